@@ -1,0 +1,161 @@
+// Cryptographic primitives, all from libsodium: SHA-256, Ed25519, Argon2id
+// and XSalsa20-Poly1305. Nothing here invents cryptography; it only gives
+// libsodium's functions types that are hard to misuse.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "dala/base/status.h"
+
+namespace dala::sync {
+
+using Hash = std::array<uint8_t, 32>;
+using PublicKey = std::array<uint8_t, 32>;
+using Signature = std::array<uint8_t, 64>;
+
+// Must be called once before any other function here (idempotent, thread-safe).
+Status InitCrypto();
+
+// Random bytes, behind an interface so tests can be deterministic.
+class Random {
+ public:
+  virtual ~Random() = default;
+  virtual void Fill(uint8_t* out, size_t size) = 0;
+};
+
+// libsodium's randombytes_buf (the kernel's getrandom).
+class SystemRandom final : public Random {
+ public:
+  void Fill(uint8_t* out, size_t size) override;
+};
+
+// A deterministic stream (ChaCha20 keyed by a seed): for tests only.
+class SeededRandom final : public Random {
+ public:
+  explicit SeededRandom(uint64_t seed);
+  void Fill(uint8_t* out, size_t size) override;
+
+ private:
+  std::array<uint8_t, 32> key_{};
+  uint64_t counter_ = 0;
+};
+
+// --- hashing --------------------------------------------------------------
+
+Hash Sha256(std::string_view data);
+
+class Sha256Builder {
+ public:
+  Sha256Builder();
+  Sha256Builder& Add(std::string_view data);
+  Sha256Builder& Add(const uint8_t* data, size_t size);
+  Hash Finish();
+
+ private:
+  alignas(16) unsigned char state_[128];
+};
+
+// --- encodings --------------------------------------------------------------
+
+std::string ToHex(const uint8_t* data, size_t size);
+std::string ToHex(std::string_view bytes);
+template <size_t N>
+std::string ToHex(const std::array<uint8_t, N>& a) {
+  return ToHex(a.data(), N);
+}
+// Lower- or upper-case hex of exactly `size` bytes.
+bool FromHex(std::string_view hex, uint8_t* out, size_t size);
+Result<std::string> FromHex(std::string_view hex);
+template <size_t N>
+bool FromHex(std::string_view hex, std::array<uint8_t, N>* out) {
+  return FromHex(hex, out->data(), N);
+}
+
+// Standard base64 with padding (RFC 4648 section 4), as C2SP notes use.
+std::string ToBase64(std::string_view bytes);
+Result<std::string> FromBase64(std::string_view text);
+
+std::string_view AsBytes(const Hash& h);
+
+// Constant-time comparison.
+bool ConstantTimeEqual(const uint8_t* a, const uint8_t* b, size_t size);
+
+// --- Ed25519 ----------------------------------------------------------------
+
+// A signing key in guarded memory (sodium_malloc: guard pages, mlock, and
+// zeroed when freed). Move-only, so the secret has exactly one owner.
+class SigningKey {
+ public:
+  static constexpr size_t kSeedSize = 32;
+
+  static SigningKey Generate(Random& random);
+  static SigningKey FromSeed(const uint8_t seed[kSeedSize]);
+
+  SigningKey(SigningKey&& other) noexcept;
+  SigningKey& operator=(SigningKey&& other) noexcept;
+  SigningKey(const SigningKey&) = delete;
+  SigningKey& operator=(const SigningKey&) = delete;
+  ~SigningKey();
+
+  const PublicKey& public_key() const { return public_key_; }
+
+  // Ed25519 signature over `domain` followed by `message`. The domain label
+  // keeps a signature made for one purpose from being replayed as another.
+  Signature Sign(std::string_view domain, std::string_view message) const;
+
+  // The 32-byte seed, for sealing at rest. The caller must wipe `out`.
+  void CopySeed(uint8_t out[kSeedSize]) const;
+
+ private:
+  SigningKey();
+  unsigned char* secret_ = nullptr;  // 64 bytes, libsodium layout (seed || pk)
+  PublicKey public_key_{};
+};
+
+// Ed25519 verification of `domain` || `message` (libsodium: canonical S,
+// small-order and non-canonical keys rejected).
+bool VerifySignature(const PublicKey& key, std::string_view domain, std::string_view message,
+                     const Signature& signature);
+// The same over a raw message, with no domain label: used for test vectors.
+bool VerifyRaw(const PublicKey& key, std::string_view message, std::string_view signature);
+
+// --- keys at rest -------------------------------------------------------------
+
+// An Ed25519 seed sealed under a passphrase: Argon2id derives a key from the
+// passphrase and a random salt; XSalsa20-Poly1305 (crypto_secretbox)
+// encrypts the seed. The parameters travel with the ciphertext so they can
+// be raised later without breaking old profiles.
+struct SealedKey {
+  std::array<uint8_t, 16> salt{};
+  uint64_t opslimit = 0;
+  uint64_t memlimit = 0;
+  std::array<uint8_t, 24> nonce{};
+  std::string ciphertext;  // seed + 16-byte MAC
+  PublicKey public_key{};  // stored in clear, to name the device before unlocking
+
+  std::string Serialize() const;  // one line of text, "dala-key-v1 ..." fields
+  static Result<SealedKey> Parse(std::string_view text);
+};
+
+struct KdfParams {
+  // Argon2id, 3 passes over 32 MiB: about a quarter of a second on an old
+  // laptop, and within the client's memory budget.
+  uint64_t opslimit = 3;
+  uint64_t memlimit = 32u << 20;
+};
+
+Result<SealedKey> SealKey(const SigningKey& key, std::string_view passphrase, Random& random,
+                          const KdfParams& params = {});
+// Unauthenticated("wrong passphrase") if the passphrase does not open it.
+Result<SigningKey> OpenKey(const SealedKey& sealed, std::string_view passphrase);
+
+// Argon2id password hashes for people logging in to the server
+// (crypto_pwhash_str: the encoded string carries salt and parameters).
+Result<std::string> HashPassword(std::string_view password);
+bool CheckPassword(std::string_view encoded_hash, std::string_view password);
+
+}  // namespace dala::sync
