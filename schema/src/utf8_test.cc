@@ -1,1 +1,95 @@
-// placeholder: being written
+#include "dala/base/utf8.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace dala::utf8 {
+namespace {
+
+// "Қазақстан" (Kazakh) and "Россия" (Russian): 2-byte sequences, including
+// the Kazakh-specific letters outside the basic Cyrillic block.
+const std::string kKazakh = "\xd2\x9a\xd0\xb0\xd0\xb7\xd0\xb0\xd2\x9b\xd1\x81\xd1\x82\xd0\xb0\xd0\xbd";
+const std::string kRussian = "\xd0\xa0\xd0\xbe\xd1\x81\xd1\x81\xd0\xb8\xd1\x8f";
+
+TEST(Utf8Test, AcceptsKazakhAndRussianText) {
+  EXPECT_TRUE(IsValid(kKazakh));
+  EXPECT_TRUE(IsValid(kRussian));
+  EXPECT_TRUE(IsValid("ascii only"));
+  EXPECT_TRUE(IsValid(""));
+}
+
+TEST(Utf8Test, AcceptsThreeAndFourByteSequencesAtTheLimits) {
+  EXPECT_TRUE(IsValid("\xe2\x82\xac"));      // U+20AC euro sign
+  EXPECT_TRUE(IsValid("\xef\xbf\xbf"));      // U+FFFF
+  EXPECT_TRUE(IsValid("\xf0\x9f\x98\x80"));  // U+1F600
+  EXPECT_TRUE(IsValid("\xf4\x8f\xbf\xbf"));  // U+10FFFF, the last code point
+}
+
+TEST(Utf8Test, RejectsOverlongEncodings) {
+  EXPECT_FALSE(IsValid("\xc0\xaf"));          // '/' in two bytes
+  EXPECT_FALSE(IsValid("\xc1\xbf"));          // U+007F in two bytes
+  EXPECT_FALSE(IsValid("\xe0\x80\xaf"));      // '/' in three bytes
+  EXPECT_FALSE(IsValid("\xf0\x80\x80\xaf"));  // '/' in four bytes
+}
+
+TEST(Utf8Test, RejectsSurrogates) {
+  EXPECT_FALSE(IsValid("\xed\xa0\x80"));  // U+D800
+  EXPECT_FALSE(IsValid("\xed\xbf\xbf"));  // U+DFFF
+}
+
+TEST(Utf8Test, RejectsTruncatedSequences) {
+  EXPECT_FALSE(IsValid("\xd2"));
+  EXPECT_FALSE(IsValid("\xe2\x82"));
+  EXPECT_FALSE(IsValid("\xf0\x9f\x98"));
+  EXPECT_FALSE(IsValid(kKazakh.substr(0, kKazakh.size() - 1)));
+}
+
+TEST(Utf8Test, RejectsCodePointsAboveU10FFFF) {
+  EXPECT_FALSE(IsValid("\xf4\x90\x80\x80"));  // U+110000
+  EXPECT_FALSE(IsValid("\xf7\xbf\xbf\xbf"));
+}
+
+TEST(Utf8Test, RejectsStrayAndInvalidBytes) {
+  EXPECT_FALSE(IsValid("\x80"));                 // continuation without a lead
+  EXPECT_FALSE(IsValid("a\xbf" "b"));
+  EXPECT_FALSE(IsValid("\xff"));
+  EXPECT_FALSE(IsValid("\xf8\x88\x80\x80\x80"));  // five-byte form
+  EXPECT_FALSE(IsValid("\xd0" "a"));             // lead followed by ASCII
+}
+
+TEST(Utf8Test, LengthCountsCodePointsNotBytes) {
+  EXPECT_EQ(Length(kKazakh), 9u);
+  EXPECT_EQ(Length(kRussian), 6u);
+  EXPECT_EQ(Length("\xf0\x9f\x98\x80x"), 2u);
+  EXPECT_EQ(Length(""), 0u);
+}
+
+TEST(Utf8Test, LengthCountsEachMalformedByteAsOne) {
+  EXPECT_EQ(Length("\xff\xfe"), 2u);
+  EXPECT_EQ(Length("a\xd0"), 2u);
+}
+
+TEST(Utf8Test, SubstrSlicesByCodePoint) {
+  EXPECT_EQ(Substr(kKazakh, 0, 2), "\xd2\x9a\xd0\xb0");                  // "Қа"
+  EXPECT_EQ(Substr(kKazakh, 4, 1), "\xd2\x9b");                          // "қ"
+  EXPECT_EQ(Substr(kRussian, 3), "\xd1\x81\xd0\xb8\xd1\x8f");            // "сия"
+}
+
+TEST(Utf8Test, SubstrClampsOutOfRangeRequests) {
+  EXPECT_EQ(Substr(kRussian, 6), "");
+  EXPECT_EQ(Substr(kRussian, 100, 3), "");
+  EXPECT_EQ(Substr(kRussian, 5, 100), "\xd1\x8f");
+  EXPECT_EQ(Substr("", 0, 1), "");
+}
+
+TEST(Utf8Test, TrimRemovesAsciiWhitespaceOnly) {
+  EXPECT_EQ(Trim("  \t\r\n" + kRussian + " \n"), kRussian);
+  EXPECT_EQ(Trim("   "), "");
+  EXPECT_EQ(Trim("a b"), "a b");
+  // U+00A0 (no-break space) is not ASCII whitespace and stays.
+  EXPECT_EQ(Trim("\xc2\xa0x\xc2\xa0"), "\xc2\xa0x\xc2\xa0");
+}
+
+}  // namespace
+}  // namespace dala::utf8

@@ -96,6 +96,13 @@ std::string ToBase64(std::string_view bytes) {
 }
 
 Result<std::string> FromBase64(std::string_view text) {
+  // libsodium 1.0.18 maps every byte >= 0x80 to '/', so the alphabet is
+  // checked here first: "é" must not decode as "//".
+  for (char c : text) {
+    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+              c == '/' || c == '=';
+    if (!ok) return Status::InvalidArgument("not valid base64");
+  }
   std::string out(text.size() / 4 * 3 + 3, '\0');
   size_t written = 0;
   const char* end = nullptr;
@@ -119,6 +126,7 @@ bool ConstantTimeEqual(const uint8_t* a, const uint8_t* b, size_t size) {
 // --- Ed25519 ----------------------------------------------------------------
 
 SigningKey::SigningKey() {
+  (void)InitCrypto();  // sodium_malloc needs the library initialised
   secret_ = static_cast<unsigned char*>(sodium_malloc(crypto_sign_SECRETKEYBYTES));
   if (secret_ == nullptr) throw std::bad_alloc();
 }
@@ -149,6 +157,7 @@ SigningKey SigningKey::FromSeed(const uint8_t seed[kSeedSize]) {
 }
 
 SigningKey SigningKey::Generate(Random& random) {
+  (void)InitCrypto();
   unsigned char* seed = static_cast<unsigned char*>(sodium_malloc(kSeedSize));
   if (seed == nullptr) throw std::bad_alloc();
   random.Fill(seed, kSeedSize);

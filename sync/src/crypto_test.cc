@@ -100,6 +100,7 @@ TEST_F(CryptoTest, Base64RoundTripsAndRefusesGarbage) {
   EXPECT_EQ(ToBase64(""), "");
   EXPECT_FALSE(FromBase64("ab$d").ok());
   EXPECT_FALSE(FromBase64("abc").ok());  // missing padding
+  EXPECT_FALSE(FromBase64("AA\xc3\xa9").ok());  // "é" is not two slashes
 }
 
 TEST_F(CryptoTest, SealedKeyOpensOnlyWithItsPassphrase) {

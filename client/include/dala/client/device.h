@@ -1,0 +1,71 @@
+// The laptop's identity: its Ed25519 key, sealed under the volunteer's
+// passphrase, and the one place where records are signed and saved.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dala/base/clock.h"
+#include "dala/base/status.h"
+#include "dala/client/store.h"
+#include "dala/schema/form.h"
+#include "dala/sync/crypto.h"
+#include "dala/sync/ids.h"
+
+namespace dala::client {
+
+// Creates the profile's key, sealed under `passphrase`, and records when.
+Status InitDevice(LocalStore& store, std::string_view passphrase, sync::Random& random, const Clock& clock,
+                  const sync::KdfParams& kdf = {});
+
+class Device {
+ public:
+  // Opens the sealed key. Unauthenticated("wrong passphrase") leaves
+  // nothing changed.
+  static Result<Device> Unlock(LocalStore& store, std::string_view passphrase);
+
+  const sync::PublicKey& public_key() const { return key_.public_key(); }
+  const sync::SigningKey& key() const { return key_; }
+
+  // Validates `answers_json` against `form`, signs it as the next revision
+  // of `submission` with `parents`, stores it as pending upload and updates
+  // the submission, all in one transaction. Returns the revision id.
+  // Nothing is stored when validation fails; the Status lists the first
+  // problem (in `language`) and how many more there are.
+  Result<sync::Hash> SaveRevision(const schema::Form& form, const sync::SubmissionId& submission,
+                                  const std::vector<sync::Hash>& parents, const std::string& answers_json,
+                                  const Clock& clock, std::string_view language);
+
+  // Signs and stores the next envelope of this device's chain, given its
+  // fields without sequence, previous or HLC (filled here), in the caller's
+  // transaction.
+  Result<sync::Envelope> SignNext(sync::EnvelopeFields fields, const Clock& clock);
+
+ private:
+  Device(LocalStore& store, sync::SigningKey key) : store_(&store), key_(std::move(key)) {}
+  LocalStore* store_;
+  sync::SigningKey key_;
+};
+
+// --- verification -----------------------------------------------------------------
+
+struct VerifyProblem {
+  std::string record;  // submission id, or "device chain", or "database"
+  std::string what;
+};
+
+struct VerifyReport {
+  int64_t envelopes = 0;
+  int64_t submissions = 0;
+  int64_t own_sequence = 0;
+  std::vector<VerifyProblem> problems;
+};
+
+// Re-verifies every stored envelope (structure, id, signature, the columns
+// derived from it, form and answers), this device's chain from 1 to its
+// tip, every other author's chain links, parents, and the derived
+// submission states.
+Result<VerifyReport> VerifyLocalStore(LocalStore& store);
+
+}  // namespace dala::client

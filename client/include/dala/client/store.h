@@ -1,0 +1,178 @@
+// The laptop's local store: one SQLite file in WAL mode with synchronous
+// commits, holding the profile, forms, signed envelopes, drafts and log
+// receipts. Tables are described in schema/DATABASES.md.
+//
+// What a crash can lose: nothing the CLI has reported as saved. Every save
+// is one transaction, committed (and fsync'ed, synchronous=FULL) before the
+// CLI prints that it is saved; an interrupted transaction is rolled back by
+// SQLite on the next open.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dala/base/status.h"
+#include "dala/schema/form.h"
+#include "dala/schema/sqlite.h"
+#include "dala/sync/envelope.h"
+#include "dala/sync/merge.h"
+#include "dala/sync/verify.h"
+
+namespace dala::client {
+
+// Profile keys (the `profile` table).
+namespace profile_key {
+inline constexpr std::string_view kDeviceKey = "device_key";  // SealedKey::Serialize()
+inline constexpr std::string_view kDevicePublic = "device_public";
+inline constexpr std::string_view kCreatedMs = "created_ms";
+inline constexpr std::string_view kLanguage = "language";
+inline constexpr std::string_view kHlc = "hlc";
+inline constexpr std::string_view kServerUrl = "server_url";
+inline constexpr std::string_view kServerKey = "server_key";
+inline constexpr std::string_view kServerOrigin = "server_origin";
+inline constexpr std::string_view kVolunteer = "volunteer";
+inline constexpr std::string_view kDownloadCursor = "download_cursor";
+inline constexpr std::string_view kCheckpoint = "checkpoint";
+inline constexpr std::string_view kAcceptedThrough = "accepted_through";
+}  // namespace profile_key
+
+enum class UploadState { kPending, kAccepted, kRejected, kReceived };
+const char* UploadStateName(UploadState s);
+
+struct FormRow {
+  std::string hash;
+  std::string form_id;
+  std::string version;
+  std::string source;
+  int64_t added_ms = 0;
+};
+
+struct SubmissionRow {
+  sync::SubmissionId id{};
+  std::string form_id;
+  std::string form_hash;
+  int64_t created_ms = 0;
+  int64_t updated_ms = 0;
+  std::string answers_json;
+  int heads = 0;
+  int conflicts = 0;
+  std::string review_state;
+  std::string review_by;
+  std::string review_comment;
+  bool changed_since_review = false;
+  // Of the laptop's own envelopes of this submission: how many are waiting
+  // to be sent, and how many the server refused.
+  int pending = 0;
+  int rejected = 0;
+};
+
+struct EnvelopeRow {
+  sync::Hash id{};
+  std::string bytes;
+  int kind = 0;
+  sync::SubmissionId submission{};
+  sync::PublicKey author{};
+  uint64_t sequence = 0;
+  uint64_t hlc = 0;
+  bool own = false;
+  UploadState upload = UploadState::kPending;
+  std::string reject_reason;
+  int64_t stored_ms = 0;
+};
+
+struct DraftRow {
+  int64_t id = 0;
+  std::string form_hash;
+  std::optional<sync::SubmissionId> submission;
+  std::string answers_json;
+  std::string language;
+  int64_t updated_ms = 0;
+};
+
+struct ReceiptRow {
+  int64_t id = 0;
+  sync::Hash envelope{};
+  uint64_t sequence = 0;
+  uint64_t leaf_index = 0;
+  uint64_t tree_size = 0;
+  std::vector<sync::Hash> proof;
+  std::string checkpoint;
+  int64_t received_ms = 0;
+};
+
+class LocalStore : public sync::FormRegistry {
+ public:
+  // Creates a new store; AlreadyExists if the file is there.
+  static Result<std::unique_ptr<LocalStore>> Create(const std::string& path);
+  // Opens an existing store, applying any pending migrations.
+  static Result<std::unique_ptr<LocalStore>> Open(const std::string& path);
+
+  sql::Database& db() { return db_; }
+
+  // --- profile ---------------------------------------------------------------
+  Result<std::optional<std::string>> Get(std::string_view key);
+  Result<std::string> GetOr(std::string_view key, std::string_view fallback);
+  Status Put(std::string_view key, std::string_view value);
+
+  // --- forms -------------------------------------------------------------------
+  // Stores a form document. The same bytes again is a no-op; different
+  // bytes under an id and version already present is AlreadyExists.
+  Result<std::shared_ptr<const schema::Form>> AddForm(std::string_view document, std::string_view source,
+                                                      int64_t now_ms);
+  Result<std::vector<FormRow>> ListForms();
+  // "psc_observation" (the most recently added version) or
+  // "psc_observation@2026.11.1".
+  Result<std::shared_ptr<const schema::Form>> FindFormByName(std::string_view name);
+  std::shared_ptr<const schema::Form> FindForm(const sync::Hash& hash) const override;
+
+  // --- envelopes ----------------------------------------------------------------
+  Status InsertEnvelope(const sync::Envelope& e, bool own, UploadState upload, int64_t now_ms);
+  Result<bool> HasEnvelope(const sync::Hash& id);
+  Result<std::vector<EnvelopeRow>> EnvelopesOf(const sync::SubmissionId& submission);
+  // Every envelope, ordered by author then sequence (the order chains are
+  // checked in).
+  Result<std::vector<EnvelopeRow>> AllEnvelopes();
+  Result<sync::ChainTip> OwnTip();
+  // Own envelopes not yet accepted by the server, by sequence, at most
+  // `limit` of them and about `max_bytes` in all.
+  Result<std::vector<EnvelopeRow>> PendingEnvelopes(size_t limit, size_t max_bytes);
+  Status MarkAccepted(uint64_t through_sequence);
+  Status MarkRejected(uint64_t sequence, std::string_view reason);
+  Result<int64_t> CountEnvelopes(std::string_view where_upload);
+
+  // --- submissions (a cache derived from envelopes) -------------------------------
+  // Recomputes one submission's merged state and review state.
+  Status RefreshSubmission(const sync::SubmissionId& id);
+  Result<std::vector<SubmissionRow>> ListSubmissions();
+  Result<std::optional<SubmissionRow>> FindSubmission(const sync::SubmissionId& id);
+  // A unique submission whose id starts with `prefix` (hex, dashes ignored).
+  Result<sync::SubmissionId> ResolveSubmission(std::string_view prefix);
+  // The merge of a submission's revisions.
+  Result<sync::MergedState> MergedStateOf(const sync::SubmissionId& id);
+
+  // --- drafts -------------------------------------------------------------------
+  Result<int64_t> SaveDraft(const DraftRow& draft);  // id 0 inserts
+  Result<std::vector<DraftRow>> ListDrafts();
+  Result<std::optional<DraftRow>> FindDraft(int64_t id);
+  Status DeleteDraft(int64_t id);
+
+  // --- receipts -----------------------------------------------------------------
+  Status AddReceipt(const ReceiptRow& receipt);
+  Result<std::vector<ReceiptRow>> ListReceipts();
+
+ private:
+  explicit LocalStore(sql::Database db) : db_(std::move(db)) {}
+  Result<EnvelopeRow> ReadEnvelopeRow(sql::Statement& st);
+
+  sql::Database db_;
+  mutable std::mutex forms_mutex_;
+  mutable std::map<sync::Hash, std::shared_ptr<const schema::Form>> forms_by_hash_;
+};
+
+}  // namespace dala::client

@@ -1,0 +1,150 @@
+#include "cli_common.h"
+
+#include <fcntl.h>
+#include <sodium.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "dala/schema/value.h"
+#include "dala/sync/crypto.h"
+
+namespace dala::client::cli {
+
+CliClock::CliClock() {
+  if (const char* fixed = std::getenv("DALA_TEST_NOW_MS"); fixed != nullptr && *fixed != '\0') {
+    fixed_ms_ = std::strtoll(fixed, nullptr, 10);
+  }
+  if (const char* off = std::getenv("DALA_TEST_UTC_OFFSET_MINUTES"); off != nullptr && *off != '\0') {
+    fixed_offset_ = static_cast<int32_t>(std::strtol(off, nullptr, 10));
+    fixed_offset_set_ = true;
+  }
+}
+
+int64_t CliClock::NowMs() const {
+  if (fixed_ms_ < 0) return system_.NowMs();
+  // A fixed clock still moves, so successive events stay ordered.
+  static int64_t ticks = 0;
+  return fixed_ms_ + ticks++;
+}
+
+int32_t CliClock::UtcOffsetMinutes() const {
+  return fixed_offset_set_ ? fixed_offset_ : system_.UtcOffsetMinutes();
+}
+
+std::string ResolveProfileDir(const std::string& flag) {
+  if (!flag.empty()) return flag;
+  if (const char* home = std::getenv("DALA_HOME"); home != nullptr && *home != '\0') return home;
+  if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg != nullptr && *xdg != '\0')
+    return std::string(xdg) + "/dala";
+  if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0')
+    return std::string(home) + "/.local/share/dala";
+  return ".dala";
+}
+
+std::string DatabasePath(const Globals& g) { return ResolveProfileDir(g.profile_dir) + "/dala.db"; }
+
+Result<std::unique_ptr<LocalStore>> OpenStore(const Globals& g) { return LocalStore::Open(DatabasePath(g)); }
+
+void Wipe(std::string* secret) {
+  if (!secret->empty()) sodium_memzero(secret->data(), secret->size());
+  secret->clear();
+}
+
+namespace {
+
+Result<std::string> AskOnTerminal(std::string_view prompt) {
+  int fd = ::open("/dev/tty", O_RDWR | O_NOCTTY);
+  if (fd < 0) {
+    return Status::FailedPrecondition(
+        "no terminal to ask for the passphrase; set DALA_PASSPHRASE for unattended use");
+  }
+  termios old{};
+  bool have_termios = ::tcgetattr(fd, &old) == 0;
+  if (have_termios) {
+    termios quiet = old;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    ::tcsetattr(fd, TCSAFLUSH, &quiet);
+  }
+  std::string p(prompt);
+  (void)!::write(fd, p.data(), p.size());
+  std::string line;
+  char c;
+  while (::read(fd, &c, 1) == 1 && c != '\n') line.push_back(c);
+  if (have_termios) ::tcsetattr(fd, TCSAFLUSH, &old);
+  (void)!::write(fd, "\n", 1);
+  ::close(fd);
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  return line;
+}
+
+}  // namespace
+
+Result<std::string> ReadPassphrase(std::string_view prompt, bool confirm) {
+  if (const char* env = std::getenv("DALA_PASSPHRASE"); env != nullptr) return std::string(env);
+  DALA_ASSIGN_OR_RETURN(std::string first, AskOnTerminal(prompt));
+  if (confirm) {
+    DALA_ASSIGN_OR_RETURN(std::string second, AskOnTerminal("Repeat the passphrase: "));
+    bool same = first == second;
+    Wipe(&second);
+    if (!same) {
+      Wipe(&first);
+      return Status::InvalidArgument("the two passphrases differ");
+    }
+  }
+  return first;
+}
+
+Result<Device> UnlockDevice(LocalStore& store) {
+  DALA_ASSIGN_OR_RETURN(std::string passphrase, ReadPassphrase("Passphrase: ", false));
+  auto device = Device::Unlock(store, passphrase);
+  Wipe(&passphrase);
+  return device;
+}
+
+std::string ChooseLanguage(const Globals& g, LocalStore* store, const std::string& fallback) {
+  if (!g.language.empty()) return g.language;
+  if (store != nullptr) {
+    auto lang = store->Get(profile_key::kLanguage);
+    if (lang.ok() && *lang && !(*lang)->empty()) return **lang;
+  }
+  return fallback;
+}
+
+int Fail(const Status& status) { return Fail(status.message()); }
+
+int Fail(std::string_view message) {
+  std::string m(message);
+  // One clear line: later lines (a form's full problem list) follow it.
+  std::cerr << "dala: " << m << "\n";
+  return kExitFailure;
+}
+
+std::string FormatLocalTime(int64_t epoch_ms, int32_t offset_minutes) {
+  std::string iso = schema::FormatIsoDateTime(epoch_ms, offset_minutes);
+  // "2026-11-27T10:15:00.000+05:00" -> "2026-11-27 10:15"
+  return iso.size() >= 16 ? iso.substr(0, 10) + " " + iso.substr(11, 5) : iso;
+}
+
+std::string ShortId(const std::array<uint8_t, 16>& id) { return sync::ToHex(id).substr(0, 8); }
+
+Result<std::string> ReadWholeFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::NotFound("cannot read " + path + ": " + std::strerror(errno));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) return Status::IoError("error reading " + path);
+  return ss.str();
+}
+
+bool StdinIsTerminal() { return ::isatty(STDIN_FILENO) == 1; }
+bool StderrIsTerminal() { return ::isatty(STDERR_FILENO) == 1; }
+
+}  // namespace dala::client::cli

@@ -1,0 +1,74 @@
+// What every `dala` subcommand shares: where the profile is, which
+// language to speak, how to ask for the passphrase, how to print.
+#pragma once
+
+#include <cstdint>
+#include <iosfwd>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "dala/base/clock.h"
+#include "dala/base/status.h"
+#include "dala/client/device.h"
+#include "dala/client/store.h"
+
+namespace dala::client::cli {
+
+// Exit codes: 0 success, 1 the operation failed, 2 the command line was wrong.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitUsage = 2;
+
+struct Globals {
+  std::string profile_dir;  // --profile, DALA_HOME, or ~/.local/share/dala
+  std::string language;     // --lang; empty: the profile's, else the form's default
+  bool quiet = false;
+};
+
+// The clock `dala` uses: the system's, unless DALA_TEST_NOW_MS fixes it
+// (for end-to-end tests of date rules; never needed in the field).
+class CliClock final : public Clock {
+ public:
+  CliClock();
+  int64_t NowMs() const override;
+  int32_t UtcOffsetMinutes() const override;
+
+ private:
+  SystemClock system_;
+  int64_t fixed_ms_ = -1;
+  int32_t fixed_offset_ = 0;
+  bool fixed_offset_set_ = false;
+};
+
+std::string ResolveProfileDir(const std::string& flag);
+std::string DatabasePath(const Globals& g);
+
+// Opens the profile's store; the error names the path and what to do.
+Result<std::unique_ptr<LocalStore>> OpenStore(const Globals& g);
+
+// The passphrase, from DALA_PASSPHRASE or asked on the terminal without
+// echo. `confirm` asks twice (for `init`).
+Result<std::string> ReadPassphrase(std::string_view prompt, bool confirm);
+// Wipes a passphrase held in a string.
+void Wipe(std::string* secret);
+
+Result<Device> UnlockDevice(LocalStore& store);
+
+// The language to speak: --lang, else the profile's, else `fallback`.
+std::string ChooseLanguage(const Globals& g, LocalStore* store, const std::string& fallback);
+
+// Prints "dala: <message>" to stderr and returns kExitFailure.
+int Fail(const Status& status);
+int Fail(std::string_view message);
+
+// "2026-11-27 10:15" in the given UTC offset.
+std::string FormatLocalTime(int64_t epoch_ms, int32_t offset_minutes);
+std::string ShortId(const std::array<uint8_t, 16>& id);
+
+Result<std::string> ReadWholeFile(const std::string& path);
+
+bool StdinIsTerminal();
+bool StderrIsTerminal();
+
+}  // namespace dala::client::cli

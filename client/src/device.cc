@@ -1,0 +1,187 @@
+#include "dala/client/device.h"
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "dala/sync/hlc.h"
+#include "dala/sync/verify.h"
+
+namespace dala::client {
+
+using nlohmann::json;
+using sync::Hash;
+
+Status InitDevice(LocalStore& store, std::string_view passphrase, sync::Random& random, const Clock& clock,
+                  const sync::KdfParams& kdf) {
+  DALA_ASSIGN_OR_RETURN(auto existing, store.Get(profile_key::kDeviceKey));
+  if (existing) return Status::AlreadyExists("this profile already has a device key");
+  if (passphrase.size() < 8) return Status::InvalidArgument("the passphrase must be at least 8 characters long");
+  sync::SigningKey key = sync::SigningKey::Generate(random);
+  DALA_ASSIGN_OR_RETURN(sync::SealedKey sealed, sync::SealKey(key, passphrase, random, kdf));
+  DALA_ASSIGN_OR_RETURN(auto tx, sql::Transaction::Begin(store.db()));
+  DALA_RETURN_IF_ERROR(store.Put(profile_key::kDeviceKey, sealed.Serialize()));
+  DALA_RETURN_IF_ERROR(store.Put(profile_key::kDevicePublic, sync::ToHex(key.public_key())));
+  DALA_RETURN_IF_ERROR(store.Put(profile_key::kCreatedMs, std::to_string(clock.NowMs())));
+  DALA_RETURN_IF_ERROR(store.Put(profile_key::kHlc, "0"));
+  return tx.Commit();
+}
+
+Result<Device> Device::Unlock(LocalStore& store, std::string_view passphrase) {
+  DALA_ASSIGN_OR_RETURN(auto line, store.Get(profile_key::kDeviceKey));
+  if (!line) return Status::FailedPrecondition("this profile has no device key (run `dala init`)");
+  DALA_ASSIGN_OR_RETURN(sync::SealedKey sealed, sync::SealedKey::Parse(*line));
+  DALA_ASSIGN_OR_RETURN(sync::SigningKey key, sync::OpenKey(sealed, passphrase));
+  return Device(store, std::move(key));
+}
+
+Result<sync::Envelope> Device::SignNext(sync::EnvelopeFields fields, const Clock& clock) {
+  DALA_ASSIGN_OR_RETURN(sync::ChainTip tip, store_->OwnTip());
+  DALA_ASSIGN_OR_RETURN(std::string hlc_text, store_->GetOr(profile_key::kHlc, "0"));
+  sync::HybridClock hlc(clock, sync::HlcTimestamp{std::stoull(hlc_text)});
+  fields.sequence = tip.sequence + 1;
+  fields.previous = tip.id;
+  fields.hlc = hlc.Now();
+  fields.wall_ms = clock.NowMs();
+  DALA_ASSIGN_OR_RETURN(std::string bytes, sync::SealEnvelope(std::move(fields), key_));
+  DALA_ASSIGN_OR_RETURN(sync::Envelope e, sync::Envelope::Parse(std::move(bytes)));
+  DALA_RETURN_IF_ERROR(store_->Put(profile_key::kHlc, std::to_string(hlc.last().packed)));
+  DALA_RETURN_IF_ERROR(store_->InsertEnvelope(e, /*own=*/true, UploadState::kPending, clock.NowMs()));
+  return e;
+}
+
+Result<Hash> Device::SaveRevision(const schema::Form& form, const sync::SubmissionId& submission,
+                                  const std::vector<Hash>& parents, const std::string& answers_json,
+                                  const Clock& clock, std::string_view language) {
+  json answers;
+  try {
+    answers = json::parse(answers_json);
+  } catch (const json::exception& e) {
+    return Status::InvalidArgument(std::string("answers are not JSON: ") + e.what());
+  }
+  auto problems = form.Validate(answers, clock, language);
+  if (!problems.empty()) {
+    std::string m = (problems[0].field.empty() ? "" : problems[0].field + ": ") + problems[0].message;
+    if (problems.size() > 1) m += " (and " + std::to_string(problems.size() - 1) + " more problems)";
+    return Status::InvalidArgument(m);
+  }
+  sync::EnvelopeFields f;
+  f.kind = sync::EnvelopeKind::kRevision;
+  f.submission = submission;
+  if (!sync::FromHex(form.hash_hex(), &f.form_hash)) return Status::Internal("form hash is not hex");
+  f.parents = parents;
+  f.form_id = form.id();
+  f.form_version = form.version();
+  f.body = sync::MakeRevisionBody(answers.dump(), clock.UtcOffsetMinutes());
+
+  DALA_ASSIGN_OR_RETURN(auto tx, sql::Transaction::Begin(store_->db()));
+  DALA_ASSIGN_OR_RETURN(sync::Envelope e, SignNext(std::move(f), clock));
+  // The same check every verifier will make, on the bytes just signed.
+  DALA_RETURN_IF_ERROR(sync::VerifyRevisionContent(e, *store_));
+  DALA_RETURN_IF_ERROR(store_->RefreshSubmission(submission));
+  DALA_RETURN_IF_ERROR(tx.Commit());
+  return e.id();
+}
+
+// --- verification -----------------------------------------------------------------
+
+Result<VerifyReport> VerifyLocalStore(LocalStore& store) {
+  VerifyReport report;
+  auto problem = [&](std::string record, std::string what) {
+    report.problems.push_back({std::move(record), std::move(what)});
+  };
+  {
+    DALA_ASSIGN_OR_RETURN(auto st, store.db().Prepare("PRAGMA quick_check"));
+    while (true) {
+      auto row = st.Step();
+      if (!row.ok()) {
+        problem("database", row.status().message());
+        break;
+      }
+      if (!*row) break;
+      if (st.ColumnText(0) != "ok") problem("database", st.ColumnText(0));
+    }
+  }
+  DALA_ASSIGN_OR_RETURN(auto own_hex, store.Get(profile_key::kDevicePublic));
+  sync::PublicKey own{};
+  if (!own_hex || !sync::FromHex(*own_hex, &own)) problem("profile", "the device public key is missing or malformed");
+
+  DALA_ASSIGN_OR_RETURN(std::vector<EnvelopeRow> rows, store.AllEnvelopes());
+  std::map<sync::PublicKey, std::map<uint64_t, Hash>> chains;  // author -> sequence -> id
+  std::map<Hash, sync::SubmissionId> revision_submission;
+  std::set<sync::SubmissionId> submissions;
+  std::vector<std::pair<std::string, sync::Envelope>> parsed;
+  for (EnvelopeRow& r : rows) {
+    ++report.envelopes;
+    std::string record = sync::FormatSubmissionId(r.submission) + " (envelope " + sync::ToHex(r.id).substr(0, 12) + ")";
+    auto e = sync::Envelope::Parse(r.bytes);
+    if (!e.ok()) {
+      problem(record, e.status().message());
+      continue;
+    }
+    if (e->id() != r.id) problem(record, "stored id does not match the SHA-256 of the signed bytes");
+    if (e->submission() != r.submission || e->author() != r.author || e->sequence() != r.sequence ||
+        e->hlc().packed != r.hlc || static_cast<int>(e->kind()) != r.kind) {
+      problem(record, "stored columns do not match the envelope's own fields");
+    }
+    if (r.own != (e->author() == own)) problem(record, "marked as " + std::string(r.own ? "" : "not ") + "this device's own, but signed by " + (e->author() == own ? "it" : "another key"));
+    if (Status s = e->VerifySignature(); !s.ok()) problem(record, s.message());
+    if (Status s = sync::VerifyRevisionContent(*e, store); !s.ok()) problem(record, s.message());
+    auto& chain = chains[e->author()];
+    if (!chain.emplace(e->sequence(), e->id()).second)
+      problem(record, "a second envelope with sequence " + std::to_string(e->sequence()) + " from the same author (fork)");
+    if (e->kind() == sync::EnvelopeKind::kRevision) {
+      revision_submission[e->id()] = e->submission();
+      submissions.insert(e->submission());
+    }
+    parsed.emplace_back(record, std::move(*e));
+  }
+  // Chain links: every envelope's previous must be the id of the author's
+  // envelope one sequence earlier, where we hold that one.
+  for (const auto& [record, e] : parsed) {
+    const auto& chain = chains[e.author()];
+    if (e.sequence() > 1) {
+      auto prev = chain.find(e.sequence() - 1);
+      if (prev != chain.end() && prev->second != e.previous())
+        problem(record, "chain broken: previous hash does not match sequence " + std::to_string(e.sequence() - 1));
+    }
+    if (e.kind() == sync::EnvelopeKind::kRevision) {
+      for (const Hash& p : e.parents()) {
+        auto it = revision_submission.find(p);
+        if (it == revision_submission.end()) {
+          if (e.author() == own) problem(record, "parent " + sync::ToHex(p).substr(0, 12) + " is missing");
+        } else if (it->second != e.submission()) {
+          problem(record, "parent " + sync::ToHex(p).substr(0, 12) + " belongs to another record");
+        }
+      }
+    }
+  }
+  // This device's own chain must be complete: 1, 2, ... tip.
+  if (auto it = chains.find(own); it != chains.end()) {
+    uint64_t expected = 1;
+    for (const auto& [seq, id] : it->second) {
+      if (seq != expected) {
+        problem("device chain", "sequence " + std::to_string(expected) + (seq > expected ? " is missing" : " repeats"));
+        break;
+      }
+      ++expected;
+    }
+    report.own_sequence = static_cast<int64_t>(it->second.rbegin()->first);
+  }
+  // The derived submission table must be what the envelopes give.
+  for (const sync::SubmissionId& id : submissions) {
+    ++report.submissions;
+    auto merged = store.MergedStateOf(id);
+    auto cached = store.FindSubmission(id);
+    if (!merged.ok()) {
+      problem(sync::FormatSubmissionId(id), merged.status().message());
+    } else if (!cached.ok() || !*cached) {
+      problem(sync::FormatSubmissionId(id), "has revisions but no current state");
+    } else if (json::parse((*cached)->answers_json, nullptr, false) != json::parse(merged->answers_json)) {
+      problem(sync::FormatSubmissionId(id), "current state differs from the merge of its revisions");
+    }
+  }
+  return report;
+}
+
+}  // namespace dala::client

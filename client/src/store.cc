@@ -1,0 +1,537 @@
+#include "dala/client/store.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "dala/schema/databases.h"
+
+namespace dala::client {
+
+using sync::Hash;
+using sync::SubmissionId;
+
+const char* UploadStateName(UploadState s) {
+  switch (s) {
+    case UploadState::kPending: return "pending";
+    case UploadState::kAccepted: return "accepted";
+    case UploadState::kRejected: return "rejected";
+    case UploadState::kReceived: return "received";
+  }
+  return "pending";
+}
+
+namespace {
+
+UploadState ParseUploadState(const std::string& s) {
+  if (s == "accepted") return UploadState::kAccepted;
+  if (s == "rejected") return UploadState::kRejected;
+  if (s == "received") return UploadState::kReceived;
+  return UploadState::kPending;
+}
+
+template <size_t N>
+std::string Blob(const std::array<uint8_t, N>& a) {
+  return std::string(reinterpret_cast<const char*>(a.data()), N);
+}
+
+template <size_t N>
+bool FromBlob(const std::string& b, std::array<uint8_t, N>* out) {
+  if (b.size() != N) return false;
+  std::copy(b.begin(), b.end(), out->begin());
+  return true;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<LocalStore>> LocalStore::Create(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0) return Status::AlreadyExists("a profile already exists at " + path);
+  DALA_ASSIGN_OR_RETURN(sql::Database db, sql::Database::Open(path, {sql::OpenMode::kReadWriteCreate}));
+  DALA_RETURN_IF_ERROR(db.Migrate(sql::ClientMigrations()));
+  ::chmod(path.c_str(), 0600);
+  return std::unique_ptr<LocalStore>(new LocalStore(std::move(db)));
+}
+
+Result<std::unique_ptr<LocalStore>> LocalStore::Open(const std::string& path) {
+  auto db = sql::Database::Open(path, {sql::OpenMode::kReadWrite});
+  if (!db.ok()) {
+    if (db.status().code() == Status::Code::kNotFound)
+      return Status::NotFound("no Dala profile at " + path + " (run `dala init` first)");
+    return db.status();
+  }
+  // A database that is not ours, or is damaged, is refused before any
+  // migration could write to it.
+  auto probe = db->Prepare("SELECT count(*) FROM sqlite_schema WHERE name IN ('profile', 'envelopes')");
+  if (!probe.ok()) return Status::Corruption(path + " is damaged: " + probe.status().message());
+  auto has = probe->Step();
+  if (!has.ok()) return Status::Corruption(path + " is damaged: " + has.status().message());
+  DALA_ASSIGN_OR_RETURN(int version, db->UserVersion());
+  if (version == 0 || probe->ColumnInt(0) != 2)
+    return Status::Corruption(path + " is not a Dala profile database");
+  DALA_RETURN_IF_ERROR(db->Migrate(sql::ClientMigrations()));
+  return std::unique_ptr<LocalStore>(new LocalStore(std::move(*db)));
+}
+
+// --- profile -----------------------------------------------------------------
+
+Result<std::optional<std::string>> LocalStore::Get(std::string_view key) {
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT value FROM profile WHERE key = ?"));
+  st.Bind(1, key);
+  DALA_ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return std::optional<std::string>();
+  return std::optional<std::string>(st.ColumnText(0));
+}
+
+Result<std::string> LocalStore::GetOr(std::string_view key, std::string_view fallback) {
+  DALA_ASSIGN_OR_RETURN(auto v, Get(key));
+  return v ? *v : std::string(fallback);
+}
+
+Status LocalStore::Put(std::string_view key, std::string_view value) {
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("INSERT INTO profile(key, value) VALUES (?, ?) "
+                                             "ON CONFLICT(key) DO UPDATE SET value = excluded.value"));
+  return st.Bind(1, key).Bind(2, value).Run();
+}
+
+// --- forms ---------------------------------------------------------------------
+
+Result<std::shared_ptr<const schema::Form>> LocalStore::AddForm(std::string_view document, std::string_view source,
+                                                                int64_t now_ms) {
+  DALA_ASSIGN_OR_RETURN(auto form, schema::Form::Load(document));
+  {
+    DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT hash FROM forms WHERE form_id = ? AND version = ?"));
+    st.Bind(1, form->id()).Bind(2, form->version());
+    DALA_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (row) {
+      if (st.ColumnText(0) == form->hash_hex()) return form;  // already here
+      return Status::AlreadyExists("form " + form->id() + " version " + form->version() +
+                                   " is already loaded with different content; give the changed form a new version");
+    }
+  }
+  DALA_ASSIGN_OR_RETURN(auto ins, db_.Prepare("INSERT INTO forms(hash, form_id, version, document, source, added_ms) "
+                                              "VALUES (?, ?, ?, ?, ?, ?)"));
+  DALA_RETURN_IF_ERROR(ins.Bind(1, form->hash_hex())
+                           .Bind(2, form->id())
+                           .Bind(3, form->version())
+                           .BindBlob(4, document)
+                           .Bind(5, source)
+                           .Bind(6, now_ms)
+                           .Run());
+  return form;
+}
+
+Result<std::vector<FormRow>> LocalStore::ListForms() {
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT hash, form_id, version, source, added_ms FROM forms "
+                                             "ORDER BY form_id, added_ms, rowid"));
+  std::vector<FormRow> out;
+  while (true) {
+    DALA_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    out.push_back({st.ColumnText(0), st.ColumnText(1), st.ColumnText(2), st.ColumnText(3), st.ColumnInt(4)});
+  }
+  return out;
+}
+
+Result<std::shared_ptr<const schema::Form>> LocalStore::FindFormByName(std::string_view name) {
+  std::string id(name), version;
+  if (auto at = name.find('@'); at != std::string_view::npos) {
+    id = std::string(name.substr(0, at));
+    version = std::string(name.substr(at + 1));
+  }
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare(version.empty()
+                                                 ? "SELECT hash FROM forms WHERE form_id = ? ORDER BY added_ms DESC, rowid DESC LIMIT 1"
+                                                 : "SELECT hash FROM forms WHERE form_id = ? AND version = ?"));
+  st.Bind(1, id);
+  if (!version.empty()) st.Bind(2, version);
+  DALA_ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) {
+    return Status::NotFound("no form '" + std::string(name) + "' on this laptop (see `dala forms`)");
+  }
+  Hash h;
+  if (!sync::FromHex(st.ColumnText(0), &h)) return Status::Corruption("forms table holds a malformed hash");
+  auto form = FindForm(h);
+  if (form == nullptr) return Status::Corruption("form " + std::string(name) + " is stored but does not load");
+  return form;
+}
+
+std::shared_ptr<const schema::Form> LocalStore::FindForm(const Hash& hash) const {
+  std::lock_guard<std::mutex> lock(forms_mutex_);
+  if (auto it = forms_by_hash_.find(hash); it != forms_by_hash_.end()) return it->second;
+  auto* self = const_cast<LocalStore*>(this);  // the cache and a read: no logical change
+  auto st = self->db_.Prepare("SELECT document FROM forms WHERE hash = ?");
+  if (!st.ok()) return nullptr;
+  st->Bind(1, sync::ToHex(hash));
+  auto row = st->Step();
+  if (!row.ok() || !*row) return nullptr;
+  auto form = schema::Form::Load(st->ColumnBlob(0));
+  if (!form.ok() || (*form)->hash_hex() != sync::ToHex(hash)) return nullptr;
+  forms_by_hash_[hash] = *form;
+  return *form;
+}
+
+// --- envelopes ---------------------------------------------------------------------
+
+Status LocalStore::InsertEnvelope(const sync::Envelope& e, bool own, UploadState upload, int64_t now_ms) {
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare(
+                                     "INSERT INTO envelopes(id, bytes, kind, submission, author, sequence, hlc, own, "
+                                     "upload, stored_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+  return st.BindBlob(1, Blob(e.id()))
+      .BindBlob(2, e.bytes())
+      .Bind(3, static_cast<int64_t>(e.kind()))
+      .BindBlob(4, Blob(e.submission()))
+      .BindBlob(5, Blob(e.author()))
+      .Bind(6, static_cast<int64_t>(e.sequence()))
+      .Bind(7, static_cast<int64_t>(e.hlc().packed))
+      .Bind(8, own ? 1 : 0)
+      .Bind(9, UploadStateName(upload))
+      .Bind(10, now_ms)
+      .Run();
+}
+
+Result<bool> LocalStore::HasEnvelope(const Hash& id) {
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT 1 FROM envelopes WHERE id = ?"));
+  st.BindBlob(1, Blob(id));
+  return st.Step();
+}
+
+Result<EnvelopeRow> LocalStore::ReadEnvelopeRow(sql::Statement& st) {
+  EnvelopeRow r;
+  // Malformed key columns are reported by `dala verify`, which compares
+  // them with the envelope bytes; here they are read as they are.
+  FromBlob(st.ColumnBlob(0), &r.id);
+  r.bytes = st.ColumnBlob(1);
+  r.kind = static_cast<int>(st.ColumnInt(2));
+  FromBlob(st.ColumnBlob(3), &r.submission);
+  FromBlob(st.ColumnBlob(4), &r.author);
+  r.sequence = static_cast<uint64_t>(st.ColumnInt(5));
+  r.hlc = static_cast<uint64_t>(st.ColumnInt(6));
+  r.own = st.ColumnInt(7) != 0;
+  r.upload = ParseUploadState(st.ColumnText(8));
+  r.reject_reason = st.ColumnText(9);
+  r.stored_ms = st.ColumnInt(10);
+  return r;
+}
+
+namespace {
+constexpr const char* kEnvelopeColumns =
+    "id, bytes, kind, submission, author, sequence, hlc, own, upload, reject_reason, stored_ms";
+}
+
+Result<std::vector<EnvelopeRow>> LocalStore::EnvelopesOf(const SubmissionId& submission) {
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare(std::string("SELECT ") + kEnvelopeColumns +
+                                             " FROM envelopes WHERE submission = ? ORDER BY hlc, id"));
+  st.BindBlob(1, Blob(submission));
+  std::vector<EnvelopeRow> out;
+  while (true) {
+    DALA_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    DALA_ASSIGN_OR_RETURN(EnvelopeRow r, ReadEnvelopeRow(st));
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+Result<std::vector<EnvelopeRow>> LocalStore::AllEnvelopes() {
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare(std::string("SELECT ") + kEnvelopeColumns +
+                                             " FROM envelopes ORDER BY author, sequence, id"));
+  std::vector<EnvelopeRow> out;
+  while (true) {
+    DALA_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    DALA_ASSIGN_OR_RETURN(EnvelopeRow r, ReadEnvelopeRow(st));
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+Result<sync::ChainTip> LocalStore::OwnTip() {
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT sequence, id FROM envelopes WHERE own = 1 "
+                                             "ORDER BY sequence DESC LIMIT 1"));
+  DALA_ASSIGN_OR_RETURN(bool row, st.Step());
+  sync::ChainTip tip;
+  if (!row) return tip;
+  tip.sequence = static_cast<uint64_t>(st.ColumnInt(0));
+  if (!FromBlob(st.ColumnBlob(1), &tip.id)) return Status::Corruption("an envelope id is not 32 bytes");
+  return tip;
+}
+
+Result<std::vector<EnvelopeRow>> LocalStore::PendingEnvelopes(size_t limit, size_t max_bytes) {
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare(std::string("SELECT ") + kEnvelopeColumns +
+                                             " FROM envelopes WHERE upload = 'pending' AND own = 1 "
+                                             "ORDER BY sequence LIMIT ?"));
+  st.Bind(1, static_cast<int64_t>(limit));
+  std::vector<EnvelopeRow> out;
+  size_t bytes = 0;
+  while (true) {
+    DALA_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    DALA_ASSIGN_OR_RETURN(EnvelopeRow r, ReadEnvelopeRow(st));
+    bytes += r.bytes.size();
+    // Always at least one, so a single large envelope still goes.
+    if (!out.empty() && bytes > max_bytes) break;
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+Status LocalStore::MarkAccepted(uint64_t through_sequence) {
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("UPDATE envelopes SET upload = 'accepted', reject_reason = '' "
+                                             "WHERE own = 1 AND sequence <= ? AND upload != 'accepted'"));
+  return st.Bind(1, static_cast<int64_t>(through_sequence)).Run();
+}
+
+Status LocalStore::MarkRejected(uint64_t sequence, std::string_view reason) {
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("UPDATE envelopes SET upload = 'rejected', reject_reason = ? "
+                                             "WHERE own = 1 AND sequence = ?"));
+  return st.Bind(1, reason).Bind(2, static_cast<int64_t>(sequence)).Run();
+}
+
+Result<int64_t> LocalStore::CountEnvelopes(std::string_view where_upload) {
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT count(*) FROM envelopes WHERE own = 1 AND upload = ?"));
+  st.Bind(1, where_upload);
+  DALA_ASSIGN_OR_RETURN(bool row, st.Step());
+  (void)row;
+  return st.ColumnInt(0);
+}
+
+// --- submissions ---------------------------------------------------------------------
+
+Result<sync::MergedState> LocalStore::MergedStateOf(const SubmissionId& id) {
+  DALA_ASSIGN_OR_RETURN(auto rows, EnvelopesOf(id));
+  std::vector<sync::MergeInput> inputs;
+  for (EnvelopeRow& r : rows) {
+    if (r.kind != static_cast<int>(sync::EnvelopeKind::kRevision)) continue;
+    auto e = sync::Envelope::Parse(r.bytes);
+    if (!e.ok()) return e.status().WithContext("submission " + sync::FormatSubmissionId(id));
+    auto body = sync::ParseRevisionBody(e->body());
+    if (!body.ok()) return body.status().WithContext("submission " + sync::FormatSubmissionId(id));
+    inputs.push_back({e->id(), e->parents(), e->hlc(), e->author(), std::move(body->answers_json)});
+  }
+  return sync::Merge(inputs);
+}
+
+Status LocalStore::RefreshSubmission(const SubmissionId& id) {
+  DALA_ASSIGN_OR_RETURN(auto rows, EnvelopesOf(id));
+  std::vector<sync::MergeInput> revisions;
+  std::vector<sync::ReviewInput> reviews;
+  std::string form_id, form_hash;
+  int64_t created = INT64_MAX, updated = 0;
+  uint64_t latest_hlc = 0;
+  for (EnvelopeRow& r : rows) {
+    DALA_ASSIGN_OR_RETURN(sync::Envelope e, sync::Envelope::Parse(r.bytes));
+    if (e.kind() == sync::EnvelopeKind::kRevision) {
+      DALA_ASSIGN_OR_RETURN(sync::RevisionBody body, sync::ParseRevisionBody(e.body()));
+      revisions.push_back({e.id(), e.parents(), e.hlc(), e.author(), std::move(body.answers_json)});
+      created = std::min(created, e.wall_ms());
+      updated = std::max(updated, e.wall_ms());
+      if (e.hlc().packed >= latest_hlc) {
+        latest_hlc = e.hlc().packed;
+        form_id = e.form_id();
+        form_hash = sync::ToHex(e.form_hash());
+      }
+    } else {
+      auto event = sync::ParseEventBody(e.body());
+      if (!event.ok() || event->type != "review") continue;
+      auto state = sync::ParseReviewState(event->state);
+      if (!state.ok()) continue;
+      reviews.push_back({e.id(), e.parents(), e.hlc(), *state, event->by, event->comment});
+    }
+  }
+  if (revisions.empty()) return Status::Ok();  // events that arrived before their revisions
+  DALA_ASSIGN_OR_RETURN(sync::MergedState merged, sync::Merge(revisions));
+  sync::ReviewSummary review = sync::SummarizeReviews(revisions, merged.heads, reviews);
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare(
+                                     "INSERT OR REPLACE INTO submissions(id, form_id, form_hash, created_ms, "
+                                     "updated_ms, answers, heads, conflicts, review_state, review_by, "
+                                     "review_comment, changed_since_review) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"));
+  return st.BindBlob(1, Blob(id))
+      .Bind(2, form_id)
+      .Bind(3, form_hash)
+      .Bind(4, created)
+      .Bind(5, updated)
+      .Bind(6, merged.answers_json)
+      .Bind(7, static_cast<int64_t>(merged.heads.size()))
+      .Bind(8, static_cast<int64_t>(merged.conflicts.size()))
+      .Bind(9, sync::ReviewStateName(review.state))
+      .Bind(10, review.by)
+      .Bind(11, review.comment)
+      .Bind(12, review.changed_since_review ? 1 : 0)
+      .Run();
+}
+
+namespace {
+constexpr const char* kSubmissionQuery =
+    "SELECT s.id, s.form_id, s.form_hash, s.created_ms, s.updated_ms, s.answers, s.heads, s.conflicts, "
+    "s.review_state, s.review_by, s.review_comment, s.changed_since_review, "
+    "(SELECT count(*) FROM envelopes e WHERE e.submission = s.id AND e.own = 1 AND e.upload = 'pending'), "
+    "(SELECT count(*) FROM envelopes e WHERE e.submission = s.id AND e.own = 1 AND e.upload = 'rejected') "
+    "FROM submissions s ";
+
+SubmissionRow ReadSubmission(const sql::Statement& st) {
+  SubmissionRow r;
+  FromBlob(st.ColumnBlob(0), &r.id);
+  r.form_id = st.ColumnText(1);
+  r.form_hash = st.ColumnText(2);
+  r.created_ms = st.ColumnInt(3);
+  r.updated_ms = st.ColumnInt(4);
+  r.answers_json = st.ColumnText(5);
+  r.heads = static_cast<int>(st.ColumnInt(6));
+  r.conflicts = static_cast<int>(st.ColumnInt(7));
+  r.review_state = st.ColumnText(8);
+  r.review_by = st.ColumnText(9);
+  r.review_comment = st.ColumnText(10);
+  r.changed_since_review = st.ColumnInt(11) != 0;
+  r.pending = static_cast<int>(st.ColumnInt(12));
+  r.rejected = static_cast<int>(st.ColumnInt(13));
+  return r;
+}
+}  // namespace
+
+Result<std::vector<SubmissionRow>> LocalStore::ListSubmissions() {
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare(std::string(kSubmissionQuery) + "ORDER BY s.created_ms, s.id"));
+  std::vector<SubmissionRow> out;
+  while (true) {
+    DALA_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    out.push_back(ReadSubmission(st));
+  }
+  return out;
+}
+
+Result<std::optional<SubmissionRow>> LocalStore::FindSubmission(const SubmissionId& id) {
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare(std::string(kSubmissionQuery) + "WHERE s.id = ?"));
+  st.BindBlob(1, Blob(id));
+  DALA_ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return std::optional<SubmissionRow>();
+  return std::optional<SubmissionRow>(ReadSubmission(st));
+}
+
+Result<SubmissionId> LocalStore::ResolveSubmission(std::string_view prefix) {
+  std::string hex;
+  for (char c : prefix) {
+    if (c == '-') continue;
+    if (!std::isxdigit(static_cast<unsigned char>(c)))
+      return Status::InvalidArgument("'" + std::string(prefix) + "' is not a record id");
+    hex.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  }
+  if (hex.size() < 4) return Status::InvalidArgument("give at least 4 characters of the record id");
+  if (hex.size() > 32) return Status::InvalidArgument("'" + std::string(prefix) + "' is longer than a record id");
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT id FROM submissions WHERE lower(hex(id)) LIKE ? LIMIT 2"));
+  st.Bind(1, hex + "%");
+  std::vector<SubmissionId> found;
+  while (true) {
+    DALA_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    SubmissionId id;
+    if (FromBlob(st.ColumnBlob(0), &id)) found.push_back(id);
+  }
+  if (found.empty()) return Status::NotFound("no record " + std::string(prefix) + " on this laptop");
+  if (found.size() > 1) return Status::InvalidArgument("'" + std::string(prefix) + "' matches several records; give more characters");
+  return found[0];
+}
+
+// --- drafts -------------------------------------------------------------------------
+
+Result<int64_t> LocalStore::SaveDraft(const DraftRow& d) {
+  if (d.id == 0) {
+    DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("INSERT INTO drafts(form_hash, submission, answers, language, "
+                                               "updated_ms) VALUES (?, ?, ?, ?, ?)"));
+    st.Bind(1, d.form_hash);
+    if (d.submission) st.BindBlob(2, Blob(*d.submission)); else st.BindNull(2);
+    DALA_RETURN_IF_ERROR(st.Bind(3, d.answers_json).Bind(4, d.language).Bind(5, d.updated_ms).Run());
+    return db_.LastInsertRowId();
+  }
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("UPDATE drafts SET answers = ?, language = ?, updated_ms = ? WHERE id = ?"));
+  DALA_RETURN_IF_ERROR(st.Bind(1, d.answers_json).Bind(2, d.language).Bind(3, d.updated_ms).Bind(4, d.id).Run());
+  if (db_.Changes() == 0) return Status::NotFound("no draft " + std::to_string(d.id));
+  return d.id;
+}
+
+namespace {
+DraftRow ReadDraft(const sql::Statement& st) {
+  DraftRow d;
+  d.id = st.ColumnInt(0);
+  d.form_hash = st.ColumnText(1);
+  if (!st.ColumnIsNull(2)) {
+    SubmissionId id;
+    if (FromBlob(st.ColumnBlob(2), &id)) d.submission = id;
+  }
+  d.answers_json = st.ColumnText(3);
+  d.language = st.ColumnText(4);
+  d.updated_ms = st.ColumnInt(5);
+  return d;
+}
+}  // namespace
+
+Result<std::vector<DraftRow>> LocalStore::ListDrafts() {
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT id, form_hash, submission, answers, language, updated_ms "
+                                             "FROM drafts ORDER BY id"));
+  std::vector<DraftRow> out;
+  while (true) {
+    DALA_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    out.push_back(ReadDraft(st));
+  }
+  return out;
+}
+
+Result<std::optional<DraftRow>> LocalStore::FindDraft(int64_t id) {
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT id, form_hash, submission, answers, language, updated_ms "
+                                             "FROM drafts WHERE id = ?"));
+  st.Bind(1, id);
+  DALA_ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return std::optional<DraftRow>();
+  return std::optional<DraftRow>(ReadDraft(st));
+}
+
+Status LocalStore::DeleteDraft(int64_t id) {
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("DELETE FROM drafts WHERE id = ?"));
+  return st.Bind(1, id).Run();
+}
+
+// --- receipts -------------------------------------------------------------------------
+
+Status LocalStore::AddReceipt(const ReceiptRow& r) {
+  std::string proof;
+  for (const Hash& h : r.proof) proof += Blob(h);
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("INSERT INTO receipts(envelope, sequence, leaf_index, tree_size, proof, "
+                                             "checkpoint, received_ms) VALUES (?, ?, ?, ?, ?, ?, ?)"));
+  return st.BindBlob(1, Blob(r.envelope))
+      .Bind(2, static_cast<int64_t>(r.sequence))
+      .Bind(3, static_cast<int64_t>(r.leaf_index))
+      .Bind(4, static_cast<int64_t>(r.tree_size))
+      .BindBlob(5, proof)
+      .Bind(6, r.checkpoint)
+      .Bind(7, r.received_ms)
+      .Run();
+}
+
+Result<std::vector<ReceiptRow>> LocalStore::ListReceipts() {
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT id, envelope, sequence, leaf_index, tree_size, proof, checkpoint, "
+                                             "received_ms FROM receipts ORDER BY id"));
+  std::vector<ReceiptRow> out;
+  while (true) {
+    DALA_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    ReceiptRow r;
+    r.id = st.ColumnInt(0);
+    FromBlob(st.ColumnBlob(1), &r.envelope);
+    r.sequence = static_cast<uint64_t>(st.ColumnInt(2));
+    r.leaf_index = static_cast<uint64_t>(st.ColumnInt(3));
+    r.tree_size = static_cast<uint64_t>(st.ColumnInt(4));
+    std::string proof = st.ColumnBlob(5);
+    for (size_t i = 0; i + 32 <= proof.size(); i += 32) {
+      Hash h;
+      std::copy_n(reinterpret_cast<const uint8_t*>(proof.data() + i), 32, h.data());
+      r.proof.push_back(h);
+    }
+    r.checkpoint = st.ColumnText(6);
+    r.received_ms = st.ColumnInt(7);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+}  // namespace dala::client

@@ -1,0 +1,103 @@
+// An interview: walking a volunteer through a form one question at a time.
+//
+// The interview holds the answers so far and a position. Skip logic and
+// constraints apply as each answer is given; going back returns to the step
+// shown before. It knows nothing of terminals: the client renders steps and
+// passes the typed text in, so the same logic is tested without a terminal.
+#pragma once
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dala/base/clock.h"
+#include "dala/base/status.h"
+#include "dala/schema/form.h"
+
+namespace dala::schema {
+
+struct InterviewStep {
+  enum class Kind {
+    kQuestion,   // a question or note to show
+    kAddRepeat,  // "add another <repeat>?" for repeats without a count
+  };
+  Kind kind = Kind::kQuestion;
+  int question = -1;
+  InstancePath path;  // for kAddRepeat: the repeat's path plus the new index
+
+  bool operator==(const InterviewStep&) const = default;
+};
+
+// Parses text typed by a volunteer into an answer's JSON (see the table in
+// schema/README.md). Accepts what people type: "12,5" for a decimal,
+// "27.11.2026" for a date, a choice's number or name, "1" to acknowledge.
+// The error message is in `language`.
+Result<nlohmann::json> ParseTypedAnswer(const Form& form, int question, std::string_view text,
+                                        const std::vector<const ListItem*>& offered,
+                                        const Clock& clock, std::string_view language);
+
+// The answer shown back to the volunteer, in `language`: choice labels
+// rather than names, dates as typed.
+std::string DescribeAnswer(const Form& form, int question, const nlohmann::json& answer,
+                           std::string_view language);
+
+class Interview {
+ public:
+  Interview(std::shared_ptr<const Form> form, const Clock& clock,
+            nlohmann::json answers = nlohmann::json::object());
+
+  const Form& form() const { return *form_; }
+  // The answers as they stand, including answers to questions that skip
+  // logic has since hidden (kept in case the volunteer goes back).
+  const nlohmann::json& answers() const { return answers_; }
+  // The answers to sign: hidden answers removed, calculations current.
+  nlohmann::json FinalAnswers() const;
+
+  // The steps for the current answers, in order.
+  std::vector<InterviewStep> Steps() const;
+
+  // The step being shown; empty at the end of the form.
+  const std::optional<InterviewStep>& current() const { return current_; }
+  bool at_end() const { return !current_.has_value(); }
+
+  // Answers the current step with typed text and moves on. For kAddRepeat
+  // the text is yes or no. On a refused answer nothing changes and the
+  // Status says why, in `language`.
+  Status Answer(std::string_view text, std::string_view language);
+
+  // Moves on, keeping the current answer (Enter on an empty line). Refused
+  // for a required question that has no answer.
+  Status Next(std::string_view language);
+
+  // Clears the current answer (and stays).
+  Status Clear(std::string_view language);
+
+  // Returns to the previously shown step. False at the first step.
+  bool Back();
+
+  // Jumps to a step (e.g. the first problem found by Validate).
+  void GoTo(const InterviewStep& step);
+
+  // Moves to the first step (used when resuming or editing).
+  void Restart();
+
+  // Every problem with FinalAnswers().
+  std::vector<AnswerProblem> Validate(std::string_view language) const;
+
+  // The items offered for the current step, if it is a select.
+  std::vector<const ListItem*> OfferedItems() const;
+
+ private:
+  void Advance(const std::vector<InterviewStep>& before, size_t index_before);
+
+  std::shared_ptr<const Form> form_;
+  const Clock& clock_;
+  nlohmann::json answers_;
+  std::optional<InterviewStep> current_;
+  std::vector<InterviewStep> history_;
+};
+
+}  // namespace dala::schema

@@ -1,0 +1,24 @@
+// Pieces of the form model shared between the loader and the answer code.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string_view>
+#include <vector>
+
+#include "dala/schema/form.h"
+
+namespace dala::schema {
+
+// An answer's JSON as an expression value, by question type.
+Value JsonToValue(const Question& q, const nlohmann::json& answer);
+// A calculation's value as stored JSON: whole numbers as integers, other
+// numbers as numbers, everything else as its string; empty and NaN as null.
+nlohmann::json ValueToJson(const Value& v);
+// Type and list checks of one answer. `offered` null means "any item of the
+// list" (used for defaults, where no answers exist yet to filter by).
+Status CheckAnswerShape(const Form& form, const Question& q, const nlohmann::json& v,
+                        const std::vector<const ListItem*>* offered, std::string_view language);
+// Removes null members, at the top and inside repeat instances.
+void PruneNulls(nlohmann::json* answers);
+
+}  // namespace dala::schema

@@ -1,0 +1,385 @@
+#include "dala/schema/form.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "form_test_util.h"
+
+namespace dala::schema {
+namespace {
+
+using nlohmann::json;
+using testing::kTestForm;
+
+// 2026-11-27 10:00 in Almaty (UTC+5).
+constexpr int64_t kNow = 1795755600000;
+
+class FormTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto f = Form::Load(kTestForm);
+    ASSERT_TRUE(f.ok()) << f.status().message();
+    form_ = *f;
+  }
+
+  json ValidAnswers() {
+    return json::parse(R"J({
+      "consent": "yes", "region": "almaty", "centre": "ala_02", "district": "Bostandyk",
+      "visit_date": "2026-11-26", "queue": 12, "queue_double": 24, "signs": ["kk", "ru"],
+      "clean": 4, "staff": 1, "staff_members": [{"badge": "yes"}],
+      "issues": [{"issue": "Кезек ұзын", "severity": 2, "issue_no": 1}], "issue_count": 1
+    })J");
+  }
+
+  std::vector<AnswerProblem> Problems(const json& answers, const char* lang = "en") {
+    return form_->Validate(answers, clock_, lang);
+  }
+
+  std::string Fields(const std::vector<AnswerProblem>& problems) {
+    std::string s;
+    for (const auto& p : problems) s += p.field + ": " + p.message + "\n";
+    return s;
+  }
+
+  FakeClock clock_{kNow, 300};
+  std::shared_ptr<const Form> form_;
+};
+
+std::string FormWith(const std::string& questions, const std::string& extra = "") {
+  return R"J({"dala_form":1,"id":"t","version":"1","title":"T","languages":["ru","en"],
+             "default_language":"ru",)J" +
+         extra + R"J("lists":{"yn":[{"name":"y","label":"Да"},{"name":"n","label":"Нет"}]},
+             "questions":)J" +
+         questions + "}";
+}
+
+// --- loading ------------------------------------------------------------------
+
+TEST(FormLoadTest, SampleFormsLoadWithoutProblems) {
+  for (const char* path : {"schema/forms/psc_observation.json", "schema/forms/citizen_exit_survey.json"}) {
+    std::string doc = testing::ReadFile(path);
+    ASSERT_FALSE(doc.empty()) << path;
+    auto f = Form::Load(doc);
+    ASSERT_TRUE(f.ok()) << path << ":\n" << f.status().message();
+    EXPECT_EQ((*f)->languages().size(), 3u);
+    for (const char* lang : {"kk", "ru", "en"}) EXPECT_TRUE((*f)->HasLanguage(lang));
+  }
+}
+
+TEST(FormLoadTest, HashIsOfTheExactBytes) {
+  auto a = Form::Load(kTestForm);
+  auto b = Form::Load(std::string(kTestForm) + "\n");
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ((*a)->hash_hex().size(), 64u);
+  EXPECT_NE((*a)->hash_hex(), (*b)->hash_hex());
+  EXPECT_EQ((*a)->document(), kTestForm);
+}
+
+TEST(FormLoadTest, InvalidJsonIsRefusedWithOneMessage) {
+  auto f = Form::Load("{\"id\": ");
+  ASSERT_FALSE(f.ok());
+  EXPECT_NE(f.status().message().find("not valid JSON"), std::string::npos);
+  EXPECT_FALSE(Form::Load("[]").ok());
+  EXPECT_FALSE(Form::Load("").ok());
+}
+
+TEST(FormLoadTest, EveryProblemIsListedNotJustTheFirst) {
+  auto f = Form::Load(FormWith(R"J([
+    {"type":"integer","name":"a","label":"A","constraint":". >"},
+    {"type":"text","name":"b","label":"B","relevant":"${nope} = 1"},
+    {"type":"select_one","name":"c","label":"C","list":"missing"},
+    {"type":"whatever","name":"d","label":"D"}
+  ])J"));
+  ASSERT_FALSE(f.ok());
+  const std::string& m = f.status().message();
+  EXPECT_EQ(std::count(m.begin(), m.end(), '\n'), 3) << m;
+  EXPECT_NE(m.find("form 't': question 'a', column 'constraint': position"), std::string::npos) << m;
+  EXPECT_NE(m.find("form 't': question 'c', column 'list': no list named 'missing'"), std::string::npos) << m;
+  EXPECT_NE(m.find("question 'd', column 'type': unknown type"), std::string::npos) << m;
+}
+
+TEST(FormLoadTest, ReferenceToAMissingQuestionIsNamed) {
+  auto f = Form::Load(FormWith(R"J([{"type":"text","name":"b","label":"B","relevant":"${nope} = 1"}])J"));
+  ASSERT_FALSE(f.ok());
+  EXPECT_NE(f.status().message().find("question 'b', column 'relevant': ${nope} names no question"),
+            std::string::npos)
+      << f.status().message();
+}
+
+TEST(FormLoadTest, SyntaxErrorNamesFormQuestionColumnAndPosition) {
+  auto f = Form::Load(FormWith(R"J([{"type":"integer","name":"a","label":"A","constraint":". >= 0 and lenght(.) < 3"}])J"));
+  ASSERT_FALSE(f.ok());
+  EXPECT_NE(f.status().message().find("form 't': question 'a', column 'constraint': position 12: "),
+            std::string::npos)
+      << f.status().message();
+}
+
+TEST(FormLoadTest, DuplicateQuestionNamesAreRefused) {
+  auto f = Form::Load(FormWith(R"J([{"type":"text","name":"a","label":"A"},
+    {"type":"group","name":"g","children":[{"type":"text","name":"a","label":"A2"}]}])J"));
+  ASSERT_FALSE(f.ok());
+  EXPECT_NE(f.status().message().find("question 'a', column 'name': is used by another question"), std::string::npos);
+}
+
+TEST(FormLoadTest, MisspelledColumnIsRefusedRatherThanIgnored) {
+  auto f = Form::Load(FormWith(R"J([{"type":"integer","name":"a","label":"A","constriant":". > 1"}])J"));
+  ASSERT_FALSE(f.ok());
+  EXPECT_NE(f.status().message().find("column 'constriant': not a column of a integer question"),
+            std::string::npos)
+      << f.status().message();
+}
+
+TEST(FormLoadTest, CalculationCycleIsRefused) {
+  auto f = Form::Load(FormWith(R"J([{"type":"calculate","name":"a","calculation":"${b} + 1"},
+                                    {"type":"calculate","name":"b","calculation":"${a} + 1"}])J"));
+  ASSERT_FALSE(f.ok());
+  EXPECT_NE(f.status().message().find("cycle"), std::string::npos) << f.status().message();
+}
+
+TEST(FormLoadTest, ChoiceFilterOnAMissingColumnIsRefused) {
+  auto f = Form::Load(FormWith(R"J([{"type":"select_one","name":"a","label":"A","list":"yn","choice_filter":"region = 'x'"}])J"));
+  ASSERT_FALSE(f.ok());
+  EXPECT_NE(f.status().message().find("list 'yn' has no column 'region'"), std::string::npos)
+      << f.status().message();
+}
+
+TEST(FormLoadTest, PulldataOfAMissingListOrColumnIsRefused) {
+  auto f = Form::Load(FormWith(R"J([{"type":"calculate","name":"a","calculation":"pulldata('nope', 'x', 'name', 'y')"},
+                                    {"type":"calculate","name":"b","calculation":"pulldata('yn', 'colour', 'name', 'y')"}])J"));
+  ASSERT_FALSE(f.ok());
+  EXPECT_NE(f.status().message().find("pulldata() names no list 'nope'"), std::string::npos);
+  EXPECT_NE(f.status().message().find("list 'yn' has no column 'colour'"), std::string::npos);
+}
+
+TEST(FormLoadTest, TextInAnUndeclaredLanguageIsRefused) {
+  auto f = Form::Load(FormWith(R"J([{"type":"text","name":"a","label":{"ru":"А","de":"A"}}])J"));
+  ASSERT_FALSE(f.ok());
+  EXPECT_NE(f.status().message().find("language 'de' is not in 'languages'"), std::string::npos);
+}
+
+TEST(FormLoadTest, BadScaleRepeatCountAndDefaultAreRefused) {
+  auto f = Form::Load(FormWith(R"J([
+    {"type":"rating","name":"r","label":"R","scale":11},
+    {"type":"repeat","name":"rep","repeat_count":-1,"children":[{"type":"text","name":"t","label":"T"}]},
+    {"type":"integer","name":"i","label":"I","default":"seven"}])J"));
+  ASSERT_FALSE(f.ok());
+  const std::string& m = f.status().message();
+  EXPECT_NE(m.find("question 'r', column 'scale'"), std::string::npos) << m;
+  EXPECT_NE(m.find("question 'rep', column 'repeat_count'"), std::string::npos) << m;
+  EXPECT_NE(m.find("question 'i', column 'default'"), std::string::npos) << m;
+}
+
+TEST(FormLoadTest, SelfReferenceMustUseDot) {
+  auto f = Form::Load(FormWith(R"J([{"type":"integer","name":"a","label":"A","constraint":"${a} > 1"}])J"));
+  ASSERT_FALSE(f.ok());
+  EXPECT_NE(f.status().message().find("use '.'"), std::string::npos);
+}
+
+TEST(FormLoadTest, MissingHeaderFieldsAreAllReported) {
+  auto f = Form::Load(R"J({"questions":[{"type":"text","name":"a","label":"A"}]})J");
+  ASSERT_FALSE(f.ok());
+  const std::string& m = f.status().message();
+  for (const char* column : {"'id'", "'dala_form'", "'version'", "'languages'", "'default_language'", "'title'"})
+    EXPECT_NE(m.find(std::string("column ") + column), std::string::npos) << column << "\n" << m;
+}
+
+TEST(FormLoadTest, SummaryNamingARepeatedQuestionIsRefused) {
+  auto f = Form::Load(FormWith(R"J([{"type":"repeat","name":"rep","children":[{"type":"text","name":"t","label":"T"}]}])J",
+                               R"J("summary":["t"],)J"));
+  ASSERT_FALSE(f.ok());
+  EXPECT_NE(f.status().message().find("column 'summary'"), std::string::npos) << f.status().message();
+}
+
+// --- validating answers ---------------------------------------------------------
+
+TEST_F(FormTest, CompleteValidAnswersHaveNoProblems) {
+  EXPECT_EQ(Fields(Problems(ValidAnswers())), "");
+}
+
+TEST_F(FormTest, MissingRequiredAnswerIsReported) {
+  json a = ValidAnswers();
+  a.erase("visit_date");
+  auto p = Problems(a);
+  ASSERT_EQ(p.size(), 1u) << Fields(p);
+  EXPECT_EQ(p[0].field, "visit_date");
+  EXPECT_EQ(p[0].message, "This question requires an answer.");
+}
+
+TEST_F(FormTest, FailedConstraintGivesTheFormsMessageInTheChosenLanguage) {
+  json a = ValidAnswers();
+  a["visit_date"] = "2026-11-28";  // tomorrow
+  EXPECT_EQ(Problems(a, "kk").at(0).message, "Болашақ күн болмауы керек");
+  EXPECT_EQ(Problems(a, "ru").at(0).message, "Дата не может быть в будущем");
+  EXPECT_EQ(Problems(a, "en").at(0).message, "Not in the future");
+}
+
+TEST_F(FormTest, TimeDependentConstraintIsJudgedAtTheGivenTime) {
+  json a = ValidAnswers();
+  a["visit_date"] = "2026-11-28";
+  FakeClock later(kNow + 2 * 86400000LL, 300);
+  EXPECT_TRUE(form_->Validate(a, later, "en").empty());
+}
+
+TEST_F(FormTest, UnknownFieldIsReported) {
+  json a = ValidAnswers();
+  a["queue_lenght"] = 3;
+  a["issues"][0]["oops"] = 1;
+  auto p = Problems(a);
+  std::string f = Fields(p);
+  ASSERT_EQ(p.size(), 2u) << f;
+  EXPECT_NE(f.find("queue_lenght: The form has no such question."), std::string::npos) << f;
+  EXPECT_NE(f.find("issues[1].oops: "), std::string::npos) << f;
+}
+
+TEST_F(FormTest, WrongJsonTypesAreReported) {
+  json a = ValidAnswers();
+  a["queue"] = "twelve";
+  a["queue_double"] = nullptr;
+  a["clean"] = 6;
+  a["signs"] = "kk";
+  a["visit_date"] = "27.11.2026";
+  auto p = Problems(a);
+  std::string f = Fields(p);
+  EXPECT_NE(f.find("queue: Enter a whole number."), std::string::npos) << f;
+  EXPECT_NE(f.find("clean: Choose a rating"), std::string::npos) << f;
+  EXPECT_NE(f.find("signs: Choose one or more"), std::string::npos) << f;
+  EXPECT_NE(f.find("visit_date: Enter a date"), std::string::npos) << f;
+}
+
+TEST_F(FormTest, AnswerToAnIrrelevantQuestionIsReported) {
+  json a = ValidAnswers();
+  a["why_long"] = "because";
+  auto p = Problems(a);
+  ASSERT_EQ(p.size(), 1u) << Fields(p);
+  EXPECT_EQ(p[0].field, "why_long");
+
+  json b = json::parse(R"J({"consent":"no","queue":5})J");
+  auto q = Problems(b);
+  ASSERT_EQ(q.size(), 1u) << Fields(q);
+  EXPECT_EQ(q[0].field, "queue");
+}
+
+TEST_F(FormTest, RelevantRequiredQuestionMustBeAnswered) {
+  json a = ValidAnswers();
+  a["queue"] = 80;
+  a["queue_double"] = 160;
+  auto p = Problems(a);
+  ASSERT_EQ(p.size(), 1u) << Fields(p);
+  EXPECT_EQ(p[0].field, "why_long");
+}
+
+TEST_F(FormTest, ChoiceFilteredOutIsRefused) {
+  json a = ValidAnswers();
+  a["centre"] = "ast_01";  // an Astana centre while the region is Almaty
+  a["district"] = "Yesil";
+  auto p = Problems(a);
+  ASSERT_EQ(p.size(), 1u) << Fields(p);
+  EXPECT_EQ(p[0].field, "centre");
+  a["centre"] = "zzz";
+  EXPECT_FALSE(Problems(a).empty());
+}
+
+TEST_F(FormTest, CalculatedValueThatDiffersIsReported) {
+  json a = ValidAnswers();
+  a["queue_double"] = 25;
+  auto p = Problems(a);
+  ASSERT_EQ(p.size(), 1u) << Fields(p);
+  EXPECT_EQ(p[0].field, "queue_double");
+}
+
+TEST_F(FormTest, RepeatCountThatDiffersIsReported) {
+  json a = ValidAnswers();
+  a["staff"] = 3;
+  auto p = Problems(a);
+  ASSERT_EQ(p.size(), 1u) << Fields(p);
+  EXPECT_EQ(p[0].field, "staff_members");
+}
+
+TEST_F(FormTest, ConstraintInsideARepeatNamesTheInstance) {
+  json a = ValidAnswers();
+  a["issues"].push_back({{"issue", "x"}, {"severity", 9}, {"issue_no", 2}});
+  a["issue_count"] = 2;
+  auto p = Problems(a);
+  ASSERT_EQ(p.size(), 1u) << Fields(p);
+  EXPECT_EQ(p[0].field, "issues[2].severity");
+  EXPECT_EQ(p[0].path, InstancePath{1});
+}
+
+TEST_F(FormTest, SelectMultipleConstraintSeesTheList) {
+  json a = ValidAnswers();
+  a["signs"] = {"none", "kk"};
+  auto p = Problems(a);
+  ASSERT_EQ(p.size(), 1u) << Fields(p);
+  EXPECT_EQ(p[0].field, "signs");
+  a["signs"] = {"kk", "kk"};
+  EXPECT_FALSE(Problems(a).empty());
+}
+
+TEST_F(FormTest, AnswersThatAreNotAnObjectAreReported) {
+  EXPECT_EQ(Problems(json::array()).size(), 1u);
+  EXPECT_EQ(Problems(json("x")).size(), 1u);
+}
+
+TEST_F(FormTest, RecalculateFillsCalculationsAndClearsIrrelevantAnswers) {
+  json a = ValidAnswers();
+  a.erase("queue_double");
+  a.erase("district");
+  a["why_long"] = "x";
+  form_->Recalculate(&a, clock_);
+  EXPECT_EQ(a["queue_double"], 24);
+  EXPECT_EQ(a["district"], "Bostandyk");
+  EXPECT_FALSE(a.contains("why_long"));
+  EXPECT_EQ(Fields(Problems(a)), "");
+
+  a["consent"] = "no";
+  form_->Recalculate(&a, clock_);
+  EXPECT_EQ(a, json::parse(R"J({"consent":"no"})J"));
+}
+
+TEST_F(FormTest, RecalculateSizesRepeatsFromTheirCount) {
+  json a = ValidAnswers();
+  a["staff"] = 3;
+  form_->Recalculate(&a, clock_);
+  ASSERT_EQ(a["staff_members"].size(), 3u);
+  EXPECT_EQ(a["staff_members"][0]["badge"], "yes");
+  a["staff"] = 0;
+  form_->Recalculate(&a, clock_);
+  EXPECT_TRUE(!a.contains("staff_members") || a["staff_members"].empty());
+}
+
+TEST_F(FormTest, CalculationInsideARepeatSeesItsOwnInstance) {
+  json a = ValidAnswers();
+  a["issues"].push_back({{"issue", "y"}});
+  form_->Recalculate(&a, clock_);
+  EXPECT_EQ(a["issues"][1]["issue_no"], 2);
+  EXPECT_EQ(a["issue_count"], 2);
+}
+
+TEST_F(FormTest, KazakhAndRussianTextIsKeptByteForByte) {
+  json a = ValidAnswers();
+  const std::string text = "Кезек өте ұзын болды; очередь — 40 минут. ҚҰҮҒӘІҢҺӨ";
+  a["notes"] = text;
+  EXPECT_TRUE(Problems(a).empty());
+  json back = json::parse(a.dump());
+  EXPECT_EQ(back["notes"].get<std::string>(), text);
+}
+
+TEST_F(FormTest, LabelsFallBackToTheDefaultLanguage) {
+  const Question* centre = form_->Find("region");
+  ASSERT_NE(centre, nullptr);
+  EXPECT_EQ(centre->label.Get("kk"), "Регион");  // only given in the default language
+  const Question* consent = form_->Find("consent");
+  EXPECT_EQ(consent->label.Get("kk"), "Келісесіз бе?");
+  EXPECT_EQ(consent->label.Get("de"), "Согласны?");
+}
+
+TEST_F(FormTest, OfferedItemsFollowTheChoiceFilter) {
+  json a = json::parse(R"J({"consent":"yes","region":"astana"})J");
+  auto items = form_->OfferedItems(a, form_->Find("centre")->index, {}, clock_);
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(items[0]->name, "ast_01");
+}
+
+}  // namespace
+}  // namespace dala::schema

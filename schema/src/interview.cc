@@ -1,0 +1,424 @@
+#include "dala/schema/interview.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <functional>
+
+#include "dala/base/utf8.h"
+#include "form_internal.h"
+
+namespace dala::schema {
+
+using nlohmann::json;
+
+namespace {
+
+std::vector<std::string> SplitTokens(std::string_view text, std::string_view separators) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char c : text) {
+    if (separators.find(c) != std::string_view::npos) {
+      if (!cur.empty()) out.push_back(std::move(cur));
+      cur.clear();
+    } else {
+      cur.push_back(c);
+    }
+  }
+  if (!cur.empty()) out.push_back(std::move(cur));
+  return out;
+}
+
+// A whole decimal number, optionally signed, nothing else.
+bool ParseInteger(std::string_view s, int64_t* out) {
+  if (s.empty() || s.size() > 17) return false;
+  size_t i = (s[0] == '-' || s[0] == '+') ? 1 : 0;
+  if (i == s.size()) return false;
+  int64_t v = 0;
+  for (size_t k = i; k < s.size(); ++k) {
+    if (s[k] < '0' || s[k] > '9') return false;
+    v = v * 10 + (s[k] - '0');
+  }
+  *out = s[0] == '-' ? -v : v;
+  return true;
+}
+
+// Digits with at most one '.' or ',' (Kazakh and Russian write 12,5).
+bool ParseDecimal(std::string_view s, double* out) {
+  std::string t(s);
+  std::replace(t.begin(), t.end(), ',', '.');
+  if (t.empty() || t.size() > 40) return false;
+  size_t i = (t[0] == '-' || t[0] == '+') ? 1 : 0;
+  bool digit = false, dot = false;
+  for (size_t k = i; k < t.size(); ++k) {
+    if (t[k] >= '0' && t[k] <= '9') {
+      digit = true;
+    } else if (t[k] == '.' && !dot) {
+      dot = true;
+    } else {
+      return false;
+    }
+  }
+  if (!digit) return false;
+  *out = std::strtod(t.c_str(), nullptr);
+  return std::isfinite(*out);
+}
+
+// "27.11.2026" as people write dates in Kazakhstan, or ISO "2026-11-27".
+bool ParseTypedDate(std::string_view s, std::string* iso) {
+  int64_t days;
+  std::string t(s);
+  if (ParseIsoDate(t, &days)) {
+    *iso = FormatIsoDate(days);
+    return true;
+  }
+  auto parts = SplitTokens(s, ".");
+  if (parts.size() != 3 || parts[2].size() != 4 || parts[0].size() > 2 || parts[1].size() > 2) return false;
+  std::string candidate = parts[2] + "-" + (parts[1].size() == 1 ? "0" : "") + parts[1] + "-" +
+                          (parts[0].size() == 1 ? "0" : "") + parts[0];
+  if (!ParseIsoDate(candidate, &days)) return false;
+  *iso = FormatIsoDate(days);
+  return true;
+}
+
+bool ParseTypedTime(std::string_view s, std::string* out) {
+  std::string t(s);
+  if (t.size() == 4 && t[1] == ':') t = "0" + t;  // 9:30
+  int64_t ms;
+  if (!ParseIsoTime(t, &ms)) return false;
+  *out = t;
+  return true;
+}
+
+bool IsYes(std::string_view s) {
+  static const char* kYes[] = {"y", "yes", "1", "ok", "да", "д", "иә", "и", "ия", "Да", "Иә", "Y", "Yes", "YES", "OK"};
+  return std::any_of(std::begin(kYes), std::end(kYes), [&](const char* y) { return s == y; });
+}
+
+bool IsNo(std::string_view s) {
+  static const char* kNo[] = {"n", "no", "0", "нет", "н", "жоқ", "ж", "Нет", "Жоқ", "N", "No", "NO"};
+  return std::any_of(std::begin(kNo), std::end(kNo), [&](const char* y) { return s == y; });
+}
+
+const ListItem* ChooseItem(std::string_view token, const std::vector<const ListItem*>& offered) {
+  int64_t n;
+  if (ParseInteger(token, &n) && n >= 1 && static_cast<size_t>(n) <= offered.size()) return offered[n - 1];
+  for (const ListItem* item : offered)
+    if (item->name == token) return item;
+  return nullptr;
+}
+
+}  // namespace
+
+Result<json> ParseTypedAnswer(const Form& form, int question, std::string_view raw,
+                              const std::vector<const ListItem*>& offered, const Clock& clock,
+                              std::string_view language) {
+  const Question& q = form.questions()[question];
+  auto fail = [&](Message m) { return Status::InvalidArgument(LocalMessage(m, language)); };
+  if (!utf8::IsValid(raw)) return fail(Message::kNotText);
+  std::string_view text = utf8::Trim(raw);
+  switch (q.type) {
+    case QuestionType::kText:
+      return json(std::string(text));
+    case QuestionType::kInteger: {
+      int64_t v;
+      if (!ParseInteger(text, &v)) return fail(Message::kNotInteger);
+      return json(v);
+    }
+    case QuestionType::kDecimal: {
+      double d;
+      if (!ParseDecimal(text, &d)) return fail(Message::kNotNumber);
+      if (d == std::floor(d) && std::fabs(d) < 1e15) return json(static_cast<int64_t>(d));
+      return json(d);
+    }
+    case QuestionType::kRating: {
+      int64_t v;
+      if (!ParseInteger(text, &v) || v < 1 || v > q.scale) return fail(Message::kNotRating);
+      return json(v);
+    }
+    case QuestionType::kSelectOne: {
+      const ListItem* item = ChooseItem(text, offered);
+      if (item == nullptr) return fail(Message::kNotChoice);
+      return json(item->name);
+    }
+    case QuestionType::kSelectMultiple: {
+      json out = json::array();
+      for (const std::string& token : SplitTokens(text, " ,;\t")) {
+        const ListItem* item = ChooseItem(token, offered);
+        if (item == nullptr) return fail(Message::kNotChoices);
+        if (std::find(out.begin(), out.end(), json(item->name)) == out.end()) out.push_back(item->name);
+      }
+      if (out.empty()) return fail(Message::kNotChoices);
+      return out;
+    }
+    case QuestionType::kDate: {
+      std::string iso;
+      if (!ParseTypedDate(text, &iso)) return fail(Message::kNotDate);
+      return json(iso);
+    }
+    case QuestionType::kTime: {
+      std::string t;
+      if (!ParseTypedTime(text, &t)) return fail(Message::kNotTime);
+      return json(t);
+    }
+    case QuestionType::kDateTime: {
+      auto parts = SplitTokens(text, " T");
+      int64_t ms;
+      int32_t off;
+      std::string iso = std::string(text);
+      if (parts.size() == 2) {
+        std::string date, time;
+        if (!ParseTypedDate(parts[0], &date) || !ParseTypedTime(parts[1], &time))
+          return fail(Message::kNotDateTime);
+        iso = date + "T" + time;
+        if (time.size() == 5) iso += ":00";
+      }
+      if (!ParseIsoDateTime(iso, clock.UtcOffsetMinutes(), &ms, &off)) return fail(Message::kNotDateTime);
+      return json(FormatIsoDateTime(ms, off).substr(0, 19) +
+                  FormatIsoDateTime(ms, off).substr(FormatIsoDateTime(ms, off).size() - 6));
+    }
+    case QuestionType::kGeopoint: {
+      auto parts = SplitTokens(text, " \t;");
+      if (parts.size() < 2 || parts.size() > 4) return fail(Message::kNotGeopoint);
+      static const char* kKeys[] = {"lat", "lon", "alt", "accuracy"};
+      json g = json::object();
+      for (size_t i = 0; i < parts.size(); ++i) {
+        double d;
+        if (!ParseDecimal(parts[i], &d)) return fail(Message::kNotGeopoint);
+        g[kKeys[i]] = d;
+      }
+      return g;
+    }
+    case QuestionType::kAcknowledge:
+      if (!IsYes(text)) return fail(Message::kNotAcknowledged);
+      return json(true);
+    case QuestionType::kNote:
+    case QuestionType::kGroup:
+    case QuestionType::kRepeat:
+      return fail(Message::kNotApplicable);
+    case QuestionType::kCalculate:
+      return fail(Message::kCalculated);
+  }
+  return fail(Message::kNotApplicable);
+}
+
+std::string DescribeAnswer(const Form& form, int question, const json& answer, std::string_view language) {
+  const Question& q = form.questions()[question];
+  if (answer.is_null()) return "";
+  const ItemList* list = form.List(q.list);
+  auto label_of = [&](const std::string& name) {
+    const ListItem* item = list != nullptr ? list->Find(name) : nullptr;
+    return item != nullptr ? item->label.Get(language) : name;
+  };
+  switch (q.type) {
+    case QuestionType::kSelectOne:
+      return answer.is_string() ? label_of(answer.get<std::string>()) : answer.dump();
+    case QuestionType::kSelectMultiple: {
+      std::string s;
+      if (!answer.is_array()) return answer.dump();
+      for (const auto& x : answer) {
+        if (!s.empty()) s += "; ";
+        s += x.is_string() ? label_of(x.get<std::string>()) : x.dump();
+      }
+      return s;
+    }
+    case QuestionType::kAcknowledge:
+      return answer == true ? "OK" : "";
+    case QuestionType::kGeopoint: {
+      std::string s;
+      for (const char* k : {"lat", "lon", "alt", "accuracy"}) {
+        auto it = answer.find(k);
+        if (it == answer.end()) continue;
+        if (!s.empty()) s += " ";
+        s += Value::Number(it->get<double>()).AsString();
+      }
+      return s;
+    }
+    case QuestionType::kRepeat:
+      return std::to_string(answer.is_array() ? answer.size() : 0);
+    default:
+      return answer.is_string() ? answer.get<std::string>() : answer.dump();
+  }
+}
+
+Interview::Interview(std::shared_ptr<const Form> form, const Clock& clock, json answers)
+    : form_(std::move(form)), clock_(clock), answers_(std::move(answers)) {
+  if (!answers_.is_object()) answers_ = json::object();
+  if (answers_.empty()) form_->ApplyDefaults(&answers_, -1, {});
+  form_->Recalculate(&answers_, clock_, /*clear_irrelevant=*/false);
+  Restart();
+}
+
+std::vector<InterviewStep> Interview::Steps() const {
+  std::vector<InterviewStep> steps;
+  const Form& f = *form_;
+  std::function<void(const std::vector<int>&, InstancePath&)> walk = [&](const std::vector<int>& ids,
+                                                                          InstancePath& path) {
+    for (int q : ids) {
+      const Question& qq = f.questions()[q];
+      if (!qq.relevant.empty() && !f.IsRelevant(answers_, q, path, clock_)) continue;
+      switch (qq.type) {
+        case QuestionType::kCalculate:
+          break;
+        case QuestionType::kGroup:
+          walk(qq.children, path);
+          break;
+        case QuestionType::kRepeat: {
+          int n = f.InstanceCount(answers_, q, path);
+          for (int i = 0; i < n; ++i) {
+            path.push_back(i);
+            walk(qq.children, path);
+            path.pop_back();
+          }
+          if (qq.fixed_repeat_count < 0 && qq.repeat_count.empty()) {
+            InstancePath p = path;
+            p.push_back(n);
+            steps.push_back({InterviewStep::Kind::kAddRepeat, q, p});
+          }
+          break;
+        }
+        default:
+          steps.push_back({InterviewStep::Kind::kQuestion, q, path});
+      }
+    }
+  };
+  InstancePath path;
+  walk(f.top_level(), path);
+  return steps;
+}
+
+void Interview::Restart() {
+  history_.clear();
+  auto steps = Steps();
+  current_.reset();
+  if (!steps.empty()) current_ = steps.front();
+}
+
+void Interview::GoTo(const InterviewStep& step) {
+  if (current_) history_.push_back(*current_);
+  current_ = step;
+}
+
+void Interview::Advance(const std::vector<InterviewStep>& before, size_t index_before) {
+  history_.push_back(*current_);
+  auto after = Steps();
+  auto it = std::find(after.begin(), after.end(), *current_);
+  size_t next = it != after.end() ? static_cast<size_t>(it - after.begin()) + 1 : index_before;
+  (void)before;
+  if (next < after.size()) {
+    current_ = after[next];
+  } else {
+    current_.reset();
+  }
+}
+
+namespace {
+
+size_t IndexOf(const std::vector<InterviewStep>& steps, const InterviewStep& step) {
+  auto it = std::find(steps.begin(), steps.end(), step);
+  return it == steps.end() ? steps.size() : static_cast<size_t>(it - steps.begin());
+}
+
+}  // namespace
+
+std::vector<const ListItem*> Interview::OfferedItems() const {
+  if (!current_ || current_->kind != InterviewStep::Kind::kQuestion) return {};
+  return form_->OfferedItems(answers_, current_->question, current_->path, clock_);
+}
+
+Status Interview::Answer(std::string_view text, std::string_view language) {
+  if (!current_) return Status::FailedPrecondition("the interview is at its end");
+  const InterviewStep step = *current_;
+  auto before = Steps();
+  size_t index = IndexOf(before, step);
+  if (step.kind == InterviewStep::Kind::kAddRepeat) {
+    std::string_view t = utf8::Trim(text);
+    if (IsYes(t)) {
+      InstancePath repeat_path(step.path.begin(), step.path.end() - 1);
+      json* slot = form_->AnswerSlot(&answers_, step.question, repeat_path);
+      if (!slot->is_array()) *slot = json::array();
+      slot->push_back(json::object());
+      form_->ApplyDefaults(&answers_, step.question, step.path);
+      form_->Recalculate(&answers_, clock_, /*clear_irrelevant=*/false);
+      history_.push_back(step);
+      auto after = Steps();
+      current_ = index < after.size() ? std::optional(after[index]) : std::nullopt;
+      return Status::Ok();
+    }
+    if (IsNo(t)) {
+      Advance(before, index + 1);
+      return Status::Ok();
+    }
+    return Status::InvalidArgument(language == "kk"   ? "Иә (1) немесе жоқ (0) деп жауап беріңіз."
+                                   : language == "ru" ? "Ответьте да (1) или нет (0)."
+                                                      : "Answer yes (1) or no (0).");
+  }
+  const Question& q = form_->questions()[step.question];
+  if (q.type == QuestionType::kNote) return Next(language);
+  if (q.read_only) return Status::InvalidArgument("read-only");
+  auto offered = OfferedItems();
+  auto parsed = ParseTypedAnswer(*form_, step.question, text, offered, clock_, language);
+  if (!parsed.ok()) return parsed.status();
+  DALA_RETURN_IF_ERROR(form_->CheckAnswer(answers_, step.question, step.path, *parsed, clock_, language));
+  *form_->AnswerSlot(&answers_, step.question, step.path) = std::move(parsed).value();
+  form_->Recalculate(&answers_, clock_, /*clear_irrelevant=*/false);
+  Advance(before, index + 1);
+  return Status::Ok();
+}
+
+Status Interview::Next(std::string_view language) {
+  if (!current_) return Status::FailedPrecondition("the interview is at its end");
+  const InterviewStep step = *current_;
+  auto before = Steps();
+  if (step.kind == InterviewStep::Kind::kAddRepeat) {
+    Advance(before, IndexOf(before, step) + 1);
+    return Status::Ok();
+  }
+  const Question& q = form_->questions()[step.question];
+  if (q.HasAnswer() && form_->FindAnswer(answers_, step.question, step.path) == nullptr &&
+      form_->IsRequired(answers_, step.question, step.path, clock_)) {
+    const std::string& custom = q.required_message.Get(language);
+    return Status::InvalidArgument(custom.empty() ? LocalMessage(Message::kRequired, language) : custom);
+  }
+  Advance(before, IndexOf(before, step) + 1);
+  return Status::Ok();
+}
+
+Status Interview::Clear(std::string_view language) {
+  (void)language;
+  if (!current_ || current_->kind != InterviewStep::Kind::kQuestion)
+    return Status::FailedPrecondition("nothing to clear here");
+  json* slot = form_->AnswerSlot(&answers_, current_->question, current_->path);
+  if (slot != nullptr) *slot = nullptr;
+  form_->Recalculate(&answers_, clock_, /*clear_irrelevant=*/false);
+  return Status::Ok();
+}
+
+bool Interview::Back() {
+  if (history_.empty()) return false;
+  current_ = history_.back();
+  history_.pop_back();
+  // A step can vanish if an answer changed what is relevant; skip those.
+  auto steps = Steps();
+  while (std::find(steps.begin(), steps.end(), *current_) == steps.end()) {
+    if (history_.empty()) {
+      Restart();
+      return true;
+    }
+    current_ = history_.back();
+    history_.pop_back();
+  }
+  return true;
+}
+
+json Interview::FinalAnswers() const {
+  json out = answers_;
+  form_->Recalculate(&out, clock_, /*clear_irrelevant=*/true);
+  return out;
+}
+
+std::vector<AnswerProblem> Interview::Validate(std::string_view language) const {
+  return form_->Validate(FinalAnswers(), clock_, language);
+}
+
+}  // namespace dala::schema

@@ -1,0 +1,204 @@
+#include "dala/schema/interview.h"
+
+#include <gtest/gtest.h>
+
+#include "form_test_util.h"
+
+namespace dala::schema {
+namespace {
+
+using nlohmann::json;
+
+constexpr int64_t kNow = 1795755600000;  // 2026-11-27 10:00 +05:00
+
+class InterviewTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto f = Form::Load(testing::kTestForm);
+    ASSERT_TRUE(f.ok()) << f.status().message();
+    form_ = *f;
+  }
+
+  std::string CurrentName(const Interview& iv) {
+    if (iv.at_end()) return "<end>";
+    const auto& step = *iv.current();
+    std::string name = form_->questions()[step.question].name;
+    if (step.kind == InterviewStep::Kind::kAddRepeat) name = "+" + name;
+    return name;
+  }
+
+  void Say(Interview& iv, const char* text) {
+    Status s = iv.Answer(text, "en");
+    ASSERT_TRUE(s.ok()) << CurrentName(iv) << " <- " << text << ": " << s.message();
+  }
+
+  FakeClock clock_{kNow, 300};
+  std::shared_ptr<const Form> form_;
+};
+
+TEST_F(InterviewTest, NoConsentEndsTheInterview) {
+  Interview iv(form_, clock_);
+  EXPECT_EQ(CurrentName(iv), "consent");
+  Say(iv, "2");  // "no", by its number
+  EXPECT_TRUE(iv.at_end());
+  EXPECT_TRUE(iv.Validate("en").empty());
+  EXPECT_EQ(iv.FinalAnswers(), json::parse(R"({"consent":"no"})"));
+}
+
+TEST_F(InterviewTest, FullInterviewFollowsSkipLogicAndProducesValidAnswers) {
+  Interview iv(form_, clock_);
+  Say(iv, "yes");
+  EXPECT_EQ(CurrentName(iv), "region");
+  Say(iv, "2");  // astana
+  EXPECT_EQ(CurrentName(iv), "centre");
+  ASSERT_EQ(iv.OfferedItems().size(), 1u);  // cascading select
+  Say(iv, "1");
+  EXPECT_EQ(CurrentName(iv), "visit_date");
+  Say(iv, "26.11.2026");
+  Say(iv, "80");  // queue: makes why_long relevant
+  EXPECT_EQ(CurrentName(iv), "wait_hours");
+  Say(iv, "1,5");
+  Say(iv, "1 2");  // signs: kk and ru
+  EXPECT_EQ(CurrentName(iv), "why_long");
+  Say(iv, "Бір ғана терезе ашық");
+  Say(iv, "5");  // clean
+  EXPECT_EQ(CurrentName(iv), "thanks");
+  ASSERT_TRUE(iv.Next("en").ok());
+  EXPECT_EQ(CurrentName(iv), "+issues");
+  Say(iv, "y");
+  EXPECT_EQ(CurrentName(iv), "issue");
+  Say(iv, "Нет пандуса");
+  Say(iv, "3");
+  EXPECT_EQ(CurrentName(iv), "+issues");
+  Say(iv, "n");
+  EXPECT_EQ(CurrentName(iv), "staff");
+  ASSERT_TRUE(iv.Next("en").ok());  // keep the default of 2
+  EXPECT_EQ(CurrentName(iv), "badge");
+  Say(iv, "1");
+  Say(iv, "2");
+  EXPECT_EQ(CurrentName(iv), "notes");
+  ASSERT_TRUE(iv.Next("en").ok());
+  EXPECT_TRUE(iv.at_end());
+
+  const json a = iv.FinalAnswers();
+  EXPECT_EQ(a["district"], "Yesil");
+  EXPECT_EQ(a["visit_date"], "2026-11-26");
+  EXPECT_EQ(a["wait_hours"], 1.5);
+  EXPECT_EQ(a["signs"], json::parse(R"(["kk","ru"])"));
+  EXPECT_EQ(a["why_long"], "Бір ғана терезе ашық");
+  EXPECT_EQ(a["issues"][0]["issue_no"], 1);
+  EXPECT_EQ(a["staff_members"].size(), 2u);
+  auto problems = iv.Validate("en");
+  EXPECT_TRUE(problems.empty()) << problems[0].field << ": " << problems[0].message;
+}
+
+TEST_F(InterviewTest, ConstraintViolationIsRefusedWithItsMessageAndNothingIsStored) {
+  Interview iv(form_, clock_);
+  Say(iv, "1");
+  Say(iv, "1");
+  Say(iv, "1");
+  Status s = iv.Answer("2026-12-01", "ru");
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.message(), "Дата не может быть в будущем");
+  EXPECT_EQ(CurrentName(iv), "visit_date");
+  EXPECT_FALSE(iv.answers().contains("visit_date"));
+}
+
+TEST_F(InterviewTest, MalformedTypedAnswersAreRefusedInTheChosenLanguage) {
+  Interview iv(form_, clock_);
+  Status s = iv.Answer("7", "kk");  // only two choices
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.message(), "Ұсынылған нұсқалардың бірін таңдаңыз.");
+  Say(iv, "1");
+  Say(iv, "1");
+  Say(iv, "1");
+  EXPECT_FALSE(iv.Answer("31.02.2026", "en").ok());
+  EXPECT_FALSE(iv.Answer("yesterday", "en").ok());
+  Say(iv, "2026-11-20");
+  EXPECT_EQ(iv.Answer("twelve", "ru").message(), "Введите целое число.");
+  EXPECT_FALSE(iv.Answer("1.5", "en").ok());
+  EXPECT_FALSE(iv.Answer("\xff\xfe", "en").ok());
+  EXPECT_EQ(CurrentName(iv), "queue");
+}
+
+TEST_F(InterviewTest, RequiredQuestionCannotBeSkipped) {
+  Interview iv(form_, clock_);
+  Status s = iv.Next("en");
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.message(), "This question requires an answer.");
+  EXPECT_EQ(CurrentName(iv), "consent");
+}
+
+TEST_F(InterviewTest, BackReturnsToThePreviousStepWithItsAnswerKept) {
+  Interview iv(form_, clock_);
+  Say(iv, "1");
+  Say(iv, "1");
+  EXPECT_EQ(CurrentName(iv), "centre");
+  ASSERT_TRUE(iv.Back());
+  EXPECT_EQ(CurrentName(iv), "region");
+  EXPECT_EQ(iv.answers()["region"], "almaty");
+  ASSERT_TRUE(iv.Back());
+  EXPECT_EQ(CurrentName(iv), "consent");
+  EXPECT_FALSE(iv.Back());
+  // Changing an earlier answer re-applies skip logic.
+  Say(iv, "2");
+  EXPECT_TRUE(iv.at_end());
+  EXPECT_FALSE(iv.FinalAnswers().contains("region"));
+  // ...but the hidden answer is kept while the interview runs.
+  EXPECT_EQ(iv.answers()["region"], "almaty");
+}
+
+TEST_F(InterviewTest, ClearRemovesTheAnswer) {
+  Interview iv(form_, clock_);
+  Say(iv, "1");
+  ASSERT_TRUE(iv.Back());
+  ASSERT_TRUE(iv.Clear("en").ok());
+  EXPECT_FALSE(iv.answers().contains("consent"));
+}
+
+TEST_F(InterviewTest, EditingStartsFromExistingAnswers) {
+  json a = json::parse(R"({"consent":"yes","region":"almaty","centre":"ala_01","visit_date":"2026-11-20","staff":0})");
+  Interview iv(form_, clock_, a);
+  EXPECT_EQ(CurrentName(iv), "consent");
+  ASSERT_TRUE(iv.Next("en").ok());
+  ASSERT_TRUE(iv.Next("en").ok());
+  EXPECT_EQ(CurrentName(iv), "centre");
+  EXPECT_EQ(iv.answers()["district"], "Almaly");
+}
+
+TEST_F(InterviewTest, TypedAnswersAreParsedAsPeopleWriteThem) {
+  auto parse = [&](const char* name, const char* text) {
+    const Question* q = form_->Find(name);
+    auto offered = form_->OfferedItems(json::object(), q->index, {}, clock_);
+    return ParseTypedAnswer(*form_, q->index, text, offered, clock_, "en");
+  };
+  EXPECT_EQ(*parse("visit_date", "1.2.2026"), "2026-02-01");
+  EXPECT_EQ(*parse("visit_date", " 2026-02-01 "), "2026-02-01");
+  EXPECT_EQ(*parse("wait_hours", "2,25"), 2.25);
+  EXPECT_EQ(*parse("wait_hours", "-3"), -3);
+  EXPECT_EQ(*parse("signs", "kk, 2"), json::parse(R"(["kk","ru"])"));
+  EXPECT_EQ(*parse("consent", "no"), "no");
+  EXPECT_EQ(*parse("clean", "5"), 5);
+  EXPECT_FALSE(parse("clean", "0").ok());
+  EXPECT_FALSE(parse("wait_hours", "1.2.3").ok());
+  EXPECT_FALSE(parse("wait_hours", "1e5").ok());
+  EXPECT_FALSE(parse("signs", "").ok());
+  EXPECT_FALSE(parse("signs", "1 9").ok());
+  EXPECT_FALSE(parse("visit_date", "2026-13-01").ok());
+  EXPECT_FALSE(parse("queue", "99999999999999999999").ok());
+}
+
+TEST_F(InterviewTest, RepeatPromptAcceptsOnlyYesOrNo) {
+  json a = json::parse(R"({"consent":"yes","region":"almaty","centre":"ala_01","visit_date":"2026-11-20"})");
+  Interview iv(form_, clock_, a);
+  while (!iv.at_end() && CurrentName(iv) != "+issues") ASSERT_TRUE(iv.Next("en").ok()) << CurrentName(iv);
+  Status s = iv.Answer("perhaps", "ru");
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.message(), "Ответьте да (1) или нет (0).");
+  Say(iv, "да");
+  EXPECT_EQ(CurrentName(iv), "issue");
+  EXPECT_EQ(iv.current()->path, InstancePath{0});
+}
+
+}  // namespace
+}  // namespace dala::schema

@@ -1,0 +1,92 @@
+// Field-level merge of a submission's revisions, and its review state.
+//
+// Every replica that holds the same revisions computes the same state,
+// whatever order they arrived in. The algorithm, with a worked example, is
+// at the top of merge.cc.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dala/base/status.h"
+#include "dala/sync/crypto.h"
+#include "dala/sync/hlc.h"
+
+namespace dala::sync {
+
+// What the merge needs to know of one revision.
+struct MergeInput {
+  Hash id{};
+  std::vector<Hash> parents;
+  HlcTimestamp hlc;
+  PublicKey author{};
+  std::string answers_json;  // the revision's answers object, as JSON text
+};
+
+// One value a field holds on some branch.
+struct FieldCandidate {
+  std::string value_json;  // "null" when the branch removed the answer
+  Hash revision{};         // the revision that set it
+  HlcTimestamp hlc;
+  PublicKey author{};
+};
+
+// A field changed to different values on concurrent branches. Candidates
+// are distinct values, provisional winner first.
+struct FieldConflict {
+  std::string field;
+  std::vector<FieldCandidate> candidates;
+};
+
+struct MergedState {
+  std::vector<Hash> heads;   // revisions no other revision builds on, ascending
+  std::string answers_json;  // the merged answers, provisional winners in conflicts
+  std::vector<FieldConflict> conflicts;  // by field name
+  // Revisions named as parents but not present; the state is then partial.
+  std::vector<Hash> missing_parents;
+
+  // SHA-256 over heads, answers and conflicts: equal iff the states are.
+  Hash Digest() const;
+};
+
+// Merges the revisions of one submission. Fails only on input that cannot
+// be a revision DAG: a cycle, a repeated id, answers that are not a JSON
+// object.
+Result<MergedState> Merge(const std::vector<MergeInput>& revisions);
+
+// --- review --------------------------------------------------------------
+
+enum class ReviewState { kReceived, kHasIssues, kApproved, kRejected };
+const char* ReviewStateName(ReviewState state);
+Result<ReviewState> ParseReviewState(std::string_view name);
+
+struct ReviewInput {
+  Hash id{};
+  std::vector<Hash> parents;  // the heads the reviewer saw
+  HlcTimestamp hlc;
+  ReviewState state = ReviewState::kReceived;
+  std::string by;
+  std::string comment;
+};
+
+struct ReviewSummary {
+  ReviewState state = ReviewState::kReceived;
+  std::string by;        // who made the deciding review, if any
+  std::string comment;
+  Hash decided_by{};     // the review event, zero if none applies
+  // True when a review exists but revisions were made after it (e.g. the
+  // volunteer fixed what "has issues" asked for): the state is back to
+  // received until someone reviews again.
+  bool changed_since_review = false;
+};
+
+// The review state of a submission whose revisions are `revisions` and
+// whose current heads are `heads`: the latest review (by HLC, then id)
+// applies if every current head is one of its parents or an ancestor of
+// one; otherwise the submission changed since and is received again.
+ReviewSummary SummarizeReviews(const std::vector<MergeInput>& revisions, const std::vector<Hash>& heads,
+                               const std::vector<ReviewInput>& reviews);
+
+}  // namespace dala::sync

@@ -1,0 +1,59 @@
+// Verifying envelopes in context: the conditions 11-14 of sync/README.md
+// that need more than the envelope itself.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "dala/base/status.h"
+#include "dala/schema/form.h"
+#include "dala/sync/envelope.h"
+
+namespace dala::sync {
+
+// Where the verifier finds form documents by their hash.
+class FormRegistry {
+ public:
+  virtual ~FormRegistry() = default;
+  virtual std::shared_ptr<const schema::Form> FindForm(const Hash& form_hash) const = 0;
+};
+
+// The body of a revision envelope.
+struct RevisionBody {
+  std::string answers_json;  // the "answers" object, as JSON text
+  int32_t utc_offset_minutes = 0;
+  std::string by;            // set when the server signed for a coordinator
+  std::string note;
+};
+Result<RevisionBody> ParseRevisionBody(std::string_view body);
+// The JSON text of a revision body; `by` and `note` are omitted when empty.
+std::string MakeRevisionBody(const std::string& answers_json, int32_t utc_offset_minutes,
+                             const std::string& by = "", const std::string& note = "");
+
+// The body of an event envelope; fields not used by its type are empty.
+struct EventBody {
+  std::string type;  // review, duplicate, enroll, revoke
+  std::string by;
+  std::string state, comment;      // review
+  std::string decision, other;     // duplicate
+  std::string device, volunteer, label, reason;  // enroll, revoke
+};
+Result<EventBody> ParseEventBody(std::string_view body);
+std::string MakeEventBody(const EventBody& event);
+
+// The last envelope accepted from one author.
+struct ChainTip {
+  uint64_t sequence = 0;  // 0: nothing yet
+  Hash id{};
+};
+
+// Condition 11: `e` is the next link after `tip`.
+Status CheckChainLink(const Envelope& e, const ChainTip& tip);
+
+// Conditions 12-13 for a revision: its form is known and its answers are
+// valid for it at the revision's own time. Events pass trivially.
+Status VerifyRevisionContent(const Envelope& e, const FormRegistry& forms);
+
+}  // namespace dala::sync

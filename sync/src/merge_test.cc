@@ -1,0 +1,336 @@
+#include "dala/sync/merge.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <set>
+
+namespace dala::sync {
+namespace {
+
+using nlohmann::json;
+
+PublicKey Key(uint8_t b) {
+  PublicKey k{};
+  k.fill(b);
+  return k;
+}
+
+MergeInput Rev(const std::string& name, std::vector<std::string> parents, uint64_t hlc_ms, uint8_t author,
+               const char* answers) {
+  MergeInput m;
+  m.id = Sha256(name);
+  for (const auto& p : parents) m.parents.push_back(Sha256(p));
+  m.hlc = HlcTimestamp::Make(hlc_ms, 0);
+  m.author = Key(author);
+  m.answers_json = answers;
+  return m;
+}
+
+json Answers(const MergedState& s) { return json::parse(s.answers_json); }
+
+TEST(MergeTest, SingleRevisionIsItsOwnState) {
+  auto s = Merge({Rev("A", {}, 1, 1, R"({"queue":12,"ramp":"no"})")});
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(Answers(*s), json::parse(R"({"queue":12,"ramp":"no"})"));
+  EXPECT_TRUE(s->conflicts.empty());
+  ASSERT_EQ(s->heads.size(), 1u);
+}
+
+TEST(MergeTest, LinearHistoryGivesTheLatestRevision) {
+  auto s = Merge({Rev("A", {}, 1, 1, R"({"queue":12,"ramp":"no"})"),
+                  Rev("B", {"A"}, 2, 1, R"({"queue":13,"ramp":"no"})"),
+                  Rev("C", {"B"}, 3, 2, R"({"queue":13})")});
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(Answers(*s), json::parse(R"({"queue":13})"));  // C removed ramp
+  EXPECT_EQ(s->heads, std::vector<Hash>{Sha256("C")});
+}
+
+TEST(MergeTest, FieldChangedOnOneSideOnlyTakesThatChange) {
+  auto s = Merge({Rev("A", {}, 1, 1, R"({"queue":12,"ramp":"no","notes":"x"})"),
+                  Rev("B", {"A"}, 5, 1, R"({"queue":15,"ramp":"no","notes":"x"})"),
+                  Rev("C", {"A"}, 3, 9, R"({"queue":12,"ramp":"yes","notes":"x"})")});
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(Answers(*s), json::parse(R"({"queue":15,"ramp":"yes","notes":"x"})"));
+  EXPECT_TRUE(s->conflicts.empty());
+  EXPECT_EQ(s->heads.size(), 2u);
+}
+
+TEST(MergeTest, FieldChangedOnBothSidesToDifferentValuesIsAConflictKeepingBoth) {
+  auto s = Merge({Rev("A", {}, 1, 1, R"({"queue":12})"), Rev("B", {"A"}, 5, 1, R"({"queue":15})"),
+                  Rev("C", {"A"}, 7, 9, R"({"queue":14})")});
+  ASSERT_TRUE(s.ok());
+  ASSERT_EQ(s->conflicts.size(), 1u);
+  const FieldConflict& c = s->conflicts[0];
+  EXPECT_EQ(c.field, "queue");
+  ASSERT_EQ(c.candidates.size(), 2u);
+  EXPECT_EQ(c.candidates[0].value_json, "14");  // C has the later HLC
+  EXPECT_EQ(c.candidates[0].revision, Sha256("C"));
+  EXPECT_EQ(c.candidates[1].value_json, "15");
+  EXPECT_EQ(Answers(*s)["queue"], 14);
+}
+
+TEST(MergeTest, EqualHlcIsBrokenByTheAuthorKey) {
+  auto s = Merge({Rev("A", {}, 1, 1, R"({"q":1})"), Rev("B", {"A"}, 5, 3, R"({"q":2})"),
+                  Rev("C", {"A"}, 5, 2, R"({"q":3})")});
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(Answers(*s)["q"], 2);  // author 0x03.. > 0x02..
+}
+
+TEST(MergeTest, SameChangeOnBothSidesIsNotAConflict) {
+  auto s = Merge({Rev("A", {}, 1, 1, R"({"q":1})"), Rev("B", {"A"}, 5, 1, R"({"q":2})"),
+                  Rev("C", {"A"}, 6, 2, R"({"q":2})")});
+  ASSERT_TRUE(s.ok());
+  EXPECT_TRUE(s->conflicts.empty());
+  EXPECT_EQ(Answers(*s)["q"], 2);
+}
+
+TEST(MergeTest, RemovalOnOneSideAgainstAChangeOnTheOtherIsAConflict) {
+  auto s = Merge({Rev("A", {}, 1, 1, R"({"q":1,"n":"a"})"), Rev("B", {"A"}, 5, 1, R"({"q":1})"),
+                  Rev("C", {"A"}, 3, 2, R"({"q":1,"n":"b"})")});
+  ASSERT_TRUE(s.ok());
+  ASSERT_EQ(s->conflicts.size(), 1u);
+  EXPECT_EQ(s->conflicts[0].candidates[0].value_json, "null");
+  EXPECT_FALSE(Answers(*s).contains("n"));  // the later removal wins provisionally
+}
+
+TEST(MergeTest, ResolutionWithBothHeadsAsParentsEndsTheConflict) {
+  auto s = Merge({Rev("A", {}, 1, 1, R"({"queue":12,"ramp":"no"})"),
+                  Rev("B", {"A"}, 5, 1, R"({"queue":15,"ramp":"no"})"),
+                  Rev("C", {"A"}, 7, 9, R"({"queue":14,"ramp":"yes"})"),
+                  Rev("R", {"B", "C"}, 8, 9, R"({"queue":15,"ramp":"yes"})")});
+  ASSERT_TRUE(s.ok());
+  EXPECT_TRUE(s->conflicts.empty());
+  EXPECT_EQ(Answers(*s), json::parse(R"({"queue":15,"ramp":"yes"})"));
+  EXPECT_EQ(s->heads, std::vector<Hash>{Sha256("R")});
+}
+
+TEST(MergeTest, EditConcurrentWithAResolutionConflictsAgain) {
+  auto s = Merge({Rev("A", {}, 1, 1, R"({"q":1})"), Rev("B", {"A"}, 5, 1, R"({"q":2})"),
+                  Rev("C", {"A"}, 7, 9, R"({"q":3})"), Rev("R", {"B", "C"}, 8, 9, R"({"q":3})"),
+                  Rev("B2", {"B"}, 9, 1, R"({"q":4})")});
+  ASSERT_TRUE(s.ok());
+  ASSERT_EQ(s->conflicts.size(), 1u);
+  EXPECT_EQ(Answers(*s)["q"], 4);
+}
+
+TEST(MergeTest, MissingParentIsReportedAndTheRestStillMerges) {
+  auto s = Merge({Rev("B", {"A"}, 5, 1, R"({"q":2})")});
+  ASSERT_TRUE(s.ok());
+  ASSERT_EQ(s->missing_parents.size(), 1u);
+  EXPECT_EQ(s->missing_parents[0], Sha256("A"));
+  EXPECT_EQ(Answers(*s)["q"], 2);
+}
+
+TEST(MergeTest, CycleRepeatedIdAndBadAnswersAreRefused) {
+  EXPECT_FALSE(Merge({Rev("A", {"B"}, 1, 1, "{}"), Rev("B", {"A"}, 1, 1, "{}")}).ok());
+  EXPECT_FALSE(Merge({Rev("A", {}, 1, 1, "{}"), Rev("A", {}, 1, 1, "{}")}).ok());
+  EXPECT_FALSE(Merge({Rev("A", {}, 1, 1, "[1]")}).ok());
+  EXPECT_FALSE(Merge({Rev("A", {}, 1, 1, "{")}).ok());
+}
+
+TEST(MergeTest, OrderOfArrivalDoesNotChangeTheState) {
+  std::vector<MergeInput> revs = {
+      Rev("A", {}, 1, 1, R"({"a":1,"b":1,"c":1})"), Rev("B", {"A"}, 5, 1, R"({"a":2,"b":1,"c":1})"),
+      Rev("C", {"A"}, 4, 2, R"({"a":3,"b":2,"c":1})"), Rev("D", {"B"}, 6, 1, R"({"a":2,"b":1,"c":5})"),
+      Rev("E", {"C", "D"}, 9, 3, R"({"a":3,"b":2,"c":5})"), Rev("F", {"C"}, 7, 2, R"({"a":3,"b":9,"c":1})")};
+  auto reference = Merge(revs);
+  ASSERT_TRUE(reference.ok());
+  std::mt19937 rng(7);
+  for (int i = 0; i < 200; ++i) {
+    std::shuffle(revs.begin(), revs.end(), rng);
+    auto s = Merge(revs);
+    ASSERT_TRUE(s.ok());
+    EXPECT_EQ(s->Digest(), reference->Digest());
+  }
+}
+
+// --- convergence property ------------------------------------------------------
+//
+// Several replicas each hold a set of revisions. In a random schedule they
+// edit (a new revision on their current state, parents = their heads,
+// random changes to random fields; sometimes a resolution that picks values
+// for every conflict) and exchange (a random pair, or a random partition in
+// which every member gets the union of the group). When everyone finally
+// has everything, every replica must compute the same state digest, and
+// that state must match each replica's own view of the whole set.
+
+struct Replica {
+  std::map<Hash, MergeInput> revisions;
+  uint64_t clock_ms = 0;
+  uint64_t hlc = 0;
+  uint8_t key = 0;
+};
+
+std::vector<MergeInput> All(const Replica& r) {
+  std::vector<MergeInput> v;
+  for (const auto& [id, m] : r.revisions) v.push_back(m);
+  return v;
+}
+
+void Exchange(std::vector<Replica*> group) {
+  std::map<Hash, MergeInput> all;
+  uint64_t max_hlc = 0;
+  for (Replica* r : group) {
+    all.insert(r->revisions.begin(), r->revisions.end());
+    max_hlc = std::max(max_hlc, r->hlc);
+  }
+  for (Replica* r : group) {
+    r->revisions = all;
+    r->hlc = std::max(r->hlc, max_hlc);  // HLC receive rule
+  }
+}
+
+void Edit(Replica& r, std::mt19937& rng, int* counter) {
+  static const char* kFields[] = {"queue", "ramp", "notes", "clean", "fees"};
+  json answers = json::object();
+  std::vector<Hash> parents;
+  if (!r.revisions.empty()) {
+    auto state = Merge(All(r));
+    ASSERT_TRUE(state.ok()) << state.status().ToString();
+    answers = json::parse(state->answers_json);
+    parents = state->heads;
+    // Sometimes resolve: take a random candidate for every conflict.
+    if (!state->conflicts.empty() && rng() % 3 == 0) {
+      for (const FieldConflict& c : state->conflicts) {
+        const auto& pick = c.candidates[rng() % c.candidates.size()];
+        json v = json::parse(pick.value_json);
+        if (v.is_null()) answers.erase(c.field);
+        else answers[c.field] = v;
+      }
+    }
+  }
+  int changes = 1 + static_cast<int>(rng() % 2);
+  for (int k = 0; k < changes; ++k) {
+    const char* f = kFields[rng() % 5];
+    switch (rng() % 4) {
+      case 0: answers.erase(f); break;
+      case 1: answers[f] = static_cast<int>(rng() % 4); break;
+      case 2: answers[f] = std::string("v") + std::to_string(rng() % 3); break;
+      default: answers[f] = json::array({1, 2}); break;
+    }
+  }
+  r.clock_ms += 1 + rng() % 50;
+  r.hlc = std::max(r.hlc + 1, r.clock_ms << 16);
+  MergeInput m;
+  m.id = Sha256("rev" + std::to_string((*counter)++));
+  m.parents = parents;
+  m.hlc = HlcTimestamp{r.hlc};
+  m.author = Key(r.key);
+  m.answers_json = answers.dump();
+  r.revisions[m.id] = m;
+}
+
+TEST(MergePropertyTest, ReplicasThatExchangedEverythingHoldIdenticalState) {
+  std::mt19937 rng(20261127);
+  int counter = 0;
+  int schedules_with_conflicts = 0;
+  for (int schedule = 0; schedule < 3000; ++schedule) {
+    const int n = 2 + static_cast<int>(rng() % 4);
+    std::vector<Replica> replicas(n);
+    for (int i = 0; i < n; ++i) {
+      replicas[i].key = static_cast<uint8_t>(i + 1);
+      replicas[i].clock_ms = 1000 + rng() % 5000;  // skewed clocks
+    }
+    // Everyone starts from one creation, as a submission is created once.
+    Edit(replicas[0], rng, &counter);
+    std::vector<Replica*> everyone;
+    for (auto& r : replicas) everyone.push_back(&r);
+    if (rng() % 2) Exchange(everyone);
+
+    const int steps = 4 + static_cast<int>(rng() % 16);
+    bool saw_conflict = false;
+    for (int s = 0; s < steps; ++s) {
+      int action = static_cast<int>(rng() % 3);
+      if (action == 0) {
+        Replica& r = replicas[rng() % n];
+        if (!r.revisions.empty()) Edit(r, rng, &counter);
+      } else if (action == 1) {
+        Exchange({&replicas[rng() % n], &replicas[rng() % n]});
+      } else {
+        std::vector<Replica*> group;  // a random partition's side
+        for (auto& r : replicas)
+          if (rng() % 2) group.push_back(&r);
+        Exchange(group);
+      }
+      for (auto& r : replicas) {
+        if (r.revisions.empty()) continue;
+        auto st = Merge(All(r));
+        ASSERT_TRUE(st.ok());
+        saw_conflict = saw_conflict || !st->conflicts.empty();
+      }
+    }
+    Exchange(everyone);
+    auto first = Merge(All(replicas[0]));
+    ASSERT_TRUE(first.ok());
+    EXPECT_TRUE(first->missing_parents.empty());
+    for (int i = 1; i < n; ++i) {
+      // Each replica merges its own copy, in its own (shuffled) order.
+      std::vector<MergeInput> mine = All(replicas[i]);
+      std::shuffle(mine.begin(), mine.end(), rng);
+      auto st = Merge(mine);
+      ASSERT_TRUE(st.ok());
+      ASSERT_EQ(st->Digest(), first->Digest()) << "schedule " << schedule << " replica " << i;
+    }
+    schedules_with_conflicts += saw_conflict;
+  }
+  // The schedules must actually exercise conflicts, or the test proves little.
+  EXPECT_GT(schedules_with_conflicts, 300);
+}
+
+// --- review state ----------------------------------------------------------------
+
+ReviewInput Review(const std::string& name, std::vector<std::string> parents, uint64_t hlc, ReviewState state,
+                   const char* comment = "") {
+  ReviewInput r;
+  r.id = Sha256(name);
+  for (const auto& p : parents) r.parents.push_back(Sha256(p));
+  r.hlc = HlcTimestamp::Make(hlc, 0);
+  r.state = state;
+  r.by = "aigerim";
+  r.comment = comment;
+  return r;
+}
+
+TEST(ReviewTest, NoReviewMeansReceived) {
+  std::vector<MergeInput> revs = {Rev("A", {}, 1, 1, "{}")};
+  auto s = SummarizeReviews(revs, {Sha256("A")}, {});
+  EXPECT_EQ(s.state, ReviewState::kReceived);
+  EXPECT_FALSE(s.changed_since_review);
+}
+
+TEST(ReviewTest, LatestReviewOfTheCurrentHeadDecides) {
+  std::vector<MergeInput> revs = {Rev("A", {}, 1, 1, "{}")};
+  auto s = SummarizeReviews(revs, {Sha256("A")},
+                            {Review("r1", {"A"}, 5, ReviewState::kHasIssues, "queue looks wrong"),
+                             Review("r2", {"A"}, 9, ReviewState::kApproved)});
+  EXPECT_EQ(s.state, ReviewState::kApproved);
+  EXPECT_EQ(s.decided_by, Sha256("r2"));
+}
+
+TEST(ReviewTest, FixAfterHasIssuesReturnsToReceivedUntilReviewedAgain) {
+  std::vector<MergeInput> revs = {Rev("A", {}, 1, 1, "{}"), Rev("B", {"A"}, 8, 1, "{}")};
+  std::vector<ReviewInput> reviews = {Review("r1", {"A"}, 5, ReviewState::kHasIssues, "fix the queue")};
+  auto s = SummarizeReviews(revs, {Sha256("B")}, reviews);
+  EXPECT_EQ(s.state, ReviewState::kReceived);
+  EXPECT_TRUE(s.changed_since_review);
+  EXPECT_EQ(s.comment, "fix the queue");
+  reviews.push_back(Review("r2", {"B"}, 9, ReviewState::kApproved));
+  EXPECT_EQ(SummarizeReviews(revs, {Sha256("B")}, reviews).state, ReviewState::kApproved);
+}
+
+TEST(ReviewTest, ReviewStateNamesRoundTripAndUnknownNamesAreRefused) {
+  for (auto s : {ReviewState::kReceived, ReviewState::kHasIssues, ReviewState::kApproved, ReviewState::kRejected}) {
+    auto parsed = ParseReviewState(ReviewStateName(s));
+    ASSERT_TRUE(parsed.ok());
+    EXPECT_EQ(*parsed, s);
+  }
+  EXPECT_FALSE(ParseReviewState("accepted").ok());
+  EXPECT_FALSE(ParseReviewState("").ok());
+}
+
+}  // namespace
+}  // namespace dala::sync

@@ -1,0 +1,166 @@
+#include "dala/sync/verify.h"
+
+#include <nlohmann/json.hpp>
+
+#include "dala/base/clock.h"
+
+namespace dala::sync {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr int32_t kMaxOffsetMinutes = 14 * 60;
+
+Result<json> ParseObject(std::string_view body) {
+  try {
+    json j = json::parse(body);
+    if (!j.is_object()) return Status::InvalidArgument("body is not a JSON object");
+    return j;
+  } catch (const json::exception& e) {
+    return Status::InvalidArgument(std::string("body is not JSON: ") + e.what());
+  }
+}
+
+std::string StringField(const json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+}  // namespace
+
+Result<RevisionBody> ParseRevisionBody(std::string_view body) {
+  DALA_ASSIGN_OR_RETURN(json j, ParseObject(body));
+  RevisionBody out;
+  auto answers = j.find("answers");
+  if (answers == j.end() || !answers->is_object())
+    return Status::InvalidArgument("revision body has no \"answers\" object");
+  out.answers_json = answers->dump();
+  auto tz = j.find("tz");
+  if (tz == j.end() || !tz->is_number_integer() || std::abs(tz->get<int64_t>()) > kMaxOffsetMinutes)
+    return Status::InvalidArgument("revision body has no \"tz\" offset within 14 hours");
+  out.utc_offset_minutes = tz->get<int32_t>();
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    const std::string& k = it.key();
+    if (k == "by" || k == "note") {
+      if (!it->is_string()) return Status::InvalidArgument("revision body field \"" + k + "\" is not a string");
+    } else if (k != "answers" && k != "tz") {
+      return Status::InvalidArgument("revision body has an unknown field \"" + k + "\"");
+    }
+  }
+  out.by = StringField(j, "by");
+  out.note = StringField(j, "note");
+  return out;
+}
+
+std::string MakeRevisionBody(const std::string& answers_json, int32_t utc_offset_minutes, const std::string& by,
+                             const std::string& note) {
+  json j = json::object();
+  j["answers"] = json::parse(answers_json);
+  j["tz"] = utc_offset_minutes;
+  if (!by.empty()) j["by"] = by;
+  if (!note.empty()) j["note"] = note;
+  return j.dump();
+}
+
+Result<EventBody> ParseEventBody(std::string_view body) {
+  DALA_ASSIGN_OR_RETURN(json j, ParseObject(body));
+  for (auto it = j.begin(); it != j.end(); ++it)
+    if (!it->is_string()) return Status::InvalidArgument("event field \"" + it.key() + "\" is not a string");
+  EventBody e;
+  e.type = StringField(j, "type");
+  e.by = StringField(j, "by");
+  e.state = StringField(j, "state");
+  e.comment = StringField(j, "comment");
+  e.decision = StringField(j, "decision");
+  e.other = StringField(j, "other");
+  e.device = StringField(j, "device");
+  e.volunteer = StringField(j, "volunteer");
+  e.label = StringField(j, "label");
+  e.reason = StringField(j, "reason");
+  if (e.type == "review") {
+    if (e.state.empty()) return Status::InvalidArgument("review event without a state");
+  } else if (e.type == "duplicate") {
+    if (e.decision != "merged_into" && e.decision != "not_duplicate")
+      return Status::InvalidArgument("duplicate event with an unknown decision");
+    if (e.other.empty()) return Status::InvalidArgument("duplicate event without the other submission");
+  } else if (e.type == "enroll" || e.type == "revoke") {
+    if (e.device.size() != 64) return Status::InvalidArgument(e.type + " event without a device key");
+  } else {
+    return Status::InvalidArgument("unknown event type \"" + e.type + "\"");
+  }
+  return e;
+}
+
+std::string MakeEventBody(const EventBody& e) {
+  json j = json::object();
+  auto put = [&](const char* k, const std::string& v) {
+    if (!v.empty()) j[k] = v;
+  };
+  put("type", e.type);
+  put("by", e.by);
+  put("state", e.state);
+  put("comment", e.comment);
+  put("decision", e.decision);
+  put("other", e.other);
+  put("device", e.device);
+  put("volunteer", e.volunteer);
+  put("label", e.label);
+  put("reason", e.reason);
+  return j.dump();
+}
+
+Status CheckChainLink(const Envelope& e, const ChainTip& tip) {
+  if (e.sequence() != tip.sequence + 1) {
+    if (e.sequence() <= tip.sequence)
+      return Status::Corruption("sequence " + std::to_string(e.sequence()) + " repeats an earlier one (fork)");
+    return Status::FailedPrecondition("sequence " + std::to_string(e.sequence()) + " leaves a gap after " +
+                                      std::to_string(tip.sequence));
+  }
+  if (e.previous() != tip.id)
+    return Status::Corruption("previous hash does not match the author's envelope " + std::to_string(tip.sequence));
+  return Status::Ok();
+}
+
+namespace {
+
+// The revision's own moment, for today() and now() while validating.
+class RevisionClock final : public Clock {
+ public:
+  RevisionClock(int64_t ms, int32_t offset) : ms_(ms), offset_(offset) {}
+  int64_t NowMs() const override { return ms_; }
+  int32_t UtcOffsetMinutes() const override { return offset_; }
+
+ private:
+  int64_t ms_;
+  int32_t offset_;
+};
+
+}  // namespace
+
+Status VerifyRevisionContent(const Envelope& e, const FormRegistry& forms) {
+  if (e.kind() != EnvelopeKind::kRevision) {
+    auto event = ParseEventBody(e.body());
+    return event.ok() ? Status::Ok() : event.status();
+  }
+  auto form = forms.FindForm(e.form_hash());
+  if (form == nullptr)
+    return Status::FailedPrecondition("form " + e.form_id() + " version " + e.form_version() +
+                                      " (hash " + ToHex(e.form_hash()).substr(0, 12) + ") is not known");
+  if (form->id() != e.form_id() || form->version() != e.form_version())
+    return Status::Corruption("form hash names " + form->id() + " " + form->version() + ", but the revision says " +
+                              e.form_id() + " " + e.form_version());
+  DALA_ASSIGN_OR_RETURN(RevisionBody body, ParseRevisionBody(e.body()));
+  json answers = json::parse(body.answers_json);
+  RevisionClock clock(e.wall_ms(), body.utc_offset_minutes);
+  auto problems = form->Validate(answers, clock, "en");
+  if (!problems.empty()) {
+    std::string m = "answers do not fit form " + form->id() + " " + form->version() + ": " +
+                    (problems[0].field.empty() ? "" : problems[0].field + ": ") + problems[0].message;
+    if (problems.size() > 1) m += " (and " + std::to_string(problems.size() - 1) + " more)";
+    return Status::InvalidArgument(m);
+  }
+  return Status::Ok();
+}
+
+}  // namespace dala::sync
