@@ -144,7 +144,8 @@ Outcome RunInteractive(Interview& iv, const std::string& lang, const std::functi
       if (t == ":save") return Outcome::kSaveDraft;
       if (t == ":discard") return Outcome::kDiscard;
       if (t == "1" || t == "y" || t == "yes" || t == "да" || t == "иә" || t == "д" || t == "и") return Outcome::kFinalize;
-      iv.Back();
+      // "<" or "no" reviews the answers again; anything else asks again.
+      if (t == "<" || t == "0" || t == "n" || t == "no" || t == "нет" || t == "жоқ") iv.Back();
       continue;
     }
     Render(iv, lang, std::cout);

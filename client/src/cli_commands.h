@@ -51,4 +51,52 @@ struct VerifyOptions {
 };
 int Verify(const Globals& g, const VerifyOptions& o);
 
+struct EnrollOptions {
+  std::string url;
+  std::string code;
+  std::string label;
+  std::string ca_file;
+};
+int EnrollCommand(const Globals& g, const EnrollOptions& o);
+
+struct SyncCommandOptions {
+  size_t batch = 0;
+  std::string ca_file;
+};
+int SyncCommand(const Globals& g, const SyncCommandOptions& o);
+
+struct ReceiptsOptions {
+  bool json = false;
+  std::string export_dir;
+};
+int ReceiptsCommand(const Globals& g, const ReceiptsOptions& o);
+
+struct CoordOptions {
+  std::string server;  // or DALA_SERVER
+  std::string user;    // or DALA_USER; the password comes from DALA_PASSWORD or a prompt
+  std::string ca_file;
+};
+struct CoordListOptions {
+  std::string form, centre, region, volunteer, from, to, state;
+  bool conflicts = false;
+  bool duplicates = false;
+  bool json = false;
+  size_t limit = 1000;
+};
+struct CoordExportOptions {
+  std::string form;
+  std::string format = "csv";
+  std::string lang = "ru";
+  std::string out = ".";
+};
+int CoordList(const CoordOptions& o, const CoordListOptions& f);
+int CoordShow(const CoordOptions& o, const std::string& id, bool as_json, bool history);
+int CoordReview(const CoordOptions& o, const std::string& id, const std::string& state, const std::string& comment);
+int CoordEdit(const CoordOptions& o, const std::string& id, const std::vector<std::string>& sets,
+              const std::string& note, bool resolve);
+int CoordDuplicates(const CoordOptions& o, bool as_json);
+int CoordDecideDuplicate(const CoordOptions& o, const std::string& subject, const std::string& other,
+                         const std::string& decision);
+int CoordExport(const CoordOptions& o, const CoordExportOptions& e);
+
 }  // namespace dala::client::cli

@@ -87,8 +87,8 @@ Result<std::string> AskOnTerminal(std::string_view prompt) {
 
 }  // namespace
 
-Result<std::string> ReadPassphrase(std::string_view prompt, bool confirm) {
-  if (const char* env = std::getenv("DALA_PASSPHRASE"); env != nullptr) return std::string(env);
+Result<std::string> ReadSecret(std::string_view prompt, bool confirm, const char* env_name) {
+  if (const char* env = std::getenv(env_name); env != nullptr) return std::string(env);
   DALA_ASSIGN_OR_RETURN(std::string first, AskOnTerminal(prompt));
   if (confirm) {
     DALA_ASSIGN_OR_RETURN(std::string second, AskOnTerminal("Repeat the passphrase: "));

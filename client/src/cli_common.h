@@ -47,9 +47,13 @@ std::string DatabasePath(const Globals& g);
 // Opens the profile's store; the error names the path and what to do.
 Result<std::unique_ptr<LocalStore>> OpenStore(const Globals& g);
 
-// The passphrase, from DALA_PASSPHRASE or asked on the terminal without
-// echo. `confirm` asks twice (for `init`).
-Result<std::string> ReadPassphrase(std::string_view prompt, bool confirm);
+// A secret from the environment variable `env_name`, or asked on the
+// terminal without echo. `confirm` asks twice (for `init`).
+Result<std::string> ReadSecret(std::string_view prompt, bool confirm, const char* env_name);
+// The device passphrase: DALA_PASSPHRASE or the terminal.
+inline Result<std::string> ReadPassphrase(std::string_view prompt, bool confirm) {
+  return ReadSecret(prompt, confirm, "DALA_PASSPHRASE");
+}
 // Wipes a passphrase held in a string.
 void Wipe(std::string* secret);
 

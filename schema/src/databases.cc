@@ -80,4 +80,184 @@ CREATE TABLE receipts (
   return kMigrations;
 }
 
+const std::vector<std::string_view>& ServerMigrations() {
+  static const std::vector<std::string_view> kMigrations = {
+      // 1: the first schema.
+      R"sql(
+CREATE TABLE projects (
+  name       TEXT PRIMARY KEY,
+  title      TEXT NOT NULL,
+  created_ms INTEGER NOT NULL
+);
+
+CREATE TABLE users (
+  id            INTEGER PRIMARY KEY,
+  name          TEXT NOT NULL UNIQUE,
+  role          TEXT NOT NULL CHECK (role IN ('volunteer', 'coordinator', 'auditor', 'admin')),
+  password_hash TEXT NOT NULL DEFAULT '',
+  created_ms    INTEGER NOT NULL
+);
+
+CREATE TABLE sessions (
+  token_hash TEXT PRIMARY KEY,
+  user_id    INTEGER NOT NULL REFERENCES users (id),
+  csrf_token TEXT NOT NULL,
+  created_ms INTEGER NOT NULL,
+  expires_ms INTEGER NOT NULL
+);
+
+CREATE TABLE enroll_codes (
+  code_hash  TEXT PRIMARY KEY,
+  volunteer  TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  created_ms INTEGER NOT NULL,
+  expires_ms INTEGER NOT NULL,
+  used_ms    INTEGER
+);
+
+CREATE TABLE devices (
+  key           BLOB PRIMARY KEY CHECK (length(key) = 32),
+  volunteer     TEXT NOT NULL,
+  label         TEXT NOT NULL,
+  enrolled_ms   INTEGER NOT NULL,
+  enrolled_by   TEXT NOT NULL,
+  revoked_ms    INTEGER NOT NULL DEFAULT 0,
+  revoked_by    TEXT NOT NULL DEFAULT '',
+  revoke_reason TEXT NOT NULL DEFAULT ''
+);
+
+CREATE TABLE forms (
+  hash         TEXT PRIMARY KEY CHECK (length(hash) = 64),
+  form_id      TEXT NOT NULL,
+  version      TEXT NOT NULL,
+  project      TEXT NOT NULL,
+  document     BLOB NOT NULL,
+  published_ms INTEGER NOT NULL,
+  publish_seq  INTEGER NOT NULL UNIQUE,
+  UNIQUE (form_id, version)
+);
+
+CREATE TABLE envelopes (
+  id          BLOB PRIMARY KEY CHECK (length(id) = 32),
+  log_index   INTEGER NOT NULL UNIQUE,
+  leaf_hash   BLOB NOT NULL CHECK (length(leaf_hash) = 32),
+  bytes       BLOB NOT NULL,
+  kind        INTEGER NOT NULL,
+  submission  BLOB NOT NULL,
+  author      BLOB NOT NULL,
+  sequence    INTEGER NOT NULL,
+  hlc         INTEGER NOT NULL,
+  accepted_ms INTEGER NOT NULL,
+  UNIQUE (author, sequence)
+);
+CREATE INDEX envelopes_by_submission ON envelopes (submission, log_index);
+
+CREATE TABLE submissions (
+  id                   BLOB PRIMARY KEY CHECK (length(id) = 16),
+  form_id              TEXT NOT NULL,
+  form_version         TEXT NOT NULL,
+  form_hash            TEXT NOT NULL,
+  volunteer            TEXT NOT NULL,
+  centre               TEXT NOT NULL,
+  region               TEXT NOT NULL,
+  visit_date           TEXT NOT NULL,
+  duplicate_key        TEXT NOT NULL,
+  created_ms           INTEGER NOT NULL,
+  updated_ms           INTEGER NOT NULL,
+  answers              TEXT NOT NULL,
+  heads                INTEGER NOT NULL,
+  conflicts            INTEGER NOT NULL,
+  review_state         TEXT NOT NULL,
+  review_by            TEXT NOT NULL,
+  review_comment       TEXT NOT NULL,
+  changed_since_review INTEGER NOT NULL,
+  duplicate_group      TEXT NOT NULL,
+  merged_into          TEXT NOT NULL,
+  last_log_index       INTEGER NOT NULL
+);
+CREATE INDEX submissions_by_form ON submissions (form_id, created_ms);
+CREATE INDEX submissions_by_volunteer ON submissions (volunteer);
+CREATE INDEX submissions_by_key ON submissions (duplicate_key) WHERE duplicate_key != '';
+
+CREATE TABLE outbox (
+  id        INTEGER PRIMARY KEY,
+  volunteer TEXT NOT NULL,
+  log_index INTEGER NOT NULL
+);
+CREATE INDEX outbox_by_volunteer ON outbox (volunteer, id);
+
+CREATE TABLE checkpoints (
+  size      INTEGER PRIMARY KEY,
+  note      TEXT NOT NULL
+);
+)sql",
+  };
+  return kMigrations;
+}
+
+const std::vector<std::string_view>& BundleMigrations() {
+  static const std::vector<std::string_view> kMigrations = {
+      // 1: dala-bundle-1. The CHECKs hold only what the writer guarantees;
+      // a verifier re-checks every row anyway, since whoever hands over a
+      // bundle also chooses its schema.
+      R"sql(
+CREATE TABLE bundle_meta (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE projects (
+  name       TEXT PRIMARY KEY,
+  title      TEXT NOT NULL,
+  created_ms INTEGER NOT NULL
+);
+
+CREATE TABLE forms (
+  hash         TEXT PRIMARY KEY CHECK (length(hash) = 64),
+  form_id      TEXT NOT NULL,
+  version      TEXT NOT NULL,
+  project      TEXT NOT NULL,
+  document     BLOB NOT NULL,
+  published_ms INTEGER NOT NULL
+);
+
+CREATE TABLE users (
+  name TEXT PRIMARY KEY,
+  role TEXT NOT NULL
+);
+
+CREATE TABLE devices (
+  key           BLOB PRIMARY KEY CHECK (length(key) = 32),
+  volunteer     TEXT NOT NULL,
+  label         TEXT NOT NULL,
+  enrolled_ms   INTEGER NOT NULL,
+  enrolled_by   TEXT NOT NULL,
+  revoked_ms    INTEGER NOT NULL DEFAULT 0,
+  revoked_by    TEXT NOT NULL DEFAULT '',
+  revoke_reason TEXT NOT NULL DEFAULT ''
+);
+
+CREATE TABLE log (
+  idx      INTEGER PRIMARY KEY,
+  envelope BLOB NOT NULL
+);
+
+CREATE TABLE checkpoints (
+  size INTEGER PRIMARY KEY,
+  note TEXT NOT NULL
+);
+
+CREATE TABLE submissions (
+  id           BLOB PRIMARY KEY CHECK (length(id) = 16),
+  form_id      TEXT NOT NULL,
+  answers      TEXT NOT NULL,
+  heads        TEXT NOT NULL,
+  conflicts    INTEGER NOT NULL,
+  review_state TEXT NOT NULL
+);
+)sql",
+  };
+  return kMigrations;
+}
+
 }  // namespace dala::sql

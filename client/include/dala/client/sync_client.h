@@ -1,0 +1,89 @@
+// The laptop's side of sync: enrolment, and exchanges that push pending
+// envelopes and pull what the server has for this volunteer, checking the
+// server's signed checkpoints, consistency proofs and receipts as they come.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "dala/base/clock.h"
+#include "dala/client/device.h"
+#include "dala/client/store.h"
+#include "dala/client/transport.h"
+#include "dala/sync/crypto.h"
+#include "dala/sync/protocol.h"
+
+namespace dala::client {
+
+inline constexpr std::string_view kEnrollProofDomain = "dala-enroll-v1\n";
+
+struct EnrollResult {
+  std::string volunteer;
+  std::string server_key_hex;
+  std::string origin;
+};
+
+// Registers this laptop's key with the server under a one-time code.
+Result<EnrollResult> Enroll(LocalStore& store, const Device& device, Transport& transport,
+                            const std::string& server_url, std::string_view code, std::string_view label,
+                            const Clock& clock);
+
+struct SyncOptions {
+  size_t batch_envelopes = 1000;     // per exchange
+  size_t batch_bytes = 2u << 20;     // raw envelope bytes per exchange
+  int gzip_level = 6;
+  size_t max_exchanges = 100000;     // a safety stop
+};
+
+struct SyncProgress {
+  uint64_t sent = 0;        // envelopes acknowledged in this run
+  uint64_t to_send = 0;     // pending when the run started
+  uint64_t received = 0;    // envelopes received in this run
+};
+
+struct SyncOutcome {
+  uint64_t accepted = 0;
+  uint64_t received_envelopes = 0;
+  uint64_t received_forms = 0;
+  uint64_t exchanges = 0;
+  uint64_t bytes_sent = 0;      // request bodies, compressed
+  uint64_t bytes_received = 0;  // response bodies, compressed
+  std::vector<sync::EnvelopeRejection> rejections;
+  // Loud problems with the server's log: a checkpoint that does not verify,
+  // a log that does not extend the one seen before, a receipt that does not
+  // prove inclusion.
+  std::vector<std::string> log_warnings;
+  bool clock_ahead = false;
+  int64_t server_time_ms = 0;
+};
+
+// Rejection codes after which the laptop keeps the envelope pending and
+// tries again on the next sync (it may succeed once a form is published or
+// the clock is fixed); all others are final.
+bool IsRetryableRejection(std::string_view code);
+
+class SyncClient {
+ public:
+  SyncClient(LocalStore& store, const Device& device, Transport& transport, const Clock& clock,
+             sync::Random& random, SyncOptions options = {})
+      : store_(store), device_(device), transport_(transport), clock_(clock), random_(random), options_(options) {}
+
+  Result<SyncOutcome> Run(const std::function<void(const SyncProgress&)>& progress = nullptr);
+
+ private:
+  Result<TransportResponse> Post(const std::string& target, const std::string& body);
+
+  LocalStore& store_;
+  const Device& device_;
+  Transport& transport_;
+  const Clock& clock_;
+  sync::Random& random_;
+  SyncOptions options_;
+};
+
+// The server's error message from a JSON error body, or the HTTP status.
+Status ErrorFromResponse(const TransportResponse& response);
+
+}  // namespace dala::client

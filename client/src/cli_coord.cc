@@ -1,0 +1,294 @@
+// `dala coord ...`: the coordinator's commands, over the server's HTTP API
+// with a password login. Nothing here needs a volunteer profile.
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "cli_commands.h"
+#include "dala/client/sync_client.h"
+#include "dala/client/transport.h"
+
+namespace dala::client::cli {
+
+using nlohmann::json;
+
+namespace {
+
+// A logged-in session: the cookie and the CSRF token to send back.
+class ApiSession {
+ public:
+  static Result<ApiSession> Login(const CoordOptions& o) {
+    std::string server = !o.server.empty() ? o.server : (std::getenv("DALA_SERVER") ? std::getenv("DALA_SERVER") : "");
+    std::string user = !o.user.empty() ? o.user : (std::getenv("DALA_USER") ? std::getenv("DALA_USER") : "");
+    if (server.empty()) return Status::InvalidArgument("say which server: --server URL (or DALA_SERVER)");
+    if (user.empty()) return Status::InvalidArgument("say who you are: --user NAME (or DALA_USER)");
+    while (!server.empty() && server.back() == '/') server.pop_back();
+    DALA_ASSIGN_OR_RETURN(auto transport, MakeHttpTransport(server, {10, 300, o.ca_file}));
+    DALA_ASSIGN_OR_RETURN(std::string password, ReadSecret("Password for " + user + ": ", false, "DALA_PASSWORD"));
+    json body = {{"username", user}, {"password", password}};
+    Wipe(&password);
+    DALA_ASSIGN_OR_RETURN(TransportResponse r,
+                          transport->Send({"POST", "/api/v1/login", "application/json", body.dump(), {}}));
+    if (r.status != 200) return ErrorFromResponse(r).WithContext("login failed");
+    ApiSession s;
+    s.transport_ = std::move(transport);
+    std::string cookie = r.Header("Set-Cookie");
+    s.cookie_ = cookie.substr(0, cookie.find(';'));
+    try {
+      s.csrf_ = json::parse(r.body).at("csrf_token").get<std::string>();
+    } catch (const std::exception&) {
+      return Status::InvalidArgument("the server's login answer has no CSRF token");
+    }
+    return s;
+  }
+
+  Result<json> Get(const std::string& target) {
+    DALA_ASSIGN_OR_RETURN(TransportResponse r, Raw("GET", target, ""));
+    return ParseJson(r);
+  }
+
+  Result<json> Post(const std::string& target, const json& body) {
+    DALA_ASSIGN_OR_RETURN(TransportResponse r, Raw("POST", target, body.dump()));
+    return ParseJson(r);
+  }
+
+  Result<TransportResponse> Raw(const std::string& method, const std::string& target, const std::string& body) {
+    TransportRequest req{method, target, "application/json", body, {{"Cookie", cookie_}, {"X-CSRF-Token", csrf_}}};
+    DALA_ASSIGN_OR_RETURN(TransportResponse r, transport_->Send(req));
+    if (r.status != 200) return ErrorFromResponse(r);
+    return r;
+  }
+
+ private:
+  static Result<json> ParseJson(const TransportResponse& r) {
+    try {
+      return json::parse(r.body);
+    } catch (const json::exception&) {
+      return Status::InvalidArgument("the server answered something that is not JSON");
+    }
+  }
+
+  std::unique_ptr<Transport> transport_;
+  std::string cookie_;
+  std::string csrf_;
+};
+
+std::string UrlEncode(const std::string& s) {
+  std::string out;
+  static const char* kHex = "0123456789ABCDEF";
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  return out;
+}
+
+// NAME=VALUE, where VALUE is JSON when it parses as JSON, else a string.
+Result<std::pair<std::string, json>> ParseAssignment(const std::string& text) {
+  auto eq = text.find('=');
+  if (eq == std::string::npos || eq == 0) return Status::InvalidArgument("expected NAME=VALUE, not '" + text + "'");
+  std::string value = text.substr(eq + 1);
+  json v = json::parse(value, nullptr, false);
+  if (v.is_discarded()) v = value;
+  return std::make_pair(text.substr(0, eq), v);
+}
+
+std::string Day(int64_t ms) { return FormatLocalTime(ms, 0).substr(0, 10); }
+
+void PrintSubmissionRow(const json& s) {
+  std::string state = s.value("review_state", "");
+  if (s.value("changed_since_review", false)) state += "*";
+  std::string flags;
+  if (s.value("conflicts", 0) > 0) flags += " conflict";
+  if (!s.value("duplicate", std::string()).empty()) flags += " duplicate?";
+  if (!s.value("merged_into", std::string()).empty()) flags += " merged";
+  std::cout << std::left << std::setw(10) << s.value("id", "").substr(0, 8) << std::setw(22) << s.value("form", "")
+            << std::setw(14) << s.value("volunteer", "") << std::setw(12) << s.value("centre", "") << std::setw(12)
+            << (s.value("visit_date", "").empty() ? Day(s.value("created_ms", int64_t{0})) : s.value("visit_date", ""))
+            << std::setw(12) << state << flags << "\n";
+}
+
+}  // namespace
+
+int CoordList(const CoordOptions& o, const CoordListOptions& f) {
+  auto session = ApiSession::Login(o);
+  if (!session.ok()) return Fail(session.status());
+  std::string q = "/api/v1/submissions?limit=" + std::to_string(f.limit);
+  auto add = [&](const char* k, const std::string& v) {
+    if (!v.empty()) q += std::string("&") + k + "=" + UrlEncode(v);
+  };
+  add("form", f.form);
+  add("centre", f.centre);
+  add("region", f.region);
+  add("volunteer", f.volunteer);
+  add("from", f.from);
+  add("to", f.to);
+  add("state", f.state);
+  if (f.conflicts) q += "&conflicts=1";
+  if (f.duplicates) q += "&duplicates=1";
+  auto r = session->Get(q);
+  if (!r.ok()) return Fail(r.status());
+  if (f.json) {
+    std::cout << r->dump(2) << "\n";
+    return kExitOk;
+  }
+  const json& list = (*r)["submissions"];
+  if (list.empty()) {
+    std::cout << "No submissions match.\n";
+    return kExitOk;
+  }
+  std::cout << std::left << std::setw(10) << "ID" << std::setw(22) << "FORM" << std::setw(14) << "VOLUNTEER"
+            << std::setw(12) << "CENTRE" << std::setw(12) << "DATE" << std::setw(12) << "REVIEW"
+            << "FLAGS\n";
+  for (const json& s : list) PrintSubmissionRow(s);
+  std::cout << list.size() << " submission" << (list.size() == 1 ? "" : "s") << "\n";
+  return kExitOk;
+}
+
+int CoordShow(const CoordOptions& o, const std::string& id, bool as_json, bool history) {
+  auto session = ApiSession::Login(o);
+  if (!session.ok()) return Fail(session.status());
+  auto r = session->Get("/api/v1/submissions/" + UrlEncode(id) + (history ? "/history" : ""));
+  if (!r.ok()) return Fail(r.status());
+  if (as_json) {
+    std::cout << r->dump(2) << "\n";
+    return kExitOk;
+  }
+  if (history) {
+    for (const json& e : (*r)["entries"]) {
+      std::cout << "#" << e.value("log_index", 0) << "  " << e.value("hlc", "") << "  " << e.value("who", "") << "  "
+                << e.value("kind", "") << "  " << e.value("id", "").substr(0, 12) << "\n";
+      for (const json& c : e.value("changes", json::array()))
+        std::cout << "      " << c.value("field", "") << ": " << c["from"].dump() << " → " << c["to"].dump() << "\n";
+      if (e.contains("event")) std::cout << "      " << e["event"].dump() << "\n";
+    }
+    return kExitOk;
+  }
+  const json& s = *r;
+  std::cout << "Submission " << s.value("id", "") << "\n"
+            << "Form       " << s.value("form", "") << " " << s.value("form_version", "") << "\n"
+            << "Volunteer  " << s.value("volunteer", "") << "\n"
+            << "Review     " << s.value("review_state", "")
+            << (s.value("review_comment", "").empty() ? "" : " — «" + s.value("review_comment", "") + "»") << "\n"
+            << "Heads      " << s["heads"].size() << "\n\n";
+  for (auto it = s["answers"].begin(); it != s["answers"].end(); ++it)
+    std::cout << "  " << it.key() << ": " << it.value().dump() << "\n";
+  for (const json& c : s.value("conflicts", json::array())) {
+    std::cout << "\n  ⚠ conflict in " << c.value("field", "") << ":\n";
+    for (const json& k : c["candidates"])
+      std::cout << "      " << k["value"].dump() << "  (" << k.value("who", "") << ", " << k.value("hlc", "") << ")\n";
+  }
+  return kExitOk;
+}
+
+int CoordReview(const CoordOptions& o, const std::string& id, const std::string& state, const std::string& comment) {
+  auto session = ApiSession::Login(o);
+  if (!session.ok()) return Fail(session.status());
+  auto r = session->Post("/api/v1/submissions/" + UrlEncode(id) + "/review", {{"state", state}, {"comment", comment}});
+  if (!r.ok()) return Fail(r.status());
+  std::cout << "Marked " << id << " as " << state << " (event " << r->value("event", "").substr(0, 12) << ")\n";
+  return kExitOk;
+}
+
+int CoordEdit(const CoordOptions& o, const std::string& id, const std::vector<std::string>& sets,
+              const std::string& note, bool resolve) {
+  json changes = json::object();
+  for (const std::string& s : sets) {
+    auto a = ParseAssignment(s);
+    if (!a.ok()) return Fail(a.status());
+    changes[a->first] = a->second;
+  }
+  if (changes.empty() && !resolve) return Fail("nothing to change: give --set NAME=VALUE");
+  auto session = ApiSession::Login(o);
+  if (!session.ok()) return Fail(session.status());
+  auto r = session->Post("/api/v1/submissions/" + UrlEncode(id) + (resolve ? "/resolve" : "/edit"),
+                         {{"set", changes}, {"note", note}});
+  if (!r.ok()) return Fail(r.status());
+  std::cout << (resolve ? "Resolved " : "Corrected ") << id << " (revision " << r->value("revision", "").substr(0, 12)
+            << ", signed by the server for " << (o.user.empty() ? "you" : o.user) << ")\n";
+  return kExitOk;
+}
+
+int CoordDuplicates(const CoordOptions& o, bool as_json) {
+  auto session = ApiSession::Login(o);
+  if (!session.ok()) return Fail(session.status());
+  auto r = session->Get("/api/v1/duplicates");
+  if (!r.ok()) return Fail(r.status());
+  if (as_json) {
+    std::cout << r->dump(2) << "\n";
+    return kExitOk;
+  }
+  if ((*r)["groups"].empty()) {
+    std::cout << "No possible duplicates.\n";
+    return kExitOk;
+  }
+  for (const json& g : (*r)["groups"]) {
+    std::cout << "Possible duplicates (" << g.value("form", "") << ", " << g.value("label", "") << "):\n";
+    for (const json& s : g["submissions"]) {
+      std::cout << "  ";
+      PrintSubmissionRow(s);
+    }
+  }
+  std::cout << "Decide with `dala coord merge-duplicate DUP --into KEEP` or `dala coord keep-both A B`.\n";
+  return kExitOk;
+}
+
+int CoordDecideDuplicate(const CoordOptions& o, const std::string& subject, const std::string& other,
+                         const std::string& decision) {
+  auto session = ApiSession::Login(o);
+  if (!session.ok()) return Fail(session.status());
+  auto r = session->Post("/api/v1/duplicates/decide",
+                         {{"submission", subject}, {"other", other}, {"decision", decision}});
+  if (!r.ok()) return Fail(r.status());
+  std::cout << (decision == "merged_into" ? "Merged " + subject + " into " + other : "Kept " + subject + " and " + other + " as distinct")
+            << "\n";
+  return kExitOk;
+}
+
+int CoordExport(const CoordOptions& o, const CoordExportOptions& e) {
+  if (e.format != "csv" && e.format != "json") return Fail("--format must be csv or json");
+  auto session = ApiSession::Login(o);
+  if (!session.ok()) return Fail(session.status());
+  std::error_code ec;
+  std::filesystem::create_directories(e.out, ec);
+  if (ec) return Fail("cannot create " + e.out + ": " + ec.message());
+  std::vector<std::string> written;
+  auto write = [&](const std::string& name, const std::string& body) -> bool {
+    std::string path = e.out + "/" + name;
+    std::ofstream f(path, std::ios::binary);
+    f << body;
+    if (!f) return false;
+    written.push_back(path);
+    return true;
+  };
+  if (e.format == "json") {
+    auto r = session->Raw("GET", "/api/v1/export/json?form=" + UrlEncode(e.form), "");
+    if (!r.ok()) return Fail(r.status());
+    if (!write(e.form + ".json", r->body)) return Fail("cannot write into " + e.out);
+  } else {
+    auto tables = session->Get("/api/v1/export/tables?form=" + UrlEncode(e.form));
+    if (!tables.ok()) return Fail(tables.status());
+    for (const json& t : (*tables)["tables"]) {
+      std::string table = t.get<std::string>();
+      auto r = session->Raw("GET", "/api/v1/export/csv?form=" + UrlEncode(e.form) + "&table=" + UrlEncode(table) +
+                                       "&lang=" + UrlEncode(e.lang),
+                            "");
+      if (!r.ok()) return Fail(r.status());
+      if (!write(table == "main" ? e.form + ".csv" : e.form + "-" + table + ".csv", r->body))
+        return Fail("cannot write into " + e.out);
+    }
+  }
+  for (const std::string& p : written) std::cout << "Wrote " << p << "\n";
+  return kExitOk;
+}
+
+}  // namespace dala::client::cli

@@ -1,0 +1,70 @@
+// The client's HTTP edge: the only client file that includes httplib.
+#include <httplib.h>
+
+#include "dala/client/transport.h"
+
+namespace dala::client {
+
+std::string TransportResponse::Header(std::string_view name) const {
+  for (const auto& [k, v] : headers) {
+    if (k.size() == name.size() &&
+        std::equal(k.begin(), k.end(), name.begin(), [](char a, char b) { return std::tolower(a) == std::tolower(b); }))
+      return v;
+  }
+  return "";
+}
+
+namespace {
+
+class HttpTransport final : public Transport {
+ public:
+  HttpTransport(const std::string& base_url, const HttpTransportOptions& options) : client_(base_url) {
+    client_.set_connection_timeout(options.connect_timeout_seconds, 0);
+    client_.set_read_timeout(options.read_timeout_seconds, 0);
+    client_.set_write_timeout(options.read_timeout_seconds, 0);
+    // Sync bodies are compressed by the protocol itself, and their byte
+    // counts are measured: no transparent compression on top.
+    client_.set_compress(false);
+    client_.set_decompress(false);
+    client_.set_keep_alive(true);
+#ifdef CPPHTTPLIB_OPENSSL_SUPPORT
+    if (!options.ca_file.empty()) client_.set_ca_cert_path(options.ca_file.c_str());
+#endif
+  }
+
+  Result<TransportResponse> Send(const TransportRequest& request) override {
+    httplib::Headers headers;
+    for (const auto& [k, v] : request.headers) headers.emplace(k, v);
+    httplib::Result r = request.method == "GET"
+                            ? client_.Get(request.target.c_str(), headers)
+                            : client_.Post(request.target.c_str(), headers, request.body,
+                                           request.content_type.empty() ? "application/octet-stream"
+                                                                        : request.content_type.c_str());
+    if (!r) return Status::Unavailable("cannot reach the server: " + httplib::to_string(r.error()));
+    TransportResponse out;
+    out.status = r->status;
+    out.content_type = r->get_header_value("Content-Type");
+    out.body = std::move(r->body);
+    for (const auto& [k, v] : r->headers) out.headers.emplace_back(k, v);
+    return out;
+  }
+
+ private:
+  httplib::Client client_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Transport>> MakeHttpTransport(const std::string& base_url,
+                                                     const HttpTransportOptions& options) {
+  if (base_url.rfind("http://", 0) != 0 && base_url.rfind("https://", 0) != 0)
+    return Status::InvalidArgument("server address must start with http:// or https://: " + base_url);
+  if (base_url.rfind("https://", 0) == 0) {
+#ifndef CPPHTTPLIB_OPENSSL_SUPPORT
+    return Status::InvalidArgument("this build of dala has no TLS support");
+#endif
+  }
+  return std::unique_ptr<Transport>(new HttpTransport(base_url, options));
+}
+
+}  // namespace dala::client

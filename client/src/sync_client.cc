@@ -1,0 +1,257 @@
+#include "dala/client/sync_client.h"
+
+#include <algorithm>
+#include <set>
+#include <nlohmann/json.hpp>
+
+#include "dala/sync/checkpoint.h"
+#include "dala/sync/hlc.h"
+#include "dala/sync/merkle.h"
+#include "dala/sync/request_auth.h"
+#include "dala/sync/verify.h"
+
+namespace dala::client {
+
+using nlohmann::json;
+using sync::Hash;
+
+Status ErrorFromResponse(const TransportResponse& r) {
+  std::string code, message;
+  try {
+    json j = json::parse(r.body);
+    code = j.at("error").at("code").get<std::string>();
+    message = j.at("error").at("message").get<std::string>();
+  } catch (const std::exception&) {
+    message = "the server answered HTTP " + std::to_string(r.status);
+  }
+  std::string text = message + (code.empty() ? "" : " (" + code + ")");
+  switch (r.status) {
+    case 401: return Status::Unauthenticated(text);
+    case 403: return Status::PermissionDenied(text);
+    case 404: return Status::NotFound(text);
+    case 409: return Status::AlreadyExists(text);
+    case 413:
+    case 429: return Status::ResourceExhausted(text);
+    case 400:
+    case 422: return Status::InvalidArgument(text);
+    default: return r.status >= 500 ? Status::Unavailable(text) : Status::Internal(text);
+  }
+}
+
+bool IsRetryableRejection(std::string_view code) {
+  return code == "unknown_form" || code == "clock_ahead" || code == "held_back" || code == "gap";
+}
+
+Result<EnrollResult> Enroll(LocalStore& store, const Device& device, Transport& transport,
+                            const std::string& server_url, std::string_view code, std::string_view label,
+                            const Clock& clock) {
+  DALA_ASSIGN_OR_RETURN(auto existing, store.Get(profile_key::kServerUrl));
+  if (existing && !existing->empty())
+    return Status::AlreadyExists("this laptop is already enrolled with " + *existing);
+  std::string key_hex = sync::ToHex(device.public_key());
+  std::string normalized;
+  for (char c : code)
+    if (c != '-' && c != ' ') normalized.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  sync::Signature proof = device.key().Sign(kEnrollProofDomain, normalized + "\n" + key_hex);
+  json body = {{"code", std::string(code)},
+               {"public_key", key_hex},
+               {"label", std::string(label)},
+               {"proof", sync::ToHex(proof)}};
+  TransportRequest request{"POST", "/api/v1/enroll", "application/json", body.dump(), {}};
+  DALA_ASSIGN_OR_RETURN(TransportResponse response, transport.Send(request));
+  if (response.status != 200) return ErrorFromResponse(response);
+  EnrollResult result;
+  std::string checkpoint;
+  try {
+    json j = json::parse(response.body);
+    result.volunteer = j.at("volunteer").get<std::string>();
+    result.server_key_hex = j.at("server_key").get<std::string>();
+    result.origin = j.at("origin").get<std::string>();
+    checkpoint = j.at("checkpoint").get<std::string>();
+  } catch (const std::exception& e) {
+    return Status::InvalidArgument(std::string("the server's enrolment answer is malformed: ") + e.what());
+  }
+  sync::PublicKey server_key;
+  if (!sync::FromHex(result.server_key_hex, &server_key))
+    return Status::InvalidArgument("the server's key is not 64 hex digits");
+  auto cp = sync::VerifyCheckpoint(checkpoint, result.origin, server_key, result.origin);
+  if (!cp.ok()) return Status::Unauthenticated("the server's checkpoint does not verify: " + cp.status().message());
+  DALA_ASSIGN_OR_RETURN(auto tx, sql::Transaction::Begin(store.db()));
+  DALA_RETURN_IF_ERROR(store.Put(profile_key::kServerUrl, server_url));
+  DALA_RETURN_IF_ERROR(store.Put(profile_key::kServerKey, result.server_key_hex));
+  DALA_RETURN_IF_ERROR(store.Put(profile_key::kServerOrigin, result.origin));
+  DALA_RETURN_IF_ERROR(store.Put(profile_key::kVolunteer, result.volunteer));
+  DALA_RETURN_IF_ERROR(store.Put(profile_key::kCheckpoint, checkpoint));
+  DALA_RETURN_IF_ERROR(store.Put(profile_key::kDownloadCursor, ""));
+  (void)clock;
+  DALA_RETURN_IF_ERROR(tx.Commit());
+  return result;
+}
+
+Result<TransportResponse> SyncClient::Post(const std::string& target, const std::string& body) {
+  TransportRequest request;
+  request.method = "POST";
+  request.target = target;
+  request.content_type = std::string(sync::kSyncContentType);
+  request.body = body;
+  request.headers = sync::SignRequest(device_.key(), "POST", target, body, clock_.NowMs(), random_);
+  return transport_.Send(request);
+}
+
+Result<SyncOutcome> SyncClient::Run(const std::function<void(const SyncProgress&)>& progress) {
+  DALA_ASSIGN_OR_RETURN(auto key_hex, store_.Get(profile_key::kServerKey));
+  DALA_ASSIGN_OR_RETURN(auto origin, store_.Get(profile_key::kServerOrigin));
+  sync::PublicKey server_key;
+  if (!key_hex || !origin || !sync::FromHex(*key_hex, &server_key))
+    return Status::FailedPrecondition("this laptop is not enrolled with a server (run `dala enroll URL CODE`)");
+
+  SyncOutcome outcome;
+  SyncProgress p;
+  DALA_ASSIGN_OR_RETURN(int64_t pending, store_.CountEnvelopes("pending"));
+  p.to_send = static_cast<uint64_t>(pending);
+  if (progress) progress(p);
+
+  for (size_t exchange = 0; exchange < options_.max_exchanges; ++exchange) {
+    DALA_ASSIGN_OR_RETURN(std::string cursor, store_.GetOr(profile_key::kDownloadCursor, ""));
+    DALA_ASSIGN_OR_RETURN(std::string old_note, store_.GetOr(profile_key::kCheckpoint, ""));
+    std::optional<sync::Checkpoint> old_cp;
+    if (!old_note.empty()) {
+      auto cp = sync::VerifyCheckpoint(old_note, *origin, server_key, *origin);
+      if (cp.ok()) old_cp = *cp;
+    }
+    DALA_ASSIGN_OR_RETURN(std::vector<EnvelopeRow> batch,
+                          store_.PendingEnvelopes(options_.batch_envelopes, options_.batch_bytes));
+    sync::SyncRequest request;
+    request.cursor = cursor;
+    request.checkpoint_size = old_cp ? old_cp->size : 0;
+    for (EnvelopeRow& r : batch) request.envelopes.push_back(std::move(r.bytes));
+    DALA_ASSIGN_OR_RETURN(std::string body, sync::EncodeSyncRequest(request, options_.gzip_level));
+    outcome.bytes_sent += body.size();
+    DALA_ASSIGN_OR_RETURN(TransportResponse http, Post(std::string(sync::kSyncPath), body));
+    ++outcome.exchanges;
+    if (http.status != 200) return ErrorFromResponse(http);
+    outcome.bytes_received += http.body.size();
+    DALA_ASSIGN_OR_RETURN(sync::SyncResponse response, sync::DecodeSyncResponse(http.body));
+    outcome.server_time_ms = response.server_time_ms;
+
+    // The checkpoint must be the server's, and must extend the last one
+    // this laptop saw; otherwise the server has rewritten its log.
+    auto cp = sync::VerifyCheckpoint(response.checkpoint, *origin, server_key, *origin);
+    if (!cp.ok()) {
+      outcome.log_warnings.push_back("the server's checkpoint does not verify with its key: " + cp.status().message());
+      return outcome;
+    }
+    bool consistent = true;
+    if (old_cp) {
+      if (cp->size < old_cp->size) {
+        consistent = false;
+        outcome.log_warnings.push_back("the server's log shrank from " + std::to_string(old_cp->size) + " to " +
+                                       std::to_string(cp->size) + " entries");
+      } else if (cp->size == old_cp->size) {
+        if (cp->root != old_cp->root) {
+          consistent = false;
+          outcome.log_warnings.push_back("the server signed two different logs of " + std::to_string(cp->size) +
+                                         " entries");
+        }
+      } else if (old_cp->size > 0) {
+        Status s = sync::VerifyConsistency(old_cp->size, cp->size, old_cp->root, cp->root, response.consistency);
+        if (!s.ok()) {
+          consistent = false;
+          outcome.log_warnings.push_back("the server's log of " + std::to_string(cp->size) +
+                                         " entries does not extend the one of " + std::to_string(old_cp->size) +
+                                         " it showed before: " + s.message());
+        }
+      }
+    }
+    if (!consistent) return outcome;  // nothing more is trusted from this server
+
+    // The receipt: the last envelope accepted is in the signed log.
+    std::optional<ReceiptRow> receipt;
+    if (response.receipt) {
+      const sync::SyncReceipt& r = *response.receipt;
+      auto sent = std::find_if(request.envelopes.begin(), request.envelopes.end(), [&](const std::string& bytes) {
+        auto e = sync::Envelope::Parse(bytes);
+        return e.ok() && e->id() == r.envelope;
+      });
+      Status s = sent == request.envelopes.end()
+                     ? Status::InvalidArgument("the receipt names an envelope this laptop did not send")
+                     : sync::VerifyInclusion(r.leaf_index, cp->size, sync::LeafHash(*sent), r.proof, cp->root);
+      if (!s.ok()) {
+        outcome.log_warnings.push_back("the server's receipt does not prove inclusion: " + s.message());
+      } else {
+        receipt = ReceiptRow{0, r.envelope, r.sequence, r.leaf_index, cp->size, r.proof, response.checkpoint,
+                             clock_.NowMs()};
+      }
+    }
+
+    // Everything learnt from this exchange is stored in one transaction:
+    // a crash leaves the laptop as before the exchange or after it.
+    DALA_ASSIGN_OR_RETURN(auto tx, sql::Transaction::Begin(store_.db()));
+    DALA_ASSIGN_OR_RETURN(int64_t before, store_.CountEnvelopes("accepted"));
+    DALA_RETURN_IF_ERROR(store_.MarkAccepted(response.accepted_through));
+    DALA_ASSIGN_OR_RETURN(int64_t after, store_.CountEnvelopes("accepted"));
+    uint64_t newly_accepted = static_cast<uint64_t>(after - before);
+    outcome.accepted += newly_accepted;
+    for (const sync::EnvelopeRejection& rej : response.rejected) {
+      if (rej.sequence <= response.accepted_through) continue;
+      outcome.rejections.push_back(rej);
+      outcome.clock_ahead = outcome.clock_ahead || rej.code == "clock_ahead";
+      std::string reason = rej.code + ": " + rej.reason;
+      if (IsRetryableRejection(rej.code)) {
+        DALA_ASSIGN_OR_RETURN(auto st, store_.db().Prepare(
+                                           "UPDATE envelopes SET reject_reason = ? WHERE own = 1 AND sequence = ?"));
+        DALA_RETURN_IF_ERROR(st.Bind(1, reason).Bind(2, static_cast<int64_t>(rej.sequence)).Run());
+      } else {
+        DALA_RETURN_IF_ERROR(store_.MarkRejected(rej.sequence, reason));
+      }
+    }
+    for (const std::string& doc : response.forms) {
+      auto form = store_.AddForm(doc, "server", clock_.NowMs());
+      if (!form.ok() && form.status().code() != Status::Code::kAlreadyExists) return form.status();
+      if (form.ok()) ++outcome.received_forms;
+    }
+    DALA_ASSIGN_OR_RETURN(std::string hlc_text, store_.GetOr(profile_key::kHlc, "0"));
+    sync::HybridClock hlc(clock_, sync::HlcTimestamp{std::stoull(hlc_text)});
+    std::set<sync::SubmissionId> touched;
+    for (const std::string& bytes : response.envelopes) {
+      DALA_ASSIGN_OR_RETURN(sync::Envelope e, sync::Envelope::Parse(bytes));
+      // The server delivers what coordinators did, signed with its key;
+      // anything else, or anything that does not verify, is refused.
+      if (e.author() != server_key) return Status::Corruption("the server delivered an envelope not signed by it");
+      DALA_RETURN_IF_ERROR(e.VerifySignature());
+      DALA_RETURN_IF_ERROR(sync::VerifyRevisionContent(e, store_));
+      DALA_ASSIGN_OR_RETURN(bool have, store_.HasEnvelope(e.id()));
+      if (!have) DALA_RETURN_IF_ERROR(store_.InsertEnvelope(e, false, UploadState::kReceived, clock_.NowMs()));
+      hlc.Observe(e.hlc());
+      touched.insert(e.submission());
+      ++outcome.received_envelopes;
+      ++p.received;
+    }
+    for (const sync::SubmissionId& id : touched) DALA_RETURN_IF_ERROR(store_.RefreshSubmission(id));
+    // Own records whose acceptance changed their state.
+    if (newly_accepted > 0 || !response.rejected.empty()) {
+      for (const EnvelopeRow& r : batch) DALA_RETURN_IF_ERROR(store_.RefreshSubmission(r.submission));
+    }
+    DALA_RETURN_IF_ERROR(store_.Put(profile_key::kHlc, std::to_string(hlc.last().packed)));
+    if (receipt) DALA_RETURN_IF_ERROR(store_.AddReceipt(*receipt));
+    DALA_RETURN_IF_ERROR(store_.Put(profile_key::kCheckpoint, response.checkpoint));
+    DALA_RETURN_IF_ERROR(store_.Put(profile_key::kDownloadCursor, response.cursor));
+    DALA_RETURN_IF_ERROR(store_.Put(profile_key::kAcceptedThrough, std::to_string(response.accepted_through)));
+    DALA_RETURN_IF_ERROR(tx.Commit());
+
+    p.sent += newly_accepted;
+    if (progress) progress(p);
+
+    // Go on while something moved and more remains; stop when an exchange
+    // makes no progress (what is left was refused or must wait).
+    DALA_ASSIGN_OR_RETURN(int64_t left, store_.CountEnvelopes("pending"));
+    bool uploads_moved = newly_accepted > 0;
+    bool uploads_left = left > 0 && uploads_moved;
+    if (!uploads_left && !response.more) break;
+    if (!uploads_moved && !response.more && batch.empty()) break;
+    if (!uploads_moved && response.envelopes.empty() && response.forms.empty()) break;
+  }
+  return outcome;
+}
+
+}  // namespace dala::client

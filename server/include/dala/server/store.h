@@ -1,0 +1,218 @@
+// The server's storage, behind a narrow interface.
+//
+// Everything dala-server knows lives behind Store. The embedded default is
+// SQLite in the data directory (sqlite_store.h); a PostgreSQL store is
+// planned for deployments that outgrow one machine, so nothing above this
+// interface may assume SQLite: no SQL, no file paths, no rowids.
+//
+// Writes that must happen together run inside InTransaction: every call
+// made by `work` on this store joins the transaction, and either all of
+// them commit or none do.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dala/base/status.h"
+#include "dala/sync/crypto.h"
+#include "dala/sync/envelope.h"
+#include "dala/sync/ids.h"
+#include "dala/sync/verify.h"
+
+namespace dala::server {
+
+enum class Role { kVolunteer, kCoordinator, kAuditor, kAdmin };
+const char* RoleName(Role role);
+Result<Role> ParseRole(std::string_view name);
+
+struct User {
+  int64_t id = 0;
+  std::string name;
+  Role role = Role::kVolunteer;
+  std::string password_hash;  // Argon2id (crypto_pwhash_str); empty: cannot log in
+  int64_t created_ms = 0;
+};
+
+struct Session {
+  std::string token_hash;  // SHA-256 hex of the cookie value; the value itself is never stored
+  int64_t user_id = 0;
+  std::string csrf_token;
+  int64_t created_ms = 0;
+  int64_t expires_ms = 0;
+};
+
+struct Device {
+  sync::PublicKey key{};
+  std::string volunteer;      // user name
+  std::string label;          // what the volunteer called the laptop
+  int64_t enrolled_ms = 0;
+  std::string enrolled_by;    // the user who issued the code
+  int64_t revoked_ms = 0;     // 0: not revoked
+  std::string revoked_by;
+  std::string revoke_reason;
+};
+
+struct Project {
+  std::string name;
+  std::string title;
+  int64_t created_ms = 0;
+};
+
+// People, sessions, enrolment codes and devices.
+class AccountStore {
+ public:
+  virtual ~AccountStore() = default;
+
+  virtual Status AddProject(const Project& project) = 0;
+  virtual Result<std::vector<Project>> ListProjects() = 0;
+
+  // AlreadyExists if the name is taken.
+  virtual Result<User> AddUser(std::string_view name, Role role, std::string_view password_hash,
+                               int64_t now_ms) = 0;
+  virtual Result<std::optional<User>> FindUser(std::string_view name) = 0;
+  virtual Result<std::optional<User>> FindUserById(int64_t id) = 0;
+  virtual Status SetPassword(std::string_view name, std::string_view password_hash) = 0;
+  virtual Result<std::vector<User>> ListUsers() = 0;
+
+  virtual Status AddSession(const Session& session) = 0;
+  virtual Result<std::optional<Session>> FindSession(std::string_view token_hash) = 0;
+  virtual Status DeleteSession(std::string_view token_hash) = 0;
+  virtual Status DeleteExpiredSessions(int64_t now_ms) = 0;
+
+  // A one-time enrolment code for `volunteer`, stored as its hash.
+  virtual Status AddEnrollCode(std::string_view code_hash, std::string_view volunteer, int64_t expires_ms,
+                               std::string_view created_by, int64_t now_ms) = 0;
+  // Marks the code used and returns it; NotFound if unknown, already used
+  // or expired (one message for all three, so codes cannot be probed).
+  struct EnrollCode {
+    std::string volunteer;
+    std::string created_by;
+  };
+  virtual Result<EnrollCode> ConsumeEnrollCode(std::string_view code_hash, int64_t now_ms) = 0;
+
+  // AlreadyExists if the key is enrolled (to anyone).
+  virtual Status AddDevice(const Device& device) = 0;
+  virtual Result<std::optional<Device>> FindDevice(const sync::PublicKey& key) = 0;
+  virtual Result<std::vector<Device>> ListDevices() = 0;
+  virtual Status RevokeDevice(const sync::PublicKey& key, std::string_view by, std::string_view reason,
+                              int64_t now_ms) = 0;
+};
+
+// --- records: forms, envelopes, the log, derived state ------------------------
+
+struct FormInfo {
+  std::string hash;  // hex
+  std::string form_id;
+  std::string version;
+  std::string project;
+  int64_t published_ms = 0;
+  int64_t publish_seq = 0;  // 1, 2, 3... in publication order
+};
+
+// An envelope as the server holds it.
+struct StoredEnvelope {
+  uint64_t log_index = 0;  // its leaf in the transparency log
+  sync::Hash id{};
+  std::string bytes;
+};
+
+// The current state of a submission, derived from its envelopes.
+struct SubmissionSummary {
+  sync::SubmissionId id{};
+  std::string form_id;
+  std::string form_version;
+  std::string form_hash;
+  std::string volunteer;   // of the device that created it
+  std::string centre;      // the form's duplicate_key first value, when it has one
+  std::string region;      // the answer named "region", when the form has one
+  std::string visit_date;  // the duplicate_key date, when it has one
+  std::string duplicate_key;  // form id and duplicate_key values joined; empty if none
+  int64_t created_ms = 0;
+  int64_t updated_ms = 0;
+  std::string answers_json;
+  int heads = 0;
+  int conflicts = 0;
+  std::string review_state;
+  std::string review_by;
+  std::string review_comment;
+  bool changed_since_review = false;
+  std::string duplicate_group;  // non-empty when flagged as a possible duplicate
+  std::string merged_into;      // non-empty when merged into another submission
+  uint64_t last_log_index = 0;
+};
+
+struct SubmissionFilter {
+  std::string form_id;
+  std::string centre;
+  std::string region;
+  std::string volunteer;
+  std::string date_from;  // YYYY-MM-DD, on the visit date if any, else creation
+  std::string date_to;
+  std::string review_state;
+  bool only_conflicts = false;
+  bool only_duplicates = false;
+  size_t limit = 1000;
+  size_t offset = 0;
+};
+
+class RecordStore {
+ public:
+  virtual ~RecordStore() = default;
+
+  // --- forms
+  // AlreadyExists when the id and version exist with other bytes; the same
+  // bytes again is a no-op.
+  virtual Result<FormInfo> PublishForm(std::string_view document, const FormInfo& info) = 0;
+  virtual Result<std::vector<FormInfo>> ListForms() = 0;
+  virtual Result<std::optional<std::string>> FormDocument(std::string_view hash_hex) = 0;
+  virtual Result<std::vector<std::pair<FormInfo, std::string>>> FormsPublishedAfter(int64_t publish_seq,
+                                                                                    size_t limit) = 0;
+
+  // --- envelopes and the log
+  // The last envelope accepted from `author`.
+  virtual Result<sync::ChainTip> Tip(const sync::PublicKey& author) = 0;
+  virtual Result<std::optional<sync::Hash>> EnvelopeIdAt(const sync::PublicKey& author, uint64_t sequence) = 0;
+  virtual Result<std::optional<StoredEnvelope>> FindEnvelope(const sync::Hash& id) = 0;
+  // Appends envelopes to the log in order, at indices size(), size()+1...
+  // `submission` is zero for events about no submission.
+  virtual Result<uint64_t> AppendEnvelope(const sync::Envelope& e, int64_t now_ms) = 0;
+  virtual Result<uint64_t> LogSize() = 0;
+  // Leaf hashes of the whole log in order, to rebuild the tree at start.
+  virtual Status ForEachLeafHash(const std::function<void(uint64_t index, const sync::Hash&)>& visit) = 0;
+  virtual Result<std::vector<StoredEnvelope>> LogRange(uint64_t start, uint64_t end) = 0;
+  virtual Result<std::vector<StoredEnvelope>> EnvelopesOf(const sync::SubmissionId& submission) = 0;
+
+  // --- derived state
+  virtual Status PutSubmission(const SubmissionSummary& summary) = 0;
+  virtual Result<std::optional<SubmissionSummary>> FindSubmission(const sync::SubmissionId& id) = 0;
+  virtual Result<std::vector<SubmissionSummary>> ListSubmissions(const SubmissionFilter& filter) = 0;
+  // Submissions whose id, in lower-case hex, starts with `hex_prefix`.
+  virtual Result<std::vector<sync::SubmissionId>> SubmissionIdsWithPrefix(std::string_view hex_prefix,
+                                                                          size_t limit) = 0;
+  // Other submissions of the same form and duplicate key values.
+  virtual Result<std::vector<SubmissionSummary>> SubmissionsWithKey(std::string_view form_id,
+                                                                    std::string_view key) = 0;
+
+  // --- what each volunteer's devices should receive
+  virtual Status AddToOutbox(std::string_view volunteer, uint64_t log_index) = 0;
+  // Log indices after `after_id` for `volunteer`: (outbox id, log index).
+  virtual Result<std::vector<std::pair<int64_t, uint64_t>>> Outbox(std::string_view volunteer, int64_t after_id,
+                                                                   size_t limit) = 0;
+
+  // --- the last checkpoint signed, so the server never signs an older or
+  // inconsistent one after a restart.
+  virtual Status PutCheckpoint(uint64_t size, std::string_view note) = 0;
+  virtual Result<std::optional<std::pair<uint64_t, std::string>>> LastCheckpoint() = 0;
+};
+
+class Store : public AccountStore, public RecordStore {
+ public:
+  // Runs `work` in one write transaction (see the top of this file).
+  virtual Status InTransaction(const std::function<Status()>& work) = 0;
+};
+
+}  // namespace dala::server

@@ -1,0 +1,110 @@
+// The data directory and the admin commands of `dala-server` (main.cc
+// declares the command line; this is what the commands do).
+//
+// A data directory (mode 0700) holds:
+//   dala-server.db  the store (sqlite_store.h)
+//   server.key      the server's Ed25519 seed, 64 hex digits and a newline (mode 0600)
+//   server.pub      the C2SP verifier key line "<origin>+<hash>+<base64 key>"
+//   origin          the transparency log's origin line, which is also the key name
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "dala/base/clock.h"
+#include "dala/base/status.h"
+#include "dala/server/store.h"
+#include "dala/sync/crypto.h"
+
+namespace dala::server {
+
+// Exit codes: 0 success, 1 the operation failed, 2 the command line was wrong.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitUsage = 2;
+
+// --- the data directory ----------------------------------------------------------
+
+struct InitOptions {
+  std::string data_dir;
+  std::string project = "default";
+  std::string title;   // empty: the project name
+  std::string origin;  // empty: ServerConfig's default origin
+};
+
+struct InitResult {
+  sync::PublicKey public_key{};
+  std::string verifier_key;  // the line written to server.pub
+  std::string origin;
+};
+
+// Creates the data directory (or takes an empty one), the database with
+// its first project, the server key and the public files. Refuses, and
+// changes nothing, when the directory already holds anything; on a
+// failure part-way it removes what it created.
+Result<InitResult> InitDataDir(const InitOptions& options, sync::Random& random, const Clock& clock);
+
+// The server's signing key. Refuses a key file that group or others may
+// read (PermissionDenied, naming the chmod that fixes it) or that is not
+// exactly 64 hex digits (and a newline).
+Result<sync::SigningKey> LoadServerKey(const std::string& dir);
+// The checkpoint origin fixed at init.
+Result<std::string> LoadOrigin(const std::string& dir);
+
+// --- enrolment codes ------------------------------------------------------------
+
+// 12 characters of kEnrollCodeAlphabet in groups of four: "K7MX-Q4TR-P2NW".
+// About 59 bits, drawn without modulo bias.
+inline constexpr std::string_view kEnrollCodeAlphabet = "ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+std::string GenerateEnrollCode(sync::Random& random);
+// The code as typed (any case, with or without dashes or spaces) in its
+// stored form: 12 upper-case characters without dashes. Empty when the
+// text cannot be a code.
+std::string NormalizeEnrollCode(std::string_view typed);
+// What the store keeps: lowercase hex SHA-256 of the normalized code.
+std::string EnrollCodeHash(std::string_view normalized_code);
+
+inline constexpr int kDefaultEnrollTtlHours = 72;
+inline constexpr int kMaxEnrollTtlHours = 720;
+
+struct IssuedEnrollCode {
+  std::string code;  // with dashes, to show once
+  std::string volunteer;
+  int64_t expires_ms = 0;
+};
+// A new code for `volunteer` (who must exist with the volunteer role),
+// valid `ttl_hours` (1 to kMaxEnrollTtlHours). NotFound for an unknown
+// volunteer, InvalidArgument for another role or a bad ttl.
+Result<IssuedEnrollCode> IssueEnrollCode(Store& store, std::string_view volunteer, int ttl_hours,
+                                         std::string_view created_by, sync::Random& random, const Clock& clock);
+
+// Adds a user; `password` is required (and checked) for the roles that log
+// in, and ignored for volunteers. InvalidArgument for a bad name, role or
+// password; AlreadyExists for a taken name.
+Result<User> AddUserAccount(Store& store, std::string_view name, std::string_view role_name,
+                            std::string_view password, const Clock& clock);
+
+// --- commands (each prints one "dala-server: ..." line on failure) ----------------
+
+struct ServeOptions {
+  std::string data_dir;
+  std::string listen = "127.0.0.1:8080";  // HOST:PORT, [IPv6]:PORT
+  std::string tls_cert;
+  std::string tls_key;
+  std::string port_file;  // the bound port is written here, for tests that listen on port 0
+  bool access_log = false;
+};
+
+// HOST:PORT or [HOST]:PORT.
+Result<std::pair<std::string, int>> ParseListenAddress(std::string_view text);
+
+int InitCommand(const InitOptions& options);
+int UserAddCommand(const std::string& data_dir, const std::string& name, const std::string& role);
+int UserListCommand(const std::string& data_dir);
+int EnrollCodeCommand(const std::string& data_dir, const std::string& volunteer, int ttl_hours,
+                      const std::string& by);
+// Runs the server until SIGINT or SIGTERM.
+int ServeCommand(const ServeOptions& options);
+
+}  // namespace dala::server

@@ -1,0 +1,321 @@
+#include "auth.h"
+
+#include <algorithm>
+#include <iostream>
+
+#include "dala/base/utf8.h"
+
+namespace dala::server {
+
+namespace {
+
+struct ErrorCodeInfo {
+  std::string_view code;
+  int http_status;
+};
+
+// Every stable error code an AuthFailure may carry, and its HTTP status.
+constexpr ErrorCodeInfo kAuthCodes[] = {
+    {"unauthenticated", 401}, {"bad_signature", 401},     {"unknown_device", 401}, {"stale_request", 401},
+    {"replayed_request", 401}, {"revoked_device", 403},   {"bad_credentials", 401}, {"too_many_attempts", 429},
+    {"csrf", 403},             {"read_only_role", 403},   {"forbidden", 403},
+};
+
+const ErrorCodeInfo* FindCode(std::string_view code) {
+  for (const auto& info : kAuthCodes)
+    if (info.code == code) return &info;
+  return nullptr;
+}
+
+// "stale request: detail" -> "detail", for messages from request_auth.
+std::string_view AfterPrefix(std::string_view message, std::string_view prefix) {
+  if (message.substr(0, prefix.size()) != prefix) return message;
+  message.remove_prefix(prefix.size());
+  if (message.substr(0, 2) == ": ") message.remove_prefix(2);
+  return message;
+}
+
+bool StartsWith(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
+
+bool IsLowerHex(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+std::string TokenHash(std::string_view token) { return sync::ToHex(sync::Sha256(token)); }
+
+std::string RandomHex(sync::Random& random, size_t bytes) {
+  std::string raw(bytes, '\0');
+  random.Fill(reinterpret_cast<uint8_t*>(raw.data()), raw.size());
+  return sync::ToHex(raw);
+}
+
+// A user name is looked up, not trusted: cap what an attacker can make the
+// rate limiter remember.
+std::string UserKey(std::string_view username) { return std::string(username.substr(0, 128)); }
+
+}  // namespace
+
+// --- errors -----------------------------------------------------------------------
+
+Status AuthFailure(Status::Code code, std::string_view error_code, std::string_view detail) {
+  return Status(code, std::string(error_code) + ": " + std::string(detail));
+}
+
+std::string AuthErrorCode(const Status& status) {
+  const std::string& m = status.message();
+  size_t colon = m.find(": ");
+  if (colon == std::string::npos) return std::string();
+  std::string_view code(m.data(), colon);
+  return FindCode(code) != nullptr ? std::string(code) : std::string();
+}
+
+HttpResponse AuthErrorResponse(const Status& status, int64_t retry_after_s) {
+  HttpResponse r;
+  std::string code = AuthErrorCode(status);
+  if (!code.empty()) {
+    r = JsonError(FindCode(code)->http_status, code, std::string_view(status.message()).substr(code.size() + 2));
+  } else {
+    switch (status.code()) {
+      case Status::Code::kUnauthenticated: r = JsonError(401, "unauthenticated", status.message()); break;
+      case Status::Code::kPermissionDenied: r = JsonError(403, "forbidden", status.message()); break;
+      case Status::Code::kInvalidArgument: r = JsonError(400, "invalid_request", status.message()); break;
+      case Status::Code::kUnavailable:
+        r = JsonError(503, "unavailable", "the server is busy; try again shortly");
+        break;
+      default:
+        // A store failure: the client learns nothing about our internals.
+        std::cerr << "dala-server: authentication failed internally: " << status.ToString() << "\n";
+        r = JsonError(500, "internal", "internal server error");
+        break;
+    }
+  }
+  if (retry_after_s > 0) r.headers["Retry-After"] = std::to_string(retry_after_s);
+  return r;
+}
+
+// --- roles ----------------------------------------------------------------------
+
+bool CanRead(Role role) { return role == Role::kCoordinator || role == Role::kAuditor || role == Role::kAdmin; }
+bool CanWrite(Role role) { return role == Role::kCoordinator || role == Role::kAdmin; }
+bool IsAdmin(Role role) { return role == Role::kAdmin; }
+
+Status RequireAdmin(const User& user) { return RequireRole(user, {Role::kAdmin}); }
+
+Status RequireRole(const User& user, std::initializer_list<Role> roles) {
+  if (std::find(roles.begin(), roles.end(), user.role) != roles.end()) return Status::Ok();
+  std::string names;
+  for (Role r : roles) names += (names.empty() ? "" : ", ") + std::string(RoleName(r));
+  return AuthFailure(Status::Code::kPermissionDenied, "forbidden",
+                     std::string("a ") + RoleName(user.role) + " may not do this (needs: " + names + ")");
+}
+
+Status ValidateUserName(std::string_view name) {
+  auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); };
+  bool ok = !name.empty() && name.size() <= 64 && alnum(name.front()) &&
+            std::all_of(name.begin(), name.end(), [&](char c) { return alnum(c) || c == '.' || c == '_' || c == '-'; });
+  if (!ok) {
+    return Status::InvalidArgument("a user name is 1 to 64 letters (A-Z, a-z), digits, '.', '_' or '-', "
+                                   "starting with a letter or digit");
+  }
+  return Status::Ok();
+}
+
+Status ValidatePassword(std::string_view password) {
+  if (password.size() < 8) return Status::InvalidArgument("a password needs at least 8 characters");
+  if (password.size() > 1024) return Status::InvalidArgument("a password may have at most 1024 bytes");
+  if (!utf8::IsValid(password)) return Status::InvalidArgument("a password must be valid UTF-8");
+  return Status::Ok();
+}
+
+// --- devices ---------------------------------------------------------------------
+
+DeviceAuthenticator::DeviceAuthenticator(ServerContext& ctx) : ctx_(ctx), replay_(ctx.clock.NowMs()) {}
+
+Result<Device> DeviceAuthenticator::Authenticate(const HttpRequest& request) {
+  auto credentials = sync::VerifyRequestSignature(
+      request.method, request.target, request.body, request.Header(sync::kDeviceHeader),
+      request.Header(sync::kTimestampHeader), request.Header(sync::kNonceHeader),
+      request.Header(sync::kSignatureHeader));
+  if (!credentials.ok()) {
+    const Status& s = credentials.status();
+    if (s.code() == Status::Code::kInvalidArgument)
+      return AuthFailure(Status::Code::kUnauthenticated, "unauthenticated", s.message());
+    return AuthFailure(Status::Code::kUnauthenticated, "bad_signature", s.message());
+  }
+  const int64_t now = ctx_.clock.NowMs();
+  const int64_t window = ctx_.config.request_freshness_ms;
+  // Cheap refusals first; the nonce is only remembered for real devices.
+  if (Status s = sync::CheckTimestamp(credentials->timestamp_ms, now, window); !s.ok())
+    return AuthFailure(Status::Code::kUnauthenticated, "stale_request", AfterPrefix(s.message(), sync::kStaleRequest));
+
+  DALA_ASSIGN_OR_RETURN(std::optional<Device> device, ctx_.store.FindDevice(credentials->device));
+  if (!device) {
+    return AuthFailure(Status::Code::kUnauthenticated, "unknown_device",
+                       "this device is not enrolled on this server; enrol it with a code from a coordinator");
+  }
+  if (device->revoked_ms != 0) {
+    return AuthFailure(Status::Code::kPermissionDenied, "revoked_device",
+                       "this device was revoked; ask a coordinator");
+  }
+  if (Status s = replay_.CheckFresh(*credentials, now, window); !s.ok()) {
+    if (StartsWith(s.message(), sync::kReplayedRequest)) {
+      return AuthFailure(Status::Code::kUnauthenticated, "replayed_request",
+                         AfterPrefix(s.message(), sync::kReplayedRequest));
+    }
+    if (StartsWith(s.message(), sync::kStaleRequest))
+      return AuthFailure(Status::Code::kUnauthenticated, "stale_request", AfterPrefix(s.message(), sync::kStaleRequest));
+    return s;
+  }
+  return std::move(*device);
+}
+
+// --- people -----------------------------------------------------------------------
+
+SessionAuth::SessionAuth(ServerContext& ctx) : ctx_(ctx) {
+  auto h = sync::HashPassword("dala: a password no account has");
+  if (h.ok()) dummy_hash_ = std::move(*h);
+}
+
+bool SessionAuth::IsStateChanging(std::string_view method) {
+  return method == "POST" || method == "PUT" || method == "PATCH" || method == "DELETE";
+}
+
+int64_t SessionAuth::BlockedForSeconds(std::map<std::string, Attempts>& table, const std::string& key,
+                                       int64_t now_ms) {
+  auto it = table.find(key);
+  if (it == table.end()) return 0;
+  auto& f = it->second.failures_ms;
+  const int64_t window = ctx_.config.login_window_ms;
+  while (!f.empty() && f.front() <= now_ms - window) f.pop_front();
+  if (static_cast<int64_t>(f.size()) < ctx_.config.login_attempts_per_window) return 0;
+  return std::max<int64_t>(1, (f.front() + window - now_ms + 999) / 1000);
+}
+
+void SessionAuth::RecordFailure(const std::string& user_key, const std::string& remote_address, int64_t now_ms) {
+  by_user_[user_key].failures_ms.push_back(now_ms);
+  by_address_[remote_address].failures_ms.push_back(now_ms);
+}
+
+void SessionAuth::ForgetTentativeFailure(const std::string& user_key, const std::string& remote_address,
+                                         int64_t at_ms) {
+  // A success clears the name's record; the address keeps its other failures.
+  by_user_.erase(user_key);
+  auto it = by_address_.find(remote_address);
+  if (it == by_address_.end()) return;
+  auto& f = it->second.failures_ms;
+  auto pos = std::find(f.rbegin(), f.rend(), at_ms);
+  if (pos != f.rend()) f.erase(std::next(pos).base());
+  if (f.empty()) by_address_.erase(it);
+}
+
+void SessionAuth::Sweep(int64_t now_ms) {
+  const int64_t window = ctx_.config.login_window_ms;
+  if (now_ms - last_sweep_ms_ < window && by_user_.size() + by_address_.size() < 10000) return;
+  last_sweep_ms_ = now_ms;
+  for (auto* table : {&by_user_, &by_address_}) {
+    for (auto it = table->begin(); it != table->end();) {
+      auto& f = it->second.failures_ms;
+      while (!f.empty() && f.front() <= now_ms - window) f.pop_front();
+      it = f.empty() ? table->erase(it) : std::next(it);
+    }
+  }
+}
+
+Result<LoginResult> SessionAuth::Login(std::string_view username, std::string_view password,
+                                       std::string_view remote_address, int64_t* retry_after_s) {
+  const int64_t now = ctx_.clock.NowMs();
+  const std::string user_key = UserKey(username);
+  const std::string address(remote_address);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    Sweep(now);
+    int64_t wait = std::max(BlockedForSeconds(by_user_, user_key, now), BlockedForSeconds(by_address_, address, now));
+    if (wait > 0) {
+      if (retry_after_s != nullptr) *retry_after_s = wait;
+      return AuthFailure(Status::Code::kResourceExhausted, "too_many_attempts",
+                         "too many failed logins; try again in " + std::to_string(wait) + " s");
+    }
+    // Counted as a failure until the password proves right, so concurrent
+    // guesses cannot all slip in before the first failure is recorded.
+    RecordFailure(user_key, address, now);
+  }
+
+  std::optional<User> user;
+  if (ValidateUserName(username).ok()) {
+    DALA_ASSIGN_OR_RETURN(user, ctx_.store.FindUser(username));
+  }
+  bool can_log_in = user && !user->password_hash.empty() && CanRead(user->role);
+  // Unknown users pay for a hash too, so timing does not reveal who exists.
+  bool right = sync::CheckPassword(can_log_in ? user->password_hash : dummy_hash_, password) && can_log_in;
+  if (!right) return AuthFailure(Status::Code::kUnauthenticated, "bad_credentials", "wrong user name or password");
+
+  LoginResult result;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ForgetTentativeFailure(user_key, address, now);
+    result.token = RandomHex(ctx_.random, 32);
+    result.csrf_token = RandomHex(ctx_.random, 32);
+  }
+  result.user = std::move(*user);
+  result.expires_ms = now + ctx_.config.session_lifetime_ms;
+  Session session{TokenHash(result.token), result.user.id, result.csrf_token, now, result.expires_ms};
+  DALA_RETURN_IF_ERROR(ctx_.store.AddSession(session));
+  if (Status s = ctx_.store.DeleteExpiredSessions(now); !s.ok())
+    std::cerr << "dala-server: could not delete expired sessions: " << s.ToString() << "\n";
+  return result;
+}
+
+Status SessionAuth::Logout(std::string_view token) {
+  if (token.empty()) return Status::Ok();
+  return ctx_.store.DeleteSession(TokenHash(token));
+}
+
+Result<std::pair<User, Session>> SessionAuth::CurrentSession(const HttpRequest& request, bool state_changing) {
+  const std::string token = request.Cookie(kSessionCookie);
+  if (token.empty()) return AuthFailure(Status::Code::kUnauthenticated, "unauthenticated", "not logged in");
+  if (token.size() != 64 || !IsLowerHex(token))
+    return AuthFailure(Status::Code::kUnauthenticated, "unauthenticated", "not a session cookie; log in again");
+  const std::string hash = TokenHash(token);
+  DALA_ASSIGN_OR_RETURN(std::optional<Session> session, ctx_.store.FindSession(hash));
+  if (!session)
+    return AuthFailure(Status::Code::kUnauthenticated, "unauthenticated", "the session has ended; log in again");
+  if (ctx_.clock.NowMs() >= session->expires_ms) {
+    DALA_RETURN_IF_ERROR(ctx_.store.DeleteSession(hash));
+    return AuthFailure(Status::Code::kUnauthenticated, "unauthenticated", "the session has expired; log in again");
+  }
+  DALA_ASSIGN_OR_RETURN(std::optional<User> user, ctx_.store.FindUserById(session->user_id));
+  if (!user || !CanRead(user->role))
+    return AuthFailure(Status::Code::kUnauthenticated, "unauthenticated", "the session's user no longer exists");
+  if (state_changing) {
+    const std::string sent = request.Header(kCsrfHeader);
+    const std::string& expected = session->csrf_token;
+    if (sent.size() != expected.size() ||
+        !sync::ConstantTimeEqual(reinterpret_cast<const uint8_t*>(sent.data()),
+                                 reinterpret_cast<const uint8_t*>(expected.data()), expected.size())) {
+      return AuthFailure(Status::Code::kPermissionDenied, "csrf",
+                         "this request needs the session's X-CSRF-Token header (see /api/v1/me)");
+    }
+  }
+  return std::make_pair(std::move(*user), std::move(*session));
+}
+
+Result<User> SessionAuth::Authenticate(const HttpRequest& request, bool state_changing) {
+  DALA_ASSIGN_OR_RETURN(auto current, CurrentSession(request, state_changing));
+  if (state_changing && !CanWrite(current.first.role)) {
+    return AuthFailure(Status::Code::kPermissionDenied, "read_only_role",
+                       std::string("a ") + RoleName(current.first.role) + " may read but not change anything");
+  }
+  return std::move(current.first);
+}
+
+std::string SessionAuth::SessionCookie(const LoginResult& login, bool tls) const {
+  int64_t max_age_s = std::max<int64_t>(0, ctx_.config.session_lifetime_ms / 1000);
+  return std::string(kSessionCookie) + "=" + login.token + "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" +
+         std::to_string(max_age_s) + (tls ? "; Secure" : "");
+}
+
+std::string SessionAuth::ClearedSessionCookie(bool tls) {
+  return std::string(kSessionCookie) + "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0" + (tls ? "; Secure" : "");
+}
+
+}  // namespace dala::server

@@ -1,0 +1,597 @@
+// SessionAuth, DeviceAuthenticator and the accounts endpoints, over a real
+// SqliteStore in a temp dir, with a fake clock and seeded randomness. The
+// endpoints are driven through the Router: no sockets needed.
+#include "auth.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "accounts_api.h"
+#include "admin.h"
+#include "dala/server/sqlite_store.h"
+#include "router.h"
+
+namespace dala::server {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+constexpr int64_t kStart = 1'700'000'000'000;
+constexpr const char* kPassword = "correct horse battery";
+
+// One Argon2id hash for the whole suite: hashing is slow on purpose.
+const std::string& PasswordHash() {
+  static const std::string h = *sync::HashPassword(kPassword);
+  return h;
+}
+
+class AuthTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(sync::InitCrypto().ok());
+    dir_ = fs::temp_directory_path() / ("dala_auth_" + std::to_string(::getpid()) + "_" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    auto s = OpenSqliteStore(dir_.string(), true);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    store_ = std::move(*s);
+    for (auto [name, role] : {std::pair{"ada", Role::kAdmin}, std::pair{"cora", Role::kCoordinator},
+                              std::pair{"audrey", Role::kAuditor}}) {
+      ASSERT_TRUE(store_->AddUser(name, role, PasswordHash(), kStart).ok());
+    }
+    ASSERT_TRUE(store_->AddUser("vera", Role::kVolunteer, "", kStart).ok());
+    ctx_ = std::make_unique<ServerContext>(ServerContext{*store_, clock_, random_, server_key_, config_});
+    sessions_ = std::make_unique<SessionAuth>(*ctx_);
+    devices_ = std::make_unique<DeviceAuthenticator>(*ctx_);
+    RegisterAccountRoutes(router_, *ctx_, *sessions_);
+  }
+  void TearDown() override {
+    store_.reset();
+    fs::remove_all(dir_);
+  }
+
+  HttpResponse Call(std::string method, std::string path, std::string body = "", HeaderMap headers = {},
+                    bool tls = false, std::string remote = "10.0.0.1") {
+    HttpRequest r;
+    r.method = std::move(method);
+    r.path = path;
+    r.target = path;
+    r.body = std::move(body);
+    r.headers = std::move(headers);
+    if (!r.body.empty() && r.headers.count("Content-Type") == 0) r.headers["Content-Type"] = "application/json";
+    r.tls = tls;
+    r.remote_address = std::move(remote);
+    return router_.Dispatch(r);
+  }
+
+  HttpResponse LoginAs(std::string user, std::string password = kPassword, bool tls = false,
+                       std::string remote = "10.0.0.1") {
+    return Call("POST", "/api/v1/login", json{{"username", user}, {"password", password}}.dump(), {}, tls, remote);
+  }
+
+  // Logs in and returns the headers that carry the session (cookie and CSRF).
+  HeaderMap SessionHeaders(std::string user) {
+    HttpResponse r = LoginAs(user);
+    EXPECT_EQ(r.status, 200) << r.body;
+    std::string cookie = r.headers["Set-Cookie"];
+    std::string pair = cookie.substr(0, cookie.find(';'));
+    HeaderMap h;
+    h["Cookie"] = pair;
+    h["X-CSRF-Token"] = json::parse(r.body)["csrf_token"].get<std::string>();
+    return h;
+  }
+
+  static std::string Code(const HttpResponse& r) {
+    json j = json::parse(r.body, nullptr, false);
+    if (j.is_discarded() || !j.contains("error")) return "<no error: " + r.body + ">";
+    return j["error"]["code"].get<std::string>();
+  }
+
+  // A signed device request.
+  HttpRequest DeviceRequest(const sync::SigningKey& key, std::string body = "{}", int64_t at_ms = 0,
+                            std::string target = "/api/v1/sync") {
+    HttpRequest r;
+    r.method = "POST";
+    r.target = target;
+    r.path = target.substr(0, target.find('?'));
+    r.body = std::move(body);
+    for (auto& [k, v] : sync::SignRequest(key, r.method, r.target, r.body, at_ms ? at_ms : clock_.NowMs(), random_))
+      r.headers[k] = v;
+    return r;
+  }
+
+  sync::SigningKey Enrolled(uint64_t seed, bool revoked = false) {
+    sync::SeededRandom r(seed);
+    sync::SigningKey key = sync::SigningKey::Generate(r);
+    Device d;
+    d.key = key.public_key();
+    d.volunteer = "vera";
+    d.label = "laptop";
+    d.enrolled_ms = kStart;
+    d.enrolled_by = "cora";
+    EXPECT_TRUE(store_->AddDevice(d).ok());
+    if (revoked) {
+      EXPECT_TRUE(store_->RevokeDevice(d.key, "ada", "lost", kStart).ok());
+    }
+    return key;
+  }
+
+  fs::path dir_;
+  std::unique_ptr<Store> store_;
+  FakeClock clock_{kStart};
+  sync::SeededRandom random_{42};
+  sync::SigningKey server_key_ = sync::SigningKey::Generate(random_);
+  ServerConfig config_;
+  std::unique_ptr<ServerContext> ctx_;
+  std::unique_ptr<SessionAuth> sessions_;
+  std::unique_ptr<DeviceAuthenticator> devices_;
+  Router router_;
+};
+
+// --- login -----------------------------------------------------------------------
+
+TEST_F(AuthTest, LoginSetsAnHttpOnlyStrictCookieWithoutSecureOverPlainHttp) {
+  HttpResponse r = LoginAs("cora");
+  ASSERT_EQ(r.status, 200) << r.body;
+  std::string cookie = r.headers["Set-Cookie"];
+  EXPECT_EQ(cookie.rfind("dala_session=", 0), 0u) << cookie;
+  EXPECT_NE(cookie.find("; HttpOnly"), std::string::npos);
+  EXPECT_NE(cookie.find("; SameSite=Strict"), std::string::npos);
+  EXPECT_NE(cookie.find("; Path=/"), std::string::npos);
+  EXPECT_NE(cookie.find("; Max-Age=43200"), std::string::npos) << cookie;
+  EXPECT_EQ(cookie.find("Secure"), std::string::npos);
+  json j = json::parse(r.body);
+  EXPECT_EQ(j["user"], "cora");
+  EXPECT_EQ(j["role"], "coordinator");
+  EXPECT_EQ(j["csrf_token"].get<std::string>().size(), 64u);
+  EXPECT_EQ(r.headers["Cache-Control"], "no-store");
+}
+
+TEST_F(AuthTest, LoginOverTlsMarksTheCookieSecure) {
+  HttpResponse r = LoginAs("cora", kPassword, /*tls=*/true);
+  ASSERT_EQ(r.status, 200);
+  std::string cookie = r.headers["Set-Cookie"];
+  EXPECT_NE(cookie.find("; Secure"), std::string::npos) << cookie;
+}
+
+TEST_F(AuthTest, SessionTokenIsStoredOnlyAsItsHash) {
+  HttpResponse r = LoginAs("cora");
+  std::string cookie = r.headers["Set-Cookie"];
+  std::string token = cookie.substr(13, 64);
+  EXPECT_FALSE(store_->FindSession(token)->has_value());
+  EXPECT_TRUE(store_->FindSession(sync::ToHex(sync::Sha256(token)))->has_value());
+}
+
+TEST_F(AuthTest, WrongPasswordAndUnknownUserGetTheSameAnswer) {
+  HttpResponse wrong = LoginAs("cora", "not the password");
+  HttpResponse unknown = LoginAs("nobody", kPassword);
+  EXPECT_EQ(wrong.status, 401);
+  EXPECT_EQ(unknown.status, 401);
+  EXPECT_EQ(Code(wrong), "bad_credentials");
+  EXPECT_EQ(wrong.body, unknown.body);
+  EXPECT_EQ(wrong.headers.count("Set-Cookie"), 0u);
+}
+
+TEST_F(AuthTest, VolunteerWithoutPasswordCannotLogIn) {
+  EXPECT_EQ(Code(LoginAs("vera", "")), "bad_credentials");
+  EXPECT_EQ(Code(LoginAs("vera", kPassword)), "bad_credentials");
+}
+
+TEST_F(AuthTest, VolunteerWithAPasswordHashStillCannotLogIn) {
+  ASSERT_TRUE(store_->AddUser("vlad", Role::kVolunteer, PasswordHash(), kStart).ok());
+  EXPECT_EQ(Code(LoginAs("vlad")), "bad_credentials");
+}
+
+TEST_F(AuthTest, SixthFailureIsRefusedEvenWithTheRightPassword) {
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(Code(LoginAs("cora", "wrong")), "bad_credentials") << i;
+  HttpResponse r = LoginAs("cora");
+  EXPECT_EQ(r.status, 429);
+  EXPECT_EQ(Code(r), "too_many_attempts");
+  int64_t retry = std::stoll(r.headers["Retry-After"]);
+  EXPECT_GT(retry, 0);
+  EXPECT_LE(retry, config_.login_window_ms / 1000);
+}
+
+TEST_F(AuthTest, LoginIsAllowedAgainAfterTheWindow) {
+  for (int i = 0; i < 5; ++i) (void)LoginAs("cora", "wrong");
+  clock_.Advance(config_.login_window_ms - 1000);
+  EXPECT_EQ(LoginAs("cora").status, 429);
+  clock_.Advance(1000);
+  EXPECT_EQ(LoginAs("cora").status, 200);
+}
+
+TEST_F(AuthTest, FailuresFromOneAddressAcrossUserNamesAreLimited) {
+  for (const char* u : {"a1", "a2", "a3", "a4", "a5"}) (void)LoginAs(u, "wrong");
+  HttpResponse r = LoginAs("cora");  // a user never tried before, from the same address
+  EXPECT_EQ(r.status, 429);
+  EXPECT_EQ(LoginAs("cora", kPassword, false, "10.0.0.2").status, 200);  // another address
+}
+
+TEST_F(AuthTest, FailuresForOneUserFromManyAddressesAreLimited) {
+  for (int i = 0; i < 5; ++i) (void)LoginAs("cora", "wrong", false, "10.1.0." + std::to_string(i));
+  EXPECT_EQ(LoginAs("cora", kPassword, false, "10.2.0.1").status, 429);
+}
+
+TEST_F(AuthTest, SuccessClearsTheUserNamesFailures) {
+  for (int i = 0; i < 4; ++i) (void)LoginAs("cora", "wrong", false, "10.1.0." + std::to_string(i));
+  EXPECT_EQ(LoginAs("cora", kPassword, false, "10.3.0.1").status, 200);
+  for (int i = 0; i < 4; ++i) (void)LoginAs("cora", "wrong", false, "10.4.0." + std::to_string(i));
+  EXPECT_EQ(LoginAs("cora", kPassword, false, "10.5.0.1").status, 200);
+}
+
+TEST_F(AuthTest, LoginWithMalformedJsonIs400) {
+  HttpResponse r = Call("POST", "/api/v1/login", "{\"username\": ");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(Code(r), "malformed_json");
+  EXPECT_EQ(Code(Call("POST", "/api/v1/login", "[1,2]")), "malformed_json");
+  EXPECT_EQ(Code(Call("POST", "/api/v1/login", "{\"username\":\"\xff\"}")), "malformed_json");
+}
+
+TEST_F(AuthTest, LoginWithMissingFieldNamesIt) {
+  HttpResponse r = Call("POST", "/api/v1/login", R"({"username":"cora"})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(Code(r), "invalid_request");
+  EXPECT_NE(r.body.find("password"), std::string::npos);
+  HttpResponse typed = Call("POST", "/api/v1/login", R"({"username":7,"password":"x"})");
+  EXPECT_EQ(Code(typed), "invalid_request");
+  EXPECT_NE(typed.body.find("username"), std::string::npos);
+}
+
+TEST_F(AuthTest, LoginWithAFormContentTypeIs415) {
+  HeaderMap h;
+  h["Content-Type"] = "application/x-www-form-urlencoded";
+  HttpResponse r = Call("POST", "/api/v1/login", "username=cora&password=x", h);
+  EXPECT_EQ(r.status, 415);
+  EXPECT_EQ(Code(r), "unsupported_media_type");
+}
+
+TEST_F(AuthTest, LoginAcceptsJsonWithACharset) {
+  HeaderMap h;
+  h["Content-Type"] = "application/json; charset=utf-8";
+  EXPECT_EQ(Call("POST", "/api/v1/login", json{{"username", "cora"}, {"password", kPassword}}.dump(), h).status, 200);
+}
+
+// --- sessions -----------------------------------------------------------------------
+
+TEST_F(AuthTest, MeNamesTheLoggedInUser) {
+  HeaderMap h = SessionHeaders("audrey");
+  h.erase("X-CSRF-Token");
+  HttpResponse r = Call("GET", "/api/v1/me", "", h);
+  ASSERT_EQ(r.status, 200) << r.body;
+  json j = json::parse(r.body);
+  EXPECT_EQ(j["user"], "audrey");
+  EXPECT_EQ(j["role"], "auditor");
+  EXPECT_EQ(j["csrf_token"].get<std::string>().size(), 64u);
+}
+
+TEST_F(AuthTest, NoCookieIs401) {
+  HttpResponse r = Call("GET", "/api/v1/me");
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(Code(r), "unauthenticated");
+}
+
+TEST_F(AuthTest, ForgedOrMalformedCookieIs401) {
+  for (std::string value : {std::string(64, 'a'), std::string("short"), std::string(64, 'G'),
+                            std::string(65, 'a')}) {
+    HeaderMap h;
+    h["Cookie"] = "dala_session=" + value;
+    HttpResponse r = Call("GET", "/api/v1/me", "", h);
+    EXPECT_EQ(r.status, 401) << value;
+    EXPECT_EQ(Code(r), "unauthenticated");
+  }
+}
+
+TEST_F(AuthTest, ExpiredSessionIs401) {
+  HeaderMap h = SessionHeaders("cora");
+  clock_.Advance(config_.session_lifetime_ms - 1);
+  EXPECT_EQ(Call("GET", "/api/v1/me", "", h).status, 200);
+  clock_.Advance(1);
+  HttpResponse r = Call("GET", "/api/v1/me", "", h);
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(Code(r), "unauthenticated");
+}
+
+TEST_F(AuthTest, LogoutEndsTheSessionAndClearsTheCookie) {
+  HeaderMap h = SessionHeaders("audrey");  // any role may log out
+  HttpResponse out = Call("POST", "/api/v1/logout", "", h);
+  ASSERT_EQ(out.status, 200) << out.body;
+  EXPECT_NE(out.headers["Set-Cookie"].find("Max-Age=0"), std::string::npos);
+  EXPECT_EQ(Call("GET", "/api/v1/me", "", h).status, 401);
+}
+
+TEST_F(AuthTest, LogoutWithoutCsrfIs403AndKeepsTheSession) {
+  HeaderMap h = SessionHeaders("cora");
+  HeaderMap no_csrf = h;
+  no_csrf.erase("X-CSRF-Token");
+  EXPECT_EQ(Code(Call("POST", "/api/v1/logout", "", no_csrf)), "csrf");
+  EXPECT_EQ(Call("GET", "/api/v1/me", "", h).status, 200);
+}
+
+TEST_F(AuthTest, StateChangingRequestWithoutCsrfIs403) {
+  HeaderMap h = SessionHeaders("ada");
+  h.erase("X-CSRF-Token");
+  HttpResponse r = Call("POST", "/api/v1/users", R"({"name":"new","role":"volunteer"})", h);
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(Code(r), "csrf");
+  EXPECT_FALSE(store_->FindUser("new")->has_value());
+}
+
+TEST_F(AuthTest, StateChangingRequestWithWrongCsrfIs403) {
+  HeaderMap h = SessionHeaders("ada");
+  for (std::string bad : {std::string(64, '0'), std::string("x"), h["X-CSRF-Token"] + "0"}) {
+    HeaderMap w = h;
+    w["X-CSRF-Token"] = bad;
+    HttpResponse r = Call("POST", "/api/v1/users", R"({"name":"new","role":"volunteer"})", w);
+    EXPECT_EQ(Code(r), "csrf") << bad;
+  }
+  EXPECT_FALSE(store_->FindUser("new")->has_value());
+}
+
+TEST_F(AuthTest, CsrfTokenOfAnotherSessionIsRefused) {
+  HeaderMap mine = SessionHeaders("ada");
+  HeaderMap theirs = SessionHeaders("cora");
+  mine["X-CSRF-Token"] = theirs["X-CSRF-Token"];
+  EXPECT_EQ(Code(Call("POST", "/api/v1/users", R"({"name":"new","role":"volunteer"})", mine)), "csrf");
+}
+
+TEST_F(AuthTest, AuditorStateChangingRequestIsReadOnlyRole) {
+  HeaderMap h = SessionHeaders("audrey");
+  HttpResponse r = Call("POST", "/api/v1/enroll-codes", R"({"volunteer":"vera"})", h);
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(Code(r), "read_only_role");
+  auto user = sessions_->Authenticate([&] {
+    HttpRequest req;
+    req.method = "DELETE";
+    req.headers = h;
+    return req;
+  }(), true);
+  EXPECT_EQ(AuthErrorCode(user.status()), "read_only_role");
+}
+
+TEST_F(AuthTest, AuditorMayRead) {
+  HeaderMap h = SessionHeaders("audrey");
+  h.erase("X-CSRF-Token");
+  EXPECT_EQ(Call("GET", "/api/v1/devices", "", h).status, 200);
+}
+
+TEST_F(AuthTest, RoleHelpersFollowTheRoles) {
+  EXPECT_FALSE(CanRead(Role::kVolunteer));
+  EXPECT_TRUE(CanRead(Role::kAuditor));
+  EXPECT_FALSE(CanWrite(Role::kAuditor));
+  EXPECT_TRUE(CanWrite(Role::kCoordinator));
+  EXPECT_TRUE(CanWrite(Role::kAdmin));
+  EXPECT_FALSE(CanWrite(Role::kVolunteer));
+  EXPECT_TRUE(IsAdmin(Role::kAdmin));
+  EXPECT_FALSE(IsAdmin(Role::kCoordinator));
+}
+
+// --- users, codes, devices ---------------------------------------------------------
+
+TEST_F(AuthTest, AdminAddsAndListsUsers) {
+  HeaderMap h = SessionHeaders("ada");
+  HttpResponse add = Call("POST", "/api/v1/users", R"({"name":"nurlan","role":"coordinator","password":"long enough pw"})", h);
+  ASSERT_EQ(add.status, 201) << add.body;
+  EXPECT_EQ(json::parse(add.body)["role"], "coordinator");
+  HttpResponse list = Call("GET", "/api/v1/users", "", h);
+  ASSERT_EQ(list.status, 200);
+  EXPECT_EQ(list.body.find("argon2"), std::string::npos);  // hashes never leave the server
+  EXPECT_NE(list.body.find("nurlan"), std::string::npos);
+  EXPECT_EQ(LoginAs("nurlan", "long enough pw").status, 200);
+}
+
+TEST_F(AuthTest, CoordinatorCannotManageUsers) {
+  HeaderMap h = SessionHeaders("cora");
+  EXPECT_EQ(Code(Call("GET", "/api/v1/users", "", h)), "forbidden");
+  HttpResponse add = Call("POST", "/api/v1/users", R"({"name":"x","role":"admin","password":"long enough pw"})", h);
+  EXPECT_EQ(add.status, 403);
+  EXPECT_EQ(Code(add), "forbidden");
+  EXPECT_FALSE(store_->FindUser("x")->has_value());
+}
+
+TEST_F(AuthTest, AddUserRefusesBadInputAndStoresNothing) {
+  HeaderMap h = SessionHeaders("ada");
+  struct Case {
+    const char* body;
+    const char* code;
+  } cases[] = {
+      {R"({"name":"bad name","role":"volunteer"})", "invalid_request"},
+      {R"({"name":"ok","role":"superuser","password":"long enough pw"})", "invalid_request"},
+      {R"({"name":"ok","role":"coordinator"})", "invalid_request"},
+      {R"({"name":"ok","role":"coordinator","password":"short"})", "invalid_request"},
+      {R"({"name":"ok","role":"volunteer","password":"long enough pw"})", "invalid_request"},
+      {R"({"role":"volunteer"})", "invalid_request"},
+      {R"({"name":"ok","role":"volunteer")", "malformed_json"},
+  };
+  for (const Case& c : cases) {
+    HttpResponse r = Call("POST", "/api/v1/users", c.body, h);
+    EXPECT_EQ(r.status, 400) << c.body;
+    EXPECT_EQ(Code(r), c.code) << c.body;
+  }
+  EXPECT_FALSE(store_->FindUser("ok")->has_value());
+  EXPECT_EQ(Call("POST", "/api/v1/users", R"({"name":"cora","role":"volunteer"})", h).status, 409);
+}
+
+TEST_F(AuthTest, CoordinatorIssuesAnEnrollCodeForAVolunteer) {
+  HeaderMap h = SessionHeaders("cora");
+  HttpResponse r = Call("POST", "/api/v1/enroll-codes", R"({"volunteer":"vera","ttl_hours":2})", h);
+  ASSERT_EQ(r.status, 201) << r.body;
+  json j = json::parse(r.body);
+  std::string code = j["code"];
+  EXPECT_EQ(code.size(), 14u);
+  EXPECT_EQ(j["volunteer"], "vera");
+  EXPECT_EQ(j["expires_ms"], kStart + 2 * 3600 * 1000);
+  auto consumed = store_->ConsumeEnrollCode(EnrollCodeHash(NormalizeEnrollCode(code)), kStart + 1);
+  ASSERT_TRUE(consumed.ok());
+  EXPECT_EQ(consumed->created_by, "cora");
+}
+
+TEST_F(AuthTest, EnrollCodeRefusesBadInput) {
+  HeaderMap h = SessionHeaders("ada");
+  struct Case {
+    const char* body;
+    int status;
+    const char* code;
+  } cases[] = {
+      {R"({"volunteer":"ghost"})", 404, "not_found"},
+      {R"({"volunteer":"cora"})", 400, "invalid_request"},
+      {R"({"volunteer":"vera","ttl_hours":0})", 400, "invalid_request"},
+      {R"({"volunteer":"vera","ttl_hours":721})", 400, "invalid_request"},
+      {R"({"volunteer":"vera","ttl_hours":"72"})", 400, "invalid_request"},
+      {R"({"volunteer":"vera","ttl_hours":1.5})", 400, "invalid_request"},
+      {R"({})", 400, "invalid_request"},
+      {R"(nope)", 400, "malformed_json"},
+  };
+  for (const Case& c : cases) {
+    HttpResponse r = Call("POST", "/api/v1/enroll-codes", c.body, h);
+    EXPECT_EQ(r.status, c.status) << c.body << " " << r.body;
+    EXPECT_EQ(Code(r), c.code) << c.body;
+  }
+}
+
+TEST_F(AuthTest, DevicesAreListedWithKeysAndRevocation) {
+  sync::SigningKey k = Enrolled(1, /*revoked=*/true);
+  HeaderMap h = SessionHeaders("cora");
+  HttpResponse r = Call("GET", "/api/v1/devices", "", h);
+  ASSERT_EQ(r.status, 200);
+  json j = json::parse(r.body);
+  ASSERT_EQ(j["devices"].size(), 1u);
+  EXPECT_EQ(j["devices"][0]["key"], sync::ToHex(k.public_key()));
+  EXPECT_EQ(j["devices"][0]["volunteer"], "vera");
+  EXPECT_EQ(j["devices"][0]["revoked"], true);
+  EXPECT_EQ(j["devices"][0]["revoked_by"], "ada");
+}
+
+TEST_F(AuthTest, DevicesNeedALogin) { EXPECT_EQ(Call("GET", "/api/v1/devices").status, 401); }
+
+TEST_F(AuthTest, HealthNeedsNoLogin) {
+  HttpResponse r = Call("GET", "/api/v1/health");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(json::parse(r.body)["ok"], true);
+}
+
+// --- devices -------------------------------------------------------------------------
+
+TEST_F(AuthTest, SignedRequestFromAnEnrolledDeviceIsTheDevice) {
+  sync::SigningKey k = Enrolled(1);
+  auto d = devices_->Authenticate(DeviceRequest(k));
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(d->key, k.public_key());
+  EXPECT_EQ(d->volunteer, "vera");
+}
+
+TEST_F(AuthTest, UnknownDeviceIs401) {
+  sync::SeededRandom r(99);
+  sync::SigningKey stranger = sync::SigningKey::Generate(r);
+  auto d = devices_->Authenticate(DeviceRequest(stranger));
+  HttpResponse resp = AuthErrorResponse(d.status());
+  EXPECT_EQ(resp.status, 401);
+  EXPECT_EQ(Code(resp), "unknown_device");
+}
+
+TEST_F(AuthTest, RevokedDeviceIs403) {
+  sync::SigningKey k = Enrolled(1, /*revoked=*/true);
+  HttpResponse resp = AuthErrorResponse(devices_->Authenticate(DeviceRequest(k)).status());
+  EXPECT_EQ(resp.status, 403);
+  EXPECT_EQ(Code(resp), "revoked_device");
+}
+
+TEST_F(AuthTest, BadSignatureIs401) {
+  sync::SigningKey k = Enrolled(1);
+  HttpRequest r = DeviceRequest(k, "{\"a\":1}");
+  r.body = "{\"a\":2}";
+  HttpResponse resp = AuthErrorResponse(devices_->Authenticate(r).status());
+  EXPECT_EQ(resp.status, 401);
+  EXPECT_EQ(Code(resp), "bad_signature");
+}
+
+TEST_F(AuthTest, SignatureOverAnotherTargetIs401) {
+  sync::SigningKey k = Enrolled(1);
+  HttpRequest r = DeviceRequest(k, "{}", 0, "/api/v1/sync?x=1");
+  r.target = "/api/v1/sync?x=2";
+  EXPECT_EQ(AuthErrorCode(devices_->Authenticate(r).status()), "bad_signature");
+}
+
+TEST_F(AuthTest, StaleRequestIs401) {
+  sync::SigningKey k = Enrolled(1);
+  HttpRequest old = DeviceRequest(k, "{}", kStart);
+  clock_.Advance(config_.request_freshness_ms + 1);
+  HttpResponse resp = AuthErrorResponse(devices_->Authenticate(old).status());
+  EXPECT_EQ(resp.status, 401);
+  EXPECT_EQ(Code(resp), "stale_request");
+  HttpRequest future = DeviceRequest(k, "{}", clock_.NowMs() + config_.request_freshness_ms + 1);
+  EXPECT_EQ(AuthErrorCode(devices_->Authenticate(future).status()), "stale_request");
+}
+
+TEST_F(AuthTest, RequestSignedBeforeTheServerStartedIsStale) {
+  sync::SigningKey k = Enrolled(1);
+  HttpRequest before = DeviceRequest(k, "{}", kStart - 1);
+  EXPECT_EQ(AuthErrorCode(devices_->Authenticate(before).status()), "stale_request");
+}
+
+TEST_F(AuthTest, ReplayedRequestIs401) {
+  sync::SigningKey k = Enrolled(1);
+  HttpRequest r = DeviceRequest(k);
+  ASSERT_TRUE(devices_->Authenticate(r).ok());
+  clock_.Advance(1000);
+  HttpResponse resp = AuthErrorResponse(devices_->Authenticate(r).status());
+  EXPECT_EQ(resp.status, 401);
+  EXPECT_EQ(Code(resp), "replayed_request");
+  EXPECT_TRUE(devices_->Authenticate(DeviceRequest(k)).ok());  // a fresh nonce is fine
+}
+
+TEST_F(AuthTest, MissingOrMalformedDeviceHeadersAre401Unauthenticated) {
+  sync::SigningKey k = Enrolled(1);
+  for (const char* name : {"X-Dala-Device", "X-Dala-Timestamp", "X-Dala-Nonce", "X-Dala-Signature"}) {
+    HttpRequest missing = DeviceRequest(k);
+    missing.headers.erase(name);
+    HttpResponse resp = AuthErrorResponse(devices_->Authenticate(missing).status());
+    EXPECT_EQ(resp.status, 401) << name;
+    EXPECT_EQ(Code(resp), "unauthenticated") << name;
+    HttpRequest garbled = DeviceRequest(k);
+    garbled.headers[name] = "zz";
+    EXPECT_EQ(AuthErrorCode(devices_->Authenticate(garbled).status()), "unauthenticated") << name;
+  }
+}
+
+TEST_F(AuthTest, StoreFailureIsInternalWithoutDetails) {
+  HttpResponse r = AuthErrorResponse(Status::IoError("disk /var/lib/dala on fire"));
+  EXPECT_EQ(r.status, 500);
+  EXPECT_EQ(Code(r), "internal");
+  EXPECT_EQ(r.body.find("/var/lib"), std::string::npos);
+}
+
+TEST_F(AuthTest, AuthFailureCodesMapToTheirStatuses) {
+  struct Case {
+    const char* code;
+    int status;
+  } cases[] = {{"unauthenticated", 401}, {"bad_signature", 401},    {"unknown_device", 401},
+               {"stale_request", 401},   {"replayed_request", 401}, {"revoked_device", 403},
+               {"bad_credentials", 401}, {"too_many_attempts", 429}, {"csrf", 403},
+               {"read_only_role", 403},  {"forbidden", 403}};
+  for (const Case& c : cases) {
+    HttpResponse r = AuthErrorResponse(AuthFailure(Status::Code::kUnauthenticated, c.code, "detail"), 7);
+    EXPECT_EQ(r.status, c.status) << c.code;
+    EXPECT_EQ(Code(r), c.code);
+    EXPECT_EQ(json::parse(r.body)["error"]["message"], "detail");
+    EXPECT_EQ(r.headers["Retry-After"], "7");
+  }
+  EXPECT_EQ(AuthErrorCode(Status::Unauthenticated("made_up: x")), "");
+}
+
+TEST_F(AuthTest, UserNameAndPasswordRules) {
+  EXPECT_TRUE(ValidateUserName("aigerim.s-2_x").ok());
+  for (std::string bad : {std::string(), std::string(".lead"), std::string("has space"), std::string(65, 'a'),
+                          std::string("Айгерим"), std::string("a/b")})
+    EXPECT_EQ(ValidateUserName(bad).code(), Status::Code::kInvalidArgument) << bad;
+  EXPECT_TRUE(ValidatePassword("пароль длинный").ok());
+  EXPECT_EQ(ValidatePassword("1234567").code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(ValidatePassword(std::string(1025, 'a')).code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(ValidatePassword("12345678\xff").code(), Status::Code::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace dala::server

@@ -1,0 +1,29 @@
+// Exports of the current state: JSON, and CSV with one file per form and
+// repeats as linked tables, labelled in a chosen language.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "dala/base/status.h"
+#include "record_service.h"
+
+namespace dala::server {
+
+// "main" and the name of every repeat, in form order.
+Result<std::vector<std::string>> ExportTables(Store& store, RecordService& records, const std::string& form_id);
+
+// One table as RFC 4180 CSV (UTF-8 with a byte order mark, so spreadsheet
+// programs read Kazakh and Russian correctly). The main table has one row
+// per submission; a repeat's table has one row per instance, linked by
+// `_submission` and `_path`. Submissions merged into another are left out.
+Result<std::string> ExportCsv(Store& store, RecordService& records, const std::string& form_id,
+                              const std::string& table, const std::string& language);
+
+// Every submission of the form, with its metadata and answers.
+Result<std::string> ExportJson(Store& store, const std::string& form_id);
+
+// RFC 4180 quoting of one field.
+std::string CsvField(const std::string& value);
+
+}  // namespace dala::server

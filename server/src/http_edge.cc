@@ -1,0 +1,342 @@
+#include "http_edge.h"
+
+#include <httplib.h>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cstdio>
+#include <exception>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+namespace dala::server {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Each connection is served start to finish by one worker thread, so the
+// start of the request it is working on can live in a thread_local.
+thread_local Clock::time_point t_request_start{};
+
+std::mutex& LogMutex() {
+  static std::mutex m;
+  return m;
+}
+
+// Request paths are client input: keep control bytes out of the log.
+std::string Printable(std::string_view s) {
+  std::string out;
+  out.reserve(std::min<size_t>(s.size(), 512));
+  for (char c : s.substr(0, 512)) out.push_back((c < 0x20 || c == 0x7F) ? '?' : c);
+  return out;
+}
+
+void LogLine(const std::string& line) {
+  std::lock_guard<std::mutex> lock(LogMutex());
+  std::cerr << line << '\n';
+}
+
+// The JSON error for a status httplib produced on its own (a request it
+// could not parse, a body over the limit...).
+HttpResponse ErrorForStatus(int status) {
+  switch (status) {
+    case 400: return JsonError(400, "bad_request", "malformed HTTP request");
+    case 404: return JsonError(404, "not_found", "no such endpoint");
+    case 405: return JsonError(405, "method_not_allowed", "method not allowed");
+    case 411: return JsonError(411, "length_required", "a request body needs a Content-Length");
+    case 413: return JsonError(413, "payload_too_large", "the request body is too large");
+    case 414: return JsonError(414, "uri_too_long", "the request target is too long");
+    case 415: return JsonError(415, "unsupported_media_type", "unsupported Content-Encoding");
+    case 416: return JsonError(416, "range_not_satisfiable", "range not satisfiable");
+    case 500: return JsonError(500, "internal", "internal server error");
+    case 503: return JsonError(503, "unavailable", "the server is busy; try again");
+    default: return JsonError(status, "http_error", "HTTP error " + std::to_string(status));
+  }
+}
+
+void WriteResponse(const HttpResponse& out, httplib::Response& res) {
+  res.status = out.status;
+  for (const auto& [name, value] : out.headers) res.set_header(name, value);
+  res.set_content(out.body, out.content_type);
+}
+
+HttpResponse InternalError(const httplib::Request& req, std::string_view what) {
+  LogLine("dala-server: internal error in " + Printable(req.method) + " " + Printable(req.path) + ": " +
+          Printable(what));
+  return JsonError(500, "internal", "internal server error");
+}
+
+// httplib adds these as headers itself; they are not the client's.
+bool IsPseudoHeader(const std::string& name) {
+  return name == "REMOTE_ADDR" || name == "REMOTE_PORT" || name == "LOCAL_ADDR" || name == "LOCAL_PORT";
+}
+
+bool IsCookieHeader(const std::string& name) {
+  return !CaseInsensitiveLess{}(name, "Cookie") && !CaseInsensitiveLess{}("Cookie", name);
+}
+
+HttpRequest ToHttpRequest(const httplib::Request& req, bool tls) {
+  HttpRequest r;
+  r.method = req.method;
+  r.path = req.path;
+  r.target = req.target;
+  for (const auto& [name, value] : req.params) r.query.emplace(name, value);  // the first of repeats wins
+  for (const auto& [name, value] : req.headers) {
+    if (IsPseudoHeader(name)) continue;
+    auto [it, inserted] = r.headers.emplace(name, value);
+    if (!inserted) it->second += (IsCookieHeader(name) ? "; " : ", ") + value;
+  }
+  r.remote_address = req.remote_addr;
+  r.tls = tls;
+  return r;
+}
+
+bool IsDecimal(const std::string& s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// httplib decodes these and passes any other encoding through as if it
+// were none, which would hand a handler bytes it cannot read.
+bool IsSupportedContentEncoding(const httplib::Request& req) {
+  if (req.get_header_value_count("Content-Encoding") > 1) return false;
+  std::string e = req.get_header_value("Content-Encoding");
+  return e.empty() || e == "identity" || e == "gzip" || e == "deflate" || e == "br";
+}
+
+bool HasContentEncoding(const httplib::Request& req) {
+  std::string e = req.get_header_value("Content-Encoding");
+  return !e.empty() && e != "identity";
+}
+
+// Media types httplib would parse on its own (and, for multipart through a
+// content reader, crash on); Dala speaks JSON and raw bytes only.
+bool IsFormMediaType(const httplib::Request& req) {
+  std::string t = req.get_header_value("Content-Type");
+  for (char& c : t) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return t.rfind("multipart/", 0) == 0;
+}
+
+}  // namespace
+
+HttpServer::HttpServer(const ServerConfig& config, Router& router, EdgeOptions options)
+    : config_(config), router_(router), options_(std::move(options)) {}
+
+HttpServer::~HttpServer() {
+  // Run() must have returned (the owner joins its thread before this).
+  Stop();
+}
+
+Status HttpServer::Listen(const std::string& host, int port) {
+  if (server_) return Status::FailedPrecondition("the server is already listening");
+  if (port < 0 || port > 65535) return Status::InvalidArgument("port " + std::to_string(port) + " is out of range");
+  bool want_tls = !options_.tls_cert_file.empty() || !options_.tls_key_file.empty();
+  if (want_tls) {
+    if (options_.tls_cert_file.empty() || options_.tls_key_file.empty())
+      return Status::InvalidArgument("TLS needs both a certificate and a key file");
+    auto ssl = std::make_unique<httplib::SSLServer>(options_.tls_cert_file.c_str(), options_.tls_key_file.c_str());
+    if (!ssl->is_valid()) {
+      return Status::InvalidArgument("cannot load the TLS certificate " + options_.tls_cert_file + " and key " +
+                                     options_.tls_key_file + " (PEM files that belong together)");
+    }
+    server_ = std::move(ssl);
+    tls_ = true;
+  } else {
+    server_ = std::make_unique<httplib::Server>();
+  }
+  Configure();
+  int bound = port == 0 ? server_->bind_to_any_port(host) : (server_->bind_to_port(host, port) ? port : -1);
+  if (bound <= 0) {
+    server_.reset();
+    return Status::Unavailable("cannot listen on " + host + ":" + std::to_string(port) +
+                               " (address in use, or not an address of this machine)");
+  }
+  port_ = bound;
+  return Status::Ok();
+}
+
+void HttpServer::Configure() {
+  httplib::Server& s = *server_;
+  const size_t workers = static_cast<size_t>(std::max(1, config_.threads));
+  s.new_task_queue = [workers] { return new httplib::ThreadPool(workers); };
+  s.set_payload_max_length(config_.max_body_bytes);
+  s.set_read_timeout(config_.read_timeout_seconds, 0);
+  s.set_write_timeout(config_.write_timeout_seconds, 0);
+  s.set_keep_alive_timeout(config_.idle_timeout_seconds);
+  s.set_keep_alive_max_count(100);
+  s.set_tcp_nodelay(true);
+  // httplib's default also sets SO_REUSEPORT, which would let a second
+  // server bind the same port and silently take half the connections.
+  s.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
+
+  // Runs once the headers are read, before any body byte: refuse what the
+  // limits cannot be applied to.
+  const size_t max_body = config_.max_body_bytes;
+  s.set_pre_routing_handler([max_body](const httplib::Request& req, httplib::Response& res) {
+    t_request_start = Clock::now();
+    HttpResponse refusal;
+    const size_t lengths = req.get_header_value_count("Content-Length");
+    const std::string length = req.get_header_value("Content-Length");
+    if (lengths > 1 || (lengths == 1 && !IsDecimal(length))) {
+      refusal = JsonError(400, "bad_request", "one Content-Length, in decimal, please");
+    } else if (lengths == 1 && (length.size() > 18 || std::stoull(length) > max_body)) {
+      // Refused before a byte of the body is read (httplib would read and
+      // discard all of it first).
+      refusal = JsonError(413, "payload_too_large",
+                          "the request body is over the limit of " + std::to_string(max_body) + " bytes");
+    } else if (req.has_header("Transfer-Encoding")) {
+      refusal = JsonError(411, "length_required", "send the body with a Content-Length; chunked bodies are refused");
+    } else if (!IsSupportedContentEncoding(req)) {
+      refusal = JsonError(415, "unsupported_media_type", "Content-Encoding may be gzip, deflate or br");
+    } else if (IsFormMediaType(req)) {
+      refusal = JsonError(415, "unsupported_media_type", "multipart bodies are not accepted");
+    } else {
+      return httplib::Server::HandlerResponse::Unhandled;
+    }
+    // The body is left unread, so this connection cannot carry another request.
+    refusal.headers["Connection"] = "close";
+    WriteResponse(refusal, res);
+    return httplib::Server::HandlerResponse::Handled;
+  });
+
+  // Called for every response with status >= 400; ours already have a body.
+  s.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
+    if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+    HttpResponse e = ErrorForStatus(res.status);
+    res.set_content(e.body, e.content_type);
+    return httplib::Server::HandlerResponse::Handled;
+  }));
+
+  s.set_exception_handler([](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+    std::string what = "unknown exception";
+    try {
+      if (ep) std::rethrow_exception(ep);
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+    }
+    res.headers.clear();
+    WriteResponse(InternalError(req, what), res);
+  });
+
+  if (options_.access_log) {
+    s.set_logger([](const httplib::Request& req, const httplib::Response& res) {
+      std::string duration = "-";
+      if (t_request_start != Clock::time_point{}) {
+        auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t_request_start).count();
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%.1fms", static_cast<double>(us) / 1000.0);
+        duration = buf;
+        t_request_start = Clock::time_point{};
+      }
+      LogLine("dala-server: " + Printable(req.remote_addr) + " " + Printable(req.method) + " " +
+              Printable(req.path) + " " + std::to_string(res.status) + " " + duration);
+    });
+  }
+
+  // One catch-all per method: the Router does the routing.
+  auto plain = [this](const httplib::Request& req, httplib::Response& res) {
+    HttpResponse out;
+    try {
+      HttpRequest r = ToHttpRequest(req, tls_);
+      r.body = req.body;
+      out = router_.Dispatch(r);
+    } catch (const std::exception& e) {
+      out = InternalError(req, e.what());
+    } catch (...) {
+      out = InternalError(req, "unknown exception");
+    }
+    WriteResponse(out, res);
+  };
+  auto with_body = [this](const httplib::Request& req, httplib::Response& res,
+                          const httplib::ContentReader& reader) {
+    HttpResponse out;
+    try {
+      HttpRequest r = ToHttpRequest(req, tls_);
+      const bool encoded = HasContentEncoding(req);
+      const size_t limit = encoded ? config_.max_decompressed_bytes : config_.max_body_bytes;
+      bool too_large = false;
+      bool complete = reader([&](const char* data, size_t size) {
+        if (size > limit - r.body.size()) {
+          too_large = true;
+          return false;
+        }
+        r.body.append(data, size);
+        return true;
+      });
+      if (complete) {
+        out = router_.Dispatch(r);
+      } else {
+        if (too_large || res.status == 413) {
+          out = JsonError(413, "payload_too_large",
+                          std::string("the request body is over the limit of ") +
+                              std::to_string(encoded && too_large ? config_.max_decompressed_bytes
+                                                                  : config_.max_body_bytes) +
+                              (encoded && too_large ? " bytes once decoded" : " bytes"));
+        } else if (res.status == 415) {
+          out = JsonError(415, "unsupported_media_type", "unsupported Content-Encoding (gzip, br or none)");
+        } else {
+          out = JsonError(400, "bad_request", "the request body is incomplete or cannot be decoded");
+        }
+        out.headers["Connection"] = "close";
+      }
+    } catch (const std::exception& e) {
+      out = InternalError(req, e.what());
+    } catch (...) {
+      out = InternalError(req, "unknown exception");
+    }
+    WriteResponse(out, res);
+  };
+  const std::string any = ".*";
+  s.Get(any, plain);
+  s.Options(any, plain);
+  s.Post(any, plain);
+  s.Post(any, httplib::Server::HandlerWithContentReader(with_body));
+  s.Put(any, plain);
+  s.Put(any, httplib::Server::HandlerWithContentReader(with_body));
+  s.Patch(any, plain);
+  s.Patch(any, httplib::Server::HandlerWithContentReader(with_body));
+  s.Delete(any, plain);
+  s.Delete(any, httplib::Server::HandlerWithContentReader(with_body));
+}
+
+void HttpServer::Run() {
+  if (!server_) return;
+  RunState expected = RunState::kIdle;
+  if (!run_state_.compare_exchange_strong(expected, RunState::kRunning)) return;
+  if (!stop_requested_) server_->listen_after_bind();
+  run_state_ = RunState::kDone;
+}
+
+void HttpServer::Stop() {
+  stop_requested_ = true;
+  if (!server_) return;
+  // Run() may be between checking stop_requested_ and accepting: wait for
+  // it to be either accepting (then stop it) or finished.
+  while (run_state_ == RunState::kRunning) {
+    if (server_->is_running()) {
+      // httplib's stop() must run once: a second call finds no socket.
+      if (!stop_sent_.exchange(true)) server_->stop();
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+}
+
+bool HttpServer::WaitUntilReady(int timeout_ms) const {
+  if (!server_) return false;
+  auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (Clock::now() < deadline) {
+    if (server_->is_running()) return true;
+    if (run_state_ == RunState::kDone || stop_requested_) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return false;
+}
+
+}  // namespace dala::server

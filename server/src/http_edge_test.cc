@@ -1,0 +1,468 @@
+#include "http_edge.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <thread>
+
+namespace dala::server {
+namespace {
+
+using nlohmann::json;
+
+// Sends raw bytes to 127.0.0.1:port and returns everything the server
+// sends back before it closes the connection (or 5 s pass).
+std::string RawExchange(int port, std::string_view bytes) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  EXPECT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval tv{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    ADD_FAILURE() << "cannot connect";
+    return std::string();
+  }
+  size_t sent = 0;
+  while (sent < bytes.size()) {
+    ssize_t n = ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) break;
+    sent += static_cast<size_t>(n);
+  }
+  std::string reply;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    reply.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return reply;
+}
+
+std::string BodyOf(const std::string& raw_response) {
+  size_t p = raw_response.find("\r\n\r\n");
+  return p == std::string::npos ? std::string() : raw_response.substr(p + 4);
+}
+
+std::string ErrorCode(const std::string& body) {
+  json j = json::parse(body, nullptr, false);
+  if (j.is_discarded() || !j.contains("error")) return "<not a JSON error: " + body + ">";
+  EXPECT_TRUE(j["error"]["message"].is_string());
+  return j["error"]["code"].get<std::string>();
+}
+
+class HttpEdgeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    config_.max_body_bytes = 1024;
+    config_.max_decompressed_bytes = 4096;
+    config_.threads = 2;
+    config_.read_timeout_seconds = 2;
+    config_.write_timeout_seconds = 2;
+    config_.idle_timeout_seconds = 1;
+
+    router_.Add("GET", "/items/{id}", [](const HttpRequest& r) {
+      json j = {{"id", r.path_params.at("id")}, {"q", r.Query("q")},          {"target", r.target},
+                {"path", r.path},              {"method", r.method},         {"tls", r.tls},
+                {"remote", r.remote_address},  {"x_test", r.Header("x-test")}, {"cookie", r.Cookie("c")}};
+      return JsonBody(200, j.dump());
+    });
+    router_.Add("POST", "/echo", [](const HttpRequest& r) {
+      return JsonBody(200, json{{"size", r.body.size()}, {"body", r.body}}.dump());
+    });
+    router_.Add("GET", "/throw", [](const HttpRequest&) -> HttpResponse {
+      throw std::runtime_error("secret detail: /etc/shadow");
+    });
+    router_.Add("GET", "/throw-int", [](const HttpRequest&) -> HttpResponse { throw 42; });
+    router_.Add("GET", "/header", [](const HttpRequest&) {
+      HttpResponse r = JsonBody(200, "{}");
+      r.headers["X-Reply"] = "yes";
+      return r;
+    });
+  }
+
+  void Start(EdgeOptions options = {}) {
+    server_ = std::make_unique<HttpServer>(config_, router_, options);
+    Status s = server_->Listen("127.0.0.1", 0);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    ASSERT_GT(server_->port(), 0);
+    runner_ = std::thread([this] { server_->Run(); });
+    ASSERT_TRUE(server_->WaitUntilReady());
+  }
+
+  void TearDown() override {
+    if (server_) server_->Stop();
+    if (runner_.joinable()) runner_.join();
+  }
+
+  httplib::Client Client() {
+    httplib::Client c("127.0.0.1", server_->port());
+    c.set_read_timeout(5, 0);
+    return c;
+  }
+
+  ServerConfig config_;
+  Router router_;
+  std::unique_ptr<HttpServer> server_;
+  std::thread runner_;
+};
+
+TEST_F(HttpEdgeTest, RoutesWithPathParamsAndQuery) {
+  Start();
+  auto res = Client().Get("/items/42?q=a%20b&x=1", {{"X-Test", "t"}, {"Cookie", "a=1; c=cv"}});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->get_header_value("Content-Type"), "application/json");
+  json j = json::parse(res->body);
+  EXPECT_EQ(j["id"], "42");
+  EXPECT_EQ(j["q"], "a b");
+  EXPECT_EQ(j["target"], "/items/42?q=a%20b&x=1");
+  EXPECT_EQ(j["path"], "/items/42");
+  EXPECT_EQ(j["method"], "GET");
+  EXPECT_EQ(j["tls"], false);
+  EXPECT_EQ(j["remote"], "127.0.0.1");
+  EXPECT_EQ(j["x_test"], "t");
+  EXPECT_EQ(j["cookie"], "cv");
+}
+
+TEST_F(HttpEdgeTest, TargetIsTheRequestLineByteForByte) {
+  Start();
+  // Escapes, order and repeats exactly as sent, which a rebuilt query would lose.
+  std::string target = "/items/7?b=2&a=%41&a=%2f&empty=&q=%7E";
+  std::string reply = RawExchange(server_->port(), "GET " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  ASSERT_EQ(reply.rfind("HTTP/1.1 200", 0), 0u) << reply;
+  json j = json::parse(BodyOf(reply));
+  EXPECT_EQ(j["target"], target);
+  EXPECT_EQ(j["id"], "7");
+}
+
+TEST_F(HttpEdgeTest, RepeatedHeaderIsJoinedNotShadowed) {
+  Start();
+  std::string reply = RawExchange(server_->port(),
+                                  "GET /items/1 HTTP/1.1\r\nHost: x\r\nX-Test: a\r\nX-Test: b\r\n"
+                                  "Cookie: z=1\r\nCookie: c=2\r\nConnection: close\r\n\r\n");
+  ASSERT_EQ(reply.rfind("HTTP/1.1 200", 0), 0u) << reply;
+  json j = json::parse(BodyOf(reply));
+  EXPECT_EQ(j["x_test"], "a, b");
+  EXPECT_EQ(j["cookie"], "2");
+}
+
+TEST_F(HttpEdgeTest, ResponseHeadersReachTheClient) {
+  Start();
+  auto res = Client().Get("/header");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->get_header_value("X-Reply"), "yes");
+}
+
+TEST_F(HttpEdgeTest, UnknownPathIsJson404) {
+  Start();
+  auto res = Client().Get("/nowhere");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 404);
+  EXPECT_EQ(ErrorCode(res->body), "not_found");
+}
+
+TEST_F(HttpEdgeTest, WrongMethodIsJson405) {
+  Start();
+  auto res = Client().Post("/items/1", "{}", "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 405);
+  EXPECT_EQ(ErrorCode(res->body), "method_not_allowed");
+  auto del = Client().Delete("/echo");
+  ASSERT_TRUE(del);
+  EXPECT_EQ(del->status, 405);
+}
+
+TEST_F(HttpEdgeTest, UnregisteredHttpMethodIsAJsonError) {
+  Start();
+  std::string reply = RawExchange(server_->port(), "TRACE /items/1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  ASSERT_EQ(reply.rfind("HTTP/1.1 4", 0), 0u) << reply;
+  EXPECT_EQ(ErrorCode(BodyOf(reply)).empty(), false);
+  EXPECT_EQ(BodyOf(reply).find("<not a JSON"), std::string::npos);
+}
+
+TEST_F(HttpEdgeTest, ThrowingHandlerIsJson500WithoutTheExceptionText) {
+  Start();
+  for (const char* path : {"/throw", "/throw-int"}) {
+    testing::internal::CaptureStderr();
+    auto res = Client().Get(path);
+    std::string log = testing::internal::GetCapturedStderr();
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 500);
+    EXPECT_EQ(ErrorCode(res->body), "internal");
+    EXPECT_EQ(res->body.find("secret"), std::string::npos);
+    for (const auto& [name, value] : res->headers) EXPECT_EQ(value.find("secret"), std::string::npos) << name;
+    if (std::string(path) == "/throw") {
+      EXPECT_NE(log.find("secret detail"), std::string::npos) << log;
+    }
+  }
+}
+
+TEST_F(HttpEdgeTest, BodyOverTheLimitIsJson413) {
+  Start();
+  auto res = Client().Post("/echo", std::string(1025, 'x'), "application/octet-stream");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 413);
+  EXPECT_EQ(ErrorCode(res->body), "payload_too_large");
+}
+
+TEST_F(HttpEdgeTest, BodyAtTheLimitIsAccepted) {
+  Start();
+  auto res = Client().Post("/echo", std::string(1024, 'x'), "application/octet-stream");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(json::parse(res->body)["size"], 1024);
+}
+
+TEST_F(HttpEdgeTest, DeclaredHugeBodyIsRefusedBeforeItIsSent) {
+  Start();
+  std::string reply = RawExchange(server_->port(),
+                                  "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n"
+                                  "Content-Length: 100000000000\r\n\r\nabc");
+  // Either the 413 arrives or the server gives up on the connection; it
+  // never waits for 100 GB nor crashes.
+  if (!reply.empty()) {
+    EXPECT_EQ(reply.rfind("HTTP/1.1 413", 0), 0u) << reply;
+    EXPECT_EQ(ErrorCode(BodyOf(reply)), "payload_too_large");
+  }
+  auto res = Client().Get("/items/1");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+}
+
+TEST_F(HttpEdgeTest, ChunkedBodyIsRefusedWith411) {
+  Start();
+  std::string reply = RawExchange(server_->port(),
+                                  "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                                  "Content-Type: text/plain\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+  ASSERT_EQ(reply.rfind("HTTP/1.1 411", 0), 0u) << reply;
+  EXPECT_EQ(ErrorCode(BodyOf(reply)), "length_required");
+}
+
+TEST_F(HttpEdgeTest, MultipartBodyIsRefusedWith415) {
+  Start();
+  std::string body = "--b\r\nContent-Disposition: form-data; name=\"f\"\r\n\r\nv\r\n--b--\r\n";
+  auto res = Client().Post("/echo", body, "multipart/form-data; boundary=b");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 415);
+  EXPECT_EQ(ErrorCode(res->body), "unsupported_media_type");
+}
+
+TEST_F(HttpEdgeTest, GzipBodyIsDecodedWithinTheDecodedLimit) {
+  Start();
+  auto c = Client();
+  c.set_compress(true);
+  std::string body(2000, 'a');  // over the wire limit raw, far under it compressed
+  auto res = c.Post("/echo", body, "text/plain");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  EXPECT_EQ(json::parse(res->body)["body"], body);
+}
+
+TEST_F(HttpEdgeTest, GzipBombIsJson413) {
+  Start();
+  auto c = Client();
+  c.set_compress(true);
+  auto res = c.Post("/echo", std::string(1 << 20, 'a'), "text/plain");  // ~1 KB compressed
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 413);
+  EXPECT_EQ(ErrorCode(res->body), "payload_too_large");
+}
+
+TEST_F(HttpEdgeTest, UnknownContentEncodingIsRefused) {
+  Start();
+  std::string reply = RawExchange(server_->port(),
+                                  "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Encoding: zstd\r\n"
+                                  "Content-Type: text/plain\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc");
+  ASSERT_EQ(reply.rfind("HTTP/1.1 415", 0), 0u) << reply;
+  EXPECT_EQ(ErrorCode(BodyOf(reply)), "unsupported_media_type");
+  std::string twice = RawExchange(server_->port(),
+                                  "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Encoding: gzip\r\nContent-Encoding: br\r\n"
+                                  "Content-Type: text/plain\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc");
+  ASSERT_EQ(twice.rfind("HTTP/1.1 415", 0), 0u) << twice;
+}
+
+TEST_F(HttpEdgeTest, ConflictingOrNonNumericContentLengthIs400) {
+  Start();
+  for (std::string headers : {std::string("Content-Length: 3\r\nContent-Length: 4\r\n"),
+                              std::string("Content-Length: abc\r\n"), std::string("Content-Length: -3\r\n"),
+                              std::string("Content-Length: 3\r\nTransfer-Encoding: chunked\r\n")}) {
+    std::string reply = RawExchange(server_->port(), "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n" +
+                                                         headers + "Connection: close\r\n\r\nabcd");
+    ASSERT_EQ(reply.rfind("HTTP/1.1 4", 0), 0u) << reply;
+    EXPECT_NE(ErrorCode(BodyOf(reply)).find("<not"), 0u);
+  }
+}
+
+TEST_F(HttpEdgeTest, MalformedRequestLineIsJson400OrClosedNeverACrash) {
+  Start();
+  const std::string garbage[] = {
+      "GARBAGE\r\n\r\n",
+      "GET\r\n\r\n",
+      "GET /items/1 HTTP/9.9\r\n\r\n",
+      std::string("\x00\xff\xfe\x16\x03\x01\x02\x00", 8),
+      "\r\n\r\n\r\n",
+      "GET /items/" + std::string(20000, 'a') + " HTTP/1.1\r\n\r\n",
+  };
+  for (const std::string& g : garbage) {
+    std::string reply = RawExchange(server_->port(), g);
+    if (reply.empty()) continue;  // closed: acceptable
+    ASSERT_EQ(reply.rfind("HTTP/1.1 4", 0), 0u) << reply.substr(0, 200);
+    std::string code = ErrorCode(BodyOf(reply));
+    EXPECT_TRUE(code == "bad_request" || code == "uri_too_long") << code;
+  }
+  auto res = Client().Get("/items/1");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+}
+
+TEST_F(HttpEdgeTest, AccessLogLineNamesMethodPathAndStatus) {
+  EdgeOptions options;
+  options.access_log = true;
+  Start(options);
+  testing::internal::CaptureStderr();
+  auto res = Client().Get("/nowhere%0Ainjected");
+  server_->Stop();
+  runner_.join();
+  std::string log = testing::internal::GetCapturedStderr();
+  ASSERT_TRUE(res);
+  EXPECT_NE(log.find("GET /nowhere?injected 404"), std::string::npos) << log;
+  EXPECT_NE(log.find("ms"), std::string::npos) << log;
+}
+
+TEST_F(HttpEdgeTest, StopReturnsPromptly) {
+  Start();
+  ASSERT_TRUE(Client().Get("/items/1"));
+  auto start = std::chrono::steady_clock::now();
+  server_->Stop();
+  runner_.join();
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  EXPECT_LT(elapsed, std::chrono::seconds(3));
+  EXPECT_FALSE(Client().Get("/items/1"));
+}
+
+TEST_F(HttpEdgeTest, StopBeforeRunMakesRunReturn) {
+  server_ = std::make_unique<HttpServer>(config_, router_);
+  ASSERT_TRUE(server_->Listen("127.0.0.1", 0).ok());
+  server_->Stop();
+  server_->Run();  // returns at once
+  EXPECT_FALSE(server_->WaitUntilReady(10));
+}
+
+TEST_F(HttpEdgeTest, ListeningOnATakenPortFails) {
+  Start();
+  HttpServer second(config_, router_);
+  Status s = second.Listen("127.0.0.1", server_->port());
+  EXPECT_EQ(s.code(), Status::Code::kUnavailable) << s.ToString();
+}
+
+TEST_F(HttpEdgeTest, ListeningTwiceFails) {
+  Start();
+  EXPECT_EQ(server_->Listen("127.0.0.1", 0).code(), Status::Code::kFailedPrecondition);
+}
+
+TEST_F(HttpEdgeTest, OutOfRangePortIsRefused) {
+  HttpServer s(config_, router_);
+  EXPECT_EQ(s.Listen("127.0.0.1", 70000).code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(s.Listen("127.0.0.1", -1).code(), Status::Code::kInvalidArgument);
+}
+
+TEST_F(HttpEdgeTest, MissingTlsFilesAreRefused) {
+  EdgeOptions options;
+  options.tls_cert_file = "/nonexistent/cert.pem";
+  options.tls_key_file = "/nonexistent/key.pem";
+  HttpServer s(config_, router_, options);
+  EXPECT_EQ(s.Listen("127.0.0.1", 0).code(), Status::Code::kInvalidArgument);
+  EdgeOptions half;
+  half.tls_cert_file = "/nonexistent/cert.pem";
+  HttpServer h(config_, router_, half);
+  EXPECT_EQ(h.Listen("127.0.0.1", 0).code(), Status::Code::kInvalidArgument);
+}
+
+TEST_F(HttpEdgeTest, TlsRequestsAreMarkedTls) {
+  namespace fs = std::filesystem;
+  fs::path dir = fs::temp_directory_path() / ("dala_edge_tls_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  std::string cert = (dir / "cert.pem").string(), key = (dir / "key.pem").string();
+  std::string cmd = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 "
+                    "-subj /CN=127.0.0.1 -keyout " + key + " -out " + cert + " >/dev/null 2>&1";
+  if (std::system(cmd.c_str()) != 0) {
+    fs::remove_all(dir);
+    GTEST_SKIP() << "openssl cannot make a test certificate";
+  }
+  EdgeOptions options;
+  options.tls_cert_file = cert;
+  options.tls_key_file = key;
+  Start(options);
+  EXPECT_TRUE(server_->tls());
+  httplib::SSLClient c("127.0.0.1", server_->port());
+  c.enable_server_certificate_verification(false);
+  auto res = c.Get("/items/5");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(json::parse(res->body)["tls"], true);
+  // Plain HTTP to the TLS port gets nothing useful, and no crash.
+  RawExchange(server_->port(), "GET /items/1 HTTP/1.1\r\nHost: x\r\n\r\n");
+  fs::remove_all(dir);
+}
+
+// --- http_types ---------------------------------------------------------------------
+
+TEST(HttpTypesTest, CookieFindsTheNamedCookieOnly) {
+  HttpRequest r;
+  r.headers["cookie"] = "xdala_session=bad; dala_session=good; other=\"quoted\"; novalue; =x";
+  EXPECT_EQ(r.Cookie("dala_session"), "good");
+  EXPECT_EQ(r.Cookie("other"), "quoted");
+  EXPECT_EQ(r.Cookie("missing"), "");
+  EXPECT_EQ(r.Cookie("novalue"), "");
+  EXPECT_EQ(r.Cookie("DALA_SESSION"), "");  // cookie names are case-sensitive
+}
+
+TEST(HttpTypesTest, CookieWithoutHeaderIsEmpty) {
+  HttpRequest r;
+  EXPECT_EQ(r.Cookie("dala_session"), "");
+  r.headers["Cookie"] = "";
+  EXPECT_EQ(r.Cookie("dala_session"), "");
+  r.headers["Cookie"] = ";;; ; =";
+  EXPECT_EQ(r.Cookie("dala_session"), "");
+}
+
+TEST(HttpTypesTest, HeaderNamesIgnoreCase) {
+  HttpRequest r;
+  r.headers["X-CSRF-Token"] = "t";
+  EXPECT_EQ(r.Header("x-csrf-token"), "t");
+  EXPECT_EQ(r.Header("X-Csrf-Token"), "t");
+  EXPECT_EQ(r.Header("X-CSRF-Token2"), "");
+}
+
+TEST(HttpTypesTest, JsonErrorEscapesMessages) {
+  HttpResponse r = JsonError(400, "invalid_request", "bad \"name\"\n\\ and \xff\xfe bytes");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.content_type, "application/json");
+  json j = json::parse(r.body);  // would throw if the message broke the JSON
+  EXPECT_EQ(j["error"]["code"], "invalid_request");
+  EXPECT_NE(j["error"]["message"].get<std::string>().find("bad \"name\""), std::string::npos);
+}
+
+TEST(HttpTypesTest, QueryReturnsEmptyForMissing) {
+  HttpRequest r;
+  r.query["a"] = "1";
+  EXPECT_EQ(r.Query("a"), "1");
+  EXPECT_EQ(r.Query("b"), "");
+}
+
+}  // namespace
+}  // namespace dala::server

@@ -1,0 +1,124 @@
+// `dala-server`: the coordinators' server. This file only declares the
+// command line (CLI11) and dispatches; admin.cc does the work, and
+// records_api.h the records commands.
+
+#include <CLI/App.hpp>
+#include <CLI/Config.hpp>
+#include <CLI/Formatter.hpp>
+#include <iostream>
+
+#include "admin.h"
+#include "dala/sync/crypto.h"
+#include "records_api.h"
+
+namespace dala::server {
+
+int Main(int argc, char** argv) {
+  if (!sync::InitCrypto().ok()) {
+    std::cerr << "dala-server: libsodium failed to initialise\n";
+    return kExitFailure;
+  }
+
+  CLI::App app{"dala-server — receives, logs and serves the signed records Dala volunteers collect.\n"
+               "Coordinators review them over HTTPS; every accepted record goes into a transparency log."};
+  app.set_version_flag("--version", "dala-server 0.1.0");
+  app.require_subcommand(1);
+
+  InitOptions init_o;
+  auto* init = app.add_subcommand("init", "Create a data directory: database, first project and server key");
+  init->add_option("--data", init_o.data_dir, "The data directory to create (must not exist, or be empty)")
+      ->required();
+  init->add_option("--project", init_o.project, "Name of the first project")->capture_default_str();
+  init->add_option("--title", init_o.title, "Title of the first project (default: its name)");
+  init->add_option("--origin", init_o.origin,
+                   "The transparency log's origin, e.g. dala.example.org/log (default: dala.local/log); "
+                   "fixed for the life of the log");
+
+  auto* user = app.add_subcommand("user", "Manage the people who use the server");
+  user->require_subcommand(1);
+  std::string user_data, user_name, user_role;
+  auto* user_add = user->add_subcommand(
+      "add", "Add a user; coordinators, auditors and admins need a password (DALA_PASSWORD, or asked)");
+  user_add->add_option("NAME", user_name, "The user name")->required();
+  user_add->add_option("--role", user_role, "volunteer, coordinator, auditor or admin")->required();
+  user_add->add_option("--data", user_data, "The data directory")->required();
+  std::string list_data;
+  auto* user_list = user->add_subcommand("list", "List the users");
+  user_list->add_option("--data", list_data, "The data directory")->required();
+
+  std::string code_data, code_volunteer, code_by = "cli";
+  int code_ttl = kDefaultEnrollTtlHours;
+  auto* code = app.add_subcommand("enroll-code", "Issue a one-time code that enrols a volunteer's laptop");
+  code->add_option("VOLUNTEER", code_volunteer, "The volunteer's user name")->required();
+  code->add_option("--data", code_data, "The data directory")->required();
+  code->add_option("--ttl-hours", code_ttl, "How long the code stays valid (1 to 720)")->capture_default_str();
+  code->add_option("--by", code_by, "Who issues the code (recorded with it)")->capture_default_str();
+
+  ServeOptions serve_o;
+  auto* serve = app.add_subcommand("serve", "Run the server until SIGINT or SIGTERM");
+  serve->add_option("--data", serve_o.data_dir, "The data directory")->required();
+  serve->add_option("--listen", serve_o.listen, "HOST:PORT to listen on (port 0: any free port)")
+      ->capture_default_str();
+  serve->add_option("--tls-cert", serve_o.tls_cert, "TLS certificate chain (PEM); with --tls-key, serve HTTPS");
+  serve->add_option("--tls-key", serve_o.tls_key, "TLS private key (PEM)");
+  serve->add_option("--port-file", serve_o.port_file, "Write the port listened on to this file");
+  serve->add_flag("--access-log", serve_o.access_log, "Log each request on stderr");
+
+  auto* form = app.add_subcommand("form", "Manage forms");
+  form->require_subcommand(1);
+  std::string form_file, form_data, form_project = "default";
+  auto* form_publish = form->add_subcommand("publish", "Publish a form document (JSON) to the volunteers");
+  form_publish->add_option("FILE", form_file, "The form document")->required();
+  form_publish->add_option("--data", form_data, "The data directory")->required();
+  form_publish->add_option("--project", form_project, "The project the form belongs to")->capture_default_str();
+
+  auto* device = app.add_subcommand("device", "Manage enrolled laptops");
+  device->require_subcommand(1);
+  std::string revoke_key, revoke_data, revoke_by = "cli", revoke_reason;
+  auto* device_revoke = device->add_subcommand("revoke", "Revoke a laptop's key: it can no longer sync");
+  device_revoke->add_option("KEYHEX", revoke_key, "The device's public key (64 hex digits)")->required();
+  device_revoke->add_option("--data", revoke_data, "The data directory")->required();
+  device_revoke->add_option("--by", revoke_by, "Who revokes it (recorded)")->capture_default_str();
+  device_revoke->add_option("--reason", revoke_reason, "Why (recorded)");
+
+  std::string export_bundle, export_data;
+  auto* export_cmd = app.add_subcommand("export", "Export the log and records as a bundle auditors can verify");
+  export_cmd->add_option("--bundle", export_bundle, "The bundle file to write")->required();
+  export_cmd->add_option("--data", export_data, "The data directory")->required();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "dala-server: " << e.what() << " (see dala-server --help)\n";
+    return kExitUsage;
+  }
+
+  if (init->parsed()) return InitCommand(init_o);
+  if (user_add->parsed()) return UserAddCommand(user_data, user_name, user_role);
+  if (user_list->parsed()) return UserListCommand(list_data);
+  if (code->parsed()) return EnrollCodeCommand(code_data, code_volunteer, code_ttl, code_by);
+  if (serve->parsed()) return ServeCommand(serve_o);
+  if (form_publish->parsed()) return FormPublishCommand(form_data, form_file, form_project);
+  if (device_revoke->parsed()) return DeviceRevokeCommand(revoke_data, revoke_key, revoke_by, revoke_reason);
+  if (export_cmd->parsed()) return ExportBundleCommand(export_data, export_bundle);
+  std::cerr << app.help() << "\n";
+  return kExitUsage;
+}
+
+}  // namespace dala::server
+
+int main(int argc, char** argv) {
+  try {
+    return dala::server::Main(argc, argv);
+  } catch (const std::exception& e) {
+    // Nothing should throw this far; if it does, say so in one line.
+    std::cerr << "dala-server: internal error: " << e.what() << "\n";
+    return dala::server::kExitFailure;
+  }
+}

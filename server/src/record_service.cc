@@ -1,0 +1,759 @@
+#include "record_service.h"
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
+
+#include "dala/sync/checkpoint.h"
+#include "dala/sync/hlc.h"
+#include "dala/sync/merge.h"
+
+namespace dala::server {
+
+using nlohmann::json;
+using sync::Envelope;
+using sync::Hash;
+using sync::SubmissionId;
+
+namespace {
+
+// Runs fn(i) for i in [0, n) on every core.
+void ParallelFor(size_t n, const std::function<void(size_t)>& fn) {
+  size_t threads = std::max<size_t>(1, std::thread::hardware_concurrency());
+  if (n < 64 || threads == 1) {
+    for (size_t i = 0; i < n; ++i) fn(i);
+    return;
+  }
+  threads = std::min(threads, n / 32);
+  std::atomic<size_t> next{0};
+  std::vector<std::thread> pool;
+  for (size_t t = 0; t < threads; ++t) {
+    pool.emplace_back([&] {
+      // Chunks keep the shared counter out of the hot loop.
+      for (size_t start; (start = next.fetch_add(32)) < n;)
+        for (size_t i = start; i < std::min(n, start + 32); ++i) fn(i);
+    });
+  }
+  for (auto& th : pool) th.join();
+}
+
+std::string NormalizeCode(std::string_view code) {
+  std::string out;
+  for (char c : code) {
+    if (c == '-' || c == ' ') continue;
+    out.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  }
+  return out;
+}
+
+// The duplicate_group value of a submission a coordinator has declared
+// distinct from the others sharing its key.
+constexpr const char* kClearedDuplicate = "-";
+
+std::string RejectionCode(const Status& s) {
+  switch (s.code()) {
+    case Status::Code::kFailedPrecondition: return "unknown_form";
+    case Status::Code::kCorruption: return "invalid_revision";
+    default: return "invalid_answers";
+  }
+}
+
+}  // namespace
+
+Result<std::shared_ptr<RecordService>> RecordService::Start(ServerContext& ctx) {
+  std::shared_ptr<RecordService> service(new RecordService(ctx));
+  DALA_RETURN_IF_ERROR(service->Load());
+  return service;
+}
+
+Status RecordService::Load() {
+  std::lock_guard<std::mutex> lock(append_mutex_);
+  DALA_RETURN_IF_ERROR(CatchUpTree());
+  // The server's own HLC continues after its last envelope.
+  DALA_ASSIGN_OR_RETURN(sync::ChainTip tip, ctx_.store.Tip(server_key()));
+  if (tip.sequence > 0) {
+    DALA_ASSIGN_OR_RETURN(auto stored, ctx_.store.FindEnvelope(tip.id));
+    if (stored) {
+      auto e = Envelope::Parse(stored->bytes);
+      if (e.ok()) server_hlc_ = e->hlc().packed;
+    }
+  }
+  // Never sign a checkpoint older than, or inconsistent with, one already
+  // signed: a database restored from an old backup is refused here.
+  DALA_ASSIGN_OR_RETURN(auto last, ctx_.store.LastCheckpoint());
+  if (last) {
+    auto cp = sync::VerifyCheckpoint(last->second, origin(), server_key(), origin());
+    if (!cp.ok()) return Status::Corruption("the stored checkpoint does not verify: " + cp.status().message());
+    if (cp->size > tree_.size())
+      return Status::Corruption("the log holds " + std::to_string(tree_.size()) +
+                                " entries but a checkpoint of " + std::to_string(cp->size) +
+                                " was signed: the database was rolled back; refusing to serve");
+    DALA_ASSIGN_OR_RETURN(Hash root, tree_.RootAt(cp->size));
+    if (root != cp->root) return Status::Corruption("the log does not match the last signed checkpoint");
+    checkpoint_ = last->second;
+    checkpoint_size_ = cp->size;
+  }
+  if (checkpoint_.empty() || checkpoint_size_ < tree_.size()) {
+    auto note = SignCheckpointLocked();
+    if (!note.ok()) return note.status();
+  }
+  return Status::Ok();
+}
+
+Status RecordService::CatchUpTree() {
+  DALA_ASSIGN_OR_RETURN(uint64_t size, ctx_.store.LogSize());
+  if (size < tree_.size()) return Status::Corruption("the stored log is shorter than the log in memory");
+  while (tree_.size() < size) {
+    uint64_t start = tree_.size();
+    DALA_ASSIGN_OR_RETURN(auto batch, ctx_.store.LogRange(start, std::min(size, start + 10000)));
+    if (batch.empty()) return Status::Corruption("the stored log has a gap at " + std::to_string(start));
+    for (const StoredEnvelope& e : batch) {
+      if (e.log_index != tree_.size()) return Status::Corruption("the stored log has a gap at " + std::to_string(tree_.size()));
+      tree_.AppendLeafHash(sync::LeafHash(e.bytes));
+    }
+  }
+  return Status::Ok();
+}
+
+Result<std::string> RecordService::SignCheckpointLocked() {
+  if (tree_.size() < checkpoint_size_) return Status::Internal("refusing to sign a checkpoint smaller than the last");
+  sync::Checkpoint cp{origin(), tree_.size(), tree_.Root()};
+  std::string note = sync::SignCheckpoint(cp, origin(), ctx_.server_key);
+  DALA_RETURN_IF_ERROR(ctx_.store.PutCheckpoint(cp.size, note));
+  checkpoint_ = note;
+  checkpoint_size_ = cp.size;
+  return note;
+}
+
+// --- forms --------------------------------------------------------------------------
+
+Result<FormInfo> RecordService::PublishForm(std::string_view document, std::string_view project) {
+  DALA_ASSIGN_OR_RETURN(auto form, schema::Form::Load(document));
+  FormInfo info;
+  info.hash = form->hash_hex();
+  info.form_id = form->id();
+  info.version = form->version();
+  info.project = std::string(project);
+  info.published_ms = ctx_.clock.NowMs();
+  return ctx_.store.PublishForm(document, info);
+}
+
+std::shared_ptr<const schema::Form> RecordService::FindForm(const Hash& hash) const {
+  {
+    std::lock_guard<std::mutex> lock(forms_mutex_);
+    if (auto it = forms_.find(hash); it != forms_.end()) return it->second;
+  }
+  auto doc = ctx_.store.FormDocument(sync::ToHex(hash));
+  if (!doc.ok() || !*doc) return nullptr;
+  auto form = schema::Form::Load(**doc);
+  if (!form.ok() || (*form)->hash_hex() != sync::ToHex(hash)) return nullptr;
+  std::lock_guard<std::mutex> lock(forms_mutex_);
+  forms_[hash] = *form;
+  return *form;
+}
+
+// --- the server's own envelopes ----------------------------------------------------------
+
+Result<Envelope> RecordService::SignServerEnvelope(sync::EnvelopeFields fields) {
+  DALA_ASSIGN_OR_RETURN(sync::ChainTip tip, ctx_.store.Tip(server_key()));
+  sync::HybridClock hlc(ctx_.clock, sync::HlcTimestamp{server_hlc_});
+  fields.sequence = tip.sequence + 1;
+  fields.previous = tip.id;
+  fields.hlc = hlc.Now();
+  fields.wall_ms = ctx_.clock.NowMs();
+  DALA_ASSIGN_OR_RETURN(std::string bytes, sync::SealEnvelope(std::move(fields), ctx_.server_key));
+  DALA_ASSIGN_OR_RETURN(Envelope e, Envelope::Parse(std::move(bytes)));
+  server_hlc_ = e.hlc().packed;
+  return e;
+}
+
+Status RecordService::AppendAll(const std::vector<Envelope>& envelopes) {
+  const int64_t now = ctx_.clock.NowMs();
+  std::vector<Hash> leaves;
+  Status s = ctx_.store.InTransaction([&]() -> Status {
+    std::set<SubmissionId> touched;
+    for (const Envelope& e : envelopes) {
+      DALA_ASSIGN_OR_RETURN(uint64_t index, ctx_.store.AppendEnvelope(e, now));
+      if (index != tree_.size() + leaves.size())
+        return Status::Internal("log index " + std::to_string(index) + " out of step with the tree");
+      leaves.push_back(sync::LeafHash(e.bytes()));
+      if (!sync::IsZero(e.submission())) {
+        touched.insert(e.submission());
+        // Coordinators' actions go back to the volunteer who owns the record.
+        if (e.author() == server_key()) {
+          DALA_ASSIGN_OR_RETURN(std::string owner, OwnerOf(e.submission()));
+          if (!owner.empty()) DALA_RETURN_IF_ERROR(ctx_.store.AddToOutbox(owner, index));
+        }
+      }
+    }
+    for (const SubmissionId& id : touched) DALA_RETURN_IF_ERROR(RefreshSubmission(id));
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  // Only after the commit is durable does the tree, and so any checkpoint
+  // or cursor, move forward.
+  for (const Hash& h : leaves) tree_.AppendLeafHash(h);
+  auto note = SignCheckpointLocked();
+  return note.ok() ? Status::Ok() : note.status();
+}
+
+// --- derived submission state --------------------------------------------------------------
+
+Result<std::string> RecordService::OwnerOf(const SubmissionId& id) {
+  DALA_ASSIGN_OR_RETURN(auto envelopes, ctx_.store.EnvelopesOf(id));
+  for (const StoredEnvelope& s : envelopes) {
+    auto e = Envelope::Parse(s.bytes);
+    if (!e.ok() || e->kind() != sync::EnvelopeKind::kRevision || !e->parents().empty()) continue;
+    DALA_ASSIGN_OR_RETURN(auto device, ctx_.store.FindDevice(e->author()));
+    return device ? device->volunteer : std::string();
+  }
+  return std::string();
+}
+
+Result<std::vector<Hash>> RecordService::HeadsOf(const SubmissionId& id) {
+  DALA_ASSIGN_OR_RETURN(auto envelopes, ctx_.store.EnvelopesOf(id));
+  std::vector<sync::MergeInput> inputs;
+  for (const StoredEnvelope& s : envelopes) {
+    DALA_ASSIGN_OR_RETURN(Envelope e, Envelope::Parse(s.bytes));
+    if (e.kind() != sync::EnvelopeKind::kRevision) continue;
+    DALA_ASSIGN_OR_RETURN(sync::RevisionBody body, sync::ParseRevisionBody(e.body()));
+    inputs.push_back({e.id(), e.parents(), e.hlc(), e.author(), std::move(body.answers_json)});
+  }
+  DALA_ASSIGN_OR_RETURN(sync::MergedState merged, sync::Merge(inputs));
+  return merged.heads;
+}
+
+Status RecordService::RefreshSubmission(const SubmissionId& id) {
+  DALA_ASSIGN_OR_RETURN(auto envelopes, ctx_.store.EnvelopesOf(id));
+  std::vector<sync::MergeInput> revisions;
+  std::vector<sync::ReviewInput> reviews;
+  SubmissionSummary s;
+  s.id = id;
+  s.created_ms = INT64_MAX;
+  uint64_t latest_hlc = 0;
+  std::string merged_into;
+  bool cleared = false;
+  sync::PublicKey creator{};
+  bool have_creator = false;
+  for (const StoredEnvelope& stored : envelopes) {
+    DALA_ASSIGN_OR_RETURN(Envelope e, Envelope::Parse(stored.bytes));
+    s.last_log_index = std::max(s.last_log_index, stored.log_index);
+    if (e.kind() == sync::EnvelopeKind::kRevision) {
+      DALA_ASSIGN_OR_RETURN(sync::RevisionBody body, sync::ParseRevisionBody(e.body()));
+      revisions.push_back({e.id(), e.parents(), e.hlc(), e.author(), std::move(body.answers_json)});
+      s.created_ms = std::min(s.created_ms, e.wall_ms());
+      s.updated_ms = std::max(s.updated_ms, e.wall_ms());
+      if (e.parents().empty() && !have_creator) {
+        creator = e.author();
+        have_creator = true;
+      }
+      if (e.hlc().packed >= latest_hlc) {
+        latest_hlc = e.hlc().packed;
+        s.form_id = e.form_id();
+        s.form_version = e.form_version();
+        s.form_hash = sync::ToHex(e.form_hash());
+      }
+      continue;
+    }
+    DALA_ASSIGN_OR_RETURN(sync::EventBody event, sync::ParseEventBody(e.body()));
+    if (event.type == "review") {
+      auto state = sync::ParseReviewState(event.state);
+      if (state.ok()) reviews.push_back({e.id(), e.parents(), e.hlc(), *state, event.by, event.comment});
+    } else if (event.type == "duplicate") {
+      // Envelopes come in log order: the latest decision stands.
+      merged_into = event.decision == "merged_into" ? event.other : "";
+      cleared = event.decision == "not_duplicate";
+    }
+  }
+  if (revisions.empty()) return Status::Ok();
+  DALA_ASSIGN_OR_RETURN(sync::MergedState merged, sync::Merge(revisions));
+  sync::ReviewSummary review = sync::SummarizeReviews(revisions, merged.heads, reviews);
+  s.answers_json = merged.answers_json;
+  s.heads = static_cast<int>(merged.heads.size());
+  s.conflicts = static_cast<int>(merged.conflicts.size());
+  s.review_state = sync::ReviewStateName(review.state);
+  s.review_by = review.by;
+  s.review_comment = review.comment;
+  s.changed_since_review = review.changed_since_review;
+  s.merged_into = merged_into;
+  if (have_creator) {
+    DALA_ASSIGN_OR_RETURN(auto device, ctx_.store.FindDevice(creator));
+    if (device) s.volunteer = device->volunteer;
+  }
+  // What the record is about, for filters and duplicate detection.
+  json answers = json::parse(s.answers_json);
+  auto text = [&](const std::string& name) -> std::string {
+    auto it = answers.find(name);
+    if (it == answers.end()) return "";
+    return it->is_string() ? it->get<std::string>() : it->dump();
+  };
+  s.region = text("region");
+  s.centre = text("centre");
+  Hash form_hash;
+  std::shared_ptr<const schema::Form> form;
+  if (sync::FromHex(s.form_hash, &form_hash)) form = FindForm(form_hash);
+  if (form && !form->duplicate_key().empty()) {
+    std::string key = s.form_id;
+    bool complete = true;
+    for (const std::string& name : form->duplicate_key()) {
+      std::string v = text(name);
+      complete = complete && !v.empty();
+      key += '\x1f' + v;
+      const schema::Question* q = form->Find(name);
+      if (q != nullptr && q->type == schema::QuestionType::kDate && s.visit_date.empty()) s.visit_date = v;
+      if (s.centre.empty()) s.centre = v;
+    }
+    if (complete) s.duplicate_key = key;
+  }
+  // Possible duplicates: same form and key, different volunteers, neither
+  // merged away nor declared distinct by a coordinator.
+  auto flagged_with = [&](const SubmissionSummary& a, const std::vector<SubmissionSummary>& peers) {
+    if (!a.merged_into.empty() || a.duplicate_group == kClearedDuplicate || a.duplicate_key.empty()) return false;
+    for (const SubmissionSummary& p : peers) {
+      if (p.id == a.id || !p.merged_into.empty() || p.duplicate_group == kClearedDuplicate) continue;
+      if (p.volunteer != a.volunteer) return true;
+    }
+    return false;
+  };
+  s.duplicate_group = cleared ? kClearedDuplicate : "";
+  std::vector<SubmissionSummary> peers;
+  if (!s.duplicate_key.empty()) {
+    DALA_ASSIGN_OR_RETURN(peers, ctx_.store.SubmissionsWithKey(s.form_id, s.duplicate_key));
+    peers.erase(std::remove_if(peers.begin(), peers.end(), [&](const auto& p) { return p.id == id; }), peers.end());
+    if (!cleared && flagged_with(s, peers)) s.duplicate_group = s.duplicate_key;
+  }
+  DALA_RETURN_IF_ERROR(ctx_.store.PutSubmission(s));
+  // The peers' flags may change with this one (a new duplicate appears, or
+  // this one was merged away).
+  peers.push_back(s);
+  for (SubmissionSummary& p : peers) {
+    if (p.id == id || p.duplicate_group == kClearedDuplicate) continue;
+    std::string want = flagged_with(p, peers) ? p.duplicate_key : "";
+    if (want != p.duplicate_group) {
+      p.duplicate_group = want;
+      DALA_RETURN_IF_ERROR(ctx_.store.PutSubmission(p));
+    }
+  }
+  return Status::Ok();
+}
+
+// --- devices ----------------------------------------------------------------------------------
+
+Result<RecordService::Enrollment> RecordService::Enroll(std::string_view code, const sync::PublicKey& key,
+                                                        std::string_view label) {
+  std::lock_guard<std::mutex> lock(append_mutex_);
+  DALA_RETURN_IF_ERROR(CatchUpTree());
+  if (key == server_key()) return Status::InvalidArgument("that key is the server's own");
+  Enrollment result;
+  std::vector<Envelope> event;
+  std::string code_hash = sync::ToHex(sync::Sha256(NormalizeCode(code)));
+  const int64_t now = ctx_.clock.NowMs();
+  Status s = ctx_.store.InTransaction([&]() -> Status {
+    DALA_ASSIGN_OR_RETURN(auto existing, ctx_.store.FindDevice(key));
+    if (existing) return Status::AlreadyExists("this device is already enrolled");
+    DALA_ASSIGN_OR_RETURN(AccountStore::EnrollCode c, ctx_.store.ConsumeEnrollCode(code_hash, now));
+    Device d;
+    d.key = key;
+    d.volunteer = c.volunteer;
+    d.label = std::string(label);
+    d.enrolled_ms = now;
+    d.enrolled_by = c.created_by;
+    DALA_RETURN_IF_ERROR(ctx_.store.AddDevice(d));
+    sync::EventBody body;
+    body.type = "enroll";
+    body.by = c.created_by;
+    body.device = sync::ToHex(key);
+    body.volunteer = c.volunteer;
+    body.label = std::string(label);
+    sync::EnvelopeFields f;
+    f.kind = sync::EnvelopeKind::kEvent;
+    f.body = sync::MakeEventBody(body);
+    DALA_ASSIGN_OR_RETURN(Envelope e, SignServerEnvelope(std::move(f)));
+    DALA_ASSIGN_OR_RETURN(uint64_t index, ctx_.store.AppendEnvelope(e, now));
+    if (index != tree_.size()) return Status::Internal("log index out of step with the tree");
+    event.push_back(std::move(e));
+    result.volunteer = c.volunteer;
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  for (const Envelope& e : event) tree_.AppendLeafHash(sync::LeafHash(e.bytes()));
+  DALA_ASSIGN_OR_RETURN(result.checkpoint, SignCheckpointLocked());
+  return result;
+}
+
+Status RecordService::Revoke(const sync::PublicKey& key, std::string_view by, std::string_view reason) {
+  std::lock_guard<std::mutex> lock(append_mutex_);
+  DALA_RETURN_IF_ERROR(CatchUpTree());
+  DALA_ASSIGN_OR_RETURN(auto device, ctx_.store.FindDevice(key));
+  if (!device) return Status::NotFound("no enrolled device " + sync::ToHex(key));
+  if (device->revoked_ms != 0) return Status::FailedPrecondition("device " + sync::ToHex(key).substr(0, 16) + " is already revoked");
+  sync::EventBody body;
+  body.type = "revoke";
+  body.by = std::string(by);
+  body.device = sync::ToHex(key);
+  body.reason = std::string(reason);
+  sync::EnvelopeFields f;
+  f.kind = sync::EnvelopeKind::kEvent;
+  f.body = sync::MakeEventBody(body);
+  std::vector<Envelope> events;
+  Status s = ctx_.store.InTransaction([&]() -> Status {
+    DALA_RETURN_IF_ERROR(ctx_.store.RevokeDevice(key, by, reason, ctx_.clock.NowMs()));
+    DALA_ASSIGN_OR_RETURN(Envelope e, SignServerEnvelope(std::move(f)));
+    DALA_ASSIGN_OR_RETURN(uint64_t index, ctx_.store.AppendEnvelope(e, ctx_.clock.NowMs()));
+    if (index != tree_.size()) return Status::Internal("log index out of step with the tree");
+    events.push_back(std::move(e));
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  for (const Envelope& e : events) tree_.AppendLeafHash(sync::LeafHash(e.bytes()));
+  auto note = SignCheckpointLocked();
+  return note.ok() ? Status::Ok() : note.status();
+}
+
+// --- sync ----------------------------------------------------------------------------------------
+
+namespace {
+
+// "outbox.forms": how far a device has received each of its two feeds.
+struct Cursor {
+  int64_t outbox = 0;
+  int64_t forms = 0;
+};
+
+Result<Cursor> ParseCursor(const std::string& text) {
+  Cursor c;
+  if (text.empty()) return c;
+  size_t dot = text.find('.');
+  try {
+    if (dot == std::string::npos) throw std::invalid_argument("no dot");
+    size_t used = 0;
+    c.outbox = std::stoll(text.substr(0, dot), &used);
+    if (used != dot) throw std::invalid_argument("junk");
+    c.forms = std::stoll(text.substr(dot + 1), &used);
+    if (used != text.size() - dot - 1) throw std::invalid_argument("junk");
+  } catch (const std::exception&) {
+    return Status::InvalidArgument("malformed sync cursor '" + text + "'");
+  }
+  if (c.outbox < 0 || c.forms < 0) return Status::InvalidArgument("malformed sync cursor '" + text + "'");
+  return c;
+}
+
+std::string FormatCursor(const Cursor& c) { return std::to_string(c.outbox) + "." + std::to_string(c.forms); }
+
+struct Candidate {
+  std::optional<Envelope> envelope;
+  std::string code;  // set when refused before the ordered pass
+  std::string reason;
+};
+
+}  // namespace
+
+Result<sync::SyncResponse> RecordService::HandleSync(const Device& device, const sync::SyncRequest& request) {
+  DALA_ASSIGN_OR_RETURN(Cursor cursor, ParseCursor(request.cursor));
+  sync::SyncResponse response;
+  const int64_t now = ctx_.clock.NowMs();
+
+  // 1. Everything that needs no shared state, on every core: structure,
+  //    authorship, signature, form and answers.
+  std::vector<Candidate> candidates(request.envelopes.size());
+  ParallelFor(request.envelopes.size(), [&](size_t i) {
+    Candidate& c = candidates[i];
+    auto e = Envelope::Parse(request.envelopes[i]);
+    if (!e.ok()) {
+      c.code = "malformed";
+      c.reason = e.status().message();
+      return;
+    }
+    if (e->author() != device.key) {
+      c.code = "wrong_author";
+      c.reason = "a device may only upload envelopes it signed itself";
+    } else if (e->kind() != sync::EnvelopeKind::kRevision) {
+      c.code = "not_allowed";
+      c.reason = "devices upload revisions only";
+    } else if (Status s = e->VerifySignature(); !s.ok()) {
+      c.code = "bad_signature";
+      c.reason = s.message();
+    } else if (static_cast<int64_t>(e->hlc().physical_ms()) > now + ctx_.config.max_clock_ahead_ms) {
+      c.code = "clock_ahead";
+      c.reason = "the record's clock is " + std::to_string((static_cast<int64_t>(e->hlc().physical_ms()) - now) / 60000) +
+                 " minutes ahead of the server; correct the laptop's date and time";
+    } else if (Status s = sync::VerifyRevisionContent(*e, *this); !s.ok()) {
+      c.code = RejectionCode(s);
+      c.reason = s.message();
+    }
+    c.envelope = std::move(*e);
+  });
+
+  // 2. In sequence order, against the device's chain, under the append
+  //    lock: chain links, parents, ownership.
+  std::lock_guard<std::mutex> lock(append_mutex_);
+  DALA_RETURN_IF_ERROR(CatchUpTree());
+  std::vector<size_t> order(candidates.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  auto seq_of = [&](size_t i) { return candidates[i].envelope ? candidates[i].envelope->sequence() : 0; };
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return seq_of(a) < seq_of(b); });
+
+  DALA_ASSIGN_OR_RETURN(sync::ChainTip tip, ctx_.store.Tip(device.key));
+  std::vector<Envelope> accepted;
+  std::map<Hash, SubmissionId> batch_revisions;   // id -> submission, accepted in this batch
+  std::set<SubmissionId> batch_new_submissions;
+  bool blocked = false;
+  uint64_t blocked_at = 0;
+  for (size_t i : order) {
+    Candidate& c = candidates[i];
+    auto reject = [&](std::string code, std::string reason) {
+      response.rejected.push_back({c.envelope ? c.envelope->sequence() : 0, c.envelope ? c.envelope->id() : Hash{},
+                                   std::move(code), std::move(reason)});
+    };
+    if (!c.envelope) {
+      reject(c.code, c.reason);
+      continue;
+    }
+    const Envelope& e = *c.envelope;
+    if (e.sequence() <= tip.sequence) {
+      // Sent again after a lost response: the same envelope is a no-op, a
+      // different one with the same sequence is a fork.
+      DALA_ASSIGN_OR_RETURN(auto have, ctx_.store.EnvelopeIdAt(device.key, e.sequence()));
+      if (have && *have == e.id()) continue;
+      reject("fork", "the server already holds a different envelope with sequence " + std::to_string(e.sequence()) +
+                         " from this device");
+      continue;
+    }
+    if (blocked) {
+      reject("held_back", "waits for sequence " + std::to_string(blocked_at) + ", which was refused");
+      continue;
+    }
+    auto refuse_and_block = [&](std::string code, std::string reason) {
+      reject(std::move(code), std::move(reason));
+      blocked = true;
+      blocked_at = e.sequence();
+    };
+    if (!c.code.empty()) {
+      refuse_and_block(c.code, c.reason);
+      continue;
+    }
+    if (Status s = sync::CheckChainLink(e, tip); !s.ok()) {
+      refuse_and_block(s.code() == Status::Code::kFailedPrecondition ? "gap" : "chain_broken", s.message());
+      continue;
+    }
+    // Parents must be known revisions of the same submission; a
+    // submission belongs to the volunteer whose device created it.
+    std::string problem;
+    for (const Hash& p : e.parents()) {
+      if (auto it = batch_revisions.find(p); it != batch_revisions.end()) {
+        if (it->second != e.submission()) problem = "a parent belongs to another submission";
+        continue;
+      }
+      DALA_ASSIGN_OR_RETURN(auto stored, ctx_.store.FindEnvelope(p));
+      if (!stored) {
+        problem = "parent " + sync::ToHex(p).substr(0, 12) + " is not known to the server";
+        break;
+      }
+      auto pe = Envelope::Parse(stored->bytes);
+      if (!pe.ok() || pe->submission() != e.submission() || pe->kind() != sync::EnvelopeKind::kRevision)
+        problem = "a parent belongs to another submission";
+    }
+    if (!problem.empty()) {
+      refuse_and_block("unknown_parent", problem);
+      continue;
+    }
+    DALA_ASSIGN_OR_RETURN(auto existing, ctx_.store.FindSubmission(e.submission()));
+    bool exists = existing.has_value() || batch_new_submissions.count(e.submission()) > 0;
+    if (e.parents().empty() && exists) {
+      refuse_and_block("submission_exists", "a new submission reuses an existing id");
+      continue;
+    }
+    if (!e.parents().empty() && existing && !existing->volunteer.empty() && existing->volunteer != device.volunteer) {
+      refuse_and_block("not_owner", "the submission belongs to another volunteer");
+      continue;
+    }
+    if (e.parents().empty()) batch_new_submissions.insert(e.submission());
+    batch_revisions[e.id()] = e.submission();
+    tip = {e.sequence(), e.id()};
+    accepted.push_back(e);
+  }
+
+  uint64_t first_new_index = tree_.size();
+  if (!accepted.empty()) {
+    for (const Envelope& e : accepted) {
+      // HLC receive rule: later server events sort after these.
+      sync::HybridClock hlc(ctx_.clock, sync::HlcTimestamp{server_hlc_});
+      hlc.Observe(e.hlc());
+      server_hlc_ = hlc.last().packed;
+    }
+    DALA_RETURN_IF_ERROR(AppendAll(accepted));
+    const Envelope& last = accepted.back();
+    uint64_t leaf = first_new_index + accepted.size() - 1;
+    DALA_ASSIGN_OR_RETURN(auto proof, tree_.InclusionProof(leaf, tree_.size()));
+    response.receipt = sync::SyncReceipt{last.sequence(), last.id(), leaf, std::move(proof)};
+  }
+  response.accepted_through = tip.sequence;
+  response.server_time_ms = now;
+  response.checkpoint = checkpoint_;
+  if (request.checkpoint_size > 0 && request.checkpoint_size <= tree_.size()) {
+    DALA_ASSIGN_OR_RETURN(response.consistency, tree_.ConsistencyProof(request.checkpoint_size, tree_.size()));
+  }
+
+  // 3. What the laptop should receive: coordinators' actions on its
+  //    volunteer's records, and forms published since its cursor.
+  size_t budget = ctx_.config.max_response_bytes;
+  DALA_ASSIGN_OR_RETURN(auto outbox, ctx_.store.Outbox(device.volunteer, cursor.outbox,
+                                                       ctx_.config.max_envelopes_per_response));
+  for (const auto& [outbox_id, log_index] : outbox) {
+    DALA_ASSIGN_OR_RETURN(auto range, ctx_.store.LogRange(log_index, log_index + 1));
+    if (range.empty()) break;
+    if (range[0].bytes.size() > budget && !response.envelopes.empty()) {
+      response.more = true;
+      break;
+    }
+    budget -= std::min(budget, range[0].bytes.size());
+    response.envelopes.push_back(std::move(range[0].bytes));
+    cursor.outbox = outbox_id;
+  }
+  if (outbox.size() == ctx_.config.max_envelopes_per_response) response.more = true;
+  DALA_ASSIGN_OR_RETURN(auto forms, ctx_.store.FormsPublishedAfter(cursor.forms, 20));
+  for (auto& [info, document] : forms) {
+    if (document.size() > budget && !response.forms.empty()) {
+      response.more = true;
+      break;
+    }
+    budget -= std::min(budget, document.size());
+    response.forms.push_back(std::move(document));
+    cursor.forms = info.publish_seq;
+  }
+  if (forms.size() == 20) response.more = true;
+  response.cursor = FormatCursor(cursor);
+  return response;
+}
+
+// --- coordinator actions ------------------------------------------------------------------------
+
+Result<Hash> RecordService::Review(const SubmissionId& id, std::string_view by, std::string_view state,
+                                   std::string_view comment) {
+  DALA_ASSIGN_OR_RETURN(sync::ReviewState parsed, sync::ParseReviewState(state));
+  if (parsed == sync::ReviewState::kHasIssues && comment.empty())
+    return Status::InvalidArgument("'has_issues' needs a comment telling the volunteer what to fix");
+  std::lock_guard<std::mutex> lock(append_mutex_);
+  DALA_RETURN_IF_ERROR(CatchUpTree());
+  DALA_ASSIGN_OR_RETURN(auto summary, ctx_.store.FindSubmission(id));
+  if (!summary) return Status::NotFound("no submission " + sync::FormatSubmissionId(id));
+  DALA_ASSIGN_OR_RETURN(std::vector<Hash> heads, HeadsOf(id));
+  sync::EventBody body;
+  body.type = "review";
+  body.by = std::string(by);
+  body.state = sync::ReviewStateName(parsed);
+  body.comment = std::string(comment);
+  sync::EnvelopeFields f;
+  f.kind = sync::EnvelopeKind::kEvent;
+  f.submission = id;
+  f.parents = heads;
+  f.form_id = summary->form_id;
+  f.form_version = summary->form_version;
+  sync::FromHex(summary->form_hash, &f.form_hash);
+  f.body = sync::MakeEventBody(body);
+  DALA_ASSIGN_OR_RETURN(Envelope e, SignServerEnvelope(std::move(f)));
+  DALA_RETURN_IF_ERROR(AppendAll({e}));
+  return e.id();
+}
+
+Result<Hash> RecordService::Edit(const SubmissionId& id, const CoordinatorEdit& edit) {
+  std::lock_guard<std::mutex> lock(append_mutex_);
+  DALA_RETURN_IF_ERROR(CatchUpTree());
+  DALA_ASSIGN_OR_RETURN(auto summary, ctx_.store.FindSubmission(id));
+  if (!summary) return Status::NotFound("no submission " + sync::FormatSubmissionId(id));
+  Hash form_hash;
+  std::shared_ptr<const schema::Form> form;
+  if (!sync::FromHex(summary->form_hash, &form_hash) || (form = FindForm(form_hash)) == nullptr)
+    return Status::FailedPrecondition("the submission's form is not on the server");
+  json answers;
+  try {
+    answers = json::parse(edit.answers_json);
+  } catch (const json::exception&) {
+    return Status::InvalidArgument("answers are not JSON");
+  }
+  form->Recalculate(&answers, ctx_.clock, /*clear_irrelevant=*/true);
+  auto problems = form->Validate(answers, ctx_.clock, "en");
+  if (!problems.empty())
+    return Status::InvalidArgument("the edit does not fit form " + form->id() + ": " + problems[0].field + ": " +
+                                   problems[0].message);
+  DALA_ASSIGN_OR_RETURN(std::vector<Hash> heads, HeadsOf(id));
+  sync::EnvelopeFields f;
+  f.kind = sync::EnvelopeKind::kRevision;
+  f.submission = id;
+  f.parents = heads;
+  f.form_hash = form_hash;
+  f.form_id = form->id();
+  f.form_version = form->version();
+  f.body = sync::MakeRevisionBody(answers.dump(), ctx_.clock.UtcOffsetMinutes(), edit.by, edit.note);
+  DALA_ASSIGN_OR_RETURN(Envelope e, SignServerEnvelope(std::move(f)));
+  DALA_RETURN_IF_ERROR(sync::VerifyRevisionContent(e, *this));
+  DALA_RETURN_IF_ERROR(AppendAll({e}));
+  return e.id();
+}
+
+Result<Hash> RecordService::DecideDuplicate(const SubmissionId& subject, const SubmissionId& other,
+                                            std::string_view decision, std::string_view by) {
+  if (decision != "merged_into" && decision != "not_duplicate")
+    return Status::InvalidArgument("decision must be merged_into or not_duplicate");
+  if (subject == other) return Status::InvalidArgument("a submission cannot be a duplicate of itself");
+  std::lock_guard<std::mutex> lock(append_mutex_);
+  DALA_RETURN_IF_ERROR(CatchUpTree());
+  DALA_ASSIGN_OR_RETURN(auto a, ctx_.store.FindSubmission(subject));
+  DALA_ASSIGN_OR_RETURN(auto b, ctx_.store.FindSubmission(other));
+  if (!a) return Status::NotFound("no submission " + sync::FormatSubmissionId(subject));
+  if (!b) return Status::NotFound("no submission " + sync::FormatSubmissionId(other));
+  if (a->form_id != b->form_id) return Status::InvalidArgument("the two submissions are of different forms");
+  if (decision == "merged_into" && !b->merged_into.empty())
+    return Status::FailedPrecondition("cannot merge into a submission that was itself merged away");
+  // "Not a duplicate" is recorded on both, so each stops being flagged.
+  std::vector<std::pair<SubmissionSummary*, SubmissionSummary*>> pairs = {{&*a, &*b}};
+  if (decision == "not_duplicate") pairs.push_back({&*b, &*a});
+  std::vector<Envelope> events;
+  for (auto [x, y] : pairs) {
+    DALA_ASSIGN_OR_RETURN(std::vector<Hash> heads, HeadsOf(x->id));
+    sync::EventBody body;
+    body.type = "duplicate";
+    body.by = std::string(by);
+    body.decision = std::string(decision);
+    body.other = sync::FormatSubmissionId(y->id);
+    sync::EnvelopeFields f;
+    f.kind = sync::EnvelopeKind::kEvent;
+    f.submission = x->id;
+    f.parents = heads;
+    f.form_id = x->form_id;
+    f.form_version = x->form_version;
+    sync::FromHex(x->form_hash, &f.form_hash);
+    f.body = sync::MakeEventBody(body);
+    DALA_ASSIGN_OR_RETURN(Envelope e, SignServerEnvelope(std::move(f)));
+    events.push_back(std::move(e));
+  }
+  DALA_RETURN_IF_ERROR(AppendAll(events));
+  return events.front().id();
+}
+
+// --- the log -----------------------------------------------------------------------------------
+
+Result<RecordService::LogState> RecordService::CurrentLog() {
+  std::lock_guard<std::mutex> lock(append_mutex_);
+  DALA_RETURN_IF_ERROR(CatchUpTree());
+  if (checkpoint_size_ < tree_.size()) {
+    DALA_ASSIGN_OR_RETURN(std::string note, SignCheckpointLocked());
+    (void)note;
+  }
+  return LogState{checkpoint_size_, tree_.Root(), checkpoint_};
+}
+
+Result<std::vector<Hash>> RecordService::InclusionProof(uint64_t index, uint64_t size) {
+  std::lock_guard<std::mutex> lock(append_mutex_);
+  return tree_.InclusionProof(index, size);
+}
+
+Result<std::vector<Hash>> RecordService::ConsistencyProof(uint64_t size1, uint64_t size2) {
+  std::lock_guard<std::mutex> lock(append_mutex_);
+  return tree_.ConsistencyProof(size1, size2);
+}
+
+}  // namespace dala::server

@@ -1,0 +1,109 @@
+// RecordService: the server's records core, without HTTP.
+//
+// It owns the in-memory Merkle tree of the transparency log and the
+// server's own signing chain, and is the only code that appends to the
+// log: device uploads (HandleSync), enrolments and revocations, and the
+// coordinator's edits, resolutions and review decisions, which the server
+// signs with its key, naming the coordinator inside the signed bytes.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dala/schema/form.h"
+#include "dala/server/store.h"
+#include "dala/sync/merkle.h"
+#include "dala/sync/protocol.h"
+#include "dala/sync/verify.h"
+#include "server_context.h"
+
+namespace dala::server {
+
+// What a coordinator asks the server to sign.
+struct CoordinatorEdit {
+  std::string by;                // the coordinator's user name
+  std::string answers_json;      // the complete new answers
+  std::string note;
+  bool resolve_all_heads = true; // parents = every current head
+};
+
+class RecordService : public sync::FormRegistry {
+ public:
+  static Result<std::shared_ptr<RecordService>> Start(ServerContext& ctx);
+
+  // --- forms
+  Result<FormInfo> PublishForm(std::string_view document, std::string_view project);
+  std::shared_ptr<const schema::Form> FindForm(const sync::Hash& hash) const override;
+
+  // --- devices
+  struct Enrollment {
+    std::string volunteer;
+    std::string checkpoint;
+  };
+  // Consumes the code, binds the key to its volunteer, and logs the
+  // enrolment as a server-signed event, all in one transaction.
+  Result<Enrollment> Enroll(std::string_view code, const sync::PublicKey& key, std::string_view label);
+  Status Revoke(const sync::PublicKey& key, std::string_view by, std::string_view reason);
+
+  // --- sync
+  Result<sync::SyncResponse> HandleSync(const Device& device, const sync::SyncRequest& request);
+
+  // --- coordinator actions; each returns the new envelope's id
+  Result<sync::Hash> Review(const sync::SubmissionId& id, std::string_view by, std::string_view state,
+                            std::string_view comment);
+  Result<sync::Hash> Edit(const sync::SubmissionId& id, const CoordinatorEdit& edit);
+  // Marks `duplicate` as merged into `keep` ("merged_into"), or records that
+  // the two are distinct ("not_duplicate").
+  Result<sync::Hash> DecideDuplicate(const sync::SubmissionId& subject, const sync::SubmissionId& other,
+                                     std::string_view decision, std::string_view by);
+
+  // --- the log
+  struct LogState {
+    uint64_t size = 0;
+    sync::Hash root{};
+    std::string checkpoint;
+  };
+  Result<LogState> CurrentLog();
+  Result<std::vector<sync::Hash>> InclusionProof(uint64_t index, uint64_t size);
+  Result<std::vector<sync::Hash>> ConsistencyProof(uint64_t size1, uint64_t size2);
+
+  // Recomputes the derived state of one submission from its envelopes.
+  Status RefreshSubmission(const sync::SubmissionId& id);
+  // The submission's current heads, from its envelopes.
+  Result<std::vector<sync::Hash>> Heads(const sync::SubmissionId& id) { return HeadsOf(id); }
+
+  const sync::PublicKey& server_key() const { return ctx_.server_key.public_key(); }
+  const std::string& origin() const { return ctx_.config.origin; }
+
+ private:
+  explicit RecordService(ServerContext& ctx) : ctx_(ctx) {}
+  Status Load();
+  // Brings the in-memory tree up to the stored log (another process, such
+  // as an admin command, may have appended). Caller holds append_mutex_.
+  Status CatchUpTree();
+  // Appends `envelopes` (already verified) and their consequences inside
+  // one transaction, then extends the tree and signs a checkpoint. Caller
+  // holds append_mutex_.
+  Status AppendAll(const std::vector<sync::Envelope>& envelopes);
+  // Signs the next envelope of the server's chain. Caller holds
+  // append_mutex_ and runs inside a transaction.
+  Result<sync::Envelope> SignServerEnvelope(sync::EnvelopeFields fields);
+  Result<std::string> SignCheckpointLocked();
+  Result<std::string> OwnerOf(const sync::SubmissionId& id);
+  Result<std::vector<sync::Hash>> HeadsOf(const sync::SubmissionId& id);
+
+  ServerContext& ctx_;
+  std::mutex append_mutex_;
+  sync::MerkleTree tree_;
+  std::string checkpoint_;  // the latest signed checkpoint note
+  uint64_t checkpoint_size_ = 0;
+  uint64_t server_hlc_ = 0;
+  mutable std::mutex forms_mutex_;
+  mutable std::map<sync::Hash, std::shared_ptr<const schema::Form>> forms_;
+};
+
+}  // namespace dala::server

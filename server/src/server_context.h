@@ -1,0 +1,41 @@
+// What every part of the server shares, set up once in one place.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "dala/base/clock.h"
+#include "dala/server/store.h"
+#include "dala/sync/crypto.h"
+
+namespace dala::server {
+
+// Every limit of the server, in one place.
+struct ServerConfig {
+  size_t max_body_bytes = 16u << 20;          // a compressed sync batch is far smaller
+  size_t max_decompressed_bytes = 64u << 20;  // bounds a sync batch after gunzip
+  size_t max_envelopes_per_request = 2000;
+  size_t max_envelopes_per_response = 1000;
+  size_t max_response_bytes = 4u << 20;
+  int threads = 8;                            // bounded worker pool
+  int read_timeout_seconds = 30;
+  int write_timeout_seconds = 60;
+  int idle_timeout_seconds = 5;
+  int64_t max_clock_ahead_ms = 10 * 60 * 1000;   // HLCs further ahead of the server are refused
+  int64_t request_freshness_ms = 5 * 60 * 1000;  // device request timestamps must be this fresh
+  int64_t session_lifetime_ms = 12 * 3600 * 1000;
+  int login_attempts_per_window = 5;
+  int64_t login_window_ms = 15 * 60 * 1000;
+  std::string origin = "dala.local/log";  // the checkpoint origin line
+};
+
+struct ServerContext {
+  Store& store;
+  const Clock& clock;
+  sync::Random& random;
+  const sync::SigningKey& server_key;
+  ServerConfig config;
+};
+
+}  // namespace dala::server

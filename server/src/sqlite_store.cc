@@ -1,0 +1,48 @@
+#include "sqlite_store.h"
+
+#include <sys/stat.h>
+
+#include "dala/schema/databases.h"
+
+namespace dala::server {
+
+const char* RoleName(Role role) {
+  switch (role) {
+    case Role::kVolunteer: return "volunteer";
+    case Role::kCoordinator: return "coordinator";
+    case Role::kAuditor: return "auditor";
+    case Role::kAdmin: return "admin";
+  }
+  return "volunteer";
+}
+
+Result<Role> ParseRole(std::string_view name) {
+  for (Role r : {Role::kVolunteer, Role::kCoordinator, Role::kAuditor, Role::kAdmin})
+    if (name == RoleName(r)) return r;
+  return Status::InvalidArgument("unknown role '" + std::string(name) +
+                                 "' (volunteer, coordinator, auditor or admin)");
+}
+
+Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& data_dir, bool create) {
+  std::string path = data_dir + "/dala-server.db";
+  if (create) ::mkdir(data_dir.c_str(), 0700);
+  auto db = sql::Database::Open(path, {create ? sql::OpenMode::kReadWriteCreate : sql::OpenMode::kReadWrite});
+  if (!db.ok()) {
+    if (db.status().code() == Status::Code::kNotFound)
+      return Status::NotFound("no Dala server data in " + data_dir + " (run `dala-server init --data " + data_dir + "`)");
+    return db.status();
+  }
+  DALA_RETURN_IF_ERROR(db->Migrate(sql::ServerMigrations()));
+  ::chmod(path.c_str(), 0600);
+  return std::unique_ptr<Store>(new SqliteStore(std::move(*db)));
+}
+
+Status SqliteStore::InTransaction(const std::function<Status()>& work) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  DALA_ASSIGN_OR_RETURN(auto tx, sql::Transaction::Begin(db_));
+  Status s = work();
+  if (!s.ok()) return s;  // the transaction rolls back as it goes out of scope
+  return tx.Commit();
+}
+
+}  // namespace dala::server

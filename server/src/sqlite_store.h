@@ -1,0 +1,74 @@
+// SqliteStore: the Store interface over one SQLite connection. The methods
+// are split by topic across sqlite_store*.cc; this header is private to the
+// server module.
+#pragma once
+
+#include <mutex>
+
+#include "dala/schema/sqlite.h"
+#include "dala/server/store.h"
+
+namespace dala::server {
+
+class SqliteStore final : public Store {
+ public:
+  explicit SqliteStore(sql::Database db) : db_(std::move(db)) {}
+
+  Status InTransaction(const std::function<Status()>& work) override;
+
+  // --- accounts (sqlite_store_accounts.cc)
+  Status AddProject(const Project& project) override;
+  Result<std::vector<Project>> ListProjects() override;
+  Result<User> AddUser(std::string_view name, Role role, std::string_view password_hash, int64_t now_ms) override;
+  Result<std::optional<User>> FindUser(std::string_view name) override;
+  Result<std::optional<User>> FindUserById(int64_t id) override;
+  Status SetPassword(std::string_view name, std::string_view password_hash) override;
+  Result<std::vector<User>> ListUsers() override;
+  Status AddSession(const Session& session) override;
+  Result<std::optional<Session>> FindSession(std::string_view token_hash) override;
+  Status DeleteSession(std::string_view token_hash) override;
+  Status DeleteExpiredSessions(int64_t now_ms) override;
+  Status AddEnrollCode(std::string_view code_hash, std::string_view volunteer, int64_t expires_ms,
+                       std::string_view created_by, int64_t now_ms) override;
+  Result<EnrollCode> ConsumeEnrollCode(std::string_view code_hash, int64_t now_ms) override;
+  Status AddDevice(const Device& device) override;
+  Result<std::optional<Device>> FindDevice(const sync::PublicKey& key) override;
+  Result<std::vector<Device>> ListDevices() override;
+  Status RevokeDevice(const sync::PublicKey& key, std::string_view by, std::string_view reason,
+                      int64_t now_ms) override;
+
+  // --- records (sqlite_store_records.cc)
+  Result<FormInfo> PublishForm(std::string_view document, const FormInfo& info) override;
+  Result<std::vector<FormInfo>> ListForms() override;
+  Result<std::optional<std::string>> FormDocument(std::string_view hash_hex) override;
+  Result<std::vector<std::pair<FormInfo, std::string>>> FormsPublishedAfter(int64_t publish_seq,
+                                                                            size_t limit) override;
+  Result<sync::ChainTip> Tip(const sync::PublicKey& author) override;
+  Result<std::optional<sync::Hash>> EnvelopeIdAt(const sync::PublicKey& author, uint64_t sequence) override;
+  Result<std::optional<StoredEnvelope>> FindEnvelope(const sync::Hash& id) override;
+  Result<uint64_t> AppendEnvelope(const sync::Envelope& e, int64_t now_ms) override;
+  Result<uint64_t> LogSize() override;
+  Status ForEachLeafHash(const std::function<void(uint64_t, const sync::Hash&)>& visit) override;
+  Result<std::vector<StoredEnvelope>> LogRange(uint64_t start, uint64_t end) override;
+  Result<std::vector<StoredEnvelope>> EnvelopesOf(const sync::SubmissionId& submission) override;
+  Status PutSubmission(const SubmissionSummary& summary) override;
+  Result<std::optional<SubmissionSummary>> FindSubmission(const sync::SubmissionId& id) override;
+  Result<std::vector<SubmissionSummary>> ListSubmissions(const SubmissionFilter& filter) override;
+  Result<std::vector<sync::SubmissionId>> SubmissionIdsWithPrefix(std::string_view hex_prefix,
+                                                                  size_t limit) override;
+  Result<std::vector<SubmissionSummary>> SubmissionsWithKey(std::string_view form_id,
+                                                            std::string_view key) override;
+  Status AddToOutbox(std::string_view volunteer, uint64_t log_index) override;
+  Result<std::vector<std::pair<int64_t, uint64_t>>> Outbox(std::string_view volunteer, int64_t after_id,
+                                                           size_t limit) override;
+  Status PutCheckpoint(uint64_t size, std::string_view note) override;
+  Result<std::optional<std::pair<uint64_t, std::string>>> LastCheckpoint() override;
+
+ private:
+  // One connection, one writer: SQLite serialises writes anyway, and a
+  // recursive mutex lets calls made inside InTransaction join it.
+  std::recursive_mutex mutex_;
+  sql::Database db_;
+};
+
+}  // namespace dala::server

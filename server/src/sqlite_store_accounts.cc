@@ -1,0 +1,262 @@
+// SqliteStore: people, sessions, enrolment codes, devices and projects.
+#include <cstring>
+
+#include "sqlite_store.h"
+
+namespace dala::server {
+
+namespace {
+
+std::string_view KeyBytes(const sync::PublicKey& key) {
+  return std::string_view(reinterpret_cast<const char*>(key.data()), key.size());
+}
+
+Result<User> ReadUser(const sql::Statement& st) {
+  User u;
+  u.id = st.ColumnInt(0);
+  u.name = st.ColumnText(1);
+  DALA_ASSIGN_OR_RETURN(u.role, ParseRole(st.ColumnText(2)));
+  u.password_hash = st.ColumnText(3);
+  u.created_ms = st.ColumnInt(4);
+  return u;
+}
+
+Result<Device> ReadDevice(const sql::Statement& st) {
+  Device d;
+  std::string key = st.ColumnBlob(0);
+  if (key.size() != d.key.size()) return Status::Corruption("a device key in the database is not 32 bytes");
+  std::memcpy(d.key.data(), key.data(), key.size());
+  d.volunteer = st.ColumnText(1);
+  d.label = st.ColumnText(2);
+  d.enrolled_ms = st.ColumnInt(3);
+  d.enrolled_by = st.ColumnText(4);
+  d.revoked_ms = st.ColumnInt(5);
+  d.revoked_by = st.ColumnText(6);
+  d.revoke_reason = st.ColumnText(7);
+  return d;
+}
+
+constexpr std::string_view kUserColumns = "id, name, role, password_hash, created_ms";
+constexpr std::string_view kDeviceColumns =
+    "key, volunteer, label, enrolled_ms, enrolled_by, revoked_ms, revoked_by, revoke_reason";
+
+std::string Sql(std::string_view a, std::string_view b, std::string_view c = "") {
+  std::string s(a);
+  s.append(b).append(c);
+  return s;
+}
+
+}  // namespace
+
+// --- projects -------------------------------------------------------------------
+
+Status SqliteStore::AddProject(const Project& project) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("INSERT INTO projects (name, title, created_ms) VALUES (?, ?, ?)"));
+  Status s = st.Bind(1, project.name).Bind(2, project.title).Bind(3, project.created_ms).Run();
+  if (s.code() == Status::Code::kAlreadyExists)
+    return Status::AlreadyExists("a project named '" + project.name + "' already exists");
+  return s;
+}
+
+Result<std::vector<Project>> SqliteStore::ListProjects() {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT name, title, created_ms FROM projects ORDER BY name"));
+  std::vector<Project> out;
+  for (;;) {
+    DALA_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    out.push_back({st.ColumnText(0), st.ColumnText(1), st.ColumnInt(2)});
+  }
+  return out;
+}
+
+// --- users --------------------------------------------------------------------------
+
+Result<User> SqliteStore::AddUser(std::string_view name, Role role, std::string_view password_hash,
+                                  int64_t now_ms) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  DALA_ASSIGN_OR_RETURN(
+      auto st, db_.Prepare("INSERT INTO users (name, role, password_hash, created_ms) VALUES (?, ?, ?, ?)"));
+  Status s = st.Bind(1, name).Bind(2, std::string_view(RoleName(role))).Bind(3, password_hash).Bind(4, now_ms).Run();
+  if (s.code() == Status::Code::kAlreadyExists)
+    return Status::AlreadyExists("a user named '" + std::string(name) + "' already exists");
+  DALA_RETURN_IF_ERROR(s);
+  User u;
+  u.id = db_.LastInsertRowId();
+  u.name = std::string(name);
+  u.role = role;
+  u.password_hash = std::string(password_hash);
+  u.created_ms = now_ms;
+  return u;
+}
+
+Result<std::optional<User>> SqliteStore::FindUser(std::string_view name) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare(Sql("SELECT ", kUserColumns, " FROM users WHERE name = ?")));
+  st.Bind(1, name);
+  DALA_ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return std::optional<User>();
+  DALA_ASSIGN_OR_RETURN(User u, ReadUser(st));
+  return std::optional<User>(std::move(u));
+}
+
+Result<std::optional<User>> SqliteStore::FindUserById(int64_t id) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare(Sql("SELECT ", kUserColumns, " FROM users WHERE id = ?")));
+  st.Bind(1, id);
+  DALA_ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return std::optional<User>();
+  DALA_ASSIGN_OR_RETURN(User u, ReadUser(st));
+  return std::optional<User>(std::move(u));
+}
+
+Status SqliteStore::SetPassword(std::string_view name, std::string_view password_hash) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("UPDATE users SET password_hash = ? WHERE name = ?"));
+  DALA_RETURN_IF_ERROR(st.Bind(1, password_hash).Bind(2, name).Run());
+  if (db_.Changes() == 0) return Status::NotFound("no user named '" + std::string(name) + "'");
+  return Status::Ok();
+}
+
+Result<std::vector<User>> SqliteStore::ListUsers() {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare(Sql("SELECT ", kUserColumns, " FROM users ORDER BY name")));
+  std::vector<User> out;
+  for (;;) {
+    DALA_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    DALA_ASSIGN_OR_RETURN(User u, ReadUser(st));
+    out.push_back(std::move(u));
+  }
+  return out;
+}
+
+// --- sessions ---------------------------------------------------------------------
+
+Status SqliteStore::AddSession(const Session& session) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("INSERT INTO sessions (token_hash, user_id, csrf_token, created_ms, "
+                                             "expires_ms) VALUES (?, ?, ?, ?, ?)"));
+  return st.Bind(1, session.token_hash)
+      .Bind(2, session.user_id)
+      .Bind(3, session.csrf_token)
+      .Bind(4, session.created_ms)
+      .Bind(5, session.expires_ms)
+      .Run();
+}
+
+Result<std::optional<Session>> SqliteStore::FindSession(std::string_view token_hash) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT token_hash, user_id, csrf_token, created_ms, expires_ms "
+                                             "FROM sessions WHERE token_hash = ?"));
+  st.Bind(1, token_hash);
+  DALA_ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return std::optional<Session>();
+  Session s;
+  s.token_hash = st.ColumnText(0);
+  s.user_id = st.ColumnInt(1);
+  s.csrf_token = st.ColumnText(2);
+  s.created_ms = st.ColumnInt(3);
+  s.expires_ms = st.ColumnInt(4);
+  return std::optional<Session>(std::move(s));
+}
+
+Status SqliteStore::DeleteSession(std::string_view token_hash) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("DELETE FROM sessions WHERE token_hash = ?"));
+  return st.Bind(1, token_hash).Run();
+}
+
+Status SqliteStore::DeleteExpiredSessions(int64_t now_ms) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("DELETE FROM sessions WHERE expires_ms <= ?"));
+  return st.Bind(1, now_ms).Run();
+}
+
+// --- enrolment codes ------------------------------------------------------------
+
+Status SqliteStore::AddEnrollCode(std::string_view code_hash, std::string_view volunteer, int64_t expires_ms,
+                                  std::string_view created_by, int64_t now_ms) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("INSERT INTO enroll_codes (code_hash, volunteer, created_by, "
+                                             "created_ms, expires_ms) VALUES (?, ?, ?, ?, ?)"));
+  Status s = st.Bind(1, code_hash).Bind(2, volunteer).Bind(3, created_by).Bind(4, now_ms).Bind(5, expires_ms).Run();
+  if (s.code() == Status::Code::kAlreadyExists) return Status::AlreadyExists("this enrolment code already exists");
+  return s;
+}
+
+Result<AccountStore::EnrollCode> SqliteStore::ConsumeEnrollCode(std::string_view code_hash, int64_t now_ms) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  // One statement marks and reads the code, so two devices racing for the
+  // same code (even through two connections) cannot both win.
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("UPDATE enroll_codes SET used_ms = ? "
+                                             "WHERE code_hash = ? AND used_ms IS NULL AND expires_ms > ? "
+                                             "RETURNING volunteer, created_by"));
+  st.Bind(1, now_ms).Bind(2, code_hash).Bind(3, now_ms);
+  DALA_ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return Status::NotFound("unknown, used or expired enrolment code");
+  EnrollCode code{st.ColumnText(0), st.ColumnText(1)};
+  // RETURNING rows are only final once the statement has run to the end.
+  DALA_ASSIGN_OR_RETURN(bool more, st.Step());
+  if (more) return Status::Internal("an enrolment code hash matched twice");
+  return code;
+}
+
+// --- devices ------------------------------------------------------------------------
+
+Status SqliteStore::AddDevice(const Device& device) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare(Sql("INSERT INTO devices (", kDeviceColumns,
+                                                 ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)")));
+  Status s = st.BindBlob(1, KeyBytes(device.key))
+                 .Bind(2, device.volunteer)
+                 .Bind(3, device.label)
+                 .Bind(4, device.enrolled_ms)
+                 .Bind(5, device.enrolled_by)
+                 .Bind(6, device.revoked_ms)
+                 .Bind(7, device.revoked_by)
+                 .Bind(8, device.revoke_reason)
+                 .Run();
+  if (s.code() == Status::Code::kAlreadyExists) return Status::AlreadyExists("this device key is already enrolled");
+  return s;
+}
+
+Result<std::optional<Device>> SqliteStore::FindDevice(const sync::PublicKey& key) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare(Sql("SELECT ", kDeviceColumns, " FROM devices WHERE key = ?")));
+  st.BindBlob(1, KeyBytes(key));
+  DALA_ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return std::optional<Device>();
+  DALA_ASSIGN_OR_RETURN(Device d, ReadDevice(st));
+  return std::optional<Device>(std::move(d));
+}
+
+Result<std::vector<Device>> SqliteStore::ListDevices() {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare(Sql("SELECT ", kDeviceColumns,
+                                                 " FROM devices ORDER BY volunteer, enrolled_ms, key")));
+  std::vector<Device> out;
+  for (;;) {
+    DALA_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    DALA_ASSIGN_OR_RETURN(Device d, ReadDevice(st));
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+Status SqliteStore::RevokeDevice(const sync::PublicKey& key, std::string_view by, std::string_view reason,
+                                 int64_t now_ms) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  // The first revocation stands: who revoked it and why is evidence.
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("UPDATE devices SET revoked_ms = ?, revoked_by = ?, revoke_reason = ? "
+                                             "WHERE key = ? AND revoked_ms = 0"));
+  DALA_RETURN_IF_ERROR(st.Bind(1, now_ms).Bind(2, by).Bind(3, reason).BindBlob(4, KeyBytes(key)).Run());
+  if (db_.Changes() > 0) return Status::Ok();
+  DALA_ASSIGN_OR_RETURN(auto existing, FindDevice(key));
+  if (!existing) return Status::NotFound("no enrolled device has this key");
+  return Status::FailedPrecondition("the device was already revoked by " + existing->revoked_by);
+}
+
+}  // namespace dala::server

@@ -1,0 +1,274 @@
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <thread>
+
+#include "dala/server/sqlite_store.h"
+
+namespace dala::server {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr int64_t kNow = 1'700'000'000'000;
+
+class SqliteStoreAccountsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("dala_accounts_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    auto s = OpenSqliteStore(dir_.string(), true);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    store_ = std::move(*s);
+  }
+  void TearDown() override {
+    store_.reset();
+    fs::remove_all(dir_);
+  }
+
+  static sync::PublicKey Key(uint8_t fill) {
+    sync::PublicKey k;
+    k.fill(fill);
+    return k;
+  }
+
+  Device MakeDevice(uint8_t fill, std::string volunteer = "vol") {
+    Device d;
+    d.key = Key(fill);
+    d.volunteer = std::move(volunteer);
+    d.label = "laptop " + std::to_string(fill);
+    d.enrolled_ms = kNow;
+    d.enrolled_by = "coord";
+    return d;
+  }
+
+  fs::path dir_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_F(SqliteStoreAccountsTest, OpeningWithoutCreateIsNotFoundForAMissingDirectory) {
+  auto s = OpenSqliteStore((dir_ / "nope").string(), false);
+  EXPECT_EQ(s.status().code(), Status::Code::kNotFound);
+}
+
+TEST_F(SqliteStoreAccountsTest, ProjectsAreAddedAndListed) {
+  ASSERT_TRUE(store_->AddProject({"b", "Second", kNow}).ok());
+  ASSERT_TRUE(store_->AddProject({"a", "First", kNow + 1}).ok());
+  auto list = store_->ListProjects();
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 2u);
+  EXPECT_EQ((*list)[0].name, "a");
+  EXPECT_EQ((*list)[0].title, "First");
+  EXPECT_EQ((*list)[1].created_ms, kNow);
+}
+
+TEST_F(SqliteStoreAccountsTest, DuplicateProjectIsAlreadyExists) {
+  ASSERT_TRUE(store_->AddProject({"a", "First", kNow}).ok());
+  EXPECT_EQ(store_->AddProject({"a", "Again", kNow}).code(), Status::Code::kAlreadyExists);
+}
+
+TEST_F(SqliteStoreAccountsTest, UserIsAddedFoundByNameAndId) {
+  auto u = store_->AddUser("alma", Role::kCoordinator, "hash", kNow);
+  ASSERT_TRUE(u.ok()) << u.status().ToString();
+  EXPECT_GT(u->id, 0);
+  auto by_name = store_->FindUser("alma");
+  ASSERT_TRUE(by_name.ok() && by_name->has_value());
+  EXPECT_EQ((*by_name)->role, Role::kCoordinator);
+  EXPECT_EQ((*by_name)->password_hash, "hash");
+  EXPECT_EQ((*by_name)->created_ms, kNow);
+  auto by_id = store_->FindUserById(u->id);
+  ASSERT_TRUE(by_id.ok() && by_id->has_value());
+  EXPECT_EQ((*by_id)->name, "alma");
+}
+
+TEST_F(SqliteStoreAccountsTest, UnknownUserIsEmptyNotAnError) {
+  auto by_name = store_->FindUser("ghost");
+  ASSERT_TRUE(by_name.ok());
+  EXPECT_FALSE(by_name->has_value());
+  auto by_id = store_->FindUserById(999);
+  ASSERT_TRUE(by_id.ok());
+  EXPECT_FALSE(by_id->has_value());
+}
+
+TEST_F(SqliteStoreAccountsTest, DuplicateUserIsAlreadyExists) {
+  ASSERT_TRUE(store_->AddUser("alma", Role::kAdmin, "h", kNow).ok());
+  auto again = store_->AddUser("alma", Role::kVolunteer, "", kNow);
+  EXPECT_EQ(again.status().code(), Status::Code::kAlreadyExists);
+  auto list = store_->ListUsers();
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ((*list)[0].role, Role::kAdmin);  // the first is untouched
+}
+
+TEST_F(SqliteStoreAccountsTest, UsersAreListedByName) {
+  ASSERT_TRUE(store_->AddUser("zed", Role::kVolunteer, "", kNow).ok());
+  ASSERT_TRUE(store_->AddUser("amir", Role::kAuditor, "h", kNow).ok());
+  auto list = store_->ListUsers();
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 2u);
+  EXPECT_EQ((*list)[0].name, "amir");
+  EXPECT_EQ((*list)[0].role, Role::kAuditor);
+  EXPECT_EQ((*list)[1].password_hash, "");
+}
+
+TEST_F(SqliteStoreAccountsTest, SetPasswordChangesTheHash) {
+  ASSERT_TRUE(store_->AddUser("alma", Role::kAdmin, "old", kNow).ok());
+  ASSERT_TRUE(store_->SetPassword("alma", "new").ok());
+  EXPECT_EQ((*store_->FindUser("alma"))->password_hash, "new");
+}
+
+TEST_F(SqliteStoreAccountsTest, SetPasswordOfUnknownUserIsNotFound) {
+  EXPECT_EQ(store_->SetPassword("ghost", "x").code(), Status::Code::kNotFound);
+}
+
+TEST_F(SqliteStoreAccountsTest, SessionIsAddedFoundAndDeleted) {
+  auto u = store_->AddUser("alma", Role::kAdmin, "h", kNow);
+  ASSERT_TRUE(u.ok());
+  Session s{std::string(64, 'a'), u->id, "csrf", kNow, kNow + 1000};
+  ASSERT_TRUE(store_->AddSession(s).ok());
+  auto found = store_->FindSession(std::string(64, 'a'));
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ((*found)->user_id, u->id);
+  EXPECT_EQ((*found)->csrf_token, "csrf");
+  EXPECT_EQ((*found)->expires_ms, kNow + 1000);
+  ASSERT_TRUE(store_->DeleteSession(std::string(64, 'a')).ok());
+  EXPECT_FALSE(store_->FindSession(std::string(64, 'a'))->has_value());
+  EXPECT_TRUE(store_->DeleteSession(std::string(64, 'a')).ok());  // deleting twice is fine
+}
+
+TEST_F(SqliteStoreAccountsTest, ExpiredSessionsAreDeletedAndLiveOnesKept) {
+  auto u = store_->AddUser("alma", Role::kAdmin, "h", kNow);
+  ASSERT_TRUE(u.ok());
+  ASSERT_TRUE(store_->AddSession({"old", u->id, "c", kNow, kNow + 10}).ok());
+  ASSERT_TRUE(store_->AddSession({"new", u->id, "c", kNow, kNow + 1000}).ok());
+  ASSERT_TRUE(store_->DeleteExpiredSessions(kNow + 10).ok());
+  EXPECT_FALSE(store_->FindSession("old")->has_value());
+  EXPECT_TRUE(store_->FindSession("new")->has_value());
+}
+
+TEST_F(SqliteStoreAccountsTest, EnrollCodeIsConsumedOnce) {
+  ASSERT_TRUE(store_->AddEnrollCode("hash1", "vol", kNow + 1000, "coord", kNow).ok());
+  auto first = store_->ConsumeEnrollCode("hash1", kNow + 1);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(first->volunteer, "vol");
+  EXPECT_EQ(first->created_by, "coord");
+  auto second = store_->ConsumeEnrollCode("hash1", kNow + 2);
+  EXPECT_EQ(second.status().code(), Status::Code::kNotFound);
+}
+
+TEST_F(SqliteStoreAccountsTest, ExpiredEnrollCodeIsRefused) {
+  ASSERT_TRUE(store_->AddEnrollCode("hash1", "vol", kNow + 1000, "coord", kNow).ok());
+  auto late = store_->ConsumeEnrollCode("hash1", kNow + 1000);  // expiry is exclusive
+  EXPECT_EQ(late.status().code(), Status::Code::kNotFound);
+  // ...and stays unused: not consumed by the refused attempt.
+  EXPECT_EQ(store_->ConsumeEnrollCode("hash1", kNow + 999).status().code(), Status::Code::kOk);
+}
+
+TEST_F(SqliteStoreAccountsTest, UnknownUsedAndExpiredCodesGiveTheSameMessage) {
+  ASSERT_TRUE(store_->AddEnrollCode("used", "vol", kNow + 1000, "coord", kNow).ok());
+  ASSERT_TRUE(store_->AddEnrollCode("expired", "vol", kNow + 10, "coord", kNow).ok());
+  ASSERT_TRUE(store_->ConsumeEnrollCode("used", kNow).ok());
+  auto unknown = store_->ConsumeEnrollCode("unknown", kNow + 20);
+  auto used = store_->ConsumeEnrollCode("used", kNow + 20);
+  auto expired = store_->ConsumeEnrollCode("expired", kNow + 20);
+  EXPECT_EQ(unknown.status().code(), Status::Code::kNotFound);
+  EXPECT_EQ(unknown.status().message(), used.status().message());
+  EXPECT_EQ(unknown.status().message(), expired.status().message());
+}
+
+TEST_F(SqliteStoreAccountsTest, DuplicateEnrollCodeHashIsAlreadyExists) {
+  ASSERT_TRUE(store_->AddEnrollCode("h", "vol", kNow + 1000, "coord", kNow).ok());
+  EXPECT_EQ(store_->AddEnrollCode("h", "other", kNow + 1000, "coord", kNow).code(), Status::Code::kAlreadyExists);
+}
+
+TEST_F(SqliteStoreAccountsTest, ConcurrentConsumersGetTheCodeOnce) {
+  ASSERT_TRUE(store_->AddEnrollCode("race", "vol", kNow + 1000, "coord", kNow).ok());
+  std::atomic<int> winners{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&] {
+      if (store_->ConsumeEnrollCode("race", kNow + 1).ok()) ++winners;
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(winners.load(), 1);
+}
+
+TEST_F(SqliteStoreAccountsTest, ConsumeThroughASecondConnectionSeesTheFirst) {
+  ASSERT_TRUE(store_->AddEnrollCode("shared", "vol", kNow + 1000, "coord", kNow).ok());
+  auto other = OpenSqliteStore(dir_.string(), false);  // as `dala-server` CLI beside a running server
+  ASSERT_TRUE(other.ok());
+  ASSERT_TRUE((*other)->ConsumeEnrollCode("shared", kNow + 1).ok());
+  EXPECT_EQ(store_->ConsumeEnrollCode("shared", kNow + 2).status().code(), Status::Code::kNotFound);
+}
+
+TEST_F(SqliteStoreAccountsTest, DeviceIsAddedAndFound) {
+  ASSERT_TRUE(store_->AddDevice(MakeDevice(1)).ok());
+  auto d = store_->FindDevice(Key(1));
+  ASSERT_TRUE(d.ok() && d->has_value());
+  EXPECT_EQ((*d)->key, Key(1));
+  EXPECT_EQ((*d)->volunteer, "vol");
+  EXPECT_EQ((*d)->label, "laptop 1");
+  EXPECT_EQ((*d)->enrolled_by, "coord");
+  EXPECT_EQ((*d)->revoked_ms, 0);
+  EXPECT_FALSE(store_->FindDevice(Key(2))->has_value());
+}
+
+TEST_F(SqliteStoreAccountsTest, DuplicateDeviceKeyIsAlreadyExists) {
+  ASSERT_TRUE(store_->AddDevice(MakeDevice(1, "vol")).ok());
+  EXPECT_EQ(store_->AddDevice(MakeDevice(1, "someone_else")).code(), Status::Code::kAlreadyExists);
+  EXPECT_EQ((*store_->FindDevice(Key(1)))->volunteer, "vol");
+}
+
+TEST_F(SqliteStoreAccountsTest, RevokeSetsFieldsAndKeepsTheDeviceListed) {
+  ASSERT_TRUE(store_->AddDevice(MakeDevice(1)).ok());
+  ASSERT_TRUE(store_->AddDevice(MakeDevice(2)).ok());
+  ASSERT_TRUE(store_->RevokeDevice(Key(1), "admin", "stolen", kNow + 5).ok());
+  auto d = store_->FindDevice(Key(1));
+  ASSERT_TRUE(d.ok() && d->has_value());
+  EXPECT_EQ((*d)->revoked_ms, kNow + 5);
+  EXPECT_EQ((*d)->revoked_by, "admin");
+  EXPECT_EQ((*d)->revoke_reason, "stolen");
+  auto list = store_->ListDevices();
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 2u);
+  EXPECT_EQ((*store_->FindDevice(Key(2)))->revoked_ms, 0);
+}
+
+TEST_F(SqliteStoreAccountsTest, RevokingTwiceKeepsTheFirstRevocation) {
+  ASSERT_TRUE(store_->AddDevice(MakeDevice(1)).ok());
+  ASSERT_TRUE(store_->RevokeDevice(Key(1), "admin", "stolen", kNow + 5).ok());
+  EXPECT_EQ(store_->RevokeDevice(Key(1), "other", "again", kNow + 9).code(), Status::Code::kFailedPrecondition);
+  auto d = store_->FindDevice(Key(1));
+  EXPECT_EQ((*d)->revoked_by, "admin");
+  EXPECT_EQ((*d)->revoked_ms, kNow + 5);
+}
+
+TEST_F(SqliteStoreAccountsTest, RevokingAnUnknownDeviceIsNotFound) {
+  EXPECT_EQ(store_->RevokeDevice(Key(9), "admin", "x", kNow).code(), Status::Code::kNotFound);
+}
+
+TEST_F(SqliteStoreAccountsTest, AccountWritesJoinAFailedTransactionAndRollBack) {
+  Status s = store_->InTransaction([&] {
+    DALA_RETURN_IF_ERROR(store_->AddUser("alma", Role::kAdmin, "h", kNow).status());
+    DALA_RETURN_IF_ERROR(store_->AddDevice(MakeDevice(1)));
+    return Status::Internal("abort");
+  });
+  EXPECT_EQ(s.code(), Status::Code::kInternal);
+  EXPECT_FALSE(store_->FindUser("alma")->has_value());
+  EXPECT_FALSE(store_->FindDevice(Key(1))->has_value());
+}
+
+TEST_F(SqliteStoreAccountsTest, TextIsStoredByteForByte) {
+  Device d = MakeDevice(3, "vol");
+  d.label = "Ноутбук «Айгерим» 'x'; DROP TABLE devices; --";
+  ASSERT_TRUE(store_->AddDevice(d).ok());
+  EXPECT_EQ((*store_->FindDevice(Key(3)))->label, d.label);
+  ASSERT_TRUE(store_->ListDevices().ok());
+}
+
+}  // namespace
+}  // namespace dala::server

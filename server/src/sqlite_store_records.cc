@@ -1,0 +1,399 @@
+// SqliteStore: forms, envelopes, the log, derived submission state,
+// outboxes and checkpoints.
+
+#include "dala/sync/merkle.h"
+#include "sqlite_store.h"
+
+namespace dala::server {
+
+using sync::Hash;
+
+namespace {
+
+template <size_t N>
+std::string Blob(const std::array<uint8_t, N>& a) {
+  return std::string(reinterpret_cast<const char*>(a.data()), N);
+}
+
+template <size_t N>
+bool FromBlob(const std::string& b, std::array<uint8_t, N>* out) {
+  if (b.size() != N) return false;
+  std::copy(b.begin(), b.end(), out->begin());
+  return true;
+}
+
+using Lock = std::lock_guard<std::recursive_mutex>;
+
+FormInfo ReadFormInfo(const sql::Statement& st) {
+  return {st.ColumnText(0), st.ColumnText(1), st.ColumnText(2), st.ColumnText(3), st.ColumnInt(4), st.ColumnInt(5)};
+}
+
+constexpr const char* kFormColumns = "hash, form_id, version, project, published_ms, publish_seq";
+
+}  // namespace
+
+Result<FormInfo> SqliteStore::PublishForm(std::string_view document, const FormInfo& info) {
+  Lock lock(mutex_);
+  {
+    DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare(std::string("SELECT ") + kFormColumns +
+                                               " FROM forms WHERE form_id = ? AND version = ?"));
+    st.Bind(1, info.form_id).Bind(2, info.version);
+    DALA_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (row) {
+      FormInfo existing = ReadFormInfo(st);
+      if (existing.hash == info.hash) return existing;
+      return Status::AlreadyExists("form " + info.form_id + " version " + info.version +
+                                   " is already published with different content; publish the change as a new version");
+    }
+  }
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare(
+                                     "INSERT INTO forms(hash, form_id, version, project, document, published_ms, "
+                                     "publish_seq) VALUES (?, ?, ?, ?, ?, ?, "
+                                     "(SELECT coalesce(max(publish_seq), 0) + 1 FROM forms))"));
+  DALA_RETURN_IF_ERROR(st.Bind(1, info.hash)
+                           .Bind(2, info.form_id)
+                           .Bind(3, info.version)
+                           .Bind(4, info.project)
+                           .BindBlob(5, document)
+                           .Bind(6, info.published_ms)
+                           .Run());
+  FormInfo out = info;
+  DALA_ASSIGN_OR_RETURN(auto seq, db_.Prepare("SELECT publish_seq FROM forms WHERE hash = ?"));
+  seq.Bind(1, info.hash);
+  DALA_ASSIGN_OR_RETURN(bool row, seq.Step());
+  if (row) out.publish_seq = seq.ColumnInt(0);
+  return out;
+}
+
+Result<std::vector<FormInfo>> SqliteStore::ListForms() {
+  Lock lock(mutex_);
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare(std::string("SELECT ") + kFormColumns + " FROM forms ORDER BY publish_seq"));
+  std::vector<FormInfo> out;
+  while (true) {
+    DALA_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    out.push_back(ReadFormInfo(st));
+  }
+  return out;
+}
+
+Result<std::optional<std::string>> SqliteStore::FormDocument(std::string_view hash_hex) {
+  Lock lock(mutex_);
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT document FROM forms WHERE hash = ?"));
+  st.Bind(1, hash_hex);
+  DALA_ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return std::optional<std::string>();
+  return std::optional<std::string>(st.ColumnBlob(0));
+}
+
+Result<std::vector<std::pair<FormInfo, std::string>>> SqliteStore::FormsPublishedAfter(int64_t publish_seq,
+                                                                                      size_t limit) {
+  Lock lock(mutex_);
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare(std::string("SELECT ") + kFormColumns +
+                                             ", document FROM forms WHERE publish_seq > ? ORDER BY publish_seq LIMIT ?"));
+  st.Bind(1, publish_seq).Bind(2, static_cast<int64_t>(limit));
+  std::vector<std::pair<FormInfo, std::string>> out;
+  while (true) {
+    DALA_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    out.emplace_back(ReadFormInfo(st), st.ColumnBlob(6));
+  }
+  return out;
+}
+
+Result<sync::ChainTip> SqliteStore::Tip(const sync::PublicKey& author) {
+  Lock lock(mutex_);
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT sequence, id FROM envelopes WHERE author = ? "
+                                             "ORDER BY sequence DESC LIMIT 1"));
+  st.BindBlob(1, Blob(author));
+  DALA_ASSIGN_OR_RETURN(bool row, st.Step());
+  sync::ChainTip tip;
+  if (!row) return tip;
+  tip.sequence = static_cast<uint64_t>(st.ColumnInt(0));
+  if (!FromBlob(st.ColumnBlob(1), &tip.id)) return Status::Corruption("an envelope id is not 32 bytes");
+  return tip;
+}
+
+Result<std::optional<Hash>> SqliteStore::EnvelopeIdAt(const sync::PublicKey& author, uint64_t sequence) {
+  Lock lock(mutex_);
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT id FROM envelopes WHERE author = ? AND sequence = ?"));
+  st.BindBlob(1, Blob(author)).Bind(2, static_cast<int64_t>(sequence));
+  DALA_ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return std::optional<Hash>();
+  Hash h;
+  if (!FromBlob(st.ColumnBlob(0), &h)) return Status::Corruption("an envelope id is not 32 bytes");
+  return std::optional<Hash>(h);
+}
+
+Result<std::optional<StoredEnvelope>> SqliteStore::FindEnvelope(const Hash& id) {
+  Lock lock(mutex_);
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT log_index, bytes FROM envelopes WHERE id = ?"));
+  st.BindBlob(1, Blob(id));
+  DALA_ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return std::optional<StoredEnvelope>();
+  return std::optional<StoredEnvelope>(StoredEnvelope{static_cast<uint64_t>(st.ColumnInt(0)), id, st.ColumnBlob(1)});
+}
+
+Result<uint64_t> SqliteStore::AppendEnvelope(const sync::Envelope& e, int64_t now_ms) {
+  Lock lock(mutex_);
+  DALA_ASSIGN_OR_RETURN(uint64_t index, LogSize());
+  Hash leaf = sync::LeafHash(e.bytes());
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare(
+                                     "INSERT INTO envelopes(id, log_index, leaf_hash, bytes, kind, submission, author, "
+                                     "sequence, hlc, accepted_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+  DALA_RETURN_IF_ERROR(st.BindBlob(1, Blob(e.id()))
+                           .Bind(2, static_cast<int64_t>(index))
+                           .BindBlob(3, Blob(leaf))
+                           .BindBlob(4, e.bytes())
+                           .Bind(5, static_cast<int64_t>(e.kind()))
+                           .BindBlob(6, Blob(e.submission()))
+                           .BindBlob(7, Blob(e.author()))
+                           .Bind(8, static_cast<int64_t>(e.sequence()))
+                           .Bind(9, static_cast<int64_t>(e.hlc().packed))
+                           .Bind(10, now_ms)
+                           .Run());
+  return index;
+}
+
+Result<uint64_t> SqliteStore::LogSize() {
+  Lock lock(mutex_);
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT coalesce(max(log_index) + 1, 0) FROM envelopes"));
+  DALA_ASSIGN_OR_RETURN(bool row, st.Step());
+  (void)row;
+  return static_cast<uint64_t>(st.ColumnInt(0));
+}
+
+Status SqliteStore::ForEachLeafHash(const std::function<void(uint64_t, const Hash&)>& visit) {
+  Lock lock(mutex_);
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT log_index, leaf_hash FROM envelopes ORDER BY log_index"));
+  uint64_t expected = 0;
+  while (true) {
+    DALA_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    Hash h;
+    uint64_t index = static_cast<uint64_t>(st.ColumnInt(0));
+    if (index != expected || !FromBlob(st.ColumnBlob(1), &h))
+      return Status::Corruption("the log has a gap or a malformed leaf at index " + std::to_string(expected));
+    visit(index, h);
+    ++expected;
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<StoredEnvelope>> SqliteStore::LogRange(uint64_t start, uint64_t end) {
+  Lock lock(mutex_);
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT log_index, id, bytes FROM envelopes "
+                                             "WHERE log_index >= ? AND log_index < ? ORDER BY log_index"));
+  st.Bind(1, static_cast<int64_t>(start)).Bind(2, static_cast<int64_t>(end));
+  std::vector<StoredEnvelope> out;
+  while (true) {
+    DALA_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    StoredEnvelope e;
+    e.log_index = static_cast<uint64_t>(st.ColumnInt(0));
+    FromBlob(st.ColumnBlob(1), &e.id);
+    e.bytes = st.ColumnBlob(2);
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+Result<std::vector<StoredEnvelope>> SqliteStore::EnvelopesOf(const sync::SubmissionId& submission) {
+  Lock lock(mutex_);
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT log_index, id, bytes FROM envelopes WHERE submission = ? "
+                                             "ORDER BY log_index"));
+  st.BindBlob(1, Blob(submission));
+  std::vector<StoredEnvelope> out;
+  while (true) {
+    DALA_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    StoredEnvelope e;
+    e.log_index = static_cast<uint64_t>(st.ColumnInt(0));
+    FromBlob(st.ColumnBlob(1), &e.id);
+    e.bytes = st.ColumnBlob(2);
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+// --- derived state -------------------------------------------------------------
+
+namespace {
+
+constexpr const char* kSubmissionColumns =
+    "id, form_id, form_version, form_hash, volunteer, centre, region, visit_date, duplicate_key, created_ms, "
+    "updated_ms, answers, heads, conflicts, review_state, review_by, review_comment, changed_since_review, "
+    "duplicate_group, merged_into, last_log_index";
+
+SubmissionSummary ReadSummary(const sql::Statement& st) {
+  SubmissionSummary s;
+  FromBlob(st.ColumnBlob(0), &s.id);
+  s.form_id = st.ColumnText(1);
+  s.form_version = st.ColumnText(2);
+  s.form_hash = st.ColumnText(3);
+  s.volunteer = st.ColumnText(4);
+  s.centre = st.ColumnText(5);
+  s.region = st.ColumnText(6);
+  s.visit_date = st.ColumnText(7);
+  s.duplicate_key = st.ColumnText(8);
+  s.created_ms = st.ColumnInt(9);
+  s.updated_ms = st.ColumnInt(10);
+  s.answers_json = st.ColumnText(11);
+  s.heads = static_cast<int>(st.ColumnInt(12));
+  s.conflicts = static_cast<int>(st.ColumnInt(13));
+  s.review_state = st.ColumnText(14);
+  s.review_by = st.ColumnText(15);
+  s.review_comment = st.ColumnText(16);
+  s.changed_since_review = st.ColumnInt(17) != 0;
+  s.duplicate_group = st.ColumnText(18);
+  s.merged_into = st.ColumnText(19);
+  s.last_log_index = static_cast<uint64_t>(st.ColumnInt(20));
+  return s;
+}
+
+}  // namespace
+
+Status SqliteStore::PutSubmission(const SubmissionSummary& s) {
+  Lock lock(mutex_);
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare(std::string("INSERT OR REPLACE INTO submissions(") + kSubmissionColumns +
+                                             ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+  return st.BindBlob(1, Blob(s.id))
+      .Bind(2, s.form_id)
+      .Bind(3, s.form_version)
+      .Bind(4, s.form_hash)
+      .Bind(5, s.volunteer)
+      .Bind(6, s.centre)
+      .Bind(7, s.region)
+      .Bind(8, s.visit_date)
+      .Bind(9, s.duplicate_key)
+      .Bind(10, s.created_ms)
+      .Bind(11, s.updated_ms)
+      .Bind(12, s.answers_json)
+      .Bind(13, static_cast<int64_t>(s.heads))
+      .Bind(14, static_cast<int64_t>(s.conflicts))
+      .Bind(15, s.review_state)
+      .Bind(16, s.review_by)
+      .Bind(17, s.review_comment)
+      .Bind(18, s.changed_since_review ? 1 : 0)
+      .Bind(19, s.duplicate_group)
+      .Bind(20, s.merged_into)
+      .Bind(21, static_cast<int64_t>(s.last_log_index))
+      .Run();
+}
+
+Result<std::optional<SubmissionSummary>> SqliteStore::FindSubmission(const sync::SubmissionId& id) {
+  Lock lock(mutex_);
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare(std::string("SELECT ") + kSubmissionColumns + " FROM submissions WHERE id = ?"));
+  st.BindBlob(1, Blob(id));
+  DALA_ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return std::optional<SubmissionSummary>();
+  return std::optional<SubmissionSummary>(ReadSummary(st));
+}
+
+Result<std::vector<SubmissionSummary>> SqliteStore::ListSubmissions(const SubmissionFilter& f) {
+  Lock lock(mutex_);
+  std::string sql = std::string("SELECT ") + kSubmissionColumns + " FROM submissions WHERE 1";
+  std::vector<std::string> args;
+  auto eq = [&](const char* column, const std::string& value) {
+    if (value.empty()) return;
+    sql += std::string(" AND ") + column + " = ?";
+    args.push_back(value);
+  };
+  eq("form_id", f.form_id);
+  eq("centre", f.centre);
+  eq("region", f.region);
+  eq("volunteer", f.volunteer);
+  eq("review_state", f.review_state);
+  // The visit date when the form has one, else the creation day (UTC).
+  const char* day = "(CASE WHEN visit_date != '' THEN visit_date ELSE date(created_ms / 1000, 'unixepoch') END)";
+  if (!f.date_from.empty()) {
+    sql += std::string(" AND ") + day + " >= ?";
+    args.push_back(f.date_from);
+  }
+  if (!f.date_to.empty()) {
+    sql += std::string(" AND ") + day + " <= ?";
+    args.push_back(f.date_to);
+  }
+  if (f.only_conflicts) sql += " AND conflicts > 0";
+  if (f.only_duplicates) sql += " AND duplicate_group != '' AND merged_into = ''";
+  sql += " ORDER BY created_ms, id LIMIT ? OFFSET ?";
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare(sql));
+  int i = 1;
+  for (const std::string& a : args) st.Bind(i++, a);
+  st.Bind(i, static_cast<int64_t>(f.limit));
+  st.Bind(i + 1, static_cast<int64_t>(f.offset));
+  std::vector<SubmissionSummary> out;
+  while (true) {
+    DALA_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    out.push_back(ReadSummary(st));
+  }
+  return out;
+}
+
+Result<std::vector<SubmissionSummary>> SqliteStore::SubmissionsWithKey(std::string_view form_id,
+                                                                      std::string_view key) {
+  Lock lock(mutex_);
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare(std::string("SELECT ") + kSubmissionColumns +
+                                             " FROM submissions WHERE duplicate_key = ? AND form_id = ? ORDER BY id"));
+  st.Bind(1, key).Bind(2, form_id);
+  std::vector<SubmissionSummary> out;
+  while (true) {
+    DALA_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    out.push_back(ReadSummary(st));
+  }
+  return out;
+}
+
+Result<std::vector<sync::SubmissionId>> SqliteStore::SubmissionIdsWithPrefix(std::string_view hex_prefix,
+                                                                            size_t limit) {
+  Lock lock(mutex_);
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT id FROM submissions WHERE lower(hex(id)) LIKE ? LIMIT ?"));
+  st.Bind(1, std::string(hex_prefix) + "%").Bind(2, static_cast<int64_t>(limit));
+  std::vector<sync::SubmissionId> out;
+  while (true) {
+    DALA_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    sync::SubmissionId id;
+    if (FromBlob(st.ColumnBlob(0), &id)) out.push_back(id);
+  }
+  return out;
+}
+
+Status SqliteStore::AddToOutbox(std::string_view volunteer, uint64_t log_index) {
+  Lock lock(mutex_);
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("INSERT INTO outbox(volunteer, log_index) VALUES (?, ?)"));
+  return st.Bind(1, volunteer).Bind(2, static_cast<int64_t>(log_index)).Run();
+}
+
+Result<std::vector<std::pair<int64_t, uint64_t>>> SqliteStore::Outbox(std::string_view volunteer, int64_t after_id,
+                                                                     size_t limit) {
+  Lock lock(mutex_);
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT id, log_index FROM outbox WHERE volunteer = ? AND id > ? "
+                                             "ORDER BY id LIMIT ?"));
+  st.Bind(1, volunteer).Bind(2, after_id).Bind(3, static_cast<int64_t>(limit));
+  std::vector<std::pair<int64_t, uint64_t>> out;
+  while (true) {
+    DALA_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    out.emplace_back(st.ColumnInt(0), static_cast<uint64_t>(st.ColumnInt(1)));
+  }
+  return out;
+}
+
+Status SqliteStore::PutCheckpoint(uint64_t size, std::string_view note) {
+  Lock lock(mutex_);
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("INSERT OR REPLACE INTO checkpoints(size, note) VALUES (?, ?)"));
+  return st.Bind(1, static_cast<int64_t>(size)).Bind(2, note).Run();
+}
+
+Result<std::optional<std::pair<uint64_t, std::string>>> SqliteStore::LastCheckpoint() {
+  Lock lock(mutex_);
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1"));
+  DALA_ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return std::optional<std::pair<uint64_t, std::string>>();
+  return std::optional<std::pair<uint64_t, std::string>>({static_cast<uint64_t>(st.ColumnInt(0)), st.ColumnText(1)});
+}
+
+}  // namespace dala::server

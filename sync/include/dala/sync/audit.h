@@ -1,0 +1,127 @@
+// The offline auditor: verifies an audit bundle (bundle.h) without trusting
+// the server that wrote it. What each check proves, and why together they
+// prove that the records are authentic, unaltered and complete, is the
+// essay at the top of audit.cc. Problem codes are listed in sync/BUNDLE.md.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "dala/base/status.h"
+#include "dala/sync/bundle.h"
+#include "dala/sync/crypto.h"
+#include "dala/sync/ids.h"
+
+namespace dala::sync {
+
+// A receipt a device kept: the server's signed word that the device's
+// envelope `sequence` (id `envelope_id`) is leaf `leaf_index` of the log of
+// `tree_size` leaves whose checkpoint is `checkpoint_note`.
+struct ReceiptInput {
+  PublicKey device{};
+  uint64_t sequence = 0;
+  Hash envelope_id{};
+  uint64_t leaf_index = 0;
+  uint64_t tree_size = 0;
+  std::vector<Hash> proof;  // inclusion proof, nearest the leaf first
+  std::string checkpoint_note;
+  std::string source;  // where it came from (a file name), for messages
+};
+
+// The receipt file format of BUNDLE.md ("dala receipts --export" writes it).
+Result<ReceiptInput> ParseReceiptJson(std::string_view text);
+std::string ReceiptJson(const ReceiptInput& receipt);
+
+struct AuditProgress {
+  std::string_view phase;  // "log", "submissions"
+  uint64_t done = 0;
+  uint64_t total = 0;
+};
+
+struct AuditOptions {
+  // The server's key as the auditor knows it, out of band. Without it the
+  // bundle's own server_key is used, and the report says it is
+  // self-asserted: a server that forged everything would also forge that.
+  std::optional<PublicKey> trusted_server_key;
+  // The log's name, when the auditor's key came as a verifier key line
+  // (which names it); the bundle's origin must then be the same.
+  std::optional<std::string> trusted_origin;
+  // Checkpoint notes the auditor collected elsewhere (from volunteers,
+  // witnesses, earlier audits).
+  std::vector<std::string> checkpoints;
+  std::vector<ReceiptInput> receipts;
+  unsigned threads = std::thread::hardware_concurrency();  // 0 means 1
+  std::function<void(const AuditProgress&)> progress;
+};
+
+// One thing wrong, with the records it concerns.
+struct AuditProblem {
+  std::string code;     // stable, machine-readable: "chain.fork", ...
+  std::string message;  // one sentence for people
+  std::vector<uint64_t> log_indices;
+  std::vector<Hash> envelope_ids;
+  std::optional<SubmissionId> submission;
+  std::optional<PublicKey> author;
+  uint64_t sequence = 0;  // 0 if none
+};
+
+struct AuditCounts {
+  uint64_t log_size = 0;       // entries in the log table
+  uint64_t envelopes = 0;      // entries that parse and whose signature verifies
+  uint64_t revisions = 0;
+  uint64_t events = 0;
+  uint64_t submissions = 0;    // submissions with a revision in the log
+  uint64_t devices = 0;        // devices enrolled by the log
+  uint64_t forms = 0;          // rows of the forms table
+  uint64_t checkpoints = 0;    // in the bundle
+  uint64_t auditor_checkpoints = 0;
+  uint64_t receipts = 0;
+};
+
+struct AuditTally {
+  uint64_t revisions = 0;
+  uint64_t submissions = 0;  // submissions this volunteer (or form) created
+};
+
+struct AuditReport {
+  std::string bundle_path;
+  std::string origin;
+  PublicKey server_key{};
+  bool server_key_self_asserted = false;
+  Hash root{};  // the root of the whole log, as computed
+  AuditCounts counts;
+  // By volunteer ("server for <name>" for coordinators' revisions,
+  // "unenrolled <key prefix>" for keys the log never enrolled).
+  std::map<std::string, AuditTally> by_volunteer;
+  std::map<std::string, AuditTally> by_form;  // by form id
+  std::vector<AuditProblem> problems;
+
+  bool ok() const { return problems.empty(); }
+};
+
+// Runs every check of audit.cc over the bundle. Fails (rather than reporting
+// problems) only when the bundle cannot be read at all: the problems of a
+// readable bundle, however many, are all in the report.
+Result<AuditReport> AuditBundle(BundleReader& bundle, const AuditOptions& options);
+
+std::string AuditReportText(const AuditReport& report);
+std::string AuditReportJson(const AuditReport& report);
+
+// --- trace ----------------------------------------------------------------------
+
+enum class TraceFormat { kText, kJson };
+
+// The whole history of one submission for an auditor's report: every
+// revision and event that concerns it, in log order, who signed it and
+// whether the signature holds, what changed, the reviews, and the merged
+// state with its conflicts. `trusted_key` null means the bundle's own key.
+Result<std::string> TraceSubmission(BundleReader& bundle, const SubmissionId& submission,
+                                    const PublicKey* trusted_key, TraceFormat format = TraceFormat::kText);
+
+}  // namespace dala::sync

@@ -1,0 +1,81 @@
+// The sync protocol's messages: one exchange pushes and pulls.
+//
+// A laptop sends the envelopes the server has not acknowledged and its
+// cursor; the server answers with per-envelope rejections, a signed
+// checkpoint with a receipt, what the laptop should receive, and a new
+// cursor. Both bodies are gzip-compressed frames; the layout, with field
+// tables and validity conditions, is in sync/PROTOCOL.md. No HTTP here.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dala/base/status.h"
+#include "dala/sync/crypto.h"
+
+namespace dala::sync {
+
+inline constexpr std::string_view kSyncContentType = "application/x-dala-sync";
+inline constexpr std::string_view kSyncPath = "/api/v1/sync";
+
+struct SyncRequest {
+  std::string cursor;            // opaque; "" on the first sync
+  uint64_t checkpoint_size = 0;  // the last checkpoint this laptop verified; 0 if none
+  std::vector<std::string> envelopes;  // own envelopes, ascending sequence
+};
+
+// Why one envelope was not accepted.
+struct EnvelopeRejection {
+  uint64_t sequence = 0;
+  Hash id{};
+  std::string code;    // stable: see PROTOCOL.md
+  std::string reason;  // for people
+};
+
+// Proof that the envelope at `leaf_index` is in the tree of the response's
+// checkpoint. The receipted envelope is the last one accepted in the
+// exchange; the device chain links it to every earlier one.
+struct SyncReceipt {
+  uint64_t sequence = 0;
+  Hash envelope{};
+  uint64_t leaf_index = 0;
+  std::vector<Hash> proof;
+};
+
+struct SyncResponse {
+  uint64_t accepted_through = 0;  // the server holds this device's 1..accepted_through
+  std::vector<EnvelopeRejection> rejected;
+  int64_t server_time_ms = 0;
+  std::string checkpoint;         // a signed note; "" only while the log is empty
+  std::vector<Hash> consistency;  // from the request's checkpoint_size to this checkpoint
+  std::optional<SyncReceipt> receipt;
+  std::string cursor;
+  bool more = false;              // more to receive: sync again
+  std::vector<std::string> envelopes;  // envelopes for this laptop, in log order
+  std::vector<std::string> forms;      // form documents for this laptop
+};
+
+struct SyncLimits {
+  size_t max_inflated_bytes = 64u << 20;
+  size_t max_envelopes = 2000;
+  size_t max_forms = 200;
+  size_t max_header_bytes = 1u << 20;
+  size_t max_item_bytes = (1u << 20) + 4096;  // an envelope or form document
+};
+
+// gzip level: 1 is fastest; 6 is zlib's default balance.
+Result<std::string> EncodeSyncRequest(const SyncRequest& request, int gzip_level = 6);
+Result<SyncRequest> DecodeSyncRequest(std::string_view body, const SyncLimits& limits = {});
+Result<std::string> EncodeSyncResponse(const SyncResponse& response, int gzip_level = 6);
+Result<SyncResponse> DecodeSyncResponse(std::string_view body, const SyncLimits& limits = {});
+
+// gzip (RFC 1952) through zlib, with a bound on the inflated size so a
+// small body cannot expand without limit.
+Result<std::string> Gzip(std::string_view data, int level);
+Result<std::string> Gunzip(std::string_view data, size_t max_output);
+
+}  // namespace dala::sync

@@ -1,0 +1,2003 @@
+// The offline auditor.
+//
+// WHAT AN AUDIT MUST ESTABLISH, AND FROM WHAT
+//
+// An auditor holds a bundle the server wrote (bundle.h) and, ideally, three
+// things the server did not: the server's public key, learnt out of band;
+// checkpoints collected from volunteers or earlier audits; and the receipts
+// volunteers' laptops kept. It trusts nothing else. From these it must
+// conclude that every record is AUTHENTIC (made by an enrolled volunteer's
+// device, or by the server for a named coordinator), UNALTERED (the bytes
+// are the bytes that were signed), and COMPLETE (nothing was dropped,
+// reordered, forked or slipped in), and that the server's derived tables
+// (devices, submissions) say what the log says.
+//
+// THE CHECKS, AND WHAT EACH PROVES
+//
+//  1. Every envelope parses (README conditions 1-9) and its Ed25519
+//     signature verifies under its author key (condition 10). Proves: each
+//     envelope is exactly what the holder of that key signed. It does not
+//     prove the key belongs to anyone; check 6 does that.
+//  2. Every id the log mentions (parents, `previous`, the heads of the
+//     claimed submission state) is the SHA-256 of signed bytes present in
+//     the log, and parents are earlier revisions of the same submission.
+//     Since ids are hashes of signed bytes, a reference is a commitment to
+//     content: an edit cannot be re-parented onto something that is not
+//     there.
+//  3. Each author's envelopes form one chain: sequences 1..N, no gap, each
+//     `previous` the id of the one before, appended in that order, and no
+//     sequence twice. A device signs a sequence number once; two different
+//     envelopes with the same sequence, both validly signed, are a FORK:
+//     the key signed two histories (a cloned laptop, or a stolen key), and
+//     both envelopes are the proof. A gap means the server lost or hid an
+//     envelope the device provably made (the later one's `previous` chains
+//     through it).
+//  4. The Merkle root of all log entries, in order, equals the root in the
+//     latest checkpoint, the checkpoint is signed by the server key under
+//     the log's name, and it covers exactly the log's size; every older
+//     checkpoint in the bundle is the root of the matching prefix. Proves:
+//     the log is the one the server committed to, byte for byte and in
+//     order; any entry dropped, added, altered or moved changes the root.
+//  5. Checkpoints and receipts the auditor brings are signed by the server
+//     key and agree with the bundle: the root of the bundle's first n
+//     entries equals each brought checkpoint of size n. The server cannot
+//     produce two different trees for one size without signing both, so a
+//     mismatch is a signed proof of a rewritten history; a checkpoint
+//     larger than the bundle's log proves the bundle is truncated. Each
+//     receipt's envelope must be in the bundle at its leaf index, with its
+//     inclusion proof verifying against the receipt's checkpoint; and since
+//     every envelope names its predecessor, a receipt for sequence N of a
+//     device vouches for 1..N: each must be present.
+//  6. Replaying the log in order, enrolments and revocations are signed by
+//     the server key (the trust root), and every other envelope at index i
+//     is by a key enrolled before i and not revoked before i (condition
+//     15). The devices table must say exactly what the events say. Proves:
+//     every record is attributable to a volunteer the server vouched for at
+//     the time, and the server's device list is not a forgery.
+//  7. Every form document hashes to its row's hash, and every revision's
+//     form hash names such a document whose id and version match, with
+//     answers valid for it at the revision's own time (conditions 12-13).
+//     Proves: the answers mean what the form said when they were given.
+//  8. Each submission's current state, recomputed from its revisions with
+//     the same merge every replica uses (and the review state from review
+//     events), equals the server's submissions table; no submission is
+//     missing from the table or invented in it. Proves: what coordinators
+//     and reports read is what the signed records say.
+//
+// TOGETHER: 1 and 6 give authenticity (every byte signed by a key the
+// server enrolled, enrolments signed by the key the auditor trusts); 1, 2
+// and 4 give integrity (ids and the Merkle root commit to every byte); 3, 4
+// and 5 give completeness against everything signed outside the bundle
+// (device chains and receipts bind what devices made, checkpoints bind what
+// the server published), and 8 ties the derived state to the log.
+//
+// WORKED EXAMPLE
+//
+// Aigerim's laptop holds a receipt for its envelope sequence 5: leaf 812
+// of a tree of 900 entries, with a checkpoint the server signed. The server
+// later deletes her sequence 3, rebuilds its log (now 899 entries) and signs
+// a fresh checkpoint. The bundle alone is self-consistent: the latest
+// checkpoint matches the log, so check 4 passes. But:
+//   - check 3: her chain in the bundle reads 1, 2, 4, 5: a gap at 3 (4's
+//     `previous` is the id of a 3 that is not there);
+//   - check 5: the receipt's checkpoint is validly signed for size 900, and
+//     the bundle has 899 entries: the bundle is truncated relative to what
+//     the server signed; and the receipt for 5 vouches for 1..5, so 3 is
+//     reported missing, with the receipt as proof.
+// Had the server also deleted 4 and 5, the chain would look whole, and only
+// the receipt would catch it: envelope 5 missing, checkpoint 900 beyond the
+// log. That is why volunteers keep receipts.
+//
+// HOW IT RUNS
+//
+// The log is streamed in batches and never held whole: a 100,000-entry log
+// needs a few tens of MB. Per-envelope work (parse, signature, leaf hash,
+// form validation, body parse) runs on every core; the order-dependent
+// bookkeeping (chains, enrolment replay, the Merkle tree, grouping by
+// submission) runs on the calling thread while the workers verify the next
+// batch. A pre-pass reads each entry's 21-byte header to learn where each
+// submission's last envelope is, so a submission's revisions are merged as
+// soon as they are all seen and then dropped from memory.
+
+#include "dala/sync/audit.h"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstring>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+#include <tuple>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "dala/schema/form.h"
+#include "dala/schema/value.h"
+#include "dala/sync/checkpoint.h"
+#include "dala/sync/envelope.h"
+#include "dala/sync/merge.h"
+#include "dala/sync/merkle.h"
+#include "dala/sync/verify.h"
+
+namespace dala::sync {
+
+using nlohmann::json;
+
+namespace {
+
+// --- small helpers ----------------------------------------------------------------
+
+constexpr size_t kBatchSize = 2048;
+constexpr size_t kEntryGrain = 16;
+constexpr size_t kHeaderPrefix = 21;  // magic, kind, submission
+
+struct ByteArrayHash {
+  template <size_t N>
+  size_t operator()(const std::array<uint8_t, N>& a) const {
+    // Fold every byte in: UUIDv7 ids start with a timestamp, and keys or
+    // ids chosen by whoever wrote the bundle should not pick our buckets.
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (uint8_t b : a) h = (h ^ b) * 0x100000001b3ull;
+    return static_cast<size_t>(h);
+  }
+};
+
+template <typename V>
+using HashMap = std::unordered_map<Hash, V, ByteArrayHash>;
+template <typename V>
+using SubmissionMap = std::unordered_map<SubmissionId, V, ByteArrayHash>;
+
+std::string KeyPrefix(const PublicKey& k) { return ToHex(k).substr(0, 16); }
+std::string IdPrefix(const Hash& h) { return ToHex(h).substr(0, 12); }
+
+std::string JoinIndices(const std::vector<uint64_t>& v) {
+  std::string out;
+  for (uint64_t i : v) out += (out.empty() ? "" : ", ") + std::to_string(i);
+  return out;
+}
+
+std::string SequenceRange(uint64_t a, uint64_t b) {
+  return a == b ? std::to_string(a) : std::to_string(a) + ".." + std::to_string(b);
+}
+
+AuditProblem Problem(std::string code, std::string message) {
+  AuditProblem p;
+  p.code = std::move(code);
+  p.message = std::move(message);
+  return p;
+}
+
+// --- the worker pool ----------------------------------------------------------------
+
+// Runs one job at a time over [0, n) in chunks claimed with an atomic
+// counter, on threads-1 workers plus the caller. Start returns at once, so
+// the caller can do order-dependent work meanwhile; Finish makes the caller
+// help and then waits. The lock is taken only to start and end a job.
+class WorkerPool {
+ public:
+  explicit WorkerPool(unsigned threads) {
+    for (unsigned i = 1; i < std::max(threads, 1u); ++i) workers_.emplace_back([this] { Loop(); });
+  }
+  ~WorkerPool() {
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      stop_ = true;
+    }
+    work_cv_.notify_all();
+    for (std::thread& t : workers_) t.join();
+  }
+  WorkerPool(const WorkerPool&) = delete;
+  WorkerPool& operator=(const WorkerPool&) = delete;
+
+  void Start(size_t n, size_t grain, std::function<void(size_t, size_t)> body) {
+    std::unique_lock<std::mutex> lk(mu_);
+    done_cv_.wait(lk, [&] { return active_ == 0; });
+    body_ = std::move(body);
+    n_ = n;
+    grain_ = std::max<size_t>(grain, 1);
+    next_.store(0);
+    ++generation_;
+    lk.unlock();
+    work_cv_.notify_all();
+  }
+
+  // Returns the first exception a job body threw, as a failure.
+  Status Finish() {
+    RunChunks();
+    std::unique_lock<std::mutex> lk(mu_);
+    done_cv_.wait(lk, [&] { return active_ == 0; });
+    Status s = std::move(error_);
+    error_ = Status::Ok();
+    return s;
+  }
+
+ private:
+  void Loop() {
+    uint64_t seen = 0;
+    for (;;) {
+      std::unique_lock<std::mutex> lk(mu_);
+      work_cv_.wait(lk, [&] { return stop_ || generation_ != seen; });
+      if (stop_) return;
+      seen = generation_;
+      ++active_;
+      lk.unlock();
+      RunChunks();
+      lk.lock();
+      if (--active_ == 0) done_cv_.notify_all();
+    }
+  }
+
+  void RunChunks() {
+    for (;;) {
+      size_t begin = next_.fetch_add(grain_);
+      if (begin >= n_) return;
+      try {
+        body_(begin, std::min(begin + grain_, n_));
+      } catch (const std::exception& e) {
+        std::lock_guard<std::mutex> lk(mu_);
+        if (error_.ok()) error_ = Status::Internal(std::string("audit worker: ") + e.what());
+      }
+    }
+  }
+
+  std::vector<std::thread> workers_;
+  std::mutex mu_;
+  std::condition_variable work_cv_, done_cv_;
+  bool stop_ = false;
+  uint64_t generation_ = 0;
+  size_t active_ = 0;
+  std::function<void(size_t, size_t)> body_;
+  size_t n_ = 0, grain_ = 1;
+  std::atomic<size_t> next_{0};
+  Status error_;
+};
+
+// --- forms -------------------------------------------------------------------------
+
+class FormSet final : public FormRegistry {
+ public:
+  std::shared_ptr<const schema::Form> FindForm(const Hash& form_hash) const override {
+    auto it = forms_.find(form_hash);
+    return it == forms_.end() ? nullptr : it->second;
+  }
+  void Add(const Hash& h, std::shared_ptr<const schema::Form> f) { forms_[h] = std::move(f); }
+
+ private:
+  HashMap<std::shared_ptr<const schema::Form>> forms_;
+};
+
+// --- per-entry results --------------------------------------------------------------
+
+// What a worker learns about one log entry. Reused across batches.
+struct EntryResult {
+  uint64_t index = 0;
+  Hash leaf{};
+  bool has_header = false;
+  SubmissionId header_submission{};  // from the raw bytes, parsed or not
+  bool has_raw_author = false;       // the claimed author of an entry that does not parse
+  PublicKey raw_author{};
+  uint64_t raw_sequence = 0;
+  bool parsed = false;
+  bool authentic = false;
+  EnvelopeKind kind = EnvelopeKind::kRevision;
+  SubmissionId submission{};
+  PublicKey author{};
+  uint64_t sequence = 0;
+  Hash id{}, previous{};
+  HlcTimestamp hlc;
+  int64_t wall_ms = 0;
+  std::vector<Hash> parents;
+  std::string form_id;
+  bool has_answers = false;
+  std::string answers_json;
+  std::string by;
+  bool has_event = false;
+  EventBody event;
+  std::vector<AuditProblem> problems;
+};
+
+AuditProblem EntryProblem(std::string code, std::string message, const EntryResult& r) {
+  AuditProblem p = Problem(std::move(code), std::move(message));
+  p.log_indices = {r.index};
+  if (r.parsed) {
+    p.envelope_ids = {r.id};
+    p.author = r.author;
+    p.sequence = r.sequence;
+    if (!IsZero(r.submission)) p.submission = r.submission;
+  } else if (r.has_raw_author) {
+    p.author = r.raw_author;
+    p.sequence = r.raw_sequence;
+    if (!IsZero(r.header_submission)) p.submission = r.header_submission;
+  }
+  return p;
+}
+
+void ProcessEntry(LogEntry& in, EntryResult& r, const FormSet& forms) {
+  r.index = in.index;
+  r.parsed = r.authentic = r.has_answers = r.has_event = false;
+  r.problems.clear();
+  r.by.clear();
+  r.leaf = LeafHash(in.envelope);
+  r.has_header = in.envelope.size() >= kHeaderPrefix;
+  if (r.has_header) std::memcpy(r.header_submission.data(), in.envelope.data() + 5, 16);
+  // Header fields of a damaged entry, as claimed, to name it in the report.
+  r.has_raw_author = in.envelope.size() >= 61;
+  if (r.has_raw_author) {
+    std::memcpy(r.raw_author.data(), in.envelope.data() + 21, 32);
+    r.raw_sequence = 0;
+    for (size_t i = 53; i < 61; ++i) r.raw_sequence = (r.raw_sequence << 8) | static_cast<uint8_t>(in.envelope[i]);
+  }
+
+  auto parsed = Envelope::Parse(std::move(in.envelope));
+  if (!parsed.ok()) {
+    r.problems.push_back(EntryProblem("envelope.malformed", parsed.status().message(), r));
+    return;
+  }
+  const Envelope& e = *parsed;
+  r.parsed = true;
+  r.kind = e.kind();
+  r.submission = e.submission();
+  r.author = e.author();
+  r.sequence = e.sequence();
+  r.id = e.id();
+  r.previous = e.previous();
+  r.hlc = e.hlc();
+  r.wall_ms = e.wall_ms();
+  r.parents = e.parents();
+  r.form_id = e.form_id();
+  if (!e.VerifySignature().ok()) {
+    r.problems.push_back(EntryProblem("envelope.bad_signature",
+                                      "the signature does not verify under the author key: the bytes are not "
+                                      "what the author signed",
+                                      r));
+    return;
+  }
+  r.authentic = true;
+  if (e.kind() == EnvelopeKind::kRevision) {
+    auto body = ParseRevisionBody(e.body());
+    if (!body.ok()) {
+      r.problems.push_back(EntryProblem("revision.body_invalid", body.status().message(), r));
+      return;
+    }
+    r.answers_json = std::move(body->answers_json);
+    r.by = std::move(body->by);
+    r.has_answers = true;
+    Status content = VerifyRevisionContent(e, forms);
+    if (!content.ok()) {
+      const char* code = content.code() == Status::Code::kFailedPrecondition ? "revision.form_unknown"
+                         : content.code() == Status::Code::kCorruption       ? "revision.form_mismatch"
+                                                                              : "revision.answers_invalid";
+      r.problems.push_back(EntryProblem(code, content.message(), r));
+    }
+  } else {
+    auto event = ParseEventBody(e.body());
+    if (!event.ok()) {
+      r.problems.push_back(EntryProblem("event.invalid", event.status().message(), r));
+      return;
+    }
+    r.event = std::move(*event);
+    r.has_event = true;
+  }
+}
+
+// --- submissions --------------------------------------------------------------------
+
+// Everything the log says about one submission, gathered in log order.
+struct SubmissionAcc {
+  std::vector<MergeInput> revisions;
+  std::vector<ReviewInput> reviews;
+  std::vector<uint64_t> indices;  // of every envelope counted
+  std::string form_id;            // of its first revision
+  uint64_t first_revision_index = 0;
+  bool has_revision = false;
+};
+
+// What the auditor computed for a submission, kept until the submissions
+// table is compared: the merged answers only as a digest.
+struct MergedSummary {
+  bool ok = false;
+  std::string error;
+  std::string form_id;
+  std::vector<Hash> heads;
+  int64_t conflicts = 0;
+  std::string review_state;
+  Hash answers_digest{};
+  std::vector<uint64_t> indices;
+  bool claimed = false;  // a submissions row names it
+};
+
+struct MergeJob {
+  SubmissionId id{};
+  SubmissionAcc acc;
+  MergedSummary result;
+};
+
+Hash CanonicalDigest(const json& j) { return Sha256(j.dump()); }
+
+void RunMerge(MergeJob& job) {
+  MergedSummary& s = job.result;
+  s.form_id = job.acc.form_id;
+  s.indices = std::move(job.acc.indices);
+  auto merged = Merge(job.acc.revisions);
+  if (!merged.ok()) {
+    s.error = merged.status().message();
+    return;
+  }
+  s.ok = true;
+  s.heads = merged->heads;
+  s.conflicts = static_cast<int64_t>(merged->conflicts.size());
+  s.review_state = ReviewStateName(SummarizeReviews(job.acc.revisions, merged->heads, job.acc.reviews).state);
+  try {
+    s.answers_digest = CanonicalDigest(json::parse(merged->answers_json));
+  } catch (const json::exception&) {
+    s.ok = false;
+    s.error = "merged answers are not JSON";
+  }
+  job.acc = SubmissionAcc();
+}
+
+// Whether an event is a review that counts towards a submission's state:
+// only the server signs for coordinators.
+std::optional<ReviewInput> AsReview(const EntryResult& r, const PublicKey& server_key) {
+  if (!r.has_event || r.event.type != "review" || r.author != server_key) return std::nullopt;
+  auto state = ParseReviewState(r.event.state);
+  if (!state.ok()) return std::nullopt;
+  return ReviewInput{r.id, r.parents, r.hlc, *state, r.event.by, r.event.comment};
+}
+
+// --- the auditor --------------------------------------------------------------------
+
+struct ChainLink {
+  uint64_t sequence = 0;
+  uint64_t index = 0;
+  Hash id{}, previous{};
+};
+
+struct IdInfo {
+  uint64_t index = 0;
+  EnvelopeKind kind = EnvelopeKind::kRevision;
+  SubmissionId submission{};
+};
+
+struct Enrolment {
+  std::string volunteer, label, enrolled_by;
+  int64_t enrolled_ms = 0;
+  uint64_t enrolled_index = 0;
+  bool revoked = false;
+  int64_t revoked_ms = 0;
+  std::string revoked_by, revoke_reason;
+  uint64_t revoked_index = 0;
+};
+
+struct PendingParent {
+  Hash parent{};
+  uint64_t child_index = 0;
+  Hash child_id{};
+  SubmissionId submission{};
+  PublicKey author{};
+  uint64_t sequence = 0;
+};
+
+struct Batch {
+  std::vector<LogEntry> entries;
+  std::vector<EntryResult> results;
+  size_t count = 0;
+};
+
+class Auditor {
+ public:
+  Auditor(BundleReader& bundle, const AuditOptions& options)
+      : bundle_(bundle), options_(options), pool_(std::max(options.threads, 1u)) {}
+
+  Result<AuditReport> Run();
+
+ private:
+  // Problems are kept per check so the report reads in the order of the
+  // essay above, whatever order they were found in.
+  enum Section { kMeta, kEnvelopes, kIds, kChains, kLog, kBrought, kEnrolment, kForms, kState, kSections };
+  void Add(Section s, AuditProblem p) { problems_[s].push_back(std::move(p)); }
+
+  void ResolveServerKey();
+  void LoadForms();
+  Status PrePass();
+  Status LogPass();
+  void Sequential(EntryResult& r, std::vector<MergeJob>* ready);
+  void Finalize(const SubmissionId& id, std::vector<MergeJob>* ready);
+  void Harvest(std::vector<MergeJob>& jobs);
+  void CheckChains();
+  void CheckParents();
+  void CheckEvents();
+  void CheckCheckpoints();
+  void CheckBroughtCheckpoints();
+  void CheckReceipts();
+  void CheckDevices();
+  Status CheckSubmissions();
+  Status ExplainAnswerMismatch(const SubmissionId& id, const MergedSummary& s, const std::string& claimed_json);
+  void Tally();
+  void Progress(std::string_view phase, uint64_t done, uint64_t total) {
+    if (options_.progress) options_.progress(AuditProgress{phase, done, total});
+  }
+  std::string Who(const PublicKey& key) const;
+
+  BundleReader& bundle_;
+  const AuditOptions& options_;
+  WorkerPool pool_;
+  AuditReport report_;
+  std::vector<AuditProblem> problems_[kSections];
+
+  PublicKey server_key_{};
+  bool have_server_key_ = false;
+  std::string origin_;
+  FormSet forms_;
+
+  uint64_t log_rows_ = 0;
+  uint64_t expected_index_ = 0;
+  MerkleTree tree_;
+  HashMap<IdInfo> ids_;
+  std::unordered_map<PublicKey, std::vector<ChainLink>, ByteArrayHash> chains_;
+  std::map<PublicKey, Enrolment> enrolled_;
+  std::vector<PendingParent> pending_parents_;
+  SubmissionMap<uint64_t> last_index_;
+  SubmissionMap<SubmissionAcc> open_;
+  SubmissionMap<MergedSummary> merged_;
+  // Events about submissions, checked once the whole log is known.
+  struct SubmissionRef {
+    SubmissionId id{};
+    uint64_t index = 0;
+    Hash envelope{};
+    std::string what;
+  };
+  std::vector<SubmissionRef> event_refs_;
+  // Tallies: by author key, resolved to names at the end; the server's
+  // own revisions by the coordinator they were made for.
+  std::map<PublicKey, AuditTally> by_author_;
+  std::map<std::string, AuditTally> by_coordinator_;
+  std::map<std::string, AuditTally> by_form_;
+  SubmissionMap<std::pair<PublicKey, std::string>> creators_;  // author, coordinator name
+};
+
+std::string Auditor::Who(const PublicKey& key) const {
+  if (have_server_key_ && key == server_key_) return "the server";
+  auto it = enrolled_.find(key);
+  return it == enrolled_.end() ? "an unenrolled key" : "volunteer " + it->second.volunteer;
+}
+
+void Auditor::ResolveServerKey() {
+  const BundleMeta& meta = bundle_.meta();
+  origin_ = meta.origin;
+  if (meta.origin.empty())
+    Add(kMeta, Problem("meta.invalid", "bundle_meta has no origin: checkpoints cannot be verified"));
+  if (!meta.server_key)
+    Add(kMeta, Problem("meta.invalid", "bundle_meta server_key is not 64 hex digits: \"" + meta.server_key_hex + "\""));
+  if (!meta.exported_ms) Add(kMeta, Problem("meta.invalid", "bundle_meta exported_ms is not an integer"));
+  if (!meta.log_size) Add(kMeta, Problem("meta.invalid", "bundle_meta log_size is not an integer"));
+  if (options_.trusted_origin && *options_.trusted_origin != meta.origin) {
+    Add(kMeta, Problem("server_key.origin_mismatch", "the bundle says its log is \"" + meta.origin +
+                                                         "\" but the verifier key given names \"" +
+                                                         *options_.trusted_origin + "\""));
+    origin_ = *options_.trusted_origin;
+  }
+  if (options_.trusted_server_key) {
+    server_key_ = *options_.trusted_server_key;
+    have_server_key_ = true;
+    if (meta.server_key && *meta.server_key != server_key_)
+      Add(kMeta, Problem("server_key.mismatch", "the bundle claims server key " + KeyPrefix(*meta.server_key) +
+                                                    "…, but the key given out of band is " +
+                                                    KeyPrefix(server_key_) +
+                                                    "…: nothing the bundle's key signed is trusted"));
+  } else if (meta.server_key) {
+    server_key_ = *meta.server_key;
+    have_server_key_ = true;
+    report_.server_key_self_asserted = true;
+  }
+  report_.server_key = server_key_;
+  report_.origin = origin_;
+}
+
+void Auditor::LoadForms() {
+  auto forms = bundle_.Forms();
+  if (!forms.ok()) {
+    Add(kForms, Problem("bundle.table_unreadable", forms.status().message()));
+    return;
+  }
+  report_.counts.forms = forms->size();
+  for (const BundleForm& f : *forms) {
+    Hash actual = Sha256(f.document);
+    std::string where = "form " + f.form_id + " " + f.version;
+    if (ToHex(actual) != f.hash_hex) {
+      Add(kForms, Problem("form.hash_mismatch", where + ": the document's SHA-256 is " + IdPrefix(actual) +
+                                                    "…, not the " + f.hash_hex.substr(0, 12) +
+                                                    "… its row claims: the document was altered"));
+    }
+    auto form = schema::Form::Load(f.document);
+    if (!form.ok()) {
+      std::string first = form.status().message().substr(0, form.status().message().find('\n'));
+      Add(kForms, Problem("form.unloadable", where + ": the document does not load: " + first));
+      continue;
+    }
+    if ((*form)->id() != f.form_id || (*form)->version() != f.version)
+      Add(kForms, Problem("form.metadata_mismatch", where + ": the document itself is " + (*form)->id() + " " +
+                                                        (*form)->version()));
+    // Registered under the hash of its actual bytes: a revision naming the
+    // original hash of an altered document then finds nothing.
+    forms_.Add(actual, *form);
+  }
+}
+
+Status Auditor::PrePass() {
+  return bundle_.ForEachLogPrefix(kHeaderPrefix, [&](uint64_t index, std::string_view head) {
+    if (head.size() < kHeaderPrefix) return Status::Ok();
+    SubmissionId id;
+    std::memcpy(id.data(), head.data() + 5, 16);
+    if (!IsZero(id)) last_index_[id] = index;
+    return Status::Ok();
+  });
+}
+
+Status Auditor::LogPass() {
+  DALA_ASSIGN_OR_RETURN(log_rows_, bundle_.LogRowCount());
+  report_.counts.log_size = log_rows_;
+  DALA_ASSIGN_OR_RETURN(LogCursor cursor, bundle_.Log());
+  Batch batches[2];
+  auto read = [&](Batch& b) -> Status {
+    DALA_ASSIGN_OR_RETURN(b.count, cursor.Next(kBatchSize, &b.entries));
+    if (b.results.size() < b.count) b.results.resize(b.count);
+    return Status::Ok();
+  };
+  // Runs a batch's entries and the merges made ready so far as one job.
+  std::vector<MergeJob> running_merges, ready;
+  auto start = [&](Batch* b) {
+    running_merges = std::move(ready);
+    ready.clear();
+    size_t entries = b == nullptr ? 0 : b->count;
+    size_t total = entries + running_merges.size();
+    pool_.Start(total, kEntryGrain, [this, b, entries, &running_merges](size_t begin, size_t end) {
+      for (size_t i = begin; i < end; ++i) {
+        if (i < entries)
+          ProcessEntry(b->entries[i], b->results[i], forms_);
+        else
+          RunMerge(running_merges[i - entries]);
+      }
+    });
+  };
+
+  DALA_RETURN_IF_ERROR(read(batches[0]));
+  start(&batches[0]);
+  uint64_t done = 0;
+  for (size_t k = 0;; ++k) {
+    Batch& current = batches[k % 2];
+    Batch& next = batches[(k + 1) % 2];
+    Status read_status = read(next);
+    DALA_RETURN_IF_ERROR(pool_.Finish());
+    DALA_RETURN_IF_ERROR(read_status);
+    Harvest(running_merges);
+    // The workers verify the next batch while this thread does the
+    // order-dependent bookkeeping of the current one.
+    start(next.count > 0 ? &next : nullptr);
+    for (size_t i = 0; i < current.count; ++i) Sequential(current.results[i], &ready);
+    done += current.count;
+    Progress("log", done, log_rows_);
+    if (next.count == 0) break;
+  }
+  DALA_RETURN_IF_ERROR(pool_.Finish());
+  Harvest(running_merges);
+  // Whatever is still open (only if the pre-pass and this pass disagree,
+  // which the read transaction rules out) is merged now.
+  std::vector<SubmissionId> left;
+  for (auto& [id, acc] : open_) left.push_back(id);
+  for (const SubmissionId& id : left) Finalize(id, &ready);
+  start(nullptr);
+  DALA_RETURN_IF_ERROR(pool_.Finish());
+  Harvest(running_merges);
+  return Status::Ok();
+}
+
+void Auditor::Harvest(std::vector<MergeJob>& jobs) {
+  for (MergeJob& j : jobs) {
+    if (!j.result.ok) {
+      AuditProblem p = Problem("submission.merge_failed",
+                               "its revisions cannot be merged: " + j.result.error);
+      p.submission = j.id;
+      p.log_indices = j.result.indices;
+      Add(kState, std::move(p));
+    }
+    merged_[j.id] = std::move(j.result);
+  }
+  jobs.clear();
+}
+
+void Auditor::Finalize(const SubmissionId& id, std::vector<MergeJob>* ready) {
+  auto it = open_.find(id);
+  if (it == open_.end()) return;
+  if (!it->second.has_revision) {
+    // Events about a submission no revision created: reported in CheckEvents.
+    open_.erase(it);
+    return;
+  }
+  MergeJob job;
+  job.id = id;
+  job.acc = std::move(it->second);
+  open_.erase(it);
+  ready->push_back(std::move(job));
+}
+
+void Auditor::Sequential(EntryResult& r, std::vector<MergeJob>* ready) {
+  if (r.index != expected_index_) {
+    AuditProblem p = Problem("log.index_gap", "the log jumps from index " +
+                                                  (expected_index_ == 0 ? std::string("(start)")
+                                                                        : std::to_string(expected_index_ - 1)) +
+                                                  " to " + std::to_string(r.index) + ": entries are missing");
+    p.log_indices = {r.index};
+    Add(kLog, std::move(p));
+  }
+  expected_index_ = r.index + 1;
+  tree_.AppendLeafHash(r.leaf);
+  for (AuditProblem& p : r.problems) {
+    const std::string& c = p.code;
+    Section s = c.rfind("envelope.", 0) == 0 ? kEnvelopes : kForms;
+    Add(s, std::move(p));
+  }
+  r.problems.clear();
+
+  if (r.authentic) {
+    auto [pos, fresh] = ids_.try_emplace(r.id, IdInfo{r.index, r.kind, r.submission});
+    if (!fresh) {
+      AuditProblem p = EntryProblem("envelope.duplicate", "the same envelope is in the log twice (first at index " +
+                                                              std::to_string(pos->second.index) + ")",
+                                    r);
+      p.log_indices = {pos->second.index, r.index};
+      Add(kEnvelopes, std::move(p));
+    } else {
+      chains_[r.author].push_back({r.sequence, r.index, r.id, r.previous});
+      const bool by_server = have_server_key_ && r.author == server_key_;
+
+      // Condition 15, in log order.
+      if (!by_server) {
+        auto e = enrolled_.find(r.author);
+        if (e == enrolled_.end()) {
+          Add(kEnrolment, EntryProblem("enrolment.unenrolled_author",
+                                       "signed by key " + KeyPrefix(r.author) +
+                                           "…, which no enrolment before this entry vouches for",
+                                       r));
+        } else if (e->second.revoked) {
+          AuditProblem p = EntryProblem("enrolment.revoked_author",
+                                        "signed by the device of " + e->second.volunteer +
+                                            " after its revocation at index " +
+                                            std::to_string(e->second.revoked_index),
+                                        r);
+          p.log_indices.push_back(e->second.revoked_index);
+          Add(kEnrolment, std::move(p));
+        }
+      }
+
+      for (const Hash& parent : r.parents) {
+        auto found = ids_.find(parent);
+        if (found == ids_.end()) {
+          pending_parents_.push_back({parent, r.index, r.id, r.submission, r.author, r.sequence});
+        } else if (found->second.kind != EnvelopeKind::kRevision || found->second.submission != r.submission) {
+          AuditProblem p = EntryProblem("revision.parent_invalid",
+                                        "parent " + IdPrefix(parent) + "… (index " +
+                                            std::to_string(found->second.index) +
+                                            ") is not a revision of the same submission",
+                                        r);
+          p.log_indices.push_back(found->second.index);
+          p.envelope_ids.push_back(parent);
+          Add(kIds, std::move(p));
+        }
+      }
+
+      if (r.kind == EnvelopeKind::kRevision) {
+        ++report_.counts.revisions;
+        if (by_server)
+          ++by_coordinator_["server for " + (r.by.empty() ? std::string("(no name)") : r.by)].revisions;
+        else
+          ++by_author_[r.author].revisions;
+        ++by_form_[r.form_id].revisions;
+        if (r.has_answers) {
+          SubmissionAcc& acc = open_[r.submission];
+          if (!acc.has_revision) {
+            acc.has_revision = true;
+            acc.form_id = r.form_id;
+            acc.first_revision_index = r.index;
+            creators_[r.submission] = {r.author, by_server ? r.by : std::string()};
+          }
+          acc.revisions.push_back({r.id, r.parents, r.hlc, r.author, std::move(r.answers_json)});
+          r.answers_json.clear();
+          acc.indices.push_back(r.index);
+        }
+      } else {
+        ++report_.counts.events;
+        if (r.has_event) {
+          const EventBody& ev = r.event;
+          if (ev.type == "enroll" || ev.type == "revoke") {
+            PublicKey device{};
+            if (!by_server) {
+              Add(kEnrolment, EntryProblem("enrolment.not_by_server",
+                                           "an " + ev.type + " event signed by " + KeyPrefix(r.author) +
+                                               "…, not by the server key: ignored",
+                                           r));
+            } else if (!FromHex(ev.device, &device)) {
+              Add(kEnrolment, EntryProblem("event.invalid", "the device key is not hex", r));
+            } else if (ev.type == "enroll") {
+              auto [it, inserted] = enrolled_.try_emplace(device);
+              if (!inserted) {
+                AuditProblem p = EntryProblem("enrolment.repeated",
+                                              "device " + KeyPrefix(device) + "… is enrolled again (first at index " +
+                                                  std::to_string(it->second.enrolled_index) + ")",
+                                              r);
+                p.log_indices.push_back(it->second.enrolled_index);
+                Add(kEnrolment, std::move(p));
+              } else {
+                it->second = Enrolment{ev.volunteer, ev.label, ev.by, r.wall_ms, r.index};
+              }
+            } else {
+              auto it = enrolled_.find(device);
+              if (it == enrolled_.end()) {
+                Add(kEnrolment, EntryProblem("enrolment.unknown_device",
+                                             "revokes device " + KeyPrefix(device) + "…, which was never enrolled",
+                                             r));
+              } else if (it->second.revoked) {
+                AuditProblem p = EntryProblem("enrolment.repeated",
+                                              "device " + KeyPrefix(device) + "… is revoked again (first at index " +
+                                                  std::to_string(it->second.revoked_index) + ")",
+                                              r);
+                p.log_indices.push_back(it->second.revoked_index);
+                Add(kEnrolment, std::move(p));
+              } else {
+                it->second.revoked = true;
+                it->second.revoked_ms = r.wall_ms;
+                it->second.revoked_by = ev.by;
+                it->second.revoke_reason = ev.reason;
+                it->second.revoked_index = r.index;
+              }
+            }
+          } else {
+            // review or duplicate: a coordinator's decision, which only the
+            // server signs.
+            if (!by_server) {
+              Add(kEnrolment, EntryProblem("event.not_by_server",
+                                           "a " + ev.type + " decision signed by " + KeyPrefix(r.author) +
+                                               "…, not by the server: ignored",
+                                           r));
+            } else if (IsZero(r.submission)) {
+              Add(kEnrolment, EntryProblem("event.invalid", "a " + ev.type + " event without a submission", r));
+            } else if (ev.type == "review") {
+              auto review = AsReview(r, server_key_);
+              if (!review) {
+                Add(kEnrolment,
+                    EntryProblem("event.invalid", "review with an unknown state \"" + ev.state + "\"", r));
+              } else {
+                SubmissionAcc& acc = open_[r.submission];
+                acc.reviews.push_back(std::move(*review));
+                acc.indices.push_back(r.index);
+                event_refs_.push_back({r.submission, r.index, r.id, "review"});
+              }
+            } else {
+              event_refs_.push_back({r.submission, r.index, r.id, "duplicate decision"});
+              auto other = ParseSubmissionId(ev.other);
+              if (!other.ok())
+                Add(kEnrolment, EntryProblem("event.invalid", "duplicate decision naming an invalid submission id",
+                                             r));
+              else
+                event_refs_.push_back({*other, r.index, r.id, "duplicate decision (as the other submission)"});
+            }
+          }
+        }
+      }
+    }
+  }
+  if (r.has_header) {
+    auto last = last_index_.find(r.header_submission);
+    if (last != last_index_.end() && last->second == r.index) Finalize(r.header_submission, ready);
+  }
+}
+
+void Auditor::CheckChains() {
+  for (auto& [author, links] : chains_) {
+    std::sort(links.begin(), links.end(), [](const ChainLink& a, const ChainLink& b) {
+      return std::tie(a.sequence, a.index) < std::tie(b.sequence, b.index);
+    });
+    std::string who = Who(author);
+    uint64_t expected = 1;
+    size_t prev_begin = 0, prev_end = 0;  // the links of sequence expected-1
+    for (size_t i = 0; i < links.size();) {
+      size_t j = i;
+      while (j < links.size() && links[j].sequence == links[i].sequence) ++j;
+      uint64_t seq = links[i].sequence;
+      if (seq > expected) {
+        AuditProblem p = Problem("chain.gap", "the chain of key " + KeyPrefix(author) + "… (" + who +
+                                                  ") lacks sequence " + SequenceRange(expected, seq - 1) +
+                                                  ": the device made them, the log does not have them");
+        p.author = author;
+        p.sequence = expected;
+        p.log_indices = {links[i].index};
+        p.envelope_ids = {links[i].id};
+        Add(kChains, std::move(p));
+      }
+      if (j - i > 1) {
+        AuditProblem p = Problem("chain.fork", "key " + KeyPrefix(author) + "… (" + who + ") signed " +
+                                                   std::to_string(j - i) + " different envelopes as sequence " +
+                                                   std::to_string(seq) + ": its history forks");
+        p.author = author;
+        p.sequence = seq;
+        for (size_t k = i; k < j; ++k) {
+          p.log_indices.push_back(links[k].index);
+          p.envelope_ids.push_back(links[k].id);
+        }
+        Add(kChains, std::move(p));
+      }
+      if (seq > 1 && seq == expected && prev_end > prev_begin) {
+        for (size_t k = i; k < j; ++k) {
+          const ChainLink* before = nullptr;
+          for (size_t m = prev_begin; m < prev_end; ++m)
+            if (links[m].id == links[k].previous) before = &links[m];
+          if (before == nullptr) {
+            AuditProblem p = Problem("chain.broken_link",
+                                     "sequence " + std::to_string(seq) + " of key " + KeyPrefix(author) +
+                                         "… names as previous " + IdPrefix(links[k].previous) +
+                                         "…, which is not its sequence " + std::to_string(seq - 1));
+            p.author = author;
+            p.sequence = seq;
+            p.log_indices = {links[k].index};
+            p.envelope_ids = {links[k].id};
+            for (size_t m = prev_begin; m < prev_end; ++m) p.log_indices.push_back(links[m].index);
+            Add(kChains, std::move(p));
+          } else if (before->index > links[k].index) {
+            AuditProblem p = Problem("chain.out_of_order", "sequence " + std::to_string(seq) + " of key " +
+                                                               KeyPrefix(author) + "… is in the log before sequence " +
+                                                               std::to_string(seq - 1) + ": entries were reordered");
+            p.author = author;
+            p.sequence = seq;
+            p.log_indices = {before->index, links[k].index};
+            p.envelope_ids = {before->id, links[k].id};
+            Add(kChains, std::move(p));
+          }
+        }
+      }
+      prev_begin = i;
+      prev_end = j;
+      expected = seq + 1;
+      i = j;
+    }
+  }
+}
+
+void Auditor::CheckParents() {
+  for (const PendingParent& pp : pending_parents_) {
+    auto found = ids_.find(pp.parent);
+    AuditProblem p;
+    if (found == ids_.end()) {
+      p = Problem("revision.parent_missing", "names parent " + IdPrefix(pp.parent) +
+                                                 "…, which is not in the log");
+    } else {
+      p = Problem("revision.parent_after_child", "names parent " + IdPrefix(pp.parent) + "…, which the log has only later, at index " +
+                                                     std::to_string(found->second.index));
+      p.log_indices.push_back(found->second.index);
+    }
+    p.log_indices.insert(p.log_indices.begin(), pp.child_index);
+    p.envelope_ids = {pp.child_id, pp.parent};
+    p.submission = pp.submission;
+    p.author = pp.author;
+    p.sequence = pp.sequence;
+    Add(kIds, std::move(p));
+  }
+}
+
+void Auditor::CheckEvents() {
+  for (const SubmissionRef& ref : event_refs_) {
+    if (merged_.count(ref.id) > 0) continue;
+    AuditProblem p = Problem("event.unknown_submission",
+                             "a " + ref.what + " about a submission no revision in the log created");
+    p.submission = ref.id;
+    p.log_indices = {ref.index};
+    p.envelope_ids = {ref.envelope};
+    Add(kIds, std::move(p));
+  }
+}
+
+void Auditor::CheckCheckpoints() {
+  auto cps = bundle_.Checkpoints();
+  if (!cps.ok()) {
+    Add(kLog, Problem("bundle.table_unreadable", cps.status().message()));
+    return;
+  }
+  report_.counts.checkpoints = cps->size();
+  if (cps->empty()) {
+    Add(kLog, Problem("checkpoint.missing", "the bundle has no signed checkpoint: nothing vouches for the log"));
+    return;
+  }
+  if (!have_server_key_) {
+    Add(kLog, Problem("checkpoint.bad_signature", "no server key to verify checkpoints with"));
+    return;
+  }
+  for (size_t k = 0; k < cps->size(); ++k) {
+    const BundleCheckpoint& row = (*cps)[k];
+    const bool latest = k + 1 == cps->size();
+    std::string name = std::string(latest ? "the latest checkpoint" : "checkpoint") + " (row size " +
+                       std::to_string(row.size) + ")";
+    auto cp = VerifyCheckpoint(row.note, origin_, server_key_, origin_);
+    if (!cp.ok()) {
+      Add(kLog, Problem("checkpoint.bad_signature", name + " does not verify under the server key " +
+                                                        KeyPrefix(server_key_) + "… for " + origin_ + ": " +
+                                                        cp.status().message()));
+      continue;
+    }
+    if (cp->size != row.size)
+      Add(kLog, Problem("checkpoint.row_mismatch", name + " is filed under size " + std::to_string(row.size) +
+                                                       " but its note says " + std::to_string(cp->size)));
+    if (latest && cp->size != log_rows_) {
+      Add(kLog, Problem("checkpoint.size_mismatch",
+                        "the latest signed checkpoint covers " + std::to_string(cp->size) + " entries but the log has " +
+                            std::to_string(log_rows_) +
+                            (cp->size > log_rows_ ? ": entries the server signed for are missing"
+                                                  : ": later entries are not vouched for")));
+    }
+    if (cp->size > log_rows_) {
+      if (!latest)
+        Add(kLog, Problem("checkpoint.beyond_log", name + " covers " + std::to_string(cp->size) +
+                                                       " entries, more than the log's " + std::to_string(log_rows_)));
+      continue;
+    }
+    Hash root = *tree_.RootAt(cp->size);
+    if (root != cp->root) {
+      AuditProblem p = Problem(latest ? "checkpoint.root_mismatch" : "checkpoint.inconsistent",
+                               name + " signs root " + IdPrefix(cp->root) + "… for " + std::to_string(cp->size) +
+                                   " entries, but the log's first " + std::to_string(cp->size) +
+                                   " entries have root " + IdPrefix(root) +
+                                   "…: entries were altered, dropped, added or reordered");
+      Add(kLog, std::move(p));
+    }
+  }
+}
+
+void Auditor::CheckBroughtCheckpoints() {
+  report_.counts.auditor_checkpoints = options_.checkpoints.size();
+  for (size_t k = 0; k < options_.checkpoints.size(); ++k) {
+    std::string name = "checkpoint #" + std::to_string(k + 1) + " you brought";
+    if (!have_server_key_) {
+      Add(kBrought, Problem("auditor_checkpoint.bad_signature", name + ": no server key to verify it with"));
+      continue;
+    }
+    auto cp = VerifyCheckpoint(options_.checkpoints[k], origin_, server_key_, origin_);
+    if (!cp.ok()) {
+      Add(kBrought, Problem("auditor_checkpoint.bad_signature",
+                            name + " does not verify under the server key: " + cp.status().message()));
+      continue;
+    }
+    if (cp->size > log_rows_) {
+      Add(kBrought, Problem("auditor_checkpoint.beyond_log",
+                            name + " shows the server signed a log of " + std::to_string(cp->size) +
+                                " entries; the bundle has only " + std::to_string(log_rows_) +
+                                ": the bundle is truncated"));
+      continue;
+    }
+    Hash root = *tree_.RootAt(cp->size);
+    if (root != cp->root)
+      Add(kBrought, Problem("auditor_checkpoint.inconsistent",
+                            name + " signs root " + IdPrefix(cp->root) + "… for " + std::to_string(cp->size) +
+                                " entries, but the bundle's first " + std::to_string(cp->size) + " have root " +
+                                IdPrefix(root) + "…: the server rewrote its history (both are signed)"));
+  }
+}
+
+void Auditor::CheckReceipts() {
+  report_.counts.receipts = options_.receipts.size();
+  for (const ReceiptInput& rc : options_.receipts) {
+    std::string name = "receipt" + (rc.source.empty() ? std::string() : " " + rc.source) + " for sequence " +
+                       std::to_string(rc.sequence) + " of device " + KeyPrefix(rc.device) + "…";
+    auto make = [&](std::string code, std::string message) {
+      AuditProblem p = Problem(std::move(code), name + ": " + message);
+      p.author = rc.device;
+      p.sequence = rc.sequence;
+      p.envelope_ids = {rc.envelope_id};
+      return p;
+    };
+    if (!have_server_key_) {
+      Add(kBrought, make("receipt.bad_checkpoint", "no server key to verify its checkpoint with"));
+      continue;
+    }
+    auto cp = VerifyCheckpoint(rc.checkpoint_note, origin_, server_key_, origin_);
+    if (!cp.ok()) {
+      Add(kBrought, make("receipt.bad_checkpoint", "its checkpoint does not verify under the server key: " +
+                                                       cp.status().message()));
+      continue;
+    }
+    bool well_formed = true;
+    if (rc.tree_size != cp->size || rc.leaf_index >= rc.tree_size) {
+      Add(kBrought, make("receipt.invalid", "leaf " + std::to_string(rc.leaf_index) + " of " +
+                                                std::to_string(rc.tree_size) + " does not fit its checkpoint of " +
+                                                std::to_string(cp->size)));
+      well_formed = false;
+    }
+    if (cp->size > log_rows_) {
+      Add(kBrought, make("receipt.beyond_log", "the server signed a log of " + std::to_string(cp->size) +
+                                                   " entries for it; the bundle has only " +
+                                                   std::to_string(log_rows_) + ": the bundle is truncated"));
+    } else if (*tree_.RootAt(cp->size) != cp->root) {
+      Add(kBrought, make("receipt.checkpoint_inconsistent",
+                         "its checkpoint signs root " + IdPrefix(cp->root) + "… for " + std::to_string(cp->size) +
+                             " entries, but the bundle's first " + std::to_string(cp->size) +
+                             " differ: the server rewrote its history after issuing the receipt"));
+    }
+    auto found = ids_.find(rc.envelope_id);
+    if (found == ids_.end()) {
+      AuditProblem p = make("receipt.envelope_missing", "its envelope " + IdPrefix(rc.envelope_id) +
+                                                            "… is not in the bundle: the server dropped it");
+      p.log_indices = {rc.leaf_index};
+      Add(kBrought, std::move(p));
+    } else {
+      const IdInfo& at = found->second;
+      bool author_ok = false;
+      auto chain = chains_.find(rc.device);
+      if (chain != chains_.end())
+        for (const ChainLink& l : chain->second)
+          if (l.id == rc.envelope_id && l.sequence == rc.sequence) author_ok = true;
+      if (!author_ok)
+        Add(kBrought, make("receipt.invalid", "envelope " + IdPrefix(rc.envelope_id) +
+                                                  "… is not that device's sequence " + std::to_string(rc.sequence)));
+      if (at.index != rc.leaf_index) {
+        AuditProblem p = make("receipt.envelope_moved", "its envelope is at index " + std::to_string(at.index) +
+                                                            ", not at leaf " + std::to_string(rc.leaf_index) +
+                                                            " as the server promised");
+        p.log_indices = {rc.leaf_index, at.index};
+        Add(kBrought, std::move(p));
+      } else if (well_formed) {
+        Status inc = VerifyInclusion(rc.leaf_index, rc.tree_size, tree_.LeafHashAt(rc.leaf_index), rc.proof, cp->root);
+        if (!inc.ok()) {
+          AuditProblem p = make("receipt.proof_invalid", "its inclusion proof does not verify: " + inc.message());
+          p.log_indices = {rc.leaf_index};
+          Add(kBrought, std::move(p));
+        }
+      }
+    }
+    // The chain: sequence N's id covers previous = id of N-1, and so on
+    // down to 1, so the receipt vouches for every earlier envelope too.
+    std::set<uint64_t> present;
+    if (auto chain = chains_.find(rc.device); chain != chains_.end())
+      for (const ChainLink& l : chain->second)
+        if (l.sequence <= rc.sequence) present.insert(l.sequence);
+    uint64_t gap_start = 0;
+    for (uint64_t s = 1; s <= rc.sequence + 1; ++s) {
+      bool missing = s <= rc.sequence && present.count(s) == 0;
+      if (missing && gap_start == 0) gap_start = s;
+      if (!missing && gap_start != 0) {
+        AuditProblem p = make("receipt.chain_missing",
+                              "the device's sequence " + SequenceRange(gap_start, s - 1) +
+                                  " is missing from the bundle, though the receipt vouches for 1.." +
+                                  std::to_string(rc.sequence));
+        p.sequence = gap_start;
+        Add(kBrought, std::move(p));
+        gap_start = 0;
+      }
+    }
+  }
+}
+
+void Auditor::CheckDevices() {
+  report_.counts.devices = enrolled_.size();
+  auto rows = bundle_.Devices();
+  if (!rows.ok()) {
+    Add(kEnrolment, Problem("bundle.table_unreadable", rows.status().message()));
+    return;
+  }
+  std::set<PublicKey> listed;
+  for (const BundleDevice& row : *rows) {
+    listed.insert(row.key);
+    auto it = enrolled_.find(row.key);
+    if (it == enrolled_.end()) {
+      AuditProblem p = Problem("devices.not_enrolled", "the devices table lists key " + KeyPrefix(row.key) +
+                                                           "… for " + row.volunteer +
+                                                           ", but no enroll event in the log enrolled it: a forged "
+                                                           "enrolment");
+      p.author = row.key;
+      Add(kEnrolment, std::move(p));
+      continue;
+    }
+    const Enrolment& e = it->second;
+    std::vector<std::string> wrong;
+    auto cmp = [&](const char* field, const auto& claimed, const auto& logged) {
+      if (!(claimed == logged)) {
+        std::ostringstream s;
+        s << field << " " << claimed << " (the log says " << logged << ")";
+        wrong.push_back(s.str());
+      }
+    };
+    cmp("volunteer", row.volunteer, e.volunteer);
+    cmp("label", row.label, e.label);
+    cmp("enrolled_ms", row.enrolled_ms, e.enrolled_ms);
+    cmp("enrolled_by", row.enrolled_by, e.enrolled_by);
+    cmp("revoked_ms", row.revoked_ms, e.revoked ? e.revoked_ms : int64_t{0});
+    cmp("revoked_by", row.revoked_by, e.revoked ? e.revoked_by : std::string());
+    cmp("revoke_reason", row.revoke_reason, e.revoked ? e.revoke_reason : std::string());
+    if (!wrong.empty()) {
+      std::string m;
+      for (const std::string& w : wrong) m += (m.empty() ? "" : "; ") + w;
+      AuditProblem p = Problem("devices.mismatch", "device " + KeyPrefix(row.key) + "…: the devices table says " + m);
+      p.author = row.key;
+      p.log_indices = {e.enrolled_index};
+      if (e.revoked) p.log_indices.push_back(e.revoked_index);
+      Add(kEnrolment, std::move(p));
+    }
+  }
+  for (const auto& [key, e] : enrolled_) {
+    if (listed.count(key) > 0) continue;
+    AuditProblem p = Problem("devices.missing_row", "the log enrols device " + KeyPrefix(key) + "… of " +
+                                                        e.volunteer + ", but the devices table does not list it");
+    p.author = key;
+    p.log_indices = {e.enrolled_index};
+    Add(kEnrolment, std::move(p));
+  }
+}
+
+std::string HeadsText(const std::vector<Hash>& heads) {
+  std::string out = "[";
+  for (const Hash& h : heads) out += (out.size() > 1 ? ", " : "") + IdPrefix(h) + "…";
+  return out + "]";
+}
+
+Status Auditor::CheckSubmissions() {
+  DALA_ASSIGN_OR_RETURN(uint64_t total, bundle_.SubmissionCount());
+  uint64_t done = 0;
+  struct RowResult {
+    std::vector<AuditProblem> problems;
+    bool known = false;
+    bool answers_differ = false;
+  };
+  std::vector<RowResult> results;
+  std::vector<std::pair<SubmissionId, std::string>> answer_mismatches;
+  Status read = bundle_.ForEachSubmissionBatch(512, [&](std::vector<BundleSubmission>& rows) -> Status {
+    results.assign(rows.size(), RowResult());
+    pool_.Start(rows.size(), 8, [&](size_t begin, size_t end) {
+      for (size_t i = begin; i < end; ++i) {
+        const BundleSubmission& row = rows[i];
+        RowResult& out = results[i];
+        auto make = [&](std::string code, std::string message) {
+          AuditProblem p = Problem(std::move(code), std::move(message));
+          p.submission = row.id;
+          return p;
+        };
+        auto it = merged_.find(row.id);
+        if (it == merged_.end()) {
+          out.problems.push_back(make("submission.not_in_log",
+                                      "the submissions table lists a submission no revision in the log created"));
+          continue;
+        }
+        out.known = true;
+        const MergedSummary& s = it->second;
+        if (!s.ok) continue;  // reported as merge_failed
+        auto with_indices = [&](AuditProblem p) {
+          p.log_indices = s.indices;
+          return p;
+        };
+        if (row.form_id != s.form_id)
+          out.problems.push_back(with_indices(make("submission.form_mismatch", "claimed form " + row.form_id +
+                                                                                   ", but its revisions are " +
+                                                                                   s.form_id)));
+        for (const Hash& h : row.heads) {
+          if (ids_.count(h) == 0) {
+            AuditProblem p = with_indices(make("submission.unknown_head", "claimed head " + IdPrefix(h) +
+                                                                              "… is not an envelope in the log"));
+            p.envelope_ids = {h};
+            out.problems.push_back(std::move(p));
+          }
+        }
+        if (row.heads != s.heads)
+          out.problems.push_back(with_indices(make("submission.heads_mismatch", "claimed heads " + HeadsText(row.heads) +
+                                                                                    ", but the log gives " +
+                                                                                    HeadsText(s.heads))));
+        if (row.conflicts != s.conflicts)
+          out.problems.push_back(with_indices(make("submission.conflicts_mismatch",
+                                                   "claimed " + std::to_string(row.conflicts) +
+                                                       " conflicts, but merging its revisions gives " +
+                                                       std::to_string(s.conflicts))));
+        if (row.review_state != s.review_state)
+          out.problems.push_back(with_indices(make("submission.review_mismatch",
+                                                   "claimed review state " + row.review_state +
+                                                       ", but its review events give " + s.review_state)));
+        try {
+          if (CanonicalDigest(json::parse(row.answers_json)) != s.answers_digest) out.answers_differ = true;
+        } catch (const json::exception&) {
+          out.problems.push_back(with_indices(make("submission.answers_mismatch", "claimed answers are not JSON")));
+        }
+      }
+    });
+    DALA_RETURN_IF_ERROR(pool_.Finish());
+    for (size_t i = 0; i < rows.size(); ++i) {
+      for (AuditProblem& p : results[i].problems) Add(kState, std::move(p));
+      if (results[i].known) merged_[rows[i].id].claimed = true;
+      if (results[i].answers_differ) answer_mismatches.emplace_back(rows[i].id, std::move(rows[i].answers_json));
+    }
+    done += rows.size();
+    Progress("submissions", done, total);
+    return Status::Ok();
+  });
+  if (!read.ok()) {
+    if (read.code() != Status::Code::kCorruption || read.message().find("bundle table") != 0) return read;
+    // Rows after the bad one were never compared, so "missing" would be
+    // noise: the unreadable table is the problem.
+    Add(kState, Problem("bundle.table_unreadable", read.message()));
+    return Status::Ok();
+  }
+  for (const auto& [id, claimed] : answer_mismatches)
+    DALA_RETURN_IF_ERROR(ExplainAnswerMismatch(id, merged_[id], claimed));
+  std::vector<std::pair<SubmissionId, const MergedSummary*>> unclaimed;
+  for (const auto& [id, s] : merged_)
+    if (!s.claimed) unclaimed.emplace_back(id, &s);
+  std::sort(unclaimed.begin(), unclaimed.end(),
+            [](const auto& a, const auto& b) { return a.second->indices < b.second->indices; });
+  for (const auto& [id, s] : unclaimed) {
+    AuditProblem p = Problem("submission.missing_row",
+                             "the log has this submission, but the submissions table does not list it");
+    p.submission = id;
+    p.log_indices = s->indices;
+    Add(kState, std::move(p));
+  }
+  return Status::Ok();
+}
+
+// The slow path, for the few submissions whose answers digest differs:
+// merge again from the log and compare as JSON values (1 and 1.0 are the
+// same answer), naming the fields that differ.
+Status Auditor::ExplainAnswerMismatch(const SubmissionId& id, const MergedSummary& s, const std::string& claimed_json) {
+  std::vector<MergeInput> revisions;
+  std::set<Hash> seen;
+  for (uint64_t index : s.indices) {
+    DALA_ASSIGN_OR_RETURN(auto bytes, bundle_.LogEntryAt(index));
+    if (!bytes) continue;
+    auto e = Envelope::Parse(std::move(*bytes));
+    if (!e.ok() || e->kind() != EnvelopeKind::kRevision || !seen.insert(e->id()).second) continue;
+    auto body = ParseRevisionBody(e->body());
+    if (!body.ok()) continue;
+    revisions.push_back({e->id(), e->parents(), e->hlc(), e->author(), std::move(body->answers_json)});
+  }
+  auto merged = Merge(revisions);
+  if (!merged.ok()) return Status::Ok();
+  json mine = json::parse(merged->answers_json);
+  json theirs = json::parse(claimed_json);
+  if (mine == theirs) return Status::Ok();
+  std::set<std::string> fields;
+  if (theirs.is_object()) {
+    for (auto it = theirs.begin(); it != theirs.end(); ++it)
+      if (!mine.contains(it.key()) || mine[it.key()] != it.value()) fields.insert(it.key());
+  }
+  for (auto it = mine.begin(); it != mine.end(); ++it)
+    if (!theirs.is_object() || !theirs.contains(it.key())) fields.insert(it.key());
+  std::string list;
+  for (const std::string& f : fields) list += (list.empty() ? "" : ", ") + f;
+  AuditProblem p = Problem("submission.answers_mismatch",
+                           "the claimed answers differ from the merge of its signed revisions" +
+                               (list.empty() ? std::string() : " in: " + list));
+  p.submission = id;
+  p.log_indices = s.indices;
+  Add(kState, std::move(p));
+  return Status::Ok();
+}
+
+void Auditor::Tally() {
+  for (const auto& [author, t] : by_author_) {
+    auto it = enrolled_.find(author);
+    std::string name = it != enrolled_.end() ? it->second.volunteer : "unenrolled " + KeyPrefix(author);
+    report_.by_volunteer[name].revisions += t.revisions;
+  }
+  for (const auto& [name, t] : by_coordinator_) report_.by_volunteer[name].revisions += t.revisions;
+  for (const auto& [id, creator] : creators_) {
+    const auto& [author, coordinator] = creator;
+    std::string name;
+    if (have_server_key_ && author == server_key_) {
+      name = "server for " + (coordinator.empty() ? std::string("(no name)") : coordinator);
+    } else {
+      auto it = enrolled_.find(author);
+      name = it != enrolled_.end() ? it->second.volunteer : "unenrolled " + KeyPrefix(author);
+    }
+    ++report_.by_volunteer[name].submissions;
+    auto m = merged_.find(id);
+    if (m != merged_.end()) ++by_form_[m->second.form_id].submissions;
+  }
+  report_.by_form = by_form_;
+  report_.counts.submissions = merged_.size();
+}
+
+Result<AuditReport> Auditor::Run() {
+  report_.bundle_path = bundle_.path();
+  ResolveServerKey();
+  LoadForms();
+  DALA_RETURN_IF_ERROR(PrePass());
+  DALA_RETURN_IF_ERROR(LogPass());
+  report_.counts.envelopes = ids_.size();
+  report_.root = tree_.Root();
+  if (bundle_.meta().log_size && *bundle_.meta().log_size != log_rows_)
+    Add(kLog, Problem("log.size_mismatch", "bundle_meta says the log has " + std::to_string(*bundle_.meta().log_size) +
+                                               " entries; the log table has " + std::to_string(log_rows_)));
+  CheckChains();
+  CheckParents();
+  CheckEvents();
+  CheckCheckpoints();
+  CheckBroughtCheckpoints();
+  CheckReceipts();
+  CheckDevices();
+  DALA_RETURN_IF_ERROR(CheckSubmissions());
+  Tally();
+  for (auto& section : problems_) {
+    std::stable_sort(section.begin(), section.end(), [](const AuditProblem& a, const AuditProblem& b) {
+      uint64_t ia = a.log_indices.empty() ? UINT64_MAX : a.log_indices.front();
+      uint64_t ib = b.log_indices.empty() ? UINT64_MAX : b.log_indices.front();
+      return ia < ib;
+    });
+    for (AuditProblem& p : section) report_.problems.push_back(std::move(p));
+  }
+  return std::move(report_);
+}
+
+}  // namespace
+
+Result<AuditReport> AuditBundle(BundleReader& bundle, const AuditOptions& options) {
+  DALA_RETURN_IF_ERROR(InitCrypto());
+  Auditor auditor(bundle, options);
+  return auditor.Run();
+}
+
+// --- reports ----------------------------------------------------------------------
+
+namespace {
+
+std::string Pad(std::string s, size_t width) {
+  // Pads by code points, so names in Kazakh or Russian line up too.
+  size_t points = 0;
+  for (unsigned char c : s) points += (c & 0xC0) != 0x80;
+  if (points < width) s.append(width - points, ' ');
+  return s;
+}
+
+std::string RightAlign(uint64_t n, size_t width) {
+  std::string s = std::to_string(n);
+  return s.size() < width ? std::string(width - s.size(), ' ') + s : s;
+}
+
+std::string ProblemRecords(const AuditProblem& p) {
+  std::vector<std::string> parts;
+  if (!p.log_indices.empty()) parts.push_back("log " + JoinIndices(p.log_indices));
+  if (!p.envelope_ids.empty()) {
+    std::string ids;
+    for (const Hash& h : p.envelope_ids) ids += (ids.empty() ? "" : ", ") + IdPrefix(h) + "…";
+    parts.push_back("id " + ids);
+  }
+  if (p.submission) parts.push_back("submission " + FormatSubmissionId(*p.submission));
+  if (p.author) parts.push_back("author " + KeyPrefix(*p.author));
+  if (p.sequence != 0) parts.push_back("sequence " + std::to_string(p.sequence));
+  std::string out;
+  for (const std::string& s : parts) out += (out.empty() ? "" : " · ") + s;
+  return out;
+}
+
+}  // namespace
+
+std::string AuditReportText(const AuditReport& r) {
+  std::ostringstream o;
+  const AuditCounts& c = r.counts;
+  o << "Dala audit of " << r.bundle_path << "\n";
+  o << "  Log         " << (r.origin.empty() ? "(no origin)" : r.origin) << ", " << c.log_size << " entries, root "
+    << ToHex(r.root).substr(0, 16) << "…\n";
+  o << "  Server key  " << ToHex(r.server_key) << "\n";
+  if (r.server_key_self_asserted) {
+    o << "  !!! SELF-ASSERTED SERVER KEY: no key was given with --server-key, so this is the key the bundle\n"
+         "  !!! itself names. A server that forged the bundle would name its own key too. Get the key from\n"
+         "  !!! the project out of band and audit again before relying on this result.\n";
+  } else {
+    o << "              (given out of band)\n";
+  }
+  o << "  Checked     " << c.envelopes << " signed envelopes (" << c.revisions << " revisions, " << c.events
+    << " events), " << c.submissions << " submissions, " << c.devices << " devices, " << c.forms << " forms, "
+    << c.checkpoints << " checkpoints";
+  if (c.auditor_checkpoints > 0) o << " + " << c.auditor_checkpoints << " brought";
+  if (c.receipts > 0) o << ", " << c.receipts << " receipts";
+  o << "\n\n";
+
+  auto table = [&](const char* title, const std::map<std::string, AuditTally>& rows) {
+    o << Pad(title, 36) << " revisions  submissions\n";
+    if (rows.empty()) o << "  (none)\n";
+    for (const auto& [name, t] : rows)
+      o << "  " << Pad(name, 34) << RightAlign(t.revisions, 10) << RightAlign(t.submissions, 13) << "\n";
+    o << "\n";
+  };
+  table("By volunteer", r.by_volunteer);
+  table("By form", r.by_form);
+
+  if (!r.problems.empty()) {
+    o << "Problems (" << r.problems.size() << "):\n";
+    size_t n = 0;
+    for (const AuditProblem& p : r.problems) {
+      o << "  " << ++n << ". [" << p.code << "] " << p.message << "\n";
+      std::string records = ProblemRecords(p);
+      if (!records.empty()) o << "     " << records << "\n";
+    }
+    o << "\n";
+  }
+  if (r.ok()) {
+    o << "Verdict: OK. Every envelope is authentic and unaltered, every device chain and checkpoint is whole, and the "
+         "server's tables agree with its log"
+      << (r.server_key_self_asserted ? ", under a SELF-ASSERTED server key.\n" : ".\n");
+  } else {
+    o << "Verdict: FAILED. " << r.problems.size() << " problem" << (r.problems.size() == 1 ? "" : "s")
+      << " found; the bundle cannot be relied on as it stands.\n";
+  }
+  return o.str();
+}
+
+std::string AuditReportJson(const AuditReport& r) {
+  json j;
+  j["bundle"] = r.bundle_path;
+  j["origin"] = r.origin;
+  j["server_key"] = ToHex(r.server_key);
+  j["server_key_self_asserted"] = r.server_key_self_asserted;
+  j["root"] = ToHex(r.root);
+  const AuditCounts& c = r.counts;
+  j["counts"] = {{"log_size", c.log_size},
+                 {"envelopes", c.envelopes},
+                 {"revisions", c.revisions},
+                 {"events", c.events},
+                 {"submissions", c.submissions},
+                 {"devices", c.devices},
+                 {"forms", c.forms},
+                 {"checkpoints", c.checkpoints},
+                 {"auditor_checkpoints", c.auditor_checkpoints},
+                 {"receipts", c.receipts}};
+  auto tallies = [](const std::map<std::string, AuditTally>& rows) {
+    json t = json::object();
+    for (const auto& [name, v] : rows) t[name] = {{"revisions", v.revisions}, {"submissions", v.submissions}};
+    return t;
+  };
+  j["by_volunteer"] = tallies(r.by_volunteer);
+  j["by_form"] = tallies(r.by_form);
+  j["problems"] = json::array();
+  for (const AuditProblem& p : r.problems) {
+    json q = {{"code", p.code}, {"message", p.message}, {"log_indices", p.log_indices}};
+    q["envelope_ids"] = json::array();
+    for (const Hash& h : p.envelope_ids) q["envelope_ids"].push_back(ToHex(h));
+    q["submission"] = p.submission ? json(FormatSubmissionId(*p.submission)) : json(nullptr);
+    q["author"] = p.author ? json(ToHex(*p.author)) : json(nullptr);
+    q["sequence"] = p.sequence == 0 ? json(nullptr) : json(p.sequence);
+    j["problems"].push_back(std::move(q));
+  }
+  j["ok"] = r.ok();
+  return j.dump(2);
+}
+
+// --- receipts -----------------------------------------------------------------------
+
+Result<ReceiptInput> ParseReceiptJson(std::string_view text) {
+  json j;
+  try {
+    j = json::parse(text);
+  } catch (const json::exception& e) {
+    return Status::InvalidArgument(std::string("a receipt is not JSON: ") + e.what());
+  }
+  if (!j.is_object()) return Status::InvalidArgument("a receipt is not a JSON object");
+  auto field = [&](const char* name) -> const json* {
+    auto it = j.find(name);
+    return it == j.end() ? nullptr : &*it;
+  };
+  auto bad = [](std::string why) { return Status::InvalidArgument("receipt: " + why); };
+  ReceiptInput r;
+  const json* device = field("device");
+  if (device == nullptr || !device->is_string() || !FromHex(device->get<std::string>(), &r.device))
+    return bad("\"device\" must be the device key in 64 hex digits");
+  const json* envelope = field("envelope");
+  if (envelope == nullptr || !envelope->is_string() || !FromHex(envelope->get<std::string>(), &r.envelope_id))
+    return bad("\"envelope\" must be the envelope id in 64 hex digits");
+  for (auto [name, out] : {std::pair<const char*, uint64_t*>{"sequence", &r.sequence},
+                           {"leaf_index", &r.leaf_index},
+                           {"tree_size", &r.tree_size}}) {
+    const json* v = field(name);
+    if (v == nullptr || !v->is_number_unsigned()) return bad(std::string("\"") + name + "\" must be a whole number");
+    *out = v->get<uint64_t>();
+  }
+  if (r.sequence == 0) return bad("\"sequence\" starts at 1");
+  const json* proof = field("proof");
+  if (proof == nullptr || !proof->is_array()) return bad("\"proof\" must be an array of base64 hashes");
+  for (const json& h : *proof) {
+    if (!h.is_string()) return bad("\"proof\" holds something other than base64 strings");
+    auto bytes = FromBase64(h.get<std::string>());
+    if (!bytes.ok() || bytes->size() != 32) return bad("\"proof\" holds something other than 32-byte hashes");
+    Hash hash;
+    std::copy(bytes->begin(), bytes->end(), hash.begin());
+    r.proof.push_back(hash);
+  }
+  const json* checkpoint = field("checkpoint");
+  if (checkpoint == nullptr || !checkpoint->is_string()) return bad("\"checkpoint\" must be the signed note's text");
+  r.checkpoint_note = checkpoint->get<std::string>();
+  return r;
+}
+
+std::string ReceiptJson(const ReceiptInput& r) {
+  json proof = json::array();
+  for (const Hash& h : r.proof) proof.push_back(ToBase64(AsBytes(h)));
+  json j = {{"device", ToHex(r.device)},   {"sequence", r.sequence},   {"envelope", ToHex(r.envelope_id)},
+            {"leaf_index", r.leaf_index}, {"tree_size", r.tree_size}, {"proof", proof},
+            {"checkpoint", r.checkpoint_note}};
+  return j.dump(2);
+}
+
+// --- trace ----------------------------------------------------------------------------
+
+namespace {
+
+struct TraceEnrolment {
+  std::string volunteer;
+  uint64_t index = 0;
+  bool revoked = false;
+  uint64_t revoked_index = 0;
+};
+
+struct FieldChange {
+  std::string field;
+  std::vector<std::string> old_values;  // one per distinct parent value; "(none)" if absent
+  std::string new_value;                // "(removed)" if absent
+};
+
+struct TraceEntry {
+  uint64_t index = 0;
+  std::string problem;  // set when the entry does not parse
+  std::optional<Envelope> envelope;
+  bool signature_ok = false;
+  std::string author_name;  // at the time of the entry
+  std::string by, note;     // revision body
+  int32_t tz = 0;
+  std::optional<json> answers;
+  std::optional<EventBody> event;
+  std::vector<FieldChange> changes;
+  bool creation = false;
+};
+
+const json& kEmptyObject() {
+  static const json kEmpty = json::object();
+  return kEmpty;
+}
+
+std::string ValueText(const json* v) { return v == nullptr ? "(none)" : v->dump(); }
+
+std::vector<FieldChange> Changes(const json& now, const std::vector<const json*>& parents) {
+  std::set<std::string> fields;
+  for (auto it = now.begin(); it != now.end(); ++it) fields.insert(it.key());
+  for (const json* p : parents)
+    for (auto it = p->begin(); it != p->end(); ++it) fields.insert(it.key());
+  std::vector<FieldChange> out;
+  for (const std::string& f : fields) {
+    const json* mine = now.contains(f) ? &now.at(f) : nullptr;
+    bool changed = false;
+    std::vector<std::string> olds;
+    for (const json* p : parents) {
+      const json* theirs = p->contains(f) ? &p->at(f) : nullptr;
+      bool same = (mine == nullptr && theirs == nullptr) || (mine != nullptr && theirs != nullptr && *mine == *theirs);
+      if (!same) changed = true;
+      std::string t = ValueText(theirs);
+      if (std::find(olds.begin(), olds.end(), t) == olds.end()) olds.push_back(t);
+    }
+    if (changed) out.push_back({f, olds, mine == nullptr ? "(removed)" : mine->dump()});
+  }
+  return out;
+}
+
+std::string Join(const std::vector<std::string>& v, std::string_view sep) {
+  std::string out;
+  for (const std::string& s : v) out += (out.empty() ? "" : std::string(sep)) + s;
+  return out;
+}
+
+}  // namespace
+
+Result<std::string> TraceSubmission(BundleReader& bundle, const SubmissionId& submission, const PublicKey* trusted_key,
+                                    TraceFormat format) {
+  DALA_RETURN_IF_ERROR(InitCrypto());
+  PublicKey server_key{};
+  bool self_asserted = false;
+  if (trusted_key != nullptr) {
+    server_key = *trusted_key;
+  } else if (bundle.meta().server_key) {
+    server_key = *bundle.meta().server_key;
+    self_asserted = true;
+  } else {
+    return Status::InvalidArgument("the bundle names no valid server key; give one with --server-key");
+  }
+
+  std::map<PublicKey, TraceEnrolment> enrolled;
+  std::vector<TraceEntry> entries;
+  HashMap<size_t> by_id;  // revision id -> entries index
+  std::set<Hash> seen_ids;
+  DALA_RETURN_IF_ERROR(bundle.ForEachLogEntry([&](uint64_t index, std::string_view bytes) -> Status {
+    if (bytes.size() < kHeaderPrefix) return Status::Ok();
+    const bool is_event = bytes[4] == 2;
+    const bool ours = std::memcmp(bytes.data() + 5, submission.data(), 16) == 0;
+    if (!ours && !is_event) return Status::Ok();
+    auto e = Envelope::Parse(std::string(bytes));
+    if (!e.ok()) {
+      if (ours) {
+        TraceEntry t;
+        t.index = index;
+        t.problem = e.status().message();
+        entries.push_back(std::move(t));
+      }
+      return Status::Ok();
+    }
+    const bool signature_ok = e->VerifySignature().ok();
+    std::optional<EventBody> event;
+    if (e->kind() == EnvelopeKind::kEvent) {
+      auto ev = ParseEventBody(e->body());
+      if (ev.ok()) event = std::move(*ev);
+    }
+    // Enrolment as the log states it, to name authors at their time.
+    if (event && signature_ok && e->author() == server_key) {
+      PublicKey device{};
+      if ((event->type == "enroll" || event->type == "revoke") && FromHex(event->device, &device)) {
+        if (event->type == "enroll" && enrolled.count(device) == 0) enrolled[device] = {event->volunteer, index};
+        if (event->type == "revoke" && enrolled.count(device) > 0 && !enrolled[device].revoked) {
+          enrolled[device].revoked = true;
+          enrolled[device].revoked_index = index;
+        }
+      }
+    }
+    bool concerns = ours;
+    if (!ours && event && event->type == "duplicate") {
+      auto other = ParseSubmissionId(event->other);
+      concerns = other.ok() && *other == submission;
+    }
+    if (!concerns) return Status::Ok();
+
+    TraceEntry t;
+    t.index = index;
+    t.signature_ok = signature_ok;
+    t.event = std::move(event);
+    if (e->kind() == EnvelopeKind::kRevision) {
+      auto body = ParseRevisionBody(e->body());
+      if (body.ok()) {
+        t.by = body->by;
+        t.note = body->note;
+        t.tz = body->utc_offset_minutes;
+        t.answers = json::parse(body->answers_json);
+      }
+    }
+    if (e->author() == server_key) {
+      std::string by = t.event ? t.event->by : t.by;
+      t.author_name = "server for " + (by.empty() ? std::string("(no name)") : by);
+    } else if (auto it = enrolled.find(e->author()); it == enrolled.end()) {
+      t.author_name = "UNENROLLED key";
+    } else {
+      t.author_name = "volunteer " + it->second.volunteer +
+                      (it->second.revoked ? " (device REVOKED at log " + std::to_string(it->second.revoked_index) + ")"
+                                          : std::string());
+    }
+    t.envelope = std::move(*e);
+    if (t.envelope->kind() == EnvelopeKind::kRevision && t.answers && signature_ok &&
+        seen_ids.insert(t.envelope->id()).second) {
+      std::vector<const json*> parents;
+      for (const Hash& p : t.envelope->parents()) {
+        auto it = by_id.find(p);
+        if (it != by_id.end() && entries[it->second].answers) parents.push_back(&*entries[it->second].answers);
+      }
+      t.creation = t.envelope->parents().empty();
+      t.changes = Changes(*t.answers, t.creation ? std::vector<const json*>{&kEmptyObject()} : parents);
+      by_id[t.envelope->id()] = entries.size();
+    }
+    entries.push_back(std::move(t));
+    return Status::Ok();
+  }));
+
+  // The merged state, from the authentic revisions as the auditor merges.
+  std::vector<MergeInput> revisions;
+  std::vector<ReviewInput> reviews;
+  for (const TraceEntry& t : entries) {
+    if (!t.envelope || !t.signature_ok) continue;
+    const Envelope& e = *t.envelope;
+    if (e.submission() != submission) continue;
+    if (e.kind() == EnvelopeKind::kRevision && t.answers && by_id.count(e.id()) > 0 &&
+        &entries[by_id[e.id()]] == &t)
+      revisions.push_back({e.id(), e.parents(), e.hlc(), e.author(), t.answers->dump()});
+    if (t.event && t.event->type == "review" && e.author() == server_key) {
+      auto state = ParseReviewState(t.event->state);
+      if (state.ok()) reviews.push_back({e.id(), e.parents(), e.hlc(), *state, t.event->by, t.event->comment});
+    }
+  }
+  DALA_ASSIGN_OR_RETURN(auto claim, bundle.FindSubmission(submission));
+  if (entries.empty() && !claim)
+    return Status::NotFound("submission " + FormatSubmissionId(submission) + " is not in this bundle");
+  std::optional<MergedState> state;
+  std::string merge_error;
+  if (!revisions.empty()) {
+    auto m = Merge(revisions);
+    if (m.ok())
+      state = std::move(*m);
+    else
+      merge_error = m.status().message();
+  }
+  ReviewSummary review;
+  if (state) review = SummarizeReviews(revisions, state->heads, reviews);
+
+  // What the server claims, against what the log gives.
+  std::vector<std::string> differences;
+  if (claim && state) {
+    json mine = json::parse(state->answers_json);
+    json theirs;
+    try {
+      theirs = json::parse(claim->answers_json);
+    } catch (const json::exception&) {
+    }
+    if (mine != theirs) differences.push_back("answers");
+    if (claim->heads != state->heads) differences.push_back("heads");
+    if (claim->conflicts != static_cast<int64_t>(state->conflicts.size())) differences.push_back("conflicts");
+    if (claim->review_state != ReviewStateName(review.state)) differences.push_back("review_state");
+  }
+  std::map<Hash, std::string> author_of_revision;
+  for (const TraceEntry& t : entries)
+    if (t.envelope) author_of_revision[t.envelope->id()] = t.author_name;
+
+  if (format == TraceFormat::kJson) {
+    json j;
+    j["submission"] = FormatSubmissionId(submission);
+    j["server_key"] = ToHex(server_key);
+    j["server_key_self_asserted"] = self_asserted;
+    j["entries"] = json::array();
+    for (const TraceEntry& t : entries) {
+      json x = {{"log_index", t.index}};
+      if (!t.envelope) {
+        x["malformed"] = t.problem;
+        j["entries"].push_back(std::move(x));
+        continue;
+      }
+      const Envelope& e = *t.envelope;
+      x["kind"] = e.kind() == EnvelopeKind::kRevision ? "revision" : "event";
+      x["id"] = ToHex(e.id());
+      x["hlc"] = e.hlc().packed;
+      x["hlc_time"] = e.hlc().ToString();
+      x["wall_ms"] = e.wall_ms();
+      x["wall_time"] = schema::FormatIsoDateTime(e.wall_ms(), t.tz);
+      x["author"] = ToHex(e.author());
+      x["author_name"] = t.author_name;
+      x["sequence"] = e.sequence();
+      x["signature"] = ToHex(e.signature());
+      x["signature_ok"] = t.signature_ok;
+      x["parents"] = json::array();
+      for (const Hash& p : e.parents()) x["parents"].push_back(ToHex(p));
+      if (e.kind() == EnvelopeKind::kRevision) {
+        x["form_id"] = e.form_id();
+        x["form_version"] = e.form_version();
+        if (!t.by.empty()) x["by"] = t.by;
+        if (!t.note.empty()) x["note"] = t.note;
+        x["changes"] = json::array();
+        for (const FieldChange& c : t.changes)
+          x["changes"].push_back({{"field", c.field}, {"old", c.old_values}, {"new", c.new_value}});
+      }
+      if (t.event) {
+        x["type"] = t.event->type;
+        x["by"] = t.event->by;
+        if (t.event->type == "review") {
+          x["state"] = t.event->state;
+          x["comment"] = t.event->comment;
+        } else if (t.event->type == "duplicate") {
+          x["decision"] = t.event->decision;
+          x["other"] = t.event->other;
+        }
+      }
+      j["entries"].push_back(std::move(x));
+    }
+    if (state) {
+      json st;
+      st["heads"] = json::array();
+      for (const Hash& h : state->heads) st["heads"].push_back(ToHex(h));
+      st["answers"] = json::parse(state->answers_json);
+      st["conflicts"] = json::array();
+      for (const FieldConflict& c : state->conflicts) {
+        json cands = json::array();
+        for (const FieldCandidate& k : c.candidates)
+          cands.push_back({{"value", json::parse(k.value_json)},
+                           {"revision", ToHex(k.revision)},
+                           {"author", ToHex(k.author)},
+                           {"author_name", author_of_revision[k.revision]}});
+        st["conflicts"].push_back({{"field", c.field}, {"candidates", cands}});
+      }
+      st["review"] = {{"state", ReviewStateName(review.state)},
+                      {"by", review.by},
+                      {"comment", review.comment},
+                      {"changed_since_review", review.changed_since_review}};
+      j["state"] = std::move(st);
+    } else {
+      j["state"] = nullptr;
+      if (!merge_error.empty()) j["merge_error"] = merge_error;
+    }
+    if (claim) {
+      j["claim"] = {{"matches", differences.empty() && state.has_value()}, {"differences", differences}};
+    } else {
+      j["claim"] = nullptr;
+    }
+    return j.dump(2);
+  }
+
+  std::ostringstream o;
+  o << "Submission " << FormatSubmissionId(submission) << "\n";
+  o << "Server key " << ToHex(server_key).substr(0, 16) << "…"
+    << (self_asserted ? " (SELF-ASSERTED by the bundle: give --server-key to trust it)" : " (given out of band)")
+    << "\n\n";
+  size_t n = 0;
+  for (const TraceEntry& t : entries) {
+    o << "#" << ++n << "  log " << t.index << "  ";
+    if (!t.envelope) {
+      o << "MALFORMED ENTRY: " << t.problem << "\n\n";
+      continue;
+    }
+    const Envelope& e = *t.envelope;
+    if (e.kind() == EnvelopeKind::kRevision) {
+      o << (t.creation ? "revision (created)" : "revision") << "  " << e.form_id() << " " << e.form_version() << "\n";
+    } else {
+      o << (t.event ? t.event->type : std::string("event")) << "\n";
+    }
+    o << "    time      " << e.hlc().ToString() << " (HLC); claimed wall clock "
+      << schema::FormatIsoDateTime(e.wall_ms(), t.tz) << "\n";
+    o << "    author    " << t.author_name << " (key " << KeyPrefix(e.author()) << "…, sequence " << e.sequence()
+      << ")\n";
+    o << "    signature " << ToHex(e.signature()).substr(0, 16) << "… "
+      << (t.signature_ok ? "verifies" : "DOES NOT VERIFY: these bytes are not what the author signed") << "\n";
+    o << "    id        " << IdPrefix(e.id()) << "…";
+    if (!e.parents().empty()) {
+      std::vector<std::string> ps;
+      for (const Hash& p : e.parents()) ps.push_back(IdPrefix(p) + "…");
+      o << "  parents " << Join(ps, ", ");
+    }
+    o << "\n";
+    if (e.kind() == EnvelopeKind::kRevision) {
+      if (!t.note.empty()) o << "    note      " << t.note << "\n";
+      if (!t.answers) o << "    (the body does not parse)\n";
+      if (!t.changes.empty()) o << (t.creation ? "    answers:\n" : "    changed:\n");
+      for (const FieldChange& c : t.changes) {
+        if (t.creation)
+          o << "      " << c.field << ": " << c.new_value << "\n";
+        else
+          o << "      " << c.field << ": " << Join(c.old_values, " | ") << " → " << c.new_value << "\n";
+      }
+      if (!t.creation && t.changes.empty() && t.answers) o << "    (no answer changed)\n";
+    } else if (t.event) {
+      if (t.event->type == "review")
+        o << "    decision  " << t.event->state << " by " << t.event->by
+          << (t.event->comment.empty() ? std::string() : ": \"" + t.event->comment + "\"") << "\n";
+      else if (t.event->type == "duplicate")
+        o << "    decision  " << t.event->decision << " (other submission " << t.event->other << ") by "
+          << t.event->by << "\n";
+    }
+    o << "\n";
+  }
+  if (state) {
+    o << "Current state (merged from " << revisions.size() << " signed revision" << (revisions.size() == 1 ? "" : "s")
+      << ")\n";
+    std::vector<std::string> hs;
+    for (const Hash& h : state->heads) hs.push_back(IdPrefix(h) + "…");
+    o << "  heads      " << Join(hs, ", ") << "\n";
+    o << "  review     " << ReviewStateName(review.state);
+    if (!review.by.empty()) o << " by " << review.by;
+    if (!review.comment.empty()) o << ": \"" << review.comment << "\"";
+    if (review.changed_since_review) o << " (changed since the last review)";
+    o << "\n";
+    o << "  conflicts  " << state->conflicts.size() << "\n";
+    for (const FieldConflict& c : state->conflicts) {
+      o << "    " << c.field << ":\n";
+      for (size_t k = 0; k < c.candidates.size(); ++k) {
+        const FieldCandidate& cand = c.candidates[k];
+        o << "      " << cand.value_json << "  from " << IdPrefix(cand.revision) << "… ("
+          << author_of_revision[cand.revision] << ")" << (k == 0 ? "  shown until resolved" : "") << "\n";
+      }
+    }
+    o << "  answers    " << json::parse(state->answers_json).dump() << "\n";
+  } else if (!merge_error.empty()) {
+    o << "The revisions cannot be merged: " << merge_error << "\n";
+  } else {
+    o << "No signed revision of this submission is in the log.\n";
+  }
+  if (!claim)
+    o << "Server's claim: the submissions table does not list this submission.\n";
+  else if (differences.empty() && state)
+    o << "Server's claim: matches the log.\n";
+  else
+    o << "Server's claim: DIFFERS from the log in " << (differences.empty() ? "everything" : Join(differences, ", "))
+      << ".\n";
+  return o.str();
+}
+
+}  // namespace dala::sync

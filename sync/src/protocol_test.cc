@@ -1,0 +1,164 @@
+#include "dala/sync/protocol.h"
+
+#include <gtest/gtest.h>
+
+namespace dala::sync {
+namespace {
+
+SyncResponse SampleResponse() {
+  SyncResponse r;
+  r.accepted_through = 42;
+  r.rejected.push_back({43, Sha256("x"), "invalid_answers", "queue_length: Введите целое число."});
+  r.server_time_ms = 1795755600000;
+  r.checkpoint = "dala.local/log\n44\nAAAA\n\n— dala.local/log abcd\n";
+  r.consistency = {Sha256("a"), Sha256("b")};
+  r.receipt = SyncReceipt{42, Sha256("e"), 40, {Sha256("p1"), Sha256("p2")}};
+  r.cursor = "7.2";
+  r.more = true;
+  r.envelopes = {"env-one", std::string("\0\1\2", 3)};
+  r.forms = {"{\"id\":\"f\"}"};
+  return r;
+}
+
+TEST(ProtocolTest, RequestRoundTrips) {
+  SyncRequest q;
+  q.cursor = "12.3";
+  q.checkpoint_size = 99;
+  q.envelopes = {"a", std::string(5000, 'b'), ""};
+  auto body = EncodeSyncRequest(q);
+  ASSERT_TRUE(body.ok());
+  auto back = DecodeSyncRequest(*body);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->cursor, "12.3");
+  EXPECT_EQ(back->checkpoint_size, 99u);
+  EXPECT_EQ(back->envelopes, q.envelopes);
+}
+
+TEST(ProtocolTest, ResponseRoundTrips) {
+  SyncResponse r = SampleResponse();
+  auto body = EncodeSyncResponse(r);
+  ASSERT_TRUE(body.ok());
+  auto back = DecodeSyncResponse(*body);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->accepted_through, 42u);
+  ASSERT_EQ(back->rejected.size(), 1u);
+  EXPECT_EQ(back->rejected[0].code, "invalid_answers");
+  EXPECT_EQ(back->rejected[0].reason, r.rejected[0].reason);
+  EXPECT_EQ(back->rejected[0].id, Sha256("x"));
+  EXPECT_EQ(back->checkpoint, r.checkpoint);
+  EXPECT_EQ(back->consistency, r.consistency);
+  ASSERT_TRUE(back->receipt.has_value());
+  EXPECT_EQ(back->receipt->leaf_index, 40u);
+  EXPECT_EQ(back->receipt->proof, r.receipt->proof);
+  EXPECT_EQ(back->cursor, "7.2");
+  EXPECT_TRUE(back->more);
+  EXPECT_EQ(back->envelopes, r.envelopes);
+  EXPECT_EQ(back->forms, r.forms);
+}
+
+TEST(ProtocolTest, EveryTruncationOfTheInflatedBodyIsRefused) {
+  auto body = EncodeSyncResponse(SampleResponse(), 1);
+  ASSERT_TRUE(body.ok());
+  auto raw = Gunzip(*body, 1 << 20);
+  ASSERT_TRUE(raw.ok());
+  for (size_t n = 0; n < raw->size(); ++n) {
+    auto cut = Gzip(raw->substr(0, n), 1);
+    ASSERT_TRUE(cut.ok());
+    EXPECT_FALSE(DecodeSyncResponse(*cut).ok()) << "prefix of " << n << " bytes was accepted";
+  }
+}
+
+TEST(ProtocolTest, EveryTruncationOfTheCompressedBodyIsRefused) {
+  SyncRequest q;
+  q.envelopes = {std::string(300, 'z')};
+  auto body = EncodeSyncRequest(q);
+  ASSERT_TRUE(body.ok());
+  for (size_t n = 0; n < body->size(); ++n)
+    EXPECT_FALSE(DecodeSyncRequest(body->substr(0, n)).ok()) << "cut at " << n;
+}
+
+TEST(ProtocolTest, TrailingBytesAreRefused) {
+  auto raw = Gunzip(*EncodeSyncRequest(SyncRequest{}), 1 << 20);
+  ASSERT_TRUE(raw.ok());
+  EXPECT_FALSE(DecodeSyncRequest(*Gzip(*raw + "x", 1)).ok());
+  auto body = EncodeSyncRequest(SyncRequest{});
+  EXPECT_FALSE(DecodeSyncRequest(*body + "junk").ok());
+}
+
+TEST(ProtocolTest, BodyThatIsNotGzipIsRefused) {
+  auto r = DecodeSyncRequest("this is not gzip");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("gzip"), std::string::npos);
+  EXPECT_FALSE(DecodeSyncRequest("").ok());
+}
+
+TEST(ProtocolTest, WrongMagicIsRefused) {
+  auto body = Gzip("DSR1" + std::string(8, '\0'), 1);
+  auto r = DecodeSyncRequest(*body);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("DSQ1"), std::string::npos);
+}
+
+TEST(ProtocolTest, CompressionBombIsStoppedAtTheLimit) {
+  std::string huge(10u << 20, 'a');  // 10 MiB of one byte compresses to ~10 KiB
+  auto body = Gzip(huge, 9);
+  ASSERT_TRUE(body.ok());
+  EXPECT_LT(body->size(), 64u << 10);
+  SyncLimits limits;
+  limits.max_inflated_bytes = 1u << 20;
+  auto r = DecodeSyncRequest(*body, limits);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Status::Code::kResourceExhausted);
+}
+
+TEST(ProtocolTest, TooManyEnvelopesAreRefused) {
+  SyncRequest q;
+  q.envelopes.assign(11, "e");
+  SyncLimits limits;
+  limits.max_envelopes = 10;
+  auto r = DecodeSyncRequest(*EncodeSyncRequest(q), limits);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Status::Code::kResourceExhausted);
+}
+
+TEST(ProtocolTest, OversizedItemIsRefused) {
+  SyncRequest q;
+  q.envelopes = {std::string(2000, 'e')};
+  SyncLimits limits;
+  limits.max_item_bytes = 1000;
+  EXPECT_FALSE(DecodeSyncRequest(*EncodeSyncRequest(q), limits).ok());
+}
+
+TEST(ProtocolTest, MalformedHeadersAreRefused) {
+  auto frame = [](const std::string& header) {
+    std::string raw = "DSQ1";
+    uint32_t n = static_cast<uint32_t>(header.size());
+    for (int i = 3; i >= 0; --i) raw.push_back(static_cast<char>(n >> (8 * i)));
+    raw += header;
+    raw += std::string(4, '\0');
+    return *Gzip(raw, 1);
+  };
+  EXPECT_TRUE(DecodeSyncRequest(frame(R"({"cursor":"","checkpoint_size":0})")).ok());
+  for (const char* bad : {"", "[]", "{", R"({"cursor":1,"checkpoint_size":0})", R"({"cursor":""})",
+                          R"({"cursor":"","checkpoint_size":-1})", R"({"cursor":"","checkpoint_size":"5"})"}) {
+    EXPECT_FALSE(DecodeSyncRequest(frame(bad)).ok()) << bad;
+  }
+}
+
+TEST(ProtocolTest, MalformedResponseFieldsAreRefused) {
+  SyncResponse r = SampleResponse();
+  auto raw = Gunzip(*EncodeSyncResponse(r), 1 << 20);
+  ASSERT_TRUE(raw.ok());
+  std::string s = *raw;
+  // A receipt proof element that is not 32 bytes.
+  std::string good = ToBase64(AsBytes(Sha256("p1")));
+  size_t at = s.find(good);
+  ASSERT_NE(at, std::string::npos);
+  std::string bad_b64 = ToBase64("short");
+  std::string mutated = s;
+  mutated.replace(at, good.size(), bad_b64 + std::string(good.size() - bad_b64.size(), ' '));
+  EXPECT_FALSE(DecodeSyncResponse(*Gzip(mutated, 1)).ok());
+}
+
+}  // namespace
+}  // namespace dala::sync

@@ -1,0 +1,70 @@
+// Helpers for end-to-end tests that drive the real `dala` and `dala-server`
+// binaries: run a command with an environment and standard input, capture
+// its output; start a server on a random loopback port and stop it.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace dala::e2e {
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+// Paths of the binaries under test (from the build tree).
+std::string DalaBinary();
+std::string ServerBinary();
+
+// A fresh directory under /tmp, removed when the object dies.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+// Runs argv[0] with `env` added to (and overriding) a minimal environment,
+// feeding `input` on stdin. Waits at most `timeout_seconds`.
+CommandResult Run(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env = {},
+                  const std::string& input = "", int timeout_seconds = 120);
+
+// A running dala-server.
+class ServerProcess {
+ public:
+  // `data_dir` must already be initialised (dala-server init). Binds
+  // 127.0.0.1 port 0 and learns the port from --port-file.
+  explicit ServerProcess(const std::string& data_dir, const std::vector<std::string>& extra_args = {});
+  ~ServerProcess();
+  ServerProcess(const ServerProcess&) = delete;
+  ServerProcess& operator=(const ServerProcess&) = delete;
+
+  bool ok() const { return port_ > 0; }
+  int port() const { return port_; }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  int pid() const { return pid_; }
+  // SIGKILL: no chance to finish anything.
+  void Kill();
+  // SIGTERM and wait.
+  void Stop();
+  const std::string& log_path() const { return log_path_; }
+
+ private:
+  int pid_ = -1;
+  int port_ = 0;
+  std::string log_path_;
+};
+
+std::string ReadFile(const std::string& path);
+void WriteFile(const std::string& path, const std::string& content);
+
+}  // namespace dala::e2e
