@@ -53,7 +53,7 @@ class ClientE2ETest : public ::testing::Test {
     args.insert(args.begin(), DalaBinary());
     auto env = env_;
     for (const auto& [k, v] : extra_env) env[k] = v;
-    return e2e::Run(args, env, input);
+    return RunCommand(args, env, input);
   }
 
   json ListJson() {

@@ -44,6 +44,40 @@ void WriteFile(const std::string& path, const std::string& content) {
   out << content;
 }
 
+std::string FindUuid(const std::string& text) {
+  auto hex = [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); };
+  for (size_t i = 0; i + 36 <= text.size(); ++i) {
+    bool ok = true;
+    for (size_t k = 0; k < 36 && ok; ++k) {
+      bool dash = k == 8 || k == 13 || k == 18 || k == 23;
+      ok = dash ? text[i + k] == '-' : hex(text[i + k]);
+    }
+    if (ok) return text.substr(i, 36);
+  }
+  return "";
+}
+
+std::string FindEnrollCode(const std::string& text) {
+  auto code_char = [](char c) { return (c >= 'A' && c <= 'Z') || (c >= '2' && c <= '9'); };
+  for (size_t i = 0; i + 14 <= text.size(); ++i) {
+    bool ok = true;
+    for (size_t k = 0; k < 14 && ok; ++k) ok = (k == 4 || k == 9) ? text[i + k] == '-' : code_char(text[i + k]);
+    if (ok) return text.substr(i, 14);
+  }
+  return "";
+}
+
+long long NumberBefore(const std::string& text, const std::string& suffix) {
+  size_t at = text.find(suffix);
+  if (at == std::string::npos) return -1;
+  size_t end = at;
+  while (end > 0 && text[end - 1] == ' ') --end;
+  size_t start = end;
+  while (start > 0 && std::isdigit(static_cast<unsigned char>(text[start - 1]))) --start;
+  if (start == end) return -1;
+  return std::stoll(text.substr(start, end - start));
+}
+
 namespace {
 
 std::vector<std::string> Environment(const std::map<std::string, std::string>& extra) {
@@ -68,7 +102,7 @@ std::vector<char*> Pointers(std::vector<std::string>& strings) {
 
 }  // namespace
 
-CommandResult Run(const std::vector<std::string>& argv_in, const std::map<std::string, std::string>& env_in,
+CommandResult RunCommand(const std::vector<std::string>& argv_in, const std::map<std::string, std::string>& env_in,
                   const std::string& input, int timeout_seconds) {
   CommandResult result;
   int in_pipe[2], out_pipe[2], err_pipe[2];

@@ -35,7 +35,7 @@ class TempDir {
 
 // Runs argv[0] with `env` added to (and overriding) a minimal environment,
 // feeding `input` on stdin. Waits at most `timeout_seconds`.
-CommandResult Run(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env = {},
+CommandResult RunCommand(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env = {},
                   const std::string& input = "", int timeout_seconds = 120);
 
 // A running dala-server.
@@ -63,6 +63,13 @@ class ServerProcess {
   int port_ = 0;
   std::string log_path_;
 };
+
+// The first "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" (lower-case hex) in `text`.
+std::string FindUuid(const std::string& text);
+// The first "ABCD-EFGH-JKMN" enrolment code in `text`.
+std::string FindEnrollCode(const std::string& text);
+// The number just before `suffix` ("540 bytes up" -> 540), or -1.
+long long NumberBefore(const std::string& text, const std::string& suffix);
 
 std::string ReadFile(const std::string& path);
 void WriteFile(const std::string& path, const std::string& content);

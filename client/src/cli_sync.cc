@@ -103,12 +103,17 @@ int SyncCommand(const Globals& g, const SyncCommandOptions& o) {
             << outcome.received_forms << " form" << (outcome.received_forms == 1 ? "" : "s") << " in "
             << outcome.exchanges << " exchange" << (outcome.exchanges == 1 ? "" : "s") << " (" << outcome.bytes_sent
             << " bytes up, " << outcome.bytes_received << " down).\n";
+  if (outcome.restamped > 0)
+    std::cout << "  " << outcome.restamped << " record version" << (outcome.restamped == 1 ? " was" : "s were")
+              << " stamped again: they were made while this laptop's clock ran ahead.\n";
   for (const auto& rej : outcome.rejections) {
     std::cout << "  ✗ sequence " << rej.sequence << ": " << rej.code << " — " << rej.reason
               << (IsRetryableRejection(rej.code) ? " (will retry)" : "") << "\n";
   }
-  if (outcome.clock_ahead) {
-    std::cout << "  This laptop's clock is ahead of the server's (" << FormatLocalTime(outcome.server_time_ms, clock.UtcOffsetMinutes())
+  if (outcome.clock_ahead || std::llabs(outcome.clock_offset_ms) > 5 * 60 * 1000) {
+    std::cout << "  This laptop's clock is " << (outcome.clock_offset_ms < 0 ? "ahead of" : "behind")
+              << " the server's by about " << std::llabs(outcome.clock_offset_ms) / 60000
+              << " minutes (server time " << FormatLocalTime(outcome.server_time_ms, clock.UtcOffsetMinutes())
               << "). Set the correct date and time.\n";
   }
   auto returned = (*store)->ListSubmissions();

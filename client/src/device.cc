@@ -83,6 +83,48 @@ Result<Hash> Device::SaveRevision(const schema::Form& form, const sync::Submissi
   return e.id();
 }
 
+Result<int> RestampPending(LocalStore& store, const sync::SigningKey& key, const Clock& clock) {
+  DALA_ASSIGN_OR_RETURN(auto tx, sql::Transaction::Begin(store.db()));
+  DALA_ASSIGN_OR_RETURN(std::vector<EnvelopeRow> pending, store.PendingEnvelopes(SIZE_MAX >> 1, SIZE_MAX >> 1));
+  if (pending.empty()) return 0;
+  // The clock restarts after everything the server has accepted or sent.
+  uint64_t known = 0;
+  {
+    DALA_ASSIGN_OR_RETURN(auto st, store.db().Prepare("SELECT coalesce(max(hlc), 0) FROM envelopes WHERE upload != 'pending'"));
+    DALA_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (row) known = static_cast<uint64_t>(st.ColumnInt(0));
+  }
+  sync::HybridClock hlc(clock, sync::HlcTimestamp{known});
+  std::map<Hash, Hash> renamed;
+  std::set<sync::SubmissionId> touched;
+  for (const EnvelopeRow& row : pending) {
+    DALA_ASSIGN_OR_RETURN(sync::Envelope old, sync::Envelope::Parse(row.bytes));
+    sync::EnvelopeFields f;
+    f.kind = old.kind();
+    f.submission = old.submission();
+    f.sequence = old.sequence();
+    f.previous = renamed.count(old.previous()) ? renamed[old.previous()] : old.previous();
+    f.hlc = hlc.Now();
+    f.wall_ms = old.wall_ms();
+    f.form_hash = old.form_hash();
+    for (const Hash& p : old.parents()) f.parents.push_back(renamed.count(p) ? renamed[p] : p);
+    f.form_id = old.form_id();
+    f.form_version = old.form_version();
+    f.body = std::string(old.body());
+    DALA_ASSIGN_OR_RETURN(std::string bytes, sync::SealEnvelope(std::move(f), key));
+    DALA_ASSIGN_OR_RETURN(sync::Envelope fresh, sync::Envelope::Parse(std::move(bytes)));
+    DALA_ASSIGN_OR_RETURN(auto del, store.db().Prepare("DELETE FROM envelopes WHERE id = ?"));
+    DALA_RETURN_IF_ERROR(del.BindBlob(1, std::string(reinterpret_cast<const char*>(old.id().data()), 32)).Run());
+    DALA_RETURN_IF_ERROR(store.InsertEnvelope(fresh, true, UploadState::kPending, clock.NowMs()));
+    renamed[old.id()] = fresh.id();
+    touched.insert(fresh.submission());
+  }
+  for (const auto& id : touched) DALA_RETURN_IF_ERROR(store.RefreshSubmission(id));
+  DALA_RETURN_IF_ERROR(store.Put(profile_key::kHlc, std::to_string(hlc.last().packed)));
+  DALA_RETURN_IF_ERROR(tx.Commit());
+  return static_cast<int>(pending.size());
+}
+
 // --- verification -----------------------------------------------------------------
 
 Result<VerifyReport> VerifyLocalStore(LocalStore& store) {

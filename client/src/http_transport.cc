@@ -27,6 +27,8 @@ class HttpTransport final : public Transport {
     client_.set_compress(false);
     client_.set_decompress(false);
     client_.set_keep_alive(true);
+    // Targets go out exactly as signed (device signatures cover them).
+    client_.set_url_encode(false);
 #ifdef CPPHTTPLIB_OPENSSL_SUPPORT
     if (!options.ca_file.empty()) client_.set_ca_cert_path(options.ca_file.c_str());
 #endif

@@ -7,6 +7,7 @@
 #include <CLI/Formatter.hpp>
 #include <iostream>
 
+#include "cli_audit.h"
 #include "cli_commands.h"
 #include "dala/sync/crypto.h"
 
@@ -136,6 +137,8 @@ int Main(int argc, char** argv) {
   cexport->add_option("--lang", cexport_o.lang, "Language of labels: kk, ru or en")->capture_default_str();
   cexport->add_option("--out", cexport_o.out, "Directory to write into")->capture_default_str();
 
+  AuditCommands audit(app);  // `dala audit verify|trace`: offline, no profile
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -173,6 +176,7 @@ int Main(int argc, char** argv) {
     if (ckeep->parsed()) return CoordDecideDuplicate(coord_o, cid, cother, "not_duplicate");
     if (cexport->parsed()) return CoordExport(coord_o, cexport_o);
   }
+  if (auto code = audit.RunIfParsed()) return *code;
   std::cerr << app.help() << "\n";
   return kExitUsage;
 }

@@ -88,14 +88,34 @@ Result<EnrollResult> Enroll(LocalStore& store, const Device& device, Transport& 
   return result;
 }
 
-Result<TransportResponse> SyncClient::Post(const std::string& target, const std::string& body) {
+Result<TransportResponse> SyncClient::SignAndSend(const std::string& target, const std::string& body) {
   TransportRequest request;
   request.method = "POST";
   request.target = target;
   request.content_type = std::string(sync::kSyncContentType);
   request.body = body;
-  request.headers = sync::SignRequest(device_.key(), "POST", target, body, clock_.NowMs(), random_);
+  request.headers =
+      sync::SignRequest(device_.key(), "POST", target, body, clock_.NowMs() + clock_offset_ms_, random_);
   return transport_.Send(request);
+}
+
+Result<TransportResponse> SyncClient::Post(const std::string& target, const std::string& body) {
+  DALA_ASSIGN_OR_RETURN(TransportResponse r, SignAndSend(target, body));
+  if (r.status != 401 || r.body.find("stale_request") == std::string::npos || clock_offset_ms_ != 0) return r;
+  // The laptop's clock is off by more than the server's freshness window.
+  // Ask the server for its time, and sign with that: the signature is still
+  // fresh and unique (nonce), and the records themselves keep the laptop's
+  // own clock, which the server judges separately.
+  DALA_ASSIGN_OR_RETURN(TransportResponse t, transport_.Send({"GET", "/api/v1/time", "", "", {}}));
+  if (t.status != 200) return r;
+  int64_t server_now = 0;
+  try {
+    server_now = json::parse(t.body).at("now_ms").get<int64_t>();
+  } catch (const std::exception&) {
+    return r;
+  }
+  clock_offset_ms_ = server_now - clock_.NowMs();
+  return SignAndSend(target, body);
 }
 
 Result<SyncOutcome> SyncClient::Run(const std::function<void(const SyncProgress&)>& progress) {
@@ -133,6 +153,7 @@ Result<SyncOutcome> SyncClient::Run(const std::function<void(const SyncProgress&
     outcome.bytes_received += http.body.size();
     DALA_ASSIGN_OR_RETURN(sync::SyncResponse response, sync::DecodeSyncResponse(http.body));
     outcome.server_time_ms = response.server_time_ms;
+    outcome.clock_offset_ms = clock_offset_ms_;
 
     // The checkpoint must be the server's, and must extend the last one
     // this laptop saw; otherwise the server has rewritten its log.
@@ -241,6 +262,20 @@ Result<SyncOutcome> SyncClient::Run(const std::function<void(const SyncProgress&
 
     p.sent += newly_accepted;
     if (progress) progress(p);
+
+    // Records stamped by a clock that ran ahead are re-stamped once the
+    // laptop's clock agrees with the server's again, and sent at once.
+    bool refused_for_clock = std::any_of(response.rejected.begin(), response.rejected.end(),
+                                         [](const auto& r) { return r.code == "clock_ahead"; });
+    const int64_t laptop_skew = response.server_time_ms - clock_.NowMs();
+    if (refused_for_clock && outcome.restamped == 0 && std::llabs(laptop_skew) < 5 * 60 * 1000) {
+      DALA_ASSIGN_OR_RETURN(outcome.restamped, RestampPending(store_, device_.key(), clock_));
+      outcome.clock_ahead = false;
+      outcome.rejections.erase(std::remove_if(outcome.rejections.begin(), outcome.rejections.end(),
+                                              [](const auto& r) { return IsRetryableRejection(r.code); }),
+                               outcome.rejections.end());
+      if (outcome.restamped > 0) continue;
+    }
 
     // Go on while something moved and more remains; stop when an exchange
     // makes no progress (what is left was refused or must wait).

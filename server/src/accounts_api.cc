@@ -1,7 +1,6 @@
 #include "accounts_api.h"
 
 #include <cctype>
-#include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "admin.h"
@@ -80,18 +79,8 @@ HttpResponse Json(int status, const json& body) {
   return Private(JsonBody(status, body.dump(-1, ' ', false, json::error_handler_t::replace)));
 }
 
-// A store refusal as the client should see it.
-HttpResponse StoreError(const Status& s) {
-  switch (s.code()) {
-    case Status::Code::kAlreadyExists: return JsonError(409, "already_exists", s.message());
-    case Status::Code::kNotFound: return JsonError(404, "not_found", s.message());
-    case Status::Code::kInvalidArgument: return JsonError(400, "invalid_request", s.message());
-    case Status::Code::kUnavailable: return JsonError(503, "unavailable", "the server is busy; try again shortly");
-    default:
-      std::cerr << "dala-server: store failure: " << s.ToString() << "\n";
-      return JsonError(500, "internal", "internal server error");
-  }
-}
+// A store refusal as the client should see it (see AuthErrorResponse).
+HttpResponse StoreError(const Status& s) { return AuthErrorResponse(s); }
 
 json UserJson(const User& u) {
   return {{"name", u.name},

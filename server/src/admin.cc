@@ -369,8 +369,8 @@ Result<IssuedEnrollCode> IssueEnrollCode(Store& store, std::string_view voluntee
   DALA_ASSIGN_OR_RETURN(std::optional<User> user, store.FindUser(volunteer));
   if (!user) return Status::NotFound("no user named '" + std::string(volunteer) + "'");
   if (user->role != Role::kVolunteer) {
-    return Status::InvalidArgument("'" + user->name + "' is a " + RoleName(user->role) +
-                                   ", not a volunteer; only volunteers enrol devices");
+    return Status::InvalidArgument("'" + user->name + "' is not a volunteer (role: " + RoleName(user->role) +
+                                   "); only volunteers enrol devices");
   }
   const int64_t now = clock.NowMs();
   IssuedEnrollCode issued;
@@ -537,8 +537,9 @@ int ServeCommand(const ServeOptions& options) {
       s = Status::IoError("cannot write " + options.port_file + ": " + Errno());
     if (!s.ok()) return Fail(s);
   }
-  std::cerr << "dala-server: listening on " << (server.tls() ? "https" : "http") << "://" << options.listen
-            << (address->second == 0 ? " (port " + std::to_string(server.port()) + ")" : "") << "\n";
+  const std::string& host = address->first;
+  std::cerr << "dala-server: listening on " << (server.tls() ? "https" : "http") << "://"
+            << (host.find(':') != std::string::npos ? "[" + host + "]" : host) << ":" << server.port() << "\n";
 
   pthread_t main_thread = pthread_self();
   std::thread runner([&] {

@@ -61,33 +61,60 @@ Status AuthFailure(Status::Code code, std::string_view error_code, std::string_v
   return Status(code, std::string(error_code) + ": " + std::string(detail));
 }
 
-std::string AuthErrorCode(const Status& status) {
-  const std::string& m = status.message();
-  size_t colon = m.find(": ");
-  if (colon == std::string::npos) return std::string();
-  std::string_view code(m.data(), colon);
-  return FindCode(code) != nullptr ? std::string(code) : std::string();
+namespace {
+
+// "<code>: <detail>" where code is snake_case: the stable code of an
+// AuthFailure (or of any Status built the same way).
+std::string_view CodePrefix(const std::string& message) {
+  size_t colon = message.find(": ");
+  if (colon == std::string::npos || colon == 0 || colon > 40) return std::string_view();
+  std::string_view code(message.data(), colon);
+  for (char c : code)
+    if (!((c >= 'a' && c <= 'z') || c == '_')) return std::string_view();
+  return code;
 }
+
+struct Refusal {
+  int http_status;  // 0: not the client's fault
+  std::string_view code;
+};
+
+// What a Status means to a client when no code says more.
+Refusal RefusalFor(Status::Code code) {
+  switch (code) {
+    case Status::Code::kInvalidArgument: return {400, "invalid_request"};
+    case Status::Code::kUnauthenticated: return {401, "unauthenticated"};
+    case Status::Code::kPermissionDenied: return {403, "forbidden"};
+    case Status::Code::kNotFound: return {404, "not_found"};
+    case Status::Code::kAlreadyExists: return {409, "already_exists"};
+    case Status::Code::kFailedPrecondition: return {409, "conflict"};
+    default: return {0, ""};
+  }
+}
+
+}  // namespace
+
+std::string AuthErrorCode(const Status& status) { return std::string(CodePrefix(status.message())); }
 
 HttpResponse AuthErrorResponse(const Status& status, int64_t retry_after_s) {
   HttpResponse r;
-  std::string code = AuthErrorCode(status);
-  if (!code.empty()) {
-    r = JsonError(FindCode(code)->http_status, code, std::string_view(status.message()).substr(code.size() + 2));
+  const std::string& message = status.message();
+  std::string_view code = CodePrefix(message);
+  const ErrorCodeInfo* known = FindCode(code);
+  Refusal fallback = RefusalFor(status.code());
+  if (known != nullptr) {
+    r = JsonError(known->http_status, code, std::string_view(message).substr(code.size() + 2));
+  } else if (fallback.http_status != 0 && !code.empty()) {
+    r = JsonError(fallback.http_status, code, std::string_view(message).substr(code.size() + 2));
+  } else if (fallback.http_status != 0) {
+    r = JsonError(fallback.http_status, fallback.code, message);
+  } else if (status.code() == Status::Code::kUnavailable || status.code() == Status::Code::kResourceExhausted) {
+    std::cerr << "dala-server: refused for lack of resources: " << status.ToString() << "\n";
+    r = JsonError(503, "unavailable", "the server is busy; try again shortly");
   } else {
-    switch (status.code()) {
-      case Status::Code::kUnauthenticated: r = JsonError(401, "unauthenticated", status.message()); break;
-      case Status::Code::kPermissionDenied: r = JsonError(403, "forbidden", status.message()); break;
-      case Status::Code::kInvalidArgument: r = JsonError(400, "invalid_request", status.message()); break;
-      case Status::Code::kUnavailable:
-        r = JsonError(503, "unavailable", "the server is busy; try again shortly");
-        break;
-      default:
-        // A store failure: the client learns nothing about our internals.
-        std::cerr << "dala-server: authentication failed internally: " << status.ToString() << "\n";
-        r = JsonError(500, "internal", "internal server error");
-        break;
-    }
+    // A bug or a store failure: the client learns nothing about our internals.
+    std::cerr << "dala-server: internal error: " << status.ToString() << "\n";
+    r = JsonError(500, "internal", "internal server error");
   }
   if (retry_after_s > 0) r.headers["Retry-After"] = std::to_string(retry_after_s);
   return r;
@@ -106,7 +133,7 @@ Status RequireRole(const User& user, std::initializer_list<Role> roles) {
   std::string names;
   for (Role r : roles) names += (names.empty() ? "" : ", ") + std::string(RoleName(r));
   return AuthFailure(Status::Code::kPermissionDenied, "forbidden",
-                     std::string("a ") + RoleName(user.role) + " may not do this (needs: " + names + ")");
+                     std::string("the role ") + RoleName(user.role) + " may not do this (needs: " + names + ")");
 }
 
 Status ValidateUserName(std::string_view name) {
@@ -303,7 +330,8 @@ Result<User> SessionAuth::Authenticate(const HttpRequest& request, bool state_ch
   DALA_ASSIGN_OR_RETURN(auto current, CurrentSession(request, state_changing));
   if (state_changing && !CanWrite(current.first.role)) {
     return AuthFailure(Status::Code::kPermissionDenied, "read_only_role",
-                       std::string("a ") + RoleName(current.first.role) + " may read but not change anything");
+                       std::string("the role ") + RoleName(current.first.role) +
+                           " may read but not change anything");
   }
   return std::move(current.first);
 }

@@ -25,12 +25,19 @@ namespace dala::server {
 
 // A Status carrying `error_code` (e.g. "bad_signature") for the client.
 Status AuthFailure(Status::Code code, std::string_view error_code, std::string_view detail);
-// The stable error code of an AuthFailure; empty for any other Status.
+// The error code a Status carries ("<snake_case code>: ..."); empty if none.
 std::string AuthErrorCode(const Status& status);
-// The JSON refusal for a failed authentication or authorisation: the code's
-// own HTTP status (401, 403, 429...), or for a Status that is not an
-// AuthFailure, one chosen from its Status code; a store failure becomes a
-// 500 "internal" whose detail goes to stderr, not to the client.
+// The JSON refusal for any failed request, authentication or not:
+//  - a code in the table of API.md gets its own HTTP status (401, 403, 429...);
+//  - another carried code keeps its name, with the status its Status code
+//    implies (InvalidArgument 400, Unauthenticated 401, PermissionDenied 403,
+//    NotFound 404, AlreadyExists and FailedPrecondition 409);
+//  - a Status without a code gets those statuses with a generic code
+//    (invalid_request, unauthenticated, forbidden, not_found,
+//    already_exists, conflict);
+//  - anything else is the server's problem: 503 "unavailable" for
+//    Unavailable/ResourceExhausted, else 500 "internal"; the detail goes to
+//    stderr, never to the client.
 // `retry_after_s` > 0 adds Retry-After.
 HttpResponse AuthErrorResponse(const Status& status, int64_t retry_after_s = 0);
 

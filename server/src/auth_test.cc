@@ -558,7 +558,9 @@ TEST_F(AuthTest, MissingOrMalformedDeviceHeadersAre401Unauthenticated) {
 }
 
 TEST_F(AuthTest, StoreFailureIsInternalWithoutDetails) {
+  testing::internal::CaptureStderr();
   HttpResponse r = AuthErrorResponse(Status::IoError("disk /var/lib/dala on fire"));
+  EXPECT_NE(testing::internal::GetCapturedStderr().find("on fire"), std::string::npos);
   EXPECT_EQ(r.status, 500);
   EXPECT_EQ(Code(r), "internal");
   EXPECT_EQ(r.body.find("/var/lib"), std::string::npos);
@@ -579,7 +581,49 @@ TEST_F(AuthTest, AuthFailureCodesMapToTheirStatuses) {
     EXPECT_EQ(json::parse(r.body)["error"]["message"], "detail");
     EXPECT_EQ(r.headers["Retry-After"], "7");
   }
-  EXPECT_EQ(AuthErrorCode(Status::Unauthenticated("made_up: x")), "");
+}
+
+TEST_F(AuthTest, OtherCarriedCodesKeepTheirNameWithTheStatusOfTheirCode) {
+  HttpResponse exists = AuthErrorResponse(AuthFailure(Status::Code::kAlreadyExists, "already_enrolled", "twice"));
+  EXPECT_EQ(exists.status, 409);
+  EXPECT_EQ(Code(exists), "already_enrolled");
+  EXPECT_EQ(json::parse(exists.body)["error"]["message"], "twice");
+  HttpResponse malformed = AuthErrorResponse(AuthFailure(Status::Code::kInvalidArgument, "malformed_json", "x"));
+  EXPECT_EQ(malformed.status, 400);
+  EXPECT_EQ(Code(malformed), "malformed_json");
+}
+
+TEST_F(AuthTest, StatusWithoutACodeGetsAGenericOne) {
+  struct Case {
+    Status status;
+    int http;
+    const char* code;
+  } cases[] = {{Status::InvalidArgument("bad"), 400, "invalid_request"},
+               {Status::NotFound("no user named x"), 404, "not_found"},
+               {Status::AlreadyExists("taken"), 409, "already_exists"},
+               {Status::FailedPrecondition("already revoked"), 409, "conflict"},
+               {Status::PermissionDenied("no"), 403, "forbidden"},
+               {Status::Unauthenticated("who"), 401, "unauthenticated"},
+               {Status::Unavailable("database is locked"), 503, "unavailable"}};
+  for (const Case& c : cases) {
+    HttpResponse r = AuthErrorResponse(c.status);
+    EXPECT_EQ(r.status, c.http) << c.status.ToString();
+    EXPECT_EQ(Code(r), c.code);
+  }
+  EXPECT_EQ(json::parse(AuthErrorResponse(Status::NotFound("no user named x")).body)["error"]["message"],
+            "no user named x");
+}
+
+TEST_F(AuthTest, InternalStatusWithAPrefixStillLeaksNothing) {
+  testing::internal::CaptureStderr();
+  HttpResponse r = AuthErrorResponse(Status::Internal("prepare: no such table: secrets"));
+  HttpResponse c = AuthErrorResponse(Status::Corruption("select: database disk image is malformed"));
+  testing::internal::GetCapturedStderr();
+  EXPECT_EQ(r.status, 500);
+  EXPECT_EQ(Code(r), "internal");
+  EXPECT_EQ(r.body.find("secrets"), std::string::npos);
+  EXPECT_EQ(c.status, 500);
+  EXPECT_EQ(c.body.find("malformed"), std::string::npos);
 }
 
 TEST_F(AuthTest, UserNameAndPasswordRules) {

@@ -219,6 +219,13 @@ void RegisterRecordRoutes(Router& router, ServerContext& ctx, std::shared_ptr<Re
     return out;
   });
 
+  // The server's clock, for laptops whose own clock is wrong: they sign
+  // requests with the server's time so that they can still sync, and are
+  // told about their clock instead of being locked out.
+  router.Add("GET", "/api/v1/time", [&ctx](const HttpRequest&) -> HttpResponse {
+    return Ok({{"now_ms", ctx.clock.NowMs()}});
+  });
+
   // --- the log: checkpoints and proofs are public; entries need a reader --------------------
   router.Add("GET", "/api/v1/log/checkpoint", [&records, service](const HttpRequest&) -> HttpResponse {
     auto log = records.CurrentLog();

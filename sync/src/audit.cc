@@ -136,10 +136,16 @@ constexpr size_t kHeaderPrefix = 21;  // magic, kind, submission
 struct ByteArrayHash {
   template <size_t N>
   size_t operator()(const std::array<uint8_t, N>& a) const {
-    // Fold every byte in: UUIDv7 ids start with a timestamp, and keys or
-    // ids chosen by whoever wrote the bundle should not pick our buckets.
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (uint8_t b : a) h = (h ^ b) * 0x100000001b3ull;
+    static_assert(N % 8 == 0);
+    // Every word counts: UUIDv7 ids start with a timestamp, and keys or ids
+    // chosen by whoever wrote the bundle should not pick our buckets.
+    uint64_t h = 0x9E3779B97F4A7C15ull;
+    for (size_t i = 0; i < N; i += 8) {
+      uint64_t w;
+      std::memcpy(&w, a.data() + i, 8);
+      h = (h ^ w) * 0xFF51AFD7ED558CCDull;
+      h ^= h >> 32;
+    }
     return static_cast<size_t>(h);
   }
 };
@@ -384,27 +390,35 @@ void ProcessEntry(LogEntry& in, EntryResult& r, const FormSet& forms) {
 
 // --- submissions --------------------------------------------------------------------
 
+// Who made a submission's first revision: a device key, or the server for
+// a coordinator (an index into the auditor's table of names).
+struct Creator {
+  PublicKey author{};
+  uint32_t coordinator = 0;
+};
+
 // Everything the log says about one submission, gathered in log order.
 struct SubmissionAcc {
   std::vector<MergeInput> revisions;
   std::vector<ReviewInput> reviews;
   std::vector<uint64_t> indices;  // of every envelope counted
-  std::string form_id;            // of its first revision
-  uint64_t first_revision_index = 0;
+  uint32_t form = 0;              // its first revision's form id, interned
+  Creator creator;
   bool has_revision = false;
 };
 
-// What the auditor computed for a submission, kept until the submissions
-// table is compared: the merged answers only as a digest.
+// What the auditor computed for a submission, kept (one per submission,
+// so kept small) until the submissions table is compared: the merged
+// answers only as a digest.
 struct MergedSummary {
-  bool ok = false;
-  std::string error;
-  std::string form_id;
-  std::vector<Hash> heads;
-  int64_t conflicts = 0;
-  std::string review_state;
   Hash answers_digest{};
+  std::vector<Hash> heads;
   std::vector<uint64_t> indices;
+  Creator creator;
+  int64_t conflicts = 0;
+  uint32_t form = 0;
+  ReviewState review = ReviewState::kReceived;
+  bool ok = false;
   bool claimed = false;  // a submissions row names it
 };
 
@@ -412,29 +426,28 @@ struct MergeJob {
   SubmissionId id{};
   SubmissionAcc acc;
   MergedSummary result;
+  std::string error;
 };
 
 Hash CanonicalDigest(const json& j) { return Sha256(j.dump()); }
 
 void RunMerge(MergeJob& job) {
   MergedSummary& s = job.result;
-  s.form_id = job.acc.form_id;
+  s.form = job.acc.form;
+  s.creator = job.acc.creator;
   s.indices = std::move(job.acc.indices);
   auto merged = Merge(job.acc.revisions);
   if (!merged.ok()) {
-    s.error = merged.status().message();
+    job.error = merged.status().message();
     return;
   }
   s.ok = true;
   s.heads = merged->heads;
   s.conflicts = static_cast<int64_t>(merged->conflicts.size());
-  s.review_state = ReviewStateName(SummarizeReviews(job.acc.revisions, merged->heads, job.acc.reviews).state);
-  try {
-    s.answers_digest = CanonicalDigest(json::parse(merged->answers_json));
-  } catch (const json::exception&) {
-    s.ok = false;
-    s.error = "merged answers are not JSON";
-  }
+  s.review = SummarizeReviews(job.acc.revisions, merged->heads, job.acc.reviews).state;
+  // Merge's answers are already nlohmann's canonical dump (sorted keys,
+  // shortest numbers), the same text CanonicalDigest hashes.
+  s.answers_digest = Sha256(merged->answers_json);
   job.acc = SubmissionAcc();
 }
 
@@ -555,7 +568,18 @@ class Auditor {
   std::map<PublicKey, AuditTally> by_author_;
   std::map<std::string, AuditTally> by_coordinator_;
   std::map<std::string, AuditTally> by_form_;
-  SubmissionMap<std::pair<PublicKey, std::string>> creators_;  // author, coordinator name
+  // Form ids and coordinator names, stored once and referred to by index
+  // from the per-submission records. Index 0 is the empty name.
+  struct Names {
+    std::vector<std::string> names{""};
+    std::unordered_map<std::string, uint32_t> index{{"", 0}};
+  };
+  static uint32_t Intern(Names* table, const std::string& name) {
+    auto [it, fresh] = table->index.try_emplace(name, static_cast<uint32_t>(table->names.size()));
+    if (fresh) table->names.push_back(name);
+    return it->second;
+  }
+  Names form_names_, coordinator_names_;
 };
 
 std::string Auditor::Who(const PublicKey& key) const {
@@ -627,6 +651,11 @@ void Auditor::LoadForms() {
 }
 
 Status Auditor::PrePass() {
+  DALA_ASSIGN_OR_RETURN(log_rows_, bundle_.LogRowCount());
+  // Sized once up front: rehashing maps of 100,000 entries while the
+  // workers wait would show in the audit's time.
+  ids_.reserve(log_rows_);
+  last_index_.reserve(log_rows_);
   return bundle_.ForEachLogPrefix(kHeaderPrefix, [&](uint64_t index, std::string_view head) {
     if (head.size() < kHeaderPrefix) return Status::Ok();
     SubmissionId id;
@@ -637,8 +666,8 @@ Status Auditor::PrePass() {
 }
 
 Status Auditor::LogPass() {
-  DALA_ASSIGN_OR_RETURN(log_rows_, bundle_.LogRowCount());
   report_.counts.log_size = log_rows_;
+  merged_.reserve(last_index_.size());
   DALA_ASSIGN_OR_RETURN(LogCursor cursor, bundle_.Log());
   Batch batches[2];
   auto read = [&](Batch& b) -> Status {
@@ -698,7 +727,7 @@ void Auditor::Harvest(std::vector<MergeJob>& jobs) {
   for (MergeJob& j : jobs) {
     if (!j.result.ok) {
       AuditProblem p = Problem("submission.merge_failed",
-                               "its revisions cannot be merged: " + j.result.error);
+                               "its revisions cannot be merged: " + j.error);
       p.submission = j.id;
       p.log_indices = j.result.indices;
       Add(kState, std::move(p));
@@ -799,11 +828,11 @@ void Auditor::Sequential(EntryResult& r, std::vector<MergeJob>* ready) {
           SubmissionAcc& acc = open_[r.submission];
           if (!acc.has_revision) {
             acc.has_revision = true;
-            acc.form_id = r.form_id;
-            acc.first_revision_index = r.index;
-            creators_[r.submission] = {r.author, by_server ? r.by : std::string()};
+            acc.form = Intern(&form_names_, r.form_id);
+            acc.creator = {r.author, by_server ? Intern(&coordinator_names_, r.by) : 0};
           }
-          acc.revisions.push_back({r.id, r.parents, r.hlc, r.author, std::move(r.answers_json)});
+          acc.revisions.push_back({r.id, std::move(r.parents), r.hlc, r.author, std::move(r.answers_json)});
+          r.parents.clear();
           r.answers_json.clear();
           acc.indices.push_back(r.index);
         }
@@ -907,9 +936,13 @@ void Auditor::CheckChains() {
       while (j < links.size() && links[j].sequence == links[i].sequence) ++j;
       uint64_t seq = links[i].sequence;
       if (seq > expected) {
-        AuditProblem p = Problem("chain.gap", "the chain of key " + KeyPrefix(author) + "… (" + who +
-                                                  ") lacks sequence " + SequenceRange(expected, seq - 1) +
-                                                  ": the device made them, the log does not have them");
+        const bool one = expected == seq - 1;
+        AuditProblem p = Problem("chain.gap", "the chain of key " + KeyPrefix(author) + "… (" + who + ") lacks " +
+                                                  (one ? "sequence " : "sequences ") +
+                                                  SequenceRange(expected, seq - 1) + ": the device signed " +
+                                                  (one ? "it" : "them") + " (sequence " + std::to_string(seq) +
+                                                  " chains back through them) but the log does not have " +
+                                                  (one ? "it" : "them"));
         p.author = author;
         p.sequence = expected;
         p.log_indices = {links[i].index};
@@ -1245,10 +1278,29 @@ Status Auditor::CheckSubmissions() {
     bool known = false;
     bool answers_differ = false;
   };
-  std::vector<RowResult> results;
   std::vector<std::pair<SubmissionId, std::string>> answer_mismatches;
-  Status read = bundle_.ForEachSubmissionBatch(512, [&](std::vector<BundleSubmission>& rows) -> Status {
+  // While the workers compare one batch, this thread reads the next.
+  std::vector<BundleSubmission> rows;
+  std::vector<RowResult> results;
+  bool running = false;
+  auto finish = [&]() -> Status {
+    if (!running) return Status::Ok();
+    running = false;
+    DALA_RETURN_IF_ERROR(pool_.Finish());
+    for (size_t i = 0; i < rows.size(); ++i) {
+      for (AuditProblem& p : results[i].problems) Add(kState, std::move(p));
+      if (results[i].known) merged_[rows[i].id].claimed = true;
+      if (results[i].answers_differ) answer_mismatches.emplace_back(rows[i].id, std::move(rows[i].answers_json));
+    }
+    done += rows.size();
+    Progress("submissions", done, total);
+    return Status::Ok();
+  };
+  Status read = bundle_.ForEachSubmissionBatch(512, [&](std::vector<BundleSubmission>& batch) -> Status {
+    DALA_RETURN_IF_ERROR(finish());
+    rows.swap(batch);
     results.assign(rows.size(), RowResult());
+    running = true;
     pool_.Start(rows.size(), 8, [&](size_t begin, size_t end) {
       for (size_t i = begin; i < end; ++i) {
         const BundleSubmission& row = rows[i];
@@ -1271,10 +1323,11 @@ Status Auditor::CheckSubmissions() {
           p.log_indices = s.indices;
           return p;
         };
-        if (row.form_id != s.form_id)
+        const std::string& form_id = form_names_.names[s.form];
+        if (row.form_id != form_id)
           out.problems.push_back(with_indices(make("submission.form_mismatch", "claimed form " + row.form_id +
                                                                                    ", but its revisions are " +
-                                                                                   s.form_id)));
+                                                                                   form_id)));
         for (const Hash& h : row.heads) {
           if (ids_.count(h) == 0) {
             AuditProblem p = with_indices(make("submission.unknown_head", "claimed head " + IdPrefix(h) +
@@ -1292,27 +1345,25 @@ Status Auditor::CheckSubmissions() {
                                                    "claimed " + std::to_string(row.conflicts) +
                                                        " conflicts, but merging its revisions gives " +
                                                        std::to_string(s.conflicts))));
-        if (row.review_state != s.review_state)
+        if (row.review_state != ReviewStateName(s.review))
           out.problems.push_back(with_indices(make("submission.review_mismatch",
                                                    "claimed review state " + row.review_state +
-                                                       ", but its review events give " + s.review_state)));
+                                                       ", but its review events give " +
+                                                       ReviewStateName(s.review))));
         try {
-          if (CanonicalDigest(json::parse(row.answers_json)) != s.answers_digest) out.answers_differ = true;
+          // An exporter that writes the merge's own text matches byte for
+          // byte; anything else is compared as parsed JSON.
+          if (Sha256(row.answers_json) != s.answers_digest &&
+              CanonicalDigest(json::parse(row.answers_json)) != s.answers_digest)
+            out.answers_differ = true;
         } catch (const json::exception&) {
           out.problems.push_back(with_indices(make("submission.answers_mismatch", "claimed answers are not JSON")));
         }
       }
     });
-    DALA_RETURN_IF_ERROR(pool_.Finish());
-    for (size_t i = 0; i < rows.size(); ++i) {
-      for (AuditProblem& p : results[i].problems) Add(kState, std::move(p));
-      if (results[i].known) merged_[rows[i].id].claimed = true;
-      if (results[i].answers_differ) answer_mismatches.emplace_back(rows[i].id, std::move(rows[i].answers_json));
-    }
-    done += rows.size();
-    Progress("submissions", done, total);
     return Status::Ok();
   });
+  DALA_RETURN_IF_ERROR(finish());
   if (!read.ok()) {
     if (read.code() != Status::Code::kCorruption || read.message().find("bundle table") != 0) return read;
     // Rows after the bad one were never compared, so "missing" would be
@@ -1382,18 +1433,18 @@ void Auditor::Tally() {
     report_.by_volunteer[name].revisions += t.revisions;
   }
   for (const auto& [name, t] : by_coordinator_) report_.by_volunteer[name].revisions += t.revisions;
-  for (const auto& [id, creator] : creators_) {
-    const auto& [author, coordinator] = creator;
+  for (const auto& [id, s] : merged_) {
+    const Creator& c = s.creator;
     std::string name;
-    if (have_server_key_ && author == server_key_) {
-      name = "server for " + (coordinator.empty() ? std::string("(no name)") : coordinator);
+    if (have_server_key_ && c.author == server_key_) {
+      const std::string& by = coordinator_names_.names[c.coordinator];
+      name = "server for " + (by.empty() ? std::string("(no name)") : by);
     } else {
-      auto it = enrolled_.find(author);
-      name = it != enrolled_.end() ? it->second.volunteer : "unenrolled " + KeyPrefix(author);
+      auto it = enrolled_.find(c.author);
+      name = it != enrolled_.end() ? it->second.volunteer : "unenrolled " + KeyPrefix(c.author);
     }
     ++report_.by_volunteer[name].submissions;
-    auto m = merged_.find(id);
-    if (m != merged_.end()) ++by_form_[m->second.form_id].submissions;
+    ++by_form_[form_names_.names[s.form]].submissions;
   }
   report_.by_form = by_form_;
   report_.counts.submissions = merged_.size();
@@ -1487,11 +1538,14 @@ std::string AuditReportText(const AuditReport& r) {
   } else {
     o << "              (given out of band)\n";
   }
-  o << "  Checked     " << c.envelopes << " signed envelopes (" << c.revisions << " revisions, " << c.events
-    << " events), " << c.submissions << " submissions, " << c.devices << " devices, " << c.forms << " forms, "
-    << c.checkpoints << " checkpoints";
+  auto n = [](uint64_t count, const char* what) {
+    return std::to_string(count) + " " + what + (count == 1 ? "" : "s");
+  };
+  o << "  Checked     " << n(c.envelopes, "signed envelope") << " (" << n(c.revisions, "revision") << ", "
+    << n(c.events, "event") << "), " << n(c.submissions, "submission") << ", " << n(c.devices, "device") << ", "
+    << n(c.forms, "form") << ", " << n(c.checkpoints, "checkpoint");
   if (c.auditor_checkpoints > 0) o << " + " << c.auditor_checkpoints << " brought";
-  if (c.receipts > 0) o << ", " << c.receipts << " receipts";
+  if (c.receipts > 0) o << ", " << n(c.receipts, "receipt");
   o << "\n\n";
 
   auto table = [&](const char* title, const std::map<std::string, AuditTally>& rows) {
@@ -1630,10 +1684,12 @@ struct TraceEnrolment {
   uint64_t revoked_index = 0;
 };
 
+// A field a revision set differently from its parent(s). Absent and null
+// are the same to the merge, so both are null here.
 struct FieldChange {
   std::string field;
-  std::vector<std::string> old_values;  // one per distinct parent value; "(none)" if absent
-  std::string new_value;                // "(removed)" if absent
+  std::vector<json> old_values;  // one per distinct value among the parents
+  json new_value;
 };
 
 struct TraceEntry {
@@ -1648,6 +1704,7 @@ struct TraceEntry {
   std::optional<EventBody> event;
   std::vector<FieldChange> changes;
   bool creation = false;
+  bool parents_missing = false;  // some parent is not in the log: changes are partial
 };
 
 const json& kEmptyObject() {
@@ -1655,27 +1712,32 @@ const json& kEmptyObject() {
   return kEmpty;
 }
 
-std::string ValueText(const json* v) { return v == nullptr ? "(none)" : v->dump(); }
+std::string ValueText(const json& v) { return v.is_null() ? "(none)" : v.dump(); }
 
 std::vector<FieldChange> Changes(const json& now, const std::vector<const json*>& parents) {
   std::set<std::string> fields;
   for (auto it = now.begin(); it != now.end(); ++it) fields.insert(it.key());
   for (const json* p : parents)
     for (auto it = p->begin(); it != p->end(); ++it) fields.insert(it.key());
+  auto value = [](const json& obj, const std::string& f) { return obj.contains(f) ? obj.at(f) : json(nullptr); };
   std::vector<FieldChange> out;
   for (const std::string& f : fields) {
-    const json* mine = now.contains(f) ? &now.at(f) : nullptr;
+    json mine = value(now, f);
     bool changed = false;
-    std::vector<std::string> olds;
+    std::vector<json> olds;
     for (const json* p : parents) {
-      const json* theirs = p->contains(f) ? &p->at(f) : nullptr;
-      bool same = (mine == nullptr && theirs == nullptr) || (mine != nullptr && theirs != nullptr && *mine == *theirs);
-      if (!same) changed = true;
-      std::string t = ValueText(theirs);
-      if (std::find(olds.begin(), olds.end(), t) == olds.end()) olds.push_back(t);
+      json theirs = value(*p, f);
+      if (theirs != mine) changed = true;
+      if (std::find(olds.begin(), olds.end(), theirs) == olds.end()) olds.push_back(theirs);
     }
-    if (changed) out.push_back({f, olds, mine == nullptr ? "(removed)" : mine->dump()});
+    if (changed) out.push_back({f, std::move(olds), std::move(mine)});
   }
+  return out;
+}
+
+std::string ValuesText(const std::vector<json>& values) {
+  std::string out;
+  for (const json& v : values) out += (out.empty() ? "" : " | ") + ValueText(v);
   return out;
 }
 
@@ -1773,7 +1835,10 @@ Result<std::string> TraceSubmission(BundleReader& bundle, const SubmissionId& su
       std::vector<const json*> parents;
       for (const Hash& p : t.envelope->parents()) {
         auto it = by_id.find(p);
-        if (it != by_id.end() && entries[it->second].answers) parents.push_back(&*entries[it->second].answers);
+        if (it != by_id.end() && entries[it->second].answers)
+          parents.push_back(&*entries[it->second].answers);
+        else
+          t.parents_missing = true;
       }
       t.creation = t.envelope->parents().empty();
       t.changes = Changes(*t.answers, t.creation ? std::vector<const json*>{&kEmptyObject()} : parents);
@@ -1866,6 +1931,7 @@ Result<std::string> TraceSubmission(BundleReader& bundle, const SubmissionId& su
         x["changes"] = json::array();
         for (const FieldChange& c : t.changes)
           x["changes"].push_back({{"field", c.field}, {"old", c.old_values}, {"new", c.new_value}});
+        if (t.parents_missing) x["parents_missing"] = true;
       }
       if (t.event) {
         x["type"] = t.event->type;
@@ -1946,14 +2012,16 @@ Result<std::string> TraceSubmission(BundleReader& bundle, const SubmissionId& su
     if (e.kind() == EnvelopeKind::kRevision) {
       if (!t.note.empty()) o << "    note      " << t.note << "\n";
       if (!t.answers) o << "    (the body does not parse)\n";
+      if (t.parents_missing) o << "    (a parent is not in the log: changes against it cannot be shown)\n";
       if (!t.changes.empty()) o << (t.creation ? "    answers:\n" : "    changed:\n");
       for (const FieldChange& c : t.changes) {
         if (t.creation)
-          o << "      " << c.field << ": " << c.new_value << "\n";
+          o << "      " << c.field << ": " << ValueText(c.new_value) << "\n";
         else
-          o << "      " << c.field << ": " << Join(c.old_values, " | ") << " → " << c.new_value << "\n";
+          o << "      " << c.field << ": " << ValuesText(c.old_values) << " → "
+            << (c.new_value.is_null() ? std::string("(removed)") : c.new_value.dump()) << "\n";
       }
-      if (!t.creation && t.changes.empty() && t.answers) o << "    (no answer changed)\n";
+      if (!t.creation && !t.parents_missing && t.changes.empty() && t.answers) o << "    (no answer changed)\n";
     } else if (t.event) {
       if (t.event->type == "review")
         o << "    decision  " << t.event->state << " by " << t.event->by

@@ -50,7 +50,27 @@ Status BadRow(std::string_view table, std::string_view row, std::string_view why
                             std::string(why));
 }
 
+// The exporter writes heads as a compact array of lower-case hex strings;
+// that form is read here directly, anything else through the JSON parser.
+bool ParseCompactHeads(std::string_view text, std::vector<Hash>* out) {
+  if (text.size() < 2 || text.front() != '[' || text.back() != ']') return false;
+  size_t pos = 1;
+  if (text.size() == 2) return true;
+  for (;;) {
+    if (text.size() - pos < 67 || text[pos] != '"' || text[pos + 65] != '"') return false;
+    Hash h{};
+    if (!FromHex(text.substr(pos + 1, 64), &h)) return false;
+    out->push_back(h);
+    pos += 66;
+    if (text[pos] == ']') return pos + 1 == text.size();
+    if (text[pos] != ',') return false;
+    ++pos;
+  }
+}
+
 Result<std::vector<Hash>> ParseHeads(std::string_view text) {
+  std::vector<Hash> compact;
+  if (ParseCompactHeads(text, &compact)) return compact;
   json j;
   try {
     j = json::parse(text);
@@ -266,7 +286,11 @@ Result<BundleReader> BundleReader::Open(const std::string& path) {
   auto db = sql::Database::Open(path, options);
   if (!db.ok()) {
     if (db.status().code() == Status::Code::kNotFound) return Status::NotFound("no bundle at " + path);
-    return Status(db.status().code(), path + " is not a Dala audit bundle: " + db.status().message());
+    // Database::Open names the path itself; keep only SQLite's reason.
+    std::string why = db.status().message();
+    if (size_t open = why.find(" ("); why.rfind(path, 0) == 0 && open != std::string::npos && why.back() == ')')
+      why = why.substr(open + 2, why.size() - open - 3);
+    return Status(db.status().code(), path + " is not a Dala audit bundle (" + why + ")");
   }
   BundleReader r(std::make_unique<sql::Database>(std::move(*db)), path);
   auto not_bundle = [&](std::string why) { return Status::Corruption(path + " is not a Dala audit bundle: " + why); };

@@ -48,6 +48,15 @@ class Device {
   sync::SigningKey key_;
 };
 
+// Re-signs this laptop's envelopes that the server has not accepted, with
+// hybrid-clock times taken afresh from `clock`. For a laptop whose clock ran
+// ahead: the server refuses records stamped too far in the future, and the
+// laptop's own clock cannot run backwards, so once the date is fixed the
+// never-accepted records are stamped again. Their answers, claimed wall
+// times, sequence numbers and parents (renamed to the new ids) are kept; no
+// receipt or other replica ever saw the old ids. Returns how many.
+Result<int> RestampPending(LocalStore& store, const sync::SigningKey& key, const Clock& clock);
+
 // --- verification -----------------------------------------------------------------
 
 struct VerifyProblem {

@@ -56,6 +56,11 @@ struct SyncOutcome {
   // prove inclusion.
   std::vector<std::string> log_warnings;
   bool clock_ahead = false;
+  // Records re-stamped after the laptop's clock was corrected.
+  int restamped = 0;
+  // How far the laptop's clock is from the server's, when the server had to
+  // say so (0 otherwise): the laptop signed with the server's time instead.
+  int64_t clock_offset_ms = 0;
   int64_t server_time_ms = 0;
 };
 
@@ -74,6 +79,11 @@ class SyncClient {
 
  private:
   Result<TransportResponse> Post(const std::string& target, const std::string& body);
+  Result<TransportResponse> SignAndSend(const std::string& target, const std::string& body);
+
+  // Added to the laptop's clock when signing requests, once the server has
+  // said the laptop's clock is off (stale_request).
+  int64_t clock_offset_ms_ = 0;
 
   LocalStore& store_;
   const Device& device_;

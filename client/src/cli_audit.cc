@@ -1,0 +1,189 @@
+// `dala audit verify` and `dala audit trace`. The checks themselves are in
+// sync/audit.cc; this file reads the auditor's own evidence (the server key,
+// checkpoints, receipts), runs them, and prints.
+
+#include "cli_audit.h"
+
+#include <CLI/App.hpp>
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <iostream>
+
+#include "cli_common.h"
+#include "dala/sync/audit.h"
+#include "dala/sync/checkpoint.h"
+
+namespace dala::client::cli {
+
+namespace {
+
+constexpr uint64_t kProgressAbove = 20000;  // entries; shorter logs finish before anyone would look
+
+std::string Trim(std::string s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
+  size_t start = 0;
+  while (start < s.size() && std::isspace(static_cast<unsigned char>(s[start]))) ++start;
+  return s.substr(start);
+}
+
+struct TrustedKey {
+  sync::PublicKey key{};
+  std::optional<std::string> origin;  // when it came as a verifier key line
+};
+
+// --server-key: 64 hex digits, or a file holding them, or a file holding a
+// C2SP verifier key line ("name+hash+base64").
+Result<TrustedKey> ReadServerKey(const std::string& value) {
+  TrustedKey out;
+  if (sync::FromHex(Trim(value), &out.key)) return out;
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(value, ec))
+    return Status::InvalidArgument("--server-key must be the server key in 64 hex digits, or a file holding it (" +
+                                   value + " is neither)");
+  DALA_ASSIGN_OR_RETURN(std::string text, ReadWholeFile(value));
+  text = Trim(text);
+  if (sync::FromHex(text, &out.key)) return out;
+  auto verifier = sync::ParseVerifierKey(text);
+  if (!verifier.ok())
+    return Status::InvalidArgument("--server-key file " + value +
+                                   " holds neither 64 hex digits nor a verifier key line: " +
+                                   verifier.status().message());
+  out.origin = verifier->first;
+  out.key = verifier->second;
+  return out;
+}
+
+Result<std::vector<sync::ReceiptInput>> ReadReceipts(const std::string& where) {
+  std::vector<std::string> files;
+  std::error_code ec;
+  if (std::filesystem::is_directory(where, ec)) {
+    for (const auto& entry : std::filesystem::directory_iterator(where, ec))
+      if (entry.is_regular_file() && entry.path().extension() == ".json") files.push_back(entry.path().string());
+    if (ec) return Status::IoError("cannot list " + where + ": " + ec.message());
+    std::sort(files.begin(), files.end());
+  } else if (std::filesystem::is_regular_file(where, ec)) {
+    files.push_back(where);
+  } else {
+    return Status::NotFound("no receipts directory at " + where);
+  }
+  std::vector<sync::ReceiptInput> out;
+  for (const std::string& f : files) {
+    DALA_ASSIGN_OR_RETURN(std::string text, ReadWholeFile(f));
+    auto r = sync::ParseReceiptJson(text);
+    if (!r.ok()) return Status::InvalidArgument(f + ": " + r.status().message());
+    r->source = std::filesystem::path(f).filename().string();
+    out.push_back(std::move(*r));
+  }
+  return out;
+}
+
+}  // namespace
+
+int AuditVerify(const AuditVerifyOptions& o) {
+  sync::AuditOptions options;
+  if (o.threads > 0) options.threads = o.threads;
+  if (!o.server_key.empty()) {
+    auto key = ReadServerKey(o.server_key);
+    if (!key.ok()) {
+      std::cerr << "dala: " << key.status().message() << "\n";
+      return kExitUsage;
+    }
+    options.trusted_server_key = key->key;
+    options.trusted_origin = key->origin;
+  }
+  for (const std::string& f : o.checkpoint_files) {
+    auto note = ReadWholeFile(f);
+    if (!note.ok()) return Fail(note.status());
+    options.checkpoints.push_back(std::move(*note));
+  }
+  for (const std::string& d : o.receipt_dirs) {
+    auto receipts = ReadReceipts(d);
+    if (!receipts.ok()) return Fail(receipts.status());
+    for (auto& r : *receipts) options.receipts.push_back(std::move(r));
+  }
+
+  auto bundle = sync::BundleReader::Open(o.bundle);
+  if (!bundle.ok()) return Fail(bundle.status());
+  if (!options.trusted_server_key)
+    std::cerr << "dala: WARNING: no --server-key given; checking against the key the bundle itself names, "
+                 "which proves nothing if the server forged the bundle\n";
+
+  bool progress_shown = false;
+  if (StderrIsTerminal()) {
+    options.progress = [&](const sync::AuditProgress& p) {
+      if (p.total < kProgressAbove) return;
+      std::cerr << "\rdala: checking " << p.phase << ": " << p.done << " of " << p.total << " ("
+                << (p.total == 0 ? 100 : p.done * 100 / p.total) << "%)   " << std::flush;
+      progress_shown = true;
+    };
+  }
+  auto report = sync::AuditBundle(*bundle, options);
+  if (progress_shown) std::cerr << "\n";
+  if (!report.ok()) return Fail(report.status());
+
+  std::cout << (o.json ? sync::AuditReportJson(*report) + "\n" : sync::AuditReportText(*report));
+  if (!report->ok()) {
+    size_t n = report->problems.size();
+    std::cerr << "dala: audit failed: " << n << " problem" << (n == 1 ? "" : "s") << "\n";
+    return kExitFailure;
+  }
+  return kExitOk;
+}
+
+int AuditTrace(const AuditTraceOptions& o) {
+  auto id = sync::ParseSubmissionId(o.submission);
+  if (!id.ok()) {
+    std::cerr << "dala: " << o.submission << " is not a submission id (32 hex digits, dashes allowed)\n";
+    return kExitUsage;
+  }
+  std::optional<sync::PublicKey> key;
+  if (!o.server_key.empty()) {
+    auto k = ReadServerKey(o.server_key);
+    if (!k.ok()) {
+      std::cerr << "dala: " << k.status().message() << "\n";
+      return kExitUsage;
+    }
+    key = k->key;
+  }
+  auto bundle = sync::BundleReader::Open(o.bundle);
+  if (!bundle.ok()) return Fail(bundle.status());
+  auto trace = sync::TraceSubmission(*bundle, *id, key ? &*key : nullptr,
+                                     o.json ? sync::TraceFormat::kJson : sync::TraceFormat::kText);
+  if (!trace.ok()) return Fail(trace.status());
+  std::cout << *trace << (o.json ? "\n" : "");
+  return kExitOk;
+}
+
+AuditCommands::AuditCommands(CLI::App& app) {
+  auto* audit = app.add_subcommand("audit", "Auditor's commands: verify a server's audit bundle offline");
+  audit->require_subcommand(1);
+
+  verify_ = audit->add_subcommand(
+      "verify", "Check every record's signature, chain, enrolment and form, the log against its checkpoints, and "
+                "the server's tables against its log");
+  verify_->add_option("BUNDLE", verify_o_.bundle, "The bundle file (dala-server export --bundle)")->required();
+  verify_->add_option("--server-key", verify_o_.server_key,
+                      "The server's key as you got it from the project: 64 hex digits, or a file holding them or "
+                      "its verifier key line");
+  verify_->add_option("--checkpoint", verify_o_.checkpoint_files,
+                      "A signed checkpoint you collected elsewhere (repeatable)");
+  verify_->add_option("--receipts", verify_o_.receipt_dirs,
+                      "A directory of volunteers' receipts, *.json (repeatable; `dala receipts --export`)");
+  verify_->add_flag("--json", verify_o_.json, "Machine-readable report");
+  verify_->add_option("--threads", verify_o_.threads, "Threads for signature checks (default: every core)");
+
+  trace_ = audit->add_subcommand("trace", "The full signed history of one submission, for an audit report");
+  trace_->add_option("BUNDLE", trace_o_.bundle, "The bundle file")->required();
+  trace_->add_option("SUBMISSION_ID", trace_o_.submission, "The submission's id")->required();
+  trace_->add_option("--server-key", trace_o_.server_key, "The server's key (as for verify)");
+  trace_->add_flag("--json", trace_o_.json, "Machine-readable output");
+}
+
+std::optional<int> AuditCommands::RunIfParsed() const {
+  if (verify_->parsed()) return AuditVerify(verify_o_);
+  if (trace_->parsed()) return AuditTrace(trace_o_);
+  return std::nullopt;
+}
+
+}  // namespace dala::client::cli

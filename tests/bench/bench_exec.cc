@@ -1,0 +1,113 @@
+// bench_exec: runs commands as child processes, interleaved round by round
+// so that they share the machine's noise, and reports each one's wall time
+// (CLOCK_MONOTONIC around fork..wait4) and peak RSS (wait4's ru_maxrss).
+//
+//   bench_exec [--runs N] [--warmup K] [--stdout FILE] \
+//              NAME1 ARGV... [--- NAME2 ARGV...]...
+//
+// Prints one JSON object: {"NAME": {"wall_ms": {median, p95, min, max, n},
+// "maxrss_kb": {...}, "failures": F, "runs": [...]}}. With --stdout, the
+// last run's standard output of each command goes to FILE.NAME; otherwise
+// children write to /dev/null. Standard input is /dev/null.
+
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "bench_util.h"
+
+namespace {
+
+struct Command {
+  std::string name;
+  std::vector<std::string> argv;
+  std::vector<double> wall_ms;
+  std::vector<double> maxrss_kb;
+  int failures = 0;
+};
+
+void RunOnce(Command& c, const std::string& stdout_path) {
+  std::vector<char*> argv;
+  for (auto& a : c.argv) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  double start = dala::bench::NowSeconds();
+  pid_t pid = fork();
+  if (pid < 0) dala::bench::Die("fork failed");
+  if (pid == 0) {
+    int in = open("/dev/null", O_RDONLY);
+    int out = stdout_path.empty() ? open("/dev/null", O_WRONLY)
+                                  : open(stdout_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int err = open("/dev/null", O_WRONLY);
+    if (getenv("BENCH_EXEC_STDERR") != nullptr) err = dup(2);
+    dup2(in, 0);
+    dup2(out, 1);
+    dup2(err, 2);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  int status = 0;
+  rusage ru{};
+  if (wait4(pid, &status, 0, &ru) < 0) dala::bench::Die("wait4 failed");
+  double end = dala::bench::NowSeconds();
+  c.wall_ms.push_back((end - start) * 1000);
+  c.maxrss_kb.push_back(static_cast<double>(ru.ru_maxrss));
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    ++c.failures;
+    std::cerr << "bench_exec: " << c.name << " exited with status " << status << "\n";
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int runs = 30, warmup = 3;
+  std::string stdout_prefix;
+  std::vector<Command> commands;
+  int i = 1;
+  for (; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--runs" && i + 1 < argc) {
+      runs = std::atoi(argv[++i]);
+    } else if (a == "--warmup" && i + 1 < argc) {
+      warmup = std::atoi(argv[++i]);
+    } else if (a == "--stdout" && i + 1 < argc) {
+      stdout_prefix = argv[++i];
+    } else {
+      break;
+    }
+  }
+  while (i < argc) {
+    Command c;
+    c.name = argv[i++];
+    while (i < argc && std::strcmp(argv[i], "---") != 0) c.argv.push_back(argv[i++]);
+    if (i < argc) ++i;  // "---"
+    if (c.argv.empty()) dala::bench::Die("command " + c.name + " has no argv");
+    commands.push_back(std::move(c));
+  }
+  if (commands.empty() || runs < 1) dala::bench::Die("usage: bench_exec [--runs N] [--warmup K] NAME ARGV... [--- NAME ARGV...]");
+
+  for (int w = 0; w < warmup; ++w)
+    for (Command& c : commands) {
+      Command scratch = c;
+      RunOnce(scratch, "");
+    }
+  for (int r = 0; r < runs; ++r)
+    for (Command& c : commands)
+      RunOnce(c, (r == runs - 1 && !stdout_prefix.empty()) ? stdout_prefix + "." + c.name : "");
+
+  nlohmann::json out = nlohmann::json::object();
+  for (const Command& c : commands) {
+    out[c.name] = {{"wall_ms", dala::bench::Summary(c.wall_ms)},
+                   {"maxrss_kb", dala::bench::Summary(c.maxrss_kb)},
+                   {"failures", c.failures},
+                   {"runs", c.wall_ms}};
+  }
+  std::cout << out.dump() << "\n";
+  return 0;
+}

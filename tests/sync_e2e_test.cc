@@ -1,0 +1,301 @@
+// End-to-end: a real dala-server on a random loopback port, two volunteers'
+// laptops in temporary directories, a coordinator and an auditor, all
+// through the real binaries. Enrol, collect offline, sync, edit on both
+// sides, resolve, send back, fix, approve, merge duplicates, export.
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "e2e_util.h"
+
+namespace dala::e2e {
+namespace {
+
+using nlohmann::json;
+
+json Observation(const std::string& centre, const std::string& date, int queue) {
+  json a = json::parse(R"({
+    "region": "ala", "arrival_time": "09:30", "waiting_source": "test_case", "waiting_minutes": 35,
+    "equeue_works": "yes", "signage_languages": ["kk", "ru"], "ramp": "no", "complaints_book": "yes",
+    "fees_posted": "yes", "windows_total": 8, "windows_open": 5, "staff_at_windows": 6, "cleanliness": 4,
+    "issues": [{"category": "accessibility", "description": "Пандус жоқ, кіреберіс биік"}]
+  })");
+  a["centre"] = centre;
+  a["visit_date"] = date;
+  a["queue_length"] = queue;
+  return a;
+}
+
+// A server with a coordinator, an auditor and two volunteers, and helpers
+// to act as each of them.
+class SyncE2ETest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    data_ = dir_ / "server";
+    ASSERT_EQ(Server({"init", "--data", data_}).exit_code, 0);
+    ASSERT_EQ(Server({"user", "add", "aigerim", "--role", "coordinator", "--data", data_}, {{"DALA_PASSWORD", "coordinator-pw"}}).exit_code, 0);
+    ASSERT_EQ(Server({"user", "add", "dana", "--role", "auditor", "--data", data_}, {{"DALA_PASSWORD", "auditor-pw-1"}}).exit_code, 0);
+    for (const char* v : {"askar", "dina"}) ASSERT_EQ(Server({"user", "add", v, "--role", "volunteer", "--data", data_}).exit_code, 0);
+    for (const char* f : {"psc_observation", "citizen_exit_survey"}) {
+      auto r = Server({"form", "publish", std::string(DALA_SOURCE_DIR) + "/schema/forms/" + f + ".json", "--data", data_});
+      ASSERT_EQ(r.exit_code, 0) << r.err;
+    }
+    server_ = std::make_unique<ServerProcess>(data_);
+    ASSERT_TRUE(server_->ok()) << ReadFile(server_->log_path());
+    Volunteer("askar");
+    Volunteer("dina");
+  }
+
+  CommandResult Server(std::vector<std::string> args, const std::map<std::string, std::string>& env = {}) {
+    args.insert(args.begin(), ServerBinary());
+    return RunCommand(args, env);
+  }
+
+  std::string Code(const std::string& volunteer) {
+    auto r = Server({"enroll-code", volunteer, "--data", data_});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    std::string code = FindEnrollCode(r.out);
+    EXPECT_FALSE(code.empty()) << r.out;
+    return code;
+  }
+
+  void Volunteer(const std::string& name) {
+    env_[name] = {{"DALA_HOME", dir_ / ("laptop-" + name)}, {"DALA_PASSPHRASE", name + "-passphrase"}};
+    ASSERT_EQ(As(name, {"init"}).exit_code, 0);
+    auto r = As(name, {"enroll", server_->url(), Code(name), "--label", name + "-laptop"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    auto s = As(name, {"sync"});
+    ASSERT_EQ(s.exit_code, 0) << s.err;
+  }
+
+  CommandResult As(const std::string& who, std::vector<std::string> args, const std::string& input = "") {
+    args.insert(args.begin(), DalaBinary());
+    return RunCommand(args, env_[who], input);
+  }
+
+  CommandResult Coord(std::vector<std::string> args, const std::string& user = "aigerim",
+                      const std::string& password = "coordinator-pw") {
+    args.insert(args.begin(), "coord");
+    args.insert(args.begin(), DalaBinary());
+    return RunCommand(args, {{"DALA_SERVER", server_->url()}, {"DALA_USER", user}, {"DALA_PASSWORD", password}});
+  }
+
+  std::string Collect(const std::string& who, const json& answers, const char* form = "psc_observation") {
+    std::string path = dir_ / ("answers-" + std::to_string(files_++) + ".json");
+    WriteFile(path, answers.dump());
+    auto r = As(who, {"collect", form, "--answers", path});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return FindUuid(r.out);
+  }
+
+  json CoordJson(std::vector<std::string> args) {
+    args.push_back("--json");
+    auto r = Coord(args);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return json::parse(r.out, nullptr, false);
+  }
+
+  json Shown(const std::string& who, const std::string& id) {
+    auto r = As(who, {"show", id, "--json"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return json::parse(r.out, nullptr, false);
+  }
+
+  std::string Today() {
+    // The server judges today() at each revision's own time, so records
+    // made now with today's date are valid.
+    time_t now = time(nullptr);
+    char buf[16];
+    strftime(buf, sizeof(buf), "%Y-%m-%d", localtime(&now));
+    return buf;
+  }
+
+  TempDir dir_;
+  std::string data_;
+  std::unique_ptr<ServerProcess> server_;
+  std::map<std::string, std::map<std::string, std::string>> env_;
+  int files_ = 0;
+};
+
+TEST_F(SyncE2ETest, TwoVolunteersAndACoordinatorRunTheWholeCycle) {
+  // Both volunteers observe the same centre on the same day, offline.
+  std::string a = Collect("askar", Observation("ala_01", Today(), 14));
+  std::string d = Collect("dina", Observation("ala_01", Today(), 16));
+  ASSERT_FALSE(a.empty());
+  ASSERT_FALSE(d.empty());
+  for (const char* v : {"askar", "dina"}) {
+    auto s = As(v, {"sync"});
+    ASSERT_EQ(s.exit_code, 0) << s.err;
+    EXPECT_NE(s.out.find("Sent 1 record version"), std::string::npos) << s.out;
+  }
+  json list = CoordJson({"list"});
+  ASSERT_EQ(list["submissions"].size(), 2u);
+  EXPECT_EQ(CoordJson({"list", "--volunteer", "askar"})["submissions"].size(), 1u);
+
+  // Possible duplicates: same form, centre and day, different volunteers.
+  json dups = CoordJson({"duplicates"});
+  ASSERT_EQ(dups["groups"].size(), 1u);
+  EXPECT_EQ(dups["groups"][0]["submissions"].size(), 2u);
+
+  // The coordinator corrects the queue while askar, offline, changes the
+  // queue and the notes: the queue conflicts, the notes do not.
+  ASSERT_EQ(Coord({"edit", a, "--set", "queue_length=20", "--note", "recounted"}).exit_code, 0);
+  ASSERT_EQ(As("askar", {"edit", a, "--set", "queue_length=25", "--set", "notes=Тексерілді"}).exit_code, 0);
+  ASSERT_EQ(As("askar", {"sync"}).exit_code, 0);
+  json shown = CoordJson({"show", a});
+  ASSERT_EQ(shown["conflicts"].size(), 1u) << shown.dump(2);
+  EXPECT_EQ(shown["conflicts"][0]["field"], "queue_length");
+  EXPECT_EQ(shown["answers"]["notes"], "Тексерілді");
+  EXPECT_EQ(CoordJson({"list", "--conflicts"})["submissions"].size(), 1u);
+
+  // The resolution is a signed revision on both heads.
+  ASSERT_EQ(Coord({"resolve", a, "--choose", "queue_length=25"}).exit_code, 0);
+  shown = CoordJson({"show", a});
+  EXPECT_TRUE(shown["conflicts"].empty());
+  EXPECT_EQ(shown["heads"].size(), 1u);
+  EXPECT_EQ(shown["answers"]["queue_length"], 25);
+
+  // Sent back with a comment; the volunteer sees it, fixes, resubmits.
+  ASSERT_EQ(Coord({"review", a, "--state", "has_issues", "--comment", "Укажите число окон точнее"}).exit_code, 0);
+  auto s = As("askar", {"sync"});
+  ASSERT_EQ(s.exit_code, 0) << s.err;
+  EXPECT_NE(s.out.find("sent back for correction"), std::string::npos) << s.out;
+  auto returned = As("askar", {"list", "--returned"});
+  EXPECT_NE(returned.out.find("Укажите число окон точнее"), std::string::npos) << returned.out;
+  json mine = Shown("askar", a);
+  EXPECT_EQ(mine["answers"], shown["answers"]);  // the laptop converged with the server
+  EXPECT_EQ(mine["review"]["state"], "has_issues");
+  ASSERT_EQ(As("askar", {"edit", a, "--set", "windows_total=9"}).exit_code, 0);
+  ASSERT_EQ(As("askar", {"sync"}).exit_code, 0);
+  shown = CoordJson({"show", a});
+  EXPECT_EQ(shown["review_state"], "received");
+  EXPECT_TRUE(shown["changed_since_review"].get<bool>());
+  ASSERT_EQ(Coord({"review", a, "--state", "approved"}).exit_code, 0);
+  ASSERT_EQ(As("askar", {"sync"}).exit_code, 0);
+  EXPECT_EQ(Shown("askar", a)["review"]["state"], "approved");
+
+  // History: who changed which field.
+  json history = CoordJson({"history", a});
+  bool coordinator_change = false;
+  for (const json& e : history["entries"]) {
+    if (e["who"] == "server for aigerim" && e["kind"] == "revision") {
+      for (const json& c : e["changes"]) coordinator_change = coordinator_change || c["field"] == "queue_length";
+    }
+  }
+  EXPECT_TRUE(coordinator_change);
+
+  // Duplicates: dina's record is merged into askar's, and leaves the list.
+  ASSERT_EQ(Coord({"merge-duplicate", d, "--into", a}).exit_code, 0);
+  EXPECT_TRUE(CoordJson({"duplicates"})["groups"].empty());
+
+  // Exports: CSV per table with labels in the chosen language; JSON.
+  std::string out = dir_ / "export";
+  auto e = Coord({"export", "--form", "psc_observation", "--lang", "kk", "--out", out});
+  ASSERT_EQ(e.exit_code, 0) << e.err;
+  std::string main_csv = ReadFile(out + "/psc_observation.csv");
+  std::string issues_csv = ReadFile(out + "/psc_observation-issues.csv");
+  EXPECT_EQ(std::count(main_csv.begin(), main_csv.end(), '\n'), 2) << main_csv;  // header + askar's record
+  EXPECT_NE(main_csv.find(a), std::string::npos);
+  EXPECT_EQ(main_csv.find(d), std::string::npos);  // merged away
+  EXPECT_NE(issues_csv.find("Пандус жоқ, кіреберіс биік"), std::string::npos) << issues_csv;
+  EXPECT_NE(issues_csv.find(a), std::string::npos);
+  ASSERT_EQ(Coord({"export", "--form", "psc_observation", "--format", "json", "--out", out}).exit_code, 0);
+  json exported = json::parse(ReadFile(out + "/psc_observation.json"));
+  EXPECT_EQ(exported.size(), 2u);
+
+  // Both laptops still verify, and hold receipts from the log.
+  for (const char* v : {"askar", "dina"}) {
+    EXPECT_EQ(As(v, {"verify"}).exit_code, 0) << v;
+    EXPECT_NE(As(v, {"receipts"}).out.find("1.."), std::string::npos) << v;
+  }
+}
+
+TEST_F(SyncE2ETest, NoOpSyncIsOneSmallExchange) {
+  auto r = As("askar", {"sync"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("in 1 exchange"), std::string::npos) << r.out;
+  long long up = NumberBefore(r.out, "bytes up"), down = NumberBefore(r.out, "down)");
+  ASSERT_GT(up, 0) << r.out;
+  ASSERT_GT(down, 0) << r.out;
+  EXPECT_LE(up + down, 1024) << r.out;
+}
+
+TEST_F(SyncE2ETest, EnrolmentCodeWorksOnlyOnce) {
+  std::string code = Code("askar");
+  env_["second"] = {{"DALA_HOME", dir_ / "laptop-second"}, {"DALA_PASSPHRASE", "second-passphrase"}};
+  ASSERT_EQ(As("second", {"init"}).exit_code, 0);
+  ASSERT_EQ(As("second", {"enroll", server_->url(), code}).exit_code, 0);
+  env_["third"] = {{"DALA_HOME", dir_ / "laptop-third"}, {"DALA_PASSPHRASE", "third-passphrase"}};
+  ASSERT_EQ(As("third", {"init"}).exit_code, 0);
+  auto r = As("third", {"enroll", server_->url(), code});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("bad_enroll_code"), std::string::npos) << r.err;
+  auto garbage = As("third", {"enroll", server_->url(), "AAAA-BBBB-CCCC"});
+  EXPECT_EQ(garbage.exit_code, 1);
+}
+
+TEST_F(SyncE2ETest, RevokedDeviceIsRefusedButItsRecordsStayValidAndVisible) {
+  std::string a = Collect("askar", Observation("ala_02", Today(), 3));
+  ASSERT_EQ(As("askar", {"sync"}).exit_code, 0);
+  json devices;
+  {
+    // The coordinator finds askar's device key.
+    auto r = RunCommand({DalaBinary(), "show", a, "--json"}, env_["askar"]);
+    devices = json::parse(r.out)["revisions"][0]["author"];
+  }
+  auto revoke = Server({"device", "revoke", devices.get<std::string>(), "--data", data_, "--reason", "laptop stolen"});
+  ASSERT_EQ(revoke.exit_code, 0) << revoke.err;
+  Collect("askar", Observation("ala_02", Today(), 4));
+  auto r = As("askar", {"sync"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("revoked_device"), std::string::npos) << r.err;
+  json list = CoordJson({"list", "--volunteer", "askar"});
+  EXPECT_EQ(list["submissions"].size(), 1u);  // the earlier record is still there
+}
+
+TEST_F(SyncE2ETest, AuditorReadsButCannotChangeAnything) {
+  std::string a = Collect("askar", Observation("ala_01", Today(), 5));
+  ASSERT_EQ(As("askar", {"sync"}).exit_code, 0);
+  auto list = Coord({"list"}, "dana", "auditor-pw-1");
+  EXPECT_EQ(list.exit_code, 0) << list.err;
+  auto review = Coord({"review", a, "--state", "approved"}, "dana", "auditor-pw-1");
+  EXPECT_EQ(review.exit_code, 1);
+  EXPECT_NE(review.err.find("read_only_role"), std::string::npos) << review.err;
+  auto bad = Coord({"list"}, "dana", "wrong-password");
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("bad_credentials"), std::string::npos) << bad.err;
+}
+
+TEST_F(SyncE2ETest, LaptopClockFarAheadIsRefusedAndTheRecordWaits) {
+  // A laptop whose clock says tomorrow makes a record dated tomorrow.
+  auto ahead = std::to_string(static_cast<long long>(time(nullptr)) * 1000 + 86400000LL);
+  env_["askar"]["DALA_TEST_NOW_MS"] = ahead;
+  json answers = Observation("ala_01", Today(), 5);
+  answers.erase("visit_date");
+  time_t t = time(nullptr) + 86400;
+  char buf[16];
+  strftime(buf, sizeof(buf), "%Y-%m-%d", localtime(&t));
+  answers["visit_date"] = buf;
+  Collect("askar", answers);
+  auto r = As("askar", {"sync"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("clock_ahead"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Set the correct date and time"), std::string::npos) << r.out;
+  EXPECT_EQ(CoordJson({"list"})["submissions"].size(), 0u);
+  json local = json::parse(As("askar", {"list", "--json"}).out);
+  ASSERT_EQ(local.size(), 1u);
+  EXPECT_EQ(local[0]["sync"], "pending");  // kept, to go once the clock is right
+
+  // The volunteer fixes the date: the record is stamped again and goes.
+  env_["askar"].erase("DALA_TEST_NOW_MS");
+  auto fixed = As("askar", {"sync"});
+  ASSERT_EQ(fixed.exit_code, 0) << fixed.err;
+  EXPECT_NE(fixed.out.find("stamped again"), std::string::npos) << fixed.out;
+  EXPECT_EQ(CoordJson({"list"})["submissions"].size(), 1u);
+  EXPECT_EQ(As("askar", {"verify"}).exit_code, 0);
+  EXPECT_EQ(json::parse(As("askar", {"list", "--json"}).out)[0]["answers"]["visit_date"], buf);
+}
+
+}  // namespace
+}  // namespace dala::e2e
