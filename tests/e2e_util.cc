@@ -183,10 +183,19 @@ CommandResult RunCommand(const std::vector<std::string>& argv_in, const std::map
 }
 
 ServerProcess::ServerProcess(const std::string& data_dir, const std::vector<std::string>& extra_args) {
+  Start(data_dir, "127.0.0.1:0", extra_args);
+}
+
+ServerProcess::ServerProcess(const std::string& data_dir, int port) {
+  Start(data_dir, "127.0.0.1:" + std::to_string(port), {});
+}
+
+void ServerProcess::Start(const std::string& data_dir, const std::string& listen,
+                          const std::vector<std::string>& extra_args) {
   std::string port_file = data_dir + "/port";
   std::filesystem::remove(port_file);
   log_path_ = data_dir + "/server.log";
-  std::vector<std::string> argv = {ServerBinary(), "serve", "--data", data_dir, "--listen", "127.0.0.1:0",
+  std::vector<std::string> argv = {ServerBinary(), "serve", "--data", data_dir, "--listen", listen,
                                    "--port-file", port_file};
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   std::vector<std::string> env = Environment({});

@@ -44,6 +44,8 @@ class ServerProcess {
   // `data_dir` must already be initialised (dala-server init). Binds
   // 127.0.0.1 port 0 and learns the port from --port-file.
   explicit ServerProcess(const std::string& data_dir, const std::vector<std::string>& extra_args = {});
+  // Restarts on a port an earlier run was given, so enrolled laptops find it.
+  ServerProcess(const std::string& data_dir, int port);
   ~ServerProcess();
   ServerProcess(const ServerProcess&) = delete;
   ServerProcess& operator=(const ServerProcess&) = delete;
@@ -59,6 +61,7 @@ class ServerProcess {
   const std::string& log_path() const { return log_path_; }
 
  private:
+  void Start(const std::string& data_dir, const std::string& listen, const std::vector<std::string>& extra_args);
   int pid_ = -1;
   int port_ = 0;
   std::string log_path_;

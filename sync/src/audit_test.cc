@@ -1094,7 +1094,7 @@ TEST_F(AuditTest, LogLongerThanOneBatchIsAuditedAcrossBatches) {
 
 // --- receipts files ---------------------------------------------------------------------------
 
-TEST(ReceiptJsonTest, RoundTrips) {
+TEST(AuditReceiptJsonTest, RoundTrips) {
   ReceiptInput r;
   r.device.fill(1);
   r.sequence = 5;
@@ -1114,7 +1114,7 @@ TEST(ReceiptJsonTest, RoundTrips) {
   EXPECT_EQ(back->checkpoint_note, r.checkpoint_note);
 }
 
-TEST(ReceiptJsonTest, RefusesMalformedReceipts) {
+TEST(AuditReceiptJsonTest, RefusesMalformedReceipts) {
   ReceiptInput r;
   r.sequence = 1;
   r.tree_size = 1;

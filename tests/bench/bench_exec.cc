@@ -1,12 +1,13 @@
 // bench_exec: runs commands as child processes, interleaved round by round
 // so that they share the machine's noise, and reports each one's wall time
-// (CLOCK_MONOTONIC around fork..wait4) and peak RSS (wait4's ru_maxrss).
+// (CLOCK_MONOTONIC around fork..wait4), CPU time and peak RSS (wait4's
+// rusage).
 //
-//   bench_exec [--runs N] [--warmup K] [--stdout FILE] \
+//   bench_exec [--runs N] [--warmup K] [--stdout FILE]
 //              NAME1 ARGV... [--- NAME2 ARGV...]...
 //
 // Prints one JSON object: {"NAME": {"wall_ms": {median, p95, min, max, n},
-// "maxrss_kb": {...}, "failures": F, "runs": [...]}}. With --stdout, the
+// "maxrss_kb": {...}, "cpu_ms": {...}, "failures": F, "runs": [...]}}. With --stdout, the
 // last run's standard output of each command goes to FILE.NAME; otherwise
 // children write to /dev/null. Standard input is /dev/null.
 
@@ -29,6 +30,7 @@ struct Command {
   std::vector<std::string> argv;
   std::vector<double> wall_ms;
   std::vector<double> maxrss_kb;
+  std::vector<double> cpu_ms;  // user + system
   int failures = 0;
 };
 
@@ -57,6 +59,8 @@ void RunOnce(Command& c, const std::string& stdout_path) {
   double end = dala::bench::NowSeconds();
   c.wall_ms.push_back((end - start) * 1000);
   c.maxrss_kb.push_back(static_cast<double>(ru.ru_maxrss));
+  auto ms = [](const timeval& tv) { return static_cast<double>(tv.tv_sec) * 1e3 + static_cast<double>(tv.tv_usec) / 1e3; };
+  c.cpu_ms.push_back(ms(ru.ru_utime) + ms(ru.ru_stime));
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     ++c.failures;
     std::cerr << "bench_exec: " << c.name << " exited with status " << status << "\n";
@@ -105,6 +109,7 @@ int main(int argc, char** argv) {
   for (const Command& c : commands) {
     out[c.name] = {{"wall_ms", dala::bench::Summary(c.wall_ms)},
                    {"maxrss_kb", dala::bench::Summary(c.maxrss_kb)},
+                   {"cpu_ms", dala::bench::Summary(c.cpu_ms)},
                    {"failures", c.failures},
                    {"runs", c.wall_ms}};
   }

@@ -3,6 +3,7 @@
 //
 //   bench_gen --profile DIR --revisions N --forms DIR [--kdf low|default]
 //             [--span-days D] [--edit-percent P] [--seed S] [--validate-every K]
+//             [--answers-file FILE]
 //
 // The profile is what `dala init` + `forms add` + N x `dala collect` would
 // leave, except that the device key may be sealed with a cheap Argon2id
@@ -14,6 +15,8 @@
 // than 10 minutes ahead of its own) accepts them and each visit_date is
 // valid at its revision's own time. P% of revisions edit a recent record.
 //
+// --answers-file also writes one set of answers valid at the real time now
+// (UTC+5), for `dala collect --answers`.
 // Prints JSON: revisions, submissions, answers and envelope sizes, seconds.
 
 #include <sys/stat.h>
@@ -64,6 +67,7 @@ int main(int argc, char** argv) {
   int edit_percent = 10;
   uint64_t seed = 20261127;
   int validate_every = 1;
+  std::string answers_file;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -78,6 +82,7 @@ int main(int argc, char** argv) {
     else if (a == "--edit-percent") edit_percent = std::stoi(next());
     else if (a == "--seed") seed = std::stoull(next());
     else if (a == "--validate-every") validate_every = std::stoi(next());
+    else if (a == "--answers-file") answers_file = next();
     else bench::Die("unknown argument " + a);
   }
   if (profile.empty() || forms_dir.empty()) bench::Die("--profile and --forms are required");
@@ -173,6 +178,17 @@ int main(int argc, char** argv) {
     Check(tx.Commit(), "commit");
   }
   double seconds = bench::NowSeconds() - t0;
+  if (!answers_file.empty()) {
+    // One more set of answers, valid now, for `dala collect --answers`.
+    SystemClock now_clock;
+    FakeClock at_now(now_clock.NowMs(), kOffset);
+    json a = bench::ObservationAnswers(rng, at_now.NowMs(), kOffset);
+    auto problems = form->Validate(a, at_now, "en");
+    if (!problems.empty()) bench::Die("answers for --answers-file are invalid: " + problems[0].message);
+    std::ofstream out(answers_file);
+    out << a.dump(2) << "\n";
+    if (!out) bench::Die("cannot write " + answers_file);
+  }
   double n = revisions > 0 ? static_cast<double>(revisions) : 1;
   json out = {{"revisions", revisions},
               {"submissions", submissions},

@@ -4,12 +4,12 @@
 //   bench_save --dir DIR --forms DIR [--iterations N]
 //
 // In DIR (the filesystem the profile lives on):
-// - fsync floor: median of pwrite(4 KiB) + fdatasync, overwriting one
-//   block, and appending (the file grows, as SQLite's WAL does);
 // - a real profile (LocalStore on disk: WAL, synchronous=FULL), its key
 //   sealed with Dala's default Argon2id; Device::Unlock timed;
 // - Device::SaveRevision (validate + sign + store + refresh + commit) of N
-//   new psc_observation records, each with its own answers;
+//   new psc_observation records, each with its own answers, each followed
+//   by the fsync floor: pwrite(4 KiB) + fdatasync, overwriting one block,
+//   and appending (the file grows, as SQLite's WAL does);
 // - the parts: JSON parse + Form::Validate, SealEnvelope (build + sign),
 //   and one raw Ed25519 signature of an envelope's signed bytes.
 // Prints JSON; all times in milliseconds.
@@ -54,26 +54,36 @@ void Check(const Status& s, const char* what) {
   if (!s.ok()) bench::Die(std::string(what) + ": " + s.message());
 }
 
-// write + fdatasync of 4 KiB, `n` times; `append` grows the file.
-std::vector<double> FsyncLatency(const std::string& path, int n, bool append) {
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0600);
-  if (fd < 0) bench::Die("cannot create " + path);
-  std::vector<char> block(4096);
-  for (size_t i = 0; i < block.size(); ++i) block[i] = static_cast<char>(i * 31);
-  if (::pwrite(fd, block.data(), block.size(), 0) != 4096 || ::fdatasync(fd) != 0) bench::Die("write failed");
-  std::vector<double> ms;
-  for (int i = 0; i < n; ++i) {
-    block[0] = static_cast<char>(i);
-    off_t at = append ? static_cast<off_t>(4096) * (i + 1) : 0;
-    double t0 = NowSeconds();
-    if (::pwrite(fd, block.data(), block.size(), at) != 4096) bench::Die("pwrite failed");
-    if (::fdatasync(fd) != 0) bench::Die("fdatasync failed");
-    ms.push_back((NowSeconds() - t0) * 1e3);
+// write + fdatasync of 4 KiB: overwriting one block, or appending (the
+// file grows, as SQLite's WAL does between checkpoints).
+class FsyncProbe {
+ public:
+  FsyncProbe(const std::string& path, bool append) : path_(path), append_(append), block_(4096) {
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0600);
+    if (fd_ < 0) bench::Die("cannot create " + path);
+    for (size_t i = 0; i < block_.size(); ++i) block_[i] = static_cast<char>(i * 31);
+    if (::pwrite(fd_, block_.data(), block_.size(), 0) != 4096 || ::fdatasync(fd_) != 0) bench::Die("write failed");
   }
-  ::close(fd);
-  ::unlink(path.c_str());
-  return ms;
-}
+  ~FsyncProbe() {
+    ::close(fd_);
+    ::unlink(path_.c_str());
+  }
+  double Once() {
+    block_[0] = static_cast<char>(++n_);
+    off_t at = append_ ? static_cast<off_t>(4096) * n_ : 0;
+    double t0 = NowSeconds();
+    if (::pwrite(fd_, block_.data(), block_.size(), at) != 4096) bench::Die("pwrite failed");
+    if (::fdatasync(fd_) != 0) bench::Die("fdatasync failed");
+    return (NowSeconds() - t0) * 1e3;
+  }
+
+ private:
+  std::string path_;
+  bool append_;
+  std::vector<char> block_;
+  int fd_ = -1;
+  int n_ = 0;
+};
 
 }  // namespace
 
@@ -91,8 +101,9 @@ int main(int argc, char** argv) {
   Check(sync::InitCrypto(), "crypto");
   ::mkdir(dir.c_str(), 0700);
 
-  std::vector<double> fsync_overwrite = FsyncLatency(dir + "/fsync-overwrite.bin", iterations, false);
-  std::vector<double> fsync_append = FsyncLatency(dir + "/fsync-append.bin", iterations, true);
+  FsyncProbe overwrite_probe(dir + "/fsync-overwrite.bin", false);
+  FsyncProbe append_probe(dir + "/fsync-append.bin", true);
+  std::vector<double> fsync_overwrite, fsync_append;
 
   const std::string passphrase = "steppe-wind-42";
   constexpr int32_t kOffset = 300;
@@ -124,7 +135,8 @@ int main(int argc, char** argv) {
     return a.dump();
   };
 
-  // SaveRevision, as `dala collect` calls it (warm-up first).
+  // SaveRevision, as `dala collect` calls it (warm-up first), each one
+  // beside the two fsync probes so that all three see the same disk.
   std::vector<double> save_ms;
   double answers_bytes = 0;
   for (int i = -20; i < iterations; ++i) {
@@ -134,8 +146,12 @@ int main(int argc, char** argv) {
     double t0 = NowSeconds();
     Check(device.SaveRevision(*form, id, {}, answers, clock, "ru"), "save");
     double ms = (NowSeconds() - t0) * 1e3;
+    double overwrite = overwrite_probe.Once();
+    double append = append_probe.Once();
     if (i >= 0) {
       save_ms.push_back(ms);
+      fsync_overwrite.push_back(overwrite);
+      fsync_append.push_back(append);
       answers_bytes += static_cast<double>(answers.size());
     }
   }

@@ -66,7 +66,7 @@ inline std::string LocalDate(int64_t epoch_ms, int32_t offset_minutes) {
   int64_t d = doy - (153 * mp + 2) / 5 + 1;
   int64_t m = mp < 10 ? mp + 3 : mp - 9;
   if (m <= 2) ++y;
-  char buf[16];
+  char buf[40];
   std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", static_cast<int>(y), static_cast<int>(m), static_cast<int>(d));
   return buf;
 }
@@ -115,7 +115,7 @@ inline nlohmann::json ObservationAnswers(std::mt19937_64& rng, int64_t now_ms, i
   a["region"] = kRegions[region];
   a["centre"] = std::string(kRegions[region]) + (pick(2) == 0 ? "_01" : "_02");
   a["visit_date"] = LocalDate(now_ms - int64_t{range(0, 28)} * 86400000, offset_minutes);
-  char t[8];
+  char t[16];
   std::snprintf(t, sizeof t, "%02d:%02d", range(9, 17), range(0, 59));
   a["arrival_time"] = t;
   a["queue_length"] = pick(4) == 0 ? range(0, 3) : range(4, 60);
@@ -141,11 +141,11 @@ inline nlohmann::json ObservationAnswers(std::mt19937_64& rng, int64_t now_ms, i
   a["staff_at_windows"] = std::min(300, open + range(0, 5));
   a["cleanliness"] = range(1, 5);
   json issues = json::array();
-  int n_issues = std::min(pick(4), pick(4));  // 0 most often
+  int n_issues = pick(3);
   for (int i = 0; i < n_issues; ++i)
     issues.push_back({{"category", kCategories[pick(11)]}, {"description", kDescriptions[pick(12)]}});
   a["issues"] = issues;
-  if (pick(2) == 0) a["notes"] = kNotes[pick(6)];
+  if (pick(3) != 0) a["notes"] = kNotes[pick(6)];
   return a;
 }
 
