@@ -4,12 +4,16 @@
 // HttpRequest; RecordService does the work.
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <iostream>
 #include <set>
 #include <map>
 #include <nlohmann/json.hpp>
 
 #include "admin.h"
+#include "bundle_export.h"
 #include "auth.h"
 #include "dala/sync/merge.h"
 #include "export.h"
@@ -532,6 +536,27 @@ void RegisterRecordRoutes(Router& router, ServerContext& ctx, std::shared_ptr<Re
     HttpResponse out;
     out.content_type = "text/csv; charset=utf-8";
     out.body = std::move(*csv);
+    return out;
+  });
+
+  // The audit bundle, for auditors and admins: the same file as
+  // `dala-server export --bundle`.
+  router.Add("GET", "/api/v1/export/bundle", [&store, &records, &sessions, service](const HttpRequest& r) -> HttpResponse {
+    DALA_REQUIRE_PERSON(sessions, r, false);
+    if (Status s = RequireRole(user, {Role::kAuditor, Role::kAdmin}); !s.ok()) return AuthErrorResponse(s);
+    char dir_template[] = "/tmp/dala-bundle-XXXXXX";
+    if (::mkdtemp(dir_template) == nullptr) return Error(Status::IoError("cannot create a temporary directory"));
+    std::string path = std::string(dir_template) + "/audit.dala";
+    auto written = WriteBundle(store, records, path);
+    HttpResponse out;
+    if (written.ok()) {
+      std::ifstream in(path, std::ios::binary);
+      out.body.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+      out.content_type = "application/vnd.sqlite3";
+      out.headers["Content-Disposition"] = "attachment; filename=\"audit.dala\"";
+    }
+    std::filesystem::remove_all(dir_template);
+    if (!written.ok()) return Error(written.status());
     return out;
   });
 
