@@ -46,9 +46,9 @@ Result<TrustedKey> ReadServerKey(const std::string& value) {
   if (sync::FromHex(text, &out.key)) return out;
   auto verifier = sync::ParseVerifierKey(text);
   if (!verifier.ok())
-    return Status::InvalidArgument("--server-key file " + value +
-                                   " holds neither 64 hex digits nor a verifier key line: " +
-                                   verifier.status().message());
+    return Status::InvalidArgument(
+        "--server-key file " + value +
+        " holds neither 64 hex digits nor a verifier key line: " + verifier.status().message());
   out.origin = verifier->first;
   out.key = verifier->second;
   return out;
@@ -160,8 +160,9 @@ AuditCommands::AuditCommands(CLI::App& app) {
   audit->require_subcommand(1);
 
   verify_ = audit->add_subcommand(
-      "verify", "Check every record's signature, chain, enrolment and form, the log against its checkpoints, and "
-                "the server's tables against its log");
+      "verify",
+      "Check every record's signature, chain, enrolment and form, the log against its checkpoints, and "
+      "the server's tables against its log");
   verify_->add_option("BUNDLE", verify_o_.bundle, "The bundle file (dala-server export --bundle)")->required();
   verify_->add_option("--server-key", verify_o_.server_key,
                       "The server's key as you got it from the project: 64 hex digits, or a file holding them or "

@@ -116,10 +116,9 @@ int SyncCommand(const Globals& g, const SyncCommandOptions& o) {
               << " minutes (server time " << FormatLocalTime(outcome.server_time_ms, clock.UtcOffsetMinutes())
               << "). Set the correct date and time.\n";
   }
-  auto returned = (*store)->ListSubmissions();
+  auto returned = (*store)->CountReturned();
   if (returned.ok()) {
-    int count = 0;
-    for (const auto& r : *returned) count += r.review_state == "has_issues";
+    int64_t count = *returned;
     if (count > 0)
       std::cout << count << " record" << (count == 1 ? " was" : "s were")
                 << " sent back for correction: see `dala list --returned`.\n";

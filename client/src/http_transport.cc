@@ -27,6 +27,9 @@ class HttpTransport final : public Transport {
     client_.set_compress(false);
     client_.set_decompress(false);
     client_.set_keep_alive(true);
+    // Small requests and answers: without this, Nagle and delayed ACKs add
+    // tens of milliseconds to every exchange.
+    client_.set_tcp_nodelay(true);
     // Targets go out exactly as signed (device signatures cover them).
     client_.set_url_encode(false);
 #ifdef CPPHTTPLIB_OPENSSL_SUPPORT

@@ -276,10 +276,13 @@ Result<std::vector<EnvelopeRow>> LocalStore::PendingEnvelopes(size_t limit, size
   return out;
 }
 
-Status LocalStore::MarkAccepted(uint64_t through_sequence) {
+Result<int64_t> LocalStore::MarkAccepted(uint64_t through_sequence) {
+  // Only pending rows can change, and the partial index finds them without
+  // walking every earlier sequence.
   DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("UPDATE envelopes SET upload = 'accepted', reject_reason = '' "
-                                             "WHERE own = 1 AND sequence <= ? AND upload != 'accepted'"));
-  return st.Bind(1, static_cast<int64_t>(through_sequence)).Run();
+                                             "WHERE upload = 'pending' AND own = 1 AND sequence <= ?"));
+  DALA_RETURN_IF_ERROR(st.Bind(1, static_cast<int64_t>(through_sequence)).Run());
+  return static_cast<int64_t>(db_.Changes());
 }
 
 Status LocalStore::MarkRejected(uint64_t sequence, std::string_view reason) {
@@ -288,9 +291,17 @@ Status LocalStore::MarkRejected(uint64_t sequence, std::string_view reason) {
   return st.Bind(1, reason).Bind(2, static_cast<int64_t>(sequence)).Run();
 }
 
-Result<int64_t> LocalStore::CountEnvelopes(std::string_view where_upload) {
-  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT count(*) FROM envelopes WHERE own = 1 AND upload = ?"));
-  st.Bind(1, where_upload);
+Result<int64_t> LocalStore::CountPending() {
+  // The literal 'pending' matches the partial index; a bound value would
+  // not, and the count would scan every envelope.
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT count(*) FROM envelopes WHERE upload = 'pending' AND own = 1"));
+  DALA_ASSIGN_OR_RETURN(bool row, st.Step());
+  (void)row;
+  return st.ColumnInt(0);
+}
+
+Result<int64_t> LocalStore::CountReturned() {
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT count(*) FROM submissions WHERE review_state = 'has_issues'"));
   DALA_ASSIGN_OR_RETURN(bool row, st.Step());
   (void)row;
   return st.ColumnInt(0);

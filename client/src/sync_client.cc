@@ -127,7 +127,7 @@ Result<SyncOutcome> SyncClient::Run(const std::function<void(const SyncProgress&
 
   SyncOutcome outcome;
   SyncProgress p;
-  DALA_ASSIGN_OR_RETURN(int64_t pending, store_.CountEnvelopes("pending"));
+  DALA_ASSIGN_OR_RETURN(int64_t pending, store_.CountPending());
   p.to_send = static_cast<uint64_t>(pending);
   if (progress) progress(p);
 
@@ -208,10 +208,8 @@ Result<SyncOutcome> SyncClient::Run(const std::function<void(const SyncProgress&
     // Everything learnt from this exchange is stored in one transaction:
     // a crash leaves the laptop as before the exchange or after it.
     DALA_ASSIGN_OR_RETURN(auto tx, sql::Transaction::Begin(store_.db()));
-    DALA_ASSIGN_OR_RETURN(int64_t before, store_.CountEnvelopes("accepted"));
-    DALA_RETURN_IF_ERROR(store_.MarkAccepted(response.accepted_through));
-    DALA_ASSIGN_OR_RETURN(int64_t after, store_.CountEnvelopes("accepted"));
-    uint64_t newly_accepted = static_cast<uint64_t>(after - before);
+    DALA_ASSIGN_OR_RETURN(int64_t changed, store_.MarkAccepted(response.accepted_through));
+    uint64_t newly_accepted = static_cast<uint64_t>(changed);
     outcome.accepted += newly_accepted;
     for (const sync::EnvelopeRejection& rej : response.rejected) {
       if (rej.sequence <= response.accepted_through) continue;
@@ -248,11 +246,9 @@ Result<SyncOutcome> SyncClient::Run(const std::function<void(const SyncProgress&
       ++outcome.received_envelopes;
       ++p.received;
     }
+    // Only what arrived changes a record's state; acceptance changes its
+    // upload column, which list and show read directly.
     for (const sync::SubmissionId& id : touched) DALA_RETURN_IF_ERROR(store_.RefreshSubmission(id));
-    // Own records whose acceptance changed their state.
-    if (newly_accepted > 0 || !response.rejected.empty()) {
-      for (const EnvelopeRow& r : batch) DALA_RETURN_IF_ERROR(store_.RefreshSubmission(r.submission));
-    }
     DALA_RETURN_IF_ERROR(store_.Put(profile_key::kHlc, std::to_string(hlc.last().packed)));
     if (receipt) DALA_RETURN_IF_ERROR(store_.AddReceipt(*receipt));
     DALA_RETURN_IF_ERROR(store_.Put(profile_key::kCheckpoint, response.checkpoint));
@@ -279,7 +275,7 @@ Result<SyncOutcome> SyncClient::Run(const std::function<void(const SyncProgress&
 
     // Go on while something moved and more remains; stop when an exchange
     // makes no progress (what is left was refused or must wait).
-    DALA_ASSIGN_OR_RETURN(int64_t left, store_.CountEnvelopes("pending"));
+    DALA_ASSIGN_OR_RETURN(int64_t left, store_.CountPending());
     bool uploads_moved = newly_accepted > 0;
     bool uploads_left = left > 0 && uploads_moved;
     if (!uploads_left && !response.more) break;

@@ -69,18 +69,31 @@ Result<Database> Database::Open(const std::string& path, const OpenOptions& opti
   return db;
 }
 
-Database::Database(Database&& other) noexcept : db_(std::exchange(other.db_, nullptr)) {}
+Database::Database(sqlite3* db) : db_(db), cache_(std::make_shared<std::multimap<std::string, sqlite3_stmt*, std::less<>>>()) {}
+
+Database::Database(Database&& other) noexcept
+    : db_(std::exchange(other.db_, nullptr)), cache_(std::move(other.cache_)) {}
 
 Database& Database::operator=(Database&& other) noexcept {
   if (this != &other) {
+    FinalizeCache();
     if (db_ != nullptr) sqlite3_close_v2(db_);
     db_ = std::exchange(other.db_, nullptr);
+    cache_ = std::move(other.cache_);
   }
   return *this;
 }
 
 Database::~Database() {
+  FinalizeCache();
+  // close_v2 waits for statements still held elsewhere before closing.
   if (db_ != nullptr) sqlite3_close_v2(db_);
+}
+
+void Database::FinalizeCache() {
+  if (!cache_) return;
+  for (auto& [sql, stmt] : *cache_) sqlite3_finalize(stmt);
+  cache_->clear();
 }
 
 Status Database::Error(std::string_view context) const {
@@ -101,10 +114,16 @@ Status Database::Exec(std::string_view sql) {
 }
 
 Result<Statement> Database::Prepare(std::string_view sql) {
+  if (auto it = cache_->find(sql); it != cache_->end()) {
+    sqlite3_stmt* stmt = it->second;
+    std::string text = it->first;
+    cache_->erase(it);
+    return Statement(db_, stmt, cache_, std::move(text));
+  }
   sqlite3_stmt* stmt = nullptr;
-  int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr);
+  int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
   if (rc != SQLITE_OK) return Error("preparing SQL");
-  return Statement(db_, stmt);
+  return Statement(db_, stmt, cache_, std::string(sql));
 }
 
 Status Database::Begin() { return Exec("BEGIN IMMEDIATE"); }
@@ -143,20 +162,39 @@ int Database::Changes() const { return sqlite3_changes(db_); }
 // --- Statement ---------------------------------------------------------------
 
 Statement::Statement(Statement&& other) noexcept
-    : db_(other.db_), stmt_(std::exchange(other.stmt_, nullptr)), bind_error_(std::move(other.bind_error_)) {}
+    : db_(other.db_),
+      stmt_(std::exchange(other.stmt_, nullptr)),
+      cache_(std::move(other.cache_)),
+      sql_(std::move(other.sql_)),
+      bind_error_(std::move(other.bind_error_)) {}
 
 Statement& Statement::operator=(Statement&& other) noexcept {
   if (this != &other) {
-    if (stmt_ != nullptr) sqlite3_finalize(stmt_);
+    Release();
     db_ = other.db_;
     stmt_ = std::exchange(other.stmt_, nullptr);
+    cache_ = std::move(other.cache_);
+    sql_ = std::move(other.sql_);
     bind_error_ = std::move(other.bind_error_);
   }
   return *this;
 }
 
-Statement::~Statement() {
-  if (stmt_ != nullptr) sqlite3_finalize(stmt_);
+Statement::~Statement() { Release(); }
+
+void Statement::Release() {
+  if (stmt_ == nullptr) return;
+  // Reset ends any read the statement had open, so an abandoned iteration
+  // never pins an old snapshot of the database.
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+  auto cache = cache_.lock();
+  if (cache && cache->size() < 256) {
+    cache->emplace(std::move(sql_), stmt_);
+  } else {
+    sqlite3_finalize(stmt_);
+  }
+  stmt_ = nullptr;
 }
 
 namespace {

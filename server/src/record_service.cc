@@ -176,9 +176,8 @@ Status RecordService::AppendAll(const std::vector<Envelope>& envelopes) {
   Status s = ctx_.store.InTransaction([&]() -> Status {
     std::set<SubmissionId> touched;
     for (const Envelope& e : envelopes) {
-      DALA_ASSIGN_OR_RETURN(uint64_t index, ctx_.store.AppendEnvelope(e, now));
-      if (index != tree_.size() + leaves.size())
-        return Status::Internal("log index " + std::to_string(index) + " out of step with the tree");
+      const uint64_t index = tree_.size() + leaves.size();
+      DALA_RETURN_IF_ERROR(ctx_.store.AppendEnvelope(e, index, now));
       leaves.push_back(sync::LeafHash(e.bytes()));
       if (!sync::IsZero(e.submission())) {
         touched.insert(e.submission());
@@ -202,13 +201,26 @@ Status RecordService::AppendAll(const std::vector<Envelope>& envelopes) {
 
 // --- derived submission state --------------------------------------------------------------
 
+Result<std::string> RecordService::VolunteerOf(const sync::PublicKey& device) {
+  // A device belongs to one volunteer for ever (revocation keeps the
+  // binding), so the answer can be remembered.
+  {
+    std::lock_guard<std::mutex> lock(volunteers_mutex_);
+    if (auto it = volunteers_.find(device); it != volunteers_.end()) return it->second;
+  }
+  DALA_ASSIGN_OR_RETURN(auto d, ctx_.store.FindDevice(device));
+  if (!d) return std::string();
+  std::lock_guard<std::mutex> lock(volunteers_mutex_);
+  volunteers_[device] = d->volunteer;
+  return d->volunteer;
+}
+
 Result<std::string> RecordService::OwnerOf(const SubmissionId& id) {
   DALA_ASSIGN_OR_RETURN(auto envelopes, ctx_.store.EnvelopesOf(id));
   for (const StoredEnvelope& s : envelopes) {
     auto e = Envelope::Parse(s.bytes);
     if (!e.ok() || e->kind() != sync::EnvelopeKind::kRevision || !e->parents().empty()) continue;
-    DALA_ASSIGN_OR_RETURN(auto device, ctx_.store.FindDevice(e->author()));
-    return device ? device->volunteer : std::string();
+    return VolunteerOf(e->author());
   }
   return std::string();
 }
@@ -239,7 +251,8 @@ Status RecordService::RefreshSubmission(const SubmissionId& id) {
   sync::PublicKey creator{};
   bool have_creator = false;
   for (const StoredEnvelope& stored : envelopes) {
-    DALA_ASSIGN_OR_RETURN(Envelope e, Envelope::Parse(stored.bytes));
+    // Verified in full when accepted; here only read again.
+    DALA_ASSIGN_OR_RETURN(Envelope e, Envelope::ParseVerified(stored.bytes));
     s.last_log_index = std::max(s.last_log_index, stored.log_index);
     if (e.kind() == sync::EnvelopeKind::kRevision) {
       DALA_ASSIGN_OR_RETURN(sync::RevisionBody body, sync::ParseRevisionBody(e.body()));
@@ -280,8 +293,7 @@ Status RecordService::RefreshSubmission(const SubmissionId& id) {
   s.changed_since_review = review.changed_since_review;
   s.merged_into = merged_into;
   if (have_creator) {
-    DALA_ASSIGN_OR_RETURN(auto device, ctx_.store.FindDevice(creator));
-    if (device) s.volunteer = device->volunteer;
+    DALA_ASSIGN_OR_RETURN(s.volunteer, VolunteerOf(creator));
   }
   // What the record is about, for filters and duplicate detection.
   json answers = json::parse(s.answers_json);
@@ -310,32 +322,29 @@ Status RecordService::RefreshSubmission(const SubmissionId& id) {
   }
   // Possible duplicates: same form and key, different volunteers, neither
   // merged away nor declared distinct by a coordinator.
-  auto flagged_with = [&](const SubmissionSummary& a, const std::vector<SubmissionSummary>& peers) {
-    if (!a.merged_into.empty() || a.duplicate_group == kClearedDuplicate || a.duplicate_key.empty()) return false;
-    for (const SubmissionSummary& p : peers) {
+  s.duplicate_group = cleared ? kClearedDuplicate : "";
+  std::vector<RecordStore::DuplicatePeer> peers;
+  if (!s.duplicate_key.empty()) {
+    DALA_ASSIGN_OR_RETURN(peers, ctx_.store.DuplicatePeers(s.form_id, s.duplicate_key));
+    peers.erase(std::remove_if(peers.begin(), peers.end(), [&](const auto& p) { return p.id == id; }), peers.end());
+  }
+  auto flagged = [&](const RecordStore::DuplicatePeer& a) {
+    if (!a.merged_into.empty() || a.duplicate_group == kClearedDuplicate) return false;
+    for (const RecordStore::DuplicatePeer& p : peers) {
       if (p.id == a.id || !p.merged_into.empty() || p.duplicate_group == kClearedDuplicate) continue;
       if (p.volunteer != a.volunteer) return true;
     }
     return false;
   };
-  s.duplicate_group = cleared ? kClearedDuplicate : "";
-  std::vector<SubmissionSummary> peers;
-  if (!s.duplicate_key.empty()) {
-    DALA_ASSIGN_OR_RETURN(peers, ctx_.store.SubmissionsWithKey(s.form_id, s.duplicate_key));
-    peers.erase(std::remove_if(peers.begin(), peers.end(), [&](const auto& p) { return p.id == id; }), peers.end());
-    if (!cleared && flagged_with(s, peers)) s.duplicate_group = s.duplicate_key;
-  }
+  peers.push_back({id, s.volunteer, s.duplicate_group, s.merged_into});
+  if (!cleared && !s.duplicate_key.empty() && flagged(peers.back())) s.duplicate_group = s.duplicate_key;
   DALA_RETURN_IF_ERROR(ctx_.store.PutSubmission(s));
   // The peers' flags may change with this one (a new duplicate appears, or
   // this one was merged away).
-  peers.push_back(s);
-  for (SubmissionSummary& p : peers) {
+  for (const RecordStore::DuplicatePeer& p : peers) {
     if (p.id == id || p.duplicate_group == kClearedDuplicate) continue;
-    std::string want = flagged_with(p, peers) ? p.duplicate_key : "";
-    if (want != p.duplicate_group) {
-      p.duplicate_group = want;
-      DALA_RETURN_IF_ERROR(ctx_.store.PutSubmission(p));
-    }
+    std::string want = flagged(p) ? s.duplicate_key : "";
+    if (want != p.duplicate_group) DALA_RETURN_IF_ERROR(ctx_.store.SetDuplicateGroup(p.id, want));
   }
   return Status::Ok();
 }
@@ -355,13 +364,6 @@ Result<RecordService::Enrollment> RecordService::Enroll(std::string_view code, c
     DALA_ASSIGN_OR_RETURN(auto existing, ctx_.store.FindDevice(key));
     if (existing) return Status::AlreadyExists("this device is already enrolled");
     DALA_ASSIGN_OR_RETURN(AccountStore::EnrollCode c, ctx_.store.ConsumeEnrollCode(code_hash, now));
-    Device d;
-    d.key = key;
-    d.volunteer = c.volunteer;
-    d.label = std::string(label);
-    d.enrolled_ms = now;
-    d.enrolled_by = c.created_by;
-    DALA_RETURN_IF_ERROR(ctx_.store.AddDevice(d));
     sync::EventBody body;
     body.type = "enroll";
     body.by = c.created_by;
@@ -372,8 +374,16 @@ Result<RecordService::Enrollment> RecordService::Enroll(std::string_view code, c
     f.kind = sync::EnvelopeKind::kEvent;
     f.body = sync::MakeEventBody(body);
     DALA_ASSIGN_OR_RETURN(Envelope e, SignServerEnvelope(std::move(f)));
-    DALA_ASSIGN_OR_RETURN(uint64_t index, ctx_.store.AppendEnvelope(e, now));
-    if (index != tree_.size()) return Status::Internal("log index out of step with the tree");
+    DALA_RETURN_IF_ERROR(ctx_.store.AppendEnvelope(e, tree_.size(), now));
+    // The device row says what the signed event says, to the millisecond:
+    // the auditor compares them.
+    Device d;
+    d.key = key;
+    d.volunteer = c.volunteer;
+    d.label = std::string(label);
+    d.enrolled_ms = e.wall_ms();
+    d.enrolled_by = c.created_by;
+    DALA_RETURN_IF_ERROR(ctx_.store.AddDevice(d));
     event.push_back(std::move(e));
     result.volunteer = c.volunteer;
     return Status::Ok();
@@ -400,10 +410,9 @@ Status RecordService::Revoke(const sync::PublicKey& key, std::string_view by, st
   f.body = sync::MakeEventBody(body);
   std::vector<Envelope> events;
   Status s = ctx_.store.InTransaction([&]() -> Status {
-    DALA_RETURN_IF_ERROR(ctx_.store.RevokeDevice(key, by, reason, ctx_.clock.NowMs()));
     DALA_ASSIGN_OR_RETURN(Envelope e, SignServerEnvelope(std::move(f)));
-    DALA_ASSIGN_OR_RETURN(uint64_t index, ctx_.store.AppendEnvelope(e, ctx_.clock.NowMs()));
-    if (index != tree_.size()) return Status::Internal("log index out of step with the tree");
+    DALA_RETURN_IF_ERROR(ctx_.store.AppendEnvelope(e, tree_.size(), ctx_.clock.NowMs()));
+    DALA_RETURN_IF_ERROR(ctx_.store.RevokeDevice(key, by, reason, e.wall_ms()));
     events.push_back(std::move(e));
     return Status::Ok();
   });

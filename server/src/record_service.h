@@ -94,6 +94,7 @@ class RecordService : public sync::FormRegistry {
   Result<sync::Envelope> SignServerEnvelope(sync::EnvelopeFields fields);
   Result<std::string> SignCheckpointLocked();
   Result<std::string> OwnerOf(const sync::SubmissionId& id);
+  Result<std::string> VolunteerOf(const sync::PublicKey& device);
   Result<std::vector<sync::Hash>> HeadsOf(const sync::SubmissionId& id);
 
   ServerContext& ctx_;
@@ -102,6 +103,8 @@ class RecordService : public sync::FormRegistry {
   std::string checkpoint_;  // the latest signed checkpoint note
   uint64_t checkpoint_size_ = 0;
   uint64_t server_hlc_ = 0;
+  std::mutex volunteers_mutex_;
+  std::map<sync::PublicKey, std::string> volunteers_;
   mutable std::mutex forms_mutex_;
   mutable std::map<sync::Hash, std::shared_ptr<const schema::Form>> forms_;
 };

@@ -46,7 +46,7 @@ class SqliteStore final : public Store {
   Result<sync::ChainTip> Tip(const sync::PublicKey& author) override;
   Result<std::optional<sync::Hash>> EnvelopeIdAt(const sync::PublicKey& author, uint64_t sequence) override;
   Result<std::optional<StoredEnvelope>> FindEnvelope(const sync::Hash& id) override;
-  Result<uint64_t> AppendEnvelope(const sync::Envelope& e, int64_t now_ms) override;
+  Status AppendEnvelope(const sync::Envelope& e, uint64_t index, int64_t now_ms) override;
   Result<uint64_t> LogSize() override;
   Status ForEachLeafHash(const std::function<void(uint64_t, const sync::Hash&)>& visit) override;
   Result<std::vector<StoredEnvelope>> LogRange(uint64_t start, uint64_t end) override;
@@ -56,8 +56,8 @@ class SqliteStore final : public Store {
   Result<std::vector<SubmissionSummary>> ListSubmissions(const SubmissionFilter& filter) override;
   Result<std::vector<sync::SubmissionId>> SubmissionIdsWithPrefix(std::string_view hex_prefix,
                                                                   size_t limit) override;
-  Result<std::vector<SubmissionSummary>> SubmissionsWithKey(std::string_view form_id,
-                                                            std::string_view key) override;
+  Result<std::vector<DuplicatePeer>> DuplicatePeers(std::string_view form_id, std::string_view key) override;
+  Status SetDuplicateGroup(const sync::SubmissionId& id, std::string_view group) override;
   Status AddToOutbox(std::string_view volunteer, uint64_t log_index) override;
   Result<std::vector<std::pair<int64_t, uint64_t>>> Outbox(std::string_view volunteer, int64_t after_id,
                                                            size_t limit) override;

@@ -134,9 +134,8 @@ Result<std::optional<StoredEnvelope>> SqliteStore::FindEnvelope(const Hash& id) 
   return std::optional<StoredEnvelope>(StoredEnvelope{static_cast<uint64_t>(st.ColumnInt(0)), id, st.ColumnBlob(1)});
 }
 
-Result<uint64_t> SqliteStore::AppendEnvelope(const sync::Envelope& e, int64_t now_ms) {
+Status SqliteStore::AppendEnvelope(const sync::Envelope& e, uint64_t index, int64_t now_ms) {
   Lock lock(mutex_);
-  DALA_ASSIGN_OR_RETURN(uint64_t index, LogSize());
   Hash leaf = sync::LeafHash(e.bytes());
   DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare(
                                      "INSERT INTO envelopes(id, log_index, leaf_hash, bytes, kind, submission, author, "
@@ -152,7 +151,7 @@ Result<uint64_t> SqliteStore::AppendEnvelope(const sync::Envelope& e, int64_t no
                            .Bind(9, static_cast<int64_t>(e.hlc().packed))
                            .Bind(10, now_ms)
                            .Run());
-  return index;
+  return Status::Ok();
 }
 
 Result<uint64_t> SqliteStore::LogSize() {
@@ -331,19 +330,32 @@ Result<std::vector<SubmissionSummary>> SqliteStore::ListSubmissions(const Submis
   return out;
 }
 
-Result<std::vector<SubmissionSummary>> SqliteStore::SubmissionsWithKey(std::string_view form_id,
-                                                                      std::string_view key) {
+Result<std::vector<RecordStore::DuplicatePeer>> SqliteStore::DuplicatePeers(std::string_view form_id,
+                                                                           std::string_view key) {
   Lock lock(mutex_);
-  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare(std::string("SELECT ") + kSubmissionColumns +
-                                             " FROM submissions WHERE duplicate_key = ? AND form_id = ? ORDER BY id"));
+  // "duplicate_key != ''" lets SQLite use the partial index on the key;
+  // without it every refresh would scan all of the form's submissions.
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT id, volunteer, duplicate_group, merged_into FROM submissions "
+                                             "WHERE duplicate_key = ? AND duplicate_key != '' AND form_id = ? ORDER BY id"));
   st.Bind(1, key).Bind(2, form_id);
-  std::vector<SubmissionSummary> out;
+  std::vector<DuplicatePeer> out;
   while (true) {
     DALA_ASSIGN_OR_RETURN(bool row, st.Step());
     if (!row) break;
-    out.push_back(ReadSummary(st));
+    DuplicatePeer p;
+    FromBlob(st.ColumnBlob(0), &p.id);
+    p.volunteer = st.ColumnText(1);
+    p.duplicate_group = st.ColumnText(2);
+    p.merged_into = st.ColumnText(3);
+    out.push_back(std::move(p));
   }
   return out;
+}
+
+Status SqliteStore::SetDuplicateGroup(const sync::SubmissionId& id, std::string_view group) {
+  Lock lock(mutex_);
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("UPDATE submissions SET duplicate_group = ? WHERE id = ?"));
+  return st.Bind(1, group).BindBlob(2, Blob(id)).Run();
 }
 
 Result<std::vector<sync::SubmissionId>> SqliteStore::SubmissionIdsWithPrefix(std::string_view hex_prefix,

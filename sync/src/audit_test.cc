@@ -5,8 +5,8 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <functional>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "dala/schema/databases.h"
+#include "dala/schema/form.h"
 #include "dala/schema/sqlite.h"
 #include "dala/sync/checkpoint.h"
 #include "dala/sync/envelope.h"
@@ -113,8 +114,8 @@ class SimServer {
   }
 
   Hash Enroll(const std::string& name, const std::string& volunteer) {
-    EventBody ev{"enroll", "admin", "", "", "", "", ToHex(devices_.at(name).key.public_key()), volunteer,
-                 name + " laptop", ""};
+    EventBody ev{"enroll",  "admin",          "", "", "", "", ToHex(devices_.at(name).key.public_key()),
+                 volunteer, name + " laptop", ""};
     return Append(server_, server_chain_, EnvelopeKind::kEvent, SubmissionId{}, {}, MakeEventBody(ev));
   }
   Hash Revoke(const std::string& name, const std::string& reason) {
@@ -130,8 +131,7 @@ class SimServer {
     return Append(d.key, d, EnvelopeKind::kRevision, s, std::move(parents),
                   MakeRevisionBody(json{{"n", n}}.dump(), 300), /*tiny=*/true);
   }
-  Hash CoordinatorRevise(const std::string& by, const SubmissionId& s, std::vector<Hash> parents,
-                         const json& answers) {
+  Hash CoordinatorRevise(const std::string& by, const SubmissionId& s, std::vector<Hash> parents, const json& answers) {
     return Append(server_, server_chain_, EnvelopeKind::kRevision, s, std::move(parents),
                   MakeRevisionBody(answers.dump(), 300, by, "checked with the centre"));
   }
@@ -257,16 +257,16 @@ Story Tell(SimServer& sim) {
   st.s1 = sim.NewSubmission();
   st.s2 = sim.NewSubmission();
   st.s3 = sim.NewSubmission();
-  st.a1 = sim.Revise("a", st.s1, {}, PscAnswers(12));          // 2  a#1
-  st.a2 = sim.Revise("a", st.s1, {st.a1}, PscAnswers(13));     // 3  a#2
+  st.a1 = sim.Revise("a", st.s1, {}, PscAnswers(12));       // 2  a#1
+  st.a2 = sim.Revise("a", st.s1, {st.a1}, PscAnswers(13));  // 3  a#2
   st.a2_index = 3;
-  st.b1 = sim.Revise("b", st.s2, {}, PscAnswers(40));          // 4  b#1
+  st.b1 = sim.Revise("b", st.s2, {}, PscAnswers(40));                     // 4  b#1
   st.c1 = sim.CoordinatorRevise("anna", st.s1, {st.a2}, PscAnswers(14));  // 5
   st.a3 = sim.Revise("a", st.s1, {st.a2}, PscAnswers(15, "queue grew"));  // 6  a#3: conflict with c1
   sim.Review("anna", st.s2, {st.b1}, "approved", "Looks right");          // 7
-  sim.Enroll("d", "dana");                                                 // 8
-  st.d1 = sim.Revise("d", st.s3, {}, PscAnswers(3));           // 9  d#1
-  sim.Revoke("d", "laptop stolen");                            // 10
+  sim.Enroll("d", "dana");                                                // 8
+  st.d1 = sim.Revise("d", st.s3, {}, PscAnswers(3));                      // 9  d#1
+  sim.Revoke("d", "laptop stolen");                                       // 10
   return st;
 }
 
@@ -496,9 +496,9 @@ TEST_F(AuditTest, DeletedRevisionBreaksTheRootAndLeavesAGapInItsChain) {
   story_ = Tell(sim_);
   std::string honest = Path("before.bundle");
   sim_.Write(honest);
-  std::string checkpoint = sim_.CheckpointAt(sim_.log().size());
+  std::string at6 = sim_.CheckpointAt(6), at11 = sim_.CheckpointAt(11);
   // The server deletes aigerim's sequence 2 and renumbers its log, but
-  // still has only the checkpoint it signed before.
+  // has only the checkpoints it signed before.
   std::vector<std::string>& log = sim_.mutable_log();
   log.erase(log.begin() + 3);
   std::string path = Path("deleted.bundle");
@@ -507,11 +507,13 @@ TEST_F(AuditTest, DeletedRevisionBreaksTheRootAndLeavesAGapInItsChain) {
     ASSERT_TRUE(w.ok());
     ASSERT_TRUE(w->SetHeader(kOrigin, sim_.server_key(), kNow).ok());
     for (const std::string& e : log) ASSERT_TRUE(w->AppendLog(e).ok());
-    ASSERT_TRUE(w->AddCheckpoint(11, checkpoint).ok());
+    ASSERT_TRUE(w->AddCheckpoint(6, at6).ok());
+    ASSERT_TRUE(w->AddCheckpoint(11, at11).ok());
     ASSERT_TRUE(w->Finish().ok());
   }
   AuditReport r = Audit(path);
   EXPECT_TRUE(HasCode(r, "checkpoint.size_mismatch")) << Codes(r);
+  EXPECT_TRUE(HasCode(r, "checkpoint.inconsistent")) << Codes(r);  // the first 6 entries' root changed
   const AuditProblem* gap = Find(r, "chain.gap");
   ASSERT_NE(gap, nullptr) << Codes(r);
   EXPECT_EQ(gap->author, sim_.device("a").key.public_key());
@@ -678,7 +680,7 @@ TEST_F(AuditTest, ReceiptCatchesARevisionDroppedEvenWhenTheServerResignedItsLog)
   story_ = Tell(sim_);
   // Bolat syncs a second record and keeps the receipt.
   SubmissionId s4 = sim_.NewSubmission();
-  sim_.Revise("b", s4, {}, PscAnswers(7));  // index 11, bolat #2
+  sim_.Revise("b", s4, {}, PscAnswers(7));                   // index 11, bolat #2
   sim_.Revise("a", story_.s1, {story_.a3}, PscAnswers(18));  // index 12
   ReceiptInput receipt = sim_.ReceiptFor("b", 2, 13);
   // The server then deletes it, rebuilds its log and signs a new checkpoint.
@@ -802,9 +804,8 @@ TEST_F(AuditTest, DeviceKeySwappedInTheDevicesTableIsAnEnrolmentMismatch) {
 }
 
 TEST_F(AuditTest, DeviceRowGivenToAnotherVolunteerIsAMismatch) {
-  std::string path = Mutated([&](sql::Database& db) {
-    Exec(db, "UPDATE devices SET volunteer = 'mallory' WHERE volunteer = 'bolat'");
-  });
+  std::string path = Mutated(
+      [&](sql::Database& db) { Exec(db, "UPDATE devices SET volunteer = 'mallory' WHERE volunteer = 'bolat'"); });
   AuditReport r = Audit(path);
   const AuditProblem* p = Find(r, "devices.mismatch");
   ASSERT_NE(p, nullptr) << Codes(r);
@@ -822,8 +823,10 @@ TEST_F(AuditTest, RevocationHiddenFromTheDevicesTableIsAMismatch) {
 
 TEST_F(AuditTest, ForgedDeviceRowForAKeyTheLogNeverEnrolledIsReported) {
   std::string path = Mutated([&](sql::Database& db) {
-    Exec(db, "INSERT INTO devices(key, volunteer, label, enrolled_ms, enrolled_by) "
-             "VALUES (x'0000000000000000000000000000000000000000000000000000000000000001', 'ghost', 'ghost laptop', 1, 'admin')");
+    Exec(db,
+         "INSERT INTO devices(key, volunteer, label, enrolled_ms, enrolled_by) "
+         "VALUES (x'0000000000000000000000000000000000000000000000000000000000000001', 'ghost', 'ghost laptop', 1, "
+         "'admin')");
   });
   AuditReport r = Audit(path);
   const AuditProblem* p = Find(r, "devices.not_enrolled");
@@ -865,7 +868,7 @@ TEST_F(AuditTest, EnrolmentSignedByADeviceIsNotAnEnrolment) {
   sim_.NewDevice("x");
   EventBody ev{"enroll", "aigerim", "", "", "", "", ToHex(sim_.device("x").key.public_key()), "xavier", "x", ""};
   sim_.Append(a.key, a, EnvelopeKind::kEvent, SubmissionId{}, {}, MakeEventBody(ev));  // 11
-  sim_.Revise("x", sim_.NewSubmission(), {}, PscAnswers(2));                            // 12
+  sim_.Revise("x", sim_.NewSubmission(), {}, PscAnswers(2));                           // 12
   std::string path = Path("selfenrol.bundle");
   sim_.Write(path);
   AuditReport r = Audit(path);
@@ -903,8 +906,9 @@ TEST_F(AuditTest, ReviewSignedByADeviceIsIgnoredAndReported) {
 
 TEST_F(AuditTest, AlteredFormDocumentNoLongerMatchesItsHash) {
   std::string path = Mutated([&](sql::Database& db) {
-    Exec(db, "UPDATE forms SET document = CAST(replace(CAST(document AS TEXT), '. <= 500', '. <= 5') AS BLOB) "
-             "WHERE form_id = 'psc_observation'");
+    Exec(db,
+         "UPDATE forms SET document = CAST(replace(CAST(document AS TEXT), '. <= 500', '. <= 5') AS BLOB) "
+         "WHERE form_id = 'psc_observation'");
   });
   AuditReport r = Audit(path);
   const AuditProblem* p = Find(r, "form.hash_mismatch");
@@ -914,7 +918,8 @@ TEST_F(AuditTest, AlteredFormDocumentNoLongerMatchesItsHash) {
 }
 
 TEST_F(AuditTest, FormRowMissingLeavesItsRevisionsUnverifiable) {
-  std::string path = Mutated([&](sql::Database& db) { Exec(db, "DELETE FROM forms WHERE form_id = 'psc_observation'"); });
+  std::string path =
+      Mutated([&](sql::Database& db) { Exec(db, "DELETE FROM forms WHERE form_id = 'psc_observation'"); });
   AuditReport r = Audit(path);
   const AuditProblem* p = Find(r, "revision.form_unknown");
   ASSERT_NE(p, nullptr) << Codes(r);
@@ -935,7 +940,8 @@ TEST_F(AuditTest, AnswersInvalidForTheirFormAreReported) {
 }
 
 TEST_F(AuditTest, FormRowWhoseMetadataDisagreesWithItsDocumentIsReported) {
-  std::string path = Mutated([&](sql::Database& db) { Exec(db, "UPDATE forms SET version = '9' WHERE form_id = 'tally'"); });
+  std::string path =
+      Mutated([&](sql::Database& db) { Exec(db, "UPDATE forms SET version = '9' WHERE form_id = 'tally'"); });
   AuditReport r = Audit(path);
   EXPECT_TRUE(HasCode(r, "form.metadata_mismatch")) << Codes(r);
 }
@@ -1002,7 +1008,9 @@ TEST_F(AuditTest, SubmissionMissingFromTheTableOrInventedInItIsReported) {
     auto st = db.Prepare("DELETE FROM submissions WHERE id = ?");
     st->BindBlob(1, story_.s3.data(), 16);
     ASSERT_TRUE(st->Run().ok());
-    Exec(db, "INSERT INTO submissions VALUES (x'00000000000000000000000000000007', 'psc_observation', '{}', '[]', 0, 'received')");
+    Exec(db,
+         "INSERT INTO submissions VALUES (x'00000000000000000000000000000007', 'psc_observation', '{}', '[]', 0, "
+         "'received')");
   });
   AuditReport r = Audit(path);
   const AuditProblem* missing = Find(r, "submission.missing_row");
@@ -1026,6 +1034,73 @@ TEST_F(AuditTest, ConflictAndReviewStateAreRecomputedFromTheLog) {
   EXPECT_TRUE(r.ok()) << Codes(r);
 }
 
+TEST_F(AuditTest, SingleRevisionStateEqualsMerge) {
+  // The auditor computes a submission of one parentless revision without
+  // calling Merge when it can; the simulated server always calls Merge.
+  // Answers with nulls, nested nulls, "null" inside text, decimals and
+  // non-ASCII text must all come out the same.
+  sim_.NewDevice("a");
+  sim_.Enroll("a", "aigerim");
+  for (const char* extra : {R"({})", R"({"notes":null})", R"({"notes":"null and void"})",
+                            R"({"issues":[{"category":"other","description":"a null here: null"}]})",
+                            R"({"notes":"Кезек ұзын, очередь длинная"})", R"({"notes":"tab\t and \u00e9"})"}) {
+    json a = PscAnswers(12);
+    json more = json::parse(extra);
+    for (auto& [k, v] : more.items()) {
+      if (v.is_null())
+        a[k] = nullptr;
+      else
+        a[k] = v;
+    }
+    sim_.Revise("a", sim_.NewSubmission(), {}, a);
+  }
+  std::string path = Path("single.bundle");
+  sim_.Write(path);
+  AuditReport r = Audit(path);
+  EXPECT_TRUE(r.ok()) << Codes(r);
+  EXPECT_EQ(r.counts.submissions, 6u);
+}
+
+TEST_F(AuditTest, CheckRevisionAgreesWithParseRevisionBodyAndVerifyRevisionContent) {
+  story_ = Tell(sim_);
+  auto reader = BundleReader::Open([&] {
+    std::string p = Path("check.bundle");
+    sim_.Write(p);
+    return p;
+  }());
+  ASSERT_TRUE(reader.ok());
+  auto forms = reader->Forms();
+  ASSERT_TRUE(forms.ok());
+  struct Registry : FormRegistry {
+    std::map<Hash, std::shared_ptr<const schema::Form>> forms;
+    std::shared_ptr<const schema::Form> FindForm(const Hash& h) const override {
+      auto it = forms.find(h);
+      return it == forms.end() ? nullptr : it->second;
+    }
+  } registry, empty;
+  for (const BundleForm& f : *forms) registry.forms[Sha256(f.document)] = *schema::Form::Load(f.document);
+  json bad = PscAnswers(12);
+  bad["queue_length"] = 9000;
+  sim_.Revise("b", story_.s2, {story_.b1}, bad);
+  for (const std::string& bytes : sim_.log()) {
+    auto e = Envelope::Parse(bytes);
+    ASSERT_TRUE(e.ok());
+    if (e->kind() != EnvelopeKind::kRevision) continue;
+    for (const FormRegistry* reg :
+         {static_cast<const FormRegistry*>(&registry), static_cast<const FormRegistry*>(&empty)}) {
+      auto checked = CheckRevision(*e, *reg);
+      auto body = ParseRevisionBody(e->body());
+      ASSERT_EQ(checked.ok(), body.ok());
+      EXPECT_EQ(checked->body.answers_json, body->answers_json);
+      EXPECT_EQ(checked->body.by, body->by);
+      EXPECT_EQ(checked->body.utc_offset_minutes, body->utc_offset_minutes);
+      Status content = VerifyRevisionContent(*e, *reg);
+      EXPECT_EQ(checked->content.code(), content.code());
+      EXPECT_EQ(checked->content.message(), content.message());
+    }
+  }
+}
+
 // --- every problem at once -------------------------------------------------------------------
 
 TEST_F(AuditTest, SeveralMutationsAreAllReportedNotJustTheFirst) {
@@ -1037,8 +1112,8 @@ TEST_F(AuditTest, SeveralMutationsAreAllReportedNotJustTheFirst) {
     Exec(db, "UPDATE submissions SET review_state = 'has_issues'");
   });
   AuditReport r = Audit(path);
-  for (const char* code : {"envelope.bad_signature", "checkpoint.root_mismatch", "devices.mismatch",
-                           "submission.review_mismatch"})
+  for (const char* code :
+       {"envelope.bad_signature", "checkpoint.root_mismatch", "devices.mismatch", "submission.review_mismatch"})
     EXPECT_TRUE(HasCode(r, code)) << code << "\n" << Codes(r);
   std::string text = AuditReportText(r);
   EXPECT_NE(text.find("Verdict: FAILED"), std::string::npos);

@@ -146,9 +146,9 @@ Result<BundleWriter> BundleWriter::Create(const std::string& path) {
   DALA_ASSIGN_OR_RETURN(auto submission,
                         prep("INSERT INTO submissions(id, form_id, answers, heads, conflicts, review_state) "
                              "VALUES (?, ?, ?, ?, ?, ?)"));
-  w.st_ = std::make_unique<Statements>(Statements{std::move(meta), std::move(project), std::move(form),
-                                                  std::move(user), std::move(device), std::move(log),
-                                                  std::move(checkpoint), std::move(submission)});
+  w.st_ = std::make_unique<Statements>(Statements{std::move(meta), std::move(project), std::move(form), std::move(user),
+                                                  std::move(device), std::move(log), std::move(checkpoint),
+                                                  std::move(submission)});
   return w;
 }
 
@@ -214,8 +214,10 @@ Result<uint64_t> BundleWriter::AppendLog(std::string_view envelope) {
 
 Status BundleWriter::AddCheckpoint(uint64_t size, std::string_view note) {
   DALA_RETURN_IF_ERROR(Check());
-  return st_->checkpoint.Bind(1, static_cast<int64_t>(size)).Bind(2, note).Run().WithContext(
-      "checkpoint " + std::to_string(size));
+  return st_->checkpoint.Bind(1, static_cast<int64_t>(size))
+      .Bind(2, note)
+      .Run()
+      .WithContext("checkpoint " + std::to_string(size));
 }
 
 Status BundleWriter::AddSubmission(const BundleSubmission& s) {
@@ -242,7 +244,8 @@ Status BundleWriter::Finish() {
 
 // --- LogCursor ------------------------------------------------------------------
 
-LogCursor::LogCursor(std::unique_ptr<sql::Statement> st, std::string path) : st_(std::move(st)), path_(std::move(path)) {}
+LogCursor::LogCursor(std::unique_ptr<sql::Statement> st, std::string path)
+    : st_(std::move(st)), path_(std::move(path)) {}
 LogCursor::LogCursor(LogCursor&&) noexcept = default;
 LogCursor& LogCursor::operator=(LogCursor&&) noexcept = default;
 LogCursor::~LogCursor() = default;
@@ -320,8 +323,7 @@ Result<BundleReader> BundleReader::Open(const std::string& path) {
     return it == r.meta_.all.end() ? std::string() : it->second;
   };
   r.meta_.format = get(bundle_key::kFormat);
-  if (r.meta_.format.empty())
-    return not_bundle("bundle_meta has no format (an export that never finished?)");
+  if (r.meta_.format.empty()) return not_bundle("bundle_meta has no format (an export that never finished?)");
   if (r.meta_.format != kBundleFormat)
     return not_bundle("its format is \"" + r.meta_.format + "\"; this program reads " + std::string(kBundleFormat));
   r.meta_.origin = get(bundle_key::kOrigin);
@@ -356,8 +358,7 @@ Status BundleReader::ForEachLogEntry(const std::function<Status(uint64_t, std::s
   }
 }
 
-Status BundleReader::ForEachLogPrefix(size_t prefix,
-                                      const std::function<Status(uint64_t, std::string_view)>& visit) {
+Status BundleReader::ForEachLogPrefix(size_t prefix, const std::function<Status(uint64_t, std::string_view)>& visit) {
   // substr() on a blob reads only the pages it needs: the header of a large
   // envelope without its body.
   DALA_ASSIGN_OR_RETURN(auto st, db_->Prepare("SELECT idx, substr(envelope, 1, ?) FROM log ORDER BY idx"));
@@ -421,9 +422,9 @@ Result<std::vector<BundleUser>> BundleReader::Users() {
 }
 
 Result<std::vector<BundleDevice>> BundleReader::Devices() {
-  DALA_ASSIGN_OR_RETURN(auto st, db_->Prepare(
-                                     "SELECT key, volunteer, label, enrolled_ms, enrolled_by, revoked_ms, revoked_by, "
-                                     "revoke_reason, typeof(enrolled_ms), typeof(revoked_ms) FROM devices ORDER BY key"));
+  DALA_ASSIGN_OR_RETURN(
+      auto st, db_->Prepare("SELECT key, volunteer, label, enrolled_ms, enrolled_by, revoked_ms, revoked_by, "
+                            "revoke_reason, typeof(enrolled_ms), typeof(revoked_ms) FROM devices ORDER BY key"));
   std::vector<BundleDevice> out;
   for (;;) {
     auto row = st.Step();
@@ -483,8 +484,8 @@ constexpr const char* kSubmissionColumns = "id, form_id, answers, heads, conflic
 
 Status BundleReader::ForEachSubmissionBatch(size_t batch,
                                             const std::function<Status(std::vector<BundleSubmission>&)>& visit) {
-  DALA_ASSIGN_OR_RETURN(auto st, db_->Prepare(std::string("SELECT ") + kSubmissionColumns +
-                                              " FROM submissions ORDER BY id"));
+  DALA_ASSIGN_OR_RETURN(auto st,
+                        db_->Prepare(std::string("SELECT ") + kSubmissionColumns + " FROM submissions ORDER BY id"));
   std::vector<BundleSubmission> rows;
   for (;;) {
     auto row = st.Step();
@@ -502,8 +503,8 @@ Status BundleReader::ForEachSubmissionBatch(size_t batch,
 }
 
 Result<std::optional<BundleSubmission>> BundleReader::FindSubmission(const SubmissionId& id) {
-  DALA_ASSIGN_OR_RETURN(auto st, db_->Prepare(std::string("SELECT ") + kSubmissionColumns +
-                                              " FROM submissions WHERE id = ?"));
+  DALA_ASSIGN_OR_RETURN(auto st,
+                        db_->Prepare(std::string("SELECT ") + kSubmissionColumns + " FROM submissions WHERE id = ?"));
   st.BindBlob(1, id.data(), id.size());
   auto row = st.Step();
   if (!row.ok()) return Damaged(row.status());

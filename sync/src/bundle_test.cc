@@ -167,9 +167,8 @@ TEST_F(BundleTest, VisitorFailureStopsTheStream) {
   auto r = BundleReader::Open(Write("b.bundle", 5));
   ASSERT_TRUE(r.ok());
   int visits = 0;
-  Status s = r->ForEachLogEntry([&](uint64_t, std::string_view) {
-    return ++visits == 2 ? Status::Internal("enough") : Status::Ok();
-  });
+  Status s = r->ForEachLogEntry(
+      [&](uint64_t, std::string_view) { return ++visits == 2 ? Status::Internal("enough") : Status::Ok(); });
   EXPECT_EQ(s.message(), "enough");
   EXPECT_EQ(visits, 2);
 }

@@ -153,6 +153,25 @@ bool Later(const FieldCandidate& a, const FieldCandidate& b) {
 }  // namespace
 
 Result<MergedState> Merge(const std::vector<MergeInput>& revs) {
+  // One revision is its own state. This is most submissions, and the
+  // general path would parse and print its answers only to get them back.
+  if (revs.size() == 1) {
+    const std::string& a = revs[0].answers_json;
+    size_t first = a.find_first_not_of(" \t\r\n");
+    if (first != std::string::npos && a[first] == '{') {
+      MergedState out;
+      out.heads = {revs[0].id};
+      out.missing_parents = revs[0].parents;
+      std::sort(out.missing_parents.begin(), out.missing_parents.end());
+      json parsed = json::parse(a, nullptr, false);
+      if (!parsed.is_discarded() && parsed.is_object()) {
+        // As the general path: a field set to null has no value.
+        for (auto it = parsed.begin(); it != parsed.end();) it = it->is_null() ? parsed.erase(it) : std::next(it);
+        out.answers_json = parsed.dump();
+        return out;
+      }
+    }
+  }
   DALA_ASSIGN_OR_RETURN(Dag dag, BuildDag(revs));
   const size_t n = revs.size();
   std::vector<json> answers(n);

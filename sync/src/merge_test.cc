@@ -334,3 +334,22 @@ TEST(ReviewTest, ReviewStateNamesRoundTripAndUnknownNamesAreRefused) {
 
 }  // namespace
 }  // namespace dala::sync
+
+namespace dala::sync {
+namespace {
+
+// The one-revision shortcut must give what the general path gives.
+TEST(MergeTest, SingleRevisionShortcutAgreesWithTheGeneralPath) {
+  const char* answers = R"({"b":2,"a":null,"c":{"x":1}})";
+  auto single = Merge({Rev("A", {}, 1, 1, answers)});
+  // Two identical-content revisions in a chain take the general path.
+  auto chain = Merge({Rev("A", {}, 1, 1, answers), Rev("B", {"A"}, 2, 1, answers)});
+  ASSERT_TRUE(single.ok() && chain.ok());
+  EXPECT_EQ(single->answers_json, chain->answers_json);
+  EXPECT_EQ(single->answers_json, R"({"b":2,"c":{"x":1}})");
+  auto bad = Merge({Rev("A", {}, 1, 1, "[1]")});
+  EXPECT_FALSE(bad.ok());
+}
+
+}  // namespace
+}  // namespace dala::sync

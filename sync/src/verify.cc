@@ -29,13 +29,16 @@ std::string StringField(const json& j, const char* key) {
 
 }  // namespace
 
-Result<RevisionBody> ParseRevisionBody(std::string_view body) {
-  DALA_ASSIGN_OR_RETURN(json j, ParseObject(body));
-  RevisionBody out;
+namespace {
+
+// The fields of a parsed revision body, all but answers_json; *answers is
+// left pointing at the answers object inside `j`.
+Status ReadRevisionBody(const json& j, RevisionBody* out_ptr, const json** answers_out) {
+  RevisionBody& out = *out_ptr;
   auto answers = j.find("answers");
   if (answers == j.end() || !answers->is_object())
     return Status::InvalidArgument("revision body has no \"answers\" object");
-  out.answers_json = answers->dump();
+  *answers_out = &*answers;
   auto tz = j.find("tz");
   if (tz == j.end() || !tz->is_number_integer() || std::abs(tz->get<int64_t>()) > kMaxOffsetMinutes)
     return Status::InvalidArgument("revision body has no \"tz\" offset within 14 hours");
@@ -50,6 +53,17 @@ Result<RevisionBody> ParseRevisionBody(std::string_view body) {
   }
   out.by = StringField(j, "by");
   out.note = StringField(j, "note");
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<RevisionBody> ParseRevisionBody(std::string_view body) {
+  DALA_ASSIGN_OR_RETURN(json j, ParseObject(body));
+  RevisionBody out;
+  const json* answers = nullptr;
+  DALA_RETURN_IF_ERROR(ReadRevisionBody(j, &out, &answers));
+  out.answers_json = answers->dump();
   return out;
 }
 
@@ -136,13 +150,8 @@ class RevisionClock final : public Clock {
   int32_t offset_;
 };
 
-}  // namespace
-
-Status VerifyRevisionContent(const Envelope& e, const FormRegistry& forms) {
-  if (e.kind() != EnvelopeKind::kRevision) {
-    auto event = ParseEventBody(e.body());
-    return event.ok() ? Status::Ok() : event.status();
-  }
+// Condition 12: the form the revision names is known and is the one it says.
+Result<std::shared_ptr<const schema::Form>> RevisionForm(const Envelope& e, const FormRegistry& forms) {
   auto form = forms.FindForm(e.form_hash());
   if (form == nullptr)
     return Status::FailedPrecondition("form " + e.form_id() + " version " + e.form_version() +
@@ -150,17 +159,47 @@ Status VerifyRevisionContent(const Envelope& e, const FormRegistry& forms) {
   if (form->id() != e.form_id() || form->version() != e.form_version())
     return Status::Corruption("form hash names " + form->id() + " " + form->version() + ", but the revision says " +
                               e.form_id() + " " + e.form_version());
-  DALA_ASSIGN_OR_RETURN(RevisionBody body, ParseRevisionBody(e.body()));
-  json answers = json::parse(body.answers_json);
-  RevisionClock clock(e.wall_ms(), body.utc_offset_minutes);
-  auto problems = form->Validate(answers, clock, "en");
+  return form;
+}
+
+// Condition 13: the answers fit the form at the revision's own time.
+Status ValidateAnswers(const Envelope& e, const schema::Form& form, const json& answers, int32_t offset) {
+  RevisionClock clock(e.wall_ms(), offset);
+  auto problems = form.Validate(answers, clock, "en");
   if (!problems.empty()) {
-    std::string m = "answers do not fit form " + form->id() + " " + form->version() + ": " +
+    std::string m = "answers do not fit form " + form.id() + " " + form.version() + ": " +
                     (problems[0].field.empty() ? "" : problems[0].field + ": ") + problems[0].message;
     if (problems.size() > 1) m += " (and " + std::to_string(problems.size() - 1) + " more)";
     return Status::InvalidArgument(m);
   }
   return Status::Ok();
+}
+
+}  // namespace
+
+Status VerifyRevisionContent(const Envelope& e, const FormRegistry& forms) {
+  if (e.kind() != EnvelopeKind::kRevision) {
+    auto event = ParseEventBody(e.body());
+    return event.ok() ? Status::Ok() : event.status();
+  }
+  DALA_ASSIGN_OR_RETURN(auto form, RevisionForm(e, forms));
+  DALA_ASSIGN_OR_RETURN(json j, ParseObject(e.body()));
+  RevisionBody body;
+  const json* answers = nullptr;
+  DALA_RETURN_IF_ERROR(ReadRevisionBody(j, &body, &answers));
+  return ValidateAnswers(e, *form, *answers, body.utc_offset_minutes);
+}
+
+Result<CheckedRevision> CheckRevision(const Envelope& e, const FormRegistry& forms) {
+  if (e.kind() != EnvelopeKind::kRevision) return Status::InvalidArgument("not a revision");
+  DALA_ASSIGN_OR_RETURN(json j, ParseObject(e.body()));
+  CheckedRevision out;
+  const json* answers = nullptr;
+  DALA_RETURN_IF_ERROR(ReadRevisionBody(j, &out.body, &answers));
+  out.body.answers_json = answers->dump();
+  auto form = RevisionForm(e, forms);
+  out.content = form.ok() ? ValidateAnswers(e, **form, *answers, out.body.utc_offset_minutes) : form.status();
+  return out;
 }
 
 }  // namespace dala::sync

@@ -3,19 +3,23 @@
 // (CLOCK_MONOTONIC around fork..wait4), CPU time and peak RSS (wait4's
 // rusage).
 //
-//   bench_exec [--runs N] [--warmup K] [--stdout FILE]
+//   bench_exec [--runs N] [--warmup K] [--stdout FILE] [--timeout S]
 //              NAME1 ARGV... [--- NAME2 ARGV...]...
 //
 // Prints one JSON object: {"NAME": {"wall_ms": {median, p95, min, max, n},
 // "maxrss_kb": {...}, "cpu_ms": {...}, "failures": F, "runs": [...]}}. With --stdout, the
 // last run's standard output of each command goes to FILE.NAME; otherwise
-// children write to /dev/null. Standard input is /dev/null.
+// children write to /dev/null. Standard input is /dev/null. With --timeout,
+// a run still going after S seconds is stopped (SIGTERM, then SIGKILL) and
+// reported with "timed_out": true.
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 #include <iostream>
 #include <string>
@@ -25,6 +29,15 @@
 
 namespace {
 
+// --timeout: SIGALRM kills the running child (TERM, and KILL 5 s later).
+volatile pid_t g_child = -1;
+volatile sig_atomic_t g_alarms = 0;
+void OnAlarm(int) {
+  if (g_child > 0) kill(g_child, g_alarms == 0 ? SIGTERM : SIGKILL);
+  g_alarms = g_alarms + 1;
+  alarm(5);
+}
+
 struct Command {
   std::string name;
   std::vector<std::string> argv;
@@ -32,9 +45,10 @@ struct Command {
   std::vector<double> maxrss_kb;
   std::vector<double> cpu_ms;  // user + system
   int failures = 0;
+  bool timed_out = false;
 };
 
-void RunOnce(Command& c, const std::string& stdout_path) {
+void RunOnce(Command& c, const std::string& stdout_path, int timeout_seconds) {
   std::vector<char*> argv;
   for (auto& a : c.argv) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -55,8 +69,19 @@ void RunOnce(Command& c, const std::string& stdout_path) {
   }
   int status = 0;
   rusage ru{};
-  if (wait4(pid, &status, 0, &ru) < 0) dala::bench::Die("wait4 failed");
+  g_child = pid;
+  g_alarms = 0;
+  if (timeout_seconds > 0) alarm(static_cast<unsigned>(timeout_seconds));
+  while (wait4(pid, &status, 0, &ru) < 0) {
+    if (errno != EINTR) dala::bench::Die("wait4 failed");
+  }
   double end = dala::bench::NowSeconds();
+  alarm(0);
+  g_child = -1;
+  if (g_alarms > 0) {
+    c.timed_out = true;
+    std::cerr << "bench_exec: " << c.name << " stopped after the " << timeout_seconds << " s timeout\n";
+  }
   c.wall_ms.push_back((end - start) * 1000);
   c.maxrss_kb.push_back(static_cast<double>(ru.ru_maxrss));
   auto ms = [](const timeval& tv) { return static_cast<double>(tv.tv_sec) * 1e3 + static_cast<double>(tv.tv_usec) / 1e3; };
@@ -70,7 +95,7 @@ void RunOnce(Command& c, const std::string& stdout_path) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  int runs = 30, warmup = 3;
+  int runs = 30, warmup = 3, timeout_seconds = 0;
   std::string stdout_prefix;
   std::vector<Command> commands;
   int i = 1;
@@ -80,6 +105,8 @@ int main(int argc, char** argv) {
       runs = std::atoi(argv[++i]);
     } else if (a == "--warmup" && i + 1 < argc) {
       warmup = std::atoi(argv[++i]);
+    } else if (a == "--timeout" && i + 1 < argc) {
+      timeout_seconds = std::atoi(argv[++i]);
     } else if (a == "--stdout" && i + 1 < argc) {
       stdout_prefix = argv[++i];
     } else {
@@ -94,16 +121,19 @@ int main(int argc, char** argv) {
     if (c.argv.empty()) dala::bench::Die("command " + c.name + " has no argv");
     commands.push_back(std::move(c));
   }
+  struct sigaction sa{};
+  sa.sa_handler = OnAlarm;  // no SA_RESTART: wait4 returns EINTR
+  sigaction(SIGALRM, &sa, nullptr);
   if (commands.empty() || runs < 1) dala::bench::Die("usage: bench_exec [--runs N] [--warmup K] NAME ARGV... [--- NAME ARGV...]");
 
   for (int w = 0; w < warmup; ++w)
     for (Command& c : commands) {
       Command scratch = c;
-      RunOnce(scratch, "");
+      RunOnce(scratch, "", timeout_seconds);
     }
   for (int r = 0; r < runs; ++r)
     for (Command& c : commands)
-      RunOnce(c, (r == runs - 1 && !stdout_prefix.empty()) ? stdout_prefix + "." + c.name : "");
+      RunOnce(c, (r == runs - 1 && !stdout_prefix.empty()) ? stdout_prefix + "." + c.name : "", timeout_seconds);
 
   nlohmann::json out = nlohmann::json::object();
   for (const Command& c : commands) {
@@ -111,6 +141,7 @@ int main(int argc, char** argv) {
                    {"maxrss_kb", dala::bench::Summary(c.maxrss_kb)},
                    {"cpu_ms", dala::bench::Summary(c.cpu_ms)},
                    {"failures", c.failures},
+                   {"timed_out", c.timed_out},
                    {"runs", c.wall_ms}};
   }
   std::cout << out.dump() << "\n";

@@ -142,9 +142,14 @@ class LocalStore : public sync::FormRegistry {
   // Own envelopes not yet accepted by the server, by sequence, at most
   // `limit` of them and about `max_bytes` in all.
   Result<std::vector<EnvelopeRow>> PendingEnvelopes(size_t limit, size_t max_bytes);
-  Status MarkAccepted(uint64_t through_sequence);
+  // Marks own pending envelopes up to `through_sequence` accepted; returns
+  // how many changed.
+  Result<int64_t> MarkAccepted(uint64_t through_sequence);
   Status MarkRejected(uint64_t sequence, std::string_view reason);
-  Result<int64_t> CountEnvelopes(std::string_view where_upload);
+  // Own envelopes waiting to be sent.
+  Result<int64_t> CountPending();
+  // Records a coordinator sent back ("has_issues").
+  Result<int64_t> CountReturned();
 
   // --- submissions (a cache derived from envelopes) -------------------------------
   // Recomputes one submission's merged state and review state.

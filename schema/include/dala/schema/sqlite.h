@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -47,6 +49,10 @@ class Database {
 
   // Runs one or more statements that return no rows.
   Status Exec(std::string_view sql);
+  // A statement for `sql`. Compiled statements are kept and reused: a
+  // Statement returned to the cache is reset, not finalised, so running
+  // the same query again costs no parsing. A statement still in use when
+  // its SQL is asked for again is simply compiled anew.
   Result<Statement> Prepare(std::string_view sql);
 
   Status Begin();      // BEGIN IMMEDIATE: takes the write lock now
@@ -67,8 +73,13 @@ class Database {
   Status Error(std::string_view context) const;
 
  private:
-  explicit Database(sqlite3* db) : db_(db) {}
+  explicit Database(sqlite3* db);
+  void FinalizeCache();
+
   sqlite3* db_ = nullptr;
+  // Idle compiled statements by their SQL. Statements hold it weakly, so
+  // one that outlives its Database is finalised instead of returned.
+  std::shared_ptr<std::multimap<std::string, sqlite3_stmt*, std::less<>>> cache_;
 };
 
 // A prepared statement. Bind with 1-based indices, Step through rows, read
@@ -100,9 +111,14 @@ class Statement {
 
  private:
   friend class Database;
-  Statement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  using Cache = std::multimap<std::string, sqlite3_stmt*, std::less<>>;
+  Statement(sqlite3* db, sqlite3_stmt* stmt, std::weak_ptr<Cache> cache, std::string sql)
+      : db_(db), stmt_(stmt), cache_(std::move(cache)), sql_(std::move(sql)) {}
+  void Release();
   sqlite3* db_ = nullptr;
   sqlite3_stmt* stmt_ = nullptr;
+  std::weak_ptr<Cache> cache_;  // where to return the statement; expired: finalise
+  std::string sql_;
   Status bind_error_;
 };
 

@@ -177,9 +177,10 @@ class RecordStore {
   virtual Result<sync::ChainTip> Tip(const sync::PublicKey& author) = 0;
   virtual Result<std::optional<sync::Hash>> EnvelopeIdAt(const sync::PublicKey& author, uint64_t sequence) = 0;
   virtual Result<std::optional<StoredEnvelope>> FindEnvelope(const sync::Hash& id) = 0;
-  // Appends envelopes to the log in order, at indices size(), size()+1...
-  // `submission` is zero for events about no submission.
-  virtual Result<uint64_t> AppendEnvelope(const sync::Envelope& e, int64_t now_ms) = 0;
+  // Appends an envelope to the log at `index`, which must be the log's
+  // size (the caller holds the log's append lock and knows it); a taken
+  // index is refused.
+  virtual Status AppendEnvelope(const sync::Envelope& e, uint64_t index, int64_t now_ms) = 0;
   virtual Result<uint64_t> LogSize() = 0;
   // Leaf hashes of the whole log in order, to rebuild the tree at start.
   virtual Status ForEachLeafHash(const std::function<void(uint64_t index, const sync::Hash&)>& visit) = 0;
@@ -193,9 +194,16 @@ class RecordStore {
   // Submissions whose id, in lower-case hex, starts with `hex_prefix`.
   virtual Result<std::vector<sync::SubmissionId>> SubmissionIdsWithPrefix(std::string_view hex_prefix,
                                                                           size_t limit) = 0;
-  // Other submissions of the same form and duplicate key values.
-  virtual Result<std::vector<SubmissionSummary>> SubmissionsWithKey(std::string_view form_id,
-                                                                    std::string_view key) = 0;
+  // The submissions of a form sharing one duplicate key: only what
+  // duplicate detection needs, so a refresh stays cheap.
+  struct DuplicatePeer {
+    sync::SubmissionId id{};
+    std::string volunteer;
+    std::string duplicate_group;
+    std::string merged_into;
+  };
+  virtual Result<std::vector<DuplicatePeer>> DuplicatePeers(std::string_view form_id, std::string_view key) = 0;
+  virtual Status SetDuplicateGroup(const sync::SubmissionId& id, std::string_view group) = 0;
 
   // --- what each volunteer's devices should receive
   virtual Status AddToOutbox(std::string_view volunteer, uint64_t log_index) = 0;

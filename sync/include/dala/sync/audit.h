@@ -72,14 +72,14 @@ struct AuditProblem {
 };
 
 struct AuditCounts {
-  uint64_t log_size = 0;       // entries in the log table
-  uint64_t envelopes = 0;      // entries that parse and whose signature verifies
+  uint64_t log_size = 0;   // entries in the log table
+  uint64_t envelopes = 0;  // entries that parse and whose signature verifies
   uint64_t revisions = 0;
   uint64_t events = 0;
-  uint64_t submissions = 0;    // submissions with a revision in the log
-  uint64_t devices = 0;        // devices enrolled by the log
-  uint64_t forms = 0;          // rows of the forms table
-  uint64_t checkpoints = 0;    // in the bundle
+  uint64_t submissions = 0;  // submissions with a revision in the log
+  uint64_t devices = 0;      // devices enrolled by the log
+  uint64_t forms = 0;        // rows of the forms table
+  uint64_t checkpoints = 0;  // in the bundle
   uint64_t auditor_checkpoints = 0;
   uint64_t receipts = 0;
 };
@@ -121,7 +121,7 @@ enum class TraceFormat { kText, kJson };
 // revision and event that concerns it, in log order, who signed it and
 // whether the signature holds, what changed, the reviews, and the merged
 // state with its conflicts. `trusted_key` null means the bundle's own key.
-Result<std::string> TraceSubmission(BundleReader& bundle, const SubmissionId& submission,
-                                    const PublicKey* trusted_key, TraceFormat format = TraceFormat::kText);
+Result<std::string> TraceSubmission(BundleReader& bundle, const SubmissionId& submission, const PublicKey* trusted_key,
+                                    TraceFormat format = TraceFormat::kText);
 
 }  // namespace dala::sync

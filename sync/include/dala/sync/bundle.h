@@ -87,11 +87,11 @@ struct BundleSubmission {
 struct BundleMeta {
   std::string format;
   std::string origin;
-  std::string server_key_hex;               // as written
-  std::optional<PublicKey> server_key;      // if server_key_hex is 64 hex digits
-  std::optional<int64_t> exported_ms;       // if the value is a decimal integer
-  std::optional<uint64_t> log_size;         // likewise
-  std::map<std::string, std::string> all;   // every row, known keys included
+  std::string server_key_hex;              // as written
+  std::optional<PublicKey> server_key;     // if server_key_hex is 64 hex digits
+  std::optional<int64_t> exported_ms;      // if the value is a decimal integer
+  std::optional<uint64_t> log_size;        // likewise
+  std::map<std::string, std::string> all;  // every row, known keys included
 };
 
 struct LogEntry {
@@ -204,8 +204,7 @@ class BundleReader {
   Result<std::vector<BundleDevice>> Devices();
   Result<std::vector<BundleCheckpoint>> Checkpoints();  // ascending size
   // Streams the submissions table in id order, `batch` rows at a time.
-  Status ForEachSubmissionBatch(size_t batch,
-                                const std::function<Status(std::vector<BundleSubmission>&)>& visit);
+  Status ForEachSubmissionBatch(size_t batch, const std::function<Status(std::vector<BundleSubmission>&)>& visit);
   Result<std::optional<BundleSubmission>> FindSubmission(const SubmissionId& id);
   Result<uint64_t> SubmissionCount();
 

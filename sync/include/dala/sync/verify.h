@@ -56,4 +56,15 @@ Status CheckChainLink(const Envelope& e, const ChainTip& tip);
 // valid for it at the revision's own time. Events pass trivially.
 Status VerifyRevisionContent(const Envelope& e, const FormRegistry& forms);
 
+// ParseRevisionBody and VerifyRevisionContent together, for a verifier that
+// checks many revisions (the auditor): the same conditions and messages,
+// but the body is parsed once instead of three times. Fails as
+// ParseRevisionBody does; otherwise `content` is VerifyRevisionContent's
+// verdict.
+struct CheckedRevision {
+  RevisionBody body;
+  Status content;
+};
+Result<CheckedRevision> CheckRevision(const Envelope& e, const FormRegistry& forms);
+
 }  // namespace dala::sync
