@@ -133,7 +133,9 @@ std::string FormatLocalTime(int64_t epoch_ms, int32_t offset_minutes) {
   return iso.size() >= 16 ? iso.substr(0, 10) + " " + iso.substr(11, 5) : iso;
 }
 
-std::string ShortId(const std::array<uint8_t, 16>& id) { return sync::ToHex(id).substr(0, 8); }
+// The last 8 hex digits: a UUIDv7 begins with its timestamp, so records
+// made in the same minute share their first digits but not their last.
+std::string ShortId(const std::array<uint8_t, 16>& id) { return sync::ToHex(id).substr(24); }
 
 Result<std::string> ReadWholeFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

@@ -68,6 +68,8 @@ int Fail(std::string_view message);
 
 // "2026-11-27 10:15" in the given UTC offset.
 std::string FormatLocalTime(int64_t epoch_ms, int32_t offset_minutes);
+// What `dala list` shows: the id's last 8 hex digits (any unique start or
+// end of an id is accepted wherever an id is asked for).
 std::string ShortId(const std::array<uint8_t, 16>& id);
 
 Result<std::string> ReadWholeFile(const std::string& path);

@@ -111,7 +111,9 @@ void PrintSubmissionRow(const json& s) {
   if (s.value("conflicts", 0) > 0) flags += " conflict";
   if (!s.value("duplicate", std::string()).empty()) flags += " duplicate?";
   if (!s.value("merged_into", std::string()).empty()) flags += " merged";
-  std::cout << std::left << std::setw(10) << s.value("id", "").substr(0, 8) << std::setw(22) << s.value("form", "")
+  std::string id = s.value("id", "");
+  std::cout << std::left << std::setw(10) << (id.size() > 8 ? id.substr(id.size() - 8) : id) << std::setw(22)
+            << s.value("form", "")
             << std::setw(14) << s.value("volunteer", "") << std::setw(12) << s.value("centre", "") << std::setw(12)
             << (s.value("visit_date", "").empty() ? Day(s.value("created_ms", int64_t{0})) : s.value("visit_date", ""))
             << std::setw(12) << state << flags << "\n";

@@ -429,8 +429,10 @@ Result<SubmissionId> LocalStore::ResolveSubmission(std::string_view prefix) {
   }
   if (hex.size() < 4) return Status::InvalidArgument("give at least 4 characters of the record id");
   if (hex.size() > 32) return Status::InvalidArgument("'" + std::string(prefix) + "' is longer than a record id");
-  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT id FROM submissions WHERE lower(hex(id)) LIKE ? LIMIT 2"));
-  st.Bind(1, hex + "%");
+  // Ids may be given by their start or, as `dala list` shows them, their end.
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT id FROM submissions WHERE lower(hex(id)) LIKE ? "
+                                             "OR lower(hex(id)) LIKE ? LIMIT 2"));
+  st.Bind(1, hex + "%").Bind(2, "%" + hex);
   std::vector<SubmissionId> found;
   while (true) {
     DALA_ASSIGN_OR_RETURN(bool row, st.Step());

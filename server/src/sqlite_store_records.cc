@@ -361,8 +361,10 @@ Status SqliteStore::SetDuplicateGroup(const sync::SubmissionId& id, std::string_
 Result<std::vector<sync::SubmissionId>> SqliteStore::SubmissionIdsWithPrefix(std::string_view hex_prefix,
                                                                             size_t limit) {
   Lock lock(mutex_);
-  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT id FROM submissions WHERE lower(hex(id)) LIKE ? LIMIT ?"));
-  st.Bind(1, std::string(hex_prefix) + "%").Bind(2, static_cast<int64_t>(limit));
+  // A start or an end of the id: clients show the end, which is random.
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT id FROM submissions WHERE lower(hex(id)) LIKE ? "
+                                             "OR lower(hex(id)) LIKE ? LIMIT ?"));
+  st.Bind(1, std::string(hex_prefix) + "%").Bind(2, "%" + std::string(hex_prefix)).Bind(3, static_cast<int64_t>(limit));
   std::vector<sync::SubmissionId> out;
   while (true) {
     DALA_ASSIGN_OR_RETURN(bool row, st.Step());

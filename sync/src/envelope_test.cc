@@ -262,3 +262,13 @@ TEST(HybridClockTest, RestoredClockContinuesAfterItsLastTimestamp) {
 
 }  // namespace
 }  // namespace dala::sync
+
+namespace dala::sync {
+namespace {
+
+TEST(HybridClockTest, TimestampsPrintAsUtcTimeAndCounter) {
+  EXPECT_EQ(HlcTimestamp::Make(1795755600123, 7).ToString(), "2026-11-27T05:00:00.123Z/7");
+}
+
+}  // namespace
+}  // namespace dala::sync

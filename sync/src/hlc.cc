@@ -8,9 +8,10 @@
 namespace dala::sync {
 
 std::string HlcTimestamp::ToString() const {
+  // "2026-11-27T05:01:02.345Z/7": the physical part in UTC, then the counter.
   std::string s = schema::FormatIsoDateTime(static_cast<int64_t>(physical_ms()), 0);
-  s += "+" + std::to_string(logical());
-  return s;
+  if (s.size() > 6 && s.compare(s.size() - 6, 6, "+00:00") == 0) s.replace(s.size() - 6, 6, "Z");
+  return s + "/" + std::to_string(logical());
 }
 
 HybridClock::HybridClock(const Clock& clock, HlcTimestamp last) : clock_(clock), last_(last) {}

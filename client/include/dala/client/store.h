@@ -156,7 +156,8 @@ class LocalStore : public sync::FormRegistry {
   Status RefreshSubmission(const sync::SubmissionId& id);
   Result<std::vector<SubmissionRow>> ListSubmissions();
   Result<std::optional<SubmissionRow>> FindSubmission(const sync::SubmissionId& id);
-  // A unique submission whose id starts with `prefix` (hex, dashes ignored).
+  // A unique submission whose id starts or ends with `prefix` (hex, dashes
+  // ignored; at least 4 digits).
   Result<sync::SubmissionId> ResolveSubmission(std::string_view prefix);
   // The merge of a submission's revisions.
   Result<sync::MergedState> MergedStateOf(const sync::SubmissionId& id);

@@ -191,7 +191,7 @@ class RecordStore {
   virtual Status PutSubmission(const SubmissionSummary& summary) = 0;
   virtual Result<std::optional<SubmissionSummary>> FindSubmission(const sync::SubmissionId& id) = 0;
   virtual Result<std::vector<SubmissionSummary>> ListSubmissions(const SubmissionFilter& filter) = 0;
-  // Submissions whose id, in lower-case hex, starts with `hex_prefix`.
+  // Submissions whose id, in lower-case hex, starts or ends with `hex_prefix`.
   virtual Result<std::vector<sync::SubmissionId>> SubmissionIdsWithPrefix(std::string_view hex_prefix,
                                                                           size_t limit) = 0;
   // The submissions of a form sharing one duplicate key: only what

@@ -25,7 +25,7 @@ struct HlcTimestamp {
   uint16_t logical() const { return static_cast<uint16_t>(packed & 0xFFFF); }
   auto operator<=>(const HlcTimestamp&) const = default;
 
-  // "2026-11-27T05:01:02.345Z+7": the physical part in UTC, then the counter.
+  // "2026-11-27T05:01:02.345Z/7": the physical part in UTC, then the counter.
   std::string ToString() const;
 };
 
