@@ -187,7 +187,7 @@ TEST_F(SyncE2ETest, TwoVolunteersAndACoordinatorRunTheWholeCycle) {
 
   // Duplicates: dina's record is merged into askar's, and leaves the list.
   ASSERT_EQ(Coord({"merge-duplicate", d, "--into", a}).exit_code, 0);
-  EXPECT_TRUE(CoordJson({"duplicates"})["groups"].empty());
+  EXPECT_TRUE(CoordJson({"duplicates"})["groups"].empty()) << CoordJson({"duplicates"}).dump(2);
 
   // Exports: CSV per table with labels in the chosen language; JSON.
   std::string out = dir_ / "export";

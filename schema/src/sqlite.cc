@@ -209,8 +209,10 @@ Statement& Statement::Bind(int index, int64_t value) {
 }
 
 Statement& Statement::Bind(int index, std::string_view text) {
-  Note(sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8), db_,
-       &bind_error_);
+  // A default string_view has a null data pointer, which SQLite would bind
+  // as NULL rather than as the empty text it means.
+  const char* data = text.data() != nullptr ? text.data() : "";
+  Note(sqlite3_bind_text64(stmt_, index, data, text.size(), SQLITE_TRANSIENT, SQLITE_UTF8), db_, &bind_error_);
   return *this;
 }
 

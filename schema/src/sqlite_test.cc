@@ -189,3 +189,20 @@ TEST(SqliteCacheTest, StatementOutlivingItsDatabaseIsFinalisedSafely) {
 
 }  // namespace
 }  // namespace dala::sql
+
+namespace dala::sql {
+namespace {
+
+TEST(SqliteBindTest, EmptyStringViewBindsEmptyTextNotNull) {
+  auto db = Database::Open(":memory:", {OpenMode::kReadWriteCreate, false});
+  ASSERT_TRUE(db.ok());
+  auto st = db->Prepare("SELECT ? IS NULL, ? = ''");
+  ASSERT_TRUE(st.ok());
+  st->Bind(1, std::string_view()).Bind(2, std::string_view());
+  ASSERT_TRUE(*st->Step());
+  EXPECT_EQ(st->ColumnInt(0), 0);
+  EXPECT_EQ(st->ColumnInt(1), 1);
+}
+
+}  // namespace
+}  // namespace dala::sql

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -19,26 +20,6 @@ using sync::Hash;
 using sync::SubmissionId;
 
 namespace {
-
-// Runs fn(i) for i in [0, n) on every core.
-void ParallelFor(size_t n, const std::function<void(size_t)>& fn) {
-  size_t threads = std::max<size_t>(1, std::thread::hardware_concurrency());
-  if (n < 64 || threads == 1) {
-    for (size_t i = 0; i < n; ++i) fn(i);
-    return;
-  }
-  threads = std::min(threads, n / 32);
-  std::atomic<size_t> next{0};
-  std::vector<std::thread> pool;
-  for (size_t t = 0; t < threads; ++t) {
-    pool.emplace_back([&] {
-      // Chunks keep the shared counter out of the hot loop.
-      for (size_t start; (start = next.fetch_add(32)) < n;)
-        for (size_t i = start; i < std::min(n, start + 32); ++i) fn(i);
-    });
-  }
-  for (auto& th : pool) th.join();
-}
 
 std::string NormalizeCode(std::string_view code) {
   std::string out;
@@ -170,15 +151,22 @@ Result<Envelope> RecordService::SignServerEnvelope(sync::EnvelopeFields fields) 
   return e;
 }
 
-Status RecordService::AppendAll(const std::vector<Envelope>& envelopes) {
+Status RecordService::AppendAll(const std::vector<Envelope>& envelopes, const std::vector<const json*>& fresh) {
   const int64_t now = ctx_.clock.NowMs();
   std::vector<Hash> leaves;
   Status s = ctx_.store.InTransaction([&]() -> Status {
     std::set<SubmissionId> touched;
-    for (const Envelope& e : envelopes) {
+    for (size_t i = 0; i < envelopes.size(); ++i) {
+      const Envelope& e = envelopes[i];
       const uint64_t index = tree_.size() + leaves.size();
       DALA_RETURN_IF_ERROR(ctx_.store.AppendEnvelope(e, index, now));
       leaves.push_back(sync::LeafHash(e.bytes()));
+      if (i < fresh.size() && fresh[i] != nullptr) {
+        // A new submission whose only envelope this is: no need to read it
+        // back and parse it again.
+        DALA_RETURN_IF_ERROR(RefreshNewSubmission(e, *fresh[i], index));
+        continue;
+      }
       if (!sync::IsZero(e.submission())) {
         touched.insert(e.submission());
         // Coordinators' actions go back to the volunteer who owns the record.
@@ -250,13 +238,20 @@ Status RecordService::RefreshSubmission(const SubmissionId& id) {
   bool cleared = false;
   sync::PublicKey creator{};
   bool have_creator = false;
+  json only_answers;  // the first revision's answers
   for (const StoredEnvelope& stored : envelopes) {
     // Verified in full when accepted; here only read again.
     DALA_ASSIGN_OR_RETURN(Envelope e, Envelope::ParseVerified(stored.bytes));
     s.last_log_index = std::max(s.last_log_index, stored.log_index);
     if (e.kind() == sync::EnvelopeKind::kRevision) {
-      DALA_ASSIGN_OR_RETURN(sync::RevisionBody body, sync::ParseRevisionBody(e.body()));
-      revisions.push_back({e.id(), e.parents(), e.hlc(), e.author(), std::move(body.answers_json)});
+      // The body was checked when accepted; parse it once and keep the
+      // answers, which most submissions (one revision) use as they are.
+      json body = json::parse(e.body(), nullptr, false);
+      auto a = body.is_object() ? body.find("answers") : body.end();
+      if (a == body.end() || !a->is_object())
+        return Status::Corruption("stored revision " + sync::ToHex(e.id()) + " has no answers");
+      if (revisions.empty()) only_answers = std::move(*a);
+      revisions.push_back({e.id(), e.parents(), e.hlc(), e.author(), revisions.empty() ? std::string() : a->dump()});
       s.created_ms = std::min(s.created_ms, e.wall_ms());
       s.updated_ms = std::max(s.updated_ms, e.wall_ms());
       if (e.parents().empty() && !have_creator) {
@@ -282,7 +277,20 @@ Status RecordService::RefreshSubmission(const SubmissionId& id) {
     }
   }
   if (revisions.empty()) return Status::Ok();
-  DALA_ASSIGN_OR_RETURN(sync::MergedState merged, sync::Merge(revisions));
+  sync::MergedState merged;
+  json answers;
+  if (revisions.size() == 1) {
+    // One revision is its own state (as Merge would say, without printing
+    // and parsing the answers again).
+    answers = std::move(only_answers);
+    for (auto it = answers.begin(); it != answers.end();) it = it->is_null() ? answers.erase(it) : std::next(it);
+    merged.heads = {revisions[0].id};
+    merged.answers_json = answers.dump();
+  } else {
+    revisions[0].answers_json = only_answers.dump();
+    DALA_ASSIGN_OR_RETURN(merged, sync::Merge(revisions));
+    answers = json::parse(merged.answers_json);
+  }
   sync::ReviewSummary review = sync::SummarizeReviews(revisions, merged.heads, reviews);
   s.answers_json = merged.answers_json;
   s.heads = static_cast<int>(merged.heads.size());
@@ -295,8 +303,31 @@ Status RecordService::RefreshSubmission(const SubmissionId& id) {
   if (have_creator) {
     DALA_ASSIGN_OR_RETURN(s.volunteer, VolunteerOf(creator));
   }
+  return StoreSummary(std::move(s), answers, cleared);
+}
+
+Status RecordService::RefreshNewSubmission(const Envelope& e, const json& answers, uint64_t log_index) {
+  // What RefreshSubmission computes for a submission whose only envelope
+  // is `e`, from what the caller already parsed.
+  SubmissionSummary s;
+  s.id = e.submission();
+  s.created_ms = s.updated_ms = e.wall_ms();
+  s.form_id = e.form_id();
+  s.form_version = e.form_version();
+  s.form_hash = sync::ToHex(e.form_hash());
+  s.last_log_index = log_index;
+  json clean = answers;
+  for (auto it = clean.begin(); it != clean.end();) it = it->is_null() ? clean.erase(it) : std::next(it);
+  s.answers_json = clean.dump();
+  s.heads = 1;
+  s.review_state = sync::ReviewStateName(sync::ReviewState::kReceived);
+  DALA_ASSIGN_OR_RETURN(s.volunteer, VolunteerOf(e.author()));
+  return StoreSummary(std::move(s), clean, /*cleared=*/false);
+}
+
+Status RecordService::StoreSummary(SubmissionSummary s, const json& answers, bool cleared) {
+  const SubmissionId id = s.id;
   // What the record is about, for filters and duplicate detection.
-  json answers = json::parse(s.answers_json);
   auto text = [&](const std::string& name) -> std::string {
     auto it = answers.find(name);
     if (it == answers.end()) return "";
@@ -323,27 +354,36 @@ Status RecordService::RefreshSubmission(const SubmissionId& id) {
   // Possible duplicates: same form and key, different volunteers, neither
   // merged away nor declared distinct by a coordinator.
   s.duplicate_group = cleared ? kClearedDuplicate : "";
-  std::vector<RecordStore::DuplicatePeer> peers;
-  if (!s.duplicate_key.empty()) {
-    DALA_ASSIGN_OR_RETURN(peers, ctx_.store.DuplicatePeers(s.form_id, s.duplicate_key));
-    peers.erase(std::remove_if(peers.begin(), peers.end(), [&](const auto& p) { return p.id == id; }), peers.end());
-  }
-  auto flagged = [&](const RecordStore::DuplicatePeer& a) {
-    if (!a.merged_into.empty() || a.duplicate_group == kClearedDuplicate) return false;
-    for (const RecordStore::DuplicatePeer& p : peers) {
-      if (p.id == a.id || !p.merged_into.empty() || p.duplicate_group == kClearedDuplicate) continue;
-      if (p.volunteer != a.volunteer) return true;
-    }
-    return false;
+  const bool active = s.merged_into.empty() && !cleared;
+  auto usable = [](const RecordStore::DuplicatePeer& p) {
+    return p.merged_into.empty() && p.duplicate_group != kClearedDuplicate;
   };
-  peers.push_back({id, s.volunteer, s.duplicate_group, s.merged_into});
-  if (!cleared && !s.duplicate_key.empty() && flagged(peers.back())) s.duplicate_group = s.duplicate_key;
+  if (s.duplicate_key.empty()) return ctx_.store.PutSubmission(s);
+  if (active) {
+    // Only records of other volunteers can be this one's duplicates, and
+    // only their flags can change because of it: each now has one.
+    DALA_ASSIGN_OR_RETURN(auto others, ctx_.store.DuplicatePeers(s.form_id, s.duplicate_key, s.volunteer));
+    bool any = false;
+    for (const auto& p : others) {
+      if (p.id == id || !usable(p)) continue;
+      any = true;
+      if (p.duplicate_group != s.duplicate_key) DALA_RETURN_IF_ERROR(ctx_.store.SetDuplicateGroup(p.id, s.duplicate_key));
+    }
+    if (any) s.duplicate_group = s.duplicate_key;
+    return ctx_.store.PutSubmission(s);
+  }
+  // This one left the group (merged away or declared distinct): every
+  // other member's flag is decided again without it.
   DALA_RETURN_IF_ERROR(ctx_.store.PutSubmission(s));
-  // The peers' flags may change with this one (a new duplicate appears, or
-  // this one was merged away).
-  for (const RecordStore::DuplicatePeer& p : peers) {
+  DALA_ASSIGN_OR_RETURN(auto group, ctx_.store.DuplicatePeers(s.form_id, s.duplicate_key));
+  for (const auto& p : group) {
     if (p.id == id || p.duplicate_group == kClearedDuplicate) continue;
-    std::string want = flagged(p) ? s.duplicate_key : "";
+    bool flagged = false;
+    if (usable(p)) {
+      for (const auto& q : group)
+        flagged = flagged || (q.id != p.id && q.id != id && usable(q) && q.volunteer != p.volunteer);
+    }
+    std::string want = flagged ? s.duplicate_key : "";
     if (want != p.duplicate_group) DALA_RETURN_IF_ERROR(ctx_.store.SetDuplicateGroup(p.id, want));
   }
   return Status::Ok();
@@ -456,19 +496,94 @@ struct Candidate {
   std::optional<Envelope> envelope;
   std::string code;  // set when refused before the ordered pass
   std::string reason;
+  json answers;      // parsed here, on every core, for the append
 };
 
 }  // namespace
+
+// Forms looked up once, before the workers start, so that verification
+// never waits for the store while the append thread holds it.
+class PreloadedForms final : public sync::FormRegistry {
+ public:
+  std::shared_ptr<const schema::Form> FindForm(const Hash& hash) const override {
+    auto it = forms_.find(hash);
+    return it == forms_.end() ? nullptr : it->second;
+  }
+  void Add(const Hash& hash, std::shared_ptr<const schema::Form> form) { forms_[hash] = std::move(form); }
+
+ private:
+  std::map<Hash, std::shared_ptr<const schema::Form>> forms_;
+};
+
+// Verification runs on worker threads, in index order, while the append
+// thread takes each envelope as soon as it is verified.
+class Verifier {
+ public:
+  Verifier(size_t n, std::function<void(size_t)> verify) : n_(n), verify_(std::move(verify)), done_(n) {
+    size_t threads = std::max<size_t>(1, std::thread::hardware_concurrency());
+    if (n < 64) threads = 0;  // small batches: verify on the calling thread
+    for (size_t t = 0; t < threads; ++t) pool_.emplace_back([this] { Work(); });
+  }
+  ~Verifier() {
+    stop_ = true;
+    for (auto& t : pool_) t.join();
+  }
+  // Blocks until candidate i is verified (verifying it here if no worker
+  // has claimed it yet).
+  void Wait(size_t i) {
+    if (pool_.empty()) {
+      while (next_ <= i) verify_(next_++);
+      return;
+    }
+    std::unique_lock<std::mutex> lock(mutex_);
+    changed_.wait(lock, [&] { return done_[i].load(std::memory_order_acquire); });
+  }
+
+ private:
+  static constexpr size_t kChunk = 16;
+  void Work() {
+    for (size_t start; !stop_ && (start = claimed_.fetch_add(kChunk)) < n_;) {
+      size_t end = std::min(n_, start + kChunk);
+      for (size_t i = start; i < end; ++i) verify_(i);
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        for (size_t i = start; i < end; ++i) done_[i].store(true, std::memory_order_release);
+      }
+      changed_.notify_all();
+    }
+  }
+  size_t n_;
+  std::function<void(size_t)> verify_;
+  std::vector<std::atomic<bool>> done_;
+  std::atomic<size_t> claimed_{0};
+  std::atomic<bool> stop_{false};
+  size_t next_ = 0;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::vector<std::thread> pool_;
+};
 
 Result<sync::SyncResponse> RecordService::HandleSync(const Device& device, const sync::SyncRequest& request) {
   DALA_ASSIGN_OR_RETURN(Cursor cursor, ParseCursor(request.cursor));
   sync::SyncResponse response;
   const int64_t now = ctx_.clock.NowMs();
+  const size_t n = request.envelopes.size();
+
+  // The forms the envelopes name, looked up now (the form hash sits at a
+  // fixed offset of the envelope; a malformed one is refused later).
+  PreloadedForms named_forms;
+  for (const std::string& bytes : request.envelopes) {
+    constexpr size_t kFormHashOffset = 109;
+    if (bytes.size() < kFormHashOffset + 32) continue;
+    Hash h;
+    std::copy_n(reinterpret_cast<const uint8_t*>(bytes.data() + kFormHashOffset), 32, h.data());
+    if (named_forms.FindForm(h) == nullptr) named_forms.Add(h, FindForm(h));
+  }
 
   // 1. Everything that needs no shared state, on every core: structure,
   //    authorship, signature, form and answers.
-  std::vector<Candidate> candidates(request.envelopes.size());
-  ParallelFor(request.envelopes.size(), [&](size_t i) {
+  std::vector<Candidate> candidates(n);
+  auto verify = [&](size_t i) {
     Candidate& c = candidates[i];
     auto e = Envelope::Parse(request.envelopes[i]);
     if (!e.ok()) {
@@ -489,113 +604,150 @@ Result<sync::SyncResponse> RecordService::HandleSync(const Device& device, const
       c.code = "clock_ahead";
       c.reason = "the record's clock is " + std::to_string((static_cast<int64_t>(e->hlc().physical_ms()) - now) / 60000) +
                  " minutes ahead of the server; correct the laptop's date and time";
-    } else if (Status s = sync::VerifyRevisionContent(*e, *this); !s.ok()) {
+    } else if (Status s = sync::VerifyRevisionContent(*e, named_forms, &c.answers); !s.ok()) {
       c.code = RejectionCode(s);
       c.reason = s.message();
     }
     c.envelope = std::move(*e);
-  });
+  };
 
   // 2. In sequence order, against the device's chain, under the append
-  //    lock: chain links, parents, ownership.
-  std::lock_guard<std::mutex> lock(append_mutex_);
-  DALA_RETURN_IF_ERROR(CatchUpTree());
-  std::vector<size_t> order(candidates.size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  auto seq_of = [&](size_t i) { return candidates[i].envelope ? candidates[i].envelope->sequence() : 0; };
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return seq_of(a) < seq_of(b); });
-
-  DALA_ASSIGN_OR_RETURN(sync::ChainTip tip, ctx_.store.Tip(device.key));
-  std::vector<Envelope> accepted;
-  std::map<Hash, SubmissionId> batch_revisions;   // id -> submission, accepted in this batch
-  std::set<SubmissionId> batch_new_submissions;
-  bool blocked = false;
-  uint64_t blocked_at = 0;
-  for (size_t i : order) {
-    Candidate& c = candidates[i];
-    auto reject = [&](std::string code, std::string reason) {
-      response.rejected.push_back({c.envelope ? c.envelope->sequence() : 0, c.envelope ? c.envelope->id() : Hash{},
-                                   std::move(code), std::move(reason)});
-    };
-    if (!c.envelope) {
-      reject(c.code, c.reason);
-      continue;
-    }
-    const Envelope& e = *c.envelope;
-    if (e.sequence() <= tip.sequence) {
-      // Sent again after a lost response: the same envelope is a no-op, a
-      // different one with the same sequence is a fork.
-      DALA_ASSIGN_OR_RETURN(auto have, ctx_.store.EnvelopeIdAt(device.key, e.sequence()));
-      if (have && *have == e.id()) continue;
-      reject("fork", "the server already holds a different envelope with sequence " + std::to_string(e.sequence()) +
-                         " from this device");
-      continue;
-    }
-    if (blocked) {
-      reject("held_back", "waits for sequence " + std::to_string(blocked_at) + ", which was refused");
-      continue;
-    }
-    auto refuse_and_block = [&](std::string code, std::string reason) {
-      reject(std::move(code), std::move(reason));
-      blocked = true;
-      blocked_at = e.sequence();
-    };
-    if (!c.code.empty()) {
-      refuse_and_block(c.code, c.reason);
-      continue;
-    }
-    if (Status s = sync::CheckChainLink(e, tip); !s.ok()) {
-      refuse_and_block(s.code() == Status::Code::kFailedPrecondition ? "gap" : "chain_broken", s.message());
-      continue;
-    }
-    // Parents must be known revisions of the same submission; a
-    // submission belongs to the volunteer whose device created it.
-    std::string problem;
-    for (const Hash& p : e.parents()) {
-      if (auto it = batch_revisions.find(p); it != batch_revisions.end()) {
-        if (it->second != e.submission()) problem = "a parent belongs to another submission";
-        continue;
-      }
-      DALA_ASSIGN_OR_RETURN(auto stored, ctx_.store.FindEnvelope(p));
-      if (!stored) {
-        problem = "parent " + sync::ToHex(p).substr(0, 12) + " is not known to the server";
-        break;
-      }
-      auto pe = Envelope::Parse(stored->bytes);
-      if (!pe.ok() || pe->submission() != e.submission() || pe->kind() != sync::EnvelopeKind::kRevision)
-        problem = "a parent belongs to another submission";
-    }
-    if (!problem.empty()) {
-      refuse_and_block("unknown_parent", problem);
-      continue;
-    }
-    DALA_ASSIGN_OR_RETURN(auto existing, ctx_.store.FindSubmission(e.submission()));
-    bool exists = existing.has_value() || batch_new_submissions.count(e.submission()) > 0;
-    if (e.parents().empty() && exists) {
-      refuse_and_block("submission_exists", "a new submission reuses an existing id");
-      continue;
-    }
-    if (!e.parents().empty() && existing && !existing->volunteer.empty() && existing->volunteer != device.volunteer) {
-      refuse_and_block("not_owner", "the submission belongs to another volunteer");
-      continue;
-    }
-    if (e.parents().empty()) batch_new_submissions.insert(e.submission());
-    batch_revisions[e.id()] = e.submission();
-    tip = {e.sequence(), e.id()};
-    accepted.push_back(e);
+  //    lock: chain links, parents, ownership; each accepted envelope is
+  //    appended at once, in one transaction for the whole request.
+  //    Laptops send ascending sequences, so verification and appending
+  //    overlap; any other order is verified in full first, then sorted.
+  auto sequence_at = [&](size_t i) -> uint64_t {
+    constexpr size_t kSequenceOffset = 53;
+    const std::string& b = request.envelopes[i];
+    if (b.size() < kSequenceOffset + 8) return 0;
+    uint64_t v = 0;
+    for (size_t k = 0; k < 8; ++k) v = (v << 8) | static_cast<uint8_t>(b[kSequenceOffset + k]);
+    return v;
+  };
+  std::vector<size_t> order(n);
+  for (size_t i = 0; i < n; ++i) order[i] = i;
+  bool ascending = true;
+  for (size_t i = 1; i < n && ascending; ++i) ascending = sequence_at(i - 1) < sequence_at(i);
+  Verifier verifier(n, verify);
+  if (!ascending) {
+    for (size_t i = 0; i < n; ++i) verifier.Wait(i);
+    auto seq_of = [&](size_t i) { return candidates[i].envelope ? candidates[i].envelope->sequence() : 0; };
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return seq_of(a) < seq_of(b); });
   }
 
-  uint64_t first_new_index = tree_.size();
-  if (!accepted.empty()) {
-    for (const Envelope& e : accepted) {
+  std::lock_guard<std::mutex> lock(append_mutex_);
+  DALA_RETURN_IF_ERROR(CatchUpTree());
+  sync::ChainTip tip;
+  std::vector<Hash> leaves;
+  std::optional<std::pair<uint64_t, Envelope>> last_accepted;  // its log index, and it
+  Status appended = ctx_.store.InTransaction([&]() -> Status {
+    DALA_ASSIGN_OR_RETURN(tip, ctx_.store.Tip(device.key));
+    std::map<Hash, SubmissionId> batch_revisions;  // id -> submission, accepted in this batch
+    std::set<SubmissionId> batch_new_submissions, touched;
+    bool blocked = false;
+    uint64_t blocked_at = 0;
+    for (size_t i : order) {
+      verifier.Wait(i);
+      Candidate& c = candidates[i];
+      auto reject = [&](std::string code, std::string reason) {
+        response.rejected.push_back({c.envelope ? c.envelope->sequence() : 0, c.envelope ? c.envelope->id() : Hash{},
+                                     std::move(code), std::move(reason)});
+      };
+      if (!c.envelope) {
+        reject(c.code, c.reason);
+        continue;
+      }
+      const Envelope& e = *c.envelope;
+      if (e.sequence() <= tip.sequence) {
+        // Sent again after a lost response: the same envelope is a no-op,
+        // a different one with the same sequence is a fork.
+        DALA_ASSIGN_OR_RETURN(auto have, ctx_.store.EnvelopeIdAt(device.key, e.sequence()));
+        if (have && *have == e.id()) continue;
+        reject("fork", "the server already holds a different envelope with sequence " + std::to_string(e.sequence()) +
+                           " from this device");
+        continue;
+      }
+      if (blocked) {
+        reject("held_back", "waits for sequence " + std::to_string(blocked_at) + ", which was refused");
+        continue;
+      }
+      auto refuse_and_block = [&](std::string code, std::string reason) {
+        reject(std::move(code), std::move(reason));
+        blocked = true;
+        blocked_at = e.sequence();
+      };
+      if (!c.code.empty()) {
+        refuse_and_block(c.code, c.reason);
+        continue;
+      }
+      if (Status s = sync::CheckChainLink(e, tip); !s.ok()) {
+        refuse_and_block(s.code() == Status::Code::kFailedPrecondition ? "gap" : "chain_broken", s.message());
+        continue;
+      }
+      // Parents must be known revisions of the same submission; a
+      // submission belongs to the volunteer whose device created it.
+      std::string problem;
+      for (const Hash& p : e.parents()) {
+        if (auto it = batch_revisions.find(p); it != batch_revisions.end()) {
+          if (it->second != e.submission()) problem = "a parent belongs to another submission";
+          continue;
+        }
+        DALA_ASSIGN_OR_RETURN(auto stored, ctx_.store.FindEnvelope(p));
+        if (!stored) {
+          problem = "parent " + sync::ToHex(p).substr(0, 12) + " is not known to the server";
+          break;
+        }
+        auto pe = Envelope::ParseVerified(stored->bytes);
+        if (!pe.ok() || pe->submission() != e.submission() || pe->kind() != sync::EnvelopeKind::kRevision)
+          problem = "a parent belongs to another submission";
+      }
+      if (!problem.empty()) {
+        refuse_and_block("unknown_parent", problem);
+        continue;
+      }
+      std::optional<SubmissionSummary> existing;
+      if (!batch_new_submissions.count(e.submission())) {
+        DALA_ASSIGN_OR_RETURN(existing, ctx_.store.FindSubmission(e.submission()));
+      }
+      bool exists = existing.has_value() || batch_new_submissions.count(e.submission()) > 0;
+      if (e.parents().empty() && exists) {
+        refuse_and_block("submission_exists", "a new submission reuses an existing id");
+        continue;
+      }
+      if (!e.parents().empty() && existing && !existing->volunteer.empty() && existing->volunteer != device.volunteer) {
+        refuse_and_block("not_owner", "the submission belongs to another volunteer");
+        continue;
+      }
+      const uint64_t index = tree_.size() + leaves.size();
+      DALA_RETURN_IF_ERROR(ctx_.store.AppendEnvelope(e, index, now));
+      leaves.push_back(sync::LeafHash(e.bytes()));
+      if (e.parents().empty() && c.answers.is_object()) {
+        // A new submission: its state is its answers, parsed above. An
+        // edit later in this batch sends it through the full refresh.
+        batch_new_submissions.insert(e.submission());
+        DALA_RETURN_IF_ERROR(RefreshNewSubmission(e, c.answers, index));
+      } else {
+        touched.insert(e.submission());
+      }
       // HLC receive rule: later server events sort after these.
       sync::HybridClock hlc(ctx_.clock, sync::HlcTimestamp{server_hlc_});
       hlc.Observe(e.hlc());
       server_hlc_ = hlc.last().packed;
+      batch_revisions[e.id()] = e.submission();
+      tip = {e.sequence(), e.id()};
+      last_accepted.emplace(index, e);
     }
-    DALA_RETURN_IF_ERROR(AppendAll(accepted));
-    const Envelope& last = accepted.back();
-    uint64_t leaf = first_new_index + accepted.size() - 1;
+    for (const SubmissionId& id : touched) DALA_RETURN_IF_ERROR(RefreshSubmission(id));
+    return Status::Ok();
+  });
+  if (!appended.ok()) return appended;
+  // Only after the commit is durable does the tree, and so any checkpoint,
+  // cursor or receipt, move forward.
+  if (!leaves.empty()) {
+    for (const Hash& h : leaves) tree_.AppendLeafHash(h);
+    DALA_ASSIGN_OR_RETURN(std::string note, SignCheckpointLocked());
+    (void)note;
+    const auto& [leaf, last] = *last_accepted;
     DALA_ASSIGN_OR_RETURN(auto proof, tree_.InclusionProof(leaf, tree_.size()));
     response.receipt = sync::SyncReceipt{last.sequence(), last.id(), leaf, std::move(proof)};
   }

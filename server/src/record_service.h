@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "dala/schema/form.h"
 #include "dala/server/store.h"
 #include "dala/sync/merkle.h"
@@ -88,11 +90,18 @@ class RecordService : public sync::FormRegistry {
   // Appends `envelopes` (already verified) and their consequences inside
   // one transaction, then extends the tree and signs a checkpoint. Caller
   // holds append_mutex_.
-  Status AppendAll(const std::vector<sync::Envelope>& envelopes);
+  // `fresh[i]`, when set, holds the parsed answers of envelopes[i], the
+  // only envelope of a new submission.
+  Status AppendAll(const std::vector<sync::Envelope>& envelopes, const std::vector<const nlohmann::json*>& fresh = {});
   // Signs the next envelope of the server's chain. Caller holds
   // append_mutex_ and runs inside a transaction.
   Result<sync::Envelope> SignServerEnvelope(sync::EnvelopeFields fields);
   Result<std::string> SignCheckpointLocked();
+  // The fast path of RefreshSubmission for a submission whose only
+  // envelope, `e`, is being appended now; `answers` as already parsed.
+  Status RefreshNewSubmission(const sync::Envelope& e, const nlohmann::json& answers, uint64_t log_index);
+  // Fills the fields derived from the answers, flags duplicates, stores.
+  Status StoreSummary(SubmissionSummary s, const nlohmann::json& answers, bool cleared);
   Result<std::string> OwnerOf(const sync::SubmissionId& id);
   Result<std::string> VolunteerOf(const sync::PublicKey& device);
   Result<std::vector<sync::Hash>> HeadsOf(const sync::SubmissionId& id);

@@ -56,7 +56,8 @@ class SqliteStore final : public Store {
   Result<std::vector<SubmissionSummary>> ListSubmissions(const SubmissionFilter& filter) override;
   Result<std::vector<sync::SubmissionId>> SubmissionIdsWithPrefix(std::string_view hex_prefix,
                                                                   size_t limit) override;
-  Result<std::vector<DuplicatePeer>> DuplicatePeers(std::string_view form_id, std::string_view key) override;
+  Result<std::vector<DuplicatePeer>> DuplicatePeers(std::string_view form_id, std::string_view key,
+                                                    std::string_view other_than_volunteer = {}) override;
   Status SetDuplicateGroup(const sync::SubmissionId& id, std::string_view group) override;
   Status AddToOutbox(std::string_view volunteer, uint64_t log_index) override;
   Result<std::vector<std::pair<int64_t, uint64_t>>> Outbox(std::string_view volunteer, int64_t after_id,

@@ -331,13 +331,16 @@ Result<std::vector<SubmissionSummary>> SqliteStore::ListSubmissions(const Submis
 }
 
 Result<std::vector<RecordStore::DuplicatePeer>> SqliteStore::DuplicatePeers(std::string_view form_id,
-                                                                           std::string_view key) {
+                                                                           std::string_view key,
+                                                                           std::string_view other_than_volunteer) {
   Lock lock(mutex_);
   // "duplicate_key != ''" lets SQLite use the partial index on the key;
   // without it every refresh would scan all of the form's submissions.
   DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT id, volunteer, duplicate_group, merged_into FROM submissions "
-                                             "WHERE duplicate_key = ? AND duplicate_key != '' AND form_id = ? ORDER BY id"));
-  st.Bind(1, key).Bind(2, form_id);
+                                             "WHERE duplicate_key = ? AND duplicate_key != '' AND form_id = ? "
+                                             "AND volunteer != ?"));
+  // A volunteer name is never empty, so "" keeps every row.
+  st.Bind(1, key).Bind(2, form_id).Bind(3, other_than_volunteer);
   std::vector<DuplicatePeer> out;
   while (true) {
     DALA_ASSIGN_OR_RETURN(bool row, st.Step());

@@ -178,6 +178,10 @@ Status ValidateAnswers(const Envelope& e, const schema::Form& form, const json& 
 }  // namespace
 
 Status VerifyRevisionContent(const Envelope& e, const FormRegistry& forms) {
+  return VerifyRevisionContent(e, forms, nullptr);
+}
+
+Status VerifyRevisionContent(const Envelope& e, const FormRegistry& forms, json* answers_out) {
   if (e.kind() != EnvelopeKind::kRevision) {
     auto event = ParseEventBody(e.body());
     return event.ok() ? Status::Ok() : event.status();
@@ -187,7 +191,9 @@ Status VerifyRevisionContent(const Envelope& e, const FormRegistry& forms) {
   RevisionBody body;
   const json* answers = nullptr;
   DALA_RETURN_IF_ERROR(ReadRevisionBody(j, &body, &answers));
-  return ValidateAnswers(e, *form, *answers, body.utc_offset_minutes);
+  DALA_RETURN_IF_ERROR(ValidateAnswers(e, *form, *answers, body.utc_offset_minutes));
+  if (answers_out != nullptr) *answers_out = std::move(j["answers"]);
+  return Status::Ok();
 }
 
 Result<CheckedRevision> CheckRevision(const Envelope& e, const FormRegistry& forms) {

@@ -202,7 +202,9 @@ class RecordStore {
     std::string duplicate_group;
     std::string merged_into;
   };
-  virtual Result<std::vector<DuplicatePeer>> DuplicatePeers(std::string_view form_id, std::string_view key) = 0;
+  // With `other_than_volunteer` set, only peers from other volunteers.
+  virtual Result<std::vector<DuplicatePeer>> DuplicatePeers(std::string_view form_id, std::string_view key,
+                                                            std::string_view other_than_volunteer = {}) = 0;
   virtual Status SetDuplicateGroup(const sync::SubmissionId& id, std::string_view group) = 0;
 
   // --- what each volunteer's devices should receive

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <string_view>
 
@@ -55,6 +56,9 @@ Status CheckChainLink(const Envelope& e, const ChainTip& tip);
 // Conditions 12-13 for a revision: its form is known and its answers are
 // valid for it at the revision's own time. Events pass trivially.
 Status VerifyRevisionContent(const Envelope& e, const FormRegistry& forms);
+// The same, also handing back the parsed answers of a valid revision, for
+// callers that need them next (the body is parsed once).
+Status VerifyRevisionContent(const Envelope& e, const FormRegistry& forms, nlohmann::json* answers_out);
 
 // ParseRevisionBody and VerifyRevisionContent together, for a verifier that
 // checks many revisions (the auditor): the same conditions and messages,
