@@ -31,17 +31,6 @@ UploadState ParseUploadState(const std::string& s) {
   return UploadState::kPending;
 }
 
-template <size_t N>
-std::string Blob(const std::array<uint8_t, N>& a) {
-  return std::string(reinterpret_cast<const char*>(a.data()), N);
-}
-
-template <size_t N>
-bool FromBlob(const std::string& b, std::array<uint8_t, N>* out) {
-  if (b.size() != N) return false;
-  std::copy(b.begin(), b.end(), out->begin());
-  return true;
-}
 
 }  // namespace
 
@@ -177,11 +166,11 @@ Status LocalStore::InsertEnvelope(const sync::Envelope& e, bool own, UploadState
   DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare(
                                      "INSERT INTO envelopes(id, bytes, kind, submission, author, sequence, hlc, own, "
                                      "upload, stored_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
-  return st.BindBlob(1, Blob(e.id()))
+  return st.BindBytes(1, e.id())
       .BindBlob(2, e.bytes())
       .Bind(3, static_cast<int64_t>(e.kind()))
-      .BindBlob(4, Blob(e.submission()))
-      .BindBlob(5, Blob(e.author()))
+      .BindBytes(4, e.submission())
+      .BindBytes(5, e.author())
       .Bind(6, static_cast<int64_t>(e.sequence()))
       .Bind(7, static_cast<int64_t>(e.hlc().packed))
       .Bind(8, own ? 1 : 0)
@@ -192,7 +181,7 @@ Status LocalStore::InsertEnvelope(const sync::Envelope& e, bool own, UploadState
 
 Result<bool> LocalStore::HasEnvelope(const Hash& id) {
   DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT 1 FROM envelopes WHERE id = ?"));
-  st.BindBlob(1, Blob(id));
+  st.BindBytes(1, id);
   return st.Step();
 }
 
@@ -200,11 +189,11 @@ Result<EnvelopeRow> LocalStore::ReadEnvelopeRow(sql::Statement& st) {
   EnvelopeRow r;
   // Malformed key columns are reported by `dala verify`, which compares
   // them with the envelope bytes; here they are read as they are.
-  FromBlob(st.ColumnBlob(0), &r.id);
+  st.ColumnBytes(0, &r.id);
   r.bytes = st.ColumnBlob(1);
   r.kind = static_cast<int>(st.ColumnInt(2));
-  FromBlob(st.ColumnBlob(3), &r.submission);
-  FromBlob(st.ColumnBlob(4), &r.author);
+  st.ColumnBytes(3, &r.submission);
+  st.ColumnBytes(4, &r.author);
   r.sequence = static_cast<uint64_t>(st.ColumnInt(5));
   r.hlc = static_cast<uint64_t>(st.ColumnInt(6));
   r.own = st.ColumnInt(7) != 0;
@@ -222,7 +211,7 @@ constexpr const char* kEnvelopeColumns =
 Result<std::vector<EnvelopeRow>> LocalStore::EnvelopesOf(const SubmissionId& submission) {
   DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare(std::string("SELECT ") + kEnvelopeColumns +
                                              " FROM envelopes WHERE submission = ? ORDER BY hlc, id"));
-  st.BindBlob(1, Blob(submission));
+  st.BindBytes(1, submission);
   std::vector<EnvelopeRow> out;
   while (true) {
     DALA_ASSIGN_OR_RETURN(bool row, st.Step());
@@ -253,7 +242,7 @@ Result<sync::ChainTip> LocalStore::OwnTip() {
   sync::ChainTip tip;
   if (!row) return tip;
   tip.sequence = static_cast<uint64_t>(st.ColumnInt(0));
-  if (!FromBlob(st.ColumnBlob(1), &tip.id)) return Status::Corruption("an envelope id is not 32 bytes");
+  if (!st.ColumnBytes(1, &tip.id)) return Status::Corruption("an envelope id is not 32 bytes");
   return tip;
 }
 
@@ -357,7 +346,7 @@ Status LocalStore::RefreshSubmission(const SubmissionId& id) {
                                      "INSERT OR REPLACE INTO submissions(id, form_id, form_hash, created_ms, "
                                      "updated_ms, answers, heads, conflicts, review_state, review_by, "
                                      "review_comment, changed_since_review) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"));
-  return st.BindBlob(1, Blob(id))
+  return st.BindBytes(1, id)
       .Bind(2, form_id)
       .Bind(3, form_hash)
       .Bind(4, created)
@@ -382,7 +371,7 @@ constexpr const char* kSubmissionQuery =
 
 SubmissionRow ReadSubmission(const sql::Statement& st) {
   SubmissionRow r;
-  FromBlob(st.ColumnBlob(0), &r.id);
+  st.ColumnBytes(0, &r.id);
   r.form_id = st.ColumnText(1);
   r.form_hash = st.ColumnText(2);
   r.created_ms = st.ColumnInt(3);
@@ -413,7 +402,7 @@ Result<std::vector<SubmissionRow>> LocalStore::ListSubmissions() {
 
 Result<std::optional<SubmissionRow>> LocalStore::FindSubmission(const SubmissionId& id) {
   DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare(std::string(kSubmissionQuery) + "WHERE s.id = ?"));
-  st.BindBlob(1, Blob(id));
+  st.BindBytes(1, id);
   DALA_ASSIGN_OR_RETURN(bool row, st.Step());
   if (!row) return std::optional<SubmissionRow>();
   return std::optional<SubmissionRow>(ReadSubmission(st));
@@ -438,7 +427,7 @@ Result<SubmissionId> LocalStore::ResolveSubmission(std::string_view prefix) {
     DALA_ASSIGN_OR_RETURN(bool row, st.Step());
     if (!row) break;
     SubmissionId id;
-    if (FromBlob(st.ColumnBlob(0), &id)) found.push_back(id);
+    if (st.ColumnBytes(0, &id)) found.push_back(id);
   }
   if (found.empty()) return Status::NotFound("no record " + std::string(prefix) + " on this laptop");
   if (found.size() > 1) return Status::InvalidArgument("'" + std::string(prefix) + "' matches several records; give more characters");
@@ -452,7 +441,7 @@ Result<int64_t> LocalStore::SaveDraft(const DraftRow& d) {
     DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("INSERT INTO drafts(form_hash, submission, answers, language, "
                                                "updated_ms) VALUES (?, ?, ?, ?, ?)"));
     st.Bind(1, d.form_hash);
-    if (d.submission) st.BindBlob(2, Blob(*d.submission)); else st.BindNull(2);
+    if (d.submission) st.BindBytes(2, *d.submission); else st.BindNull(2);
     DALA_RETURN_IF_ERROR(st.Bind(3, d.answers_json).Bind(4, d.language).Bind(5, d.updated_ms).Run());
     return db_.LastInsertRowId();
   }
@@ -469,7 +458,7 @@ DraftRow ReadDraft(const sql::Statement& st) {
   d.form_hash = st.ColumnText(1);
   if (!st.ColumnIsNull(2)) {
     SubmissionId id;
-    if (FromBlob(st.ColumnBlob(2), &id)) d.submission = id;
+    if (st.ColumnBytes(2, &id)) d.submission = id;
   }
   d.answers_json = st.ColumnText(3);
   d.language = st.ColumnText(4);
@@ -508,10 +497,10 @@ Status LocalStore::DeleteDraft(int64_t id) {
 
 Status LocalStore::AddReceipt(const ReceiptRow& r) {
   std::string proof;
-  for (const Hash& h : r.proof) proof += Blob(h);
+  for (const Hash& h : r.proof) proof.append(sync::AsBytes(h));
   DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("INSERT INTO receipts(envelope, sequence, leaf_index, tree_size, proof, "
                                              "checkpoint, received_ms) VALUES (?, ?, ?, ?, ?, ?, ?)"));
-  return st.BindBlob(1, Blob(r.envelope))
+  return st.BindBytes(1, r.envelope)
       .Bind(2, static_cast<int64_t>(r.sequence))
       .Bind(3, static_cast<int64_t>(r.leaf_index))
       .Bind(4, static_cast<int64_t>(r.tree_size))
@@ -530,7 +519,7 @@ Result<std::vector<ReceiptRow>> LocalStore::ListReceipts() {
     if (!row) break;
     ReceiptRow r;
     r.id = st.ColumnInt(0);
-    FromBlob(st.ColumnBlob(1), &r.envelope);
+    st.ColumnBytes(1, &r.envelope);
     r.sequence = static_cast<uint64_t>(st.ColumnInt(2));
     r.leaf_index = static_cast<uint64_t>(st.ColumnInt(3));
     r.tree_size = static_cast<uint64_t>(st.ColumnInt(4));

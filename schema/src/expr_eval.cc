@@ -15,8 +15,12 @@
 #include "dala/schema/expr.h"
 #include "expr_node.h"
 #include "expr_number.h"
+#include "calendar_math.h"
 
 namespace dala::schema {
+
+using internal::FloorDivMod;
+using internal::LocalMs;
 
 // ---------------------------------------------------------------------------
 // EvalContext defaults: a context without choices, reference lists, repeats
@@ -45,25 +49,6 @@ using Node = Expr::Node;
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr int64_t kMsPerDay = 86'400'000;
-
-// Floor division by a positive `b` and its non-negative remainder, computed
-// without the q * b that would overflow at the extremes of int64.
-void FloorDivMod(int64_t a, int64_t b, int64_t* q, int64_t* r) {
-  *q = a / b;
-  *r = a % b;
-  if (*r < 0) {
-    *r += b;
-    --*q;
-  }
-}
-
-int64_t LocalMs(int64_t epoch_ms, int32_t offset_minutes) {
-  int64_t local = 0;
-  if (__builtin_add_overflow(epoch_ms, static_cast<int64_t>(offset_minutes) * 60'000, &local)) {
-    return epoch_ms > 0 ? std::numeric_limits<int64_t>::max() : std::numeric_limits<int64_t>::min();
-  }
-  return local;
-}
 
 // Truncates toward zero; false for NaN and values beyond int64.
 bool ToInt64(double d, int64_t* out) {

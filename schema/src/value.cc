@@ -10,8 +10,12 @@
 
 #include "dala/base/utf8.h"
 #include "expr_number.h"
+#include "calendar_math.h"
 
 namespace dala::schema {
+
+using internal::FloorDivMod;
+using internal::LocalMs;
 
 // ---------------------------------------------------------------------------
 // Numbers as text.
@@ -108,27 +112,6 @@ namespace {
 
 constexpr int64_t kMsPerDay = 86'400'000;
 constexpr int32_t kMaxOffsetMinutes = 14 * 60;
-
-// Floor division by a positive `b` and its non-negative remainder, computed
-// without the q * b that would overflow at the extremes of int64.
-void FloorDivMod(int64_t a, int64_t b, int64_t* q, int64_t* r) {
-  *q = a / b;
-  *r = a % b;
-  if (*r < 0) {
-    *r += b;
-    --*q;
-  }
-}
-
-// Local wall-clock milliseconds; saturates rather than overflowing so that
-// absurd stored values still format without undefined behaviour.
-int64_t LocalMs(int64_t epoch_ms, int32_t offset_minutes) {
-  int64_t local = 0;
-  if (__builtin_add_overflow(epoch_ms, static_cast<int64_t>(offset_minutes) * 60'000, &local)) {
-    return epoch_ms > 0 ? std::numeric_limits<int64_t>::max() : std::numeric_limits<int64_t>::min();
-  }
-  return local;
-}
 
 bool IsLeap(int64_t y) { return y % 4 == 0 && (y % 100 != 0 || y % 400 == 0); }
 

@@ -10,17 +10,6 @@ using sync::Hash;
 
 namespace {
 
-template <size_t N>
-std::string Blob(const std::array<uint8_t, N>& a) {
-  return std::string(reinterpret_cast<const char*>(a.data()), N);
-}
-
-template <size_t N>
-bool FromBlob(const std::string& b, std::array<uint8_t, N>* out) {
-  if (b.size() != N) return false;
-  std::copy(b.begin(), b.end(), out->begin());
-  return true;
-}
 
 using Lock = std::lock_guard<std::recursive_mutex>;
 
@@ -105,30 +94,30 @@ Result<sync::ChainTip> SqliteStore::Tip(const sync::PublicKey& author) {
   Lock lock(mutex_);
   DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT sequence, id FROM envelopes WHERE author = ? "
                                              "ORDER BY sequence DESC LIMIT 1"));
-  st.BindBlob(1, Blob(author));
+  st.BindBytes(1, author);
   DALA_ASSIGN_OR_RETURN(bool row, st.Step());
   sync::ChainTip tip;
   if (!row) return tip;
   tip.sequence = static_cast<uint64_t>(st.ColumnInt(0));
-  if (!FromBlob(st.ColumnBlob(1), &tip.id)) return Status::Corruption("an envelope id is not 32 bytes");
+  if (!st.ColumnBytes(1, &tip.id)) return Status::Corruption("an envelope id is not 32 bytes");
   return tip;
 }
 
 Result<std::optional<Hash>> SqliteStore::EnvelopeIdAt(const sync::PublicKey& author, uint64_t sequence) {
   Lock lock(mutex_);
   DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT id FROM envelopes WHERE author = ? AND sequence = ?"));
-  st.BindBlob(1, Blob(author)).Bind(2, static_cast<int64_t>(sequence));
+  st.BindBytes(1, author).Bind(2, static_cast<int64_t>(sequence));
   DALA_ASSIGN_OR_RETURN(bool row, st.Step());
   if (!row) return std::optional<Hash>();
   Hash h;
-  if (!FromBlob(st.ColumnBlob(0), &h)) return Status::Corruption("an envelope id is not 32 bytes");
+  if (!st.ColumnBytes(0, &h)) return Status::Corruption("an envelope id is not 32 bytes");
   return std::optional<Hash>(h);
 }
 
 Result<std::optional<StoredEnvelope>> SqliteStore::FindEnvelope(const Hash& id) {
   Lock lock(mutex_);
   DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT log_index, bytes FROM envelopes WHERE id = ?"));
-  st.BindBlob(1, Blob(id));
+  st.BindBytes(1, id);
   DALA_ASSIGN_OR_RETURN(bool row, st.Step());
   if (!row) return std::optional<StoredEnvelope>();
   return std::optional<StoredEnvelope>(StoredEnvelope{static_cast<uint64_t>(st.ColumnInt(0)), id, st.ColumnBlob(1)});
@@ -140,13 +129,13 @@ Status SqliteStore::AppendEnvelope(const sync::Envelope& e, uint64_t index, int6
   DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare(
                                      "INSERT INTO envelopes(id, log_index, leaf_hash, bytes, kind, submission, author, "
                                      "sequence, hlc, accepted_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
-  DALA_RETURN_IF_ERROR(st.BindBlob(1, Blob(e.id()))
+  DALA_RETURN_IF_ERROR(st.BindBytes(1, e.id())
                            .Bind(2, static_cast<int64_t>(index))
-                           .BindBlob(3, Blob(leaf))
+                           .BindBytes(3, leaf)
                            .BindBlob(4, e.bytes())
                            .Bind(5, static_cast<int64_t>(e.kind()))
-                           .BindBlob(6, Blob(e.submission()))
-                           .BindBlob(7, Blob(e.author()))
+                           .BindBytes(6, e.submission())
+                           .BindBytes(7, e.author())
                            .Bind(8, static_cast<int64_t>(e.sequence()))
                            .Bind(9, static_cast<int64_t>(e.hlc().packed))
                            .Bind(10, now_ms)
@@ -171,7 +160,7 @@ Status SqliteStore::ForEachLeafHash(const std::function<void(uint64_t, const Has
     if (!row) break;
     Hash h;
     uint64_t index = static_cast<uint64_t>(st.ColumnInt(0));
-    if (index != expected || !FromBlob(st.ColumnBlob(1), &h))
+    if (index != expected || !st.ColumnBytes(1, &h))
       return Status::Corruption("the log has a gap or a malformed leaf at index " + std::to_string(expected));
     visit(index, h);
     ++expected;
@@ -190,7 +179,7 @@ Result<std::vector<StoredEnvelope>> SqliteStore::LogRange(uint64_t start, uint64
     if (!row) break;
     StoredEnvelope e;
     e.log_index = static_cast<uint64_t>(st.ColumnInt(0));
-    FromBlob(st.ColumnBlob(1), &e.id);
+    st.ColumnBytes(1, &e.id);
     e.bytes = st.ColumnBlob(2);
     out.push_back(std::move(e));
   }
@@ -201,14 +190,14 @@ Result<std::vector<StoredEnvelope>> SqliteStore::EnvelopesOf(const sync::Submiss
   Lock lock(mutex_);
   DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT log_index, id, bytes FROM envelopes WHERE submission = ? "
                                              "ORDER BY log_index"));
-  st.BindBlob(1, Blob(submission));
+  st.BindBytes(1, submission);
   std::vector<StoredEnvelope> out;
   while (true) {
     DALA_ASSIGN_OR_RETURN(bool row, st.Step());
     if (!row) break;
     StoredEnvelope e;
     e.log_index = static_cast<uint64_t>(st.ColumnInt(0));
-    FromBlob(st.ColumnBlob(1), &e.id);
+    st.ColumnBytes(1, &e.id);
     e.bytes = st.ColumnBlob(2);
     out.push_back(std::move(e));
   }
@@ -226,7 +215,7 @@ constexpr const char* kSubmissionColumns =
 
 SubmissionSummary ReadSummary(const sql::Statement& st) {
   SubmissionSummary s;
-  FromBlob(st.ColumnBlob(0), &s.id);
+  st.ColumnBytes(0, &s.id);
   s.form_id = st.ColumnText(1);
   s.form_version = st.ColumnText(2);
   s.form_hash = st.ColumnText(3);
@@ -256,7 +245,7 @@ Status SqliteStore::PutSubmission(const SubmissionSummary& s) {
   Lock lock(mutex_);
   DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare(std::string("INSERT OR REPLACE INTO submissions(") + kSubmissionColumns +
                                              ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
-  return st.BindBlob(1, Blob(s.id))
+  return st.BindBytes(1, s.id)
       .Bind(2, s.form_id)
       .Bind(3, s.form_version)
       .Bind(4, s.form_hash)
@@ -283,7 +272,7 @@ Status SqliteStore::PutSubmission(const SubmissionSummary& s) {
 Result<std::optional<SubmissionSummary>> SqliteStore::FindSubmission(const sync::SubmissionId& id) {
   Lock lock(mutex_);
   DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare(std::string("SELECT ") + kSubmissionColumns + " FROM submissions WHERE id = ?"));
-  st.BindBlob(1, Blob(id));
+  st.BindBytes(1, id);
   DALA_ASSIGN_OR_RETURN(bool row, st.Step());
   if (!row) return std::optional<SubmissionSummary>();
   return std::optional<SubmissionSummary>(ReadSummary(st));
@@ -346,7 +335,7 @@ Result<std::vector<RecordStore::DuplicatePeer>> SqliteStore::DuplicatePeers(std:
     DALA_ASSIGN_OR_RETURN(bool row, st.Step());
     if (!row) break;
     DuplicatePeer p;
-    FromBlob(st.ColumnBlob(0), &p.id);
+    st.ColumnBytes(0, &p.id);
     p.volunteer = st.ColumnText(1);
     p.duplicate_group = st.ColumnText(2);
     p.merged_into = st.ColumnText(3);
@@ -358,7 +347,7 @@ Result<std::vector<RecordStore::DuplicatePeer>> SqliteStore::DuplicatePeers(std:
 Status SqliteStore::SetDuplicateGroup(const sync::SubmissionId& id, std::string_view group) {
   Lock lock(mutex_);
   DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("UPDATE submissions SET duplicate_group = ? WHERE id = ?"));
-  return st.Bind(1, group).BindBlob(2, Blob(id)).Run();
+  return st.Bind(1, group).BindBytes(2, id).Run();
 }
 
 Result<std::vector<sync::SubmissionId>> SqliteStore::SubmissionIdsWithPrefix(std::string_view hex_prefix,
@@ -373,7 +362,7 @@ Result<std::vector<sync::SubmissionId>> SqliteStore::SubmissionIdsWithPrefix(std
     DALA_ASSIGN_OR_RETURN(bool row, st.Step());
     if (!row) break;
     sync::SubmissionId id;
-    if (FromBlob(st.ColumnBlob(0), &id)) out.push_back(id);
+    if (st.ColumnBytes(0, &id)) out.push_back(id);
   }
   return out;
 }

@@ -3,6 +3,8 @@
 // own; callers write SQL.
 #pragma once
 
+#include <algorithm>
+#include <array>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -97,6 +99,11 @@ class Statement {
   Statement& BindBlob(int index, std::string_view bytes);
   Statement& BindBlob(int index, const void* data, size_t size);
   Statement& BindNull(int index);
+  // A fixed-size byte array (keys, hashes, ids) as a blob.
+  template <size_t N>
+  Statement& BindBytes(int index, const std::array<uint8_t, N>& bytes) {
+    return BindBlob(index, bytes.data(), N);
+  }
 
   // True with a row to read, false when done; a failure is a Status.
   Result<bool> Step();
@@ -108,6 +115,15 @@ class Statement {
   std::string ColumnText(int index) const;
   std::string ColumnBlob(int index) const;
   bool ColumnIsNull(int index) const;
+  // Reads a blob of exactly N bytes into `out`; false, leaving `out` as it
+  // was, for a blob of any other size.
+  template <size_t N>
+  bool ColumnBytes(int index, std::array<uint8_t, N>* out) const {
+    std::string b = ColumnBlob(index);
+    if (b.size() != N) return false;
+    std::copy(b.begin(), b.end(), out->begin());
+    return true;
+  }
 
  private:
   friend class Database;
