@@ -144,7 +144,7 @@ Result<SyncOutcome> SyncClient::Run(const std::function<void(const SyncProgress&
     sync::SyncRequest request;
     request.cursor = cursor;
     request.checkpoint_size = old_cp ? old_cp->size : 0;
-    for (EnvelopeRow& r : batch) request.envelopes.push_back(std::move(r.bytes));
+    for (const EnvelopeRow& r : batch) request.envelopes.push_back(r.bytes);
     DALA_ASSIGN_OR_RETURN(std::string body, sync::EncodeSyncRequest(request, options_.gzip_level));
     outcome.bytes_sent += body.size();
     DALA_ASSIGN_OR_RETURN(TransportResponse http, Post(std::string(sync::kSyncPath), body));
@@ -190,13 +190,10 @@ Result<SyncOutcome> SyncClient::Run(const std::function<void(const SyncProgress&
     std::optional<ReceiptRow> receipt;
     if (response.receipt) {
       const sync::SyncReceipt& r = *response.receipt;
-      auto sent = std::find_if(request.envelopes.begin(), request.envelopes.end(), [&](const std::string& bytes) {
-        auto e = sync::Envelope::Parse(bytes);
-        return e.ok() && e->id() == r.envelope;
-      });
-      Status s = sent == request.envelopes.end()
+      auto sent = std::find_if(batch.begin(), batch.end(), [&](const EnvelopeRow& row) { return row.id == r.envelope; });
+      Status s = sent == batch.end() || sent->sequence != r.sequence
                      ? Status::InvalidArgument("the receipt names an envelope this laptop did not send")
-                     : sync::VerifyInclusion(r.leaf_index, cp->size, sync::LeafHash(*sent), r.proof, cp->root);
+                     : sync::VerifyInclusion(r.leaf_index, cp->size, sync::LeafHash(sent->bytes), r.proof, cp->root);
       if (!s.ok()) {
         outcome.log_warnings.push_back("the server's receipt does not prove inclusion: " + s.message());
       } else {

@@ -33,6 +33,9 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& data_dir, bool
     return db.status();
   }
   DALA_RETURN_IF_ERROR(db->Migrate(sql::ServerMigrations()));
+  // A server has memory to spare, and the log's indexes grow with every
+  // record: 64 MiB of page cache instead of SQLite's 2 MiB keeps them hot.
+  DALA_RETURN_IF_ERROR(db->Exec("PRAGMA cache_size = -65536"));
   ::chmod(path.c_str(), 0600);
   return std::unique_ptr<Store>(new SqliteStore(std::move(*db)));
 }
