@@ -20,7 +20,10 @@ Status InitCrypto() {
   return Status::Ok();
 }
 
-void SystemRandom::Fill(uint8_t* out, size_t size) { randombytes_buf(out, size); }
+void SystemRandom::Fill(uint8_t* out, size_t size) {
+  (void)InitCrypto();
+  randombytes_buf(out, size);
+}
 
 SeededRandom::SeededRandom(uint64_t seed) {
   for (size_t i = 0; i < 8; ++i) key_[i] = static_cast<uint8_t>(seed >> (8 * i));
@@ -216,7 +219,9 @@ constexpr std::string_view kSealedKeyTag = "dala-key-v1";
 // A key derived from a passphrase, in guarded memory.
 class DerivedKey {
  public:
-  DerivedKey() : key_(static_cast<unsigned char*>(sodium_malloc(crypto_secretbox_KEYBYTES))) {
+  DerivedKey() : key_(nullptr) {
+    (void)InitCrypto();  // sodium_malloc needs the library initialised
+    key_ = static_cast<unsigned char*>(sodium_malloc(crypto_secretbox_KEYBYTES));
     if (key_ == nullptr) throw std::bad_alloc();
   }
   ~DerivedKey() { sodium_free(key_); }
@@ -326,6 +331,7 @@ Result<SealedKey> SealedKey::Parse(std::string_view text) {
 }
 
 Result<std::string> HashPassword(std::string_view password) {
+  DALA_RETURN_IF_ERROR(InitCrypto());
   char out[crypto_pwhash_STRBYTES];
   if (crypto_pwhash_str(out, password.data(), password.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
                         crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {

@@ -161,3 +161,15 @@ TEST_F(CryptoTest, SeededRandomIsDeterministicAndSystemRandomIsNot) {
 
 }  // namespace
 }  // namespace dala::sync
+
+// No fixture here: each test runs in its own process, where nothing has
+// initialised libsodium yet, as a library user's first call would.
+TEST(CryptoWithoutInitTest, OpeningAKeyFirstInitialisesTheLibraryItself) {
+  dala::sync::SealedKey sealed;  // all zeros: opens with no passphrase
+  sealed.opslimit = 1;
+  sealed.memlimit = 8u << 20;
+  sealed.ciphertext.assign(48, '\0');
+  auto opened = dala::sync::OpenKey(sealed, "passphrase");
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(opened.status().message(), "wrong passphrase");
+}
