@@ -299,3 +299,46 @@ TEST_F(SyncE2ETest, LaptopClockFarAheadIsRefusedAndTheRecordWaits) {
 
 }  // namespace
 }  // namespace dala::e2e
+
+namespace dala::e2e {
+namespace {
+
+// HTTPS: the server with its own certificate, the laptop trusting it
+// through --ca at enrolment (remembered for later syncs), and refusing an
+// unknown certificate.
+TEST(TlsE2ETest, LaptopEnrolsAndSyncsOverHttpsWithAPrivateCa) {
+  TempDir dir;
+  std::string cert = dir / "cert.pem", key = dir / "key.pem";
+  auto made = RunCommand({"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                          "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+                          "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  std::string data = dir / "server";
+  auto server_cmd = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), ServerBinary());
+    return RunCommand(args);
+  };
+  ASSERT_EQ(server_cmd({"init", "--data", data}).exit_code, 0);
+  ASSERT_EQ(server_cmd({"user", "add", "askar", "--role", "volunteer", "--data", data}).exit_code, 0);
+  ASSERT_EQ(server_cmd({"form", "publish", std::string(DALA_SOURCE_DIR) + "/schema/forms/psc_observation.json",
+                        "--data", data}).exit_code, 0);
+  ServerProcess server(data, {"--tls-cert", cert, "--tls-key", key});
+  ASSERT_TRUE(server.ok()) << ReadFile(server.log_path());
+  std::string url = "https://127.0.0.1:" + std::to_string(server.port());
+  std::map<std::string, std::string> env = {{"DALA_HOME", dir / "laptop"}, {"DALA_PASSPHRASE", "askar-passphrase"}};
+  ASSERT_EQ(RunCommand({DalaBinary(), "init"}, env).exit_code, 0);
+  // Without the CA the certificate is not trusted, and nothing is stored.
+  std::string code = FindEnrollCode(server_cmd({"enroll-code", "askar", "--data", data}).out);
+  auto untrusted = RunCommand({DalaBinary(), "enroll", url, code}, env);
+  EXPECT_EQ(untrusted.exit_code, 1);
+  EXPECT_NE(untrusted.err.find("cannot reach the server"), std::string::npos) << untrusted.err;
+  // With it, enrolment and later syncs work.
+  auto enrolled = RunCommand({DalaBinary(), "enroll", url, code, "--ca", cert}, env);
+  ASSERT_EQ(enrolled.exit_code, 0) << enrolled.err;
+  auto synced = RunCommand({DalaBinary(), "sync"}, env);
+  ASSERT_EQ(synced.exit_code, 0) << synced.err;
+  EXPECT_NE(synced.out.find("1 form"), std::string::npos) << synced.out;
+}
+
+}  // namespace
+}  // namespace dala::e2e

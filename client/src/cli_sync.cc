@@ -61,6 +61,12 @@ int EnrollCommand(const Globals& g, const EnrollOptions& o) {
   CliClock clock;
   auto result = Enroll(**store, *device, **transport, url, o.code, o.label.empty() ? Hostname() : o.label, clock);
   if (!result.ok()) return Fail(result.status().WithContext("enrolment failed"));
+  if (!o.ca_file.empty()) {
+    // Later syncs trust the same certificate authority without being told.
+    std::error_code ec;
+    std::string absolute = std::filesystem::absolute(o.ca_file, ec).string();
+    if (Status s = (*store)->Put(profile_key::kServerCaFile, ec ? o.ca_file : absolute); !s.ok()) return Fail(s);
+  }
   std::cout << "Enrolled with " << url << " as volunteer " << result->volunteer << ".\n"
             << "Server key: " << result->server_key_hex.substr(0, 16) << "… (" << result->origin << ")\n"
             << "Run `dala sync` to receive the forms.\n";
@@ -75,7 +81,12 @@ int SyncCommand(const Globals& g, const SyncCommandOptions& o) {
   if (!*url || (*url)->empty()) return Fail("this laptop is not enrolled with a server (run `dala enroll URL CODE`)");
   auto device = UnlockDevice(**store);
   if (!device.ok()) return Fail(device.status());
-  auto transport = MakeHttpTransport(**url, {10, 120, o.ca_file});
+  std::string ca_file = o.ca_file;
+  if (ca_file.empty()) {
+    auto saved = (*store)->Get(profile_key::kServerCaFile);
+    if (saved.ok() && *saved) ca_file = **saved;
+  }
+  auto transport = MakeHttpTransport(**url, {10, 120, ca_file});
   if (!transport.ok()) return Fail(transport.status());
   CliClock clock;
   sync::SystemRandom random;

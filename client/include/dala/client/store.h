@@ -34,6 +34,7 @@ inline constexpr std::string_view kCreatedMs = "created_ms";
 inline constexpr std::string_view kLanguage = "language";
 inline constexpr std::string_view kHlc = "hlc";
 inline constexpr std::string_view kServerUrl = "server_url";
+inline constexpr std::string_view kServerCaFile = "server_ca_file";  // a private CA given at enrolment
 inline constexpr std::string_view kServerKey = "server_key";
 inline constexpr std::string_view kServerOrigin = "server_origin";
 inline constexpr std::string_view kVolunteer = "volunteer";
