@@ -371,3 +371,34 @@ TEST_F(SecurityTest, PeopleRefusals) {
 
 }  // namespace
 }  // namespace dala::e2e
+
+namespace dala::e2e {
+namespace {
+
+// A few kilobytes must never cost the server gigabytes: HTTP compression
+// is refused before inflating, and JSON nesting before any tree is built.
+TEST_F(SecurityTest, CompressedOrDeeplyNestedJsonBodiesAreRefusedCheaply) {
+  std::string nested = std::string(1u << 20, '[');  // 1 MiB of brackets
+  for (const char* path : {"/api/v1/enroll", "/api/v1/login"}) {
+    auto r = http_->Post(path, nested, "application/json");
+    ASSERT_TRUE(r) << path;
+    EXPECT_EQ(r->status, 400) << path;
+    EXPECT_EQ(Code(r), "malformed_json") << path;
+  }
+  httplib::Headers gz = {{"Content-Encoding", "gzip"}};
+  auto compressed = http_->Post("/api/v1/enroll", gz, *sync::Gzip(nested, 9), "application/json");
+  ASSERT_TRUE(compressed);
+  EXPECT_EQ(compressed->status, 415);
+  // The server is still well.
+  EXPECT_EQ(http_->Get("/api/v1/health")->status, 200);
+}
+
+TEST_F(SecurityTest, JsonEndpointsRefuseOtherContentTypes) {
+  auto r = http_->Post("/api/v1/enroll", R"({"code":"x"})", "text/plain");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 415);
+  EXPECT_EQ(Code(r), "unsupported_media_type");
+}
+
+}  // namespace
+}  // namespace dala::e2e

@@ -58,6 +58,39 @@ bool IsAnswerable(QuestionType t) {
          t != QuestionType::kCalculate;
 }
 
+constexpr size_t kMaxFormDepth = 64;
+
+// Whether `text` nests objects and arrays at most `max_depth` deep; stops
+// at the first level too deep. Malformed JSON passes here and is reported
+// by the real parse.
+bool WithinDepth(std::string_view text, size_t max_depth) {
+  struct DepthCheck : nlohmann::json_sax<json> {
+    size_t depth = 0, max;
+    bool too_deep = false;
+    explicit DepthCheck(size_t m) : max(m) {}
+    bool Open() {
+      if (++depth <= max) return true;
+      too_deep = true;
+      return false;
+    }
+    bool null() override { return true; }
+    bool boolean(bool) override { return true; }
+    bool number_integer(number_integer_t) override { return true; }
+    bool number_unsigned(number_unsigned_t) override { return true; }
+    bool number_float(number_float_t, const string_t&) override { return true; }
+    bool string(string_t&) override { return true; }
+    bool binary(binary_t&) override { return true; }
+    bool start_object(std::size_t) override { return Open(); }
+    bool key(string_t&) override { return true; }
+    bool end_object() override { return --depth, true; }
+    bool start_array(std::size_t) override { return Open(); }
+    bool end_array() override { return --depth, true; }
+    bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override { return false; }
+  } check(max_depth);
+  json::sax_parse(text.begin(), text.end(), &check, json::input_format_t::json, /*strict=*/false);
+  return !check.too_deep;
+}
+
 }  // namespace
 
 class FormLoader {
@@ -65,6 +98,10 @@ class FormLoader {
   explicit FormLoader(std::string_view document) : document_(document) {}
 
   Result<std::shared_ptr<const Form>> Load() {
+    // Nesting is checked in one pass before any tree is built: a document
+    // of a few megabytes of brackets would cost gigabytes as a tree.
+    if (!WithinDepth(document_, kMaxFormDepth))
+      return Status::InvalidArgument("form is nested more than " + std::to_string(kMaxFormDepth) + " levels deep");
     json doc;
     try {
       doc = json::parse(document_);

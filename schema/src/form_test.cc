@@ -383,3 +383,16 @@ TEST_F(FormTest, OfferedItemsFollowTheChoiceFilter) {
 
 }  // namespace
 }  // namespace dala::schema
+
+namespace dala::schema {
+namespace {
+
+TEST(FormLoadTest, DeeplyNestedDocumentIsRefusedWithoutBuildingIt) {
+  std::string bomb = std::string(1u << 20, '[') + std::string(1u << 20, ']');
+  auto f = Form::Load(bomb);
+  ASSERT_FALSE(f.ok());
+  EXPECT_NE(f.status().message().find("nested more than 64 levels"), std::string::npos) << f.status().message();
+}
+
+}  // namespace
+}  // namespace dala::schema

@@ -1,5 +1,7 @@
 #include "accounts_api.h"
 
+#include "dala/sync/envelope.h"
+
 #include <cctype>
 #include <nlohmann/json.hpp>
 
@@ -23,6 +25,12 @@ JsonFields JsonFields::Parse(const HttpRequest& request) {
   for (char& c : media) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (media != "application/json") {
     f.error_ = JsonError(415, "unsupported_media_type", "send the body as Content-Type: application/json");
+    return f;
+  }
+  // A shallow, single-pass check first: a body of deeply nested brackets
+  // would otherwise cost far more memory as a tree than as text.
+  if (Status strict = sync::CheckStrictJsonObject(request.body); !strict.ok()) {
+    f.error_ = JsonError(400, "malformed_json", "the request body is not a JSON object: " + strict.message());
     return f;
   }
   // The non-throwing parse: a malformed body is an answer, not an exception.

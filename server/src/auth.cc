@@ -19,6 +19,7 @@ constexpr ErrorCodeInfo kAuthCodes[] = {
     {"unauthenticated", 401}, {"bad_signature", 401},     {"unknown_device", 401}, {"stale_request", 401},
     {"replayed_request", 401}, {"revoked_device", 403},   {"bad_credentials", 401}, {"too_many_attempts", 429},
     {"csrf", 403},             {"read_only_role", 403},   {"forbidden", 403},
+    {"unsupported_media_type", 415}, {"malformed_json", 400},
 };
 
 const ErrorCodeInfo* FindCode(std::string_view code) {

@@ -98,12 +98,14 @@ bool IsDecimal(const std::string& s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-// httplib decodes these and passes any other encoding through as if it
-// were none, which would hand a handler bytes it cannot read.
+// No Dala client compresses at the HTTP level (sync bodies are gzip inside
+// the protocol, and bounded there), and a small compressed body that
+// expands to tens of megabytes before any handler sees it is an easy way to
+// exhaust memory: bodies come as sent, or not at all.
 bool IsSupportedContentEncoding(const httplib::Request& req) {
   if (req.get_header_value_count("Content-Encoding") > 1) return false;
   std::string e = req.get_header_value("Content-Encoding");
-  return e.empty() || e == "identity" || e == "gzip" || e == "deflate" || e == "br";
+  return e.empty() || e == "identity";
 }
 
 bool HasContentEncoding(const httplib::Request& req) {
@@ -192,7 +194,7 @@ void HttpServer::Configure() {
     } else if (req.has_header("Transfer-Encoding")) {
       refusal = JsonError(411, "length_required", "send the body with a Content-Length; chunked bodies are refused");
     } else if (!IsSupportedContentEncoding(req)) {
-      refusal = JsonError(415, "unsupported_media_type", "Content-Encoding may be gzip, deflate or br");
+      refusal = JsonError(415, "unsupported_media_type", "bodies are accepted without Content-Encoding");
     } else if (IsFormMediaType(req)) {
       refusal = JsonError(415, "unsupported_media_type", "multipart bodies are not accepted");
     } else {

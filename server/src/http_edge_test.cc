@@ -261,25 +261,21 @@ TEST_F(HttpEdgeTest, MultipartBodyIsRefusedWith415) {
   EXPECT_EQ(ErrorCode(res->body), "unsupported_media_type");
 }
 
-TEST_F(HttpEdgeTest, GzipBodyIsDecodedWithinTheDecodedLimit) {
+// HTTP-level compression is refused outright: no Dala client uses it, and
+// a small compressed body could expand in memory before any handler ran.
+TEST_F(HttpEdgeTest, CompressedBodyIsRefusedBeforeItIsInflated) {
   Start();
   auto c = Client();
   c.set_compress(true);
-  std::string body(2000, 'a');  // over the wire limit raw, far under it compressed
-  auto res = c.Post("/echo", body, "text/plain");
-  ASSERT_TRUE(res);
-  ASSERT_EQ(res->status, 200) << res->body;
-  EXPECT_EQ(json::parse(res->body)["body"], body);
-}
-
-TEST_F(HttpEdgeTest, GzipBombIsJson413) {
-  Start();
-  auto c = Client();
-  c.set_compress(true);
-  auto res = c.Post("/echo", std::string(1 << 20, 'a'), "text/plain");  // ~1 KB compressed
-  ASSERT_TRUE(res);
-  EXPECT_EQ(res->status, 413);
-  EXPECT_EQ(ErrorCode(res->body), "payload_too_large");
+  auto small = c.Post("/echo", std::string(2000, 'a'), "text/plain");
+  ASSERT_TRUE(small);
+  EXPECT_EQ(small->status, 415);
+  EXPECT_EQ(ErrorCode(small->body), "unsupported_media_type");
+  auto bomb = c.Post("/echo", std::string(1 << 20, 'a'), "text/plain");  // ~1 KB compressed
+  ASSERT_TRUE(bomb);
+  // Over this test's small wire limit even compressed (413), or refused for
+  // its encoding (415): either way before a byte is inflated.
+  EXPECT_TRUE(bomb->status == 413 || bomb->status == 415) << bomb->status;
 }
 
 TEST_F(HttpEdgeTest, UnknownContentEncodingIsRefused) {

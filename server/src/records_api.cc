@@ -35,7 +35,18 @@ HttpResponse Error(const Status& s) { return AuthErrorResponse(s); }
 
 HttpResponse Ok(const json& body) { return JsonBody(200, body.dump()); }
 
+// A JSON request body: Content-Type application/json (a cross-site form
+// cannot send it), at most 32 levels deep and without repeated keys (checked
+// in one pass before any tree is built), an object.
 Result<json> ParseBody(const HttpRequest& r) {
+  std::string type = r.Header("Content-Type");
+  type = type.substr(0, type.find(';'));
+  if (type != "application/json")
+    return AuthFailure(Status::Code::kInvalidArgument, "unsupported_media_type",
+                       "send the body as Content-Type: application/json");
+  if (Status strict = sync::CheckStrictJsonObject(r.body); !strict.ok())
+    return AuthFailure(Status::Code::kInvalidArgument, "malformed_json",
+                       "the request body is not a JSON object: " + strict.message());
   json j = json::parse(r.body, nullptr, false);
   if (j.is_discarded() || !j.is_object())
     return AuthFailure(Status::Code::kInvalidArgument, "malformed_json", "the request body is not a JSON object");
