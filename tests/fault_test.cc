@@ -234,6 +234,8 @@ TEST_F(FaultTest, ConnectionCutMidResponseIsCompletedByTheNextSync) {
   ASSERT_EQ(again.exit_code, 0) << again.err;
   EXPECT_EQ(LogSize(server.port()), base + kRevisions);
   EXPECT_EQ(Pending(), 0);
+  // ...and proves it: the laptop holds a receipt covering every record.
+  EXPECT_EQ(Sql("SELECT max(sequence) FROM receipts"), std::to_string(kRevisions) + "\n");
   EXPECT_EQ(Dala({"verify"}).exit_code, 0);
 }
 

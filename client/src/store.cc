@@ -222,6 +222,16 @@ Result<std::vector<EnvelopeRow>> LocalStore::EnvelopesOf(const SubmissionId& sub
   return out;
 }
 
+Result<std::optional<EnvelopeRow>> LocalStore::OwnEnvelope(uint64_t sequence) {
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare(std::string("SELECT ") + kEnvelopeColumns +
+                                             " FROM envelopes WHERE own = 1 AND sequence = ?"));
+  st.Bind(1, static_cast<int64_t>(sequence));
+  DALA_ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return std::optional<EnvelopeRow>();
+  DALA_ASSIGN_OR_RETURN(EnvelopeRow r, ReadEnvelopeRow(st));
+  return std::optional<EnvelopeRow>(std::move(r));
+}
+
 Result<std::vector<EnvelopeRow>> LocalStore::AllEnvelopes() {
   DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare(std::string("SELECT ") + kEnvelopeColumns +
                                              " FROM envelopes ORDER BY author, sequence, id"));
@@ -508,6 +518,13 @@ Status LocalStore::AddReceipt(const ReceiptRow& r) {
       .Bind(6, r.checkpoint)
       .Bind(7, r.received_ms)
       .Run();
+}
+
+Result<uint64_t> LocalStore::ReceiptedThrough() {
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT coalesce(max(sequence), 0) FROM receipts"));
+  DALA_ASSIGN_OR_RETURN(bool row, st.Step());
+  (void)row;
+  return static_cast<uint64_t>(st.ColumnInt(0));
 }
 
 Result<std::vector<ReceiptRow>> LocalStore::ListReceipts() {

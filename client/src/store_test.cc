@@ -1,1 +1,261 @@
-// placeholder
+#include "dala/client/store.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "dala/client/device.h"
+#include "dala/sync/checkpoint.h"
+#include "dala/sync/merkle.h"
+#include "dala/client/sync_client.h"
+
+namespace dala::client {
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kForm = R"J({"dala_form":1,"id":"visit","version":"1","title":"Visit","languages":["ru"],
+  "default_language":"ru","questions":[{"type":"integer","name":"queue","label":"Queue","constraint":". >= 0"}]})J";
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("dala-store-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    auto s = LocalStore::Create(Path());
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    store_ = std::move(*s);
+    ASSERT_TRUE(InitDevice(*store_, "passphrase", random_, clock_, {1, 64u << 10}).ok());
+    auto form = store_->AddForm(kForm, "local", clock_.NowMs());
+    ASSERT_TRUE(form.ok());
+    form_ = *form;
+    auto d = Device::Unlock(*store_, "passphrase");
+    ASSERT_TRUE(d.ok());
+    device_.emplace(std::move(*d));
+  }
+  void TearDown() override {
+    device_.reset();
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  std::string Path() const { return (dir_ / "dala.db").string(); }
+
+  sync::SubmissionId Save(int queue) {
+    sync::SubmissionId id = sync::NewSubmissionId(clock_, random_);
+    clock_.Advance(1);
+    auto saved = device_->SaveRevision(*form_, id, {}, json{{"queue", queue}}.dump(), clock_, "en");
+    EXPECT_TRUE(saved.ok()) << saved.status().ToString();
+    return id;
+  }
+
+  std::filesystem::path dir_;
+  FakeClock clock_{1795755600000, 300};
+  sync::SeededRandom random_{42};
+  std::unique_ptr<LocalStore> store_;
+  std::shared_ptr<const schema::Form> form_;
+  std::optional<Device> device_;
+};
+
+TEST_F(StoreTest, OpeningAMissingProfileSaysToInit) {
+  auto s = LocalStore::Open((dir_ / "nothing.db").string());
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find("dala init"), std::string::npos);
+}
+
+TEST_F(StoreTest, OpeningAnotherProgramsDatabaseIsRefusedUntouched) {
+  std::string other = (dir_ / "other.db").string();
+  {
+    auto db = sql::Database::Open(other, {sql::OpenMode::kReadWriteCreate});
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE(db->Exec("CREATE TABLE notes(x)").ok());
+  }
+  auto s = LocalStore::Open(other);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), Status::Code::kCorruption);
+  auto db = sql::Database::Open(other);
+  auto st = db->Prepare("SELECT count(*) FROM sqlite_schema WHERE name = 'envelopes'");
+  ASSERT_TRUE(*st->Step());
+  EXPECT_EQ(st->ColumnInt(0), 0);  // no migration ran on it
+}
+
+TEST_F(StoreTest, CreatingOverAnExistingProfileIsRefused) {
+  auto again = LocalStore::Create(Path());
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.status().code(), Status::Code::kAlreadyExists);
+}
+
+TEST_F(StoreTest, SameFormBytesAgainIsANoOpAndChangedBytesAreRefused) {
+  EXPECT_TRUE(store_->AddForm(kForm, "server", clock_.NowMs()).ok());
+  std::string changed(kForm);
+  changed.replace(changed.find("Visit"), 5, "Visit2");
+  auto r = store_->AddForm(changed, "local", clock_.NowMs());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Status::Code::kAlreadyExists);
+  EXPECT_EQ(store_->ListForms()->size(), 1u);
+}
+
+TEST_F(StoreTest, RecordsAreFoundByAnyUniqueStartOrEndOfTheirId) {
+  sync::SubmissionId a = Save(1);
+  Save(2);
+  std::string hex = sync::ToHex(a);
+  EXPECT_EQ(*store_->ResolveSubmission(hex.substr(24)), a);            // the end, as `dala list` shows it
+  EXPECT_EQ(*store_->ResolveSubmission(sync::FormatSubmissionId(a)), a);  // the whole id
+  // Two records made a millisecond apart share their first digits.
+  auto ambiguous = store_->ResolveSubmission(hex.substr(0, 8));
+  ASSERT_FALSE(ambiguous.ok());
+  EXPECT_NE(ambiguous.status().message().find("several"), std::string::npos);
+  EXPECT_FALSE(store_->ResolveSubmission("abc").ok());   // too short
+  EXPECT_FALSE(store_->ResolveSubmission("xyzw").ok());  // not hex
+}
+
+TEST_F(StoreTest, PendingBatchesAreBoundedByCountAndBytesButNeverEmpty) {
+  for (int i = 0; i < 5; ++i) Save(i);
+  EXPECT_EQ(store_->PendingEnvelopes(3, 1u << 20)->size(), 3u);
+  EXPECT_EQ(store_->PendingEnvelopes(10, 1)->size(), 1u);  // one, however large
+  EXPECT_EQ(*store_->CountPending(), 5);
+  EXPECT_EQ(*store_->MarkAccepted(2), 2);
+  EXPECT_EQ(*store_->MarkAccepted(2), 0);  // already
+  EXPECT_EQ(*store_->CountPending(), 3);
+  EXPECT_EQ((*store_->PendingEnvelopes(10, 1u << 20))[0].sequence, 3u);
+}
+
+TEST_F(StoreTest, DraftsAreSavedUpdatedAndDeleted) {
+  DraftRow d{0, form_->hash_hex(), std::nullopt, R"({"queue":3})", "ru", clock_.NowMs()};
+  auto id = store_->SaveDraft(d);
+  ASSERT_TRUE(id.ok());
+  d.id = *id;
+  d.answers_json = R"({"queue":4})";
+  ASSERT_TRUE(store_->SaveDraft(d).ok());
+  auto found = store_->FindDraft(*id);
+  ASSERT_TRUE(found.ok() && *found);
+  EXPECT_EQ((*found)->answers_json, R"({"queue":4})");
+  ASSERT_TRUE(store_->DeleteDraft(*id).ok());
+  EXPECT_FALSE(*store_->FindDraft(*id));
+  d.id = 999;
+  EXPECT_EQ(store_->SaveDraft(d).status().code(), Status::Code::kNotFound);
+}
+
+TEST_F(StoreTest, InvalidAnswersAreNotSignedOrStored) {
+  sync::SubmissionId id = sync::NewSubmissionId(clock_, random_);
+  auto saved = device_->SaveRevision(*form_, id, {}, R"({"queue":-1})", clock_, "en");
+  ASSERT_FALSE(saved.ok());
+  EXPECT_EQ(*store_->CountPending(), 0);
+  EXPECT_EQ(store_->OwnTip()->sequence, 0u);
+}
+
+// --- sync against a server that lies --------------------------------------------
+
+// Answers every exchange with a checkpoint signed by the server key and
+// whatever `shape` makes of the answer.
+class FakeServer final : public Transport {
+ public:
+  FakeServer(const sync::SigningKey& key, std::function<void(sync::SyncResponse&)> shape)
+      : key_(key), shape_(std::move(shape)) {}
+  Result<TransportResponse> Send(const TransportRequest& request) override {
+    if (request.target != sync::kSyncPath) return TransportResponse{404, "application/json", "{}", {}};
+    auto q = sync::DecodeSyncRequest(request.body);
+    if (!q.ok()) return q.status();
+    sync::MerkleTree tree;
+    for (const std::string& e : q->envelopes) tree.AppendLeafHash(sync::LeafHash(e));
+    sync::SyncResponse r;
+    r.checkpoint = sync::SignCheckpoint({"test/log", tree.size(), tree.Root()}, "test/log", key_);
+    r.server_time_ms = 1795755600000;
+    r.cursor = "0.0";
+    r.accepted_through = q->envelopes.size();
+    last_request_ = *q;
+    shape_(r);
+    auto body = sync::EncodeSyncResponse(r);
+    return TransportResponse{200, std::string(sync::kSyncContentType), *body, {}};
+  }
+  sync::SyncRequest last_request_;
+
+ private:
+  const sync::SigningKey& key_;
+  std::function<void(sync::SyncResponse&)> shape_;
+};
+
+class LyingServerTest : public StoreTest {
+ protected:
+  void Enrolled() {
+    ASSERT_TRUE(store_->Put(profile_key::kServerUrl, "http://test").ok());
+    ASSERT_TRUE(store_->Put(profile_key::kServerKey, sync::ToHex(server_key_.public_key())).ok());
+    ASSERT_TRUE(store_->Put(profile_key::kServerOrigin, "test/log").ok());
+  }
+  sync::SigningKey server_key_ = sync::SigningKey::Generate(random_);
+};
+
+TEST_F(LyingServerTest, ClaimOfAcceptanceWithoutAReceiptLeavesRecordsPending) {
+  Enrolled();
+  Save(1);
+  Save(2);
+  FakeServer server(server_key_, [](sync::SyncResponse&) {});  // claims 2, proves nothing
+  SyncClient sync(*store_, *device_, server, clock_, random_);
+  auto out = sync.Run();
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(out->accepted, 0u);
+  ASSERT_FALSE(out->log_warnings.empty());
+  EXPECT_NE(out->log_warnings[0].find("proves only up to 0"), std::string::npos) << out->log_warnings[0];
+  EXPECT_EQ(*store_->CountPending(), 2);
+}
+
+TEST_F(LyingServerTest, ValidReceiptMarksRecordsAcceptedAndIsKept) {
+  Enrolled();
+  Save(1);
+  Save(2);
+  FakeServer* self = nullptr;
+  FakeServer server(server_key_, [&](sync::SyncResponse& r) {
+    sync::MerkleTree tree;
+    for (const std::string& e : self->last_request_.envelopes) tree.AppendLeafHash(sync::LeafHash(e));
+    auto last = sync::Envelope::Parse(self->last_request_.envelopes.back());
+    auto proof = tree.InclusionProof(tree.size() - 1, tree.size());
+    r.receipt = sync::SyncReceipt{last->sequence(), last->id(), tree.size() - 1, *proof};
+  });
+  self = &server;
+  SyncClient sync(*store_, *device_, server, clock_, random_);
+  auto out = sync.Run();
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_TRUE(out->log_warnings.empty()) << out->log_warnings[0];
+  EXPECT_EQ(out->accepted, 2u);
+  EXPECT_EQ(*store_->CountPending(), 0);
+  EXPECT_EQ(*store_->ReceiptedThrough(), 2u);
+}
+
+TEST_F(LyingServerTest, ReceiptWithAForgedProofIsRefusedAndNothingCounts) {
+  Enrolled();
+  Save(1);
+  FakeServer* self = nullptr;
+  FakeServer server(server_key_, [&](sync::SyncResponse& r) {
+    auto last = sync::Envelope::Parse(self->last_request_.envelopes.back());
+    r.receipt = sync::SyncReceipt{last->sequence(), last->id(), 0, {sync::Sha256("made up")}};
+  });
+  self = &server;
+  SyncClient sync(*store_, *device_, server, clock_, random_);
+  auto out = sync.Run();
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ(out->accepted, 0u);
+  EXPECT_FALSE(out->log_warnings.empty());
+  EXPECT_EQ(*store_->CountPending(), 1);
+  EXPECT_EQ(*store_->ReceiptedThrough(), 0u);
+}
+
+TEST_F(LyingServerTest, CheckpointSignedByAnotherKeyStopsTheSync) {
+  Enrolled();
+  Save(1);
+  sync::SigningKey impostor = sync::SigningKey::Generate(random_);
+  FakeServer server(impostor, [](sync::SyncResponse&) {});
+  SyncClient sync(*store_, *device_, server, clock_, random_);
+  auto out = sync.Run();
+  ASSERT_TRUE(out.ok());
+  ASSERT_FALSE(out->log_warnings.empty());
+  EXPECT_NE(out->log_warnings[0].find("does not verify"), std::string::npos);
+  EXPECT_EQ(*store_->CountPending(), 1);
+}
+
+}  // namespace
+}  // namespace dala::client

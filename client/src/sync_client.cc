@@ -144,6 +144,7 @@ Result<SyncOutcome> SyncClient::Run(const std::function<void(const SyncProgress&
     sync::SyncRequest request;
     request.cursor = cursor;
     request.checkpoint_size = old_cp ? old_cp->size : 0;
+    DALA_ASSIGN_OR_RETURN(request.receipted_through, store_.ReceiptedThrough());
     for (const EnvelopeRow& r : batch) request.envelopes.push_back(r.bytes);
     DALA_ASSIGN_OR_RETURN(std::string body, sync::EncodeSyncRequest(request, options_.gzip_level));
     outcome.bytes_sent += body.size();
@@ -186,30 +187,40 @@ Result<SyncOutcome> SyncClient::Run(const std::function<void(const SyncProgress&
     }
     if (!consistent) return outcome;  // nothing more is trusted from this server
 
-    // The receipt: the last envelope accepted is in the signed log.
+    // The receipt: the server's claim that it holds this laptop's envelopes
+    // up to accepted_through, proved by the inclusion of the last one under
+    // the signed checkpoint. Nothing is counted as accepted beyond proof.
     std::optional<ReceiptRow> receipt;
+    uint64_t proven_through = request.receipted_through;
     if (response.receipt) {
       const sync::SyncReceipt& r = *response.receipt;
-      auto sent = std::find_if(batch.begin(), batch.end(), [&](const EnvelopeRow& row) { return row.id == r.envelope; });
-      Status s = sent == batch.end() || sent->sequence != r.sequence
-                     ? Status::InvalidArgument("the receipt names an envelope this laptop did not send")
-                     : sync::VerifyInclusion(r.leaf_index, cp->size, sync::LeafHash(sent->bytes), r.proof, cp->root);
+      DALA_ASSIGN_OR_RETURN(auto mine, store_.OwnEnvelope(r.sequence));
+      Status s = !mine || mine->id != r.envelope
+                     ? Status::InvalidArgument("the receipt names an envelope this laptop did not sign")
+                     : sync::VerifyInclusion(r.leaf_index, cp->size, sync::LeafHash(mine->bytes), r.proof, cp->root);
       if (!s.ok()) {
         outcome.log_warnings.push_back("the server's receipt does not prove inclusion: " + s.message());
       } else {
         receipt = ReceiptRow{0, r.envelope, r.sequence, r.leaf_index, cp->size, r.proof, response.checkpoint,
                              clock_.NowMs()};
+        proven_through = std::max(proven_through, r.sequence);
       }
     }
+    if (response.accepted_through > proven_through) {
+      outcome.log_warnings.push_back("the server says it holds this laptop's records up to " +
+                                     std::to_string(response.accepted_through) + " but proves only up to " +
+                                     std::to_string(proven_through) + "; the rest stay pending");
+    }
+    const uint64_t accepted_through = std::min(response.accepted_through, proven_through);
 
     // Everything learnt from this exchange is stored in one transaction:
     // a crash leaves the laptop as before the exchange or after it.
     DALA_ASSIGN_OR_RETURN(auto tx, sql::Transaction::Begin(store_.db()));
-    DALA_ASSIGN_OR_RETURN(int64_t changed, store_.MarkAccepted(response.accepted_through));
+    DALA_ASSIGN_OR_RETURN(int64_t changed, store_.MarkAccepted(accepted_through));
     uint64_t newly_accepted = static_cast<uint64_t>(changed);
     outcome.accepted += newly_accepted;
     for (const sync::EnvelopeRejection& rej : response.rejected) {
-      if (rej.sequence <= response.accepted_through) continue;
+      if (rej.sequence <= accepted_through) continue;
       outcome.rejections.push_back(rej);
       outcome.clock_ahead = outcome.clock_ahead || rej.code == "clock_ahead";
       std::string reason = rej.code + ": " + rej.reason;
@@ -250,7 +261,7 @@ Result<SyncOutcome> SyncClient::Run(const std::function<void(const SyncProgress&
     if (receipt) DALA_RETURN_IF_ERROR(store_.AddReceipt(*receipt));
     DALA_RETURN_IF_ERROR(store_.Put(profile_key::kCheckpoint, response.checkpoint));
     DALA_RETURN_IF_ERROR(store_.Put(profile_key::kDownloadCursor, response.cursor));
-    DALA_RETURN_IF_ERROR(store_.Put(profile_key::kAcceptedThrough, std::to_string(response.accepted_through)));
+    DALA_RETURN_IF_ERROR(store_.Put(profile_key::kAcceptedThrough, std::to_string(accepted_through)));
     DALA_RETURN_IF_ERROR(tx.Commit());
 
     p.sent += newly_accepted;

@@ -747,9 +747,27 @@ Result<sync::SyncResponse> RecordService::HandleSync(const Device& device, const
     for (const Hash& h : leaves) tree_.AppendLeafHash(h);
     DALA_ASSIGN_OR_RETURN(std::string note, SignCheckpointLocked());
     (void)note;
-    const auto& [leaf, last] = *last_accepted;
+  }
+  if (checkpoint_size_ < tree_.size()) {
+    // The tree grew under us (an admin command appended): answer with a
+    // checkpoint of what the proofs below cover.
+    DALA_ASSIGN_OR_RETURN(std::string note, SignCheckpointLocked());
+    (void)note;
+  }
+  // A receipt for everything the server claims to hold from this device
+  // beyond what the laptop has proof of: the laptop counts nothing as
+  // accepted without one.
+  if (tip.sequence > request.receipted_through) {
+    uint64_t leaf = 0;
+    if (last_accepted && last_accepted->second.id() == tip.id) {
+      leaf = last_accepted->first;
+    } else {
+      DALA_ASSIGN_OR_RETURN(auto stored, ctx_.store.FindEnvelope(tip.id));
+      if (!stored) return Status::Internal("the device's last envelope is not in the log");
+      leaf = stored->log_index;
+    }
     DALA_ASSIGN_OR_RETURN(auto proof, tree_.InclusionProof(leaf, tree_.size()));
-    response.receipt = sync::SyncReceipt{last.sequence(), last.id(), leaf, std::move(proof)};
+    response.receipt = sync::SyncReceipt{tip.sequence, tip.id, leaf, std::move(proof)};
   }
   response.accepted_through = tip.sequence;
   response.server_time_ms = now;

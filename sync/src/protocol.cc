@@ -146,7 +146,9 @@ Result<std::string> Gunzip(std::string_view data, size_t max_output) {
 }
 
 Result<std::string> EncodeSyncRequest(const SyncRequest& request, int gzip_level) {
-  json header = {{"cursor", request.cursor}, {"checkpoint_size", request.checkpoint_size}};
+  json header = {{"cursor", request.cursor},
+                 {"checkpoint_size", request.checkpoint_size},
+                 {"receipted_through", request.receipted_through}};
   std::string raw(kRequestMagic, 4);
   PutItem(&raw, header.dump());
   PutU32(&raw, static_cast<uint32_t>(request.envelopes.size()));
@@ -168,6 +170,11 @@ Result<SyncRequest> DecodeSyncRequest(std::string_view body, const SyncLimits& l
     return Status::InvalidArgument("sync request header needs a string cursor and an unsigned checkpoint_size");
   out.cursor = cursor->get<std::string>();
   out.checkpoint_size = size->get<uint64_t>();
+  // Optional, so that laptops from before it existed still sync.
+  if (auto r = header.find("receipted_through"); r != header.end()) {
+    if (!r->is_number_unsigned()) return Status::InvalidArgument("sync request receipted_through is not unsigned");
+    out.receipted_through = r->get<uint64_t>();
+  }
   DALA_RETURN_IF_ERROR(ReadItems(r, limits.max_envelopes, limits.max_item_bytes, "envelopes", &out.envelopes));
   if (!r.AtEnd()) return Status::InvalidArgument("bytes after the end of the sync request");
   return out;

@@ -135,6 +135,8 @@ class LocalStore : public sync::FormRegistry {
   // --- envelopes ----------------------------------------------------------------
   Status InsertEnvelope(const sync::Envelope& e, bool own, UploadState upload, int64_t now_ms);
   Result<bool> HasEnvelope(const sync::Hash& id);
+  // This laptop's own envelope with that sequence, if it has one.
+  Result<std::optional<EnvelopeRow>> OwnEnvelope(uint64_t sequence);
   Result<std::vector<EnvelopeRow>> EnvelopesOf(const sync::SubmissionId& submission);
   // Every envelope, ordered by author then sequence (the order chains are
   // checked in).
@@ -171,6 +173,8 @@ class LocalStore : public sync::FormRegistry {
 
   // --- receipts -----------------------------------------------------------------
   Status AddReceipt(const ReceiptRow& receipt);
+  // The highest own sequence a stored receipt covers (0 if none).
+  Result<uint64_t> ReceiptedThrough();
   Result<std::vector<ReceiptRow>> ListReceipts();
 
  private:

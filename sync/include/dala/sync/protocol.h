@@ -25,6 +25,9 @@ inline constexpr std::string_view kSyncPath = "/api/v1/sync";
 struct SyncRequest {
   std::string cursor;            // opaque; "" on the first sync
   uint64_t checkpoint_size = 0;  // the last checkpoint this laptop verified; 0 if none
+  // The highest own sequence the laptop holds a verified receipt for: the
+  // server proves anything it claims beyond it.
+  uint64_t receipted_through = 0;
   std::vector<std::string> envelopes;  // own envelopes, ascending sequence
 };
 
@@ -37,8 +40,10 @@ struct EnvelopeRejection {
 };
 
 // Proof that the envelope at `leaf_index` is in the tree of the response's
-// checkpoint. The receipted envelope is the last one accepted in the
-// exchange; the device chain links it to every earlier one.
+// checkpoint. The receipted envelope is the device's latest the server
+// holds (sequence = accepted_through); the device chain links it to every
+// earlier one. Sent whenever accepted_through passes the request's
+// receipted_through.
 struct SyncReceipt {
   uint64_t sequence = 0;
   Hash envelope{};
