@@ -249,3 +249,65 @@ INSTANTIATE_TEST_SUITE_P(Seeds, ConvergenceTest, ::testing::Values(77, 1234, 202
 
 }  // namespace
 }  // namespace dala
+
+namespace dala {
+namespace {
+
+// Many forms, and a coordinator's correction of a record made with the
+// last of them: a laptop enrolled afterwards must receive the forms before
+// the correction that needs one, whatever the batching.
+TEST(SyncDeliveryTest, NewLaptopReceivesFormsBeforeTheActionsThatNeedThem) {
+  ASSERT_TRUE(sync::InitCrypto().ok());
+  e2e::TempDir dir;
+  SystemClock clock;
+  sync::SeededRandom random(9);
+  std::mt19937 rng(9);
+  auto store = server::OpenSqliteStore(dir / "server", true);
+  ASSERT_TRUE(store.ok());
+  sync::SigningKey server_key = sync::SigningKey::Generate(random);
+  server::ServerContext ctx{**store, clock, random, server_key, server::ServerConfig{}};
+  auto service = server::StartRecordService(ctx);
+  ASSERT_TRUE(service.ok());
+  std::shared_ptr<const schema::Form> last_form;
+  for (int i = 0; i < 25; ++i) {
+    std::string doc(kForm);
+    doc.replace(doc.find("\"id\":\"visit\""), 12, "\"id\":\"visit" + std::to_string(i) + "\"");
+    ASSERT_TRUE((*service)->PublishForm(doc, "default").ok());
+    last_form = *schema::Form::Load(doc);
+  }
+  server::Router router;
+  server::SessionAuth sessions(ctx);
+  server::DeviceAuthenticator devices(ctx);
+  server::RegisterRecordRoutes(router, ctx, *service, sessions, devices);
+  InProcessTransport transport(router, rng);
+  ASSERT_TRUE(server::AddUserAccount(**store, "askar", "volunteer", "", clock).ok());
+
+  auto laptop = [&](const std::string& name) {
+    Laptop l;
+    auto code = server::IssueEnrollCode(**store, "askar", 1, "admin", random, clock);
+    l.store = std::move(*client::LocalStore::Create(dir / (name + ".db")));
+    EXPECT_TRUE(client::InitDevice(*l.store, "passphrase", random, clock, {1, 64u << 10}).ok());
+    l.device.emplace(std::move(*client::Device::Unlock(*l.store, "passphrase")));
+    EXPECT_TRUE(client::Enroll(*l.store, *l.device, transport, "inproc", code->code, name, clock).ok());
+    return l;
+  };
+  Laptop first = laptop("first");
+  client::SyncClient sync1(*first.store, *first.device, transport, clock, random);
+  ASSERT_TRUE(sync1.Run().ok());
+  auto form = first.store->FindFormByName(last_form->id());
+  ASSERT_TRUE(form.ok()) << "the first laptop did not receive every form";
+  sync::SubmissionId id = sync::NewSubmissionId(clock, random);
+  ASSERT_TRUE(first.device->SaveRevision(**form, id, {}, R"({"queue":3})", clock, "ru").ok());
+  ASSERT_TRUE(sync1.Run().ok());
+  ASSERT_TRUE((*service)->Edit(id, {"aigerim", R"({"queue":4})", "", true}).ok());
+
+  Laptop second = laptop("second");
+  client::SyncClient sync2(*second.store, *second.device, transport, clock, random);
+  auto out = sync2.Run();
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(out->received_forms, 25u);
+  EXPECT_EQ(out->received_envelopes, 1u);  // the coordinator's correction
+}
+
+}  // namespace
+}  // namespace dala

@@ -776,34 +776,43 @@ Result<sync::SyncResponse> RecordService::HandleSync(const Device& device, const
     DALA_ASSIGN_OR_RETURN(response.consistency, tree_.ConsistencyProof(request.checkpoint_size, tree_.size()));
   }
 
-  // 3. What the laptop should receive: coordinators' actions on its
-  //    volunteer's records, and forms published since its cursor.
+  // 3. What the laptop should receive: forms published since its cursor,
+  //    then coordinators' actions on its volunteer's records. Forms come
+  //    first, and no action is sent while forms are still to come: the
+  //    laptop verifies each action against its form, and refuses (and so
+  //    never moves past) one whose form it does not have.
   size_t budget = ctx_.config.max_response_bytes;
-  DALA_ASSIGN_OR_RETURN(auto outbox, ctx_.store.Outbox(device.volunteer, cursor.outbox,
-                                                       ctx_.config.max_envelopes_per_response));
-  for (const auto& [outbox_id, log_index] : outbox) {
-    DALA_ASSIGN_OR_RETURN(auto range, ctx_.store.LogRange(log_index, log_index + 1));
-    if (range.empty()) break;
-    if (range[0].bytes.size() > budget && !response.envelopes.empty()) {
-      response.more = true;
-      break;
-    }
-    budget -= std::min(budget, range[0].bytes.size());
-    response.envelopes.push_back(std::move(range[0].bytes));
-    cursor.outbox = outbox_id;
-  }
-  if (outbox.size() == ctx_.config.max_envelopes_per_response) response.more = true;
-  DALA_ASSIGN_OR_RETURN(auto forms, ctx_.store.FormsPublishedAfter(cursor.forms, 20));
-  for (auto& [info, document] : forms) {
+  constexpr size_t kFormsPerAnswer = 20;
+  DALA_ASSIGN_OR_RETURN(auto forms, ctx_.store.FormsPublishedAfter(cursor.forms, kFormsPerAnswer + 1));
+  bool forms_left = forms.size() > kFormsPerAnswer;
+  for (size_t k = 0; k < forms.size() && k < kFormsPerAnswer; ++k) {
+    auto& [info, document] = forms[k];
     if (document.size() > budget && !response.forms.empty()) {
-      response.more = true;
+      forms_left = true;
       break;
     }
     budget -= std::min(budget, document.size());
     response.forms.push_back(std::move(document));
     cursor.forms = info.publish_seq;
   }
-  if (forms.size() == 20) response.more = true;
+  if (forms_left) {
+    response.more = true;
+  } else {
+    DALA_ASSIGN_OR_RETURN(auto outbox, ctx_.store.Outbox(device.volunteer, cursor.outbox,
+                                                         ctx_.config.max_envelopes_per_response));
+    for (const auto& [outbox_id, log_index] : outbox) {
+      DALA_ASSIGN_OR_RETURN(auto range, ctx_.store.LogRange(log_index, log_index + 1));
+      if (range.empty()) break;
+      if (range[0].bytes.size() > budget && !response.envelopes.empty()) {
+        response.more = true;
+        break;
+      }
+      budget -= std::min(budget, range[0].bytes.size());
+      response.envelopes.push_back(std::move(range[0].bytes));
+      cursor.outbox = outbox_id;
+    }
+    if (outbox.size() == ctx_.config.max_envelopes_per_response) response.more = true;
+  }
   response.cursor = FormatCursor(cursor);
   return response;
 }
