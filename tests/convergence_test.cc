@@ -183,7 +183,7 @@ TEST_P(ConvergenceTest, LaptopsAndServerHoldIdenticalStateAfterRandomSchedules) 
         ASSERT_TRUE(summary.ok());
         if (!*summary) continue;
         json answers = RandomChange(rng, json::parse((*summary)->answers_json));
-        server::CoordinatorEdit edit{"aigerim", answers.dump(), "", true};
+        server::CoordinatorEdit edit{"aigerim", answers.dump(), "", {}};
         auto e = (*service)->Edit(id, edit);
         ASSERT_TRUE(e.ok()) << e.status().ToString();
       } else if (action == 4) {
@@ -299,7 +299,7 @@ TEST(SyncDeliveryTest, NewLaptopReceivesFormsBeforeTheActionsThatNeedThem) {
   sync::SubmissionId id = sync::NewSubmissionId(clock, random);
   ASSERT_TRUE(first.device->SaveRevision(**form, id, {}, R"({"queue":3})", clock, "ru").ok());
   ASSERT_TRUE(sync1.Run().ok());
-  ASSERT_TRUE((*service)->Edit(id, {"aigerim", R"({"queue":4})", "", true}).ok());
+  ASSERT_TRUE((*service)->Edit(id, {"aigerim", R"({"queue":4})", "", {}}).ok());
 
   Laptop second = laptop("second");
   client::SyncClient sync2(*second.store, *second.device, transport, clock, random);
@@ -307,6 +307,62 @@ TEST(SyncDeliveryTest, NewLaptopReceivesFormsBeforeTheActionsThatNeedThem) {
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   EXPECT_EQ(out->received_forms, 25u);
   EXPECT_EQ(out->received_envelopes, 1u);  // the coordinator's correction
+}
+
+}  // namespace
+}  // namespace dala
+
+namespace dala {
+namespace {
+
+// A coordinator reads a record, the volunteer's edit of the same field
+// lands, then the coordinator's correction: both changes are kept as a
+// conflict, not the volunteer's silently overwritten.
+TEST(CoordinatorEditTest, EditBuiltOnAStaleViewConflictsInsteadOfOverwriting) {
+  ASSERT_TRUE(sync::InitCrypto().ok());
+  e2e::TempDir dir;
+  SystemClock clock;
+  sync::SeededRandom random(21);
+  std::mt19937 rng(21);
+  auto store = server::OpenSqliteStore(dir / "server", true);
+  ASSERT_TRUE(store.ok());
+  sync::SigningKey server_key = sync::SigningKey::Generate(random);
+  server::ServerContext ctx{**store, clock, random, server_key, server::ServerConfig{}};
+  auto service = server::StartRecordService(ctx);
+  ASSERT_TRUE(service.ok());
+  ASSERT_TRUE((*service)->PublishForm(kForm, "default").ok());
+  server::Router router;
+  server::SessionAuth sessions(ctx);
+  server::DeviceAuthenticator devices(ctx);
+  server::RegisterRecordRoutes(router, ctx, *service, sessions, devices);
+  InProcessTransport transport(router, rng);
+  ASSERT_TRUE(server::AddUserAccount(**store, "askar", "volunteer", "", clock).ok());
+  auto code = server::IssueEnrollCode(**store, "askar", 1, "admin", random, clock);
+  auto local = client::LocalStore::Create(dir / "laptop.db");
+  ASSERT_TRUE(local.ok());
+  ASSERT_TRUE(client::InitDevice(**local, "passphrase", random, clock, {1, 64u << 10}).ok());
+  auto device = client::Device::Unlock(**local, "passphrase");
+  ASSERT_TRUE(client::Enroll(**local, *device, transport, "inproc", code->code, "askar", clock).ok());
+  client::SyncClient sync(**local, *device, transport, clock, random);
+  ASSERT_TRUE(sync.Run().ok());
+  auto form = (*local)->FindFormByName("visit");
+  sync::SubmissionId id = sync::NewSubmissionId(clock, random);
+  auto first = device->SaveRevision(**form, id, {}, R"({"queue":1})", clock, "ru");
+  ASSERT_TRUE(first.ok());
+  ASSERT_TRUE(sync.Run().ok());
+
+  auto seen = (*service)->Heads(id);  // what the coordinator's screen shows
+  ASSERT_TRUE(seen.ok());
+  ASSERT_TRUE(device->SaveRevision(**form, id, {*first}, R"({"queue":2})", clock, "ru").ok());
+  ASSERT_TRUE(sync.Run().ok());
+  ASSERT_TRUE((*service)->Edit(id, {"aigerim", R"({"queue":3})", "", *seen}).ok());
+
+  auto summary = ctx.store.FindSubmission(id);
+  ASSERT_TRUE(summary.ok() && *summary);
+  EXPECT_EQ((*summary)->conflicts, 1);
+  EXPECT_EQ((*summary)->heads, 2);
+  // Parents that are not this submission's revisions are refused.
+  EXPECT_FALSE((*service)->Edit(id, {"aigerim", R"({"queue":5})", "", {sync::Sha256("elsewhere")}}).ok());
 }
 
 }  // namespace

@@ -867,7 +867,16 @@ Result<Hash> RecordService::Edit(const SubmissionId& id, const CoordinatorEdit& 
   if (!problems.empty())
     return Status::InvalidArgument("the edit does not fit form " + form->id() + ": " + problems[0].field + ": " +
                                    problems[0].message);
-  DALA_ASSIGN_OR_RETURN(std::vector<Hash> heads, HeadsOf(id));
+  std::vector<Hash> heads = edit.parents;
+  if (heads.empty()) {
+    DALA_ASSIGN_OR_RETURN(heads, HeadsOf(id));
+  } else {
+    DALA_ASSIGN_OR_RETURN(auto envelopes, ctx_.store.EnvelopesOf(id));
+    for (const Hash& h : heads) {
+      bool known = std::any_of(envelopes.begin(), envelopes.end(), [&](const StoredEnvelope& e) { return e.id == h; });
+      if (!known) return Status::InvalidArgument("parent " + sync::ToHex(h).substr(0, 12) + " is not a revision of this submission");
+    }
+  }
   sync::EnvelopeFields f;
   f.kind = sync::EnvelopeKind::kRevision;
   f.submission = id;

@@ -27,10 +27,14 @@ namespace dala::server {
 
 // What a coordinator asks the server to sign.
 struct CoordinatorEdit {
-  std::string by;                // the coordinator's user name
-  std::string answers_json;      // the complete new answers
+  std::string by;            // the coordinator's user name
+  std::string answers_json;  // the complete new answers
   std::string note;
-  bool resolve_all_heads = true; // parents = every current head
+  // The heads the coordinator saw (and built the answers on). A revision
+  // that arrived meanwhile is then concurrent with this edit, and the
+  // merge flags any field both changed, instead of the edit silently
+  // overwriting it. Empty: the current heads.
+  std::vector<sync::Hash> parents;
 };
 
 class RecordService : public sync::FormRegistry {

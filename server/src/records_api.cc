@@ -465,7 +465,9 @@ void RegisterRecordRoutes(Router& router, ServerContext& ctx, std::shared_ptr<Re
           else answers[it.key()] = *it;
         }
       }
-      CoordinatorEdit edit{user.name, answers.dump(), Str(*body, "note"), true};
+      // Built on the heads just read: anything that lands meanwhile
+      // becomes a concurrent branch the merge reconciles, not lost.
+      CoordinatorEdit edit{user.name, answers.dump(), Str(*body, "note"), loaded->merged.heads};
       auto revision = records.Edit(*id, edit);
       if (!revision.ok()) {
         if (revision.status().code() == Status::Code::kInvalidArgument)
