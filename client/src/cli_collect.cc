@@ -182,11 +182,11 @@ Outcome RunInteractive(Interview& iv, const std::string& lang, const std::functi
 // three times on a terminal.
 Result<sync::Hash> Sign(LocalStore& store, const schema::Form& form, const sync::SubmissionId& id,
                         const std::vector<sync::Hash>& parents, const std::string& answers_json, const Clock& clock,
-                        const std::string& lang) {
+                        const std::string& lang, int64_t finished_draft = 0) {
   Status last;
   for (int attempt = 0; attempt < 3; ++attempt) {
     auto device = UnlockDevice(store);
-    if (device.ok()) return device->SaveRevision(form, id, parents, answers_json, clock, lang);
+    if (device.ok()) return device->SaveRevision(form, id, parents, answers_json, clock, lang, finished_draft);
     last = device.status();
     if (last.code() != Status::Code::kUnauthenticated || std::getenv("DALA_PASSPHRASE") != nullptr) break;
     std::cerr << "dala: " << last.message() << "\n";
@@ -303,13 +303,12 @@ int Collect(const Globals& g, const CollectOptions& o) {
     sync::SystemRandom random;
     id = sync::NewSubmissionId(clock, random);
   }
-  auto saved = Sign(s, *form, id, parents, iv.FinalAnswers().dump(), clock, lang);
+  auto saved = Sign(s, *form, id, parents, iv.FinalAnswers().dump(), clock, lang, row.id);
   if (!saved.ok()) {
     std::cerr << "dala: " << saved.status().message() << "\n";
     std::cerr << "dala: the answers are kept as draft " << row.id << "\n";
     return kExitFailure;
   }
-  (void)s.DeleteDraft(row.id);
   PrintSaved(id, *form, lang);
   return kExitOk;
 }
@@ -333,6 +332,7 @@ int Edit(const Globals& g, const EditOptions& o) {
   json current = json::parse(merged->answers_json);
 
   json answers;
+  int64_t finished_draft = 0;  // the edit's draft, deleted when the revision is saved
   if (!o.answers_file.empty()) {
     auto a = AnswersFromFile(*form, o.answers_file, clock, lang);
     if (!a.ok()) return Fail(a.status());
@@ -384,14 +384,15 @@ int Edit(const Globals& g, const EditOptions& o) {
       return kExitOk;
     }
     answers = iv.FinalAnswers();
-    (void)s.DeleteDraft(draft.id);
+    finished_draft = draft.id;
   }
   form->Recalculate(&answers, clock, /*clear_irrelevant=*/true);
   if (answers == current && merged->heads.size() == 1) {
+    if (finished_draft != 0) (void)s.DeleteDraft(finished_draft);
     std::cout << "No changes; record " << sync::FormatSubmissionId(*id) << " is as it was.\n";
     return kExitOk;
   }
-  auto saved = Sign(s, *form, *id, merged->heads, answers.dump(), clock, lang);
+  auto saved = Sign(s, *form, *id, merged->heads, answers.dump(), clock, lang, finished_draft);
   if (!saved.ok()) return Fail(saved.status());
   PrintSaved(*id, *form, lang);
   return kExitOk;

@@ -52,7 +52,7 @@ Result<sync::Envelope> Device::SignNext(sync::EnvelopeFields fields, const Clock
 
 Result<Hash> Device::SaveRevision(const schema::Form& form, const sync::SubmissionId& submission,
                                   const std::vector<Hash>& parents, const std::string& answers_json,
-                                  const Clock& clock, std::string_view language) {
+                                  const Clock& clock, std::string_view language, int64_t finished_draft) {
   json answers;
   try {
     answers = json::parse(answers_json);
@@ -79,6 +79,7 @@ Result<Hash> Device::SaveRevision(const schema::Form& form, const sync::Submissi
   // The same check every verifier will make, on the bytes just signed.
   DALA_RETURN_IF_ERROR(sync::VerifyRevisionContent(e, *store_));
   DALA_RETURN_IF_ERROR(store_->RefreshSubmission(submission));
+  if (finished_draft != 0) DALA_RETURN_IF_ERROR(store_->DeleteDraft(finished_draft));
   DALA_RETURN_IF_ERROR(tx.Commit());
   return e.id();
 }

@@ -85,9 +85,23 @@ std::vector<std::string> Headers(const schema::Form& form, const std::vector<int
   return out;
 }
 
+}  // namespace
+
+std::string InertCsvText(std::string text) {
+  if (!text.empty() && std::string_view("=+-@\t\r").find(text[0]) != std::string_view::npos) text.insert(0, "'");
+  return text;
+}
+
+namespace {
+
+// Only free text is made inert: numbers stay numbers.
 std::string Cell(const schema::Form& form, int q, const json* answer, const std::string& lang) {
   if (answer == nullptr || answer->is_null()) return "";
-  return schema::DescribeAnswer(form, q, *answer, lang);
+  std::string text = schema::DescribeAnswer(form, q, *answer, lang);
+  schema::QuestionType t = form.questions()[q].type;
+  bool numeric = t == schema::QuestionType::kInteger || t == schema::QuestionType::kDecimal ||
+                 t == schema::QuestionType::kRating || (t == schema::QuestionType::kCalculate && answer->is_number());
+  return numeric ? text : InertCsvText(std::move(text));
 }
 
 std::string Line(const std::vector<std::string>& cells) {
@@ -145,7 +159,7 @@ Result<std::string> ExportCsv(Store& store, RecordService& records, const std::s
                                       schema::FormatIsoDateTime(s.created_ms, 0),
                                       schema::FormatIsoDateTime(s.updated_ms, 0),
                                       s.review_state,
-                                      s.review_comment,
+                                      InertCsvText(s.review_comment),
                                       std::to_string(s.conflicts)};
       for (int q : columns) row.push_back(Cell(*form, q, form->FindAnswer(answers, q, {}), lang));
       out += Line(row);

@@ -26,4 +26,9 @@ Result<std::string> ExportJson(Store& store, const std::string& form_id);
 // RFC 4180 quoting of one field.
 std::string CsvField(const std::string& value);
 
+// Free text as a spreadsheet will not run it: a leading =, +, -, @, tab or
+// carriage return gets an apostrophe in front (OWASP's advice on CSV
+// injection), so an answer like =HYPERLINK(...) stays text.
+std::string InertCsvText(std::string text);
+
 }  // namespace dala::server

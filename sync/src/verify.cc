@@ -39,10 +39,19 @@ Status ReadRevisionBody(const json& j, RevisionBody* out_ptr, const json** answe
   if (answers == j.end() || !answers->is_object())
     return Status::InvalidArgument("revision body has no \"answers\" object");
   *answers_out = &*answers;
+  // Read so that every reader sees one number: an unsigned value is
+  // compared as unsigned (not wrapped to a negative), and the range check
+  // comes before any arithmetic.
   auto tz = j.find("tz");
-  if (tz == j.end() || !tz->is_number_integer() || std::abs(tz->get<int64_t>()) > kMaxOffsetMinutes)
-    return Status::InvalidArgument("revision body has no \"tz\" offset within 14 hours");
-  out.utc_offset_minutes = tz->get<int32_t>();
+  bool tz_ok = tz != j.end() && tz->is_number_integer();
+  if (tz_ok && tz->is_number_unsigned()) {
+    tz_ok = tz->get<uint64_t>() <= static_cast<uint64_t>(kMaxOffsetMinutes);
+  } else if (tz_ok) {
+    int64_t v = tz->get<int64_t>();
+    tz_ok = v >= -kMaxOffsetMinutes && v <= kMaxOffsetMinutes;
+  }
+  if (!tz_ok) return Status::InvalidArgument("revision body has no \"tz\" offset within 14 hours");
+  out.utc_offset_minutes = static_cast<int32_t>(tz->get<int64_t>());
   for (auto it = j.begin(); it != j.end(); ++it) {
     const std::string& k = it.key();
     if (k == "by" || k == "note") {

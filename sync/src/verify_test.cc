@@ -109,7 +109,9 @@ TEST(RevisionBodyTest, MalformedBodiesAreRefused) {
   EXPECT_TRUE(ParseRevisionBody(R"({"answers":{},"tz":300})").ok());
   for (const char* bad : {R"({"tz":300})", R"({"answers":[],"tz":0})", R"({"answers":{}})",
                           R"({"answers":{},"tz":900})", R"({"answers":{},"tz":"5"})",
-                          R"({"answers":{},"tz":0,"extra":1})", R"({"answers":{},"tz":0,"by":3})", "[]", "{"}) {
+                          R"({"answers":{},"tz":0,"extra":1})", R"({"answers":{},"tz":0,"by":3})", "[]", "{",
+                          R"({"answers":{},"tz":18446744073709551615})", R"({"answers":{},"tz":-9223372036854775808})",
+                          R"({"answers":{},"tz":841})", R"({"answers":{},"tz":-841})", R"({"answers":{},"tz":1.5})"}) {
     EXPECT_FALSE(ParseRevisionBody(bad).ok()) << bad;
   }
 }

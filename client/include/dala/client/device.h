@@ -33,9 +33,13 @@ class Device {
   // the submission, all in one transaction. Returns the revision id.
   // Nothing is stored when validation fails; the Status lists the first
   // problem (in `language`) and how many more there are.
+  // `finished_draft`, when not 0, is the draft these answers came from: it
+  // is deleted in the same transaction, so a crash can never leave both
+  // the record and its draft (which, finalised again, would make a second
+  // record).
   Result<sync::Hash> SaveRevision(const schema::Form& form, const sync::SubmissionId& submission,
                                   const std::vector<sync::Hash>& parents, const std::string& answers_json,
-                                  const Clock& clock, std::string_view language);
+                                  const Clock& clock, std::string_view language, int64_t finished_draft = 0);
 
   // Signs and stores the next envelope of this device's chain, given its
   // fields without sequence, previous or HLC (filled here), in the caller's
