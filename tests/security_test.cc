@@ -70,14 +70,14 @@ class SecurityTest : public ::testing::Test {
 
   // A valid revision of a new submission, sequence `seq` after `previous`.
   std::string Revision(const sync::SigningKey& key, uint64_t seq, sync::Hash previous, json answers = Answers(),
-                       int64_t hlc_ms = -1) {
+                       int64_t hlc_ms = -1, int64_t wall_ms = -1) {
     sync::EnvelopeFields f;
     f.submission = sync::NewSubmissionId(clock_, random_);
     f.sequence = seq;
     f.previous = previous;
     int64_t now = clock_.NowMs();
     f.hlc = sync::HlcTimestamp::Make(static_cast<uint64_t>(hlc_ms < 0 ? now : hlc_ms), 0);
-    f.wall_ms = now;
+    f.wall_ms = wall_ms < 0 ? now : wall_ms;
     sync::FromHex(form_->hash_hex(), &f.form_hash);
     f.form_id = form_->id();
     f.form_version = form_->version();
@@ -280,6 +280,8 @@ TEST_F(SecurityTest, RevisionsThatFailVerificationAreRefusedOneByOneAndNotStored
       {Revision(other, 1, {}), "wrong_author"},
       {Revision(device_, 2, sync::Sha256("nothing")), "gap"},
       {far_ahead, "clock_ahead"},
+      // An honest HLC but a claimed wall time a year ahead.
+      {Revision(device_, 1, {}, Answers(), -1, clock_.NowMs() + 365LL * 86400 * 1000), "clock_ahead"},
       {"DLE1 this is not an envelope", "malformed"},
   };
   for (const Case& c : cases) {

@@ -268,18 +268,12 @@ TEST_F(SyncE2ETest, AuditorReadsButCannotChangeAnything) {
 }
 
 TEST_F(SyncE2ETest, LaptopClockFarAheadIsRefusedAndTheRecordWaits) {
-  // A laptop whose clock says tomorrow makes a record dated tomorrow.
+  // A laptop whose clock says tomorrow; the volunteer types the real date.
   auto ahead = std::to_string(static_cast<long long>(time(nullptr)) * 1000 + 86400000LL);
   env_["askar"]["DALA_TEST_NOW_MS"] = ahead;
-  json answers = Observation("ala_01", Today(), 5);
-  answers.erase("visit_date");
-  time_t t = time(nullptr) + 86400;
-  char buf[16];
-  strftime(buf, sizeof(buf), "%Y-%m-%d", localtime(&t));
-  answers["visit_date"] = buf;
-  Collect("askar", answers);
+  Collect("askar", Observation("ala_01", Today(), 5));
   auto r = As("askar", {"sync"});
-  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.exit_code, 1) << r.err;  // the record did not go
   EXPECT_NE(r.out.find("clock_ahead"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("Set the correct date and time"), std::string::npos) << r.out;
   EXPECT_EQ(CoordJson({"list"})["submissions"].size(), 0u);
@@ -287,14 +281,60 @@ TEST_F(SyncE2ETest, LaptopClockFarAheadIsRefusedAndTheRecordWaits) {
   ASSERT_EQ(local.size(), 1u);
   EXPECT_EQ(local[0]["sync"], "pending");  // kept, to go once the clock is right
 
-  // The volunteer fixes the date: the record is stamped again and goes.
+  // The volunteer fixes the clock: the record is stamped again and goes,
+  // claiming no time later than the corrected clock's.
   env_["askar"].erase("DALA_TEST_NOW_MS");
   auto fixed = As("askar", {"sync"});
-  ASSERT_EQ(fixed.exit_code, 0) << fixed.err;
+  ASSERT_EQ(fixed.exit_code, 0) << fixed.out << fixed.err;
   EXPECT_NE(fixed.out.find("stamped again"), std::string::npos) << fixed.out;
-  EXPECT_EQ(CoordJson({"list"})["submissions"].size(), 1u);
+  json listed = CoordJson({"list"})["submissions"];
+  ASSERT_EQ(listed.size(), 1u);
   EXPECT_EQ(As("askar", {"verify"}).exit_code, 0);
-  EXPECT_EQ(json::parse(As("askar", {"list", "--json"}).out)[0]["answers"]["visit_date"], buf);
+  EXPECT_EQ(json::parse(As("askar", {"list", "--json"}).out)[0]["answers"]["visit_date"], Today());
+}
+
+TEST_F(SyncE2ETest, RecordTheServerRefusesGoesBackAsADraftAndDoesNotHoldBackTheRest) {
+  // A form loaded by hand, which the server does not know (yet).
+  std::string extra = dir_ / "extra.json";
+  WriteFile(extra, R"J({"dala_form":1,"id":"extra","version":"1","title":"Extra","languages":["ru"],
+    "default_language":"ru","questions":[{"type":"integer","name":"visitors","label":"Посетители"}]})J");
+  ASSERT_EQ(As("askar", {"forms", "add", extra}).exit_code, 0);
+  std::string answers = dir_ / "extra-answers.json";
+  WriteFile(answers, R"({"visitors": 12})");
+  auto made = As("askar", {"collect", "extra", "--answers", answers});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  EXPECT_NE(made.err.find("will refuse its records"), std::string::npos) << made.err;
+  std::string refused = FindUuid(made.out);
+  std::string observation = Collect("askar", Observation("ala_01", Today(), 7));
+
+  // The refused record comes back as a draft; the one after it still goes.
+  auto r = As("askar", {"sync"});
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.out.find("unknown_form"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("dala collect --draft 1"), std::string::npos) << r.out;
+  json on_server = CoordJson({"list"})["submissions"];
+  ASSERT_EQ(on_server.size(), 1u);
+  EXPECT_EQ(on_server[0]["id"], observation);
+  json local = json::parse(As("askar", {"list", "--json"}).out);
+  ASSERT_EQ(local.size(), 1u);
+  EXPECT_EQ(local[0]["sync"], "synced");
+  auto drafts = As("askar", {"drafts"});
+  EXPECT_NE(drafts.out.find("refused by the server: unknown_form"), std::string::npos) << drafts.out;
+  EXPECT_EQ(As("askar", {"verify"}).exit_code, 0);
+
+  // Once a coordinator publishes the form, the draft is finalised and goes.
+  ASSERT_EQ(Server({"form", "publish", extra, "--data", data_}).exit_code, 0);
+  ASSERT_EQ(As("askar", {"sync"}).exit_code, 0);
+  auto finished = As("askar", {"collect", "--draft", "1"}, "\nда\n");  // keep the answer, sign
+  ASSERT_EQ(finished.exit_code, 0) << finished.out << finished.err;
+  EXPECT_EQ(finished.err.find("will refuse"), std::string::npos) << finished.err;
+  auto again = As("askar", {"sync"});
+  EXPECT_EQ(again.exit_code, 0) << again.out << again.err << finished.out;
+  on_server = CoordJson({"list"})["submissions"];
+  ASSERT_EQ(on_server.size(), 2u);
+  EXPECT_NE(refused, "");
+  EXPECT_TRUE(As("askar", {"drafts"}).out.find("No drafts") != std::string::npos);
+  EXPECT_EQ(As("askar", {"verify"}).exit_code, 0);
 }
 
 }  // namespace

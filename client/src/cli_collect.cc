@@ -216,6 +216,22 @@ Result<json> AnswersFromFile(const schema::Form& form, const std::string& path, 
   return answers;
 }
 
+// Records of a form loaded by hand are refused by the server until a
+// coordinator publishes that same form; better to know before the interview.
+void WarnIfServerLacksForm(LocalStore& s, const schema::Form& form) {
+  auto url = s.Get(profile_key::kServerUrl);
+  if (!url.ok() || !*url || (*url)->empty()) return;
+  auto forms = s.ListForms();
+  if (!forms.ok()) return;
+  for (const FormRow& f : *forms) {
+    if (f.hash == form.hash_hex() && f.source != "server") {
+      std::cerr << "dala: warning: form " << form.id() << " " << form.version()
+                << " was loaded on this laptop, not received from the server; the server will refuse its records "
+                   "until a coordinator publishes this exact form\n";
+    }
+  }
+}
+
 void PrintSaved(const sync::SubmissionId& id, const schema::Form& form, const std::string& lang) {
   std::cout << Words(Say::kSaved, lang) << ": " << sync::FormatSubmissionId(id) << " (" << form.id() << " "
             << form.version() << ")\n";
@@ -244,6 +260,7 @@ int Collect(const Globals& g, const CollectOptions& o) {
     if (!f.ok()) return Fail(f.status());
     form = *f;
   }
+  WarnIfServerLacksForm(s, *form);
   std::string lang = ChooseLanguage(g, &s, form->default_language());
   if (!form->HasLanguage(lang)) {
     return Fail("form " + form->id() + " has no language '" + lang + "' (it has: " + [&] {

@@ -144,7 +144,8 @@ int Drafts(const Globals& g) {
     auto form = FormOf(**store, d.form_hash);
     std::cout << std::setw(4) << d.id << "  " << (form ? form->id() : "?") << "  "
               << FormatLocalTime(d.updated_ms, clock.UtcOffsetMinutes())
-              << (d.submission ? "  edit of " + ShortId(*d.submission) : "") << "\n";
+              << (d.submission ? "  edit of " + ShortId(*d.submission) : "")
+              << (d.note.empty() ? "" : "  refused by the server: " + d.note) << "\n";
   }
   std::cout << "Resume one with `dala collect --draft N`.\n";
   return kExitOk;

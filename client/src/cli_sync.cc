@@ -120,6 +120,15 @@ int SyncCommand(const Globals& g, const SyncCommandOptions& o) {
   for (const auto& rej : outcome.rejections) {
     std::cout << "  ✗ sequence " << rej.sequence << ": " << rej.code << " — " << rej.reason
               << (IsRetryableRejection(rej.code) ? " (will retry)" : "") << "\n";
+    if (rej.code == "fork" || rej.code == "chain_broken")
+      std::cout << "    The server holds a different history of this laptop's records (was the laptop restored "
+                   "from a copy?). Nothing is deleted; ask your coordinator before syncing again.\n";
+  }
+  for (const SetAsideRecord& r : outcome.set_aside) {
+    std::string id = sync::FormatSubmissionId(r.submission);
+    std::cout << "  ✗ record " << id.substr(id.size() - 8) << " was refused by the server (" << r.reason
+              << ").\n    Its answers are kept as draft " << r.draft << ": correct them with `dala collect --draft "
+              << r.draft << "`.\n";
   }
   if (outcome.clock_ahead || std::llabs(outcome.clock_offset_ms) > 5 * 60 * 1000) {
     std::cout << "  This laptop's clock is " << (outcome.clock_offset_ms < 0 ? "ahead of" : "behind")
@@ -135,6 +144,12 @@ int SyncCommand(const Globals& g, const SyncCommandOptions& o) {
                 << " sent back for correction: see `dala list --returned`.\n";
   }
   if (!outcome.log_warnings.empty()) return kExitFailure;
+  // A sync that leaves a record behind has not done its job, whatever the
+  // reason; scripts and the volunteer both need to know.
+  if (!outcome.rejections.empty() || !outcome.set_aside.empty()) {
+    std::cerr << "dala: not every record was accepted; see above\n";
+    return kExitFailure;
+  }
   return kExitOk;
 }
 

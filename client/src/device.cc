@@ -1,5 +1,6 @@
 #include "dala/client/device.h"
 
+#include <algorithm>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -84,10 +85,28 @@ Result<Hash> Device::SaveRevision(const schema::Form& form, const sync::Submissi
   return e.id();
 }
 
-Result<int> RestampPending(LocalStore& store, const sync::SigningKey& key, const Clock& clock) {
-  DALA_ASSIGN_OR_RETURN(auto tx, sql::Transaction::Begin(store.db()));
+namespace {
+
+// The last envelope of this device the server holds (by receipt): the
+// point a rebuilt chain continues from.
+Result<sync::ChainTip> AcceptedTip(LocalStore& store) {
+  DALA_ASSIGN_OR_RETURN(auto st, store.db().Prepare("SELECT sequence, id FROM envelopes WHERE own = 1 AND "
+                                                    "upload = 'accepted' ORDER BY sequence DESC LIMIT 1"));
+  DALA_ASSIGN_OR_RETURN(bool row, st.Step());
+  sync::ChainTip tip;
+  if (!row) return tip;
+  tip.sequence = static_cast<uint64_t>(st.ColumnInt(0));
+  if (!st.ColumnBytes(1, &tip.id)) return Status::Corruption("an envelope id is not 32 bytes");
+  return tip;
+}
+
+// Re-signs every pending envelope of this device, in sequence order, as an
+// unbroken chain after the accepted tip, with fresh hybrid-clock times and
+// parents renamed to the new ids. In the caller's transaction.
+Result<int> ResignPendingChain(LocalStore& store, const sync::SigningKey& key, const Clock& clock) {
   DALA_ASSIGN_OR_RETURN(std::vector<EnvelopeRow> pending, store.PendingEnvelopes(SIZE_MAX >> 1, SIZE_MAX >> 1));
   if (pending.empty()) return 0;
+  DALA_ASSIGN_OR_RETURN(sync::ChainTip tip, AcceptedTip(store));
   // The clock restarts after everything the server has accepted or sent.
   uint64_t known = 0;
   {
@@ -96,17 +115,21 @@ Result<int> RestampPending(LocalStore& store, const sync::SigningKey& key, const
     if (row) known = static_cast<uint64_t>(st.ColumnInt(0));
   }
   sync::HybridClock hlc(clock, sync::HlcTimestamp{known});
+  const int64_t now = clock.NowMs();
   std::map<Hash, Hash> renamed;
   std::set<sync::SubmissionId> touched;
+  DALA_ASSIGN_OR_RETURN(auto del, store.db().Prepare("DELETE FROM envelopes WHERE id = ?"));
   for (const EnvelopeRow& row : pending) {
     DALA_ASSIGN_OR_RETURN(sync::Envelope old, sync::Envelope::Parse(row.bytes));
     sync::EnvelopeFields f;
     f.kind = old.kind();
     f.submission = old.submission();
-    f.sequence = old.sequence();
-    f.previous = renamed.count(old.previous()) ? renamed[old.previous()] : old.previous();
+    f.sequence = tip.sequence + 1;
+    f.previous = tip.id;
     f.hlc = hlc.Now();
-    f.wall_ms = old.wall_ms();
+    // A claimed time later than now (the clock, now right, says so) was
+    // wrong when it was made; now is the best honest claim left.
+    f.wall_ms = std::min(old.wall_ms(), now);
     f.form_hash = old.form_hash();
     for (const Hash& p : old.parents()) f.parents.push_back(renamed.count(p) ? renamed[p] : p);
     f.form_id = old.form_id();
@@ -114,16 +137,102 @@ Result<int> RestampPending(LocalStore& store, const sync::SigningKey& key, const
     f.body = std::string(old.body());
     DALA_ASSIGN_OR_RETURN(std::string bytes, sync::SealEnvelope(std::move(f), key));
     DALA_ASSIGN_OR_RETURN(sync::Envelope fresh, sync::Envelope::Parse(std::move(bytes)));
-    DALA_ASSIGN_OR_RETURN(auto del, store.db().Prepare("DELETE FROM envelopes WHERE id = ?"));
-    DALA_RETURN_IF_ERROR(del.BindBlob(1, std::string(reinterpret_cast<const char*>(old.id().data()), 32)).Run());
-    DALA_RETURN_IF_ERROR(store.InsertEnvelope(fresh, true, UploadState::kPending, clock.NowMs()));
+    DALA_RETURN_IF_ERROR(del.BindBytes(1, old.id()).Run());
+    DALA_RETURN_IF_ERROR(store.InsertEnvelope(fresh, true, UploadState::kPending, now));
     renamed[old.id()] = fresh.id();
     touched.insert(fresh.submission());
+    tip = {fresh.sequence(), fresh.id()};
   }
   for (const auto& id : touched) DALA_RETURN_IF_ERROR(store.RefreshSubmission(id));
   DALA_RETURN_IF_ERROR(store.Put(profile_key::kHlc, std::to_string(hlc.last().packed)));
-  DALA_RETURN_IF_ERROR(tx.Commit());
   return static_cast<int>(pending.size());
+}
+
+}  // namespace
+
+Result<int> RestampPending(LocalStore& store, const sync::SigningKey& key, const Clock& clock) {
+  DALA_ASSIGN_OR_RETURN(auto tx, sql::Transaction::Begin(store.db()));
+  DALA_ASSIGN_OR_RETURN(int count, ResignPendingChain(store, key, clock));
+  DALA_RETURN_IF_ERROR(tx.Commit());
+  return count;
+}
+
+Result<std::vector<SetAsideRecord>> SetAsideRefused(LocalStore& store, const sync::SigningKey& key,
+                                                    const Clock& clock, std::string_view language) {
+  DALA_ASSIGN_OR_RETURN(auto tx, sql::Transaction::Begin(store.db()));
+  {
+    // A fork or broken link means the server holds a different history of
+    // this device; a chain rebuilt from the accepted tip would collide with
+    // it again. That needs a person, not a rebuild.
+    DALA_ASSIGN_OR_RETURN(auto st, store.db().Prepare("SELECT count(*) FROM envelopes WHERE own = 1 AND "
+                                                      "upload = 'rejected' AND (reject_reason LIKE 'fork:%' OR "
+                                                      "reject_reason LIKE 'chain_broken:%')"));
+    DALA_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (row && st.ColumnInt(0) > 0)
+      return Status::FailedPrecondition("the server holds a different history of this laptop's records");
+  }
+  // The refused envelopes, and every pending one built on them (an edit of
+  // a refused revision cannot be accepted either), in sequence order.
+  DALA_ASSIGN_OR_RETURN(auto st, store.db().Prepare("SELECT bytes, upload, reject_reason FROM envelopes "
+                                                    "WHERE own = 1 AND upload IN ('rejected', 'pending') "
+                                                    "ORDER BY sequence"));
+  struct Unaccepted {
+    sync::Envelope envelope;
+    bool rejected;
+    std::string reason;
+  };
+  std::vector<Unaccepted> unaccepted;
+  bool any_rejected = false;
+  while (true) {
+    DALA_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    DALA_ASSIGN_OR_RETURN(sync::Envelope e, sync::Envelope::Parse(st.ColumnBlob(0)));
+    bool rejected = st.ColumnText(1) == "rejected";
+    any_rejected = any_rejected || rejected;
+    unaccepted.push_back({std::move(e), rejected, st.ColumnText(2)});
+  }
+  if (!any_rejected) return std::vector<SetAsideRecord>{};
+
+  // Per submission, the newest refused revision holds the volunteer's
+  // latest answers; it becomes the draft.
+  std::map<Hash, std::string> refused;  // id -> the server's reason
+  std::map<sync::SubmissionId, std::pair<const sync::Envelope*, std::string>> newest;
+  std::vector<sync::SubmissionId> submission_order;
+  DALA_ASSIGN_OR_RETURN(auto del, store.db().Prepare("DELETE FROM envelopes WHERE id = ?"));
+  for (const Unaccepted& u : unaccepted) {
+    const sync::Envelope& e = u.envelope;
+    auto refused_parent = std::find_if(e.parents().begin(), e.parents().end(),
+                                       [&](const Hash& p) { return refused.count(p) > 0; });
+    if (!u.rejected && refused_parent == e.parents().end()) continue;
+    // An edit built on a refused revision carries that refusal's reason.
+    std::string reason = u.rejected ? u.reason : refused.at(*refused_parent);
+    refused.emplace(e.id(), reason);
+    if (!newest.count(e.submission())) submission_order.push_back(e.submission());
+    newest.insert_or_assign(e.submission(), std::make_pair(&e, std::move(reason)));
+    DALA_RETURN_IF_ERROR(del.BindBytes(1, e.id()).Run());
+  }
+
+  std::vector<SetAsideRecord> out;
+  for (const sync::SubmissionId& submission : submission_order) {
+    const auto& [e, reason] = newest.at(submission);
+    DALA_ASSIGN_OR_RETURN(sync::RevisionBody body, sync::ParseRevisionBody(e->body()));
+    DALA_ASSIGN_OR_RETURN(auto remaining, store.EnvelopesOf(submission));
+    DraftRow draft;
+    draft.form_hash = sync::ToHex(e->form_hash());
+    // A record the server holds an earlier version of is edited again; a
+    // record it never had starts afresh, under the same id.
+    if (!remaining.empty()) draft.submission = submission;
+    draft.answers_json = body.answers_json;
+    draft.language = std::string(language);
+    draft.updated_ms = clock.NowMs();
+    draft.note = reason;
+    DALA_ASSIGN_OR_RETURN(int64_t draft_id, store.SaveDraft(draft));
+    DALA_RETURN_IF_ERROR(store.RefreshSubmission(submission));
+    out.push_back({submission, draft_id, reason});
+  }
+  DALA_RETURN_IF_ERROR(ResignPendingChain(store, key, clock).status());
+  DALA_RETURN_IF_ERROR(tx.Commit());
+  return out;
 }
 
 // --- verification -----------------------------------------------------------------

@@ -94,7 +94,15 @@ Result<std::shared_ptr<const schema::Form>> LocalStore::AddForm(std::string_view
     st.Bind(1, form->id()).Bind(2, form->version());
     DALA_ASSIGN_OR_RETURN(bool row, st.Step());
     if (row) {
-      if (st.ColumnText(0) == form->hash_hex()) return form;  // already here
+      if (st.ColumnText(0) == form->hash_hex()) {
+        // Already here; a form loaded by hand that the server now
+        // publishes too is the server's from now on.
+        if (source == "server") {
+          DALA_ASSIGN_OR_RETURN(auto up, db_.Prepare("UPDATE forms SET source = 'server' WHERE hash = ?"));
+          DALA_RETURN_IF_ERROR(up.Bind(1, form->hash_hex()).Run());
+        }
+        return form;
+      }
       return Status::AlreadyExists("form " + form->id() + " version " + form->version() +
                                    " is already loaded with different content; give the changed form a new version");
     }
@@ -349,6 +357,11 @@ Status LocalStore::RefreshSubmission(const SubmissionId& id) {
       reviews.push_back({e.id(), e.parents(), e.hlc(), *state, event->by, event->comment});
     }
   }
+  if (rows.empty()) {
+    // Its only envelopes were taken back (a refused record set aside).
+    DALA_ASSIGN_OR_RETURN(auto del, db_.Prepare("DELETE FROM submissions WHERE id = ?"));
+    return del.BindBytes(1, id).Run();
+  }
   if (revisions.empty()) return Status::Ok();  // events that arrived before their revisions
   DALA_ASSIGN_OR_RETURN(sync::MergedState merged, sync::Merge(revisions));
   sync::ReviewSummary review = sync::SummarizeReviews(revisions, merged.heads, reviews);
@@ -449,10 +462,10 @@ Result<SubmissionId> LocalStore::ResolveSubmission(std::string_view prefix) {
 Result<int64_t> LocalStore::SaveDraft(const DraftRow& d) {
   if (d.id == 0) {
     DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("INSERT INTO drafts(form_hash, submission, answers, language, "
-                                               "updated_ms) VALUES (?, ?, ?, ?, ?)"));
+                                               "updated_ms, note) VALUES (?, ?, ?, ?, ?, ?)"));
     st.Bind(1, d.form_hash);
     if (d.submission) st.BindBytes(2, *d.submission); else st.BindNull(2);
-    DALA_RETURN_IF_ERROR(st.Bind(3, d.answers_json).Bind(4, d.language).Bind(5, d.updated_ms).Run());
+    DALA_RETURN_IF_ERROR(st.Bind(3, d.answers_json).Bind(4, d.language).Bind(5, d.updated_ms).Bind(6, d.note).Run());
     return db_.LastInsertRowId();
   }
   DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("UPDATE drafts SET answers = ?, language = ?, updated_ms = ? WHERE id = ?"));
@@ -473,12 +486,13 @@ DraftRow ReadDraft(const sql::Statement& st) {
   d.answers_json = st.ColumnText(3);
   d.language = st.ColumnText(4);
   d.updated_ms = st.ColumnInt(5);
+  d.note = st.ColumnText(6);
   return d;
 }
 }  // namespace
 
 Result<std::vector<DraftRow>> LocalStore::ListDrafts() {
-  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT id, form_hash, submission, answers, language, updated_ms "
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT id, form_hash, submission, answers, language, updated_ms, note "
                                              "FROM drafts ORDER BY id"));
   std::vector<DraftRow> out;
   while (true) {
@@ -490,7 +504,7 @@ Result<std::vector<DraftRow>> LocalStore::ListDrafts() {
 }
 
 Result<std::optional<DraftRow>> LocalStore::FindDraft(int64_t id) {
-  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT id, form_hash, submission, answers, language, updated_ms "
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT id, form_hash, submission, answers, language, updated_ms, note "
                                              "FROM drafts WHERE id = ?"));
   st.Bind(1, id);
   DALA_ASSIGN_OR_RETURN(bool row, st.Step());

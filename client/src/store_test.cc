@@ -141,6 +141,123 @@ TEST_F(StoreTest, DraftsAreSavedUpdatedAndDeleted) {
   EXPECT_EQ(store_->SaveDraft(d).status().code(), Status::Code::kNotFound);
 }
 
+TEST_F(StoreTest, RecordRefusedForGoodBecomesADraftAndNoLongerHoldsBackTheOthers) {
+  sync::SubmissionId first = Save(1), refused = Save(2), later = Save(3);
+  ASSERT_EQ(*store_->MarkAccepted(1), 1);
+  ASSERT_TRUE(store_->MarkRejected(2, "invalid_answers: queue: too long").ok());
+  auto first_tip = store_->OwnEnvelope(1);
+  ASSERT_TRUE(first_tip.ok() && *first_tip);
+
+  auto aside = SetAsideRefused(*store_, device_->key(), clock_, "ru");
+  ASSERT_TRUE(aside.ok()) << aside.status().ToString();
+  ASSERT_EQ(aside->size(), 1u);
+  EXPECT_EQ((*aside)[0].submission, refused);
+  EXPECT_EQ((*aside)[0].reason, "invalid_answers: queue: too long");
+
+  // The answers wait as a draft of a new record, with the server's reason.
+  auto drafts = store_->ListDrafts();
+  ASSERT_TRUE(drafts.ok());
+  ASSERT_EQ(drafts->size(), 1u);
+  EXPECT_EQ((*drafts)[0].id, (*aside)[0].draft);
+  EXPECT_EQ(json::parse((*drafts)[0].answers_json), json({{"queue", 2}}));
+  EXPECT_EQ((*drafts)[0].note, "invalid_answers: queue: too long");
+  EXPECT_FALSE((*drafts)[0].submission.has_value());
+  EXPECT_FALSE(store_->FindSubmission(refused)->has_value());
+
+  // The later record now directly follows the accepted one in the chain.
+  auto pending = store_->PendingEnvelopes(10, 1 << 20);
+  ASSERT_TRUE(pending.ok());
+  ASSERT_EQ(pending->size(), 1u);
+  EXPECT_EQ((*pending)[0].submission, later);
+  EXPECT_EQ((*pending)[0].sequence, 2u);
+  auto e = sync::Envelope::Parse((*pending)[0].bytes);
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->previous(), (**first_tip).id);
+  EXPECT_TRUE(store_->FindSubmission(first)->has_value());
+  auto report = VerifyLocalStore(*store_);
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->problems.empty()) << report->problems[0].record << ": " << report->problems[0].what;
+}
+
+TEST_F(StoreTest, EditsBuiltOnARefusedRevisionGoBackWithIt) {
+  sync::SubmissionId id = sync::NewSubmissionId(clock_, random_);
+  auto v1 = device_->SaveRevision(*form_, id, {}, json{{"queue", 1}}.dump(), clock_, "ru");
+  ASSERT_TRUE(v1.ok());
+  clock_.Advance(1);
+  auto v2 = device_->SaveRevision(*form_, id, {*v1}, json{{"queue", 2}}.dump(), clock_, "ru");
+  ASSERT_TRUE(v2.ok());
+  clock_.Advance(1);
+  auto v3 = device_->SaveRevision(*form_, id, {*v2}, json{{"queue", 3}}.dump(), clock_, "ru");
+  ASSERT_TRUE(v3.ok());
+  sync::SubmissionId other = Save(9);
+  ASSERT_EQ(*store_->MarkAccepted(1), 1);
+  ASSERT_TRUE(store_->MarkRejected(2, "not_owner: the submission belongs to another volunteer").ok());
+
+  auto aside = SetAsideRefused(*store_, device_->key(), clock_, "ru");
+  ASSERT_TRUE(aside.ok()) << aside.status().ToString();
+  ASSERT_EQ(aside->size(), 1u);
+  auto drafts = store_->ListDrafts();
+  ASSERT_EQ(drafts->size(), 1u);
+  // The volunteer's latest answers, as an edit of what the server holds.
+  EXPECT_EQ(json::parse((*drafts)[0].answers_json), json({{"queue", 3}}));
+  ASSERT_TRUE((*drafts)[0].submission.has_value());
+  EXPECT_EQ(*(*drafts)[0].submission, id);
+  EXPECT_EQ((*drafts)[0].note, "not_owner: the submission belongs to another volunteer");
+  auto row = store_->FindSubmission(id);
+  ASSERT_TRUE(row.ok() && *row);
+  EXPECT_EQ(json::parse((**row).answers_json), json({{"queue", 1}}));
+  auto pending = store_->PendingEnvelopes(10, 1 << 20);
+  ASSERT_EQ(pending->size(), 1u);
+  EXPECT_EQ((*pending)[0].submission, other);
+  EXPECT_EQ((*pending)[0].sequence, 2u);
+  EXPECT_TRUE(VerifyLocalStore(*store_)->problems.empty());
+}
+
+TEST_F(StoreTest, ForkIsNotRebuiltAndNothingChanges) {
+  Save(1);
+  Save(2);
+  ASSERT_EQ(*store_->MarkAccepted(1), 1);
+  ASSERT_TRUE(store_->MarkRejected(2, "fork: the server already holds a different envelope").ok());
+  auto before = store_->AllEnvelopes();
+  auto aside = SetAsideRefused(*store_, device_->key(), clock_, "ru");
+  ASSERT_FALSE(aside.ok());
+  EXPECT_EQ(aside.status().code(), Status::Code::kFailedPrecondition);
+  EXPECT_TRUE(store_->ListDrafts()->empty());
+  auto after = store_->AllEnvelopes();
+  ASSERT_EQ(before->size(), after->size());
+  for (size_t i = 0; i < after->size(); ++i) EXPECT_EQ((*before)[i].bytes, (*after)[i].bytes);
+}
+
+TEST_F(StoreTest, NothingRefusedLeavesTheChainAsItWas) {
+  Save(1);
+  Save(2);
+  auto before = store_->AllEnvelopes();
+  auto aside = SetAsideRefused(*store_, device_->key(), clock_, "ru");
+  ASSERT_TRUE(aside.ok());
+  EXPECT_TRUE(aside->empty());
+  auto after = store_->AllEnvelopes();
+  ASSERT_EQ(before->size(), after->size());
+  for (size_t i = 0; i < after->size(); ++i) EXPECT_EQ((*before)[i].bytes, (*after)[i].bytes);
+}
+
+TEST_F(StoreTest, RestampedRecordsKeepTheirChainAndClaimNoFutureTime) {
+  // Made while the clock ran a day ahead; restamped once it is right.
+  FakeClock ahead{clock_.NowMs() + 86400000, 300};
+  sync::SubmissionId id = sync::NewSubmissionId(ahead, random_);
+  ASSERT_TRUE(device_->SaveRevision(*form_, id, {}, json{{"queue", 4}}.dump(), ahead, "ru").ok());
+  auto restamped = RestampPending(*store_, device_->key(), clock_);
+  ASSERT_TRUE(restamped.ok());
+  EXPECT_EQ(*restamped, 1);
+  auto pending = store_->PendingEnvelopes(10, 1 << 20);
+  ASSERT_EQ(pending->size(), 1u);
+  auto e = sync::Envelope::Parse((*pending)[0].bytes);
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->sequence(), 1u);
+  EXPECT_LE(e->wall_ms(), clock_.NowMs());
+  EXPECT_LE(static_cast<int64_t>(e->hlc().physical_ms()), clock_.NowMs());
+  EXPECT_TRUE(VerifyLocalStore(*store_)->problems.empty());
+}
+
 TEST_F(StoreTest, InvalidAnswersAreNotSignedOrStored) {
   sync::SubmissionId id = sync::NewSubmissionId(clock_, random_);
   auto saved = device_->SaveRevision(*form_, id, {}, R"({"queue":-1})", clock_, "en");

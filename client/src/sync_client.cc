@@ -39,7 +39,11 @@ Status ErrorFromResponse(const TransportResponse& r) {
 }
 
 bool IsRetryableRejection(std::string_view code) {
-  return code == "unknown_form" || code == "clock_ahead" || code == "held_back" || code == "gap";
+  return code == "clock_ahead" || code == "held_back" || code == "gap";
+}
+
+bool CanSetAside(std::string_view code) {
+  return !IsRetryableRejection(code) && code != "fork" && code != "chain_broken";
 }
 
 Result<EnrollResult> Enroll(LocalStore& store, const Device& device, Transport& transport,
@@ -279,6 +283,28 @@ Result<SyncOutcome> SyncClient::Run(const std::function<void(const SyncProgress&
                                               [](const auto& r) { return IsRetryableRejection(r.code); }),
                                outcome.rejections.end());
       if (outcome.restamped > 0) continue;
+    }
+
+    // A record refused for good holds back every later one of this
+    // device's chain; it goes back to the volunteer as a draft and the
+    // rest of the chain is rebuilt and sent. Only when the server holds
+    // nothing beyond what its receipt proved, or the rebuilt chain would
+    // collide with what it holds.
+    bool set_aside_due = std::any_of(response.rejected.begin(), response.rejected.end(),
+                                     [&](const auto& r) { return r.sequence > accepted_through && CanSetAside(r.code); });
+    bool has_fork = std::any_of(response.rejected.begin(), response.rejected.end(),
+                                [](const auto& r) { return !IsRetryableRejection(r.code) && !CanSetAside(r.code); });
+    if (set_aside_due && !has_fork && response.accepted_through <= accepted_through) {
+      DALA_ASSIGN_OR_RETURN(std::string language, store_.GetOr(profile_key::kLanguage, ""));
+      auto aside = SetAsideRefused(store_, device_.key(), clock_, language);
+      if (aside.ok() && !aside->empty()) {
+        outcome.set_aside.insert(outcome.set_aside.end(), aside->begin(), aside->end());
+        // What was refused is now reported as set aside; what was held
+        // back behind it is re-signed and goes in the next exchange.
+        outcome.rejections.clear();
+        continue;
+      }
+      if (!aside.ok() && aside.status().code() != Status::Code::kFailedPrecondition) return aside.status();
     }
 
     // Go on while something moved and more remains; stop when an exchange

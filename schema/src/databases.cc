@@ -76,6 +76,11 @@ CREATE TABLE receipts (
   received_ms INTEGER NOT NULL
 );
 )sql",
+      // 2: a record the server refused for good comes back as a draft, with
+      // the server's reason shown beside it.
+      R"sql(
+ALTER TABLE drafts ADD COLUMN note TEXT NOT NULL DEFAULT '';
+)sql",
   };
   return kMigrations;
 }

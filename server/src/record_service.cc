@@ -62,8 +62,11 @@ Status RecordService::Load() {
       if (e.ok()) server_hlc_ = e->hlc().packed;
     }
   }
-  // Never sign a checkpoint older than, or inconsistent with, one already
-  // signed: a database restored from an old backup is refused here.
+  // Never sign a checkpoint older than, or inconsistent with, the last one
+  // stored. This catches a log cut short under its checkpoints table; a
+  // whole database restored from an old backup restores its checkpoints
+  // too and passes here. That rollback is caught by the laptops instead:
+  // their next answer's checkpoint does not extend the one they hold.
   DALA_ASSIGN_OR_RETURN(auto last, ctx_.store.LastCheckpoint());
   if (last) {
     auto cp = sync::VerifyCheckpoint(last->second, origin(), server_key(), origin());
@@ -600,9 +603,12 @@ Result<sync::SyncResponse> RecordService::HandleSync(const Device& device, const
     } else if (Status s = e->VerifySignature(); !s.ok()) {
       c.code = "bad_signature";
       c.reason = s.message();
-    } else if (static_cast<int64_t>(e->hlc().physical_ms()) > now + ctx_.config.max_clock_ahead_ms) {
+    } else if (int64_t stamped = std::max(static_cast<int64_t>(e->hlc().physical_ms()), e->wall_ms());
+               stamped > now + ctx_.config.max_clock_ahead_ms) {
+      // The claimed wall time is bounded as the HLC is: exports and
+      // listings show it, and a record "made" next year is no better.
       c.code = "clock_ahead";
-      c.reason = "the record's clock is " + std::to_string((static_cast<int64_t>(e->hlc().physical_ms()) - now) / 60000) +
+      c.reason = "the record's clock is " + std::to_string((stamped - now) / 60000) +
                  " minutes ahead of the server; correct the laptop's date and time";
     } else if (Status s = sync::VerifyRevisionContent(*e, named_forms, &c.answers); !s.ok()) {
       c.code = RejectionCode(s);

@@ -56,10 +56,28 @@ class Device {
 // hybrid-clock times taken afresh from `clock`. For a laptop whose clock ran
 // ahead: the server refuses records stamped too far in the future, and the
 // laptop's own clock cannot run backwards, so once the date is fixed the
-// never-accepted records are stamped again. Their answers, claimed wall
-// times, sequence numbers and parents (renamed to the new ids) are kept; no
-// receipt or other replica ever saw the old ids. Returns how many.
+// never-accepted records are stamped again. Their answers and parents
+// (renamed to the new ids) are kept, claimed wall times too unless later
+// than now; no receipt or other replica ever saw the old ids. Returns how
+// many.
 Result<int> RestampPending(LocalStore& store, const sync::SigningKey& key, const Clock& clock);
+
+struct SetAsideRecord {
+  sync::SubmissionId submission{};
+  int64_t draft = 0;   // the draft that now holds its answers
+  std::string reason;  // the server's
+};
+
+// Takes the envelopes the server refused for good (and the pending edits
+// built on them) out of this device's chain and turns each record's latest
+// answers into a draft noting the server's reason; the remaining pending
+// envelopes are re-signed as an unbroken chain after the accepted tip
+// (as RestampPending does), so they are no longer held back behind the
+// refusal. One transaction. Only valid when the server holds nothing of
+// this device beyond the accepted tip: call it right after an exchange
+// whose acceptance is fully proven by receipt.
+Result<std::vector<SetAsideRecord>> SetAsideRefused(LocalStore& store, const sync::SigningKey& key,
+                                                    const Clock& clock, std::string_view language);
 
 // --- verification -----------------------------------------------------------------
 

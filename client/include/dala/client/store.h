@@ -94,6 +94,7 @@ struct DraftRow {
   std::string answers_json;
   std::string language;
   int64_t updated_ms = 0;
+  std::string note;  // why the server refused the record this draft came from
 };
 
 struct ReceiptRow {

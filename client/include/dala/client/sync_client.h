@@ -58,6 +58,8 @@ struct SyncOutcome {
   bool clock_ahead = false;
   // Records re-stamped after the laptop's clock was corrected.
   int restamped = 0;
+  // Records the server refused for good, now drafts again.
+  std::vector<SetAsideRecord> set_aside;
   // How far the laptop's clock is from the server's, when the server had to
   // say so (0 otherwise): the laptop signed with the server's time instead.
   int64_t clock_offset_ms = 0;
@@ -65,9 +67,15 @@ struct SyncOutcome {
 };
 
 // Rejection codes after which the laptop keeps the envelope pending and
-// tries again on the next sync (it may succeed once a form is published or
-// the clock is fixed); all others are final.
+// tries again on the next sync (it may succeed once the clock is fixed or
+// an earlier record gets through); all others are final.
 bool IsRetryableRejection(std::string_view code);
+
+// Final rejections after which the record is set aside as a draft (see
+// SetAsideRefused) so that it no longer holds back the records after it.
+// A fork or broken chain link is not: the server's history of this device
+// differs from the laptop's, and rebuilding would collide again.
+bool CanSetAside(std::string_view code);
 
 class SyncClient {
  public:
