@@ -41,7 +41,7 @@ Status WriteAll(Store& store, RecordService& records, const RecordService::LogSt
   for (all.offset = 0;; all.offset += all.limit) {
     DALA_ASSIGN_OR_RETURN(auto page, store.ListSubmissions(all));
     for (const SubmissionSummary& s : page) {
-      DALA_ASSIGN_OR_RETURN(std::vector<sync::Hash> heads, records.Heads(s.id));
+      DALA_ASSIGN_OR_RETURN(std::vector<sync::Hash> heads, HeadsIn(store, s.id));
       DALA_RETURN_IF_ERROR(w.AddSubmission({s.id, s.form_id, s.answers_json, heads, s.conflicts, s.review_state}));
       ++stats->submissions;
     }
@@ -56,20 +56,20 @@ Status WriteAll(Store& store, RecordService& records, const RecordService::LogSt
 Result<BundleStats> WriteBundle(Store& store, RecordService& records, const std::string& path) {
   SystemClock clock;
   // The log size is fixed first (and its checkpoint signed), then every
-  // table is read in one transaction, which holds off appends. If an
-  // append slipped in between, try again.
+  // table is read from one snapshot, which syncs go on committing past.
+  // If an append slipped in between the two, try again.
   for (int attempt = 0; attempt < 5; ++attempt) {
     DALA_ASSIGN_OR_RETURN(RecordService::LogState log, records.CurrentLog());
     BundleStats stats;
     bool moved = false;
-    Status s = store.InTransaction([&]() -> Status {
-      DALA_ASSIGN_OR_RETURN(uint64_t size, store.LogSize());
+    Status s = store.InReadSnapshot([&](Store& snapshot) -> Status {
+      DALA_ASSIGN_OR_RETURN(uint64_t size, snapshot.LogSize());
       if (size != log.size) {
         moved = true;
         return Status::Unavailable("the log moved during export");
       }
       DALA_ASSIGN_OR_RETURN(sync::BundleWriter writer, sync::BundleWriter::Create(path));
-      Status written = WriteAll(store, records, log, writer, &stats, &clock);
+      Status written = WriteAll(snapshot, records, log, writer, &stats, &clock);
       if (!written.ok()) ::unlink(path.c_str());
       return written;
     });

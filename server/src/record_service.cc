@@ -216,8 +216,8 @@ Result<std::string> RecordService::OwnerOf(const SubmissionId& id) {
   return std::string();
 }
 
-Result<std::vector<Hash>> RecordService::HeadsOf(const SubmissionId& id) {
-  DALA_ASSIGN_OR_RETURN(auto envelopes, ctx_.store.EnvelopesOf(id));
+Result<std::vector<Hash>> HeadsIn(RecordStore& store, const SubmissionId& id) {
+  DALA_ASSIGN_OR_RETURN(auto envelopes, store.EnvelopesOf(id));
   std::vector<sync::MergeInput> inputs;
   for (const StoredEnvelope& s : envelopes) {
     DALA_ASSIGN_OR_RETURN(Envelope e, Envelope::Parse(s.bytes));

@@ -37,6 +37,9 @@ struct CoordinatorEdit {
   std::vector<sync::Hash> parents;
 };
 
+// A submission's current heads, merged from its envelopes in `store`.
+Result<std::vector<sync::Hash>> HeadsIn(RecordStore& store, const sync::SubmissionId& id);
+
 class RecordService : public sync::FormRegistry {
  public:
   static Result<std::shared_ptr<RecordService>> Start(ServerContext& ctx);
@@ -80,7 +83,7 @@ class RecordService : public sync::FormRegistry {
   // Recomputes the derived state of one submission from its envelopes.
   Status RefreshSubmission(const sync::SubmissionId& id);
   // The submission's current heads, from its envelopes.
-  Result<std::vector<sync::Hash>> Heads(const sync::SubmissionId& id) { return HeadsOf(id); }
+  Result<std::vector<sync::Hash>> Heads(const sync::SubmissionId& id) { return HeadsIn(ctx_.store, id); }
 
   const sync::PublicKey& server_key() const { return ctx_.server_key.public_key(); }
   const std::string& origin() const { return ctx_.config.origin; }
@@ -108,7 +111,7 @@ class RecordService : public sync::FormRegistry {
   Status StoreSummary(SubmissionSummary s, const nlohmann::json& answers, bool cleared);
   Result<std::string> OwnerOf(const sync::SubmissionId& id);
   Result<std::string> VolunteerOf(const sync::PublicKey& device);
-  Result<std::vector<sync::Hash>> HeadsOf(const sync::SubmissionId& id);
+  Result<std::vector<sync::Hash>> HeadsOf(const sync::SubmissionId& id) { return HeadsIn(ctx_.store, id); }
 
   ServerContext& ctx_;
   std::mutex append_mutex_;

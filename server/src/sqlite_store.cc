@@ -37,7 +37,20 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& data_dir, bool
   // record: 64 MiB of page cache instead of SQLite's 2 MiB keeps them hot.
   DALA_RETURN_IF_ERROR(db->Exec("PRAGMA cache_size = -65536"));
   ::chmod(path.c_str(), 0600);
-  return std::unique_ptr<Store>(new SqliteStore(std::move(*db)));
+  return std::unique_ptr<Store>(new SqliteStore(std::move(*db), path));
+}
+
+Status SqliteStore::InReadSnapshot(const std::function<Status(Store& snapshot)>& work) {
+  // A second, read-only connection: in WAL mode its read transaction sees
+  // the database as of its first read while this connection keeps
+  // committing.
+  DALA_ASSIGN_OR_RETURN(sql::Database reader, sql::Database::Open(path_, {sql::OpenMode::kReadOnly}));
+  DALA_RETURN_IF_ERROR(reader.Exec("BEGIN"));
+  DALA_RETURN_IF_ERROR(reader.Exec("SELECT count(*) FROM sqlite_schema"));  // the snapshot starts here
+  SqliteStore snapshot(std::move(reader), path_);
+  Status s = work(snapshot);
+  (void)snapshot.db_.Exec("COMMIT");  // a read transaction: nothing to lose
+  return s;
 }
 
 Status SqliteStore::InTransaction(const std::function<Status()>& work) {

@@ -12,9 +12,12 @@ namespace dala::server {
 
 class SqliteStore final : public Store {
  public:
-  explicit SqliteStore(sql::Database db) : db_(std::move(db)) {}
+  // `path` is where `db` lives, for the extra read connections of
+  // InReadSnapshot.
+  SqliteStore(sql::Database db, std::string path) : path_(std::move(path)), db_(std::move(db)) {}
 
   Status InTransaction(const std::function<Status()>& work) override;
+  Status InReadSnapshot(const std::function<Status(Store& snapshot)>& work) override;
 
   // --- accounts (sqlite_store_accounts.cc)
   Status AddProject(const Project& project) override;
@@ -69,6 +72,7 @@ class SqliteStore final : public Store {
   // One connection, one writer: SQLite serialises writes anyway, and a
   // recursive mutex lets calls made inside InTransaction join it.
   std::recursive_mutex mutex_;
+  std::string path_;
   sql::Database db_;
 };
 

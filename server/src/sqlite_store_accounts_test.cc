@@ -270,5 +270,38 @@ TEST_F(SqliteStoreAccountsTest, TextIsStoredByteForByte) {
   ASSERT_TRUE(store_->ListDevices().ok());
 }
 
+TEST_F(SqliteStoreAccountsTest, LongReadDoesNotHoldOffWritersAndSeesOneMomentOnly) {
+  ASSERT_TRUE(store_->AddProject({"before", "Before", kNow}).ok());
+  auto before = store_->ListProjects();
+  ASSERT_TRUE(before.ok());
+  size_t seen_inside = 0, seen_inside_after_write = 0;
+  Status s = store_->InReadSnapshot([&](Store& snapshot) -> Status {
+    DALA_ASSIGN_OR_RETURN(auto projects, snapshot.ListProjects());
+    seen_inside = projects.size();
+    // A writer commits while the read is open, from another thread as a
+    // sync would; it must not wait for the read to end.
+    Status written;
+    std::thread writer([&] { written = store_->AddProject({"during", "During", kNow}); });
+    writer.join();
+    DALA_RETURN_IF_ERROR(written);
+    DALA_ASSIGN_OR_RETURN(projects, snapshot.ListProjects());
+    seen_inside_after_write = projects.size();
+    return Status::Ok();
+  });
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(seen_inside, before->size());
+  EXPECT_EQ(seen_inside_after_write, seen_inside);
+  auto after = store_->ListProjects();
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->size(), seen_inside + 1);
+}
+
+TEST_F(SqliteStoreAccountsTest, SnapshotOfAStoreWhoseFileVanishedFailsCleanly) {
+  fs::remove_all(dir_);
+  Status s = store_->InReadSnapshot([](Store&) { return Status::Ok(); });
+  EXPECT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), Status::Code::kNotFound);
+}
+
 }  // namespace
 }  // namespace dala::server

@@ -223,6 +223,12 @@ class Store : public AccountStore, public RecordStore {
  public:
   // Runs `work` in one write transaction (see the top of this file).
   virtual Status InTransaction(const std::function<Status()>& work) = 0;
+
+  // Runs `work` against `snapshot`: this store as it is now, unchanged by
+  // writes that commit while `work` runs, which it does not hold off. For
+  // long reads (the audit bundle) during which syncs must go on. `snapshot`
+  // is only valid inside `work` and must not be written.
+  virtual Status InReadSnapshot(const std::function<Status(Store& snapshot)>& work) = 0;
 };
 
 }  // namespace dala::server
