@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "dala/schema/sqlite.h"
 #include "e2e_util.h"
 
 namespace dala::e2e {
@@ -209,6 +210,106 @@ TEST_F(SyncE2ETest, TwoVolunteersAndACoordinatorRunTheWholeCycle) {
     EXPECT_EQ(As(v, {"verify"}).exit_code, 0) << v;
     EXPECT_NE(As(v, {"receipts"}).out.find("1.."), std::string::npos) << v;
   }
+}
+
+json DuplicateIds(const json& duplicates) {
+  json ids = json::array();
+  for (const json& g : duplicates["groups"])
+    for (const json& s : g["submissions"]) ids.push_back(s["id"]);
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+TEST_F(SyncE2ETest, KeepingTwoRecordsApartStillFlagsAThirdVolunteersRecordAgainstBoth) {
+  std::string a = Collect("askar", Observation("ala_01", Today(), 14));
+  std::string d = Collect("dina", Observation("ala_01", Today(), 16));
+  for (const char* v : {"askar", "dina"}) ASSERT_EQ(As(v, {"sync"}).exit_code, 0);
+  std::vector<std::string> flagged = {a, d};
+  std::sort(flagged.begin(), flagged.end());
+  ASSERT_EQ(DuplicateIds(CoordJson({"duplicates"})), json(flagged));
+  auto kept = Coord({"keep-both", a, d});
+  ASSERT_EQ(kept.exit_code, 0) << kept.err << kept.out;
+  EXPECT_TRUE(CoordJson({"duplicates"})["groups"].empty());
+
+  // A third volunteer observed the same centre that day: the coordinator
+  // kept askar's and dina's apart from each other, not from erlan's.
+  ASSERT_EQ(Server({"user", "add", "erlan", "--role", "volunteer", "--data", data_}).exit_code, 0);
+  Volunteer("erlan");
+  std::string e = Collect("erlan", Observation("ala_01", Today(), 15));
+  ASSERT_EQ(As("erlan", {"sync"}).exit_code, 0);
+  json dups = CoordJson({"duplicates"});
+  ASSERT_EQ(dups["groups"].size(), 1u) << dups.dump(2);
+  std::vector<std::string> all = {a, d, e};
+  std::sort(all.begin(), all.end());
+  EXPECT_EQ(DuplicateIds(dups), json(all));
+  EXPECT_EQ(CoordJson({"show", a})["distinct_from"], json::array({d}));
+  EXPECT_NE(Coord({"duplicates"}).out.find("kept apart from " + d.substr(d.size() - 8)), std::string::npos);
+
+  ASSERT_EQ(Coord({"keep-both", e, a}).exit_code, 0);
+  EXPECT_EQ(CoordJson({"duplicates"})["groups"].size(), 1u);  // e and d are still undecided
+  ASSERT_EQ(Coord({"keep-both", d, e}).exit_code, 0);
+  EXPECT_TRUE(CoordJson({"duplicates"})["groups"].empty());
+
+  // A database a server before version 3 left, with one all-or-nothing
+  // marker instead of the pairs: the next start puts the pairs back.
+  int port = server_->port();
+  server_->Stop();
+  {
+    auto db = sql::Database::Open(data_ + "/dala-server.db");
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    ASSERT_TRUE(db->Exec("UPDATE submissions SET duplicate_group = '-', distinct_from = ''").ok());
+  }
+  server_ = std::make_unique<ServerProcess>(data_, port);
+  ASSERT_TRUE(server_->ok()) << ReadFile(server_->log_path());
+  EXPECT_TRUE(CoordJson({"duplicates"})["groups"].empty());
+  std::vector<std::string> apart_from_e = {a, d};
+  std::sort(apart_from_e.begin(), apart_from_e.end());
+  EXPECT_EQ(CoordJson({"show", e})["distinct_from"], json(apart_from_e));
+}
+
+TEST_F(SyncE2ETest, NonsenseDuplicateDecisionsAreRefusedAndChangeNothing) {
+  std::string a = Collect("askar", Observation("ala_02", Today(), 14));
+  std::string d = Collect("dina", Observation("ala_02", Today(), 16));
+  std::string survey = Collect("dina", json::parse(R"({"consent": "no"})"), "citizen_exit_survey");
+  for (const char* v : {"askar", "dina"}) ASSERT_EQ(As(v, {"sync"}).exit_code, 0);
+  json before = CoordJson({"duplicates"});
+  ASSERT_EQ(before["groups"].size(), 1u);
+  struct Case {
+    std::vector<std::string> args;
+    const char* message;
+  };
+  const std::vector<Case> cases = {
+      {{"keep-both", a, a}, "cannot be a duplicate of itself"},
+      {{"merge-duplicate", a, "--into", survey}, "different forms"},
+      {{"merge-duplicate", a, "--into", "0190a0b0-0000-7000-8000-000000000000"}, "no submission"},
+  };
+  for (const Case& c : cases) {
+    auto r = Coord(c.args);
+    EXPECT_EQ(r.exit_code, 1) << c.args[0];
+    EXPECT_NE(r.err.find(c.message), std::string::npos) << r.err;
+  }
+  // A record merged away cannot take others in.
+  ASSERT_EQ(Coord({"merge-duplicate", d, "--into", a}).exit_code, 0);
+  auto r = Coord({"merge-duplicate", a, "--into", d});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("merged away"), std::string::npos) << r.err;
+  EXPECT_EQ(CoordJson({"show", a})["merged_into"], "");
+  EXPECT_EQ(CoordJson({"show", d})["merged_into"], a);
+}
+
+TEST_F(SyncE2ETest, RecordMovedToAnotherCentreLeavesItsOldDuplicateGroup) {
+  std::string a = Collect("askar", Observation("ala_02", Today(), 14));
+  std::string d = Collect("dina", Observation("ala_02", Today(), 16));
+  for (const char* v : {"askar", "dina"}) ASSERT_EQ(As(v, {"sync"}).exit_code, 0);
+  ASSERT_EQ(CoordJson({"duplicates"})["groups"].size(), 1u);
+  // askar chose the wrong centre and corrects it: dina's record is no
+  // longer anyone's possible duplicate.
+  auto edit = As("askar", {"edit", a, "--set", "centre=ala_01"});
+  ASSERT_EQ(edit.exit_code, 0) << edit.err;
+  ASSERT_EQ(As("askar", {"sync"}).exit_code, 0);
+  json dups = CoordJson({"duplicates"});
+  EXPECT_TRUE(dups["groups"].empty()) << dups.dump(2);
+  EXPECT_EQ(CoordJson({"show", d})["duplicate"], "");
 }
 
 TEST_F(SyncE2ETest, NoOpSyncIsOneSmallExchange) {

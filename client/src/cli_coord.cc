@@ -238,6 +238,15 @@ int CoordDuplicates(const CoordOptions& o, bool as_json) {
     for (const json& s : g["submissions"]) {
       std::cout << "  ";
       PrintSubmissionRow(s);
+      // A group can hold a pair already kept apart, flagged for a third
+      // record: say so, or the coordinator decides the same pair twice.
+      std::string apart;
+      for (const json& other : s.value("distinct_from", json::array())) {
+        if (!other.is_string()) continue;
+        std::string id = other.get<std::string>();
+        apart += (apart.empty() ? "" : ", ") + (id.size() > 8 ? id.substr(id.size() - 8) : id);
+      }
+      if (!apart.empty()) std::cout << "            kept apart from " << apart << "\n";
     }
   }
   std::cout << "Decide with `dala coord merge-duplicate DUP --into KEEP` or `dala coord keep-both A B`.\n";

@@ -204,6 +204,17 @@ DROP INDEX submissions_by_key;
 CREATE INDEX submissions_by_key ON submissions (duplicate_key, form_id, volunteer, id, duplicate_group, merged_into)
   WHERE duplicate_key != '';
 )sql",
+      // 3: "not a duplicate" holds between two records, not for one record
+      // against everyone: a third volunteer's record at the same centre
+      // and day must still be flagged. The pairs a submission was declared
+      // distinct from go with it; the old all-or-nothing marker "-" is
+      // replaced when the server next starts (RecordService::Load).
+      R"sql(
+ALTER TABLE submissions ADD COLUMN distinct_from TEXT NOT NULL DEFAULT '';
+DROP INDEX submissions_by_key;
+CREATE INDEX submissions_by_key ON submissions (duplicate_key, form_id, volunteer, id, duplicate_group, merged_into,
+  distinct_from) WHERE duplicate_key != '';
+)sql",
   };
   return kMigrations;
 }

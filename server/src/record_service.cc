@@ -30,9 +30,9 @@ std::string NormalizeCode(std::string_view code) {
   return out;
 }
 
-// The duplicate_group value of a submission a coordinator has declared
-// distinct from the others sharing its key.
-constexpr const char* kClearedDuplicate = "-";
+// The duplicate_group value with which servers before database version 3
+// marked a submission declared distinct from all others sharing its key.
+constexpr const char* kLegacyClearedDuplicate = "-";
 
 std::string RejectionCode(const Status& s) {
   switch (s.code()) {
@@ -79,6 +79,15 @@ Status RecordService::Load() {
     if (root != cp->root) return Status::Corruption("the log does not match the last signed checkpoint");
     checkpoint_ = last->second;
     checkpoint_size_ = cp->size;
+  }
+  // Submissions a server before database version 3 marked distinct from
+  // every other get their per-pair decisions from their events again.
+  DALA_ASSIGN_OR_RETURN(auto legacy, ctx_.store.SubmissionsInDuplicateGroup(kLegacyClearedDuplicate));
+  if (!legacy.empty()) {
+    DALA_RETURN_IF_ERROR(ctx_.store.InTransaction([&]() -> Status {
+      for (const SubmissionId& id : legacy) DALA_RETURN_IF_ERROR(RefreshSubmission(id));
+      return Status::Ok();
+    }));
   }
   if (checkpoint_.empty() || checkpoint_size_ < tree_.size()) {
     auto note = SignCheckpointLocked();
@@ -141,8 +150,13 @@ std::shared_ptr<const schema::Form> RecordService::FindForm(const Hash& hash) co
 
 // --- the server's own envelopes ----------------------------------------------------------
 
-Result<Envelope> RecordService::SignServerEnvelope(sync::EnvelopeFields fields) {
-  DALA_ASSIGN_OR_RETURN(sync::ChainTip tip, ctx_.store.Tip(server_key()));
+Result<Envelope> RecordService::SignServerEnvelope(sync::EnvelopeFields fields, const Envelope* unstored) {
+  sync::ChainTip tip;
+  if (unstored != nullptr) {
+    tip = {unstored->sequence(), unstored->id()};
+  } else {
+    DALA_ASSIGN_OR_RETURN(tip, ctx_.store.Tip(server_key()));
+  }
   sync::HybridClock hlc(ctx_.clock, sync::HlcTimestamp{server_hlc_});
   fields.sequence = tip.sequence + 1;
   fields.previous = tip.id;
@@ -238,7 +252,7 @@ Status RecordService::RefreshSubmission(const SubmissionId& id) {
   s.created_ms = INT64_MAX;
   uint64_t latest_hlc = 0;
   std::string merged_into;
-  bool cleared = false;
+  std::set<std::string> distinct_from;
   sync::PublicKey creator{};
   bool have_creator = false;
   json only_answers;  // the first revision's answers
@@ -274,9 +288,15 @@ Status RecordService::RefreshSubmission(const SubmissionId& id) {
       auto state = sync::ParseReviewState(event.state);
       if (state.ok()) reviews.push_back({e.id(), e.parents(), e.hlc(), *state, event.by, event.comment});
     } else if (event.type == "duplicate") {
-      // Envelopes come in log order: the latest decision stands.
-      merged_into = event.decision == "merged_into" ? event.other : "";
-      cleared = event.decision == "not_duplicate";
+      // Envelopes come in log order: for each pair, the latest decision
+      // stands.
+      if (event.decision == "merged_into") {
+        merged_into = event.other;
+        distinct_from.erase(event.other);
+      } else if (event.decision == "not_duplicate") {
+        distinct_from.insert(event.other);
+        if (merged_into == event.other) merged_into.clear();
+      }
     }
   }
   if (revisions.empty()) return Status::Ok();
@@ -303,10 +323,12 @@ Status RecordService::RefreshSubmission(const SubmissionId& id) {
   s.review_comment = review.comment;
   s.changed_since_review = review.changed_since_review;
   s.merged_into = merged_into;
+  for (const std::string& other : distinct_from) s.distinct_from += (s.distinct_from.empty() ? "" : ",") + other;
   if (have_creator) {
     DALA_ASSIGN_OR_RETURN(s.volunteer, VolunteerOf(creator));
   }
-  return StoreSummary(std::move(s), answers, cleared);
+  DALA_ASSIGN_OR_RETURN(auto before, ctx_.store.FindSubmission(id));
+  return StoreSummary(std::move(s), answers, before ? &*before : nullptr);
 }
 
 Status RecordService::RefreshNewSubmission(const Envelope& e, const json& answers, uint64_t log_index) {
@@ -325,11 +347,10 @@ Status RecordService::RefreshNewSubmission(const Envelope& e, const json& answer
   s.heads = 1;
   s.review_state = sync::ReviewStateName(sync::ReviewState::kReceived);
   DALA_ASSIGN_OR_RETURN(s.volunteer, VolunteerOf(e.author()));
-  return StoreSummary(std::move(s), clean, /*cleared=*/false);
+  return StoreSummary(std::move(s), clean, /*before=*/nullptr);
 }
 
-Status RecordService::StoreSummary(SubmissionSummary s, const json& answers, bool cleared) {
-  const SubmissionId id = s.id;
+Status RecordService::StoreSummary(SubmissionSummary s, const json& answers, const SubmissionSummary* before) {
   // What the record is about, for filters and duplicate detection.
   auto text = [&](const std::string& name) -> std::string {
     auto it = answers.find(name);
@@ -355,38 +376,74 @@ Status RecordService::StoreSummary(SubmissionSummary s, const json& answers, boo
     if (complete) s.duplicate_key = key;
   }
   // Possible duplicates: same form and key, different volunteers, neither
-  // merged away nor declared distinct by a coordinator.
-  s.duplicate_group = cleared ? kClearedDuplicate : "";
-  const bool active = s.merged_into.empty() && !cleared;
-  auto usable = [](const RecordStore::DuplicatePeer& p) {
-    return p.merged_into.empty() && p.duplicate_group != kClearedDuplicate;
-  };
-  if (s.duplicate_key.empty()) return ctx_.store.PutSubmission(s);
-  if (active) {
-    // Only records of other volunteers can be this one's duplicates, and
-    // only their flags can change because of it: each now has one.
+  // merged away, and not declared distinct from each other.
+  if (before == nullptr && s.distinct_from.empty()) {
+    // Seen first now: no decision names it yet, so it is a possible
+    // duplicate of every live record of another volunteer with its key,
+    // and only their flags can change because of it: each now has one.
+    if (s.duplicate_key.empty() || !s.merged_into.empty()) return ctx_.store.PutSubmission(s);
     DALA_ASSIGN_OR_RETURN(auto others, ctx_.store.DuplicatePeers(s.form_id, s.duplicate_key, s.volunteer));
-    bool any = false;
     for (const auto& p : others) {
-      if (p.id == id || !usable(p)) continue;
-      any = true;
+      if (p.id == s.id || !p.merged_into.empty()) continue;
+      s.duplicate_group = s.duplicate_key;
       if (p.duplicate_group != s.duplicate_key) DALA_RETURN_IF_ERROR(ctx_.store.SetDuplicateGroup(p.id, s.duplicate_key));
     }
-    if (any) s.duplicate_group = s.duplicate_key;
     return ctx_.store.PutSubmission(s);
   }
-  // This one left the group (merged away or declared distinct): every
-  // other member's flag is decided again without it.
+  if (before != nullptr && before->duplicate_key == s.duplicate_key && before->merged_into == s.merged_into &&
+      before->distinct_from == s.distinct_from && before->volunteer == s.volunteer &&
+      before->duplicate_group != kLegacyClearedDuplicate) {
+    // An edit that leaves what the record is about alone (most edits)
+    // changes no flag.
+    s.duplicate_group = before->duplicate_group;
+    return ctx_.store.PutSubmission(s);
+  }
   DALA_RETURN_IF_ERROR(ctx_.store.PutSubmission(s));
-  DALA_ASSIGN_OR_RETURN(auto group, ctx_.store.DuplicatePeers(s.form_id, s.duplicate_key));
+  // Its old group, which it may have left, and its new one.
+  if (before != nullptr && !before->duplicate_key.empty() && before->duplicate_key != s.duplicate_key)
+    DALA_RETURN_IF_ERROR(ReflagDuplicates(before->form_id, before->duplicate_key));
+  if (!s.duplicate_key.empty()) DALA_RETURN_IF_ERROR(ReflagDuplicates(s.form_id, s.duplicate_key));
+  return Status::Ok();
+}
+
+Status RecordService::ReflagDuplicates(const std::string& form_id, const std::string& key) {
+  // A member is flagged when some other live member from another
+  // volunteer was not declared distinct from it. Counting live members per
+  // volunteer and taking away the declared pairs keeps this linear in the
+  // group, which in a busy centre on a busy day is large.
+  DALA_ASSIGN_OR_RETURN(auto group, ctx_.store.DuplicatePeers(form_id, key));
+  std::map<std::string, const RecordStore::DuplicatePeer*> live;  // by formatted id
+  std::map<std::string, size_t> live_by_volunteer;
   for (const auto& p : group) {
-    if (p.id == id || p.duplicate_group == kClearedDuplicate) continue;
-    bool flagged = false;
-    if (usable(p)) {
-      for (const auto& q : group)
-        flagged = flagged || (q.id != p.id && q.id != id && usable(q) && q.volunteer != p.volunteer);
+    if (!p.merged_into.empty()) continue;
+    live[sync::FormatSubmissionId(p.id)] = &p;
+    ++live_by_volunteer[p.volunteer];
+  }
+  // Declared pairs, both ways: a decision is recorded on both records, but
+  // one of the two may not have been refreshed yet.
+  std::map<std::string, std::set<std::string>> distinct;
+  for (const auto& [id, p] : live) {
+    size_t from = 0;
+    while (from < p->distinct_from.size()) {
+      size_t comma = p->distinct_from.find(',', from);
+      if (comma == std::string::npos) comma = p->distinct_from.size();
+      std::string other = p->distinct_from.substr(from, comma - from);
+      distinct[id].insert(other);
+      distinct[other].insert(id);
+      from = comma + 1;
     }
-    std::string want = flagged ? s.duplicate_key : "";
+  }
+  for (const auto& p : group) {
+    std::string want;
+    if (p.merged_into.empty()) {
+      std::string id = sync::FormatSubmissionId(p.id);
+      size_t candidates = live.size() - live_by_volunteer[p.volunteer];
+      for (const std::string& other : distinct[id]) {
+        auto q = live.find(other);
+        if (q != live.end() && q->second->volunteer != p.volunteer) --candidates;
+      }
+      if (candidates > 0) want = key;
+    }
     if (want != p.duplicate_group) DALA_RETURN_IF_ERROR(ctx_.store.SetDuplicateGroup(p.id, want));
   }
   return Status::Ok();
@@ -930,7 +987,8 @@ Result<Hash> RecordService::DecideDuplicate(const SubmissionId& subject, const S
     f.form_version = x->form_version;
     sync::FromHex(x->form_hash, &f.form_hash);
     f.body = sync::MakeEventBody(body);
-    DALA_ASSIGN_OR_RETURN(Envelope e, SignServerEnvelope(std::move(f)));
+    // Both events go in one append, so the second follows the first.
+    DALA_ASSIGN_OR_RETURN(Envelope e, SignServerEnvelope(std::move(f), events.empty() ? nullptr : &events.back()));
     events.push_back(std::move(e));
   }
   DALA_RETURN_IF_ERROR(AppendAll(events));

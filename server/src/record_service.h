@@ -102,13 +102,18 @@ class RecordService : public sync::FormRegistry {
   Status AppendAll(const std::vector<sync::Envelope>& envelopes, const std::vector<const nlohmann::json*>& fresh = {});
   // Signs the next envelope of the server's chain. Caller holds
   // append_mutex_ and runs inside a transaction.
-  Result<sync::Envelope> SignServerEnvelope(sync::EnvelopeFields fields);
+  // Signs the server's next envelope: after its last stored one, or after
+  // `unstored`, signed but not yet appended, when one call appends several.
+  Result<sync::Envelope> SignServerEnvelope(sync::EnvelopeFields fields, const sync::Envelope* unstored = nullptr);
   Result<std::string> SignCheckpointLocked();
   // The fast path of RefreshSubmission for a submission whose only
   // envelope, `e`, is being appended now; `answers` as already parsed.
   Status RefreshNewSubmission(const sync::Envelope& e, const nlohmann::json& answers, uint64_t log_index);
   // Fills the fields derived from the answers, flags duplicates, stores.
-  Status StoreSummary(SubmissionSummary s, const nlohmann::json& answers, bool cleared);
+  // `before` is the stored summary, null for a submission seen first now.
+  Status StoreSummary(SubmissionSummary s, const nlohmann::json& answers, const SubmissionSummary* before);
+  // Decides again which submissions sharing one duplicate key are flagged.
+  Status ReflagDuplicates(const std::string& form_id, const std::string& key);
   Result<std::string> OwnerOf(const sync::SubmissionId& id);
   Result<std::string> VolunteerOf(const sync::PublicKey& device);
   Result<std::vector<sync::Hash>> HeadsOf(const sync::SubmissionId& id) { return HeadsIn(ctx_.store, id); }

@@ -81,6 +81,16 @@ Result<SubmissionId> ResolveId(Store& store, const std::string& text) {
   return ids[0];
 }
 
+json SplitIds(const std::string& joined) {
+  json out = json::array();
+  for (size_t from = 0; from < joined.size();) {
+    size_t comma = std::min(joined.find(',', from), joined.size());
+    out.push_back(joined.substr(from, comma - from));
+    from = comma + 1;
+  }
+  return out;
+}
+
 json SummaryJson(const SubmissionSummary& s) {
   return {{"id", sync::FormatSubmissionId(s.id)},
           {"form", s.form_id},
@@ -97,8 +107,9 @@ json SummaryJson(const SubmissionSummary& s) {
           {"changed_since_review", s.changed_since_review},
           {"heads", s.heads},
           {"conflicts", s.conflicts},
-          {"duplicate", s.duplicate_group == "-" ? "" : s.duplicate_group.empty() ? "" : "possible"},
+          {"duplicate", s.duplicate_group.empty() ? "" : "possible"},
           {"merged_into", s.merged_into},
+          {"distinct_from", SplitIds(s.distinct_from)},
           {"log_index", s.last_log_index},
           {"answers", json::parse(s.answers_json, nullptr, false)}};
 }
@@ -489,7 +500,7 @@ void RegisterRecordRoutes(Router& router, ServerContext& ctx, std::shared_ptr<Re
     if (!list.ok()) return Error(list.status());
     std::map<std::string, json> groups;
     for (const SubmissionSummary& s : *list) {
-      if (s.duplicate_group.empty() || s.duplicate_group == "-") continue;
+      if (s.duplicate_group.empty()) continue;
       json& g = groups[s.duplicate_group];
       if (g.is_null()) {
         std::string label = s.duplicate_group.substr(s.duplicate_group.find('\x1f') + 1);

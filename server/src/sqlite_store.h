@@ -62,6 +62,7 @@ class SqliteStore final : public Store {
   Result<std::vector<DuplicatePeer>> DuplicatePeers(std::string_view form_id, std::string_view key,
                                                     std::string_view other_than_volunteer = {}) override;
   Status SetDuplicateGroup(const sync::SubmissionId& id, std::string_view group) override;
+  Result<std::vector<sync::SubmissionId>> SubmissionsInDuplicateGroup(std::string_view group) override;
   Status AddToOutbox(std::string_view volunteer, uint64_t log_index) override;
   Result<std::vector<std::pair<int64_t, uint64_t>>> Outbox(std::string_view volunteer, int64_t after_id,
                                                            size_t limit) override;

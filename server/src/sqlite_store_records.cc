@@ -211,7 +211,7 @@ namespace {
 constexpr const char* kSubmissionColumns =
     "id, form_id, form_version, form_hash, volunteer, centre, region, visit_date, duplicate_key, created_ms, "
     "updated_ms, answers, heads, conflicts, review_state, review_by, review_comment, changed_since_review, "
-    "duplicate_group, merged_into, last_log_index";
+    "duplicate_group, merged_into, last_log_index, distinct_from";
 
 SubmissionSummary ReadSummary(const sql::Statement& st) {
   SubmissionSummary s;
@@ -236,6 +236,7 @@ SubmissionSummary ReadSummary(const sql::Statement& st) {
   s.duplicate_group = st.ColumnText(18);
   s.merged_into = st.ColumnText(19);
   s.last_log_index = static_cast<uint64_t>(st.ColumnInt(20));
+  s.distinct_from = st.ColumnText(21);
   return s;
 }
 
@@ -244,7 +245,7 @@ SubmissionSummary ReadSummary(const sql::Statement& st) {
 Status SqliteStore::PutSubmission(const SubmissionSummary& s) {
   Lock lock(mutex_);
   DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare(std::string("INSERT OR REPLACE INTO submissions(") + kSubmissionColumns +
-                                             ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+                                             ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
   return st.BindBytes(1, s.id)
       .Bind(2, s.form_id)
       .Bind(3, s.form_version)
@@ -266,6 +267,7 @@ Status SqliteStore::PutSubmission(const SubmissionSummary& s) {
       .Bind(19, s.duplicate_group)
       .Bind(20, s.merged_into)
       .Bind(21, static_cast<int64_t>(s.last_log_index))
+      .Bind(22, s.distinct_from)
       .Run();
 }
 
@@ -325,7 +327,7 @@ Result<std::vector<RecordStore::DuplicatePeer>> SqliteStore::DuplicatePeers(std:
   Lock lock(mutex_);
   // "duplicate_key != ''" lets SQLite use the partial index on the key;
   // without it every refresh would scan all of the form's submissions.
-  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT id, volunteer, duplicate_group, merged_into FROM submissions "
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT id, volunteer, duplicate_group, merged_into, distinct_from FROM submissions "
                                              "WHERE duplicate_key = ? AND duplicate_key != '' AND form_id = ? "
                                              "AND volunteer != ?"));
   // A volunteer name is never empty, so "" keeps every row.
@@ -339,6 +341,7 @@ Result<std::vector<RecordStore::DuplicatePeer>> SqliteStore::DuplicatePeers(std:
     p.volunteer = st.ColumnText(1);
     p.duplicate_group = st.ColumnText(2);
     p.merged_into = st.ColumnText(3);
+    p.distinct_from = st.ColumnText(4);
     out.push_back(std::move(p));
   }
   return out;
@@ -348,6 +351,21 @@ Status SqliteStore::SetDuplicateGroup(const sync::SubmissionId& id, std::string_
   Lock lock(mutex_);
   DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("UPDATE submissions SET duplicate_group = ? WHERE id = ?"));
   return st.Bind(1, group).BindBytes(2, id).Run();
+}
+
+Result<std::vector<sync::SubmissionId>> SqliteStore::SubmissionsInDuplicateGroup(std::string_view group) {
+  Lock lock(mutex_);
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT id FROM submissions WHERE duplicate_group = ?"));
+  st.Bind(1, group);
+  std::vector<sync::SubmissionId> out;
+  while (true) {
+    DALA_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    sync::SubmissionId id;
+    st.ColumnBytes(0, &id);
+    out.push_back(id);
+  }
+  return out;
 }
 
 Result<std::vector<sync::SubmissionId>> SqliteStore::SubmissionIdsWithPrefix(std::string_view hex_prefix,

@@ -142,6 +142,9 @@ struct SubmissionSummary {
   bool changed_since_review = false;
   std::string duplicate_group;  // non-empty when flagged as a possible duplicate
   std::string merged_into;      // non-empty when merged into another submission
+  // Submission ids (formatted, sorted, comma-separated) a coordinator
+  // declared this one is not a duplicate of.
+  std::string distinct_from;
   uint64_t last_log_index = 0;
 };
 
@@ -201,11 +204,13 @@ class RecordStore {
     std::string volunteer;
     std::string duplicate_group;
     std::string merged_into;
+    std::string distinct_from;
   };
   // With `other_than_volunteer` set, only peers from other volunteers.
   virtual Result<std::vector<DuplicatePeer>> DuplicatePeers(std::string_view form_id, std::string_view key,
                                                             std::string_view other_than_volunteer = {}) = 0;
   virtual Status SetDuplicateGroup(const sync::SubmissionId& id, std::string_view group) = 0;
+  virtual Result<std::vector<sync::SubmissionId>> SubmissionsInDuplicateGroup(std::string_view group) = 0;
 
   // --- what each volunteer's devices should receive
   virtual Status AddToOutbox(std::string_view volunteer, uint64_t log_index) = 0;
