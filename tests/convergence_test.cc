@@ -306,7 +306,12 @@ TEST(SyncDeliveryTest, NewLaptopReceivesFormsBeforeTheActionsThatNeedThem) {
   auto out = sync2.Run();
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   EXPECT_EQ(out->received_forms, 25u);
-  EXPECT_EQ(out->received_envelopes, 1u);  // the coordinator's correction
+  // The first laptop's record, which follows its volunteer, and the
+  // coordinator's correction of it.
+  EXPECT_EQ(out->received_envelopes, 2u);
+  auto record = second.store->FindSubmission(id);
+  ASSERT_TRUE(record.ok() && record->has_value());
+  EXPECT_EQ((*record)->answers_json, R"({"queue":4})");
 }
 
 }  // namespace

@@ -312,6 +312,51 @@ TEST_F(SyncE2ETest, RecordMovedToAnotherCentreLeavesItsOldDuplicateGroup) {
   EXPECT_EQ(CoordJson({"show", d})["duplicate"], "");
 }
 
+TEST_F(SyncE2ETest, RecordSentBackCanBeFixedOnTheVolunteersOtherLaptop) {
+  // askar's first laptop makes a record; the coordinator sends it back.
+  std::string a = Collect("askar", Observation("ala_01", Today(), 14));
+  ASSERT_EQ(As("askar", {"sync"}).exit_code, 0);
+  ASSERT_EQ(Coord({"review", a, "--state", "has_issues", "--comment", "Проверьте очередь"}).exit_code, 0);
+
+  // The first laptop breaks down; a second one is enrolled for askar and
+  // gets the record, with the coordinator's comment.
+  env_["askar2"] = {{"DALA_HOME", dir_ / "laptop-askar-2"}, {"DALA_PASSPHRASE", "askar2-passphrase"}};
+  ASSERT_EQ(As("askar2", {"init"}).exit_code, 0);
+  ASSERT_EQ(As("askar2", {"enroll", server_->url(), Code("askar"), "--label", "askar-second"}).exit_code, 0);
+  auto r = As("askar2", {"sync"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  auto returned = As("askar2", {"list", "--returned"});
+  EXPECT_NE(returned.out.find("Проверьте очередь"), std::string::npos) << returned.out;
+  EXPECT_EQ(Shown("askar2", a)["answers"]["queue_length"], 14);
+
+  // Fixed there, it goes to the server and on to the first laptop.
+  ASSERT_EQ(As("askar2", {"edit", a, "--set", "queue_length=18"}).exit_code, 0);
+  r = As("askar2", {"sync"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(CoordJson({"show", a})["answers"]["queue_length"], 18);
+  EXPECT_EQ(CoordJson({"show", a})["review_state"], "received");
+  ASSERT_EQ(As("askar", {"sync"}).exit_code, 0);
+  EXPECT_EQ(Shown("askar", a)["answers"]["queue_length"], 18);
+
+  // The first laptop, repaired, records again: the second gets it, and
+  // neither is sent back what it signed itself.
+  std::string b = Collect("askar", Observation("ala_02", Today(), 3));
+  ASSERT_EQ(As("askar", {"sync"}).exit_code, 0);
+  r = As("askar2", {"sync"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("received 1 update"), std::string::npos) << r.out;
+  EXPECT_EQ(Shown("askar2", b)["answers"]["centre"], "ala_02");
+  for (const char* laptop : {"askar", "askar2"}) {
+    r = As(laptop, {"sync"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("Sent 0 record versions, received 0 updates"), std::string::npos) << laptop << ": " << r.out;
+    EXPECT_NE(r.out.find("in 1 exchange"), std::string::npos) << laptop << ": " << r.out;
+    EXPECT_EQ(As(laptop, {"verify"}).exit_code, 0) << laptop;
+  }
+  // dina, another volunteer, gets none of it.
+  EXPECT_EQ(json::parse(As("dina", {"list", "--json"}).out).size(), 0u);
+}
+
 TEST_F(SyncE2ETest, NoOpSyncIsOneSmallExchange) {
   auto r = As("askar", {"sync"});
   ASSERT_EQ(r.exit_code, 0) << r.err;

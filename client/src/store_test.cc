@@ -374,5 +374,79 @@ TEST_F(LyingServerTest, CheckpointSignedByAnotherKeyStopsTheSync) {
   EXPECT_EQ(*store_->CountPending(), 1);
 }
 
+// A record version signed by `key`, as another laptop would make it.
+sync::Envelope Signed(const sync::SigningKey& key, const schema::Form& form, sync::SubmissionId submission,
+                      const std::string& answers, sync::EnvelopeKind kind = sync::EnvelopeKind::kRevision) {
+  sync::EnvelopeFields f;
+  f.kind = kind;
+  f.submission = submission;
+  EXPECT_TRUE(sync::FromHex(form.hash_hex(), &f.form_hash));
+  f.form_id = form.id();
+  f.form_version = form.version();
+  if (kind == sync::EnvelopeKind::kRevision) {
+    f.body = sync::MakeRevisionBody(answers, 300);
+  } else {
+    sync::EventBody review;
+    review.type = "review";
+    review.state = "approved";
+    review.by = "someone";
+    f.body = sync::MakeEventBody(review);
+  }
+  f.sequence = 1;
+  f.hlc = sync::HlcTimestamp{uint64_t{1795755600000} << 16};
+  f.wall_ms = 1795755600000;
+  auto bytes = sync::SealEnvelope(std::move(f), key);
+  EXPECT_TRUE(bytes.ok()) << bytes.status().ToString();
+  auto e = sync::Envelope::Parse(*bytes);
+  EXPECT_TRUE(e.ok()) << e.status().ToString();
+  return *e;
+}
+
+TEST_F(LyingServerTest, RecordFromTheVolunteersOtherLaptopIsTakenIn) {
+  Enrolled();
+  sync::SigningKey other_laptop = sync::SigningKey::Generate(random_);
+  sync::SubmissionId id = sync::NewSubmissionId(clock_, random_);
+  sync::Envelope made_there = Signed(other_laptop, *form_, id, R"({"queue":7})");
+  FakeServer server(server_key_, [&](sync::SyncResponse& r) { r.envelopes = {made_there.bytes()}; });
+  SyncClient sync(*store_, *device_, server, clock_, random_);
+  auto out = sync.Run();
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(out->received_envelopes, 1u);
+  auto shown = store_->FindSubmission(id);
+  ASSERT_TRUE(shown.ok() && shown->has_value());
+  EXPECT_EQ(json::parse((*shown)->answers_json)["queue"], 7);
+  auto report = VerifyLocalStore(*store_);
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->problems.empty()) << report->problems[0].what;
+}
+
+TEST_F(LyingServerTest, EventSignedByAnotherKeyThanTheServersIsRefusedAndNothingIsKept) {
+  Enrolled();
+  sync::SigningKey impostor = sync::SigningKey::Generate(random_);
+  sync::SubmissionId id = Save(3);
+  sync::Envelope forged = Signed(impostor, *form_, id, "", sync::EnvelopeKind::kEvent);
+  FakeServer server(server_key_, [&](sync::SyncResponse& r) { r.envelopes = {forged.bytes()}; });
+  SyncClient sync(*store_, *device_, server, clock_, random_);
+  auto out = sync.Run();
+  ASSERT_FALSE(out.ok());
+  EXPECT_NE(out.status().message().find("event not signed by it"), std::string::npos) << out.status().ToString();
+  EXPECT_FALSE(*store_->HasEnvelope(forged.id()));
+  EXPECT_EQ(*store_->CountPending(), 1);
+}
+
+TEST_F(LyingServerTest, RecordVersionInThisLaptopsNameThatItNeverMadeIsRefused) {
+  Enrolled();
+  sync::SubmissionId id = sync::NewSubmissionId(clock_, random_);
+  // Signed with this laptop's key, as after a restored backup or a stolen
+  // key: it must not slip into the laptop's own chain.
+  sync::Envelope foreign = Signed(device_->key(), *form_, id, R"({"queue":1})");
+  FakeServer server(server_key_, [&](sync::SyncResponse& r) { r.envelopes = {foreign.bytes()}; });
+  SyncClient sync(*store_, *device_, server, clock_, random_);
+  auto out = sync.Run();
+  ASSERT_FALSE(out.ok());
+  EXPECT_NE(out.status().message().find("never made"), std::string::npos) << out.status().ToString();
+  EXPECT_FALSE(*store_->HasEnvelope(foreign.id()));
+}
+
 }  // namespace
 }  // namespace dala::client

@@ -246,12 +246,18 @@ Result<SyncOutcome> SyncClient::Run(const std::function<void(const SyncProgress&
     std::set<sync::SubmissionId> touched;
     for (const std::string& bytes : response.envelopes) {
       DALA_ASSIGN_OR_RETURN(sync::Envelope e, sync::Envelope::Parse(bytes));
-      // The server delivers what coordinators did, signed with its key;
-      // anything else, or anything that does not verify, is refused.
-      if (e.author() != server_key) return Status::Corruption("the server delivered an envelope not signed by it");
+      // The server delivers what coordinators did, signed with its key,
+      // and the revisions the volunteer's other laptops signed. Which keys
+      // those are the laptop cannot know: it takes the server's word, as
+      // the server logged them, and the auditor checks each was enrolled.
+      // Anything that does not verify is refused.
+      if (e.author() != server_key && e.kind() != sync::EnvelopeKind::kRevision)
+        return Status::Corruption("the server delivered an event not signed by it");
       DALA_RETURN_IF_ERROR(e.VerifySignature());
       DALA_RETURN_IF_ERROR(sync::VerifyRevisionContent(e, store_));
       DALA_ASSIGN_OR_RETURN(bool have, store_.HasEnvelope(e.id()));
+      if (e.author() == device_.public_key() && !have)
+        return Status::Corruption("the server delivered a record version signed by this laptop that it never made");
       if (!have) DALA_RETURN_IF_ERROR(store_.InsertEnvelope(e, false, UploadState::kReceived, clock_.NowMs()));
       hlc.Observe(e.hlc());
       touched.insert(e.submission());

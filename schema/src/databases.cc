@@ -215,6 +215,15 @@ DROP INDEX submissions_by_key;
 CREATE INDEX submissions_by_key ON submissions (duplicate_key, form_id, volunteer, id, duplicate_group, merged_into,
   distinct_from) WHERE duplicate_key != '';
 )sql",
+      // 4: a volunteer's records follow them to each of their laptops, so
+      // the outbox carries laptops' envelopes too; a laptop is not sent
+      // back what it signed itself. Earlier rows are all the server's.
+      R"sql(
+ALTER TABLE outbox ADD COLUMN author BLOB NOT NULL DEFAULT x'';
+DROP INDEX outbox_by_volunteer;
+CREATE INDEX outbox_by_volunteer ON outbox (volunteer, id, author);
+CREATE INDEX outbox_by_log_index ON outbox (volunteer, log_index);
+)sql",
   };
   return kMigrations;
 }

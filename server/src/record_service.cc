@@ -189,7 +189,7 @@ Status RecordService::AppendAll(const std::vector<Envelope>& envelopes, const st
         // Coordinators' actions go back to the volunteer who owns the record.
         if (e.author() == server_key()) {
           DALA_ASSIGN_OR_RETURN(std::string owner, OwnerOf(e.submission()));
-          if (!owner.empty()) DALA_RETURN_IF_ERROR(ctx_.store.AddToOutbox(owner, index));
+          if (!owner.empty()) DALA_RETURN_IF_ERROR(ctx_.store.AddToOutbox(owner, index, e.author()));
         }
       }
     }
@@ -484,6 +484,9 @@ Result<RecordService::Enrollment> RecordService::Enroll(std::string_view code, c
     d.enrolled_ms = e.wall_ms();
     d.enrolled_by = c.created_by;
     DALA_RETURN_IF_ERROR(ctx_.store.AddDevice(d));
+    // A laptop joining (or replacing) the volunteer's others gets their
+    // records, to correct what is sent back wherever they are.
+    DALA_RETURN_IF_ERROR(ctx_.store.QueueVolunteerHistory(c.volunteer));
     event.push_back(std::move(e));
     result.volunteer = c.volunteer;
     return Status::Ok();
@@ -705,6 +708,13 @@ Result<sync::SyncResponse> RecordService::HandleSync(const Device& device, const
   std::optional<std::pair<uint64_t, Envelope>> last_accepted;  // its log index, and it
   Status appended = ctx_.store.InTransaction([&]() -> Status {
     DALA_ASSIGN_OR_RETURN(tip, ctx_.store.Tip(device.key));
+    // A volunteer with another laptop gets what this one sends there too.
+    bool has_other_laptop = false;
+    if (n > 0) {
+      DALA_ASSIGN_OR_RETURN(auto devices, ctx_.store.ListDevices());
+      for (const Device& d : devices)
+        has_other_laptop = has_other_laptop || (d.volunteer == device.volunteer && d.key != device.key && d.revoked_ms == 0);
+    }
     std::map<Hash, SubmissionId> batch_revisions;  // id -> submission, accepted in this batch
     std::set<SubmissionId> batch_new_submissions, touched;
     bool blocked = false;
@@ -798,6 +808,7 @@ Result<sync::SyncResponse> RecordService::HandleSync(const Device& device, const
       server_hlc_ = hlc.last().packed;
       batch_revisions[e.id()] = e.submission();
       tip = {e.sequence(), e.id()};
+      if (has_other_laptop) DALA_RETURN_IF_ERROR(ctx_.store.AddToOutbox(device.volunteer, index, device.key));
       last_accepted.emplace(index, e);
     }
     for (const SubmissionId& id : touched) DALA_RETURN_IF_ERROR(RefreshSubmission(id));
@@ -861,20 +872,30 @@ Result<sync::SyncResponse> RecordService::HandleSync(const Device& device, const
   if (forms_left) {
     response.more = true;
   } else {
-    DALA_ASSIGN_OR_RETURN(auto outbox, ctx_.store.Outbox(device.volunteer, cursor.outbox,
+    // The end is read first: entries queued while this runs come after it
+    // and wait for the next exchange.
+    DALA_ASSIGN_OR_RETURN(int64_t end, ctx_.store.OutboxEnd(device.volunteer));
+    DALA_ASSIGN_OR_RETURN(auto outbox, ctx_.store.Outbox(device.volunteer, device.key, cursor.outbox, end,
                                                          ctx_.config.max_envelopes_per_response));
+    bool all_sent = true;
     for (const auto& [outbox_id, log_index] : outbox) {
       DALA_ASSIGN_OR_RETURN(auto range, ctx_.store.LogRange(log_index, log_index + 1));
-      if (range.empty()) break;
-      if (range[0].bytes.size() > budget && !response.envelopes.empty()) {
-        response.more = true;
+      if (range.empty() || (range[0].bytes.size() > budget && !response.envelopes.empty())) {
+        all_sent = false;
+        response.more = !range.empty();
         break;
       }
       budget -= std::min(budget, range[0].bytes.size());
       response.envelopes.push_back(std::move(range[0].bytes));
       cursor.outbox = outbox_id;
     }
-    if (outbox.size() == ctx_.config.max_envelopes_per_response) response.more = true;
+    if (outbox.size() == ctx_.config.max_envelopes_per_response) {
+      response.more = true;
+    } else if (all_sent) {
+      // What is left up to the end was signed by this laptop: step over it,
+      // or every later sync would look through it again.
+      cursor.outbox = std::max(cursor.outbox, end);
+    }
   }
   response.cursor = FormatCursor(cursor);
   return response;

@@ -63,9 +63,12 @@ class SqliteStore final : public Store {
                                                     std::string_view other_than_volunteer = {}) override;
   Status SetDuplicateGroup(const sync::SubmissionId& id, std::string_view group) override;
   Result<std::vector<sync::SubmissionId>> SubmissionsInDuplicateGroup(std::string_view group) override;
-  Status AddToOutbox(std::string_view volunteer, uint64_t log_index) override;
-  Result<std::vector<std::pair<int64_t, uint64_t>>> Outbox(std::string_view volunteer, int64_t after_id,
+  Status AddToOutbox(std::string_view volunteer, uint64_t log_index, const sync::PublicKey& author) override;
+  Status QueueVolunteerHistory(std::string_view volunteer) override;
+  Result<std::vector<std::pair<int64_t, uint64_t>>> Outbox(std::string_view volunteer, const sync::PublicKey& reader,
+                                                           int64_t after_id, int64_t through_id,
                                                            size_t limit) override;
+  Result<int64_t> OutboxEnd(std::string_view volunteer) override;
   Status PutCheckpoint(uint64_t size, std::string_view note) override;
   Result<std::optional<std::pair<uint64_t, std::string>>> LastCheckpoint() override;
 

@@ -385,18 +385,30 @@ Result<std::vector<sync::SubmissionId>> SqliteStore::SubmissionIdsWithPrefix(std
   return out;
 }
 
-Status SqliteStore::AddToOutbox(std::string_view volunteer, uint64_t log_index) {
+Status SqliteStore::AddToOutbox(std::string_view volunteer, uint64_t log_index, const sync::PublicKey& author) {
   Lock lock(mutex_);
-  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("INSERT INTO outbox(volunteer, log_index) VALUES (?, ?)"));
-  return st.Bind(1, volunteer).Bind(2, static_cast<int64_t>(log_index)).Run();
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("INSERT INTO outbox(volunteer, log_index, author) VALUES (?, ?, ?)"));
+  return st.Bind(1, volunteer).Bind(2, static_cast<int64_t>(log_index)).BindBytes(3, author).Run();
 }
 
-Result<std::vector<std::pair<int64_t, uint64_t>>> SqliteStore::Outbox(std::string_view volunteer, int64_t after_id,
-                                                                     size_t limit) {
+Status SqliteStore::QueueVolunteerHistory(std::string_view volunteer) {
+  Lock lock(mutex_);
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare(
+                                     "INSERT INTO outbox(volunteer, log_index, author) "
+                                     "SELECT ?1, e.log_index, e.author FROM envelopes e "
+                                     "JOIN submissions s ON s.id = e.submission WHERE s.volunteer = ?1 "
+                                     "AND e.log_index NOT IN (SELECT log_index FROM outbox WHERE volunteer = ?1) "
+                                     "ORDER BY e.log_index"));
+  return st.Bind(1, volunteer).Run();
+}
+
+Result<std::vector<std::pair<int64_t, uint64_t>>> SqliteStore::Outbox(std::string_view volunteer,
+                                                                     const sync::PublicKey& reader, int64_t after_id,
+                                                                     int64_t through_id, size_t limit) {
   Lock lock(mutex_);
   DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT id, log_index FROM outbox WHERE volunteer = ? AND id > ? "
-                                             "ORDER BY id LIMIT ?"));
-  st.Bind(1, volunteer).Bind(2, after_id).Bind(3, static_cast<int64_t>(limit));
+                                             "AND id <= ? AND author != ? ORDER BY id LIMIT ?"));
+  st.Bind(1, volunteer).Bind(2, after_id).Bind(3, through_id).BindBytes(4, reader).Bind(5, static_cast<int64_t>(limit));
   std::vector<std::pair<int64_t, uint64_t>> out;
   while (true) {
     DALA_ASSIGN_OR_RETURN(bool row, st.Step());
@@ -404,6 +416,14 @@ Result<std::vector<std::pair<int64_t, uint64_t>>> SqliteStore::Outbox(std::strin
     out.emplace_back(st.ColumnInt(0), static_cast<uint64_t>(st.ColumnInt(1)));
   }
   return out;
+}
+
+Result<int64_t> SqliteStore::OutboxEnd(std::string_view volunteer) {
+  Lock lock(mutex_);
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT coalesce(max(id), 0) FROM outbox WHERE volunteer = ?"));
+  st.Bind(1, volunteer);
+  DALA_ASSIGN_OR_RETURN(bool row, st.Step());
+  return row ? st.ColumnInt(0) : 0;
 }
 
 Status SqliteStore::PutCheckpoint(uint64_t size, std::string_view note) {

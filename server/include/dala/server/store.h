@@ -213,10 +213,18 @@ class RecordStore {
   virtual Result<std::vector<sync::SubmissionId>> SubmissionsInDuplicateGroup(std::string_view group) = 0;
 
   // --- what each volunteer's devices should receive
-  virtual Status AddToOutbox(std::string_view volunteer, uint64_t log_index) = 0;
-  // Log indices after `after_id` for `volunteer`: (outbox id, log index).
-  virtual Result<std::vector<std::pair<int64_t, uint64_t>>> Outbox(std::string_view volunteer, int64_t after_id,
-                                                                   size_t limit) = 0;
+  // `author` signed the envelope at `log_index`; it is not sent back.
+  virtual Status AddToOutbox(std::string_view volunteer, uint64_t log_index, const sync::PublicKey& author) = 0;
+  // Queues every envelope of `volunteer`'s submissions not queued yet, in
+  // log order: for a laptop enrolled after they were made.
+  virtual Status QueueVolunteerHistory(std::string_view volunteer) = 0;
+  // For `reader`, a device of `volunteer`: the entries after `after_id`,
+  // up to `through_id`, that `reader` did not sign: (outbox id, log index).
+  virtual Result<std::vector<std::pair<int64_t, uint64_t>>> Outbox(std::string_view volunteer,
+                                                                   const sync::PublicKey& reader, int64_t after_id,
+                                                                   int64_t through_id, size_t limit) = 0;
+  // The id of `volunteer`'s last outbox entry, 0 if none.
+  virtual Result<int64_t> OutboxEnd(std::string_view volunteer) = 0;
 
   // --- the last checkpoint signed, so the server never signs an older or
   // inconsistent one after a restart.
