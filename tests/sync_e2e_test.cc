@@ -250,6 +250,16 @@ TEST_F(SyncE2ETest, KeepingTwoRecordsApartStillFlagsAThirdVolunteersRecordAgains
   ASSERT_EQ(Coord({"keep-both", d, e}).exit_code, 0);
   EXPECT_TRUE(CoordJson({"duplicates"})["groups"].empty());
 
+  // The coordinator changes their mind about askar's record: a duplicate
+  // of dina's after all, then of erlan's instead, then not of erlan's
+  // either. The latest word on askar's and dina's pair is the merge, so
+  // the two are possible duplicates again.
+  ASSERT_EQ(Coord({"merge-duplicate", a, "--into", d}).exit_code, 0);
+  ASSERT_EQ(Coord({"merge-duplicate", a, "--into", e}).exit_code, 0);
+  ASSERT_EQ(Coord({"keep-both", a, e}).exit_code, 0);
+  EXPECT_EQ(CoordJson({"show", a})["merged_into"], "");
+  EXPECT_EQ(DuplicateIds(CoordJson({"duplicates"})), json(flagged));
+
   // A database a server before version 3 left, with one all-or-nothing
   // marker instead of the pairs: the next start puts the pairs back.
   int port = server_->port();
@@ -261,7 +271,7 @@ TEST_F(SyncE2ETest, KeepingTwoRecordsApartStillFlagsAThirdVolunteersRecordAgains
   }
   server_ = std::make_unique<ServerProcess>(data_, port);
   ASSERT_TRUE(server_->ok()) << ReadFile(server_->log_path());
-  EXPECT_TRUE(CoordJson({"duplicates"})["groups"].empty());
+  EXPECT_EQ(DuplicateIds(CoordJson({"duplicates"})), json(flagged));
   std::vector<std::string> apart_from_e = {a, d};
   std::sort(apart_from_e.begin(), apart_from_e.end());
   EXPECT_EQ(CoordJson({"show", e})["distinct_from"], json(apart_from_e));
@@ -355,6 +365,33 @@ TEST_F(SyncE2ETest, RecordSentBackCanBeFixedOnTheVolunteersOtherLaptop) {
   }
   // dina, another volunteer, gets none of it.
   EXPECT_EQ(json::parse(As("dina", {"list", "--json"}).out).size(), 0u);
+}
+
+TEST_F(SyncE2ETest, LaptopsEnrolledBeforeTheUpgradeGetEachOthersRecordsAfterIt) {
+  env_["askar2"] = {{"DALA_HOME", dir_ / "laptop-askar-2"}, {"DALA_PASSPHRASE", "askar2-passphrase"}};
+  ASSERT_EQ(As("askar2", {"init"}).exit_code, 0);
+  ASSERT_EQ(As("askar2", {"enroll", server_->url(), Code("askar"), "--label", "askar-second"}).exit_code, 0);
+  std::string a = Collect("askar", Observation("ala_01", Today(), 14));
+  ASSERT_EQ(As("askar", {"sync"}).exit_code, 0);
+  // A server before database version 4 queued only coordinators' actions.
+  int port = server_->port();
+  server_->Stop();
+  {
+    auto db = sql::Database::Open(data_ + "/dala-server.db");
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    ASSERT_TRUE(db->Exec("DELETE FROM outbox").ok());
+  }
+  server_ = std::make_unique<ServerProcess>(data_, port);
+  ASSERT_TRUE(server_->ok()) << ReadFile(server_->log_path());
+  auto r = As("askar2", {"sync"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(Shown("askar2", a)["answers"]["queue_length"], 14);
+  // Starting again queues nothing twice.
+  server_->Stop();
+  server_ = std::make_unique<ServerProcess>(data_, port);
+  ASSERT_TRUE(server_->ok());
+  r = As("askar2", {"sync"});
+  EXPECT_NE(r.out.find("received 0 updates"), std::string::npos) << r.out;
 }
 
 TEST_F(SyncE2ETest, NoOpSyncIsOneSmallExchange) {

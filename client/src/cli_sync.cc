@@ -136,6 +136,10 @@ int SyncCommand(const Globals& g, const SyncCommandOptions& o) {
               << " minutes (server time " << FormatLocalTime(outcome.server_time_ms, clock.UtcOffsetMinutes())
               << "). Set the correct date and time.\n";
   }
+  for (const std::string& r : outcome.refused_updates) std::cout << "  ✗ not taken in: " << r << "\n";
+  if (!outcome.refused_updates.empty())
+    std::cout << "    Nothing of it was stored, and the rest of the sync went on. Tell your coordinator: the "
+                 "server sent something this laptop cannot accept.\n";
   auto returned = (*store)->CountReturned();
   if (returned.ok()) {
     int64_t count = *returned;
@@ -148,6 +152,10 @@ int SyncCommand(const Globals& g, const SyncCommandOptions& o) {
   // reason; scripts and the volunteer both need to know.
   if (!outcome.rejections.empty() || !outcome.set_aside.empty()) {
     std::cerr << "dala: not every record was accepted; see above\n";
+    return kExitFailure;
+  }
+  if (!outcome.refused_updates.empty()) {
+    std::cerr << "dala: not every update from the server was taken in; see above\n";
     return kExitFailure;
   }
   return kExitOk;

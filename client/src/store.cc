@@ -193,6 +193,17 @@ Result<bool> LocalStore::HasEnvelope(const Hash& id) {
   return st.Step();
 }
 
+Status LocalStore::AddVolunteerLaptop(const sync::PublicKey& key, std::string_view label, std::string_view event) {
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("INSERT OR IGNORE INTO volunteer_laptops(key, label, event) VALUES (?, ?, ?)"));
+  return st.BindBytes(1, key).Bind(2, label).BindBlob(3, event).Run();
+}
+
+Result<bool> LocalStore::IsVolunteerLaptop(const sync::PublicKey& key) {
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT 1 FROM volunteer_laptops WHERE key = ?"));
+  st.BindBytes(1, key);
+  return st.Step();
+}
+
 Result<EnvelopeRow> LocalStore::ReadEnvelopeRow(sql::Statement& st) {
   EnvelopeRow r;
   // Malformed key columns are reported by `dala verify`, which compares

@@ -402,15 +402,51 @@ sync::Envelope Signed(const sync::SigningKey& key, const schema::Form& form, syn
   return *e;
 }
 
-TEST_F(LyingServerTest, RecordFromTheVolunteersOtherLaptopIsTakenIn) {
-  Enrolled();
-  sync::SigningKey other_laptop = sync::SigningKey::Generate(random_);
+// The server's event saying that `laptop` is one of `volunteer`'s laptops.
+sync::Envelope Enrolment(const sync::SigningKey& server, const sync::PublicKey& laptop, const std::string& volunteer) {
+  sync::EventBody enroll;
+  enroll.type = "enroll";
+  enroll.by = "admin";
+  enroll.device = sync::ToHex(laptop);
+  enroll.volunteer = volunteer;
+  enroll.label = "second laptop";
+  sync::EnvelopeFields f;
+  f.kind = sync::EnvelopeKind::kEvent;
+  f.body = sync::MakeEventBody(enroll);
+  f.sequence = 1;
+  f.hlc = sync::HlcTimestamp{uint64_t{1795755600000} << 16};
+  f.wall_ms = 1795755600000;
+  auto bytes = sync::SealEnvelope(std::move(f), server);
+  EXPECT_TRUE(bytes.ok()) << bytes.status().ToString();
+  return *sync::Envelope::Parse(*bytes);
+}
+
+class OtherLaptopTest : public LyingServerTest {
+ protected:
+  void SetUp() override {
+    LyingServerTest::SetUp();
+    Enrolled();
+    ASSERT_TRUE(store_->Put(profile_key::kVolunteer, "askar").ok());
+  }
+  // Runs one sync in which the server delivers `envelopes`.
+  Result<SyncOutcome> Receive(std::vector<sync::Envelope> envelopes) {
+    FakeServer server(server_key_, [&](sync::SyncResponse& r) {
+      for (const sync::Envelope& e : envelopes) r.envelopes.push_back(e.bytes());
+    });
+    SyncClient sync(*store_, *device_, server, clock_, random_);
+    return sync.Run();
+  }
+  bool Stored(const sync::Envelope& e) { return *store_->HasEnvelope(e.id()); }
+
+  sync::SigningKey other_laptop_ = sync::SigningKey::Generate(random_);
+};
+
+TEST_F(OtherLaptopTest, RecordFromALaptopTheServerVouchedForIsTakenIn) {
   sync::SubmissionId id = sync::NewSubmissionId(clock_, random_);
-  sync::Envelope made_there = Signed(other_laptop, *form_, id, R"({"queue":7})");
-  FakeServer server(server_key_, [&](sync::SyncResponse& r) { r.envelopes = {made_there.bytes()}; });
-  SyncClient sync(*store_, *device_, server, clock_, random_);
-  auto out = sync.Run();
+  sync::Envelope made_there = Signed(other_laptop_, *form_, id, R"({"queue":7})");
+  auto out = Receive({Enrolment(server_key_, other_laptop_.public_key(), "askar"), made_there});
   ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_TRUE(out->refused_updates.empty()) << out->refused_updates[0];
   EXPECT_EQ(out->received_envelopes, 1u);
   auto shown = store_->FindSubmission(id);
   ASSERT_TRUE(shown.ok() && shown->has_value());
@@ -420,32 +456,87 @@ TEST_F(LyingServerTest, RecordFromTheVolunteersOtherLaptopIsTakenIn) {
   EXPECT_TRUE(report->problems.empty()) << report->problems[0].what;
 }
 
-TEST_F(LyingServerTest, EventSignedByAnotherKeyThanTheServersIsRefusedAndNothingIsKept) {
-  Enrolled();
-  sync::SigningKey impostor = sync::SigningKey::Generate(random_);
-  sync::SubmissionId id = Save(3);
-  sync::Envelope forged = Signed(impostor, *form_, id, "", sync::EnvelopeKind::kEvent);
-  FakeServer server(server_key_, [&](sync::SyncResponse& r) { r.envelopes = {forged.bytes()}; });
-  SyncClient sync(*store_, *device_, server, clock_, random_);
-  auto out = sync.Run();
-  ASSERT_FALSE(out.ok());
-  EXPECT_NE(out.status().message().find("event not signed by it"), std::string::npos) << out.status().ToString();
-  EXPECT_FALSE(*store_->HasEnvelope(forged.id()));
-  EXPECT_EQ(*store_->CountPending(), 1);
+TEST_F(OtherLaptopTest, RecordFromAKeyNobodyVouchedForIsLeftOutAndTheRestStillArrives) {
+  sync::SigningKey stranger = sync::SigningKey::Generate(random_);
+  sync::Envelope injected = Signed(stranger, *form_, sync::NewSubmissionId(clock_, random_), R"({"queue":99})");
+  sync::Envelope genuine = Signed(other_laptop_, *form_, sync::NewSubmissionId(clock_, random_), R"({"queue":2})");
+  auto out = Receive({injected, Enrolment(server_key_, other_laptop_.public_key(), "askar"), genuine});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  ASSERT_EQ(out->refused_updates.size(), 1u);
+  EXPECT_NE(out->refused_updates[0].find("never enrolled as one of this volunteer's laptops"), std::string::npos)
+      << out->refused_updates[0];
+  EXPECT_FALSE(Stored(injected));
+  EXPECT_TRUE(Stored(genuine));
+  EXPECT_EQ(*store_->GetOr(profile_key::kDownloadCursor, ""), "0.0");  // the download moved on
 }
 
-TEST_F(LyingServerTest, RecordVersionInThisLaptopsNameThatItNeverMadeIsRefused) {
-  Enrolled();
-  sync::SubmissionId id = sync::NewSubmissionId(clock_, random_);
+TEST_F(OtherLaptopTest, EnrolmentOfAnotherVolunteersLaptopVouchesForNothing) {
+  sync::Envelope theirs = Signed(other_laptop_, *form_, sync::NewSubmissionId(clock_, random_), R"({"queue":5})");
+  auto out = Receive({Enrolment(server_key_, other_laptop_.public_key(), "dina"), theirs});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  ASSERT_EQ(out->refused_updates.size(), 1u);
+  EXPECT_FALSE(Stored(theirs));
+}
+
+TEST_F(OtherLaptopTest, EnrolmentNotSignedByTheServerVouchesForNothing) {
+  sync::Envelope forged = Enrolment(other_laptop_, other_laptop_.public_key(), "askar");
+  sync::Envelope theirs = Signed(other_laptop_, *form_, sync::NewSubmissionId(clock_, random_), R"({"queue":5})");
+  auto out = Receive({forged, theirs});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  ASSERT_EQ(out->refused_updates.size(), 2u);
+  EXPECT_NE(out->refused_updates[0].find("event not signed by the server"), std::string::npos);
+  EXPECT_FALSE(Stored(theirs));
+  EXPECT_FALSE(*store_->IsVolunteerLaptop(other_laptop_.public_key()));
+}
+
+TEST_F(OtherLaptopTest, EventSignedByAnotherKeyThanTheServersIsLeftOut) {
+  sync::SubmissionId id = Save(3);
+  sync::Envelope forged = Signed(other_laptop_, *form_, id, "", sync::EnvelopeKind::kEvent);
+  auto out = Receive({forged});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  ASSERT_EQ(out->refused_updates.size(), 1u);
+  EXPECT_NE(out->refused_updates[0].find("event not signed by the server"), std::string::npos);
+  EXPECT_FALSE(Stored(forged));
+  EXPECT_EQ((*store_->FindSubmission(id))->review_state, "received");
+}
+
+TEST_F(OtherLaptopTest, RecordVersionInThisLaptopsNameThatItNeverMadeIsLeftOut) {
   // Signed with this laptop's key, as after a restored backup or a stolen
   // key: it must not slip into the laptop's own chain.
-  sync::Envelope foreign = Signed(device_->key(), *form_, id, R"({"queue":1})");
-  FakeServer server(server_key_, [&](sync::SyncResponse& r) { r.envelopes = {foreign.bytes()}; });
-  SyncClient sync(*store_, *device_, server, clock_, random_);
-  auto out = sync.Run();
-  ASSERT_FALSE(out.ok());
-  EXPECT_NE(out.status().message().find("never made"), std::string::npos) << out.status().ToString();
-  EXPECT_FALSE(*store_->HasEnvelope(foreign.id()));
+  sync::Envelope foreign = Signed(device_->key(), *form_, sync::NewSubmissionId(clock_, random_), R"({"queue":1})");
+  auto out = Receive({foreign});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  ASSERT_EQ(out->refused_updates.size(), 1u);
+  EXPECT_NE(out->refused_updates[0].find("never made"), std::string::npos) << out->refused_updates[0];
+  EXPECT_FALSE(Stored(foreign));
+}
+
+TEST_F(OtherLaptopTest, RecordOfAFormThisLaptopLacksIsLeftOutAndDoesNotBlockLaterOnes) {
+  auto other_form = schema::Form::Load(std::string(kForm).replace(std::string(kForm).find("\"version\":\"1\""), 13,
+                                                                  "\"version\":\"9\""));
+  ASSERT_TRUE(other_form.ok()) << other_form.status().ToString();
+  sync::Envelope unknown_form = Signed(other_laptop_, **other_form, sync::NewSubmissionId(clock_, random_), R"({"queue":1})");
+  sync::Envelope later = Signed(other_laptop_, *form_, sync::NewSubmissionId(clock_, random_), R"({"queue":2})");
+  auto out = Receive({Enrolment(server_key_, other_laptop_.public_key(), "askar"), unknown_form, later});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  ASSERT_EQ(out->refused_updates.size(), 1u);
+  EXPECT_FALSE(Stored(unknown_form));
+  EXPECT_TRUE(Stored(later));
+}
+
+TEST_F(OtherLaptopTest, UpdateWithABrokenSignatureIsLeftOut) {
+  sync::SubmissionId id = Save(3);
+  sync::Envelope edit = Signed(server_key_, *form_, id, R"({"queue":4})");
+  std::string bytes = edit.bytes();
+  size_t answer = bytes.find("\"queue\":4");
+  ASSERT_NE(answer, std::string::npos);
+  bytes[answer + 8] = '5';  // the answer changed after signing
+  auto damaged = sync::Envelope::Parse(bytes);
+  ASSERT_TRUE(damaged.ok()) << damaged.status().ToString();
+  auto out = Receive({*damaged});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  ASSERT_EQ(out->refused_updates.size(), 1u);
+  EXPECT_FALSE(Stored(*damaged));
 }
 
 }  // namespace

@@ -129,6 +129,7 @@ Result<SyncOutcome> SyncClient::Run(const std::function<void(const SyncProgress&
   if (!key_hex || !origin || !sync::FromHex(*key_hex, &server_key))
     return Status::FailedPrecondition("this laptop is not enrolled with a server (run `dala enroll URL CODE`)");
 
+  DALA_ASSIGN_OR_RETURN(std::string volunteer, store_.GetOr(profile_key::kVolunteer, ""));
   SyncOutcome outcome;
   SyncProgress p;
   DALA_ASSIGN_OR_RETURN(int64_t pending, store_.CountPending());
@@ -246,18 +247,53 @@ Result<SyncOutcome> SyncClient::Run(const std::function<void(const SyncProgress&
     std::set<sync::SubmissionId> touched;
     for (const std::string& bytes : response.envelopes) {
       DALA_ASSIGN_OR_RETURN(sync::Envelope e, sync::Envelope::Parse(bytes));
-      // The server delivers what coordinators did, signed with its key,
-      // and the revisions the volunteer's other laptops signed. Which keys
-      // those are the laptop cannot know: it takes the server's word, as
-      // the server logged them, and the auditor checks each was enrolled.
-      // Anything that does not verify is refused.
-      if (e.author() != server_key && e.kind() != sync::EnvelopeKind::kRevision)
-        return Status::Corruption("the server delivered an event not signed by it");
-      DALA_RETURN_IF_ERROR(e.VerifySignature());
-      DALA_RETURN_IF_ERROR(sync::VerifyRevisionContent(e, store_));
+      // What cannot be taken in is left out, said, and does not stop the
+      // rest: one bad envelope must not block every later download.
+      auto refuse = [&](const std::string& why) {
+        outcome.refused_updates.push_back("update " + sync::ToHex(e.id()).substr(0, 12) + " (record " +
+                                          sync::FormatSubmissionId(e.submission()) + "): " + why);
+      };
+      if (Status s = e.VerifySignature(); !s.ok()) {
+        refuse(s.message());
+        continue;
+      }
+      // The server delivers what coordinators did, signed with its key;
+      // the events vouching for the volunteer's other laptops; and what
+      // those laptops signed, but only from keys so vouched for.
+      if (e.author() == server_key) {
+        if (e.kind() == sync::EnvelopeKind::kEvent && sync::IsZero(e.submission())) {
+          auto event = sync::ParseEventBody(e.body());
+          if (event.ok() && event->type == "enroll" && event->volunteer == volunteer) {
+            sync::PublicKey laptop;
+            if (!sync::FromHex(event->device, &laptop)) {
+              refuse("an enrolment naming a malformed key");
+              continue;
+            }
+            if (laptop != device_.public_key())
+              DALA_RETURN_IF_ERROR(store_.AddVolunteerLaptop(laptop, event->label, e.bytes()));
+          }
+          continue;  // not about a record: nothing to store
+        }
+      } else if (e.kind() != sync::EnvelopeKind::kRevision) {
+        refuse("an event not signed by the server");
+        continue;
+      } else if (e.author() == device_.public_key()) {
+        DALA_ASSIGN_OR_RETURN(bool mine, store_.HasEnvelope(e.id()));
+        if (!mine) refuse("a record version in this laptop's name that this laptop never made");
+        continue;
+      } else {
+        DALA_ASSIGN_OR_RETURN(bool vouched, store_.IsVolunteerLaptop(e.author()));
+        if (!vouched) {
+          refuse("signed by key " + sync::ToHex(e.author()).substr(0, 16) +
+                 ", which the server never enrolled as one of this volunteer's laptops");
+          continue;
+        }
+      }
+      if (Status s = sync::VerifyRevisionContent(e, store_); !s.ok()) {
+        refuse(s.message());
+        continue;
+      }
       DALA_ASSIGN_OR_RETURN(bool have, store_.HasEnvelope(e.id()));
-      if (e.author() == device_.public_key() && !have)
-        return Status::Corruption("the server delivered a record version signed by this laptop that it never made");
       if (!have) DALA_RETURN_IF_ERROR(store_.InsertEnvelope(e, false, UploadState::kReceived, clock_.NowMs()));
       hlc.Observe(e.hlc());
       touched.insert(e.submission());

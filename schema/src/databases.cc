@@ -81,6 +81,15 @@ CREATE TABLE receipts (
       R"sql(
 ALTER TABLE drafts ADD COLUMN note TEXT NOT NULL DEFAULT '';
 )sql",
+      // 3: the volunteer's other laptops, whose revisions this laptop takes
+      // in, each with the server-signed enrolment event that vouches for it.
+      R"sql(
+CREATE TABLE volunteer_laptops (
+  key   BLOB PRIMARY KEY CHECK (length(key) = 32),
+  label TEXT NOT NULL,
+  event BLOB NOT NULL
+);
+)sql",
   };
   return kMigrations;
 }
@@ -214,6 +223,7 @@ ALTER TABLE submissions ADD COLUMN distinct_from TEXT NOT NULL DEFAULT '';
 DROP INDEX submissions_by_key;
 CREATE INDEX submissions_by_key ON submissions (duplicate_key, form_id, volunteer, id, duplicate_group, merged_into,
   distinct_from) WHERE duplicate_key != '';
+CREATE INDEX submissions_legacy_distinct ON submissions (id) WHERE duplicate_group = '-';
 )sql",
       // 4: a volunteer's records follow them to each of their laptops, so
       // the outbox carries laptops' envelopes too; a laptop is not sent

@@ -82,12 +82,22 @@ Status RecordService::Load() {
   }
   // Submissions a server before database version 3 marked distinct from
   // every other get their per-pair decisions from their events again.
-  DALA_ASSIGN_OR_RETURN(auto legacy, ctx_.store.SubmissionsInDuplicateGroup(kLegacyClearedDuplicate));
+  DALA_ASSIGN_OR_RETURN(auto legacy, ctx_.store.LegacyDistinctSubmissions());
   if (!legacy.empty()) {
     DALA_RETURN_IF_ERROR(ctx_.store.InTransaction([&]() -> Status {
       for (const SubmissionId& id : legacy) DALA_RETURN_IF_ERROR(RefreshSubmission(id));
       return Status::Ok();
     }));
+  }
+  // Volunteers who had several laptops before the outbox carried laptops'
+  // work (database version 4): queue what each laptop lacks. Idempotent,
+  // and only volunteers with several laptops cost anything.
+  DALA_ASSIGN_OR_RETURN(auto devices, ctx_.store.ListDevices());
+  std::map<std::string, int> laptops;
+  for (const Device& d : devices) ++laptops[d.volunteer];
+  for (const auto& [volunteer, count] : laptops) {
+    if (count < 2) continue;
+    DALA_RETURN_IF_ERROR(ctx_.store.InTransaction([&]() -> Status { return QueueForEveryLaptop(volunteer); }));
   }
   if (checkpoint_.empty() || checkpoint_size_ < tree_.size()) {
     auto note = SignCheckpointLocked();
@@ -419,17 +429,18 @@ Status RecordService::ReflagDuplicates(const std::string& form_id, const std::st
     live[sync::FormatSubmissionId(p.id)] = &p;
     ++live_by_volunteer[p.volunteer];
   }
-  // Declared pairs, both ways: a decision is recorded on both records, but
-  // one of the two may not have been refreshed yet.
-  std::map<std::string, std::set<std::string>> distinct;
+  // A pair is distinct while both records say so. "Not a duplicate" is
+  // recorded on both; a later merge of one into the other only on the one
+  // merged away, whose own list then drops the pair: its word is the
+  // latest. (Between the refreshes of the two, in one transaction, a pair
+  // may briefly count as undecided; the second refresh settles it.)
+  std::map<std::string, std::set<std::string>> says_distinct;
   for (const auto& [id, p] : live) {
     size_t from = 0;
     while (from < p->distinct_from.size()) {
       size_t comma = p->distinct_from.find(',', from);
       if (comma == std::string::npos) comma = p->distinct_from.size();
-      std::string other = p->distinct_from.substr(from, comma - from);
-      distinct[id].insert(other);
-      distinct[other].insert(id);
+      says_distinct[id].insert(p->distinct_from.substr(from, comma - from));
       from = comma + 1;
     }
   }
@@ -438,9 +449,9 @@ Status RecordService::ReflagDuplicates(const std::string& form_id, const std::st
     if (p.merged_into.empty()) {
       std::string id = sync::FormatSubmissionId(p.id);
       size_t candidates = live.size() - live_by_volunteer[p.volunteer];
-      for (const std::string& other : distinct[id]) {
+      for (const std::string& other : says_distinct[id]) {
         auto q = live.find(other);
-        if (q != live.end() && q->second->volunteer != p.volunteer) --candidates;
+        if (q != live.end() && q->second->volunteer != p.volunteer && says_distinct[other].count(id)) --candidates;
       }
       if (candidates > 0) want = key;
     }
@@ -450,6 +461,23 @@ Status RecordService::ReflagDuplicates(const std::string& form_id, const std::st
 }
 
 // --- devices ----------------------------------------------------------------------------------
+
+Status RecordService::QueueForEveryLaptop(const std::string& volunteer) {
+  DALA_ASSIGN_OR_RETURN(auto devices, ctx_.store.DevicesOf(volunteer));
+  if (devices.size() < 2) return Status::Ok();
+  // First the enrolment events that vouch for each laptop's key, so a
+  // laptop knows whose revisions it may take in before they arrive...
+  DALA_ASSIGN_OR_RETURN(auto events, ctx_.store.EnvelopesOf(SubmissionId{}));
+  for (const StoredEnvelope& stored : events) {
+    DALA_ASSIGN_OR_RETURN(Envelope e, Envelope::Parse(stored.bytes));
+    if (e.author() != server_key() || e.kind() != sync::EnvelopeKind::kEvent) continue;
+    auto body = sync::ParseEventBody(e.body());
+    if (!body.ok() || body->type != "enroll" || body->volunteer != volunteer) continue;
+    DALA_RETURN_IF_ERROR(ctx_.store.AddToOutboxOnce(volunteer, stored.log_index, e.author()));
+  }
+  // ...then every envelope of the volunteer's submissions.
+  return ctx_.store.QueueVolunteerHistory(volunteer);
+}
 
 Result<RecordService::Enrollment> RecordService::Enroll(std::string_view code, const sync::PublicKey& key,
                                                         std::string_view label) {
@@ -486,7 +514,7 @@ Result<RecordService::Enrollment> RecordService::Enroll(std::string_view code, c
     DALA_RETURN_IF_ERROR(ctx_.store.AddDevice(d));
     // A laptop joining (or replacing) the volunteer's others gets their
     // records, to correct what is sent back wherever they are.
-    DALA_RETURN_IF_ERROR(ctx_.store.QueueVolunteerHistory(c.volunteer));
+    DALA_RETURN_IF_ERROR(QueueForEveryLaptop(c.volunteer));
     event.push_back(std::move(e));
     result.volunteer = c.volunteer;
     return Status::Ok();
@@ -711,9 +739,8 @@ Result<sync::SyncResponse> RecordService::HandleSync(const Device& device, const
     // A volunteer with another laptop gets what this one sends there too.
     bool has_other_laptop = false;
     if (n > 0) {
-      DALA_ASSIGN_OR_RETURN(auto devices, ctx_.store.ListDevices());
-      for (const Device& d : devices)
-        has_other_laptop = has_other_laptop || (d.volunteer == device.volunteer && d.key != device.key && d.revoked_ms == 0);
+      DALA_ASSIGN_OR_RETURN(auto devices, ctx_.store.DevicesOf(device.volunteer));
+      for (const Device& d : devices) has_other_laptop = has_other_laptop || (d.key != device.key && d.revoked_ms == 0);
     }
     std::map<Hash, SubmissionId> batch_revisions;  // id -> submission, accepted in this batch
     std::set<SubmissionId> batch_new_submissions, touched;

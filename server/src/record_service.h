@@ -112,6 +112,10 @@ class RecordService : public sync::FormRegistry {
   // Fills the fields derived from the answers, flags duplicates, stores.
   // `before` is the stored summary, null for a submission seen first now.
   Status StoreSummary(SubmissionSummary s, const nlohmann::json& answers, const SubmissionSummary* before);
+  // For a volunteer with several laptops: queues for them the enrolment
+  // events of all of them and every envelope of the volunteer's
+  // submissions, where not queued yet. The caller holds a transaction.
+  Status QueueForEveryLaptop(const std::string& volunteer);
   // Decides again which submissions sharing one duplicate key are flagged.
   Status ReflagDuplicates(const std::string& form_id, const std::string& key);
   Result<std::string> OwnerOf(const sync::SubmissionId& id);

@@ -37,6 +37,7 @@ class SqliteStore final : public Store {
   Status AddDevice(const Device& device) override;
   Result<std::optional<Device>> FindDevice(const sync::PublicKey& key) override;
   Result<std::vector<Device>> ListDevices() override;
+  Result<std::vector<Device>> DevicesOf(std::string_view volunteer) override;
   Status RevokeDevice(const sync::PublicKey& key, std::string_view by, std::string_view reason,
                       int64_t now_ms) override;
 
@@ -62,8 +63,9 @@ class SqliteStore final : public Store {
   Result<std::vector<DuplicatePeer>> DuplicatePeers(std::string_view form_id, std::string_view key,
                                                     std::string_view other_than_volunteer = {}) override;
   Status SetDuplicateGroup(const sync::SubmissionId& id, std::string_view group) override;
-  Result<std::vector<sync::SubmissionId>> SubmissionsInDuplicateGroup(std::string_view group) override;
+  Result<std::vector<sync::SubmissionId>> LegacyDistinctSubmissions() override;
   Status AddToOutbox(std::string_view volunteer, uint64_t log_index, const sync::PublicKey& author) override;
+  Status AddToOutboxOnce(std::string_view volunteer, uint64_t log_index, const sync::PublicKey& author) override;
   Status QueueVolunteerHistory(std::string_view volunteer) override;
   Result<std::vector<std::pair<int64_t, uint64_t>>> Outbox(std::string_view volunteer, const sync::PublicKey& reader,
                                                            int64_t after_id, int64_t through_id,

@@ -246,6 +246,21 @@ Result<std::vector<Device>> SqliteStore::ListDevices() {
   return out;
 }
 
+Result<std::vector<Device>> SqliteStore::DevicesOf(std::string_view volunteer) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare(Sql("SELECT ", kDeviceColumns,
+                                                 " FROM devices WHERE volunteer = ? ORDER BY enrolled_ms, key")));
+  st.Bind(1, volunteer);
+  std::vector<Device> out;
+  for (;;) {
+    DALA_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    DALA_ASSIGN_OR_RETURN(Device d, ReadDevice(st));
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
 Status SqliteStore::RevokeDevice(const sync::PublicKey& key, std::string_view by, std::string_view reason,
                                  int64_t now_ms) {
   std::lock_guard<std::recursive_mutex> lock(mutex_);

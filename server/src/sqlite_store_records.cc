@@ -353,10 +353,11 @@ Status SqliteStore::SetDuplicateGroup(const sync::SubmissionId& id, std::string_
   return st.Bind(1, group).BindBytes(2, id).Run();
 }
 
-Result<std::vector<sync::SubmissionId>> SqliteStore::SubmissionsInDuplicateGroup(std::string_view group) {
+Result<std::vector<sync::SubmissionId>> SqliteStore::LegacyDistinctSubmissions() {
   Lock lock(mutex_);
-  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT id FROM submissions WHERE duplicate_group = ?"));
-  st.Bind(1, group);
+  // The literal lets SQLite use the partial index of migration 3, so the
+  // check at every start reads no table rows.
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT id FROM submissions WHERE duplicate_group = '-'"));
   std::vector<sync::SubmissionId> out;
   while (true) {
     DALA_ASSIGN_OR_RETURN(bool row, st.Step());
@@ -388,6 +389,14 @@ Result<std::vector<sync::SubmissionId>> SqliteStore::SubmissionIdsWithPrefix(std
 Status SqliteStore::AddToOutbox(std::string_view volunteer, uint64_t log_index, const sync::PublicKey& author) {
   Lock lock(mutex_);
   DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("INSERT INTO outbox(volunteer, log_index, author) VALUES (?, ?, ?)"));
+  return st.Bind(1, volunteer).Bind(2, static_cast<int64_t>(log_index)).BindBytes(3, author).Run();
+}
+
+Status SqliteStore::AddToOutboxOnce(std::string_view volunteer, uint64_t log_index, const sync::PublicKey& author) {
+  Lock lock(mutex_);
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("INSERT INTO outbox(volunteer, log_index, author) SELECT ?1, ?2, ?3 "
+                                             "WHERE NOT EXISTS (SELECT 1 FROM outbox WHERE volunteer = ?1 "
+                                             "AND log_index = ?2)"));
   return st.Bind(1, volunteer).Bind(2, static_cast<int64_t>(log_index)).BindBytes(3, author).Run();
 }
 

@@ -136,6 +136,11 @@ class LocalStore : public sync::FormRegistry {
   // --- envelopes ----------------------------------------------------------------
   Status InsertEnvelope(const sync::Envelope& e, bool own, UploadState upload, int64_t now_ms);
   Result<bool> HasEnvelope(const sync::Hash& id);
+
+  // --- the volunteer's other laptops
+  // `event` is the server-signed enrolment event naming `key`.
+  Status AddVolunteerLaptop(const sync::PublicKey& key, std::string_view label, std::string_view event);
+  Result<bool> IsVolunteerLaptop(const sync::PublicKey& key);
   // This laptop's own envelope with that sequence, if it has one.
   Result<std::optional<EnvelopeRow>> OwnEnvelope(uint64_t sequence);
   Result<std::vector<EnvelopeRow>> EnvelopesOf(const sync::SubmissionId& submission);

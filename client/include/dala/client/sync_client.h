@@ -55,6 +55,9 @@ struct SyncOutcome {
   // a log that does not extend the one seen before, a receipt that does not
   // prove inclusion.
   std::vector<std::string> log_warnings;
+  // Envelopes the server sent that this laptop did not take in (and why):
+  // they are not stored, and the sync goes on without them.
+  std::vector<std::string> refused_updates;
   bool clock_ahead = false;
   // Records re-stamped after the laptop's clock was corrected.
   int restamped = 0;

@@ -98,6 +98,8 @@ class AccountStore {
   virtual Status AddDevice(const Device& device) = 0;
   virtual Result<std::optional<Device>> FindDevice(const sync::PublicKey& key) = 0;
   virtual Result<std::vector<Device>> ListDevices() = 0;
+  // The devices of one volunteer, revoked ones included.
+  virtual Result<std::vector<Device>> DevicesOf(std::string_view volunteer) = 0;
   virtual Status RevokeDevice(const sync::PublicKey& key, std::string_view by, std::string_view reason,
                               int64_t now_ms) = 0;
 };
@@ -210,11 +212,15 @@ class RecordStore {
   virtual Result<std::vector<DuplicatePeer>> DuplicatePeers(std::string_view form_id, std::string_view key,
                                                             std::string_view other_than_volunteer = {}) = 0;
   virtual Status SetDuplicateGroup(const sync::SubmissionId& id, std::string_view group) = 0;
-  virtual Result<std::vector<sync::SubmissionId>> SubmissionsInDuplicateGroup(std::string_view group) = 0;
+  // Submissions a server before database version 3 marked distinct from
+  // every other sharing their key (duplicate_group "-").
+  virtual Result<std::vector<sync::SubmissionId>> LegacyDistinctSubmissions() = 0;
 
   // --- what each volunteer's devices should receive
   // `author` signed the envelope at `log_index`; it is not sent back.
   virtual Status AddToOutbox(std::string_view volunteer, uint64_t log_index, const sync::PublicKey& author) = 0;
+  // As AddToOutbox, unless `volunteer` already has the entry queued.
+  virtual Status AddToOutboxOnce(std::string_view volunteer, uint64_t log_index, const sync::PublicKey& author) = 0;
   // Queues every envelope of `volunteer`'s submissions not queued yet, in
   // log order: for a laptop enrolled after they were made.
   virtual Status QueueVolunteerHistory(std::string_view volunteer) = 0;
