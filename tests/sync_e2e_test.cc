@@ -103,6 +103,20 @@ class SyncE2ETest : public ::testing::Test {
     return json::parse(r.out, nullptr, false);
   }
 
+  // Stops the server, runs `statement` on its database (to make it look
+  // as an older server left it), and starts it again on the same port.
+  void RestartServerAfter(const std::string& statement) {
+    int port = server_->port();
+    server_->Stop();
+    if (!statement.empty()) {
+      auto db = sql::Database::Open(data_ + "/dala-server.db");
+      ASSERT_TRUE(db.ok()) << db.status().ToString();
+      ASSERT_TRUE(db->Exec(statement).ok()) << statement;
+    }
+    server_ = std::make_unique<ServerProcess>(data_, port);
+    ASSERT_TRUE(server_->ok()) << ReadFile(server_->log_path());
+  }
+
   std::string Today() {
     // The server judges today() at each revision's own time, so records
     // made now with today's date are valid.
@@ -262,15 +276,7 @@ TEST_F(SyncE2ETest, KeepingTwoRecordsApartStillFlagsAThirdVolunteersRecordAgains
 
   // A database a server before version 3 left, with one all-or-nothing
   // marker instead of the pairs: the next start puts the pairs back.
-  int port = server_->port();
-  server_->Stop();
-  {
-    auto db = sql::Database::Open(data_ + "/dala-server.db");
-    ASSERT_TRUE(db.ok()) << db.status().ToString();
-    ASSERT_TRUE(db->Exec("UPDATE submissions SET duplicate_group = '-', distinct_from = ''").ok());
-  }
-  server_ = std::make_unique<ServerProcess>(data_, port);
-  ASSERT_TRUE(server_->ok()) << ReadFile(server_->log_path());
+  ASSERT_NO_FATAL_FAILURE(RestartServerAfter("UPDATE submissions SET duplicate_group = '-', distinct_from = ''"));
   EXPECT_EQ(DuplicateIds(CoordJson({"duplicates"})), json(flagged));
   std::vector<std::string> apart_from_e = {a, d};
   std::sort(apart_from_e.begin(), apart_from_e.end());
@@ -374,22 +380,12 @@ TEST_F(SyncE2ETest, LaptopsEnrolledBeforeTheUpgradeGetEachOthersRecordsAfterIt) 
   std::string a = Collect("askar", Observation("ala_01", Today(), 14));
   ASSERT_EQ(As("askar", {"sync"}).exit_code, 0);
   // A server before database version 4 queued only coordinators' actions.
-  int port = server_->port();
-  server_->Stop();
-  {
-    auto db = sql::Database::Open(data_ + "/dala-server.db");
-    ASSERT_TRUE(db.ok()) << db.status().ToString();
-    ASSERT_TRUE(db->Exec("DELETE FROM outbox").ok());
-  }
-  server_ = std::make_unique<ServerProcess>(data_, port);
-  ASSERT_TRUE(server_->ok()) << ReadFile(server_->log_path());
+  ASSERT_NO_FATAL_FAILURE(RestartServerAfter("DELETE FROM outbox"));
   auto r = As("askar2", {"sync"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(Shown("askar2", a)["answers"]["queue_length"], 14);
   // Starting again queues nothing twice.
-  server_->Stop();
-  server_ = std::make_unique<ServerProcess>(data_, port);
-  ASSERT_TRUE(server_->ok());
+  ASSERT_NO_FATAL_FAILURE(RestartServerAfter(""));
   r = As("askar2", {"sync"});
   EXPECT_NE(r.out.find("received 0 updates"), std::string::npos) << r.out;
 }

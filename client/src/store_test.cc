@@ -374,6 +374,18 @@ TEST_F(LyingServerTest, CheckpointSignedByAnotherKeyStopsTheSync) {
   EXPECT_EQ(*store_->CountPending(), 1);
 }
 
+// `f` as the first envelope `key` signs.
+sync::Envelope Seal(sync::EnvelopeFields f, const sync::SigningKey& key) {
+  f.sequence = 1;
+  f.hlc = sync::HlcTimestamp{uint64_t{1795755600000} << 16};
+  f.wall_ms = 1795755600000;
+  auto bytes = sync::SealEnvelope(std::move(f), key);
+  EXPECT_TRUE(bytes.ok()) << bytes.status().ToString();
+  auto e = sync::Envelope::Parse(*bytes);
+  EXPECT_TRUE(e.ok()) << e.status().ToString();
+  return *e;
+}
+
 // A record version signed by `key`, as another laptop would make it.
 sync::Envelope Signed(const sync::SigningKey& key, const schema::Form& form, sync::SubmissionId submission,
                       const std::string& answers, sync::EnvelopeKind kind = sync::EnvelopeKind::kRevision) {
@@ -392,14 +404,7 @@ sync::Envelope Signed(const sync::SigningKey& key, const schema::Form& form, syn
     review.by = "someone";
     f.body = sync::MakeEventBody(review);
   }
-  f.sequence = 1;
-  f.hlc = sync::HlcTimestamp{uint64_t{1795755600000} << 16};
-  f.wall_ms = 1795755600000;
-  auto bytes = sync::SealEnvelope(std::move(f), key);
-  EXPECT_TRUE(bytes.ok()) << bytes.status().ToString();
-  auto e = sync::Envelope::Parse(*bytes);
-  EXPECT_TRUE(e.ok()) << e.status().ToString();
-  return *e;
+  return Seal(std::move(f), key);
 }
 
 // The server's event saying that `laptop` is one of `volunteer`'s laptops.
@@ -413,12 +418,7 @@ sync::Envelope Enrolment(const sync::SigningKey& server, const sync::PublicKey& 
   sync::EnvelopeFields f;
   f.kind = sync::EnvelopeKind::kEvent;
   f.body = sync::MakeEventBody(enroll);
-  f.sequence = 1;
-  f.hlc = sync::HlcTimestamp{uint64_t{1795755600000} << 16};
-  f.wall_ms = 1795755600000;
-  auto bytes = sync::SealEnvelope(std::move(f), server);
-  EXPECT_TRUE(bytes.ok()) << bytes.status().ToString();
-  return *sync::Envelope::Parse(*bytes);
+  return Seal(std::move(f), server);
 }
 
 class OtherLaptopTest : public LyingServerTest {
