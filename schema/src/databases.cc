@@ -90,6 +90,11 @@ CREATE TABLE volunteer_laptops (
   event BLOB NOT NULL
 );
 )sql",
+      // 4: every `dala sync` counts the records sent back; without an index
+      // that read every record (30 ms of a no-op sync at 100,000).
+      R"sql(
+CREATE INDEX submissions_by_review_state ON submissions (review_state);
+)sql",
   };
   return kMigrations;
 }
