@@ -46,6 +46,19 @@ std::string Sql(std::string_view a, std::string_view b, std::string_view c = "")
   return s;
 }
 
+// Every row `st` gives, each read by `read`.
+template <typename T>
+Result<std::vector<T>> ReadAll(sql::Statement& st, Result<T> (*read)(const sql::Statement&)) {
+  std::vector<T> out;
+  for (;;) {
+    DALA_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    DALA_ASSIGN_OR_RETURN(T item, read(st));
+    out.push_back(std::move(item));
+  }
+  return out;
+}
+
 }  // namespace
 
 // --- projects -------------------------------------------------------------------
@@ -122,14 +135,7 @@ Status SqliteStore::SetPassword(std::string_view name, std::string_view password
 Result<std::vector<User>> SqliteStore::ListUsers() {
   std::lock_guard<std::recursive_mutex> lock(mutex_);
   DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare(Sql("SELECT ", kUserColumns, " FROM users ORDER BY name")));
-  std::vector<User> out;
-  for (;;) {
-    DALA_ASSIGN_OR_RETURN(bool row, st.Step());
-    if (!row) break;
-    DALA_ASSIGN_OR_RETURN(User u, ReadUser(st));
-    out.push_back(std::move(u));
-  }
-  return out;
+  return ReadAll(st, ReadUser);
 }
 
 // --- sessions ---------------------------------------------------------------------
@@ -236,14 +242,7 @@ Result<std::vector<Device>> SqliteStore::ListDevices() {
   std::lock_guard<std::recursive_mutex> lock(mutex_);
   DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare(Sql("SELECT ", kDeviceColumns,
                                                  " FROM devices ORDER BY volunteer, enrolled_ms, key")));
-  std::vector<Device> out;
-  for (;;) {
-    DALA_ASSIGN_OR_RETURN(bool row, st.Step());
-    if (!row) break;
-    DALA_ASSIGN_OR_RETURN(Device d, ReadDevice(st));
-    out.push_back(std::move(d));
-  }
-  return out;
+  return ReadAll(st, ReadDevice);
 }
 
 Result<std::vector<Device>> SqliteStore::DevicesOf(std::string_view volunteer) {
@@ -251,14 +250,7 @@ Result<std::vector<Device>> SqliteStore::DevicesOf(std::string_view volunteer) {
   DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare(Sql("SELECT ", kDeviceColumns,
                                                  " FROM devices WHERE volunteer = ? ORDER BY enrolled_ms, key")));
   st.Bind(1, volunteer);
-  std::vector<Device> out;
-  for (;;) {
-    DALA_ASSIGN_OR_RETURN(bool row, st.Step());
-    if (!row) break;
-    DALA_ASSIGN_OR_RETURN(Device d, ReadDevice(st));
-    out.push_back(std::move(d));
-  }
-  return out;
+  return ReadAll(st, ReadDevice);
 }
 
 Status SqliteStore::RevokeDevice(const sync::PublicKey& key, std::string_view by, std::string_view reason,
