@@ -332,6 +332,39 @@ TEST_F(SecurityTest, ForkedChainIsRefused) {
   EXPECT_EQ(LogSize(), before);
 }
 
+TEST_F(SecurityTest, FormsAndTheirReferenceListsAreReadByPeopleOnly) {
+  EXPECT_EQ(http_->Get("/api/v1/forms")->status, 401);
+  auto login = http_->Post("/api/v1/login", R"({"username":"dana","password":"auditor-pw-1"})", "application/json");
+  ASSERT_EQ(login->status, 200);
+  std::string cookie = login->get_header_value("Set-Cookie");
+  httplib::Headers auditor = {{"Cookie", cookie.substr(0, cookie.find(';'))}};
+  auto forms = http_->Get("/api/v1/forms", auditor);
+  ASSERT_EQ(forms->status, 200);
+  std::string hash = json::parse(forms->body)["forms"][0]["hash"];
+  EXPECT_EQ(http_->Get("/api/v1/forms/" + hash)->status, 401);
+
+  auto doc = http_->Get("/api/v1/forms/" + hash, auditor);
+  ASSERT_EQ(doc->status, 200);
+  EXPECT_EQ(doc->body, ReadFile(std::string(DALA_SOURCE_DIR) + "/schema/forms/psc_observation.json"));
+  auto centres = http_->Get("/api/v1/forms/" + hash + "/lists/centres", auditor);
+  ASSERT_EQ(centres->status, 200);
+  json list = json::parse(centres->body);
+  EXPECT_EQ(list["form"], "psc_observation");
+  ASSERT_FALSE(list["items"].empty());
+  EXPECT_EQ(list["items"][0]["name"], "ala_01");
+  EXPECT_EQ(list["items"][0]["region"], "ala");
+
+  auto no_list = http_->Get("/api/v1/forms/" + hash + "/lists/planets", auditor);
+  EXPECT_EQ(no_list->status, 404);
+  EXPECT_EQ(Code(no_list), "not_found");
+  for (const char* bad : {"/api/v1/forms/0000000000000000000000000000000000000000000000000000000000000000",
+                          "/api/v1/forms/not-a-hash", "/api/v1/forms/not-a-hash/lists/centres"}) {
+    auto r = http_->Get(bad, auditor);
+    EXPECT_EQ(r->status, 404) << bad;
+    EXPECT_EQ(Code(r), "not_found") << bad;
+  }
+}
+
 TEST_F(SecurityTest, PeopleRefusals) {
   // Wrong password, and the same answer for an unknown user.
   auto bad = http_->Post("/api/v1/login", R"({"username":"aigerim","password":"nope-nope"})", "application/json");

@@ -322,6 +322,32 @@ void RegisterRecordRoutes(Router& router, ServerContext& ctx, std::shared_ptr<Re
     return Ok({{"forms", list}});
   });
 
+  // The form document as published, byte for byte: labels in every
+  // language and the reference lists a report needs beside the answers.
+  router.Add("GET", "/api/v1/forms/{hash}", [&store, &sessions](const HttpRequest& r) -> HttpResponse {
+    DALA_REQUIRE_PERSON(sessions, r, false);
+    auto doc = store.FormDocument(r.path_params.at("hash"));
+    if (!doc.ok()) return Error(doc.status());
+    if (!*doc) return JsonError(404, "not_found", "no form with that hash (see GET /api/v1/forms)");
+    return JsonBody(200, std::move(**doc));
+  });
+
+  // One list of a form: the service centres with their region, district
+  // and coordinates, say.
+  router.Add("GET", "/api/v1/forms/{hash}/lists/{list}", [&store, &sessions](const HttpRequest& r) -> HttpResponse {
+    DALA_REQUIRE_PERSON(sessions, r, false);
+    auto doc = store.FormDocument(r.path_params.at("hash"));
+    if (!doc.ok()) return Error(doc.status());
+    if (!*doc) return JsonError(404, "not_found", "no form with that hash (see GET /api/v1/forms)");
+    // Published documents were validated, so this parses.
+    json form = json::parse(**doc, nullptr, false);
+    const std::string& name = r.path_params.at("list");
+    if (form.is_discarded() || !form.contains("lists") || !form["lists"].contains(name))
+      return JsonError(404, "not_found", "the form has no list '" + name + "'");
+    return Ok({{"form", form.value("id", "")}, {"version", form.value("version", "")}, {"list", name},
+               {"items", form["lists"][name]}});
+  });
+
   router.Add("POST", "/api/v1/forms", [&records, &sessions, service](const HttpRequest& r) -> HttpResponse {
     DALA_REQUIRE_PERSON(sessions, r, true);
     if (Status s = RequireAdmin(user); !s.ok()) return AuthErrorResponse(s);
