@@ -56,6 +56,7 @@ struct EnrollOptions {
   std::string code;
   std::string label;
   std::string ca_file;
+  bool allow_http = false;
 };
 int EnrollCommand(const Globals& g, const EnrollOptions& o);
 
@@ -75,6 +76,7 @@ struct CoordOptions {
   std::string server;  // or DALA_SERVER
   std::string user;    // or DALA_USER; the password comes from DALA_PASSWORD or a prompt
   std::string ca_file;
+  bool allow_http = false;
 };
 struct CoordListOptions {
   std::string form, centre, region, volunteer, from, to, state;

@@ -27,7 +27,7 @@ class ApiSession {
     if (server.empty()) return Status::InvalidArgument("say which server: --server URL (or DALA_SERVER)");
     if (user.empty()) return Status::InvalidArgument("say who you are: --user NAME (or DALA_USER)");
     while (!server.empty() && server.back() == '/') server.pop_back();
-    DALA_ASSIGN_OR_RETURN(auto transport, MakeHttpTransport(server, {10, 300, o.ca_file}));
+    DALA_ASSIGN_OR_RETURN(auto transport, MakeHttpTransport(server, {10, 300, o.ca_file, o.allow_http}));
     DALA_ASSIGN_OR_RETURN(std::string password, ReadSecret("Password for " + user + ": ", false, "DALA_PASSWORD"));
     json body = {{"username", user}, {"password", password}};
     Wipe(&password);

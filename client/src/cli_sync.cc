@@ -56,7 +56,7 @@ int EnrollCommand(const Globals& g, const EnrollOptions& o) {
   if (!device.ok()) return Fail(device.status());
   std::string url = o.url;
   while (!url.empty() && url.back() == '/') url.pop_back();
-  auto transport = MakeHttpTransport(url, {10, 60, o.ca_file});
+  auto transport = MakeHttpTransport(url, {10, 60, o.ca_file, o.allow_http});
   if (!transport.ok()) return Fail(transport.status());
   CliClock clock;
   auto result = Enroll(**store, *device, **transport, url, o.code, o.label.empty() ? Hostname() : o.label, clock);
@@ -66,6 +66,10 @@ int EnrollCommand(const Globals& g, const EnrollOptions& o) {
     std::error_code ec;
     std::string absolute = std::filesystem::absolute(o.ca_file, ec).string();
     if (Status s = (*store)->Put(profile_key::kServerCaFile, ec ? o.ca_file : absolute); !s.ok()) return Fail(s);
+  }
+  // Said once, at enrolment, for every later sync.
+  if (o.allow_http) {
+    if (Status s = (*store)->Put(profile_key::kAllowPlainHttp, "1"); !s.ok()) return Fail(s);
   }
   std::cout << "Enrolled with " << url << " as volunteer " << result->volunteer << ".\n"
             << "Server key: " << result->server_key_hex.substr(0, 16) << "… (" << result->origin << ")\n"
@@ -86,7 +90,9 @@ int SyncCommand(const Globals& g, const SyncCommandOptions& o) {
     auto saved = (*store)->Get(profile_key::kServerCaFile);
     if (saved.ok() && *saved) ca_file = **saved;
   }
-  auto transport = MakeHttpTransport(**url, {10, 120, ca_file});
+  auto allow_http = (*store)->GetOr(profile_key::kAllowPlainHttp, "");
+  if (!allow_http.ok()) return Fail(allow_http.status());
+  auto transport = MakeHttpTransport(**url, {10, 120, ca_file, *allow_http == "1"});
   if (!transport.ok()) return Fail(transport.status());
   CliClock clock;
   sync::SystemRandom random;

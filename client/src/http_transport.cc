@@ -1,4 +1,6 @@
 // The client's HTTP edge: the only client file that includes httplib.
+#include <algorithm>
+#include <string>
 #include <httplib.h>
 
 #include "dala/client/transport.h"
@@ -68,8 +70,42 @@ Result<std::unique_ptr<Transport>> MakeHttpTransport(const std::string& base_url
 #ifndef CPPHTTPLIB_OPENSSL_SUPPORT
     return Status::InvalidArgument("this build of dala has no TLS support");
 #endif
+  } else if (!options.allow_plain_http && !IsLoopbackUrl(base_url)) {
+    return Status::InvalidArgument(base_url + " is not encrypted: anyone on the network in between could read the "
+                                   "records and slip things into what comes back. Use an https:// address, or "
+                                   "--allow-http on a network you trust");
   }
   return std::unique_ptr<Transport>(new HttpTransport(base_url, options));
+}
+
+bool IsLoopbackUrl(std::string_view url) {
+  size_t scheme = url.find("://");
+  if (scheme == std::string_view::npos) return false;
+  std::string_view rest = url.substr(scheme + 3);
+  rest = rest.substr(0, rest.find_first_of("/?#"));
+  if (rest.find('@') != std::string_view::npos) return false;  // user info: not an address we write
+  std::string_view host;
+  if (!rest.empty() && rest.front() == '[') {
+    size_t close = rest.find(']');
+    if (close == std::string_view::npos) return false;
+    host = rest.substr(0, close + 1);
+    std::string_view after = rest.substr(close + 1);
+    if (!after.empty() && after.front() != ':') return false;
+  } else {
+    host = rest.substr(0, rest.find(':'));
+  }
+  if (host == "localhost" || host == "[::1]") return true;
+  // 127.0.0.0/8, written as four decimal numbers.
+  if (host.rfind("127.", 0) != 0) return false;
+  int parts = 0;
+  for (size_t from = 0; from <= host.size(); ++parts) {
+    size_t dot = std::min(host.find('.', from), host.size());
+    std::string_view part = host.substr(from, dot - from);
+    if (part.empty() || part.size() > 3 || part.find_first_not_of("0123456789") != std::string_view::npos) return false;
+    if (std::stoi(std::string(part)) > 255) return false;
+    from = dot + 1;
+  }
+  return parts == 4;
 }
 
 }  // namespace dala::client

@@ -70,6 +70,8 @@ int Main(int argc, char** argv) {
   enroll->add_option("CODE", enroll_o.code, "The one-time code from your coordinator")->required();
   enroll->add_option("--label", enroll_o.label, "A name for this laptop (default: its host name)");
   enroll->add_option("--ca", enroll_o.ca_file, "CA certificate file for a server with a private certificate");
+  enroll->add_flag("--allow-http", enroll_o.allow_http,
+                   "Allow an unencrypted http:// server that is not this machine (a network you trust)");
 
   SyncCommandOptions sync_o;
   auto* sync_cmd = app.add_subcommand("sync", "Send new records to the server and receive corrections and forms");
@@ -89,6 +91,8 @@ int Main(int argc, char** argv) {
   coord->add_option("--server", coord_o.server, "Server address (or DALA_SERVER)");
   coord->add_option("--user", coord_o.user, "Your user name (or DALA_USER); password from DALA_PASSWORD or a prompt");
   coord->add_option("--ca", coord_o.ca_file, "CA certificate file for a server with a private certificate");
+  coord->add_flag("--allow-http", coord_o.allow_http,
+                  "Allow an unencrypted http:// server that is not this machine (sends your password in the clear)");
   CoordListOptions clist_o;
   auto* clist = coord->add_subcommand("list", "List submissions, with filters");
   clist->add_option("--form", clist_o.form, "Form id");

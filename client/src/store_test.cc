@@ -429,8 +429,11 @@ class OtherLaptopTest : public LyingServerTest {
     ASSERT_TRUE(store_->Put(profile_key::kVolunteer, "askar").ok());
   }
   // Runs one sync in which the server delivers `envelopes`.
-  Result<SyncOutcome> Receive(std::vector<sync::Envelope> envelopes) {
+  Result<SyncOutcome> Receive(std::vector<sync::Envelope> envelopes, std::vector<std::string> forms = {},
+                              std::vector<std::string> raw = {}) {
     FakeServer server(server_key_, [&](sync::SyncResponse& r) {
+      r.forms = forms;
+      r.envelopes = raw;
       for (const sync::Envelope& e : envelopes) r.envelopes.push_back(e.bytes());
     });
     SyncClient sync(*store_, *device_, server, clock_, random_);
@@ -522,6 +525,40 @@ TEST_F(OtherLaptopTest, RecordOfAFormThisLaptopLacksIsLeftOutAndDoesNotBlockLate
   ASSERT_EQ(out->refused_updates.size(), 1u);
   EXPECT_FALSE(Stored(unknown_form));
   EXPECT_TRUE(Stored(later));
+}
+
+TEST_F(OtherLaptopTest, FormThisDalaCannotReadIsReportedAndTheRestStillArrives) {
+  sync::SubmissionId id = Save(3);
+  sync::Envelope edit = Signed(server_key_, *form_, id, R"({"queue":4})");
+  std::string newer = R"({"dala_form":99,"id":"visit","version":"2"})";
+  auto out = Receive({edit}, {newer});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  ASSERT_EQ(out->refused_updates.size(), 1u);
+  EXPECT_NE(out->refused_updates[0].find("a form from the server"), std::string::npos) << out->refused_updates[0];
+  EXPECT_TRUE(Stored(edit));
+}
+
+TEST_F(OtherLaptopTest, ServerFormCollidingWithOneLoadedByHandIsReported) {
+  std::string other(kForm);
+  other.replace(other.find("\"title\":\"Visit\""), 15, "\"title\":\"Other\"");
+  auto out = Receive({}, {other});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  ASSERT_EQ(out->refused_updates.size(), 1u);
+  EXPECT_NE(out->refused_updates[0].find("already loaded with different content"), std::string::npos)
+      << out->refused_updates[0];
+  auto kept = store_->FindFormByName("visit");
+  ASSERT_TRUE(kept.ok());
+  EXPECT_EQ((*kept)->hash_hex(), form_->hash_hex());  // the laptop's records still verify
+}
+
+TEST_F(OtherLaptopTest, GarbledUpdateIsLeftOutAndTheRestStillArrives) {
+  sync::SubmissionId id = Save(3);
+  sync::Envelope edit = Signed(server_key_, *form_, id, R"({"queue":4})");
+  auto out = Receive({edit}, {}, {"DLE1 certainly not an envelope"});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  ASSERT_EQ(out->refused_updates.size(), 1u);
+  EXPECT_NE(out->refused_updates[0].find("not a valid envelope"), std::string::npos) << out->refused_updates[0];
+  EXPECT_TRUE(Stored(edit));
 }
 
 TEST_F(OtherLaptopTest, UpdateWithABrokenSignatureIsLeftOut) {

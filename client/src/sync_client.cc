@@ -239,14 +239,30 @@ Result<SyncOutcome> SyncClient::Run(const std::function<void(const SyncProgress&
     }
     for (const std::string& doc : response.forms) {
       auto form = store_.AddForm(doc, "server", clock_.NowMs());
-      if (!form.ok() && form.status().code() != Status::Code::kAlreadyExists) return form.status();
-      if (form.ok()) ++outcome.received_forms;
+      if (form.ok()) {
+        ++outcome.received_forms;
+        continue;
+      }
+      // A form this dala cannot read (made for a newer one), or one that
+      // collides with a form loaded here by hand: said, and the records
+      // that need it are left out below, instead of failing every sync.
+      const Status::Code code = form.status().code();
+      if (code != Status::Code::kInvalidArgument && code != Status::Code::kAlreadyExists &&
+          code != Status::Code::kCorruption)
+        return form.status();
+      outcome.refused_updates.push_back("a form from the server: " + form.status().message());
     }
     DALA_ASSIGN_OR_RETURN(std::string hlc_text, store_.GetOr(profile_key::kHlc, "0"));
     sync::HybridClock hlc(clock_, sync::HlcTimestamp{std::stoull(hlc_text)});
     std::set<sync::SubmissionId> touched;
     for (const std::string& bytes : response.envelopes) {
-      DALA_ASSIGN_OR_RETURN(sync::Envelope e, sync::Envelope::Parse(bytes));
+      auto parsed = sync::Envelope::Parse(bytes);
+      if (!parsed.ok()) {
+        outcome.refused_updates.push_back("an update of " + std::to_string(bytes.size()) +
+                                          " bytes that is not a valid envelope: " + parsed.status().message());
+        continue;
+      }
+      const sync::Envelope& e = *parsed;
       // What cannot be taken in is left out, said, and does not stop the
       // rest: one bad envelope must not block every later download.
       auto refuse = [&](const std::string& why) {

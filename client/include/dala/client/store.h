@@ -35,6 +35,7 @@ inline constexpr std::string_view kLanguage = "language";
 inline constexpr std::string_view kHlc = "hlc";
 inline constexpr std::string_view kServerUrl = "server_url";
 inline constexpr std::string_view kServerCaFile = "server_ca_file";  // a private CA given at enrolment
+inline constexpr std::string_view kAllowPlainHttp = "allow_plain_http";  // "1": enrolled with --allow-http
 inline constexpr std::string_view kServerKey = "server_key";
 inline constexpr std::string_view kServerOrigin = "server_origin";
 inline constexpr std::string_view kVolunteer = "volunteer";

@@ -42,7 +42,15 @@ struct HttpTransportOptions {
   int connect_timeout_seconds = 10;
   int read_timeout_seconds = 120;
   std::string ca_file;  // for https with a private CA
+  // Plain http:// to anything but this machine is refused unless set: the
+  // records, a coordinator's password and what comes back would cross
+  // the network open to reading and to tampering.
+  bool allow_plain_http = false;
 };
+
+// True for http:// and https:// addresses of this machine (localhost,
+// 127.0.0.0/8, [::1]).
+bool IsLoopbackUrl(std::string_view url);
 
 // http:// or https:// base URL, e.g. "https://dala.example.kz:8443".
 Result<std::unique_ptr<Transport>> MakeHttpTransport(const std::string& base_url,
