@@ -390,6 +390,30 @@ TEST_F(SyncE2ETest, LaptopsEnrolledBeforeTheUpgradeGetEachOthersRecordsAfterIt) 
   EXPECT_NE(r.out.find("received 0 updates"), std::string::npos) << r.out;
 }
 
+TEST_F(SyncE2ETest, FormLoadedByHandThatClashesWithTheServersIsReportedAndTheSyncGoesOn) {
+  // A laptop given an early draft of the observation form by hand, under
+  // the version the server later publishes with other content.
+  env_["baur"] = {{"DALA_HOME", dir_ / "laptop-baur"}, {"DALA_PASSPHRASE", "baur-passphrase"}};
+  ASSERT_EQ(Server({"user", "add", "baur", "--role", "volunteer", "--data", data_}).exit_code, 0);
+  ASSERT_EQ(As("baur", {"init"}).exit_code, 0);
+  json draft = json::parse(ReadFile(std::string(DALA_SOURCE_DIR) + "/schema/forms/psc_observation.json"));
+  draft["title"]["en"] = "Draft checklist";
+  std::string path = dir_ / "draft.json";
+  WriteFile(path, draft.dump());
+  ASSERT_EQ(As("baur", {"forms", "add", path}).exit_code, 0);
+  ASSERT_EQ(As("baur", {"enroll", server_->url(), Code("baur")}).exit_code, 0);
+
+  auto r = As("baur", {"sync"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.out.find("not taken in: a form from the server"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("different content"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("not every update from the server was taken in"), std::string::npos) << r.err;
+  // The other form arrived, and the laptop still works with it.
+  EXPECT_NE(r.out.find("received 0 updates and 1 form"), std::string::npos) << r.out;
+  Collect("baur", json::parse(R"({"consent": "no"})"), "citizen_exit_survey");
+  EXPECT_EQ(As("baur", {"sync"}).exit_code, 0);
+}
+
 TEST_F(SyncE2ETest, NoOpSyncIsOneSmallExchange) {
   auto r = As("askar", {"sync"});
   ASSERT_EQ(r.exit_code, 0) << r.err;

@@ -142,7 +142,12 @@ int SyncCommand(const Globals& g, const SyncCommandOptions& o) {
               << " minutes (server time " << FormatLocalTime(outcome.server_time_ms, clock.UtcOffsetMinutes())
               << "). Set the correct date and time.\n";
   }
-  for (const std::string& r : outcome.refused_updates) std::cout << "  ✗ not taken in: " << r << "\n";
+  // A form this laptop lacks can leave out thousands: the first few say why.
+  constexpr size_t kShown = 10;
+  for (size_t i = 0; i < outcome.refused_updates.size() && i < kShown; ++i)
+    std::cout << "  ✗ not taken in: " << outcome.refused_updates[i] << "\n";
+  if (outcome.refused_updates.size() > kShown)
+    std::cout << "  ✗ … and " << outcome.refused_updates.size() - kShown << " more not taken in\n";
   if (!outcome.refused_updates.empty())
     std::cout << "    Nothing of it was stored, and the rest of the sync went on. Tell your coordinator: the "
                  "server sent something this laptop cannot accept.\n";
