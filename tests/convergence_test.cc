@@ -15,6 +15,8 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <cstdio>
+#include <cstdlib>
 #include <random>
 
 #include "accounts_api.h"
@@ -73,6 +75,45 @@ class InProcessTransport final : public client::Transport {
   int loss_percent_ = 0;
 };
 
+// A dala-server in this process, reached through its router with no
+// sockets: store, record service and routes.
+struct InProcessServer {
+  InProcessServer(const std::string& data_dir, const Clock& clock, sync::Random& random, std::mt19937& rng)
+      : store(Open(data_dir)),
+        key(sync::SigningKey::Generate(random)),
+        ctx{*store, clock, random, key, server::ServerConfig{}},
+        sessions(ctx),
+        devices(ctx),
+        transport(router, rng) {
+    auto started = server::StartRecordService(ctx);
+    if (!started.ok()) {
+      status = started.status();
+      return;
+    }
+    service = *started;
+    server::RegisterRecordRoutes(router, ctx, service, sessions, devices);
+  }
+
+  static std::unique_ptr<server::Store> Open(const std::string& data_dir) {
+    auto s = server::OpenSqliteStore(data_dir, true);
+    if (!s.ok()) {
+      std::fprintf(stderr, "cannot open the server store: %s\n", s.status().ToString().c_str());
+      std::abort();
+    }
+    return std::move(*s);
+  }
+
+  std::unique_ptr<server::Store> store;
+  sync::SigningKey key;
+  server::ServerContext ctx;
+  std::shared_ptr<server::RecordService> service;
+  server::Router router;
+  server::SessionAuth sessions;
+  server::DeviceAuthenticator devices;
+  InProcessTransport transport;
+  Status status;
+};
+
 struct Laptop {
   std::unique_ptr<client::LocalStore> store;
   std::optional<client::Device> device;
@@ -103,27 +144,18 @@ TEST_P(ConvergenceTest, LaptopsAndServerHoldIdenticalStateAfterRandomSchedules) 
     e2e::TempDir dir;
     SystemClock clock;
     sync::SeededRandom random(static_cast<uint64_t>(GetParam()) * 1000 + static_cast<uint64_t>(schedule));
-    auto store = server::OpenSqliteStore(dir / "server", true);
-    ASSERT_TRUE(store.ok()) << store.status().ToString();
-    sync::SigningKey server_key = sync::SigningKey::Generate(random);
-    server::ServerConfig config;
-    server::ServerContext ctx{**store, clock, random, server_key, config};
-    auto form_doc = std::string(kForm);
-    auto service = server::StartRecordService(ctx);
-    ASSERT_TRUE(service.ok());
-    ASSERT_TRUE((*service)->PublishForm(form_doc, "default").ok());
-    server::Router router;
-    server::SessionAuth sessions(ctx);
-    server::DeviceAuthenticator devices(ctx);
-    server::RegisterRecordRoutes(router, ctx, *service, sessions, devices);
-    InProcessTransport transport(router, rng);
+    InProcessServer server(dir / "server", clock, random, rng);
+    ASSERT_TRUE(server.status.ok()) << server.status.ToString();
+    ASSERT_TRUE(server.service->PublishForm(kForm, "default").ok());
+    InProcessTransport& transport = server.transport;
+    server::Store& store = *server.store;
 
     const int laptops_count = 2 + static_cast<int>(rng() % 2);
     std::vector<Laptop> laptops(laptops_count);
     for (int i = 0; i < laptops_count; ++i) {
       std::string name = "v" + std::to_string(i);
-      ASSERT_TRUE(server::AddUserAccount(**store, name, "volunteer", "", clock).ok());
-      auto code = server::IssueEnrollCode(**store, name, 1, "admin", random, clock);
+      ASSERT_TRUE(server::AddUserAccount(store, name, "volunteer", "", clock).ok());
+      auto code = server::IssueEnrollCode(store, name, 1, "admin", random, clock);
       ASSERT_TRUE(code.ok());
       auto local = client::LocalStore::Create(dir / (name + ".db"));
       ASSERT_TRUE(local.ok());
@@ -179,25 +211,25 @@ TEST_P(ConvergenceTest, LaptopsAndServerHoldIdenticalStateAfterRandomSchedules) 
         // A coordinator corrects a record the server has.
         if (all.empty()) continue;
         sync::SubmissionId id = all[rng() % all.size()].first;
-        auto summary = ctx.store.FindSubmission(id);
+        auto summary = store.FindSubmission(id);
         ASSERT_TRUE(summary.ok());
         if (!*summary) continue;
         json answers = RandomChange(rng, json::parse((*summary)->answers_json));
         server::CoordinatorEdit edit{"aigerim", answers.dump(), "", {}};
-        auto e = (*service)->Edit(id, edit);
+        auto e = server.service->Edit(id, edit);
         ASSERT_TRUE(e.ok()) << e.status().ToString();
       } else if (action == 4) {
         if (all.empty()) continue;
         sync::SubmissionId id = all[rng() % all.size()].first;
-        auto summary = ctx.store.FindSubmission(id);
+        auto summary = store.FindSubmission(id);
         if (!summary.ok() || !*summary) continue;
         const char* states[] = {"has_issues", "approved", "rejected"};
-        ASSERT_TRUE((*service)->Review(id, "aigerim", states[rng() % 3], "check").ok());
+        ASSERT_TRUE(server.service->Review(id, "aigerim", states[rng() % 3], "check").ok());
       } else {
         sync_laptop(l, true);
       }
       for (const auto& [id, owner] : all) {
-        auto s = ctx.store.FindSubmission(id);
+        auto s = store.FindSubmission(id);
         if (s.ok() && *s && (*s)->conflicts > 0) {
           ++conflicts_seen;
           break;
@@ -209,7 +241,7 @@ TEST_P(ConvergenceTest, LaptopsAndServerHoldIdenticalStateAfterRandomSchedules) 
       for (Laptop& l : laptops) sync_laptop(l, false);
 
     for (const auto& [id, owner] : all) {
-      auto envelopes = ctx.store.EnvelopesOf(id);
+      auto envelopes = store.EnvelopesOf(id);
       ASSERT_TRUE(envelopes.ok());
       std::vector<sync::MergeInput> inputs;
       for (const auto& s : *envelopes) {
@@ -228,7 +260,7 @@ TEST_P(ConvergenceTest, LaptopsAndServerHoldIdenticalStateAfterRandomSchedules) 
           << sync::FormatSubmissionId(id) << "\nlaptop: " << laptop_state->answers_json
           << "\nserver: " << server_state->answers_json;
       // The review state the laptop shows is the server's.
-      auto server_row = ctx.store.FindSubmission(id);
+      auto server_row = store.FindSubmission(id);
       auto laptop_row = laptops[owner].store->FindSubmission(id);
       ASSERT_TRUE(server_row.ok() && *server_row && laptop_row.ok() && *laptop_row);
       EXPECT_EQ((*laptop_row)->review_state, (*server_row)->review_state);
@@ -262,29 +294,22 @@ TEST(SyncDeliveryTest, NewLaptopReceivesFormsBeforeTheActionsThatNeedThem) {
   SystemClock clock;
   sync::SeededRandom random(9);
   std::mt19937 rng(9);
-  auto store = server::OpenSqliteStore(dir / "server", true);
-  ASSERT_TRUE(store.ok());
-  sync::SigningKey server_key = sync::SigningKey::Generate(random);
-  server::ServerContext ctx{**store, clock, random, server_key, server::ServerConfig{}};
-  auto service = server::StartRecordService(ctx);
-  ASSERT_TRUE(service.ok());
+  InProcessServer server(dir / "server", clock, random, rng);
+  ASSERT_TRUE(server.status.ok()) << server.status.ToString();
   std::shared_ptr<const schema::Form> last_form;
   for (int i = 0; i < 25; ++i) {
     std::string doc(kForm);
     doc.replace(doc.find("\"id\":\"visit\""), 12, "\"id\":\"visit" + std::to_string(i) + "\"");
-    ASSERT_TRUE((*service)->PublishForm(doc, "default").ok());
+    ASSERT_TRUE(server.service->PublishForm(doc, "default").ok());
     last_form = *schema::Form::Load(doc);
   }
-  server::Router router;
-  server::SessionAuth sessions(ctx);
-  server::DeviceAuthenticator devices(ctx);
-  server::RegisterRecordRoutes(router, ctx, *service, sessions, devices);
-  InProcessTransport transport(router, rng);
-  ASSERT_TRUE(server::AddUserAccount(**store, "askar", "volunteer", "", clock).ok());
+  InProcessTransport& transport = server.transport;
+  server::Store& store = *server.store;
+  ASSERT_TRUE(server::AddUserAccount(store, "askar", "volunteer", "", clock).ok());
 
   auto laptop = [&](const std::string& name) {
     Laptop l;
-    auto code = server::IssueEnrollCode(**store, "askar", 1, "admin", random, clock);
+    auto code = server::IssueEnrollCode(store, "askar", 1, "admin", random, clock);
     l.store = std::move(*client::LocalStore::Create(dir / (name + ".db")));
     EXPECT_TRUE(client::InitDevice(*l.store, "passphrase", random, clock, {1, 64u << 10}).ok());
     l.device.emplace(std::move(*client::Device::Unlock(*l.store, "passphrase")));
@@ -299,7 +324,7 @@ TEST(SyncDeliveryTest, NewLaptopReceivesFormsBeforeTheActionsThatNeedThem) {
   sync::SubmissionId id = sync::NewSubmissionId(clock, random);
   ASSERT_TRUE(first.device->SaveRevision(**form, id, {}, R"({"queue":3})", clock, "ru").ok());
   ASSERT_TRUE(sync1.Run().ok());
-  ASSERT_TRUE((*service)->Edit(id, {"aigerim", R"({"queue":4})", "", {}}).ok());
+  ASSERT_TRUE(server.service->Edit(id, {"aigerim", R"({"queue":4})", "", {}}).ok());
 
   Laptop second = laptop("second");
   client::SyncClient sync2(*second.store, *second.device, transport, clock, random);
@@ -329,20 +354,13 @@ TEST(CoordinatorEditTest, EditBuiltOnAStaleViewConflictsInsteadOfOverwriting) {
   SystemClock clock;
   sync::SeededRandom random(21);
   std::mt19937 rng(21);
-  auto store = server::OpenSqliteStore(dir / "server", true);
-  ASSERT_TRUE(store.ok());
-  sync::SigningKey server_key = sync::SigningKey::Generate(random);
-  server::ServerContext ctx{**store, clock, random, server_key, server::ServerConfig{}};
-  auto service = server::StartRecordService(ctx);
-  ASSERT_TRUE(service.ok());
-  ASSERT_TRUE((*service)->PublishForm(kForm, "default").ok());
-  server::Router router;
-  server::SessionAuth sessions(ctx);
-  server::DeviceAuthenticator devices(ctx);
-  server::RegisterRecordRoutes(router, ctx, *service, sessions, devices);
-  InProcessTransport transport(router, rng);
-  ASSERT_TRUE(server::AddUserAccount(**store, "askar", "volunteer", "", clock).ok());
-  auto code = server::IssueEnrollCode(**store, "askar", 1, "admin", random, clock);
+  InProcessServer server(dir / "server", clock, random, rng);
+  ASSERT_TRUE(server.status.ok()) << server.status.ToString();
+  ASSERT_TRUE(server.service->PublishForm(kForm, "default").ok());
+  InProcessTransport& transport = server.transport;
+  server::Store& store = *server.store;
+  ASSERT_TRUE(server::AddUserAccount(store, "askar", "volunteer", "", clock).ok());
+  auto code = server::IssueEnrollCode(store, "askar", 1, "admin", random, clock);
   auto local = client::LocalStore::Create(dir / "laptop.db");
   ASSERT_TRUE(local.ok());
   ASSERT_TRUE(client::InitDevice(**local, "passphrase", random, clock, {1, 64u << 10}).ok());
@@ -356,18 +374,18 @@ TEST(CoordinatorEditTest, EditBuiltOnAStaleViewConflictsInsteadOfOverwriting) {
   ASSERT_TRUE(first.ok());
   ASSERT_TRUE(sync.Run().ok());
 
-  auto seen = (*service)->Heads(id);  // what the coordinator's screen shows
+  auto seen = server.service->Heads(id);  // what the coordinator's screen shows
   ASSERT_TRUE(seen.ok());
   ASSERT_TRUE(device->SaveRevision(**form, id, {*first}, R"({"queue":2})", clock, "ru").ok());
   ASSERT_TRUE(sync.Run().ok());
-  ASSERT_TRUE((*service)->Edit(id, {"aigerim", R"({"queue":3})", "", *seen}).ok());
+  ASSERT_TRUE(server.service->Edit(id, {"aigerim", R"({"queue":3})", "", *seen}).ok());
 
-  auto summary = ctx.store.FindSubmission(id);
+  auto summary = store.FindSubmission(id);
   ASSERT_TRUE(summary.ok() && *summary);
   EXPECT_EQ((*summary)->conflicts, 1);
   EXPECT_EQ((*summary)->heads, 2);
   // Parents that are not this submission's revisions are refused.
-  EXPECT_FALSE((*service)->Edit(id, {"aigerim", R"({"queue":5})", "", {sync::Sha256("elsewhere")}}).ok());
+  EXPECT_FALSE(server.service->Edit(id, {"aigerim", R"({"queue":5})", "", {sync::Sha256("elsewhere")}}).ok());
 }
 
 }  // namespace

@@ -87,26 +87,13 @@ Result<Hash> Device::SaveRevision(const schema::Form& form, const sync::Submissi
 
 namespace {
 
-// The last envelope of this device the server holds (by receipt): the
-// point a rebuilt chain continues from.
-Result<sync::ChainTip> AcceptedTip(LocalStore& store) {
-  DALA_ASSIGN_OR_RETURN(auto st, store.db().Prepare("SELECT sequence, id FROM envelopes WHERE own = 1 AND "
-                                                    "upload = 'accepted' ORDER BY sequence DESC LIMIT 1"));
-  DALA_ASSIGN_OR_RETURN(bool row, st.Step());
-  sync::ChainTip tip;
-  if (!row) return tip;
-  tip.sequence = static_cast<uint64_t>(st.ColumnInt(0));
-  if (!st.ColumnBytes(1, &tip.id)) return Status::Corruption("an envelope id is not 32 bytes");
-  return tip;
-}
-
 // Re-signs every pending envelope of this device, in sequence order, as an
 // unbroken chain after the accepted tip, with fresh hybrid-clock times and
 // parents renamed to the new ids. In the caller's transaction.
 Result<int> ResignPendingChain(LocalStore& store, const sync::SigningKey& key, const Clock& clock) {
   DALA_ASSIGN_OR_RETURN(std::vector<EnvelopeRow> pending, store.PendingEnvelopes(SIZE_MAX >> 1, SIZE_MAX >> 1));
   if (pending.empty()) return 0;
-  DALA_ASSIGN_OR_RETURN(sync::ChainTip tip, AcceptedTip(store));
+  DALA_ASSIGN_OR_RETURN(sync::ChainTip tip, store.AcceptedTip());
   // The clock restarts after everything the server has accepted or sent.
   uint64_t known = 0;
   {

@@ -264,9 +264,13 @@ Result<std::vector<EnvelopeRow>> LocalStore::AllEnvelopes() {
   return out;
 }
 
-Result<sync::ChainTip> LocalStore::OwnTip() {
-  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT sequence, id FROM envelopes WHERE own = 1 "
-                                             "ORDER BY sequence DESC LIMIT 1"));
+Result<sync::ChainTip> LocalStore::OwnTip() { return TipWhere(""); }
+
+Result<sync::ChainTip> LocalStore::AcceptedTip() { return TipWhere("AND upload = 'accepted' "); }
+
+Result<sync::ChainTip> LocalStore::TipWhere(std::string_view condition) {
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT sequence, id FROM envelopes WHERE own = 1 " +
+                                             std::string(condition) + "ORDER BY sequence DESC LIMIT 1"));
   DALA_ASSIGN_OR_RETURN(bool row, st.Step());
   sync::ChainTip tip;
   if (!row) return tip;

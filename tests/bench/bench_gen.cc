@@ -27,6 +27,7 @@
 #include <map>
 #include <sstream>
 
+#include "bench_checks.h"
 #include "bench_util.h"
 #include "dala/base/clock.h"
 #include "dala/client/device.h"
@@ -40,22 +41,8 @@ namespace {
 using namespace dala;
 using nlohmann::json;
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) bench::Die("cannot read " + path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-template <typename T>
-T Check(Result<T> r, const char* what) {
-  if (!r.ok()) bench::Die(std::string(what) + ": " + r.status().message());
-  return std::move(*r);
-}
-void Check(const Status& s, const char* what) {
-  if (!s.ok()) bench::Die(std::string(what) + ": " + s.message());
-}
+using bench::Check;
+using bench::ReadFile;
 
 }  // namespace
 

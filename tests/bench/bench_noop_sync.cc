@@ -16,6 +16,7 @@
 
 #include <iostream>
 
+#include "bench_checks.h"
 #include "bench_util.h"
 #include "dala/base/clock.h"
 #include "dala/client/device.h"
@@ -30,11 +31,7 @@ using namespace dala;
 using bench::NowSeconds;
 using nlohmann::json;
 
-template <typename T>
-T Check(Result<T> r, const char* what) {
-  if (!r.ok()) bench::Die(std::string(what) + ": " + r.status().message());
-  return std::move(*r);
-}
+using bench::Check;
 
 }  // namespace
 

@@ -149,6 +149,9 @@ class LocalStore : public sync::FormRegistry {
   // checked in).
   Result<std::vector<EnvelopeRow>> AllEnvelopes();
   Result<sync::ChainTip> OwnTip();
+  // The last of this laptop's envelopes the server acknowledged (with a
+  // receipt): where a rebuilt chain continues from.
+  Result<sync::ChainTip> AcceptedTip();
   // Own envelopes not yet accepted by the server, by sequence, at most
   // `limit` of them and about `max_bytes` in all.
   Result<std::vector<EnvelopeRow>> PendingEnvelopes(size_t limit, size_t max_bytes);
@@ -187,6 +190,8 @@ class LocalStore : public sync::FormRegistry {
  private:
   explicit LocalStore(sql::Database db) : db_(std::move(db)) {}
   Result<EnvelopeRow> ReadEnvelopeRow(sql::Statement& st);
+  // The last own envelope; `condition` ("AND ...") narrows which.
+  Result<sync::ChainTip> TipWhere(std::string_view condition);
 
   sql::Database db_;
   mutable std::mutex forms_mutex_;
