@@ -12,7 +12,7 @@
 
 #include "dala/client/device.h"
 #include "dala/client/store.h"
-#include "dala/schema/sqlite.h"
+#include "dala/base/sqlite.h"
 #include "dala/sync/checkpoint.h"
 #include "dala/sync/envelope.h"
 #include "dala/sync/merkle.h"
@@ -297,14 +297,14 @@ TEST_F(AuditE2ETest, ServerThatDropsARecordAndRewritesItsLogIsCaughtByReceipts) 
   std::string path = Copy("dropped");
   std::string seed_hex = ReadFile(world_->data + "/server.key");
   while (!seed_hex.empty() && (seed_hex.back() == '\n' || seed_hex.back() == '\r')) seed_hex.pop_back();
-  auto seed = sync::FromHex(seed_hex);
+  auto seed = FromHex(seed_hex);
   ASSERT_TRUE(seed.ok());
   sync::SigningKey server_key = sync::SigningKey::FromSeed(reinterpret_cast<const uint8_t*>(seed->data()));
   auto askar_store = client::LocalStore::Open(world_->env["askar"]["DALA_HOME"] + "/dala.db");
   ASSERT_TRUE(askar_store.ok());
   auto askar_key_hex = (*askar_store)->Get(client::profile_key::kDevicePublic);
   sync::PublicKey askar{};
-  ASSERT_TRUE(sync::FromHex(**askar_key_hex, &askar));
+  ASSERT_TRUE(FromHex(**askar_key_hex, &askar));
   Sql(path, [&](sql::Database& db) {
     int64_t size = LogSize(db);
     // Askar's highest sequence: his last record.

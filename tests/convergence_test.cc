@@ -203,7 +203,7 @@ TEST_P(ConvergenceTest, LaptopsAndServerHoldIdenticalStateAfterRandomSchedules) 
         ASSERT_TRUE(merged.ok());
         auto row = l.store->FindSubmission(id);
         sync::Hash fh;
-        sync::FromHex((*row)->form_hash, &fh);
+        ASSERT_TRUE(FromHex((*row)->form_hash, &fh));
         auto form = l.store->FindForm(fh);
         json answers = RandomChange(rng, json::parse(merged->answers_json));
         ASSERT_TRUE(l.device->SaveRevision(*form, id, merged->heads, answers.dump(), clock, "ru").ok());

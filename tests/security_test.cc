@@ -54,8 +54,8 @@ class SecurityTest : public ::testing::Test {
     std::string normalized;
     for (char c : code)
       if (c != '-') normalized.push_back(c);
-    sync::Signature proof = key.Sign("dala-enroll-v1\n", normalized + "\n" + sync::ToHex(key.public_key()));
-    json body = {{"code", code}, {"public_key", sync::ToHex(key.public_key())}, {"label", "t"}, {"proof", sync::ToHex(proof)}};
+    sync::Signature proof = key.Sign("dala-enroll-v1\n", normalized + "\n" + ToHex(key.public_key()));
+    json body = {{"code", code}, {"public_key", ToHex(key.public_key())}, {"label", "t"}, {"proof", ToHex(proof)}};
     auto r = http_->Post("/api/v1/enroll", body.dump(), "application/json");
     return r && r->status == 200;
   }
@@ -78,7 +78,7 @@ class SecurityTest : public ::testing::Test {
     int64_t now = clock_.NowMs();
     f.hlc = sync::HlcTimestamp::Make(static_cast<uint64_t>(hlc_ms < 0 ? now : hlc_ms), 0);
     f.wall_ms = wall_ms < 0 ? now : wall_ms;
-    sync::FromHex(form_->hash_hex(), &f.form_hash);
+    f.form_hash = form_->hash();
     f.form_id = form_->id();
     f.form_version = form_->version();
     f.body = sync::MakeRevisionBody(answers.dump(), 300);
@@ -157,7 +157,7 @@ TEST_F(SecurityTest, UnknownDeviceIsRefused) {
 }
 
 TEST_F(SecurityTest, RevokedDeviceIsRefused) {
-  ASSERT_EQ(Server({"device", "revoke", sync::ToHex(device_.public_key()), "--data", data_}).exit_code, 0);
+  ASSERT_EQ(Server({"device", "revoke", ToHex(device_.public_key()), "--data", data_}).exit_code, 0);
   uint64_t before = LogSize();
   auto r = PostSync(device_, {Revision(device_, 1, {})});
   EXPECT_EQ(r->status, 403);
@@ -172,7 +172,7 @@ TEST_F(SecurityTest, RequestSignedByAnotherKeyIsRefused) {
   std::string body = *sync::EncodeSyncRequest(q);
   httplib::Headers headers;
   for (auto& [k, v] : sync::SignRequest(other, "POST", "/api/v1/sync", body, clock_.NowMs(), random_)) {
-    headers.emplace(k, k == sync::kDeviceHeader ? sync::ToHex(device_.public_key()) : v);
+    headers.emplace(k, k == sync::kDeviceHeader ? ToHex(device_.public_key()) : v);
   }
   uint64_t before = LogSize();
   auto r = http_->Post("/api/v1/sync", headers, body, std::string(sync::kSyncContentType).c_str());

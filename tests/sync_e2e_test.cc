@@ -7,7 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "dala/schema/sqlite.h"
+#include "dala/base/sqlite.h"
 #include "e2e_util.h"
 
 namespace dala::e2e {

@@ -36,14 +36,14 @@ struct TrustedKey {
 // C2SP verifier key line ("name+hash+base64").
 Result<TrustedKey> ReadServerKey(const std::string& value) {
   TrustedKey out;
-  if (sync::FromHex(Trim(value), &out.key)) return out;
+  if (FromHex(Trim(value), &out.key)) return out;
   std::error_code ec;
   if (!std::filesystem::is_regular_file(value, ec))
     return Status::InvalidArgument("--server-key must be the server key in 64 hex digits, or a file holding it (" +
                                    value + " is neither)");
   DALA_ASSIGN_OR_RETURN(std::string text, ReadWholeFile(value));
   text = Trim(text);
-  if (sync::FromHex(text, &out.key)) return out;
+  if (FromHex(text, &out.key)) return out;
   auto verifier = sync::ParseVerifierKey(text);
   if (!verifier.ok())
     return Status::InvalidArgument(

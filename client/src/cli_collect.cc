@@ -253,7 +253,7 @@ int Collect(const Globals& g, const CollectOptions& o) {
     if (!*d) return Fail("no draft " + std::to_string(o.draft_id) + " (see `dala drafts`)");
     draft = **d;
     sync::Hash h;
-    if (!sync::FromHex(draft->form_hash, &h) || (form = s.FindForm(h)) == nullptr)
+    if (!FromHex(draft->form_hash, &h) || (form = s.FindForm(h)) == nullptr)
       return Fail("the draft's form is no longer on this laptop");
   } else {
     auto f = s.FindFormByName(o.form);
@@ -341,7 +341,7 @@ int Edit(const Globals& g, const EditOptions& o) {
   if (!row.ok()) return Fail(row.status());
   sync::Hash form_hash;
   std::shared_ptr<const schema::Form> form;
-  if (!sync::FromHex((*row)->form_hash, &form_hash) || (form = s.FindForm(form_hash)) == nullptr)
+  if (!FromHex((*row)->form_hash, &form_hash) || (form = s.FindForm(form_hash)) == nullptr)
     return Fail("the form of record " + o.id + " is not on this laptop");
   auto merged = s.MergedStateOf(*id);
   if (!merged.ok()) return Fail(merged.status());

@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <sodium.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -13,6 +12,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "dala/base/terminal.h"
 #include "dala/schema/value.h"
 #include "dala/sync/crypto.h"
 
@@ -53,45 +53,11 @@ std::string DatabasePath(const Globals& g) { return ResolveProfileDir(g.profile_
 
 Result<std::unique_ptr<LocalStore>> OpenStore(const Globals& g) { return LocalStore::Open(DatabasePath(g)); }
 
-void Wipe(std::string* secret) {
-  if (!secret->empty()) sodium_memzero(secret->data(), secret->size());
-  secret->clear();
-}
-
-namespace {
-
-Result<std::string> AskOnTerminal(std::string_view prompt) {
-  int fd = ::open("/dev/tty", O_RDWR | O_NOCTTY);
-  if (fd < 0) {
-    return Status::FailedPrecondition(
-        "no terminal to ask for the passphrase; set DALA_PASSPHRASE for unattended use");
-  }
-  termios old{};
-  bool have_termios = ::tcgetattr(fd, &old) == 0;
-  if (have_termios) {
-    termios quiet = old;
-    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-    ::tcsetattr(fd, TCSAFLUSH, &quiet);
-  }
-  std::string p(prompt);
-  (void)!::write(fd, p.data(), p.size());
-  std::string line;
-  char c;
-  while (::read(fd, &c, 1) == 1 && c != '\n') line.push_back(c);
-  if (have_termios) ::tcsetattr(fd, TCSAFLUSH, &old);
-  (void)!::write(fd, "\n", 1);
-  ::close(fd);
-  if (!line.empty() && line.back() == '\r') line.pop_back();
-  return line;
-}
-
-}  // namespace
-
 Result<std::string> ReadSecret(std::string_view prompt, bool confirm, const char* env_name) {
   if (const char* env = std::getenv(env_name); env != nullptr) return std::string(env);
-  DALA_ASSIGN_OR_RETURN(std::string first, AskOnTerminal(prompt));
+  DALA_ASSIGN_OR_RETURN(std::string first, AskOnTerminal(prompt, env_name));
   if (confirm) {
-    DALA_ASSIGN_OR_RETURN(std::string second, AskOnTerminal("Repeat the passphrase: "));
+    DALA_ASSIGN_OR_RETURN(std::string second, AskOnTerminal("Repeat the passphrase: ", env_name));
     bool same = first == second;
     Wipe(&second);
     if (!same) {
@@ -135,7 +101,7 @@ std::string FormatLocalTime(int64_t epoch_ms, int32_t offset_minutes) {
 
 // The last 8 hex digits: a UUIDv7 begins with its timestamp, so records
 // made in the same minute share their first digits but not their last.
-std::string ShortId(const std::array<uint8_t, 16>& id) { return sync::ToHex(id).substr(24); }
+std::string ShortId(const std::array<uint8_t, 16>& id) { return ToHex(id).substr(24); }
 
 Result<std::string> ReadWholeFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

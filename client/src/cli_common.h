@@ -10,6 +10,7 @@
 
 #include "dala/base/clock.h"
 #include "dala/base/status.h"
+#include "dala/base/terminal.h"
 #include "dala/client/device.h"
 #include "dala/client/store.h"
 
@@ -54,8 +55,6 @@ Result<std::string> ReadSecret(std::string_view prompt, bool confirm, const char
 inline Result<std::string> ReadPassphrase(std::string_view prompt, bool confirm) {
   return ReadSecret(prompt, confirm, "DALA_PASSPHRASE");
 }
-// Wipes a passphrase held in a string.
-void Wipe(std::string* secret);
 
 Result<Device> UnlockDevice(LocalStore& store);
 

@@ -63,7 +63,7 @@ std::string ReviewLabel(const SubmissionRow& r) {
 
 std::shared_ptr<const schema::Form> FormOf(LocalStore& s, const std::string& hash_hex) {
   sync::Hash h;
-  return sync::FromHex(hash_hex, &h) ? s.FindForm(h) : nullptr;
+  return FromHex(hash_hex, &h) ? s.FindForm(h) : nullptr;
 }
 
 }  // namespace
@@ -223,10 +223,10 @@ int Show(const Globals& g, const ShowOptions& o) {
     auto env = sync::Envelope::Parse(e.bytes);
     if (!env.ok()) return Fail(env.status());
     json parents = json::array();
-    for (const auto& p : env->parents()) parents.push_back(sync::ToHex(p));
-    json item = {{"id", sync::ToHex(e.id)},
+    for (const auto& p : env->parents()) parents.push_back(ToHex(p));
+    json item = {{"id", ToHex(e.id)},
                  {"kind", e.kind == 1 ? "revision" : "event"},
-                 {"author", sync::ToHex(e.author)},
+                 {"author", ToHex(e.author)},
                  {"sequence", e.sequence},
                  {"hlc", env->hlc().ToString()},
                  {"wall_ms", env->wall_ms()},
@@ -245,7 +245,7 @@ int Show(const Globals& g, const ShowOptions& o) {
   for (const auto& c : merged->conflicts) {
     json cands = json::array();
     for (const auto& k : c.candidates)
-      cands.push_back({{"value", json::parse(k.value_json)}, {"revision", sync::ToHex(k.revision)}});
+      cands.push_back({{"value", json::parse(k.value_json)}, {"revision", ToHex(k.revision)}});
     conflicts.push_back({{"field", c.field}, {"candidates", cands}});
   }
   if (o.json) {
@@ -303,7 +303,7 @@ int Show(const Globals& g, const ShowOptions& o) {
   }
   for (const auto& c : merged->conflicts) {
     std::cout << "\n  ⚠ conflict in " << c.field << ":";
-    for (const auto& k : c.candidates) std::cout << " " << k.value_json << " (" << sync::ToHex(k.revision).substr(0, 8) << ")";
+    for (const auto& k : c.candidates) std::cout << " " << k.value_json << " (" << ToHex(k.revision).substr(0, 8) << ")";
     std::cout << "\n";
   }
   return kExitOk;

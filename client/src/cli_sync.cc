@@ -186,10 +186,10 @@ int ReceiptsCommand(const Globals& g, const ReceiptsOptions& o) {
     if (ec) return Fail("cannot create " + o.export_dir + ": " + ec.message());
     for (const ReceiptRow& r : *receipts) {
       json proof = json::array();
-      for (const auto& h : r.proof) proof.push_back(sync::ToBase64(sync::AsBytes(h)));
+      for (const auto& h : r.proof) proof.push_back(ToBase64(sync::AsBytes(h)));
       json j = {{"device", device_hex->value_or("")},
                 {"sequence", r.sequence},
-                {"envelope", sync::ToHex(r.envelope)},
+                {"envelope", ToHex(r.envelope)},
                 {"leaf_index", r.leaf_index},
                 {"tree_size", r.tree_size},
                 {"proof", proof},
@@ -206,7 +206,7 @@ int ReceiptsCommand(const Globals& g, const ReceiptsOptions& o) {
   if (o.json) {
     json all = json::array();
     for (const ReceiptRow& r : *receipts)
-      all.push_back({{"sequence", r.sequence}, {"envelope", sync::ToHex(r.envelope)}, {"leaf_index", r.leaf_index},
+      all.push_back({{"sequence", r.sequence}, {"envelope", ToHex(r.envelope)}, {"leaf_index", r.leaf_index},
                      {"tree_size", r.tree_size}, {"received_ms", r.received_ms}});
     std::cout << all.dump(2) << "\n";
     return kExitOk;
@@ -221,7 +221,7 @@ int ReceiptsCommand(const Globals& g, const ReceiptsOptions& o) {
   for (const ReceiptRow& r : *receipts) {
     std::cout << std::setw(18) << FormatLocalTime(r.received_ms, clock.UtcOffsetMinutes()) << std::setw(12)
               << ("1.." + std::to_string(r.sequence)) << std::setw(12) << r.leaf_index << std::setw(12) << r.tree_size
-              << sync::ToHex(r.envelope).substr(0, 16) << "\n";
+              << ToHex(r.envelope).substr(0, 16) << "\n";
   }
   std::cout << "Each receipt proves, under the server's signed checkpoint, that the envelope is in the log;\n"
                "the device chain links it to every earlier record of this laptop.\n";

@@ -22,7 +22,7 @@ Status InitDevice(LocalStore& store, std::string_view passphrase, sync::Random& 
   DALA_ASSIGN_OR_RETURN(sync::SealedKey sealed, sync::SealKey(key, passphrase, random, kdf));
   DALA_ASSIGN_OR_RETURN(auto tx, sql::Transaction::Begin(store.db()));
   DALA_RETURN_IF_ERROR(store.Put(profile_key::kDeviceKey, sealed.Serialize()));
-  DALA_RETURN_IF_ERROR(store.Put(profile_key::kDevicePublic, sync::ToHex(key.public_key())));
+  DALA_RETURN_IF_ERROR(store.Put(profile_key::kDevicePublic, ToHex(key.public_key())));
   DALA_RETURN_IF_ERROR(store.Put(profile_key::kCreatedMs, std::to_string(clock.NowMs())));
   DALA_RETURN_IF_ERROR(store.Put(profile_key::kHlc, "0"));
   return tx.Commit();
@@ -69,7 +69,7 @@ Result<Hash> Device::SaveRevision(const schema::Form& form, const sync::Submissi
   sync::EnvelopeFields f;
   f.kind = sync::EnvelopeKind::kRevision;
   f.submission = submission;
-  if (!sync::FromHex(form.hash_hex(), &f.form_hash)) return Status::Internal("form hash is not hex");
+  f.form_hash = form.hash();
   f.parents = parents;
   f.form_id = form.id();
   f.form_version = form.version();
@@ -205,7 +205,7 @@ Result<std::vector<SetAsideRecord>> SetAsideRefused(LocalStore& store, const syn
     DALA_ASSIGN_OR_RETURN(sync::RevisionBody body, sync::ParseRevisionBody(e->body()));
     DALA_ASSIGN_OR_RETURN(auto remaining, store.EnvelopesOf(submission));
     DraftRow draft;
-    draft.form_hash = sync::ToHex(e->form_hash());
+    draft.form_hash = ToHex(e->form_hash());
     // A record the server holds an earlier version of is edited again; a
     // record it never had starts afresh, under the same id.
     if (!remaining.empty()) draft.submission = submission;
@@ -243,7 +243,7 @@ Result<VerifyReport> VerifyLocalStore(LocalStore& store) {
   }
   DALA_ASSIGN_OR_RETURN(auto own_hex, store.Get(profile_key::kDevicePublic));
   sync::PublicKey own{};
-  if (!own_hex || !sync::FromHex(*own_hex, &own)) problem("profile", "the device public key is missing or malformed");
+  if (!own_hex || !FromHex(*own_hex, &own)) problem("profile", "the device public key is missing or malformed");
 
   DALA_ASSIGN_OR_RETURN(std::vector<EnvelopeRow> rows, store.AllEnvelopes());
   std::map<sync::PublicKey, std::map<uint64_t, Hash>> chains;  // author -> sequence -> id
@@ -252,7 +252,7 @@ Result<VerifyReport> VerifyLocalStore(LocalStore& store) {
   std::vector<std::pair<std::string, sync::Envelope>> parsed;
   for (EnvelopeRow& r : rows) {
     ++report.envelopes;
-    std::string record = sync::FormatSubmissionId(r.submission) + " (envelope " + sync::ToHex(r.id).substr(0, 12) + ")";
+    std::string record = sync::FormatSubmissionId(r.submission) + " (envelope " + ToHex(r.id).substr(0, 12) + ")";
     auto e = sync::Envelope::Parse(r.bytes);
     if (!e.ok()) {
       problem(record, e.status().message());
@@ -288,9 +288,9 @@ Result<VerifyReport> VerifyLocalStore(LocalStore& store) {
       for (const Hash& p : e.parents()) {
         auto it = revision_submission.find(p);
         if (it == revision_submission.end()) {
-          if (e.author() == own) problem(record, "parent " + sync::ToHex(p).substr(0, 12) + " is missing");
+          if (e.author() == own) problem(record, "parent " + ToHex(p).substr(0, 12) + " is missing");
         } else if (it->second != e.submission()) {
-          problem(record, "parent " + sync::ToHex(p).substr(0, 12) + " belongs to another record");
+          problem(record, "parent " + ToHex(p).substr(0, 12) + " belongs to another record");
         }
       }
     }

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
-#include "dala/schema/databases.h"
+#include "migrations.h"
 
 namespace dala::client {
 
@@ -38,7 +38,7 @@ Result<std::unique_ptr<LocalStore>> LocalStore::Create(const std::string& path) 
   struct stat st;
   if (::stat(path.c_str(), &st) == 0) return Status::AlreadyExists("a profile already exists at " + path);
   DALA_ASSIGN_OR_RETURN(sql::Database db, sql::Database::Open(path, {sql::OpenMode::kReadWriteCreate}));
-  DALA_RETURN_IF_ERROR(db.Migrate(sql::ClientMigrations()));
+  DALA_RETURN_IF_ERROR(db.Migrate(ClientMigrations()));
   ::chmod(path.c_str(), 0600);
   return std::unique_ptr<LocalStore>(new LocalStore(std::move(db)));
 }
@@ -59,7 +59,7 @@ Result<std::unique_ptr<LocalStore>> LocalStore::Open(const std::string& path) {
   DALA_ASSIGN_OR_RETURN(int version, db->UserVersion());
   if (version == 0 || probe->ColumnInt(0) != 2)
     return Status::Corruption(path + " is not a Dala profile database");
-  DALA_RETURN_IF_ERROR(db->Migrate(sql::ClientMigrations()));
+  DALA_RETURN_IF_ERROR(db->Migrate(ClientMigrations()));
   return std::unique_ptr<LocalStore>(new LocalStore(std::move(*db)));
 }
 
@@ -147,7 +147,7 @@ Result<std::shared_ptr<const schema::Form>> LocalStore::FindFormByName(std::stri
     return Status::NotFound("no form '" + std::string(name) + "' on this laptop (see `dala forms`)");
   }
   Hash h;
-  if (!sync::FromHex(st.ColumnText(0), &h)) return Status::Corruption("forms table holds a malformed hash");
+  if (!FromHex(st.ColumnText(0), &h)) return Status::Corruption("forms table holds a malformed hash");
   auto form = FindForm(h);
   if (form == nullptr) return Status::Corruption("form " + std::string(name) + " is stored but does not load");
   return form;
@@ -159,11 +159,11 @@ std::shared_ptr<const schema::Form> LocalStore::FindForm(const Hash& hash) const
   auto* self = const_cast<LocalStore*>(this);  // the cache and a read: no logical change
   auto st = self->db_.Prepare("SELECT document FROM forms WHERE hash = ?");
   if (!st.ok()) return nullptr;
-  st->Bind(1, sync::ToHex(hash));
+  st->Bind(1, ToHex(hash));
   auto row = st->Step();
   if (!row.ok() || !*row) return nullptr;
   auto form = schema::Form::Load(st->ColumnBlob(0));
-  if (!form.ok() || (*form)->hash_hex() != sync::ToHex(hash)) return nullptr;
+  if (!form.ok() || (*form)->hash_hex() != ToHex(hash)) return nullptr;
   forms_by_hash_[hash] = *form;
   return *form;
 }
@@ -206,14 +206,16 @@ Result<bool> LocalStore::IsVolunteerLaptop(const sync::PublicKey& key) {
 
 Result<EnvelopeRow> LocalStore::ReadEnvelopeRow(sql::Statement& st) {
   EnvelopeRow r;
-  // Malformed key columns are reported by `dala verify`, which compares
-  // them with the envelope bytes; here they are read as they are.
-  st.ColumnBytes(0, &r.id);
+  // Key columns of the wrong size mean a damaged database: an error naming
+  // the row, never an all-zero id. Columns that merely disagree with the
+  // envelope bytes are reported by `dala verify`, which compares them.
+  r.sequence = static_cast<uint64_t>(st.ColumnInt(5));
+  const std::string row = "envelopes row of sequence " + std::to_string(r.sequence);
+  DALA_RETURN_IF_ERROR(st.ReadBytes(0, &r.id, row));
   r.bytes = st.ColumnBlob(1);
   r.kind = static_cast<int>(st.ColumnInt(2));
-  st.ColumnBytes(3, &r.submission);
-  st.ColumnBytes(4, &r.author);
-  r.sequence = static_cast<uint64_t>(st.ColumnInt(5));
+  DALA_RETURN_IF_ERROR(st.ReadBytes(3, &r.submission, row));
+  DALA_RETURN_IF_ERROR(st.ReadBytes(4, &r.author, row));
   r.hlc = static_cast<uint64_t>(st.ColumnInt(6));
   r.own = st.ColumnInt(7) != 0;
   r.upload = ParseUploadState(st.ColumnText(8));
@@ -362,7 +364,7 @@ Status LocalStore::RefreshSubmission(const SubmissionId& id) {
       if (e.hlc().packed >= latest_hlc) {
         latest_hlc = e.hlc().packed;
         form_id = e.form_id();
-        form_hash = sync::ToHex(e.form_hash());
+        form_hash = ToHex(e.form_hash());
       }
     } else {
       auto event = sync::ParseEventBody(e.body());
@@ -407,9 +409,9 @@ constexpr const char* kSubmissionQuery =
     "(SELECT count(*) FROM envelopes e WHERE e.submission = s.id AND e.own = 1 AND e.upload = 'rejected') "
     "FROM submissions s ";
 
-SubmissionRow ReadSubmission(const sql::Statement& st) {
+Result<SubmissionRow> ReadSubmission(const sql::Statement& st) {
   SubmissionRow r;
-  st.ColumnBytes(0, &r.id);
+  DALA_RETURN_IF_ERROR(st.ReadBytes(0, &r.id, "a submissions row"));
   r.form_id = st.ColumnText(1);
   r.form_hash = st.ColumnText(2);
   r.created_ms = st.ColumnInt(3);
@@ -433,7 +435,8 @@ Result<std::vector<SubmissionRow>> LocalStore::ListSubmissions() {
   while (true) {
     DALA_ASSIGN_OR_RETURN(bool row, st.Step());
     if (!row) break;
-    out.push_back(ReadSubmission(st));
+    DALA_ASSIGN_OR_RETURN(SubmissionRow r, ReadSubmission(st));
+    out.push_back(std::move(r));
   }
   return out;
 }
@@ -443,7 +446,8 @@ Result<std::optional<SubmissionRow>> LocalStore::FindSubmission(const Submission
   st.BindBytes(1, id);
   DALA_ASSIGN_OR_RETURN(bool row, st.Step());
   if (!row) return std::optional<SubmissionRow>();
-  return std::optional<SubmissionRow>(ReadSubmission(st));
+  DALA_ASSIGN_OR_RETURN(SubmissionRow r, ReadSubmission(st));
+  return std::optional<SubmissionRow>(std::move(r));
 }
 
 Result<SubmissionId> LocalStore::ResolveSubmission(std::string_view prefix) {
@@ -465,7 +469,8 @@ Result<SubmissionId> LocalStore::ResolveSubmission(std::string_view prefix) {
     DALA_ASSIGN_OR_RETURN(bool row, st.Step());
     if (!row) break;
     SubmissionId id;
-    if (st.ColumnBytes(0, &id)) found.push_back(id);
+    DALA_RETURN_IF_ERROR(st.ReadBytes(0, &id, "a submissions row"));
+    found.push_back(id);
   }
   if (found.empty()) return Status::NotFound("no record " + std::string(prefix) + " on this laptop");
   if (found.size() > 1) return Status::InvalidArgument("'" + std::string(prefix) + "' matches several records; give more characters");
@@ -490,13 +495,14 @@ Result<int64_t> LocalStore::SaveDraft(const DraftRow& d) {
 }
 
 namespace {
-DraftRow ReadDraft(const sql::Statement& st) {
+Result<DraftRow> ReadDraft(const sql::Statement& st) {
   DraftRow d;
   d.id = st.ColumnInt(0);
   d.form_hash = st.ColumnText(1);
   if (!st.ColumnIsNull(2)) {
     SubmissionId id;
-    if (st.ColumnBytes(2, &id)) d.submission = id;
+    DALA_RETURN_IF_ERROR(st.ReadBytes(2, &id, "drafts row " + std::to_string(d.id)));
+    d.submission = id;
   }
   d.answers_json = st.ColumnText(3);
   d.language = st.ColumnText(4);
@@ -513,7 +519,8 @@ Result<std::vector<DraftRow>> LocalStore::ListDrafts() {
   while (true) {
     DALA_ASSIGN_OR_RETURN(bool row, st.Step());
     if (!row) break;
-    out.push_back(ReadDraft(st));
+    DALA_ASSIGN_OR_RETURN(DraftRow d, ReadDraft(st));
+    out.push_back(std::move(d));
   }
   return out;
 }
@@ -524,7 +531,8 @@ Result<std::optional<DraftRow>> LocalStore::FindDraft(int64_t id) {
   st.Bind(1, id);
   DALA_ASSIGN_OR_RETURN(bool row, st.Step());
   if (!row) return std::optional<DraftRow>();
-  return std::optional<DraftRow>(ReadDraft(st));
+  DALA_ASSIGN_OR_RETURN(DraftRow d, ReadDraft(st));
+  return std::optional<DraftRow>(std::move(d));
 }
 
 Status LocalStore::DeleteDraft(int64_t id) {
@@ -565,7 +573,7 @@ Result<std::vector<ReceiptRow>> LocalStore::ListReceipts() {
     if (!row) break;
     ReceiptRow r;
     r.id = st.ColumnInt(0);
-    st.ColumnBytes(1, &r.envelope);
+    DALA_RETURN_IF_ERROR(st.ReadBytes(1, &r.envelope, "receipts row " + std::to_string(r.id)));
     r.sequence = static_cast<uint64_t>(st.ColumnInt(2));
     r.leaf_index = static_cast<uint64_t>(st.ColumnInt(3));
     r.tree_size = static_cast<uint64_t>(st.ColumnInt(4));

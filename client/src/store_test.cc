@@ -103,7 +103,7 @@ TEST_F(StoreTest, SameFormBytesAgainIsANoOpAndChangedBytesAreRefused) {
 TEST_F(StoreTest, RecordsAreFoundByAnyUniqueStartOrEndOfTheirId) {
   sync::SubmissionId a = Save(1);
   Save(2);
-  std::string hex = sync::ToHex(a);
+  std::string hex = ToHex(a);
   EXPECT_EQ(*store_->ResolveSubmission(hex.substr(24)), a);            // the end, as `dala list` shows it
   EXPECT_EQ(*store_->ResolveSubmission(sync::FormatSubmissionId(a)), a);  // the whole id
   // Two records made a millisecond apart share their first digits.
@@ -301,7 +301,7 @@ class LyingServerTest : public StoreTest {
  protected:
   void Enrolled() {
     ASSERT_TRUE(store_->Put(profile_key::kServerUrl, "http://test").ok());
-    ASSERT_TRUE(store_->Put(profile_key::kServerKey, sync::ToHex(server_key_.public_key())).ok());
+    ASSERT_TRUE(store_->Put(profile_key::kServerKey, ToHex(server_key_.public_key())).ok());
     ASSERT_TRUE(store_->Put(profile_key::kServerOrigin, "test/log").ok());
   }
   sync::SigningKey server_key_ = sync::SigningKey::Generate(random_);
@@ -392,7 +392,7 @@ sync::Envelope Signed(const sync::SigningKey& key, const schema::Form& form, syn
   sync::EnvelopeFields f;
   f.kind = kind;
   f.submission = submission;
-  EXPECT_TRUE(sync::FromHex(form.hash_hex(), &f.form_hash));
+  f.form_hash = form.hash();
   f.form_id = form.id();
   f.form_version = form.version();
   if (kind == sync::EnvelopeKind::kRevision) {
@@ -412,7 +412,7 @@ sync::Envelope Enrolment(const sync::SigningKey& server, const sync::PublicKey& 
   sync::EventBody enroll;
   enroll.type = "enroll";
   enroll.by = "admin";
-  enroll.device = sync::ToHex(laptop);
+  enroll.device = ToHex(laptop);
   enroll.volunteer = volunteer;
   enroll.label = "second laptop";
   sync::EnvelopeFields f;

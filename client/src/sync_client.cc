@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "dala/sync/checkpoint.h"
+#include "dala/sync/enrolment.h"
 #include "dala/sync/hlc.h"
 #include "dala/sync/merkle.h"
 #include "dala/sync/request_auth.h"
@@ -52,15 +53,16 @@ Result<EnrollResult> Enroll(LocalStore& store, const Device& device, Transport& 
   DALA_ASSIGN_OR_RETURN(auto existing, store.Get(profile_key::kServerUrl));
   if (existing && !existing->empty())
     return Status::AlreadyExists("this laptop is already enrolled with " + *existing);
-  std::string key_hex = sync::ToHex(device.public_key());
-  std::string normalized;
-  for (char c : code)
-    if (c != '-' && c != ' ') normalized.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
-  sync::Signature proof = device.key().Sign(kEnrollProofDomain, normalized + "\n" + key_hex);
+  std::string key_hex = ToHex(device.public_key());
+  std::string normalized = sync::NormalizeEnrollCode(code);
+  if (normalized.empty())
+    return Status::InvalidArgument("'" + std::string(code) + "' is not an enrolment code: it has 12 letters and digits, "
+                                   "like K7MX-Q4TR-P2NW");
+  sync::Signature proof = sync::SignEnrollProof(device.key(), normalized);
   json body = {{"code", std::string(code)},
                {"public_key", key_hex},
                {"label", std::string(label)},
-               {"proof", sync::ToHex(proof)}};
+               {"proof", ToHex(proof)}};
   TransportRequest request{"POST", "/api/v1/enroll", "application/json", body.dump(), {}};
   DALA_ASSIGN_OR_RETURN(TransportResponse response, transport.Send(request));
   if (response.status != 200) return ErrorFromResponse(response);
@@ -76,7 +78,7 @@ Result<EnrollResult> Enroll(LocalStore& store, const Device& device, Transport& 
     return Status::InvalidArgument(std::string("the server's enrolment answer is malformed: ") + e.what());
   }
   sync::PublicKey server_key;
-  if (!sync::FromHex(result.server_key_hex, &server_key))
+  if (!FromHex(result.server_key_hex, &server_key))
     return Status::InvalidArgument("the server's key is not 64 hex digits");
   auto cp = sync::VerifyCheckpoint(checkpoint, result.origin, server_key, result.origin);
   if (!cp.ok()) return Status::Unauthenticated("the server's checkpoint does not verify: " + cp.status().message());
@@ -126,7 +128,7 @@ Result<SyncOutcome> SyncClient::Run(const std::function<void(const SyncProgress&
   DALA_ASSIGN_OR_RETURN(auto key_hex, store_.Get(profile_key::kServerKey));
   DALA_ASSIGN_OR_RETURN(auto origin, store_.Get(profile_key::kServerOrigin));
   sync::PublicKey server_key;
-  if (!key_hex || !origin || !sync::FromHex(*key_hex, &server_key))
+  if (!key_hex || !origin || !FromHex(*key_hex, &server_key))
     return Status::FailedPrecondition("this laptop is not enrolled with a server (run `dala enroll URL CODE`)");
 
   DALA_ASSIGN_OR_RETURN(std::string volunteer, store_.GetOr(profile_key::kVolunteer, ""));
@@ -266,7 +268,7 @@ Result<SyncOutcome> SyncClient::Run(const std::function<void(const SyncProgress&
       // What cannot be taken in is left out, said, and does not stop the
       // rest: one bad envelope must not block every later download.
       auto refuse = [&](const std::string& why) {
-        outcome.refused_updates.push_back("update " + sync::ToHex(e.id()).substr(0, 12) + " (record " +
+        outcome.refused_updates.push_back("update " + ToHex(e.id()).substr(0, 12) + " (record " +
                                           sync::FormatSubmissionId(e.submission()) + "): " + why);
       };
       if (Status s = e.VerifySignature(); !s.ok()) {
@@ -281,7 +283,7 @@ Result<SyncOutcome> SyncClient::Run(const std::function<void(const SyncProgress&
           auto event = sync::ParseEventBody(e.body());
           if (event.ok() && event->type == "enroll" && event->volunteer == volunteer) {
             sync::PublicKey laptop;
-            if (!sync::FromHex(event->device, &laptop)) {
+            if (!FromHex(event->device, &laptop)) {
               refuse("an enrolment naming a malformed key");
               continue;
             }
@@ -300,7 +302,7 @@ Result<SyncOutcome> SyncClient::Run(const std::function<void(const SyncProgress&
       } else {
         DALA_ASSIGN_OR_RETURN(bool vouched, store_.IsVolunteerLaptop(e.author()));
         if (!vouched) {
-          refuse("signed by key " + sync::ToHex(e.author()).substr(0, 16) +
+          refuse("signed by key " + ToHex(e.author()).substr(0, 16) +
                  ", which the server never enrolled as one of this volunteer's laptops");
           continue;
         }

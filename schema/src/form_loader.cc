@@ -9,6 +9,8 @@
 #include <set>
 #include <sodium.h>
 
+#include "dala/base/hex.h"
+
 #include "dala/base/utf8.h"
 #include "dala/schema/form.h"
 #include "form_internal.h"
@@ -111,13 +113,10 @@ class FormLoader {
     if (!doc.is_object()) return Status::InvalidArgument("form is not a JSON object");
     form_ = std::make_shared<Form>();
     form_->document_ = std::string(document_);
-    unsigned char digest[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(document_.data()), document_.size());
-    static const char kHex[] = "0123456789abcdef";
-    for (unsigned char b : digest) {
-      form_->hash_hex_.push_back(kHex[b >> 4]);
-      form_->hash_hex_.push_back(kHex[b & 15]);
-    }
+    static_assert(crypto_hash_sha256_BYTES == 32);
+    crypto_hash_sha256(form_->hash_.data(), reinterpret_cast<const unsigned char*>(document_.data()),
+                       document_.size());
+    form_->hash_hex_ = ToHex(form_->hash_);
     LoadHeader(doc);
     LoadLists(doc);
     auto questions = doc.find("questions");

@@ -98,7 +98,7 @@ json UserJson(const User& u) {
 }
 
 json DeviceJson(const Device& d) {
-  return {{"key", sync::ToHex(d.key)},
+  return {{"key", ToHex(d.key)},
           {"volunteer", d.volunteer},
           {"label", d.label},
           {"enrolled_ms", d.enrolled_ms},

@@ -5,7 +5,6 @@
 #include <signal.h>
 #include <sodium.h>
 #include <sys/stat.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -20,6 +19,7 @@
 
 #include "accounts_api.h"
 #include "auth.h"
+#include "dala/base/terminal.h"
 #include "dala/base/utf8.h"
 #include "dala/server/sqlite_store.h"
 #include "dala/sync/checkpoint.h"
@@ -99,11 +99,6 @@ Result<std::string> ReadSmallFile(const std::string& path, size_t limit, struct 
   return content;
 }
 
-void Wipe(std::string* secret) {
-  if (!secret->empty()) sodium_memzero(secret->data(), secret->size());
-  secret->clear();
-}
-
 bool DirectoryIsEmpty(const std::string& dir, bool* empty) {
   DIR* d = ::opendir(dir.c_str());
   if (d == nullptr) return false;
@@ -179,32 +174,11 @@ int Usage(std::string_view message) {
   return kExitUsage;
 }
 
-Result<std::string> AskOnTerminal(std::string_view prompt) {
-  int fd = ::open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
-  if (fd < 0) return Status::FailedPrecondition("no terminal to ask for the password; set DALA_PASSWORD");
-  termios old{};
-  bool have_termios = ::tcgetattr(fd, &old) == 0;
-  if (have_termios) {
-    termios quiet = old;
-    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-    ::tcsetattr(fd, TCSAFLUSH, &quiet);
-  }
-  (void)!::write(fd, prompt.data(), prompt.size());
-  std::string line;
-  char c;
-  while (::read(fd, &c, 1) == 1 && c != '\n') line.push_back(c);
-  if (have_termios) ::tcsetattr(fd, TCSAFLUSH, &old);
-  (void)!::write(fd, "\n", 1);
-  ::close(fd);
-  if (!line.empty() && line.back() == '\r') line.pop_back();
-  return line;
-}
-
 // DALA_PASSWORD, or asked twice on the terminal without echo.
 Result<std::string> ReadNewPassword(std::string_view user) {
   if (const char* env = std::getenv("DALA_PASSWORD"); env != nullptr) return std::string(env);
-  DALA_ASSIGN_OR_RETURN(std::string first, AskOnTerminal("Password for " + std::string(user) + ": "));
-  DALA_ASSIGN_OR_RETURN(std::string second, AskOnTerminal("Repeat the password: "));
+  DALA_ASSIGN_OR_RETURN(std::string first, AskOnTerminal("Password for " + std::string(user) + ": ", "DALA_PASSWORD"));
+  DALA_ASSIGN_OR_RETURN(std::string second, AskOnTerminal("Repeat the password: ", "DALA_PASSWORD"));
   bool same = first == second;
   Wipe(&second);
   if (!same) {
@@ -254,7 +228,7 @@ Result<InitResult> InitDataDir(const InitOptions& options, sync::Random& random,
   {
     uint8_t seed[sync::SigningKey::kSeedSize];
     key.CopySeed(seed);
-    std::string line = sync::ToHex(seed, sizeof seed) + "\n";
+    std::string line = ToHex(seed, sizeof seed) + "\n";
     sodium_memzero(seed, sizeof seed);
     Status s = WriteNewFile(Join(dir, kKeyFile), line, 0600);
     Wipe(&line);
@@ -300,7 +274,7 @@ Result<sync::SigningKey> LoadServerKey(const std::string& dir) {
   }
   if (!text.empty() && text.back() == '\n') text.pop_back();
   uint8_t seed[sync::SigningKey::kSeedSize];
-  bool ok = sync::FromHex(text, seed, sizeof seed);
+  bool ok = FromHex(text, seed, sizeof seed);
   Wipe(&text);
   if (!ok) {
     sodium_memzero(seed, sizeof seed);
@@ -328,7 +302,7 @@ Result<std::string> LoadOrigin(const std::string& dir) {
 // --- enrolment codes ------------------------------------------------------------
 
 std::string GenerateEnrollCode(sync::Random& random) {
-  const size_t n = kEnrollCodeAlphabet.size();          // 31
+  const size_t n = sync::kEnrollCodeAlphabet.size();          // 31
   const unsigned limit = 256 - (256 % static_cast<unsigned>(n));  // 248: keeps every character equally likely
   std::string code;
   while (code.size() < 14) {
@@ -338,26 +312,14 @@ std::string GenerateEnrollCode(sync::Random& random) {
       if (code.size() == 14) break;
       if (b >= limit) continue;
       if (code.size() == 4 || code.size() == 9) code.push_back('-');
-      code.push_back(kEnrollCodeAlphabet[b % n]);
+      code.push_back(sync::kEnrollCodeAlphabet[b % n]);
     }
   }
   return code;
 }
 
-std::string NormalizeEnrollCode(std::string_view typed) {
-  if (typed.size() > 64) return std::string();
-  std::string out;
-  for (char c : typed) {
-    if (c == '-' || c == ' ') continue;
-    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-    if (kEnrollCodeAlphabet.find(c) == std::string_view::npos) return std::string();
-    out.push_back(c);
-  }
-  return out.size() == 12 ? out : std::string();
-}
-
 std::string EnrollCodeHash(std::string_view normalized_code) {
-  return sync::ToHex(sync::Sha256(normalized_code));
+  return ToHex(sync::Sha256(normalized_code));
 }
 
 Result<IssuedEnrollCode> IssueEnrollCode(Store& store, std::string_view volunteer, int ttl_hours,
@@ -379,7 +341,7 @@ Result<IssuedEnrollCode> IssueEnrollCode(Store& store, std::string_view voluntee
   // A collision of 59-bit codes is not going to happen; retrying costs nothing.
   for (int attempt = 0;; ++attempt) {
     issued.code = GenerateEnrollCode(random);
-    Status s = store.AddEnrollCode(EnrollCodeHash(NormalizeEnrollCode(issued.code)), user->name,
+    Status s = store.AddEnrollCode(EnrollCodeHash(sync::NormalizeEnrollCode(issued.code)), user->name,
                                    issued.expires_ms, created_by, now);
     if (s.ok()) return issued;
     if (s.code() != Status::Code::kAlreadyExists || attempt == 3) return s;
@@ -434,7 +396,7 @@ int InitCommand(const InitOptions& options) {
   }
   std::cout << "Initialised " << options.data_dir << "\n"
             << "origin:       " << result->origin << "\n"
-            << "public key:   " << sync::ToHex(result->public_key) << "\n"
+            << "public key:   " << ToHex(result->public_key) << "\n"
             << "verifier key: " << result->verifier_key << "\n"
             << "Give the verifier key to auditors; keep " << Join(options.data_dir, kKeyFile) << " secret.\n";
   return kExitOk;

@@ -16,6 +16,7 @@
 #include "dala/base/status.h"
 #include "dala/server/store.h"
 #include "dala/sync/crypto.h"
+#include "dala/sync/enrolment.h"
 
 namespace dala::server {
 
@@ -54,14 +55,9 @@ Result<std::string> LoadOrigin(const std::string& dir);
 
 // --- enrolment codes ------------------------------------------------------------
 
-// 12 characters of kEnrollCodeAlphabet in groups of four: "K7MX-Q4TR-P2NW".
-// About 59 bits, drawn without modulo bias.
-inline constexpr std::string_view kEnrollCodeAlphabet = "ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+// 12 characters of sync::kEnrollCodeAlphabet in groups of four
+// ("K7MX-Q4TR-P2NW"), drawn without modulo bias. sync/enrolment.h reads them.
 std::string GenerateEnrollCode(sync::Random& random);
-// The code as typed (any case, with or without dashes or spaces) in its
-// stored form: 12 upper-case characters without dashes. Empty when the
-// text cannot be a code.
-std::string NormalizeEnrollCode(std::string_view typed);
 // What the store keeps: lowercase hex SHA-256 of the normalized code.
 std::string EnrollCodeHash(std::string_view normalized_code);
 

@@ -224,7 +224,7 @@ TEST_F(AdminTest, EnrollCodeHasThreeGroupsOfFourFromTheAlphabet) {
     EXPECT_EQ(code[9], '-');
     for (size_t j = 0; j < code.size(); ++j) {
       if (j == 4 || j == 9) continue;
-      EXPECT_NE(kEnrollCodeAlphabet.find(code[j]), std::string_view::npos) << code;
+      EXPECT_NE(sync::kEnrollCodeAlphabet.find(code[j]), std::string_view::npos) << code;
     }
     seen.insert(code);
   }
@@ -236,23 +236,23 @@ TEST_F(AdminTest, EnrollCodeUsesEveryCharacterOfTheAlphabet) {
   for (int i = 0; i < 300; ++i)
     for (char c : GenerateEnrollCode(random_))
       if (c != '-') used.insert(c);
-  EXPECT_EQ(used.size(), kEnrollCodeAlphabet.size());
+  EXPECT_EQ(used.size(), sync::kEnrollCodeAlphabet.size());
 }
 
 TEST_F(AdminTest, NormalizeAcceptsLowerCaseAndMissingDashes) {
-  EXPECT_EQ(NormalizeEnrollCode("K7MX-Q4TR-P2NW"), "K7MXQ4TRP2NW");
-  EXPECT_EQ(NormalizeEnrollCode("k7mx-q4tr-p2nw"), "K7MXQ4TRP2NW");
-  EXPECT_EQ(NormalizeEnrollCode("k7mxq4trp2nw"), "K7MXQ4TRP2NW");
-  EXPECT_EQ(NormalizeEnrollCode("K7MX Q4TR P2NW"), "K7MXQ4TRP2NW");
-  EXPECT_EQ(EnrollCodeHash(NormalizeEnrollCode("k7mx-q4tr-p2nw")),
-            EnrollCodeHash(NormalizeEnrollCode("K7MXQ4TRP2NW")));
+  EXPECT_EQ(sync::NormalizeEnrollCode("K7MX-Q4TR-P2NW"), "K7MXQ4TRP2NW");
+  EXPECT_EQ(sync::NormalizeEnrollCode("k7mx-q4tr-p2nw"), "K7MXQ4TRP2NW");
+  EXPECT_EQ(sync::NormalizeEnrollCode("k7mxq4trp2nw"), "K7MXQ4TRP2NW");
+  EXPECT_EQ(sync::NormalizeEnrollCode("K7MX Q4TR P2NW"), "K7MXQ4TRP2NW");
+  EXPECT_EQ(EnrollCodeHash(sync::NormalizeEnrollCode("k7mx-q4tr-p2nw")),
+            EnrollCodeHash(sync::NormalizeEnrollCode("K7MXQ4TRP2NW")));
 }
 
 TEST_F(AdminTest, NormalizeRefusesWhatCannotBeACode) {
   for (const char* bad : {"", "K7MX-Q4TR", "K7MX-Q4TR-P2NW-AAAA", "K7MX-Q4TR-P2N0", "K7MX-Q4TR-P2NI",
                           "K7MX_Q4TR_P2NW", "К7MX-Q4TR-P2NW", "K7MX-Q4TR-P2N\n"})
-    EXPECT_EQ(NormalizeEnrollCode(bad), "") << bad;
-  EXPECT_EQ(NormalizeEnrollCode(std::string(1000, '-') + "K7MXQ4TRP2NW"), "");
+    EXPECT_EQ(sync::NormalizeEnrollCode(bad), "") << bad;
+  EXPECT_EQ(sync::NormalizeEnrollCode(std::string(1000, '-') + "K7MXQ4TRP2NW"), "");
 }
 
 TEST_F(AdminTest, IssuedCodeIsStoredAsTheHashOfItsNormalForm) {
@@ -265,7 +265,7 @@ TEST_F(AdminTest, IssuedCodeIsStoredAsTheHashOfItsNormalForm) {
   EXPECT_EQ(issued->expires_ms, kNow + 72 * 3600 * 1000);
   std::string lower = issued->code;
   for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  auto consumed = (*store)->ConsumeEnrollCode(EnrollCodeHash(NormalizeEnrollCode(lower)), kNow + 1);
+  auto consumed = (*store)->ConsumeEnrollCode(EnrollCodeHash(sync::NormalizeEnrollCode(lower)), kNow + 1);
   ASSERT_TRUE(consumed.ok());
   EXPECT_EQ(consumed->volunteer, "vera");
   EXPECT_EQ(consumed->created_by, "cli");

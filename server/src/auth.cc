@@ -28,26 +28,16 @@ const ErrorCodeInfo* FindCode(std::string_view code) {
   return nullptr;
 }
 
-// "stale request: detail" -> "detail", for messages from request_auth.
-std::string_view AfterPrefix(std::string_view message, std::string_view prefix) {
-  if (message.substr(0, prefix.size()) != prefix) return message;
-  message.remove_prefix(prefix.size());
-  if (message.substr(0, 2) == ": ") message.remove_prefix(2);
-  return message;
-}
-
-bool StartsWith(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
-
 bool IsLowerHex(std::string_view s) {
   return std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
-std::string TokenHash(std::string_view token) { return sync::ToHex(sync::Sha256(token)); }
+std::string TokenHash(std::string_view token) { return ToHex(sync::Sha256(token)); }
 
 std::string RandomHex(sync::Random& random, size_t bytes) {
   std::string raw(bytes, '\0');
   random.Fill(reinterpret_cast<uint8_t*>(raw.data()), raw.size());
-  return sync::ToHex(raw);
+  return ToHex(raw);
 }
 
 // A user name is looked up, not trusted: cap what an attacker can make the
@@ -59,21 +49,10 @@ std::string UserKey(std::string_view username) { return std::string(username.sub
 // --- errors -----------------------------------------------------------------------
 
 Status AuthFailure(Status::Code code, std::string_view error_code, std::string_view detail) {
-  return Status(code, std::string(error_code) + ": " + std::string(detail));
+  return Status(code, error_code, std::string(detail));
 }
 
 namespace {
-
-// "<code>: <detail>" where code is snake_case: the stable code of an
-// AuthFailure (or of any Status built the same way).
-std::string_view CodePrefix(const std::string& message) {
-  size_t colon = message.find(": ");
-  if (colon == std::string::npos || colon == 0 || colon > 40) return std::string_view();
-  std::string_view code(message.data(), colon);
-  for (char c : code)
-    if (!((c >= 'a' && c <= 'z') || c == '_')) return std::string_view();
-  return code;
-}
 
 struct Refusal {
   int http_status;  // 0: not the client's fault
@@ -95,18 +74,18 @@ Refusal RefusalFor(Status::Code code) {
 
 }  // namespace
 
-std::string AuthErrorCode(const Status& status) { return std::string(CodePrefix(status.message())); }
+std::string AuthErrorCode(const Status& status) { return status.reason(); }
 
 HttpResponse AuthErrorResponse(const Status& status, int64_t retry_after_s) {
   HttpResponse r;
   const std::string& message = status.message();
-  std::string_view code = CodePrefix(message);
+  std::string_view code = status.reason();
   const ErrorCodeInfo* known = FindCode(code);
   Refusal fallback = RefusalFor(status.code());
   if (known != nullptr) {
-    r = JsonError(known->http_status, code, std::string_view(message).substr(code.size() + 2));
+    r = JsonError(known->http_status, code, message);
   } else if (fallback.http_status != 0 && !code.empty()) {
-    r = JsonError(fallback.http_status, code, std::string_view(message).substr(code.size() + 2));
+    r = JsonError(fallback.http_status, code, message);
   } else if (fallback.http_status != 0) {
     r = JsonError(fallback.http_status, fallback.code, message);
   } else if (status.code() == Status::Code::kUnavailable || status.code() == Status::Code::kResourceExhausted) {
@@ -174,7 +153,7 @@ Result<Device> DeviceAuthenticator::Authenticate(const HttpRequest& request) {
   const int64_t window = ctx_.config.request_freshness_ms;
   // Cheap refusals first; the nonce is only remembered for real devices.
   if (Status s = sync::CheckTimestamp(credentials->timestamp_ms, now, window); !s.ok())
-    return AuthFailure(Status::Code::kUnauthenticated, "stale_request", AfterPrefix(s.message(), sync::kStaleRequest));
+    return s;
 
   DALA_ASSIGN_OR_RETURN(std::optional<Device> device, ctx_.store.FindDevice(credentials->device));
   if (!device) {
@@ -185,15 +164,7 @@ Result<Device> DeviceAuthenticator::Authenticate(const HttpRequest& request) {
     return AuthFailure(Status::Code::kPermissionDenied, "revoked_device",
                        "this device was revoked; ask a coordinator");
   }
-  if (Status s = replay_.CheckFresh(*credentials, now, window); !s.ok()) {
-    if (StartsWith(s.message(), sync::kReplayedRequest)) {
-      return AuthFailure(Status::Code::kUnauthenticated, "replayed_request",
-                         AfterPrefix(s.message(), sync::kReplayedRequest));
-    }
-    if (StartsWith(s.message(), sync::kStaleRequest))
-      return AuthFailure(Status::Code::kUnauthenticated, "stale_request", AfterPrefix(s.message(), sync::kStaleRequest));
-    return s;
-  }
+  DALA_RETURN_IF_ERROR(replay_.CheckFresh(*credentials, now, window));
   return std::move(*device);
 }
 

@@ -163,7 +163,7 @@ TEST_F(AuthTest, SessionTokenIsStoredOnlyAsItsHash) {
   std::string cookie = r.headers["Set-Cookie"];
   std::string token = cookie.substr(13, 64);
   EXPECT_FALSE(store_->FindSession(token)->has_value());
-  EXPECT_TRUE(store_->FindSession(sync::ToHex(sync::Sha256(token)))->has_value());
+  EXPECT_TRUE(store_->FindSession(ToHex(sync::Sha256(token)))->has_value());
 }
 
 TEST_F(AuthTest, WrongPasswordAndUnknownUserGetTheSameAnswer) {
@@ -424,7 +424,7 @@ TEST_F(AuthTest, CoordinatorIssuesAnEnrollCodeForAVolunteer) {
   EXPECT_EQ(code.size(), 14u);
   EXPECT_EQ(j["volunteer"], "vera");
   EXPECT_EQ(j["expires_ms"], kStart + 2 * 3600 * 1000);
-  auto consumed = store_->ConsumeEnrollCode(EnrollCodeHash(NormalizeEnrollCode(code)), kStart + 1);
+  auto consumed = store_->ConsumeEnrollCode(EnrollCodeHash(sync::NormalizeEnrollCode(code)), kStart + 1);
   ASSERT_TRUE(consumed.ok());
   EXPECT_EQ(consumed->created_by, "cora");
 }
@@ -459,7 +459,7 @@ TEST_F(AuthTest, DevicesAreListedWithKeysAndRevocation) {
   ASSERT_EQ(r.status, 200);
   json j = json::parse(r.body);
   ASSERT_EQ(j["devices"].size(), 1u);
-  EXPECT_EQ(j["devices"][0]["key"], sync::ToHex(k.public_key()));
+  EXPECT_EQ(j["devices"][0]["key"], ToHex(k.public_key()));
   EXPECT_EQ(j["devices"][0]["volunteer"], "vera");
   EXPECT_EQ(j["devices"][0]["revoked"], true);
   EXPECT_EQ(j["devices"][0]["revoked_by"], "ada");

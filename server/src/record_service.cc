@@ -149,10 +149,10 @@ std::shared_ptr<const schema::Form> RecordService::FindForm(const Hash& hash) co
     std::lock_guard<std::mutex> lock(forms_mutex_);
     if (auto it = forms_.find(hash); it != forms_.end()) return it->second;
   }
-  auto doc = ctx_.store.FormDocument(sync::ToHex(hash));
+  auto doc = ctx_.store.FormDocument(ToHex(hash));
   if (!doc.ok() || !*doc) return nullptr;
   auto form = schema::Form::Load(**doc);
-  if (!form.ok() || (*form)->hash_hex() != sync::ToHex(hash)) return nullptr;
+  if (!form.ok() || (*form)->hash_hex() != ToHex(hash)) return nullptr;
   std::lock_guard<std::mutex> lock(forms_mutex_);
   forms_[hash] = *form;
   return *form;
@@ -276,7 +276,7 @@ Status RecordService::RefreshSubmission(const SubmissionId& id) {
       json body = json::parse(e.body(), nullptr, false);
       auto a = body.is_object() ? body.find("answers") : body.end();
       if (a == body.end() || !a->is_object())
-        return Status::Corruption("stored revision " + sync::ToHex(e.id()) + " has no answers");
+        return Status::Corruption("stored revision " + ToHex(e.id()) + " has no answers");
       if (revisions.empty()) only_answers = std::move(*a);
       revisions.push_back({e.id(), e.parents(), e.hlc(), e.author(), revisions.empty() ? std::string() : a->dump()});
       s.created_ms = std::min(s.created_ms, e.wall_ms());
@@ -289,7 +289,7 @@ Status RecordService::RefreshSubmission(const SubmissionId& id) {
         latest_hlc = e.hlc().packed;
         s.form_id = e.form_id();
         s.form_version = e.form_version();
-        s.form_hash = sync::ToHex(e.form_hash());
+        s.form_hash = ToHex(e.form_hash());
       }
       continue;
     }
@@ -349,7 +349,7 @@ Status RecordService::RefreshNewSubmission(const Envelope& e, const json& answer
   s.created_ms = s.updated_ms = e.wall_ms();
   s.form_id = e.form_id();
   s.form_version = e.form_version();
-  s.form_hash = sync::ToHex(e.form_hash());
+  s.form_hash = ToHex(e.form_hash());
   s.last_log_index = log_index;
   json clean = answers;
   for (auto it = clean.begin(); it != clean.end();) it = it->is_null() ? clean.erase(it) : std::next(it);
@@ -371,7 +371,7 @@ Status RecordService::StoreSummary(SubmissionSummary s, const json& answers, con
   s.centre = text("centre");
   Hash form_hash;
   std::shared_ptr<const schema::Form> form;
-  if (sync::FromHex(s.form_hash, &form_hash)) form = FindForm(form_hash);
+  if (FromHex(s.form_hash, &form_hash)) form = FindForm(form_hash);
   if (form && !form->duplicate_key().empty()) {
     std::string key = s.form_id;
     bool complete = true;
@@ -486,7 +486,7 @@ Result<RecordService::Enrollment> RecordService::Enroll(std::string_view code, c
   if (key == server_key()) return Status::InvalidArgument("that key is the server's own");
   Enrollment result;
   std::vector<Envelope> event;
-  std::string code_hash = sync::ToHex(sync::Sha256(NormalizeCode(code)));
+  std::string code_hash = ToHex(sync::Sha256(NormalizeCode(code)));
   const int64_t now = ctx_.clock.NowMs();
   Status s = ctx_.store.InTransaction([&]() -> Status {
     DALA_ASSIGN_OR_RETURN(auto existing, ctx_.store.FindDevice(key));
@@ -495,7 +495,7 @@ Result<RecordService::Enrollment> RecordService::Enroll(std::string_view code, c
     sync::EventBody body;
     body.type = "enroll";
     body.by = c.created_by;
-    body.device = sync::ToHex(key);
+    body.device = ToHex(key);
     body.volunteer = c.volunteer;
     body.label = std::string(label);
     sync::EnvelopeFields f;
@@ -529,12 +529,12 @@ Status RecordService::Revoke(const sync::PublicKey& key, std::string_view by, st
   std::lock_guard<std::mutex> lock(append_mutex_);
   DALA_RETURN_IF_ERROR(CatchUpTree());
   DALA_ASSIGN_OR_RETURN(auto device, ctx_.store.FindDevice(key));
-  if (!device) return Status::NotFound("no enrolled device " + sync::ToHex(key));
-  if (device->revoked_ms != 0) return Status::FailedPrecondition("device " + sync::ToHex(key).substr(0, 16) + " is already revoked");
+  if (!device) return Status::NotFound("no enrolled device " + ToHex(key));
+  if (device->revoked_ms != 0) return Status::FailedPrecondition("device " + ToHex(key).substr(0, 16) + " is already revoked");
   sync::EventBody body;
   body.type = "revoke";
   body.by = std::string(by);
-  body.device = sync::ToHex(key);
+  body.device = ToHex(key);
   body.reason = std::string(reason);
   sync::EnvelopeFields f;
   f.kind = sync::EnvelopeKind::kEvent;
@@ -606,69 +606,18 @@ class PreloadedForms final : public sync::FormRegistry {
   std::map<Hash, std::shared_ptr<const schema::Form>> forms_;
 };
 
-// Verification runs on worker threads, in index order, while the append
-// thread takes each envelope as soon as it is verified.
-class Verifier {
- public:
-  Verifier(size_t n, std::function<void(size_t)> verify) : n_(n), verify_(std::move(verify)), done_(n) {
-    size_t threads = std::max<size_t>(1, std::thread::hardware_concurrency());
-    if (n < 64) threads = 0;  // small batches: verify on the calling thread
-    for (size_t t = 0; t < threads; ++t) pool_.emplace_back([this] { Work(); });
-  }
-  ~Verifier() {
-    stop_ = true;
-    for (auto& t : pool_) t.join();
-  }
-  // Blocks until candidate i is verified (verifying it here if no worker
-  // has claimed it yet).
-  void Wait(size_t i) {
-    if (pool_.empty()) {
-      while (next_ <= i) verify_(next_++);
-      return;
-    }
-    std::unique_lock<std::mutex> lock(mutex_);
-    changed_.wait(lock, [&] { return done_[i].load(std::memory_order_acquire); });
-  }
-
- private:
-  static constexpr size_t kChunk = 16;
-  void Work() {
-    for (size_t start; !stop_ && (start = claimed_.fetch_add(kChunk)) < n_;) {
-      size_t end = std::min(n_, start + kChunk);
-      for (size_t i = start; i < end; ++i) verify_(i);
-      {
-        std::lock_guard<std::mutex> lock(mutex_);
-        for (size_t i = start; i < end; ++i) done_[i].store(true, std::memory_order_release);
-      }
-      changed_.notify_all();
-    }
-  }
-  size_t n_;
-  std::function<void(size_t)> verify_;
-  std::vector<std::atomic<bool>> done_;
-  std::atomic<size_t> claimed_{0};
-  std::atomic<bool> stop_{false};
-  size_t next_ = 0;
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  std::vector<std::thread> pool_;
-};
-
 Result<sync::SyncResponse> RecordService::HandleSync(const Device& device, const sync::SyncRequest& request) {
   DALA_ASSIGN_OR_RETURN(Cursor cursor, ParseCursor(request.cursor));
   sync::SyncResponse response;
   const int64_t now = ctx_.clock.NowMs();
   const size_t n = request.envelopes.size();
 
-  // The forms the envelopes name, looked up now (the form hash sits at a
-  // fixed offset of the envelope; a malformed one is refused later).
+  // The forms the envelopes name, looked up now (peeked at in the header;
+  // a malformed envelope is refused later).
   PreloadedForms named_forms;
   for (const std::string& bytes : request.envelopes) {
-    constexpr size_t kFormHashOffset = 109;
-    if (bytes.size() < kFormHashOffset + 32) continue;
-    Hash h;
-    std::copy_n(reinterpret_cast<const uint8_t*>(bytes.data() + kFormHashOffset), 32, h.data());
-    if (named_forms.FindForm(h) == nullptr) named_forms.Add(h, FindForm(h));
+    std::optional<Hash> h = sync::PeekFormHash(bytes);
+    if (h && named_forms.FindForm(*h) == nullptr) named_forms.Add(*h, FindForm(*h));
   }
 
   // 1. Everything that needs no shared state, on every core: structure,
@@ -710,21 +659,18 @@ Result<sync::SyncResponse> RecordService::HandleSync(const Device& device, const
   //    appended at once, in one transaction for the whole request.
   //    Laptops send ascending sequences, so verification and appending
   //    overlap; any other order is verified in full first, then sorted.
-  auto sequence_at = [&](size_t i) -> uint64_t {
-    constexpr size_t kSequenceOffset = 53;
-    const std::string& b = request.envelopes[i];
-    if (b.size() < kSequenceOffset + 8) return 0;
-    uint64_t v = 0;
-    for (size_t k = 0; k < 8; ++k) v = (v << 8) | static_cast<uint8_t>(b[kSequenceOffset + k]);
-    return v;
-  };
+  auto sequence_at = [&](size_t i) -> uint64_t { return sync::PeekSequence(request.envelopes[i]).value_or(0); };
   std::vector<size_t> order(n);
   for (size_t i = 0; i < n; ++i) order[i] = i;
   bool ascending = true;
   for (size_t i = 1; i < n && ascending; ++i) ascending = sequence_at(i - 1) < sequence_at(i);
-  Verifier verifier(n, verify);
+  // Verification runs on the pool in index order while this thread takes
+  // each envelope as soon as it is verified; small batches stay here.
+  auto verifier = verify_pool_.Start(n, n < 64 ? std::max<size_t>(n, 1) : 16, [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) verify(i);
+  });
   if (!ascending) {
-    for (size_t i = 0; i < n; ++i) verifier.Wait(i);
+    for (size_t i = 0; i < n; ++i) verifier->WaitFor(i);
     auto seq_of = [&](size_t i) { return candidates[i].envelope ? candidates[i].envelope->sequence() : 0; };
     std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return seq_of(a) < seq_of(b); });
   }
@@ -747,7 +693,7 @@ Result<sync::SyncResponse> RecordService::HandleSync(const Device& device, const
     bool blocked = false;
     uint64_t blocked_at = 0;
     for (size_t i : order) {
-      verifier.Wait(i);
+      verifier->WaitFor(i);
       Candidate& c = candidates[i];
       auto reject = [&](std::string code, std::string reason) {
         response.rejected.push_back({c.envelope ? c.envelope->sequence() : 0, c.envelope ? c.envelope->id() : Hash{},
@@ -794,7 +740,7 @@ Result<sync::SyncResponse> RecordService::HandleSync(const Device& device, const
         }
         DALA_ASSIGN_OR_RETURN(auto stored, ctx_.store.FindEnvelope(p));
         if (!stored) {
-          problem = "parent " + sync::ToHex(p).substr(0, 12) + " is not known to the server";
+          problem = "parent " + ToHex(p).substr(0, 12) + " is not known to the server";
           break;
         }
         auto pe = Envelope::ParseVerified(stored->bytes);
@@ -951,7 +897,8 @@ Result<Hash> RecordService::Review(const SubmissionId& id, std::string_view by, 
   f.parents = heads;
   f.form_id = summary->form_id;
   f.form_version = summary->form_version;
-  sync::FromHex(summary->form_hash, &f.form_hash);
+  if (!FromHex(summary->form_hash, &f.form_hash))
+    return Status::Corruption("submissions row " + sync::FormatSubmissionId(id) + ": form_hash is not 64 hex digits");
   f.body = sync::MakeEventBody(body);
   DALA_ASSIGN_OR_RETURN(Envelope e, SignServerEnvelope(std::move(f)));
   DALA_RETURN_IF_ERROR(AppendAll({e}));
@@ -965,7 +912,7 @@ Result<Hash> RecordService::Edit(const SubmissionId& id, const CoordinatorEdit& 
   if (!summary) return Status::NotFound("no submission " + sync::FormatSubmissionId(id));
   Hash form_hash;
   std::shared_ptr<const schema::Form> form;
-  if (!sync::FromHex(summary->form_hash, &form_hash) || (form = FindForm(form_hash)) == nullptr)
+  if (!FromHex(summary->form_hash, &form_hash) || (form = FindForm(form_hash)) == nullptr)
     return Status::FailedPrecondition("the submission's form is not on the server");
   json answers;
   try {
@@ -985,7 +932,7 @@ Result<Hash> RecordService::Edit(const SubmissionId& id, const CoordinatorEdit& 
     DALA_ASSIGN_OR_RETURN(auto envelopes, ctx_.store.EnvelopesOf(id));
     for (const Hash& h : heads) {
       bool known = std::any_of(envelopes.begin(), envelopes.end(), [&](const StoredEnvelope& e) { return e.id == h; });
-      if (!known) return Status::InvalidArgument("parent " + sync::ToHex(h).substr(0, 12) + " is not a revision of this submission");
+      if (!known) return Status::InvalidArgument("parent " + ToHex(h).substr(0, 12) + " is not a revision of this submission");
     }
   }
   sync::EnvelopeFields f;
@@ -1033,7 +980,9 @@ Result<Hash> RecordService::DecideDuplicate(const SubmissionId& subject, const S
     f.parents = heads;
     f.form_id = x->form_id;
     f.form_version = x->form_version;
-    sync::FromHex(x->form_hash, &f.form_hash);
+    if (!FromHex(x->form_hash, &f.form_hash))
+      return Status::Corruption("submissions row " + sync::FormatSubmissionId(x->id) +
+                                ": form_hash is not 64 hex digits");
     f.body = sync::MakeEventBody(body);
     // Both events go in one append, so the second follows the first.
     DALA_ASSIGN_OR_RETURN(Envelope e, SignServerEnvelope(std::move(f), events.empty() ? nullptr : &events.back()));

@@ -16,6 +16,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "dala/base/worker_pool.h"
 #include "dala/schema/form.h"
 #include "dala/server/store.h"
 #include "dala/sync/merkle.h"
@@ -124,6 +125,8 @@ class RecordService : public sync::FormRegistry {
 
   ServerContext& ctx_;
   std::mutex append_mutex_;
+  // Verifies sync batches on every core; shared by concurrent syncs.
+  WorkerPool verify_pool_{WorkerPool::DefaultThreads()};
   sync::MerkleTree tree_;
   std::string checkpoint_;  // the latest signed checkpoint note
   uint64_t checkpoint_size_ = 0;

@@ -134,7 +134,7 @@ class Names {
     auto it = cache_.find(e.author());
     if (it != cache_.end()) return it->second;
     auto d = store_.FindDevice(e.author());
-    std::string name = d.ok() && *d ? (*d)->volunteer + " (" + (*d)->label + ")" : "unknown device " + sync::ToHex(e.author()).substr(0, 8);
+    std::string name = d.ok() && *d ? (*d)->volunteer + " (" + (*d)->label + ")" : "unknown device " + ToHex(e.author()).substr(0, 8);
     cache_[e.author()] = name;
     return name;
   }
@@ -191,16 +191,16 @@ void RegisterRecordRoutes(Router& router, ServerContext& ctx, std::shared_ptr<Re
   router.Add("POST", "/api/v1/enroll", [&store, &records, service](const HttpRequest& r) -> HttpResponse {
     auto body = ParseBody(r);
     if (!body.ok()) return Error(body.status());
-    std::string code = NormalizeEnrollCode(Str(*body, "code"));
+    std::string code = sync::NormalizeEnrollCode(Str(*body, "code"));
     sync::PublicKey key;
     sync::Signature proof;
     if (code.empty()) return Error(Missing("code"));
-    if (!sync::FromHex(Str(*body, "public_key"), &key)) return Error(Missing("public_key"));
-    if (!sync::FromHex(Str(*body, "proof"), &proof)) return Error(Missing("proof"));
+    if (!FromHex(Str(*body, "public_key"), &key)) return Error(Missing("public_key"));
+    if (!FromHex(Str(*body, "proof"), &proof)) return Error(Missing("proof"));
     std::string label = Str(*body, "label");
     if (label.size() > 128) return Error(Missing("label"));
     // The device proves it holds the key it enrols.
-    if (!sync::VerifySignature(key, "dala-enroll-v1\n", code + "\n" + sync::ToHex(key), proof))
+    if (!sync::VerifyEnrollProof(key, code, proof))
       return Error(AuthFailure(Status::Code::kUnauthenticated, "bad_signature", "the proof of key possession does not verify"));
     auto enrolled = records.Enroll(code, key, label.empty() ? "laptop" : label);
     if (!enrolled.ok()) {
@@ -212,7 +212,7 @@ void RegisterRecordRoutes(Router& router, ServerContext& ctx, std::shared_ptr<Re
     }
     (void)store;
     return Ok({{"volunteer", enrolled->volunteer},
-               {"server_key", sync::ToHex(records.server_key())},
+               {"server_key", ToHex(records.server_key())},
                {"origin", records.origin()},
                {"checkpoint", enrolled->checkpoint}});
   });
@@ -273,13 +273,13 @@ void RegisterRecordRoutes(Router& router, ServerContext& ctx, std::shared_ptr<Re
     auto proof = records.ConsistencyProof(from, to);
     if (!proof.ok()) return JsonError(400, "invalid_request", proof.status().message());
     json hashes = json::array();
-    for (const Hash& h : *proof) hashes.push_back(sync::ToBase64(sync::AsBytes(h)));
+    for (const Hash& h : *proof) hashes.push_back(ToBase64(sync::AsBytes(h)));
     return Ok({{"from", from}, {"to", to}, {"proof", hashes}});
   });
 
   router.Add("GET", "/api/v1/log/inclusion", [&store, &records, service](const HttpRequest& r) -> HttpResponse {
     Hash id;
-    if (!sync::FromHex(r.Query("id"), &id)) return JsonError(400, "invalid_request", "give id as 64 hex digits");
+    if (!FromHex(r.Query("id"), &id)) return JsonError(400, "invalid_request", "give id as 64 hex digits");
     auto stored = store.FindEnvelope(id);
     if (!stored.ok()) return Error(stored.status());
     if (!*stored) return JsonError(404, "not_found", "no envelope with that id in the log");
@@ -288,7 +288,7 @@ void RegisterRecordRoutes(Router& router, ServerContext& ctx, std::shared_ptr<Re
     auto proof = records.InclusionProof((*stored)->log_index, log->size);
     if (!proof.ok()) return Error(proof.status());
     json hashes = json::array();
-    for (const Hash& h : *proof) hashes.push_back(sync::ToBase64(sync::AsBytes(h)));
+    for (const Hash& h : *proof) hashes.push_back(ToBase64(sync::AsBytes(h)));
     return Ok({{"leaf_index", (*stored)->log_index}, {"tree_size", log->size}, {"proof", hashes}, {"checkpoint", log->checkpoint}});
   });
 
@@ -306,7 +306,7 @@ void RegisterRecordRoutes(Router& router, ServerContext& ctx, std::shared_ptr<Re
     if (!range.ok()) return Error(range.status());
     json entries = json::array();
     for (const StoredEnvelope& e : *range)
-      entries.push_back({{"index", e.log_index}, {"id", sync::ToHex(e.id)}, {"envelope", sync::ToBase64(e.bytes)}});
+      entries.push_back({{"index", e.log_index}, {"id", ToHex(e.id)}, {"envelope", ToBase64(e.bytes)}});
     return Ok({{"entries", entries}});
   });
 
@@ -399,7 +399,7 @@ void RegisterRecordRoutes(Router& router, ServerContext& ctx, std::shared_ptr<Re
     for (const Envelope& e : loaded->envelopes) by_id[e.id()] = &e;
     json out = SummaryJson(loaded->summary);
     json heads = json::array();
-    for (const Hash& h : loaded->merged.heads) heads.push_back(sync::ToHex(h));
+    for (const Hash& h : loaded->merged.heads) heads.push_back(ToHex(h));
     out["heads"] = heads;
     json conflicts = json::array();
     for (const auto& c : loaded->merged.conflicts) {
@@ -407,7 +407,7 @@ void RegisterRecordRoutes(Router& router, ServerContext& ctx, std::shared_ptr<Re
       for (const auto& k : c.candidates) {
         const Envelope* e = by_id.count(k.revision) ? by_id[k.revision] : nullptr;
         cands.push_back({{"value", json::parse(k.value_json)},
-                         {"revision", sync::ToHex(k.revision)},
+                         {"revision", ToHex(k.revision)},
                          {"who", e ? names.Of(*e) : ""},
                          {"hlc", k.hlc.ToString()}});
       }
@@ -430,16 +430,16 @@ void RegisterRecordRoutes(Router& router, ServerContext& ctx, std::shared_ptr<Re
     for (size_t i = 0; i < loaded->envelopes.size(); ++i) {
       const Envelope& e = loaded->envelopes[i];
       json parents = json::array();
-      for (const Hash& p : e.parents()) parents.push_back(sync::ToHex(p));
+      for (const Hash& p : e.parents()) parents.push_back(ToHex(p));
       json entry = {{"log_index", loaded->stored[i].log_index},
-                    {"id", sync::ToHex(e.id())},
+                    {"id", ToHex(e.id())},
                     {"kind", e.kind() == sync::EnvelopeKind::kRevision ? "revision" : "event"},
-                    {"author", sync::ToHex(e.author())},
+                    {"author", ToHex(e.author())},
                     {"who", names.Of(e)},
                     {"sequence", e.sequence()},
                     {"hlc", e.hlc().ToString()},
                     {"wall_ms", e.wall_ms()},
-                    {"signature", sync::ToHex(e.signature()).substr(0, 32)},
+                    {"signature", ToHex(e.signature()).substr(0, 32)},
                     {"parents", parents}};
       if (e.kind() == sync::EnvelopeKind::kRevision) {
         auto body = sync::ParseRevisionBody(e.body());
@@ -478,7 +478,7 @@ void RegisterRecordRoutes(Router& router, ServerContext& ctx, std::shared_ptr<Re
       if (event.status().code() == Status::Code::kInvalidArgument) return JsonError(400, "invalid_request", event.status().message());
       return Error(event.status());
     }
-    return Ok({{"event", sync::ToHex(*event)}});
+    return Ok({{"event", ToHex(*event)}});
   });
 
   auto edit_handler = [&store, &records, &sessions, service](bool resolve) {
@@ -511,7 +511,7 @@ void RegisterRecordRoutes(Router& router, ServerContext& ctx, std::shared_ptr<Re
           return JsonError(400, "invalid_answers", revision.status().message());
         return Error(revision.status());
       }
-      return Ok({{"revision", sync::ToHex(*revision)}});
+      return Ok({{"revision", ToHex(*revision)}});
     };
   };
   router.Add("POST", "/api/v1/submissions/{id}/edit", edit_handler(false));
@@ -553,13 +553,13 @@ void RegisterRecordRoutes(Router& router, ServerContext& ctx, std::shared_ptr<Re
       if (event.status().code() == Status::Code::kInvalidArgument) return JsonError(400, "invalid_request", event.status().message());
       return Error(event.status());
     }
-    return Ok({{"event", sync::ToHex(*event)}});
+    return Ok({{"event", ToHex(*event)}});
   });
 
   router.Add("POST", "/api/v1/devices/{key}/revoke", [&records, &sessions, service](const HttpRequest& r) -> HttpResponse {
     DALA_REQUIRE_PERSON(sessions, r, true);
     sync::PublicKey key;
-    if (!sync::FromHex(r.path_params.at("key"), &key)) return JsonError(400, "invalid_request", "the key is 64 hex digits");
+    if (!FromHex(r.path_params.at("key"), &key)) return JsonError(400, "invalid_request", "the key is 64 hex digits");
     auto body = ParseBody(r);
     std::string reason = body.ok() ? Str(*body, "reason") : "";
     Status s = records.Revoke(key, user.name, reason);
@@ -567,7 +567,7 @@ void RegisterRecordRoutes(Router& router, ServerContext& ctx, std::shared_ptr<Re
       if (s.code() == Status::Code::kFailedPrecondition) return JsonError(409, "already_revoked", s.message());
       return Error(s);
     }
-    return Ok({{"revoked", sync::ToHex(key)}});
+    return Ok({{"revoked", ToHex(key)}});
   });
 
   // --- exports -------------------------------------------------------------------------------

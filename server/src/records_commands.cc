@@ -67,7 +67,7 @@ int FormPublishCommand(const std::string& data_dir, const std::string& file, con
 int DeviceRevokeCommand(const std::string& data_dir, const std::string& key_hex, const std::string& by,
                         const std::string& reason) {
   sync::PublicKey key;
-  if (!sync::FromHex(key_hex, &key)) return Fail(Status::InvalidArgument("a device key is 64 hex digits"));
+  if (!FromHex(key_hex, &key)) return Fail(Status::InvalidArgument("a device key is 64 hex digits"));
   auto opened = Open(data_dir);
   if (!opened.ok()) return Fail(opened.status());
   Status s = (*opened)->records->Revoke(key, by, reason);

@@ -2,7 +2,7 @@
 
 #include <sys/stat.h>
 
-#include "dala/schema/databases.h"
+#include "migrations.h"
 
 namespace dala::server {
 
@@ -32,7 +32,7 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& data_dir, bool
       return Status::NotFound("no Dala server data in " + data_dir + " (run `dala-server init --data " + data_dir + "`)");
     return db.status();
   }
-  DALA_RETURN_IF_ERROR(db->Migrate(sql::ServerMigrations()));
+  DALA_RETURN_IF_ERROR(db->Migrate(ServerMigrations()));
   // A server has memory to spare, and the log's indexes grow with every
   // record: 64 MiB of page cache instead of SQLite's 2 MiB keeps them hot.
   DALA_RETURN_IF_ERROR(db->Exec("PRAGMA cache_size = -65536"));

@@ -5,7 +5,7 @@
 
 #include <mutex>
 
-#include "dala/schema/sqlite.h"
+#include "dala/base/sqlite.h"
 #include "dala/server/store.h"
 
 namespace dala::server {

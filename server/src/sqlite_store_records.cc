@@ -179,7 +179,7 @@ Result<std::vector<StoredEnvelope>> SqliteStore::LogRange(uint64_t start, uint64
     if (!row) break;
     StoredEnvelope e;
     e.log_index = static_cast<uint64_t>(st.ColumnInt(0));
-    st.ColumnBytes(1, &e.id);
+    DALA_RETURN_IF_ERROR(st.ReadBytes(1, &e.id, "envelopes row at log index " + std::to_string(e.log_index)));
     e.bytes = st.ColumnBlob(2);
     out.push_back(std::move(e));
   }
@@ -197,7 +197,7 @@ Result<std::vector<StoredEnvelope>> SqliteStore::EnvelopesOf(const sync::Submiss
     if (!row) break;
     StoredEnvelope e;
     e.log_index = static_cast<uint64_t>(st.ColumnInt(0));
-    st.ColumnBytes(1, &e.id);
+    DALA_RETURN_IF_ERROR(st.ReadBytes(1, &e.id, "envelopes row at log index " + std::to_string(e.log_index)));
     e.bytes = st.ColumnBlob(2);
     out.push_back(std::move(e));
   }
@@ -213,9 +213,9 @@ constexpr const char* kSubmissionColumns =
     "updated_ms, answers, heads, conflicts, review_state, review_by, review_comment, changed_since_review, "
     "duplicate_group, merged_into, last_log_index, distinct_from";
 
-SubmissionSummary ReadSummary(const sql::Statement& st) {
+Result<SubmissionSummary> ReadSummary(const sql::Statement& st) {
   SubmissionSummary s;
-  st.ColumnBytes(0, &s.id);
+  DALA_RETURN_IF_ERROR(st.ReadBytes(0, &s.id, "a submissions row"));
   s.form_id = st.ColumnText(1);
   s.form_version = st.ColumnText(2);
   s.form_hash = st.ColumnText(3);
@@ -277,7 +277,8 @@ Result<std::optional<SubmissionSummary>> SqliteStore::FindSubmission(const sync:
   st.BindBytes(1, id);
   DALA_ASSIGN_OR_RETURN(bool row, st.Step());
   if (!row) return std::optional<SubmissionSummary>();
-  return std::optional<SubmissionSummary>(ReadSummary(st));
+  DALA_ASSIGN_OR_RETURN(SubmissionSummary summary, ReadSummary(st));
+  return std::optional<SubmissionSummary>(std::move(summary));
 }
 
 Result<std::vector<SubmissionSummary>> SqliteStore::ListSubmissions(const SubmissionFilter& f) {
@@ -316,7 +317,8 @@ Result<std::vector<SubmissionSummary>> SqliteStore::ListSubmissions(const Submis
   while (true) {
     DALA_ASSIGN_OR_RETURN(bool row, st.Step());
     if (!row) break;
-    out.push_back(ReadSummary(st));
+    DALA_ASSIGN_OR_RETURN(SubmissionSummary summary, ReadSummary(st));
+    out.push_back(std::move(summary));
   }
   return out;
 }
@@ -337,7 +339,7 @@ Result<std::vector<RecordStore::DuplicatePeer>> SqliteStore::DuplicatePeers(std:
     DALA_ASSIGN_OR_RETURN(bool row, st.Step());
     if (!row) break;
     DuplicatePeer p;
-    st.ColumnBytes(0, &p.id);
+    DALA_RETURN_IF_ERROR(st.ReadBytes(0, &p.id, "a submissions row"));
     p.volunteer = st.ColumnText(1);
     p.duplicate_group = st.ColumnText(2);
     p.merged_into = st.ColumnText(3);
@@ -363,7 +365,7 @@ Result<std::vector<sync::SubmissionId>> SqliteStore::LegacyDistinctSubmissions()
     DALA_ASSIGN_OR_RETURN(bool row, st.Step());
     if (!row) break;
     sync::SubmissionId id;
-    st.ColumnBytes(0, &id);
+    DALA_RETURN_IF_ERROR(st.ReadBytes(0, &id, "a submissions row"));
     out.push_back(id);
   }
   return out;
@@ -381,7 +383,8 @@ Result<std::vector<sync::SubmissionId>> SqliteStore::SubmissionIdsWithPrefix(std
     DALA_ASSIGN_OR_RETURN(bool row, st.Step());
     if (!row) break;
     sync::SubmissionId id;
-    if (st.ColumnBytes(0, &id)) out.push_back(id);
+    DALA_RETURN_IF_ERROR(st.ReadBytes(0, &id, "a submissions row"));
+    out.push_back(id);
   }
   return out;
 }

@@ -113,6 +113,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "dala/base/worker_pool.h"
 #include "dala/schema/form.h"
 #include "dala/schema/value.h"
 #include "dala/sync/checkpoint.h"
@@ -131,7 +132,6 @@ namespace {
 
 constexpr size_t kBatchSize = 2048;
 constexpr size_t kEntryGrain = 16;
-constexpr size_t kHeaderPrefix = 21;  // magic, kind, submission
 
 struct ByteArrayHash {
   template <size_t N>
@@ -175,90 +175,6 @@ AuditProblem Problem(std::string code, std::string message) {
   return p;
 }
 
-// --- the worker pool ----------------------------------------------------------------
-
-// Runs one job at a time over [0, n) in chunks claimed with an atomic
-// counter, on threads-1 workers plus the caller. Start returns at once, so
-// the caller can do order-dependent work meanwhile; Finish makes the caller
-// help and then waits. The lock is taken only to start and end a job.
-class WorkerPool {
- public:
-  explicit WorkerPool(unsigned threads) {
-    for (unsigned i = 1; i < std::max(threads, 1u); ++i) workers_.emplace_back([this] { Loop(); });
-  }
-  ~WorkerPool() {
-    {
-      std::lock_guard<std::mutex> lk(mu_);
-      stop_ = true;
-    }
-    work_cv_.notify_all();
-    for (std::thread& t : workers_) t.join();
-  }
-  WorkerPool(const WorkerPool&) = delete;
-  WorkerPool& operator=(const WorkerPool&) = delete;
-
-  void Start(size_t n, size_t grain, std::function<void(size_t, size_t)> body) {
-    std::unique_lock<std::mutex> lk(mu_);
-    done_cv_.wait(lk, [&] { return active_ == 0; });
-    body_ = std::move(body);
-    n_ = n;
-    grain_ = std::max<size_t>(grain, 1);
-    next_.store(0);
-    ++generation_;
-    lk.unlock();
-    work_cv_.notify_all();
-  }
-
-  // Returns the first exception a job body threw, as a failure.
-  Status Finish() {
-    RunChunks();
-    std::unique_lock<std::mutex> lk(mu_);
-    done_cv_.wait(lk, [&] { return active_ == 0; });
-    Status s = std::move(error_);
-    error_ = Status::Ok();
-    return s;
-  }
-
- private:
-  void Loop() {
-    uint64_t seen = 0;
-    for (;;) {
-      std::unique_lock<std::mutex> lk(mu_);
-      work_cv_.wait(lk, [&] { return stop_ || generation_ != seen; });
-      if (stop_) return;
-      seen = generation_;
-      ++active_;
-      lk.unlock();
-      RunChunks();
-      lk.lock();
-      if (--active_ == 0) done_cv_.notify_all();
-    }
-  }
-
-  void RunChunks() {
-    for (;;) {
-      size_t begin = next_.fetch_add(grain_);
-      if (begin >= n_) return;
-      try {
-        body_(begin, std::min(begin + grain_, n_));
-      } catch (const std::exception& e) {
-        std::lock_guard<std::mutex> lk(mu_);
-        if (error_.ok()) error_ = Status::Internal(std::string("audit worker: ") + e.what());
-      }
-    }
-  }
-
-  std::vector<std::thread> workers_;
-  std::mutex mu_;
-  std::condition_variable work_cv_, done_cv_;
-  bool stop_ = false;
-  uint64_t generation_ = 0;
-  size_t active_ = 0;
-  std::function<void(size_t, size_t)> body_;
-  size_t n_ = 0, grain_ = 1;
-  std::atomic<size_t> next_{0};
-  Status error_;
-};
 
 // --- forms -------------------------------------------------------------------------
 
@@ -326,14 +242,16 @@ void ProcessEntry(LogEntry& in, EntryResult& r, const FormSet& forms) {
   r.problems.clear();
   r.by.clear();
   r.leaf = LeafHash(in.envelope);
-  r.has_header = in.envelope.size() >= kHeaderPrefix;
-  if (r.has_header) std::memcpy(r.header_submission.data(), in.envelope.data() + 5, 16);
+  std::optional<SubmissionId> claimed_submission = PeekSubmission(in.envelope);
+  r.has_header = claimed_submission.has_value();
+  if (r.has_header) r.header_submission = *claimed_submission;
   // Header fields of a damaged entry, as claimed, to name it in the report.
-  r.has_raw_author = in.envelope.size() >= 61;
+  std::optional<PublicKey> claimed_author = PeekAuthor(in.envelope);
+  std::optional<uint64_t> claimed_sequence = PeekSequence(in.envelope);
+  r.has_raw_author = claimed_author && claimed_sequence;
   if (r.has_raw_author) {
-    std::memcpy(r.raw_author.data(), in.envelope.data() + 21, 32);
-    r.raw_sequence = 0;
-    for (size_t i = 53; i < 61; ++i) r.raw_sequence = (r.raw_sequence << 8) | static_cast<uint8_t>(in.envelope[i]);
+    r.raw_author = *claimed_author;
+    r.raw_sequence = *claimed_sequence;
   }
 
   auto parsed = Envelope::Parse(std::move(in.envelope));
@@ -520,7 +438,7 @@ struct Batch {
 class Auditor {
  public:
   Auditor(BundleReader& bundle, const AuditOptions& options)
-      : bundle_(bundle), options_(options), pool_(std::max(options.threads, 1u)) {}
+      : bundle_(bundle), options_(options), pool_(std::max(options.threads, 1u) - 1) {}
 
   Result<AuditReport> Run();
 
@@ -554,7 +472,19 @@ class Auditor {
 
   BundleReader& bundle_;
   const AuditOptions& options_;
+  // The job the workers are running, if any: one at a time, so that the
+  // order-dependent work on this thread always knows what is in flight.
+  void StartJob(size_t n, size_t grain, std::function<void(size_t, size_t)> body) {
+    job_ = pool_.Start(n, grain, std::move(body));
+  }
+  Status FinishJob() {
+    if (!job_) return Status::Ok();
+    auto job = std::move(job_);
+    job_.reset();
+    return job->Finish();
+  }
   WorkerPool pool_;
+  std::shared_ptr<WorkerPool::Job> job_;
   AuditReport report_;
   std::vector<AuditProblem> problems_[kSections];
 
@@ -673,11 +603,9 @@ Status Auditor::PrePass() {
   // workers wait would show in the audit's time.
   ids_.reserve(log_rows_);
   last_index_.reserve(log_rows_);
-  return bundle_.ForEachLogPrefix(kHeaderPrefix, [&](uint64_t index, std::string_view head) {
-    if (head.size() < kHeaderPrefix) return Status::Ok();
-    SubmissionId id;
-    std::memcpy(id.data(), head.data() + 5, 16);
-    if (!IsZero(id)) last_index_[id] = index;
+  return bundle_.ForEachLogPrefix(kEnvelopeSubmissionEnd, [&](uint64_t index, std::string_view head) {
+    std::optional<SubmissionId> id = PeekSubmission(head);
+    if (id && !IsZero(*id)) last_index_[*id] = index;
     return Status::Ok();
   });
 }
@@ -699,7 +627,7 @@ Status Auditor::LogPass() {
     ready.clear();
     size_t entries = b == nullptr ? 0 : b->count;
     size_t total = entries + running_merges.size();
-    pool_.Start(total, kEntryGrain, [this, b, entries, &running_merges](size_t begin, size_t end) {
+    StartJob(total, kEntryGrain, [this, b, entries, &running_merges](size_t begin, size_t end) {
       for (size_t i = begin; i < end; ++i) {
         if (i < entries)
           ProcessEntry(b->entries[i], b->results[i], forms_);
@@ -716,7 +644,7 @@ Status Auditor::LogPass() {
     Batch& current = batches[k % 2];
     Batch& next = batches[(k + 1) % 2];
     Status read_status = read(next);
-    DALA_RETURN_IF_ERROR(pool_.Finish());
+    DALA_RETURN_IF_ERROR(FinishJob());
     DALA_RETURN_IF_ERROR(read_status);
     Harvest(running_merges);
     // The workers verify the next batch while this thread does the
@@ -727,7 +655,7 @@ Status Auditor::LogPass() {
     Progress("log", done, log_rows_);
     if (next.count == 0) break;
   }
-  DALA_RETURN_IF_ERROR(pool_.Finish());
+  DALA_RETURN_IF_ERROR(FinishJob());
   Harvest(running_merges);
   // Whatever is still open (only if the pre-pass and this pass disagree,
   // which the read transaction rules out) is merged now.
@@ -735,7 +663,7 @@ Status Auditor::LogPass() {
   for (auto& [id, acc] : open_) left.push_back(id);
   for (const SubmissionId& id : left) Finalize(id, &ready);
   start(nullptr);
-  DALA_RETURN_IF_ERROR(pool_.Finish());
+  DALA_RETURN_IF_ERROR(FinishJob());
   Harvest(running_merges);
   return Status::Ok();
 }
@@ -1296,7 +1224,7 @@ Status Auditor::CheckSubmissions() {
   auto finish = [&]() -> Status {
     if (!running) return Status::Ok();
     running = false;
-    DALA_RETURN_IF_ERROR(pool_.Finish());
+    DALA_RETURN_IF_ERROR(FinishJob());
     for (size_t i = 0; i < rows.size(); ++i) {
       for (AuditProblem& p : results[i].problems) Add(kState, std::move(p));
       if (results[i].known) merged_[rows[i].id].claimed = true;
@@ -1311,7 +1239,7 @@ Status Auditor::CheckSubmissions() {
     rows.swap(batch);
     results.assign(rows.size(), RowResult());
     running = true;
-    pool_.Start(rows.size(), 8, [&](size_t begin, size_t end) {
+    StartJob(rows.size(), 8, [&](size_t begin, size_t end) {
       for (size_t i = begin; i < end; ++i) {
         const BundleSubmission& row = rows[i];
         RowResult& out = results[i];
@@ -1771,9 +1699,10 @@ Result<std::string> TraceSubmission(BundleReader& bundle, const SubmissionId& su
   HashMap<size_t> by_id;  // revision id -> entries index
   std::set<Hash> seen_ids;
   DALA_RETURN_IF_ERROR(bundle.ForEachLogEntry([&](uint64_t index, std::string_view bytes) -> Status {
-    if (bytes.size() < kHeaderPrefix) return Status::Ok();
-    const bool is_event = bytes[4] == 2;
-    const bool ours = std::memcmp(bytes.data() + 5, submission.data(), 16) == 0;
+    std::optional<SubmissionId> claimed = PeekSubmission(bytes);
+    if (!claimed) return Status::Ok();
+    const bool is_event = PeekKindByte(bytes) == static_cast<uint8_t>(EnvelopeKind::kEvent);
+    const bool ours = *claimed == submission;
     if (!ours && !is_event) return Status::Ok();
     auto e = Envelope::Parse(std::string(bytes));
     if (!e.ok()) {

@@ -13,9 +13,8 @@
 #include <set>
 #include <sstream>
 
-#include "dala/schema/databases.h"
 #include "dala/schema/form.h"
-#include "dala/schema/sqlite.h"
+#include "dala/base/sqlite.h"
 #include "dala/sync/checkpoint.h"
 #include "dala/sync/envelope.h"
 #include "dala/sync/merge.h"

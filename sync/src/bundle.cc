@@ -6,7 +6,7 @@
 #include <charconv>
 #include <nlohmann/json.hpp>
 
-#include "dala/schema/databases.h"
+#include "bundle_migrations.h"
 
 namespace dala::sync {
 
@@ -126,7 +126,7 @@ Result<BundleWriter> BundleWriter::Create(const std::string& path) {
   options.wal = false;
   DALA_ASSIGN_OR_RETURN(sql::Database db, sql::Database::Open(path, options));
   DALA_RETURN_IF_ERROR(db.Begin());
-  const auto& migrations = sql::BundleMigrations();
+  const auto& migrations = BundleMigrations();
   for (size_t k = 0; k < migrations.size(); ++k)
     DALA_RETURN_IF_ERROR(db.Exec(migrations[k]).WithContext("creating the bundle schema"));
   DALA_RETURN_IF_ERROR(db.Exec("PRAGMA user_version = " + std::to_string(migrations.size())));

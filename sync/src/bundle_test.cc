@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "dala/schema/sqlite.h"
+#include "dala/base/sqlite.h"
 
 namespace dala::sync {
 namespace {

@@ -15,6 +15,14 @@ constexpr char kMagic[4] = {'D', 'L', 'E', '1'};
 constexpr size_t kFixedHeader = 4 + 1 + 16 + 32 + 8 + 32 + 8 + 8 + 32 + 1;
 constexpr size_t kSignatureSize = 64;
 constexpr size_t kMaxNestingDepth = 32;
+// Offsets of the header fields the Peek functions read (sync/README.md).
+constexpr size_t kKindOffset = 4;
+constexpr size_t kSubmissionOffset = 5;
+constexpr size_t kAuthorOffset = 21;
+constexpr size_t kSequenceOffset = 53;
+constexpr size_t kFormHashOffset = 109;
+static_assert(kSubmissionOffset + 16 == kEnvelopeSubmissionEnd);
+static_assert(kFormHashOffset + 32 + 1 == kFixedHeader);
 
 void PutU64(std::string* out, uint64_t v) {
   for (int i = 7; i >= 0; --i) out->push_back(static_cast<char>(v >> (8 * i)));
@@ -180,6 +188,37 @@ Result<std::string> SealEnvelope(EnvelopeFields f, const SigningKey& author) {
 Result<Envelope> Envelope::Parse(std::string bytes) { return ParseImpl(std::move(bytes), true); }
 
 Result<Envelope> Envelope::ParseVerified(std::string bytes) { return ParseImpl(std::move(bytes), false); }
+
+namespace {
+
+template <size_t N>
+std::optional<std::array<uint8_t, N>> PeekArray(std::string_view bytes, size_t offset) {
+  if (bytes.size() < offset + N) return std::nullopt;
+  std::array<uint8_t, N> out;
+  std::copy_n(reinterpret_cast<const uint8_t*>(bytes.data() + offset), N, out.data());
+  return out;
+}
+
+}  // namespace
+
+std::optional<uint8_t> PeekKindByte(std::string_view bytes) {
+  if (bytes.size() <= kKindOffset) return std::nullopt;
+  return static_cast<uint8_t>(bytes[kKindOffset]);
+}
+
+std::optional<SubmissionId> PeekSubmission(std::string_view bytes) { return PeekArray<16>(bytes, kSubmissionOffset); }
+
+std::optional<PublicKey> PeekAuthor(std::string_view bytes) { return PeekArray<32>(bytes, kAuthorOffset); }
+
+std::optional<uint64_t> PeekSequence(std::string_view bytes) {
+  auto raw = PeekArray<8>(bytes, kSequenceOffset);
+  if (!raw) return std::nullopt;
+  uint64_t v = 0;
+  for (uint8_t b : *raw) v = (v << 8) | b;
+  return v;
+}
+
+std::optional<Hash> PeekFormHash(std::string_view bytes) { return PeekArray<32>(bytes, kFormHashOffset); }
 
 Result<Envelope> Envelope::ParseImpl(std::string bytes, bool check_body) {
   auto bad = [](std::string why) { return Status::Corruption("malformed envelope: " + why); };

@@ -105,7 +105,7 @@ Status CheckTimestamp(int64_t timestamp_ms, int64_t now_ms, int64_t window_ms) {
   // Both are bounded (18 digits, a real clock), so the difference cannot overflow.
   int64_t skew = timestamp_ms - now_ms;
   if (std::llabs(skew) > window_ms) {
-    return Status::Unauthenticated(std::string(kStaleRequest) + ": the timestamp is " +
+    return Status(Status::Code::kUnauthenticated, kStaleRequest, "the timestamp is " +
                                    std::to_string(std::llabs(skew) / 1000) + " s " +
                                    (skew < 0 ? "behind" : "ahead of") +
                                    " the server's clock; check the laptop's date and time");
@@ -116,8 +116,7 @@ Status CheckTimestamp(int64_t timestamp_ms, int64_t now_ms, int64_t window_ms) {
 Status ReplayCache::CheckFresh(const RequestCredentials& credentials, int64_t now_ms, int64_t window_ms) {
   DALA_RETURN_IF_ERROR(CheckTimestamp(credentials.timestamp_ms, now_ms, window_ms));
   if (credentials.timestamp_ms < started_ms_) {
-    return Status::Unauthenticated(std::string(kStaleRequest) +
-                                   ": the request predates the server's last restart; send it again");
+    return Status(Status::Code::kUnauthenticated, kStaleRequest, "the request predates the server's last restart; send it again");
   }
   std::lock_guard<std::mutex> lock(mutex_);
   // Entries are evicted against the latest time seen, so if the server's
@@ -125,14 +124,13 @@ Status ReplayCache::CheckFresh(const RequestCredentials& credentials, int64_t no
   // refused rather than accepted twice.
   if (now_ms > high_water_ms_) high_water_ms_ = now_ms;
   if (credentials.timestamp_ms < high_water_ms_ - window_ms) {
-    return Status::Unauthenticated(std::string(kStaleRequest) +
-                                   ": the timestamp is older than the freshness window");
+    return Status(Status::Code::kUnauthenticated, kStaleRequest, "the timestamp is older than the freshness window");
   }
   // An entry can be replayed only while its timestamp is within the window.
   EvictOlderThan(high_water_ms_ - window_ms);
   auto key = std::make_pair(credentials.device, credentials.nonce);
   if (seen_.count(key) != 0)
-    return Status::Unauthenticated(std::string(kReplayedRequest) + ": this nonce was already used");
+    return Status(Status::Code::kUnauthenticated, kReplayedRequest, "this nonce was already used");
   if (seen_.size() >= max_entries_)
     return Status::Unavailable("too many requests in the freshness window; try again shortly");
   seen_.emplace(key, credentials.timestamp_ms);

@@ -166,7 +166,7 @@ TEST_F(RequestAuthTest, TooOldTimestampIsStale) {
   ASSERT_TRUE(c.ok());
   Status s = cache.CheckFresh(*c, kNow + kWindow + 1, kWindow);
   EXPECT_EQ(s.code(), Status::Code::kUnauthenticated);
-  EXPECT_EQ(s.message().rfind(kStaleRequest, 0), 0u) << s.message();
+  EXPECT_EQ(s.reason(), kStaleRequest) << s.ToString();
   EXPECT_TRUE(cache.CheckFresh(*c, kNow + kWindow, kWindow).ok());  // the edge is inside
 }
 
@@ -176,7 +176,7 @@ TEST_F(RequestAuthTest, TimestampTooFarInTheFutureIsStale) {
   ASSERT_TRUE(c.ok());
   Status s = cache.CheckFresh(*c, kNow - kWindow - 1, kWindow);
   EXPECT_EQ(s.code(), Status::Code::kUnauthenticated);
-  EXPECT_EQ(s.message().rfind(kStaleRequest, 0), 0u) << s.message();
+  EXPECT_EQ(s.reason(), kStaleRequest) << s.ToString();
 }
 
 TEST_F(RequestAuthTest, TimestampBeforeCacheCreationIsStale) {
@@ -185,7 +185,7 @@ TEST_F(RequestAuthTest, TimestampBeforeCacheCreationIsStale) {
   ASSERT_TRUE(c.ok());
   Status s = cache.CheckFresh(*c, kNow + 2, kWindow);
   EXPECT_EQ(s.code(), Status::Code::kUnauthenticated);
-  EXPECT_EQ(s.message().rfind(kStaleRequest, 0), 0u) << s.message();
+  EXPECT_EQ(s.reason(), kStaleRequest) << s.ToString();
 }
 
 TEST_F(RequestAuthTest, ReplayedNonceIsRefused) {
@@ -195,7 +195,7 @@ TEST_F(RequestAuthTest, ReplayedNonceIsRefused) {
   ASSERT_TRUE(cache.CheckFresh(*c, kNow, kWindow).ok());
   Status s = cache.CheckFresh(*c, kNow + 10, kWindow);
   EXPECT_EQ(s.code(), Status::Code::kUnauthenticated);
-  EXPECT_EQ(s.message().rfind(kReplayedRequest, 0), 0u) << s.message();
+  EXPECT_EQ(s.reason(), kReplayedRequest) << s.ToString();
   // Still refused at the last moment it is fresh.
   EXPECT_EQ(cache.CheckFresh(*c, kNow + kWindow, kWindow).code(), Status::Code::kUnauthenticated);
 }

@@ -16,8 +16,7 @@ constexpr const char* kForm = R"J({"dala_form":1,"id":"visit","version":"1","tit
 class MapRegistry : public FormRegistry {
  public:
   void Add(std::shared_ptr<const schema::Form> f) {
-    Hash h;
-    FromHex(f->hash_hex(), &h);
+    Hash h = f->hash();
     forms_[h] = std::move(f);
   }
   std::shared_ptr<const schema::Form> FindForm(const Hash& h) const override {
@@ -45,7 +44,7 @@ class VerifyTest : public ::testing::Test {
     f.previous = prev;
     f.hlc = HlcTimestamp::Make(static_cast<uint64_t>(wall_ms), 0);
     f.wall_ms = wall_ms;
-    FromHex(form_->hash_hex(), &f.form_hash);
+    f.form_hash = form_->hash();
     f.form_id = form_->id();
     f.form_version = form_->version();
     f.body = MakeRevisionBody(answers, tz);

@@ -99,7 +99,7 @@ int main(int argc, char** argv) {
   }
   client::Device device = Check(client::Device::Unlock(*store, passphrase), "unlock");
   sync::Hash form_hash;
-  if (!sync::FromHex(form->hash_hex(), &form_hash)) bench::Die("form hash");
+  form_hash = form->hash();
 
   std::mt19937_64 rng(seed);
   struct Recent {

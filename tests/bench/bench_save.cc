@@ -146,7 +146,7 @@ int main(int argc, char** argv) {
   // The parts, each on its own.
   std::vector<double> validate_ms, seal_ms, sign_ms;
   sync::Hash form_hash;
-  sync::FromHex(form->hash_hex(), &form_hash);
+  form_hash = form->hash();
   for (int i = 0; i < iterations; ++i) {
     std::string answers = next_answers();
     double t0 = NowSeconds();

@@ -19,7 +19,7 @@
 
 #include "dala/base/status.h"
 #include "dala/schema/form.h"
-#include "dala/schema/sqlite.h"
+#include "dala/base/sqlite.h"
 #include "dala/sync/envelope.h"
 #include "dala/sync/merge.h"
 #include "dala/sync/verify.h"

@@ -17,8 +17,6 @@
 
 namespace dala::client {
 
-inline constexpr std::string_view kEnrollProofDomain = "dala-enroll-v1\n";
-
 struct EnrollResult {
   std::string volunteer;
   std::string server_key_hex;

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <cstdint>
+#include <array>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <nlohmann/json_fwd.hpp>
@@ -114,7 +116,8 @@ class Form {
 
   const std::string& id() const { return id_; }
   const std::string& version() const { return version_; }
-  // SHA-256 of the exact document bytes, lower-case hex.
+  // SHA-256 of the exact document bytes, and its lower-case hex.
+  const std::array<uint8_t, 32>& hash() const { return hash_; }
   const std::string& hash_hex() const { return hash_hex_; }
   const std::string& document() const { return document_; }
   const LocalizedText& title() const { return title_; }
@@ -187,6 +190,7 @@ class Form {
   class Context;
 
   std::string document_;
+  std::array<uint8_t, 32> hash_{};
   std::string hash_hex_;
   std::string id_, version_;
   LocalizedText title_;

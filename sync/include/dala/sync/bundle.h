@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "dala/base/status.h"
-#include "dala/schema/sqlite.h"
+#include "dala/base/sqlite.h"
 #include "dala/sync/crypto.h"
 #include "dala/sync/ids.h"
 

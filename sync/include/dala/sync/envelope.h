@@ -9,6 +9,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,6 +18,7 @@
 #include "dala/sync/crypto.h"
 #include "dala/sync/hlc.h"
 #include "dala/sync/ids.h"
+#include "dala/sync/signature_domains.h"
 
 namespace dala::sync {
 
@@ -25,8 +27,6 @@ enum class EnvelopeKind : uint8_t {
   kEvent = 2,     // a review decision, a duplicate decision, an enrolment...
 };
 
-// The domain label the author's signature covers before the signed bytes.
-inline constexpr std::string_view kEnvelopeSignatureDomain = "dala-envelope-v1\n";
 inline constexpr size_t kMaxEnvelopeParents = 16;
 inline constexpr size_t kMaxEnvelopeBody = 1u << 20;
 inline constexpr size_t kMaxFormIdLength = 64;
@@ -104,6 +104,20 @@ class Envelope {
   size_t body_offset_ = 0;
   size_t body_size_ = 0;
 };
+
+// Peeks at single header fields of bytes that have not been parsed, and may
+// never parse: to sort a batch, look up the forms it names, or name a damaged
+// log entry in a report. The values are only what the bytes claim (nothing
+// is checked, not even the magic); `bytes` may be just a prefix of an
+// envelope, and a field it does not reach is nullopt. The offsets are those
+// of the table in sync/README.md, and this is the only code outside
+// envelope.cc that knows them.
+inline constexpr size_t kEnvelopeSubmissionEnd = 21;  // a prefix this long holds kind and submission
+std::optional<uint8_t> PeekKindByte(std::string_view bytes);
+std::optional<SubmissionId> PeekSubmission(std::string_view bytes);
+std::optional<PublicKey> PeekAuthor(std::string_view bytes);
+std::optional<uint64_t> PeekSequence(std::string_view bytes);
+std::optional<Hash> PeekFormHash(std::string_view bytes);
 
 // Checks that `text` is a UTF-8 JSON object in which no object repeats a
 // key. Duplicate keys are refused because two JSON parsers may keep

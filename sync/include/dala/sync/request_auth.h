@@ -29,20 +29,19 @@
 
 #include "dala/base/status.h"
 #include "dala/sync/crypto.h"
+#include "dala/sync/signature_domains.h"
 
 namespace dala::sync {
-
-inline constexpr std::string_view kRequestDomain = "dala-request-v1\n";
 
 inline constexpr std::string_view kDeviceHeader = "X-Dala-Device";        // 64 hex: the public key
 inline constexpr std::string_view kTimestampHeader = "X-Dala-Timestamp";  // decimal ms
 inline constexpr std::string_view kNonceHeader = "X-Dala-Nonce";          // 32 lowercase hex
 inline constexpr std::string_view kSignatureHeader = "X-Dala-Signature";  // 128 hex
 
-// The first words of the Status messages ReplayCache::CheckFresh and
-// CheckTimestamp return, so callers can tell the two refusals apart.
-inline constexpr std::string_view kStaleRequest = "stale request";
-inline constexpr std::string_view kReplayedRequest = "replayed request";
+// The reasons (Status::reason) of the two refusals ReplayCache::CheckFresh
+// and CheckTimestamp return, so callers can tell them apart.
+inline constexpr std::string_view kStaleRequest = "stale_request";
+inline constexpr std::string_view kReplayedRequest = "replayed_request";
 
 // The text after the domain line: METHOD "\n" TARGET "\n" ... NONCE.
 std::string CanonicalRequest(std::string_view method, std::string_view target, std::string_view body,

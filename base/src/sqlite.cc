@@ -1,4 +1,4 @@
-#include "dala/schema/sqlite.h"
+#include "dala/base/sqlite.h"
 
 #include <sqlite3.h>
 #include <sys/stat.h>
@@ -263,6 +263,17 @@ std::string Statement::ColumnBlob(int index) const {
   const void* p = sqlite3_column_blob(stmt_, index);
   int n = sqlite3_column_bytes(stmt_, index);
   return p == nullptr ? std::string() : std::string(static_cast<const char*>(p), static_cast<size_t>(n));
+}
+
+std::string Statement::ColumnName(int index) const {
+  const char* name = sqlite3_column_name(stmt_, index);
+  return name == nullptr ? "column " + std::to_string(index) : std::string(name);
+}
+
+Status Statement::WrongSize(int index, size_t expected, std::string_view row) const {
+  return Status::Corruption(std::string(row) + ": " + ColumnName(index) + " holds " +
+                            std::to_string(ColumnBlob(index).size()) + " bytes where " + std::to_string(expected) +
+                            " belong; the database is damaged");
 }
 
 bool Statement::ColumnIsNull(int index) const { return sqlite3_column_type(stmt_, index) == SQLITE_NULL; }

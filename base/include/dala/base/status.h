@@ -1,5 +1,13 @@
 // Status and Result<T>: how every Dala module reports an expected failure.
 //
+// A failure has three parts, each for a different reader:
+//  - code(): what the caller does next (retry, fix the input, give up);
+//  - reason(): a stable snake_case name for the exact failure, such as
+//    "revoked_device" or "bad_enroll_code", for programs: the HTTP status,
+//    the JSON error's "code" and the CLI's exit code are derived from it
+//    and code(), never from the text (server/API.md lists the reasons);
+//  - message(): the sentence for a person, free to change.
+//
 // A function that can fail for reasons the caller should handle (bad input,
 // a missing file, a refused request) returns Status or Result<T>. Exceptions
 // are reserved for programming errors and never cross a module boundary: code
@@ -35,6 +43,8 @@ class [[nodiscard]] Status {
 
   Status() = default;
   Status(Code code, std::string message) : code_(code), message_(std::move(message)) {}
+  Status(Code code, std::string_view reason, std::string message)
+      : code_(code), reason_(reason), message_(std::move(message)) {}
 
   static Status Ok() { return Status(); }
   static Status InvalidArgument(std::string m) { return {Code::kInvalidArgument, std::move(m)}; }
@@ -51,19 +61,24 @@ class [[nodiscard]] Status {
 
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }
+  // Empty when the failure has no name of its own.
+  const std::string& reason() const { return reason_; }
   const std::string& message() const { return message_; }
 
+  // A copy with `reason` as its reason (a no-op on success).
+  Status WithReason(std::string_view reason) const;
   // Returns a copy whose message is "context: message". Used to say where a
-  // failure happened without losing what it was.
+  // failure happened without losing what it was; the reason is kept.
   Status WithContext(std::string_view context) const;
 
-  // "ok", or "<code name>: <message>".
+  // "ok", or "<code name>: <message>", with " [reason]" when there is one.
   std::string ToString() const;
 
   static const char* CodeName(Code code);
 
  private:
   Code code_ = Code::kOk;
+  std::string reason_;
   std::string message_;
 };
 

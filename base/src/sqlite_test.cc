@@ -1,4 +1,4 @@
-#include "dala/schema/sqlite.h"
+#include "dala/base/sqlite.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -6,7 +6,6 @@
 #include <filesystem>
 #include <fstream>
 
-#include "dala/schema/databases.h"
 
 namespace dala::sql {
 namespace {
@@ -124,13 +123,6 @@ TEST_F(SqliteTest, ConstraintViolationIsAFailureNotACrash) {
   EXPECT_EQ(s.code(), Status::Code::kAlreadyExists);
   auto bad = db->Prepare("SELEKT 1");
   EXPECT_FALSE(bad.ok());
-}
-
-TEST_F(SqliteTest, ClientSchemaMigratesCleanly) {
-  auto db = Database::Open(Path("client.db"), {OpenMode::kReadWriteCreate});
-  ASSERT_TRUE(db.ok());
-  ASSERT_TRUE(db->Migrate(ClientMigrations()).ok());
-  EXPECT_EQ(*db->UserVersion(), static_cast<int>(ClientMigrations().size()));
 }
 
 }  // namespace

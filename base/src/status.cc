@@ -20,12 +20,17 @@ const char* Status::CodeName(Code code) {
   return "unknown";
 }
 
+Status Status::WithReason(std::string_view reason) const {
+  if (ok()) return *this;
+  return Status(code_, reason, message_);
+}
+
 Status Status::WithContext(std::string_view context) const {
   if (ok()) return *this;
   std::string m(context);
   m += ": ";
   m += message_;
-  return Status(code_, std::move(m));
+  return Status(code_, reason_, std::move(m));
 }
 
 std::string Status::ToString() const {
@@ -33,6 +38,7 @@ std::string Status::ToString() const {
   std::string s = CodeName(code_);
   s += ": ";
   s += message_;
+  if (!reason_.empty()) s += " [" + reason_ + "]";
   return s;
 }
 
