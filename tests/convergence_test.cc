@@ -19,7 +19,7 @@
 #include <cstdlib>
 #include <random>
 
-#include "accounts_api.h"
+#include "api.h"
 #include "admin.h"
 #include "auth.h"
 #include "dala/client/device.h"
@@ -29,7 +29,6 @@
 #include "dala/sync/merge.h"
 #include "e2e_util.h"
 #include "record_service.h"
-#include "records_api.h"
 #include "router.h"
 
 namespace dala {
@@ -82,16 +81,14 @@ struct InProcessServer {
       : store(Open(data_dir)),
         key(sync::SigningKey::Generate(random)),
         ctx{*store, clock, random, key, server::ServerConfig{}},
-        sessions(ctx),
-        devices(ctx),
         transport(router, rng) {
-    auto started = server::StartRecordService(ctx);
+    auto started = server::Api::Start(ctx);
     if (!started.ok()) {
       status = started.status();
       return;
     }
-    service = *started;
-    server::RegisterRecordRoutes(router, ctx, service, sessions, devices);
+    api = std::move(*started);
+    api->Register(router);
   }
 
   static std::unique_ptr<server::Store> Open(const std::string& data_dir) {
@@ -106,10 +103,8 @@ struct InProcessServer {
   std::unique_ptr<server::Store> store;
   sync::SigningKey key;
   server::ServerContext ctx;
-  std::shared_ptr<server::RecordService> service;
+  std::unique_ptr<server::Api> api;
   server::Router router;
-  server::SessionAuth sessions;
-  server::DeviceAuthenticator devices;
   InProcessTransport transport;
   Status status;
 };
@@ -146,7 +141,7 @@ TEST_P(ConvergenceTest, LaptopsAndServerHoldIdenticalStateAfterRandomSchedules) 
     sync::SeededRandom random(static_cast<uint64_t>(GetParam()) * 1000 + static_cast<uint64_t>(schedule));
     InProcessServer server(dir / "server", clock, random, rng);
     ASSERT_TRUE(server.status.ok()) << server.status.ToString();
-    ASSERT_TRUE(server.service->PublishForm(kForm, "default").ok());
+    ASSERT_TRUE(server.api->records().PublishForm(kForm, "default").ok());
     InProcessTransport& transport = server.transport;
     server::Store& store = *server.store;
 
@@ -216,7 +211,7 @@ TEST_P(ConvergenceTest, LaptopsAndServerHoldIdenticalStateAfterRandomSchedules) 
         if (!*summary) continue;
         json answers = RandomChange(rng, json::parse((*summary)->answers_json));
         server::CoordinatorEdit edit{"aigerim", answers.dump(), "", {}};
-        auto e = server.service->Edit(id, edit);
+        auto e = server.api->records().Edit(id, edit);
         ASSERT_TRUE(e.ok()) << e.status().ToString();
       } else if (action == 4) {
         if (all.empty()) continue;
@@ -224,7 +219,7 @@ TEST_P(ConvergenceTest, LaptopsAndServerHoldIdenticalStateAfterRandomSchedules) 
         auto summary = store.FindSubmission(id);
         if (!summary.ok() || !*summary) continue;
         const char* states[] = {"has_issues", "approved", "rejected"};
-        ASSERT_TRUE(server.service->Review(id, "aigerim", states[rng() % 3], "check").ok());
+        ASSERT_TRUE(server.api->records().Review(id, "aigerim", states[rng() % 3], "check").ok());
       } else {
         sync_laptop(l, true);
       }
@@ -300,7 +295,7 @@ TEST(SyncDeliveryTest, NewLaptopReceivesFormsBeforeTheActionsThatNeedThem) {
   for (int i = 0; i < 25; ++i) {
     std::string doc(kForm);
     doc.replace(doc.find("\"id\":\"visit\""), 12, "\"id\":\"visit" + std::to_string(i) + "\"");
-    ASSERT_TRUE(server.service->PublishForm(doc, "default").ok());
+    ASSERT_TRUE(server.api->records().PublishForm(doc, "default").ok());
     last_form = *schema::Form::Load(doc);
   }
   InProcessTransport& transport = server.transport;
@@ -324,7 +319,7 @@ TEST(SyncDeliveryTest, NewLaptopReceivesFormsBeforeTheActionsThatNeedThem) {
   sync::SubmissionId id = sync::NewSubmissionId(clock, random);
   ASSERT_TRUE(first.device->SaveRevision(**form, id, {}, R"({"queue":3})", clock, "ru").ok());
   ASSERT_TRUE(sync1.Run().ok());
-  ASSERT_TRUE(server.service->Edit(id, {"aigerim", R"({"queue":4})", "", {}}).ok());
+  ASSERT_TRUE(server.api->records().Edit(id, {"aigerim", R"({"queue":4})", "", {}}).ok());
 
   Laptop second = laptop("second");
   client::SyncClient sync2(*second.store, *second.device, transport, clock, random);
@@ -356,7 +351,7 @@ TEST(CoordinatorEditTest, EditBuiltOnAStaleViewConflictsInsteadOfOverwriting) {
   std::mt19937 rng(21);
   InProcessServer server(dir / "server", clock, random, rng);
   ASSERT_TRUE(server.status.ok()) << server.status.ToString();
-  ASSERT_TRUE(server.service->PublishForm(kForm, "default").ok());
+  ASSERT_TRUE(server.api->records().PublishForm(kForm, "default").ok());
   InProcessTransport& transport = server.transport;
   server::Store& store = *server.store;
   ASSERT_TRUE(server::AddUserAccount(store, "askar", "volunteer", "", clock).ok());
@@ -374,18 +369,18 @@ TEST(CoordinatorEditTest, EditBuiltOnAStaleViewConflictsInsteadOfOverwriting) {
   ASSERT_TRUE(first.ok());
   ASSERT_TRUE(sync.Run().ok());
 
-  auto seen = server.service->Heads(id);  // what the coordinator's screen shows
+  auto seen = server.api->records().Heads(id);  // what the coordinator's screen shows
   ASSERT_TRUE(seen.ok());
   ASSERT_TRUE(device->SaveRevision(**form, id, {*first}, R"({"queue":2})", clock, "ru").ok());
   ASSERT_TRUE(sync.Run().ok());
-  ASSERT_TRUE(server.service->Edit(id, {"aigerim", R"({"queue":3})", "", *seen}).ok());
+  ASSERT_TRUE(server.api->records().Edit(id, {"aigerim", R"({"queue":3})", "", *seen}).ok());
 
   auto summary = store.FindSubmission(id);
   ASSERT_TRUE(summary.ok() && *summary);
   EXPECT_EQ((*summary)->conflicts, 1);
   EXPECT_EQ((*summary)->heads, 2);
   // Parents that are not this submission's revisions are refused.
-  EXPECT_FALSE(server.service->Edit(id, {"aigerim", R"({"queue":5})", "", {sync::Sha256("elsewhere")}}).ok());
+  EXPECT_FALSE(server.api->records().Edit(id, {"aigerim", R"({"queue":5})", "", {sync::Sha256("elsewhere")}}).ok());
 }
 
 }  // namespace

@@ -216,28 +216,41 @@ TEST_F(SecurityTest, ReplayedRequestIsRefused) {
   EXPECT_EQ(Code(again), "replayed_request");
 }
 
-TEST_F(SecurityTest, OversizedBodyIsRefused) {
-  // The server answers from the headers alone, before reading the body;
-  // speak raw HTTP so the answer is read while the body is still unsent.
-  uint64_t before = LogSize();
+// Sends a request head (and a little of a body) on a raw socket and
+// returns the first bytes of the answer, read while the rest of the body is
+// still unsent: proves the server answered from the headers alone.
+std::string AnswerToHead(int port, const std::string& head) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(server_->port()));
+  addr.sin_port = htons(static_cast<uint16_t>(port));
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-  std::string head = "POST /api/v1/sync HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-dala-sync\r\n"
-                     "Content-Length: " + std::to_string(17u << 20) + "\r\n\r\n" + std::string(4096, 'x');
-  ASSERT_EQ(::send(fd, head.data(), head.size(), 0), static_cast<ssize_t>(head.size()));
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) return "<connect failed>";
+  std::string sent = head + std::string(4096, 'x');
+  if (::send(fd, sent.data(), sent.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(sent.size())) return "<send failed>";
   timeval tv{10, 0};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
   char buf[4096];
   ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
   ::close(fd);
-  ASSERT_GT(n, 0);
-  std::string answer(buf, static_cast<size_t>(n));
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "<no answer>";
+}
+
+TEST_F(SecurityTest, OversizedBodyIsRefused) {
+  uint64_t before = LogSize();
+  std::string answer = AnswerToHead(server_->port(),
+                                    "POST /api/v1/sync HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-dala-sync\r\n"
+                                    "Content-Length: " + std::to_string(17u << 20) + "\r\n\r\n");
   EXPECT_EQ(answer.rfind("HTTP/1.1 413", 0), 0u) << answer;
   EXPECT_EQ(LogSize(), before);
+}
+
+TEST_F(SecurityTest, AJsonBodyOverItsRoutesLimitIsRefusedFromItsHeaders) {
+  std::string answer = AnswerToHead(server_->port(),
+                                    "POST /api/v1/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                                    "Content-Length: " + std::to_string(1u << 20) + "\r\n\r\n");
+  EXPECT_EQ(answer.rfind("HTTP/1.1 413", 0), 0u) << answer;
+  EXPECT_NE(answer.find("payload_too_large"), std::string::npos) << answer;
 }
 
 TEST_F(SecurityTest, CompressionBombIsRefused) {
@@ -413,13 +426,14 @@ namespace {
 // A few kilobytes must never cost the server gigabytes: HTTP compression
 // is refused before inflating, and JSON nesting before any tree is built.
 TEST_F(SecurityTest, CompressedOrDeeplyNestedJsonBodiesAreRefusedCheaply) {
-  std::string nested = std::string(1u << 20, '[');  // 1 MiB of brackets
+  std::string nested = std::string(60u << 10, '[');  // within the JSON routes' 64 KiB
   for (const char* path : {"/api/v1/enroll", "/api/v1/login"}) {
     auto r = http_->Post(path, nested, "application/json");
     ASSERT_TRUE(r) << path;
     EXPECT_EQ(r->status, 400) << path;
     EXPECT_EQ(Code(r), "malformed_json") << path;
   }
+  nested = std::string(1u << 20, '[');
   httplib::Headers gz = {{"Content-Encoding", "gzip"}};
   auto compressed = http_->Post("/api/v1/enroll", gz, *sync::Gzip(nested, 9), "application/json");
   ASSERT_TRUE(compressed);

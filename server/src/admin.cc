@@ -17,14 +17,13 @@
 #include <thread>
 #include <vector>
 
-#include "accounts_api.h"
+#include "api.h"
 #include "auth.h"
 #include "dala/base/terminal.h"
 #include "dala/base/utf8.h"
 #include "dala/server/sqlite_store.h"
 #include "dala/sync/checkpoint.h"
 #include "http_edge.h"
-#include "records_api.h"
 #include "router.h"
 #include "server_context.h"
 
@@ -431,7 +430,7 @@ int UserListCommand(const std::string& data_dir) {
   std::printf("%-24s %-12s %-7s %s\n", "NAME", "ROLE", "LOGIN", "CREATED");
   for (const User& u : *users) {
     std::printf("%-24s %-12s %-7s %s\n", u.name.c_str(), RoleName(u.role),
-                (!u.password_hash.empty() && CanRead(u.role)) ? "yes" : "no", FormatUtc(u.created_ms).c_str());
+                (!u.password_hash.empty() && CanLogIn(u.role)) ? "yes" : "no", FormatUtc(u.created_ms).c_str());
   }
   return kExitOk;
 }
@@ -480,13 +479,10 @@ int ServeCommand(const ServeOptions& options) {
   ServerConfig config;
   config.origin = *origin;
   ServerContext ctx{**store, clock, random, *key, config};
+  auto api = Api::Start(ctx);
+  if (!api.ok()) return Fail(api.status());
   Router router;
-  SessionAuth sessions(ctx);
-  DeviceAuthenticator devices(ctx);
-  RegisterAccountRoutes(router, ctx, sessions);
-  auto records = StartRecordService(ctx);
-  if (!records.ok()) return Fail(records.status());
-  RegisterRecordRoutes(router, ctx, *records, sessions, devices);
+  (*api)->Register(router);
 
   HttpServer server(ctx.config, router, EdgeOptions{options.tls_cert, options.tls_key, options.access_log});
   if (Status s = server.Listen(address->first, address->second); !s.ok()) return Fail(s);

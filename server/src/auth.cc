@@ -9,25 +9,6 @@ namespace dala::server {
 
 namespace {
 
-struct ErrorCodeInfo {
-  std::string_view code;
-  int http_status;
-};
-
-// Every stable error code an AuthFailure may carry, and its HTTP status.
-constexpr ErrorCodeInfo kAuthCodes[] = {
-    {"unauthenticated", 401}, {"bad_signature", 401},     {"unknown_device", 401}, {"stale_request", 401},
-    {"replayed_request", 401}, {"revoked_device", 403},   {"bad_credentials", 401}, {"too_many_attempts", 429},
-    {"csrf", 403},             {"read_only_role", 403},   {"forbidden", 403},
-    {"unsupported_media_type", 415}, {"malformed_json", 400},
-};
-
-const ErrorCodeInfo* FindCode(std::string_view code) {
-  for (const auto& info : kAuthCodes)
-    if (info.code == code) return &info;
-  return nullptr;
-}
-
 bool IsLowerHex(std::string_view s) {
   return std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
@@ -46,75 +27,9 @@ std::string UserKey(std::string_view username) { return std::string(username.sub
 
 }  // namespace
 
-// --- errors -----------------------------------------------------------------------
-
-Status AuthFailure(Status::Code code, std::string_view error_code, std::string_view detail) {
-  return Status(code, error_code, std::string(detail));
-}
-
-namespace {
-
-struct Refusal {
-  int http_status;  // 0: not the client's fault
-  std::string_view code;
-};
-
-// What a Status means to a client when no code says more.
-Refusal RefusalFor(Status::Code code) {
-  switch (code) {
-    case Status::Code::kInvalidArgument: return {400, "invalid_request"};
-    case Status::Code::kUnauthenticated: return {401, "unauthenticated"};
-    case Status::Code::kPermissionDenied: return {403, "forbidden"};
-    case Status::Code::kNotFound: return {404, "not_found"};
-    case Status::Code::kAlreadyExists: return {409, "already_exists"};
-    case Status::Code::kFailedPrecondition: return {409, "conflict"};
-    default: return {0, ""};
-  }
-}
-
-}  // namespace
-
-std::string AuthErrorCode(const Status& status) { return status.reason(); }
-
-HttpResponse AuthErrorResponse(const Status& status, int64_t retry_after_s) {
-  HttpResponse r;
-  const std::string& message = status.message();
-  std::string_view code = status.reason();
-  const ErrorCodeInfo* known = FindCode(code);
-  Refusal fallback = RefusalFor(status.code());
-  if (known != nullptr) {
-    r = JsonError(known->http_status, code, message);
-  } else if (fallback.http_status != 0 && !code.empty()) {
-    r = JsonError(fallback.http_status, code, message);
-  } else if (fallback.http_status != 0) {
-    r = JsonError(fallback.http_status, fallback.code, message);
-  } else if (status.code() == Status::Code::kUnavailable || status.code() == Status::Code::kResourceExhausted) {
-    std::cerr << "dala-server: refused for lack of resources: " << status.ToString() << "\n";
-    r = JsonError(503, "unavailable", "the server is busy; try again shortly");
-  } else {
-    // A bug or a store failure: the client learns nothing about our internals.
-    std::cerr << "dala-server: internal error: " << status.ToString() << "\n";
-    r = JsonError(500, "internal", "internal server error");
-  }
-  if (retry_after_s > 0) r.headers["Retry-After"] = std::to_string(retry_after_s);
-  return r;
-}
-
 // --- roles ----------------------------------------------------------------------
 
-bool CanRead(Role role) { return role == Role::kCoordinator || role == Role::kAuditor || role == Role::kAdmin; }
-bool CanWrite(Role role) { return role == Role::kCoordinator || role == Role::kAdmin; }
-bool IsAdmin(Role role) { return role == Role::kAdmin; }
-
-Status RequireAdmin(const User& user) { return RequireRole(user, {Role::kAdmin}); }
-
-Status RequireRole(const User& user, std::initializer_list<Role> roles) {
-  if (std::find(roles.begin(), roles.end(), user.role) != roles.end()) return Status::Ok();
-  std::string names;
-  for (Role r : roles) names += (names.empty() ? "" : ", ") + std::string(RoleName(r));
-  return AuthFailure(Status::Code::kPermissionDenied, "forbidden",
-                     std::string("the role ") + RoleName(user.role) + " may not do this (needs: " + names + ")");
-}
+bool CanLogIn(Role role) { return role == Role::kCoordinator || role == Role::kAuditor || role == Role::kAdmin; }
 
 Status ValidateUserName(std::string_view name) {
   auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); };
@@ -146,8 +61,8 @@ Result<Device> DeviceAuthenticator::Authenticate(const HttpRequest& request) {
   if (!credentials.ok()) {
     const Status& s = credentials.status();
     if (s.code() == Status::Code::kInvalidArgument)
-      return AuthFailure(Status::Code::kUnauthenticated, "unauthenticated", s.message());
-    return AuthFailure(Status::Code::kUnauthenticated, "bad_signature", s.message());
+      return Status(Status::Code::kUnauthenticated, "unauthenticated", s.message());
+    return Status(Status::Code::kUnauthenticated, "bad_signature", s.message());
   }
   const int64_t now = ctx_.clock.NowMs();
   const int64_t window = ctx_.config.request_freshness_ms;
@@ -157,11 +72,11 @@ Result<Device> DeviceAuthenticator::Authenticate(const HttpRequest& request) {
 
   DALA_ASSIGN_OR_RETURN(std::optional<Device> device, ctx_.store.FindDevice(credentials->device));
   if (!device) {
-    return AuthFailure(Status::Code::kUnauthenticated, "unknown_device",
+    return Status(Status::Code::kUnauthenticated, "unknown_device",
                        "this device is not enrolled on this server; enrol it with a code from a coordinator");
   }
   if (device->revoked_ms != 0) {
-    return AuthFailure(Status::Code::kPermissionDenied, "revoked_device",
+    return Status(Status::Code::kPermissionDenied, "revoked_device",
                        "this device was revoked; ask a coordinator");
   }
   DALA_RETURN_IF_ERROR(replay_.CheckFresh(*credentials, now, window));
@@ -175,9 +90,6 @@ SessionAuth::SessionAuth(ServerContext& ctx) : ctx_(ctx) {
   if (h.ok()) dummy_hash_ = std::move(*h);
 }
 
-bool SessionAuth::IsStateChanging(std::string_view method) {
-  return method == "POST" || method == "PUT" || method == "PATCH" || method == "DELETE";
-}
 
 int64_t SessionAuth::BlockedForSeconds(std::map<std::string, Attempts>& table, const std::string& key,
                                        int64_t now_ms) {
@@ -231,7 +143,7 @@ Result<LoginResult> SessionAuth::Login(std::string_view username, std::string_vi
     int64_t wait = std::max(BlockedForSeconds(by_user_, user_key, now), BlockedForSeconds(by_address_, address, now));
     if (wait > 0) {
       if (retry_after_s != nullptr) *retry_after_s = wait;
-      return AuthFailure(Status::Code::kResourceExhausted, "too_many_attempts",
+      return Status(Status::Code::kResourceExhausted, "too_many_attempts",
                          "too many failed logins; try again in " + std::to_string(wait) + " s");
     }
     // Counted as a failure until the password proves right, so concurrent
@@ -243,10 +155,10 @@ Result<LoginResult> SessionAuth::Login(std::string_view username, std::string_vi
   if (ValidateUserName(username).ok()) {
     DALA_ASSIGN_OR_RETURN(user, ctx_.store.FindUser(username));
   }
-  bool can_log_in = user && !user->password_hash.empty() && CanRead(user->role);
+  bool can_log_in = user && !user->password_hash.empty() && CanLogIn(user->role);
   // Unknown users pay for a hash too, so timing does not reveal who exists.
   bool right = sync::CheckPassword(can_log_in ? user->password_hash : dummy_hash_, password) && can_log_in;
-  if (!right) return AuthFailure(Status::Code::kUnauthenticated, "bad_credentials", "wrong user name or password");
+  if (!right) return Status(Status::Code::kUnauthenticated, "bad_credentials", "wrong user name or password");
 
   LoginResult result;
   {
@@ -269,43 +181,35 @@ Status SessionAuth::Logout(std::string_view token) {
   return ctx_.store.DeleteSession(TokenHash(token));
 }
 
-Result<std::pair<User, Session>> SessionAuth::CurrentSession(const HttpRequest& request, bool state_changing) {
+Result<std::pair<User, Session>> SessionAuth::CurrentSession(const HttpRequest& request) {
   const std::string token = request.Cookie(kSessionCookie);
-  if (token.empty()) return AuthFailure(Status::Code::kUnauthenticated, "unauthenticated", "not logged in");
+  if (token.empty()) return Status(Status::Code::kUnauthenticated, "unauthenticated", "not logged in");
   if (token.size() != 64 || !IsLowerHex(token))
-    return AuthFailure(Status::Code::kUnauthenticated, "unauthenticated", "not a session cookie; log in again");
+    return Status(Status::Code::kUnauthenticated, "unauthenticated", "not a session cookie; log in again");
   const std::string hash = TokenHash(token);
   DALA_ASSIGN_OR_RETURN(std::optional<Session> session, ctx_.store.FindSession(hash));
   if (!session)
-    return AuthFailure(Status::Code::kUnauthenticated, "unauthenticated", "the session has ended; log in again");
+    return Status(Status::Code::kUnauthenticated, "unauthenticated", "the session has ended; log in again");
   if (ctx_.clock.NowMs() >= session->expires_ms) {
     DALA_RETURN_IF_ERROR(ctx_.store.DeleteSession(hash));
-    return AuthFailure(Status::Code::kUnauthenticated, "unauthenticated", "the session has expired; log in again");
+    return Status(Status::Code::kUnauthenticated, "unauthenticated", "the session has expired; log in again");
   }
   DALA_ASSIGN_OR_RETURN(std::optional<User> user, ctx_.store.FindUserById(session->user_id));
-  if (!user || !CanRead(user->role))
-    return AuthFailure(Status::Code::kUnauthenticated, "unauthenticated", "the session's user no longer exists");
-  if (state_changing) {
-    const std::string sent = request.Header(kCsrfHeader);
-    const std::string& expected = session->csrf_token;
-    if (sent.size() != expected.size() ||
-        !sync::ConstantTimeEqual(reinterpret_cast<const uint8_t*>(sent.data()),
-                                 reinterpret_cast<const uint8_t*>(expected.data()), expected.size())) {
-      return AuthFailure(Status::Code::kPermissionDenied, "csrf",
-                         "this request needs the session's X-CSRF-Token header (see /api/v1/me)");
-    }
-  }
+  if (!user || !CanLogIn(user->role))
+    return Status(Status::Code::kUnauthenticated, "unauthenticated", "the session's user no longer exists");
   return std::make_pair(std::move(*user), std::move(*session));
 }
 
-Result<User> SessionAuth::Authenticate(const HttpRequest& request, bool state_changing) {
-  DALA_ASSIGN_OR_RETURN(auto current, CurrentSession(request, state_changing));
-  if (state_changing && !CanWrite(current.first.role)) {
-    return AuthFailure(Status::Code::kPermissionDenied, "read_only_role",
-                       std::string("the role ") + RoleName(current.first.role) +
-                           " may read but not change anything");
+Status SessionAuth::CheckCsrf(const Session& session, const HttpRequest& request) {
+  const std::string sent = request.Header(kCsrfHeader);
+  const std::string& expected = session.csrf_token;
+  if (sent.size() != expected.size() ||
+      !sync::ConstantTimeEqual(reinterpret_cast<const uint8_t*>(sent.data()),
+                               reinterpret_cast<const uint8_t*>(expected.data()), expected.size())) {
+    return Status(Status::Code::kPermissionDenied, "csrf",
+                  "this request needs the session's X-CSRF-Token header (see /api/v1/me)");
   }
-  return std::move(current.first);
+  return Status::Ok();
 }
 
 std::string SessionAuth::SessionCookie(const LoginResult& login, bool tls) const {

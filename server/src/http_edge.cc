@@ -57,9 +57,22 @@ HttpResponse ErrorForStatus(int status) {
   }
 }
 
+// Headers every response carries, set here once: no content sniffing (a
+// record's text must never run as a script or style sheet), no framing,
+// no referrer leaking ids in URLs, and no caching unless a handler allows it.
+void SetSecurityHeaders(httplib::Response& res) {
+  res.set_header("X-Content-Type-Options", "nosniff");
+  res.set_header("X-Frame-Options", "DENY");
+  res.set_header("Referrer-Policy", "no-referrer");
+  res.set_header("Cross-Origin-Opener-Policy", "same-origin");
+  res.set_header("Cross-Origin-Resource-Policy", "same-origin");
+}
+
 void WriteResponse(const HttpResponse& out, httplib::Response& res) {
   res.status = out.status;
+  SetSecurityHeaders(res);
   for (const auto& [name, value] : out.headers) res.set_header(name, value);
+  if (!out.headers.count("Cache-Control")) res.set_header("Cache-Control", "no-store");
   res.set_content(out.body, out.content_type);
 }
 
@@ -177,14 +190,18 @@ void HttpServer::Configure() {
   });
 
   // Runs once the headers are read, before any body byte: refuse what the
-  // limits cannot be applied to.
-  const size_t max_body = config_.max_body_bytes;
-  s.set_pre_routing_handler([max_body](const httplib::Request& req, httplib::Response& res) {
+  // limits cannot be applied to, and what no route would take.
+  s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     t_request_start = Clock::now();
     HttpResponse refusal;
+    const Router::Match route = router_.Find(req.method == "HEAD" ? "GET" : req.method, req.path);
+    const size_t max_body = std::min(route.max_body_bytes, config_.max_body_bytes);
     const size_t lengths = req.get_header_value_count("Content-Length");
     const std::string length = req.get_header_value("Content-Length");
-    if (lengths > 1 || (lengths == 1 && !IsDecimal(length))) {
+    if (!route.found) {
+      refusal = route.path_known ? JsonError(405, "method_not_allowed", req.method + " is not allowed here")
+                                 : JsonError(404, "not_found", "no such endpoint");
+    } else if (lengths > 1 || (lengths == 1 && !IsDecimal(length))) {
       refusal = JsonError(400, "bad_request", "one Content-Length, in decimal, please");
     } else if (lengths == 1 && (length.size() > 18 || std::stoull(length) > max_body)) {
       // Refused before a byte of the body is read (httplib would read and
@@ -200,8 +217,8 @@ void HttpServer::Configure() {
     } else {
       return httplib::Server::HandlerResponse::Unhandled;
     }
-    // The body is left unread, so this connection cannot carry another request.
-    refusal.headers["Connection"] = "close";
+    // A body left unread means this connection cannot carry another request.
+    if (req.has_header("Transfer-Encoding") || (lengths > 0 && length != "0")) refusal.headers["Connection"] = "close";
     WriteResponse(refusal, res);
     return httplib::Server::HandlerResponse::Handled;
   });
@@ -261,7 +278,8 @@ void HttpServer::Configure() {
     try {
       HttpRequest r = ToHttpRequest(req, tls_);
       const bool encoded = HasContentEncoding(req);
-      const size_t limit = encoded ? config_.max_decompressed_bytes : config_.max_body_bytes;
+      const size_t route_limit = std::min(router_.Find(req.method, req.path).max_body_bytes, config_.max_body_bytes);
+      const size_t limit = encoded ? config_.max_decompressed_bytes : route_limit;
       bool too_large = false;
       bool complete = reader([&](const char* data, size_t size) {
         if (size > limit - r.body.size()) {
@@ -278,7 +296,7 @@ void HttpServer::Configure() {
           out = JsonError(413, "payload_too_large",
                           std::string("the request body is over the limit of ") +
                               std::to_string(encoded && too_large ? config_.max_decompressed_bytes
-                                                                  : config_.max_body_bytes) +
+                                                                  : route_limit) +
                               (encoded && too_large ? " bytes once decoded" : " bytes"));
         } else if (res.status == 415) {
           out = JsonError(415, "unsupported_media_type", "unsupported Content-Encoding (gzip, br or none)");

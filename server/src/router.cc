@@ -22,31 +22,49 @@ std::vector<std::string> Split(const std::string& path) {
 
 }  // namespace
 
-void Router::Add(std::string method, std::string pattern, Handler handler) {
-  routes_.push_back({std::move(method), Split(pattern), std::move(handler)});
+void Router::Add(std::string method, std::string pattern, Handler handler, size_t max_body_bytes) {
+  routes_.push_back({std::move(method), Split(pattern), std::move(handler), max_body_bytes});
 }
 
-HttpResponse Router::Dispatch(HttpRequest& request) const {
-  std::vector<std::string> parts = Split(request.path);
-  bool path_known = false;
+const Router::Route* Router::Lookup(const std::string& method, const std::string& path, bool* path_known,
+                                    std::map<std::string, std::string>* params) const {
+  std::vector<std::string> parts = Split(path);
+  *path_known = false;
   for (const Route& r : routes_) {
     if (r.segments.size() != parts.size()) continue;
-    std::map<std::string, std::string> params;
+    std::map<std::string, std::string> bound;
     bool match = true;
     for (size_t i = 0; i < parts.size() && match; ++i) {
       const std::string& s = r.segments[i];
       if (s.size() > 2 && s.front() == '{' && s.back() == '}') {
-        params[s.substr(1, s.size() - 2)] = parts[i];
+        bound[s.substr(1, s.size() - 2)] = parts[i];
       } else {
         match = s == parts[i];
       }
     }
     if (!match) continue;
-    path_known = true;
-    if (r.method != request.method) continue;
-    request.path_params = std::move(params);
-    return r.handler(request);
+    *path_known = true;
+    if (r.method != method) continue;
+    if (params != nullptr) *params = std::move(bound);
+    return &r;
   }
+  return nullptr;
+}
+
+Router::Match Router::Find(const std::string& method, const std::string& path) const {
+  Match m;
+  const Route* r = Lookup(method, path, &m.path_known, nullptr);
+  if (r != nullptr) {
+    m.found = true;
+    m.max_body_bytes = r->max_body_bytes;
+  }
+  return m;
+}
+
+HttpResponse Router::Dispatch(HttpRequest& request) const {
+  bool path_known = false;
+  const Route* r = Lookup(request.method, request.path, &path_known, &request.path_params);
+  if (r != nullptr) return r->handler(request);
   if (path_known) return JsonError(405, "method_not_allowed", request.method + " is not allowed on " + request.path);
   return JsonError(404, "not_found", "no such endpoint: " + request.path);
 }

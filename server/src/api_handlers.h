@@ -1,0 +1,58 @@
+// The API's handlers: one named function per route, over Dala's own
+// request and response types (api.h). They run only after the route layer
+// has authenticated the caller, checked the role and CSRF, and parsed the
+// body the route declares, so none of them repeats those checks.
+// server/API.md documents each route.
+#pragma once
+
+#include "api.h"
+
+namespace dala::server::handlers {
+
+// api_accounts.cc
+Result<HttpResponse> Health(const Call& call);
+Result<HttpResponse> Login(const Call& call);
+Result<HttpResponse> Logout(const Call& call);
+Result<HttpResponse> Me(const Call& call);
+Result<HttpResponse> ListUsers(const Call& call);
+Result<HttpResponse> AddUser(const Call& call);
+Result<HttpResponse> IssueEnrollCode(const Call& call);
+Result<HttpResponse> ListDevices(const Call& call);
+Result<HttpResponse> RevokeDevice(const Call& call);
+
+// api_devices.cc: what laptops call
+Result<HttpResponse> Enroll(const Call& call);
+Result<HttpResponse> Sync(const Call& call);
+Result<HttpResponse> Time(const Call& call);
+
+// api_log.cc: the transparency log
+Result<HttpResponse> LogCheckpoint(const Call& call);
+Result<HttpResponse> LogConsistency(const Call& call);
+Result<HttpResponse> LogInclusion(const Call& call);
+Result<HttpResponse> LogEntries(const Call& call);
+
+// api_forms.cc
+Result<HttpResponse> ListForms(const Call& call);
+Result<HttpResponse> GetForm(const Call& call);
+Result<HttpResponse> GetFormList(const Call& call);
+Result<HttpResponse> PublishForm(const Call& call);
+
+// api_submissions.cc: review, corrections, conflicts
+Result<HttpResponse> ListSubmissions(const Call& call);
+Result<HttpResponse> GetSubmission(const Call& call);
+Result<HttpResponse> SubmissionHistory(const Call& call);
+Result<HttpResponse> Review(const Call& call);
+Result<HttpResponse> Edit(const Call& call);
+Result<HttpResponse> Resolve(const Call& call);
+
+// api_duplicates.cc
+Result<HttpResponse> ListDuplicates(const Call& call);
+Result<HttpResponse> DecideDuplicate(const Call& call);
+
+// api_exports.cc
+Result<HttpResponse> ExportTables(const Call& call);
+Result<HttpResponse> ExportCsv(const Call& call);
+Result<HttpResponse> ExportJson(const Call& call);
+Result<HttpResponse> ExportBundle(const Call& call);
+
+}  // namespace dala::server::handlers

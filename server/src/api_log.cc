@@ -1,0 +1,81 @@
+// The transparency log: checkpoints and proofs are public, so anyone can
+// check what the server committed to; the entries themselves (records)
+// need a reader.
+
+#include <charconv>
+#include <nlohmann/json.hpp>
+
+#include "api_errors.h"
+#include "api_handlers.h"
+#include "record_service.h"
+
+namespace dala::server::handlers {
+
+using nlohmann::json;
+using sync::Hash;
+
+namespace {
+
+// A query parameter that must be a non-negative decimal integer.
+Result<uint64_t> IndexParam(const HttpRequest& r, std::string_view name, std::string_view what) {
+  std::string text = r.Query(name);
+  uint64_t v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size())
+    return ApiFailure(Status::Code::kInvalidArgument, "invalid_request",
+                      "give " + std::string(name) + " as " + std::string(what) + " (a decimal number)");
+  return v;
+}
+
+json Base64Hashes(const std::vector<Hash>& hashes) {
+  json out = json::array();
+  for (const Hash& h : hashes) out.push_back(ToBase64(sync::AsBytes(h)));
+  return out;
+}
+
+}  // namespace
+
+Result<HttpResponse> LogCheckpoint(const Call& call) {
+  DALA_ASSIGN_OR_RETURN(auto log, call.api.records().CurrentLog());
+  HttpResponse out;
+  out.content_type = "text/plain; charset=utf-8";
+  out.body = log.checkpoint;
+  return out;
+}
+
+Result<HttpResponse> LogConsistency(const Call& call) {
+  DALA_ASSIGN_OR_RETURN(uint64_t from, IndexParam(call.request, "from", "a tree size"));
+  DALA_ASSIGN_OR_RETURN(uint64_t to, IndexParam(call.request, "to", "a tree size"));
+  auto proof = call.api.records().ConsistencyProof(from, to);
+  if (!proof.ok()) return ApiFailure(Status::Code::kInvalidArgument, "invalid_request", proof.status().message());
+  return JsonResponse({{"from", from}, {"to", to}, {"proof", Base64Hashes(*proof)}});
+}
+
+Result<HttpResponse> LogInclusion(const Call& call) {
+  Hash id;
+  if (!FromHex(call.request.Query("id"), &id))
+    return ApiFailure(Status::Code::kInvalidArgument, "invalid_request", "give id as 64 hex digits");
+  DALA_ASSIGN_OR_RETURN(auto stored, call.api.store().FindEnvelope(id));
+  if (!stored) return ApiFailure(Status::Code::kNotFound, "not_found", "no envelope with that id in the log");
+  RecordService& records = call.api.records();
+  DALA_ASSIGN_OR_RETURN(auto log, records.CurrentLog());
+  DALA_ASSIGN_OR_RETURN(auto proof, records.InclusionProof(stored->log_index, log.size));
+  return JsonResponse({{"leaf_index", stored->log_index},
+                       {"tree_size", log.size},
+                       {"proof", Base64Hashes(proof)},
+                       {"checkpoint", log.checkpoint}});
+}
+
+Result<HttpResponse> LogEntries(const Call& call) {
+  DALA_ASSIGN_OR_RETURN(uint64_t start, IndexParam(call.request, "start", "a log index"));
+  DALA_ASSIGN_OR_RETURN(uint64_t end, IndexParam(call.request, "end", "a log index"));
+  if (end < start || end - start > 1000)
+    return ApiFailure(Status::Code::kInvalidArgument, "invalid_request", "at most 1000 entries per request");
+  DALA_ASSIGN_OR_RETURN(auto range, call.api.store().LogRange(start, end));
+  json entries = json::array();
+  for (const StoredEnvelope& e : range)
+    entries.push_back({{"index", e.log_index}, {"id", ToHex(e.id)}, {"envelope", ToBase64(e.bytes)}});
+  return JsonResponse({{"entries", entries}});
+}
+
+}  // namespace dala::server::handlers

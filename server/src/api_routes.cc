@@ -1,0 +1,73 @@
+// Every route of /api/v1, in one table: method, path, who may call it, the
+// body it takes, and its handler. The layer in api.cc enforces the access
+// and the body before a handler runs; api_routes_test.cc proves it for
+// every row. server/API.md documents each route.
+#include <cstdint>
+
+#include "api.h"
+#include "api_handlers.h"
+#include "dala/sync/protocol.h"
+
+namespace dala::server {
+
+namespace {
+
+namespace h = handlers;
+
+// Sync bodies are bounded by ServerConfig::max_body_bytes (and again after
+// inflating, by the protocol decoder).
+constexpr size_t kServerLimit = SIZE_MAX;
+// A form document with its reference lists (the service centres, say).
+constexpr size_t kFormDocumentLimit = 8u << 20;
+
+constexpr ApiRoute kRoutes[] = {
+    // --- anyone --------------------------------------------------------------------------------
+    {"GET", "/api/v1/health", kAnyone, BodyKind::kNone, h::Health},
+    {"GET", "/api/v1/time", kAnyone, BodyKind::kNone, h::Time},
+    {"POST", "/api/v1/login", kAnyone, BodyKind::kJson, h::Login},
+    {"POST", "/api/v1/enroll", kAnyone, BodyKind::kJson, h::Enroll},
+    {"GET", "/api/v1/log/checkpoint", kAnyone, BodyKind::kNone, h::LogCheckpoint},
+    {"GET", "/api/v1/log/consistency", kAnyone, BodyKind::kNone, h::LogConsistency},
+    {"GET", "/api/v1/log/inclusion", kAnyone, BodyKind::kNone, h::LogInclusion},
+
+    // --- laptops -------------------------------------------------------------------------------
+    {"POST", sync::kSyncPath, kDevicesOnly, BodyKind::kBytes, h::Sync, kServerLimit},
+
+    // --- people: their own session -------------------------------------------------------------
+    {"POST", "/api/v1/logout", kReaders, BodyKind::kJson, h::Logout},
+    {"GET", "/api/v1/me", kReaders, BodyKind::kNone, h::Me},
+
+    // --- reading: coordinators, auditors, admins -----------------------------------------------
+    {"GET", "/api/v1/log/entries", kReaders, BodyKind::kNone, h::LogEntries},
+    {"GET", "/api/v1/forms", kReaders, BodyKind::kNone, h::ListForms},
+    {"GET", "/api/v1/forms/{hash}", kReaders, BodyKind::kNone, h::GetForm},
+    {"GET", "/api/v1/forms/{hash}/lists/{list}", kReaders, BodyKind::kNone, h::GetFormList},
+    {"GET", "/api/v1/submissions", kReaders, BodyKind::kNone, h::ListSubmissions},
+    {"GET", "/api/v1/submissions/{id}", kReaders, BodyKind::kNone, h::GetSubmission},
+    {"GET", "/api/v1/submissions/{id}/history", kReaders, BodyKind::kNone, h::SubmissionHistory},
+    {"GET", "/api/v1/duplicates", kReaders, BodyKind::kNone, h::ListDuplicates},
+    {"GET", "/api/v1/devices", kReaders, BodyKind::kNone, h::ListDevices},
+    {"GET", "/api/v1/export/tables", kReaders, BodyKind::kNone, h::ExportTables},
+    {"GET", "/api/v1/export/csv", kReaders, BodyKind::kNone, h::ExportCsv},
+    {"GET", "/api/v1/export/json", kReaders, BodyKind::kNone, h::ExportJson},
+    {"GET", "/api/v1/export/bundle", kAuditorsAndAdmins, BodyKind::kNone, h::ExportBundle},
+
+    // --- deciding: coordinators and admins -----------------------------------------------------
+    {"POST", "/api/v1/submissions/{id}/review", kDeciders, BodyKind::kJson, h::Review},
+    {"POST", "/api/v1/submissions/{id}/edit", kDeciders, BodyKind::kJson, h::Edit},
+    {"POST", "/api/v1/submissions/{id}/resolve", kDeciders, BodyKind::kJson, h::Resolve},
+    {"POST", "/api/v1/duplicates/decide", kDeciders, BodyKind::kJson, h::DecideDuplicate},
+    {"POST", "/api/v1/enroll-codes", kDeciders, BodyKind::kJson, h::IssueEnrollCode},
+    {"POST", "/api/v1/devices/{key}/revoke", kDeciders, BodyKind::kJson, h::RevokeDevice},
+
+    // --- administering -------------------------------------------------------------------------
+    {"GET", "/api/v1/users", kAdminsOnly, BodyKind::kNone, h::ListUsers},
+    {"POST", "/api/v1/users", kAdminsOnly, BodyKind::kJson, h::AddUser},
+    {"POST", "/api/v1/forms", kAdminsOnly, BodyKind::kBytes, h::PublishForm, kFormDocumentLimit},
+};
+
+}  // namespace
+
+std::span<const ApiRoute> ApiRoutes() { return kRoutes; }
+
+}  // namespace dala::server

@@ -1,0 +1,277 @@
+// The route table, walked row by row: every route refuses a caller without
+// credentials, every role its Access leaves out, a state-changing request
+// without the session's CSRF token, and credentials of the wrong kind (a
+// session where a device must sign, a signature where a person must log
+// in). Each route is its own test case, named after its method and path,
+// so a route added without the right Access shows up by name. The table
+// and server/API.md are also checked against each other.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "api.h"
+#include "api_errors.h"
+#include "dala/server/sqlite_store.h"
+#include "dala/sync/request_auth.h"
+
+namespace dala::server {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+constexpr int64_t kStart = 1'700'000'000'000;
+constexpr const char* kPassword = "correct horse battery";
+
+const std::string& PasswordHash() {
+  static const std::string h = *sync::HashPassword(kPassword);
+  return h;
+}
+
+// One server for the whole suite: the checks only read, and a refused
+// request changes nothing.
+class ApiRoutesTest : public ::testing::TestWithParam<size_t> {
+ protected:
+  static void SetUpTestSuite() {
+    ASSERT_TRUE(sync::InitCrypto().ok());
+    dir_ = new fs::path(fs::temp_directory_path() / ("dala_routes_" + std::to_string(::getpid())));
+    fs::remove_all(*dir_);
+    auto s = OpenSqliteStore(dir_->string(), true);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    store_ = s->release();
+    for (auto [name, role] : {std::pair{"ada", Role::kAdmin}, std::pair{"cora", Role::kCoordinator},
+                              std::pair{"audrey", Role::kAuditor}})
+      ASSERT_TRUE(store_->AddUser(name, role, PasswordHash(), kStart).ok());
+    ASSERT_TRUE(store_->AddUser("vera", Role::kVolunteer, "", kStart).ok());
+    clock_ = new FakeClock(kStart);
+    random_ = new sync::SeededRandom(7);
+    server_key_ = new sync::SigningKey(sync::SigningKey::Generate(*random_));
+    device_key_ = new sync::SigningKey(sync::SigningKey::Generate(*random_));
+    Device d;
+    d.key = device_key_->public_key();
+    d.volunteer = "vera";
+    d.label = "laptop";
+    d.enrolled_ms = kStart;
+    d.enrolled_by = "cora";
+    ASSERT_TRUE(store_->AddDevice(d).ok());
+    ctx_ = new ServerContext{*store_, *clock_, *random_, *server_key_, ServerConfig{}};
+    auto api = Api::Start(*ctx_);
+    ASSERT_TRUE(api.ok()) << api.status().ToString();
+    api_ = api->release();
+    router_ = new Router();
+    api_->Register(*router_);
+    sessions_ = new std::map<std::string, HeaderMap>();
+    for (const char* user : {"ada", "cora", "audrey"}) (*sessions_)[user] = LogIn(user);
+  }
+  static void TearDownTestSuite() {
+    delete sessions_;
+    delete router_;
+    delete api_;
+    delete ctx_;
+    delete store_;
+    delete device_key_;
+    delete server_key_;
+    delete random_;
+    delete clock_;
+    fs::remove_all(*dir_);
+    delete dir_;
+  }
+
+  static HeaderMap LogIn(const std::string& user) {
+    HttpRequest r = Request("POST", "/api/v1/login", json{{"username", user}, {"password", kPassword}}.dump());
+    HttpResponse out = router_->Dispatch(r);
+    EXPECT_EQ(out.status, 200) << out.body;
+    std::string cookie = out.headers["Set-Cookie"];
+    HeaderMap h;
+    h["Cookie"] = cookie.substr(0, cookie.find(';'));
+    h["X-CSRF-Token"] = json::parse(out.body)["csrf_token"].get<std::string>();
+    return h;
+  }
+
+  static HttpRequest Request(std::string method, std::string path, std::string body = "", HeaderMap headers = {}) {
+    HttpRequest r;
+    r.method = std::move(method);
+    r.path = path;
+    r.target = path;
+    r.body = std::move(body);
+    r.headers = std::move(headers);
+    if (!r.body.empty() && r.headers.count("Content-Type") == 0) r.headers["Content-Type"] = "application/json";
+    r.remote_address = "10.0.0.9";
+    return r;
+  }
+
+  // The route's path with every {parameter} filled with something that
+  // parses but names nothing.
+  static std::string PathOf(const ApiRoute& route) {
+    static const std::regex param(R"(\{(id|hash|key|list)\})");
+    std::string path(route.pattern);
+    std::smatch m;
+    while (std::regex_search(path, m, param)) {
+      std::string value = m[1] == "id"     ? "01937f2e-0000-7000-8000-00000000abcd"
+                          : m[1] == "list" ? "centres"
+                                           : std::string(64, 'a');
+      path.replace(static_cast<size_t>(m.position(0)), static_cast<size_t>(m.length(0)), value);
+    }
+    return path;
+  }
+
+  static HttpResponse Send(const ApiRoute& route, HeaderMap headers, std::string body = "{}") {
+    if (route.body == BodyKind::kNone) body.clear();
+    HttpRequest r = Request(std::string(route.method), PathOf(route), body, std::move(headers));
+    return router_->Dispatch(r);
+  }
+
+  static std::string Code(const HttpResponse& r) {
+    json j = json::parse(r.body, nullptr, false);
+    if (j.is_discarded() || !j.contains("error")) return "<no error: status " + std::to_string(r.status) + ">";
+    return j["error"]["code"].get<std::string>();
+  }
+
+  static HeaderMap DeviceHeaders(const ApiRoute& route, const std::string& body) {
+    HeaderMap h;
+    for (auto& [k, v] : sync::SignRequest(*device_key_, std::string(route.method), PathOf(route), body,
+                                          clock_->NowMs(), *random_))
+      h[k] = v;
+    return h;
+  }
+
+  static const ApiRoute& Route() { return ApiRoutes()[GetParam()]; }
+
+  // Calling logout ends the shared sessions: open new ones for the next test.
+  void TearDown() override {
+    if (Route().pattern == "/api/v1/logout")
+      for (const char* user : {"ada", "cora", "audrey"}) (*sessions_)[user] = LogIn(user);
+  }
+
+  static inline fs::path* dir_ = nullptr;
+  static inline Store* store_ = nullptr;
+  static inline FakeClock* clock_ = nullptr;
+  static inline sync::SeededRandom* random_ = nullptr;
+  static inline sync::SigningKey* server_key_ = nullptr;
+  static inline sync::SigningKey* device_key_ = nullptr;
+  static inline ServerContext* ctx_ = nullptr;
+  static inline Api* api_ = nullptr;
+  static inline Router* router_ = nullptr;
+  static inline std::map<std::string, HeaderMap>* sessions_ = nullptr;
+};
+
+const std::map<std::string, Role> kPeople = {{"ada", Role::kAdmin}, {"cora", Role::kCoordinator},
+                                             {"audrey", Role::kAuditor}};
+
+TEST_P(ApiRoutesTest, RefusesACallerWithoutCredentials) {
+  const ApiRoute& route = Route();
+  HttpResponse r = Send(route, {});
+  if (route.access.Public()) {
+    EXPECT_NE(r.status, 401) << "a public route asked for credentials: " << r.body;
+    EXPECT_NE(r.status, 403) << r.body;
+    return;
+  }
+  EXPECT_EQ(r.status, 401) << r.body;
+  EXPECT_EQ(Code(r), "unauthenticated");
+}
+
+TEST_P(ApiRoutesTest, RefusesEveryRoleItsAccessLeavesOut) {
+  const ApiRoute& route = Route();
+  if (route.access.Public()) GTEST_SKIP() << "anyone may call it";
+  for (const auto& [user, role] : kPeople) {
+    HttpResponse r = Send(route, (*sessions_)[user]);
+    if (route.access.People() && route.access.Allows(role)) {
+      EXPECT_NE(r.status, 401) << user << ": " << r.body;
+      EXPECT_NE(r.status, 403) << user << ": " << r.body;
+    } else if (route.access.People()) {
+      EXPECT_EQ(r.status, 403) << user << ": " << r.body;
+      EXPECT_TRUE(Code(r) == "forbidden" || Code(r) == "read_only_role") << user << ": " << r.body;
+    } else {
+      // A device route: a person's session is not a signature.
+      EXPECT_EQ(r.status, 401) << user << ": " << r.body;
+    }
+  }
+}
+
+TEST_P(ApiRoutesTest, RefusesAStateChangingRequestWithoutTheCsrfToken) {
+  const ApiRoute& route = Route();
+  if (!route.access.People() || !IsStateChanging(route.method)) GTEST_SKIP() << "no session-backed write";
+  for (const auto& [user, role] : kPeople) {
+    if (!route.access.Allows(role)) continue;
+    HeaderMap without = (*sessions_)[user];
+    without.erase("X-CSRF-Token");
+    HttpResponse r = Send(route, without);
+    EXPECT_EQ(r.status, 403) << user << ": " << r.body;
+    EXPECT_EQ(Code(r), "csrf") << user;
+    HeaderMap wrong = (*sessions_)[user];
+    wrong["X-CSRF-Token"] = std::string(64, '0');
+    EXPECT_EQ(Code(Send(route, wrong)), "csrf") << user;
+  }
+}
+
+TEST_P(ApiRoutesTest, TakesOnlyTheKindOfCredentialsItDeclares) {
+  const ApiRoute& route = Route();
+  if (route.access.Public()) GTEST_SKIP() << "anyone may call it";
+  std::string body = route.body == BodyKind::kNone ? "" : "{}";
+  HttpResponse r = Send(route, DeviceHeaders(route, body), body);
+  if (route.access.Devices()) {
+    EXPECT_NE(r.status, 401) << "an enrolled laptop's signature was refused: " << r.body;
+    EXPECT_NE(r.status, 403) << r.body;
+  } else {
+    EXPECT_EQ(r.status, 401) << "a laptop's signature opened a person's route: " << r.body;
+  }
+}
+
+std::string RouteName(const ::testing::TestParamInfo<size_t>& info) {
+  const ApiRoute& route = ApiRoutes()[info.param];
+  std::string name = std::string(route.method) + "_";
+  for (char c : route.pattern) name.push_back(std::isalnum(static_cast<unsigned char>(c)) ? c : '_');
+  return name;
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryRoute, ApiRoutesTest, ::testing::Range<size_t>(0, ApiRoutes().size()), RouteName);
+
+// --- the table and API.md ------------------------------------------------------------
+
+std::string ReadApiMd() {
+  std::ifstream in(std::string(DALA_SOURCE_DIR) + "/server/API.md");
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+TEST(ApiDocumentTest, EveryRouteIsInApiMdsRouteTableAndNothingElseIs) {
+  std::string doc = ReadApiMd();
+  ASSERT_FALSE(doc.empty());
+  std::set<std::string> documented;
+  static const std::regex row(R"(\n\| (GET|POST|PUT|PATCH|DELETE) \| `([^`]+)` \|)");
+  for (auto it = std::sregex_iterator(doc.begin(), doc.end(), row); it != std::sregex_iterator(); ++it)
+    documented.insert((*it)[1].str() + " " + (*it)[2].str());
+  std::set<std::string> declared;
+  for (const ApiRoute& route : ApiRoutes()) declared.insert(std::string(route.method) + " " + std::string(route.pattern));
+  EXPECT_EQ(documented, declared);
+}
+
+TEST(ApiDocumentTest, EveryReasonIsInApiMdsErrorTableWithItsStatus) {
+  std::string doc = ReadApiMd();
+  for (const ApiReason& r : ApiReasons()) {
+    std::string line = "| " + std::to_string(r.http_status) + " | `" + std::string(r.reason) + "` |";
+    EXPECT_NE(doc.find(line), std::string::npos) << "API.md lacks the row " << line;
+  }
+}
+
+TEST(ApiErrorsTest, AReasonOutsideTheTableKeepsItsNameWithTheStatusOfItsCode) {
+  HttpResponse r = ErrorResponse(Status(Status::Code::kFailedPrecondition, "a_new_reason", "details"));
+  EXPECT_EQ(r.status, 409);
+  EXPECT_EQ(json::parse(r.body)["error"]["code"], "a_new_reason");
+}
+
+TEST(ApiErrorsTest, JsonResponsesSurviveBytesThatAreNotUtf8) {
+  HttpResponse r = JsonResponse({{"answer", std::string("caf\xe9 \xff")}});
+  EXPECT_EQ(r.status, 200);
+  EXPECT_TRUE(json::accept(r.body)) << r.body;
+}
+
+}  // namespace
+}  // namespace dala::server

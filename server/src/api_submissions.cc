@@ -1,0 +1,205 @@
+// Submissions: the list and its filters, one submission with its conflicts,
+// its history, and the coordinator's decisions on it (review, edit,
+// resolve). Every decision becomes a server-signed envelope in the log.
+
+#include <charconv>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "api_errors.h"
+#include "api_fields.h"
+#include "api_handlers.h"
+#include "dala/schema/value.h"
+#include "record_service.h"
+#include "submission_views.h"
+
+namespace dala::server::handlers {
+
+using nlohmann::json;
+using sync::Envelope;
+using sync::Hash;
+
+namespace {
+
+// A date filter: empty, or a real YYYY-MM-DD date. Compared as text by the
+// store, so anything else would match by accident ("!" sorts before every
+// date).
+Result<std::string> DateParam(const HttpRequest& r, std::string_view name) {
+  std::string text = r.Query(name);
+  int64_t days = 0;
+  if (!text.empty() && (text.size() != 10 || !schema::ParseIsoDate(text, &days)))
+    return ApiFailure(Status::Code::kInvalidArgument, "invalid_request",
+                      "'" + std::string(name) + "' must be a date written YYYY-MM-DD, not '" + text + "'");
+  return text;
+}
+
+Result<size_t> CountParam(const HttpRequest& r, std::string_view name, size_t fallback, size_t max) {
+  std::string text = r.Query(name);
+  if (text.empty()) return fallback;
+  size_t v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size())
+    return ApiFailure(Status::Code::kInvalidArgument, "invalid_request",
+                      "'" + std::string(name) + "' must be a whole number");
+  return std::min(v, max);
+}
+
+Result<SubmissionFilter> FilterOf(const HttpRequest& r) {
+  SubmissionFilter f;
+  f.form_id = r.Query("form");
+  f.centre = r.Query("centre");
+  f.region = r.Query("region");
+  f.volunteer = r.Query("volunteer");
+  DALA_ASSIGN_OR_RETURN(f.date_from, DateParam(r, "from"));
+  DALA_ASSIGN_OR_RETURN(f.date_to, DateParam(r, "to"));
+  f.review_state = r.Query("state");
+  f.only_conflicts = r.Query("conflicts") == "1";
+  f.only_duplicates = r.Query("duplicates") == "1";
+  if (!f.review_state.empty() && !sync::ParseReviewState(f.review_state).ok())
+    return ApiFailure(Status::Code::kInvalidArgument, "invalid_request",
+                      "unknown review state '" + f.review_state + "'");
+  DALA_ASSIGN_OR_RETURN(f.limit, CountParam(r, "limit", f.limit, 10000));
+  DALA_ASSIGN_OR_RETURN(f.offset, CountParam(r, "offset", 0, SIZE_MAX));
+  return f;
+}
+
+Result<sync::SubmissionId> PathId(const Call& call) {
+  return ResolveSubmissionId(call.api.store(), call.request.path_params.at("id"));
+}
+
+// What one revision changed against its first parent.
+json ChangesOf(const json& before, const json& now) {
+  std::set<std::string> fields;
+  for (auto it = now.begin(); it != now.end(); ++it) fields.insert(it.key());
+  for (auto it = before.begin(); it != before.end(); ++it) fields.insert(it.key());
+  json changes = json::array();
+  for (const std::string& f : fields) {
+    json a = before.contains(f) ? before[f] : json(nullptr);
+    json b = now.contains(f) ? now[f] : json(nullptr);
+    if (a != b) changes.push_back({{"field", f}, {"from", a}, {"to", b}});
+  }
+  return changes;
+}
+
+// A coordinator's edit (or resolution) on top of the heads just read:
+// anything that lands meanwhile becomes a concurrent branch the merge
+// reconciles, not lost.
+Result<HttpResponse> EditOrResolve(const Call& call, bool resolve) {
+  DALA_ASSIGN_OR_RETURN(auto id, PathId(call));
+  const json& body = *call.body;
+  auto set = body.find("set");
+  if (set != body.end() && !set->is_object()) return BadField("set", "must be an object of answers");
+  if (!resolve && (set == body.end() || set->empty())) return BadField("set", "(the answers to change) is required");
+  DALA_ASSIGN_OR_RETURN(std::string note, OptionalStringField(body, "note"));
+  DALA_ASSIGN_OR_RETURN(LoadedSubmission loaded, LoadSubmission(call.api.store(), id));
+  if (resolve && loaded.merged.heads.size() < 2 && loaded.merged.conflicts.empty())
+    return ApiFailure(Status::Code::kFailedPrecondition, "nothing_to_resolve",
+                      "the submission has one head and no conflicts");
+  json answers = json::parse(loaded.merged.answers_json);
+  if (set != body.end()) {
+    for (auto it = set->begin(); it != set->end(); ++it) {
+      if (it->is_null())
+        answers.erase(it.key());
+      else
+        answers[it.key()] = *it;
+    }
+  }
+  CoordinatorEdit edit{call.person->name, answers.dump(), note, loaded.merged.heads};
+  auto revision = call.api.records().Edit(id, edit);
+  if (!revision.ok()) {
+    if (revision.status().code() == Status::Code::kInvalidArgument)
+      return revision.status().WithReason("invalid_answers");
+    return revision.status();
+  }
+  return JsonResponse({{"revision", ToHex(*revision)}});
+}
+
+}  // namespace
+
+Result<HttpResponse> ListSubmissions(const Call& call) {
+  DALA_ASSIGN_OR_RETURN(SubmissionFilter f, FilterOf(call.request));
+  DALA_ASSIGN_OR_RETURN(auto list, call.api.store().ListSubmissions(f));
+  json out = json::array();
+  for (const SubmissionSummary& s : list) out.push_back(SummaryJson(s));
+  return JsonResponse({{"submissions", out}});
+}
+
+Result<HttpResponse> GetSubmission(const Call& call) {
+  DALA_ASSIGN_OR_RETURN(auto id, PathId(call));
+  DALA_ASSIGN_OR_RETURN(LoadedSubmission loaded, LoadSubmission(call.api.store(), id));
+  SignerNames names(call.api.store(), call.api.records().server_key());
+  std::map<Hash, const Envelope*> by_id;
+  for (const Envelope& e : loaded.envelopes) by_id[e.id()] = &e;
+  json out = SummaryJson(loaded.summary);
+  json heads = json::array();
+  for (const Hash& h : loaded.merged.heads) heads.push_back(ToHex(h));
+  out["heads"] = heads;
+  json conflicts = json::array();
+  for (const auto& c : loaded.merged.conflicts) {
+    json candidates = json::array();
+    for (const auto& k : c.candidates) {
+      auto e = by_id.find(k.revision);
+      candidates.push_back({{"value", json::parse(k.value_json)},
+                            {"revision", ToHex(k.revision)},
+                            {"who", e == by_id.end() ? "" : names.Of(*e->second)},
+                            {"hlc", k.hlc.ToString()}});
+    }
+    conflicts.push_back({{"field", c.field}, {"candidates", candidates}});
+  }
+  out["conflicts"] = conflicts;
+  out["answers"] = json::parse(loaded.merged.answers_json);
+  return JsonResponse(out);
+}
+
+Result<HttpResponse> SubmissionHistory(const Call& call) {
+  DALA_ASSIGN_OR_RETURN(auto id, PathId(call));
+  DALA_ASSIGN_OR_RETURN(LoadedSubmission loaded, LoadSubmission(call.api.store(), id));
+  SignerNames names(call.api.store(), call.api.records().server_key());
+  std::map<Hash, json> answers_of;
+  json entries = json::array();
+  for (size_t i = 0; i < loaded.envelopes.size(); ++i) {
+    const Envelope& e = loaded.envelopes[i];
+    json parents = json::array();
+    for (const Hash& p : e.parents()) parents.push_back(ToHex(p));
+    json entry = {{"log_index", loaded.stored[i].log_index},
+                  {"id", ToHex(e.id())},
+                  {"kind", e.kind() == sync::EnvelopeKind::kRevision ? "revision" : "event"},
+                  {"author", ToHex(e.author())},
+                  {"who", names.Of(e)},
+                  {"sequence", e.sequence()},
+                  {"hlc", e.hlc().ToString()},
+                  {"wall_ms", e.wall_ms()},
+                  {"signature", ToHex(e.signature()).substr(0, 32)},
+                  {"parents", parents}};
+    if (e.kind() == sync::EnvelopeKind::kRevision) {
+      auto body = sync::ParseRevisionBody(e.body());
+      json now = body.ok() ? json::parse(body->answers_json) : json::object();
+      auto before = e.parents().empty() ? answers_of.end() : answers_of.find(e.parents()[0]);
+      entry["changes"] = ChangesOf(before == answers_of.end() ? json::object() : before->second, now);
+      if (body.ok() && !body->note.empty()) entry["note"] = body->note;
+      answers_of[e.id()] = std::move(now);
+    } else {
+      entry["event"] = json::parse(e.body(), nullptr, false);
+    }
+    entries.push_back(std::move(entry));
+  }
+  return JsonResponse({{"id", sync::FormatSubmissionId(id)}, {"entries", entries}});
+}
+
+Result<HttpResponse> Review(const Call& call) {
+  DALA_ASSIGN_OR_RETURN(auto id, PathId(call));
+  DALA_ASSIGN_OR_RETURN(std::string state, StringField(*call.body, "state"));
+  DALA_ASSIGN_OR_RETURN(std::string comment, OptionalStringField(*call.body, "comment"));
+  auto event = call.api.records().Review(id, call.person->name, state, comment);
+  if (!event.ok()) {
+    if (event.status().code() == Status::Code::kInvalidArgument) return event.status().WithReason("invalid_request");
+    return event.status();
+  }
+  return JsonResponse({{"event", ToHex(*event)}});
+}
+
+Result<HttpResponse> Edit(const Call& call) { return EditOrResolve(call, /*resolve=*/false); }
+
+Result<HttpResponse> Resolve(const Call& call) { return EditOrResolve(call, /*resolve=*/true); }
+
+}  // namespace dala::server::handlers

@@ -1,0 +1,109 @@
+#include "submission_views.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "api_errors.h"
+
+namespace dala::server {
+
+using nlohmann::json;
+using sync::Envelope;
+using sync::SubmissionId;
+
+Result<SubmissionId> ResolveSubmissionId(Store& store, const std::string& text) {
+  if (auto full = sync::ParseSubmissionId(text); full.ok()) return *full;
+  std::string hex;
+  for (char c : text) {
+    if (c == '-') continue;
+    if (!std::isxdigit(static_cast<unsigned char>(c)))
+      return ApiFailure(Status::Code::kInvalidArgument, "invalid_request", "'" + text + "' is not a submission id");
+    hex.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  }
+  if (hex.size() < 6)
+    return ApiFailure(Status::Code::kInvalidArgument, "invalid_request", "give at least 6 characters of the id");
+  DALA_ASSIGN_OR_RETURN(auto ids, store.SubmissionIdsWithPrefix(hex, 2));
+  if (ids.empty()) return ApiFailure(Status::Code::kNotFound, "not_found", "no submission " + text);
+  if (ids.size() > 1)
+    return ApiFailure(Status::Code::kInvalidArgument, "ambiguous_id", "'" + text + "' matches several submissions");
+  return ids[0];
+}
+
+Result<LoadedSubmission> LoadSubmission(Store& store, const SubmissionId& id) {
+  LoadedSubmission out;
+  DALA_ASSIGN_OR_RETURN(auto summary, store.FindSubmission(id));
+  if (!summary)
+    return ApiFailure(Status::Code::kNotFound, "not_found", "no submission " + sync::FormatSubmissionId(id));
+  out.summary = *summary;
+  DALA_ASSIGN_OR_RETURN(out.stored, store.EnvelopesOf(id));
+  for (const StoredEnvelope& s : out.stored) {
+    DALA_ASSIGN_OR_RETURN(Envelope e, Envelope::Parse(s.bytes));
+    if (e.kind() == sync::EnvelopeKind::kRevision) {
+      DALA_ASSIGN_OR_RETURN(sync::RevisionBody body, sync::ParseRevisionBody(e.body()));
+      out.revisions.push_back({e.id(), e.parents(), e.hlc(), e.author(), body.answers_json});
+    }
+    out.envelopes.push_back(std::move(e));
+  }
+  DALA_ASSIGN_OR_RETURN(out.merged, sync::Merge(out.revisions));
+  return out;
+}
+
+namespace {
+
+json SplitIds(const std::string& joined) {
+  json out = json::array();
+  for (size_t from = 0; from < joined.size();) {
+    size_t comma = std::min(joined.find(',', from), joined.size());
+    out.push_back(joined.substr(from, comma - from));
+    from = comma + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+json SummaryJson(const SubmissionSummary& s) {
+  return {{"id", sync::FormatSubmissionId(s.id)},
+          {"form", s.form_id},
+          {"form_version", s.form_version},
+          {"volunteer", s.volunteer},
+          {"centre", s.centre},
+          {"region", s.region},
+          {"visit_date", s.visit_date},
+          {"created_ms", s.created_ms},
+          {"updated_ms", s.updated_ms},
+          {"review_state", s.review_state},
+          {"review_by", s.review_by},
+          {"review_comment", s.review_comment},
+          {"changed_since_review", s.changed_since_review},
+          {"heads", s.heads},
+          {"conflicts", s.conflicts},
+          {"duplicate", s.duplicate_group.empty() ? "" : "possible"},
+          {"merged_into", s.merged_into},
+          {"distinct_from", SplitIds(s.distinct_from)},
+          {"log_index", s.last_log_index},
+          {"answers", json::parse(s.answers_json, nullptr, false)}};
+}
+
+std::string SignerNames::Of(const Envelope& e) {
+  if (e.author() == server_) {
+    std::string by;
+    if (e.kind() == sync::EnvelopeKind::kRevision) {
+      auto b = sync::ParseRevisionBody(e.body());
+      if (b.ok()) by = b->by;
+    } else {
+      auto b = sync::ParseEventBody(e.body());
+      if (b.ok()) by = b->by;
+    }
+    return "server for " + (by.empty() ? std::string("?") : by);
+  }
+  auto it = cache_.find(e.author());
+  if (it != cache_.end()) return it->second;
+  auto d = store_.FindDevice(e.author());
+  std::string name = d.ok() && *d ? (*d)->volunteer + " (" + (*d)->label + ")"
+                                  : "unknown device " + ToHex(e.author()).substr(0, 8);
+  cache_[e.author()] = name;
+  return name;
+}
+
+}  // namespace dala::server

@@ -1,0 +1,44 @@
+// What the submission handlers share: finding a submission by a short id,
+// loading it with its envelopes and merged state, and showing it as JSON.
+#pragma once
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "dala/server/store.h"
+#include "dala/sync/envelope.h"
+#include "dala/sync/merge.h"
+
+namespace dala::server {
+
+// A submission named by its full id, or by a prefix or suffix of at least
+// 6 hex digits unique on the server ("ambiguous_id" otherwise).
+Result<sync::SubmissionId> ResolveSubmissionId(Store& store, const std::string& text);
+
+struct LoadedSubmission {
+  SubmissionSummary summary;
+  std::vector<StoredEnvelope> stored;
+  std::vector<sync::Envelope> envelopes;  // parallel to `stored`
+  std::vector<sync::MergeInput> revisions;
+  sync::MergedState merged;
+};
+Result<LoadedSubmission> LoadSubmission(Store& store, const sync::SubmissionId& id);
+
+nlohmann::json SummaryJson(const SubmissionSummary& s);
+
+// Who signed an envelope, in words: the volunteer of a device, or the
+// coordinator the server signed for. Caches device lookups.
+class SignerNames {
+ public:
+  SignerNames(Store& store, const sync::PublicKey& server) : store_(store), server_(server) {}
+  std::string Of(const sync::Envelope& e);
+
+ private:
+  Store& store_;
+  sync::PublicKey server_;
+  std::map<sync::PublicKey, std::string> cache_;
+};
+
+}  // namespace dala::server
