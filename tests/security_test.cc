@@ -10,7 +10,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <iostream>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "dala/schema/form.h"
 #include "dala/sync/envelope.h"
@@ -439,6 +441,77 @@ TEST_F(SecurityTest, CompressedOrDeeplyNestedJsonBodiesAreRefusedCheaply) {
   ASSERT_TRUE(compressed);
   EXPECT_EQ(compressed->status, 415);
   // The server is still well.
+  EXPECT_EQ(http_->Get("/api/v1/health")->status, 200);
+}
+
+// The server's resident memory, from /proc.
+long ResidentKiB(int pid) {
+  std::string status = ReadFile("/proc/" + std::to_string(pid) + "/status");
+  size_t at = status.find("VmRSS:");
+  return at == std::string::npos ? -1 : std::stol(status.substr(at + 6));
+}
+
+// A connection from `from` (any 127.x.y.z is this machine) that sends
+// `bytes` and then nothing more.
+int OpenAndSend(int port, const std::string& from, const std::string& bytes) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in local{};
+  local.sin_family = AF_INET;
+  ::inet_pton(AF_INET, from.c_str(), &local.sin_addr);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  (void)::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+  return fd;
+}
+
+// 500 clients that never finish their request heads, and 40 sending
+// thousands of 8 KB header lines, from ten addresses: a normal request is
+// still answered within a second, and the server's memory stays bounded
+// (each connection is allowed 32 KiB of head; the flood is refused with
+// 431 past it).
+TEST_F(SecurityTest, FiveHundredSlowClientsAndAHeaderFloodLeaveTheServerAnswering) {
+  const long before_kib = ResidentKiB(server_->pid());
+  ASSERT_GT(before_kib, 0);
+  std::vector<int> fds;
+  for (int i = 0; i < 500; ++i) {
+    int fd = OpenAndSend(server_->port(), "127.0.1." + std::to_string(10 + i % 10),
+                         "GET /api/v1/health HTTP/1.1\r\nHost: x\r\nX-Slow: ");
+    ASSERT_GE(fd, 0) << "connection " << i;
+    fds.push_back(fd);
+  }
+  const std::string line = "X-Flood: " + std::string(8000, 'f') + "\r\n";
+  std::string flood = "GET /api/v1/health HTTP/1.1\r\nHost: x\r\n";
+  for (int i = 0; i < 40; ++i) flood += line;  // 320 KB of headers per connection
+  std::vector<std::thread> flooders;
+  for (int t = 0; t < 4; ++t) {
+    flooders.emplace_back([&, t] {
+      for (int i = 0; i < 10; ++i) {
+        int fd = OpenAndSend(server_->port(), "127.0.2." + std::to_string(t), flood);
+        if (fd >= 0) ::close(fd);
+      }
+    });
+  }
+  httplib::Client normal("127.0.0.1", server_->port());
+  normal.set_connection_timeout(1, 0);
+  normal.set_read_timeout(1, 0);
+  auto r = normal.Get("/api/v1/health");
+  for (auto& t : flooders) t.join();
+  ASSERT_TRUE(r) << "a normal request was not answered within a second";
+  EXPECT_EQ(r->status, 200);
+  const long during_kib = ResidentKiB(server_->pid());
+  for (int fd : fds) ::close(fd);
+  // 540 connections with at most 32 KiB of head each would be 17 MiB;
+  // the allocator and the sanitizers' bookkeeping take some more.
+  EXPECT_LT(during_kib - before_kib, 64 * 1024) << "resident memory grew from " << before_kib << " KiB to "
+                                               << during_kib << " KiB";
+  std::cout << "server resident memory: " << before_kib << " KiB before, " << during_kib << " KiB during the flood\n";
   EXPECT_EQ(http_->Get("/api/v1/health")->status, 200);
 }
 

@@ -40,6 +40,7 @@ constexpr ApiReason kReasons[] = {
     {"uri_too_long", 414, "the request target is too long"},
     {"unsupported_media_type", 415, "a body of the wrong Content-Type or with a Content-Encoding"},
     {"too_many_attempts", 429, "too many failed logins; wait Retry-After seconds"},
+    {"headers_too_large", 431, "the request head has too many or too long headers"},
     {"internal", 500, "the server's own fault; it is logged there"},
     {"unavailable", 503, "the server is busy or shutting down; try again shortly"},
 };

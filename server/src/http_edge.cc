@@ -2,6 +2,8 @@
 
 #include <httplib.h>
 
+#include "http_edge_gate.h"
+
 #include <algorithm>
 #include <cctype>
 #include <chrono>
@@ -134,6 +136,58 @@ bool IsFormMediaType(const httplib::Request& req) {
   return t.rfind("multipart/", 0) == 0;
 }
 
+// The library's accept loop runs each accepted socket through its task
+// queue; this one runs the task at once, on the accept thread, and the
+// task only hands the socket to the gate (Gated below), which never blocks.
+class InlineTaskQueue final : public httplib::TaskQueue {
+ public:
+  void enqueue(std::function<void()> fn) override { fn(); }
+  void shutdown() override {}
+};
+
+// The library's server with its per-connection entry point given to the
+// gate, and its request processing offered to the gate's workers.
+template <typename Base>
+class Gated final : public Base {
+ public:
+  using Base::Base;
+  void SetGate(edge::Gate* gate) { gate_ = gate; }
+  // The library listens with a backlog of 5, so a burst of connections
+  // (a room of laptops syncing after a power cut, or 500 slow clients)
+  // would have its SYNs dropped and retried seconds later. Listening
+  // again on a bound socket only changes the backlog.
+  void RaiseBacklog(int backlog) { ::listen(this->svr_sock_, backlog); }
+  bool ServeOne(httplib::Stream& stream, bool close_connection, bool* connection_closed) {
+    bool closed = false;
+    bool ok = this->process_request(stream, close_connection, closed, {});
+    *connection_closed = closed;
+    return ok;
+  }
+
+ private:
+  bool process_and_close_socket(socket_t sock) override {
+    gate_->Admit(sock);
+    return true;
+  }
+  edge::Gate* gate_ = nullptr;
+};
+
+edge::GateLimits LimitsOf(const ServerConfig& c) {
+  edge::GateLimits l;
+  l.head_timeout_ms = int64_t{c.head_timeout_seconds} * 1000;
+  l.idle_timeout_ms = int64_t{c.idle_timeout_seconds} * 1000;
+  l.request_timeout_ms = int64_t{c.request_timeout_seconds} * 1000;
+  l.io_timeout_ms = int64_t{c.read_timeout_seconds} * 1000;
+  l.write_timeout_ms = std::max<int64_t>(int64_t{c.write_timeout_seconds} * 1000, 600'000);
+  l.max_head_bytes = c.max_header_bytes;
+  l.max_header_lines = c.max_header_lines;
+  l.max_connections = c.max_connections;
+  l.max_connections_per_address = c.max_connections_per_address;
+  l.workers = static_cast<size_t>(std::max(1, c.threads));
+  l.max_workers_per_address = static_cast<size_t>(std::max(1, c.max_workers_per_address));
+  return l;
+}
+
 }  // namespace
 
 HttpServer::HttpServer(const ServerConfig& config, Router& router, EdgeOptions options)
@@ -151,15 +205,28 @@ Status HttpServer::Listen(const std::string& host, int port) {
   if (want_tls) {
     if (options_.tls_cert_file.empty() || options_.tls_key_file.empty())
       return Status::InvalidArgument("TLS needs both a certificate and a key file");
-    auto ssl = std::make_unique<httplib::SSLServer>(options_.tls_cert_file.c_str(), options_.tls_key_file.c_str());
+    auto ssl = std::make_unique<Gated<httplib::SSLServer>>(options_.tls_cert_file.c_str(),
+                                                            options_.tls_key_file.c_str());
     if (!ssl->is_valid()) {
       return Status::InvalidArgument("cannot load the TLS certificate " + options_.tls_cert_file + " and key " +
                                      options_.tls_key_file + " (PEM files that belong together)");
     }
+    auto* gated = ssl.get();
+    gate_ = std::make_unique<edge::Gate>(
+        LimitsOf(config_),
+        [gated](httplib::Stream& s, bool close, bool* closed) { return gated->ServeOne(s, close, closed); },
+        ssl->ssl_context());
+    ssl->SetGate(gate_.get());
     server_ = std::move(ssl);
     tls_ = true;
   } else {
-    server_ = std::make_unique<httplib::Server>();
+    auto plain = std::make_unique<Gated<httplib::Server>>();
+    auto* gated = plain.get();
+    gate_ = std::make_unique<edge::Gate>(
+        LimitsOf(config_),
+        [gated](httplib::Stream& s, bool close, bool* closed) { return gated->ServeOne(s, close, closed); }, nullptr);
+    plain->SetGate(gate_.get());
+    server_ = std::move(plain);
   }
   Configure();
   int bound = port == 0 ? server_->bind_to_any_port(host) : (server_->bind_to_port(host, port) ? port : -1);
@@ -169,18 +236,20 @@ Status HttpServer::Listen(const std::string& host, int port) {
                                " (address in use, or not an address of this machine)");
   }
   port_ = bound;
+  if (tls_)
+    static_cast<Gated<httplib::SSLServer>*>(server_.get())->RaiseBacklog(SOMAXCONN);
+  else
+    static_cast<Gated<httplib::Server>*>(server_.get())->RaiseBacklog(SOMAXCONN);
   return Status::Ok();
 }
 
 void HttpServer::Configure() {
   httplib::Server& s = *server_;
-  const size_t workers = static_cast<size_t>(std::max(1, config_.threads));
-  s.new_task_queue = [workers] { return new httplib::ThreadPool(workers); };
+  // Connections, timeouts and keep-alive are the gate's (http_edge_gate.h).
+  s.new_task_queue = [] { return new InlineTaskQueue(); };
   s.set_payload_max_length(config_.max_body_bytes);
-  s.set_read_timeout(config_.read_timeout_seconds, 0);
-  s.set_write_timeout(config_.write_timeout_seconds, 0);
+  s.set_keep_alive_max_count(edge::GateLimits{}.keep_alive_max_requests);  // for the Keep-Alive header it writes
   s.set_keep_alive_timeout(config_.idle_timeout_seconds);
-  s.set_keep_alive_max_count(100);
   s.set_tcp_nodelay(true);
   // httplib's default also sets SO_REUSEPORT, which would let a second
   // server bind the same port and silently take half the connections.
@@ -218,7 +287,10 @@ void HttpServer::Configure() {
       return httplib::Server::HandlerResponse::Unhandled;
     }
     // A body left unread means this connection cannot carry another request.
-    if (req.has_header("Transfer-Encoding") || (lengths > 0 && length != "0")) refusal.headers["Connection"] = "close";
+    if (req.has_header("Transfer-Encoding") || (lengths > 0 && length != "0")) {
+      refusal.headers["Connection"] = "close";
+      edge::CloseAfterResponse();
+    }
     WriteResponse(refusal, res);
     return httplib::Server::HandlerResponse::Handled;
   });
@@ -226,7 +298,12 @@ void HttpServer::Configure() {
   // Called for every response with status >= 400; ours already have a body.
   s.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
     if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+    // The library's own refusal of a request it could not read: what
+    // follows on the connection cannot be trusted to be a request.
     HttpResponse e = ErrorForStatus(res.status);
+    SetSecurityHeaders(res);
+    res.set_header("Connection", "close");
+    edge::CloseAfterResponse();
     res.set_content(e.body, e.content_type);
     return httplib::Server::HandlerResponse::Handled;
   }));
@@ -304,6 +381,7 @@ void HttpServer::Configure() {
           out = JsonError(400, "bad_request", "the request body is incomplete or cannot be decoded");
         }
         out.headers["Connection"] = "close";
+        edge::CloseAfterResponse();
       }
     } catch (const std::exception& e) {
       out = InternalError(req, e.what());
@@ -330,6 +408,9 @@ void HttpServer::Run() {
   RunState expected = RunState::kIdle;
   if (!run_state_.compare_exchange_strong(expected, RunState::kRunning)) return;
   if (!stop_requested_) server_->listen_after_bind();
+  // No more connections arrive: close those waiting, let those being
+  // served finish.
+  gate_->Stop();
   run_state_ = RunState::kDone;
 }
 

@@ -30,6 +30,10 @@ namespace httplib {
 class Server;
 }
 
+namespace dala::server::edge {
+class Gate;
+}
+
 namespace dala::server {
 
 // How the listener is reached and observed; the limits are in ServerConfig.
@@ -68,6 +72,7 @@ class HttpServer {
   const ServerConfig config_;
   Router& router_;
   const EdgeOptions options_;
+  std::unique_ptr<edge::Gate> gate_;  // destroyed after server_, which hands it sockets
   std::unique_ptr<httplib::Server> server_;
   int port_ = 0;
   bool tls_ = false;

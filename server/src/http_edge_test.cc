@@ -462,3 +462,202 @@ TEST(HttpTypesTest, QueryReturnsEmptyForMissing) {
 
 }  // namespace
 }  // namespace dala::server
+
+namespace dala::server {
+namespace {
+
+// --- the gate: slow, silent and flooding clients ------------------------------------------
+
+// A TCP connection to the server from `from` (any 127.x.y.z address is this
+// machine), left to the test to drive byte by byte.
+class RawClient {
+ public:
+  RawClient(int port, const char* from = "127.0.0.1") {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in local{};
+    local.sin_family = AF_INET;
+    ::inet_pton(AF_INET, from, &local.sin_addr);
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof local);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    timeval tv{5, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  }
+  ~RawClient() { ::close(fd_); }
+  bool connected() const { return connected_; }
+  bool Send(std::string_view bytes) {
+    return ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size());
+  }
+  // What arrives until the server closes or `seconds` pass.
+  std::string ReadAll(int seconds = 5) {
+    timeval tv{seconds, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    std::string out;
+    char buf[4096];
+    for (;;) {
+      ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      out.append(buf, static_cast<size_t>(n));
+    }
+    return out;
+  }
+  // True once the server has closed its side.
+  bool ClosedByServer(int seconds) {
+    timeval tv{seconds, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char c;
+    ssize_t n = ::recv(fd_, &c, 1, 0);
+    return n == 0 || (n < 0 && errno == ECONNRESET);
+  }
+
+ private:
+  int fd_ = -1;
+  bool connected_ = false;
+};
+
+class GateTest : public HttpEdgeTest {
+ protected:
+  // A client that must be answered at once: it gives up after 3 s. With
+  // every worker held by a slow client, it would wait for ever.
+  httplib::Client Impatient(const char* from = nullptr) {
+    httplib::Client c("127.0.0.1", server_->port());
+    c.set_connection_timeout(3, 0);
+    c.set_read_timeout(3, 0);
+    if (from != nullptr) c.set_interface(from);
+    return c;
+  }
+};
+
+TEST_F(GateTest, SilentConnectionsHoldNoWorker) {
+  config_.threads = 2;
+  Start();
+  std::vector<std::unique_ptr<RawClient>> silent;
+  for (int i = 0; i < 50; ++i) silent.push_back(std::make_unique<RawClient>(server_->port()));
+  auto res = Impatient().Get("/items/1");
+  ASSERT_TRUE(res) << "a request waited behind silent connections";
+  EXPECT_EQ(res->status, 200);
+}
+
+TEST_F(GateTest, AClientDrippingItsHeadersHoldsNoWorkerAndIsCutAtTheHeadDeadline) {
+  config_.threads = 1;
+  config_.head_timeout_seconds = 1;
+  Start();
+  RawClient slow(server_->port());
+  ASSERT_TRUE(slow.Send("GET /items/1 HTTP/1.1\r\nHost: x\r\n"));
+  std::thread drip([&] {
+    for (int i = 0; i < 30; ++i) {
+      if (!slow.Send("X-Slow: a\r\n")) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
+  auto res = Impatient().Get("/items/2");
+  ASSERT_TRUE(res) << "the only worker was held by a client still sending its head";
+  EXPECT_EQ(res->status, 200);
+  // Each read came within the read timeout, but the whole head did not come
+  // within its deadline.
+  EXPECT_TRUE(slow.ClosedByServer(3));
+  drip.join();
+}
+
+TEST_F(GateTest, TooManyHeaderLinesAre431) {
+  Start();
+  std::string head = "GET /items/1 HTTP/1.1\r\nHost: x\r\n";
+  for (int i = 0; i < 150; ++i) head += "X-" + std::to_string(i) + ": a\r\n";
+  std::string reply = RawExchange(server_->port(), head + "\r\n");
+  EXPECT_EQ(reply.rfind("HTTP/1.1 431", 0), 0u) << reply.substr(0, 80);
+  EXPECT_EQ(ErrorCode(BodyOf(reply)), "headers_too_large");
+}
+
+TEST_F(GateTest, AHeadOverItsByteLimitIs431BeforeItEnds) {
+  config_.max_header_bytes = 8u << 10;
+  Start();
+  RawClient flood(server_->port());
+  ASSERT_TRUE(flood.Send("GET /items/1 HTTP/1.1\r\n"));
+  // Long lines, no end: the server answers without waiting for the rest.
+  for (int i = 0; i < 3; ++i) (void)flood.Send("X-Big: " + std::string(4000, 'a') + "\r\n");
+  std::string reply = flood.ReadAll(3);
+  EXPECT_EQ(reply.rfind("HTTP/1.1 431", 0), 0u) << reply.substr(0, 80);
+  auto res = Impatient().Get("/items/2");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+}
+
+TEST_F(GateTest, ConnectionsOverThePerAddressCapAreRefusedAndOthersStillServed) {
+  config_.max_connections_per_address = 5;
+  Start();
+  std::vector<std::unique_ptr<RawClient>> held;
+  for (int i = 0; i < 5; ++i) held.push_back(std::make_unique<RawClient>(server_->port(), "127.0.0.7"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // admitted by the accept thread
+  RawClient sixth(server_->port(), "127.0.0.7");
+  std::string reply = sixth.ReadAll(3);
+  EXPECT_EQ(reply.rfind("HTTP/1.1 503", 0), 0u) << reply.substr(0, 80);
+  auto res = Impatient("127.0.0.8").Get("/items/1");
+  ASSERT_TRUE(res) << "another address was refused";
+  EXPECT_EQ(res->status, 200);
+}
+
+TEST_F(GateTest, ABodyDrippedFromOneAddressLeavesWorkersForOthers) {
+  config_.threads = 2;
+  config_.max_workers_per_address = 1;
+  config_.max_body_bytes = 1u << 20;
+  Start();
+  // Over what the gate reads itself (64 KiB), so a worker reads this body.
+  RawClient a(server_->port(), "127.0.0.9"), b(server_->port(), "127.0.0.9");
+  std::string head = "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 500000\r\n\r\nab";
+  ASSERT_TRUE(a.Send(head));
+  ASSERT_TRUE(b.Send(head));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto res = Impatient("127.0.0.10").Get("/items/1");
+  ASSERT_TRUE(res) << "one address held every worker";
+  EXPECT_EQ(res->status, 200);
+}
+
+TEST_F(GateTest, AnIdleKeepAliveConnectionHoldsNoWorker) {
+  config_.threads = 1;
+  config_.idle_timeout_seconds = 30;
+  Start();
+  httplib::Client keeper("127.0.0.1", server_->port());
+  keeper.set_keep_alive(true);
+  ASSERT_TRUE(keeper.Get("/items/1"));
+  auto res = Impatient().Get("/items/2");
+  ASSERT_TRUE(res) << "the only worker waited on an idle keep-alive connection";
+  auto again = keeper.Get("/items/3");  // and the idle connection still works
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->status, 200);
+}
+
+TEST_F(GateTest, PipelinedRequestsAreAnsweredInOrder) {
+  Start();
+  std::string reply = RawExchange(server_->port(),
+                                  "GET /items/1 HTTP/1.1\r\nHost: x\r\n\r\n"
+                                  "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc"
+                                  "GET /items/3 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  size_t first = reply.find("\"id\":\"1\"");
+  size_t second = reply.find("\"body\":\"abc\"");
+  size_t third = reply.find("\"id\":\"3\"");
+  ASSERT_NE(first, std::string::npos) << reply;
+  ASSERT_NE(second, std::string::npos) << reply;
+  ASSERT_NE(third, std::string::npos) << reply;
+  EXPECT_LT(first, second);
+  EXPECT_LT(second, third);
+}
+
+TEST_F(GateTest, AStopDoesNotWaitForSlowClients) {
+  config_.threads = 1;
+  config_.read_timeout_seconds = 30;
+  config_.max_body_bytes = 1u << 20;
+  Start();
+  RawClient slow(server_->port());
+  ASSERT_TRUE(slow.Send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 500000\r\n\r\nab"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  auto start = std::chrono::steady_clock::now();
+  server_->Stop();
+  runner_.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+}
+
+}  // namespace
+}  // namespace dala::server
