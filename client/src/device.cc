@@ -163,7 +163,6 @@ Result<std::vector<SetAsideRecord>> SetAsideRefused(LocalStore& store, const syn
   while (true) {
     DALA_ASSIGN_OR_RETURN(bool row, st.Step());
     if (!row) break;
-    DALA_ASSIGN_OR_RETURN(sync::Envelope e, sync::Envelope::Parse(st.ColumnBlob(0)));
     bool rejected = st.ColumnText(1) == "rejected";
     std::string reason = st.ColumnText(2);
     // A fork or broken link means the server holds a different history of
@@ -171,6 +170,7 @@ Result<std::vector<SetAsideRecord>> SetAsideRefused(LocalStore& store, const syn
     // it again. That needs a person, not a rebuild.
     if (rejected && IsHistoryConflict(RejectionCodeOf(reason)))
       return Status::FailedPrecondition("the server holds a different history of this laptop's records");
+    DALA_ASSIGN_OR_RETURN(sync::Envelope e, sync::Envelope::Parse(st.ColumnBlob(0)));
     any_rejected = any_rejected || rejected;
     unaccepted.push_back({std::move(e), rejected, std::move(reason)});
   }

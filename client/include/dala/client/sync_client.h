@@ -94,7 +94,8 @@ class SyncClient {
   Result<TransportResponse> Post(const std::string& target, const std::string& body);
   Result<TransportResponse> SignAndSend(const std::string& target, const std::string& body);
 
-  // The phases of one exchange, in the order Run takes them.
+  // Run's steps, in the order it takes them; sync_client.cc says why each
+  // exists.
   Result<ServerProfile> LoadServerProfile();
   Result<Exchange> SendBatch(const ServerProfile& server, SyncOutcome& outcome);
   static std::optional<sync::Checkpoint> CheckLog(const ServerProfile& server, const Exchange& exchange,
