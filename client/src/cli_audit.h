@@ -39,7 +39,7 @@ class AuditCommands {
   AuditCommands(const AuditCommands&) = delete;
   AuditCommands& operator=(const AuditCommands&) = delete;
   // The exit code if an audit command was parsed.
-  std::optional<int> RunIfParsed() const;
+  [[nodiscard]] std::optional<int> RunIfParsed() const;
 
  private:
   CLI::App* verify_ = nullptr;

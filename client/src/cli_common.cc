@@ -84,12 +84,22 @@ std::string ChooseLanguage(const Globals& g, LocalStore* store, const std::strin
   return fallback;
 }
 
-int Fail(const Status& status) { return Fail(status.message()); }
+int ExitCodeFor(const Status& status) { return status.ok() ? kExitOk : kExitFailure; }
+
+std::string Describe(const Status& status) {
+  if (status.reason().empty()) return status.message();
+  return status.message() + " (" + status.reason() + ")";
+}
+
+int Fail(const Status& status, std::string_view advice) {
+  // One clear line: later lines (a form's full problem list) follow it.
+  std::cerr << "dala: " << Describe(status) << (advice.empty() ? "" : "; ") << advice << "\n";
+  // Fail is only called on a failure; an OK status here is still one.
+  return status.ok() ? kExitFailure : ExitCodeFor(status);
+}
 
 int Fail(std::string_view message) {
-  std::string m(message);
-  // One clear line: later lines (a form's full problem list) follow it.
-  std::cerr << "dala: " << m << "\n";
+  std::cerr << "dala: " << message << "\n";
   return kExitFailure;
 }
 

@@ -42,8 +42,8 @@ class CliClock final : public Clock {
   bool fixed_offset_set_ = false;
 };
 
-std::string ResolveProfileDir(const std::string& flag);
-std::string DatabasePath(const Globals& g);
+[[nodiscard]] std::string ResolveProfileDir(const std::string& flag);
+[[nodiscard]] std::string DatabasePath(const Globals& g);
 
 // Opens the profile's store; the error names the path and what to do.
 Result<std::unique_ptr<LocalStore>> OpenStore(const Globals& g);
@@ -59,21 +59,32 @@ inline Result<std::string> ReadPassphrase(std::string_view prompt, bool confirm)
 Result<Device> UnlockDevice(LocalStore& store);
 
 // The language to speak: --lang, else the profile's, else `fallback`.
-std::string ChooseLanguage(const Globals& g, LocalStore* store, const std::string& fallback);
+[[nodiscard]] std::string ChooseLanguage(const Globals& g, LocalStore* store, const std::string& fallback);
 
+// The exit code for a failure: from its code, never its wording (every
+// failure is kExitFailure for now; kExitUsage is CLI11's).
+[[nodiscard]] int ExitCodeFor(const Status& status);
+
+// The message, then the reason in parentheses when there is one: the name
+// the server gave its refusal ("... (already_enrolled)"), which a
+// coordinator or server/API.md knows it by.
+[[nodiscard]] std::string Describe(const Status& status);
+
+// Prints "dala: <Describe(status)>" (and "; <advice>" when given) to stderr
+// and returns ExitCodeFor(status).
+[[nodiscard]] int Fail(const Status& status, std::string_view advice = {});
 // Prints "dala: <message>" to stderr and returns kExitFailure.
-int Fail(const Status& status);
-int Fail(std::string_view message);
+[[nodiscard]] int Fail(std::string_view message);
 
 // "2026-11-27 10:15" in the given UTC offset.
-std::string FormatLocalTime(int64_t epoch_ms, int32_t offset_minutes);
+[[nodiscard]] std::string FormatLocalTime(int64_t epoch_ms, int32_t offset_minutes);
 // What `dala list` shows: the id's last 8 hex digits (any unique start or
 // end of an id is accepted wherever an id is asked for).
-std::string ShortId(const std::array<uint8_t, 16>& id);
+[[nodiscard]] std::string ShortId(const std::array<uint8_t, 16>& id);
 
 Result<std::string> ReadWholeFile(const std::string& path);
 
-bool StdinIsTerminal();
-bool StderrIsTerminal();
+[[nodiscard]] bool StdinIsTerminal();
+[[nodiscard]] bool StderrIsTerminal();
 
 }  // namespace dala::client::cli

@@ -2,7 +2,6 @@
 
 #include <sys/stat.h>
 
-#include <functional>
 #include <iomanip>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -64,6 +63,60 @@ std::string ReviewLabel(const SubmissionRow& r) {
 std::shared_ptr<const schema::Form> FormOf(LocalStore& s, const std::string& hash_hex) {
   sync::Hash h;
   return FromHex(hash_hex, &h) ? s.FindForm(h) : nullptr;
+}
+
+// Every stored envelope of a record, as `dala show --json` lists them.
+Result<json> RevisionsJson(const std::vector<EnvelopeRow>& envelopes) {
+  json revisions = json::array();
+  for (const EnvelopeRow& e : envelopes) {
+    DALA_ASSIGN_OR_RETURN(sync::Envelope env, sync::Envelope::Parse(e.bytes));
+    json parents = json::array();
+    for (const auto& p : env.parents()) parents.push_back(ToHex(p));
+    json item = {{"id", ToHex(e.id)},
+                 {"kind", e.kind == 1 ? "revision" : "event"},
+                 {"author", ToHex(e.author)},
+                 {"sequence", e.sequence},
+                 {"hlc", env.hlc().ToString()},
+                 {"wall_ms", env.wall_ms()},
+                 {"parents", parents},
+                 {"upload", UploadStateName(e.upload)}};
+    if (!e.reject_reason.empty()) item["reject_reason"] = e.reject_reason;
+    if (e.kind == 1) {
+      auto body = sync::ParseRevisionBody(env.body());
+      if (body.ok() && !body->by.empty()) item["by"] = body->by;
+    } else {
+      item["event"] = json::parse(env.body());
+    }
+    revisions.push_back(std::move(item));
+  }
+  return revisions;
+}
+
+// The answers to `questions` in form order, labelled in `lang`: groups
+// flattened, each repeat instance numbered and indented under its label.
+void PrintAnswers(const schema::Form& form, const std::vector<int>& questions, const json& answers,
+                  const schema::InstancePath& path, int indent, const std::string& lang) {
+  for (int q : questions) {
+    const schema::Question& question = form.questions()[q];
+    if (question.type == schema::QuestionType::kGroup) {
+      PrintAnswers(form, question.children, answers, path, indent, lang);
+      continue;
+    }
+    if (question.type == schema::QuestionType::kRepeat) {
+      int n = form.InstanceCount(answers, q, path);
+      for (int i = 0; i < n; ++i) {
+        std::cout << std::string(indent, ' ') << question.label.Get(lang) << " [" << i + 1 << "]\n";
+        schema::InstancePath inner = path;
+        inner.push_back(i);
+        PrintAnswers(form, question.children, answers, inner, indent + 2, lang);
+      }
+      continue;
+    }
+    const json* a = form.FindAnswer(answers, q, path);
+    if (a == nullptr) continue;
+    std::string label = question.label.Get(lang).empty() ? question.name : question.label.Get(lang);
+    std::cout << std::string(indent, ' ') << label << ": " << schema::DescribeAnswer(form, q, *a, lang) << "\n";
+  }
 }
 
 }  // namespace
@@ -218,29 +271,8 @@ int Show(const Globals& g, const ShowOptions& o) {
   json answers = json::parse(merged->answers_json);
   CliClock clock;
 
-  json revisions = json::array();
-  for (const EnvelopeRow& e : *envelopes) {
-    auto env = sync::Envelope::Parse(e.bytes);
-    if (!env.ok()) return Fail(env.status());
-    json parents = json::array();
-    for (const auto& p : env->parents()) parents.push_back(ToHex(p));
-    json item = {{"id", ToHex(e.id)},
-                 {"kind", e.kind == 1 ? "revision" : "event"},
-                 {"author", ToHex(e.author)},
-                 {"sequence", e.sequence},
-                 {"hlc", env->hlc().ToString()},
-                 {"wall_ms", env->wall_ms()},
-                 {"parents", parents},
-                 {"upload", UploadStateName(e.upload)}};
-    if (!e.reject_reason.empty()) item["reject_reason"] = e.reject_reason;
-    if (e.kind == 1) {
-      auto body = sync::ParseRevisionBody(env->body());
-      if (body.ok() && !body->by.empty()) item["by"] = body->by;
-    } else {
-      item["event"] = json::parse(env->body());
-    }
-    revisions.push_back(std::move(item));
-  }
+  auto revisions = RevisionsJson(*envelopes);
+  if (!revisions.ok()) return Fail(revisions.status());
   json conflicts = json::array();
   for (const auto& c : merged->conflicts) {
     json cands = json::array();
@@ -259,7 +291,7 @@ int Show(const Globals& g, const ShowOptions& o) {
                 {"review", {{"state", r.review_state}, {"by", r.review_by}, {"comment", r.review_comment},
                             {"changed_since_review", r.changed_since_review}}},
                 {"conflicts", conflicts},
-                {"revisions", revisions}};
+                {"revisions", *revisions}};
     std::cout << out.dump(2) << "\n";
     return kExitOk;
   }
@@ -268,36 +300,11 @@ int Show(const Globals& g, const ShowOptions& o) {
             << "Form      " << r.form_id << " " << (form ? form->version() + " — " + form->title().Get(lang) : "")
             << "\n"
             << "Created   " << FormatLocalTime(r.created_ms, clock.UtcOffsetMinutes()) << "\n"
-            << "Revisions " << revisions.size() << " (" << SyncState(r) << ")\n"
+            << "Revisions " << revisions->size() << " (" << SyncState(r) << ")\n"
             << "Review    " << ReviewLabel(r) << (r.review_comment.empty() ? "" : " — " + r.review_by + ": «" + r.review_comment + "»")
             << "\n\n";
   if (form) {
-    std::function<void(const std::vector<int>&, const schema::InstancePath&, int)> print =
-        [&](const std::vector<int>& ids, const schema::InstancePath& path, int indent) {
-          for (int q : ids) {
-            const schema::Question& qq = form->questions()[q];
-            if (qq.type == schema::QuestionType::kGroup) {
-              print(qq.children, path, indent);
-              continue;
-            }
-            if (qq.type == schema::QuestionType::kRepeat) {
-              int n = form->InstanceCount(answers, q, path);
-              for (int i = 0; i < n; ++i) {
-                std::cout << std::string(indent, ' ') << qq.label.Get(lang) << " [" << i + 1 << "]\n";
-                schema::InstancePath inner = path;
-                inner.push_back(i);
-                print(qq.children, inner, indent + 2);
-              }
-              continue;
-            }
-            const json* a = form->FindAnswer(answers, q, path);
-            if (a == nullptr) continue;
-            std::string label = qq.label.Get(lang).empty() ? qq.name : qq.label.Get(lang);
-            std::cout << std::string(indent, ' ') << label << ": " << schema::DescribeAnswer(*form, q, *a, lang)
-                      << "\n";
-          }
-        };
-    print(form->top_level(), {}, 2);
+    PrintAnswers(*form, form->top_level(), answers, {}, 2, lang);
   } else {
     std::cout << answers.dump(2) << "\n";
   }

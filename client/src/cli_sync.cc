@@ -105,7 +105,7 @@ int SyncCommand(const Globals& g, const SyncCommandOptions& o) {
     auto r = client.Run([&](const SyncProgress& p) { bar.Update(p); });
     if (!r.ok()) {
       if (r.status().code() == Status::Code::kUnavailable)
-        return Fail(r.status().message() + "; nothing is lost, run `dala sync` again when the link is back");
+        return Fail(r.status(), "nothing is lost, run `dala sync` again when the link is back");
       return Fail(r.status().WithContext("sync failed"));
     }
     outcome = *r;
@@ -126,7 +126,7 @@ int SyncCommand(const Globals& g, const SyncCommandOptions& o) {
   for (const auto& rej : outcome.rejections) {
     std::cout << "  ✗ sequence " << rej.sequence << ": " << rej.code << " — " << rej.reason
               << (IsRetryableRejection(rej.code) ? " (will retry)" : "") << "\n";
-    if (rej.code == "fork" || rej.code == "chain_broken")
+    if (IsHistoryConflict(rej.code))
       std::cout << "    The server holds a different history of this laptop's records (was the laptop restored "
                    "from a copy?). Nothing is deleted; ask your coordinator before syncing again.\n";
   }

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "dala/client/rejection.h"
 #include "dala/sync/hlc.h"
 #include "dala/sync/verify.h"
 
@@ -38,8 +39,8 @@ Result<Device> Device::Unlock(LocalStore& store, std::string_view passphrase) {
 
 Result<sync::Envelope> Device::SignNext(sync::EnvelopeFields fields, const Clock& clock) {
   DALA_ASSIGN_OR_RETURN(sync::ChainTip tip, store_->OwnTip());
-  DALA_ASSIGN_OR_RETURN(std::string hlc_text, store_->GetOr(profile_key::kHlc, "0"));
-  sync::HybridClock hlc(clock, sync::HlcTimestamp{std::stoull(hlc_text)});
+  DALA_ASSIGN_OR_RETURN(uint64_t last_hlc, store_->GetNumber(profile_key::kHlc, 0));
+  sync::HybridClock hlc(clock, sync::HlcTimestamp{last_hlc});
   fields.sequence = tip.sequence + 1;
   fields.previous = tip.id;
   fields.hlc = hlc.Now();
@@ -147,17 +148,6 @@ Result<int> RestampPending(LocalStore& store, const sync::SigningKey& key, const
 Result<std::vector<SetAsideRecord>> SetAsideRefused(LocalStore& store, const sync::SigningKey& key,
                                                     const Clock& clock, std::string_view language) {
   DALA_ASSIGN_OR_RETURN(auto tx, sql::Transaction::Begin(store.db()));
-  {
-    // A fork or broken link means the server holds a different history of
-    // this device; a chain rebuilt from the accepted tip would collide with
-    // it again. That needs a person, not a rebuild.
-    DALA_ASSIGN_OR_RETURN(auto st, store.db().Prepare("SELECT count(*) FROM envelopes WHERE own = 1 AND "
-                                                      "upload = 'rejected' AND (reject_reason LIKE 'fork:%' OR "
-                                                      "reject_reason LIKE 'chain_broken:%')"));
-    DALA_ASSIGN_OR_RETURN(bool row, st.Step());
-    if (row && st.ColumnInt(0) > 0)
-      return Status::FailedPrecondition("the server holds a different history of this laptop's records");
-  }
   // The refused envelopes, and every pending one built on them (an edit of
   // a refused revision cannot be accepted either), in sequence order.
   DALA_ASSIGN_OR_RETURN(auto st, store.db().Prepare("SELECT bytes, upload, reject_reason FROM envelopes "
@@ -173,10 +163,16 @@ Result<std::vector<SetAsideRecord>> SetAsideRefused(LocalStore& store, const syn
   while (true) {
     DALA_ASSIGN_OR_RETURN(bool row, st.Step());
     if (!row) break;
-    DALA_ASSIGN_OR_RETURN(sync::Envelope e, sync::Envelope::Parse(st.ColumnBlob(0)));
     bool rejected = st.ColumnText(1) == "rejected";
+    std::string reason = st.ColumnText(2);
+    // A fork or broken link means the server holds a different history of
+    // this device; a chain rebuilt from the accepted tip would collide with
+    // it again. That needs a person, not a rebuild.
+    if (rejected && IsHistoryConflict(RejectionCodeOf(reason)))
+      return Status::FailedPrecondition("the server holds a different history of this laptop's records");
+    DALA_ASSIGN_OR_RETURN(sync::Envelope e, sync::Envelope::Parse(st.ColumnBlob(0)));
     any_rejected = any_rejected || rejected;
-    unaccepted.push_back({std::move(e), rejected, st.ColumnText(2)});
+    unaccepted.push_back({std::move(e), rejected, std::move(reason)});
   }
   if (!any_rejected) return std::vector<SetAsideRecord>{};
 

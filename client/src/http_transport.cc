@@ -1,5 +1,6 @@
 // The client's HTTP edge: the only client file that includes httplib.
 #include <algorithm>
+#include <charconv>
 #include <string>
 #include <httplib.h>
 
@@ -101,8 +102,10 @@ bool IsLoopbackUrl(std::string_view url) {
   for (size_t from = 0; from <= host.size(); ++parts) {
     size_t dot = std::min(host.find('.', from), host.size());
     std::string_view part = host.substr(from, dot - from);
-    if (part.empty() || part.size() > 3 || part.find_first_not_of("0123456789") != std::string_view::npos) return false;
-    if (std::stoi(std::string(part)) > 255) return false;
+    int octet = 0;
+    auto [stop, error] = std::from_chars(part.data(), part.data() + part.size(), octet);
+    if (part.empty() || part.size() > 3 || error != std::errc() || stop != part.data() + part.size() || octet > 255)
+      return false;
     from = dot + 1;
   }
   return parts == 4;

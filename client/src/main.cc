@@ -6,12 +6,105 @@
 #include <CLI/Config.hpp>
 #include <CLI/Formatter.hpp>
 #include <iostream>
+#include <optional>
 
 #include "cli_audit.h"
 #include "cli_commands.h"
 #include "dala/sync/crypto.h"
 
 namespace dala::client::cli {
+
+namespace {
+
+// The `coord` subcommand group, declared apart as AuditCommands declares
+// `audit`: the coordinator's commands talk to the server's API with a
+// password login and share nothing with the volunteer's but the parser.
+class CoordCommands {
+ public:
+  explicit CoordCommands(CLI::App& app) {
+    coord_ = app.add_subcommand("coord", "Coordinator commands: review, correct, resolve, export (server login)");
+    coord_->require_subcommand(1);
+    coord_->add_option("--server", o_.server, "Server address (or DALA_SERVER)");
+    coord_->add_option("--user", o_.user, "Your user name (or DALA_USER); password from DALA_PASSWORD or a prompt");
+    coord_->add_option("--ca", o_.ca_file, "CA certificate file for a server with a private certificate");
+    coord_->add_flag("--allow-http", o_.allow_http,
+                     "Allow an unencrypted http:// server that is not this machine (sends your password in the clear)");
+    clist_ = coord_->add_subcommand("list", "List submissions, with filters");
+    clist_->add_option("--form", list_o_.form, "Form id");
+    clist_->add_option("--centre", list_o_.centre, "Service centre");
+    clist_->add_option("--region", list_o_.region, "Region");
+    clist_->add_option("--volunteer", list_o_.volunteer, "Volunteer user name");
+    clist_->add_option("--from", list_o_.from, "From date, YYYY-MM-DD");
+    clist_->add_option("--to", list_o_.to, "To date, YYYY-MM-DD");
+    clist_->add_option("--state", list_o_.state, "Review state: received, has_issues, approved, rejected");
+    clist_->add_flag("--conflicts", list_o_.conflicts, "Only submissions with conflicting edits");
+    clist_->add_flag("--duplicates", list_o_.duplicates, "Only possible duplicates");
+    clist_->add_flag("--json", list_o_.json, "Machine-readable output");
+    cshow_ = coord_->add_subcommand("show", "Show a submission, its conflicts and review");
+    cshow_->add_option("ID", id_, "Submission id")->required();
+    cshow_->add_flag("--json", json_, "Machine-readable output");
+    chistory_ = coord_->add_subcommand("history", "Who changed which field, when, under which signature");
+    chistory_->add_option("ID", id_, "Submission id")->required();
+    chistory_->add_flag("--json", json_, "Machine-readable output");
+    creview_ = coord_->add_subcommand("review", "Record a review decision (signed and logged)");
+    creview_->add_option("ID", id_, "Submission id")->required();
+    creview_->add_option("--state", state_, "received, has_issues, approved or rejected")->required();
+    creview_->add_option("--comment", comment_, "What the volunteer should fix (required for has_issues)");
+    cedit_ = coord_->add_subcommand("edit", "Correct answers: a new revision signed by the server for you");
+    cedit_->add_option("ID", id_, "Submission id")->required();
+    cedit_->add_option("--set", sets_, "NAME=VALUE (VALUE as JSON, or text)")->required();
+    cedit_->add_option("--note", note_, "Why");
+    cresolve_ = coord_->add_subcommand("resolve",
+                                       "Resolve conflicting edits; unchosen fields keep the provisional winner");
+    cresolve_->add_option("ID", id_, "Submission id")->required();
+    cresolve_->add_option("--choose", sets_, "NAME=VALUE for a conflicting field");
+    cresolve_->add_option("--note", note_, "Why");
+    cdups_ = coord_->add_subcommand("duplicates", "List possible duplicates");
+    cdups_->add_flag("--json", json_, "Machine-readable output");
+    cmerge_ = coord_->add_subcommand("merge-duplicate", "Mark a submission as a duplicate merged into another");
+    cmerge_->add_option("DUPLICATE", id_, "The submission to retire")->required();
+    cmerge_->add_option("--into", other_, "The submission to keep")->required();
+    ckeep_ = coord_->add_subcommand("keep-both", "Mark two flagged submissions as distinct");
+    ckeep_->add_option("A", id_, "Submission id")->required();
+    ckeep_->add_option("B", other_, "Submission id")->required();
+    cexport_ = coord_->add_subcommand("export", "Export current state: CSV (one file per table) or JSON");
+    cexport_->add_option("--form", export_o_.form, "Form id")->required();
+    cexport_->add_option("--format", export_o_.format, "csv or json")->capture_default_str();
+    cexport_->add_option("--lang", export_o_.lang, "Language of labels: kk, ru or en")->capture_default_str();
+    cexport_->add_option("--out", export_o_.out, "Directory to write into")->capture_default_str();
+  }
+  // CLI11 holds the addresses of the options below.
+  CoordCommands(const CoordCommands&) = delete;
+  CoordCommands& operator=(const CoordCommands&) = delete;
+
+  // The exit code if a coordinator command was parsed.
+  [[nodiscard]] std::optional<int> RunIfParsed() const {
+    if (!coord_->parsed()) return std::nullopt;
+    if (clist_->parsed()) return CoordList(o_, list_o_);
+    if (cshow_->parsed()) return CoordShow(o_, id_, json_, false);
+    if (chistory_->parsed()) return CoordShow(o_, id_, json_, true);
+    if (creview_->parsed()) return CoordReview(o_, id_, state_, comment_);
+    if (cedit_->parsed()) return CoordEdit(o_, id_, sets_, note_, false);
+    if (cresolve_->parsed()) return CoordEdit(o_, id_, sets_, note_, true);
+    if (cdups_->parsed()) return CoordDuplicates(o_, json_);
+    if (cmerge_->parsed()) return CoordDecideDuplicate(o_, id_, other_, "merged_into");
+    if (ckeep_->parsed()) return CoordDecideDuplicate(o_, id_, other_, "not_duplicate");
+    if (cexport_->parsed()) return CoordExport(o_, export_o_);
+    return std::nullopt;
+  }
+
+ private:
+  CLI::App *coord_, *clist_, *cshow_, *chistory_, *creview_, *cedit_, *cresolve_, *cdups_, *cmerge_, *ckeep_,
+      *cexport_;
+  CoordOptions o_;
+  CoordListOptions list_o_;
+  CoordExportOptions export_o_;
+  std::string id_, state_, comment_, note_, other_;  // shared by the subcommands; one runs
+  bool json_ = false;
+  std::vector<std::string> sets_;
+};
+
+}  // namespace
 
 int Main(int argc, char** argv) {
   if (!sync::InitCrypto().ok()) return Fail("libsodium failed to initialise");
@@ -83,64 +176,7 @@ int Main(int argc, char** argv) {
   receipts->add_flag("--json", receipts_o.json, "Machine-readable output");
   receipts->add_option("--export", receipts_o.export_dir, "Write each receipt as a JSON file in DIR, for an auditor");
 
-  // The coordinator's commands: they talk to the server's API with a
-  // password login and need no volunteer profile.
-  CoordOptions coord_o;
-  auto* coord = app.add_subcommand("coord", "Coordinator commands: review, correct, resolve, export (server login)");
-  coord->require_subcommand(1);
-  coord->add_option("--server", coord_o.server, "Server address (or DALA_SERVER)");
-  coord->add_option("--user", coord_o.user, "Your user name (or DALA_USER); password from DALA_PASSWORD or a prompt");
-  coord->add_option("--ca", coord_o.ca_file, "CA certificate file for a server with a private certificate");
-  coord->add_flag("--allow-http", coord_o.allow_http,
-                  "Allow an unencrypted http:// server that is not this machine (sends your password in the clear)");
-  CoordListOptions clist_o;
-  auto* clist = coord->add_subcommand("list", "List submissions, with filters");
-  clist->add_option("--form", clist_o.form, "Form id");
-  clist->add_option("--centre", clist_o.centre, "Service centre");
-  clist->add_option("--region", clist_o.region, "Region");
-  clist->add_option("--volunteer", clist_o.volunteer, "Volunteer user name");
-  clist->add_option("--from", clist_o.from, "From date, YYYY-MM-DD");
-  clist->add_option("--to", clist_o.to, "To date, YYYY-MM-DD");
-  clist->add_option("--state", clist_o.state, "Review state: received, has_issues, approved, rejected");
-  clist->add_flag("--conflicts", clist_o.conflicts, "Only submissions with conflicting edits");
-  clist->add_flag("--duplicates", clist_o.duplicates, "Only possible duplicates");
-  clist->add_flag("--json", clist_o.json, "Machine-readable output");
-  std::string cid, cstate, ccomment, cnote, cother;
-  bool cjson = false;
-  std::vector<std::string> csets;
-  auto* cshow = coord->add_subcommand("show", "Show a submission, its conflicts and review");
-  cshow->add_option("ID", cid, "Submission id")->required();
-  cshow->add_flag("--json", cjson, "Machine-readable output");
-  auto* chistory = coord->add_subcommand("history", "Who changed which field, when, under which signature");
-  chistory->add_option("ID", cid, "Submission id")->required();
-  chistory->add_flag("--json", cjson, "Machine-readable output");
-  auto* creview = coord->add_subcommand("review", "Record a review decision (signed and logged)");
-  creview->add_option("ID", cid, "Submission id")->required();
-  creview->add_option("--state", cstate, "received, has_issues, approved or rejected")->required();
-  creview->add_option("--comment", ccomment, "What the volunteer should fix (required for has_issues)");
-  auto* cedit = coord->add_subcommand("edit", "Correct answers: a new revision signed by the server for you");
-  cedit->add_option("ID", cid, "Submission id")->required();
-  cedit->add_option("--set", csets, "NAME=VALUE (VALUE as JSON, or text)")->required();
-  cedit->add_option("--note", cnote, "Why");
-  auto* cresolve = coord->add_subcommand("resolve", "Resolve conflicting edits; unchosen fields keep the provisional winner");
-  cresolve->add_option("ID", cid, "Submission id")->required();
-  cresolve->add_option("--choose", csets, "NAME=VALUE for a conflicting field");
-  cresolve->add_option("--note", cnote, "Why");
-  auto* cdups = coord->add_subcommand("duplicates", "List possible duplicates");
-  cdups->add_flag("--json", cjson, "Machine-readable output");
-  auto* cmerge = coord->add_subcommand("merge-duplicate", "Mark a submission as a duplicate merged into another");
-  cmerge->add_option("DUPLICATE", cid, "The submission to retire")->required();
-  cmerge->add_option("--into", cother, "The submission to keep")->required();
-  auto* ckeep = coord->add_subcommand("keep-both", "Mark two flagged submissions as distinct");
-  ckeep->add_option("A", cid, "Submission id")->required();
-  ckeep->add_option("B", cother, "Submission id")->required();
-  CoordExportOptions cexport_o;
-  auto* cexport = coord->add_subcommand("export", "Export current state: CSV (one file per table) or JSON");
-  cexport->add_option("--form", cexport_o.form, "Form id")->required();
-  cexport->add_option("--format", cexport_o.format, "csv or json")->capture_default_str();
-  cexport->add_option("--lang", cexport_o.lang, "Language of labels: kk, ru or en")->capture_default_str();
-  cexport->add_option("--out", cexport_o.out, "Directory to write into")->capture_default_str();
-
+  CoordCommands coord(app);  // `dala coord ...`: the server's API, no profile
   AuditCommands audit(app);  // `dala audit verify|trace`: offline, no profile
 
   try {
@@ -168,18 +204,7 @@ int Main(int argc, char** argv) {
   if (enroll->parsed()) return EnrollCommand(g, enroll_o);
   if (sync_cmd->parsed()) return SyncCommand(g, sync_o);
   if (receipts->parsed()) return ReceiptsCommand(g, receipts_o);
-  if (coord->parsed()) {
-    if (clist->parsed()) return CoordList(coord_o, clist_o);
-    if (cshow->parsed()) return CoordShow(coord_o, cid, cjson, false);
-    if (chistory->parsed()) return CoordShow(coord_o, cid, cjson, true);
-    if (creview->parsed()) return CoordReview(coord_o, cid, cstate, ccomment);
-    if (cedit->parsed()) return CoordEdit(coord_o, cid, csets, cnote, false);
-    if (cresolve->parsed()) return CoordEdit(coord_o, cid, csets, cnote, true);
-    if (cdups->parsed()) return CoordDuplicates(coord_o, cjson);
-    if (cmerge->parsed()) return CoordDecideDuplicate(coord_o, cid, cother, "merged_into");
-    if (ckeep->parsed()) return CoordDecideDuplicate(coord_o, cid, cother, "not_duplicate");
-    if (cexport->parsed()) return CoordExport(coord_o, cexport_o);
-  }
+  if (auto code = coord.RunIfParsed()) return *code;
   if (auto code = audit.RunIfParsed()) return *code;
   std::cerr << app.help() << "\n";
   return kExitUsage;

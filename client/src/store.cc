@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <charconv>
 #include <nlohmann/json.hpp>
 
 #include "migrations.h"
@@ -76,6 +77,20 @@ Result<std::optional<std::string>> LocalStore::Get(std::string_view key) {
 Result<std::string> LocalStore::GetOr(std::string_view key, std::string_view fallback) {
   DALA_ASSIGN_OR_RETURN(auto v, Get(key));
   return v ? *v : std::string(fallback);
+}
+
+Result<uint64_t> LocalStore::GetNumber(std::string_view key, uint64_t fallback) {
+  DALA_ASSIGN_OR_RETURN(auto text, Get(key));
+  if (!text) return fallback;
+  uint64_t value = 0;
+  const char* end = text->data() + text->size();
+  auto [stop, error] = std::from_chars(text->data(), end, value);
+  if (error == std::errc() && stop == end) return value;
+  // The value as stored, cut short: it may be anything.
+  constexpr size_t kShown = 40;
+  std::string shown = text->size() > kShown ? text->substr(0, kShown) + "…" : *text;
+  return Status::Corruption("profile key '" + std::string(key) + "' holds '" + shown +
+                            "', which is not a whole number: the profile database is damaged");
 }
 
 Status LocalStore::Put(std::string_view key, std::string_view value) {
@@ -312,6 +327,11 @@ Result<int64_t> LocalStore::MarkAccepted(uint64_t through_sequence) {
 Status LocalStore::MarkRejected(uint64_t sequence, std::string_view reason) {
   DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("UPDATE envelopes SET upload = 'rejected', reject_reason = ? "
                                              "WHERE own = 1 AND sequence = ?"));
+  return st.Bind(1, reason).Bind(2, static_cast<int64_t>(sequence)).Run();
+}
+
+Status LocalStore::NoteRetryableRejection(uint64_t sequence, std::string_view reason) {
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("UPDATE envelopes SET reject_reason = ? WHERE own = 1 AND sequence = ?"));
   return st.Bind(1, reason).Bind(2, static_cast<int64_t>(sequence)).Run();
 }
 

@@ -1,6 +1,7 @@
 #include "dala/client/sync_client.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <set>
 #include <nlohmann/json.hpp>
 
@@ -16,6 +17,32 @@ namespace dala::client {
 using nlohmann::json;
 using sync::Hash;
 
+namespace {
+
+Status::Code CodeForHttpStatus(int http_status) {
+  switch (http_status) {
+    case 401: return Status::Code::kUnauthenticated;
+    case 403: return Status::Code::kPermissionDenied;
+    case 404: return Status::Code::kNotFound;
+    case 409: return Status::Code::kAlreadyExists;
+    case 413:
+    case 429: return Status::Code::kResourceExhausted;
+    case 400:
+    case 422: return Status::Code::kInvalidArgument;
+    default: return http_status >= 500 ? Status::Code::kUnavailable : Status::Code::kInternal;
+  }
+}
+
+// A reason is a stable snake_case name (base/status.h); anything else the
+// server calls a code is not one, and programs must not branch on it.
+bool IsReasonName(std::string_view code) {
+  if (code.empty() || code.size() > 64) return false;
+  return std::all_of(code.begin(), code.end(),
+                     [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; });
+}
+
+}  // namespace
+
 Status ErrorFromResponse(const TransportResponse& r) {
   std::string code, message;
   try {
@@ -25,26 +52,7 @@ Status ErrorFromResponse(const TransportResponse& r) {
   } catch (const std::exception&) {
     message = "the server answered HTTP " + std::to_string(r.status);
   }
-  std::string text = message + (code.empty() ? "" : " (" + code + ")");
-  switch (r.status) {
-    case 401: return Status::Unauthenticated(text);
-    case 403: return Status::PermissionDenied(text);
-    case 404: return Status::NotFound(text);
-    case 409: return Status::AlreadyExists(text);
-    case 413:
-    case 429: return Status::ResourceExhausted(text);
-    case 400:
-    case 422: return Status::InvalidArgument(text);
-    default: return r.status >= 500 ? Status::Unavailable(text) : Status::Internal(text);
-  }
-}
-
-bool IsRetryableRejection(std::string_view code) {
-  return code == "clock_ahead" || code == "held_back" || code == "gap";
-}
-
-bool CanSetAside(std::string_view code) {
-  return !IsRetryableRejection(code) && code != "fork" && code != "chain_broken";
+  return Status(CodeForHttpStatus(r.status), IsReasonName(code) ? code : std::string(), std::move(message));
 }
 
 Result<EnrollResult> Enroll(LocalStore& store, const Device& device, Transport& transport,
@@ -107,7 +115,7 @@ Result<TransportResponse> SyncClient::SignAndSend(const std::string& target, con
 
 Result<TransportResponse> SyncClient::Post(const std::string& target, const std::string& body) {
   DALA_ASSIGN_OR_RETURN(TransportResponse r, SignAndSend(target, body));
-  if (r.status != 401 || r.body.find("stale_request") == std::string::npos || clock_offset_ms_ != 0) return r;
+  if (r.status != 401 || clock_offset_ms_ != 0 || ErrorFromResponse(r).reason() != sync::kStaleRequest) return r;
   // The laptop's clock is off by more than the server's freshness window.
   // Ask the server for its time, and sign with that: the signature is still
   // fresh and unique (nonce), and the records themselves keep the laptop's
@@ -124,14 +132,40 @@ Result<TransportResponse> SyncClient::Post(const std::string& target, const std:
   return SignAndSend(target, body);
 }
 
-Result<SyncOutcome> SyncClient::Run(const std::function<void(const SyncProgress&)>& progress) {
-  DALA_ASSIGN_OR_RETURN(auto key_hex, store_.Get(profile_key::kServerKey));
-  DALA_ASSIGN_OR_RETURN(auto origin, store_.Get(profile_key::kServerOrigin));
-  sync::PublicKey server_key;
-  if (!key_hex || !origin || !FromHex(*key_hex, &server_key))
-    return Status::FailedPrecondition("this laptop is not enrolled with a server (run `dala enroll URL CODE`)");
+// --- one sync run ------------------------------------------------------------------
 
-  DALA_ASSIGN_OR_RETURN(std::string volunteer, store_.GetOr(profile_key::kVolunteer, ""));
+struct SyncClient::ServerProfile {
+  sync::PublicKey key{};
+  std::string origin;
+  std::string volunteer;
+};
+
+struct SyncClient::Exchange {
+  // The last checkpoint this laptop saw and could still verify: the server's
+  // new one must extend it.
+  std::optional<sync::Checkpoint> previous;
+  // The highest own sequence a stored receipt covers, as the request said.
+  uint64_t receipted_through = 0;
+  sync::SyncResponse response;
+};
+
+struct SyncClient::Acceptance {
+  std::optional<ReceiptRow> receipt;  // to keep, when it proved inclusion
+  uint64_t through = 0;               // own records counted as accepted
+};
+
+struct SyncClient::Admission {
+  enum class Verdict { kStore, kNothingToStore, kRefuse };
+  Verdict verdict = Verdict::kStore;
+  std::string why;  // for kRefuse
+
+  static Admission Store() { return {}; }
+  static Admission NothingToStore() { return {Verdict::kNothingToStore, {}}; }
+  static Admission Refuse(std::string why) { return {Verdict::kRefuse, std::move(why)}; }
+};
+
+Result<SyncOutcome> SyncClient::Run(const std::function<void(const SyncProgress&)>& progress) {
+  DALA_ASSIGN_OR_RETURN(const ServerProfile server, LoadServerProfile());
   SyncOutcome outcome;
   SyncProgress p;
   DALA_ASSIGN_OR_RETURN(int64_t pending, store_.CountPending());
@@ -139,244 +173,334 @@ Result<SyncOutcome> SyncClient::Run(const std::function<void(const SyncProgress&
   if (progress) progress(p);
 
   for (size_t exchange = 0; exchange < options_.max_exchanges; ++exchange) {
-    DALA_ASSIGN_OR_RETURN(std::string cursor, store_.GetOr(profile_key::kDownloadCursor, ""));
-    DALA_ASSIGN_OR_RETURN(std::string old_note, store_.GetOr(profile_key::kCheckpoint, ""));
-    std::optional<sync::Checkpoint> old_cp;
-    if (!old_note.empty()) {
-      auto cp = sync::VerifyCheckpoint(old_note, *origin, server_key, *origin);
-      if (cp.ok()) old_cp = *cp;
-    }
-    DALA_ASSIGN_OR_RETURN(std::vector<EnvelopeRow> batch,
-                          store_.PendingEnvelopes(options_.batch_envelopes, options_.batch_bytes));
-    sync::SyncRequest request;
-    request.cursor = cursor;
-    request.checkpoint_size = old_cp ? old_cp->size : 0;
-    DALA_ASSIGN_OR_RETURN(request.receipted_through, store_.ReceiptedThrough());
-    for (const EnvelopeRow& r : batch) request.envelopes.push_back(r.bytes);
-    DALA_ASSIGN_OR_RETURN(std::string body, sync::EncodeSyncRequest(request, options_.gzip_level));
-    outcome.bytes_sent += body.size();
-    DALA_ASSIGN_OR_RETURN(TransportResponse http, Post(std::string(sync::kSyncPath), body));
-    ++outcome.exchanges;
-    if (http.status != 200) return ErrorFromResponse(http);
-    outcome.bytes_received += http.body.size();
-    DALA_ASSIGN_OR_RETURN(sync::SyncResponse response, sync::DecodeSyncResponse(http.body));
-    outcome.server_time_ms = response.server_time_ms;
-    outcome.clock_offset_ms = clock_offset_ms_;
+    DALA_ASSIGN_OR_RETURN(Exchange x, SendBatch(server, outcome));
+    std::optional<sync::Checkpoint> checkpoint = CheckLog(server, x, outcome);
+    if (!checkpoint) return outcome;  // nothing more is trusted from this server
+    DALA_ASSIGN_OR_RETURN(Acceptance acceptance, TakeReceipt(*checkpoint, x, outcome));
+    DALA_ASSIGN_OR_RETURN(uint64_t newly_accepted, StoreExchange(server, x, acceptance, outcome));
 
-    // The checkpoint must be the server's, and must extend the last one
-    // this laptop saw; otherwise the server has rewritten its log.
-    auto cp = sync::VerifyCheckpoint(response.checkpoint, *origin, server_key, *origin);
-    if (!cp.ok()) {
-      outcome.log_warnings.push_back("the server's checkpoint does not verify with its key: " + cp.status().message());
-      return outcome;
-    }
-    bool consistent = true;
-    if (old_cp) {
-      if (cp->size < old_cp->size) {
-        consistent = false;
-        outcome.log_warnings.push_back("the server's log shrank from " + std::to_string(old_cp->size) + " to " +
-                                       std::to_string(cp->size) + " entries");
-      } else if (cp->size == old_cp->size) {
-        if (cp->root != old_cp->root) {
-          consistent = false;
-          outcome.log_warnings.push_back("the server signed two different logs of " + std::to_string(cp->size) +
-                                         " entries");
-        }
-      } else if (old_cp->size > 0) {
-        Status s = sync::VerifyConsistency(old_cp->size, cp->size, old_cp->root, cp->root, response.consistency);
-        if (!s.ok()) {
-          consistent = false;
-          outcome.log_warnings.push_back("the server's log of " + std::to_string(cp->size) +
-                                         " entries does not extend the one of " + std::to_string(old_cp->size) +
-                                         " it showed before: " + s.message());
-        }
-      }
-    }
-    if (!consistent) return outcome;  // nothing more is trusted from this server
-
-    // The receipt: the server's claim that it holds this laptop's envelopes
-    // up to accepted_through, proved by the inclusion of the last one under
-    // the signed checkpoint. Nothing is counted as accepted beyond proof.
-    std::optional<ReceiptRow> receipt;
-    uint64_t proven_through = request.receipted_through;
-    if (response.receipt) {
-      const sync::SyncReceipt& r = *response.receipt;
-      DALA_ASSIGN_OR_RETURN(auto mine, store_.OwnEnvelope(r.sequence));
-      Status s = !mine || mine->id != r.envelope
-                     ? Status::InvalidArgument("the receipt names an envelope this laptop did not sign")
-                     : sync::VerifyInclusion(r.leaf_index, cp->size, sync::LeafHash(mine->bytes), r.proof, cp->root);
-      if (!s.ok()) {
-        outcome.log_warnings.push_back("the server's receipt does not prove inclusion: " + s.message());
-      } else {
-        receipt = ReceiptRow{0, r.envelope, r.sequence, r.leaf_index, cp->size, r.proof, response.checkpoint,
-                             clock_.NowMs()};
-        proven_through = std::max(proven_through, r.sequence);
-      }
-    }
-    if (response.accepted_through > proven_through) {
-      outcome.log_warnings.push_back("the server says it holds this laptop's records up to " +
-                                     std::to_string(response.accepted_through) + " but proves only up to " +
-                                     std::to_string(proven_through) + "; the rest stay pending");
-    }
-    const uint64_t accepted_through = std::min(response.accepted_through, proven_through);
-
-    // Everything learnt from this exchange is stored in one transaction:
-    // a crash leaves the laptop as before the exchange or after it.
-    DALA_ASSIGN_OR_RETURN(auto tx, sql::Transaction::Begin(store_.db()));
-    DALA_ASSIGN_OR_RETURN(int64_t changed, store_.MarkAccepted(accepted_through));
-    uint64_t newly_accepted = static_cast<uint64_t>(changed);
-    outcome.accepted += newly_accepted;
-    for (const sync::EnvelopeRejection& rej : response.rejected) {
-      if (rej.sequence <= accepted_through) continue;
-      outcome.rejections.push_back(rej);
-      outcome.clock_ahead = outcome.clock_ahead || rej.code == "clock_ahead";
-      std::string reason = rej.code + ": " + rej.reason;
-      if (IsRetryableRejection(rej.code)) {
-        DALA_ASSIGN_OR_RETURN(auto st, store_.db().Prepare(
-                                           "UPDATE envelopes SET reject_reason = ? WHERE own = 1 AND sequence = ?"));
-        DALA_RETURN_IF_ERROR(st.Bind(1, reason).Bind(2, static_cast<int64_t>(rej.sequence)).Run());
-      } else {
-        DALA_RETURN_IF_ERROR(store_.MarkRejected(rej.sequence, reason));
-      }
-    }
-    for (const std::string& doc : response.forms) {
-      auto form = store_.AddForm(doc, "server", clock_.NowMs());
-      if (form.ok()) {
-        ++outcome.received_forms;
-        continue;
-      }
-      // A form this dala cannot read (made for a newer one), or one that
-      // collides with a form loaded here by hand: said, and the records
-      // that need it are left out below, instead of failing every sync.
-      const Status::Code code = form.status().code();
-      if (code != Status::Code::kInvalidArgument && code != Status::Code::kAlreadyExists &&
-          code != Status::Code::kCorruption)
-        return form.status();
-      outcome.refused_updates.push_back("a form from the server: " + form.status().message());
-    }
-    DALA_ASSIGN_OR_RETURN(std::string hlc_text, store_.GetOr(profile_key::kHlc, "0"));
-    sync::HybridClock hlc(clock_, sync::HlcTimestamp{std::stoull(hlc_text)});
-    std::set<sync::SubmissionId> touched;
-    for (const std::string& bytes : response.envelopes) {
-      auto parsed = sync::Envelope::Parse(bytes);
-      if (!parsed.ok()) {
-        outcome.refused_updates.push_back("an update of " + std::to_string(bytes.size()) +
-                                          " bytes that is not a valid envelope: " + parsed.status().message());
-        continue;
-      }
-      const sync::Envelope& e = *parsed;
-      // What cannot be taken in is left out, said, and does not stop the
-      // rest: one bad envelope must not block every later download.
-      auto refuse = [&](const std::string& why) {
-        outcome.refused_updates.push_back("update " + ToHex(e.id()).substr(0, 12) + " (record " +
-                                          sync::FormatSubmissionId(e.submission()) + "): " + why);
-      };
-      if (Status s = e.VerifySignature(); !s.ok()) {
-        refuse(s.message());
-        continue;
-      }
-      // The server delivers what coordinators did, signed with its key;
-      // the events vouching for the volunteer's other laptops; and what
-      // those laptops signed, but only from keys so vouched for.
-      if (e.author() == server_key) {
-        if (e.kind() == sync::EnvelopeKind::kEvent && sync::IsZero(e.submission())) {
-          auto event = sync::ParseEventBody(e.body());
-          if (event.ok() && event->type == "enroll" && event->volunteer == volunteer) {
-            sync::PublicKey laptop;
-            if (!FromHex(event->device, &laptop)) {
-              refuse("an enrolment naming a malformed key");
-              continue;
-            }
-            if (laptop != device_.public_key())
-              DALA_RETURN_IF_ERROR(store_.AddVolunteerLaptop(laptop, event->label, e.bytes()));
-          }
-          continue;  // not about a record: nothing to store
-        }
-      } else if (e.kind() != sync::EnvelopeKind::kRevision) {
-        refuse("an event not signed by the server");
-        continue;
-      } else if (e.author() == device_.public_key()) {
-        DALA_ASSIGN_OR_RETURN(bool mine, store_.HasEnvelope(e.id()));
-        if (!mine) refuse("a record version in this laptop's name that this laptop never made");
-        continue;
-      } else {
-        DALA_ASSIGN_OR_RETURN(bool vouched, store_.IsVolunteerLaptop(e.author()));
-        if (!vouched) {
-          refuse("signed by key " + ToHex(e.author()).substr(0, 16) +
-                 ", which the server never enrolled as one of this volunteer's laptops");
-          continue;
-        }
-      }
-      if (Status s = sync::VerifyRevisionContent(e, store_); !s.ok()) {
-        refuse(s.message());
-        continue;
-      }
-      DALA_ASSIGN_OR_RETURN(bool have, store_.HasEnvelope(e.id()));
-      if (!have) DALA_RETURN_IF_ERROR(store_.InsertEnvelope(e, false, UploadState::kReceived, clock_.NowMs()));
-      hlc.Observe(e.hlc());
-      touched.insert(e.submission());
-      ++outcome.received_envelopes;
-      ++p.received;
-    }
-    // Only what arrived changes a record's state; acceptance changes its
-    // upload column, which list and show read directly.
-    for (const sync::SubmissionId& id : touched) DALA_RETURN_IF_ERROR(store_.RefreshSubmission(id));
-    DALA_RETURN_IF_ERROR(store_.Put(profile_key::kHlc, std::to_string(hlc.last().packed)));
-    if (receipt) DALA_RETURN_IF_ERROR(store_.AddReceipt(*receipt));
-    DALA_RETURN_IF_ERROR(store_.Put(profile_key::kCheckpoint, response.checkpoint));
-    DALA_RETURN_IF_ERROR(store_.Put(profile_key::kDownloadCursor, response.cursor));
-    DALA_RETURN_IF_ERROR(store_.Put(profile_key::kAcceptedThrough, std::to_string(accepted_through)));
-    DALA_RETURN_IF_ERROR(tx.Commit());
-
-    p.sent += newly_accepted;
+    p.sent = outcome.accepted;
+    p.received = outcome.received_envelopes;
     if (progress) progress(p);
 
-    // Records stamped by a clock that ran ahead are re-stamped once the
-    // laptop's clock agrees with the server's again, and sent at once.
-    bool refused_for_clock = std::any_of(response.rejected.begin(), response.rejected.end(),
-                                         [](const auto& r) { return r.code == "clock_ahead"; });
-    const int64_t laptop_skew = response.server_time_ms - clock_.NowMs();
-    if (refused_for_clock && outcome.restamped == 0 && std::llabs(laptop_skew) < 5 * 60 * 1000) {
-      DALA_ASSIGN_OR_RETURN(outcome.restamped, RestampPending(store_, device_.key(), clock_));
-      outcome.clock_ahead = false;
-      outcome.rejections.erase(std::remove_if(outcome.rejections.begin(), outcome.rejections.end(),
-                                              [](const auto& r) { return IsRetryableRejection(r.code); }),
-                               outcome.rejections.end());
-      if (outcome.restamped > 0) continue;
-    }
-
-    // A record refused for good holds back every later one of this
-    // device's chain; it goes back to the volunteer as a draft and the
-    // rest of the chain is rebuilt and sent. Only when the server holds
-    // nothing beyond what its receipt proved, or the rebuilt chain would
-    // collide with what it holds.
-    bool set_aside_due = std::any_of(response.rejected.begin(), response.rejected.end(),
-                                     [&](const auto& r) { return r.sequence > accepted_through && CanSetAside(r.code); });
-    bool has_fork = std::any_of(response.rejected.begin(), response.rejected.end(),
-                                [](const auto& r) { return !IsRetryableRejection(r.code) && !CanSetAside(r.code); });
-    if (set_aside_due && !has_fork && response.accepted_through <= accepted_through) {
-      DALA_ASSIGN_OR_RETURN(std::string language, store_.GetOr(profile_key::kLanguage, ""));
-      auto aside = SetAsideRefused(store_, device_.key(), clock_, language);
-      if (aside.ok() && !aside->empty()) {
-        outcome.set_aside.insert(outcome.set_aside.end(), aside->begin(), aside->end());
-        // What was refused is now reported as set aside; what was held
-        // back behind it is re-signed and goes in the next exchange.
-        outcome.rejections.clear();
-        continue;
-      }
-      if (!aside.ok() && aside.status().code() != Status::Code::kFailedPrecondition) return aside.status();
-    }
-
-    // Go on while something moved and more remains; stop when an exchange
-    // makes no progress (what is left was refused or must wait).
-    DALA_ASSIGN_OR_RETURN(int64_t left, store_.CountPending());
-    bool uploads_moved = newly_accepted > 0;
-    bool uploads_left = left > 0 && uploads_moved;
-    if (!uploads_left && !response.more) break;
-    if (!uploads_moved && !response.more && batch.empty()) break;
-    if (!uploads_moved && response.envelopes.empty() && response.forms.empty()) break;
+    DALA_ASSIGN_OR_RETURN(bool restamped, RestampIfClockFixed(x.response, outcome));
+    if (restamped) continue;
+    DALA_ASSIGN_OR_RETURN(bool set_aside, SetAsideRefusedForGood(x.response, acceptance, outcome));
+    if (set_aside) continue;
+    DALA_ASSIGN_OR_RETURN(bool again, WorthAnotherExchange(x.response, newly_accepted));
+    if (!again) break;
   }
   return outcome;
+}
+
+// Everything the run needs to know about the server comes from enrolment:
+// a laptop that was never enrolled has nobody to trust.
+Result<SyncClient::ServerProfile> SyncClient::LoadServerProfile() {
+  DALA_ASSIGN_OR_RETURN(auto key_hex, store_.Get(profile_key::kServerKey));
+  DALA_ASSIGN_OR_RETURN(auto origin, store_.Get(profile_key::kServerOrigin));
+  ServerProfile server;
+  if (!key_hex || !origin || !FromHex(*key_hex, &server.key))
+    return Status::FailedPrecondition("this laptop is not enrolled with a server (run `dala enroll URL CODE`)");
+  server.origin = *origin;
+  DALA_ASSIGN_OR_RETURN(server.volunteer, store_.GetOr(profile_key::kVolunteer, ""));
+  return server;
+}
+
+// One request: the next batch of pending envelopes, where the download
+// stopped, and the log size the laptop last saw (so the server can prove
+// its log grew from there). Only transport and HTTP failures are errors.
+Result<SyncClient::Exchange> SyncClient::SendBatch(const ServerProfile& server, SyncOutcome& outcome) {
+  Exchange x;
+  DALA_ASSIGN_OR_RETURN(std::string cursor, store_.GetOr(profile_key::kDownloadCursor, ""));
+  DALA_ASSIGN_OR_RETURN(std::string old_note, store_.GetOr(profile_key::kCheckpoint, ""));
+  if (!old_note.empty()) {
+    auto cp = sync::VerifyCheckpoint(old_note, server.origin, server.key, server.origin);
+    if (cp.ok()) x.previous = *cp;
+  }
+  DALA_ASSIGN_OR_RETURN(std::vector<EnvelopeRow> batch,
+                        store_.PendingEnvelopes(options_.batch_envelopes, options_.batch_bytes));
+  sync::SyncRequest request;
+  request.cursor = cursor;
+  request.checkpoint_size = x.previous ? x.previous->size : 0;
+  DALA_ASSIGN_OR_RETURN(request.receipted_through, store_.ReceiptedThrough());
+  x.receipted_through = request.receipted_through;
+  for (const EnvelopeRow& r : batch) request.envelopes.push_back(r.bytes);
+  DALA_ASSIGN_OR_RETURN(std::string body, sync::EncodeSyncRequest(request, options_.gzip_level));
+  outcome.bytes_sent += body.size();
+  DALA_ASSIGN_OR_RETURN(TransportResponse http, Post(std::string(sync::kSyncPath), body));
+  ++outcome.exchanges;
+  if (http.status != 200) return ErrorFromResponse(http);
+  outcome.bytes_received += http.body.size();
+  DALA_ASSIGN_OR_RETURN(x.response, sync::DecodeSyncResponse(http.body));
+  outcome.server_time_ms = x.response.server_time_ms;
+  outcome.clock_offset_ms = clock_offset_ms_;
+  return x;
+}
+
+namespace {
+
+// Why the log under `now` cannot be the one under `before` grown by
+// appending, or "" if it can.
+std::string LogRewriting(const sync::Checkpoint& before, const sync::Checkpoint& now,
+                         const std::vector<Hash>& consistency) {
+  if (now.size < before.size)
+    return "the server's log shrank from " + std::to_string(before.size) + " to " + std::to_string(now.size) +
+           " entries";
+  if (now.size == before.size) {
+    if (now.root == before.root) return "";
+    return "the server signed two different logs of " + std::to_string(now.size) + " entries";
+  }
+  if (before.size == 0) return "";
+  Status s = sync::VerifyConsistency(before.size, now.size, before.root, now.root, consistency);
+  if (s.ok()) return "";
+  return "the server's log of " + std::to_string(now.size) + " entries does not extend the one of " +
+         std::to_string(before.size) + " it showed before: " + s.message();
+}
+
+}  // namespace
+
+// The checkpoint must be the server's, and must extend the last one this
+// laptop saw; otherwise the server has rewritten its log, which is said
+// loudly, and nothing more from this server is trusted (nullopt).
+std::optional<sync::Checkpoint> SyncClient::CheckLog(const ServerProfile& server, const Exchange& x,
+                                                     SyncOutcome& outcome) {
+  auto cp = sync::VerifyCheckpoint(x.response.checkpoint, server.origin, server.key, server.origin);
+  if (!cp.ok()) {
+    outcome.log_warnings.push_back("the server's checkpoint does not verify with its key: " + cp.status().message());
+    return std::nullopt;
+  }
+  if (x.previous) {
+    std::string rewriting = LogRewriting(*x.previous, *cp, x.response.consistency);
+    if (!rewriting.empty()) {
+      outcome.log_warnings.push_back(std::move(rewriting));
+      return std::nullopt;
+    }
+  }
+  return *cp;
+}
+
+// The receipt: the server's claim that it holds this laptop's envelopes up
+// to accepted_through, proved by the inclusion of the last one under the
+// signed checkpoint. Nothing is counted as accepted beyond proof: a server
+// that only claims could drop the records once the laptop forgets them.
+Result<SyncClient::Acceptance> SyncClient::TakeReceipt(const sync::Checkpoint& cp, const Exchange& x,
+                                                       SyncOutcome& outcome) {
+  const sync::SyncResponse& response = x.response;
+  Acceptance acceptance;
+  uint64_t proven_through = x.receipted_through;
+  if (response.receipt) {
+    const sync::SyncReceipt& r = *response.receipt;
+    DALA_ASSIGN_OR_RETURN(auto mine, store_.OwnEnvelope(r.sequence));
+    Status s = !mine || mine->id != r.envelope
+                   ? Status::InvalidArgument("the receipt names an envelope this laptop did not sign")
+                   : sync::VerifyInclusion(r.leaf_index, cp.size, sync::LeafHash(mine->bytes), r.proof, cp.root);
+    if (!s.ok()) {
+      outcome.log_warnings.push_back("the server's receipt does not prove inclusion: " + s.message());
+    } else {
+      acceptance.receipt =
+          ReceiptRow{0, r.envelope, r.sequence, r.leaf_index, cp.size, r.proof, response.checkpoint, clock_.NowMs()};
+      proven_through = std::max(proven_through, r.sequence);
+    }
+  }
+  if (response.accepted_through > proven_through) {
+    outcome.log_warnings.push_back("the server says it holds this laptop's records up to " +
+                                   std::to_string(response.accepted_through) + " but proves only up to " +
+                                   std::to_string(proven_through) + "; the rest stay pending");
+  }
+  acceptance.through = std::min(response.accepted_through, proven_through);
+  return acceptance;
+}
+
+// Everything learnt from this exchange is stored in one transaction: a
+// crash leaves the laptop as before the exchange or after it, never with a
+// download taken in but its cursor not moved. Returns how many own records
+// became accepted.
+Result<uint64_t> SyncClient::StoreExchange(const ServerProfile& server, const Exchange& x,
+                                           const Acceptance& acceptance, SyncOutcome& outcome) {
+  DALA_ASSIGN_OR_RETURN(auto tx, sql::Transaction::Begin(store_.db()));
+  DALA_ASSIGN_OR_RETURN(uint64_t newly_accepted, RecordVerdicts(x.response, acceptance.through, outcome));
+  DALA_RETURN_IF_ERROR(TakeInDownload(server, x.response, outcome));
+  if (acceptance.receipt) DALA_RETURN_IF_ERROR(store_.AddReceipt(*acceptance.receipt));
+  DALA_RETURN_IF_ERROR(store_.Put(profile_key::kCheckpoint, x.response.checkpoint));
+  DALA_RETURN_IF_ERROR(store_.Put(profile_key::kDownloadCursor, x.response.cursor));
+  DALA_RETURN_IF_ERROR(store_.Put(profile_key::kAcceptedThrough, std::to_string(acceptance.through)));
+  DALA_RETURN_IF_ERROR(tx.Commit());
+  return newly_accepted;
+}
+
+// The server's verdict on what this laptop sent: accepted up to what the
+// receipt proved, and each refusal beyond it kept with the envelope, so
+// the volunteer sees why. A refusal that may pass later leaves the
+// envelope pending; a final one marks it rejected.
+Result<uint64_t> SyncClient::RecordVerdicts(const sync::SyncResponse& response, uint64_t accepted_through,
+                                            SyncOutcome& outcome) {
+  DALA_ASSIGN_OR_RETURN(int64_t changed, store_.MarkAccepted(accepted_through));
+  const uint64_t newly_accepted = static_cast<uint64_t>(changed);
+  outcome.accepted += newly_accepted;
+  for (const sync::EnvelopeRejection& rej : response.rejected) {
+    if (rej.sequence <= accepted_through) continue;
+    outcome.rejections.push_back(rej);
+    outcome.clock_ahead = outcome.clock_ahead || rej.code == rejection_code::kClockAhead;
+    std::string reason = FormatRejection(rej.code, rej.reason);
+    if (IsRetryableRejection(rej.code)) {
+      DALA_RETURN_IF_ERROR(store_.NoteRetryableRejection(rej.sequence, reason));
+    } else {
+      DALA_RETURN_IF_ERROR(store_.MarkRejected(rej.sequence, reason));
+    }
+  }
+  return newly_accepted;
+}
+
+// What the server sent for this laptop. Forms come first: the records
+// that follow may need them.
+Status SyncClient::TakeInDownload(const ServerProfile& server, const sync::SyncResponse& response,
+                                  SyncOutcome& outcome) {
+  DALA_RETURN_IF_ERROR(TakeInForms(response.forms, outcome));
+  return TakeInEnvelopes(server, response.envelopes, outcome);
+}
+
+// A form this dala cannot read (made for a newer one), or one that collides
+// with a form loaded here by hand, is said and left out, and so are the
+// records that need it (TakeInEnvelopes), instead of failing every sync.
+Status SyncClient::TakeInForms(const std::vector<std::string>& forms, SyncOutcome& outcome) {
+  for (const std::string& doc : forms) {
+    auto form = store_.AddForm(doc, "server", clock_.NowMs());
+    if (form.ok()) {
+      ++outcome.received_forms;
+      continue;
+    }
+    const Status::Code code = form.status().code();
+    if (code != Status::Code::kInvalidArgument && code != Status::Code::kAlreadyExists &&
+        code != Status::Code::kCorruption)
+      return form.status();
+    outcome.refused_updates.push_back("a form from the server: " + form.status().message());
+  }
+  return Status::Ok();
+}
+
+// Stores the envelopes Admit lets in and moves the laptop's hybrid clock
+// past them, so its next records order after what it has seen. What cannot
+// be taken in is left out, said, and does not stop the rest: one bad
+// envelope must not block every later download.
+Status SyncClient::TakeInEnvelopes(const ServerProfile& server, const std::vector<std::string>& envelopes,
+                                   SyncOutcome& outcome) {
+  DALA_ASSIGN_OR_RETURN(uint64_t last_hlc, store_.GetNumber(profile_key::kHlc, 0));
+  sync::HybridClock hlc(clock_, sync::HlcTimestamp{last_hlc});
+  std::set<sync::SubmissionId> touched;
+  for (const std::string& bytes : envelopes) {
+    auto parsed = sync::Envelope::Parse(bytes);
+    if (!parsed.ok()) {
+      outcome.refused_updates.push_back("an update of " + std::to_string(bytes.size()) +
+                                        " bytes that is not a valid envelope: " + parsed.status().message());
+      continue;
+    }
+    const sync::Envelope& e = *parsed;
+    DALA_ASSIGN_OR_RETURN(Admission admission, Admit(server, e));
+    if (admission.verdict == Admission::Verdict::kRefuse) {
+      outcome.refused_updates.push_back("update " + ToHex(e.id()).substr(0, 12) + " (record " +
+                                        sync::FormatSubmissionId(e.submission()) + "): " + admission.why);
+      continue;
+    }
+    if (admission.verdict == Admission::Verdict::kNothingToStore) continue;
+    DALA_ASSIGN_OR_RETURN(bool have, store_.HasEnvelope(e.id()));
+    if (!have) DALA_RETURN_IF_ERROR(store_.InsertEnvelope(e, false, UploadState::kReceived, clock_.NowMs()));
+    hlc.Observe(e.hlc());
+    touched.insert(e.submission());
+    ++outcome.received_envelopes;
+  }
+  // Only what arrived changes a record's state; acceptance changes its
+  // upload column, which list and show read directly.
+  for (const sync::SubmissionId& id : touched) DALA_RETURN_IF_ERROR(store_.RefreshSubmission(id));
+  return store_.Put(profile_key::kHlc, std::to_string(hlc.last().packed));
+}
+
+// Who may put what on this laptop. The server delivers what coordinators
+// did, signed with its key; the events vouching for the volunteer's other
+// laptops (taken in here); and what those laptops signed, but only from
+// keys so vouched for. Anything else could be a forgery slipped in by
+// whoever sits between the laptop and the server, or by the server itself.
+Result<SyncClient::Admission> SyncClient::Admit(const ServerProfile& server, const sync::Envelope& e) {
+  if (Status s = e.VerifySignature(); !s.ok()) return Admission::Refuse(s.message());
+  if (e.author() == server.key) {
+    if (e.kind() == sync::EnvelopeKind::kEvent && sync::IsZero(e.submission())) {
+      auto event = sync::ParseEventBody(e.body());
+      if (event.ok() && event->type == "enroll" && event->volunteer == server.volunteer) {
+        sync::PublicKey laptop;
+        if (!FromHex(event->device, &laptop)) return Admission::Refuse("an enrolment naming a malformed key");
+        if (laptop != device_.public_key())
+          DALA_RETURN_IF_ERROR(store_.AddVolunteerLaptop(laptop, event->label, e.bytes()));
+      }
+      return Admission::NothingToStore();  // not about a record
+    }
+  } else if (e.kind() != sync::EnvelopeKind::kRevision) {
+    return Admission::Refuse("an event not signed by the server");
+  } else if (e.author() == device_.public_key()) {
+    DALA_ASSIGN_OR_RETURN(bool mine, store_.HasEnvelope(e.id()));
+    if (!mine) return Admission::Refuse("a record version in this laptop's name that this laptop never made");
+    return Admission::NothingToStore();
+  } else {
+    DALA_ASSIGN_OR_RETURN(bool vouched, store_.IsVolunteerLaptop(e.author()));
+    if (!vouched)
+      return Admission::Refuse("signed by key " + ToHex(e.author()).substr(0, 16) +
+                               ", which the server never enrolled as one of this volunteer's laptops");
+  }
+  if (Status s = sync::VerifyRevisionContent(e, store_); !s.ok()) return Admission::Refuse(s.message());
+  return Admission::Store();
+}
+
+// Records stamped by a clock that ran ahead are refused until the laptop's
+// clock agrees with the server's again; then they are re-stamped once and
+// sent at once (true: exchange again), instead of waiting forever.
+Result<bool> SyncClient::RestampIfClockFixed(const sync::SyncResponse& response, SyncOutcome& outcome) {
+  bool refused_for_clock = std::any_of(response.rejected.begin(), response.rejected.end(),
+                                       [](const auto& r) { return r.code == rejection_code::kClockAhead; });
+  const int64_t laptop_skew = response.server_time_ms - clock_.NowMs();
+  if (!refused_for_clock || outcome.restamped != 0 || std::llabs(laptop_skew) >= 5 * 60 * 1000) return false;
+  DALA_ASSIGN_OR_RETURN(outcome.restamped, RestampPending(store_, device_.key(), clock_));
+  outcome.clock_ahead = false;
+  outcome.rejections.erase(std::remove_if(outcome.rejections.begin(), outcome.rejections.end(),
+                                          [](const auto& r) { return IsRetryableRejection(r.code); }),
+                           outcome.rejections.end());
+  return outcome.restamped > 0;
+}
+
+// A record refused for good holds back every later one of this device's
+// chain; it goes back to the volunteer as a draft and the rest of the chain
+// is rebuilt and sent (true: exchange again). Only when the server holds
+// nothing beyond what its receipt proved, and never after a history
+// conflict, where the rebuilt chain would collide with what it holds.
+Result<bool> SyncClient::SetAsideRefusedForGood(const sync::SyncResponse& response, const Acceptance& acceptance,
+                                                SyncOutcome& outcome) {
+  const auto& rejected = response.rejected;
+  bool due = std::any_of(rejected.begin(), rejected.end(),
+                         [&](const auto& r) { return r.sequence > acceptance.through && CanSetAside(r.code); });
+  bool conflict =
+      std::any_of(rejected.begin(), rejected.end(), [](const auto& r) { return IsHistoryConflict(r.code); });
+  if (!due || conflict || response.accepted_through > acceptance.through) return false;
+  DALA_ASSIGN_OR_RETURN(std::string language, store_.GetOr(profile_key::kLanguage, ""));
+  auto aside = SetAsideRefused(store_, device_.key(), clock_, language);
+  if (!aside.ok()) {
+    if (aside.status().code() != Status::Code::kFailedPrecondition) return aside.status();
+    return false;
+  }
+  if (aside->empty()) return false;
+  outcome.set_aside.insert(outcome.set_aside.end(), aside->begin(), aside->end());
+  // What was refused is now reported as set aside; what was held back
+  // behind it is re-signed and goes in the next exchange.
+  outcome.rejections.clear();
+  return true;
+}
+
+// Go on while something moved and more remains; stop when an exchange makes
+// no progress (what is left was refused or must wait), or the run would
+// loop sending the same refused batch.
+Result<bool> SyncClient::WorthAnotherExchange(const sync::SyncResponse& response, uint64_t newly_accepted) {
+  DALA_ASSIGN_OR_RETURN(int64_t left, store_.CountPending());
+  const bool uploads_moved = newly_accepted > 0;
+  const bool uploads_left = left > 0 && uploads_moved;
+  if (!uploads_left && !response.more) return false;
+  if (!uploads_moved && response.envelopes.empty() && response.forms.empty()) return false;
+  return true;
 }
 
 }  // namespace dala::client

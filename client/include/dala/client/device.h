@@ -25,8 +25,8 @@ class Device {
   // nothing changed.
   static Result<Device> Unlock(LocalStore& store, std::string_view passphrase);
 
-  const sync::PublicKey& public_key() const { return key_.public_key(); }
-  const sync::SigningKey& key() const { return key_; }
+  [[nodiscard]] const sync::PublicKey& public_key() const { return key_.public_key(); }
+  [[nodiscard]] const sync::SigningKey& key() const { return key_; }
 
   // Validates `answers_json` against `form`, signs it as the next revision
   // of `submission` with `parents`, stores it as pending upload and updates

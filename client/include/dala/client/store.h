@@ -45,7 +45,7 @@ inline constexpr std::string_view kAcceptedThrough = "accepted_through";
 }  // namespace profile_key
 
 enum class UploadState { kPending, kAccepted, kRejected, kReceived };
-const char* UploadStateName(UploadState s);
+[[nodiscard]] const char* UploadStateName(UploadState s);
 
 struct FormRow {
   std::string hash;
@@ -121,6 +121,10 @@ class LocalStore : public sync::FormRegistry {
   // --- profile ---------------------------------------------------------------
   Result<std::optional<std::string>> Get(std::string_view key);
   Result<std::string> GetOr(std::string_view key, std::string_view fallback);
+  // A whole number kept as decimal text (the hybrid clock), or `fallback`
+  // when the key is absent. A profile damaged or edited by hand is
+  // Corruption naming the key and what it holds, not a crash.
+  Result<uint64_t> GetNumber(std::string_view key, uint64_t fallback);
   Status Put(std::string_view key, std::string_view value);
 
   // --- forms -------------------------------------------------------------------
@@ -132,7 +136,7 @@ class LocalStore : public sync::FormRegistry {
   // "psc_observation" (the most recently added version) or
   // "psc_observation@2026.11.1".
   Result<std::shared_ptr<const schema::Form>> FindFormByName(std::string_view name);
-  std::shared_ptr<const schema::Form> FindForm(const sync::Hash& hash) const override;
+  [[nodiscard]] std::shared_ptr<const schema::Form> FindForm(const sync::Hash& hash) const override;
 
   // --- envelopes ----------------------------------------------------------------
   Status InsertEnvelope(const sync::Envelope& e, bool own, UploadState upload, int64_t now_ms);
@@ -159,6 +163,9 @@ class LocalStore : public sync::FormRegistry {
   // how many changed.
   Result<int64_t> MarkAccepted(uint64_t through_sequence);
   Status MarkRejected(uint64_t sequence, std::string_view reason);
+  // Notes why the server refused an own envelope that stays pending, to be
+  // sent again on the next sync.
+  Status NoteRetryableRejection(uint64_t sequence, std::string_view reason);
   // Own envelopes waiting to be sent.
   Result<int64_t> CountPending();
   // Records a coordinator sent back ("has_issues").

@@ -5,13 +5,16 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "dala/base/clock.h"
 #include "dala/client/device.h"
+#include "dala/client/rejection.h"
 #include "dala/client/store.h"
 #include "dala/client/transport.h"
+#include "dala/sync/checkpoint.h"
 #include "dala/sync/crypto.h"
 #include "dala/sync/protocol.h"
 
@@ -67,28 +70,51 @@ struct SyncOutcome {
   int64_t server_time_ms = 0;
 };
 
-// Rejection codes after which the laptop keeps the envelope pending and
-// tries again on the next sync (it may succeed once the clock is fixed or
-// an earlier record gets through); all others are final.
-bool IsRetryableRejection(std::string_view code);
-
-// Final rejections after which the record is set aside as a draft (see
-// SetAsideRefused) so that it no longer holds back the records after it.
-// A fork or broken chain link is not: the server's history of this device
-// differs from the laptop's, and rebuilding would collide again.
-bool CanSetAside(std::string_view code);
-
 class SyncClient {
  public:
   SyncClient(LocalStore& store, const Device& device, Transport& transport, const Clock& clock,
              sync::Random& random, SyncOptions options = {})
       : store_(store), device_(device), transport_(transport), clock_(clock), random_(random), options_(options) {}
 
+  // Exchanges with the server until nothing moves or nothing is left.
+  // Problems with the server's log end the run with log_warnings set;
+  // updates it cannot take in are left out and listed.
   Result<SyncOutcome> Run(const std::function<void(const SyncProgress&)>& progress = nullptr);
 
  private:
+  // Who this laptop syncs with, as enrolment recorded it.
+  struct ServerProfile;
+  // One request and the server's answer to it.
+  struct Exchange;
+  // How far the server has proved it holds this laptop's records.
+  struct Acceptance;
+  // What to do with one envelope the server sent.
+  struct Admission;
+
   Result<TransportResponse> Post(const std::string& target, const std::string& body);
   Result<TransportResponse> SignAndSend(const std::string& target, const std::string& body);
+
+  // Run's steps, in the order it takes them; sync_client.cc says why each
+  // exists.
+  Result<ServerProfile> LoadServerProfile();
+  Result<Exchange> SendBatch(const ServerProfile& server, SyncOutcome& outcome);
+  static std::optional<sync::Checkpoint> CheckLog(const ServerProfile& server, const Exchange& exchange,
+                                                  SyncOutcome& outcome);
+  Result<Acceptance> TakeReceipt(const sync::Checkpoint& checkpoint, const Exchange& exchange,
+                                 SyncOutcome& outcome);
+  Result<uint64_t> StoreExchange(const ServerProfile& server, const Exchange& exchange,
+                                 const Acceptance& acceptance, SyncOutcome& outcome);
+  Result<uint64_t> RecordVerdicts(const sync::SyncResponse& response, uint64_t accepted_through,
+                                  SyncOutcome& outcome);
+  Status TakeInDownload(const ServerProfile& server, const sync::SyncResponse& response, SyncOutcome& outcome);
+  Status TakeInForms(const std::vector<std::string>& forms, SyncOutcome& outcome);
+  Status TakeInEnvelopes(const ServerProfile& server, const std::vector<std::string>& envelopes,
+                         SyncOutcome& outcome);
+  Result<Admission> Admit(const ServerProfile& server, const sync::Envelope& envelope);
+  Result<bool> RestampIfClockFixed(const sync::SyncResponse& response, SyncOutcome& outcome);
+  Result<bool> SetAsideRefusedForGood(const sync::SyncResponse& response, const Acceptance& acceptance,
+                                      SyncOutcome& outcome);
+  Result<bool> WorthAnotherExchange(const sync::SyncResponse& response, uint64_t newly_accepted);
 
   // Added to the laptop's clock when signing requests, once the server has
   // said the laptop's clock is off (stale_request).
@@ -102,7 +128,9 @@ class SyncClient {
   SyncOptions options_;
 };
 
-// The server's error message from a JSON error body, or the HTTP status.
+// A failed HTTP answer as a Status: the code follows the HTTP status, the
+// reason is the JSON error's "code" (see server/API.md), the message its
+// "message"; without a JSON error, the message names the HTTP status.
 Status ErrorFromResponse(const TransportResponse& response);
 
 }  // namespace dala::client

@@ -27,7 +27,7 @@ struct TransportResponse {
   std::vector<std::pair<std::string, std::string>> headers;
 
   // The first header of that name (case-insensitive), or "".
-  std::string Header(std::string_view name) const;
+  [[nodiscard]] std::string Header(std::string_view name) const;
 };
 
 class Transport {
@@ -50,7 +50,7 @@ struct HttpTransportOptions {
 
 // True for http:// and https:// addresses of this machine (localhost,
 // 127.0.0.0/8, [::1]).
-bool IsLoopbackUrl(std::string_view url);
+[[nodiscard]] bool IsLoopbackUrl(std::string_view url);
 
 // http:// or https:// base URL, e.g. "https://dala.example.kz:8443".
 Result<std::unique_ptr<Transport>> MakeHttpTransport(const std::string& base_url,

@@ -1,0 +1,504 @@
+#include "dala/client/sync_client.h"
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <nlohmann/json.hpp>
+
+#include "dala/sync/checkpoint.h"
+#include "dala/sync/merkle.h"
+#include "dala/sync/request_auth.h"
+#include "profile_test_fixture.h"
+
+namespace dala::client {
+namespace {
+
+using nlohmann::json;
+
+// --- the server's errors ---------------------------------------------------------
+
+TransportResponse JsonAnswer(int status, const std::string& body) { return {status, "application/json", body, {}}; }
+
+TEST(ErrorFromResponseTest, ServersCodeBecomesTheReasonAndTheMessageStaysClean) {
+  Status s = ErrorFromResponse(
+      JsonAnswer(409, R"({"error":{"code":"already_enrolled","message":"the device key is already enrolled"}})"));
+  EXPECT_EQ(s.code(), Status::Code::kAlreadyExists);
+  EXPECT_EQ(s.reason(), "already_enrolled");
+  EXPECT_EQ(s.message(), "the device key is already enrolled");
+}
+
+TEST(ErrorFromResponseTest, HttpStatusChoosesTheCode) {
+  const std::pair<int, Status::Code> cases[] = {
+      {400, Status::Code::kInvalidArgument},    {401, Status::Code::kUnauthenticated},
+      {403, Status::Code::kPermissionDenied},   {404, Status::Code::kNotFound},
+      {409, Status::Code::kAlreadyExists},      {413, Status::Code::kResourceExhausted},
+      {422, Status::Code::kInvalidArgument},    {429, Status::Code::kResourceExhausted},
+      {503, Status::Code::kUnavailable},        {302, Status::Code::kInternal},
+  };
+  for (const auto& [http, code] : cases)
+    EXPECT_EQ(ErrorFromResponse(JsonAnswer(http, R"({"error":{"code":"x","message":"m"}})")).code(), code) << http;
+}
+
+TEST(ErrorFromResponseTest, AnswerWithoutAJsonErrorNamesTheHttpStatusAndHasNoReason) {
+  Status s = ErrorFromResponse({502, "text/html", "<html>Bad gateway</html>", {}});
+  EXPECT_EQ(s.code(), Status::Code::kUnavailable);
+  EXPECT_EQ(s.reason(), "");
+  EXPECT_EQ(s.message(), "the server answered HTTP 502");
+}
+
+TEST(ErrorFromResponseTest, ErrorThatIsNotAnObjectHasNoReason) {
+  Status s = ErrorFromResponse(JsonAnswer(400, R"({"error":"already_enrolled"})"));
+  EXPECT_EQ(s.reason(), "");
+  EXPECT_EQ(s.message(), "the server answered HTTP 400");
+}
+
+TEST(ErrorFromResponseTest, ErrorWithoutAMessageKeepsItsCodeAsTheReason) {
+  Status s = ErrorFromResponse(JsonAnswer(401, R"({"error":{"code":"bad_enroll_code"}})"));
+  EXPECT_EQ(s.reason(), "bad_enroll_code");
+  EXPECT_EQ(s.message(), "the server answered HTTP 401");
+}
+
+TEST(ErrorFromResponseTest, CodeThatIsNotASnakeCaseNameIsNoReason) {
+  for (const char* code : {"Already Enrolled", "already-enrolled", "", R"(x\u001b[31m)"}) {
+    Status s = ErrorFromResponse(
+        JsonAnswer(409, std::string(R"({"error":{"code":")") + code + R"(","message":"twice"}})"));
+    EXPECT_EQ(s.reason(), "") << code;
+    EXPECT_EQ(s.message(), "twice") << code;
+  }
+}
+
+// --- rejection codes ----------------------------------------------------------------
+
+TEST(RejectionTest, StoredRejectionGivesBackItsCode) {
+  EXPECT_EQ(RejectionCodeOf(FormatRejection("fork", "another envelope holds 3")), "fork");
+  EXPECT_EQ(FormatRejection("gap", "2 is missing"), "gap: 2 is missing");
+}
+
+TEST(RejectionTest, ReasonWithoutACodeHasNone) {
+  EXPECT_EQ(RejectionCodeOf(""), "");
+  EXPECT_EQ(RejectionCodeOf("fork"), "");
+  EXPECT_EQ(RejectionCodeOf("fork:no space"), "");
+}
+
+TEST(RejectionTest, OnlyRefusalsForGoodThatAreNoHistoryConflictAreSetAside) {
+  for (std::string_view code : {rejection_code::kClockAhead, rejection_code::kHeldBack, rejection_code::kGap}) {
+    EXPECT_TRUE(IsRetryableRejection(code)) << code;
+    EXPECT_FALSE(CanSetAside(code)) << code;
+  }
+  for (std::string_view code : {rejection_code::kFork, rejection_code::kChainBroken}) {
+    EXPECT_TRUE(IsHistoryConflict(code)) << code;
+    EXPECT_FALSE(CanSetAside(code)) << code;
+  }
+  EXPECT_TRUE(CanSetAside("invalid_answers"));
+  EXPECT_FALSE(IsHistoryConflict("Fork"));
+}
+
+// --- sync against a server that lies --------------------------------------------
+
+// Answers every exchange with a checkpoint signed by the server key and
+// whatever `shape` makes of the answer.
+class FakeServer final : public Transport {
+ public:
+  FakeServer(const sync::SigningKey& key, std::function<void(sync::SyncResponse&)> shape)
+      : key_(key), shape_(std::move(shape)) {}
+  Result<TransportResponse> Send(const TransportRequest& request) override {
+    if (request.target != sync::kSyncPath) return TransportResponse{404, "application/json", "{}", {}};
+    auto q = sync::DecodeSyncRequest(request.body);
+    if (!q.ok()) return q.status();
+    sync::MerkleTree tree;
+    for (const std::string& e : q->envelopes) tree.AppendLeafHash(sync::LeafHash(e));
+    sync::SyncResponse r;
+    r.checkpoint = sync::SignCheckpoint({"test/log", tree.size(), tree.Root()}, "test/log", key_);
+    r.server_time_ms = 1795755600000;
+    r.cursor = "0.0";
+    r.accepted_through = q->envelopes.size();
+    last_request_ = *q;
+    shape_(r);
+    auto body = sync::EncodeSyncResponse(r);
+    return TransportResponse{200, std::string(sync::kSyncContentType), *body, {}};
+  }
+  sync::SyncRequest last_request_;
+
+ private:
+  const sync::SigningKey& key_;
+  std::function<void(sync::SyncResponse&)> shape_;
+};
+
+class LyingServerTest : public ProfileTest {
+ protected:
+  void Enrolled() {
+    ASSERT_TRUE(store_->Put(profile_key::kServerUrl, "http://test").ok());
+    ASSERT_TRUE(store_->Put(profile_key::kServerKey, ToHex(server_key_.public_key())).ok());
+    ASSERT_TRUE(store_->Put(profile_key::kServerOrigin, "test/log").ok());
+  }
+  sync::SigningKey server_key_ = sync::SigningKey::Generate(random_);
+};
+
+TEST_F(LyingServerTest, ClaimOfAcceptanceWithoutAReceiptLeavesRecordsPending) {
+  Enrolled();
+  Save(1);
+  Save(2);
+  FakeServer server(server_key_, [](sync::SyncResponse&) {});  // claims 2, proves nothing
+  SyncClient sync(*store_, *device_, server, clock_, random_);
+  auto out = sync.Run();
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(out->accepted, 0u);
+  ASSERT_FALSE(out->log_warnings.empty());
+  EXPECT_NE(out->log_warnings[0].find("proves only up to 0"), std::string::npos) << out->log_warnings[0];
+  EXPECT_EQ(*store_->CountPending(), 2);
+}
+
+TEST_F(LyingServerTest, ValidReceiptMarksRecordsAcceptedAndIsKept) {
+  Enrolled();
+  Save(1);
+  Save(2);
+  FakeServer* self = nullptr;
+  FakeServer server(server_key_, [&](sync::SyncResponse& r) {
+    sync::MerkleTree tree;
+    for (const std::string& e : self->last_request_.envelopes) tree.AppendLeafHash(sync::LeafHash(e));
+    auto last = sync::Envelope::Parse(self->last_request_.envelopes.back());
+    auto proof = tree.InclusionProof(tree.size() - 1, tree.size());
+    r.receipt = sync::SyncReceipt{last->sequence(), last->id(), tree.size() - 1, *proof};
+  });
+  self = &server;
+  SyncClient sync(*store_, *device_, server, clock_, random_);
+  auto out = sync.Run();
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_TRUE(out->log_warnings.empty()) << out->log_warnings[0];
+  EXPECT_EQ(out->accepted, 2u);
+  EXPECT_EQ(*store_->CountPending(), 0);
+  EXPECT_EQ(*store_->ReceiptedThrough(), 2u);
+}
+
+TEST_F(LyingServerTest, ReceiptWithAForgedProofIsRefusedAndNothingCounts) {
+  Enrolled();
+  Save(1);
+  FakeServer* self = nullptr;
+  FakeServer server(server_key_, [&](sync::SyncResponse& r) {
+    auto last = sync::Envelope::Parse(self->last_request_.envelopes.back());
+    r.receipt = sync::SyncReceipt{last->sequence(), last->id(), 0, {sync::Sha256("made up")}};
+  });
+  self = &server;
+  SyncClient sync(*store_, *device_, server, clock_, random_);
+  auto out = sync.Run();
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ(out->accepted, 0u);
+  EXPECT_FALSE(out->log_warnings.empty());
+  EXPECT_EQ(*store_->CountPending(), 1);
+  EXPECT_EQ(*store_->ReceiptedThrough(), 0u);
+}
+
+TEST_F(LyingServerTest, CheckpointSignedByAnotherKeyStopsTheSync) {
+  Enrolled();
+  Save(1);
+  sync::SigningKey impostor = sync::SigningKey::Generate(random_);
+  FakeServer server(impostor, [](sync::SyncResponse&) {});
+  SyncClient sync(*store_, *device_, server, clock_, random_);
+  auto out = sync.Run();
+  ASSERT_TRUE(out.ok());
+  ASSERT_FALSE(out->log_warnings.empty());
+  EXPECT_NE(out->log_warnings[0].find("does not verify"), std::string::npos);
+  EXPECT_EQ(*store_->CountPending(), 1);
+}
+
+// Refuses the first `refusals` sync requests with `error` (a 401 JSON body),
+// then answers as `inner`; says its time when asked.
+class RefusingServer final : public Transport {
+ public:
+  RefusingServer(Transport& inner, std::string error, int refusals, int64_t now_ms)
+      : inner_(inner), error_(std::move(error)), refusals_(refusals), now_ms_(now_ms) {}
+  Result<TransportResponse> Send(const TransportRequest& request) override {
+    if (request.target == "/api/v1/time") {
+      ++time_asked_;
+      return JsonAnswer(200, json{{"now_ms", now_ms_}}.dump());
+    }
+    for (const auto& [name, value] : request.headers)
+      if (name == sync::kTimestampHeader) timestamps_.push_back(value);
+    if (refusals_-- > 0) return JsonAnswer(401, error_);
+    return inner_.Send(request);
+  }
+  int time_asked_ = 0;
+  std::vector<std::string> timestamps_;
+
+ private:
+  Transport& inner_;
+  std::string error_;
+  int refusals_;
+  int64_t now_ms_;
+};
+
+TEST_F(LyingServerTest, StaleRequestIsSignedAgainWithTheServersTime) {
+  Enrolled();
+  const int64_t server_now = clock_.NowMs() + 3600000;  // the laptop's clock is an hour behind
+  FakeServer inner(server_key_, [](sync::SyncResponse&) {});
+  RefusingServer server(inner, R"({"error":{"code":"stale_request","message":"the timestamp is 3600 s off"}})", 1,
+                        server_now);
+  SyncClient sync(*store_, *device_, server, clock_, random_);
+  auto out = sync.Run();
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(server.time_asked_, 1);
+  EXPECT_EQ(out->clock_offset_ms, 3600000);
+  ASSERT_EQ(server.timestamps_.size(), 2u);
+  EXPECT_EQ(server.timestamps_[1], std::to_string(server_now));
+}
+
+TEST_F(LyingServerTest, RefusalThatOnlyMentionsStaleRequestInItsWordsIsNotRetried) {
+  Enrolled();
+  Save(1);
+  FakeServer inner(server_key_, [](sync::SyncResponse&) {});
+  RefusingServer server(
+      inner, R"({"error":{"code":"revoked_device","message":"not a stale_request: this laptop was revoked"}})", 1,
+      clock_.NowMs());
+  SyncClient sync(*store_, *device_, server, clock_, random_);
+  auto out = sync.Run();
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.status().code(), Status::Code::kUnauthenticated);
+  EXPECT_EQ(out.status().reason(), "revoked_device");
+  EXPECT_EQ(out.status().message(), "not a stale_request: this laptop was revoked");
+  EXPECT_EQ(server.time_asked_, 0);
+  EXPECT_EQ(*store_->CountPending(), 1);
+}
+
+TEST_F(LyingServerTest, StaleRequestIsRetriedOnlyOnce) {
+  Enrolled();
+  FakeServer inner(server_key_, [](sync::SyncResponse&) {});
+  RefusingServer server(inner, R"({"error":{"code":"stale_request","message":"off"}})", 2, clock_.NowMs() + 3600000);
+  SyncClient sync(*store_, *device_, server, clock_, random_);
+  auto out = sync.Run();
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.status().reason(), sync::kStaleRequest);
+  EXPECT_EQ(server.time_asked_, 1);
+}
+
+// `f` as the first envelope `key` signs.
+sync::Envelope Seal(sync::EnvelopeFields f, const sync::SigningKey& key) {
+  f.sequence = 1;
+  f.hlc = sync::HlcTimestamp{uint64_t{1795755600000} << 16};
+  f.wall_ms = 1795755600000;
+  auto bytes = sync::SealEnvelope(std::move(f), key);
+  EXPECT_TRUE(bytes.ok()) << bytes.status().ToString();
+  auto e = sync::Envelope::Parse(*bytes);
+  EXPECT_TRUE(e.ok()) << e.status().ToString();
+  return *e;
+}
+
+// A record version signed by `key`, as another laptop would make it.
+sync::Envelope Signed(const sync::SigningKey& key, const schema::Form& form, sync::SubmissionId submission,
+                      const std::string& answers, sync::EnvelopeKind kind = sync::EnvelopeKind::kRevision) {
+  sync::EnvelopeFields f;
+  f.kind = kind;
+  f.submission = submission;
+  f.form_hash = form.hash();
+  f.form_id = form.id();
+  f.form_version = form.version();
+  if (kind == sync::EnvelopeKind::kRevision) {
+    f.body = sync::MakeRevisionBody(answers, 300);
+  } else {
+    sync::EventBody review;
+    review.type = "review";
+    review.state = "approved";
+    review.by = "someone";
+    f.body = sync::MakeEventBody(review);
+  }
+  return Seal(std::move(f), key);
+}
+
+// The server's event saying that `laptop` is one of `volunteer`'s laptops.
+sync::Envelope Enrolment(const sync::SigningKey& server, const sync::PublicKey& laptop, const std::string& volunteer) {
+  sync::EventBody enroll;
+  enroll.type = "enroll";
+  enroll.by = "admin";
+  enroll.device = ToHex(laptop);
+  enroll.volunteer = volunteer;
+  enroll.label = "second laptop";
+  sync::EnvelopeFields f;
+  f.kind = sync::EnvelopeKind::kEvent;
+  f.body = sync::MakeEventBody(enroll);
+  return Seal(std::move(f), server);
+}
+
+class OtherLaptopTest : public LyingServerTest {
+ protected:
+  void SetUp() override {
+    LyingServerTest::SetUp();
+    Enrolled();
+    ASSERT_TRUE(store_->Put(profile_key::kVolunteer, "askar").ok());
+  }
+  // Runs one sync in which the server delivers `envelopes`.
+  Result<SyncOutcome> Receive(std::vector<sync::Envelope> envelopes, std::vector<std::string> forms = {},
+                              std::vector<std::string> raw = {}) {
+    FakeServer server(server_key_, [&](sync::SyncResponse& r) {
+      r.forms = forms;
+      r.envelopes = raw;
+      for (const sync::Envelope& e : envelopes) r.envelopes.push_back(e.bytes());
+    });
+    SyncClient sync(*store_, *device_, server, clock_, random_);
+    return sync.Run();
+  }
+  bool Stored(const sync::Envelope& e) { return *store_->HasEnvelope(e.id()); }
+
+  sync::SigningKey other_laptop_ = sync::SigningKey::Generate(random_);
+};
+
+TEST_F(OtherLaptopTest, RecordFromALaptopTheServerVouchedForIsTakenIn) {
+  sync::SubmissionId id = sync::NewSubmissionId(clock_, random_);
+  sync::Envelope made_there = Signed(other_laptop_, *form_, id, R"({"queue":7})");
+  auto out = Receive({Enrolment(server_key_, other_laptop_.public_key(), "askar"), made_there});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_TRUE(out->refused_updates.empty()) << out->refused_updates[0];
+  EXPECT_EQ(out->received_envelopes, 1u);
+  auto shown = store_->FindSubmission(id);
+  ASSERT_TRUE(shown.ok() && shown->has_value());
+  EXPECT_EQ(json::parse((*shown)->answers_json)["queue"], 7);
+  auto report = VerifyLocalStore(*store_);
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->problems.empty()) << report->problems[0].what;
+}
+
+TEST_F(OtherLaptopTest, RecordFromAKeyNobodyVouchedForIsLeftOutAndTheRestStillArrives) {
+  sync::SigningKey stranger = sync::SigningKey::Generate(random_);
+  sync::Envelope injected = Signed(stranger, *form_, sync::NewSubmissionId(clock_, random_), R"({"queue":99})");
+  sync::Envelope genuine = Signed(other_laptop_, *form_, sync::NewSubmissionId(clock_, random_), R"({"queue":2})");
+  auto out = Receive({injected, Enrolment(server_key_, other_laptop_.public_key(), "askar"), genuine});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  ASSERT_EQ(out->refused_updates.size(), 1u);
+  EXPECT_NE(out->refused_updates[0].find("never enrolled as one of this volunteer's laptops"), std::string::npos)
+      << out->refused_updates[0];
+  EXPECT_FALSE(Stored(injected));
+  EXPECT_TRUE(Stored(genuine));
+  EXPECT_EQ(*store_->GetOr(profile_key::kDownloadCursor, ""), "0.0");  // the download moved on
+}
+
+TEST_F(OtherLaptopTest, EnrolmentOfAnotherVolunteersLaptopVouchesForNothing) {
+  sync::Envelope theirs = Signed(other_laptop_, *form_, sync::NewSubmissionId(clock_, random_), R"({"queue":5})");
+  auto out = Receive({Enrolment(server_key_, other_laptop_.public_key(), "dina"), theirs});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  ASSERT_EQ(out->refused_updates.size(), 1u);
+  EXPECT_FALSE(Stored(theirs));
+}
+
+TEST_F(OtherLaptopTest, EnrolmentNotSignedByTheServerVouchesForNothing) {
+  sync::Envelope forged = Enrolment(other_laptop_, other_laptop_.public_key(), "askar");
+  sync::Envelope theirs = Signed(other_laptop_, *form_, sync::NewSubmissionId(clock_, random_), R"({"queue":5})");
+  auto out = Receive({forged, theirs});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  ASSERT_EQ(out->refused_updates.size(), 2u);
+  EXPECT_NE(out->refused_updates[0].find("event not signed by the server"), std::string::npos);
+  EXPECT_FALSE(Stored(theirs));
+  EXPECT_FALSE(*store_->IsVolunteerLaptop(other_laptop_.public_key()));
+}
+
+TEST_F(OtherLaptopTest, EventSignedByAnotherKeyThanTheServersIsLeftOut) {
+  sync::SubmissionId id = Save(3);
+  sync::Envelope forged = Signed(other_laptop_, *form_, id, "", sync::EnvelopeKind::kEvent);
+  auto out = Receive({forged});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  ASSERT_EQ(out->refused_updates.size(), 1u);
+  EXPECT_NE(out->refused_updates[0].find("event not signed by the server"), std::string::npos);
+  EXPECT_FALSE(Stored(forged));
+  EXPECT_EQ((*store_->FindSubmission(id))->review_state, "received");
+}
+
+TEST_F(OtherLaptopTest, RecordVersionInThisLaptopsNameThatItNeverMadeIsLeftOut) {
+  // Signed with this laptop's key, as after a restored backup or a stolen
+  // key: it must not slip into the laptop's own chain.
+  sync::Envelope foreign = Signed(device_->key(), *form_, sync::NewSubmissionId(clock_, random_), R"({"queue":1})");
+  auto out = Receive({foreign});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  ASSERT_EQ(out->refused_updates.size(), 1u);
+  EXPECT_NE(out->refused_updates[0].find("never made"), std::string::npos) << out->refused_updates[0];
+  EXPECT_FALSE(Stored(foreign));
+}
+
+TEST_F(OtherLaptopTest, RecordOfAFormThisLaptopLacksIsLeftOutAndDoesNotBlockLaterOnes) {
+  auto other_form = schema::Form::Load(std::string(kForm).replace(std::string(kForm).find("\"version\":\"1\""), 13,
+                                                                  "\"version\":\"9\""));
+  ASSERT_TRUE(other_form.ok()) << other_form.status().ToString();
+  sync::Envelope unknown_form = Signed(other_laptop_, **other_form, sync::NewSubmissionId(clock_, random_), R"({"queue":1})");
+  sync::Envelope later = Signed(other_laptop_, *form_, sync::NewSubmissionId(clock_, random_), R"({"queue":2})");
+  auto out = Receive({Enrolment(server_key_, other_laptop_.public_key(), "askar"), unknown_form, later});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  ASSERT_EQ(out->refused_updates.size(), 1u);
+  EXPECT_FALSE(Stored(unknown_form));
+  EXPECT_TRUE(Stored(later));
+}
+
+TEST_F(OtherLaptopTest, FormThisDalaCannotReadIsReportedAndTheRestStillArrives) {
+  sync::SubmissionId id = Save(3);
+  sync::Envelope edit = Signed(server_key_, *form_, id, R"({"queue":4})");
+  std::string newer = R"({"dala_form":99,"id":"visit","version":"2"})";
+  auto out = Receive({edit}, {newer});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  ASSERT_EQ(out->refused_updates.size(), 1u);
+  EXPECT_NE(out->refused_updates[0].find("a form from the server"), std::string::npos) << out->refused_updates[0];
+  EXPECT_TRUE(Stored(edit));
+}
+
+TEST_F(OtherLaptopTest, ServerFormCollidingWithOneLoadedByHandIsReported) {
+  std::string other(kForm);
+  other.replace(other.find("\"title\":\"Visit\""), 15, "\"title\":\"Other\"");
+  auto out = Receive({}, {other});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  ASSERT_EQ(out->refused_updates.size(), 1u);
+  EXPECT_NE(out->refused_updates[0].find("already loaded with different content"), std::string::npos)
+      << out->refused_updates[0];
+  auto kept = store_->FindFormByName("visit");
+  ASSERT_TRUE(kept.ok());
+  EXPECT_EQ((*kept)->hash_hex(), form_->hash_hex());  // the laptop's records still verify
+}
+
+TEST_F(OtherLaptopTest, GarbledUpdateIsLeftOutAndTheRestStillArrives) {
+  sync::SubmissionId id = Save(3);
+  sync::Envelope edit = Signed(server_key_, *form_, id, R"({"queue":4})");
+  auto out = Receive({edit}, {}, {"DLE1 certainly not an envelope"});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  ASSERT_EQ(out->refused_updates.size(), 1u);
+  EXPECT_NE(out->refused_updates[0].find("not a valid envelope"), std::string::npos) << out->refused_updates[0];
+  EXPECT_TRUE(Stored(edit));
+}
+
+TEST_F(OtherLaptopTest, UpdateWithABrokenSignatureIsLeftOut) {
+  sync::SubmissionId id = Save(3);
+  sync::Envelope edit = Signed(server_key_, *form_, id, R"({"queue":4})");
+  std::string bytes = edit.bytes();
+  size_t answer = bytes.find("\"queue\":4");
+  ASSERT_NE(answer, std::string::npos);
+  bytes[answer + 8] = '5';  // the answer changed after signing
+  auto damaged = sync::Envelope::Parse(bytes);
+  ASSERT_TRUE(damaged.ok()) << damaged.status().ToString();
+  auto out = Receive({*damaged});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  ASSERT_EQ(out->refused_updates.size(), 1u);
+  EXPECT_FALSE(Stored(*damaged));
+}
+
+// --- a damaged profile ----------------------------------------------------------------
+
+TEST_F(OtherLaptopTest, GarbledClockInTheProfileStopsTheSyncAndChangesNothing) {
+  sync::SubmissionId id = Save(3);
+  sync::Envelope edit = Signed(server_key_, *form_, id, R"({"queue":4})");
+  ASSERT_TRUE(store_->Put(profile_key::kHlc, "12abc").ok());
+  auto out = Receive({edit});
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.status().code(), Status::Code::kCorruption);
+  EXPECT_NE(out.status().message().find("'hlc'"), std::string::npos) << out.status().message();
+  EXPECT_NE(out.status().message().find("'12abc'"), std::string::npos) << out.status().message();
+  // The exchange's transaction is undone: nothing taken in, nothing moved.
+  EXPECT_FALSE(Stored(edit));
+  EXPECT_EQ(*store_->CountPending(), 1);
+  EXPECT_EQ(*store_->GetOr(profile_key::kHlc, ""), "12abc");
+  EXPECT_FALSE(store_->Get(profile_key::kDownloadCursor)->has_value());
+  EXPECT_FALSE(store_->Get(profile_key::kCheckpoint)->has_value());
+  EXPECT_EQ(json::parse((*store_->FindSubmission(id))->answers_json), json({{"queue", 3}}));
+}
+
+TEST_F(OtherLaptopTest, ClockBeyondWhatANumberHoldsInTheProfileIsCorruption) {
+  ASSERT_TRUE(store_->Put(profile_key::kHlc, "18446744073709551616").ok());
+  auto out = Receive({});
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.status().code(), Status::Code::kCorruption);
+  EXPECT_NE(out.status().message().find("18446744073709551616"), std::string::npos) << out.status().message();
+}
+
+}  // namespace
+}  // namespace dala::client
