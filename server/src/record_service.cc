@@ -34,6 +34,15 @@ std::string NormalizeCode(std::string_view code) {
 // marked a submission declared distinct from all others sharing its key.
 constexpr const char* kLegacyClearedDuplicate = "-";
 
+// The hash of the form a stored submission names, which the store keeps
+// as hex text: a damaged row is reported, never read as a zero hash.
+Result<Hash> FormHashOf(const SubmissionSummary& s) {
+  Hash h;
+  if (!FromHex(s.form_hash, &h))
+    return Status::Corruption("submissions row " + sync::FormatSubmissionId(s.id) + ": form_hash is not 64 hex digits");
+  return h;
+}
+
 }  // namespace
 
 Result<std::shared_ptr<RecordService>> RecordService::Start(ServerContext& ctx) {
@@ -367,6 +376,7 @@ Status RecordService::StoreSummary(SubmissionSummary s, const json& answers, con
   };
   s.region = text("region");
   s.centre = text("centre");
+  // s.form_hash was just printed from a verified envelope, not read back.
   Hash form_hash;
   std::shared_ptr<const schema::Form> form;
   if (FromHex(s.form_hash, &form_hash)) form = FindForm(form_hash);
@@ -966,8 +976,7 @@ Result<Hash> RecordService::Review(const SubmissionId& id, std::string_view by, 
   f.parents = heads;
   f.form_id = summary->form_id;
   f.form_version = summary->form_version;
-  if (!FromHex(summary->form_hash, &f.form_hash))
-    return Status::Corruption("submissions row " + sync::FormatSubmissionId(id) + ": form_hash is not 64 hex digits");
+  DALA_ASSIGN_OR_RETURN(f.form_hash, FormHashOf(*summary));
   f.body = sync::MakeEventBody(body);
   DALA_ASSIGN_OR_RETURN(Envelope e, SignServerEnvelope(std::move(f)));
   DALA_RETURN_IF_ERROR(AppendAll({e}));
@@ -979,10 +988,9 @@ Result<Hash> RecordService::Edit(const SubmissionId& id, const CoordinatorEdit& 
   DALA_RETURN_IF_ERROR(CatchUpTree());
   DALA_ASSIGN_OR_RETURN(auto summary, ctx_.store.FindSubmission(id));
   if (!summary) return Status::NotFound("no submission " + sync::FormatSubmissionId(id));
-  Hash form_hash;
-  std::shared_ptr<const schema::Form> form;
-  if (!FromHex(summary->form_hash, &form_hash) || (form = FindForm(form_hash)) == nullptr)
-    return Status::FailedPrecondition("the submission's form is not on the server");
+  DALA_ASSIGN_OR_RETURN(Hash form_hash, FormHashOf(*summary));
+  std::shared_ptr<const schema::Form> form = FindForm(form_hash);
+  if (form == nullptr) return Status::FailedPrecondition("the submission's form is not on the server");
   json answers;
   try {
     answers = json::parse(edit.answers_json);
@@ -1049,9 +1057,7 @@ Result<Hash> RecordService::DecideDuplicate(const SubmissionId& subject, const S
     f.parents = heads;
     f.form_id = x->form_id;
     f.form_version = x->form_version;
-    if (!FromHex(x->form_hash, &f.form_hash))
-      return Status::Corruption("submissions row " + sync::FormatSubmissionId(x->id) +
-                                ": form_hash is not 64 hex digits");
+    DALA_ASSIGN_OR_RETURN(f.form_hash, FormHashOf(*x));
     f.body = sync::MakeEventBody(body);
     // Both events go in one append, so the second follows the first.
     DALA_ASSIGN_OR_RETURN(Envelope e, SignServerEnvelope(std::move(f), events.empty() ? nullptr : &events.back()));
