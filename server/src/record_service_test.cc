@@ -7,11 +7,9 @@
 
 #include <gtest/gtest.h>
 
-#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "dala/base/hex.h"
-#include "dala/server/sqlite_store.h"
 #include "dala/sync/checkpoint.h"
 #include "dala/sync/merkle.h"
 #include "export.h"
@@ -20,7 +18,6 @@
 namespace dala::server {
 namespace {
 
-namespace fs = std::filesystem;
 using nlohmann::json;
 using sync::Envelope;
 using sync::Hash;
@@ -48,14 +45,11 @@ struct Laptop {
   Hash last{};
 };
 
-class RecordServiceTest : public ::testing::Test {
+class RecordServiceTest : public testing::StoreTest {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(sync::InitCrypto().ok());
-    dir_ = testing::FreshTestDir("dala_record_service_");
-    auto store = OpenSqliteStore(dir_.string(), true);
-    ASSERT_TRUE(store.ok()) << store.status().ToString();
-    store_ = std::move(*store);
+    StoreTest::SetUp();
+    if (HasFatalFailure()) return;
     ctx_.reset(new ServerContext{*store_, clock_, random_, server_key_, ServerConfig{}});
     auto service = RecordService::Start(*ctx_);
     ASSERT_TRUE(service.ok()) << service.status().ToString();
@@ -68,8 +62,7 @@ class RecordServiceTest : public ::testing::Test {
   }
   void TearDown() override {
     service_.reset();
-    store_.reset();
-    fs::remove_all(dir_);
+    StoreTest::TearDown();
   }
 
   void Enroll(Laptop& laptop, const std::string& volunteer) {
@@ -162,11 +155,9 @@ class RecordServiceTest : public ::testing::Test {
     return {SubmissionOf(a), SubmissionOf(b)};
   }
 
-  fs::path dir_;
   FakeClock clock_{kNow};
   sync::SeededRandom random_{42};
   sync::SigningKey server_key_ = sync::SigningKey::Generate(random_);
-  std::unique_ptr<Store> store_;
   std::unique_ptr<ServerContext> ctx_;
   std::shared_ptr<RecordService> service_;
   std::shared_ptr<const schema::Form> form_;
@@ -576,7 +567,7 @@ TEST_F(RecordServiceTest, RestartRebuildsTheSameTreeAndContinuesTheServersChain)
 TEST_F(RecordServiceTest, StartRefusesALogCutShortUnderItsLastCheckpoint) {
   Sync(alma_, {Next(alma_), Next(alma_)});
   service_.reset();
-  testing::Damage(dir_, "DELETE FROM envelopes WHERE log_index = (SELECT max(log_index) FROM envelopes)");
+  Damage("DELETE FROM envelopes WHERE log_index = (SELECT max(log_index) FROM envelopes)");
   auto restarted = RecordService::Start(*ctx_);
   EXPECT_EQ(restarted.status().code(), Status::Code::kCorruption);
   EXPECT_NE(restarted.status().message().find("rolled back"), std::string::npos) << restarted.status().message();
@@ -600,7 +591,7 @@ TEST_F(RecordServiceTest, StoredFormHashThatIsNotHexIsCorruptionNamingTheRow) {
   std::string theirs = Next(bota_, Answers(1, "ast_01"));
   Sync(bota_, {theirs});
   SubmissionId id = SubmissionOf(created);
-  testing::Damage(dir_, "UPDATE submissions SET form_hash = 'not hex' WHERE id = x'" + ToHex(id) + "'");
+  Damage("UPDATE submissions SET form_hash = 'not hex' WHERE id = x'" + ToHex(id) + "'");
   const std::string row = "submissions row " + sync::FormatSubmissionId(id);
   const uint64_t size = LogSize();
   for (Status s : {service_->Review(id, "aigerim", "approved", "").status(),
@@ -613,7 +604,7 @@ TEST_F(RecordServiceTest, StoredFormHashThatIsNotHexIsCorruptionNamingTheRow) {
 }
 
 TEST_F(RecordServiceTest, CsvExportOfAFormWhoseStoredHashIsNotHexIsCorruptionNamingTheRow) {
-  testing::Damage(dir_, "UPDATE forms SET hash = '" + std::string(64, 'z') + "'");
+  Damage("UPDATE forms SET hash = '" + std::string(64, 'z') + "'");
   auto csv = ExportCsv(*store_, *service_, "visit", "main", "en");
   EXPECT_EQ(csv.status().code(), Status::Code::kCorruption);
   EXPECT_NE(csv.status().message().find("forms row visit version 1"), std::string::npos) << csv.status().message();

@@ -5,7 +5,6 @@
 
 #include <gtest/gtest.h>
 
-#include <filesystem>
 #include <map>
 
 #include "dala/base/hex.h"
@@ -15,26 +14,14 @@
 namespace dala::server {
 namespace {
 
-namespace fs = std::filesystem;
 using sync::Hash;
 using sync::SubmissionId;
 
 constexpr int64_t kNow = 1'767'225'600'000;  // 2026-01-01T00:00:00Z
 constexpr int64_t kDay = 86'400'000;
 
-class SqliteStoreRecordsTest : public ::testing::Test {
+class SqliteStoreRecordsTest : public testing::StoreTest {
  protected:
-  void SetUp() override {
-    ASSERT_TRUE(sync::InitCrypto().ok());
-    dir_ = testing::FreshTestDir("dala_records_");
-    auto s = OpenSqliteStore(dir_.string(), true);
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    store_ = std::move(*s);
-  }
-  void TearDown() override {
-    store_.reset();
-    fs::remove_all(dir_);
-  }
 
   static SubmissionId Id(uint8_t fill) {
     SubmissionId id;
@@ -98,8 +85,6 @@ class SqliteStoreRecordsTest : public ::testing::Test {
     return out;
   }
 
-  void Damage(const std::string& sql) { testing::Damage(dir_, sql); }
-
   FormInfo Form(const std::string& document, const std::string& version) {
     FormInfo info;
     info.hash = ToHex(sync::Sha256(document));
@@ -110,8 +95,6 @@ class SqliteStoreRecordsTest : public ::testing::Test {
     return info;
   }
 
-  fs::path dir_;
-  std::unique_ptr<Store> store_;
   sync::SeededRandom random_{11};
   sync::SigningKey alma_ = sync::SigningKey::Generate(random_);
   sync::SigningKey bota_ = sync::SigningKey::Generate(random_);
@@ -318,24 +301,12 @@ TEST_F(SqliteStoreRecordsTest, EachFilterLeavesOutTheSubmissionsThatDoNotMatch) 
   Put(a);
   Put(b);
   Put(c);
-  SubmissionFilter f;
-  f.form_id = "visit";
-  EXPECT_EQ(List(f), (std::vector{a.id, b.id}));
-  f = {};
-  f.centre = "ast_01";
-  EXPECT_EQ(List(f), (std::vector{b.id}));
-  f = {};
-  f.region = "ala";
-  EXPECT_EQ(List(f), (std::vector{a.id}));
-  f = {};
-  f.volunteer = "bota";
-  EXPECT_EQ(List(f), (std::vector{b.id, c.id}));
-  f = {};
-  f.review_state = "approved";
-  EXPECT_EQ(List(f), (std::vector{b.id}));
-  f = {};
-  f.only_conflicts = true;
-  EXPECT_EQ(List(f), (std::vector{b.id}));
+  EXPECT_EQ(List({.form_id = "visit"}), (std::vector{a.id, b.id}));
+  EXPECT_EQ(List({.centre = "ast_01"}), (std::vector{b.id}));
+  EXPECT_EQ(List({.region = "ala"}), (std::vector{a.id}));
+  EXPECT_EQ(List({.volunteer = "bota"}), (std::vector{b.id, c.id}));
+  EXPECT_EQ(List({.review_state = "approved"}), (std::vector{b.id}));
+  EXPECT_EQ(List({.only_conflicts = true}), (std::vector{b.id}));
 }
 
 TEST_F(SqliteStoreRecordsTest, DateFilterReadsTheVisitDateElseTheCreationDay) {
