@@ -698,6 +698,7 @@ Result<sync::SyncResponse> RecordService::HandleSync(const Device& device, const
   DALA_ASSIGN_OR_RETURN(Cursor cursor, ParseCursor(request.cursor));
   SyncExchange x(device, request, ctx_.clock.NowMs(), cursor);
   StartVerification(x);
+  // The rest under the append lock, while the pool verifies on.
   std::lock_guard<std::mutex> lock(append_mutex_);
   DALA_RETURN_IF_ERROR(CatchUpTree());
   DALA_RETURN_IF_ERROR(AppendInOrder(x));
