@@ -33,7 +33,8 @@ Result<std::shared_ptr<const schema::Form>> LatestForm(Store& store, RecordServi
   for (const FormInfo& f : forms) {
     if (f.form_id != form_id) continue;
     sync::Hash h;
-    if (!FromHex(f.hash, &h)) continue;
+    if (!FromHex(f.hash, &h))
+      return Status::Corruption("forms row " + f.form_id + " version " + f.version + ": hash is not 64 hex digits");
     if (auto form = records.FindForm(h)) latest = form;
   }
   if (!latest) return Status::NotFound("no form '" + form_id + "' is published");

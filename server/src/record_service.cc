@@ -34,12 +34,13 @@ std::string NormalizeCode(std::string_view code) {
 // marked a submission declared distinct from all others sharing its key.
 constexpr const char* kLegacyClearedDuplicate = "-";
 
-std::string RejectionCode(const Status& s) {
-  switch (s.code()) {
-    case Status::Code::kFailedPrecondition: return "unknown_form";
-    case Status::Code::kCorruption: return "invalid_revision";
-    default: return "invalid_answers";
-  }
+// The hash of the form a stored submission names, which the store keeps
+// as hex text: a damaged row is reported, never read as a zero hash.
+Result<Hash> FormHashOf(const SubmissionSummary& s) {
+  Hash h;
+  if (!FromHex(s.form_hash, &h))
+    return Status::Corruption("submissions row " + sync::FormatSubmissionId(s.id) + ": form_hash is not 64 hex digits");
+  return h;
 }
 
 }  // namespace
@@ -129,6 +130,12 @@ Result<std::string> RecordService::SignCheckpointLocked() {
   checkpoint_ = note;
   checkpoint_size_ = cp.size;
   return note;
+}
+
+Status RecordService::SignCheckpointIfBehind() {
+  if (checkpoint_size_ >= tree_.size()) return Status::Ok();
+  auto note = SignCheckpointLocked();
+  return note.ok() ? Status::Ok() : note.status();
 }
 
 // --- forms --------------------------------------------------------------------------
@@ -369,6 +376,7 @@ Status RecordService::StoreSummary(SubmissionSummary s, const json& answers, con
   };
   s.region = text("region");
   s.centre = text("centre");
+  // s.form_hash was just printed from a verified envelope, not read back.
   Hash form_hash;
   std::shared_ptr<const schema::Form> form;
   if (FromHex(s.form_hash, &form_hash)) form = FindForm(form_hash);
@@ -590,8 +598,6 @@ struct Candidate {
   json answers;      // parsed here, on every core, for the append
 };
 
-}  // namespace
-
 // Forms looked up once, before the workers start, so that verification
 // never waits for the store while the append thread holds it.
 class PreloadedForms final : public sync::FormRegistry {
@@ -606,228 +612,303 @@ class PreloadedForms final : public sync::FormRegistry {
   std::map<Hash, std::shared_ptr<const schema::Form>> forms_;
 };
 
-Result<sync::SyncResponse> RecordService::HandleSync(const Device& device, const sync::SyncRequest& request) {
-  DALA_ASSIGN_OR_RETURN(Cursor cursor, ParseCursor(request.cursor));
+// Everything about one uploaded envelope that needs no shared state:
+// structure, authorship, signature, clock, form and answers. Runs on the
+// pool's threads.
+void VerifyCandidate(const std::string& bytes, const sync::PublicKey& device, int64_t now, int64_t max_clock_ahead_ms,
+                     const sync::FormRegistry& forms, Candidate* out) {
+  Candidate& c = *out;
+  auto e = Envelope::Parse(bytes);
+  if (!e.ok()) {
+    c.code = "malformed";
+    c.reason = e.status().message();
+    return;
+  }
+  if (e->author() != device) {
+    c.code = "wrong_author";
+    c.reason = "a device may only upload envelopes it signed itself";
+  } else if (e->kind() != sync::EnvelopeKind::kRevision) {
+    c.code = "not_allowed";
+    c.reason = "devices upload revisions only";
+  } else if (Status s = e->VerifySignature(); !s.ok()) {
+    c.code = "bad_signature";
+    c.reason = s.message();
+  } else if (int64_t stamped = std::max(static_cast<int64_t>(e->hlc().physical_ms()), e->wall_ms());
+             stamped > now + max_clock_ahead_ms) {
+    // The claimed wall time is bounded as the HLC is: exports and
+    // listings show it, and a record "made" next year is no better.
+    c.code = "clock_ahead";
+    c.reason = "the record's clock is " + std::to_string((stamped - now) / 60000) +
+               " minutes ahead of the server; correct the laptop's date and time";
+  } else if (Status s = sync::VerifyRevisionContent(*e, forms, &c.answers); !s.ok()) {
+    // Its reason is the rejection code; a failure without one is still
+    // a refusal, never an empty code that would let it through.
+    c.code = s.reason().empty() ? "invalid_answers" : s.reason();
+    c.reason = s.message();
+  }
+  c.envelope = std::move(*e);
+}
+
+}  // namespace
+
+// One exchange with a laptop on its way through HandleSync's phases.
+struct RecordService::SyncExchange {
+  SyncExchange(const Device& d, const sync::SyncRequest& r, int64_t t, Cursor c)
+      : device(d), request(r), now(t), cursor(c), candidates(r.envelopes.size()) {}
+
+  void Reject(const Candidate& c, std::string code, std::string reason) {
+    response.rejected.push_back({c.envelope ? c.envelope->sequence() : 0, c.envelope ? c.envelope->id() : Hash{},
+                                 std::move(code), std::move(reason)});
+  }
+  // Refuses an envelope that breaks the device's chain where it stands:
+  // every later one waits for it.
+  void RejectAndBlock(const Candidate& c, std::string code, std::string reason) {
+    Reject(c, std::move(code), std::move(reason));
+    blocked = true;
+    blocked_at = c.envelope->sequence();
+  }
+
+  const Device& device;
+  const sync::SyncRequest& request;
+  const int64_t now;
+  Cursor cursor;
   sync::SyncResponse response;
-  const int64_t now = ctx_.clock.NowMs();
-  const size_t n = request.envelopes.size();
 
-  // The forms the envelopes name, looked up now (peeked at in the header;
-  // a malformed envelope is refused later).
+  // 1. Verification, on every core.
   PreloadedForms named_forms;
-  for (const std::string& bytes : request.envelopes) {
-    std::optional<Hash> h = sync::PeekFormHash(bytes);
-    if (h && named_forms.FindForm(*h) == nullptr) named_forms.Add(*h, FindForm(*h));
-  }
+  std::vector<Candidate> candidates;  // one per request.envelopes
+  std::vector<size_t> order;          // in which the ordered pass takes them
 
-  // 1. Everything that needs no shared state, on every core: structure,
-  //    authorship, signature, form and answers.
-  std::vector<Candidate> candidates(n);
-  auto verify = [&](size_t i) {
-    Candidate& c = candidates[i];
-    auto e = Envelope::Parse(request.envelopes[i]);
-    if (!e.ok()) {
-      c.code = "malformed";
-      c.reason = e.status().message();
-      return;
-    }
-    if (e->author() != device.key) {
-      c.code = "wrong_author";
-      c.reason = "a device may only upload envelopes it signed itself";
-    } else if (e->kind() != sync::EnvelopeKind::kRevision) {
-      c.code = "not_allowed";
-      c.reason = "devices upload revisions only";
-    } else if (Status s = e->VerifySignature(); !s.ok()) {
-      c.code = "bad_signature";
-      c.reason = s.message();
-    } else if (int64_t stamped = std::max(static_cast<int64_t>(e->hlc().physical_ms()), e->wall_ms());
-               stamped > now + ctx_.config.max_clock_ahead_ms) {
-      // The claimed wall time is bounded as the HLC is: exports and
-      // listings show it, and a record "made" next year is no better.
-      c.code = "clock_ahead";
-      c.reason = "the record's clock is " + std::to_string((stamped - now) / 60000) +
-                 " minutes ahead of the server; correct the laptop's date and time";
-    } else if (Status s = sync::VerifyRevisionContent(*e, named_forms, &c.answers); !s.ok()) {
-      c.code = RejectionCode(s);
-      c.reason = s.message();
-    }
-    c.envelope = std::move(*e);
-  };
-
-  // 2. In sequence order, against the device's chain, under the append
-  //    lock: chain links, parents, ownership; each accepted envelope is
-  //    appended at once, in one transaction for the whole request.
-  //    Laptops send ascending sequences, so verification and appending
-  //    overlap; any other order is verified in full first, then sorted.
-  auto sequence_at = [&](size_t i) -> uint64_t { return sync::PeekSequence(request.envelopes[i]).value_or(0); };
-  std::vector<size_t> order(n);
-  for (size_t i = 0; i < n; ++i) order[i] = i;
-  bool ascending = true;
-  for (size_t i = 1; i < n && ascending; ++i) ascending = sequence_at(i - 1) < sequence_at(i);
-  // Verification runs on the pool in index order while this thread takes
-  // each envelope as soon as it is verified; small batches stay here.
-  auto verifier = verify_pool_.Start(n, n < 64 ? std::max<size_t>(n, 1) : 16, [&](size_t begin, size_t end) {
-    for (size_t i = begin; i < end; ++i) verify(i);
-  });
-  if (!ascending) {
-    for (size_t i = 0; i < n; ++i) verifier->WaitFor(i);
-    auto seq_of = [&](size_t i) { return candidates[i].envelope ? candidates[i].envelope->sequence() : 0; };
-    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return seq_of(a) < seq_of(b); });
-  }
-
-  std::lock_guard<std::mutex> lock(append_mutex_);
-  DALA_RETURN_IF_ERROR(CatchUpTree());
-  sync::ChainTip tip;
+  // 2. The ordered pass, in one transaction.
+  sync::ChainTip tip;  // the device's last envelope the server holds
+  bool has_other_laptop = false;
+  std::map<Hash, SubmissionId> batch_revisions;  // id -> submission, accepted in this batch
+  std::set<SubmissionId> batch_new_submissions, touched;
+  bool blocked = false;
+  uint64_t blocked_at = 0;
   std::vector<Hash> leaves;
   std::optional<std::pair<uint64_t, Envelope>> last_accepted;  // its log index, and it
+
+  // Last, so that it is destroyed first: its workers write `candidates`
+  // and read the members above.
+  std::shared_ptr<WorkerPool::Job> verifier;
+};
+
+Result<sync::SyncResponse> RecordService::HandleSync(const Device& device, const sync::SyncRequest& request) {
+  DALA_ASSIGN_OR_RETURN(Cursor cursor, ParseCursor(request.cursor));
+  SyncExchange x(device, request, ctx_.clock.NowMs(), cursor);
+  StartVerification(x);
+  // The rest under the append lock, while the pool verifies on.
+  std::lock_guard<std::mutex> lock(append_mutex_);
+  DALA_RETURN_IF_ERROR(CatchUpTree());
+  DALA_RETURN_IF_ERROR(AppendInOrder(x));
+  DALA_RETURN_IF_ERROR(Answer(x));
+  return std::move(x.response);
+}
+
+// 1. Everything that needs no shared state, on every core: structure,
+//    authorship, signature, form and answers. Returns while the pool
+//    works, so that the ordered pass takes each envelope as soon as it is
+//    verified: laptops send ascending sequences. Any other order is
+//    verified in full here, then sorted.
+void RecordService::StartVerification(SyncExchange& x) {
+  const std::vector<std::string>& envelopes = x.request.envelopes;
+  const size_t n = envelopes.size();
+  // The forms the envelopes name, looked up now (peeked at in the header;
+  // a malformed envelope is refused later).
+  for (const std::string& bytes : envelopes) {
+    std::optional<Hash> h = sync::PeekFormHash(bytes);
+    if (h && x.named_forms.FindForm(*h) == nullptr) x.named_forms.Add(*h, FindForm(*h));
+  }
+  auto sequence_at = [&](size_t i) -> uint64_t { return sync::PeekSequence(envelopes[i]).value_or(0); };
+  x.order.resize(n);
+  for (size_t i = 0; i < n; ++i) x.order[i] = i;
+  bool ascending = true;
+  for (size_t i = 1; i < n && ascending; ++i) ascending = sequence_at(i - 1) < sequence_at(i);
+  // The pool verifies in index order; small batches stay on this thread.
+  const int64_t max_ahead = ctx_.config.max_clock_ahead_ms;
+  x.verifier = verify_pool_.Start(n, n < 64 ? std::max<size_t>(n, 1) : 16, [&x, max_ahead](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i)
+      VerifyCandidate(x.request.envelopes[i], x.device.key, x.now, max_ahead, x.named_forms, &x.candidates[i]);
+  });
+  if (!ascending) {
+    for (size_t i = 0; i < n; ++i) x.verifier->WaitFor(i);
+    auto seq_of = [&](size_t i) { return x.candidates[i].envelope ? x.candidates[i].envelope->sequence() : 0; };
+    std::stable_sort(x.order.begin(), x.order.end(), [&](size_t a, size_t b) { return seq_of(a) < seq_of(b); });
+  }
+}
+
+// 2. In sequence order, against the device's chain: chain links, parents,
+//    ownership; each accepted envelope is appended at once, in one
+//    transaction for the whole request. Caller holds append_mutex_.
+Status RecordService::AppendInOrder(SyncExchange& x) {
   Status appended = ctx_.store.InTransaction([&]() -> Status {
-    DALA_ASSIGN_OR_RETURN(tip, ctx_.store.Tip(device.key));
+    DALA_ASSIGN_OR_RETURN(x.tip, ctx_.store.Tip(x.device.key));
     // A volunteer with another laptop gets what this one sends there too.
-    bool has_other_laptop = false;
-    if (n > 0) {
-      DALA_ASSIGN_OR_RETURN(auto devices, ctx_.store.DevicesOf(device.volunteer));
-      for (const Device& d : devices) has_other_laptop = has_other_laptop || (d.key != device.key && d.revoked_ms == 0);
+    if (!x.order.empty()) {
+      DALA_ASSIGN_OR_RETURN(auto devices, ctx_.store.DevicesOf(x.device.volunteer));
+      for (const Device& d : devices)
+        x.has_other_laptop = x.has_other_laptop || (d.key != x.device.key && d.revoked_ms == 0);
     }
-    std::map<Hash, SubmissionId> batch_revisions;  // id -> submission, accepted in this batch
-    std::set<SubmissionId> batch_new_submissions, touched;
-    bool blocked = false;
-    uint64_t blocked_at = 0;
-    for (size_t i : order) {
-      verifier->WaitFor(i);
-      Candidate& c = candidates[i];
-      auto reject = [&](std::string code, std::string reason) {
-        response.rejected.push_back({c.envelope ? c.envelope->sequence() : 0, c.envelope ? c.envelope->id() : Hash{},
-                                     std::move(code), std::move(reason)});
-      };
-      if (!c.envelope) {
-        reject(c.code, c.reason);
-        continue;
-      }
-      const Envelope& e = *c.envelope;
-      if (e.sequence() <= tip.sequence) {
-        // Sent again after a lost response: the same envelope is a no-op,
-        // a different one with the same sequence is a fork.
-        DALA_ASSIGN_OR_RETURN(auto have, ctx_.store.EnvelopeIdAt(device.key, e.sequence()));
-        if (have && *have == e.id()) continue;
-        reject("fork", "the server already holds a different envelope with sequence " + std::to_string(e.sequence()) +
-                           " from this device");
-        continue;
-      }
-      if (blocked) {
-        reject("held_back", "waits for sequence " + std::to_string(blocked_at) + ", which was refused");
-        continue;
-      }
-      auto refuse_and_block = [&](std::string code, std::string reason) {
-        reject(std::move(code), std::move(reason));
-        blocked = true;
-        blocked_at = e.sequence();
-      };
-      if (!c.code.empty()) {
-        refuse_and_block(c.code, c.reason);
-        continue;
-      }
-      if (Status s = sync::CheckChainLink(e, tip); !s.ok()) {
-        refuse_and_block(s.code() == Status::Code::kFailedPrecondition ? "gap" : "chain_broken", s.message());
-        continue;
-      }
-      // Parents must be known revisions of the same submission; a
-      // submission belongs to the volunteer whose device created it.
-      std::string problem;
-      for (const Hash& p : e.parents()) {
-        if (auto it = batch_revisions.find(p); it != batch_revisions.end()) {
-          if (it->second != e.submission()) problem = "a parent belongs to another submission";
-          continue;
-        }
-        DALA_ASSIGN_OR_RETURN(auto stored, ctx_.store.FindEnvelope(p));
-        if (!stored) {
-          problem = "parent " + ToHex(p).substr(0, 12) + " is not known to the server";
-          break;
-        }
-        auto pe = Envelope::ParseVerified(stored->bytes);
-        if (!pe.ok() || pe->submission() != e.submission() || pe->kind() != sync::EnvelopeKind::kRevision)
-          problem = "a parent belongs to another submission";
-      }
-      if (!problem.empty()) {
-        refuse_and_block("unknown_parent", problem);
-        continue;
-      }
-      std::optional<SubmissionSummary> existing;
-      if (!batch_new_submissions.count(e.submission())) {
-        DALA_ASSIGN_OR_RETURN(existing, ctx_.store.FindSubmission(e.submission()));
-      }
-      bool exists = existing.has_value() || batch_new_submissions.count(e.submission()) > 0;
-      if (e.parents().empty() && exists) {
-        refuse_and_block("submission_exists", "a new submission reuses an existing id");
-        continue;
-      }
-      if (!e.parents().empty() && existing && !existing->volunteer.empty() && existing->volunteer != device.volunteer) {
-        refuse_and_block("not_owner", "the submission belongs to another volunteer");
-        continue;
-      }
-      const uint64_t index = tree_.size() + leaves.size();
-      DALA_RETURN_IF_ERROR(ctx_.store.AppendEnvelope(e, index, now));
-      leaves.push_back(sync::LeafHash(e.bytes()));
-      if (e.parents().empty() && c.answers.is_object()) {
-        // A new submission: its state is its answers, parsed above. An
-        // edit later in this batch sends it through the full refresh.
-        batch_new_submissions.insert(e.submission());
-        DALA_RETURN_IF_ERROR(RefreshNewSubmission(e, c.answers, index));
-      } else {
-        touched.insert(e.submission());
-      }
-      // HLC receive rule: later server events sort after these.
-      sync::HybridClock hlc(ctx_.clock, sync::HlcTimestamp{server_hlc_});
-      hlc.Observe(e.hlc());
-      server_hlc_ = hlc.last().packed;
-      batch_revisions[e.id()] = e.submission();
-      tip = {e.sequence(), e.id()};
-      if (has_other_laptop) DALA_RETURN_IF_ERROR(ctx_.store.AddToOutbox(device.volunteer, index, device.key));
-      last_accepted.emplace(index, e);
+    for (size_t i : x.order) {
+      x.verifier->WaitFor(i);
+      DALA_RETURN_IF_ERROR(TakeInOrder(x, i));
     }
-    for (const SubmissionId& id : touched) DALA_RETURN_IF_ERROR(RefreshSubmission(id));
+    for (const SubmissionId& id : x.touched) DALA_RETURN_IF_ERROR(RefreshSubmission(id));
     return Status::Ok();
   });
   if (!appended.ok()) return appended;
   // Only after the commit is durable does the tree, and so any checkpoint,
   // cursor or receipt, move forward.
-  if (!leaves.empty()) {
-    for (const Hash& h : leaves) tree_.AppendLeafHash(h);
-    DALA_ASSIGN_OR_RETURN(std::string note, SignCheckpointLocked());
-    (void)note;
+  for (const Hash& h : x.leaves) tree_.AppendLeafHash(h);
+  return Status::Ok();
+}
+
+Status RecordService::TakeInOrder(SyncExchange& x, size_t i) {
+  const Candidate& c = x.candidates[i];
+  if (!c.envelope) {
+    x.Reject(c, c.code, c.reason);
+    return Status::Ok();
   }
-  if (checkpoint_size_ < tree_.size()) {
-    // The tree grew under us (an admin command appended): answer with a
-    // checkpoint of what the proofs below cover.
-    DALA_ASSIGN_OR_RETURN(std::string note, SignCheckpointLocked());
-    (void)note;
+  const Envelope& e = *c.envelope;
+  if (e.sequence() <= x.tip.sequence) {
+    // Sent again after a lost response: the same envelope is a no-op,
+    // a different one with the same sequence is a fork.
+    DALA_ASSIGN_OR_RETURN(auto have, ctx_.store.EnvelopeIdAt(x.device.key, e.sequence()));
+    if (!have || *have != e.id()) {
+      x.Reject(c, "fork", "the server already holds a different envelope with sequence " +
+                              std::to_string(e.sequence()) + " from this device");
+    }
+    return Status::Ok();
   }
+  if (x.blocked) {
+    x.Reject(c, "held_back", "waits for sequence " + std::to_string(x.blocked_at) + ", which was refused");
+    return Status::Ok();
+  }
+  DALA_ASSIGN_OR_RETURN(bool refused, RefuseInOrder(x, i));
+  if (refused) return Status::Ok();
+  return AcceptInOrder(x, i);
+}
+
+Result<bool> RecordService::RefuseInOrder(SyncExchange& x, size_t i) {
+  const Candidate& c = x.candidates[i];
+  const Envelope& e = *c.envelope;
+  if (!c.code.empty()) {
+    x.RejectAndBlock(c, c.code, c.reason);
+    return true;
+  }
+  if (Status s = sync::CheckChainLink(e, x.tip); !s.ok()) {
+    x.RejectAndBlock(c, s.code() == Status::Code::kFailedPrecondition ? "gap" : "chain_broken", s.message());
+    return true;
+  }
+  DALA_ASSIGN_OR_RETURN(std::string problem, ParentProblem(x, e));
+  if (!problem.empty()) {
+    x.RejectAndBlock(c, "unknown_parent", problem);
+    return true;
+  }
+  // A submission belongs to the volunteer whose device created it.
+  const bool new_in_batch = x.batch_new_submissions.count(e.submission()) > 0;
+  std::optional<SubmissionSummary> existing;
+  if (!new_in_batch) {
+    DALA_ASSIGN_OR_RETURN(existing, ctx_.store.FindSubmission(e.submission()));
+  }
+  if (e.parents().empty() && (existing.has_value() || new_in_batch)) {
+    x.RejectAndBlock(c, "submission_exists", "a new submission reuses an existing id");
+    return true;
+  }
+  if (!e.parents().empty() && existing && !existing->volunteer.empty() && existing->volunteer != x.device.volunteer) {
+    x.RejectAndBlock(c, "not_owner", "the submission belongs to another volunteer");
+    return true;
+  }
+  return false;
+}
+
+// Parents must be known revisions of the same submission: in the log, or
+// accepted earlier in this batch. Empty when they are.
+Result<std::string> RecordService::ParentProblem(const SyncExchange& x, const Envelope& e) {
+  std::string problem;
+  for (const Hash& p : e.parents()) {
+    if (auto it = x.batch_revisions.find(p); it != x.batch_revisions.end()) {
+      if (it->second != e.submission()) problem = "a parent belongs to another submission";
+      continue;
+    }
+    DALA_ASSIGN_OR_RETURN(auto stored, ctx_.store.FindEnvelope(p));
+    if (!stored) return "parent " + ToHex(p).substr(0, 12) + " is not known to the server";
+    auto pe = Envelope::ParseVerified(stored->bytes);
+    if (!pe.ok() || pe->submission() != e.submission() || pe->kind() != sync::EnvelopeKind::kRevision)
+      problem = "a parent belongs to another submission";
+  }
+  return problem;
+}
+
+Status RecordService::AcceptInOrder(SyncExchange& x, size_t i) {
+  const Candidate& c = x.candidates[i];
+  const Envelope& e = *c.envelope;
+  const uint64_t index = tree_.size() + x.leaves.size();
+  DALA_RETURN_IF_ERROR(ctx_.store.AppendEnvelope(e, index, x.now));
+  x.leaves.push_back(sync::LeafHash(e.bytes()));
+  if (e.parents().empty() && c.answers.is_object()) {
+    // A new submission: its state is its answers, parsed in verification.
+    // An edit later in this batch sends it through the full refresh.
+    x.batch_new_submissions.insert(e.submission());
+    DALA_RETURN_IF_ERROR(RefreshNewSubmission(e, c.answers, index));
+  } else {
+    x.touched.insert(e.submission());
+  }
+  // HLC receive rule: later server events sort after these.
+  sync::HybridClock hlc(ctx_.clock, sync::HlcTimestamp{server_hlc_});
+  hlc.Observe(e.hlc());
+  server_hlc_ = hlc.last().packed;
+  x.batch_revisions[e.id()] = e.submission();
+  x.tip = {e.sequence(), e.id()};
+  if (x.has_other_laptop) DALA_RETURN_IF_ERROR(ctx_.store.AddToOutbox(x.device.volunteer, index, x.device.key));
+  x.last_accepted.emplace(index, e);
+  return Status::Ok();
+}
+
+// 3. The answer: a checkpoint of the log as it now is, the proofs that
+//    tie the laptop's view to it, and what the laptop should receive.
+//    Caller holds append_mutex_.
+Status RecordService::Answer(SyncExchange& x) {
+  sync::SyncResponse& response = x.response;
+  // The tree grew by this batch, or under us (an admin command appended):
+  // the checkpoint must cover what the proofs below do.
+  DALA_RETURN_IF_ERROR(SignCheckpointIfBehind());
   // A receipt for everything the server claims to hold from this device
   // beyond what the laptop has proof of: the laptop counts nothing as
   // accepted without one.
-  if (tip.sequence > request.receipted_through) {
+  if (x.tip.sequence > x.request.receipted_through) {
     uint64_t leaf = 0;
-    if (last_accepted && last_accepted->second.id() == tip.id) {
-      leaf = last_accepted->first;
+    if (x.last_accepted && x.last_accepted->second.id() == x.tip.id) {
+      leaf = x.last_accepted->first;
     } else {
-      DALA_ASSIGN_OR_RETURN(auto stored, ctx_.store.FindEnvelope(tip.id));
+      DALA_ASSIGN_OR_RETURN(auto stored, ctx_.store.FindEnvelope(x.tip.id));
       if (!stored) return Status::Internal("the device's last envelope is not in the log");
       leaf = stored->log_index;
     }
     DALA_ASSIGN_OR_RETURN(auto proof, tree_.InclusionProof(leaf, tree_.size()));
-    response.receipt = sync::SyncReceipt{tip.sequence, tip.id, leaf, std::move(proof)};
+    response.receipt = sync::SyncReceipt{x.tip.sequence, x.tip.id, leaf, std::move(proof)};
   }
-  response.accepted_through = tip.sequence;
-  response.server_time_ms = now;
+  response.accepted_through = x.tip.sequence;
+  response.server_time_ms = x.now;
   response.checkpoint = checkpoint_;
-  if (request.checkpoint_size > 0 && request.checkpoint_size <= tree_.size()) {
-    DALA_ASSIGN_OR_RETURN(response.consistency, tree_.ConsistencyProof(request.checkpoint_size, tree_.size()));
+  if (x.request.checkpoint_size > 0 && x.request.checkpoint_size <= tree_.size()) {
+    DALA_ASSIGN_OR_RETURN(response.consistency, tree_.ConsistencyProof(x.request.checkpoint_size, tree_.size()));
   }
+  DALA_RETURN_IF_ERROR(AddDownload(x));
+  response.cursor = FormatCursor(x.cursor);
+  return Status::Ok();
+}
 
-  // 3. What the laptop should receive: forms published since its cursor,
-  //    then coordinators' actions on its volunteer's records. Forms come
-  //    first, and no action is sent while forms are still to come: the
-  //    laptop verifies each action against its form, and refuses (and so
-  //    never moves past) one whose form it does not have.
+// What the laptop should receive: forms published since its cursor, then
+// coordinators' actions on its volunteer's records. Forms come first, and
+// no action is sent while forms are still to come: the laptop verifies
+// each action against its form, and refuses (and so never moves past) one
+// whose form it does not have.
+Status RecordService::AddDownload(SyncExchange& x) {
+  sync::SyncResponse& response = x.response;
+  Cursor& cursor = x.cursor;
+  const Device& device = x.device;
   size_t budget = ctx_.config.max_response_bytes;
   constexpr size_t kFormsPerAnswer = 20;
   DALA_ASSIGN_OR_RETURN(auto forms, ctx_.store.FormsPublishedAfter(cursor.forms, kFormsPerAnswer + 1));
@@ -844,34 +925,33 @@ Result<sync::SyncResponse> RecordService::HandleSync(const Device& device, const
   }
   if (forms_left) {
     response.more = true;
-  } else {
-    // The end is read first: entries queued while this runs come after it
-    // and wait for the next exchange.
-    DALA_ASSIGN_OR_RETURN(int64_t end, ctx_.store.OutboxEnd(device.volunteer));
-    DALA_ASSIGN_OR_RETURN(auto outbox, ctx_.store.Outbox(device.volunteer, device.key, cursor.outbox, end,
-                                                         ctx_.config.max_envelopes_per_response));
-    bool all_sent = true;
-    for (const auto& [outbox_id, log_index] : outbox) {
-      DALA_ASSIGN_OR_RETURN(auto range, ctx_.store.LogRange(log_index, log_index + 1));
-      if (range.empty() || (range[0].bytes.size() > budget && !response.envelopes.empty())) {
-        all_sent = false;
-        response.more = !range.empty();
-        break;
-      }
-      budget -= std::min(budget, range[0].bytes.size());
-      response.envelopes.push_back(std::move(range[0].bytes));
-      cursor.outbox = outbox_id;
-    }
-    if (outbox.size() == ctx_.config.max_envelopes_per_response) {
-      response.more = true;
-    } else if (all_sent) {
-      // What is left up to the end was signed by this laptop: step over it,
-      // or every later sync would look through it again.
-      cursor.outbox = std::max(cursor.outbox, end);
-    }
+    return Status::Ok();
   }
-  response.cursor = FormatCursor(cursor);
-  return response;
+  // The end is read first: entries queued while this runs come after it
+  // and wait for the next exchange.
+  DALA_ASSIGN_OR_RETURN(int64_t end, ctx_.store.OutboxEnd(device.volunteer));
+  DALA_ASSIGN_OR_RETURN(auto outbox, ctx_.store.Outbox(device.volunteer, device.key, cursor.outbox, end,
+                                                       ctx_.config.max_envelopes_per_response));
+  bool all_sent = true;
+  for (const auto& [outbox_id, log_index] : outbox) {
+    DALA_ASSIGN_OR_RETURN(auto range, ctx_.store.LogRange(log_index, log_index + 1));
+    if (range.empty() || (range[0].bytes.size() > budget && !response.envelopes.empty())) {
+      all_sent = false;
+      response.more = !range.empty();
+      break;
+    }
+    budget -= std::min(budget, range[0].bytes.size());
+    response.envelopes.push_back(std::move(range[0].bytes));
+    cursor.outbox = outbox_id;
+  }
+  if (outbox.size() == ctx_.config.max_envelopes_per_response) {
+    response.more = true;
+  } else if (all_sent) {
+    // What is left up to the end was signed by this laptop: step over it,
+    // or every later sync would look through it again.
+    cursor.outbox = std::max(cursor.outbox, end);
+  }
+  return Status::Ok();
 }
 
 // --- coordinator actions ------------------------------------------------------------------------
@@ -897,8 +977,7 @@ Result<Hash> RecordService::Review(const SubmissionId& id, std::string_view by, 
   f.parents = heads;
   f.form_id = summary->form_id;
   f.form_version = summary->form_version;
-  if (!FromHex(summary->form_hash, &f.form_hash))
-    return Status::Corruption("submissions row " + sync::FormatSubmissionId(id) + ": form_hash is not 64 hex digits");
+  DALA_ASSIGN_OR_RETURN(f.form_hash, FormHashOf(*summary));
   f.body = sync::MakeEventBody(body);
   DALA_ASSIGN_OR_RETURN(Envelope e, SignServerEnvelope(std::move(f)));
   DALA_RETURN_IF_ERROR(AppendAll({e}));
@@ -910,10 +989,9 @@ Result<Hash> RecordService::Edit(const SubmissionId& id, const CoordinatorEdit& 
   DALA_RETURN_IF_ERROR(CatchUpTree());
   DALA_ASSIGN_OR_RETURN(auto summary, ctx_.store.FindSubmission(id));
   if (!summary) return Status::NotFound("no submission " + sync::FormatSubmissionId(id));
-  Hash form_hash;
-  std::shared_ptr<const schema::Form> form;
-  if (!FromHex(summary->form_hash, &form_hash) || (form = FindForm(form_hash)) == nullptr)
-    return Status::FailedPrecondition("the submission's form is not on the server");
+  DALA_ASSIGN_OR_RETURN(Hash form_hash, FormHashOf(*summary));
+  std::shared_ptr<const schema::Form> form = FindForm(form_hash);
+  if (form == nullptr) return Status::FailedPrecondition("the submission's form is not on the server");
   json answers;
   try {
     answers = json::parse(edit.answers_json);
@@ -980,9 +1058,7 @@ Result<Hash> RecordService::DecideDuplicate(const SubmissionId& subject, const S
     f.parents = heads;
     f.form_id = x->form_id;
     f.form_version = x->form_version;
-    if (!FromHex(x->form_hash, &f.form_hash))
-      return Status::Corruption("submissions row " + sync::FormatSubmissionId(x->id) +
-                                ": form_hash is not 64 hex digits");
+    DALA_ASSIGN_OR_RETURN(f.form_hash, FormHashOf(*x));
     f.body = sync::MakeEventBody(body);
     // Both events go in one append, so the second follows the first.
     DALA_ASSIGN_OR_RETURN(Envelope e, SignServerEnvelope(std::move(f), events.empty() ? nullptr : &events.back()));
@@ -997,10 +1073,7 @@ Result<Hash> RecordService::DecideDuplicate(const SubmissionId& subject, const S
 Result<RecordService::LogState> RecordService::CurrentLog() {
   std::lock_guard<std::mutex> lock(append_mutex_);
   DALA_RETURN_IF_ERROR(CatchUpTree());
-  if (checkpoint_size_ < tree_.size()) {
-    DALA_ASSIGN_OR_RETURN(std::string note, SignCheckpointLocked());
-    (void)note;
-  }
+  DALA_RETURN_IF_ERROR(SignCheckpointIfBehind());
   return LogState{checkpoint_size_, tree_.Root(), checkpoint_};
 }
 

@@ -101,12 +101,33 @@ class RecordService : public sync::FormRegistry {
   // `fresh[i]`, when set, holds the parsed answers of envelopes[i], the
   // only envelope of a new submission.
   Status AppendAll(const std::vector<sync::Envelope>& envelopes, const std::vector<const nlohmann::json*>& fresh = {});
-  // Signs the next envelope of the server's chain. Caller holds
-  // append_mutex_ and runs inside a transaction.
   // Signs the server's next envelope: after its last stored one, or after
   // `unstored`, signed but not yet appended, when one call appends several.
+  // Caller holds append_mutex_ and runs inside a transaction.
   Result<sync::Envelope> SignServerEnvelope(sync::EnvelopeFields fields, const sync::Envelope* unstored = nullptr);
   Result<std::string> SignCheckpointLocked();
+  // Signs a checkpoint when the tree has grown past the last one. Caller
+  // holds append_mutex_.
+  Status SignCheckpointIfBehind();
+
+  // --- HandleSync's phases and their steps (record_service.cc); the
+  // exchange carries the request, the verified candidates and the answer
+  // from one to the next.
+  struct SyncExchange;
+  void StartVerification(SyncExchange& x);
+  Status AppendInOrder(SyncExchange& x);
+  Status Answer(SyncExchange& x);
+  // The ordered pass over candidate `i`: a replay is skipped, a refusal
+  // recorded, anything else appended. Caller holds append_mutex_, inside
+  // the batch's transaction.
+  Status TakeInOrder(SyncExchange& x, size_t i);
+  // True when candidate `i` breaks the device's chain, names a parent it
+  // may not, or takes a submission that is not its volunteer's; it is
+  // then refused and every later one held back.
+  Result<bool> RefuseInOrder(SyncExchange& x, size_t i);
+  Result<std::string> ParentProblem(const SyncExchange& x, const sync::Envelope& e);
+  Status AcceptInOrder(SyncExchange& x, size_t i);
+  Status AddDownload(SyncExchange& x);
   // The fast path of RefreshSubmission for a submission whose only
   // envelope, `e`, is being appended now; `answers` as already parsed.
   Status RefreshNewSubmission(const sync::Envelope& e, const nlohmann::json& answers, uint64_t log_index);

@@ -1,6 +1,7 @@
 // SqliteStore: forms, envelopes, the log, derived submission state,
 // outboxes and checkpoints.
 
+#include "dala/base/hex.h"
 #include "dala/sync/merkle.h"
 #include "sqlite_store.h"
 
@@ -10,8 +11,43 @@ using sync::Hash;
 
 namespace {
 
-
 using Lock = std::lock_guard<std::recursive_mutex>;
+
+// Reads a key column (an id, a hash). A blob of the wrong size is
+// Corruption naming the row, by `row()`, built only then: a damaged
+// database is reported, never read as an all-zero key.
+template <size_t N, typename RowName>
+Status ReadKey(const sql::Statement& st, int column, std::array<uint8_t, N>* out, const RowName& row) {
+  if (st.ColumnBytes(column, out)) return Status::Ok();
+  return st.ReadBytes(column, out, row());
+}
+
+// A submissions row whose id is damaged has nothing else unique to be
+// named by: it is named by the bytes it holds, as SQL finds it again.
+Status ReadSubmissionId(const sql::Statement& st, int column, sync::SubmissionId* out) {
+  return ReadKey(st, column, out, [&] { return "submissions row x'" + ToHex(st.ColumnBlob(column)) + "'"; });
+}
+
+// The rows of "SELECT log_index, id, bytes FROM envelopes ...".
+Result<std::vector<StoredEnvelope>> ReadStoredEnvelopes(sql::Statement& st) {
+  std::vector<StoredEnvelope> out;
+  while (true) {
+    DALA_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    StoredEnvelope e;
+    e.log_index = static_cast<uint64_t>(st.ColumnInt(0));
+    DALA_RETURN_IF_ERROR(
+        ReadKey(st, 1, &e.id, [&] { return "envelopes row at log index " + std::to_string(e.log_index); }));
+    e.bytes = st.ColumnBlob(2);
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+// How Tip and EnvelopeIdAt name an envelopes row.
+std::string EnvelopeRowOf(const sync::PublicKey& author, uint64_t sequence) {
+  return "envelopes row of author " + ToHex(author) + " at sequence " + std::to_string(sequence);
+}
 
 FormInfo ReadFormInfo(const sql::Statement& st) {
   return {st.ColumnText(0), st.ColumnText(1), st.ColumnText(2), st.ColumnText(3), st.ColumnInt(4), st.ColumnInt(5)};
@@ -99,7 +135,7 @@ Result<sync::ChainTip> SqliteStore::Tip(const sync::PublicKey& author) {
   sync::ChainTip tip;
   if (!row) return tip;
   tip.sequence = static_cast<uint64_t>(st.ColumnInt(0));
-  if (!st.ColumnBytes(1, &tip.id)) return Status::Corruption("an envelope id is not 32 bytes");
+  DALA_RETURN_IF_ERROR(ReadKey(st, 1, &tip.id, [&] { return EnvelopeRowOf(author, tip.sequence); }));
   return tip;
 }
 
@@ -110,7 +146,7 @@ Result<std::optional<Hash>> SqliteStore::EnvelopeIdAt(const sync::PublicKey& aut
   DALA_ASSIGN_OR_RETURN(bool row, st.Step());
   if (!row) return std::optional<Hash>();
   Hash h;
-  if (!st.ColumnBytes(0, &h)) return Status::Corruption("an envelope id is not 32 bytes");
+  DALA_RETURN_IF_ERROR(ReadKey(st, 0, &h, [&] { return EnvelopeRowOf(author, sequence); }));
   return std::optional<Hash>(h);
 }
 
@@ -173,17 +209,7 @@ Result<std::vector<StoredEnvelope>> SqliteStore::LogRange(uint64_t start, uint64
   DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT log_index, id, bytes FROM envelopes "
                                              "WHERE log_index >= ? AND log_index < ? ORDER BY log_index"));
   st.Bind(1, static_cast<int64_t>(start)).Bind(2, static_cast<int64_t>(end));
-  std::vector<StoredEnvelope> out;
-  while (true) {
-    DALA_ASSIGN_OR_RETURN(bool row, st.Step());
-    if (!row) break;
-    StoredEnvelope e;
-    e.log_index = static_cast<uint64_t>(st.ColumnInt(0));
-    DALA_RETURN_IF_ERROR(st.ReadBytes(1, &e.id, "envelopes row at log index " + std::to_string(e.log_index)));
-    e.bytes = st.ColumnBlob(2);
-    out.push_back(std::move(e));
-  }
-  return out;
+  return ReadStoredEnvelopes(st);
 }
 
 Result<std::vector<StoredEnvelope>> SqliteStore::EnvelopesOf(const sync::SubmissionId& submission) {
@@ -191,17 +217,7 @@ Result<std::vector<StoredEnvelope>> SqliteStore::EnvelopesOf(const sync::Submiss
   DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT log_index, id, bytes FROM envelopes WHERE submission = ? "
                                              "ORDER BY log_index"));
   st.BindBytes(1, submission);
-  std::vector<StoredEnvelope> out;
-  while (true) {
-    DALA_ASSIGN_OR_RETURN(bool row, st.Step());
-    if (!row) break;
-    StoredEnvelope e;
-    e.log_index = static_cast<uint64_t>(st.ColumnInt(0));
-    DALA_RETURN_IF_ERROR(st.ReadBytes(1, &e.id, "envelopes row at log index " + std::to_string(e.log_index)));
-    e.bytes = st.ColumnBlob(2);
-    out.push_back(std::move(e));
-  }
-  return out;
+  return ReadStoredEnvelopes(st);
 }
 
 // --- derived state -------------------------------------------------------------
@@ -215,7 +231,7 @@ constexpr const char* kSubmissionColumns =
 
 Result<SubmissionSummary> ReadSummary(const sql::Statement& st) {
   SubmissionSummary s;
-  DALA_RETURN_IF_ERROR(st.ReadBytes(0, &s.id, "a submissions row"));
+  DALA_RETURN_IF_ERROR(ReadSubmissionId(st, 0, &s.id));
   s.form_id = st.ColumnText(1);
   s.form_version = st.ColumnText(2);
   s.form_hash = st.ColumnText(3);
@@ -339,7 +355,7 @@ Result<std::vector<RecordStore::DuplicatePeer>> SqliteStore::DuplicatePeers(std:
     DALA_ASSIGN_OR_RETURN(bool row, st.Step());
     if (!row) break;
     DuplicatePeer p;
-    DALA_RETURN_IF_ERROR(st.ReadBytes(0, &p.id, "a submissions row"));
+    DALA_RETURN_IF_ERROR(ReadSubmissionId(st, 0, &p.id));
     p.volunteer = st.ColumnText(1);
     p.duplicate_group = st.ColumnText(2);
     p.merged_into = st.ColumnText(3);
@@ -365,7 +381,7 @@ Result<std::vector<sync::SubmissionId>> SqliteStore::LegacyDistinctSubmissions()
     DALA_ASSIGN_OR_RETURN(bool row, st.Step());
     if (!row) break;
     sync::SubmissionId id;
-    DALA_RETURN_IF_ERROR(st.ReadBytes(0, &id, "a submissions row"));
+    DALA_RETURN_IF_ERROR(ReadSubmissionId(st, 0, &id));
     out.push_back(id);
   }
   return out;
@@ -383,7 +399,7 @@ Result<std::vector<sync::SubmissionId>> SqliteStore::SubmissionIdsWithPrefix(std
     DALA_ASSIGN_OR_RETURN(bool row, st.Step());
     if (!row) break;
     sync::SubmissionId id;
-    DALA_RETURN_IF_ERROR(st.ReadBytes(0, &id, "a submissions row"));
+    DALA_RETURN_IF_ERROR(ReadSubmissionId(st, 0, &id));
     out.push_back(id);
   }
   return out;

@@ -163,11 +163,13 @@ class RevisionClock final : public Clock {
 Result<std::shared_ptr<const schema::Form>> RevisionForm(const Envelope& e, const FormRegistry& forms) {
   auto form = forms.FindForm(e.form_hash());
   if (form == nullptr)
-    return Status::FailedPrecondition("form " + e.form_id() + " version " + e.form_version() +
-                                      " (hash " + ToHex(e.form_hash()).substr(0, 12) + ") is not known");
+    return Status(Status::Code::kFailedPrecondition, "unknown_form",
+                  "form " + e.form_id() + " version " + e.form_version() + " (hash " +
+                      ToHex(e.form_hash()).substr(0, 12) + ") is not known");
   if (form->id() != e.form_id() || form->version() != e.form_version())
-    return Status::Corruption("form hash names " + form->id() + " " + form->version() + ", but the revision says " +
-                              e.form_id() + " " + e.form_version());
+    return Status(Status::Code::kCorruption, "invalid_revision",
+                  "form hash names " + form->id() + " " + form->version() + ", but the revision says " +
+                      e.form_id() + " " + e.form_version());
   return form;
 }
 
@@ -179,7 +181,7 @@ Status ValidateAnswers(const Envelope& e, const schema::Form& form, const json& 
     std::string m = "answers do not fit form " + form.id() + " " + form.version() + ": " +
                     (problems[0].field.empty() ? "" : problems[0].field + ": ") + problems[0].message;
     if (problems.size() > 1) m += " (and " + std::to_string(problems.size() - 1) + " more)";
-    return Status::InvalidArgument(m);
+    return Status(Status::Code::kInvalidArgument, "invalid_answers", m);
   }
   return Status::Ok();
 }
@@ -196,12 +198,15 @@ Status VerifyRevisionContent(const Envelope& e, const FormRegistry& forms, json*
     return event.ok() ? Status::Ok() : event.status();
   }
   DALA_ASSIGN_OR_RETURN(auto form, RevisionForm(e, forms));
-  DALA_ASSIGN_OR_RETURN(json j, ParseObject(e.body()));
+  // A body that is not a revision body is refused as answers that do not
+  // fit are: senders have long been told "invalid_answers" for both.
+  auto j = ParseObject(e.body());
+  if (!j.ok()) return j.status().WithReason("invalid_answers");
   RevisionBody body;
   const json* answers = nullptr;
-  DALA_RETURN_IF_ERROR(ReadRevisionBody(j, &body, &answers));
+  if (Status s = ReadRevisionBody(*j, &body, &answers); !s.ok()) return s.WithReason("invalid_answers");
   DALA_RETURN_IF_ERROR(ValidateAnswers(e, *form, *answers, body.utc_offset_minutes));
-  if (answers_out != nullptr) *answers_out = std::move(j["answers"]);
+  if (answers_out != nullptr) *answers_out = std::move((*j)["answers"]);
   return Status::Ok();
 }
 

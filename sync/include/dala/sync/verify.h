@@ -54,7 +54,10 @@ struct ChainTip {
 Status CheckChainLink(const Envelope& e, const ChainTip& tip);
 
 // Conditions 12-13 for a revision: its form is known and its answers are
-// valid for it at the revision's own time. Events pass trivially.
+// valid for it at the revision's own time. Events pass trivially. A
+// revision's failure names its reason(): "unknown_form", "invalid_revision"
+// (the form hash names another form) or "invalid_answers" (the body or the
+// answers do not fit).
 Status VerifyRevisionContent(const Envelope& e, const FormRegistry& forms);
 // The same, also handing back the parsed answers of a valid revision, for
 // callers that need them next (the body is parsed once).

@@ -1,0 +1,614 @@
+// RecordService over a real SqliteStore in a temporary directory, with a
+// fake clock and seeded randomness: laptops are signing keys that seal
+// envelopes as the client would, and every answer is checked as a laptop
+// or an auditor would check it.
+
+#include "record_service.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "dala/base/hex.h"
+#include "dala/sync/checkpoint.h"
+#include "dala/sync/merkle.h"
+#include "export.h"
+#include "store_test_util.h"
+
+namespace dala::server {
+namespace {
+
+using nlohmann::json;
+using sync::Envelope;
+using sync::Hash;
+using sync::SubmissionId;
+
+constexpr int64_t kNow = 1'767'225'600'000;  // 2026-01-01T00:00:00Z
+
+constexpr const char* kForm = R"({"dala_form":1,"id":"visit","version":"1","title":"Visit",
+  "languages":["en"],"default_language":"en","duplicate_key":["centre","visit_date"],
+  "questions":[{"type":"text","name":"centre","label":"Centre","required":true},
+               {"type":"date","name":"visit_date","label":"Visit date","required":true},
+               {"type":"integer","name":"queue","label":"Queue","constraint":". >= 0"}]})";
+
+json Answers(int queue = 3, const std::string& centre = "ala_01") {
+  return {{"centre", centre}, {"visit_date", "2025-12-31"}, {"queue", queue}};
+}
+
+// A volunteer's laptop: its key, the device row the server keeps for it,
+// and the head of its chain.
+struct Laptop {
+  explicit Laptop(sync::Random& random) : key(sync::SigningKey::Generate(random)) {}
+  sync::SigningKey key;
+  Device device;
+  uint64_t sequence = 0;
+  Hash last{};
+};
+
+class RecordServiceTest : public testing::StoreTest {
+ protected:
+  void SetUp() override {
+    StoreTest::SetUp();
+    if (HasFatalFailure()) return;
+    ctx_.reset(new ServerContext{*store_, clock_, random_, server_key_, ServerConfig{}});
+    auto service = RecordService::Start(*ctx_);
+    ASSERT_TRUE(service.ok()) << service.status().ToString();
+    service_ = *service;
+    auto form = schema::Form::Load(kForm);
+    ASSERT_TRUE(form.ok()) << form.status().ToString();
+    form_ = *form;
+    ASSERT_TRUE(service_->PublishForm(kForm, "p").ok());
+    Enroll(alma_, "alma");
+  }
+  void TearDown() override {
+    service_.reset();
+    StoreTest::TearDown();
+  }
+
+  void Enroll(Laptop& laptop, const std::string& volunteer) {
+    std::string code = "CODE" + std::to_string(++codes_);
+    ASSERT_TRUE(store_->AddEnrollCode(ToHex(sync::Sha256(code)), volunteer, kNow + 3'600'000, "aigerim", kNow).ok());
+    auto enrolled = service_->Enroll(code, laptop.key.public_key(), "laptop");
+    ASSERT_TRUE(enrolled.ok()) << enrolled.status().ToString();
+    auto device = store_->FindDevice(laptop.key.public_key());
+    ASSERT_TRUE(device.ok() && device->has_value());
+    laptop.device = **device;
+  }
+
+  // A revision's fields, not yet placed in any chain.
+  sync::EnvelopeFields Fields(const json& answers, SubmissionId submission = {}, std::vector<Hash> parents = {}) {
+    sync::EnvelopeFields f;
+    f.submission = sync::IsZero(submission) ? sync::NewSubmissionId(clock_, random_) : submission;
+    f.parents = std::move(parents);
+    f.hlc = sync::HlcTimestamp::Make(static_cast<uint64_t>(clock_.NowMs()), 0);
+    f.wall_ms = clock_.NowMs();
+    f.form_hash = form_->hash();
+    f.form_id = form_->id();
+    f.form_version = form_->version();
+    f.body = sync::MakeRevisionBody(answers.dump(), 0);
+    return f;
+  }
+
+  // Seals `f` as `laptop`'s next envelope and moves its chain on.
+  std::string Next(Laptop& laptop, sync::EnvelopeFields f) {
+    f.sequence = ++laptop.sequence;
+    f.previous = laptop.last;
+    std::string bytes = Seal(laptop.key, std::move(f));
+    laptop.last = IdOf(bytes);
+    clock_.Advance(1000);
+    return bytes;
+  }
+  std::string Next(Laptop& laptop, const json& answers = Answers()) { return Next(laptop, Fields(answers)); }
+
+  static std::string Seal(const sync::SigningKey& key, sync::EnvelopeFields f) {
+    auto bytes = sync::SealEnvelope(std::move(f), key);
+    EXPECT_TRUE(bytes.ok()) << bytes.status().ToString();
+    return bytes.ok() ? *bytes : std::string();
+  }
+
+  static Envelope Parsed(const std::string& bytes) {
+    auto e = Envelope::Parse(bytes);
+    EXPECT_TRUE(e.ok()) << e.status().ToString();
+    return *e;
+  }
+  static Hash IdOf(const std::string& bytes) { return Parsed(bytes).id(); }
+  static SubmissionId SubmissionOf(const std::string& bytes) { return Parsed(bytes).submission(); }
+
+  sync::SyncResponse Sync(const Laptop& laptop, std::vector<std::string> envelopes, std::string cursor = "",
+                          uint64_t receipted_through = 0, uint64_t checkpoint_size = 0) {
+    sync::SyncRequest request;
+    request.envelopes = std::move(envelopes);
+    request.cursor = std::move(cursor);
+    request.receipted_through = receipted_through;
+    request.checkpoint_size = checkpoint_size;
+    auto response = service_->HandleSync(laptop.device, request);
+    EXPECT_TRUE(response.ok()) << response.status().ToString();
+    return response.ok() ? *response : sync::SyncResponse{};
+  }
+
+  uint64_t LogSize() { return *store_->LogSize(); }
+
+  SubmissionSummary Summary(const SubmissionId& id) {
+    auto s = store_->FindSubmission(id);
+    EXPECT_TRUE(s.ok() && s->has_value()) << sync::FormatSubmissionId(id);
+    return s.ok() && s->has_value() ? **s : SubmissionSummary{};
+  }
+
+  // The one refusal in `response`, as "sequence code".
+  static std::string OnlyRefusal(const sync::SyncResponse& response) {
+    if (response.rejected.size() != 1) return std::to_string(response.rejected.size()) + " refusals";
+    return std::to_string(response.rejected[0].sequence) + " " + response.rejected[0].code;
+  }
+
+  sync::Checkpoint Verified(const std::string& note) {
+    auto cp = sync::VerifyCheckpoint(note, service_->origin(), service_->server_key(), service_->origin());
+    EXPECT_TRUE(cp.ok()) << cp.status().ToString();
+    return cp.ok() ? *cp : sync::Checkpoint{};
+  }
+
+  // Two volunteers' records of the same visit: possible duplicates.
+  std::pair<SubmissionId, SubmissionId> TwoRecordsOfOneVisit() {
+    Enroll(bota_, "bota");
+    std::string a = Next(alma_), b = Next(bota_);
+    EXPECT_EQ(Sync(alma_, {a}).accepted_through, 1u);
+    EXPECT_EQ(Sync(bota_, {b}).accepted_through, 1u);
+    return {SubmissionOf(a), SubmissionOf(b)};
+  }
+
+  FakeClock clock_{kNow};
+  sync::SeededRandom random_{42};
+  sync::SigningKey server_key_ = sync::SigningKey::Generate(random_);
+  std::unique_ptr<ServerContext> ctx_;
+  std::shared_ptr<RecordService> service_;
+  std::shared_ptr<const schema::Form> form_;
+  Laptop alma_{random_};
+  Laptop bota_{random_};
+  int codes_ = 0;
+};
+
+// --- a sync that goes through ----------------------------------------------------------------
+
+TEST_F(RecordServiceTest, FirstSyncAppendsInSequenceOrderWithAReceiptThatProvesInclusion) {
+  const uint64_t before = LogSize();  // the enrolment event
+  std::vector<std::string> batch = {Next(alma_), Next(alma_), Next(alma_)};
+  sync::SyncResponse r = Sync(alma_, batch);
+  EXPECT_TRUE(r.rejected.empty()) << OnlyRefusal(r);
+  EXPECT_EQ(r.accepted_through, 3u);
+  EXPECT_EQ(r.server_time_ms, clock_.NowMs());
+  auto log = store_->LogRange(before, before + 3);
+  ASSERT_TRUE(log.ok());
+  ASSERT_EQ(log->size(), 3u);
+  for (size_t k = 0; k < 3; ++k) EXPECT_EQ((*log)[k].bytes, batch[k]);
+  ASSERT_TRUE(r.receipt.has_value());
+  EXPECT_EQ(r.receipt->sequence, 3u);
+  EXPECT_EQ(r.receipt->envelope, IdOf(batch[2]));
+  EXPECT_EQ(r.receipt->leaf_index, before + 2);
+  sync::Checkpoint cp = Verified(r.checkpoint);
+  EXPECT_EQ(cp.size, before + 3);
+  EXPECT_TRUE(sync::VerifyInclusion(r.receipt->leaf_index, cp.size, sync::LeafHash(batch[2]), r.receipt->proof, cp.root)
+                  .ok());
+  EXPECT_EQ(Summary(SubmissionOf(batch[0])).review_state, "received");
+  EXPECT_EQ(Summary(SubmissionOf(batch[0])).volunteer, "alma");
+}
+
+TEST_F(RecordServiceTest, BatchSentOutOfOrderIsAppendedInSequenceOrder) {
+  const uint64_t before = LogSize();
+  std::string one = Next(alma_), two = Next(alma_), three = Next(alma_);
+  sync::SyncResponse r = Sync(alma_, {three, one, two});
+  EXPECT_TRUE(r.rejected.empty()) << OnlyRefusal(r);
+  EXPECT_EQ(r.accepted_through, 3u);
+  auto log = store_->LogRange(before, before + 3);
+  ASSERT_TRUE(log.ok() && log->size() == 3u);
+  EXPECT_EQ((*log)[0].bytes, one);
+  EXPECT_EQ((*log)[1].bytes, two);
+  EXPECT_EQ((*log)[2].bytes, three);
+}
+
+TEST_F(RecordServiceTest, ReplayedBatchAppendsNothingAndIsReceiptedAgain) {
+  std::vector<std::string> batch = {Next(alma_), Next(alma_)};
+  ASSERT_EQ(Sync(alma_, batch).accepted_through, 2u);
+  const uint64_t size = LogSize();
+  sync::SyncResponse again = Sync(alma_, batch);  // the first answer was lost
+  EXPECT_TRUE(again.rejected.empty()) << OnlyRefusal(again);
+  EXPECT_EQ(again.accepted_through, 2u);
+  EXPECT_EQ(LogSize(), size);
+  ASSERT_TRUE(again.receipt.has_value());
+  sync::Checkpoint cp = Verified(again.checkpoint);
+  EXPECT_TRUE(
+      sync::VerifyInclusion(again.receipt->leaf_index, cp.size, sync::LeafHash(batch[1]), again.receipt->proof, cp.root)
+          .ok());
+  EXPECT_FALSE(Sync(alma_, {}, again.cursor, 2).receipt.has_value());  // nothing beyond what it has proof of
+}
+
+TEST_F(RecordServiceTest, ConsistencyProofLinksTheLaptopsCheckpointToTheNewOne) {
+  sync::SyncResponse first = Sync(alma_, {Next(alma_)});
+  sync::Checkpoint old_cp = Verified(first.checkpoint);
+  sync::SyncResponse second = Sync(alma_, {Next(alma_)}, first.cursor, 1, old_cp.size);
+  sync::Checkpoint new_cp = Verified(second.checkpoint);
+  EXPECT_EQ(new_cp.size, old_cp.size + 1);
+  EXPECT_TRUE(sync::VerifyConsistency(old_cp.size, new_cp.size, old_cp.root, new_cp.root, second.consistency).ok());
+}
+
+TEST_F(RecordServiceTest, FormsAreSentOnceAndTheCursorMovesPastThem) {
+  sync::SyncResponse first = Sync(alma_, {});
+  ASSERT_EQ(first.forms.size(), 1u);
+  EXPECT_EQ(first.forms[0], kForm);
+  EXPECT_FALSE(first.more);
+  sync::SyncResponse second = Sync(alma_, {}, first.cursor);
+  EXPECT_TRUE(second.forms.empty());
+  EXPECT_EQ(second.cursor, first.cursor);
+}
+
+TEST_F(RecordServiceTest, RevisionFromOneLaptopReachesTheVolunteersOtherLaptop) {
+  Laptop second(random_);
+  Enroll(second, "alma");
+  std::string cursor = Sync(second, {}).cursor;
+  std::string revision = Next(alma_);
+  ASSERT_EQ(Sync(alma_, {revision}).accepted_through, 1u);
+  sync::SyncResponse r = Sync(second, {}, cursor);
+  ASSERT_EQ(r.envelopes.size(), 1u);
+  EXPECT_EQ(r.envelopes[0], revision);
+}
+
+// --- envelopes refused one by one ---------------------------------------------------------
+
+TEST_F(RecordServiceTest, BadSignatureIsRefusedAndTheEnvelopesBeforeItAccepted) {
+  std::string one = Next(alma_), two = Next(alma_), three = Next(alma_);
+  three[three.size() - 5] ^= 1;  // inside the signature
+  const uint64_t before = LogSize();
+  sync::SyncResponse r = Sync(alma_, {one, two, three});
+  EXPECT_EQ(OnlyRefusal(r), "3 bad_signature");
+  EXPECT_EQ(r.accepted_through, 2u);
+  EXPECT_EQ(LogSize(), before + 2);
+}
+
+TEST_F(RecordServiceTest, EnvelopeSignedByAnotherKeyIsRefusedAsWrongAuthor) {
+  std::string one = Next(alma_);
+  sync::EnvelopeFields f = Fields(Answers());
+  f.sequence = 2;
+  f.previous = alma_.last;
+  sync::SyncResponse r = Sync(alma_, {one, Seal(bota_.key, f)});
+  EXPECT_EQ(OnlyRefusal(r), "2 wrong_author");
+  EXPECT_EQ(r.accepted_through, 1u);
+}
+
+TEST_F(RecordServiceTest, RevisionOfAnUnpublishedFormIsRefusedAsUnknownForm) {
+  std::string doc = kForm;
+  doc.replace(doc.find("\"version\":\"1\""), 13, "\"version\":\"2\"");
+  auto unpublished = schema::Form::Load(doc);
+  ASSERT_TRUE(unpublished.ok());
+  std::string one = Next(alma_);
+  sync::EnvelopeFields f = Fields(Answers());
+  f.form_hash = (*unpublished)->hash();
+  f.form_version = "2";
+  sync::SyncResponse r = Sync(alma_, {one, Next(alma_, f)});
+  EXPECT_EQ(OnlyRefusal(r), "2 unknown_form");
+  EXPECT_EQ(r.accepted_through, 1u);
+}
+
+TEST_F(RecordServiceTest, RevisionWhoseFormHashNamesAnotherVersionIsRefusedAsInvalidRevision) {
+  sync::EnvelopeFields f = Fields(Answers());
+  f.form_version = "0";
+  sync::SyncResponse r = Sync(alma_, {Next(alma_), Next(alma_, f)});
+  EXPECT_EQ(OnlyRefusal(r), "2 invalid_revision");
+  EXPECT_EQ(r.accepted_through, 1u);
+}
+
+TEST_F(RecordServiceTest, AnswersThatBreakAConstraintAreRefusedAsInvalidAnswers) {
+  sync::SyncResponse r = Sync(alma_, {Next(alma_), Next(alma_, Answers(-1))});
+  EXPECT_EQ(OnlyRefusal(r), "2 invalid_answers");
+  EXPECT_NE(r.rejected[0].reason.find("queue"), std::string::npos) << r.rejected[0].reason;
+  EXPECT_EQ(r.accepted_through, 1u);
+}
+
+TEST_F(RecordServiceTest, RevisionBodyWithoutATimeZoneIsRefusedAsInvalidAnswers) {
+  sync::EnvelopeFields f = Fields(Answers());
+  f.body = json{{"answers", Answers()}}.dump();
+  sync::SyncResponse r = Sync(alma_, {Next(alma_, f)});
+  EXPECT_EQ(OnlyRefusal(r), "1 invalid_answers");
+}
+
+TEST_F(RecordServiceTest, RevisionStampedAnHourAheadOfTheServerIsRefusedAsClockAhead) {
+  sync::EnvelopeFields f = Fields(Answers());
+  f.hlc = sync::HlcTimestamp::Make(static_cast<uint64_t>(clock_.NowMs() + 3'600'000), 0);
+  sync::SyncResponse r = Sync(alma_, {Next(alma_), Next(alma_, f)});
+  EXPECT_EQ(OnlyRefusal(r), "2 clock_ahead");
+  EXPECT_EQ(r.accepted_through, 1u);
+}
+
+TEST_F(RecordServiceTest, SequenceThatSkipsOneIsRefusedAsAGap) {
+  std::string one = Next(alma_);
+  ++alma_.sequence;  // 2 is never sent
+  sync::SyncResponse r = Sync(alma_, {one, Next(alma_)});
+  EXPECT_EQ(OnlyRefusal(r), "3 gap");
+  EXPECT_EQ(r.accepted_through, 1u);
+}
+
+TEST_F(RecordServiceTest, DifferentEnvelopeWithAnAcceptedSequenceIsRefusedAsAFork) {
+  ASSERT_EQ(Sync(alma_, {Next(alma_)}).accepted_through, 1u);
+  const uint64_t size = LogSize();
+  alma_.sequence = 0;
+  alma_.last = {};
+  sync::SyncResponse r = Sync(alma_, {Next(alma_)});
+  EXPECT_EQ(OnlyRefusal(r), "1 fork");
+  EXPECT_EQ(r.accepted_through, 1u);
+  EXPECT_EQ(LogSize(), size);
+}
+
+TEST_F(RecordServiceTest, EnvelopesAfterARefusedOneAreHeldBack) {
+  std::string one = Next(alma_), bad = Next(alma_, Answers(-1)), three = Next(alma_);
+  sync::SyncResponse r = Sync(alma_, {one, bad, three});
+  ASSERT_EQ(r.rejected.size(), 2u);
+  EXPECT_EQ(r.rejected[0].code, "invalid_answers");
+  EXPECT_EQ(r.rejected[1].code, "held_back");
+  EXPECT_EQ(r.rejected[1].sequence, 3u);
+  EXPECT_EQ(r.accepted_through, 1u);
+}
+
+TEST_F(RecordServiceTest, EditNamingAParentTheServerNeverSawIsRefusedAsUnknownParent) {
+  std::string created = Next(alma_);
+  std::string edit = Next(alma_, Fields(Answers(5), SubmissionOf(created), {sync::Sha256("nothing")}));
+  sync::SyncResponse r = Sync(alma_, {created, edit});
+  EXPECT_EQ(OnlyRefusal(r), "2 unknown_parent");
+}
+
+TEST_F(RecordServiceTest, EditNamingARevisionOfAnotherSubmissionIsRefusedAsUnknownParent) {
+  std::string a = Next(alma_), b = Next(alma_);
+  std::string edit = Next(alma_, Fields(Answers(5), SubmissionOf(b), {IdOf(a)}));
+  sync::SyncResponse r = Sync(alma_, {a, b, edit});
+  EXPECT_EQ(OnlyRefusal(r), "3 unknown_parent");
+  EXPECT_NE(r.rejected[0].reason.find("another submission"), std::string::npos) << r.rejected[0].reason;
+}
+
+TEST_F(RecordServiceTest, NewSubmissionReusingAnExistingIdIsRefused) {
+  std::string created = Next(alma_);
+  std::string again = Next(alma_, Fields(Answers(), SubmissionOf(created)));
+  sync::SyncResponse r = Sync(alma_, {created, again});
+  EXPECT_EQ(OnlyRefusal(r), "2 submission_exists");
+}
+
+TEST_F(RecordServiceTest, EditOfAnotherVolunteersSubmissionIsRefusedAsNotOwner) {
+  Enroll(bota_, "bota");
+  std::string theirs = Next(bota_);
+  ASSERT_EQ(Sync(bota_, {theirs}).accepted_through, 1u);
+  std::string edit = Next(alma_, Fields(Answers(5), SubmissionOf(theirs), {IdOf(theirs)}));
+  sync::SyncResponse r = Sync(alma_, {edit});
+  EXPECT_EQ(OnlyRefusal(r), "1 not_owner");
+  EXPECT_EQ(Summary(SubmissionOf(theirs)).answers_json, Answers().dump());
+}
+
+TEST_F(RecordServiceTest, MalformedCursorIsInvalidArgument) {
+  for (const char* cursor : {"x", "1", "1.x", "-1.0", "1.2.3"}) {
+    sync::SyncRequest request;
+    request.cursor = cursor;
+    EXPECT_EQ(service_->HandleSync(alma_.device, request).status().code(), Status::Code::kInvalidArgument) << cursor;
+  }
+}
+
+// --- coordinators' decisions ----------------------------------------------------------------
+
+TEST_F(RecordServiceTest, ReviewAppendsAServerSignedEventThatReachesTheOwner) {
+  std::string created = Next(alma_);
+  sync::SyncResponse first = Sync(alma_, {created});
+  auto id = service_->Review(SubmissionOf(created), "aigerim", "has_issues", "queue looks wrong");
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  auto stored = store_->FindEnvelope(*id);
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  Envelope e = Parsed((*stored)->bytes);
+  EXPECT_EQ(e.author(), service_->server_key());
+  EXPECT_EQ(e.kind(), sync::EnvelopeKind::kEvent);
+  EXPECT_EQ(e.parents(), std::vector<Hash>{IdOf(created)});
+  SubmissionSummary s = Summary(SubmissionOf(created));
+  EXPECT_EQ(s.review_state, "has_issues");
+  EXPECT_EQ(s.review_by, "aigerim");
+  sync::SyncResponse next = Sync(alma_, {}, first.cursor, 1);
+  ASSERT_EQ(next.envelopes.size(), 1u);
+  EXPECT_EQ(next.envelopes[0], (*stored)->bytes);
+}
+
+TEST_F(RecordServiceTest, HasIssuesWithoutACommentIsRefused) {
+  std::string created = Next(alma_);
+  Sync(alma_, {created});
+  const uint64_t size = LogSize();
+  EXPECT_EQ(service_->Review(SubmissionOf(created), "aigerim", "has_issues", "").status().code(),
+            Status::Code::kInvalidArgument);
+  EXPECT_EQ(service_->Review(SubmissionOf(created), "aigerim", "fine", "").status().code(),
+            Status::Code::kInvalidArgument);
+  EXPECT_EQ(LogSize(), size);
+}
+
+TEST_F(RecordServiceTest, ReviewOfAnUnknownSubmissionIsNotFound) {
+  EXPECT_EQ(service_->Review(SubmissionId{1}, "aigerim", "approved", "").status().code(), Status::Code::kNotFound);
+}
+
+TEST_F(RecordServiceTest, CoordinatorEditAppendsAServerSignedRevisionNamingTheCoordinator) {
+  std::string created = Next(alma_);
+  Sync(alma_, {created});
+  auto id = service_->Edit(SubmissionOf(created), {"aigerim", Answers(9).dump(), "counted again", {}});
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  Envelope e = Parsed((*store_->FindEnvelope(*id))->bytes);
+  EXPECT_EQ(e.author(), service_->server_key());
+  auto body = sync::ParseRevisionBody(e.body());
+  ASSERT_TRUE(body.ok());
+  EXPECT_EQ(body->by, "aigerim");
+  SubmissionSummary s = Summary(SubmissionOf(created));
+  EXPECT_EQ(json::parse(s.answers_json)["queue"], 9);
+  EXPECT_EQ(s.heads, 1);
+}
+
+TEST_F(RecordServiceTest, CoordinatorEditThatBreaksAConstraintIsInvalidArgument) {
+  std::string created = Next(alma_);
+  Sync(alma_, {created});
+  const uint64_t size = LogSize();
+  auto id = service_->Edit(SubmissionOf(created), {"aigerim", Answers(-4).dump(), "", {}});
+  EXPECT_EQ(id.status().code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(service_->Edit(SubmissionOf(created), {"aigerim", "not json", "", {}}).status().code(),
+            Status::Code::kInvalidArgument);
+  EXPECT_EQ(LogSize(), size);
+}
+
+TEST_F(RecordServiceTest, CoordinatorEditOnAParentOfAnotherSubmissionIsInvalidArgument) {
+  std::string a = Next(alma_), b = Next(alma_);
+  Sync(alma_, {a, b});
+  auto id = service_->Edit(SubmissionOf(a), {"aigerim", Answers(9).dump(), "", {IdOf(b)}});
+  EXPECT_EQ(id.status().code(), Status::Code::kInvalidArgument);
+}
+
+TEST_F(RecordServiceTest, TwoVolunteersRecordsOfOneVisitAreFlaggedAsPossibleDuplicates) {
+  auto [a, b] = TwoRecordsOfOneVisit();
+  EXPECT_FALSE(Summary(a).duplicate_group.empty());
+  EXPECT_EQ(Summary(a).duplicate_group, Summary(b).duplicate_group);
+}
+
+TEST_F(RecordServiceTest, NotDuplicateAppendsAServerEventOnEachAndUnflagsBoth) {
+  auto [a, b] = TwoRecordsOfOneVisit();
+  const uint64_t size = LogSize();
+  auto id = service_->DecideDuplicate(a, b, "not_duplicate", "aigerim");
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  EXPECT_EQ(LogSize(), size + 2);
+  auto log = store_->LogRange(size, size + 2);
+  ASSERT_TRUE(log.ok() && log->size() == 2u);
+  EXPECT_EQ(Parsed((*log)[0].bytes).submission(), a);
+  EXPECT_EQ(Parsed((*log)[1].bytes).submission(), b);
+  for (const StoredEnvelope& stored : *log) EXPECT_EQ(Parsed(stored.bytes).author(), service_->server_key());
+  EXPECT_EQ(Summary(a).duplicate_group, "");
+  EXPECT_EQ(Summary(b).duplicate_group, "");
+  EXPECT_EQ(Summary(a).distinct_from, sync::FormatSubmissionId(b));
+}
+
+TEST_F(RecordServiceTest, MergedIntoMarksOnlyTheSubmissionMergedAway) {
+  auto [a, b] = TwoRecordsOfOneVisit();
+  const uint64_t size = LogSize();
+  ASSERT_TRUE(service_->DecideDuplicate(b, a, "merged_into", "aigerim").ok());
+  EXPECT_EQ(LogSize(), size + 1);
+  EXPECT_EQ(Summary(b).merged_into, sync::FormatSubmissionId(a));
+  EXPECT_EQ(Summary(a).merged_into, "");
+  EXPECT_EQ(Summary(a).duplicate_group, "");
+}
+
+TEST_F(RecordServiceTest, DuplicateDecisionsThatCannotHoldAreRefusedAndAppendNothing) {
+  auto [a, b] = TwoRecordsOfOneVisit();
+  ASSERT_TRUE(service_->DecideDuplicate(b, a, "merged_into", "aigerim").ok());
+  const uint64_t size = LogSize();
+  EXPECT_EQ(service_->DecideDuplicate(a, b, "maybe", "aigerim").status().code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(service_->DecideDuplicate(a, a, "not_duplicate", "aigerim").status().code(),
+            Status::Code::kInvalidArgument);
+  EXPECT_EQ(service_->DecideDuplicate(a, SubmissionId{7}, "not_duplicate", "aigerim").status().code(),
+            Status::Code::kNotFound);
+  EXPECT_EQ(service_->DecideDuplicate(a, b, "merged_into", "aigerim").status().code(),
+            Status::Code::kFailedPrecondition);
+  EXPECT_EQ(LogSize(), size);
+}
+
+// --- devices ------------------------------------------------------------------------------
+
+TEST_F(RecordServiceTest, EnrollingTheServersKeyOrAKeyTwiceOrWithAnUnknownCodeIsRefused) {
+  ASSERT_TRUE(store_->AddEnrollCode(ToHex(sync::Sha256("SPARE1")), "alma", kNow + 3'600'000, "aigerim", kNow).ok());
+  const uint64_t size = LogSize();
+  EXPECT_EQ(service_->Enroll("spare-1", service_->server_key(), "x").status().code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(service_->Enroll("spare-1", alma_.key.public_key(), "x").status().code(), Status::Code::kAlreadyExists);
+  EXPECT_EQ(service_->Enroll("NOPE", bota_.key.public_key(), "x").status().code(), Status::Code::kNotFound);
+  EXPECT_EQ(LogSize(), size);
+  EXPECT_TRUE(service_->Enroll("spare-1", bota_.key.public_key(), "x").ok());  // the code was not used up
+}
+
+TEST_F(RecordServiceTest, RevokeAppendsAnEventAndASecondRevokeIsFailedPrecondition) {
+  const uint64_t size = LogSize();
+  ASSERT_TRUE(service_->Revoke(alma_.key.public_key(), "aigerim", "lost").ok());
+  EXPECT_EQ(LogSize(), size + 1);
+  EXPECT_NE((*store_->FindDevice(alma_.key.public_key()))->revoked_ms, 0);
+  EXPECT_EQ(service_->Revoke(alma_.key.public_key(), "aigerim", "lost").code(), Status::Code::kFailedPrecondition);
+  EXPECT_EQ(service_->Revoke(bota_.key.public_key(), "aigerim", "lost").code(), Status::Code::kNotFound);
+  EXPECT_EQ(LogSize(), size + 1);
+}
+
+// --- the log across processes and restarts ------------------------------------------------------
+
+TEST_F(RecordServiceTest, AppendsByAnotherProcessAreCaughtUpBeforeTheNextAnswer) {
+  std::string created = Next(alma_);
+  sync::SyncResponse first = Sync(alma_, {created});
+  // An admin command opens its own service over the same data.
+  auto admin = RecordService::Start(*ctx_);
+  ASSERT_TRUE(admin.ok()) << admin.status().ToString();
+  ASSERT_TRUE((*admin)->Review(SubmissionOf(created), "aigerim", "approved", "").ok());
+  std::string another = Next(alma_);
+  sync::SyncResponse next = Sync(alma_, {another}, first.cursor, 1, Verified(first.checkpoint).size);
+  // The answer's checkpoint covers the admin's event, and its proofs hold.
+  sync::Checkpoint cp = Verified(next.checkpoint);
+  EXPECT_EQ(cp.size, LogSize());
+  ASSERT_TRUE(next.receipt.has_value());
+  EXPECT_EQ(next.receipt->leaf_index, LogSize() - 1);
+  EXPECT_TRUE(
+      sync::VerifyInclusion(next.receipt->leaf_index, cp.size, sync::LeafHash(another), next.receipt->proof, cp.root)
+          .ok());
+  EXPECT_EQ(next.envelopes.size(), 1u);  // the review
+}
+
+TEST_F(RecordServiceTest, RestartRebuildsTheSameTreeAndContinuesTheServersChain) {
+  std::string created = Next(alma_);
+  Sync(alma_, {created});
+  ASSERT_TRUE(service_->Review(SubmissionOf(created), "aigerim", "approved", "").ok());
+  auto before = service_->CurrentLog();
+  ASSERT_TRUE(before.ok());
+  service_.reset();
+  auto restarted = RecordService::Start(*ctx_);
+  ASSERT_TRUE(restarted.ok()) << restarted.status().ToString();
+  service_ = *restarted;
+  auto after = service_->CurrentLog();
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->size, before->size);
+  EXPECT_EQ(after->root, before->root);
+  EXPECT_EQ(after->checkpoint, before->checkpoint);  // nothing new to sign
+  const uint64_t server_tip = store_->Tip(service_->server_key())->sequence;
+  ASSERT_TRUE(service_->Review(SubmissionOf(created), "aigerim", "rejected", "").ok());
+  EXPECT_EQ(store_->Tip(service_->server_key())->sequence, server_tip + 1);
+}
+
+TEST_F(RecordServiceTest, StartRefusesALogCutShortUnderItsLastCheckpoint) {
+  Sync(alma_, {Next(alma_), Next(alma_)});
+  service_.reset();
+  Damage("DELETE FROM envelopes WHERE log_index = (SELECT max(log_index) FROM envelopes)");
+  auto restarted = RecordService::Start(*ctx_);
+  EXPECT_EQ(restarted.status().code(), Status::Code::kCorruption);
+  EXPECT_NE(restarted.status().message().find("rolled back"), std::string::npos) << restarted.status().message();
+}
+
+TEST_F(RecordServiceTest, StartRefusesACheckpointSignedWithAnotherKey) {
+  service_.reset();
+  sync::SigningKey other = sync::SigningKey::Generate(random_);
+  ASSERT_TRUE(store_->PutCheckpoint(99, sync::SignCheckpoint({"dala.local/log", 99, Hash{}}, "dala.local/log", other))
+                  .ok());
+  auto restarted = RecordService::Start(*ctx_);
+  EXPECT_EQ(restarted.status().code(), Status::Code::kCorruption);
+}
+
+// --- a damaged database ------------------------------------------------------------------------
+
+TEST_F(RecordServiceTest, StoredFormHashThatIsNotHexIsCorruptionNamingTheRow) {
+  std::string created = Next(alma_);
+  Sync(alma_, {created});
+  Enroll(bota_, "bota");
+  std::string theirs = Next(bota_, Answers(1, "ast_01"));
+  Sync(bota_, {theirs});
+  SubmissionId id = SubmissionOf(created);
+  Damage("UPDATE submissions SET form_hash = 'not hex' WHERE id = x'" + ToHex(id) + "'");
+  const std::string row = "submissions row " + sync::FormatSubmissionId(id);
+  const uint64_t size = LogSize();
+  for (Status s : {service_->Review(id, "aigerim", "approved", "").status(),
+                   service_->Edit(id, {"aigerim", Answers(9).dump(), "", {}}).status(),
+                   service_->DecideDuplicate(id, SubmissionOf(theirs), "not_duplicate", "aigerim").status()}) {
+    EXPECT_EQ(s.code(), Status::Code::kCorruption) << s.ToString();
+    EXPECT_NE(s.message().find(row), std::string::npos) << s.message();
+  }
+  EXPECT_EQ(LogSize(), size);
+}
+
+TEST_F(RecordServiceTest, CsvExportOfAFormWhoseStoredHashIsNotHexIsCorruptionNamingTheRow) {
+  Damage("UPDATE forms SET hash = '" + std::string(64, 'z') + "'");
+  auto csv = ExportCsv(*store_, *service_, "visit", "main", "en");
+  EXPECT_EQ(csv.status().code(), Status::Code::kCorruption);
+  EXPECT_NE(csv.status().message().find("forms row visit version 1"), std::string::npos) << csv.status().message();
+}
+
+}  // namespace
+}  // namespace dala::server

@@ -1,0 +1,456 @@
+// The records half of SqliteStore: forms, the log, derived submission
+// state, outboxes and checkpoints, against a real database in a temporary
+// directory. Damage is made with raw SQL, as a failing disk or a careless
+// hand would make it.
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "dala/base/hex.h"
+#include "dala/server/sqlite_store.h"
+#include "store_test_util.h"
+
+namespace dala::server {
+namespace {
+
+using sync::Hash;
+using sync::SubmissionId;
+
+constexpr int64_t kNow = 1'767'225'600'000;  // 2026-01-01T00:00:00Z
+constexpr int64_t kDay = 86'400'000;
+
+class SqliteStoreRecordsTest : public testing::StoreTest {
+ protected:
+
+  static SubmissionId Id(uint8_t fill) {
+    SubmissionId id;
+    id.fill(fill);
+    return id;
+  }
+
+  // The next revision of `author`'s chain, for `submission`.
+  sync::Envelope Next(const sync::SigningKey& author, const SubmissionId& submission) {
+    auto& [sequence, previous] = chains_[author.public_key()];
+    sync::EnvelopeFields f;
+    f.submission = submission;
+    f.sequence = ++sequence;
+    f.previous = previous;
+    f.hlc = sync::HlcTimestamp::Make(static_cast<uint64_t>(kNow) + sequence, 0);
+    f.wall_ms = kNow;
+    f.form_hash = sync::Sha256("form");
+    f.form_id = "visit";
+    f.form_version = "1";
+    f.body = R"({"answers":{},"tz":0})";
+    auto bytes = sync::SealEnvelope(f, author);
+    EXPECT_TRUE(bytes.ok()) << bytes.status().ToString();
+    auto e = sync::Envelope::Parse(*bytes);
+    EXPECT_TRUE(e.ok()) << e.status().ToString();
+    previous = e->id();
+    return *e;
+  }
+
+  // Appends at the end of the log.
+  sync::Envelope Append(const sync::SigningKey& author, const SubmissionId& submission) {
+    sync::Envelope e = Next(author, submission);
+    auto size = store_->LogSize();
+    EXPECT_TRUE(size.ok());
+    Status s = store_->AppendEnvelope(e, *size, kNow);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return e;
+  }
+
+  static SubmissionSummary Summary(uint8_t fill, std::string volunteer, int64_t created_ms = kNow) {
+    SubmissionSummary s;
+    s.id = Id(fill);
+    s.form_id = "visit";
+    s.form_version = "1";
+    s.form_hash = ToHex(sync::Sha256("form"));
+    s.volunteer = std::move(volunteer);
+    s.created_ms = s.updated_ms = created_ms;
+    s.answers_json = "{}";
+    s.heads = 1;
+    s.review_state = "received";
+    return s;
+  }
+
+  void Put(const SubmissionSummary& s) { ASSERT_TRUE(store_->PutSubmission(s).ok()); }
+
+  std::vector<SubmissionId> List(const SubmissionFilter& f) {
+    auto list = store_->ListSubmissions(f);
+    EXPECT_TRUE(list.ok()) << list.status().ToString();
+    std::vector<SubmissionId> out;
+    if (list.ok())
+      for (const SubmissionSummary& s : *list) out.push_back(s.id);
+    return out;
+  }
+
+  FormInfo Form(const std::string& document, const std::string& version) {
+    FormInfo info;
+    info.hash = ToHex(sync::Sha256(document));
+    info.form_id = "visit";
+    info.version = version;
+    info.project = "p";
+    info.published_ms = kNow;
+    return info;
+  }
+
+  sync::SeededRandom random_{11};
+  sync::SigningKey alma_ = sync::SigningKey::Generate(random_);
+  sync::SigningKey bota_ = sync::SigningKey::Generate(random_);
+  std::map<sync::PublicKey, std::pair<uint64_t, Hash>> chains_;
+};
+
+// --- forms ------------------------------------------------------------------------
+
+TEST_F(SqliteStoreRecordsTest, PublishingTheSameBytesAgainIsANoOp) {
+  auto first = store_->PublishForm("{\"v\":1}", Form("{\"v\":1}", "1"));
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(first->publish_seq, 1);
+  auto again = store_->PublishForm("{\"v\":1}", Form("{\"v\":1}", "1"));
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->publish_seq, 1);
+  EXPECT_EQ(store_->ListForms()->size(), 1u);
+}
+
+TEST_F(SqliteStoreRecordsTest, OtherBytesUnderAPublishedVersionAreAlreadyExists) {
+  ASSERT_TRUE(store_->PublishForm("{\"v\":1}", Form("{\"v\":1}", "1")).ok());
+  auto changed = store_->PublishForm("{\"v\":2}", Form("{\"v\":2}", "1"));
+  EXPECT_EQ(changed.status().code(), Status::Code::kAlreadyExists);
+}
+
+TEST_F(SqliteStoreRecordsTest, FormsPublishedAfterASequenceComeInPublicationOrderUpToTheLimit) {
+  for (int v = 1; v <= 3; ++v) {
+    std::string doc = "{\"v\":" + std::to_string(v) + "}";
+    ASSERT_TRUE(store_->PublishForm(doc, Form(doc, std::to_string(v))).ok());
+  }
+  auto after = store_->FormsPublishedAfter(1, 1);
+  ASSERT_TRUE(after.ok());
+  ASSERT_EQ(after->size(), 1u);
+  EXPECT_EQ((*after)[0].first.version, "2");
+  EXPECT_EQ((*after)[0].second, "{\"v\":2}");
+  EXPECT_TRUE(store_->FormsPublishedAfter(3, 10)->empty());
+}
+
+TEST_F(SqliteStoreRecordsTest, FormDocumentOfAnUnknownHashIsEmpty) {
+  auto doc = store_->FormDocument(ToHex(sync::Sha256("nothing")));
+  ASSERT_TRUE(doc.ok());
+  EXPECT_FALSE(doc->has_value());
+}
+
+// --- the log -------------------------------------------------------------------------
+
+TEST_F(SqliteStoreRecordsTest, EmptyLogHasSizeZeroAndNoTips) {
+  EXPECT_EQ(*store_->LogSize(), 0u);
+  auto tip = store_->Tip(alma_.public_key());
+  ASSERT_TRUE(tip.ok());
+  EXPECT_EQ(tip->sequence, 0u);
+  EXPECT_TRUE(sync::IsZero(tip->id));
+  EXPECT_TRUE(store_->LogRange(0, 10)->empty());
+}
+
+TEST_F(SqliteStoreRecordsTest, LogRangeReturnsTheRangeInLogOrder) {
+  std::vector<sync::Envelope> appended;
+  for (int i = 0; i < 4; ++i) appended.push_back(Append(i % 2 ? bota_ : alma_, Id(1)));
+  auto range = store_->LogRange(1, 3);
+  ASSERT_TRUE(range.ok()) << range.status().ToString();
+  ASSERT_EQ(range->size(), 2u);
+  for (size_t k = 0; k < 2; ++k) {
+    EXPECT_EQ((*range)[k].log_index, k + 1);
+    EXPECT_EQ((*range)[k].id, appended[k + 1].id());
+    EXPECT_EQ((*range)[k].bytes, appended[k + 1].bytes());
+  }
+  EXPECT_EQ(*store_->LogSize(), 4u);
+  EXPECT_TRUE(store_->LogRange(4, 100)->empty());
+}
+
+TEST_F(SqliteStoreRecordsTest, AppendAtATakenIndexIsRefused) {
+  Append(alma_, Id(1));
+  sync::Envelope second = Next(alma_, Id(1));
+  EXPECT_FALSE(store_->AppendEnvelope(second, 0, kNow).ok());
+  EXPECT_EQ(*store_->LogSize(), 1u);
+}
+
+TEST_F(SqliteStoreRecordsTest, EnvelopesOfASubmissionAreItsOwnInLogOrder) {
+  sync::Envelope a = Append(alma_, Id(1));
+  Append(bota_, Id(2));
+  sync::Envelope c = Append(bota_, Id(1));
+  auto of = store_->EnvelopesOf(Id(1));
+  ASSERT_TRUE(of.ok()) << of.status().ToString();
+  ASSERT_EQ(of->size(), 2u);
+  EXPECT_EQ((*of)[0].id, a.id());
+  EXPECT_EQ((*of)[0].log_index, 0u);
+  EXPECT_EQ((*of)[1].id, c.id());
+  EXPECT_EQ((*of)[1].log_index, 2u);
+  EXPECT_TRUE(store_->EnvelopesOf(Id(9))->empty());
+}
+
+TEST_F(SqliteStoreRecordsTest, TipIsTheAuthorsHighestSequenceAndEachSequenceFindsItsId) {
+  sync::Envelope one = Append(alma_, Id(1));
+  Append(bota_, Id(2));
+  sync::Envelope two = Append(alma_, Id(1));
+  auto tip = store_->Tip(alma_.public_key());
+  ASSERT_TRUE(tip.ok());
+  EXPECT_EQ(tip->sequence, 2u);
+  EXPECT_EQ(tip->id, two.id());
+  EXPECT_EQ(**store_->EnvelopeIdAt(alma_.public_key(), 1), one.id());
+  EXPECT_FALSE(store_->EnvelopeIdAt(alma_.public_key(), 3)->has_value());
+}
+
+TEST_F(SqliteStoreRecordsTest, FindEnvelopeOfAnUnknownIdIsEmpty) {
+  sync::Envelope e = Append(alma_, Id(1));
+  auto found = store_->FindEnvelope(e.id());
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ((*found)->log_index, 0u);
+  EXPECT_FALSE(store_->FindEnvelope(sync::Sha256("nothing"))->has_value());
+}
+
+TEST_F(SqliteStoreRecordsTest, FailedTransactionAppendsNothing) {
+  Status s = store_->InTransaction([&]() -> Status {
+    DALA_RETURN_IF_ERROR(store_->AppendEnvelope(Next(alma_, Id(1)), 0, kNow));
+    return Status::Internal("changed my mind");
+  });
+  EXPECT_EQ(s.code(), Status::Code::kInternal);
+  EXPECT_EQ(*store_->LogSize(), 0u);
+}
+
+TEST_F(SqliteStoreRecordsTest, ReadSnapshotDoesNotSeeAnAppendCommittedWhileItRuns) {
+  Append(alma_, Id(1));
+  uint64_t seen = 0;
+  Status s = store_->InReadSnapshot([&](Store& snapshot) -> Status {
+    Append(alma_, Id(1));
+    DALA_ASSIGN_OR_RETURN(seen, snapshot.LogSize());
+    return Status::Ok();
+  });
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(seen, 1u);
+  EXPECT_EQ(*store_->LogSize(), 2u);
+}
+
+// --- a damaged database ---------------------------------------------------------------
+
+TEST_F(SqliteStoreRecordsTest, DamagedEnvelopeIdIsCorruptionNamingItsLogIndex) {
+  Append(alma_, Id(1));
+  Append(alma_, Id(1));
+  Damage("UPDATE envelopes SET id = x'0102' WHERE log_index = 1");
+  for (auto read : {store_->LogRange(0, 2), store_->EnvelopesOf(Id(1))}) {
+    EXPECT_EQ(read.status().code(), Status::Code::kCorruption);
+    EXPECT_NE(read.status().message().find("envelopes row at log index 1"), std::string::npos)
+        << read.status().message();
+  }
+}
+
+TEST_F(SqliteStoreRecordsTest, DamagedEnvelopeIdIsCorruptionNamingItsAuthorAndSequence) {
+  Append(alma_, Id(1));
+  Damage("UPDATE envelopes SET id = x'0102' WHERE sequence = 1");
+  const std::string row = "envelopes row of author " + ToHex(alma_.public_key()) + " at sequence 1";
+  auto tip = store_->Tip(alma_.public_key());
+  EXPECT_EQ(tip.status().code(), Status::Code::kCorruption);
+  EXPECT_NE(tip.status().message().find(row), std::string::npos) << tip.status().message();
+  auto at = store_->EnvelopeIdAt(alma_.public_key(), 1);
+  EXPECT_EQ(at.status().code(), Status::Code::kCorruption);
+  EXPECT_NE(at.status().message().find(row), std::string::npos) << at.status().message();
+}
+
+TEST_F(SqliteStoreRecordsTest, DamagedSubmissionIdIsCorruptionNamingTheRowByItsBytes) {
+  SubmissionSummary s = Summary(1, "alma");
+  s.duplicate_key = "visit\x1f" "ala_01";
+  s.duplicate_group = "-";
+  Put(s);
+  Damage("UPDATE submissions SET id = x'0a0b0c'");
+  SubmissionFilter all;
+  auto list = store_->ListSubmissions(all);
+  auto peers = store_->DuplicatePeers("visit", s.duplicate_key);
+  auto legacy = store_->LegacyDistinctSubmissions();
+  auto prefix = store_->SubmissionIdsWithPrefix("0a0b", 10);
+  for (const Status& st : {list.status(), peers.status(), legacy.status(), prefix.status()}) {
+    EXPECT_EQ(st.code(), Status::Code::kCorruption);
+    EXPECT_NE(st.message().find("submissions row x'0a0b0c'"), std::string::npos) << st.message();
+  }
+}
+
+// --- derived state -----------------------------------------------------------------------
+
+TEST_F(SqliteStoreRecordsTest, PutSubmissionReplacesTheEarlierSummary) {
+  SubmissionSummary s = Summary(1, "alma");
+  Put(s);
+  s.review_state = "approved";
+  s.distinct_from = "x";
+  s.last_log_index = 7;
+  Put(s);
+  auto found = store_->FindSubmission(s.id);
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ((*found)->review_state, "approved");
+  EXPECT_EQ((*found)->distinct_from, "x");
+  EXPECT_EQ((*found)->last_log_index, 7u);
+  EXPECT_EQ(List({}).size(), 1u);
+  EXPECT_FALSE(store_->FindSubmission(Id(9))->has_value());
+}
+
+TEST_F(SqliteStoreRecordsTest, EachFilterLeavesOutTheSubmissionsThatDoNotMatch) {
+  SubmissionSummary a = Summary(1, "alma");
+  a.centre = "ala_01";
+  a.region = "ala";
+  SubmissionSummary b = Summary(2, "bota", kNow + 1);
+  b.centre = "ast_01";
+  b.region = "ast";
+  b.review_state = "approved";
+  b.conflicts = 2;
+  SubmissionSummary c = Summary(3, "bota", kNow + 2);
+  c.form_id = "exit";
+  Put(a);
+  Put(b);
+  Put(c);
+  EXPECT_EQ(List({.form_id = "visit"}), (std::vector{a.id, b.id}));
+  EXPECT_EQ(List({.centre = "ast_01"}), (std::vector{b.id}));
+  EXPECT_EQ(List({.region = "ala"}), (std::vector{a.id}));
+  EXPECT_EQ(List({.volunteer = "bota"}), (std::vector{b.id, c.id}));
+  EXPECT_EQ(List({.review_state = "approved"}), (std::vector{b.id}));
+  EXPECT_EQ(List({.only_conflicts = true}), (std::vector{b.id}));
+}
+
+TEST_F(SqliteStoreRecordsTest, DateFilterReadsTheVisitDateElseTheCreationDay) {
+  SubmissionSummary visited = Summary(1, "alma", kNow + 5 * kDay);
+  visited.visit_date = "2025-12-30";
+  SubmissionSummary created = Summary(2, "alma", kNow + kDay);  // 2026-01-02
+  Put(visited);
+  Put(created);
+  SubmissionFilter f;
+  f.date_to = "2025-12-31";
+  EXPECT_EQ(List(f), (std::vector{visited.id}));
+  f = {};
+  f.date_from = "2026-01-02";
+  f.date_to = "2026-01-02";
+  EXPECT_EQ(List(f), (std::vector{created.id}));
+}
+
+TEST_F(SqliteStoreRecordsTest, OnlyDuplicatesLeavesOutUnflaggedAndMergedSubmissions) {
+  SubmissionSummary flagged = Summary(1, "alma");
+  flagged.duplicate_group = "k";
+  SubmissionSummary merged = Summary(2, "bota");
+  merged.duplicate_group = "k";
+  merged.merged_into = sync::FormatSubmissionId(flagged.id);
+  Put(flagged);
+  Put(merged);
+  Put(Summary(3, "bota"));
+  SubmissionFilter f;
+  f.only_duplicates = true;
+  EXPECT_EQ(List(f), (std::vector{flagged.id}));
+}
+
+TEST_F(SqliteStoreRecordsTest, ListPagesInCreationOrderWithLimitAndOffset) {
+  Put(Summary(3, "alma", kNow + 2));
+  Put(Summary(1, "alma", kNow + 1));
+  Put(Summary(2, "alma", kNow + 1));
+  SubmissionFilter f;
+  f.limit = 2;
+  EXPECT_EQ(List(f), (std::vector{Id(1), Id(2)}));
+  f.offset = 2;
+  EXPECT_EQ(List(f), (std::vector{Id(3)}));
+}
+
+TEST_F(SqliteStoreRecordsTest, SubmissionIdsWithPrefixMatchTheStartOrTheEndOnly) {
+  SubmissionSummary s = Summary(0, "alma");
+  s.id = {0xab, 0xcd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x12, 0x34};
+  Put(s);
+  Put(Summary(7, "alma"));
+  EXPECT_EQ(*store_->SubmissionIdsWithPrefix("abcd", 10), (std::vector{s.id}));
+  EXPECT_EQ(*store_->SubmissionIdsWithPrefix("1234", 10), (std::vector{s.id}));
+  EXPECT_TRUE(store_->SubmissionIdsWithPrefix("cd00", 10)->empty());
+}
+
+TEST_F(SqliteStoreRecordsTest, DuplicatePeersLeaveOutOtherKeysAndTheNamedVolunteer) {
+  SubmissionSummary a = Summary(1, "alma");
+  SubmissionSummary b = Summary(2, "bota");
+  SubmissionSummary other_key = Summary(3, "bota");
+  a.duplicate_key = b.duplicate_key = "visit\x1fk";
+  other_key.duplicate_key = "visit\x1fz";
+  Put(a);
+  Put(b);
+  Put(other_key);
+  auto all = store_->DuplicatePeers("visit", "visit\x1fk");
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->size(), 2u);
+  auto others = store_->DuplicatePeers("visit", "visit\x1fk", "alma");
+  ASSERT_TRUE(others.ok());
+  ASSERT_EQ(others->size(), 1u);
+  EXPECT_EQ((*others)[0].id, b.id);
+  ASSERT_TRUE(store_->SetDuplicateGroup(b.id, "visit\x1fk").ok());
+  EXPECT_EQ((*store_->FindSubmission(b.id))->duplicate_group, "visit\x1fk");
+}
+
+TEST_F(SqliteStoreRecordsTest, LegacyDistinctSubmissionsAreOnlyThoseMarkedWithADash) {
+  SubmissionSummary legacy = Summary(1, "alma");
+  legacy.duplicate_group = "-";
+  SubmissionSummary flagged = Summary(2, "alma");
+  flagged.duplicate_group = "k";
+  Put(legacy);
+  Put(flagged);
+  EXPECT_EQ(*store_->LegacyDistinctSubmissions(), (std::vector{legacy.id}));
+}
+
+// --- the outbox ---------------------------------------------------------------------------
+
+TEST_F(SqliteStoreRecordsTest, OutboxLeavesOutWhatTheReaderSignedAndKeepsWithinTheCursor) {
+  ASSERT_TRUE(store_->AddToOutbox("alma", 0, alma_.public_key()).ok());
+  ASSERT_TRUE(store_->AddToOutbox("alma", 1, bota_.public_key()).ok());
+  ASSERT_TRUE(store_->AddToOutbox("alma", 2, bota_.public_key()).ok());
+  ASSERT_TRUE(store_->AddToOutbox("bota", 3, alma_.public_key()).ok());
+  auto end = store_->OutboxEnd("alma");
+  ASSERT_TRUE(end.ok());
+  EXPECT_EQ(*end, 3);
+  auto all = store_->Outbox("alma", alma_.public_key(), 0, *end, 10);
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(*all, (std::vector<std::pair<int64_t, uint64_t>>{{2, 1}, {3, 2}}));
+  EXPECT_EQ(*store_->Outbox("alma", alma_.public_key(), 2, *end, 10),
+            (std::vector<std::pair<int64_t, uint64_t>>{{3, 2}}));
+  EXPECT_EQ(*store_->Outbox("alma", alma_.public_key(), 0, 2, 10),
+            (std::vector<std::pair<int64_t, uint64_t>>{{2, 1}}));
+  EXPECT_EQ(store_->Outbox("alma", alma_.public_key(), 0, *end, 1)->size(), 1u);
+}
+
+TEST_F(SqliteStoreRecordsTest, OutboxEndOfAVolunteerWithNothingQueuedIsZero) {
+  ASSERT_TRUE(store_->AddToOutbox("bota", 0, bota_.public_key()).ok());
+  EXPECT_EQ(*store_->OutboxEnd("alma"), 0);
+}
+
+TEST_F(SqliteStoreRecordsTest, AddToOutboxOnceDoesNotQueueAnEntryTwice) {
+  ASSERT_TRUE(store_->AddToOutboxOnce("alma", 4, bota_.public_key()).ok());
+  ASSERT_TRUE(store_->AddToOutboxOnce("alma", 4, bota_.public_key()).ok());
+  EXPECT_EQ(store_->Outbox("alma", alma_.public_key(), 0, 100, 10)->size(), 1u);
+}
+
+TEST_F(SqliteStoreRecordsTest, VolunteerHistoryQueuesOnlyTheirSubmissionsNotQueuedYetInLogOrder) {
+  Append(alma_, Id(1));  // 0
+  Append(bota_, Id(2));  // 1: another volunteer's
+  Append(bota_, Id(1));  // 2: a coordinator's edit, say
+  Put(Summary(1, "alma"));
+  Put(Summary(2, "bota"));
+  ASSERT_TRUE(store_->AddToOutbox("alma", 2, bota_.public_key()).ok());
+  ASSERT_TRUE(store_->QueueVolunteerHistory("alma").ok());
+  auto queued = store_->Outbox("alma", sync::PublicKey{}, 0, 100, 10);
+  ASSERT_TRUE(queued.ok());
+  std::vector<uint64_t> indexes;
+  for (const auto& [id, index] : *queued) indexes.push_back(index);
+  EXPECT_EQ(indexes, (std::vector<uint64_t>{2, 0}));
+}
+
+// --- checkpoints ----------------------------------------------------------------------------
+
+TEST_F(SqliteStoreRecordsTest, NoCheckpointYetIsEmpty) {
+  auto last = store_->LastCheckpoint();
+  ASSERT_TRUE(last.ok());
+  EXPECT_FALSE(last->has_value());
+}
+
+TEST_F(SqliteStoreRecordsTest, LastCheckpointIsTheLargestWhateverTheOrderOfWriting) {
+  ASSERT_TRUE(store_->PutCheckpoint(5, "five").ok());
+  ASSERT_TRUE(store_->PutCheckpoint(3, "three").ok());
+  auto last = store_->LastCheckpoint();
+  ASSERT_TRUE(last.ok() && last->has_value());
+  EXPECT_EQ((*last)->first, 5u);
+  EXPECT_EQ((*last)->second, "five");
+}
+
+}  // namespace
+}  // namespace dala::server
