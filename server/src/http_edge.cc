@@ -258,42 +258,11 @@ void HttpServer::Configure() {
     ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
   });
 
-  // Runs once the headers are read, before any body byte: refuse what the
-  // limits cannot be applied to, and what no route would take.
-  s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-    t_request_start = Clock::now();
-    HttpResponse refusal;
-    const Router::Match route = router_.Find(req.method == "HEAD" ? "GET" : req.method, req.path);
-    const size_t max_body = std::min(route.max_body_bytes, config_.max_body_bytes);
-    const size_t lengths = req.get_header_value_count("Content-Length");
-    const std::string length = req.get_header_value("Content-Length");
-    if (!route.found) {
-      refusal = route.path_known ? JsonError(405, "method_not_allowed", req.method + " is not allowed here")
-                                 : JsonError(404, "not_found", "no such endpoint");
-    } else if (lengths > 1 || (lengths == 1 && !IsDecimal(length))) {
-      refusal = JsonError(400, "bad_request", "one Content-Length, in decimal, please");
-    } else if (lengths == 1 && (length.size() > 18 || std::stoull(length) > max_body)) {
-      // Refused before a byte of the body is read (httplib would read and
-      // discard all of it first).
-      refusal = JsonError(413, "payload_too_large",
-                          "the request body is over the limit of " + std::to_string(max_body) + " bytes");
-    } else if (req.has_header("Transfer-Encoding")) {
-      refusal = JsonError(411, "length_required", "send the body with a Content-Length; chunked bodies are refused");
-    } else if (!IsSupportedContentEncoding(req)) {
-      refusal = JsonError(415, "unsupported_media_type", "bodies are accepted without Content-Encoding");
-    } else if (IsFormMediaType(req)) {
-      refusal = JsonError(415, "unsupported_media_type", "multipart bodies are not accepted");
-    } else {
-      return httplib::Server::HandlerResponse::Unhandled;
-    }
-    // A body left unread means this connection cannot carry another request.
-    if (req.has_header("Transfer-Encoding") || (lengths > 0 && length != "0")) {
-      refusal.headers["Connection"] = "close";
-      edge::CloseAfterResponse();
-    }
-    WriteResponse(refusal, res);
-    return httplib::Server::HandlerResponse::Handled;
-  });
+  s.set_pre_routing_handler(
+      [this](const httplib::Request& req, httplib::Response& res) {
+        return PreRoute(req, res) ? httplib::Server::HandlerResponse::Handled
+                                  : httplib::Server::HandlerResponse::Unhandled;
+      });
 
   // Called for every response with status >= 400; ours already have a body.
   s.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
@@ -336,59 +305,9 @@ void HttpServer::Configure() {
   }
 
   // One catch-all per method: the Router does the routing.
-  auto plain = [this](const httplib::Request& req, httplib::Response& res) {
-    HttpResponse out;
-    try {
-      HttpRequest r = ToHttpRequest(req, tls_);
-      r.body = req.body;
-      out = router_.Dispatch(r);
-    } catch (const std::exception& e) {
-      out = InternalError(req, e.what());
-    } catch (...) {
-      out = InternalError(req, "unknown exception");
-    }
-    WriteResponse(out, res);
-  };
-  auto with_body = [this](const httplib::Request& req, httplib::Response& res,
-                          const httplib::ContentReader& reader) {
-    HttpResponse out;
-    try {
-      HttpRequest r = ToHttpRequest(req, tls_);
-      const bool encoded = HasContentEncoding(req);
-      const size_t route_limit = std::min(router_.Find(req.method, req.path).max_body_bytes, config_.max_body_bytes);
-      const size_t limit = encoded ? config_.max_decompressed_bytes : route_limit;
-      bool too_large = false;
-      bool complete = reader([&](const char* data, size_t size) {
-        if (size > limit - r.body.size()) {
-          too_large = true;
-          return false;
-        }
-        r.body.append(data, size);
-        return true;
-      });
-      if (complete) {
-        out = router_.Dispatch(r);
-      } else {
-        if (too_large || res.status == 413) {
-          out = JsonError(413, "payload_too_large",
-                          std::string("the request body is over the limit of ") +
-                              std::to_string(encoded && too_large ? config_.max_decompressed_bytes
-                                                                  : route_limit) +
-                              (encoded && too_large ? " bytes once decoded" : " bytes"));
-        } else if (res.status == 415) {
-          out = JsonError(415, "unsupported_media_type", "unsupported Content-Encoding (gzip, br or none)");
-        } else {
-          out = JsonError(400, "bad_request", "the request body is incomplete or cannot be decoded");
-        }
-        out.headers["Connection"] = "close";
-        edge::CloseAfterResponse();
-      }
-    } catch (const std::exception& e) {
-      out = InternalError(req, e.what());
-    } catch (...) {
-      out = InternalError(req, "unknown exception");
-    }
-    WriteResponse(out, res);
+  auto plain = [this](const httplib::Request& req, httplib::Response& res) { ServePlain(req, res); };
+  auto with_body = [this](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
+    ServeWithBody(req, res, reader);
   };
   const std::string any = ".*";
   s.Get(any, plain);
@@ -401,6 +320,98 @@ void HttpServer::Configure() {
   s.Patch(any, httplib::Server::HandlerWithContentReader(with_body));
   s.Delete(any, plain);
   s.Delete(any, httplib::Server::HandlerWithContentReader(with_body));
+}
+
+// Runs once the headers are read, before any body byte: refuse what the
+// limits cannot be applied to, and what no route would take.
+bool HttpServer::PreRoute(const httplib::Request& req, httplib::Response& res) {
+  t_request_start = Clock::now();
+  HttpResponse refusal;
+  const Router::Match route = router_.Find(req.method == "HEAD" ? "GET" : req.method, req.path);
+  const size_t max_body = std::min(route.max_body_bytes, config_.max_body_bytes);
+  const size_t lengths = req.get_header_value_count("Content-Length");
+  const std::string length = req.get_header_value("Content-Length");
+  if (!route.found) {
+    refusal = route.path_known ? JsonError(405, "method_not_allowed", req.method + " is not allowed here")
+                               : JsonError(404, "not_found", "no such endpoint");
+  } else if (lengths > 1 || (lengths == 1 && !IsDecimal(length))) {
+    refusal = JsonError(400, "bad_request", "one Content-Length, in decimal, please");
+  } else if (lengths == 1 && (length.size() > 18 || std::stoull(length) > max_body)) {
+    // Refused before a byte of the body is read (httplib would read and
+    // discard all of it first).
+    refusal = JsonError(413, "payload_too_large",
+                        "the request body is over the limit of " + std::to_string(max_body) + " bytes");
+  } else if (req.has_header("Transfer-Encoding")) {
+    refusal = JsonError(411, "length_required", "send the body with a Content-Length; chunked bodies are refused");
+  } else if (!IsSupportedContentEncoding(req)) {
+    refusal = JsonError(415, "unsupported_media_type", "bodies are accepted without Content-Encoding");
+  } else if (IsFormMediaType(req)) {
+    refusal = JsonError(415, "unsupported_media_type", "multipart bodies are not accepted");
+  } else {
+    return false;
+  }
+  // A body left unread means this connection cannot carry another request.
+  if (req.has_header("Transfer-Encoding") || (lengths > 0 && length != "0")) {
+    refusal.headers["Connection"] = "close";
+    edge::CloseAfterResponse();
+  }
+  WriteResponse(refusal, res);
+  return true;
+}
+
+void HttpServer::ServePlain(const httplib::Request& req, httplib::Response& res) {
+  HttpResponse out;
+  try {
+    HttpRequest r = ToHttpRequest(req, tls_);
+    r.body = req.body;
+    out = router_.Dispatch(r);
+  } catch (const std::exception& e) {
+    out = InternalError(req, e.what());
+  } catch (...) {
+    out = InternalError(req, "unknown exception");
+  }
+  WriteResponse(out, res);
+}
+
+void HttpServer::ServeWithBody(const httplib::Request& req, httplib::Response& res,
+                               const httplib::ContentReader& reader) {
+  HttpResponse out;
+  try {
+    HttpRequest r = ToHttpRequest(req, tls_);
+    const bool encoded = HasContentEncoding(req);
+    const size_t route_limit = std::min(router_.Find(req.method, req.path).max_body_bytes, config_.max_body_bytes);
+    const size_t limit = encoded ? config_.max_decompressed_bytes : route_limit;
+    bool too_large = false;
+    bool complete = reader([&](const char* data, size_t size) {
+      if (size > limit - r.body.size()) {
+        too_large = true;
+        return false;
+      }
+      r.body.append(data, size);
+      return true;
+    });
+    if (complete) {
+      out = router_.Dispatch(r);
+    } else {
+      if (too_large || res.status == 413) {
+        out = JsonError(413, "payload_too_large",
+                        std::string("the request body is over the limit of ") +
+                            std::to_string(encoded && too_large ? config_.max_decompressed_bytes : route_limit) +
+                            (encoded && too_large ? " bytes once decoded" : " bytes"));
+      } else if (res.status == 415) {
+        out = JsonError(415, "unsupported_media_type", "unsupported Content-Encoding (gzip, br or none)");
+      } else {
+        out = JsonError(400, "bad_request", "the request body is incomplete or cannot be decoded");
+      }
+      out.headers["Connection"] = "close";
+      edge::CloseAfterResponse();
+    }
+  } catch (const std::exception& e) {
+    out = InternalError(req, e.what());
+  } catch (...) {
+    out = InternalError(req, "unknown exception");
+  }
+  WriteResponse(out, res);
 }
 
 void HttpServer::Run() {

@@ -28,6 +28,9 @@
 
 namespace httplib {
 class Server;
+class ContentReader;
+struct Request;
+struct Response;
 }
 
 namespace dala::server::edge {
@@ -68,6 +71,11 @@ class HttpServer {
 
  private:
   void Configure();
+  // The library's hooks, each a member so Configure only wires them.
+  // True when it answered the request itself (a refusal).
+  bool PreRoute(const httplib::Request& req, httplib::Response& res);
+  void ServePlain(const httplib::Request& req, httplib::Response& res);
+  void ServeWithBody(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader);
 
   const ServerConfig config_;
   Router& router_;
