@@ -15,10 +15,12 @@
 
 #include "dala/schema/form.h"
 #include "dala/base/sqlite.h"
+#include "dala/sync/audit_report.h"
 #include "dala/sync/checkpoint.h"
 #include "dala/sync/envelope.h"
 #include "dala/sync/merge.h"
 #include "dala/sync/merkle.h"
+#include "dala/sync/trace.h"
 #include "dala/sync/verify.h"
 
 namespace dala::sync {
