@@ -137,7 +137,10 @@ std::string AuditReportJson(const AuditReport& r) {
     j["problems"].push_back(std::move(q));
   }
   j["ok"] = r.ok();
-  return j.dump(2);
+  // Messages may quote a damaged envelope's bytes and names come from the
+  // bundle's tables: a byte that is not UTF-8 becomes U+FFFD rather than an
+  // exception out of the auditor.
+  return j.dump(2, ' ', false, json::error_handler_t::replace);
 }
 
 }  // namespace dala::sync

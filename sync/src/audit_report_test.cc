@@ -67,5 +67,20 @@ TEST(AuditReportTest, ReportWithoutAnOriginSaysSo) {
   EXPECT_NE(AuditReportText(r).find("(no origin)"), std::string::npos);
 }
 
+// A problem message can quote the bytes of a damaged envelope, and names
+// come from the bundle's own tables: neither is promised to be UTF-8. The
+// JSON report must still be JSON, not an exception out of the auditor.
+TEST(AuditReportTest, JsonReportOfTextThatIsNotUtf8IsStillJson) {
+  AuditReport r = FailedReport();
+  r.problems[0].message = "invalid string: ill-formed UTF-8 byte; last read: '\"bol\xA4'";
+  r.by_volunteer["\xC3"] = {1, 0};
+  std::string text;
+  ASSERT_NO_THROW(text = AuditReportJson(r));
+  json j = json::parse(text);
+  EXPECT_NE(j["problems"][0]["message"].get<std::string>().find("bol\xEF\xBF\xBD"), std::string::npos)
+      << "the bad byte becomes U+FFFD";
+  EXPECT_EQ(j["by_volunteer"].size(), 2u);
+}
+
 }  // namespace
 }  // namespace dala::sync

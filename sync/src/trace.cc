@@ -374,7 +374,10 @@ std::string TraceJson(const Trace& trace) {
   } else {
     j["claim"] = nullptr;
   }
-  return j.dump(2);
+  // Messages may quote a damaged envelope's bytes and names come from the
+  // bundle's tables: a byte that is not UTF-8 becomes U+FFFD rather than an
+  // exception out of the auditor.
+  return j.dump(2, ' ', false, json::error_handler_t::replace);
 }
 
 // --- text --------------------------------------------------------------------------------

@@ -148,6 +148,22 @@ TEST_F(TraceTest, RevisionLoggedBeforeItsDevicesEnrolmentIsNamedUnenrolled) {
   EXPECT_EQ(trace["entries"][1]["author_name"], "volunteer aigerim");
 }
 
+// The parse error of a damaged entry quotes its bytes, which need not be
+// UTF-8; the JSON trace must still be JSON.
+TEST_F(TraceTest, JsonTraceOfAnEntryWhoseErrorQuotesBytesThatAreNotUtf8IsStillJson) {
+  std::string path = Mutated([&](sql::Database& db) {
+    std::string e = Envelope(db, 4);  // b's revision of s2
+    size_t at = e.find("Almaly");
+    ASSERT_NE(at, std::string::npos);
+    e[at] = '\xA4';
+    SetEnvelope(db, 4, e);
+  });
+  std::string text = Trace(path, story_.s2, TraceFormat::kJson);
+  json trace = json::parse(text);
+  ASSERT_GE(trace["entries"].size(), 1u);
+  EXPECT_TRUE(trace["entries"][0].contains("malformed")) << text;
+}
+
 TEST_F(TraceTest, BundleWithoutAValidServerKeyAndNoneGivenIsRefused) {
   std::string path =
       Mutated([&](sql::Database& db) { Exec(db, "UPDATE bundle_meta SET value = 'zz' WHERE key = 'server_key'"); });
