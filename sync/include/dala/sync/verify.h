@@ -30,8 +30,8 @@ struct RevisionBody {
 };
 Result<RevisionBody> ParseRevisionBody(std::string_view body);
 // The JSON text of a revision body; `by` and `note` are omitted when empty.
-std::string MakeRevisionBody(const std::string& answers_json, int32_t utc_offset_minutes,
-                             const std::string& by = "", const std::string& note = "");
+[[nodiscard]] std::string MakeRevisionBody(const std::string& answers_json, int32_t utc_offset_minutes,
+                                           const std::string& by = "", const std::string& note = "");
 
 // The body of an event envelope; fields not used by its type are empty.
 struct EventBody {
@@ -42,7 +42,7 @@ struct EventBody {
   std::string device, volunteer, label, reason;  // enroll, revoke
 };
 Result<EventBody> ParseEventBody(std::string_view body);
-std::string MakeEventBody(const EventBody& event);
+[[nodiscard]] std::string MakeEventBody(const EventBody& event);
 
 // The last envelope accepted from one author.
 struct ChainTip {
@@ -51,14 +51,14 @@ struct ChainTip {
 };
 
 // Condition 11: `e` is the next link after `tip`.
-Status CheckChainLink(const Envelope& e, const ChainTip& tip);
+[[nodiscard]] Status CheckChainLink(const Envelope& e, const ChainTip& tip);
 
 // Conditions 12-13 for a revision: its form is known and its answers are
 // valid for it at the revision's own time. Events pass trivially.
-Status VerifyRevisionContent(const Envelope& e, const FormRegistry& forms);
+[[nodiscard]] Status VerifyRevisionContent(const Envelope& e, const FormRegistry& forms);
 // The same, also handing back the parsed answers of a valid revision, for
 // callers that need them next (the body is parsed once).
-Status VerifyRevisionContent(const Envelope& e, const FormRegistry& forms, nlohmann::json* answers_out);
+[[nodiscard]] Status VerifyRevisionContent(const Envelope& e, const FormRegistry& forms, nlohmann::json* answers_out);
 
 // ParseRevisionBody and VerifyRevisionContent together, for a verifier that
 // checks many revisions (the auditor): the same conditions and messages,
@@ -69,6 +69,6 @@ struct CheckedRevision {
   RevisionBody body;
   Status content;
 };
-Result<CheckedRevision> CheckRevision(const Envelope& e, const FormRegistry& forms);
+[[nodiscard]] Result<CheckedRevision> CheckRevision(const Envelope& e, const FormRegistry& forms);
 
 }  // namespace dala::sync
