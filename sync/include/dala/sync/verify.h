@@ -1,5 +1,6 @@
-// Verifying envelopes in context: the conditions 11-14 of sync/README.md
-// that need more than the envelope itself.
+// Verifying envelopes in context: the conditions 11-13 of sync/README.md
+// that need more than the envelope itself. Condition 14 (parents) needs
+// every earlier envelope: the server and the auditor check it.
 #pragma once
 
 #include <cstdint>
