@@ -12,7 +12,9 @@
 
 #include "cli_common.h"
 #include "dala/sync/audit.h"
+#include "dala/sync/audit_report.h"
 #include "dala/sync/checkpoint.h"
+#include "dala/sync/trace.h"
 
 namespace dala::client::cli {
 

@@ -98,29 +98,37 @@
 // batch. A pre-pass reads each entry's 21-byte header to learn where each
 // submission's last envelope is, so a submission's revisions are merged as
 // soon as they are all seen and then dropped from memory.
+//
+// WHERE THE PIECES ARE
+//
+// This file holds the checks and the order-dependent bookkeeping. The work
+// the workers do on one entry or one submission is in audit_workers.cc;
+// the enrolment replay of check 6, which the trace shares, is in
+// enrolment_replay.h; the report's text and JSON are in audit_report.cc;
+// receipt files are read by receipt_file.cc; one submission's history is
+// traced by trace.cc.
 
 #include "dala/sync/audit.h"
 
 #include <algorithm>
-#include <atomic>
-#include <condition_variable>
-#include <cstring>
-#include <mutex>
+#include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 #include <tuple>
 #include <unordered_map>
-#include <unordered_set>
 
+#include "audit_common.h"
+#include "audit_workers.h"
 #include "dala/base/worker_pool.h"
 #include "dala/schema/form.h"
-#include "dala/schema/value.h"
 #include "dala/sync/checkpoint.h"
 #include "dala/sync/envelope.h"
 #include "dala/sync/merge.h"
 #include "dala/sync/merkle.h"
 #include "dala/sync/verify.h"
+#include "enrolment_replay.h"
 
 namespace dala::sync {
 
@@ -128,273 +136,10 @@ using nlohmann::json;
 
 namespace {
 
-// --- small helpers ----------------------------------------------------------------
+using namespace internal;
 
 constexpr size_t kBatchSize = 2048;
 constexpr size_t kEntryGrain = 16;
-
-struct ByteArrayHash {
-  template <size_t N>
-  size_t operator()(const std::array<uint8_t, N>& a) const {
-    static_assert(N % 8 == 0);
-    // Every word counts: UUIDv7 ids start with a timestamp, and keys or ids
-    // chosen by whoever wrote the bundle should not pick our buckets.
-    uint64_t h = 0x9E3779B97F4A7C15ull;
-    for (size_t i = 0; i < N; i += 8) {
-      uint64_t w;
-      std::memcpy(&w, a.data() + i, 8);
-      h = (h ^ w) * 0xFF51AFD7ED558CCDull;
-      h ^= h >> 32;
-    }
-    return static_cast<size_t>(h);
-  }
-};
-
-template <typename V>
-using HashMap = std::unordered_map<Hash, V, ByteArrayHash>;
-template <typename V>
-using SubmissionMap = std::unordered_map<SubmissionId, V, ByteArrayHash>;
-
-std::string KeyPrefix(const PublicKey& k) { return ToHex(k).substr(0, 16); }
-std::string IdPrefix(const Hash& h) { return ToHex(h).substr(0, 12); }
-
-std::string JoinIndices(const std::vector<uint64_t>& v) {
-  std::string out;
-  for (uint64_t i : v) out += (out.empty() ? "" : ", ") + std::to_string(i);
-  return out;
-}
-
-std::string SequenceRange(uint64_t a, uint64_t b) {
-  return a == b ? std::to_string(a) : std::to_string(a) + ".." + std::to_string(b);
-}
-
-AuditProblem Problem(std::string code, std::string message) {
-  AuditProblem p;
-  p.code = std::move(code);
-  p.message = std::move(message);
-  return p;
-}
-
-
-// --- forms -------------------------------------------------------------------------
-
-class FormSet final : public FormRegistry {
- public:
-  std::shared_ptr<const schema::Form> FindForm(const Hash& form_hash) const override {
-    auto it = forms_.find(form_hash);
-    return it == forms_.end() ? nullptr : it->second;
-  }
-  void Add(const Hash& h, std::shared_ptr<const schema::Form> f) { forms_[h] = std::move(f); }
-
- private:
-  HashMap<std::shared_ptr<const schema::Form>> forms_;
-};
-
-// --- per-entry results --------------------------------------------------------------
-
-// What a worker learns about one log entry. Reused across batches.
-struct EntryResult {
-  uint64_t index = 0;
-  Hash leaf{};
-  bool has_header = false;
-  SubmissionId header_submission{};  // from the raw bytes, parsed or not
-  bool has_raw_author = false;       // the claimed author of an entry that does not parse
-  PublicKey raw_author{};
-  uint64_t raw_sequence = 0;
-  bool parsed = false;
-  bool authentic = false;
-  EnvelopeKind kind = EnvelopeKind::kRevision;
-  SubmissionId submission{};
-  PublicKey author{};
-  uint64_t sequence = 0;
-  Hash id{}, previous{};
-  HlcTimestamp hlc;
-  int64_t wall_ms = 0;
-  std::vector<Hash> parents;
-  std::string form_id;
-  bool has_answers = false;
-  std::string answers_json;
-  std::string by;
-  bool has_event = false;
-  EventBody event;
-  std::vector<AuditProblem> problems;
-};
-
-AuditProblem EntryProblem(std::string code, std::string message, const EntryResult& r) {
-  AuditProblem p = Problem(std::move(code), std::move(message));
-  p.log_indices = {r.index};
-  if (r.parsed) {
-    p.envelope_ids = {r.id};
-    p.author = r.author;
-    p.sequence = r.sequence;
-    if (!IsZero(r.submission)) p.submission = r.submission;
-  } else if (r.has_raw_author) {
-    p.author = r.raw_author;
-    p.sequence = r.raw_sequence;
-    if (!IsZero(r.header_submission)) p.submission = r.header_submission;
-  }
-  return p;
-}
-
-void ProcessEntry(LogEntry& in, EntryResult& r, const FormSet& forms) {
-  r.index = in.index;
-  r.parsed = r.authentic = r.has_answers = r.has_event = false;
-  r.problems.clear();
-  r.by.clear();
-  r.leaf = LeafHash(in.envelope);
-  std::optional<SubmissionId> claimed_submission = PeekSubmission(in.envelope);
-  r.has_header = claimed_submission.has_value();
-  if (r.has_header) r.header_submission = *claimed_submission;
-  // Header fields of a damaged entry, as claimed, to name it in the report.
-  std::optional<PublicKey> claimed_author = PeekAuthor(in.envelope);
-  std::optional<uint64_t> claimed_sequence = PeekSequence(in.envelope);
-  r.has_raw_author = claimed_author && claimed_sequence;
-  if (r.has_raw_author) {
-    r.raw_author = *claimed_author;
-    r.raw_sequence = *claimed_sequence;
-  }
-
-  auto parsed = Envelope::Parse(std::move(in.envelope));
-  if (!parsed.ok()) {
-    r.problems.push_back(EntryProblem("envelope.malformed", parsed.status().message(), r));
-    return;
-  }
-  const Envelope& e = *parsed;
-  r.parsed = true;
-  r.kind = e.kind();
-  r.submission = e.submission();
-  r.author = e.author();
-  r.sequence = e.sequence();
-  r.id = e.id();
-  r.previous = e.previous();
-  r.hlc = e.hlc();
-  r.wall_ms = e.wall_ms();
-  r.parents = e.parents();
-  r.form_id = e.form_id();
-  if (!e.VerifySignature().ok()) {
-    r.problems.push_back(EntryProblem("envelope.bad_signature",
-                                      "the signature does not verify under the author key: the bytes are not "
-                                      "what the author signed",
-                                      r));
-    return;
-  }
-  r.authentic = true;
-  if (e.kind() == EnvelopeKind::kRevision) {
-    // ParseRevisionBody and VerifyRevisionContent in one parse of the body.
-    auto checked = CheckRevision(e, forms);
-    if (!checked.ok()) {
-      r.problems.push_back(EntryProblem("revision.body_invalid", checked.status().message(), r));
-      return;
-    }
-    r.answers_json = std::move(checked->body.answers_json);
-    r.by = std::move(checked->body.by);
-    r.has_answers = true;
-    const Status& content = checked->content;
-    if (!content.ok()) {
-      const char* code = content.code() == Status::Code::kFailedPrecondition ? "revision.form_unknown"
-                         : content.code() == Status::Code::kCorruption       ? "revision.form_mismatch"
-                                                                             : "revision.answers_invalid";
-      r.problems.push_back(EntryProblem(code, content.message(), r));
-    }
-  } else {
-    auto event = ParseEventBody(e.body());
-    if (!event.ok()) {
-      r.problems.push_back(EntryProblem("event.invalid", event.status().message(), r));
-      return;
-    }
-    r.event = std::move(*event);
-    r.has_event = true;
-  }
-}
-
-// --- submissions --------------------------------------------------------------------
-
-// Who made a submission's first revision: a device key, or the server for
-// a coordinator (an index into the auditor's table of names).
-struct Creator {
-  PublicKey author{};
-  uint32_t coordinator = 0;
-};
-
-// Everything the log says about one submission, gathered in log order.
-struct SubmissionAcc {
-  std::vector<MergeInput> revisions;
-  std::vector<ReviewInput> reviews;
-  std::vector<uint64_t> indices;  // of every envelope counted
-  uint32_t form = 0;              // its first revision's form id, interned
-  Creator creator;
-  bool has_revision = false;
-};
-
-// What the auditor computed for a submission, kept (one per submission,
-// so kept small) until the submissions table is compared: the merged
-// answers only as a digest.
-struct MergedSummary {
-  Hash answers_digest{};
-  std::vector<Hash> heads;
-  std::vector<uint64_t> indices;
-  Creator creator;
-  int64_t conflicts = 0;
-  uint32_t form = 0;
-  ReviewState review = ReviewState::kReceived;
-  bool ok = false;
-  bool claimed = false;  // a submissions row names it
-};
-
-struct MergeJob {
-  SubmissionId id{};
-  SubmissionAcc acc;
-  MergedSummary result;
-  std::string error;
-};
-
-Hash CanonicalDigest(const json& j) { return Sha256(j.dump()); }
-
-void RunMerge(MergeJob& job) {
-  MergedSummary& s = job.result;
-  s.form = job.acc.form;
-  s.creator = job.acc.creator;
-  s.indices = std::move(job.acc.indices);
-  const std::vector<MergeInput>& revisions = job.acc.revisions;
-  // Most submissions are one revision with no parents. Merge's state for it
-  // is heads {id}, no conflict, and its answers without the fields it sets
-  // to null (a root assigns exactly its non-null fields: merge.cc). When
-  // the answers' canonical text holds no null at all, that is the text
-  // itself, so Merge's per-field bookkeeping, most of the audit's merging
-  // time, is skipped. AuditTest.SingleRevisionStateEqualsMerge pins this.
-  if (revisions.size() == 1 && revisions[0].parents.empty() &&
-      revisions[0].answers_json.find("null") == std::string::npos) {
-    s.ok = true;
-    s.heads = {revisions[0].id};
-    s.conflicts = 0;
-    s.review = SummarizeReviews(revisions, s.heads, job.acc.reviews).state;
-    s.answers_digest = Sha256(revisions[0].answers_json);
-    job.acc = SubmissionAcc();
-    return;
-  }
-  auto merged = Merge(job.acc.revisions);
-  if (!merged.ok()) {
-    job.error = merged.status().message();
-    return;
-  }
-  s.ok = true;
-  s.heads = merged->heads;
-  s.conflicts = static_cast<int64_t>(merged->conflicts.size());
-  s.review = SummarizeReviews(job.acc.revisions, merged->heads, job.acc.reviews).state;
-  // Merge's answers are already nlohmann's canonical dump (sorted keys,
-  // shortest numbers), the same text CanonicalDigest hashes.
-  s.answers_digest = Sha256(merged->answers_json);
-  job.acc = SubmissionAcc();
-}
-
-// Whether an event is a review that counts towards a submission's state:
-// only the server signs for coordinators.
-std::optional<ReviewInput> AsReview(const EntryResult& r, const PublicKey& server_key) {
-  if (!r.has_event || r.event.type != "review" || r.author != server_key) return std::nullopt;
-  auto state = ParseReviewState(r.event.state);
-  if (!state.ok()) return std::nullopt;
-  return ReviewInput{r.id, r.parents, r.hlc, *state, r.event.by, r.event.comment};
-}
 
 // --- the auditor --------------------------------------------------------------------
 
@@ -410,16 +155,6 @@ struct IdInfo {
   SubmissionId submission{};
 };
 
-struct Enrolment {
-  std::string volunteer, label, enrolled_by;
-  int64_t enrolled_ms = 0;
-  uint64_t enrolled_index = 0;
-  bool revoked = false;
-  int64_t revoked_ms = 0;
-  std::string revoked_by, revoke_reason;
-  uint64_t revoked_index = 0;
-};
-
 struct PendingParent {
   Hash parent{};
   uint64_t child_index = 0;
@@ -433,6 +168,13 @@ struct Batch {
   std::vector<LogEntry> entries;
   std::vector<EntryResult> results;
   size_t count = 0;
+};
+
+// What comparing one row of the submissions table found.
+struct RowResult {
+  std::vector<AuditProblem> problems;
+  bool known = false;           // the log has the submission
+  bool answers_differ = false;  // explained later, by ExplainAnswerMismatch
 };
 
 class Auditor {
@@ -452,7 +194,15 @@ class Auditor {
   void LoadForms();
   Status PrePass();
   Status LogPass();
+  // The order-dependent checks of one entry, in log order.
   void Sequential(EntryResult& r, std::vector<MergeJob>* ready);
+  void Record(EntryResult& r);
+  void CheckAuthorEnrolled(const EntryResult& r);
+  void LinkParents(const EntryResult& r);
+  void RecordRevision(EntryResult& r, bool by_server);
+  void RecordEvent(const EntryResult& r, bool by_server);
+  void ReplayEnrolment(const EntryResult& r, bool by_server);
+  void RecordDecision(const EntryResult& r, bool by_server);
   void Finalize(const SubmissionId& id, std::vector<MergeJob>* ready);
   void Harvest(std::vector<MergeJob>& jobs);
   void CheckChains();
@@ -461,10 +211,17 @@ class Auditor {
   void CheckCheckpoints();
   void CheckBroughtCheckpoints();
   void CheckReceipts();
+  bool CheckReceipt(const ReceiptInput& rc);
+  void CheckReceiptEnvelope(const ReceiptInput& rc, const Hash& root, bool well_formed);
+  void CheckReceiptChain(const ReceiptInput& rc);
   void CheckDevices();
   Status CheckSubmissions();
+  RowResult CompareSubmissionRow(const BundleSubmission& row) const;
+  void ReportUnclaimedSubmissions();
   Status ExplainAnswerMismatch(const SubmissionId& id, const MergedSummary& s, const std::string& claimed_json);
   void Tally();
+  // The volunteer whose device `author` is, or "unenrolled <key prefix>".
+  std::string TallyName(const PublicKey& author) const;
   void Progress(std::string_view phase, uint64_t done, uint64_t total) {
     if (options_.progress) options_.progress(AuditProgress{phase, done, total});
   }
@@ -497,8 +254,8 @@ class Auditor {
   uint64_t expected_index_ = 0;
   MerkleTree tree_;
   HashMap<IdInfo> ids_;
-  std::unordered_map<PublicKey, std::vector<ChainLink>, ByteArrayHash> chains_;
-  std::map<PublicKey, Enrolment> enrolled_;
+  KeyMap<std::vector<ChainLink>> chains_;
+  EnrolmentReplay enrolments_;
   std::vector<PendingParent> pending_parents_;
   SubmissionMap<uint64_t> last_index_;
   SubmissionMap<SubmissionAcc> open_;
@@ -532,8 +289,8 @@ class Auditor {
 
 std::string Auditor::Who(const PublicKey& key) const {
   if (have_server_key_ && key == server_key_) return "the server";
-  auto it = enrolled_.find(key);
-  return it == enrolled_.end() ? "an unenrolled key" : "volunteer " + it->second.volunteer;
+  const Enrolment* e = enrolments_.Find(key);
+  return e == nullptr ? "an unenrolled key" : "volunteer " + e->volunteer;
 }
 
 void Auditor::ResolveServerKey() {
@@ -714,152 +471,164 @@ void Auditor::Sequential(EntryResult& r, std::vector<MergeJob>* ready) {
   }
   r.problems.clear();
 
-  if (r.authentic) {
-    auto [pos, fresh] = ids_.try_emplace(r.id, IdInfo{r.index, r.kind, r.submission});
-    if (!fresh) {
-      AuditProblem p = EntryProblem(
-          "envelope.duplicate",
-          "the same envelope is in the log twice (first at index " + std::to_string(pos->second.index) + ")", r);
-      p.log_indices = {pos->second.index, r.index};
-      Add(kEnvelopes, std::move(p));
-    } else {
-      chains_[r.author].push_back({r.sequence, r.index, r.id, r.previous});
-      const bool by_server = have_server_key_ && r.author == server_key_;
-
-      // Condition 15, in log order.
-      if (!by_server) {
-        auto e = enrolled_.find(r.author);
-        if (e == enrolled_.end()) {
-          Add(kEnrolment,
-              EntryProblem(
-                  "enrolment.unenrolled_author",
-                  "signed by key " + KeyPrefix(r.author) + "…, which no enrolment before this entry vouches for", r));
-        } else if (e->second.revoked) {
-          AuditProblem p = EntryProblem("enrolment.revoked_author",
-                                        "signed by the device of " + e->second.volunteer +
-                                            " after its revocation at index " + std::to_string(e->second.revoked_index),
-                                        r);
-          p.log_indices.push_back(e->second.revoked_index);
-          Add(kEnrolment, std::move(p));
-        }
-      }
-
-      for (const Hash& parent : r.parents) {
-        auto found = ids_.find(parent);
-        if (found == ids_.end()) {
-          pending_parents_.push_back({parent, r.index, r.id, r.submission, r.author, r.sequence});
-        } else if (found->second.kind != EnvelopeKind::kRevision || found->second.submission != r.submission) {
-          AuditProblem p =
-              EntryProblem("revision.parent_invalid",
-                           "parent " + IdPrefix(parent) + "… (index " + std::to_string(found->second.index) +
-                               ") is not a revision of the same submission",
-                           r);
-          p.log_indices.push_back(found->second.index);
-          p.envelope_ids.push_back(parent);
-          Add(kIds, std::move(p));
-        }
-      }
-
-      if (r.kind == EnvelopeKind::kRevision) {
-        ++report_.counts.revisions;
-        if (by_server)
-          ++by_coordinator_["server for " + (r.by.empty() ? std::string("(no name)") : r.by)].revisions;
-        else
-          ++by_author_[r.author].revisions;
-        ++by_form_[r.form_id].revisions;
-        if (r.has_answers) {
-          SubmissionAcc& acc = open_[r.submission];
-          if (!acc.has_revision) {
-            acc.has_revision = true;
-            acc.form = Intern(&form_names_, r.form_id);
-            acc.creator = {r.author, by_server ? Intern(&coordinator_names_, r.by) : 0};
-          }
-          acc.revisions.push_back({r.id, std::move(r.parents), r.hlc, r.author, std::move(r.answers_json)});
-          r.parents.clear();
-          r.answers_json.clear();
-          acc.indices.push_back(r.index);
-        }
-      } else {
-        ++report_.counts.events;
-        if (r.has_event) {
-          const EventBody& ev = r.event;
-          if (ev.type == "enroll" || ev.type == "revoke") {
-            PublicKey device{};
-            if (!by_server) {
-              Add(kEnrolment, EntryProblem("enrolment.not_by_server",
-                                           "an " + ev.type + " event signed by " + KeyPrefix(r.author) +
-                                               "…, not by the server key: ignored",
-                                           r));
-            } else if (!FromHex(ev.device, &device)) {
-              Add(kEnrolment, EntryProblem("event.invalid", "the device key is not hex", r));
-            } else if (ev.type == "enroll") {
-              auto [it, inserted] = enrolled_.try_emplace(device);
-              if (!inserted) {
-                AuditProblem p = EntryProblem("enrolment.repeated",
-                                              "device " + KeyPrefix(device) + "… is enrolled again (first at index " +
-                                                  std::to_string(it->second.enrolled_index) + ")",
-                                              r);
-                p.log_indices.push_back(it->second.enrolled_index);
-                Add(kEnrolment, std::move(p));
-              } else {
-                it->second = Enrolment{ev.volunteer, ev.label, ev.by, r.wall_ms, r.index};
-              }
-            } else {
-              auto it = enrolled_.find(device);
-              if (it == enrolled_.end()) {
-                Add(kEnrolment, EntryProblem("enrolment.unknown_device",
-                                             "revokes device " + KeyPrefix(device) + "…, which was never enrolled", r));
-              } else if (it->second.revoked) {
-                AuditProblem p = EntryProblem("enrolment.repeated",
-                                              "device " + KeyPrefix(device) + "… is revoked again (first at index " +
-                                                  std::to_string(it->second.revoked_index) + ")",
-                                              r);
-                p.log_indices.push_back(it->second.revoked_index);
-                Add(kEnrolment, std::move(p));
-              } else {
-                it->second.revoked = true;
-                it->second.revoked_ms = r.wall_ms;
-                it->second.revoked_by = ev.by;
-                it->second.revoke_reason = ev.reason;
-                it->second.revoked_index = r.index;
-              }
-            }
-          } else {
-            // review or duplicate: a coordinator's decision, which only the
-            // server signs.
-            if (!by_server) {
-              Add(kEnrolment, EntryProblem("event.not_by_server",
-                                           "a " + ev.type + " decision signed by " + KeyPrefix(r.author) +
-                                               "…, not by the server: ignored",
-                                           r));
-            } else if (IsZero(r.submission)) {
-              Add(kEnrolment, EntryProblem("event.invalid", "a " + ev.type + " event without a submission", r));
-            } else if (ev.type == "review") {
-              auto review = AsReview(r, server_key_);
-              if (!review) {
-                Add(kEnrolment, EntryProblem("event.invalid", "review with an unknown state \"" + ev.state + "\"", r));
-              } else {
-                SubmissionAcc& acc = open_[r.submission];
-                acc.reviews.push_back(std::move(*review));
-                acc.indices.push_back(r.index);
-                event_refs_.push_back({r.submission, r.index, r.id, "review"});
-              }
-            } else {
-              event_refs_.push_back({r.submission, r.index, r.id, "duplicate decision"});
-              auto other = ParseSubmissionId(ev.other);
-              if (!other.ok())
-                Add(kEnrolment, EntryProblem("event.invalid", "duplicate decision naming an invalid submission id", r));
-              else
-                event_refs_.push_back({*other, r.index, r.id, "duplicate decision (as the other submission)"});
-            }
-          }
-        }
-      }
-    }
-  }
+  if (r.authentic) Record(r);
   if (r.has_header) {
     auto last = last_index_.find(r.header_submission);
     if (last != last_index_.end() && last->second == r.index) Finalize(r.header_submission, ready);
+  }
+}
+
+void Auditor::Record(EntryResult& r) {
+  auto [pos, fresh] = ids_.try_emplace(r.id, IdInfo{r.index, r.kind, r.submission});
+  if (!fresh) {
+    AuditProblem p = EntryProblem(
+        "envelope.duplicate",
+        "the same envelope is in the log twice (first at index " + std::to_string(pos->second.index) + ")", r);
+    p.log_indices = {pos->second.index, r.index};
+    Add(kEnvelopes, std::move(p));
+    return;
+  }
+  chains_[r.author].push_back({r.sequence, r.index, r.id, r.previous});
+  const bool by_server = have_server_key_ && r.author == server_key_;
+  if (!by_server) CheckAuthorEnrolled(r);
+  LinkParents(r);
+  if (r.kind == EnvelopeKind::kRevision)
+    RecordRevision(r, by_server);
+  else
+    RecordEvent(r, by_server);
+}
+
+// Condition 15, in log order.
+void Auditor::CheckAuthorEnrolled(const EntryResult& r) {
+  const Enrolment* e = enrolments_.Find(r.author);
+  if (e == nullptr) {
+    Add(kEnrolment,
+        EntryProblem("enrolment.unenrolled_author",
+                     "signed by key " + KeyPrefix(r.author) + "…, which no enrolment before this entry vouches for", r));
+  } else if (e->revoked) {
+    AuditProblem p = EntryProblem("enrolment.revoked_author",
+                                  "signed by the device of " + e->volunteer + " after its revocation at index " +
+                                      std::to_string(e->revoked_index),
+                                  r);
+    p.log_indices.push_back(e->revoked_index);
+    Add(kEnrolment, std::move(p));
+  }
+}
+
+// A parent seen before is checked now; one not seen yet is checked once
+// the whole log is known (CheckParents).
+void Auditor::LinkParents(const EntryResult& r) {
+  for (const Hash& parent : r.parents) {
+    auto found = ids_.find(parent);
+    if (found == ids_.end()) {
+      pending_parents_.push_back({parent, r.index, r.id, r.submission, r.author, r.sequence});
+    } else if (found->second.kind != EnvelopeKind::kRevision || found->second.submission != r.submission) {
+      AuditProblem p = EntryProblem("revision.parent_invalid",
+                                    "parent " + IdPrefix(parent) + "… (index " + std::to_string(found->second.index) +
+                                        ") is not a revision of the same submission",
+                                    r);
+      p.log_indices.push_back(found->second.index);
+      p.envelope_ids.push_back(parent);
+      Add(kIds, std::move(p));
+    }
+  }
+}
+
+void Auditor::RecordRevision(EntryResult& r, bool by_server) {
+  ++report_.counts.revisions;
+  if (by_server)
+    ++by_coordinator_["server for " + (r.by.empty() ? std::string("(no name)") : r.by)].revisions;
+  else
+    ++by_author_[r.author].revisions;
+  ++by_form_[r.form_id].revisions;
+  if (!r.has_answers) return;
+  SubmissionAcc& acc = open_[r.submission];
+  if (!acc.has_revision) {
+    acc.has_revision = true;
+    acc.form = Intern(&form_names_, r.form_id);
+    acc.creator = {r.author, by_server ? Intern(&coordinator_names_, r.by) : 0};
+  }
+  acc.revisions.push_back({r.id, std::move(r.parents), r.hlc, r.author, std::move(r.answers_json)});
+  r.parents.clear();
+  r.answers_json.clear();
+  acc.indices.push_back(r.index);
+}
+
+void Auditor::RecordEvent(const EntryResult& r, bool by_server) {
+  ++report_.counts.events;
+  if (!r.has_event) return;
+  if (EnrolmentReplay::Concerns(r.event))
+    ReplayEnrolment(r, by_server);
+  else
+    RecordDecision(r, by_server);
+}
+
+// Check 6: enrolments and revocations count only when the server signed
+// them; the first word on a device stands (enrolment_replay.h).
+void Auditor::ReplayEnrolment(const EntryResult& r, bool by_server) {
+  const EventBody& ev = r.event;
+  if (!by_server) {
+    Add(kEnrolment, EntryProblem("enrolment.not_by_server",
+                                 "an " + ev.type + " event signed by " + KeyPrefix(r.author) +
+                                     "…, not by the server key: ignored",
+                                 r));
+    return;
+  }
+  const EnrolmentReplay::Applied applied = enrolments_.Apply(ev, r.index, r.wall_ms);
+  const std::string device = KeyPrefix(applied.device);
+  switch (applied.outcome) {
+    case EnrolmentReplay::Outcome::kEnrolled:
+    case EnrolmentReplay::Outcome::kRevoked:
+      return;
+    case EnrolmentReplay::Outcome::kBadDeviceKey:
+      Add(kEnrolment, EntryProblem("event.invalid", "the device key is not hex", r));
+      return;
+    case EnrolmentReplay::Outcome::kUnknownDevice:
+      Add(kEnrolment, EntryProblem("enrolment.unknown_device",
+                                   "revokes device " + device + "…, which was never enrolled", r));
+      return;
+    case EnrolmentReplay::Outcome::kEnrolledAgain:
+    case EnrolmentReplay::Outcome::kRevokedAgain: {
+      const char* again = applied.outcome == EnrolmentReplay::Outcome::kEnrolledAgain ? "enrolled" : "revoked";
+      AuditProblem p = EntryProblem("enrolment.repeated",
+                                    "device " + device + "… is " + again + " again (first at index " +
+                                        std::to_string(applied.first_index) + ")",
+                                    r);
+      p.log_indices.push_back(applied.first_index);
+      Add(kEnrolment, std::move(p));
+      return;
+    }
+  }
+}
+
+// A review or duplicate decision: a coordinator's, which only the server
+// signs.
+void Auditor::RecordDecision(const EntryResult& r, bool by_server) {
+  const EventBody& ev = r.event;
+  if (!by_server) {
+    Add(kEnrolment, EntryProblem("event.not_by_server",
+                                 "a " + ev.type + " decision signed by " + KeyPrefix(r.author) +
+                                     "…, not by the server: ignored",
+                                 r));
+  } else if (IsZero(r.submission)) {
+    Add(kEnrolment, EntryProblem("event.invalid", "a " + ev.type + " event without a submission", r));
+  } else if (ev.type == "review") {
+    auto review = ReviewFromEvent(ev, r.id, r.parents, r.hlc);
+    if (!review) {
+      Add(kEnrolment, EntryProblem("event.invalid", "review with an unknown state \"" + ev.state + "\"", r));
+    } else {
+      SubmissionAcc& acc = open_[r.submission];
+      acc.reviews.push_back(std::move(*review));
+      acc.indices.push_back(r.index);
+      event_refs_.push_back({r.submission, r.index, r.id, "review"});
+    }
+  } else {
+    event_refs_.push_back({r.submission, r.index, r.id, "duplicate decision"});
+    auto other = ParseSubmissionId(ev.other);
+    if (!other.ok())
+      Add(kEnrolment, EntryProblem("event.invalid", "duplicate decision naming an invalid submission id", r));
+    else
+      event_refs_.push_back({*other, r.index, r.id, "duplicate decision (as the other submission)"});
   }
 }
 
@@ -1053,101 +822,145 @@ void Auditor::CheckBroughtCheckpoints() {
   }
 }
 
+// A problem with a receipt the auditor brought, named by where it came from.
+AuditProblem ReceiptProblem(const ReceiptInput& rc, std::string code, const std::string& message) {
+  std::string name = "receipt" + (rc.source.empty() ? std::string() : " " + rc.source) + " for sequence " +
+                     std::to_string(rc.sequence) + " of device " + KeyPrefix(rc.device) + "…";
+  AuditProblem p = Problem(std::move(code), name + ": " + message);
+  p.author = rc.device;
+  p.sequence = rc.sequence;
+  p.envelope_ids = {rc.envelope_id};
+  return p;
+}
+
 void Auditor::CheckReceipts() {
   report_.counts.receipts = options_.receipts.size();
-  for (const ReceiptInput& rc : options_.receipts) {
-    std::string name = "receipt" + (rc.source.empty() ? std::string() : " " + rc.source) + " for sequence " +
-                       std::to_string(rc.sequence) + " of device " + KeyPrefix(rc.device) + "…";
-    auto make = [&](std::string code, std::string message) {
-      AuditProblem p = Problem(std::move(code), name + ": " + message);
-      p.author = rc.device;
-      p.sequence = rc.sequence;
-      p.envelope_ids = {rc.envelope_id};
-      return p;
-    };
-    if (!have_server_key_) {
-      Add(kBrought, make("receipt.bad_checkpoint", "no server key to verify its checkpoint with"));
-      continue;
-    }
-    auto cp = VerifyCheckpoint(rc.checkpoint_note, origin_, server_key_, origin_);
-    if (!cp.ok()) {
-      Add(kBrought, make("receipt.bad_checkpoint",
-                         "its checkpoint does not verify under the server key: " + cp.status().message()));
-      continue;
-    }
-    bool well_formed = true;
-    if (rc.tree_size != cp->size || rc.leaf_index >= rc.tree_size) {
-      Add(kBrought,
-          make("receipt.invalid", "leaf " + std::to_string(rc.leaf_index) + " of " + std::to_string(rc.tree_size) +
-                                      " does not fit its checkpoint of " + std::to_string(cp->size)));
-      well_formed = false;
-    }
-    if (cp->size > log_rows_) {
-      Add(kBrought, make("receipt.beyond_log", "the server signed a log of " + std::to_string(cp->size) +
-                                                   " entries for it; the bundle has only " + std::to_string(log_rows_) +
-                                                   ": the bundle is truncated"));
-    } else if (*tree_.RootAt(cp->size) != cp->root) {
-      Add(kBrought, make("receipt.checkpoint_inconsistent",
-                         "its checkpoint signs root " + IdPrefix(cp->root) + "… for " + std::to_string(cp->size) +
-                             " entries, but the bundle's first " + std::to_string(cp->size) +
-                             " differ: the server rewrote its history after issuing the receipt"));
-    }
-    auto found = ids_.find(rc.envelope_id);
-    if (found == ids_.end()) {
-      AuditProblem p = make("receipt.envelope_missing", "its envelope " + IdPrefix(rc.envelope_id) +
-                                                            "… is not in the bundle: the server dropped it");
+  for (const ReceiptInput& rc : options_.receipts)
+    if (CheckReceipt(rc)) CheckReceiptChain(rc);
+}
+
+// The receipt's checkpoint against the bundle, then its envelope. False if
+// the checkpoint does not verify: a receipt the server did not sign vouches
+// for nothing, so its chain is not checked either.
+bool Auditor::CheckReceipt(const ReceiptInput& rc) {
+  if (!have_server_key_) {
+    Add(kBrought, ReceiptProblem(rc, "receipt.bad_checkpoint", "no server key to verify its checkpoint with"));
+    return false;
+  }
+  auto cp = VerifyCheckpoint(rc.checkpoint_note, origin_, server_key_, origin_);
+  if (!cp.ok()) {
+    Add(kBrought, ReceiptProblem(rc, "receipt.bad_checkpoint",
+                                 "its checkpoint does not verify under the server key: " + cp.status().message()));
+    return false;
+  }
+  bool well_formed = true;
+  if (rc.tree_size != cp->size || rc.leaf_index >= rc.tree_size) {
+    Add(kBrought, ReceiptProblem(rc, "receipt.invalid",
+                                 "leaf " + std::to_string(rc.leaf_index) + " of " + std::to_string(rc.tree_size) +
+                                     " does not fit its checkpoint of " + std::to_string(cp->size)));
+    well_formed = false;
+  }
+  if (cp->size > log_rows_) {
+    Add(kBrought, ReceiptProblem(rc, "receipt.beyond_log",
+                                 "the server signed a log of " + std::to_string(cp->size) +
+                                     " entries for it; the bundle has only " + std::to_string(log_rows_) +
+                                     ": the bundle is truncated"));
+  } else if (*tree_.RootAt(cp->size) != cp->root) {
+    Add(kBrought, ReceiptProblem(rc, "receipt.checkpoint_inconsistent",
+                                 "its checkpoint signs root " + IdPrefix(cp->root) + "… for " +
+                                     std::to_string(cp->size) + " entries, but the bundle's first " +
+                                     std::to_string(cp->size) +
+                                     " differ: the server rewrote its history after issuing the receipt"));
+  }
+  CheckReceiptEnvelope(rc, cp->root, well_formed);
+  return true;
+}
+
+// The receipt's envelope is in the bundle, is the device's sequence it
+// names, sits at the promised leaf, and its proof leads to `root`.
+void Auditor::CheckReceiptEnvelope(const ReceiptInput& rc, const Hash& root, bool well_formed) {
+  auto found = ids_.find(rc.envelope_id);
+  if (found == ids_.end()) {
+    AuditProblem p = ReceiptProblem(rc, "receipt.envelope_missing",
+                                    "its envelope " + IdPrefix(rc.envelope_id) +
+                                        "… is not in the bundle: the server dropped it");
+    p.log_indices = {rc.leaf_index};
+    Add(kBrought, std::move(p));
+    return;
+  }
+  const IdInfo& at = found->second;
+  bool author_ok = false;
+  auto chain = chains_.find(rc.device);
+  if (chain != chains_.end())
+    for (const ChainLink& l : chain->second)
+      if (l.id == rc.envelope_id && l.sequence == rc.sequence) author_ok = true;
+  if (!author_ok)
+    Add(kBrought, ReceiptProblem(rc, "receipt.invalid",
+                                 "envelope " + IdPrefix(rc.envelope_id) + "… is not that device's sequence " +
+                                     std::to_string(rc.sequence)));
+  if (at.index != rc.leaf_index) {
+    AuditProblem p = ReceiptProblem(rc, "receipt.envelope_moved",
+                                    "its envelope is at index " + std::to_string(at.index) + ", not at leaf " +
+                                        std::to_string(rc.leaf_index) + " as the server promised");
+    p.log_indices = {rc.leaf_index, at.index};
+    Add(kBrought, std::move(p));
+  } else if (well_formed) {
+    Status inc = VerifyInclusion(rc.leaf_index, rc.tree_size, tree_.LeafHashAt(rc.leaf_index), rc.proof, root);
+    if (!inc.ok()) {
+      AuditProblem p =
+          ReceiptProblem(rc, "receipt.proof_invalid", "its inclusion proof does not verify: " + inc.message());
       p.log_indices = {rc.leaf_index};
       Add(kBrought, std::move(p));
-    } else {
-      const IdInfo& at = found->second;
-      bool author_ok = false;
-      auto chain = chains_.find(rc.device);
-      if (chain != chains_.end())
-        for (const ChainLink& l : chain->second)
-          if (l.id == rc.envelope_id && l.sequence == rc.sequence) author_ok = true;
-      if (!author_ok)
-        Add(kBrought, make("receipt.invalid", "envelope " + IdPrefix(rc.envelope_id) +
-                                                  "… is not that device's sequence " + std::to_string(rc.sequence)));
-      if (at.index != rc.leaf_index) {
-        AuditProblem p =
-            make("receipt.envelope_moved", "its envelope is at index " + std::to_string(at.index) + ", not at leaf " +
-                                               std::to_string(rc.leaf_index) + " as the server promised");
-        p.log_indices = {rc.leaf_index, at.index};
-        Add(kBrought, std::move(p));
-      } else if (well_formed) {
-        Status inc = VerifyInclusion(rc.leaf_index, rc.tree_size, tree_.LeafHashAt(rc.leaf_index), rc.proof, cp->root);
-        if (!inc.ok()) {
-          AuditProblem p = make("receipt.proof_invalid", "its inclusion proof does not verify: " + inc.message());
-          p.log_indices = {rc.leaf_index};
-          Add(kBrought, std::move(p));
-        }
-      }
-    }
-    // The chain: sequence N's id covers previous = id of N-1, and so on
-    // down to 1, so the receipt vouches for every earlier envelope too.
-    std::set<uint64_t> present;
-    if (auto chain = chains_.find(rc.device); chain != chains_.end())
-      for (const ChainLink& l : chain->second)
-        if (l.sequence <= rc.sequence) present.insert(l.sequence);
-    uint64_t gap_start = 0;
-    for (uint64_t s = 1; s <= rc.sequence + 1; ++s) {
-      bool missing = s <= rc.sequence && present.count(s) == 0;
-      if (missing && gap_start == 0) gap_start = s;
-      if (!missing && gap_start != 0) {
-        AuditProblem p =
-            make("receipt.chain_missing", "the device's sequence " + SequenceRange(gap_start, s - 1) +
-                                              " is missing from the bundle, though the receipt vouches for 1.." +
-                                              std::to_string(rc.sequence));
-        p.sequence = gap_start;
-        Add(kBrought, std::move(p));
-        gap_start = 0;
-      }
     }
   }
 }
 
+// The chain: sequence N's id covers previous = id of N-1, and so on down
+// to 1, so the receipt vouches for every earlier envelope too.
+void Auditor::CheckReceiptChain(const ReceiptInput& rc) {
+  std::set<uint64_t> present;
+  if (auto chain = chains_.find(rc.device); chain != chains_.end())
+    for (const ChainLink& l : chain->second)
+      if (l.sequence <= rc.sequence) present.insert(l.sequence);
+  uint64_t gap_start = 0;
+  for (uint64_t s = 1; s <= rc.sequence + 1; ++s) {
+    bool missing = s <= rc.sequence && present.count(s) == 0;
+    if (missing && gap_start == 0) gap_start = s;
+    if (!missing && gap_start != 0) {
+      AuditProblem p = ReceiptProblem(rc, "receipt.chain_missing",
+                                      "the device's sequence " + SequenceRange(gap_start, s - 1) +
+                                          " is missing from the bundle, though the receipt vouches for 1.." +
+                                          std::to_string(rc.sequence));
+      p.sequence = gap_start;
+      Add(kBrought, std::move(p));
+      gap_start = 0;
+    }
+  }
+}
+
+// How the devices table's row differs from what the log says, field by
+// field: "label x (the log says y)"; empty when it agrees.
+std::vector<std::string> DeviceRowDifferences(const BundleDevice& row, const Enrolment& e) {
+  std::vector<std::string> wrong;
+  auto cmp = [&](const char* field, const auto& claimed, const auto& logged) {
+    if (!(claimed == logged)) {
+      std::ostringstream s;
+      s << field << " " << claimed << " (the log says " << logged << ")";
+      wrong.push_back(s.str());
+    }
+  };
+  cmp("volunteer", row.volunteer, e.volunteer);
+  cmp("label", row.label, e.label);
+  cmp("enrolled_ms", row.enrolled_ms, e.enrolled_ms);
+  cmp("enrolled_by", row.enrolled_by, e.enrolled_by);
+  cmp("revoked_ms", row.revoked_ms, e.revoked ? e.revoked_ms : int64_t{0});
+  cmp("revoked_by", row.revoked_by, e.revoked ? e.revoked_by : std::string());
+  cmp("revoke_reason", row.revoke_reason, e.revoked ? e.revoke_reason : std::string());
+  return wrong;
+}
+
 void Auditor::CheckDevices() {
-  report_.counts.devices = enrolled_.size();
+  report_.counts.devices = enrolments_.devices().size();
   auto rows = bundle_.Devices();
   if (!rows.ok()) {
     Add(kEnrolment, Problem("bundle.table_unreadable", rows.status().message()));
@@ -1156,8 +969,8 @@ void Auditor::CheckDevices() {
   std::set<PublicKey> listed;
   for (const BundleDevice& row : *rows) {
     listed.insert(row.key);
-    auto it = enrolled_.find(row.key);
-    if (it == enrolled_.end()) {
+    const Enrolment* e = enrolments_.Find(row.key);
+    if (e == nullptr) {
       AuditProblem p = Problem("devices.not_enrolled", "the devices table lists key " + KeyPrefix(row.key) + "… for " +
                                                            row.volunteer +
                                                            ", but no enroll event in the log enrolled it: a forged "
@@ -1166,33 +979,18 @@ void Auditor::CheckDevices() {
       Add(kEnrolment, std::move(p));
       continue;
     }
-    const Enrolment& e = it->second;
-    std::vector<std::string> wrong;
-    auto cmp = [&](const char* field, const auto& claimed, const auto& logged) {
-      if (!(claimed == logged)) {
-        std::ostringstream s;
-        s << field << " " << claimed << " (the log says " << logged << ")";
-        wrong.push_back(s.str());
-      }
-    };
-    cmp("volunteer", row.volunteer, e.volunteer);
-    cmp("label", row.label, e.label);
-    cmp("enrolled_ms", row.enrolled_ms, e.enrolled_ms);
-    cmp("enrolled_by", row.enrolled_by, e.enrolled_by);
-    cmp("revoked_ms", row.revoked_ms, e.revoked ? e.revoked_ms : int64_t{0});
-    cmp("revoked_by", row.revoked_by, e.revoked ? e.revoked_by : std::string());
-    cmp("revoke_reason", row.revoke_reason, e.revoked ? e.revoke_reason : std::string());
+    std::vector<std::string> wrong = DeviceRowDifferences(row, *e);
     if (!wrong.empty()) {
       std::string m;
       for (const std::string& w : wrong) m += (m.empty() ? "" : "; ") + w;
       AuditProblem p = Problem("devices.mismatch", "device " + KeyPrefix(row.key) + "…: the devices table says " + m);
       p.author = row.key;
-      p.log_indices = {e.enrolled_index};
-      if (e.revoked) p.log_indices.push_back(e.revoked_index);
+      p.log_indices = {e->enrolled_index};
+      if (e->revoked) p.log_indices.push_back(e->revoked_index);
       Add(kEnrolment, std::move(p));
     }
   }
-  for (const auto& [key, e] : enrolled_) {
+  for (const auto& [key, e] : enrolments_.devices()) {
     if (listed.count(key) > 0) continue;
     AuditProblem p = Problem("devices.missing_row", "the log enrols device " + KeyPrefix(key) + "… of " + e.volunteer +
                                                         ", but the devices table does not list it");
@@ -1211,11 +1009,6 @@ std::string HeadsText(const std::vector<Hash>& heads) {
 Status Auditor::CheckSubmissions() {
   DALA_ASSIGN_OR_RETURN(uint64_t total, bundle_.SubmissionCount());
   uint64_t done = 0;
-  struct RowResult {
-    std::vector<AuditProblem> problems;
-    bool known = false;
-    bool answers_differ = false;
-  };
   std::vector<std::pair<SubmissionId, std::string>> answer_mismatches;
   // While the workers compare one batch, this thread reads the next.
   std::vector<BundleSubmission> rows;
@@ -1240,62 +1033,7 @@ Status Auditor::CheckSubmissions() {
     results.assign(rows.size(), RowResult());
     running = true;
     StartJob(rows.size(), 8, [&](size_t begin, size_t end) {
-      for (size_t i = begin; i < end; ++i) {
-        const BundleSubmission& row = rows[i];
-        RowResult& out = results[i];
-        auto make = [&](std::string code, std::string message) {
-          AuditProblem p = Problem(std::move(code), std::move(message));
-          p.submission = row.id;
-          return p;
-        };
-        auto it = merged_.find(row.id);
-        if (it == merged_.end()) {
-          out.problems.push_back(
-              make("submission.not_in_log", "the submissions table lists a submission no revision in the log created"));
-          continue;
-        }
-        out.known = true;
-        const MergedSummary& s = it->second;
-        if (!s.ok) continue;  // reported as merge_failed
-        auto with_indices = [&](AuditProblem p) {
-          p.log_indices = s.indices;
-          return p;
-        };
-        const std::string& form_id = form_names_.names[s.form];
-        if (row.form_id != form_id)
-          out.problems.push_back(with_indices(
-              make("submission.form_mismatch", "claimed form " + row.form_id + ", but its revisions are " + form_id)));
-        for (const Hash& h : row.heads) {
-          if (ids_.count(h) == 0) {
-            AuditProblem p = with_indices(
-                make("submission.unknown_head", "claimed head " + IdPrefix(h) + "… is not an envelope in the log"));
-            p.envelope_ids = {h};
-            out.problems.push_back(std::move(p));
-          }
-        }
-        if (row.heads != s.heads)
-          out.problems.push_back(
-              with_indices(make("submission.heads_mismatch", "claimed heads " + HeadsText(row.heads) +
-                                                                 ", but the log gives " + HeadsText(s.heads))));
-        if (row.conflicts != s.conflicts)
-          out.problems.push_back(
-              with_indices(make("submission.conflicts_mismatch", "claimed " + std::to_string(row.conflicts) +
-                                                                     " conflicts, but merging its revisions gives " +
-                                                                     std::to_string(s.conflicts))));
-        if (row.review_state != ReviewStateName(s.review))
-          out.problems.push_back(with_indices(
-              make("submission.review_mismatch", "claimed review state " + row.review_state +
-                                                     ", but its review events give " + ReviewStateName(s.review))));
-        try {
-          // An exporter that writes the merge's own text matches byte for
-          // byte; anything else is compared as parsed JSON.
-          if (Sha256(row.answers_json) != s.answers_digest &&
-              CanonicalDigest(json::parse(row.answers_json)) != s.answers_digest)
-            out.answers_differ = true;
-        } catch (const json::exception&) {
-          out.problems.push_back(with_indices(make("submission.answers_mismatch", "claimed answers are not JSON")));
-        }
-      }
+      for (size_t i = begin; i < end; ++i) results[i] = CompareSubmissionRow(rows[i]);
     });
     return Status::Ok();
   });
@@ -1309,6 +1047,71 @@ Status Auditor::CheckSubmissions() {
   }
   for (const auto& [id, claimed] : answer_mismatches)
     DALA_RETURN_IF_ERROR(ExplainAnswerMismatch(id, merged_[id], claimed));
+  ReportUnclaimedSubmissions();
+  return Status::Ok();
+}
+
+// Check 8 for one row, on a worker: it only reads what the log pass built.
+RowResult Auditor::CompareSubmissionRow(const BundleSubmission& row) const {
+  RowResult out;
+  auto make = [&](std::string code, std::string message) {
+    AuditProblem p = Problem(std::move(code), std::move(message));
+    p.submission = row.id;
+    return p;
+  };
+  auto it = merged_.find(row.id);
+  if (it == merged_.end()) {
+    out.problems.push_back(
+        make("submission.not_in_log", "the submissions table lists a submission no revision in the log created"));
+    return out;
+  }
+  out.known = true;
+  const MergedSummary& s = it->second;
+  if (!s.ok) return out;  // reported as merge_failed
+  auto with_indices = [&](AuditProblem p) {
+    p.log_indices = s.indices;
+    return p;
+  };
+  const std::string& form_id = form_names_.names[s.form];
+  if (row.form_id != form_id)
+    out.problems.push_back(with_indices(
+        make("submission.form_mismatch", "claimed form " + row.form_id + ", but its revisions are " + form_id)));
+  for (const Hash& h : row.heads) {
+    if (ids_.count(h) == 0) {
+      AuditProblem p = with_indices(
+          make("submission.unknown_head", "claimed head " + IdPrefix(h) + "… is not an envelope in the log"));
+      p.envelope_ids = {h};
+      out.problems.push_back(std::move(p));
+    }
+  }
+  if (row.heads != s.heads)
+    out.problems.push_back(with_indices(make("submission.heads_mismatch", "claimed heads " + HeadsText(row.heads) +
+                                                                              ", but the log gives " +
+                                                                              HeadsText(s.heads))));
+  if (row.conflicts != s.conflicts)
+    out.problems.push_back(
+        with_indices(make("submission.conflicts_mismatch", "claimed " + std::to_string(row.conflicts) +
+                                                               " conflicts, but merging its revisions gives " +
+                                                               std::to_string(s.conflicts))));
+  if (row.review_state != ReviewStateName(s.review))
+    out.problems.push_back(
+        with_indices(make("submission.review_mismatch", "claimed review state " + row.review_state +
+                                                            ", but its review events give " +
+                                                            ReviewStateName(s.review))));
+  try {
+    // An exporter that writes the merge's own text matches byte for byte;
+    // anything else is compared as parsed JSON.
+    if (Sha256(row.answers_json) != s.answers_digest &&
+        CanonicalDigest(json::parse(row.answers_json)) != s.answers_digest)
+      out.answers_differ = true;
+  } catch (const json::exception&) {
+    out.problems.push_back(with_indices(make("submission.answers_mismatch", "claimed answers are not JSON")));
+  }
+  return out;
+}
+
+// Submissions the log has and the table does not list, in log order.
+void Auditor::ReportUnclaimedSubmissions() {
   std::vector<std::pair<SubmissionId, const MergedSummary*>> unclaimed;
   for (const auto& [id, s] : merged_)
     if (!s.claimed) unclaimed.emplace_back(id, &s);
@@ -1321,7 +1124,6 @@ Status Auditor::CheckSubmissions() {
     p.log_indices = s->indices;
     Add(kState, std::move(p));
   }
-  return Status::Ok();
 }
 
 // The slow path, for the few submissions whose answers digest differs:
@@ -1362,12 +1164,13 @@ Status Auditor::ExplainAnswerMismatch(const SubmissionId& id, const MergedSummar
   return Status::Ok();
 }
 
+std::string Auditor::TallyName(const PublicKey& author) const {
+  const Enrolment* e = enrolments_.Find(author);
+  return e != nullptr ? e->volunteer : "unenrolled " + KeyPrefix(author);
+}
+
 void Auditor::Tally() {
-  for (const auto& [author, t] : by_author_) {
-    auto it = enrolled_.find(author);
-    std::string name = it != enrolled_.end() ? it->second.volunteer : "unenrolled " + KeyPrefix(author);
-    report_.by_volunteer[name].revisions += t.revisions;
-  }
+  for (const auto& [author, t] : by_author_) report_.by_volunteer[TallyName(author)].revisions += t.revisions;
   for (const auto& [name, t] : by_coordinator_) report_.by_volunteer[name].revisions += t.revisions;
   for (const auto& [id, s] : merged_) {
     const Creator& c = s.creator;
@@ -1376,8 +1179,7 @@ void Auditor::Tally() {
       const std::string& by = coordinator_names_.names[c.coordinator];
       name = "server for " + (by.empty() ? std::string("(no name)") : by);
     } else {
-      auto it = enrolled_.find(c.author);
-      name = it != enrolled_.end() ? it->second.volunteer : "unenrolled " + KeyPrefix(c.author);
+      name = TallyName(c.author);
     }
     ++report_.by_volunteer[name].submissions;
     ++by_form_[form_names_.names[s.form]].submissions;
@@ -1423,580 +1225,6 @@ Result<AuditReport> AuditBundle(BundleReader& bundle, const AuditOptions& option
   DALA_RETURN_IF_ERROR(InitCrypto());
   Auditor auditor(bundle, options);
   return auditor.Run();
-}
-
-// --- reports ----------------------------------------------------------------------
-
-namespace {
-
-std::string Pad(std::string s, size_t width) {
-  // Pads by code points, so names in Kazakh or Russian line up too.
-  size_t points = 0;
-  for (unsigned char c : s) points += (c & 0xC0) != 0x80;
-  if (points < width) s.append(width - points, ' ');
-  return s;
-}
-
-std::string RightAlign(uint64_t n, size_t width) {
-  std::string s = std::to_string(n);
-  return s.size() < width ? std::string(width - s.size(), ' ') + s : s;
-}
-
-std::string ProblemRecords(const AuditProblem& p) {
-  std::vector<std::string> parts;
-  if (!p.log_indices.empty()) parts.push_back("log " + JoinIndices(p.log_indices));
-  if (!p.envelope_ids.empty()) {
-    std::string ids;
-    for (const Hash& h : p.envelope_ids) ids += (ids.empty() ? "" : ", ") + IdPrefix(h) + "…";
-    parts.push_back("id " + ids);
-  }
-  if (p.submission) parts.push_back("submission " + FormatSubmissionId(*p.submission));
-  if (p.author) parts.push_back("author " + KeyPrefix(*p.author));
-  if (p.sequence != 0) parts.push_back("sequence " + std::to_string(p.sequence));
-  std::string out;
-  for (const std::string& s : parts) out += (out.empty() ? "" : " · ") + s;
-  return out;
-}
-
-}  // namespace
-
-std::string AuditReportText(const AuditReport& r) {
-  std::ostringstream o;
-  const AuditCounts& c = r.counts;
-  o << "Dala audit of " << r.bundle_path << "\n";
-  o << "  Log         " << (r.origin.empty() ? "(no origin)" : r.origin) << ", " << c.log_size << " entries, root "
-    << ToHex(r.root).substr(0, 16) << "…\n";
-  o << "  Server key  " << ToHex(r.server_key) << "\n";
-  if (r.server_key_self_asserted) {
-    o << "  !!! SELF-ASSERTED SERVER KEY: no key was given with --server-key, so this is the key the bundle\n"
-         "  !!! itself names. A server that forged the bundle would name its own key too. Get the key from\n"
-         "  !!! the project out of band and audit again before relying on this result.\n";
-  } else {
-    o << "              (given out of band)\n";
-  }
-  auto n = [](uint64_t count, const char* what) {
-    return std::to_string(count) + " " + what + (count == 1 ? "" : "s");
-  };
-  o << "  Checked     " << n(c.envelopes, "signed envelope") << " (" << n(c.revisions, "revision") << ", "
-    << n(c.events, "event") << "), " << n(c.submissions, "submission") << ", " << n(c.devices, "device") << ", "
-    << n(c.forms, "form") << ", " << n(c.checkpoints, "checkpoint");
-  if (c.auditor_checkpoints > 0) o << " + " << c.auditor_checkpoints << " brought";
-  if (c.receipts > 0) o << ", " << n(c.receipts, "receipt");
-  o << "\n\n";
-
-  auto table = [&](const char* title, const std::map<std::string, AuditTally>& rows) {
-    o << Pad(title, 36) << " revisions  submissions\n";
-    if (rows.empty()) o << "  (none)\n";
-    for (const auto& [name, t] : rows)
-      o << "  " << Pad(name, 34) << RightAlign(t.revisions, 10) << RightAlign(t.submissions, 13) << "\n";
-    o << "\n";
-  };
-  table("By volunteer", r.by_volunteer);
-  table("By form", r.by_form);
-
-  if (!r.problems.empty()) {
-    o << "Problems (" << r.problems.size() << "):\n";
-    size_t n = 0;
-    for (const AuditProblem& p : r.problems) {
-      o << "  " << ++n << ". [" << p.code << "] " << p.message << "\n";
-      std::string records = ProblemRecords(p);
-      if (!records.empty()) o << "     " << records << "\n";
-    }
-    o << "\n";
-  }
-  if (r.ok()) {
-    o << "Verdict: OK. Every envelope is authentic and unaltered, every device chain and checkpoint is whole, and the "
-         "server's tables agree with its log"
-      << (r.server_key_self_asserted ? ", under a SELF-ASSERTED server key.\n" : ".\n");
-  } else {
-    o << "Verdict: FAILED. " << r.problems.size() << " problem" << (r.problems.size() == 1 ? "" : "s")
-      << " found; the bundle cannot be relied on as it stands.\n";
-  }
-  return o.str();
-}
-
-std::string AuditReportJson(const AuditReport& r) {
-  json j;
-  j["bundle"] = r.bundle_path;
-  j["origin"] = r.origin;
-  j["server_key"] = ToHex(r.server_key);
-  j["server_key_self_asserted"] = r.server_key_self_asserted;
-  j["root"] = ToHex(r.root);
-  const AuditCounts& c = r.counts;
-  j["counts"] = {
-      {"log_size", c.log_size}, {"envelopes", c.envelopes},     {"revisions", c.revisions},
-      {"events", c.events},     {"submissions", c.submissions}, {"devices", c.devices},
-      {"forms", c.forms},       {"checkpoints", c.checkpoints}, {"auditor_checkpoints", c.auditor_checkpoints},
-      {"receipts", c.receipts}};
-  auto tallies = [](const std::map<std::string, AuditTally>& rows) {
-    json t = json::object();
-    for (const auto& [name, v] : rows) t[name] = {{"revisions", v.revisions}, {"submissions", v.submissions}};
-    return t;
-  };
-  j["by_volunteer"] = tallies(r.by_volunteer);
-  j["by_form"] = tallies(r.by_form);
-  j["problems"] = json::array();
-  for (const AuditProblem& p : r.problems) {
-    json q = {{"code", p.code}, {"message", p.message}, {"log_indices", p.log_indices}};
-    q["envelope_ids"] = json::array();
-    for (const Hash& h : p.envelope_ids) q["envelope_ids"].push_back(ToHex(h));
-    q["submission"] = p.submission ? json(FormatSubmissionId(*p.submission)) : json(nullptr);
-    q["author"] = p.author ? json(ToHex(*p.author)) : json(nullptr);
-    q["sequence"] = p.sequence == 0 ? json(nullptr) : json(p.sequence);
-    j["problems"].push_back(std::move(q));
-  }
-  j["ok"] = r.ok();
-  return j.dump(2);
-}
-
-// --- receipts -----------------------------------------------------------------------
-
-Result<ReceiptInput> ParseReceiptJson(std::string_view text) {
-  json j;
-  try {
-    j = json::parse(text);
-  } catch (const json::exception& e) {
-    return Status::InvalidArgument(std::string("a receipt is not JSON: ") + e.what());
-  }
-  if (!j.is_object()) return Status::InvalidArgument("a receipt is not a JSON object");
-  auto field = [&](const char* name) -> const json* {
-    auto it = j.find(name);
-    return it == j.end() ? nullptr : &*it;
-  };
-  auto bad = [](std::string why) { return Status::InvalidArgument("receipt: " + why); };
-  ReceiptInput r;
-  const json* device = field("device");
-  if (device == nullptr || !device->is_string() || !FromHex(device->get<std::string>(), &r.device))
-    return bad("\"device\" must be the device key in 64 hex digits");
-  const json* envelope = field("envelope");
-  if (envelope == nullptr || !envelope->is_string() || !FromHex(envelope->get<std::string>(), &r.envelope_id))
-    return bad("\"envelope\" must be the envelope id in 64 hex digits");
-  for (auto [name, out] : {std::pair<const char*, uint64_t*>{"sequence", &r.sequence},
-                           {"leaf_index", &r.leaf_index},
-                           {"tree_size", &r.tree_size}}) {
-    const json* v = field(name);
-    if (v == nullptr || !v->is_number_unsigned()) return bad(std::string("\"") + name + "\" must be a whole number");
-    *out = v->get<uint64_t>();
-  }
-  if (r.sequence == 0) return bad("\"sequence\" starts at 1");
-  const json* proof = field("proof");
-  if (proof == nullptr || !proof->is_array()) return bad("\"proof\" must be an array of base64 hashes");
-  for (const json& h : *proof) {
-    if (!h.is_string()) return bad("\"proof\" holds something other than base64 strings");
-    auto bytes = FromBase64(h.get<std::string>());
-    if (!bytes.ok() || bytes->size() != 32) return bad("\"proof\" holds something other than 32-byte hashes");
-    Hash hash;
-    std::copy(bytes->begin(), bytes->end(), hash.begin());
-    r.proof.push_back(hash);
-  }
-  const json* checkpoint = field("checkpoint");
-  if (checkpoint == nullptr || !checkpoint->is_string()) return bad("\"checkpoint\" must be the signed note's text");
-  r.checkpoint_note = checkpoint->get<std::string>();
-  return r;
-}
-
-std::string ReceiptJson(const ReceiptInput& r) {
-  json proof = json::array();
-  for (const Hash& h : r.proof) proof.push_back(ToBase64(AsBytes(h)));
-  json j = {{"device", ToHex(r.device)},      {"sequence", r.sequence},   {"envelope", ToHex(r.envelope_id)},
-            {"leaf_index", r.leaf_index},     {"tree_size", r.tree_size}, {"proof", proof},
-            {"checkpoint", r.checkpoint_note}};
-  return j.dump(2);
-}
-
-// --- trace ----------------------------------------------------------------------------
-
-namespace {
-
-struct TraceEnrolment {
-  std::string volunteer;
-  uint64_t index = 0;
-  bool revoked = false;
-  uint64_t revoked_index = 0;
-};
-
-// A field a revision set differently from its parent(s). Absent and null
-// are the same to the merge, so both are null here.
-struct FieldChange {
-  std::string field;
-  std::vector<json> old_values;  // one per distinct value among the parents
-  json new_value;
-};
-
-struct TraceEntry {
-  uint64_t index = 0;
-  std::string problem;  // set when the entry does not parse
-  std::optional<Envelope> envelope;
-  bool signature_ok = false;
-  std::string author_name;  // at the time of the entry
-  std::string by, note;     // revision body
-  int32_t tz = 0;
-  std::optional<json> answers;
-  std::optional<EventBody> event;
-  std::vector<FieldChange> changes;
-  bool creation = false;
-  bool parents_missing = false;  // some parent is not in the log: changes are partial
-};
-
-const json& kEmptyObject() {
-  static const json kEmpty = json::object();
-  return kEmpty;
-}
-
-std::string ValueText(const json& v) { return v.is_null() ? "(none)" : v.dump(); }
-
-std::vector<FieldChange> Changes(const json& now, const std::vector<const json*>& parents) {
-  std::set<std::string> fields;
-  for (auto it = now.begin(); it != now.end(); ++it) fields.insert(it.key());
-  for (const json* p : parents)
-    for (auto it = p->begin(); it != p->end(); ++it) fields.insert(it.key());
-  auto value = [](const json& obj, const std::string& f) { return obj.contains(f) ? obj.at(f) : json(nullptr); };
-  std::vector<FieldChange> out;
-  for (const std::string& f : fields) {
-    json mine = value(now, f);
-    bool changed = false;
-    std::vector<json> olds;
-    for (const json* p : parents) {
-      json theirs = value(*p, f);
-      if (theirs != mine) changed = true;
-      if (std::find(olds.begin(), olds.end(), theirs) == olds.end()) olds.push_back(theirs);
-    }
-    if (changed) out.push_back({f, std::move(olds), std::move(mine)});
-  }
-  return out;
-}
-
-std::string ValuesText(const std::vector<json>& values) {
-  std::string out;
-  for (const json& v : values) out += (out.empty() ? "" : " | ") + ValueText(v);
-  return out;
-}
-
-std::string Join(const std::vector<std::string>& v, std::string_view sep) {
-  std::string out;
-  for (const std::string& s : v) out += (out.empty() ? "" : std::string(sep)) + s;
-  return out;
-}
-
-}  // namespace
-
-Result<std::string> TraceSubmission(BundleReader& bundle, const SubmissionId& submission, const PublicKey* trusted_key,
-                                    TraceFormat format) {
-  DALA_RETURN_IF_ERROR(InitCrypto());
-  PublicKey server_key{};
-  bool self_asserted = false;
-  if (trusted_key != nullptr) {
-    server_key = *trusted_key;
-  } else if (bundle.meta().server_key) {
-    server_key = *bundle.meta().server_key;
-    self_asserted = true;
-  } else {
-    return Status::InvalidArgument("the bundle names no valid server key; give one with --server-key");
-  }
-
-  std::map<PublicKey, TraceEnrolment> enrolled;
-  std::vector<TraceEntry> entries;
-  HashMap<size_t> by_id;  // revision id -> entries index
-  std::set<Hash> seen_ids;
-  DALA_RETURN_IF_ERROR(bundle.ForEachLogEntry([&](uint64_t index, std::string_view bytes) -> Status {
-    std::optional<SubmissionId> claimed = PeekSubmission(bytes);
-    if (!claimed) return Status::Ok();
-    const bool is_event = PeekKindByte(bytes) == static_cast<uint8_t>(EnvelopeKind::kEvent);
-    const bool ours = *claimed == submission;
-    if (!ours && !is_event) return Status::Ok();
-    auto e = Envelope::Parse(std::string(bytes));
-    if (!e.ok()) {
-      if (ours) {
-        TraceEntry t;
-        t.index = index;
-        t.problem = e.status().message();
-        entries.push_back(std::move(t));
-      }
-      return Status::Ok();
-    }
-    const bool signature_ok = e->VerifySignature().ok();
-    std::optional<EventBody> event;
-    if (e->kind() == EnvelopeKind::kEvent) {
-      auto ev = ParseEventBody(e->body());
-      if (ev.ok()) event = std::move(*ev);
-    }
-    // Enrolment as the log states it, to name authors at their time.
-    if (event && signature_ok && e->author() == server_key) {
-      PublicKey device{};
-      if ((event->type == "enroll" || event->type == "revoke") && FromHex(event->device, &device)) {
-        if (event->type == "enroll" && enrolled.count(device) == 0) enrolled[device] = {event->volunteer, index};
-        if (event->type == "revoke" && enrolled.count(device) > 0 && !enrolled[device].revoked) {
-          enrolled[device].revoked = true;
-          enrolled[device].revoked_index = index;
-        }
-      }
-    }
-    bool concerns = ours;
-    if (!ours && event && event->type == "duplicate") {
-      auto other = ParseSubmissionId(event->other);
-      concerns = other.ok() && *other == submission;
-    }
-    if (!concerns) return Status::Ok();
-
-    TraceEntry t;
-    t.index = index;
-    t.signature_ok = signature_ok;
-    t.event = std::move(event);
-    if (e->kind() == EnvelopeKind::kRevision) {
-      auto body = ParseRevisionBody(e->body());
-      if (body.ok()) {
-        t.by = body->by;
-        t.note = body->note;
-        t.tz = body->utc_offset_minutes;
-        t.answers = json::parse(body->answers_json);
-      }
-    }
-    if (e->author() == server_key) {
-      std::string by = t.event ? t.event->by : t.by;
-      t.author_name = "server for " + (by.empty() ? std::string("(no name)") : by);
-    } else if (auto it = enrolled.find(e->author()); it == enrolled.end()) {
-      t.author_name = "UNENROLLED key";
-    } else {
-      t.author_name = "volunteer " + it->second.volunteer +
-                      (it->second.revoked ? " (device REVOKED at log " + std::to_string(it->second.revoked_index) + ")"
-                                          : std::string());
-    }
-    t.envelope = std::move(*e);
-    if (t.envelope->kind() == EnvelopeKind::kRevision && t.answers && signature_ok &&
-        seen_ids.insert(t.envelope->id()).second) {
-      std::vector<const json*> parents;
-      for (const Hash& p : t.envelope->parents()) {
-        auto it = by_id.find(p);
-        if (it != by_id.end() && entries[it->second].answers)
-          parents.push_back(&*entries[it->second].answers);
-        else
-          t.parents_missing = true;
-      }
-      t.creation = t.envelope->parents().empty();
-      t.changes = Changes(*t.answers, t.creation ? std::vector<const json*>{&kEmptyObject()} : parents);
-      by_id[t.envelope->id()] = entries.size();
-    }
-    entries.push_back(std::move(t));
-    return Status::Ok();
-  }));
-
-  // The merged state, from the authentic revisions as the auditor merges.
-  std::vector<MergeInput> revisions;
-  std::vector<ReviewInput> reviews;
-  for (const TraceEntry& t : entries) {
-    if (!t.envelope || !t.signature_ok) continue;
-    const Envelope& e = *t.envelope;
-    if (e.submission() != submission) continue;
-    if (e.kind() == EnvelopeKind::kRevision && t.answers && by_id.count(e.id()) > 0 && &entries[by_id[e.id()]] == &t)
-      revisions.push_back({e.id(), e.parents(), e.hlc(), e.author(), t.answers->dump()});
-    if (t.event && t.event->type == "review" && e.author() == server_key) {
-      auto state = ParseReviewState(t.event->state);
-      if (state.ok()) reviews.push_back({e.id(), e.parents(), e.hlc(), *state, t.event->by, t.event->comment});
-    }
-  }
-  DALA_ASSIGN_OR_RETURN(auto claim, bundle.FindSubmission(submission));
-  if (entries.empty() && !claim)
-    return Status::NotFound("submission " + FormatSubmissionId(submission) + " is not in this bundle");
-  std::optional<MergedState> state;
-  std::string merge_error;
-  if (!revisions.empty()) {
-    auto m = Merge(revisions);
-    if (m.ok())
-      state = std::move(*m);
-    else
-      merge_error = m.status().message();
-  }
-  ReviewSummary review;
-  if (state) review = SummarizeReviews(revisions, state->heads, reviews);
-
-  // What the server claims, against what the log gives.
-  std::vector<std::string> differences;
-  if (claim && state) {
-    json mine = json::parse(state->answers_json);
-    json theirs;
-    try {
-      theirs = json::parse(claim->answers_json);
-    } catch (const json::exception&) {
-    }
-    if (mine != theirs) differences.push_back("answers");
-    if (claim->heads != state->heads) differences.push_back("heads");
-    if (claim->conflicts != static_cast<int64_t>(state->conflicts.size())) differences.push_back("conflicts");
-    if (claim->review_state != ReviewStateName(review.state)) differences.push_back("review_state");
-  }
-  std::map<Hash, std::string> author_of_revision;
-  for (const TraceEntry& t : entries)
-    if (t.envelope) author_of_revision[t.envelope->id()] = t.author_name;
-
-  if (format == TraceFormat::kJson) {
-    json j;
-    j["submission"] = FormatSubmissionId(submission);
-    j["server_key"] = ToHex(server_key);
-    j["server_key_self_asserted"] = self_asserted;
-    j["entries"] = json::array();
-    for (const TraceEntry& t : entries) {
-      json x = {{"log_index", t.index}};
-      if (!t.envelope) {
-        x["malformed"] = t.problem;
-        j["entries"].push_back(std::move(x));
-        continue;
-      }
-      const Envelope& e = *t.envelope;
-      x["kind"] = e.kind() == EnvelopeKind::kRevision ? "revision" : "event";
-      x["id"] = ToHex(e.id());
-      x["hlc"] = e.hlc().packed;
-      x["hlc_time"] = e.hlc().ToString();
-      x["wall_ms"] = e.wall_ms();
-      x["wall_time"] = schema::FormatIsoDateTime(e.wall_ms(), t.tz);
-      x["author"] = ToHex(e.author());
-      x["author_name"] = t.author_name;
-      x["sequence"] = e.sequence();
-      x["signature"] = ToHex(e.signature());
-      x["signature_ok"] = t.signature_ok;
-      x["parents"] = json::array();
-      for (const Hash& p : e.parents()) x["parents"].push_back(ToHex(p));
-      if (e.kind() == EnvelopeKind::kRevision) {
-        x["form_id"] = e.form_id();
-        x["form_version"] = e.form_version();
-        if (!t.by.empty()) x["by"] = t.by;
-        if (!t.note.empty()) x["note"] = t.note;
-        x["changes"] = json::array();
-        for (const FieldChange& c : t.changes)
-          x["changes"].push_back({{"field", c.field}, {"old", c.old_values}, {"new", c.new_value}});
-        if (t.parents_missing) x["parents_missing"] = true;
-      }
-      if (t.event) {
-        x["type"] = t.event->type;
-        x["by"] = t.event->by;
-        if (t.event->type == "review") {
-          x["state"] = t.event->state;
-          x["comment"] = t.event->comment;
-        } else if (t.event->type == "duplicate") {
-          x["decision"] = t.event->decision;
-          x["other"] = t.event->other;
-        }
-      }
-      j["entries"].push_back(std::move(x));
-    }
-    if (state) {
-      json st;
-      st["heads"] = json::array();
-      for (const Hash& h : state->heads) st["heads"].push_back(ToHex(h));
-      st["answers"] = json::parse(state->answers_json);
-      st["conflicts"] = json::array();
-      for (const FieldConflict& c : state->conflicts) {
-        json cands = json::array();
-        for (const FieldCandidate& k : c.candidates)
-          cands.push_back({{"value", json::parse(k.value_json)},
-                           {"revision", ToHex(k.revision)},
-                           {"author", ToHex(k.author)},
-                           {"author_name", author_of_revision[k.revision]}});
-        st["conflicts"].push_back({{"field", c.field}, {"candidates", cands}});
-      }
-      st["review"] = {{"state", ReviewStateName(review.state)},
-                      {"by", review.by},
-                      {"comment", review.comment},
-                      {"changed_since_review", review.changed_since_review}};
-      j["state"] = std::move(st);
-    } else {
-      j["state"] = nullptr;
-      if (!merge_error.empty()) j["merge_error"] = merge_error;
-    }
-    if (claim) {
-      j["claim"] = {{"matches", differences.empty() && state.has_value()}, {"differences", differences}};
-    } else {
-      j["claim"] = nullptr;
-    }
-    return j.dump(2);
-  }
-
-  std::ostringstream o;
-  o << "Submission " << FormatSubmissionId(submission) << "\n";
-  o << "Server key " << ToHex(server_key).substr(0, 16) << "…"
-    << (self_asserted ? " (SELF-ASSERTED by the bundle: give --server-key to trust it)" : " (given out of band)")
-    << "\n\n";
-  size_t n = 0;
-  for (const TraceEntry& t : entries) {
-    o << "#" << ++n << "  log " << t.index << "  ";
-    if (!t.envelope) {
-      o << "MALFORMED ENTRY: " << t.problem << "\n\n";
-      continue;
-    }
-    const Envelope& e = *t.envelope;
-    if (e.kind() == EnvelopeKind::kRevision) {
-      o << (t.creation ? "revision (created)" : "revision") << "  " << e.form_id() << " " << e.form_version() << "\n";
-    } else {
-      o << (t.event ? t.event->type : std::string("event")) << "\n";
-    }
-    o << "    time      " << e.hlc().ToString() << " (HLC); claimed wall clock "
-      << schema::FormatIsoDateTime(e.wall_ms(), t.tz) << "\n";
-    o << "    author    " << t.author_name << " (key " << KeyPrefix(e.author()) << "…, sequence " << e.sequence()
-      << ")\n";
-    o << "    signature " << ToHex(e.signature()).substr(0, 16) << "… "
-      << (t.signature_ok ? "verifies" : "DOES NOT VERIFY: these bytes are not what the author signed") << "\n";
-    o << "    id        " << IdPrefix(e.id()) << "…";
-    if (!e.parents().empty()) {
-      std::vector<std::string> ps;
-      for (const Hash& p : e.parents()) ps.push_back(IdPrefix(p) + "…");
-      o << "  parents " << Join(ps, ", ");
-    }
-    o << "\n";
-    if (e.kind() == EnvelopeKind::kRevision) {
-      if (!t.note.empty()) o << "    note      " << t.note << "\n";
-      if (!t.answers) o << "    (the body does not parse)\n";
-      if (t.parents_missing) o << "    (a parent is not in the log: changes against it cannot be shown)\n";
-      if (!t.changes.empty()) o << (t.creation ? "    answers:\n" : "    changed:\n");
-      for (const FieldChange& c : t.changes) {
-        if (t.creation)
-          o << "      " << c.field << ": " << ValueText(c.new_value) << "\n";
-        else
-          o << "      " << c.field << ": " << ValuesText(c.old_values) << " → "
-            << (c.new_value.is_null() ? std::string("(removed)") : c.new_value.dump()) << "\n";
-      }
-      if (!t.creation && !t.parents_missing && t.changes.empty() && t.answers) o << "    (no answer changed)\n";
-    } else if (t.event) {
-      if (t.event->type == "review")
-        o << "    decision  " << t.event->state << " by " << t.event->by
-          << (t.event->comment.empty() ? std::string() : ": \"" + t.event->comment + "\"") << "\n";
-      else if (t.event->type == "duplicate")
-        o << "    decision  " << t.event->decision << " (other submission " << t.event->other << ") by " << t.event->by
-          << "\n";
-    }
-    o << "\n";
-  }
-  if (state) {
-    o << "Current state (merged from " << revisions.size() << " signed revision" << (revisions.size() == 1 ? "" : "s")
-      << ")\n";
-    std::vector<std::string> hs;
-    for (const Hash& h : state->heads) hs.push_back(IdPrefix(h) + "…");
-    o << "  heads      " << Join(hs, ", ") << "\n";
-    o << "  review     " << ReviewStateName(review.state);
-    if (!review.by.empty()) o << " by " << review.by;
-    if (!review.comment.empty()) o << ": \"" << review.comment << "\"";
-    if (review.changed_since_review) o << " (changed since the last review)";
-    o << "\n";
-    o << "  conflicts  " << state->conflicts.size() << "\n";
-    for (const FieldConflict& c : state->conflicts) {
-      o << "    " << c.field << ":\n";
-      for (size_t k = 0; k < c.candidates.size(); ++k) {
-        const FieldCandidate& cand = c.candidates[k];
-        o << "      " << cand.value_json << "  from " << IdPrefix(cand.revision) << "… ("
-          << author_of_revision[cand.revision] << ")" << (k == 0 ? "  shown until resolved" : "") << "\n";
-      }
-    }
-    o << "  answers    " << json::parse(state->answers_json).dump() << "\n";
-  } else if (!merge_error.empty()) {
-    o << "The revisions cannot be merged: " << merge_error << "\n";
-  } else {
-    o << "No signed revision of this submission is in the log.\n";
-  }
-  if (!claim)
-    o << "Server's claim: the submissions table does not list this submission.\n";
-  else if (differences.empty() && state)
-    o << "Server's claim: matches the log.\n";
-  else
-    o << "Server's claim: DIFFERS from the log in " << (differences.empty() ? "everything" : Join(differences, ", "))
-      << ".\n";
-  return o.str();
 }
 
 }  // namespace dala::sync

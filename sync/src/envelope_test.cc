@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+#include <string>
+#include <string_view>
+
 namespace dala::sync {
 namespace {
 
@@ -193,81 +197,82 @@ TEST(StrictJsonTest, AcceptsNestedObjectsWithRepeatedKeysInDifferentObjects) {
   EXPECT_FALSE(CheckStrictJsonObject(R"({"c":[{"x":1,"x":2}]})").ok());
 }
 
-TEST(SubmissionIdTest, IdsAreVersion7TimeOrderedAndRoundTrip) {
-  ASSERT_TRUE(InitCrypto().ok());
-  FakeClock clock(1764219600000);
-  SystemRandom random;
-  SubmissionId a = NewSubmissionId(clock, random);
-  clock.Advance(1);
-  SubmissionId b = NewSubmissionId(clock, random);
-  EXPECT_LT(a, b);
-  EXPECT_EQ(a[6] >> 4, 7);
-  EXPECT_EQ(a[8] >> 6, 2);
-  std::string text = FormatSubmissionId(a);
-  EXPECT_EQ(text.size(), 36u);
-  auto parsed = ParseSubmissionId(text);
-  ASSERT_TRUE(parsed.ok());
-  EXPECT_EQ(*parsed, a);
-  auto bare = ParseSubmissionId(ToHex(a));
-  ASSERT_TRUE(bare.ok());
-  EXPECT_EQ(*bare, a);
+// --- peeking at header fields -------------------------------------------------
+
+// Where each peeked field ends, from the table in sync/README.md: a prefix
+// one byte shorter than this cannot hold the field.
+constexpr size_t kKindEnd = 5;
+constexpr size_t kAuthorEnd = 53;
+constexpr size_t kSequenceEnd = 61;
+constexpr size_t kFormHashEnd = 141;
+
+TEST_F(EnvelopeTest, PeeksReadTheHeaderFieldsOfASealedEnvelope) {
+  EnvelopeFields f = Fields();
+  f.sequence = 0x0102030405060708;
+  f.previous = Sha256("prev");
+  std::string bytes = Seal(f);
+  EXPECT_EQ(PeekKindByte(bytes), std::optional<uint8_t>(1));
+  EXPECT_EQ(PeekSubmission(bytes), std::optional<SubmissionId>(f.submission));
+  EXPECT_EQ(PeekAuthor(bytes), std::optional<PublicKey>(key_.public_key()));
+  EXPECT_EQ(PeekSequence(bytes), std::optional<uint64_t>(0x0102030405060708));
+  EXPECT_EQ(PeekFormHash(bytes), std::optional<Hash>(f.form_hash));
+  // The same values Parse decodes: Peek and Parse read one layout.
+  auto e = Envelope::Parse(bytes);
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  EXPECT_EQ(*PeekSubmission(bytes), e->submission());
+  EXPECT_EQ(*PeekAuthor(bytes), e->author());
+  EXPECT_EQ(*PeekSequence(bytes), e->sequence());
+  EXPECT_EQ(*PeekFormHash(bytes), e->form_hash());
 }
 
-TEST(SubmissionIdTest, MalformedIdsAreRefused) {
-  for (const char* s : {"", "xyz", "0193a1b2-0000-7000-8000-00000000000",
-                        "0193a1b2_0000_7000_8000_000000000000", "0193a1b20000700080000000000000zz"}) {
-    EXPECT_FALSE(ParseSubmissionId(s).ok()) << s;
-  }
+TEST_F(EnvelopeTest, PeekKindByteTellsAnEventFromARevision) {
+  EnvelopeFields f = Fields();
+  f.kind = EnvelopeKind::kEvent;
+  f.submission = SubmissionId{};
+  f.form_id.clear();
+  f.form_version.clear();
+  f.form_hash = Hash{};
+  f.body = R"({"type":"enroll"})";
+  std::string bytes = Seal(f);
+  EXPECT_EQ(PeekKindByte(bytes), std::optional<uint8_t>(static_cast<uint8_t>(EnvelopeKind::kEvent)));
+  EXPECT_EQ(PeekSubmission(bytes), std::optional<SubmissionId>(SubmissionId{}));
+  EXPECT_EQ(PeekFormHash(bytes), std::optional<Hash>(Hash{}));
 }
 
-TEST(HybridClockTest, NeverRunsBackwardsWhenTheWallClockDoes) {
-  FakeClock wall(10'000);
-  HybridClock hlc(wall);
-  HlcTimestamp a = hlc.Now();
-  wall.Set(5'000);  // the laptop's clock was set back
-  HlcTimestamp b = hlc.Now();
-  HlcTimestamp c = hlc.Now();
-  EXPECT_LT(a, b);
-  EXPECT_LT(b, c);
-  EXPECT_EQ(b.physical_ms(), 10'000u);
-  wall.Set(20'000);
-  HlcTimestamp d = hlc.Now();
-  EXPECT_EQ(d.physical_ms(), 20'000u);
-  EXPECT_EQ(d.logical(), 0);
+// A prefix is what ForEachLogPrefix hands the auditor's pre-pass: each
+// field is there exactly when the prefix reaches its last byte.
+TEST_F(EnvelopeTest, PeekOnAPrefixTooShortForItsFieldGivesNothing) {
+  std::string bytes = Seal(Fields());
+  auto prefix = [&](size_t n) { return std::string_view(bytes).substr(0, n); };
+  EXPECT_FALSE(PeekKindByte(prefix(kKindEnd - 1)).has_value());
+  EXPECT_TRUE(PeekKindByte(prefix(kKindEnd)).has_value());
+  EXPECT_FALSE(PeekSubmission(prefix(kEnvelopeSubmissionEnd - 1)).has_value());
+  EXPECT_EQ(PeekSubmission(prefix(kEnvelopeSubmissionEnd)), PeekSubmission(bytes));
+  EXPECT_FALSE(PeekAuthor(prefix(kAuthorEnd - 1)).has_value());
+  EXPECT_EQ(PeekAuthor(prefix(kAuthorEnd)), PeekAuthor(bytes));
+  EXPECT_FALSE(PeekSequence(prefix(kSequenceEnd - 1)).has_value());
+  EXPECT_EQ(PeekSequence(prefix(kSequenceEnd)), PeekSequence(bytes));
+  EXPECT_FALSE(PeekFormHash(prefix(kFormHashEnd - 1)).has_value());
+  EXPECT_EQ(PeekFormHash(prefix(kFormHashEnd)), PeekFormHash(bytes));
 }
 
-TEST(HybridClockTest, EventsAfterObservingARemoteTimestampSortAfterIt) {
-  FakeClock wall(1'000);
-  HybridClock hlc(wall);
-  HlcTimestamp remote = HlcTimestamp::Make(9'000, 41);
-  hlc.Observe(remote);
-  HlcTimestamp next = hlc.Now();
-  EXPECT_GT(next, remote);
-  EXPECT_EQ(next.physical_ms(), 9'000u);
+TEST(EnvelopePeekTest, PeekOnEmptyInputGivesNothing) {
+  EXPECT_FALSE(PeekKindByte("").has_value());
+  EXPECT_FALSE(PeekSubmission("").has_value());
+  EXPECT_FALSE(PeekAuthor("").has_value());
+  EXPECT_FALSE(PeekSequence("").has_value());
+  EXPECT_FALSE(PeekFormHash("").has_value());
 }
 
-TEST(HybridClockTest, CounterOverflowCarriesIntoTheNextMillisecond) {
-  FakeClock wall(1'000);
-  HybridClock hlc(wall, HlcTimestamp::Make(1'000, 0xFFFF));
-  HlcTimestamp t = hlc.Now();
-  EXPECT_EQ(t.physical_ms(), 1'001u);
-  EXPECT_EQ(t.logical(), 0);
-}
-
-TEST(HybridClockTest, RestoredClockContinuesAfterItsLastTimestamp) {
-  FakeClock wall(1'000);
-  HybridClock hlc(wall, HlcTimestamp::Make(50'000, 7));
-  EXPECT_EQ(hlc.Now(), HlcTimestamp::Make(50'000, 8));
-}
-
-}  // namespace
-}  // namespace dala::sync
-
-namespace dala::sync {
-namespace {
-
-TEST(HybridClockTest, TimestampsPrintAsUtcTimeAndCounter) {
-  EXPECT_EQ(HlcTimestamp::Make(1795755600123, 7).ToString(), "2026-11-27T05:00:00.123Z/7");
+// Peeks name damaged log entries in the auditor's report, so they read
+// what the bytes claim even where Parse refuses them.
+TEST_F(EnvelopeTest, PeekReadsTheClaimedAuthorOfBytesThatDoNotParse) {
+  std::string bytes = Seal(Fields());
+  bytes[0] = 'X';
+  bytes.pop_back();
+  ASSERT_FALSE(Envelope::Parse(bytes).ok());
+  EXPECT_EQ(PeekAuthor(bytes), std::optional<PublicKey>(key_.public_key()));
+  EXPECT_EQ(PeekSequence(bytes), std::optional<uint64_t>(1));
 }
 
 }  // namespace

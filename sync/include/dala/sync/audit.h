@@ -17,26 +17,9 @@
 #include "dala/sync/bundle.h"
 #include "dala/sync/crypto.h"
 #include "dala/sync/ids.h"
+#include "dala/sync/receipt_file.h"
 
 namespace dala::sync {
-
-// A receipt a device kept: the server's signed word that the device's
-// envelope `sequence` (id `envelope_id`) is leaf `leaf_index` of the log of
-// `tree_size` leaves whose checkpoint is `checkpoint_note`.
-struct ReceiptInput {
-  PublicKey device{};
-  uint64_t sequence = 0;
-  Hash envelope_id{};
-  uint64_t leaf_index = 0;
-  uint64_t tree_size = 0;
-  std::vector<Hash> proof;  // inclusion proof, nearest the leaf first
-  std::string checkpoint_note;
-  std::string source;  // where it came from (a file name), for messages
-};
-
-// The receipt file format of BUNDLE.md ("dala receipts --export" writes it).
-Result<ReceiptInput> ParseReceiptJson(std::string_view text);
-std::string ReceiptJson(const ReceiptInput& receipt);
 
 struct AuditProgress {
   std::string_view phase;  // "log", "submissions"
@@ -102,26 +85,13 @@ struct AuditReport {
   std::map<std::string, AuditTally> by_form;  // by form id
   std::vector<AuditProblem> problems;
 
-  bool ok() const { return problems.empty(); }
+  [[nodiscard]] bool ok() const { return problems.empty(); }
 };
 
 // Runs every check of audit.cc over the bundle. Fails (rather than reporting
 // problems) only when the bundle cannot be read at all: the problems of a
-// readable bundle, however many, are all in the report.
-Result<AuditReport> AuditBundle(BundleReader& bundle, const AuditOptions& options);
-
-std::string AuditReportText(const AuditReport& report);
-std::string AuditReportJson(const AuditReport& report);
-
-// --- trace ----------------------------------------------------------------------
-
-enum class TraceFormat { kText, kJson };
-
-// The whole history of one submission for an auditor's report: every
-// revision and event that concerns it, in log order, who signed it and
-// whether the signature holds, what changed, the reviews, and the merged
-// state with its conflicts. `trusted_key` null means the bundle's own key.
-Result<std::string> TraceSubmission(BundleReader& bundle, const SubmissionId& submission, const PublicKey* trusted_key,
-                                    TraceFormat format = TraceFormat::kText);
+// readable bundle, however many, are all in the report. The report is
+// rendered by audit_report.h; one submission's history by trace.h.
+[[nodiscard]] Result<AuditReport> AuditBundle(BundleReader& bundle, const AuditOptions& options);
 
 }  // namespace dala::sync

@@ -23,32 +23,32 @@ struct Checkpoint {
 };
 
 // "<origin>\n<size>\n<base64 root>\n": the text the signature covers.
-std::string CheckpointBody(const Checkpoint& checkpoint);
+[[nodiscard]] std::string CheckpointBody(const Checkpoint& checkpoint);
 
 // Non-empty, valid UTF-8, no Unicode space, no '+' (the signed-note rules).
-bool IsValidNoteKeyName(std::string_view name);
+[[nodiscard]] bool IsValidNoteKeyName(std::string_view name);
 
 // The signed note: body, blank line, one signature line by `key`.
 // Preconditions: IsValidNoteKeyName(key_name), and the origin non-empty
 // with no control character; a note that breaks them would not verify.
-std::string SignCheckpoint(const Checkpoint& checkpoint, std::string_view key_name,
-                           const SigningKey& key);
+[[nodiscard]] std::string SignCheckpoint(const Checkpoint& checkpoint, std::string_view key_name,
+                                         const SigningKey& key);
 
 // Parses `note` strictly and accepts it only if it carries a valid signature
 // by (key_name, key) and its origin is expected_origin. Signatures by other
 // keys are ignored. InvalidArgument for a malformed note or body;
 // Unauthenticated if no signature of ours verifies, if one of ours fails,
 // or for another origin. Extension lines are accepted and dropped.
-Result<Checkpoint> VerifyCheckpoint(std::string_view note, std::string_view key_name,
-                                    const PublicKey& key, std::string_view expected_origin);
+[[nodiscard]] Result<Checkpoint> VerifyCheckpoint(std::string_view note, std::string_view key_name,
+                                                  const PublicKey& key, std::string_view expected_origin);
 
 // The first four bytes, big-endian, of
 // SHA-256(key_name || 0x0A || 0x01 || key): names a key in signature lines.
-uint32_t NoteKeyHash(std::string_view key_name, const PublicKey& key);
+[[nodiscard]] uint32_t NoteKeyHash(std::string_view key_name, const PublicKey& key);
 
 // "<name>+<8 hex digits of NoteKeyHash>+<base64(0x01 || key)>": the one line
 // that tells an auditor, or any signed-note tool, which key signs the log.
-std::string VerifierKeyString(std::string_view key_name, const PublicKey& key);
+[[nodiscard]] std::string VerifierKeyString(std::string_view key_name, const PublicKey& key);
 
 // The inverse; InvalidArgument unless the name is valid, the algorithm byte
 // is 0x01 (Ed25519), the key is 32 bytes and the key hash matches.

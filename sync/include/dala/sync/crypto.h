@@ -47,14 +47,14 @@ class SeededRandom final : public Random {
 
 // --- hashing --------------------------------------------------------------
 
-Hash Sha256(std::string_view data);
+[[nodiscard]] Hash Sha256(std::string_view data);
 
 class Sha256Builder {
  public:
   Sha256Builder();
   Sha256Builder& Add(std::string_view data);
   Sha256Builder& Add(const uint8_t* data, size_t size);
-  Hash Finish();
+  [[nodiscard]] Hash Finish();
 
  private:
   alignas(16) unsigned char state_[128];
@@ -62,10 +62,10 @@ class Sha256Builder {
 
 // --- encodings --------------------------------------------------------------
 
-std::string_view AsBytes(const Hash& h);
+[[nodiscard]] std::string_view AsBytes(const Hash& h);
 
 // Constant-time comparison.
-bool ConstantTimeEqual(const uint8_t* a, const uint8_t* b, size_t size);
+[[nodiscard]] bool ConstantTimeEqual(const uint8_t* a, const uint8_t* b, size_t size);
 
 // --- Ed25519 ----------------------------------------------------------------
 
@@ -75,8 +75,8 @@ class SigningKey {
  public:
   static constexpr size_t kSeedSize = 32;
 
-  static SigningKey Generate(Random& random);
-  static SigningKey FromSeed(const uint8_t seed[kSeedSize]);
+  [[nodiscard]] static SigningKey Generate(Random& random);
+  [[nodiscard]] static SigningKey FromSeed(const uint8_t seed[kSeedSize]);
 
   SigningKey(SigningKey&& other) noexcept;
   SigningKey& operator=(SigningKey&& other) noexcept;
@@ -88,7 +88,7 @@ class SigningKey {
 
   // Ed25519 signature over `domain` followed by `message`. The domain label
   // keeps a signature made for one purpose from being replayed as another.
-  Signature Sign(std::string_view domain, std::string_view message) const;
+  [[nodiscard]] Signature Sign(std::string_view domain, std::string_view message) const;
 
   // The 32-byte seed, for sealing at rest. The caller must wipe `out`.
   void CopySeed(uint8_t out[kSeedSize]) const;
@@ -101,10 +101,10 @@ class SigningKey {
 
 // Ed25519 verification of `domain` || `message` (libsodium: canonical S,
 // small-order and non-canonical keys rejected).
-bool VerifySignature(const PublicKey& key, std::string_view domain, std::string_view message,
-                     const Signature& signature);
+[[nodiscard]] bool VerifySignature(const PublicKey& key, std::string_view domain, std::string_view message,
+                                   const Signature& signature);
 // The same over a raw message, with no domain label: used for test vectors.
-bool VerifyRaw(const PublicKey& key, std::string_view message, std::string_view signature);
+[[nodiscard]] bool VerifyRaw(const PublicKey& key, std::string_view message, std::string_view signature);
 
 // --- keys at rest -------------------------------------------------------------
 
@@ -120,7 +120,7 @@ struct SealedKey {
   std::string ciphertext;  // seed + 16-byte MAC
   PublicKey public_key{};  // stored in clear, to name the device before unlocking
 
-  std::string Serialize() const;  // one line of text, "dala-key-v1 ..." fields
+  [[nodiscard]] std::string Serialize() const;  // one line of text, "dala-key-v1 ..." fields
   static Result<SealedKey> Parse(std::string_view text);
 };
 
@@ -139,6 +139,6 @@ Result<SigningKey> OpenKey(const SealedKey& sealed, std::string_view passphrase)
 // Argon2id password hashes for people logging in to the server
 // (crypto_pwhash_str: the encoded string carries salt and parameters).
 Result<std::string> HashPassword(std::string_view password);
-bool CheckPassword(std::string_view encoded_hash, std::string_view password);
+[[nodiscard]] bool CheckPassword(std::string_view encoded_hash, std::string_view password);
 
 }  // namespace dala::sync

@@ -17,12 +17,12 @@ inline constexpr std::string_view kEnrollCodeAlphabet = "ABCDEFGHJKMNPQRSTUVWXYZ
 // The code as typed (any case, with or without dashes or spaces) in its
 // canonical form: 12 upper-case characters without dashes. Empty when the
 // text cannot be a code.
-std::string NormalizeEnrollCode(std::string_view typed);
+[[nodiscard]] std::string NormalizeEnrollCode(std::string_view typed);
 
 // The message a device signs under kEnrollProofDomain:
 // NORMALIZED_CODE "\n" lower-case hex of the public key.
-std::string EnrollProofMessage(std::string_view normalized_code, const PublicKey& key);
-Signature SignEnrollProof(const SigningKey& key, std::string_view normalized_code);
+[[nodiscard]] std::string EnrollProofMessage(std::string_view normalized_code, const PublicKey& key);
+[[nodiscard]] Signature SignEnrollProof(const SigningKey& key, std::string_view normalized_code);
 [[nodiscard]] bool VerifyEnrollProof(const PublicKey& key, std::string_view normalized_code,
                                      const Signature& proof);
 

@@ -63,7 +63,7 @@ class Envelope {
   // 9) is not checked again. Never for bytes from outside.
   static Result<Envelope> ParseVerified(std::string bytes);
 
-  Status VerifySignature() const;
+  [[nodiscard]] Status VerifySignature() const;
 
   const std::string& bytes() const { return bytes_; }
   // The signed bytes: everything but the trailing signature.
@@ -113,15 +113,15 @@ class Envelope {
 // of the table in sync/README.md, and this is the only code outside
 // envelope.cc that knows them.
 inline constexpr size_t kEnvelopeSubmissionEnd = 21;  // a prefix this long holds kind and submission
-std::optional<uint8_t> PeekKindByte(std::string_view bytes);
-std::optional<SubmissionId> PeekSubmission(std::string_view bytes);
-std::optional<PublicKey> PeekAuthor(std::string_view bytes);
-std::optional<uint64_t> PeekSequence(std::string_view bytes);
-std::optional<Hash> PeekFormHash(std::string_view bytes);
+[[nodiscard]] std::optional<uint8_t> PeekKindByte(std::string_view bytes);
+[[nodiscard]] std::optional<SubmissionId> PeekSubmission(std::string_view bytes);
+[[nodiscard]] std::optional<PublicKey> PeekAuthor(std::string_view bytes);
+[[nodiscard]] std::optional<uint64_t> PeekSequence(std::string_view bytes);
+[[nodiscard]] std::optional<Hash> PeekFormHash(std::string_view bytes);
 
 // Checks that `text` is a UTF-8 JSON object in which no object repeats a
 // key. Duplicate keys are refused because two JSON parsers may keep
 // different copies, and then a signature would vouch for two meanings.
-Status CheckStrictJsonObject(std::string_view text);
+[[nodiscard]] Status CheckStrictJsonObject(std::string_view text);
 
 }  // namespace dala::sync

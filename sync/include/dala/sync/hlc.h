@@ -18,7 +18,7 @@ namespace dala::sync {
 struct HlcTimestamp {
   uint64_t packed = 0;
 
-  static HlcTimestamp Make(uint64_t physical_ms, uint16_t logical) {
+  [[nodiscard]] static HlcTimestamp Make(uint64_t physical_ms, uint16_t logical) {
     return {(physical_ms << 16) | logical};
   }
   uint64_t physical_ms() const { return packed >> 16; }
@@ -26,7 +26,7 @@ struct HlcTimestamp {
   auto operator<=>(const HlcTimestamp&) const = default;
 
   // "2026-11-27T05:01:02.345Z/7": the physical part in UTC, then the counter.
-  std::string ToString() const;
+  [[nodiscard]] std::string ToString() const;
 };
 
 class HybridClock {
@@ -36,7 +36,7 @@ class HybridClock {
   explicit HybridClock(const Clock& clock, HlcTimestamp last = {});
 
   // A timestamp for a local event, greater than every earlier one.
-  HlcTimestamp Now();
+  [[nodiscard]] HlcTimestamp Now();
 
   // Merges a timestamp received from elsewhere, so that later local events
   // sort after it. The caller decides first whether `remote` is plausible

@@ -17,14 +17,14 @@ namespace dala::sync {
 
 using SubmissionId = std::array<uint8_t, 16>;
 
-SubmissionId NewSubmissionId(const Clock& clock, Random& random);
+[[nodiscard]] SubmissionId NewSubmissionId(const Clock& clock, Random& random);
 
 // 8-4-4-4-12 lower-case hex, as UUIDs are written.
-std::string FormatSubmissionId(const SubmissionId& id);
+[[nodiscard]] std::string FormatSubmissionId(const SubmissionId& id);
 // Accepts the dashed form or 32 bare hex digits.
 Result<SubmissionId> ParseSubmissionId(std::string_view text);
 
-bool IsZero(const SubmissionId& id);
-bool IsZero(const Hash& h);
+[[nodiscard]] bool IsZero(const SubmissionId& id);
+[[nodiscard]] bool IsZero(const Hash& h);
 
 }  // namespace dala::sync

@@ -48,7 +48,7 @@ struct MergedState {
   std::vector<Hash> missing_parents;
 
   // SHA-256 over heads, answers and conflicts: equal iff the states are.
-  Hash Digest() const;
+  [[nodiscard]] Hash Digest() const;
 };
 
 // Merges the revisions of one submission. Fails only on input that cannot
@@ -59,7 +59,7 @@ Result<MergedState> Merge(const std::vector<MergeInput>& revisions);
 // --- review --------------------------------------------------------------
 
 enum class ReviewState { kReceived, kHasIssues, kApproved, kRejected };
-const char* ReviewStateName(ReviewState state);
+[[nodiscard]] const char* ReviewStateName(ReviewState state);
 Result<ReviewState> ParseReviewState(std::string_view name);
 
 struct ReviewInput {
@@ -86,7 +86,7 @@ struct ReviewSummary {
 // whose current heads are `heads`: the latest review (by HLC, then id)
 // applies if every current head is one of its parents or an ancestor of
 // one; otherwise the submission changed since and is received again.
-ReviewSummary SummarizeReviews(const std::vector<MergeInput>& revisions, const std::vector<Hash>& heads,
-                               const std::vector<ReviewInput>& reviews);
+[[nodiscard]] ReviewSummary SummarizeReviews(const std::vector<MergeInput>& revisions, const std::vector<Hash>& heads,
+                                             const std::vector<ReviewInput>& reviews);
 
 }  // namespace dala::sync

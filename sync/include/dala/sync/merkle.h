@@ -15,13 +15,13 @@ namespace dala::sync {
 
 // SHA-256(0x00 || leaf_data). The prefix keeps a leaf from ever being taken
 // for an interior node (RFC 6962 section 2.1, second-preimage resistance).
-Hash LeafHash(std::string_view leaf_data);
+[[nodiscard]] Hash LeafHash(std::string_view leaf_data);
 
 // SHA-256(0x01 || left || right).
-Hash NodeHash(const Hash& left, const Hash& right);
+[[nodiscard]] Hash NodeHash(const Hash& left, const Hash& right);
 
 // The root of the tree with no leaves: SHA-256 of the empty string.
-Hash EmptyRoot();
+[[nodiscard]] Hash EmptyRoot();
 
 // An append-only tree held in memory. It keeps the hash of every complete,
 // aligned subtree: level k holds the hashes of leaves [i*2^k, (i+1)*2^k) for
@@ -43,7 +43,7 @@ class MerkleTree {
   uint64_t size() const { return levels_.empty() ? 0 : levels_[0].size(); }
 
   // The root at the current size (EmptyRoot() for an empty tree).
-  Hash Root() const;
+  [[nodiscard]] Hash Root() const;
 
   // The root the tree had when it held `size` leaves.
   // InvalidArgument if size > size().
@@ -60,7 +60,7 @@ class MerkleTree {
   Result<std::vector<Hash>> ConsistencyProof(uint64_t size1, uint64_t size2) const;
 
   // Precondition: index < size().
-  const Hash& LeafHashAt(uint64_t index) const;
+  [[nodiscard]] const Hash& LeafHashAt(uint64_t index) const;
 
  private:
   // MTH of leaves [begin, end), where [begin, end) is a node of some tree
@@ -71,19 +71,19 @@ class MerkleTree {
 };
 
 // The root of the tree over `leaf_hashes`, for an auditor holding every leaf.
-Hash RootOfLeafHashes(const std::vector<Hash>& leaf_hashes);
+[[nodiscard]] Hash RootOfLeafHashes(const std::vector<Hash>& leaf_hashes);
 
 // RFC 9162 section 2.1.3.2. InvalidArgument if leaf_index >= tree_size;
 // Corruption if the proof has the wrong number of hashes or does not lead
 // from leaf_hash to root.
-Status VerifyInclusion(uint64_t leaf_index, uint64_t tree_size, const Hash& leaf_hash,
-                       const std::vector<Hash>& proof, const Hash& root);
+[[nodiscard]] Status VerifyInclusion(uint64_t leaf_index, uint64_t tree_size, const Hash& leaf_hash,
+                                     const std::vector<Hash>& proof, const Hash& root);
 
 // RFC 9162 section 2.1.4.2. InvalidArgument if size1 == 0 or size1 > size2;
 // when size1 == size2 the proof must be empty and the roots equal; otherwise
 // Corruption if the proof has the wrong number of hashes or does not lead to
 // both roots.
-Status VerifyConsistency(uint64_t size1, uint64_t size2, const Hash& root1, const Hash& root2,
-                         const std::vector<Hash>& proof);
+[[nodiscard]] Status VerifyConsistency(uint64_t size1, uint64_t size2, const Hash& root1, const Hash& root2,
+                                       const std::vector<Hash>& proof);
 
 }  // namespace dala::sync

@@ -44,14 +44,16 @@ inline constexpr std::string_view kStaleRequest = "stale_request";
 inline constexpr std::string_view kReplayedRequest = "replayed_request";
 
 // The text after the domain line: METHOD "\n" TARGET "\n" ... NONCE.
-std::string CanonicalRequest(std::string_view method, std::string_view target, std::string_view body,
-                             int64_t timestamp_ms, std::string_view nonce);
+[[nodiscard]] std::string CanonicalRequest(std::string_view method, std::string_view target, std::string_view body,
+                                           int64_t timestamp_ms, std::string_view nonce);
 
 // The four headers, in the order above. `target` must be the exact target
 // the HTTP client will put on the request line (after its own escaping).
-std::vector<std::pair<std::string, std::string>> SignRequest(const SigningKey& key, std::string_view method,
-                                                             std::string_view target, std::string_view body,
-                                                             int64_t now_ms, Random& random);
+[[nodiscard]] std::vector<std::pair<std::string, std::string>> SignRequest(const SigningKey& key,
+                                                                           std::string_view method,
+                                                                           std::string_view target,
+                                                                           std::string_view body, int64_t now_ms,
+                                                                           Random& random);
 
 struct RequestCredentials {
   PublicKey device{};
@@ -64,13 +66,13 @@ struct RequestCredentials {
 // is not canonical decimal, a method or target that cannot be canonical);
 // Unauthenticated when the signature does not verify. Says nothing about
 // freshness: see ReplayCache.
-Result<RequestCredentials> VerifyRequestSignature(std::string_view method, std::string_view target,
-                                                  std::string_view body, std::string_view device_hex,
-                                                  std::string_view timestamp_text, std::string_view nonce,
-                                                  std::string_view signature_hex);
+[[nodiscard]] Result<RequestCredentials> VerifyRequestSignature(std::string_view method, std::string_view target,
+                                                                std::string_view body, std::string_view device_hex,
+                                                                std::string_view timestamp_text, std::string_view nonce,
+                                                                std::string_view signature_hex);
 
 // Unauthenticated(kStaleRequest ...) when |now - timestamp| > window.
-Status CheckTimestamp(int64_t timestamp_ms, int64_t now_ms, int64_t window_ms);
+[[nodiscard]] Status CheckTimestamp(int64_t timestamp_ms, int64_t now_ms, int64_t window_ms);
 
 // Remembers the (device, nonce) pairs of accepted requests for as long as
 // their timestamps are inside the freshness window, and refuses a pair
@@ -96,7 +98,7 @@ class ReplayCache {
   // |now - timestamp| > window or the timestamp predates the cache;
   // Unauthenticated(kReplayedRequest ...) when the pair was seen within
   // the window.
-  Status CheckFresh(const RequestCredentials& credentials, int64_t now_ms, int64_t window_ms);
+  [[nodiscard]] Status CheckFresh(const RequestCredentials& credentials, int64_t now_ms, int64_t window_ms);
 
   size_t size() const;
 

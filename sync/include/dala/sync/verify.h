@@ -1,5 +1,6 @@
-// Verifying envelopes in context: the conditions 11-14 of sync/README.md
-// that need more than the envelope itself.
+// Verifying envelopes in context: the conditions 11-13 of sync/README.md
+// that need more than the envelope itself. Condition 14 (parents) needs
+// every earlier envelope: the server and the auditor check it.
 #pragma once
 
 #include <cstdint>
@@ -30,8 +31,8 @@ struct RevisionBody {
 };
 Result<RevisionBody> ParseRevisionBody(std::string_view body);
 // The JSON text of a revision body; `by` and `note` are omitted when empty.
-std::string MakeRevisionBody(const std::string& answers_json, int32_t utc_offset_minutes,
-                             const std::string& by = "", const std::string& note = "");
+[[nodiscard]] std::string MakeRevisionBody(const std::string& answers_json, int32_t utc_offset_minutes,
+                                           const std::string& by = "", const std::string& note = "");
 
 // The body of an event envelope; fields not used by its type are empty.
 struct EventBody {
@@ -42,7 +43,7 @@ struct EventBody {
   std::string device, volunteer, label, reason;  // enroll, revoke
 };
 Result<EventBody> ParseEventBody(std::string_view body);
-std::string MakeEventBody(const EventBody& event);
+[[nodiscard]] std::string MakeEventBody(const EventBody& event);
 
 // The last envelope accepted from one author.
 struct ChainTip {
@@ -51,17 +52,17 @@ struct ChainTip {
 };
 
 // Condition 11: `e` is the next link after `tip`.
-Status CheckChainLink(const Envelope& e, const ChainTip& tip);
+[[nodiscard]] Status CheckChainLink(const Envelope& e, const ChainTip& tip);
 
 // Conditions 12-13 for a revision: its form is known and its answers are
 // valid for it at the revision's own time. Events pass trivially. A
 // revision's failure names its reason(): "unknown_form", "invalid_revision"
 // (the form hash names another form) or "invalid_answers" (the body or the
 // answers do not fit).
-Status VerifyRevisionContent(const Envelope& e, const FormRegistry& forms);
+[[nodiscard]] Status VerifyRevisionContent(const Envelope& e, const FormRegistry& forms);
 // The same, also handing back the parsed answers of a valid revision, for
 // callers that need them next (the body is parsed once).
-Status VerifyRevisionContent(const Envelope& e, const FormRegistry& forms, nlohmann::json* answers_out);
+[[nodiscard]] Status VerifyRevisionContent(const Envelope& e, const FormRegistry& forms, nlohmann::json* answers_out);
 
 // ParseRevisionBody and VerifyRevisionContent together, for a verifier that
 // checks many revisions (the auditor): the same conditions and messages,
@@ -72,6 +73,6 @@ struct CheckedRevision {
   RevisionBody body;
   Status content;
 };
-Result<CheckedRevision> CheckRevision(const Envelope& e, const FormRegistry& forms);
+[[nodiscard]] Result<CheckedRevision> CheckRevision(const Envelope& e, const FormRegistry& forms);
 
 }  // namespace dala::sync
