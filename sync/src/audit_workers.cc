@@ -78,9 +78,9 @@ void ProcessEntry(LogEntry& in, EntryResult& r, const FormSet& forms) {
     r.has_answers = true;
     const Status& content = checked->content;
     if (!content.ok()) {
-      const char* code = content.code() == Status::Code::kFailedPrecondition ? "revision.form_unknown"
-                         : content.code() == Status::Code::kCorruption       ? "revision.form_mismatch"
-                                                                             : "revision.answers_invalid";
+      const char* code = content.reason() == "unknown_form"       ? "revision.form_unknown"
+                         : content.reason() == "invalid_revision" ? "revision.form_mismatch"
+                                                                  : "revision.answers_invalid";
       r.problems.push_back(EntryProblem(code, content.message(), r));
     }
   } else {

@@ -1,6 +1,6 @@
 // The laptop's local store: one SQLite file in WAL mode with synchronous
 // commits, holding the profile, forms, signed envelopes, drafts and log
-// receipts. Tables are described in schema/DATABASES.md.
+// receipts. Tables are described in client/DATABASE.md.
 //
 // What a crash can lose: nothing the CLI has reported as saved. Every save
 // is one transaction, committed (and fsync'ed, synchronous=FULL) before the
