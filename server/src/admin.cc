@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "api.h"
+#include "web.h"
 #include "auth.h"
 #include "dala/base/terminal.h"
 #include "dala/base/utf8.h"
@@ -483,6 +484,8 @@ int ServeCommand(const ServeOptions& options) {
   if (!api.ok()) return Fail(api.status());
   Router router;
   (*api)->Register(router);
+  AssetCatalog dashboard(DashboardFiles());
+  RegisterWebRoutes(router, dashboard);
 
   HttpServer server(ctx.config, router, EdgeOptions{options.tls_cert, options.tls_key, options.access_log});
   if (Status s = server.Listen(address->first, address->second); !s.ok()) return Fail(s);

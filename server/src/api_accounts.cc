@@ -1,6 +1,7 @@
 // People and laptops: login and logout, who am I, health, users,
 // enrolment codes, the device list and revocation.
 
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "admin.h"
@@ -22,8 +23,10 @@ json UserJson(const User& u) {
           {"can_log_in", !u.password_hash.empty() && CanLogIn(u.role)}};
 }
 
-json DeviceJson(const Device& d) {
+json DeviceJson(const Device& d, uint64_t revisions) {
   return {{"key", ToHex(d.key)},
+          {"revisions", revisions},
+          {"last_sync_ms", d.last_sync_ms},
           {"volunteer", d.volunteer},
           {"label", d.label},
           {"enrolled_ms", d.enrolled_ms},
@@ -36,6 +39,23 @@ json DeviceJson(const Device& d) {
 
 }  // namespace
 
+namespace {
+
+// Who is signed in and what they may do, as the dashboard shows it. The
+// server still checks every request: these only decide which controls a
+// page draws.
+json SessionJson(const User& user, const std::string& csrf_token, int64_t expires_ms) {
+  return {{"user", user.name},
+          {"role", RoleName(user.role)},
+          {"csrf_token", csrf_token},
+          {"expires_ms", expires_ms},
+          {"language", user.language},
+          {"can_decide", user.role == Role::kCoordinator || user.role == Role::kAdmin},
+          {"can_administer", user.role == Role::kAdmin}};
+}
+
+}  // namespace
+
 Result<HttpResponse> Health(const Call&) { return JsonResponse({{"ok", true}}); }
 
 Result<HttpResponse> Login(const Call& call) {
@@ -44,10 +64,7 @@ Result<HttpResponse> Login(const Call& call) {
   int64_t retry_after_s = 0;
   auto login = call.api.sessions().Login(username, password, call.request.remote_address, &retry_after_s);
   if (!login.ok()) return ErrorResponse(login.status(), retry_after_s);
-  HttpResponse r = JsonResponse({{"user", login->user.name},
-                                 {"role", RoleName(login->user.role)},
-                                 {"csrf_token", login->csrf_token},
-                                 {"expires_ms", login->expires_ms}});
+  HttpResponse r = JsonResponse(SessionJson(login->user, login->csrf_token, login->expires_ms));
   r.headers["Set-Cookie"] = call.api.sessions().SessionCookie(*login, call.request.tls);
   return r;
 }
@@ -61,10 +78,28 @@ Result<HttpResponse> Logout(const Call& call) {
 
 // Hands the CSRF token back to a page that was reloaded.
 Result<HttpResponse> Me(const Call& call) {
-  return JsonResponse({{"user", call.person->name},
-                       {"role", RoleName(call.person->role)},
-                       {"csrf_token", call.session->csrf_token},
-                       {"expires_ms", call.session->expires_ms}});
+  return JsonResponse(SessionJson(*call.person, call.session->csrf_token, call.session->expires_ms));
+}
+
+// Public: whether the caller is signed in, without a 401 (a page asks this
+// first; a refusal would show as an error in the browser's console).
+Result<HttpResponse> CurrentSession(const Call& call) {
+  auto current = call.api.sessions().CurrentSession(call.request);
+  if (!current.ok()) {
+    if (current.status().code() == Status::Code::kUnauthenticated) return JsonResponse({{"signed_in", false}});
+    return current.status();
+  }
+  json out = SessionJson(current->first, current->second.csrf_token, current->second.expires_ms);
+  out["signed_in"] = true;
+  return JsonResponse(out);
+}
+
+Result<HttpResponse> SetLanguage(const Call& call) {
+  DALA_ASSIGN_OR_RETURN(std::string language, StringField(*call.body, "language"));
+  if (language != "kk" && language != "ru" && language != "en")
+    return BadField("language", "must be one of kk, ru, en");
+  DALA_RETURN_IF_ERROR(call.api.store().SetLanguage(call.person->id, language));
+  return JsonResponse({{"language", language}});
 }
 
 Result<HttpResponse> ListUsers(const Call& call) {
@@ -103,8 +138,10 @@ Result<HttpResponse> IssueEnrollCode(const Call& call) {
 
 Result<HttpResponse> ListDevices(const Call& call) {
   DALA_ASSIGN_OR_RETURN(auto devices, call.api.store().ListDevices());
+  DALA_ASSIGN_OR_RETURN(auto counts, call.api.store().RevisionsPerAuthor());
+  std::map<sync::PublicKey, uint64_t> revisions(counts.begin(), counts.end());
   json list = json::array();
-  for (const Device& d : devices) list.push_back(DeviceJson(d));
+  for (const Device& d : devices) list.push_back(DeviceJson(d, revisions[d.key]));
   return JsonResponse({{"devices", list}});
 }
 

@@ -1,5 +1,6 @@
 // What laptops call: enrolment, sync, and the server's clock.
 
+#include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "api_errors.h"
@@ -60,6 +61,12 @@ Result<HttpResponse> Sync(const Call& call) {
     return request.status().WithReason("malformed_sync");
   }
   auto response = call.api.records().HandleSync(*call.device, *request);
+  if (response.ok()) {
+    // When each laptop last synced, for the dashboard; a failure to note it
+    // does not fail the sync.
+    if (Status s = call.api.store().NoteDeviceSync(call.device->key, call.api.ctx().clock.NowMs()); !s.ok())
+      std::cerr << "dala-server: could not note a laptop's sync: " << s.ToString() << "\n";
+  }
   if (!response.ok()) {
     if (response.status().code() == Status::Code::kInvalidArgument)
       return response.status().WithReason("malformed_sync");

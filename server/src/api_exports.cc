@@ -12,6 +12,7 @@
 #include "bundle_export.h"
 #include "export.h"
 #include "record_service.h"
+#include "submission_views.h"
 
 namespace dala::server::handlers {
 
@@ -23,19 +24,25 @@ Result<HttpResponse> ExportTables(const Call& call) {
   return JsonResponse({{"form", form}, {"tables", tables}});
 }
 
+// The same filters as the submissions list: an export holds exactly what
+// the list shows.
 Result<HttpResponse> ExportCsv(const Call& call) {
   const HttpRequest& r = call.request;
-  DALA_ASSIGN_OR_RETURN(std::string csv, server::ExportCsv(call.api.store(), call.api.records(), r.Query("form"),
+  DALA_ASSIGN_OR_RETURN(SubmissionFilter filter, SubmissionFilterOf(r));
+  DALA_ASSIGN_OR_RETURN(std::string csv, server::ExportCsv(call.api.store(), call.api.records(), filter,
                                                            r.Query("table").empty() ? "main" : r.Query("table"),
                                                            r.Query("lang").empty() ? "ru" : r.Query("lang")));
   HttpResponse out;
   out.content_type = "text/csv; charset=utf-8";
+  out.headers["Content-Disposition"] =
+      "attachment; filename=\"" + (filter.form_id.empty() ? std::string("dala") : filter.form_id) + ".csv\"";
   out.body = std::move(csv);
   return out;
 }
 
 Result<HttpResponse> ExportJson(const Call& call) {
-  DALA_ASSIGN_OR_RETURN(std::string out, server::ExportJson(call.api.store(), call.request.Query("form")));
+  DALA_ASSIGN_OR_RETURN(SubmissionFilter filter, SubmissionFilterOf(call.request));
+  DALA_ASSIGN_OR_RETURN(std::string out, server::ExportJson(call.api.store(), filter));
   return JsonBody(200, std::move(out));
 }
 

@@ -14,6 +14,8 @@ Result<HttpResponse> Health(const Call& call);
 Result<HttpResponse> Login(const Call& call);
 Result<HttpResponse> Logout(const Call& call);
 Result<HttpResponse> Me(const Call& call);
+Result<HttpResponse> SetLanguage(const Call& call);
+Result<HttpResponse> CurrentSession(const Call& call);
 Result<HttpResponse> ListUsers(const Call& call);
 Result<HttpResponse> AddUser(const Call& call);
 Result<HttpResponse> IssueEnrollCode(const Call& call);
@@ -30,6 +32,10 @@ Result<HttpResponse> LogCheckpoint(const Call& call);
 Result<HttpResponse> LogConsistency(const Call& call);
 Result<HttpResponse> LogInclusion(const Call& call);
 Result<HttpResponse> LogEntries(const Call& call);
+Result<HttpResponse> ServerIdentity(const Call& call);
+
+// api_overview.cc: the dashboard's first page
+Result<HttpResponse> Overview(const Call& call);
 
 // api_forms.cc
 Result<HttpResponse> ListForms(const Call& call);
@@ -44,6 +50,8 @@ Result<HttpResponse> SubmissionHistory(const Call& call);
 Result<HttpResponse> Review(const Call& call);
 Result<HttpResponse> Edit(const Call& call);
 Result<HttpResponse> Resolve(const Call& call);
+Result<HttpResponse> CheckEdit(const Call& call);
+Result<HttpResponse> Indicators(const Call& call);
 
 // api_duplicates.cc
 Result<HttpResponse> ListDuplicates(const Call& call);

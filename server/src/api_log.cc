@@ -7,6 +7,7 @@
 
 #include "api_errors.h"
 #include "api_handlers.h"
+#include "dala/sync/checkpoint.h"
 #include "record_service.h"
 
 namespace dala::server::handlers {
@@ -64,6 +65,20 @@ Result<HttpResponse> LogInclusion(const Call& call) {
                        {"tree_size", log.size},
                        {"proof", Base64Hashes(proof)},
                        {"checkpoint", log.checkpoint}});
+}
+
+// What an auditor needs from the server out of band, and what the
+// dashboard's transparency page shows: the key, its verifier line and
+// fingerprint, and the latest signed checkpoint.
+Result<HttpResponse> ServerIdentity(const Call& call) {
+  RecordService& records = call.api.records();
+  DALA_ASSIGN_OR_RETURN(auto log, records.CurrentLog());
+  const std::string& origin = records.origin();
+  return JsonResponse({{"origin", origin},
+                       {"public_key", ToHex(records.server_key())},
+                       {"verifier_key", sync::VerifierKeyString(origin, records.server_key())},
+                       {"fingerprint", ToHex(sync::Sha256(sync::AsBytes(records.server_key()))).substr(0, 32)},
+                       {"checkpoint", {{"size", log.size}, {"root", ToHex(log.root)}, {"note", log.checkpoint}}}});
 }
 
 Result<HttpResponse> LogEntries(const Call& call) {

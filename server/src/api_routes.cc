@@ -29,6 +29,8 @@ constexpr ApiRoute kRoutes[] = {
     {"GET", "/api/v1/log/checkpoint", kAnyone, BodyKind::kNone, h::LogCheckpoint},
     {"GET", "/api/v1/log/consistency", kAnyone, BodyKind::kNone, h::LogConsistency},
     {"GET", "/api/v1/log/inclusion", kAnyone, BodyKind::kNone, h::LogInclusion},
+    {"GET", "/api/v1/server", kAnyone, BodyKind::kNone, h::ServerIdentity},
+    {"GET", "/api/v1/session", kAnyone, BodyKind::kNone, h::CurrentSession},
 
     // --- laptops -------------------------------------------------------------------------------
     {"POST", sync::kSyncPath, kDevicesOnly, BodyKind::kBytes, h::Sync, kServerLimit},
@@ -36,15 +38,18 @@ constexpr ApiRoute kRoutes[] = {
     // --- people: their own session -------------------------------------------------------------
     {"POST", "/api/v1/logout", kReaders, BodyKind::kJson, h::Logout},
     {"GET", "/api/v1/me", kReaders, BodyKind::kNone, h::Me},
+    {"POST", "/api/v1/me/language", kReaders, BodyKind::kJson, h::SetLanguage},
 
     // --- reading: coordinators, auditors, admins -----------------------------------------------
     {"GET", "/api/v1/log/entries", kReaders, BodyKind::kNone, h::LogEntries},
+    {"GET", "/api/v1/overview", kReaders, BodyKind::kNone, h::Overview},
     {"GET", "/api/v1/forms", kReaders, BodyKind::kNone, h::ListForms},
     {"GET", "/api/v1/forms/{hash}", kReaders, BodyKind::kNone, h::GetForm},
     {"GET", "/api/v1/forms/{hash}/lists/{list}", kReaders, BodyKind::kNone, h::GetFormList},
     {"GET", "/api/v1/submissions", kReaders, BodyKind::kNone, h::ListSubmissions},
     {"GET", "/api/v1/submissions/{id}", kReaders, BodyKind::kNone, h::GetSubmission},
     {"GET", "/api/v1/submissions/{id}/history", kReaders, BodyKind::kNone, h::SubmissionHistory},
+    {"GET", "/api/v1/indicators", kReaders, BodyKind::kNone, h::Indicators},
     {"GET", "/api/v1/duplicates", kReaders, BodyKind::kNone, h::ListDuplicates},
     {"GET", "/api/v1/devices", kReaders, BodyKind::kNone, h::ListDevices},
     {"GET", "/api/v1/export/tables", kReaders, BodyKind::kNone, h::ExportTables},
@@ -56,6 +61,7 @@ constexpr ApiRoute kRoutes[] = {
     {"POST", "/api/v1/submissions/{id}/review", kDeciders, BodyKind::kJson, h::Review},
     {"POST", "/api/v1/submissions/{id}/edit", kDeciders, BodyKind::kJson, h::Edit},
     {"POST", "/api/v1/submissions/{id}/resolve", kDeciders, BodyKind::kJson, h::Resolve},
+    {"POST", "/api/v1/submissions/{id}/check", kDeciders, BodyKind::kJson, h::CheckEdit},
     {"POST", "/api/v1/duplicates/decide", kDeciders, BodyKind::kJson, h::DecideDuplicate},
     {"POST", "/api/v1/enroll-codes", kDeciders, BodyKind::kJson, h::IssueEnrollCode},
     {"POST", "/api/v1/devices/{key}/revoke", kDeciders, BodyKind::kJson, h::RevokeDevice},

@@ -2,14 +2,13 @@
 // its history, and the coordinator's decisions on it (review, edit,
 // resolve). Every decision becomes a server-signed envelope in the log.
 
-#include <charconv>
 #include <nlohmann/json.hpp>
 #include <set>
 
 #include "api_errors.h"
 #include "api_fields.h"
 #include "api_handlers.h"
-#include "dala/schema/value.h"
+#include "indicators.h"
 #include "record_service.h"
 #include "submission_views.h"
 
@@ -20,48 +19,6 @@ using sync::Envelope;
 using sync::Hash;
 
 namespace {
-
-// A date filter: empty, or a real YYYY-MM-DD date. Compared as text by the
-// store, so anything else would match by accident ("!" sorts before every
-// date).
-Result<std::string> DateParam(const HttpRequest& r, std::string_view name) {
-  std::string text = r.Query(name);
-  int64_t days = 0;
-  if (!text.empty() && (text.size() != 10 || !schema::ParseIsoDate(text, &days)))
-    return ApiFailure(Status::Code::kInvalidArgument, "invalid_request",
-                      "'" + std::string(name) + "' must be a date written YYYY-MM-DD, not '" + text + "'");
-  return text;
-}
-
-Result<size_t> CountParam(const HttpRequest& r, std::string_view name, size_t fallback, size_t max) {
-  std::string text = r.Query(name);
-  if (text.empty()) return fallback;
-  size_t v = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || end != text.data() + text.size())
-    return ApiFailure(Status::Code::kInvalidArgument, "invalid_request",
-                      "'" + std::string(name) + "' must be a whole number");
-  return std::min(v, max);
-}
-
-Result<SubmissionFilter> FilterOf(const HttpRequest& r) {
-  SubmissionFilter f;
-  f.form_id = r.Query("form");
-  f.centre = r.Query("centre");
-  f.region = r.Query("region");
-  f.volunteer = r.Query("volunteer");
-  DALA_ASSIGN_OR_RETURN(f.date_from, DateParam(r, "from"));
-  DALA_ASSIGN_OR_RETURN(f.date_to, DateParam(r, "to"));
-  f.review_state = r.Query("state");
-  f.only_conflicts = r.Query("conflicts") == "1";
-  f.only_duplicates = r.Query("duplicates") == "1";
-  if (!f.review_state.empty() && !sync::ParseReviewState(f.review_state).ok())
-    return ApiFailure(Status::Code::kInvalidArgument, "invalid_request",
-                      "unknown review state '" + f.review_state + "'");
-  DALA_ASSIGN_OR_RETURN(f.limit, CountParam(r, "limit", f.limit, 10000));
-  DALA_ASSIGN_OR_RETURN(f.offset, CountParam(r, "offset", 0, SIZE_MAX));
-  return f;
-}
 
 Result<sync::SubmissionId> PathId(const Call& call) {
   return ResolveSubmissionId(call.api.store(), call.request.path_params.at("id"));
@@ -117,11 +74,12 @@ Result<HttpResponse> EditOrResolve(const Call& call, bool resolve) {
 }  // namespace
 
 Result<HttpResponse> ListSubmissions(const Call& call) {
-  DALA_ASSIGN_OR_RETURN(SubmissionFilter f, FilterOf(call.request));
+  DALA_ASSIGN_OR_RETURN(SubmissionFilter f, SubmissionFilterOf(call.request));
   DALA_ASSIGN_OR_RETURN(auto list, call.api.store().ListSubmissions(f));
+  DALA_ASSIGN_OR_RETURN(uint64_t total, call.api.store().CountSubmissions(f));
   json out = json::array();
   for (const SubmissionSummary& s : list) out.push_back(SummaryJson(s));
-  return JsonResponse({{"submissions", out}});
+  return JsonResponse({{"submissions", out}, {"total", total}, {"offset", f.offset}, {"limit", f.limit}});
 }
 
 Result<HttpResponse> GetSubmission(const Call& call) {
@@ -170,6 +128,9 @@ Result<HttpResponse> SubmissionHistory(const Call& call) {
                   {"hlc", e.hlc().ToString()},
                   {"wall_ms", e.wall_ms()},
                   {"signature", ToHex(e.signature()).substr(0, 32)},
+                  // Checked again here, not taken from the log: the page
+                  // shows what the bytes say now.
+                  {"verified", e.VerifySignature().ok()},
                   {"parents", parents}};
     if (e.kind() == sync::EnvelopeKind::kRevision) {
       auto body = sync::ParseRevisionBody(e.body());
@@ -186,6 +147,30 @@ Result<HttpResponse> SubmissionHistory(const Call& call) {
   return JsonResponse({{"id", sync::FormatSubmissionId(id)}, {"entries", entries}});
 }
 
+Result<HttpResponse> Indicators(const Call& call) {
+  DALA_ASSIGN_OR_RETURN(SubmissionFilter filter, SubmissionFilterOf(call.request));
+  if (filter.form_id.empty()) return BadField("form", "(the form to summarise) is required");
+  IndicatorSplit split = IndicatorSplit::kNone;
+  if (std::string by = call.request.Query("split"); by == "region") {
+    split = IndicatorSplit::kRegion;
+  } else if (by == "centre") {
+    split = IndicatorSplit::kCentre;
+  } else if (!by.empty()) {
+    return ApiFailure(Status::Code::kInvalidArgument, "invalid_request", "split by region or centre, not '" + by + "'");
+  }
+  // The newest published version of the form decides the questions.
+  DALA_ASSIGN_OR_RETURN(auto forms, call.api.store().ListForms());
+  std::shared_ptr<const schema::Form> form;
+  for (const FormInfo& f : forms) {
+    Hash h;
+    if (f.form_id == filter.form_id && FromHex(f.hash, &h))
+      if (auto loaded = call.api.records().FindForm(h)) form = loaded;
+  }
+  if (!form) return ApiFailure(Status::Code::kNotFound, "not_found", "no form '" + filter.form_id + "' is published");
+  DALA_ASSIGN_OR_RETURN(json out, ComputeIndicators(call.api.store(), *form, filter, split));
+  return JsonResponse(out);
+}
+
 Result<HttpResponse> Review(const Call& call) {
   DALA_ASSIGN_OR_RETURN(auto id, PathId(call));
   DALA_ASSIGN_OR_RETURN(std::string state, StringField(*call.body, "state"));
@@ -199,6 +184,36 @@ Result<HttpResponse> Review(const Call& call) {
 }
 
 Result<HttpResponse> Edit(const Call& call) { return EditOrResolve(call, /*resolve=*/false); }
+
+// What the form says of a correction before it is made: the form's own
+// constraint and required messages, from the one form engine, in the
+// language asked for. Nothing is stored or signed.
+Result<HttpResponse> CheckEdit(const Call& call) {
+  DALA_ASSIGN_OR_RETURN(auto id, PathId(call));
+  const json& body = *call.body;
+  auto set = body.find("set");
+  if (set == body.end() || !set->is_object()) return BadField("set", "(the answers to check) is required");
+  DALA_ASSIGN_OR_RETURN(std::string language, OptionalStringField(body, "language"));
+  DALA_ASSIGN_OR_RETURN(LoadedSubmission loaded, LoadSubmission(call.api.store(), id));
+  Hash form_hash;
+  if (!FromHex(loaded.summary.form_hash, &form_hash))
+    return Status::Corruption("submissions row " + sync::FormatSubmissionId(id) + ": form_hash is not hex");
+  auto form = call.api.records().FindForm(form_hash);
+  if (form == nullptr) return ApiFailure(Status::Code::kFailedPrecondition, "conflict", "the form is not on the server");
+  json answers = json::parse(loaded.merged.answers_json);
+  for (auto it = set->begin(); it != set->end(); ++it) {
+    if (it->is_null())
+      answers.erase(it.key());
+    else
+      answers[it.key()] = *it;
+  }
+  const Clock& clock = call.api.ctx().clock;
+  form->Recalculate(&answers, clock, /*clear_irrelevant=*/true);
+  json problems = json::array();
+  for (const schema::AnswerProblem& p : form->Validate(answers, clock, language.empty() ? "en" : language))
+    problems.push_back({{"field", p.field}, {"message", p.message}});
+  return JsonResponse({{"problems", problems}, {"answers", answers}});
+}
 
 Result<HttpResponse> Resolve(const Call& call) { return EditOrResolve(call, /*resolve=*/true); }
 

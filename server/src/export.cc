@@ -41,10 +41,9 @@ Result<std::shared_ptr<const schema::Form>> LatestForm(Store& store, RecordServi
   return latest;
 }
 
-Result<std::vector<SubmissionSummary>> AllOf(Store& store, const std::string& form_id) {
+Result<std::vector<SubmissionSummary>> AllOf(Store& store, const SubmissionFilter& filter) {
   std::vector<SubmissionSummary> out;
-  SubmissionFilter f;
-  f.form_id = form_id;
+  SubmissionFilter f = filter;
   f.limit = 10000;
   for (f.offset = 0;; f.offset += f.limit) {
     DALA_ASSIGN_OR_RETURN(auto page, store.ListSubmissions(f));
@@ -124,8 +123,9 @@ Result<std::vector<std::string>> ExportTables(Store& store, RecordService& recor
   return out;
 }
 
-Result<std::string> ExportCsv(Store& store, RecordService& records, const std::string& form_id,
+Result<std::string> ExportCsv(Store& store, RecordService& records, const SubmissionFilter& filter,
                               const std::string& table, const std::string& language) {
+  const std::string& form_id = filter.form_id;
   DALA_ASSIGN_OR_RETURN(auto form, LatestForm(store, records, form_id));
   int repeat = -1;
   if (table != "main") {
@@ -147,7 +147,7 @@ Result<std::string> ExportCsv(Store& store, RecordService& records, const std::s
   for (const std::string& h : Headers(*form, columns, lang)) header.push_back(h);
   out += Line(header);
 
-  DALA_ASSIGN_OR_RETURN(auto submissions, AllOf(store, form_id));
+  DALA_ASSIGN_OR_RETURN(auto submissions, AllOf(store, filter));
   for (const SubmissionSummary& s : submissions) {
     if (!s.merged_into.empty()) continue;
     json answers = json::parse(s.answers_json, nullptr, false);
@@ -192,8 +192,8 @@ Result<std::string> ExportCsv(Store& store, RecordService& records, const std::s
   return out;
 }
 
-Result<std::string> ExportJson(Store& store, const std::string& form_id) {
-  DALA_ASSIGN_OR_RETURN(auto submissions, AllOf(store, form_id));
+Result<std::string> ExportJson(Store& store, const SubmissionFilter& filter) {
+  DALA_ASSIGN_OR_RETURN(auto submissions, AllOf(store, filter));
   json out = json::array();
   for (const SubmissionSummary& s : submissions) {
     out.push_back({{"id", sync::FormatSubmissionId(s.id)},

@@ -17,11 +17,12 @@ Result<std::vector<std::string>> ExportTables(Store& store, RecordService& recor
 // programs read Kazakh and Russian correctly). The main table has one row
 // per submission; a repeat's table has one row per instance, linked by
 // `_submission` and `_path`. Submissions merged into another are left out.
-Result<std::string> ExportCsv(Store& store, RecordService& records, const std::string& form_id,
+// `filter` picks the submissions (its form_id names the form).
+Result<std::string> ExportCsv(Store& store, RecordService& records, const SubmissionFilter& filter,
                               const std::string& table, const std::string& language);
 
-// Every submission of the form, with its metadata and answers.
-Result<std::string> ExportJson(Store& store, const std::string& form_id);
+// Every submission the filter picks, with its metadata and answers.
+Result<std::string> ExportJson(Store& store, const SubmissionFilter& filter);
 
 // RFC 4180 quoting of one field.
 std::string CsvField(const std::string& value);

@@ -147,6 +147,15 @@ DROP INDEX outbox_by_volunteer;
 CREATE INDEX outbox_by_volunteer ON outbox (volunteer, id, author);
 CREATE INDEX outbox_by_log_index ON outbox (volunteer, log_index);
 )sql",
+      // 5: the dashboard. People keep their language; laptops the time of
+      // their last sync; the submissions list and the overview filter and
+      // count by review state and region without reading every row.
+      R"sql(
+ALTER TABLE users ADD COLUMN language TEXT NOT NULL DEFAULT '';
+ALTER TABLE devices ADD COLUMN last_sync_ms INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX submissions_by_state ON submissions (form_id, review_state);
+CREATE INDEX submissions_by_region ON submissions (form_id, region, centre);
+)sql",
   };
   return kMigrations;
 }

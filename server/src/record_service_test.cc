@@ -605,7 +605,9 @@ TEST_F(RecordServiceTest, StoredFormHashThatIsNotHexIsCorruptionNamingTheRow) {
 
 TEST_F(RecordServiceTest, CsvExportOfAFormWhoseStoredHashIsNotHexIsCorruptionNamingTheRow) {
   Damage("UPDATE forms SET hash = '" + std::string(64, 'z') + "'");
-  auto csv = ExportCsv(*store_, *service_, "visit", "main", "en");
+  SubmissionFilter visit;
+  visit.form_id = "visit";
+  auto csv = ExportCsv(*store_, *service_, visit, "main", "en");
   EXPECT_EQ(csv.status().code(), Status::Code::kCorruption);
   EXPECT_NE(csv.status().message().find("forms row visit version 1"), std::string::npos) << csv.status().message();
 }

@@ -31,12 +31,20 @@ const Router::Route* Router::Lookup(const std::string& method, const std::string
   std::vector<std::string> parts = Split(path);
   *path_known = false;
   for (const Route& r : routes_) {
-    if (r.segments.size() != parts.size()) continue;
+    // A last segment "{name...}" takes the rest of the path (one segment or
+    // more, joined with '/').
+    const bool rest = !r.segments.empty() && r.segments.back().size() > 5 &&
+                      r.segments.back().compare(r.segments.back().size() - 4, 4, "...}") == 0;
+    if (rest ? parts.size() < r.segments.size() : r.segments.size() != parts.size()) continue;
     std::map<std::string, std::string> bound;
     bool match = true;
-    for (size_t i = 0; i < parts.size() && match; ++i) {
+    for (size_t i = 0; i < r.segments.size() && match; ++i) {
       const std::string& s = r.segments[i];
-      if (s.size() > 2 && s.front() == '{' && s.back() == '}') {
+      if (rest && i + 1 == r.segments.size()) {
+        std::string joined;
+        for (size_t k = i; k < parts.size(); ++k) joined += (k == i ? "" : "/") + parts[k];
+        bound[s.substr(1, s.size() - 5)] = joined;
+      } else if (s.size() > 2 && s.front() == '{' && s.back() == '}') {
         bound[s.substr(1, s.size() - 2)] = parts[i];
       } else {
         match = s == parts[i];

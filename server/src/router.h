@@ -1,5 +1,6 @@
 // Routes: (method, pattern) -> handler. Patterns are paths whose segments
-// may be {name}, bound into HttpRequest::path_params. Each route carries the
+// may be {name}, bound into HttpRequest::path_params; a last segment
+// {name...} takes the rest of the path. Each route carries the
 // most body bytes it accepts, so the HTTP edge can refuse a larger body
 // before reading any of it. Which routes exist, and who may call them, is
 // the API's table (api.h); the router only matches.

@@ -26,6 +26,7 @@ class SqliteStore final : public Store {
   Result<std::optional<User>> FindUser(std::string_view name) override;
   Result<std::optional<User>> FindUserById(int64_t id) override;
   Status SetPassword(std::string_view name, std::string_view password_hash) override;
+  Status SetLanguage(int64_t user_id, std::string_view language) override;
   Result<std::vector<User>> ListUsers() override;
   Status AddSession(const Session& session) override;
   Result<std::optional<Session>> FindSession(std::string_view token_hash) override;
@@ -38,6 +39,7 @@ class SqliteStore final : public Store {
   Result<std::optional<Device>> FindDevice(const sync::PublicKey& key) override;
   Result<std::vector<Device>> ListDevices() override;
   Result<std::vector<Device>> DevicesOf(std::string_view volunteer) override;
+  Status NoteDeviceSync(const sync::PublicKey& key, int64_t now_ms) override;
   Status RevokeDevice(const sync::PublicKey& key, std::string_view by, std::string_view reason,
                       int64_t now_ms) override;
 
@@ -58,6 +60,11 @@ class SqliteStore final : public Store {
   Status PutSubmission(const SubmissionSummary& summary) override;
   Result<std::optional<SubmissionSummary>> FindSubmission(const sync::SubmissionId& id) override;
   Result<std::vector<SubmissionSummary>> ListSubmissions(const SubmissionFilter& filter) override;
+  Status ForEachSubmission(const SubmissionFilter& filter,
+                           const std::function<Status(const SubmissionSummary&)>& visit) override;
+  Result<uint64_t> CountSubmissions(const SubmissionFilter& filter) override;
+  Result<std::vector<GroupCount>> CountSubmissionsBy(const SubmissionFilter& filter, SubmissionGroup by) override;
+  Result<std::vector<std::pair<sync::PublicKey, uint64_t>>> RevisionsPerAuthor() override;
   Result<std::vector<sync::SubmissionId>> SubmissionIdsWithPrefix(std::string_view hex_prefix,
                                                                   size_t limit) override;
   Result<std::vector<DuplicatePeer>> DuplicatePeers(std::string_view form_id, std::string_view key,

@@ -18,6 +18,7 @@ Result<User> ReadUser(const sql::Statement& st) {
   DALA_ASSIGN_OR_RETURN(u.role, ParseRole(st.ColumnText(2)));
   u.password_hash = st.ColumnText(3);
   u.created_ms = st.ColumnInt(4);
+  u.language = st.ColumnText(5);
   return u;
 }
 
@@ -33,12 +34,13 @@ Result<Device> ReadDevice(const sql::Statement& st) {
   d.revoked_ms = st.ColumnInt(5);
   d.revoked_by = st.ColumnText(6);
   d.revoke_reason = st.ColumnText(7);
+  d.last_sync_ms = st.ColumnInt(8);
   return d;
 }
 
-constexpr std::string_view kUserColumns = "id, name, role, password_hash, created_ms";
+constexpr std::string_view kUserColumns = "id, name, role, password_hash, created_ms, language";
 constexpr std::string_view kDeviceColumns =
-    "key, volunteer, label, enrolled_ms, enrolled_by, revoked_ms, revoked_by, revoke_reason";
+    "key, volunteer, label, enrolled_ms, enrolled_by, revoked_ms, revoked_by, revoke_reason, last_sync_ms";
 
 std::string Sql(std::string_view a, std::string_view b, std::string_view c = "") {
   std::string s(a);
@@ -132,6 +134,20 @@ Status SqliteStore::SetPassword(std::string_view name, std::string_view password
   return Status::Ok();
 }
 
+Status SqliteStore::SetLanguage(int64_t user_id, std::string_view language) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("UPDATE users SET language = ? WHERE id = ?"));
+  DALA_RETURN_IF_ERROR(st.Bind(1, language).Bind(2, user_id).Run());
+  if (db_.Changes() == 0) return Status::NotFound("no user with id " + std::to_string(user_id));
+  return Status::Ok();
+}
+
+Status SqliteStore::NoteDeviceSync(const sync::PublicKey& key, int64_t now_ms) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("UPDATE devices SET last_sync_ms = ? WHERE key = ? AND last_sync_ms < ?"));
+  return st.Bind(1, now_ms).BindBlob(2, KeyBytes(key)).Bind(3, now_ms - 60'000).Run();
+}
+
 Result<std::vector<User>> SqliteStore::ListUsers() {
   std::lock_guard<std::recursive_mutex> lock(mutex_);
   DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare(Sql("SELECT ", kUserColumns, " FROM users ORDER BY name")));
@@ -214,7 +230,7 @@ Result<AccountStore::EnrollCode> SqliteStore::ConsumeEnrollCode(std::string_view
 Status SqliteStore::AddDevice(const Device& device) {
   std::lock_guard<std::recursive_mutex> lock(mutex_);
   DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare(Sql("INSERT INTO devices (", kDeviceColumns,
-                                                 ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)")));
+                                                 ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")));
   Status s = st.BindBlob(1, KeyBytes(device.key))
                  .Bind(2, device.volunteer)
                  .Bind(3, device.label)
@@ -223,6 +239,7 @@ Status SqliteStore::AddDevice(const Device& device) {
                  .Bind(6, device.revoked_ms)
                  .Bind(7, device.revoked_by)
                  .Bind(8, device.revoke_reason)
+                 .Bind(9, device.last_sync_ms)
                  .Run();
   if (s.code() == Status::Code::kAlreadyExists) return Status::AlreadyExists("this device key is already enrolled");
   return s;

@@ -1,6 +1,7 @@
 // SqliteStore: forms, envelopes, the log, derived submission state,
 // outboxes and checkpoints.
 
+#include <algorithm>
 #include "dala/base/hex.h"
 #include "dala/sync/merkle.h"
 #include "sqlite_store.h"
@@ -297,44 +298,161 @@ Result<std::optional<SubmissionSummary>> SqliteStore::FindSubmission(const sync:
   return std::optional<SubmissionSummary>(std::move(summary));
 }
 
-Result<std::vector<SubmissionSummary>> SqliteStore::ListSubmissions(const SubmissionFilter& f) {
-  Lock lock(mutex_);
-  std::string sql = std::string("SELECT ") + kSubmissionColumns + " FROM submissions WHERE 1";
+namespace {
+
+// The visit date when the form has one, else the creation day (UTC).
+constexpr const char* kDayExpression =
+    "(CASE WHEN visit_date != '' THEN visit_date ELSE date(created_ms / 1000, 'unixepoch') END)";
+
+// The WHERE clause of a filter, with its arguments in order: one place, so
+// the list, its count and its groups always agree.
+struct Where {
+  std::string sql = " WHERE 1";
   std::vector<std::string> args;
+};
+
+Where WhereOf(const SubmissionFilter& f) {
+  Where w;
   auto eq = [&](const char* column, const std::string& value) {
     if (value.empty()) return;
-    sql += std::string(" AND ") + column + " = ?";
-    args.push_back(value);
+    w.sql += std::string(" AND ") + column + " = ?";
+    w.args.push_back(value);
   };
   eq("form_id", f.form_id);
   eq("centre", f.centre);
   eq("region", f.region);
   eq("volunteer", f.volunteer);
   eq("review_state", f.review_state);
-  // The visit date when the form has one, else the creation day (UTC).
-  const char* day = "(CASE WHEN visit_date != '' THEN visit_date ELSE date(created_ms / 1000, 'unixepoch') END)";
   if (!f.date_from.empty()) {
-    sql += std::string(" AND ") + day + " >= ?";
-    args.push_back(f.date_from);
+    w.sql += std::string(" AND ") + kDayExpression + " >= ?";
+    w.args.push_back(f.date_from);
   }
   if (!f.date_to.empty()) {
-    sql += std::string(" AND ") + day + " <= ?";
-    args.push_back(f.date_to);
+    w.sql += std::string(" AND ") + kDayExpression + " <= ?";
+    w.args.push_back(f.date_to);
   }
-  if (f.only_conflicts) sql += " AND conflicts > 0";
-  if (f.only_duplicates) sql += " AND duplicate_group != '' AND merged_into = ''";
-  sql += " ORDER BY created_ms, id LIMIT ? OFFSET ?";
-  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare(sql));
+  if (f.only_conflicts) w.sql += " AND conflicts > 0";
+  if (f.only_duplicates) w.sql += " AND duplicate_group != '' AND merged_into = ''";
+  if (f.only_changed) w.sql += " AND changed_since_review = 1";
+  if (f.only_current) w.sql += " AND merged_into = '' AND review_state != 'rejected'";
+  if (!f.search.empty()) {
+    // LIKE with its wildcards escaped: the search is text, not a pattern.
+    std::string pattern = "%";
+    for (char c : f.search) {
+      if (c == '%' || c == '_' || c == '\\') pattern.push_back('\\');
+      pattern.push_back(c);
+    }
+    pattern.push_back('%');
+    w.sql += " AND (lower(hex(id)) LIKE lower(?) ESCAPE '\\' OR volunteer LIKE ? ESCAPE '\\' OR centre LIKE ? "
+             "ESCAPE '\\' OR region LIKE ? ESCAPE '\\' OR review_comment LIKE ? ESCAPE '\\')";
+    std::string hex_pattern = pattern;
+    hex_pattern.erase(std::remove(hex_pattern.begin(), hex_pattern.end(), '-'), hex_pattern.end());
+    w.args.push_back(hex_pattern);
+    for (int i = 0; i < 4; ++i) w.args.push_back(pattern);
+  }
+  return w;
+}
+
+std::string OrderOf(const SubmissionFilter& f) {
+  const char* dir = f.descending ? " DESC" : " ASC";
+  std::string key;
+  switch (f.sort) {
+    case SubmissionFilter::Sort::kCreated: key = "created_ms"; break;
+    case SubmissionFilter::Sort::kUpdated: key = "updated_ms"; break;
+    case SubmissionFilter::Sort::kDay: key = kDayExpression; break;
+    case SubmissionFilter::Sort::kCentre: key = "centre"; break;
+    case SubmissionFilter::Sort::kVolunteer: key = "volunteer"; break;
+    case SubmissionFilter::Sort::kState: key = "review_state"; break;
+  }
+  // The id last, so pages never overlap or skip rows that tie.
+  return " ORDER BY " + key + dir + ", id" + dir;
+}
+
+void BindAll(sql::Statement& st, const std::vector<std::string>& args) {
   int i = 1;
   for (const std::string& a : args) st.Bind(i++, a);
-  st.Bind(i, static_cast<int64_t>(f.limit));
-  st.Bind(i + 1, static_cast<int64_t>(f.offset));
+}
+
+}  // namespace
+
+Result<std::vector<SubmissionSummary>> SqliteStore::ListSubmissions(const SubmissionFilter& f) {
+  Lock lock(mutex_);
+  Where w = WhereOf(f);
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare(std::string("SELECT ") + kSubmissionColumns + " FROM submissions" + w.sql +
+                                             OrderOf(f) + " LIMIT ? OFFSET ?"));
+  BindAll(st, w.args);
+  st.Bind(static_cast<int>(w.args.size()) + 1, static_cast<int64_t>(f.limit));
+  st.Bind(static_cast<int>(w.args.size()) + 2, static_cast<int64_t>(f.offset));
   std::vector<SubmissionSummary> out;
   while (true) {
     DALA_ASSIGN_OR_RETURN(bool row, st.Step());
     if (!row) break;
     DALA_ASSIGN_OR_RETURN(SubmissionSummary summary, ReadSummary(st));
     out.push_back(std::move(summary));
+  }
+  return out;
+}
+
+Status SqliteStore::ForEachSubmission(const SubmissionFilter& f,
+                                      const std::function<Status(const SubmissionSummary&)>& visit) {
+  Lock lock(mutex_);
+  Where w = WhereOf(f);
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare(std::string("SELECT ") + kSubmissionColumns + " FROM submissions" + w.sql +
+                                             OrderOf(f)));
+  BindAll(st, w.args);
+  while (true) {
+    DALA_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) return Status::Ok();
+    DALA_ASSIGN_OR_RETURN(SubmissionSummary summary, ReadSummary(st));
+    DALA_RETURN_IF_ERROR(visit(summary));
+  }
+}
+
+Result<uint64_t> SqliteStore::CountSubmissions(const SubmissionFilter& f) {
+  Lock lock(mutex_);
+  Where w = WhereOf(f);
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT count(*) FROM submissions" + w.sql));
+  BindAll(st, w.args);
+  DALA_ASSIGN_OR_RETURN(bool row, st.Step());
+  return row ? static_cast<uint64_t>(st.ColumnInt(0)) : 0;
+}
+
+Result<std::vector<GroupCount>> SqliteStore::CountSubmissionsBy(const SubmissionFilter& f, SubmissionGroup by) {
+  Lock lock(mutex_);
+  Where w = WhereOf(f);
+  std::string sql;
+  switch (by) {
+    case SubmissionGroup::kDay:
+      sql = std::string("SELECT ") + kDayExpression + ", '', count(*) FROM submissions" + w.sql + " GROUP BY 1 ORDER BY 1";
+      break;
+    case SubmissionGroup::kCentre:
+      sql = "SELECT centre, region, count(*) FROM submissions" + w.sql + " GROUP BY centre, region ORDER BY 1";
+      break;
+    case SubmissionGroup::kRegion:
+      sql = "SELECT region, '', count(*) FROM submissions" + w.sql + " GROUP BY region ORDER BY 1";
+      break;
+  }
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare(sql));
+  BindAll(st, w.args);
+  std::vector<GroupCount> out;
+  while (true) {
+    DALA_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    out.push_back({st.ColumnText(0), st.ColumnText(1), static_cast<uint64_t>(st.ColumnInt(2))});
+  }
+  return out;
+}
+
+Result<std::vector<std::pair<sync::PublicKey, uint64_t>>> SqliteStore::RevisionsPerAuthor() {
+  Lock lock(mutex_);
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT author, count(*) FROM envelopes GROUP BY author"));
+  std::vector<std::pair<sync::PublicKey, uint64_t>> out;
+  while (true) {
+    DALA_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    sync::PublicKey key;
+    DALA_RETURN_IF_ERROR(st.ReadBytes(0, &key, "envelopes grouped by author"));
+    out.emplace_back(key, static_cast<uint64_t>(st.ColumnInt(1)));
   }
   return out;
 }

@@ -2,12 +2,84 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 
 #include "api_errors.h"
+#include "dala/schema/value.h"
 
 namespace dala::server {
 
 using nlohmann::json;
+
+namespace {
+
+// A date filter: empty, or a real YYYY-MM-DD date. Compared as text by the
+// store, so anything else would match by accident ("!" sorts before every
+// date).
+Result<std::string> DateParam(const HttpRequest& r, std::string_view name) {
+  std::string text = r.Query(name);
+  int64_t days = 0;
+  if (!text.empty() && (text.size() != 10 || !schema::ParseIsoDate(text, &days)))
+    return ApiFailure(Status::Code::kInvalidArgument, "invalid_request",
+                      "'" + std::string(name) + "' must be a date written YYYY-MM-DD, not '" + text + "'");
+  return text;
+}
+
+Result<size_t> CountParam(const HttpRequest& r, std::string_view name, size_t fallback, size_t max) {
+  std::string text = r.Query(name);
+  if (text.empty()) return fallback;
+  size_t v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size())
+    return ApiFailure(Status::Code::kInvalidArgument, "invalid_request",
+                      "'" + std::string(name) + "' must be a whole number");
+  return std::min(v, max);
+}
+
+Result<SubmissionFilter::Sort> SortParam(const HttpRequest& r) {
+  using Sort = SubmissionFilter::Sort;
+  static const std::pair<const char*, Sort> kSorts[] = {{"created", Sort::kCreated}, {"updated", Sort::kUpdated},
+                                                        {"day", Sort::kDay},         {"centre", Sort::kCentre},
+                                                        {"volunteer", Sort::kVolunteer}, {"state", Sort::kState}};
+  std::string name = r.Query("sort");
+  if (name.empty()) return Sort::kCreated;
+  for (const auto& [n, sort] : kSorts)
+    if (name == n) return sort;
+  return ApiFailure(Status::Code::kInvalidArgument, "invalid_request",
+                    "sort by created, updated, day, centre, volunteer or state, not '" + name + "'");
+}
+
+}  // namespace
+
+Result<SubmissionFilter> SubmissionFilterOf(const HttpRequest& r) {
+  SubmissionFilter f;
+  f.form_id = r.Query("form");
+  f.centre = r.Query("centre");
+  f.region = r.Query("region");
+  f.volunteer = r.Query("volunteer");
+  DALA_ASSIGN_OR_RETURN(f.date_from, DateParam(r, "from"));
+  DALA_ASSIGN_OR_RETURN(f.date_to, DateParam(r, "to"));
+  f.review_state = r.Query("state");
+  f.only_conflicts = r.Query("conflicts") == "1";
+  f.only_duplicates = r.Query("duplicates") == "1";
+  f.only_changed = r.Query("changed") == "1";
+  f.search = r.Query("q");
+  if (f.search.size() > 200)
+    return ApiFailure(Status::Code::kInvalidArgument, "invalid_request", "'q' may have at most 200 bytes");
+  DALA_ASSIGN_OR_RETURN(f.sort, SortParam(r));
+  std::string order = r.Query("order");
+  if (!order.empty() && order != "asc" && order != "desc")
+    return ApiFailure(Status::Code::kInvalidArgument, "invalid_request", "'order' is asc or desc");
+  f.descending = order == "desc";
+  if (!f.review_state.empty() && !sync::ParseReviewState(f.review_state).ok())
+    return ApiFailure(Status::Code::kInvalidArgument, "invalid_request",
+                      "unknown review state '" + f.review_state + "'");
+  DALA_ASSIGN_OR_RETURN(f.limit, CountParam(r, "limit", f.limit, 10000));
+  DALA_ASSIGN_OR_RETURN(f.offset, CountParam(r, "offset", 0, SIZE_MAX));
+  return f;
+}
+
+
 using sync::Envelope;
 using sync::SubmissionId;
 
@@ -66,6 +138,7 @@ json SummaryJson(const SubmissionSummary& s) {
   return {{"id", sync::FormatSubmissionId(s.id)},
           {"form", s.form_id},
           {"form_version", s.form_version},
+          {"form_hash", s.form_hash},
           {"volunteer", s.volunteer},
           {"centre", s.centre},
           {"region", s.region},

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "dala/server/http_types.h"
 #include "dala/server/store.h"
 #include "dala/sync/envelope.h"
 #include "dala/sync/merge.h"
@@ -27,6 +28,11 @@ struct LoadedSubmission {
 Result<LoadedSubmission> LoadSubmission(Store& store, const sync::SubmissionId& id);
 
 nlohmann::json SummaryJson(const SubmissionSummary& s);
+
+// The filters of GET /api/v1/submissions (server/API.md), which the
+// overview, indicators and exports take too: "invalid_request" naming a
+// parameter that is not what it should be.
+Result<SubmissionFilter> SubmissionFilterOf(const HttpRequest& request);
 
 // Who signed an envelope, in words: the volunteer of a device, or the
 // coordinator the server signed for. Caches device lookups.

@@ -35,6 +35,7 @@ struct User {
   Role role = Role::kVolunteer;
   std::string password_hash;  // Argon2id (crypto_pwhash_str); empty: cannot log in
   int64_t created_ms = 0;
+  std::string language;       // the dashboard's language: "kk", "ru", "en", or "" (not chosen)
 };
 
 struct Session {
@@ -54,6 +55,7 @@ struct Device {
   int64_t revoked_ms = 0;     // 0: not revoked
   std::string revoked_by;
   std::string revoke_reason;
+  int64_t last_sync_ms = 0;   // 0: never synced
 };
 
 struct Project {
@@ -76,6 +78,7 @@ class AccountStore {
   virtual Result<std::optional<User>> FindUser(std::string_view name) = 0;
   virtual Result<std::optional<User>> FindUserById(int64_t id) = 0;
   virtual Status SetPassword(std::string_view name, std::string_view password_hash) = 0;
+  virtual Status SetLanguage(int64_t user_id, std::string_view language) = 0;
   virtual Result<std::vector<User>> ListUsers() = 0;
 
   virtual Status AddSession(const Session& session) = 0;
@@ -102,6 +105,9 @@ class AccountStore {
   virtual Result<std::vector<Device>> DevicesOf(std::string_view volunteer) = 0;
   virtual Status RevokeDevice(const sync::PublicKey& key, std::string_view by, std::string_view reason,
                               int64_t now_ms) = 0;
+  // Notes that `key` synced at `now_ms`; at most once a minute is written,
+  // so a no-op sync stays a read.
+  virtual Status NoteDeviceSync(const sync::PublicKey& key, int64_t now_ms) = 0;
 };
 
 // --- records: forms, envelopes, the log, derived state ------------------------
@@ -160,8 +166,22 @@ struct SubmissionFilter {
   std::string review_state;
   bool only_conflicts = false;
   bool only_duplicates = false;
+  bool only_changed = false;   // changed by a volunteer since the last decision
+  bool only_current = false;   // neither rejected nor merged into another: what indicators count
+  std::string search;          // in the id, volunteer, centre, region, review comment (case-insensitive)
+  enum class Sort { kCreated, kUpdated, kDay, kCentre, kVolunteer, kState };
+  Sort sort = Sort::kCreated;
+  bool descending = false;
   size_t limit = 1000;
   size_t offset = 0;
+};
+
+// How many of the filtered submissions fall in each group.
+enum class SubmissionGroup { kDay, kCentre, kRegion };
+struct GroupCount {
+  std::string key;     // the day (YYYY-MM-DD), centre or region
+  std::string region;  // for centres: their region
+  uint64_t count = 0;
 };
 
 class RecordStore {
@@ -196,6 +216,16 @@ class RecordStore {
   virtual Status PutSubmission(const SubmissionSummary& summary) = 0;
   virtual Result<std::optional<SubmissionSummary>> FindSubmission(const sync::SubmissionId& id) = 0;
   virtual Result<std::vector<SubmissionSummary>> ListSubmissions(const SubmissionFilter& filter) = 0;
+  // Every submission the filter matches, in its order, one at a time: for
+  // exports and indicators over all of them without holding them all.
+  // The filter's limit and offset are ignored.
+  virtual Status ForEachSubmission(const SubmissionFilter& filter,
+                                   const std::function<Status(const SubmissionSummary&)>& visit) = 0;
+  // How many submissions the filter matches, ignoring its limit and offset.
+  virtual Result<uint64_t> CountSubmissions(const SubmissionFilter& filter) = 0;
+  virtual Result<std::vector<GroupCount>> CountSubmissionsBy(const SubmissionFilter& filter, SubmissionGroup by) = 0;
+  // The number of envelopes each key has signed (a laptop signs revisions only).
+  virtual Result<std::vector<std::pair<sync::PublicKey, uint64_t>>> RevisionsPerAuthor() = 0;
   // Submissions whose id, in lower-case hex, starts or ends with `hex_prefix`.
   virtual Result<std::vector<sync::SubmissionId>> SubmissionIdsWithPrefix(std::string_view hex_prefix,
                                                                           size_t limit) = 0;

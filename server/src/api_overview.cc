@@ -1,0 +1,147 @@
+// The dashboard's first page: what needs a coordinator now, and how far the
+// fieldwork has come (records per day, coverage of regions and centres
+// against the targets the centres' list may carry).
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "api_errors.h"
+#include "api_handlers.h"
+#include "submission_views.h"
+
+namespace dala::server::handlers {
+
+using nlohmann::json;
+
+namespace {
+
+struct Centre {
+  std::string region;
+  int64_t target = 0;
+};
+
+// Every centre and region the filtered forms list, with the targets the
+// centres' list carries (a `target` column, records per centre), so that a
+// centre with no visit shows up at all.
+Result<std::map<std::string, Centre>> ListedCentres(Store& store, const std::string& form_id) {
+  DALA_ASSIGN_OR_RETURN(auto forms, store.ListForms());
+  std::map<std::string, Centre> out;
+  // The newest version of each form decides.
+  std::map<std::string, FormInfo> latest;
+  for (const FormInfo& f : forms)
+    if (form_id.empty() || f.form_id == form_id) latest[f.form_id] = f;
+  for (const auto& [id, info] : latest) {
+    DALA_ASSIGN_OR_RETURN(auto doc, store.FormDocument(info.hash));
+    if (!doc) continue;
+    json form = json::parse(*doc, nullptr, false);
+    if (form.is_discarded() || !form.contains("lists") || !form["lists"].contains("centres")) continue;
+    for (const json& c : form["lists"]["centres"]) {
+      if (!c.is_object() || !c.contains("name") || !c["name"].is_string()) continue;
+      Centre& centre = out[c["name"].get<std::string>()];
+      if (c.contains("region") && c["region"].is_string()) centre.region = c["region"].get<std::string>();
+      if (c.contains("target") && c["target"].is_number_integer()) centre.target += c["target"].get<int64_t>();
+    }
+  }
+  return out;
+}
+
+Result<json> Needs(Store& store, const SubmissionFilter& base) {
+  auto count = [&](auto tweak) -> Result<uint64_t> {
+    SubmissionFilter f = base;
+    tweak(f);
+    return store.CountSubmissions(f);
+  };
+  DALA_ASSIGN_OR_RETURN(uint64_t unreviewed, count([](SubmissionFilter& f) { f.review_state = "received"; }));
+  DALA_ASSIGN_OR_RETURN(uint64_t conflicts, count([](SubmissionFilter& f) { f.only_conflicts = true; }));
+  DALA_ASSIGN_OR_RETURN(uint64_t duplicates, count([](SubmissionFilter& f) { f.only_duplicates = true; }));
+  DALA_ASSIGN_OR_RETURN(uint64_t sent_back, count([](SubmissionFilter& f) { f.review_state = "has_issues"; }));
+  DALA_ASSIGN_OR_RETURN(uint64_t changed, count([](SubmissionFilter& f) { f.only_changed = true; }));
+  return json{{"unreviewed", unreviewed},
+              {"conflicts", conflicts},
+              {"duplicates", duplicates},
+              {"sent_back", sent_back},
+              {"changed_after_decision", changed}};
+}
+
+Result<json> Coverage(Store& store, const SubmissionFilter& base) {
+  SubmissionFilter current = base;
+  current.only_current = true;
+  DALA_ASSIGN_OR_RETURN(auto listed, ListedCentres(store, base.form_id));
+  DALA_ASSIGN_OR_RETURN(auto counted, store.CountSubmissionsBy(current, SubmissionGroup::kCentre));
+  std::map<std::string, std::pair<std::string, uint64_t>> centres;  // centre -> (region, count)
+  for (const auto& [name, c] : listed) centres[name] = {c.region, 0};
+  for (const GroupCount& g : counted) {
+    if (!base.region.empty() && g.region != base.region) continue;
+    auto& entry = centres[g.key];
+    if (entry.first.empty()) entry.first = g.region;
+    entry.second += g.count;
+  }
+  struct Region {
+    uint64_t count = 0, centres = 0, visited = 0;
+    int64_t target = 0;
+  };
+  std::map<std::string, Region> regions;
+  json centre_rows = json::array();
+  bool any_target = false;
+  for (const auto& [name, rc] : centres) {
+    const auto& [region, count] = rc;
+    if (!base.region.empty() && region != base.region) continue;
+    if (!base.centre.empty() && name != base.centre) continue;
+    int64_t target = listed.count(name) ? listed[name].target : 0;
+    any_target = any_target || target > 0;
+    centre_rows.push_back({{"centre", name}, {"region", region}, {"count", count}, {"target", target}});
+    Region& r = regions[region];
+    r.count += count;
+    r.centres += 1;
+    r.visited += count > 0 ? 1 : 0;
+    r.target += target;
+  }
+  json region_rows = json::array();
+  for (const auto& [name, r] : regions)
+    region_rows.push_back({{"region", name}, {"count", r.count}, {"centres", r.centres}, {"visited", r.visited},
+                           {"target", r.target}});
+  return json{{"regions", region_rows}, {"centres", centre_rows}, {"target_note", any_target}};
+}
+
+Result<json> StaleLaptops(Store& store, int64_t now_ms, int64_t days) {
+  DALA_ASSIGN_OR_RETURN(auto devices, store.ListDevices());
+  json stale = json::array();
+  size_t active = 0;
+  for (const Device& d : devices) {
+    if (d.revoked_ms != 0) continue;
+    ++active;
+    if (d.last_sync_ms == 0 || now_ms - d.last_sync_ms > days * 86'400'000)
+      stale.push_back({{"key", ToHex(d.key)}, {"volunteer", d.volunteer}, {"label", d.label},
+                       {"last_sync_ms", d.last_sync_ms}, {"enrolled_ms", d.enrolled_ms}});
+  }
+  return json{{"stale_days", days}, {"active", active}, {"stale", stale}};
+}
+
+}  // namespace
+
+Result<HttpResponse> Overview(const Call& call) {
+  DALA_ASSIGN_OR_RETURN(SubmissionFilter filter, SubmissionFilterOf(call.request));
+  int64_t stale_days = 7;
+  if (std::string d = call.request.Query("stale_days"); !d.empty()) {
+    stale_days = std::atoll(d.c_str());
+    if (stale_days < 1 || stale_days > 365 || d.size() > 3)
+      return ApiFailure(Status::Code::kInvalidArgument, "invalid_request", "'stale_days' is a number from 1 to 365");
+  }
+  Store& store = call.api.store();
+  DALA_ASSIGN_OR_RETURN(json needs, Needs(store, filter));
+  DALA_ASSIGN_OR_RETURN(auto per_day, store.CountSubmissionsBy(filter, SubmissionGroup::kDay));
+  json days = json::array();
+  for (const GroupCount& g : per_day) days.push_back({{"day", g.key}, {"count", g.count}});
+  DALA_ASSIGN_OR_RETURN(json coverage, Coverage(store, filter));
+  DALA_ASSIGN_OR_RETURN(json laptops, StaleLaptops(store, call.api.ctx().clock.NowMs(), stale_days));
+  DALA_ASSIGN_OR_RETURN(uint64_t total, store.CountSubmissions(filter));
+  return JsonResponse({{"form", filter.form_id},
+                       {"total", total},
+                       {"needs", needs},
+                       {"per_day", days},
+                       {"coverage", coverage},
+                       {"laptops", laptops}});
+}
+
+}  // namespace dala::server::handlers

@@ -1,0 +1,120 @@
+// A small real Dala world for the browser tests: a dala-server on a random
+// loopback port with its users and both sample forms, and volunteers'
+// laptops (real `dala` profiles) that collected records and synced, so the
+// pages show what a coordinator really sees: records over two weeks, a
+// conflict, a possible duplicate, a record sent back.
+//
+// Binaries come from DALA_BUILD (default build/test, what scripts/test
+// builds). Everything lives in a temporary directory removed by stop().
+
+import {execFileSync, spawn} from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {fileURLToPath} from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const BUILD = process.env.DALA_BUILD ? path.resolve(process.env.DALA_BUILD) : path.join(ROOT, 'build/test');
+export const DALA = path.join(BUILD, 'client/dala');
+export const SERVER = path.join(BUILD, 'server/dala-server');
+const BENCH_GEN = path.join(BUILD, 'tests/bench/bench_gen');
+const FORMS = path.join(ROOT, 'schema/forms');
+
+export const PASSWORDS = {ada: 'admin-browser-pw', aigerim: 'coordinator-browser-pw', dana: 'auditor-browser-pw'};
+
+function run(file, args, env = {}, input) {
+  return execFileSync(file, args, {env: {...process.env, ...env}, input, encoding: 'utf8',
+    stdio: ['pipe', 'pipe', 'pipe'], timeout: 240_000});
+}
+
+export class World {
+  constructor() {
+    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dala-browser-'));
+    this.data = path.join(this.dir, 'server');
+    this.server = null;
+    this.url = '';
+  }
+
+  admin(args, env) {
+    return run(SERVER, [...args, '--data', this.data], env);
+  }
+
+  laptop(name) {
+    return path.join(this.dir, 'laptop-' + name);
+  }
+
+  dala(name, args, input) {
+    return run(DALA, args, {DALA_HOME: this.laptop(name), DALA_PASSPHRASE: name + '-laptop-passphrase'}, input);
+  }
+
+  async start() {
+    for (const f of [DALA, SERVER, BENCH_GEN]) {
+      if (!fs.existsSync(f)) throw new Error(`${f} is missing: build Dala first (scripts/build test)`);
+    }
+    this.admin(['init', '--project', 'ngo2026', '--title', 'ЦОН assessment 2026']);
+    this.admin(['user', 'add', 'ada', '--role', 'admin'], {DALA_PASSWORD: PASSWORDS.ada});
+    this.admin(['user', 'add', 'aigerim', '--role', 'coordinator'], {DALA_PASSWORD: PASSWORDS.aigerim});
+    this.admin(['user', 'add', 'dana', '--role', 'auditor'], {DALA_PASSWORD: PASSWORDS.dana});
+    for (const v of ['askar', 'dina', 'ermek']) this.admin(['user', 'add', v, '--role', 'volunteer']);
+    for (const f of ['psc_observation.json', 'citizen_exit_survey.json'])
+      this.admin(['form', 'publish', path.join(FORMS, f), '--project', 'ngo2026']);
+    await this.serve();
+    return this;
+  }
+
+  async serve() {
+    const portFile = path.join(this.dir, 'port');
+    fs.rmSync(portFile, {force: true});
+    const log = fs.openSync(path.join(this.dir, 'server.log'), 'a');
+    this.server = spawn(SERVER, ['serve', '--data', this.data, '--listen', '127.0.0.1:0', '--port-file', portFile],
+        {stdio: ['ignore', log, log]});
+    for (let i = 0; i < 300 && !fs.existsSync(portFile); ++i) await new Promise((r) => setTimeout(r, 50));
+    if (!fs.existsSync(portFile)) throw new Error('dala-server did not start: ' + fs.readFileSync(path.join(this.dir, 'server.log'), 'utf8'));
+    this.url = `http://127.0.0.1:${fs.readFileSync(portFile, 'utf8').trim()}`;
+  }
+
+  // A laptop with `revisions` generated records of psc_observation over
+  // the last two weeks (tests/bench/bench_gen, with a cheap key), enrolled
+  // and synced.
+  volunteerWithRecords(name, revisions, seed) {
+    run(BENCH_GEN, ['--profile', this.laptop(name), '--revisions', String(revisions), '--forms', FORMS,
+      '--kdf', 'low', '--span-days', '14', '--edit-percent', '10', '--seed', String(seed)],
+    {DALA_PASSPHRASE: name + '-laptop-passphrase'});
+    this.enrol(name);
+  }
+
+  // A laptop made with `dala init`, enrolled.
+  volunteer(name) {
+    this.dala(name, ['init', '--lang', 'ru']);
+    this.enrol(name);
+  }
+
+  enrol(name) {
+    const code = this.admin(['enroll-code', name]).trim().split('\n').pop().trim();
+    this.dala(name, ['enroll', this.url, code, '--label', name + '-laptop']);
+    this.dala(name, ['sync']);
+  }
+
+  // Collects one record from answers; returns its id.
+  collect(name, form, answers) {
+    const file = path.join(this.dir, `answers-${name}-${Date.now()}-${Math.random()}.json`);
+    fs.writeFileSync(file, JSON.stringify(answers));
+    const out = this.dala(name, ['collect', form, '--answers', file]);
+    const id = out.match(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/);
+    if (!id) throw new Error('no record id in: ' + out);
+    return id[0];
+  }
+
+  stop() {
+    if (this.server) {
+      this.server.kill('SIGTERM');
+      this.server = null;
+    }
+    if (!process.env.DALA_KEEP_WORLD) fs.rmSync(this.dir, {recursive: true, force: true});
+  }
+}
+
+// Today in Almaty (UTC+5), as laptops there write dates.
+export function today() {
+  return new Date(Date.now() + 5 * 3600_000).toISOString().slice(0, 10);
+}
