@@ -5,6 +5,8 @@
 // who may call it, what body it takes and a named handler. The layer in
 // api.cc then does, in this order and for every route alike:
 //
+//   0. where from: a browser's state-changing request from another origin
+//      is refused (403 "cross_origin");
 //   1. who is calling: a signed device request (kDevice routes), or a
 //      session cookie (person routes); refused with 401 otherwise;
 //   2. may they: the caller's role must be in the route's Access (403);

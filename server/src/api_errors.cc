@@ -24,6 +24,7 @@ constexpr ApiReason kReasons[] = {
     {"stale_request", 401, "the request's timestamp is outside the freshness window; check the laptop's clock"},
     {"unauthenticated", 401, "no credentials, or they have ended; log in or sign the request"},
     {"unknown_device", 401, "the key is not enrolled on this server"},
+    {"cross_origin", 403, "a browser's state-changing request from another origin"},
     {"csrf", 403, "a state-changing request without the session's X-CSRF-Token"},
     {"forbidden", 403, "the caller's role may not do this"},
     {"read_only_role", 403, "an auditor asked to change something"},

@@ -621,6 +621,26 @@ TEST_F(AuthTest, InternalStatusWithAPrefixStillLeaksNothing) {
   EXPECT_EQ(c.body.find("malformed"), std::string::npos);
 }
 
+TEST_F(AuthTest, ABrowsersStateChangingRequestFromAnotherOriginIsRefused) {
+  HeaderMap h = SessionHeaders("ada");
+  h["Host"] = "127.0.0.1:8080";
+  h["Origin"] = "http://127.0.0.1:9999";  // same site, other origin: the cookie alone would go along
+  HttpResponse r = Call("POST", "/api/v1/users", R"({"name":"mallory","role":"volunteer"})", h);
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(Code(r), "cross_origin");
+  EXPECT_FALSE(*store_->FindUser("mallory"));
+  HeaderMap login;
+  login["Host"] = "127.0.0.1:8080";
+  login["Origin"] = "http://evil.example";
+  EXPECT_EQ(Code(Call("POST", "/api/v1/login", R"({"username":"ada","password":"x"})", login)), "cross_origin");
+  // The same origin, and programs that send none, are served.
+  h["Origin"] = "http://127.0.0.1:8080";
+  EXPECT_EQ(Call("POST", "/api/v1/users", R"({"name":"mallory","role":"volunteer"})", h).status, 201);
+  HeaderMap get = SessionHeaders("cora");
+  get["Origin"] = "http://evil.example";
+  EXPECT_EQ(Call("GET", "/api/v1/devices", "", get).status, 200) << "reading is not a change";
+}
+
 TEST_F(AuthTest, UserNameAndPasswordRules) {
   EXPECT_TRUE(ValidateUserName("aigerim.s-2_x").ok());
   for (std::string bad : {std::string(), std::string(".lead"), std::string("has space"), std::string(65, 'a'),

@@ -76,11 +76,11 @@ export class World {
   // A laptop with `revisions` generated records of psc_observation over
   // the last two weeks (tests/bench/bench_gen, with a cheap key), enrolled
   // and synced.
-  volunteerWithRecords(name, revisions, seed) {
+  volunteerWithRecords(name, revisions, seed, label) {
     run(BENCH_GEN, ['--profile', this.laptop(name), '--revisions', String(revisions), '--forms', FORMS,
       '--kdf', 'low', '--span-days', '14', '--edit-percent', '10', '--seed', String(seed)],
     {DALA_PASSPHRASE: name + '-laptop-passphrase'});
-    this.enrol(name);
+    this.enrol(name, label);
   }
 
   // A laptop made with `dala init`, enrolled.
@@ -89,9 +89,9 @@ export class World {
     this.enrol(name);
   }
 
-  enrol(name) {
+  enrol(name, label) {
     const code = this.admin(['enroll-code', name]).trim().split('\n').pop().trim();
-    this.dala(name, ['enroll', this.url, code, '--label', name + '-laptop']);
+    this.dala(name, ['enroll', this.url, code, '--label', label || name + '-laptop']);
     this.dala(name, ['sync']);
   }
 

@@ -5,25 +5,6 @@
 import {h, s} from './dom.js';
 import {formatNumber, formatPercent} from './i18n.js';
 
-// Horizontal bars: [{label, value, note?}], with the value written at the
-// end of each bar. `max` defaults to the largest value.
-export function barChart(rows, {max, title, unit} = {}) {
-  const top = Math.max(max || 0, ...rows.map((r) => r.value), 1);
-  const rowHeight = 22;
-  const labelWidth = 0;  // labels are in the table beside; the bars carry values only
-  const width = 320;
-  const svg = s('svg', {'class': 'chart bars', 'viewBox': `0 0 ${width} ${rows.length * rowHeight + 4}`,
-    'role': 'img', 'aria-label': title || '', 'preserveAspectRatio': 'xMinYMin meet'},
-  rows.map((r, i) => {
-    const w = Math.round((width - 60 - labelWidth) * (r.value / top));
-    return s('g', {transform: `translate(${labelWidth},${i * rowHeight + 2})`},
-        s('rect', {'x': 0, 'y': 2, 'width': Math.max(w, r.value > 0 ? 2 : 0), 'height': rowHeight - 6,
-          'class': r.className || 'bar'}),
-        s('text', {x: w + 6, y: rowHeight - 7}, formatNumber(r.value) + (unit || '')));
-  }));
-  return svg;
-}
-
 // Vertical columns over time: [{label, value}] in order, with the first,
 // middle and last labels under the axis.
 export function columnChart(rows, {title} = {}) {
@@ -68,12 +49,14 @@ function fmt(column, row) {
   return v === undefined || v === null ? '' : String(v);
 }
 
-// A bar inside a table cell: progress against a target.
-export function meter(value, target) {
-  const fraction = target > 0 ? Math.min(value / target, 1) : 0;
-  return h('span', {class: ['meter', value === 0 ? 'none' : fraction >= 1 ? 'full' : '']},
+// A bar inside a table cell: `value` against `scale` (a target, or the
+// largest value), with the share written beside it unless `showShare` is
+// false (when the table has its own column for it).
+export function meter(value, scale, showShare = true) {
+  const fraction = scale > 0 ? Math.min(value / scale, 1) : 0;
+  return h('span', {class: ['meter', value === 0 ? 'none' : fraction >= 1 && showShare ? 'full' : '']},
       s('svg', {'viewBox': '0 0 100 10', 'aria-hidden': 'true', 'preserveAspectRatio': 'none'},
           s('rect', {x: 0, y: 0, width: 100, height: 10, class: 'track'}),
           s('rect', {x: 0, y: 0, width: Math.round(fraction * 100), height: 10, class: 'fill'})),
-      h('span', null, target > 0 ? formatPercent(value / target) : ''));
+      showShare && scale > 0 ? h('span', null, formatPercent(value / scale)) : null);
 }

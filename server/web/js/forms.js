@@ -3,7 +3,7 @@
 // centres in the chosen language (from the form's own translations).
 
 import {api} from './api.js';
-import {formLabel} from './i18n.js';
+import {formLabel, formatDay} from './i18n.js';
 
 let formList = null;
 const documents = new Map();  // hash -> document
@@ -38,6 +38,11 @@ export async function latestDocument(id) {
 
 export function text(doc, value) {
   return formLabel(value, doc && doc.default_language);
+}
+
+// A question's label, or its name where it has none (calculations).
+export function questionLabel(doc, q) {
+  return (q && text(doc, q.label)) || (q && q.name) || '';
 }
 
 export function title(doc) {
@@ -79,6 +84,7 @@ export function answerText(doc, q, value) {
     return values.map((v) => choiceLabel(doc, q.list, v)).join(', ');
   }
   if (typeof value === 'boolean') return value ? '✓' : '✗';
+  if (q && q.type === 'date') return formatDay(String(value));
   if (typeof value === 'object') return JSON.stringify(value);
   return String(value);
 }

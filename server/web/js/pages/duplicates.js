@@ -18,21 +18,27 @@ function pairs(list) {
   return out;
 }
 
+// The two records as a table: one row per question either answered, the
+// rows that differ marked (in words too, not only by colour).
 function comparison(doc, a, b) {
-  const head = (s) => h('div', {class: 'head'}, h('a', {href: link('submission', {id: s.id})}, shortId(s.id)), ' ',
+  const head = (s) => h('th', {scope: 'col'}, h('a', {href: link('submission', {id: s.id})}, shortId(s.id)), ' ',
       stateBadge(s.review_state), h('div', {class: 'hint'}, s.volunteer, ' · ', formatDateTime(s.created_ms)));
-  const cells = [h('div', {class: 'head'}, t('duplicates.field')), head(a), head(b)];
+  const rows = [];
   for (const {q, repeat} of questions(doc)) {
     if (repeat || q.type === 'group' || q.type === 'repeat' || q.type === 'note') continue;
     const va = answerText(doc, q, (a.answers || {})[q.name]);
     const vb = answerText(doc, q, (b.answers || {})[q.name]);
     if (!va && !vb) continue;
     const differs = va !== vb;
-    cells.push(h('div', {class: differs ? 'differs' : ''}, text(doc, q.label) || q.name,
-        differs ? h('span', {class: 'flag changed'}, t('duplicates.differs')) : null),
-    h('div', {class: differs ? 'differs' : ''}, va || '—'), h('div', {class: differs ? 'differs' : ''}, vb || '—'));
+    rows.push(h('tr', {class: differs ? 'differs' : ''},
+        h('th', {scope: 'row'}, text(doc, q.label) || q.name,
+            differs ? [' ', h('span', {class: 'flag changed'}, t('duplicates.differs'))] : null),
+        h('td', null, va || '—'), h('td', null, vb || '—')));
   }
-  return h('div', {'class': 'pair', 'role': 'table', 'aria-label': t('duplicates.compare')}, cells);
+  return h('div', {class: 'table-wrap'}, h('table', {class: 'pair'},
+      h('caption', {class: 'hint'}, t('duplicates.compare')),
+      h('thead', null, h('tr', null, h('th', {scope: 'col'}, t('duplicates.field')), head(a), head(b))),
+      h('tbody', null, rows)));
 }
 
 function actions(a, b, app) {

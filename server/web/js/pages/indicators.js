@@ -4,22 +4,24 @@
 // figure says how many records it rests on.
 
 import {api, query} from '../api.js';
-import {barChart, figureTable, histogram} from '../charts.js';
+import {figureTable, histogram, meter} from '../charts.js';
 import {h, replace} from '../dom.js';
 import {choiceLabel, formDocument, latestForms, places, questions, text, title} from '../forms.js';
 import {formatNumber, formatPercent, t, tn} from '../i18n.js';
 import {REVIEW_STATES, field, select} from '../widgets.js';
 
+// A table of answers with a bar in each row: the bars are the chart, the
+// numbers stand beside them.
 function choiceSummary(doc, q, s) {
   const rows = s.counts.map((c) => ({label: choiceLabel(doc, q.list, c.value), value: c.count,
     share: s.answered ? c.count / s.answered : 0}));
-  return h('div', {class: 'two-columns'},
-      barChart(rows, {title: text(doc, q.label)}),
-      figureTable([
-        {key: 'label', label: t('column.answer')},
-        {key: 'value', label: t('column.records'), align: 'num'},
-        {key: 'share', label: t('column.share'), align: 'num', format: (v) => formatPercent(v)},
-      ], rows));
+  const most = Math.max(1, ...rows.map((r) => r.value));
+  return figureTable([
+    {key: 'label', label: t('column.answer')},
+    {key: 'value', label: t('column.records'), align: 'num'},
+    {key: 'share', label: t('column.share'), align: 'num', format: (v) => formatPercent(v)},
+    {key: 'bar', label: t('column.chart'), format: (v, r) => meter(r.value, most, false)},
+  ], rows);
 }
 
 function numberSummary(doc, q, s) {

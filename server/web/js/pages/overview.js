@@ -43,7 +43,7 @@ export async function render(main, params, app) {
   const days = h('section', {'aria-labelledby': 'per-day'},
       h('h2', {id: 'per-day'}, t('overview.per_day')),
       perDay.length ? h('div', {class: 'two-columns'}, columnChart(perDay, {title: t('overview.per_day')}),
-          h('div', {class: 'scroll'}, figureTable([{key: 'label', label: t('column.day')},
+          h('div', {'class': 'scroll', 'tabindex': '0', 'role': 'region', 'aria-label': t('overview.per_day')}, figureTable([{key: 'label', label: t('column.day')},
             {key: 'value', label: t('column.records'), align: 'num'}], [...perDay].reverse()))) :
         h('p', {class: 'empty'}, t('overview.no_records')));
 

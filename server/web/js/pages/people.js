@@ -86,13 +86,13 @@ export async function render(main, params, app) {
       h('h1', null, t('nav.people')),
       h('div', {class: 'two-columns'}, addUserForm(app), enrolForm(volunteers)),
       h('h2', null, t('people.users')),
-      h('table', {class: 'list'},
+      h('div', {class: 'table-wrap'}, h('table', {class: 'list'},
           h('thead', null, h('tr', null, h('th', {scope: 'col'}, t('people.name')), h('th', {scope: 'col'}, t('people.role')),
               h('th', {scope: 'col'}, t('people.created')), h('th', {scope: 'col'}, t('people.can_log_in')))),
           h('tbody', null, users.users.map((u) => h('tr', null, h('th', {scope: 'row'}, u.name), h('td', null, t('role.' + u.role)),
-              h('td', null, formatDateTime(u.created_ms)), h('td', null, u.can_log_in ? t('yes') : t('no')))))),
+              h('td', null, formatDateTime(u.created_ms)), h('td', null, u.can_log_in ? t('yes') : t('no'))))))),
       h('h2', null, t('people.laptops')),
-      devices.devices.length ? h('table', {class: 'list'},
+      devices.devices.length ? h('div', {class: 'table-wrap'}, h('table', {class: 'list'},
           h('thead', null, h('tr', null, ['people.volunteer', 'people.laptop', 'people.fingerprint', 'people.enrolled',
             'people.last_sync', 'people.records', 'people.status'].map((k) => h('th', {scope: 'col'}, t(k))))),
           h('tbody', null, devices.devices.map((d) => h('tr', {class: d.revoked ? 'revoked' : ''},
@@ -102,6 +102,6 @@ export async function render(main, params, app) {
               h('td', null, d.last_sync_ms ? formatDateTime(d.last_sync_ms) : t('never')),
               h('td', {class: 'num'}, formatNumber(d.revisions || 0)),
               h('td', null, d.revoked ? [t('people.is_revoked', {when: formatDateTime(d.revoked_ms)}),
-                d.revoke_reason ? ` («${d.revoke_reason}»)` : ''] : revokeControl(d, app)))))) :
+                d.revoke_reason ? ` («${d.revoke_reason}»)` : ''] : revokeControl(d, app))))))) :
         h('p', {class: 'empty'}, t('people.no_laptops')));
 }

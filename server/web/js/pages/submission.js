@@ -7,8 +7,8 @@ import {api} from '../api.js';
 import {link} from '../app.js';
 import {check, correct, resolve, review} from '../decide.js';
 import {h, replace} from '../dom.js';
-import {answerText, findQuestion, formDocument, publishedForms, questions, text, title} from '../forms.js';
-import {formatDateTime, formatDay, language, t} from '../i18n.js';
+import {answerText, findQuestion, formDocument, publishedForms, questionLabel, questions, text, title} from '../forms.js';
+import {formatDateTime, formatDay, language, t, tn} from '../i18n.js';
 import {errorText, fingerprint, flags, shortId, stateBadge} from '../widgets.js';
 
 // Question types a coordinator corrects in the page (repeats are shown, and
@@ -27,35 +27,42 @@ function neighbours(id) {
   }
 }
 
+// The answers laid out as the form has them: each group and each repeat
+// instance under its own heading, each with its own list of questions.
 function answersList(doc, answers) {
-  const dl = h('dl', {class: 'answers'});
-  const put = (q, value, depth) => {
+  const root = h('div', {class: 'answers-layout'});
+  let list = null;  // the <dl> questions are added to until the next heading
+  const heading = (level, ...text) => {
+    root.append(h(level === 0 ? 'h3' : 'h4', {class: 'group-title'}, ...text));
+    list = null;
+  };
+  const put = (q, value) => {
     if (q.type === 'note') return;
-    dl.append(h('dt', {class: 'depth' + depth}, text(doc, q.label) || q.name),
-        h('dd', {'class': 'depth' + depth, 'data-field': q.name},
+    if (!list) root.append(list = h('dl', {class: 'answers'}));
+    list.append(h('dt', {class: q.type === 'calculate' ? 'calculated' : null}, questionLabel(doc, q)),
+        h('dd', {'data-field': q.name},
             value === undefined || value === null || (Array.isArray(value) && !value.length) ?
               h('span', {class: 'hint'}, '—') : answerText(doc, q, value)));
   };
-  const walk = (list, values, depth) => {
-    for (const q of list || []) {
+  const walk = (questions, values, depth) => {
+    for (const q of questions || []) {
       if (q.type === 'group') {
-        dl.append(h('div', {class: 'group-title depth' + depth}, text(doc, q.label) || q.name));
+        heading(depth, text(doc, q.label) || q.name);
         walk(q.children, values, depth + 1);
       } else if (q.type === 'repeat') {
         const instances = Array.isArray(values[q.name]) ? values[q.name] : [];
-        dl.append(h('div', {class: 'group-title depth' + depth}, text(doc, q.label) || q.name, ' (',
-            instances.length, ')'));
+        heading(depth, text(doc, q.label) || q.name, ' (', instances.length, ')');
         instances.forEach((inst, i) => {
-          dl.append(h('div', {class: 'group-title depth' + (depth + 1)}, `${text(doc, q.label) || q.name} ${i + 1}`));
+          heading(depth + 1, `${text(doc, q.label) || q.name} ${i + 1}`);
           walk(q.children, inst || {}, depth + 2);
         });
       } else {
-        put(q, values[q.name], Math.min(depth, 2));
+        put(q, values[q.name]);
       }
     }
   };
   walk(doc.questions, answers || {}, 0);
-  return dl;
+  return root;
 }
 
 // The control for correcting one answer, of the question's own type.
@@ -162,7 +169,7 @@ function conflictPanel(doc, sub, app, canDecide) {
     const q = findQuestion(doc, c.field);
     const buttons = [];
     const box = h('fieldset', {class: 'conflict-box'},
-        h('legend', null, t('conflict.field', {field: q ? text(doc, q.label) : c.field})),
+        h('legend', null, t('conflict.field', {field: q ? questionLabel(doc, q) : c.field})),
         h('div', {class: 'candidates'}, c.candidates.map((k, i) => {
           const button = canDecide ? h('button', {'type': 'button', 'aria-pressed': i === 0 ? 'true' : 'false',
             'on': {click: () => {
@@ -241,17 +248,22 @@ function eventText(event) {
   return t('history.event', {type: event.type, who: event.by || ''});
 }
 
+function changesList(doc, e) {
+  if (!e.parents.length) return h('span', {class: 'hint'}, tn('history.created', e.changes.length));
+  if (!e.changes.length) return h('span', {class: 'hint'}, t('history.no_change'));
+  return h('ul', {class: 'diff'}, e.changes.map((c) => {
+    const q = findQuestion(doc, c.field);
+    return h('li', null, q ? questionLabel(doc, q) : c.field, ': ', answerText(doc, q, c.from) || '—', ' → ',
+        answerText(doc, q, c.to) || '—');
+  }));
+}
+
 function historyList(doc, entries) {
   return h('ol', {class: 'history'}, entries.map((e) => h('li', null,
       h('strong', null, formatDateTime(e.wall_ms)), ' · ', e.who, ' ',
       e.verified ? h('span', {class: 'sig-ok', title: fingerprint(e.author)}, '✓ ', t('history.signed')) :
         h('span', {class: 'sig-bad'}, '✗ ', t('history.bad_signature')),
-      h('div', null, e.kind === 'revision' ?
-        (e.changes.length ? h('ul', {class: 'diff'}, e.changes.map((c) => {
-          const q = findQuestion(doc, c.field);
-          return h('li', null, q ? text(doc, q.label) : c.field, ': ', answerText(doc, q, c.from) || '—', ' → ',
-              answerText(doc, q, c.to) || '—');
-        })) : h('span', {class: 'hint'}, t('history.no_change'))) : eventText(e.event)),
+      h('div', null, e.kind === 'revision' ? changesList(doc, e) : eventText(e.event)),
       e.note ? h('div', null, t('history.note'), ' «', e.note, '»') : null)));
 }
 

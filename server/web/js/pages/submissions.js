@@ -167,10 +167,10 @@ export async function render(main, params, app) {
       h('h1', null, t('nav.submissions')),
       filterBar(params, forms, docs, where, apply),
       h('div', {class: 'toolbar'}, canDecide ? approve : null, h('span', {class: 'spacer'}), exportLinks),
-      list.length ? h('table', {class: 'list'},
+      list.length ? h('div', {class: 'table-wrap'}, h('table', {class: 'list'},
           h('caption', {class: 'hint'}, tn('submissions.count', data.total)),
           h('thead', null, h('tr', null, canDecide ? h('th', {scope: 'col'}, all) : null,
               COLUMNS.map((c) => sortHeader(c, params, apply)))),
-          h('tbody', null, rows)) : h('p', {class: 'empty'}, t('submissions.none')),
+          h('tbody', null, rows))) : h('p', {class: 'empty'}, t('submissions.none')),
       pager);
 }

@@ -1,0 +1,341 @@
+// The coordinators' dashboard in Debian's Chromium, against a real
+// dala-server filled by real `dala` laptops (world.mjs). The tests run in
+// order, on one world: a coordinator's review week in small.
+
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import {after, before, test} from 'node:test';
+
+import {SIZES, accessibilityProblems, launch, ready, screenshot, settled, signIn, watchedPage} from './browser.mjs';
+import {PASSWORDS, World, today} from './world.mjs';
+
+const HOSTILE = '<script>alert("x")</script> "><img src=x onerror=alert(1)> javascript:alert(2)';
+
+let world;
+let browser;
+const ids = {};
+
+async function apiAs(user, method, path, body) {
+  const login = await fetch(world.url + '/api/v1/login', {method: 'POST', headers: {'Content-Type': 'application/json'},
+    body: JSON.stringify({username: user, password: PASSWORDS[user]})});
+  const session = await login.json();
+  const cookie = login.headers.get('set-cookie').split(';')[0];
+  const res = await fetch(world.url + '/api/v1' + path, {method, headers: {'Content-Type': 'application/json',
+    'Cookie': cookie, 'X-CSRF-Token': session.csrf_token}, body: body ? JSON.stringify(body) : undefined});
+  return {status: res.status, body: await res.json().catch(() => null)};
+}
+
+function observation(centre, extra = {}) {
+  return {region: centre.slice(0, 3), centre, visit_date: today(), arrival_time: '10:00', queue_length: 12,
+    waiting_source: 'test_case', waiting_minutes: 25, equeue_works: 'yes', signage_languages: ['kk', 'ru'],
+    ramp: 'yes', complaints_book: 'yes', fees_posted: 'yes', windows_total: 8, windows_open: 5, staff_at_windows: 5,
+    cleanliness: 4, ...extra};
+}
+
+before(async () => {
+  world = await new World().start();
+  world.volunteerWithRecords('askar', 40, 11);
+  world.volunteerWithRecords('dina', 25, 12);
+  world.volunteerWithRecords('ermek', 5, 13, HOSTILE);
+  // A possible duplicate: two volunteers at one centre on one day.
+  ids.dup1 = world.collect('askar', 'psc_observation', observation('ast_01'));
+  ids.dup2 = world.collect('dina', 'psc_observation', observation('ast_01', {queue_length: 30}));
+  // Hostile text in an answer; it must stay text everywhere.
+  ids.hostile = world.collect('ermek', 'psc_observation', observation('shy_01', {notes: HOSTILE}));
+  // A record to send back, and one to end in a conflict.
+  ids.sendBack = world.collect('askar', 'psc_observation', observation('ala_01', {queue_length: 3}));
+  ids.conflict = world.collect('dina', 'psc_observation', observation('ala_02', {waiting_minutes: 15}));
+  for (const v of ['askar', 'dina', 'ermek']) world.dala(v, ['sync']);
+  // The coordinator corrects the conflict record while Dina, offline,
+  // changes the same answer: both land, and the field is in conflict.
+  const edit = await apiAs('aigerim', 'POST', `/submissions/${ids.conflict}/edit`,
+      {set: {waiting_minutes: 20}, note: 'recounted from the photo'});
+  assert.equal(edit.status, 200, JSON.stringify(edit.body));
+  world.dala('dina', ['edit', ids.conflict.slice(-8), '--set', 'waiting_minutes=18']);
+  world.dala('dina', ['sync']);
+  browser = await launch();
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (world) world.stop();
+});
+
+test('a wrong password is refused with a clear message, the right one signs in', async () => {
+  const page = await watchedPage(browser);
+  await page.goto(world.url + '/');
+  await page.fill('#username', 'aigerim');
+  await page.fill('#password', 'not the password');
+  await page.click('form.signin button[type=submit]');
+  await page.waitForSelector('#signin-message .notice.error');
+  assert.match(await page.textContent('#signin-message'), /wrong/i);
+  // The same answer for a user who does not exist: no account enumeration.
+  await page.fill('#username', 'nobody-here');
+  await page.fill('#password', 'not the password');
+  await page.click('form.signin button[type=submit]');
+  await page.waitForFunction(() => document.querySelector('#signin-message')?.textContent.includes('wrong'));
+  await page.fill('#username', 'aigerim');
+  await page.fill('#password', PASSWORDS.aigerim);
+  await page.click('form.signin button[type=submit]');
+  await page.waitForSelector('ul.needs');
+  assert.deepEqual(page.problems.filter((p) => !p.includes('401')), []);
+  await page.context().close();
+});
+
+const PAGES = [
+  {name: 'overview', hash: '#/overview', ready: 'ul.needs'},
+  {name: 'submissions', hash: '#/submissions', ready: 'table.list'},
+  {name: 'submission', hash: () => `#/submission/${ids.conflict}`, ready: 'dl.answers'},
+  {name: 'duplicates', hash: '#/duplicates', ready: 'table.pair'},
+  {name: 'indicators', hash: '#/indicators?form=psc_observation', ready: '.indicator'},
+  {name: 'people', hash: '#/people', ready: 'table.list', user: 'ada'},
+  {name: 'transparency', hash: '#/transparency', ready: '#verifier-key'},
+];
+
+test('every page loads without a console error, passes axe, and is photographed at both sizes', async () => {
+  for (const size of SIZES) {
+    for (const p of PAGES) {
+      const page = await watchedPage(browser, {viewport: size});
+      const user = p.user || 'aigerim';
+      await signIn(page, world.url, user, PASSWORDS[user]);
+      await page.goto(world.url + '/' + (typeof p.hash === 'function' ? p.hash() : p.hash));
+      await ready(page, p.ready);
+      await settled(page);
+      await screenshot(page, 'dashboard-' + p.name);
+      assert.deepEqual(page.problems, [], `${p.name} at ${size.width}x${size.height}`);
+      assert.deepEqual(await accessibilityProblems(page), [], `axe on ${p.name}`);
+      // Nothing wider than the window: usable on a 1024x600 office screen.
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow <= 1, `${p.name} is ${overflow}px wider than ${size.width}`);
+      await page.context().close();
+    }
+  }
+});
+
+test('filters narrow the table, and the address alone reproduces them', async () => {
+  const page = await watchedPage(browser);
+  await signIn(page, world.url, 'aigerim', PASSWORDS.aigerim);
+  await page.goto(world.url + '/#/submissions');
+  await page.waitForSelector('table.list');
+  const all = await page.locator('table.list tbody tr').count();
+  await page.selectOption('#f-region', 'ala');
+  await page.waitForFunction(() => location.hash.includes('region=ala'));
+  await page.waitForSelector('table.list');
+  await settled(page);
+  const centres = await page.locator('table.list tbody td:nth-child(5)').allTextContents();
+  assert.ok(centres.length > 0 && centres.length < all, `${centres.length} of ${all}`);
+  assert.ok(centres.every((c) => /Almal|Bostand/.test(c)), centres.join('; '));
+  const address = page.url();
+  const again = await watchedPage(browser);
+  await signIn(again, world.url, 'aigerim', PASSWORDS.aigerim);
+  await again.goto(address);
+  await again.waitForSelector('table.list');
+  await settled(again);
+  assert.deepEqual(await again.locator('table.list tbody td:nth-child(5)').allTextContents(), centres);
+  assert.equal(await again.inputValue('#f-region'), 'ala');
+  await page.context().close();
+  await again.context().close();
+});
+
+test('a conflict is resolved by clicking the value to keep', async () => {
+  const page = await watchedPage(browser);
+  await signIn(page, world.url, 'aigerim', PASSWORDS.aigerim);
+  await page.goto(world.url + `/#/submission/${ids.conflict}`);
+  await page.waitForSelector('.conflict-box');
+  const candidates = await page.locator('.conflict-box .candidate .value').allTextContents();
+  assert.ok(candidates.includes('20') && candidates.includes('18'), candidates.join(','));
+  await page.locator('.conflict-box .candidate', {hasText: '18'}).getByRole('button').click();
+  await page.fill('#resolve-note', 'the volunteer measured it again');
+  await page.getByRole('button', {name: 'Resolve'}).click();
+  await page.waitForSelector('.notice.ok');
+  await page.waitForFunction(() => !document.querySelector('.conflict-box'));
+  const shown = await page.textContent('dd[data-field="waiting_minutes"]');
+  assert.equal(shown.trim(), '18');
+  const after = await apiAs('aigerim', 'GET', `/submissions/${ids.conflict}`);
+  assert.equal(after.body.conflicts.length, 0);
+  assert.equal(after.body.answers.waiting_minutes, 18);
+  await page.context().close();
+});
+
+test('sent back with a comment, fixed on the laptop, and the fix shows in the dashboard', async () => {
+  const page = await watchedPage(browser);
+  await signIn(page, world.url, 'aigerim', PASSWORDS.aigerim);
+  await page.goto(world.url + `/#/submission/${ids.sendBack}`);
+  await page.waitForSelector('#has-issues');
+  await page.click('#has-issues');
+  assert.match(await page.textContent('#review-need'), /fix/i, 'a comment is required');
+  await page.fill('#review-comment', 'Please recount the queue: 3 seems low for Monday morning.');
+  await page.click('#has-issues');
+  await page.waitForSelector('.notice.ok');
+  // The volunteer's laptop learns of it at its next sync, and fixes it.
+  world.dala('askar', ['sync']);
+  const shown = world.dala('askar', ['show', ids.sendBack.slice(-8)]);
+  assert.match(shown, /recount the queue/);
+  world.dala('askar', ['edit', ids.sendBack.slice(-8), '--set', 'queue_length=14']);
+  world.dala('askar', ['sync']);
+  await page.reload();
+  await page.waitForSelector('.panel .notice.warn');
+  assert.equal((await page.textContent('dd[data-field="queue_length"]')).trim(), '14');
+  await page.goto(world.url + '/#/submissions?changed=1');
+  await page.waitForSelector('table.list');
+  assert.ok(await page.locator(`a[href="#/submission?id=${ids.sendBack}"], a[href*="${ids.sendBack}"]`).count() > 0);
+  await page.context().close();
+});
+
+test('several records are approved at once, each its own signed decision', async () => {
+  const page = await watchedPage(browser);
+  await signIn(page, world.url, 'aigerim', PASSWORDS.aigerim);
+  await page.goto(world.url + '/#/submissions?state=received&volunteer=dina');
+  await page.waitForSelector('table.list');
+  const boxes = page.locator('table.list tbody input[type=checkbox]');
+  const chosen = [];
+  for (let i = 0; i < 3; ++i) {
+    await boxes.nth(i).check();
+    chosen.push(await boxes.nth(i).getAttribute('value'));
+  }
+  await page.getByRole('button', {name: /Approve 3 selected/}).click();
+  await page.waitForSelector('.notice.ok');
+  for (const id of chosen) {
+    const s = await apiAs('aigerim', 'GET', `/submissions/${id}`);
+    assert.equal(s.body.review_state, 'approved', id);
+    const history = await apiAs('aigerim', 'GET', `/submissions/${id}/history`);
+    assert.equal(history.body.entries.filter((e) => e.event && e.event.type === 'review').length, 1, id);
+  }
+  await page.context().close();
+});
+
+test('a duplicate is merged into the other record', async () => {
+  const page = await watchedPage(browser);
+  await signIn(page, world.url, 'aigerim', PASSWORDS.aigerim);
+  await page.goto(world.url + '/#/duplicates');
+  await page.waitForSelector('table.pair tr.differs');
+  const pair = page.locator('section.panel', {hasText: 'Yesil'}).first();
+  await pair.getByRole('button', {name: `Merge ${ids.dup2.slice(-8)} into ${ids.dup1.slice(-8)}`}).click();
+  await page.waitForSelector('.notice.ok');
+  const merged = await apiAs('aigerim', 'GET', `/submissions/${ids.dup2}`);
+  assert.equal(merged.body.merged_into, ids.dup1);
+  await page.context().close();
+});
+
+test('an auditor sees every page but no control, and their changes are refused', async () => {
+  const page = await watchedPage(browser);
+  await signIn(page, world.url, 'dana', PASSWORDS.dana);
+  await page.goto(world.url + `/#/submission/${ids.hostile}`);
+  await page.waitForSelector('dl.answers');
+  await settled(page);
+  for (const control of ['#approve', '#has-issues', '#reject'])
+    assert.equal(await page.locator(control).count(), 0, control);
+  assert.equal(await page.getByRole('button', {name: /Correct answers/}).count(), 0);
+  await page.goto(world.url + '/#/submissions');
+  await page.waitForSelector('table.list');
+  assert.equal(await page.locator('table.list input[type=checkbox]').count(), 0);
+  // The server refuses what the page does not offer.
+  const refused = await page.evaluate(async (id) => {
+    const me = await (await fetch('/api/v1/me')).json();
+    const res = await fetch(`/api/v1/submissions/${id}/review`, {method: 'POST', headers: {'Content-Type':
+      'application/json', 'X-CSRF-Token': me.csrf_token}, body: JSON.stringify({state: 'approved'})});
+    return [res.status, (await res.json()).error.code];
+  }, ids.hostile);
+  assert.deepEqual(refused, [403, 'read_only_role']);
+  await page.context().close();
+});
+
+test('the review flow works from the keyboard alone', async () => {
+  const page = await watchedPage(browser);
+  await signIn(page, world.url, 'aigerim', PASSWORDS.aigerim);
+  await page.goto(world.url + '/#/submissions?state=received&volunteer=ermek');
+  await page.waitForSelector('table.list');
+  // Tab to the first record's link and open it with Enter.
+  const first = await page.locator('table.list tbody a').first().getAttribute('href');
+  for (let i = 0; i < 80; ++i) {
+    await page.keyboard.press('Tab');
+    if (await page.evaluate((href) => document.activeElement?.getAttribute('href') === href, first)) break;
+  }
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#approve');
+  for (let i = 0; i < 80; ++i) {
+    await page.keyboard.press('Tab');
+    if (await page.evaluate(() => document.activeElement?.id === 'approve')) break;
+  }
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('.notice.ok');
+  const id = decodeURIComponent(first.match(/id=([0-9a-f-]+)/)[1]);
+  assert.equal((await apiAs('aigerim', 'GET', `/submissions/${id}`)).body.review_state, 'approved');
+  await page.context().close();
+});
+
+test('hostile text in answers, comments and laptop names stays text', async () => {
+  // A comment and a laptop label with markup in them.
+  await apiAs('aigerim', 'POST', `/submissions/${ids.hostile}/review`, {state: 'has_issues', comment: HOSTILE});
+  for (const user of ['aigerim', 'ada']) {
+    const page = await watchedPage(browser);
+    await signIn(page, world.url, user, PASSWORDS[user]);
+    for (const hash of [`#/submission/${ids.hostile}`, '#/submissions?q=' + ids.hostile.slice(-8), '#/people']) {
+      if (hash === '#/people' && user !== 'ada') continue;
+      await page.goto(world.url + '/' + hash);
+      await settled(page);
+      await page.waitForTimeout(200);
+    }
+    assert.deepEqual(page.dialogs, [], 'a dialog opened: markup ran');
+    assert.equal(await page.locator('main img[src="x"], main script').count(), 0);
+    assert.deepEqual(page.problems, []);
+    await page.context().close();
+  }
+  const page = await watchedPage(browser);
+  await signIn(page, world.url, 'aigerim', PASSWORDS.aigerim);
+  await page.goto(world.url + `/#/submission/${ids.hostile}`);
+  await page.waitForSelector('dl.answers');
+  await settled(page);
+  const fields = await page.$$eval('dd[data-field]', (els) => els.map((e) => e.dataset.field));
+  assert.ok(fields.includes('notes'), fields.join(' '));
+  assert.equal((await page.textContent('dd[data-field="notes"]')).trim(), HOSTILE);
+  await page.context().close();
+});
+
+test('a form on another site cannot make a decision, even with the session cookie', async () => {
+  const victim = ids.dup1;
+  const before = (await apiAs('aigerim', 'GET', `/submissions/${victim}`)).body.review_state;
+  const evil = http.createServer((req, res) => {
+    res.writeHead(200, {'Content-Type': 'text/html'});
+    res.end(`<form id=f method=post action="${world.url}/api/v1/submissions/${victim}/review"
+      enctype="text/plain"><input name='{"state":"rejected","x":"' value='"}'></form>
+      <script>document.getElementById('f').submit()</script>`);
+  });
+  await new Promise((r) => evil.listen(0, '127.0.0.1', r));
+  const page = await watchedPage(browser);
+  await signIn(page, world.url, 'aigerim', PASSWORDS.aigerim);
+  const answer = page.waitForResponse((r) => r.url().includes('/review'));
+  await page.goto(`http://127.0.0.1:${evil.address().port}/`);
+  const res = await answer;
+  assert.equal(res.status(), 403);
+  assert.equal((await res.json()).error.code, 'cross_origin');
+  assert.equal((await apiAs('aigerim', 'GET', `/submissions/${victim}`)).body.review_state, before);
+  evil.close();
+  await page.context().close();
+});
+
+test('switching the language leaves no string untranslated, and is remembered', async () => {
+  const page = await watchedPage(browser);
+  await signIn(page, world.url, 'aigerim', PASSWORDS.aigerim);
+  for (const lang of ['kk', 'ru', 'en']) {
+    await page.selectOption('#language', lang);
+    await page.waitForFunction((l) => document.documentElement.lang === l, lang);
+    for (const p of PAGES.filter((x) => !x.user)) {
+      await page.goto(world.url + '/' + (typeof p.hash === 'function' ? p.hash() : p.hash));
+      await page.waitForSelector(p.ready);
+      await settled(page);
+      const text = await page.evaluate(() => document.body.innerText);
+      assert.ok(!text.includes('⟦'), `${lang} ${p.name}: ${text.match(/⟦[^⟧]*⟧/g)}`);
+      if (lang === 'kk') await screenshot(page, 'dashboard-kk-' + p.name);
+    }
+  }
+  await page.selectOption('#language', 'kk');
+  await page.waitForFunction(() => document.documentElement.lang === 'kk');
+  await page.context().close();
+  // Another browser, the same person: Kazakh again.
+  const other = await watchedPage(browser, {locale: 'en-GB'});
+  await signIn(other, world.url, 'aigerim', PASSWORDS.aigerim);
+  await other.waitForFunction(() => document.documentElement.lang === 'kk');
+  assert.equal(await other.textContent('a[aria-current="page"]'), 'Шолу');
+  await other.context().close();
+});
