@@ -1,7 +1,6 @@
 #include "dala/base/embedded.h"
 
 #include <sodium.h>
-#include <zlib.h>
 
 #include "dala/base/hex.h"
 
@@ -14,25 +13,6 @@ std::string_view Extension(std::string_view path) {
   size_t dot = path.rfind('.');
   if (dot == std::string_view::npos || (slash != std::string_view::npos && dot < slash)) return {};
   return path.substr(dot + 1);
-}
-
-// gzip (RFC 1952) at the best compression: it is done once, at start-up.
-std::string Gzip(std::string_view bytes) {
-  z_stream z{};
-  if (deflateInit2(&z, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY) != Z_OK) return {};
-  std::string out(deflateBound(&z, bytes.size()) + 32, '\0');
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(bytes.data()));
-  z.avail_in = static_cast<uInt>(bytes.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = static_cast<uInt>(out.size());
-  int rc = deflate(&z, Z_FINISH);
-  out.resize(z.total_out);
-  deflateEnd(&z);
-  return rc == Z_STREAM_END ? out : std::string();
-}
-
-bool WorthCompressing(std::string_view type) {
-  return type.rfind("text/", 0) == 0 || type.rfind("application/json", 0) == 0 || type == "image/svg+xml";
 }
 
 }  // namespace
@@ -60,10 +40,6 @@ AssetCatalog::AssetCatalog(std::span<const EmbeddedFile> files) : files_(files) 
     unsigned char digest[crypto_hash_sha256_BYTES];
     crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(f.bytes.data()), f.bytes.size());
     a.etag = "\"" + ToHex(digest, 16) + "\"";
-    if (WorthCompressing(a.content_type)) {
-      std::string z = Gzip(f.bytes);
-      if (!z.empty() && z.size() < f.bytes.size()) a.gzipped = std::move(z);
-    }
     assets_.emplace(std::string(f.path), std::move(a));
   }
 }

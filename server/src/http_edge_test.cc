@@ -661,3 +661,21 @@ TEST_F(GateTest, AStopDoesNotWaitForSlowClients) {
 
 }  // namespace
 }  // namespace dala::server
+
+namespace dala::server {
+namespace {
+
+TEST_F(HttpEdgeTest, TextAnswersAreCompressedOnceForClientsThatAsk) {
+  std::string big = "[" + std::string(5000, ' ') + "]";
+  router_.Add("GET", "/big", [big](const HttpRequest&) { return JsonBody(200, big); });
+  Start();
+  std::string reply = RawExchange(server_->port(), "GET /big HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n"
+                                                   "Connection: close\r\n\r\n");
+  size_t first = reply.find("Content-Encoding: gzip");
+  ASSERT_NE(first, std::string::npos) << reply.substr(0, 300);
+  EXPECT_EQ(reply.find("Content-Encoding", first + 1), std::string::npos) << "compressed twice";
+  EXPECT_LT(BodyOf(reply).size(), big.size());
+}
+
+}  // namespace
+}  // namespace dala::server

@@ -4,13 +4,6 @@ namespace dala::server {
 
 namespace {
 
-bool AcceptsGzip(const HttpRequest& r) {
-  // "gzip" anywhere but with q=0; browsers send "gzip, deflate, br".
-  std::string accept = r.Header("Accept-Encoding");
-  size_t at = accept.find("gzip");
-  return at != std::string::npos && accept.find("gzip;q=0", at) != at;
-}
-
 HttpResponse Serve(const HttpRequest& r, const EmbeddedAsset* asset) {
   if (asset == nullptr) return JsonError(404, "not_found", "no such page or file");
   HttpResponse out;
@@ -18,19 +11,13 @@ HttpResponse Serve(const HttpRequest& r, const EmbeddedAsset* asset) {
   // Revalidated on every load, answered 304 when unchanged: a new
   // dala-server is never mixed with a cached old page.
   out.headers["Cache-Control"] = "no-cache";
-  out.headers["Vary"] = "Accept-Encoding";
   out.headers["Content-Security-Policy"] = kPageSecurityPolicy;
   out.content_type = asset->content_type;
   if (r.Header("If-None-Match") == asset->etag) {
     out.status = 304;
     return out;
   }
-  if (!asset->gzipped.empty() && AcceptsGzip(r)) {
-    out.headers["Content-Encoding"] = "gzip";
-    out.body = asset->gzipped;
-  } else {
-    out.body = std::string(asset->bytes);
-  }
+  out.body = std::string(asset->bytes);
   return out;
 }
 

@@ -45,6 +45,12 @@ before(async () => {
   // A record to send back, and one to end in a conflict.
   ids.sendBack = world.collect('askar', 'psc_observation', observation('ala_01', {queue_length: 3}));
   ids.conflict = world.collect('dina', 'psc_observation', observation('ala_02', {waiting_minutes: 15}));
+  // Exit interviews, whose centres' list carries a target per centre.
+  for (const [v, centre, waited] of [['askar', 'ala_01', 40], ['askar', 'ala_02', 15], ['dina', 'ast_01', 25]]) {
+    world.collect(v, 'citizen_exit_survey', {consent: 'yes', region: centre.slice(0, 3), centre, service: 'id_documents',
+      waiting_minutes: waited, service_completed: 'yes', satisfaction: 4, informal_payment: 'no', info_clarity: 'clear',
+      service_language: 'kk', language_preferred: 'yes', age_band: '35_44'});
+  }
   for (const v of ['askar', 'dina', 'ermek']) world.dala(v, ['sync']);
   // The coordinator corrects the conflict record while Dina, offline,
   // changes the same answer: both land, and the field is in conflict.

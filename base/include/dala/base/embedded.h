@@ -1,7 +1,8 @@
 // Files compiled into a binary (its web pages), and what serving one needs:
-// its media type, an ETag, and a gzip form made once. The server's
-// dashboard and the laptop's page both use this; the bytes come from
-// cmake/EmbedFiles.cmake, so building Dala needs no JavaScript tooling.
+// its media type and an ETag. The server's dashboard and the laptop's page
+// both use this; the bytes come from cmake/EmbedFiles.cmake, so building
+// Dala needs no JavaScript tooling. (Compression is the HTTP library's: it
+// gzips or brotli-compresses every text answer for a browser that asks.)
 #pragma once
 
 #include <map>
@@ -21,12 +22,11 @@ struct EmbeddedAsset {
   std::string_view bytes;
   std::string content_type;  // with "; charset=utf-8" for text
   std::string etag;          // a quoted strong validator: the first 16 bytes of SHA-256, hex
-  std::string gzipped;       // empty when gzip would not make it smaller
 };
 
 class AssetCatalog {
  public:
-  // Computes every asset's type, ETag and gzip form now, once.
+  // Computes every asset's type and ETag now, once.
   explicit AssetCatalog(std::span<const EmbeddedFile> files);
 
   // Null for a path that is not embedded (no path is ever read from disk).

@@ -53,7 +53,7 @@ export async function render(main, params, app) {
   // the busiest row, so the table reads at a glance either way.
   const bar = (rows) => {
     const most = Math.max(1, ...rows.map((r) => r.count));
-    return (v, row) => [meter(row.count, row.target || most), ' ', row.target ?
+    return (v, row) => [meter(row.count, row.target || most, Boolean(row.target)), ' ', row.target ?
       t('coverage.of_target', {count: formatNumber(row.count), target: formatNumber(row.target)}) :
       formatNumber(row.count)];
   };
