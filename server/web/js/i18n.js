@@ -60,13 +60,35 @@ export function formatPercent(fraction) {
   return new Intl.NumberFormat(locale(), {style: 'percent', maximumFractionDigits: 0}).format(fraction);
 }
 
+// Some browsers carry no calendar names for a language (Chromium's ICU
+// writes a Kazakh month as "M12"): the catalog's own month names are used
+// then, in the language's usual order.
+function monthNamesMissing() {
+  const probe = new Intl.DateTimeFormat(locale(), {month: 'short', timeZone: 'UTC'}).format(new Date(Date.UTC(2026, 11, 15)));
+  return /\d/.test(probe);
+}
+
+function ownDate(date, utc) {
+  const months = t('months.short').split(',');
+  const y = utc ? date.getUTCFullYear() : date.getFullYear();
+  const m = utc ? date.getUTCMonth() : date.getMonth();
+  const d = utc ? date.getUTCDate() : date.getDate();
+  return t('date.pattern', {d, month: months[m] || m + 1, y});
+}
+
+function ownTime(date) {
+  return `${String(date.getHours()).padStart(2, '0')}:${String(date.getMinutes()).padStart(2, '0')}`;
+}
+
 export function formatDate(ms) {
   if (!ms) return '';
+  if (monthNamesMissing()) return ownDate(new Date(ms), false);
   return new Intl.DateTimeFormat(locale(), {year: 'numeric', month: 'short', day: 'numeric'}).format(new Date(ms));
 }
 
 export function formatDateTime(ms) {
   if (!ms) return '';
+  if (monthNamesMissing()) return ownDate(new Date(ms), false) + ', ' + ownTime(new Date(ms));
   return new Intl.DateTimeFormat(locale(), {dateStyle: 'medium', timeStyle: 'short'}).format(new Date(ms));
 }
 
@@ -74,8 +96,9 @@ export function formatDateTime(ms) {
 export function formatDay(day) {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(day || '')) return day || '';
   const [y, m, d] = day.split('-').map(Number);
-  return new Intl.DateTimeFormat(locale(), {year: 'numeric', month: 'short', day: 'numeric', timeZone: 'UTC'})
-      .format(new Date(Date.UTC(y, m - 1, d)));
+  const date = new Date(Date.UTC(y, m - 1, d));
+  if (monthNamesMissing()) return ownDate(date, true);
+  return new Intl.DateTimeFormat(locale(), {year: 'numeric', month: 'short', day: 'numeric', timeZone: 'UTC'}).format(date);
 }
 
 // A form's text in the chosen language: forms carry {"kk": ..., "ru": ...,

@@ -77,8 +77,11 @@ export async function render(main, params, app) {
             {key: 'count', label: t('column.records'), format: bar(centreRows)},
           ], centreRows, {caption: t('coverage.by_centre')})));
 
+  const daysInput = h('input', {id: 'stale-days', type: 'number', min: 1, max: 365, value: staleDays, size: 4,
+    on: {change: (e) => app.navigate('overview', {form, stale_days: e.target.value})}});
   const stale = h('section', {'aria-labelledby': 'stale-laptops'},
       h('h2', {id: 'stale-laptops'}, tn('overview.stale_laptops', staleDays)),
+      h('p', {class: 'filters no-print'}, h('label', {for: 'stale-days'}, t('overview.silent_days')), ' ', daysInput),
       data.laptops.stale.length ? figureTable([
         {key: 'volunteer', label: t('column.volunteer')},
         {key: 'label', label: t('column.laptop')},
@@ -87,7 +90,7 @@ export async function render(main, params, app) {
 
   replace(main,
       h('h1', null, t('nav.overview')),
-      formPicker(forms, docs, form, (f) => app.navigate('overview', {form: f})),
+      formPicker(forms, docs, form, (f) => app.navigate('overview', {form: f, stale_days: params.stale_days})),
       h('section', {'aria-labelledby': 'needs'}, h('h2', {id: 'needs'}, t('overview.needs')), needs),
       days, coverage, stale);
 }
