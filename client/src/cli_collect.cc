@@ -276,6 +276,12 @@ void PrintSaved(const sync::SubmissionId& id, const schema::Form& form, const st
             << form.version() << ")\n";
 }
 
+void PrintDraftKept(int64_t draft, const std::string& lang) {
+  std::string n = std::to_string(draft);
+  std::cout << "\n" << WrapText(Tr(Say::kDraftKept, lang) + ": " + n + " (dala collect --draft " + n + ")", TerminalWidth())
+            << "\n";
+}
+
 std::string LanguagesOf(const schema::Form& form) {
   std::string l;
   for (const auto& x : form.languages()) l += (l.empty() ? "" : ", ") + x;
@@ -345,8 +351,7 @@ int Collect(const Globals& g, const CollectOptions& o) {
     case Outcome::kSaveDraft:
     case Outcome::kEndOfInput:
       autosave();
-      std::cout << "\n" << Tr(Say::kDraftKept, lang) << ": " << row.id << " (dala collect --draft " << row.id
-                << ")\n";
+      PrintDraftKept(row.id, lang);
       return kExitOk;
     case Outcome::kDiscard:
       (void)s.DeleteDraft(row.id);
@@ -477,8 +482,7 @@ int Edit(const Globals& g, const EditOptions& o) {
     }
     if (outcome != Outcome::kFinalize) {
       autosave();
-      std::cout << "\n" << Tr(Say::kDraftKept, lang) << ": " << draft.id << " (dala collect --draft " << draft.id
-                << ")\n";
+      PrintDraftKept(draft.id, lang);
       return kExitOk;
     }
     answers = iv.FinalAnswers();

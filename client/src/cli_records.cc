@@ -76,6 +76,13 @@ std::string ReviewLabel(const SubmissionRow& r, const std::string& lang) {
 }
 
 
+// A stored JSON text as JSON; text a damaged database holds that is not
+// JSON (or not UTF-8) comes back as a string, to be shown, not a crash.
+json ParseStored(const std::string& text) {
+  json j = json::parse(text, nullptr, false);
+  return j.is_discarded() ? json(text) : j;
+}
+
 std::shared_ptr<const schema::Form> FormOf(LocalStore& s, const std::string& hash_hex) {
   sync::Hash h;
   return FromHex(hash_hex, &h) ? s.FindForm(h) : nullptr;
@@ -101,7 +108,7 @@ Result<json> RevisionsJson(const std::vector<EnvelopeRow>& envelopes) {
       auto body = sync::ParseRevisionBody(env.body());
       if (body.ok() && !body->by.empty()) item["by"] = body->by;
     } else {
-      item["event"] = json::parse(env.body());
+      item["event"] = ParseStored(std::string(env.body()));
     }
     revisions.push_back(std::move(item));
   }
@@ -252,7 +259,7 @@ int List(const Globals& g, const ListOptions& o) {
                      {"review_comment", r->review_comment},
                      {"changed_since_review", r->changed_since_review},
                      {"conflicts", r->conflicts},
-                     {"answers", json::parse(r->answers_json)}});
+                     {"answers", ParseStored(r->answers_json)}});
     }
     std::cout << DumpJson(out) << "\n";
     return kExitOk;
@@ -269,10 +276,10 @@ int List(const Globals& g, const ListOptions& o) {
     auto form = FormOf(**store, r->form_hash);
     std::cout << Pad(ShortId(r->id), 10) << Pad(r->form_id, 22)
               << Pad(FormatLocalTime(r->created_ms, clock.UtcOffsetMinutes()), 18) << Pad(SyncLabel(*r, lang), 12)
-              << Pad(ReviewLabel(*r, lang), 24) << SummaryOf(form.get(), json::parse(r->answers_json), lang)
+              << Pad(ReviewLabel(*r, lang), 24) << SummaryOf(form.get(), ParseStored(r->answers_json), lang)
               << "\n";
     if (r->review_state == "has_issues" || (r->changed_since_review && !r->review_comment.empty()))
-      std::cout << "          ↳ " << r->review_by << ": " << r->review_comment << "\n";
+      std::cout << "          ↳ " << Printable(r->review_by) << ": " << Printable(r->review_comment) << "\n";
   }
   return kExitOk;
 }
@@ -291,7 +298,7 @@ int Show(const Globals& g, const ShowOptions& o) {
   if (!envelopes.ok()) return Fail(envelopes.status());
   const SubmissionRow& r = **row;
   auto form = FormOf(s, r.form_hash);
-  json answers = json::parse(merged->answers_json);
+  json answers = ParseStored(merged->answers_json);
   CliClock clock;
 
   auto revisions = RevisionsJson(*envelopes);
@@ -300,7 +307,7 @@ int Show(const Globals& g, const ShowOptions& o) {
   for (const auto& c : merged->conflicts) {
     json cands = json::array();
     for (const auto& k : c.candidates)
-      cands.push_back({{"value", json::parse(k.value_json)}, {"revision", ToHex(k.revision)}});
+      cands.push_back({{"value", ParseStored(k.value_json)}, {"revision", ToHex(k.revision)}});
     conflicts.push_back({{"field", c.field}, {"candidates", cands}});
   }
   if (o.json) {
@@ -325,7 +332,8 @@ int Show(const Globals& g, const ShowOptions& o) {
             << Tr(Say::kShowCreated, lang) << " " << FormatLocalTime(r.created_ms, clock.UtcOffsetMinutes()) << "\n"
             << Tr(Say::kShowRevisions, lang) << " " << revisions->size() << " (" << SyncLabel(r, lang) << ")\n"
             << Tr(Say::kShowReview, lang) << " " << ReviewLabel(r, lang)
-            << (r.review_comment.empty() ? "" : " — " + r.review_by + ": «" + r.review_comment + "»") << "\n\n";
+            << (r.review_comment.empty() ? "" : " — " + Printable(r.review_by) + ": «" + Printable(r.review_comment) + "»")
+            << "\n\n";
   if (form) {
     PrintAnswers(*form, form->top_level(), answers, {}, 2, lang);
   } else {
