@@ -81,7 +81,7 @@ class AuditE2ETest : public ::testing::Test {
       for (const char* v : {"askar", "dina"}) {
         ASSERT_EQ(Server({"user", "add", v, "--role", "volunteer", "--data", data}).exit_code, 0);
         env[v] = {{"DALA_HOME", dir / (std::string("laptop-") + v)}, {"DALA_PASSPHRASE", std::string(v) + "-passphrase"}};
-        ASSERT_EQ(As(v, {"init"}).exit_code, 0);
+        ASSERT_EQ(As(v, {"init", "--lang", "en"}).exit_code, 0);
         std::string code = FindEnrollCode(Server({"enroll-code", v, "--data", data}).out);
         ASSERT_EQ(As(v, {"enroll", server->url(), code}).exit_code, 0);
         ASSERT_EQ(As(v, {"sync"}).exit_code, 0);

@@ -132,7 +132,8 @@ class FaultTest : public ::testing::Test {
   }
 
   CommandResult Dala(std::vector<std::string> args) {
-    args.insert(args.begin(), DalaBinary());
+    // The generated profile speaks Russian; the checks read English.
+    args.insert(args.begin(), {DalaBinary(), "--lang", "en"});
     return RunCommand(args, env_, "", 600);
   }
 

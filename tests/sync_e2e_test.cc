@@ -63,7 +63,7 @@ class SyncE2ETest : public ::testing::Test {
 
   void Volunteer(const std::string& name) {
     env_[name] = {{"DALA_HOME", dir_ / ("laptop-" + name)}, {"DALA_PASSPHRASE", name + "-passphrase"}};
-    ASSERT_EQ(As(name, {"init"}).exit_code, 0);
+    ASSERT_EQ(As(name, {"init", "--lang", "en"}).exit_code, 0);
     auto r = As(name, {"enroll", server_->url(), Code(name), "--label", name + "-laptop"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     auto s = As(name, {"sync"});
@@ -337,7 +337,7 @@ TEST_F(SyncE2ETest, RecordSentBackCanBeFixedOnTheVolunteersOtherLaptop) {
   // The first laptop breaks down; a second one is enrolled for askar and
   // gets the record, with the coordinator's comment.
   env_["askar2"] = {{"DALA_HOME", dir_ / "laptop-askar-2"}, {"DALA_PASSPHRASE", "askar2-passphrase"}};
-  ASSERT_EQ(As("askar2", {"init"}).exit_code, 0);
+  ASSERT_EQ(As("askar2", {"init", "--lang", "en"}).exit_code, 0);
   ASSERT_EQ(As("askar2", {"enroll", server_->url(), Code("askar"), "--label", "askar-second"}).exit_code, 0);
   auto r = As("askar2", {"sync"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
@@ -375,7 +375,7 @@ TEST_F(SyncE2ETest, RecordSentBackCanBeFixedOnTheVolunteersOtherLaptop) {
 
 TEST_F(SyncE2ETest, LaptopsEnrolledBeforeTheUpgradeGetEachOthersRecordsAfterIt) {
   env_["askar2"] = {{"DALA_HOME", dir_ / "laptop-askar-2"}, {"DALA_PASSPHRASE", "askar2-passphrase"}};
-  ASSERT_EQ(As("askar2", {"init"}).exit_code, 0);
+  ASSERT_EQ(As("askar2", {"init", "--lang", "en"}).exit_code, 0);
   ASSERT_EQ(As("askar2", {"enroll", server_->url(), Code("askar"), "--label", "askar-second"}).exit_code, 0);
   std::string a = Collect("askar", Observation("ala_01", Today(), 14));
   ASSERT_EQ(As("askar", {"sync"}).exit_code, 0);
@@ -395,7 +395,7 @@ TEST_F(SyncE2ETest, FormLoadedByHandThatClashesWithTheServersIsReportedAndTheSyn
   // the version the server later publishes with other content.
   env_["baur"] = {{"DALA_HOME", dir_ / "laptop-baur"}, {"DALA_PASSPHRASE", "baur-passphrase"}};
   ASSERT_EQ(Server({"user", "add", "baur", "--role", "volunteer", "--data", data_}).exit_code, 0);
-  ASSERT_EQ(As("baur", {"init"}).exit_code, 0);
+  ASSERT_EQ(As("baur", {"init", "--lang", "en"}).exit_code, 0);
   json draft = json::parse(ReadFile(std::string(DALA_SOURCE_DIR) + "/schema/forms/psc_observation.json"));
   draft["title"]["en"] = "Draft checklist";
   std::string path = dir_ / "draft.json";
@@ -427,10 +427,10 @@ TEST_F(SyncE2ETest, NoOpSyncIsOneSmallExchange) {
 TEST_F(SyncE2ETest, EnrolmentCodeWorksOnlyOnce) {
   std::string code = Code("askar");
   env_["second"] = {{"DALA_HOME", dir_ / "laptop-second"}, {"DALA_PASSPHRASE", "second-passphrase"}};
-  ASSERT_EQ(As("second", {"init"}).exit_code, 0);
+  ASSERT_EQ(As("second", {"init", "--lang", "en"}).exit_code, 0);
   ASSERT_EQ(As("second", {"enroll", server_->url(), code}).exit_code, 0);
   env_["third"] = {{"DALA_HOME", dir_ / "laptop-third"}, {"DALA_PASSPHRASE", "third-passphrase"}};
-  ASSERT_EQ(As("third", {"init"}).exit_code, 0);
+  ASSERT_EQ(As("third", {"init", "--lang", "en"}).exit_code, 0);
   auto r = As("third", {"enroll", server_->url(), code});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("bad_enroll_code"), std::string::npos) << r.err;
@@ -581,6 +581,51 @@ TEST(TlsE2ETest, LaptopEnrolsAndSyncsOverHttpsWithAPrivateCa) {
   auto synced = RunCommand({DalaBinary(), "sync"}, env);
   ASSERT_EQ(synced.exit_code, 0) << synced.err;
   EXPECT_NE(synced.out.find("1 form"), std::string::npos) << synced.out;
+}
+
+TEST_F(SyncE2ETest, EditingAnApprovedRecordAsksFirstAndScriptsMustSayYes) {
+  std::string a = Collect("askar", Observation("ala_01", Today(), 14));
+  ASSERT_EQ(As("askar", {"sync"}).exit_code, 0);
+  ASSERT_EQ(Coord({"review", a, "--state", "approved"}).exit_code, 0);
+  ASSERT_EQ(As("askar", {"sync"}).exit_code, 0);
+  ASSERT_EQ(Shown("askar", a)["review"]["state"], "approved");
+  // Without a terminal and without --yes: refused, nothing signed.
+  auto refused = As("askar", {"edit", a, "--set", "queue_length=15"});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("approved by a coordinator"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("--yes"), std::string::npos) << refused.err;
+  EXPECT_EQ(Shown("askar", a)["revisions"].size(), 1u);
+  auto ru = As("askar", {"--lang", "ru", "edit", a, "--set", "queue_length=15"});
+  EXPECT_NE(ru.err.find("одобрена"), std::string::npos) << ru.err;
+  // Said plainly, the change is made and the decision no longer stands.
+  auto edited = As("askar", {"edit", a, "--set", "queue_length=15", "--yes"});
+  ASSERT_EQ(edited.exit_code, 0) << edited.err;
+  EXPECT_EQ(Shown("askar", a)["answers"]["queue_length"], 15);
+  EXPECT_TRUE(Shown("askar", a)["review"]["changed_since_review"].get<bool>());
+  // Changed since the decision: asking again would repeat a settled question.
+  EXPECT_EQ(As("askar", {"edit", a, "--set", "queue_length=16"}).exit_code, 0);
+}
+
+TEST_F(SyncE2ETest, SyncKeepsTheServersTimeAndALaptopClockBehindItIsWarnedAtCollection) {
+  // The laptop's clock a day behind the server's time seen at the last sync.
+  auto early = std::to_string((time(nullptr) - 86400) * 1000LL);
+  std::string path = dir_ / "exit.json";
+  WriteFile(path, R"({"consent":"no"})");
+  auto r = RunCommand({DalaBinary(), "collect", "citizen_exit_survey", "--answers", path},
+                      [&] {
+                        auto env = env_["askar"];
+                        env["DALA_TEST_NOW_MS"] = early;
+                        env["DALA_TEST_BUILD_MS"] = "0";
+                        return env;
+                      }());
+  ASSERT_EQ(r.exit_code, 0) << r.err;  // a warning, not a refusal
+  EXPECT_NE(r.err.find("but the server's time at the last sync was"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("set the correct date and time"), std::string::npos) << r.err;
+  // With the clock right, nothing to say.
+  WriteFile(path, R"({"consent":"no"})");
+  auto fine = As("askar", {"collect", "citizen_exit_survey", "--answers", path});
+  ASSERT_EQ(fine.exit_code, 0) << fine.err;
+  EXPECT_EQ(fine.err.find("warning"), std::string::npos) << fine.err;
 }
 
 }  // namespace

@@ -1,14 +1,19 @@
 // `dala collect` and `dala edit`: interviews in the terminal, and the same
 // validation for answers given in a file.
 
+#include <cstdlib>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "cli_commands.h"
 #include "cli_common.h"
+#include "cli_words.h"
 #include "dala/base/utf8.h"
+#include "dala/client/clock_check.h"
 #include "dala/schema/interview.h"
 #include "dala/sync/ids.h"
+#include "line_reader.h"
 
 namespace dala::client::cli {
 
@@ -19,65 +24,40 @@ using schema::QuestionType;
 
 namespace {
 
-// The interview's own words, in the volunteer's language.
-enum class Say {
-  kHelp,
-  kFinalize,
-  kSaved,
-  kDraftKept,
-  kDiscarded,
-  kFirstQuestion,
-  kCurrent,
-  kRequiredMark,
-  kAddAnother,
-  kProblems,
-  kPressEnter,
-};
-
-const char* Words(Say what, const std::string& lang) {
-  struct Row {
-    const char* kk;
-    const char* ru;
-    const char* en;
-  };
-  static const Row kRows[] = {
-      {"Жауапты енгізіп, Enter басыңыз. Бос Enter — жауапты қалдыру; < — артқа; :save — черновикті сақтап шығу; "
-       ":discard — черновикті жою; :clear — жауапты өшіру; ? — анықтама.",
-       "Введите ответ и нажмите Enter. Пустой Enter — оставить ответ; < — назад; :save — сохранить черновик и выйти; "
-       ":discard — удалить черновик; :clear — стереть ответ; ? — справка.",
-       "Type an answer and press Enter. Empty Enter keeps the answer; < goes back; :save keeps a draft and stops; "
-       ":discard deletes the draft; :clear erases the answer; ? shows this help."},
-      {"Барлық сұрақтарға жауап берілді. Жазбаны қол қойып сақтау керек пе? [иә/жоқ]",
-       "Все вопросы пройдены. Подписать и сохранить запись? [да/нет]",
-       "All questions done. Sign and save the record? [yes/no]"},
-      {"Сақталды", "Сохранено", "Saved"},
-      {"Черновик сақталды", "Черновик сохранён", "Draft kept"},
-      {"Черновик жойылды", "Черновик удалён", "Draft deleted"},
-      {"Бұл — бірінші сұрақ.", "Это первый вопрос.", "This is the first question."},
-      {"қазіргі жауап", "текущий ответ", "current answer"},
-      {" *", " *", " *"},
-      {"Тағы қосу керек пе", "Добавить ещё", "Add another"},
-      {"Жазбада мәселелер бар:", "В записи есть проблемы:", "The record has problems:"},
-      {"(жалғастыру үшін Enter басыңыз)", "(нажмите Enter, чтобы продолжить)", "(press Enter to continue)"},
-  };
-  const Row& r = kRows[static_cast<int>(what)];
-  return lang == "kk" ? r.kk : lang == "ru" ? r.ru : r.en;
+bool IsYesWord(std::string_view t) {
+  return t == "1" || t == "y" || t == "yes" || t == "да" || t == "иә" || t == "д" || t == "и";
+}
+bool IsNoWord(std::string_view t) {
+  return t == "<" || t == "0" || t == "n" || t == "no" || t == "нет" || t == "жоқ";
 }
 
 std::string TypeHint(QuestionType t, const std::string& lang) {
-  bool kk = lang == "kk", ru = lang == "ru";
   switch (t) {
-    case QuestionType::kInteger: return kk ? "бүтін сан" : ru ? "целое число" : "whole number";
-    case QuestionType::kDecimal: return kk ? "сан" : ru ? "число" : "number";
-    case QuestionType::kDate: return kk ? "КК.АА.ЖЖЖЖ" : ru ? "ДД.ММ.ГГГГ" : "DD.MM.YYYY or YYYY-MM-DD";
-    case QuestionType::kTime: return kk ? "СС:ММ" : ru ? "ЧЧ:ММ" : "HH:MM";
-    case QuestionType::kDateTime: return kk ? "ЖЖЖЖ-АА-КК СС:ММ" : ru ? "ГГГГ-ММ-ДД ЧЧ:ММ" : "YYYY-MM-DD HH:MM";
-    case QuestionType::kGeopoint: return kk ? "ендік бойлық" : ru ? "широта долгота" : "latitude longitude";
-    case QuestionType::kSelectMultiple: return kk ? "бірнеше нөмір, бос орынмен" : ru ? "несколько номеров через пробел" : "several numbers, separated by spaces";
+    case QuestionType::kInteger: return Tr(Say::kHintInteger, lang);
+    case QuestionType::kDecimal: return Tr(Say::kHintDecimal, lang);
+    case QuestionType::kDate: return Tr(Say::kHintDate, lang);
+    case QuestionType::kTime: return Tr(Say::kHintTime, lang);
+    case QuestionType::kDateTime: return Tr(Say::kHintDateTime, lang);
+    case QuestionType::kGeopoint: return Tr(Say::kHintGeopoint, lang);
+    case QuestionType::kSelectMultiple: return Tr(Say::kHintSelectMultiple, lang);
     default: return "";
   }
 }
 
+// The answer as text the interview takes back, for ↑ to offer it.
+std::string EditableAnswer(const schema::Form& form, int question, const json& answer, const std::string& lang) {
+  if (answer.is_string()) return answer.get<std::string>();
+  if (answer.is_number()) return answer.dump();
+  if (answer == true) return "1";
+  if (answer.is_array()) {
+    std::string out;
+    for (const json& x : answer) out += (out.empty() ? "" : " ") + (x.is_string() ? x.get<std::string>() : x.dump());
+    return out;
+  }
+  return schema::DescribeAnswer(form, question, answer, lang);
+}
+
+// The step as the volunteer sees it, wrapped at the terminal's width.
 void Render(const Interview& iv, const std::string& lang, std::ostream& out) {
   const InterviewStep& step = *iv.current();
   const schema::Form& form = iv.form();
@@ -86,49 +66,73 @@ void Render(const Interview& iv, const std::string& lang, std::ostream& out) {
   size_t position = 0;
   for (size_t i = 0; i < steps.size(); ++i)
     if (steps[i] == step) position = i + 1;
-  out << "\n── " << position << "/" << steps.size() << " ──\n";
+  // Questions hidden until an earlier answer is given still count, so the
+  // consent screen of a survey does not say "1/1".
+  size_t total = std::max(iv.ExpectedStepCount(), position);
+  std::ostringstream text;
+  text << "\n── " << position << "/" << total << " ──\n";
   if (step.kind == InterviewStep::Kind::kAddRepeat) {
     const std::string& label = q.label.Get(lang);
-    out << Words(Say::kAddAnother, lang) << ": " << (label.empty() ? q.name : label) << " (" << step.path.back() + 1
-        << ")? [1/0]\n> " << std::flush;
+    text << Tr(Say::kAddAnother, lang) << ": " << (label.empty() ? q.name : label) << " (" << step.path.back() + 1
+         << ")? " << Tr(Say::kYesNo, lang);
+    out << WrapText(text.str(), TerminalWidth(), 2) << "\n" << std::flush;
     return;
   }
   std::string label = q.label.Get(lang);
   if (!step.path.empty()) label += "  [" + std::to_string(step.path.back() + 1) + "]";
   bool required = q.required || !q.required_if.empty();
-  out << label << (required && q.type != QuestionType::kNote ? Words(Say::kRequiredMark, lang) : "") << "\n";
-  if (!q.hint.Get(lang).empty()) out << "  " << q.hint.Get(lang) << "\n";
+  text << label << (required && q.type != QuestionType::kNote ? " *" : "") << "\n";
+  if (!q.hint.Get(lang).empty()) text << "  " << q.hint.Get(lang) << "\n";
   if (q.type == QuestionType::kNote) {
-    out << Words(Say::kPressEnter, lang) << "\n> " << std::flush;
+    text << Tr(Say::kPressEnter, lang);
+    out << WrapText(text.str(), TerminalWidth(), 2) << "\n" << std::flush;
     return;
   }
   if (q.type == QuestionType::kSelectOne || q.type == QuestionType::kSelectMultiple) {
     auto items = iv.OfferedItems();
-    for (size_t i = 0; i < items.size(); ++i) out << "  " << (i + 1) << ") " << items[i]->label.Get(lang) << "\n";
+    for (size_t i = 0; i < items.size(); ++i) text << "  " << (i + 1) << ") " << items[i]->label.Get(lang) << "\n";
   } else if (q.type == QuestionType::kRating) {
-    out << "  1 … " << q.scale << "\n";
+    text << "  1 … " << q.scale << "\n";
   } else if (q.type == QuestionType::kAcknowledge) {
-    out << "  1) OK\n";
+    text << "  1) OK\n";
   }
   std::string hint = TypeHint(q.type, lang);
-  if (!hint.empty()) out << "  (" << hint << ")\n";
+  if (!hint.empty()) text << "  (" << hint << ")\n";
   if (const json* a = form.FindAnswer(iv.answers(), step.question, step.path)) {
-    out << "  [" << Words(Say::kCurrent, lang) << ": " << schema::DescribeAnswer(form, step.question, *a, lang)
-        << "]\n";
+    text << "  [" << Tr(Say::kCurrentAnswer, lang) << ": " << schema::DescribeAnswer(form, step.question, *a, lang)
+         << "]\n";
   }
-  out << "> " << std::flush;
+  std::string shown = text.str();
+  shown.pop_back();
+  out << WrapText(shown, TerminalWidth(), 2) << "\n" << std::flush;
 }
 
 enum class Outcome { kFinalize, kSaveDraft, kDiscard, kEndOfInput };
 
-Outcome RunInteractive(Interview& iv, const std::string& lang, const std::function<void()>& autosave) {
-  std::cout << iv.form().title().Get(lang) << "\n" << Words(Say::kHelp, lang) << "\n";
-  std::string line;
+// What ↑ offers at the current step: its answer as it stands, then what was
+// typed there since.
+std::vector<std::string> StepHistory(const Interview& iv, const std::vector<std::string>& typed,
+                                     const std::string& lang) {
+  std::vector<std::string> history;
+  const InterviewStep& step = *iv.current();
+  if (step.kind == InterviewStep::Kind::kQuestion) {
+    if (const json* a = iv.form().FindAnswer(iv.answers(), step.question, step.path))
+      history.push_back(EditableAnswer(iv.form(), step.question, *a, lang));
+  }
+  history.insert(history.end(), typed.begin(), typed.end());
+  return history;
+}
+
+Outcome RunInteractive(Interview& iv, const std::string& lang, const std::function<void()>& autosave,
+                       LineReader& reader) {
+  std::cout << iv.form().title().Get(lang) << "\n" << WrapText(Tr(Say::kInterviewHelp, lang), TerminalWidth()) << "\n";
+  std::optional<InterviewStep> typed_at;
+  std::vector<std::string> typed;  // lines typed at `typed_at`
   while (true) {
     if (iv.at_end()) {
       auto problems = iv.Validate(lang);
       if (!problems.empty()) {
-        std::cout << "\n" << Words(Say::kProblems, lang) << "\n";
+        std::cout << "\n" << Tr(Say::kProblems, lang) << "\n";
         for (const auto& p : problems) std::cout << "  ✗ " << p.field << ": " << p.message << "\n";
         const auto& first = problems.front();
         if (first.question >= 0) {
@@ -138,40 +142,46 @@ Outcome RunInteractive(Interview& iv, const std::string& lang, const std::functi
         }
         continue;
       }
-      std::cout << "\n" << Words(Say::kFinalize, lang) << "\n> " << std::flush;
-      if (!std::getline(std::cin, line)) return Outcome::kEndOfInput;
-      std::string_view t = utf8::Trim(line);
+      std::cout << "\n" << WrapText(Tr(Say::kFinalize, lang), TerminalWidth()) << "\n";
+      auto line = reader.ReadLine("> ", {});
+      if (!line) return Outcome::kEndOfInput;
+      std::string_view t = utf8::Trim(*line);
       if (t == ":save") return Outcome::kSaveDraft;
       if (t == ":discard") return Outcome::kDiscard;
-      if (t == "1" || t == "y" || t == "yes" || t == "да" || t == "иә" || t == "д" || t == "и") return Outcome::kFinalize;
+      if (IsYesWord(t)) return Outcome::kFinalize;
       // "<" or "no" reviews the answers again; anything else asks again.
-      if (t == "<" || t == "0" || t == "n" || t == "no" || t == "нет" || t == "жоқ") iv.Back();
+      if (IsNoWord(t)) iv.Back();
       continue;
     }
     Render(iv, lang, std::cout);
-    if (!std::getline(std::cin, line)) return Outcome::kEndOfInput;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    std::string_view t = utf8::Trim(line);
+    if (typed_at != iv.current()) {
+      typed_at = iv.current();
+      typed.clear();
+    }
+    auto line = reader.ReadLine("> ", StepHistory(iv, typed, lang));
+    if (!line) return Outcome::kEndOfInput;
+    std::string_view t = utf8::Trim(*line);
+    if (!t.empty()) typed.emplace_back(t);
     Status s;
     if (t == "<") {
-      if (!iv.Back()) std::cout << Words(Say::kFirstQuestion, lang) << "\n";
+      if (!iv.Back()) std::cout << Tr(Say::kFirstQuestion, lang) << "\n";
       continue;
     } else if (t == ":save") {
       return Outcome::kSaveDraft;
     } else if (t == ":discard") {
       return Outcome::kDiscard;
     } else if (t == "?") {
-      std::cout << Words(Say::kHelp, lang) << "\n";
+      std::cout << WrapText(Tr(Say::kInterviewHelp, lang), TerminalWidth()) << "\n";
       continue;
     } else if (t == ":clear") {
       s = iv.Clear(lang);
     } else if (t.empty()) {
       s = iv.Next(lang);
     } else {
-      s = iv.Answer(line, lang);
+      s = iv.Answer(*line, lang);
     }
     if (!s.ok()) {
-      std::cout << "  ✗ " << s.message() << "\n";
+      std::cout << WrapText("  ✗ " + s.message(), TerminalWidth(), 4) << "\n";
     } else {
       autosave();
     }
@@ -185,16 +195,24 @@ Result<sync::Hash> Sign(LocalStore& store, const schema::Form& form, const sync:
                         const std::string& lang, int64_t finished_draft = 0) {
   Status last;
   for (int attempt = 0; attempt < 3; ++attempt) {
-    auto device = UnlockDevice(store);
+    auto device = UnlockDevice(store, lang);
     if (device.ok()) return device->SaveRevision(form, id, parents, answers_json, clock, lang, finished_draft);
     last = device.status();
     if (last.code() != Status::Code::kUnauthenticated || std::getenv("DALA_PASSPHRASE") != nullptr) break;
-    std::cerr << "dala: " << last.message() << "\n";
+    std::cerr << "dala: " << Explain(last, lang) << "\n";
   }
   return last;
 }
 
-// Answers from a file: the same checks as the interview, all at once.
+// Every problem, one per line under `headline`, in the volunteer's language.
+Status ProblemList(const std::string& headline, const std::vector<schema::AnswerProblem>& problems) {
+  std::string m = headline;
+  for (const auto& p : problems) m += "\n  ✗ " + (p.field.empty() ? "" : p.field + ": ") + p.message;
+  return Status::InvalidArgument(m);
+}
+
+// Answers from a file: the same checks as the interview, all at once, and
+// the same typed dates and times.
 Result<json> AnswersFromFile(const schema::Form& form, const std::string& path, const Clock& clock,
                              const std::string& lang) {
   DALA_ASSIGN_OR_RETURN(std::string text, ReadWholeFile(path));
@@ -202,39 +220,72 @@ Result<json> AnswersFromFile(const schema::Form& form, const std::string& path, 
   try {
     answers = json::parse(text);
   } catch (const json::exception& e) {
-    return Status::InvalidArgument(path + " is not valid JSON: " + e.what());
+    return Status::InvalidArgument(Tr(Say::kNotJson, lang, {path, e.what()}));
   }
-  if (!answers.is_object()) return Status::InvalidArgument(path + ": answers must be a JSON object");
+  if (!answers.is_object()) {
+    return ProblemList(Tr(Say::kDoesNotFit, lang, {path, form.id()}),
+                       {{"", schema::LocalMessage(schema::Message::kAnswersNotObject, lang)}});
+  }
+  schema::NormalizeTypedAnswers(form, &answers, clock);
   form.Recalculate(&answers, clock, /*clear_irrelevant=*/false);
   auto problems = form.Validate(answers, clock, lang);
-  if (!problems.empty()) {
-    std::string m = path + " does not fit form " + form.id() + ": " +
-                    (problems[0].field.empty() ? "" : problems[0].field + ": ") + problems[0].message;
-    if (problems.size() > 1) m += " (and " + std::to_string(problems.size() - 1) + " more problems)";
-    return Status::InvalidArgument(m);
-  }
+  if (!problems.empty()) return ProblemList(Tr(Say::kDoesNotFit, lang, {path, form.id()}), problems);
   return answers;
 }
 
 // Records of a form loaded by hand are refused by the server until a
 // coordinator publishes that same form; better to know before the interview.
-void WarnIfServerLacksForm(LocalStore& s, const schema::Form& form) {
+void WarnIfServerLacksForm(LocalStore& s, const schema::Form& form, const std::string& lang) {
   auto url = s.Get(profile_key::kServerUrl);
   if (!url.ok() || !*url || (*url)->empty()) return;
   auto forms = s.ListForms();
   if (!forms.ok()) return;
   for (const FormRow& f : *forms) {
-    if (f.hash == form.hash_hex() && f.source != "server") {
-      std::cerr << "dala: warning: form " << form.id() << " " << form.version()
-                << " was loaded on this laptop, not received from the server; the server will refuse its records "
-                   "until a coordinator publishes this exact form\n";
-    }
+    if (f.hash == form.hash_hex() && f.source != "server")
+      Warn(Tr(Say::kFormNotFromServer, lang, {form.id(), form.version()}));
   }
 }
 
+// The start of the UTC day this `dala` was configured to build, or what
+// DALA_TEST_BUILD_MS says (tests that fix their clock in the past).
+int64_t BuildMs() {
+  if (const char* fixed = std::getenv("DALA_TEST_BUILD_MS"); fixed != nullptr && *fixed != '\0')
+    return std::strtoll(fixed, nullptr, 10);
+  int64_t days = 0;
+  return schema::ParseIsoDate(DALA_BUILD_DAY, &days) ? days * 86400000 : 0;
+}
+
+// A record signed now keeps the laptop's date for good: say so before the
+// interview when the clock looks wrong.
+void WarnIfClockLooksWrong(LocalStore& s, const Clock& clock, const std::string& lang) {
+  auto doubts = CheckLaptopClock(s, clock.NowMs(), BuildMs());
+  if (!doubts.ok() || doubts->empty()) return;
+  const int32_t offset = clock.UtcOffsetMinutes();
+  const std::string now = FormatLocalTime(clock.NowMs(), offset);
+  for (const ClockWarning& w : *doubts) {
+    Say say = w.doubt == ClockDoubt::kBeforeBuild    ? Say::kClockBeforeBuild
+              : w.doubt == ClockDoubt::kBeforeServer ? Say::kClockBeforeServer
+                                                     : Say::kClockBehindRecords;
+    Warn(Tr(say, lang, {now, FormatLocalTime(w.reference_ms, offset)}));
+  }
+  Warn(Tr(Say::kSetTheClock, lang));
+}
+
 void PrintSaved(const sync::SubmissionId& id, const schema::Form& form, const std::string& lang) {
-  std::cout << Words(Say::kSaved, lang) << ": " << sync::FormatSubmissionId(id) << " (" << form.id() << " "
+  std::cout << Tr(Say::kSaved, lang) << ": " << sync::FormatSubmissionId(id) << " (" << form.id() << " "
             << form.version() << ")\n";
+}
+
+void PrintDraftKept(int64_t draft, const std::string& lang) {
+  std::string n = std::to_string(draft);
+  std::cout << "\n" << WrapText(Tr(Say::kDraftKept, lang) + ": " + n + " (dala collect --draft " + n + ")", TerminalWidth())
+            << "\n";
+}
+
+std::string LanguagesOf(const schema::Form& form) {
+  std::string l;
+  for (const auto& x : form.languages()) l += (l.empty() ? "" : ", ") + x;
+  return l;
 }
 
 }  // namespace
@@ -242,33 +293,32 @@ void PrintSaved(const sync::SubmissionId& id, const schema::Form& form, const st
 int Collect(const Globals& g, const CollectOptions& o) {
   CliClock clock;
   auto store = OpenStore(g);
-  if (!store.ok()) return Fail(store.status());
+  if (!store.ok()) return FailIn(MessageLanguage(g, nullptr), store.status(), DatabasePath(g));
   LocalStore& s = **store;
+  const std::string say = MessageLanguage(g, &s);
+  if (o.form.empty() && o.draft_id == 0) {
+    std::cerr << "dala: " << Tr(Say::kNameAForm, say) << "\n";
+    return kExitUsage;
+  }
 
   std::shared_ptr<const schema::Form> form;
   std::optional<DraftRow> draft;
   if (o.draft_id > 0) {
     auto d = s.FindDraft(o.draft_id);
     if (!d.ok()) return Fail(d.status());
-    if (!*d) return Fail("no draft " + std::to_string(o.draft_id) + " (see `dala drafts`)");
+    if (!*d) return Fail(Tr(Say::kNoDraft, say, {std::to_string(o.draft_id)}));
     draft = **d;
     sync::Hash h;
-    if (!FromHex(draft->form_hash, &h) || (form = s.FindForm(h)) == nullptr)
-      return Fail("the draft's form is no longer on this laptop");
+    if (!FromHex(draft->form_hash, &h) || (form = s.FindForm(h)) == nullptr) return Fail(Tr(Say::kDraftFormGone, say));
   } else {
     auto f = s.FindFormByName(o.form);
     if (!f.ok()) return Fail(f.status());
     form = *f;
   }
-  WarnIfServerLacksForm(s, *form);
   std::string lang = ChooseLanguage(g, &s, form->default_language());
-  if (!form->HasLanguage(lang)) {
-    return Fail("form " + form->id() + " has no language '" + lang + "' (it has: " + [&] {
-      std::string l;
-      for (const auto& x : form->languages()) l += (l.empty() ? "" : ", ") + x;
-      return l;
-    }() + ")");
-  }
+  if (!form->HasLanguage(lang)) return Fail(Tr(Say::kFormLacksLanguage, say, {form->id(), lang, LanguagesOf(*form)}));
+  WarnIfServerLacksForm(s, *form, lang);
+  WarnIfClockLooksWrong(s, clock, lang);
 
   if (!o.answers_file.empty()) {
     auto answers = AnswersFromFile(*form, o.answers_file, clock, lang);
@@ -277,7 +327,7 @@ int Collect(const Globals& g, const CollectOptions& o) {
     sync::SystemRandom random;
     sync::SubmissionId id = sync::NewSubmissionId(clock, random);
     auto saved = Sign(s, *form, id, {}, answers->dump(), clock, lang);
-    if (!saved.ok()) return Fail(saved.status());
+    if (!saved.ok()) return FailIn(lang, saved.status());
     PrintSaved(id, *form, lang);
     return kExitOk;
   }
@@ -285,6 +335,8 @@ int Collect(const Globals& g, const CollectOptions& o) {
   json start = draft ? json::parse(draft->answers_json, nullptr, false) : json::object();
   if (start.is_discarded()) start = json::object();
   Interview iv(form, clock, start);
+  // A resumed draft goes on where it stopped; `<` still reaches the rest.
+  if (draft) iv.ResumeAtFirstUnanswered();
   DraftRow row = draft.value_or(DraftRow{0, form->hash_hex(), std::nullopt, "{}", lang, clock.NowMs()});
   auto autosave = [&] {
     row.answers_json = iv.answers().dump();
@@ -294,16 +346,16 @@ int Collect(const Globals& g, const CollectOptions& o) {
     if (id.ok()) row.id = *id;
   };
   if (row.id == 0) autosave();  // a draft from the first moment: nothing typed is ever lost
-  switch (RunInteractive(iv, lang, autosave)) {
+  auto reader = MakeLineReader();
+  switch (RunInteractive(iv, lang, autosave, *reader)) {
     case Outcome::kSaveDraft:
     case Outcome::kEndOfInput:
       autosave();
-      std::cout << "\n" << Words(Say::kDraftKept, lang) << ": " << row.id << " (dala collect --draft " << row.id
-                << ")\n";
+      PrintDraftKept(row.id, lang);
       return kExitOk;
     case Outcome::kDiscard:
       (void)s.DeleteDraft(row.id);
-      std::cout << "\n" << Words(Say::kDiscarded, lang) << "\n";
+      std::cout << "\n" << Tr(Say::kDiscarded, lang) << "\n";
       return kExitOk;
     case Outcome::kFinalize:
       break;
@@ -322,30 +374,84 @@ int Collect(const Globals& g, const CollectOptions& o) {
   }
   auto saved = Sign(s, *form, id, parents, iv.FinalAnswers().dump(), clock, lang, row.id);
   if (!saved.ok()) {
-    std::cerr << "dala: " << saved.status().message() << "\n";
-    std::cerr << "dala: the answers are kept as draft " << row.id << "\n";
+    std::cerr << "dala: " << Explain(saved.status(), lang) << "\n";
+    std::cerr << "dala: " << Tr(Say::kAnswersKeptAsDraft, lang, {std::to_string(row.id)}) << "\n";
     return kExitFailure;
   }
   PrintSaved(id, *form, lang);
   return kExitOk;
 }
 
+namespace {
+
+// A coordinator's approval or rejection stands only for the revision it
+// judged: say so, and go on only when the volunteer means it.
+bool ConfirmEditAfterDecision(const SubmissionRow& row, const EditOptions& o, const std::string& lang) {
+  if (o.yes || row.changed_since_review || (row.review_state != "approved" && row.review_state != "rejected"))
+    return true;
+  const std::string id = ShortId(row.id);
+  const std::string state = Tr(row.review_state == "approved" ? Say::kStateApproved : Say::kStateRejected, lang);
+  if (!StdinIsTerminal()) {
+    std::cerr << "dala: " << Tr(Say::kEditNeedsYes, lang, {id, state}) << "\n";
+    return false;
+  }
+  std::cout << WrapText(Tr(Say::kEditAfterDecision, lang, {id, state, row.review_by}), TerminalWidth()) << "\n"
+            << Tr(Say::kConfirmEdit, lang) << "\n";
+  auto line = MakeLineReader()->ReadLine("> ", {});
+  if (line && IsYesWord(utf8::Trim(*line))) return true;
+  std::cout << Tr(Say::kNothingChanged, lang) << "\n";
+  return false;
+}
+
+// `--set NAME=VALUE...` applied to `answers`, each parsed as the interview
+// parses typed text.
+Status ApplySets(const schema::Form& form, const std::vector<std::string>& sets, const Clock& clock,
+                 const std::string& lang, json* answers) {
+  for (const std::string& assignment : sets) {
+    auto eq = assignment.find('=');
+    if (eq == std::string::npos) return Status::InvalidArgument(Tr(Say::kSetWants, lang, {assignment}));
+    std::string name = assignment.substr(0, eq), text = assignment.substr(eq + 1);
+    const schema::Question* q = form.Find(name);
+    if (q == nullptr || q->repeat != -1 || !q->HasAnswer() || q->type == QuestionType::kRepeat ||
+        q->type == QuestionType::kCalculate) {
+      return Status::InvalidArgument(Tr(Say::kNoSuchSetQuestion, lang, {form.id(), name}));
+    }
+    if (text.empty()) {
+      answers->erase(name);
+      continue;
+    }
+    auto offered = form.OfferedItems(*answers, q->index, {}, clock);
+    auto value = schema::ParseTypedAnswer(form, q->index, text, offered, clock, lang);
+    if (!value.ok()) return Status::InvalidArgument(name + ": " + value.status().message());
+    (*answers)[name] = *value;
+  }
+  form.Recalculate(answers, clock, /*clear_irrelevant=*/false);
+  auto problems = form.Validate(*answers, clock, lang);
+  if (!problems.empty()) return ProblemList(Tr(Say::kEditDoesNotFit, lang, {form.id()}), problems);
+  return Status::Ok();
+}
+
+}  // namespace
+
 int Edit(const Globals& g, const EditOptions& o) {
   CliClock clock;
   auto store = OpenStore(g);
-  if (!store.ok()) return Fail(store.status());
+  if (!store.ok()) return FailIn(MessageLanguage(g, nullptr), store.status(), DatabasePath(g));
   LocalStore& s = **store;
+  const std::string say = MessageLanguage(g, &s);
   auto id = s.ResolveSubmission(o.id);
-  if (!id.ok()) return Fail(id.status());
+  if (!id.ok()) return FailIn(say, id.status(), o.id);
   auto row = s.FindSubmission(*id);
   if (!row.ok()) return Fail(row.status());
   sync::Hash form_hash;
   std::shared_ptr<const schema::Form> form;
   if (!FromHex((*row)->form_hash, &form_hash) || (form = s.FindForm(form_hash)) == nullptr)
-    return Fail("the form of record " + o.id + " is not on this laptop");
+    return Fail(Tr(Say::kFormOfRecordMissing, say, {o.id}));
   auto merged = s.MergedStateOf(*id);
   if (!merged.ok()) return Fail(merged.status());
   std::string lang = ChooseLanguage(g, &s, form->default_language());
+  if (!ConfirmEditAfterDecision(**row, o, lang)) return StdinIsTerminal() ? kExitOk : kExitFailure;
+  WarnIfClockLooksWrong(s, clock, lang);
   json current = json::parse(merged->answers_json);
 
   json answers;
@@ -356,28 +462,7 @@ int Edit(const Globals& g, const EditOptions& o) {
     answers = std::move(*a);
   } else if (!o.sets.empty()) {
     answers = current;
-    for (const std::string& assignment : o.sets) {
-      auto eq = assignment.find('=');
-      if (eq == std::string::npos) return Fail("--set wants NAME=VALUE, not '" + assignment + "'");
-      std::string name = assignment.substr(0, eq), text = assignment.substr(eq + 1);
-      const schema::Question* q = form->Find(name);
-      if (q == nullptr || q->repeat != -1 || !q->HasAnswer() || q->type == QuestionType::kRepeat ||
-          q->type == QuestionType::kCalculate) {
-        return Fail("form " + form->id() + " has no question '" + name + "' that --set can change");
-      }
-      if (text.empty()) {
-        answers.erase(name);
-        continue;
-      }
-      auto offered = form->OfferedItems(answers, q->index, {}, clock);
-      auto value = schema::ParseTypedAnswer(*form, q->index, text, offered, clock, lang);
-      if (!value.ok()) return Fail(name + ": " + value.status().message());
-      answers[name] = *value;
-    }
-    form->Recalculate(&answers, clock, /*clear_irrelevant=*/false);
-    auto problems = form->Validate(answers, clock, lang);
-    if (!problems.empty())
-      return Fail("the edit does not fit form " + form->id() + ": " + problems[0].field + ": " + problems[0].message);
+    if (Status st = ApplySets(*form, o.sets, clock, lang, &answers); !st.ok()) return Fail(st);
   } else {
     Interview iv(form, clock, current);
     DraftRow draft{0, form->hash_hex(), *id, current.dump(), lang, clock.NowMs()};
@@ -388,16 +473,16 @@ int Edit(const Globals& g, const EditOptions& o) {
       if (d.ok()) draft.id = *d;
     };
     autosave();
-    Outcome outcome = RunInteractive(iv, lang, autosave);
+    auto reader = MakeLineReader();
+    Outcome outcome = RunInteractive(iv, lang, autosave, *reader);
     if (outcome == Outcome::kDiscard) {
       (void)s.DeleteDraft(draft.id);
-      std::cout << "\n" << Words(Say::kDiscarded, lang) << "\n";
+      std::cout << "\n" << Tr(Say::kDiscarded, lang) << "\n";
       return kExitOk;
     }
     if (outcome != Outcome::kFinalize) {
       autosave();
-      std::cout << "\n" << Words(Say::kDraftKept, lang) << ": " << draft.id << " (dala collect --draft " << draft.id
-                << ")\n";
+      PrintDraftKept(draft.id, lang);
       return kExitOk;
     }
     answers = iv.FinalAnswers();
@@ -406,11 +491,11 @@ int Edit(const Globals& g, const EditOptions& o) {
   form->Recalculate(&answers, clock, /*clear_irrelevant=*/true);
   if (answers == current && merged->heads.size() == 1) {
     if (finished_draft != 0) (void)s.DeleteDraft(finished_draft);
-    std::cout << "No changes; record " << sync::FormatSubmissionId(*id) << " is as it was.\n";
+    std::cout << Tr(Say::kNoChanges, lang, {sync::FormatSubmissionId(*id)}) << "\n";
     return kExitOk;
   }
   auto saved = Sign(s, *form, *id, merged->heads, answers.dump(), clock, lang, finished_draft);
-  if (!saved.ok()) return Fail(saved.status());
+  if (!saved.ok()) return FailIn(lang, saved.status());
   PrintSaved(*id, *form, lang);
   return kExitOk;
 }

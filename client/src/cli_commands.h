@@ -28,6 +28,7 @@ struct EditOptions {
   std::string id;
   std::string answers_file;
   std::vector<std::string> sets;
+  bool yes = false;  // change a record a coordinator approved or rejected without asking
 };
 int Edit(const Globals& g, const EditOptions& o);
 
@@ -71,6 +72,13 @@ struct ReceiptsOptions {
   std::string export_dir;
 };
 int ReceiptsCommand(const Globals& g, const ReceiptsOptions& o);
+
+// `dala backup DIR`: the profile, as it is (key sealed), into DIR/dala-backup.db.
+int Backup(const Globals& g, const std::string& dir);
+// `dala restore DIR` (or FILE): a new profile from a backup.
+int Restore(const Globals& g, const std::string& from);
+// The backup's file name inside DIR.
+inline constexpr const char* kBackupFileName = "dala-backup.db";
 
 struct CoordOptions {
   std::string server;  // or DALA_SERVER

@@ -12,7 +12,9 @@
 #include <iostream>
 #include <sstream>
 
+#include "cli_words.h"
 #include "dala/base/terminal.h"
+#include "dala/base/utf8.h"
 #include "dala/schema/value.h"
 #include "dala/sync/crypto.h"
 
@@ -53,27 +55,49 @@ std::string DatabasePath(const Globals& g) { return ResolveProfileDir(g.profile_
 
 Result<std::unique_ptr<LocalStore>> OpenStore(const Globals& g) { return LocalStore::Open(DatabasePath(g)); }
 
-Result<std::string> ReadSecret(std::string_view prompt, bool confirm, const char* env_name) {
+Result<std::string> ReadSecret(std::string_view prompt, bool confirm, const char* env_name, std::string_view lang) {
   if (const char* env = std::getenv(env_name); env != nullptr) return std::string(env);
   DALA_ASSIGN_OR_RETURN(std::string first, AskOnTerminal(prompt, env_name));
   if (confirm) {
-    DALA_ASSIGN_OR_RETURN(std::string second, AskOnTerminal("Repeat the passphrase: ", env_name));
+    DALA_ASSIGN_OR_RETURN(std::string second, AskOnTerminal(Tr(Say::kRepeatPassphrase, lang), env_name));
     bool same = first == second;
     Wipe(&second);
     if (!same) {
       Wipe(&first);
-      return Status::InvalidArgument("the two passphrases differ");
+      return Status::InvalidArgument(Tr(Say::kPassphrasesDiffer, lang));
     }
   }
   return first;
 }
 
-Result<Device> UnlockDevice(LocalStore& store) {
-  DALA_ASSIGN_OR_RETURN(std::string passphrase, ReadPassphrase("Passphrase: ", false));
+Result<Device> UnlockDevice(LocalStore& store, std::string_view lang) {
+  DALA_ASSIGN_OR_RETURN(std::string passphrase, ReadPassphrase(Tr(Say::kPassphrasePrompt, lang), false, lang));
   auto device = Device::Unlock(store, passphrase);
   Wipe(&passphrase);
+  if (!device.ok() && device.status().code() == Status::Code::kUnauthenticated)
+    return device.status().WithReason("wrong_passphrase");
   return device;
 }
+
+std::string MessageLanguage(const Globals& g, LocalStore* store) { return ChooseLanguage(g, store, "ru"); }
+
+std::string Explain(const Status& status, std::string_view lang, std::string_view subject) {
+  static const std::pair<const char*, Say> kKnown[] = {
+      {"no_profile", Say::kNoProfile},           {"wrong_passphrase", Say::kWrongPassphrase},
+      {"bad_record_id", Say::kBadRecordId},      {"no_such_record", Say::kNoSuchRecord},
+      {"ambiguous_record", Say::kAmbiguousRecord}, {"profile_exists", Say::kProfileExists},
+  };
+  for (const auto& [reason, say] : kKnown)
+    if (status.reason() == reason) return Tr(say, lang, {subject});
+  return Describe(status);
+}
+
+int FailIn(std::string_view lang, const Status& status, std::string_view subject) {
+  std::cerr << "dala: " << Explain(status, lang, subject) << "\n";
+  return status.ok() ? kExitFailure : ExitCodeFor(status);
+}
+
+void Warn(const std::string& text) { std::cerr << WrapText("dala: " + text, TerminalWidth(), 6) << "\n"; }
 
 std::string ChooseLanguage(const Globals& g, LocalStore* store, const std::string& fallback) {
   if (!g.language.empty()) return g.language;
@@ -113,6 +137,11 @@ std::string FormatLocalTime(int64_t epoch_ms, int32_t offset_minutes) {
 // made in the same minute share their first digits but not their last.
 std::string ShortId(const std::array<uint8_t, 16>& id) { return ToHex(id).substr(24); }
 
+std::string Pad(const std::string& text, size_t width) {
+  size_t length = utf8::Length(text);
+  return length >= width ? text + " " : text + std::string(width - length, ' ');
+}
+
 Result<std::string> ReadWholeFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status::NotFound("cannot read " + path + ": " + std::strerror(errno));
@@ -120,6 +149,25 @@ Result<std::string> ReadWholeFile(const std::string& path) {
   ss << in.rdbuf();
   if (in.bad()) return Status::IoError("error reading " + path);
   return ss.str();
+}
+
+std::string DumpJson(const nlohmann::json& j) {
+  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string Printable(std::string_view text) {
+  // The JSON library's replacing dump is a maintained UTF-8 decoder: its
+  // string output, unquoted and unescaped, is the text with bad bytes
+  // replaced.
+  nlohmann::json j = std::string(text);
+  std::string quoted = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  nlohmann::json back = nlohmann::json::parse(quoted);
+  std::string out = back.get<std::string>();
+  for (char& c : out) {
+    auto u = static_cast<unsigned char>(c);
+    if ((u < 0x20 && c != '\n' && c != '\t') || u == 0x7f) c = '?';
+  }
+  return out;
 }
 
 bool StdinIsTerminal() { return ::isatty(STDIN_FILENO) == 1; }

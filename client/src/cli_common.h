@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <iosfwd>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 
@@ -49,17 +50,34 @@ class CliClock final : public Clock {
 Result<std::unique_ptr<LocalStore>> OpenStore(const Globals& g);
 
 // A secret from the environment variable `env_name`, or asked on the
-// terminal without echo. `confirm` asks twice (for `init`).
-Result<std::string> ReadSecret(std::string_view prompt, bool confirm, const char* env_name);
+// terminal without echo. `confirm` asks twice (for `init`), in `lang`.
+Result<std::string> ReadSecret(std::string_view prompt, bool confirm, const char* env_name,
+                               std::string_view lang = "en");
 // The device passphrase: DALA_PASSPHRASE or the terminal.
-inline Result<std::string> ReadPassphrase(std::string_view prompt, bool confirm) {
-  return ReadSecret(prompt, confirm, "DALA_PASSPHRASE");
+inline Result<std::string> ReadPassphrase(std::string_view prompt, bool confirm, std::string_view lang = "en") {
+  return ReadSecret(prompt, confirm, "DALA_PASSPHRASE", lang);
 }
 
-Result<Device> UnlockDevice(LocalStore& store);
+// Asks for the passphrase in `lang` and opens the device key; a wrong one
+// is Unauthenticated with reason "wrong_passphrase".
+Result<Device> UnlockDevice(LocalStore& store, std::string_view lang);
 
 // The language to speak: --lang, else the profile's, else `fallback`.
 [[nodiscard]] std::string ChooseLanguage(const Globals& g, LocalStore* store, const std::string& fallback);
+// The language of `dala`'s own messages: --lang, else the profile's, else
+// Russian (the default of `dala init`).
+[[nodiscard]] std::string MessageLanguage(const Globals& g, LocalStore* store);
+
+// The failure in `lang` when its reason is one a volunteer meets
+// (no_profile, wrong_passphrase, bad_record_id, no_such_record,
+// ambiguous_record, profile_exists), naming `subject` (the path or the id
+// given); else Describe(status).
+[[nodiscard]] std::string Explain(const Status& status, std::string_view lang, std::string_view subject = {});
+// Prints "dala: <Explain(...)>" to stderr and returns ExitCodeFor(status).
+[[nodiscard]] int FailIn(std::string_view lang, const Status& status, std::string_view subject = {});
+
+// Prints `text` to stderr as a warning, wrapped at the terminal's width.
+void Warn(const std::string& text);
 
 // The exit code for a failure: from its code, never its wording (every
 // failure is kExitFailure for now; kExitUsage is CLI11's).
@@ -80,9 +98,21 @@ Result<Device> UnlockDevice(LocalStore& store);
 [[nodiscard]] std::string FormatLocalTime(int64_t epoch_ms, int32_t offset_minutes);
 // What `dala list` shows: the id's last 8 hex digits (any unique start or
 // end of an id is accepted wherever an id is asked for).
+// `text` left-aligned in `width` code points, at least one space after it
+// (std::setw counts bytes, which misaligns Cyrillic columns).
+[[nodiscard]] std::string Pad(const std::string& text, size_t width);
 [[nodiscard]] std::string ShortId(const std::array<uint8_t, 16>& id);
 
 Result<std::string> ReadWholeFile(const std::string& path);
+
+// JSON for --json output, indented. Strings that are not UTF-8 (a damaged
+// record, a hostile bundle) come out with U+FFFD in place of the bad bytes
+// instead of the dump throwing.
+[[nodiscard]] std::string DumpJson(const nlohmann::json& j);
+// `text` safe to print on a terminal: bytes that are not UTF-8 become
+// U+FFFD and control characters (escape sequences) "?", newlines and tabs
+// kept.
+[[nodiscard]] std::string Printable(std::string_view text);
 
 [[nodiscard]] bool StdinIsTerminal();
 [[nodiscard]] bool StderrIsTerminal();

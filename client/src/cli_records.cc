@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_commands.h"
+#include "cli_words.h"
+#include "dala/base/utf8.h"
 #include "dala/schema/interview.h"
 #include "dala/sync/verify.h"
 
@@ -47,17 +49,38 @@ std::string SummaryOf(const schema::Form* form, const json& answers, const std::
   return out;
 }
 
+// The names `dala list --json` gives, which scripts read.
 std::string SyncState(const SubmissionRow& r) {
   if (r.rejected > 0) return "rejected";
   if (r.pending > 0) return "pending";
   return "synced";
 }
 
-std::string ReviewLabel(const SubmissionRow& r) {
-  std::string s = r.review_state == "has_issues" ? "has issues" : r.review_state;
-  if (r.changed_since_review) s += " (edited)";
-  if (r.conflicts > 0) s += ", " + std::to_string(r.conflicts) + " conflict" + (r.conflicts > 1 ? "s" : "");
+std::string SyncLabel(const SubmissionRow& r, const std::string& lang) {
+  if (r.rejected > 0) return Tr(Say::kSyncRefused, lang);
+  if (r.pending > 0) return Tr(Say::kSyncPending, lang);
+  return Tr(Say::kSyncSynced, lang);
+}
+
+std::string ReviewLabel(const SubmissionRow& r, const std::string& lang) {
+  static const std::pair<const char*, Say> kStates[] = {{"received", Say::kStateReceived},
+                                                        {"has_issues", Say::kStateHasIssues},
+                                                        {"approved", Say::kStateApproved},
+                                                        {"rejected", Say::kStateRejected}};
+  std::string s = r.review_state.empty() ? Tr(Say::kStateNone, lang) : r.review_state;
+  for (const auto& [state, say] : kStates)
+    if (r.review_state == state) s = Tr(say, lang);
+  if (r.changed_since_review) s += " " + Tr(Say::kEditedSince, lang);
+  if (r.conflicts > 0) s += ", " + Tr(Say::kConflicts, lang, {std::to_string(r.conflicts)});
   return s;
+}
+
+
+// A stored JSON text as JSON; text a damaged database holds that is not
+// JSON (or not UTF-8) comes back as a string, to be shown, not a crash.
+json ParseStored(const std::string& text) {
+  json j = json::parse(text, nullptr, false);
+  return j.is_discarded() ? json(text) : j;
 }
 
 std::shared_ptr<const schema::Form> FormOf(LocalStore& s, const std::string& hash_hex) {
@@ -85,7 +108,7 @@ Result<json> RevisionsJson(const std::vector<EnvelopeRow>& envelopes) {
       auto body = sync::ParseRevisionBody(env.body());
       if (body.ok() && !body->by.empty()) item["by"] = body->by;
     } else {
-      item["event"] = json::parse(env.body());
+      item["event"] = ParseStored(std::string(env.body()));
     }
     revisions.push_back(std::move(item));
   }
@@ -122,13 +145,18 @@ void PrintAnswers(const schema::Form& form, const std::vector<int>& questions, c
 }  // namespace
 
 int Init(const Globals& g, const InitOptions& o) {
-  if (o.language != "kk" && o.language != "ru" && o.language != "en")
-    return Fail("--lang must be kk, ru or en");
+  const std::string& lang = g.language.empty() ? o.language : g.language;
   std::string dir = ResolveProfileDir(g.profile_dir);
   if (Status s = MakeDirectories(dir); !s.ok()) return Fail(s);
   auto store = LocalStore::Create(dir + "/dala.db");
-  if (!store.ok()) return Fail(store.status());
-  auto passphrase = ReadPassphrase("Choose a passphrase for this laptop's key: ", true);
+  if (!store.ok()) {
+    if (store.status().code() == Status::Code::kAlreadyExists)
+      return FailIn(lang, store.status().WithReason("profile_exists"), dir + "/dala.db");
+    return Fail(store.status());
+  }
+  // Said before the passphrase is chosen, while it can still be written down.
+  std::cout << WrapText(Tr(Say::kForgottenPassphrase, lang), TerminalWidth()) << "\n";
+  auto passphrase = ReadPassphrase(Tr(Say::kChoosePassphrase, lang), true, lang);
   if (!passphrase.ok()) {
     ::unlink((dir + "/dala.db").c_str());
     return Fail(passphrase.status());
@@ -144,52 +172,54 @@ int Init(const Globals& g, const InitOptions& o) {
     return Fail(s);
   }
   auto pub = (*store)->Get(profile_key::kDevicePublic);
-  std::cout << "Created the Dala profile in " << dir << "\n"
-            << "Device key: " << Fingerprint(pub.ok() && *pub ? **pub : "") << "\n";
+  std::cout << Tr(Say::kCreatedProfile, lang, {dir}) << "\n"
+            << Tr(Say::kDeviceKey, lang, {Fingerprint(pub.ok() && *pub ? **pub : "")}) << "\n";
   return kExitOk;
 }
 
 int FormsList(const Globals& g) {
   auto store = OpenStore(g);
-  if (!store.ok()) return Fail(store.status());
+  if (!store.ok()) return FailIn(MessageLanguage(g, nullptr), store.status(), DatabasePath(g));
+  std::string lang = MessageLanguage(g, store->get());
   auto forms = (*store)->ListForms();
   if (!forms.ok()) return Fail(forms.status());
   if (forms->empty()) {
-    std::cout << "No forms yet. Add one with `dala forms add FILE`, or sync with your server.\n";
+    std::cout << Tr(Say::kNoForms, lang) << "\n";
     return kExitOk;
   }
-  std::string lang = ChooseLanguage(g, store->get(), "ru");
   for (const FormRow& f : *forms) {
     auto form = FormOf(**store, f.hash);
     std::cout << std::left << std::setw(24) << f.form_id << " " << std::setw(12) << f.version << " "
-              << (form ? form->title().Get(lang) : "(does not load)") << "\n";
+              << (form ? form->title().Get(lang) : Tr(Say::kFormDoesNotLoad, lang)) << "\n";
   }
   return kExitOk;
 }
 
 int FormsAdd(const Globals& g, const std::string& file) {
   auto store = OpenStore(g);
-  if (!store.ok()) return Fail(store.status());
+  if (!store.ok()) return FailIn(MessageLanguage(g, nullptr), store.status(), DatabasePath(g));
+  std::string lang = MessageLanguage(g, store->get());
   auto text = ReadWholeFile(file);
   if (!text.ok()) return Fail(text.status());
   CliClock clock;
   auto form = (*store)->AddForm(*text, "local", clock.NowMs());
   if (!form.ok()) {
     // The first line names the problem; a form's full list follows.
-    std::cerr << "dala: " << file << " was not added:\n" << form.status().message() << "\n";
+    std::cerr << "dala: " << Tr(Say::kFormNotAdded, lang, {file}) << "\n" << form.status().message() << "\n";
     return kExitFailure;
   }
-  std::cout << "Added form " << (*form)->id() << " version " << (*form)->version() << "\n";
+  std::cout << Tr(Say::kFormAdded, lang, {(*form)->id(), (*form)->version()}) << "\n";
   return kExitOk;
 }
 
 int Drafts(const Globals& g) {
   auto store = OpenStore(g);
-  if (!store.ok()) return Fail(store.status());
+  if (!store.ok()) return FailIn(MessageLanguage(g, nullptr), store.status(), DatabasePath(g));
+  std::string lang = MessageLanguage(g, store->get());
   auto drafts = (*store)->ListDrafts();
   if (!drafts.ok()) return Fail(drafts.status());
   if (drafts->empty()) {
-    std::cout << "No drafts.\n";
+    std::cout << Tr(Say::kNoDrafts, lang) << "\n";
     return kExitOk;
   }
   CliClock clock;
@@ -197,16 +227,16 @@ int Drafts(const Globals& g) {
     auto form = FormOf(**store, d.form_hash);
     std::cout << std::setw(4) << d.id << "  " << (form ? form->id() : "?") << "  "
               << FormatLocalTime(d.updated_ms, clock.UtcOffsetMinutes())
-              << (d.submission ? "  edit of " + ShortId(*d.submission) : "")
-              << (d.note.empty() ? "" : "  refused by the server: " + d.note) << "\n";
+              << (d.submission ? "  " + Tr(Say::kEditOf, lang, {ShortId(*d.submission)}) : "")
+              << (d.note.empty() ? "" : "  " + Tr(Say::kRefusedByServer, lang, {d.note})) << "\n";
   }
-  std::cout << "Resume one with `dala collect --draft N`.\n";
+  std::cout << Tr(Say::kResumeDraft, lang) << "\n";
   return kExitOk;
 }
 
 int List(const Globals& g, const ListOptions& o) {
   auto store = OpenStore(g);
-  if (!store.ok()) return Fail(store.status());
+  if (!store.ok()) return FailIn(MessageLanguage(g, nullptr), store.status(), DatabasePath(g));
   auto rows = (*store)->ListSubmissions();
   if (!rows.ok()) return Fail(rows.status());
   CliClock clock;
@@ -229,37 +259,37 @@ int List(const Globals& g, const ListOptions& o) {
                      {"review_comment", r->review_comment},
                      {"changed_since_review", r->changed_since_review},
                      {"conflicts", r->conflicts},
-                     {"answers", json::parse(r->answers_json)}});
+                     {"answers", ParseStored(r->answers_json)}});
     }
-    std::cout << out.dump(2) << "\n";
+    std::cout << DumpJson(out) << "\n";
     return kExitOk;
   }
+  std::string lang = MessageLanguage(g, store->get());
   if (shown.empty()) {
-    std::cout << "No records" << (o.returned ? " sent back for correction" : "") << ".\n";
+    std::cout << Tr(o.returned ? Say::kNoReturnedRecords : Say::kNoRecords, lang) << "\n";
     return kExitOk;
   }
-  std::string lang = ChooseLanguage(g, store->get(), "ru");
-  std::cout << std::left << std::setw(10) << "ID" << std::setw(22) << "FORM" << std::setw(18) << "CREATED"
-            << std::setw(10) << "SYNC" << std::setw(22) << "REVIEW"
-            << "SUMMARY\n";
+  std::cout << Pad(Tr(Say::kColumnId, lang), 10) << Pad(Tr(Say::kColumnForm, lang), 22)
+            << Pad(Tr(Say::kColumnCreated, lang), 18) << Pad(Tr(Say::kColumnSync, lang), 12)
+            << Pad(Tr(Say::kColumnReview, lang), 24) << Tr(Say::kColumnSummary, lang) << "\n";
   for (const SubmissionRow* r : shown) {
     auto form = FormOf(**store, r->form_hash);
-    std::cout << std::setw(10) << ShortId(r->id) << std::setw(22) << r->form_id << std::setw(18)
-              << FormatLocalTime(r->created_ms, clock.UtcOffsetMinutes()) << std::setw(10) << SyncState(*r)
-              << std::setw(22) << ReviewLabel(*r) << SummaryOf(form.get(), json::parse(r->answers_json), lang)
+    std::cout << Pad(ShortId(r->id), 10) << Pad(r->form_id, 22)
+              << Pad(FormatLocalTime(r->created_ms, clock.UtcOffsetMinutes()), 18) << Pad(SyncLabel(*r, lang), 12)
+              << Pad(ReviewLabel(*r, lang), 24) << SummaryOf(form.get(), ParseStored(r->answers_json), lang)
               << "\n";
     if (r->review_state == "has_issues" || (r->changed_since_review && !r->review_comment.empty()))
-      std::cout << "          ↳ " << r->review_by << ": " << r->review_comment << "\n";
+      std::cout << "          ↳ " << Printable(r->review_by) << ": " << Printable(r->review_comment) << "\n";
   }
   return kExitOk;
 }
 
 int Show(const Globals& g, const ShowOptions& o) {
   auto store = OpenStore(g);
-  if (!store.ok()) return Fail(store.status());
+  if (!store.ok()) return FailIn(MessageLanguage(g, nullptr), store.status(), DatabasePath(g));
   LocalStore& s = **store;
   auto id = s.ResolveSubmission(o.id);
-  if (!id.ok()) return Fail(id.status());
+  if (!id.ok()) return FailIn(MessageLanguage(g, &s), id.status(), o.id);
   auto row = s.FindSubmission(*id);
   if (!row.ok()) return Fail(row.status());
   auto merged = s.MergedStateOf(*id);
@@ -268,7 +298,7 @@ int Show(const Globals& g, const ShowOptions& o) {
   if (!envelopes.ok()) return Fail(envelopes.status());
   const SubmissionRow& r = **row;
   auto form = FormOf(s, r.form_hash);
-  json answers = json::parse(merged->answers_json);
+  json answers = ParseStored(merged->answers_json);
   CliClock clock;
 
   auto revisions = RevisionsJson(*envelopes);
@@ -277,7 +307,7 @@ int Show(const Globals& g, const ShowOptions& o) {
   for (const auto& c : merged->conflicts) {
     json cands = json::array();
     for (const auto& k : c.candidates)
-      cands.push_back({{"value", json::parse(k.value_json)}, {"revision", ToHex(k.revision)}});
+      cands.push_back({{"value", ParseStored(k.value_json)}, {"revision", ToHex(k.revision)}});
     conflicts.push_back({{"field", c.field}, {"candidates", cands}});
   }
   if (o.json) {
@@ -292,24 +322,25 @@ int Show(const Globals& g, const ShowOptions& o) {
                             {"changed_since_review", r.changed_since_review}}},
                 {"conflicts", conflicts},
                 {"revisions", *revisions}};
-    std::cout << out.dump(2) << "\n";
+    std::cout << DumpJson(out) << "\n";
     return kExitOk;
   }
   std::string lang = ChooseLanguage(g, &s, form ? form->default_language() : "ru");
-  std::cout << "Record    " << sync::FormatSubmissionId(*id) << "\n"
-            << "Form      " << r.form_id << " " << (form ? form->version() + " — " + form->title().Get(lang) : "")
-            << "\n"
-            << "Created   " << FormatLocalTime(r.created_ms, clock.UtcOffsetMinutes()) << "\n"
-            << "Revisions " << revisions->size() << " (" << SyncState(r) << ")\n"
-            << "Review    " << ReviewLabel(r) << (r.review_comment.empty() ? "" : " — " + r.review_by + ": «" + r.review_comment + "»")
+  std::cout << Tr(Say::kShowRecord, lang) << " " << sync::FormatSubmissionId(*id) << "\n"
+            << Tr(Say::kShowForm, lang) << " " << r.form_id << " "
+            << (form ? form->version() + " — " + form->title().Get(lang) : "") << "\n"
+            << Tr(Say::kShowCreated, lang) << " " << FormatLocalTime(r.created_ms, clock.UtcOffsetMinutes()) << "\n"
+            << Tr(Say::kShowRevisions, lang) << " " << revisions->size() << " (" << SyncLabel(r, lang) << ")\n"
+            << Tr(Say::kShowReview, lang) << " " << ReviewLabel(r, lang)
+            << (r.review_comment.empty() ? "" : " — " + Printable(r.review_by) + ": «" + Printable(r.review_comment) + "»")
             << "\n\n";
   if (form) {
     PrintAnswers(*form, form->top_level(), answers, {}, 2, lang);
   } else {
-    std::cout << answers.dump(2) << "\n";
+    std::cout << DumpJson(answers) << "\n";
   }
   for (const auto& c : merged->conflicts) {
-    std::cout << "\n  ⚠ conflict in " << c.field << ":";
+    std::cout << "\n  ⚠ " << Tr(Say::kConflictIn, lang, {c.field});
     for (const auto& k : c.candidates) std::cout << " " << k.value_json << " (" << ToHex(k.revision).substr(0, 8) << ")";
     std::cout << "\n";
   }
@@ -318,28 +349,31 @@ int Show(const Globals& g, const ShowOptions& o) {
 
 int Verify(const Globals& g, const VerifyOptions& o) {
   auto store = OpenStore(g);
-  if (!store.ok()) return Fail(store.status());
+  if (!store.ok()) return FailIn(MessageLanguage(g, nullptr), store.status(), DatabasePath(g));
+  const std::string lang = MessageLanguage(g, store->get());
   auto report = VerifyLocalStore(**store);
   if (!report.ok()) return Fail(report.status());
   if (o.json) {
     json problems = json::array();
     for (const auto& p : report->problems) problems.push_back({{"record", p.record}, {"problem", p.what}});
-    std::cout << json{{"envelopes", report->envelopes},
-                      {"records", report->submissions},
-                      {"device_chain_length", report->own_sequence},
-                      {"ok", report->problems.empty()},
-                      {"problems", problems}}
-                     .dump(2)
+    std::cout << DumpJson(json{{"envelopes", report->envelopes},
+                               {"records", report->submissions},
+                               {"device_chain_length", report->own_sequence},
+                               {"ok", report->problems.empty()},
+                               {"problems", problems}})
               << "\n";
   } else {
-    std::cout << "Checked " << report->envelopes << " signed envelopes in " << report->submissions
-              << " records; this laptop's chain has " << report->own_sequence << " links.\n";
-    for (const auto& p : report->problems) std::cout << "  ✗ " << p.record << ": " << p.what << "\n";
-    if (report->problems.empty()) std::cout << "All signatures, ids, chains and answers verify.\n";
+    std::cout << Tr(Say::kVerifyChecked, lang,
+                    {std::to_string(report->envelopes), std::to_string(report->submissions),
+                     std::to_string(report->own_sequence)})
+              << "\n";
+    for (const auto& p : report->problems) std::cout << "  ✗ " << p.record << ": " << Printable(p.what) << "\n";
+    if (report->problems.empty()) std::cout << Tr(Say::kVerifyAllGood, lang) << "\n";
   }
   if (!report->problems.empty()) {
-    std::cerr << "dala: verification failed: " << report->problems.size() << " problem"
-              << (report->problems.size() > 1 ? "s" : "") << " (first: " << report->problems[0].record << ")\n";
+    std::cerr << "dala: "
+              << Tr(Say::kVerifyFailed, lang, {std::to_string(report->problems.size()), report->problems[0].record})
+              << "\n";
     return kExitFailure;
   }
   return kExitOk;

@@ -9,6 +9,8 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_commands.h"
+#include "cli_words.h"
+#include "dala/base/utf8.h"
 #include "dala/client/sync_client.h"
 #include "dala/sync/checkpoint.h"
 #include "dala/sync/merkle.h"
@@ -28,14 +30,14 @@ std::string Hostname() {
 // "[#######.............]  350/1000 sent" on a terminal; nothing otherwise.
 class ProgressBar {
  public:
-  explicit ProgressBar(bool enabled) : enabled_(enabled) {}
+  ProgressBar(bool enabled, std::string lang) : enabled_(enabled), lang_(std::move(lang)) {}
   void Update(const SyncProgress& p) {
     if (!enabled_ || p.to_send == 0) return;
     const int width = 30;
     uint64_t done = std::min(p.sent, p.to_send);
     int filled = static_cast<int>(width * done / p.to_send);
-    std::cerr << "\r[" << std::string(filled, '#') << std::string(width - filled, '.') << "] " << done << "/"
-              << p.to_send << " sent" << std::flush;
+    std::cerr << "\r[" << std::string(filled, '#') << std::string(width - filled, '.') << "] "
+              << Tr(Say::kProgressSent, lang_, {std::to_string(done), std::to_string(p.to_send)}) << std::flush;
     drawn_ = true;
   }
   ~ProgressBar() {
@@ -44,15 +46,50 @@ class ProgressBar {
 
  private:
   bool enabled_;
+  std::string lang_;
   bool drawn_ = false;
 };
+
+// What a sync did and what the volunteer should do about it, in `lang`.
+void PrintSyncOutcome(const SyncOutcome& outcome, const Clock& clock, const std::string& lang) {
+  for (const std::string& w : outcome.log_warnings)
+    std::cerr << "\n!!! WARNING: " << Printable(w) << "\n" << Tr(Say::kLogWarning, lang) << "\n";
+  auto n = [](auto v) { return std::to_string(v); };
+  std::cout << Tr(Say::kSyncSummary, lang,
+                  {n(outcome.accepted), n(outcome.received_envelopes), n(outcome.received_forms),
+                   n(outcome.exchanges), n(outcome.bytes_sent), n(outcome.bytes_received)})
+            << "\n";
+  if (outcome.restamped > 0) std::cout << Tr(Say::kRestamped, lang, {n(outcome.restamped)}) << "\n";
+  for (const auto& rej : outcome.rejections) {
+    std::cout << "  ✗ sequence " << rej.sequence << ": " << rej.code << " — " << Printable(rej.reason)
+              << (IsRetryableRejection(rej.code) ? " " + Tr(Say::kWillRetry, lang) : "") << "\n";
+    if (IsHistoryConflict(rej.code)) std::cout << Tr(Say::kHistoryConflict, lang) << "\n";
+  }
+  for (const SetAsideRecord& r : outcome.set_aside) {
+    std::string id = sync::FormatSubmissionId(r.submission);
+    std::cout << Tr(Say::kRecordSetAside, lang, {id.substr(id.size() - 8), Printable(r.reason), n(r.draft)}) << "\n";
+  }
+  if (outcome.clock_ahead || std::llabs(outcome.clock_offset_ms) > 5 * 60 * 1000) {
+    std::cout << Tr(outcome.clock_offset_ms < 0 ? Say::kClockAheadOfServer : Say::kClockBehindServer, lang,
+                    {n(std::llabs(outcome.clock_offset_ms) / 60000),
+                     FormatLocalTime(outcome.server_time_ms, clock.UtcOffsetMinutes())})
+              << "\n";
+  }
+  // A form this laptop lacks can leave out thousands: the first few say why.
+  constexpr size_t kShown = 10;
+  for (size_t i = 0; i < outcome.refused_updates.size() && i < kShown; ++i)
+    std::cout << Tr(Say::kNotTakenIn, lang, {Printable(outcome.refused_updates[i])}) << "\n";
+  if (outcome.refused_updates.size() > kShown)
+    std::cout << Tr(Say::kMoreNotTakenIn, lang, {n(outcome.refused_updates.size() - kShown)}) << "\n";
+  if (!outcome.refused_updates.empty()) std::cout << Tr(Say::kNotTakenInAdvice, lang) << "\n";
+}
 
 }  // namespace
 
 int EnrollCommand(const Globals& g, const EnrollOptions& o) {
   auto store = OpenStore(g);
   if (!store.ok()) return Fail(store.status());
-  auto device = UnlockDevice(**store);
+  auto device = UnlockDevice(**store, MessageLanguage(g, store->get()));
   if (!device.ok()) return Fail(device.status());
   std::string url = o.url;
   while (!url.empty() && url.back() == '/') url.pop_back();
@@ -79,12 +116,13 @@ int EnrollCommand(const Globals& g, const EnrollOptions& o) {
 
 int SyncCommand(const Globals& g, const SyncCommandOptions& o) {
   auto store = OpenStore(g);
-  if (!store.ok()) return Fail(store.status());
+  if (!store.ok()) return FailIn(MessageLanguage(g, nullptr), store.status(), DatabasePath(g));
+  const std::string lang = MessageLanguage(g, store->get());
   auto url = (*store)->Get(profile_key::kServerUrl);
   if (!url.ok()) return Fail(url.status());
-  if (!*url || (*url)->empty()) return Fail("this laptop is not enrolled with a server (run `dala enroll URL CODE`)");
-  auto device = UnlockDevice(**store);
-  if (!device.ok()) return Fail(device.status());
+  if (!*url || (*url)->empty()) return Fail(Tr(Say::kNotEnrolled, lang));
+  auto device = UnlockDevice(**store, lang);
+  if (!device.ok()) return FailIn(lang, device.status());
   std::string ca_file = o.ca_file;
   if (ca_file.empty()) {
     auto saved = (*store)->Get(profile_key::kServerCaFile);
@@ -101,72 +139,26 @@ int SyncCommand(const Globals& g, const SyncCommandOptions& o) {
   SyncClient client(**store, *device, **transport, clock, random, options);
   SyncOutcome outcome;
   {
-    ProgressBar bar(StderrIsTerminal() && !g.quiet);
+    ProgressBar bar(StderrIsTerminal() && !g.quiet, lang);
     auto r = client.Run([&](const SyncProgress& p) { bar.Update(p); });
     if (!r.ok()) {
-      if (r.status().code() == Status::Code::kUnavailable)
-        return Fail(r.status(), "nothing is lost, run `dala sync` again when the link is back");
-      return Fail(r.status().WithContext("sync failed"));
+      if (r.status().code() == Status::Code::kUnavailable) return Fail(r.status(), Tr(Say::kNothingLost, lang));
+      return Fail(r.status().WithContext(Tr(Say::kSyncFailed, lang)));
     }
     outcome = *r;
   }
-  for (const std::string& w : outcome.log_warnings) {
-    std::cerr << "\n!!! WARNING: " << w << "\n"
-              << "!!! The server may have altered or dropped records. Keep this laptop's receipts\n"
-              << "!!! (`dala receipts --export DIR`) and tell your auditor.\n";
-  }
-  std::cout << "Sent " << outcome.accepted << " record version" << (outcome.accepted == 1 ? "" : "s") << ", received "
-            << outcome.received_envelopes << " update" << (outcome.received_envelopes == 1 ? "" : "s") << " and "
-            << outcome.received_forms << " form" << (outcome.received_forms == 1 ? "" : "s") << " in "
-            << outcome.exchanges << " exchange" << (outcome.exchanges == 1 ? "" : "s") << " (" << outcome.bytes_sent
-            << " bytes up, " << outcome.bytes_received << " down).\n";
-  if (outcome.restamped > 0)
-    std::cout << "  " << outcome.restamped << " record version" << (outcome.restamped == 1 ? " was" : "s were")
-              << " stamped again: they were made while this laptop's clock ran ahead.\n";
-  for (const auto& rej : outcome.rejections) {
-    std::cout << "  ✗ sequence " << rej.sequence << ": " << rej.code << " — " << rej.reason
-              << (IsRetryableRejection(rej.code) ? " (will retry)" : "") << "\n";
-    if (IsHistoryConflict(rej.code))
-      std::cout << "    The server holds a different history of this laptop's records (was the laptop restored "
-                   "from a copy?). Nothing is deleted; ask your coordinator before syncing again.\n";
-  }
-  for (const SetAsideRecord& r : outcome.set_aside) {
-    std::string id = sync::FormatSubmissionId(r.submission);
-    std::cout << "  ✗ record " << id.substr(id.size() - 8) << " was refused by the server (" << r.reason
-              << ").\n    Its answers are kept as draft " << r.draft << ": correct them with `dala collect --draft "
-              << r.draft << "`.\n";
-  }
-  if (outcome.clock_ahead || std::llabs(outcome.clock_offset_ms) > 5 * 60 * 1000) {
-    std::cout << "  This laptop's clock is " << (outcome.clock_offset_ms < 0 ? "ahead of" : "behind")
-              << " the server's by about " << std::llabs(outcome.clock_offset_ms) / 60000
-              << " minutes (server time " << FormatLocalTime(outcome.server_time_ms, clock.UtcOffsetMinutes())
-              << "). Set the correct date and time.\n";
-  }
-  // A form this laptop lacks can leave out thousands: the first few say why.
-  constexpr size_t kShown = 10;
-  for (size_t i = 0; i < outcome.refused_updates.size() && i < kShown; ++i)
-    std::cout << "  ✗ not taken in: " << outcome.refused_updates[i] << "\n";
-  if (outcome.refused_updates.size() > kShown)
-    std::cout << "  ✗ … and " << outcome.refused_updates.size() - kShown << " more not taken in\n";
-  if (!outcome.refused_updates.empty())
-    std::cout << "    Nothing of it was stored, and the rest of the sync went on. Tell your coordinator: the "
-                 "server sent something this laptop cannot accept.\n";
+  PrintSyncOutcome(outcome, clock, lang);
   auto returned = (*store)->CountReturned();
-  if (returned.ok()) {
-    int64_t count = *returned;
-    if (count > 0)
-      std::cout << count << " record" << (count == 1 ? " was" : "s were")
-                << " sent back for correction: see `dala list --returned`.\n";
-  }
+  if (returned.ok() && *returned > 0) std::cout << Tr(Say::kSentBack, lang, {std::to_string(*returned)}) << "\n";
   if (!outcome.log_warnings.empty()) return kExitFailure;
   // A sync that leaves a record behind has not done its job, whatever the
   // reason; scripts and the volunteer both need to know.
   if (!outcome.rejections.empty() || !outcome.set_aside.empty()) {
-    std::cerr << "dala: not every record was accepted; see above\n";
+    std::cerr << "dala: " << Tr(Say::kNotEveryRecord, lang) << "\n";
     return kExitFailure;
   }
   if (!outcome.refused_updates.empty()) {
-    std::cerr << "dala: not every update from the server was taken in; see above\n";
+    std::cerr << "dala: " << Tr(Say::kNotEveryUpdate, lang) << "\n";
     return kExitFailure;
   }
   return kExitOk;
@@ -174,7 +166,8 @@ int SyncCommand(const Globals& g, const SyncCommandOptions& o) {
 
 int ReceiptsCommand(const Globals& g, const ReceiptsOptions& o) {
   auto store = OpenStore(g);
-  if (!store.ok()) return Fail(store.status());
+  if (!store.ok()) return FailIn(MessageLanguage(g, nullptr), store.status(), DatabasePath(g));
+  const std::string lang = MessageLanguage(g, store->get());
   auto receipts = (*store)->ListReceipts();
   if (!receipts.ok()) return Fail(receipts.status());
   auto device_hex = (*store)->Get(profile_key::kDevicePublic);
@@ -183,7 +176,7 @@ int ReceiptsCommand(const Globals& g, const ReceiptsOptions& o) {
   if (!o.export_dir.empty()) {
     std::error_code ec;
     std::filesystem::create_directories(o.export_dir, ec);
-    if (ec) return Fail("cannot create " + o.export_dir + ": " + ec.message());
+    if (ec) return Fail(Tr(Say::kCannotCreate, lang, {o.export_dir, ec.message()}));
     for (const ReceiptRow& r : *receipts) {
       json proof = json::array();
       for (const auto& h : r.proof) proof.push_back(ToBase64(sync::AsBytes(h)));
@@ -196,11 +189,10 @@ int ReceiptsCommand(const Globals& g, const ReceiptsOptions& o) {
                 {"checkpoint", r.checkpoint}};
       std::string path = o.export_dir + "/receipt-" + std::to_string(r.sequence) + ".json";
       std::ofstream out(path);
-      out << j.dump(2) << "\n";
-      if (!out) return Fail("cannot write " + path);
+      out << DumpJson(j) << "\n";
+      if (!out) return Fail(Tr(Say::kCannotWrite, lang, {path}));
     }
-    std::cout << "Exported " << receipts->size() << " receipt" << (receipts->size() == 1 ? "" : "s") << " to "
-              << o.export_dir << "\n";
+    std::cout << Tr(Say::kReceiptsExported, lang, {std::to_string(receipts->size()), o.export_dir}) << "\n";
     return kExitOk;
   }
   if (o.json) {
@@ -208,23 +200,22 @@ int ReceiptsCommand(const Globals& g, const ReceiptsOptions& o) {
     for (const ReceiptRow& r : *receipts)
       all.push_back({{"sequence", r.sequence}, {"envelope", ToHex(r.envelope)}, {"leaf_index", r.leaf_index},
                      {"tree_size", r.tree_size}, {"received_ms", r.received_ms}});
-    std::cout << all.dump(2) << "\n";
+    std::cout << DumpJson(all) << "\n";
     return kExitOk;
   }
   if (receipts->empty()) {
-    std::cout << "No receipts yet: they arrive with each sync.\n";
+    std::cout << Tr(Say::kNoReceipts, lang) << "\n";
     return kExitOk;
   }
-  std::cout << std::left << std::setw(18) << "RECEIVED" << std::setw(12) << "COVERS" << std::setw(12) << "LOG ENTRY"
-            << std::setw(12) << "LOG SIZE"
-            << "ENVELOPE\n";
+  std::cout << Pad(Tr(Say::kColumnReceived, lang), 18) << Pad(Tr(Say::kColumnCovers, lang), 12)
+            << Pad(Tr(Say::kColumnLogEntry, lang), 16) << Pad(Tr(Say::kColumnLogSize, lang), 16)
+            << Tr(Say::kColumnEnvelope, lang) << "\n";
   for (const ReceiptRow& r : *receipts) {
-    std::cout << std::setw(18) << FormatLocalTime(r.received_ms, clock.UtcOffsetMinutes()) << std::setw(12)
-              << ("1.." + std::to_string(r.sequence)) << std::setw(12) << r.leaf_index << std::setw(12) << r.tree_size
-              << ToHex(r.envelope).substr(0, 16) << "\n";
+    std::cout << Pad(FormatLocalTime(r.received_ms, clock.UtcOffsetMinutes()), 18)
+              << Pad("1.." + std::to_string(r.sequence), 12) << Pad(std::to_string(r.leaf_index), 16)
+              << Pad(std::to_string(r.tree_size), 16) << ToHex(r.envelope).substr(0, 16) << "\n";
   }
-  std::cout << "Each receipt proves, under the server's signed checkpoint, that the envelope is in the log;\n"
-               "the device chain links it to every earlier record of this laptop.\n";
+  std::cout << Tr(Say::kReceiptsExplain, lang) << "\n";
   return kExitOk;
 }
 

@@ -5,11 +5,14 @@
 #include <CLI/App.hpp>
 #include <CLI/Config.hpp>
 #include <CLI/Formatter.hpp>
+#include <algorithm>
 #include <iostream>
 #include <optional>
 
 #include "cli_audit.h"
 #include "cli_commands.h"
+#include "cli_words.h"
+#include "dala/schema/spelling.h"
 #include "dala/sync/crypto.h"
 
 namespace dala::client::cli {
@@ -104,6 +107,33 @@ class CoordCommands {
   std::vector<std::string> sets_;
 };
 
+// `dala sycn`: CLI11 would only say that a subcommand is required. The
+// first word that is not an option must name a command; if it does not, say
+// so and suggest the nearest one.
+std::optional<int> RefuseUnknownCommand(const CLI::App& app, const Globals& g, int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string_view word = argv[i];
+    if (word == "--profile" || word == "--lang") {
+      ++i;  // its value follows
+      continue;
+    }
+    if (word.empty() || word[0] == '-') continue;
+    std::vector<std::string> names;
+    for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; }))
+      names.push_back(sub->get_name());
+    if (std::find(names.begin(), names.end(), word) != names.end()) return std::nullopt;
+    std::string lang = g.language;
+    for (int k = 1; k + 1 < argc && lang.empty(); ++k)
+      if (std::string_view(argv[k]) == "--lang") lang = argv[k + 1];
+    std::string nearest = schema::NearestName(word, names);
+    std::cerr << "dala: " << Tr(Say::kUnknownCommand, lang, {word})
+              << (nearest.empty() ? "" : "; " + Tr(Say::kDidYouMean, lang, {nearest})) << "\n"
+              << "Run with --help for more information.\n";
+    return kExitUsage;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 int Main(int argc, char** argv) {
@@ -117,11 +147,14 @@ int Main(int argc, char** argv) {
 
   Globals g;
   app.add_option("--profile", g.profile_dir, "Profile directory (default: $DALA_HOME or ~/.local/share/dala)");
-  app.add_option("--lang", g.language, "Language for forms and messages: kk, ru or en");
+  app.add_option("--lang", g.language, "Language for forms and messages: kk, ru or en")
+      ->check(CLI::IsMember(kLanguages));
 
   InitOptions init_o;
   auto* init = app.add_subcommand("init", "Create this laptop's profile and its signing key");
-  init->add_option("--lang", init_o.language, "Default language: kk, ru or en")->capture_default_str();
+  init->add_option("--lang", init_o.language, "Default language: kk, ru or en")
+      ->capture_default_str()
+      ->check(CLI::IsMember(kLanguages));
 
   auto* forms = app.add_subcommand("forms", "List the forms on this laptop, or add one");
   std::string form_file;
@@ -152,6 +185,13 @@ int Main(int argc, char** argv) {
   edit->add_option("ID", edit_o.id, "Record id (or its first characters)")->required();
   edit->add_option("--answers", edit_o.answers_file, "Replace all answers with those in a JSON file");
   edit->add_option("--set", edit_o.sets, "Change one answer: NAME=VALUE (repeatable)");
+  edit->add_flag("--yes", edit_o.yes, "Change a record a coordinator approved or rejected without asking");
+
+  std::string backup_dir, restore_from;
+  auto* backup = app.add_subcommand("backup", "Copy this laptop's profile (records and sealed key) into DIR");
+  backup->add_option("DIR", backup_dir, "Where to write dala-backup.db, e.g. a USB stick")->required();
+  auto* restore = app.add_subcommand("restore", "Make this laptop's profile from a backup (never over a profile)");
+  restore->add_option("DIR", restore_from, "The directory holding dala-backup.db, or the file")->required();
 
   VerifyOptions verify_o;
   auto* verify = app.add_subcommand("verify", "Re-verify every record's signature and this laptop's chain");
@@ -179,6 +219,7 @@ int Main(int argc, char** argv) {
   CoordCommands coord(app);  // `dala coord ...`: the server's API, no profile
   AuditCommands audit(app);  // `dala audit verify|trace`: offline, no profile
 
+  if (auto code = RefuseUnknownCommand(app, g, argc, argv)) return *code;
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -189,13 +230,9 @@ int Main(int argc, char** argv) {
   if (init->parsed()) return Init(g, init_o);
   if (forms_add->parsed()) return FormsAdd(g, form_file);
   if (forms->parsed()) return FormsList(g);
-  if (collect->parsed()) {
-    if (collect_o.form.empty() && collect_o.draft_id == 0) {
-      std::cerr << "dala: name a form to collect (see `dala forms`), or --draft N\n";
-      return kExitUsage;
-    }
-    return Collect(g, collect_o);
-  }
+  if (collect->parsed()) return Collect(g, collect_o);
+  if (backup->parsed()) return Backup(g, backup_dir);
+  if (restore->parsed()) return Restore(g, restore_from);
   if (drafts->parsed()) return Drafts(g);
   if (list->parsed()) return List(g, list_o);
   if (show->parsed()) return Show(g, show_o);

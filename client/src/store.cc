@@ -1,6 +1,11 @@
 #include "dala/client/store.h"
 
+#include <sqlite3.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <algorithm>
 #include <charconv>
@@ -48,7 +53,7 @@ Result<std::unique_ptr<LocalStore>> LocalStore::Open(const std::string& path) {
   auto db = sql::Database::Open(path, {sql::OpenMode::kReadWrite});
   if (!db.ok()) {
     if (db.status().code() == Status::Code::kNotFound)
-      return Status::NotFound("no Dala profile at " + path + " (run `dala init` first)");
+      return Status(Status::Code::kNotFound, "no_profile", "no Dala profile at " + path + " (run `dala init` first)");
     return db.status();
   }
   // A database that is not ours, or is damaged, is refused before any
@@ -62,6 +67,75 @@ Result<std::unique_ptr<LocalStore>> LocalStore::Open(const std::string& path) {
     return Status::Corruption(path + " is not a Dala profile database");
   DALA_RETURN_IF_ERROR(db->Migrate(ClientMigrations()));
   return std::unique_ptr<LocalStore>(new LocalStore(std::move(*db)));
+}
+
+// --- backup ------------------------------------------------------------------
+
+namespace {
+
+// Copies every page of `from` into `to` with the online backup API.
+Status CopyDatabase(sql::Database& from, sql::Database& to, std::string_view what) {
+  sqlite3_backup* backup = sqlite3_backup_init(to.handle(), "main", from.handle(), "main");
+  if (backup == nullptr) return to.Error(what);
+  int rc;
+  // Busy or locked: a writer holds the source for a moment; try again.
+  while ((rc = sqlite3_backup_step(backup, -1)) == SQLITE_BUSY || rc == SQLITE_LOCKED) sqlite3_sleep(50);
+  sqlite3_backup_finish(backup);
+  if (rc != SQLITE_DONE) return to.Error(what);
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status LocalStore::BackupTo(const std::string& path) {
+  const std::string partial = path + ".partial";
+  ::unlink(partial.c_str());
+  {
+    DALA_ASSIGN_OR_RETURN(sql::Database copy,
+                          sql::Database::Open(partial, {sql::OpenMode::kReadWriteCreate, false, true}));
+    ::chmod(partial.c_str(), 0600);
+    Status s = CopyDatabase(db_, copy, "backup to " + partial);
+    // One file, no -wal beside it, for removable media.
+    if (s.ok()) s = copy.Exec("PRAGMA journal_mode=DELETE");
+    if (!s.ok()) {
+      ::unlink(partial.c_str());
+      return s;
+    }
+  }
+  if (::rename(partial.c_str(), path.c_str()) != 0) {
+    ::unlink(partial.c_str());
+    return Status::IoError("cannot write " + path + ": " + std::strerror(errno));
+  }
+  return Status::Ok();
+}
+
+Status LocalStore::RestoreFrom(const std::string& backup_path, const std::string& profile_path) {
+  struct stat st;
+  if (::stat(profile_path.c_str(), &st) == 0)
+    return Status(Status::Code::kAlreadyExists, "profile_exists", "a profile already exists at " + profile_path);
+  if (::stat(backup_path.c_str(), &st) != 0) return Status::NotFound("no backup at " + backup_path);
+  auto discard = [&](Status why) {
+    for (const char* suffix : {"", "-wal", "-shm"}) ::unlink((profile_path + suffix).c_str());
+    return why;
+  };
+  {
+    // Read only: the backup on its stick stays exactly as it was.
+    DALA_ASSIGN_OR_RETURN(sql::Database source,
+                          sql::Database::Open(backup_path, {sql::OpenMode::kReadOnly, false, false}));
+    DALA_ASSIGN_OR_RETURN(sql::Database target,
+                          sql::Database::Open(profile_path, {sql::OpenMode::kReadWriteCreate, false, true}));
+    ::chmod(profile_path.c_str(), 0600);
+    if (Status s = CopyDatabase(source, target, "restore to " + profile_path); !s.ok()) return discard(s);
+  }
+  // Opened as the laptop opens it (WAL again, migrations applied); what is
+  // not a Dala profile with a device key does not stay behind as one.
+  auto restored = Open(profile_path);
+  if (!restored.ok()) return discard(restored.status().WithContext(backup_path));
+  auto key = (*restored)->Get(profile_key::kDeviceKey);
+  restored->reset();
+  if (!key.ok()) return discard(key.status());
+  if (!*key) return discard(Status::Corruption(backup_path + " is not a Dala profile backup: it holds no device key"));
+  return Status::Ok();
 }
 
 // --- profile -----------------------------------------------------------------
@@ -475,11 +549,12 @@ Result<SubmissionId> LocalStore::ResolveSubmission(std::string_view prefix) {
   for (char c : prefix) {
     if (c == '-') continue;
     if (!std::isxdigit(static_cast<unsigned char>(c)))
-      return Status::InvalidArgument("'" + std::string(prefix) + "' is not a record id");
+      return Status(Status::Code::kInvalidArgument, "bad_record_id", "'" + std::string(prefix) + "' is not a record id");
     hex.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
   }
-  if (hex.size() < 4) return Status::InvalidArgument("give at least 4 characters of the record id");
-  if (hex.size() > 32) return Status::InvalidArgument("'" + std::string(prefix) + "' is longer than a record id");
+  if (hex.size() < 4 || hex.size() > 32)
+    return Status(Status::Code::kInvalidArgument, "bad_record_id",
+                  "'" + std::string(prefix) + "' is not a record id (give 4 to 32 of its hex digits)");
   // Ids may be given by their start or, as `dala list` shows them, their end.
   DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT id FROM submissions WHERE lower(hex(id)) LIKE ? "
                                              "OR lower(hex(id)) LIKE ? LIMIT 2"));
@@ -492,9 +567,19 @@ Result<SubmissionId> LocalStore::ResolveSubmission(std::string_view prefix) {
     DALA_RETURN_IF_ERROR(st.ReadBytes(0, &id, "a submissions row"));
     found.push_back(id);
   }
-  if (found.empty()) return Status::NotFound("no record " + std::string(prefix) + " on this laptop");
-  if (found.size() > 1) return Status::InvalidArgument("'" + std::string(prefix) + "' matches several records; give more characters");
+  if (found.empty())
+    return Status(Status::Code::kNotFound, "no_such_record", "no record " + std::string(prefix) + " on this laptop");
+  if (found.size() > 1)
+    return Status(Status::Code::kInvalidArgument, "ambiguous_record",
+                  "'" + std::string(prefix) + "' matches several records; give more characters");
   return found[0];
+}
+
+Result<int64_t> LocalStore::NewestOwnRecordMs() {
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT coalesce(max(stored_ms), 0) FROM envelopes WHERE own = 1"));
+  DALA_ASSIGN_OR_RETURN(bool row, st.Step());
+  (void)row;
+  return st.ColumnInt(0);
 }
 
 // --- drafts -------------------------------------------------------------------------

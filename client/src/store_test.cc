@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "dala/client/clock_check.h"
 #include "dala/client/device.h"
 #include "dala/client/rejection.h"
 #include "profile_test_fixture.h"
@@ -284,6 +285,83 @@ TEST_F(StoreTest, GarbledClockInTheProfileIsCorruptionAndNothingIsSigned) {
   EXPECT_EQ(store_->OwnTip()->sequence, 0u);
   EXPECT_TRUE(store_->ListSubmissions()->empty());
   EXPECT_EQ(*store_->GetOr(profile_key::kHlc, ""), "yesterday");
+}
+
+TEST_F(StoreTest, RecordLookupFailuresNameTheirReason) {
+  Save(1);
+  Save(2);
+  EXPECT_EQ(store_->ResolveSubmission("zzzz").status().reason(), "bad_record_id");
+  EXPECT_EQ(store_->ResolveSubmission("ab").status().reason(), "bad_record_id");
+  EXPECT_EQ(store_->ResolveSubmission("ffffffff").status().reason(), "no_such_record");
+  // Both records were made in the same millisecond range: their ids share a start.
+  EXPECT_EQ(store_->ResolveSubmission(ToHex(Save(3)).substr(0, 4)).status().reason(), "ambiguous_record");
+  EXPECT_EQ(LocalStore::Open((dir_ / "none.db").string()).status().reason(), "no_profile");
+}
+
+TEST_F(StoreTest, ClockBeforeTheBuildTheServerOrTheNewestRecordIsDoubted) {
+  const int64_t now = clock_.NowMs();
+  auto none = CheckLaptopClock(*store_, now, now - 86400000);
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+  // The laptop clock set back to 2015: before this build.
+  const int64_t y2015 = 1420070400000;
+  auto early = CheckLaptopClock(*store_, y2015, now - 86400000);
+  ASSERT_EQ(early->size(), 1u);
+  EXPECT_EQ((*early)[0].doubt, ClockDoubt::kBeforeBuild);
+  // A sync saw the server an hour ahead of the laptop.
+  ASSERT_TRUE(store_->Put(profile_key::kLastServerTimeMs, std::to_string(now + 3600000)).ok());
+  auto behind_server = CheckLaptopClock(*store_, now, 0);
+  ASSERT_EQ(behind_server->size(), 1u);
+  EXPECT_EQ((*behind_server)[0].doubt, ClockDoubt::kBeforeServer);
+  EXPECT_EQ((*behind_server)[0].reference_ms, now + 3600000);
+  // A record stored later than the clock now says.
+  ASSERT_TRUE(store_->Put(profile_key::kLastServerTimeMs, "0").ok());
+  clock_.Advance(2 * 3600000);
+  Save(1);
+  auto behind_records = CheckLaptopClock(*store_, now, 0);
+  ASSERT_EQ(behind_records->size(), 1u);
+  EXPECT_EQ((*behind_records)[0].doubt, ClockDoubt::kBehindRecords);
+  // A few minutes back is a clock being set, not a wrong one.
+  EXPECT_TRUE(CheckLaptopClock(*store_, clock_.NowMs() - 60000, 0)->empty());
+}
+
+TEST_F(StoreTest, BackupIsAWholeProfileThatRestoresWithItsRecordsAndSealedKey) {
+  sync::SubmissionId id = Save(7);
+  std::string backup = (dir_ / "stick-backup.db").string();
+  ASSERT_TRUE(store_->BackupTo(backup).ok());
+  // Written again while the profile is in use: replaced whole.
+  Save(8);
+  ASSERT_TRUE(store_->BackupTo(backup).ok());
+  EXPECT_FALSE(std::filesystem::exists(backup + ".partial"));
+  EXPECT_FALSE(std::filesystem::exists(backup + "-wal"));
+  std::string restored_path = (dir_ / "restored.db").string();
+  ASSERT_TRUE(LocalStore::RestoreFrom(backup, restored_path).ok());
+  auto restored = LocalStore::Open(restored_path);
+  ASSERT_TRUE(restored.ok());
+  EXPECT_EQ((*restored)->ListSubmissions()->size(), 2u);
+  EXPECT_TRUE((*restored)->FindSubmission(id).ok());
+  // The key is still sealed under the same passphrase, and only under it.
+  EXPECT_TRUE(Device::Unlock(**restored, "passphrase").ok());
+  EXPECT_FALSE(Device::Unlock(**restored, "wrong one!").ok());
+}
+
+TEST_F(StoreTest, RestoreNeverOverwritesAProfileNorTakesSomethingElse) {
+  Save(1);
+  std::string backup = (dir_ / "backup.db").string();
+  ASSERT_TRUE(store_->BackupTo(backup).ok());
+  Status over = LocalStore::RestoreFrom(backup, Path());
+  EXPECT_EQ(over.reason(), "profile_exists");
+  EXPECT_EQ(store_->ListSubmissions()->size(), 1u);
+  std::string other = (dir_ / "other.db").string();
+  {
+    auto db = sql::Database::Open(other, {sql::OpenMode::kReadWriteCreate});
+    ASSERT_TRUE(db->Exec("CREATE TABLE notes(x)").ok());
+  }
+  std::string target = (dir_ / "new.db").string();
+  EXPECT_FALSE(LocalStore::RestoreFrom(other, target).ok());
+  EXPECT_FALSE(std::filesystem::exists(target));
+  EXPECT_EQ(LocalStore::RestoreFrom((dir_ / "missing.db").string(), target).code(), Status::Code::kNotFound);
+  EXPECT_FALSE(std::filesystem::exists(target));
 }
 
 }  // namespace

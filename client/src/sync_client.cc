@@ -234,6 +234,11 @@ Result<SyncClient::Exchange> SyncClient::SendBatch(const ServerProfile& server, 
   DALA_ASSIGN_OR_RETURN(x.response, sync::DecodeSyncResponse(http.body));
   outcome.server_time_ms = x.response.server_time_ms;
   outcome.clock_offset_ms = clock_offset_ms_;
+  // Kept for `dala collect` to compare its clock with; never moved back.
+  DALA_ASSIGN_OR_RETURN(uint64_t seen, store_.GetNumber(profile_key::kLastServerTimeMs, 0));
+  if (x.response.server_time_ms > 0 && static_cast<uint64_t>(x.response.server_time_ms) > seen)
+    DALA_RETURN_IF_ERROR(
+        store_.Put(profile_key::kLastServerTimeMs, std::to_string(x.response.server_time_ms)));
   return x;
 }
 

@@ -148,6 +148,19 @@ TEST_F(LyingServerTest, ClaimOfAcceptanceWithoutAReceiptLeavesRecordsPending) {
   EXPECT_EQ(*store_->CountPending(), 2);
 }
 
+TEST_F(LyingServerTest, EverySyncKeepsTheLatestServerTimeForTheClockCheck) {
+  Enrolled();
+  int64_t server_time = 1795755600000;
+  FakeServer server(server_key_, [&](sync::SyncResponse& r) { r.server_time_ms = server_time; });
+  SyncClient sync(*store_, *device_, server, clock_, random_);
+  ASSERT_TRUE(sync.Run().ok());
+  EXPECT_EQ(*store_->GetNumber(profile_key::kLastServerTimeMs, 0), 1795755600000u);
+  // A server answering with an earlier time never moves it back.
+  server_time = 1700000000000;
+  ASSERT_TRUE(sync.Run().ok());
+  EXPECT_EQ(*store_->GetNumber(profile_key::kLastServerTimeMs, 0), 1795755600000u);
+}
+
 TEST_F(LyingServerTest, ValidReceiptMarksRecordsAcceptedAndIsKept) {
   Enrolled();
   Save(1);

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "dala/base/utf8.h"
+#include "dala/schema/spelling.h"
 #include "form_internal.h"
 
 namespace dala::schema {
@@ -411,6 +412,7 @@ Status CheckAnswerShape(const Form& form, const Question& q, const json& v,
     case QuestionType::kText:
       if (!v.is_string()) return fail(Message::kNotText);
       if (!utf8::IsValid(v.get_ref<const std::string&>())) return fail(Message::kNotText);
+      if (HasControlCharacter(v.get_ref<const std::string&>())) return fail(Message::kControlCharacter);
       if (utf8::Length(v.get_ref<const std::string&>()) > kMaxTextCodePoints) return fail(Message::kTooLong);
       return Status::Ok();
     case QuestionType::kInteger:
@@ -451,7 +453,14 @@ Status CheckAnswerShape(const Form& form, const Question& q, const json& v,
     }
     case QuestionType::kDate: {
       int64_t days;
-      return v.is_string() && ParseIsoDate(v.get<std::string>(), &days) ? Status::Ok() : fail(Message::kNotDate);
+      if (!v.is_string()) return fail(Message::kNotDate);
+      if (ParseIsoDate(v.get<std::string>(), &days)) return Status::Ok();
+      switch (ParseTypedDate(v.get_ref<const std::string&>(), &days)) {
+        case TypedDate::kNoSuchDay: return fail(Message::kNoSuchDate);
+        case TypedDate::kValid: return fail(Message::kDateNotIso);
+        case TypedDate::kMalformed: break;
+      }
+      return fail(Message::kNotDate);
     }
     case QuestionType::kTime: {
       int64_t ms;
@@ -626,16 +635,30 @@ std::vector<AnswerProblem> Form::Validate(const json& answers, const Clock& cloc
                                           std::string_view language) const {
   std::vector<AnswerProblem> problems;
   if (!answers.is_object()) {
-    problems.push_back({"", "answers must be a JSON object"});
+    problems.push_back({"", LocalMessage(Message::kAnswersNotObject, language)});
     return problems;
   }
+  // The names an answers object may use at one level, for suggestions.
+  auto answer_names = [&](int repeat) {
+    std::vector<std::string> names;
+    for (const Question& q : questions_)
+      if (q.HasAnswer() && q.repeat == repeat) names.push_back(q.name);
+    return names;
+  };
   // Keys the form does not know, at the top and in every repeat instance.
   std::function<void(const json&, int, const std::string&)> check_keys =
       [&](const json& object, int repeat, const std::string& prefix) {
         for (auto it = object.begin(); it != object.end(); ++it) {
           const Question* q = Find(it.key());
           if (q == nullptr || !q->HasAnswer() || q->repeat != repeat) {
-            problems.push_back({prefix + it.key(), LocalMessage(Message::kUnknownField, language)});
+            std::string message = LocalMessage(Message::kUnknownField, language);
+            std::string nearest = NearestName(it.key(), answer_names(repeat));
+            if (!nearest.empty()) {
+              std::string hint = LocalMessage(Message::kDidYouMean, language);
+              hint.replace(hint.find("{}"), 2, nearest);
+              message += " " + hint;
+            }
+            problems.push_back({prefix + it.key(), message});
             continue;
           }
           if (q->type == QuestionType::kRepeat && it->is_array()) {
@@ -643,7 +666,8 @@ std::vector<AnswerProblem> Form::Validate(const json& answers, const Clock& cloc
               const json& instance = (*it)[i];
               std::string inner = prefix + it.key() + "[" + std::to_string(i + 1) + "].";
               if (!instance.is_object()) {
-                problems.push_back({inner.substr(0, inner.size() - 1), "a repeat instance must be a JSON object"});
+                problems.push_back(
+                    {inner.substr(0, inner.size() - 1), LocalMessage(Message::kInstanceNotObject, language)});
                 continue;
               }
               check_keys(instance, q->index, inner);
@@ -718,6 +742,18 @@ void PruneNulls(json* answers) {
 
 // --- messages -------------------------------------------------------------------
 
+bool HasControlCharacter(std::string_view text) {
+  for (size_t i = 0; i < text.size(); ++i) {
+    auto c = static_cast<unsigned char>(text[i]);
+    if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7f) return true;
+    // U+0080..U+009F (C1) is C2 80..C2 9F in UTF-8.
+    if (c == 0xc2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) <= 0x9f &&
+        static_cast<unsigned char>(text[i + 1]) >= 0x80)
+      return true;
+  }
+  return false;
+}
+
 std::string LocalMessage(Message message, std::string_view language) {
   struct Row {
     const char* kk;
@@ -755,7 +791,21 @@ std::string LocalMessage(Message message, std::string_view language) {
       {"Жазбалар саны сәйкес келмейді.", "Количество записей не совпадает.",
        "The number of entries does not match."},
       {"Мәтін тым ұзын.", "Текст слишком длинный.", "The text is too long."},
+      {"Мұндай күн жоқ: күн мен айды тексеріңіз.", "Такой даты не существует: проверьте день и месяц.",
+       "There is no such date: check the day and the month."},
+      {"Жауаптағы күн ЖЖЖЖ-АА-КК түрінде сақталуы керек.", "Дата в ответе должна храниться в виде ГГГГ-ММ-ДД.",
+       "A stored date must be written YYYY-MM-DD."},
+      {"Жауапта басқару таңбасы бар (мысалы, бағыт пернесінің коды). Жауапты қайта енгізіңіз.",
+       "В ответе есть управляющий символ (например, код клавиши-стрелки). Введите ответ заново.",
+       "The answer holds a control character (such as the code of an arrow key). Type the answer again."},
+      {"Жауаптар JSON нысаны болуы керек.", "Ответы должны быть объектом JSON.", "The answers must be a JSON object."},
+      {"Қайталанатын бөлімнің әр жазбасы JSON нысаны болуы керек.",
+       "Каждая запись повторяющегося раздела должна быть объектом JSON.",
+       "Each entry of a repeated section must be a JSON object."},
+      {"Мүмкін, «{}» деп айтқыңыз келген шығар?", "Возможно, вы имели в виду «{}»?", "Did you mean `{}`?"},
   };
+  static_assert(sizeof(kRows) / sizeof(kRows[0]) == static_cast<size_t>(Message::kMessageCount),
+                "every Message needs its row in kk, ru and en");
   const Row& row = kRows[static_cast<int>(message)];
   if (language == "kk") return row.kk;
   if (language == "ru") return row.ru;

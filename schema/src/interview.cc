@@ -65,20 +65,19 @@ bool ParseDecimal(std::string_view s, double* out) {
 }
 
 // "27.11.2026" as people write dates in Kazakhstan, or ISO "2026-11-27".
-bool ParseTypedDate(std::string_view s, std::string* iso) {
+// The failure says whether the text is no date or a day that does not exist.
+Message ParseDateText(std::string_view s, std::string* iso) {
   int64_t days;
-  std::string t(s);
-  if (ParseIsoDate(t, &days)) {
-    *iso = FormatIsoDate(days);
-    return true;
+  switch (ParseTypedDate(s, &days)) {
+    case TypedDate::kValid:
+      *iso = FormatIsoDate(days);
+      return Message::kMessageCount;
+    case TypedDate::kNoSuchDay:
+      return Message::kNoSuchDate;
+    case TypedDate::kMalformed:
+      break;
   }
-  auto parts = SplitTokens(s, ".");
-  if (parts.size() != 3 || parts[2].size() != 4 || parts[0].size() > 2 || parts[1].size() > 2) return false;
-  std::string candidate = parts[2] + "-" + (parts[1].size() == 1 ? "0" : "") + parts[1] + "-" +
-                          (parts[0].size() == 1 ? "0" : "") + parts[0];
-  if (!ParseIsoDate(candidate, &days)) return false;
-  *iso = FormatIsoDate(days);
-  return true;
+  return Message::kNotDate;
 }
 
 bool ParseTypedTime(std::string_view s, std::string* out) {
@@ -117,6 +116,7 @@ Result<json> ParseTypedAnswer(const Form& form, int question, std::string_view r
   auto fail = [&](Message m) { return Status::InvalidArgument(LocalMessage(m, language)); };
   if (!utf8::IsValid(raw)) return fail(Message::kNotText);
   std::string_view text = utf8::Trim(raw);
+  if (HasControlCharacter(text)) return fail(Message::kControlCharacter);
   switch (q.type) {
     case QuestionType::kText:
       return json(std::string(text));
@@ -153,7 +153,7 @@ Result<json> ParseTypedAnswer(const Form& form, int question, std::string_view r
     }
     case QuestionType::kDate: {
       std::string iso;
-      if (!ParseTypedDate(text, &iso)) return fail(Message::kNotDate);
+      if (Message m = ParseDateText(text, &iso); m != Message::kMessageCount) return fail(m);
       return json(iso);
     }
     case QuestionType::kTime: {
@@ -168,8 +168,8 @@ Result<json> ParseTypedAnswer(const Form& form, int question, std::string_view r
       std::string iso = std::string(text);
       if (parts.size() == 2) {
         std::string date, time;
-        if (!ParseTypedDate(parts[0], &date) || !ParseTypedTime(parts[1], &time))
-          return fail(Message::kNotDateTime);
+        if (ParseDateText(parts[0], &date) == Message::kNoSuchDate) return fail(Message::kNoSuchDate);
+        if (date.empty() || !ParseTypedTime(parts[1], &time)) return fail(Message::kNotDateTime);
         iso = date + "T" + time;
         if (time.size() == 5) iso += ":00";
       }
@@ -241,6 +241,36 @@ std::string DescribeAnswer(const Form& form, int question, const json& answer, s
   }
 }
 
+void NormalizeTypedAnswers(const Form& form, json* answers, const Clock& clock) {
+  if (!answers->is_object()) return;
+  std::function<void(const std::vector<int>&, InstancePath&)> walk = [&](const std::vector<int>& ids,
+                                                                          InstancePath& path) {
+    for (int q : ids) {
+      const Question& qq = form.questions()[q];
+      if (qq.type == QuestionType::kGroup) {
+        walk(qq.children, path);
+      } else if (qq.type == QuestionType::kRepeat) {
+        const json* instances = form.FindAnswer(*answers, q, path);
+        if (instances == nullptr || !instances->is_array()) continue;
+        for (size_t i = 0; i < instances->size(); ++i) {
+          if (!(*instances)[i].is_object()) continue;
+          path.push_back(static_cast<int>(i));
+          walk(qq.children, path);
+          path.pop_back();
+        }
+      } else if (qq.type == QuestionType::kDate || qq.type == QuestionType::kTime ||
+                 qq.type == QuestionType::kDateTime) {
+        const json* a = form.FindAnswer(*answers, q, path);
+        if (a == nullptr || !a->is_string() || CheckAnswerShape(form, qq, *a, nullptr, "en").ok()) continue;
+        auto typed = ParseTypedAnswer(form, q, a->get_ref<const std::string&>(), {}, clock, "en");
+        if (typed.ok()) *form.AnswerSlot(answers, q, path) = std::move(*typed);
+      }
+    }
+  };
+  InstancePath path;
+  walk(form.top_level(), path);
+}
+
 Interview::Interview(std::shared_ptr<const Form> form, const Clock& clock, json answers)
     : form_(std::move(form)), clock_(clock), answers_(std::move(answers)) {
   if (!answers_.is_object()) answers_ = json::object();
@@ -249,14 +279,31 @@ Interview::Interview(std::shared_ptr<const Form> form, const Clock& clock, json 
   Restart();
 }
 
-std::vector<InterviewStep> Interview::Steps() const {
+std::vector<InterviewStep> Interview::Steps() const { return Walk(false); }
+
+size_t Interview::ExpectedStepCount() const { return Walk(true).size(); }
+
+bool Interview::RelevanceUndecided(int q, const InstancePath& path) const {
+  const Form& f = *form_;
+  for (int x = q; x != -1; x = f.questions()[x].parent) {
+    for (const std::string& name : f.questions()[x].relevant.references()) {
+      const Question* r = f.Find(name);
+      if (r != nullptr && f.AnswerAt(answers_, r->index, path).is_empty()) return true;
+    }
+  }
+  return false;
+}
+
+std::vector<InterviewStep> Interview::Walk(bool count_undecided) const {
   std::vector<InterviewStep> steps;
   const Form& f = *form_;
   std::function<void(const std::vector<int>&, InstancePath&)> walk = [&](const std::vector<int>& ids,
                                                                           InstancePath& path) {
     for (int q : ids) {
       const Question& qq = f.questions()[q];
-      if (!qq.relevant.empty() && !f.IsRelevant(answers_, q, path, clock_)) continue;
+      if (!qq.relevant.empty() && !f.IsRelevant(answers_, q, path, clock_) &&
+          !(count_undecided && RelevanceUndecided(q, path)))
+        continue;
       switch (qq.type) {
         case QuestionType::kCalculate:
           break;
@@ -292,6 +339,21 @@ void Interview::Restart() {
   auto steps = Steps();
   current_.reset();
   if (!steps.empty()) current_ = steps.front();
+}
+
+void Interview::ResumeAtFirstUnanswered() {
+  history_.clear();
+  current_.reset();
+  for (const InterviewStep& step : Steps()) {
+    const Question& q = form_->questions()[step.question];
+    bool waiting = step.kind == InterviewStep::Kind::kAddRepeat ||
+                   (q.HasAnswer() && form_->FindAnswer(answers_, step.question, step.path) == nullptr);
+    if (waiting) {
+      current_ = step;
+      return;
+    }
+    history_.push_back(step);
+  }
 }
 
 void Interview::GoTo(const InterviewStep& step) {

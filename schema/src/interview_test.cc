@@ -202,3 +202,133 @@ TEST_F(InterviewTest, RepeatPromptAcceptsOnlyYesOrNo) {
 
 }  // namespace
 }  // namespace dala::schema
+
+namespace dala::schema {
+namespace {
+
+class InterviewInputTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto f = Form::Load(testing::kTestForm);
+    ASSERT_TRUE(f.ok()) << f.status().message();
+    form_ = *f;
+  }
+  Result<json> Parse(const char* name, std::string_view text, const char* lang = "en") {
+    const Question* q = form_->Find(name);
+    auto offered = form_->OfferedItems(json::object(), q->index, {}, clock_);
+    return ParseTypedAnswer(*form_, q->index, text, offered, clock_, lang);
+  }
+  // A complete, valid set of answers with `extra` merged in (calculations
+  // brought up to date).
+  json Valid(const json& extra) {
+    json a = json::parse(R"({"consent":"yes","region":"almaty","centre":"ala_01","visit_date":"2026-11-20",
+                             "staff":0})");
+    a.update(extra);
+    form_->Recalculate(&a, clock_, false);
+    return a;
+  }
+  FakeClock clock_{1795755600000, 300};
+  std::shared_ptr<const Form> form_;
+};
+
+TEST_F(InterviewInputTest, ArrowKeyEscapeSequencesAreRefusedInEveryLanguage) {
+  // What a terminal without line editing passes on for "Школа 12", ← ←, "№".
+  const std::string typed = "Школа 12\x1b[D\x1b[D№";
+  for (const char* lang : {"kk", "ru", "en"}) {
+    auto r = Parse("notes", typed, lang);
+    ASSERT_FALSE(r.ok()) << lang;
+    EXPECT_EQ(r.status().message(), LocalMessage(Message::kControlCharacter, lang));
+  }
+  // The same bytes given by a file or a web page are refused by the
+  // validation every signature goes through.
+  json answers = Valid({{"notes", typed}});
+  auto problems = form_->Validate(answers, clock_, "kk");
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0].field, "notes");
+  EXPECT_EQ(problems[0].message, LocalMessage(Message::kControlCharacter, "kk"));
+  for (std::string bad : {"a\x7f", "a\x01", "a\r", "a\xc2\x9b[D"}) {
+    answers["notes"] = bad;
+    EXPECT_EQ(form_->Validate(answers, clock_, "en").size(), 1u) << bad;
+  }
+  answers["notes"] = "Два\tстолбца\nи вторая строка";
+  EXPECT_TRUE(form_->Validate(answers, clock_, "en").empty());
+}
+
+TEST_F(InterviewInputTest, ImpossibleDaySaysTheDateDoesNotExist) {
+  for (const char* text : {"31.02.2026", "2026-02-30", "29.02.2027", "0.1.2026", "1.13.2026"}) {
+    auto r = Parse("visit_date", text);
+    ASSERT_FALSE(r.ok()) << text;
+    EXPECT_EQ(r.status().message(), LocalMessage(Message::kNoSuchDate, "en")) << text;
+  }
+  EXPECT_EQ(*Parse("visit_date", "29.02.2028"), "2028-02-29");
+  EXPECT_EQ(Parse("visit_date", "31.02").status().message(), LocalMessage(Message::kNotDate, "en"));
+  EXPECT_EQ(Parse("visit_date", "2026.02.01").status().message(), LocalMessage(Message::kNotDate, "en"));
+  EXPECT_EQ(Parse("visit_date", "1-2-2026").status().message(), LocalMessage(Message::kNotDate, "en"));
+}
+
+TEST_F(InterviewInputTest, AnswersFileDatesAreTakenAsTheInterviewTakesThem) {
+  json answers = Valid(json::parse(R"({"visit_date":"04.11.2026","issues":[{"issue":"x"}]})"));
+  NormalizeTypedAnswers(*form_, &answers, clock_);
+  EXPECT_EQ(answers["visit_date"], "2026-11-04");
+  EXPECT_TRUE(form_->Validate(answers, clock_, "en").empty());
+  // A day that does not exist is left for validation, which names it.
+  answers["visit_date"] = "31.02.2026";
+  NormalizeTypedAnswers(*form_, &answers, clock_);
+  auto problems = form_->Validate(answers, clock_, "ru");
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0].message, LocalMessage(Message::kNoSuchDate, "ru"));
+}
+
+TEST_F(InterviewInputTest, UnknownFieldSuggestsTheNearestQuestionName) {
+  json answers = Valid(json::parse(R"({"queu":3, "zzzzzzzz":1})"));
+  auto problems = form_->Validate(answers, clock_, "en");
+  ASSERT_EQ(problems.size(), 2u);
+  EXPECT_EQ(problems[0].field, "queu");
+  EXPECT_EQ(problems[0].message, "The form has no such question. Did you mean `queue`?");
+  EXPECT_EQ(problems[1].message, "The form has no such question.");
+  EXPECT_EQ(form_->Validate(json::array(), clock_, "kk")[0].message,
+            LocalMessage(Message::kAnswersNotObject, "kk"));
+}
+
+TEST_F(InterviewInputTest, EveryMessageExistsInEveryLanguage) {
+  for (int m = 0; m < static_cast<int>(Message::kMessageCount); ++m) {
+    std::set<std::string> distinct;
+    for (const char* lang : {"kk", "ru", "en"}) {
+      std::string text = LocalMessage(static_cast<Message>(m), lang);
+      EXPECT_FALSE(text.empty()) << m << " " << lang;
+      distinct.insert(text);
+    }
+    // " *"-like marks aside, a message the same in all three is untranslated.
+    EXPECT_GT(distinct.size(), 1u) << "message " << m << " is not translated";
+  }
+}
+
+TEST_F(InterviewInputTest, ResumedDraftStartsAtTheFirstUnansweredQuestion) {
+  json draft = json::parse(R"({"consent":"yes","region":"almaty","centre":"ala_01"})");
+  Interview iv(form_, clock_, draft);
+  iv.ResumeAtFirstUnanswered();
+  ASSERT_FALSE(iv.at_end());
+  EXPECT_EQ(form_->questions()[iv.current()->question].name, "visit_date");
+  // `<` goes back through the answered questions as usual.
+  ASSERT_TRUE(iv.Back());
+  EXPECT_EQ(form_->questions()[iv.current()->question].name, "centre");
+  ASSERT_TRUE(iv.Back());
+  ASSERT_TRUE(iv.Back());
+  EXPECT_FALSE(iv.Back());
+  // A draft with nothing left to answer resumes at the end.
+  Interview done(form_, clock_, json::parse(R"({"consent":"no"})"));
+  done.ResumeAtFirstUnanswered();
+  EXPECT_TRUE(done.at_end());
+  EXPECT_TRUE(done.Back());
+}
+
+TEST_F(InterviewInputTest, ConsentScreenCountsTheQuestionsBehindIt) {
+  Interview iv(form_, clock_);
+  EXPECT_EQ(iv.Steps().size(), 1u);
+  EXPECT_GT(iv.ExpectedStepCount(), 10u);
+  ASSERT_TRUE(iv.Answer("2", "en").ok());  // no consent: nothing more to come
+  EXPECT_EQ(iv.ExpectedStepCount(), 1u);
+}
+
+}  // namespace
+}  // namespace dala::schema

@@ -236,6 +236,40 @@ bool ParseIsoDate(const std::string& text, int64_t* days) {
   return true;
 }
 
+TypedDate ParseTypedDate(std::string_view text, int64_t* days) {
+  // Three runs of digits split by one separator: '-' (year first) or '.'
+  // (day first).
+  int64_t parts[3] = {0, 0, 0};
+  size_t widths[3] = {0, 0, 0};
+  char separator = 0;
+  size_t part = 0;
+  for (char c : text) {
+    if (c >= '0' && c <= '9') {
+      if (widths[part] == 4) return TypedDate::kMalformed;
+      parts[part] = parts[part] * 10 + (c - '0');
+      ++widths[part];
+    } else if ((c == '-' || c == '.') && (separator == 0 || separator == c) && part < 2 && widths[part] > 0) {
+      separator = c;
+      ++part;
+    } else {
+      return TypedDate::kMalformed;
+    }
+  }
+  if (part != 2 || widths[2] == 0) return TypedDate::kMalformed;
+  int64_t y, m, d;
+  if (separator == '-') {
+    if (widths[0] != 4 || widths[1] != 2 || widths[2] != 2) return TypedDate::kMalformed;
+    y = parts[0], m = parts[1], d = parts[2];
+  } else {
+    if (widths[0] > 2 || widths[1] > 2 || widths[2] != 4) return TypedDate::kMalformed;
+    d = parts[0], m = parts[1], y = parts[2];
+  }
+  if (m < 1 || m > 12 || d < 1 || d > static_cast<int64_t>(DaysInMonth(y, static_cast<unsigned>(m))))
+    return TypedDate::kNoSuchDay;
+  *days = DaysFromCivil(y, static_cast<unsigned>(m), static_cast<unsigned>(d));
+  return TypedDate::kValid;
+}
+
 bool ParseIsoDateTime(const std::string& text, int32_t default_offset_minutes, int64_t* epoch_ms,
                       int32_t* offset_minutes) {
   size_t i = 0;

@@ -42,6 +42,8 @@ inline constexpr std::string_view kVolunteer = "volunteer";
 inline constexpr std::string_view kDownloadCursor = "download_cursor";
 inline constexpr std::string_view kCheckpoint = "checkpoint";
 inline constexpr std::string_view kAcceptedThrough = "accepted_through";
+// The latest server time any sync reported (ms): a clock set before it is wrong.
+inline constexpr std::string_view kLastServerTimeMs = "last_server_time_ms";
 }  // namespace profile_key
 
 enum class UploadState { kPending, kAccepted, kRejected, kReceived };
@@ -113,8 +115,23 @@ class LocalStore : public sync::FormRegistry {
  public:
   // Creates a new store; AlreadyExists if the file is there.
   static Result<std::unique_ptr<LocalStore>> Create(const std::string& path);
-  // Opens an existing store, applying any pending migrations.
+  // Opens an existing store, applying any pending migrations. A missing
+  // file is NotFound with reason "no_profile".
   static Result<std::unique_ptr<LocalStore>> Open(const std::string& path);
+
+  // --- backup ------------------------------------------------------------------
+  // Copies the whole store into a new file at `path` with SQLite's online
+  // backup (a consistent snapshot even while the store is in use; a plain
+  // copy of a WAL database can miss committed pages). The device key stays
+  // sealed under its passphrase, as it is here. The copy is one
+  // self-contained file (rollback journal, not WAL), mode 0600, and is
+  // written under a temporary name and renamed, so `path` is never a
+  // half-written copy. Replaces an earlier backup at `path`.
+  Status BackupTo(const std::string& path);
+  // Makes a new store at `profile_path` from a backup made by BackupTo.
+  // AlreadyExists ("profile_exists") if a store is there: restoring never
+  // overwrites records; Corruption if `backup_path` is not a Dala profile.
+  static Status RestoreFrom(const std::string& backup_path, const std::string& profile_path);
 
   sql::Database& db() { return db_; }
 
@@ -177,8 +194,12 @@ class LocalStore : public sync::FormRegistry {
   Result<std::vector<SubmissionRow>> ListSubmissions();
   Result<std::optional<SubmissionRow>> FindSubmission(const sync::SubmissionId& id);
   // A unique submission whose id starts or ends with `prefix` (hex, dashes
-  // ignored; at least 4 digits).
+  // ignored; at least 4 digits). Failures name their reason: "bad_record_id",
+  // "no_such_record", "ambiguous_record".
   Result<sync::SubmissionId> ResolveSubmission(std::string_view prefix);
+  // When this laptop stored its newest own record, by its own clock; 0 if
+  // it has none.
+  Result<int64_t> NewestOwnRecordMs();
   // The merge of a submission's revisions.
   Result<sync::MergedState> MergedStateOf(const sync::SubmissionId& id);
 

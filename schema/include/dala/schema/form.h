@@ -225,7 +225,19 @@ enum class Message {
   kUnknownField,
   kWrongRepeatCount,
   kTooLong,
+  kNoSuchDate,        // "31.02.2026": the shape of a date, but no such day
+  kDateNotIso,        // a stored date written as people type it
+  kControlCharacter,  // an escape sequence or other control code in an answer
+  kAnswersNotObject,
+  kInstanceNotObject,
+  kDidYouMean,        // "{}" stands for the suggested name
+  kMessageCount,
 };
 std::string LocalMessage(Message message, std::string_view language);
+
+// True if `text` holds a control character other than tab and newline (C0,
+// DEL or C1): the bytes an arrow key sends to a terminal that cannot edit.
+// No answer may hold one, whatever path it came by.
+bool HasControlCharacter(std::string_view text);
 
 }  // namespace dala::schema

@@ -39,6 +39,13 @@ Result<nlohmann::json> ParseTypedAnswer(const Form& form, int question, std::str
                                         const std::vector<const ListItem*>& offered,
                                         const Clock& clock, std::string_view language);
 
+// Answers written by hand (an answers file, `--set`) in the forms the
+// interview accepts: every date, time and date-time given as text the
+// interview would take ("04.12.2026", "9:30") becomes its stored form
+// ("2026-12-04", "09:30"), so a file and a terminal accept the same things.
+// Anything else is left for Form::Validate to report.
+void NormalizeTypedAnswers(const Form& form, nlohmann::json* answers, const Clock& clock);
+
 // The answer shown back to the volunteer, in `language`: choice labels
 // rather than names, dates as typed.
 std::string DescribeAnswer(const Form& form, int question, const nlohmann::json& answer,
@@ -58,6 +65,10 @@ class Interview {
 
   // The steps for the current answers, in order.
   std::vector<InterviewStep> Steps() const;
+  // How many steps the form may still come to: Steps(), plus those hidden
+  // only because the answers that decide them are not given yet (the whole
+  // survey behind its consent question). For "question 1 of N".
+  size_t ExpectedStepCount() const;
 
   // The step being shown; empty at the end of the form.
   const std::optional<InterviewStep>& current() const { return current_; }
@@ -81,8 +92,14 @@ class Interview {
   // Jumps to a step (e.g. the first problem found by Validate).
   void GoTo(const InterviewStep& step);
 
-  // Moves to the first step (used when resuming or editing).
+  // Moves to the first step (used when editing).
   void Restart();
+
+  // Moves to the first step still to be answered: a question without an
+  // answer, or "add another?" (used when resuming a draft). The steps before
+  // it become the history, so Back() goes to them as usual. At the end of
+  // the form when every step is answered.
+  void ResumeAtFirstUnanswered();
 
   // Every problem with FinalAnswers().
   std::vector<AnswerProblem> Validate(std::string_view language) const;
@@ -92,6 +109,11 @@ class Interview {
 
  private:
   void Advance(const std::vector<InterviewStep>& before, size_t index_before);
+  // Steps(); with `count_undecided`, also those ExpectedStepCount() adds.
+  std::vector<InterviewStep> Walk(bool count_undecided) const;
+  // Whether the relevance of `q` or an enclosing group or repeat refers to
+  // a question that has no answer yet.
+  bool RelevanceUndecided(int q, const InstancePath& path) const;
 
   std::shared_ptr<const Form> form_;
   const Clock& clock_;

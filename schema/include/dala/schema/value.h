@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace dala::schema {
@@ -69,6 +70,11 @@ class Value {
 // Calendar helpers shared by the evaluator and the form model.
 // Parses "YYYY-MM-DD" (proleptic Gregorian). False if malformed or impossible.
 bool ParseIsoDate(const std::string& text, int64_t* days);
+// A date as people type it: ISO "2026-12-04" or "04.12.2026" / "4.12.2026"
+// (day first, as in Kazakhstan). kNoSuchDay when it has that shape but
+// names no day of the calendar ("31.02.2026"), so the message can say so.
+enum class TypedDate { kValid, kMalformed, kNoSuchDay };
+TypedDate ParseTypedDate(std::string_view text, int64_t* days);
 // Parses "YYYY-MM-DDTHH:MM[:SS[.fff]]" with "Z" or "+HH:MM"/"-HH:MM" (or no
 // zone, meaning `default_offset_minutes`).
 bool ParseIsoDateTime(const std::string& text, int32_t default_offset_minutes, int64_t* epoch_ms,
