@@ -1,6 +1,11 @@
 #include "fault_util.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -119,6 +124,45 @@ bool LooksLikeACrash(const std::string& output) {
 void CopyTree(const std::string& from, const std::string& to) {
   fs::remove_all(to);
   fs::copy(from, to, fs::copy_options::recursive);
+}
+
+int RunKilledAfter(const std::vector<std::string>& argv_in, const std::map<std::string, std::string>& env_in,
+                   long delay_us) {
+  std::vector<std::string> argv = argv_in;
+  std::vector<std::string> env;
+  for (const char* keep : {"PATH", "HOME", "LANG", "TZ", "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"})
+    if (const char* v = std::getenv(keep); v != nullptr && env_in.count(keep) == 0) env.push_back(std::string(keep) + "=" + v);
+  for (const auto& [k, v] : env_in) env.push_back(k + "=" + v);
+  std::vector<char*> argv_p, env_p;
+  for (auto& a : argv) argv_p.push_back(a.data());
+  for (auto& e : env) env_p.push_back(e.data());
+  argv_p.push_back(nullptr);
+  env_p.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  for (int fd : {0, 1, 2}) posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", O_RDWR, 0);
+  pid_t pid;
+  int rc = posix_spawn(&pid, argv[0].c_str(), &actions, nullptr, argv_p.data(), env_p.data());
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) {
+    ADD_FAILURE() << "cannot start " << argv[0];
+    return -1;
+  }
+  ::usleep(static_cast<useconds_t>(delay_us));
+  int status = 0;
+  if (::waitpid(pid, &status, WNOHANG) != pid) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, &status, 0);
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+std::string AuditProblems(const std::string& data, const std::string& bundle) {
+  std::filesystem::remove(bundle);
+  auto exported = RunCommand({ServerBinary(), "export", "--bundle", bundle, "--data", data});
+  if (exported.exit_code != 0) return "export failed: " + exported.err;
+  auto audit = RunCommand({DalaBinary(), "audit", "verify", bundle, "--server-key", data + "/server.pub"}, {}, "", 300);
+  return audit.exit_code == 0 ? "" : audit.out + audit.err;
 }
 
 std::string ServerDb(const std::string& data) { return data + "/dala-server.db"; }

@@ -49,6 +49,12 @@ bool LooksLikeACrash(const std::string& output);
 
 void CopyTree(const std::string& from, const std::string& to);
 
+// Starts `argv` (output discarded) and SIGKILLs it after `delay_us`
+// microseconds, unless it ended before. Returns its exit code, or 128 + the
+// signal.
+int RunKilledAfter(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
+                   long delay_us);
+
 // --- a fleet ----------------------------------------------------------------------
 
 // A server data directory (volunteer "askar", the shipped forms) and
@@ -76,6 +82,9 @@ std::map<std::string, std::string> LaptopEnv(const std::string& home);
 // Runs `dala args...` on the profile at `home`, with `extra` environment.
 CommandResult Dala(const std::string& home, std::vector<std::string> args,
                    const std::map<std::string, std::string>& extra = {}, int timeout_seconds = 120);
+// `dala` audit of a bundle `dala-server export --bundle` writes of the
+// stopped server's `data`; "" when the audit verifies, else what it said.
+std::string AuditProblems(const std::string& data, const std::string& bundle);
 // Points the profile at `home` to another server URL (a copy of a fleet's
 // data serves on another port).
 void PointAt(const std::string& home, const std::string& url);
