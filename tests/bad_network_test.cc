@@ -163,11 +163,6 @@ class BadNetwork {
   std::atomic<int> counts_[static_cast<int>(Act::kCount)] = {};
 };
 
-long EnvOr(const char* name, long fallback) {
-  const char* v = std::getenv(name);
-  return v != nullptr && *v != '\0' ? std::atol(v) : fallback;
-}
-
 TEST(BadNetworkTest, EveryRecordArrivesOnceAndTheLaptopsAgreeWithTheServer) {
   const long rounds = EnvOr("DALA_NETWORK_ROUNDS", 40);
   const uint64_t seed = static_cast<uint64_t>(EnvOr("DALA_NETWORK_SEED", 20261204));

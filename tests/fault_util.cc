@@ -121,6 +121,11 @@ bool LooksLikeACrash(const std::string& output) {
   return ::testing::AssertionSuccess();
 }
 
+long EnvOr(const char* name, long fallback) {
+  const char* v = std::getenv(name);
+  return v != nullptr && *v != '\0' ? std::atol(v) : fallback;
+}
+
 void CopyTree(const std::string& from, const std::string& to) {
   fs::remove_all(to);
   fs::copy(from, to, fs::copy_options::recursive);

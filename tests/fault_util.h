@@ -49,6 +49,9 @@ bool LooksLikeACrash(const std::string& output);
 
 void CopyTree(const std::string& from, const std::string& to);
 
+// The number in environment variable `name`, or `fallback` if it is unset.
+long EnvOr(const char* name, long fallback);
+
 // Starts `argv` (output discarded) and SIGKILLs it after `delay_us`
 // microseconds, unless it ended before. Returns its exit code, or 128 + the
 // signal.

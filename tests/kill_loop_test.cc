@@ -23,6 +23,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <mutex>
 #include <random>
@@ -36,11 +37,6 @@ namespace {
 constexpr int kLaptops = 2;
 constexpr int kAuditEvery = 25;     // rounds (of kLaptops runs)
 constexpr int kServerKillEvery = 20;
-
-long EnvOr(const char* name, long fallback) {
-  const char* v = std::getenv(name);
-  return v != nullptr && *v != '\0' ? std::atol(v) : fallback;
-}
 
 struct Stats {
   int timed = 0, at_write = 0, at_sync = 0, killed = 0, finished = 0, collects_saved = 0;
