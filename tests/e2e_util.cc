@@ -185,23 +185,29 @@ CommandResult RunCommand(const std::vector<std::string>& argv_in, const std::map
   return result;
 }
 
-ServerProcess::ServerProcess(const std::string& data_dir, const std::vector<std::string>& extra_args) {
-  Start(data_dir, "127.0.0.1:0", extra_args);
+ServerProcess::ServerProcess(const std::string& data_dir, const std::vector<std::string>& extra_args,
+                             const std::map<std::string, std::string>& env) {
+  Start(data_dir, "127.0.0.1:0", extra_args, env);
 }
 
 ServerProcess::ServerProcess(const std::string& data_dir, int port) {
-  Start(data_dir, "127.0.0.1:" + std::to_string(port), {});
+  Start(data_dir, "127.0.0.1:" + std::to_string(port), {}, {});
+}
+
+void ServerProcess::Reap(int status) {
+  exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  pid_ = -1;
 }
 
 void ServerProcess::Start(const std::string& data_dir, const std::string& listen,
-                          const std::vector<std::string>& extra_args) {
+                          const std::vector<std::string>& extra_args, const std::map<std::string, std::string>& env_in) {
   std::string port_file = data_dir + "/port";
   std::filesystem::remove(port_file);
   log_path_ = data_dir + "/server.log";
   std::vector<std::string> argv = {ServerBinary(), "serve", "--data", data_dir, "--listen", listen,
                                    "--port-file", port_file};
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
-  std::vector<std::string> env = Environment({});
+  std::vector<std::string> env = Environment(env_in);
   auto argv_p = Pointers(argv);
   auto env_p = Pointers(env);
   posix_spawn_file_actions_t actions;
@@ -215,7 +221,7 @@ void ServerProcess::Start(const std::string& data_dir, const std::string& listen
   }
   posix_spawn_file_actions_destroy(&actions);
   pid_ = pid;
-  for (int i = 0; i < 300; ++i) {
+  for (int i = 0; i < 1500; ++i) {
     std::string text = ReadFile(port_file);
     if (!text.empty() && text.back() == '\n') {
       port_ = std::atoi(text.c_str());
@@ -223,10 +229,10 @@ void ServerProcess::Start(const std::string& data_dir, const std::string& listen
     }
     int status;
     if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
+      Reap(status);
       return;
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
 }
 
@@ -237,19 +243,19 @@ void ServerProcess::Kill() {
   ::kill(pid_, SIGKILL);
   int status;
   ::waitpid(pid_, &status, 0);
-  pid_ = -1;
+  Reap(status);
 }
 
 void ServerProcess::Stop() {
   if (pid_ <= 0) return;
   ::kill(pid_, SIGTERM);
-  for (int i = 0; i < 200; ++i) {
+  for (int i = 0; i < 1000; ++i) {
     int status;
     if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
+      Reap(status);
       return;
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   Kill();
 }

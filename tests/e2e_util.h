@@ -43,7 +43,9 @@ class ServerProcess {
  public:
   // `data_dir` must already be initialised (dala-server init). Binds
   // 127.0.0.1 port 0 and learns the port from --port-file.
-  explicit ServerProcess(const std::string& data_dir, const std::vector<std::string>& extra_args = {});
+  // `env` is added to the environment, as RunCommand does.
+  explicit ServerProcess(const std::string& data_dir, const std::vector<std::string>& extra_args = {},
+                         const std::map<std::string, std::string>& env = {});
   // Restarts on a port an earlier run was given, so enrolled laptops find it.
   ServerProcess(const std::string& data_dir, int port);
   ~ServerProcess();
@@ -59,10 +61,16 @@ class ServerProcess {
   // SIGTERM and wait.
   void Stop();
   const std::string& log_path() const { return log_path_; }
+  // How the process ended, once it has (after Stop or Kill, or when it
+  // failed to start): its exit code, or 128 + the signal; -1 while running.
+  int exit_code() const { return exit_code_; }
 
  private:
-  void Start(const std::string& data_dir, const std::string& listen, const std::vector<std::string>& extra_args);
+  void Start(const std::string& data_dir, const std::string& listen, const std::vector<std::string>& extra_args,
+             const std::map<std::string, std::string>& env);
+  void Reap(int status);
   int pid_ = -1;
+  int exit_code_ = -1;
   int port_ = 0;
   std::string log_path_;
 };

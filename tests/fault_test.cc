@@ -3,18 +3,13 @@
 // Afterwards nothing is lost and nothing is duplicated: the server holds
 // each revision exactly once and the laptop knows all were accepted.
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
-#include <atomic>
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "bad_network.h"
 #include "dala/sync/protocol.h"
 #include "dala/sync/request_auth.h"
 #include "e2e_util.h"
@@ -23,97 +18,6 @@ namespace dala::e2e {
 namespace {
 
 using nlohmann::json;
-
-// A loopback TCP proxy that can cut the server's answer after a number of
-// bytes, for the first `cuts` connections.
-class CuttingProxy {
- public:
-  // Cuts the answer on connection number `cut_connection` (1 is the first).
-  CuttingProxy(int upstream_port, size_t cut_after_bytes, int cut_connection)
-      : upstream_(upstream_port), cut_after_(cut_after_bytes), cut_connection_(cut_connection) {
-    listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    int one = 1;
-    ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-    ::listen(listen_fd_, 16);
-    socklen_t len = sizeof(addr);
-    ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-    thread_ = std::thread([this] { Accept(); });
-  }
-
-  ~CuttingProxy() {
-    stop_ = true;
-    ::shutdown(listen_fd_, SHUT_RDWR);
-    ::close(listen_fd_);
-    thread_.join();
-    for (auto& t : workers_) t.join();
-  }
-
-  int port() const { return port_; }
-  int cuts_made() const { return cuts_made_; }
-
- private:
-  void Accept() {
-    while (!stop_) {
-      int client = ::accept(listen_fd_, nullptr, nullptr);
-      if (client < 0) return;
-      bool cut = ++connections_ == cut_connection_;
-      workers_.emplace_back([this, client, cut] { Relay(client, cut); });
-    }
-  }
-
-  void Relay(int client, bool cut) {
-    int server = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<uint16_t>(upstream_));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(server, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-      ::close(client);
-      ::close(server);
-      return;
-    }
-    size_t answered = 0;
-    char buf[16384];
-    while (!stop_) {
-      pollfd fds[2] = {{client, POLLIN, 0}, {server, POLLIN, 0}};
-      if (::poll(fds, 2, 200) <= 0) continue;
-      if (fds[0].revents) {
-        ssize_t n = ::recv(client, buf, sizeof(buf), 0);
-        if (n <= 0 || ::send(server, buf, static_cast<size_t>(n), MSG_NOSIGNAL) != n) break;
-      }
-      if (fds[1].revents) {
-        ssize_t n = ::recv(server, buf, sizeof(buf), 0);
-        if (n <= 0) break;
-        size_t allowed = static_cast<size_t>(n);
-        if (cut && answered + allowed > cut_after_) allowed = cut_after_ - answered;
-        if (allowed > 0 && ::send(client, buf, allowed, MSG_NOSIGNAL) != static_cast<ssize_t>(allowed)) break;
-        answered += allowed;
-        if (cut && answered >= cut_after_) {
-          ++cuts_made_;
-          break;  // the line drops mid-answer
-        }
-      }
-    }
-    ::close(client);
-    ::close(server);
-  }
-
-  int upstream_;
-  size_t cut_after_;
-  int cut_connection_;
-  int connections_ = 0;
-  std::atomic<int> cuts_made_{0};
-  int listen_fd_ = -1;
-  int port_ = 0;
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
-  std::vector<std::thread> workers_;
-};
 
 class FaultTest : public ::testing::Test {
  protected:
@@ -222,11 +126,13 @@ TEST_F(FaultTest, ConnectionCutMidResponseIsCompletedByTheNextSync) {
   ASSERT_TRUE(server.ok());
   // The server commits the batch, but the laptop never hears the answer.
   // Connection 1 enrols; connection 2 is the sync whose answer is cut.
-  CuttingProxy proxy(server.port(), 200, 2);
+  BadNetwork proxy(server.port(), [](int connection) {
+    return connection == 2 ? Plan{Act::kTruncateAnswer, 200} : Plan{};
+  });
   Enroll("http://127.0.0.1:" + std::to_string(proxy.port()));
   const uint64_t base = LogSize(server.port());
   auto cut = Dala({"sync", "--batch", "1000"});
-  EXPECT_EQ(proxy.cuts_made(), 1);
+  EXPECT_EQ(proxy.count(Act::kTruncateAnswer), 1);
   EXPECT_NE(cut.exit_code, 0);
   EXPECT_EQ(LogSize(server.port()), base + kRevisions);  // committed before answering
   EXPECT_EQ(Pending(), kRevisions);                      // unacknowledged on the laptop

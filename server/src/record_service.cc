@@ -98,7 +98,7 @@ Status RecordService::Load() {
   for (const Device& d : devices) ++laptops[d.volunteer];
   for (const auto& [volunteer, count] : laptops) {
     if (count < 2) continue;
-    DALA_RETURN_IF_ERROR(ctx_.store.InTransaction([&]() -> Status { return QueueForEveryLaptop(volunteer); }));
+    DALA_RETURN_IF_ERROR(ctx_.store.InTransaction([&, &name = volunteer]() -> Status { return QueueForEveryLaptop(name); }));
   }
   if (checkpoint_.empty() || checkpoint_size_ < tree_.size()) {
     auto note = SignCheckpointLocked();
