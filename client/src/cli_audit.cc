@@ -134,11 +134,6 @@ int AuditVerify(const AuditVerifyOptions& o) {
 }
 
 int AuditTrace(const AuditTraceOptions& o) {
-  auto id = sync::ParseSubmissionId(o.submission);
-  if (!id.ok()) {
-    std::cerr << "dala: " << o.submission << " is not a submission id (32 hex digits, dashes allowed)\n";
-    return kExitUsage;
-  }
   std::optional<sync::PublicKey> key;
   if (!o.server_key.empty()) {
     auto k = ReadServerKey(o.server_key);
@@ -150,6 +145,14 @@ int AuditTrace(const AuditTraceOptions& o) {
   }
   auto bundle = sync::BundleReader::Open(o.bundle);
   if (!bundle.ok()) return Fail(bundle.status());
+  // A full id is taken as given, so a submission the bundle's table omits
+  // can still be traced through the log; a shorter one is looked up there.
+  auto id = sync::ParseSubmissionId(o.submission);
+  if (!id.ok()) id = bundle->ResolveSubmission(o.submission);
+  if (!id.ok()) {
+    std::cerr << "dala: " << id.status().message() << "\n";
+    return id.status().reason() == "no_such_record" ? kExitFailure : kExitUsage;
+  }
   auto trace = sync::TraceSubmission(*bundle, *id, key ? &*key : nullptr,
                                      o.json ? sync::TraceFormat::kJson : sync::TraceFormat::kText);
   if (!trace.ok()) return Fail(trace.status());
@@ -178,7 +181,7 @@ AuditCommands::AuditCommands(CLI::App& app) {
 
   trace_ = audit->add_subcommand("trace", "The full signed history of one submission, for an audit report");
   trace_->add_option("BUNDLE", trace_o_.bundle, "The bundle file")->required();
-  trace_->add_option("SUBMISSION_ID", trace_o_.submission, "The submission's id")->required();
+  trace_->add_option("SUBMISSION_ID", trace_o_.submission, "The submission's id: the full id, or its first or last 6+ hex digits")->required();
   trace_->add_option("--server-key", trace_o_.server_key, "The server's key (as for verify)");
   trace_->add_flag("--json", trace_o_.json, "Machine-readable output");
 }

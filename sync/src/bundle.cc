@@ -1,5 +1,6 @@
 #include "dala/sync/bundle.h"
 
+#include <cctype>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -511,6 +512,39 @@ Result<std::optional<BundleSubmission>> BundleReader::FindSubmission(const Submi
   if (!*row) return std::optional<BundleSubmission>();
   DALA_ASSIGN_OR_RETURN(BundleSubmission s, ReadSubmission(st));
   return std::optional<BundleSubmission>(std::move(s));
+}
+
+Result<SubmissionId> BundleReader::ResolveSubmission(std::string_view given) {
+  std::string hex;
+  for (char c : given) {
+    if (c == '-') continue;
+    if (!std::isxdigit(static_cast<unsigned char>(c)))
+      return Status(Status::Code::kInvalidArgument, "bad_record_id", "'" + std::string(given) + "' is not a submission id");
+    hex.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  }
+  if (hex.size() < 6 || hex.size() > 32)
+    return Status(Status::Code::kInvalidArgument, "bad_record_id",
+                  "'" + std::string(given) + "' is not a submission id (give 6 to 32 of its hex digits)");
+  // Ids made in the same millisecond share their first digits (UUIDv7), so
+  // the end, which is random, is what the other commands show.
+  DALA_ASSIGN_OR_RETURN(auto st, db_->Prepare("SELECT id FROM submissions WHERE lower(hex(id)) LIKE ?1 "
+                                              "OR lower(hex(id)) LIKE ?2 LIMIT 2"));
+  st.Bind(1, hex + "%").Bind(2, "%" + hex);
+  std::vector<SubmissionId> found;
+  for (;;) {
+    auto row = st.Step();
+    if (!row.ok()) return Damaged(row.status());
+    if (!*row) break;
+    SubmissionId id;
+    DALA_RETURN_IF_ERROR(st.ReadBytes(0, &id, "a submissions row"));
+    found.push_back(id);
+  }
+  if (found.empty())
+    return Status(Status::Code::kNotFound, "no_such_record", "no submission " + std::string(given) + " in the bundle");
+  if (found.size() > 1)
+    return Status(Status::Code::kInvalidArgument, "ambiguous_record",
+                  "'" + std::string(given) + "' matches several submissions; give more digits");
+  return found[0];
 }
 
 Result<uint64_t> BundleReader::SubmissionCount() {

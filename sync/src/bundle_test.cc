@@ -123,6 +123,40 @@ TEST_F(BundleTest, WrittenBundleReadsBackEveryTable) {
   EXPECT_FALSE(none->has_value());
 }
 
+TEST_F(BundleTest, ShortSubmissionIdsResolveByTheirEndOrStartAndAmbiguityIsNamed) {
+  std::string path = Path("ids.bundle");
+  {
+    auto w = BundleWriter::Create(path);
+    ASSERT_TRUE(w.ok());
+    PublicKey server{};
+    ASSERT_TRUE(w->SetHeader("dala.test/log", server, 1).ok());
+    // Two ids made in the same millisecond: the same first 8 digits.
+    for (uint8_t last : {0xA1, 0xB2}) {
+      BundleSubmission s;
+      s.id.fill(0x01);
+      s.id[14] = last;
+      s.id[15] = last;
+      s.form_id = "tally";
+      s.answers_json = "{}";
+      ASSERT_TRUE(w->AddSubmission(s).ok());
+    }
+    ASSERT_TRUE(w->Finish().ok());
+  }
+  auto r = BundleReader::Open(path);
+  ASSERT_TRUE(r.ok());
+  auto by_end = r->ResolveSubmission("0101a1a1");
+  ASSERT_TRUE(by_end.ok()) << by_end.status().ToString();
+  EXPECT_EQ((*by_end)[15], 0xA1);
+  auto by_end_upper = r->ResolveSubmission("01B2B2");
+  ASSERT_TRUE(by_end_upper.ok());
+  EXPECT_EQ((*by_end_upper)[15], 0xB2);
+  EXPECT_EQ(r->ResolveSubmission("01010101").status().reason(), "ambiguous_record");
+  EXPECT_EQ(r->ResolveSubmission("c0ffee").status().reason(), "no_such_record");
+  EXPECT_EQ(r->ResolveSubmission("a1a1").status().reason(), "bad_record_id");   // too short to be sure
+  EXPECT_EQ(r->ResolveSubmission("a1a1'--").status().reason(), "bad_record_id");
+  EXPECT_EQ(r->ResolveSubmission("01%a1").status().reason(), "bad_record_id");  // no LIKE wildcards
+}
+
 TEST_F(BundleTest, LogStreamsInOrderInBatchesWithBinaryBytesIntact) {
   auto r = BundleReader::Open(Write("b.bundle", 10));
   ASSERT_TRUE(r.ok());
