@@ -9,12 +9,12 @@ bool EnrolmentReplay::Concerns(const EventBody& event) { return event.type == "e
 EnrolmentReplay::Applied EnrolmentReplay::Apply(const EventBody& event, uint64_t index, int64_t wall_ms) {
   assert(Concerns(event));
   Applied applied;
-  if (!FromHex(event.device, &applied.device)) {
-    applied.outcome = Outcome::kBadDeviceKey;
+  if (!FromHex(event.device, &applied.key)) {
+    applied.outcome = Outcome::kBadKey;
     return applied;
   }
   if (event.type == "enroll") {
-    auto [it, inserted] = devices_.try_emplace(applied.device);
+    auto [it, inserted] = devices_.try_emplace(applied.key);
     if (!inserted) {
       applied.outcome = Outcome::kEnrolledAgain;
       applied.first_index = it->second.enrolled_index;
@@ -24,9 +24,9 @@ EnrolmentReplay::Applied EnrolmentReplay::Apply(const EventBody& event, uint64_t
     applied.outcome = Outcome::kEnrolled;
     return applied;
   }
-  auto it = devices_.find(applied.device);
+  auto it = devices_.find(applied.key);
   if (it == devices_.end()) {
-    applied.outcome = Outcome::kUnknownDevice;
+    applied.outcome = Outcome::kUnknownKey;
     return applied;
   }
   Enrolment& e = it->second;

@@ -9,7 +9,7 @@
 // 3 enroll A again, 4 revoke A again, 5 revoke B. Replayed: after 0, A is
 // aigerim's (enrolled at 0); 1 is by an enrolled key; after 2, A is revoked
 // at 2; 3 changes nothing (kEnrolledAgain, first at 0); 4 changes nothing
-// (kRevokedAgain, first at 2); 5 changes nothing (kUnknownDevice). The
+// (kRevokedAgain, first at 2); 5 changes nothing (kUnknownKey). The
 // first word on a device is the one that stands: a later event cannot
 // re-enrol a revoked key or move its revocation.
 #pragma once
@@ -39,14 +39,14 @@ class EnrolmentReplay {
   enum class Outcome {
     kEnrolled,
     kRevoked,
-    kBadDeviceKey,    // the event's device is not 64 hex digits: nothing changes
+    kBadKey,    // the event's device is not 64 hex digits: nothing changes
     kEnrolledAgain,   // the device was enrolled before, at first_index
     kRevokedAgain,    // the device was revoked before, at first_index
-    kUnknownDevice,   // a revocation of a device never enrolled
+    kUnknownKey,   // a revocation of a device never enrolled
   };
   struct Applied {
     Outcome outcome = Outcome::kEnrolled;
-    PublicKey device{};
+    PublicKey key{};
     uint64_t first_index = 0;  // for kEnrolledAgain and kRevokedAgain
   };
 
