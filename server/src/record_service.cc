@@ -533,21 +533,32 @@ Status RecordService::Revoke(const sync::PublicKey& key, std::string_view by, st
   body.by = std::string(by);
   body.device = ToHex(key);
   body.reason = std::string(reason);
-  sync::EnvelopeFields f;
-  f.kind = sync::EnvelopeKind::kEvent;
-  f.body = sync::MakeEventBody(body);
-  std::vector<Envelope> events;
+  auto event = AppendServerEvent(body, [&](const Envelope& e) {
+    return ctx_.store.RevokeDevice(key, by, reason, e.wall_ms());
+  });
+  return event.ok() ? Status::Ok() : event.status();
+}
+
+Result<Envelope> RecordService::AppendServerEvent(sync::EventBody body,
+                                                  const std::function<Status(const Envelope&)>& with,
+                                                  const std::function<Status(sync::EventBody*)>& prepare) {
+  std::optional<Envelope> event;
   Status s = ctx_.store.InTransaction([&]() -> Status {
+    if (prepare) DALA_RETURN_IF_ERROR(prepare(&body));
+    sync::EnvelopeFields f;
+    f.kind = sync::EnvelopeKind::kEvent;
+    f.body = sync::MakeEventBody(body);
     DALA_ASSIGN_OR_RETURN(Envelope e, SignServerEnvelope(std::move(f)));
     DALA_RETURN_IF_ERROR(ctx_.store.AppendEnvelope(e, tree_.size(), ctx_.clock.NowMs()));
-    DALA_RETURN_IF_ERROR(ctx_.store.RevokeDevice(key, by, reason, e.wall_ms()));
-    events.push_back(std::move(e));
+    DALA_RETURN_IF_ERROR(with(e));
+    event = std::move(e);
     return Status::Ok();
   });
   if (!s.ok()) return s;
-  for (const Envelope& e : events) tree_.AppendLeafHash(sync::LeafHash(e.bytes()));
-  auto note = SignCheckpointLocked();
-  return note.ok() ? Status::Ok() : note.status();
+  // Only after the commit is durable does the tree move forward.
+  tree_.AppendLeafHash(sync::LeafHash(event->bytes()));
+  DALA_RETURN_IF_ERROR(SignCheckpointLocked().status());
+  return std::move(*event);
 }
 
 // --- sync ----------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@
 // bytes.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -133,6 +134,13 @@ class RecordService : public sync::FormRegistry {
   // `unstored`, signed but not yet appended, when one call appends several.
   // Caller holds append_mutex_ and runs inside a transaction.
   Result<sync::Envelope> SignServerEnvelope(sync::EnvelopeFields fields, const sync::Envelope* unstored = nullptr);
+  // Signs `body` as the server's next event and appends it, with `with`
+  // (the row that says the same) in one transaction, after `prepare`, if
+  // given, completed the body there; then grows the tree and signs a
+  // checkpoint. Caller holds append_mutex_.
+  Result<sync::Envelope> AppendServerEvent(sync::EventBody body,
+                                           const std::function<Status(const sync::Envelope&)>& with,
+                                           const std::function<Status(sync::EventBody*)>& prepare = nullptr);
   Result<std::string> SignCheckpointLocked();
   // Signs a checkpoint when the tree has grown past the last one. Caller
   // holds append_mutex_.

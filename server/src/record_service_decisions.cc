@@ -186,35 +186,35 @@ Result<PersonKeyRow> RecordService::EnrollPersonKey(const User& person, std::str
   std::lock_guard<std::mutex> lock(append_mutex_);
   DALA_RETURN_IF_ERROR(CatchUpTree());
   if (key == server_key()) return Status::InvalidArgument("that key is the server's own");
-  PersonKeyRow row;
-  std::vector<Envelope> event;
   const int64_t now = ctx_.clock.NowMs();
-  Status s = ctx_.store.InTransaction([&]() -> Status {
-    DALA_ASSIGN_OR_RETURN(auto device, ctx_.store.FindDevice(key));
-    DALA_ASSIGN_OR_RETURN(auto existing, ctx_.store.FindPersonKey(key));
-    if (device || existing) return Status(Status::Code::kAlreadyExists, "already_enrolled", "this key is already enrolled");
-    DALA_ASSIGN_OR_RETURN(AccountStore::EnrollCode c,
-                          ctx_.store.ConsumePersonKeyCode(ToHex(sync::Sha256(normalized)), person.name, now));
-    sync::EventBody body;
-    body.type = "person_key_enrolled";
-    body.by = c.created_by;
-    body.person = person.name;
-    body.role = role;
-    body.key = ToHex(key);
-    body.label = std::string(label);
-    sync::EnvelopeFields f;
-    f.kind = sync::EnvelopeKind::kEvent;
-    f.body = sync::MakeEventBody(body);
-    DALA_ASSIGN_OR_RETURN(Envelope e, SignServerEnvelope(std::move(f)));
-    DALA_RETURN_IF_ERROR(ctx_.store.AppendEnvelope(e, tree_.size(), now));
-    row = PersonKeyRow{key, person.name, role, std::string(label), e.wall_ms(), c.created_by, 0, "", "", tree_.size()};
-    DALA_RETURN_IF_ERROR(ctx_.store.AddPersonKey(row));
-    event.push_back(std::move(e));
+  DALA_ASSIGN_OR_RETURN(auto device, ctx_.store.FindDevice(key));
+  DALA_ASSIGN_OR_RETURN(auto existing, ctx_.store.FindPersonKey(key));
+  if (device || existing) return Status(Status::Code::kAlreadyExists, "already_enrolled", "this key is already enrolled");
+  PersonKeyRow row{key, person.name, role, std::string(label), 0, "", 0, "", "", tree_.size()};
+  sync::EventBody body;
+  body.type = "person_key_enrolled";
+  body.person = person.name;
+  body.role = role;
+  body.key = ToHex(key);
+  body.label = std::string(label);
+  // The code is consumed in the transaction that appends the event, which
+  // names the admin who issued it.
+  auto consume = [&](sync::EventBody* event) -> Status {
+    auto issued = ctx_.store.ConsumePersonKeyCode(ToHex(sync::Sha256(normalized)), person.name, now);
+    if (!issued.ok())
+      return issued.status().code() == Status::Code::kNotFound ? issued.status().WithReason("bad_enroll_code")
+                                                               : issued.status();
+    event->by = row.enrolled_by = issued->created_by;
     return Status::Ok();
-  });
-  if (!s.ok()) return s.code() == Status::Code::kNotFound ? s.WithReason("bad_enroll_code") : s;
-  for (const Envelope& e : event) tree_.AppendLeafHash(sync::LeafHash(e.bytes()));
-  DALA_RETURN_IF_ERROR(SignCheckpointIfBehind());
+  };
+  auto event = AppendServerEvent(
+      body,
+      [&](const Envelope& e) {
+        row.enrolled_ms = e.wall_ms();
+        return ctx_.store.AddPersonKey(row);
+      },
+      consume);
+  if (!event.ok()) return event.status();
   return row;
 }
 
@@ -231,20 +231,10 @@ Status RecordService::RevokePersonKey(const sync::PublicKey& key, std::string_vi
   body.person = row->person;
   body.key = ToHex(key);
   body.reason = std::string(reason);
-  sync::EnvelopeFields f;
-  f.kind = sync::EnvelopeKind::kEvent;
-  f.body = sync::MakeEventBody(body);
-  std::vector<Envelope> events;
-  Status s = ctx_.store.InTransaction([&]() -> Status {
-    DALA_ASSIGN_OR_RETURN(Envelope e, SignServerEnvelope(std::move(f)));
-    DALA_RETURN_IF_ERROR(ctx_.store.AppendEnvelope(e, tree_.size(), ctx_.clock.NowMs()));
-    DALA_RETURN_IF_ERROR(ctx_.store.RevokePersonKey(key, by, reason, e.wall_ms()));
-    events.push_back(std::move(e));
-    return Status::Ok();
+  auto event = AppendServerEvent(body, [&](const Envelope& e) {
+    return ctx_.store.RevokePersonKey(key, by, reason, e.wall_ms());
   });
-  if (!s.ok()) return s;
-  for (const Envelope& e : events) tree_.AppendLeafHash(sync::LeafHash(e.bytes()));
-  return SignCheckpointIfBehind();
+  return event.ok() ? Status::Ok() : event.status();
 }
 
 // --- signed decisions ------------------------------------------------------------------------------

@@ -9,46 +9,10 @@ bool PersonKeyRegistry::Concerns(const EventBody& event) {
 }
 
 PersonKeyRegistry::Applied PersonKeyRegistry::Apply(const EventBody& event, uint64_t index, int64_t wall_ms) {
-  Applied applied;
-  if (!FromHex(event.key, &applied.key)) {
-    applied.outcome = Outcome::kBadKey;
-    return applied;
-  }
-  if (event.type == "person_key_enrolled") {
-    auto [it, inserted] = keys_.try_emplace(applied.key);
-    if (!inserted) {
-      applied.outcome = Outcome::kEnrolledAgain;
-      applied.first_index = it->second.enrolled_index;
-      return applied;
-    }
-    it->second = PersonKey{event.person, event.role, event.label, event.by, wall_ms, index};
-    keyed_people_.insert(event.person);
-    applied.outcome = Outcome::kEnrolled;
-    return applied;
-  }
-  auto it = keys_.find(applied.key);
-  if (it == keys_.end()) {
-    applied.outcome = Outcome::kUnknownKey;
-    return applied;
-  }
-  PersonKey& k = it->second;
-  if (k.revoked) {
-    applied.outcome = Outcome::kRevokedAgain;
-    applied.first_index = k.revoked_index;
-    return applied;
-  }
-  k.revoked = true;
-  k.revoked_ms = wall_ms;
-  k.revoked_by = event.by;
-  k.revoke_reason = event.reason;
-  k.revoked_index = index;
-  applied.outcome = Outcome::kRevoked;
-  return applied;
-}
-
-const PersonKey* PersonKeyRegistry::Find(const PublicKey& key) const {
-  auto it = keys_.find(key);
-  return it == keys_.end() ? nullptr : &it->second;
+  if (event.type != "person_key_enrolled") return ledger_.Revoke(event.key, event, index, wall_ms);
+  Applied a = ledger_.Enrol(event.key, PersonKey{event.person, event.role, event.label, event.by, wall_ms, index});
+  if (a.outcome == Outcome::kEnrolled) keyed_people_.insert(event.person);
+  return a;
 }
 
 bool PersonKeyRegistry::EverKeyed(std::string_view person) const { return keyed_people_.count(person) > 0; }

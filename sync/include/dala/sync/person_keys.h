@@ -25,22 +25,12 @@ namespace dala::sync {
 // The roles a person key may be enrolled for: those that decide.
 [[nodiscard]] bool IsDecidingRole(std::string_view role);
 
-// What the log's events say about one person key so far.
-struct PersonKey {
-  std::string person, role, label, enrolled_by;
-  int64_t enrolled_ms = 0;  // the enrolling envelope's wall field
-  uint64_t enrolled_index = 0;
-  bool revoked = false;
-  int64_t revoked_ms = 0;
-  std::string revoked_by, revoke_reason;
-  uint64_t revoked_index = 0;
-};
-
-// The person_key_enrolled and person_key_revoked events replayed in log
-// order. The caller applies only events the server key signed: nothing
-// else enrols. The first word on a key stands: a key is enrolled once, for
-// one person, and revoked at most once, for good.
-class PersonKeyRegistry {
+// The enrolments and revocations of keys, devices' or people's, replayed
+// in log order. The first word on a key stands: a key is enrolled once,
+// and revoked at most once, for good. `Record` has `enrolled_index`,
+// `revoked`, `revoked_ms`, `revoked_by`, `revoke_reason`, `revoked_index`.
+template <typename Record>
+class KeyLedger {
  public:
   enum class Outcome {
     kEnrolled,
@@ -56,18 +46,87 @@ class PersonKeyRegistry {
     uint64_t first_index = 0;
   };
 
+  Applied Enrol(std::string_view key_hex, Record fresh) {
+    Applied a;
+    if (!FromHex(key_hex, &a.key)) {
+      a.outcome = Outcome::kBadKey;
+      return a;
+    }
+    auto [it, inserted] = records_.try_emplace(a.key, std::move(fresh));
+    if (!inserted) {
+      a.outcome = Outcome::kEnrolledAgain;
+      a.first_index = it->second.enrolled_index;
+    }
+    return a;
+  }
+
+  Applied Revoke(std::string_view key_hex, const EventBody& event, uint64_t index, int64_t wall_ms) {
+    Applied a;
+    a.outcome = Outcome::kRevoked;
+    if (!FromHex(key_hex, &a.key)) {
+      a.outcome = Outcome::kBadKey;
+      return a;
+    }
+    auto it = records_.find(a.key);
+    if (it == records_.end()) {
+      a.outcome = Outcome::kUnknownKey;
+      return a;
+    }
+    Record& r = it->second;
+    if (r.revoked) {
+      a.outcome = Outcome::kRevokedAgain;
+      a.first_index = r.revoked_index;
+      return a;
+    }
+    r.revoked = true;
+    r.revoked_ms = wall_ms;
+    r.revoked_by = event.by;
+    r.revoke_reason = event.reason;
+    r.revoked_index = index;
+    return a;
+  }
+
+  [[nodiscard]] const Record* Find(const PublicKey& key) const {
+    auto it = records_.find(key);
+    return it == records_.end() ? nullptr : &it->second;
+  }
+  [[nodiscard]] const std::map<PublicKey, Record>& records() const { return records_; }
+
+ private:
+  std::map<PublicKey, Record> records_;
+};
+
+// What the log's events say about one person key so far.
+struct PersonKey {
+  std::string person, role, label, enrolled_by;
+  int64_t enrolled_ms = 0;  // the enrolling envelope's wall field
+  uint64_t enrolled_index = 0;
+  bool revoked = false;
+  int64_t revoked_ms = 0;
+  std::string revoked_by, revoke_reason;
+  uint64_t revoked_index = 0;
+};
+
+// The person_key_enrolled and person_key_revoked events replayed in log
+// order. The caller applies only events the server key signed: nothing
+// else enrols.
+class PersonKeyRegistry {
+ public:
+  using Outcome = KeyLedger<PersonKey>::Outcome;
+  using Applied = KeyLedger<PersonKey>::Applied;
+
   // Whether `event` is one Apply takes.
   [[nodiscard]] static bool Concerns(const EventBody& event);
   [[nodiscard]] Applied Apply(const EventBody& event, uint64_t index, int64_t wall_ms);
 
-  [[nodiscard]] const PersonKey* Find(const PublicKey& key) const;
+  [[nodiscard]] const PersonKey* Find(const PublicKey& key) const { return ledger_.Find(key); }
   // Whether any key was ever enrolled for `person`: from then on, the
   // server may no longer sign that person's decisions.
   [[nodiscard]] bool EverKeyed(std::string_view person) const;
-  [[nodiscard]] const std::map<PublicKey, PersonKey>& keys() const { return keys_; }
+  [[nodiscard]] const std::map<PublicKey, PersonKey>& keys() const { return ledger_.records(); }
 
  private:
-  std::map<PublicKey, PersonKey> keys_;
+  KeyLedger<PersonKey> ledger_;
   std::set<std::string, std::less<>> keyed_people_;
 };
 
