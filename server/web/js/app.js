@@ -162,7 +162,11 @@ let routing = 0;
 let announced = false;
 
 async function route() {
-  const main = document.getElementById('main');
+  // Each route draws into a <main> of its own: a page still loading when
+  // the address changes then finishes into a detached element, never over
+  // the page drawn after it.
+  const main = h('main', {id: 'main', tabindex: '-1'});
+  document.getElementById('main').replaceWith(main);
   const {page, params} = parseHash();
   const mine = ++routing;
   replace(document.querySelector('header.top'), ...header(page).childNodes);
