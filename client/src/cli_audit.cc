@@ -7,6 +7,7 @@
 #include <CLI/App.hpp>
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <filesystem>
 #include <iostream>
 
@@ -80,11 +81,30 @@ Result<std::vector<sync::ReceiptInput>> ReadReceipts(const std::string& where) {
   return out;
 }
 
+// YYYY-MM-DD as the Unix milliseconds of that day's start in UTC.
+std::optional<int64_t> ParseUtcDay(const std::string& text) {
+  if (text.size() != 10 || text[4] != '-' || text[7] != '-') return std::nullopt;
+  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9})
+    if (!std::isdigit(static_cast<unsigned char>(text[i]))) return std::nullopt;
+  using namespace std::chrono;
+  year_month_day day{year{std::stoi(text.substr(0, 4))}, month{static_cast<unsigned>(std::stoi(text.substr(5, 2)))},
+                     std::chrono::day{static_cast<unsigned>(std::stoi(text.substr(8, 2)))}};
+  if (!day.ok()) return std::nullopt;
+  return duration_cast<milliseconds>(sys_days{day}.time_since_epoch()).count();
+}
+
 }  // namespace
 
 int AuditVerify(const AuditVerifyOptions& o) {
   sync::AuditOptions options;
   if (o.threads > 0) options.threads = o.threads;
+  if (!o.strict_after.empty()) {
+    options.strict_after_ms = ParseUtcDay(o.strict_after);
+    if (!options.strict_after_ms) {
+      std::cerr << "dala: --strict-after takes a date as YYYY-MM-DD, not \"" << o.strict_after << "\"\n";
+      return kExitUsage;
+    }
+  }
   if (!o.server_key.empty()) {
     auto key = ReadServerKey(o.server_key);
     if (!key.ok()) {
@@ -177,6 +197,9 @@ AuditCommands::AuditCommands(CLI::App& app) {
   verify_->add_option("--receipts", verify_o_.receipt_dirs,
                       "A directory of volunteers' receipts, *.json (repeatable; `dala receipts --export`)");
   verify_->add_flag("--json", verify_o_.json, "Machine-readable report");
+  verify_->add_option("--strict-after", verify_o_.strict_after,
+                      "Fail on any decision only the server vouches for (not signed by the person who made it) "
+                      "dated on or after this day, YYYY-MM-DD in UTC");
   verify_->add_option("--threads", verify_o_.threads, "Threads for signature checks (default: every core)");
 
   trace_ = audit->add_subcommand("trace", "The full signed history of one submission, for an audit report");

@@ -19,6 +19,7 @@ struct AuditVerifyOptions {
   std::vector<std::string> receipt_dirs;  // directories of *.json receipts (or single files)
   bool json = false;
   unsigned threads = 0;  // 0: every core
+  std::string strict_after;  // YYYY-MM-DD (UTC): from then on, every decision must be signed by its person
 };
 int AuditVerify(const AuditVerifyOptions& o);
 

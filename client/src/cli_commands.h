@@ -85,6 +85,7 @@ struct CoordOptions {
   std::string user;    // or DALA_USER; the password comes from DALA_PASSWORD or a prompt
   std::string ca_file;
   bool allow_http = false;
+  std::string key_file;  // --key, or DALA_COORD_KEY: decisions are signed with this key (cli_coord_key.h)
 };
 struct CoordListOptions {
   std::string form, centre, region, volunteer, from, to, state;
@@ -108,5 +109,9 @@ int CoordDuplicates(const CoordOptions& o, bool as_json);
 int CoordDecideDuplicate(const CoordOptions& o, const std::string& subject, const std::string& other,
                          const std::string& decision);
 int CoordExport(const CoordOptions& o, const CoordExportOptions& e);
+// `dala coord key init`: makes a key sealed in a new --key file (never
+// overwrites one); `enroll`: enrols it with an admin's one-time code.
+int CoordKeyInit(const CoordOptions& o);
+int CoordKeyEnroll(const CoordOptions& o, const std::string& code, const std::string& label);
 
 }  // namespace dala::client::cli

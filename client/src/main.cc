@@ -30,6 +30,8 @@ class CoordCommands {
     coord_->add_option("--server", o_.server, "Server address (or DALA_SERVER)");
     coord_->add_option("--user", o_.user, "Your user name (or DALA_USER); password from DALA_PASSWORD or a prompt");
     coord_->add_option("--ca", o_.ca_file, "CA certificate file for a server with a private certificate");
+    coord_->add_option("--key", o_.key_file,
+                       "Your own key file, which signs your decisions (or DALA_COORD_KEY; `dala coord key init`)");
     coord_->add_flag("--allow-http", o_.allow_http,
                      "Allow an unencrypted http:// server that is not this machine (sends your password in the clear)");
     clist_ = coord_->add_subcommand("list", "List submissions, with filters");
@@ -70,6 +72,12 @@ class CoordCommands {
     ckeep_ = coord_->add_subcommand("keep-both", "Mark two flagged submissions as distinct");
     ckeep_->add_option("A", id_, "Submission id")->required();
     ckeep_->add_option("B", other_, "Submission id")->required();
+    ckey_ = coord_->add_subcommand("key", "Your own key, which signs your decisions");
+    ckey_->require_subcommand(1);
+    ckey_init_ = ckey_->add_subcommand("init", "Make a key, sealed under a passphrase, in the --key file");
+    ckey_enroll_ = ckey_->add_subcommand("enroll", "Enrol the key with the one-time code an administrator gave you");
+    ckey_enroll_->add_option("CODE", code_, "The one-time code")->required();
+    ckey_enroll_->add_option("--label", label_, "Where the key lives, e.g. 'office laptop'");
     cexport_ = coord_->add_subcommand("export", "Export current state: CSV (one file per table) or JSON");
     cexport_->add_option("--form", export_o_.form, "Form id")->required();
     cexport_->add_option("--format", export_o_.format, "csv or json")->capture_default_str();
@@ -93,12 +101,15 @@ class CoordCommands {
     if (cmerge_->parsed()) return CoordDecideDuplicate(o_, id_, other_, "merged_into");
     if (ckeep_->parsed()) return CoordDecideDuplicate(o_, id_, other_, "not_duplicate");
     if (cexport_->parsed()) return CoordExport(o_, export_o_);
+    if (ckey_init_->parsed()) return CoordKeyInit(o_);
+    if (ckey_enroll_->parsed()) return CoordKeyEnroll(o_, code_, label_);
     return std::nullopt;
   }
 
  private:
   CLI::App *coord_, *clist_, *cshow_, *chistory_, *creview_, *cedit_, *cresolve_, *cdups_, *cmerge_, *ckeep_,
-      *cexport_;
+      *cexport_, *ckey_, *ckey_init_, *ckey_enroll_;
+  std::string code_, label_;
   CoordOptions o_;
   CoordListOptions list_o_;
   CoordExportOptions export_o_;

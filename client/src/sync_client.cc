@@ -9,6 +9,7 @@
 #include "dala/sync/enrolment.h"
 #include "dala/sync/hlc.h"
 #include "dala/sync/merkle.h"
+#include "dala/sync/person_keys.h"
 #include "dala/sync/request_auth.h"
 #include "dala/sync/verify.h"
 
@@ -419,8 +420,36 @@ Status SyncClient::TakeInEnvelopes(const ServerProfile& server, const std::vecto
   return store_.Put(profile_key::kHlc, std::to_string(hlc.last().packed));
 }
 
+namespace {
+
+// People's keys as the server-signed events this laptop received say
+// (sync/README.md, "Decisions"): the server queues the event enrolling a
+// key before the first decision it signed for this volunteer.
+Result<sync::PersonKeyRegistry> ReceivedPersonKeys(LocalStore& store) {
+  DALA_ASSIGN_OR_RETURN(auto stored, store.Get(profile_key::kPersonKeyEvents));
+  sync::PersonKeyRegistry keys;
+  nlohmann::json events = nlohmann::json::parse(stored.value_or("[]"), nullptr, false);
+  if (!events.is_array()) return Status::Corruption("the profile's person_key_events is not a JSON array");
+  uint64_t index = 0;
+  for (const auto& body : events) {
+    auto event = sync::ParseEventBody(body.is_string() ? body.get<std::string>() : std::string());
+    if (event.ok() && sync::PersonKeyRegistry::Concerns(*event)) (void)keys.Apply(*event, index++, 0);
+  }
+  return keys;
+}
+
+Status RememberPersonKeyEvent(LocalStore& store, std::string_view body) {
+  DALA_ASSIGN_OR_RETURN(auto stored, store.Get(profile_key::kPersonKeyEvents));
+  nlohmann::json events = nlohmann::json::parse(stored.value_or("[]"), nullptr, false);
+  if (!events.is_array()) events = nlohmann::json::array();
+  events.push_back(std::string(body));
+  return store.Put(profile_key::kPersonKeyEvents, events.dump());
+}
+
+}  // namespace
+
 // Who may put what on this laptop. The server delivers what coordinators
-// did, signed with its key; the events vouching for the volunteer's other
+// did, signed with their own keys or, for those without one, its key; the events vouching for the volunteer's other
 // laptops (taken in here); and what those laptops signed, but only from
 // keys so vouched for. Anything else could be a forgery slipped in by
 // whoever sits between the laptop and the server, or by the server itself.
@@ -435,8 +464,27 @@ Result<SyncClient::Admission> SyncClient::Admit(const ServerProfile& server, con
         if (laptop != device_.public_key())
           DALA_RETURN_IF_ERROR(store_.AddVolunteerLaptop(laptop, event->label, e.bytes()));
       }
+      if (event.ok() && sync::PersonKeyRegistry::Concerns(*event))
+        DALA_RETURN_IF_ERROR(RememberPersonKeyEvent(store_, e.body()));
       return Admission::NothingToStore();  // not about a record
     }
+    // A decision the server signed: only for someone who never had a key.
+    DALA_ASSIGN_OR_RETURN(sync::PersonKeyRegistry keys, ReceivedPersonKeys(store_));
+    auto by = sync::DecisionMaker(e);
+    if (!by.ok()) return Admission::Refuse(by.status().message());
+    sync::DecisionCheck check = sync::CheckDecisionSigner(e.author(), *by, server.key, keys);
+    if (!check.ok()) return Admission::Refuse(check.message);
+  } else if (auto person = ReceivedPersonKeys(store_); !person.ok()) {
+    return person.status();
+  } else if (person->Find(e.author()) != nullptr) {
+    // A decision signed by a coordinator's own key: enrolled for the person
+    // it names, by an event the server signed (D3-D4).
+    auto by = sync::DecisionMaker(e);
+    if (!by.ok()) return Admission::Refuse(by.status().message());
+    sync::DecisionCheck check = sync::CheckDecisionSigner(e.author(), *by, server.key, *person);
+    if (!check.ok()) return Admission::Refuse(check.message);
+    if (e.kind() == sync::EnvelopeKind::kRevision && e.parents().empty())
+      return Admission::Refuse("a coordinator's key made a record instead of correcting one");
   } else if (e.kind() != sync::EnvelopeKind::kRevision) {
     return Admission::Refuse("an event not signed by the server");
   } else if (e.author() == device_.public_key()) {

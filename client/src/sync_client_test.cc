@@ -409,7 +409,7 @@ TEST_F(OtherLaptopTest, EventSignedByAnotherKeyThanTheServersIsLeftOut) {
   ASSERT_EQ(out->refused_updates.size(), 1u);
   EXPECT_NE(out->refused_updates[0].find("event not signed by the server"), std::string::npos);
   EXPECT_FALSE(Stored(forged));
-  EXPECT_EQ((*store_->FindSubmission(id))->review_state, "received");
+  EXPECT_EQ((*store_->FindSubmission(id))->review_by, "");
 }
 
 TEST_F(OtherLaptopTest, RecordVersionInThisLaptopsNameThatItNeverMadeIsLeftOut) {
@@ -511,6 +511,102 @@ TEST_F(OtherLaptopTest, ClockBeyondWhatANumberHoldsInTheProfileIsCorruption) {
   ASSERT_FALSE(out.ok());
   EXPECT_EQ(out.status().code(), Status::Code::kCorruption);
   EXPECT_NE(out.status().message().find("18446744073709551616"), std::string::npos) << out.status().message();
+}
+
+}  // namespace
+}  // namespace dala::client
+
+namespace dala::client {
+namespace {
+
+// --- coordinators' own keys (sync/README.md, "Decisions") ---------------------------------
+
+// The server's event enrolling `key` as `person`'s decision key.
+sync::Envelope PersonKeyEnrolment(const sync::SigningKey& server, const sync::PublicKey& key, const std::string& person) {
+  sync::EventBody event;
+  event.type = "person_key_enrolled";
+  event.by = "admin";
+  event.person = person;
+  event.role = "coordinator";
+  event.key = ToHex(key);
+  sync::EnvelopeFields f;
+  f.kind = sync::EnvelopeKind::kEvent;
+  f.body = sync::MakeEventBody(event);
+  return Seal(std::move(f), server);
+}
+
+// A review of `id` in the name of `by`, signed by `key`.
+sync::Envelope ReviewBy(const sync::SigningKey& key, const schema::Form& form, sync::SubmissionId id,
+                        const std::string& by, const std::string& state) {
+  sync::EnvelopeFields f;
+  f.kind = sync::EnvelopeKind::kEvent;
+  f.submission = id;
+  f.form_hash = form.hash();
+  f.form_id = form.id();
+  f.form_version = form.version();
+  sync::EventBody review;
+  review.type = "review";
+  review.state = state;
+  review.by = by;
+  review.comment = "see the windows";
+  f.body = sync::MakeEventBody(review);
+  return Seal(std::move(f), key);
+}
+
+class CoordinatorKeyTest : public OtherLaptopTest {
+ protected:
+  sync::SigningKey aigerim_ = sync::SigningKey::Generate(random_);
+  sync::SigningKey bolat_ = sync::SigningKey::Generate(random_);
+};
+
+TEST_F(CoordinatorKeyTest, ReviewSignedByTheKeyTheServerEnrolledForThatCoordinatorIsTakenIn) {
+  sync::SubmissionId id = Save(3);
+  sync::Envelope review = ReviewBy(aigerim_, *form_, id, "aigerim", "has_issues");
+  auto out = Receive({PersonKeyEnrolment(server_key_, aigerim_.public_key(), "aigerim"), review});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_TRUE(out->refused_updates.empty()) << out->refused_updates[0];
+  EXPECT_TRUE(Stored(review));
+  EXPECT_EQ((*store_->FindSubmission(id))->review_by, "aigerim");
+}
+
+TEST_F(CoordinatorKeyTest, DecisionTheServerForgesForACoordinatorWithAKeyIsLeftOut) {
+  sync::SubmissionId id = Save(3);
+  sync::Envelope forged = ReviewBy(server_key_, *form_, id, "aigerim", "rejected");
+  auto out = Receive({PersonKeyEnrolment(server_key_, aigerim_.public_key(), "aigerim"), forged});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  ASSERT_EQ(out->refused_updates.size(), 1u);
+  EXPECT_NE(out->refused_updates[0].find("has an enrolled key"), std::string::npos) << out->refused_updates[0];
+  EXPECT_FALSE(Stored(forged));
+  EXPECT_EQ((*store_->FindSubmission(id))->review_by, "");
+  // For a coordinator who never had a key, the server still attests.
+  sync::Envelope attested = ReviewBy(server_key_, *form_, id, "bolat", "approved");
+  auto later = Receive({attested});
+  ASSERT_TRUE(later.ok()) << later.status().ToString();
+  EXPECT_TRUE(Stored(attested));
+}
+
+TEST_F(CoordinatorKeyTest, DecisionSignedByAKeyNeverEnrolledForThatCoordinatorIsLeftOut) {
+  sync::SubmissionId id = Save(3);
+  sync::Envelope wrong_person = ReviewBy(bolat_, *form_, id, "aigerim", "rejected");
+  sync::SigningKey stranger = sync::SigningKey::Generate(random_);
+  sync::Envelope unenrolled = ReviewBy(stranger, *form_, id, "aigerim", "rejected");
+  auto out = Receive({PersonKeyEnrolment(server_key_, aigerim_.public_key(), "aigerim"),
+                      PersonKeyEnrolment(server_key_, bolat_.public_key(), "bolat"), wrong_person, unenrolled});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  ASSERT_EQ(out->refused_updates.size(), 2u);
+  EXPECT_NE(out->refused_updates[0].find("enrolled for bolat"), std::string::npos) << out->refused_updates[0];
+  EXPECT_FALSE(Stored(wrong_person));
+  EXPECT_FALSE(Stored(unenrolled));
+  EXPECT_EQ((*store_->FindSubmission(id))->review_by, "");
+}
+
+TEST_F(CoordinatorKeyTest, PersonKeyEnrolmentNotSignedByTheServerEnrolsNothing) {
+  sync::SubmissionId id = Save(3);
+  sync::Envelope review = ReviewBy(aigerim_, *form_, id, "aigerim", "rejected");
+  auto out = Receive({PersonKeyEnrolment(aigerim_, aigerim_.public_key(), "aigerim"), review});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(out->refused_updates.size(), 2u);
+  EXPECT_FALSE(Stored(review));
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "api.h"
+#include "record_service.h"
 
 namespace dala::server::handlers {
 
@@ -62,5 +63,17 @@ Result<HttpResponse> ExportTables(const Call& call);
 Result<HttpResponse> ExportCsv(const Call& call);
 Result<HttpResponse> ExportJson(const Call& call);
 Result<HttpResponse> ExportBundle(const Call& call);
+
+// api_person_keys.cc: people's keys and the decisions they sign
+Result<HttpResponse> IssuePersonKeyCode(const Call& call);
+Result<HttpResponse> MyKeys(const Call& call);
+Result<HttpResponse> EnrollMyKey(const Call& call);
+Result<HttpResponse> ListPersonKeys(const Call& call);
+Result<HttpResponse> RevokePersonKey(const Call& call);
+Result<HttpResponse> DraftDecision(const Call& call);
+Result<HttpResponse> AppendDecision(const Call& call);
+// Not a handler: the answers a correction or resolution leads to (the
+// merged answers with the body's `set` applied), whoever signs it.
+Result<CoordinatorEdit> EditOf(const Call& call, const sync::SubmissionId& id, bool resolve);
 
 }  // namespace dala::server::handlers

@@ -39,6 +39,7 @@ constexpr ApiRoute kRoutes[] = {
     {"POST", "/api/v1/logout", kReaders, BodyKind::kJson, h::Logout},
     {"GET", "/api/v1/me", kReaders, BodyKind::kNone, h::Me},
     {"POST", "/api/v1/me/language", kReaders, BodyKind::kJson, h::SetLanguage},
+    {"GET", "/api/v1/me/keys", kReaders, BodyKind::kNone, h::MyKeys},
 
     // --- reading: coordinators, auditors, admins -----------------------------------------------
     {"GET", "/api/v1/log/entries", kReaders, BodyKind::kNone, h::LogEntries},
@@ -65,11 +66,17 @@ constexpr ApiRoute kRoutes[] = {
     {"POST", "/api/v1/duplicates/decide", kDeciders, BodyKind::kJson, h::DecideDuplicate},
     {"POST", "/api/v1/enroll-codes", kDeciders, BodyKind::kJson, h::IssueEnrollCode},
     {"POST", "/api/v1/devices/{key}/revoke", kDeciders, BodyKind::kJson, h::RevokeDevice},
+    {"POST", "/api/v1/me/keys", kDeciders, BodyKind::kJson, h::EnrollMyKey},
+    {"POST", "/api/v1/decisions/draft", kDeciders, BodyKind::kJson, h::DraftDecision},
+    {"POST", "/api/v1/decisions", kDeciders, BodyKind::kJson, h::AppendDecision},
 
     // --- administering -------------------------------------------------------------------------
     {"GET", "/api/v1/users", kAdminsOnly, BodyKind::kNone, h::ListUsers},
     {"POST", "/api/v1/users", kAdminsOnly, BodyKind::kJson, h::AddUser},
     {"POST", "/api/v1/forms", kAdminsOnly, BodyKind::kBytes, h::PublishForm, kFormDocumentLimit},
+    {"POST", "/api/v1/person-key-codes", kAdminsOnly, BodyKind::kJson, h::IssuePersonKeyCode},
+    {"GET", "/api/v1/person-keys", kAdminsOnly, BodyKind::kNone, h::ListPersonKeys},
+    {"POST", "/api/v1/person-keys/{key}/revoke", kAdminsOnly, BodyKind::kJson, h::RevokePersonKey},
 };
 
 }  // namespace

@@ -43,25 +43,7 @@ json ChangesOf(const json& before, const json& now) {
 // reconciles, not lost.
 Result<HttpResponse> EditOrResolve(const Call& call, bool resolve) {
   DALA_ASSIGN_OR_RETURN(auto id, PathId(call));
-  const json& body = *call.body;
-  auto set = body.find("set");
-  if (set != body.end() && !set->is_object()) return BadField("set", "must be an object of answers");
-  if (!resolve && (set == body.end() || set->empty())) return BadField("set", "(the answers to change) is required");
-  DALA_ASSIGN_OR_RETURN(std::string note, OptionalStringField(body, "note"));
-  DALA_ASSIGN_OR_RETURN(LoadedSubmission loaded, LoadSubmission(call.api.store(), id));
-  if (resolve && loaded.merged.heads.size() < 2 && loaded.merged.conflicts.empty())
-    return ApiFailure(Status::Code::kFailedPrecondition, "nothing_to_resolve",
-                      "the submission has one head and no conflicts");
-  json answers = json::parse(loaded.merged.answers_json);
-  if (set != body.end()) {
-    for (auto it = set->begin(); it != set->end(); ++it) {
-      if (it->is_null())
-        answers.erase(it.key());
-      else
-        answers[it.key()] = *it;
-    }
-  }
-  CoordinatorEdit edit{call.person->name, answers.dump(), note, loaded.merged.heads};
+  DALA_ASSIGN_OR_RETURN(CoordinatorEdit edit, EditOf(call, id, resolve));
   auto revision = call.api.records().Edit(id, edit);
   if (!revision.ok()) {
     if (revision.status().code() == Status::Code::kInvalidArgument)

@@ -156,6 +156,31 @@ ALTER TABLE devices ADD COLUMN last_sync_ms INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX submissions_by_state ON submissions (form_id, review_state);
 CREATE INDEX submissions_by_region ON submissions (form_id, region, centre);
 )sql",
+      // 6: people's keys, which sign their decisions, and the one-time
+      // codes with which an admin confirms their enrolment.
+      R"sql(
+CREATE TABLE person_key_codes (
+  code_hash  TEXT PRIMARY KEY,
+  person     TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  created_ms INTEGER NOT NULL,
+  expires_ms INTEGER NOT NULL,
+  used_ms    INTEGER
+);
+CREATE TABLE person_keys (
+  key           BLOB PRIMARY KEY CHECK (length(key) = 32),
+  person        TEXT NOT NULL,
+  role          TEXT NOT NULL,
+  label         TEXT NOT NULL,
+  enrolled_ms   INTEGER NOT NULL,
+  enrolled_by   TEXT NOT NULL,
+  revoked_ms    INTEGER NOT NULL DEFAULT 0,
+  revoked_by    TEXT NOT NULL DEFAULT '',
+  revoke_reason TEXT NOT NULL DEFAULT '',
+  enrolled_index INTEGER NOT NULL
+);
+CREATE INDEX person_keys_by_person ON person_keys (person, enrolled_ms);
+)sql",
   };
   return kMigrations;
 }

@@ -34,15 +34,6 @@ std::string NormalizeCode(std::string_view code) {
 // marked a submission declared distinct from all others sharing its key.
 constexpr const char* kLegacyClearedDuplicate = "-";
 
-// The hash of the form a stored submission names, which the store keeps
-// as hex text: a damaged row is reported, never read as a zero hash.
-Result<Hash> FormHashOf(const SubmissionSummary& s) {
-  Hash h;
-  if (!FromHex(s.form_hash, &h))
-    return Status::Corruption("submissions row " + sync::FormatSubmissionId(s.id) + ": form_hash is not 64 hex digits");
-  return h;
-}
-
 }  // namespace
 
 Result<std::shared_ptr<RecordService>> RecordService::Start(ServerContext& ctx) {
@@ -203,11 +194,9 @@ Status RecordService::AppendAll(const std::vector<Envelope>& envelopes, const st
       }
       if (!sync::IsZero(e.submission())) {
         touched.insert(e.submission());
-        // Coordinators' actions go back to the volunteer who owns the record.
-        if (e.author() == server_key()) {
-          DALA_ASSIGN_OR_RETURN(std::string owner, OwnerOf(e.submission()));
-          if (!owner.empty()) DALA_RETURN_IF_ERROR(ctx_.store.AddToOutbox(owner, index, e.author()));
-        }
+        // Coordinators' actions (all AppendAll appends) go back to the
+        // volunteer who owns the record.
+        DALA_RETURN_IF_ERROR(QueueDecisionForOwner(e, index));
       }
     }
     for (const SubmissionId& id : touched) DALA_RETURN_IF_ERROR(RefreshSubmission(id));
@@ -544,21 +533,32 @@ Status RecordService::Revoke(const sync::PublicKey& key, std::string_view by, st
   body.by = std::string(by);
   body.device = ToHex(key);
   body.reason = std::string(reason);
-  sync::EnvelopeFields f;
-  f.kind = sync::EnvelopeKind::kEvent;
-  f.body = sync::MakeEventBody(body);
-  std::vector<Envelope> events;
+  auto event = AppendServerEvent(body, [&](const Envelope& e) {
+    return ctx_.store.RevokeDevice(key, by, reason, e.wall_ms());
+  });
+  return event.ok() ? Status::Ok() : event.status();
+}
+
+Result<Envelope> RecordService::AppendServerEvent(sync::EventBody body,
+                                                  const std::function<Status(const Envelope&)>& with,
+                                                  const std::function<Status(sync::EventBody*)>& prepare) {
+  std::optional<Envelope> event;
   Status s = ctx_.store.InTransaction([&]() -> Status {
+    if (prepare) DALA_RETURN_IF_ERROR(prepare(&body));
+    sync::EnvelopeFields f;
+    f.kind = sync::EnvelopeKind::kEvent;
+    f.body = sync::MakeEventBody(body);
     DALA_ASSIGN_OR_RETURN(Envelope e, SignServerEnvelope(std::move(f)));
     DALA_RETURN_IF_ERROR(ctx_.store.AppendEnvelope(e, tree_.size(), ctx_.clock.NowMs()));
-    DALA_RETURN_IF_ERROR(ctx_.store.RevokeDevice(key, by, reason, e.wall_ms()));
-    events.push_back(std::move(e));
+    DALA_RETURN_IF_ERROR(with(e));
+    event = std::move(e);
     return Status::Ok();
   });
   if (!s.ok()) return s;
-  for (const Envelope& e : events) tree_.AppendLeafHash(sync::LeafHash(e.bytes()));
-  auto note = SignCheckpointLocked();
-  return note.ok() ? Status::Ok() : note.status();
+  // Only after the commit is durable does the tree move forward.
+  tree_.AppendLeafHash(sync::LeafHash(event->bytes()));
+  DALA_RETURN_IF_ERROR(SignCheckpointLocked().status());
+  return std::move(*event);
 }
 
 // --- sync ----------------------------------------------------------------------------------------
@@ -954,116 +954,41 @@ Status RecordService::AddDownload(SyncExchange& x) {
   return Status::Ok();
 }
 
-// --- coordinator actions ------------------------------------------------------------------------
+// --- coordinator actions attested by the server -------------------------------------------------
+// Their envelopes are drafted in record_service_decisions.cc, where people
+// who hold a key get the same drafts to sign themselves.
 
 Result<Hash> RecordService::Review(const SubmissionId& id, std::string_view by, std::string_view state,
                                    std::string_view comment) {
-  DALA_ASSIGN_OR_RETURN(sync::ReviewState parsed, sync::ParseReviewState(state));
-  if (parsed == sync::ReviewState::kHasIssues && comment.empty())
-    return Status::InvalidArgument("'has_issues' needs a comment telling the volunteer what to fix");
-  std::lock_guard<std::mutex> lock(append_mutex_);
-  DALA_RETURN_IF_ERROR(CatchUpTree());
-  DALA_ASSIGN_OR_RETURN(auto summary, ctx_.store.FindSubmission(id));
-  if (!summary) return Status::NotFound("no submission " + sync::FormatSubmissionId(id));
-  DALA_ASSIGN_OR_RETURN(std::vector<Hash> heads, HeadsOf(id));
-  sync::EventBody body;
-  body.type = "review";
-  body.by = std::string(by);
-  body.state = sync::ReviewStateName(parsed);
-  body.comment = std::string(comment);
-  sync::EnvelopeFields f;
-  f.kind = sync::EnvelopeKind::kEvent;
-  f.submission = id;
-  f.parents = heads;
-  f.form_id = summary->form_id;
-  f.form_version = summary->form_version;
-  DALA_ASSIGN_OR_RETURN(f.form_hash, FormHashOf(*summary));
-  f.body = sync::MakeEventBody(body);
-  DALA_ASSIGN_OR_RETURN(Envelope e, SignServerEnvelope(std::move(f)));
-  DALA_RETURN_IF_ERROR(AppendAll({e}));
-  return e.id();
+  DALA_RETURN_IF_ERROR(RefuseIfKeyed(by));
+  DALA_ASSIGN_OR_RETURN(auto drafts, DraftReview(id, by, state, comment));
+  return AttestAndAppend(std::move(drafts));
 }
 
 Result<Hash> RecordService::Edit(const SubmissionId& id, const CoordinatorEdit& edit) {
-  std::lock_guard<std::mutex> lock(append_mutex_);
-  DALA_RETURN_IF_ERROR(CatchUpTree());
-  DALA_ASSIGN_OR_RETURN(auto summary, ctx_.store.FindSubmission(id));
-  if (!summary) return Status::NotFound("no submission " + sync::FormatSubmissionId(id));
-  DALA_ASSIGN_OR_RETURN(Hash form_hash, FormHashOf(*summary));
-  std::shared_ptr<const schema::Form> form = FindForm(form_hash);
-  if (form == nullptr) return Status::FailedPrecondition("the submission's form is not on the server");
-  json answers;
-  try {
-    answers = json::parse(edit.answers_json);
-  } catch (const json::exception&) {
-    return Status::InvalidArgument("answers are not JSON");
-  }
-  form->Recalculate(&answers, ctx_.clock, /*clear_irrelevant=*/true);
-  auto problems = form->Validate(answers, ctx_.clock, "en");
-  if (!problems.empty())
-    return Status::InvalidArgument("the edit does not fit form " + form->id() + ": " + problems[0].field + ": " +
-                                   problems[0].message);
-  std::vector<Hash> heads = edit.parents;
-  if (heads.empty()) {
-    DALA_ASSIGN_OR_RETURN(heads, HeadsOf(id));
-  } else {
-    DALA_ASSIGN_OR_RETURN(auto envelopes, ctx_.store.EnvelopesOf(id));
-    for (const Hash& h : heads) {
-      bool known = std::any_of(envelopes.begin(), envelopes.end(), [&](const StoredEnvelope& e) { return e.id == h; });
-      if (!known) return Status::InvalidArgument("parent " + ToHex(h).substr(0, 12) + " is not a revision of this submission");
-    }
-  }
-  sync::EnvelopeFields f;
-  f.kind = sync::EnvelopeKind::kRevision;
-  f.submission = id;
-  f.parents = heads;
-  f.form_hash = form_hash;
-  f.form_id = form->id();
-  f.form_version = form->version();
-  f.body = sync::MakeRevisionBody(answers.dump(), ctx_.clock.UtcOffsetMinutes(), edit.by, edit.note);
-  DALA_ASSIGN_OR_RETURN(Envelope e, SignServerEnvelope(std::move(f)));
-  DALA_RETURN_IF_ERROR(sync::VerifyRevisionContent(e, *this));
-  DALA_RETURN_IF_ERROR(AppendAll({e}));
-  return e.id();
+  DALA_RETURN_IF_ERROR(RefuseIfKeyed(edit.by));
+  DALA_ASSIGN_OR_RETURN(auto drafts, DraftEdit(id, edit));
+  return AttestAndAppend(std::move(drafts));
 }
 
 Result<Hash> RecordService::DecideDuplicate(const SubmissionId& subject, const SubmissionId& other,
                                             std::string_view decision, std::string_view by) {
-  if (decision != "merged_into" && decision != "not_duplicate")
-    return Status::InvalidArgument("decision must be merged_into or not_duplicate");
-  if (subject == other) return Status::InvalidArgument("a submission cannot be a duplicate of itself");
+  DALA_RETURN_IF_ERROR(RefuseIfKeyed(by));
+  DALA_ASSIGN_OR_RETURN(auto drafts, DraftDuplicate(subject, other, decision, by));
+  return AttestAndAppend(std::move(drafts));
+}
+
+Result<Hash> RecordService::AttestAndAppend(std::vector<sync::EnvelopeFields> drafts) {
   std::lock_guard<std::mutex> lock(append_mutex_);
   DALA_RETURN_IF_ERROR(CatchUpTree());
-  DALA_ASSIGN_OR_RETURN(auto a, ctx_.store.FindSubmission(subject));
-  DALA_ASSIGN_OR_RETURN(auto b, ctx_.store.FindSubmission(other));
-  if (!a) return Status::NotFound("no submission " + sync::FormatSubmissionId(subject));
-  if (!b) return Status::NotFound("no submission " + sync::FormatSubmissionId(other));
-  if (a->form_id != b->form_id) return Status::InvalidArgument("the two submissions are of different forms");
-  if (decision == "merged_into" && !b->merged_into.empty())
-    return Status::FailedPrecondition("cannot merge into a submission that was itself merged away");
-  // "Not a duplicate" is recorded on both, so each stops being flagged.
-  std::vector<std::pair<SubmissionSummary*, SubmissionSummary*>> pairs = {{&*a, &*b}};
-  if (decision == "not_duplicate") pairs.push_back({&*b, &*a});
   std::vector<Envelope> events;
-  for (auto [x, y] : pairs) {
-    DALA_ASSIGN_OR_RETURN(std::vector<Hash> heads, HeadsOf(x->id));
-    sync::EventBody body;
-    body.type = "duplicate";
-    body.by = std::string(by);
-    body.decision = std::string(decision);
-    body.other = sync::FormatSubmissionId(y->id);
-    sync::EnvelopeFields f;
-    f.kind = sync::EnvelopeKind::kEvent;
-    f.submission = x->id;
-    f.parents = heads;
-    f.form_id = x->form_id;
-    f.form_version = x->form_version;
-    DALA_ASSIGN_OR_RETURN(f.form_hash, FormHashOf(*x));
-    f.body = sync::MakeEventBody(body);
-    // Both events go in one append, so the second follows the first.
+  for (sync::EnvelopeFields& f : drafts) {
+    // Several go in one append, each after the one before.
     DALA_ASSIGN_OR_RETURN(Envelope e, SignServerEnvelope(std::move(f), events.empty() ? nullptr : &events.back()));
+    DALA_RETURN_IF_ERROR(sync::VerifyRevisionContent(e, *this));
     events.push_back(std::move(e));
   }
+  if (events.empty()) return Status::Internal("nothing to sign");
   DALA_RETURN_IF_ERROR(AppendAll(events));
   return events.front().id();
 }

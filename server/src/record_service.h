@@ -3,10 +3,13 @@
 // It owns the in-memory Merkle tree of the transparency log and the
 // server's own signing chain, and is the only code that appends to the
 // log: device uploads (HandleSync), enrolments and revocations, and the
-// coordinator's edits, resolutions and review decisions, which the server
-// signs with its key, naming the coordinator inside the signed bytes.
+// coordinators' edits, resolutions and review decisions: signed by the
+// coordinator's own key when they have one (record_service_decisions.cc),
+// else attested by the server, naming the coordinator inside the signed
+// bytes.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -62,7 +65,33 @@ class RecordService : public sync::FormRegistry {
   // --- sync
   Result<sync::SyncResponse> HandleSync(const Device& device, const sync::SyncRequest& request);
 
-  // --- coordinator actions; each returns the new envelope's id
+  // --- people's keys and the decisions they sign (record_service_decisions.cc)
+  // Consumes the code an admin issued for `person`, checks the proof of
+  // possession, and logs a server-signed person_key_enrolled event.
+  Result<PersonKeyRow> EnrollPersonKey(const User& person, std::string_view code, const sync::PublicKey& key,
+                                       const sync::Signature& proof, std::string_view label);
+  Status RevokePersonKey(const sync::PublicKey& key, std::string_view by, std::string_view reason);
+  // Whether `person` ever had a key: the server then signs nothing in their
+  // name (sync/README.md, "Decisions").
+  Result<bool> SignsOwnDecisions(std::string_view person);
+  // A decision as the server would sign it, every field but the signer's
+  // chain, clocks and signature: for a person to check, complete and sign.
+  // A duplicate "not_duplicate" is two envelopes, one on each record.
+  Result<std::vector<sync::EnvelopeFields>> DraftReview(const sync::SubmissionId& id, std::string_view by,
+                                                        std::string_view state, std::string_view comment);
+  Result<std::vector<sync::EnvelopeFields>> DraftEdit(const sync::SubmissionId& id, const CoordinatorEdit& edit);
+  Result<std::vector<sync::EnvelopeFields>> DraftDuplicate(const sync::SubmissionId& subject,
+                                                           const sync::SubmissionId& other,
+                                                           std::string_view decision, std::string_view by);
+  // Verifies decisions `person` signed with their key and appends them
+  // unchanged, all or none; returns their ids.
+  Result<std::vector<sync::Hash>> AppendSignedDecisions(const User& person, const std::vector<std::string>& envelopes);
+  // The HLC after which a decision drafted now must be stamped.
+  uint64_t hlc_floor();
+
+  // --- coordinator actions attested by the server, for people without a
+  // key (FailedPrecondition "decision_must_be_signed" for the others);
+  // each returns the new envelope's id
   Result<sync::Hash> Review(const sync::SubmissionId& id, std::string_view by, std::string_view state,
                             std::string_view comment);
   Result<sync::Hash> Edit(const sync::SubmissionId& id, const CoordinatorEdit& edit);
@@ -105,6 +134,13 @@ class RecordService : public sync::FormRegistry {
   // `unstored`, signed but not yet appended, when one call appends several.
   // Caller holds append_mutex_ and runs inside a transaction.
   Result<sync::Envelope> SignServerEnvelope(sync::EnvelopeFields fields, const sync::Envelope* unstored = nullptr);
+  // Signs `body` as the server's next event and appends it, with `with`
+  // (the row that says the same) in one transaction, after `prepare`, if
+  // given, completed the body there; then grows the tree and signs a
+  // checkpoint. Caller holds append_mutex_.
+  Result<sync::Envelope> AppendServerEvent(sync::EventBody body,
+                                           const std::function<Status(const sync::Envelope&)>& with,
+                                           const std::function<Status(sync::EventBody*)>& prepare = nullptr);
   Result<std::string> SignCheckpointLocked();
   // Signs a checkpoint when the tree has grown past the last one. Caller
   // holds append_mutex_.
@@ -143,6 +179,16 @@ class RecordService : public sync::FormRegistry {
   Result<std::string> OwnerOf(const sync::SubmissionId& id);
   Result<std::string> VolunteerOf(const sync::PublicKey& device);
   Result<std::vector<sync::Hash>> HeadsOf(const sync::SubmissionId& id) { return HeadsIn(ctx_.store, id); }
+  // Signs drafted decisions with the server's key and appends them.
+  Result<sync::Hash> AttestAndAppend(std::vector<sync::EnvelopeFields> drafts);
+  // Queues a decision for the laptops of the record's volunteer, after the
+  // event that enrolled the key that signed it, if a person's.
+  Status QueueDecisionForOwner(const sync::Envelope& e, uint64_t index);
+  // Refuses to attest for a person who signs their own decisions.
+  Status RefuseIfKeyed(std::string_view by);
+  // README "Decisions": one person-signed envelope fits its submission as
+  // the server's own draft would. Caller holds append_mutex_.
+  Status CheckSignedDecision(const sync::Envelope& e);
 
   ServerContext& ctx_;
   std::mutex append_mutex_;

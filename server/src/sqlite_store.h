@@ -43,6 +43,17 @@ class SqliteStore final : public Store {
   Status RevokeDevice(const sync::PublicKey& key, std::string_view by, std::string_view reason,
                       int64_t now_ms) override;
 
+  // --- people's keys (sqlite_store_person_keys.cc)
+  Status AddPersonKeyCode(std::string_view code_hash, std::string_view person, int64_t expires_ms,
+                          std::string_view created_by, int64_t now_ms) override;
+  Result<EnrollCode> ConsumePersonKeyCode(std::string_view code_hash, std::string_view person,
+                                          int64_t now_ms) override;
+  Status AddPersonKey(const PersonKeyRow& key) override;
+  Result<std::optional<PersonKeyRow>> FindPersonKey(const sync::PublicKey& key) override;
+  Result<std::vector<PersonKeyRow>> PersonKeysOf(std::string_view person) override;
+  Status RevokePersonKey(const sync::PublicKey& key, std::string_view by, std::string_view reason,
+                         int64_t now_ms) override;
+
   // --- records (sqlite_store_records.cc)
   Result<FormInfo> PublishForm(std::string_view document, const FormInfo& info) override;
   Result<std::vector<FormInfo>> ListForms() override;

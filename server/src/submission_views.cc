@@ -173,8 +173,10 @@ std::string SignerNames::Of(const Envelope& e) {
   auto it = cache_.find(e.author());
   if (it != cache_.end()) return it->second;
   auto d = store_.FindDevice(e.author());
-  std::string name = d.ok() && *d ? (*d)->volunteer + " (" + (*d)->label + ")"
-                                  : "unknown device " + ToHex(e.author()).substr(0, 8);
+  auto k = d.ok() && *d ? Result<std::optional<PersonKeyRow>>(std::nullopt) : store_.FindPersonKey(e.author());
+  std::string name = d.ok() && *d   ? (*d)->volunteer + " (" + (*d)->label + ")"
+                     : k.ok() && *k ? "signed by " + (*k)->person
+                                    : "unknown device " + ToHex(e.author()).substr(0, 8);
   cache_[e.author()] = name;
   return name;
 }

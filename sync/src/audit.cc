@@ -127,6 +127,7 @@
 #include "dala/sync/envelope.h"
 #include "dala/sync/merge.h"
 #include "dala/sync/merkle.h"
+#include "dala/sync/person_keys.h"
 #include "dala/sync/verify.h"
 #include "enrolment_replay.h"
 
@@ -199,10 +200,14 @@ class Auditor {
   void Record(EntryResult& r);
   void CheckAuthorEnrolled(const EntryResult& r);
   void LinkParents(const EntryResult& r);
-  void RecordRevision(EntryResult& r, bool by_server);
-  void RecordEvent(const EntryResult& r, bool by_server);
-  void ReplayEnrolment(const EntryResult& r, bool by_server);
-  void RecordDecision(const EntryResult& r, bool by_server);
+  void RecordRevision(EntryResult& r, bool by_server, bool by_person);
+  void RecordEvent(const EntryResult& r, bool by_server, bool by_person);
+  template <typename Replay>
+  void ReplayEnrolment(Replay& replay, const char* what, const EntryResult& r, bool by_server);
+  void RecordDecision(const EntryResult& r, bool by_decider);
+  // README "Decisions": may this signer sign a decision in the name of
+  // `by`? Reports the decision, and a problem when it may not.
+  bool JudgeDecision(const EntryResult& r, const std::string& by, const char* what);
   void Finalize(const SubmissionId& id, std::vector<MergeJob>* ready);
   void Harvest(std::vector<MergeJob>& jobs);
   void CheckChains();
@@ -256,6 +261,7 @@ class Auditor {
   HashMap<IdInfo> ids_;
   KeyMap<std::vector<ChainLink>> chains_;
   EnrolmentReplay enrolments_;
+  PersonKeyRegistry persons_;
   std::vector<PendingParent> pending_parents_;
   SubmissionMap<uint64_t> last_index_;
   SubmissionMap<SubmissionAcc> open_;
@@ -289,6 +295,7 @@ class Auditor {
 
 std::string Auditor::Who(const PublicKey& key) const {
   if (have_server_key_ && key == server_key_) return "the server";
+  if (const PersonKey* k = persons_.Find(key)) return "the key of " + k->person;
   const Enrolment* e = enrolments_.Find(key);
   return e == nullptr ? "an unenrolled key" : "volunteer " + e->volunteer;
 }
@@ -490,12 +497,13 @@ void Auditor::Record(EntryResult& r) {
   }
   chains_[r.author].push_back({r.sequence, r.index, r.id, r.previous});
   const bool by_server = have_server_key_ && r.author == server_key_;
-  if (!by_server) CheckAuthorEnrolled(r);
+  const bool by_person = !by_server && persons_.Find(r.author) != nullptr;
+  if (!by_server && !by_person) CheckAuthorEnrolled(r);
   LinkParents(r);
   if (r.kind == EnvelopeKind::kRevision)
-    RecordRevision(r, by_server);
+    RecordRevision(r, by_server, by_person);
   else
-    RecordEvent(r, by_server);
+    RecordEvent(r, by_server, by_person);
 }
 
 // Condition 15, in log order.
@@ -534,10 +542,17 @@ void Auditor::LinkParents(const EntryResult& r) {
   }
 }
 
-void Auditor::RecordRevision(EntryResult& r, bool by_server) {
+void Auditor::RecordRevision(EntryResult& r, bool by_server, bool by_person) {
   ++report_.counts.revisions;
+  if (by_server || by_person) JudgeDecision(r, r.by, "correction");
+  // A person's key corrects what exists; it never makes a record.
+  if (by_person && r.parents.empty())
+    Add(kEnrolment, EntryProblem("person_key.not_a_decision",
+                                 "a person's key signed a revision without parents: a new record, not a correction", r));
   if (by_server)
     ++by_coordinator_["server for " + (r.by.empty() ? std::string("(no name)") : r.by)].revisions;
+  else if (by_person)
+    ++by_coordinator_["signed by " + (r.by.empty() ? std::string("(no name)") : r.by)].revisions;
   else
     ++by_author_[r.author].revisions;
   ++by_form_[r.form_id].revisions;
@@ -554,18 +569,22 @@ void Auditor::RecordRevision(EntryResult& r, bool by_server) {
   acc.indices.push_back(r.index);
 }
 
-void Auditor::RecordEvent(const EntryResult& r, bool by_server) {
+void Auditor::RecordEvent(const EntryResult& r, bool by_server, bool by_person) {
   ++report_.counts.events;
   if (!r.has_event) return;
   if (EnrolmentReplay::Concerns(r.event))
-    ReplayEnrolment(r, by_server);
+    ReplayEnrolment(enrolments_, "device", r, by_server);
+  else if (PersonKeyRegistry::Concerns(r.event))
+    ReplayEnrolment(persons_, "person key", r, by_server);
   else
-    RecordDecision(r, by_server);
+    RecordDecision(r, by_server || by_person);
 }
 
-// Check 6: enrolments and revocations count only when the server signed
-// them; the first word on a device stands (enrolment_replay.h).
-void Auditor::ReplayEnrolment(const EntryResult& r, bool by_server) {
+// Check 6: enrolments and revocations (of devices and of people's keys)
+// count only when the server signed them; the first word on a key stands
+// (enrolment_replay.h, person_keys.h).
+template <typename Replay>
+void Auditor::ReplayEnrolment(Replay& replay, const char* what, const EntryResult& r, bool by_server) {
   const EventBody& ev = r.event;
   if (!by_server) {
     Add(kEnrolment, EntryProblem("enrolment.not_by_server",
@@ -574,24 +593,25 @@ void Auditor::ReplayEnrolment(const EntryResult& r, bool by_server) {
                                  r));
     return;
   }
-  const EnrolmentReplay::Applied applied = enrolments_.Apply(ev, r.index, r.wall_ms);
-  const std::string device = KeyPrefix(applied.device);
+  const typename Replay::Applied applied = replay.Apply(ev, r.index, r.wall_ms);
+  using Outcome = typename Replay::Outcome;
+  const std::string key = std::string(what) + " " + KeyPrefix(applied.key);
   switch (applied.outcome) {
-    case EnrolmentReplay::Outcome::kEnrolled:
-    case EnrolmentReplay::Outcome::kRevoked:
+    case Outcome::kEnrolled:
+    case Outcome::kRevoked:
       return;
-    case EnrolmentReplay::Outcome::kBadDeviceKey:
-      Add(kEnrolment, EntryProblem("event.invalid", "the device key is not hex", r));
+    case Outcome::kBadKey:
+      Add(kEnrolment, EntryProblem("event.invalid", std::string("the ") + what + " key is not hex", r));
       return;
-    case EnrolmentReplay::Outcome::kUnknownDevice:
+    case Outcome::kUnknownKey:
       Add(kEnrolment, EntryProblem("enrolment.unknown_device",
-                                   "revokes device " + device + "…, which was never enrolled", r));
+                                   "revokes " + key + "…, which was never enrolled", r));
       return;
-    case EnrolmentReplay::Outcome::kEnrolledAgain:
-    case EnrolmentReplay::Outcome::kRevokedAgain: {
-      const char* again = applied.outcome == EnrolmentReplay::Outcome::kEnrolledAgain ? "enrolled" : "revoked";
+    case Outcome::kEnrolledAgain:
+    case Outcome::kRevokedAgain: {
+      const char* again = applied.outcome == Outcome::kEnrolledAgain ? "enrolled" : "revoked";
       AuditProblem p = EntryProblem("enrolment.repeated",
-                                    "device " + device + "… is " + again + " again (first at index " +
+                                    key + "… is " + again + " again (first at index " +
                                         std::to_string(applied.first_index) + ")",
                                     r);
       p.log_indices.push_back(applied.first_index);
@@ -601,15 +621,17 @@ void Auditor::ReplayEnrolment(const EntryResult& r, bool by_server) {
   }
 }
 
-// A review or duplicate decision: a coordinator's, which only the server
-// signs.
-void Auditor::RecordDecision(const EntryResult& r, bool by_server) {
+// A review or duplicate decision: a coordinator's, signed by their own key
+// or attested by the server; a device's key never signs one.
+void Auditor::RecordDecision(const EntryResult& r, bool by_decider) {
   const EventBody& ev = r.event;
-  if (!by_server) {
+  if (!by_decider) {
     Add(kEnrolment, EntryProblem("event.not_by_server",
                                  "a " + ev.type + " decision signed by " + KeyPrefix(r.author) +
-                                     "…, not by the server: ignored",
+                                     "…, neither the server nor a person's key: ignored",
                                  r));
+  } else if (!JudgeDecision(r, ev.by, ev.type == "review" ? "review" : "duplicate decision")) {
+    // A forged decision changes no state; it is reported as such.
   } else if (IsZero(r.submission)) {
     Add(kEnrolment, EntryProblem("event.invalid", "a " + ev.type + " event without a submission", r));
   } else if (ev.type == "review") {
@@ -630,6 +652,30 @@ void Auditor::RecordDecision(const EntryResult& r, bool by_server) {
     else
       event_refs_.push_back({*other, r.index, r.id, "duplicate decision (as the other submission)"});
   }
+}
+
+bool Auditor::JudgeDecision(const EntryResult& r, const std::string& by, const char* what) {
+  DecisionCheck c = CheckDecisionSigner(r.author, by, server_key_, persons_);
+  const bool by_person = c.signer == DecisionSigner::kPerson;
+  report_.decisions.push_back({r.index, r.id, r.submission, what, by, by_person, r.author, r.wall_ms, c.problem});
+  if (!c.ok()) {
+    Add(kEnrolment, EntryProblem(c.problem, c.message, r));
+    return false;
+  }
+  if (by_person) {
+    ++report_.counts.decisions_signed;
+  } else {
+    ++report_.counts.decisions_attested;
+    if (options_.strict_after_ms && r.wall_ms >= *options_.strict_after_ms) {
+      report_.decisions.back().problem = "decision.attested_only";
+      Add(kEnrolment, EntryProblem("decision.attested_only",
+                                   std::string("a ") + what + " of " + (by.empty() ? "(no name)" : by) +
+                                       " only the server vouches for, made after the date from which every "
+                                       "decision must be signed by its person",
+                                   r));
+    }
+  }
+  return true;
 }
 
 void Auditor::CheckChains() {
@@ -961,6 +1007,7 @@ std::vector<std::string> DeviceRowDifferences(const BundleDevice& row, const Enr
 
 void Auditor::CheckDevices() {
   report_.counts.devices = enrolments_.devices().size();
+  report_.counts.person_keys = persons_.keys().size();
   auto rows = bundle_.Devices();
   if (!rows.ok()) {
     Add(kEnrolment, Problem("bundle.table_unreadable", rows.status().message()));

@@ -49,6 +49,21 @@ std::string ProblemRecords(const AuditProblem& p) {
   return out;
 }
 
+// Who vouches for the decisions, person by person: their own key, or only
+// the server's word.
+void DecisionsText(const AuditReport& r, std::ostringstream& o) {
+  if (r.decisions.empty()) return;
+  std::map<std::string, std::pair<uint64_t, uint64_t>> by_person;  // signed, attested
+  for (const AuditDecision& d : r.decisions) {
+    auto& [signed_count, attested] = by_person[d.by.empty() ? "(no name)" : d.by];
+    ++(d.signed_by_person ? signed_count : attested);
+  }
+  o << Pad("Decisions", 36) << " signed by the person  attested by the server only\n";
+  for (const auto& [name, n] : by_person)
+    o << "  " << Pad(name, 34) << RightAlign(n.first, 21) << RightAlign(n.second, 30) << "\n";
+  o << "\n";
+}
+
 }  // namespace
 
 std::string AuditReportText(const AuditReport& r) {
@@ -73,6 +88,7 @@ std::string AuditReportText(const AuditReport& r) {
     << n(c.forms, "form") << ", " << n(c.checkpoints, "checkpoint");
   if (c.auditor_checkpoints > 0) o << " + " << c.auditor_checkpoints << " brought";
   if (c.receipts > 0) o << ", " << n(c.receipts, "receipt");
+  if (c.person_keys > 0) o << ", " << n(c.person_keys, "person key");
   o << "\n\n";
 
   auto table = [&](const char* title, const std::map<std::string, AuditTally>& rows) {
@@ -84,6 +100,7 @@ std::string AuditReportText(const AuditReport& r) {
   };
   table("By volunteer", r.by_volunteer);
   table("By form", r.by_form);
+  DecisionsText(r, o);
 
   if (!r.problems.empty()) {
     o << "Problems (" << r.problems.size() << "):\n";
@@ -118,7 +135,8 @@ std::string AuditReportJson(const AuditReport& r) {
       {"log_size", c.log_size}, {"envelopes", c.envelopes},     {"revisions", c.revisions},
       {"events", c.events},     {"submissions", c.submissions}, {"devices", c.devices},
       {"forms", c.forms},       {"checkpoints", c.checkpoints}, {"auditor_checkpoints", c.auditor_checkpoints},
-      {"receipts", c.receipts}};
+      {"receipts", c.receipts}, {"person_keys", c.person_keys}, {"decisions_signed", c.decisions_signed},
+      {"decisions_attested", c.decisions_attested}};
   auto tallies = [](const std::map<std::string, AuditTally>& rows) {
     json t = json::object();
     for (const auto& [name, v] : rows) t[name] = {{"revisions", v.revisions}, {"submissions", v.submissions}};
@@ -126,6 +144,18 @@ std::string AuditReportJson(const AuditReport& r) {
   };
   j["by_volunteer"] = tallies(r.by_volunteer);
   j["by_form"] = tallies(r.by_form);
+  j["decisions"] = json::array();
+  for (const AuditDecision& d : r.decisions) {
+    j["decisions"].push_back({{"log_index", d.log_index},
+                              {"envelope", ToHex(d.envelope)},
+                              {"submission", FormatSubmissionId(d.submission)},
+                              {"what", d.what},
+                              {"by", d.by},
+                              {"signed_by", d.signed_by_person ? "person" : "server"},
+                              {"signer", ToHex(d.signer)},
+                              {"wall_ms", d.wall_ms},
+                              {"problem", d.problem.empty() ? json(nullptr) : json(d.problem)}});
+  }
   j["problems"] = json::array();
   for (const AuditProblem& p : r.problems) {
     json q = {{"code", p.code}, {"message", p.message}, {"log_indices", p.log_indices}};

@@ -144,6 +144,42 @@ class SimServer {
     return Append(server_, server_chain_, EnvelopeKind::kEvent, s, std::move(heads), MakeEventBody(ev));
   }
 
+  // People's keys: a coordinator's key is a Device here too (a key and
+  // its chain), enrolled and revoked by the server's person_key events.
+  Hash EnrollPersonKey(const std::string& name, const std::string& person, const std::string& role = "coordinator") {
+    EventBody ev;
+    ev.type = "person_key_enrolled";
+    ev.by = "admin";
+    ev.person = person;
+    ev.role = role;
+    ev.key = ToHex(devices_.at(name).key.public_key());
+    ev.label = name;
+    return Append(server_, server_chain_, EnvelopeKind::kEvent, SubmissionId{}, {}, MakeEventBody(ev));
+  }
+  Hash RevokePersonKey(const std::string& name, const std::string& reason) {
+    EventBody ev;
+    ev.type = "person_key_revoked";
+    ev.by = "admin";
+    ev.person = "anna";
+    ev.key = ToHex(devices_.at(name).key.public_key());
+    ev.reason = reason;
+    return Append(server_, server_chain_, EnvelopeKind::kEvent, SubmissionId{}, {}, MakeEventBody(ev));
+  }
+  // A correction and a review signed by the key `name`, in the name of `by`.
+  Hash PersonRevise(const std::string& name, const std::string& by, const SubmissionId& s, std::vector<Hash> parents,
+                    const json& answers) {
+    Device& d = devices_.at(name);
+    return Append(d.key, d, EnvelopeKind::kRevision, s, std::move(parents),
+                  MakeRevisionBody(answers.dump(), 300, by, "checked with the centre"));
+  }
+  Hash PersonReview(const std::string& name, const std::string& by, const SubmissionId& s, std::vector<Hash> heads,
+                    const std::string& state, const std::string& comment) {
+    Device& d = devices_.at(name);
+    EventBody ev{"review", by, state, comment};
+    return Append(d.key, d, EnvelopeKind::kEvent, s, std::move(heads), MakeEventBody(ev));
+  }
+  int64_t last_wall_ms() const { return kNow + tick_; }
+
   MerkleTree Tree(size_t size) const {
     MerkleTree t;
     for (size_t i = 0; i < size; ++i) t.AppendLeafHash(LeafHash(log_[i]));

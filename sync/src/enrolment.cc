@@ -28,4 +28,12 @@ bool VerifyEnrollProof(const PublicKey& key, std::string_view normalized_code, c
   return VerifySignature(key, kEnrollProofDomain, EnrollProofMessage(normalized_code, key), proof);
 }
 
+Signature SignPersonKeyProof(const SigningKey& key, std::string_view normalized_code) {
+  return key.Sign(kPersonKeyProofDomain, EnrollProofMessage(normalized_code, key.public_key()));
+}
+
+bool VerifyPersonKeyProof(const PublicKey& key, std::string_view normalized_code, const Signature& proof) {
+  return VerifySignature(key, kPersonKeyProofDomain, EnrollProofMessage(normalized_code, key), proof);
+}
+
 }  // namespace dala::sync

@@ -9,7 +9,7 @@
 // 3 enroll A again, 4 revoke A again, 5 revoke B. Replayed: after 0, A is
 // aigerim's (enrolled at 0); 1 is by an enrolled key; after 2, A is revoked
 // at 2; 3 changes nothing (kEnrolledAgain, first at 0); 4 changes nothing
-// (kRevokedAgain, first at 2); 5 changes nothing (kUnknownDevice). The
+// (kRevokedAgain, first at 2); 5 changes nothing (kUnknownKey). The
 // first word on a device is the one that stands: a later event cannot
 // re-enrol a revoked key or move its revocation.
 #pragma once
@@ -19,6 +19,7 @@
 #include <string>
 
 #include "dala/sync/crypto.h"
+#include "dala/sync/person_keys.h"
 #include "dala/sync/verify.h"
 
 namespace dala::sync::internal {
@@ -36,19 +37,8 @@ struct Enrolment {
 
 class EnrolmentReplay {
  public:
-  enum class Outcome {
-    kEnrolled,
-    kRevoked,
-    kBadDeviceKey,    // the event's device is not 64 hex digits: nothing changes
-    kEnrolledAgain,   // the device was enrolled before, at first_index
-    kRevokedAgain,    // the device was revoked before, at first_index
-    kUnknownDevice,   // a revocation of a device never enrolled
-  };
-  struct Applied {
-    Outcome outcome = Outcome::kEnrolled;
-    PublicKey device{};
-    uint64_t first_index = 0;  // for kEnrolledAgain and kRevokedAgain
-  };
+  using Outcome = KeyLedger<Enrolment>::Outcome;
+  using Applied = KeyLedger<Enrolment>::Applied;
 
   // Whether `event` is one Apply takes: an enroll or a revoke.
   [[nodiscard]] static bool Concerns(const EventBody& event);
@@ -59,11 +49,11 @@ class EnrolmentReplay {
   [[nodiscard]] Applied Apply(const EventBody& event, uint64_t index, int64_t wall_ms);
 
   // The device's enrolment as replayed so far; null if never enrolled.
-  [[nodiscard]] const Enrolment* Find(const PublicKey& device) const;
-  [[nodiscard]] const std::map<PublicKey, Enrolment>& devices() const { return devices_; }
+  [[nodiscard]] const Enrolment* Find(const PublicKey& device) const { return ledger_.Find(device); }
+  [[nodiscard]] const std::map<PublicKey, Enrolment>& devices() const { return ledger_.records(); }
 
  private:
-  std::map<PublicKey, Enrolment> devices_;
+  KeyLedger<Enrolment> ledger_;
 };
 
 }  // namespace dala::sync::internal

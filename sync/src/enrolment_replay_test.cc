@@ -48,7 +48,7 @@ TEST(EnrolmentReplayTest, EnrolThenRevokeRecordsBothWithTheirIndicesAndTimes) {
 
   EnrolmentReplay::Applied revoked = replay.Apply(Revoke(Key(1), "laptop stolen"), 2, 3000);
   EXPECT_EQ(revoked.outcome, Outcome::kRevoked);
-  EXPECT_EQ(revoked.device, Key(1));
+  EXPECT_EQ(revoked.key, Key(1));
   EXPECT_TRUE(e->revoked);
   EXPECT_EQ(e->revoked_index, 2u);
   EXPECT_EQ(e->revoked_ms, 3000);
@@ -84,8 +84,8 @@ TEST(EnrolmentReplayTest, SecondRevocationChangesNothingAndNamesTheFirst) {
 TEST(EnrolmentReplayTest, RevocationOfADeviceNeverEnrolledEnrolsNothing) {
   EnrolmentReplay replay;
   EnrolmentReplay::Applied applied = replay.Apply(Revoke(Key(2), "unknown"), 5, 5000);
-  EXPECT_EQ(applied.outcome, Outcome::kUnknownDevice);
-  EXPECT_EQ(applied.device, Key(2));
+  EXPECT_EQ(applied.outcome, Outcome::kUnknownKey);
+  EXPECT_EQ(applied.key, Key(2));
   EXPECT_EQ(replay.Find(Key(2)), nullptr);
   EXPECT_TRUE(replay.devices().empty());
 }
@@ -95,10 +95,10 @@ TEST(EnrolmentReplayTest, DeviceKeyThatIsNotHexIsRefusedWithoutEffect) {
   for (const char* device : {"", "zz", "0102", "not a key at all"}) {
     EventBody enroll = Enroll(Key(1), "aigerim");
     enroll.device = device;
-    EXPECT_EQ(replay.Apply(enroll, 0, 1000).outcome, Outcome::kBadDeviceKey) << device;
+    EXPECT_EQ(replay.Apply(enroll, 0, 1000).outcome, Outcome::kBadKey) << device;
     EventBody revoke = Revoke(Key(1), "x");
     revoke.device = device;
-    EXPECT_EQ(replay.Apply(revoke, 1, 1000).outcome, Outcome::kBadDeviceKey) << device;
+    EXPECT_EQ(replay.Apply(revoke, 1, 1000).outcome, Outcome::kBadKey) << device;
   }
   EXPECT_TRUE(replay.devices().empty());
 }

@@ -41,6 +41,7 @@
 #include "dala/sync/envelope.h"
 #include "dala/sync/merge.h"
 #include "dala/sync/verify.h"
+#include "dala/sync/person_keys.h"
 #include "enrolment_replay.h"
 
 namespace dala::sync {
@@ -156,6 +157,7 @@ class TraceReader {
   const SubmissionId submission_;
   const PublicKey server_key_;
   EnrolmentReplay enrolments_;
+  PersonKeyRegistry persons_;
   std::set<Hash> seen_ids_;
 };
 
@@ -182,8 +184,11 @@ Status TraceReader::Visit(uint64_t index, std::string_view bytes) {
     if (ev.ok()) event = std::move(*ev);
   }
   // Enrolment as the log states it, to name authors at their time.
-  if (event && signature_ok && e->author() == server_key_ && EnrolmentReplay::Concerns(*event))
-    (void)enrolments_.Apply(*event, index, e->wall_ms());  // the auditor reports what it refuses
+  if (event && signature_ok && e->author() == server_key_) {
+    // The auditor reports what these refuse.
+    if (EnrolmentReplay::Concerns(*event)) (void)enrolments_.Apply(*event, index, e->wall_ms());
+    if (PersonKeyRegistry::Concerns(*event)) (void)persons_.Apply(*event, index, e->wall_ms());
+  }
   bool concerns = ours;
   if (!ours && event && event->type == "duplicate") {
     auto other = ParseSubmissionId(event->other);
@@ -212,9 +217,15 @@ Status TraceReader::Visit(uint64_t index, std::string_view bytes) {
 }
 
 std::string TraceReader::AuthorName(const Envelope& e, const TraceEntry& t) const {
-  if (e.author() == server_key_) {
-    std::string by = t.event ? t.event->by : t.by;
-    return "server for " + (by.empty() ? std::string("(no name)") : by);
+  const std::string by = t.event ? t.event->by : t.by;
+  if (e.author() == server_key_ || persons_.Find(e.author()) != nullptr) {
+    // A decision: signed by the person, or only attested by the server.
+    DecisionCheck c = CheckDecisionSigner(e.author(), by, server_key_, persons_);
+    std::string name = by.empty() ? std::string("(no name)") : by;
+    std::string who = c.signer == DecisionSigner::kPerson
+                          ? "signed by " + name + " (key " + KeyFingerprint(e.author()) + ")"
+                          : "server for " + name + " (attested only, not signed by them)";
+    return c.ok() ? who : who + ": REFUSED, " + c.message;
   }
   const Enrolment* enrolment = enrolments_.Find(e.author());
   if (enrolment == nullptr) return "UNENROLLED key";

@@ -51,7 +51,7 @@ TEST_F(TraceTest, ShowsEveryRevisionWithItsAuthorChangesAndTheConflict) {
   ASSERT_EQ(trace["entries"].size(), 4u);
   EXPECT_EQ(trace["entries"][0]["author_name"], "volunteer aigerim");
   EXPECT_TRUE(trace["entries"][0]["signature_ok"].get<bool>());
-  EXPECT_EQ(trace["entries"][2]["author_name"], "server for anna");
+  EXPECT_EQ(trace["entries"][2]["author_name"], "server for anna (attested only, not signed by them)");
   EXPECT_EQ(trace["state"]["conflicts"].size(), 1u);
   EXPECT_EQ(trace["state"]["heads"].size(), 2u);
   EXPECT_TRUE(trace["claim"]["matches"].get<bool>());

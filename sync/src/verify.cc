@@ -101,6 +101,9 @@ Result<EventBody> ParseEventBody(std::string_view body) {
   e.volunteer = StringField(j, "volunteer");
   e.label = StringField(j, "label");
   e.reason = StringField(j, "reason");
+  e.person = StringField(j, "person");
+  e.role = StringField(j, "role");
+  e.key = StringField(j, "key");
   if (e.type == "review") {
     if (e.state.empty()) return Status::InvalidArgument("review event without a state");
   } else if (e.type == "duplicate") {
@@ -109,6 +112,12 @@ Result<EventBody> ParseEventBody(std::string_view body) {
     if (e.other.empty()) return Status::InvalidArgument("duplicate event without the other submission");
   } else if (e.type == "enroll" || e.type == "revoke") {
     if (e.device.size() != 64) return Status::InvalidArgument(e.type + " event without a device key");
+  } else if (e.type == "person_key_enrolled" || e.type == "person_key_revoked") {
+    PublicKey k;
+    if (!FromHex(e.key, &k)) return Status::InvalidArgument(e.type + " event without a key of 64 hex digits");
+    if (e.person.empty()) return Status::InvalidArgument(e.type + " event without the person");
+    if (e.type == "person_key_enrolled" && e.role != "coordinator" && e.role != "admin")
+      return Status::InvalidArgument("person_key_enrolled event with a role other than coordinator or admin");
   } else {
     return Status::InvalidArgument("unknown event type \"" + e.type + "\"");
   }
@@ -130,6 +139,9 @@ std::string MakeEventBody(const EventBody& e) {
   put("volunteer", e.volunteer);
   put("label", e.label);
   put("reason", e.reason);
+  put("person", e.person);
+  put("role", e.role);
+  put("key", e.key);
   return j.dump();
 }
 

@@ -16,6 +16,7 @@ const PAGES = {
   'duplicates': () => import('./pages/duplicates.js'),
   'indicators': () => import('./pages/indicators.js'),
   'people': () => import('./pages/people.js'),
+  'key': () => import('./pages/key.js'),
   'transparency': () => import('./pages/transparency.js'),
 };
 
@@ -26,6 +27,7 @@ const NAV = [
   {page: 'duplicates', key: 'nav.duplicates'},
   {page: 'indicators', key: 'nav.indicators'},
   {page: 'people', key: 'nav.people', admin: true},
+  {page: 'key', key: 'nav.key'},
   {page: 'transparency', key: 'nav.transparency'},
 ];
 
@@ -48,7 +50,7 @@ export const app = {
   },
   // A review decision on one record (bulk approval uses it per record).
   decide(id, {state, comment}) {
-    return review(id, state, comment);
+    return review(app.session.user, id, state, comment);
   },
 };
 
@@ -150,13 +152,21 @@ async function startSession(me) {
   setCsrfToken(me.csrf_token);
   app.session = me;
   if (me.language && me.language !== language()) await useLanguage(me.language);
+  if (me.can_decide) {
+    // Not awaited: the warning waits for the page it is shown over.
+    PAGES.key().then((m) => m.warnOfNewKeys(app)).catch(() => {});
+  }
 }
 
 let routing = 0;
 let announced = false;
 
 async function route() {
-  const main = document.getElementById('main');
+  // Each route draws into a <main> of its own: a page still loading when
+  // the address changes then finishes into a detached element, never over
+  // the page drawn after it.
+  const main = h('main', {id: 'main', tabindex: '-1'});
+  document.getElementById('main').replaceWith(main);
   const {page, params} = parseHash();
   const mine = ++routing;
   replace(document.querySelector('header.top'), ...header(page).childNodes);

@@ -47,5 +47,8 @@ export function fingerprint(hex) {
 export function errorText(err) {
   if (!err) return '';
   if (err.code === 'network') return t('error.network');
+  // A decision this browser cannot sign: say how to get a key.
+  if (['no_key', 'revoked_person_key', 'unknown_person_key', 'decision_must_be_signed'].includes(err.code))
+    return t('key.cannot_decide');
   return err.code ? `${err.message} (${err.code})` : String(err.message || err);
 }

@@ -40,6 +40,9 @@ inline constexpr std::string_view kServerKey = "server_key";
 inline constexpr std::string_view kServerOrigin = "server_origin";
 inline constexpr std::string_view kVolunteer = "volunteer";
 inline constexpr std::string_view kDownloadCursor = "download_cursor";
+// The bodies of the server-signed person_key events received, a JSON array
+// in log order: whose keys may sign coordinators' decisions.
+inline constexpr std::string_view kPersonKeyEvents = "person_key_events";
 inline constexpr std::string_view kCheckpoint = "checkpoint";
 inline constexpr std::string_view kAcceptedThrough = "accepted_through";
 // The latest server time any sync reported (ms): a clock set before it is wrong.

@@ -58,6 +58,22 @@ struct Device {
   int64_t last_sync_ms = 0;   // 0: never synced
 };
 
+// A person's key: it signs that person's decisions (sync/person_keys.h).
+// The row says what the log's person_key_enrolled and person_key_revoked
+// events say.
+struct PersonKeyRow {
+  sync::PublicKey key{};
+  std::string person;         // user name
+  std::string role;           // coordinator or admin, when enrolled
+  std::string label;          // where the key lives: "Firefox on the office laptop"
+  int64_t enrolled_ms = 0;
+  std::string enrolled_by;    // the admin who issued the code
+  int64_t revoked_ms = 0;     // 0: not revoked
+  std::string revoked_by;
+  std::string revoke_reason;
+  uint64_t enrolled_index = 0;  // the log index of the enrolling event
+};
+
 struct Project {
   std::string name;
   std::string title;
@@ -108,6 +124,23 @@ class AccountStore {
   // Notes that `key` synced at `now_ms`; at most once a minute is written,
   // so a no-op sync stays a read.
   virtual Status NoteDeviceSync(const sync::PublicKey& key, int64_t now_ms) = 0;
+
+  // People's keys (sqlite_store_person_keys.cc). A one-time code an admin
+  // issues for `person`, stored as its hash, as device codes are.
+  virtual Status AddPersonKeyCode(std::string_view code_hash, std::string_view person, int64_t expires_ms,
+                                  std::string_view created_by, int64_t now_ms) = 0;
+  // Marks the code used; NotFound if unknown, used, expired, or issued for
+  // someone else (one message for all, so codes cannot be probed).
+  virtual Result<EnrollCode> ConsumePersonKeyCode(std::string_view code_hash, std::string_view person,
+                                                  int64_t now_ms) = 0;
+  // AlreadyExists if the key is enrolled (to anyone).
+  virtual Status AddPersonKey(const PersonKeyRow& key) = 0;
+  virtual Result<std::optional<PersonKeyRow>> FindPersonKey(const sync::PublicKey& key) = 0;
+  // Every key of `person`, revoked ones included, oldest first; every
+  // person's when `person` is empty.
+  virtual Result<std::vector<PersonKeyRow>> PersonKeysOf(std::string_view person) = 0;
+  virtual Status RevokePersonKey(const sync::PublicKey& key, std::string_view by, std::string_view reason,
+                                 int64_t now_ms) = 0;
 };
 
 // --- records: forms, envelopes, the log, derived state ------------------------

@@ -45,7 +45,7 @@ function actions(a, b, app) {
   const message = h('div', {role: 'alert'});
   const act = (subject, other, decision, done) => async () => {
     try {
-      await decideDuplicate(subject.id, other.id, decision);
+      await decideDuplicate(app.session.user, subject.id, other.id, decision);
       app.announce(done, 'ok');
       app.refresh();
     } catch (err) {

@@ -54,18 +54,20 @@ function enrolForm(volunteers) {
   shown);
 }
 
-function revokeControl(device, app) {
-  const reason = h('input', {'id': 'reason-' + device.key.slice(0, 8), 'aria-label': t('people.revoke_reason')});
+// Revokes a laptop's key or a person's: `url` is its revoke route, `done`
+// what to announce.
+function revokeControl(key, url, done, app, confirmKey) {
+  const reason = h('input', {'id': 'reason-' + key.slice(0, 8), 'aria-label': t('people.revoke_reason')});
   const box = h('span', {hidden: true}, reason, ' ',
       h('button', {type: 'button', class: 'danger primary', on: {click: async () => {
         try {
-          await api('POST', `/devices/${device.key}/revoke`, {reason: reason.value.trim()});
-          app.announce(t('people.revoked', {label: device.label, who: device.volunteer}), 'ok');
+          await api('POST', url, {reason: reason.value.trim()});
+          app.announce(done, 'ok');
           app.refresh();
         } catch (err) {
           app.announce(errorText(err), 'error');
         }
-      }}}, t('people.confirm_revoke')));
+      }}}, t(confirmKey)));
   const open = h('button', {type: 'button', class: 'danger', on: {click: () => {
     box.hidden = false;
     open.hidden = true;
@@ -74,14 +76,51 @@ function revokeControl(device, app) {
   return [open, box];
 }
 
+// A one-time code with which a coordinator or admin enrols the key that
+// signs their decisions (the "Signing key" page).
+function keyCodeForm(deciders) {
+  const who = select('key-code-person', deciders.map((v) => [v, v]), deciders[0]);
+  const shown = h('div', {'aria-live': 'polite'});
+  return h('form', {class: 'panel', on: {submit: async (e) => {
+    e.preventDefault();
+    try {
+      const code = await api('POST', '/person-key-codes', {person: who.value});
+      replace(shown, h('p', null, t('people.code_for', {who: code.person})),
+          h('div', {class: 'code-shown', id: 'key-code-shown'}, code.code),
+          h('p', null, t('people.code_expires', {when: formatDateTime(code.expires_ms)})),
+          h('p', {class: 'hint'}, t('people.key_code_hint')));
+    } catch (err) {
+      replace(shown, h('p', {class: 'notice error'}, errorText(err)));
+    }
+  }}},
+  h('h2', null, t('people.key_code')),
+  h('div', {class: 'filters'}, field(t('people.name'), who)),
+  h('button', {type: 'submit', class: 'primary'}, t('people.issue_code')), shown);
+}
+
+function personKeys(keys, app) {
+  if (!keys.length) return h('p', {class: 'empty'}, t('people.no_person_keys'));
+  return h('div', {class: 'table-wrap'}, h('table', {class: 'list', id: 'person-keys'},
+      h('thead', null, h('tr', null, ['people.name', 'people.laptop', 'people.fingerprint', 'people.enrolled',
+        'people.status'].map((k) => h('th', {scope: 'col'}, t(k))))),
+      h('tbody', null, keys.map((k) => h('tr', {class: k.revoked_ms ? 'revoked' : ''},
+          h('th', {scope: 'row'}, k.person), h('td', null, k.label), h('td', {class: 'mono'}, fingerprint(k.key)),
+          h('td', null, formatDateTime(k.enrolled_ms)),
+          h('td', null, k.revoked_ms ? t('people.is_revoked', {when: formatDateTime(k.revoked_ms)}) :
+            revokeControl(k.key, `/person-keys/${k.key}/revoke`, t('people.key_revoked', {who: k.person}), app,
+                'people.confirm_revoke_key')))))));
+}
+
 export async function render(main, params, app) {
   if (!app.session.can_administer) {
     replace(main, h('h1', null, t('nav.people')), h('p', {class: 'notice warn'}, t('people.admins_only')));
     return;
   }
-  const [users, devices] = await Promise.all([api('GET', '/users'), api('GET', '/devices')]);
+  const [users, devices, keys] = await Promise.all([api('GET', '/users'), api('GET', '/devices'),
+    api('GET', '/person-keys')]);
   document.title = t('nav.people') + ' · Dala';
   const volunteers = users.users.filter((u) => u.role === 'volunteer').map((u) => u.name);
+  const deciders = users.users.filter((u) => u.role === 'coordinator' || u.role === 'admin').map((u) => u.name);
   replace(main,
       h('h1', null, t('nav.people')),
       h('div', {class: 'two-columns'}, addUserForm(app), enrolForm(volunteers)),
@@ -102,6 +141,10 @@ export async function render(main, params, app) {
               h('td', null, d.last_sync_ms ? formatDateTime(d.last_sync_ms) : t('never')),
               h('td', {class: 'num'}, formatNumber(d.revisions || 0)),
               h('td', null, d.revoked ? [t('people.is_revoked', {when: formatDateTime(d.revoked_ms)}),
-                d.revoke_reason ? ` («${d.revoke_reason}»)` : ''] : revokeControl(d, app))))))) :
-        h('p', {class: 'empty'}, t('people.no_laptops')));
+                d.revoke_reason ? ` («${d.revoke_reason}»)` : ''] : revokeControl(d.key, `/devices/${d.key}/revoke`,
+                t('people.revoked', {label: d.label, who: d.volunteer}), app, 'people.confirm_revoke'))))))) :
+        h('p', {class: 'empty'}, t('people.no_laptops')),
+      h('h2', null, t('people.person_keys')),
+      keyCodeForm(deciders),
+      personKeys(keys.keys, app));
 }

@@ -146,7 +146,7 @@ function correctionPanel(doc, sub, app) {
         replace(message, h('p', {class: 'notice error'}, t('edit.fix_first')));
         return;
       }
-      await correct(sub.id, set, note.value.trim());
+      await correct(app.session.user, sub.id, set, note.value.trim());
       app.announce(t('edit.saved'), 'ok');
       app.refresh();
     } catch (err) {
@@ -194,7 +194,7 @@ function conflictPanel(doc, sub, app, canDecide) {
       message,
       h('button', {type: 'button', class: 'primary', on: {click: async () => {
         try {
-          await resolve(sub.id, Object.fromEntries(chosen), note.value.trim());
+          await resolve(app.session.user, sub.id, Object.fromEntries(chosen), note.value.trim());
           app.announce(t('conflict.resolved'), 'ok');
           app.refresh();
         } catch (err) {
@@ -218,7 +218,7 @@ function reviewPanel(sub, app, after) {
       return;
     }
     try {
-      await review(sub.id, state, text);
+      await review(app.session.user, sub.id, state, text);
       app.announce(t('review.done.' + state), 'ok');
       after();
     } catch (err) {

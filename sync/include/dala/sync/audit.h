@@ -39,6 +39,11 @@ struct AuditOptions {
   // witnesses, earlier audits).
   std::vector<std::string> checkpoints;
   std::vector<ReceiptInput> receipts;
+  // `--strict-after`: a decision only attested by the server (not signed
+  // by the person) whose claimed wall time is at or after this (Unix ms)
+  // is a problem, "decision.attested_only". Unset: attested decisions are
+  // reported, not failed.
+  std::optional<int64_t> strict_after_ms;
   unsigned threads = std::thread::hardware_concurrency();  // 0 means 1
   std::function<void(const AuditProgress&)> progress;
 };
@@ -61,6 +66,9 @@ struct AuditCounts {
   uint64_t events = 0;
   uint64_t submissions = 0;  // submissions with a revision in the log
   uint64_t devices = 0;      // devices enrolled by the log
+  uint64_t person_keys = 0;  // people's keys enrolled by the log
+  uint64_t decisions_signed = 0;    // decisions signed by the person who made them
+  uint64_t decisions_attested = 0;  // decisions only the server vouches for
   uint64_t forms = 0;        // rows of the forms table
   uint64_t checkpoints = 0;  // in the bundle
   uint64_t auditor_checkpoints = 0;
@@ -70,6 +78,20 @@ struct AuditCounts {
 struct AuditTally {
   uint64_t revisions = 0;
   uint64_t submissions = 0;  // submissions this volunteer (or form) created
+};
+
+// One coordinator's decision (a correction or resolution, a review, a
+// duplicate decision), and who vouches for it.
+struct AuditDecision {
+  uint64_t log_index = 0;
+  Hash envelope{};
+  SubmissionId submission{};
+  std::string what;  // "correction", "review", "duplicate decision"
+  std::string by;    // the person the decision names
+  bool signed_by_person = false;  // else attested by the server only
+  PublicKey signer{};             // the person's key, or the server's
+  int64_t wall_ms = 0;            // as the signer claims
+  std::string problem;            // the decision.* problem code, if any
 };
 
 struct AuditReport {
@@ -83,6 +105,8 @@ struct AuditReport {
   // "unenrolled <key prefix>" for keys the log never enrolled).
   std::map<std::string, AuditTally> by_volunteer;
   std::map<std::string, AuditTally> by_form;  // by form id
+  // Every decision in log order.
+  std::vector<AuditDecision> decisions;
   std::vector<AuditProblem> problems;
 
   [[nodiscard]] bool ok() const { return problems.empty(); }

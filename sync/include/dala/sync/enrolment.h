@@ -26,4 +26,11 @@ inline constexpr std::string_view kEnrollCodeAlphabet = "ABCDEFGHJKMNPQRSTUVWXYZ
 [[nodiscard]] bool VerifyEnrollProof(const PublicKey& key, std::string_view normalized_code,
                                      const Signature& proof);
 
+// The same proof for a person's key (a coordinator's or an admin's, which
+// signs their decisions), under kPersonKeyProofDomain: the same message, so
+// a browser builds it as easily, but never interchangeable with a device's.
+[[nodiscard]] Signature SignPersonKeyProof(const SigningKey& key, std::string_view normalized_code);
+[[nodiscard]] bool VerifyPersonKeyProof(const PublicKey& key, std::string_view normalized_code,
+                                        const Signature& proof);
+
 }  // namespace dala::sync

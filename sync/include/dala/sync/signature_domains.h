@@ -14,5 +14,8 @@ inline constexpr std::string_view kEnvelopeSignatureDomain = "dala-envelope-v1\n
 inline constexpr std::string_view kRequestDomain = "dala-request-v1\n";
 // A device's proof that it holds the key it enrols (sync/enrolment.h).
 inline constexpr std::string_view kEnrollProofDomain = "dala-enroll-v1\n";
+// A person's proof that they hold the key they enrol (sync/enrolment.h).
+// Apart from a device's, so a device's proof can never enrol a person's key.
+inline constexpr std::string_view kPersonKeyProofDomain = "dala-person-key-v1\n";
 
 }  // namespace dala::sync

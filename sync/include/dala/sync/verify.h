@@ -36,11 +36,12 @@ Result<RevisionBody> ParseRevisionBody(std::string_view body);
 
 // The body of an event envelope; fields not used by its type are empty.
 struct EventBody {
-  std::string type;  // review, duplicate, enroll, revoke
+  std::string type;  // review, duplicate, enroll, revoke, person_key_enrolled, person_key_revoked
   std::string by;
   std::string state, comment;      // review
   std::string decision, other;     // duplicate
-  std::string device, volunteer, label, reason;  // enroll, revoke
+  std::string device, volunteer, label, reason;  // enroll, revoke (label, reason also for person keys)
+  std::string person, role, key;   // person_key_enrolled, person_key_revoked
 };
 Result<EventBody> ParseEventBody(std::string_view body);
 [[nodiscard]] std::string MakeEventBody(const EventBody& event);

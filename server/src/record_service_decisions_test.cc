@@ -1,0 +1,240 @@
+// Decisions signed by people's own keys (record_service_decisions.cc), over
+// a real SqliteStore: the server appends what the person signed, refuses
+// what they did not, and stops signing in the name of anyone with a key.
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "dala/sync/enrolment.h"
+#include "dala/sync/person_keys.h"
+#include "record_service.h"
+#include "store_test_util.h"
+
+namespace dala::server {
+namespace {
+
+using nlohmann::json;
+using sync::Envelope;
+using sync::Hash;
+using sync::SubmissionId;
+
+constexpr int64_t kNow = 1'767'225'600'000;  // 2026-01-01T00:00:00Z
+constexpr const char* kForm = R"({"dala_form":1,"id":"visit","version":"1","title":"Visit",
+  "languages":["en"],"default_language":"en",
+  "questions":[{"type":"text","name":"centre","label":"Centre","required":true},
+               {"type":"integer","name":"queue","label":"Queue","constraint":". >= 0"}]})";
+constexpr const char* kCode = "K7MX-Q4TR-P2NW";
+
+class SignedDecisionTest : public testing::StoreTest {
+ protected:
+  void SetUp() override {
+    StoreTest::SetUp();
+    if (HasFatalFailure()) return;
+    ctx_.reset(new ServerContext{*store_, clock_, random_, server_key_, ServerConfig{}});
+    auto service = RecordService::Start(*ctx_);
+    ASSERT_TRUE(service.ok()) << service.status().ToString();
+    service_ = *service;
+    ASSERT_TRUE(service_->PublishForm(kForm, "p").ok());
+    for (auto [name, role] : {std::pair{"aigerim", Role::kCoordinator}, {"bolat", Role::kCoordinator}}) {
+      auto u = store_->AddUser(name, role, "x", kNow);
+      ASSERT_TRUE(u.ok());
+      users_[name] = *u;
+    }
+    // A volunteer's laptop and one record of theirs.
+    ASSERT_TRUE(store_->AddEnrollCode(ToHex(sync::Sha256("LAPTOP")), "alma", kNow + 3'600'000, "aigerim", kNow).ok());
+    ASSERT_TRUE(service_->Enroll("LAPTOP", laptop_.public_key(), "laptop").ok());
+    device_ = **store_->FindDevice(laptop_.public_key());
+    auto form = schema::Form::Load(kForm);
+    sync::EnvelopeFields f;
+    f.submission = sync::NewSubmissionId(clock_, random_);
+    f.sequence = 1;
+    f.hlc = sync::HlcTimestamp::Make(static_cast<uint64_t>(kNow), 0);
+    f.wall_ms = kNow;
+    f.form_hash = (*form)->hash();
+    f.form_id = "visit";
+    f.form_version = "1";
+    f.body = sync::MakeRevisionBody(R"({"centre":"ala_01","queue":3})", 0);
+    auto bytes = sync::SealEnvelope(f, laptop_);
+    ASSERT_TRUE(bytes.ok());
+    sync::SyncRequest request;
+    request.envelopes = {*bytes};
+    ASSERT_EQ(service_->HandleSync(device_, request)->accepted_through, 1u);
+    submission_ = f.submission;
+    clock_.Advance(1000);
+  }
+  void TearDown() override {
+    service_.reset();
+    StoreTest::TearDown();
+  }
+
+  // Issues a code for `person` and enrols `key` with it.
+  Result<PersonKeyRow> EnrolKey(const std::string& person, const sync::SigningKey& key) {
+    const std::string code = person == "bolat" ? "BBBB-CCCC-DDDD" : kCode;
+    const std::string normalized = sync::NormalizeEnrollCode(code);
+    Status s = store_->AddPersonKeyCode(ToHex(sync::Sha256(normalized)), person, kNow + 3'600'000, "admin", kNow);
+    if (!s.ok()) return s;
+    return service_->EnrollPersonKey(users_.at(person), code, key.public_key(),
+                                     sync::SignPersonKeyProof(key, normalized), "browser");
+  }
+
+  // Completes drafts as a browser does: the key's chain, its clocks, its signature.
+  std::vector<std::string> Sign(std::vector<sync::EnvelopeFields> drafts, const sync::SigningKey& key) {
+    auto tip = store_->Tip(key.public_key());
+    EXPECT_TRUE(tip.ok());
+    std::vector<std::string> out;
+    for (sync::EnvelopeFields& f : drafts) {
+      f.sequence = tip->sequence + 1;
+      f.previous = tip->id;
+      f.wall_ms = clock_.NowMs();
+      f.hlc = sync::HlcTimestamp{std::max(service_->hlc_floor() + 1,
+                                          sync::HlcTimestamp::Make(static_cast<uint64_t>(clock_.NowMs()), 0).packed)};
+      auto bytes = sync::SealEnvelope(f, key);
+      EXPECT_TRUE(bytes.ok()) << bytes.status().ToString();
+      auto e = Envelope::Parse(*bytes);
+      tip = sync::ChainTip{e->sequence(), e->id()};
+      out.push_back(*bytes);
+    }
+    return out;
+  }
+  std::vector<std::string> Review(const std::string& by, const sync::SigningKey& key, const std::string& state = "approved") {
+    auto drafts = service_->DraftReview(submission_, by, state, "seen");
+    EXPECT_TRUE(drafts.ok()) << drafts.status().ToString();
+    return Sign(*drafts, key);
+  }
+
+  FakeClock clock_{kNow};
+  sync::SeededRandom random_{42};
+  sync::SigningKey server_key_ = sync::SigningKey::Generate(random_);
+  sync::SigningKey laptop_ = sync::SigningKey::Generate(random_);
+  sync::SigningKey aigerim_key_ = sync::SigningKey::Generate(random_);
+  sync::SigningKey bolat_key_ = sync::SigningKey::Generate(random_);
+  std::unique_ptr<ServerContext> ctx_;
+  std::shared_ptr<RecordService> service_;
+  std::map<std::string, User> users_;
+  Device device_;
+  SubmissionId submission_{};
+};
+
+TEST_F(SignedDecisionTest, ACorrectionAndReviewSignedByTheirPersonAreAppendedUnchanged) {
+  ASSERT_TRUE(EnrolKey("aigerim", aigerim_key_).ok());
+  CoordinatorEdit edit{"aigerim", R"({"centre":"ala_01","queue":20})", "counted again", {}};
+  auto drafts = service_->DraftEdit(submission_, edit);
+  ASSERT_TRUE(drafts.ok()) << drafts.status().ToString();
+  std::vector<std::string> correction = Sign(*drafts, aigerim_key_);
+  auto ids = service_->AppendSignedDecisions(users_["aigerim"], correction);
+  ASSERT_TRUE(ids.ok()) << ids.status().ToString();
+  auto stored = store_->FindEnvelope(ids->front());
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  EXPECT_EQ((*stored)->bytes, correction.front()) << "the server appends the bytes the person signed";
+  auto summary = store_->FindSubmission(submission_);
+  EXPECT_EQ(json::parse((*summary)->answers_json)["queue"], 20);
+  ASSERT_TRUE(service_->AppendSignedDecisions(users_["aigerim"], Review("aigerim", aigerim_key_)).ok());
+  EXPECT_EQ((*store_->FindSubmission(submission_))->review_state, "approved");
+}
+
+TEST_F(SignedDecisionTest, TheServerNoLongerSignsForAPersonWithAKey) {
+  EXPECT_TRUE(service_->Review(submission_, "aigerim", "approved", "").ok()) << "no key yet: attested";
+  ASSERT_TRUE(EnrolKey("aigerim", aigerim_key_).ok());
+  auto review = service_->Review(submission_, "aigerim", "rejected", "forged");
+  EXPECT_EQ(review.status().reason(), "decision_must_be_signed");
+  auto edit = service_->Edit(submission_, CoordinatorEdit{"aigerim", R"({"centre":"x","queue":1})", "", {}});
+  EXPECT_EQ(edit.status().reason(), "decision_must_be_signed");
+  EXPECT_TRUE(service_->Review(submission_, "bolat", "approved", "").ok()) << "bolat has no key";
+}
+
+TEST_F(SignedDecisionTest, ADecisionSignedByAKeyNeverEnrolledForThatPersonIsRefused) {
+  ASSERT_TRUE(EnrolKey("aigerim", aigerim_key_).ok());
+  ASSERT_TRUE(EnrolKey("bolat", bolat_key_).ok());
+  sync::SigningKey stranger = sync::SigningKey::Generate(random_);
+  EXPECT_EQ(service_->AppendSignedDecisions(users_["aigerim"], Review("aigerim", stranger)).status().reason(),
+            "unknown_person_key");
+  // bolat's key, sent in aigerim's session or naming her.
+  EXPECT_EQ(service_->AppendSignedDecisions(users_["aigerim"], Review("aigerim", bolat_key_)).status().reason(),
+            "unknown_person_key");
+  EXPECT_EQ(service_->AppendSignedDecisions(users_["bolat"], Review("aigerim", bolat_key_)).status().reason(),
+            "invalid_decision");
+  // The laptop's key is no person's.
+  EXPECT_EQ(service_->AppendSignedDecisions(users_["aigerim"], Review("aigerim", laptop_)).status().reason(),
+            "unknown_person_key");
+  EXPECT_EQ((*store_->FindSubmission(submission_))->review_state, "received");
+}
+
+TEST_F(SignedDecisionTest, ARevokedKeyDecidesNothingMoreButItsEarlierDecisionsStand) {
+  ASSERT_TRUE(EnrolKey("aigerim", aigerim_key_).ok());
+  ASSERT_TRUE(service_->AppendSignedDecisions(users_["aigerim"], Review("aigerim", aigerim_key_)).ok());
+  ASSERT_TRUE(service_->RevokePersonKey(aigerim_key_.public_key(), "admin", "browser profile lost").ok());
+  auto late = service_->AppendSignedDecisions(users_["aigerim"], Review("aigerim", aigerim_key_, "rejected"));
+  EXPECT_EQ(late.status().reason(), "revoked_person_key");
+  EXPECT_EQ(service_->Review(submission_, "aigerim", "rejected", "x").status().reason(), "decision_must_be_signed")
+      << "revoking the key does not hand her decisions back to the server";
+  EXPECT_EQ((*store_->FindSubmission(submission_))->review_state, "approved");
+  EXPECT_EQ(service_->RevokePersonKey(aigerim_key_.public_key(), "admin", "again").reason(), "already_revoked");
+}
+
+TEST_F(SignedDecisionTest, TwoDecisionsDraftedOnOneChainPositionConflictAndTheSecondIsRefused) {
+  ASSERT_TRUE(EnrolKey("aigerim", aigerim_key_).ok());
+  std::vector<std::string> first = Review("aigerim", aigerim_key_);
+  std::vector<std::string> second = Review("aigerim", aigerim_key_, "rejected");
+  ASSERT_TRUE(service_->AppendSignedDecisions(users_["aigerim"], first).ok());
+  EXPECT_EQ(service_->AppendSignedDecisions(users_["aigerim"], second).status().reason(), "chain_conflict");
+}
+
+TEST_F(SignedDecisionTest, ATamperedDecisionOrOneThatDoesNotFitItsRecordIsRefused) {
+  ASSERT_TRUE(EnrolKey("aigerim", aigerim_key_).ok());
+  std::vector<std::string> review = Review("aigerim", aigerim_key_);
+  std::string tampered = review[0];
+  tampered[tampered.size() - 70] ^= 1;  // inside the body
+  EXPECT_FALSE(service_->AppendSignedDecisions(users_["aigerim"], {tampered}).ok());
+  // A correction whose answers break the form.
+  CoordinatorEdit edit{"aigerim", R"({"centre":"ala_01","queue":3})", "", {}};
+  auto drafts = service_->DraftEdit(submission_, edit);
+  ASSERT_TRUE(drafts.ok());
+  (*drafts)[0].body = sync::MakeRevisionBody(R"({"centre":"ala_01","queue":-5})", 0, "aigerim");
+  EXPECT_EQ(service_->AppendSignedDecisions(users_["aigerim"], Sign(*drafts, aigerim_key_)).status().reason(),
+            "invalid_answers");
+  EXPECT_EQ((*store_->LogSize()), 3u) << "enrol laptop, its record, enrol key, nothing else";
+}
+
+TEST_F(SignedDecisionTest, AKeyIsEnrolledOnlyWithItsProofAndACodeIssuedForThatPerson) {
+  const std::string normalized = sync::NormalizeEnrollCode(kCode);
+  ASSERT_TRUE(store_->AddPersonKeyCode(ToHex(sync::Sha256(normalized)), "bolat", kNow + 3'600'000, "admin", kNow).ok());
+  auto wrong_person = service_->EnrollPersonKey(users_["aigerim"], kCode, aigerim_key_.public_key(),
+                                                sync::SignPersonKeyProof(aigerim_key_, normalized), "");
+  EXPECT_EQ(wrong_person.status().reason(), "bad_enroll_code");
+  auto device_proof = service_->EnrollPersonKey(users_["bolat"], kCode, bolat_key_.public_key(),
+                                                sync::SignEnrollProof(bolat_key_, normalized), "");
+  EXPECT_EQ(device_proof.status().reason(), "bad_signature");
+  auto laptop_key = service_->EnrollPersonKey(users_["bolat"], kCode, laptop_.public_key(),
+                                              sync::SignPersonKeyProof(laptop_, normalized), "");
+  EXPECT_EQ(laptop_key.status().reason(), "already_enrolled");
+  auto ok = service_->EnrollPersonKey(users_["bolat"], kCode, bolat_key_.public_key(),
+                                      sync::SignPersonKeyProof(bolat_key_, normalized), "office");
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  // The log has the server-signed event naming the person, role and key.
+  auto events = store_->EnvelopesOf(SubmissionId{});
+  auto last = Envelope::Parse(events->back().bytes);
+  auto body = sync::ParseEventBody(last->body());
+  EXPECT_EQ(last->author(), server_key_.public_key());
+  EXPECT_EQ(body->type, "person_key_enrolled");
+  EXPECT_EQ(body->person, "bolat");
+  EXPECT_EQ(body->role, "coordinator");
+  EXPECT_EQ(body->key, ToHex(bolat_key_.public_key()));
+}
+
+TEST_F(SignedDecisionTest, TheVolunteersLaptopGetsTheKeysEnrolmentBeforeThePersonsCorrection) {
+  ASSERT_TRUE(EnrolKey("aigerim", aigerim_key_).ok());
+  CoordinatorEdit edit{"aigerim", R"({"centre":"ala_01","queue":20})", "", {}};
+  ASSERT_TRUE(service_->AppendSignedDecisions(users_["aigerim"], Sign(*service_->DraftEdit(submission_, edit), aigerim_key_)).ok());
+  sync::SyncRequest request;
+  request.receipted_through = 1;
+  auto response = service_->HandleSync(device_, request);
+  ASSERT_TRUE(response.ok());
+  ASSERT_EQ(response->envelopes.size(), 2u);
+  auto enrolment = sync::ParseEventBody(Envelope::Parse(response->envelopes[0])->body());
+  EXPECT_EQ(enrolment->type, "person_key_enrolled");
+  EXPECT_EQ(Envelope::Parse(response->envelopes[1])->author(), aigerim_key_.public_key());
+}
+
+}  // namespace
+}  // namespace dala::server
