@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -358,6 +360,73 @@ Result<User> AddUserAccount(Store& store, std::string_view name, std::string_vie
     DALA_ASSIGN_OR_RETURN(hash, sync::HashPassword(password));
   }
   return store.AddUser(name, role, hash, clock.NowMs());
+}
+
+Status ResetPassword(Store& store, std::string_view name, std::string_view password) {
+  DALA_ASSIGN_OR_RETURN(std::optional<User> user, store.FindUser(name));
+  if (!user) return Status::NotFound("no user named '" + std::string(name) + "'");
+  if (!CanLogIn(user->role))
+    return Status::InvalidArgument("'" + user->name + "' is a volunteer: volunteers do not log in, their laptops do");
+  DALA_RETURN_IF_ERROR(ValidatePassword(password));
+  DALA_ASSIGN_OR_RETURN(std::string hash, sync::HashPassword(password));
+  // Whoever knew the old password may hold a session opened with it.
+  return store.InTransaction([&]() -> Status {
+    DALA_RETURN_IF_ERROR(store.SetPassword(user->name, hash));
+    return store.DeleteSessionsOf(user->id);
+  });
+}
+
+namespace {
+
+bool IsHexPrefix(std::string_view s, size_t min, size_t max) {
+  return s.size() >= min && s.size() <= max &&
+         std::all_of(s.begin(), s.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; });
+}
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+}  // namespace
+
+Result<Device> FindDeviceByKey(Store& store, std::string_view key_hex) {
+  if (!IsHexPrefix(key_hex, 8, 64))
+    return Status::InvalidArgument("a device key is 64 hex digits, or the first 8 or more of them "
+                                   "(as `dala-server device list` shows)");
+  const std::string prefix = Lower(key_hex);
+  DALA_ASSIGN_OR_RETURN(auto devices, store.ListDevices());
+  std::vector<Device> found;
+  for (Device& d : devices)
+    if (ToHex(d.key).rfind(prefix, 0) == 0) found.push_back(std::move(d));
+  if (found.empty()) return Status::NotFound("no enrolled device has a key starting " + prefix);
+  if (found.size() > 1)
+    return Status::InvalidArgument(std::to_string(found.size()) + " devices have keys starting " + prefix +
+                                   "; give more digits");
+  return std::move(found[0]);
+}
+
+Result<FormInfo> FindPublishedForm(Store& store, std::string_view form, std::string_view version) {
+  DALA_ASSIGN_OR_RETURN(auto forms, store.ListForms());
+  std::vector<FormInfo> found;
+  if (version.empty() && IsHexPrefix(form, 8, 64)) {
+    for (const FormInfo& f : forms)
+      if (f.hash.rfind(Lower(form), 0) == 0) found.push_back(f);
+  }
+  if (found.empty()) {  // a form id, which may look like hex too
+    for (const FormInfo& f : forms)
+      if (f.form_id == form && (version.empty() ? f.retired_ms == 0 : f.version == version)) found.push_back(f);
+  }
+  const std::string named = std::string(form) + (version.empty() ? "" : " version " + std::string(version));
+  if (found.empty()) return Status::NotFound("no published form " + named + " (see `dala-server form list`)");
+  if (found.size() > 1) {
+    std::string which;
+    for (const FormInfo& f : found) which += (which.empty() ? "" : ", ") + f.version;
+    return Status::InvalidArgument("form " + named + " has several versions in use (" + which +
+                                   "); name the version too");
+  }
+  return std::move(found[0]);
 }
 
 Result<std::pair<std::string, int>> ParseListenAddress(std::string_view text) {

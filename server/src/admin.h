@@ -81,6 +81,22 @@ Result<IssuedEnrollCode> IssueEnrollCode(Store& store, std::string_view voluntee
 Result<User> AddUserAccount(Store& store, std::string_view name, std::string_view role_name,
                             std::string_view password, const Clock& clock);
 
+// A new password for a user who logs in; their sessions end. NotFound for
+// an unknown user, InvalidArgument for a volunteer (they do not log in) or
+// a password ValidatePassword refuses.
+Status ResetPassword(Store& store, std::string_view name, std::string_view password);
+
+// The device whose key is, or starts with, `key_hex` (at least 8 hex
+// digits, so that `device list`'s short keys can be typed back).
+// NotFound for none, InvalidArgument for a prefix several keys share.
+Result<Device> FindDeviceByKey(Store& store, std::string_view key_hex);
+
+// A published form named by a hash or a prefix of it (at least 8 hex
+// digits), or by its id and version; with the id alone, its one version
+// still in use. NotFound, or InvalidArgument naming the versions to
+// choose from.
+Result<FormInfo> FindPublishedForm(Store& store, std::string_view form, std::string_view version);
+
 // --- commands (each prints one "dala-server: ..." line on failure) ----------------
 
 struct ServeOptions {

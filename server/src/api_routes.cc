@@ -70,6 +70,9 @@ constexpr ApiRoute kRoutes[] = {
     {"GET", "/api/v1/users", kAdminsOnly, BodyKind::kNone, h::ListUsers},
     {"POST", "/api/v1/users", kAdminsOnly, BodyKind::kJson, h::AddUser},
     {"POST", "/api/v1/forms", kAdminsOnly, BodyKind::kBytes, h::PublishForm, kFormDocumentLimit},
+    {"POST", "/api/v1/users/{name}/password", kAdminsOnly, BodyKind::kJson, h::SetPassword},
+    {"POST", "/api/v1/users/{name}/unlock", kAdminsOnly, BodyKind::kJson, h::UnlockUser},
+    {"POST", "/api/v1/forms/{hash}/retire", kAdminsOnly, BodyKind::kJson, h::RetireForm},
 };
 
 }  // namespace
