@@ -278,7 +278,7 @@ int DeviceListCommand(const std::string& data_dir, bool as_json) {
     json list = json::array();
     for (const Device& d : *devices) {
       list.push_back({{"key", ToHex(d.key)}, {"volunteer", d.volunteer}, {"label", d.label},
-                      {"enrolled_ms", d.enrolled_ms}, {"enrolled_by", d.enrolled_by}, {"last_seen_ms", d.last_seen_ms},
+                      {"enrolled_ms", d.enrolled_ms}, {"enrolled_by", d.enrolled_by}, {"last_sync_ms", d.last_sync_ms},
                       {"revoked_ms", d.revoked_ms}, {"revoked_by", d.revoked_by}, {"revoke_reason", d.revoke_reason}});
     }
     std::cout << Dump(list) << "\n";
@@ -289,10 +289,10 @@ int DeviceListCommand(const std::string& data_dir, bool as_json) {
     return kExitOk;
   }
   // The label, which the laptop chose, goes last: it cannot push the rest out of line.
-  std::printf("%-16s  %-16s %-20s %-20s %-8s %s\n", "KEY", "VOLUNTEER", "ENROLLED", "LAST SEEN", "REVOKED", "LABEL");
+  std::printf("%-16s  %-16s %-20s %-20s %-8s %s\n", "KEY", "VOLUNTEER", "ENROLLED", "LAST SYNC", "REVOKED", "LABEL");
   for (const Device& d : *devices) {
     std::printf("%-16s  %-16s %-20s %-20s %-8s %s\n", ToHex(d.key).substr(0, 16).c_str(), d.volunteer.c_str(),
-                FormatUtc(d.enrolled_ms).c_str(), FormatUtc(d.last_seen_ms).c_str(),
+                FormatUtc(d.enrolled_ms).c_str(), FormatUtc(d.last_sync_ms).c_str(),
                 d.revoked_ms != 0 ? "revoked" : "-", Printable(d.label).c_str());
   }
   std::cout << "Revoke a lost laptop with `dala-server device revoke KEY --data " << data_dir

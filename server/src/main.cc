@@ -100,7 +100,7 @@ int Main(int argc, char** argv) {
   std::string revoke_key, revoke_data, revoke_by = "cli", revoke_reason;
   std::string device_list_data;
   bool device_list_json = false;
-  auto* device_list = device->add_subcommand("list", "List the enrolled laptops: key, volunteer, when last seen");
+  auto* device_list = device->add_subcommand("list", "List the enrolled laptops: key, volunteer, when last synced");
   device_list->add_option("--data", device_list_data, "The data directory")->required();
   device_list->add_flag("--json", device_list_json, "Print JSON (with full keys)");
   auto* device_revoke = device->add_subcommand("revoke", "Revoke a laptop's key: it can no longer sync");
