@@ -8,6 +8,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <ctime>
 #include <fstream>
 #include <iostream>
@@ -20,7 +21,6 @@
 #include "admin_requests.h"
 #include "admin_tls.h"
 #include "api.h"
-#include "bundle_export.h"
 #include "dala/base/terminal.h"
 #include "dala/server/sqlite_store.h"
 #include "http_edge.h"
@@ -363,15 +363,15 @@ int FormRetireCommand(const std::string& data_dir, const std::string& form, cons
 // --- the audit bundle ----------------------------------------------------------------------
 
 int ExportBundleCommand(const std::string& data_dir, const std::string& bundle_path) {
-  if (data_dir.empty()) return Usage("name the data directory with --data DIR");
-  auto local = LocalDataDir::Open(data_dir);
-  if (!local.ok()) return Fail(local.status());
-  auto records = (*local)->Records();
-  if (!records.ok()) return Fail(records.status());
-  auto written = WriteBundle((*local)->store(), **records, bundle_path);
-  if (!written.ok()) return Fail(written.status());
-  std::cout << "Wrote " << bundle_path << ": " << written->log_size << " log entries, " << written->submissions
-            << " submissions, checkpoint of size " << written->log_size << "\n";
+  // Absolute, since a running server may be the one that writes it.
+  std::error_code ec;
+  std::string path = std::filesystem::absolute(bundle_path, ec).string();
+  if (ec) return Fail(Status::IoError("cannot resolve " + bundle_path + ": " + ec.message()));
+  json answer;
+  if (int rc = PerformOrFail(data_dir, {{"op", "export_bundle"}, {"path", path}}, &answer); rc != kExitOk) return rc;
+  const uint64_t size = answer.value("log_size", uint64_t{0});
+  std::cout << "Wrote " << bundle_path << ": " << size << " log entries, " << answer.value("submissions", uint64_t{0})
+            << " submissions, checkpoint of size " << size << "\n";
   return kExitOk;
 }
 

@@ -12,6 +12,7 @@
 //   form_publish   document, project             form, version, hash
 //   form_retire    form (id or hash), version,   form, version, hash
 //                  by
+//   export_bundle  path (absolute)               path, log_size, submissions
 //
 // A failure is a Status, sent back as admin_control.h's FailureJson.
 #pragma once
