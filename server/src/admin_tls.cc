@@ -209,6 +209,10 @@ Result<std::string> NormalizeTlsHost(std::string_view host) {
       if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return bad();
     start = dot + 1;
   }
+  // No top-level domain is all digits: "300.1.1.1" is a mistyped address.
+  std::string_view last(h);
+  last = last.substr(last.rfind('.') == std::string_view::npos ? 0 : last.rfind('.') + 1);
+  if (last.find_first_not_of("0123456789") == std::string_view::npos) return bad();
   return h;
 }
 
