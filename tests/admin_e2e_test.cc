@@ -30,8 +30,8 @@ class AdminE2ETest : public ::testing::Test {
     Start();
   }
 
-  void Start() {
-    server_ = std::make_unique<ServerProcess>(data_);
+  void Start(const std::map<std::string, std::string>& env = {}) {
+    server_ = std::make_unique<ServerProcess>(data_, std::vector<std::string>{}, env);
     ASSERT_TRUE(server_->ok()) << ReadFile(server_->log_path());
     http_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
   }
@@ -190,6 +190,24 @@ TEST_F(AdminE2ETest, AKilledServerLeavesNothingThatBlocksCommandsOrARestart) {
   Start();
   Through({"user", "add", "cora", "--role", "coordinator"}, {{"DALA_PASSWORD", "coordinator-pw"}});
   EXPECT_EQ(Login("cora", "coordinator-pw"), 200);
+}
+
+TEST_F(AdminE2ETest, ASealedServerKeyServesOnlyWithItsPassphrase) {
+  server_->Stop();
+  const std::string key = ReadFile(data_ + "/server.key");
+  auto sealed = Server({"key", "seal", "--data", data_}, {{"DALA_SERVER_KEY_PASSPHRASE", "steppe wind 2026"}});
+  ASSERT_EQ(sealed.exit_code, 0) << sealed.err;
+  EXPECT_EQ(ReadFile(data_ + "/server.key").find(key.substr(0, 64)), std::string::npos);
+  auto without = Server({"serve", "--data", data_, "--listen", "127.0.0.1:0"});
+  EXPECT_EQ(without.exit_code, 1);
+  EXPECT_NE(without.err.find("DALA_SERVER_KEY_PASSPHRASE"), std::string::npos) << without.err;
+  auto wrong = Server({"serve", "--data", data_, "--listen", "127.0.0.1:0"},
+                      {{"DALA_SERVER_KEY_PASSPHRASE", "steppe wind 2025"}});
+  EXPECT_EQ(wrong.exit_code, 1);
+  EXPECT_NE(wrong.err.find("wrong passphrase"), std::string::npos) << wrong.err;
+  Start({{"DALA_SERVER_KEY_PASSPHRASE", "steppe wind 2026"}});
+  EXPECT_NE(ReadFile(server_->log_path()).find("(sealed)"), std::string::npos);
+  Through({"form", "publish", Form("psc_observation")});
 }
 
 }  // namespace
