@@ -153,7 +153,7 @@ TEST_F(AdminE2ETest, FormPublishAndRetireWhileServingChangeWhatLaptopsReceive) {
   Through({"form", "publish", Form("citizen_exit_survey")});
   Through({"form", "retire", "citizen_exit_survey"});
   auto laptop = Laptop("first");
-  auto synced = RunCommand({DalaBinary(), "sync"}, laptop);
+  auto synced = RunCommand({DalaBinary(), "--lang", "en", "sync"}, laptop);
   ASSERT_EQ(synced.exit_code, 0) << synced.err;
   EXPECT_NE(synced.out.find("1 form"), std::string::npos) << "the retired form is not sent: " << synced.out;
   json forms = GetAsAdmin("/api/v1/forms");

@@ -548,6 +548,51 @@ TEST_F(SyncE2ETest, RecordTheServerRefusesGoesBackAsADraftAndDoesNotHoldBackTheR
 namespace dala::e2e {
 namespace {
 
+TEST_F(SyncE2ETest, EditingAnApprovedRecordAsksFirstAndScriptsMustSayYes) {
+  std::string a = Collect("askar", Observation("ala_01", Today(), 14));
+  ASSERT_EQ(As("askar", {"sync"}).exit_code, 0);
+  ASSERT_EQ(Coord({"review", a, "--state", "approved"}).exit_code, 0);
+  ASSERT_EQ(As("askar", {"sync"}).exit_code, 0);
+  ASSERT_EQ(Shown("askar", a)["review"]["state"], "approved");
+  // Without a terminal and without --yes: refused, nothing signed.
+  auto refused = As("askar", {"edit", a, "--set", "queue_length=15"});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("approved by a coordinator"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("--yes"), std::string::npos) << refused.err;
+  EXPECT_EQ(Shown("askar", a)["revisions"].size(), 1u);
+  auto ru = As("askar", {"--lang", "ru", "edit", a, "--set", "queue_length=15"});
+  EXPECT_NE(ru.err.find("одобрена"), std::string::npos) << ru.err;
+  // Said plainly, the change is made and the decision no longer stands.
+  auto edited = As("askar", {"edit", a, "--set", "queue_length=15", "--yes"});
+  ASSERT_EQ(edited.exit_code, 0) << edited.err;
+  EXPECT_EQ(Shown("askar", a)["answers"]["queue_length"], 15);
+  EXPECT_TRUE(Shown("askar", a)["review"]["changed_since_review"].get<bool>());
+  // Changed since the decision: asking again would repeat a settled question.
+  EXPECT_EQ(As("askar", {"edit", a, "--set", "queue_length=16"}).exit_code, 0);
+}
+
+TEST_F(SyncE2ETest, SyncKeepsTheServersTimeAndALaptopClockBehindItIsWarnedAtCollection) {
+  // The laptop's clock a day behind the server's time seen at the last sync.
+  auto early = std::to_string((time(nullptr) - 86400) * 1000LL);
+  std::string path = dir_ / "exit.json";
+  WriteFile(path, R"({"consent":"no"})");
+  auto r = RunCommand({DalaBinary(), "collect", "citizen_exit_survey", "--answers", path},
+                      [&] {
+                        auto env = env_["askar"];
+                        env["DALA_TEST_NOW_MS"] = early;
+                        env["DALA_TEST_BUILD_MS"] = "0";
+                        return env;
+                      }());
+  ASSERT_EQ(r.exit_code, 0) << r.err;  // a warning, not a refusal
+  EXPECT_NE(r.err.find("but the server's time at the last sync was"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("set the correct date and time"), std::string::npos) << r.err;
+  // With the clock right, nothing to say.
+  WriteFile(path, R"({"consent":"no"})");
+  auto fine = As("askar", {"collect", "citizen_exit_survey", "--answers", path});
+  ASSERT_EQ(fine.exit_code, 0) << fine.err;
+  EXPECT_EQ(fine.err.find("warning"), std::string::npos) << fine.err;
+}
+
 // HTTPS as the README tells it: `dala-server tls init` makes a private CA
 // and a certificate for the server's address; the laptop trusts it through
 // --ca at enrolment (remembered for later syncs). Every way of getting it
@@ -603,54 +648,9 @@ TEST_F(TlsE2ETest, TlsInitThenHttpsEnrolmentAndSyncWithTheCaItNames) {
 
   auto enrolled = Enroll(url, {"--ca", tls + "/ca.pem"});
   ASSERT_EQ(enrolled.exit_code, 0) << enrolled.err;
-  auto synced = RunCommand({DalaBinary(), "sync"}, env_);
+  auto synced = RunCommand({DalaBinary(), "--lang", "en", "sync"}, env_);
   ASSERT_EQ(synced.exit_code, 0) << synced.err;
   EXPECT_NE(synced.out.find("1 form"), std::string::npos) << synced.out;
-}
-
-TEST_F(SyncE2ETest, EditingAnApprovedRecordAsksFirstAndScriptsMustSayYes) {
-  std::string a = Collect("askar", Observation("ala_01", Today(), 14));
-  ASSERT_EQ(As("askar", {"sync"}).exit_code, 0);
-  ASSERT_EQ(Coord({"review", a, "--state", "approved"}).exit_code, 0);
-  ASSERT_EQ(As("askar", {"sync"}).exit_code, 0);
-  ASSERT_EQ(Shown("askar", a)["review"]["state"], "approved");
-  // Without a terminal and without --yes: refused, nothing signed.
-  auto refused = As("askar", {"edit", a, "--set", "queue_length=15"});
-  EXPECT_EQ(refused.exit_code, 1);
-  EXPECT_NE(refused.err.find("approved by a coordinator"), std::string::npos) << refused.err;
-  EXPECT_NE(refused.err.find("--yes"), std::string::npos) << refused.err;
-  EXPECT_EQ(Shown("askar", a)["revisions"].size(), 1u);
-  auto ru = As("askar", {"--lang", "ru", "edit", a, "--set", "queue_length=15"});
-  EXPECT_NE(ru.err.find("одобрена"), std::string::npos) << ru.err;
-  // Said plainly, the change is made and the decision no longer stands.
-  auto edited = As("askar", {"edit", a, "--set", "queue_length=15", "--yes"});
-  ASSERT_EQ(edited.exit_code, 0) << edited.err;
-  EXPECT_EQ(Shown("askar", a)["answers"]["queue_length"], 15);
-  EXPECT_TRUE(Shown("askar", a)["review"]["changed_since_review"].get<bool>());
-  // Changed since the decision: asking again would repeat a settled question.
-  EXPECT_EQ(As("askar", {"edit", a, "--set", "queue_length=16"}).exit_code, 0);
-}
-
-TEST_F(SyncE2ETest, SyncKeepsTheServersTimeAndALaptopClockBehindItIsWarnedAtCollection) {
-  // The laptop's clock a day behind the server's time seen at the last sync.
-  auto early = std::to_string((time(nullptr) - 86400) * 1000LL);
-  std::string path = dir_ / "exit.json";
-  WriteFile(path, R"({"consent":"no"})");
-  auto r = RunCommand({DalaBinary(), "collect", "citizen_exit_survey", "--answers", path},
-                      [&] {
-                        auto env = env_["askar"];
-                        env["DALA_TEST_NOW_MS"] = early;
-                        env["DALA_TEST_BUILD_MS"] = "0";
-                        return env;
-                      }());
-  ASSERT_EQ(r.exit_code, 0) << r.err;  // a warning, not a refusal
-  EXPECT_NE(r.err.find("but the server's time at the last sync was"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("set the correct date and time"), std::string::npos) << r.err;
-  // With the clock right, nothing to say.
-  WriteFile(path, R"({"consent":"no"})");
-  auto fine = As("askar", {"collect", "citizen_exit_survey", "--answers", path});
-  ASSERT_EQ(fine.exit_code, 0) << fine.err;
-  EXPECT_EQ(fine.err.find("warning"), std::string::npos) << fine.err;
 }
 
 TEST_F(TlsE2ETest, ACertificateForAnotherNameIsRefusedNamingTheAddress) {
