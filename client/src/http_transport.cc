@@ -1,8 +1,12 @@
 // The client's HTTP edge: the only client file that includes httplib.
 #include <algorithm>
 #include <charconv>
+#include <cstring>
 #include <string>
 #include <httplib.h>
+#ifdef CPPHTTPLIB_OPENSSL_SUPPORT
+#include <openssl/x509_vfy.h>
+#endif
 
 #include "dala/client/transport.h"
 
@@ -19,9 +23,18 @@ std::string TransportResponse::Header(std::string_view name) const {
 
 namespace {
 
+// "host" of "https://host:8443/..." or "[::1]" of "http://[::1]:80".
+std::string HostOf(std::string_view url) {
+  url = url.substr(url.find("://") + 3);
+  url = url.substr(0, url.find_first_of("/?#"));
+  if (!url.empty() && url.front() == '[') return std::string(url.substr(1, url.find(']') - 1));
+  return std::string(url.substr(0, url.find(':')));
+}
+
 class HttpTransport final : public Transport {
  public:
-  HttpTransport(const std::string& base_url, const HttpTransportOptions& options) : client_(base_url) {
+  HttpTransport(const std::string& base_url, const HttpTransportOptions& options)
+      : client_(base_url), base_url_(base_url), ca_file_(options.ca_file) {
     client_.set_connection_timeout(options.connect_timeout_seconds, 0);
     client_.set_read_timeout(options.read_timeout_seconds, 0);
     client_.set_write_timeout(options.read_timeout_seconds, 0);
@@ -48,7 +61,7 @@ class HttpTransport final : public Transport {
                             : client_.Post(request.target.c_str(), headers, request.body,
                                            request.content_type.empty() ? "application/octet-stream"
                                                                         : request.content_type.c_str());
-    if (!r) return Status::Unavailable("cannot reach the server: " + httplib::to_string(r.error()));
+    if (!r) return Status::Unavailable("cannot reach the server: " + Explain(r.error()));
     TransportResponse out;
     out.status = r->status;
     out.content_type = r->get_header_value("Content-Type");
@@ -58,7 +71,56 @@ class HttpTransport final : public Transport {
   }
 
  private:
+  bool Https() const { return base_url_.rfind("https://", 0) == 0; }
+
+  // What went wrong, in words a volunteer can act on.
+  std::string Explain(httplib::Error error) {
+    using E = httplib::Error;
+#ifdef CPPHTTPLIB_OPENSSL_SUPPORT
+    if (error == E::SSLServerVerification) {
+      const long v = client_.get_openssl_verify_result();
+      switch (v) {
+        case X509_V_OK:  // the chain is good, so the name did not match
+          return "the server's certificate is not for " + HostOf(base_url_) +
+                 " (make one that names it: dala-server tls init --host " + HostOf(base_url_) + ")";
+        case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+        case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+        case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+        case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+        case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+        case X509_V_ERR_CERT_SIGNATURE_FAILURE:
+          if (ca_file_.empty())
+            return "the server's certificate is not signed by an authority this computer trusts; if the server "
+                   "made its own (dala-server tls init), give its ca.pem with --ca";
+          return "the certificate is not signed by the CA you gave (" + ca_file_ + ")";
+        case X509_V_ERR_CERT_HAS_EXPIRED:
+          return "the server's certificate has expired (or this computer's clock is wrong)";
+        case X509_V_ERR_CERT_NOT_YET_VALID:
+          return "the server's certificate is not valid yet: check this computer's clock";
+        default:
+          return "the server's certificate was refused (OpenSSL verify error " + std::to_string(v) + ")";
+      }
+    }
+    if (error == E::SSLLoadingCerts) return "cannot read the CA file " + ca_file_ + " (a PEM certificate)";
+    if (error == E::SSLConnection && Https())
+      return "no TLS handshake with the server: if it serves plain http, use http://";
+    // A TLS server drops a plain request unanswered; ask it in TLS, only to
+    // name the mistake (nothing is sent but a health check).
+    if ((error == E::Read || error == E::Write) && !Https()) {
+      const std::string https = "https://" + base_url_.substr(std::strlen("http://"));
+      httplib::Client probe(https);
+      probe.enable_server_certificate_verification(false);
+      probe.set_connection_timeout(5, 0);
+      probe.set_read_timeout(5, 0);
+      if (probe.Get("/api/v1/health")) return "this is an https server; use " + https;
+    }
+#endif
+    return httplib::to_string(error);
+  }
+
   httplib::Client client_;
+  std::string base_url_;
+  std::string ca_file_;
 };
 
 }  // namespace

@@ -1,16 +1,23 @@
 // The data directory and the admin commands of `dala-server` (main.cc
-// declares the command line; this is what the commands do).
+// declares the command line; admin_commands.cc runs the commands, through
+// a running server when there is one: admin_control.h).
 //
 // A data directory (mode 0700) holds:
 //   dala-server.db  the store (sqlite_store.h)
-//   server.key      the server's Ed25519 seed, 64 hex digits and a newline (mode 0600)
+//   server.key      the server's Ed25519 seed, 64 hex digits and a newline, or
+//                   sealed under a passphrase (`dala-server key seal`) (mode 0600);
+//                   it may live elsewhere instead (LoadServerKeyFrom)
 //   server.pub      the C2SP verifier key line "<origin>+<hash>+<base64 key>"
 //   origin          the transparency log's origin line, which is also the key name
+//   lock, admin.sock  while `serve` runs (admin_control.h)
+//   tls/            what `dala-server tls init --data DIR` makes (admin_tls.h)
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "dala/base/clock.h"
 #include "dala/base/status.h"
@@ -46,10 +53,44 @@ struct InitResult {
 // failure part-way it removes what it created.
 Result<InitResult> InitDataDir(const InitOptions& options, sync::Random& random, const Clock& clock);
 
-// The server's signing key. Refuses a key file that group or others may
-// read (PermissionDenied, naming the chmod that fixes it) or that is not
-// exactly 64 hex digits (and a newline).
+inline constexpr const char* kServerKeyFile = "server.key";
+inline constexpr const char* kServerPubFile = "server.pub";
+inline constexpr const char* kOriginFile = "origin";
+
+// --- the server's signing key ------------------------------------------------------
+
+// Where the key is read from, the first that is there:
+//   1. `fd` (`serve --key-fd N`): read to its end, then closed;
+//   2. $CREDENTIALS_DIRECTORY/dala-server.key, which systemd provides with
+//      LoadCredential= or LoadCredentialEncrypted=;
+//   3. DIR/server.key, refused (naming the chmod that fixes it) if group
+//      or others may read it.
+// Each holds the seed in hex, or the seed sealed under a passphrase as
+// laptops keep theirs (sync::SealedKey: Argon2id, XSalsa20-Poly1305),
+// opened with `passphrase` (default: AskServerKeyPassphrase). Whatever
+// the source, the key must be the one DIR/server.pub names.
+inline constexpr std::string_view kKeyCredential = "dala-server.key";
+inline constexpr std::string_view kKeyPassphraseEnv = "DALA_SERVER_KEY_PASSPHRASE";
+struct ServerKeySource {
+  int fd = -1;
+  std::function<Result<std::string>()> passphrase;
+};
+struct LoadedServerKey {
+  sync::SigningKey key;
+  std::string from;  // where it was read, for the log
+  bool sealed = false;
+};
+Result<LoadedServerKey> LoadServerKeyFrom(const std::string& dir, const ServerKeySource& source);
+// The same from the default places.
 Result<sync::SigningKey> LoadServerKey(const std::string& dir);
+// DALA_SERVER_KEY_PASSPHRASE, or asked on the terminal.
+Result<std::string> AskServerKeyPassphrase();
+
+// Rewrites DIR/server.key sealed under `passphrase` (at least 8
+// characters), or back to the plain seed; in place, atomically.
+// FailedPrecondition if it is that way already.
+Status SealServerKey(const std::string& dir, std::string_view passphrase, sync::Random& random);
+Status UnsealServerKey(const std::string& dir, std::string_view passphrase);
 // The checkpoint origin fixed at init.
 Result<std::string> LoadOrigin(const std::string& dir);
 
@@ -81,6 +122,22 @@ Result<IssuedEnrollCode> IssueEnrollCode(Store& store, std::string_view voluntee
 Result<User> AddUserAccount(Store& store, std::string_view name, std::string_view role_name,
                             std::string_view password, const Clock& clock);
 
+// A new password for a user who logs in; their sessions end. NotFound for
+// an unknown user, InvalidArgument for a volunteer (they do not log in) or
+// a password ValidatePassword refuses.
+Status ResetPassword(Store& store, std::string_view name, std::string_view password);
+
+// The device whose key is, or starts with, `key_hex` (at least 8 hex
+// digits, so that `device list`'s short keys can be typed back).
+// NotFound for none, InvalidArgument for a prefix several keys share.
+Result<Device> FindDeviceByKey(Store& store, std::string_view key_hex);
+
+// A published form named by a hash or a prefix of it (at least 8 hex
+// digits), or by its id and version; with the id alone, its one version
+// still in use. NotFound, or InvalidArgument naming the versions to
+// choose from.
+Result<FormInfo> FindPublishedForm(Store& store, std::string_view form, std::string_view version);
+
 // --- commands (each prints one "dala-server: ..." line on failure) ----------------
 
 struct ServeOptions {
@@ -90,16 +147,33 @@ struct ServeOptions {
   std::string tls_key;
   std::string port_file;  // the bound port is written here, for tests that listen on port 0
   bool access_log = false;
+  int key_fd = -1;        // read the server key from this descriptor
 };
 
 // HOST:PORT or [HOST]:PORT.
 Result<std::pair<std::string, int>> ParseListenAddress(std::string_view text);
 
+// The commands that change the data directory go through the server when
+// one runs on it (admin_control.h). `json` lists print JSON.
 int InitCommand(const InitOptions& options);
 int UserAddCommand(const std::string& data_dir, const std::string& name, const std::string& role);
+int UserPasswordCommand(const std::string& data_dir, const std::string& name);
+int UserUnlockCommand(const std::string& data_dir, const std::string& name);
 int UserListCommand(const std::string& data_dir);
 int EnrollCodeCommand(const std::string& data_dir, const std::string& volunteer, int ttl_hours,
                       const std::string& by);
+int DeviceListCommand(const std::string& data_dir, bool json);
+int DeviceRevokeCommand(const std::string& data_dir, const std::string& key, const std::string& by,
+                        const std::string& reason);
+int FormListCommand(const std::string& data_dir, bool json);
+int FormPublishCommand(const std::string& data_dir, const std::string& file, const std::string& project);
+int FormRetireCommand(const std::string& data_dir, const std::string& form, const std::string& version,
+                      const std::string& by);
+int ExportBundleCommand(const std::string& data_dir, const std::string& bundle_path);
+int KeySealCommand(const std::string& data_dir);
+// Writes into `out_dir`, or DATA/tls, or ./dala-tls (admin_tls.h).
+int TlsInitCommand(const std::vector<std::string>& hosts, const std::string& data_dir, const std::string& out_dir);
+int KeyUnsealCommand(const std::string& data_dir);
 // Runs the server until SIGINT or SIGTERM.
 int ServeCommand(const ServeOptions& options);
 

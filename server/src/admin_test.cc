@@ -162,11 +162,25 @@ TEST_F(AdminTest, InitWithBadInputCreatesNothing) {
   }
 }
 
-TEST_F(AdminTest, InitWithoutAParentDirectoryFailsCleanly) {
+TEST_F(AdminTest, InitCreatesTheParentDirectoriesItLacks) {
   InitOptions o;
-  o.data_dir = (root_ / "missing" / "data").string();
-  EXPECT_FALSE(Init(o).ok());
-  EXPECT_FALSE(fs::exists(root_ / "missing"));
+  o.data_dir = (root_ / "srv" / "ngo" / "dala").string();
+  auto r = Init(o);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(Mode(root_ / "srv"), 0755u);
+  EXPECT_EQ(Mode(root_ / "srv" / "ngo"), 0755u);
+  EXPECT_EQ(Mode(o.data_dir), 0700u);
+  EXPECT_TRUE(LoadServerKey(o.data_dir).ok());
+}
+
+TEST_F(AdminTest, InitUnderAFileFailsAndCreatesNothing) {
+  { std::ofstream(root_ / "a-file") << "x"; }
+  InitOptions o;
+  o.data_dir = (root_ / "a-file" / "sub" / "data").string();
+  auto r = Init(o);
+  EXPECT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("a-file"), std::string::npos) << r.status().message();
+  EXPECT_EQ(ReadAll(root_ / "a-file"), "x");
 }
 
 TEST_F(AdminTest, LoadServerKeyRefusesAKeyOthersCanRead) {

@@ -37,6 +37,7 @@ constexpr ApiReason kReasons[] = {
     {"method_not_allowed", 405, "the path exists, with other methods"},
     {"already_enrolled", 409, "the device key is already enrolled"},
     {"already_exists", 409, "a user, form version or other name is taken"},
+    {"already_retired", 409, "the form was retired before"},
     {"already_revoked", 409, "the device or key was revoked before"},
     {"chain_conflict", 409, "another decision signed by the same key came first; draft again"},
     {"conflict", 409, "the request contradicts the current state"},

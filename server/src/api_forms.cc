@@ -25,7 +25,7 @@ Result<HttpResponse> ListForms(const Call& call) {
   json list = json::array();
   for (const FormInfo& f : forms)
     list.push_back({{"hash", f.hash}, {"form", f.form_id}, {"version", f.version}, {"project", f.project},
-                    {"published_ms", f.published_ms}});
+                    {"published_ms", f.published_ms}, {"retired_ms", f.retired_ms}, {"retired_by", f.retired_by}});
   return JsonResponse({{"forms", list}});
 }
 

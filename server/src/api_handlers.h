@@ -23,6 +23,11 @@ Result<HttpResponse> IssueEnrollCode(const Call& call);
 Result<HttpResponse> ListDevices(const Call& call);
 Result<HttpResponse> RevokeDevice(const Call& call);
 
+// api_admin.cc: administering
+Result<HttpResponse> SetPassword(const Call& call);
+Result<HttpResponse> UnlockUser(const Call& call);
+Result<HttpResponse> RetireForm(const Call& call);
+
 // api_devices.cc: what laptops call
 Result<HttpResponse> Enroll(const Call& call);
 Result<HttpResponse> Sync(const Call& call);

@@ -117,6 +117,7 @@ class ApiRoutesTest : public ::testing::TestWithParam<size_t> {
       std::string name = path.substr(open + 1, close - open - 1);
       std::string value = name == "id"     ? "01937f2e-0000-7000-8000-00000000abcd"
                           : name == "list" ? "centres"
+                          : name == "name" ? "nobody"
                                            : std::string(64, 'a');
       path.replace(open, close - open + 1, value);
       open += value.size();

@@ -85,70 +85,26 @@ Result<Device> DeviceAuthenticator::Authenticate(const HttpRequest& request) {
 
 // --- people -----------------------------------------------------------------------
 
-SessionAuth::SessionAuth(ServerContext& ctx) : ctx_(ctx) {
+SessionAuth::SessionAuth(ServerContext& ctx) : ctx_(ctx), throttle_(ctx.config.login_throttle) {
   auto h = sync::HashPassword("dala: a password no account has");
   if (h.ok()) dummy_hash_ = std::move(*h);
-}
-
-
-int64_t SessionAuth::BlockedForSeconds(std::map<std::string, Attempts>& table, const std::string& key,
-                                       int64_t now_ms) {
-  auto it = table.find(key);
-  if (it == table.end()) return 0;
-  auto& f = it->second.failures_ms;
-  const int64_t window = ctx_.config.login_window_ms;
-  while (!f.empty() && f.front() <= now_ms - window) f.pop_front();
-  if (static_cast<int64_t>(f.size()) < ctx_.config.login_attempts_per_window) return 0;
-  return std::max<int64_t>(1, (f.front() + window - now_ms + 999) / 1000);
-}
-
-void SessionAuth::RecordFailure(const std::string& user_key, const std::string& remote_address, int64_t now_ms) {
-  by_user_[user_key].failures_ms.push_back(now_ms);
-  by_address_[remote_address].failures_ms.push_back(now_ms);
-}
-
-void SessionAuth::ForgetTentativeFailure(const std::string& user_key, const std::string& remote_address,
-                                         int64_t at_ms) {
-  // A success clears the name's record; the address keeps its other failures.
-  by_user_.erase(user_key);
-  auto it = by_address_.find(remote_address);
-  if (it == by_address_.end()) return;
-  auto& f = it->second.failures_ms;
-  auto pos = std::find(f.rbegin(), f.rend(), at_ms);
-  if (pos != f.rend()) f.erase(std::next(pos).base());
-  if (f.empty()) by_address_.erase(it);
-}
-
-void SessionAuth::Sweep(int64_t now_ms) {
-  const int64_t window = ctx_.config.login_window_ms;
-  if (now_ms - last_sweep_ms_ < window && by_user_.size() + by_address_.size() < 10000) return;
-  last_sweep_ms_ = now_ms;
-  for (auto* table : {&by_user_, &by_address_}) {
-    for (auto it = table->begin(); it != table->end();) {
-      auto& f = it->second.failures_ms;
-      while (!f.empty() && f.front() <= now_ms - window) f.pop_front();
-      it = f.empty() ? table->erase(it) : std::next(it);
-    }
-  }
 }
 
 Result<LoginResult> SessionAuth::Login(std::string_view username, std::string_view password,
                                        std::string_view remote_address, int64_t* retry_after_s) {
   const int64_t now = ctx_.clock.NowMs();
   const std::string user_key = UserKey(username);
-  const std::string address(remote_address);
+  LoginThrottle::Attempt attempt;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    Sweep(now);
-    int64_t wait = std::max(BlockedForSeconds(by_user_, user_key, now), BlockedForSeconds(by_address_, address, now));
-    if (wait > 0) {
+    int64_t wait_ms = throttle_.WaitMs(user_key, std::string(remote_address), now);
+    if (wait_ms > 0) {
+      int64_t wait = (wait_ms + 999) / 1000;
       if (retry_after_s != nullptr) *retry_after_s = wait;
       return Status(Status::Code::kResourceExhausted, "too_many_attempts",
-                         "too many failed logins; try again in " + std::to_string(wait) + " s");
+                    "too many failed logins; try again in " + std::to_string(wait) + " s");
     }
-    // Counted as a failure until the password proves right, so concurrent
-    // guesses cannot all slip in before the first failure is recorded.
-    RecordFailure(user_key, address, now);
+    attempt = throttle_.Begin(user_key, std::string(remote_address), now);
   }
 
   std::optional<User> user;
@@ -158,12 +114,16 @@ Result<LoginResult> SessionAuth::Login(std::string_view username, std::string_vi
   bool can_log_in = user && !user->password_hash.empty() && CanLogIn(user->role);
   // Unknown users pay for a hash too, so timing does not reveal who exists.
   bool right = sync::CheckPassword(can_log_in ? user->password_hash : dummy_hash_, password) && can_log_in;
-  if (!right) return Status(Status::Code::kUnauthenticated, "bad_credentials", "wrong user name or password");
+  if (!right) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    throttle_.Confirm(attempt, ctx_.clock.NowMs());
+    return Status(Status::Code::kUnauthenticated, "bad_credentials", "wrong user name or password");
+  }
 
   LoginResult result;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    ForgetTentativeFailure(user_key, address, now);
+    throttle_.Forget(attempt);
     result.token = RandomHex(ctx_.random, 32);
     result.csrf_token = RandomHex(ctx_.random, 32);
   }
@@ -174,6 +134,11 @@ Result<LoginResult> SessionAuth::Login(std::string_view username, std::string_vi
   if (Status s = ctx_.store.DeleteExpiredSessions(now); !s.ok())
     std::cerr << "dala-server: could not delete expired sessions: " << s.ToString() << "\n";
   return result;
+}
+
+size_t SessionAuth::Unlock(std::string_view username) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return throttle_.Unlock(UserKey(username));
 }
 
 Status SessionAuth::Logout(std::string_view token) {

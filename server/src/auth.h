@@ -7,13 +7,12 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
-#include <map>
 #include <mutex>
 #include <string>
 #include <string_view>
 #include <utility>
 
+#include "auth_throttle.h"
 #include "dala/server/http_types.h"
 #include "dala/sync/request_auth.h"
 #include "server_context.h"
@@ -71,12 +70,15 @@ class SessionAuth {
 
   // Checks the password and opens a session. Failure reasons: bad_credentials
   // (unknown user, wrong password, or a user without a password: one
-  // answer for all), too_many_attempts (more than
-  // login_attempts_per_window failures for this user name or this address
-  // within login_window_ms; checked before the password, and
+  // answer for all), too_many_attempts (this name from this address, or
+  // this address under a spraying attack, must still wait after earlier
+  // failures: LoginThrottle; checked before the password, and
   // `*retry_after_s` says when to try again).
   Result<LoginResult> Login(std::string_view username, std::string_view password,
                             std::string_view remote_address, int64_t* retry_after_s = nullptr);
+  // Clears the login delays of `username` from every address (an
+  // administrator's unlock). Returns how many addresses it had failed from.
+  size_t Unlock(std::string_view username);
   // Ends the session whose cookie value is `token` (unknown tokens are fine).
   Status Logout(std::string_view token);
 
@@ -94,21 +96,10 @@ class SessionAuth {
   static std::string ClearedSessionCookie(bool tls);
 
  private:
-  struct Attempts {
-    std::deque<int64_t> failures_ms;  // within the window, oldest first
-  };
-  // Seconds until `key` may try again; 0 if it may now. Caller holds mutex_.
-  int64_t BlockedForSeconds(std::map<std::string, Attempts>& table, const std::string& key, int64_t now_ms);
-  void RecordFailure(const std::string& user_key, const std::string& remote_address, int64_t now_ms);
-  void ForgetTentativeFailure(const std::string& user_key, const std::string& remote_address, int64_t at_ms);
-  void Sweep(int64_t now_ms);
-
   ServerContext& ctx_;
   std::string dummy_hash_;
-  std::mutex mutex_;  // guards the tables and ctx_.random
-  std::map<std::string, Attempts> by_user_;
-  std::map<std::string, Attempts> by_address_;
-  int64_t last_sweep_ms_ = 0;
+  std::mutex mutex_;  // guards throttle_ and ctx_.random
+  LoginThrottle throttle_;
 };
 
 }  // namespace dala::server

@@ -1,6 +1,5 @@
 // `dala-server`: the coordinators' server. This file only declares the
-// command line (CLI11) and dispatches; admin.cc does the work, and
-// records_api.h the records commands.
+// command line (CLI11) and dispatches; admin_commands.cc does the work.
 
 #include <CLI/App.hpp>
 #include <CLI/Config.hpp>
@@ -9,7 +8,6 @@
 
 #include "admin.h"
 #include "dala/sync/crypto.h"
-#include "records_api.h"
 
 namespace dala::server {
 
@@ -45,6 +43,16 @@ int Main(int argc, char** argv) {
   std::string list_data;
   auto* user_list = user->add_subcommand("list", "List the users");
   user_list->add_option("--data", list_data, "The data directory")->required();
+  std::string password_data, password_name;
+  auto* user_password = user->add_subcommand(
+      "password", "Set a new password (DALA_PASSWORD, or asked); the user's sessions end");
+  user_password->add_option("NAME", password_name, "The user name")->required();
+  user_password->add_option("--data", password_data, "The data directory")->required();
+  std::string unlock_data, unlock_name;
+  auto* user_unlock = user->add_subcommand(
+      "unlock", "Clear a user's login delays in the running server, so they may log in at once");
+  user_unlock->add_option("NAME", unlock_name, "The user name")->required();
+  user_unlock->add_option("--data", unlock_data, "The data directory")->required();
 
   std::string code_data, code_volunteer, code_by = "cli";
   int code_ttl = kDefaultEnrollTtlHours;
@@ -63,6 +71,9 @@ int Main(int argc, char** argv) {
   serve->add_option("--tls-key", serve_o.tls_key, "TLS private key (PEM)");
   serve->add_option("--port-file", serve_o.port_file, "Write the port listened on to this file");
   serve->add_flag("--access-log", serve_o.access_log, "Log each request on stderr");
+  serve->add_option("--key-fd", serve_o.key_fd,
+                    "Read the server key from this open file descriptor instead of DIR/server.key "
+                    "(docs/SECURITY.md)");
 
   auto* form = app.add_subcommand("form", "Manage forms");
   form->require_subcommand(1);
@@ -71,15 +82,52 @@ int Main(int argc, char** argv) {
   form_publish->add_option("FILE", form_file, "The form document")->required();
   form_publish->add_option("--data", form_data, "The data directory")->required();
   form_publish->add_option("--project", form_project, "The project the form belongs to")->capture_default_str();
+  std::string form_list_data;
+  bool form_list_json = false;
+  auto* form_list = form->add_subcommand("list", "List the published forms, retired ones included");
+  form_list->add_option("--data", form_list_data, "The data directory")->required();
+  form_list->add_flag("--json", form_list_json, "Print JSON");
+  std::string retire_form, retire_version, retire_data, retire_by = "cli";
+  auto* form_retire = form->add_subcommand(
+      "retire", "Retire a form: no longer sent to laptops nor taken for new records; its records stay valid");
+  form_retire->add_option("FORM", retire_form, "The form's id, or its hash (8 or more hex digits)")->required();
+  form_retire->add_option("VERSION", retire_version, "Its version (needed when several are in use)");
+  form_retire->add_option("--data", retire_data, "The data directory")->required();
+  form_retire->add_option("--by", retire_by, "Who retires it (recorded)")->capture_default_str();
 
   auto* device = app.add_subcommand("device", "Manage enrolled laptops");
   device->require_subcommand(1);
   std::string revoke_key, revoke_data, revoke_by = "cli", revoke_reason;
+  std::string device_list_data;
+  bool device_list_json = false;
+  auto* device_list = device->add_subcommand("list", "List the enrolled laptops: key, volunteer, when last synced");
+  device_list->add_option("--data", device_list_data, "The data directory")->required();
+  device_list->add_flag("--json", device_list_json, "Print JSON (with full keys)");
   auto* device_revoke = device->add_subcommand("revoke", "Revoke a laptop's key: it can no longer sync");
-  device_revoke->add_option("KEYHEX", revoke_key, "The device's public key (64 hex digits)")->required();
+  device_revoke->add_option("KEY", revoke_key, "The device's key, or its first 8 or more hex digits (device list)")
+      ->required();
   device_revoke->add_option("--data", revoke_data, "The data directory")->required();
   device_revoke->add_option("--by", revoke_by, "Who revokes it (recorded)")->capture_default_str();
   device_revoke->add_option("--reason", revoke_reason, "Why (recorded)");
+
+  auto* key = app.add_subcommand("key", "The server's signing key at rest (docs/SECURITY.md)");
+  key->require_subcommand(1);
+  std::string seal_data, unseal_data;
+  auto* key_seal = key->add_subcommand(
+      "seal", "Seal DIR/server.key under a passphrase (DALA_SERVER_KEY_PASSPHRASE, or asked twice)");
+  key_seal->add_option("--data", seal_data, "The data directory")->required();
+  auto* key_unseal = key->add_subcommand("unseal", "Turn a sealed DIR/server.key back into the plain key");
+  key_unseal->add_option("--data", unseal_data, "The data directory")->required();
+
+  auto* tls = app.add_subcommand("tls", "Certificates for HTTPS");
+  tls->require_subcommand(1);
+  std::vector<std::string> tls_hosts;
+  std::string tls_data, tls_out;
+  auto* tls_init = tls->add_subcommand(
+      "init", "Make a private certificate authority and a server certificate for the given names and addresses");
+  tls_init->add_option("--host", tls_hosts, "Each name or IP address laptops use to reach the server")->required();
+  tls_init->add_option("--data", tls_data, "Write them into DIR/tls");
+  tls_init->add_option("--out", tls_out, "Write them into this directory (default: ./dala-tls)");
 
   std::string export_bundle, export_data;
   auto* export_cmd = app.add_subcommand("export", "Export the log and records as a bundle auditors can verify");
@@ -102,9 +150,17 @@ int Main(int argc, char** argv) {
   if (init->parsed()) return InitCommand(init_o);
   if (user_add->parsed()) return UserAddCommand(user_data, user_name, user_role);
   if (user_list->parsed()) return UserListCommand(list_data);
+  if (user_password->parsed()) return UserPasswordCommand(password_data, password_name);
+  if (user_unlock->parsed()) return UserUnlockCommand(unlock_data, unlock_name);
   if (code->parsed()) return EnrollCodeCommand(code_data, code_volunteer, code_ttl, code_by);
   if (serve->parsed()) return ServeCommand(serve_o);
   if (form_publish->parsed()) return FormPublishCommand(form_data, form_file, form_project);
+  if (form_list->parsed()) return FormListCommand(form_list_data, form_list_json);
+  if (form_retire->parsed()) return FormRetireCommand(retire_data, retire_form, retire_version, retire_by);
+  if (device_list->parsed()) return DeviceListCommand(device_list_data, device_list_json);
+  if (tls_init->parsed()) return TlsInitCommand(tls_hosts, tls_data, tls_out);
+  if (key_seal->parsed()) return KeySealCommand(seal_data);
+  if (key_unseal->parsed()) return KeyUnsealCommand(unseal_data);
   if (device_revoke->parsed()) return DeviceRevokeCommand(revoke_data, revoke_key, revoke_by, revoke_reason);
   if (export_cmd->parsed()) return ExportBundleCommand(export_data, export_bundle);
   std::cerr << app.help() << "\n";

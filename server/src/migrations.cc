@@ -156,7 +156,13 @@ ALTER TABLE devices ADD COLUMN last_sync_ms INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX submissions_by_state ON submissions (form_id, review_state);
 CREATE INDEX submissions_by_region ON submissions (form_id, region, centre);
 )sql",
-      // 6: people's keys, which sign their decisions, and the one-time
+      // 6: administration. Retired forms are no longer sent to laptops or
+      // taken for new records (existing records keep their form).
+      R"sql(
+ALTER TABLE forms ADD COLUMN retired_ms INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE forms ADD COLUMN retired_by TEXT NOT NULL DEFAULT '';
+)sql",
+      // 7: people's keys, which sign their decisions, and the one-time
       // codes with which an admin confirms their enrolment.
       R"sql(
 CREATE TABLE person_key_codes (

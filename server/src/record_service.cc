@@ -816,6 +816,15 @@ Result<bool> RecordService::RefuseInOrder(SyncExchange& x, size_t i) {
     x.RejectAndBlock(c, "submission_exists", "a new submission reuses an existing id");
     return true;
   }
+  // A retired form takes no new records; those made before keep it.
+  if (e.parents().empty()) {
+    DALA_ASSIGN_OR_RETURN(auto form, ctx_.store.FindFormInfo(ToHex(e.form_hash())));
+    if (form && form->retired_ms != 0) {
+      x.RejectAndBlock(c, "form_retired", "form " + form->form_id + " version " + form->version +
+                                              " was retired; it takes no new records");
+      return true;
+    }
+  }
   if (!e.parents().empty() && existing && !existing->volunteer.empty() && existing->volunteer != x.device.volunteer) {
     x.RejectAndBlock(c, "not_owner", "the submission belongs to another volunteer");
     return true;

@@ -367,6 +367,19 @@ TEST_F(RecordServiceTest, NewSubmissionReusingAnExistingIdIsRefused) {
   EXPECT_EQ(OnlyRefusal(r), "2 submission_exists");
 }
 
+TEST_F(RecordServiceTest, ARetiredFormTakesNoNewRecordsButItsRecordsCanStillBeEdited) {
+  std::string before = Next(alma_);
+  ASSERT_EQ(Sync(alma_, {before}).accepted_through, 1u);
+  ASSERT_TRUE(store_->RetireForm(form_->hash_hex(), "ada", kNow).ok());
+  std::string edit = Next(alma_, Fields(Answers(7), SubmissionOf(before), {IdOf(before)}));
+  std::string fresh = Next(alma_);
+  sync::SyncResponse r = Sync(alma_, {edit, fresh});
+  EXPECT_EQ(OnlyRefusal(r), "3 form_retired");
+  EXPECT_EQ(r.accepted_through, 2u);
+  EXPECT_EQ(Summary(SubmissionOf(before)).answers_json, Answers(7).dump());
+  EXPECT_FALSE(store_->FindSubmission(SubmissionOf(fresh))->has_value());
+}
+
 TEST_F(RecordServiceTest, EditOfAnotherVolunteersSubmissionIsRefusedAsNotOwner) {
   Enroll(bota_, "bota");
   std::string theirs = Next(bota_);

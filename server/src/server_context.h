@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 
+#include "auth_throttle.h"
 #include "dala/base/clock.h"
 #include "dala/server/store.h"
 #include "dala/sync/crypto.h"
@@ -34,8 +35,7 @@ struct ServerConfig {
   int64_t max_clock_ahead_ms = 10 * 60 * 1000;   // HLCs further ahead of the server are refused
   int64_t request_freshness_ms = 5 * 60 * 1000;  // device request timestamps must be this fresh
   int64_t session_lifetime_ms = 12 * 3600 * 1000;
-  int login_attempts_per_window = 5;
-  int64_t login_window_ms = 15 * 60 * 1000;
+  ThrottlePolicy login_throttle;                 // delays after failed logins (auth_throttle.h)
   std::string origin = "dala.local/log";  // the checkpoint origin line
 };
 

@@ -10,6 +10,12 @@
 
 namespace dala::server {
 
+// The forms columns every query of FormInfo selects, in ReadFormInfo's order.
+inline constexpr const char* kFormColumns =
+    "hash, form_id, version, project, published_ms, publish_seq, retired_ms, retired_by";
+inline constexpr int kFormColumnCount = 8;
+FormInfo ReadFormInfo(const sql::Statement& st);
+
 class SqliteStore final : public Store {
  public:
   // `path` is where `db` lives, for the extra read connections of
@@ -32,6 +38,7 @@ class SqliteStore final : public Store {
   Result<std::optional<Session>> FindSession(std::string_view token_hash) override;
   Status DeleteSession(std::string_view token_hash) override;
   Status DeleteExpiredSessions(int64_t now_ms) override;
+  Status DeleteSessionsOf(int64_t user_id) override;
   Status AddEnrollCode(std::string_view code_hash, std::string_view volunteer, int64_t expires_ms,
                        std::string_view created_by, int64_t now_ms) override;
   Result<EnrollCode> ConsumeEnrollCode(std::string_view code_hash, int64_t now_ms) override;
@@ -42,6 +49,8 @@ class SqliteStore final : public Store {
   Status NoteDeviceSync(const sync::PublicKey& key, int64_t now_ms) override;
   Status RevokeDevice(const sync::PublicKey& key, std::string_view by, std::string_view reason,
                       int64_t now_ms) override;
+  Result<std::optional<FormInfo>> FindFormInfo(std::string_view hash_hex) override;
+  Status RetireForm(std::string_view hash_hex, std::string_view by, int64_t now_ms) override;
 
   // --- people's keys (sqlite_store_person_keys.cc)
   Status AddPersonKeyCode(std::string_view code_hash, std::string_view person, int64_t expires_ms,

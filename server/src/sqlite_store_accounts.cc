@@ -1,4 +1,5 @@
-// SqliteStore: people, sessions, enrolment codes, devices and projects.
+// SqliteStore: people, sessions, enrolment codes, devices and projects;
+// and retiring forms, which is administration.
 #include <cstring>
 
 #include "sqlite_store.h"
@@ -196,6 +197,12 @@ Status SqliteStore::DeleteExpiredSessions(int64_t now_ms) {
   return st.Bind(1, now_ms).Run();
 }
 
+Status SqliteStore::DeleteSessionsOf(int64_t user_id) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("DELETE FROM sessions WHERE user_id = ?"));
+  return st.Bind(1, user_id).Run();
+}
+
 // --- enrolment codes ------------------------------------------------------------
 
 Status SqliteStore::AddEnrollCode(std::string_view code_hash, std::string_view volunteer, int64_t expires_ms,
@@ -281,6 +288,30 @@ Status SqliteStore::RevokeDevice(const sync::PublicKey& key, std::string_view by
   DALA_ASSIGN_OR_RETURN(auto existing, FindDevice(key));
   if (!existing) return Status::NotFound("no enrolled device has this key");
   return Status::FailedPrecondition("the device was already revoked by " + existing->revoked_by);
+}
+
+// --- retiring forms -------------------------------------------------------------------
+
+Result<std::optional<FormInfo>> SqliteStore::FindFormInfo(std::string_view hash_hex) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare(Sql("SELECT ", kFormColumns, " FROM forms WHERE hash = ?")));
+  st.Bind(1, hash_hex);
+  DALA_ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return std::optional<FormInfo>();
+  return std::optional<FormInfo>(ReadFormInfo(st));
+}
+
+Status SqliteStore::RetireForm(std::string_view hash_hex, std::string_view by, int64_t now_ms) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  // The first retirement stands, as the first revocation does.
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("UPDATE forms SET retired_ms = ?, retired_by = ? "
+                                             "WHERE hash = ? AND retired_ms = 0"));
+  DALA_RETURN_IF_ERROR(st.Bind(1, now_ms).Bind(2, by).Bind(3, hash_hex).Run());
+  if (db_.Changes() > 0) return Status::Ok();
+  DALA_ASSIGN_OR_RETURN(auto existing, FindFormInfo(hash_hex));
+  if (!existing) return Status::NotFound("no published form has the hash " + std::string(hash_hex));
+  return Status::FailedPrecondition("form " + existing->form_id + " version " + existing->version +
+                                    " was already retired by " + existing->retired_by);
 }
 
 }  // namespace dala::server

@@ -303,5 +303,83 @@ TEST_F(SqliteStoreAccountsTest, SnapshotOfAStoreWhoseFileVanishedFailsCleanly) {
   EXPECT_EQ(s.code(), Status::Code::kNotFound);
 }
 
+// --- administration ---------------------------------------------------------------
+
+TEST_F(SqliteStoreAccountsTest, DeletingOneUsersSessionsLeavesOthersAlone) {
+  auto a = store_->AddUser("a", Role::kCoordinator, "h", kNow);
+  auto b = store_->AddUser("b", Role::kCoordinator, "h", kNow);
+  ASSERT_TRUE(a.ok() && b.ok());
+  for (const char* t : {"t1", "t2"}) ASSERT_TRUE(store_->AddSession({t, a->id, "c", kNow, kNow + 1000}).ok());
+  ASSERT_TRUE(store_->AddSession({"t3", b->id, "c", kNow, kNow + 1000}).ok());
+  ASSERT_TRUE(store_->DeleteSessionsOf(a->id).ok());
+  EXPECT_FALSE(store_->FindSession("t1")->has_value());
+  EXPECT_FALSE(store_->FindSession("t2")->has_value());
+  EXPECT_TRUE(store_->FindSession("t3")->has_value());
+}
+
+TEST_F(SqliteStoreAccountsTest, LastSyncIsWrittenAtMostOnceAMinuteAndNeverMovesBack) {
+  ASSERT_TRUE(store_->AddDevice(MakeDevice(1)).ok());
+  ASSERT_TRUE(store_->NoteDeviceSync(Key(1), kNow + 5000).ok());
+  ASSERT_TRUE(store_->NoteDeviceSync(Key(1), kNow + 1000).ok());
+  EXPECT_EQ((*store_->FindDevice(Key(1)))->last_sync_ms, kNow + 5000);
+  ASSERT_TRUE(store_->NoteDeviceSync(Key(1), kNow + 30000).ok());
+  EXPECT_EQ((*store_->FindDevice(Key(1)))->last_sync_ms, kNow + 5000) << "written again within the minute";
+  ASSERT_TRUE(store_->NoteDeviceSync(Key(1), kNow + 70000).ok());
+  EXPECT_EQ((*store_->ListDevices())[0].last_sync_ms, kNow + 70000);
+  EXPECT_TRUE(store_->NoteDeviceSync(Key(9), kNow).ok()) << "an unknown key is nothing to record";
+}
+
+class SqliteStoreFormsTest : public SqliteStoreAccountsTest {
+ protected:
+  FormInfo Publish(const std::string& version) {
+    FormInfo info;
+    info.hash = std::string(63, 'a') + version;
+    info.form_id = "psc_observation";
+    info.version = version;
+    info.project = "default";
+    info.published_ms = kNow;
+    auto out = store_->PublishForm("{\"v\":" + version + "}", info);
+    EXPECT_TRUE(out.ok()) << out.status().ToString();
+    return out.ok() ? *out : info;
+  }
+};
+
+TEST_F(SqliteStoreFormsTest, ARetiredFormStaysListedButIsNoLongerSentToLaptops) {
+  FormInfo one = Publish("1");
+  FormInfo two = Publish("2");
+  ASSERT_TRUE(store_->RetireForm(one.hash, "ada", kNow + 1).ok());
+  auto listed = store_->ListForms();
+  ASSERT_EQ(listed->size(), 2u);
+  EXPECT_EQ((*listed)[0].retired_ms, kNow + 1);
+  EXPECT_EQ((*listed)[0].retired_by, "ada");
+  EXPECT_EQ((*listed)[1].retired_ms, 0);
+  auto sent = store_->FormsPublishedAfter(0, 10);
+  ASSERT_EQ(sent->size(), 1u);
+  EXPECT_EQ((*sent)[0].first.hash, two.hash);
+  EXPECT_EQ((*sent)[0].second, "{\"v\":2}");
+  EXPECT_TRUE(store_->FormDocument(one.hash)->has_value()) << "its records still need the document";
+  EXPECT_EQ((*store_->FindFormInfo(one.hash))->retired_by, "ada");
+}
+
+TEST_F(SqliteStoreFormsTest, RetiringTwiceKeepsTheFirstAndAnUnknownHashIsNotFound) {
+  FormInfo one = Publish("1");
+  ASSERT_TRUE(store_->RetireForm(one.hash, "ada", kNow + 1).ok());
+  Status again = store_->RetireForm(one.hash, "bob", kNow + 2);
+  EXPECT_EQ(again.code(), Status::Code::kFailedPrecondition);
+  EXPECT_NE(again.message().find("ada"), std::string::npos) << again.message();
+  EXPECT_EQ((*store_->FindFormInfo(one.hash))->retired_ms, kNow + 1);
+  EXPECT_EQ(store_->RetireForm(std::string(64, 'f'), "ada", kNow).code(), Status::Code::kNotFound);
+  EXPECT_FALSE(store_->FindFormInfo(std::string(64, 'f'))->has_value());
+}
+
+TEST_F(SqliteStoreFormsTest, PublishingARetiredVersionAgainIsRefusedAndKeepsItRetired) {
+  FormInfo one = Publish("1");
+  ASSERT_TRUE(store_->RetireForm(one.hash, "ada", kNow + 1).ok());
+  auto again = store_->PublishForm("{\"v\":1}", one);
+  EXPECT_EQ(again.status().code(), Status::Code::kFailedPrecondition);
+  EXPECT_NE(again.status().message().find("new version"), std::string::npos) << again.status().message();
+  EXPECT_TRUE(store_->FormsPublishedAfter(0, 10)->empty());
+}
+
 }  // namespace
 }  // namespace dala::server

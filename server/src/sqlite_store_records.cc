@@ -50,13 +50,12 @@ std::string EnvelopeRowOf(const sync::PublicKey& author, uint64_t sequence) {
   return "envelopes row of author " + ToHex(author) + " at sequence " + std::to_string(sequence);
 }
 
-FormInfo ReadFormInfo(const sql::Statement& st) {
-  return {st.ColumnText(0), st.ColumnText(1), st.ColumnText(2), st.ColumnText(3), st.ColumnInt(4), st.ColumnInt(5)};
-}
-
-constexpr const char* kFormColumns = "hash, form_id, version, project, published_ms, publish_seq";
-
 }  // namespace
+
+FormInfo ReadFormInfo(const sql::Statement& st) {
+  return {st.ColumnText(0), st.ColumnText(1), st.ColumnText(2), st.ColumnText(3), st.ColumnInt(4),
+          st.ColumnInt(5),  st.ColumnInt(6),  st.ColumnText(7)};
+}
 
 Result<FormInfo> SqliteStore::PublishForm(std::string_view document, const FormInfo& info) {
   Lock lock(mutex_);
@@ -67,6 +66,9 @@ Result<FormInfo> SqliteStore::PublishForm(std::string_view document, const FormI
     DALA_ASSIGN_OR_RETURN(bool row, st.Step());
     if (row) {
       FormInfo existing = ReadFormInfo(st);
+      if (existing.hash == info.hash && existing.retired_ms != 0)
+        return Status::FailedPrecondition("form " + info.form_id + " version " + info.version +
+                                          " was retired; publish it as a new version to use it again");
       if (existing.hash == info.hash) return existing;
       return Status::AlreadyExists("form " + info.form_id + " version " + info.version +
                                    " is already published with different content; publish the change as a new version");
@@ -116,13 +118,14 @@ Result<std::vector<std::pair<FormInfo, std::string>>> SqliteStore::FormsPublishe
                                                                                       size_t limit) {
   Lock lock(mutex_);
   DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare(std::string("SELECT ") + kFormColumns +
-                                             ", document FROM forms WHERE publish_seq > ? ORDER BY publish_seq LIMIT ?"));
+                                             ", document FROM forms WHERE publish_seq > ? AND retired_ms = 0 "
+                                             "ORDER BY publish_seq LIMIT ?"));
   st.Bind(1, publish_seq).Bind(2, static_cast<int64_t>(limit));
   std::vector<std::pair<FormInfo, std::string>> out;
   while (true) {
     DALA_ASSIGN_OR_RETURN(bool row, st.Step());
     if (!row) break;
-    out.emplace_back(ReadFormInfo(st), st.ColumnBlob(6));
+    out.emplace_back(ReadFormInfo(st), st.ColumnBlob(kFormColumnCount));
   }
   return out;
 }

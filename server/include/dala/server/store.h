@@ -101,6 +101,8 @@ class AccountStore {
   virtual Result<std::optional<Session>> FindSession(std::string_view token_hash) = 0;
   virtual Status DeleteSession(std::string_view token_hash) = 0;
   virtual Status DeleteExpiredSessions(int64_t now_ms) = 0;
+  // Ends every session of one user (their password was reset).
+  virtual Status DeleteSessionsOf(int64_t user_id) = 0;
 
   // A one-time enrolment code for `volunteer`, stored as its hash.
   virtual Status AddEnrollCode(std::string_view code_hash, std::string_view volunteer, int64_t expires_ms,
@@ -152,6 +154,8 @@ struct FormInfo {
   std::string project;
   int64_t published_ms = 0;
   int64_t publish_seq = 0;  // 1, 2, 3... in publication order
+  int64_t retired_ms = 0;   // 0: in use. Retired: not sent to laptops, no new records
+  std::string retired_by;
 };
 
 // An envelope as the server holds it.
@@ -223,10 +227,17 @@ class RecordStore {
 
   // --- forms
   // AlreadyExists when the id and version exist with other bytes; the same
-  // bytes again is a no-op.
+  // bytes again is a no-op, unless that version was retired
+  // (FailedPrecondition: publish a new version).
   virtual Result<FormInfo> PublishForm(std::string_view document, const FormInfo& info) = 0;
+  // Every form ever published, retired ones included.
   virtual Result<std::vector<FormInfo>> ListForms() = 0;
   virtual Result<std::optional<std::string>> FormDocument(std::string_view hash_hex) = 0;
+  virtual Result<std::optional<FormInfo>> FindFormInfo(std::string_view hash_hex) = 0;
+  // Retires a published form: NotFound for an unknown hash,
+  // FailedPrecondition when it was retired before (the first stands).
+  virtual Status RetireForm(std::string_view hash_hex, std::string_view by, int64_t now_ms) = 0;
+  // Forms in use (not retired) published after `publish_seq`, with their documents.
   virtual Result<std::vector<std::pair<FormInfo, std::string>>> FormsPublishedAfter(int64_t publish_seq,
                                                                                     size_t limit) = 0;
 
