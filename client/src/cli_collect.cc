@@ -316,9 +316,13 @@ int Collect(const Globals& g, const CollectOptions& o) {
     form = *f;
   }
   std::string lang = ChooseLanguage(g, &s, form->default_language());
+  // The profile's language is a preference: a form without it is asked in
+  // its own default language. A --lang given for this command is a demand.
+  if (!form->HasLanguage(lang) && g.language.empty()) lang = form->default_language();
   if (!form->HasLanguage(lang)) return Fail(Tr(Say::kFormLacksLanguage, say, {form->id(), lang, LanguagesOf(*form)}));
-  WarnIfServerLacksForm(s, *form, lang);
-  WarnIfClockLooksWrong(s, clock, lang);
+  // Dala's own words in the volunteer's language, the form's in its own.
+  WarnIfServerLacksForm(s, *form, say);
+  WarnIfClockLooksWrong(s, clock, say);
 
   if (!o.answers_file.empty()) {
     auto answers = AnswersFromFile(*form, o.answers_file, clock, lang);
