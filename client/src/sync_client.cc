@@ -57,9 +57,10 @@ Status ErrorFromResponse(const TransportResponse& r) {
 
 Result<EnrollResult> Enroll(LocalStore& store, const Device& device, Transport& transport,
                             const std::string& server_url, std::string_view code, std::string_view label,
-                            const Clock& clock) {
+                            const Clock& clock, const EnrollSettings& settings) {
   DALA_ASSIGN_OR_RETURN(auto existing, store.Get(profile_key::kServerUrl));
-  if (existing && !existing->empty())
+  const bool again = existing && !existing->empty();
+  if (again && *existing != server_url)
     return Status::AlreadyExists("this laptop is already enrolled with " + *existing);
   std::string key_hex = ToHex(device.public_key());
   std::string normalized = sync::NormalizeEnrollCode(code);
@@ -91,12 +92,25 @@ Result<EnrollResult> Enroll(LocalStore& store, const Device& device, Transport& 
   auto cp = sync::VerifyCheckpoint(checkpoint, result.origin, server_key, result.origin);
   if (!cp.ok()) return Status::Unauthenticated("the server's checkpoint does not verify: " + cp.status().message());
   DALA_ASSIGN_OR_RETURN(auto tx, sql::Transaction::Begin(store.db()));
-  DALA_RETURN_IF_ERROR(store.Put(profile_key::kServerUrl, server_url));
-  DALA_RETURN_IF_ERROR(store.Put(profile_key::kServerKey, result.server_key_hex));
-  DALA_RETURN_IF_ERROR(store.Put(profile_key::kServerOrigin, result.origin));
-  DALA_RETURN_IF_ERROR(store.Put(profile_key::kVolunteer, result.volunteer));
-  DALA_RETURN_IF_ERROR(store.Put(profile_key::kCheckpoint, checkpoint));
-  DALA_RETURN_IF_ERROR(store.Put(profile_key::kDownloadCursor, ""));
+  if (again) {
+    // Enrolled before: the server must be the one pinned then, and the
+    // log, cursor and checkpoint already learnt stay as they are.
+    DALA_ASSIGN_OR_RETURN(std::string pinned, store.GetOr(profile_key::kServerKey, ""));
+    DALA_ASSIGN_OR_RETURN(std::string volunteer, store.GetOr(profile_key::kVolunteer, ""));
+    if (pinned != result.server_key_hex || volunteer != result.volunteer)
+      return Status::AlreadyExists("this laptop is already enrolled with " + server_url + " under another key or "
+                                   "volunteer than it answers now");
+  } else {
+    DALA_RETURN_IF_ERROR(store.Put(profile_key::kServerUrl, server_url));
+    DALA_RETURN_IF_ERROR(store.Put(profile_key::kServerKey, result.server_key_hex));
+    DALA_RETURN_IF_ERROR(store.Put(profile_key::kServerOrigin, result.origin));
+    DALA_RETURN_IF_ERROR(store.Put(profile_key::kVolunteer, result.volunteer));
+    DALA_RETURN_IF_ERROR(store.Put(profile_key::kCheckpoint, checkpoint));
+    DALA_RETURN_IF_ERROR(store.Put(profile_key::kDownloadCursor, ""));
+  }
+  // Said once, at enrolment, for every later sync.
+  if (!settings.ca_file.empty()) DALA_RETURN_IF_ERROR(store.Put(profile_key::kServerCaFile, settings.ca_file));
+  if (settings.allow_http) DALA_RETURN_IF_ERROR(store.Put(profile_key::kAllowPlainHttp, "1"));
   (void)clock;
   DALA_RETURN_IF_ERROR(tx.Commit());
   return result;

@@ -498,7 +498,10 @@ Result<RecordService::Enrollment> RecordService::Enroll(std::string_view code, c
   const int64_t now = ctx_.clock.NowMs();
   Status s = ctx_.store.InTransaction([&]() -> Status {
     DALA_ASSIGN_OR_RETURN(auto existing, ctx_.store.FindDevice(key));
-    if (existing) return Status::AlreadyExists("this device is already enrolled");
+    if (existing) {
+      DALA_ASSIGN_OR_RETURN(result.volunteer, EnrolledAgain(*existing, code_hash, now));
+      return Status::Ok();
+    }
     DALA_ASSIGN_OR_RETURN(AccountStore::EnrollCode c, ctx_.store.ConsumeEnrollCode(code_hash, now));
     sync::EventBody body;
     body.type = "enroll";
@@ -529,8 +532,28 @@ Result<RecordService::Enrollment> RecordService::Enroll(std::string_view code, c
   });
   if (!s.ok()) return s;
   for (const Envelope& e : event) tree_.AppendLeafHash(sync::LeafHash(e.bytes()));
-  DALA_ASSIGN_OR_RETURN(result.checkpoint, SignCheckpointLocked());
+  DALA_RETURN_IF_ERROR(SignCheckpointIfBehind());
+  result.checkpoint = checkpoint_;
   return result;
+}
+
+Result<std::string> RecordService::EnrolledAgain(const Device& device, const std::string& code_hash, int64_t now) {
+  if (device.revoked_ms != 0)
+    return Status(Status::Code::kPermissionDenied, "revoked_device",
+                  "this laptop's key was revoked; make a new profile (`dala init`) and enrol it with a new code");
+  // The key proved itself and is this volunteer's already: answering it
+  // again tells it nothing it may not know. A used code of theirs (its
+  // answer was lost) answers it, and so does a fresh one, which a
+  // coordinator may have issued to a stuck volunteer; that one is used up.
+  // Nothing is logged again. Another volunteer's code never does.
+  DALA_ASSIGN_OR_RETURN(auto used_by, ctx_.store.UsedEnrollCodeVolunteer(code_hash));
+  if (used_by && *used_by == device.volunteer) return device.volunteer;
+  if (!used_by) {
+    auto fresh = ctx_.store.ConsumeEnrollCode(code_hash, now);
+    if (!fresh.ok() && fresh.status().code() != Status::Code::kNotFound) return fresh.status();
+    if (fresh.ok() && fresh->volunteer == device.volunteer) return device.volunteer;
+  }
+  return Status::AlreadyExists("this device is already enrolled");
 }
 
 Status RecordService::Revoke(const sync::PublicKey& key, std::string_view by, std::string_view reason) {

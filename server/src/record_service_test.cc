@@ -503,13 +503,59 @@ TEST_F(RecordServiceTest, DuplicateDecisionsThatCannotHoldAreRefusedAndAppendNot
 // --- devices ------------------------------------------------------------------------------
 
 TEST_F(RecordServiceTest, EnrollingTheServersKeyOrAKeyTwiceOrWithAnUnknownCodeIsRefused) {
-  ASSERT_TRUE(store_->AddEnrollCode(ToHex(sync::Sha256("SPARE1")), "alma", kNow + 3'600'000, "aigerim", kNow).ok());
+  // A code of another volunteer: alma's laptop cannot become bota's.
+  ASSERT_TRUE(store_->AddEnrollCode(ToHex(sync::Sha256("SPARE1")), "bota", kNow + 3'600'000, "aigerim", kNow).ok());
   const uint64_t size = LogSize();
   EXPECT_EQ(service_->Enroll("spare-1", service_->server_key(), "x").status().code(), Status::Code::kInvalidArgument);
   EXPECT_EQ(service_->Enroll("spare-1", alma_.key.public_key(), "x").status().code(), Status::Code::kAlreadyExists);
   EXPECT_EQ(service_->Enroll("NOPE", bota_.key.public_key(), "x").status().code(), Status::Code::kNotFound);
   EXPECT_EQ(LogSize(), size);
   EXPECT_TRUE(service_->Enroll("spare-1", bota_.key.public_key(), "x").ok());  // the code was not used up
+}
+
+TEST_F(RecordServiceTest, EnrollingAgainWithTheSameCodeAnswersAgainAndLogsNothing) {
+  // The laptop's first answer was lost: it asks again with the same code.
+  ASSERT_TRUE(store_->AddEnrollCode(ToHex(sync::Sha256("AGAIN1")), "bota", kNow + 3'600'000, "aigerim", kNow).ok());
+  auto first = service_->Enroll("again-1", bota_.key.public_key(), "laptop");
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  const uint64_t size = LogSize();
+  clock_.Advance(10 * 24 * 3'600'000LL);  // even after the code expired
+  auto again = service_->Enroll("AGAIN-1", bota_.key.public_key(), "laptop");
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->volunteer, "bota");
+  EXPECT_FALSE(again->checkpoint.empty());
+  EXPECT_EQ(LogSize(), size);
+  EXPECT_EQ((*store_->DevicesOf("bota")).size(), 1u);
+}
+
+TEST_F(RecordServiceTest, EnrollingAgainWithAnotherKeysCodeIsRefused) {
+  // alma's code enrolled alma's laptop; bota's laptop, enrolled with its
+  // own, is not answered as alma's.
+  ASSERT_TRUE(store_->AddEnrollCode(ToHex(sync::Sha256("BOTA01")), "bota", kNow + 3'600'000, "aigerim", kNow).ok());
+  ASSERT_TRUE(service_->Enroll("BOTA01", bota_.key.public_key(), "laptop").ok());
+  const uint64_t size = LogSize();
+  EXPECT_EQ(service_->Enroll("CODE1", bota_.key.public_key(), "laptop").status().code(),
+            Status::Code::kAlreadyExists);
+  EXPECT_EQ(LogSize(), size);
+}
+
+TEST_F(RecordServiceTest, AFreshCodeOfTheSameVolunteerFinishesAnEnrolmentAndIsUsedUp) {
+  // A volunteer stuck with a laptop the server knows asks the coordinator
+  // for a fresh code, and that answers it.
+  ASSERT_TRUE(store_->AddEnrollCode(ToHex(sync::Sha256("FRESH1")), "alma", kNow + 3'600'000, "aigerim", kNow).ok());
+  const uint64_t size = LogSize();
+  auto again = service_->Enroll("FRESH1", alma_.key.public_key(), "laptop");
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->volunteer, "alma");
+  EXPECT_EQ(LogSize(), size);
+  Laptop other(random_);
+  EXPECT_EQ(service_->Enroll("FRESH1", other.key.public_key(), "x").status().code(), Status::Code::kNotFound);
+}
+
+TEST_F(RecordServiceTest, ARevokedLaptopCannotEnrolAgainWithItsCode) {
+  ASSERT_TRUE(service_->Revoke(alma_.key.public_key(), "aigerim", "stolen").ok());
+  auto again = service_->Enroll("CODE1", alma_.key.public_key(), "laptop");
+  EXPECT_EQ(again.status().reason(), "revoked_device") << again.status().ToString();
 }
 
 TEST_F(RecordServiceTest, RevokeAppendsAnEventAndASecondRevokeIsFailedPrecondition) {

@@ -26,10 +26,22 @@ struct EnrollResult {
   std::string origin;
 };
 
-// Registers this laptop's key with the server under a one-time code.
+// How later syncs reach the server, recorded with the enrolment.
+struct EnrollSettings {
+  std::string ca_file;      // the CA that signed the server's certificate; empty: the system's
+  bool allow_http = false;  // plain http:// to a server that is not this machine
+};
+
+// Registers this laptop's key with the server under a one-time code. The
+// laptop records its enrolment, in one transaction, only once it has the
+// server's verified answer; until then it holds nothing of it. Asking
+// again is safe: the server answers again the key that used the code, so
+// a laptop whose answer was lost (or which could not record it) finishes
+// by running this again, and one already enrolled with `server_url` is
+// told so again, changing nothing but `settings`.
 Result<EnrollResult> Enroll(LocalStore& store, const Device& device, Transport& transport,
                             const std::string& server_url, std::string_view code, std::string_view label,
-                            const Clock& clock);
+                            const Clock& clock, const EnrollSettings& settings = {});
 
 struct SyncOptions {
   size_t batch_envelopes = 1000;     // per exchange
