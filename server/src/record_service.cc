@@ -480,7 +480,8 @@ Status RecordService::QueueForEveryLaptop(const std::string& volunteer) {
     DALA_ASSIGN_OR_RETURN(Envelope e, Envelope::Parse(stored.bytes));
     if (e.author() != server_key() || e.kind() != sync::EnvelopeKind::kEvent) continue;
     auto body = sync::ParseEventBody(e.body());
-    if (!body.ok() || body->type != "enroll" || body->volunteer != volunteer) continue;
+    // (revocations too, with where each revoked laptop's trusted chain ends)
+    if (!body.ok() || (body->type != "enroll" && body->type != "revoke") || body->volunteer != volunteer) continue;
     DALA_RETURN_IF_ERROR(ctx_.store.AddToOutboxOnce(volunteer, stored.log_index, e.author()));
   }
   // ...then every envelope of the volunteer's submissions.
@@ -566,15 +567,23 @@ Status RecordService::Revoke(const sync::PublicKey& key, std::string_view by, st
   body.type = "revoke";
   body.by = std::string(by);
   body.device = ToHex(key);
+  body.volunteer = device->volunteer;
   body.reason = std::string(reason);
-  sync::EnvelopeFields f;
-  f.kind = sync::EnvelopeKind::kEvent;
-  f.body = sync::MakeEventBody(body);
   std::vector<Envelope> events;
   Status s = ctx_.store.InTransaction([&]() -> Status {
+    // The volunteer's other laptops take in this laptop's revisions up to
+    // here, which the server accepted while it was trusted, and no later
+    // ones: the event says where that is, and goes to them.
+    DALA_ASSIGN_OR_RETURN(sync::ChainTip tip, ctx_.store.Tip(key));
+    body.through = std::to_string(tip.sequence);
+    sync::EnvelopeFields f;
+    f.kind = sync::EnvelopeKind::kEvent;
+    f.body = sync::MakeEventBody(body);
     DALA_ASSIGN_OR_RETURN(Envelope e, SignServerEnvelope(std::move(f)));
-    DALA_RETURN_IF_ERROR(ctx_.store.AppendEnvelope(e, tree_.size(), ctx_.clock.NowMs()));
+    const uint64_t index = tree_.size();
+    DALA_RETURN_IF_ERROR(ctx_.store.AppendEnvelope(e, index, ctx_.clock.NowMs()));
     DALA_RETURN_IF_ERROR(ctx_.store.RevokeDevice(key, by, reason, e.wall_ms()));
+    DALA_RETURN_IF_ERROR(ctx_.store.AddToOutbox(device->volunteer, index, e.author()));
     events.push_back(std::move(e));
     return Status::Ok();
   });
@@ -933,6 +942,15 @@ Status RecordService::AddDownload(SyncExchange& x) {
   Cursor& cursor = x.cursor;
   const Device& device = x.device;
   size_t budget = ctx_.config.max_response_bytes;
+  // Forms asked for again (the laptop set aside envelopes that need them)
+  // go first and leave the cursor where it is. An unknown hash is no
+  // error: the laptop keeps what it holds and asks again next time.
+  for (const Hash& wanted : x.request.forms_wanted) {
+    DALA_ASSIGN_OR_RETURN(auto document, ctx_.store.FormDocument(ToHex(wanted)));
+    if (!document || (document->size() > budget && !response.forms.empty())) continue;
+    budget -= std::min(budget, document->size());
+    response.forms.push_back(std::move(*document));
+  }
   constexpr size_t kFormsPerAnswer = 20;
   DALA_ASSIGN_OR_RETURN(auto forms, ctx_.store.FormsPublishedAfter(cursor.forms, kFormsPerAnswer + 1));
   bool forms_left = forms.size() > kFormsPerAnswer;

@@ -250,6 +250,55 @@ TEST_F(RecordServiceTest, RevisionFromOneLaptopReachesTheVolunteersOtherLaptop) 
   EXPECT_EQ(r.envelopes[0], revision);
 }
 
+TEST_F(RecordServiceTest, RevokingALaptopSendsTheOthersTheRevocationWithWhereItsTrustedChainEnds) {
+  Laptop second(random_);
+  Enroll(second, "alma");
+  std::string cursor = Sync(second, {}).cursor;
+  ASSERT_EQ(Sync(alma_, {Next(alma_), Next(alma_)}).accepted_through, 2u);
+  ASSERT_TRUE(service_->Revoke(alma_.key.public_key(), "aigerim", "stolen").ok());
+  sync::SyncResponse r = Sync(second, {}, cursor);
+  ASSERT_EQ(r.envelopes.size(), 3u);  // two revisions, then the revocation
+  Envelope revoke = Parsed(r.envelopes[2]);
+  EXPECT_EQ(revoke.author(), service_->server_key());
+  auto body = sync::ParseEventBody(revoke.body());
+  ASSERT_TRUE(body.ok()) << body.status().ToString();
+  EXPECT_EQ(body->type, "revoke");
+  EXPECT_EQ(body->device, ToHex(alma_.key.public_key()));
+  EXPECT_EQ(body->volunteer, "alma");
+  EXPECT_EQ(body->through, "2");
+}
+
+TEST_F(RecordServiceTest, ALaptopEnrolledAfterARevocationIsSentItToo) {
+  ASSERT_EQ(Sync(alma_, {Next(alma_)}).accepted_through, 1u);
+  ASSERT_TRUE(service_->Revoke(alma_.key.public_key(), "aigerim", "stolen").ok());
+  Laptop replacement(random_);
+  Enroll(replacement, "alma");
+  sync::SyncResponse r = Sync(replacement, {});
+  bool revocation = false;
+  for (const std::string& bytes : r.envelopes) {
+    Envelope e = Parsed(bytes);
+    auto body = sync::ParseEventBody(e.body());
+    if (e.kind() == sync::EnvelopeKind::kEvent && body.ok() && body->type == "revoke") {
+      revocation = true;
+      EXPECT_EQ(body->through, "1");
+    }
+  }
+  EXPECT_TRUE(revocation);
+}
+
+TEST_F(RecordServiceTest, FormsAskedForAgainAreSentWhateverTheCursor) {
+  sync::SyncResponse first = Sync(alma_, {});
+  ASSERT_EQ(first.forms.size(), 1u);
+  sync::SyncRequest request;
+  request.cursor = first.cursor;
+  request.forms_wanted = {form_->hash(), sync::Sha256("no such form")};
+  auto again = service_->HandleSync(alma_.device, request);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  ASSERT_EQ(again->forms.size(), 1u);  // the unknown hash is passed over
+  EXPECT_EQ(again->forms[0], kForm);
+  EXPECT_EQ(again->cursor, first.cursor);
+}
+
 // --- envelopes refused one by one ---------------------------------------------------------
 
 TEST_F(RecordServiceTest, BadSignatureIsRefusedAndTheEnvelopesBeforeItAccepted) {

@@ -101,6 +101,7 @@ Result<EventBody> ParseEventBody(std::string_view body) {
   e.volunteer = StringField(j, "volunteer");
   e.label = StringField(j, "label");
   e.reason = StringField(j, "reason");
+  e.through = StringField(j, "through");
   if (e.type == "review") {
     if (e.state.empty()) return Status::InvalidArgument("review event without a state");
   } else if (e.type == "duplicate") {
@@ -109,6 +110,8 @@ Result<EventBody> ParseEventBody(std::string_view body) {
     if (e.other.empty()) return Status::InvalidArgument("duplicate event without the other submission");
   } else if (e.type == "enroll" || e.type == "revoke") {
     if (e.device.size() != 64) return Status::InvalidArgument(e.type + " event without a device key");
+    if (!e.through.empty() && (e.through.size() > 19 || e.through.find_first_not_of("0123456789") != std::string::npos))
+      return Status::InvalidArgument(e.type + " event whose through is not a sequence number");
   } else {
     return Status::InvalidArgument("unknown event type \"" + e.type + "\"");
   }
@@ -130,6 +133,7 @@ std::string MakeEventBody(const EventBody& e) {
   put("volunteer", e.volunteer);
   put("label", e.label);
   put("reason", e.reason);
+  put("through", e.through);
   return j.dump();
 }
 

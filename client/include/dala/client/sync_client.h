@@ -122,7 +122,11 @@ class SyncClient {
   Status TakeInForms(const std::vector<std::string>& forms, SyncOutcome& outcome);
   Status TakeInEnvelopes(const ServerProfile& server, const std::vector<std::string>& envelopes,
                          SyncOutcome& outcome);
+  // One envelope, sent now or set aside before (`set_aside`); true when stored.
+  struct TakeIn;
+  Result<bool> TakeInOne(const ServerProfile& server, std::string_view bytes, bool set_aside, TakeIn& t);
   Result<Admission> Admit(const ServerProfile& server, const sync::Envelope& envelope);
+  Result<Admission> AdmitEvent(const ServerProfile& server, const sync::Envelope& envelope);
   Result<bool> RestampIfClockFixed(const sync::SyncResponse& response, SyncOutcome& outcome);
   Result<bool> SetAsideRefusedForGood(const sync::SyncResponse& response, const Acceptance& acceptance,
                                       SyncOutcome& outcome);

@@ -41,6 +41,9 @@ struct EventBody {
   std::string state, comment;      // review
   std::string decision, other;     // duplicate
   std::string device, volunteer, label, reason;  // enroll, revoke
+  // revoke: the revoked device's last sequence the server accepted, in
+  // decimal; "" in revocations logged before it was kept.
+  std::string through;
 };
 Result<EventBody> ParseEventBody(std::string_view body);
 [[nodiscard]] std::string MakeEventBody(const EventBody& event);
