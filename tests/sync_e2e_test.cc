@@ -4,6 +4,9 @@
 // sides, resolve, send back, fix, approve, merge duplicates, export.
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <fstream>
 
 #include <nlohmann/json.hpp>
 
@@ -546,37 +549,70 @@ TEST_F(SyncE2ETest, RecordTheServerRefusesGoesBackAsADraftAndDoesNotHoldBackTheR
 namespace dala::e2e {
 namespace {
 
-// HTTPS: the server with its own certificate, the laptop trusting it
-// through --ca at enrolment (remembered for later syncs), and refusing an
-// unknown certificate.
-TEST(TlsE2ETest, LaptopEnrolsAndSyncsOverHttpsWithAPrivateCa) {
-  TempDir dir;
-  std::string cert = dir / "cert.pem", key = dir / "key.pem";
-  auto made = RunCommand({"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                          "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
-                          "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert});
-  ASSERT_EQ(made.exit_code, 0) << made.err;
-  std::string data = dir / "server";
-  auto server_cmd = [&](std::vector<std::string> args) {
+TEST_F(SyncE2ETest, CoordinatorSeesThatAVolunteerChangedARecordAfterTheDecision) {
+  std::string a = Collect("askar", Observation("ala_01", Today(), 14));
+  std::string d = Collect("dina", Observation("ala_02", Today(), 3));
+  ASSERT_EQ(As("askar", {"sync"}).exit_code, 0);
+  ASSERT_EQ(As("dina", {"sync"}).exit_code, 0);
+  ASSERT_EQ(Coord({"review", a, "--state", "approved"}).exit_code, 0);
+  ASSERT_EQ(Coord({"review", d, "--state", "approved"}).exit_code, 0);
+  ASSERT_EQ(As("askar", {"sync"}).exit_code, 0);
+  EXPECT_EQ(Coord({"list"}).out.find("changed-after-decision"), std::string::npos);
+  ASSERT_EQ(As("askar", {"edit", a, "--set", "windows_total=9", "--yes"}).exit_code, 0);
+  ASSERT_EQ(As("askar", {"sync"}).exit_code, 0);
+  auto list = Coord({"list"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  size_t row = list.out.find(a.substr(a.size() - 8));
+  ASSERT_NE(row, std::string::npos) << list.out;
+  EXPECT_NE(list.out.substr(row, list.out.find('\n', row) - row).find("changed-after-decision"), std::string::npos)
+      << list.out;
+  json changed = CoordJson({"list", "--changed"});
+  ASSERT_EQ(changed["submissions"].size(), 1u);
+  EXPECT_EQ(changed["submissions"][0]["id"], a);
+  auto shown = Coord({"show", a});
+  EXPECT_NE(shown.out.find("changed by the volunteer after this decision"), std::string::npos) << shown.out;
+  EXPECT_EQ(Coord({"show", d}).out.find("changed by the volunteer"), std::string::npos);
+}
+
+// HTTPS: a server with a certificate for 127.0.0.1 that only `cert_` (its
+// own, self-signed) vouches for; the laptop and the coordinator trust it
+// through --ca or DALA_CA, remembered for later syncs and commands.
+class TlsE2ETest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto made = RunCommand({"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                            "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+                            "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key_, "-out", cert_});
+    ASSERT_EQ(made.exit_code, 0) << made.err;
+    ASSERT_EQ(ServerCmd({"init", "--data", data_}).exit_code, 0);
+    ASSERT_EQ(ServerCmd({"user", "add", "askar", "--role", "volunteer", "--data", data_}).exit_code, 0);
+    ASSERT_EQ(ServerCmd({"form", "publish", std::string(DALA_SOURCE_DIR) + "/schema/forms/psc_observation.json",
+                         "--data", data_}).exit_code, 0);
+    server_ = std::make_unique<ServerProcess>(data_, std::vector<std::string>{"--tls-cert", cert_, "--tls-key", key_});
+    ASSERT_TRUE(server_->ok()) << ReadFile(server_->log_path());
+    url_ = "https://127.0.0.1:" + std::to_string(server_->port());
+  }
+  CommandResult ServerCmd(std::vector<std::string> args, const std::map<std::string, std::string>& env = {}) {
     args.insert(args.begin(), ServerBinary());
-    return RunCommand(args);
-  };
-  ASSERT_EQ(server_cmd({"init", "--data", data}).exit_code, 0);
-  ASSERT_EQ(server_cmd({"user", "add", "askar", "--role", "volunteer", "--data", data}).exit_code, 0);
-  ASSERT_EQ(server_cmd({"form", "publish", std::string(DALA_SOURCE_DIR) + "/schema/forms/psc_observation.json",
-                        "--data", data}).exit_code, 0);
-  ServerProcess server(data, {"--tls-cert", cert, "--tls-key", key});
-  ASSERT_TRUE(server.ok()) << ReadFile(server.log_path());
-  std::string url = "https://127.0.0.1:" + std::to_string(server.port());
-  std::map<std::string, std::string> env = {{"DALA_HOME", dir / "laptop"}, {"DALA_PASSPHRASE", "askar-passphrase"}};
+    return RunCommand(args, env);
+  }
+
+  TempDir dir_;
+  std::string cert_ = dir_ / "cert.pem", key_ = dir_ / "key.pem", data_ = dir_ / "server";
+  std::unique_ptr<ServerProcess> server_;
+  std::string url_;
+};
+
+TEST_F(TlsE2ETest, LaptopEnrolsAndSyncsOverHttpsWithAPrivateCa) {
+  std::map<std::string, std::string> env = {{"DALA_HOME", dir_ / "laptop"}, {"DALA_PASSPHRASE", "askar-passphrase"}};
   ASSERT_EQ(RunCommand({DalaBinary(), "init"}, env).exit_code, 0);
   // Without the CA the certificate is not trusted, and nothing is stored.
-  std::string code = FindEnrollCode(server_cmd({"enroll-code", "askar", "--data", data}).out);
-  auto untrusted = RunCommand({DalaBinary(), "enroll", url, code}, env);
+  std::string code = FindEnrollCode(ServerCmd({"enroll-code", "askar", "--data", data_}).out);
+  auto untrusted = RunCommand({DalaBinary(), "enroll", url_, code}, env);
   EXPECT_EQ(untrusted.exit_code, 1);
   EXPECT_NE(untrusted.err.find("cannot reach the server"), std::string::npos) << untrusted.err;
   // With it, enrolment and later syncs work.
-  auto enrolled = RunCommand({DalaBinary(), "enroll", url, code, "--ca", cert}, env);
+  auto enrolled = RunCommand({DalaBinary(), "enroll", url_, code, "--ca", cert_}, env);
   ASSERT_EQ(enrolled.exit_code, 0) << enrolled.err;
   auto synced = RunCommand({DalaBinary(), "sync"}, env);
   ASSERT_EQ(synced.exit_code, 0) << synced.err;
@@ -626,6 +662,41 @@ TEST_F(SyncE2ETest, SyncKeepsTheServersTimeAndALaptopClockBehindItIsWarnedAtColl
   auto fine = As("askar", {"collect", "citizen_exit_survey", "--answers", path});
   ASSERT_EQ(fine.exit_code, 0) << fine.err;
   EXPECT_EQ(fine.err.find("warning"), std::string::npos) << fine.err;
+}
+
+TEST_F(TlsE2ETest, CoordinatorLogsInOnceAndLaterCommandsNeedNeitherPasswordNorCa) {
+  ASSERT_EQ(ServerCmd({"user", "add", "aigerim", "--role", "coordinator", "--data", data_},
+                      {{"DALA_PASSWORD", "coordinator-pw"}}).exit_code, 0);
+  const std::string config = dir_ / "config";
+  const std::string saved = config + "/dala/coord-session.json";
+  std::map<std::string, std::string> login_env = {{"XDG_CONFIG_HOME", config}, {"DALA_PASSWORD", "coordinator-pw"}};
+  std::vector<std::string> login = {DalaBinary(), "coord", "--server", url_, "--user", "aigerim", "login"};
+  // The certificate is trusted only through the CA, given by DALA_CA.
+  EXPECT_NE(RunCommand(login, login_env).exit_code, 0);
+  login_env["DALA_CA"] = cert_;
+  auto in = RunCommand(login, login_env);
+  ASSERT_EQ(in.exit_code, 0) << in.err;
+  struct stat st {};
+  ASSERT_EQ(::stat(saved.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  const std::string kept = ReadFile(saved);
+  // No server, user, password or CA: the kept session has them.
+  const std::map<std::string, std::string> bare = {{"XDG_CONFIG_HOME", config}};
+  auto listed = RunCommand({DalaBinary(), "coord", "list"}, bare);
+  EXPECT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_NE(listed.out.find("No submissions match."), std::string::npos) << listed.out;
+  auto out = RunCommand({DalaBinary(), "coord", "logout"}, bare);
+  ASSERT_EQ(out.exit_code, 0) << out.err;
+  EXPECT_NE(::stat(saved.c_str(), &st), 0);
+  EXPECT_NE(RunCommand({DalaBinary(), "coord", "list"}, bare).exit_code, 0);
+  // The server ended the session too: a copy of the file is worth nothing.
+  {
+    std::ofstream copy(saved, std::ios::binary);
+    copy << kept;
+  }
+  auto stolen = RunCommand({DalaBinary(), "coord", "list"}, bare);
+  EXPECT_NE(stolen.exit_code, 0);
+  EXPECT_NE(stolen.err.find("log in again"), std::string::npos) << stolen.err;
 }
 
 }  // namespace

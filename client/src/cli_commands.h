@@ -90,6 +90,7 @@ struct CoordListOptions {
   std::string form, centre, region, volunteer, from, to, state;
   bool conflicts = false;
   bool duplicates = false;
+  bool changed = false;
   bool json = false;
   size_t limit = 1000;
 };
@@ -108,5 +109,7 @@ int CoordDuplicates(const CoordOptions& o, bool as_json);
 int CoordDecideDuplicate(const CoordOptions& o, const std::string& subject, const std::string& other,
                          const std::string& decision);
 int CoordExport(const CoordOptions& o, const CoordExportOptions& e);
+int CoordLogin(const CoordOptions& o);
+int CoordLogout(const CoordOptions& o);
 
 }  // namespace dala::client::cli

@@ -1,7 +1,13 @@
 // `dala coord ...`: the coordinator's commands, over the server's HTTP API
 // with a password login. Nothing here needs a volunteer profile.
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
@@ -18,16 +24,102 @@ using nlohmann::json;
 
 namespace {
 
+std::string Env(const char* name) {
+  const char* v = std::getenv(name);
+  return v != nullptr ? v : "";
+}
+
+// What `dala coord login` keeps so that later commands need no password:
+// the server, the CA to trust it by, and the session cookie. The cookie
+// is as good as the password until it expires or `dala coord logout`, so
+// the file is the user's alone (0600, in a 0700 directory).
+struct SavedSession {
+  std::string server, user, ca_file, cookie, csrf;
+  bool allow_http = false;
+};
+
+std::string SessionPath() {
+  std::string base = Env("XDG_CONFIG_HOME");
+  if (base.empty() && !Env("HOME").empty()) base = Env("HOME") + "/.config";
+  if (base.empty()) return "";
+  return base + "/dala/coord-session.json";
+}
+
+Result<std::optional<SavedSession>> LoadSession() {
+  std::string path = SessionPath();
+  std::ifstream f(path, std::ios::binary);
+  if (path.empty() || !f) return std::optional<SavedSession>();
+  std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  json j = json::parse(text, nullptr, false);
+  SavedSession s;
+  try {
+    s.server = j.at("server").get<std::string>();
+    s.user = j.at("user").get<std::string>();
+    s.ca_file = j.at("ca").get<std::string>();
+    s.allow_http = j.at("allow_http").get<bool>();
+    s.cookie = j.at("cookie").get<std::string>();
+    s.csrf = j.at("csrf_token").get<std::string>();
+  } catch (const json::exception&) {
+    return Status::InvalidArgument(path + " is not a saved session; delete it or run `dala coord login` again");
+  }
+  return std::optional<SavedSession>(s);
+}
+
+Status SaveSession(const SavedSession& s) {
+  std::string path = SessionPath();
+  if (path.empty()) return Status::FailedPrecondition("neither XDG_CONFIG_HOME nor HOME is set: nowhere to keep the session");
+  std::filesystem::path dir = std::filesystem::path(path).parent_path();
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Status::Internal("cannot create " + dir.string() + ": " + ec.message());
+  ::chmod(dir.c_str(), 0700);
+  json j = {{"server", s.server}, {"user", s.user},     {"ca", s.ca_file},
+            {"allow_http", s.allow_http}, {"cookie", s.cookie}, {"csrf_token", s.csrf}};
+  std::string text = j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+  // Written aside and renamed: never a half-written file, never one that
+  // others could read for a moment.
+  std::string tmp = path + ".tmp";
+  ::unlink(tmp.c_str());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::Internal("cannot write " + tmp + ": " + std::strerror(errno));
+  bool ok = ::fchmod(fd, 0600) == 0 && ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
+            ::fsync(fd) == 0;
+  ok = ::close(fd) == 0 && ok;
+  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    ::unlink(tmp.c_str());
+    return Status::Internal("cannot write " + path + ": " + std::strerror(errno));
+  }
+  return Status::Ok();
+}
+
 // A logged-in session: the cookie and the CSRF token to send back.
 class ApiSession {
  public:
+  // The session `dala coord login` kept, when the command names no other
+  // server or user; otherwise a login with the password.
+  static Result<ApiSession> Open(const CoordOptions& o) {
+    DALA_ASSIGN_OR_RETURN(auto saved, LoadSession());
+    std::string server = Trimmed(!o.server.empty() ? o.server : Env("DALA_SERVER"));
+    std::string user = !o.user.empty() ? o.user : Env("DALA_USER");
+    if (!saved || (!server.empty() && server != saved->server) || (!user.empty() && user != saved->user))
+      return Login(o);
+    std::string ca = !o.ca_file.empty() ? o.ca_file : saved->ca_file;
+    DALA_ASSIGN_OR_RETURN(auto transport,
+                          MakeHttpTransport(saved->server, {10, 300, ca, o.allow_http || saved->allow_http}));
+    ApiSession s;
+    s.transport_ = std::move(transport);
+    s.cookie_ = saved->cookie;
+    s.csrf_ = saved->csrf;
+    s.saved_ = true;
+    return s;
+  }
+
   static Result<ApiSession> Login(const CoordOptions& o) {
-    std::string server = !o.server.empty() ? o.server : (std::getenv("DALA_SERVER") ? std::getenv("DALA_SERVER") : "");
-    std::string user = !o.user.empty() ? o.user : (std::getenv("DALA_USER") ? std::getenv("DALA_USER") : "");
+    std::string server = Trimmed(!o.server.empty() ? o.server : Env("DALA_SERVER"));
+    std::string user = !o.user.empty() ? o.user : Env("DALA_USER");
     if (server.empty()) return Status::InvalidArgument("say which server: --server URL (or DALA_SERVER)");
     if (user.empty()) return Status::InvalidArgument("say who you are: --user NAME (or DALA_USER)");
-    while (!server.empty() && server.back() == '/') server.pop_back();
-    DALA_ASSIGN_OR_RETURN(auto transport, MakeHttpTransport(server, {10, 300, o.ca_file, o.allow_http}));
+    DALA_ASSIGN_OR_RETURN(auto transport, MakeHttpTransport(server, {10, 300, CaFile(o), o.allow_http}));
     DALA_ASSIGN_OR_RETURN(std::string password, ReadSecret("Password for " + user + ": ", false, "DALA_PASSWORD"));
     json body = {{"username", user}, {"password", password}};
     Wipe(&password);
@@ -43,7 +135,22 @@ class ApiSession {
     } catch (const std::exception&) {
       return Status::InvalidArgument("the server's login answer has no CSRF token");
     }
+    s.server_ = server;
+    s.user_ = user;
     return s;
+  }
+
+  // --ca (or DALA_CA) made absolute: a kept session must find it from
+  // any directory.
+  static std::string CaFile(const CoordOptions& o) {
+    const std::string& ca = o.ca_file;
+    std::error_code ec;
+    std::string absolute = ca.empty() ? ca : std::filesystem::absolute(ca, ec).string();
+    return ec ? ca : absolute;
+  }
+
+  SavedSession ToSave(const CoordOptions& o) const {
+    return {server_, user_, CaFile(o), cookie_, csrf_, o.allow_http};
   }
 
   Result<json> Get(const std::string& target) {
@@ -59,11 +166,18 @@ class ApiSession {
   Result<TransportResponse> Raw(const std::string& method, const std::string& target, const std::string& body) {
     TransportRequest req{method, target, "application/json", body, {{"Cookie", cookie_}, {"X-CSRF-Token", csrf_}}};
     DALA_ASSIGN_OR_RETURN(TransportResponse r, transport_->Send(req));
+    if (r.status == 401 && saved_)
+      return ErrorFromResponse(r).WithContext("the session kept by `dala coord login` has ended; log in again");
     if (r.status != 200) return ErrorFromResponse(r);
     return r;
   }
 
  private:
+  static std::string Trimmed(std::string url) {
+    while (!url.empty() && url.back() == '/') url.pop_back();
+    return url;
+  }
+
   static Result<json> ParseJson(const TransportResponse& r) {
     try {
       return json::parse(r.body);
@@ -75,6 +189,8 @@ class ApiSession {
   std::unique_ptr<Transport> transport_;
   std::string cookie_;
   std::string csrf_;
+  std::string server_, user_;
+  bool saved_ = false;
 };
 
 std::string UrlEncode(const std::string& s) {
@@ -106,8 +222,9 @@ std::string Day(int64_t ms) { return FormatLocalTime(ms, 0).substr(0, 10); }
 
 void PrintSubmissionRow(const json& s) {
   std::string state = s.value("review_state", "");
-  if (s.value("changed_since_review", false)) state += "*";
   std::string flags;
+  // A volunteer's edit after the decision puts it in doubt: said in words.
+  if (s.value("changed_since_review", false)) flags += " changed-after-decision";
   if (s.value("conflicts", 0) > 0) flags += " conflict";
   if (!s.value("duplicate", std::string()).empty()) flags += " duplicate?";
   if (!s.value("merged_into", std::string()).empty()) flags += " merged";
@@ -122,7 +239,7 @@ void PrintSubmissionRow(const json& s) {
 }  // namespace
 
 int CoordList(const CoordOptions& o, const CoordListOptions& f) {
-  auto session = ApiSession::Login(o);
+  auto session = ApiSession::Open(o);
   if (!session.ok()) return Fail(session.status());
   std::string q = "/api/v1/submissions?limit=" + std::to_string(f.limit);
   auto add = [&](const char* k, const std::string& v) {
@@ -137,6 +254,7 @@ int CoordList(const CoordOptions& o, const CoordListOptions& f) {
   add("state", f.state);
   if (f.conflicts) q += "&conflicts=1";
   if (f.duplicates) q += "&duplicates=1";
+  if (f.changed) q += "&changed=1";
   auto r = session->Get(q);
   if (!r.ok()) return Fail(r.status());
   if (f.json) {
@@ -157,7 +275,7 @@ int CoordList(const CoordOptions& o, const CoordListOptions& f) {
 }
 
 int CoordShow(const CoordOptions& o, const std::string& id, bool as_json, bool history) {
-  auto session = ApiSession::Login(o);
+  auto session = ApiSession::Open(o);
   if (!session.ok()) return Fail(session.status());
   auto r = session->Get("/api/v1/submissions/" + UrlEncode(id) + (history ? "/history" : ""));
   if (!r.ok()) return Fail(r.status());
@@ -180,7 +298,9 @@ int CoordShow(const CoordOptions& o, const std::string& id, bool as_json, bool h
             << "Form       " << s.value("form", "") << " " << s.value("form_version", "") << "\n"
             << "Volunteer  " << s.value("volunteer", "") << "\n"
             << "Review     " << s.value("review_state", "")
-            << (s.value("review_comment", "").empty() ? "" : " — «" + s.value("review_comment", "") + "»") << "\n"
+            << (s.value("review_comment", "").empty() ? "" : " — «" + s.value("review_comment", "") + "»")
+            << (s.value("changed_since_review", false) ? "\n           changed by the volunteer after this decision" : "")
+            << "\n"
             << "Heads      " << s["heads"].size() << "\n\n";
   for (auto it = s["answers"].begin(); it != s["answers"].end(); ++it)
     std::cout << "  " << it.key() << ": " << it.value().dump() << "\n";
@@ -193,7 +313,7 @@ int CoordShow(const CoordOptions& o, const std::string& id, bool as_json, bool h
 }
 
 int CoordReview(const CoordOptions& o, const std::string& id, const std::string& state, const std::string& comment) {
-  auto session = ApiSession::Login(o);
+  auto session = ApiSession::Open(o);
   if (!session.ok()) return Fail(session.status());
   auto r = session->Post("/api/v1/submissions/" + UrlEncode(id) + "/review", {{"state", state}, {"comment", comment}});
   if (!r.ok()) return Fail(r.status());
@@ -210,7 +330,7 @@ int CoordEdit(const CoordOptions& o, const std::string& id, const std::vector<st
     changes[a->first] = a->second;
   }
   if (changes.empty() && !resolve) return Fail("nothing to change: give --set NAME=VALUE");
-  auto session = ApiSession::Login(o);
+  auto session = ApiSession::Open(o);
   if (!session.ok()) return Fail(session.status());
   auto r = session->Post("/api/v1/submissions/" + UrlEncode(id) + (resolve ? "/resolve" : "/edit"),
                          {{"set", changes}, {"note", note}});
@@ -221,7 +341,7 @@ int CoordEdit(const CoordOptions& o, const std::string& id, const std::vector<st
 }
 
 int CoordDuplicates(const CoordOptions& o, bool as_json) {
-  auto session = ApiSession::Login(o);
+  auto session = ApiSession::Open(o);
   if (!session.ok()) return Fail(session.status());
   auto r = session->Get("/api/v1/duplicates");
   if (!r.ok()) return Fail(r.status());
@@ -255,7 +375,7 @@ int CoordDuplicates(const CoordOptions& o, bool as_json) {
 
 int CoordDecideDuplicate(const CoordOptions& o, const std::string& subject, const std::string& other,
                          const std::string& decision) {
-  auto session = ApiSession::Login(o);
+  auto session = ApiSession::Open(o);
   if (!session.ok()) return Fail(session.status());
   auto r = session->Post("/api/v1/duplicates/decide",
                          {{"submission", subject}, {"other", other}, {"decision", decision}});
@@ -267,7 +387,7 @@ int CoordDecideDuplicate(const CoordOptions& o, const std::string& subject, cons
 
 int CoordExport(const CoordOptions& o, const CoordExportOptions& e) {
   if (e.format != "csv" && e.format != "json") return Fail("--format must be csv or json");
-  auto session = ApiSession::Login(o);
+  auto session = ApiSession::Open(o);
   if (!session.ok()) return Fail(session.status());
   std::error_code ec;
   std::filesystem::create_directories(e.out, ec);
@@ -299,6 +419,35 @@ int CoordExport(const CoordOptions& o, const CoordExportOptions& e) {
     }
   }
   for (const std::string& p : written) std::cout << "Wrote " << p << "\n";
+  return kExitOk;
+}
+
+int CoordLogin(const CoordOptions& o) {
+  auto session = ApiSession::Login(o);
+  if (!session.ok()) return Fail(session.status());
+  SavedSession saved = session->ToSave(o);
+  if (Status s = SaveSession(saved); !s.ok()) return Fail(s);
+  std::cout << "Logged in to " << saved.server << " as " << saved.user << ". Later `dala coord` commands use this "
+            << "session until it expires or `dala coord logout`; it is kept in " << SessionPath() << "\n";
+  return kExitOk;
+}
+
+int CoordLogout(const CoordOptions& o) {
+  auto saved = LoadSession();
+  if (saved.ok() && !saved->has_value()) {
+    std::cout << "No saved session.\n";
+    return kExitOk;
+  }
+  if (saved.ok()) {
+    // Ended on the server too, so a copy of the cookie is worth nothing;
+    // an expired one cannot be, and is forgotten all the same.
+    auto session = ApiSession::Open(o);
+    if (session.ok()) (void)session->Post("/api/v1/logout", json::object());
+  }
+  std::error_code ec;
+  std::filesystem::remove(SessionPath(), ec);
+  if (ec) return Fail("cannot remove " + SessionPath() + ": " + ec.message());
+  std::cout << "Logged out.\n";
   return kExitOk;
 }
 
