@@ -574,6 +574,58 @@ TEST_F(SyncE2ETest, CoordinatorSeesThatAVolunteerChangedARecordAfterTheDecision)
   EXPECT_EQ(Coord({"show", d}).out.find("changed by the volunteer"), std::string::npos);
 }
 
+TEST_F(SyncE2ETest, CoordinatorListFiltersAreUnderstoodOrRefusedNeverIgnored) {
+  std::string a = Collect("askar", Observation("ala_01", Today(), 14));
+  ASSERT_EQ(As("askar", {"sync"}).exit_code, 0);
+  const std::string today = Today();
+  const std::string typed = today.substr(8, 2) + "." + today.substr(5, 2) + "." + today.substr(0, 4);
+  EXPECT_EQ(CoordJson({"list", "--from", typed})["submissions"].size(), 1u);
+  EXPECT_EQ(CoordJson({"list", "--to", "01.01.2000"})["submissions"].size(), 0u);
+  for (const char* bad : {"31.02.2026", "20.13.2026", "tomorrow", "!"}) {
+    auto r = Coord({"list", "--from", bad});
+    EXPECT_NE(r.exit_code, 0) << bad;
+    EXPECT_NE(r.err.find("is not a date"), std::string::npos) << r.err;
+  }
+  auto form = Coord({"list", "--form", "psc_observaton"});
+  EXPECT_NE(form.exit_code, 0);
+  EXPECT_NE(form.err.find("no such form 'psc_observaton'"), std::string::npos) << form.err;
+  auto user = Coord({"list", "--volunteer", "Bota"});
+  EXPECT_NE(user.exit_code, 0);
+  EXPECT_NE(user.err.find("no such user 'Bota'"), std::string::npos) << user.err;
+  EXPECT_EQ(Coord({"list", "--volunteer", "askar", "--to", "01.01.2000"}).exit_code, 0);  // exists, nothing then
+  for (const char* centre : {"ala_01", "ЦОН Алмалинского района г. Алматы", "PSC, Almaly district, Almaty", "Алмалы"})
+    EXPECT_EQ(CoordJson({"list", "--centre", centre})["submissions"].size(), 1u) << centre;
+  auto nowhere = Coord({"list", "--centre", "Nowhere at all"});
+  EXPECT_NE(nowhere.exit_code, 0);
+  EXPECT_NE(nowhere.err.find("no such centre"), std::string::npos) << nowhere.err;
+}
+
+TEST_F(SyncE2ETest, CoordinatorShowPrintsLabelsInFormOrderAndReviewTakesSeveralIds) {
+  std::string a = Collect("askar", Observation("ala_01", Today(), 14));
+  std::string d = Collect("dina", Observation("ala_02", Today(), 3));
+  ASSERT_EQ(As("askar", {"sync"}).exit_code, 0);
+  ASSERT_EQ(As("dina", {"sync"}).exit_code, 0);
+  auto shown = Coord({"show", a, "--lang", "en"});
+  ASSERT_EQ(shown.exit_code, 0) << shown.err;
+  EXPECT_EQ(shown.out.find("windows_total"), std::string::npos) << shown.out;  // labels, not codes
+  size_t centre = shown.out.find("PSC, Almaly district, Almaty");
+  size_t issue = shown.out.find("Пандус жоқ");
+  ASSERT_NE(centre, std::string::npos) << shown.out;
+  ASSERT_NE(issue, std::string::npos) << shown.out;
+  EXPECT_LT(centre, issue) << "the centre comes first in the form, the issues last";
+  auto codes = Coord({"show", a, "--lang", "en", "--codes"});
+  EXPECT_NE(codes.out.find("[windows_total]"), std::string::npos) << codes.out;
+  EXPECT_NE(codes.out.find("[\"ala_01\"]"), std::string::npos) << codes.out;
+
+  auto both = Coord({"review", a, d, "--state", "approved"});
+  ASSERT_EQ(both.exit_code, 0) << both.err;
+  EXPECT_EQ(CoordJson({"show", a})["review_state"], "approved");
+  EXPECT_EQ(CoordJson({"show", d})["review_state"], "approved");
+  auto partly = Coord({"review", "no-such-id", a, "--state", "rejected"});
+  EXPECT_NE(partly.exit_code, 0);
+  EXPECT_EQ(CoordJson({"show", a})["review_state"], "rejected");  // the good id still went through
+}
+
 // HTTPS: a server with a certificate for 127.0.0.1 that only `cert_` (its
 // own, self-signed) vouches for; the laptop and the coordinator trust it
 // through --ca or DALA_CA, remembered for later syncs and commands.

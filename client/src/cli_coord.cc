@@ -12,11 +12,14 @@
 #include <fstream>
 #include <iomanip>
 #include <iostream>
+#include <map>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "cli_commands.h"
 #include "dala/client/sync_client.h"
 #include "dala/client/transport.h"
+#include "dala/schema/value.h"
 
 namespace dala::client::cli {
 
@@ -236,11 +239,111 @@ void PrintSubmissionRow(const json& s) {
             << std::setw(12) << state << flags << "\n";
 }
 
+// --from and --to as the interview takes a date, sent as ISO: a date the
+// server would not understand is refused here, never silently ignored.
+Result<std::string> FilterDate(const char* option, const std::string& text) {
+  if (text.empty()) return text;
+  int64_t days = 0;
+  switch (schema::ParseTypedDate(text, &days)) {
+    case schema::TypedDate::kValid:
+      return schema::FormatIsoDate(days);
+    case schema::TypedDate::kNoSuchDay:
+      return Status::InvalidArgument(std::string(option) + " '" + text + "' is not a date: that day does not exist");
+    case schema::TypedDate::kMalformed:
+      break;
+  }
+  return Status::InvalidArgument(std::string(option) + " '" + text + "' is not a date: give DD.MM.YYYY or YYYY-MM-DD");
+}
+
+// The published forms: the latest document of each form id, or of `only`.
+Result<std::vector<json>> PublishedForms(ApiSession& session, const std::string& only) {
+  DALA_ASSIGN_OR_RETURN(json list, session.Get("/api/v1/forms"));
+  std::map<std::string, std::pair<int64_t, std::string>> latest;  // form id -> (published, hash)
+  for (const json& f : list.value("forms", json::array())) {
+    std::string id = f.value("form", "");
+    if (!only.empty() && id != only) continue;
+    auto& best = latest[id];
+    if (f.value("published_ms", int64_t{0}) >= best.first) best = {f.value("published_ms", int64_t{0}), f.value("hash", "")};
+  }
+  std::vector<json> out;
+  for (const auto& [id, best] : latest) {
+    DALA_ASSIGN_OR_RETURN(json doc, session.Get("/api/v1/forms/" + UrlEncode(best.second)));
+    out.push_back(std::move(doc));
+  }
+  return out;
+}
+
+// A centre's code from its code or its label in any language: exactly, or
+// a part of one label only.
+Result<std::string> CentreCode(const std::vector<json>& forms, const std::string& given) {
+  std::set<std::string> exact, partial;
+  for (const json& form : forms) {
+    if (!form.contains("lists") || !form["lists"].contains("centres")) continue;
+    for (const json& c : form["lists"]["centres"]) {
+      std::string code = c.value("name", "");
+      if (code == given) return code;
+      if (!c.contains("label") || !c["label"].is_object()) continue;
+      for (const auto& [lang, label] : c["label"].items()) {
+        if (!label.is_string()) continue;
+        std::string text = label.get<std::string>();
+        if (text == given) exact.insert(code);
+        if (text.find(given) != std::string::npos) partial.insert(code);
+      }
+    }
+  }
+  const std::set<std::string>& found = !exact.empty() ? exact : partial;
+  if (found.size() == 1) return *found.begin();
+  if (found.empty()) return Status::NotFound("no such centre '" + given + "' (give its code or its label)");
+  std::string names;
+  for (const std::string& c : found) names += (names.empty() ? "" : ", ") + c;
+  return Status::InvalidArgument("'" + given + "' names several centres: " + names + "; give one of these codes");
+}
+
+// Why an empty list is a mistake, if it is one: a form or volunteer that
+// does not exist is said so, not answered "No submissions match."
+Status CheckNamesExist(ApiSession& session, const CoordListOptions& f) {
+  if (!f.form.empty()) {
+    DALA_ASSIGN_OR_RETURN(std::vector<json> forms, PublishedForms(session, f.form));
+    if (forms.empty()) return Status::NotFound("no such form '" + f.form + "'");
+  }
+  if (!f.volunteer.empty()) {
+    DALA_ASSIGN_OR_RETURN(json devices, session.Get("/api/v1/devices"));
+    bool known = false;
+    for (const json& d : devices.value("devices", json::array())) known = known || d.value("volunteer", "") == f.volunteer;
+    if (!known)
+      return Status::NotFound("no such user '" + f.volunteer + "' among the volunteers with a laptop (names are "
+                              "case-sensitive)");
+  }
+  return Status::Ok();
+}
+
+// A submission's form, to print its answers as the volunteer sees them.
+std::shared_ptr<const schema::Form> FormOf(ApiSession& session, const std::string& hash) {
+  auto doc = session.Raw("GET", "/api/v1/forms/" + UrlEncode(hash), "");
+  if (!doc.ok()) return nullptr;
+  auto form = schema::Form::Load(doc->body);
+  return form.ok() ? *form : nullptr;
+}
+
 }  // namespace
 
-int CoordList(const CoordOptions& o, const CoordListOptions& f) {
+int CoordList(const CoordOptions& o, const CoordListOptions& given) {
+  CoordListOptions f = given;
+  auto from = FilterDate("--from", f.from);
+  if (!from.ok()) return Fail(from.status());
+  auto to = FilterDate("--to", f.to);
+  if (!to.ok()) return Fail(to.status());
+  f.from = *from;
+  f.to = *to;
   auto session = ApiSession::Open(o);
   if (!session.ok()) return Fail(session.status());
+  if (!f.centre.empty()) {
+    auto forms = PublishedForms(*session, f.form);
+    if (!forms.ok()) return Fail(forms.status());
+    auto code = CentreCode(*forms, f.centre);
+    if (!code.ok()) return Fail(code.status());
+    f.centre = *code;
+  }
   std::string q = "/api/v1/submissions?limit=" + std::to_string(f.limit);
   auto add = [&](const char* k, const std::string& v) {
     if (!v.empty()) q += std::string("&") + k + "=" + UrlEncode(v);
@@ -263,6 +366,7 @@ int CoordList(const CoordOptions& o, const CoordListOptions& f) {
   }
   const json& list = (*r)["submissions"];
   if (list.empty()) {
+    if (Status s = CheckNamesExist(*session, f); !s.ok()) return Fail(s);
     std::cout << "No submissions match.\n";
     return kExitOk;
   }
@@ -274,7 +378,8 @@ int CoordList(const CoordOptions& o, const CoordListOptions& f) {
   return kExitOk;
 }
 
-int CoordShow(const CoordOptions& o, const std::string& id, bool as_json, bool history) {
+int CoordShow(const CoordOptions& o, const std::string& id, bool as_json, bool history, const std::string& lang,
+              bool codes) {
   auto session = ApiSession::Open(o);
   if (!session.ok()) return Fail(session.status());
   auto r = session->Get("/api/v1/submissions/" + UrlEncode(id) + (history ? "/history" : ""));
@@ -302,8 +407,14 @@ int CoordShow(const CoordOptions& o, const std::string& id, bool as_json, bool h
             << (s.value("changed_since_review", false) ? "\n           changed by the volunteer after this decision" : "")
             << "\n"
             << "Heads      " << s["heads"].size() << "\n\n";
-  for (auto it = s["answers"].begin(); it != s["answers"].end(); ++it)
-    std::cout << "  " << it.key() << ": " << it.value().dump() << "\n";
+  auto form = FormOf(*session, s.value("form_hash", ""));
+  if (form) {
+    PrintAnswers(*form, form->top_level(), s["answers"], {}, 2, lang.empty() ? form->default_language() : lang, codes);
+  } else {
+    // Without its form (never the case for a published one), the raw answers.
+    for (auto it = s["answers"].begin(); it != s["answers"].end(); ++it)
+      std::cout << "  " << it.key() << ": " << it.value().dump() << "\n";
+  }
   for (const json& c : s.value("conflicts", json::array())) {
     std::cout << "\n  ⚠ conflict in " << c.value("field", "") << ":\n";
     for (const json& k : c["candidates"])
@@ -312,13 +423,23 @@ int CoordShow(const CoordOptions& o, const std::string& id, bool as_json, bool h
   return kExitOk;
 }
 
-int CoordReview(const CoordOptions& o, const std::string& id, const std::string& state, const std::string& comment) {
+int CoordReview(const CoordOptions& o, const std::vector<std::string>& ids, const std::string& state,
+                const std::string& comment) {
   auto session = ApiSession::Open(o);
   if (!session.ok()) return Fail(session.status());
-  auto r = session->Post("/api/v1/submissions/" + UrlEncode(id) + "/review", {{"state", state}, {"comment", comment}});
-  if (!r.ok()) return Fail(r.status());
-  std::cout << "Marked " << id << " as " << state << " (event " << r->value("event", "").substr(0, 12) << ")\n";
-  return kExitOk;
+  // Each decision is its own signed event: one refused (an unknown id,
+  // say) is said and the others still go through; the exit says so.
+  int exit = kExitOk;
+  for (const std::string& id : ids) {
+    auto r =
+        session->Post("/api/v1/submissions/" + UrlEncode(id) + "/review", {{"state", state}, {"comment", comment}});
+    if (!r.ok()) {
+      exit = Fail(r.status().WithContext(id));
+      continue;
+    }
+    std::cout << "Marked " << id << " as " << state << " (event " << r->value("event", "").substr(0, 12) << ")\n";
+  }
+  return exit;
 }
 
 int CoordEdit(const CoordOptions& o, const std::string& id, const std::vector<std::string>& sets,

@@ -37,11 +37,11 @@ class CoordCommands {
     clogout_ = coord_->add_subcommand("logout", "End the saved session and forget it");
     clist_ = coord_->add_subcommand("list", "List submissions, with filters");
     clist_->add_option("--form", list_o_.form, "Form id");
-    clist_->add_option("--centre", list_o_.centre, "Service centre");
+    clist_->add_option("--centre", list_o_.centre, "Service centre: its code, or its label in any language");
     clist_->add_option("--region", list_o_.region, "Region");
     clist_->add_option("--volunteer", list_o_.volunteer, "Volunteer user name");
-    clist_->add_option("--from", list_o_.from, "From date, YYYY-MM-DD");
-    clist_->add_option("--to", list_o_.to, "To date, YYYY-MM-DD");
+    clist_->add_option("--from", list_o_.from, "From date, DD.MM.YYYY or YYYY-MM-DD");
+    clist_->add_option("--to", list_o_.to, "To date, DD.MM.YYYY or YYYY-MM-DD");
     clist_->add_option("--state", list_o_.state, "Review state: received, has_issues, approved, rejected");
     clist_->add_flag("--conflicts", list_o_.conflicts, "Only submissions with conflicting edits");
     clist_->add_flag("--duplicates", list_o_.duplicates, "Only possible duplicates");
@@ -50,11 +50,14 @@ class CoordCommands {
     cshow_ = coord_->add_subcommand("show", "Show a submission, its conflicts and review");
     cshow_->add_option("ID", id_, "Submission id")->required();
     cshow_->add_flag("--json", json_, "Machine-readable output");
+    cshow_->add_option("--lang", lang_, "Language of labels: kk, ru or en (default: the form's)")
+        ->check(CLI::IsMember({"kk", "ru", "en"}));
+    cshow_->add_flag("--codes", codes_, "Also each question's name and each answer's code");
     chistory_ = coord_->add_subcommand("history", "Who changed which field, when, under which signature");
     chistory_->add_option("ID", id_, "Submission id")->required();
     chistory_->add_flag("--json", json_, "Machine-readable output");
     creview_ = coord_->add_subcommand("review", "Record a review decision (signed and logged)");
-    creview_->add_option("ID", id_, "Submission id")->required();
+    creview_->add_option("ID", ids_, "Submission ids")->required();
     creview_->add_option("--state", state_, "received, has_issues, approved or rejected")->required();
     creview_->add_option("--comment", comment_, "What the volunteer should fix (required for has_issues)");
     cedit_ = coord_->add_subcommand("edit", "Correct answers: a new revision signed by the server for you");
@@ -90,9 +93,9 @@ class CoordCommands {
     if (clogin_->parsed()) return CoordLogin(o_);
     if (clogout_->parsed()) return CoordLogout(o_);
     if (clist_->parsed()) return CoordList(o_, list_o_);
-    if (cshow_->parsed()) return CoordShow(o_, id_, json_, false);
-    if (chistory_->parsed()) return CoordShow(o_, id_, json_, true);
-    if (creview_->parsed()) return CoordReview(o_, id_, state_, comment_);
+    if (cshow_->parsed()) return CoordShow(o_, id_, json_, false, lang_, codes_);
+    if (chistory_->parsed()) return CoordShow(o_, id_, json_, true, lang_, codes_);
+    if (creview_->parsed()) return CoordReview(o_, ids_, state_, comment_);
     if (cedit_->parsed()) return CoordEdit(o_, id_, sets_, note_, false);
     if (cresolve_->parsed()) return CoordEdit(o_, id_, sets_, note_, true);
     if (cdups_->parsed()) return CoordDuplicates(o_, json_);
@@ -108,7 +111,9 @@ class CoordCommands {
   CoordOptions o_;
   CoordListOptions list_o_;
   CoordExportOptions export_o_;
-  std::string id_, state_, comment_, note_, other_;  // shared by the subcommands; one runs
+  std::string id_, state_, comment_, note_, other_, lang_;  // shared by the subcommands; one runs
+  std::vector<std::string> ids_;
+  bool codes_ = false;
   bool json_ = false;
   std::vector<std::string> sets_;
 };
