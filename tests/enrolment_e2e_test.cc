@@ -161,12 +161,12 @@ TEST_F(EnrolmentE2ETest, TheSameEnrollCommandAgainFinishesAnEnrolmentWhoseAnswer
     std::string code = NewVolunteerCode(name);
     auto laptop = NewLaptop(name);
     BadNetwork proxy(server_->port(), [cut](int n) { return n == 1 ? Plan{Act::kTruncateAnswer, cut} : Plan{}; });
-    auto first = Dala(laptop, {"enroll", Url(proxy), code});
+    auto first = Dala(laptop, {"--lang", "en", "enroll", Url(proxy), code});
     EXPECT_NE(first.exit_code, 0) << "cut " << cut;
     EXPECT_NE(first.err.find("run the same `dala enroll` command again"), std::string::npos)
         << "cut " << cut << ": " << first.err;
     EXPECT_EQ(DevicesOf(name), 1u) << "cut " << cut << ": the server enrolled it";
-    auto not_yet = Dala(laptop, {"sync"});
+    auto not_yet = Dala(laptop, {"--lang", "en", "sync"});
     EXPECT_NE(not_yet.err.find("not enrolled"), std::string::npos) << not_yet.err;
     auto again = Dala(laptop, {"enroll", Url(proxy), code});
     ASSERT_EQ(again.exit_code, 0) << "cut " << cut << ": " << again.err;
@@ -194,7 +194,7 @@ TEST_F(EnrolmentE2ETest, ALaptopThatCannotRecordItsEnrolmentFinishesItByEnrollin
   EXPECT_NE(full.err.find("disk is full"), std::string::npos) << full.err;
   EXPECT_EQ(DevicesOf("askar"), 1u);
   // Nothing of the enrolment was kept, so nothing contradicts it...
-  auto not_yet = Dala(laptop, {"sync"});
+  auto not_yet = Dala(laptop, {"--lang", "en", "sync"});
   EXPECT_NE(not_yet.exit_code, 0);
   EXPECT_NE(not_yet.err.find("not enrolled"), std::string::npos) << not_yet.err;
   {

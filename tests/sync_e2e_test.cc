@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <filesystem>
 #include <fstream>
 
 #include <nlohmann/json.hpp>
@@ -549,6 +550,129 @@ TEST_F(SyncE2ETest, RecordTheServerRefusesGoesBackAsADraftAndDoesNotHoldBackTheR
 namespace dala::e2e {
 namespace {
 
+TEST_F(SyncE2ETest, EditingAnApprovedRecordAsksFirstAndScriptsMustSayYes) {
+  std::string a = Collect("askar", Observation("ala_01", Today(), 14));
+  ASSERT_EQ(As("askar", {"sync"}).exit_code, 0);
+  ASSERT_EQ(Coord({"review", a, "--state", "approved"}).exit_code, 0);
+  ASSERT_EQ(As("askar", {"sync"}).exit_code, 0);
+  ASSERT_EQ(Shown("askar", a)["review"]["state"], "approved");
+  // Without a terminal and without --yes: refused, nothing signed.
+  auto refused = As("askar", {"edit", a, "--set", "queue_length=15"});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("approved by a coordinator"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("--yes"), std::string::npos) << refused.err;
+  EXPECT_EQ(Shown("askar", a)["revisions"].size(), 1u);
+  auto ru = As("askar", {"--lang", "ru", "edit", a, "--set", "queue_length=15"});
+  EXPECT_NE(ru.err.find("одобрена"), std::string::npos) << ru.err;
+  // Said plainly, the change is made and the decision no longer stands.
+  auto edited = As("askar", {"edit", a, "--set", "queue_length=15", "--yes"});
+  ASSERT_EQ(edited.exit_code, 0) << edited.err;
+  EXPECT_EQ(Shown("askar", a)["answers"]["queue_length"], 15);
+  EXPECT_TRUE(Shown("askar", a)["review"]["changed_since_review"].get<bool>());
+  // Changed since the decision: asking again would repeat a settled question.
+  EXPECT_EQ(As("askar", {"edit", a, "--set", "queue_length=16"}).exit_code, 0);
+}
+
+TEST_F(SyncE2ETest, SyncKeepsTheServersTimeAndALaptopClockBehindItIsWarnedAtCollection) {
+  // The laptop's clock a day behind the server's time seen at the last sync.
+  auto early = std::to_string((time(nullptr) - 86400) * 1000LL);
+  std::string path = dir_ / "exit.json";
+  WriteFile(path, R"({"consent":"no"})");
+  auto r = RunCommand({DalaBinary(), "collect", "citizen_exit_survey", "--answers", path},
+                      [&] {
+                        auto env = env_["askar"];
+                        env["DALA_TEST_NOW_MS"] = early;
+                        env["DALA_TEST_BUILD_MS"] = "0";
+                        return env;
+                      }());
+  ASSERT_EQ(r.exit_code, 0) << r.err;  // a warning, not a refusal
+  EXPECT_NE(r.err.find("but the server's time at the last sync was"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("set the correct date and time"), std::string::npos) << r.err;
+  // With the clock right, nothing to say.
+  WriteFile(path, R"({"consent":"no"})");
+  auto fine = As("askar", {"collect", "citizen_exit_survey", "--answers", path});
+  ASSERT_EQ(fine.exit_code, 0) << fine.err;
+  EXPECT_EQ(fine.err.find("warning"), std::string::npos) << fine.err;
+}
+
+// HTTPS as the README tells it: `dala-server tls init` makes a private CA
+// and a certificate for the server's address; the laptop trusts it through
+// --ca at enrolment (remembered for later syncs). Every way of getting it
+// wrong is refused with a message that says which.
+class TlsE2ETest : public ::testing::Test {
+ protected:
+  CommandResult ServerCmd(std::vector<std::string> args) {
+    args.insert(args.begin(), ServerBinary());
+    return RunCommand(args);
+  }
+  CommandResult Enroll(const std::string& url, const std::vector<std::string>& extra = {}) {
+    std::string code = FindEnrollCode(ServerCmd({"enroll-code", "askar", "--data", data_}).out);
+    std::vector<std::string> args = {DalaBinary(), "enroll", url, code};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return RunCommand(args, env_);
+  }
+  void SetUp() override {
+    ASSERT_EQ(ServerCmd({"init", "--data", data_}).exit_code, 0);
+    ASSERT_EQ(ServerCmd({"user", "add", "askar", "--role", "volunteer", "--data", data_}).exit_code, 0);
+    ASSERT_EQ(ServerCmd({"form", "publish", std::string(DALA_SOURCE_DIR) + "/schema/forms/psc_observation.json",
+                         "--data", data_}).exit_code, 0);
+    ASSERT_EQ(RunCommand({DalaBinary(), "init"}, env_).exit_code, 0);
+  }
+
+  TempDir dir_;
+  std::string data_ = dir_ / "server";
+  std::map<std::string, std::string> env_ = {{"DALA_HOME", dir_ / "laptop"}, {"DALA_PASSPHRASE", "askar-passphrase"}};
+};
+
+TEST_F(TlsE2ETest, TlsInitThenHttpsEnrolmentAndSyncWithTheCaItNames) {
+  auto made = ServerCmd({"tls", "init", "--host", "127.0.0.1", "--host", "dala.example.kz", "--data", data_});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  const std::string tls = data_ + "/tls";
+  EXPECT_NE(made.out.find(tls + "/ca.pem"), std::string::npos) << made.out;
+  EXPECT_NE(made.out.find("Give a copy to every volunteer"), std::string::npos) << made.out;
+  ServerProcess server(data_, {"--tls-cert", tls + "/cert.pem", "--tls-key", tls + "/key.pem"});
+  ASSERT_TRUE(server.ok()) << ReadFile(server.log_path());
+  const std::string port = std::to_string(server.port());
+  const std::string url = "https://127.0.0.1:" + port;
+
+  auto untrusted = Enroll(url);
+  EXPECT_EQ(untrusted.exit_code, 1);
+  EXPECT_NE(untrusted.err.find("not signed by an authority this computer trusts"), std::string::npos)
+      << untrusted.err;
+  // Another server's CA is not this one's.
+  ASSERT_EQ(ServerCmd({"tls", "init", "--host", "127.0.0.1", "--out", dir_ / "other"}).exit_code, 0);
+  auto wrong_ca = Enroll(url, {"--ca", dir_ / "other/ca.pem"});
+  EXPECT_EQ(wrong_ca.exit_code, 1);
+  EXPECT_NE(wrong_ca.err.find("the certificate is not signed by the CA you gave"), std::string::npos) << wrong_ca.err;
+  auto plain = Enroll("http://127.0.0.1:" + port, {"--ca", tls + "/ca.pem"});
+  EXPECT_EQ(plain.exit_code, 1);
+  EXPECT_NE(plain.err.find("this is an https server; use " + url), std::string::npos) << plain.err;
+
+  auto enrolled = Enroll(url, {"--ca", tls + "/ca.pem"});
+  ASSERT_EQ(enrolled.exit_code, 0) << enrolled.err;
+  auto synced = RunCommand({DalaBinary(), "--lang", "en", "sync"}, env_);
+  ASSERT_EQ(synced.exit_code, 0) << synced.err;
+  EXPECT_NE(synced.out.find("1 form"), std::string::npos) << synced.out;
+}
+
+TEST_F(TlsE2ETest, ACertificateForAnotherNameIsRefusedNamingTheAddress) {
+  auto made = ServerCmd({"tls", "init", "--host", "dala.example.kz", "--out", dir_ / "tls"});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  ServerProcess server(data_, {"--tls-cert", dir_ / "tls/cert.pem", "--tls-key", dir_ / "tls/key.pem"});
+  ASSERT_TRUE(server.ok()) << ReadFile(server.log_path());
+  auto r = Enroll("https://127.0.0.1:" + std::to_string(server.port()), {"--ca", dir_ / "tls/ca.pem"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("the server's certificate is not for 127.0.0.1"), std::string::npos) << r.err;
+}
+
+TEST_F(TlsE2ETest, TlsInitRefusesWhatIsNotAHostAndWritesNothing) {
+  for (const char* bad : {"", "-x.example", "a..b", "*.example.kz", "dala example", "1.2.3.4.5.6", "300.1.1.1"}) {
+    auto r = ServerCmd({"tls", "init", "--host", bad, "--out", dir_ / "bad"});
+    EXPECT_EQ(r.exit_code, 2) << bad << ": " << r.err;
+    EXPECT_FALSE(std::filesystem::exists(dir_ / "bad")) << bad;
+  }
+}
+
 TEST_F(SyncE2ETest, CoordinatorSeesThatAVolunteerChangedARecordAfterTheDecision) {
   std::string a = Collect("askar", Observation("ala_01", Today(), 14));
   std::string d = Collect("dina", Observation("ala_02", Today(), 3));
@@ -626,106 +750,25 @@ TEST_F(SyncE2ETest, CoordinatorShowPrintsLabelsInFormOrderAndReviewTakesSeveralI
   EXPECT_EQ(CoordJson({"show", a})["review_state"], "rejected");  // the good id still went through
 }
 
-// HTTPS: a server with a certificate for 127.0.0.1 that only `cert_` (its
-// own, self-signed) vouches for; the laptop and the coordinator trust it
-// through --ca or DALA_CA, remembered for later syncs and commands.
-class TlsE2ETest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    auto made = RunCommand({"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                            "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
-                            "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key_, "-out", cert_});
-    ASSERT_EQ(made.exit_code, 0) << made.err;
-    ASSERT_EQ(ServerCmd({"init", "--data", data_}).exit_code, 0);
-    ASSERT_EQ(ServerCmd({"user", "add", "askar", "--role", "volunteer", "--data", data_}).exit_code, 0);
-    ASSERT_EQ(ServerCmd({"form", "publish", std::string(DALA_SOURCE_DIR) + "/schema/forms/psc_observation.json",
-                         "--data", data_}).exit_code, 0);
-    server_ = std::make_unique<ServerProcess>(data_, std::vector<std::string>{"--tls-cert", cert_, "--tls-key", key_});
-    ASSERT_TRUE(server_->ok()) << ReadFile(server_->log_path());
-    url_ = "https://127.0.0.1:" + std::to_string(server_->port());
-  }
-  CommandResult ServerCmd(std::vector<std::string> args, const std::map<std::string, std::string>& env = {}) {
-    args.insert(args.begin(), ServerBinary());
-    return RunCommand(args, env);
-  }
-
-  TempDir dir_;
-  std::string cert_ = dir_ / "cert.pem", key_ = dir_ / "key.pem", data_ = dir_ / "server";
-  std::unique_ptr<ServerProcess> server_;
-  std::string url_;
-};
-
-TEST_F(TlsE2ETest, LaptopEnrolsAndSyncsOverHttpsWithAPrivateCa) {
-  std::map<std::string, std::string> env = {{"DALA_HOME", dir_ / "laptop"}, {"DALA_PASSPHRASE", "askar-passphrase"}};
-  ASSERT_EQ(RunCommand({DalaBinary(), "init"}, env).exit_code, 0);
-  // Without the CA the certificate is not trusted, and nothing is stored.
-  std::string code = FindEnrollCode(ServerCmd({"enroll-code", "askar", "--data", data_}).out);
-  auto untrusted = RunCommand({DalaBinary(), "enroll", url_, code}, env);
-  EXPECT_EQ(untrusted.exit_code, 1);
-  EXPECT_NE(untrusted.err.find("cannot reach the server"), std::string::npos) << untrusted.err;
-  // With it, enrolment and later syncs work.
-  auto enrolled = RunCommand({DalaBinary(), "enroll", url_, code, "--ca", cert_}, env);
-  ASSERT_EQ(enrolled.exit_code, 0) << enrolled.err;
-  auto synced = RunCommand({DalaBinary(), "sync"}, env);
-  ASSERT_EQ(synced.exit_code, 0) << synced.err;
-  EXPECT_NE(synced.out.find("1 form"), std::string::npos) << synced.out;
-}
-
-TEST_F(SyncE2ETest, EditingAnApprovedRecordAsksFirstAndScriptsMustSayYes) {
-  std::string a = Collect("askar", Observation("ala_01", Today(), 14));
-  ASSERT_EQ(As("askar", {"sync"}).exit_code, 0);
-  ASSERT_EQ(Coord({"review", a, "--state", "approved"}).exit_code, 0);
-  ASSERT_EQ(As("askar", {"sync"}).exit_code, 0);
-  ASSERT_EQ(Shown("askar", a)["review"]["state"], "approved");
-  // Without a terminal and without --yes: refused, nothing signed.
-  auto refused = As("askar", {"edit", a, "--set", "queue_length=15"});
-  EXPECT_EQ(refused.exit_code, 1);
-  EXPECT_NE(refused.err.find("approved by a coordinator"), std::string::npos) << refused.err;
-  EXPECT_NE(refused.err.find("--yes"), std::string::npos) << refused.err;
-  EXPECT_EQ(Shown("askar", a)["revisions"].size(), 1u);
-  auto ru = As("askar", {"--lang", "ru", "edit", a, "--set", "queue_length=15"});
-  EXPECT_NE(ru.err.find("одобрена"), std::string::npos) << ru.err;
-  // Said plainly, the change is made and the decision no longer stands.
-  auto edited = As("askar", {"edit", a, "--set", "queue_length=15", "--yes"});
-  ASSERT_EQ(edited.exit_code, 0) << edited.err;
-  EXPECT_EQ(Shown("askar", a)["answers"]["queue_length"], 15);
-  EXPECT_TRUE(Shown("askar", a)["review"]["changed_since_review"].get<bool>());
-  // Changed since the decision: asking again would repeat a settled question.
-  EXPECT_EQ(As("askar", {"edit", a, "--set", "queue_length=16"}).exit_code, 0);
-}
-
-TEST_F(SyncE2ETest, SyncKeepsTheServersTimeAndALaptopClockBehindItIsWarnedAtCollection) {
-  // The laptop's clock a day behind the server's time seen at the last sync.
-  auto early = std::to_string((time(nullptr) - 86400) * 1000LL);
-  std::string path = dir_ / "exit.json";
-  WriteFile(path, R"({"consent":"no"})");
-  auto r = RunCommand({DalaBinary(), "collect", "citizen_exit_survey", "--answers", path},
-                      [&] {
-                        auto env = env_["askar"];
-                        env["DALA_TEST_NOW_MS"] = early;
-                        env["DALA_TEST_BUILD_MS"] = "0";
-                        return env;
-                      }());
-  ASSERT_EQ(r.exit_code, 0) << r.err;  // a warning, not a refusal
-  EXPECT_NE(r.err.find("but the server's time at the last sync was"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("set the correct date and time"), std::string::npos) << r.err;
-  // With the clock right, nothing to say.
-  WriteFile(path, R"({"consent":"no"})");
-  auto fine = As("askar", {"collect", "citizen_exit_survey", "--answers", path});
-  ASSERT_EQ(fine.exit_code, 0) << fine.err;
-  EXPECT_EQ(fine.err.find("warning"), std::string::npos) << fine.err;
-}
-
 TEST_F(TlsE2ETest, CoordinatorLogsInOnceAndLaterCommandsNeedNeitherPasswordNorCa) {
-  ASSERT_EQ(ServerCmd({"user", "add", "aigerim", "--role", "coordinator", "--data", data_},
-                      {{"DALA_PASSWORD", "coordinator-pw"}}).exit_code, 0);
+  ASSERT_EQ(RunCommand({ServerBinary(), "user", "add", "aigerim", "--role", "coordinator", "--data", data_},
+                       {{"DALA_PASSWORD", "coordinator-pw"}}).exit_code, 0);
+  // A certificate for 127.0.0.1 that only itself vouches for.
+  const std::string ca = dir_ / "cert.pem", key = dir_ / "key.pem";
+  auto made = RunCommand({"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                          "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+                          "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", ca});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  ServerProcess server(data_, {"--tls-cert", ca, "--tls-key", key});
+  ASSERT_TRUE(server.ok()) << ReadFile(server.log_path());
+  const std::string url_ = "https://127.0.0.1:" + std::to_string(server.port());
   const std::string config = dir_ / "config";
   const std::string saved = config + "/dala/coord-session.json";
   std::map<std::string, std::string> login_env = {{"XDG_CONFIG_HOME", config}, {"DALA_PASSWORD", "coordinator-pw"}};
   std::vector<std::string> login = {DalaBinary(), "coord", "--server", url_, "--user", "aigerim", "login"};
   // The certificate is trusted only through the CA, given by DALA_CA.
   EXPECT_NE(RunCommand(login, login_env).exit_code, 0);
-  login_env["DALA_CA"] = cert_;
+  login_env["DALA_CA"] = ca;
   auto in = RunCommand(login, login_env);
   ASSERT_EQ(in.exit_code, 0) << in.err;
   struct stat st {};

@@ -111,7 +111,7 @@ int EnrollCommand(const Globals& g, const EnrollOptions& o) {
     // the same command again finishes it (the server answers again).
     if (result.status().code() == Status::Code::kUnavailable)
       return Fail(result.status().WithContext("enrolment failed"),
-                  "run the same `dala enroll` command again when the link is back");
+                  Tr(Say::kEnrollAgain, MessageLanguage(g, store->get())));
     return Fail(result.status().WithContext("enrolment failed"));
   }
   std::cout << "Enrolled with " << url << " as volunteer " << result->volunteer << ".\n"

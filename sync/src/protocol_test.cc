@@ -131,15 +131,18 @@ TEST(ProtocolTest, OversizedItemIsRefused) {
   EXPECT_FALSE(DecodeSyncRequest(*EncodeSyncRequest(q), limits).ok());
 }
 
+// A request body with `header` as it is, and no envelopes.
+std::string RequestWithHeader(const std::string& header) {
+  std::string raw = "DSQ1";
+  uint32_t n = static_cast<uint32_t>(header.size());
+  for (int i = 3; i >= 0; --i) raw.push_back(static_cast<char>(n >> (8 * i)));
+  raw += header;
+  raw += std::string(4, '\0');
+  return *Gzip(raw, 1);
+}
+
 TEST(ProtocolTest, MalformedHeadersAreRefused) {
-  auto frame = [](const std::string& header) {
-    std::string raw = "DSQ1";
-    uint32_t n = static_cast<uint32_t>(header.size());
-    for (int i = 3; i >= 0; --i) raw.push_back(static_cast<char>(n >> (8 * i)));
-    raw += header;
-    raw += std::string(4, '\0');
-    return *Gzip(raw, 1);
-  };
+  auto frame = RequestWithHeader;
   EXPECT_TRUE(DecodeSyncRequest(frame(R"({"cursor":"","checkpoint_size":0})")).ok());
   for (const char* bad : {"", "[]", "{", R"({"cursor":1,"checkpoint_size":0})", R"({"cursor":""})",
                           R"({"cursor":"","checkpoint_size":-1})", R"({"cursor":"","checkpoint_size":"5"})"}) {
@@ -149,13 +152,7 @@ TEST(ProtocolTest, MalformedHeadersAreRefused) {
 
 TEST(ProtocolTest, FormsWantedThatAreNotFormHashesOrTooManyAreRefused) {
   auto frame = [](const std::string& wanted) {
-    std::string header = R"({"cursor":"","checkpoint_size":0,"forms_wanted":)" + wanted + "}";
-    std::string raw = "DSQ1";
-    uint32_t n = static_cast<uint32_t>(header.size());
-    for (int i = 3; i >= 0; --i) raw.push_back(static_cast<char>(n >> (8 * i)));
-    raw += header;
-    raw += std::string(4, '\0');
-    return *Gzip(raw, 1);
+    return RequestWithHeader(R"({"cursor":"","checkpoint_size":0,"forms_wanted":)" + wanted + "}");
   };
   const std::string hash = "\"" + std::string(64, 'a') + "\"";
   EXPECT_TRUE(DecodeSyncRequest(frame("[" + hash + "]")).ok());
