@@ -4,9 +4,10 @@
 // sides, resolve, send back, fix, approve, merge duplicates, export.
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <filesystem>
-
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "dala/base/sqlite.h"
@@ -682,6 +683,127 @@ TEST_F(TlsE2ETest, TlsInitRefusesWhatIsNotAHostAndWritesNothing) {
     EXPECT_EQ(r.exit_code, 2) << bad << ": " << r.err;
     EXPECT_FALSE(std::filesystem::exists(dir_ / "bad")) << bad;
   }
+}
+
+TEST_F(SyncE2ETest, CoordinatorSeesThatAVolunteerChangedARecordAfterTheDecision) {
+  std::string a = Collect("askar", Observation("ala_01", Today(), 14));
+  std::string d = Collect("dina", Observation("ala_02", Today(), 3));
+  ASSERT_EQ(As("askar", {"sync"}).exit_code, 0);
+  ASSERT_EQ(As("dina", {"sync"}).exit_code, 0);
+  ASSERT_EQ(Coord({"review", a, "--state", "approved"}).exit_code, 0);
+  ASSERT_EQ(Coord({"review", d, "--state", "approved"}).exit_code, 0);
+  ASSERT_EQ(As("askar", {"sync"}).exit_code, 0);
+  EXPECT_EQ(Coord({"list"}).out.find("changed-after-decision"), std::string::npos);
+  ASSERT_EQ(As("askar", {"edit", a, "--set", "windows_total=9", "--yes"}).exit_code, 0);
+  ASSERT_EQ(As("askar", {"sync"}).exit_code, 0);
+  auto list = Coord({"list"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  size_t row = list.out.find(a.substr(a.size() - 8));
+  ASSERT_NE(row, std::string::npos) << list.out;
+  EXPECT_NE(list.out.substr(row, list.out.find('\n', row) - row).find("changed-after-decision"), std::string::npos)
+      << list.out;
+  json changed = CoordJson({"list", "--changed"});
+  ASSERT_EQ(changed["submissions"].size(), 1u);
+  EXPECT_EQ(changed["submissions"][0]["id"], a);
+  auto shown = Coord({"show", a});
+  EXPECT_NE(shown.out.find("changed by the volunteer after this decision"), std::string::npos) << shown.out;
+  EXPECT_EQ(Coord({"show", d}).out.find("changed by the volunteer"), std::string::npos);
+}
+
+TEST_F(SyncE2ETest, CoordinatorListFiltersAreUnderstoodOrRefusedNeverIgnored) {
+  std::string a = Collect("askar", Observation("ala_01", Today(), 14));
+  ASSERT_EQ(As("askar", {"sync"}).exit_code, 0);
+  const std::string today = Today();
+  const std::string typed = today.substr(8, 2) + "." + today.substr(5, 2) + "." + today.substr(0, 4);
+  EXPECT_EQ(CoordJson({"list", "--from", typed})["submissions"].size(), 1u);
+  EXPECT_EQ(CoordJson({"list", "--to", "01.01.2000"})["submissions"].size(), 0u);
+  for (const char* bad : {"31.02.2026", "20.13.2026", "tomorrow", "!"}) {
+    auto r = Coord({"list", "--from", bad});
+    EXPECT_NE(r.exit_code, 0) << bad;
+    EXPECT_NE(r.err.find("is not a date"), std::string::npos) << r.err;
+  }
+  auto form = Coord({"list", "--form", "psc_observaton"});
+  EXPECT_NE(form.exit_code, 0);
+  EXPECT_NE(form.err.find("no such form 'psc_observaton'"), std::string::npos) << form.err;
+  auto user = Coord({"list", "--volunteer", "Bota"});
+  EXPECT_NE(user.exit_code, 0);
+  EXPECT_NE(user.err.find("no such user 'Bota'"), std::string::npos) << user.err;
+  EXPECT_EQ(Coord({"list", "--volunteer", "askar", "--to", "01.01.2000"}).exit_code, 0);  // exists, nothing then
+  for (const char* centre : {"ala_01", "ЦОН Алмалинского района г. Алматы", "PSC, Almaly district, Almaty", "Алмалы"})
+    EXPECT_EQ(CoordJson({"list", "--centre", centre})["submissions"].size(), 1u) << centre;
+  auto nowhere = Coord({"list", "--centre", "Nowhere at all"});
+  EXPECT_NE(nowhere.exit_code, 0);
+  EXPECT_NE(nowhere.err.find("no such centre"), std::string::npos) << nowhere.err;
+}
+
+TEST_F(SyncE2ETest, CoordinatorShowPrintsLabelsInFormOrderAndReviewTakesSeveralIds) {
+  std::string a = Collect("askar", Observation("ala_01", Today(), 14));
+  std::string d = Collect("dina", Observation("ala_02", Today(), 3));
+  ASSERT_EQ(As("askar", {"sync"}).exit_code, 0);
+  ASSERT_EQ(As("dina", {"sync"}).exit_code, 0);
+  auto shown = Coord({"show", a, "--lang", "en"});
+  ASSERT_EQ(shown.exit_code, 0) << shown.err;
+  EXPECT_EQ(shown.out.find("windows_total"), std::string::npos) << shown.out;  // labels, not codes
+  size_t centre = shown.out.find("PSC, Almaly district, Almaty");
+  size_t issue = shown.out.find("Пандус жоқ");
+  ASSERT_NE(centre, std::string::npos) << shown.out;
+  ASSERT_NE(issue, std::string::npos) << shown.out;
+  EXPECT_LT(centre, issue) << "the centre comes first in the form, the issues last";
+  auto codes = Coord({"show", a, "--lang", "en", "--codes"});
+  EXPECT_NE(codes.out.find("[windows_total]"), std::string::npos) << codes.out;
+  EXPECT_NE(codes.out.find("[\"ala_01\"]"), std::string::npos) << codes.out;
+
+  auto both = Coord({"review", a, d, "--state", "approved"});
+  ASSERT_EQ(both.exit_code, 0) << both.err;
+  EXPECT_EQ(CoordJson({"show", a})["review_state"], "approved");
+  EXPECT_EQ(CoordJson({"show", d})["review_state"], "approved");
+  auto partly = Coord({"review", "no-such-id", a, "--state", "rejected"});
+  EXPECT_NE(partly.exit_code, 0);
+  EXPECT_EQ(CoordJson({"show", a})["review_state"], "rejected");  // the good id still went through
+}
+
+TEST_F(TlsE2ETest, CoordinatorLogsInOnceAndLaterCommandsNeedNeitherPasswordNorCa) {
+  ASSERT_EQ(RunCommand({ServerBinary(), "user", "add", "aigerim", "--role", "coordinator", "--data", data_},
+                       {{"DALA_PASSWORD", "coordinator-pw"}}).exit_code, 0);
+  // A certificate for 127.0.0.1 that only itself vouches for.
+  const std::string ca = dir_ / "cert.pem", key = dir_ / "key.pem";
+  auto made = RunCommand({"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                          "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+                          "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", ca});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  ServerProcess server(data_, {"--tls-cert", ca, "--tls-key", key});
+  ASSERT_TRUE(server.ok()) << ReadFile(server.log_path());
+  const std::string url_ = "https://127.0.0.1:" + std::to_string(server.port());
+  const std::string config = dir_ / "config";
+  const std::string saved = config + "/dala/coord-session.json";
+  std::map<std::string, std::string> login_env = {{"XDG_CONFIG_HOME", config}, {"DALA_PASSWORD", "coordinator-pw"}};
+  std::vector<std::string> login = {DalaBinary(), "coord", "--server", url_, "--user", "aigerim", "login"};
+  // The certificate is trusted only through the CA, given by DALA_CA.
+  EXPECT_NE(RunCommand(login, login_env).exit_code, 0);
+  login_env["DALA_CA"] = ca;
+  auto in = RunCommand(login, login_env);
+  ASSERT_EQ(in.exit_code, 0) << in.err;
+  struct stat st {};
+  ASSERT_EQ(::stat(saved.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  const std::string kept = ReadFile(saved);
+  // No server, user, password or CA: the kept session has them.
+  const std::map<std::string, std::string> bare = {{"XDG_CONFIG_HOME", config}};
+  auto listed = RunCommand({DalaBinary(), "coord", "list"}, bare);
+  EXPECT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_NE(listed.out.find("No submissions match."), std::string::npos) << listed.out;
+  auto out = RunCommand({DalaBinary(), "coord", "logout"}, bare);
+  ASSERT_EQ(out.exit_code, 0) << out.err;
+  EXPECT_NE(::stat(saved.c_str(), &st), 0);
+  EXPECT_NE(RunCommand({DalaBinary(), "coord", "list"}, bare).exit_code, 0);
+  // The server ended the session too: a copy of the file is worth nothing.
+  {
+    std::ofstream copy(saved, std::ios::binary);
+    copy << kept;
+  }
+  auto stolen = RunCommand({DalaBinary(), "coord", "list"}, bare);
+  EXPECT_NE(stolen.exit_code, 0);
+  EXPECT_NE(stolen.err.find("log in again"), std::string::npos) << stolen.err;
 }
 
 }  // namespace

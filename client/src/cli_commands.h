@@ -2,10 +2,12 @@
 // its own output; errors go to stderr as one "dala: ..." line.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "cli_common.h"
+#include "dala/schema/form.h"
 
 namespace dala::client::cli {
 
@@ -91,6 +93,7 @@ struct CoordListOptions {
   std::string form, centre, region, volunteer, from, to, state;
   bool conflicts = false;
   bool duplicates = false;
+  bool changed = false;
   bool json = false;
   size_t limit = 1000;
 };
@@ -100,9 +103,17 @@ struct CoordExportOptions {
   std::string lang = "ru";
   std::string out = ".";
 };
+// The answers to `questions` in form order, labelled in `lang`: groups
+// flattened, each repeat instance numbered and indented under its label;
+// with `codes`, each question's name and each coded answer's code too.
+void PrintAnswers(const schema::Form& form, const std::vector<int>& questions, const nlohmann::json& answers,
+                  const schema::InstancePath& path, int indent, const std::string& lang, bool codes);
+
 int CoordList(const CoordOptions& o, const CoordListOptions& f);
-int CoordShow(const CoordOptions& o, const std::string& id, bool as_json, bool history);
-int CoordReview(const CoordOptions& o, const std::string& id, const std::string& state, const std::string& comment);
+int CoordShow(const CoordOptions& o, const std::string& id, bool as_json, bool history, const std::string& lang,
+              bool codes);
+int CoordReview(const CoordOptions& o, const std::vector<std::string>& ids, const std::string& state,
+                const std::string& comment);
 int CoordEdit(const CoordOptions& o, const std::string& id, const std::vector<std::string>& sets,
               const std::string& note, bool resolve);
 int CoordDuplicates(const CoordOptions& o, bool as_json);
@@ -113,5 +124,7 @@ int CoordExport(const CoordOptions& o, const CoordExportOptions& e);
 // overwrites one); `enroll`: enrols it with an admin's one-time code.
 int CoordKeyInit(const CoordOptions& o);
 int CoordKeyEnroll(const CoordOptions& o, const std::string& code, const std::string& label);
+int CoordLogin(const CoordOptions& o);
+int CoordLogout(const CoordOptions& o);
 
 }  // namespace dala::client::cli

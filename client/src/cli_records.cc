@@ -115,14 +115,14 @@ Result<json> RevisionsJson(const std::vector<EnvelopeRow>& envelopes) {
   return revisions;
 }
 
-// The answers to `questions` in form order, labelled in `lang`: groups
-// flattened, each repeat instance numbered and indented under its label.
+}  // namespace
+
 void PrintAnswers(const schema::Form& form, const std::vector<int>& questions, const json& answers,
-                  const schema::InstancePath& path, int indent, const std::string& lang) {
+                  const schema::InstancePath& path, int indent, const std::string& lang, bool codes) {
   for (int q : questions) {
     const schema::Question& question = form.questions()[q];
     if (question.type == schema::QuestionType::kGroup) {
-      PrintAnswers(form, question.children, answers, path, indent, lang);
+      PrintAnswers(form, question.children, answers, path, indent, lang, codes);
       continue;
     }
     if (question.type == schema::QuestionType::kRepeat) {
@@ -131,18 +131,21 @@ void PrintAnswers(const schema::Form& form, const std::vector<int>& questions, c
         std::cout << std::string(indent, ' ') << question.label.Get(lang) << " [" << i + 1 << "]\n";
         schema::InstancePath inner = path;
         inner.push_back(i);
-        PrintAnswers(form, question.children, answers, inner, indent + 2, lang);
+        PrintAnswers(form, question.children, answers, inner, indent + 2, lang, codes);
       }
       continue;
     }
     const json* a = form.FindAnswer(answers, q, path);
     if (a == nullptr) continue;
     std::string label = question.label.Get(lang).empty() ? question.name : question.label.Get(lang);
-    std::cout << std::string(indent, ' ') << label << ": " << schema::DescribeAnswer(form, q, *a, lang) << "\n";
+    std::string shown = schema::DescribeAnswer(form, q, *a, lang);
+    if (codes) {
+      label += " [" + question.name + "]";
+      if (a->is_string() ? a->get<std::string>() != shown : a->dump() != shown) shown += " [" + a->dump() + "]";
+    }
+    std::cout << std::string(indent, ' ') << label << ": " << shown << "\n";
   }
 }
-
-}  // namespace
 
 int Init(const Globals& g, const InitOptions& o) {
   const std::string& lang = g.language.empty() ? o.language : g.language;
@@ -335,7 +338,7 @@ int Show(const Globals& g, const ShowOptions& o) {
             << (r.review_comment.empty() ? "" : " — " + Printable(r.review_by) + ": «" + Printable(r.review_comment) + "»")
             << "\n\n";
   if (form) {
-    PrintAnswers(*form, form->top_level(), answers, {}, 2, lang);
+    PrintAnswers(*form, form->top_level(), answers, {}, 2, lang, false);
   } else {
     std::cout << DumpJson(answers) << "\n";
   }

@@ -95,18 +95,24 @@ int EnrollCommand(const Globals& g, const EnrollOptions& o) {
   while (!url.empty() && url.back() == '/') url.pop_back();
   auto transport = MakeHttpTransport(url, {10, 60, o.ca_file, o.allow_http});
   if (!transport.ok()) return Fail(transport.status());
-  CliClock clock;
-  auto result = Enroll(**store, *device, **transport, url, o.code, o.label.empty() ? Hostname() : o.label, clock);
-  if (!result.ok()) return Fail(result.status().WithContext("enrolment failed"));
+  EnrollSettings settings;
+  settings.allow_http = o.allow_http;
   if (!o.ca_file.empty()) {
     // Later syncs trust the same certificate authority without being told.
     std::error_code ec;
     std::string absolute = std::filesystem::absolute(o.ca_file, ec).string();
-    if (Status s = (*store)->Put(profile_key::kServerCaFile, ec ? o.ca_file : absolute); !s.ok()) return Fail(s);
+    settings.ca_file = ec ? o.ca_file : absolute;
   }
-  // Said once, at enrolment, for every later sync.
-  if (o.allow_http) {
-    if (Status s = (*store)->Put(profile_key::kAllowPlainHttp, "1"); !s.ok()) return Fail(s);
+  CliClock clock;
+  auto result =
+      Enroll(**store, *device, **transport, url, o.code, o.label.empty() ? Hostname() : o.label, clock, settings);
+  if (!result.ok()) {
+    // The server may have enrolled this laptop and its answer been lost:
+    // the same command again finishes it (the server answers again).
+    if (result.status().code() == Status::Code::kUnavailable)
+      return Fail(result.status().WithContext("enrolment failed"),
+                  Tr(Say::kEnrollAgain, MessageLanguage(g, store->get())));
+    return Fail(result.status().WithContext("enrolment failed"));
   }
   std::cout << "Enrolled with " << url << " as volunteer " << result->volunteer << ".\n"
             << "Server key: " << result->server_key_hex.substr(0, 16) << "… (" << result->origin << ")\n"

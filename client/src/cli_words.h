@@ -39,7 +39,7 @@ enum class Say {
   kConflicts, kSyncSynced, kSyncPending, kSyncRefused, kShowRecord, kShowForm, kShowCreated, kShowRevisions,
   kShowReview, kConflictIn, kVerifyChecked, kVerifyAllGood, kVerifyFailed,
   // sync and receipts
-  kNotEnrolled, kNothingLost, kSyncFailed, kLogWarning, kSyncSummary, kRestamped, kWillRetry, kHistoryConflict,
+  kNotEnrolled, kNothingLost, kEnrollAgain, kSyncFailed, kLogWarning, kSyncSummary, kRestamped, kWillRetry, kHistoryConflict,
   kRecordSetAside, kClockAheadOfServer, kClockBehindServer, kNotTakenIn, kMoreNotTakenIn, kNotTakenInAdvice,
   kSentBack, kNotEveryRecord, kNotEveryUpdate, kProgressSent, kCannotCreate, kCannotWrite, kReceiptsExported,
   kNoReceipts, kColumnReceived, kColumnCovers, kColumnLogEntry, kColumnLogSize, kColumnEnvelope,

@@ -29,30 +29,37 @@ class CoordCommands {
     coord_->require_subcommand(1);
     coord_->add_option("--server", o_.server, "Server address (or DALA_SERVER)");
     coord_->add_option("--user", o_.user, "Your user name (or DALA_USER); password from DALA_PASSWORD or a prompt");
-    coord_->add_option("--ca", o_.ca_file, "CA certificate file for a server with a private certificate");
+    coord_->add_option("--ca", o_.ca_file, "CA certificate file for a server with a private certificate")
+        ->envname("DALA_CA");
     coord_->add_option("--key", o_.key_file,
                        "Your own key file, which signs your decisions (or DALA_COORD_KEY; `dala coord key init`)");
     coord_->add_flag("--allow-http", o_.allow_http,
                      "Allow an unencrypted http:// server that is not this machine (sends your password in the clear)");
+    clogin_ = coord_->add_subcommand("login", "Log in once; later commands use the session until logout");
+    clogout_ = coord_->add_subcommand("logout", "End the saved session and forget it");
     clist_ = coord_->add_subcommand("list", "List submissions, with filters");
     clist_->add_option("--form", list_o_.form, "Form id");
-    clist_->add_option("--centre", list_o_.centre, "Service centre");
+    clist_->add_option("--centre", list_o_.centre, "Service centre: its code, or its label in any language");
     clist_->add_option("--region", list_o_.region, "Region");
     clist_->add_option("--volunteer", list_o_.volunteer, "Volunteer user name");
-    clist_->add_option("--from", list_o_.from, "From date, YYYY-MM-DD");
-    clist_->add_option("--to", list_o_.to, "To date, YYYY-MM-DD");
+    clist_->add_option("--from", list_o_.from, "From date, DD.MM.YYYY or YYYY-MM-DD");
+    clist_->add_option("--to", list_o_.to, "To date, DD.MM.YYYY or YYYY-MM-DD");
     clist_->add_option("--state", list_o_.state, "Review state: received, has_issues, approved, rejected");
     clist_->add_flag("--conflicts", list_o_.conflicts, "Only submissions with conflicting edits");
     clist_->add_flag("--duplicates", list_o_.duplicates, "Only possible duplicates");
+    clist_->add_flag("--changed", list_o_.changed, "Only records a volunteer changed after the last decision");
     clist_->add_flag("--json", list_o_.json, "Machine-readable output");
     cshow_ = coord_->add_subcommand("show", "Show a submission, its conflicts and review");
     cshow_->add_option("ID", id_, "Submission id")->required();
     cshow_->add_flag("--json", json_, "Machine-readable output");
+    cshow_->add_option("--lang", lang_, "Language of labels: kk, ru or en (default: the form's)")
+        ->check(CLI::IsMember({"kk", "ru", "en"}));
+    cshow_->add_flag("--codes", codes_, "Also each question's name and each answer's code");
     chistory_ = coord_->add_subcommand("history", "Who changed which field, when, under which signature");
     chistory_->add_option("ID", id_, "Submission id")->required();
     chistory_->add_flag("--json", json_, "Machine-readable output");
     creview_ = coord_->add_subcommand("review", "Record a review decision (signed and logged)");
-    creview_->add_option("ID", id_, "Submission id")->required();
+    creview_->add_option("ID", ids_, "Submission ids")->required();
     creview_->add_option("--state", state_, "received, has_issues, approved or rejected")->required();
     creview_->add_option("--comment", comment_, "What the volunteer should fix (required for has_issues)");
     cedit_ = coord_->add_subcommand("edit", "Correct answers: a new revision signed by the server for you");
@@ -91,10 +98,12 @@ class CoordCommands {
   // The exit code if a coordinator command was parsed.
   [[nodiscard]] std::optional<int> RunIfParsed() const {
     if (!coord_->parsed()) return std::nullopt;
+    if (clogin_->parsed()) return CoordLogin(o_);
+    if (clogout_->parsed()) return CoordLogout(o_);
     if (clist_->parsed()) return CoordList(o_, list_o_);
-    if (cshow_->parsed()) return CoordShow(o_, id_, json_, false);
-    if (chistory_->parsed()) return CoordShow(o_, id_, json_, true);
-    if (creview_->parsed()) return CoordReview(o_, id_, state_, comment_);
+    if (cshow_->parsed()) return CoordShow(o_, id_, json_, false, lang_, codes_);
+    if (chistory_->parsed()) return CoordShow(o_, id_, json_, true, lang_, codes_);
+    if (creview_->parsed()) return CoordReview(o_, ids_, state_, comment_);
     if (cedit_->parsed()) return CoordEdit(o_, id_, sets_, note_, false);
     if (cresolve_->parsed()) return CoordEdit(o_, id_, sets_, note_, true);
     if (cdups_->parsed()) return CoordDuplicates(o_, json_);
@@ -107,13 +116,15 @@ class CoordCommands {
   }
 
  private:
-  CLI::App *coord_, *clist_, *cshow_, *chistory_, *creview_, *cedit_, *cresolve_, *cdups_, *cmerge_, *ckeep_,
-      *cexport_, *ckey_, *ckey_init_, *ckey_enroll_;
+  CLI::App *coord_, *clogin_, *clogout_, *clist_, *cshow_, *chistory_, *creview_, *cedit_, *cresolve_, *cdups_,
+      *cmerge_, *ckeep_, *cexport_, *ckey_, *ckey_init_, *ckey_enroll_;
   std::string code_, label_;
   CoordOptions o_;
   CoordListOptions list_o_;
   CoordExportOptions export_o_;
-  std::string id_, state_, comment_, note_, other_;  // shared by the subcommands; one runs
+  std::string id_, state_, comment_, note_, other_, lang_;  // shared by the subcommands; one runs
+  std::vector<std::string> ids_;
+  bool codes_ = false;
   bool json_ = false;
   std::vector<std::string> sets_;
 };
@@ -213,14 +224,16 @@ int Main(int argc, char** argv) {
   enroll->add_option("URL", enroll_o.url, "Server address, e.g. https://dala.example.kz")->required();
   enroll->add_option("CODE", enroll_o.code, "The one-time code from your coordinator")->required();
   enroll->add_option("--label", enroll_o.label, "A name for this laptop (default: its host name)");
-  enroll->add_option("--ca", enroll_o.ca_file, "CA certificate file for a server with a private certificate");
+  enroll->add_option("--ca", enroll_o.ca_file, "CA certificate file for a server with a private certificate")
+      ->envname("DALA_CA");
   enroll->add_flag("--allow-http", enroll_o.allow_http,
                    "Allow an unencrypted http:// server that is not this machine (a network you trust)");
 
   SyncCommandOptions sync_o;
   auto* sync_cmd = app.add_subcommand("sync", "Send new records to the server and receive corrections and forms");
   sync_cmd->add_option("--batch", sync_o.batch, "Records per exchange (default 1000)");
-  sync_cmd->add_option("--ca", sync_o.ca_file, "CA certificate file for a server with a private certificate");
+  sync_cmd->add_option("--ca", sync_o.ca_file, "CA certificate file for a server with a private certificate")
+      ->envname("DALA_CA");
 
   ReceiptsOptions receipts_o;
   auto* receipts = app.add_subcommand("receipts", "List the server's signed receipts for this laptop's records");

@@ -97,6 +97,18 @@ CREATE TABLE volunteer_laptops (
       R"sql(
 CREATE INDEX submissions_by_review_state ON submissions (review_state);
 )sql",
+      // 5: a revoked laptop's revisions after its revocation are not taken
+      // in; updates that could not be taken in yet wait for what they lack.
+      R"sql(
+ALTER TABLE volunteer_laptops ADD COLUMN revoked_through INTEGER;
+ALTER TABLE volunteer_laptops ADD COLUMN revoke_event BLOB;
+CREATE TABLE set_aside_updates (
+  id        BLOB PRIMARY KEY CHECK (length(id) = 32),
+  bytes     BLOB NOT NULL,
+  form_hash TEXT NOT NULL,
+  stored_ms INTEGER NOT NULL
+);
+)sql",
   };
   return kMigrations;
 }

@@ -283,7 +283,10 @@ Result<bool> LocalStore::HasEnvelope(const Hash& id) {
 }
 
 Status LocalStore::AddVolunteerLaptop(const sync::PublicKey& key, std::string_view label, std::string_view event) {
-  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("INSERT OR IGNORE INTO volunteer_laptops(key, label, event) VALUES (?, ?, ?)"));
+  // A row a revocation made first gets its enrolment, and stays revoked.
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("INSERT INTO volunteer_laptops(key, label, event) VALUES (?, ?, ?) "
+                                             "ON CONFLICT (key) DO UPDATE SET label = excluded.label, "
+                                             "event = excluded.event WHERE event = x''"));
   return st.BindBytes(1, key).Bind(2, label).BindBlob(3, event).Run();
 }
 
@@ -291,6 +294,74 @@ Result<bool> LocalStore::IsVolunteerLaptop(const sync::PublicKey& key) {
   DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT 1 FROM volunteer_laptops WHERE key = ?"));
   st.BindBytes(1, key);
   return st.Step();
+}
+
+Result<std::optional<VolunteerLaptop>> LocalStore::FindVolunteerLaptop(const sync::PublicKey& key) {
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT revoked_through FROM volunteer_laptops WHERE key = ?"));
+  st.BindBytes(1, key);
+  DALA_ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return std::optional<VolunteerLaptop>();
+  VolunteerLaptop laptop;
+  laptop.revoked = !st.ColumnIsNull(0);
+  laptop.revoked_through = laptop.revoked ? static_cast<uint64_t>(st.ColumnInt(0)) : 0;
+  return std::optional<VolunteerLaptop>(laptop);
+}
+
+Status LocalStore::RevokeVolunteerLaptop(const sync::PublicKey& key, std::optional<uint64_t> through,
+                                         std::string_view event) {
+  // A revocation before the laptop heard of the key still stands: the row
+  // is made without an enrolment, which AddVolunteerLaptop cannot undo.
+  DALA_ASSIGN_OR_RETURN(auto add, db_.Prepare("INSERT OR IGNORE INTO volunteer_laptops(key, label, event) "
+                                              "VALUES (?, '', x'')"));
+  DALA_RETURN_IF_ERROR(add.BindBytes(1, key).Run());
+  DALA_ASSIGN_OR_RETURN(
+      auto st, db_.Prepare("UPDATE volunteer_laptops SET revoked_through = COALESCE(?, (SELECT max(sequence) FROM "
+                           "envelopes WHERE author = ?), 0), revoke_event = ? WHERE key = ? AND revoked_through IS NULL"));
+  if (through) {
+    st.Bind(1, static_cast<int64_t>(*through));
+  } else {
+    st.BindNull(1);
+  }
+  return st.BindBytes(2, key).BindBlob(3, event).BindBytes(4, key).Run();
+}
+
+Status LocalStore::AddSetAsideUpdate(const sync::Hash& id, std::string_view bytes, std::string_view form_hash,
+                                     int64_t now_ms) {
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("INSERT OR IGNORE INTO set_aside_updates(id, bytes, form_hash, "
+                                             "stored_ms) VALUES (?, ?, ?, ?)"));
+  return st.BindBytes(1, id).BindBlob(2, bytes).Bind(3, form_hash).Bind(4, now_ms).Run();
+}
+
+Result<std::vector<SetAsideUpdate>> LocalStore::SetAsideUpdates() {
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT id, bytes, form_hash FROM set_aside_updates ORDER BY rowid"));
+  std::vector<SetAsideUpdate> out;
+  for (;;) {
+    DALA_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) return out;
+    SetAsideUpdate u;
+    DALA_RETURN_IF_ERROR(st.ReadBytes(0, &u.id, "set_aside_updates row"));
+    u.bytes = st.ColumnBlob(1);
+    u.form_hash = st.ColumnText(2);
+    out.push_back(std::move(u));
+  }
+}
+
+Status LocalStore::DropSetAsideUpdate(const sync::Hash& id) {
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("DELETE FROM set_aside_updates WHERE id = ?"));
+  return st.BindBytes(1, id).Run();
+}
+
+Result<std::vector<sync::Hash>> LocalStore::FormsLacked(size_t limit) {
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT DISTINCT form_hash FROM set_aside_updates WHERE form_hash != '' "
+                                             "AND form_hash NOT IN (SELECT hash FROM forms) LIMIT ?"));
+  st.Bind(1, static_cast<int64_t>(limit));
+  std::vector<sync::Hash> out;
+  for (;;) {
+    DALA_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) return out;
+    sync::Hash h;
+    if (FromHex(st.ColumnText(0), &h)) out.push_back(h);
+  }
 }
 
 Result<EnvelopeRow> LocalStore::ReadEnvelopeRow(sql::Statement& st) {

@@ -58,9 +58,10 @@ Status ErrorFromResponse(const TransportResponse& r) {
 
 Result<EnrollResult> Enroll(LocalStore& store, const Device& device, Transport& transport,
                             const std::string& server_url, std::string_view code, std::string_view label,
-                            const Clock& clock) {
+                            const Clock& clock, const EnrollSettings& settings) {
   DALA_ASSIGN_OR_RETURN(auto existing, store.Get(profile_key::kServerUrl));
-  if (existing && !existing->empty())
+  const bool again = existing && !existing->empty();
+  if (again && *existing != server_url)
     return Status::AlreadyExists("this laptop is already enrolled with " + *existing);
   std::string key_hex = ToHex(device.public_key());
   std::string normalized = sync::NormalizeEnrollCode(code);
@@ -92,12 +93,25 @@ Result<EnrollResult> Enroll(LocalStore& store, const Device& device, Transport& 
   auto cp = sync::VerifyCheckpoint(checkpoint, result.origin, server_key, result.origin);
   if (!cp.ok()) return Status::Unauthenticated("the server's checkpoint does not verify: " + cp.status().message());
   DALA_ASSIGN_OR_RETURN(auto tx, sql::Transaction::Begin(store.db()));
-  DALA_RETURN_IF_ERROR(store.Put(profile_key::kServerUrl, server_url));
-  DALA_RETURN_IF_ERROR(store.Put(profile_key::kServerKey, result.server_key_hex));
-  DALA_RETURN_IF_ERROR(store.Put(profile_key::kServerOrigin, result.origin));
-  DALA_RETURN_IF_ERROR(store.Put(profile_key::kVolunteer, result.volunteer));
-  DALA_RETURN_IF_ERROR(store.Put(profile_key::kCheckpoint, checkpoint));
-  DALA_RETURN_IF_ERROR(store.Put(profile_key::kDownloadCursor, ""));
+  if (again) {
+    // Enrolled before: the server must be the one pinned then, and the
+    // log, cursor and checkpoint already learnt stay as they are.
+    DALA_ASSIGN_OR_RETURN(std::string pinned, store.GetOr(profile_key::kServerKey, ""));
+    DALA_ASSIGN_OR_RETURN(std::string volunteer, store.GetOr(profile_key::kVolunteer, ""));
+    if (pinned != result.server_key_hex || volunteer != result.volunteer)
+      return Status::AlreadyExists("this laptop is already enrolled with " + server_url + " under another key or "
+                                   "volunteer than it answers now");
+  } else {
+    DALA_RETURN_IF_ERROR(store.Put(profile_key::kServerUrl, server_url));
+    DALA_RETURN_IF_ERROR(store.Put(profile_key::kServerKey, result.server_key_hex));
+    DALA_RETURN_IF_ERROR(store.Put(profile_key::kServerOrigin, result.origin));
+    DALA_RETURN_IF_ERROR(store.Put(profile_key::kVolunteer, result.volunteer));
+    DALA_RETURN_IF_ERROR(store.Put(profile_key::kCheckpoint, checkpoint));
+    DALA_RETURN_IF_ERROR(store.Put(profile_key::kDownloadCursor, ""));
+  }
+  // Said once, at enrolment, for every later sync.
+  if (!settings.ca_file.empty()) DALA_RETURN_IF_ERROR(store.Put(profile_key::kServerCaFile, settings.ca_file));
+  if (settings.allow_http) DALA_RETURN_IF_ERROR(store.Put(profile_key::kAllowPlainHttp, "1"));
   (void)clock;
   DALA_RETURN_IF_ERROR(tx.Commit());
   return result;
@@ -156,13 +170,23 @@ struct SyncClient::Acceptance {
 };
 
 struct SyncClient::Admission {
-  enum class Verdict { kStore, kNothingToStore, kRefuse };
+  enum class Verdict { kStore, kNothingToStore, kRefuse, kSetAside };
   Verdict verdict = Verdict::kStore;
-  std::string why;  // for kRefuse
+  std::string why;        // for kRefuse and kSetAside
+  std::string form_hash;  // for kSetAside: the form it waits for
 
   static Admission Store() { return {}; }
-  static Admission NothingToStore() { return {Verdict::kNothingToStore, {}}; }
-  static Admission Refuse(std::string why) { return {Verdict::kRefuse, std::move(why)}; }
+  static Admission NothingToStore() { return {Verdict::kNothingToStore, {}, {}}; }
+  static Admission Refuse(std::string why) { return {Verdict::kRefuse, std::move(why), {}}; }
+  static Admission SetAside(std::string why, std::string form_hash) {
+    return {Verdict::kSetAside, std::move(why), std::move(form_hash)};
+  }
+};
+
+struct SyncClient::TakeIn {
+  SyncOutcome& outcome;
+  sync::HybridClock& hlc;
+  std::set<sync::SubmissionId> touched;
 };
 
 Result<SyncOutcome> SyncClient::Run(const std::function<void(const SyncProgress&)>& progress) {
@@ -224,6 +248,7 @@ Result<SyncClient::Exchange> SyncClient::SendBatch(const ServerProfile& server, 
   request.cursor = cursor;
   request.checkpoint_size = x.previous ? x.previous->size : 0;
   DALA_ASSIGN_OR_RETURN(request.receipted_through, store_.ReceiptedThrough());
+  DALA_ASSIGN_OR_RETURN(request.forms_wanted, store_.FormsLacked(sync::kMaxFormsWanted));
   x.receipted_through = request.receipted_through;
   for (const EnvelopeRow& r : batch) request.envelopes.push_back(r.bytes);
   DALA_ASSIGN_OR_RETURN(std::string body, sync::EncodeSyncRequest(request, options_.gzip_level));
@@ -387,36 +412,23 @@ Status SyncClient::TakeInForms(const std::vector<std::string>& forms, SyncOutcom
 // Stores the envelopes Admit lets in and moves the laptop's hybrid clock
 // past them, so its next records order after what it has seen. What cannot
 // be taken in is left out, said, and does not stop the rest: one bad
-// envelope must not block every later download.
+// envelope must not block every later download. What cannot be taken in
+// yet (its form has not arrived) is set aside, and tried again at every
+// sync after the new download, until it is taken in or refused for good.
 Status SyncClient::TakeInEnvelopes(const ServerProfile& server, const std::vector<std::string>& envelopes,
                                    SyncOutcome& outcome) {
   DALA_ASSIGN_OR_RETURN(uint64_t last_hlc, store_.GetNumber(profile_key::kHlc, 0));
   sync::HybridClock hlc(clock_, sync::HlcTimestamp{last_hlc});
-  std::set<sync::SubmissionId> touched;
-  for (const std::string& bytes : envelopes) {
-    auto parsed = sync::Envelope::Parse(bytes);
-    if (!parsed.ok()) {
-      outcome.refused_updates.push_back("an update of " + std::to_string(bytes.size()) +
-                                        " bytes that is not a valid envelope: " + parsed.status().message());
-      continue;
-    }
-    const sync::Envelope& e = *parsed;
-    DALA_ASSIGN_OR_RETURN(Admission admission, Admit(server, e));
-    if (admission.verdict == Admission::Verdict::kRefuse) {
-      outcome.refused_updates.push_back("update " + ToHex(e.id()).substr(0, 12) + " (record " +
-                                        sync::FormatSubmissionId(e.submission()) + "): " + admission.why);
-      continue;
-    }
-    if (admission.verdict == Admission::Verdict::kNothingToStore) continue;
-    DALA_ASSIGN_OR_RETURN(bool have, store_.HasEnvelope(e.id()));
-    if (!have) DALA_RETURN_IF_ERROR(store_.InsertEnvelope(e, false, UploadState::kReceived, clock_.NowMs()));
-    hlc.Observe(e.hlc());
-    touched.insert(e.submission());
-    ++outcome.received_envelopes;
+  TakeIn t{outcome, hlc, {}};
+  for (const std::string& bytes : envelopes) DALA_RETURN_IF_ERROR(TakeInOne(server, bytes, false, t).status());
+  DALA_ASSIGN_OR_RETURN(std::vector<SetAsideUpdate> waiting, store_.SetAsideUpdates());
+  for (const SetAsideUpdate& u : waiting) {
+    DALA_ASSIGN_OR_RETURN(bool done, TakeInOne(server, u.bytes, true, t));
+    if (done) DALA_RETURN_IF_ERROR(store_.DropSetAsideUpdate(u.id));
   }
   // Only what arrived changes a record's state; acceptance changes its
   // upload column, which list and show read directly.
-  for (const sync::SubmissionId& id : touched) DALA_RETURN_IF_ERROR(store_.RefreshSubmission(id));
+  for (const sync::SubmissionId& id : t.touched) DALA_RETURN_IF_ERROR(store_.RefreshSubmission(id));
   return store_.Put(profile_key::kHlc, std::to_string(hlc.last().packed));
 }
 
@@ -448,26 +460,52 @@ Status RememberPersonKeyEvent(LocalStore& store, std::string_view body) {
 
 }  // namespace
 
+// True when the envelope is done with: taken in, or refused for good.
+Result<bool> SyncClient::TakeInOne(const ServerProfile& server, std::string_view bytes, bool set_aside, TakeIn& t) {
+  auto parsed = sync::Envelope::Parse(std::string(bytes));
+  if (!parsed.ok()) {
+    t.outcome.refused_updates.push_back("an update of " + std::to_string(bytes.size()) +
+                                        " bytes that is not a valid envelope: " + parsed.status().message());
+    return true;
+  }
+  const sync::Envelope& e = *parsed;
+  DALA_ASSIGN_OR_RETURN(Admission admission, Admit(server, e));
+  const std::string what =
+      "update " + ToHex(e.id()).substr(0, 12) + " (record " + sync::FormatSubmissionId(e.submission()) + "): ";
+  switch (admission.verdict) {
+    case Admission::Verdict::kRefuse:
+      t.outcome.refused_updates.push_back(what + admission.why);
+      return true;
+    case Admission::Verdict::kSetAside:
+      if (set_aside) return false;  // said when it arrived
+      t.outcome.refused_updates.push_back(what + admission.why + "; kept, to be taken in once it arrives");
+      DALA_RETURN_IF_ERROR(store_.AddSetAsideUpdate(e.id(), e.bytes(), admission.form_hash, clock_.NowMs()));
+      return false;
+    case Admission::Verdict::kNothingToStore:
+      return true;
+    case Admission::Verdict::kStore:
+      break;
+  }
+  DALA_ASSIGN_OR_RETURN(bool have, store_.HasEnvelope(e.id()));
+  if (!have) DALA_RETURN_IF_ERROR(store_.InsertEnvelope(e, false, UploadState::kReceived, clock_.NowMs()));
+  t.hlc.Observe(e.hlc());
+  t.touched.insert(e.submission());
+  ++t.outcome.received_envelopes;
+  return true;
+}
+
 // Who may put what on this laptop. The server delivers what coordinators
-// did, signed with their own keys or, for those without one, its key; the events vouching for the volunteer's other
-// laptops (taken in here); and what those laptops signed, but only from
-// keys so vouched for. Anything else could be a forgery slipped in by
-// whoever sits between the laptop and the server, or by the server itself.
+// did, signed with their own keys or, for those without one, its key; the
+// events vouching for the volunteer's other laptops, and revoking them
+// (taken in here); and what those laptops signed, but only from keys so
+// vouched for, and from a revoked one only what it signed before its
+// revocation. Anything else could be a forgery slipped in by whoever sits
+// between the laptop and the server, by the server itself, or by a thief
+// holding a stolen laptop's key.
 Result<SyncClient::Admission> SyncClient::Admit(const ServerProfile& server, const sync::Envelope& e) {
   if (Status s = e.VerifySignature(); !s.ok()) return Admission::Refuse(s.message());
   if (e.author() == server.key) {
-    if (e.kind() == sync::EnvelopeKind::kEvent && sync::IsZero(e.submission())) {
-      auto event = sync::ParseEventBody(e.body());
-      if (event.ok() && event->type == "enroll" && event->volunteer == server.volunteer) {
-        sync::PublicKey laptop;
-        if (!FromHex(event->device, &laptop)) return Admission::Refuse("an enrolment naming a malformed key");
-        if (laptop != device_.public_key())
-          DALA_RETURN_IF_ERROR(store_.AddVolunteerLaptop(laptop, event->label, e.bytes()));
-      }
-      if (event.ok() && sync::PersonKeyRegistry::Concerns(*event))
-        DALA_RETURN_IF_ERROR(RememberPersonKeyEvent(store_, e.body()));
-      return Admission::NothingToStore();  // not about a record
-    }
+    if (e.kind() == sync::EnvelopeKind::kEvent && sync::IsZero(e.submission())) return AdmitEvent(server, e);
     // A decision the server signed: only for someone who never had a key.
     DALA_ASSIGN_OR_RETURN(sync::PersonKeyRegistry keys, ReceivedPersonKeys(store_));
     auto by = sync::DecisionMaker(e);
@@ -492,13 +530,46 @@ Result<SyncClient::Admission> SyncClient::Admit(const ServerProfile& server, con
     if (!mine) return Admission::Refuse("a record version in this laptop's name that this laptop never made");
     return Admission::NothingToStore();
   } else {
-    DALA_ASSIGN_OR_RETURN(bool vouched, store_.IsVolunteerLaptop(e.author()));
-    if (!vouched)
+    DALA_ASSIGN_OR_RETURN(auto laptop, store_.FindVolunteerLaptop(e.author()));
+    if (!laptop)
       return Admission::Refuse("signed by key " + ToHex(e.author()).substr(0, 16) +
                                ", which the server never enrolled as one of this volunteer's laptops");
+    if (laptop->revoked && e.sequence() > laptop->revoked_through)
+      return Admission::Refuse("signed by laptop " + ToHex(e.author()).substr(0, 16) + " after the server revoked it");
   }
-  if (Status s = sync::VerifyRevisionContent(e, store_); !s.ok()) return Admission::Refuse(s.message());
+  if (Status s = sync::VerifyRevisionContent(e, store_); !s.ok()) {
+    if (s.reason() == "unknown_form")
+      return Admission::SetAside(s.message() + " (form " + e.form_id() + " " + e.form_version() + ")",
+                                 ToHex(e.form_hash()));
+    return Admission::Refuse(s.message());
+  }
   return Admission::Store();
+}
+
+// The server's events that are about laptops rather than records: an
+// enrolment of another laptop of this volunteer vouches for it; a
+// revocation of one ends what it may still bring.
+Result<SyncClient::Admission> SyncClient::AdmitEvent(const ServerProfile& server, const sync::Envelope& e) {
+  auto event = sync::ParseEventBody(e.body());
+  if (!event.ok()) return Admission::NothingToStore();  // not about a record, nor a laptop
+  sync::PublicKey laptop;
+  if (event->type == "enroll" && event->volunteer == server.volunteer) {
+    if (!FromHex(event->device, &laptop)) return Admission::Refuse("an enrolment naming a malformed key");
+    if (laptop != device_.public_key())
+      DALA_RETURN_IF_ERROR(store_.AddVolunteerLaptop(laptop, event->label, e.bytes()));
+  } else if (event->type == "revoke") {
+    if (!FromHex(event->device, &laptop)) return Admission::Refuse("a revocation naming a malformed key");
+    // Revocations from before they named the volunteer: any key this
+    // laptop trusts is one of its volunteer's.
+    DALA_ASSIGN_OR_RETURN(auto known, store_.FindVolunteerLaptop(laptop));
+    if (laptop != device_.public_key() && (event->volunteer == server.volunteer || known)) {
+      std::optional<uint64_t> through;
+      if (!event->through.empty()) through = std::stoull(event->through);  // digits only: ParseEventBody
+      DALA_RETURN_IF_ERROR(store_.RevokeVolunteerLaptop(laptop, through, e.bytes()));
+    }
+  }
+  if (sync::PersonKeyRegistry::Concerns(*event)) DALA_RETURN_IF_ERROR(RememberPersonKeyEvent(store_, e.body()));
+  return Admission::NothingToStore();
 }
 
 // Records stamped by a clock that ran ahead are refused until the laptop's

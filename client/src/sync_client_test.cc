@@ -283,9 +283,10 @@ TEST_F(LyingServerTest, StaleRequestIsRetriedOnlyOnce) {
   EXPECT_EQ(server.time_asked_, 1);
 }
 
-// `f` as the first envelope `key` signs.
-sync::Envelope Seal(sync::EnvelopeFields f, const sync::SigningKey& key) {
-  f.sequence = 1;
+// `f` as the envelope number `sequence` that `key` signs.
+sync::Envelope Seal(sync::EnvelopeFields f, const sync::SigningKey& key, uint64_t sequence = 1) {
+  f.sequence = sequence;
+  if (sequence > 1) f.previous = sync::Sha256("the envelope before");  // the client does not follow others' chains
   f.hlc = sync::HlcTimestamp{uint64_t{1795755600000} << 16};
   f.wall_ms = 1795755600000;
   auto bytes = sync::SealEnvelope(std::move(f), key);
@@ -297,7 +298,8 @@ sync::Envelope Seal(sync::EnvelopeFields f, const sync::SigningKey& key) {
 
 // A record version signed by `key`, as another laptop would make it.
 sync::Envelope Signed(const sync::SigningKey& key, const schema::Form& form, sync::SubmissionId submission,
-                      const std::string& answers, sync::EnvelopeKind kind = sync::EnvelopeKind::kRevision) {
+                      const std::string& answers, sync::EnvelopeKind kind = sync::EnvelopeKind::kRevision,
+                      uint64_t sequence = 1) {
   sync::EnvelopeFields f;
   f.kind = kind;
   f.submission = submission;
@@ -313,7 +315,7 @@ sync::Envelope Signed(const sync::SigningKey& key, const schema::Form& form, syn
     review.by = "someone";
     f.body = sync::MakeEventBody(review);
   }
-  return Seal(std::move(f), key);
+  return Seal(std::move(f), key, sequence);
 }
 
 // The server's event saying that `laptop` is one of `volunteer`'s laptops.
@@ -330,6 +332,23 @@ sync::Envelope Enrolment(const sync::SigningKey& server, const sync::PublicKey& 
   return Seal(std::move(f), server);
 }
 
+// The server's event saying that `laptop` is revoked, its revisions
+// trusted up to `through` ("" as before revocations said it).
+sync::Envelope Revocation(const sync::SigningKey& server, const sync::PublicKey& laptop, const std::string& volunteer,
+                          const std::string& through) {
+  sync::EventBody revoke;
+  revoke.type = "revoke";
+  revoke.by = "admin";
+  revoke.device = ToHex(laptop);
+  revoke.volunteer = volunteer;
+  revoke.reason = "stolen";
+  revoke.through = through;
+  sync::EnvelopeFields f;
+  f.kind = sync::EnvelopeKind::kEvent;
+  f.body = sync::MakeEventBody(revoke);
+  return Seal(std::move(f), server);
+}
+
 class OtherLaptopTest : public LyingServerTest {
  protected:
   void SetUp() override {
@@ -342,13 +361,26 @@ class OtherLaptopTest : public LyingServerTest {
                               std::vector<std::string> raw = {}) {
     FakeServer server(server_key_, [&](sync::SyncResponse& r) {
       r.forms = forms;
+      for (const sync::Hash& h : server.last_request_.forms_wanted)
+        if (h == wanted_form_hash_) r.forms.push_back(wanted_form_);
       r.envelopes = raw;
       for (const sync::Envelope& e : envelopes) r.envelopes.push_back(e.bytes());
     });
     SyncClient sync(*store_, *device_, server, clock_, random_);
-    return sync.Run();
+    auto out = sync.Run();
+    last_request_ = server.last_request_;
+    return out;
   }
   bool Stored(const sync::Envelope& e) { return *store_->HasEnvelope(e.id()); }
+  sync::Envelope Revision(const sync::SigningKey& key, uint64_t sequence) {
+    return Signed(key, *form_, sync::NewSubmissionId(clock_, random_), R"({"queue":1})", sync::EnvelopeKind::kRevision,
+                  sequence);
+  }
+
+  // A form the server holds and sends when the laptop asks for it again.
+  sync::Hash wanted_form_hash_{};
+  std::string wanted_form_;
+  sync::SyncRequest last_request_;
 
   sync::SigningKey other_laptop_ = sync::SigningKey::Generate(random_);
 };
@@ -607,6 +639,93 @@ TEST_F(CoordinatorKeyTest, PersonKeyEnrolmentNotSignedByTheServerEnrolsNothing) 
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   EXPECT_EQ(out->refused_updates.size(), 2u);
   EXPECT_FALSE(Stored(review));
+
+// --- a revoked laptop of the same volunteer (issue 10, item 7) ------------------------------
+
+TEST_F(OtherLaptopTest, RevisionsOfARevokedLaptopAfterWhereTheServerStoppedTrustingItAreRefused) {
+  sync::Envelope before = Revision(other_laptop_, 1);
+  sync::Envelope after = Revision(other_laptop_, 2);  // made with the stolen key
+  auto out = Receive({Enrolment(server_key_, other_laptop_.public_key(), "askar"), before,
+                      Revocation(server_key_, other_laptop_.public_key(), "askar", "1"), after});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_TRUE(Stored(before));
+  EXPECT_FALSE(Stored(after));
+  ASSERT_EQ(out->refused_updates.size(), 1u);
+  EXPECT_NE(out->refused_updates[0].find("after the server revoked it"), std::string::npos) << out->refused_updates[0];
+  // And in every later sync, whatever order they come in.
+  sync::Envelope later = Revision(other_laptop_, 3);
+  auto next = Receive({later});
+  ASSERT_TRUE(next.ok());
+  EXPECT_FALSE(Stored(later));
+}
+
+TEST_F(OtherLaptopTest, RevisionsARevokedLaptopMadeBeforeItsRevocationStillArriveAfterIt) {
+  // A laptop enrolled after the theft hears of the revocation before the
+  // stolen laptop's earlier, genuine records.
+  sync::Envelope genuine = Revision(other_laptop_, 2);
+  auto out = Receive({Enrolment(server_key_, other_laptop_.public_key(), "askar"),
+                      Revocation(server_key_, other_laptop_.public_key(), "askar", "2"), genuine});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_TRUE(out->refused_updates.empty()) << out->refused_updates[0];
+  EXPECT_TRUE(Stored(genuine));
+}
+
+TEST_F(OtherLaptopTest, RevocationThatDoesNotSayWhereKeepsWhatTheLaptopHeldAndRefusesTheRest) {
+  sync::Envelope held = Revision(other_laptop_, 1);
+  ASSERT_TRUE(Receive({Enrolment(server_key_, other_laptop_.public_key(), "askar"), held}).ok());
+  sync::Envelope after = Revision(other_laptop_, 2);
+  auto out = Receive({Revocation(server_key_, other_laptop_.public_key(), "", ""), after});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_TRUE(Stored(held));
+  EXPECT_FALSE(Stored(after));
+}
+
+TEST_F(OtherLaptopTest, RevocationBeforeTheEnrolmentStillStands) {
+  sync::Envelope after = Revision(other_laptop_, 1);
+  auto out = Receive({Revocation(server_key_, other_laptop_.public_key(), "askar", "0"),
+                      Enrolment(server_key_, other_laptop_.public_key(), "askar"), after});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_FALSE(Stored(after));
+}
+
+TEST_F(OtherLaptopTest, RevocationNotSignedByTheServerRevokesNothing) {
+  sync::Envelope genuine = Revision(other_laptop_, 2);
+  auto out = Receive({Enrolment(server_key_, other_laptop_.public_key(), "askar"),
+                      Revocation(other_laptop_, other_laptop_.public_key(), "askar", "0"), genuine});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_TRUE(Stored(genuine));
+  auto laptop = store_->FindVolunteerLaptop(other_laptop_.public_key());
+  ASSERT_TRUE(laptop.ok() && laptop->has_value());
+  EXPECT_FALSE((*laptop)->revoked);
+}
+
+TEST_F(OtherLaptopTest, RecordOfAFormThisLaptopLacksIsFetchedAgainAndTakenInOnceTheFormArrives) {
+  std::string newer_doc = std::string(kForm).replace(std::string(kForm).find("\"version\":\"1\""), 13,
+                                                     "\"version\":\"9\"");
+  auto newer = schema::Form::Load(newer_doc);
+  ASSERT_TRUE(newer.ok()) << newer.status().ToString();
+  sync::Envelope waiting = Signed(other_laptop_, **newer, sync::NewSubmissionId(clock_, random_), R"({"queue":1})");
+  auto first = Receive({Enrolment(server_key_, other_laptop_.public_key(), "askar"), waiting});
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_FALSE(Stored(waiting));
+  ASSERT_EQ(first->refused_updates.size(), 1u);
+  EXPECT_NE(first->refused_updates[0].find("kept"), std::string::npos) << first->refused_updates[0];
+  // The server no longer has it in the download; the laptop asks for the form.
+  wanted_form_hash_ = (*newer)->hash();
+  wanted_form_ = newer_doc;
+  auto second = Receive({});
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  ASSERT_EQ(last_request_.forms_wanted.size(), 1u);
+  EXPECT_EQ(last_request_.forms_wanted[0], (*newer)->hash());
+  EXPECT_TRUE(second->refused_updates.empty()) << second->refused_updates[0];
+  EXPECT_TRUE(Stored(waiting));
+  EXPECT_TRUE(store_->SetAsideUpdates()->empty());
+  auto report = VerifyLocalStore(*store_);
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->problems.empty()) << report->problems[0].what;
+  // Nothing more is asked for.
+  ASSERT_TRUE(Receive({}).ok());
+  EXPECT_TRUE(last_request_.forms_wanted.empty());
 }
 
 }  // namespace

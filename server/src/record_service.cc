@@ -469,7 +469,8 @@ Status RecordService::QueueForEveryLaptop(const std::string& volunteer) {
     DALA_ASSIGN_OR_RETURN(Envelope e, Envelope::Parse(stored.bytes));
     if (e.author() != server_key() || e.kind() != sync::EnvelopeKind::kEvent) continue;
     auto body = sync::ParseEventBody(e.body());
-    if (!body.ok() || body->type != "enroll" || body->volunteer != volunteer) continue;
+    // (revocations too, with where each revoked laptop's trusted chain ends)
+    if (!body.ok() || (body->type != "enroll" && body->type != "revoke") || body->volunteer != volunteer) continue;
     DALA_RETURN_IF_ERROR(ctx_.store.AddToOutboxOnce(volunteer, stored.log_index, e.author()));
   }
   // ...then every envelope of the volunteer's submissions.
@@ -487,7 +488,10 @@ Result<RecordService::Enrollment> RecordService::Enroll(std::string_view code, c
   const int64_t now = ctx_.clock.NowMs();
   Status s = ctx_.store.InTransaction([&]() -> Status {
     DALA_ASSIGN_OR_RETURN(auto existing, ctx_.store.FindDevice(key));
-    if (existing) return Status::AlreadyExists("this device is already enrolled");
+    if (existing) {
+      DALA_ASSIGN_OR_RETURN(result.volunteer, EnrolledAgain(*existing, code_hash, now));
+      return Status::Ok();
+    }
     DALA_ASSIGN_OR_RETURN(AccountStore::EnrollCode c, ctx_.store.ConsumeEnrollCode(code_hash, now));
     sync::EventBody body;
     body.type = "enroll";
@@ -518,8 +522,28 @@ Result<RecordService::Enrollment> RecordService::Enroll(std::string_view code, c
   });
   if (!s.ok()) return s;
   for (const Envelope& e : event) tree_.AppendLeafHash(sync::LeafHash(e.bytes()));
-  DALA_ASSIGN_OR_RETURN(result.checkpoint, SignCheckpointLocked());
+  DALA_RETURN_IF_ERROR(SignCheckpointIfBehind());
+  result.checkpoint = checkpoint_;
   return result;
+}
+
+Result<std::string> RecordService::EnrolledAgain(const Device& device, const std::string& code_hash, int64_t now) {
+  if (device.revoked_ms != 0)
+    return Status(Status::Code::kPermissionDenied, "revoked_device",
+                  "this laptop's key was revoked; make a new profile (`dala init`) and enrol it with a new code");
+  // The key proved itself and is this volunteer's already: answering it
+  // again tells it nothing it may not know. A used code of theirs (its
+  // answer was lost) answers it, and so does a fresh one, which a
+  // coordinator may have issued to a stuck volunteer; that one is used up.
+  // Nothing is logged again. Another volunteer's code never does.
+  DALA_ASSIGN_OR_RETURN(auto used_by, ctx_.store.UsedEnrollCodeVolunteer(code_hash));
+  if (used_by && *used_by == device.volunteer) return device.volunteer;
+  if (!used_by) {
+    auto fresh = ctx_.store.ConsumeEnrollCode(code_hash, now);
+    if (!fresh.ok() && fresh.status().code() != Status::Code::kNotFound) return fresh.status();
+    if (fresh.ok() && fresh->volunteer == device.volunteer) return device.volunteer;
+  }
+  return Status::AlreadyExists("this device is already enrolled");
 }
 
 Status RecordService::Revoke(const sync::PublicKey& key, std::string_view by, std::string_view reason) {
@@ -532,10 +556,23 @@ Status RecordService::Revoke(const sync::PublicKey& key, std::string_view by, st
   body.type = "revoke";
   body.by = std::string(by);
   body.device = ToHex(key);
+  body.volunteer = device->volunteer;
   body.reason = std::string(reason);
-  auto event = AppendServerEvent(body, [&](const Envelope& e) {
-    return ctx_.store.RevokeDevice(key, by, reason, e.wall_ms());
-  });
+  auto event = AppendServerEvent(
+      body,
+      [&](const Envelope& e) {
+        DALA_RETURN_IF_ERROR(ctx_.store.RevokeDevice(key, by, reason, e.wall_ms()));
+        // The tree moves only after the commit, so its size is this event's index.
+        return ctx_.store.AddToOutbox(device->volunteer, tree_.size(), e.author());
+      },
+      [&](sync::EventBody* b) -> Status {
+        // The volunteer's other laptops take in this laptop's revisions up
+        // to here, which the server accepted while it was trusted, and no
+        // later ones: the event says where that is, and goes to them.
+        DALA_ASSIGN_OR_RETURN(sync::ChainTip tip, ctx_.store.Tip(key));
+        b->through = std::to_string(tip.sequence);
+        return Status::Ok();
+      });
   return event.ok() ? Status::Ok() : event.status();
 }
 
@@ -919,6 +956,15 @@ Status RecordService::AddDownload(SyncExchange& x) {
   Cursor& cursor = x.cursor;
   const Device& device = x.device;
   size_t budget = ctx_.config.max_response_bytes;
+  // Forms asked for again (the laptop set aside envelopes that need them)
+  // go first and leave the cursor where it is. An unknown hash is no
+  // error: the laptop keeps what it holds and asks again next time.
+  for (const Hash& wanted : x.request.forms_wanted) {
+    DALA_ASSIGN_OR_RETURN(auto document, ctx_.store.FormDocument(ToHex(wanted)));
+    if (!document || (document->size() > budget && !response.forms.empty())) continue;
+    budget -= std::min(budget, document->size());
+    response.forms.push_back(std::move(*document));
+  }
   constexpr size_t kFormsPerAnswer = 20;
   DALA_ASSIGN_OR_RETURN(auto forms, ctx_.store.FormsPublishedAfter(cursor.forms, kFormsPerAnswer + 1));
   bool forms_left = forms.size() > kFormsPerAnswer;

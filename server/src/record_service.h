@@ -58,7 +58,10 @@ class RecordService : public sync::FormRegistry {
     std::string checkpoint;
   };
   // Consumes the code, binds the key to its volunteer, and logs the
-  // enrolment as a server-signed event, all in one transaction.
+  // enrolment as a server-signed event, all in one transaction. Asked
+  // again by a key already enrolled (its answer was lost), it answers
+  // again, logging nothing, when the code is one of its volunteer's, used
+  // (even expired) or unused (then used up); otherwise AlreadyExists.
   Result<Enrollment> Enroll(std::string_view code, const sync::PublicKey& key, std::string_view label);
   Status Revoke(const sync::PublicKey& key, std::string_view by, std::string_view reason);
 
@@ -121,6 +124,9 @@ class RecordService : public sync::FormRegistry {
  private:
   explicit RecordService(ServerContext& ctx) : ctx_(ctx) {}
   Status Load();
+  // Enroll for a key already enrolled as `device`: its volunteer, or why
+  // not. Runs inside Enroll's transaction.
+  Result<std::string> EnrolledAgain(const Device& device, const std::string& code_hash, int64_t now);
   // Brings the in-memory tree up to the stored log (another process, such
   // as an admin command, may have appended). Caller holds append_mutex_.
   Status CatchUpTree();

@@ -250,6 +250,55 @@ TEST_F(RecordServiceTest, RevisionFromOneLaptopReachesTheVolunteersOtherLaptop) 
   EXPECT_EQ(r.envelopes[0], revision);
 }
 
+TEST_F(RecordServiceTest, RevokingALaptopSendsTheOthersTheRevocationWithWhereItsTrustedChainEnds) {
+  Laptop second(random_);
+  Enroll(second, "alma");
+  std::string cursor = Sync(second, {}).cursor;
+  ASSERT_EQ(Sync(alma_, {Next(alma_), Next(alma_)}).accepted_through, 2u);
+  ASSERT_TRUE(service_->Revoke(alma_.key.public_key(), "aigerim", "stolen").ok());
+  sync::SyncResponse r = Sync(second, {}, cursor);
+  ASSERT_EQ(r.envelopes.size(), 3u);  // two revisions, then the revocation
+  Envelope revoke = Parsed(r.envelopes[2]);
+  EXPECT_EQ(revoke.author(), service_->server_key());
+  auto body = sync::ParseEventBody(revoke.body());
+  ASSERT_TRUE(body.ok()) << body.status().ToString();
+  EXPECT_EQ(body->type, "revoke");
+  EXPECT_EQ(body->device, ToHex(alma_.key.public_key()));
+  EXPECT_EQ(body->volunteer, "alma");
+  EXPECT_EQ(body->through, "2");
+}
+
+TEST_F(RecordServiceTest, ALaptopEnrolledAfterARevocationIsSentItToo) {
+  ASSERT_EQ(Sync(alma_, {Next(alma_)}).accepted_through, 1u);
+  ASSERT_TRUE(service_->Revoke(alma_.key.public_key(), "aigerim", "stolen").ok());
+  Laptop replacement(random_);
+  Enroll(replacement, "alma");
+  sync::SyncResponse r = Sync(replacement, {});
+  bool revocation = false;
+  for (const std::string& bytes : r.envelopes) {
+    Envelope e = Parsed(bytes);
+    auto body = sync::ParseEventBody(e.body());
+    if (e.kind() == sync::EnvelopeKind::kEvent && body.ok() && body->type == "revoke") {
+      revocation = true;
+      EXPECT_EQ(body->through, "1");
+    }
+  }
+  EXPECT_TRUE(revocation);
+}
+
+TEST_F(RecordServiceTest, FormsAskedForAgainAreSentWhateverTheCursor) {
+  sync::SyncResponse first = Sync(alma_, {});
+  ASSERT_EQ(first.forms.size(), 1u);
+  sync::SyncRequest request;
+  request.cursor = first.cursor;
+  request.forms_wanted = {form_->hash(), sync::Sha256("no such form")};
+  auto again = service_->HandleSync(alma_.device, request);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  ASSERT_EQ(again->forms.size(), 1u);  // the unknown hash is passed over
+  EXPECT_EQ(again->forms[0], kForm);
+  EXPECT_EQ(again->cursor, first.cursor);
+}
+
 // --- envelopes refused one by one ---------------------------------------------------------
 
 TEST_F(RecordServiceTest, BadSignatureIsRefusedAndTheEnvelopesBeforeItAccepted) {
@@ -516,13 +565,59 @@ TEST_F(RecordServiceTest, DuplicateDecisionsThatCannotHoldAreRefusedAndAppendNot
 // --- devices ------------------------------------------------------------------------------
 
 TEST_F(RecordServiceTest, EnrollingTheServersKeyOrAKeyTwiceOrWithAnUnknownCodeIsRefused) {
-  ASSERT_TRUE(store_->AddEnrollCode(ToHex(sync::Sha256("SPARE1")), "alma", kNow + 3'600'000, "aigerim", kNow).ok());
+  // A code of another volunteer: alma's laptop cannot become bota's.
+  ASSERT_TRUE(store_->AddEnrollCode(ToHex(sync::Sha256("SPARE1")), "bota", kNow + 3'600'000, "aigerim", kNow).ok());
   const uint64_t size = LogSize();
   EXPECT_EQ(service_->Enroll("spare-1", service_->server_key(), "x").status().code(), Status::Code::kInvalidArgument);
   EXPECT_EQ(service_->Enroll("spare-1", alma_.key.public_key(), "x").status().code(), Status::Code::kAlreadyExists);
   EXPECT_EQ(service_->Enroll("NOPE", bota_.key.public_key(), "x").status().code(), Status::Code::kNotFound);
   EXPECT_EQ(LogSize(), size);
   EXPECT_TRUE(service_->Enroll("spare-1", bota_.key.public_key(), "x").ok());  // the code was not used up
+}
+
+TEST_F(RecordServiceTest, EnrollingAgainWithTheSameCodeAnswersAgainAndLogsNothing) {
+  // The laptop's first answer was lost: it asks again with the same code.
+  ASSERT_TRUE(store_->AddEnrollCode(ToHex(sync::Sha256("AGAIN1")), "bota", kNow + 3'600'000, "aigerim", kNow).ok());
+  auto first = service_->Enroll("again-1", bota_.key.public_key(), "laptop");
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  const uint64_t size = LogSize();
+  clock_.Advance(10 * 24 * 3'600'000LL);  // even after the code expired
+  auto again = service_->Enroll("AGAIN-1", bota_.key.public_key(), "laptop");
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->volunteer, "bota");
+  EXPECT_FALSE(again->checkpoint.empty());
+  EXPECT_EQ(LogSize(), size);
+  EXPECT_EQ((*store_->DevicesOf("bota")).size(), 1u);
+}
+
+TEST_F(RecordServiceTest, EnrollingAgainWithAnotherKeysCodeIsRefused) {
+  // alma's code enrolled alma's laptop; bota's laptop, enrolled with its
+  // own, is not answered as alma's.
+  ASSERT_TRUE(store_->AddEnrollCode(ToHex(sync::Sha256("BOTA01")), "bota", kNow + 3'600'000, "aigerim", kNow).ok());
+  ASSERT_TRUE(service_->Enroll("BOTA01", bota_.key.public_key(), "laptop").ok());
+  const uint64_t size = LogSize();
+  EXPECT_EQ(service_->Enroll("CODE1", bota_.key.public_key(), "laptop").status().code(),
+            Status::Code::kAlreadyExists);
+  EXPECT_EQ(LogSize(), size);
+}
+
+TEST_F(RecordServiceTest, AFreshCodeOfTheSameVolunteerFinishesAnEnrolmentAndIsUsedUp) {
+  // A volunteer stuck with a laptop the server knows asks the coordinator
+  // for a fresh code, and that answers it.
+  ASSERT_TRUE(store_->AddEnrollCode(ToHex(sync::Sha256("FRESH1")), "alma", kNow + 3'600'000, "aigerim", kNow).ok());
+  const uint64_t size = LogSize();
+  auto again = service_->Enroll("FRESH1", alma_.key.public_key(), "laptop");
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->volunteer, "alma");
+  EXPECT_EQ(LogSize(), size);
+  Laptop other(random_);
+  EXPECT_EQ(service_->Enroll("FRESH1", other.key.public_key(), "x").status().code(), Status::Code::kNotFound);
+}
+
+TEST_F(RecordServiceTest, ARevokedLaptopCannotEnrolAgainWithItsCode) {
+  ASSERT_TRUE(service_->Revoke(alma_.key.public_key(), "aigerim", "stolen").ok());
+  auto again = service_->Enroll("CODE1", alma_.key.public_key(), "laptop");
+  EXPECT_EQ(again.status().reason(), "revoked_device") << again.status().ToString();
 }
 
 TEST_F(RecordServiceTest, RevokeAppendsAnEventAndASecondRevokeIsFailedPrecondition) {

@@ -42,6 +42,7 @@ class SqliteStore final : public Store {
   Status AddEnrollCode(std::string_view code_hash, std::string_view volunteer, int64_t expires_ms,
                        std::string_view created_by, int64_t now_ms) override;
   Result<EnrollCode> ConsumeEnrollCode(std::string_view code_hash, int64_t now_ms) override;
+  Result<std::optional<std::string>> UsedEnrollCodeVolunteer(std::string_view code_hash) override;
   Status AddDevice(const Device& device) override;
   Result<std::optional<Device>> FindDevice(const sync::PublicKey& key) override;
   Result<std::vector<Device>> ListDevices() override;

@@ -232,6 +232,16 @@ Result<AccountStore::EnrollCode> SqliteStore::ConsumeEnrollCode(std::string_view
   return code;
 }
 
+Result<std::optional<std::string>> SqliteStore::UsedEnrollCodeVolunteer(std::string_view code_hash) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  DALA_ASSIGN_OR_RETURN(auto st,
+                        db_.Prepare("SELECT volunteer FROM enroll_codes WHERE code_hash = ? AND used_ms IS NOT NULL"));
+  st.Bind(1, code_hash);
+  DALA_ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return std::optional<std::string>();
+  return std::optional<std::string>(st.ColumnText(0));
+}
+
 // --- devices ------------------------------------------------------------------------
 
 Status SqliteStore::AddDevice(const Device& device) {

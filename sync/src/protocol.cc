@@ -149,6 +149,11 @@ Result<std::string> EncodeSyncRequest(const SyncRequest& request, int gzip_level
   json header = {{"cursor", request.cursor},
                  {"checkpoint_size", request.checkpoint_size},
                  {"receipted_through", request.receipted_through}};
+  if (!request.forms_wanted.empty()) {
+    json wanted = json::array();
+    for (const Hash& h : request.forms_wanted) wanted.push_back(ToHex(h));
+    header["forms_wanted"] = std::move(wanted);
+  }
   std::string raw(kRequestMagic, 4);
   PutItem(&raw, header.dump());
   PutU32(&raw, static_cast<uint32_t>(request.envelopes.size()));
@@ -174,6 +179,17 @@ Result<SyncRequest> DecodeSyncRequest(std::string_view body, const SyncLimits& l
   if (auto r = header.find("receipted_through"); r != header.end()) {
     if (!r->is_number_unsigned()) return Status::InvalidArgument("sync request receipted_through is not unsigned");
     out.receipted_through = r->get<uint64_t>();
+  }
+  if (auto w = header.find("forms_wanted"); w != header.end()) {
+    if (!w->is_array() || w->size() > kMaxFormsWanted)
+      return Status::InvalidArgument("sync request forms_wanted is not an array of at most " +
+                                     std::to_string(kMaxFormsWanted) + " form hashes");
+    for (const json& h : *w) {
+      Hash hash;
+      if (!h.is_string() || !FromHex(h.get<std::string>(), &hash))
+        return Status::InvalidArgument("sync request forms_wanted holds something other than a 64-hex form hash");
+      out.forms_wanted.push_back(hash);
+    }
   }
   DALA_RETURN_IF_ERROR(ReadItems(r, limits.max_envelopes, limits.max_item_bytes, "envelopes", &out.envelopes));
   if (!r.AtEnd()) return Status::InvalidArgument("bytes after the end of the sync request");

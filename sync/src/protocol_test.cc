@@ -25,6 +25,7 @@ TEST(ProtocolTest, RequestRoundTrips) {
   q.cursor = "12.3";
   q.checkpoint_size = 99;
   q.envelopes = {"a", std::string(5000, 'b'), ""};
+  q.forms_wanted = {Sha256("form")};
   auto body = EncodeSyncRequest(q);
   ASSERT_TRUE(body.ok());
   auto back = DecodeSyncRequest(*body);
@@ -32,6 +33,7 @@ TEST(ProtocolTest, RequestRoundTrips) {
   EXPECT_EQ(back->cursor, "12.3");
   EXPECT_EQ(back->checkpoint_size, 99u);
   EXPECT_EQ(back->envelopes, q.envelopes);
+  EXPECT_EQ(back->forms_wanted, q.forms_wanted);
 }
 
 TEST(ProtocolTest, ResponseRoundTrips) {
@@ -129,19 +131,38 @@ TEST(ProtocolTest, OversizedItemIsRefused) {
   EXPECT_FALSE(DecodeSyncRequest(*EncodeSyncRequest(q), limits).ok());
 }
 
+// A request body with `header` as it is, and no envelopes.
+std::string RequestWithHeader(const std::string& header) {
+  std::string raw = "DSQ1";
+  uint32_t n = static_cast<uint32_t>(header.size());
+  for (int i = 3; i >= 0; --i) raw.push_back(static_cast<char>(n >> (8 * i)));
+  raw += header;
+  raw += std::string(4, '\0');
+  return *Gzip(raw, 1);
+}
+
 TEST(ProtocolTest, MalformedHeadersAreRefused) {
-  auto frame = [](const std::string& header) {
-    std::string raw = "DSQ1";
-    uint32_t n = static_cast<uint32_t>(header.size());
-    for (int i = 3; i >= 0; --i) raw.push_back(static_cast<char>(n >> (8 * i)));
-    raw += header;
-    raw += std::string(4, '\0');
-    return *Gzip(raw, 1);
-  };
+  auto frame = RequestWithHeader;
   EXPECT_TRUE(DecodeSyncRequest(frame(R"({"cursor":"","checkpoint_size":0})")).ok());
   for (const char* bad : {"", "[]", "{", R"({"cursor":1,"checkpoint_size":0})", R"({"cursor":""})",
                           R"({"cursor":"","checkpoint_size":-1})", R"({"cursor":"","checkpoint_size":"5"})"}) {
     EXPECT_FALSE(DecodeSyncRequest(frame(bad)).ok()) << bad;
+  }
+}
+
+TEST(ProtocolTest, FormsWantedThatAreNotFormHashesOrTooManyAreRefused) {
+  auto frame = [](const std::string& wanted) {
+    return RequestWithHeader(R"({"cursor":"","checkpoint_size":0,"forms_wanted":)" + wanted + "}");
+  };
+  const std::string hash = "\"" + std::string(64, 'a') + "\"";
+  EXPECT_TRUE(DecodeSyncRequest(frame("[" + hash + "]")).ok());
+  EXPECT_TRUE(DecodeSyncRequest(frame("[]")).ok());
+  std::string too_many = "[" + hash;
+  for (size_t i = 1; i <= kMaxFormsWanted; ++i) too_many += "," + hash;
+  for (const std::string& bad : {std::string("\"") + std::string(64, 'a') + "\"", std::string("[1]"),
+                                 std::string(R"(["abc"])"), "[\"" + std::string(64, 'g') + "\"]", too_many + "]",
+                                 std::string("{}")}) {
+    EXPECT_FALSE(DecodeSyncRequest(frame(bad)).ok()) << bad.substr(0, 80);
   }
 }
 

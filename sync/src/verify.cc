@@ -104,6 +104,7 @@ Result<EventBody> ParseEventBody(std::string_view body) {
   e.person = StringField(j, "person");
   e.role = StringField(j, "role");
   e.key = StringField(j, "key");
+  e.through = StringField(j, "through");
   if (e.type == "review") {
     if (e.state.empty()) return Status::InvalidArgument("review event without a state");
   } else if (e.type == "duplicate") {
@@ -112,6 +113,8 @@ Result<EventBody> ParseEventBody(std::string_view body) {
     if (e.other.empty()) return Status::InvalidArgument("duplicate event without the other submission");
   } else if (e.type == "enroll" || e.type == "revoke") {
     if (e.device.size() != 64) return Status::InvalidArgument(e.type + " event without a device key");
+    if (!e.through.empty() && (e.through.size() > 19 || e.through.find_first_not_of("0123456789") != std::string::npos))
+      return Status::InvalidArgument(e.type + " event whose through is not a sequence number");
   } else if (e.type == "person_key_enrolled" || e.type == "person_key_revoked") {
     PublicKey k;
     if (!FromHex(e.key, &k)) return Status::InvalidArgument(e.type + " event without a key of 64 hex digits");
@@ -142,6 +145,7 @@ std::string MakeEventBody(const EventBody& e) {
   put("person", e.person);
   put("role", e.role);
   put("key", e.key);
+  put("through", e.through);
   return j.dump();
 }
 

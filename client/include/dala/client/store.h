@@ -114,6 +114,23 @@ struct ReceiptRow {
   int64_t received_ms = 0;
 };
 
+// Another laptop of this laptop's volunteer, as the server vouched for it.
+struct VolunteerLaptop {
+  bool revoked = false;
+  // For a revoked laptop: its revisions up to this sequence were accepted
+  // while it was trusted; later ones are not taken in.
+  uint64_t revoked_through = 0;
+};
+
+// An update received but not taken in for a reason that may pass (its form
+// or its author's enrolment had not arrived): kept, as received, to be
+// tried again at every sync.
+struct SetAsideUpdate {
+  sync::Hash id{};
+  std::string bytes;
+  std::string form_hash;  // hex; "" when not for want of a form
+};
+
 class LocalStore : public sync::FormRegistry {
  public:
   // Creates a new store; AlreadyExists if the file is there.
@@ -166,6 +183,18 @@ class LocalStore : public sync::FormRegistry {
   // `event` is the server-signed enrolment event naming `key`.
   Status AddVolunteerLaptop(const sync::PublicKey& key, std::string_view label, std::string_view event);
   Result<bool> IsVolunteerLaptop(const sync::PublicKey& key);
+  Result<std::optional<VolunteerLaptop>> FindVolunteerLaptop(const sync::PublicKey& key);
+  // `event` is the server-signed revocation; `through` what it says, or
+  // for one that does not say, the highest sequence of `key` this laptop
+  // already holds. The first revocation stands.
+  Status RevokeVolunteerLaptop(const sync::PublicKey& key, std::optional<uint64_t> through, std::string_view event);
+
+  // --- updates set aside until they can be taken in
+  Status AddSetAsideUpdate(const sync::Hash& id, std::string_view bytes, std::string_view form_hash, int64_t now_ms);
+  Result<std::vector<SetAsideUpdate>> SetAsideUpdates();
+  Status DropSetAsideUpdate(const sync::Hash& id);
+  // Forms that set-aside updates need and this laptop lacks, at most `limit`.
+  Result<std::vector<sync::Hash>> FormsLacked(size_t limit);
   // This laptop's own envelope with that sequence, if it has one.
   Result<std::optional<EnvelopeRow>> OwnEnvelope(uint64_t sequence);
   Result<std::vector<EnvelopeRow>> EnvelopesOf(const sync::SubmissionId& submission);

@@ -26,10 +26,22 @@ struct EnrollResult {
   std::string origin;
 };
 
-// Registers this laptop's key with the server under a one-time code.
+// How later syncs reach the server, recorded with the enrolment.
+struct EnrollSettings {
+  std::string ca_file;      // the CA that signed the server's certificate; empty: the system's
+  bool allow_http = false;  // plain http:// to a server that is not this machine
+};
+
+// Registers this laptop's key with the server under a one-time code. The
+// laptop records its enrolment, in one transaction, only once it has the
+// server's verified answer; until then it holds nothing of it. Asking
+// again is safe: the server answers again the key that used the code, so
+// a laptop whose answer was lost (or which could not record it) finishes
+// by running this again, and one already enrolled with `server_url` is
+// told so again, changing nothing but `settings`.
 Result<EnrollResult> Enroll(LocalStore& store, const Device& device, Transport& transport,
                             const std::string& server_url, std::string_view code, std::string_view label,
-                            const Clock& clock);
+                            const Clock& clock, const EnrollSettings& settings = {});
 
 struct SyncOptions {
   size_t batch_envelopes = 1000;     // per exchange
@@ -110,7 +122,11 @@ class SyncClient {
   Status TakeInForms(const std::vector<std::string>& forms, SyncOutcome& outcome);
   Status TakeInEnvelopes(const ServerProfile& server, const std::vector<std::string>& envelopes,
                          SyncOutcome& outcome);
+  // One envelope, sent now or set aside before (`set_aside`); true when stored.
+  struct TakeIn;
+  Result<bool> TakeInOne(const ServerProfile& server, std::string_view bytes, bool set_aside, TakeIn& t);
   Result<Admission> Admit(const ServerProfile& server, const sync::Envelope& envelope);
+  Result<Admission> AdmitEvent(const ServerProfile& server, const sync::Envelope& envelope);
   Result<bool> RestampIfClockFixed(const sync::SyncResponse& response, SyncOutcome& outcome);
   Result<bool> SetAsideRefusedForGood(const sync::SyncResponse& response, const Acceptance& acceptance,
                                       SyncOutcome& outcome);

@@ -114,6 +114,10 @@ class AccountStore {
     std::string created_by;
   };
   virtual Result<EnrollCode> ConsumeEnrollCode(std::string_view code_hash, int64_t now_ms) = 0;
+  // The volunteer of a code already used (even expired since), so that a
+  // laptop of theirs asking again with it (its answer was lost) is
+  // answered again. nullopt for an unknown or unused code.
+  virtual Result<std::optional<std::string>> UsedEnrollCodeVolunteer(std::string_view code_hash) = 0;
 
   // AlreadyExists if the key is enrolled (to anyone).
   virtual Status AddDevice(const Device& device) = 0;

@@ -22,12 +22,18 @@ namespace dala::sync {
 inline constexpr std::string_view kSyncContentType = "application/x-dala-sync";
 inline constexpr std::string_view kSyncPath = "/api/v1/sync";
 
+inline constexpr size_t kMaxFormsWanted = 100;
+
 struct SyncRequest {
   std::string cursor;            // opaque; "" on the first sync
   uint64_t checkpoint_size = 0;  // the last checkpoint this laptop verified; 0 if none
   // The highest own sequence the laptop holds a verified receipt for: the
   // server proves anything it claims beyond it.
   uint64_t receipted_through = 0;
+  // Forms the laptop lacks for envelopes it received and set aside: the
+  // server sends them again, whatever the cursor says. At most
+  // kMaxFormsWanted.
+  std::vector<Hash> forms_wanted;
   std::vector<std::string> envelopes;  // own envelopes, ascending sequence
 };
 
