@@ -115,7 +115,7 @@ class Harness {
     // harness's session: open another (each login costs an Argon2id hash,
     // so only then).
     if (route.pattern == "/api/v1/login" || route.pattern == "/api/v1/logout")
-      clock_.Set(clock_.NowMs() + ctx_->config.login_window_ms + 1);
+      clock_.Set(clock_.NowMs() + ctx_->config.login_throttle.window_ms + 1);
     if (route.pattern == "/api/v1/logout") LogIn();
   }
 
