@@ -639,6 +639,7 @@ TEST_F(CoordinatorKeyTest, PersonKeyEnrolmentNotSignedByTheServerEnrolsNothing) 
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   EXPECT_EQ(out->refused_updates.size(), 2u);
   EXPECT_FALSE(Stored(review));
+}
 
 // --- a revoked laptop of the same volunteer (issue 10, item 7) ------------------------------
 
