@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <pty.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -515,6 +516,21 @@ class Terminal {
       seen_.append(buf, static_cast<size_t>(n));
     }
   }
+  // Waits for the answer prompt and for the line editor to hold the
+  // terminal: libedit prints the prompt before it turns the kernel's line
+  // editing off, and keys typed in between are echoed and buffered by the
+  // kernel instead (seen on a loaded machine). The master side reads the
+  // terminal's modes.
+  bool WaitForPrompt() {
+    if (!WaitFor("> ")) return false;
+    for (int polls = 0; polls < 3000; ++polls) {
+      termios modes{};
+      if (::tcgetattr(master_, &modes) != 0) return false;
+      if ((modes.c_lflag & ICANON) == 0) return true;
+      ::usleep(10000);
+    }
+    return false;
+  }
   void Type(const std::string& keys) { ASSERT_EQ(::write(master_, keys.data(), keys.size()), ssize_t(keys.size())); }
   int Finish() {
     while (WaitFor("\x01never\x01")) {
@@ -549,22 +565,22 @@ TEST_F(ClientE2ETest, CursorKeysEditTheLineOnATerminalAndNeverReachTheSignedAnsw
   Terminal t({"collect", "note"}, env_);
   ASSERT_TRUE(t.ok());
   ASSERT_TRUE(t.WaitFor("Место")) << t.seen();
-  ASSERT_TRUE(t.WaitFor("> ")) << t.seen();
+  ASSERT_TRUE(t.WaitForPrompt()) << t.seen();
   // "Школа 12", ← twice, "№": the № goes before the 12.
   t.Type(std::string("Школа 12") + kLeft + kLeft + "№\r");
   ASSERT_TRUE(t.WaitFor("Другое")) << t.seen();
-  ASSERT_TRUE(t.WaitFor("> ")) << t.seen();
+  ASSERT_TRUE(t.WaitForPrompt()) << t.seen();
   // Home, End, and a backspace that deletes a whole Cyrillic letter.
   t.Type(std::string("Школа") + kHome + "№ " + kEnd + kBackspace + "\r");
   ASSERT_TRUE(t.WaitFor("Сколько")) << t.seen();
-  ASSERT_TRUE(t.WaitFor("> ")) << t.seen();
+  ASSERT_TRUE(t.WaitForPrompt()) << t.seen();
   // A refused answer comes back with ↑ to be corrected, not retyped.
   t.Type("12x\r");
   ASSERT_TRUE(t.WaitFor("✗")) << t.seen();
-  ASSERT_TRUE(t.WaitFor("> ")) << t.seen();
+  ASSERT_TRUE(t.WaitForPrompt()) << t.seen();
   t.Type(std::string(kUp) + kBackspace + "\r");
   ASSERT_TRUE(t.WaitFor("[да/нет]")) << t.seen();
-  ASSERT_TRUE(t.WaitFor("> ")) << t.seen();
+  ASSERT_TRUE(t.WaitForPrompt()) << t.seen();
   t.Type("да\r");
   EXPECT_EQ(t.Finish(), 0) << t.seen();
   auto list = ListJson();
