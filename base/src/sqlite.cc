@@ -158,6 +158,7 @@ Status Database::Migrate(const std::vector<std::string_view>& migrations) {
 
 int64_t Database::LastInsertRowId() const { return sqlite3_last_insert_rowid(db_); }
 int Database::Changes() const { return sqlite3_changes(db_); }
+int64_t Database::TotalChanges() const { return sqlite3_total_changes64(db_); }
 
 // --- Statement ---------------------------------------------------------------
 

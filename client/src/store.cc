@@ -167,9 +167,12 @@ Result<uint64_t> LocalStore::GetNumber(std::string_view key, uint64_t fallback) 
                             "', which is not a whole number: the profile database is damaged");
 }
 
+// An unchanged value is not written: a sync with nothing new then dirties
+// no page, and its commit costs no fsync.
 Status LocalStore::Put(std::string_view key, std::string_view value) {
   DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("INSERT INTO profile(key, value) VALUES (?, ?) "
-                                             "ON CONFLICT(key) DO UPDATE SET value = excluded.value"));
+                                             "ON CONFLICT(key) DO UPDATE SET value = excluded.value "
+                                             "WHERE value IS NOT excluded.value"));
   return st.Bind(1, key).Bind(2, value).Run();
 }
 

@@ -5,6 +5,7 @@
 #include <set>
 #include <nlohmann/json.hpp>
 
+#include "dala/client/clock_check.h"
 #include "dala/sync/checkpoint.h"
 #include "dala/sync/enrolment.h"
 #include "dala/sync/hlc.h"
@@ -260,9 +261,12 @@ Result<SyncClient::Exchange> SyncClient::SendBatch(const ServerProfile& server, 
   DALA_ASSIGN_OR_RETURN(x.response, sync::DecodeSyncResponse(http.body));
   outcome.server_time_ms = x.response.server_time_ms;
   outcome.clock_offset_ms = clock_offset_ms_;
-  // Kept for `dala collect` to compare its clock with; never moved back.
+  // Kept for `dala collect` to compare its clock with; never moved back,
+  // and moved on only by half the slack that check allows, so that a sync
+  // with nothing to do writes (and fsyncs) nothing.
   DALA_ASSIGN_OR_RETURN(uint64_t seen, store_.GetNumber(profile_key::kLastServerTimeMs, 0));
-  if (x.response.server_time_ms > 0 && static_cast<uint64_t>(x.response.server_time_ms) > seen)
+  if (x.response.server_time_ms > 0 &&
+      static_cast<uint64_t>(x.response.server_time_ms) >= seen + static_cast<uint64_t>(kClockSlackMs / 2))
     DALA_RETURN_IF_ERROR(
         store_.Put(profile_key::kLastServerTimeMs, std::to_string(x.response.server_time_ms)));
   return x;

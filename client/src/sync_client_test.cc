@@ -5,6 +5,7 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 
+#include "dala/client/clock_check.h"
 #include "dala/sync/checkpoint.h"
 #include "dala/sync/merkle.h"
 #include "dala/sync/request_auth.h"
@@ -159,6 +160,25 @@ TEST_F(LyingServerTest, EverySyncKeepsTheLatestServerTimeForTheClockCheck) {
   server_time = 1700000000000;
   ASSERT_TRUE(sync.Run().ok());
   EXPECT_EQ(*store_->GetNumber(profile_key::kLastServerTimeMs, 0), 1795755600000u);
+  // A minute later is not worth a write; half the clock check's slack is.
+  server_time = 1795755600000 + 60'000;
+  ASSERT_TRUE(sync.Run().ok());
+  EXPECT_EQ(*store_->GetNumber(profile_key::kLastServerTimeMs, 0), 1795755600000u);
+  server_time = 1795755600000 + kClockSlackMs / 2;
+  ASSERT_TRUE(sync.Run().ok());
+  EXPECT_EQ(*store_->GetNumber(profile_key::kLastServerTimeMs, 0), static_cast<uint64_t>(server_time));
+}
+
+// A sync with nothing to send or take in writes nothing on the laptop: no
+// commit, so no fsync (scripts/bench's no-op sync stays under its floor).
+TEST_F(LyingServerTest, ASyncWithNothingToDoWritesNothing) {
+  Enrolled();
+  FakeServer server(server_key_, [](sync::SyncResponse&) {});
+  SyncClient sync(*store_, *device_, server, clock_, random_);
+  ASSERT_TRUE(sync.Run().ok());
+  const int64_t before = store_->db().TotalChanges();
+  ASSERT_TRUE(sync.Run().ok());
+  EXPECT_EQ(store_->db().TotalChanges(), before);
 }
 
 TEST_F(LyingServerTest, ValidReceiptMarksRecordsAcceptedAndIsKept) {

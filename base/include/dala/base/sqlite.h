@@ -69,6 +69,9 @@ class Database {
 
   int64_t LastInsertRowId() const;
   int Changes() const;
+  // Rows changed since the connection opened: a test's way to see that an
+  // operation wrote nothing.
+  int64_t TotalChanges() const;
   sqlite3* handle() { return db_; }
 
   // Status for the last error on this connection, with context.
