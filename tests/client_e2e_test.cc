@@ -401,7 +401,7 @@ TEST_F(ClientE2ETest, InterviewCutOffMidwayLeavesADraftNotARecord) {
 
 TEST_F(ClientE2ETest, EditMakesANewRevisionWhoseParentIsTheCurrentOne) {
   std::string id = CollectObservation();
-  auto r = Dala({"edit", id.substr(0, 8), "--set", "queue_length=15", "--set", "notes=Исправлено"});
+  auto r = Dala({"edit", id.substr(id.size() - 8), "--set", "queue_length=15", "--set", "notes=Исправлено"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   json s = json::parse(Dala({"show", id, "--json"}).out);
   ASSERT_EQ(s["revisions"].size(), 2u);

@@ -204,7 +204,7 @@ AuditCommands::AuditCommands(CLI::App& app) {
 
   trace_ = audit->add_subcommand("trace", "The full signed history of one submission, for an audit report");
   trace_->add_option("BUNDLE", trace_o_.bundle, "The bundle file")->required();
-  trace_->add_option("SUBMISSION_ID", trace_o_.submission, "The submission's id: the full id, or its first or last 6+ hex digits")->required();
+  trace_->add_option("SUBMISSION_ID", trace_o_.submission, "The submission's id: the full id, or its last 8 or more hex digits")->required();
   trace_->add_option("--server-key", trace_o_.server_key, "The server's key (as for verify)");
   trace_->add_flag("--json", trace_o_.json, "Machine-readable output");
 }

@@ -133,9 +133,7 @@ std::string FormatLocalTime(int64_t epoch_ms, int32_t offset_minutes) {
   return iso.size() >= 16 ? iso.substr(0, 10) + " " + iso.substr(11, 5) : iso;
 }
 
-// The last 8 hex digits: a UUIDv7 begins with its timestamp, so records
-// made in the same minute share their first digits but not their last.
-std::string ShortId(const std::array<uint8_t, 16>& id) { return ToHex(id).substr(24); }
+std::string ShortId(const std::array<uint8_t, 16>& id) { return sync::ShortId(id); }
 
 std::string Pad(const std::string& text, size_t width) {
   size_t length = utf8::Length(text);

@@ -96,8 +96,9 @@ void Warn(const std::string& text);
 
 // "2026-11-27 10:15" in the given UTC offset.
 [[nodiscard]] std::string FormatLocalTime(int64_t epoch_ms, int32_t offset_minutes);
-// What `dala list` shows: the id's last 8 hex digits (any unique start or
-// end of an id is accepted wherever an id is asked for).
+// What `dala list` shows: the id's last 8 hex digits (sync::ShortId; the
+// whole id or any unique end of 8 or more digits is accepted wherever an id
+// is asked for).
 // `text` left-aligned in `width` code points, at least one space after it
 // (std::setw counts bytes, which misaligns Cyrillic columns).
 [[nodiscard]] std::string Pad(const std::string& text, size_t width);

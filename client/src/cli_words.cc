@@ -72,9 +72,9 @@ constexpr Row kRows[] = {
      "the server, the unsynced ones are lost with the key, and a new profile is enrolled with a new code from "
      "your coordinator. `dala backup DIR` keeps a copy of the profile."},
     // --- records
-    {"«{1}» жазба нөмірі емес (`dala list` көрсететін 4-32 он алтылық цифрды беріңіз)",
-     "«{1}» — не номер записи (укажите от 4 до 32 шестнадцатеричных цифр, как в `dala list`)",
-     "'{1}' is not a record id (give 4 to 32 of its hex digits, as `dala list` shows them)"},
+    {"«{1}» жазба нөмірі емес (толық нөмірді немесе `dala list` көрсететін соңғы 8-32 он алтылық цифрды беріңіз)",
+     "«{1}» — не номер записи (укажите весь номер или последние 8-32 шестнадцатеричных цифр, как в `dala list`)",
+     "'{1}' is not a record id (give the whole id or its last 8 to 32 hex digits, as `dala list` shows them)"},
     {"бұл ноутбукта {1} жазбасы жоқ (`dala list` қараңыз)", "на этом ноутбуке нет записи {1} (см. `dala list`)",
      "no record {1} on this laptop (see `dala list`)"},
     {"«{1}» бірнеше жазбаға сәйкес келеді; көбірек таңба беріңіз",

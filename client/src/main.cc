@@ -50,25 +50,25 @@ class CoordCommands {
     clist_->add_flag("--changed", list_o_.changed, "Only records a volunteer changed after the last decision");
     clist_->add_flag("--json", list_o_.json, "Machine-readable output");
     cshow_ = coord_->add_subcommand("show", "Show a submission, its conflicts and review");
-    cshow_->add_option("ID", id_, "Submission id")->required();
+    cshow_->add_option("ID", id_, "Submission id: the whole id, or its last 8 or more hex digits")->required();
     cshow_->add_flag("--json", json_, "Machine-readable output");
     cshow_->add_option("--lang", lang_, "Language of labels: kk, ru or en (default: the form's)")
         ->check(CLI::IsMember({"kk", "ru", "en"}));
     cshow_->add_flag("--codes", codes_, "Also each question's name and each answer's code");
     chistory_ = coord_->add_subcommand("history", "Who changed which field, when, under which signature");
-    chistory_->add_option("ID", id_, "Submission id")->required();
+    chistory_->add_option("ID", id_, "Submission id: the whole id, or its last 8 or more hex digits")->required();
     chistory_->add_flag("--json", json_, "Machine-readable output");
     creview_ = coord_->add_subcommand("review", "Record a review decision (signed and logged)");
-    creview_->add_option("ID", ids_, "Submission ids")->required();
+    creview_->add_option("ID", ids_, "Submission ids: whole, or their last 8 or more hex digits")->required();
     creview_->add_option("--state", state_, "received, has_issues, approved or rejected")->required();
     creview_->add_option("--comment", comment_, "What the volunteer should fix (required for has_issues)");
     cedit_ = coord_->add_subcommand("edit", "Correct answers: a new revision signed by the server for you");
-    cedit_->add_option("ID", id_, "Submission id")->required();
+    cedit_->add_option("ID", id_, "Submission id: the whole id, or its last 8 or more hex digits")->required();
     cedit_->add_option("--set", sets_, "NAME=VALUE (VALUE as JSON, or text)")->required();
     cedit_->add_option("--note", note_, "Why");
     cresolve_ = coord_->add_subcommand("resolve",
                                        "Resolve conflicting edits; unchosen fields keep the provisional winner");
-    cresolve_->add_option("ID", id_, "Submission id")->required();
+    cresolve_->add_option("ID", id_, "Submission id: the whole id, or its last 8 or more hex digits")->required();
     cresolve_->add_option("--choose", sets_, "NAME=VALUE for a conflicting field");
     cresolve_->add_option("--note", note_, "Why");
     cdups_ = coord_->add_subcommand("duplicates", "List possible duplicates");
@@ -199,12 +199,12 @@ int Main(int argc, char** argv) {
 
   ShowOptions show_o;
   auto* show = app.add_subcommand("show", "Show one record, its review and its history");
-  show->add_option("ID", show_o.id, "Record id (or its first characters)")->required();
+  show->add_option("ID", show_o.id, "Record id: the whole id, or its last 8 or more hex digits as `dala list` shows them")->required();
   show->add_flag("--json", show_o.json, "Machine-readable output");
 
   EditOptions edit_o;
   auto* edit = app.add_subcommand("edit", "Change a record: a new signed revision on top of the current one");
-  edit->add_option("ID", edit_o.id, "Record id (or its first characters)")->required();
+  edit->add_option("ID", edit_o.id, "Record id: the whole id, or its last 8 or more hex digits as `dala list` shows them")->required();
   edit->add_option("--answers", edit_o.answers_file, "Replace all answers with those in a JSON file");
   edit->add_option("--set", edit_o.sets, "Change one answer: NAME=VALUE (repeatable)");
   edit->add_flag("--yes", edit_o.yes, "Change a record a coordinator approved or rejected without asking");

@@ -619,20 +619,10 @@ Result<std::optional<SubmissionRow>> LocalStore::FindSubmission(const Submission
 }
 
 Result<SubmissionId> LocalStore::ResolveSubmission(std::string_view prefix) {
-  std::string hex;
-  for (char c : prefix) {
-    if (c == '-') continue;
-    if (!std::isxdigit(static_cast<unsigned char>(c)))
-      return Status(Status::Code::kInvalidArgument, "bad_record_id", "'" + std::string(prefix) + "' is not a record id");
-    hex.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-  }
-  if (hex.size() < 4 || hex.size() > 32)
-    return Status(Status::Code::kInvalidArgument, "bad_record_id",
-                  "'" + std::string(prefix) + "' is not a record id (give 4 to 32 of its hex digits)");
-  // Ids may be given by their start or, as `dala list` shows them, their end.
-  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT id FROM submissions WHERE lower(hex(id)) LIKE ? "
-                                             "OR lower(hex(id)) LIKE ? LIMIT 2"));
-  st.Bind(1, hex + "%").Bind(2, "%" + hex);
+  // One rule everywhere: the whole id or a unique end (sync/ids.h).
+  DALA_ASSIGN_OR_RETURN(std::string hex, sync::ShortIdDigits(prefix));
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT id FROM submissions WHERE lower(hex(id)) LIKE ? LIMIT 2"));
+  st.Bind(1, "%" + hex);
   std::vector<SubmissionId> found;
   while (true) {
     DALA_ASSIGN_OR_RETURN(bool row, st.Step());

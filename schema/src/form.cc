@@ -693,7 +693,14 @@ std::vector<AnswerProblem> Form::Validate(const json& answers, const Clock& cloc
       Context ctx(*this, answers, q, p, clock);
       json expected = ValueToJson(qq.calculation.Evaluate(ctx));
       json actual = a == nullptr ? json(nullptr) : *a;
-      if (expected != actual) problems.push_back({FieldLabel(q, p), LocalMessage(Message::kCalculated, language), q, p});
+      if (expected != actual) {
+        // Say which, and the value, so a client that left it out learns
+        // it must compute and sign it rather than "not enter" it.
+        std::string message =
+            LocalMessage(a == nullptr || a->is_null() ? Message::kCalculatedMissing : Message::kCalculatedWrong, language);
+        message.replace(message.find("{}"), 2, expected.dump(-1, ' ', false, json::error_handler_t::replace));
+        problems.push_back({FieldLabel(q, p), std::move(message), q, p});
+      }
       return;
     }
     if (qq.type == QuestionType::kRepeat) {
@@ -787,6 +794,10 @@ std::string LocalMessage(Message message, std::string_view language) {
        "This question does not apply here, so it must not be answered."},
       {"Бұл мән автоматты түрде есептеледі.", "Это значение вычисляется автоматически.",
        "This value is calculated, not entered."},
+      {"Есептелетін мән жоқ: формула бойынша {} шығады.", "Вычисляемое значение отсутствует: по формуле получается {}.",
+       "This calculated value is missing: the calculation gives {}."},
+      {"Есептелетін мән қате: формула бойынша {} шығады.", "Вычисляемое значение неверно: по формуле получается {}.",
+       "This calculated value is wrong: the calculation gives {}."},
       {"Формада мұндай сұрақ жоқ.", "В форме нет такого вопроса.", "The form has no such question."},
       {"Жазбалар саны сәйкес келмейді.", "Количество записей не совпадает.",
        "The number of entries does not match."},

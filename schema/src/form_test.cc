@@ -289,6 +289,25 @@ TEST_F(FormTest, CalculatedValueThatDiffersIsReported) {
   EXPECT_EQ(p[0].field, "queue_double");
 }
 
+TEST_F(FormTest, CalculatedValueThatDiffersSaysWrongAndGivesTheValue) {
+  json a = ValidAnswers();
+  json expected = a["queue_double"];
+  a["queue_double"] = 25;
+  auto p = Problems(a);
+  ASSERT_EQ(p.size(), 1u) << Fields(p);
+  EXPECT_EQ(p[0].message, "This calculated value is wrong: the calculation gives " + expected.dump() + ".");
+}
+
+TEST_F(FormTest, CalculatedValueLeftOutSaysMissingAndGivesTheValue) {
+  json a = ValidAnswers();
+  json expected = a["queue_double"];
+  a.erase("queue_double");
+  auto p = Problems(a);
+  ASSERT_EQ(p.size(), 1u) << Fields(p);
+  EXPECT_EQ(p[0].field, "queue_double");
+  EXPECT_EQ(p[0].message, "This calculated value is missing: the calculation gives " + expected.dump() + ".");
+}
+
 TEST_F(FormTest, RepeatCountThatDiffersIsReported) {
   json a = ValidAnswers();
   a["staff"] = 3;

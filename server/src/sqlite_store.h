@@ -86,7 +86,7 @@ class SqliteStore final : public Store {
   Result<uint64_t> CountSubmissions(const SubmissionFilter& filter) override;
   Result<std::vector<GroupCount>> CountSubmissionsBy(const SubmissionFilter& filter, SubmissionGroup by) override;
   Result<std::vector<std::pair<sync::PublicKey, uint64_t>>> RevisionsPerAuthor() override;
-  Result<std::vector<sync::SubmissionId>> SubmissionIdsWithPrefix(std::string_view hex_prefix,
+  Result<std::vector<sync::SubmissionId>> SubmissionIdsEndingWith(std::string_view hex_end,
                                                                   size_t limit) override;
   Result<std::vector<DuplicatePeer>> DuplicatePeers(std::string_view form_id, std::string_view key,
                                                     std::string_view other_than_volunteer = {}) override;

@@ -508,13 +508,12 @@ Result<std::vector<sync::SubmissionId>> SqliteStore::LegacyDistinctSubmissions()
   return out;
 }
 
-Result<std::vector<sync::SubmissionId>> SqliteStore::SubmissionIdsWithPrefix(std::string_view hex_prefix,
+Result<std::vector<sync::SubmissionId>> SqliteStore::SubmissionIdsEndingWith(std::string_view hex_end,
                                                                             size_t limit) {
   Lock lock(mutex_);
-  // A start or an end of the id: clients show the end, which is random.
-  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT id FROM submissions WHERE lower(hex(id)) LIKE ? "
-                                             "OR lower(hex(id)) LIKE ? LIMIT ?"));
-  st.Bind(1, std::string(hex_prefix) + "%").Bind(2, "%" + std::string(hex_prefix)).Bind(3, static_cast<int64_t>(limit));
+  // The end of the id, which is random: the start is its timestamp.
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT id FROM submissions WHERE lower(hex(id)) LIKE ? LIMIT ?"));
+  st.Bind(1, "%" + std::string(hex_end)).Bind(2, static_cast<int64_t>(limit));
   std::vector<sync::SubmissionId> out;
   while (true) {
     DALA_ASSIGN_OR_RETURN(bool row, st.Step());

@@ -262,8 +262,8 @@ TEST_F(SqliteStoreRecordsTest, DamagedSubmissionIdIsCorruptionNamingTheRowByItsB
   auto list = store_->ListSubmissions(all);
   auto peers = store_->DuplicatePeers("visit", s.duplicate_key);
   auto legacy = store_->LegacyDistinctSubmissions();
-  auto prefix = store_->SubmissionIdsWithPrefix("0a0b", 10);
-  for (const Status& st : {list.status(), peers.status(), legacy.status(), prefix.status()}) {
+  auto by_end = store_->SubmissionIdsEndingWith("0b0c", 10);
+  for (const Status& st : {list.status(), peers.status(), legacy.status(), by_end.status()}) {
     EXPECT_EQ(st.code(), Status::Code::kCorruption);
     EXPECT_NE(st.message().find("submissions row x'0a0b0c'"), std::string::npos) << st.message();
   }
@@ -349,14 +349,14 @@ TEST_F(SqliteStoreRecordsTest, ListPagesInCreationOrderWithLimitAndOffset) {
   EXPECT_EQ(List(f), (std::vector{Id(3)}));
 }
 
-TEST_F(SqliteStoreRecordsTest, SubmissionIdsWithPrefixMatchTheStartOrTheEndOnly) {
+TEST_F(SqliteStoreRecordsTest, SubmissionIdsMatchByTheirEndOnlyNeverTheirStart) {
   SubmissionSummary s = Summary(0, "alma");
   s.id = {0xab, 0xcd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x12, 0x34};
   Put(s);
   Put(Summary(7, "alma"));
-  EXPECT_EQ(*store_->SubmissionIdsWithPrefix("abcd", 10), (std::vector{s.id}));
-  EXPECT_EQ(*store_->SubmissionIdsWithPrefix("1234", 10), (std::vector{s.id}));
-  EXPECT_TRUE(store_->SubmissionIdsWithPrefix("cd00", 10)->empty());
+  EXPECT_EQ(*store_->SubmissionIdsEndingWith("00001234", 10), (std::vector{s.id}));
+  EXPECT_TRUE(store_->SubmissionIdsEndingWith("abcd0000", 10)->empty());  // the start: the timestamp
+  EXPECT_TRUE(store_->SubmissionIdsEndingWith("cd00", 10)->empty());
 }
 
 TEST_F(SqliteStoreRecordsTest, DuplicatePeersLeaveOutOtherKeysAndTheNamedVolunteer) {

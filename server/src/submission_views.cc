@@ -85,16 +85,9 @@ using sync::SubmissionId;
 
 Result<SubmissionId> ResolveSubmissionId(Store& store, const std::string& text) {
   if (auto full = sync::ParseSubmissionId(text); full.ok()) return *full;
-  std::string hex;
-  for (char c : text) {
-    if (c == '-') continue;
-    if (!std::isxdigit(static_cast<unsigned char>(c)))
-      return ApiFailure(Status::Code::kInvalidArgument, "invalid_request", "'" + text + "' is not a submission id");
-    hex.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-  }
-  if (hex.size() < 6)
-    return ApiFailure(Status::Code::kInvalidArgument, "invalid_request", "give at least 6 characters of the id");
-  DALA_ASSIGN_OR_RETURN(auto ids, store.SubmissionIdsWithPrefix(hex, 2));
+  auto hex = sync::ShortIdDigits(text);
+  if (!hex.ok()) return ApiFailure(Status::Code::kInvalidArgument, "invalid_request", hex.status().message());
+  DALA_ASSIGN_OR_RETURN(auto ids, store.SubmissionIdsEndingWith(*hex, 2));
   if (ids.empty()) return ApiFailure(Status::Code::kNotFound, "not_found", "no submission " + text);
   if (ids.size() > 1)
     return ApiFailure(Status::Code::kInvalidArgument, "ambiguous_id", "'" + text + "' matches several submissions");

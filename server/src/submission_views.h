@@ -14,8 +14,8 @@
 
 namespace dala::server {
 
-// A submission named by its full id, or by a prefix or suffix of at least
-// 6 hex digits unique on the server ("ambiguous_id" otherwise).
+// A submission named by its full id, or by a unique end of at least 8 hex
+// digits (sync::ShortIdDigits; "ambiguous_id" when several end so).
 Result<sync::SubmissionId> ResolveSubmissionId(Store& store, const std::string& text);
 
 struct LoadedSubmission {

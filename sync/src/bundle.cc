@@ -515,21 +515,9 @@ Result<std::optional<BundleSubmission>> BundleReader::FindSubmission(const Submi
 }
 
 Result<SubmissionId> BundleReader::ResolveSubmission(std::string_view given) {
-  std::string hex;
-  for (char c : given) {
-    if (c == '-') continue;
-    if (!std::isxdigit(static_cast<unsigned char>(c)))
-      return Status(Status::Code::kInvalidArgument, "bad_record_id", "'" + std::string(given) + "' is not a submission id");
-    hex.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-  }
-  if (hex.size() < 6 || hex.size() > 32)
-    return Status(Status::Code::kInvalidArgument, "bad_record_id",
-                  "'" + std::string(given) + "' is not a submission id (give 6 to 32 of its hex digits)");
-  // Ids made in the same millisecond share their first digits (UUIDv7), so
-  // the end, which is random, is what the other commands show.
-  DALA_ASSIGN_OR_RETURN(auto st, db_->Prepare("SELECT id FROM submissions WHERE lower(hex(id)) LIKE ?1 "
-                                              "OR lower(hex(id)) LIKE ?2 LIMIT 2"));
-  st.Bind(1, hex + "%").Bind(2, "%" + hex);
+  DALA_ASSIGN_OR_RETURN(std::string hex, ShortIdDigits(given));
+  DALA_ASSIGN_OR_RETURN(auto st, db_->Prepare("SELECT id FROM submissions WHERE lower(hex(id)) LIKE ?1 LIMIT 2"));
+  st.Bind(1, "%" + hex);
   std::vector<SubmissionId> found;
   for (;;) {
     auto row = st.Step();

@@ -1,5 +1,7 @@
 #include "dala/sync/ids.h"
 
+#include <cctype>
+
 #include <algorithm>
 
 namespace dala::sync {
@@ -43,6 +45,22 @@ bool IsZero(const SubmissionId& id) {
 
 bool IsZero(const Hash& h) {
   return std::all_of(h.begin(), h.end(), [](uint8_t b) { return b == 0; });
+}
+
+std::string ShortId(const SubmissionId& id) { return ToHex(id).substr(32 - kShortIdDigits); }
+
+Result<std::string> ShortIdDigits(std::string_view given) {
+  std::string hex;
+  for (char c : given) {
+    if (c == '-') continue;
+    if (!std::isxdigit(static_cast<unsigned char>(c)))
+      return Status(Status::Code::kInvalidArgument, "bad_record_id", "'" + std::string(given) + "' is not a submission id");
+    hex.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  }
+  if (hex.size() < kShortIdDigits || hex.size() > 32)
+    return Status(Status::Code::kInvalidArgument, "bad_record_id",
+                  "'" + std::string(given) + "' is not a submission id: give the whole id or its last 8 to 32 hex digits");
+  return hex;
 }
 
 }  // namespace dala::sync

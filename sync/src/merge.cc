@@ -57,6 +57,38 @@
 //   R differs from C in queue and from B in ramp, so R assigns both and is
 //   the only candidate for each: one head, no conflicts.
 //
+// THE ALGORITHM, AS PSEUDO-CODE
+//
+// Steps numbered as in sync/BUNDLE.md ("The submission state"), which is
+// the normative text; this is the same in code's terms. rank(r) compares
+// (hlc as u64, author bytes, id bytes) lexicographically; "==" on values
+// is JSON equality (5 == 5.0; absent == null).
+//
+//   merge(R):                              // R: one submission's revisions
+//     M1  pp(r) = [p in r.parents if p in R]          // missing ones ignored
+//     M2  if the pp links have a cycle: fail
+//     M3  anc(r) = closure of pp(r)                   // strict ancestors
+//     M4  heads = sort_bytes([r in R if no s in R has r in pp(s)])
+//     M5  for f in union(keys(r.answers) for r in R):
+//           v(r) = r.answers[f] or null
+//           assigners = [r in R if (pp(r) == [] and v(r) != null)
+//                                 or any(v(p) != v(r) for p in pp(r))]
+//           cands = [a in assigners if no b in assigners with a in anc(b)]
+//           groups = cands grouped by v; rep(g) = max(g, by rank)
+//           if groups empty: continue
+//           win = max(groups, by rank(rep(g)))
+//           if v(rep(win)) != null: answers[f] = v(rep(win))
+//           if len(groups) > 1: conflicts += [f]   // a null group counts
+//     M6  return answers, heads, conflicts
+//
+//   review_state(R, heads, reviews):       // reviews: only those that count
+//     R1  if reviews == []: return received
+//     R2  L = max(reviews, by (hlc, id))
+//     R3  seen = L.parents + union(anc(p) for p in L.parents if p in R)
+//     R4  return L.state if all(h in seen for h in heads) else received
+//
+// Merge() and SummarizeReviews() below are these, with bitsets for anc.
+//
 // COST
 //
 // Ancestor sets are bitsets over the submission's revisions: O(n^2 / 64)

@@ -225,9 +225,9 @@ class LocalStore : public sync::FormRegistry {
   Status RefreshSubmission(const sync::SubmissionId& id);
   Result<std::vector<SubmissionRow>> ListSubmissions();
   Result<std::optional<SubmissionRow>> FindSubmission(const sync::SubmissionId& id);
-  // A unique submission whose id starts or ends with `prefix` (hex, dashes
-  // ignored; at least 4 digits). Failures name their reason: "bad_record_id",
-  // "no_such_record", "ambiguous_record".
+  // The submission named by its whole id or a unique end of at least 8 hex
+  // digits (sync::ShortIdDigits). Failures name their reason:
+  // "bad_record_id", "no_such_record", "ambiguous_record".
   Result<sync::SubmissionId> ResolveSubmission(std::string_view prefix);
   // When this laptop stored its newest own record, by its own clock; 0 if
   // it has none.

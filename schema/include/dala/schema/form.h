@@ -222,6 +222,8 @@ enum class Message {
   kNotRating,
   kNotApplicable,
   kCalculated,
+  kCalculatedMissing,  // "{}" stands for the value the calculation gives
+  kCalculatedWrong,    // likewise
   kUnknownField,
   kWrongRepeatCount,
   kTooLong,

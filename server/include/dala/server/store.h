@@ -274,8 +274,8 @@ class RecordStore {
   virtual Result<std::vector<GroupCount>> CountSubmissionsBy(const SubmissionFilter& filter, SubmissionGroup by) = 0;
   // The number of envelopes each key has signed (a laptop signs revisions only).
   virtual Result<std::vector<std::pair<sync::PublicKey, uint64_t>>> RevisionsPerAuthor() = 0;
-  // Submissions whose id, in lower-case hex, starts or ends with `hex_prefix`.
-  virtual Result<std::vector<sync::SubmissionId>> SubmissionIdsWithPrefix(std::string_view hex_prefix,
+  // Submissions whose id, in lower-case hex, ends with `hex_end` (short ids, sync/ids.h).
+  virtual Result<std::vector<sync::SubmissionId>> SubmissionIdsEndingWith(std::string_view hex_end,
                                                                           size_t limit) = 0;
   // The submissions of a form sharing one duplicate key: only what
   // duplicate detection needs, so a refresh stays cheap.

@@ -206,9 +206,9 @@ class BundleReader {
   // Streams the submissions table in id order, `batch` rows at a time.
   Status ForEachSubmissionBatch(size_t batch, const std::function<Status(std::vector<BundleSubmission>&)>& visit);
   Result<std::optional<BundleSubmission>> FindSubmission(const SubmissionId& id);
-  // A submission id as people type it: the full id, or the start or end of
-  // its hex digits (at least 6; `dala list` shows the last 8). Reasons:
-  // bad_record_id, no_such_record, ambiguous_record.
+  // A submission id as people type it: the full id or a unique end of at
+  // least 8 hex digits (ShortIdDigits, ids.h). Reasons: bad_record_id,
+  // no_such_record, ambiguous_record.
   Result<SubmissionId> ResolveSubmission(std::string_view given);
   Result<uint64_t> SubmissionCount();
 
