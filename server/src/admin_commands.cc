@@ -116,6 +116,17 @@ int PerformOrFail(const std::string& data_dir, const json& request, json* answer
   return kExitOk;
 }
 
+// Asks for a one-time code valid `ttl_hours` and prints it alone on
+// stdout, for scripts; the caller says on stderr what it is for.
+int IssueCode(const std::string& data_dir, json request, int ttl_hours, json* answer) {
+  if (ttl_hours < 1 || ttl_hours > kMaxEnrollTtlHours)
+    return Usage("--ttl-hours must be between 1 and " + std::to_string(kMaxEnrollTtlHours));
+  request["ttl_hours"] = ttl_hours;
+  if (int rc = PerformOrFail(data_dir, request, answer); rc != kExitOk) return rc;
+  std::cout << answer->value("code", "") << "\n";
+  return kExitOk;
+}
+
 }  // namespace
 
 // --- the data directory and its key ---------------------------------------------------
@@ -257,12 +268,9 @@ int UserListCommand(const std::string& data_dir) {
 
 int EnrollCodeCommand(const std::string& data_dir, const std::string& volunteer, int ttl_hours,
                       const std::string& by) {
-  if (ttl_hours < 1 || ttl_hours > kMaxEnrollTtlHours)
-    return Usage("--ttl-hours must be between 1 and " + std::to_string(kMaxEnrollTtlHours));
   json answer;
-  json request = {{"op", "enroll_code"}, {"volunteer", volunteer}, {"ttl_hours", ttl_hours}, {"by", by}};
-  if (int rc = PerformOrFail(data_dir, request, &answer); rc != kExitOk) return rc;
-  std::cout << answer.value("code", "") << "\n";
+  json request = {{"op", "enroll_code"}, {"volunteer", volunteer}, {"by", by}};
+  if (int rc = IssueCode(data_dir, request, ttl_hours, &answer); rc != kExitOk) return rc;
   std::cerr << "Enrolment code for " << answer.value("volunteer", "") << ", valid once until "
             << FormatUtc(answer.value("expires_ms", int64_t{0})) << "\n";
   return kExitOk;
@@ -315,12 +323,9 @@ int DeviceRevokeCommand(const std::string& data_dir, const std::string& key, con
 
 int PersonKeyCodeCommand(const std::string& data_dir, const std::string& person, int ttl_hours,
                          const std::string& by) {
-  if (ttl_hours < 1 || ttl_hours > kMaxEnrollTtlHours)
-    return Usage("--ttl-hours must be between 1 and " + std::to_string(kMaxEnrollTtlHours));
   json answer;
-  json request = {{"op", "person_key_code"}, {"person", person}, {"ttl_hours", ttl_hours}, {"by", by}};
-  if (int rc = PerformOrFail(data_dir, request, &answer); rc != kExitOk) return rc;
-  std::cout << answer.value("code", "") << "\n";
+  json request = {{"op", "person_key_code"}, {"person", person}, {"by", by}};
+  if (int rc = IssueCode(data_dir, request, ttl_hours, &answer); rc != kExitOk) return rc;
   std::cerr << "Code for " << answer.value("person", "") << " to confirm their signing key, valid once until "
             << FormatUtc(answer.value("expires_ms", int64_t{0}))
             << ": they enter it on the dashboard's Signing key page, or with `dala coord key enroll CODE`.\n";

@@ -51,14 +51,21 @@ Result<json> UserUnlock(const json& r, AdminTarget& t) {
   return out;
 }
 
-Result<json> EnrollCode(const json& r, AdminTarget& t) {
-  DALA_ASSIGN_OR_RETURN(std::string volunteer, Field(r, "volunteer"));
+using IssueFn = Result<IssuedEnrollCode> (*)(Store&, std::string_view, int, std::string_view, sync::Random&,
+                                             const Clock&);
+
+// A one-time code for the user the field `whom` names: a volunteer's, to
+// enrol a laptop, or a person's, to confirm their key.
+Result<json> IssueCodeFor(const json& r, AdminTarget& t, const char* whom, IssueFn issue) {
+  DALA_ASSIGN_OR_RETURN(std::string user, Field(r, whom));
   DALA_ASSIGN_OR_RETURN(std::string by, Field(r, "by"));
   auto ttl = r.find("ttl_hours");
   if (ttl == r.end() || !ttl->is_number_integer()) return Status::InvalidArgument("\"ttl_hours\" must be an integer");
-  DALA_ASSIGN_OR_RETURN(auto issued, IssueEnrollCode(t.store, volunteer, ttl->get<int>(), by, t.random, t.clock));
-  return json{{"code", issued.code}, {"volunteer", issued.user}, {"expires_ms", issued.expires_ms}};
+  DALA_ASSIGN_OR_RETURN(auto issued, issue(t.store, user, ttl->get<int>(), by, t.random, t.clock));
+  return json{{"code", issued.code}, {whom, issued.user}, {"expires_ms", issued.expires_ms}};
 }
+
+Result<json> EnrollCode(const json& r, AdminTarget& t) { return IssueCodeFor(r, t, "volunteer", IssueEnrollCode); }
 
 Result<json> DeviceRevoke(const json& r, AdminTarget& t) {
   DALA_ASSIGN_OR_RETURN(std::string key, Field(r, "key"));
@@ -73,14 +80,7 @@ Result<json> DeviceRevoke(const json& r, AdminTarget& t) {
   return json{{"key", ToHex(device.key)}, {"volunteer", device.volunteer}, {"label", device.label}};
 }
 
-Result<json> PersonKeyCode(const json& r, AdminTarget& t) {
-  DALA_ASSIGN_OR_RETURN(std::string person, Field(r, "person"));
-  DALA_ASSIGN_OR_RETURN(std::string by, Field(r, "by"));
-  auto ttl = r.find("ttl_hours");
-  if (ttl == r.end() || !ttl->is_number_integer()) return Status::InvalidArgument("\"ttl_hours\" must be an integer");
-  DALA_ASSIGN_OR_RETURN(auto issued, IssuePersonKeyCode(t.store, person, ttl->get<int>(), by, t.random, t.clock));
-  return json{{"code", issued.code}, {"person", issued.user}, {"expires_ms", issued.expires_ms}};
-}
+Result<json> PersonKeyCode(const json& r, AdminTarget& t) { return IssueCodeFor(r, t, "person", IssuePersonKeyCode); }
 
 // The person is named as well as the key: an admin who mistypes a
 // fingerprint revokes nobody else's key.

@@ -1,5 +1,7 @@
 #include "dala/sync/person_keys.h"
 
+#include <charconv>
+
 namespace dala::sync {
 
 bool IsDecidingRole(std::string_view role) { return role == "coordinator" || role == "admin"; }
@@ -14,8 +16,12 @@ PersonKeyRegistry::Applied PersonKeyRegistry::Apply(const EventBody& event, uint
     Applied a = ledger_.Revoke(event.key, event, index, wall_ms);
     if (a.outcome != Outcome::kRevoked) return a;
     std::optional<uint64_t> through = logged_through;
-    // Digits only, at most 19 of them (ParseEventBody): it fits.
-    if (!through && !event.through.empty()) through = std::stoull(event.through);
+    uint64_t said = 0;
+    const char* end = event.through.data() + event.through.size();
+    // ParseEventBody lets only digits through, few enough to fit; anything
+    // else says nothing, and the revocation counts from where it is read.
+    if (!through && !event.through.empty() && std::from_chars(event.through.data(), end, said).ptr == end)
+      through = said;
     ledger_.FindMutable(a.key)->revoked_through = through;
     return a;
   }
