@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <ctime>
 #include <filesystem>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "dala/client/store.h"
@@ -162,6 +163,48 @@ TEST_F(CoordKeyE2ETest, DecisionsSignedWithTheKeyFileReachTheLaptopAndTheAuditor
     EXPECT_EQ(d["by"], "aigerim");
     EXPECT_EQ(d["signed_by"], "person");
   }
+}
+
+// Issue 19, "done when": every kind of decision the demo makes (scripts/demo,
+// step 5) is signed by the coordinator who made it, and the auditor says so.
+TEST_F(CoordKeyE2ETest, EveryKindOfDecisionTheDemoMakesIsSignedByHerKeyAndTheAuditorSaysSo) {
+  EnrolWithTheCommandsCode();
+  // A second volunteer's record of the same centre on the same day: a possible duplicate.
+  ASSERT_EQ(Server({"user", "add", "dina", "--role", "volunteer", "--data", data_}).exit_code, 0);
+  std::map<std::string, std::string> dina = {{"DALA_HOME", dir_ / "dina"}, {"DALA_PASSPHRASE", "dina-passphrase"}};
+  ASSERT_EQ(Dala({"init"}, dina).exit_code, 0);
+  ASSERT_EQ(Dala({"enroll", server_->url(), FindEnrollCode(Server({"enroll-code", "dina", "--data", data_}).out)}, dina)
+                .exit_code,
+            0);
+  ASSERT_EQ(Dala({"sync"}, dina).exit_code, 0);
+  const std::string twin = FindUuid(Dala({"collect", "psc_observation", "--answers", dir_ / "answers.json"}, dina).out);
+  ASSERT_EQ(Dala({"sync"}, dina).exit_code, 0);
+
+  // She corrects the queue while askar, offline, recounts it: a conflict she resolves.
+  ASSERT_EQ(Coord({"edit", record_, "--set", "queue_length=20", "--note", "counted from the video"}).exit_code, 0);
+  ASSERT_EQ(Dala({"edit", record_, "--set", "queue_length=19"}, laptop_).exit_code, 0);
+  ASSERT_EQ(Dala({"sync"}, laptop_).exit_code, 0);
+  CommandResult resolved = Coord({"resolve", record_, "--choose", "queue_length=19"});
+  ASSERT_EQ(resolved.exit_code, 0) << resolved.err;
+  ASSERT_EQ(Coord({"review", record_, "--state", "has_issues", "--comment", "check the windows"}).exit_code, 0);
+  ASSERT_EQ(Coord({"review", record_, "--state", "approved"}).exit_code, 0);
+  CommandResult merged = Coord({"merge-duplicate", twin, "--into", record_});
+  ASSERT_EQ(merged.exit_code, 0) << merged.err;
+
+  const std::string bundle = dir_ / "audit.dala";
+  ASSERT_EQ(Server({"export", "--bundle", bundle, "--data", data_}).exit_code, 0);
+  CommandResult audit = Dala({"audit", "verify", bundle, "--server-key", data_ + "/server.pub", "--json",
+                              "--strict-after", Today()});
+  ASSERT_EQ(audit.exit_code, 0) << audit.out << audit.err;
+  json report = json::parse(audit.out);
+  std::set<std::string> kinds;
+  for (const json& d : report["decisions"]) {
+    EXPECT_EQ(d["by"], "aigerim") << d.dump();
+    EXPECT_EQ(d["signed_by"], "person") << d.dump();
+    kinds.insert(d["what"].get<std::string>());
+  }
+  EXPECT_EQ(report["decisions"].size(), 5u) << report["decisions"].dump(1);
+  EXPECT_EQ(kinds, (std::set<std::string>{"correction", "review", "duplicate decision"}));
 }
 
 TEST_F(CoordKeyE2ETest, AfterAnAdminRevokesHerKeyTheServerRefusesHerDecisionsAndTheLaptopHoldsTheRevocation) {

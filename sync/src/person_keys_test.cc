@@ -236,6 +236,16 @@ TEST_F(PersonKeyAuditTest, AKeyNeverEnrolledCannotSignADecision) {
   EXPECT_TRUE(HasCode(r, "event.not_by_server")) << Codes(r);
 }
 
+TEST_F(PersonKeyAuditTest, ACorrectionSignedInHerNameByAKeyNeverEnrolledIsNamed) {
+  TellWithKey();
+  sim_.NewDevice("stranger");
+  Hash forged = sim_.PersonRevise("stranger", "anna", story_.s1, {correction_}, PscAnswers(97));
+  AuditReport r = Audit();
+  const AuditProblem* p = Find(r, "enrolment.unenrolled_author");
+  ASSERT_NE(p, nullptr) << Codes(r);
+  EXPECT_EQ(p->envelope_ids.front(), forged);
+}
+
 TEST_F(PersonKeyAuditTest, ADecisionSignedAfterTheKeysRevocationIsNamed) {
   TellWithKey();
   sim_.RevokePersonKey("anna-key", "browser profile lost");
