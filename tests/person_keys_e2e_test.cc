@@ -97,6 +97,16 @@ class CoordKeyE2ETest : public ::testing::Test {
     return json::parse(issued->body)["code"];
   }
 
+  // The server's bundle, verified with its key: the report, which must pass.
+  json Audit(std::vector<std::string> options = {}) {
+    const std::string bundle = dir_ / "audit.dala";
+    EXPECT_EQ(Server({"export", "--bundle", bundle, "--data", data_}).exit_code, 0);
+    std::vector<std::string> args = {"audit", "verify", bundle, "--server-key", data_ + "/server.pub", "--json"};
+    args.insert(args.end(), options.begin(), options.end());
+    CommandResult audit = Dala(args);
+    EXPECT_EQ(audit.exit_code, 0) << audit.out << audit.err;
+    return json::parse(audit.out, nullptr, false);
+  }
   // `dala-server person-key ARGS --data DIR`.
   CommandResult PersonKey(std::vector<std::string> args) {
     args.insert(args.begin(), "person-key");
@@ -152,12 +162,7 @@ TEST_F(CoordKeyE2ETest, DecisionsSignedWithTheKeyFileReachTheLaptopAndTheAuditor
   CommandResult returned = Dala({"list", "--returned"}, laptop_);
   EXPECT_NE(returned.out.find("check the windows"), std::string::npos) << returned.out << returned.err;
 
-  const std::string bundle = dir_ / "audit.dala";
-  ASSERT_EQ(Server({"export", "--bundle", bundle, "--data", data_}).exit_code, 0);
-  CommandResult audit = Dala({"audit", "verify", bundle, "--server-key", data_ + "/server.pub", "--json",
-                              "--strict-after", Today()});
-  ASSERT_EQ(audit.exit_code, 0) << audit.out << audit.err;
-  json report = json::parse(audit.out);
+  json report = Audit({"--strict-after", Today()});
   ASSERT_EQ(report["decisions"].size(), 2u);
   for (const json& d : report["decisions"]) {
     EXPECT_EQ(d["by"], "aigerim");
@@ -191,12 +196,7 @@ TEST_F(CoordKeyE2ETest, EveryKindOfDecisionTheDemoMakesIsSignedByHerKeyAndTheAud
   CommandResult merged = Coord({"merge-duplicate", twin, "--into", record_});
   ASSERT_EQ(merged.exit_code, 0) << merged.err;
 
-  const std::string bundle = dir_ / "audit.dala";
-  ASSERT_EQ(Server({"export", "--bundle", bundle, "--data", data_}).exit_code, 0);
-  CommandResult audit = Dala({"audit", "verify", bundle, "--server-key", data_ + "/server.pub", "--json",
-                              "--strict-after", Today()});
-  ASSERT_EQ(audit.exit_code, 0) << audit.out << audit.err;
-  json report = json::parse(audit.out);
+  json report = Audit({"--strict-after", Today()});
   std::set<std::string> kinds;
   for (const json& d : report["decisions"]) {
     EXPECT_EQ(d["by"], "aigerim") << d.dump();
@@ -251,11 +251,7 @@ TEST_F(CoordKeyE2ETest, AfterAnAdminRevokesHerKeyTheServerRefusesHerDecisionsAnd
   ASSERT_TRUE(shown.ok() && shown->has_value());
   EXPECT_EQ(json::parse((*shown)->answers_json)["queue_length"], 20) << "her earlier correction stands";
 
-  const std::string bundle = dir_ / "audit.dala";
-  ASSERT_EQ(Server({"export", "--bundle", bundle, "--data", data_}).exit_code, 0);
-  CommandResult audit = Dala({"audit", "verify", bundle, "--server-key", data_ + "/server.pub", "--json"});
-  ASSERT_EQ(audit.exit_code, 0) << audit.out << audit.err;
-  json report = json::parse(audit.out);
+  json report = Audit();
   ASSERT_EQ(report["decisions"].size(), 1u);
   EXPECT_EQ(report["decisions"][0]["signed_by"], "person");
 }
