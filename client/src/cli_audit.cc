@@ -199,7 +199,8 @@ AuditCommands::AuditCommands(CLI::App& app) {
   verify_->add_flag("--json", verify_o_.json, "Machine-readable report");
   verify_->add_option("--strict-after", verify_o_.strict_after,
                       "Fail on any decision only the server vouches for (not signed by the person who made it) "
-                      "dated on or after this day, YYYY-MM-DD in UTC");
+                      "made on or after this day, YYYY-MM-DD in UTC: dated so, or logged after a laptop's or a "
+                      "person's envelope dated so");
   verify_->add_option("--threads", verify_o_.threads, "Threads for signature checks (default: every core)");
 
   trace_ = audit->add_subcommand("trace", "The full signed history of one submission, for an audit report");

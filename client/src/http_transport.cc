@@ -73,6 +73,15 @@ class HttpTransport final : public Transport {
  private:
   bool Https() const { return base_url_.rfind("https://", 0) == 0; }
 
+#ifdef CPPHTTPLIB_OPENSSL_SUPPORT
+  bool AnswersPlainHttp() const {
+    httplib::Client plain(base_url_);
+    plain.set_connection_timeout(5, 0);
+    plain.set_read_timeout(5, 0);
+    return static_cast<bool>(plain.Get("/api/v1/health"));
+  }
+#endif
+
   // What went wrong, in words a volunteer can act on.
   std::string Explain(httplib::Error error) {
     using E = httplib::Error;
@@ -105,8 +114,10 @@ class HttpTransport final : public Transport {
     if (error == E::SSLConnection && Https())
       return "no TLS handshake with the server: if it serves plain http, use http://";
     // A TLS server drops a plain request unanswered; ask it in TLS, only to
-    // name the mistake (nothing is sent but a health check).
-    if ((error == E::Read || error == E::Write) && !Https()) {
+    // name the mistake (nothing is sent but a health check). Unless it
+    // answers in plain HTTP: then the answer was lost on the way, and a
+    // TLS handshake would only wait out the read timeout.
+    if ((error == E::Read || error == E::Write) && !Https() && !AnswersPlainHttp()) {
       const std::string https = "https://" + base_url_.substr(std::strlen("http://"));
       httplib::Client probe(https);
       probe.enable_server_certificate_verification(false);

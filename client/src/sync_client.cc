@@ -440,7 +440,9 @@ namespace {
 
 // People's keys as the server-signed events this laptop received say
 // (sync/README.md, "Decisions"): the server queues the event enrolling a
-// key before the first decision it signed for this volunteer.
+// key before the first decision it signed for this volunteer, and the
+// event revoking it, which says up to where its decisions stand, after
+// the last.
 Result<sync::PersonKeyRegistry> ReceivedPersonKeys(LocalStore& store) {
   DALA_ASSIGN_OR_RETURN(auto stored, store.Get(profile_key::kPersonKeyEvents));
   sync::PersonKeyRegistry keys;
@@ -514,16 +516,17 @@ Result<SyncClient::Admission> SyncClient::Admit(const ServerProfile& server, con
     DALA_ASSIGN_OR_RETURN(sync::PersonKeyRegistry keys, ReceivedPersonKeys(store_));
     auto by = sync::DecisionMaker(e);
     if (!by.ok()) return Admission::Refuse(by.status().message());
-    sync::DecisionCheck check = sync::CheckDecisionSigner(e.author(), *by, server.key, keys);
+    sync::DecisionCheck check = sync::CheckDecisionSigner(e.author(), *by, e.sequence(), server.key, keys);
     if (!check.ok()) return Admission::Refuse(check.message);
   } else if (auto person = ReceivedPersonKeys(store_); !person.ok()) {
     return person.status();
   } else if (person->Find(e.author()) != nullptr) {
     // A decision signed by a coordinator's own key: enrolled for the person
-    // it names, by an event the server signed (D3-D4).
+    // it names, by an event the server signed, and if the server revoked
+    // it since, made before that, whatever order the two arrive in (D3-D4).
     auto by = sync::DecisionMaker(e);
     if (!by.ok()) return Admission::Refuse(by.status().message());
-    sync::DecisionCheck check = sync::CheckDecisionSigner(e.author(), *by, server.key, *person);
+    sync::DecisionCheck check = sync::CheckDecisionSigner(e.author(), *by, e.sequence(), server.key, *person);
     if (!check.ok()) return Admission::Refuse(check.message);
     if (e.kind() == sync::EnvelopeKind::kRevision && e.parents().empty())
       return Admission::Refuse("a coordinator's key made a record instead of correcting one");

@@ -587,9 +587,27 @@ sync::Envelope PersonKeyEnrolment(const sync::SigningKey& server, const sync::Pu
   return Seal(std::move(f), server);
 }
 
-// A review of `id` in the name of `by`, signed by `key`.
+// The server's event revoking `person`'s `key`, trusting its decisions up
+// to `through` ("" as before revocations said it).
+sync::Envelope PersonKeyRevocation(const sync::SigningKey& server, const sync::PublicKey& key,
+                                   const std::string& person, const std::string& through) {
+  sync::EventBody event;
+  event.type = "person_key_revoked";
+  event.by = "admin";
+  event.person = person;
+  event.key = ToHex(key);
+  event.reason = "browser profile lost";
+  event.through = through;
+  sync::EnvelopeFields f;
+  f.kind = sync::EnvelopeKind::kEvent;
+  f.body = sync::MakeEventBody(event);
+  return Seal(std::move(f), server);
+}
+
+// A review of `id` in the name of `by`, signed by `key` as the `sequence`th
+// envelope of its chain.
 sync::Envelope ReviewBy(const sync::SigningKey& key, const schema::Form& form, sync::SubmissionId id,
-                        const std::string& by, const std::string& state) {
+                        const std::string& by, const std::string& state, uint64_t sequence = 1) {
   sync::EnvelopeFields f;
   f.kind = sync::EnvelopeKind::kEvent;
   f.submission = id;
@@ -602,7 +620,7 @@ sync::Envelope ReviewBy(const sync::SigningKey& key, const schema::Form& form, s
   review.by = by;
   review.comment = "see the windows";
   f.body = sync::MakeEventBody(review);
-  return Seal(std::move(f), key);
+  return Seal(std::move(f), key, sequence);
 }
 
 class CoordinatorKeyTest : public OtherLaptopTest {
@@ -652,6 +670,45 @@ TEST_F(CoordinatorKeyTest, DecisionSignedByAKeyNeverEnrolledForThatCoordinatorIs
   EXPECT_EQ((*store_->FindSubmission(id))->review_by, "");
 }
 
+// A correction of `id` in the name of `by`, signed by `key`, on the record's revision.
+sync::Envelope CorrectionBy(const sync::SigningKey& key, const schema::Form& form, sync::SubmissionId id,
+                            const sync::Hash& parent, const std::string& by, int queue) {
+  sync::EnvelopeFields f;
+  f.kind = sync::EnvelopeKind::kRevision;
+  f.submission = id;
+  f.parents = {parent};
+  f.form_hash = form.hash();
+  f.form_id = form.id();
+  f.form_version = form.version();
+  f.body = sync::MakeRevisionBody(json{{"queue", queue}}.dump(), 300, by, "counted again");
+  return Seal(std::move(f), key);
+}
+
+TEST_F(CoordinatorKeyTest, CorrectionTheServerOrAKeyNeverEnrolledForHerSignsInHerNameIsLeftOut) {
+  sync::SubmissionId id = Save(3);
+  auto mine = store_->EnvelopesOf(id);
+  ASSERT_TRUE(mine.ok() && mine->size() == 1u);
+  const sync::Hash parent = (*mine)[0].id;
+  sync::Envelope by_server = CorrectionBy(server_key_, *form_, id, parent, "aigerim", 99);
+  sync::SigningKey stranger = sync::SigningKey::Generate(random_);
+  sync::Envelope by_stranger = CorrectionBy(stranger, *form_, id, parent, "aigerim", 98);
+  sync::Envelope by_bolat = CorrectionBy(bolat_, *form_, id, parent, "aigerim", 97);
+  sync::Envelope hers = CorrectionBy(aigerim_, *form_, id, parent, "aigerim", 20);
+  auto out = Receive({PersonKeyEnrolment(server_key_, aigerim_.public_key(), "aigerim"),
+                      PersonKeyEnrolment(server_key_, bolat_.public_key(), "bolat"), by_server, by_stranger, by_bolat,
+                      hers});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  ASSERT_EQ(out->refused_updates.size(), 3u);
+  EXPECT_NE(out->refused_updates[0].find("has an enrolled key"), std::string::npos) << out->refused_updates[0];
+  EXPECT_NE(out->refused_updates[1].find("never enrolled"), std::string::npos) << out->refused_updates[1];
+  EXPECT_NE(out->refused_updates[2].find("enrolled for bolat"), std::string::npos) << out->refused_updates[2];
+  EXPECT_FALSE(Stored(by_server));
+  EXPECT_FALSE(Stored(by_stranger));
+  EXPECT_FALSE(Stored(by_bolat));
+  EXPECT_TRUE(Stored(hers));
+  EXPECT_EQ(json::parse((*store_->FindSubmission(id))->answers_json)["queue"], 20);
+}
+
 TEST_F(CoordinatorKeyTest, PersonKeyEnrolmentNotSignedByTheServerEnrolsNothing) {
   sync::SubmissionId id = Save(3);
   sync::Envelope review = ReviewBy(aigerim_, *form_, id, "aigerim", "rejected");
@@ -659,6 +716,59 @@ TEST_F(CoordinatorKeyTest, PersonKeyEnrolmentNotSignedByTheServerEnrolsNothing) 
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   EXPECT_EQ(out->refused_updates.size(), 2u);
   EXPECT_FALSE(Stored(review));
+}
+
+TEST_F(CoordinatorKeyTest, DecisionOfARevokedCoordinatorKeyAfterItsRevocationIsRefusedAndTheEarlierOneKept) {
+  sync::SubmissionId id = Save(3);
+  sync::Envelope earlier = ReviewBy(aigerim_, *form_, id, "aigerim", "has_issues", 1);
+  sync::Envelope later = ReviewBy(aigerim_, *form_, id, "aigerim", "rejected", 2);  // with the lost key
+  auto out = Receive({PersonKeyEnrolment(server_key_, aigerim_.public_key(), "aigerim"), earlier,
+                      PersonKeyRevocation(server_key_, aigerim_.public_key(), "aigerim", "1"), later});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_TRUE(Stored(earlier));
+  EXPECT_FALSE(Stored(later));
+  ASSERT_EQ(out->refused_updates.size(), 1u);
+  EXPECT_NE(out->refused_updates[0].find("after its revocation"), std::string::npos) << out->refused_updates[0];
+  // And in every later sync.
+  sync::Envelope even_later = ReviewBy(aigerim_, *form_, id, "aigerim", "approved", 3);
+  ASSERT_TRUE(Receive({even_later}).ok());
+  EXPECT_FALSE(Stored(even_later));
+  EXPECT_TRUE(Stored(earlier));
+}
+
+TEST_F(CoordinatorKeyTest, DecisionARevokedCoordinatorKeyMadeBeforeItsRevocationIsTakenInWhenItArrivesAfterIt) {
+  // As a decision set aside for a form the laptop lacked is, when the
+  // form comes after the revocation: the log order decides, not arrival.
+  sync::SubmissionId id = Save(3);
+  sync::Envelope before = ReviewBy(aigerim_, *form_, id, "aigerim", "approved", 2);
+  auto out = Receive({PersonKeyEnrolment(server_key_, aigerim_.public_key(), "aigerim"),
+                      PersonKeyRevocation(server_key_, aigerim_.public_key(), "aigerim", "2"), before});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_TRUE(out->refused_updates.empty()) << out->refused_updates[0];
+  EXPECT_TRUE(Stored(before));
+}
+
+TEST_F(CoordinatorKeyTest, RevocationOfACoordinatorKeyThatDoesNotSayWhereRefusesWhatComesAfterIt) {
+  sync::SubmissionId id = Save(3);
+  sync::Envelope held = ReviewBy(aigerim_, *form_, id, "aigerim", "has_issues", 1);
+  ASSERT_TRUE(Receive({PersonKeyEnrolment(server_key_, aigerim_.public_key(), "aigerim"), held}).ok());
+  sync::Envelope after = ReviewBy(aigerim_, *form_, id, "aigerim", "rejected", 2);
+  auto out = Receive({PersonKeyRevocation(server_key_, aigerim_.public_key(), "aigerim", ""), after});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_TRUE(Stored(held));
+  EXPECT_FALSE(Stored(after));
+}
+
+TEST_F(CoordinatorKeyTest, CoordinatorKeyRevocationNotSignedByTheServerRevokesNothing) {
+  sync::SubmissionId id = Save(3);
+  sync::Envelope review = ReviewBy(aigerim_, *form_, id, "aigerim", "approved", 2);
+  auto out = Receive({PersonKeyEnrolment(server_key_, aigerim_.public_key(), "aigerim"),
+                      PersonKeyRevocation(bolat_, aigerim_.public_key(), "aigerim", "0"), review});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  ASSERT_EQ(out->refused_updates.size(), 1u);
+  EXPECT_NE(out->refused_updates[0].find("event not signed by the server"), std::string::npos)
+      << out->refused_updates[0];
+  EXPECT_TRUE(Stored(review));
 }
 
 // --- a revoked laptop of the same volunteer (issue 10, item 7) ------------------------------

@@ -26,6 +26,7 @@
 #include "dala/base/utf8.h"
 #include "dala/server/sqlite_store.h"
 #include "dala/sync/checkpoint.h"
+#include "dala/sync/person_keys.h"
 #include "http_edge.h"
 #include "router.h"
 #include "server_context.h"
@@ -210,30 +211,59 @@ std::string EnrollCodeHash(std::string_view normalized_code) {
   return ToHex(sync::Sha256(normalized_code));
 }
 
-Result<IssuedEnrollCode> IssueEnrollCode(Store& store, std::string_view volunteer, int ttl_hours,
-                                         std::string_view created_by, sync::Random& random, const Clock& clock) {
-  if (ttl_hours < 1 || ttl_hours > kMaxEnrollTtlHours) {
-    return Status::InvalidArgument("the validity must be between 1 and " + std::to_string(kMaxEnrollTtlHours) +
-                                   " hours");
-  }
-  DALA_ASSIGN_OR_RETURN(std::optional<User> user, store.FindUser(volunteer));
-  if (!user) return Status::NotFound("no user named '" + std::string(volunteer) + "'");
-  if (user->role != Role::kVolunteer) {
-    return Status::InvalidArgument("'" + user->name + "' is not a volunteer (role: " + RoleName(user->role) +
-                                   "); only volunteers enrol devices");
-  }
+namespace {
+
+// A fresh code for `user`, stored by `add` (its hash, its expiry, now).
+Result<IssuedEnrollCode> IssueCode(const User& user, int ttl_hours, sync::Random& random, const Clock& clock,
+                                   const std::function<Status(const std::string&, int64_t, int64_t)>& add) {
   const int64_t now = clock.NowMs();
   IssuedEnrollCode issued;
-  issued.volunteer = user->name;
+  issued.user = user.name;
   issued.expires_ms = now + int64_t{ttl_hours} * 3600 * 1000;
   // A collision of 59-bit codes is not going to happen; retrying costs nothing.
   for (int attempt = 0;; ++attempt) {
     issued.code = GenerateEnrollCode(random);
-    Status s = store.AddEnrollCode(EnrollCodeHash(sync::NormalizeEnrollCode(issued.code)), user->name,
-                                   issued.expires_ms, created_by, now);
+    Status s = add(EnrollCodeHash(sync::NormalizeEnrollCode(issued.code)), issued.expires_ms, now);
     if (s.ok()) return issued;
     if (s.code() != Status::Code::kAlreadyExists || attempt == 3) return s;
   }
+}
+
+// The user a code is for, who must exist, and its validity.
+Result<User> CodeHolder(Store& store, std::string_view name, int ttl_hours) {
+  if (ttl_hours < 1 || ttl_hours > kMaxEnrollTtlHours) {
+    return Status::InvalidArgument("the validity must be between 1 and " + std::to_string(kMaxEnrollTtlHours) +
+                                   " hours");
+  }
+  DALA_ASSIGN_OR_RETURN(std::optional<User> user, store.FindUser(name));
+  if (!user) return Status::NotFound("no user named '" + std::string(name) + "'");
+  return std::move(*user);
+}
+
+}  // namespace
+
+Result<IssuedEnrollCode> IssueEnrollCode(Store& store, std::string_view volunteer, int ttl_hours,
+                                         std::string_view created_by, sync::Random& random, const Clock& clock) {
+  DALA_ASSIGN_OR_RETURN(User user, CodeHolder(store, volunteer, ttl_hours));
+  if (user.role != Role::kVolunteer) {
+    return Status::InvalidArgument("'" + user.name + "' is not a volunteer (role: " + RoleName(user.role) +
+                                   "); only volunteers enrol devices");
+  }
+  return IssueCode(user, ttl_hours, random, clock, [&](const std::string& hash, int64_t expires, int64_t now) {
+    return store.AddEnrollCode(hash, user.name, expires, created_by, now);
+  });
+}
+
+Result<IssuedEnrollCode> IssuePersonKeyCode(Store& store, std::string_view person, int ttl_hours,
+                                            std::string_view created_by, sync::Random& random, const Clock& clock) {
+  DALA_ASSIGN_OR_RETURN(User user, CodeHolder(store, person, ttl_hours));
+  if (!sync::IsDecidingRole(RoleName(user.role))) {
+    return Status::InvalidArgument("'" + user.name + "' is not a coordinator or an admin (role: " +
+                                   RoleName(user.role) + "); only they hold keys that sign decisions");
+  }
+  return IssueCode(user, ttl_hours, random, clock, [&](const std::string& hash, int64_t expires, int64_t now) {
+    return store.AddPersonKeyCode(hash, user.name, expires, created_by, now);
+  });
 }
 
 Result<User> AddUserAccount(Store& store, std::string_view name, std::string_view role_name,
@@ -289,6 +319,33 @@ Result<Device> FindDeviceByKey(Store& store, std::string_view key_hex) {
   if (found.empty()) return Status::NotFound("no enrolled device has a key starting " + prefix);
   if (found.size() > 1)
     return Status::InvalidArgument(std::to_string(found.size()) + " devices have keys starting " + prefix +
+                                   "; give more digits");
+  return std::move(found[0]);
+}
+
+Result<PersonKeyRow> FindPersonKeyOf(Store& store, std::string_view person, std::string_view fingerprint) {
+  std::string digits;
+  for (char c : fingerprint)
+    if (c != ' ') digits.push_back(c);
+  if (!IsHexPrefix(digits, 8, 64))
+    return Status::InvalidArgument("'" + std::string(fingerprint) + "' is not a key's fingerprint: 16 hex digits "
+                                   "in groups of four, as `dala-server person-key list` shows, or 8 to 64 of them");
+  DALA_ASSIGN_OR_RETURN(std::optional<User> user, store.FindUser(person));
+  if (!user) return Status::NotFound("no user named '" + std::string(person) + "'");
+  DALA_ASSIGN_OR_RETURN(auto keys, store.PersonKeysOf(user->name));
+  const std::string prefix = Lower(digits);
+  std::vector<PersonKeyRow> found;
+  std::string theirs;
+  for (PersonKeyRow& k : keys) {
+    theirs += (theirs.empty() ? "" : ", ") + sync::KeyFingerprint(k.key);
+    if (ToHex(k.key).rfind(prefix, 0) == 0) found.push_back(std::move(k));
+  }
+  if (found.empty()) {
+    return Status::NotFound(user->name + " has no key " + std::string(fingerprint) +
+                            (theirs.empty() ? std::string(": they have none enrolled") : " (theirs: " + theirs + ")"));
+  }
+  if (found.size() > 1)
+    return Status::InvalidArgument(std::to_string(found.size()) + " keys of " + user->name + " start " + prefix +
                                    "; give more digits");
   return std::move(found[0]);
 }

@@ -107,7 +107,7 @@ inline constexpr int kMaxEnrollTtlHours = 720;
 
 struct IssuedEnrollCode {
   std::string code;  // with dashes, to show once
-  std::string volunteer;
+  std::string user;  // the volunteer whose laptop it enrols, or the person whose key
   int64_t expires_ms = 0;
 };
 // A new code for `volunteer` (who must exist with the volunteer role),
@@ -115,6 +115,19 @@ struct IssuedEnrollCode {
 // volunteer, InvalidArgument for another role or a bad ttl.
 Result<IssuedEnrollCode> IssueEnrollCode(Store& store, std::string_view volunteer, int ttl_hours,
                                          std::string_view created_by, sync::Random& random, const Clock& clock);
+
+// A new code with which `person` (a coordinator or admin) confirms the key
+// they enrol to sign their decisions (sync/README.md, "Decisions"); as
+// IssueEnrollCode otherwise. InvalidArgument for another role.
+Result<IssuedEnrollCode> IssuePersonKeyCode(Store& store, std::string_view person, int ttl_hours,
+                                            std::string_view created_by, sync::Random& random, const Clock& clock);
+
+// The key of `person` that `fingerprint` names: as sync::KeyFingerprint
+// shows it ("3f2a 91c0 77de 0b15", spaces optional), or 8 to 64 of the
+// key's first hex digits. NotFound for an unknown person or none of their
+// keys (the message lists theirs), InvalidArgument for bad text or a
+// prefix several of their keys share.
+Result<PersonKeyRow> FindPersonKeyOf(Store& store, std::string_view person, std::string_view fingerprint);
 
 // Adds a user; `password` is required (and checked) for the roles that log
 // in, and ignored for volunteers. InvalidArgument for a bad name, role or
@@ -165,6 +178,12 @@ int EnrollCodeCommand(const std::string& data_dir, const std::string& volunteer,
 int DeviceListCommand(const std::string& data_dir, bool json);
 int DeviceRevokeCommand(const std::string& data_dir, const std::string& key, const std::string& by,
                         const std::string& reason);
+int PersonKeyCodeCommand(const std::string& data_dir, const std::string& person, int ttl_hours,
+                         const std::string& by);
+// `person` empty: everyone's keys.
+int PersonKeyListCommand(const std::string& data_dir, const std::string& person, bool json);
+int PersonKeyRevokeCommand(const std::string& data_dir, const std::string& person, const std::string& fingerprint,
+                           const std::string& by, const std::string& reason);
 int FormListCommand(const std::string& data_dir, bool json);
 int FormPublishCommand(const std::string& data_dir, const std::string& file, const std::string& project);
 int FormRetireCommand(const std::string& data_dir, const std::string& form, const std::string& version,

@@ -23,6 +23,7 @@
 #include "api.h"
 #include "dala/base/terminal.h"
 #include "dala/server/sqlite_store.h"
+#include "dala/sync/person_keys.h"
 #include "http_edge.h"
 #include "router.h"
 #include "web.h"
@@ -112,6 +113,17 @@ int PerformOrFail(const std::string& data_dir, const json& request, json* answer
   auto done = Perform(data_dir, request);
   if (!done.ok()) return Fail(done.status());
   *answer = std::move(*done);
+  return kExitOk;
+}
+
+// Asks for a one-time code valid `ttl_hours` and prints it alone on
+// stdout, for scripts; the caller says on stderr what it is for.
+int IssueCode(const std::string& data_dir, json request, int ttl_hours, json* answer) {
+  if (ttl_hours < 1 || ttl_hours > kMaxEnrollTtlHours)
+    return Usage("--ttl-hours must be between 1 and " + std::to_string(kMaxEnrollTtlHours));
+  request["ttl_hours"] = ttl_hours;
+  if (int rc = PerformOrFail(data_dir, request, answer); rc != kExitOk) return rc;
+  std::cout << answer->value("code", "") << "\n";
   return kExitOk;
 }
 
@@ -256,12 +268,9 @@ int UserListCommand(const std::string& data_dir) {
 
 int EnrollCodeCommand(const std::string& data_dir, const std::string& volunteer, int ttl_hours,
                       const std::string& by) {
-  if (ttl_hours < 1 || ttl_hours > kMaxEnrollTtlHours)
-    return Usage("--ttl-hours must be between 1 and " + std::to_string(kMaxEnrollTtlHours));
   json answer;
-  json request = {{"op", "enroll_code"}, {"volunteer", volunteer}, {"ttl_hours", ttl_hours}, {"by", by}};
-  if (int rc = PerformOrFail(data_dir, request, &answer); rc != kExitOk) return rc;
-  std::cout << answer.value("code", "") << "\n";
+  json request = {{"op", "enroll_code"}, {"volunteer", volunteer}, {"by", by}};
+  if (int rc = IssueCode(data_dir, request, ttl_hours, &answer); rc != kExitOk) return rc;
   std::cerr << "Enrolment code for " << answer.value("volunteer", "") << ", valid once until "
             << FormatUtc(answer.value("expires_ms", int64_t{0})) << "\n";
   return kExitOk;
@@ -307,6 +316,71 @@ int DeviceRevokeCommand(const std::string& data_dir, const std::string& key, con
   if (int rc = PerformOrFail(data_dir, request, &answer); rc != kExitOk) return rc;
   std::cout << "Revoked device " << answer.value("key", "").substr(0, 16) << " (" << answer.value("volunteer", "")
             << ", " << Printable(answer.value("label", "")) << "); its earlier records stay valid.\n";
+  return kExitOk;
+}
+
+// --- people's keys ------------------------------------------------------------------------
+
+int PersonKeyCodeCommand(const std::string& data_dir, const std::string& person, int ttl_hours,
+                         const std::string& by) {
+  json answer;
+  json request = {{"op", "person_key_code"}, {"person", person}, {"by", by}};
+  if (int rc = IssueCode(data_dir, request, ttl_hours, &answer); rc != kExitOk) return rc;
+  std::cerr << "Code for " << answer.value("person", "") << " to confirm their signing key, valid once until "
+            << FormatUtc(answer.value("expires_ms", int64_t{0}))
+            << ": they enter it on the dashboard's Signing key page, or with `dala coord key enroll CODE`.\n";
+  return kExitOk;
+}
+
+int PersonKeyListCommand(const std::string& data_dir, const std::string& person, bool as_json) {
+  auto store = OpenExisting(data_dir);
+  if (!store.ok()) return Fail(store.status());
+  if (!person.empty()) {
+    auto user = (*store)->FindUser(person);
+    if (!user.ok()) return Fail(user.status());
+    if (!*user) return Fail(Status::NotFound("no user named '" + person + "'"));
+  }
+  auto keys = (*store)->PersonKeysOf(person);
+  if (!keys.ok()) return Fail(keys.status());
+  if (as_json) {
+    json list = json::array();
+    for (const PersonKeyRow& k : *keys) {
+      list.push_back({{"key", ToHex(k.key)}, {"fingerprint", sync::KeyFingerprint(k.key)}, {"person", k.person},
+                      {"role", k.role}, {"label", k.label}, {"enrolled_ms", k.enrolled_ms},
+                      {"enrolled_by", k.enrolled_by}, {"revoked_ms", k.revoked_ms}, {"revoked_by", k.revoked_by},
+                      {"revoke_reason", k.revoke_reason}});
+    }
+    std::cout << Dump(list) << "\n";
+    return kExitOk;
+  }
+  if (keys->empty()) {
+    std::cout << (person.empty() ? std::string("No one has a signing key enrolled yet: the server attests every "
+                                               "decision")
+                                 : person + " has no signing key enrolled yet: the server attests their decisions")
+              << " (`dala-server person-key code USER` gives a code to enrol one).\n";
+    return kExitOk;
+  }
+  // The label, which the person chose, goes last: it cannot push the rest out of line.
+  std::printf("%-16s %-12s %-20s %-20s %-12s %-8s %s\n", "PERSON", "ROLE", "FINGERPRINT", "ENROLLED", "BY", "REVOKED",
+              "LABEL");
+  for (const PersonKeyRow& k : *keys) {
+    std::printf("%-16s %-12s %-20s %-20s %-12s %-8s %s\n", k.person.c_str(), k.role.c_str(),
+                sync::KeyFingerprint(k.key).c_str(), FormatUtc(k.enrolled_ms).c_str(), k.enrolled_by.c_str(),
+                k.revoked_ms != 0 ? "revoked" : "-", Printable(k.label).c_str());
+  }
+  std::cout << "Revoke a key with `dala-server person-key revoke USER \"FINGERPRINT\" --data " << data_dir << "`.\n";
+  return kExitOk;
+}
+
+int PersonKeyRevokeCommand(const std::string& data_dir, const std::string& person, const std::string& fingerprint,
+                           const std::string& by, const std::string& reason) {
+  json answer;
+  json request = {{"op", "person_key_revoke"}, {"person", person}, {"key", fingerprint}, {"by", by},
+                  {"reason", reason}};
+  if (int rc = PerformOrFail(data_dir, request, &answer); rc != kExitOk) return rc;
+  std::cout << "Revoked " << answer.value("person", "") << "'s key " << answer.value("fingerprint", "") << " ("
+            << Printable(answer.value("label", "")) << "): it signs no more decisions, and those it signed before "
+            << "stay valid. They enrol a new key to decide again.\n";
   return kExitOk;
 }
 

@@ -98,6 +98,10 @@ TEST_F(AdminControlTest, MalformedAdminRequestsAreRefusedAndChangeNothing) {
                    json{{"op", "user_add"}, {"name", "x"}, {"role", 3}},
                    json{{"op", "enroll_code"}, {"volunteer", "v"}, {"by", "b"}, {"ttl_hours", "72"}},
                    json{{"op", "device_revoke"}, {"key", "abc"}, {"by", "b"}},
+                   json{{"op", "person_key_code"}, {"person", "p"}, {"by", "b"}, {"ttl_hours", "72"}},
+                   json{{"op", "person_key_code"}, {"by", "b"}, {"ttl_hours", 72}},
+                   json{{"op", "person_key_revoke"}, {"person", "p"}, {"by", "b"}},
+                   json{{"op", "person_key_revoke"}, {"person", "p"}, {"key", 7}, {"by", "b"}},
                    json{{"op", "export_bundle"}, {"path", "relative.zip"}},
                    json{{"op", "form_publish"}, {"document", "{"}, {"project", "default"}}}) {
     auto r = RunAdminRequest(bad, target);

@@ -4,6 +4,7 @@
 #include "bundle_export.h"
 #include "dala/base/terminal.h"
 #include "dala/server/sqlite_store.h"
+#include "dala/sync/person_keys.h"
 
 namespace dala::server {
 
@@ -50,14 +51,21 @@ Result<json> UserUnlock(const json& r, AdminTarget& t) {
   return out;
 }
 
-Result<json> EnrollCode(const json& r, AdminTarget& t) {
-  DALA_ASSIGN_OR_RETURN(std::string volunteer, Field(r, "volunteer"));
+using IssueFn = Result<IssuedEnrollCode> (*)(Store&, std::string_view, int, std::string_view, sync::Random&,
+                                             const Clock&);
+
+// A one-time code for the user the field `whom` names: a volunteer's, to
+// enrol a laptop, or a person's, to confirm their key.
+Result<json> IssueCodeFor(const json& r, AdminTarget& t, const char* whom, IssueFn issue) {
+  DALA_ASSIGN_OR_RETURN(std::string user, Field(r, whom));
   DALA_ASSIGN_OR_RETURN(std::string by, Field(r, "by"));
   auto ttl = r.find("ttl_hours");
   if (ttl == r.end() || !ttl->is_number_integer()) return Status::InvalidArgument("\"ttl_hours\" must be an integer");
-  DALA_ASSIGN_OR_RETURN(auto issued, IssueEnrollCode(t.store, volunteer, ttl->get<int>(), by, t.random, t.clock));
-  return json{{"code", issued.code}, {"volunteer", issued.volunteer}, {"expires_ms", issued.expires_ms}};
+  DALA_ASSIGN_OR_RETURN(auto issued, issue(t.store, user, ttl->get<int>(), by, t.random, t.clock));
+  return json{{"code", issued.code}, {whom, issued.user}, {"expires_ms", issued.expires_ms}};
 }
+
+Result<json> EnrollCode(const json& r, AdminTarget& t) { return IssueCodeFor(r, t, "volunteer", IssueEnrollCode); }
 
 Result<json> DeviceRevoke(const json& r, AdminTarget& t) {
   DALA_ASSIGN_OR_RETURN(std::string key, Field(r, "key"));
@@ -70,6 +78,26 @@ Result<json> DeviceRevoke(const json& r, AdminTarget& t) {
   DALA_ASSIGN_OR_RETURN(RecordService * records, t.records());
   DALA_RETURN_IF_ERROR(records->Revoke(device.key, by, reason));
   return json{{"key", ToHex(device.key)}, {"volunteer", device.volunteer}, {"label", device.label}};
+}
+
+Result<json> PersonKeyCode(const json& r, AdminTarget& t) { return IssueCodeFor(r, t, "person", IssuePersonKeyCode); }
+
+// The person is named as well as the key: an admin who mistypes a
+// fingerprint revokes nobody else's key.
+Result<json> PersonKeyRevoke(const json& r, AdminTarget& t) {
+  DALA_ASSIGN_OR_RETURN(std::string person, Field(r, "person"));
+  DALA_ASSIGN_OR_RETURN(std::string fingerprint, Field(r, "key"));
+  DALA_ASSIGN_OR_RETURN(std::string by, Field(r, "by"));
+  DALA_ASSIGN_OR_RETURN(std::string reason, Field(r, "reason", false));
+  DALA_ASSIGN_OR_RETURN(PersonKeyRow key, FindPersonKeyOf(t.store, person, fingerprint));
+  const std::string named = key.person + "'s key " + sync::KeyFingerprint(key.key);
+  if (key.revoked_ms != 0)
+    return Status(Status::Code::kFailedPrecondition, "already_revoked",
+                  named + " was already revoked by " + key.revoked_by);
+  DALA_ASSIGN_OR_RETURN(RecordService * records, t.records());
+  DALA_RETURN_IF_ERROR(records->RevokePersonKey(key.key, by, reason));
+  return json{{"key", ToHex(key.key)}, {"fingerprint", sync::KeyFingerprint(key.key)}, {"person", key.person},
+              {"label", key.label}};
 }
 
 Result<json> FormPublish(const json& r, AdminTarget& t) {
@@ -113,6 +141,8 @@ constexpr OpRow kOps[] = {
     {"user_unlock", UserUnlock, "name"},
     {"enroll_code", EnrollCode, "volunteer"},
     {"device_revoke", DeviceRevoke, "key"},
+    {"person_key_code", PersonKeyCode, "person"},
+    {"person_key_revoke", PersonKeyRevoke, "person"},
     {"form_publish", FormPublish, "project"},
     {"form_retire", FormRetire, "form"},
     {"export_bundle", ExportBundle, "path"},

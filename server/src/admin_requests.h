@@ -9,6 +9,9 @@
 //   enroll_code    volunteer, ttl_hours, by      code, volunteer, expires_ms
 //   device_revoke  key (or 8+ hex of it), by,    key, volunteer, label
 //                  reason
+//   person_key_code  person, ttl_hours, by      code, person, expires_ms
+//   person_key_revoke  person, key (fingerprint  key, fingerprint, person,
+//                  or 8+ hex of it), by, reason  label
 //   form_publish   document, project             form, version, hash
 //   form_retire    form (id or hash), version,   form, version, hash
 //                  by

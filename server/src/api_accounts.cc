@@ -132,7 +132,7 @@ Result<HttpResponse> IssueEnrollCode(const Call& call) {
   ServerContext& ctx = call.api.ctx();
   DALA_ASSIGN_OR_RETURN(auto issued, server::IssueEnrollCode(ctx.store, volunteer, static_cast<int>(ttl),
                                                              call.person->name, ctx.random, ctx.clock));
-  return JsonResponse({{"code", issued.code}, {"volunteer", issued.volunteer}, {"expires_ms", issued.expires_ms}},
+  return JsonResponse({{"code", issued.code}, {"volunteer", issued.user}, {"expires_ms", issued.expires_ms}},
                       201);
 }
 

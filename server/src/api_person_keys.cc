@@ -109,19 +109,9 @@ Result<HttpResponse> IssuePersonKeyCode(const Call& call) {
   if (ttl < 1 || ttl > kMaxEnrollTtlHours)
     return BadField("ttl_hours", "must be between 1 and " + std::to_string(kMaxEnrollTtlHours));
   ServerContext& ctx = call.api.ctx();
-  DALA_ASSIGN_OR_RETURN(auto user, ctx.store.FindUser(person));
-  if (!user) return ApiFailure(Status::Code::kNotFound, "not_found", "no user named '" + person + "'");
-  if (!sync::IsDecidingRole(RoleName(user->role)))
-    return BadField("person", "must be a coordinator or an admin: only they decide");
-  const int64_t now = ctx.clock.NowMs();
-  const int64_t expires = now + ttl * 3600 * 1000;
-  for (int attempt = 0;; ++attempt) {
-    std::string code = GenerateEnrollCode(ctx.random);
-    Status s = ctx.store.AddPersonKeyCode(EnrollCodeHash(sync::NormalizeEnrollCode(code)), user->name, expires,
-                                          call.person->name, now);
-    if (s.ok()) return JsonResponse({{"code", code}, {"person", user->name}, {"expires_ms", expires}}, 201);
-    if (s.code() != Status::Code::kAlreadyExists || attempt == 3) return s;
-  }
+  DALA_ASSIGN_OR_RETURN(auto issued, server::IssuePersonKeyCode(ctx.store, person, static_cast<int>(ttl),
+                                                                call.person->name, ctx.random, ctx.clock));
+  return JsonResponse({{"code", issued.code}, {"person", issued.user}, {"expires_ms", issued.expires_ms}}, 201);
 }
 
 Result<HttpResponse> MyKeys(const Call& call) {

@@ -110,6 +110,34 @@ int Main(int argc, char** argv) {
   device_revoke->add_option("--by", revoke_by, "Who revokes it (recorded)")->capture_default_str();
   device_revoke->add_option("--reason", revoke_reason, "Why (recorded)");
 
+  auto* person_key = app.add_subcommand(
+      "person-key", "Manage the keys with which coordinators and admins sign their decisions");
+  person_key->require_subcommand(1);
+  std::string pk_code_person, pk_code_data, pk_code_by = "cli";
+  int pk_code_ttl = kDefaultEnrollTtlHours;
+  auto* pk_code = person_key->add_subcommand(
+      "code", "Issue a one-time code with which a coordinator or admin confirms the key they enrol");
+  pk_code->add_option("USER", pk_code_person, "The coordinator's or admin's user name")->required();
+  pk_code->add_option("--data", pk_code_data, "The data directory")->required();
+  pk_code->add_option("--ttl-hours", pk_code_ttl, "How long the code stays valid (1 to 720)")->capture_default_str();
+  pk_code->add_option("--by", pk_code_by, "Who issues the code (recorded in the enrolment)")->capture_default_str();
+  std::string pk_list_person, pk_list_data;
+  bool pk_list_json = false;
+  auto* pk_list = person_key->add_subcommand("list", "List the people's keys, revoked ones included");
+  pk_list->add_option("USER", pk_list_person, "Only this user's keys");
+  pk_list->add_option("--data", pk_list_data, "The data directory")->required();
+  pk_list->add_flag("--json", pk_list_json, "Print JSON (with full keys)");
+  std::string pk_revoke_person, pk_revoke_key, pk_revoke_data, pk_revoke_by = "cli", pk_revoke_reason;
+  auto* pk_revoke = person_key->add_subcommand(
+      "revoke", "Revoke a person's key: it signs no more decisions; those it signed stay valid");
+  pk_revoke->add_option("USER", pk_revoke_person, "Whose key it is")->required();
+  pk_revoke->add_option("FINGERPRINT", pk_revoke_key,
+                        "The key's fingerprint as `person-key list` shows it, or its first 8 or more hex digits")
+      ->required();
+  pk_revoke->add_option("--data", pk_revoke_data, "The data directory")->required();
+  pk_revoke->add_option("--by", pk_revoke_by, "Who revokes it (recorded)")->capture_default_str();
+  pk_revoke->add_option("--reason", pk_revoke_reason, "Why (recorded)");
+
   auto* key = app.add_subcommand("key", "The server's signing key at rest (docs/SECURITY.md)");
   key->require_subcommand(1);
   std::string seal_data, unseal_data;
@@ -162,6 +190,10 @@ int Main(int argc, char** argv) {
   if (key_seal->parsed()) return KeySealCommand(seal_data);
   if (key_unseal->parsed()) return KeyUnsealCommand(unseal_data);
   if (device_revoke->parsed()) return DeviceRevokeCommand(revoke_data, revoke_key, revoke_by, revoke_reason);
+  if (pk_code->parsed()) return PersonKeyCodeCommand(pk_code_data, pk_code_person, pk_code_ttl, pk_code_by);
+  if (pk_list->parsed()) return PersonKeyListCommand(pk_list_data, pk_list_person, pk_list_json);
+  if (pk_revoke->parsed())
+    return PersonKeyRevokeCommand(pk_revoke_data, pk_revoke_person, pk_revoke_key, pk_revoke_by, pk_revoke_reason);
   if (export_cmd->parsed()) return ExportBundleCommand(export_data, export_bundle);
   std::cerr << app.help() << "\n";
   return kExitUsage;

@@ -231,9 +231,24 @@ Status RecordService::RevokePersonKey(const sync::PublicKey& key, std::string_vi
   body.person = row->person;
   body.key = ToHex(key);
   body.reason = std::string(reason);
-  auto event = AppendServerEvent(body, [&](const Envelope& e) {
-    return ctx_.store.RevokePersonKey(key, by, reason, e.wall_ms());
-  });
+  auto event = AppendServerEvent(
+      body,
+      [&](const Envelope& e) {
+        DALA_RETURN_IF_ERROR(ctx_.store.RevokePersonKey(key, by, reason, e.wall_ms()));
+        // Every volunteer whose laptops were sent the enrolment, and so
+        // take this key's decisions in, gets the revocation after them.
+        // The tree moves only after the commit: its size is this event's index.
+        DALA_ASSIGN_OR_RETURN(auto volunteers, ctx_.store.VolunteersQueued(row->enrolled_index));
+        for (const std::string& v : volunteers) DALA_RETURN_IF_ERROR(ctx_.store.AddToOutbox(v, tree_.size(), e.author()));
+        return Status::Ok();
+      },
+      [&](sync::EventBody* b) -> Status {
+        // Laptops see no log positions: the event says where in the key's
+        // chain the revocation falls (README "Decisions", D4).
+        DALA_ASSIGN_OR_RETURN(sync::ChainTip tip, ctx_.store.Tip(key));
+        b->through = std::to_string(tip.sequence);
+        return Status::Ok();
+      });
   return event.ok() ? Status::Ok() : event.status();
 }
 
@@ -253,8 +268,12 @@ Result<std::vector<Hash>> RecordService::AppendSignedDecisions(const User& perso
       return Refused("invalid_decision", "the envelopes of one decision have one signer");
     parsed.push_back(std::move(*e));
   }
-  // D3-D4: an enrolled, unrevoked key of the person whose session this is.
+  // D3-D4: an enrolled, unrevoked key of the person whose session this is,
+  // judged under the lock a revocation takes, so that none comes between
+  // the check and the append.
   const sync::PublicKey& author = parsed[0].author();
+  std::lock_guard<std::mutex> lock(append_mutex_);
+  DALA_RETURN_IF_ERROR(CatchUpTree());
   DALA_ASSIGN_OR_RETURN(auto key, ctx_.store.FindPersonKey(author));
   if (!key || key->person != person.name)
     return Status(Status::Code::kPermissionDenied, "unknown_person_key",
@@ -267,8 +286,6 @@ Result<std::vector<Hash>> RecordService::AppendSignedDecisions(const User& perso
     if (by != person.name)
       return Refused("invalid_decision", "the decision names \"" + by + "\", not the signer " + person.name);
   }
-  std::lock_guard<std::mutex> lock(append_mutex_);
-  DALA_RETURN_IF_ERROR(CatchUpTree());
   DALA_ASSIGN_OR_RETURN(sync::ChainTip tip, ctx_.store.Tip(author));
   const int64_t latest = ctx_.clock.NowMs() + ctx_.config.max_clock_ahead_ms;
   for (const Envelope& e : parsed) {

@@ -236,5 +236,33 @@ TEST_F(SignedDecisionTest, TheVolunteersLaptopGetsTheKeysEnrolmentBeforeThePerso
   EXPECT_EQ(Envelope::Parse(response->envelopes[1])->author(), aigerim_key_.public_key());
 }
 
+TEST_F(SignedDecisionTest, TheVolunteersLaptopGetsTheKeysRevocationAfterItsDecisionsSayingWhereTheyEnd) {
+  ASSERT_TRUE(EnrolKey("aigerim", aigerim_key_).ok());
+  ASSERT_TRUE(EnrolKey("bolat", bolat_key_).ok());
+  CoordinatorEdit edit{"aigerim", R"({"centre":"ala_01","queue":20})", "", {}};
+  ASSERT_TRUE(service_->AppendSignedDecisions(users_["aigerim"], Sign(*service_->DraftEdit(submission_, edit), aigerim_key_)).ok());
+  ASSERT_TRUE(service_->AppendSignedDecisions(users_["aigerim"], Review("aigerim", aigerim_key_)).ok());
+  sync::SyncRequest request;
+  request.receipted_through = 1;
+  auto before = service_->HandleSync(device_, request);
+  ASSERT_TRUE(before.ok());
+  ASSERT_EQ(before->envelopes.size(), 3u) << "her key's enrolment, her correction, her review";
+  ASSERT_TRUE(service_->RevokePersonKey(aigerim_key_.public_key(), "admin", "browser profile lost").ok());
+  // bolat's key never decided on alma's records: her laptops need not hear of it.
+  ASSERT_TRUE(service_->RevokePersonKey(bolat_key_.public_key(), "admin", "left").ok());
+  request.cursor = before->cursor;
+  auto after = service_->HandleSync(device_, request);
+  ASSERT_TRUE(after.ok());
+  ASSERT_EQ(after->envelopes.size(), 1u);
+  auto e = Envelope::Parse(after->envelopes[0]);
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->author(), server_key_.public_key());
+  auto body = sync::ParseEventBody(e->body());
+  ASSERT_TRUE(body.ok());
+  EXPECT_EQ(body->type, "person_key_revoked");
+  EXPECT_EQ(body->key, ToHex(aigerim_key_.public_key()));
+  EXPECT_EQ(body->through, "2") << "the correction and the review came before it";
+}
+
 }  // namespace
 }  // namespace dala::server

@@ -94,6 +94,7 @@ class SqliteStore final : public Store {
   Result<std::vector<sync::SubmissionId>> LegacyDistinctSubmissions() override;
   Status AddToOutbox(std::string_view volunteer, uint64_t log_index, const sync::PublicKey& author) override;
   Status AddToOutboxOnce(std::string_view volunteer, uint64_t log_index, const sync::PublicKey& author) override;
+  Result<std::vector<std::string>> VolunteersQueued(uint64_t log_index) override;
   Status QueueVolunteerHistory(std::string_view volunteer) override;
   Result<std::vector<std::pair<int64_t, uint64_t>>> Outbox(std::string_view volunteer, const sync::PublicKey& reader,
                                                            int64_t after_id, int64_t through_id,

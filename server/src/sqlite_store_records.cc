@@ -539,6 +539,22 @@ Status SqliteStore::AddToOutboxOnce(std::string_view volunteer, uint64_t log_ind
   return st.Bind(1, volunteer).Bind(2, static_cast<int64_t>(log_index)).BindBytes(3, author).Run();
 }
 
+// A scan of the outbox (its indexes lead with the volunteer): only a
+// person key's revocation asks, which is rare.
+Result<std::vector<std::string>> SqliteStore::VolunteersQueued(uint64_t log_index) {
+  Lock lock(mutex_);
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT DISTINCT volunteer FROM outbox WHERE log_index = ? "
+                                             "ORDER BY volunteer"));
+  st.Bind(1, static_cast<int64_t>(log_index));
+  std::vector<std::string> out;
+  while (true) {
+    DALA_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    out.push_back(st.ColumnText(0));
+  }
+  return out;
+}
+
 Status SqliteStore::QueueVolunteerHistory(std::string_view volunteer) {
   Lock lock(mutex_);
   DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare(

@@ -114,9 +114,11 @@
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <tuple>
+#include <type_traits>
 #include <unordered_map>
 
 #include "audit_common.h"
@@ -202,12 +204,20 @@ class Auditor {
   void LinkParents(const EntryResult& r);
   void RecordRevision(EntryResult& r, bool by_server, bool by_person);
   void RecordEvent(const EntryResult& r, bool by_server, bool by_person);
+  // True when the event enrolled or revoked a key.
   template <typename Replay>
-  void ReplayEnrolment(Replay& replay, const char* what, const EntryResult& r, bool by_server);
+  bool ReplayEnrolment(Replay& replay, const char* what, const EntryResult& r, bool by_server,
+                       std::optional<uint64_t> logged_through = std::nullopt);
+  void ReplayPersonKeyEvent(const EntryResult& r, bool by_server);
+  // The highest sequence of `author` logged so far.
+  uint64_t LoggedTip(const PublicKey& author) const;
+  // `--strict-after`: notes an envelope that shows the date has passed.
+  void NoteClaimedTime(const EntryResult& r, bool by_server, bool by_person);
   void RecordDecision(const EntryResult& r, bool by_decider);
   // README "Decisions": may this signer sign a decision in the name of
   // `by`? Reports the decision, and a problem when it may not.
   bool JudgeDecision(const EntryResult& r, const std::string& by, const char* what);
+  void ReportAttestedAfterDate(const EntryResult& r, const std::string& by, const char* what);
   void Finalize(const SubmissionId& id, std::vector<MergeJob>* ready);
   void Harvest(std::vector<MergeJob>& jobs);
   void CheckChains();
@@ -262,6 +272,14 @@ class Auditor {
   KeyMap<std::vector<ChainLink>> chains_;
   EnrolmentReplay enrolments_;
   PersonKeyRegistry persons_;
+  // `--strict-after`: the first envelope signed by a laptop or a person
+  // claiming a time at or after the date. Whatever the log holds after
+  // it was made after the date, whatever time the server claims for it.
+  struct DatePassed {
+    uint64_t index = 0;
+    PublicKey author{};
+  };
+  std::optional<DatePassed> date_passed_;
   std::vector<PendingParent> pending_parents_;
   SubmissionMap<uint64_t> last_index_;
   SubmissionMap<SubmissionAcc> open_;
@@ -499,6 +517,7 @@ void Auditor::Record(EntryResult& r) {
   const bool by_server = have_server_key_ && r.author == server_key_;
   const bool by_person = !by_server && persons_.Find(r.author) != nullptr;
   if (!by_server && !by_person) CheckAuthorEnrolled(r);
+  NoteClaimedTime(r, by_server, by_person);
   LinkParents(r);
   if (r.kind == EnvelopeKind::kRevision)
     RecordRevision(r, by_server, by_person);
@@ -575,38 +594,77 @@ void Auditor::RecordEvent(const EntryResult& r, bool by_server, bool by_person) 
   if (EnrolmentReplay::Concerns(r.event))
     ReplayEnrolment(enrolments_, "device", r, by_server);
   else if (PersonKeyRegistry::Concerns(r.event))
-    ReplayEnrolment(persons_, "person key", r, by_server);
+    ReplayPersonKeyEvent(r, by_server);
   else
     RecordDecision(r, by_server || by_person);
+}
+
+uint64_t Auditor::LoggedTip(const PublicKey& author) const {
+  auto it = chains_.find(author);
+  uint64_t tip = 0;
+  if (it != chains_.end())
+    for (const ChainLink& link : it->second) tip = std::max(tip, link.sequence);
+  return tip;
+}
+
+// A person key's revocation counts from where the log puts it: the key's
+// decisions logged before it stand, later ones do not (D4). The event's
+// `through` tells laptops, which see no log positions, where that is; it
+// must say what the log says, or laptops would take in what the log
+// refuses.
+void Auditor::ReplayPersonKeyEvent(const EntryResult& r, bool by_server) {
+  const EventBody& ev = r.event;
+  PublicKey key{};
+  std::optional<uint64_t> tip;
+  if (ev.type == "person_key_revoked" && FromHex(ev.key, &key)) tip = LoggedTip(key);
+  if (!ReplayEnrolment(persons_, "person key", r, by_server, tip) || !tip || ev.through.empty()) return;
+  if (ev.through == std::to_string(*tip)) return;
+  Add(kEnrolment, EntryProblem("person_key.wrong_through",
+                               "the revocation of " + persons_.Find(key)->person + "'s key " + KeyFingerprint(key) +
+                                   " says its decisions up to sequence " + ev.through +
+                                   " came before it, but the log holds its decisions up to sequence " +
+                                   std::to_string(*tip) + " before it",
+                               r));
+}
+
+void Auditor::NoteClaimedTime(const EntryResult& r, bool by_server, bool by_person) {
+  if (!options_.strict_after_ms || date_passed_ || by_server || r.wall_ms < *options_.strict_after_ms) return;
+  const Enrolment* device = enrolments_.Find(r.author);
+  if (by_person || (device != nullptr && !device->revoked)) date_passed_ = DatePassed{r.index, r.author};
 }
 
 // Check 6: enrolments and revocations (of devices and of people's keys)
 // count only when the server signed them; the first word on a key stands
 // (enrolment_replay.h, person_keys.h).
 template <typename Replay>
-void Auditor::ReplayEnrolment(Replay& replay, const char* what, const EntryResult& r, bool by_server) {
+bool Auditor::ReplayEnrolment(Replay& replay, const char* what, const EntryResult& r, bool by_server,
+                              std::optional<uint64_t> logged_through) {
   const EventBody& ev = r.event;
   if (!by_server) {
     Add(kEnrolment, EntryProblem("enrolment.not_by_server",
                                  "an " + ev.type + " event signed by " + KeyPrefix(r.author) +
                                      "…, not by the server key: ignored",
                                  r));
-    return;
+    return false;
   }
-  const typename Replay::Applied applied = replay.Apply(ev, r.index, r.wall_ms);
+  typename Replay::Applied applied;
+  if constexpr (std::is_same_v<Replay, PersonKeyRegistry>)
+    applied = replay.Apply(ev, r.index, r.wall_ms, logged_through);
+  else
+    applied = replay.Apply(ev, r.index, r.wall_ms);
   using Outcome = typename Replay::Outcome;
   const std::string key = std::string(what) + " " + KeyPrefix(applied.key);
   switch (applied.outcome) {
     case Outcome::kEnrolled:
     case Outcome::kRevoked:
-      return;
+      return true;
     case Outcome::kBadKey:
       Add(kEnrolment, EntryProblem("event.invalid", std::string("the ") + what + " key is not hex", r));
-      return;
+      return false;
     case Outcome::kUnknownKey:
       Add(kEnrolment, EntryProblem("enrolment.unknown_device",
                                    "revokes " + key + "…, which was never enrolled", r));
-      return;
+      return false;
     case Outcome::kEnrolledAgain:
     case Outcome::kRevokedAgain: {
       const char* again = applied.outcome == Outcome::kEnrolledAgain ? "enrolled" : "revoked";
@@ -616,9 +674,10 @@ void Auditor::ReplayEnrolment(Replay& replay, const char* what, const EntryResul
                                     r);
       p.log_indices.push_back(applied.first_index);
       Add(kEnrolment, std::move(p));
-      return;
+      return false;
     }
   }
+  return false;
 }
 
 // A review or duplicate decision: a coordinator's, signed by their own key
@@ -655,27 +714,44 @@ void Auditor::RecordDecision(const EntryResult& r, bool by_decider) {
 }
 
 bool Auditor::JudgeDecision(const EntryResult& r, const std::string& by, const char* what) {
-  DecisionCheck c = CheckDecisionSigner(r.author, by, server_key_, persons_);
+  DecisionCheck c = CheckDecisionSigner(r.author, by, r.sequence, server_key_, persons_);
   const bool by_person = c.signer == DecisionSigner::kPerson;
   report_.decisions.push_back({r.index, r.id, r.submission, what, by, by_person, r.author, r.wall_ms, c.problem});
   if (!c.ok()) {
-    Add(kEnrolment, EntryProblem(c.problem, c.message, r));
+    AuditProblem p = EntryProblem(c.problem, c.message, r);
+    if (const PersonKey* k = persons_.Find(r.author); k != nullptr && k->revoked) p.log_indices.push_back(k->revoked_index);
+    Add(kEnrolment, std::move(p));
     return false;
   }
   if (by_person) {
     ++report_.counts.decisions_signed;
   } else {
     ++report_.counts.decisions_attested;
-    if (options_.strict_after_ms && r.wall_ms >= *options_.strict_after_ms) {
-      report_.decisions.back().problem = "decision.attested_only";
-      Add(kEnrolment, EntryProblem("decision.attested_only",
-                                   std::string("a ") + what + " of " + (by.empty() ? "(no name)" : by) +
-                                       " only the server vouches for, made after the date from which every "
-                                       "decision must be signed by its person",
-                                   r));
-    }
+    ReportAttestedAfterDate(r, by, what);
   }
   return true;
+}
+
+// `--strict-after` (BUNDLE.md 13b): the server's own claim of when it
+// attested is not trusted alone; a decision logged after a laptop's or a
+// person's envelope dated on or after the date was made after it too.
+void Auditor::ReportAttestedAfterDate(const EntryResult& r, const std::string& by, const char* what) {
+  if (!options_.strict_after_ms) return;
+  const bool claims_after = r.wall_ms >= *options_.strict_after_ms;
+  if (!claims_after && !date_passed_) return;
+  report_.decisions.back().problem = "decision.attested_only";
+  std::string when = "made on or after the date from which every decision must be signed by its person";
+  if (!claims_after) {
+    when = "logged after " + Who(date_passed_->author) + " signed an envelope (index " +
+           std::to_string(date_passed_->index) + ") dated on or after the date from which every decision must be "
+           "signed by its person, though the server dates it before";
+  }
+  AuditProblem p = EntryProblem("decision.attested_only",
+                                std::string("a ") + what + " of " + (by.empty() ? "(no name)" : by) +
+                                    " only the server vouches for, " + when,
+                                r);
+  if (!claims_after) p.log_indices.push_back(date_passed_->index);
+  Add(kEnrolment, std::move(p));
 }
 
 void Auditor::CheckChains() {

@@ -12,6 +12,7 @@
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string>
@@ -101,6 +102,12 @@ class SimServer {
     ++tick_;
     f.hlc = HlcTimestamp::Make(static_cast<uint64_t>(kNow + tick_), 0);
     f.wall_ms = kNow + tick_;
+    if (next_wall_ms) {
+      // A signer claiming another time than the log's order suggests.
+      f.hlc = HlcTimestamp::Make(static_cast<uint64_t>(*next_wall_ms), 0);
+      f.wall_ms = *next_wall_ms;
+      next_wall_ms.reset();
+    }
     if (kind == EnvelopeKind::kRevision) {
       f.form_hash = tiny ? tiny_hash_ : form_hash_;
       f.form_id = tiny ? "tally" : "psc_observation";
@@ -156,13 +163,17 @@ class SimServer {
     ev.label = name;
     return Append(server_, server_chain_, EnvelopeKind::kEvent, SubmissionId{}, {}, MakeEventBody(ev));
   }
-  Hash RevokePersonKey(const std::string& name, const std::string& reason) {
+  // Says, as the server does, that the key's decisions up to its last
+  // sequence came before; or `through`, as a lying one might.
+  Hash RevokePersonKey(const std::string& name, const std::string& reason,
+                       std::optional<std::string> through = std::nullopt) {
     EventBody ev;
     ev.type = "person_key_revoked";
     ev.by = "admin";
     ev.person = "anna";
     ev.key = ToHex(devices_.at(name).key.public_key());
     ev.reason = reason;
+    ev.through = through.value_or(std::to_string(devices_.at(name).sequence));
     return Append(server_, server_chain_, EnvelopeKind::kEvent, SubmissionId{}, {}, MakeEventBody(ev));
   }
   // A correction and a review signed by the key `name`, in the name of `by`.
@@ -179,6 +190,8 @@ class SimServer {
     return Append(d.key, d, EnvelopeKind::kEvent, s, std::move(heads), MakeEventBody(ev));
   }
   int64_t last_wall_ms() const { return kNow + tick_; }
+  // The claimed time of the next envelope appended, instead of the tick's.
+  std::optional<int64_t> next_wall_ms;
 
   MerkleTree Tree(size_t size) const {
     MerkleTree t;

@@ -70,14 +70,14 @@ TEST(PersonKeyEventTest, EventsWithoutAKeyPersonOrDecidingRoleDoNotParse) {
 TEST(DecisionRuleTest, TheServerMayAttestOnlyForPeopleWhoNeverHadAKey) {
   PersonKeyRegistry r;
   const PublicKey server = Key(9);
-  EXPECT_TRUE(CheckDecisionSigner(server, "anna", server, r).ok());
+  EXPECT_TRUE(CheckDecisionSigner(server, "anna", 1, server, r).ok());
   ASSERT_EQ(r.Apply(PersonEvent("person_key_enrolled", Key(1), "anna"), 1, 1000).outcome,
             PersonKeyRegistry::Outcome::kEnrolled);
-  DecisionCheck forged = CheckDecisionSigner(server, "anna", server, r);
+  DecisionCheck forged = CheckDecisionSigner(server, "anna", 1, server, r);
   EXPECT_EQ(forged.problem, "decision.attested_for_keyed_person");
   EXPECT_EQ(forged.signer, DecisionSigner::kServer);
-  EXPECT_TRUE(CheckDecisionSigner(server, "bolat", server, r).ok()) << "bolat has no key yet";
-  DecisionCheck own = CheckDecisionSigner(Key(1), "anna", server, r);
+  EXPECT_TRUE(CheckDecisionSigner(server, "bolat", 1, server, r).ok()) << "bolat has no key yet";
+  DecisionCheck own = CheckDecisionSigner(Key(1), "anna", 1, server, r);
   EXPECT_TRUE(own.ok());
   EXPECT_EQ(own.signer, DecisionSigner::kPerson);
 }
@@ -87,11 +87,59 @@ TEST(DecisionRuleTest, AKeyNeverEnrolledForThatPersonOrRevokedIsRefused) {
   const PublicKey server = Key(9);
   ASSERT_EQ(r.Apply(PersonEvent("person_key_enrolled", Key(1), "anna"), 1, 1000).outcome,
             PersonKeyRegistry::Outcome::kEnrolled);
-  EXPECT_EQ(CheckDecisionSigner(Key(1), "bolat", server, r).problem, "decision.wrong_person");
-  EXPECT_EQ(CheckDecisionSigner(Key(2), "anna", server, r).problem, "decision.unenrolled_key");
+  EXPECT_EQ(CheckDecisionSigner(Key(1), "bolat", 1, server, r).problem, "decision.wrong_person");
+  EXPECT_EQ(CheckDecisionSigner(Key(2), "anna", 1, server, r).problem, "decision.unenrolled_key");
   ASSERT_EQ(r.Apply(PersonEvent("person_key_revoked", Key(1), "anna"), 2, 2000).outcome,
             PersonKeyRegistry::Outcome::kRevoked);
-  EXPECT_EQ(CheckDecisionSigner(Key(1), "anna", server, r).problem, "decision.revoked_key");
+  EXPECT_EQ(CheckDecisionSigner(Key(1), "anna", 1, server, r).problem, "decision.revoked_key");
+}
+
+TEST(DecisionRuleTest, ARevokedKeysDecisionsUpToWhereTheRevocationSaysStandAndLaterOnesDoNot) {
+  PersonKeyRegistry r;
+  const PublicKey server = Key(9);
+  ASSERT_EQ(r.Apply(PersonEvent("person_key_enrolled", Key(1), "anna"), 1, 1000).outcome,
+            PersonKeyRegistry::Outcome::kEnrolled);
+  EventBody revoked = PersonEvent("person_key_revoked", Key(1), "anna");
+  revoked.through = "2";
+  ASSERT_EQ(r.Apply(revoked, 5, 2000).outcome, PersonKeyRegistry::Outcome::kRevoked);
+  EXPECT_EQ(r.Find(Key(1))->revoked_through, 2u);
+  // Judged after the revocation arrived, as a laptop does with a decision
+  // that reaches it late: its place in the key's chain says it came first.
+  EXPECT_TRUE(CheckDecisionSigner(Key(1), "anna", 1, server, r).ok());
+  EXPECT_TRUE(CheckDecisionSigner(Key(1), "anna", 2, server, r).ok());
+  DecisionCheck late = CheckDecisionSigner(Key(1), "anna", 3, server, r);
+  EXPECT_EQ(late.problem, "decision.revoked_key");
+  EXPECT_NE(late.message.find("up to sequence 2"), std::string::npos) << late.message;
+}
+
+TEST(DecisionRuleTest, ARevocationThatDoesNotSayWhereRefusesEveryDecisionJudgedAfterIt) {
+  PersonKeyRegistry r;
+  ASSERT_EQ(r.Apply(PersonEvent("person_key_enrolled", Key(1), "anna"), 1, 1000).outcome,
+            PersonKeyRegistry::Outcome::kEnrolled);
+  ASSERT_EQ(r.Apply(PersonEvent("person_key_revoked", Key(1), "anna"), 2, 2000).outcome,
+            PersonKeyRegistry::Outcome::kRevoked);
+  EXPECT_FALSE(r.Find(Key(1))->revoked_through.has_value());
+  EXPECT_EQ(CheckDecisionSigner(Key(1), "anna", 1, Key(9), r).problem, "decision.revoked_key");
+}
+
+TEST(DecisionRuleTest, TheLogsOwnOrderStandsOverWhatTheRevocationSays) {
+  PersonKeyRegistry r;
+  ASSERT_EQ(r.Apply(PersonEvent("person_key_enrolled", Key(1), "anna"), 1, 1000).outcome,
+            PersonKeyRegistry::Outcome::kEnrolled);
+  EventBody lying = PersonEvent("person_key_revoked", Key(1), "anna");
+  lying.through = "9";
+  ASSERT_EQ(r.Apply(lying, 4, 2000, /*logged_through=*/2).outcome, PersonKeyRegistry::Outcome::kRevoked);
+  EXPECT_EQ(CheckDecisionSigner(Key(1), "anna", 3, Key(9), r).problem, "decision.revoked_key");
+}
+
+TEST(PersonKeyEventTest, ARevocationWhoseThroughIsNoSequenceNumberDoesNotParse) {
+  EventBody revoked = PersonEvent("person_key_revoked", Key(1), "anna");
+  revoked.through = "12";
+  EXPECT_TRUE(ParseEventBody(MakeEventBody(revoked)).ok());
+  for (const char* bad : {"-1", "1e3", "0x10", "99999999999999999999"}) {
+    revoked.through = bad;
+    EXPECT_FALSE(ParseEventBody(MakeEventBody(revoked)).ok()) << bad;
+  }
 }
 
 TEST(PersonKeyProofTest, ADeviceProofDoesNotEnrolAPersonKeyNorTheOtherWay) {
@@ -188,6 +236,16 @@ TEST_F(PersonKeyAuditTest, AKeyNeverEnrolledCannotSignADecision) {
   EXPECT_TRUE(HasCode(r, "event.not_by_server")) << Codes(r);
 }
 
+TEST_F(PersonKeyAuditTest, ACorrectionSignedInHerNameByAKeyNeverEnrolledIsNamed) {
+  TellWithKey();
+  sim_.NewDevice("stranger");
+  Hash forged = sim_.PersonRevise("stranger", "anna", story_.s1, {correction_}, PscAnswers(97));
+  AuditReport r = Audit();
+  const AuditProblem* p = Find(r, "enrolment.unenrolled_author");
+  ASSERT_NE(p, nullptr) << Codes(r);
+  EXPECT_EQ(p->envelope_ids.front(), forged);
+}
+
 TEST_F(PersonKeyAuditTest, ADecisionSignedAfterTheKeysRevocationIsNamed) {
   TellWithKey();
   sim_.RevokePersonKey("anna-key", "browser profile lost");
@@ -197,6 +255,28 @@ TEST_F(PersonKeyAuditTest, ADecisionSignedAfterTheKeysRevocationIsNamed) {
   // The simulated exporter counted the refused review; the auditor does
   // not, so the claimed state is caught too.
   EXPECT_TRUE(HasCode(r, "submission.review_mismatch")) << Codes(r);
+}
+
+TEST_F(PersonKeyAuditTest, DecisionsLoggedBeforeTheRevocationStandAndItsWordOnWhereIsChecked) {
+  TellWithKey();
+  sim_.RevokePersonKey("anna-key", "browser profile lost");
+  AuditReport honest = Audit();
+  EXPECT_TRUE(honest.ok()) << Codes(honest);
+  EXPECT_EQ(honest.counts.decisions_signed, 2u) << "her correction and review came before the revocation";
+}
+
+TEST_F(PersonKeyAuditTest, ARevocationThatSaysMoreOfTheKeysDecisionsCameBeforeItThanTheLogHoldsIsNamed) {
+  TellWithKey();
+  // Were laptops told "up to 5", they would take in the key's decisions 3
+  // to 5 however late they came; the log holds 2 before the revocation.
+  sim_.RevokePersonKey("anna-key", "browser profile lost", "5");
+  sim_.PersonReview("anna-key", "anna", story_.s1, {correction_}, "rejected", "after revocation");
+  AuditReport r = Audit();
+  const AuditProblem* wrong = Find(r, "person_key.wrong_through");
+  ASSERT_NE(wrong, nullptr) << Codes(r);
+  EXPECT_NE(wrong->message.find("up to sequence 5"), std::string::npos) << wrong->message;
+  EXPECT_NE(wrong->message.find("up to sequence 2 before it"), std::string::npos) << wrong->message;
+  EXPECT_TRUE(HasCode(r, "decision.revoked_key")) << "the log's order stands: " << Codes(r);
 }
 
 TEST_F(PersonKeyAuditTest, APersonsKeyThatMakesARecordIsNamed) {
@@ -217,6 +297,50 @@ TEST_F(PersonKeyAuditTest, StrictAfterFailsOnAttestedDecisionsFromThatDateOnly) 
   size_t attested = 0;
   for (const AuditProblem& p : r.problems) attested += p.code == "decision.attested_only";
   EXPECT_EQ(attested, 2u) << Codes(r);
+}
+
+TEST_F(PersonKeyAuditTest, StrictAfterCatchesAnAttestedDecisionBackdatedBehindALaterLaptopRevision) {
+  story_ = Tell(sim_);
+  const int64_t date = sim_.last_wall_ms() + 1000;
+  // A laptop's revision made on the date, then a review the server signs
+  // for bolat (who has no key) and dates the day before.
+  sim_.next_wall_ms = date;
+  sim_.Revise("a", story_.s1, {story_.a3, story_.c1}, PscAnswers(17));
+  sim_.next_wall_ms = date - 24 * 3600 * 1000;
+  Hash backdated = sim_.Review("bolat", story_.s2, {story_.b1}, "rejected", "backdated");
+  AuditOptions strict;
+  strict.strict_after_ms = date;
+  AuditReport r = Audit(strict);
+  const AuditProblem* p = Find(r, "decision.attested_only");
+  ASSERT_NE(p, nullptr) << Codes(r);
+  EXPECT_EQ(p->envelope_ids.front(), backdated);
+  EXPECT_NE(p->message.find("volunteer aigerim"), std::string::npos) << p->message;
+  EXPECT_NE(p->message.find("though the server dates it before"), std::string::npos) << p->message;
+  size_t attested = 0;
+  for (const AuditProblem& q : r.problems) attested += q.code == "decision.attested_only";
+  EXPECT_EQ(attested, 1u) << "the story's attested decisions come before the laptop's revision: " << Codes(r);
+}
+
+TEST_F(PersonKeyAuditTest, StrictAfterIsNotSetOffByTheServersOwnLaterDatesNorAnUnenrolledKey) {
+  story_ = Tell(sim_);
+  const int64_t date = sim_.last_wall_ms() + 1000;
+  // Only the server, and a key nobody enrolled, claim the date.
+  sim_.next_wall_ms = date;
+  sim_.Review("anna", story_.s1, {story_.a3, story_.c1}, "approved", "");
+  sim_.NewDevice("stranger");
+  sim_.next_wall_ms = date;
+  sim_.Revise("stranger", sim_.NewSubmission(), {}, PscAnswers(1));
+  Hash before = sim_.Review("bolat", story_.s2, {story_.b1}, "approved", "dated before");
+  AuditOptions strict;
+  strict.strict_after_ms = date;
+  AuditReport r = Audit(strict);
+  size_t attested = 0;
+  for (const AuditProblem& q : r.problems) {
+    if (q.code != "decision.attested_only") continue;
+    ++attested;
+    EXPECT_NE(q.envelope_ids.front(), before) << q.message;
+  }
+  EXPECT_EQ(attested, 1u) << "only the review the server itself dated on the date: " << Codes(r);
 }
 
 TEST_F(PersonKeyAuditTest, PersonKeyEventsNotSignedByTheServerEnrolNothing) {

@@ -220,7 +220,7 @@ std::string TraceReader::AuthorName(const Envelope& e, const TraceEntry& t) cons
   const std::string by = t.event ? t.event->by : t.by;
   if (e.author() == server_key_ || persons_.Find(e.author()) != nullptr) {
     // A decision: signed by the person, or only attested by the server.
-    DecisionCheck c = CheckDecisionSigner(e.author(), by, server_key_, persons_);
+    DecisionCheck c = CheckDecisionSigner(e.author(), by, e.sequence(), server_key_, persons_);
     std::string name = by.empty() ? std::string("(no name)") : by;
     std::string who = c.signer == DecisionSigner::kPerson
                           ? "signed by " + name + " (key " + KeyFingerprint(e.author()) + ")"

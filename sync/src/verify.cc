@@ -113,8 +113,6 @@ Result<EventBody> ParseEventBody(std::string_view body) {
     if (e.other.empty()) return Status::InvalidArgument("duplicate event without the other submission");
   } else if (e.type == "enroll" || e.type == "revoke") {
     if (e.device.size() != 64) return Status::InvalidArgument(e.type + " event without a device key");
-    if (!e.through.empty() && (e.through.size() > 19 || e.through.find_first_not_of("0123456789") != std::string::npos))
-      return Status::InvalidArgument(e.type + " event whose through is not a sequence number");
   } else if (e.type == "person_key_enrolled" || e.type == "person_key_revoked") {
     PublicKey k;
     if (!FromHex(e.key, &k)) return Status::InvalidArgument(e.type + " event without a key of 64 hex digits");
@@ -124,6 +122,9 @@ Result<EventBody> ParseEventBody(std::string_view body) {
   } else {
     return Status::InvalidArgument("unknown event type \"" + e.type + "\"");
   }
+  // Readers turn it into a number: only digits, and few enough to fit.
+  if (!e.through.empty() && (e.through.size() > 19 || e.through.find_first_not_of("0123456789") != std::string::npos))
+    return Status::InvalidArgument(e.type + " event whose through is not a sequence number");
   return e;
 }
 

@@ -299,6 +299,8 @@ class RecordStore {
   virtual Status AddToOutbox(std::string_view volunteer, uint64_t log_index, const sync::PublicKey& author) = 0;
   // As AddToOutbox, unless `volunteer` already has the entry queued.
   virtual Status AddToOutboxOnce(std::string_view volunteer, uint64_t log_index, const sync::PublicKey& author) = 0;
+  // The volunteers who have the entry at `log_index` queued, by name.
+  virtual Result<std::vector<std::string>> VolunteersQueued(uint64_t log_index) = 0;
   // Queues every envelope of `volunteer`'s submissions not queued yet, in
   // log order: for a laptop enrolled after they were made.
   virtual Status QueueVolunteerHistory(std::string_view volunteer) = 0;

@@ -40,9 +40,10 @@ struct AuditOptions {
   std::vector<std::string> checkpoints;
   std::vector<ReceiptInput> receipts;
   // `--strict-after`: a decision only attested by the server (not signed
-  // by the person) whose claimed wall time is at or after this (Unix ms)
-  // is a problem, "decision.attested_only". Unset: attested decisions are
-  // reported, not failed.
+  // by the person) made at or after this (Unix ms) is a problem,
+  // "decision.attested_only": one the server dates so, or one logged after
+  // a laptop's or a person's envelope dated so (BUNDLE.md 13b). Unset:
+  // attested decisions are reported, not failed.
   std::optional<int64_t> strict_after_ms;
   unsigned threads = std::thread::hardware_concurrency();  // 0 means 1
   std::function<void(const AuditProgress&)> progress;

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -90,6 +91,10 @@ class KeyLedger {
     auto it = records_.find(key);
     return it == records_.end() ? nullptr : &it->second;
   }
+  [[nodiscard]] Record* FindMutable(const PublicKey& key) {
+    auto it = records_.find(key);
+    return it == records_.end() ? nullptr : &it->second;
+  }
   [[nodiscard]] const std::map<PublicKey, Record>& records() const { return records_; }
 
  private:
@@ -105,6 +110,10 @@ struct PersonKey {
   int64_t revoked_ms = 0;
   std::string revoked_by, revoke_reason;
   uint64_t revoked_index = 0;
+  // The key's last sequence logged before its revocation: its decisions up
+  // to here came before it (README "Decisions", D4). Unset for a
+  // revocation that does not say (logged before revocations said it).
+  std::optional<uint64_t> revoked_through;
 };
 
 // The person_key_enrolled and person_key_revoked events replayed in log
@@ -117,7 +126,12 @@ class PersonKeyRegistry {
 
   // Whether `event` is one Apply takes.
   [[nodiscard]] static bool Concerns(const EventBody& event);
-  [[nodiscard]] Applied Apply(const EventBody& event, uint64_t index, int64_t wall_ms);
+  // A revocation's `through` comes from the event, unless the caller reads
+  // the whole log and passes `logged_through`, the key's last sequence
+  // logged before the event (the auditor, which checks the event's word
+  // against it): then the log's own order stands.
+  [[nodiscard]] Applied Apply(const EventBody& event, uint64_t index, int64_t wall_ms,
+                              std::optional<uint64_t> logged_through = std::nullopt);
 
   [[nodiscard]] const PersonKey* Find(const PublicKey& key) const { return ledger_.Find(key); }
   // Whether any key was ever enrolled for `person`: from then on, the
@@ -151,9 +165,16 @@ struct DecisionCheck {
 };
 
 // README "Decisions", conditions D3-D5: may `author` sign a decision naming
-// `by`, given the person keys enrolled so far?
-[[nodiscard]] DecisionCheck CheckDecisionSigner(const PublicKey& author, std::string_view by,
+// `by`, given the person keys enrolled so far? `sequence` is the
+// decision's place in the author's chain: a revoked key's decision stands
+// when it is at or before the revocation's `through`, logged before it.
+[[nodiscard]] DecisionCheck CheckDecisionSigner(const PublicKey& author, std::string_view by, uint64_t sequence,
                                                 const PublicKey& server_key, const PersonKeyRegistry& keys);
+
+// Whether `key` was revoked before a decision of its at `sequence` in its
+// chain (D4): by the revocation's `through` when it says one; otherwise by
+// the order the caller replays the events in.
+[[nodiscard]] bool RevokedBefore(const PersonKey& key, uint64_t sequence);
 
 // A short, readable fingerprint of a key for people to compare: the first
 // 16 hex digits in groups of four, "3f2a 91c0 77de 0b15".

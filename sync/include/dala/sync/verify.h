@@ -42,8 +42,8 @@ struct EventBody {
   std::string decision, other;     // duplicate
   std::string device, volunteer, label, reason;  // enroll, revoke (label, reason also for person keys)
   std::string person, role, key;   // person_key_enrolled, person_key_revoked
-  // revoke: the revoked device's last sequence the server accepted, in
-  // decimal; "" in revocations logged before it was kept.
+  // revoke, person_key_revoked: the revoked key's last sequence the server
+  // accepted, in decimal; "" in revocations logged before it was kept.
   std::string through;
 };
 Result<EventBody> ParseEventBody(std::string_view body);
