@@ -197,7 +197,8 @@ TEST_F(SyncE2ETest, TwoVolunteersAndACoordinatorRunTheWholeCycle) {
   json history = CoordJson({"history", a});
   bool coordinator_change = false;
   for (const json& e : history["entries"]) {
-    if (e["who"] == "server for aigerim" && e["kind"] == "revision") {
+    if (e["who"] == "attested by the server for aigerim" && e["signer"] == json{{"kind", "server"}, {"name", "aigerim"}} &&
+        e["kind"] == "revision") {
       for (const json& c : e["changes"]) coordinator_change = coordinator_change || c["field"] == "queue_length";
     }
   }

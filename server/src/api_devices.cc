@@ -20,10 +20,9 @@ Result<HttpResponse> Enroll(const Call& call) {
   DALA_ASSIGN_OR_RETURN(std::string key_hex, StringField(body, "public_key"));
   DALA_ASSIGN_OR_RETURN(std::string proof_hex, StringField(body, "proof"));
   DALA_ASSIGN_OR_RETURN(std::string label, OptionalStringField(body, "label"));
-  std::string code = sync::NormalizeEnrollCode(typed_code);
+  DALA_ASSIGN_OR_RETURN(std::string code, NormalizedEnrollCode(typed_code));
   sync::PublicKey key;
   sync::Signature proof;
-  if (code.empty()) return BadField("code", "is not an enrolment code (12 letters and digits)");
   if (!FromHex(key_hex, &key)) return BadField("public_key", "must be 64 hex digits");
   if (!FromHex(proof_hex, &proof)) return BadField("proof", "must be 128 hex digits");
   if (label.size() > 128) return BadField("label", "may have at most 128 bytes");

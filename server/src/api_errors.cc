@@ -11,6 +11,7 @@ namespace {
 // api_routes_test.cc checks that the two agree.
 constexpr ApiReason kReasons[] = {
     {"ambiguous_id", 400, "a short id matches several submissions; give more characters"},
+    {"bad_code", 400, "the text is not an enrolment code (12 letters and digits)"},
     {"bad_request", 400, "the HTTP request itself is malformed"},
     {"invalid_answers", 400, "the answers break the form's rules; the message lists every problem"},
     {"invalid_decision", 400, "a signed decision is malformed or does not fit its submission; the message says how"},

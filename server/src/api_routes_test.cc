@@ -6,9 +6,7 @@
 // so a route added without the right Access shows up by name. The table
 // and server/API.md are also checked against each other.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -16,93 +14,41 @@
 
 #include "api.h"
 #include "api_errors.h"
-#include "dala/server/sqlite_store.h"
-#include "dala/sync/request_auth.h"
+#include "api_test_util.h"
 
 namespace dala::server {
 namespace {
 
-namespace fs = std::filesystem;
 using nlohmann::json;
 
 constexpr int64_t kStart = 1'700'000'000'000;
-constexpr const char* kPassword = "correct horse battery";
-
-const std::string& PasswordHash() {
-  static const std::string h = *sync::HashPassword(kPassword);
-  return h;
-}
 
 // One server for the whole suite: the checks only read, and a refused
-// request changes nothing.
+// request changes nothing. Vera's laptop is enrolled.
 class ApiRoutesTest : public ::testing::TestWithParam<size_t> {
  protected:
+  struct World : testing::ApiWorld {
+    World() : ApiWorld(kStart, 7), device_key(sync::SigningKey::Generate(random_)) {}
+    sync::SigningKey device_key;
+  };
+
   static void SetUpTestSuite() {
-    ASSERT_TRUE(sync::InitCrypto().ok());
-    dir_ = new fs::path(fs::temp_directory_path() / ("dala_routes_" + std::to_string(::getpid())));
-    fs::remove_all(*dir_);
-    auto s = OpenSqliteStore(dir_->string(), true);
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    store_ = s->release();
-    for (auto [name, role] : {std::pair{"ada", Role::kAdmin}, std::pair{"cora", Role::kCoordinator},
-                              std::pair{"audrey", Role::kAuditor}})
-      ASSERT_TRUE(store_->AddUser(name, role, PasswordHash(), kStart).ok());
-    ASSERT_TRUE(store_->AddUser("vera", Role::kVolunteer, "", kStart).ok());
-    clock_ = new FakeClock(kStart);
-    random_ = new sync::SeededRandom(7);
-    server_key_ = new sync::SigningKey(sync::SigningKey::Generate(*random_));
-    device_key_ = new sync::SigningKey(sync::SigningKey::Generate(*random_));
-    Device d;
-    d.key = device_key_->public_key();
-    d.volunteer = "vera";
-    d.label = "laptop";
-    d.enrolled_ms = kStart;
-    d.enrolled_by = "cora";
-    ASSERT_TRUE(store_->AddDevice(d).ok());
-    ctx_ = new ServerContext{*store_, *clock_, *random_, *server_key_, ServerConfig{}};
-    auto api = Api::Start(*ctx_);
-    ASSERT_TRUE(api.ok()) << api.status().ToString();
-    api_ = api->release();
-    router_ = new Router();
-    api_->Register(*router_);
+    world_ = new World();
+    Status opened = world_->Open(testing::ScratchDirectory("dala_routes"), testing::PasswordHash());
+    ASSERT_TRUE(opened.ok()) << opened.ToString();
+    ASSERT_TRUE(world_->store_->AddDevice(testing::LaptopRow(world_->device_key.public_key(), "vera", "cora", kStart)).ok());
     sessions_ = new std::map<std::string, HeaderMap>();
     for (const char* user : {"ada", "cora", "audrey"}) (*sessions_)[user] = LogIn(user);
   }
   static void TearDownTestSuite() {
     delete sessions_;
-    delete router_;
-    delete api_;
-    delete ctx_;
-    delete store_;
-    delete device_key_;
-    delete server_key_;
-    delete random_;
-    delete clock_;
-    fs::remove_all(*dir_);
-    delete dir_;
+    delete world_;
   }
 
   static HeaderMap LogIn(const std::string& user) {
-    HttpRequest r = Request("POST", "/api/v1/login", json{{"username", user}, {"password", kPassword}}.dump());
-    HttpResponse out = router_->Dispatch(r);
-    EXPECT_EQ(out.status, 200) << out.body;
-    std::string cookie = out.headers["Set-Cookie"];
-    HeaderMap h;
-    h["Cookie"] = cookie.substr(0, cookie.find(';'));
-    h["X-CSRF-Token"] = json::parse(out.body)["csrf_token"].get<std::string>();
+    HeaderMap h = world_->LogIn(user);
+    EXPECT_FALSE(h.empty()) << user << " cannot log in";
     return h;
-  }
-
-  static HttpRequest Request(std::string method, std::string path, std::string body = "", HeaderMap headers = {}) {
-    HttpRequest r;
-    r.method = std::move(method);
-    r.path = path;
-    r.target = path;
-    r.body = std::move(body);
-    r.headers = std::move(headers);
-    if (!r.body.empty() && r.headers.count("Content-Type") == 0) r.headers["Content-Type"] = "application/json";
-    r.remote_address = "10.0.0.9";
-    return r;
   }
 
   // The route's path with every {parameter} filled with something that
@@ -127,8 +73,8 @@ class ApiRoutesTest : public ::testing::TestWithParam<size_t> {
 
   static HttpResponse Send(const ApiRoute& route, HeaderMap headers, std::string body = "{}") {
     if (route.body == BodyKind::kNone) body.clear();
-    HttpRequest r = Request(std::string(route.method), PathOf(route), body, std::move(headers));
-    return router_->Dispatch(r);
+    HttpRequest r = testing::MakeRequest(std::string(route.method), PathOf(route), body, std::move(headers));
+    return world_->router_.Dispatch(r);
   }
 
   static std::string Code(const HttpResponse& r) {
@@ -138,11 +84,8 @@ class ApiRoutesTest : public ::testing::TestWithParam<size_t> {
   }
 
   static HeaderMap DeviceHeaders(const ApiRoute& route, const std::string& body) {
-    HeaderMap h;
-    for (auto& [k, v] : sync::SignRequest(*device_key_, std::string(route.method), PathOf(route), body,
-                                          clock_->NowMs(), *random_))
-      h[k] = v;
-    return h;
+    return testing::SignedHeaders(world_->device_key, route.method, PathOf(route), body, world_->clock_.NowMs(),
+                                  world_->random_);
   }
 
   static const ApiRoute& Route() { return ApiRoutes()[GetParam()]; }
@@ -153,15 +96,7 @@ class ApiRoutesTest : public ::testing::TestWithParam<size_t> {
       for (const char* user : {"ada", "cora", "audrey"}) (*sessions_)[user] = LogIn(user);
   }
 
-  static inline fs::path* dir_ = nullptr;
-  static inline Store* store_ = nullptr;
-  static inline FakeClock* clock_ = nullptr;
-  static inline sync::SeededRandom* random_ = nullptr;
-  static inline sync::SigningKey* server_key_ = nullptr;
-  static inline sync::SigningKey* device_key_ = nullptr;
-  static inline ServerContext* ctx_ = nullptr;
-  static inline Api* api_ = nullptr;
-  static inline Router* router_ = nullptr;
+  static inline World* world_ = nullptr;
   static inline std::map<std::string, HeaderMap>* sessions_ = nullptr;
 };
 

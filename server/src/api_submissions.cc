@@ -79,9 +79,11 @@ Result<HttpResponse> GetSubmission(const Call& call) {
     json candidates = json::array();
     for (const auto& k : c.candidates) {
       auto e = by_id.find(k.revision);
+      json signer = e == by_id.end() ? json{{"kind", "unknown"}, {"name", ""}} : names.Of(*e->second);
       candidates.push_back({{"value", json::parse(k.value_json)},
                             {"revision", ToHex(k.revision)},
-                            {"who", e == by_id.end() ? "" : names.Of(*e->second)},
+                            {"who", e == by_id.end() ? "" : SignerNames::Who(signer)},
+                            {"signer", signer},
                             {"hlc", k.hlc.ToString()}});
     }
     conflicts.push_back({{"field", c.field}, {"candidates", candidates}});
@@ -101,11 +103,13 @@ Result<HttpResponse> SubmissionHistory(const Call& call) {
     const Envelope& e = loaded.envelopes[i];
     json parents = json::array();
     for (const Hash& p : e.parents()) parents.push_back(ToHex(p));
+    json signer = names.Of(e);
     json entry = {{"log_index", loaded.stored[i].log_index},
                   {"id", ToHex(e.id())},
                   {"kind", e.kind() == sync::EnvelopeKind::kRevision ? "revision" : "event"},
                   {"author", ToHex(e.author())},
-                  {"who", names.Of(e)},
+                  {"who", SignerNames::Who(signer)},
+                  {"signer", signer},
                   {"sequence", e.sequence()},
                   {"hlc", e.hlc().ToString()},
                   {"wall_ms", e.wall_ms()},

@@ -4,73 +4,43 @@
 #include "auth.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "admin.h"
 #include "api.h"
 #include "api_errors.h"
-#include "admin.h"
-#include "dala/server/sqlite_store.h"
+#include "api_test_util.h"
+#include "dala/sync/enrolment.h"
 #include "record_service.h"
 #include "router.h"
 
 namespace dala::server {
 namespace {
 
-namespace fs = std::filesystem;
 using nlohmann::json;
+using testing::kPassword;
+using testing::PasswordHash;
 
 constexpr int64_t kStart = 1'700'000'000'000;
-constexpr const char* kPassword = "correct horse battery";
 
-// One Argon2id hash for the whole suite: hashing is slow on purpose.
-const std::string& PasswordHash() {
-  static const std::string h = *sync::HashPassword(kPassword);
-  return h;
-}
-
-class AuthTest : public ::testing::Test {
+class AuthTest : public ::testing::Test, protected testing::ApiWorld {
  protected:
+  AuthTest() : ApiWorld(kStart, 42) {}
   void SetUp() override {
-    ASSERT_TRUE(sync::InitCrypto().ok());
-    dir_ = fs::temp_directory_path() / ("dala_auth_" + std::to_string(::getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    auto s = OpenSqliteStore(dir_.string(), true);
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    store_ = std::move(*s);
-    for (auto [name, role] : {std::pair{"ada", Role::kAdmin}, std::pair{"cora", Role::kCoordinator},
-                              std::pair{"audrey", Role::kAuditor}}) {
-      ASSERT_TRUE(store_->AddUser(name, role, PasswordHash(), kStart).ok());
-    }
-    ASSERT_TRUE(store_->AddUser("vera", Role::kVolunteer, "", kStart).ok());
-    ctx_ = std::make_unique<ServerContext>(ServerContext{*store_, clock_, random_, server_key_, config_});
-    auto api = Api::Start(*ctx_);
-    ASSERT_TRUE(api.ok()) << api.status().ToString();
-    api_ = std::move(*api);
-    api_->Register(router_);
+    Status opened = Open(testing::ScratchDirectory(std::string("dala_auth_") +
+                                                   ::testing::UnitTest::GetInstance()->current_test_info()->name()),
+                         PasswordHash());
+    ASSERT_TRUE(opened.ok()) << opened.ToString();
     sessions_ = &api_->sessions();
     devices_ = &api_->devices();
-  }
-  void TearDown() override {
-    api_.reset();
-    store_.reset();
-    fs::remove_all(dir_);
   }
 
   HttpResponse Call(std::string method, std::string path, std::string body = "", HeaderMap headers = {},
                     bool tls = false, std::string remote = "10.0.0.1") {
-    HttpRequest r;
-    r.method = std::move(method);
-    r.path = path;
-    r.target = path;
-    r.body = std::move(body);
-    r.headers = std::move(headers);
-    if (!r.body.empty() && r.headers.count("Content-Type") == 0) r.headers["Content-Type"] = "application/json";
+    HttpRequest r = testing::MakeRequest(std::move(method), std::move(path), std::move(body), std::move(headers),
+                                         std::move(remote));
     r.tls = tls;
-    r.remote_address = std::move(remote);
     return router_.Dispatch(r);
   }
 
@@ -83,12 +53,7 @@ class AuthTest : public ::testing::Test {
   HeaderMap SessionHeaders(std::string user) {
     HttpResponse r = LoginAs(user);
     EXPECT_EQ(r.status, 200) << r.body;
-    std::string cookie = r.headers["Set-Cookie"];
-    std::string pair = cookie.substr(0, cookie.find(';'));
-    HeaderMap h;
-    h["Cookie"] = pair;
-    h["X-CSRF-Token"] = json::parse(r.body)["csrf_token"].get<std::string>();
-    return h;
+    return testing::SessionHeaders(r);
   }
 
   static std::string Code(const HttpResponse& r) {
@@ -100,25 +65,17 @@ class AuthTest : public ::testing::Test {
   // A signed device request.
   HttpRequest DeviceRequest(const sync::SigningKey& key, std::string body = "{}", int64_t at_ms = 0,
                             std::string target = "/api/v1/sync") {
-    HttpRequest r;
-    r.method = "POST";
-    r.target = target;
-    r.path = target.substr(0, target.find('?'));
-    r.body = std::move(body);
-    for (auto& [k, v] : sync::SignRequest(key, r.method, r.target, r.body, at_ms ? at_ms : clock_.NowMs(), random_))
-      r.headers[k] = v;
+    HeaderMap signed_headers =
+        testing::SignedHeaders(key, "POST", target, body, at_ms ? at_ms : clock_.NowMs(), random_);
+    HttpRequest r = testing::MakeRequest("POST", std::move(target), std::move(body), std::move(signed_headers));
+    r.headers.erase("Content-Type");
     return r;
   }
 
   sync::SigningKey Enrolled(uint64_t seed, bool revoked = false) {
     sync::SeededRandom r(seed);
     sync::SigningKey key = sync::SigningKey::Generate(r);
-    Device d;
-    d.key = key.public_key();
-    d.volunteer = "vera";
-    d.label = "laptop";
-    d.enrolled_ms = kStart;
-    d.enrolled_by = "cora";
+    Device d = testing::LaptopRow(key.public_key(), "vera", "cora", kStart);
     EXPECT_TRUE(store_->AddDevice(d).ok());
     if (revoked) {
       EXPECT_TRUE(store_->RevokeDevice(d.key, "ada", "lost", kStart).ok());
@@ -126,17 +83,8 @@ class AuthTest : public ::testing::Test {
     return key;
   }
 
-  fs::path dir_;
-  std::unique_ptr<Store> store_;
-  FakeClock clock_{kStart};
-  sync::SeededRandom random_{42};
-  sync::SigningKey server_key_ = sync::SigningKey::Generate(random_);
-  ServerConfig config_;
-  std::unique_ptr<ServerContext> ctx_;
-  std::unique_ptr<Api> api_;
   SessionAuth* sessions_ = nullptr;
   DeviceAuthenticator* devices_ = nullptr;
-  Router router_;
 };
 
 // --- login -----------------------------------------------------------------------
@@ -511,6 +459,20 @@ TEST_F(AuthTest, EnrollCodeRefusesBadInput) {
   }
 }
 
+TEST_F(AuthTest, EnrollWithTextThatCannotBeACodeIsRefusedAsBadCode) {
+  sync::SeededRandom r(9);
+  sync::SigningKey key = sync::SigningKey::Generate(r);
+  for (const char* typed : {"not a code", "K7MX-Q4TR-P2N0", ""}) {
+    json body = {{"code", typed},
+                 {"public_key", ToHex(key.public_key())},
+                 {"proof", ToHex(sync::SignEnrollProof(key, typed))}};
+    HttpResponse resp = Call("POST", "/api/v1/enroll", body.dump());
+    EXPECT_EQ(resp.status, 400) << typed << ": " << resp.body;
+    EXPECT_EQ(Code(resp), "bad_code") << typed;
+  }
+  EXPECT_FALSE(store_->FindDevice(key.public_key())->has_value());
+}
+
 TEST_F(AuthTest, DevicesAreListedWithKeysAndRevocation) {
   sync::SigningKey k = Enrolled(1, /*revoked=*/true);
   HeaderMap h = SessionHeaders("cora");
@@ -617,9 +579,9 @@ TEST_F(AuthTest, MissingOrMalformedDeviceHeadersAre401Unauthenticated) {
 }
 
 TEST_F(AuthTest, StoreFailureIsInternalWithoutDetails) {
-  testing::internal::CaptureStderr();
+  ::testing::internal::CaptureStderr();
   HttpResponse r = ErrorResponse(Status::IoError("disk /var/lib/dala on fire"));
-  EXPECT_NE(testing::internal::GetCapturedStderr().find("on fire"), std::string::npos);
+  EXPECT_NE(::testing::internal::GetCapturedStderr().find("on fire"), std::string::npos);
   EXPECT_EQ(r.status, 500);
   EXPECT_EQ(Code(r), "internal");
   EXPECT_EQ(r.body.find("/var/lib"), std::string::npos);
@@ -674,10 +636,10 @@ TEST_F(AuthTest, StatusWithoutACodeGetsAGenericOne) {
 }
 
 TEST_F(AuthTest, InternalStatusWithAPrefixStillLeaksNothing) {
-  testing::internal::CaptureStderr();
+  ::testing::internal::CaptureStderr();
   HttpResponse r = ErrorResponse(Status::Internal("prepare: no such table: secrets"));
   HttpResponse c = ErrorResponse(Status::Corruption("select: database disk image is malformed"));
-  testing::internal::GetCapturedStderr();
+  ::testing::internal::GetCapturedStderr();
   EXPECT_EQ(r.status, 500);
   EXPECT_EQ(Code(r), "internal");
   EXPECT_EQ(r.body.find("secrets"), std::string::npos);

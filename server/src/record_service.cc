@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "dala/sync/checkpoint.h"
+#include "dala/sync/enrolment.h"
 #include "dala/sync/hlc.h"
 #include "dala/sync/merge.h"
 
@@ -21,20 +22,19 @@ using sync::SubmissionId;
 
 namespace {
 
-std::string NormalizeCode(std::string_view code) {
-  std::string out;
-  for (char c : code) {
-    if (c == '-' || c == ' ') continue;
-    out.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
-  }
-  return out;
-}
-
 // The duplicate_group value with which servers before database version 3
 // marked a submission declared distinct from all others sharing its key.
 constexpr const char* kLegacyClearedDuplicate = "-";
 
 }  // namespace
+
+Result<std::string> NormalizedEnrollCode(std::string_view typed) {
+  std::string code = sync::NormalizeEnrollCode(typed);
+  if (code.empty())
+    return Status(Status::Code::kInvalidArgument, "bad_code",
+                  "that is not an enrolment code: it has 12 letters and digits, like K7MX-Q4TR-P2NW");
+  return code;
+}
 
 Result<std::shared_ptr<RecordService>> RecordService::Start(ServerContext& ctx) {
   std::shared_ptr<RecordService> service(new RecordService(ctx));
@@ -482,9 +482,12 @@ Result<RecordService::Enrollment> RecordService::Enroll(std::string_view code, c
   std::lock_guard<std::mutex> lock(append_mutex_);
   DALA_RETURN_IF_ERROR(CatchUpTree());
   if (key == server_key()) return Status::InvalidArgument("that key is the server's own");
+  // The laptop's own reading of what was typed (sync/enrolment.h): the
+  // stored hash is of that form, and anything else names no code.
+  DALA_ASSIGN_OR_RETURN(const std::string normalized, NormalizedEnrollCode(code));
   Enrollment result;
   std::vector<Envelope> event;
-  std::string code_hash = ToHex(sync::Sha256(NormalizeCode(code)));
+  std::string code_hash = ToHex(sync::Sha256(normalized));
   const int64_t now = ctx_.clock.NowMs();
   Status s = ctx_.store.InTransaction([&]() -> Status {
     DALA_ASSIGN_OR_RETURN(auto existing, ctx_.store.FindDevice(key));

@@ -41,6 +41,11 @@ struct CoordinatorEdit {
   std::vector<sync::Hash> parents;
 };
 
+// An enrolment code as typed (any case, dashes, spaces) in the canonical
+// form of sync::NormalizeEnrollCode, the laptop's own reading; text that
+// cannot be a code is refused with reason bad_code.
+Result<std::string> NormalizedEnrollCode(std::string_view typed);
+
 // A submission's current heads, merged from its envelopes in `store`.
 Result<std::vector<sync::Hash>> HeadsIn(RecordStore& store, const sync::SubmissionId& id);
 
@@ -62,6 +67,8 @@ class RecordService : public sync::FormRegistry {
   // again by a key already enrolled (its answer was lost), it answers
   // again, logging nothing, when the code is one of its volunteer's, used
   // (even expired) or unused (then used up); otherwise AlreadyExists.
+  // Text that is no code at all is refused as bad_code, an unknown, used
+  // or expired code as NotFound.
   Result<Enrollment> Enroll(std::string_view code, const sync::PublicKey& key, std::string_view label);
   Status Revoke(const sync::PublicKey& key, std::string_view by, std::string_view reason);
 

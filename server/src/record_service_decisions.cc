@@ -179,8 +179,8 @@ Result<PersonKeyRow> RecordService::EnrollPersonKey(const User& person, std::str
                                                     std::string_view label) {
   const char* role = RoleName(person.role);
   if (!sync::IsDecidingRole(role)) return Status::PermissionDenied("only coordinators and admins hold decision keys");
-  const std::string normalized = sync::NormalizeEnrollCode(code);
-  if (normalized.empty() || !sync::VerifyPersonKeyProof(key, normalized, proof))
+  DALA_ASSIGN_OR_RETURN(const std::string normalized, NormalizedEnrollCode(code));
+  if (!sync::VerifyPersonKeyProof(key, normalized, proof))
     return Status(Status::Code::kUnauthenticated, "bad_signature",
                   "the proof does not verify: it must be the key's signature over the code and the key");
   std::lock_guard<std::mutex> lock(append_mutex_);

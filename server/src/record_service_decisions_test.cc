@@ -19,53 +19,32 @@ using sync::Envelope;
 using sync::Hash;
 using sync::SubmissionId;
 
-constexpr int64_t kNow = 1'767'225'600'000;  // 2026-01-01T00:00:00Z
 constexpr const char* kForm = R"({"dala_form":1,"id":"visit","version":"1","title":"Visit",
   "languages":["en"],"default_language":"en",
   "questions":[{"type":"text","name":"centre","label":"Centre","required":true},
                {"type":"integer","name":"queue","label":"Queue","constraint":". >= 0"}]})";
 constexpr const char* kCode = "K7MX-Q4TR-P2NW";
 
-class SignedDecisionTest : public testing::StoreTest {
+class SignedDecisionTest : public testing::ServiceTest {
  protected:
+  SignedDecisionTest() : ServiceTest(kForm) {}
   void SetUp() override {
-    StoreTest::SetUp();
+    ServiceTest::SetUp();
     if (HasFatalFailure()) return;
-    ctx_.reset(new ServerContext{*store_, clock_, random_, server_key_, ServerConfig{}});
-    auto service = RecordService::Start(*ctx_);
-    ASSERT_TRUE(service.ok()) << service.status().ToString();
-    service_ = *service;
-    ASSERT_TRUE(service_->PublishForm(kForm, "p").ok());
     for (auto [name, role] : {std::pair{"aigerim", Role::kCoordinator}, {"bolat", Role::kCoordinator}}) {
       auto u = store_->AddUser(name, role, "x", kNow);
       ASSERT_TRUE(u.ok());
       users_[name] = *u;
     }
     // A volunteer's laptop and one record of theirs.
-    ASSERT_TRUE(store_->AddEnrollCode(ToHex(sync::Sha256("LAPTOP")), "alma", kNow + 3'600'000, "aigerim", kNow).ok());
-    ASSERT_TRUE(service_->Enroll("LAPTOP", laptop_.public_key(), "laptop").ok());
-    device_ = **store_->FindDevice(laptop_.public_key());
-    auto form = schema::Form::Load(kForm);
-    sync::EnvelopeFields f;
-    f.submission = sync::NewSubmissionId(clock_, random_);
+    device_ = EnrollLaptop(laptop_.public_key(), IssueLaptopCode("alma"));
+    sync::EnvelopeFields f = Fields(json{{"centre", "ala_01"}, {"queue", 3}});
     f.sequence = 1;
-    f.hlc = sync::HlcTimestamp::Make(static_cast<uint64_t>(kNow), 0);
-    f.wall_ms = kNow;
-    f.form_hash = (*form)->hash();
-    f.form_id = "visit";
-    f.form_version = "1";
-    f.body = sync::MakeRevisionBody(R"({"centre":"ala_01","queue":3})", 0);
-    auto bytes = sync::SealEnvelope(f, laptop_);
-    ASSERT_TRUE(bytes.ok());
-    sync::SyncRequest request;
-    request.envelopes = {*bytes};
-    ASSERT_EQ(service_->HandleSync(device_, request)->accepted_through, 1u);
     submission_ = f.submission;
+    sync::SyncRequest request;
+    request.envelopes = {Seal(laptop_, std::move(f))};
+    ASSERT_EQ(service_->HandleSync(device_, request)->accepted_through, 1u);
     clock_.Advance(1000);
-  }
-  void TearDown() override {
-    service_.reset();
-    StoreTest::TearDown();
   }
 
   // Issues a code for `person` and enrols `key` with it.
@@ -103,14 +82,9 @@ class SignedDecisionTest : public testing::StoreTest {
     return Sign(*drafts, key);
   }
 
-  FakeClock clock_{kNow};
-  sync::SeededRandom random_{42};
-  sync::SigningKey server_key_ = sync::SigningKey::Generate(random_);
   sync::SigningKey laptop_ = sync::SigningKey::Generate(random_);
   sync::SigningKey aigerim_key_ = sync::SigningKey::Generate(random_);
   sync::SigningKey bolat_key_ = sync::SigningKey::Generate(random_);
-  std::unique_ptr<ServerContext> ctx_;
-  std::shared_ptr<RecordService> service_;
   std::map<std::string, User> users_;
   Device device_;
   SubmissionId submission_{};
@@ -220,6 +194,22 @@ TEST_F(SignedDecisionTest, AKeyIsEnrolledOnlyWithItsProofAndACodeIssuedForThatPe
   EXPECT_EQ(body->person, "bolat");
   EXPECT_EQ(body->role, "coordinator");
   EXPECT_EQ(body->key, ToHex(bolat_key_.public_key()));
+}
+
+TEST_F(SignedDecisionTest, APersonKeyCodeThatCannotBeACodeIsRefusedAsBadCodeAndATypedOneIsRead) {
+  const std::string normalized = sync::NormalizeEnrollCode(kCode);
+  ASSERT_TRUE(store_->AddPersonKeyCode(ToHex(sync::Sha256(normalized)), "aigerim", kNow + 3'600'000, "admin", kNow).ok());
+  const uint64_t size = *store_->LogSize();
+  // A zero where the alphabet has none; signed over what was typed.
+  auto bad = service_->EnrollPersonKey(users_["aigerim"], "K7MX-Q4TR-P2N0", aigerim_key_.public_key(),
+                                       sync::SignPersonKeyProof(aigerim_key_, "K7MXQ4TRP2N0"), "");
+  EXPECT_EQ(bad.status().reason(), "bad_code") << bad.status().ToString();
+  EXPECT_EQ(*store_->LogSize(), size);
+  // Lower case, spaces and dashes, as a person types it: the same code.
+  auto typed = service_->EnrollPersonKey(users_["aigerim"], "k7mx q4tr-p2nw", aigerim_key_.public_key(),
+                                         sync::SignPersonKeyProof(aigerim_key_, normalized), "office");
+  ASSERT_TRUE(typed.ok()) << typed.status().ToString();
+  EXPECT_EQ(typed->person, "aigerim");
 }
 
 TEST_F(SignedDecisionTest, TheVolunteersLaptopGetsTheKeysEnrolmentBeforeThePersonsCorrection) {

@@ -7,10 +7,12 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <nlohmann/json.hpp>
 
 #include "dala/base/hex.h"
 #include "dala/sync/checkpoint.h"
+#include "dala/sync/enrolment.h"
 #include "dala/sync/merkle.h"
 #include "export.h"
 #include "store_test_util.h"
@@ -22,8 +24,6 @@ using nlohmann::json;
 using sync::Envelope;
 using sync::Hash;
 using sync::SubmissionId;
-
-constexpr int64_t kNow = 1'767'225'600'000;  // 2026-01-01T00:00:00Z
 
 constexpr const char* kForm = R"({"dala_form":1,"id":"visit","version":"1","title":"Visit",
   "languages":["en"],"default_language":"en","duplicate_key":["centre","visit_date"],
@@ -45,48 +45,20 @@ struct Laptop {
   Hash last{};
 };
 
-class RecordServiceTest : public testing::StoreTest {
+class RecordServiceTest : public testing::ServiceTest {
  protected:
+  RecordServiceTest() : ServiceTest(kForm) {}
   void SetUp() override {
-    StoreTest::SetUp();
+    ServiceTest::SetUp();
     if (HasFatalFailure()) return;
-    ctx_.reset(new ServerContext{*store_, clock_, random_, server_key_, ServerConfig{}});
-    auto service = RecordService::Start(*ctx_);
-    ASSERT_TRUE(service.ok()) << service.status().ToString();
-    service_ = *service;
-    auto form = schema::Form::Load(kForm);
-    ASSERT_TRUE(form.ok()) << form.status().ToString();
-    form_ = *form;
-    ASSERT_TRUE(service_->PublishForm(kForm, "p").ok());
-    Enroll(alma_, "alma");
-  }
-  void TearDown() override {
-    service_.reset();
-    StoreTest::TearDown();
+    alma_code_ = Enroll(alma_, "alma");
   }
 
-  void Enroll(Laptop& laptop, const std::string& volunteer) {
-    std::string code = "CODE" + std::to_string(++codes_);
-    ASSERT_TRUE(store_->AddEnrollCode(ToHex(sync::Sha256(code)), volunteer, kNow + 3'600'000, "aigerim", kNow).ok());
-    auto enrolled = service_->Enroll(code, laptop.key.public_key(), "laptop");
-    ASSERT_TRUE(enrolled.ok()) << enrolled.status().ToString();
-    auto device = store_->FindDevice(laptop.key.public_key());
-    ASSERT_TRUE(device.ok() && device->has_value());
-    laptop.device = **device;
-  }
-
-  // A revision's fields, not yet placed in any chain.
-  sync::EnvelopeFields Fields(const json& answers, SubmissionId submission = {}, std::vector<Hash> parents = {}) {
-    sync::EnvelopeFields f;
-    f.submission = sync::IsZero(submission) ? sync::NewSubmissionId(clock_, random_) : submission;
-    f.parents = std::move(parents);
-    f.hlc = sync::HlcTimestamp::Make(static_cast<uint64_t>(clock_.NowMs()), 0);
-    f.wall_ms = clock_.NowMs();
-    f.form_hash = form_->hash();
-    f.form_id = form_->id();
-    f.form_version = form_->version();
-    f.body = sync::MakeRevisionBody(answers.dump(), 0);
-    return f;
+  // Enrols `laptop` for `volunteer` with a fresh code; the code.
+  std::string Enroll(Laptop& laptop, const std::string& volunteer) {
+    std::string code = IssueLaptopCode(volunteer);
+    laptop.device = EnrollLaptop(laptop.key.public_key(), code);
+    return code;
   }
 
   // Seals `f` as `laptop`'s next envelope and moves its chain on.
@@ -99,12 +71,6 @@ class RecordServiceTest : public testing::StoreTest {
     return bytes;
   }
   std::string Next(Laptop& laptop, const json& answers = Answers()) { return Next(laptop, Fields(answers)); }
-
-  static std::string Seal(const sync::SigningKey& key, sync::EnvelopeFields f) {
-    auto bytes = sync::SealEnvelope(std::move(f), key);
-    EXPECT_TRUE(bytes.ok()) << bytes.status().ToString();
-    return bytes.ok() ? *bytes : std::string();
-  }
 
   static Envelope Parsed(const std::string& bytes) {
     auto e = Envelope::Parse(bytes);
@@ -155,15 +121,9 @@ class RecordServiceTest : public testing::StoreTest {
     return {SubmissionOf(a), SubmissionOf(b)};
   }
 
-  FakeClock clock_{kNow};
-  sync::SeededRandom random_{42};
-  sync::SigningKey server_key_ = sync::SigningKey::Generate(random_);
-  std::unique_ptr<ServerContext> ctx_;
-  std::shared_ptr<RecordService> service_;
-  std::shared_ptr<const schema::Form> form_;
   Laptop alma_{random_};
   Laptop bota_{random_};
-  int codes_ = 0;
+  std::string alma_code_;  // the code alma's laptop was enrolled with
 };
 
 // --- a sync that goes through ----------------------------------------------------------------
@@ -566,23 +526,47 @@ TEST_F(RecordServiceTest, DuplicateDecisionsThatCannotHoldAreRefusedAndAppendNot
 
 TEST_F(RecordServiceTest, EnrollingTheServersKeyOrAKeyTwiceOrWithAnUnknownCodeIsRefused) {
   // A code of another volunteer: alma's laptop cannot become bota's.
-  ASSERT_TRUE(store_->AddEnrollCode(ToHex(sync::Sha256("SPARE1")), "bota", kNow + 3'600'000, "aigerim", kNow).ok());
+  const std::string spare = IssueLaptopCode("bota");
   const uint64_t size = LogSize();
-  EXPECT_EQ(service_->Enroll("spare-1", service_->server_key(), "x").status().code(), Status::Code::kInvalidArgument);
-  EXPECT_EQ(service_->Enroll("spare-1", alma_.key.public_key(), "x").status().code(), Status::Code::kAlreadyExists);
-  EXPECT_EQ(service_->Enroll("NOPE", bota_.key.public_key(), "x").status().code(), Status::Code::kNotFound);
+  EXPECT_EQ(service_->Enroll(spare, service_->server_key(), "x").status().code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(service_->Enroll(spare, alma_.key.public_key(), "x").status().code(), Status::Code::kAlreadyExists);
+  EXPECT_EQ(service_->Enroll("ZZZZ-ZZZZ-ZZZZ", bota_.key.public_key(), "x").status().code(), Status::Code::kNotFound);
   EXPECT_EQ(LogSize(), size);
-  EXPECT_TRUE(service_->Enroll("spare-1", bota_.key.public_key(), "x").ok());  // the code was not used up
+  EXPECT_TRUE(service_->Enroll(spare, bota_.key.public_key(), "x").ok());  // the code was not used up
+}
+
+TEST_F(RecordServiceTest, TextThatCannotBeACodeIsRefusedAsBadCodeAndStoresNothing) {
+  const uint64_t size = LogSize();
+  for (std::string typed : {std::string("CODE1"), std::string("K7MX-Q4TR-P2N"), std::string("K7MX-Q4TR-P2NWX"),
+                            std::string("K7MX-Q4TR-P2N0"), std::string("K7MX_Q4TR_P2NW"), std::string("K7MX\tQ4TR\tP2NW"),
+                            std::string(), std::string(100, '-') + "K7MXQ4TRP2NW"}) {
+    auto r = service_->Enroll(typed, bota_.key.public_key(), "x");
+    EXPECT_EQ(r.status().reason(), "bad_code") << typed << ": " << r.status().ToString();
+    EXPECT_EQ(r.status().code(), Status::Code::kInvalidArgument) << typed;
+  }
+  EXPECT_EQ(LogSize(), size);
+  EXPECT_FALSE(store_->FindDevice(bota_.key.public_key())->has_value());
+}
+
+TEST_F(RecordServiceTest, ACodeTypedInLowerCaseWithSpacesAndDashesEnrolsAsTheLaptopReadsIt) {
+  const std::string issued = IssueLaptopCode("bota");  // "K7MX-Q4TR-P2xx"
+  std::string typed;
+  for (char c : issued) typed.push_back(c == '-' ? ' ' : static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  typed.insert(4, "-");  // "k7mx- q4tr p2xx"
+  ASSERT_EQ(sync::NormalizeEnrollCode(typed), sync::NormalizeEnrollCode(issued)) << typed;
+  auto enrolled = service_->Enroll(typed, bota_.key.public_key(), "laptop");
+  ASSERT_TRUE(enrolled.ok()) << typed << ": " << enrolled.status().ToString();
+  EXPECT_EQ(enrolled->volunteer, "bota");
 }
 
 TEST_F(RecordServiceTest, EnrollingAgainWithTheSameCodeAnswersAgainAndLogsNothing) {
   // The laptop's first answer was lost: it asks again with the same code.
-  ASSERT_TRUE(store_->AddEnrollCode(ToHex(sync::Sha256("AGAIN1")), "bota", kNow + 3'600'000, "aigerim", kNow).ok());
-  auto first = service_->Enroll("again-1", bota_.key.public_key(), "laptop");
+  const std::string code = IssueLaptopCode("bota");
+  auto first = service_->Enroll(code, bota_.key.public_key(), "laptop");
   ASSERT_TRUE(first.ok()) << first.status().ToString();
   const uint64_t size = LogSize();
   clock_.Advance(10 * 24 * 3'600'000LL);  // even after the code expired
-  auto again = service_->Enroll("AGAIN-1", bota_.key.public_key(), "laptop");
+  auto again = service_->Enroll(code, bota_.key.public_key(), "laptop");
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_EQ(again->volunteer, "bota");
   EXPECT_FALSE(again->checkpoint.empty());
@@ -593,10 +577,9 @@ TEST_F(RecordServiceTest, EnrollingAgainWithTheSameCodeAnswersAgainAndLogsNothin
 TEST_F(RecordServiceTest, EnrollingAgainWithAnotherKeysCodeIsRefused) {
   // alma's code enrolled alma's laptop; bota's laptop, enrolled with its
   // own, is not answered as alma's.
-  ASSERT_TRUE(store_->AddEnrollCode(ToHex(sync::Sha256("BOTA01")), "bota", kNow + 3'600'000, "aigerim", kNow).ok());
-  ASSERT_TRUE(service_->Enroll("BOTA01", bota_.key.public_key(), "laptop").ok());
+  ASSERT_TRUE(service_->Enroll(IssueLaptopCode("bota"), bota_.key.public_key(), "laptop").ok());
   const uint64_t size = LogSize();
-  EXPECT_EQ(service_->Enroll("CODE1", bota_.key.public_key(), "laptop").status().code(),
+  EXPECT_EQ(service_->Enroll(alma_code_, bota_.key.public_key(), "laptop").status().code(),
             Status::Code::kAlreadyExists);
   EXPECT_EQ(LogSize(), size);
 }
@@ -604,19 +587,19 @@ TEST_F(RecordServiceTest, EnrollingAgainWithAnotherKeysCodeIsRefused) {
 TEST_F(RecordServiceTest, AFreshCodeOfTheSameVolunteerFinishesAnEnrolmentAndIsUsedUp) {
   // A volunteer stuck with a laptop the server knows asks the coordinator
   // for a fresh code, and that answers it.
-  ASSERT_TRUE(store_->AddEnrollCode(ToHex(sync::Sha256("FRESH1")), "alma", kNow + 3'600'000, "aigerim", kNow).ok());
+  const std::string fresh = IssueLaptopCode("alma");
   const uint64_t size = LogSize();
-  auto again = service_->Enroll("FRESH1", alma_.key.public_key(), "laptop");
+  auto again = service_->Enroll(fresh, alma_.key.public_key(), "laptop");
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_EQ(again->volunteer, "alma");
   EXPECT_EQ(LogSize(), size);
   Laptop other(random_);
-  EXPECT_EQ(service_->Enroll("FRESH1", other.key.public_key(), "x").status().code(), Status::Code::kNotFound);
+  EXPECT_EQ(service_->Enroll(fresh, other.key.public_key(), "x").status().code(), Status::Code::kNotFound);
 }
 
 TEST_F(RecordServiceTest, ARevokedLaptopCannotEnrolAgainWithItsCode) {
   ASSERT_TRUE(service_->Revoke(alma_.key.public_key(), "aigerim", "stolen").ok());
-  auto again = service_->Enroll("CODE1", alma_.key.public_key(), "laptop");
+  auto again = service_->Enroll(alma_code_, alma_.key.public_key(), "laptop");
   EXPECT_EQ(again.status().reason(), "revoked_device") << again.status().ToString();
 }
 

@@ -151,7 +151,7 @@ json SummaryJson(const SubmissionSummary& s) {
           {"answers", json::parse(s.answers_json, nullptr, false)}};
 }
 
-std::string SignerNames::Of(const Envelope& e) {
+json SignerNames::Of(const Envelope& e) {
   if (e.author() == server_) {
     std::string by;
     if (e.kind() == sync::EnvelopeKind::kRevision) {
@@ -161,17 +161,26 @@ std::string SignerNames::Of(const Envelope& e) {
       auto b = sync::ParseEventBody(e.body());
       if (b.ok()) by = b->by;
     }
-    return "server for " + (by.empty() ? std::string("?") : by);
+    return {{"kind", "server"}, {"name", by.empty() ? std::string("?") : by}};
   }
   auto it = cache_.find(e.author());
   if (it != cache_.end()) return it->second;
   auto d = store_.FindDevice(e.author());
   auto k = d.ok() && *d ? Result<std::optional<PersonKeyRow>>(std::nullopt) : store_.FindPersonKey(e.author());
-  std::string name = d.ok() && *d   ? (*d)->volunteer + " (" + (*d)->label + ")"
-                     : k.ok() && *k ? "signed by " + (*k)->person
-                                    : "unknown device " + ToHex(e.author()).substr(0, 8);
-  cache_[e.author()] = name;
-  return name;
+  json signer = d.ok() && *d   ? json{{"kind", "laptop"}, {"name", (*d)->volunteer}, {"laptop", (*d)->label}}
+                : k.ok() && *k ? json{{"kind", "person"}, {"name", (*k)->person}}
+                               : json{{"kind", "unknown"}, {"name", ToHex(e.author()).substr(0, 8)}};
+  cache_[e.author()] = signer;
+  return signer;
+}
+
+std::string SignerNames::Who(const json& signer) {
+  const std::string kind = signer.value("kind", "");
+  const std::string name = signer.value("name", "");
+  if (kind == "laptop") return name + " (" + signer.value("laptop", "") + ")";
+  if (kind == "person") return "signed by " + name;
+  if (kind == "server") return "attested by the server for " + name;
+  return "unknown device " + name;
 }
 
 }  // namespace dala::server

@@ -34,17 +34,22 @@ nlohmann::json SummaryJson(const SubmissionSummary& s);
 // parameter that is not what it should be.
 Result<SubmissionFilter> SubmissionFilterOf(const HttpRequest& request);
 
-// Who signed an envelope, in words: the volunteer of a device, or the
-// coordinator the server signed for. Caches device lookups.
+// Who signed an envelope: the volunteer of a laptop, a person with their
+// own key, or the server attesting for the person its decision names. As
+// JSON {"kind": "laptop"|"person"|"server"|"unknown", "name", "laptop"?}
+// for pages that say it in their own language, and `who`, in English
+// words, for the command line. Caches key lookups.
 class SignerNames {
  public:
   SignerNames(Store& store, const sync::PublicKey& server) : store_(store), server_(server) {}
-  std::string Of(const sync::Envelope& e);
+  nlohmann::json Of(const sync::Envelope& e);
+  // "askar (askar-laptop)", "signed by aigerim", "attested by the server for aigerim".
+  static std::string Who(const nlohmann::json& signer);
 
  private:
   Store& store_;
   sync::PublicKey server_;
-  std::map<sync::PublicKey, std::string> cache_;
+  std::map<sync::PublicKey, nlohmann::json> cache_;
 };
 
 }  // namespace dala::server

@@ -4,36 +4,16 @@
 
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import {after, before, test} from 'node:test';
+import {test} from 'node:test';
 
-import {SIZES, accessibilityProblems, launch, ready, screenshot, settled, signIn, watchedPage} from './browser.mjs';
-import {PASSWORDS, World, today} from './world.mjs';
+import {SIZES, accessibilityProblems, ready, screenshot, settled, signIn, watchedPage} from './browser.mjs';
+import {PASSWORDS, World, observation} from './world.mjs';
 
 const HOSTILE = '<script>alert("x")</script> "><img src=x onerror=alert(1)> javascript:alert(2)';
 
-let world;
-let browser;
 const ids = {};
 
-async function apiAs(user, method, path, body) {
-  const login = await fetch(world.url + '/api/v1/login', {method: 'POST', headers: {'Content-Type': 'application/json'},
-    body: JSON.stringify({username: user, password: PASSWORDS[user]})});
-  const session = await login.json();
-  const cookie = login.headers.get('set-cookie').split(';')[0];
-  const res = await fetch(world.url + '/api/v1' + path, {method, headers: {'Content-Type': 'application/json',
-    'Cookie': cookie, 'X-CSRF-Token': session.csrf_token}, body: body ? JSON.stringify(body) : undefined});
-  return {status: res.status, body: await res.json().catch(() => null)};
-}
-
-function observation(centre, extra = {}) {
-  return {region: centre.slice(0, 3), centre, visit_date: today(), arrival_time: '10:00', queue_length: 12,
-    waiting_source: 'test_case', waiting_minutes: 25, equeue_works: 'yes', signage_languages: ['kk', 'ru'],
-    ramp: 'yes', complaints_book: 'yes', fees_posted: 'yes', windows_total: 8, windows_open: 5, staff_at_windows: 5,
-    cleanliness: 4, ...extra};
-}
-
-before(async () => {
-  world = await new World().start();
+const world = new World().shareWithTests(async () => {
   world.volunteerWithRecords('askar', 40, 11);
   world.volunteerWithRecords('dina', 25, 12);
   world.volunteerWithRecords('ermek', 5, 13, HOSTILE);
@@ -54,21 +34,16 @@ before(async () => {
   for (const v of ['askar', 'dina', 'ermek']) world.dala(v, ['sync']);
   // The coordinator corrects the conflict record while Dina, offline,
   // changes the same answer: both land, and the field is in conflict.
-  const edit = await apiAs('aigerim', 'POST', `/submissions/${ids.conflict}/edit`,
-      {set: {waiting_minutes: 20}, note: 'recounted from the photo'});
-  assert.equal(edit.status, 200, JSON.stringify(edit.body));
-  world.dala('dina', ['edit', ids.conflict.slice(-8), '--set', 'waiting_minutes=18']);
-  world.dala('dina', ['sync']);
-  browser = await launch();
+  await world.conflict(ids.conflict, {editor: 'aigerim', volunteer: 'dina', field: 'waiting_minutes', value: 20, own: 18,
+    note: 'recounted from the photo'});
 });
 
-after(async () => {
-  if (browser) await browser.close();
-  if (world) world.stop();
-});
+async function apiAs(user, method, path, body) {
+  return (await world.session(user))(method, path, body);
+}
 
 test('a wrong password is refused with a clear message, the right one signs in', async () => {
-  const page = await watchedPage(browser);
+  const page = await watchedPage(world.browser);
   await page.goto(world.url + '/');
   await page.fill('#username', 'aigerim');
   await page.fill('#password', 'not the password');
@@ -101,7 +76,7 @@ const PAGES = [
 test('every page loads without a console error, passes axe, and is photographed at both sizes', async () => {
   for (const size of SIZES) {
     for (const p of PAGES) {
-      const page = await watchedPage(browser, {viewport: size});
+      const page = await watchedPage(world.browser, {viewport: size});
       const user = p.user || 'aigerim';
       await signIn(page, world.url, user, PASSWORDS[user]);
       await page.goto(world.url + '/' + (typeof p.hash === 'function' ? p.hash() : p.hash));
@@ -113,13 +88,33 @@ test('every page loads without a console error, passes axe, and is photographed 
       // Nothing wider than the window: usable on a 1024x600 office screen.
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       assert.ok(overflow <= 1, `${p.name} is ${overflow}px wider than ${size.width}`);
+      // Nor a table cut off inside its box, a column out of sight.
+      const cut = await page.$$eval('.table-wrap', (boxes) => boxes.filter((b) => b.scrollWidth > b.clientWidth + 1)
+          .map((b) => `${b.scrollWidth - b.clientWidth}px: ${b.querySelector('thead')?.innerText.replace(/\s+/g, ' ')}`));
+      assert.deepEqual(cut, [], `${p.name} at ${size.width}x${size.height}`);
       await page.context().close();
     }
   }
 });
 
+test('opening a laptop\'s revocation on a 1024x600 screen keeps the laptops table in view', async () => {
+  const page = await watchedPage(world.browser, {viewport: SIZES[1]});
+  await signIn(page, world.url, 'ada', PASSWORDS.ada);
+  await page.goto(world.url + '/#/people');
+  await ready(page, 'table.list');
+  await settled(page);
+  const open = await page.getByRole('button', {name: 'Revoke…'}).first().elementHandle();
+  await open.click();
+  await ready(page, 'input[id^="reason-"]:visible');
+  assert.equal(await open.isVisible(), false, 'the button that opened the box is hidden');
+  const cut = await page.$$eval('.table-wrap', (boxes) => boxes.map((b) => b.scrollWidth - b.clientWidth));
+  assert.ok(cut.every((c) => c <= 1), cut.join(','));
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});
+
 test('filters narrow the table, and the address alone reproduces them', async () => {
-  const page = await watchedPage(browser);
+  const page = await watchedPage(world.browser);
   await signIn(page, world.url, 'aigerim', PASSWORDS.aigerim);
   await page.goto(world.url + '/#/submissions');
   await page.waitForSelector('table.list');
@@ -132,7 +127,7 @@ test('filters narrow the table, and the address alone reproduces them', async ()
   assert.ok(centres.length > 0 && centres.length < all, `${centres.length} of ${all}`);
   assert.ok(centres.every((c) => /Almal|Bostand/.test(c)), centres.join('; '));
   const address = page.url();
-  const again = await watchedPage(browser);
+  const again = await watchedPage(world.browser);
   await signIn(again, world.url, 'aigerim', PASSWORDS.aigerim);
   await again.goto(address);
   await again.waitForSelector('table.list');
@@ -144,12 +139,16 @@ test('filters narrow the table, and the address alone reproduces them', async ()
 });
 
 test('a conflict is resolved by clicking the value to keep', async () => {
-  const page = await watchedPage(browser);
+  const page = await watchedPage(world.browser);
   await signIn(page, world.url, 'aigerim', PASSWORDS.aigerim);
   await page.goto(world.url + `/#/submission/${ids.conflict}`);
   await page.waitForSelector('.conflict-box');
   const candidates = await page.locator('.conflict-box .candidate .value').allTextContents();
   assert.ok(candidates.includes('20') && candidates.includes('18'), candidates.join(','));
+  // Who set each: the laptop, and the server attesting the coordinator's correction.
+  const setBy = await page.locator('.conflict-box .candidate .hint').allTextContents();
+  assert.ok(setBy.includes('set by dina (dina-laptop)') && setBy.includes('attested by the server for aigerim'),
+      setBy.join(' | '));
   await page.locator('.conflict-box .candidate', {hasText: '18'}).getByRole('button').click();
   await page.fill('#resolve-note', 'the volunteer measured it again');
   await page.getByRole('button', {name: 'Resolve'}).click();
@@ -164,7 +163,7 @@ test('a conflict is resolved by clicking the value to keep', async () => {
 });
 
 test('sent back with a comment, fixed on the laptop, and the fix shows in the dashboard', async () => {
-  const page = await watchedPage(browser);
+  const page = await watchedPage(world.browser);
   await signIn(page, world.url, 'aigerim', PASSWORDS.aigerim);
   await page.goto(world.url + `/#/submission/${ids.sendBack}`);
   await page.waitForSelector('#has-issues');
@@ -189,7 +188,7 @@ test('sent back with a comment, fixed on the laptop, and the fix shows in the da
 });
 
 test('several records are approved at once, each its own signed decision', async () => {
-  const page = await watchedPage(browser);
+  const page = await watchedPage(world.browser);
   await signIn(page, world.url, 'aigerim', PASSWORDS.aigerim);
   await page.goto(world.url + '/#/submissions?state=received&volunteer=dina');
   await page.waitForSelector('table.list');
@@ -211,7 +210,7 @@ test('several records are approved at once, each its own signed decision', async
 });
 
 test('a duplicate is merged into the other record', async () => {
-  const page = await watchedPage(browser);
+  const page = await watchedPage(world.browser);
   await signIn(page, world.url, 'aigerim', PASSWORDS.aigerim);
   await page.goto(world.url + '/#/duplicates');
   await page.waitForSelector('table.pair tr.differs');
@@ -224,7 +223,7 @@ test('a duplicate is merged into the other record', async () => {
 });
 
 test('an auditor sees every page but no control, and their changes are refused', async () => {
-  const page = await watchedPage(browser);
+  const page = await watchedPage(world.browser);
   await signIn(page, world.url, 'dana', PASSWORDS.dana);
   await page.goto(world.url + `/#/submission/${ids.hostile}`);
   await page.waitForSelector('dl.answers');
@@ -247,7 +246,7 @@ test('an auditor sees every page but no control, and their changes are refused',
 });
 
 test('the review flow works from the keyboard alone', async () => {
-  const page = await watchedPage(browser);
+  const page = await watchedPage(world.browser);
   await signIn(page, world.url, 'aigerim', PASSWORDS.aigerim);
   await page.goto(world.url + '/#/submissions?state=received&volunteer=ermek');
   await page.waitForSelector('table.list');
@@ -274,7 +273,7 @@ test('hostile text in answers, comments and laptop names stays text', async () =
   // A comment and a laptop label with markup in them.
   await apiAs('aigerim', 'POST', `/submissions/${ids.hostile}/review`, {state: 'has_issues', comment: HOSTILE});
   for (const user of ['aigerim', 'ada']) {
-    const page = await watchedPage(browser);
+    const page = await watchedPage(world.browser);
     await signIn(page, world.url, user, PASSWORDS[user]);
     for (const hash of [`#/submission/${ids.hostile}`, '#/submissions?q=' + ids.hostile.slice(-8), '#/people']) {
       if (hash === '#/people' && user !== 'ada') continue;
@@ -287,7 +286,7 @@ test('hostile text in answers, comments and laptop names stays text', async () =
     assert.deepEqual(page.problems, []);
     await page.context().close();
   }
-  const page = await watchedPage(browser);
+  const page = await watchedPage(world.browser);
   await signIn(page, world.url, 'aigerim', PASSWORDS.aigerim);
   await page.goto(world.url + `/#/submission/${ids.hostile}`);
   await page.waitForSelector('dl.answers');
@@ -308,7 +307,7 @@ test('a form on another site cannot make a decision, even with the session cooki
       <script>document.getElementById('f').submit()</script>`);
   });
   await new Promise((r) => evil.listen(0, '127.0.0.1', r));
-  const page = await watchedPage(browser);
+  const page = await watchedPage(world.browser);
   await signIn(page, world.url, 'aigerim', PASSWORDS.aigerim);
   const answer = page.waitForResponse((r) => r.url().includes('/review'));
   await page.goto(`http://127.0.0.1:${evil.address().port}/`);
@@ -321,7 +320,7 @@ test('a form on another site cannot make a decision, even with the session cooki
 });
 
 test('switching the language leaves no string untranslated, and is remembered', async () => {
-  const page = await watchedPage(browser);
+  const page = await watchedPage(world.browser);
   await signIn(page, world.url, 'aigerim', PASSWORDS.aigerim);
   for (const lang of ['kk', 'ru', 'en']) {
     await page.selectOption('#language', lang);
@@ -335,13 +334,39 @@ test('switching the language leaves no string untranslated, and is remembered', 
       if (lang === 'kk') await screenshot(page, 'dashboard-kk-' + p.name);
     }
   }
+  // The page shows the language first and then tells the server: close
+  // it only once the server has the choice.
+  const saved = page.waitForResponse((r) => r.url().endsWith('/api/v1/me/language'));
   await page.selectOption('#language', 'kk');
+  assert.equal((await saved).status(), 200);
   await page.waitForFunction(() => document.documentElement.lang === 'kk');
   await page.context().close();
   // Another browser, the same person: Kazakh again.
-  const other = await watchedPage(browser, {locale: 'en-GB'});
+  const other = await watchedPage(world.browser, {locale: 'en-GB'});
   await signIn(other, world.url, 'aigerim', PASSWORDS.aigerim);
   await other.waitForFunction(() => document.documentElement.lang === 'kk');
   assert.equal(await other.textContent('a[aria-current="page"]'), 'Шолу');
   await other.context().close();
+});
+
+test('a calculated answer shows under its label, and an attested decision says so, in each language', async () => {
+  const page = await watchedPage(world.browser);
+  await signIn(page, world.url, 'aigerim', PASSWORDS.aigerim);
+  const expected = {
+    en: ['District of the centre', 'attested by the server for aigerim'],
+    ru: ['Район центра', 'заверено сервером от имени aigerim'],
+    kk: ['Орталықтың ауданы', 'aigerim атынан сервер куәландырған'],
+  };
+  for (const [lang, [label, attested]] of Object.entries(expected)) {
+    await page.selectOption('#language', lang);
+    await page.waitForFunction((l) => document.documentElement.lang === l, lang);
+    await page.goto(world.url + `/#/submission/${ids.conflict}`);
+    await ready(page, 'dl.answers');
+    await settled(page);
+    const shown = await page.$eval('dd[data-field="centre_district"]', (dd) =>
+      [dd.previousElementSibling.textContent, dd.textContent.trim()]);
+    assert.deepEqual(shown, [label, 'Bostandyk'], lang);
+    assert.ok((await page.textContent('ol.history')).includes(attested), `${lang}: ${await page.textContent('ol.history')}`);
+  }
+  await page.context().close();
 });

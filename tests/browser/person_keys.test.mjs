@@ -9,46 +9,15 @@ import {spawnSync} from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import {after, before, test} from 'node:test';
+import {test} from 'node:test';
 
-import {launch, ready, settled, signIn, watchedPage} from './browser.mjs';
-import {DALA, PASSWORDS, World, today} from './world.mjs';
+import {SIZES, accessibilityProblems, ready, screenshot, settled, signIn, watchedPage} from './browser.mjs';
+import {DALA, PASSWORDS, World, observation} from './world.mjs';
 
-let world;
-let browser;
 const ids = {};
 let aigerimKey = '';
 
-async function session(user) {
-  const login = await fetch(world.url + '/api/v1/login', {method: 'POST', headers: {'Content-Type': 'application/json'},
-    body: JSON.stringify({username: user, password: PASSWORDS[user]})});
-  const me = await login.json();
-  const cookie = login.headers.get('set-cookie').split(';')[0];
-  return async (method, path, body) => {
-    const res = await fetch(world.url + '/api/v1' + path, {method, headers: {'Content-Type': 'application/json',
-      'Cookie': cookie, 'X-CSRF-Token': me.csrf_token}, body: body ? JSON.stringify(body) : undefined});
-    const type = res.headers.get('content-type') || '';
-    return {status: res.status, body: type.includes('json') ? await res.json() : Buffer.from(await res.arrayBuffer())};
-  };
-}
-
-// Signs in and lets the overview finish drawing: a page still loading
-// would replace the next one drawn over it.
-async function signInAs(page, user) {
-  await signIn(page, world.url, user, PASSWORDS[user]);
-  await ready(page, 'ul.needs');
-  await settled(page);
-}
-
-function observation(centre, extra = {}) {
-  return {region: centre.slice(0, 3), centre, visit_date: today(), arrival_time: '10:00', queue_length: 12,
-    waiting_source: 'test_case', waiting_minutes: 25, equeue_works: 'yes', signage_languages: ['kk', 'ru'],
-    ramp: 'yes', complaints_book: 'yes', fees_posted: 'yes', windows_total: 8, windows_open: 5, staff_at_windows: 5,
-    cleanliness: 4, ...extra};
-}
-
-before(async () => {
-  world = await new World().start();
+const world = new World().shareWithTests(async () => {
   world.volunteer('askar');
   world.volunteer('dina');
   ids.correct = world.collect('askar', 'psc_observation', observation('ala_01', {queue_length: 3}));
@@ -58,34 +27,38 @@ before(async () => {
   world.dala('dina', ['sync']);
   // The admin, who has no key, corrects the conflict record through the
   // server (attested) while Dina changes the same answer offline.
-  const ada = await session('ada');
-  const edit = await ada('POST', `/submissions/${ids.conflict}/edit`, {set: {waiting_minutes: 20}, note: 'photo'});
-  assert.equal(edit.status, 200, JSON.stringify(edit.body));
-  world.dala('dina', ['edit', ids.conflict.slice(-8), '--set', 'waiting_minutes=18']);
-  world.dala('dina', ['sync']);
-  browser = await launch();
+  await world.conflict(ids.conflict, {editor: 'ada', volunteer: 'dina', field: 'waiting_minutes', value: 20, own: 18,
+    note: 'photo'});
 });
 
-after(async () => {
-  if (browser) await browser.close();
-  if (world) world.stop();
-});
+// Signs in and lets the overview finish drawing: a page still loading
+// would replace the next one drawn over it.
+async function signInAs(page, user) {
+  await signIn(page, world.url, user, PASSWORDS[user]);
+  await ready(page, 'ul.needs');
+  await settled(page);
+}
 
 test('a coordinator enrols a key made in the browser with the code an admin issued', async () => {
-  const ada = await session('ada');
+  const ada = await world.session('ada');
   const code = await ada('POST', '/person-key-codes', {person: 'aigerim'});
   assert.equal(code.status, 201, JSON.stringify(code.body));
-  const page = await watchedPage(browser);
+  const page = await watchedPage(world.browser);
   await signInAs(page, 'aigerim');
   await page.goto(world.url + '/#/key');
   await ready(page, '#key-enrol');
   assert.match(await page.textContent('#key-status'), /server signs your decisions/);
-  await page.fill('#key-code', code.body.code.toLowerCase());
+  // A zero where the code's alphabet has none: refused before any key is made.
+  await page.fill('#key-code', 'K7MX-Q4TR-P2N0');
+  await page.click('#key-enrol button[type=submit]');
+  await ready(page, '#key-enrol .notice.error');
+  assert.match(await page.textContent('#key-enrol .notice.error'), /not a one-time code/);
+  await page.fill('#key-code', code.body.code.toLowerCase().replace(/-/g, ' '));
   await page.fill('#key-label', 'Chromium in the office');
   await page.click('#key-enrol button[type=submit]');
   await ready(page, '#key-status.ok');
   await ready(page, '#my-keys');
-  const keys = await (await session('aigerim'))('GET', '/me/keys');
+  const keys = await (await world.session('aigerim'))('GET', '/me/keys');
   assert.equal(keys.body.keys.length, 1);
   assert.equal(keys.body.keys[0].label, 'Chromium in the office');
   aigerimKey = keys.body.keys[0].key;
@@ -103,16 +76,37 @@ test('a coordinator enrols a key made in the browser with the code an admin issu
   await page.context().close();
 });
 
+test('the Signing key page passes axe and fits the window at both sizes', async () => {
+  for (const size of SIZES) {
+    // Another profile than the one holding her key: the page offers to
+    // enrol one here, and lists the key she has.
+    const page = await watchedPage(world.browser, {viewport: size});
+    await signInAs(page, 'aigerim');
+    await page.goto(world.url + '/#/key');
+    await ready(page, '#my-keys');
+    await ready(page, '#key-enrol');
+    await settled(page);
+    await screenshot(page, 'key');
+    assert.deepEqual(await page.$$eval('#my-keys thead th', (ths) => ths.map((th) => th.textContent)),
+        ['Fingerprint', 'Where', 'Enrolled', 'Status']);
+    assert.deepEqual(page.problems, [], `${size.width}x${size.height}`);
+    assert.deepEqual(await accessibilityProblems(page), []);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 1, `the page is ${overflow}px wider than ${size.width}`);
+    await page.context().close();
+  }
+});
+
 // One browser context for the rest, so the key made in it stays.
 let keyed;
 
 test('in one browser profile: enrol, then correct, resolve and review', async () => {
-  const ada = await session('ada');
+  const ada = await world.session('ada');
   // Revoke the key of the first context (its profile is gone) and enrol anew:
   // a lost profile means a new key, as for a lost laptop.
   assert.equal((await ada('POST', `/person-keys/${aigerimKey}/revoke`, {reason: 'profile closed'})).status, 200);
   const code = await ada('POST', '/person-key-codes', {person: 'aigerim'});
-  const context = await browser.newContext({viewport: {width: 1366, height: 768}, locale: 'en-GB'});
+  const context = await world.browser.newContext({viewport: {width: 1366, height: 768}, locale: 'en-GB'});
   keyed = await context.newPage();
   keyed.problems = [];
   keyed.on('pageerror', (e) => keyed.problems.push(String(e)));
@@ -122,7 +116,10 @@ test('in one browser profile: enrol, then correct, resolve and review', async ()
   await keyed.fill('#key-code', code.body.code);
   await keyed.click('#key-enrol button[type=submit]');
   await ready(keyed, '#key-status.ok');
-  const keys = (await (await session('aigerim'))('GET', '/me/keys')).body.keys;
+  await ready(keyed, '#my-keys tr.revoked');
+  await settled(keyed);
+  await screenshot(keyed, 'key-enrolled');
+  const keys = (await (await world.session('aigerim'))('GET', '/me/keys')).body.keys;
   aigerimKey = keys.find((k) => !k.revoked_ms).key;
 
   // A correction.
@@ -147,7 +144,7 @@ test('in one browser profile: enrol, then correct, resolve and review', async ()
   await ready(keyed, '.notice.ok');
   assert.deepEqual(keyed.problems, []);
 
-  const aigerim = await session('aigerim');
+  const aigerim = await world.session('aigerim');
   assert.equal((await aigerim('GET', `/submissions/${ids.correct}`)).body.answers.queue_length, 17);
   assert.equal((await aigerim('GET', `/submissions/${ids.conflict}`)).body.answers.waiting_minutes, 18);
   assert.equal((await aigerim('GET', `/submissions/${ids.review}`)).body.review_state, 'approved');
@@ -156,7 +153,7 @@ test('in one browser profile: enrol, then correct, resolve and review', async ()
 });
 
 test('each of her decisions in the bundle verifies in C++ under her key, and the auditor says so', async () => {
-  const ada = await session('ada');
+  const ada = await world.session('ada');
   const bundle = await ada('GET', '/export/bundle');
   assert.equal(bundle.status, 200);
   const file = path.join(world.dir, 'audit.bundle');
@@ -183,7 +180,7 @@ test('each of her decisions in the bundle verifies in C++ under her key, and the
 });
 
 test('a stolen session cookie without the key reads but cannot decide', async () => {
-  const thief = await session('aigerim');
+  const thief = await world.session('aigerim');
   assert.equal((await thief('GET', `/submissions/${ids.review}`)).status, 200);
   const attested = await thief('POST', `/submissions/${ids.review}/review`, {state: 'rejected', comment: 'forged'});
   assert.equal(attested.status, 403);
@@ -196,7 +193,7 @@ test('a stolen session cookie without the key reads but cannot decide', async ()
   assert.equal(draft.status, 403);
   assert.equal(draft.body.error.code, 'unknown_person_key');
   // A browser without the key (another profile) says how to enrol.
-  const page = await watchedPage(browser);
+  const page = await watchedPage(world.browser);
   await signInAs(page, 'aigerim');
   await page.goto(world.url + `/#/submission/${ids.correct}`);
   await ready(page, '#approve');
@@ -211,13 +208,13 @@ test('a stolen session cookie without the key reads but cannot decide', async ()
 });
 
 test('revoking her key takes effect at once: the page can no longer decide', async () => {
-  const ada = await session('ada');
+  const ada = await world.session('ada');
   assert.equal((await ada('POST', `/person-keys/${aigerimKey}/revoke`, {reason: 'laptop stolen'})).status, 200);
   await keyed.goto(world.url + `/#/submission/${ids.correct}`);
   await ready(keyed, '#approve');
   await keyed.click('#approve');
   await keyed.waitForSelector('.panel .notice.error');
-  const aigerim = await session('aigerim');
+  const aigerim = await world.session('aigerim');
   assert.equal((await aigerim('GET', `/submissions/${ids.correct}`)).body.review_state, 'received');
   await keyed.goto(world.url + '/#/key');
   await ready(keyed, '#key-status.error');

@@ -6,12 +6,17 @@
 //
 // Binaries come from DALA_BUILD (default build/test, what scripts/test
 // builds). Everything lives in a temporary directory removed by stop().
+// A test file shares one world and one browser (shareWithTests).
 
+import assert from 'node:assert/strict';
 import {execFileSync, spawn} from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import {after, before} from 'node:test';
 import {fileURLToPath} from 'node:url';
+
+import {launch} from './browser.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BUILD = process.env.DALA_BUILD ? path.resolve(process.env.DALA_BUILD) : path.join(ROOT, 'build/test');
@@ -33,6 +38,38 @@ export class World {
     this.data = path.join(this.dir, 'server');
     this.server = null;
     this.url = '';
+    this.browser = null;
+  }
+
+  // Runs this world for the tests of one file: started before the first
+  // (then `fill` adds laptops and records, and Chromium is launched as
+  // this.browser), taken down after the last.
+  shareWithTests(fill) {
+    before(async () => {
+      await this.start();
+      await fill(this);
+      this.browser = await launch();
+    });
+    after(async () => {
+      if (this.browser) await this.browser.close();
+      this.stop();
+    });
+    return this;
+  }
+
+  // Signs `user` in through the API: a function calling it as them,
+  // (method, path, body) → {status, body}, the body parsed when it is JSON.
+  async session(user) {
+    const login = await fetch(this.url + '/api/v1/login', {method: 'POST', headers: {'Content-Type': 'application/json'},
+      body: JSON.stringify({username: user, password: PASSWORDS[user]})});
+    const me = await login.json();
+    const cookie = login.headers.get('set-cookie').split(';')[0];
+    return async (method, path, body) => {
+      const res = await fetch(this.url + '/api/v1' + path, {method, headers: {'Content-Type': 'application/json',
+        'Cookie': cookie, 'X-CSRF-Token': me.csrf_token}, body: body ? JSON.stringify(body) : undefined});
+      const type = res.headers.get('content-type') || '';
+      return {status: res.status, body: type.includes('json') ? await res.json() : Buffer.from(await res.arrayBuffer())};
+    };
   }
 
   admin(args, env) {
@@ -105,6 +142,16 @@ export class World {
     return id[0];
   }
 
+  // A conflict on `field` of record `id`: `editor` corrects it through the
+  // server to `value` while `volunteer`, offline, changes it to `own`; then
+  // the laptop syncs.
+  async conflict(id, {editor, volunteer, field, value, own, note}) {
+    const edit = await (await this.session(editor))('POST', `/submissions/${id}/edit`, {set: {[field]: value}, note});
+    assert.equal(edit.status, 200, JSON.stringify(edit.body));
+    this.dala(volunteer, ['edit', id.slice(-8), '--set', `${field}=${own}`]);
+    this.dala(volunteer, ['sync']);
+  }
+
   stop() {
     if (this.server) {
       this.server.kill('SIGTERM');
@@ -117,4 +164,12 @@ export class World {
 // Today in Almaty (UTC+5), as laptops there write dates.
 export function today() {
   return new Date(Date.now() + 5 * 3600_000).toISOString().slice(0, 10);
+}
+
+// The answers of a psc_observation at `centre` today, with `extra` on top.
+export function observation(centre, extra = {}) {
+  return {region: centre.slice(0, 3), centre, visit_date: today(), arrival_time: '10:00', queue_length: 12,
+    waiting_source: 'test_case', waiting_minutes: 25, equeue_works: 'yes', signage_languages: ['kk', 'ru'],
+    ramp: 'yes', complaints_book: 'yes', fees_posted: 'yes', windows_total: 8, windows_open: 5, staff_at_windows: 5,
+    cleanliness: 4, ...extra};
 }

@@ -17,14 +17,13 @@
 #include <sstream>
 
 #include "api.h"
+#include "api_test_util.h"
 #include "bench_util.h"
 #include "dala/base/hex.h"
 #include "dala/schema/form.h"
-#include "dala/server/sqlite_store.h"
 #include "dala/sync/envelope.h"
 #include "dala/sync/ids.h"
 #include "dala/sync/protocol.h"
-#include "dala/sync/request_auth.h"
 #include "dala/sync/verify.h"
 #include "fuzz_util.h"
 
@@ -35,7 +34,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 constexpr int64_t kStart = 1'795'755'600'000;
-constexpr const char* kPassword = "correct horse battery";
 
 // An Argon2id hash with the least work libsodium allows: the harness logs
 // in again after every fuzzed logout, and a real hash would dominate.
@@ -55,30 +53,19 @@ std::string ReadForm(const char* name) {
 }
 
 // One in-process server for the whole run, as api_routes_test.cc sets it
-// up: an admin, a volunteer with an enrolled laptop, both forms published
-// and one record synced, so that routes naming a submission, a form or a
-// device reach their handlers' checks of the body.
-class Harness {
+// up (server/src/api_test_util.h): an admin, a volunteer with an enrolled
+// laptop, both forms published and one record synced, so that routes
+// naming a submission, a form or a device reach their handlers' checks of
+// the body.
+class Harness : testing::ApiWorld {
  public:
-  Harness() : clock_(kStart, 300), random_(11) {
-    if (!sync::InitCrypto().ok()) fuzz::Fail("crypto");
-    dir_ = (fs::is_directory("/dev/shm") ? fs::path("/dev/shm") : fs::temp_directory_path()) /
-           ("dala-fuzz-api-" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    store_ = Must(OpenSqliteStore(dir_.string(), true), "store");
-    Must(store_->AddUser("ada", Role::kAdmin, CheapHash(kPassword), kStart), "admin");
-    Must(store_->AddUser("vera", Role::kVolunteer, "", kStart), "volunteer");
+  Harness() : ApiWorld(kStart, 11, 300) {
+    Must(Open((fs::is_directory("/dev/shm") ? fs::path("/dev/shm") : fs::temp_directory_path()) /
+                  ("dala-fuzz-api-" + std::to_string(::getpid())),
+              CheapHash(testing::kPassword)),
+         "world");
     device_key_ = std::make_unique<sync::SigningKey>(sync::SigningKey::Generate(random_));
-    Device d;
-    d.key = device_key_->public_key();
-    d.volunteer = "vera";
-    d.label = "laptop";
-    d.enrolled_ms = kStart;
-    d.enrolled_by = "ada";
-    Must(store_->AddDevice(d), "device");
-    ctx_ = std::make_unique<ServerContext>(ServerContext{*store_, clock_, random_, *server_key_, ServerConfig{}});
-    api_ = Must(Api::Start(*ctx_), "api");
-    api_->Register(router_);
+    Must(store_->AddDevice(testing::LaptopRow(device_key_->public_key(), "vera", "ada", kStart)), "device");
     LogIn();
     for (const char* name : {"psc_observation", "citizen_exit_survey"}) {
       HttpResponse r = Call("POST", "/api/v1/forms", ReadForm(name), session_);
@@ -88,7 +75,6 @@ class Harness {
     for (const ApiRoute& route : ApiRoutes())
       if (route.body != BodyKind::kNone) routes_.push_back(&route);
   }
-  ~Harness() { fs::remove_all(dir_); }
 
   void Run(const uint8_t* data, size_t size) {
     if (size < 2) return;
@@ -136,31 +122,18 @@ class Harness {
   }
 
   HttpResponse Call(std::string method, std::string path, std::string body, HeaderMap headers) {
-    HttpRequest r;
-    r.method = std::move(method);
-    r.path = path;
-    r.target = path;
-    r.body = std::move(body);
-    r.headers = std::move(headers);
-    if (r.headers.count("Content-Type") == 0) r.headers["Content-Type"] = "application/json";
-    r.remote_address = "10.0.0.9";
+    if (headers.count("Content-Type") == 0) headers["Content-Type"] = "application/json";
+    HttpRequest r = testing::MakeRequest(std::move(method), std::move(path), std::move(body), std::move(headers));
     return router_.Dispatch(r);
   }
 
   void LogIn() {
-    HttpResponse out = Call("POST", "/api/v1/login", json{{"username", "ada"}, {"password", kPassword}}.dump(), {});
-    if (out.status != 200) fuzz::Fail("the harness's admin cannot log in");
-    std::string cookie = out.headers["Set-Cookie"];
-    session_.clear();
-    session_["Cookie"] = cookie.substr(0, cookie.find(';'));
-    session_["X-CSRF-Token"] = json::parse(out.body)["csrf_token"].get<std::string>();
+    session_ = ApiWorld::LogIn("ada");
+    if (session_.empty()) fuzz::Fail("the harness's admin cannot log in");
   }
 
   HeaderMap DeviceHeaders(const ApiRoute& route, const std::string& body) {
-    HeaderMap h;
-    for (auto& [k, v] :
-         sync::SignRequest(*device_key_, std::string(route.method), PathOf(route), body, clock_.NowMs(), random_))
-      h[k] = v;
+    HeaderMap h = testing::SignedHeaders(*device_key_, route.method, PathOf(route), body, clock_.NowMs(), random_);
     h["Content-Type"] = std::string(sync::kSyncContentType);
     return h;
   }
@@ -206,16 +179,7 @@ class Harness {
     return path;
   }
 
-  fs::path dir_;
-  FakeClock clock_;
-  sync::SeededRandom random_;
-  std::unique_ptr<Store> store_;
-  std::unique_ptr<sync::SigningKey> server_key_ =
-      std::make_unique<sync::SigningKey>(sync::SigningKey::Generate(random_));
   std::unique_ptr<sync::SigningKey> device_key_;
-  std::unique_ptr<ServerContext> ctx_;
-  std::unique_ptr<Api> api_;
-  Router router_;
   HeaderMap session_;
   std::string submission_;
   std::string form_hash_;

@@ -157,7 +157,7 @@ export function normalizeCode(typed) {
 // Makes a key in this browser and enrols it with the code an admin gave.
 export async function enrolKey(user, typedCode, label) {
   const code = normalizeCode(typedCode);
-  if (!code) throw new ApiError(400, 'bad_enroll_code', 'not an enrolment code');
+  if (!code) throw new ApiError(400, 'bad_code', 'not an enrolment code');
   const pair = await crypto.subtle.generateKey({name: 'Ed25519'}, false, ['sign', 'verify']);
   const publicHex = bytesToHex(new Uint8Array(await crypto.subtle.exportKey('raw', pair.publicKey)));
   const proof = await sign(pair.privateKey, PERSON_KEY_DOMAIN, encoder.encode(code + '\n' + publicHex));

@@ -43,6 +43,17 @@ export function fingerprint(hex) {
   return String(hex).slice(0, 16).replace(/(.{4})(?=.)/g, '$1 ');
 }
 
+// Who signed an envelope, in the chosen language, from the API's `signer`
+// (server/API.md, history): a laptop, a person's own key, or the server
+// attesting for a person.
+export function signerText(signer) {
+  const s = signer || {};
+  if (s.kind === 'laptop') return t('signer.laptop', {who: s.name, laptop: s.laptop});
+  if (s.kind === 'person') return t('signer.person', {who: s.name});
+  if (s.kind === 'server') return t('signer.server', {who: s.name});
+  return t('signer.unknown', {key: s.name || ''});
+}
+
 // A question in words, for the API errors that name a field.
 export function errorText(err) {
   if (!err) return '';

@@ -23,8 +23,9 @@ function enrolForm(app) {
       app.announce(t('key.enrolled'), 'ok');
       app.refresh();
     } catch (err) {
-      replace(message, h('p', {class: 'notice error'}, err.code === 'bad_enroll_code' ? t('key.bad_code') :
-        errorText(err)));
+      const text = err.code === 'bad_code' ? t('key.not_a_code') :
+        err.code === 'bad_enroll_code' ? t('key.bad_code') : errorText(err);
+      replace(message, h('p', {class: 'notice error'}, text));
     } finally {
       button.disabled = false;
     }
@@ -56,11 +57,11 @@ export async function render(main, params, app) {
       canEnrol ? enrolForm(app) : null,
       h('h2', null, t('key.all')),
       state.keys.length ? h('div', {class: 'table-wrap'}, h('table', {class: 'list', id: 'my-keys'},
-          h('thead', null, h('tr', null, ['key.fingerprint', 'key.where', 'key.enrolled', 'key.status']
+          h('thead', null, h('tr', null, ['key.fingerprint', 'key.where', 'key.enrolled_on', 'key.status']
               .map((k) => h('th', {scope: 'col'}, t(k))))),
           h('tbody', null, state.keys.map((k) => h('tr', {class: k.revoked_ms ? 'revoked' : ''},
-              h('td', {class: 'mono'}, fingerprint(k.key)),
-              h('td', null, k.label, state.mine && state.mine.key === k.key ? [' ', t('key.this_browser')] : ''),
+              h('td', {class: 'mono', title: k.key}, fingerprint(k.key)),
+              h('td', {class: 'wrap'}, k.label, state.mine && state.mine.key === k.key ? [' ', t('key.this_browser')] : ''),
               h('td', null, formatDateTime(k.enrolled_ms)),
               h('td', null, k.revoked_ms ? t('key.is_revoked', {when: formatDateTime(k.revoked_ms), who: k.revoked_by}) :
                 t('key.active'))))))) :

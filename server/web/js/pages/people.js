@@ -57,7 +57,8 @@ function enrolForm(volunteers) {
 // Revokes a laptop's key or a person's: `url` is its revoke route, `done`
 // what to announce.
 function revokeControl(key, url, done, app, confirmKey) {
-  const reason = h('input', {'id': 'reason-' + key.slice(0, 8), 'aria-label': t('people.revoke_reason')});
+  const reason = h('input', {'id': 'reason-' + key.slice(0, 8), 'aria-label': t('people.revoke_reason'),
+    'placeholder': t('people.revoke_reason')});
   const box = h('span', {hidden: true}, reason, ' ',
       h('button', {type: 'button', class: 'danger primary', on: {click: async () => {
         try {
@@ -104,9 +105,10 @@ function personKeys(keys, app) {
       h('thead', null, h('tr', null, ['people.name', 'people.laptop', 'people.fingerprint', 'people.enrolled',
         'people.status'].map((k) => h('th', {scope: 'col'}, t(k))))),
       h('tbody', null, keys.map((k) => h('tr', {class: k.revoked_ms ? 'revoked' : ''},
-          h('th', {scope: 'row'}, k.person), h('td', null, k.label), h('td', {class: 'mono'}, fingerprint(k.key)),
+          h('th', {scope: 'row'}, k.person), h('td', {class: 'wrap'}, k.label),
+          h('td', {class: 'mono', title: k.key}, fingerprint(k.key)),
           h('td', null, formatDateTime(k.enrolled_ms)),
-          h('td', null, k.revoked_ms ? t('people.is_revoked', {when: formatDateTime(k.revoked_ms)}) :
+          h('td', {class: 'wrap'}, k.revoked_ms ? t('people.is_revoked', {when: formatDateTime(k.revoked_ms)}) :
             revokeControl(k.key, `/person-keys/${k.key}/revoke`, t('people.key_revoked', {who: k.person}), app,
                 'people.confirm_revoke_key')))))));
 }
@@ -135,12 +137,12 @@ export async function render(main, params, app) {
           h('thead', null, h('tr', null, ['people.volunteer', 'people.laptop', 'people.fingerprint', 'people.enrolled',
             'people.last_sync', 'people.records', 'people.status'].map((k) => h('th', {scope: 'col'}, t(k))))),
           h('tbody', null, devices.devices.map((d) => h('tr', {class: d.revoked ? 'revoked' : ''},
-              h('th', {scope: 'row'}, d.volunteer), h('td', null, d.label),
-              h('td', {class: 'mono'}, fingerprint(d.key)),
+              h('th', {scope: 'row'}, d.volunteer), h('td', {class: 'wrap'}, d.label),
+              h('td', {class: 'mono', title: d.key}, fingerprint(d.key)),
               h('td', null, formatDateTime(d.enrolled_ms)),
               h('td', null, d.last_sync_ms ? formatDateTime(d.last_sync_ms) : t('never')),
               h('td', {class: 'num'}, formatNumber(d.revisions || 0)),
-              h('td', null, d.revoked ? [t('people.is_revoked', {when: formatDateTime(d.revoked_ms)}),
+              h('td', {class: 'wrap'}, d.revoked ? [t('people.is_revoked', {when: formatDateTime(d.revoked_ms)}),
                 d.revoke_reason ? ` («${d.revoke_reason}»)` : ''] : revokeControl(d.key, `/devices/${d.key}/revoke`,
                 t('people.revoked', {label: d.label, who: d.volunteer}), app, 'people.confirm_revoke'))))))) :
         h('p', {class: 'empty'}, t('people.no_laptops')),

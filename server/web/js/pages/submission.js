@@ -9,7 +9,7 @@ import {check, correct, resolve, review} from '../decide.js';
 import {h, replace} from '../dom.js';
 import {answerText, findQuestion, formDocument, publishedForms, questionLabel, questions, text, title} from '../forms.js';
 import {formatDateTime, formatDay, language, t, tn} from '../i18n.js';
-import {errorText, fingerprint, flags, shortId, stateBadge} from '../widgets.js';
+import {errorText, fingerprint, flags, shortId, signerText, stateBadge} from '../widgets.js';
 
 // Question types a coordinator corrects in the page (repeats are shown, and
 // corrected from `dala coord edit`).
@@ -180,7 +180,7 @@ function conflictPanel(doc, sub, app, canDecide) {
           if (button) buttons.push(button);
           return h('div', {class: 'candidate'},
               h('div', {class: 'value'}, answerText(doc, q, k.value) || '—'),
-              h('div', {class: 'hint'}, t('conflict.set_by', {who: k.who})),
+              h('div', {class: 'hint'}, setBy(k.signer)),
               i === 0 ? h('div', {class: 'hint'}, t('conflict.provisional')) : null,
               button);
         })));
@@ -240,6 +240,12 @@ function reviewPanel(sub, app, after) {
             h('button', {type: 'button', class: 'danger', id: 'reject', on: {click: decide('rejected')}}, t('review.reject')))] : null);
 }
 
+// Who set a conflicting value: "set by dina (dina-laptop)"; a person's
+// decision says how it was signed ("attested by the server for aigerim").
+function setBy(signer) {
+  return signer && signer.kind === 'laptop' ? t('conflict.set_by', {who: signerText(signer)}) : signerText(signer);
+}
+
 function eventText(event) {
   if (!event || typeof event !== 'object') return '';
   if (event.type === 'review') return [t('history.review', {who: event.by}), ' ', stateBadge(event.state),
@@ -260,7 +266,7 @@ function changesList(doc, e) {
 
 function historyList(doc, entries) {
   return h('ol', {class: 'history'}, entries.map((e) => h('li', null,
-      h('strong', null, formatDateTime(e.wall_ms)), ' · ', e.who, ' ',
+      h('strong', null, formatDateTime(e.wall_ms)), ' · ', signerText(e.signer), ' ',
       e.verified ? h('span', {class: 'sig-ok', title: fingerprint(e.author)}, '✓ ', t('history.signed')) :
         h('span', {class: 'sig-bad'}, '✗ ', t('history.bad_signature')),
       h('div', null, e.kind === 'revision' ? changesList(doc, e) : eventText(e.event)),
@@ -316,7 +322,7 @@ export async function render(main, params, app) {
           h('div', null,
               reviewPanel(sub, app, afterDecision),
               h('section', {'aria-labelledby': 'thread'}, h('h2', {id: 'thread'}, t('submission.thread')),
-                  thread.length ? h('ul', null, thread.map((e) => h('li', null, h('strong', null, e.who), ' · ',
+                  thread.length ? h('ul', null, thread.map((e) => h('li', null, h('strong', null, signerText(e.signer)), ' · ',
                       formatDateTime(e.wall_ms), ': ', e.note || e.event.comment))) : h('p', {class: 'empty'}, t('submission.no_comments'))),
               h('section', {'aria-labelledby': 'history'}, h('h2', {id: 'history'}, t('submission.history')),
                   historyList(doc, history.entries)))));
