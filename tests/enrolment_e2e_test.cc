@@ -194,7 +194,7 @@ TEST_F(EnrolmentE2ETest, TheSameEnrollCommandAgainFinishesAnEnrolmentWhoseAnswer
     EXPECT_EQ(DevicesOf(name), 1u) << "cut " << cut << ": the server enrolled it";
     auto not_yet = Dala(laptop, {"--lang", "en", "sync"});
     EXPECT_NE(not_yet.err.find("not enrolled"), std::string::npos) << not_yet.err;
-    auto again = Dala(laptop, {"enroll", Url(proxy), code});
+    auto again = Dala(laptop, {"--lang", "en", "enroll", Url(proxy), code});
     ASSERT_EQ(again.exit_code, 0) << "cut " << cut << ": " << again.err;
     EXPECT_NE(again.out.find("as volunteer " + name), std::string::npos) << again.out;
     auto synced = Dala(laptop, {"sync"});
