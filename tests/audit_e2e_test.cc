@@ -12,7 +12,9 @@
 
 #include "dala/client/device.h"
 #include "dala/client/store.h"
+#include "dala/base/hex.h"
 #include "dala/base/sqlite.h"
+#include "dala/base/utf8.h"
 #include "dala/sync/checkpoint.h"
 #include "dala/sync/envelope.h"
 #include "dala/sync/merkle.h"
@@ -55,6 +57,8 @@ class AuditE2ETest : public ::testing::Test {
     std::unique_ptr<ServerProcess> server;
     std::map<std::string, std::map<std::string, std::string>> env;
     std::string bundle, receipts, server_pub;
+    std::string verifier_line;  // as `dala-server init` printed it
+    std::string first_record;   // askar's first submission, full id
     int files = 0;
 
     CommandResult Server(std::vector<std::string> args, const std::map<std::string, std::string>& e = {}) {
@@ -72,7 +76,11 @@ class AuditE2ETest : public ::testing::Test {
     }
     void Build() {
       data = dir / "server";
-      ASSERT_EQ(Server({"init", "--data", data}).exit_code, 0);
+      auto init = Server({"init", "--data", data});
+      ASSERT_EQ(init.exit_code, 0);
+      size_t at = init.out.find("verifier key: ");
+      ASSERT_NE(at, std::string::npos) << init.out;
+      verifier_line = init.out.substr(at + 14, init.out.find('\n', at) - at - 14);
       ASSERT_EQ(Server({"user", "add", "aigerim", "--role", "coordinator", "--data", data}, {{"DALA_PASSWORD", "coordinator-pw"}}).exit_code, 0);
       for (const char* f : {"psc_observation", "citizen_exit_survey"})
         ASSERT_EQ(Server({"form", "publish", std::string(DALA_SOURCE_DIR) + "/schema/forms/" + f + ".json", "--data", data}).exit_code, 0);
@@ -87,6 +95,7 @@ class AuditE2ETest : public ::testing::Test {
         ASSERT_EQ(As(v, {"sync"}).exit_code, 0);
       }
       std::string a = Collect("askar", Observation("ala_01", 12));
+      first_record = a;
       Collect("askar", Observation("ala_02", 7));
       Collect("dina", Observation("ast_01", 30));
       ASSERT_EQ(As("askar", {"sync"}).exit_code, 0);
@@ -349,6 +358,118 @@ TEST_F(AuditE2ETest, ServerThatDropsARecordAndRewritesItsLogIsCaughtByReceipts) 
   auto r = Audit(path, true);
   EXPECT_EQ(r.exit_code, 1) << r.out;
   EXPECT_NE(r.out.find("receipt."), std::string::npos) << r.out;
+}
+
+// --- the server key as auditors get it ---------------------------------------------
+
+CommandResult VerifyWithKey(const std::string& bundle, const std::string& key) {
+  return RunCommand({DalaBinary(), "audit", "verify", bundle, "--server-key", key});
+}
+
+TEST_F(AuditE2ETest, ServerKeyIsTakenAsPrintedPastedOrInAFileOrAsHex) {
+  const std::string& line = world_->verifier_line;
+  ASSERT_NE(line.find('+'), std::string::npos) << line;
+  auto parsed = sync::ParseVerifierKey(line);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  std::string in_file = world_->dir / "verifier-key.txt";
+  WriteFile(in_file, line + "\n");
+  for (const std::string& key : {line, "  " + line + "\n", in_file, ToHex(parsed->second)}) {
+    auto r = VerifyWithKey(world_->bundle, key);
+    EXPECT_EQ(r.exit_code, 0) << "--server-key " << key << "\n" << r.out << r.err;
+    EXPECT_NE(r.out.find("(given out of band)"), std::string::npos) << r.out;
+  }
+}
+
+TEST_F(AuditE2ETest, AMalformedServerKeyLineIsNamedAndNothingIsChecked) {
+  const std::string& line = world_->verifier_line;
+  size_t first_plus = line.find('+'), second_plus = line.find('+', first_plus + 1);
+  ASSERT_NE(second_plus, std::string::npos) << line;
+  const std::string wrong_hash = line.substr(0, first_plus + 1) + "00000000" + line.substr(second_plus);
+  const std::string cut_key = line.substr(0, line.size() - 6);
+  const std::string no_key = line.substr(0, second_plus);
+  for (const std::string& key : {wrong_hash, cut_key, no_key}) {
+    auto r = VerifyWithKey(world_->bundle, key);
+    EXPECT_EQ(r.exit_code, 2) << "--server-key " << key << "\n" << r.out << r.err;
+    EXPECT_NE(r.err.find("is not a verifier key line"), std::string::npos) << r.err;
+    EXPECT_EQ(r.out.find("Verdict"), std::string::npos) << r.out;
+  }
+  auto junk = VerifyWithKey(world_->bundle, "the-key-i-was-sent");
+  EXPECT_EQ(junk.exit_code, 2);
+  EXPECT_NE(junk.err.find("verifier key line"), std::string::npos) << junk.err;
+  EXPECT_NE(junk.err.find("the-key-i-was-sent"), std::string::npos) << junk.err;
+}
+
+// --- trace by the short ids every other command shows ---------------------------------
+
+CommandResult Trace(const std::string& bundle, const std::string& id) {
+  return RunCommand({DalaBinary(), "audit", "trace", bundle, id, "--server-key", bundle + ".pub"});
+}
+
+TEST_F(AuditE2ETest, TraceTakesTheEightDigitShortIdAndNamesAnAmbiguousOrUnknownOne) {
+  const std::string& full = world_->first_record;
+  ASSERT_EQ(full.size(), 36u) << full;
+  std::string pub = world_->bundle + ".pub";
+  WriteFile(pub, world_->verifier_line + "\n");
+  auto r = Trace(world_->bundle, full.substr(28));  // what `dala list` shows
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("Submission " + full), std::string::npos) << r.out;
+
+  // UUIDv7 ids made within hours share their first digits: two of them
+  // sharing at least six make a prefix that names neither.
+  std::vector<std::string> ids;
+  Sql(world_->bundle, [&](sql::Database& db) {
+    auto st = db.Prepare("SELECT lower(hex(id)) FROM submissions ORDER BY 1");
+    while (*st->Step()) ids.push_back(st->ColumnText(0));
+  });
+  std::string shared;
+  for (size_t i = 1; i < ids.size(); ++i) {
+    size_t n = 0;
+    while (n < 8 && ids[i][n] == ids[i - 1][n]) ++n;
+    if (n >= 6 && n > shared.size()) shared = ids[i].substr(0, n);
+  }
+  ASSERT_FALSE(shared.empty()) << "no two submissions share six leading digits";
+  auto ambiguous = Trace(world_->bundle, shared);
+  EXPECT_EQ(ambiguous.exit_code, 2) << ambiguous.out;
+  EXPECT_NE(ambiguous.err.find("'" + shared + "' matches several submissions"), std::string::npos) << ambiguous.err;
+
+  auto unknown = Trace(world_->bundle, "00000000");
+  EXPECT_EQ(unknown.exit_code, 1) << unknown.out;
+  EXPECT_NE(unknown.err.find("no submission 00000000"), std::string::npos) << unknown.err;
+}
+
+// --- bytes that are not UTF-8 ------------------------------------------------------------
+
+// The case: a form document with one byte that is not UTF-8. The
+// JSON report must still come out, and the text report must not copy the
+// raw byte to the auditor's terminal.
+TEST_F(AuditE2ETest, AFormDocumentWithAByteThatIsNotUtf8IsReportedNotCopied) {
+  std::string bundle = Copy("bad-utf8-form");
+  Sql(bundle, [](sql::Database& db) {
+    auto st = db.Prepare("SELECT hash, document FROM forms WHERE form_id = 'psc_observation'");
+    std::vector<std::pair<std::string, std::string>> rows;
+    while (*st->Step()) rows.emplace_back(st->ColumnText(0), st->ColumnBlob(1));
+    ASSERT_FALSE(rows.empty());
+    for (auto& [hash, doc] : rows) {
+      size_t at = doc.find("\"psc_observation\"");
+      ASSERT_NE(at, std::string::npos);
+      doc.insert(at + 1, "\xff");
+      auto up = db.Prepare("UPDATE forms SET document = ? WHERE hash = ?");
+      ASSERT_TRUE(up->BindBlob(1, doc).Bind(2, hash).Run().ok());
+    }
+  });
+  auto j = RunCommand({DalaBinary(), "audit", "verify", bundle, "--server-key", world_->server_pub, "--json"});
+  EXPECT_EQ(j.exit_code, 1) << j.err;
+  EXPECT_EQ(j.err.find("internal error"), std::string::npos) << j.err;
+  json report = json::parse(j.out, nullptr, false);
+  ASSERT_TRUE(report.is_object()) << j.out;
+  EXPECT_EQ(report["ok"], false);
+  EXPECT_NE(j.out.find("form.unloadable"), std::string::npos) << j.out;
+
+  auto text = Audit(bundle);
+  EXPECT_EQ(text.exit_code, 1);
+  EXPECT_NE(text.out.find("form.unloadable"), std::string::npos) << text.out;
+  EXPECT_TRUE(utf8::IsValid(text.out)) << "the raw byte was copied into the report";
+  EXPECT_EQ(text.out.find('\xff'), std::string::npos);
 }
 
 }  // namespace

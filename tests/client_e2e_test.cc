@@ -442,6 +442,18 @@ TEST_F(ClientE2ETest, UnknownOrAmbiguousRecordIdIsOneClearError) {
   ExpectOneClearLine(Dala({"edit", "0", "--set", "queue_length=1"}));
 }
 
+// A coordinator's script run from cron: no terminal (setsid drops it even
+// when the tests run in one) and no password. The message must name the
+// variable `dala coord` reads, not the laptop's passphrase variable.
+TEST_F(ClientE2ETest, CoordWithoutATerminalOrAPasswordSaysToSetDalaPassword) {
+  auto r = RunCommand({"/usr/bin/setsid", "-w", DalaBinary(), "coord", "list", "--server", "http://127.0.0.1:9",
+                       "--user", "aigerim"},
+                      env_);
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("set DALA_PASSWORD"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("DALA_PASSPHRASE"), std::string::npos) << r.err;
+}
+
 TEST_F(ClientE2ETest, EveryCommandHasHelpAndBadUsageExitsTwo) {
   for (const char* cmd : {"init", "forms", "collect", "drafts", "list", "show", "edit", "verify", "enroll", "sync",
                           "receipts", "coord"}) {

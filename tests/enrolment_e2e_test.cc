@@ -194,7 +194,7 @@ TEST_F(EnrolmentE2ETest, TheSameEnrollCommandAgainFinishesAnEnrolmentWhoseAnswer
     EXPECT_EQ(DevicesOf(name), 1u) << "cut " << cut << ": the server enrolled it";
     auto not_yet = Dala(laptop, {"--lang", "en", "sync"});
     EXPECT_NE(not_yet.err.find("not enrolled"), std::string::npos) << not_yet.err;
-    auto again = Dala(laptop, {"enroll", Url(proxy), code});
+    auto again = Dala(laptop, {"--lang", "en", "enroll", Url(proxy), code});
     ASSERT_EQ(again.exit_code, 0) << "cut " << cut << ": " << again.err;
     EXPECT_NE(again.out.find("as volunteer " + name), std::string::npos) << again.out;
     auto synced = Dala(laptop, {"sync"});
@@ -249,8 +249,43 @@ TEST_F(EnrolmentE2ETest, AnEnrolledLaptopCannotTakeAnotherVolunteersCode) {
   auto dina = NewLaptop("dina");
   EXPECT_EQ(Dala(dina, {"enroll", server_->url(), other}).exit_code, 0);
   // Another server is refused before anything is sent.
-  auto elsewhere = Dala(laptop, {"enroll", "http://127.0.0.1:1", other});
+  auto elsewhere = Dala(laptop, {"--lang", "en", "enroll", "http://127.0.0.1:1", other});
   EXPECT_NE(elsewhere.err.find("already enrolled with " + server_->url()), std::string::npos) << elsewhere.err;
+}
+
+// Everything `dala enroll` and `dala sync` say to a volunteer in a Kazakh
+// session is Kazakh: a code that is not one, a server out of reach, the
+// success, another server, and the sync.
+TEST_F(EnrolmentE2ETest, AKazakhSessionsEnrolmentAndSyncMessagesAreKazakh) {
+  auto laptop = NewLaptop("askar");
+  std::string code = NewVolunteerCode("askar");
+  auto kk = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"--lang", "kk"});
+    return Dala(laptop, args);
+  };
+  auto bad_code = kk({"enroll", server_->url(), "not-a-code"});
+  EXPECT_NE(bad_code.exit_code, 0);
+  EXPECT_NE(bad_code.err.find("тіркеу сәтсіз: 'not-a-code' тіркеу коды емес"), std::string::npos) << bad_code.err;
+  auto away = kk({"enroll", "http://127.0.0.1:1", code});
+  EXPECT_NE(away.exit_code, 0);
+  EXPECT_NE(away.err.find("http://127.0.0.1:1 серверіне қосылу мүмкін емес"), std::string::npos) << away.err;
+  EXPECT_NE(away.err.find("дәл осы `dala enroll`"), std::string::npos) << away.err;
+  auto enrolled = kk({"enroll", server_->url(), code});
+  EXPECT_EQ(enrolled.exit_code, 0) << enrolled.err;
+  EXPECT_NE(enrolled.out.find(server_->url() + " серверіне askar ерікті ретінде тіркелді."), std::string::npos)
+      << enrolled.out;
+  EXPECT_NE(enrolled.out.find("Сервер кілті: "), std::string::npos) << enrolled.out;
+  EXPECT_NE(enrolled.out.find("Формаларды алу үшін `dala sync`"), std::string::npos) << enrolled.out;
+  auto elsewhere = kk({"enroll", "http://127.0.0.1:1", code});
+  EXPECT_NE(elsewhere.err.find("бұл ноутбук " + server_->url() + " серверіне тіркеліп қойған"), std::string::npos)
+      << elsewhere.err;
+  auto synced = kk({"sync"});
+  EXPECT_EQ(synced.exit_code, 0) << synced.err;
+  EXPECT_NE(synced.out.find("Жіберілді"), std::string::npos) << synced.out;
+  for (const CommandResult* r : {&bad_code, &away, &enrolled, &elsewhere, &synced})
+    for (const char* english : {"enrolment failed", "cannot reach", "Enrolled with", "Server key", "Run `dala sync`",
+                                "already enrolled", "not an enrolment code"})
+      EXPECT_EQ((r->out + r->err).find(english), std::string::npos) << english << " in:\n" << r->out << r->err;
 }
 
 }  // namespace

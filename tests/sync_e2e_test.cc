@@ -620,7 +620,9 @@ class TlsE2ETest : public ::testing::Test {
   }
   CommandResult Enroll(const std::string& url, const std::vector<std::string>& extra = {}) {
     std::string code = FindEnrollCode(ServerCmd({"enroll-code", "askar", "--data", data_}).out);
-    std::vector<std::string> args = {DalaBinary(), "enroll", url, code};
+    // In English: the checks below read its sentences (the laptop has no
+    // language of its own, and would speak Russian).
+    std::vector<std::string> args = {DalaBinary(), "--lang", "en", "enroll", url, code};
     args.insert(args.end(), extra.begin(), extra.end());
     return RunCommand(args, env_);
   }

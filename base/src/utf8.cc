@@ -66,6 +66,26 @@ std::string Substr(std::string_view s, size_t start, size_t count) {
   return std::string(s.substr(i, j - i));
 }
 
+std::string Printable(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size();) {
+    size_t n = SequenceLength(s, i);
+    if (n == 0) {
+      out += "\xEF\xBF\xBD";  // U+FFFD
+      ++i;
+      continue;
+    }
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (n == 1 && ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7F))
+      out.push_back('?');
+    else
+      out.append(s.substr(i, n));
+    i += n;
+  }
+  return out;
+}
+
 std::string_view Trim(std::string_view s) {
   auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; };
   while (!s.empty() && is_space(s.front())) s.remove_prefix(1);

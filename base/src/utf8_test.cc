@@ -91,5 +91,14 @@ TEST(Utf8Test, TrimRemovesAsciiWhitespaceOnly) {
   EXPECT_EQ(Trim("\xc2\xa0x\xc2\xa0"), "\xc2\xa0x\xc2\xa0");
 }
 
+TEST(Utf8Test, PrintableReplacesEachMalformedByteAndEveryControlCharacter) {
+  EXPECT_EQ(Printable(kRussian + " ok\n\tnext"), kRussian + " ok\n\tnext");
+  EXPECT_EQ(Printable("caf\xe9 \xff\xfe"), "caf\xEF\xBF\xBD \xEF\xBF\xBD\xEF\xBF\xBD");
+  EXPECT_EQ(Printable("\xd0"), "\xEF\xBF\xBD");  // a sequence cut short
+  EXPECT_EQ(Printable(std::string("12\x1b[D\x1b[D\r\x7f\x00", 11)), "12?[D?[D???");
+  EXPECT_TRUE(IsValid(Printable(std::string("\xc0\xaf\xed\xa0\x80\xf4\x90\x80\x80", 9))));
+  EXPECT_EQ(Printable(""), "");
+}
+
 }  // namespace
 }  // namespace dala::utf8

@@ -35,26 +35,37 @@ struct TrustedKey {
   std::optional<std::string> origin;  // when it came as a verifier key line
 };
 
-// --server-key: 64 hex digits, or a file holding them, or a file holding a
-// C2SP verifier key line ("name+hash+base64").
-Result<TrustedKey> ReadServerKey(const std::string& value) {
+// --server-key: 64 hex digits, or the verifier key line as `dala-server
+// init` prints it ("name+hash+base64"), either given as the value or in a
+// file. Auditors paste what the administrator sent them.
+Result<TrustedKey> ParseServerKey(const std::string& text) {
   TrustedKey out;
-  if (FromHex(Trim(value), &out.key)) return out;
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(value, ec))
-    return Status::InvalidArgument("--server-key must be the server key in 64 hex digits, or a file holding it (" +
-                                   value + " is neither)");
-  DALA_ASSIGN_OR_RETURN(std::string text, ReadWholeFile(value));
-  text = Trim(text);
   if (FromHex(text, &out.key)) return out;
-  auto verifier = sync::ParseVerifierKey(text);
-  if (!verifier.ok())
-    return Status::InvalidArgument(
-        "--server-key file " + value +
-        " holds neither 64 hex digits nor a verifier key line: " + verifier.status().message());
-  out.origin = verifier->first;
-  out.key = verifier->second;
+  DALA_ASSIGN_OR_RETURN(auto verifier, sync::ParseVerifierKey(text));
+  out.origin = verifier.first;
+  out.key = verifier.second;
   return out;
+}
+
+Result<TrustedKey> ReadServerKey(const std::string& value) {
+  std::error_code ec;
+  if (std::filesystem::is_regular_file(value, ec)) {
+    DALA_ASSIGN_OR_RETURN(std::string text, ReadWholeFile(value));
+    auto key = ParseServerKey(Trim(text));
+    if (!key.ok())
+      return Status::InvalidArgument("--server-key file " + value +
+                                     " holds neither 64 hex digits nor a verifier key line: " +
+                                     key.status().message());
+    return key;
+  }
+  auto key = ParseServerKey(Trim(value));
+  if (key.ok()) return key;
+  if (value.find('+') != std::string::npos)
+    return Status::InvalidArgument("--server-key " + value + " is not a verifier key line (name+hash+key): " +
+                                   key.status().message());
+  return Status::InvalidArgument(
+      "--server-key must be the server's verifier key line (as dala-server init prints it), its key in 64 hex "
+      "digits, or a file holding either (" + value + " is none of these)");
 }
 
 Result<std::vector<sync::ReceiptInput>> ReadReceipts(const std::string& where) {
@@ -190,8 +201,8 @@ AuditCommands::AuditCommands(CLI::App& app) {
       "the server's tables against its log");
   verify_->add_option("BUNDLE", verify_o_.bundle, "The bundle file (dala-server export --bundle)")->required();
   verify_->add_option("--server-key", verify_o_.server_key,
-                      "The server's key as you got it from the project: 64 hex digits, or a file holding them or "
-                      "its verifier key line");
+                      "The server's key as you got it from the project: its verifier key line "
+                      "(name+hash+key, as dala-server init prints it), 64 hex digits, or a file holding either");
   verify_->add_option("--checkpoint", verify_o_.checkpoint_files,
                       "A signed checkpoint you collected elsewhere (repeatable)");
   verify_->add_option("--receipts", verify_o_.receipt_dirs,

@@ -153,20 +153,7 @@ std::string DumpJson(const nlohmann::json& j) {
   return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-std::string Printable(std::string_view text) {
-  // The JSON library's replacing dump is a maintained UTF-8 decoder: its
-  // string output, unquoted and unescaped, is the text with bad bytes
-  // replaced.
-  nlohmann::json j = std::string(text);
-  std::string quoted = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  nlohmann::json back = nlohmann::json::parse(quoted);
-  std::string out = back.get<std::string>();
-  for (char& c : out) {
-    auto u = static_cast<unsigned char>(c);
-    if ((u < 0x20 && c != '\n' && c != '\t') || u == 0x7f) c = '?';
-  }
-  return out;
-}
+std::string Printable(std::string_view text) { return utf8::Printable(text); }
 
 bool StdinIsTerminal() { return ::isatty(STDIN_FILENO) == 1; }
 bool StderrIsTerminal() { return ::isatty(STDERR_FILENO) == 1; }

@@ -50,6 +50,47 @@ class ProgressBar {
   bool drawn_ = false;
 };
 
+// A failed enrolment or sync in `lang`: the transport's and enrolment's
+// reasons have sentences of their own (filled from what the command
+// knows: the server's address, the CA file, the code); any other failure
+// keeps its message.
+std::string NetworkWords(const Status& s, std::string_view lang, const std::string& url, const std::string& ca_file,
+                         const std::string& code = "") {
+  static const std::pair<const char*, Say> kKnown[] = {
+      {"unreachable", Say::kCannotReach},
+      {"tls_wrong_host", Say::kTlsWrongHost},
+      {"tls_untrusted", Say::kTlsUntrusted},
+      {"tls_wrong_ca", Say::kTlsWrongCa},
+      {"tls_expired", Say::kTlsExpired},
+      {"tls_not_yet_valid", Say::kTlsNotYetValid},
+      {"tls_refused", Say::kTlsRefused},
+      {"tls_ca_unreadable", Say::kTlsCaUnreadable},
+      {"tls_no_handshake", Say::kTlsNoHandshake},
+      {"https_server", Say::kHttpsServer},
+      {"enrolled_elsewhere", Say::kEnrolledElsewhere},
+      {"bad_enrol_code", Say::kNotAnEnrolCode},
+      {"enrolled_differently", Say::kEnrolledDifferently},
+  };
+  // Host of "http(s)://host[:port]/..."; "[v6]" without its brackets.
+  std::string rest = url.substr(url.find("://") == std::string::npos ? 0 : url.find("://") + 3);
+  std::string host = !rest.empty() && rest.front() == '['
+                         ? rest.substr(1, rest.find(']') - 1)
+                         : rest.substr(0, std::min(rest.find(':'), rest.find('/')));
+  const std::string https = url.rfind("http://", 0) == 0 ? "https://" + url.substr(7) : url;
+  for (const auto& [reason, say] : kKnown) {
+    if (s.reason() != reason) continue;
+    switch (say) {
+      case Say::kTlsWrongHost: return Tr(say, lang, {host});
+      case Say::kTlsWrongCa:
+      case Say::kTlsCaUnreadable: return Tr(say, lang, {ca_file});
+      case Say::kHttpsServer: return Tr(say, lang, {https});
+      case Say::kNotAnEnrolCode: return Tr(say, lang, {code});
+      default: return Tr(say, lang, {url});
+    }
+  }
+  return Describe(s);
+}
+
 // What a sync did and what the volunteer should do about it, in `lang`.
 void PrintSyncOutcome(const SyncOutcome& outcome, const Clock& clock, const std::string& lang) {
   for (const std::string& w : outcome.log_warnings)
@@ -61,7 +102,7 @@ void PrintSyncOutcome(const SyncOutcome& outcome, const Clock& clock, const std:
             << "\n";
   if (outcome.restamped > 0) std::cout << Tr(Say::kRestamped, lang, {n(outcome.restamped)}) << "\n";
   for (const auto& rej : outcome.rejections) {
-    std::cout << "  ✗ sequence " << rej.sequence << ": " << rej.code << " — " << Printable(rej.reason)
+    std::cout << Tr(Say::kRejectedSequence, lang, {std::to_string(rej.sequence), rej.code, Printable(rej.reason)})
               << (IsRetryableRejection(rej.code) ? " " + Tr(Say::kWillRetry, lang) : "") << "\n";
     if (IsHistoryConflict(rej.code)) std::cout << Tr(Say::kHistoryConflict, lang) << "\n";
   }
@@ -106,17 +147,24 @@ int EnrollCommand(const Globals& g, const EnrollOptions& o) {
   CliClock clock;
   auto result =
       Enroll(**store, *device, **transport, url, o.code, o.label.empty() ? Hostname() : o.label, clock, settings);
+  const std::string lang = MessageLanguage(g, store->get());
   if (!result.ok()) {
+    std::string enrolled_with = url;
+    if (result.status().reason() == "enrolled_elsewhere") {
+      auto existing = (*store)->GetOr(profile_key::kServerUrl, url);
+      if (existing.ok()) enrolled_with = *existing;
+    }
+    std::cerr << "dala: " << Tr(Say::kEnrolFailed, lang) << ": "
+              << NetworkWords(result.status(), lang, enrolled_with, o.ca_file, o.code);
     // The server may have enrolled this laptop and its answer been lost:
     // the same command again finishes it (the server answers again).
-    if (result.status().code() == Status::Code::kUnavailable)
-      return Fail(result.status().WithContext("enrolment failed"),
-                  Tr(Say::kEnrollAgain, MessageLanguage(g, store->get())));
-    return Fail(result.status().WithContext("enrolment failed"));
+    if (result.status().code() == Status::Code::kUnavailable) std::cerr << "; " << Tr(Say::kEnrollAgain, lang);
+    std::cerr << "\n";
+    return ExitCodeFor(result.status());
   }
-  std::cout << "Enrolled with " << url << " as volunteer " << result->volunteer << ".\n"
-            << "Server key: " << result->server_key_hex.substr(0, 16) << "… (" << result->origin << ")\n"
-            << "Run `dala sync` to receive the forms.\n";
+  std::cout << Tr(Say::kEnrolled, lang, {url, Printable(result->volunteer)}) << "\n"
+            << Tr(Say::kServerKeyIs, lang, {result->server_key_hex.substr(0, 16), Printable(result->origin)}) << "\n"
+            << Tr(Say::kRunSyncForForms, lang) << "\n";
   return kExitOk;
 }
 
@@ -148,8 +196,10 @@ int SyncCommand(const Globals& g, const SyncCommandOptions& o) {
     ProgressBar bar(StderrIsTerminal() && !g.quiet, lang);
     auto r = client.Run([&](const SyncProgress& p) { bar.Update(p); });
     if (!r.ok()) {
-      if (r.status().code() == Status::Code::kUnavailable) return Fail(r.status(), Tr(Say::kNothingLost, lang));
-      return Fail(r.status().WithContext(Tr(Say::kSyncFailed, lang)));
+      std::cerr << "dala: " << Tr(Say::kSyncFailed, lang) << ": " << NetworkWords(r.status(), lang, **url, ca_file);
+      if (r.status().code() == Status::Code::kUnavailable) std::cerr << "; " << Tr(Say::kNothingLost, lang);
+      std::cerr << "\n";
+      return ExitCodeFor(r.status());
     }
     outcome = *r;
   }

@@ -61,7 +61,12 @@ class HttpTransport final : public Transport {
                             : client_.Post(request.target.c_str(), headers, request.body,
                                            request.content_type.empty() ? "application/octet-stream"
                                                                         : request.content_type.c_str());
-    if (!r) return Status::Unavailable("cannot reach the server: " + Explain(r.error()));
+    if (!r) {
+      // The reason names what went wrong, so the command line can say it
+      // in the volunteer's language; the message stays for logs and tests.
+      Failure f = Explain(r.error());
+      return Status(Status::Code::kUnavailable, f.reason, "cannot reach the server: " + f.words);
+    }
     TransportResponse out;
     out.status = r->status;
     out.content_type = r->get_header_value("Content-Type");
@@ -82,16 +87,22 @@ class HttpTransport final : public Transport {
   }
 #endif
 
+  struct Failure {
+    const char* reason;
+    std::string words;
+  };
+
   // What went wrong, in words a volunteer can act on.
-  std::string Explain(httplib::Error error) {
+  Failure Explain(httplib::Error error) {
     using E = httplib::Error;
 #ifdef CPPHTTPLIB_OPENSSL_SUPPORT
     if (error == E::SSLServerVerification) {
       const long v = client_.get_openssl_verify_result();
       switch (v) {
         case X509_V_OK:  // the chain is good, so the name did not match
-          return "the server's certificate is not for " + HostOf(base_url_) +
-                 " (make one that names it: dala-server tls init --host " + HostOf(base_url_) + ")";
+          return {"tls_wrong_host", "the server's certificate is not for " + HostOf(base_url_) +
+                                        " (make one that names it: dala-server tls init --host " +
+                                        HostOf(base_url_) + ")"};
         case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
         case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
         case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
@@ -99,20 +110,23 @@ class HttpTransport final : public Transport {
         case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
         case X509_V_ERR_CERT_SIGNATURE_FAILURE:
           if (ca_file_.empty())
-            return "the server's certificate is not signed by an authority this computer trusts; if the server "
-                   "made its own (dala-server tls init), give its ca.pem with --ca";
-          return "the certificate is not signed by the CA you gave (" + ca_file_ + ")";
+            return {"tls_untrusted",
+                    "the server's certificate is not signed by an authority this computer trusts; if the server "
+                    "made its own (dala-server tls init), give its ca.pem with --ca"};
+          return {"tls_wrong_ca", "the certificate is not signed by the CA you gave (" + ca_file_ + ")"};
         case X509_V_ERR_CERT_HAS_EXPIRED:
-          return "the server's certificate has expired (or this computer's clock is wrong)";
+          return {"tls_expired", "the server's certificate has expired (or this computer's clock is wrong)"};
         case X509_V_ERR_CERT_NOT_YET_VALID:
-          return "the server's certificate is not valid yet: check this computer's clock";
+          return {"tls_not_yet_valid", "the server's certificate is not valid yet: check this computer's clock"};
         default:
-          return "the server's certificate was refused (OpenSSL verify error " + std::to_string(v) + ")";
+          return {"tls_refused",
+                  "the server's certificate was refused (OpenSSL verify error " + std::to_string(v) + ")"};
       }
     }
-    if (error == E::SSLLoadingCerts) return "cannot read the CA file " + ca_file_ + " (a PEM certificate)";
+    if (error == E::SSLLoadingCerts)
+      return {"tls_ca_unreadable", "cannot read the CA file " + ca_file_ + " (a PEM certificate)"};
     if (error == E::SSLConnection && Https())
-      return "no TLS handshake with the server: if it serves plain http, use http://";
+      return {"tls_no_handshake", "no TLS handshake with the server: if it serves plain http, use http://"};
     // A TLS server drops a plain request unanswered; ask it in TLS, only to
     // name the mistake (nothing is sent but a health check). Unless it
     // answers in plain HTTP: then the answer was lost on the way, and a
@@ -123,10 +137,10 @@ class HttpTransport final : public Transport {
       probe.enable_server_certificate_verification(false);
       probe.set_connection_timeout(5, 0);
       probe.set_read_timeout(5, 0);
-      if (probe.Get("/api/v1/health")) return "this is an https server; use " + https;
+      if (probe.Get("/api/v1/health")) return {"https_server", "this is an https server; use " + https};
     }
 #endif
-    return httplib::to_string(error);
+    return {"unreachable", httplib::to_string(error)};
   }
 
   httplib::Client client_;

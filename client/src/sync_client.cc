@@ -63,12 +63,14 @@ Result<EnrollResult> Enroll(LocalStore& store, const Device& device, Transport& 
   DALA_ASSIGN_OR_RETURN(auto existing, store.Get(profile_key::kServerUrl));
   const bool again = existing && !existing->empty();
   if (again && *existing != server_url)
-    return Status::AlreadyExists("this laptop is already enrolled with " + *existing);
+    return Status(Status::Code::kAlreadyExists, "enrolled_elsewhere",
+                  "this laptop is already enrolled with " + *existing);
   std::string key_hex = ToHex(device.public_key());
   std::string normalized = sync::NormalizeEnrollCode(code);
   if (normalized.empty())
-    return Status::InvalidArgument("'" + std::string(code) + "' is not an enrolment code: it has 12 letters and digits, "
-                                   "like K7MX-Q4TR-P2NW");
+    return Status(Status::Code::kInvalidArgument, "bad_enrol_code",
+                  "'" + std::string(code) + "' is not an enrolment code: it has 12 letters and digits, "
+                  "like K7MX-Q4TR-P2NW");
   sync::Signature proof = sync::SignEnrollProof(device.key(), normalized);
   json body = {{"code", std::string(code)},
                {"public_key", key_hex},
@@ -100,8 +102,9 @@ Result<EnrollResult> Enroll(LocalStore& store, const Device& device, Transport& 
     DALA_ASSIGN_OR_RETURN(std::string pinned, store.GetOr(profile_key::kServerKey, ""));
     DALA_ASSIGN_OR_RETURN(std::string volunteer, store.GetOr(profile_key::kVolunteer, ""));
     if (pinned != result.server_key_hex || volunteer != result.volunteer)
-      return Status::AlreadyExists("this laptop is already enrolled with " + server_url + " under another key or "
-                                   "volunteer than it answers now");
+      return Status(Status::Code::kAlreadyExists, "enrolled_differently",
+                    "this laptop is already enrolled with " + server_url + " under another key or "
+                    "volunteer than it answers now");
   } else {
     DALA_RETURN_IF_ERROR(store.Put(profile_key::kServerUrl, server_url));
     DALA_RETURN_IF_ERROR(store.Put(profile_key::kServerKey, result.server_key_hex));

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
+#include <vector>
 
 #include "api.h"
 #include "api_errors.h"
@@ -170,6 +171,40 @@ std::string RouteName(const ::testing::TestParamInfo<size_t>& info) {
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryRoute, ApiRoutesTest, ::testing::Range<size_t>(0, ApiRoutes().size()), RouteName);
+
+// --- the submission list's date filters ---------------------------------------------
+
+// The same server, asked for lists. The store compares dates as text, so a
+// filter that is not a date would match by accident ("!" sorts before every
+// date and returned every row): it must be refused.
+class SubmissionDateFilterTest : public ApiRoutesTest {
+ protected:
+  void TearDown() override {}  // no route is called here that ends the sessions
+
+  static HttpResponse List(std::map<std::string, std::string> query) {
+    HttpRequest r = Request("GET", "/api/v1/submissions", "", (*sessions_)["cora"]);
+    r.query = std::move(query);
+    return router_->Dispatch(r);
+  }
+};
+
+TEST_F(SubmissionDateFilterTest, RefusesFromAndToThatAreNotDates) {
+  for (const auto& [name, value] : std::vector<std::pair<std::string, std::string>>{
+           {"from", "!"}, {"to", "2026-13-01"}, {"from", "2026-02-30"}, {"to", "20.11.2026"},
+           {"from", "2026-1-1"}, {"to", "2026-01-01x"}}) {
+    HttpResponse out = List({{name, value}});
+    EXPECT_EQ(out.status, 400) << name << "=" << value << ": " << out.body;
+    EXPECT_EQ(Code(out), "invalid_request") << name << "=" << value;
+  }
+}
+
+TEST_F(SubmissionDateFilterTest, TakesRealDatesAndNoDate) {
+  for (const auto& query : std::vector<std::map<std::string, std::string>>{
+           {}, {{"from", "2026-01-01"}}, {{"to", "2026-12-31"}}, {{"from", "2024-02-29"}, {"to", "2026-12-31"}}}) {
+    HttpResponse out = List(query);
+    EXPECT_EQ(out.status, 200) << out.body;
+  }
+}
 
 // --- the table and API.md ------------------------------------------------------------
 

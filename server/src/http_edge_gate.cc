@@ -41,7 +41,8 @@ thread_local bool t_close_after_response = false;
 // request: fixed bytes, written once without waiting, then the socket is
 // closed.
 std::string Refusal(std::string_view status, std::string_view extra_headers, std::string_view body) {
-  return "HTTP/1.1 " + std::string(status) + "\r\nContent-Type: application/json\r\nContent-Length: " +
+  return "HTTP/1.1 " + std::string(status) +
+         "\r\nContent-Type: application/json\r\nX-Content-Type-Options: nosniff\r\nContent-Length: " +
          std::to_string(body.size()) + "\r\n" + std::string(extra_headers) + "Connection: close\r\n\r\n" +
          std::string(body);
 }

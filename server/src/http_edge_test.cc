@@ -571,6 +571,42 @@ TEST_F(GateTest, TooManyHeaderLinesAre431) {
   EXPECT_EQ(ErrorCode(BodyOf(reply)), "headers_too_large");
 }
 
+// A browser that guesses a type could run an export or an error message
+// as HTML; every answer, whoever writes it, says not to guess.
+std::string HeadOf(const std::string& raw_response) { return raw_response.substr(0, raw_response.find("\r\n\r\n")); }
+
+TEST_F(GateTest, EveryKindOfAnswerForbidsTypeSniffing) {
+  router_.Add("GET", "/export.csv", [](const HttpRequest&) {
+    HttpResponse r;
+    r.content_type = "text/csv; charset=utf-8";
+    r.headers["Content-Disposition"] = "attachment; filename=\"export.csv\"";
+    r.body = "id,answer\n1,<script>alert(1)</script>\n";
+    return r;
+  });
+  Start();
+  for (const char* path : {"/items/1", "/export.csv", "/nowhere", "/throw"}) {
+    testing::internal::CaptureStderr();  // the 500's log line
+    auto res = Client().Get(path);
+    testing::internal::GetCapturedStderr();
+    ASSERT_TRUE(res) << path;
+    EXPECT_EQ(res->get_header_value("X-Content-Type-Options"), "nosniff") << path << " " << res->status;
+    EXPECT_EQ(res->get_header_value("X-Frame-Options"), "DENY") << path;
+  }
+  auto too_big = Client().Post("/echo", std::string(1025, 'x'), "application/octet-stream");
+  ASSERT_TRUE(too_big);
+  EXPECT_EQ(too_big->status, 413);
+  EXPECT_EQ(too_big->get_header_value("X-Content-Type-Options"), "nosniff");
+  // Refused by the HTTP library itself, and by the gate before the library sees it.
+  std::string bad_line = RawExchange(server_->port(), "GET /items/1 HTTP/9\r\nHost: x\r\n\r\n");
+  std::string too_many = "GET /items/1 HTTP/1.1\r\nHost: x\r\n";
+  for (int i = 0; i < 150; ++i) too_many += "X-" + std::to_string(i) + ": a\r\n";
+  std::string flood = RawExchange(server_->port(), too_many + "\r\n");
+  for (const std::string& raw : {bad_line, flood}) {
+    ASSERT_EQ(raw.rfind("HTTP/1.1 4", 0), 0u) << raw.substr(0, 80);
+    EXPECT_NE(HeadOf(raw).find("\r\nX-Content-Type-Options: nosniff"), std::string::npos) << HeadOf(raw);
+  }
+}
+
 TEST_F(GateTest, AHeadOverItsByteLimitIs431BeforeItEnds) {
   config_.max_header_bytes = 8u << 10;
   Start();

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "audit_common.h"
+#include "dala/base/utf8.h"
 
 namespace dala::sync {
 
@@ -120,7 +121,10 @@ std::string AuditReportText(const AuditReport& r) {
     o << "Verdict: FAILED. " << r.problems.size() << " problem" << (r.problems.size() == 1 ? "" : "s")
       << " found; the bundle cannot be relied on as it stands.\n";
   }
-  return o.str();
+  // Names and messages come from the bundle and may quote its bytes: a
+  // hostile one must not put malformed text or escape sequences on the
+  // auditor's terminal.
+  return utf8::Printable(o.str());
 }
 
 std::string AuditReportJson(const AuditReport& r) {

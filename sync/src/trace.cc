@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "audit_common.h"
+#include "dala/base/utf8.h"
 #include "dala/schema/value.h"
 #include "dala/sync/envelope.h"
 #include "dala/sync/merge.h"
@@ -470,7 +471,7 @@ void StateText(std::ostream& o, const Trace& trace) {
         << trace.AuthorOf(cand.revision) << ")" << (k == 0 ? "  shown until resolved" : "") << "\n";
     }
   }
-  o << "  answers    " << json::parse(state.answers_json).dump() << "\n";
+  o << "  answers    " << json::parse(state.answers_json).dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
 }
 
 std::string TraceText(const Trace& trace) {
@@ -495,7 +496,9 @@ std::string TraceText(const Trace& trace) {
   else
     o << "Server's claim: DIFFERS from the log in "
       << (trace.differences.empty() ? "everything" : Join(trace.differences, ", ")) << ".\n";
-  return o.str();
+  // Answers, names and notes come from the bundle: no malformed text or
+  // escape sequences on the auditor's terminal.
+  return utf8::Printable(o.str());
 }
 
 }  // namespace
