@@ -182,9 +182,9 @@ class SubmissionDateFilterTest : public ApiRoutesTest {
   void TearDown() override {}  // no route is called here that ends the sessions
 
   static HttpResponse List(std::map<std::string, std::string> query) {
-    HttpRequest r = Request("GET", "/api/v1/submissions", "", (*sessions_)["cora"]);
+    HttpRequest r = testing::MakeRequest("GET", "/api/v1/submissions", "", (*sessions_)["cora"]);
     r.query = std::move(query);
-    return router_->Dispatch(r);
+    return world_->router_.Dispatch(r);
   }
 };
 

@@ -27,8 +27,14 @@ const FORMS = path.join(ROOT, 'schema/forms');
 
 export const PASSWORDS = {ada: 'admin-browser-pw', aigerim: 'coordinator-browser-pw', dana: 'auditor-browser-pw'};
 
+// Every program here, laptops and server, runs in Almaty's time (UTC+5, as
+// a POSIX rule, so no tzdata is needed), as they do there: on the
+// machine's own zone they would call today() "the future" in the hours
+// around midnight.
+const ALMATY = '<+05>-5';
+
 function run(file, args, env = {}, input) {
-  return execFileSync(file, args, {env: {...process.env, ...env}, input, encoding: 'utf8',
+  return execFileSync(file, args, {env: {...process.env, TZ: ALMATY, ...env}, input, encoding: 'utf8',
     stdio: ['pipe', 'pipe', 'pipe'], timeout: 240_000});
 }
 
@@ -104,7 +110,7 @@ export class World {
     fs.rmSync(portFile, {force: true});
     const log = fs.openSync(path.join(this.dir, 'server.log'), 'a');
     this.server = spawn(SERVER, ['serve', '--data', this.data, '--listen', '127.0.0.1:0', '--port-file', portFile],
-        {stdio: ['ignore', log, log]});
+        {stdio: ['ignore', log, log], env: {...process.env, TZ: ALMATY}});
     for (let i = 0; i < 300 && !fs.existsSync(portFile); ++i) await new Promise((r) => setTimeout(r, 50));
     if (!fs.existsSync(portFile)) throw new Error('dala-server did not start: ' + fs.readFileSync(path.join(this.dir, 'server.log'), 'utf8'));
     this.url = `http://127.0.0.1:${fs.readFileSync(portFile, 'utf8').trim()}`;
