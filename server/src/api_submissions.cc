@@ -193,7 +193,8 @@ Result<HttpResponse> CheckEdit(const Call& call) {
     else
       answers[it.key()] = *it;
   }
-  const Clock& clock = call.api.ctx().clock;
+  const Clock& server_clock = call.api.ctx().clock;
+  ZonedClock clock(server_clock, RecordUtcOffset(loaded.envelopes, server_clock.UtcOffsetMinutes()));
   form->Recalculate(&answers, clock, /*clear_irrelevant=*/true);
   json problems = json::array();
   for (const schema::AnswerProblem& p : form->Validate(answers, clock, language.empty() ? "en" : language))

@@ -49,6 +49,11 @@ Result<std::string> NormalizedEnrollCode(std::string_view typed);
 // A submission's current heads, merged from its envelopes in `store`.
 Result<std::vector<sync::Hash>> HeadsIn(RecordStore& store, const sync::SubmissionId& id);
 
+// The UTC offset of the place a record was made: that of its newest
+// revision signed on a laptop (a coordinator's correction is made in the
+// record's zone, not the server's); `fallback` when it has none.
+int32_t RecordUtcOffset(const std::vector<sync::Envelope>& envelopes, int32_t fallback);
+
 class RecordService : public sync::FormRegistry {
  public:
   static Result<std::shared_ptr<RecordService>> Start(ServerContext& ctx);

@@ -40,6 +40,21 @@ Status Refused(std::string_view reason, std::string message) {
 
 }  // namespace
 
+int32_t RecordUtcOffset(const std::vector<Envelope>& envelopes, int32_t fallback) {
+  int32_t offset = fallback;
+  sync::HlcTimestamp newest;
+  bool found = false;
+  for (const Envelope& e : envelopes) {
+    if (e.kind() != sync::EnvelopeKind::kRevision || (found && e.hlc() < newest)) continue;
+    auto body = sync::ParseRevisionBody(e.body());
+    if (!body.ok() || !body->by.empty()) continue;
+    offset = body->utc_offset_minutes;
+    newest = e.hlc();
+    found = true;
+  }
+  return offset;
+}
+
 // --- drafts ------------------------------------------------------------------------------------
 
 Result<std::vector<sync::EnvelopeFields>> RecordService::DraftReview(const SubmissionId& id, std::string_view by,
@@ -77,8 +92,16 @@ Result<std::vector<sync::EnvelopeFields>> RecordService::DraftEdit(const Submiss
   } catch (const json::exception&) {
     return Status::InvalidArgument("answers are not JSON");
   }
-  form->Recalculate(&answers, ctx_.clock, /*clear_irrelevant=*/true);
-  auto problems = form->Validate(answers, ctx_.clock, "en");
+  DALA_ASSIGN_OR_RETURN(auto stored, ctx_.store.EnvelopesOf(id));
+  std::vector<Envelope> envelopes;
+  for (const StoredEnvelope& s : stored) {
+    DALA_ASSIGN_OR_RETURN(Envelope e, Envelope::Parse(s.bytes));
+    envelopes.push_back(std::move(e));
+  }
+  const int32_t zone = RecordUtcOffset(envelopes, ctx_.clock.UtcOffsetMinutes());
+  ZonedClock clock(ctx_.clock, zone);
+  form->Recalculate(&answers, clock, /*clear_irrelevant=*/true);
+  auto problems = form->Validate(answers, clock, "en");
   if (!problems.empty())
     return Status::InvalidArgument("the edit does not fit form " + form->id() + ": " + problems[0].field + ": " +
                                    problems[0].message);
@@ -86,9 +109,8 @@ Result<std::vector<sync::EnvelopeFields>> RecordService::DraftEdit(const Submiss
   if (heads.empty()) {
     DALA_ASSIGN_OR_RETURN(heads, HeadsOf(id));
   } else {
-    DALA_ASSIGN_OR_RETURN(auto envelopes, ctx_.store.EnvelopesOf(id));
     for (const Hash& h : heads) {
-      bool known = std::any_of(envelopes.begin(), envelopes.end(), [&](const StoredEnvelope& e) { return e.id == h; });
+      bool known = std::any_of(stored.begin(), stored.end(), [&](const StoredEnvelope& e) { return e.id == h; });
       if (!known) return Status::InvalidArgument("parent " + ToHex(h).substr(0, 12) + " is not a revision of this submission");
     }
   }
@@ -99,7 +121,7 @@ Result<std::vector<sync::EnvelopeFields>> RecordService::DraftEdit(const Submiss
   f.form_hash = form_hash;
   f.form_id = form->id();
   f.form_version = form->version();
-  f.body = sync::MakeRevisionBody(answers.dump(), ctx_.clock.UtcOffsetMinutes(), edit.by, edit.note);
+  f.body = sync::MakeRevisionBody(answers.dump(), zone, edit.by, edit.note);
   return std::vector<sync::EnvelopeFields>{std::move(f)};
 }
 

@@ -469,6 +469,40 @@ TEST_F(RecordServiceTest, CoordinatorEditThatBreaksAConstraintIsInvalidArgument)
   EXPECT_EQ(LogSize(), size);
 }
 
+// A record made in Almaty (UTC+5) just after its midnight, reviewed on a
+// server that runs on UTC, where it is still the day before: the
+// correction is checked on the record's day, not the server's, and is
+// made in the record's zone.
+TEST_F(RecordServiceTest, CoordinatorEditIsCheckedOnTheRecordsDayNotTheServers) {
+  auto info = service_->PublishForm(
+      R"json({"dala_form":1,"id":"dated","version":"1","title":"Dated","languages":["en"],"default_language":"en",
+          "questions":[{"type":"date","name":"visit_date","label":"Visit date","required":true,
+                        "constraint":". <= today()"},
+                       {"type":"integer","name":"queue","label":"Queue"}]})json",
+      "");
+  ASSERT_TRUE(info.ok()) << info.status().ToString();
+  Hash hash;
+  ASSERT_TRUE(FromHex(info->hash, &hash));
+  clock_.Advance(20 * 3600 * 1000);  // 2026-01-01 20:00 UTC: 01:00 on 2 January in Almaty
+  sync::EnvelopeFields f = Fields({});
+  f.form_hash = hash;
+  f.form_id = "dated";
+  f.form_version = "1";
+  f.body = sync::MakeRevisionBody(json{{"visit_date", "2026-01-02"}, {"queue", 3}}.dump(), 300);
+  std::string created = Next(alma_, f);
+  ASSERT_EQ(Sync(alma_, {created}).accepted_through, 1u);
+
+  auto id = service_->Edit(SubmissionOf(created), {"aigerim", json{{"visit_date", "2026-01-02"}, {"queue", 4}}.dump(), "", {}});
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  auto body = sync::ParseRevisionBody(Parsed((*store_->FindEnvelope(*id))->bytes).body());
+  ASSERT_TRUE(body.ok());
+  EXPECT_EQ(body->utc_offset_minutes, 300);
+
+  // Still refused: a day that is the future in Almaty too.
+  auto ahead = service_->Edit(SubmissionOf(created), {"aigerim", json{{"visit_date", "2026-01-03"}, {"queue", 4}}.dump(), "", {}});
+  EXPECT_EQ(ahead.status().code(), Status::Code::kInvalidArgument);
+}
+
 TEST_F(RecordServiceTest, CoordinatorEditOnAParentOfAnotherSubmissionIsInvalidArgument) {
   std::string a = Next(alma_), b = Next(alma_);
   Sync(alma_, {a, b});

@@ -36,4 +36,17 @@ class FakeClock final : public Clock {
   int32_t offset_;
 };
 
+// Another clock's time, told in a given time zone: a record's today() is
+// the day where the record was made, whatever zone the server runs in.
+class ZonedClock final : public Clock {
+ public:
+  ZonedClock(const Clock& base, int32_t utc_offset_minutes) : base_(base), offset_(utc_offset_minutes) {}
+  int64_t NowMs() const override { return base_.NowMs(); }
+  int32_t UtcOffsetMinutes() const override { return offset_; }
+
+ private:
+  const Clock& base_;
+  int32_t offset_;
+};
+
 }  // namespace dala
