@@ -428,6 +428,38 @@ TEST_F(SyncE2ETest, NoOpSyncIsOneSmallExchange) {
   EXPECT_LE(up + down, 1024) << r.out;
 }
 
+// Issue 18: a server restored from a copy older than the log its laptops
+// verified must not quietly answer them. It refuses, says so in its log, and
+// `dala sync` tells the volunteer in their language; nothing is lost.
+TEST_F(SyncE2ETest, ServerRestoredFromAnOldCopyIsReportedAsAPossibleRollback) {
+  const int port = server_->port();
+  const std::filesystem::path copy = dir_ / "server-copy";
+  std::filesystem::create_directories(copy);
+  server_->Stop();
+  // Files only: the admin socket is not a copy's business.
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(data_)) {
+    const auto to = copy / std::filesystem::relative(entry.path(), data_);
+    if (entry.is_directory()) std::filesystem::create_directories(to);
+    if (entry.is_regular_file()) std::filesystem::copy_file(entry.path(), to);
+  }
+  server_ = std::make_unique<ServerProcess>(data_, port);
+  ASSERT_TRUE(server_->ok()) << ReadFile(server_->log_path());
+  std::string a = Collect("askar", Observation("ala_01", Today(), 14));
+  auto synced = As("askar", {"sync"});
+  ASSERT_EQ(synced.exit_code, 0) << synced.err;
+  server_->Stop();
+  std::filesystem::remove_all(data_);
+  std::filesystem::rename(copy, data_);
+  server_ = std::make_unique<ServerProcess>(data_, port);
+  ASSERT_TRUE(server_->ok()) << ReadFile(server_->log_path());
+  auto r = As("askar", {"--lang", "ru", "sync"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("откатили"), std::string::npos) << r.err;
+  EXPECT_NE(ReadFile(server_->log_path()).find("WARNING"), std::string::npos);
+  // The laptop keeps its record, accepted under the receipt it holds.
+  EXPECT_NE(As("askar", {"list"}).out.find(a.substr(a.size() - 8)), std::string::npos);
+}
+
 TEST_F(SyncE2ETest, EnrolmentCodeWorksOnlyOnce) {
   std::string code = Code("askar");
   env_["second"] = {{"DALA_HOME", dir_ / "laptop-second"}, {"DALA_PASSPHRASE", "second-passphrase"}};

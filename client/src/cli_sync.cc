@@ -14,6 +14,7 @@
 #include "dala/client/sync_client.h"
 #include "dala/sync/checkpoint.h"
 #include "dala/sync/merkle.h"
+#include "dala/sync/protocol.h"
 
 namespace dala::client::cli {
 
@@ -70,6 +71,7 @@ std::string NetworkWords(const Status& s, std::string_view lang, const std::stri
       {"enrolled_elsewhere", Say::kEnrolledElsewhere},
       {"bad_enrol_code", Say::kNotAnEnrolCode},
       {"enrolled_differently", Say::kEnrolledDifferently},
+      {sync::kLogBehindCheckpoint.data(), Say::kLogBehindCheckpoint},
   };
   // Host of "http(s)://host[:port]/..."; "[v6]" without its brackets.
   std::string rest = url.substr(url.find("://") == std::string::npos ? 0 : url.find("://") + 3);
@@ -199,6 +201,8 @@ int SyncCommand(const Globals& g, const SyncCommandOptions& o) {
       std::cerr << "dala: " << Tr(Say::kSyncFailed, lang) << ": " << NetworkWords(r.status(), lang, **url, ca_file);
       if (r.status().code() == Status::Code::kUnavailable) std::cerr << "; " << Tr(Say::kNothingLost, lang);
       std::cerr << "\n";
+      // The most important thing a laptop can learn about its server.
+      if (r.status().reason() == sync::kLogBehindCheckpoint) std::cerr << Tr(Say::kLogWarning, lang) << "\n";
       return ExitCodeFor(r.status());
     }
     outcome = *r;

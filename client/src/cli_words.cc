@@ -317,6 +317,12 @@ constexpr Row kRows[] = {
     {"бұл ноутбук {1} серверіне басқа кілтпен немесе басқа ерікті атынан тіркелген",
      "этот ноутбук уже зарегистрирован на {1} с другим ключом сервера или другим волонтёром",
      "this laptop is already enrolled with {1} under another key or volunteer than it answers now"},
+    {"!!! {1} серверінің журналы осы ноутбук бұрын тексерген журналдан қысқа: сервер ескі көшірмеге қайтарылған "
+     "немесе журналы екіге айырылған болуы мүмкін. Бұл ноутбукта ештеңе өзгерген жоқ",
+     "!!! журнал сервера {1} короче того, что этот ноутбук уже проверил: возможно, сервер откатили к старой копии "
+     "или его журнал раздвоился. На этом ноутбуке ничего не изменено",
+     "!!! the server {1} holds a shorter log than one this laptop already verified: it may have been rolled back "
+     "to an old copy, or forked. Nothing on this laptop was changed"},
 };
 static_assert(sizeof(kRows) / sizeof(kRows[0]) == static_cast<size_t>(Say::kCount),
               "every sentence needs its row, in kk, ru and en");

@@ -49,7 +49,7 @@ enum class Say {
   // enrolment and the network (transport and enrolment reasons, cli_sync.cc)
   kEnrolled, kServerKeyIs, kRunSyncForForms, kEnrolFailed, kRejectedSequence, kCannotReach, kTlsWrongHost,
   kTlsUntrusted, kTlsWrongCa, kTlsExpired, kTlsNotYetValid, kTlsRefused, kTlsCaUnreadable, kTlsNoHandshake,
-  kHttpsServer, kEnrolledElsewhere, kNotAnEnrolCode, kEnrolledDifferently,
+  kHttpsServer, kEnrolledElsewhere, kNotAnEnrolCode, kEnrolledDifferently, kLogBehindCheckpoint,
   kCount,
 };
 

@@ -234,12 +234,12 @@ TEST_F(LyingServerTest, CheckpointSignedByAnotherKeyStopsTheSync) {
   EXPECT_EQ(*store_->CountPending(), 1);
 }
 
-// Refuses the first `refusals` sync requests with `error` (a 401 JSON body),
-// then answers as `inner`; says its time when asked.
+// Refuses the first `refusals` sync requests with `error` (a JSON body, HTTP
+// `status`), then answers as `inner`; says its time when asked.
 class RefusingServer final : public Transport {
  public:
-  RefusingServer(Transport& inner, std::string error, int refusals, int64_t now_ms)
-      : inner_(inner), error_(std::move(error)), refusals_(refusals), now_ms_(now_ms) {}
+  RefusingServer(Transport& inner, std::string error, int refusals, int64_t now_ms, int status = 401)
+      : inner_(inner), error_(std::move(error)), refusals_(refusals), now_ms_(now_ms), status_(status) {}
   Result<TransportResponse> Send(const TransportRequest& request) override {
     if (request.target == "/api/v1/time") {
       ++time_asked_;
@@ -247,7 +247,7 @@ class RefusingServer final : public Transport {
     }
     for (const auto& [name, value] : request.headers)
       if (name == sync::kTimestampHeader) timestamps_.push_back(value);
-    if (refusals_-- > 0) return JsonAnswer(401, error_);
+    if (refusals_-- > 0) return JsonAnswer(status_, error_);
     return inner_.Send(request);
   }
   int time_asked_ = 0;
@@ -258,7 +258,54 @@ class RefusingServer final : public Transport {
   std::string error_;
   int refusals_;
   int64_t now_ms_;
+  int status_;
 };
+
+// A server restored from an old copy refuses the laptop's larger checkpoint:
+// the sync stops with that reason (which `dala sync` words as a possible
+// rollback) and the laptop keeps everything as it was.
+TEST_F(LyingServerTest, ServerWhoseLogIsShorterThanTheLaptopsCheckpointStopsTheSyncAndChangesNothing) {
+  Enrolled();
+  Save(1);
+  FakeServer inner(server_key_, [](sync::SyncResponse&) {});
+  RefusingServer server(inner, R"({"error":{"code":"log_behind_checkpoint","message":"the log holds 3"}})", 1,
+                        clock_.NowMs(), 409);
+  SyncClient sync(*store_, *device_, server, clock_, random_);
+  const int64_t before = store_->db().TotalChanges();
+  auto out = sync.Run();
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.status().reason(), sync::kLogBehindCheckpoint);
+  EXPECT_EQ(store_->db().TotalChanges(), before);
+  EXPECT_EQ(*store_->CountPending(), 1);
+}
+
+// The fork trap: the server holds another envelope at this laptop's
+// sequence 1, says accepted_through 1 and proves its own envelope's
+// inclusion. The laptop compares the receipt's envelope with its own id.
+TEST_F(LyingServerTest, ReceiptForAnotherEnvelopeAtTheSameSequenceCountsNothing) {
+  Enrolled();
+  Save(1);
+  FakeServer* self = nullptr;
+  FakeServer server(server_key_, [&](sync::SyncResponse& r) {
+    auto mine = sync::Envelope::Parse(self->last_request_.envelopes.back());
+    const std::string theirs = "the server's own envelope at sequence 1";
+    sync::MerkleTree tree;
+    tree.AppendLeafHash(sync::LeafHash(theirs));
+    r.checkpoint = sync::SignCheckpoint({"test/log", tree.size(), tree.Root()}, "test/log", server_key_);
+    r.receipt = sync::SyncReceipt{mine->sequence(), sync::Sha256(theirs), 0, *tree.InclusionProof(0, 1)};
+    r.rejected.push_back({1, mine->id(), "fork", "the server already holds a different envelope with sequence 1"});
+  });
+  self = &server;
+  SyncClient sync(*store_, *device_, server, clock_, random_);
+  auto out = sync.Run();
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(out->accepted, 0u);
+  ASSERT_FALSE(out->log_warnings.empty());
+  EXPECT_NE(out->log_warnings[0].find("did not sign"), std::string::npos) << out->log_warnings[0];
+  EXPECT_EQ(*store_->ReceiptedThrough(), 0u);
+  ASSERT_EQ(out->rejections.size(), 1u);
+  EXPECT_EQ(out->rejections[0].code, "fork");
+}
 
 TEST_F(LyingServerTest, StaleRequestIsSignedAgainWithTheServersTime) {
   Enrolled();

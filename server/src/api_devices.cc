@@ -8,6 +8,7 @@
 #include "api_handlers.h"
 #include "dala/sync/enrolment.h"
 #include "dala/sync/protocol.h"
+#include "dala/sync/signature_domains.h"
 #include "record_service.h"
 
 namespace dala::server::handlers {
@@ -26,9 +27,16 @@ Result<HttpResponse> Enroll(const Call& call) {
   if (!FromHex(key_hex, &key)) return BadField("public_key", "must be 64 hex digits");
   if (!FromHex(proof_hex, &proof)) return BadField("proof", "must be 128 hex digits");
   if (label.size() > 128) return BadField("label", "may have at most 128 bytes");
-  // The device proves it holds the key it enrols.
-  if (!sync::VerifyEnrollProof(key, code, proof))
-    return ApiFailure(Status::Code::kUnauthenticated, "bad_signature", "the proof of key possession does not verify");
+  // The device proves it holds the key it enrols; checked before the code
+  // is looked up, so a caller who cannot sign learns nothing about codes.
+  // The refusal spells out the signed bytes, the commonest mistake.
+  if (!sync::VerifyEnrollProof(key, code, proof)) {
+    std::string message = std::string(sync::kEnrollProofDomain) + sync::EnrollProofMessage(code, key);
+    for (size_t at = 0; (at = message.find('\n', at)) != std::string::npos; at += 2) message.replace(at, 1, "\\n");
+    return ApiFailure(Status::Code::kUnauthenticated, "bad_signature",
+                      "the proof of key possession does not verify: it must be the Ed25519 signature, by the key "
+                      "being enrolled, of the bytes \"" + message + "\"");
+  }
   RecordService& records = call.api.records();
   auto enrolled = records.Enroll(code, key, label.empty() ? "laptop" : label);
   if (!enrolled.ok()) {

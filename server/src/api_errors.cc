@@ -42,6 +42,8 @@ constexpr ApiReason kReasons[] = {
     {"already_revoked", 409, "the device or key was revoked before"},
     {"chain_conflict", 409, "another decision signed by the same key came first; draft again"},
     {"conflict", 409, "the request contradicts the current state"},
+    {"log_behind_checkpoint", 409,
+     "a laptop verified a checkpoint larger than the server's log: the log was rolled back or forked"},
     {"nothing_to_resolve", 409, "the submission has one head and no conflicts"},
     {"length_required", 411, "a body without Content-Length"},
     {"payload_too_large", 413, "the body is over the route's limit"},

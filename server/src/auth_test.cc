@@ -473,6 +473,23 @@ TEST_F(AuthTest, EnrollWithTextThatCannotBeACodeIsRefusedAsBadCode) {
   EXPECT_FALSE(store_->FindDevice(key.public_key())->has_value());
 }
 
+// A bad proof is refused before the code is looked up (an unknown code
+// here), and the refusal spells out the bytes that were to be signed.
+TEST_F(AuthTest, EnrollWithABadProofSaysWhichBytesWereToBeSignedBeforeLookingAtTheCode) {
+  sync::SeededRandom r(9);
+  sync::SigningKey key = sync::SigningKey::Generate(r);
+  json body = {{"code", "k7mx-q4tr-p2nw"},
+               {"public_key", ToHex(key.public_key())},
+               {"proof", ToHex(sync::SignEnrollProof(key, "k7mx-q4tr-p2nw"))}};  // signed as typed: wrong
+  HttpResponse resp = Call("POST", "/api/v1/enroll", body.dump());
+  EXPECT_EQ(resp.status, 401) << resp.body;
+  EXPECT_EQ(Code(resp), "bad_signature");
+  const std::string expected = "dala-enroll-v1\\nK7MXQ4TRP2NW\\n" + ToHex(key.public_key());
+  EXPECT_NE(json::parse(resp.body)["error"]["message"].get<std::string>().find(expected), std::string::npos)
+      << resp.body;
+  EXPECT_FALSE(store_->FindDevice(key.public_key())->has_value());
+}
+
 TEST_F(AuthTest, DevicesAreListedWithKeysAndRevocation) {
   sync::SigningKey k = Enrolled(1, /*revoked=*/true);
   HeaderMap h = SessionHeaders("cora");

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -685,6 +686,12 @@ void VerifyCandidate(const std::string& bytes, const sync::PublicKey& device, in
     // a refusal, never an empty code that would let it through.
     c.code = s.reason().empty() ? "invalid_answers" : s.reason();
     c.reason = s.message();
+  } else if (e->parents().empty() && !sync::IsUuidV7(e->submission())) {
+    // Short ids and time order assume UUIDv7; records made before this
+    // rule keep their ids, since only new submissions are checked.
+    c.code = "invalid_revision";
+    c.reason = "submission id " + sync::FormatSubmissionId(e->submission()) +
+               " is not a UUIDv7 (version nibble 7, variant bits 10; RFC 9562)";
   }
   c.envelope = std::move(*e);
 }
@@ -726,6 +733,7 @@ struct RecordService::SyncExchange {
   std::set<SubmissionId> batch_new_submissions, touched;
   bool blocked = false;
   uint64_t blocked_at = 0;
+  uint64_t fork_at = 0;  // the lowest sequence of this request the server holds another envelope at
   std::vector<Hash> leaves;
   std::optional<std::pair<uint64_t, Envelope>> last_accepted;  // its log index, and it
 
@@ -741,9 +749,24 @@ Result<sync::SyncResponse> RecordService::HandleSync(const Device& device, const
   // The rest under the append lock, while the pool verifies on.
   std::lock_guard<std::mutex> lock(append_mutex_);
   DALA_RETURN_IF_ERROR(CatchUpTree());
+  DALA_RETURN_IF_ERROR(RefuseIfLogIsBehind(device, request));
   DALA_RETURN_IF_ERROR(AppendInOrder(x));
   DALA_RETURN_IF_ERROR(Answer(x));
   return std::move(x.response);
+}
+
+// A laptop that verified a checkpoint larger than this log has seen a log
+// this server no longer holds: restored from an old copy, or forked. Nothing
+// it sends is appended to a log its receipts do not extend, and the
+// operator must hear of it. Caller holds append_mutex_.
+Status RecordService::RefuseIfLogIsBehind(const Device& device, const sync::SyncRequest& request) {
+  if (request.checkpoint_size <= tree_.size()) return Status::Ok();
+  const std::string what = "verified a checkpoint of " + std::to_string(request.checkpoint_size) +
+                            " entries, but this server's log holds " + std::to_string(tree_.size());
+  std::cerr << "dala-server: !!! WARNING: laptop " << ToHex(device.key).substr(0, 16) << " of " << device.volunteer
+            << " " << what << ": the log was rolled back (restored from an old copy?) or forked\n";
+  return Status(Status::Code::kFailedPrecondition, std::string(sync::kLogBehindCheckpoint),
+                "this laptop " + what + ": the server's log may have been rolled back");
 }
 
 // 1. Everything that needs no shared state, on every core: structure,
@@ -816,6 +839,7 @@ Status RecordService::TakeInOrder(SyncExchange& x, size_t i) {
     // a different one with the same sequence is a fork.
     DALA_ASSIGN_OR_RETURN(auto have, ctx_.store.EnvelopeIdAt(x.device.key, e.sequence()));
     if (!have || *have != e.id()) {
+      if (x.fork_at == 0 || e.sequence() < x.fork_at) x.fork_at = e.sequence();
       x.Reject(c, "fork", "the server already holds a different envelope with sequence " +
                               std::to_string(e.sequence()) + " from this device");
     }
@@ -926,19 +950,30 @@ Status RecordService::Answer(SyncExchange& x) {
   // A receipt for everything the server claims to hold from this device
   // beyond what the laptop has proof of: the laptop counts nothing as
   // accepted without one.
-  if (x.tip.sequence > x.request.receipted_through) {
+  // It stops below a fork: a laptop that counted accepted_through alone
+  // would otherwise take the server's envelope for its own.
+  sync::ChainTip through = x.tip;
+  if (x.fork_at != 0 && x.fork_at <= through.sequence) {
+    through = {x.fork_at - 1, Hash{}};
+    if (through.sequence > 0) {
+      DALA_ASSIGN_OR_RETURN(auto id, ctx_.store.EnvelopeIdAt(x.device.key, through.sequence));
+      if (!id) return Status::Internal("the device's chain has a hole below a fork");
+      through.id = *id;
+    }
+  }
+  if (through.sequence > x.request.receipted_through) {
     uint64_t leaf = 0;
-    if (x.last_accepted && x.last_accepted->second.id() == x.tip.id) {
+    if (x.last_accepted && x.last_accepted->second.id() == through.id) {
       leaf = x.last_accepted->first;
     } else {
-      DALA_ASSIGN_OR_RETURN(auto stored, ctx_.store.FindEnvelope(x.tip.id));
+      DALA_ASSIGN_OR_RETURN(auto stored, ctx_.store.FindEnvelope(through.id));
       if (!stored) return Status::Internal("the device's last envelope is not in the log");
       leaf = stored->log_index;
     }
     DALA_ASSIGN_OR_RETURN(auto proof, tree_.InclusionProof(leaf, tree_.size()));
-    response.receipt = sync::SyncReceipt{x.tip.sequence, x.tip.id, leaf, std::move(proof)};
+    response.receipt = sync::SyncReceipt{through.sequence, through.id, leaf, std::move(proof)};
   }
-  response.accepted_through = x.tip.sequence;
+  response.accepted_through = through.sequence;
   response.server_time_ms = x.now;
   response.checkpoint = checkpoint_;
   if (x.request.checkpoint_size > 0 && x.request.checkpoint_size <= tree_.size()) {

@@ -169,6 +169,7 @@ class RecordService : public sync::FormRegistry {
   // from one to the next.
   struct SyncExchange;
   void StartVerification(SyncExchange& x);
+  Status RefuseIfLogIsBehind(const Device& device, const sync::SyncRequest& request);
   Status AppendInOrder(SyncExchange& x);
   Status Answer(SyncExchange& x);
   // The ordered pass over candidate `i`: a replay is skipped, a refusal

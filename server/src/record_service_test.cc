@@ -310,11 +310,13 @@ TEST_F(RecordServiceTest, AnswersThatBreakAConstraintAreRefusedAsInvalidAnswers)
   EXPECT_EQ(r.accepted_through, 1u);
 }
 
-TEST_F(RecordServiceTest, RevisionBodyWithoutATimeZoneIsRefusedAsInvalidAnswers) {
+// The sender's encoding, not the volunteer's answers (issue 18: it used to
+// come back as invalid_answers, sending a client's author to the form).
+TEST_F(RecordServiceTest, RevisionBodyWithoutATimeZoneIsRefusedAsAnInvalidRevision) {
   sync::EnvelopeFields f = Fields(Answers());
   f.body = json{{"answers", Answers()}}.dump();
   sync::SyncResponse r = Sync(alma_, {Next(alma_, f)});
-  EXPECT_EQ(OnlyRefusal(r), "1 invalid_answers");
+  EXPECT_EQ(OnlyRefusal(r), "1 invalid_revision");
 }
 
 TEST_F(RecordServiceTest, RevisionStampedAnHourAheadOfTheServerIsRefusedAsClockAhead) {
@@ -340,8 +342,56 @@ TEST_F(RecordServiceTest, DifferentEnvelopeWithAnAcceptedSequenceIsRefusedAsAFor
   alma_.last = {};
   sync::SyncResponse r = Sync(alma_, {Next(alma_)});
   EXPECT_EQ(OnlyRefusal(r), "1 fork");
-  EXPECT_EQ(r.accepted_through, 1u);
+  // Not 1: the server holds another envelope there, and a laptop that
+  // trusted accepted_through would count its own as acknowledged.
+  EXPECT_EQ(r.accepted_through, 0u);
+  EXPECT_FALSE(r.receipt.has_value());
   EXPECT_EQ(LogSize(), size);
+}
+
+TEST_F(RecordServiceTest, ForkAboveAcceptedEnvelopesStopsAcceptedThroughBelowIt) {
+  std::string one = Next(alma_);
+  const Hash one_id = alma_.last;
+  ASSERT_EQ(Sync(alma_, {one, Next(alma_), Next(alma_)}).accepted_through, 3u);
+  alma_.sequence = 1;  // restored from a copy made after sequence 1
+  alma_.last = one_id;
+  sync::SyncResponse r = Sync(alma_, {one, Next(alma_)});
+  EXPECT_EQ(OnlyRefusal(r), "2 fork");
+  EXPECT_EQ(r.accepted_through, 1u);
+  ASSERT_TRUE(r.receipt.has_value());
+  EXPECT_EQ(r.receipt->sequence, 1u);
+  EXPECT_EQ(r.receipt->envelope, one_id);
+  sync::Checkpoint cp = Verified(r.checkpoint);
+  EXPECT_TRUE(sync::VerifyInclusion(r.receipt->leaf_index, cp.size, sync::LeafHash(one), r.receipt->proof, cp.root).ok());
+}
+
+TEST_F(RecordServiceTest, NewSubmissionWhoseIdIsNotAUuidV7IsAnInvalidRevision) {
+  SubmissionId v4 = sync::NewSubmissionId(clock_, random_);
+  v4[6] = static_cast<uint8_t>(0x40 | (v4[6] & 0x0F));
+  const uint64_t size = LogSize();
+  sync::SyncResponse r = Sync(alma_, {Next(alma_, Fields(Answers(), v4))});
+  EXPECT_EQ(OnlyRefusal(r), "1 invalid_revision");
+  ASSERT_EQ(r.rejected.size(), 1u);
+  EXPECT_NE(r.rejected[0].reason.find("UUIDv7"), std::string::npos) << r.rejected[0].reason;
+  EXPECT_EQ(LogSize(), size);
+}
+
+TEST_F(RecordServiceTest, CheckpointLargerThanTheLogIsRefusedLoudlyAsARollback) {
+  ASSERT_EQ(Sync(alma_, {Next(alma_)}).accepted_through, 1u);
+  const uint64_t size = LogSize();
+  sync::SyncRequest request;
+  request.checkpoint_size = size + 1;
+  request.envelopes = {Next(alma_)};
+  ::testing::internal::CaptureStderr();
+  auto r = service_->HandleSync(alma_.device, request);
+  const std::string logged = ::testing::internal::GetCapturedStderr();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().reason(), "log_behind_checkpoint");
+  EXPECT_NE(logged.find("WARNING"), std::string::npos) << logged;
+  EXPECT_NE(logged.find("rolled back"), std::string::npos) << logged;
+  EXPECT_EQ(LogSize(), size);  // nothing appended to a log the laptop's receipts do not extend
+  request.checkpoint_size = size;  // the same laptop, with the log it saw
+  EXPECT_TRUE(service_->HandleSync(alma_.device, request).ok());
 }
 
 TEST_F(RecordServiceTest, EnvelopesAfterARefusedOneAreHeldBack) {

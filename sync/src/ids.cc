@@ -16,6 +16,8 @@ SubmissionId NewSubmissionId(const Clock& clock, Random& random) {
   return id;
 }
 
+bool IsUuidV7(const SubmissionId& id) { return (id[6] & 0xF0) == 0x70 && (id[8] & 0xC0) == 0x80; }
+
 std::string FormatSubmissionId(const SubmissionId& id) {
   std::string hex = ToHex(id);
   return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" +

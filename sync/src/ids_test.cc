@@ -43,6 +43,20 @@ TEST(SubmissionIdTest, DashesOutOfPlaceAreRefused) {
 
 // Events about no submission carry the zero id; a single set bit anywhere
 // makes it a real one.
+TEST(SubmissionIdTest, OnlyVersion7WithTheRfcVariantIsAUuidV7) {
+  ASSERT_TRUE(InitCrypto().ok());
+  FakeClock clock(1795755600000);
+  SystemRandom random;
+  for (int i = 0; i < 50; ++i) EXPECT_TRUE(IsUuidV7(NewSubmissionId(clock, random)));
+  SubmissionId v4 = NewSubmissionId(clock, random);
+  v4[6] = static_cast<uint8_t>(0x40 | (v4[6] & 0x0F));
+  EXPECT_FALSE(IsUuidV7(v4));
+  SubmissionId wrong_variant = NewSubmissionId(clock, random);
+  wrong_variant[8] = static_cast<uint8_t>(wrong_variant[8] & 0x3F);
+  EXPECT_FALSE(IsUuidV7(wrong_variant));
+  EXPECT_FALSE(IsUuidV7(SubmissionId{}));
+}
+
 TEST(SubmissionIdTest, OnlyTheAllZeroIdIsZero) {
   EXPECT_TRUE(IsZero(SubmissionId{}));
   for (size_t i = 0; i < SubmissionId{}.size(); ++i) {

@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "dala/sync/envelope.h"
+
 namespace dala::sync {
 
 using nlohmann::json;
@@ -83,7 +85,12 @@ Result<Hash> HashFromHex(const json& v) {
   return h;
 }
 
+// A repeated key is refused (docs/ARCHITECTURE.md): nlohmann would keep the
+// last copy and another parser the first, and the two would act on
+// different checkpoint sizes or cursors.
 Result<json> ParseHeader(const std::string& text) {
+  if (Status strict = CheckStrictJsonObject(text); !strict.ok())
+    return Status::InvalidArgument("sync header: " + strict.message());
   try {
     json j = json::parse(text);
     if (!j.is_object()) return Status::InvalidArgument("sync header is not a JSON object");

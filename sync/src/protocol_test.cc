@@ -150,6 +150,18 @@ TEST(ProtocolTest, MalformedHeadersAreRefused) {
   }
 }
 
+// docs/ARCHITECTURE.md: JSON with a repeated key is refused, so no two
+// parsers can read one request two ways (nlohmann keeps the last copy).
+TEST(ProtocolTest, HeaderWithARepeatedKeyIsRefused) {
+  for (const char* bad : {R"({"cursor":"","checkpoint_size":0,"checkpoint_size":9})",
+                          R"({"cursor":"","checkpoint_size":0,"cursor":"7.2"})",
+                          R"({"cursor":"","checkpoint_size":0,"\u0063ursor":""})"}) {
+    auto decoded = DecodeSyncRequest(RequestWithHeader(bad));
+    ASSERT_FALSE(decoded.ok()) << bad;
+    EXPECT_NE(decoded.status().message().find("twice"), std::string::npos) << decoded.status().message();
+  }
+}
+
 TEST(ProtocolTest, FormsWantedThatAreNotFormHashesOrTooManyAreRefused) {
   auto frame = [](const std::string& wanted) {
     return RequestWithHeader(R"({"cursor":"","checkpoint_size":0,"forms_wanted":)" + wanted + "}");

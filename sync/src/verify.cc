@@ -43,14 +43,20 @@ Status ReadRevisionBody(const json& j, RevisionBody* out_ptr, const json** answe
   // compared as unsigned (not wrapped to a negative), and the range check
   // comes before any arithmetic.
   auto tz = j.find("tz");
-  bool tz_ok = tz != j.end() && tz->is_number_integer();
-  if (tz_ok && tz->is_number_unsigned()) {
+  if (tz == j.end()) return Status::InvalidArgument("revision body has no \"tz\" (minutes east of UTC, e.g. 300)");
+  // A sender that wrote 300.0 or "300" needs to hear that the form is
+  // wrong, not that the field is missing.
+  if (!tz->is_number_integer())
+    return Status::InvalidArgument("revision body's \"tz\" is " + tz->dump() +
+                                   ", not an integer: write minutes east of UTC as digits, e.g. 300");
+  bool tz_ok = true;
+  if (tz->is_number_unsigned()) {
     tz_ok = tz->get<uint64_t>() <= static_cast<uint64_t>(kMaxOffsetMinutes);
-  } else if (tz_ok) {
+  } else {
     int64_t v = tz->get<int64_t>();
     tz_ok = v >= -kMaxOffsetMinutes && v <= kMaxOffsetMinutes;
   }
-  if (!tz_ok) return Status::InvalidArgument("revision body has no \"tz\" offset within 14 hours");
+  if (!tz_ok) return Status::InvalidArgument("revision body's \"tz\" " + tz->dump() + " is outside -840..840 minutes");
   out.utc_offset_minutes = static_cast<int32_t>(tz->get<int64_t>());
   for (auto it = j.begin(); it != j.end(); ++it) {
     const std::string& k = it.key();
@@ -215,13 +221,14 @@ Status VerifyRevisionContent(const Envelope& e, const FormRegistry& forms, json*
     return event.ok() ? Status::Ok() : event.status();
   }
   DALA_ASSIGN_OR_RETURN(auto form, RevisionForm(e, forms));
-  // A body that is not a revision body is refused as answers that do not
-  // fit are: senders have long been told "invalid_answers" for both.
+  // A body that is not a revision body (no answers object, no tz, an
+  // unknown field) is the sender's encoding, not the volunteer's answers:
+  // its own code, so a client author is not sent to the form's rules.
   auto j = ParseObject(e.body());
-  if (!j.ok()) return j.status().WithReason("invalid_answers");
+  if (!j.ok()) return j.status().WithReason("invalid_revision");
   RevisionBody body;
   const json* answers = nullptr;
-  if (Status s = ReadRevisionBody(*j, &body, &answers); !s.ok()) return s.WithReason("invalid_answers");
+  if (Status s = ReadRevisionBody(*j, &body, &answers); !s.ok()) return s.WithReason("invalid_revision");
   DALA_RETURN_IF_ERROR(ValidateAnswers(e, *form, *answers, body.utc_offset_minutes));
   if (answers_out != nullptr) *answers_out = std::move((*j)["answers"]);
   return Status::Ok();

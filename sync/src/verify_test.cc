@@ -82,6 +82,37 @@ TEST_F(VerifyTest, InvalidAnswersAreRefusedNamingTheField) {
   EXPECT_NE(s.message().find("queue"), std::string::npos) << s.message();
 }
 
+// Issue 18: "tz": 300.0 was refused as having no tz at all, and a body
+// without tz came back as invalid_answers, sending the sender to the form.
+TEST_F(VerifyTest, RevisionBodyWithoutATzOrWithOneInAnotherFormIsAnInvalidRevisionSayingWhich) {
+  auto with_body = [&](const std::string& body) {
+    EnvelopeFields f;
+    f.submission = NewSubmissionId(clock_, random_);
+    f.sequence = 1;
+    f.hlc = HlcTimestamp::Make(static_cast<uint64_t>(kEarlyMorningAlmaty), 0);
+    f.wall_ms = kEarlyMorningAlmaty;
+    f.form_hash = form_->hash();
+    f.form_id = form_->id();
+    f.form_version = form_->version();
+    f.body = body;
+    return *Envelope::Parse(*SealEnvelope(f, key_));
+  };
+  struct Case {
+    const char* body;
+    const char* says;
+  };
+  for (const Case& c : {Case{R"({"answers":{"day":"2026-11-20"}})", "no \"tz\""},
+                        Case{R"({"answers":{"day":"2026-11-20"},"tz":300.0})", "300.0, not an integer"},
+                        Case{R"({"answers":{"day":"2026-11-20"},"tz":"300"})", "not an integer"},
+                        Case{R"({"answers":{"day":"2026-11-20"},"tz":841})", "outside -840..840"},
+                        Case{R"({"answers":{"day":"2026-11-20"},"tz":300,"extra":1})", "unknown field"}}) {
+    Status s = VerifyRevisionContent(with_body(c.body), registry_);
+    ASSERT_FALSE(s.ok()) << c.body;
+    EXPECT_EQ(s.reason(), "invalid_revision") << c.body;
+    EXPECT_NE(s.message().find(c.says), std::string::npos) << c.body << ": " << s.message();
+  }
+}
+
 TEST_F(VerifyTest, UnknownFormIsAFailedPrecondition) {
   MapRegistry empty;
   Envelope e = Make(R"({"day":"2026-11-20"})", kEarlyMorningAlmaty, 300);

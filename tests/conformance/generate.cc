@@ -38,5 +38,14 @@ int main(int argc, char** argv) {
   WriteJson(dir + "/validation.json",
             {{"suite", "validation"}, {"form", nlohmann::json::parse(kTallyForm)}, {"cases", ValidationCases()}});
   WriteJson(dir + "/bundles.json", BundleCases(dir));
+  WriteJson(dir + "/client.json", {{"suite", "client"},
+                                   {"signed_requests", SignedRequestCases()},
+                                   {"refused_answers", RefusedAnswerCases()}});
+  auto exchange = WorkedExchange(dir + ".exchange-scratch");
+  if (!exchange.ok()) {
+    std::cerr << "dala_conformance_gen: " << exchange.status().ToString() << "\n";
+    return 1;
+  }
+  std::ofstream(dir + "/worked_exchange.md", std::ios::binary) << *exchange;
   return 0;
 }

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "dala/base/hex.h"
+#include "dala/base/status.h"
 #include "dala/sync/crypto.h"
 #include "dala/sync/ids.h"
 #include "dala/sync/signature_domains.h"
@@ -62,5 +63,12 @@ json ValidationCases();
 // Writes the bundles, their receipts and checkpoints under `dir`; returns
 // the index of bundle cases.
 json BundleCases(const std::string& dir);
+// The worked exchange of sync/CLIENTS.md as Markdown, made by Dala's own
+// server code in `scratch_dir` (created and removed).
+Result<std::string> WorkedExchange(const std::string& scratch_dir);
+// The client conformance cases: signed requests with their verdicts, and
+// sync answers a client must refuse.
+json SignedRequestCases();
+json RefusedAnswerCases();
 
 }  // namespace dala::conformance

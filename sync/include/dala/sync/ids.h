@@ -18,6 +18,10 @@ namespace dala::sync {
 using SubmissionId = std::array<uint8_t, 16>;
 
 [[nodiscard]] SubmissionId NewSubmissionId(const Clock& clock, Random& random);
+// Version nibble 7 and variant bits 10: what NewSubmissionId makes. The
+// server refuses a new submission whose id is not one (sync/PROTOCOL.md),
+// since the short-id rule and time order assume it.
+[[nodiscard]] bool IsUuidV7(const SubmissionId& id);
 
 // 8-4-4-4-12 lower-case hex, as UUIDs are written.
 [[nodiscard]] std::string FormatSubmissionId(const SubmissionId& id);

@@ -24,6 +24,11 @@ inline constexpr std::string_view kSyncPath = "/api/v1/sync";
 
 inline constexpr size_t kMaxFormsWanted = 100;
 
+// The reason with which a server refuses a sync whose checkpoint_size is
+// larger than its log: the laptop has verified a log the server no longer
+// holds (rolled back to an old copy, or forked).
+inline constexpr std::string_view kLogBehindCheckpoint = "log_behind_checkpoint";
+
 struct SyncRequest {
   std::string cursor;            // opaque; "" on the first sync
   uint64_t checkpoint_size = 0;  // the last checkpoint this laptop verified; 0 if none
