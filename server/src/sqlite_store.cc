@@ -37,7 +37,9 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& data_dir, bool
   // record: 64 MiB of page cache instead of SQLite's 2 MiB keeps them hot.
   DALA_RETURN_IF_ERROR(db->Exec("PRAGMA cache_size = -65536"));
   ::chmod(path.c_str(), 0600);
-  return std::unique_ptr<Store>(new SqliteStore(std::move(*db), path));
+  auto store = std::make_unique<SqliteStore>(std::move(*db), path);
+  DALA_RETURN_IF_ERROR(store->FillPendingIndicatorCounts());
+  return std::unique_ptr<Store>(std::move(store));
 }
 
 Status SqliteStore::InReadSnapshot(const std::function<Status(Store& snapshot)>& work) {
