@@ -184,5 +184,28 @@ TEST_F(IndicatorCountsTest, ADatabaseWithoutCountsGetsThemFromItsRecordsWhenOpen
   ExpectCountsAgreeWithRecords();
 }
 
+TEST_F(IndicatorCountsTest, ATransactionThatFailsLeavesNoCountOfItsRecords) {
+  SubmissionSummary s;
+  s.id = sync::NewSubmissionId(clock_, random_);
+  s.form_id = "visit";
+  s.region = "ala";
+  s.centre = "ala_01";
+  s.answers_json = Answers("ala", "ala_01", 3, 2.5, {"kk"}, 4, json::array()).dump();
+  s.review_state = "received";
+  Status failed = store_->InTransaction([&]() -> Status {
+    if (Status put = store_->PutSubmission(s); !put.ok()) return put;
+    return Status::Internal("the sync fails after the record");
+  });
+  EXPECT_FALSE(failed.ok());
+  auto none = store_->IndicatorCounts("visit", "", "");
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+  ASSERT_TRUE(store_->InTransaction([&]() { return store_->PutSubmission(s); }).ok());
+  auto kept = store_->IndicatorCounts("visit", "", "");
+  ASSERT_TRUE(kept.ok());
+  EXPECT_FALSE(kept->empty());
+  ExpectCountsAgreeWithRecords();
+}
+
 }  // namespace
 }  // namespace dala::server

@@ -61,7 +61,11 @@ Status SqliteStore::InReadSnapshot(const std::function<Status(Store& snapshot)>&
 Status SqliteStore::InTransaction(const std::function<Status()>& work) {
   std::lock_guard<std::recursive_mutex> lock(mutex_);
   DALA_ASSIGN_OR_RETURN(auto tx, sql::Transaction::Begin(db_));
+  in_transaction_ = true;
   Status s = work();
+  in_transaction_ = false;
+  if (s.ok()) s = FlushIndicatorCounts();
+  pending_counts_.clear();  // written, or rolled back with the records
   if (!s.ok()) return s;  // the transaction rolls back as it goes out of scope
   return tx.Commit();
 }

@@ -111,14 +111,21 @@ class SqliteStore final : public Store {
 
  private:
   // indicator_counts upkeep (sqlite_store_records.cc).
-  Status UpdateIndicatorCounts(const SubmissionSummary& s);
+  // Adds to `out` how the counts change when `s` replaces its stored row.
+  Status UpdateIndicatorCounts(const SubmissionSummary& s, IndicatorTally* out);
   Status PutSubmissionRow(const SubmissionSummary& s);
   Status ApplyIndicatorTally(const IndicatorTally& tally);
+  Status FlushIndicatorCounts();
 
   // One connection, one writer: SQLite serialises writes anyway, and a
   // recursive mutex lets calls made inside InTransaction join it.
   std::recursive_mutex mutex_;
   std::string path_;
+  // Inside InTransaction, the indicator counts' changes are summed here
+  // and written once before the commit: the records of one sync share
+  // most of their counts, so each row is written once, not per record.
+  bool in_transaction_ = false;
+  IndicatorTally pending_counts_;
   sql::Database db_;
 };
 

@@ -264,11 +264,25 @@ Result<SubmissionSummary> ReadSummary(const sql::Statement& st) {
 }  // namespace
 
 // The record and the indicator counts change together: in the caller's
-// transaction, or in a savepoint of their own.
+// transaction (InTransaction writes the counts before it commits), or in a
+// savepoint of their own.
 Status SqliteStore::PutSubmission(const SubmissionSummary& s) {
   Lock lock(mutex_);
+  IndicatorTally change;
+  if (in_transaction_) {
+    // Counted only once the row is written: a failed put must leave no
+    // count behind in a transaction that goes on.
+    DALA_RETURN_IF_ERROR(UpdateIndicatorCounts(s, &change));
+    DALA_RETURN_IF_ERROR(PutSubmissionRow(s));
+    for (auto& [key, n] : change) {
+      auto it = pending_counts_.try_emplace(key, 0).first;
+      if ((it->second += n) == 0) pending_counts_.erase(it);
+    }
+    return Status::Ok();
+  }
   DALA_RETURN_IF_ERROR(db_.Exec("SAVEPOINT put_submission"));
-  Status put = UpdateIndicatorCounts(s);
+  Status put = UpdateIndicatorCounts(s, &change);
+  if (put.ok()) put = ApplyIndicatorTally(change);
   if (put.ok()) put = PutSubmissionRow(s);
   if (!put.ok()) (void)db_.Exec("ROLLBACK TO put_submission");
   Status released = db_.Exec("RELEASE put_submission");
@@ -499,12 +513,12 @@ Status SqliteStore::ApplyIndicatorTally(const IndicatorTally& tally) {
 // What the record `s` replaces counted comes off, what it counts goes on.
 // Decisions that change neither its answers, its place nor whether it is
 // current (reviews, flags) change no count.
-Status SqliteStore::UpdateIndicatorCounts(const SubmissionSummary& s) {
+Status SqliteStore::UpdateIndicatorCounts(const SubmissionSummary& s, IndicatorTally* out) {
+  IndicatorTally& tally = *out;
   DALA_ASSIGN_OR_RETURN(auto old, db_.Prepare("SELECT form_id, region, centre, answers, merged_into, review_state "
                                               "FROM submissions WHERE id = ?"));
   old.BindBytes(1, s.id);
   DALA_ASSIGN_OR_RETURN(bool row, old.Step());
-  IndicatorTally tally;
   bool now_current = IsCurrent(s.merged_into, s.review_state);
   if (row) {
     bool was_current = IsCurrent(old.ColumnText(4), old.ColumnText(5));
@@ -516,7 +530,13 @@ Status SqliteStore::UpdateIndicatorCounts(const SubmissionSummary& s) {
     if (was_current) TallyAnswers(form_id, region, centre, answers, -1, &tally);
   }
   if (now_current) TallyAnswers(s.form_id, s.region, s.centre, s.answers_json, +1, &tally);
-  return ApplyIndicatorTally(tally);
+  return Status::Ok();
+}
+
+Status SqliteStore::FlushIndicatorCounts() {
+  Status s = ApplyIndicatorTally(pending_counts_);
+  pending_counts_.clear();
+  return s;
 }
 
 Status SqliteStore::FillPendingIndicatorCounts() {
@@ -544,6 +564,7 @@ Status SqliteStore::FillPendingIndicatorCounts() {
 Result<std::vector<IndicatorCountRow>> SqliteStore::IndicatorCounts(std::string_view form_id, std::string_view region,
                                                                     std::string_view centre) {
   Lock lock(mutex_);
+  if (in_transaction_) DALA_RETURN_IF_ERROR(FlushIndicatorCounts());  // read what this transaction wrote
   // An empty region or centre picks them all.
   DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT region, centre, path, kind, value, n FROM indicator_counts "
                                              "WHERE form_id = ?1 AND (?2 = '' OR region = ?2) AND "
