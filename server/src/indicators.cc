@@ -5,6 +5,8 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "indicator_counts.h"
+
 namespace dala::server {
 
 using nlohmann::json;
@@ -40,20 +42,16 @@ struct Group {
   std::vector<Tally> tallies;
 };
 
-std::string ChoiceKey(const json& v) {
-  if (v.is_string()) return v.get<std::string>();
-  if (v.is_boolean()) return v.get<bool>() ? "true" : "false";
-  if (v.is_number_integer()) return std::to_string(v.get<int64_t>());
-  return v.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
+// Objects (repeat instances, where a later form version has a choice of
+// the same name) are answers but no choice: as indicator_counts.cc counts.
 void Add(const Question& q, Kind kind, const json& value, Tally& t) {
   if (value.is_null()) return;
   if (kind == Kind::kChoices) {
     if (value.is_array()) {
       if (value.empty()) return;
-      for (const json& v : value) ++t.counts[ChoiceKey(v)];
-    } else {
+      for (const json& v : value)
+        if (!v.is_object()) ++t.counts[ChoiceKey(v)];
+    } else if (!value.is_object()) {
       ++t.counts[ChoiceKey(value)];
     }
     ++t.answered;
@@ -164,13 +162,91 @@ json Summaries(const schema::Form& form, const std::vector<const Question*>& sum
   return out;
 }
 
+std::vector<const Question*> Summarised(const schema::Form& form) {
+  std::vector<const Question*> out;
+  for (const Question& q : form.questions())
+    if (KindOf(q) != Kind::kNone) out.push_back(&q);
+  return out;
+}
+
+json IndicatorsJson(const schema::Form& form, const std::vector<const Question*>& summarised, const Group& all,
+            const std::map<std::string, Group>& groups, IndicatorSplit split) {
+  json out = {{"form", form.id()},
+              {"version", form.version()},
+              {"records", all.records},
+              {"questions", Summaries(form, summarised, all)}};
+  if (split != IndicatorSplit::kNone) {
+    json list = json::array();
+    for (const auto& [key, g] : groups)
+      list.push_back({{"key", key}, {"records", g.records}, {"questions", Summaries(form, summarised, g)}});
+    out["groups"] = list;
+  }
+  return out;
+}
+
+// Where indicator_counts keeps a question's answers: the names of its
+// enclosing repeats, outermost first, then its own, joined by '/'.
+std::string CountPath(const schema::Form& form, const Question& q) {
+  std::string path = q.name;
+  for (int r = q.repeat; r >= 0; r = form.questions()[r].repeat) path = form.questions()[r].name + "/" + path;
+  return path;
+}
+
+// Whether the kept counts answer `f`: they are kept per form, region and
+// centre, for current records.
+bool CountsAnswer(const SubmissionFilter& f) {
+  return f.volunteer.empty() && f.date_from.empty() && f.date_to.empty() && f.review_state.empty() &&
+         !f.only_conflicts && !f.only_duplicates && !f.only_changed && f.search.empty();
+}
+
+Result<json> FromCounts(Store& store, const schema::Form& form, const SubmissionFilter& base, IndicatorSplit split) {
+  std::vector<const Question*> summarised = Summarised(form);
+  std::map<std::string, size_t> by_path;
+  for (size_t i = 0; i < summarised.size(); ++i) by_path[CountPath(form, *summarised[i])] = i;
+  DALA_ASSIGN_OR_RETURN(auto rows, store.IndicatorCounts(form.id(), base.region, base.centre));
+  Group all;
+  all.tallies.resize(summarised.size());
+  std::map<std::string, Group> groups;
+  for (const IndicatorCountRow& row : rows) {
+    std::vector<Group*> into{&all};
+    if (split != IndicatorSplit::kNone) {
+      Group& g = groups[split == IndicatorSplit::kRegion ? row.region : row.centre];
+      if (g.tallies.empty()) g.tallies.resize(summarised.size());
+      into.push_back(&g);
+    }
+    auto kind = static_cast<IndicatorKind>(row.kind);
+    if (kind == IndicatorKind::kRecords) {
+      for (Group* g : into) g->records += row.n;
+      continue;
+    }
+    auto q = by_path.find(row.path);
+    if (q == by_path.end()) continue;
+    Kind wanted = KindOf(*summarised[q->second]);
+    double number = 0;
+    for (Group* g : into) {
+      Tally& t = g->tallies[q->second];
+      if (wanted == Kind::kChoices && kind == IndicatorKind::kAnswered) t.answered += row.n;
+      if (wanted == Kind::kChoices && kind == IndicatorKind::kChoice) t.counts[row.value] += row.n;
+      if (wanted == Kind::kNumbers && kind == IndicatorKind::kNumber && ParseNumberKey(row.value, &number)) {
+        t.numbers.insert(t.numbers.end(), row.n, number);
+        t.answered += row.n;
+      }
+    }
+  }
+  return IndicatorsJson(form, summarised, all, groups, split);
+}
+
 }  // namespace
 
-Result<json> ComputeIndicators(Store& store, const schema::Form& form, const SubmissionFilter& base,
+Result<json> ComputeIndicators(Store& store, const schema::Form& form, const SubmissionFilter& filter,
                                IndicatorSplit split) {
-  std::vector<const Question*> summarised;
-  for (const Question& q : form.questions())
-    if (KindOf(q) != Kind::kNone) summarised.push_back(&q);
+  if (CountsAnswer(filter)) return FromCounts(store, form, filter, split);
+  return ComputeIndicatorsFromRecords(store, form, filter, split);
+}
+
+Result<json> ComputeIndicatorsFromRecords(Store& store, const schema::Form& form, const SubmissionFilter& base,
+                                          IndicatorSplit split) {
+  std::vector<const Question*> summarised = Summarised(form);
   SubmissionFilter filter = base;
   filter.form_id = form.id();
   filter.only_current = true;
@@ -199,17 +275,7 @@ Result<json> ComputeIndicators(Store& store, const schema::Form& form, const Sub
     return Status::Ok();
   });
   DALA_RETURN_IF_ERROR(s);
-  json out = {{"form", form.id()},
-              {"version", form.version()},
-              {"records", all.records},
-              {"questions", Summaries(form, summarised, all)}};
-  if (split != IndicatorSplit::kNone) {
-    json list = json::array();
-    for (const auto& [key, g] : groups)
-      list.push_back({{"key", key}, {"records", g.records}, {"questions", Summaries(form, summarised, g)}});
-    out["groups"] = list;
-  }
-  return out;
+  return IndicatorsJson(form, summarised, all, groups, split);
 }
 
 }  // namespace dala::server

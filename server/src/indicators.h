@@ -25,5 +25,10 @@ enum class IndicatorSplit { kNone, kRegion, kCentre };
 // [{"key", "records", "questions": [...]}] (server/API.md).
 Result<nlohmann::json> ComputeIndicators(Store& store, const schema::Form& form, const SubmissionFilter& filter,
                                          IndicatorSplit split);
+// The same, always read from every picked record's answers: what the
+// counts kept in the store must agree with (indicators_test.cc), and what
+// answers filters the counts are not kept by (volunteer, dates, state).
+Result<nlohmann::json> ComputeIndicatorsFromRecords(Store& store, const schema::Form& form,
+                                                    const SubmissionFilter& filter, IndicatorSplit split);
 
 }  // namespace dala::server

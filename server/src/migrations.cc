@@ -187,6 +187,30 @@ CREATE TABLE person_keys (
 );
 CREATE INDEX person_keys_by_person ON person_keys (person, enrolled_ms);
 )sql",
+      // 8: the dashboard at 100,000 records. The list's usual filters
+      // (form, region, state; newest first) and the overview's counts read
+      // index entries only, never rows with their answers. Indicators
+      // read counts kept as records are written (SqliteStore::
+      // PutSubmission), not every record's answers; they are filled from
+      // the records already stored when the server next opens the
+      // database (the pending row).
+      R"sql(
+CREATE INDEX submissions_by_region_state ON submissions (form_id, region, review_state, updated_ms, id);
+CREATE INDEX submissions_dashboard ON submissions (form_id, region, centre, review_state, merged_into, conflicts,
+  changed_since_review, duplicate_group, visit_date, created_ms);
+CREATE TABLE indicator_counts (
+  form_id TEXT NOT NULL,
+  region  TEXT NOT NULL,
+  centre  TEXT NOT NULL,
+  path    TEXT NOT NULL,
+  kind    INTEGER NOT NULL,
+  value   TEXT NOT NULL,
+  n       INTEGER NOT NULL,
+  PRIMARY KEY (form_id, region, centre, path, kind, value)
+) WITHOUT ROWID;
+CREATE TABLE indicator_counts_pending (since INTEGER NOT NULL);
+INSERT INTO indicator_counts_pending VALUES (8);
+)sql",
   };
   return kMigrations;
 }

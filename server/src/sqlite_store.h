@@ -7,6 +7,7 @@
 
 #include "dala/base/sqlite.h"
 #include "dala/server/store.h"
+#include "indicator_counts.h"
 
 namespace dala::server {
 
@@ -85,6 +86,11 @@ class SqliteStore final : public Store {
                            const std::function<Status(const SubmissionSummary&)>& visit) override;
   Result<uint64_t> CountSubmissions(const SubmissionFilter& filter) override;
   Result<std::vector<GroupCount>> CountSubmissionsBy(const SubmissionFilter& filter, SubmissionGroup by) override;
+  Result<std::vector<IndicatorCountRow>> IndicatorCounts(std::string_view form_id, std::string_view region,
+                                                         std::string_view centre) override;
+  // Fills indicator_counts from the records when a migration left them to
+  // fill (indicator_counts_pending); called when the store is opened.
+  Status FillPendingIndicatorCounts();
   Result<std::vector<std::pair<sync::PublicKey, uint64_t>>> RevisionsPerAuthor() override;
   Result<std::vector<sync::SubmissionId>> SubmissionIdsEndingWith(std::string_view hex_end,
                                                                   size_t limit) override;
@@ -104,10 +110,22 @@ class SqliteStore final : public Store {
   Result<std::optional<std::pair<uint64_t, std::string>>> LastCheckpoint() override;
 
  private:
+  // indicator_counts upkeep (sqlite_store_records.cc).
+  // Adds to `out` how the counts change when `s` replaces its stored row.
+  Status UpdateIndicatorCounts(const SubmissionSummary& s, IndicatorTally* out);
+  Status PutSubmissionRow(const SubmissionSummary& s);
+  Status ApplyIndicatorTally(const IndicatorTally& tally);
+  Status FlushIndicatorCounts();
+
   // One connection, one writer: SQLite serialises writes anyway, and a
   // recursive mutex lets calls made inside InTransaction join it.
   std::recursive_mutex mutex_;
   std::string path_;
+  // Inside InTransaction, the indicator counts' changes are summed here
+  // and written once before the commit: the records of one sync share
+  // most of their counts, so each row is written once, not per record.
+  bool in_transaction_ = false;
+  IndicatorTally pending_counts_;
   sql::Database db_;
 };
 

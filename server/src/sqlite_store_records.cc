@@ -4,6 +4,7 @@
 #include <algorithm>
 #include "dala/base/hex.h"
 #include "dala/sync/merkle.h"
+#include "indicator_counts.h"
 #include "sqlite_store.h"
 
 namespace dala::server {
@@ -262,8 +263,33 @@ Result<SubmissionSummary> ReadSummary(const sql::Statement& st) {
 
 }  // namespace
 
+// The record and the indicator counts change together: in the caller's
+// transaction (InTransaction writes the counts before it commits), or in a
+// savepoint of their own.
 Status SqliteStore::PutSubmission(const SubmissionSummary& s) {
   Lock lock(mutex_);
+  IndicatorTally change;
+  if (in_transaction_) {
+    // Counted only once the row is written: a failed put must leave no
+    // count behind in a transaction that goes on.
+    DALA_RETURN_IF_ERROR(UpdateIndicatorCounts(s, &change));
+    DALA_RETURN_IF_ERROR(PutSubmissionRow(s));
+    for (auto& [key, n] : change) {
+      auto it = pending_counts_.try_emplace(key, 0).first;
+      if ((it->second += n) == 0) pending_counts_.erase(it);
+    }
+    return Status::Ok();
+  }
+  DALA_RETURN_IF_ERROR(db_.Exec("SAVEPOINT put_submission"));
+  Status put = UpdateIndicatorCounts(s, &change);
+  if (put.ok()) put = ApplyIndicatorTally(change);
+  if (put.ok()) put = PutSubmissionRow(s);
+  if (!put.ok()) (void)db_.Exec("ROLLBACK TO put_submission");
+  Status released = db_.Exec("RELEASE put_submission");
+  return put.ok() ? released : put;
+}
+
+Status SqliteStore::PutSubmissionRow(const SubmissionSummary& s) {
   DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare(std::string("INSERT OR REPLACE INTO submissions(") + kSubmissionColumns +
                                              ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
   return st.BindBytes(1, s.id)
@@ -442,6 +468,114 @@ Result<std::vector<GroupCount>> SqliteStore::CountSubmissionsBy(const Submission
     DALA_ASSIGN_OR_RETURN(bool row, st.Step());
     if (!row) break;
     out.push_back({st.ColumnText(0), st.ColumnText(1), static_cast<uint64_t>(st.ColumnInt(2))});
+  }
+  return out;
+}
+
+// --- indicator counts ----------------------------------------------------------
+
+namespace {
+
+bool IsCurrent(std::string_view merged_into, std::string_view review_state) {
+  return merged_into.empty() && review_state != "rejected";
+}
+
+}  // namespace
+
+Status SqliteStore::ApplyIndicatorTally(const IndicatorTally& tally) {
+  DALA_ASSIGN_OR_RETURN(auto add, db_.Prepare("INSERT INTO indicator_counts(form_id, region, centre, path, kind, value, n) "
+                                              "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (form_id, region, centre, path, kind, value) "
+                                              "DO UPDATE SET n = n + excluded.n"));
+  // A count that falls to zero names a value no current record has.
+  DALA_ASSIGN_OR_RETURN(auto drop, db_.Prepare("DELETE FROM indicator_counts WHERE form_id = ? AND region = ? AND "
+                                               "centre = ? AND path = ? AND kind = ? AND value = ? AND n <= 0"));
+  for (const auto& [k, n] : tally) {
+    DALA_RETURN_IF_ERROR(add.Bind(1, k.form_id)
+                             .Bind(2, k.region)
+                             .Bind(3, k.centre)
+                             .Bind(4, k.path)
+                             .Bind(5, static_cast<int64_t>(k.kind))
+                             .Bind(6, k.value)
+                             .Bind(7, n)
+                             .Run());
+    if (n < 0)
+      DALA_RETURN_IF_ERROR(drop.Bind(1, k.form_id)
+                               .Bind(2, k.region)
+                               .Bind(3, k.centre)
+                               .Bind(4, k.path)
+                               .Bind(5, static_cast<int64_t>(k.kind))
+                               .Bind(6, k.value)
+                               .Run());
+  }
+  return Status::Ok();
+}
+
+// What the record `s` replaces counted comes off, what it counts goes on.
+// Decisions that change neither its answers, its place nor whether it is
+// current (reviews, flags) change no count.
+Status SqliteStore::UpdateIndicatorCounts(const SubmissionSummary& s, IndicatorTally* out) {
+  IndicatorTally& tally = *out;
+  DALA_ASSIGN_OR_RETURN(auto old, db_.Prepare("SELECT form_id, region, centre, answers, merged_into, review_state "
+                                              "FROM submissions WHERE id = ?"));
+  old.BindBytes(1, s.id);
+  DALA_ASSIGN_OR_RETURN(bool row, old.Step());
+  bool now_current = IsCurrent(s.merged_into, s.review_state);
+  if (row) {
+    bool was_current = IsCurrent(old.ColumnText(4), old.ColumnText(5));
+    std::string form_id = old.ColumnText(0), region = old.ColumnText(1), centre = old.ColumnText(2);
+    std::string answers = old.ColumnText(3);
+    if (was_current == now_current && form_id == s.form_id && region == s.region && centre == s.centre &&
+        answers == s.answers_json)
+      return Status::Ok();
+    if (was_current) TallyAnswers(form_id, region, centre, answers, -1, &tally);
+  }
+  if (now_current) TallyAnswers(s.form_id, s.region, s.centre, s.answers_json, +1, &tally);
+  return Status::Ok();
+}
+
+Status SqliteStore::FlushIndicatorCounts() {
+  Status s = ApplyIndicatorTally(pending_counts_);
+  pending_counts_.clear();
+  return s;
+}
+
+Status SqliteStore::FillPendingIndicatorCounts() {
+  Lock lock(mutex_);
+  DALA_ASSIGN_OR_RETURN(auto pending, db_.Prepare("SELECT count(*) FROM indicator_counts_pending"));
+  DALA_ASSIGN_OR_RETURN(bool row, pending.Step());
+  if (!row || pending.ColumnInt(0) == 0) return Status::Ok();
+  DALA_ASSIGN_OR_RETURN(auto tx, sql::Transaction::Begin(db_));
+  DALA_RETURN_IF_ERROR(db_.Exec("DELETE FROM indicator_counts"));
+  IndicatorTally tally;
+  {
+    DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT form_id, region, centre, answers FROM submissions "
+                                               "WHERE merged_into = '' AND review_state != 'rejected'"));
+    while (true) {
+      DALA_ASSIGN_OR_RETURN(bool more, st.Step());
+      if (!more) break;
+      TallyAnswers(st.ColumnText(0), st.ColumnText(1), st.ColumnText(2), st.ColumnText(3), +1, &tally);
+    }
+  }
+  DALA_RETURN_IF_ERROR(ApplyIndicatorTally(tally));
+  DALA_RETURN_IF_ERROR(db_.Exec("DELETE FROM indicator_counts_pending"));
+  return tx.Commit();
+}
+
+Result<std::vector<IndicatorCountRow>> SqliteStore::IndicatorCounts(std::string_view form_id, std::string_view region,
+                                                                    std::string_view centre) {
+  Lock lock(mutex_);
+  if (in_transaction_) DALA_RETURN_IF_ERROR(FlushIndicatorCounts());  // read what this transaction wrote
+  // An empty region or centre picks them all.
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT region, centre, path, kind, value, n FROM indicator_counts "
+                                             "WHERE form_id = ?1 AND (?2 = '' OR region = ?2) AND "
+                                             "(?3 = '' OR centre = ?3)"));
+  st.Bind(1, form_id).Bind(2, region).Bind(3, centre);
+  std::vector<IndicatorCountRow> out;
+  while (true) {
+    DALA_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    out.push_back({st.ColumnText(0), st.ColumnText(1), st.ColumnText(2), st.ColumnInt(3), st.ColumnText(4),
+                   static_cast<uint64_t>(st.ColumnInt(5))});
   }
   return out;
 }

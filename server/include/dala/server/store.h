@@ -225,6 +225,16 @@ struct GroupCount {
   uint64_t count = 0;
 };
 
+// One row of the counts indicators are computed from (server/DATABASE.md,
+// indicator_counts), of one form.
+struct IndicatorCountRow {
+  std::string region, centre, path;
+  int64_t kind = 0;
+  std::string value;
+  uint64_t n = 0;
+  bool operator==(const IndicatorCountRow&) const = default;
+};
+
 class RecordStore {
  public:
   virtual ~RecordStore() = default;
@@ -272,6 +282,11 @@ class RecordStore {
   // How many submissions the filter matches, ignoring its limit and offset.
   virtual Result<uint64_t> CountSubmissions(const SubmissionFilter& filter) = 0;
   virtual Result<std::vector<GroupCount>> CountSubmissionsBy(const SubmissionFilter& filter, SubmissionGroup by) = 0;
+  // The indicator counts of form `form_id`'s current records, of one
+  // region and centre where given (empty: all); kept by PutSubmission in
+  // the same transaction as the record.
+  virtual Result<std::vector<IndicatorCountRow>> IndicatorCounts(std::string_view form_id, std::string_view region,
+                                                                 std::string_view centre) = 0;
   // The number of envelopes each key has signed (a laptop signs revisions only).
   virtual Result<std::vector<std::pair<sync::PublicKey, uint64_t>>> RevisionsPerAuthor() = 0;
   // Submissions whose id, in lower-case hex, ends with `hex_end` (short ids, sync/ids.h).

@@ -1,0 +1,211 @@
+// Indicators read from the counts the store keeps as records are written
+// (indicator_counts) say exactly what reading every record's answers says,
+// after inserts, edits, reviews, rejections, merges and refused requests,
+// whatever types a later form version gives the questions; and the
+// counts are filled from the records of a database that had none.
+
+#include "indicators.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "store_test_util.h"
+
+namespace dala::server {
+namespace {
+
+using nlohmann::json;
+using sync::SubmissionId;
+
+constexpr const char* kForm = R"({"dala_form":1,"id":"visit","version":"1","title":"Visit",
+  "languages":["en"],"default_language":"en","duplicate_key":["centre","visit_date"],
+  "lists":{"regions":[{"name":"ala","label":"Almaty"},{"name":"ast","label":"Astana"}],
+           "langs":[{"name":"kk","label":"Kazakh"},{"name":"ru","label":"Russian"},{"name":"en","label":"English"}],
+           "kinds":[{"name":"queue","label":"Queue"},{"name":"rude","label":"Rude"}]},
+  "questions":[{"type":"select_one","name":"region","label":"Region","list":"regions"},
+               {"type":"text","name":"centre","label":"Centre","required":true},
+               {"type":"date","name":"visit_date","label":"Visit date","required":true},
+               {"type":"integer","name":"queue","label":"Queue"},
+               {"type":"decimal","name":"wait","label":"Wait"},
+               {"type":"select_multiple","name":"langs","label":"Languages","list":"langs"},
+               {"type":"rating","name":"clean","label":"Clean","scale":5},
+               {"type":"repeat","name":"issues","label":"Issues","children":[
+                 {"type":"select_one","name":"kind","label":"Kind","list":"kinds"},
+                 {"type":"integer","name":"minutes","label":"Minutes"}]}]})";
+
+// The same form as a later version might have it: questions of other
+// types under the same names, so stored answers do not fit them.
+constexpr const char* kRetypedForm = R"({"dala_form":1,"id":"visit","version":"2","title":"Visit",
+  "languages":["en"],"default_language":"en",
+  "lists":{"kinds":[{"name":"queue","label":"Queue"},{"name":"rude","label":"Rude"}]},
+  "questions":[{"type":"integer","name":"region","label":"Region"},
+               {"type":"select_one","name":"queue","label":"Queue","list":"kinds"},
+               {"type":"integer","name":"langs","label":"Languages"},
+               {"type":"decimal","name":"clean","label":"Clean"},
+               {"type":"select_multiple","name":"wait","label":"Wait","list":"kinds"},
+               {"type":"rating","name":"issues","label":"Issues","scale":3},
+               {"type":"integer","name":"kind","label":"Kind"}]})";
+
+json Answers(const std::string& region, const std::string& centre, int queue, double wait, json langs, int clean,
+             json issues) {
+  return {{"region", region}, {"centre", centre}, {"visit_date", "2025-12-31"}, {"queue", queue},
+          {"wait", wait},     {"langs", langs},   {"clean", clean},              {"issues", issues}};
+}
+
+class IndicatorCountsTest : public testing::ServiceTest {
+ protected:
+  IndicatorCountsTest() : ServiceTest(kForm) {}
+  void SetUp() override {
+    ServiceTest::SetUp();
+    if (HasFatalFailure()) return;
+    for (auto* laptop : {&alma_, &bota_}) {
+      laptop->device = EnrollLaptop(laptop->key.public_key(), IssueLaptopCode(laptop == &alma_ ? "alma" : "bota"));
+    }
+  }
+
+  struct Laptop {
+    explicit Laptop(sync::Random& random) : key(sync::SigningKey::Generate(random)) {}
+    sync::SigningKey key;
+    Device device;
+    uint64_t sequence = 0;
+    sync::Hash last{};
+  };
+
+  // Sends `answers` from `laptop` as a new record, or as a new revision of
+  // `of` on its current heads; the record.
+  SubmissionId Send(Laptop& laptop, const json& answers, SubmissionId of = {}, bool accepted = true) {
+    std::vector<sync::Hash> parents;
+    if (!sync::IsZero(of)) parents = *service_->Heads(of);
+    sync::EnvelopeFields f = Fields(answers, of, parents);
+    f.sequence = ++laptop.sequence;
+    f.previous = laptop.last;
+    std::string bytes = Seal(laptop.key, std::move(f));
+    auto e = sync::Envelope::Parse(bytes);
+    if (accepted) laptop.last = e->id();
+    clock_.Advance(1000);
+    sync::SyncRequest request;
+    request.envelopes = {bytes};
+    auto r = service_->HandleSync(laptop.device, request);
+    EXPECT_TRUE(r.ok());
+    EXPECT_EQ(r.ok() && r->rejected.empty(), accepted)
+        << (r.ok() && !r->rejected.empty() ? r->rejected[0].code + " " + r->rejected[0].reason : "");
+    if (!accepted) --laptop.sequence;
+    return e->submission();
+  }
+
+  // The indicators from the kept counts and from every record's answers,
+  // for each split and for the filters the counts answer.
+  void ExpectCountsAgreeWithRecords() {
+    auto retyped = schema::Form::Load(kRetypedForm);
+    ASSERT_TRUE(retyped.ok()) << retyped.status().ToString();
+    for (const schema::Form* form : {form_.get(), retyped->get()})
+      for (IndicatorSplit split : {IndicatorSplit::kNone, IndicatorSplit::kRegion, IndicatorSplit::kCentre}) {
+      for (auto [region, centre] : {std::pair{"", ""}, {"ala", ""}, {"", "ala_02"}, {"ast", "ast_01"}}) {
+        SubmissionFilter f;
+        f.form_id = "visit";
+        f.region = region;
+        f.centre = centre;
+        auto counted = ComputeIndicators(*store_, *form, f, split);
+        auto read = ComputeIndicatorsFromRecords(*store_, *form, f, split);
+        ASSERT_TRUE(counted.ok() && read.ok());
+        EXPECT_EQ(counted->dump(2), read->dump(2)) << "region '" << region << "' centre '" << centre << "'";
+      }
+    }
+  }
+
+  Laptop alma_{random_};
+  Laptop bota_{random_};
+};
+
+TEST_F(IndicatorCountsTest, CountsKeptThroughEditsReviewsRejectionsAndMergesAgreeWithTheRecords) {
+  ExpectCountsAgreeWithRecords();  // no records yet
+  SubmissionId a = Send(alma_, Answers("ala", "ala_01", 3, 2.5, {"kk", "ru"}, 4, json::array()));
+  SubmissionId b = Send(alma_, Answers("ala", "ala_02", 0, 0.1, {"en"}, 5,
+                                       {{{"kind", "queue"}, {"minutes", 40}}, {{"kind", "rude"}}}));
+  SubmissionId c = Send(bota_, Answers("ast", "ast_01", 12, 1e-3, json::array(), 1, {{{"kind", "rude"}, {"minutes", 12}}}));
+  // Bota's record of alma's visit: a duplicate, merged below.
+  SubmissionId d = Send(bota_, Answers("ala", "ala_02", 7, 3.25, {"ru"}, 2, json::array()));
+  // A record with few answers.
+  Send(bota_, {{"region", "ast"}, {"centre", "ast_01"}, {"visit_date", "2025-12-30"}});
+  ExpectCountsAgreeWithRecords();
+  // Answers the form does not take are refused and count nothing.
+  Send(bota_, {{"region", "ast"}, {"centre", "ast_01"}, {"visit_date", "2025-12-29"}, {"queue", "many"}}, {},
+       /*accepted=*/false);
+  ExpectCountsAgreeWithRecords();
+
+  // A volunteer's edit moves a record to another centre and region.
+  Send(alma_, Answers("ast", "ast_01", 4, 2.5, {"kk"}, 4, json::array()), a);
+  ExpectCountsAgreeWithRecords();
+  // A coordinator's correction.
+  CoordinatorEdit edit;
+  edit.by = "aigerim";
+  edit.answers_json = Answers("ala", "ala_02", 1, 0.5, {"en", "kk"}, 3, {{{"kind", "queue"}, {"minutes", 5}}}).dump();
+  ASSERT_TRUE(service_->Edit(b, edit).ok());
+  ExpectCountsAgreeWithRecords();
+  // Reviews: approved changes nothing; rejected takes the record out; sent
+  // back after a rejection brings it back.
+  ASSERT_TRUE(service_->Review(b, "aigerim", "approved", "").ok());
+  ASSERT_TRUE(service_->Review(c, "aigerim", "rejected", "not a real visit").ok());
+  ExpectCountsAgreeWithRecords();
+  ASSERT_TRUE(service_->Review(c, "aigerim", "has_issues", "check the queue").ok());
+  ExpectCountsAgreeWithRecords();
+  // A merge takes the duplicate out.
+  ASSERT_TRUE(service_->DecideDuplicate(d, b, "merged_into", "aigerim").ok());
+  ExpectCountsAgreeWithRecords();
+  // Bad requests change nothing.
+  EXPECT_FALSE(service_->Review(a, "aigerim", "maybe", "").ok());
+  EXPECT_FALSE(service_->DecideDuplicate(a, a, "merged_into", "aigerim").ok());
+  ExpectCountsAgreeWithRecords();
+
+  auto split = ComputeIndicators(*store_, *form_, SubmissionFilter{.form_id = "visit"}, IndicatorSplit::kRegion);
+  ASSERT_TRUE(split.ok());
+  EXPECT_EQ((*split)["records"], 4);  // a, b, c (sent back after its rejection) and the record of few answers
+}
+
+TEST_F(IndicatorCountsTest, ADatabaseWithoutCountsGetsThemFromItsRecordsWhenOpened) {
+  Send(alma_, Answers("ala", "ala_01", 3, 2.5, {"kk", "ru"}, 4, {{{"kind", "queue"}, {"minutes", 40}}}));
+  SubmissionId b = Send(bota_, Answers("ast", "ast_01", 9, 0.25, {"en"}, 2, json::array()));
+  ASSERT_TRUE(service_->Review(b, "aigerim", "rejected", "").ok());
+  auto kept = store_->IndicatorCounts("visit", "", "");
+  ASSERT_TRUE(kept.ok());
+  ASSERT_FALSE(kept->empty());
+  // As a database from before migration 8 is left by it: no counts, and
+  // the pending mark.
+  Damage("DELETE FROM indicator_counts; INSERT INTO indicator_counts_pending VALUES (8)");
+  service_.reset();
+  store_.reset();
+  auto reopened = OpenSqliteStore(dir_.string(), false);
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  store_ = std::move(*reopened);
+  auto filled = store_->IndicatorCounts("visit", "", "");
+  ASSERT_TRUE(filled.ok());
+  EXPECT_EQ(*filled, *kept);
+  ExpectCountsAgreeWithRecords();
+}
+
+TEST_F(IndicatorCountsTest, ATransactionThatFailsLeavesNoCountOfItsRecords) {
+  SubmissionSummary s;
+  s.id = sync::NewSubmissionId(clock_, random_);
+  s.form_id = "visit";
+  s.region = "ala";
+  s.centre = "ala_01";
+  s.answers_json = Answers("ala", "ala_01", 3, 2.5, {"kk"}, 4, json::array()).dump();
+  s.review_state = "received";
+  Status failed = store_->InTransaction([&]() -> Status {
+    if (Status put = store_->PutSubmission(s); !put.ok()) return put;
+    return Status::Internal("the sync fails after the record");
+  });
+  EXPECT_FALSE(failed.ok());
+  auto none = store_->IndicatorCounts("visit", "", "");
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+  ASSERT_TRUE(store_->InTransaction([&]() { return store_->PutSubmission(s); }).ok());
+  auto kept = store_->IndicatorCounts("visit", "", "");
+  ASSERT_TRUE(kept.ok());
+  EXPECT_FALSE(kept->empty());
+  ExpectCountsAgreeWithRecords();
+}
+
+}  // namespace
+}  // namespace dala::server
