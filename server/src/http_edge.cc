@@ -70,9 +70,21 @@ void SetSecurityHeaders(httplib::Response& res) {
   res.set_header("Cross-Origin-Resource-Policy", "same-origin");
 }
 
+// The server's own time for this request, from its head being read by a
+// worker (after any wait in the gate) to its answer being ready: what a
+// client's wall time cannot tell apart from queueing (server/API.md).
+std::string ServerTiming() {
+  if (t_request_start == Clock::time_point{}) return {};
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t_request_start).count();
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "app;dur=%.1f", static_cast<double>(us) / 1000.0);
+  return buf;
+}
+
 void WriteResponse(const HttpResponse& out, httplib::Response& res) {
   res.status = out.status;
   SetSecurityHeaders(res);
+  if (std::string timing = ServerTiming(); !timing.empty()) res.set_header("Server-Timing", timing);
   for (const auto& [name, value] : out.headers) res.set_header(name, value);
   if (!out.headers.count("Cache-Control")) res.set_header("Cache-Control", "no-store");
   res.set_content(out.body, out.content_type);
