@@ -1,6 +1,5 @@
 // What laptops call: enrolment, sync, and the server's clock.
 
-#include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "api_errors.h"
@@ -67,19 +66,18 @@ Result<HttpResponse> Sync(const Call& call) {
       return request.status().WithReason("payload_too_large");
     return request.status().WithReason("malformed_sync");
   }
+  // It notes the laptop's sync, for the dashboard, in the same commit.
   auto response = call.api.records().HandleSync(*call.device, *request);
-  if (response.ok()) {
-    // When each laptop last synced, for the dashboard; a failure to note it
-    // does not fail the sync.
-    if (Status s = call.api.store().NoteDeviceSync(call.device->key, call.api.ctx().clock.NowMs()); !s.ok())
-      std::cerr << "dala-server: could not note a laptop's sync: " << s.ToString() << "\n";
-  }
   if (!response.ok()) {
     if (response.status().code() == Status::Code::kInvalidArgument)
       return response.status().WithReason("malformed_sync");
     return response.status();
   }
-  DALA_ASSIGN_OR_RETURN(std::string encoded, sync::EncodeSyncResponse(*response));
+  // The fastest gzip level: the server compresses an answer for every
+  // laptop, and at zlib's default that was its largest cost under load
+  // (docs/BENCHMARKS.md E); a first answer, which carries the forms, grows
+  // by about a quarter (15 to 19 KB for the two bundled forms).
+  DALA_ASSIGN_OR_RETURN(std::string encoded, sync::EncodeSyncResponse(*response, 1));
   HttpResponse out;
   out.content_type = std::string(sync::kSyncContentType);
   out.body = std::move(encoded);

@@ -70,9 +70,21 @@ void SetSecurityHeaders(httplib::Response& res) {
   res.set_header("Cross-Origin-Resource-Policy", "same-origin");
 }
 
+// Milliseconds, "12.3", since a worker read this request's head (after
+// any wait in the gate); empty outside a request. The server's own time:
+// what a client's wall time cannot tell apart from queueing.
+std::string MsSinceRequestStart() {
+  if (t_request_start == Clock::time_point{}) return {};
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t_request_start).count();
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f", static_cast<double>(us) / 1000.0);
+  return buf;
+}
+
 void WriteResponse(const HttpResponse& out, httplib::Response& res) {
   res.status = out.status;
   SetSecurityHeaders(res);
+  if (std::string ms = MsSinceRequestStart(); !ms.empty()) res.set_header("Server-Timing", "app;dur=" + ms);
   for (const auto& [name, value] : out.headers) res.set_header(name, value);
   if (!out.headers.count("Cache-Control")) res.set_header("Cache-Control", "no-store");
   res.set_content(out.body, out.content_type);
@@ -291,14 +303,9 @@ void HttpServer::Configure() {
 
   if (options_.access_log) {
     s.set_logger([](const httplib::Request& req, const httplib::Response& res) {
-      std::string duration = "-";
-      if (t_request_start != Clock::time_point{}) {
-        auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t_request_start).count();
-        char buf[32];
-        std::snprintf(buf, sizeof buf, "%.1fms", static_cast<double>(us) / 1000.0);
-        duration = buf;
-        t_request_start = Clock::time_point{};
-      }
+      std::string duration = MsSinceRequestStart();
+      duration = duration.empty() ? "-" : duration + "ms";
+      t_request_start = Clock::time_point{};
       LogLine("dala-server: " + Printable(req.remote_addr) + " " + Printable(req.method) + " " +
               Printable(req.path) + " " + std::to_string(res.status) + " " + duration);
     });

@@ -167,6 +167,19 @@ TEST_F(HttpEdgeTest, ResponseHeadersReachTheClient) {
   EXPECT_EQ(res->get_header_value("X-Reply"), "yes");
 }
 
+TEST_F(HttpEdgeTest, EveryAnswerTellsTheServersOwnTime) {
+  // Load tests need the server's time apart from the gate's queue; a
+  // refusal before any handler carries it too.
+  Start();
+  for (const char* path : {"/items/1", "/nowhere"}) {
+    auto res = Client().Get(path);
+    ASSERT_TRUE(res);
+    std::string timing = res->get_header_value("Server-Timing");
+    ASSERT_EQ(timing.rfind("app;dur=", 0), 0u) << path << ": " << timing;
+    EXPECT_GE(std::stod(timing.substr(8)), 0.0) << timing;
+  }
+}
+
 TEST_F(HttpEdgeTest, UnknownPathIsJson404) {
   Start();
   auto res = Client().Get("/nowhere");

@@ -23,6 +23,9 @@ using sync::SubmissionId;
 
 namespace {
 
+// Sync batches from this size on are appended while they are verified.
+constexpr size_t kPipelinedBatch = 64;
+
 // The duplicate_group value with which servers before database version 3
 // marked a submission declared distinct from all others sharing its key.
 constexpr const char* kLegacyClearedDuplicate = "-";
@@ -114,13 +117,18 @@ Status RecordService::CatchUpTree() {
   return Status::Ok();
 }
 
-Result<std::string> RecordService::SignCheckpointLocked() {
+Result<std::string> RecordService::StoreCheckpointOfTree() {
   if (tree_.size() < checkpoint_size_) return Status::Internal("refusing to sign a checkpoint smaller than the last");
   sync::Checkpoint cp{origin(), tree_.size(), tree_.Root()};
   std::string note = sync::SignCheckpoint(cp, origin(), ctx_.server_key);
   DALA_RETURN_IF_ERROR(ctx_.store.PutCheckpoint(cp.size, note));
+  return note;
+}
+
+Result<std::string> RecordService::SignCheckpointLocked() {
+  DALA_ASSIGN_OR_RETURN(std::string note, StoreCheckpointOfTree());
   checkpoint_ = note;
-  checkpoint_size_ = cp.size;
+  checkpoint_size_ = tree_.size();
   return note;
 }
 
@@ -726,7 +734,9 @@ struct RecordService::SyncExchange {
   std::vector<Candidate> candidates;  // one per request.envelopes
   std::vector<size_t> order;          // in which the ordered pass takes them
 
-  // 2. The ordered pass, in one transaction.
+  // 2. The ordered pass, in one transaction with the other exchanges of
+  // its group.
+  uint64_t first_index = 0;  // where its first accepted envelope goes in the log
   sync::ChainTip tip;  // the device's last envelope the server holds
   bool has_other_laptop = false;
   std::map<Hash, SubmissionId> batch_revisions;  // id -> submission, accepted in this batch
@@ -737,6 +747,28 @@ struct RecordService::SyncExchange {
   std::vector<Hash> leaves;
   std::optional<std::pair<uint64_t, Envelope>> last_accepted;  // its log index, and it
 
+  // 3. The answer's checkpoint covers the log up to here; 4. the download
+  // sends nothing beyond it.
+  uint64_t log_size = 0;
+
+  // Set, under append_mutex_, by whichever request appended this one's group.
+  bool done = false;
+  Status outcome;
+
+  // Back to before the ordered pass, for another try alone after its group failed.
+  void ResetOrderedPass() {
+    response = {};
+    tip = {};
+    has_other_laptop = false;
+    batch_revisions.clear();
+    batch_new_submissions.clear();
+    touched.clear();
+    blocked = false;
+    blocked_at = 0;
+    leaves.clear();
+    last_accepted.reset();
+  }
+
   // Last, so that it is destroyed first: its workers write `candidates`
   // and read the members above.
   std::shared_ptr<WorkerPool::Job> verifier;
@@ -746,23 +778,31 @@ Result<sync::SyncResponse> RecordService::HandleSync(const Device& device, const
   DALA_ASSIGN_OR_RETURN(Cursor cursor, ParseCursor(request.cursor));
   SyncExchange x(device, request, ctx_.clock.NowMs(), cursor);
   StartVerification(x);
-  // The rest under the append lock, while the pool verifies on.
-  std::lock_guard<std::mutex> lock(append_mutex_);
-  DALA_RETURN_IF_ERROR(CatchUpTree());
+  // A small batch (what most laptops send) is verified before the append
+  // lock is taken, so that other requests append meanwhile; a large one
+  // is appended as the pool verifies on, so that one laptop's big upload
+  // overlaps the two.
+  if (request.envelopes.size() < kPipelinedBatch)
+    for (size_t i = 0; i < request.envelopes.size(); ++i) x.verifier->WaitFor(i);
   DALA_RETURN_IF_ERROR(RefuseIfLogIsBehind(device, request));
-  DALA_RETURN_IF_ERROR(AppendInOrder(x));
-  DALA_RETURN_IF_ERROR(Answer(x));
+  DALA_RETURN_IF_ERROR(AppendInGroup(x));
+  // What the laptop receives is read from what is committed, and needs no
+  // order with other appends: other requests append meanwhile.
+  DALA_RETURN_IF_ERROR(AddDownload(x));
+  x.response.cursor = FormatCursor(x.cursor);
   return std::move(x.response);
 }
 
 // A laptop that verified a checkpoint larger than this log has seen a log
 // this server no longer holds: restored from an old copy, or forked. Nothing
 // it sends is appended to a log its receipts do not extend, and the
-// operator must hear of it. Caller holds append_mutex_.
+// operator must hear of it. The committed log only grows, and a laptop
+// is answered only after its checkpoint is committed, so no lock is needed.
 Status RecordService::RefuseIfLogIsBehind(const Device& device, const sync::SyncRequest& request) {
-  if (request.checkpoint_size <= tree_.size()) return Status::Ok();
+  DALA_ASSIGN_OR_RETURN(uint64_t log_size, ctx_.store.LogSize());
+  if (request.checkpoint_size <= log_size) return Status::Ok();
   const std::string what = "verified a checkpoint of " + std::to_string(request.checkpoint_size) +
-                            " entries, but this server's log holds " + std::to_string(tree_.size());
+                            " entries, but this server's log holds " + std::to_string(log_size);
   std::cerr << "dala-server: !!! WARNING: laptop " << ToHex(device.key).substr(0, 16) << " of " << device.volunteer
             << " " << what << ": the log was rolled back (restored from an old copy?) or forked\n";
   return Status(Status::Code::kFailedPrecondition, std::string(sync::kLogBehindCheckpoint),
@@ -790,7 +830,7 @@ void RecordService::StartVerification(SyncExchange& x) {
   for (size_t i = 1; i < n && ascending; ++i) ascending = sequence_at(i - 1) < sequence_at(i);
   // The pool verifies in index order; small batches stay on this thread.
   const int64_t max_ahead = ctx_.config.max_clock_ahead_ms;
-  x.verifier = verify_pool_.Start(n, n < 64 ? std::max<size_t>(n, 1) : 16, [&x, max_ahead](size_t begin, size_t end) {
+  x.verifier = verify_pool_.Start(n, n < kPipelinedBatch ? std::max<size_t>(n, 1) : 16, [&x, max_ahead](size_t begin, size_t end) {
     for (size_t i = begin; i < end; ++i)
       VerifyCandidate(x.request.envelopes[i], x.device.key, x.now, max_ahead, x.named_forms, &x.candidates[i]);
   });
@@ -801,30 +841,102 @@ void RecordService::StartVerification(SyncExchange& x) {
   }
 }
 
-// 2. In sequence order, against the device's chain: chain links, parents,
-//    ownership; each accepted envelope is appended at once, in one
-//    transaction for the whole request. Caller holds append_mutex_.
-Status RecordService::AppendInOrder(SyncExchange& x) {
+// 2.-3. Group commit: the exchanges that wait for the append lock go
+//    through the ordered pass together, in one transaction, and are
+//    answered under its checkpoint: one commit (one fsync) and one
+//    checkpoint signature for all of them. Each waits for its answer
+//    until the commit is durable, as when it went alone.
+Status RecordService::AppendInGroup(SyncExchange& x) {
+  {
+    std::lock_guard<std::mutex> lock(waiting_mutex_);
+    waiting_.push_back(&x);
+  }
+  std::lock_guard<std::mutex> lock(append_mutex_);
+  if (x.done) return x.outcome;  // the request that held the lock took it along
+  std::vector<SyncExchange*> group;
+  {
+    std::lock_guard<std::mutex> waiting(waiting_mutex_);
+    group.swap(waiting_);
+  }
+  // Not there only if the group that took it ended in an exception.
+  if (std::find(group.begin(), group.end(), &x) == group.end()) {
+    x.ResetOrderedPass();
+    group.push_back(&x);
+  }
+  const Status caught_up = CatchUpTree();
+  const Status committed = caught_up.ok() ? AppendInOrder(group) : caught_up;
+  if (!committed.ok() && caught_up.ok() && group.size() > 1) {
+    // One exchange's failure fails no other: each tries again alone.
+    for (SyncExchange* y : group) {
+      y->ResetOrderedPass();
+      Status alone = AppendInOrder({y});
+      y->outcome = alone.ok() ? Answer(*y) : alone;
+      y->done = true;
+    }
+    return x.outcome;
+  }
+  for (SyncExchange* y : group) {
+    y->outcome = committed.ok() ? Answer(*y) : committed;
+    y->done = true;
+  }
+  return x.outcome;
+}
+
+// 2. Each exchange in sequence order, against the device's chain: chain
+//    links, parents, ownership; each accepted envelope is appended at
+//    once, in one transaction for the group, with the checkpoint that
+//    covers it and each laptop's last sync. Caller holds append_mutex_.
+Status RecordService::AppendInOrder(const std::vector<SyncExchange*>& group) {
+  const uint64_t size_before = tree_.size();
+  std::string checkpoint;
   Status appended = ctx_.store.InTransaction([&]() -> Status {
-    DALA_ASSIGN_OR_RETURN(x.tip, ctx_.store.Tip(x.device.key));
-    // A volunteer with another laptop gets what this one sends there too.
-    if (!x.order.empty()) {
-      DALA_ASSIGN_OR_RETURN(auto devices, ctx_.store.DevicesOf(x.device.volunteer));
-      for (const Device& d : devices)
-        x.has_other_laptop = x.has_other_laptop || (d.key != x.device.key && d.revoked_ms == 0);
+    uint64_t next_index = tree_.size();
+    for (SyncExchange* y : group) {
+      y->first_index = next_index;
+      DALA_RETURN_IF_ERROR(PassInOrder(*y));
+      next_index += y->leaves.size();
     }
-    for (size_t i : x.order) {
-      x.verifier->WaitFor(i);
-      DALA_RETURN_IF_ERROR(TakeInOrder(x, i));
-    }
-    for (const SubmissionId& id : x.touched) DALA_RETURN_IF_ERROR(RefreshSubmission(id));
+    if (next_index == tree_.size()) return Status::Ok();
+    for (SyncExchange* y : group)
+      for (const Hash& h : y->leaves) tree_.AppendLeafHash(h);
+    DALA_ASSIGN_OR_RETURN(checkpoint, StoreCheckpointOfTree());
     return Status::Ok();
   });
-  if (!appended.ok()) return appended;
-  // Only after the commit is durable does the tree, and so any checkpoint,
-  // cursor or receipt, move forward.
-  for (const Hash& h : x.leaves) tree_.AppendLeafHash(h);
+  if (!appended.ok()) {
+    // Nothing was stored: the tree grown for the checkpoint is read again
+    // from the log as it is.
+    if (tree_.size() != size_before) {
+      tree_ = sync::MerkleTree();
+      if (Status s = CatchUpTree(); !s.ok()) return s;
+    }
+    return appended;
+  }
+  // Only after the commit is durable do the checkpoint, and so any cursor
+  // or receipt, move forward.
+  if (!checkpoint.empty()) {
+    checkpoint_ = std::move(checkpoint);
+    checkpoint_size_ = tree_.size();
+  }
   return Status::Ok();
+}
+
+Status RecordService::PassInOrder(SyncExchange& x) {
+  DALA_ASSIGN_OR_RETURN(x.tip, ctx_.store.Tip(x.device.key));
+  // A volunteer with another laptop gets what this one sends there too.
+  if (!x.order.empty()) {
+    DALA_ASSIGN_OR_RETURN(auto devices, ctx_.store.DevicesOf(x.device.volunteer));
+    for (const Device& d : devices)
+      x.has_other_laptop = x.has_other_laptop || (d.key != x.device.key && d.revoked_ms == 0);
+  }
+  for (size_t i : x.order) {
+    x.verifier->WaitFor(i);
+    DALA_RETURN_IF_ERROR(TakeInOrder(x, i));
+  }
+  for (const SubmissionId& id : x.touched) DALA_RETURN_IF_ERROR(RefreshSubmission(id));
+  // When each laptop last synced, for the dashboard. A failed statement
+  // may have ended the transaction, so its failure fails the sync: what
+  // follows must not be written outside it.
+  return ctx_.store.NoteDeviceSync(x.device.key, x.now);
 }
 
 Status RecordService::TakeInOrder(SyncExchange& x, size_t i) {
@@ -917,7 +1029,7 @@ Result<std::string> RecordService::ParentProblem(const SyncExchange& x, const En
 Status RecordService::AcceptInOrder(SyncExchange& x, size_t i) {
   const Candidate& c = x.candidates[i];
   const Envelope& e = *c.envelope;
-  const uint64_t index = tree_.size() + x.leaves.size();
+  const uint64_t index = x.first_index + x.leaves.size();
   DALA_RETURN_IF_ERROR(ctx_.store.AppendEnvelope(e, index, x.now));
   x.leaves.push_back(sync::LeafHash(e.bytes()));
   if (e.parents().empty() && c.answers.is_object()) {
@@ -939,9 +1051,8 @@ Status RecordService::AcceptInOrder(SyncExchange& x, size_t i) {
   return Status::Ok();
 }
 
-// 3. The answer: a checkpoint of the log as it now is, the proofs that
-//    tie the laptop's view to it, and what the laptop should receive.
-//    Caller holds append_mutex_.
+// 3. The answer: a checkpoint of the log as it now is and the proofs that
+//    tie the laptop's view to it. Caller holds append_mutex_.
 Status RecordService::Answer(SyncExchange& x) {
   sync::SyncResponse& response = x.response;
   // The tree grew by this batch, or under us (an admin command appended):
@@ -979,8 +1090,7 @@ Status RecordService::Answer(SyncExchange& x) {
   if (x.request.checkpoint_size > 0 && x.request.checkpoint_size <= tree_.size()) {
     DALA_ASSIGN_OR_RETURN(response.consistency, tree_.ConsistencyProof(x.request.checkpoint_size, tree_.size()));
   }
-  DALA_RETURN_IF_ERROR(AddDownload(x));
-  response.cursor = FormatCursor(x.cursor);
+  x.log_size = tree_.size();
   return Status::Ok();
 }
 
@@ -1027,6 +1137,11 @@ Status RecordService::AddDownload(SyncExchange& x) {
                                                        ctx_.config.max_envelopes_per_response));
   bool all_sent = true;
   for (const auto& [outbox_id, log_index] : outbox) {
+    // Appended after the answer's checkpoint (by a request since): next time.
+    if (log_index >= x.log_size) {
+      all_sent = false;
+      break;
+    }
     DALA_ASSIGN_OR_RETURN(auto range, ctx_.store.LogRange(log_index, log_index + 1));
     if (range.empty() || (range[0].bytes.size() > budget && !response.envelopes.empty())) {
       all_sent = false;

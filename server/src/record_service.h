@@ -159,6 +159,9 @@ class RecordService : public sync::FormRegistry {
   Result<sync::Envelope> AppendServerEvent(sync::EventBody body,
                                            const std::function<Status(const sync::Envelope&)>& with,
                                            const std::function<Status(sync::EventBody*)>& prepare = nullptr);
+  // Signs a checkpoint of the tree as it is and stores it, for the caller
+  // to make current once it is durable. Caller holds append_mutex_.
+  Result<std::string> StoreCheckpointOfTree();
   Result<std::string> SignCheckpointLocked();
   // Signs a checkpoint when the tree has grown past the last one. Caller
   // holds append_mutex_.
@@ -170,7 +173,13 @@ class RecordService : public sync::FormRegistry {
   struct SyncExchange;
   void StartVerification(SyncExchange& x);
   Status RefuseIfLogIsBehind(const Device& device, const sync::SyncRequest& request);
-  Status AppendInOrder(SyncExchange& x);
+  // Appends and answers `x`, or waits while another request does, with
+  // every exchange waiting then.
+  Status AppendInGroup(SyncExchange& x);
+  // Caller holds append_mutex_.
+  Status AppendInOrder(const std::vector<SyncExchange*>& group);
+  // One exchange's part of AppendInOrder's transaction.
+  Status PassInOrder(SyncExchange& x);
   Status Answer(SyncExchange& x);
   // The ordered pass over candidate `i`: a replay is skipped, a refusal
   // recorded, anything else appended. Caller holds append_mutex_, inside
@@ -211,6 +220,9 @@ class RecordService : public sync::FormRegistry {
 
   ServerContext& ctx_;
   std::mutex append_mutex_;
+  // Sync exchanges waiting for append_mutex_, for the next group commit.
+  std::mutex waiting_mutex_;
+  std::vector<SyncExchange*> waiting_;
   // Verifies sync batches on every core; shared by concurrent syncs.
   WorkerPool verify_pool_{WorkerPool::DefaultThreads()};
   sync::MerkleTree tree_;

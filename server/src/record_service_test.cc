@@ -9,6 +9,7 @@
 
 #include <cctype>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "dala/base/hex.h"
 #include "dala/sync/checkpoint.h"
@@ -149,6 +150,59 @@ TEST_F(RecordServiceTest, FirstSyncAppendsInSequenceOrderWithAReceiptThatProvesI
                   .ok());
   EXPECT_EQ(Summary(SubmissionOf(batch[0])).review_state, "received");
   EXPECT_EQ(Summary(SubmissionOf(batch[0])).volunteer, "alma");
+}
+
+TEST_F(RecordServiceTest, SyncNotesWhenTheLaptopLastSynced) {
+  // Noted in the sync's own commit, for the dashboard's silent laptops.
+  Sync(alma_, {Next(alma_)});
+  auto device = store_->FindDevice(alma_.key.public_key());
+  ASSERT_TRUE(device.ok() && device->has_value());
+  EXPECT_EQ((*device)->last_sync_ms, clock_.NowMs());
+}
+
+TEST_F(RecordServiceTest, ConcurrentSyncsAreEachAppendedOnceAndReceiptedUnderTheirAnswersCheckpoint) {
+  // Syncs that wait for one another are appended together (group commit):
+  // each must still get exactly its own envelopes appended, a receipt that
+  // proves them under the checkpoint in its own answer, and that
+  // checkpoint must be one the server stored.
+  constexpr int kLaptops = 8, kRecords = 5;
+  std::vector<std::unique_ptr<Laptop>> laptops;
+  std::vector<std::vector<std::string>> batches(kLaptops);
+  for (int k = 0; k < kLaptops; ++k) {
+    laptops.push_back(std::make_unique<Laptop>(random_));
+    Enroll(*laptops[k], "v" + std::to_string(k));
+    for (int r = 0; r < kRecords; ++r) batches[k].push_back(Next(*laptops[k], Answers(r, "c" + std::to_string(k))));
+  }
+  const uint64_t before = LogSize();
+  std::vector<Result<sync::SyncResponse>> answers(kLaptops, Status::Internal("not run"));
+  std::vector<std::thread> threads;
+  for (int k = 0; k < kLaptops; ++k)
+    threads.emplace_back([&, k] {
+      sync::SyncRequest request;
+      request.envelopes = batches[k];
+      answers[k] = service_->HandleSync(laptops[k]->device, request);
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(LogSize(), before + kLaptops * kRecords);
+  for (int k = 0; k < kLaptops; ++k) {
+    ASSERT_TRUE(answers[k].ok()) << answers[k].status().ToString();
+    const sync::SyncResponse& r = *answers[k];
+    EXPECT_TRUE(r.rejected.empty()) << OnlyRefusal(r);
+    EXPECT_EQ(r.accepted_through, static_cast<uint64_t>(kRecords));
+    ASSERT_TRUE(r.receipt.has_value());
+    sync::Checkpoint cp = Verified(r.checkpoint);
+    EXPECT_TRUE(sync::VerifyInclusion(r.receipt->leaf_index, cp.size, sync::LeafHash(batches[k].back()),
+                                      r.receipt->proof, cp.root)
+                    .ok());
+    for (const std::string& e : batches[k]) {
+      auto stored = store_->FindEnvelope(IdOf(e));
+      ASSERT_TRUE(stored.ok() && stored->has_value());
+      EXPECT_GE((*stored)->log_index, before);
+    }
+  }
+  auto last = store_->LastCheckpoint();
+  ASSERT_TRUE(last.ok() && last->has_value());
+  EXPECT_EQ(Verified((*last)->second).size, LogSize());
 }
 
 TEST_F(RecordServiceTest, BatchSentOutOfOrderIsAppendedInSequenceOrder) {

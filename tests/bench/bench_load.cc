@@ -5,7 +5,7 @@
 //
 //   bench_load --url http://127.0.0.1:PORT --admin-password P --server-pid PID --forms DIR
 //              [--laptops 1000] [--records 20] [--coordinators 50] [--clients 64]
-//              [--read-seconds 10] [--seed N]
+//              [--read-seconds 10] [--light-laptops 200] [--light-clients 8] [--seed N]
 //
 // The server must have an admin "admin" with that password and the forms
 // of DIR published. Three phases, each timed on its own:
@@ -13,7 +13,13 @@
 //      --clients at a time);
 //   B. --coordinators coordinators read lists and records for
 //      --read-seconds, alone;
-//   C. another --laptops laptops sync while the coordinators read.
+//   C. another --laptops laptops sync while the coordinators read;
+//   D. --light-laptops more laptops sync, --light-clients at a time: the
+//      server's time per request when requests do not queue.
+// Each sync is timed twice: at the client (the wall time, queueing in the
+// server's gate included) and by the server itself (its Server-Timing
+// header: from a worker reading the request to the answer being ready,
+// waits for the store's lock included).
 // Every simulated client binds its own loopback source address
 // (127.x.y.z), so the server's per-address limits (ServerConfig
 // max_workers_per_address, max_connections_per_address) treat them as the
@@ -123,6 +129,13 @@ void Parallel(size_t n, int threads, Work work) {
   for (auto& t : pool) t.join();
 }
 
+// The server's own time in a Server-Timing header ("app;dur=12.3"), or -1.
+double ServerMs(const httplib::Result& r) {
+  std::string t = r->get_header_value("Server-Timing");
+  if (t.rfind("app;dur=", 0) != 0) return -1;
+  return std::strtod(t.c_str() + 8, nullptr);
+}
+
 json Latency(std::vector<double> ms) {
   return {{"n", ms.size()}, {"p50_ms", bench::Quantile(ms, 0.5)}, {"p99_ms", bench::Quantile(ms, 0.99)},
           {"max_ms", bench::Quantile(ms, 1)}};
@@ -132,7 +145,7 @@ json Latency(std::vector<double> ms) {
 // phase's figures; dies if any envelope is not accepted.
 json SyncPhase(std::vector<Laptop>& laptops, size_t first, size_t count, int clients, int records,
                std::atomic<bool>* done) {
-  std::vector<double> ms(count);
+  std::vector<double> ms(count), server_ms(count);
   sync::SystemRandom random;
   std::mutex random_mutex;
   double t0 = NowSeconds();
@@ -150,6 +163,7 @@ json SyncPhase(std::vector<Laptop>& laptops, size_t first, size_t count, int cli
     auto r = c->Post(std::string(sync::kSyncPath), h, l.body, std::string(sync::kSyncContentType));
     ms[k] = (NowSeconds() - s) * 1000;
     if (!r || r->status != 200) Die("a sync failed" + (r ? ": " + std::to_string(r->status) + " " + r->body : std::string()));
+    server_ms[k] = ServerMs(r);
     auto answer = sync::DecodeSyncResponse(r->body);
     if (!answer.ok() || answer->accepted_through != static_cast<uint64_t>(records) || !answer->rejected.empty())
       Die("a laptop's envelopes were not all accepted");
@@ -157,6 +171,10 @@ json SyncPhase(std::vector<Laptop>& laptops, size_t first, size_t count, int cli
   double seconds = NowSeconds() - t0;
   if (done != nullptr) *done = true;
   json out = Latency(ms);
+  // A server without the header (an older build) is timed at the client only.
+  std::erase_if(server_ms, [](double t) { return t < 0; });
+  if (!server_ms.empty()) out["server"] = Latency(server_ms);
+  out["clients"] = clients;
   out["laptops"] = count;
   out["revisions"] = count * static_cast<size_t>(records);
   out["seconds"] = seconds;
@@ -215,6 +233,7 @@ json ServerMemory(int pid) {
 int main(int argc, char** argv) {
   std::string url, admin_password, forms_dir;
   int server_pid = 0, laptops_per_phase = 1000, records = 20, coordinators = 50, clients = 64;
+  int light_laptops = 200, light_clients = 8;
   double read_seconds = 10;
   uint64_t seed = 20261204;
   for (int i = 1; i < argc; ++i) {
@@ -232,6 +251,8 @@ int main(int argc, char** argv) {
     else if (a == "--coordinators") coordinators = std::stoi(next());
     else if (a == "--clients") clients = std::stoi(next());
     else if (a == "--read-seconds") read_seconds = std::stod(next());
+    else if (a == "--light-laptops") light_laptops = std::stoi(next());
+    else if (a == "--light-clients") light_clients = std::stoi(next());
     else if (a == "--seed") seed = std::stoull(next());
     else Die("unknown argument " + a);
   }
@@ -246,7 +267,7 @@ int main(int argc, char** argv) {
   double t0 = NowSeconds();
   auto admin_client = ClientFrom(200u << 16);
   Session admin = LogIn(*admin_client, "admin", admin_password);
-  const size_t total = static_cast<size_t>(laptops_per_phase) * 2;
+  const size_t total = static_cast<size_t>(laptops_per_phase) * 2 + static_cast<size_t>(light_laptops);
   std::vector<Laptop> laptops(total);
   sync::SeededRandom random(seed);
   for (size_t i = 0; i < total; ++i) {
@@ -318,8 +339,13 @@ int main(int argc, char** argv) {
                            clients, records, &syncs_done);
   reading.join();
   const uint64_t log2 = LogSize(*admin_client);
+  json d = light_laptops > 0 ? SyncPhase(laptops, 2 * static_cast<size_t>(laptops_per_phase),
+                                         static_cast<size_t>(light_laptops), light_clients, records, nullptr)
+                             : json();
+  const uint64_t log3 = LogSize(*admin_client);
   const uint64_t expected = static_cast<uint64_t>(laptops_per_phase) * static_cast<uint64_t>(records);
-  const bool exactly_once = log1 - log0 == expected && log2 - log1 == expected;
+  const bool exactly_once = log1 - log0 == expected && log2 - log1 == expected &&
+                            log3 - log2 == static_cast<uint64_t>(light_laptops) * static_cast<uint64_t>(records);
   json out = {{"laptops_per_phase", laptops_per_phase},
               {"records", records},
               {"coordinators", coordinators},
@@ -330,7 +356,8 @@ int main(int argc, char** argv) {
               {"reads_alone", b},
               {"sync_with_reads", c_syncs},
               {"reads_with_sync", c_reads},
-              {"log_growth", {log1 - log0, log2 - log1}},
+              {"sync_light", d},
+              {"log_growth", {log1 - log0, log2 - log1, log3 - log2}},
               {"exactly_once", exactly_once},
               {"server_memory_after_a", memory_a},
               {"server_memory", ServerMemory(server_pid)}};
