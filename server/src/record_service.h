@@ -9,6 +9,7 @@
 // bytes.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -227,7 +228,8 @@ class RecordService : public sync::FormRegistry {
   WorkerPool verify_pool_{WorkerPool::DefaultThreads()};
   sync::MerkleTree tree_;
   std::string checkpoint_;  // the latest signed checkpoint note
-  uint64_t checkpoint_size_ = 0;
+  // Written under append_mutex_; read without it by RefuseIfLogIsBehind.
+  std::atomic<uint64_t> checkpoint_size_{0};
   uint64_t server_hlc_ = 0;
   std::mutex volunteers_mutex_;
   std::map<sync::PublicKey, std::string> volunteers_;
