@@ -11,7 +11,11 @@
 #include "api.h"
 #include "api_errors.h"
 #include "api_test_util.h"
+#include "dala/base/hex.h"
 #include "dala/sync/enrolment.h"
+#include "dala/sync/envelope.h"
+#include "dala/sync/ids.h"
+#include "dala/sync/verify.h"
 #include "record_service.h"
 #include "router.h"
 
@@ -420,6 +424,48 @@ TEST_F(AuthTest, ARetiredFormIsListedAsSuchAndCannotBeRetiredTwice) {
   EXPECT_EQ(listed[0]["retired_by"], "ada");
   EXPECT_EQ(Code(Call("POST", "/api/v1/forms/" + form->hash + "/retire", "", h)), "already_retired");
   EXPECT_EQ(Code(Call("POST", "/api/v1/forms/" + std::string(64, 'b') + "/retire", "", h)), "not_found");
+}
+
+// A record made in Almaty (UTC+5) just after its midnight, checked on a
+// server that runs on UTC, where it is still the day before: the check
+// judges the correction on the record's day.
+TEST_F(AuthTest, CheckingACorrectionJudgesItOnTheRecordsDayNotTheServers) {
+  auto form = api_->records().PublishForm(
+      R"json({"dala_form":1,"id":"dated","version":"1","title":"Dated","languages":["en"],"default_language":"en",
+          "questions":[{"type":"date","name":"visit_date","label":"Visit date","required":true,
+                        "constraint":". <= today()"},
+                       {"type":"integer","name":"queue","label":"Queue"}]})json",
+      "p");
+  ASSERT_TRUE(form.ok()) << form.status().ToString();
+  clock_.Set(1'700'078'400'000);  // 2023-11-15 20:00 UTC: 01:00 on 16 November in Almaty
+  sync::SigningKey key = Enrolled(7);
+  sync::EnvelopeFields f;
+  f.submission = sync::NewSubmissionId(clock_, random_);
+  f.sequence = 1;
+  f.hlc = sync::HlcTimestamp::Make(static_cast<uint64_t>(clock_.NowMs()), 0);
+  f.wall_ms = clock_.NowMs();
+  ASSERT_TRUE(FromHex(form->hash, &f.form_hash));
+  f.form_id = "dated";
+  f.form_version = "1";
+  f.body = sync::MakeRevisionBody(json{{"visit_date", "2023-11-16"}, {"queue", 3}}.dump(), 300);
+  auto sealed = sync::SealEnvelope(f, key);
+  ASSERT_TRUE(sealed.ok()) << sealed.status().ToString();
+  sync::SyncRequest request;
+  request.envelopes = {*sealed};
+  auto device = store_->FindDevice(key.public_key());
+  ASSERT_TRUE(device.ok() && device->has_value());
+  auto synced = api_->records().HandleSync(**device, request);
+  ASSERT_TRUE(synced.ok() && synced->accepted_through == 1) << synced.status().ToString();
+
+  HeaderMap h = SessionHeaders("cora");
+  const std::string check = "/api/v1/submissions/" + sync::FormatSubmissionId(f.submission) + "/check";
+  HttpResponse r = Call("POST", check, R"({"set":{"queue":4}})", h);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(json::parse(r.body)["problems"], json::array()) << r.body;
+  // A day that is the future in Almaty too is still a problem.
+  r = Call("POST", check, R"({"set":{"visit_date":"2023-11-17"}})", h);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(json::parse(r.body)["problems"].size(), 1u) << r.body;
 }
 
 TEST_F(AuthTest, CoordinatorIssuesAnEnrollCodeForAVolunteer) {
