@@ -29,13 +29,11 @@ bool ParseNumberKey(std::string_view text, double* out) {
 namespace {
 
 struct Tallier {
-  const std::string &form_id, &region, &centre;
+  IndicatorTally::Items& items;
   int64_t sign;
-  IndicatorTally* tally;
 
   void Count(const std::string& path, IndicatorKind kind, std::string value) {
-    auto it = tally->try_emplace(IndicatorCountKey{form_id, region, centre, path, kind, std::move(value)}, 0).first;
-    if ((it->second += sign) == 0) tally->erase(it);
+    IndicatorTally::Add(items, IndicatorItem{path, kind, std::move(value)}, sign);
   }
 
   // What indicators.cc would take from one value, whatever the question's
@@ -72,13 +70,28 @@ struct Tallier {
 
 }  // namespace
 
+void IndicatorTally::Add(Items& items, IndicatorItem item, int64_t n) {
+  auto it = items.try_emplace(std::move(item), 0).first;
+  if ((it->second += n) == 0) items.erase(it);
+}
+
+void IndicatorTally::Merge(const IndicatorTally& other) {
+  for (const auto& [place, changes] : other.places_) {
+    Items& items = places_[place];
+    for (const auto& [item, n] : changes) Add(items, item, n);
+    if (items.empty()) places_.erase(place);
+  }
+}
+
 void TallyAnswers(const std::string& form_id, const std::string& region, const std::string& centre,
                   std::string_view answers_json, int64_t sign, IndicatorTally* tally) {
   json answers = json::parse(answers_json, nullptr, false);
   if (!answers.is_object()) return;
-  Tallier t{form_id, region, centre, sign, tally};
+  IndicatorPlace place{form_id, region, centre};
+  Tallier t{tally->At(place), sign};
   t.Count("", IndicatorKind::kRecords, "");
   t.Object("", answers);
+  if (t.items.empty()) tally->Erase(place);
 }
 
 }  // namespace dala::server

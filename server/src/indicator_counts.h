@@ -21,14 +21,40 @@ enum class IndicatorKind : int64_t {
   kNumber = 3,    // one finite number (value: NumberKey)
 };
 
-struct IndicatorCountKey {
+// Where a record is counted, and what of it: a count's key is both. A
+// tally keeps them apart because one record's forty-odd counts share one
+// place, so each is found by comparing its short path, not the form id,
+// region and centre again.
+struct IndicatorPlace {
   std::string form_id, region, centre;
+  auto operator<=>(const IndicatorPlace&) const = default;
+};
+struct IndicatorItem {
   std::string path;  // the answer's name, after those of its enclosing repeats and '/'
   IndicatorKind kind = IndicatorKind::kRecords;
   std::string value;
-  auto operator<=>(const IndicatorCountKey&) const = default;
+  auto operator<=>(const IndicatorItem&) const = default;
 };
-using IndicatorTally = std::map<IndicatorCountKey, int64_t>;
+
+// Changes to the counts, summed; a change that sums to zero is dropped.
+class IndicatorTally {
+ public:
+  using Items = std::map<IndicatorItem, int64_t>;
+
+  // The items of one place, to add to with Add.
+  Items& At(const IndicatorPlace& place) { return places_[place]; }
+  static void Add(Items& items, IndicatorItem item, int64_t n);
+  // Adds every change of `other` to this tally.
+  void Merge(const IndicatorTally& other);
+
+  void Erase(const IndicatorPlace& place) { places_.erase(place); }
+  bool empty() const { return places_.empty(); }
+  void clear() { places_.clear(); }
+  const std::map<IndicatorPlace, Items>& places() const { return places_; }
+
+ private:
+  std::map<IndicatorPlace, Items> places_;
+};
 
 // Adds `sign` (+1 or -1) times what one record's answers count to `tally`.
 // Answers that are not a JSON object count nothing, not even the record:

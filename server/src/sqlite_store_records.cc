@@ -274,10 +274,7 @@ Status SqliteStore::PutSubmission(const SubmissionSummary& s) {
     // count behind in a transaction that goes on.
     DALA_RETURN_IF_ERROR(UpdateIndicatorCounts(s, &change));
     DALA_RETURN_IF_ERROR(PutSubmissionRow(s));
-    for (auto& [key, n] : change) {
-      auto it = pending_counts_.try_emplace(key, 0).first;
-      if ((it->second += n) == 0) pending_counts_.erase(it);
-    }
+    pending_counts_.Merge(change);
     return Status::Ok();
   }
   DALA_RETURN_IF_ERROR(db_.Exec("SAVEPOINT put_submission"));
@@ -489,23 +486,25 @@ Status SqliteStore::ApplyIndicatorTally(const IndicatorTally& tally) {
   // A count that falls to zero names a value no current record has.
   DALA_ASSIGN_OR_RETURN(auto drop, db_.Prepare("DELETE FROM indicator_counts WHERE form_id = ? AND region = ? AND "
                                                "centre = ? AND path = ? AND kind = ? AND value = ? AND n <= 0"));
-  for (const auto& [k, n] : tally) {
-    DALA_RETURN_IF_ERROR(add.Bind(1, k.form_id)
-                             .Bind(2, k.region)
-                             .Bind(3, k.centre)
-                             .Bind(4, k.path)
-                             .Bind(5, static_cast<int64_t>(k.kind))
-                             .Bind(6, k.value)
-                             .Bind(7, n)
-                             .Run());
-    if (n < 0)
-      DALA_RETURN_IF_ERROR(drop.Bind(1, k.form_id)
-                               .Bind(2, k.region)
-                               .Bind(3, k.centre)
-                               .Bind(4, k.path)
-                               .Bind(5, static_cast<int64_t>(k.kind))
-                               .Bind(6, k.value)
+  for (const auto& [place, items] : tally.places()) {
+    for (const auto& [item, n] : items) {
+      DALA_RETURN_IF_ERROR(add.Bind(1, place.form_id)
+                               .Bind(2, place.region)
+                               .Bind(3, place.centre)
+                               .Bind(4, item.path)
+                               .Bind(5, static_cast<int64_t>(item.kind))
+                               .Bind(6, item.value)
+                               .Bind(7, n)
                                .Run());
+      if (n < 0)
+        DALA_RETURN_IF_ERROR(drop.Bind(1, place.form_id)
+                                 .Bind(2, place.region)
+                                 .Bind(3, place.centre)
+                                 .Bind(4, item.path)
+                                 .Bind(5, static_cast<int64_t>(item.kind))
+                                 .Bind(6, item.value)
+                                 .Run());
+    }
   }
   return Status::Ok();
 }
