@@ -193,8 +193,8 @@ Status RecordService::AppendAll(const std::vector<Envelope>& envelopes, const st
     for (size_t i = 0; i < envelopes.size(); ++i) {
       const Envelope& e = envelopes[i];
       const uint64_t index = tree_.size() + leaves.size();
-      DALA_RETURN_IF_ERROR(ctx_.store.AppendEnvelope(e, index, now));
       leaves.push_back(sync::LeafHash(e.bytes()));
+      DALA_RETURN_IF_ERROR(ctx_.store.AppendEnvelope(e, leaves.back(), index, now));
       if (i < fresh.size() && fresh[i] != nullptr) {
         // A new submission whose only envelope this is: no need to read it
         // back and parse it again.
@@ -515,7 +515,7 @@ Result<RecordService::Enrollment> RecordService::Enroll(std::string_view code, c
     f.kind = sync::EnvelopeKind::kEvent;
     f.body = sync::MakeEventBody(body);
     DALA_ASSIGN_OR_RETURN(Envelope e, SignServerEnvelope(std::move(f)));
-    DALA_RETURN_IF_ERROR(ctx_.store.AppendEnvelope(e, tree_.size(), now));
+    DALA_RETURN_IF_ERROR(ctx_.store.AppendEnvelope(e, sync::LeafHash(e.bytes()), tree_.size(), now));
     // The device row says what the signed event says, to the millisecond:
     // the auditor compares them.
     Device d;
@@ -598,7 +598,7 @@ Result<Envelope> RecordService::AppendServerEvent(sync::EventBody body,
     f.kind = sync::EnvelopeKind::kEvent;
     f.body = sync::MakeEventBody(body);
     DALA_ASSIGN_OR_RETURN(Envelope e, SignServerEnvelope(std::move(f)));
-    DALA_RETURN_IF_ERROR(ctx_.store.AppendEnvelope(e, tree_.size(), ctx_.clock.NowMs()));
+    DALA_RETURN_IF_ERROR(ctx_.store.AppendEnvelope(e, sync::LeafHash(e.bytes()), tree_.size(), ctx_.clock.NowMs()));
     DALA_RETURN_IF_ERROR(with(e));
     event = std::move(e);
     return Status::Ok();
@@ -645,6 +645,7 @@ struct Candidate {
   std::string code;  // set when refused before the ordered pass
   std::string reason;
   json answers;      // parsed here, on every core, for the append
+  Hash leaf{};       // its log leaf hash, likewise
 };
 
 // Forms looked up once, before the workers start, so that verification
@@ -701,6 +702,7 @@ void VerifyCandidate(const std::string& bytes, const sync::PublicKey& device, in
     c.reason = "submission id " + sync::FormatSubmissionId(e->submission()) +
                " is not a UUIDv7 (version nibble 7, variant bits 10; RFC 9562)";
   }
+  if (c.code.empty()) c.leaf = sync::LeafHash(e->bytes());
   c.envelope = std::move(*e);
 }
 
@@ -1034,8 +1036,8 @@ Status RecordService::AcceptInOrder(SyncExchange& x, size_t i) {
   const Candidate& c = x.candidates[i];
   const Envelope& e = *c.envelope;
   const uint64_t index = x.first_index + x.leaves.size();
-  DALA_RETURN_IF_ERROR(ctx_.store.AppendEnvelope(e, index, x.now));
-  x.leaves.push_back(sync::LeafHash(e.bytes()));
+  DALA_RETURN_IF_ERROR(ctx_.store.AppendEnvelope(e, c.leaf, index, x.now));
+  x.leaves.push_back(c.leaf);
   if (e.parents().empty() && c.answers.is_object()) {
     // A new submission: its state is its answers, parsed in verification.
     // An edit later in this batch sends it through the full refresh.

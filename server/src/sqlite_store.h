@@ -74,7 +74,7 @@ class SqliteStore final : public Store {
   Result<sync::ChainTip> Tip(const sync::PublicKey& author) override;
   Result<std::optional<sync::Hash>> EnvelopeIdAt(const sync::PublicKey& author, uint64_t sequence) override;
   Result<std::optional<StoredEnvelope>> FindEnvelope(const sync::Hash& id) override;
-  Status AppendEnvelope(const sync::Envelope& e, uint64_t index, int64_t now_ms) override;
+  Status AppendEnvelope(const sync::Envelope& e, const sync::Hash& leaf, uint64_t index, int64_t now_ms) override;
   Result<uint64_t> LogSize() override;
   Status ForEachLeafHash(const std::function<void(uint64_t, const sync::Hash&)>& visit) override;
   Result<std::vector<StoredEnvelope>> LogRange(uint64_t start, uint64_t end) override;

@@ -164,9 +164,8 @@ Result<std::optional<StoredEnvelope>> SqliteStore::FindEnvelope(const Hash& id) 
   return std::optional<StoredEnvelope>(StoredEnvelope{static_cast<uint64_t>(st.ColumnInt(0)), id, st.ColumnBlob(1)});
 }
 
-Status SqliteStore::AppendEnvelope(const sync::Envelope& e, uint64_t index, int64_t now_ms) {
+Status SqliteStore::AppendEnvelope(const sync::Envelope& e, const Hash& leaf, uint64_t index, int64_t now_ms) {
   Lock lock(mutex_);
-  Hash leaf = sync::LeafHash(e.bytes());
   DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare(
                                      "INSERT INTO envelopes(id, log_index, leaf_hash, bytes, kind, submission, author, "
                                      "sequence, hlc, accepted_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));

@@ -55,7 +55,7 @@ class SqliteStoreRecordsTest : public testing::StoreTest {
     sync::Envelope e = Next(author, submission);
     auto size = store_->LogSize();
     EXPECT_TRUE(size.ok());
-    Status s = store_->AppendEnvelope(e, *size, kNow);
+    Status s = store_->AppendEnvelope(e, sync::LeafHash(e.bytes()), *size, kNow);
     EXPECT_TRUE(s.ok()) << s.ToString();
     return e;
   }
@@ -167,7 +167,7 @@ TEST_F(SqliteStoreRecordsTest, LogRangeReturnsTheRangeInLogOrder) {
 TEST_F(SqliteStoreRecordsTest, AppendAtATakenIndexIsRefused) {
   Append(alma_, Id(1));
   sync::Envelope second = Next(alma_, Id(1));
-  EXPECT_FALSE(store_->AppendEnvelope(second, 0, kNow).ok());
+  EXPECT_FALSE(store_->AppendEnvelope(second, sync::LeafHash(second.bytes()), 0, kNow).ok());
   EXPECT_EQ(*store_->LogSize(), 1u);
 }
 
@@ -207,7 +207,7 @@ TEST_F(SqliteStoreRecordsTest, FindEnvelopeOfAnUnknownIdIsEmpty) {
 
 TEST_F(SqliteStoreRecordsTest, FailedTransactionAppendsNothing) {
   Status s = store_->InTransaction([&]() -> Status {
-    DALA_RETURN_IF_ERROR(store_->AppendEnvelope(Next(alma_, Id(1)), 0, kNow));
+    DALA_RETURN_IF_ERROR(store_->AppendEnvelope(Next(alma_, Id(1)), sync::Sha256("any leaf"), 0, kNow));
     return Status::Internal("changed my mind");
   });
   EXPECT_EQ(s.code(), Status::Code::kInternal);

@@ -262,8 +262,10 @@ class RecordStore {
   virtual Result<std::optional<StoredEnvelope>> FindEnvelope(const sync::Hash& id) = 0;
   // Appends an envelope to the log at `index`, which must be the log's
   // size (the caller holds the log's append lock and knows it); a taken
-  // index is refused.
-  virtual Status AppendEnvelope(const sync::Envelope& e, uint64_t index, int64_t now_ms) = 0;
+  // index is refused. `leaf` is sync::LeafHash(e.bytes()): a sync computes
+  // it while verifying, on every core, so the append under the lock does
+  // not hash the envelope again.
+  virtual Status AppendEnvelope(const sync::Envelope& e, const sync::Hash& leaf, uint64_t index, int64_t now_ms) = 0;
   virtual Result<uint64_t> LogSize() = 0;
   // Leaf hashes of the whole log in order, to rebuild the tree at start.
   virtual Status ForEachLeafHash(const std::function<void(uint64_t index, const sync::Hash&)>& visit) = 0;
