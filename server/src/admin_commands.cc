@@ -485,7 +485,7 @@ int ExportRecordsCommand(const ExportRecordsOptions& o) {
   // Written beside the file and renamed into place when complete, so a
   // failed export leaves whatever was there before.
   const std::string part = o.out + ".part";
-  Result<ExportStats> stats = Status::Ok();
+  Result<ExportStats> stats = ExportStats{};
   if (*format == ExportFormat::kXlsx) {
     stats = WriteXlsxExport(**store, options, part);
   } else if (o.out == "-") {

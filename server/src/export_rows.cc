@@ -156,6 +156,9 @@ Result<FormTables> TablesOf(Store& store, const std::string& form_id) {
   for (const FormInfo& f : forms)
     if (f.form_id == form_id && (latest == nullptr || f.publish_seq > latest->publish_seq)) latest = &f;
   if (latest == nullptr) return Status::NotFound("no form '" + form_id + "' is published");
+  sync::Hash hash;
+  if (!FromHex(latest->hash, &hash))
+    return Status::Corruption("forms row " + form_id + " version " + latest->version + ": hash is not 64 hex digits");
   DALA_ASSIGN_OR_RETURN(auto document, store.FormDocument(latest->hash));
   if (!document) return Status::Corruption("form " + form_id + " version " + latest->version + " has no document");
   DALA_ASSIGN_OR_RETURN(auto form, schema::Form::Load(*document));

@@ -82,10 +82,11 @@ class XlsxWriter {
     s.sheet = workbook_add_worksheet(book_, s.name.c_str());
     if (s.sheet == nullptr) return Status::Internal("libxlsxwriter refused the sheet name '" + s.name + "'");
     s.columns = static_cast<lxw_col_t>(header.names.size());
-    for (lxw_col_t c = 0; c < s.columns; ++c) {
+    // Constant-memory mode takes rows strictly in order.
+    for (lxw_col_t c = 0; c < s.columns; ++c)
       DALA_RETURN_IF_ERROR(Check(worksheet_write_string(s.sheet, 0, c, FitCell(header.labels[c]).c_str(), bold_)));
+    for (lxw_col_t c = 0; c < s.columns; ++c)
       DALA_RETURN_IF_ERROR(Check(worksheet_write_string(s.sheet, 1, c, header.names[c].c_str(), nullptr)));
-    }
     worksheet_set_column(s.sheet, 0, s.columns > 0 ? s.columns - 1 : 0, 16, nullptr);
     worksheet_freeze_panes(s.sheet, kHeaderRows, 1);
     s.next_row = kHeaderRows;
