@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <iterator>
 #include <sstream>
@@ -46,52 +47,52 @@ Result<HttpResponse> ExportAs(const Call& call, ExportFormat format) {
   return out;
 }
 
-// libxlsxwriter writes a file: a private temporary directory holds it.
-Result<HttpResponse> ExportXlsxFile(const Call& call, const ExportOptions& o) {
-  std::string dir_template = (std::filesystem::temp_directory_path() / "dala-export-XXXXXX").string();
-  if (::mkdtemp(dir_template.data()) == nullptr) return Status::IoError("cannot create a temporary directory");
-  const std::string path = dir_template + "/export.xlsx";
-  auto written = WriteXlsxExport(call.api.store(), o, path);
-  HttpResponse out;
-  if (written.ok()) {
-    std::ifstream in(path, std::ios::binary);
-    out.body.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-    NameAttachment(out, o, ExportFormat::kXlsx);
-  }
-  std::error_code ignored;
-  std::filesystem::remove_all(dir_template, ignored);
-  DALA_RETURN_IF_ERROR(written.status());
-  return out;
-}
-
 }  // namespace
 
 Result<HttpResponse> ExportCsv(const Call& call) { return ExportAs(call, ExportFormat::kCsv); }
 Result<HttpResponse> ExportJson(const Call& call) { return ExportAs(call, ExportFormat::kJson); }
 Result<HttpResponse> ExportGeoJson(const Call& call) { return ExportAs(call, ExportFormat::kGeoJson); }
 
-Result<HttpResponse> ExportXlsx(const Call& call) {
-  DALA_ASSIGN_OR_RETURN(ExportOptions o, ExportOptionsOf(call.request));
-  o.now_ms = call.api.ctx().clock.NowMs();
-  return ExportXlsxFile(call, o);
-}
+namespace {
 
-// The audit bundle: the same file as `dala-server export --bundle`.
-Result<HttpResponse> ExportBundle(const Call& call) {
-  std::string dir_template = (std::filesystem::temp_directory_path() / "dala-bundle-XXXXXX").string();
+// What is written as a file (by libxlsxwriter, or SQLite for the bundle),
+// in a private temporary directory, then sent.
+Result<HttpResponse> FileResponse(const std::string& file_name,
+                                  const std::function<Status(const std::string& path)>& write) {
+  std::string dir_template = (std::filesystem::temp_directory_path() / "dala-export-XXXXXX").string();
   if (::mkdtemp(dir_template.data()) == nullptr) return Status::IoError("cannot create a temporary directory");
-  const std::string path = dir_template + "/audit.dala";
-  auto written = WriteBundle(call.api.store(), call.api.records(), path);
+  const std::string path = dir_template + "/" + file_name;
+  Status written = write(path);
   HttpResponse out;
   if (written.ok()) {
     std::ifstream in(path, std::ios::binary);
     out.body.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-    out.content_type = "application/vnd.sqlite3";
-    out.headers["Content-Disposition"] = "attachment; filename=\"audit.dala\"";
   }
   std::error_code ignored;
   std::filesystem::remove_all(dir_template, ignored);
-  DALA_RETURN_IF_ERROR(written.status());
+  DALA_RETURN_IF_ERROR(written);
+  return out;
+}
+
+}  // namespace
+
+Result<HttpResponse> ExportXlsx(const Call& call) {
+  DALA_ASSIGN_OR_RETURN(ExportOptions o, ExportOptionsOf(call.request));
+  o.now_ms = call.api.ctx().clock.NowMs();
+  DALA_ASSIGN_OR_RETURN(HttpResponse out, FileResponse("export.xlsx", [&](const std::string& path) {
+    return WriteXlsxExport(call.api.store(), o, path).status();
+  }));
+  NameAttachment(out, o, ExportFormat::kXlsx);
+  return out;
+}
+
+// The audit bundle: the same file as `dala-server export --bundle`.
+Result<HttpResponse> ExportBundle(const Call& call) {
+  DALA_ASSIGN_OR_RETURN(HttpResponse out, FileResponse("audit.dala", [&](const std::string& path) {
+    return WriteBundle(call.api.store(), call.api.records(), path).status();
+  }));
+  out.content_type = "application/vnd.sqlite3";
+  out.headers["Content-Disposition"] = "attachment; filename=\"audit.dala\"";
   return out;
 }
 
