@@ -174,6 +174,44 @@ TEST_F(AdminE2ETest, ExportWhileServingIsWrittenByTheServerAndVerifies) {
   EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
 }
 
+// Data exports read the database beside the running server; a bad
+// request is refused before anything is written, and a failed one leaves
+// the file that was there.
+TEST_F(AdminE2ETest, RecordExportsWhileServingAndBadRequestsRefusedLeavingTheFile) {
+  Through({"form", "publish", Form("psc_observation")});
+  const std::string xlsx = dir_ / "visits.xlsx";
+  auto r = Server({"export", "--data", data_, "--format", "xlsx", "-o", xlsx});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("exported 0 records at log checkpoint"), std::string::npos) << r.err;
+  EXPECT_EQ(ReadFile(xlsx).substr(0, 2), "PK") << "a zip container";
+  const std::string kept = dir_ / "kept.csv";
+  WriteFile(kept, "earlier export\n");
+  for (std::vector<std::string> bad : {std::vector<std::string>{"--format", "xls"},
+                                       {"--format", "csv", "--form", "psc_observation", "--from", "2026-02-30"},
+                                       {"--format", "csv", "--form", "psc_observation", "--choices", "codes"},
+                                       {"--format", "csv", "--form", "psc_observation", "--bundle", "b.zip"}}) {
+    bad.insert(bad.begin(), {"export", "--data", data_, "-o", kept});
+    auto refused = Server(bad);
+    EXPECT_EQ(refused.exit_code, 2) << bad[6] << ": " << refused.err;
+  }
+  auto failed = Server({"export", "--data", data_, "--format", "geojson", "--form", "no_such_form", "-o", kept});
+  EXPECT_EQ(failed.exit_code, 1) << failed.err;
+  EXPECT_NE(failed.err.find("no form 'no_such_form'"), std::string::npos) << failed.err;
+  EXPECT_EQ(ReadFile(kept), "earlier export\n");
+  EXPECT_FALSE(std::filesystem::exists(kept + ".part"));
+
+  std::string cookie;
+  ASSERT_EQ(Login("ada", "admin-pw-1", &cookie), 200);
+  auto got = http_->Get("/api/v1/export/xlsx?form=psc_observation&lang=kk", {{"Cookie", cookie}});
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->status, 200);
+  EXPECT_EQ(got->body.substr(0, 2), "PK");
+  EXPECT_NE(got->get_header_value("Content-Disposition").find("psc_observation.xlsx"), std::string::npos);
+  auto bad_date = http_->Get("/api/v1/export/geojson?form=psc_observation&to=31.12.2026", {{"Cookie", cookie}});
+  ASSERT_TRUE(bad_date);
+  EXPECT_EQ(bad_date->status, 400);
+}
+
 TEST_F(AdminE2ETest, ASecondServerOnTheSameDataIsRefusedNamingTheFirst) {
   auto second = Server({"serve", "--data", data_, "--listen", "127.0.0.1:0"});
   EXPECT_EQ(second.exit_code, 1);

@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -189,6 +190,15 @@ int FormPublishCommand(const std::string& data_dir, const std::string& file, con
 int FormRetireCommand(const std::string& data_dir, const std::string& form, const std::string& version,
                       const std::string& by);
 int ExportBundleCommand(const std::string& data_dir, const std::string& bundle_path);
+// `dala-server export --format F -o FILE`: the records as an analyst opens
+// them (export.h). `query` holds the submissions list's filters by their
+// HTTP names (form, region, centre, volunteer, from, to, state), which the
+// list's own parsing checks; "-" writes to stdout (not XLSX).
+struct ExportRecordsOptions {
+  std::string data_dir, format, out;
+  std::map<std::string, std::string> query;
+};
+int ExportRecordsCommand(const ExportRecordsOptions& options);
 int KeySealCommand(const std::string& data_dir);
 // Writes into `out_dir`, or DATA/tls, or ./dala-tls (admin_tls.h).
 int TlsInitCommand(const std::vector<std::string>& hosts, const std::string& data_dir, const std::string& out_dir);

@@ -67,6 +67,8 @@ Result<HttpResponse> DecideDuplicate(const Call& call);
 Result<HttpResponse> ExportTables(const Call& call);
 Result<HttpResponse> ExportCsv(const Call& call);
 Result<HttpResponse> ExportJson(const Call& call);
+Result<HttpResponse> ExportXlsx(const Call& call);
+Result<HttpResponse> ExportGeoJson(const Call& call);
 Result<HttpResponse> ExportBundle(const Call& call);
 
 // api_person_keys.cc: people's keys and the decisions they sign

@@ -56,6 +56,8 @@ constexpr ApiRoute kRoutes[] = {
     {"GET", "/api/v1/export/tables", kReaders, BodyKind::kNone, h::ExportTables},
     {"GET", "/api/v1/export/csv", kReaders, BodyKind::kNone, h::ExportCsv},
     {"GET", "/api/v1/export/json", kReaders, BodyKind::kNone, h::ExportJson},
+    {"GET", "/api/v1/export/xlsx", kReaders, BodyKind::kNone, h::ExportXlsx},
+    {"GET", "/api/v1/export/geojson", kReaders, BodyKind::kNone, h::ExportGeoJson},
     {"GET", "/api/v1/export/bundle", kAuditorsAndAdmins, BodyKind::kNone, h::ExportBundle},
 
     // --- deciding: coordinators and admins -----------------------------------------------------

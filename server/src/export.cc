@@ -1,17 +1,51 @@
 #include "export.h"
 
-#include <functional>
-#include <map>
 #include <nlohmann/json.hpp>
-#include <set>
 
-#include "dala/schema/interview.h"
 #include "dala/schema/value.h"
+#include "dala/sync/ids.h"
+#include "api_errors.h"
+#include "export_rows.h"
+#include "submission_views.h"
 
 namespace dala::server {
 
+using exports::Cell;
 using nlohmann::json;
 using schema::QuestionType;
+
+namespace {
+
+constexpr struct {
+  ExportFormat format;
+  const char* name;
+  const char* content_type;
+} kFormats[] = {
+    {ExportFormat::kCsv, "csv", "text/csv; charset=utf-8"},
+    {ExportFormat::kJson, "json", "application/json"},
+    {ExportFormat::kXlsx, "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
+    {ExportFormat::kGeoJson, "geojson", "application/geo+json"},
+};
+
+}  // namespace
+
+Result<ExportFormat> ExportFormatNamed(std::string_view name) {
+  for (const auto& f : kFormats)
+    if (name == f.name) return f.format;
+  return Status::InvalidArgument("export as csv, xlsx, json or geojson, not '" + std::string(name) + "'");
+}
+
+const char* ExportFormatName(ExportFormat format) {
+  for (const auto& f : kFormats)
+    if (f.format == format) return f.name;
+  return "";
+}
+
+const char* ExportContentType(ExportFormat format) {
+  for (const auto& f : kFormats)
+    if (f.format == format) return f.content_type;
+  return "";
+}
 
 std::string CsvField(const std::string& value) {
   if (value.find_first_of(",\"\r\n") == std::string::npos) return value;
@@ -23,192 +57,212 @@ std::string CsvField(const std::string& value) {
   return out + "\"";
 }
 
-namespace {
-
-// The newest published version of a form: its questions name the columns.
-Result<std::shared_ptr<const schema::Form>> LatestForm(Store& store, RecordService& records,
-                                                       const std::string& form_id) {
-  DALA_ASSIGN_OR_RETURN(auto forms, store.ListForms());
-  std::shared_ptr<const schema::Form> latest;
-  for (const FormInfo& f : forms) {
-    if (f.form_id != form_id) continue;
-    sync::Hash h;
-    if (!FromHex(f.hash, &h))
-      return Status::Corruption("forms row " + f.form_id + " version " + f.version + ": hash is not 64 hex digits");
-    if (auto form = records.FindForm(h)) latest = form;
-  }
-  if (!latest) return Status::NotFound("no form '" + form_id + "' is published");
-  return latest;
-}
-
-Result<std::vector<SubmissionSummary>> AllOf(Store& store, const SubmissionFilter& filter) {
-  std::vector<SubmissionSummary> out;
-  SubmissionFilter f = filter;
-  f.limit = 10000;
-  for (f.offset = 0;; f.offset += f.limit) {
-    DALA_ASSIGN_OR_RETURN(auto page, store.ListSubmissions(f));
-    out.insert(out.end(), page.begin(), page.end());
-    if (page.size() < f.limit) break;
-  }
-  return out;
-}
-
-// The columns of one table: the answerable questions whose innermost
-// repeat is `repeat` (-1 for the main table), through groups.
-std::vector<int> Columns(const schema::Form& form, int repeat) {
-  std::vector<int> out;
-  std::function<void(const std::vector<int>&)> walk = [&](const std::vector<int>& ids) {
-    for (int q : ids) {
-      const schema::Question& qq = form.questions()[q];
-      if (qq.type == QuestionType::kGroup) {
-        walk(qq.children);
-      } else if (qq.type == QuestionType::kRepeat) {
-        continue;
-      } else if (qq.HasAnswer()) {
-        out.push_back(q);
-      }
-    }
-  };
-  walk(repeat < 0 ? form.top_level() : form.questions()[repeat].children);
-  return out;
-}
-
-std::vector<std::string> Headers(const schema::Form& form, const std::vector<int>& columns, const std::string& lang) {
-  std::vector<std::string> out;
-  std::set<std::string> seen;
-  for (int q : columns) {
-    const schema::Question& qq = form.questions()[q];
-    std::string h = qq.label.Get(lang).empty() ? qq.name : qq.label.Get(lang);
-    if (!seen.insert(h).second) h += " (" + qq.name + ")";
-    out.push_back(h);
-  }
-  return out;
-}
-
-}  // namespace
-
 std::string InertCsvText(std::string text) {
   if (!text.empty() && std::string_view("=+-@\t\r").find(text[0]) != std::string_view::npos) text.insert(0, "'");
   return text;
 }
 
-namespace {
-
-// Only free text is made inert: numbers stay numbers.
-std::string Cell(const schema::Form& form, int q, const json* answer, const std::string& lang) {
-  if (answer == nullptr || answer->is_null()) return "";
-  std::string text = schema::DescribeAnswer(form, q, *answer, lang);
-  schema::QuestionType t = form.questions()[q].type;
-  bool numeric = t == schema::QuestionType::kInteger || t == schema::QuestionType::kDecimal ||
-                 t == schema::QuestionType::kRating || (t == schema::QuestionType::kCalculate && answer->is_number());
-  return numeric ? text : InertCsvText(std::move(text));
+Result<ExportOptions> ExportOptionsOf(const HttpRequest& r) {
+  ExportOptions o;
+  DALA_ASSIGN_OR_RETURN(o.filter, SubmissionFilterOf(r));
+  if (!r.Query("table").empty()) o.table = r.Query("table");
+  o.language = r.Query("lang");
+  const std::string choices = r.Query("choices");
+  if (!choices.empty() && choices != "labels" && choices != "names")
+    return ApiFailure(Status::Code::kInvalidArgument, "invalid_request", "'choices' is labels or names");
+  o.choice_names = choices == "names";
+  o.bom = r.Query("bom") == "1";
+  return o;
 }
 
-std::string Line(const std::vector<std::string>& cells) {
-  std::string out;
+Result<std::vector<std::string>> ExportTables(Store& store, const std::string& form_id) {
+  DALA_ASSIGN_OR_RETURN(auto tables, exports::TablesOf(store, form_id));
+  std::vector<std::string> out;
+  for (const exports::Table& t : tables.tables) out.push_back(t.name);
+  return out;
+}
+
+namespace {
+
+std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+// Numbers and dates as they were stored; only text is made inert.
+void CsvLine(std::ostream& out, const std::vector<Cell>& cells, bool inert) {
   for (size_t i = 0; i < cells.size(); ++i) {
-    if (i > 0) out += ",";
-    out += CsvField(cells[i]);
+    if (i > 0) out << ',';
+    out << CsvField(inert && cells[i].kind == Cell::Kind::kText ? InertCsvText(cells[i].text) : cells[i].text);
   }
-  return out + "\r\n";
+  out << "\r\n";
+}
+
+std::vector<Cell> TextCells(const std::vector<std::string>& texts) {
+  std::vector<Cell> out;
+  for (const std::string& t : texts) out.push_back(Cell{Cell::Kind::kText, 0, t});
+  return out;
+}
+
+Result<ExportStats> WriteCsv(Store& store, const ExportOptions& o, std::ostream& out) {
+  DALA_ASSIGN_OR_RETURN(auto tables, exports::TablesOf(store, o.filter.form_id));
+  const exports::Table* table = nullptr;
+  for (const exports::Table& t : tables.tables)
+    if (t.name == o.table) table = &t;
+  if (table == nullptr) return Status::NotFound("form " + o.filter.form_id + " has no table '" + o.table + "'");
+  const schema::Form& form = *tables.form;
+  const std::string lang = form.HasLanguage(o.language) ? o.language : form.default_language();
+  DALA_ASSIGN_OR_RETURN(auto checkpoint, exports::LatestCheckpoint(store));
+  ExportStats stats{0, checkpoint.size, checkpoint.root_hex};
+  if (o.bom) out << "\xEF\xBB\xBF";
+  // One header row, of names when choices are shown by name (for R and
+  // pandas), else of labels.
+  exports::Header header = exports::HeaderOf(form, *table, lang);
+  CsvLine(out, TextCells(o.choice_names ? header.names : header.labels), true);
+  DALA_RETURN_IF_ERROR(exports::ForEachRecord(
+      store, o.filter,
+      [&](const exports::Record& r) -> Status {
+        if (!r.summary.merged_into.empty()) return Status::Ok();
+        exports::RowsOf(form, *table, r, lang, o.choice_names,
+                        [&](const std::vector<Cell>& cells) { CsvLine(out, cells, true); });
+        ++stats.records;
+        return out ? Status::Ok() : Status::IoError("cannot write the export");
+      },
+      o.progress));
+  return stats;
+}
+
+json SummaryObject(const SubmissionSummary& s, const std::string& revision) {
+  return {{"id", sync::FormatSubmissionId(s.id)},
+          {"form", s.form_id},
+          {"form_version", s.form_version},
+          {"volunteer", s.volunteer},
+          {"centre", s.centre},
+          {"region", s.region},
+          {"created", schema::FormatIsoDateTime(s.created_ms, 0)},
+          {"updated", schema::FormatIsoDateTime(s.updated_ms, 0)},
+          {"review_state", s.review_state},
+          {"review_comment", s.review_comment},
+          {"conflicts", s.conflicts},
+          {"merged_into", s.merged_into},
+          {"revision", revision}};
+}
+
+Result<ExportStats> WriteJson(Store& store, const ExportOptions& o, std::ostream& out) {
+  DALA_ASSIGN_OR_RETURN(auto checkpoint, exports::LatestCheckpoint(store));
+  ExportStats stats{0, checkpoint.size, checkpoint.root_hex};
+  out << "[";
+  DALA_RETURN_IF_ERROR(exports::ForEachRecord(
+      store, o.filter,
+      [&](const exports::Record& r) -> Status {
+        json item = SummaryObject(r.summary, r.revision);
+        item["answers"] = r.answers;
+        out << (stats.records++ == 0 ? "\n" : ",\n") << Dump(item);
+        return out ? Status::Ok() : Status::IoError("cannot write the export");
+      },
+      o.progress));
+  out << "\n]\n";
+  return stats;
+}
+
+// Where a record is, as [lon, lat] (RFC 7946 order): from the form's first
+// geopoint outside repeats, else from the item a select_one chose when its
+// list has `lat` and `lon` columns (a list of centres).
+class Locator {
+ public:
+  explicit Locator(const schema::Form& form) : form_(form) {
+    for (const schema::Question& q : form.questions()) {
+      if (q.repeat != -1) continue;
+      if (q.type == QuestionType::kGeopoint && geopoint_ < 0) geopoint_ = q.index;
+      if (q.type == QuestionType::kSelectOne && located_select_ < 0 && ListHasCoordinates(q.list))
+        located_select_ = q.index;
+    }
+  }
+  bool CanLocate() const { return geopoint_ >= 0 || located_select_ >= 0; }
+
+  json Geometry(const json& answers) const {
+    if (geopoint_ >= 0) {
+      const json* p = form_.FindAnswer(answers, geopoint_, {});
+      if (p != nullptr && p->is_object() && p->contains("lat") && p->contains("lon") && (*p)["lat"].is_number() &&
+          (*p)["lon"].is_number())
+        return Point((*p)["lon"].get<double>(), (*p)["lat"].get<double>());
+    }
+    if (located_select_ >= 0) {
+      const json* a = form_.FindAnswer(answers, located_select_, {});
+      const schema::ItemList* list = form_.List(form_.questions()[located_select_].list);
+      const schema::ListItem* item = (a && a->is_string() && list) ? list->Find(a->get<std::string>()) : nullptr;
+      if (item != nullptr) return Point(item->columns.at("lon").AsNumber(), item->columns.at("lat").AsNumber());
+    }
+    return nullptr;  // a Feature without a place (RFC 7946 §3.2)
+  }
+
+ private:
+  bool ListHasCoordinates(const std::string& name) const {
+    const schema::ItemList* list = form_.List(name);
+    if (list == nullptr || list->items.empty()) return false;
+    for (const schema::ListItem& item : list->items)
+      if (!item.columns.contains("lat") || !item.columns.contains("lon")) return false;
+    return true;
+  }
+  static json Point(double lon, double lat) { return {{"type", "Point"}, {"coordinates", {lon, lat}}}; }
+
+  const schema::Form& form_;
+  int geopoint_ = -1;
+  int located_select_ = -1;
+};
+
+json PropertyValue(const Cell& c) {
+  switch (c.kind) {
+    case Cell::Kind::kEmpty: return nullptr;
+    case Cell::Kind::kNumber: return c.number;
+    case Cell::Kind::kBool: return c.number != 0;
+    default: return c.text;
+  }
+}
+
+Result<ExportStats> WriteGeoJson(Store& store, const ExportOptions& o, std::ostream& out) {
+  DALA_ASSIGN_OR_RETURN(auto tables, exports::TablesOf(store, o.filter.form_id));
+  const schema::Form& form = *tables.form;
+  Locator locator(form);
+  if (!locator.CanLocate())
+    return Status::InvalidArgument("form " + form.id() +
+                                   " has no geopoint question and no list with lat and lon columns: "
+                                   "GeoJSON has nothing to place its records by");
+  const std::string lang = form.HasLanguage(o.language) ? o.language : form.default_language();
+  const exports::Table& main = tables.tables[0];
+  const exports::Header header = exports::HeaderOf(form, main, lang);
+  DALA_ASSIGN_OR_RETURN(auto checkpoint, exports::LatestCheckpoint(store));
+  ExportStats stats{0, checkpoint.size, checkpoint.root_hex};
+  out << R"({"type":"FeatureCollection","features":[)";
+  DALA_RETURN_IF_ERROR(exports::ForEachRecord(
+      store, o.filter,
+      [&](const exports::Record& r) -> Status {
+        if (!r.summary.merged_into.empty()) return Status::Ok();
+        json properties = json::object();
+        exports::RowsOf(form, main, r, lang, o.choice_names, [&](const std::vector<Cell>& cells) {
+          for (size_t i = 0; i < cells.size(); ++i) properties[header.names[i]] = PropertyValue(cells[i]);
+        });
+        for (const exports::Table& t : tables.tables)  // repeats keep their shape
+          if (t.chain.size() == 1 && r.answers.contains(t.name)) properties[t.name] = r.answers[t.name];
+        json feature = {{"type", "Feature"},
+                        {"id", sync::FormatSubmissionId(r.summary.id)},
+                        {"geometry", locator.Geometry(r.answers)},
+                        {"properties", std::move(properties)}};
+        out << (stats.records++ == 0 ? "\n" : ",\n") << Dump(feature);
+        return out ? Status::Ok() : Status::IoError("cannot write the export");
+      },
+      o.progress));
+  out << "\n]}\n";
+  return stats;
 }
 
 }  // namespace
 
-Result<std::vector<std::string>> ExportTables(Store& store, RecordService& records, const std::string& form_id) {
-  DALA_ASSIGN_OR_RETURN(auto form, LatestForm(store, records, form_id));
-  std::vector<std::string> out = {"main"};
-  for (const schema::Question& q : form->questions())
-    if (q.type == QuestionType::kRepeat) out.push_back(q.name);
-  return out;
-}
-
-Result<std::string> ExportCsv(Store& store, RecordService& records, const SubmissionFilter& filter,
-                              const std::string& table, const std::string& language) {
-  const std::string& form_id = filter.form_id;
-  DALA_ASSIGN_OR_RETURN(auto form, LatestForm(store, records, form_id));
-  int repeat = -1;
-  if (table != "main") {
-    const schema::Question* r = form->Find(table);
-    if (r == nullptr || r->type != QuestionType::kRepeat)
-      return Status::NotFound("form " + form_id + " has no table '" + table + "'");
-    repeat = r->index;
+Result<ExportStats> WriteExport(Store& store, ExportFormat format, const ExportOptions& options, std::ostream& out) {
+  switch (format) {
+    case ExportFormat::kCsv: return WriteCsv(store, options, out);
+    case ExportFormat::kJson: return WriteJson(store, options, out);
+    case ExportFormat::kGeoJson: return WriteGeoJson(store, options, out);
+    case ExportFormat::kXlsx: break;
   }
-  const std::string lang = form->HasLanguage(language) ? language : form->default_language();
-  std::vector<int> columns = Columns(*form, repeat);
-  std::string out = "\xEF\xBB\xBF";  // UTF-8 byte order mark
-  std::vector<std::string> header;
-  if (repeat < 0) {
-    header = {"_id", "_form_version", "_volunteer", "_created", "_updated", "_review_state", "_review_comment",
-              "_conflicts"};
-  } else {
-    header = {"_submission", "_path"};
-  }
-  for (const std::string& h : Headers(*form, columns, lang)) header.push_back(h);
-  out += Line(header);
-
-  DALA_ASSIGN_OR_RETURN(auto submissions, AllOf(store, filter));
-  for (const SubmissionSummary& s : submissions) {
-    if (!s.merged_into.empty()) continue;
-    json answers = json::parse(s.answers_json, nullptr, false);
-    if (!answers.is_object()) continue;
-    std::string id = sync::FormatSubmissionId(s.id);
-    if (repeat < 0) {
-      std::vector<std::string> row = {id,
-                                      s.form_version,
-                                      s.volunteer,
-                                      schema::FormatIsoDateTime(s.created_ms, 0),
-                                      schema::FormatIsoDateTime(s.updated_ms, 0),
-                                      s.review_state,
-                                      InertCsvText(s.review_comment),
-                                      std::to_string(s.conflicts)};
-      for (int q : columns) row.push_back(Cell(*form, q, form->FindAnswer(answers, q, {}), lang));
-      out += Line(row);
-      continue;
-    }
-    // Every instance path of this repeat, through any enclosing repeats.
-    std::vector<int> chain;
-    for (int r = repeat; r != -1; r = form->questions()[r].repeat) chain.insert(chain.begin(), r);
-    std::function<void(size_t, schema::InstancePath&)> walk = [&](size_t level, schema::InstancePath& path) {
-      int n = form->InstanceCount(answers, chain[level], path);
-      for (int i = 0; i < n; ++i) {
-        path.push_back(i);
-        if (level + 1 == chain.size()) {
-          std::string where;
-          for (size_t k = 0; k < chain.size(); ++k)
-            where += (k ? "." : "") + form->questions()[chain[k]].name + "[" + std::to_string(path[k] + 1) + "]";
-          std::vector<std::string> row = {id, where};
-          for (int q : columns) row.push_back(Cell(*form, q, form->FindAnswer(answers, q, path), lang));
-          out += Line(row);
-        } else {
-          walk(level + 1, path);
-        }
-        path.pop_back();
-      }
-    };
-    schema::InstancePath path;
-    walk(0, path);
-  }
-  return out;
-}
-
-Result<std::string> ExportJson(Store& store, const SubmissionFilter& filter) {
-  DALA_ASSIGN_OR_RETURN(auto submissions, AllOf(store, filter));
-  json out = json::array();
-  for (const SubmissionSummary& s : submissions) {
-    out.push_back({{"id", sync::FormatSubmissionId(s.id)},
-                   {"form", s.form_id},
-                   {"form_version", s.form_version},
-                   {"volunteer", s.volunteer},
-                   {"created", schema::FormatIsoDateTime(s.created_ms, 0)},
-                   {"updated", schema::FormatIsoDateTime(s.updated_ms, 0)},
-                   {"review_state", s.review_state},
-                   {"review_comment", s.review_comment},
-                   {"conflicts", s.conflicts},
-                   {"merged_into", s.merged_into},
-                   {"answers", json::parse(s.answers_json, nullptr, false)}});
-  }
-  return out.dump(2);
+  return Status::InvalidArgument("an XLSX export is written to a file (WriteXlsxExport)");
 }
 
 }  // namespace dala::server

@@ -1,28 +1,65 @@
-// Exports of the current state: JSON, and CSV with one file per form and
-// repeats as linked tables, labelled in a chosen language.
+// Exports of the current state for analysts: XLSX (one sheet per form and
+// per repeat), CSV (one table), JSON and GeoJSON, over the records the
+// submissions list's filters pick. Records are read a page at a time and
+// written as they come, so an export never holds them all.
 #pragma once
 
+#include <cstdint>
+#include <functional>
+#include <ostream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "dala/base/status.h"
-#include "record_service.h"
+#include "dala/server/http_types.h"
+#include "dala/server/store.h"
 
 namespace dala::server {
 
+enum class ExportFormat { kCsv, kJson, kXlsx, kGeoJson };
+
+// "csv", "json", "xlsx" or "geojson"; InvalidArgument naming them otherwise.
+Result<ExportFormat> ExportFormatNamed(std::string_view name);
+const char* ExportFormatName(ExportFormat format);  // also the file extension
+const char* ExportContentType(ExportFormat format);
+
+struct ExportOptions {
+  SubmissionFilter filter;      // its limit and offset are ignored
+  std::string table = "main";   // CSV: "main" or a repeat's name
+  std::string language;         // labels in this language; empty: the form's default
+  bool choice_names = false;    // select answers as item names rather than labels
+  bool bom = false;             // CSV: start with a UTF-8 byte order mark
+  int64_t now_ms = 0;           // when the export was asked for (XLSX metadata)
+  // Called every few hundred records with how many are done and how many
+  // the filter picked when the export began.
+  std::function<void(uint64_t done, uint64_t total)> progress;
+};
+
+struct ExportStats {
+  uint64_t records = 0;         // submissions written
+  uint64_t checkpoint_size = 0; // the latest signed checkpoint when the export began
+  std::string checkpoint_root;  // its root, hex; empty if there was none
+};
+
+// The options of an export request: the submissions list's filters, by
+// its own parsing and checks (so both refuse the same things), and
+// `table`, `lang`, `choices` (labels|names) and `bom` (1).
+Result<ExportOptions> ExportOptionsOf(const HttpRequest& request);
+
 // "main" and the name of every repeat, in form order.
-Result<std::vector<std::string>> ExportTables(Store& store, RecordService& records, const std::string& form_id);
+Result<std::vector<std::string>> ExportTables(Store& store, const std::string& form_id);
 
-// One table as RFC 4180 CSV (UTF-8 with a byte order mark, so spreadsheet
-// programs read Kazakh and Russian correctly). The main table has one row
-// per submission; a repeat's table has one row per instance, linked by
-// `_submission` and `_path`. Submissions merged into another are left out.
-// `filter` picks the submissions (its form_id names the form).
-Result<std::string> ExportCsv(Store& store, RecordService& records, const SubmissionFilter& filter,
-                              const std::string& table, const std::string& language);
+// CSV, JSON or GeoJSON into `out`. CSV and GeoJSON need a form
+// (options.filter.form_id); GeoJSON a form with a geopoint question or a
+// select_one whose list has `lat` and `lon` columns.
+Result<ExportStats> WriteExport(Store& store, ExportFormat format, const ExportOptions& options, std::ostream& out);
 
-// Every submission the filter picks, with its metadata and answers.
-Result<std::string> ExportJson(Store& store, const SubmissionFilter& filter);
+// XLSX into the file `path` (libxlsxwriter in constant-memory mode: each
+// sheet's rows go to a temporary file as they are written). Every form the
+// filter allows gets a sheet, each repeat one more, and a last sheet
+// `_export` names the checkpoint and the filters.
+Result<ExportStats> WriteXlsxExport(Store& store, const ExportOptions& options, const std::string& path);
 
 // RFC 4180 quoting of one field.
 std::string CsvField(const std::string& value);

@@ -1,9 +1,23 @@
+// Exports as an analyst receives them: each format from records with
+// repeats, Kazakh and Russian text and text a spreadsheet would run; the
+// XLSX read back from its sheet XML and, where LibreOffice is installed,
+// opened by it; bad requests refused before anything is written.
+
 #include "export.h"
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "store_test_util.h"
+
 namespace dala::server {
 namespace {
+
+using nlohmann::json;
 
 TEST(CsvTest, FieldsWithSeparatorsQuotesOrNewlinesAreQuoted) {
   EXPECT_EQ(CsvField("plain"), "plain");
@@ -19,6 +33,250 @@ TEST(CsvTest, TextThatASpreadsheetWouldRunIsMadeInert) {
   EXPECT_EQ(InertCsvText("Очередь длинная"), "Очередь длинная");
   EXPECT_EQ(InertCsvText(""), "");
   EXPECT_EQ(InertCsvText("a=b"), "a=b");
+}
+
+TEST(ExportFormatTest, AnUnknownFormatIsRefusedNamingTheKnownOnes) {
+  EXPECT_EQ(*ExportFormatNamed("xlsx"), ExportFormat::kXlsx);
+  EXPECT_EQ(*ExportFormatNamed("geojson"), ExportFormat::kGeoJson);
+  for (const char* bad : {"xls", "XLSX", "", "csv;"}) {
+    auto f = ExportFormatNamed(bad);
+    ASSERT_FALSE(f.ok()) << bad;
+    EXPECT_NE(f.status().message().find("csv, xlsx, json or geojson"), std::string::npos);
+  }
+}
+
+TEST(ExportOptionsTest, BadFiltersAreRefusedByTheListsOwnChecks) {
+  for (auto [key, value] : {std::pair{"from", "2026-13-01"}, {"to", "yesterday"}, {"state", "lost"},
+                            {"choices", "codes"}, {"sort", "colour"}}) {
+    HttpRequest r;
+    r.query[key] = value;
+    auto o = ExportOptionsOf(r);
+    ASSERT_FALSE(o.ok()) << key;
+    EXPECT_EQ(o.status().reason(), "invalid_request") << key;
+  }
+  HttpRequest good;
+  good.query = {{"form", "visit"}, {"from", "2026-01-01"}, {"choices", "names"}, {"bom", "1"}, {"lang", "kk"}};
+  auto o = ExportOptionsOf(good);
+  ASSERT_TRUE(o.ok()) << o.status().ToString();
+  EXPECT_EQ(o->filter.form_id, "visit");
+  EXPECT_EQ(o->filter.date_from, "2026-01-01");
+  EXPECT_TRUE(o->choice_names);
+  EXPECT_TRUE(o->bom);
+  EXPECT_EQ(o->language, "kk");
+}
+
+constexpr const char* kForm = R"F({"dala_form":1,"id":"visit","version":"1","title":"Visit",
+  "languages":["kk","ru"],"default_language":"ru","duplicate_key":["centre","visit_date"],
+  "lists":{"regions":[{"name":"ala","label":{"kk":"Алматы қаласы","ru":"г. Алматы"}}],
+           "centres":[{"name":"ala_01","label":{"kk":"Алмалы ХҚКО","ru":"ЦОН Алмалинского района"},
+                       "lat":43.2522,"lon":76.9108}],
+           "kinds":[{"name":"queue","label":{"kk":"Кезек","ru":"Очередь"}},
+                    {"name":"rude","label":{"kk":"Дөрекілік","ru":"Грубость"}}]},
+  "questions":[{"type":"select_one","name":"region","label":{"kk":"Өңір","ru":"Регион"},"list":"regions"},
+               {"type":"select_one","name":"centre","label":{"kk":"Орталық","ru":"Центр"},"list":"centres"},
+               {"type":"date","name":"visit_date","label":{"kk":"Күні","ru":"Дата"}},
+               {"type":"integer","name":"queue","label":{"kk":"Кезек","ru":"Очередь (чел.)"}},
+               {"type":"text","name":"notes","label":{"kk":"Ескертпе","ru":"Заметки"}},
+               {"type":"repeat","name":"issues","label":{"kk":"Мәселелер","ru":"Проблемы"},"children":[
+                 {"type":"select_one","name":"kind","label":{"kk":"Түрі","ru":"Вид"},"list":"kinds"},
+                 {"type":"text","name":"detail","label":{"kk":"Толығырақ","ru":"Подробно"}}]}]})F";
+
+constexpr const char* kHostile = "=cmd|' /C calc'!A0";
+
+class ExportTest : public testing::ServiceTest {
+ protected:
+  ExportTest() : ServiceTest(kForm) {}
+  void SetUp() override {
+    ServiceTest::SetUp();
+    if (HasFatalFailure()) return;
+    laptop_ = EnrollLaptop(key_.public_key(), IssueLaptopCode("алма"));
+    Send({{"region", "ala"}, {"centre", "ala_01"}, {"visit_date", "2026-01-02"}, {"queue", 14},
+          {"notes", "Очередь длинная, кезек ұзын"},
+          {"issues", {{{"kind", "queue"}, {"detail", kHostile}}, {{"kind", "rude"}, {"detail", "Қызметкер дөрекі"}}}}});
+    Send({{"region", "ala"}, {"centre", "ala_01"}, {"visit_date", "2026-01-03"}, {"notes", kHostile}});
+  }
+
+  void Send(const json& answers) {
+    sync::EnvelopeFields f = Fields(answers);
+    f.sequence = ++sequence_;
+    f.previous = last_;
+    std::string bytes = Seal(key_, std::move(f));
+    last_ = sync::Envelope::Parse(bytes)->id();
+    clock_.Advance(1000);
+    sync::SyncRequest request;
+    request.envelopes = {bytes};
+    auto r = service_->HandleSync(laptop_, request);
+    ASSERT_TRUE(r.ok() && r->rejected.empty());
+  }
+
+  ExportOptions Options() {
+    ExportOptions o;
+    o.filter.form_id = "visit";
+    o.now_ms = kNow;
+    return o;
+  }
+
+  std::string Write(ExportFormat format, const ExportOptions& o) {
+    std::ostringstream out;
+    auto stats = WriteExport(*store_, format, o, out);
+    EXPECT_TRUE(stats.ok()) << stats.status().ToString();
+    return out.str();
+  }
+
+  std::string XlsxPath() { return (dir_ / "out.xlsx").string(); }
+
+  // One part of the XLSX as unzip reads it: the file is a real zip.
+  std::string Part(const std::string& name) {
+    std::string command = "unzip -p '" + XlsxPath() + "' '" + name + "' 2>/dev/null";
+    FILE* pipe = ::popen(command.c_str(), "r");
+    std::string out;
+    char buffer[4096];
+    for (size_t n; pipe != nullptr && (n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;) out.append(buffer, n);
+    if (pipe != nullptr) ::pclose(pipe);
+    return out;
+  }
+
+  sync::SigningKey key_ = sync::SigningKey::Generate(random_);
+  Device laptop_;
+  uint64_t sequence_ = 0;
+  sync::Hash last_{};
+};
+
+TEST_F(ExportTest, CsvHasLabelsInTheLanguageAskedARowPerRecordAndHostileTextMadeInert) {
+  ExportOptions o = Options();
+  o.language = "kk";
+  std::string csv = Write(ExportFormat::kCsv, o);
+  EXPECT_NE(csv.rfind("ID,", 0), std::string::npos) << "no byte order mark unless asked for";
+  EXPECT_NE(csv.find("Өңір,Орталық,Күні"), std::string::npos) << csv;
+  EXPECT_NE(csv.find("Алматы қаласы,Алмалы ХҚКО,2026-01-02,14,\"Очередь длинная, кезек ұзын\""), std::string::npos);
+  EXPECT_NE(csv.find(",'=cmd|' /C calc'!A0\r\n"), std::string::npos) << csv;
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 3);  // the header and two records
+}
+
+TEST_F(ExportTest, CsvWithABomAndChoiceNamesIsHeadedByNames) {
+  ExportOptions o = Options();
+  o.bom = true;
+  o.choice_names = true;
+  std::string csv = Write(ExportFormat::kCsv, o);
+  EXPECT_EQ(csv.rfind("\xEF\xBB\xBF" "_id,_form_version,", 0), 0u) << csv.substr(0, 40);
+  EXPECT_NE(csv.find(",region,centre,visit_date,queue,notes\r\n"), std::string::npos);
+  EXPECT_NE(csv.find(",ala,ala_01,2026-01-02,14,"), std::string::npos);
+}
+
+TEST_F(ExportTest, ARepeatsCsvTableHasARowPerInstanceLinkedToItsRecord) {
+  ExportOptions o = Options();
+  o.table = "issues";
+  o.choice_names = true;
+  std::string csv = Write(ExportFormat::kCsv, o);
+  EXPECT_NE(csv.find("_id,_parent_id,"), std::string::npos);
+  EXPECT_NE(csv.find("/issues[1],"), std::string::npos);
+  EXPECT_NE(csv.find(",queue,'=cmd|' /C calc'!A0\r\n"), std::string::npos) << csv;
+  EXPECT_NE(csv.find(",rude,Қызметкер дөрекі\r\n"), std::string::npos);
+  o.table = "nothing";
+  std::ostringstream out;
+  EXPECT_EQ(WriteExport(*store_, ExportFormat::kCsv, o, out).status().code(), Status::Code::kNotFound);
+}
+
+TEST_F(ExportTest, CsvAndGeoJsonNeedAPublishedForm) {
+  for (ExportFormat f : {ExportFormat::kCsv, ExportFormat::kGeoJson}) {
+    ExportOptions o = Options();
+    o.filter.form_id = "";
+    std::ostringstream out;
+    EXPECT_FALSE(WriteExport(*store_, f, o, out).ok());
+    o.filter.form_id = "no_such_form";
+    EXPECT_EQ(WriteExport(*store_, f, o, out).status().code(), Status::Code::kNotFound);
+  }
+}
+
+TEST_F(ExportTest, GeoJsonPlacesEachRecordAtItsCentreLongitudeFirst) {
+  json doc = json::parse(Write(ExportFormat::kGeoJson, Options()));
+  EXPECT_EQ(doc["type"], "FeatureCollection");
+  ASSERT_EQ(doc["features"].size(), 2u);
+  const json& f = doc["features"][0];
+  EXPECT_EQ(f["geometry"]["coordinates"], json::array({76.9108, 43.2522}));  // RFC 7946: lon, lat
+  EXPECT_EQ(f["properties"]["queue"], 14);
+  EXPECT_EQ(f["properties"]["centre"], "ЦОН Алмалинского района");
+  EXPECT_EQ(f["properties"]["_open_conflict"], false);
+  EXPECT_EQ(f["properties"]["issues"].size(), 2u);
+}
+
+TEST_F(ExportTest, JsonHoldsEveryRecordWithItsLatestRevision) {
+  json doc = json::parse(Write(ExportFormat::kJson, Options()));
+  ASSERT_EQ(doc.size(), 2u);
+  EXPECT_EQ(doc[1]["answers"]["notes"], kHostile);  // JSON is data, not a spreadsheet: kept exact
+  EXPECT_EQ(doc[1]["revision"].get<std::string>().size(), 64u);
+}
+
+TEST_F(ExportTest, FiltersPickTheSameRecordsAsTheList) {
+  HttpRequest r;
+  r.query = {{"form", "visit"}, {"from", "2026-01-03"}};
+  auto o = ExportOptionsOf(r);
+  ASSERT_TRUE(o.ok());
+  EXPECT_EQ(json::parse(Write(ExportFormat::kJson, *o)).size(), 1u);
+  r.query = {{"form", "visit"}, {"state", "approved"}};
+  EXPECT_EQ(json::parse(Write(ExportFormat::kJson, *ExportOptionsOf(r))).size(), 0u);
+}
+
+TEST_F(ExportTest, XlsxHasASheetPerFormAndRepeatTypedCellsAndTheCheckpoint) {
+  ExportOptions o = Options();
+  o.filter.form_id = "";  // every form
+  auto stats = WriteXlsxExport(*store_, o, XlsxPath());
+  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+  EXPECT_EQ(stats->records, 2u);
+  const std::string book = Part("xl/workbook.xml");
+  EXPECT_NE(book.find("name=\"visit\""), std::string::npos) << book;
+  EXPECT_NE(book.find("name=\"visit.issues\""), std::string::npos);
+  EXPECT_NE(book.find("name=\"_export\""), std::string::npos);
+
+  const std::string main = Part("xl/worksheets/sheet1.xml");
+  EXPECT_NE(main.find("<pane xSplit=\"1\" ySplit=\"2\""), std::string::npos) << "frozen headers and id";
+  EXPECT_NE(main.find("<autoFilter ref=\"A2:"), std::string::npos);
+  EXPECT_NE(main.find("Очередь (чел.)"), std::string::npos) << "labels in the form's language";
+  EXPECT_NE(main.find("<t>queue</t>"), std::string::npos) << "names in the second row";
+  EXPECT_NE(main.find("<v>14</v>"), std::string::npos) << "numbers as numbers";
+  EXPECT_NE(main.find("<v>46024</v>"), std::string::npos) << "2026-01-02 as an Excel date";
+  EXPECT_NE(main.find("Очередь длинная, кезек ұзын"), std::string::npos);
+  // Hostile text is a string cell, never a formula.
+  EXPECT_NE(main.find("<t>=cmd|' /C calc'!A0</t>"), std::string::npos) << main;
+  EXPECT_EQ(main.find("<f>"), std::string::npos);
+
+  const std::string issues = Part("xl/worksheets/sheet2.xml");
+  EXPECT_NE(issues.find("/issues[2]"), std::string::npos);
+  EXPECT_NE(issues.find("Қызметкер дөрекі"), std::string::npos);
+
+  const std::string meta = Part("xl/worksheets/sheet3.xml");
+  EXPECT_NE(meta.find("<t>" + stats->checkpoint_root + "</t>"), std::string::npos) << meta;
+  EXPECT_FALSE(stats->checkpoint_root.empty());
+  EXPECT_NE(meta.find("<t>" + std::to_string(stats->checkpoint_size) + "</t>"), std::string::npos);
+}
+
+TEST_F(ExportTest, AFailedXlsxExportLeavesNoFile) {
+  ExportOptions o = Options();
+  o.filter.form_id = "no_such_form";
+  EXPECT_FALSE(WriteXlsxExport(*store_, o, XlsxPath()).ok());
+  EXPECT_FALSE(std::filesystem::exists(XlsxPath()));
+}
+
+// LibreOffice opens what Dala writes and reads back the values meant.
+TEST_F(ExportTest, LibreOfficeReadsTheXlsxValuesKazakhAndRussianIncluded) {
+  if (std::system("command -v soffice >/dev/null 2>&1") != 0)
+    GTEST_SKIP() << "soffice is not installed (scripts/bootstrap installs libreoffice-calc-nogui): not checked";
+  ExportOptions o = Options();
+  ASSERT_TRUE(WriteXlsxExport(*store_, o, XlsxPath()).ok());
+  const std::string out_dir = (dir_ / "lo").string();
+  // A profile of its own, so that a LibreOffice already running elsewhere does not take the job.
+  std::string command = "cd '" + dir_.string() + "' && soffice -env:UserInstallation=file://" + dir_.string() +
+                        "/profile --headless --convert-to 'csv:Text - txt - csv (StarCalc):44,34,76,1' --outdir '" +
+                        out_dir + "' out.xlsx >/dev/null 2>&1";
+  ASSERT_EQ(std::system(command.c_str()), 0) << command;
+  std::ifstream in(out_dir + "/out.csv");
+  std::string csv((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(csv.find("Очередь (чел.)"), std::string::npos) << csv;
+  // Text quoted (as asked), the date and the number not: LibreOffice read them as a date and a number.
+  EXPECT_NE(csv.find("\"г. Алматы\",\"ЦОН Алмалинского района\",2026-01-02,14,\"Очередь длинная, кезек ұзын\""),
+            std::string::npos)
+      << csv;
+  EXPECT_NE(csv.find(kHostile), std::string::npos) << "text, as written";
 }
 
 }  // namespace

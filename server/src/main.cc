@@ -6,7 +6,9 @@
 #include <CLI/Formatter.hpp>
 #include <malloc.h>
 
+#include <initializer_list>
 #include <iostream>
+#include <tuple>
 
 #include "admin.h"
 #include "dala/sync/crypto.h"
@@ -159,10 +161,38 @@ int Main(int argc, char** argv) {
   tls_init->add_option("--data", tls_data, "Write them into DIR/tls");
   tls_init->add_option("--out", tls_out, "Write them into this directory (default: ./dala-tls)");
 
-  std::string export_bundle, export_data;
-  auto* export_cmd = app.add_subcommand("export", "Export the log and records as a bundle auditors can verify");
-  export_cmd->add_option("--bundle", export_bundle, "The bundle file to write")->required();
-  export_cmd->add_option("--data", export_data, "The data directory")->required();
+  std::string export_bundle;
+  ExportRecordsOptions export_o;
+  auto* export_cmd = app.add_subcommand(
+      "export", "Export the records for analysts (--format), or the log and records as a bundle auditors can verify "
+                "(--bundle)");
+  export_cmd->add_option("--data", export_o.data_dir, "The data directory")->required();
+  auto* bundle_opt = export_cmd->add_option("--bundle", export_bundle, "The audit bundle file to write");
+  export_cmd
+      ->add_option("--format", export_o.format,
+                   "xlsx (a sheet per form and per repeat, and a sheet naming the log checkpoint), csv (one table), "
+                   "json, or geojson (forms with a geopoint, or a list of centres with lat and lon)")
+      ->excludes(bundle_opt);
+  export_cmd->add_option("-o,--out", export_o.out, "The file to write; - for stdout (not for xlsx)");
+  // The filters of the submissions list, by its parameter names.
+  for (const auto& [flag, key, what] : std::initializer_list<std::tuple<const char*, const char*, const char*>>{
+           {"--form", "form", "Only this form (needed for csv and geojson)"},
+           {"--region", "region", "Only this region"},
+           {"--centre", "centre", "Only this centre"},
+           {"--volunteer", "volunteer", "Only this volunteer's records"},
+           {"--from", "from", "Only records of this day (YYYY-MM-DD) or later"},
+           {"--to", "to", "Only records of this day (YYYY-MM-DD) or earlier"},
+           {"--state", "state", "Only records in this review state"},
+           {"--lang", "lang", "Labels in kk, ru or en (default: the form's own language)"},
+           {"--choices", "choices", "Select answers as labels (default) or names"},
+           {"--table", "table", "csv: main (default) or a repeat's name"}}) {
+    export_cmd->add_option_function<std::string>(
+        flag, [&export_o, key = std::string(key)](const std::string& v) { export_o.query[key] = v; }, what);
+  }
+  export_cmd->add_flag_function(
+      "--bom", [&export_o](int64_t) { export_o.query["bom"] = "1"; },
+      "csv: start with a UTF-8 byte order mark. Choose it for Excel on Windows, which otherwise shows Kazakh and "
+      "Russian text as mojibake; leave it off for R, Python and LibreOffice");
 
   try {
     app.parse(argc, argv);
@@ -196,7 +226,14 @@ int Main(int argc, char** argv) {
   if (pk_list->parsed()) return PersonKeyListCommand(pk_list_data, pk_list_person, pk_list_json);
   if (pk_revoke->parsed())
     return PersonKeyRevokeCommand(pk_revoke_data, pk_revoke_person, pk_revoke_key, pk_revoke_by, pk_revoke_reason);
-  if (export_cmd->parsed()) return ExportBundleCommand(export_data, export_bundle);
+  if (export_cmd->parsed()) {
+    if (!export_bundle.empty()) return ExportBundleCommand(export_o.data_dir, export_bundle);
+    if (export_o.format.empty()) {
+      std::cerr << "dala-server: export needs --format xlsx|csv|json|geojson (with -o FILE) or --bundle FILE\n";
+      return kExitUsage;
+    }
+    return ExportRecordsCommand(export_o);
+  }
   std::cerr << app.help() << "\n";
   return kExitUsage;
 }

@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <sstream>
+
 #include <cctype>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -834,9 +836,10 @@ TEST_F(RecordServiceTest, StoredFormHashThatIsNotHexIsCorruptionNamingTheRow) {
 
 TEST_F(RecordServiceTest, CsvExportOfAFormWhoseStoredHashIsNotHexIsCorruptionNamingTheRow) {
   Damage("UPDATE forms SET hash = '" + std::string(64, 'z') + "'");
-  SubmissionFilter visit;
-  visit.form_id = "visit";
-  auto csv = ExportCsv(*store_, *service_, visit, "main", "en");
+  ExportOptions visit;
+  visit.filter.form_id = "visit";
+  std::ostringstream out;
+  auto csv = WriteExport(*store_, ExportFormat::kCsv, visit, out);
   EXPECT_EQ(csv.status().code(), Status::Code::kCorruption);
   EXPECT_NE(csv.status().message().find("forms row visit version 1"), std::string::npos) << csv.status().message();
 }

@@ -66,6 +66,7 @@ test('a wrong password is refused with a clear message, the right one signs in',
 const PAGES = [
   {name: 'overview', hash: '#/overview', ready: 'ul.needs'},
   {name: 'submissions', hash: '#/submissions', ready: 'table.list'},
+  {name: 'submissions-of-a-form', hash: '#/submissions?form=psc_observation', ready: '.export a'},
   {name: 'submission', hash: () => `#/submission/${ids.conflict}`, ready: 'dl.answers'},
   {name: 'duplicates', hash: '#/duplicates', ready: 'table.pair'},
   {name: 'indicators', hash: '#/indicators?form=psc_observation', ready: '.indicator'},
@@ -109,6 +110,25 @@ test('opening a laptop\'s revocation on a 1024x600 screen keeps the laptops tabl
   assert.equal(await open.isVisible(), false, 'the button that opened the box is hidden');
   const cut = await page.$$eval('.table-wrap', (boxes) => boxes.map((b) => b.scrollWidth - b.clientWidth));
   assert.ok(cut.every((c) => c <= 1), cut.join(','));
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});
+
+test('the export links of a form download what the list shows: XLSX, CSV with a BOM for Excel, JSON', async () => {
+  const page = await watchedPage(world.browser);
+  await signIn(page, world.url, 'aigerim', PASSWORDS.aigerim);
+  await page.goto(world.url + '/#/submissions?form=psc_observation&region=ala');
+  await page.waitForSelector('.export a');
+  const links = await page.$$eval('.export a', (as) => as.map((a) => [a.textContent, a.getAttribute('href')]));
+  assert.deepEqual(links.map(([name]) => name), ['XLSX', 'CSV', 'JSON']);
+  for (const [name, href] of links) assert.ok(href.includes('form=psc_observation') && href.includes('region=ala'), name);
+  const got = await page.evaluate(async (href) => {
+    const r = await fetch(href);
+    return [r.status, Array.from(new Uint8Array(await r.arrayBuffer()).slice(0, 3))];
+  }, links[0][1]);
+  assert.deepEqual(got, [200, [0x50, 0x4b, 0x03]], 'the XLSX is a zip');
+  const csv = await page.evaluate(async (href) => Array.from(new Uint8Array(await (await fetch(href)).arrayBuffer()).slice(0, 3)), links[1][1]);
+  assert.deepEqual(csv, [0xef, 0xbb, 0xbf]);
   assert.deepEqual(page.problems, []);
   await page.context().close();
 });

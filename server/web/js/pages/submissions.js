@@ -149,7 +149,9 @@ export async function render(main, params, app) {
   });
 
   const exportLinks = params.form ? h('span', {class: 'export'}, t('export.label'), ' ',
-      h('a', {href: '/api/v1/export/csv' + query({...filter, lang: language()}), download: ''}, 'CSV'), ' · ',
+      h('a', {href: '/api/v1/export/xlsx' + query({...filter, lang: language()}), download: ''}, 'XLSX'), ' · ',
+      // With a byte order mark, as Excel on Windows needs for Kazakh and Russian.
+      h('a', {href: '/api/v1/export/csv' + query({...filter, lang: language(), bom: '1'}), download: ''}, 'CSV'), ' · ',
       h('a', {href: '/api/v1/export/json' + query(filter), download: ''}, 'JSON')) :
     h('span', {class: 'hint'}, t('export.pick_form'));
 
