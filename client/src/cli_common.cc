@@ -158,4 +158,10 @@ std::string Printable(std::string_view text) { return utf8::Printable(text); }
 bool StdinIsTerminal() { return ::isatty(STDIN_FILENO) == 1; }
 bool StderrIsTerminal() { return ::isatty(STDERR_FILENO) == 1; }
 
+std::string Fingerprint(const std::string& public_hex) {
+  std::string out;
+  for (size_t i = 0; i < 16 && i < public_hex.size(); i += 4) out += (out.empty() ? "" : " ") + public_hex.substr(i, 4);
+  return out;
+}
+
 }  // namespace dala::client::cli

@@ -118,4 +118,8 @@ Result<std::string> ReadWholeFile(const std::string& path);
 [[nodiscard]] bool StdinIsTerminal();
 [[nodiscard]] bool StderrIsTerminal();
 
+// The start of a device key (hex) in groups of four, as people read keys
+// aloud to a coordinator.
+[[nodiscard]] std::string Fingerprint(const std::string& public_hex);
+
 }  // namespace dala::client::cli
