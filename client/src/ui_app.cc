@@ -346,7 +346,9 @@ UiResponse UiApp::DraftAction(int64_t draft, const std::string& action, const js
   if (!action.empty()) {
     if (Status saved = SaveDraft(draft); !saved.ok()) return ErrorOf(saved);
   }
-  return Json(200, ScreenJson(interview, draft, language_, s.ok() ? "" : s.message()));
+  json screen = ScreenJson(interview, draft, language_, s.ok() ? "" : s.message());
+  screen["unlocked"] = device_.has_value();
+  return Json(200, screen);
 }
 
 UiResponse UiApp::Finish(int64_t draft) {

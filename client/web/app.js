@@ -22,7 +22,7 @@ function el(tag, attrs = {}, ...children) {
     else if (k === 'text') e.textContent = v;
     else e.setAttribute(k, v === true ? '' : String(v));
   }
-  for (const c of children.flat()) {
+  for (const c of children.flat(Infinity)) {
     if (c === null || c === undefined || c === false) continue;
     e.append(typeof c === 'string' || typeof c === 'number' ? document.createTextNode(String(c)) : c);
   }
@@ -166,13 +166,14 @@ function renderScreen(s) {
     el('p', {class: 'progress'}, t('question') + ' ' + s.position + ' ' + t('of') + ' ' + s.total)];
   if (step.repeat) parts.push(el('p', {class: 'repeat'}, step.repeat + (step.instance ? ' · ' + step.instance : '')));
   if (step.kind === 'add_repeat') {
-    parts.push(heading(t('addAnother') + ': ' + step.label + ' (' + step.instance + ')?'),
+    parts.push(el('h1', {tabindex: '-1', 'data-question': 'add:' + step.name}, t('addAnother') + ': ' + step.label + ' (' + step.instance + ')?'),
       el('div', {class: 'actions'},
         el('button', {class: 'primary', id: 'yes', onclick: () => act(s.draft, 'answer', {text: 'yes'})}, t('yes')),
         el('button', {id: 'no', onclick: () => act(s.draft, 'answer', {text: 'no'})}, t('no'))));
   } else {
     const [controls, value] = control(step);
-    const label = el('h1', {tabindex: '-1', id: 'question'}, el('label', {for: 'answer'}, step.label));
+    const label = el('h1', {tabindex: '-1', id: 'question', 'data-question': step.name + (step.instance ? '.' + step.instance : '')},
+      el('label', {for: 'answer'}, step.label));
     if (step.required) label.append(el('span', {class: 'required', title: t('required'), 'aria-label': t('required')}, ' *'));
     parts.push(label);
     if (step.hint) parts.push(el('p', {class: 'hint'}, step.hint));
@@ -219,10 +220,11 @@ function renderSummary(s) {
     if (r.data.error === 'locked') { message.replaceChildren(unlockBox(sign)); return; }
     message.textContent = r.data.error_message || r.data.message || r.data.error || '';
   };
+  // A locked key is unlocked here, before signing, rather than refused.
+  const signing = s.unlocked ? el('button', {class: 'primary', id: 'sign', disabled: s.problems.length > 0, onclick: sign},
+    t('signAndSave')) : unlockBox(() => fill(s.draft));
   show(el('p', {class: 'form-title'}, s.title), heading(t('summary')), problems, rows, message,
-    el('div', {class: 'actions'},
-      el('button', {id: 'back', onclick: () => act(s.draft, 'back')}, t('back')),
-      el('button', {class: 'primary', id: 'sign', disabled: s.problems.length > 0, onclick: sign}, t('signAndSave'))));
+    el('div', {class: 'actions'}, el('button', {id: 'back', onclick: () => act(s.draft, 'back')}, t('back'))), signing);
 }
 
 async function fill(draft) {
