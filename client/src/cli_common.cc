@@ -164,4 +164,15 @@ std::string Fingerprint(const std::string& public_hex) {
   return out;
 }
 
+Result<std::unique_ptr<Transport>> ProfileTransport(LocalStore& store, std::string* ca_file) {
+  DALA_ASSIGN_OR_RETURN(auto url, store.Get(profile_key::kServerUrl));
+  if (!url || url->empty()) return Status::FailedPrecondition("this laptop is not enrolled").WithReason("not_enrolled");
+  if (ca_file->empty()) {
+    DALA_ASSIGN_OR_RETURN(auto saved, store.Get(profile_key::kServerCaFile));
+    if (saved) *ca_file = *saved;
+  }
+  DALA_ASSIGN_OR_RETURN(std::string allow_http, store.GetOr(profile_key::kAllowPlainHttp, ""));
+  return MakeHttpTransport(*url, {10, 120, *ca_file, allow_http == "1"});
+}
+
 }  // namespace dala::client::cli

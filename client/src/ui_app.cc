@@ -6,6 +6,7 @@
 #include <exception>
 
 #include "dala/base/hex.h"
+#include "dala/client/sync_client.h"
 #include "dala/sync/ids.h"
 #include "cli_common.h"
 #include "ui_screen.h"
@@ -213,6 +214,7 @@ UiResponse UiApp::Route(const UiRequest& r) {
   }
   if (p == "/api/home" && r.method == "GET") return Home();
   if (p == "/api/laptop" && r.method == "GET") return Laptop();
+  if (p == "/api/sync" && r.method == "POST") return Sync();
   if (p == "/api/drafts" && r.method == "POST") return StartDraft(body);
   if (p.starts_with("/api/drafts/")) {
     auto parts = PathParts(p, "/api/drafts/");
@@ -257,6 +259,8 @@ UiResponse UiApp::Home() {
   out["forms"] = FormsJson(store_, forms, language_);
   out["drafts"] = DraftsJson(store_, drafts, language_);
   out["records"] = RecordsJson(store_, records, language_);
+  auto url = store_.Get(profile_key::kServerUrl);
+  out["enrolled"] = url.ok() && *url && !(*url)->empty();
   return Json(200, out);
 }
 
@@ -268,7 +272,29 @@ UiResponse UiApp::Laptop() {
   out["server"] = url.ok() && *url ? **url : "";
   auto receipts = store_.ListReceipts();
   out["receipts"] = receipts.ok() ? receipts->size() : 0;
+  auto last = store_.GetOr(profile_key::kLastServerTimeMs, "0");
+  out["last_sync_ms"] = last.ok() ? std::strtoll(last->c_str(), nullptr, 10) : 0;
   return Json(200, out);
+}
+
+UiResponse UiApp::Sync() {
+  if (!device_) return Error(401, "locked", "the key is locked");
+  if (!options_.transport) return Error(409, "not_enrolled", "this laptop is not enrolled");
+  auto transport = options_.transport();
+  if (!transport.ok()) return Error(409, transport.status().reason().empty() ? "no_server" : transport.status().reason(),
+                                    transport.status().message());
+  SyncClient client(store_, *device_, **transport, clock_, random_);
+  auto outcome = client.Run();
+  if (!outcome.ok()) {
+    const bool later = outcome.status().code() == Status::Code::kUnavailable;
+    return Error(502, later ? "unreachable" : "sync_failed", outcome.status().message());
+  }
+  auto returned = store_.CountReturned();
+  return Json(200, {{"sent", outcome->accepted},
+                    {"received", outcome->received_envelopes},
+                    {"sent_back", returned.ok() ? *returned : 0},
+                    {"refused", outcome->rejections.size() + outcome->set_aside.size()},
+                    {"warnings", outcome->log_warnings}});
 }
 
 UiResponse UiApp::StartDraft(const json& body) {

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -21,6 +22,7 @@
 #include "dala/base/embedded.h"
 #include "dala/client/device.h"
 #include "dala/client/store.h"
+#include "dala/client/transport.h"
 #include "dala/schema/interview.h"
 #include "dala/sync/crypto.h"
 
@@ -49,6 +51,8 @@ struct UiResponse {
 struct UiOptions {
   int64_t lock_after_ms = 15 * 60 * 1000;  // the key locks itself after this long without a request
   std::string language = "ru";             // of the page until the volunteer picks another
+  // The connection to the profile's server for the Sync button; unset: no sync.
+  std::function<Result<std::unique_ptr<Transport>>()> transport;
 };
 
 // After this many wrong passphrases in a row, each further attempt waits
@@ -86,6 +90,7 @@ class UiApp {
   UiResponse Finish(int64_t draft);
   UiResponse Record(const std::string& id);
   UiResponse Laptop();
+  UiResponse Sync();
   // The interview of a draft, loaded from the store at its first use.
   Result<schema::Interview*> InterviewOf(int64_t draft);
   Status SaveDraft(int64_t draft);

@@ -207,5 +207,12 @@ TEST_F(UiAppTest, FinishSignsOnlyUnlockedAndRemovesTheDraft) {
   EXPECT_EQ(record["state"], "waiting");
 }
 
+TEST_F(UiAppTest, SyncNeedsTheKeyAndAServer) {
+  EXPECT_EQ(Call(Post("/api/sync", json::object()), 401)["error"], "locked");
+  Call(Post("/api/unlock", {{"passphrase", "passphrase"}}), 200);
+  EXPECT_EQ(Call(Post("/api/sync", json::object()), 409)["error"], "not_enrolled");
+  EXPECT_EQ(Call(Get("/api/home"), 200)["enrolled"], false);
+}
+
 }  // namespace
 }  // namespace dala::client::ui

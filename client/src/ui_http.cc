@@ -68,7 +68,12 @@ int Ui(const Globals& g, const UiOptions& o) {
   const std::string lang = MessageLanguage(g, store->get());
   CliClock clock;
   sync::SystemRandom random;
-  ui::UiApp app(**store, clock, random, {int64_t{o.lock_after_minutes} * 60 * 1000, lang});
+  LocalStore& s = **store;
+  ui::UiOptions options{int64_t{o.lock_after_minutes} * 60 * 1000, lang, [&s] {
+                          std::string ca_file;
+                          return ProfileTransport(s, &ca_file);
+                        }};
+  ui::UiApp app(s, clock, random, std::move(options));
 
   httplib::Server server;
   server.set_payload_max_length(1 << 20);

@@ -139,6 +139,7 @@ test('psc_observation end to end: choice filter, a refused answer, back and chan
   await typeAnswer('queue_length', '900');
   await ready(page, '#error');
   assert.equal(await page.textContent('#error'), PSC.questions.find((q) => q.name === 'queue_length').constraint_message.en);
+  assert.equal(await page.inputValue('#answer'), '900', 'the refused answer stays to be fixed');
   await shots('fill-error');
   await typeAnswer('queue_length', '12');
   await at('waiting_source');

@@ -2,16 +2,9 @@
 // to the form engine in C++ and the screen comes back as JSON. Nothing
 // from a form or a record is ever parsed as HTML: all of it is set as
 // textContent or as an attribute value.
-import {WORDS} from './i18n.js';
+import {lang, t, useLanguage} from './i18n.js';
 
-let lang = 'ru';
 const main = () => document.getElementById('main');
-
-function t(key, ...args) {
-  let s = (WORDS[lang] && WORDS[lang][key]) || WORDS.en[key] || key;
-  args.forEach((a, i) => { s = s.replace('{' + (i + 1) + '}', String(a)); });
-  return s;
-}
 
 // el('p', {class: 'x'}, 'text', child): strings become text nodes.
 function el(tag, attrs = {}, ...children) {
@@ -38,7 +31,7 @@ async function api(method, path, body) {
 }
 
 function show(...nodes) {
-  main().replaceChildren(...nodes);
+  main().replaceChildren(...nodes.filter((n) => n !== null && n !== undefined && n !== false));
   const h = main().querySelector('h1');
   if (h) h.focus();
 }
@@ -59,7 +52,7 @@ function unlockBox(done) {
     const r = await api('POST', '/unlock', {passphrase: input.value});
     input.value = '';
     if (r.status === 200) return done();
-    message.textContent = r.data.error === 'wait' ? t('wait', r.data.retry_after_s) : t('wrongPassphrase');
+    message.textContent = r.data.error === 'wait' ? t('wait', r.data.retry_after_s) : t('wrong_passphrase');
     if (r.data.retry_after_s > 0 && r.data.error !== 'wait') message.textContent += ' ' + t('wait', r.data.retry_after_s);
   }},
   el('p', {}, t('locked')),
@@ -73,12 +66,12 @@ function unlockBox(done) {
 async function home() {
   const {data} = await api('GET', '/home');
   const forms = el('section', {'aria-labelledby': 'forms-h'}, el('h2', {id: 'forms-h'}, t('forms')));
-  if (!data.forms || data.forms.length === 0) forms.append(el('p', {}, t('noForms')));
+  if (!data.forms || data.forms.length === 0) forms.append(el('p', {}, t('no_forms')));
   else forms.append(el('ul', {class: 'cards'}, data.forms.map((f) => el('li', {},
     el('button', {class: 'primary big', 'data-form': f.id, onclick: () => startForm(f.id)}, t('start') + ': ' + f.title)))));
 
   const drafts = el('section', {'aria-labelledby': 'drafts-h'}, el('h2', {id: 'drafts-h'}, t('drafts')));
-  if (data.drafts.length === 0) drafts.append(el('p', {}, t('noDrafts')));
+  if (data.drafts.length === 0) drafts.append(el('p', {}, t('no_drafts')));
   else drafts.append(el('ul', {class: 'rows'}, data.drafts.map((d) => el('li', {class: 'draft'},
     el('span', {class: 'what'}, d.title, ' · ', String(d.answers), ' ', t('answers'), ' · ', when(d.updated_ms)),
     d.note ? el('p', {class: 'note'}, d.note) : null,
@@ -86,14 +79,34 @@ async function home() {
     el('button', {onclick: async () => { await api('DELETE', '/drafts/' + d.id); route(); }}, t('delete'))))));
 
   const records = el('section', {'aria-labelledby': 'records-h'}, el('h2', {id: 'records-h'}, t('records')));
-  if (data.records.length === 0) records.append(el('p', {}, t('noRecords')));
+  if (data.records.length === 0) records.append(el('p', {}, t('no_records')));
   else records.append(el('ul', {class: 'rows'}, data.records.map((r) => el('li', {class: 'record state-' + r.state},
     el('a', {href: '#/record/' + r.id}, r.title), ' ',
-    el('span', {class: 'badge'}, t(r.state)), ' ', el('span', {class: 'muted'}, when(r.updated_ms)),
+    el('span', {class: 'badge'}, t('state.' + r.state)), ' ', el('span', {class: 'muted'}, when(r.updated_ms)),
     r.state === 'sent_back' && r.comment ? el('p', {class: 'sentback'}, el('strong', {}, t('comment') + ': '),
       r.comment, r.review_by ? ' — ' + r.review_by : '') : null))));
 
-  show(heading(t('home')), data.unlocked ? null : unlockBox(route), forms, drafts, records);
+  const sync = data.enrolled && data.unlocked ? syncBox() : null;
+  show(heading(t('home')), data.unlocked ? null : unlockBox(route), sync, forms, drafts, records);
+}
+
+// The Sync button and, when it ends, a plain summary of what happened.
+function syncBox() {
+  const result = el('p', {class: 'sync-result', role: 'status'});
+  const button = el('button', {class: 'primary', id: 'sync', onclick: async () => {
+    button.disabled = true;
+    result.textContent = t('syncing');
+    const r = await api('POST', '/sync');
+    button.disabled = false;
+    if (r.status !== 200) {
+      result.textContent = (r.data.error === 'unreachable' ? t('sync_unreachable') : t('sync_failed')) + ' ' + (r.data.message || '');
+      return;
+    }
+    await home();
+    const again = main().querySelector('.sync-result');
+    if (again) again.textContent = t('sync_done', r.data.sent, r.data.received, r.data.sent_back);
+  }}, t('sync'));
+  return el('div', {class: 'sync'}, button, result);
 }
 
 async function startForm(id) {
@@ -156,6 +169,12 @@ function control(step) {
 async function act(draft, action, body) {
   const r = await api('POST', '/drafts/' + draft + '/' + action, body || {});
   renderScreen(r.data);
+  // A refused answer stays in its field, beside the form's message, to fix.
+  const typed = ['text', 'integer', 'decimal', 'date', 'time', 'datetime'];
+  const field = main().querySelector('#answer');
+  if (r.data.error && action === 'answer' && field && r.data.step && typed.includes(r.data.step.type)) {
+    field.value = body.text;
+  }
 }
 
 function renderScreen(s) {
@@ -166,7 +185,7 @@ function renderScreen(s) {
     el('p', {class: 'progress'}, t('question') + ' ' + s.position + ' ' + t('of') + ' ' + s.total)];
   if (step.repeat) parts.push(el('p', {class: 'repeat'}, step.repeat + (step.instance ? ' · ' + step.instance : '')));
   if (step.kind === 'add_repeat') {
-    parts.push(el('h1', {tabindex: '-1', 'data-question': 'add:' + step.name}, t('addAnother') + ': ' + step.label + ' (' + step.instance + ')?'),
+    parts.push(el('h1', {tabindex: '-1', 'data-question': 'add:' + step.name}, t('add_another') + ': ' + step.label + ' (' + step.instance + ')?'),
       el('div', {class: 'actions'},
         el('button', {class: 'primary', id: 'yes', onclick: () => act(s.draft, 'answer', {text: 'yes'})}, t('yes')),
         el('button', {id: 'no', onclick: () => act(s.draft, 'answer', {text: 'no'})}, t('no'))));
@@ -222,9 +241,10 @@ function renderSummary(s) {
   };
   // A locked key is unlocked here, before signing, rather than refused.
   const signing = s.unlocked ? el('button', {class: 'primary', id: 'sign', disabled: s.problems.length > 0, onclick: sign},
-    t('signAndSave')) : unlockBox(() => fill(s.draft));
+    t('sign_and_save')) : unlockBox(() => fill(s.draft));
   show(el('p', {class: 'form-title'}, s.title), heading(t('summary')), problems, rows, message,
-    el('div', {class: 'actions'}, el('button', {id: 'back', onclick: () => act(s.draft, 'back')}, t('back'))), signing);
+    el('div', {class: 'actions'}, el('button', {id: 'back', onclick: () => act(s.draft, 'back')}, t('back')),
+      s.unlocked ? signing : null), s.unlocked ? null : signing);
 }
 
 async function fill(draft) {
@@ -237,10 +257,10 @@ async function fill(draft) {
 
 async function record(id, saved) {
   const r = await api('GET', '/records/' + id);
-  if (r.status !== 200) return show(heading(t('noSuchPage')));
+  if (r.status !== 200) return show(heading(t('no_such_page')));
   const d = r.data;
   show(saved ? el('p', {class: 'ok', role: 'status'}, t('saved')) : null, heading(d.title),
-    el('p', {}, el('span', {class: 'badge state-' + d.state}, t(d.state)), ' ', el('span', {class: 'muted'}, when(d.updated_ms))),
+    el('p', {}, el('span', {class: 'badge state-' + d.state}, t('state.' + d.state)), ' ', el('span', {class: 'muted'}, when(d.updated_ms))),
     d.comment ? el('p', {class: d.state === 'sent_back' ? 'sentback' : 'note'}, el('strong', {}, t('comment') + ': '), d.comment) : null,
     el('table', {class: 'summary'}, el('tbody', {}, (d.answers || []).map((a) => el('tr', {},
       el('th', {scope: 'row'}, a.label + (a.instance ? ' [' + a.instance + ']' : '')), el('td', {}, a.answer))))),
@@ -251,8 +271,9 @@ async function laptop() {
   const {data} = await api('GET', '/laptop');
   show(heading(t('laptop')), el('dl', {class: 'facts'},
     el('dt', {}, t('fingerprint')), el('dd', {class: 'fingerprint'}, data.fingerprint),
-    el('dt', {}, t('server')), el('dd', {}, data.server || t('notEnrolled')),
-    el('dt', {}, t('receipts')), el('dd', {}, String(data.receipts))),
+    el('dt', {}, t('server')), el('dd', {}, data.server || t('not_enrolled')),
+    el('dt', {}, t('receipts')), el('dd', {}, String(data.receipts)),
+    el('dt', {}, t('last_sync')), el('dd', {}, data.last_sync_ms ? when(data.last_sync_ms) : t('never'))),
   data.unlocked ? el('button', {id: 'lock', onclick: async () => { await api('POST', '/lock'); route(); }}, t('lock'))
     : unlockBox(route));
 }
@@ -279,10 +300,10 @@ async function route() {
 
 async function startPage() {
   const {data} = await api('GET', '/home');
-  lang = data.language || 'ru';
+  await useLanguage(data.language || 'ru');
   document.getElementById('lang').addEventListener('change', async (e) => {
     const r = await api('POST', '/language', {language: e.target.value});
-    if (r.status === 200) lang = r.data.language;
+    if (r.status === 200) await useLanguage(r.data.language);
     route();
   });
   window.addEventListener('hashchange', route);
