@@ -3,7 +3,7 @@
 // (killed and started again once), one browser for the whole file.
 
 import assert from 'node:assert/strict';
-import {execFileSync, spawn} from 'node:child_process';
+import {execFileSync} from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,6 +11,7 @@ import {after, before, test} from 'node:test';
 import {fileURLToPath} from 'node:url';
 
 import {SIZES, accessibilityProblems, launch, ready, screenshot, watchedPage} from './browser.mjs';
+import {DalaUi} from './dala_ui.mjs';
 import {DALA} from './world.mjs';
 
 const FORMS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../schema/forms');
@@ -31,32 +32,13 @@ class Laptop {
   constructor() {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dala-ui-'));
     this.env = {...process.env, TZ: ALMATY, DALA_HOME: path.join(this.dir, 'profile'), DALA_PASSPHRASE: PASSPHRASE};
-    this.ui = null;
+    this.ui = new DalaUi(this.env);
   }
   dala(args) {
     return execFileSync(DALA, args, {env: this.env, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'], timeout: 60_000});
   }
-  // Starts `dala ui` and returns the address with its token, as printed.
-  async start() {
-    const env = {...this.env};
-    delete env.DALA_PASSPHRASE;  // the page asks for it
-    this.ui = spawn(DALA, ['ui', '--no-browser', '--lang', 'en'], {env, stdio: ['ignore', 'pipe', 'inherit']});
-    let out = '';
-    return new Promise((resolve, reject) => {
-      this.ui.stdout.on('data', (d) => {
-        out += d;
-        const m = out.match(/http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]+/);
-        if (m) resolve(m[0]);
-      });
-      this.ui.on('exit', (code) => reject(new Error('dala ui ended: ' + code + ' ' + out)));
-    });
-  }
-  async kill(signal) {
-    const ended = new Promise((r) => this.ui.once('exit', r));
-    this.ui.kill(signal);
-    await ended;
-    this.ui.removeAllListeners('exit');
-  }
+  start() { return this.ui.start(['--lang', 'en']); }
+  kill(signal) { return this.ui.stop(signal); }
 }
 
 const laptop = new Laptop();
@@ -75,7 +57,7 @@ before(async () => {
 
 after(async () => {
   if (browser) await browser.close();
-  if (laptop.ui && laptop.ui.exitCode === null) await laptop.kill('SIGTERM');
+  await laptop.kill('SIGTERM');
   fs.rmSync(laptop.dir, {recursive: true, force: true});
 });
 
