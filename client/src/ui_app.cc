@@ -224,6 +224,8 @@ UiResponse UiApp::Route(const UiRequest& r) {
     if ((r.method == "GET") != action.empty() && r.method != "DELETE") return Error(405, "wrong_method");
     return DraftAction(id, r.method == "DELETE" ? "delete" : action, body);
   }
+  if (p.starts_with("/api/records/") && p.ends_with("/edit") && r.method == "POST")
+    return EditRecord(p.substr(13, p.size() - 13 - 5));
   if (p.starts_with("/api/records/") && r.method == "GET") return Record(p.substr(13));
   return Error(404, "not_found");
 }
@@ -399,6 +401,26 @@ UiResponse UiApp::Record(const std::string& id) {
   DALA_ASSIGN_OR_RETURN_UI(auto row, store_.FindSubmission(*resolved));
   if (!row) return Error(404, "no_such_record");
   return Json(200, RecordJson(store_, *row, language_));
+}
+
+// A draft of a new revision of a record, starting from its answers as they
+// stand (a coordinator's corrections included), as `dala edit` makes one.
+UiResponse UiApp::EditRecord(const std::string& id) {
+  auto resolved = store_.ResolveSubmission(id);
+  if (!resolved.ok()) return Error(404, resolved.status().reason(), resolved.status().message());
+  DALA_ASSIGN_OR_RETURN_UI(auto row, store_.FindSubmission(*resolved));
+  if (!row) return Error(404, "no_such_record");
+  DALA_ASSIGN_OR_RETURN_UI(auto merged, store_.MergedStateOf(*resolved));
+  auto form = FormOfHash(store_, row->form_hash);
+  if (form == nullptr) return Error(404, "form_of_record_missing", "the record's form is not on this laptop");
+  DraftRow draft{0, row->form_hash, *resolved, merged.answers_json, language_, clock_.NowMs()};
+  DALA_ASSIGN_OR_RETURN_UI(draft.id, store_.SaveDraft(draft));
+  OpenDraft& open = drafts_[draft.id];
+  open.row = draft;
+  open.interview = std::make_unique<schema::Interview>(form, clock_, json::parse(merged.answers_json));
+  json screen = ScreenJson(*open.interview, draft.id, language_, "");
+  screen["unlocked"] = device_.has_value();
+  return Json(201, screen);
 }
 
 }  // namespace dala::client::ui

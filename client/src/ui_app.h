@@ -89,6 +89,7 @@ class UiApp {
   UiResponse DraftAction(int64_t draft, const std::string& action, const nlohmann::json& body);
   UiResponse Finish(int64_t draft);
   UiResponse Record(const std::string& id);
+  UiResponse EditRecord(const std::string& id);
   UiResponse Laptop();
   UiResponse Sync();
   // The interview of a draft, loaded from the store at its first use.

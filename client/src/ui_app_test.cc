@@ -207,6 +207,25 @@ TEST_F(UiAppTest, FinishSignsOnlyUnlockedAndRemovesTheDraft) {
   EXPECT_EQ(record["state"], "waiting");
 }
 
+TEST_F(UiAppTest, EditingARecordSignsANewRevisionOnTopOfIt) {
+  Call(Post("/api/unlock", {{"passphrase", "passphrase"}}), 200);
+  int64_t first = Call(Post("/api/drafts", {{"form", "visit"}}), 201)["draft"];
+  Call(Post("/api/drafts/" + std::to_string(first) + "/answer", {{"text", "4"}}), 200);
+  std::string id = Call(Post("/api/drafts/" + std::to_string(first) + "/finish", json::object()), 201)["record"];
+  json edit = Call(Post("/api/records/" + id + "/edit", json::object()), 201);
+  EXPECT_EQ(edit["step"]["answer"], 4);
+  const std::string path = "/api/drafts/" + std::to_string(edit["draft"].get<int64_t>());
+  Call(Post(path + "/answer", {{"text", "5"}}), 200);
+  EXPECT_EQ(Call(Post(path + "/finish", json::object()), 201)["record"], id);
+  auto records = store_->ListSubmissions();
+  ASSERT_EQ(records->size(), 1u);
+  EXPECT_EQ(json::parse((*records)[0].answers_json), json({{"queue", 5}}));
+  auto merged = store_->MergedStateOf((*records)[0].id);
+  ASSERT_TRUE(merged.ok());
+  EXPECT_EQ(merged->heads.size(), 1u);
+  Call(Post("/api/records/00000000/edit", json::object()), 404);
+}
+
 TEST_F(UiAppTest, SyncNeedsTheKeyAndAServer) {
   EXPECT_EQ(Call(Post("/api/sync", json::object()), 401)["error"], "locked");
   Call(Post("/api/unlock", {{"passphrase", "passphrase"}}), 200);

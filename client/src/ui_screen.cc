@@ -74,11 +74,6 @@ json CalculatedJson(const schema::Form& form, const json& final_answers, const s
   return out;
 }
 
-std::shared_ptr<const schema::Form> FormOfHash(LocalStore& store, const std::string& hex) {
-  sync::Hash h;
-  return FromHex(hex, &h) ? store.FindForm(h) : nullptr;
-}
-
 // Where a record stands, in the words the page translates.
 std::string StateOf(const SubmissionRow& r) {
   if (r.rejected > 0) return "set_aside";
@@ -89,6 +84,11 @@ std::string StateOf(const SubmissionRow& r) {
 }
 
 }  // namespace
+
+std::shared_ptr<const schema::Form> FormOfHash(LocalStore& store, const std::string& hex) {
+  sync::Hash h;
+  return FromHex(hex, &h) ? store.FindForm(h) : nullptr;
+}
 
 json ScreenJson(const schema::Interview& iv, int64_t draft, const std::string& lang, const std::string& error) {
   const schema::Form& form = iv.form();

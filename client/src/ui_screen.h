@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -20,6 +21,9 @@ namespace dala::client::ui {
 // the answer just refused, in `language`.
 nlohmann::json ScreenJson(const schema::Interview& iv, int64_t draft, const std::string& language,
                           const std::string& error);
+
+// The stored form of that hash (hex), or null.
+std::shared_ptr<const schema::Form> FormOfHash(LocalStore& store, const std::string& hex);
 
 nlohmann::json FormsJson(LocalStore& store, const std::vector<FormRow>& forms, const std::string& language);
 nlohmann::json DraftsJson(LocalStore& store, const std::vector<DraftRow>& drafts, const std::string& language);

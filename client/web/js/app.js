@@ -264,7 +264,11 @@ async function record(id, saved) {
     d.comment ? el('p', {class: d.state === 'sent_back' ? 'sentback' : 'note'}, el('strong', {}, t('comment') + ': '), d.comment) : null,
     el('table', {class: 'summary'}, el('tbody', {}, (d.answers || []).map((a) => el('tr', {},
       el('th', {scope: 'row'}, a.label + (a.instance ? ' [' + a.instance + ']' : '')), el('td', {}, a.answer))))),
-    el('p', {}, el('a', {class: 'button', href: '#/'}, t('home'))));
+    el('div', {class: 'actions'}, el('a', {class: 'button', href: '#/'}, t('home')),
+      el('button', {class: 'primary', id: 'edit', onclick: async () => {
+        const e = await api('POST', '/records/' + id + '/edit');
+        if (e.status === 201) location.hash = '#/fill/' + e.data.draft;
+      }}, t('edit'))));
 }
 
 async function laptop() {
