@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import {execFileSync} from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import {after, before, test} from 'node:test';
@@ -221,4 +222,27 @@ test('hostile labels and answers are shown as text and never run', async () => {
   assert.equal(await page.$$eval('img, body script:not([src])', (xs) => xs.length), 0);
   assert.deepEqual(page.dialogs, []);
   assert.deepEqual(page.problems, []);
+});
+
+test('the socket itself refuses another Host, another Origin and a request without the session', async () => {
+  const port = new URL(url).port;
+  const [session] = (await page.context().cookies()).filter((c) => c.name === 'dala_ui');
+  const send = (method, target, headers, body) => new Promise((resolve, reject) => {
+    const r = http.request({host: '127.0.0.1', port, path: target, method, headers}, (res) => {
+      res.resume();
+      resolve(res.statusCode);
+    });
+    r.on('error', reject);
+    r.end(body);
+  });
+  const cookie = 'dala_ui=' + session.value;
+  const here = `http://127.0.0.1:${port}`;
+  const json = {'Content-Type': 'application/json'};
+  assert.equal(await send('GET', '/api/home', {Host: 'rebound.example:' + port, Cookie: cookie}), 421);
+  assert.equal(await send('GET', '/api/home', {}), 401);
+  assert.equal(await send('GET', '/?token=' + '0'.repeat(64), {}), 401);
+  const body = JSON.stringify({language: 'en'});
+  assert.equal(await send('POST', '/api/language', {...json, Cookie: cookie, Origin: 'http://evil.example'}, body), 403);
+  assert.equal(await send('POST', '/api/language', {...json, Cookie: cookie}, body), 403);
+  assert.equal(await send('POST', '/api/language', {...json, Cookie: cookie, Origin: here}, body), 200);
 });
