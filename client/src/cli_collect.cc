@@ -344,6 +344,7 @@ int Collect(const Globals& g, const CollectOptions& o) {
   DraftRow row = draft.value_or(DraftRow{0, form->hash_hex(), std::nullopt, "{}", lang, clock.NowMs()});
   auto autosave = [&] {
     row.answers_json = iv.answers().dump();
+    row.position.clear();  // where `dala ui` left it no longer says where the draft stands
     row.language = lang;
     row.updated_ms = clock.NowMs();
     auto id = s.SaveDraft(row);

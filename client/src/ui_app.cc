@@ -326,14 +326,16 @@ Result<schema::Interview*> UiApp::InterviewOf(int64_t draft) {
   OpenDraft& open = drafts_[draft];
   open.row = *row;
   open.interview = std::make_unique<schema::Interview>(form, clock_, answers);
-  // A draft from an earlier `dala ui` or `dala collect` goes on where it stopped.
-  open.interview->ResumeAtFirstUnanswered();
+  // A draft from an earlier `dala ui` opens where it was left; one from
+  // `dala collect` at its first unanswered step.
+  RestorePosition(*open.interview, row->position);
   return open.interview.get();
 }
 
 Status UiApp::SaveDraft(int64_t draft) {
   OpenDraft& open = drafts_.at(draft);
   open.row.answers_json = open.interview->answers().dump();
+  open.row.position = PositionOf(*open.interview);
   open.row.language = language_;
   open.row.updated_ms = clock_.NowMs();
   return store_.SaveDraft(open.row).status();

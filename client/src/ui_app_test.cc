@@ -175,6 +175,38 @@ TEST_F(UiAppTest, EveryAnswerIsADraftOnDiskAndANewProcessResumesIt) {
   EXPECT_EQ(resumed["answered"][0]["answer"], "7");
 }
 
+TEST_F(UiAppTest, ANewProcessReopensTheDraftAtTheStepLeftEvenAfterGoingBack) {
+  ASSERT_TRUE(store_
+                  ->AddForm(R"J({"dala_form":1,"id":"three","version":"1","title":"Three","languages":["en"],
+      "default_language":"en","questions":[{"type":"integer","name":"a","label":"A"},
+      {"type":"integer","name":"b","label":"B"},{"type":"integer","name":"c","label":"C"}]})J",
+                            "local", clock_.NowMs())
+                  .ok());
+  int64_t draft = Call(Post("/api/drafts", {{"form", "three"}}), 201)["draft"];
+  const std::string path = "/api/drafts/" + std::to_string(draft);
+  Call(Post(path + "/answer", {{"text", "1"}}), 200);
+  Call(Post(path + "/answer", {{"text", "2"}}), 200);
+  EXPECT_EQ(Call(Post(path + "/back", json::object()), 200)["step"]["name"], "b");
+
+  UiApp next(*store_, clock_, random_, {});
+  next.SetPort(kPort);
+  std::string cookie = HeaderIn(next.Handle(Get("/?token=" + next.token(), false)), "Set-Cookie");
+  UiRequest r = Get(path);
+  r.headers["cookie"] = cookie.substr(0, cookie.find(';'));
+  EXPECT_EQ(json::parse(next.Handle(r).body)["step"]["name"], "b");  // not c, the first unanswered
+
+  // A position that no longer names a step (a hand-edited or older row)
+  // opens at the first unanswered step.
+  auto row = store_->FindDraft(draft);
+  (*row)->position = R"({"kind":"question","question":"gone","path":[]})";
+  ASSERT_TRUE(store_->SaveDraft(**row).ok());
+  UiApp third(*store_, clock_, random_, {});
+  third.SetPort(kPort);
+  cookie = HeaderIn(third.Handle(Get("/?token=" + third.token(), false)), "Set-Cookie");
+  r.headers["cookie"] = cookie.substr(0, cookie.find(';'));
+  EXPECT_EQ(json::parse(third.Handle(r).body)["step"]["name"], "c");
+}
+
 TEST_F(UiAppTest, RefusedAnswerShowsTheFormsMessageAndKeepsTheDraft) {
   int64_t draft = Call(Post("/api/drafts", {{"form", "visit"}}), 201)["draft"];
   const std::string path = "/api/drafts/" + std::to_string(draft);

@@ -90,6 +90,32 @@ std::shared_ptr<const schema::Form> FormOfHash(LocalStore& store, const std::str
   return FromHex(hex, &h) ? store.FindForm(h) : nullptr;
 }
 
+std::string PositionOf(const schema::Interview& iv) {
+  if (!iv.current()) return json{{"kind", "end"}}.dump();
+  const InterviewStep& step = *iv.current();
+  return json{{"kind", step.kind == InterviewStep::Kind::kAddRepeat ? "add_repeat" : "question"},
+              {"question", iv.form().questions()[step.question].name},
+              {"path", step.path}}
+      .dump();
+}
+
+void RestorePosition(schema::Interview& iv, const std::string& position) {
+  iv.ResumeAtFirstUnanswered();
+  json p = json::parse(position, nullptr, false);
+  if (!p.is_object() || !p.contains("question") || !p["question"].is_string() || !p.contains("path") ||
+      !p["path"].is_array())
+    return;
+  const schema::Question* q = iv.form().Find(p["question"].get<std::string>());
+  if (q == nullptr) return;
+  const bool add_repeat = p.value("kind", "") == "add_repeat";
+  for (const InterviewStep& step : iv.Steps()) {
+    if (step.question != q->index || (step.kind == InterviewStep::Kind::kAddRepeat) != add_repeat) continue;
+    if (json(step.path) != p["path"]) continue;
+    iv.GoTo(step);
+    return;
+  }
+}
+
 json ScreenJson(const schema::Interview& iv, int64_t draft, const std::string& lang, const std::string& error) {
   const schema::Form& form = iv.form();
   json final_answers = iv.FinalAnswers();

@@ -22,6 +22,12 @@ namespace dala::client::ui {
 nlohmann::json ScreenJson(const schema::Interview& iv, int64_t draft, const std::string& language,
                           const std::string& error);
 
+// Where the interview stands, for the drafts table's `position`
+// (client/DATABASE.md), and back: a position that names no step of the
+// current answers opens at the first unanswered step instead.
+std::string PositionOf(const schema::Interview& iv);
+void RestorePosition(schema::Interview& iv, const std::string& position);
+
 // The stored form of that hash (hex), or null.
 std::shared_ptr<const schema::Form> FormOfHash(LocalStore& store, const std::string& hex);
 
