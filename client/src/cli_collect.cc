@@ -344,6 +344,7 @@ int Collect(const Globals& g, const CollectOptions& o) {
   DraftRow row = draft.value_or(DraftRow{0, form->hash_hex(), std::nullopt, "{}", lang, clock.NowMs()});
   auto autosave = [&] {
     row.answers_json = iv.answers().dump();
+    row.position.clear();  // where `dala ui` left it no longer says where the draft stands
     row.language = lang;
     row.updated_ms = clock.NowMs();
     auto id = s.SaveDraft(row);
@@ -364,19 +365,11 @@ int Collect(const Globals& g, const CollectOptions& o) {
     case Outcome::kFinalize:
       break;
   }
-  sync::SubmissionId id{};
-  std::vector<sync::Hash> parents;
-  if (row.submission) {
-    // A draft of an edit: the revision builds on the heads as they are now.
-    id = *row.submission;
-    auto merged = s.MergedStateOf(id);
-    if (!merged.ok()) return Fail(merged.status());
-    parents = merged->heads;
-  } else {
-    sync::SystemRandom random;
-    id = sync::NewSubmissionId(clock, random);
-  }
-  auto saved = Sign(s, *form, id, parents, iv.FinalAnswers().dump(), clock, lang, row.id);
+  sync::SystemRandom random;
+  auto target = RecordTargetOf(s, row, clock, random);
+  if (!target.ok()) return Fail(target.status());
+  const sync::SubmissionId id = target->id;
+  auto saved = Sign(s, *form, id, target->parents, iv.FinalAnswers().dump(), clock, lang, row.id);
   if (!saved.ok()) {
     std::cerr << "dala: " << Explain(saved.status(), lang) << "\n";
     std::cerr << "dala: " << Tr(Say::kAnswersKeptAsDraft, lang, {std::to_string(row.id)}) << "\n";

@@ -19,6 +19,14 @@ int Init(const Globals& g, const InitOptions& o);
 int FormsList(const Globals& g);
 int FormsAdd(const Globals& g, const std::string& file);
 
+struct UiOptions {
+  int port = 0;
+  bool no_browser = false;
+  int lock_after_minutes = 15;
+};
+// `dala ui`: the volunteer's page on 127.0.0.1 (ui_app.h), until Ctrl-C.
+int Ui(const Globals& g, const UiOptions& o);
+
 struct CollectOptions {
   std::string form;
   std::string answers_file;

@@ -158,4 +158,21 @@ std::string Printable(std::string_view text) { return utf8::Printable(text); }
 bool StdinIsTerminal() { return ::isatty(STDIN_FILENO) == 1; }
 bool StderrIsTerminal() { return ::isatty(STDERR_FILENO) == 1; }
 
+std::string Fingerprint(const std::string& public_hex) {
+  std::string out;
+  for (size_t i = 0; i < 16 && i < public_hex.size(); i += 4) out += (out.empty() ? "" : " ") + public_hex.substr(i, 4);
+  return out;
+}
+
+Result<std::unique_ptr<Transport>> ProfileTransport(LocalStore& store, std::string* ca_file) {
+  DALA_ASSIGN_OR_RETURN(auto url, store.Get(profile_key::kServerUrl));
+  if (!url || url->empty()) return Status::FailedPrecondition("this laptop is not enrolled").WithReason("not_enrolled");
+  if (ca_file->empty()) {
+    DALA_ASSIGN_OR_RETURN(auto saved, store.Get(profile_key::kServerCaFile));
+    if (saved) *ca_file = *saved;
+  }
+  DALA_ASSIGN_OR_RETURN(std::string allow_http, store.GetOr(profile_key::kAllowPlainHttp, ""));
+  return MakeHttpTransport(*url, {10, 120, *ca_file, allow_http == "1"});
+}
+
 }  // namespace dala::client::cli

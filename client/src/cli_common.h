@@ -14,6 +14,7 @@
 #include "dala/base/terminal.h"
 #include "dala/client/device.h"
 #include "dala/client/store.h"
+#include "dala/client/transport.h"
 
 namespace dala::client::cli {
 
@@ -117,5 +118,14 @@ Result<std::string> ReadWholeFile(const std::string& path);
 
 [[nodiscard]] bool StdinIsTerminal();
 [[nodiscard]] bool StderrIsTerminal();
+
+// The start of a device key (hex) in groups of four, as people read keys
+// aloud to a coordinator.
+[[nodiscard]] std::string Fingerprint(const std::string& public_hex);
+
+// The connection to the profile's server, as enrolment recorded it (its
+// address, private CA, plain-http consent). `ca_file`: a CA given on the
+// command line, else set to the profile's; empty when none.
+Result<std::unique_ptr<Transport>> ProfileTransport(LocalStore& store, std::string* ca_file);
 
 }  // namespace dala::client::cli

@@ -30,12 +30,6 @@ Status MakeDirectories(const std::string& path) {
   return Status::Ok();
 }
 
-std::string Fingerprint(const std::string& public_hex) {
-  // Groups of four, as people read keys aloud to a coordinator.
-  std::string out;
-  for (size_t i = 0; i < 16 && i < public_hex.size(); i += 4) out += (out.empty() ? "" : " ") + public_hex.substr(i, 4);
-  return out;
-}
 
 std::string SummaryOf(const schema::Form* form, const json& answers, const std::string& lang) {
   if (form == nullptr) return "";

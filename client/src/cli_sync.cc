@@ -180,13 +180,7 @@ int SyncCommand(const Globals& g, const SyncCommandOptions& o) {
   auto device = UnlockDevice(**store, lang);
   if (!device.ok()) return FailIn(lang, device.status());
   std::string ca_file = o.ca_file;
-  if (ca_file.empty()) {
-    auto saved = (*store)->Get(profile_key::kServerCaFile);
-    if (saved.ok() && *saved) ca_file = **saved;
-  }
-  auto allow_http = (*store)->GetOr(profile_key::kAllowPlainHttp, "");
-  if (!allow_http.ok()) return Fail(allow_http.status());
-  auto transport = MakeHttpTransport(**url, {10, 120, ca_file, *allow_http == "1"});
+  auto transport = ProfileTransport(**store, &ca_file);
   if (!transport.ok()) return Fail(transport.status());
   CliClock clock;
   sync::SystemRandom random;

@@ -46,6 +46,8 @@ enum class Say {
   kReceiptsExplain,
   // backup and restore
   kBackupWritten, kRestored, kRestoreOverProfile,
+  // dala ui
+  kUiOpenAddress, kUiCannotListen,
   // enrolment and the network (transport and enrolment reasons, cli_sync.cc)
   kEnrolled, kServerKeyIs, kRunSyncForForms, kEnrolFailed, kRejectedSequence, kCannotReach, kTlsWrongHost,
   kTlsUntrusted, kTlsWrongCa, kTlsExpired, kTlsNotYetValid, kTlsRefused, kTlsCaUnreadable, kTlsNoHandshake,

@@ -11,6 +11,20 @@
 
 namespace dala::client {
 
+Result<RecordTarget> RecordTargetOf(LocalStore& store, const DraftRow& draft, const Clock& clock,
+                                    sync::Random& random) {
+  RecordTarget t;
+  if (!draft.submission) {
+    t.id = sync::NewSubmissionId(clock, random);
+    return t;
+  }
+  t.id = *draft.submission;
+  DALA_ASSIGN_OR_RETURN(sync::MergedState merged, store.MergedStateOf(t.id));
+  t.parents = std::move(merged.heads);
+  return t;
+}
+
+
 using nlohmann::json;
 using sync::Hash;
 

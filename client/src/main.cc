@@ -184,6 +184,13 @@ int Main(int argc, char** argv) {
   forms_add->add_option("FILE", form_file, "The form document")->required();
 
   CollectOptions collect_o;
+  UiOptions ui_o;
+  auto* ui = app.add_subcommand("ui", "Fill in forms in this laptop's own browser (offline; nothing leaves it)");
+  ui->add_option("--port", ui_o.port, "Port on 127.0.0.1 (default: a free one)")->check(CLI::Range(0, 65535));
+  ui->add_flag("--no-browser", ui_o.no_browser, "Only print the address; do not open a browser");
+  ui->add_option("--lock-after", ui_o.lock_after_minutes, "Lock the key after this many idle minutes")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 24 * 60));
   auto* collect = app.add_subcommand("collect", "Fill in a form: an interview, or answers from a file");
   collect->add_option("FORM", collect_o.form, "Form id, or id@version");
   collect->add_option("--answers", collect_o.answers_file, "Take the answers from a JSON file instead of asking");
@@ -254,6 +261,7 @@ int Main(int argc, char** argv) {
   if (init->parsed()) return Init(g, init_o);
   if (forms_add->parsed()) return FormsAdd(g, form_file);
   if (forms->parsed()) return FormsList(g);
+  if (ui->parsed()) return Ui(g, ui_o);
   if (collect->parsed()) return Collect(g, collect_o);
   if (backup->parsed()) return Backup(g, backup_dir);
   if (restore->parsed()) return Restore(g, restore_from);

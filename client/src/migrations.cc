@@ -109,6 +109,11 @@ CREATE TABLE set_aside_updates (
   stored_ms INTEGER NOT NULL
 );
 )sql",
+      // 6: `dala ui` reopens a draft at the step it showed last, even one
+      // the volunteer went back to, not only at the first unanswered one.
+      R"sql(
+ALTER TABLE drafts ADD COLUMN position TEXT NOT NULL DEFAULT '';
+)sql",
   };
   return kMigrations;
 }

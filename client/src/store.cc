@@ -651,14 +651,17 @@ Result<int64_t> LocalStore::NewestOwnRecordMs() {
 Result<int64_t> LocalStore::SaveDraft(const DraftRow& d) {
   if (d.id == 0) {
     DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("INSERT INTO drafts(form_hash, submission, answers, language, "
-                                               "updated_ms, note) VALUES (?, ?, ?, ?, ?, ?)"));
+                                               "updated_ms, note, position) VALUES (?, ?, ?, ?, ?, ?, ?)"));
     st.Bind(1, d.form_hash);
     if (d.submission) st.BindBytes(2, *d.submission); else st.BindNull(2);
-    DALA_RETURN_IF_ERROR(st.Bind(3, d.answers_json).Bind(4, d.language).Bind(5, d.updated_ms).Bind(6, d.note).Run());
+    DALA_RETURN_IF_ERROR(
+        st.Bind(3, d.answers_json).Bind(4, d.language).Bind(5, d.updated_ms).Bind(6, d.note).Bind(7, d.position).Run());
     return db_.LastInsertRowId();
   }
-  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("UPDATE drafts SET answers = ?, language = ?, updated_ms = ? WHERE id = ?"));
-  DALA_RETURN_IF_ERROR(st.Bind(1, d.answers_json).Bind(2, d.language).Bind(3, d.updated_ms).Bind(4, d.id).Run());
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("UPDATE drafts SET answers = ?, language = ?, updated_ms = ?, position = ? "
+                                             "WHERE id = ?"));
+  DALA_RETURN_IF_ERROR(
+      st.Bind(1, d.answers_json).Bind(2, d.language).Bind(3, d.updated_ms).Bind(4, d.position).Bind(5, d.id).Run());
   if (db_.Changes() == 0) return Status::NotFound("no draft " + std::to_string(d.id));
   return d.id;
 }
@@ -677,12 +680,13 @@ Result<DraftRow> ReadDraft(const sql::Statement& st) {
   d.language = st.ColumnText(4);
   d.updated_ms = st.ColumnInt(5);
   d.note = st.ColumnText(6);
+  d.position = st.ColumnText(7);
   return d;
 }
 }  // namespace
 
 Result<std::vector<DraftRow>> LocalStore::ListDrafts() {
-  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT id, form_hash, submission, answers, language, updated_ms, note "
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT id, form_hash, submission, answers, language, updated_ms, note, position "
                                              "FROM drafts ORDER BY id"));
   std::vector<DraftRow> out;
   while (true) {
@@ -695,7 +699,7 @@ Result<std::vector<DraftRow>> LocalStore::ListDrafts() {
 }
 
 Result<std::optional<DraftRow>> LocalStore::FindDraft(int64_t id) {
-  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT id, form_hash, submission, answers, language, updated_ms, note "
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT id, form_hash, submission, answers, language, updated_ms, note, position "
                                              "FROM drafts WHERE id = ?"));
   st.Bind(1, id);
   DALA_ASSIGN_OR_RETURN(bool row, st.Step());

@@ -52,6 +52,18 @@ class Device {
   sync::SigningKey key_;
 };
 
+// Where a finished draft's answers go: a new submission, or for a draft of
+// an edit (`draft.submission`) the next revision of that submission, built
+// on its heads as they are now. `dala collect` and `dala ui` both sign
+// through this and Device::SaveRevision, so a record is the same whichever
+// made it.
+struct RecordTarget {
+  sync::SubmissionId id{};
+  std::vector<sync::Hash> parents;
+};
+Result<RecordTarget> RecordTargetOf(LocalStore& store, const DraftRow& draft, const Clock& clock,
+                                    sync::Random& random);
+
 // Re-signs this laptop's envelopes that the server has not accepted, with
 // hybrid-clock times taken afresh from `clock`. For a laptop whose clock ran
 // ahead: the server refuses records stamped too far in the future, and the

@@ -101,6 +101,7 @@ struct DraftRow {
   std::string language;
   int64_t updated_ms = 0;
   std::string note;  // why the server refused the record this draft came from
+  std::string position;  // the step shown last, as `dala ui` writes it (client/UI.md); "" for none
 };
 
 struct ReceiptRow {

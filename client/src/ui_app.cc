@@ -1,0 +1,428 @@
+#include "ui_app.h"
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <exception>
+
+#include "dala/base/hex.h"
+#include "dala/client/sync_client.h"
+#include "dala/sync/ids.h"
+#include "cli_common.h"
+#include "ui_screen.h"
+
+namespace dala::client::ui {
+
+using nlohmann::json;
+
+namespace {
+
+// Only the page's own files and the answers of this process: no inline
+// script or style, nothing from elsewhere, never framed.
+constexpr const char* kPolicy =
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+constexpr const char* kCookie = "dala_ui";
+
+UiResponse Json(int status, const json& body) {
+  UiResponse r;
+  r.status = status;
+  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  // Answers and records never go into the browser's cache on disk.
+  r.headers.emplace_back("Cache-Control", "no-store");
+  return r;
+}
+
+UiResponse Error(int status, std::string_view reason, std::string_view message = {}) {
+  return Json(status, {{"error", reason}, {"message", message}});
+}
+
+UiResponse ErrorOf(const Status& s) {
+  int status = s.code() == Status::Code::kNotFound          ? 404
+               : s.code() == Status::Code::kInvalidArgument ? 422
+                                                            : 500;
+  return Error(status, s.reason().empty() ? "failed" : s.reason(), s.message());
+}
+
+std::string RandomHex(sync::Random& random) {
+  uint8_t bytes[32];
+  random.Fill(bytes, sizeof bytes);
+  return ToHex(bytes, sizeof bytes);
+}
+
+bool SameSecret(const std::string& a, const std::string& b) {
+  return !a.empty() && a.size() == b.size() && sodium_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+std::string CookieValue(const std::string& header, std::string_view name) {
+  size_t at = 0;
+  while (at < header.size()) {
+    size_t end = header.find(';', at);
+    if (end == std::string::npos) end = header.size();
+    std::string_view part(header.data() + at, end - at);
+    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+    if (part.size() > name.size() && part.substr(0, name.size()) == name && part[name.size()] == '=')
+      return std::string(part.substr(name.size() + 1));
+    at = end + 1;
+  }
+  return "";
+}
+
+std::string HeaderOf(const UiRequest& r, const std::string& name) {
+  auto it = r.headers.find(name);
+  return it == r.headers.end() ? "" : it->second;
+}
+
+// "/api/drafts/12/answer" → {"12", "answer"} after `prefix`.
+std::vector<std::string> PathParts(std::string_view path, std::string_view prefix) {
+  std::vector<std::string> parts;
+  path.remove_prefix(prefix.size());
+  size_t at = 0;
+  while (at <= path.size()) {
+    size_t end = path.find('/', at);
+    if (end == std::string_view::npos) end = path.size();
+    parts.emplace_back(path.substr(at, end - at));
+    at = end + 1;
+  }
+  return parts;
+}
+
+// DALA_ASSIGN_OR_RETURN for a handler: a failure becomes its JSON answer.
+#define DALA_ASSIGN_OR_RETURN_UI(lhs, rexpr) DALA_ASSIGN_OR_RETURN_UI_(DALA_CONCAT_(ui_result_, __LINE__), lhs, rexpr)
+#define DALA_ASSIGN_OR_RETURN_UI_(tmp, lhs, rexpr) \
+  auto tmp = (rexpr);                              \
+  if (!tmp.ok()) return ErrorOf(tmp.status());     \
+  lhs = std::move(tmp).value()
+
+bool IsLanguage(const std::string& l) { return l == "kk" || l == "ru" || l == "en"; }
+
+}  // namespace
+
+UiApp::UiApp(LocalStore& store, const Clock& clock, sync::Random& random, UiOptions options)
+    : store_(store),
+      clock_(clock),
+      random_(random),
+      options_(std::move(options)),
+      assets_(VolunteerPageFiles()),
+      token_(RandomHex(random)),
+      language_(IsLanguage(options_.language) ? options_.language : "ru"),
+      last_request_ms_(clock.NowMs()) {}
+
+void UiApp::SetPort(int port) { port_ = port; }
+
+bool UiApp::unlocked() {
+  std::lock_guard lock(mu_);
+  return device_.has_value();
+}
+
+void UiApp::LockIfIdle() {
+  std::lock_guard lock(mu_);
+  if (device_ && clock_.NowMs() - last_request_ms_ >= options_.lock_after_ms) LockNow();
+}
+
+void UiApp::LockNow() { device_.reset(); }
+
+UiResponse UiApp::Handle(const UiRequest& request) {
+  UiResponse out;
+  try {
+    std::lock_guard lock(mu_);
+    out = Gate(request);
+  } catch (const std::exception& e) {
+    out = Error(500, "internal", e.what());
+  } catch (...) {
+    out = Error(500, "internal");
+  }
+  out.headers.emplace_back("Content-Security-Policy", kPolicy);
+  out.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  out.headers.emplace_back("Referrer-Policy", "no-referrer");
+  out.headers.emplace_back("X-Frame-Options", "DENY");
+  return out;
+}
+
+UiResponse UiApp::Gate(const UiRequest& r) {
+  // A page elsewhere could point a name of its own at 127.0.0.1 (DNS
+  // rebinding): its requests carry its name as Host.
+  const std::string here = std::to_string(port_);
+  const std::string host = HeaderOf(r, "host");
+  if (port_ == 0 || (host != "127.0.0.1:" + here && host != "localhost:" + here))
+    return Error(421, "wrong_host", "this page answers only at 127.0.0.1:" + here);
+  if (r.method != "GET" && r.method != "HEAD") {
+    const std::string origin = HeaderOf(r, "origin");
+    if (origin != "http://127.0.0.1:" + here && origin != "http://localhost:" + here)
+      return Error(403, "wrong_origin", "a change must come from this page");
+  }
+  if (r.method == "GET" && r.path == "/" && r.query.count("token")) return ExchangeToken(r);
+  if (session_.empty() || !SameSecret(CookieValue(HeaderOf(r, "cookie"), kCookie), session_)) {
+    UiResponse refused = Error(401, "no_session", "open the address that `dala ui` printed");
+    if (r.path == "/") {
+      refused.content_type = "text/plain; charset=utf-8";
+      refused.body = "Open the address that `dala ui` printed in its terminal.\n"
+                     "Откройте адрес, который показала команда `dala ui`.\n"
+                     "`dala ui` терминалда көрсеткен мекенжайды ашыңыз.\n";
+    }
+    return refused;
+  }
+  // Idle time counts from the last request of this browser: a key left
+  // unlocked on a shared laptop locks itself.
+  if (device_ && clock_.NowMs() - last_request_ms_ >= options_.lock_after_ms) LockNow();
+  last_request_ms_ = clock_.NowMs();
+  return Route(r);
+}
+
+UiResponse UiApp::ExchangeToken(const UiRequest& r) {
+  if (token_.empty() || !SameSecret(r.query.at("token"), token_))
+    return Error(401, "bad_token", "this address was used already: run `dala ui` again");
+  token_.clear();  // one browser, once
+  session_ = RandomHex(random_);
+  UiResponse out;
+  out.status = 303;
+  out.content_type = "text/plain; charset=utf-8";
+  out.headers.emplace_back("Set-Cookie", std::string(kCookie) + "=" + session_ + "; Path=/; HttpOnly; SameSite=Strict");
+  // The token leaves the address bar and the history at once.
+  out.headers.emplace_back("Location", "/");
+  out.headers.emplace_back("Cache-Control", "no-store");
+  return out;
+}
+
+UiResponse UiApp::Route(const UiRequest& r) {
+  if (r.method == "GET" && (r.path == "/" || r.path.starts_with("/assets/"))) {
+    const EmbeddedAsset* a = assets_.Find(r.path == "/" ? "index.html" : r.path.substr(8));
+    if (a == nullptr) return Error(404, "not_found");
+    UiResponse out;
+    out.content_type = a->content_type;
+    out.body = std::string(a->bytes);
+    out.headers.emplace_back("Cache-Control", "no-cache");
+    return out;
+  }
+  if (!r.path.starts_with("/api/")) return Error(404, "not_found");
+  json body = json::object();
+  if (!r.body.empty()) {
+    body = json::parse(r.body, nullptr, false);
+    if (body.is_discarded() || !body.is_object()) return Error(400, "bad_json", "the body must be a JSON object");
+  }
+  const std::string& p = r.path;
+  if (p == "/api/unlock" && r.method == "POST") return Unlock(body);
+  if (p == "/api/lock" && r.method == "POST") {
+    LockNow();
+    return Json(200, {{"unlocked", false}});
+  }
+  if (p == "/api/language" && r.method == "POST") {
+    std::string l = body.value("language", "");
+    if (!IsLanguage(l)) return Error(422, "bad_language", "kk, ru or en");
+    language_ = l;
+    return Json(200, {{"language", language_}});
+  }
+  if (p == "/api/home" && r.method == "GET") return Home();
+  if (p == "/api/laptop" && r.method == "GET") return Laptop();
+  if (p == "/api/sync" && r.method == "POST") return Sync();
+  if (p == "/api/drafts" && r.method == "POST") return StartDraft(body);
+  if (p.starts_with("/api/drafts/")) {
+    auto parts = PathParts(p, "/api/drafts/");
+    int64_t id = std::strtoll(parts[0].c_str(), nullptr, 10);
+    if (id <= 0 || parts.size() > 2) return Error(404, "not_found");
+    std::string action = parts.size() == 2 ? parts[1] : "";
+    if ((r.method == "GET") != action.empty() && r.method != "DELETE") return Error(405, "wrong_method");
+    return DraftAction(id, r.method == "DELETE" ? "delete" : action, body);
+  }
+  if (p.starts_with("/api/records/") && p.ends_with("/edit") && r.method == "POST")
+    return EditRecord(p.substr(13, p.size() - 13 - 5));
+  if (p.starts_with("/api/records/") && r.method == "GET") return Record(p.substr(13));
+  return Error(404, "not_found");
+}
+
+UiResponse UiApp::Unlock(const json& body) {
+  const int64_t now = clock_.NowMs();
+  if (now < next_unlock_ms_)
+    return Json(429, {{"error", "wait"}, {"retry_after_s", (next_unlock_ms_ - now + 999) / 1000}});
+  auto it = body.find("passphrase");
+  if (it == body.end() || !it->is_string()) return Error(400, "bad_json", "passphrase missing");
+  std::string passphrase = it->get<std::string>();
+  auto device = Device::Unlock(store_, passphrase);
+  sodium_memzero(passphrase.data(), passphrase.size());
+  if (!device.ok()) {
+    if (device.status().code() != Status::Code::kUnauthenticated) return ErrorOf(device.status());
+    ++failed_unlocks_;
+    int64_t wait = 0;
+    if (failed_unlocks_ >= kFreeUnlockAttempts)
+      wait = std::min<int64_t>(kMaxUnlockDelayMs, int64_t{1000} << std::min(failed_unlocks_ - kFreeUnlockAttempts, 20));
+    next_unlock_ms_ = now + wait;
+    return Json(401, {{"error", "wrong_passphrase"}, {"retry_after_s", wait / 1000}});
+  }
+  failed_unlocks_ = 0;
+  device_.emplace(std::move(*device));
+  return Json(200, {{"unlocked", true}});
+}
+
+UiResponse UiApp::Home() {
+  DALA_ASSIGN_OR_RETURN_UI(auto forms, store_.ListForms());
+  DALA_ASSIGN_OR_RETURN_UI(auto drafts, store_.ListDrafts());
+  DALA_ASSIGN_OR_RETURN_UI(auto records, store_.ListSubmissions());
+  json out = {{"language", language_}, {"unlocked", device_.has_value()}};
+  out["forms"] = FormsJson(store_, forms, language_);
+  out["drafts"] = DraftsJson(store_, drafts, language_);
+  out["records"] = RecordsJson(store_, records, language_);
+  auto url = store_.Get(profile_key::kServerUrl);
+  out["enrolled"] = url.ok() && *url && !(*url)->empty();
+  return Json(200, out);
+}
+
+UiResponse UiApp::Laptop() {
+  json out = {{"language", language_}, {"unlocked", device_.has_value()}};
+  auto pub = store_.Get(profile_key::kDevicePublic);
+  out["fingerprint"] = pub.ok() && *pub ? cli::Fingerprint(**pub) : "";
+  auto url = store_.Get(profile_key::kServerUrl);
+  out["server"] = url.ok() && *url ? **url : "";
+  auto receipts = store_.ListReceipts();
+  out["receipts"] = receipts.ok() ? receipts->size() : 0;
+  auto last = store_.GetOr(profile_key::kLastServerTimeMs, "0");
+  out["last_sync_ms"] = last.ok() ? std::strtoll(last->c_str(), nullptr, 10) : 0;
+  return Json(200, out);
+}
+
+UiResponse UiApp::Sync() {
+  if (!device_) return Error(401, "locked", "the key is locked");
+  if (!options_.transport) return Error(409, "not_enrolled", "this laptop is not enrolled");
+  auto transport = options_.transport();
+  if (!transport.ok()) return Error(409, transport.status().reason().empty() ? "no_server" : transport.status().reason(),
+                                    transport.status().message());
+  SyncClient client(store_, *device_, **transport, clock_, random_);
+  auto outcome = client.Run();
+  if (!outcome.ok()) {
+    const bool later = outcome.status().code() == Status::Code::kUnavailable;
+    return Error(502, later ? "unreachable" : "sync_failed", outcome.status().message());
+  }
+  auto returned = store_.CountReturned();
+  return Json(200, {{"sent", outcome->accepted},
+                    {"received", outcome->received_envelopes},
+                    {"sent_back", returned.ok() ? *returned : 0},
+                    {"refused", outcome->rejections.size() + outcome->set_aside.size()},
+                    {"warnings", outcome->log_warnings}});
+}
+
+UiResponse UiApp::StartDraft(const json& body) {
+  std::string name = body.value("form", "");
+  auto form = store_.FindFormByName(name);
+  if (!form.ok()) return ErrorOf(form.status());
+  DraftRow row{0, (*form)->hash_hex(), std::nullopt, "{}", language_, clock_.NowMs()};
+  // A draft from the first moment: nothing typed is ever lost.
+  DALA_ASSIGN_OR_RETURN_UI(row.id, store_.SaveDraft(row));
+  OpenDraft& open = drafts_[row.id];
+  open.row = row;
+  open.interview = std::make_unique<schema::Interview>(*form, clock_);
+  return Json(201, ScreenJson(*open.interview, row.id, language_, ""));
+}
+
+Result<schema::Interview*> UiApp::InterviewOf(int64_t draft) {
+  auto it = drafts_.find(draft);
+  if (it != drafts_.end()) return it->second.interview.get();
+  DALA_ASSIGN_OR_RETURN(auto row, store_.FindDraft(draft));
+  if (!row) return Status::NotFound("no such draft").WithReason("no_such_draft");
+  sync::Hash h;
+  std::shared_ptr<const schema::Form> form;
+  if (!FromHex(row->form_hash, &h) || (form = store_.FindForm(h)) == nullptr)
+    return Status::NotFound("the draft's form is gone").WithReason("draft_form_gone");
+  json answers = json::parse(row->answers_json, nullptr, false);
+  if (!answers.is_object()) answers = json::object();
+  OpenDraft& open = drafts_[draft];
+  open.row = *row;
+  open.interview = std::make_unique<schema::Interview>(form, clock_, answers);
+  // A draft from an earlier `dala ui` opens where it was left; one from
+  // `dala collect` at its first unanswered step.
+  RestorePosition(*open.interview, row->position);
+  return open.interview.get();
+}
+
+Status UiApp::SaveDraft(int64_t draft) {
+  OpenDraft& open = drafts_.at(draft);
+  open.row.answers_json = open.interview->answers().dump();
+  open.row.position = PositionOf(*open.interview);
+  open.row.language = language_;
+  open.row.updated_ms = clock_.NowMs();
+  return store_.SaveDraft(open.row).status();
+}
+
+UiResponse UiApp::DraftAction(int64_t draft, const std::string& action, const json& body) {
+  auto iv = InterviewOf(draft);
+  if (!iv.ok()) return ErrorOf(iv.status());
+  schema::Interview& interview = **iv;
+  Status s;
+  if (action == "delete") {
+    drafts_.erase(draft);
+    if (Status d = store_.DeleteDraft(draft); !d.ok()) return ErrorOf(d);
+    return Json(200, {{"deleted", draft}});
+  } else if (action == "finish") {
+    return Finish(draft);
+  } else if (action == "answer") {
+    auto text = body.find("text");
+    if (text == body.end() || !text->is_string()) return Error(400, "bad_json", "text missing");
+    s = text->get<std::string>().empty() ? interview.Next(language_) : interview.Answer(text->get<std::string>(), language_);
+  } else if (action == "clear") {
+    s = interview.Clear(language_);
+  } else if (action == "back") {
+    interview.Back();
+  } else if (action == "goto") {
+    // The jump list: a step the page saw in "answered".
+    auto steps = interview.Steps();
+    auto index = body.find("step");
+    if (index == body.end() || !index->is_number_unsigned() || index->get<size_t>() >= steps.size())
+      return Error(422, "bad_step", "no such step");
+    interview.GoTo(steps[index->get<size_t>()]);
+  } else if (action == "restart") {
+    interview.Restart();
+  } else if (!action.empty()) {
+    return Error(404, "not_found");
+  }
+  // Every answer reaches the disk before the page hears of it.
+  if (!action.empty()) {
+    if (Status saved = SaveDraft(draft); !saved.ok()) return ErrorOf(saved);
+  }
+  json screen = ScreenJson(interview, draft, language_, s.ok() ? "" : s.message());
+  screen["unlocked"] = device_.has_value();
+  return Json(200, screen);
+}
+
+UiResponse UiApp::Finish(int64_t draft) {
+  OpenDraft& open = drafts_.at(draft);
+  schema::Interview& iv = *open.interview;
+  if (!iv.at_end()) return Error(409, "not_finished", "the form has questions still to answer");
+  if (!device_) return Error(401, "locked", "the key is locked");
+  auto problems = iv.Validate(language_);
+  if (!problems.empty()) return Json(422, ScreenJson(iv, draft, language_, problems.front().message));
+  auto target = RecordTargetOf(store_, open.row, clock_, random_);
+  if (!target.ok()) return ErrorOf(target.status());
+  auto saved = device_->SaveRevision(iv.form(), target->id, target->parents, iv.FinalAnswers().dump(), clock_,
+                                     language_, draft);
+  if (!saved.ok()) return ErrorOf(saved.status());
+  drafts_.erase(draft);
+  return Json(201, {{"record", sync::FormatSubmissionId(target->id)}});
+}
+
+UiResponse UiApp::Record(const std::string& id) {
+  auto resolved = store_.ResolveSubmission(id);
+  if (!resolved.ok()) return Error(404, resolved.status().reason(), resolved.status().message());
+  DALA_ASSIGN_OR_RETURN_UI(auto row, store_.FindSubmission(*resolved));
+  if (!row) return Error(404, "no_such_record");
+  return Json(200, RecordJson(store_, *row, language_));
+}
+
+// A draft of a new revision of a record, starting from its answers as they
+// stand (a coordinator's corrections included), as `dala edit` makes one.
+UiResponse UiApp::EditRecord(const std::string& id) {
+  auto resolved = store_.ResolveSubmission(id);
+  if (!resolved.ok()) return Error(404, resolved.status().reason(), resolved.status().message());
+  DALA_ASSIGN_OR_RETURN_UI(auto row, store_.FindSubmission(*resolved));
+  if (!row) return Error(404, "no_such_record");
+  DALA_ASSIGN_OR_RETURN_UI(auto merged, store_.MergedStateOf(*resolved));
+  auto form = FormOfHash(store_, row->form_hash);
+  if (form == nullptr) return Error(404, "form_of_record_missing", "the record's form is not on this laptop");
+  DraftRow draft{0, row->form_hash, *resolved, merged.answers_json, language_, clock_.NowMs()};
+  DALA_ASSIGN_OR_RETURN_UI(draft.id, store_.SaveDraft(draft));
+  OpenDraft& open = drafts_[draft.id];
+  open.row = draft;
+  open.interview = std::make_unique<schema::Interview>(form, clock_, json::parse(merged.answers_json));
+  json screen = ScreenJson(*open.interview, draft.id, language_, "");
+  screen["unlocked"] = device_.has_value();
+  return Json(201, screen);
+}
+
+}  // namespace dala::client::ui

@@ -1,0 +1,126 @@
+// `dala ui`'s socket: cpp-httplib on 127.0.0.1, every request handed to
+// UiApp. The only file of the page that knows the HTTP library.
+
+#include <httplib.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <condition_variable>
+#include <iostream>
+#include <thread>
+
+#include "cli_commands.h"
+#include "cli_words.h"
+#include "ui_app.h"
+
+extern char** environ;
+
+namespace dala::client::cli {
+
+namespace {
+
+ui::UiRequest ToUiRequest(const httplib::Request& req) {
+  ui::UiRequest r;
+  r.method = req.method;
+  r.path = req.path;
+  for (const auto& [name, value] : req.params) r.query.emplace(name, value);
+  for (const auto& [name, value] : req.headers) {
+    std::string lower = name;
+    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+    r.headers.emplace(lower, value);
+  }
+  r.body = req.body;
+  return r;
+}
+
+// The default browser, where the desktop has one; its failure is no
+// failure of `dala ui`, whose address is printed anyway.
+void OpenBrowser(const std::string& url) {
+  posix_spawn_file_actions_t quiet;
+  posix_spawn_file_actions_init(&quiet);
+  posix_spawn_file_actions_addopen(&quiet, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&quiet, 2, "/dev/null", O_WRONLY, 0);
+  std::string program = "xdg-open";
+  char* argv[] = {program.data(), const_cast<char*>(url.c_str()), nullptr};
+  pid_t pid = 0;
+  if (posix_spawnp(&pid, "xdg-open", &quiet, nullptr, argv, environ) == 0)
+    std::thread([pid] { waitpid(pid, nullptr, 0); }).detach();
+  posix_spawn_file_actions_destroy(&quiet);
+}
+
+}  // namespace
+
+int Ui(const Globals& g, const UiOptions& o) {
+  // Ctrl-C, a closed terminal and `kill` all end in the same orderly stop,
+  // which wipes the key: the signals go to one thread that waits for them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  for (int s : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&stop_signals, s);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  auto store = OpenStore(g);
+  if (!store.ok()) return FailIn(MessageLanguage(g, nullptr), store.status(), DatabasePath(g));
+  const std::string lang = MessageLanguage(g, store->get());
+  CliClock clock;
+  sync::SystemRandom random;
+  LocalStore& s = **store;
+  ui::UiOptions options{int64_t{o.lock_after_minutes} * 60 * 1000, lang, [&s] {
+                          std::string ca_file;
+                          return ProfileTransport(s, &ca_file);
+                        }};
+  ui::UiApp app(s, clock, random, std::move(options));
+
+  httplib::Server server;
+  server.set_payload_max_length(1 << 20);
+  auto handler = [&app](const httplib::Request& req, httplib::Response& res) {
+    ui::UiResponse out = app.Handle(ToUiRequest(req));
+    res.status = out.status;
+    for (const auto& [name, value] : out.headers) res.set_header(name, value);
+    res.set_content(out.body, out.content_type);
+  };
+  for (auto add : {&httplib::Server::Get, &httplib::Server::Post, &httplib::Server::Put, &httplib::Server::Delete,
+                   &httplib::Server::Patch})
+    (server.*add)(".*", handler);
+
+  int port = o.port;
+  if (port == 0) {
+    port = server.bind_to_any_port("127.0.0.1");
+  } else if (!server.bind_to_port("127.0.0.1", port)) {
+    port = -1;
+  }
+  if (port <= 0) return Fail(Tr(Say::kUiCannotListen, lang, {std::to_string(o.port), std::strerror(errno)}));
+  app.SetPort(port);
+  const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/?token=" + app.token();
+  std::cout << Tr(Say::kUiOpenAddress, lang) << "\n" << url << "\n" << std::flush;
+  if (!o.no_browser) OpenBrowser(url);
+
+  std::mutex mu;
+  std::condition_variable cv;
+  bool stopping = false;
+  std::thread signals([&] {
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    server.stop();
+  });
+  std::thread idle([&] {
+    std::unique_lock lock(mu);
+    while (!cv.wait_for(lock, std::chrono::seconds(5), [&] { return stopping; })) app.LockIfIdle();
+  });
+  server.listen_after_bind();
+  {
+    std::lock_guard lock(mu);
+    stopping = true;
+  }
+  cv.notify_all();
+  idle.join();
+  pthread_kill(signals.native_handle(), SIGTERM);  // blocked, so it only wakes the waiting thread
+  signals.join();
+  return kExitOk;
+}
+
+}  // namespace dala::client::cli

@@ -1,0 +1,248 @@
+// `dala ui`, the volunteer's page, in Debian's Chromium: one laptop (a real
+// `dala` profile with both sample forms and a hostile one), one `dala ui`
+// (killed and started again once), one browser for the whole file.
+
+import assert from 'node:assert/strict';
+import {execFileSync} from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import {after, before, test} from 'node:test';
+import {fileURLToPath} from 'node:url';
+
+import {SIZES, accessibilityProblems, launch, ready, screenshot, watchedPage} from './browser.mjs';
+import {DalaUi} from './dala_ui.mjs';
+import {DALA} from './world.mjs';
+
+const FORMS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../schema/forms');
+const PSC = JSON.parse(fs.readFileSync(path.join(FORMS, 'psc_observation.json'), 'utf8'));
+const PASSPHRASE = 'volunteer-page-passphrase';
+const ALMATY = '<+05>-5';
+const HOSTILE = '<img src=x onerror="alert(1)"><script>alert(2)</script>';
+const today = () => new Date(Date.now() + 5 * 3600_000).toISOString().slice(0, 10);
+
+// A form whose every label is an attack on the page.
+const HOSTILE_FORM = {dala_form: 1, id: 'hostile', version: '1', title: {en: 'Hostile ' + HOSTILE}, languages: ['en'],
+  default_language: 'en', questions: [
+    {type: 'text', name: 'words', label: {en: 'Label ' + HOSTILE}, hint: {en: 'Hint ' + HOSTILE}, required: true},
+    {type: 'select_one', name: 'pick', list: 'picks', label: {en: 'Pick'}, required: true}],
+  lists: {picks: [{name: 'a', label: {en: 'Choice ' + HOSTILE}}, {name: 'b', label: {en: 'Plain'}}]}};
+
+class Laptop {
+  constructor() {
+    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dala-ui-'));
+    this.env = {...process.env, TZ: ALMATY, DALA_HOME: path.join(this.dir, 'profile'), DALA_PASSPHRASE: PASSPHRASE};
+    this.ui = new DalaUi(this.env);
+  }
+  dala(args) {
+    return execFileSync(DALA, args, {env: this.env, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'], timeout: 60_000});
+  }
+  start() { return this.ui.start(['--lang', 'en']); }
+  kill(signal) { return this.ui.stop(signal); }
+}
+
+const laptop = new Laptop();
+let browser;
+let url;
+
+before(async () => {
+  laptop.dala(['init', '--lang', 'en']);
+  laptop.dala(['forms', 'add', path.join(FORMS, 'psc_observation.json')]);
+  laptop.dala(['forms', 'add', path.join(FORMS, 'citizen_exit_survey.json')]);
+  fs.writeFileSync(path.join(laptop.dir, 'hostile.json'), JSON.stringify(HOSTILE_FORM));
+  laptop.dala(['forms', 'add', path.join(laptop.dir, 'hostile.json')]);
+  url = await laptop.start();
+  browser = await launch();
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  await laptop.kill('SIGTERM');
+  fs.rmSync(laptop.dir, {recursive: true, force: true});
+});
+
+// One browser context for the whole file, as the volunteer's browser.
+let page;
+async function openPage() {
+  page = await watchedPage(browser, {viewport: SIZES[1]});
+  await page.goto(url);
+  await ready(page, 'main h1');
+  assert.doesNotMatch(page.url(), /token/, 'the token leaves the address bar');
+  return page;
+}
+
+async function at(name) { await ready(page, `[data-question="${name}"]`); }
+async function typeAnswer(name, value) {
+  await at(name);
+  await page.fill('#answer', String(value));
+  await page.click('#next');
+}
+async function choose(name, ...values) {
+  await at(name);
+  for (const v of values) await page.check(`input[name=answer][value="${v}"]`);
+  await page.click('#next');
+}
+async function shots(name) {
+  for (const size of SIZES) {
+    await page.setViewportSize(size);
+    await screenshot(page, 'volunteer-' + name);
+  }
+  await page.setViewportSize(SIZES[1]);
+  assert.deepEqual(await accessibilityProblems(page), [], name + ': axe');
+}
+
+test('the page unlocks the key once; a wrong passphrase says so in the chosen language', async () => {
+  await openPage();
+  await page.selectOption('#lang', 'ru');
+  await ready(page, 'html[lang=ru] form.unlock');
+  await page.fill('#passphrase', 'not it');
+  await page.click('form.unlock button[type=submit]');
+  await page.waitForFunction(() => document.querySelector('form.unlock .error').textContent.includes('Неверная'));
+  page.problems.length = 0;  // the browser logs the refusal (401) it was meant to get
+  await page.selectOption('#lang', 'en');
+  await ready(page, 'html[lang=en] form.unlock');
+  await shots('home-locked');
+  await page.fill('#passphrase', PASSPHRASE);
+  await page.click('form.unlock button[type=submit]');
+  await page.waitForSelector('form.unlock', {state: 'detached'});
+});
+
+test('psc_observation end to end: choice filter, a refused answer, back and change, a repeat', async () => {
+  await page.click('button[data-form=psc_observation]');
+  await choose('region', 'ast');
+  await at('centre');
+  const offered = await page.$$eval('input[name=answer]', (xs) => xs.map((x) => x.value));
+  const astana = PSC.lists.centres.filter((c) => c.region === 'ast').map((c) => c.name);
+  assert.deepEqual(offered, astana, 'only the centres of the chosen region');
+  await shots('fill-choice');
+  await choose('centre', astana[0]);
+  await typeAnswer('visit_date', today());
+  await typeAnswer('arrival_time', '10:15');
+  await typeAnswer('queue_length', '900');
+  await ready(page, '#error');
+  assert.equal(await page.textContent('#error'), PSC.questions.find((q) => q.name === 'queue_length').constraint_message.en);
+  assert.equal(await page.inputValue('#answer'), '900', 'the refused answer stays to be fixed');
+  await shots('fill-error');
+  await typeAnswer('queue_length', '12');
+  await at('waiting_source');
+  await page.click('#back');
+  await at('queue_length');
+  assert.equal(await page.inputValue('#answer'), '12');
+  await typeAnswer('queue_length', '15');
+  await choose('waiting_source', PSC.lists.waiting_sources[0].name);
+  await typeAnswer('waiting_minutes', '20');
+  await choose('equeue_works', PSC.lists.equeue_status[0].name);
+  await choose('signage_languages', 'kk', 'ru');
+  await choose('ramp', PSC.lists.ramp_options[0].name);
+  await choose('complaints_book', PSC.lists.complaints_book_options[0].name);
+  await choose('fees_posted', 'yes');
+  await typeAnswer('windows_total', '10');
+  await typeAnswer('windows_open', '6');
+  await typeAnswer('staff_at_windows', '6');
+  await choose('cleanliness', '4');
+  await ready(page, '[data-question="add:issues"]');
+  await page.click('#yes');
+  await choose('category.1', PSC.lists.issue_categories[0].name);
+  await typeAnswer('description.1', 'The queue screen was dark');
+  await ready(page, '[data-question="add:issues"]');
+  await page.click('#no');
+  await typeAnswer('notes', '');
+  await ready(page, '#sign');
+  const summary = await page.textContent('table.summary');
+  assert.match(summary, /15/);
+  assert.match(summary, /The queue screen was dark/);
+  await shots('summary');
+  await page.click('#sign');
+  await ready(page, '.ok');
+  await shots('record');
+  assert.deepEqual(page.problems, []);
+});
+
+test('the page and `dala collect --answers` sign the same answers', async () => {
+  const records = JSON.parse(laptop.dala(['list', '--json']));
+  assert.equal(records.length, 1);
+  const fromPage = records[0].answers;
+  const file = path.join(laptop.dir, 'answers.json');
+  fs.writeFileSync(file, JSON.stringify({region: 'ast', centre: fromPage.centre, visit_date: today(),
+    arrival_time: '10:15', queue_length: 15, waiting_source: fromPage.waiting_source, waiting_minutes: 20,
+    equeue_works: fromPage.equeue_works, signage_languages: ['kk', 'ru'], ramp: fromPage.ramp,
+    complaints_book: fromPage.complaints_book, fees_posted: 'yes', windows_total: 10, windows_open: 6,
+    staff_at_windows: 6, cleanliness: 4, issues: [{category: fromPage.issues[0].category,
+      description: 'The queue screen was dark'}]}));
+  laptop.dala(['collect', 'psc_observation', '--answers', file]);
+  const both = JSON.parse(laptop.dala(['list', '--json']));
+  assert.equal(both.length, 2);
+  assert.deepEqual(both[0].answers, both[1].answers);
+});
+
+test('relevance: refusing consent hides the whole interview group', async () => {
+  await page.click('#nav-home');
+  await page.click('button[data-form=citizen_exit_survey]');
+  await choose('consent', 'no');
+  await at('no_consent_note');
+  await page.click('#back');
+  await choose('consent', 'yes');
+  await at('region');
+});
+
+test('killing dala ui mid-form loses nothing: the draft resumes where it was', async () => {
+  await choose('region', 'ala');
+  await at('centre');
+  await laptop.kill('SIGKILL');
+  url = await laptop.start();
+  await page.context().close();
+  await openPage();
+  await ready(page, 'li.draft');
+  await shots('home-drafts');
+  await page.click('li.draft a');
+  await at('centre');
+  const answered = await page.textContent('.extras details');
+  assert.match(answered, /Almaty/);
+});
+
+test('hostile labels and answers are shown as text and never run', async () => {
+  await page.click('#nav-home');
+  await page.click('button[data-form=hostile]');
+  await at('words');
+  assert.match(await page.textContent('#question'), /<img src=x/);
+  await typeAnswer('words', HOSTILE);
+  await choose('pick', 'a');
+  await ready(page, 'table.summary');
+  assert.match(await page.textContent('table.summary'), /<script>alert\(2\)<\/script>/);
+  assert.equal(await page.$$eval('main img, main script', (xs) => xs.length), 0);
+  await ready(page, 'form.unlock');  // a new dala ui: the key is locked again
+  await page.fill('#passphrase', PASSPHRASE);
+  await page.click('form.unlock button[type=submit]');
+  await page.click('#sign');
+  await ready(page, '.ok');
+  await page.click('#nav-laptop');
+  await ready(page, '.fingerprint');
+  await shots('laptop');
+  assert.equal(await page.$$eval('img, body script:not([src])', (xs) => xs.length), 0);
+  assert.deepEqual(page.dialogs, []);
+  assert.deepEqual(page.problems, []);
+});
+
+test('the socket itself refuses another Host, another Origin and a request without the session', async () => {
+  const port = new URL(url).port;
+  const [session] = (await page.context().cookies()).filter((c) => c.name === 'dala_ui');
+  const send = (method, target, headers, body) => new Promise((resolve, reject) => {
+    const r = http.request({host: '127.0.0.1', port, path: target, method, headers}, (res) => {
+      res.resume();
+      resolve(res.statusCode);
+    });
+    r.on('error', reject);
+    r.end(body);
+  });
+  const cookie = 'dala_ui=' + session.value;
+  const here = `http://127.0.0.1:${port}`;
+  const json = {'Content-Type': 'application/json'};
+  assert.equal(await send('GET', '/api/home', {Host: 'rebound.example:' + port, Cookie: cookie}), 421);
+  assert.equal(await send('GET', '/api/home', {}), 401);
+  assert.equal(await send('GET', '/?token=' + '0'.repeat(64), {}), 401);
+  const body = JSON.stringify({language: 'en'});
+  assert.equal(await send('POST', '/api/language', {...json, Cookie: cookie, Origin: 'http://evil.example'}, body), 403);
+  assert.equal(await send('POST', '/api/language', {...json, Cookie: cookie}, body), 403);
+  assert.equal(await send('POST', '/api/language', {...json, Cookie: cookie, Origin: here}, body), 200);
+});

@@ -1,0 +1,77 @@
+// `dala ui` against a real dala-server (world.mjs): the Sync button sends
+// the laptop's record, and when a coordinator sends it back with a comment
+// the next sync shows that comment on Home.
+
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import {after, test} from 'node:test';
+
+import {SIZES, accessibilityProblems, ready, screenshot, watchedPage} from './browser.mjs';
+import {DalaUi} from './dala_ui.mjs';
+import {World, observation} from './world.mjs';
+
+const PSC = JSON.parse(fs.readFileSync(new URL('../../schema/forms/psc_observation.json', import.meta.url), 'utf8'));
+const QUEUE_LABEL_RU = PSC.questions.find((q) => q.name === 'queue_length').label.ru;
+const COMMENT = 'Please recount the queue: 3 seems low for a Monday <b>morning</b>.';
+const ids = {};
+const world = new World().shareWithTests(async () => {
+  world.volunteer('askar');
+  ids.record = world.collect('askar', 'psc_observation', observation('ala_01', {queue_length: 3}));
+});
+let ui;
+after(() => ui && ui.stop());
+
+test('Sync sends the record; a record sent back shows the coordinator\'s comment on Home', async () => {
+  ui = new DalaUi({...process.env, TZ: '<+05>-5', DALA_HOME: world.laptop('askar')});
+  const page = await watchedPage(world.browser, {viewport: SIZES[1]});
+  await page.goto(await ui.start());
+  await ready(page, 'form.unlock');
+  await page.fill('#passphrase', 'askar-laptop-passphrase');
+  await page.click('form.unlock button[type=submit]');
+  await ready(page, '#sync');
+  await page.click('#sync');
+  await page.waitForFunction(() => /1\D+0\D+0/.test(document.querySelector('.sync-result').textContent));
+
+  const coordinator = await world.session('aigerim');
+  const review = await coordinator('POST', `/submissions/${ids.record}/review`, {state: 'has_issues', comment: COMMENT});
+  assert.equal(review.status, 200, JSON.stringify(review.body));
+
+  await page.click('#sync');
+  await ready(page, 'li.record.state-sent_back .sentback');
+  assert.match(await page.textContent('li.record.state-sent_back .sentback'), /3 seems low for a Monday <b>morning<\/b>/);
+  assert.equal(await page.$$eval('main b', (xs) => xs.length), 0);
+  for (const size of SIZES) {
+    await page.setViewportSize(size);
+    await screenshot(page, 'volunteer-home-sent-back');
+  }
+  assert.deepEqual(await accessibilityProblems(page), []);
+
+  // The volunteer fixes it: a new revision through the same screens, then
+  // synced; the record is no longer waiting for a fix.
+  await page.click('li.record.state-sent_back a');
+  await ready(page, '#edit');
+  await page.click('#edit');
+  await ready(page, '[data-question=region]');
+  await page.click('.extras details summary');
+  await page.click(`.extras button:has-text("${QUEUE_LABEL_RU}")`);
+  await ready(page, '[data-question=queue_length]');
+  assert.equal(await page.inputValue('#answer'), '3');
+  await page.fill('#answer', '14');
+  await page.click('#next');
+  // Next keeps each answer as it is, to the end of the form.
+  for (let i = 0; i < 40 && !(await page.$('#sign')); ++i) {
+    const before = await page.textContent('main');
+    await page.click((await page.$('#no')) ? '#no' : '#next');
+    await page.waitForFunction((b) => document.querySelector('main').textContent !== b, before);
+  }
+  await ready(page, '#sign');
+  assert.match(await page.textContent('table.summary'), /14/);
+  await page.click('#sign');
+  await ready(page, '.ok');
+  await page.click('#nav-home');
+  await ready(page, '#sync');
+  await page.click('#sync');
+  await ready(page, 'li.record.state-synced');
+  assert.equal(await page.$$eval('li.record.state-sent_back', (xs) => xs.length), 0);
+  assert.deepEqual(page.problems, []);
+});
