@@ -19,6 +19,13 @@ int Init(const Globals& g, const InitOptions& o);
 int FormsList(const Globals& g);
 int FormsAdd(const Globals& g, const std::string& file);
 
+struct FormConvertOptions {
+  std::string input;   // survey.xlsx or form.json
+  std::string output;  // form.json or survey.xlsx
+  std::string lists_dir;
+};
+int FormConvert(const Globals& g, const FormConvertOptions& o);
+
 struct CollectOptions {
   std::string form;
   std::string answers_file;

@@ -64,6 +64,12 @@ std::optional<std::string> LanguageCode(std::string_view spelled) {
   return std::nullopt;
 }
 
+// The translatable columns of each sheet.
+bool IsTextColumn(std::string_view base) {
+  return base == "label" || base == "hint" || base == "constraint_message" || base == "required_message" ||
+         base == "form_title";
+}
+
 // A header cell split into its column and language: "label::English (en)"
 // is ("label", "en"), "label:ru" ("label", "ru"), "constraint" ("constraint", "").
 struct Header {
@@ -88,16 +94,15 @@ Header SplitHeader(std::string_view written) {
     return h;
   }
   h.base = Lower(Trim(w.substr(0, sep)));
+  if (!IsTextColumn(h.base)) {
+    // "bind::odk:length", "media::image::English": a name, not a language.
+    h.base = Lower(w);
+    return h;
+  }
   auto code = LanguageCode(w.substr(sep + len));
   if (code) h.language = *code;
   else h.bad_language = true;
   return h;
-}
-
-// The translatable columns of each sheet.
-bool IsTextColumn(std::string_view base) {
-  return base == "label" || base == "hint" || base == "constraint_message" || base == "required_message" ||
-         base == "form_title";
 }
 
 struct Table {
@@ -217,7 +222,9 @@ const std::set<std::string>& KnownSurveyColumns() {
 
 // Survey columns whose non-empty cells Dala cannot honour.
 bool IsMediaColumn(std::string_view base) {
-  return base == "image" || base == "audio" || base == "video" || base == "big-image" || base.starts_with("media");
+  for (std::string_view media : {"image", "audio", "video", "big-image", "media"})
+    if (base == media || base.starts_with(std::string(media) + ":")) return true;
+  return false;
 }
 
 struct QuestionRow {
@@ -426,7 +433,14 @@ class Reader {
       return true;
     }
     std::vector<Header> headers;
-    for (const auto& h : rows[0]) headers.push_back(SplitHeader(h));
+    for (const auto& h : rows[0]) {
+      headers.push_back(SplitHeader(h));
+      const std::string& language = headers.back().language;
+      if (!language.empty() && !languages_set_.count(language)) {
+        languages_set_.insert(language);
+        languages_.push_back(language);
+      }
+    }
     ojson items = ojson::array();
     for (size_t r = 1; r < rows.size(); ++r) {
       ojson item = ojson::object();
@@ -454,11 +468,12 @@ class Reader {
       ojson ordered = {{"name", item["name"]}, {"label", item["label"]}};
       for (auto& [k, v] : item.items())
         if (k != "name" && k != "label") ordered[k] = v;
+      item_rows_[name][ordered["name"].get<std::string>()].push_back(static_cast<int>(r) + 1);
       items.push_back(std::move(ordered));
     }
     lists_[name] = std::move(items);
-    list_rows_[name] = row.number();
-    list_sheet_[name] = "list file '" + file + "'";
+    list_rows_[name] = 2;
+    list_sheet_[name] = "list file '" + file + "' line";
     return true;
   }
 
@@ -882,7 +897,7 @@ std::vector<std::string> Reader::Locate(const std::string& load_errors) {
         if (!rows.empty()) row = rows[line.find("twice") != std::string::npos && rows.size() > 1 ? 1 : 0];
       }
       if (row > 0)
-        out.push_back(list_sheet_[list] + " row " + std::to_string(row) + ", list '" + list + "': " + line);
+        out.push_back(list_sheet_[list] + (list_sheet_[list].ends_with(" line") ? " " : " row ") + std::to_string(row) + ", list '" + list + "': " + line);
       else
         out.push_back("list '" + list + "': " + line);
     } else if (!column.empty()) {
