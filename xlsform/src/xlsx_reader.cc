@@ -20,6 +20,12 @@ Status Bad(std::string message) {
   return Status(Status::Code::kInvalidArgument, "bad_spreadsheet", "not a usable .xlsx: " + message);
 }
 
+std::string Size(uint64_t bytes) {
+  if (bytes < 1024) return std::to_string(bytes) + " bytes";
+  if (bytes < (1u << 20)) return std::to_string(bytes >> 10) + " KiB";
+  return std::to_string(bytes >> 20) + " MiB";
+}
+
 // Entry names are only looked up, never written to disk, but an archive
 // that holds "../" or absolute names was made to attack someone.
 bool IsUnsafeEntryName(std::string_view name) {
@@ -90,8 +96,7 @@ class Archive {
         return Bad("entry name '" + std::string(name) + "' points outside the archive");
       total += st.size;
       if (total > limits_.max_uncompressed_bytes)
-        return Bad("it expands to more than " + std::to_string(limits_.max_uncompressed_bytes >> 20) +
-                   " MiB (a zip bomb?)");
+        return Bad("it expands to more than " + Size(limits_.max_uncompressed_bytes) + " (a zip bomb?)");
       if (st.size > (1u << 20) && st.size / std::max<uint64_t>(st.comp_size, 1) > limits_.max_compression_ratio)
         return Bad("entry '" + std::string(name) + "' is compressed more than " +
                    std::to_string(limits_.max_compression_ratio) + " to 1 (a zip bomb?)");
@@ -283,8 +288,7 @@ Status ReadSharedStrings(const Archive& zip, const XlsxLimits& limits, Workbook*
   const std::string part = "xl/sharedStrings.xml";
   if (!zip.Has(part)) return Status::Ok();
   if (zip.SizeOf(part) > limits.max_shared_string_bytes * 4)
-    return Bad("the shared-strings table is larger than " + std::to_string(limits.max_shared_string_bytes >> 20) +
-               " MiB");
+    return Bad("the shared-strings table is larger than " + Size(limits.max_shared_string_bytes * 4));
   DALA_ASSIGN_OR_RETURN(std::string xml, zip.Read(part));
   uint64_t bytes = 0;
   bool in_t = false;
@@ -303,8 +307,7 @@ Status ReadSharedStrings(const Archive& zip, const XlsxLimits& limits, Workbook*
     if (!in_t) return;
     bytes += text.size();
     if (bytes > limits.max_shared_string_bytes) {
-      h.error = "the shared-strings table holds more than " + std::to_string(limits.max_shared_string_bytes >> 20) +
-                " MiB of text";
+      h.error = "the shared-strings table holds more than " + Size(limits.max_shared_string_bytes) + " of text";
       return;
     }
     book->shared.back() += text;
