@@ -19,20 +19,6 @@ bool EndsWithNoCase(std::string_view s, std::string_view tail) {
   return true;
 }
 
-// Every .csv in `dir`, by file name.
-Result<std::map<std::string, std::string, std::less<>>> ReadListFiles(const std::string& dir) {
-  std::map<std::string, std::string, std::less<>> files;
-  if (dir.empty()) return files;
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
-    if (!entry.is_regular_file() || !EndsWithNoCase(entry.path().filename().string(), ".csv")) continue;
-    DALA_ASSIGN_OR_RETURN(std::string text, ReadWholeFile(entry.path().string()));
-    files[entry.path().filename().string()] = std::move(text);
-  }
-  if (ec) return Status::IoError("cannot read the folder " + dir + ": " + ec.message());
-  return files;
-}
-
 // Writes beside the target and renames, so a failed write leaves no half file.
 bool WriteFile(const std::string& path, const std::string& bytes) {
   std::string tmp = path + ".tmp";
@@ -58,7 +44,7 @@ int FormConvert(const Globals& g, const FormConvertOptions& o) {
   if (!input.ok()) return Fail(input.status());
   std::string output;
   if (EndsWithNoCase(o.input, ".xlsx")) {
-    auto lists = ReadListFiles(o.lists_dir);
+    auto lists = xlsform::ReadListFolder(o.lists_dir);
     if (!lists.ok()) return Fail(lists.status());
     xlsform::ReadOptions options;
     options.list_files = std::move(lists).value();

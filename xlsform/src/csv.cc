@@ -1,7 +1,31 @@
 // CSV for the reference lists of select_*_from_file and pulldata().
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
 #include "dala/xlsform/xlsform.h"
 
 namespace dala::xlsform {
+
+Result<std::map<std::string, std::string, std::less<>>> ReadListFolder(const std::string& dir) {
+  std::map<std::string, std::string, std::less<>> files;
+  if (dir.empty()) return files;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    std::string name = entry.path().filename().string();
+    if (!entry.is_regular_file() || name.size() < 4) continue;
+    std::string ext = name.substr(name.size() - 4);
+    for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (ext != ".csv") continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    if (!in.good() && !in.eof()) return Status::IoError("cannot read " + entry.path().string());
+    files[name] = text.str();
+  }
+  if (ec) return Status::IoError("cannot read the folder " + dir + ": " + ec.message());
+  return files;
+}
 
 Result<std::vector<std::vector<std::string>>> ParseCsv(std::string_view text) {
   if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);  // Excel's UTF-8 mark

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <unistd.h>
 
 #include "../../schema/src/form_test_util.h"
 #include "dala/schema/form.h"
@@ -366,6 +367,22 @@ TEST(XlsFormRoundTrip, ShippedSpreadsheetsMatchTheirJson) {
 TEST(XlsFormWriter, NotAFormDocumentIsRefused) {
   EXPECT_EQ(FormToXlsForm("[1]").status().reason(), "bad_form");
   EXPECT_EQ(FormToXlsForm("{").status().reason(), "bad_form");
+}
+
+TEST(Csv, ListFolderGivesEveryCsvByName) {
+  auto dir = std::filesystem::temp_directory_path() / ("dala-lists-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir / "sub");
+  std::ofstream(dir / "centres.csv") << "name,label\n";
+  std::ofstream(dir / "Regions.CSV") << "name\n";
+  std::ofstream(dir / "notes.txt") << "x";
+  std::ofstream(dir / "sub/deeper.csv") << "x";
+  auto files = ReadListFolder(dir.string());
+  std::filesystem::remove_all(dir);
+  ASSERT_TRUE(files.ok()) << files.status().message();
+  EXPECT_EQ(files->size(), 2u);
+  EXPECT_EQ(files->at("centres.csv"), "name,label\n");
+  EXPECT_TRUE(files->count("Regions.CSV"));
+  EXPECT_EQ(ReadListFolder("/nonexistent/dala").status().code(), Status::Code::kIoError);
 }
 
 TEST(Csv, QuotesDoubledQuotesAndLineEndings) {

@@ -45,6 +45,10 @@ Result<Conversion> SheetsToForm(const std::vector<Sheet>& sheets, const ReadOpti
 // Converting the result back gives the same document, key for key.
 Result<std::string> FormToXlsForm(std::string_view document);
 
+// Every .csv file in `dir` (not below it) by file name, for
+// ReadOptions::list_files; none if `dir` is "".
+Result<std::map<std::string, std::string, std::less<>>> ReadListFolder(const std::string& dir);
+
 // Parses CSV (RFC 4180: quotes, doubled quotes, CRLF or LF) into rows.
 Result<std::vector<std::vector<std::string>>> ParseCsv(std::string_view text);
 
