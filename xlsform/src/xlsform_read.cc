@@ -5,8 +5,6 @@
 // back into the spreadsheet's sheet, row, column and cell, so an author sees
 // every problem where it is in the file they edit.
 #include <algorithm>
-#include <charconv>
-#include <cmath>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
@@ -164,12 +162,6 @@ ojson NumberJson(const std::string& text) {
   return ojson(text);
 }
 
-std::string ReadableNumber(double d) {
-  char buf[64];
-  auto r = std::to_chars(buf, buf + sizeof buf, d);
-  return std::string(buf, r.ptr);
-}
-
 bool LooksNumeric(const std::string& s) {
   if (s.empty()) return false;
   size_t i = s[0] == '-' ? 1 : 0;
@@ -182,6 +174,34 @@ bool LooksNumeric(const std::string& s) {
   // "007" is a code, not a number: keep it text so it reads back the same.
   bool leading_zero = s.size() > 1 && s[s[0] == '-' ? 1 : 0] == '0' && s.find('.') != (s[0] == '-' ? 2u : 1u);
   return digits && !leading_zero && s.back() != '.';
+}
+
+std::vector<std::string> Words(std::string_view text) {
+  std::vector<std::string> words;
+  for (size_t p = 0; p < text.size();) {
+    size_t e = text.find(' ', p);
+    if (e == std::string_view::npos) e = text.size();
+    if (e > p) words.emplace_back(text.substr(p, e - p));
+    p = e + 1;
+  }
+  return words;
+}
+
+// A `default` cell as the literal answer of a question of type `type`.
+ojson DefaultJson(const std::string& type, const std::string& v) {
+  if (type == "integer" || type == "decimal" || type == "rating") return LooksNumeric(v) ? NumberJson(v) : ojson(v);
+  if (type == "select_multiple") return Words(v);
+  if (type == "acknowledge") return IsYes(v) || Lower(v) == "ok";
+  if (type == "geopoint") {
+    // "lat lon [alt [accuracy]]", as ODK writes a location.
+    auto parts = Words(v);
+    if (parts.size() < 2 || parts.size() > 4 || !std::all_of(parts.begin(), parts.end(), LooksNumeric)) return v;
+    ojson point = ojson::object();
+    const char* keys[] = {"lat", "lon", "alt", "accuracy"};
+    for (size_t i = 0; i < parts.size(); ++i) point[keys[i]] = NumberJson(parts[i]);
+    return point;
+  }
+  return v;
 }
 
 // Types Dala cannot take, and why.
@@ -366,14 +386,7 @@ class Reader {
     for (const char* names : {"summary", "duplicate_key"}) {
       std::string text = row.Get(names);
       if (text.empty()) continue;
-      ojson list = ojson::array();
-      for (size_t p = 0; p < text.size();) {
-        size_t e = text.find(' ', p);
-        if (e == std::string::npos) e = text.size();
-        if (e > p) list.push_back(text.substr(p, e - p));
-        p = e + 1;
-      }
-      settings_extra_[names] = list;
+      settings_extra_[names] = Words(text);
     }
     WarnUnknownColumns("settings", {"form_title", "form_id", "version", "default_language", "instance_name",
                                     "summary", "duplicate_key", "style", "public_key", "submission_url"});
@@ -748,37 +761,7 @@ void Reader::ReadSurvey() {
     }
     if (std::string v = row.Get("default"); !v.empty()) {
       where.cells["default"] = {row.Written("default"), v};
-      const std::string t = q["type"];
-      if (t == "integer" || t == "decimal" || t == "rating") {
-        q["default"] = LooksNumeric(v) ? NumberJson(v) : ojson(v);
-      } else if (t == "select_multiple") {
-        ojson items = ojson::array();
-        for (size_t p = 0; p < v.size();) {
-          size_t e = v.find(' ', p);
-          if (e == std::string::npos) e = v.size();
-          if (e > p) items.push_back(v.substr(p, e - p));
-          p = e + 1;
-        }
-        q["default"] = items;
-      } else if (t == "geopoint") {
-        // "lat lon [alt [accuracy]]", as ODK writes a location.
-        std::vector<double> parts;
-        for (size_t p = 0; p < v.size();) {
-          size_t e = v.find(' ', p);
-          if (e == std::string::npos) e = v.size();
-          std::string part = v.substr(p, e - p);
-          if (!part.empty()) parts.push_back(LooksNumeric(part) ? std::stod(part) : NAN);
-          p = e + 1;
-        }
-        ojson point = ojson::object();
-        const char* keys[] = {"lat", "lon", "alt", "accuracy"};
-        for (size_t i = 0; i < parts.size() && i < 4; ++i) point[keys[i]] = NumberJson(ReadableNumber(parts[i]));
-        q["default"] = parts.size() >= 2 && parts.size() <= 4 ? point : ojson(v);
-      } else if (t == "acknowledge") {
-        q["default"] = IsYes(v) || Lower(v) == "ok";
-      } else {
-        q["default"] = v;
-      }
+      q["default"] = DefaultJson(q["type"], v);
     }
     if (std::string v = row.Get("repeat_count"); !v.empty()) {
       where.cells["repeat_count"] = {row.Written("repeat_count"), v};

@@ -252,6 +252,25 @@ TEST(XlsFormMapping, RepeatWithCountDefaultsAndMetadata) {
             w.end());
 }
 
+TEST(XlsFormMapping, DefaultsBecomeAnswersInTheirJsonForm) {
+  auto sheets = YesNoChoices();
+  sheets.push_back(MakeSheet("survey", {{"type", "name", "label", "default"},
+                                        {"select_multiple yn", "both", "Both", "yes  no"},
+                                        {"geopoint", "where", "Where", "43.25 76.95 800"},
+                                        {"geopoint", "odd", "Odd", "north"},
+                                        {"acknowledge", "ok", "OK?", "OK"},
+                                        {"decimal", "d", "D", "2.5"}}));
+  auto c = FromSheets(sheets);
+  ASSERT_FALSE(c.ok()) << "a geopoint default that is no location is refused by Form::Load";
+  EXPECT_EQ(c.status().message().rfind("survey row 4, column 'default': ", 0), 0u) << c.status().message();
+  sheets.back().rows.erase(sheets.back().rows.begin() + 3);
+  json doc = Document(FromSheets(sheets));
+  EXPECT_EQ(doc["questions"][0]["default"], json::array({"yes", "no"}));
+  EXPECT_EQ(doc["questions"][1]["default"], json({{"lat", 43.25}, {"lon", 76.95}, {"alt", 800}}));
+  EXPECT_EQ(doc["questions"][2]["default"], true);
+  EXPECT_EQ(doc["questions"][3]["default"], 2.5);
+}
+
 TEST(XlsFormMapping, SelectFromFileAndPulldataTakeTheirListsFromCsv) {
   ReadOptions options;
   options.list_files["centres.csv"] =
