@@ -27,6 +27,13 @@ struct UiOptions {
 // `dala ui`: the volunteer's page on 127.0.0.1 (ui_app.h), until Ctrl-C.
 int Ui(const Globals& g, const UiOptions& o);
 
+struct FormConvertOptions {
+  std::string input;   // survey.xlsx or form.json
+  std::string output;  // form.json or survey.xlsx
+  std::string lists_dir;
+};
+int FormConvert(const Globals& g, const FormConvertOptions& o);
+
 struct CollectOptions {
   std::string form;
   std::string answers_file;

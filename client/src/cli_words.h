@@ -33,7 +33,7 @@ enum class Say {
   kEditAfterDecision, kConfirmEdit, kEditNeedsYes, kNothingChanged, kClockBeforeBuild, kClockBeforeServer,
   kClockBehindRecords, kSetTheClock,
   // forms, drafts, list, show, verify
-  kNoForms, kFormDoesNotLoad, kFormNotAdded, kFormAdded, kNoDrafts, kEditOf, kRefusedByServer, kResumeDraft,
+  kNoForms, kFormDoesNotLoad, kFormNotAdded, kFormAdded, kFormNotConverted, kFormConverted, kNoDrafts, kEditOf, kRefusedByServer, kResumeDraft,
   kNoRecords, kNoReturnedRecords, kColumnId, kColumnForm, kColumnCreated, kColumnSync, kColumnReview,
   kColumnSummary, kStateReceived, kStateHasIssues, kStateApproved, kStateRejected, kStateNone, kEditedSince,
   kConflicts, kSyncSynced, kSyncPending, kSyncRefused, kShowRecord, kShowForm, kShowCreated, kShowRevisions,

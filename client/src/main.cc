@@ -183,6 +183,17 @@ int Main(int argc, char** argv) {
   auto* forms_add = forms->add_subcommand("add", "Load a form document (JSON) onto this laptop");
   forms_add->add_option("FILE", form_file, "The form document")->required();
 
+  FormConvertOptions convert_o;
+  auto* form = app.add_subcommand("form", "Work with form files");
+  form->require_subcommand(1);
+  auto* form_convert = form->add_subcommand(
+      "convert", "Convert an XLSForm (.xlsx) to a form document (.json), or a form document to an XLSForm");
+  form_convert->add_option("FILE", convert_o.input, "survey.xlsx or form.json")->required()->check(CLI::ExistingFile);
+  form_convert->add_option("-o,--output", convert_o.output, "form.json or survey.xlsx")->required();
+  form_convert->add_option("--lists", convert_o.lists_dir,
+                           "Folder of the CSV files that select_*_from_file and pulldata() name")
+      ->check(CLI::ExistingDirectory);
+
   CollectOptions collect_o;
   UiOptions ui_o;
   auto* ui = app.add_subcommand("ui", "Fill in forms in this laptop's own browser (offline; nothing leaves it)");
@@ -260,6 +271,7 @@ int Main(int argc, char** argv) {
 
   if (init->parsed()) return Init(g, init_o);
   if (forms_add->parsed()) return FormsAdd(g, form_file);
+  if (form_convert->parsed()) return FormConvert(g, convert_o);
   if (forms->parsed()) return FormsList(g);
   if (ui->parsed()) return Ui(g, ui_o);
   if (collect->parsed()) return Collect(g, collect_o);

@@ -186,7 +186,10 @@ int PersonKeyListCommand(const std::string& data_dir, const std::string& person,
 int PersonKeyRevokeCommand(const std::string& data_dir, const std::string& person, const std::string& fingerprint,
                            const std::string& by, const std::string& reason);
 int FormListCommand(const std::string& data_dir, bool json);
-int FormPublishCommand(const std::string& data_dir, const std::string& file, const std::string& project);
+// FILE is a form document (JSON) or an XLSForm (.xlsx, converted first;
+// `lists_dir` holds the CSV files its select_*_from_file and pulldata name).
+int FormPublishCommand(const std::string& data_dir, const std::string& file, const std::string& project,
+                       const std::string& lists_dir = "");
 int FormRetireCommand(const std::string& data_dir, const std::string& form, const std::string& version,
                       const std::string& by);
 int ExportBundleCommand(const std::string& data_dir, const std::string& bundle_path);

@@ -27,6 +27,7 @@
 #include "export.h"
 #include "submission_views.h"
 #include "dala/sync/person_keys.h"
+#include "dala/xlsform/xlsform.h"
 #include "http_edge.h"
 #include "router.h"
 #include "web.h"
@@ -412,10 +413,27 @@ int FormListCommand(const std::string& data_dir, bool as_json) {
   return kExitOk;
 }
 
-int FormPublishCommand(const std::string& data_dir, const std::string& file, const std::string& project) {
+int FormPublishCommand(const std::string& data_dir, const std::string& file, const std::string& project,
+                       const std::string& lists_dir) {
   std::ifstream in(file, std::ios::binary);
   if (!in) return Fail(Status::NotFound("cannot read " + file));
   std::string document((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (file.size() >= 5 && (file.ends_with(".xlsx") || file.ends_with(".XLSX"))) {
+    // An XLSForm is converted here and published as the document it gives;
+    // if it does not convert, nothing reaches the server.
+    auto lists = xlsform::ReadListFolder(lists_dir);
+    if (!lists.ok()) return Fail(lists.status());
+    xlsform::ReadOptions options;
+    options.list_files = std::move(lists).value();
+    options.fallback_id = std::filesystem::path(file).stem().string();
+    auto converted = xlsform::XlsFormToForm(document, options);
+    if (!converted.ok()) {
+      std::cerr << "dala-server: " << file << " was not published:\n" << converted.status().message() << "\n";
+      return kExitFailure;
+    }
+    for (const auto& w : converted->warnings) std::cerr << "dala-server: warning: " << w << "\n";
+    document = std::move(converted->document);
+  }
   auto done = Perform(data_dir, {{"op", "form_publish"}, {"document", document}, {"project", project}});
   if (!done.ok()) {
     std::cerr << "dala-server: " << file << " was not published:\n" << done.status().message() << "\n";

@@ -82,8 +82,12 @@ int Main(int argc, char** argv) {
   auto* form = app.add_subcommand("form", "Manage forms");
   form->require_subcommand(1);
   std::string form_file, form_data, form_project = "default";
-  auto* form_publish = form->add_subcommand("publish", "Publish a form document (JSON) to the volunteers");
-  form_publish->add_option("FILE", form_file, "The form document")->required();
+  std::string form_lists;
+  auto* form_publish =
+      form->add_subcommand("publish", "Publish a form to the volunteers: an XLSForm (.xlsx) or a form document (JSON)");
+  form_publish->add_option("FILE", form_file, "survey.xlsx or form.json")->required();
+  form_publish->add_option("--lists", form_lists, "Folder of the CSV files an XLSForm's select_*_from_file and pulldata() name")
+      ->check(CLI::ExistingDirectory);
   form_publish->add_option("--data", form_data, "The data directory")->required();
   form_publish->add_option("--project", form_project, "The project the form belongs to")->capture_default_str();
   std::string form_list_data;
@@ -214,7 +218,7 @@ int Main(int argc, char** argv) {
   if (user_unlock->parsed()) return UserUnlockCommand(unlock_data, unlock_name);
   if (code->parsed()) return EnrollCodeCommand(code_data, code_volunteer, code_ttl, code_by);
   if (serve->parsed()) return ServeCommand(serve_o);
-  if (form_publish->parsed()) return FormPublishCommand(form_data, form_file, form_project);
+  if (form_publish->parsed()) return FormPublishCommand(form_data, form_file, form_project, form_lists);
   if (form_list->parsed()) return FormListCommand(form_list_data, form_list_json);
   if (form_retire->parsed()) return FormRetireCommand(retire_data, retire_form, retire_version, retire_by);
   if (device_list->parsed()) return DeviceListCommand(device_list_data, device_list_json);
