@@ -485,24 +485,18 @@ Status SqliteStore::ApplyIndicatorTally(const IndicatorTally& tally) {
   // A count that falls to zero names a value no current record has.
   DALA_ASSIGN_OR_RETURN(auto drop, db_.Prepare("DELETE FROM indicator_counts WHERE form_id = ? AND region = ? AND "
                                                "centre = ? AND path = ? AND kind = ? AND value = ? AND n <= 0"));
+  auto bind_key = [](sql::Statement& st, const IndicatorPlace& place, const IndicatorItem& item) -> sql::Statement& {
+    return st.Bind(1, place.form_id)
+        .Bind(2, place.region)
+        .Bind(3, place.centre)
+        .Bind(4, item.path)
+        .Bind(5, static_cast<int64_t>(item.kind))
+        .Bind(6, item.value);
+  };
   for (const auto& [place, items] : tally.places()) {
     for (const auto& [item, n] : items) {
-      DALA_RETURN_IF_ERROR(add.Bind(1, place.form_id)
-                               .Bind(2, place.region)
-                               .Bind(3, place.centre)
-                               .Bind(4, item.path)
-                               .Bind(5, static_cast<int64_t>(item.kind))
-                               .Bind(6, item.value)
-                               .Bind(7, n)
-                               .Run());
-      if (n < 0)
-        DALA_RETURN_IF_ERROR(drop.Bind(1, place.form_id)
-                                 .Bind(2, place.region)
-                                 .Bind(3, place.centre)
-                                 .Bind(4, item.path)
-                                 .Bind(5, static_cast<int64_t>(item.kind))
-                                 .Bind(6, item.value)
-                                 .Run());
+      DALA_RETURN_IF_ERROR(bind_key(add, place, item).Bind(7, n).Run());
+      if (n < 0) DALA_RETURN_IF_ERROR(bind_key(drop, place, item).Run());
     }
   }
   return Status::Ok();
