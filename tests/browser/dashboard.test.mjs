@@ -383,6 +383,13 @@ test('a calculated answer shows under its label, and an attested decision says s
     await page.goto(world.url + `/#/submission/${ids.conflict}`);
     await ready(page, 'dl.answers');
     await settled(page);
+    // The language switch re-renders the page already shown, so the old
+    // list can satisfy ready() while the new one is being drawn: wait for
+    // the answer in the new language (the assertion below still decides).
+    await page.waitForFunction((l) => {
+      const dd = document.querySelector('dd[data-field="centre_district"]');
+      return dd !== null && dd.previousElementSibling.textContent === l;
+    }, label).catch(() => {});
     const shown = await page.$eval('dd[data-field="centre_district"]', (dd) =>
       [dd.previousElementSibling.textContent, dd.textContent.trim()]);
     assert.deepEqual(shown, [label, 'Bostandyk'], lang);
