@@ -56,8 +56,19 @@ test('Sync sends the record; a record sent back shows the coordinator\'s comment
   await page.click(`.extras button:has-text("${QUEUE_LABEL_RU}")`);
   await ready(page, '[data-question=queue_length]');
   assert.equal(await page.inputValue('#answer'), '3');
-  await page.fill('#answer', '14');
-  await page.click('#next');
+  // Once, on a loaded CI machine, Next was redrawn away under the click for
+  // 30 s. Answer again on the screen as drawn; if the page has left the
+  // question, ready() says what it shows instead.
+  for (let tries = 1; ; ++tries) {
+    await ready(page, '[data-question=queue_length]');
+    await page.fill('#answer', '14');
+    try {
+      await page.click('#next', {timeout: 10_000});
+      break;
+    } catch (e) {
+      if (tries === 3) throw e;
+    }
+  }
   // Next keeps each answer as it is, to the end of the form.
   for (let i = 0; i < 40 && !(await page.$('#sign')); ++i) {
     const before = await page.textContent('main');
