@@ -6,6 +6,7 @@
 #include <exception>
 
 #include "dala/base/hex.h"
+#include "dala/base/strings.h"
 #include "dala/client/sync_client.h"
 #include "dala/sync/ids.h"
 #include "cli_common.h"
@@ -75,16 +76,8 @@ std::string HeaderOf(const UiRequest& r, const std::string& name) {
 
 // "/api/drafts/12/answer" → {"12", "answer"} after `prefix`.
 std::vector<std::string> PathParts(std::string_view path, std::string_view prefix) {
-  std::vector<std::string> parts;
-  path.remove_prefix(prefix.size());
-  size_t at = 0;
-  while (at <= path.size()) {
-    size_t end = path.find('/', at);
-    if (end == std::string_view::npos) end = path.size();
-    parts.emplace_back(path.substr(at, end - at));
-    at = end + 1;
-  }
-  return parts;
+  auto parts = Split(path.substr(prefix.size()), '/');
+  return {parts.begin(), parts.end()};
 }
 
 // DALA_ASSIGN_OR_RETURN for a handler: a failure becomes its JSON answer.

@@ -75,12 +75,21 @@ void IndicatorTally::Add(Items& items, IndicatorItem item, int64_t n) {
   if ((it->second += n) == 0) items.erase(it);
 }
 
-void IndicatorTally::Merge(const IndicatorTally& other) {
-  for (const auto& [place, changes] : other.places_) {
+void IndicatorTally::Merge(IndicatorTally&& other) {
+  for (auto& [place, changes] : other.places_) {
     Items& items = places_[place];
-    for (const auto& [item, n] : changes) Add(items, item, n);
+    while (!changes.empty()) {
+      auto node = changes.extract(changes.begin());
+      auto it = items.find(node.key());
+      if (it == items.end()) {
+        items.insert(std::move(node));
+      } else if ((it->second += node.mapped()) == 0) {
+        items.erase(it);
+      }
+    }
     if (items.empty()) places_.erase(place);
   }
+  other.clear();
 }
 
 void TallyAnswers(const std::string& form_id, const std::string& region, const std::string& centre,

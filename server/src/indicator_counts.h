@@ -44,8 +44,8 @@ class IndicatorTally {
   // The items of one place, to add to with Add.
   Items& At(const IndicatorPlace& place) { return places_[place]; }
   static void Add(Items& items, IndicatorItem item, int64_t n);
-  // Adds every change of `other` to this tally.
-  void Merge(const IndicatorTally& other);
+  // Adds every change of `other` to this tally, moving its keys.
+  void Merge(IndicatorTally&& other);
 
   void Erase(const IndicatorPlace& place) { places_.erase(place); }
   bool empty() const { return places_.empty(); }

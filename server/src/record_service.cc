@@ -9,6 +9,7 @@
 #include <set>
 #include <thread>
 
+#include "dala/base/strings.h"
 #include "dala/sync/checkpoint.h"
 #include "dala/sync/enrolment.h"
 #include "dala/sync/hlc.h"
@@ -442,13 +443,8 @@ Status RecordService::ReflagDuplicates(const std::string& form_id, const std::st
   // may briefly count as undecided; the second refresh settles it.)
   std::map<std::string, std::set<std::string>> says_distinct;
   for (const auto& [id, p] : live) {
-    size_t from = 0;
-    while (from < p->distinct_from.size()) {
-      size_t comma = p->distinct_from.find(',', from);
-      if (comma == std::string::npos) comma = p->distinct_from.size();
-      says_distinct[id].insert(p->distinct_from.substr(from, comma - from));
-      from = comma + 1;
-    }
+    for (std::string_view other : Split(p->distinct_from, ',', EmptyParts::kSkip))
+      says_distinct[id].emplace(other);
   }
   for (const auto& p : group) {
     std::string want;

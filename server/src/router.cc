@@ -1,23 +1,14 @@
 #include "router.h"
 
+#include "dala/base/strings.h"
+
 namespace dala::server {
 
 namespace {
 
 std::vector<std::string> Split(const std::string& path) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start < path.size()) {
-    if (path[start] == '/') {
-      ++start;
-      continue;
-    }
-    size_t end = path.find('/', start);
-    if (end == std::string::npos) end = path.size();
-    out.push_back(path.substr(start, end - start));
-    start = end;
-  }
-  return out;
+  auto parts = dala::Split(path, '/', EmptyParts::kSkip);
+  return {parts.begin(), parts.end()};
 }
 
 }  // namespace

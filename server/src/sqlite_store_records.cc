@@ -273,7 +273,7 @@ Status SqliteStore::PutSubmission(const SubmissionSummary& s) {
     // count behind in a transaction that goes on.
     DALA_RETURN_IF_ERROR(UpdateIndicatorCounts(s, &change));
     DALA_RETURN_IF_ERROR(PutSubmissionRow(s));
-    pending_counts_.Merge(change);
+    pending_counts_.Merge(std::move(change));
     return Status::Ok();
   }
   DALA_RETURN_IF_ERROR(db_.Exec("SAVEPOINT put_submission"));

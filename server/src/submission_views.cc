@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "api_errors.h"
+#include "dala/base/strings.h"
 #include "dala/schema/value.h"
 
 namespace dala::server {
@@ -117,11 +118,7 @@ namespace {
 
 json SplitIds(const std::string& joined) {
   json out = json::array();
-  for (size_t from = 0; from < joined.size();) {
-    size_t comma = std::min(joined.find(',', from), joined.size());
-    out.push_back(joined.substr(from, comma - from));
-    from = comma + 1;
-  }
+  for (std::string_view id : Split(joined, ',', EmptyParts::kSkip)) out.push_back(id);
   return out;
 }
 

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "dala/base/strings.h"
+
 namespace dala::sync {
 
 static_assert(sizeof(crypto_hash_sha256_state) <= 128, "Sha256Builder state too small");
@@ -244,14 +246,7 @@ std::string SealedKey::Serialize() const {
 }
 
 Result<SealedKey> SealedKey::Parse(std::string_view text) {
-  std::vector<std::string_view> fields;
-  size_t start = 0;
-  while (start <= text.size()) {
-    size_t end = text.find(' ', start);
-    if (end == std::string_view::npos) end = text.size();
-    fields.push_back(text.substr(start, end - start));
-    start = end + 1;
-  }
+  const std::vector<std::string_view> fields = Split(text, ' ');
   auto bad = [] { return Status::Corruption("key file is not a dala-key-v1 record"); };
   if (fields.size() != 10 || fields[0] != kSealedKeyTag || fields[1] != "argon2id13" ||
       fields[5] != "xsalsa20poly1305" || fields[8] != "ed25519") {

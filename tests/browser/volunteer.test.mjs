@@ -116,6 +116,14 @@ test('psc_observation end to end: choice filter, a refused answer, back and chan
   const astana = PSC.lists.centres.filter((c) => c.region === 'ast').map((c) => c.name);
   assert.deepEqual(offered, astana, 'only the centres of the chosen region');
   await shots('fill-choice');
+  // Each box stands beside its label with room between, vertically centred:
+  // once a broader rule made these labels blocks, and the box sat on the text.
+  const gaps = await page.$$eval('label.choice', (labels) => labels.map((l) => {
+    const box = l.querySelector('input').getBoundingClientRect();
+    const text = l.querySelector('span').getBoundingClientRect();
+    return {gap: text.left - box.right, offset: Math.abs((box.top + box.bottom) / 2 - (text.top + text.bottom) / 2)};
+  }));
+  for (const {gap, offset} of gaps) assert.ok(gap >= 8 && offset <= 3, JSON.stringify(gaps));
   await choose('centre', astana[0]);
   await typeAnswer('visit_date', today());
   await typeAnswer('arrival_time', '10:15');

@@ -9,6 +9,7 @@
 #include <optional>
 #include <set>
 
+#include "dala/base/strings.h"
 #include "dala/schema/form.h"
 #include "dala/xlsform/xlsform.h"
 
@@ -177,14 +178,8 @@ bool LooksNumeric(const std::string& s) {
 }
 
 std::vector<std::string> Words(std::string_view text) {
-  std::vector<std::string> words;
-  for (size_t p = 0; p < text.size();) {
-    size_t e = text.find(' ', p);
-    if (e == std::string_view::npos) e = text.size();
-    if (e > p) words.emplace_back(text.substr(p, e - p));
-    p = e + 1;
-  }
-  return words;
+  auto words = Split(text, ' ', EmptyParts::kSkip);
+  return {words.begin(), words.end()};
 }
 
 // A `default` cell as the literal answer of a question of type `type`.

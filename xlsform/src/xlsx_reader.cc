@@ -13,6 +13,8 @@
 
 #include "dala/xlsform/xlsx.h"
 
+#include "dala/base/strings.h"
+
 namespace dala::xlsform {
 namespace {
 
@@ -31,13 +33,8 @@ std::string Size(uint64_t bytes) {
 bool IsUnsafeEntryName(std::string_view name) {
   if (name.empty() || name[0] == '/' || name[0] == '\\') return true;
   if (name.find('\\') != std::string_view::npos || name.find(':') != std::string_view::npos) return true;
-  size_t start = 0;
-  while (start <= name.size()) {
-    size_t end = name.find('/', start);
-    if (end == std::string_view::npos) end = name.size();
-    if (name.substr(start, end - start) == "..") return true;
-    start = end + 1;
-  }
+  for (std::string_view part : Split(name, '/'))
+    if (part == "..") return true;
   return false;
 }
 
