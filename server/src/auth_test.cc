@@ -18,6 +18,7 @@
 #include "dala/sync/verify.h"
 #include "record_service.h"
 #include "router.h"
+#include "store_test_util.h"
 
 namespace dala::server {
 namespace {
@@ -430,12 +431,7 @@ TEST_F(AuthTest, ARetiredFormIsListedAsSuchAndCannotBeRetiredTwice) {
 // server that runs on UTC, where it is still the day before: the check
 // judges the correction on the record's day.
 TEST_F(AuthTest, CheckingACorrectionJudgesItOnTheRecordsDayNotTheServers) {
-  auto form = api_->records().PublishForm(
-      R"json({"dala_form":1,"id":"dated","version":"1","title":"Dated","languages":["en"],"default_language":"en",
-          "questions":[{"type":"date","name":"visit_date","label":"Visit date","required":true,
-                        "constraint":". <= today()"},
-                       {"type":"integer","name":"queue","label":"Queue"}]})json",
-      "p");
+  auto form = api_->records().PublishForm(testing::kNoFutureDateForm, "p");
   ASSERT_TRUE(form.ok()) << form.status().ToString();
   clock_.Set(1'700'078'400'000);  // 2023-11-15 20:00 UTC: 01:00 on 16 November in Almaty
   sync::SigningKey key = Enrolled(7);

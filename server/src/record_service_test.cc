@@ -580,12 +580,7 @@ TEST_F(RecordServiceTest, CoordinatorEditThatBreaksAConstraintIsInvalidArgument)
 // correction is checked on the record's day, not the server's, and is
 // made in the record's zone.
 TEST_F(RecordServiceTest, CoordinatorEditIsCheckedOnTheRecordsDayNotTheServers) {
-  auto info = service_->PublishForm(
-      R"json({"dala_form":1,"id":"dated","version":"1","title":"Dated","languages":["en"],"default_language":"en",
-          "questions":[{"type":"date","name":"visit_date","label":"Visit date","required":true,
-                        "constraint":". <= today()"},
-                       {"type":"integer","name":"queue","label":"Queue"}]})json",
-      "");
+  auto info = service_->PublishForm(testing::kNoFutureDateForm, "");
   ASSERT_TRUE(info.ok()) << info.status().ToString();
   Hash hash;
   ASSERT_TRUE(FromHex(info->hash, &hash));

@@ -26,6 +26,14 @@
 
 namespace dala::server::testing {
 
+// A form whose visit date may not be after today: the tests that a record
+// is judged on its own day (its zone, not the server's) publish it.
+inline constexpr const char* kNoFutureDateForm =
+    R"json({"dala_form":1,"id":"dated","version":"1","title":"Dated","languages":["en"],"default_language":"en",
+        "questions":[{"type":"date","name":"visit_date","label":"Visit date","required":true,
+                      "constraint":". <= today()"},
+                     {"type":"integer","name":"queue","label":"Queue"}]})json";
+
 class StoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
