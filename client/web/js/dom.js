@@ -1,0 +1,62 @@
+// The small pieces every screen of the volunteer's page uses. Nothing
+// from a form or a record is ever parsed as HTML: `el` sets strings as text
+// nodes or attribute values only.
+import {lang, t} from './i18n.js';
+
+export const main = () => document.getElementById('main');
+
+// el('p', {class: 'x'}, 'text', child): strings become text nodes.
+export function el(tag, attrs = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+    else if (k === 'text') e.textContent = v;
+    else e.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const c of children.flat(Infinity)) {
+    if (c === null || c === undefined || c === false) continue;
+    e.append(typeof c === 'string' || typeof c === 'number' ? document.createTextNode(String(c)) : c);
+  }
+  return e;
+}
+
+export async function api(method, path, body) {
+  const res = await fetch('/api' + path, {method, headers: body ? {'Content-Type': 'application/json'} : {},
+    body: body ? JSON.stringify(body) : undefined, credentials: 'same-origin'});
+  let data = {};
+  try { data = await res.json(); } catch (e) { data = {error: 'failed'}; }
+  return {status: res.status, data};
+}
+
+export function show(...nodes) {
+  main().replaceChildren(...nodes.filter((n) => n !== null && n !== undefined && n !== false));
+  const h = main().querySelector('h1');
+  if (h) h.focus();
+}
+
+export function heading(text) { return el('h1', {tabindex: '-1'}, text); }
+
+export function when(ms) {
+  return ms ? new Date(ms).toLocaleString(lang === 'kk' ? 'kk-KZ' : lang === 'ru' ? 'ru-RU' : 'en-GB') : '';
+}
+
+// --- the key -----------------------------------------------------------------
+
+export function unlockBox(done) {
+  const input = el('input', {type: 'password', id: 'passphrase', autocomplete: 'current-password'});
+  const message = el('p', {class: 'error', role: 'alert'});
+  const form = el('form', {class: 'unlock', onsubmit: async (e) => {
+    e.preventDefault();
+    const r = await api('POST', '/unlock', {passphrase: input.value});
+    input.value = '';
+    if (r.status === 200) return done();
+    message.textContent = r.data.error === 'wait' ? t('wait', r.data.retry_after_s) : t('wrong_passphrase');
+    if (r.data.retry_after_s > 0 && r.data.error !== 'wait') message.textContent += ' ' + t('wait', r.data.retry_after_s);
+  }},
+  el('p', {}, t('locked')),
+  el('label', {for: 'passphrase'}, t('passphrase')), input,
+  el('button', {type: 'submit', class: 'primary'}, t('unlock')), message);
+  return form;
+}
+
