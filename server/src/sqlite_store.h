@@ -3,7 +3,11 @@
 // server module.
 #pragma once
 
+#include <chrono>
+#include <condition_variable>
 #include <mutex>
+#include <optional>
+#include <thread>
 
 #include "dala/base/sqlite.h"
 #include "dala/server/store.h"
@@ -22,6 +26,18 @@ class SqliteStore final : public Store {
   // `path` is where `db` lives, for the extra read connections of
   // InReadSnapshot.
   SqliteStore(sql::Database db, std::string path) : path_(std::move(path)), db_(std::move(db)) {}
+
+  ~SqliteStore() override;
+
+  // Moves the WAL's checkpoints from the commits to a thread of their own
+  // (see the .cc), which checkpoints every `every`. Called once, by
+  // OpenSqliteStore; a store without it checkpoints in its commits, as
+  // SQLite does by default.
+  Status StartCheckpointer(std::chrono::milliseconds every);
+  // One checkpoint now, on the checkpointer's connection (PASSIVE: it
+  // never blocks the writer or a reader). What the thread runs; tests call
+  // it to see its effect.
+  Status CheckpointWal();
 
   Status InTransaction(const std::function<Status()>& work) override;
   Status InReadSnapshot(const std::function<Status(Store& snapshot)>& work) override;
@@ -127,6 +143,13 @@ class SqliteStore final : public Store {
   bool in_transaction_ = false;
   IndicatorTally pending_counts_;
   sql::Database db_;
+
+  // The checkpointer: its own connection, and its thread's wake-up.
+  std::mutex checkpoint_mutex_;  // guards checkpoint_db_ and stopping_
+  std::condition_variable checkpoint_wake_;
+  std::optional<sql::Database> checkpoint_db_;
+  bool stopping_ = false;
+  std::thread checkpointer_;
 };
 
 }  // namespace dala::server

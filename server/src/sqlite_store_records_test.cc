@@ -5,10 +5,12 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <map>
 
 #include "dala/base/hex.h"
 #include "dala/server/sqlite_store.h"
+#include "sqlite_store.h"
 #include "store_test_util.h"
 
 namespace dala::server {
@@ -225,6 +227,32 @@ TEST_F(SqliteStoreRecordsTest, ReadSnapshotDoesNotSeeAnAppendCommittedWhileItRun
   ASSERT_TRUE(s.ok()) << s.ToString();
   EXPECT_EQ(seen, 1u);
   EXPECT_EQ(*store_->LogSize(), 2u);
+}
+
+// The server's writer never checkpoints in a commit (that put the copy
+// of the WAL into the database file, and its fsync, on one unlucky sync
+// under the append lock): a transaction well past SQLite's 1,000-page
+// automatic checkpoint leaves the database file as it was, its pages in
+// the WAL, until the checkpointer's checkpoint copies them.
+TEST_F(SqliteStoreRecordsTest, ABigCommitLeavesItsCheckpointToTheCheckpointer) {
+  store_.reset();  // the fixture's store checkpoints twice a second; this one only when told
+  const std::filesystem::path file = dir_ / "dala-server.db";
+  auto db = sql::Database::Open(file.string());
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  SqliteStore store(std::move(*db), file.string());
+  ASSERT_TRUE(store.StartCheckpointer(std::chrono::hours(24)).ok());
+  const uintmax_t before = std::filesystem::file_size(file);
+  Status s = store.InTransaction([&]() -> Status {
+    for (uint64_t i = 0; i < 8000; ++i)
+      DALA_RETURN_IF_ERROR(store.AppendEnvelope(Next(alma_, Id(1 + i % 200)), sync::Sha256(std::to_string(i)), i, kNow));
+    return Status::Ok();
+  });
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  ASSERT_GT(std::filesystem::file_size(dir_ / "dala-server.db-wal"), 1000u * 4096) << "past the automatic checkpoint";
+  EXPECT_EQ(std::filesystem::file_size(file), before) << "the commit checkpointed";
+  ASSERT_TRUE(store.CheckpointWal().ok());
+  EXPECT_GT(std::filesystem::file_size(file), before + 1000u * 4096);
+  EXPECT_EQ(*store.LogSize(), 8000u);
 }
 
 // --- a damaged database ---------------------------------------------------------------
