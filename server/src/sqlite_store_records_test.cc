@@ -255,6 +255,24 @@ TEST_F(SqliteStoreRecordsTest, ABigCommitLeavesItsCheckpointToTheCheckpointer) {
   EXPECT_EQ(*store.LogSize(), 8000u);
 }
 
+// The list coordinators open first (every form, oldest or newest first,
+// a page of 50) walks an index: sorting every row with its answers held
+// the store's lock for tens of milliseconds per list while syncs waited.
+TEST_F(SqliteStoreRecordsTest, ListOfEveryFormInTimeOrderWalksAnIndexNotEveryRow) {
+  auto db = sql::Database::Open((dir_ / "dala-server.db").string());
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  for (const char* order : {"created_ms ASC, id ASC", "created_ms DESC, id DESC", "updated_ms ASC, id ASC",
+                            "updated_ms DESC, id DESC"}) {
+    auto plan = db->Prepare(std::string("EXPLAIN QUERY PLAN SELECT id, answers FROM submissions ORDER BY ") + order +
+                            " LIMIT 50 OFFSET 0");
+    ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+    std::string steps;
+    while (*plan->Step()) steps += plan->ColumnText(3) + "\n";
+    EXPECT_EQ(steps.find("TEMP B-TREE"), std::string::npos) << order << ":\n" << steps;
+    EXPECT_NE(steps.find("USING INDEX submissions_by_"), std::string::npos) << order << ":\n" << steps;
+  }
+}
+
 // --- a damaged database ---------------------------------------------------------------
 
 TEST_F(SqliteStoreRecordsTest, DamagedEnvelopeIdIsCorruptionNamingItsLogIndex) {
