@@ -69,10 +69,12 @@ int Ui(const Globals& g, const UiOptions& o) {
   CliClock clock;
   sync::SystemRandom random;
   LocalStore& s = **store;
-  ui::UiOptions options{int64_t{o.lock_after_minutes} * 60 * 1000, lang, [&s] {
+  ui::UiOptions options{int64_t{o.lock_after_minutes} * 60 * 1000, lang,
+                        [&s] {
                           std::string ca_file;
                           return ProfileTransport(s, &ca_file);
-                        }};
+                        },
+                        DatabasePath(g), BuildMs()};
   ui::UiApp app(s, clock, random, std::move(options));
 
   httplib::Server server;
