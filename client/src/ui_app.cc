@@ -337,6 +337,26 @@ UiResponse UiApp::ReceiptsZip() {
   return out;
 }
 
+namespace {
+
+// What the page says when a sync ends: the plain summary, or why it failed.
+json SyncAnswer(const Result<SyncOutcome>& outcome, LocalStore& store, int* status) {
+  *status = 200;
+  if (!outcome.ok()) {
+    const bool later = outcome.status().code() == Status::Code::kUnavailable;
+    *status = 502;
+    return {{"error", later ? "unreachable" : "sync_failed"}, {"message", outcome.status().message()}};
+  }
+  auto returned = store.CountReturned();
+  return {{"sent", outcome->accepted},
+          {"received", outcome->received_envelopes},
+          {"sent_back", returned.ok() ? *returned : 0},
+          {"refused", outcome->rejections.size() + outcome->set_aside.size()},
+          {"warnings", outcome->log_warnings}};
+}
+
+}  // namespace
+
 // A sync runs on its own thread with its own connection to the store:
 // the page polls GET /api/sync for its progress and, at the end, its
 // summary. One at a time.
@@ -359,25 +379,19 @@ UiResponse UiApp::StartSync() {
   }
   sync_thread_ = std::thread([this, device = device_, transport = std::move(*transport),
                               store = std::move(*store)]() mutable {
-    sync::SystemRandom random;  // the request thread's Random is not shared
-    SyncClient client(*store, *device, *transport, clock_, random);
-    auto outcome = client.Run([this](const SyncProgress& p) {
-      std::lock_guard lock(sync_mu_);
-      sync_.progress = p;
-    });
     int status = 200;
     json answer;
-    if (!outcome.ok()) {
-      const bool later = outcome.status().code() == Status::Code::kUnavailable;
-      status = 502;
-      answer = {{"error", later ? "unreachable" : "sync_failed"}, {"message", outcome.status().message()}};
-    } else {
-      auto returned = store->CountReturned();
-      answer = {{"sent", outcome->accepted},
-                {"received", outcome->received_envelopes},
-                {"sent_back", returned.ok() ? *returned : 0},
-                {"refused", outcome->rejections.size() + outcome->set_aside.size()},
-                {"warnings", outcome->log_warnings}};
+    try {
+      sync::SystemRandom random;  // the request thread's Random is not shared
+      SyncClient client(*store, *device, *transport, clock_, random);
+      auto outcome = client.Run([this](const SyncProgress& p) {
+        std::lock_guard lock(sync_mu_);
+        sync_.progress = p;
+      });
+      answer = SyncAnswer(outcome, *store, &status);
+    } catch (const std::exception& e) {  // as Handle does: a failure, never a crash
+      status = 500;
+      answer = {{"error", "internal"}, {"message", e.what()}};
     }
     std::lock_guard lock(sync_mu_);
     sync_.running = false;
