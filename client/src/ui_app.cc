@@ -368,8 +368,9 @@ UiResponse UiApp::StartSync() {
     if (sync_.running) return Error(409, "sync_running", "a sync is running already");
   }
   auto transport = options_.transport();
-  if (!transport.ok()) return Error(409, transport.status().reason().empty() ? "no_server" : transport.status().reason(),
-                                    transport.status().message());
+  if (!transport.ok())
+    return Error(409, transport.status().reason().empty() ? "no_server" : transport.status().reason(),
+                 transport.status().message());
   auto store = LocalStore::Open(options_.store_path);
   if (!store.ok()) return ErrorOf(store.status());
   if (sync_thread_.joinable()) sync_thread_.join();  // the last run, ended

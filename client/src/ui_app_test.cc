@@ -77,7 +77,8 @@ class UiAppTest : public ProfileTest {
 // language) and a date: its `summary`.
 constexpr const char* kCentreForm = R"J({"dala_form":1,"id":"centre_visit","version":"1","title":{"en":"Centre visit",
   "kk":"Орталыққа бару"},"languages":["en","kk"],"default_language":"en","summary":["centre","day"],
-  "lists":{"centres":[{"name":"c1","label":{"en":"PSC No. 1","kk":"№1 ХҚКО"}},{"name":"c2","label":{"en":"PSC No. 2","kk":"№2 ХҚКО"}}]},
+  "lists":{"centres":[{"name":"c1","label":{"en":"PSC No. 1","kk":"№1 ХҚКО"}},
+  {"name":"c2","label":{"en":"PSC No. 2","kk":"№2 ХҚКО"}}]},
   "questions":[{"type":"select_one","name":"centre","label":"Centre","list":"centres"},
   {"type":"date","name":"day","label":"Day"},{"type":"integer","name":"queue","label":"Queue"}]})J";
 

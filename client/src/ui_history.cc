@@ -86,7 +86,8 @@ Result<json> HistoryJson(LocalStore& store, const sync::SubmissionId& id, const 
       entry["note"] = body.note;
       auto parent = e.parents().empty() ? answers_of.end() : answers_of.find(e.parents().front());
       entry["first"] = e.parents().empty();
-      if (parent != answers_of.end()) entry["changes"] = Changes(store.FindForm(e.form_hash()).get(), parent->second, answers, lang);
+      if (parent != answers_of.end())
+        entry["changes"] = Changes(store.FindForm(e.form_hash()).get(), parent->second, answers, lang);
       answers_of[e.id()] = std::move(answers);
     } else {
       auto event = sync::ParseEventBody(e.body());
