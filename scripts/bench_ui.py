@@ -21,19 +21,11 @@ import sys
 import time
 import urllib.parse
 
+from bench_dashboard import percentile  # beside this file
+
 
 def median(xs):
     return statistics.median(xs) if xs else None
-
-
-def percentile(xs, p):
-    xs = sorted(xs)
-    if not xs:
-        return None
-    k = (len(xs) - 1) * p
-    lo = int(k)
-    hi = min(lo + 1, len(xs) - 1)
-    return xs[lo] + (xs[hi] - xs[lo]) * (k - lo)
 
 
 class Ui:

@@ -23,6 +23,15 @@ const world = new World().shareWithTests(async () => {
 let ui;
 after(() => ui && ui.stop());
 
+// The page as it is now at both sizes, and axe's serious findings on it (none).
+async function photographAndCheck(page, name) {
+  for (const size of SIZES) {
+    await page.setViewportSize(size);
+    await screenshot(page, name);
+  }
+  assert.deepEqual(await accessibilityProblems(page), []);
+}
+
 test('Sync sends the record; a record sent back shows the coordinator\'s comment on Home', async () => {
   ui = new DalaUi({...process.env, TZ: '<+05>-5', DALA_HOME: world.laptop('askar')});
   const page = await watchedPage(world.browser, {viewport: SIZES[1]});
@@ -48,11 +57,7 @@ test('Sync sends the record; a record sent back shows the coordinator\'s comment
   await ready(page, 'li.record.state-sent_back .sentback');
   assert.match(await page.textContent('li.record.state-sent_back .sentback'), /3 seems low for a Monday <b>morning<\/b>/);
   assert.equal(await page.$$eval('main b', (xs) => xs.length), 0);
-  for (const size of SIZES) {
-    await page.setViewportSize(size);
-    await screenshot(page, 'volunteer-home-sent-back');
-  }
-  assert.deepEqual(await accessibilityProblems(page), []);
+  await photographAndCheck(page, 'volunteer-home-sent-back');
 
   // The volunteer fixes it: a new revision through the same screens, then
   // synced; the record is no longer waiting for a fix.
@@ -64,11 +69,7 @@ test('Sync sends the record; a record sent back shows the coordinator\'s comment
   assert.equal(await page.$$eval('ol.history li.who-this_laptop', (xs) => xs.length), 1);
   assert.match(await page.textContent('ol.history li.kind-review'), /3 seems low for a Monday <b>morning<\/b>/);
   assert.equal(await page.$$eval('main b', (xs) => xs.length), 0);
-  for (const size of SIZES) {
-    await page.setViewportSize(size);
-    await screenshot(page, 'volunteer-record-history');
-  }
-  assert.deepEqual(await accessibilityProblems(page), []);
+  await photographAndCheck(page, 'volunteer-record-history');
   await page.click('#edit');
   await ready(page, '[data-question=region]');
   await page.click('.extras details summary');
@@ -113,11 +114,7 @@ test('Sync sends the record; a record sent back shows the coordinator\'s comment
   // The Laptop page hands an auditor the receipts, through the session.
   await page.click('#nav-laptop');
   await ready(page, '#receipts-zip');
-  for (const size of SIZES) {
-    await page.setViewportSize(size);
-    await screenshot(page, 'volunteer-laptop');
-  }
-  assert.deepEqual(await accessibilityProblems(page), []);
+  await photographAndCheck(page, 'volunteer-laptop');
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('#receipts-zip')]);
   assert.match(download.suggestedFilename(), /^dala-receipts-[0-9a-f]{8}-\d{4}-\d\d-\d\d\.zip$/);
   const zip = fs.readFileSync(await download.path());
