@@ -110,6 +110,7 @@ test('Sync sends the record; a record sent back shows the coordinator\'s comment
   await ready(page, 'ol.history table.changes');
   const change = await page.$$eval('ol.history table.changes tbody tr', (rows) => rows.map((r) => r.innerText));
   assert.ok(change.some((r) => r.includes(QUEUE_LABEL_RU) && /\b3\b[\s\S]*\b14\b/.test(r)), change.join(' | '));
+  await photographAndCheck(page, 'volunteer-record-fixed');
 
   // The Laptop page hands an auditor the receipts, through the session.
   await page.click('#nav-laptop');
