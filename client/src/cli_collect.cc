@@ -246,6 +246,8 @@ void WarnIfServerLacksForm(LocalStore& s, const schema::Form& form, const std::s
   }
 }
 
+}  // namespace
+
 // The start of the UTC day this `dala` was configured to build, or what
 // DALA_TEST_BUILD_MS says (tests that fix their clock in the past).
 int64_t BuildMs() {
@@ -254,6 +256,8 @@ int64_t BuildMs() {
   int64_t days = 0;
   return schema::ParseIsoDate(DALA_BUILD_DAY, &days) ? days * 86400000 : 0;
 }
+
+namespace {
 
 // A record signed now keeps the laptop's date for good: say so before the
 // interview when the clock looks wrong.

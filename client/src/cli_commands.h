@@ -26,6 +26,9 @@ struct UiOptions {
 };
 // `dala ui`: the volunteer's page on 127.0.0.1 (ui_app.h), until Ctrl-C.
 int Ui(const Globals& g, const UiOptions& o);
+// The start of the UTC day this `dala` was built (DALA_TEST_BUILD_MS in
+// tests): a laptop clock before it is wrong.
+int64_t BuildMs();
 
 struct FormConvertOptions {
   std::string input;   // survey.xlsx or form.json

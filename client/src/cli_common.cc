@@ -15,6 +15,7 @@
 #include "cli_words.h"
 #include "dala/base/terminal.h"
 #include "dala/base/utf8.h"
+#include "dala/schema/interview.h"
 #include "dala/schema/value.h"
 #include "dala/sync/crypto.h"
 
@@ -173,6 +174,19 @@ Result<std::unique_ptr<Transport>> ProfileTransport(LocalStore& store, std::stri
   }
   DALA_ASSIGN_OR_RETURN(std::string allow_http, store.GetOr(profile_key::kAllowPlainHttp, ""));
   return MakeHttpTransport(*url, {10, 120, *ca_file, allow_http == "1"});
+}
+
+std::string RecordSummary(const schema::Form* form, const nlohmann::json& answers, const std::string& lang) {
+  if (form == nullptr || !answers.is_object()) return "";
+  std::string out;
+  for (const std::string& name : form->summary()) {
+    auto it = answers.find(name);
+    const schema::Question* q = form->Find(name);
+    if (it == answers.end() || q == nullptr) continue;
+    if (!out.empty()) out += " · ";
+    out += schema::DescribeAnswer(*form, q->index, *it, lang);
+  }
+  return out;
 }
 
 }  // namespace dala::client::cli

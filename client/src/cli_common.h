@@ -123,6 +123,11 @@ Result<std::string> ReadWholeFile(const std::string& path);
 // aloud to a coordinator.
 [[nodiscard]] std::string Fingerprint(const std::string& public_hex);
 
+// The answers of the form's `summary` questions (a centre, a date), as
+// `dala list` and `dala ui`'s Home tell records apart: "ЦОН №1 · 2026-12-01".
+[[nodiscard]] std::string RecordSummary(const schema::Form* form, const nlohmann::json& answers,
+                                        const std::string& lang);
+
 // The connection to the profile's server, as enrolment recorded it (its
 // address, private CA, plain-http consent). `ca_file`: a CA given on the
 // command line, else set to the profile's; empty when none.

@@ -30,19 +30,6 @@ Status MakeDirectories(const std::string& path) {
   return Status::Ok();
 }
 
-
-std::string SummaryOf(const schema::Form* form, const json& answers, const std::string& lang) {
-  if (form == nullptr) return "";
-  std::string out;
-  for (const std::string& name : form->summary()) {
-    auto it = answers.find(name);
-    if (it == answers.end()) continue;
-    if (!out.empty()) out += " · ";
-    out += schema::DescribeAnswer(*form, form->Find(name)->index, *it, lang);
-  }
-  return out;
-}
-
 // The names `dala list --json` gives, which scripts read.
 std::string SyncState(const SubmissionRow& r) {
   if (r.rejected > 0) return "rejected";
@@ -273,7 +260,7 @@ int List(const Globals& g, const ListOptions& o) {
     auto form = FormOf(**store, r->form_hash);
     std::cout << Pad(ShortId(r->id), 10) << Pad(r->form_id, 22)
               << Pad(FormatLocalTime(r->created_ms, clock.UtcOffsetMinutes()), 18) << Pad(SyncLabel(*r, lang), 12)
-              << Pad(ReviewLabel(*r, lang), 24) << SummaryOf(form.get(), ParseStored(r->answers_json), lang)
+              << Pad(ReviewLabel(*r, lang), 24) << RecordSummary(form.get(), ParseStored(r->answers_json), lang)
               << "\n";
     if (r->review_state == "has_issues" || (r->changed_since_review && !r->review_comment.empty()))
       std::cout << "          ↳ " << Printable(r->review_by) << ": " << Printable(r->review_comment) << "\n";

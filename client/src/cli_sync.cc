@@ -10,6 +10,7 @@
 
 #include "cli_commands.h"
 #include "cli_words.h"
+#include "receipt_export.h"
 #include "dala/base/utf8.h"
 #include "dala/client/sync_client.h"
 #include "dala/sync/checkpoint.h"
@@ -224,26 +225,17 @@ int ReceiptsCommand(const Globals& g, const ReceiptsOptions& o) {
   const std::string lang = MessageLanguage(g, store->get());
   auto receipts = (*store)->ListReceipts();
   if (!receipts.ok()) return Fail(receipts.status());
-  auto device_hex = (*store)->Get(profile_key::kDevicePublic);
-  if (!device_hex.ok()) return Fail(device_hex.status());
   CliClock clock;
   if (!o.export_dir.empty()) {
     std::error_code ec;
     std::filesystem::create_directories(o.export_dir, ec);
     if (ec) return Fail(Tr(Say::kCannotCreate, lang, {o.export_dir, ec.message()}));
-    for (const ReceiptRow& r : *receipts) {
-      json proof = json::array();
-      for (const auto& h : r.proof) proof.push_back(ToBase64(sync::AsBytes(h)));
-      json j = {{"device", device_hex->value_or("")},
-                {"sequence", r.sequence},
-                {"envelope", ToHex(r.envelope)},
-                {"leaf_index", r.leaf_index},
-                {"tree_size", r.tree_size},
-                {"proof", proof},
-                {"checkpoint", r.checkpoint}};
-      std::string path = o.export_dir + "/receipt-" + std::to_string(r.sequence) + ".json";
+    auto files = ReceiptFiles(**store);
+    if (!files.ok()) return Fail(files.status());
+    for (const ReceiptFile& f : *files) {
+      std::string path = o.export_dir + "/" + f.name;
       std::ofstream out(path);
-      out << DumpJson(j) << "\n";
+      out << f.text;
       if (!out) return Fail(Tr(Say::kCannotWrite, lang, {path}));
     }
     std::cout << Tr(Say::kReceiptsExported, lang, {std::to_string(receipts->size()), o.export_dir}) << "\n";

@@ -7,9 +7,12 @@
 
 #include "dala/base/hex.h"
 #include "dala/base/strings.h"
+#include "dala/client/clock_check.h"
 #include "dala/client/sync_client.h"
 #include "dala/sync/ids.h"
 #include "cli_common.h"
+#include "receipt_export.h"
+#include "ui_history.h"
 #include "ui_screen.h"
 
 namespace dala::client::ui {
@@ -101,11 +104,18 @@ UiApp::UiApp(LocalStore& store, const Clock& clock, sync::Random& random, UiOpti
       language_(IsLanguage(options_.language) ? options_.language : "ru"),
       last_request_ms_(clock.NowMs()) {}
 
+UiApp::~UiApp() { WaitForSync(); }
+
 void UiApp::SetPort(int port) { port_ = port; }
+
+void UiApp::WaitForSync() {
+  std::lock_guard lock(mu_);
+  if (sync_thread_.joinable()) sync_thread_.join();
+}
 
 bool UiApp::unlocked() {
   std::lock_guard lock(mu_);
-  return device_.has_value();
+  return (device_ != nullptr);
 }
 
 void UiApp::LockIfIdle() {
@@ -207,7 +217,9 @@ UiResponse UiApp::Route(const UiRequest& r) {
   }
   if (p == "/api/home" && r.method == "GET") return Home();
   if (p == "/api/laptop" && r.method == "GET") return Laptop();
-  if (p == "/api/sync" && r.method == "POST") return Sync();
+  if (p == "/api/receipts.zip" && r.method == "GET") return ReceiptsZip();
+  if (p == "/api/sync" && r.method == "POST") return StartSync();
+  if (p == "/api/sync" && r.method == "GET") return SyncState();
   if (p == "/api/drafts" && r.method == "POST") return StartDraft(body);
   if (p.starts_with("/api/drafts/")) {
     auto parts = PathParts(p, "/api/drafts/");
@@ -242,7 +254,7 @@ UiResponse UiApp::Unlock(const json& body) {
     return Json(401, {{"error", "wrong_passphrase"}, {"retry_after_s", wait / 1000}});
   }
   failed_unlocks_ = 0;
-  device_.emplace(std::move(*device));
+  device_ = std::make_shared<Device>(std::move(*device));
   return Json(200, {{"unlocked", true}});
 }
 
@@ -250,17 +262,52 @@ UiResponse UiApp::Home() {
   DALA_ASSIGN_OR_RETURN_UI(auto forms, store_.ListForms());
   DALA_ASSIGN_OR_RETURN_UI(auto drafts, store_.ListDrafts());
   DALA_ASSIGN_OR_RETURN_UI(auto records, store_.ListSubmissions());
-  json out = {{"language", language_}, {"unlocked", device_.has_value()}};
+  json out = {{"language", language_}, {"unlocked", (device_ != nullptr)}};
   out["forms"] = FormsJson(store_, forms, language_);
   out["drafts"] = DraftsJson(store_, drafts, language_);
   out["records"] = RecordsJson(store_, records, language_);
   auto url = store_.Get(profile_key::kServerUrl);
   out["enrolled"] = url.ok() && *url && !(*url)->empty();
+  out["warnings"] = Warnings(records);
+  {
+    std::lock_guard lock(sync_mu_);
+    out["syncing"] = sync_.running;
+  }
   return Json(200, out);
 }
 
+json UiApp::Warnings(const std::vector<SubmissionRow>& records) {
+  json out = json::array();
+  const int64_t now = clock_.NowMs();
+  // Waiting since the last sync (by the server's clock, which a wrong
+  // laptop clock does not move), or since the oldest waiting record when
+  // this laptop never synced.
+  auto last_sync = store_.GetNumber(profile_key::kLastServerTimeMs, 0);
+  int64_t since = last_sync.ok() ? static_cast<int64_t>(*last_sync) : 0;
+  int64_t waiting = 0, oldest = 0;
+  for (const SubmissionRow& r : records) {
+    if (r.pending == 0) continue;
+    ++waiting;
+    if (oldest == 0 || r.created_ms < oldest) oldest = r.created_ms;
+  }
+  if (since == 0) since = oldest;
+  if (waiting > 0 && since > 0 && now - since >= kSyncReminderMs)
+    out.push_back({{"kind", "not_synced"}, {"days", (now - since) / (24 * 60 * 60 * 1000)}, {"waiting", waiting},
+                   {"since_ms", since}, {"ever_synced", last_sync.ok() && *last_sync > 0}});
+  auto doubts = CheckLaptopClock(store_, now, options_.build_ms);
+  if (doubts.ok()) {
+    for (const ClockWarning& w : *doubts) {
+      const char* doubt = w.doubt == ClockDoubt::kBeforeBuild    ? "before_build"
+                          : w.doubt == ClockDoubt::kBeforeServer ? "before_server"
+                                                                 : "behind_records";
+      out.push_back({{"kind", "clock"}, {"doubt", doubt}, {"now_ms", now}, {"reference_ms", w.reference_ms}});
+    }
+  }
+  return out;
+}
+
 UiResponse UiApp::Laptop() {
-  json out = {{"language", language_}, {"unlocked", device_.has_value()}};
+  json out = {{"language", language_}, {"unlocked", (device_ != nullptr)}};
   auto pub = store_.Get(profile_key::kDevicePublic);
   out["fingerprint"] = pub.ok() && *pub ? cli::Fingerprint(**pub) : "";
   auto url = store_.Get(profile_key::kServerUrl);
@@ -272,24 +319,97 @@ UiResponse UiApp::Laptop() {
   return Json(200, out);
 }
 
-UiResponse UiApp::Sync() {
-  if (!device_) return Error(401, "locked", "the key is locked");
-  if (!options_.transport) return Error(409, "not_enrolled", "this laptop is not enrolled");
-  auto transport = options_.transport();
-  if (!transport.ok()) return Error(409, transport.status().reason().empty() ? "no_server" : transport.status().reason(),
-                                    transport.status().message());
-  SyncClient client(store_, *device_, **transport, clock_, random_);
-  auto outcome = client.Run();
+// For an auditor: the files `dala receipts --export` writes, zipped, named
+// after this laptop's key and the day.
+UiResponse UiApp::ReceiptsZip() {
+  DALA_ASSIGN_OR_RETURN_UI(auto files, ReceiptFiles(store_));
+  if (files.empty()) return Error(404, "no_receipts", "no receipts yet: they arrive with each sync");
+  DALA_ASSIGN_OR_RETURN_UI(std::string zip, ZipFiles(files));
+  auto pub = store_.Get(profile_key::kDevicePublic);
+  std::string key = pub.ok() && *pub ? (*pub)->substr(0, 8) : "";
+  std::string day = cli::FormatLocalTime(clock_.NowMs(), clock_.UtcOffsetMinutes()).substr(0, 10);
+  UiResponse out;
+  out.content_type = "application/zip";
+  out.body = std::move(zip);
+  out.headers.emplace_back("Content-Disposition",
+                           "attachment; filename=\"dala-receipts-" + key + "-" + day + ".zip\"");
+  out.headers.emplace_back("Cache-Control", "no-store");
+  return out;
+}
+
+namespace {
+
+// What the page says when a sync ends: the plain summary, or why it failed.
+json SyncAnswer(const Result<SyncOutcome>& outcome, LocalStore& store, int* status) {
+  *status = 200;
   if (!outcome.ok()) {
     const bool later = outcome.status().code() == Status::Code::kUnavailable;
-    return Error(502, later ? "unreachable" : "sync_failed", outcome.status().message());
+    *status = 502;
+    return {{"error", later ? "unreachable" : "sync_failed"}, {"message", outcome.status().message()}};
   }
-  auto returned = store_.CountReturned();
-  return Json(200, {{"sent", outcome->accepted},
-                    {"received", outcome->received_envelopes},
-                    {"sent_back", returned.ok() ? *returned : 0},
-                    {"refused", outcome->rejections.size() + outcome->set_aside.size()},
-                    {"warnings", outcome->log_warnings}});
+  auto returned = store.CountReturned();
+  return {{"sent", outcome->accepted},
+          {"received", outcome->received_envelopes},
+          {"sent_back", returned.ok() ? *returned : 0},
+          {"refused", outcome->rejections.size() + outcome->set_aside.size()},
+          {"warnings", outcome->log_warnings}};
+}
+
+}  // namespace
+
+// A sync runs on its own thread with its own connection to the store:
+// the page polls GET /api/sync for its progress and, at the end, its
+// summary. One at a time.
+UiResponse UiApp::StartSync() {
+  if (!device_) return Error(401, "locked", "the key is locked");
+  if (!options_.transport) return Error(409, "not_enrolled", "this laptop is not enrolled");
+  {
+    std::lock_guard lock(sync_mu_);
+    if (sync_.running) return Error(409, "sync_running", "a sync is running already");
+  }
+  auto transport = options_.transport();
+  if (!transport.ok())
+    return Error(409, transport.status().reason().empty() ? "no_server" : transport.status().reason(),
+                 transport.status().message());
+  auto store = LocalStore::Open(options_.store_path);
+  if (!store.ok()) return ErrorOf(store.status());
+  if (sync_thread_.joinable()) sync_thread_.join();  // the last run, ended
+  {
+    std::lock_guard lock(sync_mu_);
+    sync_ = SyncJob{true, {}, 0, nullptr};
+  }
+  sync_thread_ = std::thread([this, device = device_, transport = std::move(*transport),
+                              store = std::move(*store)]() mutable {
+    int status = 200;
+    json answer;
+    try {
+      sync::SystemRandom random;  // the request thread's Random is not shared
+      SyncClient client(*store, *device, *transport, clock_, random);
+      auto outcome = client.Run([this](const SyncProgress& p) {
+        std::lock_guard lock(sync_mu_);
+        sync_.progress = p;
+      });
+      answer = SyncAnswer(outcome, *store, &status);
+    } catch (const std::exception& e) {  // as Handle does: a failure, never a crash
+      status = 500;
+      answer = {{"error", "internal"}, {"message", e.what()}};
+    }
+    std::lock_guard lock(sync_mu_);
+    sync_.running = false;
+    sync_.status = status;
+    sync_.answer = std::move(answer);
+  });
+  return SyncState();
+}
+
+UiResponse UiApp::SyncState() {
+  std::lock_guard lock(sync_mu_);
+  json out = {{"running", sync_.running},
+              {"sent", sync_.progress.sent},
+              {"to_send", sync_.progress.to_send},
+              {"received", sync_.progress.received}};
+  if (sync_.status != 0) out["last"] = {{"status", sync_.status}, {"answer", sync_.answer}};
+  return Json(sync_.running ? 202 : 200, out);
 }
 
 UiResponse UiApp::StartDraft(const json& body) {
@@ -370,7 +490,7 @@ UiResponse UiApp::DraftAction(int64_t draft, const std::string& action, const js
     if (Status saved = SaveDraft(draft); !saved.ok()) return ErrorOf(saved);
   }
   json screen = ScreenJson(interview, draft, language_, s.ok() ? "" : s.message());
-  screen["unlocked"] = device_.has_value();
+  screen["unlocked"] = (device_ != nullptr);
   return Json(200, screen);
 }
 
@@ -395,7 +515,9 @@ UiResponse UiApp::Record(const std::string& id) {
   if (!resolved.ok()) return Error(404, resolved.status().reason(), resolved.status().message());
   DALA_ASSIGN_OR_RETURN_UI(auto row, store_.FindSubmission(*resolved));
   if (!row) return Error(404, "no_such_record");
-  return Json(200, RecordJson(store_, *row, language_));
+  json out = RecordJson(store_, *row, language_);
+  DALA_ASSIGN_OR_RETURN_UI(out["history"], HistoryJson(store_, *resolved, language_));
+  return Json(200, out);
 }
 
 // A draft of a new revision of a record, starting from its answers as they
@@ -414,7 +536,7 @@ UiResponse UiApp::EditRecord(const std::string& id) {
   open.row = draft;
   open.interview = std::make_unique<schema::Interview>(form, clock_, json::parse(merged.answers_json));
   json screen = ScreenJson(*open.interview, draft.id, language_, "");
-  screen["unlocked"] = device_.has_value();
+  screen["unlocked"] = (device_ != nullptr);
   return Json(201, screen);
 }
 

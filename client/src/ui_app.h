@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -22,6 +23,7 @@
 #include "dala/base/embedded.h"
 #include "dala/client/device.h"
 #include "dala/client/store.h"
+#include "dala/client/sync_client.h"
 #include "dala/client/transport.h"
 #include "dala/schema/interview.h"
 #include "dala/sync/crypto.h"
@@ -53,7 +55,15 @@ struct UiOptions {
   std::string language = "ru";             // of the page until the volunteer picks another
   // The connection to the profile's server for the Sync button; unset: no sync.
   std::function<Result<std::unique_ptr<Transport>>()> transport;
+  // The store's file: a sync runs on a thread of its own with its own
+  // connection to it, so the page answers (and shows progress) meanwhile.
+  std::string store_path;
+  // The start of the day this `dala` was built: a clock before it is wrong.
+  int64_t build_ms = 0;
 };
+
+// Home warns when records have waited this long without a sync.
+inline constexpr int64_t kSyncReminderMs = int64_t{7} * 24 * 60 * 60 * 1000;
 
 // After this many wrong passphrases in a row, each further attempt waits
 // twice as long as the one before (1 s, 2 s, 4 s, ... up to kMaxUnlockDelayMs).
@@ -65,6 +75,8 @@ class UiApp {
   UiApp(LocalStore& store, const Clock& clock, sync::Random& random, UiOptions options);
   UiApp(const UiApp&) = delete;
   UiApp& operator=(const UiApp&) = delete;
+  // Waits for a sync that is running to end.
+  ~UiApp();
 
   // The port the socket listens on: only 127.0.0.1:port and localhost:port
   // are accepted as Host, and as Origin.
@@ -78,6 +90,8 @@ class UiApp {
   // Wipes the key when nothing asked for it for lock_after_ms.
   void LockIfIdle();
   bool unlocked();
+  // Returns once no sync runs (the one started last has ended).
+  void WaitForSync();
 
  private:
   UiResponse Gate(const UiRequest& r);
@@ -91,7 +105,11 @@ class UiApp {
   UiResponse Record(const std::string& id);
   UiResponse EditRecord(const std::string& id);
   UiResponse Laptop();
-  UiResponse Sync();
+  UiResponse ReceiptsZip();
+  UiResponse StartSync();
+  UiResponse SyncState();
+  // Why the laptop should sync, or doubt its clock, for Home.
+  nlohmann::json Warnings(const std::vector<SubmissionRow>& records);
   // The interview of a draft, loaded from the store at its first use.
   Result<schema::Interview*> InterviewOf(int64_t draft);
   Status SaveDraft(int64_t draft);
@@ -107,7 +125,9 @@ class UiApp {
   std::string token_;    // empty once exchanged
   std::string session_;  // empty until the token is exchanged
   std::string language_;
-  std::optional<Device> device_;  // the key lives in sodium_malloc'd memory, wiped when reset
+  // The key lives in sodium_malloc'd memory, wiped when the last holder
+  // lets go: locking during a sync lets that sync finish, then wipes it.
+  std::shared_ptr<Device> device_;
   int64_t last_request_ms_ = 0;
   int failed_unlocks_ = 0;
   int64_t next_unlock_ms_ = 0;
@@ -116,6 +136,17 @@ class UiApp {
     std::unique_ptr<schema::Interview> interview;
   };
   std::map<int64_t, OpenDraft> drafts_;
+
+  // The sync running or run last (GET /api/sync), written by its thread.
+  struct SyncJob {
+    bool running = false;
+    SyncProgress progress;
+    int status = 0;  // of the last run's answer; 0 before any
+    nlohmann::json answer;
+  };
+  std::mutex sync_mu_;
+  SyncJob sync_;
+  std::thread sync_thread_;
 };
 
 }  // namespace dala::client::ui

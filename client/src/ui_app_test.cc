@@ -1,8 +1,14 @@
 #include "ui_app.h"
 
 #include <gtest/gtest.h>
+#include <zip.h>
 
+#include <condition_variable>
+
+#include "dala/base/hex.h"
 #include "dala/client/device.h"
+#include "dala/sync/receipt_file.h"
+#include "dala/sync/verify.h"
 #include "profile_test_fixture.h"
 
 namespace dala::client::ui {
@@ -55,9 +61,26 @@ class UiAppTest : public ProfileTest {
     return json::parse(out.body, nullptr, false);
   }
 
+  // A record of form "visit" saved through the page, its id.
+  std::string SaveThroughPage(int queue) {
+    int64_t draft = Call(Post("/api/drafts", {{"form", "visit"}}), 201)["draft"];
+    Call(Post("/api/drafts/" + std::to_string(draft) + "/answer", {{"text", std::to_string(queue)}}), 200);
+    return Call(Post("/api/drafts/" + std::to_string(draft) + "/finish", json::object()), 201)["record"];
+  }
+  static std::string HeaderOf(const UiResponse& r, const std::string& name) { return HeaderIn(r, name); }
+
   std::unique_ptr<UiApp> app_;
   std::string cookie_;
 };
+
+// A form whose records are told apart by a centre (a choice, labelled per
+// language) and a date: its `summary`.
+constexpr const char* kCentreForm = R"J({"dala_form":1,"id":"centre_visit","version":"1","title":{"en":"Centre visit",
+  "kk":"Орталыққа бару"},"languages":["en","kk"],"default_language":"en","summary":["centre","day"],
+  "lists":{"centres":[{"name":"c1","label":{"en":"PSC No. 1","kk":"№1 ХҚКО"}},
+  {"name":"c2","label":{"en":"PSC No. 2","kk":"№2 ХҚКО"}}]},
+  "questions":[{"type":"select_one","name":"centre","label":"Centre","list":"centres"},
+  {"type":"date","name":"day","label":"Day"},{"type":"integer","name":"queue","label":"Queue"}]})J";
 
 TEST_F(UiAppTest, AnotherHostIsRefusedSoARebindingPageCannotReachIt) {
   UiRequest r = Get("/api/home");
@@ -263,6 +286,267 @@ TEST_F(UiAppTest, SyncNeedsTheKeyAndAServer) {
   Call(Post("/api/unlock", {{"passphrase", "passphrase"}}), 200);
   EXPECT_EQ(Call(Post("/api/sync", json::object()), 409)["error"], "not_enrolled");
   EXPECT_EQ(Call(Get("/api/home"), 200)["enrolled"], false);
+}
+
+TEST_F(UiAppTest, HomeNamesRecordsAndDraftsByTheirCentreAndDateInTheChosenLanguage) {
+  ASSERT_TRUE(store_->AddForm(kCentreForm, "local", clock_.NowMs()).ok());
+  Call(Post("/api/unlock", {{"passphrase", "passphrase"}}), 200);
+  for (const char* centre : {"c1", "c2"}) {
+    int64_t draft = Call(Post("/api/drafts", {{"form", "centre_visit"}}), 201)["draft"];
+    const std::string path = "/api/drafts/" + std::to_string(draft);
+    Call(Post(path + "/answer", {{"text", centre}}), 200);
+    Call(Post(path + "/answer", {{"text", "2026-12-01"}}), 200);
+    Call(Post(path + "/answer", {{"text", "3"}}), 200);
+    Call(Post(path + "/finish", json::object()), 201);
+  }
+  int64_t draft = Call(Post("/api/drafts", {{"form", "centre_visit"}}), 201)["draft"];
+  Call(Post("/api/drafts/" + std::to_string(draft) + "/answer", {{"text", "c2"}}), 200);
+
+  json home = Call(Get("/api/home"), 200);
+  std::set<std::string> names;
+  for (const json& r : home["records"]) {
+    names.insert(r["summary"].get<std::string>());
+    EXPECT_EQ(r["title"], "Centre visit");
+    EXPECT_GT(r["created_ms"].get<int64_t>(), 0);
+  }
+  EXPECT_EQ(names, (std::set<std::string>{"PSC No. 1 · 2026-12-01", "PSC No. 2 · 2026-12-01"}));
+  EXPECT_EQ(home["drafts"][0]["summary"], "PSC No. 2");
+
+  Call(Post("/api/language", {{"language", "kk"}}), 200);
+  home = Call(Get("/api/home"), 200);
+  EXPECT_EQ(home["drafts"][0]["summary"], "№2 ХҚКО");
+  // A form without a summary names its records by title alone.
+  SaveThroughPage(1);
+  home = Call(Get("/api/home"), 200);
+  int without = 0;
+  for (const json& r : home["records"]) without += r["summary"] == "";
+  EXPECT_EQ(without, 1);
+}
+
+TEST_F(UiAppTest, RecordHistoryShowsEachRevisionWhoMadeItWhatChangedAndTheReviews) {
+  Call(Post("/api/unlock", {{"passphrase", "passphrase"}}), 200);
+  const std::string id = SaveThroughPage(4);
+  clock_.Advance(30'000);
+  json edit = Call(Post("/api/records/" + id + "/edit", json::object()), 201);
+  const std::string path = "/api/drafts/" + std::to_string(edit["draft"].get<int64_t>());
+  Call(Post(path + "/answer", {{"text", "5"}}), 200);
+  Call(Post(path + "/finish", json::object()), 201);
+
+  // What a sync brings: a coordinator's correction (the server signs it
+  // with the coordinator's name) and her review, on top of the laptop's.
+  auto sid = store_->ResolveSubmission(id);
+  ASSERT_TRUE(sid.ok());
+  auto merged = store_->MergedStateOf(*sid);
+  ASSERT_TRUE(merged.ok());
+  sync::SigningKey server = sync::SigningKey::Generate(random_);
+  const uint64_t later_ms = static_cast<uint64_t>(clock_.NowMs()) + 120'000;
+  sync::EnvelopeFields fix{sync::EnvelopeKind::kRevision, *sid, 1, {}, sync::HlcTimestamp::Make(later_ms, 0),
+                           static_cast<int64_t>(later_ms), form_->hash(), merged->heads, "visit", "1",
+                           sync::MakeRevisionBody(R"({"queue":6})", 300, "aigerim", "counted again")};
+  auto fix_bytes = sync::SealEnvelope(fix, server);
+  ASSERT_TRUE(fix_bytes.ok());
+  auto fix_env = sync::Envelope::Parse(*fix_bytes);
+  ASSERT_TRUE(fix_env.ok());
+  sync::EventBody review;
+  review.type = "review";
+  review.by = "aigerim";
+  review.state = "has_issues";
+  review.comment = "Was the <b>queue</b> counted at 10:00?";
+  sync::EnvelopeFields event{sync::EnvelopeKind::kEvent, *sid, 2, fix_env->id(),
+                             sync::HlcTimestamp::Make(later_ms + 1000, 0), static_cast<int64_t>(later_ms + 1000),
+                             form_->hash(), {fix_env->id()}, "visit", "1", sync::MakeEventBody(review)};
+  auto event_env = sync::Envelope::Parse(*sync::SealEnvelope(event, server));
+  ASSERT_TRUE(event_env.ok());
+  for (const sync::Envelope* e : {&*fix_env, &*event_env})
+    ASSERT_TRUE(store_->InsertEnvelope(*e, false, UploadState::kReceived, clock_.NowMs()).ok());
+  ASSERT_TRUE(store_->RefreshSubmission(*sid).ok());
+
+  json record = Call(Get("/api/records/" + id), 200);
+  const json& history = record["history"];
+  ASSERT_EQ(history.size(), 4u) << history.dump();
+  EXPECT_EQ(history[0]["who"], "this_laptop");
+  EXPECT_TRUE(history[0]["first"]);
+  EXPECT_EQ(history[1]["who"], "this_laptop");
+  EXPECT_EQ(history[1]["changes"], json::parse(R"([{"field":"queue","label":"Queue","old":"4","new":"5"}])"));
+  EXPECT_EQ(history[2]["who"], "coordinator");
+  EXPECT_EQ(history[2]["by"], "aigerim");
+  EXPECT_EQ(history[2]["note"], "counted again");
+  EXPECT_EQ(history[2]["when_ms"], static_cast<int64_t>(later_ms));
+  EXPECT_TRUE(history[2].contains("received_ms"));
+  EXPECT_EQ(history[2]["changes"][0]["old"], "5");
+  EXPECT_EQ(history[2]["changes"][0]["new"], "6");
+  EXPECT_EQ(history[3]["kind"], "review");
+  EXPECT_EQ(history[3]["state"], "has_issues");
+  EXPECT_EQ(history[3]["comment"], "Was the <b>queue</b> counted at 10:00?");
+  EXPECT_EQ(record["state"], "sent_back");
+}
+
+TEST_F(UiAppTest, ReceiptsDownloadIsTheCliFilesZippedBehindTheSession) {
+  EXPECT_EQ(Call(Get("/api/receipts.zip"), 404)["error"], "no_receipts");
+  EXPECT_EQ(Call(Get("/api/receipts.zip", false), 401)["error"], "no_session");
+  ReceiptRow receipt;
+  receipt.envelope[0] = 0xab;
+  receipt.sequence = 3;
+  receipt.leaf_index = 7;
+  receipt.tree_size = 9;
+  receipt.proof = {sync::Hash{}};
+  receipt.checkpoint = "log.example\n9\nroot\n";
+  receipt.received_ms = clock_.NowMs();
+  ASSERT_TRUE(store_->AddReceipt(receipt).ok());
+
+  UiResponse zip = app_->Handle(Get("/api/receipts.zip"));
+  ASSERT_EQ(zip.status, 200) << zip.body;
+  EXPECT_EQ(zip.content_type, "application/zip");
+  auto pub = store_->Get(profile_key::kDevicePublic);
+  EXPECT_EQ(HeaderOf(zip, "Content-Disposition"),
+            "attachment; filename=\"dala-receipts-" + (*pub)->substr(0, 8) + "-2026-11-27.zip\"");
+  zip_error_t error;
+  zip_error_init(&error);
+  zip_source_t* src = zip_source_buffer_create(zip.body.data(), zip.body.size(), 0, &error);
+  zip_t* archive = zip_open_from_source(src, ZIP_RDONLY, &error);
+  ASSERT_NE(archive, nullptr);
+  ASSERT_EQ(zip_get_num_entries(archive, 0), 1);
+  EXPECT_STREQ(zip_get_name(archive, 0, 0), "receipt-3.json");
+  zip_stat_t st;
+  ASSERT_EQ(zip_stat_index(archive, 0, 0, &st), 0);
+  std::string text(st.size, '\0');
+  zip_file_t* f = zip_fopen_index(archive, 0, 0);
+  ASSERT_EQ(zip_fread(f, text.data(), st.size), static_cast<zip_int64_t>(st.size));
+  zip_fclose(f);
+  zip_close(archive);
+  // What `dala audit verify --receipts` reads, for this laptop's key.
+  auto parsed = sync::ParseReceiptJson(text);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(ToHex(parsed->device), **pub);
+  EXPECT_EQ(parsed->sequence, 3u);
+  EXPECT_EQ(parsed->leaf_index, 7u);
+  EXPECT_EQ(parsed->checkpoint_note, receipt.checkpoint);
+}
+
+TEST_F(UiAppTest, HomeWarnsWhenRecordsWaitedAWeekWithoutASync) {
+  Call(Post("/api/unlock", {{"passphrase", "passphrase"}}), 200);
+  SaveThroughPage(2);
+  clock_.Advance(kSyncReminderMs - 60'000);
+  EXPECT_EQ(Call(Get("/api/home"), 200)["warnings"], json::array());
+  clock_.Advance(60'000);
+  json warning = Call(Get("/api/home"), 200)["warnings"][0];
+  EXPECT_EQ(warning["kind"], "not_synced");
+  EXPECT_EQ(warning["days"], 7);
+  EXPECT_EQ(warning["waiting"], 1);
+  EXPECT_EQ(warning["ever_synced"], false);
+  // A sync eight days ago counts from then, not from the record.
+  ASSERT_TRUE(store_->Put(profile_key::kLastServerTimeMs, std::to_string(clock_.NowMs() - 8 * 86'400'000)).ok());
+  warning = Call(Get("/api/home"), 200)["warnings"][0];
+  EXPECT_EQ(warning["days"], 8);
+  EXPECT_EQ(warning["ever_synced"], true);
+}
+
+TEST_F(UiAppTest, NothingWaitingMeansNoSyncWarningHoweverLongAgo) {
+  clock_.Advance(30 * 86'400'000LL);
+  EXPECT_EQ(Call(Get("/api/home"), 200)["warnings"], json::array());
+}
+
+TEST_F(UiAppTest, HomeWarnsWhenTheClockIsBeforeTheServersTimeOrTheNewestRecord) {
+  Call(Post("/api/unlock", {{"passphrase", "passphrase"}}), 200);
+  SaveThroughPage(2);
+  const int64_t saved_ms = clock_.NowMs();
+  ASSERT_TRUE(store_->Put(profile_key::kLastServerTimeMs, std::to_string(saved_ms)).ok());
+  EXPECT_EQ(Call(Get("/api/home"), 200)["warnings"], json::array());
+  clock_.Advance(-24 * 3'600'000);  // set back a day by hand
+  json warnings = Call(Get("/api/home"), 200)["warnings"];
+  std::set<std::string> doubts;
+  for (const json& w : warnings) {
+    EXPECT_EQ(w["kind"], "clock");
+    EXPECT_EQ(w["now_ms"], clock_.NowMs());
+    doubts.insert(w["doubt"].get<std::string>());
+  }
+  EXPECT_EQ(doubts, (std::set<std::string>{"before_server", "behind_records"}));
+}
+
+TEST_F(UiAppTest, HomeWarnsWhenTheClockIsBeforeThisBuild) {
+  app_.reset();
+  UiOptions options{60'000, "en"};
+  options.build_ms = clock_.NowMs() + 86'400'000;
+  app_ = std::make_unique<UiApp>(*store_, clock_, random_, options);
+  app_->SetPort(kPort);
+  UiResponse r = app_->Handle(Get("/?token=" + app_->token(), false));
+  cookie_ = HeaderIn(r, "Set-Cookie").substr(0, HeaderIn(r, "Set-Cookie").find(';'));
+  EXPECT_EQ(Call(Get("/api/home"), 200)["warnings"][0]["doubt"], "before_build");
+}
+
+// A transport that holds the first request until the test lets it go,
+// then answers that the server cannot be reached.
+class HeldTransport {
+ public:
+  class Handle final : public Transport {
+   public:
+    explicit Handle(HeldTransport& held) : held_(held) {}
+    Result<TransportResponse> Send(const TransportRequest&) override {
+      std::unique_lock lock(held_.mu_);
+      held_.entered_ = true;
+      held_.cv_.notify_all();
+      held_.cv_.wait(lock, [&] { return held_.released_; });
+      return Status::Unavailable("no network");
+    }
+
+   private:
+    HeldTransport& held_;
+  };
+  void WaitUntilSent() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return entered_; });
+  }
+  void Release() {
+    std::lock_guard lock(mu_);
+    released_ = true;
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool entered_ = false;
+  bool released_ = false;
+};
+
+TEST_F(UiAppTest, SyncRunsAsideShowingProgressRefusesASecondAndSurvivesALock) {
+  ASSERT_TRUE(store_->Put(profile_key::kServerKey, std::string(64, 'a')).ok());
+  ASSERT_TRUE(store_->Put(profile_key::kServerOrigin, "dala.example").ok());
+  HeldTransport held;
+  app_.reset();
+  UiOptions options{60'000, "en"};
+  options.transport = [&held]() -> Result<std::unique_ptr<Transport>> {
+    return std::unique_ptr<Transport>(std::make_unique<HeldTransport::Handle>(held));
+  };
+  options.store_path = Path();
+  app_ = std::make_unique<UiApp>(*store_, clock_, random_, options);
+  app_->SetPort(kPort);
+  UiResponse login = app_->Handle(Get("/?token=" + app_->token(), false));
+  cookie_ = HeaderIn(login, "Set-Cookie").substr(0, HeaderIn(login, "Set-Cookie").find(';'));
+  Call(Post("/api/unlock", {{"passphrase", "passphrase"}}), 200);
+  SaveThroughPage(1);
+  SaveThroughPage(2);
+
+  EXPECT_EQ(Call(Post("/api/sync", json::object()), 202)["running"], true);
+  held.WaitUntilSent();
+  json state = Call(Get("/api/sync"), 202);
+  EXPECT_EQ(state["running"], true);
+  EXPECT_EQ(state["to_send"], 2);
+  EXPECT_EQ(state["sent"], 0);
+  EXPECT_EQ(Call(Get("/api/home"), 200)["syncing"], true);
+  EXPECT_EQ(Call(Post("/api/sync", json::object()), 409)["error"], "sync_running");
+  // Locking meanwhile: the page is locked at once; the sync ends with the
+  // key it holds, which is wiped when it lets go.
+  Call(Post("/api/lock", json::object()), 200);
+  EXPECT_FALSE(app_->unlocked());
+  held.Release();
+  app_->WaitForSync();
+  state = Call(Get("/api/sync"), 200);
+  EXPECT_EQ(state["running"], false);
+  EXPECT_EQ(state["last"]["status"], 502);
+  EXPECT_EQ(state["last"]["answer"]["error"], "unreachable");
+  EXPECT_EQ(store_->CountPending().value(), 2);
+  EXPECT_EQ(Call(Post("/api/sync", json::object()), 401)["error"], "locked");
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include "dala/base/hex.h"
 #include "dala/sync/ids.h"
+#include "cli_common.h"
 
 namespace dala::client::ui {
 
@@ -159,6 +160,7 @@ json DraftsJson(LocalStore& store, const std::vector<DraftRow>& drafts, const st
     json answers = json::parse(d.answers_json, nullptr, false);
     out.push_back({{"id", d.id},
                    {"title", form ? form->title().Get(lang) : ""},
+                   {"summary", cli::RecordSummary(form.get(), answers, lang)},
                    {"updated_ms", d.updated_ms},
                    {"answers", answers.is_object() ? answers.size() : 0},
                    {"note", d.note}});
@@ -172,6 +174,8 @@ json RecordsJson(LocalStore& store, const std::vector<SubmissionRow>& records, c
     auto form = FormOfHash(store, r.form_hash);
     out.push_back({{"id", sync::FormatSubmissionId(r.id)},
                    {"title", form ? form->title().Get(lang) : r.form_id},
+                   {"summary", cli::RecordSummary(form.get(), json::parse(r.answers_json, nullptr, false), lang)},
+                   {"created_ms", r.created_ms},
                    {"updated_ms", r.updated_ms},
                    {"state", StateOf(r)},
                    {"review_by", r.review_by},

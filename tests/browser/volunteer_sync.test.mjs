@@ -1,6 +1,7 @@
 // `dala ui` against a real dala-server (world.mjs): the Sync button sends
 // the laptop's record, and when a coordinator sends it back with a comment
-// the next sync shows that comment on Home.
+// the next sync shows that comment on Home and in the record's history;
+// the fix is synced and the Laptop page hands the receipts to an auditor.
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -12,6 +13,7 @@ import {World, observation} from './world.mjs';
 
 const PSC = JSON.parse(fs.readFileSync(new URL('../../schema/forms/psc_observation.json', import.meta.url), 'utf8'));
 const QUEUE_LABEL_RU = PSC.questions.find((q) => q.name === 'queue_length').label.ru;
+const CENTRE_RU = PSC.lists.centres.find((c) => c.name === 'ala_01').label.ru;
 const COMMENT = 'Please recount the queue: 3 seems low for a Monday <b>morning</b>.';
 const ids = {};
 const world = new World().shareWithTests(async () => {
@@ -20,6 +22,15 @@ const world = new World().shareWithTests(async () => {
 });
 let ui;
 after(() => ui && ui.stop());
+
+// The page as it is now at both sizes, and axe's serious findings on it (none).
+async function photographAndCheck(page, name) {
+  for (const size of SIZES) {
+    await page.setViewportSize(size);
+    await screenshot(page, name);
+  }
+  assert.deepEqual(await accessibilityProblems(page), []);
+}
 
 test('Sync sends the record; a record sent back shows the coordinator\'s comment on Home', async () => {
   ui = new DalaUi({...process.env, TZ: '<+05>-5', DALA_HOME: world.laptop('askar')});
@@ -30,7 +41,13 @@ test('Sync sends the record; a record sent back shows the coordinator\'s comment
   await page.click('form.unlock button[type=submit]');
   await ready(page, '#sync');
   await page.click('#sync');
-  await page.waitForFunction(() => /1\D+0\D+0/.test(document.querySelector('.sync-result').textContent));
+  await ready(page, '.sync-result.done');
+  assert.match(await page.textContent('.sync-result'), /1\D+0\D+0/);
+  // The record is named by its centre and the day of the visit (the form's
+  // summary), not by its form alone.
+  const name = await page.textContent('li.record a');
+  assert.ok(name.includes(PSC.title.ru) && name.includes(CENTRE_RU), name);
+  assert.match(name, /\d{4}-\d\d-\d\d/);
 
   const coordinator = await world.session('aigerim');
   const review = await coordinator('POST', `/submissions/${ids.record}/review`, {state: 'has_issues', comment: COMMENT});
@@ -40,16 +57,19 @@ test('Sync sends the record; a record sent back shows the coordinator\'s comment
   await ready(page, 'li.record.state-sent_back .sentback');
   assert.match(await page.textContent('li.record.state-sent_back .sentback'), /3 seems low for a Monday <b>morning<\/b>/);
   assert.equal(await page.$$eval('main b', (xs) => xs.length), 0);
-  for (const size of SIZES) {
-    await page.setViewportSize(size);
-    await screenshot(page, 'volunteer-home-sent-back');
-  }
-  assert.deepEqual(await accessibilityProblems(page), []);
+  await photographAndCheck(page, 'volunteer-home-sent-back');
 
   // The volunteer fixes it: a new revision through the same screens, then
   // synced; the record is no longer waiting for a fix.
   await page.click('li.record.state-sent_back a');
   await ready(page, '#edit');
+  // The history: made on this laptop, then the coordinator's review with
+  // her comment, as text.
+  await ready(page, 'ol.history li.kind-review');
+  assert.equal(await page.$$eval('ol.history li.who-this_laptop', (xs) => xs.length), 1);
+  assert.match(await page.textContent('ol.history li.kind-review'), /3 seems low for a Monday <b>morning<\/b>/);
+  assert.equal(await page.$$eval('main b', (xs) => xs.length), 0);
+  await photographAndCheck(page, 'volunteer-record-history');
   await page.click('#edit');
   await ready(page, '[data-question=region]');
   await page.click('.extras details summary');
@@ -84,5 +104,22 @@ test('Sync sends the record; a record sent back shows the coordinator\'s comment
   await page.click('#sync');
   await ready(page, 'li.record.state-synced');
   assert.equal(await page.$$eval('li.record.state-sent_back', (xs) => xs.length), 0);
+
+  // The fix in the history: the queue, from 3 to 14.
+  await page.click('li.record a');
+  await ready(page, 'ol.history table.changes');
+  const change = await page.$$eval('ol.history table.changes tbody tr', (rows) => rows.map((r) => r.innerText));
+  assert.ok(change.some((r) => r.includes(QUEUE_LABEL_RU) && /\b3\b[\s\S]*\b14\b/.test(r)), change.join(' | '));
+  await photographAndCheck(page, 'volunteer-record-fixed');
+
+  // The Laptop page hands an auditor the receipts, through the session.
+  await page.click('#nav-laptop');
+  await ready(page, '#receipts-zip');
+  await photographAndCheck(page, 'volunteer-laptop');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#receipts-zip')]);
+  assert.match(download.suggestedFilename(), /^dala-receipts-[0-9a-f]{8}-\d{4}-\d\d-\d\d\.zip$/);
+  const zip = fs.readFileSync(await download.path());
+  assert.equal(zip.subarray(0, 4).toString('latin1'), 'PK\x03\x04');
+  assert.match(zip.toString('latin1'), /receipt-1\.json[\s\S]*receipt-2\.json/);
   assert.deepEqual(page.problems, []);
 });

@@ -16,7 +16,8 @@ export async function home() {
   const drafts = el('section', {'aria-labelledby': 'drafts-h'}, el('h2', {id: 'drafts-h'}, t('drafts')));
   if (data.drafts.length === 0) drafts.append(el('p', {}, t('no_drafts')));
   else drafts.append(el('ul', {class: 'rows'}, data.drafts.map((d) => el('li', {class: 'draft'},
-    el('span', {class: 'what'}, d.title, ' · ', String(d.answers), ' ', t('answers'), ' · ', when(d.updated_ms)),
+    el('span', {class: 'what'}, el('strong', {}, d.title), d.summary ? ' · ' + d.summary : '',
+      el('br'), el('span', {class: 'muted'}, String(d.answers), ' ', t('answers'), ' · ', when(d.updated_ms))),
     d.note ? el('p', {class: 'note'}, d.note) : null,
     el('a', {class: 'button', href: '#/fill/' + d.id}, t('resume')),
     el('button', {onclick: async () => { await api('DELETE', '/drafts/' + d.id); route(); }}, t('delete'))))));
@@ -24,32 +25,72 @@ export async function home() {
   const records = el('section', {'aria-labelledby': 'records-h'}, el('h2', {id: 'records-h'}, t('records')));
   if (data.records.length === 0) records.append(el('p', {}, t('no_records')));
   else records.append(el('ul', {class: 'rows'}, data.records.map((r) => el('li', {class: 'record state-' + r.state},
-    el('a', {href: '#/record/' + r.id}, r.title), ' ',
-    el('span', {class: 'badge'}, t('state.' + r.state)), ' ', el('span', {class: 'muted'}, when(r.updated_ms)),
+    // Title, centre and date: the link names the record, not just its form.
+    el('span', {class: 'what'}, el('a', {href: '#/record/' + r.id}, r.title, r.summary ? ' · ' + r.summary : ''),
+      el('br'), el('span', {class: 'muted'}, when(r.created_ms))),
+    el('span', {class: 'badge'}, t('state.' + r.state)),
     r.state === 'sent_back' && r.comment ? el('p', {class: 'sentback'}, el('strong', {}, t('comment') + ': '),
       r.comment, r.review_by ? ' — ' + r.review_by : '') : null))));
 
-  const sync = data.enrolled && data.unlocked ? syncBox() : null;
-  show(heading(t('home')), data.unlocked ? null : unlockBox(route), sync, forms, drafts, records);
+  const sync = data.enrolled && data.unlocked ? syncBox(data.syncing) : null;
+  show(heading(t('home')), warningsBox(data.warnings), data.unlocked ? null : unlockBox(route), sync, forms, drafts,
+    records);
 }
 
-// The Sync button and, when it ends, a plain summary of what happened.
-function syncBox() {
+// Why to sync soon, or to check the clock before saving another record.
+function warningsBox(warnings) {
+  if (!warnings || warnings.length === 0) return null;
+  return el('div', {class: 'warnings', role: 'alert'}, warnings.map((w) => el('p', {class: 'warning warning-' + w.kind},
+    w.kind === 'not_synced' ? t(w.ever_synced ? 'warn_not_synced' : 'warn_never_synced', w.days, w.waiting)
+      : t('warn_clock.' + w.doubt, when(w.now_ms), when(w.reference_ms)))));
+}
+
+// The Sync button: the sync runs in `dala ui` while the page shows its
+// progress, and a plain summary when it ends.
+function syncBox(running) {
   const result = el('p', {class: 'sync-result', role: 'status'});
   const button = el('button', {class: 'primary', id: 'sync', onclick: async () => {
     button.disabled = true;
     result.textContent = t('syncing');
     const r = await api('POST', '/sync');
-    button.disabled = false;
-    if (r.status !== 200) {
-      result.textContent = (r.data.error === 'unreachable' ? t('sync_unreachable') : t('sync_failed')) + ' ' + (r.data.message || '');
+    if (r.status !== 202 && r.status !== 200) {
+      button.disabled = false;
+      result.textContent = syncError(r.data);
       return;
     }
-    await home();
-    const again = main().querySelector('.sync-result');
-    if (again) again.textContent = t('sync_done', r.data.sent, r.data.received, r.data.sent_back);
+    follow(button, result, r.data);
   }}, t('sync'));
+  if (running) follow(button, result, {running: true, sent: 0, to_send: 0, received: 0});
   return el('div', {class: 'sync'}, button, result);
+}
+
+function syncError(answer) {
+  return (answer.error === 'unreachable' ? t('sync_unreachable') : answer.error === 'sync_running' ? t('sync_running')
+    : t('sync_failed')) + ' ' + (answer.message || '');
+}
+
+// Asks how the sync goes until it ends; Home, drawn again, shows the summary.
+async function follow(button, result, state) {
+  button.disabled = true;
+  while (state.running) {
+    result.textContent = state.to_send || state.received ? t('sync_progress', state.sent, state.to_send, state.received)
+      : t('syncing');
+    await new Promise((done) => setTimeout(done, 400));
+    if (!button.isConnected) return;  // the volunteer went elsewhere; Home asks again when shown
+    state = (await api('GET', '/sync')).data;
+  }
+  const last = state.last || {status: 0, answer: {}};
+  if (last.status !== 200) {
+    button.disabled = false;
+    result.textContent = syncError(last.answer);
+    return;
+  }
+  await home();
+  const again = main().querySelector('.sync-result');
+  if (again) {
+    again.textContent = t('sync_done', last.answer.sent, last.answer.received, last.answer.sent_back);
+    again.classList.add('done');
+  }
 }
 
 // --- a record, the laptop ------------------------------------------------------------
@@ -59,10 +100,12 @@ export async function record(id, saved) {
   if (r.status !== 200) return show(heading(t('no_such_page')));
   const d = r.data;
   show(saved ? el('p', {class: 'ok', role: 'status'}, t('saved')) : null, heading(d.title),
+    d.summary ? el('p', {class: 'form-title'}, d.summary) : null,
     el('p', {}, el('span', {class: 'badge state-' + d.state}, t('state.' + d.state)), ' ', el('span', {class: 'muted'}, when(d.updated_ms))),
     d.comment ? el('p', {class: d.state === 'sent_back' ? 'sentback' : 'note'}, el('strong', {}, t('comment') + ': '), d.comment) : null,
     el('table', {class: 'summary'}, el('tbody', {}, (d.answers || []).map((a) => el('tr', {},
       el('th', {scope: 'row'}, a.label + (a.instance ? ' [' + a.instance + ']' : '')), el('td', {}, a.answer))))),
+    historyBox(d.history),
     el('div', {class: 'actions'}, el('a', {class: 'button', href: '#/'}, t('home')),
       el('button', {class: 'primary', id: 'edit', onclick: async () => {
         const e = await api('POST', '/records/' + id + '/edit');
@@ -70,12 +113,41 @@ export async function record(id, saved) {
       }}, t('edit'))));
 }
 
+// Every revision (who, when, which answers changed) and every decision
+// on the record, oldest first.
+function historyBox(history) {
+  if (!history || history.length === 0) return null;
+  return el('section', {'aria-labelledby': 'history-h'}, el('h2', {id: 'history-h'}, t('history')),
+    el('ol', {class: 'history'}, history.map((h) => el('li', {class: 'kind-' + h.kind + (h.who ? ' who-' + h.who : '')},
+      el('p', {class: 'who'}, el('strong', {}, historyWho(h)), ' · ', when(h.when_ms),
+        h.received_ms ? el('span', {class: 'muted'}, ' · ' + t('history_received', when(h.received_ms))) : null),
+      h.first ? el('p', {}, t('history_created')) : null,
+      h.note ? el('p', {class: 'note'}, h.note) : null,
+      h.comment ? el('p', {class: h.state === 'has_issues' ? 'sentback' : 'note'}, h.comment) : null,
+      h.changes && h.changes.length > 0 ? el('table', {class: 'summary changes'},
+        el('thead', {}, el('tr', {}, el('th', {scope: 'col'}, t('question')), el('th', {scope: 'col'}, t('history_was')),
+          el('th', {scope: 'col'}, t('history_now')))),
+        el('tbody', {}, h.changes.map((c) => el('tr', {}, el('th', {scope: 'row'}, c.label),
+          el('td', {class: 'old'}, c.old || '—'), el('td', {class: 'new'}, c.new || '—'))))) : null,
+      h.changes && h.changes.length === 0 ? el('p', {class: 'muted'}, t('history_unchanged')) : null))));
+}
+
+function historyWho(h) {
+  if (h.kind === 'review') return t('history_review', h.by) + ': ' + t('review.' + h.state);
+  if (h.kind === 'duplicate') return t('history_duplicate', h.by) + ': ' + t('duplicate.' + h.decision);
+  if (h.who === 'coordinator') return t('history_coordinator', h.by);
+  return t('who.' + h.who);
+}
+
 export async function laptop() {
   const {data} = await api('GET', '/laptop');
   show(heading(t('laptop')), el('dl', {class: 'facts'},
     el('dt', {}, t('fingerprint')), el('dd', {class: 'fingerprint'}, data.fingerprint),
     el('dt', {}, t('server')), el('dd', {}, data.server || t('not_enrolled')),
-    el('dt', {}, t('receipts')), el('dd', {}, String(data.receipts)),
+    el('dt', {}, t('receipts')), el('dd', {}, String(data.receipts),
+      // The files `dala receipts --export` writes, in one zip, for an auditor.
+      data.receipts > 0 ? el('p', {class: 'muted'}, el('a', {class: 'button', id: 'receipts-zip',
+        href: '/api/receipts.zip', download: ''}, t('export_receipts')), ' ', t('export_receipts_hint')) : null),
     el('dt', {}, t('last_sync')), el('dd', {}, data.last_sync_ms ? when(data.last_sync_ms) : t('never'))),
   data.unlocked ? el('button', {id: 'lock', onclick: async () => { await api('POST', '/lock'); route(); }}, t('lock'))
     : unlockBox(route));
