@@ -388,6 +388,11 @@ std::vector<const ListItem*> Interview::OfferedItems() const {
   return form_->OfferedItems(answers_, current_->question, current_->path, clock_);
 }
 
+std::vector<const ListItem*> Interview::OfferedItems(const InterviewStep& step) const {
+  if (step.kind != InterviewStep::Kind::kQuestion) return {};
+  return form_->OfferedItems(answers_, step.question, step.path, clock_);
+}
+
 Status Interview::Answer(std::string_view text, std::string_view language) {
   if (!current_) return Status::FailedPrecondition("the interview is at its end");
   const InterviewStep step = *current_;
@@ -526,8 +531,7 @@ Status Interview::Set(const InterviewStep& step, std::string_view text, std::str
   const size_t screen_at = IndexOf(Steps(), screen.front());
   json value = nullptr;
   if (!utf8::Trim(text).empty()) {
-    auto offered = form_->OfferedItems(answers_, step.question, step.path, clock_);
-    auto parsed = ParseTypedAnswer(*form_, step.question, text, offered, clock_, language);
+    auto parsed = ParseTypedAnswer(*form_, step.question, text, OfferedItems(step), clock_, language);
     if (!parsed.ok()) return parsed.status();
     DALA_RETURN_IF_ERROR(form_->CheckAnswer(answers_, step.question, step.path, *parsed, clock_, language));
     value = std::move(parsed).value();

@@ -106,6 +106,8 @@ class Interview {
 
   // The items offered for the current step, if it is a select.
   std::vector<const ListItem*> OfferedItems() const;
+  // The items offered for any select step (a field of a field-list screen).
+  std::vector<const ListItem*> OfferedItems(const InterviewStep& step) const;
 
   // --- screens: a group whose appearance is `field-list` is one screen -----
   // Answer(), Next() and Back() above still go one step at a time (the
