@@ -288,7 +288,7 @@ test('a field-list group is one screen the engine redraws as each field is left'
   await page.check('#field-region input[value=ala]');
   await ready(page, '[data-question=centre]');
   // The long list: only the region's centres, a search box above them.
-  const offered = await page.$$eval('#field-centre input', (xs) => xs.map((x) => x.value));
+  const offered = await page.$$eval('#field-centre input[type=radio]', (xs) => xs.map((x) => x.value));
   assert.deepEqual(offered, SCREENS_FORM.lists.centres.filter((c) => c.region === 'ala').map((c) => c.name));
   await page.focus('#field-centre-search');
   await page.keyboard.type('12');

@@ -13,6 +13,8 @@ export async function startForm(id) {
 // A long reference list (the service centres) gets a search box above it.
 export const SEARCH_FROM = 9;
 
+const requiredMark = () => el('span', {class: 'required', title: t('required'), 'aria-label': t('required')}, ' *');
+
 // The control for a question, and a function giving its answer as the
 // text the engine parses (as typed in `dala collect`). `id` names the
 // control (`answer` on a screen of one question); `legend` shows a choice
@@ -27,7 +29,8 @@ function control(step, id, legend) {
       : step.choices;
     const chosen = new Set(Array.isArray(a) ? a.map(String) : a !== undefined ? [String(a)] : []);
     const box = el('fieldset', {class: 'choices' + (rating ? ' stars' : ''), id},
-      el('legend', {class: legend ? 'field-label' : 'sr-only'}, step.label));
+      el('legend', {class: legend ? 'field-label' : 'sr-only'}, step.label, legend && step.required ? requiredMark() : null));
+    const list = el('div', {class: 'choice-list'});
     // A rating is radio buttons drawn as stars with their numbers: arrows
     // and Tab work as for any radio group, and 1-9 pick a number directly.
     const items = choices.map((c, i) => el('label', {class: rating ? 'star' : 'choice'},
@@ -56,8 +59,9 @@ function control(step, id, legend) {
           items.forEach((it) => { it.hidden = q !== '' && !it.textContent.toLowerCase().includes(q); });
         }});
     }
-    box.append(...items);
-    return [[search, box], () => Array.from(box.querySelectorAll('input:checked')).map((x) => x.value).join(' ')];
+    list.append(...items);
+    box.append(...[search, list].filter(Boolean));
+    return [[box], () => Array.from(box.querySelectorAll('input:checked')).map((x) => x.value).join(' ')];
   }
   if (type === 'acknowledge') {
     const box = el('input', {type: 'checkbox', id, checked: a === true});
@@ -164,7 +168,7 @@ function renderScreen(s) {
     const [controls, value] = control(step, 'answer', false);
     const label = el('h1', {tabindex: '-1', id: 'question', 'data-question': step.name + (step.instance ? '.' + step.instance : '')},
       el('label', {for: 'answer'}, step.label));
-    if (step.required) label.append(el('span', {class: 'required', title: t('required'), 'aria-label': t('required')}, ' *'));
+    if (step.required) label.append(requiredMark());
     parts.push(label);
     if (step.hint) parts.push(el('p', {class: 'hint'}, step.hint));
     parts.push(el('div', {class: 'control'}, controls));
@@ -201,7 +205,7 @@ function renderGroup(s, refused) {
     const key = f.name + (f.instance ? '.' + f.instance : '');
     const box = el('div', {class: 'field', 'data-question': key},
       choice ? null : el('label', {for: id, class: 'field-label'}, f.label),
-      f.required ? el('span', {class: 'required', title: t('required'), 'aria-label': t('required')}, ' *') : null,
+      !choice && f.required ? requiredMark() : null,
       f.hint ? el('p', {class: 'hint'}, f.hint) : null,
       el('div', {class: 'control'}, controls),
       f.error ? el('p', {class: 'error', role: 'alert', id: id + '-error'}, f.error) : null);
