@@ -214,6 +214,8 @@ function renderGroup(s, refused) {
     const leave = async () => {
       const text = value();
       if (text === sent || f.type === 'note') return;
+      // Leaving the latitude for the longitude is not leaving the question.
+      if (f.type === 'geopoint' && text !== '' && text.split(' ').includes('')) return;
       const r = await send('set', s.draft, {question: f.name, path: f.path, text});
       rerender(r.data, f, text);
     };
