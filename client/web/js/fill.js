@@ -210,17 +210,21 @@ function renderGroup(s, refused) {
       el('div', {class: 'control'}, controls),
       f.error ? el('p', {class: 'error', role: 'alert', id: id + '-error'}, f.error) : null);
     if (f.error) box.querySelector('#' + id)?.setAttribute('aria-describedby', id + '-error');
-    const sent = value();
+    const item = {box, f, value, sent: value()};
     const leave = async () => {
       const text = value();
-      if (text === sent || f.type === 'note') return;
+      if (text === item.sent || f.type === 'note') return;
       // Leaving the latitude for the longitude is not leaving the question.
       if (f.type === 'geopoint' && text !== '' && text.split(' ').includes('')) return;
+      item.sent = text;
       const r = await send('set', s.draft, {question: f.name, path: f.path, text});
       rerender(r.data, f, text);
     };
+    // `change` for a click on a choice; `focusout` also for text typed into
+    // a field redrawn meanwhile (its value set by the page fires no change).
     box.addEventListener('change', leave);
-    return {box, f, value, sent};
+    box.addEventListener('focusout', leave);
+    return item;
   });
   const submit = async (e) => {
     e.preventDefault();
