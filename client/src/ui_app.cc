@@ -90,6 +90,21 @@ std::vector<std::string> PathParts(std::string_view path, std::string_view prefi
   if (!tmp.ok()) return ErrorOf(tmp.status());     \
   lhs = std::move(tmp).value()
 
+// {question, path} of a request: a step of the form, or nothing.
+std::optional<schema::InterviewStep> StepOfBody(const schema::Form& form, const json& body) {
+  auto name = body.find("question");
+  auto path = body.find("path");
+  if (name == body.end() || !name->is_string() || path == body.end() || !path->is_array()) return std::nullopt;
+  const schema::Question* q = form.Find(name->get<std::string>());
+  if (q == nullptr || path->size() != static_cast<size_t>(q->repeat_depth)) return std::nullopt;
+  schema::InterviewStep step{schema::InterviewStep::Kind::kQuestion, q->index, {}};
+  for (const json& i : *path) {
+    if (!i.is_number_unsigned() || i.get<uint64_t>() > 100000) return std::nullopt;
+    step.path.push_back(i.get<int>());
+  }
+  return step;
+}
+
 bool IsLanguage(const std::string& l) { return l == "kk" || l == "ru" || l == "en"; }
 
 }  // namespace
@@ -459,6 +474,7 @@ UiResponse UiApp::DraftAction(int64_t draft, const std::string& action, const js
   if (!iv.ok()) return ErrorOf(iv.status());
   schema::Interview& interview = **iv;
   Status s;
+  std::optional<schema::InterviewStep> error_at;
   if (action == "delete") {
     drafts_.erase(draft);
     if (Status d = store_.DeleteDraft(draft); !d.ok()) return ErrorOf(d);
@@ -469,6 +485,27 @@ UiResponse UiApp::DraftAction(int64_t draft, const std::string& action, const js
     auto text = body.find("text");
     if (text == body.end() || !text->is_string()) return Error(400, "bad_json", "text missing");
     s = text->get<std::string>().empty() ? interview.Next(language_) : interview.Answer(text->get<std::string>(), language_);
+  } else if (action == "set") {
+    // One field of a field-list screen, answered as the volunteer leaves it.
+    auto text = body.find("text");
+    auto step = StepOfBody(interview.form(), body);
+    if (text == body.end() || !text->is_string() || !step) return Error(400, "bad_json", "question, path and text needed");
+    s = interview.Set(*step, text->get<std::string>(), language_);
+    if (s.reason() == "not_on_screen") return Error(409, "not_on_screen", s.message());
+    error_at = step;
+  } else if (action == "next") {
+    schema::InterviewStep missing;
+    s = interview.NextScreen(language_, &missing);
+    if (!s.ok()) error_at = missing;
+  } else if (action == "remove") {
+    // The repeat instance the current step is in, after the page asked.
+    const schema::InterviewStep* here = interview.current() ? &*interview.current() : nullptr;
+    const int repeat = here ? interview.form().questions()[here->question].repeat : -1;
+    if (here == nullptr || here->kind != schema::InterviewStep::Kind::kQuestion || repeat < 0)
+      return Error(409, "not_in_repeat", "this step is in no repeated section");
+    const size_t depth = static_cast<size_t>(interview.form().questions()[repeat].repeat_depth) + 1;
+    Status removed = interview.RemoveInstance(repeat, {here->path.begin(), here->path.begin() + depth});
+    if (!removed.ok()) return Error(409, removed.reason(), removed.message());
   } else if (action == "clear") {
     s = interview.Clear(language_);
   } else if (action == "back") {
@@ -489,7 +526,7 @@ UiResponse UiApp::DraftAction(int64_t draft, const std::string& action, const js
   if (!action.empty()) {
     if (Status saved = SaveDraft(draft); !saved.ok()) return ErrorOf(saved);
   }
-  json screen = ScreenJson(interview, draft, language_, s.ok() ? "" : s.message());
+  json screen = ScreenJson(interview, draft, language_, s.ok() ? "" : s.message(), error_at ? &*error_at : nullptr);
   screen["unlocked"] = (device_ != nullptr);
   return Json(200, screen);
 }

@@ -547,6 +547,108 @@ TEST_F(UiAppTest, SyncRunsAsideShowingProgressRefusesASecondAndSurvivesALock) {
   EXPECT_EQ(state["last"]["answer"]["error"], "unreachable");
   EXPECT_EQ(store_->CountPending().value(), 2);
   EXPECT_EQ(Call(Post("/api/sync", json::object()), 401)["error"], "locked");
+// A field-list group (with relevance and a calculation inside it), then a
+// repeat the volunteer sizes.
+constexpr const char* kScreensForm = R"J({"dala_form":1,"id":"screens","version":"1","title":"S",
+  "languages":["en"],"default_language":"en","questions":[
+  {"type":"integer","name":"before","label":"Before"},
+  {"type":"group","name":"people","label":"People","appearance":"field-list","children":[
+    {"type":"integer","name":"adults","label":"Adults","required":true},
+    {"type":"integer","name":"children","label":"Children","constraint":". < 20","constraint_message":"Too many"},
+    {"type":"text","name":"why_children","label":"Why","relevant":"${children} > 0"},
+    {"type":"calculate","name":"total","label":"Total","calculation":"${adults} + ${children}"}]},
+  {"type":"repeat","name":"visits","label":"Visit","children":[{"type":"text","name":"place","label":"Place"}]}]})J";
+
+class UiScreensTest : public UiAppTest {
+ protected:
+  void SetUp() override {
+    UiAppTest::SetUp();
+    ASSERT_TRUE(store_->AddForm(kScreensForm, "local", clock_.NowMs()).ok());
+    path_ = "/api/drafts/" + std::to_string(Call(Post("/api/drafts", {{"form", "screens"}}), 201)["draft"].get<int64_t>());
+  }
+  static std::vector<std::string> FieldNames(const json& screen) {
+    std::vector<std::string> out;
+    for (const json& f : screen.value("fields", json::array())) out.push_back(f["name"]);
+    return out;
+  }
+  json OnDisk() {
+    auto row = store_->FindDraft(std::stoll(path_.substr(path_.rfind('/') + 1)));
+    EXPECT_TRUE(row.ok() && *row);
+    return json::parse((*row)->answers_json);
+  }
+  json Set(const char* question, const char* text, int want = 200, json path = json::array()) {
+    return Call(Post(path_ + "/set", {{"question", question}, {"path", path}, {"text", text}}), want);
+  }
+  std::string path_;
+};
+
+TEST_F(UiScreensTest, FieldListGroupIsOneScreenRedrawnByTheEngineAfterEachField) {
+  json screen = Call(Post(path_ + "/answer", {{"text", "1"}}), 200);
+  EXPECT_EQ(screen["group"]["label"], "People");
+  EXPECT_EQ(FieldNames(screen), (std::vector<std::string>{"adults", "children"}));
+  screen = Set("children", "2");
+  EXPECT_EQ(FieldNames(screen), (std::vector<std::string>{"adults", "children", "why_children"}));
+  EXPECT_EQ(OnDisk()["children"], 2);  // on disk before the page hears of it
+  screen = Set("adults", "3");
+  ASSERT_EQ(screen["calculated"].size(), 1u);
+  EXPECT_EQ(screen["calculated"][0]["value"], "5");
+  screen = Set("children", "");
+  EXPECT_EQ(FieldNames(screen), (std::vector<std::string>{"adults", "children"}));
+  EXPECT_FALSE(OnDisk().contains("children") && !OnDisk()["children"].is_null());
+  screen = Call(Post(path_ + "/next", json::object()), 200);
+  EXPECT_EQ(screen["step"]["kind"], "add_repeat");
+  EXPECT_FALSE(screen.contains("fields"));
+  EXPECT_EQ(Call(Post(path_ + "/back", json::object()), 200)["group"]["name"], "people");
+}
+
+TEST_F(UiScreensTest, FieldListErrorsNameTheirFieldAndChangeNothing) {
+  Call(Post(path_ + "/answer", {{"text", "1"}}), 200);
+  json screen = Call(Post(path_ + "/next", json::object()), 200);
+  EXPECT_FALSE(screen["error"].get<std::string>().empty());
+  EXPECT_EQ(screen["fields"][0]["error"], screen["error"]);  // adults is required
+  EXPECT_FALSE(screen["fields"][1].contains("error"));
+  EXPECT_EQ(screen["group"]["name"], "people");
+  screen = Set("children", "25");
+  EXPECT_EQ(screen["fields"][1]["error"], "Too many");
+  EXPECT_EQ(OnDisk(), json({{"before", 1}}));
+  EXPECT_EQ(Set("before", "2", 409)["error"], "not_on_screen");
+  EXPECT_EQ(Set("why_children", "x", 409)["error"], "not_on_screen");  // hidden
+  Set("nobody", "2", 400);
+  Set("children", "2", 400, json::array({0}));  // not in a repeat
+  Call(Post(path_ + "/set", {{"question", "children"}, {"path", json::array()}}), 400);
+  EXPECT_EQ(OnDisk(), json({{"before", 1}}));
+}
+
+TEST_F(UiScreensTest, RemovingARepeatInstanceRenumbersTheRestOnDisk) {
+  Call(Post(path_ + "/answer", {{"text", "1"}}), 200);
+  Set("adults", "1");
+  Call(Post(path_ + "/next", json::object()), 200);
+  EXPECT_EQ(Call(Post(path_ + "/remove", json::object()), 409)["error"], "not_in_repeat");
+  for (const char* place : {"a", "b", "c"}) {
+    Call(Post(path_ + "/answer", {{"text", "yes"}}), 200);
+    Call(Post(path_ + "/answer", {{"text", place}}), 200);
+  }
+  // Back to the second visit (the "add another?" steps already taken are
+  // skipped), and remove it.
+  Call(Post(path_ + "/back", json::object()), 200);
+  json screen = Call(Post(path_ + "/back", json::object()), 200);
+  ASSERT_EQ(screen["step"]["name"], "place");
+  ASSERT_EQ(screen["step"]["answer"], "b");
+  EXPECT_EQ(screen["step"]["removable"], true);
+  screen = Call(Post(path_ + "/remove", json::object()), 200);
+  EXPECT_EQ(screen["step"]["answer"], "c");
+  EXPECT_EQ(screen["step"]["instance"], 2);
+  EXPECT_EQ(OnDisk()["visits"], json::parse(R"([{"place":"a"},{"place":"c"}])"));
+
+  // Another `dala ui` reopens the draft at the renumbered step.
+  UiApp next(*store_, clock_, random_, {});
+  next.SetPort(kPort);
+  std::string cookie = HeaderIn(next.Handle(Get("/?token=" + next.token(), false)), "Set-Cookie");
+  UiRequest r = Get(path_);
+  r.headers["cookie"] = cookie.substr(0, cookie.find(';'));
+  json resumed = json::parse(next.Handle(r).body);
+  EXPECT_EQ(resumed["step"]["answer"], "c");
+  EXPECT_EQ(resumed["step"]["instance"], 2);
 }
 
 }  // namespace

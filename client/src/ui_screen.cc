@@ -32,10 +32,15 @@ json QuestionJson(const schema::Interview& iv, const InterviewStep& step, const 
   if (!step.path.empty()) out["instance"] = step.path.back() + 1;
   if (q.repeat >= 0) out["repeat"] = LabelOf(form.questions()[q.repeat], lang);
   if (step.kind == InterviewStep::Kind::kAddRepeat) return out;
+  if (q.repeat >= 0) {
+    const schema::Question& r = form.questions()[q.repeat];
+    out["removable"] = r.fixed_repeat_count < 0 && r.repeat_count.empty();
+  }
+  if (q.read_only) out["read_only"] = true;
   if (q.type == QuestionType::kRating) out["scale"] = q.scale;
   if (q.type == QuestionType::kSelectOne || q.type == QuestionType::kSelectMultiple) {
     json choices = json::array();
-    for (const schema::ListItem* item : iv.OfferedItems())
+    for (const schema::ListItem* item : iv.OfferedItems(step))
       choices.push_back({{"name", item->name}, {"label", item->label.Get(lang)}});
     out["choices"] = std::move(choices);
   }
@@ -65,14 +70,40 @@ json AnsweredJson(const schema::Interview& iv, const json& final_answers, const 
   return out;
 }
 
-json CalculatedJson(const schema::Form& form, const json& final_answers, const std::string& lang) {
+// The labelled calculations outside repeats, and those of the group on
+// screen (inside a repeat instance, at its path).
+json CalculatedJson(const schema::Interview& iv, const json& final_answers, const std::string& lang) {
+  const schema::Form& form = iv.form();
+  const int group = iv.current() ? iv.ScreenGroup(*iv.current()) : -1;
+  const schema::InstancePath here = iv.current() ? iv.current()->path : schema::InstancePath{};
   json out = json::array();
   for (const schema::Question& q : form.questions()) {
-    if (q.type != QuestionType::kCalculate || q.repeat != -1 || q.label.Get(lang).empty()) continue;
-    if (const json* a = form.FindAnswer(final_answers, q.index, {}))
+    if (q.type != QuestionType::kCalculate || q.label.Get(lang).empty()) continue;
+    bool in_group = false;
+    for (int x = q.parent; x != -1 && group >= 0; x = form.questions()[x].parent) in_group |= x == group;
+    if (q.repeat != -1 && !in_group) continue;
+    if (const json* a = form.FindAnswer(final_answers, q.index, q.repeat != -1 ? here : schema::InstancePath{}))
       out.push_back({{"label", q.label.Get(lang)}, {"value", schema::DescribeAnswer(form, q.index, *a, lang)}});
   }
   return out;
+}
+
+// A field-list group on one screen: its label and hint, and each visible
+// question of it with its own answer and choices; `error_at` gets `error`.
+void ScreenFieldsJson(const schema::Interview& iv, const std::string& lang, const std::string& error,
+                      const InterviewStep* error_at, json* out) {
+  const schema::Form& form = iv.form();
+  const int group = iv.ScreenGroup(*iv.current());
+  if (group < 0) return;
+  const schema::Question& g = form.questions()[group];
+  (*out)["group"] = {{"name", g.name}, {"label", LabelOf(g, lang)}, {"hint", g.hint.Get(lang)}};
+  json fields = json::array();
+  for (const InterviewStep& step : iv.ScreenSteps()) {
+    json field = QuestionJson(iv, step, lang);
+    if (error_at != nullptr && *error_at == step && !error.empty()) field["error"] = error;
+    fields.push_back(std::move(field));
+  }
+  (*out)["fields"] = std::move(fields);
 }
 
 // Where a record stands, in the words the page translates.
@@ -117,7 +148,8 @@ void RestorePosition(schema::Interview& iv, const std::string& position) {
   }
 }
 
-json ScreenJson(const schema::Interview& iv, int64_t draft, const std::string& lang, const std::string& error) {
+json ScreenJson(const schema::Interview& iv, int64_t draft, const std::string& lang, const std::string& error,
+                const InterviewStep* error_at) {
   const schema::Form& form = iv.form();
   json final_answers = iv.FinalAnswers();
   json out = {{"draft", draft}, {"form", form.id()}, {"title", form.title().Get(lang)}, {"error", error}};
@@ -127,6 +159,7 @@ json ScreenJson(const schema::Interview& iv, int64_t draft, const std::string& l
     for (size_t i = 0; i < steps.size(); ++i)
       if (steps[i] == *iv.current()) position = i + 1;
     out["step"] = QuestionJson(iv, *iv.current(), lang);
+    ScreenFieldsJson(iv, lang, error, error_at, &out);
   } else {
     json problems = json::array();
     for (const auto& p : iv.Validate(lang)) problems.push_back({{"field", p.field}, {"message", p.message}});
@@ -136,7 +169,7 @@ json ScreenJson(const schema::Interview& iv, int64_t draft, const std::string& l
   out["total"] = std::max(iv.ExpectedStepCount(), position);
   out["at_end"] = iv.at_end();
   out["answered"] = AnsweredJson(iv, final_answers, lang);
-  out["calculated"] = CalculatedJson(form, final_answers, lang);
+  out["calculated"] = CalculatedJson(iv, final_answers, lang);
   return out;
 }
 

@@ -18,9 +18,11 @@ namespace dala::client::ui {
 // label, hint, type, whether required, its answer, the choices offered
 // after choice filters, its repeat instance; or at the end, the summary of
 // every answer and the problems left. `error` is the engine's message for
-// the answer just refused, in `language`.
+// the answer just refused, in `language`. A field-list group adds `group`
+// and `fields` (each visible question of the screen); `error_at`, if
+// given, names the field the error belongs to.
 nlohmann::json ScreenJson(const schema::Interview& iv, int64_t draft, const std::string& language,
-                          const std::string& error);
+                          const std::string& error, const schema::InterviewStep* error_at = nullptr);
 
 // Where the interview stands, for the drafts table's `position`
 // (client/DATABASE.md), and back: a position that names no step of the

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "dala/base/strings.h"
 #include "dala/base/utf8.h"
 #include "dala/schema/spelling.h"
 #include "form_internal.h"
@@ -49,6 +50,13 @@ const ListItem* ItemList::Find(std::string_view name) const {
 
 bool Question::HasAnswer() const {
   return type != QuestionType::kNote && type != QuestionType::kGroup;
+}
+
+bool Question::IsFieldList() const {
+  if (type != QuestionType::kGroup) return false;
+  for (std::string_view word : Split(appearance, ' '))
+    if (word == "field-list") return true;
+  return false;
 }
 
 bool Form::HasLanguage(std::string_view language) const {

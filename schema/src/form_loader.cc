@@ -374,6 +374,9 @@ class FormLoader {
       Problem(q->name, "label", "is required");
     }
     if (auto it = raw.find("hint"); it != raw.end()) q->hint = Text(*it, q->name, "hint");
+    // Forms signed before the page used it may hold anything here: kept
+    // when it is text, ignored otherwise, never a reason to refuse a form.
+    if (auto it = raw.find("appearance"); it != raw.end() && it->is_string()) q->appearance = it->get<std::string>();
     if (auto it = raw.find("required_message"); it != raw.end())
       q->required_message = Text(*it, q->name, "required_message");
     if (auto it = raw.find("constraint_message"); it != raw.end())

@@ -67,6 +67,21 @@ TEST(FormLoadTest, SampleFormsLoadWithoutProblems) {
   }
 }
 
+TEST(FormLoadTest, FieldListIsAWordOfAGroupsAppearanceAndOtherAppearancesAreKeptOrIgnored) {
+  auto f = Form::Load(R"J({"dala_form":1,"id":"a","version":"1","title":"A","languages":["en"],"default_language":"en",
+    "questions":[{"type":"group","name":"g","appearance":"compact field-list","children":[
+      {"type":"text","name":"t","label":"T","appearance":"multiline field-list"}]},
+    {"type":"group","name":"h","appearance":"field-listing","children":[{"type":"text","name":"u","label":"U"}]},
+    {"type":"group","name":"k","appearance":7,"children":[{"type":"text","name":"v","label":"V"}]}]})J");
+  ASSERT_TRUE(f.ok()) << f.status().message();  // a form signed with any appearance still loads
+  EXPECT_TRUE((*f)->Find("g")->IsFieldList());
+  EXPECT_FALSE((*f)->Find("h")->IsFieldList());
+  EXPECT_FALSE((*f)->Find("k")->IsFieldList());
+  EXPECT_EQ((*f)->Find("k")->appearance, "");
+  EXPECT_EQ((*f)->Find("t")->appearance, "multiline field-list");
+  EXPECT_FALSE((*f)->Find("t")->IsFieldList());  // only a group is a screen
+}
+
 TEST(FormLoadTest, HashIsOfTheExactBytes) {
   auto a = Form::Load(kTestForm);
   auto b = Form::Load(std::string(kTestForm) + "\n");

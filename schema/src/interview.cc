@@ -388,6 +388,11 @@ std::vector<const ListItem*> Interview::OfferedItems() const {
   return form_->OfferedItems(answers_, current_->question, current_->path, clock_);
 }
 
+std::vector<const ListItem*> Interview::OfferedItems(const InterviewStep& step) const {
+  if (step.kind != InterviewStep::Kind::kQuestion) return {};
+  return form_->OfferedItems(answers_, step.question, step.path, clock_);
+}
+
 Status Interview::Answer(std::string_view text, std::string_view language) {
   if (!current_) return Status::FailedPrecondition("the interview is at its end");
   const InterviewStep step = *current_;
@@ -481,6 +486,152 @@ json Interview::FinalAnswers() const {
 
 std::vector<AnswerProblem> Interview::Validate(std::string_view language) const {
   return form_->Validate(FinalAnswers(), clock_, language);
+}
+
+
+// --- screens -------------------------------------------------------------------
+
+int Interview::ScreenGroup(const InterviewStep& step) const {
+  if (step.kind != InterviewStep::Kind::kQuestion) return -1;
+  const auto& qs = form_->questions();
+  int found = -1;
+  // A repeat is a boundary: its instances are screens of their own.
+  for (int x = qs[step.question].parent; x != -1 && qs[x].type != QuestionType::kRepeat; x = qs[x].parent)
+    if (qs[x].IsFieldList()) found = x;
+  return found;
+}
+
+std::vector<InterviewStep> Interview::ScreenSteps() const {
+  if (!current_) return {};
+  const int group = ScreenGroup(*current_);
+  if (group < 0) return {*current_};
+  auto steps = Steps();
+  size_t at = IndexOf(steps, *current_);
+  if (at == steps.size()) return {*current_};
+  auto same = [&](const InterviewStep& s) { return s.path == current_->path && ScreenGroup(s) == group; };
+  size_t first = at, last = at;
+  while (first > 0 && same(steps[first - 1])) --first;
+  while (last + 1 < steps.size() && same(steps[last + 1])) ++last;
+  return {steps.begin() + static_cast<std::ptrdiff_t>(first), steps.begin() + static_cast<std::ptrdiff_t>(last) + 1};
+}
+
+std::optional<InterviewStep> Interview::FirstOfScreen(int group, const InstancePath& path) const {
+  for (const InterviewStep& s : Steps())
+    if (s.path == path && ScreenGroup(s) == group) return s;
+  return std::nullopt;
+}
+
+Status Interview::Set(const InterviewStep& step, std::string_view text, std::string_view language) {
+  auto screen = ScreenSteps();
+  if (step.kind != InterviewStep::Kind::kQuestion || std::find(screen.begin(), screen.end(), step) == screen.end())
+    return Status::FailedPrecondition("that question is not on this screen").WithReason("not_on_screen");
+  const Question& q = form_->questions()[step.question];
+  if (q.type == QuestionType::kNote) return Status::Ok();
+  if (q.read_only) return Status::InvalidArgument("read-only");
+  const size_t screen_at = IndexOf(Steps(), screen.front());
+  json value = nullptr;
+  if (!utf8::Trim(text).empty()) {
+    auto parsed = ParseTypedAnswer(*form_, step.question, text, OfferedItems(step), clock_, language);
+    if (!parsed.ok()) return parsed.status();
+    DALA_RETURN_IF_ERROR(form_->CheckAnswer(answers_, step.question, step.path, *parsed, clock_, language));
+    value = std::move(parsed).value();
+  }
+  *form_->AnswerSlot(&answers_, step.question, step.path) = std::move(value);
+  form_->Recalculate(&answers_, clock_, /*clear_irrelevant=*/false);
+  auto steps = Steps();
+  if (std::find(steps.begin(), steps.end(), *current_) == steps.end()) {
+    // The answer hid the step the screen is named by: the screen is now its
+    // first visible step, or, if the whole group went, what follows it.
+    auto first = FirstOfScreen(ScreenGroup(step), step.path);
+    if (!first && screen_at < steps.size()) first = steps[screen_at];
+    current_ = first;
+  }
+  return Status::Ok();
+}
+
+Status Interview::NextScreen(std::string_view language, InterviewStep* missing) {
+  if (!current_) return Status::FailedPrecondition("the interview is at its end");
+  auto screen = ScreenSteps();
+  for (const InterviewStep& s : screen) {
+    const Question& q = form_->questions()[s.question];
+    if (s.kind != InterviewStep::Kind::kQuestion || !q.HasAnswer()) continue;
+    if (form_->FindAnswer(answers_, s.question, s.path) != nullptr) continue;
+    if (!form_->IsRequired(answers_, s.question, s.path, clock_)) continue;
+    if (missing != nullptr) *missing = s;
+    const std::string& custom = q.required_message.Get(language);
+    return Status::InvalidArgument(custom.empty() ? LocalMessage(Message::kRequired, language) : custom);
+  }
+  auto steps = Steps();
+  size_t last = IndexOf(steps, screen.back());
+  history_.push_back(*current_);
+  if (last + 1 < steps.size()) {
+    current_ = steps[last + 1];
+  } else {
+    current_.reset();
+  }
+  return Status::Ok();
+}
+
+// --- removing a repeat instance -------------------------------------------------
+
+namespace {
+
+// Whether question `q` is `ancestor` or lies inside it.
+bool Inside(const Form& form, int q, int ancestor) {
+  for (int x = q; x != -1; x = form.questions()[x].parent)
+    if (x == ancestor) return true;
+  return false;
+}
+
+}  // namespace
+
+Status Interview::RemoveInstance(int repeat, const InstancePath& instance) {
+  const auto& qs = form_->questions();
+  if (repeat < 0 || static_cast<size_t>(repeat) >= qs.size() || qs[repeat].type != QuestionType::kRepeat)
+    return Status::InvalidArgument("not a repeat").WithReason("not_a_repeat");
+  const Question& r = qs[repeat];
+  if (r.fixed_repeat_count >= 0 || !r.repeat_count.empty())
+    return Status::FailedPrecondition("the form decides how many of these there are").WithReason("fixed_repeat");
+  const size_t depth = static_cast<size_t>(r.repeat_depth);
+  if (instance.size() != depth + 1 || instance.back() < 0)
+    return Status::NotFound("no such instance").WithReason("no_such_instance");
+  const InstancePath parent(instance.begin(), instance.end() - 1);
+  json* slot = form_->AnswerSlot(&answers_, repeat, parent);
+  const int removed = instance.back();
+  if (slot == nullptr || !slot->is_array() || static_cast<size_t>(removed) >= slot->size())
+    return Status::NotFound("no such instance").WithReason("no_such_instance");
+
+  // Where each step of the old numbering goes: nowhere inside the removed
+  // instance, one index down in the instances after it.
+  auto moved = [&](const InterviewStep& s) -> std::optional<InterviewStep> {
+    if (!Inside(*form_, s.question, repeat) || s.path.size() <= depth ||
+        !std::equal(parent.begin(), parent.end(), s.path.begin()))
+      return s;
+    if (s.path[depth] == removed && !(s.question == repeat && s.kind == InterviewStep::Kind::kAddRepeat))
+      return std::nullopt;
+    InterviewStep out = s;
+    if (out.path[depth] > removed) --out.path[depth];
+    return out;
+  };
+  auto before = Steps();
+  size_t first_removed = before.size();
+  for (size_t i = 0; i < before.size() && first_removed == before.size(); ++i)
+    if (!moved(before[i])) first_removed = i;
+
+  slot->erase(static_cast<size_t>(removed));
+  form_->Recalculate(&answers_, clock_, /*clear_irrelevant=*/false);
+
+  std::vector<InterviewStep> history;
+  for (const InterviewStep& s : history_)
+    if (auto m = moved(s); m && (history.empty() || history.back() != *m)) history.push_back(*m);
+  history_ = std::move(history);
+  auto after = Steps();
+  std::optional<InterviewStep> here = current_ ? moved(*current_) : std::nullopt;
+  if (current_ && !here) {
+    here = first_removed < after.size() ? std::optional(after[first_removed]) : std::nullopt;
+  }
+  current_ = here;
+  return Status::Ok();
 }
 
 }  // namespace dala::schema

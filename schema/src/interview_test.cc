@@ -330,5 +330,151 @@ TEST_F(InterviewInputTest, ConsentScreenCountsTheQuestionsBehindIt) {
   EXPECT_EQ(iv.ExpectedStepCount(), 1u);
 }
 
+// A field-list group between two plain questions, then a repeat without a
+// count and one with a fixed count.
+constexpr const char* kScreensForm = R"J({"dala_form":1,"id":"screens","version":"1","title":"S",
+  "languages":["en"],"default_language":"en","questions":[
+  {"type":"integer","name":"before","label":"Before"},
+  {"type":"group","name":"people","label":"People","appearance":"compact field-list","children":[
+    {"type":"integer","name":"adults","label":"Adults","required":true},
+    {"type":"integer","name":"children","label":"Children","constraint":". < 20"},
+    {"type":"text","name":"why_children","label":"Why","relevant":"${children} > 0","required":true},
+    {"type":"calculate","name":"total","label":"Total","calculation":"${adults} + ${children}"}]},
+  {"type":"repeat","name":"visits","label":"Visit","children":[
+    {"type":"text","name":"place","label":"Place"},
+    {"type":"calculate","name":"nth","calculation":"position(..)"}]},
+  {"type":"repeat","name":"fixed","label":"Fixed","repeat_count":2,"children":[
+    {"type":"text","name":"f","label":"F"}]},
+  {"type":"calculate","name":"visit_count","calculation":"count(${place})"},
+  {"type":"text","name":"after","label":"After"}]})J";
+
+class InterviewScreenTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto f = Form::Load(kScreensForm);
+    ASSERT_TRUE(f.ok()) << f.status().message();
+    form_ = *f;
+  }
+  InterviewStep At(const char* name, InstancePath path = {}) {
+    return {InterviewStep::Kind::kQuestion, form_->Find(name)->index, std::move(path)};
+  }
+  std::vector<std::string> Screen(const Interview& iv) {
+    std::vector<std::string> out;
+    for (const auto& s : iv.ScreenSteps()) out.push_back(form_->questions()[s.question].name);
+    return out;
+  }
+  std::string Current(const Interview& iv) {
+    if (iv.at_end()) return "<end>";
+    std::string name = form_->questions()[iv.current()->question].name;
+    if (iv.current()->kind == InterviewStep::Kind::kAddRepeat) name = "+" + name;
+    for (int i : iv.current()->path) name += "." + std::to_string(i);
+    return name;
+  }
+  FakeClock clock_{kNow, 300};
+  std::shared_ptr<const Form> form_;
+};
+
+TEST_F(InterviewScreenTest, FieldListGroupIsOneScreenWhoseRelevanceAndCalculationsFollowEachAnswer) {
+  Interview iv(form_, clock_);
+  EXPECT_EQ(Screen(iv), std::vector<std::string>{"before"});
+  ASSERT_TRUE(iv.Answer("1", "en").ok());
+  EXPECT_EQ(Screen(iv), (std::vector<std::string>{"adults", "children"}));
+  ASSERT_TRUE(iv.Set(At("children"), "2", "en").ok());
+  EXPECT_EQ(Screen(iv), (std::vector<std::string>{"adults", "children", "why_children"}));
+  EXPECT_EQ(Current(iv), "adults");  // setting answers does not move
+  InterviewStep missing;
+  Status s = iv.NextScreen("en", &missing);
+  EXPECT_FALSE(s.ok());
+  EXPECT_EQ(form_->questions()[missing.question].name, "adults");
+  ASSERT_TRUE(iv.Set(At("adults"), "3", "en").ok());
+  EXPECT_EQ(iv.answers()["total"], 5);
+  EXPECT_FALSE(iv.NextScreen("en", &missing).ok());
+  EXPECT_EQ(form_->questions()[missing.question].name, "why_children");
+  ASSERT_TRUE(iv.Set(At("children"), "", "en").ok());  // cleared: the question behind it goes
+  EXPECT_EQ(Screen(iv), (std::vector<std::string>{"adults", "children"}));
+  ASSERT_TRUE(iv.NextScreen("en").ok());
+  EXPECT_EQ(Current(iv), "+visits.0");
+  ASSERT_TRUE(iv.Back());
+  EXPECT_EQ(Screen(iv), (std::vector<std::string>{"adults", "children"}));
+}
+
+TEST_F(InterviewScreenTest, TerminalStillAsksFieldListQuestionsOneAtATime) {
+  Interview iv(form_, clock_);
+  ASSERT_TRUE(iv.Answer("1", "en").ok());
+  ASSERT_TRUE(iv.Answer("3", "en").ok());
+  EXPECT_EQ(Current(iv), "children");
+  ASSERT_TRUE(iv.Answer("1", "en").ok());
+  EXPECT_EQ(Current(iv), "why_children");
+}
+
+TEST_F(InterviewScreenTest, SetRefusesAStepOffTheScreenAndAnAnswerTheFormRefusesChangingNothing) {
+  Interview iv(form_, clock_);
+  ASSERT_TRUE(iv.Answer("1", "en").ok());
+  ASSERT_TRUE(iv.Set(At("adults"), "3", "en").ok());
+  const json kept = iv.answers();
+  EXPECT_EQ(iv.Set(At("after"), "x", "en").reason(), "not_on_screen");
+  EXPECT_EQ(iv.Set(At("before"), "2", "en").reason(), "not_on_screen");
+  EXPECT_EQ(iv.Set(At("why_children"), "x", "en").reason(), "not_on_screen");  // hidden now
+  EXPECT_FALSE(iv.Set(At("children"), "many", "en").ok());
+  EXPECT_FALSE(iv.Set(At("children"), "25", "en").ok());  // its constraint
+  EXPECT_EQ(iv.answers(), kept);
+  EXPECT_EQ(Current(iv), "adults");
+}
+
+TEST_F(InterviewScreenTest, AnswerThatHidesTheScreensFirstStepKeepsTheRestOnScreen) {
+  // `first` is shown only while `second` is empty: answering the second
+  // hides the step the screen was named by.
+  auto f = Form::Load(R"J({"dala_form":1,"id":"hide","version":"1","title":"H","languages":["en"],
+    "default_language":"en","questions":[{"type":"group","name":"g","label":"G","appearance":"field-list",
+    "children":[{"type":"text","name":"first","label":"F","relevant":"${second} = ''"},
+    {"type":"text","name":"second","label":"S"}]},{"type":"text","name":"last","label":"L"}]})J");
+  ASSERT_TRUE(f.ok()) << f.status().message();
+  form_ = *f;
+  Interview iv(form_, clock_);
+  EXPECT_EQ(Screen(iv), (std::vector<std::string>{"first", "second"}));
+  ASSERT_TRUE(iv.Set(At("second"), "x", "en").ok());
+  EXPECT_EQ(Current(iv), "second");
+  EXPECT_EQ(Screen(iv), std::vector<std::string>{"second"});
+}
+
+TEST_F(InterviewScreenTest, RemovingAnInstanceMovesLaterOnesDownAndRecounts) {
+  Interview iv(form_, clock_, json::parse(R"({"before":1,"adults":1,"children":0,"visits":[{"place":"a"},{"place":"b"},{"place":"c"}]})"));
+  iv.ResumeAtFirstUnanswered();
+  EXPECT_EQ(Current(iv), "+visits.3");
+  EXPECT_EQ(iv.answers()["visit_count"], 3);
+  ASSERT_TRUE(iv.RemoveInstance(form_->Find("visits")->index, {1}).ok());
+  EXPECT_EQ(iv.answers()["visits"], json::parse(R"([{"place":"a","nth":1},{"place":"c","nth":2}])"));
+  EXPECT_EQ(iv.answers()["visit_count"], 2);
+  EXPECT_EQ(Current(iv), "+visits.2");
+  // The history lost the removed instance's step and renumbered the next.
+  ASSERT_TRUE(iv.Back());
+  EXPECT_EQ(Current(iv), "place.1");
+  EXPECT_EQ(iv.answers()["visits"][1]["place"], "c");
+  ASSERT_TRUE(iv.Back());
+  EXPECT_EQ(Current(iv), "place.0");
+}
+
+TEST_F(InterviewScreenTest, RemovingTheInstanceShownMovesToTheStepThatTakesItsPlace) {
+  Interview iv(form_, clock_, json::parse(R"({"before":1,"adults":1,"visits":[{"place":"a"},{"place":"b"}]})"));
+  iv.GoTo(At("place", {0}));
+  ASSERT_TRUE(iv.RemoveInstance(form_->Find("visits")->index, {0}).ok());
+  EXPECT_EQ(Current(iv), "place.0");
+  EXPECT_EQ(iv.answers()["visits"][0]["place"], "b");
+  ASSERT_TRUE(iv.RemoveInstance(form_->Find("visits")->index, {0}).ok());
+  EXPECT_EQ(Current(iv), "+visits.0");
+  EXPECT_EQ(iv.answers()["visits"], json::array());
+}
+
+TEST_F(InterviewScreenTest, RemovingAnInstanceTheFormCountsOrThatDoesNotExistIsRefused) {
+  Interview iv(form_, clock_, json::parse(R"({"visits":[{"place":"a"}],"fixed":[{"f":"1"},{"f":"2"}]})"));
+  const json kept = iv.answers();
+  EXPECT_EQ(iv.RemoveInstance(form_->Find("fixed")->index, {0}).reason(), "fixed_repeat");
+  EXPECT_EQ(iv.RemoveInstance(form_->Find("visits")->index, {1}).reason(), "no_such_instance");
+  EXPECT_EQ(iv.RemoveInstance(form_->Find("visits")->index, {-1}).reason(), "no_such_instance");
+  EXPECT_EQ(iv.RemoveInstance(form_->Find("visits")->index, {0, 0}).reason(), "no_such_instance");
+  EXPECT_EQ(iv.RemoveInstance(form_->Find("after")->index, {0}).reason(), "not_a_repeat");
+  EXPECT_EQ(iv.answers(), kept);
+}
+
 }  // namespace
 }  // namespace dala::schema

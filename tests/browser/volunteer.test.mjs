@@ -29,6 +29,28 @@ const HOSTILE_FORM = {dala_form: 1, id: 'hostile', version: '1', title: {en: 'Ho
     {type: 'select_one', name: 'pick', list: 'picks', label: {en: 'Pick'}, required: true}],
   lists: {picks: [{name: 'a', label: {en: 'Choice ' + HOSTILE}}, {name: 'b', label: {en: 'Plain'}}]}};
 
+// The screens the sample forms do not use: a field-list group (a choice
+// filter, relevance, a constraint and a calculation inside it) holding a
+// long reference list, a rating, a geopoint and a repeat to remove from.
+const SCREENS_FORM = {dala_form: 1, id: 'screens', version: '1', title: {en: 'Screens'}, languages: ['en'],
+  default_language: 'en', questions: [
+    {type: 'group', name: 'household', label: {en: 'Household'}, appearance: 'field-list', children: [
+      {type: 'select_one', name: 'region', list: 'regions', label: {en: 'Region'}, required: true},
+      {type: 'select_one', name: 'centre', list: 'centres', label: {en: 'Centre'}, choice_filter: 'region = ${region}',
+        relevant: "${region} != ''"},
+      {type: 'integer', name: 'adults', label: {en: 'Adults'}, required: true},
+      {type: 'integer', name: 'children', label: {en: 'Children'}, constraint: '. < 20',
+        constraint_message: {en: 'At most 19'}},
+      {type: 'text', name: 'why', label: {en: 'Why children came'}, relevant: '${children} > 0', required: true},
+      {type: 'calculate', name: 'people', label: {en: 'People'}, calculation: '${adults} + coalesce(${children}, 0)'}]},
+    {type: 'rating', name: 'service', scale: 5, label: {en: 'Service'}},
+    {type: 'geopoint', name: 'where', label: {en: 'Where'}},
+    {type: 'repeat', name: 'visits', label: {en: 'Visit'}, children: [
+      {type: 'text', name: 'place', label: {en: 'Place'}, required: true}]}],
+  lists: {regions: [{name: 'ala', label: {en: 'Almaty'}}, {name: 'ast', label: {en: 'Astana'}}],
+    centres: [...Array.from({length: 15}, (_, i) => ({name: 'ala_' + (i + 1), label: {en: 'Almaty centre ' + (i + 1)}, region: 'ala'})),
+      ...Array.from({length: 3}, (_, i) => ({name: 'ast_' + (i + 1), label: {en: 'Astana centre ' + (i + 1)}, region: 'ast'}))]}};
+
 class Laptop {
   constructor() {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dala-ui-'));
@@ -52,6 +74,8 @@ before(async () => {
   laptop.dala(['forms', 'add', path.join(FORMS, 'citizen_exit_survey.json')]);
   fs.writeFileSync(path.join(laptop.dir, 'hostile.json'), JSON.stringify(HOSTILE_FORM));
   laptop.dala(['forms', 'add', path.join(laptop.dir, 'hostile.json')]);
+  fs.writeFileSync(path.join(laptop.dir, 'screens.json'), JSON.stringify(SCREENS_FORM));
+  laptop.dala(['forms', 'add', path.join(laptop.dir, 'screens.json')]);
   url = await laptop.start();
   browser = await launch();
 });
@@ -253,4 +277,90 @@ test('the socket itself refuses another Host, another Origin and a request witho
   assert.equal(await send('POST', '/api/language', {...json, Cookie: cookie, Origin: 'http://evil.example'}, body), 403);
   assert.equal(await send('POST', '/api/language', {...json, Cookie: cookie}, body), 403);
   assert.equal(await send('POST', '/api/language', {...json, Cookie: cookie, Origin: here}, body), 200);
+});
+
+test('a field-list group is one screen the engine redraws as each field is left', async () => {
+  await page.click('#nav-home');
+  await page.click('button[data-form=screens]');
+  await at('group:household');
+  const shown = () => page.$$eval('.field[data-question]', (xs) => xs.map((x) => x.dataset.question));
+  assert.deepEqual(await shown(), ['region', 'adults', 'children']);
+  await page.check('#field-region input[value=ala]');
+  await ready(page, '[data-question=centre]');
+  // The long list: only the region's centres, a search box above them.
+  const offered = await page.$$eval('#field-centre input[type=radio]', (xs) => xs.map((x) => x.value));
+  assert.deepEqual(offered, SCREENS_FORM.lists.centres.filter((c) => c.region === 'ala').map((c) => c.name));
+  await page.focus('#field-centre-search');
+  await page.keyboard.type('12');
+  assert.deepEqual(await page.$$eval('#field-centre label', (xs) => xs.filter((x) => x.offsetParent !== null)
+    .map((x) => x.textContent)), ['Almaty centre 12']);
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Space');
+  await page.waitForFunction(() => document.querySelector('#field-centre input:checked')?.value === 'ala_12');
+  await page.fill('#field-adults', '2');
+  await page.keyboard.press('Tab');
+  await page.fill('#field-children', '25');
+  await page.keyboard.press('Tab');
+  await ready(page, '#field-children-error');
+  assert.equal(await page.textContent('#field-children-error'), 'At most 19');
+  assert.equal(await page.inputValue('#field-children'), '25', 'the refused answer stays to be fixed');
+  await page.fill('#field-children', '3');
+  await page.keyboard.press('Tab');
+  await ready(page, '[data-question=why]');
+  await page.waitForFunction(() => document.querySelector('dl.calculated')?.textContent.includes('5'));
+  await shots('fill-group');
+  await page.click('#next');
+  await ready(page, '#field-why-error');  // required, and not answered
+  await page.fill('#field-why', 'School holidays');
+  await page.click('#next');
+
+  // A rating: stars that are radio buttons, so arrows and digits choose.
+  await at('service');
+  await page.focus('#answer-choice-0');
+  await page.keyboard.press('ArrowRight');
+  await page.keyboard.press('ArrowRight');
+  assert.equal(await page.$eval('#answer input:checked', (x) => x.value), '3');
+  await page.keyboard.press('4');
+  assert.equal(await page.$eval('#answer input:checked', (x) => x.value), '4');
+  assert.equal(await page.$$eval('#answer label.lit', (xs) => xs.length), 4);
+  await shots('fill-rating');
+  await page.click('#next');
+
+  // The location: refused first (the message says what to do), then given.
+  await at('where');
+  await page.click('#answer-locate');
+  await page.waitForFunction(() => document.querySelector('#answer-location').textContent.includes('not allowed'));
+  await page.context().grantPermissions(['geolocation']);
+  await page.context().setGeolocation({latitude: 43.2389, longitude: 76.8897, accuracy: 12});
+  await page.click('#answer-locate');
+  await page.waitForFunction(() => document.querySelector('#answer').value !== '');
+  assert.equal(await page.inputValue('#answer'), '43.2389');
+  assert.equal(await page.inputValue('#answer-lon'), '76.8897');
+  await shots('fill-geopoint');
+  await page.click('#next');
+
+  // Two visits, then the second removed after the page asks.
+  await ready(page, '[data-question="add:visits"]');
+  await page.click('#yes');
+  await typeAnswer('place.1', 'Market');
+  await page.click('#yes');
+  await typeAnswer('place.2', 'Mistake');
+  await ready(page, '[data-question="add:visits"]');
+  await page.click('#back');
+  await at('place.2');
+  await page.click('#remove');
+  await ready(page, '#remove-yes');
+  await shots('fill-remove');
+  await page.click('#remove-yes');
+  await ready(page, '[data-question="add:visits"]');
+  assert.match(await page.textContent('h1'), /\(2\)/);
+  await page.click('#no');
+  await ready(page, '#sign');
+  await page.click('#sign');
+  await ready(page, '.ok');
+  const [record] = JSON.parse(laptop.dala(['list', '--json', '--form', 'screens']));
+  assert.deepEqual(record.answers, {region: 'ala', centre: 'ala_12', adults: 2, children: 3, why: 'School holidays',
+    people: 5, service: 4, where: {lat: 43.2389, lon: 76.8897}, visits: [{place: 'Market'}]});
+  assert.deepEqual(page.dialogs, []);
+  assert.deepEqual(page.problems, []);
 });

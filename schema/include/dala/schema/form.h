@@ -89,6 +89,9 @@ struct Question {
   bool read_only = false;
   std::string list;
   int scale = 0;
+  std::string appearance;  // XLSForm's words, space-separated; "" when absent or not text
+  // A group shown as one screen (appearance has the word `field-list`).
+  bool IsFieldList() const;
 
   // Whether the question stores an answer under its name (repeats store an
   // array of instances; groups and notes store nothing).

@@ -106,6 +106,39 @@ class Interview {
 
   // The items offered for the current step, if it is a select.
   std::vector<const ListItem*> OfferedItems() const;
+  // The items offered for any select step (a field of a field-list screen).
+  std::vector<const ListItem*> OfferedItems(const InterviewStep& step) const;
+
+  // --- screens: a group whose appearance is `field-list` is one screen -----
+  // Answer(), Next() and Back() above still go one step at a time (the
+  // terminal asks each question alone); the calls below serve a page that
+  // shows a whole group at once.
+
+  // The outermost field-list group holding `step` within its own repeat
+  // instance, or -1 (also for kAddRepeat steps).
+  int ScreenGroup(const InterviewStep& step) const;
+  // The steps shown with the current one: the run of visible steps of its
+  // field-list group around it, in order; or the current step alone; empty
+  // at the end.
+  std::vector<InterviewStep> ScreenSteps() const;
+  // Answers one step of the current screen without moving; empty text
+  // clears it. Relevance and calculations follow at once, so the screen may
+  // gain or lose steps; if the current step itself is hidden, the screen's
+  // first visible step becomes current. Refused, changing nothing: a step
+  // not on the screen, a read-only one, or an answer the form refuses.
+  Status Set(const InterviewStep& step, std::string_view text, std::string_view language);
+  // Moves past the whole current screen. Refused for a required step of the
+  // screen without an answer; `missing`, if given, is set to it.
+  Status NextScreen(std::string_view language, InterviewStep* missing = nullptr);
+
+  // Removes instance `instance.back()` of repeat `repeat` (`instance` is the
+  // repeat's own path plus the index) with every answer in it. Later
+  // instances move down by one, as do the current step and the history
+  // pointing into them; steps inside the removed instance leave the
+  // history, and a current step there becomes the step that now takes its
+  // place. Calculations (counts, sums, position()) are recomputed. Refused
+  // for a repeat whose count the form decides, and for no such instance.
+  Status RemoveInstance(int repeat, const InstancePath& instance);
 
  private:
   void Advance(const std::vector<InterviewStep>& before, size_t index_before);
@@ -114,6 +147,8 @@ class Interview {
   // Whether the relevance of `q` or an enclosing group or repeat refers to
   // a question that has no answer yet.
   bool RelevanceUndecided(int q, const InstancePath& path) const;
+  // The first visible step of field-list group `group` at `path`, if any.
+  std::optional<InterviewStep> FirstOfScreen(int group, const InstancePath& path) const;
 
   std::shared_ptr<const Form> form_;
   const Clock& clock_;
