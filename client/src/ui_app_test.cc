@@ -547,6 +547,8 @@ TEST_F(UiAppTest, SyncRunsAsideShowingProgressRefusesASecondAndSurvivesALock) {
   EXPECT_EQ(state["last"]["answer"]["error"], "unreachable");
   EXPECT_EQ(store_->CountPending().value(), 2);
   EXPECT_EQ(Call(Post("/api/sync", json::object()), 401)["error"], "locked");
+}
+
 // A field-list group (with relevance and a calculation inside it), then a
 // repeat the volunteer sizes.
 constexpr const char* kScreensForm = R"J({"dala_form":1,"id":"screens","version":"1","title":"S",
