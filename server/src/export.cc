@@ -101,16 +101,19 @@ std::vector<Cell> TextCells(const std::vector<std::string>& texts) {
   return out;
 }
 
-Result<ExportStats> WriteCsv(Store& store, const ExportOptions& o, std::ostream& out) {
-  DALA_ASSIGN_OR_RETURN(auto tables, exports::TablesOf(store, o.filter.form_id));
-  const exports::Table* table = nullptr;
+Result<const exports::Table*> TableNamed(const exports::FormTables& tables, const ExportOptions& o) {
   for (const exports::Table& t : tables.tables)
-    if (t.name == o.table) table = &t;
-  if (table == nullptr) return Status::NotFound("form " + o.filter.form_id + " has no table '" + o.table + "'");
+    if (t.name == o.table) return &t;
+  return Status::NotFound("form " + o.filter.form_id + " has no table '" + o.table + "'");
+}
+
+Result<ExportStats> WriteCsv(Store& store, const exports::CheckpointRef& at, const ExportOptions& o,
+                             std::ostream& out) {
+  DALA_ASSIGN_OR_RETURN(auto tables, exports::TablesOf(store, o.filter.form_id));
+  DALA_ASSIGN_OR_RETURN(const exports::Table* table, TableNamed(tables, o));
   const schema::Form& form = *tables.form;
   const std::string lang = form.HasLanguage(o.language) ? o.language : form.default_language();
-  DALA_ASSIGN_OR_RETURN(auto checkpoint, exports::LatestCheckpoint(store));
-  ExportStats stats{0, checkpoint.size, checkpoint.root_hex};
+  ExportStats stats{0, at.size, at.root_hex};
   if (o.bom) out << "\xEF\xBB\xBF";
   // One header row, of names when choices are shown by name (for R and
   // pandas), else of labels.
@@ -145,9 +148,9 @@ json SummaryObject(const SubmissionSummary& s, const std::string& revision) {
           {"revision", revision}};
 }
 
-Result<ExportStats> WriteJson(Store& store, const ExportOptions& o, std::ostream& out) {
-  DALA_ASSIGN_OR_RETURN(auto checkpoint, exports::LatestCheckpoint(store));
-  ExportStats stats{0, checkpoint.size, checkpoint.root_hex};
+Result<ExportStats> WriteJson(Store& store, const exports::CheckpointRef& at, const ExportOptions& o,
+                              std::ostream& out) {
+  ExportStats stats{0, at.size, at.root_hex};
   out << "[";
   DALA_RETURN_IF_ERROR(exports::ForEachRecord(
       store, o.filter,
@@ -217,19 +220,23 @@ json PropertyValue(const Cell& c) {
   }
 }
 
-Result<ExportStats> WriteGeoJson(Store& store, const ExportOptions& o, std::ostream& out) {
+Status CheckLocatable(const schema::Form& form) {
+  if (Locator(form).CanLocate()) return Status::Ok();
+  return Status::InvalidArgument("form " + form.id() +
+                                 " has no geopoint question and no list with lat and lon columns: "
+                                 "GeoJSON has nothing to place its records by");
+}
+
+Result<ExportStats> WriteGeoJson(Store& store, const exports::CheckpointRef& at, const ExportOptions& o,
+                                 std::ostream& out) {
   DALA_ASSIGN_OR_RETURN(auto tables, exports::TablesOf(store, o.filter.form_id));
   const schema::Form& form = *tables.form;
+  DALA_RETURN_IF_ERROR(CheckLocatable(form));
   Locator locator(form);
-  if (!locator.CanLocate())
-    return Status::InvalidArgument("form " + form.id() +
-                                   " has no geopoint question and no list with lat and lon columns: "
-                                   "GeoJSON has nothing to place its records by");
   const std::string lang = form.HasLanguage(o.language) ? o.language : form.default_language();
   const exports::Table& main = tables.tables[0];
   const exports::Header header = exports::HeaderOf(form, main, lang);
-  DALA_ASSIGN_OR_RETURN(auto checkpoint, exports::LatestCheckpoint(store));
-  ExportStats stats{0, checkpoint.size, checkpoint.root_hex};
+  ExportStats stats{0, at.size, at.root_hex};
   out << R"({"type":"FeatureCollection","features":[)";
   DALA_RETURN_IF_ERROR(exports::ForEachRecord(
       store, o.filter,
@@ -255,14 +262,28 @@ Result<ExportStats> WriteGeoJson(Store& store, const ExportOptions& o, std::ostr
 
 }  // namespace
 
+Status CheckExport(Store& store, ExportFormat format, const ExportOptions& options) {
+  if (format == ExportFormat::kJson) return Status::Ok();
+  if (format == ExportFormat::kXlsx)
+    return Status::InvalidArgument("an XLSX export is written to a file (WriteXlsxExport)");
+  DALA_ASSIGN_OR_RETURN(auto tables, exports::TablesOf(store, options.filter.form_id));
+  if (format == ExportFormat::kGeoJson) return CheckLocatable(*tables.form);
+  return TableNamed(tables, options).status();
+}
+
 Result<ExportStats> WriteExport(Store& store, ExportFormat format, const ExportOptions& options, std::ostream& out) {
-  switch (format) {
-    case ExportFormat::kCsv: return WriteCsv(store, options, out);
-    case ExportFormat::kJson: return WriteJson(store, options, out);
-    case ExportFormat::kGeoJson: return WriteGeoJson(store, options, out);
-    case ExportFormat::kXlsx: break;
-  }
-  return Status::InvalidArgument("an XLSX export is written to a file (WriteXlsxExport)");
+  DALA_RETURN_IF_ERROR(CheckExport(store, format, options));
+  Result<ExportStats> stats = ExportStats{};
+  DALA_RETURN_IF_ERROR(exports::InExportSnapshot(store, [&](Store& snapshot, const exports::CheckpointRef& at) {
+    switch (format) {
+      case ExportFormat::kCsv: stats = WriteCsv(snapshot, at, options, out); break;
+      case ExportFormat::kJson: stats = WriteJson(snapshot, at, options, out); break;
+      case ExportFormat::kGeoJson: stats = WriteGeoJson(snapshot, at, options, out); break;
+      case ExportFormat::kXlsx: break;
+    }
+    return stats.status();
+  }));
+  return stats;
 }
 
 }  // namespace dala::server

@@ -11,6 +11,9 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <utility>
+
+#include "dala/base/hex.h"
 
 #include "store_test_util.h"
 
@@ -215,6 +218,55 @@ TEST_F(ExportTest, FiltersPickTheSameRecordsAsTheList) {
   EXPECT_EQ(json::parse(Write(ExportFormat::kJson, *o)).size(), 1u);
   r.query = {{"form", "visit"}, {"state", "approved"}};
   EXPECT_EQ(json::parse(Write(ExportFormat::kJson, *ExportOptionsOf(r))).size(), 0u);
+}
+
+// A stream that runs `on_first_write` once, when the export writes its
+// first byte: by then the export has begun, and its records are not all read.
+class HookedBuffer : public std::stringbuf {
+ public:
+  explicit HookedBuffer(std::function<void()> on_first_write) : hook_(std::move(on_first_write)) {}
+
+ protected:
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    Fire();
+    return std::stringbuf::xsputn(s, n);
+  }
+  int_type overflow(int_type c) override {
+    Fire();
+    return std::stringbuf::overflow(c);
+  }
+
+ private:
+  void Fire() {
+    if (hook_) std::exchange(hook_, nullptr)();
+  }
+  std::function<void()> hook_;
+};
+
+// Records synced while an export is written belong to a later export: the
+// file holds exactly the records of the log size and root it names.
+TEST_F(ExportTest, AnExportTakenWhileRecordsArriveHoldsExactlyTheRecordsAtItsCheckpoint) {
+  auto before = service_->CurrentLog();
+  ASSERT_TRUE(before.ok());
+  HookedBuffer buffer([&] {
+    Send({{"region", "ala"}, {"centre", "ala_01"}, {"visit_date", "2026-01-04"}, {"notes", "synced meanwhile"}});
+  });
+  std::ostream out(&buffer);
+  auto stats = WriteExport(*store_, ExportFormat::kJson, Options(), out);
+  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+  EXPECT_EQ(*store_->LogSize(), before->size + 1) << "the record arrived during the export";
+  EXPECT_EQ(stats->checkpoint_size, before->size);
+  EXPECT_EQ(stats->checkpoint_root, ToHex(before->root));
+  json doc = json::parse(buffer.str());
+  ASSERT_EQ(doc.size(), 2u) << doc.dump();
+  for (const json& r : doc) EXPECT_NE(r["answers"]["notes"], "synced meanwhile");
+
+  // The next export names the larger log and holds the new record.
+  std::ostringstream later;
+  auto next = WriteExport(*store_, ExportFormat::kJson, Options(), later);
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(next->checkpoint_size, before->size + 1);
+  EXPECT_EQ(json::parse(later.str()).size(), 3u);
 }
 
 TEST_F(ExportTest, XlsxHasASheetPerFormAndRepeatTypedCellsAndTheCheckpoint) {

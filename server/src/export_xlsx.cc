@@ -181,8 +181,8 @@ std::vector<std::pair<std::string, std::string>> MetadataRows(const ExportOption
   return {{"log_size", std::to_string(checkpoint.size)},
           {"log_root", checkpoint.root_hex},
           {"checkpoint", checkpoint.note},
-          {"note", "the latest signed checkpoint when the export began; a row whose _revision is not in the log "
-                   "up to log_size was written after it"},
+          {"note", "every row was read at this log size and root: the records as the first log_size entries "
+                   "leave them; checkpoint is the server's signed note of that size, when it signed one"},
           {"exported_at", schema::FormatIsoDateTime(now_ms, 0)},
           {"records", std::to_string(records)},
           {"form", f.form_id.empty() ? "(all)" : f.form_id},
@@ -200,7 +200,8 @@ std::vector<std::pair<std::string, std::string>> MetadataRows(const ExportOption
 
 namespace {
 
-Result<ExportStats> WriteXlsx(Store& store, const ExportOptions& o, const std::string& path) {
+Result<ExportStats> WriteXlsx(Store& store, const exports::CheckpointRef& checkpoint, const ExportOptions& o,
+                              const std::string& path) {
   // The forms first: the store is not to be asked anything while records stream.
   std::vector<std::string> form_ids = {o.filter.form_id};
   if (o.filter.form_id.empty()) {
@@ -212,7 +213,6 @@ Result<ExportStats> WriteXlsx(Store& store, const ExportOptions& o, const std::s
     const std::string lang = tables.form->HasLanguage(o.language) ? o.language : tables.form->default_language();
     forms[id] = FormSheets{std::move(tables), lang, {}};
   }
-  DALA_ASSIGN_OR_RETURN(auto checkpoint, exports::LatestCheckpoint(store));
 
   XlsxWriter book(path, DirectoryOf(path));
   if (!book.ok()) return Status::IoError("cannot create " + path);
@@ -253,7 +253,12 @@ Result<ExportStats> WriteXlsx(Store& store, const ExportOptions& o, const std::s
 
 // A half-written file is removed: no one should open it as an export.
 Result<ExportStats> WriteXlsxExport(Store& store, const ExportOptions& options, const std::string& path) {
-  auto stats = WriteXlsx(store, options, path);
+  Result<ExportStats> stats = ExportStats{};
+  Status read = exports::InExportSnapshot(store, [&](Store& snapshot, const exports::CheckpointRef& at) {
+    stats = WriteXlsx(snapshot, at, options, path);
+    return stats.status();
+  });
+  if (!read.ok()) stats = read;
   if (!stats.ok()) std::remove(path.c_str());
   return stats;
 }
