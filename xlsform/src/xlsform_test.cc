@@ -314,6 +314,30 @@ TEST(XlsFormRefusal, EveryProblemIsListedWithSheetRowColumnAndCell) {
             "survey row 4, column 'relevant': ${missing} names no question (cell: \"${missing} = 1\")");
 }
 
+TEST(XlsFormMapping, ChoiceNameOnceAndUuidAreTakenAsWrittenAndTheirMisuseRefused) {
+  auto survey = [](const std::string& id_calc, const std::string& label_calc) {
+    return std::vector<Sheet>{
+        MakeSheet("survey", {{"type", "name", "label", "calculation"},
+                             {"select_one yn", "ok", "OK?", ""},
+                             {"calculate", "record_id", "", id_calc},
+                             {"calculate", "ok_label", "", label_calc}}),
+        MakeSheet("choices", {{"list_name", "name", "label"}, {"yn", "y", "Yes"}, {"yn", "n", "No"}})};
+  };
+  json doc = Document(FromSheets(survey("once(uuid())", "jr:choice-name(${ok}, '${ok}')")));
+  ASSERT_TRUE(doc.is_object());
+  EXPECT_EQ(doc["questions"][1]["calculation"], "once(uuid())");
+  EXPECT_EQ(doc["questions"][2]["calculation"], "jr:choice-name(${ok}, '${ok}')");
+  EXPECT_TRUE(schema::Form::Load(doc.dump()).ok());
+
+  auto c = FromSheets(survey("once(uuid(1))", "jr:choice-name(${ok}, ${ok})"));
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().message(),
+            "survey row 3, column 'calculation': position 6: uuid() takes 0 arguments, got 1 "
+            "(cell: \"once(uuid(1))\")\n"
+            "survey row 4, column 'calculation': position 23: jr:choice-name() argument 2 must name a question in "
+            "quotes, as in '${question}' (cell: \"jr:choice-name(${ok}, ${ok})\")");
+}
+
 TEST(XlsFormRefusal, DuplicateColumnIsRefusedAtTheHeader) {
   std::vector<Sheet> sheets = {
       MakeSheet("survey", {{"type", "name", "label", "Label"}, {"text", "a", "A", "A again"}})};
