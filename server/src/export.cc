@@ -167,31 +167,41 @@ Result<ExportStats> WriteJson(Store& store, const exports::CheckpointRef& at, co
 
 // Where a record is, as [lon, lat] (RFC 7946 order): from the form's first
 // geopoint outside repeats, else from the item a select_one chose when its
-// list has `lat` and `lon` columns (a list of centres).
+// list has `lat` and `lon` columns (a list of centres), else, for a form
+// whose geopoints are all inside repeats (each site visited), a MultiPoint
+// of its first such geopoint in every instance.
 class Locator {
  public:
   explicit Locator(const schema::Form& form) : form_(form) {
     for (const schema::Question& q : form.questions()) {
+      if (q.type == QuestionType::kGeopoint && q.repeat != -1 && repeated_geopoint_ < 0) {
+        repeated_geopoint_ = q.index;
+        for (int r = q.repeat; r != -1; r = form.questions()[r].repeat) chain_.insert(chain_.begin(), r);
+      }
       if (q.repeat != -1) continue;
       if (q.type == QuestionType::kGeopoint && geopoint_ < 0) geopoint_ = q.index;
       if (q.type == QuestionType::kSelectOne && located_select_ < 0 && ListHasCoordinates(q.list))
         located_select_ = q.index;
     }
   }
-  bool CanLocate() const { return geopoint_ >= 0 || located_select_ >= 0; }
+  bool CanLocate() const { return geopoint_ >= 0 || located_select_ >= 0 || repeated_geopoint_ >= 0; }
 
   json Geometry(const json& answers) const {
     if (geopoint_ >= 0) {
-      const json* p = form_.FindAnswer(answers, geopoint_, {});
-      if (p != nullptr && p->is_object() && p->contains("lat") && p->contains("lon") && (*p)["lat"].is_number() &&
-          (*p)["lon"].is_number())
-        return Point((*p)["lon"].get<double>(), (*p)["lat"].get<double>());
+      if (json at = Position(form_.FindAnswer(answers, geopoint_, {})); !at.is_null())
+        return {{"type", "Point"}, {"coordinates", std::move(at)}};
     }
     if (located_select_ >= 0) {
       const json* a = form_.FindAnswer(answers, located_select_, {});
       const schema::ItemList* list = form_.List(form_.questions()[located_select_].list);
       const schema::ListItem* item = (a && a->is_string() && list) ? list->Find(a->get<std::string>()) : nullptr;
       if (item != nullptr) return Point(item->columns.at("lon").AsNumber(), item->columns.at("lat").AsNumber());
+    }
+    if (geopoint_ < 0 && located_select_ < 0 && repeated_geopoint_ >= 0) {
+      json points = json::array();
+      schema::InstancePath path;
+      CollectPoints(answers, 0, path, points);
+      if (!points.empty()) return {{"type", "MultiPoint"}, {"coordinates", std::move(points)}};
     }
     return nullptr;  // a Feature without a place (RFC 7946 §3.2)
   }
@@ -206,9 +216,34 @@ class Locator {
   }
   static json Point(double lon, double lat) { return {{"type", "Point"}, {"coordinates", {lon, lat}}}; }
 
+  // [lon, lat] of an answered geopoint, or null.
+  static json Position(const json* p) {
+    if (p == nullptr || !p->is_object() || !p->contains("lat") || !p->contains("lon") || !(*p)["lat"].is_number() ||
+        !(*p)["lon"].is_number())
+      return nullptr;
+    return {(*p)["lon"].get<double>(), (*p)["lat"].get<double>()};
+  }
+
+  // The repeated geopoint of every instance, through nested repeats.
+  void CollectPoints(const json& answers, size_t level, schema::InstancePath& path, json& points) const {
+    if (level == chain_.size()) {
+      if (json at = Position(form_.FindAnswer(answers, repeated_geopoint_, path)); !at.is_null())
+        points.push_back(std::move(at));
+      return;
+    }
+    const int n = form_.InstanceCount(answers, chain_[level], path);
+    for (int i = 0; i < n; ++i) {
+      path.push_back(i);
+      CollectPoints(answers, level + 1, path, points);
+      path.pop_back();
+    }
+  }
+
   const schema::Form& form_;
   int geopoint_ = -1;
   int located_select_ = -1;
+  int repeated_geopoint_ = -1;
+  std::vector<int> chain_;  // the repeats around repeated_geopoint_, outermost first
 };
 
 json PropertyValue(const Cell& c) {

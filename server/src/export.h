@@ -68,6 +68,11 @@ Result<ExportStats> WriteExport(Store& store, ExportFormat format, const ExportO
 // `_export` names the checkpoint and the filters.
 Result<ExportStats> WriteXlsxExport(Store& store, const ExportOptions& options, const std::string& path);
 
+// Text as an XLSX cell holds it: Excel takes at most 32,767 characters a
+// cell (libxlsxwriter counts bytes), so longer text is cut at a character
+// boundary and ends with a visible marker saying so, never silently.
+std::string XlsxCellText(const std::string& text);
+
 // RFC 4180 quoting of one field.
 std::string CsvField(const std::string& value);
 
