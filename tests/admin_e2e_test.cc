@@ -207,6 +207,15 @@ TEST_F(AdminE2ETest, RecordExportsWhileServingAndBadRequestsRefusedLeavingTheFil
   EXPECT_EQ(got->status, 200);
   EXPECT_EQ(got->body.substr(0, 2), "PK");
   EXPECT_NE(got->get_header_value("Content-Disposition").find("psc_observation.xlsx"), std::string::npos);
+  // Streamed from a file in the data directory, which is gone once sent.
+  EXPECT_EQ(got->get_header_value("Transfer-Encoding"), "chunked");
+  for (const auto& entry : std::filesystem::directory_iterator(data_))
+    EXPECT_NE(entry.path().filename().string().rfind("export-", 0), 0u) << entry.path();
+  auto csv = http_->Get("/api/v1/export/csv?form=psc_observation", {{"Cookie", cookie}});
+  ASSERT_TRUE(csv);
+  EXPECT_EQ(csv->status, 200);
+  EXPECT_EQ(csv->get_header_value("Transfer-Encoding"), "chunked");
+  EXPECT_EQ(csv->body.substr(0, 3), "ID,");
   auto bad_date = http_->Get("/api/v1/export/geojson?form=psc_observation&to=31.12.2026", {{"Cookie", cookie}});
   ASSERT_TRUE(bad_date);
   EXPECT_EQ(bad_date->status, 400);

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <exception>
 #include <limits>
+#include <random>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -37,6 +38,27 @@ int64_t EvalContext::Position() const { return 0; }
 Value EvalContext::IndexedRepeat(std::string_view, std::string_view, int64_t) const { return Value(); }
 
 int32_t EvalContext::UtcOffsetMinutes() const { return 0; }
+
+Value EvalContext::ChoiceName(std::string_view, std::string_view) const { return Value(); }
+
+std::string EvalContext::NewUuid() const {
+  std::random_device device;
+  uint8_t b[16];
+  for (size_t i = 0; i < sizeof b; i += 4) {
+    const uint32_t r = device();
+    for (size_t j = 0; j < 4; ++j) b[i + j] = static_cast<uint8_t>(r >> (8 * j));
+  }
+  b[6] = static_cast<uint8_t>((b[6] & 0x0F) | 0x40);  // version 4
+  b[8] = static_cast<uint8_t>((b[8] & 0x3F) | 0x80);  // RFC 4122 variant
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (size_t i = 0; i < sizeof b; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
+    out += kHex[b[i] >> 4];
+    out += kHex[b[i] & 0x0F];
+  }
+  return out;
+}
 
 Expr::Expr() = default;
 
@@ -534,6 +556,16 @@ class Evaluator {
         return context_.Lookup(String(*args[0]), String(*args[1]), String(*args[2]), key);
       }
       case Function::kPosition: return Value::Number(static_cast<double>(context_.Position()));
+      case Function::kChoiceName: {
+        Value value = Eval(*args[0]);
+        std::string text;
+        return context_.ChoiceName(internal::ChoiceNameQuestion(n), utf8::Trim(StringOf(value, &text)));
+      }
+      case Function::kOnce: {
+        Value current = context_.Current();
+        return IsBlank(current) ? Eval(*args[0]) : current;
+      }
+      case Function::kUuid: return Value::String(context_.NewUuid());
       case Function::kIndexedRepeat: {
         int64_t index;
         if (!ToInt64(Number(*args[2]), &index)) return Value();

@@ -92,6 +92,9 @@ enum class Function : uint8_t {
   kPulldata,
   kPosition,
   kIndexedRepeat,
+  kChoiceName,
+  kOnce,
+  kUuid,
 };
 
 struct FunctionInfo {
@@ -135,5 +138,11 @@ struct Expr::Node {
   // regex() whose pattern is a literal: compiled once, at parse time.
   std::unique_ptr<const std::regex> regex;
 };
+
+namespace internal {
+// The question a jr:choice-name() call names: its second argument, a
+// string literal '${name}' (checked when parsed).
+std::string_view ChoiceNameQuestion(const Expr::Node& call);
+}  // namespace internal
 
 }  // namespace dala::schema

@@ -59,6 +59,9 @@ constexpr FunctionInfo kFunctions[] = {
     {"pulldata", Function::kPulldata, 4, 4},
     {"position", Function::kPosition, 0, 1},
     {"indexed-repeat", Function::kIndexedRepeat, 3, 3},
+    {"jr:choice-name", Function::kChoiceName, 2, 2},
+    {"once", Function::kOnce, 1, 1},
+    {"uuid", Function::kUuid, 0, 0},
 };
 
 const char* RegexErrorText(std::regex_constants::error_type code) {
@@ -86,6 +89,11 @@ const FunctionInfo* FindFunction(std::string_view name) {
     if (info.name == name) return &info;
   }
   return nullptr;
+}
+
+std::string_view ChoiceNameQuestion(const Expr::Node& call) {
+  std::string_view t = call.args[1]->literal.string_value();
+  return t.substr(2, t.size() - 3);
 }
 
 const FunctionInfo& GetFunctionInfo(Function function) {
@@ -546,6 +554,14 @@ class Parser {
     }
   }
 
+  // '${name}', exactly: what jr:choice-name() takes as its second argument.
+  static bool IsQuestionNameLiteral(const Node& n) {
+    if (n.op != Op::kLiteral || n.literal.kind() != Value::Kind::kString) return false;
+    const std::string& t = n.literal.string_value();
+    if (t.size() < 4 || !t.starts_with("${") || !t.ends_with("}") || !IsNameStart(t[2])) return false;
+    return std::all_of(t.begin() + 3, t.end() - 1, IsFieldNameChar);
+  }
+
   static std::string ArityText(const FunctionInfo& info) {
     auto count = [](int n) { return std::to_string(n) + (n == 1 ? " argument" : " arguments"); };
     if (info.max_args < 0) return "at least " + count(info.min_args);
@@ -596,6 +612,10 @@ class Parser {
         }
       }
     }
+    if (info->function == Function::kChoiceName && !IsQuestionNameLiteral(*args[1])) {
+      return Fail(args[1]->byte_offset,
+                  "jr:choice-name() argument 2 must name a question in quotes, as in '${question}'");
+    }
     std::unique_ptr<const std::regex> regex;
     if (info->function == Function::kRegex && args[1]->op == Op::kLiteral &&
         args[1]->literal.kind() == Value::Kind::kString) {
@@ -626,6 +646,7 @@ struct Metadata {
   std::vector<LookupUse>* lookups;
   bool* uses_current;
   bool* uses_clock;
+  bool* uses_uuid;
 };
 
 void AddUnique(std::vector<std::string>* names, const std::string& name) {
@@ -646,6 +667,8 @@ void Collect(const Node& node, const Metadata& m) {
       switch (node.function) {
         case Function::kToday:
         case Function::kNow: *m.uses_clock = true; break;
+        case Function::kUuid: *m.uses_uuid = true; break;
+        case Function::kOnce: *m.uses_current = true; break;
         case Function::kStringLength:
           if (node.args.empty()) *m.uses_current = true;
           break;
@@ -662,6 +685,9 @@ void Collect(const Node& node, const Metadata& m) {
     default: break;
   }
   for (const auto& arg : node.args) Collect(*arg, m);
+  // Its '${question}' is the last thing in the call's text.
+  if (node.op == Op::kCall && node.function == Function::kChoiceName)
+    AddUnique(m.references, std::string(internal::ChoiceNameQuestion(node)));
 }
 
 // ---- printing
@@ -741,7 +767,7 @@ Result<Expr> Expr::Parse(std::string_view text, const ParseOptions& options) {
     Expr expr;
     expr.source_ = std::string(text);
     Collect(*root, Metadata{&expr.references_, &expr.choice_columns_, &expr.lookups_, &expr.uses_current_,
-                            &expr.uses_clock_});
+                            &expr.uses_clock_, &expr.uses_uuid_});
     expr.root_ = std::shared_ptr<const Node>(std::move(root));
     return expr;
   } catch (const std::bad_alloc&) {

@@ -419,6 +419,50 @@ TEST(ExprTest, ContextFunctions) {
   });
 }
 
+// The three functions real XLSForms use most that ODK's own engine adds.
+TEST(ExprTest, ChoiceNameOnceAndUuid) {
+  ExpectResults({
+      {"jr:choice-name(${code}, '${code}')", S(testing::kArpa)},
+      {"jr:choice-name(' wh ', '${code}')", S(testing::kBidai)},
+      {"jr:choice-name('zz', '${code}')", E()},
+      {"jr:choice-name('wh', '${age}')", E()},
+      {"once(${age} + 1)", S("hello")},  // '.' has an answer: it stays
+      {"uuid()", S("uuid-1")},
+  });
+  FakeContext context;
+  context.current = Value();
+  EXPECT_TRUE(Expr::Parse("once(${age} + 1)")->Evaluate(context).SameAs(N(35)));
+  context.current = S("");
+  EXPECT_TRUE(Expr::Parse("once(concat('a', uuid()))")->Evaluate(context).SameAs(S("auuid-1")));
+  context.current = S("kept");
+  EXPECT_TRUE(Expr::Parse("once(uuid())")->Evaluate(context).SameAs(S("kept")));
+  EXPECT_EQ(context.uuids, 1) << "once() does not evaluate its argument when '.' has an answer";
+}
+
+TEST(ExprTest, ChoiceNameOnceAndUuidRefuseBadArguments) {
+  EXPECT_EQ(ParseError("jr:choice-name(${code})"), "position 1: jr:choice-name() takes 2 arguments, got 1");
+  EXPECT_EQ(ParseError("jr:choice-name(${code}, '${code}', 1)"),
+            "position 1: jr:choice-name() takes 2 arguments, got 3");
+  for (const char* second : {"${code}", "'code'", "'${code'", "'${}'", "'${1a}'", "'${a b}'", "concat('${', 'a}')"})
+    EXPECT_EQ(ParseError(std::string("jr:choice-name(., ") + second + ")"),
+              "position 19: jr:choice-name() argument 2 must name a question in quotes, as in '${question}'")
+        << second;
+  EXPECT_EQ(ParseError("once()"), "position 1: once() takes 1 argument, got 0");
+  EXPECT_EQ(ParseError("once(1, 2)"), "position 1: once() takes 1 argument, got 2");
+  EXPECT_EQ(ParseError("uuid(8)"), "position 1: uuid() takes 0 arguments, got 1");
+  EXPECT_EQ(ParseError("uuid"), "position 1: bare name 'uuid': write ${uuid} to refer to a question");
+}
+
+TEST(ExprTest, ChoiceNameNamesItsQuestionOnceAndUsesCurrentAndUuidIsKnown) {
+  auto e = Expr::Parse("jr:choice-name(${crop}, '${crop}') = jr:choice-name(${other}, '${kind}')");
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->references(), (std::vector<std::string>{"crop", "other", "kind"}));
+  EXPECT_FALSE(e->uses_uuid());
+  EXPECT_TRUE(Expr::Parse("once(1)")->uses_current());
+  EXPECT_TRUE(Expr::Parse("concat('r-', uuid())")->uses_uuid());
+  EXPECT_FALSE(Expr::Parse("concat('r-', uuid())")->uses_clock());
+}
+
 TEST(ExprTest, ChoiceColumnsReadTheChoiceBeingFiltered) {
   ParseOptions options;
   options.allow_choice_columns = true;
@@ -448,8 +492,22 @@ TEST(ExprTest, DefaultContextHasNoListsRepeatsOrZone) {
   EXPECT_TRUE(eval("pulldata('a', 'b', 'c', 1)").SameAs(E()));
   EXPECT_TRUE(eval("position(..)").SameAs(N(0)));
   EXPECT_TRUE(eval("indexed-repeat(${a}, ${r}, 1)").SameAs(E()));
+  EXPECT_TRUE(eval("jr:choice-name('x', '${a}')").SameAs(E()));
   EXPECT_TRUE(eval("now()").SameAs(Value::DateTime(0, 0)));
   EXPECT_TRUE(Expr::Parse("x", ParseOptions{true})->Evaluate(context).SameAs(E()));
+}
+
+TEST(ExprTest, TheDefaultUuidIsAFreshVersion4Uuid) {
+  MinimalContext context;
+  Result<Expr> uuid = Expr::Parse("uuid()");
+  ASSERT_TRUE(uuid.ok());
+  const std::string a = uuid->Evaluate(context).AsString(), b = uuid->Evaluate(context).AsString();
+  ASSERT_EQ(a.size(), 36u) << a;
+  EXPECT_NE(a, b);
+  for (size_t i : {8u, 13u, 18u, 23u}) EXPECT_EQ(a[i], '-') << a;
+  EXPECT_EQ(a[14], '4') << a;
+  EXPECT_NE(std::string("89ab").find(a[19]), std::string::npos) << a;
+  EXPECT_EQ(a.find_first_not_of("0123456789abcdef-"), std::string::npos) << a;
 }
 
 TEST(ExprTest, EmptyExprEvaluatesToEmpty) {
@@ -584,7 +642,7 @@ TEST(ExprTest, EmptyTextIsAnError) {
 
 TEST(ExprTest, UnknownFunctionIsReportedAtItsName) {
   EXPECT_EQ(ParseError("1 + foo(1)"), "position 5: unknown function 'foo'");
-  EXPECT_EQ(ParseError("jr:choice-name(${a}, '${a}')"), "position 1: unknown function 'jr:choice-name'");
+  EXPECT_EQ(ParseError("jr:itext('a')"), "position 1: unknown function 'jr:itext'");
   EXPECT_EQ(ParseError("and(1)"), "position 1: unknown function 'and'");
 }
 

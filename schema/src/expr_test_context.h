@@ -92,6 +92,14 @@ class FakeContext : public EvalContext {
   }
   int64_t NowMs() const override { return now_ms; }
   int32_t UtcOffsetMinutes() const override { return offset_minutes; }
+  // The question `code`'s list: "wh" and "br" with their Kazakh labels.
+  Value ChoiceName(std::string_view question, std::string_view value) const override {
+    if (question != "code") return Value();
+    if (value == "wh") return Value::String(kBidai);
+    if (value == "br") return Value::String(kArpa);
+    return Value();
+  }
+  std::string NewUuid() const override { return "uuid-" + std::to_string(++uuids); }
 
   std::map<std::string, Value> fields;
   std::map<std::string, std::string> choice = {{"region", "north"}, {"code", "br"}};
@@ -102,6 +110,7 @@ class FakeContext : public EvalContext {
   int64_t now_ms = kNowMs;
   int32_t offset_minutes = kOffsetMinutes;
   mutable int field_reads = 0;
+  mutable int uuids = 0;
 };
 
 }  // namespace dala::schema::testing

@@ -300,6 +300,16 @@ class Form::Context final : public EvalContext {
   int64_t NowMs() const override { return clock_.NowMs(); }
   int32_t UtcOffsetMinutes() const override { return clock_.UtcOffsetMinutes(); }
 
+  // In the form's default language, whoever is looking: a calculation's
+  // value is signed and checked, so it must not depend on the screen's.
+  Value ChoiceName(std::string_view question, std::string_view value) const override {
+    const Question* q = form_.Find(question);
+    const ItemList* list = q == nullptr ? nullptr : form_.List(q->list);
+    const ListItem* item = list == nullptr ? nullptr : list->Find(std::string(value));
+    if (item == nullptr) return Value();
+    return Value::String(item->label.Get(form_.default_language()));
+  }
+
  private:
   // Every value of `t` under `prefix`, walking the instances of the repeats
   // in `chain` from `level` down.
@@ -626,6 +636,11 @@ void Form::Recalculate(json* answers, const Clock& clock, bool clear_irrelevant)
       return rank(a.first) < rank(b.first);
     });
     for (auto& [q, p] : to_calculate) {
+      // uuid() gives a new value every time: the first one stays, or the
+      // answers would never settle.
+      if (const json* had = FindAnswer(*answers, q, p);
+          questions_[q].calculation.uses_uuid() && had != nullptr && !had->is_null())
+        continue;
       Context ctx(*this, *answers, q, p, clock);
       json value = ValueToJson(questions_[q].calculation.Evaluate(ctx));
       json* slot = AnswerSlot(answers, q, p);
@@ -697,7 +712,7 @@ std::vector<AnswerProblem> Form::Validate(const json& answers, const Clock& cloc
       return;
     }
     if (qq.type == QuestionType::kCalculate) {
-      if (qq.calculation.uses_clock()) return;
+      if (qq.calculation.uses_clock() || qq.calculation.uses_uuid()) return;
       Context ctx(*this, answers, q, p, clock);
       json expected = ValueToJson(qq.calculation.Evaluate(ctx));
       json actual = a == nullptr ? json(nullptr) : *a;

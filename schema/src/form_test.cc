@@ -372,6 +372,43 @@ TEST_F(FormTest, RecalculateFillsCalculationsAndClearsIrrelevantAnswers) {
   EXPECT_EQ(a, json::parse(R"J({"consent":"no"})J"));
 }
 
+// What XLSForms write for a record's own id and a choice's label: the id
+// is made once and kept (and never "corrected" by a validator, which would
+// make another), the label is in the form's default language.
+TEST(FormCalculationTest, UuidIsMadeOnceAndKeptChoiceNameIsTheDefaultLanguageLabel) {
+  auto f = Form::Load(FormWith(R"J([{"type":"select_one","name":"ok","label":"OK","list":"yn"},
+      {"type":"calculate","name":"record_id","calculation":"concat('r-', uuid())"},
+      {"type":"calculate","name":"first_ok","calculation":"once(${ok})"},
+      {"type":"calculate","name":"ok_label","calculation":"jr:choice-name(${ok}, '${ok}')"}])J"));
+  ASSERT_TRUE(f.ok()) << f.status().message();
+  FakeClock clock(kNow, 300);
+  json a = {{"ok", "y"}};
+  (*f)->Recalculate(&a, clock);
+  const std::string id = a.value("record_id", "");
+  EXPECT_EQ(id.size(), 38u) << a.dump();
+  EXPECT_EQ(a["first_ok"], "y");
+  EXPECT_EQ(a["ok_label"], "Да");
+  a["ok"] = "n";
+  (*f)->Recalculate(&a, clock);
+  EXPECT_EQ(a["record_id"], id) << "the same id after every change";
+  EXPECT_EQ(a["first_ok"], "y") << "once() keeps its first value";
+  EXPECT_EQ(a["ok_label"], "Нет");
+  EXPECT_TRUE((*f)->Validate(a, clock, "en").empty());
+  a["record_id"] = "r-another";
+  EXPECT_TRUE((*f)->Validate(a, clock, "en").empty()) << "a uuid() calculation cannot be recomputed to check";
+  a.erase("first_ok");
+  EXPECT_EQ((*f)->Validate(a, clock, "en").size(), 1u) << "once() of a missing answer is computed and checked";
+}
+
+TEST(FormCalculationTest, ChoiceNameOfAMissingQuestionIsRefused) {
+  auto f = Form::Load(FormWith(R"J([{"type":"select_one","name":"ok","label":"OK","list":"yn"},
+      {"type":"calculate","name":"l","calculation":"jr:choice-name(${ok}, '${nope}')"}])J"));
+  ASSERT_FALSE(f.ok());
+  EXPECT_NE(f.status().message().find("question 'l', column 'calculation': ${nope} names no question"),
+            std::string::npos)
+      << f.status().message();
+}
+
 TEST_F(FormTest, RecalculateSizesRepeatsFromTheirCount) {
   json a = ValidAnswers();
   a["staff"] = 3;

@@ -583,6 +583,7 @@ int ServeCommand(const ServeOptions& options) {
   sync::SystemRandom random;
   ServerConfig config;
   config.origin = *origin;
+  config.scratch_dir = options.data_dir;
   ServerContext ctx{**store, clock, random, key->key, config};
   auto api = Api::Start(ctx);
   if (!api.ok()) return Fail(api.status());

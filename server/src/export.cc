@@ -101,16 +101,19 @@ std::vector<Cell> TextCells(const std::vector<std::string>& texts) {
   return out;
 }
 
-Result<ExportStats> WriteCsv(Store& store, const ExportOptions& o, std::ostream& out) {
-  DALA_ASSIGN_OR_RETURN(auto tables, exports::TablesOf(store, o.filter.form_id));
-  const exports::Table* table = nullptr;
+Result<const exports::Table*> TableNamed(const exports::FormTables& tables, const ExportOptions& o) {
   for (const exports::Table& t : tables.tables)
-    if (t.name == o.table) table = &t;
-  if (table == nullptr) return Status::NotFound("form " + o.filter.form_id + " has no table '" + o.table + "'");
+    if (t.name == o.table) return &t;
+  return Status::NotFound("form " + o.filter.form_id + " has no table '" + o.table + "'");
+}
+
+Result<ExportStats> WriteCsv(Store& store, const exports::CheckpointRef& at, const ExportOptions& o,
+                             std::ostream& out) {
+  DALA_ASSIGN_OR_RETURN(auto tables, exports::TablesOf(store, o.filter.form_id));
+  DALA_ASSIGN_OR_RETURN(const exports::Table* table, TableNamed(tables, o));
   const schema::Form& form = *tables.form;
   const std::string lang = form.HasLanguage(o.language) ? o.language : form.default_language();
-  DALA_ASSIGN_OR_RETURN(auto checkpoint, exports::LatestCheckpoint(store));
-  ExportStats stats{0, checkpoint.size, checkpoint.root_hex};
+  ExportStats stats{0, at.size, at.root_hex};
   if (o.bom) out << "\xEF\xBB\xBF";
   // One header row, of names when choices are shown by name (for R and
   // pandas), else of labels.
@@ -145,9 +148,9 @@ json SummaryObject(const SubmissionSummary& s, const std::string& revision) {
           {"revision", revision}};
 }
 
-Result<ExportStats> WriteJson(Store& store, const ExportOptions& o, std::ostream& out) {
-  DALA_ASSIGN_OR_RETURN(auto checkpoint, exports::LatestCheckpoint(store));
-  ExportStats stats{0, checkpoint.size, checkpoint.root_hex};
+Result<ExportStats> WriteJson(Store& store, const exports::CheckpointRef& at, const ExportOptions& o,
+                              std::ostream& out) {
+  ExportStats stats{0, at.size, at.root_hex};
   out << "[";
   DALA_RETURN_IF_ERROR(exports::ForEachRecord(
       store, o.filter,
@@ -164,31 +167,41 @@ Result<ExportStats> WriteJson(Store& store, const ExportOptions& o, std::ostream
 
 // Where a record is, as [lon, lat] (RFC 7946 order): from the form's first
 // geopoint outside repeats, else from the item a select_one chose when its
-// list has `lat` and `lon` columns (a list of centres).
+// list has `lat` and `lon` columns (a list of centres), else, for a form
+// whose geopoints are all inside repeats (each site visited), a MultiPoint
+// of its first such geopoint in every instance.
 class Locator {
  public:
   explicit Locator(const schema::Form& form) : form_(form) {
     for (const schema::Question& q : form.questions()) {
+      if (q.type == QuestionType::kGeopoint && q.repeat != -1 && repeated_geopoint_ < 0) {
+        repeated_geopoint_ = q.index;
+        for (int r = q.repeat; r != -1; r = form.questions()[r].repeat) chain_.insert(chain_.begin(), r);
+      }
       if (q.repeat != -1) continue;
       if (q.type == QuestionType::kGeopoint && geopoint_ < 0) geopoint_ = q.index;
       if (q.type == QuestionType::kSelectOne && located_select_ < 0 && ListHasCoordinates(q.list))
         located_select_ = q.index;
     }
   }
-  bool CanLocate() const { return geopoint_ >= 0 || located_select_ >= 0; }
+  bool CanLocate() const { return geopoint_ >= 0 || located_select_ >= 0 || repeated_geopoint_ >= 0; }
 
   json Geometry(const json& answers) const {
     if (geopoint_ >= 0) {
-      const json* p = form_.FindAnswer(answers, geopoint_, {});
-      if (p != nullptr && p->is_object() && p->contains("lat") && p->contains("lon") && (*p)["lat"].is_number() &&
-          (*p)["lon"].is_number())
-        return Point((*p)["lon"].get<double>(), (*p)["lat"].get<double>());
+      if (json at = Position(form_.FindAnswer(answers, geopoint_, {})); !at.is_null())
+        return {{"type", "Point"}, {"coordinates", std::move(at)}};
     }
     if (located_select_ >= 0) {
       const json* a = form_.FindAnswer(answers, located_select_, {});
       const schema::ItemList* list = form_.List(form_.questions()[located_select_].list);
       const schema::ListItem* item = (a && a->is_string() && list) ? list->Find(a->get<std::string>()) : nullptr;
       if (item != nullptr) return Point(item->columns.at("lon").AsNumber(), item->columns.at("lat").AsNumber());
+    }
+    if (geopoint_ < 0 && located_select_ < 0 && repeated_geopoint_ >= 0) {
+      json points = json::array();
+      schema::InstancePath path;
+      CollectPoints(answers, 0, path, points);
+      if (!points.empty()) return {{"type", "MultiPoint"}, {"coordinates", std::move(points)}};
     }
     return nullptr;  // a Feature without a place (RFC 7946 §3.2)
   }
@@ -203,9 +216,34 @@ class Locator {
   }
   static json Point(double lon, double lat) { return {{"type", "Point"}, {"coordinates", {lon, lat}}}; }
 
+  // [lon, lat] of an answered geopoint, or null.
+  static json Position(const json* p) {
+    if (p == nullptr || !p->is_object() || !p->contains("lat") || !p->contains("lon") || !(*p)["lat"].is_number() ||
+        !(*p)["lon"].is_number())
+      return nullptr;
+    return {(*p)["lon"].get<double>(), (*p)["lat"].get<double>()};
+  }
+
+  // The repeated geopoint of every instance, through nested repeats.
+  void CollectPoints(const json& answers, size_t level, schema::InstancePath& path, json& points) const {
+    if (level == chain_.size()) {
+      if (json at = Position(form_.FindAnswer(answers, repeated_geopoint_, path)); !at.is_null())
+        points.push_back(std::move(at));
+      return;
+    }
+    const int n = form_.InstanceCount(answers, chain_[level], path);
+    for (int i = 0; i < n; ++i) {
+      path.push_back(i);
+      CollectPoints(answers, level + 1, path, points);
+      path.pop_back();
+    }
+  }
+
   const schema::Form& form_;
   int geopoint_ = -1;
   int located_select_ = -1;
+  int repeated_geopoint_ = -1;
+  std::vector<int> chain_;  // the repeats around repeated_geopoint_, outermost first
 };
 
 json PropertyValue(const Cell& c) {
@@ -217,19 +255,23 @@ json PropertyValue(const Cell& c) {
   }
 }
 
-Result<ExportStats> WriteGeoJson(Store& store, const ExportOptions& o, std::ostream& out) {
+Status CheckLocatable(const schema::Form& form) {
+  if (Locator(form).CanLocate()) return Status::Ok();
+  return Status::InvalidArgument("form " + form.id() +
+                                 " has no geopoint question and no list with lat and lon columns: "
+                                 "GeoJSON has nothing to place its records by");
+}
+
+Result<ExportStats> WriteGeoJson(Store& store, const exports::CheckpointRef& at, const ExportOptions& o,
+                                 std::ostream& out) {
   DALA_ASSIGN_OR_RETURN(auto tables, exports::TablesOf(store, o.filter.form_id));
   const schema::Form& form = *tables.form;
+  DALA_RETURN_IF_ERROR(CheckLocatable(form));
   Locator locator(form);
-  if (!locator.CanLocate())
-    return Status::InvalidArgument("form " + form.id() +
-                                   " has no geopoint question and no list with lat and lon columns: "
-                                   "GeoJSON has nothing to place its records by");
   const std::string lang = form.HasLanguage(o.language) ? o.language : form.default_language();
   const exports::Table& main = tables.tables[0];
   const exports::Header header = exports::HeaderOf(form, main, lang);
-  DALA_ASSIGN_OR_RETURN(auto checkpoint, exports::LatestCheckpoint(store));
-  ExportStats stats{0, checkpoint.size, checkpoint.root_hex};
+  ExportStats stats{0, at.size, at.root_hex};
   out << R"({"type":"FeatureCollection","features":[)";
   DALA_RETURN_IF_ERROR(exports::ForEachRecord(
       store, o.filter,
@@ -255,14 +297,28 @@ Result<ExportStats> WriteGeoJson(Store& store, const ExportOptions& o, std::ostr
 
 }  // namespace
 
+Status CheckExport(Store& store, ExportFormat format, const ExportOptions& options) {
+  if (format == ExportFormat::kJson) return Status::Ok();
+  if (format == ExportFormat::kXlsx)
+    return Status::InvalidArgument("an XLSX export is written to a file (WriteXlsxExport)");
+  DALA_ASSIGN_OR_RETURN(auto tables, exports::TablesOf(store, options.filter.form_id));
+  if (format == ExportFormat::kGeoJson) return CheckLocatable(*tables.form);
+  return TableNamed(tables, options).status();
+}
+
 Result<ExportStats> WriteExport(Store& store, ExportFormat format, const ExportOptions& options, std::ostream& out) {
-  switch (format) {
-    case ExportFormat::kCsv: return WriteCsv(store, options, out);
-    case ExportFormat::kJson: return WriteJson(store, options, out);
-    case ExportFormat::kGeoJson: return WriteGeoJson(store, options, out);
-    case ExportFormat::kXlsx: break;
-  }
-  return Status::InvalidArgument("an XLSX export is written to a file (WriteXlsxExport)");
+  DALA_RETURN_IF_ERROR(CheckExport(store, format, options));
+  Result<ExportStats> stats = ExportStats{};
+  DALA_RETURN_IF_ERROR(exports::InExportSnapshot(store, [&](Store& snapshot, const exports::CheckpointRef& at) {
+    switch (format) {
+      case ExportFormat::kCsv: stats = WriteCsv(snapshot, at, options, out); break;
+      case ExportFormat::kJson: stats = WriteJson(snapshot, at, options, out); break;
+      case ExportFormat::kGeoJson: stats = WriteGeoJson(snapshot, at, options, out); break;
+      case ExportFormat::kXlsx: break;
+    }
+    return stats.status();
+  }));
+  return stats;
 }
 
 }  // namespace dala::server

@@ -1,7 +1,8 @@
 // Exports of the current state for analysts: XLSX (one sheet per form and
 // per repeat), CSV (one table), JSON and GeoJSON, over the records the
-// submissions list's filters pick. Records are read a page at a time and
-// written as they come, so an export never holds them all.
+// submissions list's filters pick. Records are read by one cursor from one
+// read snapshot and written as they come, so an export never holds them
+// all and names exactly the log they were read at.
 #pragma once
 
 #include <cstdint>
@@ -38,8 +39,8 @@ struct ExportOptions {
 
 struct ExportStats {
   uint64_t records = 0;         // submissions written
-  uint64_t checkpoint_size = 0; // the latest signed checkpoint when the export began
-  std::string checkpoint_root;  // its root, hex; empty if there was none
+  uint64_t checkpoint_size = 0; // the log's size in the snapshot the records were read from
+  std::string checkpoint_root;  // the log's root at that size, hex
 };
 
 // The options of an export request: the submissions list's filters, by
@@ -50,9 +51,15 @@ Result<ExportOptions> ExportOptionsOf(const HttpRequest& request);
 // "main" and the name of every repeat, in form order.
 Result<std::vector<std::string>> ExportTables(Store& store, const std::string& form_id);
 
-// CSV, JSON or GeoJSON into `out`. CSV and GeoJSON need a form
-// (options.filter.form_id); GeoJSON a form with a geopoint question or a
-// select_one whose list has `lat` and `lon` columns.
+// What WriteExport would refuse before writing a byte: CSV and GeoJSON
+// need a form (options.filter.form_id), CSV one with options.table, and
+// GeoJSON one with a geopoint question or a select_one whose list has
+// `lat` and `lon` columns. A streamed response checks first, since its
+// status is sent before its body.
+Status CheckExport(Store& store, ExportFormat format, const ExportOptions& options);
+
+// CSV, JSON or GeoJSON into `out`, every record from one read snapshot
+// (exports::InExportSnapshot), whose log size and root ExportStats names.
 Result<ExportStats> WriteExport(Store& store, ExportFormat format, const ExportOptions& options, std::ostream& out);
 
 // XLSX into the file `path` (libxlsxwriter in constant-memory mode: each
@@ -60,6 +67,11 @@ Result<ExportStats> WriteExport(Store& store, ExportFormat format, const ExportO
 // filter allows gets a sheet, each repeat one more, and a last sheet
 // `_export` names the checkpoint and the filters.
 Result<ExportStats> WriteXlsxExport(Store& store, const ExportOptions& options, const std::string& path);
+
+// Text as an XLSX cell holds it: Excel takes at most 32,767 characters a
+// cell (libxlsxwriter counts bytes), so longer text is cut at a character
+// boundary and ends with a visible marker saying so, never silently.
+std::string XlsxCellText(const std::string& text);
 
 // RFC 4180 quoting of one field.
 std::string CsvField(const std::string& value);

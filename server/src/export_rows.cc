@@ -8,6 +8,7 @@
 #include "dala/schema/interview.h"
 #include "dala/schema/value.h"
 #include "dala/sync/ids.h"
+#include "dala/sync/merkle.h"
 
 namespace dala::server::exports {
 
@@ -240,45 +241,41 @@ void RowsOf(const schema::Form& form, const Table& table, const Record& record, 
   walk(0, path, id);
 }
 
-Status ForEachRecord(Store& store, const SubmissionFilter& filter, const std::function<Status(const Record&)>& visit,
+Status ForEachRecord(Store& snapshot, const SubmissionFilter& filter, const std::function<Status(const Record&)>& visit,
                      const std::function<void(uint64_t done, uint64_t total)>& progress) {
   uint64_t total = 0;
   if (progress) {
-    DALA_ASSIGN_OR_RETURN(total, store.CountSubmissions(filter));
+    DALA_ASSIGN_OR_RETURN(total, snapshot.CountSubmissions(filter));
+    progress(0, total);
   }
-  SubmissionFilter page_filter = filter;
-  page_filter.limit = 500;
   uint64_t done = 0;
-  for (page_filter.offset = 0;; page_filter.offset += page_filter.limit) {
-    DALA_ASSIGN_OR_RETURN(auto page, store.ListSubmissions(page_filter));
-    for (const SubmissionSummary& s : page) {
-      DALA_ASSIGN_OR_RETURN(auto latest, store.LogRange(s.last_log_index, s.last_log_index + 1));
-      const std::string revision = latest.empty() ? std::string() : ToHex(latest[0].id);
-      json answers = json::parse(s.answers_json, nullptr, false);
-      if (!answers.is_object()) answers = json::object();
-      DALA_RETURN_IF_ERROR(visit(Record{s, answers, revision}));
-      ++done;
-    }
-    if (progress) progress(done, std::max(total, done));
-    if (page.size() < page_filter.limit) return Status::Ok();
-  }
+  DALA_RETURN_IF_ERROR(snapshot.ForEachSubmission(filter, [&](const SubmissionSummary& s) -> Status {
+    DALA_ASSIGN_OR_RETURN(auto latest, snapshot.LogRange(s.last_log_index, s.last_log_index + 1));
+    const std::string revision = latest.empty() ? std::string() : ToHex(latest[0].id);
+    json answers = json::parse(s.answers_json, nullptr, false);
+    if (!answers.is_object()) answers = json::object();
+    DALA_RETURN_IF_ERROR(visit(Record{s, answers, revision}));
+    if (++done % 500 == 0 && progress) progress(done, std::max(total, done));
+    return Status::Ok();
+  }));
+  if (progress && done % 500 != 0) progress(done, std::max(total, done));
+  return Status::Ok();
 }
 
-Result<CheckpointRef> LatestCheckpoint(Store& store) {
-  DALA_ASSIGN_OR_RETURN(auto last, store.LastCheckpoint());
-  CheckpointRef out;
-  if (!last) return out;
-  out.size = last->first;
-  out.note = last->second;
-  // The note's body is "<origin>\n<size>\n<base64 root>\n" (sync/checkpoint.h).
-  size_t a = out.note.find('\n');
-  size_t b = a == std::string::npos ? a : out.note.find('\n', a + 1);
-  size_t c = b == std::string::npos ? b : out.note.find('\n', b + 1);
-  if (c == std::string::npos) return Status::Corruption("the stored checkpoint is not a signed note");
-  auto root = FromBase64(std::string_view(out.note).substr(b + 1, c - b - 1));
-  if (!root.ok()) return Status::Corruption("the stored checkpoint's root is not base64");
-  out.root_hex = ToHex(*root);
-  return out;
+Status InExportSnapshot(Store& store, const std::function<Status(Store& snapshot, const CheckpointRef& at)>& work) {
+  return store.InReadSnapshot([&](Store& snapshot) -> Status {
+    // The root from the snapshot's own leaves (32 bytes an entry): the
+    // server's last signed checkpoint may be older than the records.
+    std::vector<sync::Hash> leaves;
+    DALA_RETURN_IF_ERROR(snapshot.ForEachLeafHash([&](uint64_t, const sync::Hash& h) { leaves.push_back(h); }));
+    CheckpointRef at;
+    at.size = leaves.size();
+    at.root_hex = ToHex(sync::RootOfLeafHashes(leaves));
+    std::vector<sync::Hash>().swap(leaves);
+    DALA_ASSIGN_OR_RETURN(auto last, snapshot.LastCheckpoint());
+    if (last && last->first == at.size) at.note = last->second;
+    return work(snapshot, at);
+  });
 }
 
 }  // namespace dala::server::exports

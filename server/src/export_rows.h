@@ -61,18 +61,27 @@ void RowsOf(const schema::Form& form, const Table& table, const Record& record, 
 Cell AnswerCell(const schema::Form& form, int q, const nlohmann::json* answer, const std::string& language,
                 bool choice_names);
 
-// Every submission `filter` picks, a page at a time so that the store's
-// lock is free between pages, with its latest revision id. Merged
-// submissions are included (the writers of tables leave them out).
-Status ForEachRecord(Store& store, const SubmissionFilter& filter,
+// Every submission `filter` picks, in its order, with its latest revision
+// id. `snapshot` is an InExportSnapshot's: one cursor reads them all from
+// one read transaction, so no page is skipped or repeated however the
+// records change meanwhile, and no lock is held that syncs wait on.
+// Merged submissions are included (the writers of tables leave them out).
+// `progress` hears (0, total) first, then every few hundred records.
+Status ForEachRecord(Store& snapshot, const SubmissionFilter& filter,
                      const std::function<Status(const Record&)>& visit,
                      const std::function<void(uint64_t done, uint64_t total)>& progress);
 
+// The log as an export's snapshot holds it: the size and root its records
+// were read at, which tie the file to the log.
 struct CheckpointRef {
   uint64_t size = 0;
   std::string root_hex;
-  std::string note;
+  std::string note;  // the server's signed checkpoint of exactly this size, if it signed one (every sync ends so)
 };
-Result<CheckpointRef> LatestCheckpoint(Store& store);
+
+// Runs `work` on one read snapshot of `store` (Store::InReadSnapshot) and
+// the log as that snapshot holds it: every record and every log entry an
+// export writes comes from that one moment, however syncs go on.
+Status InExportSnapshot(Store& store, const std::function<Status(Store& snapshot, const CheckpointRef& at)>& work);
 
 }  // namespace dala::server::exports

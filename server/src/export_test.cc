@@ -11,6 +11,9 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <utility>
+
+#include "dala/base/hex.h"
 
 #include "store_test_util.h"
 
@@ -85,11 +88,12 @@ constexpr const char* kHostile = "=cmd|' /C calc'!A0";
 
 class ExportTest : public testing::ServiceTest {
  protected:
-  ExportTest() : ServiceTest(kForm) {}
+  explicit ExportTest(const char* form = kForm) : ServiceTest(form), visits_(form == kForm) {}
   void SetUp() override {
     ServiceTest::SetUp();
     if (HasFatalFailure()) return;
     laptop_ = EnrollLaptop(key_.public_key(), IssueLaptopCode("алма"));
+    if (!visits_) return;
     Send({{"region", "ala"}, {"centre", "ala_01"}, {"visit_date", "2026-01-02"}, {"queue", 14},
           {"notes", "Очередь длинная, кезек ұзын"},
           {"issues", {{{"kind", "queue"}, {"detail", kHostile}}, {{"kind", "rude"}, {"detail", "Қызметкер дөрекі"}}}}});
@@ -137,6 +141,7 @@ class ExportTest : public testing::ServiceTest {
   }
 
   sync::SigningKey key_ = sync::SigningKey::Generate(random_);
+  const bool visits_;  // the visit form, with its two records
   Device laptop_;
   uint64_t sequence_ = 0;
   sync::Hash last_{};
@@ -200,6 +205,39 @@ TEST_F(ExportTest, GeoJsonPlacesEachRecordAtItsCentreLongitudeFirst) {
   EXPECT_EQ(f["properties"]["issues"].size(), 2u);
 }
 
+// A form whose only geopoints are inside repeats: the sites a volunteer
+// walked to, each with its place, sites inside areas.
+constexpr const char* kSitesForm = R"F({"dala_form":1,"id":"walk","version":"1","title":"Walk",
+  "languages":["ru"],"default_language":"ru",
+  "questions":[{"type":"text","name":"who","label":"Кто"},
+               {"type":"repeat","name":"areas","label":"Районы","children":[
+                 {"type":"repeat","name":"sites","label":"Места","children":[
+                   {"type":"geopoint","name":"at","label":"Где"},
+                   {"type":"text","name":"what","label":"Что"}]}]}]})F";
+
+class SitesExportTest : public ExportTest {
+ protected:
+  SitesExportTest() : ExportTest(kSitesForm) {}
+};
+
+TEST_F(SitesExportTest, GeoJsonPlacesARecordAtEveryGeopointOfItsRepeats) {
+  json at1 = {{"lat", 43.25}, {"lon", 76.91}}, at2 = {{"lat", 43.3}, {"lon", 76.95}}, at3 = {{"lat", 51.1}, {"lon", 71.4}};
+  Send({{"who", "Айгүл"},
+        {"areas", {{{"sites", {{{"at", at1}, {"what", "ЦОН"}}, {{"what", "no place"}}, {{"at", at2}}}}},
+                   {{"sites", {{{"at", at3}}}}}}}});
+  Send({{"who", "Берік"}});
+  ExportOptions o = Options();
+  o.filter.form_id = "walk";
+  json doc = json::parse(Write(ExportFormat::kGeoJson, o));
+  ASSERT_EQ(doc["features"].size(), 2u) << doc.dump();
+  const json& walked = doc["features"][0];
+  EXPECT_EQ(walked["geometry"]["type"], "MultiPoint");
+  EXPECT_EQ(walked["geometry"]["coordinates"], json::parse("[[76.91,43.25],[76.95,43.3],[71.4,51.1]]"));
+  EXPECT_EQ(walked["properties"]["who"], "Айгүл");
+  EXPECT_EQ(walked["properties"]["areas"].size(), 2u) << "the repeats keep their shape";
+  EXPECT_TRUE(doc["features"][1]["geometry"].is_null()) << "a record with no place has none (RFC 7946 3.2)";
+}
+
 TEST_F(ExportTest, JsonHoldsEveryRecordWithItsLatestRevision) {
   json doc = json::parse(Write(ExportFormat::kJson, Options()));
   ASSERT_EQ(doc.size(), 2u);
@@ -215,6 +253,55 @@ TEST_F(ExportTest, FiltersPickTheSameRecordsAsTheList) {
   EXPECT_EQ(json::parse(Write(ExportFormat::kJson, *o)).size(), 1u);
   r.query = {{"form", "visit"}, {"state", "approved"}};
   EXPECT_EQ(json::parse(Write(ExportFormat::kJson, *ExportOptionsOf(r))).size(), 0u);
+}
+
+// A stream that runs `on_first_write` once, when the export writes its
+// first byte: by then the export has begun, and its records are not all read.
+class HookedBuffer : public std::stringbuf {
+ public:
+  explicit HookedBuffer(std::function<void()> on_first_write) : hook_(std::move(on_first_write)) {}
+
+ protected:
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    Fire();
+    return std::stringbuf::xsputn(s, n);
+  }
+  int_type overflow(int_type c) override {
+    Fire();
+    return std::stringbuf::overflow(c);
+  }
+
+ private:
+  void Fire() {
+    if (hook_) std::exchange(hook_, nullptr)();
+  }
+  std::function<void()> hook_;
+};
+
+// Records synced while an export is written belong to a later export: the
+// file holds exactly the records of the log size and root it names.
+TEST_F(ExportTest, AnExportTakenWhileRecordsArriveHoldsExactlyTheRecordsAtItsCheckpoint) {
+  auto before = service_->CurrentLog();
+  ASSERT_TRUE(before.ok());
+  HookedBuffer buffer([&] {
+    Send({{"region", "ala"}, {"centre", "ala_01"}, {"visit_date", "2026-01-04"}, {"notes", "synced meanwhile"}});
+  });
+  std::ostream out(&buffer);
+  auto stats = WriteExport(*store_, ExportFormat::kJson, Options(), out);
+  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+  EXPECT_EQ(*store_->LogSize(), before->size + 1) << "the record arrived during the export";
+  EXPECT_EQ(stats->checkpoint_size, before->size);
+  EXPECT_EQ(stats->checkpoint_root, ToHex(before->root));
+  json doc = json::parse(buffer.str());
+  ASSERT_EQ(doc.size(), 2u) << doc.dump();
+  for (const json& r : doc) EXPECT_NE(r["answers"]["notes"], "synced meanwhile");
+
+  // The next export names the larger log and holds the new record.
+  std::ostringstream later;
+  auto next = WriteExport(*store_, ExportFormat::kJson, Options(), later);
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(next->checkpoint_size, before->size + 1);
+  EXPECT_EQ(json::parse(later.str()).size(), 3u);
 }
 
 TEST_F(ExportTest, XlsxHasASheetPerFormAndRepeatTypedCellsAndTheCheckpoint) {
@@ -250,6 +337,41 @@ TEST_F(ExportTest, XlsxHasASheetPerFormAndRepeatTypedCellsAndTheCheckpoint) {
   EXPECT_NE(meta.find("<t>" + std::to_string(stats->checkpoint_size) + "</t>"), std::string::npos);
 }
 
+// Excel holds 32,767 characters a cell (libxlsxwriter counts bytes): a
+// longer answer is cut where a character starts and says so in the cell.
+TEST(XlsxCellTextTest, TextLongerThanACellHoldsIsCutWithAVisibleMarker) {
+  EXPECT_EQ(XlsxCellText("Кезек ұзын"), "Кезек ұзын");
+  const std::string fits(32767, 'a');
+  EXPECT_EQ(XlsxCellText(fits), fits);
+  std::string emoji;
+  for (int i = 0; i < 9000; ++i) emoji += "\xF0\x9F\x98\x80";  // 36,000 bytes of 4-byte characters
+  for (const std::string& text : {fits + "b", emoji}) {
+    const std::string cut = XlsxCellText(text);
+    EXPECT_LE(cut.size(), 32767u);
+    const std::string_view kMarker = " …[cut: longer than an Excel cell holds; whole in the JSON export]";
+    const size_t marker = cut.find(kMarker);
+    ASSERT_NE(marker, std::string::npos);
+    EXPECT_EQ(marker + kMarker.size(), cut.size()) << "the marker ends the cell";
+    EXPECT_EQ(text.compare(0, marker, cut, 0, marker), 0) << "what is kept is the answer's start";
+    if (text == emoji) {
+      EXPECT_EQ(marker % 4, 0u) << "cut between characters, not inside one";
+    }
+  }
+}
+
+TEST_F(ExportTest, AnAnswerLongerThanAnExcelCellIsCutVisiblyInXlsxAndWholeInJson) {
+  std::string emoji;
+  for (int i = 0; i < 9000; ++i) emoji += "\xF0\x9F\x98\x80";
+  Send({{"region", "ala"}, {"centre", "ala_01"}, {"visit_date", "2026-01-05"}, {"notes", emoji}});
+  ASSERT_TRUE(WriteXlsxExport(*store_, Options(), XlsxPath()).ok());
+  const std::string main = Part("xl/worksheets/sheet1.xml");
+  EXPECT_NE(main.find(emoji.substr(0, 32000)), std::string::npos);
+  EXPECT_NE(main.find("…[cut: longer than an Excel cell holds; whole in the JSON export]"), std::string::npos);
+  json doc = json::parse(Write(ExportFormat::kJson, Options()));
+  ASSERT_EQ(doc.size(), 3u);
+  EXPECT_EQ(doc[2]["answers"]["notes"], emoji);
+}
+
 TEST_F(ExportTest, AFailedXlsxExportLeavesNoFile) {
   ExportOptions o = Options();
   o.filter.form_id = "no_such_form";
@@ -257,7 +379,8 @@ TEST_F(ExportTest, AFailedXlsxExportLeavesNoFile) {
   EXPECT_FALSE(std::filesystem::exists(XlsxPath()));
 }
 
-// LibreOffice opens what Dala writes and reads back the values meant.
+// LibreOffice opens what Dala writes and reads back the values meant, in
+// every sheet: the form's, its repeat's and the metadata.
 TEST_F(ExportTest, LibreOfficeReadsTheXlsxValuesKazakhAndRussianIncluded) {
   if (std::system("command -v soffice >/dev/null 2>&1") != 0)
     GTEST_SKIP() << "soffice is not installed (scripts/bootstrap installs libreoffice-calc-nogui): not checked";
@@ -266,11 +389,23 @@ TEST_F(ExportTest, LibreOfficeReadsTheXlsxValuesKazakhAndRussianIncluded) {
   const std::string out_dir = (dir_ / "lo").string();
   // A profile of its own, so that a LibreOffice already running elsewhere does not take the job.
   std::string command = "cd '" + dir_.string() + "' && soffice -env:UserInstallation=file://" + dir_.string() +
-                        "/profile --headless --convert-to 'csv:Text - txt - csv (StarCalc):44,34,76,1' --outdir '" +
+                        "/profile --headless --convert-to 'csv:Text - txt - csv (StarCalc):44,34,76,1,,0,true,true,"
+                        "true,false,false,-1' --outdir '" +
                         out_dir + "' out.xlsx >/dev/null 2>&1";
   ASSERT_EQ(std::system(command.c_str()), 0) << command;
-  std::ifstream in(out_dir + "/out.csv");
-  std::string csv((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // Every sheet, each to out-<sheet>.csv (the filter's 12th option, -1).
+  auto sheet = [&](const std::string& name) {
+    std::ifstream in(out_dir + "/out-" + name + ".csv");
+    EXPECT_TRUE(in.good()) << "LibreOffice wrote no CSV for sheet " << name;
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  };
+  const std::string csv = sheet("visit");
+  const std::string issues = sheet("visit.issues");
+  EXPECT_NE(issues.find("\"Грубость\",\"Қызметкер дөрекі\""), std::string::npos) << issues;
+  EXPECT_NE(issues.find("/issues[2]"), std::string::npos) << issues;
+  const std::string meta = sheet("_export");
+  EXPECT_NE(meta.find("\"log_size\","), std::string::npos) << meta;
+  EXPECT_NE(meta.find("\"visit\""), std::string::npos) << meta;
   EXPECT_NE(csv.find("Очередь (чел.)"), std::string::npos) << csv;
   // Text quoted (as asked), the date and the number not: LibreOffice read them as a date and a number.
   EXPECT_NE(csv.find("\"г. Алматы\",\"ЦОН Алмалинского района\",2026-01-02,14,\"Очередь длинная, кезек ұзын\""),

@@ -21,14 +21,18 @@ namespace {
 
 constexpr size_t kMaxCellBytes = 32767;  // Excel's limit, which libxlsxwriter enforces in bytes
 constexpr lxw_row_t kHeaderRows = 2;     // labels, then names
+constexpr std::string_view kCutMarker = " …[cut: longer than an Excel cell holds; whole in the JSON export]";
 
-// Excel refuses a cell over its limit: cut at a character boundary.
-std::string FitCell(const std::string& text) {
+}  // namespace
+
+std::string XlsxCellText(const std::string& text) {
   if (text.size() <= kMaxCellBytes) return text;
-  size_t end = kMaxCellBytes;
-  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
-  return text.substr(0, end);
+  size_t end = kMaxCellBytes - kCutMarker.size();
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;  // at a character's start
+  return text.substr(0, end) + std::string(kCutMarker);
 }
+
+namespace {
 
 // Sheet names: at most 31 characters, none of []:*?/\, unique.
 class SheetNames {
@@ -84,7 +88,8 @@ class XlsxWriter {
     s.columns = static_cast<lxw_col_t>(header.names.size());
     // Constant-memory mode takes rows strictly in order.
     for (lxw_col_t c = 0; c < s.columns; ++c)
-      DALA_RETURN_IF_ERROR(Check(worksheet_write_string(s.sheet, 0, c, FitCell(header.labels[c]).c_str(), bold_)));
+      DALA_RETURN_IF_ERROR(
+          Check(worksheet_write_string(s.sheet, 0, c, XlsxCellText(header.labels[c]).c_str(), bold_)));
     for (lxw_col_t c = 0; c < s.columns; ++c)
       DALA_RETURN_IF_ERROR(Check(worksheet_write_string(s.sheet, 1, c, header.names[c].c_str(), nullptr)));
     worksheet_set_column(s.sheet, 0, s.columns > 0 ? s.columns - 1 : 0, 16, nullptr);
@@ -114,7 +119,8 @@ class XlsxWriter {
     worksheet_set_column(sheet, 1, 1, 80, nullptr);
     for (lxw_row_t r = 0; r < rows.size(); ++r) {
       DALA_RETURN_IF_ERROR(Check(worksheet_write_string(sheet, r, 0, rows[r].first.c_str(), bold_)));
-      DALA_RETURN_IF_ERROR(Check(worksheet_write_string(sheet, r, 1, FitCell(rows[r].second).c_str(), nullptr)));
+      DALA_RETURN_IF_ERROR(
+          Check(worksheet_write_string(sheet, r, 1, XlsxCellText(rows[r].second).c_str(), nullptr)));
     }
     return Status::Ok();
   }
@@ -143,7 +149,8 @@ class XlsxWriter {
   Status WriteCell(lxw_worksheet* sheet, lxw_row_t row, lxw_col_t col, const Cell& cell) {
     switch (cell.kind) {
       case Cell::Kind::kEmpty: return Status::Ok();
-      case Cell::Kind::kText: return Check(worksheet_write_string(sheet, row, col, FitCell(cell.text).c_str(), nullptr));
+      case Cell::Kind::kText:
+        return Check(worksheet_write_string(sheet, row, col, XlsxCellText(cell.text).c_str(), nullptr));
       case Cell::Kind::kNumber: return Check(worksheet_write_number(sheet, row, col, cell.number, nullptr));
       case Cell::Kind::kBool: return Check(worksheet_write_boolean(sheet, row, col, cell.number != 0, nullptr));
       case Cell::Kind::kDate: return Check(worksheet_write_number(sheet, row, col, cell.number, date_));
@@ -181,8 +188,8 @@ std::vector<std::pair<std::string, std::string>> MetadataRows(const ExportOption
   return {{"log_size", std::to_string(checkpoint.size)},
           {"log_root", checkpoint.root_hex},
           {"checkpoint", checkpoint.note},
-          {"note", "the latest signed checkpoint when the export began; a row whose _revision is not in the log "
-                   "up to log_size was written after it"},
+          {"note", "every row was read at this log size and root: the records as the first log_size entries "
+                   "leave them; checkpoint is the server's signed note of that size, when it signed one"},
           {"exported_at", schema::FormatIsoDateTime(now_ms, 0)},
           {"records", std::to_string(records)},
           {"form", f.form_id.empty() ? "(all)" : f.form_id},
@@ -200,7 +207,8 @@ std::vector<std::pair<std::string, std::string>> MetadataRows(const ExportOption
 
 namespace {
 
-Result<ExportStats> WriteXlsx(Store& store, const ExportOptions& o, const std::string& path) {
+Result<ExportStats> WriteXlsx(Store& store, const exports::CheckpointRef& checkpoint, const ExportOptions& o,
+                              const std::string& path) {
   // The forms first: the store is not to be asked anything while records stream.
   std::vector<std::string> form_ids = {o.filter.form_id};
   if (o.filter.form_id.empty()) {
@@ -212,7 +220,6 @@ Result<ExportStats> WriteXlsx(Store& store, const ExportOptions& o, const std::s
     const std::string lang = tables.form->HasLanguage(o.language) ? o.language : tables.form->default_language();
     forms[id] = FormSheets{std::move(tables), lang, {}};
   }
-  DALA_ASSIGN_OR_RETURN(auto checkpoint, exports::LatestCheckpoint(store));
 
   XlsxWriter book(path, DirectoryOf(path));
   if (!book.ok()) return Status::IoError("cannot create " + path);
@@ -253,7 +260,12 @@ Result<ExportStats> WriteXlsx(Store& store, const ExportOptions& o, const std::s
 
 // A half-written file is removed: no one should open it as an export.
 Result<ExportStats> WriteXlsxExport(Store& store, const ExportOptions& options, const std::string& path) {
-  auto stats = WriteXlsx(store, options, path);
+  Result<ExportStats> stats = ExportStats{};
+  Status read = exports::InExportSnapshot(store, [&](Store& snapshot, const exports::CheckpointRef& at) {
+    stats = WriteXlsx(snapshot, at, options, path);
+    return stats.status();
+  });
+  if (!read.ok()) stats = read;
   if (!stats.ok()) std::remove(path.c_str());
   return stats;
 }

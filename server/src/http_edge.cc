@@ -87,7 +87,24 @@ void WriteResponse(const HttpResponse& out, httplib::Response& res) {
   if (std::string ms = MsSinceRequestStart(); !ms.empty()) res.set_header("Server-Timing", "app;dur=" + ms);
   for (const auto& [name, value] : out.headers) res.set_header(name, value);
   if (!out.headers.count("Cache-Control")) res.set_header("Cache-Control", "no-store");
-  res.set_content(out.body, out.content_type);
+  if (!out.stream) {
+    res.set_content(out.body, out.content_type);
+    return;
+  }
+  // The whole body in one call: the stream writes until it is done. A
+  // failure can only cut the body short (the headers are gone): returning
+  // false makes httplib drop the connection without the last chunk, which
+  // every client reports as an incomplete response.
+  auto stream = out.stream;
+  res.set_chunked_content_provider(out.content_type, [stream](size_t, httplib::DataSink& sink) {
+    Status s = stream([&sink](std::string_view piece) { return sink.write(piece.data(), piece.size()); });
+    if (!s.ok()) {
+      LogLine("dala-server: a streamed response stopped: " + Printable(s.ToString()));
+      return false;
+    }
+    sink.done();
+    return true;
+  });
 }
 
 HttpResponse InternalError(const httplib::Request& req, std::string_view what) {

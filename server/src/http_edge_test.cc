@@ -167,6 +167,50 @@ TEST_F(HttpEdgeTest, ResponseHeadersReachTheClient) {
   EXPECT_EQ(res->get_header_value("X-Reply"), "yes");
 }
 
+// An export streams: written a piece at a time after the handler returns,
+// and sent chunked, with every header an ordinary answer has.
+TEST_F(HttpEdgeTest, AStreamedBodyIsSentChunkedAsWritten) {
+  router_.Add("GET", "/stream", [](const HttpRequest&) {
+    HttpResponse r;
+    r.content_type = "text/csv; charset=utf-8";
+    r.stream = [](const BodySink& sink) -> Status {
+      for (int i = 0; i < 1000; ++i)
+        if (!sink("row " + std::to_string(i) + "\n")) return Status::IoError("gone");
+      return Status::Ok();
+    };
+    return r;
+  });
+  Start();
+  auto res = Client().Get("/stream");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->get_header_value("Transfer-Encoding"), "chunked");
+  EXPECT_FALSE(res->has_header("Content-Length"));
+  EXPECT_EQ(res->get_header_value("X-Content-Type-Options"), "nosniff");
+  EXPECT_EQ(res->body.substr(0, 12), "row 0\nrow 1\n");
+  EXPECT_EQ(res->body.size(), 7890u);
+  EXPECT_EQ(res->get_header_value("Content-Type"), "text/csv; charset=utf-8");
+}
+
+// A stream that fails after the status went out cannot send an error: the
+// client must see the body cut short, never a complete-looking file.
+TEST_F(HttpEdgeTest, AStreamThatFailsMidwayCutsTheResponseShort) {
+  router_.Add("GET", "/broken", [](const HttpRequest&) {
+    HttpResponse r;
+    r.stream = [](const BodySink& sink) -> Status {
+      (void)sink("[{\"partial\":");
+      return Status::IoError("the disk went away");
+    };
+    return r;
+  });
+  Start();
+  testing::internal::CaptureStderr();
+  auto res = Client().Get("/broken");
+  std::string log = testing::internal::GetCapturedStderr();
+  EXPECT_FALSE(res) << "a response without its last chunk is an error, not a body";
+  EXPECT_NE(log.find("the disk went away"), std::string::npos) << log;
+}
+
 TEST_F(HttpEdgeTest, EveryAnswerTellsTheServersOwnTime) {
   // Load tests need the server's time apart from the gate's queue; a
   // refusal before any handler carries it too.

@@ -37,6 +37,10 @@ struct ServerConfig {
   int64_t session_lifetime_ms = 12 * 3600 * 1000;
   ThrottlePolicy login_throttle;                 // delays after failed logins (auth_throttle.h)
   std::string origin = "dala.local/log";  // the checkpoint origin line
+  // Where exports written as files (XLSX, the audit bundle) wait to be
+  // sent: the data directory, which has room for the database; empty: the
+  // system's temporary directory.
+  std::string scratch_dir;
 };
 
 struct ServerContext {

@@ -37,6 +37,14 @@ void Seed(const std::string& target, const std::string& bytes) {
 
 std::string Mode(uint8_t mode, std::string_view rest) { return std::string(1, static_cast<char>(mode)) + std::string(rest); }
 
+// The real XLSForms of the unit tests (bad ones included: their refusals
+// are code to reach) and the two shipped spreadsheets.
+void XlsFormSeeds() {
+  for (const char* dir : {"tests/vectors/xlsforms", "schema/forms"})
+    for (const auto& entry : fs::directory_iterator(dir))
+      if (entry.path().extension() == ".xlsx") Seed("fuzz_xlsform", ReadFile(entry.path().string()));
+}
+
 void FormSeeds() {
   for (const char* name : {"psc_observation", "citizen_exit_survey"}) {
     const std::string doc = ReadFile(std::string("schema/forms/") + name + ".json");
@@ -186,6 +194,7 @@ int main(int argc, char** argv) {
   dala::out_dir = std::filesystem::absolute(argv[1]);
   if (::chdir(DALA_SOURCE_DIR) != 0 || !dala::sync::InitCrypto().ok()) return 1;
   dala::FormSeeds();
+  dala::XlsFormSeeds();
   dala::StorySeeds();
   dala::ApiSeeds();
   return 0;

@@ -5,6 +5,7 @@
 // back into the spreadsheet's sheet, row, column and cell, so an author sees
 // every problem where it is in the file they edit.
 #include <algorithm>
+#include <deque>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
@@ -299,6 +300,7 @@ class Reader {
       ++r;
     t.header_row = static_cast<int>(r);
     if (r >= sheet.rows.size()) return t;
+    if (!sheet.merges.empty()) t.source = WithMerges(name, sheet, r);
     std::map<std::pair<std::string, std::string>, size_t> seen;
     for (size_t c = 0; c < sheet.rows[r].size(); ++c) {
       Header h = SplitHeader(sheet.rows[r][c].text);
@@ -319,6 +321,51 @@ class Reader {
       t.headers.push_back(std::move(h));
     }
     return t;
+  }
+
+  // Merged cells mean what their author sees. A merge below the header
+  // repeats its text in every cell it covers (a list_name, a group's
+  // relevant, merged down the rows it is meant for). A header cell merged
+  // across columns leaves every column after its first without a name, so
+  // their cells would be dropped: refused instead. A header merged down
+  // covers cells that read as empty, as they show.
+  const Sheet* WithMerges(const std::string& name, const Sheet& sheet, size_t header_row) {
+    Sheet& out = merged_.emplace_back(sheet);
+    const size_t width = sheet.rows[header_row].size();
+    uint64_t budget = options_.limits.max_shared_string_bytes;
+    for (const Merge& m : sheet.merges) {
+      const auto first_row = static_cast<size_t>(m.first_row);
+      const auto first_column = static_cast<size_t>(m.first_column);
+      if (first_row <= header_row && header_row <= static_cast<size_t>(m.last_row)) {
+        if (m.last_column > m.first_column) {
+          const std::string written = first_column < width ? Trim(sheet.rows[header_row][first_column].text) : "";
+          problems_.push_back(name + " row " + std::to_string(header_row + 1) + ", column '" + written +
+                              "': the header is merged across columns " + std::to_string(m.first_column + 1) +
+                              " to " + std::to_string(m.last_column + 1) +
+                              "; give each column its own header (as label::English (en), label::Русский (ru))");
+        }
+        continue;
+      }
+      if (first_row < header_row || first_row >= sheet.rows.size() || first_column >= sheet.rows[first_row].size())
+        continue;
+      const Cell value = sheet.rows[first_row][first_column];
+      if (Trim(value.text).empty()) continue;
+      const size_t last_row = std::min(static_cast<size_t>(m.last_row), sheet.rows.size() - 1);
+      const size_t last_column = std::min(static_cast<size_t>(m.last_column), width == 0 ? 0 : width - 1);
+      for (size_t r = first_row; r <= last_row; ++r) {
+        for (size_t c = first_column; c <= last_column; ++c) {
+          if (value.text.size() > budget) {
+            problems_.push_back(name + ": merged cells repeat more than " +
+                                std::to_string(options_.limits.max_shared_string_bytes >> 20) + " MiB of text");
+            return &out;
+          }
+          budget -= value.text.size();
+          if (out.rows[r].size() <= c) out.rows[r].resize(c + 1);
+          out.rows[r][c] = value;
+        }
+      }
+    }
+    return &out;
   }
 
   std::vector<RowRef> Rows(const std::string& table) {
@@ -518,6 +565,7 @@ class Reader {
   const ReadOptions& options_;
   Conversion out_;
   std::map<std::string, Table> tables_;
+  std::deque<Sheet> merged_;  // sheets with merged cells filled in (WithMerges); tables_ point here
   std::vector<std::string> problems_;
   std::vector<std::string> languages_;
   std::set<std::string> languages_set_;

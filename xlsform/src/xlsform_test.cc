@@ -1,10 +1,12 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <unistd.h>
+#include <xlsxwriter.h>
 
 #include "../../schema/src/form_test_util.h"
 #include "dala/schema/form.h"
@@ -312,6 +314,94 @@ TEST(XlsFormRefusal, EveryProblemIsListedWithSheetRowColumnAndCell) {
   EXPECT_EQ(c.status().message(),
             "survey row 3, column 'constraint': position 1: unknown function 'lenght' (cell: \"lenght(.) < 5\")\n"
             "survey row 4, column 'relevant': ${missing} names no question (cell: \"${missing} = 1\")");
+}
+
+TEST(XlsFormMapping, ChoiceNameOnceAndUuidAreTakenAsWrittenAndTheirMisuseRefused) {
+  auto survey = [](const std::string& id_calc, const std::string& label_calc) {
+    return std::vector<Sheet>{
+        MakeSheet("survey", {{"type", "name", "label", "calculation"},
+                             {"select_one yn", "ok", "OK?", ""},
+                             {"calculate", "record_id", "", id_calc},
+                             {"calculate", "ok_label", "", label_calc}}),
+        MakeSheet("choices", {{"list_name", "name", "label"}, {"yn", "y", "Yes"}, {"yn", "n", "No"}})};
+  };
+  json doc = Document(FromSheets(survey("once(uuid())", "jr:choice-name(${ok}, '${ok}')")));
+  ASSERT_TRUE(doc.is_object());
+  EXPECT_EQ(doc["questions"][1]["calculation"], "once(uuid())");
+  EXPECT_EQ(doc["questions"][2]["calculation"], "jr:choice-name(${ok}, '${ok}')");
+  EXPECT_TRUE(schema::Form::Load(doc.dump()).ok());
+
+  auto c = FromSheets(survey("once(uuid(1))", "jr:choice-name(${ok}, ${ok})"));
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().message(),
+            "survey row 3, column 'calculation': position 6: uuid() takes 0 arguments, got 1 "
+            "(cell: \"once(uuid(1))\")\n"
+            "survey row 4, column 'calculation': position 23: jr:choice-name() argument 2 must name a question in "
+            "quotes, as in '${question}' (cell: \"jr:choice-name(${ok}, ${ok})\")");
+}
+
+// A workbook as Excel writes one, made with libxlsxwriter: `survey` and
+// `choices` rows of text, then `merge` run on the workbook's sheets.
+std::string XlsxWithMerges(const std::vector<std::vector<std::string>>& survey,
+                           const std::vector<std::vector<std::string>>& choices,
+                           const std::function<void(lxw_worksheet* survey, lxw_worksheet* choices)>& merge) {
+  char path[] = "/tmp/dala-merge-test-XXXXXX";
+  int fd = mkstemp(path);
+  EXPECT_GE(fd, 0);
+  close(fd);
+  lxw_workbook* book = workbook_new(path);
+  lxw_worksheet* sheets[2] = {workbook_add_worksheet(book, "survey"), workbook_add_worksheet(book, "choices")};
+  const std::vector<std::vector<std::string>>* rows[2] = {&survey, &choices};
+  for (int s = 0; s < 2; ++s)
+    for (size_t r = 0; r < rows[s]->size(); ++r)
+      for (size_t c = 0; c < (*rows[s])[r].size(); ++c)
+        if (!(*rows[s])[r][c].empty())
+          worksheet_write_string(sheets[s], static_cast<lxw_row_t>(r), static_cast<lxw_col_t>(c),
+                                 (*rows[s])[r][c].c_str(), nullptr);
+  merge(sheets[0], sheets[1]);
+  EXPECT_EQ(workbook_close(book), LXW_NO_ERROR);
+  std::string bytes = ReadFile(path);
+  std::remove(path);
+  return bytes;
+}
+
+TEST(XlsFormMerges, AMergeBelowTheHeaderRepeatsItsTextInEveryCellItCovers) {
+  // list_name "yn" written once and merged down its three choices; a
+  // relevant merged down the two questions it is meant for.
+  const std::string xlsx = XlsxWithMerges(
+      {{"type", "name", "label", "relevant"},
+       {"select_one yn", "ok", "OK?", ""},
+       {"text", "why", "Why?", "${ok} = 'n'"},
+       {"integer", "how_long", "How long?", ""}},
+      {{"list_name", "name", "label"}, {"yn", "y", "Yes"}, {"", "n", "No"}, {"", "dk", "Don't know"}},
+      [](lxw_worksheet* survey, lxw_worksheet* choices) {
+        worksheet_merge_range(survey, 2, 3, 3, 3, "${ok} = 'n'", nullptr);
+        worksheet_merge_range(choices, 1, 0, 3, 0, "yn", nullptr);
+      });
+  auto sheets = ReadXlsx(xlsx);
+  ASSERT_TRUE(sheets.ok()) << sheets.status().message();
+  ASSERT_EQ((*sheets)[1].merges.size(), 1u);
+  EXPECT_EQ((*sheets)[1].merges[0].first_row, 1);
+  EXPECT_EQ((*sheets)[1].merges[0].last_row, 3);
+  EXPECT_EQ((*sheets)[1].rows[2][0].text, "") << "the reader gives the cells as stored";
+  ReadOptions options;
+  options.fallback_id = "merged";
+  json doc = Document(XlsFormToForm(xlsx, options));
+  ASSERT_TRUE(doc.is_object());
+  EXPECT_EQ(doc["lists"]["yn"].size(), 3u) << doc["lists"].dump();
+  EXPECT_EQ(doc["questions"][1]["relevant"], "${ok} = 'n'");
+  EXPECT_EQ(doc["questions"][2]["relevant"], "${ok} = 'n'");
+}
+
+TEST(XlsFormMerges, AHeaderMergedAcrossColumnsIsRefusedRatherThanItsColumnsDropped) {
+  const std::string xlsx = XlsxWithMerges(
+      {{"type", "name", "label", ""}, {"text", "a", "Атауы", "Name"}}, {{"list_name", "name", "label"}},
+      [](lxw_worksheet* survey, lxw_worksheet*) { worksheet_merge_range(survey, 0, 2, 0, 3, "label", nullptr); });
+  auto c = XlsFormToForm(xlsx);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().message(),
+            "survey row 1, column 'label': the header is merged across columns 3 to 4; give each column its own "
+            "header (as label::English (en), label::Русский (ru))");
 }
 
 TEST(XlsFormRefusal, DuplicateColumnIsRefusedAtTheHeader) {

@@ -194,6 +194,27 @@ int ColumnOf(std::string_view ref) {
   return i == 0 ? -1 : column - 1;
 }
 
+// "B3" → row 2, column 1; false unless a column and a row number > 0.
+bool CellOf(std::string_view ref, int64_t* row, int* column) {
+  *column = ColumnOf(ref);
+  if (*column < 0) return false;
+  size_t digits = ref.find_first_of("0123456789");
+  if (digits == std::string_view::npos || ref.size() - digits > 7) return false;
+  int64_t r = 0;
+  auto [ptr, ec] = std::from_chars(ref.data() + digits, ref.data() + ref.size(), r);
+  if (ec != std::errc() || ptr != ref.data() + ref.size() || r < 1) return false;
+  *row = r - 1;
+  return true;
+}
+
+// "A1:C2" (or one cell, "B4").
+bool MergeOf(std::string_view ref, Merge* m) {
+  size_t colon = ref.find(':');
+  std::string_view first = ref.substr(0, colon), last = colon == std::string_view::npos ? first : ref.substr(colon + 1);
+  if (!CellOf(first, &m->first_row, &m->first_column) || !CellOf(last, &m->last_row, &m->last_column)) return false;
+  return m->first_row <= m->last_row && m->first_column <= m->last_column;
+}
+
 std::string FormatNumber(double v) {
   if (v == 0) return "0";
   if (std::fabs(v) < 1e15 && v == std::trunc(v)) return std::to_string(static_cast<int64_t>(v));
@@ -366,6 +387,15 @@ Status ReadSheet(const Archive& zip, const Workbook& book, const XlsxLimits& lim
         h.error = "sheet '" + sheet->name + "' has a cell without a valid position";
       else if (++*cells > limits.max_cells)
         h.error = "the workbook has more than " + std::to_string(limits.max_cells) + " cells";
+    } else if (name == "mergeCell") {
+      const char* ref = Attr(attrs, "ref");
+      Merge m;
+      if (ref == nullptr || !MergeOf(ref, &m))
+        h.error = "sheet '" + sheet->name + "' has a merged range without a valid position";
+      else if (++*cells > limits.max_cells)
+        h.error = "the workbook has more than " + std::to_string(limits.max_cells) + " cells";
+      else
+        sheet->merges.push_back(m);
     } else if (name == "v") {
       in_value = true;
     } else if (name == "is") {

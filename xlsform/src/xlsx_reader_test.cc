@@ -94,6 +94,45 @@ TEST(XlsxReader, EveryKindOfCellIsReadAsText) {
   EXPECT_EQ(r[7].text, "type");
 }
 
+std::string BookWithMerges(const std::string& rows, const std::string& merges) {
+  std::string sheet = SheetXml(rows);
+  sheet.insert(sheet.rfind("</worksheet>"), "<mergeCells>" + merges + "</mergeCells>");
+  return Zip({{"xl/workbook.xml", kWorkbook}, {"xl/_rels/workbook.xml.rels", kRels}, {"xl/worksheets/sheet1.xml", sheet}});
+}
+
+TEST(XlsxReader, MergedRangesAreReadWithTheirCellsAsStored) {
+  auto sheets = ReadXlsx(BookWithMerges(R"(<row r="2"><c r="A2" t="inlineStr"><is><t>yn</t></is></c></row>)",
+                                        R"(<mergeCell ref="A2:A4"/><mergeCell ref="C1:D1"/><mergeCell ref="F7"/>)"));
+  ASSERT_TRUE(sheets.ok()) << sheets.status().message();
+  const auto& m = (*sheets)[0].merges;
+  ASSERT_EQ(m.size(), 3u);
+  EXPECT_EQ(m[0].first_row, 1);
+  EXPECT_EQ(m[0].last_row, 3);
+  EXPECT_EQ(m[0].first_column, 0);
+  EXPECT_EQ(m[0].last_column, 0);
+  EXPECT_EQ(m[1].first_column, 2);
+  EXPECT_EQ(m[1].last_column, 3);
+  EXPECT_EQ(m[2].first_row, 6);
+  EXPECT_EQ(m[2].last_column, 5);
+  EXPECT_EQ((*sheets)[0].rows.size(), 2u) << "no cell is made up for a merge";
+}
+
+TEST(XlsxReader, AMergedRangeWithoutAValidPlaceIsRefused) {
+  for (const char* ref : {"A0:B2", "B2:A1", ":", "A1:B", "1A:B2", "A1:B99999999", "", "a1:b2"}) {
+    std::string message = Refusal(BookWithMerges("", std::string("<mergeCell ref=\"") + ref + "\"/>"));
+    EXPECT_NE(message.find("a merged range without a valid position"), std::string::npos) << ref << ": " << message;
+  }
+  EXPECT_NE(Refusal(BookWithMerges("", "<mergeCell/>")).find("without a valid position"), std::string::npos);
+}
+
+TEST(XlsxReader, MergedRangesCountAgainstTheCellLimit) {
+  XlsxLimits limits;
+  limits.max_cells = 3;
+  std::string merges;
+  for (int i = 1; i <= 4; ++i) merges += "<mergeCell ref=\"A" + std::to_string(i) + ":B" + std::to_string(i) + "\"/>";
+  EXPECT_NE(Refusal(BookWithMerges("", merges), limits).find("more than 3 cells"), std::string::npos);
+}
+
 TEST(XlsxReader, NotAZipIsRefused) {
   EXPECT_EQ(Refusal("type,name\n"), "not a usable .xlsx: not a zip archive (an .xlsx is one)");
 }

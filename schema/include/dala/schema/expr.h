@@ -58,6 +58,15 @@ class EvalContext {
   // and the local UTC offset in minutes.
   virtual int64_t NowMs() const = 0;
   virtual int32_t UtcOffsetMinutes() const;
+
+  // jr:choice-name(value, '${question}'): the label of the item named
+  // `value` in the list of `question` (a select); empty if there is none.
+  virtual Value ChoiceName(std::string_view question, std::string_view value) const;
+
+  // uuid(): a new random version-4 UUID, lower-case, 36 characters. The
+  // default reads std::random_device (the kernel's randomness); tests
+  // override it to get known values.
+  virtual std::string NewUuid() const;
 };
 
 struct ParseOptions {
@@ -106,6 +115,9 @@ class Expr {
   bool uses_current() const { return uses_current_; }
   // Whether the value depends on the clock (today(), now()).
   bool uses_clock() const { return uses_clock_; }
+  // Whether uuid() appears: a new value at every evaluation, so a
+  // calculation using it keeps the first it gave (Form::Recalculate).
+  bool uses_uuid() const { return uses_uuid_; }
 
   struct Node;  // defined in the implementation
 
@@ -117,6 +129,7 @@ class Expr {
   std::vector<LookupUse> lookups_;
   bool uses_current_ = false;
   bool uses_clock_ = false;
+  bool uses_uuid_ = false;
 };
 
 }  // namespace dala::schema

@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "dala/base/status.h"
+
 namespace dala::server {
 
 // Header names compared without regard to case, as HTTP requires.
@@ -32,11 +34,22 @@ struct HttpRequest {
   std::string Cookie(std::string_view name) const;
 };
 
+// Where a streamed body goes, a piece at a time; false once the client is
+// gone (stop writing).
+using BodySink = std::function<bool(std::string_view piece)>;
+
 struct HttpResponse {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
   HeaderMap headers;
+  // A body too large to hold (an export): when set, it replaces `body` and
+  // is called once, after the handler returns, by the worker that sends
+  // the response, which sends what it writes as it comes (chunked). The
+  // status and headers are sent first, so a failure here can only cut the
+  // body short: check what can fail before returning. Whatever it holds
+  // (a file to delete) is released when the response is.
+  std::function<Status(const BodySink& sink)> stream;
 };
 
 using Handler = std::function<HttpResponse(const HttpRequest&)>;

@@ -34,9 +34,18 @@ struct Cell {
   std::string text;
   bool number = false;  // a numeric cell (not a date), so "5" can stay a number
 };
+// A merged range (the sheet's <mergeCells>), 0-based and inclusive. Its
+// text is in its top-left cell; the others read as empty, as Excel keeps
+// them. What a merge means is the reader of the sheet's to say (an
+// XLSForm's, in xlsform_read.cc).
+struct Merge {
+  int64_t first_row = 0, last_row = 0;
+  int first_column = 0, last_column = 0;
+};
 struct Sheet {
   std::string name;
   std::vector<std::vector<Cell>> rows;
+  std::vector<Merge> merges;
 };
 
 // The worksheets of a workbook, in workbook order.
