@@ -113,6 +113,20 @@ TEST_F(UiAppTest, RequestWithoutTheSessionIsRefused) {
   EXPECT_EQ(app_->Handle(Get("/assets/app.js", false)).status, 401);
 }
 
+// A session ends with its `dala ui`: a cookie copied from this browser
+// (or left in it) opens nothing in the next one, whose page needs its own
+// printed address.
+TEST_F(UiAppTest, SessionOfAnEndedDalaUiIsRefusedByTheNextOne) {
+  UiApp next(*store_, clock_, random_, {});
+  next.SetPort(kPort);
+  UiRequest stolen = Get("/api/home");  // carries this app's live session cookie
+  ASSERT_EQ(app_->Handle(stolen).status, 200);
+  UiResponse refused = next.Handle(stolen);
+  EXPECT_EQ(refused.status, 401);
+  EXPECT_EQ(json::parse(refused.body)["error"], "no_session");
+  EXPECT_EQ(next.Handle(Post("/api/unlock", {{"passphrase", "passphrase"}})).status, 401);
+}
+
 TEST_F(UiAppTest, TokenBecomesAStrictHttpOnlyCookieOnlyOnce) {
   // SetUp exchanged it: the cookie is HttpOnly and SameSite=Strict, and the
   // token cannot be used again (by whoever read it off the screen).

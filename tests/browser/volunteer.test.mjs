@@ -221,8 +221,17 @@ test('relevance: refusing consent hides the whole interview group', async () => 
 test('killing dala ui mid-form loses nothing: the draft resumes where it was', async () => {
   await choose('region', 'ala');
   await at('centre');
+  const [ended] = (await page.context().cookies()).filter((c) => c.name === 'dala_ui');
   await laptop.kill('SIGKILL');
   url = await laptop.start();
+  // The ended process's session, stolen or left in a browser, opens nothing.
+  const status = await new Promise((resolve, reject) => {
+    const r = http.request({host: '127.0.0.1', port: new URL(url).port, path: '/api/home',
+      headers: {Cookie: 'dala_ui=' + ended.value}}, (res) => { res.resume(); resolve(res.statusCode); });
+    r.on('error', reject);
+    r.end();
+  });
+  assert.equal(status, 401, 'a session of the killed dala ui');
   await page.context().close();
   await openPage();
   await ready(page, 'li.draft');
