@@ -584,6 +584,8 @@ int ServeCommand(const ServeOptions& options) {
   ServerConfig config;
   config.origin = *origin;
   config.scratch_dir = options.data_dir;
+  if (size_t n = RemoveLeftoverExportDirs(config.scratch_dir); n > 0)
+    std::cerr << "dala-server: removed " << n << " unfinished export file(s) left by an earlier run\n";
   ServerContext ctx{**store, clock, random, key->key, config};
   auto api = Api::Start(ctx);
   if (!api.ok()) return Fail(api.status());

@@ -1,5 +1,6 @@
 #include "export.h"
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "dala/schema/value.h"
@@ -319,6 +320,20 @@ Result<ExportStats> WriteExport(Store& store, ExportFormat format, const ExportO
     return stats.status();
   }));
   return stats;
+}
+
+size_t RemoveLeftoverExportDirs(const std::string& scratch_dir) {
+  size_t removed = 0;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(scratch_dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    // Exactly what mkdtemp makes of "export-XXXXXX": nothing else of the
+    // data directory can be taken for it.
+    if (name.size() != 13 || !name.starts_with("export-") || !entry.is_directory(ec) || entry.is_symlink(ec)) continue;
+    std::error_code ignored;
+    if (std::filesystem::remove_all(entry.path(), ignored) > 0) ++removed;
+  }
+  return removed;
 }
 
 }  // namespace dala::server

@@ -68,6 +68,12 @@ Result<ExportStats> WriteExport(Store& store, ExportFormat format, const ExportO
 // `_export` names the checkpoint and the filters.
 Result<ExportStats> WriteXlsxExport(Store& store, const ExportOptions& options, const std::string& path);
 
+// The scratch directories ("export-" and six characters) an HTTP export
+// writes its XLSX or bundle in, removed at once in normal use but left by
+// a crash mid-export: `serve` removes them from `scratch_dir` when it
+// starts, before any export of its own can make one. Returns how many.
+size_t RemoveLeftoverExportDirs(const std::string& scratch_dir);
+
 // Text as an XLSX cell holds it: Excel takes at most 32,767 characters a
 // cell (libxlsxwriter counts bytes), so longer text is cut at a character
 // boundary and ends with a visible marker saying so, never silently.

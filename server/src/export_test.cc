@@ -7,7 +7,10 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -36,6 +39,28 @@ TEST(CsvTest, TextThatASpreadsheetWouldRunIsMadeInert) {
   EXPECT_EQ(InertCsvText("Очередь длинная"), "Очередь длинная");
   EXPECT_EQ(InertCsvText(""), "");
   EXPECT_EQ(InertCsvText("a=b"), "a=b");
+}
+
+TEST(ExportScratchTest, OnlyTheScratchDirectoriesAnExportLeftAreRemoved) {
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("dala_export_scratch_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir / "export-a1B2c3");
+  std::ofstream(dir / "export-a1B2c3" / "export.xlsx") << "half an export";
+  std::filesystem::create_directories(dir / "export-q9w8e7");
+  std::filesystem::create_directories(dir / "exports-kept");   // another length: not ours
+  std::filesystem::create_directories(dir / "tls");
+  std::ofstream(dir / "export-zzzzzz") << "a file, not a directory";
+  std::ofstream(dir / "dala-server.db") << "the database";
+  std::filesystem::create_directory_symlink(dir / "tls", dir / "export-link00");
+
+  EXPECT_EQ(RemoveLeftoverExportDirs(dir.string()), 2u);
+  EXPECT_FALSE(std::filesystem::exists(dir / "export-a1B2c3"));
+  EXPECT_FALSE(std::filesystem::exists(dir / "export-q9w8e7"));
+  for (const char* kept : {"exports-kept", "tls", "export-zzzzzz", "dala-server.db", "export-link00"})
+    EXPECT_TRUE(std::filesystem::exists(std::filesystem::symlink_status(dir / kept))) << kept;
+  EXPECT_EQ(RemoveLeftoverExportDirs((dir / "missing").string()), 0u);
+  std::filesystem::remove_all(dir);
 }
 
 TEST(ExportFormatTest, AnUnknownFormatIsRefusedNamingTheKnownOnes) {
