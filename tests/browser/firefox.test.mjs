@@ -14,11 +14,11 @@ import {after, before, test} from 'node:test';
 import {fileURLToPath} from 'node:url';
 
 import {DalaUi} from './dala_ui.mjs';
+import {PSC, answerFromWaitingToCleanliness} from './psc_steps.mjs';
 import {Firefox} from './firefox.mjs';
 import {DALA} from './world.mjs';
 
 const FORMS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../schema/forms');
-const PSC = JSON.parse(fs.readFileSync(path.join(FORMS, 'psc_observation.json'), 'utf8'));
 const PASSPHRASE = 'firefox-page-passphrase';
 const ALMATY = '<+05>-5';
 const today = () => new Date(Date.now() + 5 * 3600_000).toISOString().slice(0, 10);
@@ -90,17 +90,7 @@ test('Firefox ESR: psc_observation from first question to the signed record', as
   assert.equal(refused, PSC.questions.find((q) => q.name === 'queue_length').constraint_message.en);
   await fox.screenshot('volunteer-firefox-fill-error-1024x600');
   await typeAnswer('queue_length', '15');
-  await choose('waiting_source', PSC.lists.waiting_sources[0].name);
-  await typeAnswer('waiting_minutes', '20');
-  await choose('equeue_works', PSC.lists.equeue_status[0].name);
-  await choose('signage_languages', 'kk', 'ru');
-  await choose('ramp', PSC.lists.ramp_options[0].name);
-  await choose('complaints_book', PSC.lists.complaints_book_options[0].name);
-  await choose('fees_posted', 'yes');
-  await typeAnswer('windows_total', '10');
-  await typeAnswer('windows_open', '6');
-  await typeAnswer('staff_at_windows', '6');
-  await choose('cleanliness', '4');
+  await answerFromWaitingToCleanliness({typeAnswer, choose});
   await fox.waitFor('[data-question="add:issues"]');
   await click('#yes');
   await choose('category.1', PSC.lists.issue_categories[0].name);

@@ -13,10 +13,10 @@ import {fileURLToPath} from 'node:url';
 
 import {SIZES, accessibilityProblems, launch, ready, screenshot, watchedPage} from './browser.mjs';
 import {DalaUi} from './dala_ui.mjs';
+import {PSC, answerFromWaitingToCleanliness} from './psc_steps.mjs';
 import {DALA} from './world.mjs';
 
 const FORMS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../schema/forms');
-const PSC = JSON.parse(fs.readFileSync(path.join(FORMS, 'psc_observation.json'), 'utf8'));
 const PASSPHRASE = 'volunteer-page-passphrase';
 const ALMATY = '<+05>-5';
 const HOSTILE = '<img src=x onerror="alert(1)"><script>alert(2)</script>';
@@ -162,17 +162,7 @@ test('psc_observation end to end: choice filter, a refused answer, back and chan
   await at('queue_length');
   assert.equal(await page.inputValue('#answer'), '12');
   await typeAnswer('queue_length', '15');
-  await choose('waiting_source', PSC.lists.waiting_sources[0].name);
-  await typeAnswer('waiting_minutes', '20');
-  await choose('equeue_works', PSC.lists.equeue_status[0].name);
-  await choose('signage_languages', 'kk', 'ru');
-  await choose('ramp', PSC.lists.ramp_options[0].name);
-  await choose('complaints_book', PSC.lists.complaints_book_options[0].name);
-  await choose('fees_posted', 'yes');
-  await typeAnswer('windows_total', '10');
-  await typeAnswer('windows_open', '6');
-  await typeAnswer('staff_at_windows', '6');
-  await choose('cleanliness', '4');
+  await answerFromWaitingToCleanliness({typeAnswer, choose});
   await ready(page, '[data-question="add:issues"]');
   await page.click('#yes');
   await choose('category.1', PSC.lists.issue_categories[0].name);
