@@ -1,11 +1,33 @@
 #include "dala/base/terminal.h"
 
-#include <fcntl.h>
 #include <sodium.h>
+
+#ifdef _WIN32
+#include <iostream>
+
+#include "dala/base/console.h"
+#else
+#include <fcntl.h>
 #include <termios.h>
 #include <unistd.h>
+#endif
 
 namespace dala {
+
+#ifdef _WIN32
+
+Result<std::string> AskOnTerminal(std::string_view prompt, std::string_view env_name) {
+  if (!StdinIsConsole()) {
+    return Status::FailedPrecondition("there is no console to ask on; set " + std::string(env_name) +
+                                      " for unattended use");
+  }
+  std::cerr << prompt << std::flush;
+  std::optional<std::string> line = ReadConsoleLine(/*echo=*/false);
+  if (!line) return Status::FailedPrecondition("nothing was typed at the console");
+  return std::move(*line);
+}
+
+#else
 
 Result<std::string> AskOnTerminal(std::string_view prompt, std::string_view env_name) {
   int fd = ::open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
@@ -30,6 +52,8 @@ Result<std::string> AskOnTerminal(std::string_view prompt, std::string_view env_
   if (!line.empty() && line.back() == '\r') line.pop_back();
   return line;
 }
+
+#endif
 
 void Wipe(std::string* secret) {
   if (!secret->empty()) sodium_memzero(secret->data(), secret->size());

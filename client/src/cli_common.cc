@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "cli_words.h"
+#include "dala/base/environment.h"
 #include "dala/base/terminal.h"
 #include "dala/base/utf8.h"
 #include "dala/schema/interview.h"
@@ -44,7 +45,10 @@ int32_t CliClock::UtcOffsetMinutes() const {
 
 std::string ResolveProfileDir(const std::string& flag) {
   if (!flag.empty()) return flag;
-  if (const char* home = std::getenv("DALA_HOME"); home != nullptr && *home != '\0') return home;
+  if (std::string home = GetEnv("DALA_HOME"); !home.empty()) return home;
+#ifdef _WIN32
+  if (std::string local = LocalAppDataDir(); !local.empty()) return local + "\\Dala";
+#endif
   if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg != nullptr && *xdg != '\0')
     return std::string(xdg) + "/dala";
   if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0')

@@ -1,9 +1,11 @@
 // `dala coord ...`: the coordinator's commands, over the server's HTTP API
 // with a password login. Nothing here needs a volunteer profile.
 
+#ifndef _WIN32
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#endif
 
 #include <cerrno>
 #include <cstdlib>
@@ -18,6 +20,7 @@
 
 #include "cli_commands.h"
 #include "cli_coord_key.h"
+#include "dala/base/environment.h"
 #include "dala/sync/enrolment.h"
 #include "dala/sync/person_keys.h"
 #include "dala/client/sync_client.h"
@@ -30,10 +33,7 @@ using nlohmann::json;
 
 namespace {
 
-std::string Env(const char* name) {
-  const char* v = std::getenv(name);
-  return v != nullptr ? v : "";
-}
+std::string Env(const char* name) { return GetEnv(name); }
 
 // What `dala coord login` keeps so that later commands need no password:
 // the server, the CA to trust it by, and the session cookie. The cookie
@@ -45,6 +45,10 @@ struct SavedSession {
 };
 
 std::string SessionPath() {
+#ifdef _WIN32
+  // Beside the profile in %LOCALAPPDATA%, which is the user's alone.
+  if (std::string local = LocalAppDataDir(); !local.empty()) return local + "\\Dala\\coord-session.json";
+#endif
   std::string base = Env("XDG_CONFIG_HOME");
   if (base.empty() && !Env("HOME").empty()) base = Env("HOME") + "/.config";
   if (base.empty()) return "";
@@ -78,6 +82,24 @@ Status SaveSession(const SavedSession& s) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return Status::Internal("cannot create " + dir.string() + ": " + ec.message());
+#ifdef _WIN32
+  json j = {{"server", s.server}, {"user", s.user},     {"ca", s.ca_file},
+            {"allow_http", s.allow_http}, {"cookie", s.cookie}, {"csrf_token", s.csrf}};
+  std::string text = j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+  // Written aside and renamed over the old one: never a half-written file.
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(std::filesystem::path(tmp), std::ios::binary | std::ios::trunc);
+    out << text;
+    out.flush();
+    if (!out) return Status::Internal("cannot write " + tmp);
+  }
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) {
+    std::filesystem::remove(tmp, ec);
+    return Status::Internal("cannot write " + path);
+  }
+#else
   ::chmod(dir.c_str(), 0700);
   json j = {{"server", s.server}, {"user", s.user},     {"ca", s.ca_file},
             {"allow_http", s.allow_http}, {"cookie", s.cookie}, {"csrf_token", s.csrf}};
@@ -95,6 +117,7 @@ Status SaveSession(const SavedSession& s) {
     ::unlink(tmp.c_str());
     return Status::Internal("cannot write " + path + ": " + std::strerror(errno));
   }
+#endif
   return Status::Ok();
 }
 

@@ -18,11 +18,25 @@ using nlohmann::json;
 
 namespace {
 
+int MakeDirectory(const char* path) {
+#ifdef _WIN32
+  // The folder inherits the user's own profile's permissions.
+  return ::mkdir(path);
+#else
+  return ::mkdir(path, 0700);
+#endif
+}
+
 Status MakeDirectories(const std::string& path) {
   std::string partial;
   for (size_t i = 0; i <= path.size(); ++i) {
-    if (i == path.size() || path[i] == '/') {
-      if (!partial.empty() && ::mkdir(partial.c_str(), 0700) != 0 && errno != EEXIST)
+#ifdef _WIN32
+    const bool separator = i < path.size() && (path[i] == '/' || path[i] == '\\');
+#else
+    const bool separator = i < path.size() && path[i] == '/';
+#endif
+    if (i == path.size() || separator) {
+      if (!partial.empty() && MakeDirectory(partial.c_str()) != 0 && errno != EEXIST)
         return Status::IoError("cannot create directory " + partial + ": " + std::strerror(errno));
     }
     if (i < path.size()) partial.push_back(path[i]);

@@ -1,6 +1,12 @@
 // `dala enroll`, `dala sync`, `dala receipts`.
 
+#ifdef _WIN32
+#include <windows.h>
+
+#include "dala/base/console.h"
+#else
 #include <unistd.h>
+#endif
 
 #include <filesystem>
 #include <fstream>
@@ -24,9 +30,16 @@ using nlohmann::json;
 namespace {
 
 std::string Hostname() {
+#ifdef _WIN32
+  wchar_t wide[MAX_COMPUTERNAME_LENGTH + 1] = {};
+  DWORD size = MAX_COMPUTERNAME_LENGTH + 1;
+  if (::GetComputerNameW(wide, &size) == 0) return "laptop";
+  return Utf16ToUtf8(std::wstring_view(wide, size));
+#else
   char name[256] = {};
   if (::gethostname(name, sizeof(name) - 1) != 0) return "laptop";
   return name;
+#endif
 }
 
 // "[#######.............]  350/1000 sent" on a terminal; nothing otherwise.

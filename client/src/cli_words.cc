@@ -1,7 +1,11 @@
 #include "cli_words.h"
 
+#ifdef _WIN32
+#include <windows.h>
+#else
 #include <sys/ioctl.h>
 #include <unistd.h>
+#endif
 
 #include <algorithm>
 #include <cstdlib>
@@ -431,9 +435,17 @@ std::string WrapText(std::string_view text, size_t width, size_t indent) {
 }
 
 size_t TerminalWidth() {
+#ifdef _WIN32
+  CONSOLE_SCREEN_BUFFER_INFO info{};
+  if (::GetConsoleScreenBufferInfo(::GetStdHandle(STD_OUTPUT_HANDLE), &info) != 0) {
+    int columns = info.srWindow.Right - info.srWindow.Left + 1;
+    if (columns > 0) return static_cast<size_t>(columns);
+  }
+#else
   winsize ws{};
   if (::isatty(STDOUT_FILENO) == 1 && ::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
     return ws.ws_col;
+#endif
   if (const char* columns = std::getenv("COLUMNS"); columns != nullptr) {
     long n = std::strtol(columns, nullptr, 10);
     if (n > 0 && n < 10000) return static_cast<size_t>(n);

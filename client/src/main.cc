@@ -8,10 +8,13 @@
 #include <algorithm>
 #include <iostream>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "cli_audit.h"
 #include "cli_commands.h"
 #include "cli_words.h"
+#include "dala/base/console.h"
 #include "dala/schema/spelling.h"
 #include "dala/sync/crypto.h"
 
@@ -183,6 +186,9 @@ int Main(int argc, char** argv) {
   auto* forms_add = forms->add_subcommand("add", "Load a form document (JSON) onto this laptop");
   forms_add->add_option("FILE", form_file, "The form document")->required();
 
+#ifndef _WIN32
+  // XLSForms are converted on Linux: the Windows build is the volunteer's
+  // client and carries no spreadsheet libraries.
   FormConvertOptions convert_o;
   auto* form = app.add_subcommand("form", "Work with form files");
   form->require_subcommand(1);
@@ -193,6 +199,7 @@ int Main(int argc, char** argv) {
   form_convert->add_option("--lists", convert_o.lists_dir,
                            "Folder of the CSV files that select_*_from_file and pulldata() name")
       ->check(CLI::ExistingDirectory);
+#endif
 
   CollectOptions collect_o;
   UiOptions ui_o;
@@ -271,7 +278,9 @@ int Main(int argc, char** argv) {
 
   if (init->parsed()) return Init(g, init_o);
   if (forms_add->parsed()) return FormsAdd(g, form_file);
+#ifndef _WIN32
   if (form_convert->parsed()) return FormConvert(g, convert_o);
+#endif
   if (forms->parsed()) return FormsList(g);
   if (ui->parsed()) return Ui(g, ui_o);
   if (collect->parsed()) return Collect(g, collect_o);
@@ -293,6 +302,24 @@ int Main(int argc, char** argv) {
 
 }  // namespace dala::client::cli
 
+#ifdef _WIN32
+// Windows hands a program its arguments in UTF-16 (wmain); the ANSI argv
+// would lose every Kazakh letter the code page lacks.
+int wmain(int argc, wchar_t** wargv) {
+  dala::UseUtf8Console();
+  std::vector<std::string> args;
+  for (int i = 0; i < argc; ++i) args.push_back(dala::Utf16ToUtf8(wargv[i]));
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  try {
+    return dala::client::cli::Main(argc, argv.data());
+  } catch (const std::exception& e) {
+    std::cerr << "dala: internal error: " << e.what() << "\n";
+    return dala::client::cli::kExitFailure;
+  }
+}
+#else
 int main(int argc, char** argv) {
   try {
     return dala::client::cli::Main(argc, argv);
@@ -302,3 +329,4 @@ int main(int argc, char** argv) {
     return dala::client::cli::kExitFailure;
   }
 }
+#endif

@@ -2,12 +2,22 @@
 // UiApp. The only file of the page that knows the HTTP library.
 
 #include <httplib.h>
+#ifdef _WIN32
+#include <windows.h>
+// windows.h names SetPortA after the Win16 API; UiApp has a SetPort of its own.
+#undef SetPort
+#include <shellapi.h>
+
+#include "dala/base/console.h"
+#else
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
+#endif
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <chrono>
 #include <condition_variable>
@@ -18,7 +28,9 @@
 #include "cli_words.h"
 #include "ui_app.h"
 
+#ifndef _WIN32
 extern char** environ;
+#endif
 
 namespace dala::client::cli {
 
@@ -40,6 +52,35 @@ ui::UiRequest ToUiRequest(const httplib::Request& req) {
 
 // The default browser, where the desktop has one; its failure is no
 // failure of `dala ui`, whose address is printed anyway.
+#ifdef _WIN32
+void OpenBrowser(const std::string& url) {
+  ::ShellExecuteW(nullptr, L"open", Utf8ToUtf16(url).c_str(), nullptr, nullptr, SW_SHOWNORMAL);
+}
+
+// Ctrl+C, Ctrl+Break and closing the console window end `dala ui` in the
+// same orderly stop as on Linux, which wipes the key. Windows runs the
+// handler on a thread of its own.
+class StopOnSignal {
+ public:
+  explicit StopOnSignal(httplib::Server* server) {
+    server_ = server;
+    ::SetConsoleCtrlHandler(&StopOnSignal::Handler, TRUE);
+  }
+  ~StopOnSignal() {
+    ::SetConsoleCtrlHandler(&StopOnSignal::Handler, FALSE);
+    server_ = nullptr;
+  }
+  StopOnSignal(const StopOnSignal&) = delete;
+  StopOnSignal& operator=(const StopOnSignal&) = delete;
+
+ private:
+  static BOOL WINAPI Handler(DWORD) {
+    if (httplib::Server* s = server_) s->stop();
+    return TRUE;
+  }
+  static inline std::atomic<httplib::Server*> server_{nullptr};
+};
+#else
 void OpenBrowser(const std::string& url) {
   posix_spawn_file_actions_t quiet;
   posix_spawn_file_actions_init(&quiet);
@@ -53,15 +94,43 @@ void OpenBrowser(const std::string& url) {
   posix_spawn_file_actions_destroy(&quiet);
 }
 
+// Ctrl-C, a closed terminal and `kill` all end in the same orderly stop,
+// which wipes the key: the signals go to one thread that waits for them.
+// Constructed before any other thread starts, so that all inherit the mask.
+class StopOnSignal {
+ public:
+  StopOnSignal() {
+    sigemptyset(&signals_);
+    for (int s : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&signals_, s);
+    pthread_sigmask(SIG_BLOCK, &signals_, nullptr);
+  }
+  void Start(httplib::Server* server) {
+    waiter_ = std::thread([this, server] {
+      int sig = 0;
+      sigwait(&signals_, &sig);
+      server->stop();
+    });
+  }
+  ~StopOnSignal() {
+    if (!waiter_.joinable()) return;
+    pthread_kill(waiter_.native_handle(), SIGTERM);  // blocked, so it only wakes the waiting thread
+    waiter_.join();
+  }
+  StopOnSignal(const StopOnSignal&) = delete;
+  StopOnSignal& operator=(const StopOnSignal&) = delete;
+
+ private:
+  sigset_t signals_;
+  std::thread waiter_;
+};
+#endif
+
 }  // namespace
 
 int Ui(const Globals& g, const UiOptions& o) {
-  // Ctrl-C, a closed terminal and `kill` all end in the same orderly stop,
-  // which wipes the key: the signals go to one thread that waits for them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  for (int s : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&stop_signals, s);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+#ifndef _WIN32
+  StopOnSignal stop_on_signal;
+#endif
 
   auto store = OpenStore(g);
   if (!store.ok()) return FailIn(MessageLanguage(g, nullptr), store.status(), DatabasePath(g));
@@ -111,11 +180,11 @@ int Ui(const Globals& g, const UiOptions& o) {
   std::mutex mu;
   std::condition_variable cv;
   bool stopping = false;
-  std::thread signals([&] {
-    int sig = 0;
-    sigwait(&stop_signals, &sig);
-    server.stop();
-  });
+#ifdef _WIN32
+  StopOnSignal stop_on_signal(&server);
+#else
+  stop_on_signal.Start(&server);
+#endif
   std::thread idle([&] {
     std::unique_lock lock(mu);
     while (!cv.wait_for(lock, std::chrono::seconds(5), [&] { return stopping; })) app.LockIfIdle();
@@ -127,8 +196,6 @@ int Ui(const Globals& g, const UiOptions& o) {
   }
   cv.notify_all();
   idle.join();
-  pthread_kill(signals.native_handle(), SIGTERM);  // blocked, so it only wakes the waiting thread
-  signals.join();
   return kExitOk;
 }
 

@@ -1,10 +1,8 @@
 #include "dala/sync/bundle.h"
 
 #include <cctype>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <charconv>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "bundle_migrations.h"
@@ -114,12 +112,14 @@ BundleWriter::~BundleWriter() {
   st_.reset();
   (void)db_->Rollback();
   db_.reset();
-  ::unlink(path_.c_str());
+  std::error_code ignored;
+  std::filesystem::remove(path_, ignored);
 }
 
 Result<BundleWriter> BundleWriter::Create(const std::string& path) {
-  struct stat st;
-  if (::lstat(path.c_str(), &st) == 0) return Status::AlreadyExists(path + " already exists; choose a new file");
+  // Anything at the path, a dangling symbolic link included, is refused.
+  std::error_code ec;
+  if (std::filesystem::symlink_status(path, ec).type() != std::filesystem::file_type::not_found) return Status::AlreadyExists(path + " already exists; choose a new file");
   sql::OpenOptions options;
   options.mode = sql::OpenMode::kReadWriteCreate;
   // One self-contained file for the auditor: no WAL beside it. The writer
