@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 
 #include <algorithm>
 #include <charconv>
@@ -102,9 +103,13 @@ Status LocalStore::BackupTo(const std::string& path) {
       return s;
     }
   }
-  if (::rename(partial.c_str(), path.c_str()) != 0) {
+  // std::filesystem's rename replaces an older backup on Windows too,
+  // where rename() refuses an existing target.
+  std::error_code ec;
+  std::filesystem::rename(partial, path, ec);
+  if (ec) {
     ::unlink(partial.c_str());
-    return Status::IoError("cannot write " + path + ": " + std::strerror(errno));
+    return Status::IoError("cannot write " + path + ": " + ec.message());
   }
   return Status::Ok();
 }
