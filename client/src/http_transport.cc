@@ -23,6 +23,7 @@ std::string TransportResponse::Header(std::string_view name) const {
 
 namespace {
 
+#ifdef CPPHTTPLIB_OPENSSL_SUPPORT
 // "host" of "https://host:8443/..." or "[::1]" of "http://[::1]:80".
 std::string HostOf(std::string_view url) {
   url = url.substr(url.find("://") + 3);
@@ -30,6 +31,7 @@ std::string HostOf(std::string_view url) {
   if (!url.empty() && url.front() == '[') return std::string(url.substr(1, url.find(']') - 1));
   return std::string(url.substr(0, url.find(':')));
 }
+#endif
 
 class HttpTransport final : public Transport {
  public:
@@ -94,8 +96,8 @@ class HttpTransport final : public Transport {
 
   // What went wrong, in words a volunteer can act on.
   Failure Explain(httplib::Error error) {
-    using E = httplib::Error;
 #ifdef CPPHTTPLIB_OPENSSL_SUPPORT
+    using E = httplib::Error;
     if (error == E::SSLServerVerification) {
       const long v = client_.get_openssl_verify_result();
       switch (v) {
