@@ -48,6 +48,9 @@ VIAddVersionKey /LANG=1033 "ProductVersion" "${VERSION}"
 VIAddVersionKey /LANG=1033 "LegalCopyright" "Dala"
 
 !define MUI_ABORTWARNING
+; Asked before any language is chosen, so in all three at once.
+!define MUI_LANGDLL_WINDOWTITLE "Dala"
+!define MUI_LANGDLL_INFO "Тілді таңдаңыз / Выберите язык / Choose a language"
 !define MUI_FINISHPAGE_RUN "$INSTDIR\dala.exe"
 !define MUI_FINISHPAGE_RUN_PARAMETERS "ui"
 !define MUI_FINISHPAGE_RUN_TEXT "$(OpenDala)"
