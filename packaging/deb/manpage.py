@@ -50,8 +50,12 @@ def parse_help(text):
             name, what = sections[current][-1]
             sections[current][-1] = (name, (what + " " + line.strip()).strip())
         elif current and line.startswith("  "):
-            entry = re.match(r"  (\S.*?)(?:\s{2,}(\S.*))?$", line)
-            sections[current].append((entry.group(1), entry.group(2) or ""))
+            # The description starts in its column, after as little as
+            # one space when the name fills the rest.
+            name, what = line[:DESCRIPTION_COLUMN], line[DESCRIPTION_COLUMN:]
+            if not name.endswith(" ") or what.startswith(" "):
+                name, what = line, ""
+            sections[current].append((name.strip(), what.strip()))
     return description, usage, sections, order
 
 
