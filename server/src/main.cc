@@ -14,6 +14,43 @@
 #include "dala/sync/crypto.h"
 
 namespace dala::server {
+namespace {
+
+// CLI11's TOML reader, refusing a key no option has with a message that
+// names it (CLI11's own says "INI was not able to parse"): a misspelt
+// `tls-key` must stop the server, not leave it serving plain HTTP.
+class StrictToml : public CLI::ConfigBase {
+ public:
+  explicit StrictToml(const CLI::App& app) : app_(app) {}
+
+  std::vector<CLI::ConfigItem> from_config(std::istream& input) const override {
+    auto items = CLI::ConfigBase::from_config(input);
+    for (const auto& item : items) {
+      const CLI::App* section = &app_;
+      std::string path;  // "serve", "user.add"
+      for (const auto& name : item.parents) {
+        path += (path.empty() ? "" : ".") + name;
+        try {
+          section = section->get_subcommand(name);
+        } catch (const CLI::OptionNotFound&) {
+          throw CLI::ConfigError("no command `" + name + "` for the section [" + path + "]");
+        }
+      }
+      bool marker = item.name == "++" || item.name == "--";  // a section's start and end
+      if (!marker && section->get_option_no_throw("--" + item.name) == nullptr) {
+        throw CLI::ConfigError("unknown setting `" + item.name + "`" +
+                               (section == &app_ ? " (settings go in a command's section, such as [serve])"
+                                                 : " in [" + path + "]"));
+      }
+    }
+    return items;
+  }
+
+ private:
+  const CLI::App& app_;
+};
+
+}  // namespace
 
 int Main(int argc, char** argv) {
   if (!sync::InitCrypto().ok()) {
@@ -25,6 +62,15 @@ int Main(int argc, char** argv) {
                "Coordinators review them over HTTPS; every accepted record goes into a transparency log."};
   app.set_version_flag("--version", "dala-server 0.1.0");
   app.require_subcommand(1);
+  // Settings from a file, for a service started without a command line to
+  // edit (packaging/deb/dala-server.conf is the packaged one): TOML, one
+  // section per command, the keys its long options' names; an option
+  // given on the command line wins over the file.
+  app.config_formatter(std::make_shared<StrictToml>(app));
+  auto* config = app.set_config("--config", "",
+                                "Read settings from this TOML file: a [serve] section with data, listen, tls-cert, "
+                                "tls-key, access-log...; options on the command line win");
+  config->type_name("FILE");
 
   InitOptions init_o;
   auto* init = app.add_subcommand("init", "Create a data directory: database, first project and server key");
@@ -68,6 +114,7 @@ int Main(int argc, char** argv) {
 
   ServeOptions serve_o;
   auto* serve = app.add_subcommand("serve", "Run the server until SIGINT or SIGTERM");
+  serve->fallthrough();  // `dala-server serve --config FILE`
   serve->add_option("--data", serve_o.data_dir, "The data directory")->required();
   serve->add_option("--listen", serve_o.listen, "HOST:PORT to listen on (port 0: any free port)")
       ->capture_default_str();
@@ -206,8 +253,14 @@ int Main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
+  } catch (const CLI::ConfigError& e) {
+    std::cerr << "dala-server: " << config->as<std::string>() << ": " << e.what() << "\n";
+    return kExitUsage;
   } catch (const CLI::ParseError& e) {
-    std::cerr << "dala-server: " << e.what() << " (see dala-server --help)\n";
+    // The file's values are checked as the command line's are, so the
+    // error may come from either: name the file when there is one.
+    std::string in_file = config->count() > 0 ? " (in " + config->as<std::string>() + " or the command line)" : "";
+    std::cerr << "dala-server: " << e.what() << in_file << " (see dala-server --help)\n";
     return kExitUsage;
   }
 
