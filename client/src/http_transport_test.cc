@@ -67,6 +67,9 @@ class LoopbackServer {
       res.set_content(req.get_header_value("Content-Type") + "|" + req.get_header_value("X-Device") + "|" + req.body,
                       "application/octet-stream");
     });
+    // WinHTTP (Wine) keeps idle connections pooled after its handles close;
+    // stop() waits for them to time out.
+    server_.set_keep_alive_timeout(1);
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
     while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));

@@ -3,6 +3,8 @@
 // Behaves as http_transport.cc does on Linux: same timeouts, no transparent
 // compression, no redirects or cookies, targets sent as given, HTTP error
 // statuses returned as responses, and the same failure reasons.
+#include <winsock2.h>
+#include <ws2tcpip.h>
 #include <windows.h>
 #include <wincrypt.h>
 #include <winhttp.h>
@@ -89,15 +91,48 @@ bool SameCertificate(const CERT_CONTEXT* a, const CERT_CONTEXT* b) {
   return a->cbCertEncoded == b->cbCertEncoded && std::memcmp(a->pbCertEncoded, b->pbCertEncoded, a->cbCertEncoded) == 0;
 }
 
-// Empty when `server` chains up to exactly `ca` (the certificates the server
-// sent may fill the middle) and is valid today for `host`; otherwise the
-// reason. Windows' policy does the name and date checks; the only error it
-// is told to overlook is that `ca` is in no store of this computer.
-std::string CheckAgainstPrivateCa(const CERT_CONTEXT* server, const CERT_CONTEXT* ca, const std::wstring& host) {
+// True when `host` is an IP address that `cert` names in its subject
+// alternative names. Windows' SSL policy matches DNS names only on older
+// systems and in Wine, and `dala-server tls init --host 192.168.1.10`
+// certifies an address.
+bool NamesIpAddress(const CERT_CONTEXT* cert, std::wstring host) {
+  if (host.size() > 2 && host.front() == L'[' && host.back() == L']') host = host.substr(1, host.size() - 2);
+  BYTE want[16];
+  DWORD want_size = 0;
+  if (InetPtonW(AF_INET, host.c_str(), want) == 1)
+    want_size = 4;
+  else if (InetPtonW(AF_INET6, host.c_str(), want) == 1)
+    want_size = 16;
+  else
+    return false;
+  const CERT_EXTENSION* ext =
+      CertFindExtension(szOID_SUBJECT_ALT_NAME2, cert->pCertInfo->cExtension, cert->pCertInfo->rgExtension);
+  CERT_ALT_NAME_INFO* names = nullptr;
+  DWORD size = 0;
+  if (ext == nullptr || !CryptDecodeObjectEx(X509_ASN_ENCODING, X509_ALTERNATE_NAME, ext->Value.pbData,
+                                             ext->Value.cbData, CRYPT_DECODE_ALLOC_FLAG, nullptr, &names, &size))
+    return false;
+  bool found = false;
+  for (DWORD i = 0; i < names->cAltEntry && !found; ++i) {
+    const CERT_ALT_NAME_ENTRY& e = names->rgAltEntry[i];
+    found = e.dwAltNameChoice == CERT_ALT_NAME_IP_ADDRESS && e.IPAddress.cbData == want_size &&
+            std::memcmp(e.IPAddress.pbData, want, want_size) == 0;
+  }
+  LocalFree(names);
+  return found;
+}
+
+// Empty when `server` is a certificate for `host`, valid today, whose chain
+// (the certificates the server sent may fill its middle) ends at exactly
+// `ca`, or, without `ca`, at a root this computer trusts; otherwise the
+// reason. Windows' SSL policy does the name and date checks; with `ca`, the
+// only error it is told to overlook is that `ca` is in no store here.
+std::string CheckCertificate(const CERT_CONTEXT* server, const CERT_CONTEXT* ca, const std::wstring& host) {
+  const char* untrusted = ca != nullptr ? "tls_wrong_ca" : "tls_untrusted";
   Store extra(CertOpenStore(CERT_STORE_PROV_COLLECTION, 0, 0, 0, nullptr));
   Store mine(CertOpenStore(CERT_STORE_PROV_MEMORY, 0, 0, 0, nullptr));
-  if (!extra || !mine || !CertAddCertificateContextToStore(mine.get(), ca, CERT_STORE_ADD_ALWAYS, nullptr) ||
-      !CertAddStoreToCollection(extra.get(), mine.get(), 0, 0))
+  if (!extra || !mine || !CertAddStoreToCollection(extra.get(), mine.get(), 0, 0)) return "tls_refused";
+  if (ca != nullptr && !CertAddCertificateContextToStore(mine.get(), ca, CERT_STORE_ADD_ALWAYS, nullptr))
     return "tls_refused";
   if (server->hCertStore != nullptr) CertAddStoreToCollection(extra.get(), server->hCertStore, 0, 0);
 
@@ -113,14 +148,14 @@ std::string CheckAgainstPrivateCa(const CERT_CONTEXT* server, const CERT_CONTEXT
                                nullptr, &raw))
     return "tls_refused";
   Chain chain(raw);
-  if (chain->cChain == 0 || chain->rgpChain[0]->cElement == 0) return "tls_wrong_ca";
+  if (chain->cChain == 0 || chain->rgpChain[0]->cElement == 0) return untrusted;
   const CERT_SIMPLE_CHAIN* simple = chain->rgpChain[0];
-  if (!SameCertificate(simple->rgpElement[simple->cElement - 1]->pCertContext, ca)) return "tls_wrong_ca";
+  if (ca != nullptr && !SameCertificate(simple->rgpElement[simple->cElement - 1]->pCertContext, ca)) return untrusted;
 
   SSL_EXTRA_CERT_CHAIN_POLICY_PARA ssl{};
   ssl.cbSize = sizeof ssl;
   ssl.dwAuthType = AUTHTYPE_SERVER;
-  ssl.fdwChecks = SECURITY_FLAG_IGNORE_UNKNOWN_CA;
+  ssl.fdwChecks = ca != nullptr ? SECURITY_FLAG_IGNORE_UNKNOWN_CA : 0;
   std::wstring name = host;
   ssl.pwszServerName = name.data();
   CERT_CHAIN_POLICY_PARA policy{};
@@ -129,11 +164,21 @@ std::string CheckAgainstPrivateCa(const CERT_CONTEXT* server, const CERT_CONTEXT
   CERT_CHAIN_POLICY_STATUS status{};
   status.cbSize = sizeof status;
   if (!CertVerifyCertificateChainPolicy(CERT_CHAIN_POLICY_SSL, chain.get(), &policy, &status)) return "tls_refused";
+  if (static_cast<HRESULT>(status.dwError) == CERT_E_CN_NO_MATCH && NamesIpAddress(server, host)) {
+    // The name is right after all; ask again for every other check.
+    ssl.fdwChecks |= SECURITY_FLAG_IGNORE_CERT_CN_INVALID;
+    status = CERT_CHAIN_POLICY_STATUS{};
+    status.cbSize = sizeof status;
+    if (!CertVerifyCertificateChainPolicy(CERT_CHAIN_POLICY_SSL, chain.get(), &policy, &status)) return "tls_refused";
+  }
   switch (static_cast<HRESULT>(status.dwError)) {
     case S_OK:
       return "";
     case CERT_E_CN_NO_MATCH:
       return "tls_wrong_host";
+    case CERT_E_UNTRUSTEDROOT:
+    case CERT_E_CHAINING:
+      return untrusted;
     case CERT_E_EXPIRED: {
       FILETIME now;
       GetSystemTimeAsFileTime(&now);
@@ -151,19 +196,14 @@ struct RequestCheck {
   bool checked = false;      // the private-CA check ran and passed
   std::string refused;       // its reason when it failed
   bool closed = false;       // the callback closed the request handle
-  DWORD secure_failure = 0;  // WINHTTP_CALLBACK_STATUS_FLAG_* of a refused handshake
 };
 
 // Called by WinHTTP on the sending thread (the handles are synchronous).
 // SENDING_REQUEST comes after the TLS handshake and before the request
 // leaves: the moment to hold the server to the private CA.
-void CALLBACK OnStatus(HINTERNET request, DWORD_PTR context, DWORD status, void* info, DWORD info_length) {
+void CALLBACK OnStatus(HINTERNET request, DWORD_PTR context, DWORD status, void*, DWORD) {
   auto* check = reinterpret_cast<RequestCheck*>(context);
   if (check == nullptr) return;
-  if (status == WINHTTP_CALLBACK_STATUS_SECURE_FAILURE && info != nullptr && info_length >= sizeof(DWORD)) {
-    check->secure_failure = *static_cast<DWORD*>(info);
-    return;
-  }
   if (status != WINHTTP_CALLBACK_STATUS_SENDING_REQUEST || check->ca == nullptr || check->closed) return;
   const CERT_CONTEXT* server = nullptr;
   DWORD size = sizeof server;
@@ -171,7 +211,7 @@ void CALLBACK OnStatus(HINTERNET request, DWORD_PTR context, DWORD status, void*
     check->refused = "tls_refused";
   } else {
     Cert owned(server);
-    check->refused = CheckAgainstPrivateCa(server, check->ca, check->host);
+    check->refused = CheckCertificate(server, check->ca, check->host);
   }
   check->checked = check->refused.empty();
   if (!check->checked) {
@@ -221,9 +261,8 @@ class WinHttpTransport final : public Transport {
     check.ca = ca_.get();
     check.host = host_;
     Handle req = Open(request.method, request.target, https_);
-    if (!req) return Failed(GetLastError(), check);
-    WinHttpSetStatusCallback(req.get(), &OnStatus,
-                             WINHTTP_CALLBACK_FLAG_SEND_REQUEST | WINHTTP_CALLBACK_FLAG_SECURE_FAILURE, 0);
+    if (!req) return Failed(GetLastError());
+    WinHttpSetStatusCallback(req.get(), &OnStatus, WINHTTP_CALLBACK_FLAG_SEND_REQUEST, 0);
     // With a private CA, the body waits for the check's verdict: Wine (and
     // any WinHTTP that does not cancel a request closed in its callback)
     // then sends at most the request's head to an impostor, never a record.
@@ -238,11 +277,11 @@ class WinHttpTransport final : public Transport {
     const DWORD error = sent ? ERROR_SUCCESS : GetLastError();
     if (check.closed) (void)req.release();  // the callback closed it
     if (!check.refused.empty()) return CannotReach(check.refused, base_url_, ca_file_, "the certificate check failed");
-    if (!sent) return Failed(error, check);
+    if (!sent) return Failed(error);
     if (ca_ && !check.checked) return CannotReach("tls_refused", base_url_, ca_file_, "the certificate was not checked");
-    if (body_after_check && !WriteAll(req.get(), request.body)) return Failed(GetLastError(), check);
-    if (!WinHttpReceiveResponse(req.get(), nullptr)) return Failed(GetLastError(), check);
-    return ReadResponse(req.get(), check);
+    if (body_after_check && !WriteAll(req.get(), request.body)) return Failed(GetLastError());
+    if (!WinHttpReceiveResponse(req.get(), nullptr)) return Failed(GetLastError());
+    return ReadResponse(req.get());
   }
 
  private:
@@ -259,8 +298,9 @@ class WinHttpTransport final : public Transport {
     WinHttpSetOption(req.get(), WINHTTP_OPTION_DISABLE_FEATURE, &off, sizeof off);
     if (ca_ && secure) {
       // The private CA is in no store of this computer: the handshake may
-      // pass that one check, and OnStatus holds the server to the CA itself.
-      DWORD security = SECURITY_FLAG_IGNORE_UNKNOWN_CA;
+      // pass that check, and OnStatus holds the server to the CA itself,
+      // and checks the name too (an IP address: see NamesIpAddress).
+      DWORD security = SECURITY_FLAG_IGNORE_UNKNOWN_CA | SECURITY_FLAG_IGNORE_CERT_CN_INVALID;
       WinHttpSetOption(req.get(), WINHTTP_OPTION_SECURITY_FLAGS, &security, sizeof security);
     }
     return req;
@@ -276,12 +316,12 @@ class WinHttpTransport final : public Transport {
     return true;
   }
 
-  Result<TransportResponse> ReadResponse(HINTERNET req, const RequestCheck& check) {
+  Result<TransportResponse> ReadResponse(HINTERNET req) {
     TransportResponse out;
     DWORD status = 0, size = sizeof status;
     if (!WinHttpQueryHeaders(req, WINHTTP_QUERY_STATUS_CODE | WINHTTP_QUERY_FLAG_NUMBER, WINHTTP_HEADER_NAME_BY_INDEX,
                              &status, &size, WINHTTP_NO_HEADER_INDEX))
-      return Failed(GetLastError(), check);
+      return Failed(GetLastError());
     out.status = static_cast<int>(status);
     size = 0;
     WinHttpQueryHeaders(req, WINHTTP_QUERY_RAW_HEADERS_CRLF, WINHTTP_HEADER_NAME_BY_INDEX, WINHTTP_NO_OUTPUT_BUFFER,
@@ -295,12 +335,12 @@ class WinHttpTransport final : public Transport {
     out.content_type = out.Header("Content-Type");
     for (;;) {
       DWORD available = 0;
-      if (!WinHttpQueryDataAvailable(req, &available)) return Failed(GetLastError(), check);
+      if (!WinHttpQueryDataAvailable(req, &available)) return Failed(GetLastError());
       if (available == 0) break;
       const size_t at = out.body.size();
       out.body.resize(at + available);
       DWORD got = 0;
-      if (!WinHttpReadData(req, out.body.data() + at, available, &got)) return Failed(GetLastError(), check);
+      if (!WinHttpReadData(req, out.body.data() + at, available, &got)) return Failed(GetLastError());
       out.body.resize(at + got);
       if (got == 0) break;
     }
@@ -322,24 +362,17 @@ class WinHttpTransport final : public Transport {
     }
   }
 
-  Status Failed(DWORD error, const RequestCheck& check) {
+  Status Failed(DWORD error) {
     switch (error) {
-      case ERROR_WINHTTP_SECURE_FAILURE:  // Windows: which check failed came through OnStatus
-        if (check.secure_failure & WINHTTP_CALLBACK_STATUS_FLAG_INVALID_CA) return Untrusted();
-        if (check.secure_failure & WINHTTP_CALLBACK_STATUS_FLAG_CERT_CN_INVALID) return Refused("tls_wrong_host");
-        if (check.secure_failure & WINHTTP_CALLBACK_STATUS_FLAG_CERT_DATE_INVALID) return Refused("tls_expired");
-        return CannotReach("tls_refused", base_url_, ca_file_, "WinHTTP secure failure flags " +
-                                                                   std::to_string(check.secure_failure));
-      // Wine names the failed check in the error itself.
-      case ERROR_WINHTTP_SECURE_INVALID_CA:
-        return Untrusted();
-      case ERROR_WINHTTP_SECURE_CERT_CN_INVALID:
-        return Refused("tls_wrong_host");
-      case ERROR_WINHTTP_SECURE_CERT_DATE_INVALID:
-        return Refused("tls_expired");
+      // Windows names the failed check in a SECURE_FAILURE callback, Wine
+      // only in its log: ask the certificate itself, the same way for both.
+      case ERROR_WINHTTP_SECURE_FAILURE:
       case ERROR_WINHTTP_SECURE_CHANNEL_ERROR:
+      case ERROR_WINHTTP_SECURE_INVALID_CA:
+      case ERROR_WINHTTP_SECURE_CERT_CN_INVALID:
+      case ERROR_WINHTTP_SECURE_CERT_DATE_INVALID:
       case ERROR_WINHTTP_SECURE_INVALID_CERT:
-        return Refused("tls_no_handshake");
+        return Refused(WhyRefused());
       default:
         break;
     }
@@ -351,7 +384,26 @@ class WinHttpTransport final : public Transport {
   }
 
   Status Refused(std::string_view reason) const { return CannotReach(reason, base_url_, ca_file_); }
-  Status Untrusted() const { return Refused(ca_file_.empty() ? "tls_untrusted" : "tls_wrong_ca"); }
+
+  // Why the handshake was refused: the server's certificate, fetched over a
+  // handshake that refuses nothing (only a health check is sent), judged
+  // as the real request's was. No certificate at all: no TLS handshake.
+  std::string WhyRefused() const {
+    Handle probe = Open("GET", "/api/v1/health", true);
+    if (!probe) return "tls_no_handshake";
+    WinHttpSetTimeouts(probe.get(), 5000, 5000, 5000, 5000);
+    DWORD any = SECURITY_FLAG_IGNORE_UNKNOWN_CA | SECURITY_FLAG_IGNORE_CERT_CN_INVALID |
+                SECURITY_FLAG_IGNORE_CERT_DATE_INVALID | SECURITY_FLAG_IGNORE_CERT_WRONG_USAGE;
+    WinHttpSetOption(probe.get(), WINHTTP_OPTION_SECURITY_FLAGS, &any, sizeof any);
+    const CERT_CONTEXT* server = nullptr;
+    DWORD size = sizeof server;
+    if (!WinHttpSendRequest(probe.get(), WINHTTP_NO_ADDITIONAL_HEADERS, 0, WINHTTP_NO_REQUEST_DATA, 0, 0, 0) ||
+        !WinHttpQueryOption(probe.get(), WINHTTP_OPTION_SERVER_CERT_CONTEXT, &server, &size) || server == nullptr)
+      return "tls_no_handshake";
+    Cert owned(server);
+    std::string reason = CheckCertificate(server, ca_.get(), host_);
+    return reason.empty() ? "tls_no_handshake" : reason;
+  }
 
   // A TLS server drops a plain request unanswered; ask it in TLS, only to
   // name the mistake (nothing is sent but a health check), as on Linux.
