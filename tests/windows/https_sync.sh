@@ -112,8 +112,9 @@ else
 fi
 
 # 3. The server's own certificate for another name: refused, naming it.
+"$server" init --data "$work/server2" >/dev/null  # one server per data directory
 "$server" tls init --host dala.example.kz --out "$work/elsewhere" >/dev/null
-"$server" serve --data "$work/server" --listen 127.0.0.1:0 --port-file "$work/port2" \
+"$server" serve --data "$work/server2" --listen 127.0.0.1:0 --port-file "$work/port2" \
   --tls-cert "$work/elsewhere/cert.pem" --tls-key "$work/elsewhere/key.pem" >"$work/server2.log" 2>&1 &
 pids+=($!)
 wait_for_file "$work/port2"
