@@ -238,6 +238,13 @@ class WinHttpTransport final : public Transport {
     session_.reset(WinHttpOpen(L"dala", WINHTTP_ACCESS_TYPE_NO_PROXY, WINHTTP_NO_PROXY_NAME, WINHTTP_NO_PROXY_BYPASS,
                                0));
     if (session_) {
+      // Windows 7's WinHTTP offers only TLS 1.0 unless asked (the update
+      // KB3140245 adds the option); TLS 1.3 where the system has it.
+      DWORD protocols = WINHTTP_FLAG_SECURE_PROTOCOL_TLS1_2 | WINHTTP_FLAG_SECURE_PROTOCOL_TLS1_3;
+      if (!WinHttpSetOption(session_.get(), WINHTTP_OPTION_SECURE_PROTOCOLS, &protocols, sizeof protocols)) {
+        protocols = WINHTTP_FLAG_SECURE_PROTOCOL_TLS1_2;
+        WinHttpSetOption(session_.get(), WINHTTP_OPTION_SECURE_PROTOCOLS, &protocols, sizeof protocols);
+      }
       const int connect_ms = options.connect_timeout_seconds * 1000, read_ms = options.read_timeout_seconds * 1000;
       WinHttpSetTimeouts(session_.get(), connect_ms, connect_ms, read_ms, read_ms);
       if (!host_.empty()) connect_.reset(WinHttpConnect(session_.get(), host_.c_str(), port_, 0));
