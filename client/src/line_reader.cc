@@ -13,17 +13,6 @@ namespace dala::client::cli {
 
 namespace {
 
-class PlainLineReader final : public LineReader {
- public:
-  std::optional<std::string> ReadLine(std::string_view prompt, const std::vector<std::string>&) override {
-    std::cout << prompt << std::flush;
-    std::string line;
-    if (!std::getline(std::cin, line)) return std::nullopt;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    return line;
-  }
-};
-
 // libedit's native interface: it takes the prompt from a callback and
 // keeps its history in a History object we refill for each question.
 class EditLineReader final : public LineReader {
@@ -90,7 +79,7 @@ void UseUtf8CharacterType() {
 }  // namespace
 
 std::unique_ptr<LineReader> MakeLineReader() {
-  if (::isatty(STDIN_FILENO) != 1 || ::isatty(STDOUT_FILENO) != 1) return std::make_unique<PlainLineReader>();
+  if (::isatty(STDIN_FILENO) != 1 || ::isatty(STDOUT_FILENO) != 1) return MakePlainLineReader();
   UseUtf8CharacterType();
   return std::make_unique<EditLineReader>();
 }

@@ -26,4 +26,8 @@ class LineReader {
 // otherwise.
 std::unique_ptr<LineReader> MakeLineReader();
 
+// Lines as they come, without editing: what MakeLineReader gives when
+// standard input is not a terminal.
+std::unique_ptr<LineReader> MakePlainLineReader();
+
 }  // namespace dala::client::cli

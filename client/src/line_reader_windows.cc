@@ -20,22 +20,11 @@ class ConsoleLineReader final : public LineReader {
   }
 };
 
-class PlainLineReader final : public LineReader {
- public:
-  std::optional<std::string> ReadLine(std::string_view prompt, const std::vector<std::string>&) override {
-    std::cout << prompt << std::flush;
-    std::string line;
-    if (!std::getline(std::cin, line)) return std::nullopt;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    return line;
-  }
-};
-
 }  // namespace
 
 std::unique_ptr<LineReader> MakeLineReader() {
   if (StdinIsConsole()) return std::make_unique<ConsoleLineReader>();
-  return std::make_unique<PlainLineReader>();
+  return MakePlainLineReader();
 }
 
 }  // namespace dala::client::cli
