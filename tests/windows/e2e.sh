@@ -59,26 +59,33 @@ laptop collect citizen_exit_survey --answers "$(winepath -w "$work/answers.json"
   fail "collect failed: $(cat "$work/collect.txt")"
 laptop sync >"$work/sync2.txt" 2>&1 || fail "second sync failed: $(cat "$work/sync2.txt")"
 laptop list --json >"$work/list.json" || fail "list failed"
-python3 - "$work/list.json" <<'PY' || fail "the laptop does not list one synced record"
+python3 - "$work/list.json" "$comment" <<'PY' || fail "the laptop does not list one synced record with the text as typed"
 import json, sys
-rows = json.load(open(sys.argv[1]))
+rows = json.load(open(sys.argv[1], encoding="utf-8"))
 assert len(rows) == 1 and rows[0]["sync"] == "synced", rows
+assert rows[0]["answers"]["comment"] == sys.argv[2], rows[0]["answers"]["comment"]
 PY
 
 # What the server holds is what was typed, byte for byte.
-"$server" export --data "$work/server" --format json -o "$work/export.json" >/dev/null
+"$server" export --data "$work/server" --format json -o "$work/export.json" >/dev/null 2>&1
 python3 - "$work/export.json" "$comment" <<'PY' || fail "the Kazakh text did not arrive intact"
 import json, sys
 data = json.load(open(sys.argv[1], encoding="utf-8"))
-found = json.dumps(data, ensure_ascii=False)
-want = sys.argv[2]
-assert want in found, "comment not in the export"
+def strings(v):
+    if isinstance(v, dict):
+        for x in v.values(): yield from strings(x)
+    elif isinstance(v, list):
+        for x in v: yield from strings(x)
+    elif isinstance(v, str):
+        yield v
+# The very string typed, as one whole value: not a near copy, not a part.
+assert sys.argv[2] in set(strings(data)), "the comment is not a value of the export"
 PY
 
 # The auditor: the server's bundle with the Windows laptop's receipts.
 laptop receipts --export "$(winepath -w "$work/receipts")" >/dev/null || fail "receipts --export failed"
 ls "$work/receipts"/*.json >/dev/null 2>&1 || fail "no receipt files were written"
-"$server" export --data "$work/server" --bundle "$work/audit.bundle" >/dev/null
+"$server" export --data "$work/server" --bundle "$work/audit.bundle" >/dev/null 2>&1
 "$dala" audit verify "$work/audit.bundle" --receipts "$work/receipts" >"$work/audit.txt" 2>&1 ||
   fail "the audit failed: $(cat "$work/audit.txt")"
 echo "windows e2e: dala.exe enrolled, collected and synced under Wine; the Kazakh text arrived intact; audit passed"
