@@ -32,13 +32,13 @@
 #       checks the packages found in DEB_DIR.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-build=$(realpath -m "$1")
+build=$(realpath -m -- "$1")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 fail() { echo "package_test: $*" >&2; exit 1; }
 
 if [ "$1" = --from-build ]; then
-  build=$(realpath -m "$2")
+  build=$(realpath -m -- "$2")
   debs=$work/out
   start=$(date +%s)
   (cd "$build" && cpack -G DEB -B "$work/cpack" >/dev/null) || fail "cpack failed in $build"
