@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "dala/client/transport.h"
+#include "dala/base/console.h"
 #include "transport_common.h"
 
 namespace dala::client {
@@ -24,21 +25,9 @@ namespace {
 
 using transport_internal::CannotReach;
 
-std::wstring Widen(std::string_view s) {
-  if (s.empty()) return {};
-  int n = MultiByteToWideChar(CP_UTF8, 0, s.data(), static_cast<int>(s.size()), nullptr, 0);
-  std::wstring out(static_cast<size_t>(n), L'\0');
-  MultiByteToWideChar(CP_UTF8, 0, s.data(), static_cast<int>(s.size()), out.data(), n);
-  return out;
-}
-
-std::string Narrow(std::wstring_view s) {
-  if (s.empty()) return {};
-  int n = WideCharToMultiByte(CP_UTF8, 0, s.data(), static_cast<int>(s.size()), nullptr, 0, nullptr, nullptr);
-  std::string out(static_cast<size_t>(n), '\0');
-  WideCharToMultiByte(CP_UTF8, 0, s.data(), static_cast<int>(s.size()), out.data(), n, nullptr, nullptr);
-  return out;
-}
+// The conversions base/console.h has for the Windows APIs.
+std::wstring Widen(std::string_view s) { return Utf8ToUtf16(s); }
+std::string Narrow(std::wstring_view s) { return Utf16ToUtf8(s); }
 
 // Request lines and header fields are ASCII; anything else WinHTTP would
 // re-encode, and the bytes the device signed would not be the bytes sent.
