@@ -267,7 +267,7 @@ Status InExportSnapshot(Store& store, const std::function<Status(Store& snapshot
     // The root from the snapshot's own leaves (32 bytes an entry): the
     // server's last signed checkpoint may be older than the records.
     std::vector<sync::Hash> leaves;
-    DALA_RETURN_IF_ERROR(snapshot.ForEachLeafHash([&](uint64_t, const sync::Hash& h) { leaves.push_back(h); }));
+    DALA_RETURN_IF_ERROR(snapshot.ForEachLeafHash(0, [&](uint64_t, const sync::Hash& h) { leaves.push_back(h); }));
     CheckpointRef at;
     at.size = leaves.size();
     at.root_hex = ToHex(sync::RootOfLeafHashes(leaves));

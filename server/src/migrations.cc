@@ -219,6 +219,18 @@ INSERT INTO indicator_counts_pending VALUES (8);
 CREATE INDEX submissions_by_created ON submissions (created_ms, id);
 CREATE INDEX submissions_by_updated ON submissions (updated_ms, id);
 )sql",
+      // 10: request nonces kept in the store, for deployments where
+      // several nodes share it (PostgreSQL); SQLite keeps the table so that
+      // both stores answer the same tests, and one node its nonces in memory.
+      R"sql(
+CREATE TABLE request_nonces (
+  device     BLOB NOT NULL,
+  nonce      TEXT NOT NULL,
+  expires_ms INTEGER NOT NULL,
+  PRIMARY KEY (device, nonce)
+) WITHOUT ROWID;
+CREATE INDEX request_nonces_by_expiry ON request_nonces (expires_ms);
+)sql",
   };
   return kMigrations;
 }

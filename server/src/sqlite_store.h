@@ -39,6 +39,13 @@ class SqliteStore final : public Store {
   // it to see its effect.
   Status CheckpointWal();
 
+  bool SharedByNodes() const override { return false; }
+  // SQLite's write transaction (BEGIN IMMEDIATE) already holds every other
+  // writer off.
+  Status LockLog() override { return Status::Ok(); }
+  Status RememberRequestNonce(const sync::PublicKey& device, std::string_view nonce, int64_t expires_ms,
+                              int64_t now_ms) override;
+
   Status InTransaction(const std::function<Status()>& work) override;
   Status InReadSnapshot(const std::function<Status(Store& snapshot)>& work) override;
 
@@ -92,7 +99,7 @@ class SqliteStore final : public Store {
   Result<std::optional<StoredEnvelope>> FindEnvelope(const sync::Hash& id) override;
   Status AppendEnvelope(const sync::Envelope& e, const sync::Hash& leaf, uint64_t index, int64_t now_ms) override;
   Result<uint64_t> LogSize() override;
-  Status ForEachLeafHash(const std::function<void(uint64_t, const sync::Hash&)>& visit) override;
+  Status ForEachLeafHash(uint64_t start, const std::function<void(uint64_t, const sync::Hash&)>& visit) override;
   Result<std::vector<StoredEnvelope>> LogRange(uint64_t start, uint64_t end) override;
   Result<std::vector<StoredEnvelope>> EnvelopesOf(const sync::SubmissionId& submission) override;
   Status PutSubmission(const SubmissionSummary& summary) override;

@@ -149,6 +149,18 @@ Status SqliteStore::NoteDeviceSync(const sync::PublicKey& key, int64_t now_ms) {
   return st.Bind(1, now_ms).BindBlob(2, KeyBytes(key)).Bind(3, now_ms - 60'000).Run();
 }
 
+Status SqliteStore::RememberRequestNonce(const sync::PublicKey& device, std::string_view nonce, int64_t expires_ms,
+                                         int64_t now_ms) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  DALA_ASSIGN_OR_RETURN(auto sweep, db_.Prepare("DELETE FROM request_nonces WHERE expires_ms < ?"));
+  DALA_RETURN_IF_ERROR(sweep.Bind(1, now_ms).Run());
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("INSERT INTO request_nonces (device, nonce, expires_ms) VALUES (?, ?, ?) "
+                                             "ON CONFLICT DO NOTHING"));
+  DALA_RETURN_IF_ERROR(st.BindBlob(1, KeyBytes(device)).Bind(2, nonce).Bind(3, expires_ms).Run());
+  if (db_.Changes() == 0) return Status::AlreadyExists("request nonce already used");
+  return Status::Ok();
+}
+
 Result<std::vector<User>> SqliteStore::ListUsers() {
   std::lock_guard<std::recursive_mutex> lock(mutex_);
   DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare(Sql("SELECT ", kUserColumns, " FROM users ORDER BY name")));

@@ -191,10 +191,12 @@ Result<uint64_t> SqliteStore::LogSize() {
   return static_cast<uint64_t>(st.ColumnInt(0));
 }
 
-Status SqliteStore::ForEachLeafHash(const std::function<void(uint64_t, const Hash&)>& visit) {
+Status SqliteStore::ForEachLeafHash(uint64_t start, const std::function<void(uint64_t, const Hash&)>& visit) {
   Lock lock(mutex_);
-  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT log_index, leaf_hash FROM envelopes ORDER BY log_index"));
-  uint64_t expected = 0;
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT log_index, leaf_hash FROM envelopes WHERE log_index >= ? "
+                                             "ORDER BY log_index"));
+  st.Bind(1, static_cast<int64_t>(start));
+  uint64_t expected = start;
   while (true) {
     DALA_ASSIGN_OR_RETURN(bool row, st.Step());
     if (!row) break;

@@ -131,6 +131,14 @@ class AccountStore {
   // so a no-op sync stays a read.
   virtual Status NoteDeviceSync(const sync::PublicKey& key, int64_t now_ms) = 0;
 
+  // Remembers that `device` signed a request with `nonce`, until
+  // `expires_ms`; AlreadyExists when it is remembered already (a replay,
+  // perhaps to another node). Entries past their expiry are forgotten.
+  // Where several nodes share the store, this is what refuses a request
+  // replayed to another node (auth.h); one node keeps nonces in memory.
+  virtual Status RememberRequestNonce(const sync::PublicKey& device, std::string_view nonce, int64_t expires_ms,
+                                      int64_t now_ms) = 0;
+
   // People's keys (sqlite_store_person_keys.cc). A one-time code an admin
   // issues for `person`, stored as its hash, as device codes are.
   virtual Status AddPersonKeyCode(std::string_view code_hash, std::string_view person, int64_t expires_ms,
@@ -267,8 +275,11 @@ class RecordStore {
   // not hash the envelope again.
   virtual Status AppendEnvelope(const sync::Envelope& e, const sync::Hash& leaf, uint64_t index, int64_t now_ms) = 0;
   virtual Result<uint64_t> LogSize() = 0;
-  // Leaf hashes of the whole log in order, to rebuild the tree at start.
-  virtual Status ForEachLeafHash(const std::function<void(uint64_t index, const sync::Hash&)>& visit) = 0;
+  // Leaf hashes of the log from index `start` on, in order: the whole log
+  // to rebuild the tree at start, the tail another node appended to catch
+  // up.
+  virtual Status ForEachLeafHash(uint64_t start,
+                                 const std::function<void(uint64_t index, const sync::Hash&)>& visit) = 0;
   virtual Result<std::vector<StoredEnvelope>> LogRange(uint64_t start, uint64_t end) = 0;
   virtual Result<std::vector<StoredEnvelope>> EnvelopesOf(const sync::SubmissionId& submission) = 0;
 
@@ -337,6 +348,19 @@ class RecordStore {
 
 class Store : public AccountStore, public RecordStore {
  public:
+  // Whether other dala-server processes may write this store at the same
+  // time (PostgreSQL: any number of nodes; SQLite: one). When they may,
+  // the log's writer takes LockLog and catches up with what others
+  // appended, and request nonces are remembered in the store.
+  virtual bool SharedByNodes() const = 0;
+
+  // Inside InTransaction: holds every other node's log append off until
+  // this transaction ends, so that two nodes never append at one index or
+  // sign two checkpoints of one size (docs/ARCHITECTURE.md, "Several
+  // nodes"). Where the store is not shared, the transaction itself is
+  // enough and this does nothing.
+  virtual Status LockLog() = 0;
+
   // Runs `work` in one write transaction (see the top of this file).
   virtual Status InTransaction(const std::function<Status()>& work) = 0;
 
