@@ -24,12 +24,14 @@
 #include "admin_files.h"
 #include "dala/base/terminal.h"
 #include "dala/base/utf8.h"
+#include "dala/server/postgres_store.h"
 #include "dala/server/sqlite_store.h"
 #include "dala/sync/checkpoint.h"
 #include "dala/sync/person_keys.h"
 #include "http_edge.h"
 #include "router.h"
 #include "server_context.h"
+#include "store_location.h"
 
 namespace dala::server {
 
@@ -158,9 +160,22 @@ Result<InitResult> InitDataDir(const InitOptions& options, sync::Random& random,
   rollback.Created(Join(dir, kOriginFile));
   DALA_RETURN_IF_ERROR(WriteNewFile(Join(dir, kOriginFile), origin + "\n", 0644));
 
-  for (const char* f : kDatabaseFiles) rollback.Created(Join(dir, f));
-  {
+  if (options.store.empty()) {
+    for (const char* f : kDatabaseFiles) rollback.Created(Join(dir, f));
     DALA_ASSIGN_OR_RETURN(auto store, OpenSqliteStore(dir, /*create=*/true));
+    DALA_RETURN_IF_ERROR(store->AddProject({options.project, title, clock.NowMs()}));
+  } else {
+    // One database, one deployment: a second node copies a node's data
+    // directory (key and all) instead of making a new key here.
+    DALA_ASSIGN_OR_RETURN(auto store, OpenPostgresStore(options.store, /*create=*/true));
+    DALA_ASSIGN_OR_RETURN(auto projects, store->ListProjects());
+    DALA_ASSIGN_OR_RETURN(uint64_t log_size, store->LogSize());
+    if (!projects.empty() || log_size > 0)
+      return Status::FailedPrecondition(
+          "that database already holds a Dala deployment; to add a node to it, copy the data directory of one of "
+          "its nodes (docs/DEPLOY.md)");
+    rollback.Created(Join(dir, kStoreFile));
+    DALA_RETURN_IF_ERROR(RecordStoreUri(dir, options.store));
     DALA_RETURN_IF_ERROR(store->AddProject({options.project, title, clock.NowMs()}));
   }
 

@@ -40,6 +40,9 @@ struct InitOptions {
   std::string project = "default";
   std::string title;   // empty: the project name
   std::string origin;  // empty: ServerConfig's default origin
+  // empty: SQLite in the data directory; else the PostgreSQL database
+  // (postgresql://...) the data directory's `store` file will name.
+  std::string store;
 };
 
 struct InitResult {
@@ -162,6 +165,7 @@ struct ServeOptions {
   std::string port_file;  // the bound port is written here, for tests that listen on port 0
   bool access_log = false;
   int key_fd = -1;        // read the server key from this descriptor
+  std::string store;      // the PostgreSQL database, instead of what DIR/store names
 };
 
 // HOST:PORT or [HOST]:PORT.

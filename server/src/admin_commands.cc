@@ -24,6 +24,7 @@
 #include "api.h"
 #include "dala/base/terminal.h"
 #include "dala/server/sqlite_store.h"
+#include "store_location.h"
 #include "export.h"
 #include "submission_views.h"
 #include "dala/sync/person_keys.h"
@@ -87,7 +88,7 @@ Result<std::string> ReadNewPassword(std::string_view user) {
 
 Result<std::unique_ptr<Store>> OpenExisting(const std::string& data_dir) {
   if (data_dir.empty()) return Status::InvalidArgument("name the data directory with --data DIR");
-  return OpenSqliteStore(data_dir, /*create=*/false);
+  return OpenDataDirStore(data_dir, /*create=*/false);
 }
 
 // Carries out `request` through the server running on `data_dir`, or,
@@ -571,7 +572,8 @@ int ServeCommand(const ServeOptions& options) {
   // One server per data directory, and no command changing it underneath.
   auto lock = DataDirLock::TryAcquire(options.data_dir, kServeRole);
   if (!lock.ok()) return Fail(lock.status());
-  auto store = OpenExisting(options.data_dir);
+  auto store = options.store.empty() ? OpenExisting(options.data_dir)
+                                     : OpenDataDirStore(options.data_dir, /*create=*/false, options.store);
   if (!store.ok()) return Fail(store.status());
   auto key = LoadServerKeyFrom(options.data_dir, {options.key_fd, nullptr});
   if (!key.ok()) return Fail(key.status());

@@ -4,6 +4,7 @@
 #include "bundle_export.h"
 #include "dala/base/terminal.h"
 #include "dala/server/sqlite_store.h"
+#include "store_location.h"
 #include "dala/sync/person_keys.h"
 
 namespace dala::server {
@@ -178,7 +179,7 @@ std::string DescribeAdminRequest(const json& request) {
 Result<std::unique_ptr<LocalDataDir>> LocalDataDir::Open(const std::string& data_dir) {
   std::unique_ptr<LocalDataDir> d(new LocalDataDir);
   d->dir_ = data_dir;
-  DALA_ASSIGN_OR_RETURN(d->store_, OpenSqliteStore(data_dir, /*create=*/false));
+  DALA_ASSIGN_OR_RETURN(d->store_, OpenDataDirStore(data_dir, /*create=*/false));
   return d;
 }
 

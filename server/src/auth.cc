@@ -80,6 +80,17 @@ Result<Device> DeviceAuthenticator::Authenticate(const HttpRequest& request) {
                        "this device was revoked; ask a coordinator");
   }
   DALA_RETURN_IF_ERROR(replay_.CheckFresh(*credentials, now, window));
+  // Where other nodes share the store, one of them may have seen this
+  // nonce: the store remembers it for them all, as long as the timestamp
+  // could still pass CheckTimestamp anywhere.
+  if (ctx_.store.SharedByNodes()) {
+    Status s = ctx_.store.RememberRequestNonce(credentials->device, credentials->nonce,
+                                               credentials->timestamp_ms + window, now);
+    if (s.code() == Status::Code::kAlreadyExists)
+      return Status(Status::Code::kUnauthenticated, sync::kReplayedRequest,
+                    "this request was already received (a replay); sign a new one");
+    DALA_RETURN_IF_ERROR(s);
+  }
   return std::move(*device);
 }
 

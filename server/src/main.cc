@@ -81,6 +81,9 @@ int Main(int argc, char** argv) {
   init->add_option("--origin", init_o.origin,
                    "The transparency log's origin, e.g. dala.example.org/log (default: dala.local/log); "
                    "fixed for the life of the log");
+  init->add_option("--store", init_o.store,
+                   "Keep the records in this PostgreSQL database (postgresql://USER@HOST/DB) instead of SQLite in "
+                   "the data directory, which remembers it (docs/DEPLOY.md)");
 
   auto* user = app.add_subcommand("user", "Manage the people who use the server");
   user->require_subcommand(1);
@@ -125,6 +128,8 @@ int Main(int argc, char** argv) {
   serve->add_option("--key-fd", serve_o.key_fd,
                     "Read the server key from this open file descriptor instead of DIR/server.key "
                     "(docs/SECURITY.md)");
+  serve->add_option("--store", serve_o.store,
+                    "The PostgreSQL database (postgresql://...) to use instead of the one DIR/store names");
 
   auto* form = app.add_subcommand("form", "Manage forms");
   form->require_subcommand(1);

@@ -50,15 +50,6 @@ Result<std::shared_ptr<RecordService>> RecordService::Start(ServerContext& ctx) 
 Status RecordService::Load() {
   std::lock_guard<std::mutex> lock(append_mutex_);
   DALA_RETURN_IF_ERROR(CatchUpTree());
-  // The server's own HLC continues after its last envelope.
-  DALA_ASSIGN_OR_RETURN(sync::ChainTip tip, ctx_.store.Tip(server_key()));
-  if (tip.sequence > 0) {
-    DALA_ASSIGN_OR_RETURN(auto stored, ctx_.store.FindEnvelope(tip.id));
-    if (stored) {
-      auto e = Envelope::Parse(stored->bytes);
-      if (e.ok()) server_hlc_ = e->hlc().packed;
-    }
-  }
   // Never sign a checkpoint older than, or inconsistent with, the last one
   // stored. This catches a log cut short under its checkpoints table; a
   // whole database restored from an old backup restores its checkpoints
@@ -106,6 +97,7 @@ Status RecordService::Load() {
 Status RecordService::CatchUpTree() {
   DALA_ASSIGN_OR_RETURN(uint64_t size, ctx_.store.LogSize());
   if (size < tree_.size()) return Status::Corruption("the stored log is shorter than the log in memory");
+  if (size == tree_.size()) return Status::Ok();
   while (tree_.size() < size) {
     uint64_t start = tree_.size();
     DALA_ASSIGN_OR_RETURN(auto batch, ctx_.store.LogRange(start, std::min(size, start + 10000)));
@@ -115,7 +107,27 @@ Status RecordService::CatchUpTree() {
       tree_.AppendLeafHash(sync::LeafHash(e.bytes));
     }
   }
+  // Another node (or `dala-server` run from the command line) may have
+  // signed server envelopes since: the server's HLC continues after its
+  // last one, wherever it was signed, so that its chain never goes back.
+  DALA_ASSIGN_OR_RETURN(sync::ChainTip tip, ctx_.store.Tip(server_key()));
+  if (tip.sequence > 0) {
+    DALA_ASSIGN_OR_RETURN(auto stored, ctx_.store.FindEnvelope(tip.id));
+    if (stored) {
+      auto e = Envelope::Parse(stored->bytes);
+      if (e.ok()) server_hlc_ = std::max(server_hlc_, e->hlc().packed);
+    }
+  }
   return Status::Ok();
+}
+
+// The first step of every transaction that appends: no other node appends
+// until it ends (LockLog), and the tree takes in what they appended before
+// (docs/ARCHITECTURE.md, "Several nodes"). The log size the append then
+// uses is the committed one, so two writers never choose one index.
+Status RecordService::LockLogAndCatchUp() {
+  DALA_RETURN_IF_ERROR(ctx_.store.LockLog());
+  return CatchUpTree();
 }
 
 Result<std::string> RecordService::StoreCheckpointOfTree() {
@@ -190,6 +202,7 @@ Status RecordService::AppendAll(const std::vector<Envelope>& envelopes, const st
   const int64_t now = ctx_.clock.NowMs();
   std::vector<Hash> leaves;
   Status s = ctx_.store.InTransaction([&]() -> Status {
+    DALA_RETURN_IF_ERROR(LockLogAndCatchUp());
     std::set<SubmissionId> touched;
     for (size_t i = 0; i < envelopes.size(); ++i) {
       const Envelope& e = envelopes[i];
@@ -495,6 +508,7 @@ Result<RecordService::Enrollment> RecordService::Enroll(std::string_view code, c
   std::string code_hash = ToHex(sync::Sha256(normalized));
   const int64_t now = ctx_.clock.NowMs();
   Status s = ctx_.store.InTransaction([&]() -> Status {
+    DALA_RETURN_IF_ERROR(LockLogAndCatchUp());
     DALA_ASSIGN_OR_RETURN(auto existing, ctx_.store.FindDevice(key));
     if (existing) {
       DALA_ASSIGN_OR_RETURN(result.volunteer, EnrolledAgain(*existing, code_hash, now));
@@ -589,6 +603,7 @@ Result<Envelope> RecordService::AppendServerEvent(sync::EventBody body,
                                                   const std::function<Status(sync::EventBody*)>& prepare) {
   std::optional<Envelope> event;
   Status s = ctx_.store.InTransaction([&]() -> Status {
+    DALA_RETURN_IF_ERROR(LockLogAndCatchUp());
     if (prepare) DALA_RETURN_IF_ERROR(prepare(&body));
     sync::EnvelopeFields f;
     f.kind = sync::EnvelopeKind::kEvent;
@@ -892,13 +907,16 @@ Status RecordService::AppendInOrder(const std::vector<SyncExchange*>& group) {
   const uint64_t size_before = tree_.size();
   std::string checkpoint;
   Status appended = ctx_.store.InTransaction([&]() -> Status {
+    DALA_RETURN_IF_ERROR(LockLogAndCatchUp());
     uint64_t next_index = tree_.size();
     for (SyncExchange* y : group) {
       y->first_index = next_index;
       DALA_RETURN_IF_ERROR(PassInOrder(*y));
       next_index += y->leaves.size();
     }
-    if (next_index == tree_.size()) return Status::Ok();
+    // Nothing to append, and no entry of another node's (or of the
+    // command line's) to cover: the last checkpoint still stands.
+    if (next_index == tree_.size() && checkpoint_size_ >= tree_.size()) return Status::Ok();
     for (SyncExchange* y : group)
       for (const Hash& h : y->leaves) tree_.AppendLeafHash(h);
     DALA_ASSIGN_OR_RETURN(checkpoint, StoreCheckpointOfTree());

@@ -219,6 +219,9 @@ class RecordService : public sync::FormRegistry {
   // the server's own draft would. Caller holds append_mutex_.
   Status CheckSignedDecision(const sync::Envelope& e);
 
+  // Inside an appending transaction: LockLog, then CatchUpTree.
+  Status LockLogAndCatchUp();
+
   ServerContext& ctx_;
   std::mutex append_mutex_;
   // Sync exchanges waiting for append_mutex_, for the next group commit.
