@@ -7,6 +7,10 @@
 //              [--laptops 1000] [--records 20] [--coordinators 50] [--clients 64]
 //              [--read-seconds 10] [--light-laptops 200] [--light-clients 8] [--seed N]
 //
+// --url and --server-pid may be repeated: several nodes of one deployment
+// (one PostgreSQL database), each client going to node (its number mod
+// the nodes), as a load balancer would spread them; memory is reported
+// for the first node.
 // The server must have an admin "admin" with that password and the forms
 // of DIR published. Three phases, each timed on its own:
 //   A. --laptops laptops sync --records envelopes each (one request each,
@@ -60,7 +64,7 @@ using bench::NowSeconds;
 using nlohmann::json;
 
 std::string host;
-int port = 0;
+std::vector<int> ports;
 
 // The loopback address standing for client `n` (127.1.0.1 on), one per
 // simulated machine.
@@ -69,7 +73,7 @@ in_addr_t SourceAddress(uint32_t n) {
 }
 
 std::unique_ptr<httplib::Client> ClientFrom(uint32_t source) {
-  auto c = std::make_unique<httplib::Client>(host, port);
+  auto c = std::make_unique<httplib::Client>(host, ports[source % ports.size()]);
   c->set_connection_timeout(30);
   c->set_read_timeout(120);
   c->set_write_timeout(120);
@@ -231,7 +235,8 @@ json ServerMemory(int pid) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string url, admin_password, forms_dir;
+  std::vector<std::string> urls;
+  std::string admin_password, forms_dir;
   int server_pid = 0, laptops_per_phase = 1000, records = 20, coordinators = 50, clients = 64;
   int light_laptops = 200, light_clients = 8;
   double read_seconds = 10;
@@ -242,9 +247,12 @@ int main(int argc, char** argv) {
       if (i + 1 >= argc) Die(a + " needs a value");
       return argv[++i];
     };
-    if (a == "--url") url = next();
+    if (a == "--url") urls.push_back(next());
     else if (a == "--admin-password") admin_password = next();
-    else if (a == "--server-pid") server_pid = std::stoi(next());
+    else if (a == "--server-pid") {
+      int pid = std::stoi(next());
+      if (server_pid == 0) server_pid = pid;
+    }
     else if (a == "--forms") forms_dir = next();
     else if (a == "--laptops") laptops_per_phase = std::stoi(next());
     else if (a == "--records") records = std::stoi(next());
@@ -256,10 +264,15 @@ int main(int argc, char** argv) {
     else if (a == "--seed") seed = std::stoull(next());
     else Die("unknown argument " + a);
   }
-  if (url.rfind("http://", 0) != 0 || admin_password.empty() || forms_dir.empty() || server_pid <= 0)
+  if (urls.empty() || admin_password.empty() || forms_dir.empty() || server_pid <= 0)
     Die("--url http://HOST:PORT, --admin-password, --server-pid and --forms are required");
-  host = url.substr(7, url.rfind(':') - 7);
-  port = std::stoi(url.substr(url.rfind(':') + 1));
+  for (const std::string& url : urls) {
+    if (url.rfind("http://", 0) != 0) Die("--url http://HOST:PORT");
+    std::string h = url.substr(7, url.rfind(':') - 7);
+    if (!host.empty() && h != host) Die("the nodes must share one host");
+    host = h;
+    ports.push_back(std::stoi(url.substr(url.rfind(':') + 1)));
+  }
   Check(sync::InitCrypto(), "crypto");
   auto form = Check(schema::Form::Load(bench::ReadFile(forms_dir + "/psc_observation.json")), "form");
 
@@ -346,7 +359,8 @@ int main(int argc, char** argv) {
   const uint64_t expected = static_cast<uint64_t>(laptops_per_phase) * static_cast<uint64_t>(records);
   const bool exactly_once = log1 - log0 == expected && log2 - log1 == expected &&
                             log3 - log2 == static_cast<uint64_t>(light_laptops) * static_cast<uint64_t>(records);
-  json out = {{"laptops_per_phase", laptops_per_phase},
+  json out = {{"nodes", ports.size()},
+              {"laptops_per_phase", laptops_per_phase},
               {"records", records},
               {"coordinators", coordinators},
               {"clients", clients},
