@@ -29,13 +29,13 @@ Result<HttpResponse> SetPassword(const Call& call) {
   DALA_ASSIGN_OR_RETURN(std::string password, StringField(*call.body, "password"));
   DALA_RETURN_IF_ERROR(ResetPassword(call.api.store(), user.name, password));
   // A new password is a fresh start: no delays left from the old one.
-  call.api.sessions().Unlock(user.name);
+  DALA_RETURN_IF_ERROR(call.api.sessions().Unlock(user.name).status());
   return JsonResponse({{"user", user.name}, {"sessions_ended", true}});
 }
 
 Result<HttpResponse> UnlockUser(const Call& call) {
   DALA_ASSIGN_OR_RETURN(User user, NamedUser(call));
-  size_t cleared = call.api.sessions().Unlock(user.name);
+  DALA_ASSIGN_OR_RETURN(size_t cleared, call.api.sessions().Unlock(user.name));
   return JsonResponse({{"user", user.name}, {"cleared", cleared}});
 }
 

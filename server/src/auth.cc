@@ -25,6 +25,20 @@ std::string RandomHex(sync::Random& random, size_t bytes) {
 // rate limiter remember.
 std::string UserKey(std::string_view username) { return std::string(username.substr(0, 128)); }
 
+// The login throttle's state, replayed from the failed logins the store
+// holds: every node of a deployment records its failures there, so the
+// delays are the same whichever node is asked. Each failure is replayed
+// as it happened then: asked about first (which forgets a pair that was
+// quiet for a window), then counted and confirmed.
+LoginThrottle ReplayedThrottle(const ThrottlePolicy& policy, const std::vector<AccountStore::LoginFailure>& failures) {
+  LoginThrottle throttle(policy);
+  for (const AccountStore::LoginFailure& f : failures) {
+    (void)throttle.WaitMs(f.user, f.address, f.at_ms);
+    throttle.Confirm(throttle.Begin(f.user, f.address, f.at_ms), f.at_ms);
+  }
+  return throttle;
+}
+
 }  // namespace
 
 // --- roles ----------------------------------------------------------------------
@@ -96,7 +110,7 @@ Result<Device> DeviceAuthenticator::Authenticate(const HttpRequest& request) {
 
 // --- people -----------------------------------------------------------------------
 
-SessionAuth::SessionAuth(ServerContext& ctx) : ctx_(ctx), throttle_(ctx.config.login_throttle) {
+SessionAuth::SessionAuth(ServerContext& ctx) : ctx_(ctx) {
   auto h = sync::HashPassword("dala: a password no account has");
   if (h.ok()) dummy_hash_ = std::move(*h);
 }
@@ -105,17 +119,29 @@ Result<LoginResult> SessionAuth::Login(std::string_view username, std::string_vi
                                        std::string_view remote_address, int64_t* retry_after_s) {
   const int64_t now = ctx_.clock.NowMs();
   const std::string user_key = UserKey(username);
-  LoginThrottle::Attempt attempt;
+  const std::string address(remote_address);
+  const ThrottlePolicy& policy = ctx_.config.login_throttle;
+  // Nothing older can still hold a delay: a pair is forgotten after a
+  // quiet window, and no delay is longer than max_delay_ms.
+  const int64_t horizon = now - policy.window_ms - policy.max_delay_ms;
+  int64_t failure_id = 0;
   {
+    // This node's logins check and count one at a time; another node's
+    // may slip one guess in between (docs/SECURITY.md).
     std::lock_guard<std::mutex> lock(mutex_);
-    int64_t wait_ms = throttle_.WaitMs(user_key, std::string(remote_address), now);
+    DALA_ASSIGN_OR_RETURN(auto failures,
+                          ctx_.store.LoginFailuresAround(user_key, address, horizon,
+                                                         static_cast<size_t>(std::max(policy.global_failures, 1))));
+    int64_t wait_ms = ReplayedThrottle(policy, failures).WaitMs(user_key, address, now);
     if (wait_ms > 0) {
       int64_t wait = (wait_ms + 999) / 1000;
       if (retry_after_s != nullptr) *retry_after_s = wait;
       return Status(Status::Code::kResourceExhausted, "too_many_attempts",
                     "too many failed logins; try again in " + std::to_string(wait) + " s");
     }
-    attempt = throttle_.Begin(user_key, std::string(remote_address), now);
+    // Counted as a failure before the password is checked, so that
+    // concurrent guesses cannot all slip in before the first one fails.
+    DALA_ASSIGN_OR_RETURN(failure_id, ctx_.store.AddLoginFailure(user_key, address, now, horizon));
   }
 
   std::optional<User> user;
@@ -126,15 +152,15 @@ Result<LoginResult> SessionAuth::Login(std::string_view username, std::string_vi
   // Unknown users pay for a hash too, so timing does not reveal who exists.
   bool right = sync::CheckPassword(can_log_in ? user->password_hash : dummy_hash_, password) && can_log_in;
   if (!right) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    throttle_.Confirm(attempt, ctx_.clock.NowMs());
+    // The delays run from now: hashing took time.
+    DALA_RETURN_IF_ERROR(ctx_.store.SetLoginFailureTime(failure_id, ctx_.clock.NowMs()));
     return Status(Status::Code::kUnauthenticated, "bad_credentials", "wrong user name or password");
   }
 
+  DALA_RETURN_IF_ERROR(ctx_.store.ForgetLoginFailures(user_key, address));
   LoginResult result;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    throttle_.Forget(attempt);
     result.token = RandomHex(ctx_.random, 32);
     result.csrf_token = RandomHex(ctx_.random, 32);
   }
@@ -147,9 +173,8 @@ Result<LoginResult> SessionAuth::Login(std::string_view username, std::string_vi
   return result;
 }
 
-size_t SessionAuth::Unlock(std::string_view username) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return throttle_.Unlock(UserKey(username));
+Result<size_t> SessionAuth::Unlock(std::string_view username) {
+  return ctx_.store.ForgetLoginFailuresOf(UserKey(username));
 }
 
 Status SessionAuth::Logout(std::string_view token) {

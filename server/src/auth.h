@@ -77,8 +77,9 @@ class SessionAuth {
   Result<LoginResult> Login(std::string_view username, std::string_view password,
                             std::string_view remote_address, int64_t* retry_after_s = nullptr);
   // Clears the login delays of `username` from every address (an
-  // administrator's unlock). Returns how many addresses it had failed from.
-  size_t Unlock(std::string_view username);
+  // administrator's unlock), on every node. Returns how many addresses it
+  // had failed from.
+  Result<size_t> Unlock(std::string_view username);
   // Ends the session whose cookie value is `token` (unknown tokens are fine).
   Status Logout(std::string_view token);
 
@@ -98,8 +99,9 @@ class SessionAuth {
  private:
   ServerContext& ctx_;
   std::string dummy_hash_;
-  std::mutex mutex_;  // guards throttle_ and ctx_.random
-  LoginThrottle throttle_;
+  // Guards ctx_.random, and makes this node's logins check and count
+  // their failures one at a time. The throttle's state is in the store.
+  std::mutex mutex_;
 };
 
 }  // namespace dala::server

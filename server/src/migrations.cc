@@ -231,6 +231,20 @@ CREATE TABLE request_nonces (
 ) WITHOUT ROWID;
 CREATE INDEX request_nonces_by_expiry ON request_nonces (expires_ms);
 )sql",
+      // 11: failed logins, from which each node's login throttle replays
+      // its delays, so that guesses spread over several nodes count as one
+      // stream (auth_throttle.h). Forgotten a window after.
+      R"sql(
+CREATE TABLE login_failures (
+  id      INTEGER PRIMARY KEY,
+  user    TEXT NOT NULL,
+  address TEXT NOT NULL,
+  at_ms   INTEGER NOT NULL
+);
+CREATE INDEX login_failures_by_pair ON login_failures (user, address, at_ms);
+CREATE INDEX login_failures_by_address ON login_failures (address, at_ms);
+CREATE INDEX login_failures_by_time ON login_failures (at_ms);
+)sql",
   };
   return kMigrations;
 }

@@ -161,6 +161,63 @@ Status SqliteStore::RememberRequestNonce(const sync::PublicKey& device, std::str
   return Status::Ok();
 }
 
+// --- failed logins ------------------------------------------------------------------
+
+Result<int64_t> SqliteStore::AddLoginFailure(std::string_view user, std::string_view address, int64_t at_ms,
+                                             int64_t forget_before_ms) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  DALA_ASSIGN_OR_RETURN(auto sweep, db_.Prepare("DELETE FROM login_failures WHERE at_ms < ?"));
+  DALA_RETURN_IF_ERROR(sweep.Bind(1, forget_before_ms).Run());
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("INSERT INTO login_failures (user, address, at_ms) VALUES (?, ?, ?)"));
+  DALA_RETURN_IF_ERROR(st.Bind(1, user).Bind(2, address).Bind(3, at_ms).Run());
+  return db_.LastInsertRowId();
+}
+
+Status SqliteStore::SetLoginFailureTime(int64_t id, int64_t at_ms) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("UPDATE login_failures SET at_ms = max(at_ms, ?) WHERE id = ?"));
+  return st.Bind(1, at_ms).Bind(2, id).Run();
+}
+
+Result<std::vector<AccountStore::LoginFailure>> SqliteStore::LoginFailuresAround(std::string_view user,
+                                                                                std::string_view address,
+                                                                                int64_t since_ms, size_t limit) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  DALA_ASSIGN_OR_RETURN(
+      auto st,
+      db_.Prepare("SELECT id, user, address, at_ms FROM login_failures WHERE id IN ("
+                  "  SELECT id FROM login_failures WHERE user = ?1 AND address = ?2 AND at_ms >= ?3"
+                  "  UNION SELECT id FROM (SELECT id FROM login_failures WHERE address = ?2 AND at_ms >= ?3"
+                  "                        ORDER BY at_ms DESC LIMIT ?4)"
+                  "  UNION SELECT id FROM (SELECT id FROM login_failures WHERE at_ms >= ?3 ORDER BY at_ms DESC LIMIT ?4))"
+                  " ORDER BY at_ms, id"));
+  st.Bind(1, user).Bind(2, address).Bind(3, since_ms).Bind(4, static_cast<int64_t>(limit));
+  std::vector<LoginFailure> out;
+  while (true) {
+    DALA_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    out.push_back({st.ColumnInt(0), st.ColumnText(1), st.ColumnText(2), st.ColumnInt(3)});
+  }
+  return out;
+}
+
+Status SqliteStore::ForgetLoginFailures(std::string_view user, std::string_view address) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("DELETE FROM login_failures WHERE user = ? AND address = ?"));
+  return st.Bind(1, user).Bind(2, address).Run();
+}
+
+Result<size_t> SqliteStore::ForgetLoginFailuresOf(std::string_view user) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  DALA_ASSIGN_OR_RETURN(auto count, db_.Prepare("SELECT count(DISTINCT address) FROM login_failures WHERE user = ?"));
+  count.Bind(1, user);
+  DALA_ASSIGN_OR_RETURN(bool row, count.Step());
+  const size_t addresses = row ? static_cast<size_t>(count.ColumnInt(0)) : 0;
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("DELETE FROM login_failures WHERE user = ?"));
+  DALA_RETURN_IF_ERROR(st.Bind(1, user).Run());
+  return addresses;
+}
+
 Result<std::vector<User>> SqliteStore::ListUsers() {
   std::lock_guard<std::recursive_mutex> lock(mutex_);
   DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare(Sql("SELECT ", kUserColumns, " FROM users ORDER BY name")));

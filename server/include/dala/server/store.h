@@ -139,6 +139,29 @@ class AccountStore {
   virtual Status RememberRequestNonce(const sync::PublicKey& device, std::string_view nonce, int64_t expires_ms,
                                       int64_t now_ms) = 0;
 
+  // Failed logins, one row each, from which every node's login throttle
+  // (auth_throttle.h) replays its delays: shared where nodes share the
+  // store. Adding one forgets the rows older than `forget_before_ms`.
+  struct LoginFailure {
+    int64_t id = 0;
+    std::string user;     // as the throttle keys it (auth.cc UserKey)
+    std::string address;
+    int64_t at_ms = 0;
+  };
+  virtual Result<int64_t> AddLoginFailure(std::string_view user, std::string_view address, int64_t at_ms,
+                                          int64_t forget_before_ms) = 0;
+  // The failure's time is when the password was found wrong (hashing takes time).
+  virtual Status SetLoginFailureTime(int64_t id, int64_t at_ms) = 0;
+  // Since `since_ms`, in time order: every failure of (user, address), the
+  // latest `limit` of `address`, and the latest `limit` of anyone.
+  virtual Result<std::vector<LoginFailure>> LoginFailuresAround(std::string_view user, std::string_view address,
+                                                                int64_t since_ms, size_t limit) = 0;
+  // A right password: (user, address) starts afresh.
+  virtual Status ForgetLoginFailures(std::string_view user, std::string_view address) = 0;
+  // An administrator's unlock: every failure of `user`; returns from how
+  // many addresses.
+  virtual Result<size_t> ForgetLoginFailuresOf(std::string_view user) = 0;
+
   // People's keys (sqlite_store_person_keys.cc). A one-time code an admin
   // issues for `person`, stored as its hash, as device codes are.
   virtual Status AddPersonKeyCode(std::string_view code_hash, std::string_view person, int64_t expires_ms,
