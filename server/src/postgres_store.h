@@ -36,6 +36,14 @@ class PostgresStore final : public Store {
   Status LockLog() override;
   Status RememberRequestNonce(const sync::PublicKey& device, std::string_view nonce, int64_t expires_ms,
                               int64_t now_ms) override;
+  // Failed logins (postgres_store_logins.cc).
+  Result<int64_t> AddLoginFailure(std::string_view user, std::string_view address, int64_t at_ms,
+                                  int64_t forget_before_ms) override;
+  Status SetLoginFailureTime(int64_t id, int64_t at_ms) override;
+  Result<std::vector<LoginFailure>> LoginFailuresAround(std::string_view user, std::string_view address,
+                                                        int64_t since_ms, size_t limit) override;
+  Status ForgetLoginFailures(std::string_view user, std::string_view address) override;
+  Result<size_t> ForgetLoginFailuresOf(std::string_view user) override;
 
   Status InTransaction(const std::function<Status()>& work) override;
   Status InReadSnapshot(const std::function<Status(Store& snapshot)>& work) override;

@@ -29,7 +29,9 @@ Status RecordStoreUri(const std::string& data_dir, const std::string& uri) {
 Result<std::unique_ptr<Store>> OpenDataDirStore(const std::string& data_dir, bool create,
                                                 const std::string& store_uri) {
   std::string uri = store_uri;
-  if (uri.empty()) DALA_ASSIGN_OR_RETURN(uri, StoreUriOf(data_dir));
+  if (uri.empty()) {
+    DALA_ASSIGN_OR_RETURN(uri, StoreUriOf(data_dir));
+  }
   if (uri.empty()) return OpenSqliteStore(data_dir, create);
   return OpenPostgresStore(uri, create);
 }
