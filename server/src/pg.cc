@@ -138,7 +138,8 @@ Status Connection::Failure(pg_result* result, std::string_view sql) {
   std::string m = Trimmed(result ? PQresultErrorMessage(result) : PQerrorMessage(conn_.get()));
   if (m.empty()) m = Trimmed(PQerrorMessage(conn_.get()));
   if (result) PQclear(result);
-  if (last_sqlstate_ == kUniqueViolation) return Status::AlreadyExists(m);
+  // Every integrity violation, as SQLite's SQLITE_CONSTRAINT is (base/sqlite.cc).
+  if (last_sqlstate_ == kUniqueViolation || last_sqlstate_.rfind("23", 0) == 0) return Status::AlreadyExists(m);
   if (last_sqlstate_ == kSerializationFailure || last_sqlstate_ == kDeadlockDetected)
     return Status(Status::Code::kUnavailable, "database_busy", m);
   if (PQstatus(conn_.get()) != CONNECTION_OK)
@@ -183,6 +184,14 @@ Status Connection::Reset() {
                   "cannot reconnect to PostgreSQL: " + Trimmed(PQerrorMessage(conn_.get())));
   return Exec("SET client_encoding = 'UTF8'; SET lc_messages = 'C'; SET bytea_output = 'hex'");
 }
+
+bool Connection::InTransactionBlock() const {
+  if (!conn_) return false;
+  PGTransactionStatusType t = PQtransactionStatus(conn_.get());
+  return t == PQTRANS_INTRANS || t == PQTRANS_INERROR || t == PQTRANS_ACTIVE;
+}
+
+bool Connection::TransactionFailed() const { return conn_ && PQtransactionStatus(conn_.get()) == PQTRANS_INERROR; }
 
 bool IsConnectionUri(std::string_view text) {
   return text.rfind("postgresql://", 0) == 0 || text.rfind("postgres://", 0) == 0;

@@ -95,7 +95,8 @@ class Connection {
 
   // Runs one or more statements without parameters (DDL, BEGIN, COMMIT).
   Status Exec(std::string_view sql);
-  // Runs one statement. A unique-key violation is AlreadyExists, a
+  // Runs one statement. An integrity violation (a unique key, a check, a
+  // foreign key: class 23, as SQLite's SQLITE_CONSTRAINT) is AlreadyExists, a
   // serialisation failure or deadlock Unavailable (retry), anything else
   // Internal with the server's message.
   Result<Rows> Query(std::string_view sql, const Params& params = {});
@@ -106,6 +107,12 @@ class Connection {
   // away); Reset reconnects.
   bool Healthy() const;
   Status Reset();
+
+  // Whether a transaction block (BEGIN) is open, and whether it failed: a
+  // failed statement aborts PostgreSQL's transaction, and COMMIT then
+  // rolls back without an error.
+  bool InTransactionBlock() const;
+  bool TransactionFailed() const;
 
  private:
   explicit Connection(pg_conn* conn) : conn_(conn) {}

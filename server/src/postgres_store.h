@@ -5,14 +5,26 @@
 // for INTEGER, BYTEA for BLOB.
 #pragma once
 
+#include <functional>
 #include <mutex>
 #include <string>
+#include <string_view>
 
 #include "dala/server/store.h"
 #include "indicator_counts.h"
 #include "pg.h"
 
 namespace dala::server {
+
+// The forms columns every query of FormInfo selects, in ReadFormInfoRow's order.
+inline constexpr const char* kPgFormColumns =
+    "hash, form_id, version, project, published_ms, publish_seq, retired_ms, retired_by";
+inline constexpr int kPgFormColumnCount = 8;
+FormInfo ReadFormInfoRow(const pg::Rows& rows, int row);
+
+// The key of pg_advisory_xact_lock that LockLog takes: any fixed number,
+// the same in every node.
+inline constexpr int64_t kPgLogLock = 0x44616c614c6f6721;  // "DalaLog!"
 
 class PostgresStore final : public Store {
  public:
@@ -115,6 +127,23 @@ class PostgresStore final : public Store {
   Status ApplyIndicatorTally(const IndicatorTally& tally);
   Status FlushIndicatorCounts();
 
+  // One statement on this store's connection (a broken connection outside
+  // a transaction is reconnected first).
+  Result<pg::Rows> Run(std::string_view sql, const pg::Params& params = {});
+  // As Run, for a statement whose failure (a taken key) the caller may
+  // answer and go on from, as SQLite lets it: PostgreSQL aborts the whole
+  // transaction on a failed statement, so inside one it runs in a
+  // savepoint that is rolled back when it fails.
+  Result<pg::Rows> RunMayFail(std::string_view sql, const pg::Params& params = {});
+  // Every row of a SELECT, through a cursor, `batch` at a time: a whole
+  // log or every submission is never held in memory at once.
+  Status ForEachRow(std::string_view select, const pg::Params& params,
+                    const std::function<Status(const pg::Rows&, int row)>& visit);
+  // Runs `work` in the current transaction, or in one of its own.
+  Status Atomically(const std::function<Status()>& work);
+  // pg_advisory_xact_lock(kPgLogLock), wherever the transaction is.
+  Status TakeLogLock();
+
   // One connection: calls made inside InTransaction join it (the
   // recursive mutex), as in SqliteStore. Nodes give the parallelism.
   std::recursive_mutex mutex_;
@@ -122,6 +151,7 @@ class PostgresStore final : public Store {
   bool read_only_ = false;
   bool in_transaction_ = false;
   IndicatorTally pending_counts_;
+  uint64_t cursors_ = 0;  // names each cursor of ForEachRow apart
   pg::Connection conn_;
 };
 

@@ -1,0 +1,707 @@
+// PostgresStore: forms, envelopes, the log, derived submission state,
+// indicator counts, outboxes and checkpoints, as sqlite_store_records.cc
+// keeps them: the same statements in PostgreSQL's dialect, with the order
+// SQLite's indexes gave written out where SQLite's statements left it to
+// them.
+#include <algorithm>
+#include <limits>
+
+#include "dala/base/hex.h"
+#include "indicator_counts.h"
+#include "postgres_store.h"
+
+namespace dala::server {
+
+using sync::Hash;
+
+namespace {
+
+using Lock = std::lock_guard<std::recursive_mutex>;
+using pg::Params;
+
+std::string Sql(std::string_view a, std::string_view b, std::string_view c = "") {
+  std::string s(a);
+  s.append(b).append(c);
+  return s;
+}
+
+// A LIMIT: a size past BIGINT's range is no limit (SQLite reads the
+// negative number it becomes as none; PostgreSQL refuses it).
+Params& Limit(Params& p, size_t limit) {
+  if (limit > static_cast<size_t>(std::numeric_limits<int64_t>::max())) return p.Null();
+  return p.Int(static_cast<int64_t>(limit));
+}
+
+// A submissions row whose id is damaged has nothing else unique to be
+// named by: it is named by the bytes it holds.
+Status ReadSubmissionId(const pg::Rows& r, int i, int column, sync::SubmissionId* out) {
+  if (r.Bytes(i, column).size() == out->size()) return r.ReadBytes(i, column, out, "submissions");
+  return r.ReadBytes(i, column, out, "submissions row x'" + ToHex(r.Bytes(i, column)) + "'");
+}
+
+// How Tip and EnvelopeIdAt name an envelopes row.
+std::string EnvelopeRowOf(const sync::PublicKey& author, uint64_t sequence) {
+  return "envelopes row of author " + ToHex(author) + " at sequence " + std::to_string(sequence);
+}
+
+// The rows of "SELECT log_index, id, bytes FROM envelopes ...".
+Result<std::vector<StoredEnvelope>> ReadStoredEnvelopes(const pg::Rows& r) {
+  std::vector<StoredEnvelope> out;
+  out.reserve(static_cast<size_t>(r.size()));
+  for (int i = 0; i < r.size(); ++i) {
+    StoredEnvelope e;
+    e.log_index = static_cast<uint64_t>(r.Int(i, 0));
+    DALA_RETURN_IF_ERROR(r.ReadBytes(i, 1, &e.id, "envelopes row at log index " + std::to_string(e.log_index)));
+    e.bytes = r.Bytes(i, 2);
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+}  // namespace
+
+// --- forms ---------------------------------------------------------------------
+
+Result<FormInfo> PostgresStore::PublishForm(std::string_view document, const FormInfo& info) {
+  Lock lock(mutex_);
+  FormInfo out;
+  // publish_seq is the largest plus one: under the log's lock, so that two
+  // nodes publishing at once do not both take the same number.
+  DALA_RETURN_IF_ERROR(Atomically([&]() -> Status {
+    DALA_RETURN_IF_ERROR(TakeLogLock());
+    DALA_ASSIGN_OR_RETURN(pg::Rows r, Run(Sql("SELECT ", kPgFormColumns, " FROM forms WHERE form_id = $1 AND version = $2"),
+                                          Params().Text(info.form_id).Text(info.version)));
+    if (!r.empty()) {
+      FormInfo existing = ReadFormInfoRow(r, 0);
+      if (existing.hash == info.hash && existing.retired_ms != 0)
+        return Status::FailedPrecondition("form " + info.form_id + " version " + info.version +
+                                          " was retired; publish it as a new version to use it again");
+      if (existing.hash == info.hash) {
+        out = existing;
+        return Status::Ok();
+      }
+      return Status::AlreadyExists("form " + info.form_id + " version " + info.version +
+                                   " is already published with different content; publish the change as a new version");
+    }
+    DALA_ASSIGN_OR_RETURN(pg::Rows seq, RunMayFail("INSERT INTO forms (hash, form_id, version, project, document, "
+                                                   "published_ms, publish_seq) VALUES ($1, $2, $3, $4, $5, $6, "
+                                                   "(SELECT coalesce(max(publish_seq), 0) + 1 FROM forms)) "
+                                                   "RETURNING publish_seq",
+                                                   Params()
+                                                       .Text(info.hash)
+                                                       .Text(info.form_id)
+                                                       .Text(info.version)
+                                                       .Text(info.project)
+                                                       .Bytes(document)
+                                                       .Int(info.published_ms)));
+    out = info;
+    if (!seq.empty()) out.publish_seq = seq.Int(0, 0);
+    return Status::Ok();
+  }));
+  return out;
+}
+
+Result<std::vector<FormInfo>> PostgresStore::ListForms() {
+  Lock lock(mutex_);
+  DALA_ASSIGN_OR_RETURN(pg::Rows r, Run(Sql("SELECT ", kPgFormColumns, " FROM forms ORDER BY publish_seq")));
+  std::vector<FormInfo> out;
+  for (int i = 0; i < r.size(); ++i) out.push_back(ReadFormInfoRow(r, i));
+  return out;
+}
+
+Result<std::optional<std::string>> PostgresStore::FormDocument(std::string_view hash_hex) {
+  Lock lock(mutex_);
+  DALA_ASSIGN_OR_RETURN(pg::Rows r, Run("SELECT document FROM forms WHERE hash = $1", Params().Text(hash_hex)));
+  if (r.empty()) return std::optional<std::string>();
+  return std::optional<std::string>(r.Bytes(0, 0));
+}
+
+Result<std::vector<std::pair<FormInfo, std::string>>> PostgresStore::FormsPublishedAfter(int64_t publish_seq,
+                                                                                        size_t limit) {
+  Lock lock(mutex_);
+  Params p;
+  p.Int(publish_seq);
+  DALA_ASSIGN_OR_RETURN(pg::Rows r, Run(Sql("SELECT ", kPgFormColumns,
+                                            ", document FROM forms WHERE publish_seq > $1 AND retired_ms = 0 "
+                                            "ORDER BY publish_seq LIMIT $2"),
+                                        Limit(p, limit)));
+  std::vector<std::pair<FormInfo, std::string>> out;
+  for (int i = 0; i < r.size(); ++i) out.emplace_back(ReadFormInfoRow(r, i), r.Bytes(i, kPgFormColumnCount));
+  return out;
+}
+
+// --- envelopes and the log -----------------------------------------------------------
+
+Result<sync::ChainTip> PostgresStore::Tip(const sync::PublicKey& author) {
+  Lock lock(mutex_);
+  DALA_ASSIGN_OR_RETURN(pg::Rows r, Run("SELECT sequence, id FROM envelopes WHERE author = $1 "
+                                        "ORDER BY sequence DESC LIMIT 1",
+                                        Params().Bytes(author)));
+  sync::ChainTip tip;
+  if (r.empty()) return tip;
+  tip.sequence = static_cast<uint64_t>(r.Int(0, 0));
+  DALA_RETURN_IF_ERROR(r.ReadBytes(0, 1, &tip.id, EnvelopeRowOf(author, tip.sequence)));
+  return tip;
+}
+
+Result<std::optional<Hash>> PostgresStore::EnvelopeIdAt(const sync::PublicKey& author, uint64_t sequence) {
+  Lock lock(mutex_);
+  DALA_ASSIGN_OR_RETURN(pg::Rows r, Run("SELECT id FROM envelopes WHERE author = $1 AND sequence = $2",
+                                        Params().Bytes(author).Int(static_cast<int64_t>(sequence))));
+  if (r.empty()) return std::optional<Hash>();
+  Hash h;
+  DALA_RETURN_IF_ERROR(r.ReadBytes(0, 0, &h, EnvelopeRowOf(author, sequence)));
+  return std::optional<Hash>(h);
+}
+
+Result<std::optional<StoredEnvelope>> PostgresStore::FindEnvelope(const Hash& id) {
+  Lock lock(mutex_);
+  DALA_ASSIGN_OR_RETURN(pg::Rows r, Run("SELECT log_index, bytes FROM envelopes WHERE id = $1", Params().Bytes(id)));
+  if (r.empty()) return std::optional<StoredEnvelope>();
+  return std::optional<StoredEnvelope>(StoredEnvelope{static_cast<uint64_t>(r.Int(0, 0)), id, r.Bytes(0, 1)});
+}
+
+Status PostgresStore::AppendEnvelope(const sync::Envelope& e, const Hash& leaf, uint64_t index, int64_t now_ms) {
+  Lock lock(mutex_);
+  return RunMayFail("INSERT INTO envelopes (id, log_index, leaf_hash, bytes, kind, submission, author, sequence, hlc, "
+                    "accepted_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                    Params()
+                        .Bytes(e.id())
+                        .Int(static_cast<int64_t>(index))
+                        .Bytes(leaf)
+                        .Bytes(e.bytes())
+                        .Int(static_cast<int64_t>(e.kind()))
+                        .Bytes(e.submission())
+                        .Bytes(e.author())
+                        .Int(static_cast<int64_t>(e.sequence()))
+                        .Int(static_cast<int64_t>(e.hlc().packed))
+                        .Int(now_ms))
+      .status();
+}
+
+Result<uint64_t> PostgresStore::LogSize() {
+  Lock lock(mutex_);
+  DALA_ASSIGN_OR_RETURN(pg::Rows r, Run("SELECT coalesce(max(log_index) + 1, 0) FROM envelopes"));
+  return static_cast<uint64_t>(r.Int(0, 0));
+}
+
+Status PostgresStore::ForEachLeafHash(uint64_t start, const std::function<void(uint64_t, const Hash&)>& visit) {
+  Lock lock(mutex_);
+  uint64_t expected = start;
+  return ForEachRow("SELECT log_index, leaf_hash FROM envelopes WHERE log_index >= $1 ORDER BY log_index",
+                    Params().Int(static_cast<int64_t>(start)), [&](const pg::Rows& r, int i) -> Status {
+                      Hash h;
+                      uint64_t index = static_cast<uint64_t>(r.Int(i, 0));
+                      if (index != expected || !r.ReadBytes(i, 1, &h, "envelopes").ok())
+                        return Status::Corruption("the log has a gap or a malformed leaf at index " +
+                                                  std::to_string(expected));
+                      visit(index, h);
+                      ++expected;
+                      return Status::Ok();
+                    });
+}
+
+Result<std::vector<StoredEnvelope>> PostgresStore::LogRange(uint64_t start, uint64_t end) {
+  Lock lock(mutex_);
+  DALA_ASSIGN_OR_RETURN(pg::Rows r, Run("SELECT log_index, id, bytes FROM envelopes "
+                                        "WHERE log_index >= $1 AND log_index < $2 ORDER BY log_index",
+                                        Params().Int(static_cast<int64_t>(start)).Int(static_cast<int64_t>(end))));
+  return ReadStoredEnvelopes(r);
+}
+
+Result<std::vector<StoredEnvelope>> PostgresStore::EnvelopesOf(const sync::SubmissionId& submission) {
+  Lock lock(mutex_);
+  DALA_ASSIGN_OR_RETURN(pg::Rows r, Run("SELECT log_index, id, bytes FROM envelopes WHERE submission = $1 "
+                                        "ORDER BY log_index",
+                                        Params().Bytes(submission)));
+  return ReadStoredEnvelopes(r);
+}
+
+// --- derived state -------------------------------------------------------------
+
+namespace {
+
+constexpr const char* kSubmissionColumns =
+    "id, form_id, form_version, form_hash, volunteer, centre, region, visit_date, duplicate_key, created_ms, "
+    "updated_ms, answers, heads, conflicts, review_state, review_by, review_comment, changed_since_review, "
+    "duplicate_group, merged_into, last_log_index, distinct_from";
+
+Result<SubmissionSummary> ReadSummary(const pg::Rows& r, int i) {
+  SubmissionSummary s;
+  DALA_RETURN_IF_ERROR(ReadSubmissionId(r, i, 0, &s.id));
+  s.form_id = r.Text(i, 1);
+  s.form_version = r.Text(i, 2);
+  s.form_hash = r.Text(i, 3);
+  s.volunteer = r.Text(i, 4);
+  s.centre = r.Text(i, 5);
+  s.region = r.Text(i, 6);
+  s.visit_date = r.Text(i, 7);
+  s.duplicate_key = r.Text(i, 8);
+  s.created_ms = r.Int(i, 9);
+  s.updated_ms = r.Int(i, 10);
+  s.answers_json = r.Text(i, 11);
+  s.heads = static_cast<int>(r.Int(i, 12));
+  s.conflicts = static_cast<int>(r.Int(i, 13));
+  s.review_state = r.Text(i, 14);
+  s.review_by = r.Text(i, 15);
+  s.review_comment = r.Text(i, 16);
+  s.changed_since_review = r.Int(i, 17) != 0;
+  s.duplicate_group = r.Text(i, 18);
+  s.merged_into = r.Text(i, 19);
+  s.last_log_index = static_cast<uint64_t>(r.Int(i, 20));
+  s.distinct_from = r.Text(i, 21);
+  return s;
+}
+
+bool IsCurrent(std::string_view merged_into, std::string_view review_state) {
+  return merged_into.empty() && review_state != "rejected";
+}
+
+}  // namespace
+
+// The record and the indicator counts change together, in the caller's
+// transaction (InTransaction writes the counts before it commits) or in
+// one of their own.
+Status PostgresStore::PutSubmission(const SubmissionSummary& s) {
+  Lock lock(mutex_);
+  if (!in_transaction_) return InTransaction([&] { return PutSubmission(s); });
+  IndicatorTally change;
+  // Counted only once the row is written: a failed put must leave no
+  // count behind in a transaction that goes on.
+  DALA_RETURN_IF_ERROR(UpdateIndicatorCounts(s, &change));
+  DALA_RETURN_IF_ERROR(PutSubmissionRow(s));
+  pending_counts_.Merge(std::move(change));
+  return Status::Ok();
+}
+
+Status PostgresStore::PutSubmissionRow(const SubmissionSummary& s) {
+  return Run(Sql("INSERT INTO submissions (", kSubmissionColumns,
+                 ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, "
+                 "$20, $21, $22) ON CONFLICT (id) DO UPDATE SET form_id = excluded.form_id, "
+                 "form_version = excluded.form_version, form_hash = excluded.form_hash, "
+                 "volunteer = excluded.volunteer, centre = excluded.centre, region = excluded.region, "
+                 "visit_date = excluded.visit_date, duplicate_key = excluded.duplicate_key, "
+                 "created_ms = excluded.created_ms, updated_ms = excluded.updated_ms, answers = excluded.answers, "
+                 "heads = excluded.heads, conflicts = excluded.conflicts, review_state = excluded.review_state, "
+                 "review_by = excluded.review_by, review_comment = excluded.review_comment, "
+                 "changed_since_review = excluded.changed_since_review, duplicate_group = excluded.duplicate_group, "
+                 "merged_into = excluded.merged_into, last_log_index = excluded.last_log_index, "
+                 "distinct_from = excluded.distinct_from"),
+             Params()
+                 .Bytes(s.id)
+                 .Text(s.form_id)
+                 .Text(s.form_version)
+                 .Text(s.form_hash)
+                 .Text(s.volunteer)
+                 .Text(s.centre)
+                 .Text(s.region)
+                 .Text(s.visit_date)
+                 .Text(s.duplicate_key)
+                 .Int(s.created_ms)
+                 .Int(s.updated_ms)
+                 .Text(s.answers_json)
+                 .Int(s.heads)
+                 .Int(s.conflicts)
+                 .Text(s.review_state)
+                 .Text(s.review_by)
+                 .Text(s.review_comment)
+                 .Int(s.changed_since_review ? 1 : 0)
+                 .Text(s.duplicate_group)
+                 .Text(s.merged_into)
+                 .Int(static_cast<int64_t>(s.last_log_index))
+                 .Text(s.distinct_from))
+      .status();
+}
+
+Result<std::optional<SubmissionSummary>> PostgresStore::FindSubmission(const sync::SubmissionId& id) {
+  Lock lock(mutex_);
+  DALA_ASSIGN_OR_RETURN(pg::Rows r, Run(Sql("SELECT ", kSubmissionColumns, " FROM submissions WHERE id = $1"),
+                                        Params().Bytes(id)));
+  if (r.empty()) return std::optional<SubmissionSummary>();
+  DALA_ASSIGN_OR_RETURN(SubmissionSummary summary, ReadSummary(r, 0));
+  return std::optional<SubmissionSummary>(std::move(summary));
+}
+
+namespace {
+
+// The visit date when the form has one, else the creation day (UTC), as
+// SQLite's date(created_ms / 1000, 'unixepoch'); compared byte by byte.
+constexpr const char* kDayExpression =
+    "((CASE WHEN visit_date <> '' THEN visit_date ELSE "
+    "to_char(to_timestamp(created_ms / 1000) AT TIME ZONE 'UTC', 'YYYY-MM-DD') END) COLLATE \"C\")";
+
+// The WHERE clause of a filter, with its arguments in order: one place, so
+// the list, its count and its groups always agree.
+struct Where {
+  std::string sql = " WHERE TRUE";
+  std::vector<std::string> args;
+  // The placeholder of a new argument.
+  std::string Arg(std::string value) {
+    args.push_back(std::move(value));
+    return "$" + std::to_string(args.size());
+  }
+};
+
+Where WhereOf(const SubmissionFilter& f) {
+  Where w;
+  auto eq = [&](const char* column, const std::string& value) {
+    if (value.empty()) return;
+    w.sql += std::string(" AND ") + column + " = " + w.Arg(value);
+  };
+  eq("form_id", f.form_id);
+  eq("centre", f.centre);
+  eq("region", f.region);
+  eq("volunteer", f.volunteer);
+  eq("review_state", f.review_state);
+  if (!f.date_from.empty()) w.sql += std::string(" AND ") + kDayExpression + " >= " + w.Arg(f.date_from);
+  if (!f.date_to.empty()) w.sql += std::string(" AND ") + kDayExpression + " <= " + w.Arg(f.date_to);
+  if (f.only_conflicts) w.sql += " AND conflicts > 0";
+  if (f.only_duplicates) w.sql += " AND duplicate_group <> '' AND merged_into = ''";
+  if (f.only_changed) w.sql += " AND changed_since_review = 1";
+  if (f.only_current) w.sql += " AND merged_into = '' AND review_state <> 'rejected'";
+  if (!f.search.empty()) {
+    // ILIKE with its wildcards escaped: the search is text, not a pattern.
+    // Under COLLATE "C" it folds ASCII letters only, as SQLite's LIKE does.
+    std::string pattern = "%";
+    for (char c : f.search) {
+      if (c == '%' || c == '_' || c == '\\') pattern.push_back('\\');
+      pattern.push_back(c);
+    }
+    pattern.push_back('%');
+    std::string hex_pattern = pattern;
+    hex_pattern.erase(std::remove(hex_pattern.begin(), hex_pattern.end(), '-'), hex_pattern.end());
+    w.sql += " AND (encode(id, 'hex') COLLATE \"C\" ILIKE " + w.Arg(hex_pattern) + " ESCAPE '\\'";
+    for (const char* column : {"volunteer", "centre", "region", "review_comment"})
+      w.sql += std::string(" OR ") + column + " ILIKE " + w.Arg(pattern) + " ESCAPE '\\'";
+    w.sql += ")";
+  }
+  return w;
+}
+
+std::string OrderOf(const SubmissionFilter& f) {
+  const char* dir = f.descending ? " DESC" : " ASC";
+  std::string key;
+  switch (f.sort) {
+    case SubmissionFilter::Sort::kCreated: key = "created_ms"; break;
+    case SubmissionFilter::Sort::kUpdated: key = "updated_ms"; break;
+    case SubmissionFilter::Sort::kDay: key = kDayExpression; break;
+    case SubmissionFilter::Sort::kCentre: key = "centre"; break;
+    case SubmissionFilter::Sort::kVolunteer: key = "volunteer"; break;
+    case SubmissionFilter::Sort::kState: key = "review_state"; break;
+  }
+  // The id last, so pages never overlap or skip rows that tie.
+  return " ORDER BY " + key + dir + ", id" + dir;
+}
+
+Params ParamsOf(const Where& w) {
+  Params p;
+  for (const std::string& a : w.args) p.Text(a);
+  return p;
+}
+
+}  // namespace
+
+Result<std::vector<SubmissionSummary>> PostgresStore::ListSubmissions(const SubmissionFilter& f) {
+  Lock lock(mutex_);
+  Where w = WhereOf(f);
+  Params p = ParamsOf(w);
+  std::string limit = "$" + std::to_string(w.args.size() + 1), offset = "$" + std::to_string(w.args.size() + 2);
+  Limit(p, f.limit);
+  Limit(p, f.offset);
+  DALA_ASSIGN_OR_RETURN(pg::Rows r, Run(std::string("SELECT ") + kSubmissionColumns + " FROM submissions" + w.sql +
+                                            OrderOf(f) + " LIMIT " + limit + " OFFSET " + offset,
+                                        p));
+  std::vector<SubmissionSummary> out;
+  for (int i = 0; i < r.size(); ++i) {
+    DALA_ASSIGN_OR_RETURN(SubmissionSummary summary, ReadSummary(r, i));
+    out.push_back(std::move(summary));
+  }
+  return out;
+}
+
+Status PostgresStore::ForEachSubmission(const SubmissionFilter& f,
+                                        const std::function<Status(const SubmissionSummary&)>& visit) {
+  Lock lock(mutex_);
+  Where w = WhereOf(f);
+  return ForEachRow(std::string("SELECT ") + kSubmissionColumns + " FROM submissions" + w.sql + OrderOf(f),
+                    ParamsOf(w), [&](const pg::Rows& r, int i) -> Status {
+                      DALA_ASSIGN_OR_RETURN(SubmissionSummary summary, ReadSummary(r, i));
+                      return visit(summary);
+                    });
+}
+
+Result<uint64_t> PostgresStore::CountSubmissions(const SubmissionFilter& f) {
+  Lock lock(mutex_);
+  Where w = WhereOf(f);
+  DALA_ASSIGN_OR_RETURN(pg::Rows r, Run("SELECT count(*) FROM submissions" + w.sql, ParamsOf(w)));
+  return r.empty() ? 0 : static_cast<uint64_t>(r.Int(0, 0));
+}
+
+Result<std::vector<GroupCount>> PostgresStore::CountSubmissionsBy(const SubmissionFilter& f, SubmissionGroup by) {
+  Lock lock(mutex_);
+  Where w = WhereOf(f);
+  std::string sql;
+  switch (by) {
+    case SubmissionGroup::kDay:
+      sql = std::string("SELECT ") + kDayExpression + ", '', count(*) FROM submissions" + w.sql + " GROUP BY 1 ORDER BY 1";
+      break;
+    case SubmissionGroup::kCentre:
+      // SQLite's GROUP BY leaves centres of one name in region order.
+      sql = "SELECT centre, region, count(*) FROM submissions" + w.sql + " GROUP BY centre, region ORDER BY 1, 2";
+      break;
+    case SubmissionGroup::kRegion:
+      sql = "SELECT region, '', count(*) FROM submissions" + w.sql + " GROUP BY region ORDER BY 1";
+      break;
+  }
+  DALA_ASSIGN_OR_RETURN(pg::Rows r, Run(sql, ParamsOf(w)));
+  std::vector<GroupCount> out;
+  for (int i = 0; i < r.size(); ++i)
+    out.push_back({r.Text(i, 0), r.Text(i, 1), static_cast<uint64_t>(r.Int(i, 2))});
+  return out;
+}
+
+// --- indicator counts ----------------------------------------------------------
+
+Status PostgresStore::ApplyIndicatorTally(const IndicatorTally& tally) {
+  for (const auto& [place, items] : tally.places()) {
+    for (const auto& [item, n] : items) {
+      auto key = [&] {
+        return Params()
+            .Text(place.form_id)
+            .Text(place.region)
+            .Text(place.centre)
+            .Text(item.path)
+            .Int(static_cast<int64_t>(item.kind))
+            .Text(item.value);
+      };
+      DALA_RETURN_IF_ERROR(Run("INSERT INTO indicator_counts (form_id, region, centre, path, kind, value, n) "
+                               "VALUES ($1, $2, $3, $4, $5, $6, $7) "
+                               "ON CONFLICT (form_id, region, centre, path, kind, value) "
+                               "DO UPDATE SET n = indicator_counts.n + excluded.n",
+                               key().Int(n))
+                               .status());
+      // A count that falls to zero names a value no current record has.
+      if (n < 0)
+        DALA_RETURN_IF_ERROR(Run("DELETE FROM indicator_counts WHERE form_id = $1 AND region = $2 AND centre = $3 "
+                                 "AND path = $4 AND kind = $5 AND value = $6 AND n <= 0",
+                                 key())
+                                 .status());
+    }
+  }
+  return Status::Ok();
+}
+
+// What the record `s` replaces counted comes off, what it counts goes on.
+// Decisions that change neither its answers, its place nor whether it is
+// current (reviews, flags) change no count.
+Status PostgresStore::UpdateIndicatorCounts(const SubmissionSummary& s, IndicatorTally* out) {
+  IndicatorTally& tally = *out;
+  // FOR UPDATE: another node replacing the same record waits until this
+  // transaction ends, and then reads this one's row, not the one before.
+  DALA_ASSIGN_OR_RETURN(pg::Rows old, Run("SELECT form_id, region, centre, answers, merged_into, review_state "
+                                          "FROM submissions WHERE id = $1 FOR UPDATE",
+                                          Params().Bytes(s.id)));
+  bool now_current = IsCurrent(s.merged_into, s.review_state);
+  if (!old.empty()) {
+    bool was_current = IsCurrent(old.Text(0, 4), old.Text(0, 5));
+    std::string form_id = old.Text(0, 0), region = old.Text(0, 1), centre = old.Text(0, 2);
+    std::string answers = old.Text(0, 3);
+    if (was_current == now_current && form_id == s.form_id && region == s.region && centre == s.centre &&
+        answers == s.answers_json)
+      return Status::Ok();
+    if (was_current) TallyAnswers(form_id, region, centre, answers, -1, &tally);
+  }
+  if (now_current) TallyAnswers(s.form_id, s.region, s.centre, s.answers_json, +1, &tally);
+  return Status::Ok();
+}
+
+Status PostgresStore::FlushIndicatorCounts() {
+  Status s = ApplyIndicatorTally(pending_counts_);
+  pending_counts_.clear();
+  return s;
+}
+
+Result<std::vector<IndicatorCountRow>> PostgresStore::IndicatorCounts(std::string_view form_id,
+                                                                      std::string_view region,
+                                                                      std::string_view centre) {
+  Lock lock(mutex_);
+  if (in_transaction_) DALA_RETURN_IF_ERROR(FlushIndicatorCounts());  // read what this transaction wrote
+  // An empty region or centre picks them all; in the primary key's order,
+  // which is the order SQLite's WITHOUT ROWID table gives.
+  DALA_ASSIGN_OR_RETURN(pg::Rows r, Run("SELECT region, centre, path, kind, value, n FROM indicator_counts "
+                                        "WHERE form_id = $1 AND ($2::text = '' OR region = $2::text) AND "
+                                        "($3::text = '' OR centre = $3::text) "
+                                        "ORDER BY region, centre, path, kind, value",
+                                        Params().Text(form_id).Text(region).Text(centre)));
+  std::vector<IndicatorCountRow> out;
+  for (int i = 0; i < r.size(); ++i)
+    out.push_back({r.Text(i, 0), r.Text(i, 1), r.Text(i, 2), r.Int(i, 3), r.Text(i, 4),
+                   static_cast<uint64_t>(r.Int(i, 5))});
+  return out;
+}
+
+Result<std::vector<std::pair<sync::PublicKey, uint64_t>>> PostgresStore::RevisionsPerAuthor() {
+  Lock lock(mutex_);
+  DALA_ASSIGN_OR_RETURN(pg::Rows r, Run("SELECT author, count(*) FROM envelopes GROUP BY author ORDER BY author"));
+  std::vector<std::pair<sync::PublicKey, uint64_t>> out;
+  for (int i = 0; i < r.size(); ++i) {
+    sync::PublicKey key;
+    DALA_RETURN_IF_ERROR(r.ReadBytes(i, 0, &key, "envelopes grouped by author"));
+    out.emplace_back(key, static_cast<uint64_t>(r.Int(i, 1)));
+  }
+  return out;
+}
+
+Result<std::vector<RecordStore::DuplicatePeer>> PostgresStore::DuplicatePeers(std::string_view form_id,
+                                                                             std::string_view key,
+                                                                             std::string_view other_than_volunteer) {
+  Lock lock(mutex_);
+  // "duplicate_key <> ''" lets the partial index serve; the order is the
+  // one SQLite's walk of that index gives.
+  DALA_ASSIGN_OR_RETURN(pg::Rows r,
+                        Run("SELECT id, volunteer, duplicate_group, merged_into, distinct_from FROM submissions "
+                            "WHERE duplicate_key = $1 AND duplicate_key <> '' AND form_id = $2 AND volunteer <> $3 "
+                            "ORDER BY volunteer, id",
+                            Params().Text(key).Text(form_id).Text(other_than_volunteer)));
+  // A volunteer name is never empty, so "" keeps every row.
+  std::vector<DuplicatePeer> out;
+  for (int i = 0; i < r.size(); ++i) {
+    DuplicatePeer p;
+    DALA_RETURN_IF_ERROR(ReadSubmissionId(r, i, 0, &p.id));
+    p.volunteer = r.Text(i, 1);
+    p.duplicate_group = r.Text(i, 2);
+    p.merged_into = r.Text(i, 3);
+    p.distinct_from = r.Text(i, 4);
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+Status PostgresStore::SetDuplicateGroup(const sync::SubmissionId& id, std::string_view group) {
+  Lock lock(mutex_);
+  return Run("UPDATE submissions SET duplicate_group = $1 WHERE id = $2", Params().Text(group).Bytes(id)).status();
+}
+
+namespace {
+
+Result<std::vector<sync::SubmissionId>> ReadSubmissionIds(const pg::Rows& r) {
+  std::vector<sync::SubmissionId> out;
+  for (int i = 0; i < r.size(); ++i) {
+    sync::SubmissionId id;
+    DALA_RETURN_IF_ERROR(ReadSubmissionId(r, i, 0, &id));
+    out.push_back(id);
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<sync::SubmissionId>> PostgresStore::LegacyDistinctSubmissions() {
+  Lock lock(mutex_);
+  DALA_ASSIGN_OR_RETURN(pg::Rows r, Run("SELECT id FROM submissions WHERE duplicate_group = '-' ORDER BY id"));
+  return ReadSubmissionIds(r);
+}
+
+Result<std::vector<sync::SubmissionId>> PostgresStore::SubmissionIdsEndingWith(std::string_view hex_end,
+                                                                              size_t limit) {
+  Lock lock(mutex_);
+  // The end of the id, which is random: the start is its timestamp.
+  // ESCAPE '': SQLite's LIKE without ESCAPE takes a backslash as itself.
+  Params p;
+  p.Text("%" + std::string(hex_end));
+  DALA_ASSIGN_OR_RETURN(pg::Rows r, Run("SELECT id FROM submissions WHERE encode(id, 'hex') COLLATE \"C\" "
+                                        "ILIKE $1 ESCAPE '' ORDER BY id LIMIT $2",
+                                        Limit(p, limit)));
+  return ReadSubmissionIds(r);
+}
+
+// --- outboxes -------------------------------------------------------------------
+//
+// An outbox id is a laptop's cursor: a row must never commit with an id
+// below one a laptop has already read. Rows are added under the log's lock,
+// held to the commit, so ids are taken in the order their rows commit.
+
+Status PostgresStore::AddToOutbox(std::string_view volunteer, uint64_t log_index, const sync::PublicKey& author) {
+  Lock lock(mutex_);
+  return Atomically([&]() -> Status {
+    DALA_RETURN_IF_ERROR(TakeLogLock());
+    return Run("INSERT INTO outbox (volunteer, log_index, author) VALUES ($1, $2, $3)",
+               Params().Text(volunteer).Int(static_cast<int64_t>(log_index)).Bytes(author))
+        .status();
+  });
+}
+
+Status PostgresStore::AddToOutboxOnce(std::string_view volunteer, uint64_t log_index, const sync::PublicKey& author) {
+  Lock lock(mutex_);
+  return Atomically([&]() -> Status {
+    DALA_RETURN_IF_ERROR(TakeLogLock());
+    return Run("INSERT INTO outbox (volunteer, log_index, author) SELECT $1::text, $2::bigint, $3::bytea "
+               "WHERE NOT EXISTS (SELECT 1 FROM outbox WHERE volunteer = $1::text AND log_index = $2::bigint)",
+               Params().Text(volunteer).Int(static_cast<int64_t>(log_index)).Bytes(author))
+        .status();
+  });
+}
+
+Result<std::vector<std::string>> PostgresStore::VolunteersQueued(uint64_t log_index) {
+  Lock lock(mutex_);
+  DALA_ASSIGN_OR_RETURN(pg::Rows r, Run("SELECT DISTINCT volunteer FROM outbox WHERE log_index = $1 ORDER BY volunteer",
+                                        Params().Int(static_cast<int64_t>(log_index))));
+  std::vector<std::string> out;
+  for (int i = 0; i < r.size(); ++i) out.push_back(r.Text(i, 0));
+  return out;
+}
+
+Status PostgresStore::QueueVolunteerHistory(std::string_view volunteer) {
+  Lock lock(mutex_);
+  return Atomically([&]() -> Status {
+    DALA_RETURN_IF_ERROR(TakeLogLock());
+    return Run("INSERT INTO outbox (volunteer, log_index, author) "
+               "SELECT $1::text, e.log_index, e.author FROM envelopes e "
+               "JOIN submissions s ON s.id = e.submission WHERE s.volunteer = $1::text "
+               "AND e.log_index NOT IN (SELECT log_index FROM outbox WHERE volunteer = $1::text) "
+               "ORDER BY e.log_index",
+               Params().Text(volunteer))
+        .status();
+  });
+}
+
+Result<std::vector<std::pair<int64_t, uint64_t>>> PostgresStore::Outbox(std::string_view volunteer,
+                                                                       const sync::PublicKey& reader,
+                                                                       int64_t after_id, int64_t through_id,
+                                                                       size_t limit) {
+  Lock lock(mutex_);
+  Params p;
+  p.Text(volunteer).Int(after_id).Int(through_id).Bytes(reader);
+  DALA_ASSIGN_OR_RETURN(pg::Rows r, Run("SELECT id, log_index FROM outbox WHERE volunteer = $1 AND id > $2 "
+                                        "AND id <= $3 AND author <> $4 ORDER BY id LIMIT $5",
+                                        Limit(p, limit)));
+  std::vector<std::pair<int64_t, uint64_t>> out;
+  for (int i = 0; i < r.size(); ++i) out.emplace_back(r.Int(i, 0), static_cast<uint64_t>(r.Int(i, 1)));
+  return out;
+}
+
+Result<int64_t> PostgresStore::OutboxEnd(std::string_view volunteer) {
+  Lock lock(mutex_);
+  DALA_ASSIGN_OR_RETURN(pg::Rows r,
+                        Run("SELECT coalesce(max(id), 0) FROM outbox WHERE volunteer = $1", Params().Text(volunteer)));
+  return r.empty() ? 0 : r.Int(0, 0);
+}
+
+// --- checkpoints ----------------------------------------------------------------
+
+Status PostgresStore::PutCheckpoint(uint64_t size, std::string_view note) {
+  Lock lock(mutex_);
+  return Run("INSERT INTO checkpoints (size, note) VALUES ($1, $2) "
+             "ON CONFLICT (size) DO UPDATE SET note = excluded.note",
+             Params().Int(static_cast<int64_t>(size)).Text(note))
+      .status();
+}
+
+Result<std::optional<std::pair<uint64_t, std::string>>> PostgresStore::LastCheckpoint() {
+  Lock lock(mutex_);
+  DALA_ASSIGN_OR_RETURN(pg::Rows r, Run("SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1"));
+  if (r.empty()) return std::optional<std::pair<uint64_t, std::string>>();
+  return std::optional<std::pair<uint64_t, std::string>>({static_cast<uint64_t>(r.Int(0, 0)), r.Text(0, 1)});
+}
+
+}  // namespace dala::server
