@@ -172,7 +172,9 @@ class ExportTest : public testing::ServiceTest {
   sync::Hash last_{};
 };
 
-TEST_F(ExportTest, CsvHasLabelsInTheLanguageAskedARowPerRecordAndHostileTextMadeInert) {
+INSTANTIATE_TEST_SUITE_P(, ExportTest, testing::EachStore(), testing::StoreName);
+
+TEST_P(ExportTest, CsvHasLabelsInTheLanguageAskedARowPerRecordAndHostileTextMadeInert) {
   ExportOptions o = Options();
   o.language = "kk";
   std::string csv = Write(ExportFormat::kCsv, o);
@@ -183,7 +185,7 @@ TEST_F(ExportTest, CsvHasLabelsInTheLanguageAskedARowPerRecordAndHostileTextMade
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 3);  // the header and two records
 }
 
-TEST_F(ExportTest, CsvWithABomAndChoiceNamesIsHeadedByNames) {
+TEST_P(ExportTest, CsvWithABomAndChoiceNamesIsHeadedByNames) {
   ExportOptions o = Options();
   o.bom = true;
   o.choice_names = true;
@@ -193,7 +195,7 @@ TEST_F(ExportTest, CsvWithABomAndChoiceNamesIsHeadedByNames) {
   EXPECT_NE(csv.find(",ala,ala_01,2026-01-02,14,"), std::string::npos);
 }
 
-TEST_F(ExportTest, ARepeatsCsvTableHasARowPerInstanceLinkedToItsRecord) {
+TEST_P(ExportTest, ARepeatsCsvTableHasARowPerInstanceLinkedToItsRecord) {
   ExportOptions o = Options();
   o.table = "issues";
   o.choice_names = true;
@@ -207,7 +209,7 @@ TEST_F(ExportTest, ARepeatsCsvTableHasARowPerInstanceLinkedToItsRecord) {
   EXPECT_EQ(WriteExport(*store_, ExportFormat::kCsv, o, out).status().code(), Status::Code::kNotFound);
 }
 
-TEST_F(ExportTest, CsvAndGeoJsonNeedAPublishedForm) {
+TEST_P(ExportTest, CsvAndGeoJsonNeedAPublishedForm) {
   for (ExportFormat f : {ExportFormat::kCsv, ExportFormat::kGeoJson}) {
     ExportOptions o = Options();
     o.filter.form_id = "";
@@ -218,7 +220,7 @@ TEST_F(ExportTest, CsvAndGeoJsonNeedAPublishedForm) {
   }
 }
 
-TEST_F(ExportTest, GeoJsonPlacesEachRecordAtItsCentreLongitudeFirst) {
+TEST_P(ExportTest, GeoJsonPlacesEachRecordAtItsCentreLongitudeFirst) {
   json doc = json::parse(Write(ExportFormat::kGeoJson, Options()));
   EXPECT_EQ(doc["type"], "FeatureCollection");
   ASSERT_EQ(doc["features"].size(), 2u);
@@ -245,7 +247,9 @@ class SitesExportTest : public ExportTest {
   SitesExportTest() : ExportTest(kSitesForm) {}
 };
 
-TEST_F(SitesExportTest, GeoJsonPlacesARecordAtEveryGeopointOfItsRepeats) {
+INSTANTIATE_TEST_SUITE_P(, SitesExportTest, testing::EachStore(), testing::StoreName);
+
+TEST_P(SitesExportTest, GeoJsonPlacesARecordAtEveryGeopointOfItsRepeats) {
   json at1 = {{"lat", 43.25}, {"lon", 76.91}}, at2 = {{"lat", 43.3}, {"lon", 76.95}}, at3 = {{"lat", 51.1}, {"lon", 71.4}};
   Send({{"who", "Айгүл"},
         {"areas", {{{"sites", {{{"at", at1}, {"what", "ЦОН"}}, {{"what", "no place"}}, {{"at", at2}}}}},
@@ -263,14 +267,14 @@ TEST_F(SitesExportTest, GeoJsonPlacesARecordAtEveryGeopointOfItsRepeats) {
   EXPECT_TRUE(doc["features"][1]["geometry"].is_null()) << "a record with no place has none (RFC 7946 3.2)";
 }
 
-TEST_F(ExportTest, JsonHoldsEveryRecordWithItsLatestRevision) {
+TEST_P(ExportTest, JsonHoldsEveryRecordWithItsLatestRevision) {
   json doc = json::parse(Write(ExportFormat::kJson, Options()));
   ASSERT_EQ(doc.size(), 2u);
   EXPECT_EQ(doc[1]["answers"]["notes"], kHostile);  // JSON is data, not a spreadsheet: kept exact
   EXPECT_EQ(doc[1]["revision"].get<std::string>().size(), 64u);
 }
 
-TEST_F(ExportTest, FiltersPickTheSameRecordsAsTheList) {
+TEST_P(ExportTest, FiltersPickTheSameRecordsAsTheList) {
   HttpRequest r;
   r.query = {{"form", "visit"}, {"from", "2026-01-03"}};
   auto o = ExportOptionsOf(r);
@@ -305,7 +309,7 @@ class HookedBuffer : public std::stringbuf {
 
 // Records synced while an export is written belong to a later export: the
 // file holds exactly the records of the log size and root it names.
-TEST_F(ExportTest, AnExportTakenWhileRecordsArriveHoldsExactlyTheRecordsAtItsCheckpoint) {
+TEST_P(ExportTest, AnExportTakenWhileRecordsArriveHoldsExactlyTheRecordsAtItsCheckpoint) {
   auto before = service_->CurrentLog();
   ASSERT_TRUE(before.ok());
   HookedBuffer buffer([&] {
@@ -329,7 +333,7 @@ TEST_F(ExportTest, AnExportTakenWhileRecordsArriveHoldsExactlyTheRecordsAtItsChe
   EXPECT_EQ(json::parse(later.str()).size(), 3u);
 }
 
-TEST_F(ExportTest, XlsxHasASheetPerFormAndRepeatTypedCellsAndTheCheckpoint) {
+TEST_P(ExportTest, XlsxHasASheetPerFormAndRepeatTypedCellsAndTheCheckpoint) {
   ExportOptions o = Options();
   o.filter.form_id = "";  // every form
   auto stats = WriteXlsxExport(*store_, o, XlsxPath());
@@ -384,7 +388,7 @@ TEST(XlsxCellTextTest, TextLongerThanACellHoldsIsCutWithAVisibleMarker) {
   }
 }
 
-TEST_F(ExportTest, AnAnswerLongerThanAnExcelCellIsCutVisiblyInXlsxAndWholeInJson) {
+TEST_P(ExportTest, AnAnswerLongerThanAnExcelCellIsCutVisiblyInXlsxAndWholeInJson) {
   std::string emoji;
   for (int i = 0; i < 9000; ++i) emoji += "\xF0\x9F\x98\x80";
   Send({{"region", "ala"}, {"centre", "ala_01"}, {"visit_date", "2026-01-05"}, {"notes", emoji}});
@@ -397,7 +401,7 @@ TEST_F(ExportTest, AnAnswerLongerThanAnExcelCellIsCutVisiblyInXlsxAndWholeInJson
   EXPECT_EQ(doc[2]["answers"]["notes"], emoji);
 }
 
-TEST_F(ExportTest, AFailedXlsxExportLeavesNoFile) {
+TEST_P(ExportTest, AFailedXlsxExportLeavesNoFile) {
   ExportOptions o = Options();
   o.filter.form_id = "no_such_form";
   EXPECT_FALSE(WriteXlsxExport(*store_, o, XlsxPath()).ok());
@@ -406,7 +410,7 @@ TEST_F(ExportTest, AFailedXlsxExportLeavesNoFile) {
 
 // LibreOffice opens what Dala writes and reads back the values meant, in
 // every sheet: the form's, its repeat's and the metadata.
-TEST_F(ExportTest, LibreOfficeReadsTheXlsxValuesKazakhAndRussianIncluded) {
+TEST_P(ExportTest, LibreOfficeReadsTheXlsxValuesKazakhAndRussianIncluded) {
   if (std::system("command -v soffice >/dev/null 2>&1") != 0)
     GTEST_SKIP() << "soffice is not installed (scripts/bootstrap installs libreoffice-calc-nogui): not checked";
   ExportOptions o = Options();

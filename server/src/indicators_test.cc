@@ -118,7 +118,10 @@ class IndicatorCountsTest : public testing::ServiceTest {
   Laptop bota_{random_};
 };
 
-TEST_F(IndicatorCountsTest, CountsKeptThroughEditsReviewsRejectionsAndMergesAgreeWithTheRecords) {
+INSTANTIATE_TEST_SUITE_P(, IndicatorCountsTest, testing::EachStore(), testing::StoreName);
+using SqliteIndicatorCountsTest = testing::SqliteOnly<IndicatorCountsTest>;
+
+TEST_P(IndicatorCountsTest, CountsKeptThroughEditsReviewsRejectionsAndMergesAgreeWithTheRecords) {
   ExpectCountsAgreeWithRecords();  // no records yet
   SubmissionId a = Send(alma_, Answers("ala", "ala_01", 3, 2.5, {"kk", "ru"}, 4, json::array()));
   SubmissionId b = Send(alma_, Answers("ala", "ala_02", 0, 0.1, {"en"}, 5,
@@ -163,7 +166,7 @@ TEST_F(IndicatorCountsTest, CountsKeptThroughEditsReviewsRejectionsAndMergesAgre
   EXPECT_EQ((*split)["records"], 4);  // a, b, c (sent back after its rejection) and the record of few answers
 }
 
-TEST_F(IndicatorCountsTest, ADatabaseWithoutCountsGetsThemFromItsRecordsWhenOpened) {
+TEST_F(SqliteIndicatorCountsTest, ADatabaseWithoutCountsGetsThemFromItsRecordsWhenOpened) {
   Send(alma_, Answers("ala", "ala_01", 3, 2.5, {"kk", "ru"}, 4, {{{"kind", "queue"}, {"minutes", 40}}}));
   SubmissionId b = Send(bota_, Answers("ast", "ast_01", 9, 0.25, {"en"}, 2, json::array()));
   ASSERT_TRUE(service_->Review(b, "aigerim", "rejected", "").ok());
@@ -184,7 +187,7 @@ TEST_F(IndicatorCountsTest, ADatabaseWithoutCountsGetsThemFromItsRecordsWhenOpen
   ExpectCountsAgreeWithRecords();
 }
 
-TEST_F(IndicatorCountsTest, ATransactionThatFailsLeavesNoCountOfItsRecords) {
+TEST_P(IndicatorCountsTest, ATransactionThatFailsLeavesNoCountOfItsRecords) {
   SubmissionSummary s;
   s.id = sync::NewSubmissionId(clock_, random_);
   s.form_id = "visit";

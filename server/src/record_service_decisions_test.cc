@@ -1,5 +1,5 @@
 // Decisions signed by people's own keys (record_service_decisions.cc), over
-// a real SqliteStore: the server appends what the person signed, refuses
+// each store: the server appends what the person signed, refuses
 // what they did not, and stops signing in the name of anyone with a key.
 
 #include <gtest/gtest.h>
@@ -90,7 +90,9 @@ class SignedDecisionTest : public testing::ServiceTest {
   SubmissionId submission_{};
 };
 
-TEST_F(SignedDecisionTest, ACorrectionAndReviewSignedByTheirPersonAreAppendedUnchanged) {
+INSTANTIATE_TEST_SUITE_P(, SignedDecisionTest, testing::EachStore(), testing::StoreName);
+
+TEST_P(SignedDecisionTest, ACorrectionAndReviewSignedByTheirPersonAreAppendedUnchanged) {
   ASSERT_TRUE(EnrolKey("aigerim", aigerim_key_).ok());
   CoordinatorEdit edit{"aigerim", R"({"centre":"ala_01","queue":20})", "counted again", {}};
   auto drafts = service_->DraftEdit(submission_, edit);
@@ -107,7 +109,7 @@ TEST_F(SignedDecisionTest, ACorrectionAndReviewSignedByTheirPersonAreAppendedUnc
   EXPECT_EQ((*store_->FindSubmission(submission_))->review_state, "approved");
 }
 
-TEST_F(SignedDecisionTest, TheServerNoLongerSignsForAPersonWithAKey) {
+TEST_P(SignedDecisionTest, TheServerNoLongerSignsForAPersonWithAKey) {
   EXPECT_TRUE(service_->Review(submission_, "aigerim", "approved", "").ok()) << "no key yet: attested";
   ASSERT_TRUE(EnrolKey("aigerim", aigerim_key_).ok());
   auto review = service_->Review(submission_, "aigerim", "rejected", "forged");
@@ -117,7 +119,7 @@ TEST_F(SignedDecisionTest, TheServerNoLongerSignsForAPersonWithAKey) {
   EXPECT_TRUE(service_->Review(submission_, "bolat", "approved", "").ok()) << "bolat has no key";
 }
 
-TEST_F(SignedDecisionTest, ADecisionSignedByAKeyNeverEnrolledForThatPersonIsRefused) {
+TEST_P(SignedDecisionTest, ADecisionSignedByAKeyNeverEnrolledForThatPersonIsRefused) {
   ASSERT_TRUE(EnrolKey("aigerim", aigerim_key_).ok());
   ASSERT_TRUE(EnrolKey("bolat", bolat_key_).ok());
   sync::SigningKey stranger = sync::SigningKey::Generate(random_);
@@ -134,7 +136,7 @@ TEST_F(SignedDecisionTest, ADecisionSignedByAKeyNeverEnrolledForThatPersonIsRefu
   EXPECT_EQ((*store_->FindSubmission(submission_))->review_state, "received");
 }
 
-TEST_F(SignedDecisionTest, ARevokedKeyDecidesNothingMoreButItsEarlierDecisionsStand) {
+TEST_P(SignedDecisionTest, ARevokedKeyDecidesNothingMoreButItsEarlierDecisionsStand) {
   ASSERT_TRUE(EnrolKey("aigerim", aigerim_key_).ok());
   ASSERT_TRUE(service_->AppendSignedDecisions(users_["aigerim"], Review("aigerim", aigerim_key_)).ok());
   ASSERT_TRUE(service_->RevokePersonKey(aigerim_key_.public_key(), "admin", "browser profile lost").ok());
@@ -146,7 +148,7 @@ TEST_F(SignedDecisionTest, ARevokedKeyDecidesNothingMoreButItsEarlierDecisionsSt
   EXPECT_EQ(service_->RevokePersonKey(aigerim_key_.public_key(), "admin", "again").reason(), "already_revoked");
 }
 
-TEST_F(SignedDecisionTest, TwoDecisionsDraftedOnOneChainPositionConflictAndTheSecondIsRefused) {
+TEST_P(SignedDecisionTest, TwoDecisionsDraftedOnOneChainPositionConflictAndTheSecondIsRefused) {
   ASSERT_TRUE(EnrolKey("aigerim", aigerim_key_).ok());
   std::vector<std::string> first = Review("aigerim", aigerim_key_);
   std::vector<std::string> second = Review("aigerim", aigerim_key_, "rejected");
@@ -154,7 +156,7 @@ TEST_F(SignedDecisionTest, TwoDecisionsDraftedOnOneChainPositionConflictAndTheSe
   EXPECT_EQ(service_->AppendSignedDecisions(users_["aigerim"], second).status().reason(), "chain_conflict");
 }
 
-TEST_F(SignedDecisionTest, ATamperedDecisionOrOneThatDoesNotFitItsRecordIsRefused) {
+TEST_P(SignedDecisionTest, ATamperedDecisionOrOneThatDoesNotFitItsRecordIsRefused) {
   ASSERT_TRUE(EnrolKey("aigerim", aigerim_key_).ok());
   std::vector<std::string> review = Review("aigerim", aigerim_key_);
   std::string tampered = review[0];
@@ -170,7 +172,7 @@ TEST_F(SignedDecisionTest, ATamperedDecisionOrOneThatDoesNotFitItsRecordIsRefuse
   EXPECT_EQ((*store_->LogSize()), 3u) << "enrol laptop, its record, enrol key, nothing else";
 }
 
-TEST_F(SignedDecisionTest, AKeyIsEnrolledOnlyWithItsProofAndACodeIssuedForThatPerson) {
+TEST_P(SignedDecisionTest, AKeyIsEnrolledOnlyWithItsProofAndACodeIssuedForThatPerson) {
   const std::string normalized = sync::NormalizeEnrollCode(kCode);
   ASSERT_TRUE(store_->AddPersonKeyCode(ToHex(sync::Sha256(normalized)), "bolat", kNow + 3'600'000, "admin", kNow).ok());
   auto wrong_person = service_->EnrollPersonKey(users_["aigerim"], kCode, aigerim_key_.public_key(),
@@ -196,7 +198,7 @@ TEST_F(SignedDecisionTest, AKeyIsEnrolledOnlyWithItsProofAndACodeIssuedForThatPe
   EXPECT_EQ(body->key, ToHex(bolat_key_.public_key()));
 }
 
-TEST_F(SignedDecisionTest, APersonKeyCodeThatCannotBeACodeIsRefusedAsBadCodeAndATypedOneIsRead) {
+TEST_P(SignedDecisionTest, APersonKeyCodeThatCannotBeACodeIsRefusedAsBadCodeAndATypedOneIsRead) {
   const std::string normalized = sync::NormalizeEnrollCode(kCode);
   ASSERT_TRUE(store_->AddPersonKeyCode(ToHex(sync::Sha256(normalized)), "aigerim", kNow + 3'600'000, "admin", kNow).ok());
   const uint64_t size = *store_->LogSize();
@@ -212,7 +214,7 @@ TEST_F(SignedDecisionTest, APersonKeyCodeThatCannotBeACodeIsRefusedAsBadCodeAndA
   EXPECT_EQ(typed->person, "aigerim");
 }
 
-TEST_F(SignedDecisionTest, TheVolunteersLaptopGetsTheKeysEnrolmentBeforeThePersonsCorrection) {
+TEST_P(SignedDecisionTest, TheVolunteersLaptopGetsTheKeysEnrolmentBeforeThePersonsCorrection) {
   ASSERT_TRUE(EnrolKey("aigerim", aigerim_key_).ok());
   CoordinatorEdit edit{"aigerim", R"({"centre":"ala_01","queue":20})", "", {}};
   ASSERT_TRUE(service_->AppendSignedDecisions(users_["aigerim"], Sign(*service_->DraftEdit(submission_, edit), aigerim_key_)).ok());
@@ -226,7 +228,7 @@ TEST_F(SignedDecisionTest, TheVolunteersLaptopGetsTheKeysEnrolmentBeforeThePerso
   EXPECT_EQ(Envelope::Parse(response->envelopes[1])->author(), aigerim_key_.public_key());
 }
 
-TEST_F(SignedDecisionTest, TheVolunteersLaptopGetsTheKeysRevocationAfterItsDecisionsSayingWhereTheyEnd) {
+TEST_P(SignedDecisionTest, TheVolunteersLaptopGetsTheKeysRevocationAfterItsDecisionsSayingWhereTheyEnd) {
   ASSERT_TRUE(EnrolKey("aigerim", aigerim_key_).ok());
   ASSERT_TRUE(EnrolKey("bolat", bolat_key_).ok());
   CoordinatorEdit edit{"aigerim", R"({"centre":"ala_01","queue":20})", "", {}};

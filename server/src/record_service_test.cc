@@ -1,4 +1,4 @@
-// RecordService over a real SqliteStore in a temporary directory, with a
+// RecordService over each store (store_test_util.h), with a
 // fake clock and seeded randomness: laptops are signing keys that seal
 // envelopes as the client would, and every answer is checked as a laptop
 // or an auditor would check it.
@@ -129,9 +129,12 @@ class RecordServiceTest : public testing::ServiceTest {
   std::string alma_code_;  // the code alma's laptop was enrolled with
 };
 
+INSTANTIATE_TEST_SUITE_P(, RecordServiceTest, testing::EachStore(), testing::StoreName);
+using SqliteRecordServiceTest = testing::SqliteOnly<RecordServiceTest>;
+
 // --- a sync that goes through ----------------------------------------------------------------
 
-TEST_F(RecordServiceTest, FirstSyncAppendsInSequenceOrderWithAReceiptThatProvesInclusion) {
+TEST_P(RecordServiceTest, FirstSyncAppendsInSequenceOrderWithAReceiptThatProvesInclusion) {
   const uint64_t before = LogSize();  // the enrolment event
   std::vector<std::string> batch = {Next(alma_), Next(alma_), Next(alma_)};
   sync::SyncResponse r = Sync(alma_, batch);
@@ -154,7 +157,7 @@ TEST_F(RecordServiceTest, FirstSyncAppendsInSequenceOrderWithAReceiptThatProvesI
   EXPECT_EQ(Summary(SubmissionOf(batch[0])).volunteer, "alma");
 }
 
-TEST_F(RecordServiceTest, SyncNotesWhenTheLaptopLastSynced) {
+TEST_P(RecordServiceTest, SyncNotesWhenTheLaptopLastSynced) {
   // Noted in the sync's own commit, for the dashboard's silent laptops.
   Sync(alma_, {Next(alma_)});
   auto device = store_->FindDevice(alma_.key.public_key());
@@ -162,7 +165,7 @@ TEST_F(RecordServiceTest, SyncNotesWhenTheLaptopLastSynced) {
   EXPECT_EQ((*device)->last_sync_ms, clock_.NowMs());
 }
 
-TEST_F(RecordServiceTest, ConcurrentSyncsAreEachAppendedOnceAndReceiptedUnderTheirAnswersCheckpoint) {
+TEST_P(RecordServiceTest, ConcurrentSyncsAreEachAppendedOnceAndReceiptedUnderTheirAnswersCheckpoint) {
   // Syncs that wait for one another are appended together (group commit):
   // each must still get exactly its own envelopes appended, a receipt that
   // proves them under the checkpoint in its own answer, and that
@@ -207,7 +210,7 @@ TEST_F(RecordServiceTest, ConcurrentSyncsAreEachAppendedOnceAndReceiptedUnderThe
   EXPECT_EQ(Verified((*last)->second).size, LogSize());
 }
 
-TEST_F(RecordServiceTest, BatchSentOutOfOrderIsAppendedInSequenceOrder) {
+TEST_P(RecordServiceTest, BatchSentOutOfOrderIsAppendedInSequenceOrder) {
   const uint64_t before = LogSize();
   std::string one = Next(alma_), two = Next(alma_), three = Next(alma_);
   sync::SyncResponse r = Sync(alma_, {three, one, two});
@@ -220,7 +223,7 @@ TEST_F(RecordServiceTest, BatchSentOutOfOrderIsAppendedInSequenceOrder) {
   EXPECT_EQ((*log)[2].bytes, three);
 }
 
-TEST_F(RecordServiceTest, ReplayedBatchAppendsNothingAndIsReceiptedAgain) {
+TEST_P(RecordServiceTest, ReplayedBatchAppendsNothingAndIsReceiptedAgain) {
   std::vector<std::string> batch = {Next(alma_), Next(alma_)};
   ASSERT_EQ(Sync(alma_, batch).accepted_through, 2u);
   const uint64_t size = LogSize();
@@ -236,7 +239,7 @@ TEST_F(RecordServiceTest, ReplayedBatchAppendsNothingAndIsReceiptedAgain) {
   EXPECT_FALSE(Sync(alma_, {}, again.cursor, 2).receipt.has_value());  // nothing beyond what it has proof of
 }
 
-TEST_F(RecordServiceTest, ConsistencyProofLinksTheLaptopsCheckpointToTheNewOne) {
+TEST_P(RecordServiceTest, ConsistencyProofLinksTheLaptopsCheckpointToTheNewOne) {
   sync::SyncResponse first = Sync(alma_, {Next(alma_)});
   sync::Checkpoint old_cp = Verified(first.checkpoint);
   sync::SyncResponse second = Sync(alma_, {Next(alma_)}, first.cursor, 1, old_cp.size);
@@ -245,7 +248,7 @@ TEST_F(RecordServiceTest, ConsistencyProofLinksTheLaptopsCheckpointToTheNewOne) 
   EXPECT_TRUE(sync::VerifyConsistency(old_cp.size, new_cp.size, old_cp.root, new_cp.root, second.consistency).ok());
 }
 
-TEST_F(RecordServiceTest, FormsAreSentOnceAndTheCursorMovesPastThem) {
+TEST_P(RecordServiceTest, FormsAreSentOnceAndTheCursorMovesPastThem) {
   sync::SyncResponse first = Sync(alma_, {});
   ASSERT_EQ(first.forms.size(), 1u);
   EXPECT_EQ(first.forms[0], kForm);
@@ -255,7 +258,7 @@ TEST_F(RecordServiceTest, FormsAreSentOnceAndTheCursorMovesPastThem) {
   EXPECT_EQ(second.cursor, first.cursor);
 }
 
-TEST_F(RecordServiceTest, RevisionFromOneLaptopReachesTheVolunteersOtherLaptop) {
+TEST_P(RecordServiceTest, RevisionFromOneLaptopReachesTheVolunteersOtherLaptop) {
   Laptop second(random_);
   Enroll(second, "alma");
   std::string cursor = Sync(second, {}).cursor;
@@ -266,7 +269,7 @@ TEST_F(RecordServiceTest, RevisionFromOneLaptopReachesTheVolunteersOtherLaptop) 
   EXPECT_EQ(r.envelopes[0], revision);
 }
 
-TEST_F(RecordServiceTest, RevokingALaptopSendsTheOthersTheRevocationWithWhereItsTrustedChainEnds) {
+TEST_P(RecordServiceTest, RevokingALaptopSendsTheOthersTheRevocationWithWhereItsTrustedChainEnds) {
   Laptop second(random_);
   Enroll(second, "alma");
   std::string cursor = Sync(second, {}).cursor;
@@ -284,7 +287,7 @@ TEST_F(RecordServiceTest, RevokingALaptopSendsTheOthersTheRevocationWithWhereIts
   EXPECT_EQ(body->through, "2");
 }
 
-TEST_F(RecordServiceTest, ALaptopEnrolledAfterARevocationIsSentItToo) {
+TEST_P(RecordServiceTest, ALaptopEnrolledAfterARevocationIsSentItToo) {
   ASSERT_EQ(Sync(alma_, {Next(alma_)}).accepted_through, 1u);
   ASSERT_TRUE(service_->Revoke(alma_.key.public_key(), "aigerim", "stolen").ok());
   Laptop replacement(random_);
@@ -302,7 +305,7 @@ TEST_F(RecordServiceTest, ALaptopEnrolledAfterARevocationIsSentItToo) {
   EXPECT_TRUE(revocation);
 }
 
-TEST_F(RecordServiceTest, FormsAskedForAgainAreSentWhateverTheCursor) {
+TEST_P(RecordServiceTest, FormsAskedForAgainAreSentWhateverTheCursor) {
   sync::SyncResponse first = Sync(alma_, {});
   ASSERT_EQ(first.forms.size(), 1u);
   sync::SyncRequest request;
@@ -317,7 +320,7 @@ TEST_F(RecordServiceTest, FormsAskedForAgainAreSentWhateverTheCursor) {
 
 // --- envelopes refused one by one ---------------------------------------------------------
 
-TEST_F(RecordServiceTest, BadSignatureIsRefusedAndTheEnvelopesBeforeItAccepted) {
+TEST_P(RecordServiceTest, BadSignatureIsRefusedAndTheEnvelopesBeforeItAccepted) {
   std::string one = Next(alma_), two = Next(alma_), three = Next(alma_);
   three[three.size() - 5] ^= 1;  // inside the signature
   const uint64_t before = LogSize();
@@ -327,7 +330,7 @@ TEST_F(RecordServiceTest, BadSignatureIsRefusedAndTheEnvelopesBeforeItAccepted) 
   EXPECT_EQ(LogSize(), before + 2);
 }
 
-TEST_F(RecordServiceTest, EnvelopeSignedByAnotherKeyIsRefusedAsWrongAuthor) {
+TEST_P(RecordServiceTest, EnvelopeSignedByAnotherKeyIsRefusedAsWrongAuthor) {
   std::string one = Next(alma_);
   sync::EnvelopeFields f = Fields(Answers());
   f.sequence = 2;
@@ -337,7 +340,7 @@ TEST_F(RecordServiceTest, EnvelopeSignedByAnotherKeyIsRefusedAsWrongAuthor) {
   EXPECT_EQ(r.accepted_through, 1u);
 }
 
-TEST_F(RecordServiceTest, RevisionOfAnUnpublishedFormIsRefusedAsUnknownForm) {
+TEST_P(RecordServiceTest, RevisionOfAnUnpublishedFormIsRefusedAsUnknownForm) {
   std::string doc = kForm;
   doc.replace(doc.find("\"version\":\"1\""), 13, "\"version\":\"2\"");
   auto unpublished = schema::Form::Load(doc);
@@ -351,7 +354,7 @@ TEST_F(RecordServiceTest, RevisionOfAnUnpublishedFormIsRefusedAsUnknownForm) {
   EXPECT_EQ(r.accepted_through, 1u);
 }
 
-TEST_F(RecordServiceTest, RevisionWhoseFormHashNamesAnotherVersionIsRefusedAsInvalidRevision) {
+TEST_P(RecordServiceTest, RevisionWhoseFormHashNamesAnotherVersionIsRefusedAsInvalidRevision) {
   sync::EnvelopeFields f = Fields(Answers());
   f.form_version = "0";
   sync::SyncResponse r = Sync(alma_, {Next(alma_), Next(alma_, f)});
@@ -359,7 +362,7 @@ TEST_F(RecordServiceTest, RevisionWhoseFormHashNamesAnotherVersionIsRefusedAsInv
   EXPECT_EQ(r.accepted_through, 1u);
 }
 
-TEST_F(RecordServiceTest, AnswersThatBreakAConstraintAreRefusedAsInvalidAnswers) {
+TEST_P(RecordServiceTest, AnswersThatBreakAConstraintAreRefusedAsInvalidAnswers) {
   sync::SyncResponse r = Sync(alma_, {Next(alma_), Next(alma_, Answers(-1))});
   EXPECT_EQ(OnlyRefusal(r), "2 invalid_answers");
   EXPECT_NE(r.rejected[0].reason.find("queue"), std::string::npos) << r.rejected[0].reason;
@@ -368,14 +371,14 @@ TEST_F(RecordServiceTest, AnswersThatBreakAConstraintAreRefusedAsInvalidAnswers)
 
 // The sender's encoding, not the volunteer's answers (issue 18: it used to
 // come back as invalid_answers, sending a client's author to the form).
-TEST_F(RecordServiceTest, RevisionBodyWithoutATimeZoneIsRefusedAsAnInvalidRevision) {
+TEST_P(RecordServiceTest, RevisionBodyWithoutATimeZoneIsRefusedAsAnInvalidRevision) {
   sync::EnvelopeFields f = Fields(Answers());
   f.body = json{{"answers", Answers()}}.dump();
   sync::SyncResponse r = Sync(alma_, {Next(alma_, f)});
   EXPECT_EQ(OnlyRefusal(r), "1 invalid_revision");
 }
 
-TEST_F(RecordServiceTest, RevisionStampedAnHourAheadOfTheServerIsRefusedAsClockAhead) {
+TEST_P(RecordServiceTest, RevisionStampedAnHourAheadOfTheServerIsRefusedAsClockAhead) {
   sync::EnvelopeFields f = Fields(Answers());
   f.hlc = sync::HlcTimestamp::Make(static_cast<uint64_t>(clock_.NowMs() + 3'600'000), 0);
   sync::SyncResponse r = Sync(alma_, {Next(alma_), Next(alma_, f)});
@@ -383,7 +386,7 @@ TEST_F(RecordServiceTest, RevisionStampedAnHourAheadOfTheServerIsRefusedAsClockA
   EXPECT_EQ(r.accepted_through, 1u);
 }
 
-TEST_F(RecordServiceTest, SequenceThatSkipsOneIsRefusedAsAGap) {
+TEST_P(RecordServiceTest, SequenceThatSkipsOneIsRefusedAsAGap) {
   std::string one = Next(alma_);
   ++alma_.sequence;  // 2 is never sent
   sync::SyncResponse r = Sync(alma_, {one, Next(alma_)});
@@ -391,7 +394,7 @@ TEST_F(RecordServiceTest, SequenceThatSkipsOneIsRefusedAsAGap) {
   EXPECT_EQ(r.accepted_through, 1u);
 }
 
-TEST_F(RecordServiceTest, DifferentEnvelopeWithAnAcceptedSequenceIsRefusedAsAFork) {
+TEST_P(RecordServiceTest, DifferentEnvelopeWithAnAcceptedSequenceIsRefusedAsAFork) {
   ASSERT_EQ(Sync(alma_, {Next(alma_)}).accepted_through, 1u);
   const uint64_t size = LogSize();
   alma_.sequence = 0;
@@ -405,7 +408,7 @@ TEST_F(RecordServiceTest, DifferentEnvelopeWithAnAcceptedSequenceIsRefusedAsAFor
   EXPECT_EQ(LogSize(), size);
 }
 
-TEST_F(RecordServiceTest, ForkAboveAcceptedEnvelopesStopsAcceptedThroughBelowIt) {
+TEST_P(RecordServiceTest, ForkAboveAcceptedEnvelopesStopsAcceptedThroughBelowIt) {
   std::string one = Next(alma_);
   const Hash one_id = alma_.last;
   ASSERT_EQ(Sync(alma_, {one, Next(alma_), Next(alma_)}).accepted_through, 3u);
@@ -421,7 +424,7 @@ TEST_F(RecordServiceTest, ForkAboveAcceptedEnvelopesStopsAcceptedThroughBelowIt)
   EXPECT_TRUE(sync::VerifyInclusion(r.receipt->leaf_index, cp.size, sync::LeafHash(one), r.receipt->proof, cp.root).ok());
 }
 
-TEST_F(RecordServiceTest, NewSubmissionWhoseIdIsNotAUuidV7IsAnInvalidRevision) {
+TEST_P(RecordServiceTest, NewSubmissionWhoseIdIsNotAUuidV7IsAnInvalidRevision) {
   SubmissionId v4 = sync::NewSubmissionId(clock_, random_);
   v4[6] = static_cast<uint8_t>(0x40 | (v4[6] & 0x0F));
   const uint64_t size = LogSize();
@@ -432,7 +435,7 @@ TEST_F(RecordServiceTest, NewSubmissionWhoseIdIsNotAUuidV7IsAnInvalidRevision) {
   EXPECT_EQ(LogSize(), size);
 }
 
-TEST_F(RecordServiceTest, CheckpointLargerThanTheLogIsRefusedLoudlyAsARollback) {
+TEST_P(RecordServiceTest, CheckpointLargerThanTheLogIsRefusedLoudlyAsARollback) {
   ASSERT_EQ(Sync(alma_, {Next(alma_)}).accepted_through, 1u);
   const uint64_t size = LogSize();
   sync::SyncRequest request;
@@ -450,7 +453,7 @@ TEST_F(RecordServiceTest, CheckpointLargerThanTheLogIsRefusedLoudlyAsARollback) 
   EXPECT_TRUE(service_->HandleSync(alma_.device, request).ok());
 }
 
-TEST_F(RecordServiceTest, EnvelopesAfterARefusedOneAreHeldBack) {
+TEST_P(RecordServiceTest, EnvelopesAfterARefusedOneAreHeldBack) {
   std::string one = Next(alma_), bad = Next(alma_, Answers(-1)), three = Next(alma_);
   sync::SyncResponse r = Sync(alma_, {one, bad, three});
   ASSERT_EQ(r.rejected.size(), 2u);
@@ -460,14 +463,14 @@ TEST_F(RecordServiceTest, EnvelopesAfterARefusedOneAreHeldBack) {
   EXPECT_EQ(r.accepted_through, 1u);
 }
 
-TEST_F(RecordServiceTest, EditNamingAParentTheServerNeverSawIsRefusedAsUnknownParent) {
+TEST_P(RecordServiceTest, EditNamingAParentTheServerNeverSawIsRefusedAsUnknownParent) {
   std::string created = Next(alma_);
   std::string edit = Next(alma_, Fields(Answers(5), SubmissionOf(created), {sync::Sha256("nothing")}));
   sync::SyncResponse r = Sync(alma_, {created, edit});
   EXPECT_EQ(OnlyRefusal(r), "2 unknown_parent");
 }
 
-TEST_F(RecordServiceTest, EditNamingARevisionOfAnotherSubmissionIsRefusedAsUnknownParent) {
+TEST_P(RecordServiceTest, EditNamingARevisionOfAnotherSubmissionIsRefusedAsUnknownParent) {
   std::string a = Next(alma_), b = Next(alma_);
   std::string edit = Next(alma_, Fields(Answers(5), SubmissionOf(b), {IdOf(a)}));
   sync::SyncResponse r = Sync(alma_, {a, b, edit});
@@ -475,14 +478,14 @@ TEST_F(RecordServiceTest, EditNamingARevisionOfAnotherSubmissionIsRefusedAsUnkno
   EXPECT_NE(r.rejected[0].reason.find("another submission"), std::string::npos) << r.rejected[0].reason;
 }
 
-TEST_F(RecordServiceTest, NewSubmissionReusingAnExistingIdIsRefused) {
+TEST_P(RecordServiceTest, NewSubmissionReusingAnExistingIdIsRefused) {
   std::string created = Next(alma_);
   std::string again = Next(alma_, Fields(Answers(), SubmissionOf(created)));
   sync::SyncResponse r = Sync(alma_, {created, again});
   EXPECT_EQ(OnlyRefusal(r), "2 submission_exists");
 }
 
-TEST_F(RecordServiceTest, ARetiredFormTakesNoNewRecordsButItsRecordsCanStillBeEdited) {
+TEST_P(RecordServiceTest, ARetiredFormTakesNoNewRecordsButItsRecordsCanStillBeEdited) {
   std::string before = Next(alma_);
   ASSERT_EQ(Sync(alma_, {before}).accepted_through, 1u);
   ASSERT_TRUE(store_->RetireForm(form_->hash_hex(), "ada", kNow).ok());
@@ -495,7 +498,7 @@ TEST_F(RecordServiceTest, ARetiredFormTakesNoNewRecordsButItsRecordsCanStillBeEd
   EXPECT_FALSE(store_->FindSubmission(SubmissionOf(fresh))->has_value());
 }
 
-TEST_F(RecordServiceTest, EditOfAnotherVolunteersSubmissionIsRefusedAsNotOwner) {
+TEST_P(RecordServiceTest, EditOfAnotherVolunteersSubmissionIsRefusedAsNotOwner) {
   Enroll(bota_, "bota");
   std::string theirs = Next(bota_);
   ASSERT_EQ(Sync(bota_, {theirs}).accepted_through, 1u);
@@ -505,7 +508,7 @@ TEST_F(RecordServiceTest, EditOfAnotherVolunteersSubmissionIsRefusedAsNotOwner) 
   EXPECT_EQ(Summary(SubmissionOf(theirs)).answers_json, Answers().dump());
 }
 
-TEST_F(RecordServiceTest, MalformedCursorIsInvalidArgument) {
+TEST_P(RecordServiceTest, MalformedCursorIsInvalidArgument) {
   for (const char* cursor : {"x", "1", "1.x", "-1.0", "1.2.3"}) {
     sync::SyncRequest request;
     request.cursor = cursor;
@@ -515,7 +518,7 @@ TEST_F(RecordServiceTest, MalformedCursorIsInvalidArgument) {
 
 // --- coordinators' decisions ----------------------------------------------------------------
 
-TEST_F(RecordServiceTest, ReviewAppendsAServerSignedEventThatReachesTheOwner) {
+TEST_P(RecordServiceTest, ReviewAppendsAServerSignedEventThatReachesTheOwner) {
   std::string created = Next(alma_);
   sync::SyncResponse first = Sync(alma_, {created});
   auto id = service_->Review(SubmissionOf(created), "aigerim", "has_issues", "queue looks wrong");
@@ -534,7 +537,7 @@ TEST_F(RecordServiceTest, ReviewAppendsAServerSignedEventThatReachesTheOwner) {
   EXPECT_EQ(next.envelopes[0], (*stored)->bytes);
 }
 
-TEST_F(RecordServiceTest, HasIssuesWithoutACommentIsRefused) {
+TEST_P(RecordServiceTest, HasIssuesWithoutACommentIsRefused) {
   std::string created = Next(alma_);
   Sync(alma_, {created});
   const uint64_t size = LogSize();
@@ -545,11 +548,11 @@ TEST_F(RecordServiceTest, HasIssuesWithoutACommentIsRefused) {
   EXPECT_EQ(LogSize(), size);
 }
 
-TEST_F(RecordServiceTest, ReviewOfAnUnknownSubmissionIsNotFound) {
+TEST_P(RecordServiceTest, ReviewOfAnUnknownSubmissionIsNotFound) {
   EXPECT_EQ(service_->Review(SubmissionId{1}, "aigerim", "approved", "").status().code(), Status::Code::kNotFound);
 }
 
-TEST_F(RecordServiceTest, CoordinatorEditAppendsAServerSignedRevisionNamingTheCoordinator) {
+TEST_P(RecordServiceTest, CoordinatorEditAppendsAServerSignedRevisionNamingTheCoordinator) {
   std::string created = Next(alma_);
   Sync(alma_, {created});
   auto id = service_->Edit(SubmissionOf(created), {"aigerim", Answers(9).dump(), "counted again", {}});
@@ -564,7 +567,7 @@ TEST_F(RecordServiceTest, CoordinatorEditAppendsAServerSignedRevisionNamingTheCo
   EXPECT_EQ(s.heads, 1);
 }
 
-TEST_F(RecordServiceTest, CoordinatorEditThatBreaksAConstraintIsInvalidArgument) {
+TEST_P(RecordServiceTest, CoordinatorEditThatBreaksAConstraintIsInvalidArgument) {
   std::string created = Next(alma_);
   Sync(alma_, {created});
   const uint64_t size = LogSize();
@@ -579,7 +582,7 @@ TEST_F(RecordServiceTest, CoordinatorEditThatBreaksAConstraintIsInvalidArgument)
 // server that runs on UTC, where it is still the day before: the
 // correction is checked on the record's day, not the server's, and is
 // made in the record's zone.
-TEST_F(RecordServiceTest, CoordinatorEditIsCheckedOnTheRecordsDayNotTheServers) {
+TEST_P(RecordServiceTest, CoordinatorEditIsCheckedOnTheRecordsDayNotTheServers) {
   auto info = service_->PublishForm(testing::kNoFutureDateForm, "");
   ASSERT_TRUE(info.ok()) << info.status().ToString();
   Hash hash;
@@ -604,20 +607,20 @@ TEST_F(RecordServiceTest, CoordinatorEditIsCheckedOnTheRecordsDayNotTheServers) 
   EXPECT_EQ(ahead.status().code(), Status::Code::kInvalidArgument);
 }
 
-TEST_F(RecordServiceTest, CoordinatorEditOnAParentOfAnotherSubmissionIsInvalidArgument) {
+TEST_P(RecordServiceTest, CoordinatorEditOnAParentOfAnotherSubmissionIsInvalidArgument) {
   std::string a = Next(alma_), b = Next(alma_);
   Sync(alma_, {a, b});
   auto id = service_->Edit(SubmissionOf(a), {"aigerim", Answers(9).dump(), "", {IdOf(b)}});
   EXPECT_EQ(id.status().code(), Status::Code::kInvalidArgument);
 }
 
-TEST_F(RecordServiceTest, TwoVolunteersRecordsOfOneVisitAreFlaggedAsPossibleDuplicates) {
+TEST_P(RecordServiceTest, TwoVolunteersRecordsOfOneVisitAreFlaggedAsPossibleDuplicates) {
   auto [a, b] = TwoRecordsOfOneVisit();
   EXPECT_FALSE(Summary(a).duplicate_group.empty());
   EXPECT_EQ(Summary(a).duplicate_group, Summary(b).duplicate_group);
 }
 
-TEST_F(RecordServiceTest, NotDuplicateAppendsAServerEventOnEachAndUnflagsBoth) {
+TEST_P(RecordServiceTest, NotDuplicateAppendsAServerEventOnEachAndUnflagsBoth) {
   auto [a, b] = TwoRecordsOfOneVisit();
   const uint64_t size = LogSize();
   auto id = service_->DecideDuplicate(a, b, "not_duplicate", "aigerim");
@@ -633,7 +636,7 @@ TEST_F(RecordServiceTest, NotDuplicateAppendsAServerEventOnEachAndUnflagsBoth) {
   EXPECT_EQ(Summary(a).distinct_from, sync::FormatSubmissionId(b));
 }
 
-TEST_F(RecordServiceTest, MergedIntoMarksOnlyTheSubmissionMergedAway) {
+TEST_P(RecordServiceTest, MergedIntoMarksOnlyTheSubmissionMergedAway) {
   auto [a, b] = TwoRecordsOfOneVisit();
   const uint64_t size = LogSize();
   ASSERT_TRUE(service_->DecideDuplicate(b, a, "merged_into", "aigerim").ok());
@@ -643,7 +646,7 @@ TEST_F(RecordServiceTest, MergedIntoMarksOnlyTheSubmissionMergedAway) {
   EXPECT_EQ(Summary(a).duplicate_group, "");
 }
 
-TEST_F(RecordServiceTest, DuplicateDecisionsThatCannotHoldAreRefusedAndAppendNothing) {
+TEST_P(RecordServiceTest, DuplicateDecisionsThatCannotHoldAreRefusedAndAppendNothing) {
   auto [a, b] = TwoRecordsOfOneVisit();
   ASSERT_TRUE(service_->DecideDuplicate(b, a, "merged_into", "aigerim").ok());
   const uint64_t size = LogSize();
@@ -659,7 +662,7 @@ TEST_F(RecordServiceTest, DuplicateDecisionsThatCannotHoldAreRefusedAndAppendNot
 
 // --- devices ------------------------------------------------------------------------------
 
-TEST_F(RecordServiceTest, EnrollingTheServersKeyOrAKeyTwiceOrWithAnUnknownCodeIsRefused) {
+TEST_P(RecordServiceTest, EnrollingTheServersKeyOrAKeyTwiceOrWithAnUnknownCodeIsRefused) {
   // A code of another volunteer: alma's laptop cannot become bota's.
   const std::string spare = IssueLaptopCode("bota");
   const uint64_t size = LogSize();
@@ -670,7 +673,7 @@ TEST_F(RecordServiceTest, EnrollingTheServersKeyOrAKeyTwiceOrWithAnUnknownCodeIs
   EXPECT_TRUE(service_->Enroll(spare, bota_.key.public_key(), "x").ok());  // the code was not used up
 }
 
-TEST_F(RecordServiceTest, TextThatCannotBeACodeIsRefusedAsBadCodeAndStoresNothing) {
+TEST_P(RecordServiceTest, TextThatCannotBeACodeIsRefusedAsBadCodeAndStoresNothing) {
   const uint64_t size = LogSize();
   for (std::string typed : {std::string("CODE1"), std::string("K7MX-Q4TR-P2N"), std::string("K7MX-Q4TR-P2NWX"),
                             std::string("K7MX-Q4TR-P2N0"), std::string("K7MX_Q4TR_P2NW"), std::string("K7MX\tQ4TR\tP2NW"),
@@ -683,7 +686,7 @@ TEST_F(RecordServiceTest, TextThatCannotBeACodeIsRefusedAsBadCodeAndStoresNothin
   EXPECT_FALSE(store_->FindDevice(bota_.key.public_key())->has_value());
 }
 
-TEST_F(RecordServiceTest, ACodeTypedInLowerCaseWithSpacesAndDashesEnrolsAsTheLaptopReadsIt) {
+TEST_P(RecordServiceTest, ACodeTypedInLowerCaseWithSpacesAndDashesEnrolsAsTheLaptopReadsIt) {
   const std::string issued = IssueLaptopCode("bota");  // "K7MX-Q4TR-P2xx"
   std::string typed;
   for (char c : issued) typed.push_back(c == '-' ? ' ' : static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
@@ -694,7 +697,7 @@ TEST_F(RecordServiceTest, ACodeTypedInLowerCaseWithSpacesAndDashesEnrolsAsTheLap
   EXPECT_EQ(enrolled->volunteer, "bota");
 }
 
-TEST_F(RecordServiceTest, EnrollingAgainWithTheSameCodeAnswersAgainAndLogsNothing) {
+TEST_P(RecordServiceTest, EnrollingAgainWithTheSameCodeAnswersAgainAndLogsNothing) {
   // The laptop's first answer was lost: it asks again with the same code.
   const std::string code = IssueLaptopCode("bota");
   auto first = service_->Enroll(code, bota_.key.public_key(), "laptop");
@@ -709,7 +712,7 @@ TEST_F(RecordServiceTest, EnrollingAgainWithTheSameCodeAnswersAgainAndLogsNothin
   EXPECT_EQ((*store_->DevicesOf("bota")).size(), 1u);
 }
 
-TEST_F(RecordServiceTest, EnrollingAgainWithAnotherKeysCodeIsRefused) {
+TEST_P(RecordServiceTest, EnrollingAgainWithAnotherKeysCodeIsRefused) {
   // alma's code enrolled alma's laptop; bota's laptop, enrolled with its
   // own, is not answered as alma's.
   ASSERT_TRUE(service_->Enroll(IssueLaptopCode("bota"), bota_.key.public_key(), "laptop").ok());
@@ -719,7 +722,7 @@ TEST_F(RecordServiceTest, EnrollingAgainWithAnotherKeysCodeIsRefused) {
   EXPECT_EQ(LogSize(), size);
 }
 
-TEST_F(RecordServiceTest, AFreshCodeOfTheSameVolunteerFinishesAnEnrolmentAndIsUsedUp) {
+TEST_P(RecordServiceTest, AFreshCodeOfTheSameVolunteerFinishesAnEnrolmentAndIsUsedUp) {
   // A volunteer stuck with a laptop the server knows asks the coordinator
   // for a fresh code, and that answers it.
   const std::string fresh = IssueLaptopCode("alma");
@@ -732,13 +735,13 @@ TEST_F(RecordServiceTest, AFreshCodeOfTheSameVolunteerFinishesAnEnrolmentAndIsUs
   EXPECT_EQ(service_->Enroll(fresh, other.key.public_key(), "x").status().code(), Status::Code::kNotFound);
 }
 
-TEST_F(RecordServiceTest, ARevokedLaptopCannotEnrolAgainWithItsCode) {
+TEST_P(RecordServiceTest, ARevokedLaptopCannotEnrolAgainWithItsCode) {
   ASSERT_TRUE(service_->Revoke(alma_.key.public_key(), "aigerim", "stolen").ok());
   auto again = service_->Enroll(alma_code_, alma_.key.public_key(), "laptop");
   EXPECT_EQ(again.status().reason(), "revoked_device") << again.status().ToString();
 }
 
-TEST_F(RecordServiceTest, RevokeAppendsAnEventAndASecondRevokeIsFailedPrecondition) {
+TEST_P(RecordServiceTest, RevokeAppendsAnEventAndASecondRevokeIsFailedPrecondition) {
   const uint64_t size = LogSize();
   ASSERT_TRUE(service_->Revoke(alma_.key.public_key(), "aigerim", "lost").ok());
   EXPECT_EQ(LogSize(), size + 1);
@@ -750,7 +753,7 @@ TEST_F(RecordServiceTest, RevokeAppendsAnEventAndASecondRevokeIsFailedPreconditi
 
 // --- the log across processes and restarts ------------------------------------------------------
 
-TEST_F(RecordServiceTest, AppendsByAnotherProcessAreCaughtUpBeforeTheNextAnswer) {
+TEST_P(RecordServiceTest, AppendsByAnotherProcessAreCaughtUpBeforeTheNextAnswer) {
   std::string created = Next(alma_);
   sync::SyncResponse first = Sync(alma_, {created});
   // An admin command opens its own service over the same data.
@@ -770,7 +773,7 @@ TEST_F(RecordServiceTest, AppendsByAnotherProcessAreCaughtUpBeforeTheNextAnswer)
   EXPECT_EQ(next.envelopes.size(), 1u);  // the review
 }
 
-TEST_F(RecordServiceTest, RestartRebuildsTheSameTreeAndContinuesTheServersChain) {
+TEST_P(RecordServiceTest, RestartRebuildsTheSameTreeAndContinuesTheServersChain) {
   std::string created = Next(alma_);
   Sync(alma_, {created});
   ASSERT_TRUE(service_->Review(SubmissionOf(created), "aigerim", "approved", "").ok());
@@ -790,7 +793,7 @@ TEST_F(RecordServiceTest, RestartRebuildsTheSameTreeAndContinuesTheServersChain)
   EXPECT_EQ(store_->Tip(service_->server_key())->sequence, server_tip + 1);
 }
 
-TEST_F(RecordServiceTest, StartRefusesALogCutShortUnderItsLastCheckpoint) {
+TEST_F(SqliteRecordServiceTest, StartRefusesALogCutShortUnderItsLastCheckpoint) {
   Sync(alma_, {Next(alma_), Next(alma_)});
   service_.reset();
   Damage("DELETE FROM envelopes WHERE log_index = (SELECT max(log_index) FROM envelopes)");
@@ -799,7 +802,7 @@ TEST_F(RecordServiceTest, StartRefusesALogCutShortUnderItsLastCheckpoint) {
   EXPECT_NE(restarted.status().message().find("rolled back"), std::string::npos) << restarted.status().message();
 }
 
-TEST_F(RecordServiceTest, StartRefusesACheckpointSignedWithAnotherKey) {
+TEST_P(RecordServiceTest, StartRefusesACheckpointSignedWithAnotherKey) {
   service_.reset();
   sync::SigningKey other = sync::SigningKey::Generate(random_);
   ASSERT_TRUE(store_->PutCheckpoint(99, sync::SignCheckpoint({"dala.local/log", 99, Hash{}}, "dala.local/log", other))
@@ -810,7 +813,7 @@ TEST_F(RecordServiceTest, StartRefusesACheckpointSignedWithAnotherKey) {
 
 // --- a damaged database ------------------------------------------------------------------------
 
-TEST_F(RecordServiceTest, StoredFormHashThatIsNotHexIsCorruptionNamingTheRow) {
+TEST_F(SqliteRecordServiceTest, StoredFormHashThatIsNotHexIsCorruptionNamingTheRow) {
   std::string created = Next(alma_);
   Sync(alma_, {created});
   Enroll(bota_, "bota");
@@ -829,7 +832,7 @@ TEST_F(RecordServiceTest, StoredFormHashThatIsNotHexIsCorruptionNamingTheRow) {
   EXPECT_EQ(LogSize(), size);
 }
 
-TEST_F(RecordServiceTest, CsvExportOfAFormWhoseStoredHashIsNotHexIsCorruptionNamingTheRow) {
+TEST_F(SqliteRecordServiceTest, CsvExportOfAFormWhoseStoredHashIsNotHexIsCorruptionNamingTheRow) {
   Damage("UPDATE forms SET hash = '" + std::string(64, 'z') + "'");
   ExportOptions visit;
   visit.filter.form_id = "visit";

@@ -1,12 +1,27 @@
-// What the store and service tests share: a fresh SqliteStore in a
-// directory of its own, and damage written past the schema's checks, as a
-// failing disk or a careless hand would write it; and a RecordService over
-// it, with laptops enrolled as the server enrols them.
+// What the store and service tests share: a fresh store of each kind
+// (SQLite in a directory of its own, PostgreSQL in a database of its own),
+// and, on SQLite, damage written past the schema's checks, as a failing
+// disk or a careless hand would write it; and a RecordService over it,
+// with laptops enrolled as the server enrols them.
+//
+// A fixture derived from StoreTest runs each TEST_P against every store:
+//
+//   TEST_P(RecordServiceTest, ...)
+//   INSTANTIATE_TEST_SUITE_P(, RecordServiceTest, testing::EachStore(), testing::StoreName);
+//
+// and a test of what only SQLite has (Damage, its files) is a TEST_F of
+// testing::SqliteOnly<RecordServiceTest>.
+//
+// The PostgreSQL stores live in the server DALA_TEST_POSTGRES names (a
+// libpq conninfo; ctest's `postgres` fixture starts a throwaway cluster
+// and sets it): each test creates a database there and drops it after.
 #pragma once
 
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -23,6 +38,10 @@
 #include "dala/sync/ids.h"
 #include "dala/sync/verify.h"
 #include "record_service.h"
+#if DALA_TEST_POSTGRES
+#include "dala/server/postgres_store.h"
+#include "pg.h"
+#endif
 
 namespace dala::server::testing {
 
@@ -34,26 +53,77 @@ inline constexpr const char* kNoFutureDateForm =
                       "constraint":". <= today()"},
                      {"type":"integer","name":"queue","label":"Queue"}]})json";
 
-class StoreTest : public ::testing::Test {
+enum class StoreKind { kSqlite, kPostgres };
+
+// The stores a TEST_P runs against. A build without DALA_TEST_POSTGRES
+// (configured without PostgreSQL) has SQLite only.
+inline auto EachStore() {
+#if DALA_TEST_POSTGRES
+  return ::testing::Values(StoreKind::kSqlite, StoreKind::kPostgres);
+#else
+  return ::testing::Values(StoreKind::kSqlite);
+#endif
+}
+
+// "RecordServiceTest.Name/sqlite" and ".../postgres" in the output.
+inline std::string StoreName(const ::testing::TestParamInfo<StoreKind>& info) {
+  return info.param == StoreKind::kPostgres ? "postgres" : "sqlite";
+}
+
+// `conninfo` (key=value pairs or a postgresql:// URI) naming database `name`.
+inline std::string WithDatabase(const std::string& conninfo, const std::string& name) {
+  if (conninfo.rfind("postgresql://", 0) != 0 && conninfo.rfind("postgres://", 0) != 0)
+    return conninfo + " dbname=" + name;  // libpq takes the last of a repeated key
+  // postgresql://user@host:port/database?options: the database goes
+  // between the host and the options.
+  size_t path = conninfo.find('/', conninfo.find("://") + 3);
+  size_t query = conninfo.find('?');
+  size_t end = path != std::string::npos && path < query ? path : query;
+  return conninfo.substr(0, end) + "/" + name + (query == std::string::npos ? "" : conninfo.substr(query));
+}
+
+class StoreTest : public ::testing::Test, public ::testing::WithParamInterface<StoreKind> {
  protected:
+  virtual StoreKind kind() const { return GetParam(); }
+
   void SetUp() override {
     ASSERT_TRUE(sync::InitCrypto().ok());
     const ::testing::TestInfo* test = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = std::filesystem::temp_directory_path() / ("dala_" + std::string(test->test_suite_name()) + "_" +
-                                                     std::to_string(::getpid()) + "_" + test->name());
+    // A scratch directory for either store: SQLite's database is in it.
+    std::string name = "dala_" + std::string(test->test_suite_name()) + "_" + std::to_string(::getpid()) + "_" +
+                       test->name();
+    for (char& c : name)
+      if (c == '/') c = '_';
+    dir_ = std::filesystem::temp_directory_path() / name;
     std::filesystem::remove_all(dir_);
-    auto store = OpenSqliteStore(dir_.string(), true);
+    if (kind() == StoreKind::kPostgres) {
+      std::filesystem::create_directories(dir_);
+      CreatePostgresDatabase();
+      if (HasFatalFailure()) return;
+    }
+    auto store = Open(true);
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     store_ = std::move(*store);
   }
   void TearDown() override {
     store_.reset();
+    if (kind() == StoreKind::kPostgres) DropPostgresDatabase();
     std::filesystem::remove_all(dir_);
   }
 
-  // Runs `sql` on the database over a connection of its own, with CHECK
-  // constraints off.
+  // Opens the test's database: a second store over it, as another
+  // process (a `dala-server` command beside the running server) opens it.
+  Result<std::unique_ptr<Store>> Open(bool create = false) {
+#if DALA_TEST_POSTGRES
+    if (kind() == StoreKind::kPostgres) return OpenPostgresStore(conninfo_, create);
+#endif
+    return OpenSqliteStore(dir_.string(), create);
+  }
+
+  // Runs `sql` on the SQLite database over a connection of its own, with
+  // CHECK constraints off.
   void Damage(const std::string& sql) {
+    ASSERT_EQ(kind(), StoreKind::kSqlite) << "Damage writes SQLite's files: a TEST_F of SqliteOnly<...>";
     auto db = sql::Database::Open((dir_ / "dala-server.db").string());
     ASSERT_TRUE(db.ok()) << db.status().ToString();
     ASSERT_TRUE(db->Exec("PRAGMA ignore_check_constraints = ON").ok());
@@ -63,6 +133,51 @@ class StoreTest : public ::testing::Test {
 
   std::filesystem::path dir_;
   std::unique_ptr<Store> store_;
+  std::string conninfo_;  // PostgreSQL: the test's own database
+
+ private:
+  // A fresh database in DALA_TEST_POSTGRES's server, named after this
+  // process and a counter: ctest runs tests side by side.
+  void CreatePostgresDatabase() {
+#if DALA_TEST_POSTGRES
+    const char* server = std::getenv("DALA_TEST_POSTGRES");
+    ASSERT_TRUE(server != nullptr && *server != '\0')
+        << "DALA_TEST_POSTGRES is not set: it names the PostgreSQL server these tests use (a libpq conninfo, as "
+           "\"host=/tmp/dir port=5432 user=postgres dbname=postgres\"). Run them through ctest, whose postgres "
+           "fixture starts a throwaway cluster (tests/postgres/cluster.sh) and sets it.";
+    server_ = server;
+    static std::atomic<int> counter{0};
+    database_ = "dala_t_" + std::to_string(::getpid()) + "_" + std::to_string(counter++);
+    auto admin = pg::Connection::Open(server_);
+    ASSERT_TRUE(admin.ok()) << admin.status().ToString();
+    Status created = admin->Exec("CREATE DATABASE " + database_);
+    ASSERT_TRUE(created.ok()) << created.ToString();
+    conninfo_ = WithDatabase(server_, database_);
+#else
+    FAIL() << "this build has no PostgreSQL stores (configured with DALA_TEST_POSTGRES off)";
+#endif
+  }
+  void DropPostgresDatabase() {
+#if DALA_TEST_POSTGRES
+    if (database_.empty()) return;
+    auto admin = pg::Connection::Open(server_);
+    ASSERT_TRUE(admin.ok()) << admin.status().ToString();
+    // FORCE: a connection a failed test left open does not keep it.
+    Status dropped = admin->Exec("DROP DATABASE IF EXISTS " + database_ + " WITH (FORCE)");
+    EXPECT_TRUE(dropped.ok()) << dropped.ToString();
+#endif
+  }
+
+  std::string server_;    // DALA_TEST_POSTGRES
+  std::string database_;  // the test's database in it
+};
+
+// `Fixture` (a StoreTest) on SQLite only, for a TEST_F of what only SQLite
+// has: Damage, the database file, its WAL.
+template <class Fixture>
+class SqliteOnly : public Fixture {
+ protected:
+  StoreKind kind() const override { return StoreKind::kSqlite; }
 };
 
 // A RecordService started over the store with `form` published, a fake

@@ -1,7 +1,7 @@
-// The records half of SqliteStore: forms, the log, derived submission
-// state, outboxes and checkpoints, against a real database in a temporary
-// directory. Damage is made with raw SQL, as a failing disk or a careless
-// hand would make it.
+// The records half of the Store interface: forms, the log, derived
+// submission state, outboxes and checkpoints, against each store
+// (store_test_util.h). On SQLite, damage is made with raw SQL, as a
+// failing disk or a careless hand would make it.
 
 #include <gtest/gtest.h>
 
@@ -22,7 +22,7 @@ using sync::SubmissionId;
 constexpr int64_t kNow = 1'767'225'600'000;  // 2026-01-01T00:00:00Z
 constexpr int64_t kDay = 86'400'000;
 
-class SqliteStoreRecordsTest : public testing::StoreTest {
+class StoreRecordsTest : public testing::StoreTest {
  protected:
 
   static SubmissionId Id(uint8_t fill) {
@@ -103,9 +103,12 @@ class SqliteStoreRecordsTest : public testing::StoreTest {
   std::map<sync::PublicKey, std::pair<uint64_t, Hash>> chains_;
 };
 
+INSTANTIATE_TEST_SUITE_P(, StoreRecordsTest, testing::EachStore(), testing::StoreName);
+using SqliteStoreRecordsTest = testing::SqliteOnly<StoreRecordsTest>;
+
 // --- forms ------------------------------------------------------------------------
 
-TEST_F(SqliteStoreRecordsTest, PublishingTheSameBytesAgainIsANoOp) {
+TEST_P(StoreRecordsTest, PublishingTheSameBytesAgainIsANoOp) {
   auto first = store_->PublishForm("{\"v\":1}", Form("{\"v\":1}", "1"));
   ASSERT_TRUE(first.ok()) << first.status().ToString();
   EXPECT_EQ(first->publish_seq, 1);
@@ -115,13 +118,13 @@ TEST_F(SqliteStoreRecordsTest, PublishingTheSameBytesAgainIsANoOp) {
   EXPECT_EQ(store_->ListForms()->size(), 1u);
 }
 
-TEST_F(SqliteStoreRecordsTest, OtherBytesUnderAPublishedVersionAreAlreadyExists) {
+TEST_P(StoreRecordsTest, OtherBytesUnderAPublishedVersionAreAlreadyExists) {
   ASSERT_TRUE(store_->PublishForm("{\"v\":1}", Form("{\"v\":1}", "1")).ok());
   auto changed = store_->PublishForm("{\"v\":2}", Form("{\"v\":2}", "1"));
   EXPECT_EQ(changed.status().code(), Status::Code::kAlreadyExists);
 }
 
-TEST_F(SqliteStoreRecordsTest, FormsPublishedAfterASequenceComeInPublicationOrderUpToTheLimit) {
+TEST_P(StoreRecordsTest, FormsPublishedAfterASequenceComeInPublicationOrderUpToTheLimit) {
   for (int v = 1; v <= 3; ++v) {
     std::string doc = "{\"v\":" + std::to_string(v) + "}";
     ASSERT_TRUE(store_->PublishForm(doc, Form(doc, std::to_string(v))).ok());
@@ -134,7 +137,7 @@ TEST_F(SqliteStoreRecordsTest, FormsPublishedAfterASequenceComeInPublicationOrde
   EXPECT_TRUE(store_->FormsPublishedAfter(3, 10)->empty());
 }
 
-TEST_F(SqliteStoreRecordsTest, FormDocumentOfAnUnknownHashIsEmpty) {
+TEST_P(StoreRecordsTest, FormDocumentOfAnUnknownHashIsEmpty) {
   auto doc = store_->FormDocument(ToHex(sync::Sha256("nothing")));
   ASSERT_TRUE(doc.ok());
   EXPECT_FALSE(doc->has_value());
@@ -142,7 +145,7 @@ TEST_F(SqliteStoreRecordsTest, FormDocumentOfAnUnknownHashIsEmpty) {
 
 // --- the log -------------------------------------------------------------------------
 
-TEST_F(SqliteStoreRecordsTest, EmptyLogHasSizeZeroAndNoTips) {
+TEST_P(StoreRecordsTest, EmptyLogHasSizeZeroAndNoTips) {
   EXPECT_EQ(*store_->LogSize(), 0u);
   auto tip = store_->Tip(alma_.public_key());
   ASSERT_TRUE(tip.ok());
@@ -151,7 +154,7 @@ TEST_F(SqliteStoreRecordsTest, EmptyLogHasSizeZeroAndNoTips) {
   EXPECT_TRUE(store_->LogRange(0, 10)->empty());
 }
 
-TEST_F(SqliteStoreRecordsTest, LogRangeReturnsTheRangeInLogOrder) {
+TEST_P(StoreRecordsTest, LogRangeReturnsTheRangeInLogOrder) {
   std::vector<sync::Envelope> appended;
   for (int i = 0; i < 4; ++i) appended.push_back(Append(i % 2 ? bota_ : alma_, Id(1)));
   auto range = store_->LogRange(1, 3);
@@ -166,14 +169,14 @@ TEST_F(SqliteStoreRecordsTest, LogRangeReturnsTheRangeInLogOrder) {
   EXPECT_TRUE(store_->LogRange(4, 100)->empty());
 }
 
-TEST_F(SqliteStoreRecordsTest, AppendAtATakenIndexIsRefused) {
+TEST_P(StoreRecordsTest, AppendAtATakenIndexIsRefused) {
   Append(alma_, Id(1));
   sync::Envelope second = Next(alma_, Id(1));
   EXPECT_FALSE(store_->AppendEnvelope(second, sync::LeafHash(second.bytes()), 0, kNow).ok());
   EXPECT_EQ(*store_->LogSize(), 1u);
 }
 
-TEST_F(SqliteStoreRecordsTest, EnvelopesOfASubmissionAreItsOwnInLogOrder) {
+TEST_P(StoreRecordsTest, EnvelopesOfASubmissionAreItsOwnInLogOrder) {
   sync::Envelope a = Append(alma_, Id(1));
   Append(bota_, Id(2));
   sync::Envelope c = Append(bota_, Id(1));
@@ -187,7 +190,7 @@ TEST_F(SqliteStoreRecordsTest, EnvelopesOfASubmissionAreItsOwnInLogOrder) {
   EXPECT_TRUE(store_->EnvelopesOf(Id(9))->empty());
 }
 
-TEST_F(SqliteStoreRecordsTest, TipIsTheAuthorsHighestSequenceAndEachSequenceFindsItsId) {
+TEST_P(StoreRecordsTest, TipIsTheAuthorsHighestSequenceAndEachSequenceFindsItsId) {
   sync::Envelope one = Append(alma_, Id(1));
   Append(bota_, Id(2));
   sync::Envelope two = Append(alma_, Id(1));
@@ -199,7 +202,7 @@ TEST_F(SqliteStoreRecordsTest, TipIsTheAuthorsHighestSequenceAndEachSequenceFind
   EXPECT_FALSE(store_->EnvelopeIdAt(alma_.public_key(), 3)->has_value());
 }
 
-TEST_F(SqliteStoreRecordsTest, FindEnvelopeOfAnUnknownIdIsEmpty) {
+TEST_P(StoreRecordsTest, FindEnvelopeOfAnUnknownIdIsEmpty) {
   sync::Envelope e = Append(alma_, Id(1));
   auto found = store_->FindEnvelope(e.id());
   ASSERT_TRUE(found.ok() && found->has_value());
@@ -207,7 +210,7 @@ TEST_F(SqliteStoreRecordsTest, FindEnvelopeOfAnUnknownIdIsEmpty) {
   EXPECT_FALSE(store_->FindEnvelope(sync::Sha256("nothing"))->has_value());
 }
 
-TEST_F(SqliteStoreRecordsTest, FailedTransactionAppendsNothing) {
+TEST_P(StoreRecordsTest, FailedTransactionAppendsNothing) {
   Status s = store_->InTransaction([&]() -> Status {
     DALA_RETURN_IF_ERROR(store_->AppendEnvelope(Next(alma_, Id(1)), sync::Sha256("any leaf"), 0, kNow));
     return Status::Internal("changed my mind");
@@ -216,7 +219,7 @@ TEST_F(SqliteStoreRecordsTest, FailedTransactionAppendsNothing) {
   EXPECT_EQ(*store_->LogSize(), 0u);
 }
 
-TEST_F(SqliteStoreRecordsTest, ReadSnapshotDoesNotSeeAnAppendCommittedWhileItRuns) {
+TEST_P(StoreRecordsTest, ReadSnapshotDoesNotSeeAnAppendCommittedWhileItRuns) {
   Append(alma_, Id(1));
   uint64_t seen = 0;
   Status s = store_->InReadSnapshot([&](Store& snapshot) -> Status {
@@ -317,7 +320,7 @@ TEST_F(SqliteStoreRecordsTest, DamagedSubmissionIdIsCorruptionNamingTheRowByItsB
 
 // --- derived state -----------------------------------------------------------------------
 
-TEST_F(SqliteStoreRecordsTest, PutSubmissionReplacesTheEarlierSummary) {
+TEST_P(StoreRecordsTest, PutSubmissionReplacesTheEarlierSummary) {
   SubmissionSummary s = Summary(1, "alma");
   Put(s);
   s.review_state = "approved";
@@ -333,7 +336,7 @@ TEST_F(SqliteStoreRecordsTest, PutSubmissionReplacesTheEarlierSummary) {
   EXPECT_FALSE(store_->FindSubmission(Id(9))->has_value());
 }
 
-TEST_F(SqliteStoreRecordsTest, EachFilterLeavesOutTheSubmissionsThatDoNotMatch) {
+TEST_P(StoreRecordsTest, EachFilterLeavesOutTheSubmissionsThatDoNotMatch) {
   SubmissionSummary a = Summary(1, "alma");
   a.centre = "ala_01";
   a.region = "ala";
@@ -355,7 +358,7 @@ TEST_F(SqliteStoreRecordsTest, EachFilterLeavesOutTheSubmissionsThatDoNotMatch) 
   EXPECT_EQ(List({.only_conflicts = true}), (std::vector{b.id}));
 }
 
-TEST_F(SqliteStoreRecordsTest, DateFilterReadsTheVisitDateElseTheCreationDay) {
+TEST_P(StoreRecordsTest, DateFilterReadsTheVisitDateElseTheCreationDay) {
   SubmissionSummary visited = Summary(1, "alma", kNow + 5 * kDay);
   visited.visit_date = "2025-12-30";
   SubmissionSummary created = Summary(2, "alma", kNow + kDay);  // 2026-01-02
@@ -370,7 +373,7 @@ TEST_F(SqliteStoreRecordsTest, DateFilterReadsTheVisitDateElseTheCreationDay) {
   EXPECT_EQ(List(f), (std::vector{created.id}));
 }
 
-TEST_F(SqliteStoreRecordsTest, OnlyDuplicatesLeavesOutUnflaggedAndMergedSubmissions) {
+TEST_P(StoreRecordsTest, OnlyDuplicatesLeavesOutUnflaggedAndMergedSubmissions) {
   SubmissionSummary flagged = Summary(1, "alma");
   flagged.duplicate_group = "k";
   SubmissionSummary merged = Summary(2, "bota");
@@ -384,7 +387,7 @@ TEST_F(SqliteStoreRecordsTest, OnlyDuplicatesLeavesOutUnflaggedAndMergedSubmissi
   EXPECT_EQ(List(f), (std::vector{flagged.id}));
 }
 
-TEST_F(SqliteStoreRecordsTest, ListPagesInCreationOrderWithLimitAndOffset) {
+TEST_P(StoreRecordsTest, ListPagesInCreationOrderWithLimitAndOffset) {
   Put(Summary(3, "alma", kNow + 2));
   Put(Summary(1, "alma", kNow + 1));
   Put(Summary(2, "alma", kNow + 1));
@@ -395,7 +398,7 @@ TEST_F(SqliteStoreRecordsTest, ListPagesInCreationOrderWithLimitAndOffset) {
   EXPECT_EQ(List(f), (std::vector{Id(3)}));
 }
 
-TEST_F(SqliteStoreRecordsTest, SubmissionIdsMatchByTheirEndOnlyNeverTheirStart) {
+TEST_P(StoreRecordsTest, SubmissionIdsMatchByTheirEndOnlyNeverTheirStart) {
   SubmissionSummary s = Summary(0, "alma");
   s.id = {0xab, 0xcd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x12, 0x34};
   Put(s);
@@ -405,7 +408,7 @@ TEST_F(SqliteStoreRecordsTest, SubmissionIdsMatchByTheirEndOnlyNeverTheirStart) 
   EXPECT_TRUE(store_->SubmissionIdsEndingWith("cd00", 10)->empty());
 }
 
-TEST_F(SqliteStoreRecordsTest, DuplicatePeersLeaveOutOtherKeysAndTheNamedVolunteer) {
+TEST_P(StoreRecordsTest, DuplicatePeersLeaveOutOtherKeysAndTheNamedVolunteer) {
   SubmissionSummary a = Summary(1, "alma");
   SubmissionSummary b = Summary(2, "bota");
   SubmissionSummary other_key = Summary(3, "bota");
@@ -425,7 +428,7 @@ TEST_F(SqliteStoreRecordsTest, DuplicatePeersLeaveOutOtherKeysAndTheNamedVolunte
   EXPECT_EQ((*store_->FindSubmission(b.id))->duplicate_group, "visit\x1fk");
 }
 
-TEST_F(SqliteStoreRecordsTest, LegacyDistinctSubmissionsAreOnlyThoseMarkedWithADash) {
+TEST_P(StoreRecordsTest, LegacyDistinctSubmissionsAreOnlyThoseMarkedWithADash) {
   SubmissionSummary legacy = Summary(1, "alma");
   legacy.duplicate_group = "-";
   SubmissionSummary flagged = Summary(2, "alma");
@@ -437,7 +440,7 @@ TEST_F(SqliteStoreRecordsTest, LegacyDistinctSubmissionsAreOnlyThoseMarkedWithAD
 
 // --- the outbox ---------------------------------------------------------------------------
 
-TEST_F(SqliteStoreRecordsTest, OutboxLeavesOutWhatTheReaderSignedAndKeepsWithinTheCursor) {
+TEST_P(StoreRecordsTest, OutboxLeavesOutWhatTheReaderSignedAndKeepsWithinTheCursor) {
   ASSERT_TRUE(store_->AddToOutbox("alma", 0, alma_.public_key()).ok());
   ASSERT_TRUE(store_->AddToOutbox("alma", 1, bota_.public_key()).ok());
   ASSERT_TRUE(store_->AddToOutbox("alma", 2, bota_.public_key()).ok());
@@ -455,18 +458,18 @@ TEST_F(SqliteStoreRecordsTest, OutboxLeavesOutWhatTheReaderSignedAndKeepsWithinT
   EXPECT_EQ(store_->Outbox("alma", alma_.public_key(), 0, *end, 1)->size(), 1u);
 }
 
-TEST_F(SqliteStoreRecordsTest, OutboxEndOfAVolunteerWithNothingQueuedIsZero) {
+TEST_P(StoreRecordsTest, OutboxEndOfAVolunteerWithNothingQueuedIsZero) {
   ASSERT_TRUE(store_->AddToOutbox("bota", 0, bota_.public_key()).ok());
   EXPECT_EQ(*store_->OutboxEnd("alma"), 0);
 }
 
-TEST_F(SqliteStoreRecordsTest, AddToOutboxOnceDoesNotQueueAnEntryTwice) {
+TEST_P(StoreRecordsTest, AddToOutboxOnceDoesNotQueueAnEntryTwice) {
   ASSERT_TRUE(store_->AddToOutboxOnce("alma", 4, bota_.public_key()).ok());
   ASSERT_TRUE(store_->AddToOutboxOnce("alma", 4, bota_.public_key()).ok());
   EXPECT_EQ(store_->Outbox("alma", alma_.public_key(), 0, 100, 10)->size(), 1u);
 }
 
-TEST_F(SqliteStoreRecordsTest, VolunteerHistoryQueuesOnlyTheirSubmissionsNotQueuedYetInLogOrder) {
+TEST_P(StoreRecordsTest, VolunteerHistoryQueuesOnlyTheirSubmissionsNotQueuedYetInLogOrder) {
   Append(alma_, Id(1));  // 0
   Append(bota_, Id(2));  // 1: another volunteer's
   Append(bota_, Id(1));  // 2: a coordinator's edit, say
@@ -483,13 +486,13 @@ TEST_F(SqliteStoreRecordsTest, VolunteerHistoryQueuesOnlyTheirSubmissionsNotQueu
 
 // --- checkpoints ----------------------------------------------------------------------------
 
-TEST_F(SqliteStoreRecordsTest, NoCheckpointYetIsEmpty) {
+TEST_P(StoreRecordsTest, NoCheckpointYetIsEmpty) {
   auto last = store_->LastCheckpoint();
   ASSERT_TRUE(last.ok());
   EXPECT_FALSE(last->has_value());
 }
 
-TEST_F(SqliteStoreRecordsTest, LastCheckpointIsTheLargestWhateverTheOrderOfWriting) {
+TEST_P(StoreRecordsTest, LastCheckpointIsTheLargestWhateverTheOrderOfWriting) {
   ASSERT_TRUE(store_->PutCheckpoint(5, "five").ok());
   ASSERT_TRUE(store_->PutCheckpoint(3, "three").ok());
   auto last = store_->LastCheckpoint();

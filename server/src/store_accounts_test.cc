@@ -1,11 +1,12 @@
+// The accounts half of the Store interface (users, sessions, codes,
+// devices, forms' retirement), against each store (store_test_util.h).
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
 #include <thread>
 
-#include "dala/server/sqlite_store.h"
+#include "store_test_util.h"
 
 namespace dala::server {
 namespace {
@@ -14,22 +15,8 @@ namespace fs = std::filesystem;
 
 constexpr int64_t kNow = 1'700'000'000'000;
 
-class SqliteStoreAccountsTest : public ::testing::Test {
+class StoreAccountsTest : public testing::StoreTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("dala_accounts_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    auto s = OpenSqliteStore(dir_.string(), true);
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    store_ = std::move(*s);
-  }
-  void TearDown() override {
-    store_.reset();
-    fs::remove_all(dir_);
-  }
-
   static sync::PublicKey Key(uint8_t fill) {
     sync::PublicKey k;
     k.fill(fill);
@@ -45,17 +32,17 @@ class SqliteStoreAccountsTest : public ::testing::Test {
     d.enrolled_by = "coord";
     return d;
   }
-
-  fs::path dir_;
-  std::unique_ptr<Store> store_;
 };
+
+INSTANTIATE_TEST_SUITE_P(, StoreAccountsTest, testing::EachStore(), testing::StoreName);
+using SqliteStoreAccountsTest = testing::SqliteOnly<StoreAccountsTest>;
 
 TEST_F(SqliteStoreAccountsTest, OpeningWithoutCreateIsNotFoundForAMissingDirectory) {
   auto s = OpenSqliteStore((dir_ / "nope").string(), false);
   EXPECT_EQ(s.status().code(), Status::Code::kNotFound);
 }
 
-TEST_F(SqliteStoreAccountsTest, ProjectsAreAddedAndListed) {
+TEST_P(StoreAccountsTest, ProjectsAreAddedAndListed) {
   ASSERT_TRUE(store_->AddProject({"b", "Second", kNow}).ok());
   ASSERT_TRUE(store_->AddProject({"a", "First", kNow + 1}).ok());
   auto list = store_->ListProjects();
@@ -66,12 +53,12 @@ TEST_F(SqliteStoreAccountsTest, ProjectsAreAddedAndListed) {
   EXPECT_EQ((*list)[1].created_ms, kNow);
 }
 
-TEST_F(SqliteStoreAccountsTest, DuplicateProjectIsAlreadyExists) {
+TEST_P(StoreAccountsTest, DuplicateProjectIsAlreadyExists) {
   ASSERT_TRUE(store_->AddProject({"a", "First", kNow}).ok());
   EXPECT_EQ(store_->AddProject({"a", "Again", kNow}).code(), Status::Code::kAlreadyExists);
 }
 
-TEST_F(SqliteStoreAccountsTest, UserIsAddedFoundByNameAndId) {
+TEST_P(StoreAccountsTest, UserIsAddedFoundByNameAndId) {
   auto u = store_->AddUser("alma", Role::kCoordinator, "hash", kNow);
   ASSERT_TRUE(u.ok()) << u.status().ToString();
   EXPECT_GT(u->id, 0);
@@ -85,7 +72,7 @@ TEST_F(SqliteStoreAccountsTest, UserIsAddedFoundByNameAndId) {
   EXPECT_EQ((*by_id)->name, "alma");
 }
 
-TEST_F(SqliteStoreAccountsTest, UnknownUserIsEmptyNotAnError) {
+TEST_P(StoreAccountsTest, UnknownUserIsEmptyNotAnError) {
   auto by_name = store_->FindUser("ghost");
   ASSERT_TRUE(by_name.ok());
   EXPECT_FALSE(by_name->has_value());
@@ -94,7 +81,7 @@ TEST_F(SqliteStoreAccountsTest, UnknownUserIsEmptyNotAnError) {
   EXPECT_FALSE(by_id->has_value());
 }
 
-TEST_F(SqliteStoreAccountsTest, DuplicateUserIsAlreadyExists) {
+TEST_P(StoreAccountsTest, DuplicateUserIsAlreadyExists) {
   ASSERT_TRUE(store_->AddUser("alma", Role::kAdmin, "h", kNow).ok());
   auto again = store_->AddUser("alma", Role::kVolunteer, "", kNow);
   EXPECT_EQ(again.status().code(), Status::Code::kAlreadyExists);
@@ -104,7 +91,7 @@ TEST_F(SqliteStoreAccountsTest, DuplicateUserIsAlreadyExists) {
   EXPECT_EQ((*list)[0].role, Role::kAdmin);  // the first is untouched
 }
 
-TEST_F(SqliteStoreAccountsTest, UsersAreListedByName) {
+TEST_P(StoreAccountsTest, UsersAreListedByName) {
   ASSERT_TRUE(store_->AddUser("zed", Role::kVolunteer, "", kNow).ok());
   ASSERT_TRUE(store_->AddUser("amir", Role::kAuditor, "h", kNow).ok());
   auto list = store_->ListUsers();
@@ -115,17 +102,17 @@ TEST_F(SqliteStoreAccountsTest, UsersAreListedByName) {
   EXPECT_EQ((*list)[1].password_hash, "");
 }
 
-TEST_F(SqliteStoreAccountsTest, SetPasswordChangesTheHash) {
+TEST_P(StoreAccountsTest, SetPasswordChangesTheHash) {
   ASSERT_TRUE(store_->AddUser("alma", Role::kAdmin, "old", kNow).ok());
   ASSERT_TRUE(store_->SetPassword("alma", "new").ok());
   EXPECT_EQ((*store_->FindUser("alma"))->password_hash, "new");
 }
 
-TEST_F(SqliteStoreAccountsTest, SetPasswordOfUnknownUserIsNotFound) {
+TEST_P(StoreAccountsTest, SetPasswordOfUnknownUserIsNotFound) {
   EXPECT_EQ(store_->SetPassword("ghost", "x").code(), Status::Code::kNotFound);
 }
 
-TEST_F(SqliteStoreAccountsTest, SessionIsAddedFoundAndDeleted) {
+TEST_P(StoreAccountsTest, SessionIsAddedFoundAndDeleted) {
   auto u = store_->AddUser("alma", Role::kAdmin, "h", kNow);
   ASSERT_TRUE(u.ok());
   Session s{std::string(64, 'a'), u->id, "csrf", kNow, kNow + 1000};
@@ -140,7 +127,7 @@ TEST_F(SqliteStoreAccountsTest, SessionIsAddedFoundAndDeleted) {
   EXPECT_TRUE(store_->DeleteSession(std::string(64, 'a')).ok());  // deleting twice is fine
 }
 
-TEST_F(SqliteStoreAccountsTest, ExpiredSessionsAreDeletedAndLiveOnesKept) {
+TEST_P(StoreAccountsTest, ExpiredSessionsAreDeletedAndLiveOnesKept) {
   auto u = store_->AddUser("alma", Role::kAdmin, "h", kNow);
   ASSERT_TRUE(u.ok());
   ASSERT_TRUE(store_->AddSession({"old", u->id, "c", kNow, kNow + 10}).ok());
@@ -150,7 +137,7 @@ TEST_F(SqliteStoreAccountsTest, ExpiredSessionsAreDeletedAndLiveOnesKept) {
   EXPECT_TRUE(store_->FindSession("new")->has_value());
 }
 
-TEST_F(SqliteStoreAccountsTest, EnrollCodeIsConsumedOnce) {
+TEST_P(StoreAccountsTest, EnrollCodeIsConsumedOnce) {
   ASSERT_TRUE(store_->AddEnrollCode("hash1", "vol", kNow + 1000, "coord", kNow).ok());
   auto first = store_->ConsumeEnrollCode("hash1", kNow + 1);
   ASSERT_TRUE(first.ok()) << first.status().ToString();
@@ -160,7 +147,7 @@ TEST_F(SqliteStoreAccountsTest, EnrollCodeIsConsumedOnce) {
   EXPECT_EQ(second.status().code(), Status::Code::kNotFound);
 }
 
-TEST_F(SqliteStoreAccountsTest, ExpiredEnrollCodeIsRefused) {
+TEST_P(StoreAccountsTest, ExpiredEnrollCodeIsRefused) {
   ASSERT_TRUE(store_->AddEnrollCode("hash1", "vol", kNow + 1000, "coord", kNow).ok());
   auto late = store_->ConsumeEnrollCode("hash1", kNow + 1000);  // expiry is exclusive
   EXPECT_EQ(late.status().code(), Status::Code::kNotFound);
@@ -168,7 +155,7 @@ TEST_F(SqliteStoreAccountsTest, ExpiredEnrollCodeIsRefused) {
   EXPECT_EQ(store_->ConsumeEnrollCode("hash1", kNow + 999).status().code(), Status::Code::kOk);
 }
 
-TEST_F(SqliteStoreAccountsTest, UnknownUsedAndExpiredCodesGiveTheSameMessage) {
+TEST_P(StoreAccountsTest, UnknownUsedAndExpiredCodesGiveTheSameMessage) {
   ASSERT_TRUE(store_->AddEnrollCode("used", "vol", kNow + 1000, "coord", kNow).ok());
   ASSERT_TRUE(store_->AddEnrollCode("expired", "vol", kNow + 10, "coord", kNow).ok());
   ASSERT_TRUE(store_->ConsumeEnrollCode("used", kNow).ok());
@@ -180,12 +167,12 @@ TEST_F(SqliteStoreAccountsTest, UnknownUsedAndExpiredCodesGiveTheSameMessage) {
   EXPECT_EQ(unknown.status().message(), expired.status().message());
 }
 
-TEST_F(SqliteStoreAccountsTest, DuplicateEnrollCodeHashIsAlreadyExists) {
+TEST_P(StoreAccountsTest, DuplicateEnrollCodeHashIsAlreadyExists) {
   ASSERT_TRUE(store_->AddEnrollCode("h", "vol", kNow + 1000, "coord", kNow).ok());
   EXPECT_EQ(store_->AddEnrollCode("h", "other", kNow + 1000, "coord", kNow).code(), Status::Code::kAlreadyExists);
 }
 
-TEST_F(SqliteStoreAccountsTest, ConcurrentConsumersGetTheCodeOnce) {
+TEST_P(StoreAccountsTest, ConcurrentConsumersGetTheCodeOnce) {
   ASSERT_TRUE(store_->AddEnrollCode("race", "vol", kNow + 1000, "coord", kNow).ok());
   std::atomic<int> winners{0};
   std::vector<std::thread> threads;
@@ -197,15 +184,15 @@ TEST_F(SqliteStoreAccountsTest, ConcurrentConsumersGetTheCodeOnce) {
   EXPECT_EQ(winners.load(), 1);
 }
 
-TEST_F(SqliteStoreAccountsTest, ConsumeThroughASecondConnectionSeesTheFirst) {
+TEST_P(StoreAccountsTest, ConsumeThroughASecondConnectionSeesTheFirst) {
   ASSERT_TRUE(store_->AddEnrollCode("shared", "vol", kNow + 1000, "coord", kNow).ok());
-  auto other = OpenSqliteStore(dir_.string(), false);  // as `dala-server` CLI beside a running server
-  ASSERT_TRUE(other.ok());
+  auto other = Open();  // as `dala-server` CLI beside a running server
+  ASSERT_TRUE(other.ok()) << other.status().ToString();
   ASSERT_TRUE((*other)->ConsumeEnrollCode("shared", kNow + 1).ok());
   EXPECT_EQ(store_->ConsumeEnrollCode("shared", kNow + 2).status().code(), Status::Code::kNotFound);
 }
 
-TEST_F(SqliteStoreAccountsTest, DeviceIsAddedAndFound) {
+TEST_P(StoreAccountsTest, DeviceIsAddedAndFound) {
   ASSERT_TRUE(store_->AddDevice(MakeDevice(1)).ok());
   auto d = store_->FindDevice(Key(1));
   ASSERT_TRUE(d.ok() && d->has_value());
@@ -217,13 +204,13 @@ TEST_F(SqliteStoreAccountsTest, DeviceIsAddedAndFound) {
   EXPECT_FALSE(store_->FindDevice(Key(2))->has_value());
 }
 
-TEST_F(SqliteStoreAccountsTest, DuplicateDeviceKeyIsAlreadyExists) {
+TEST_P(StoreAccountsTest, DuplicateDeviceKeyIsAlreadyExists) {
   ASSERT_TRUE(store_->AddDevice(MakeDevice(1, "vol")).ok());
   EXPECT_EQ(store_->AddDevice(MakeDevice(1, "someone_else")).code(), Status::Code::kAlreadyExists);
   EXPECT_EQ((*store_->FindDevice(Key(1)))->volunteer, "vol");
 }
 
-TEST_F(SqliteStoreAccountsTest, RevokeSetsFieldsAndKeepsTheDeviceListed) {
+TEST_P(StoreAccountsTest, RevokeSetsFieldsAndKeepsTheDeviceListed) {
   ASSERT_TRUE(store_->AddDevice(MakeDevice(1)).ok());
   ASSERT_TRUE(store_->AddDevice(MakeDevice(2)).ok());
   ASSERT_TRUE(store_->RevokeDevice(Key(1), "admin", "stolen", kNow + 5).ok());
@@ -238,7 +225,7 @@ TEST_F(SqliteStoreAccountsTest, RevokeSetsFieldsAndKeepsTheDeviceListed) {
   EXPECT_EQ((*store_->FindDevice(Key(2)))->revoked_ms, 0);
 }
 
-TEST_F(SqliteStoreAccountsTest, RevokingTwiceKeepsTheFirstRevocation) {
+TEST_P(StoreAccountsTest, RevokingTwiceKeepsTheFirstRevocation) {
   ASSERT_TRUE(store_->AddDevice(MakeDevice(1)).ok());
   ASSERT_TRUE(store_->RevokeDevice(Key(1), "admin", "stolen", kNow + 5).ok());
   EXPECT_EQ(store_->RevokeDevice(Key(1), "other", "again", kNow + 9).code(), Status::Code::kFailedPrecondition);
@@ -247,11 +234,11 @@ TEST_F(SqliteStoreAccountsTest, RevokingTwiceKeepsTheFirstRevocation) {
   EXPECT_EQ((*d)->revoked_ms, kNow + 5);
 }
 
-TEST_F(SqliteStoreAccountsTest, RevokingAnUnknownDeviceIsNotFound) {
+TEST_P(StoreAccountsTest, RevokingAnUnknownDeviceIsNotFound) {
   EXPECT_EQ(store_->RevokeDevice(Key(9), "admin", "x", kNow).code(), Status::Code::kNotFound);
 }
 
-TEST_F(SqliteStoreAccountsTest, AccountWritesJoinAFailedTransactionAndRollBack) {
+TEST_P(StoreAccountsTest, AccountWritesJoinAFailedTransactionAndRollBack) {
   Status s = store_->InTransaction([&] {
     DALA_RETURN_IF_ERROR(store_->AddUser("alma", Role::kAdmin, "h", kNow).status());
     DALA_RETURN_IF_ERROR(store_->AddDevice(MakeDevice(1)));
@@ -262,7 +249,7 @@ TEST_F(SqliteStoreAccountsTest, AccountWritesJoinAFailedTransactionAndRollBack) 
   EXPECT_FALSE(store_->FindDevice(Key(1))->has_value());
 }
 
-TEST_F(SqliteStoreAccountsTest, TextIsStoredByteForByte) {
+TEST_P(StoreAccountsTest, TextIsStoredByteForByte) {
   Device d = MakeDevice(3, "vol");
   d.label = "Ноутбук «Айгерим» 'x'; DROP TABLE devices; --";
   ASSERT_TRUE(store_->AddDevice(d).ok());
@@ -270,7 +257,7 @@ TEST_F(SqliteStoreAccountsTest, TextIsStoredByteForByte) {
   ASSERT_TRUE(store_->ListDevices().ok());
 }
 
-TEST_F(SqliteStoreAccountsTest, LongReadDoesNotHoldOffWritersAndSeesOneMomentOnly) {
+TEST_P(StoreAccountsTest, LongReadDoesNotHoldOffWritersAndSeesOneMomentOnly) {
   ASSERT_TRUE(store_->AddProject({"before", "Before", kNow}).ok());
   auto before = store_->ListProjects();
   ASSERT_TRUE(before.ok());
@@ -305,7 +292,7 @@ TEST_F(SqliteStoreAccountsTest, SnapshotOfAStoreWhoseFileVanishedFailsCleanly) {
 
 // --- administration ---------------------------------------------------------------
 
-TEST_F(SqliteStoreAccountsTest, DeletingOneUsersSessionsLeavesOthersAlone) {
+TEST_P(StoreAccountsTest, DeletingOneUsersSessionsLeavesOthersAlone) {
   auto a = store_->AddUser("a", Role::kCoordinator, "h", kNow);
   auto b = store_->AddUser("b", Role::kCoordinator, "h", kNow);
   ASSERT_TRUE(a.ok() && b.ok());
@@ -317,7 +304,7 @@ TEST_F(SqliteStoreAccountsTest, DeletingOneUsersSessionsLeavesOthersAlone) {
   EXPECT_TRUE(store_->FindSession("t3")->has_value());
 }
 
-TEST_F(SqliteStoreAccountsTest, LastSyncIsWrittenAtMostOnceAMinuteAndNeverMovesBack) {
+TEST_P(StoreAccountsTest, LastSyncIsWrittenAtMostOnceAMinuteAndNeverMovesBack) {
   ASSERT_TRUE(store_->AddDevice(MakeDevice(1)).ok());
   ASSERT_TRUE(store_->NoteDeviceSync(Key(1), kNow + 5000).ok());
   ASSERT_TRUE(store_->NoteDeviceSync(Key(1), kNow + 1000).ok());
@@ -329,7 +316,7 @@ TEST_F(SqliteStoreAccountsTest, LastSyncIsWrittenAtMostOnceAMinuteAndNeverMovesB
   EXPECT_TRUE(store_->NoteDeviceSync(Key(9), kNow).ok()) << "an unknown key is nothing to record";
 }
 
-class SqliteStoreFormsTest : public SqliteStoreAccountsTest {
+class StoreFormsTest : public StoreAccountsTest {
  protected:
   FormInfo Publish(const std::string& version) {
     FormInfo info;
@@ -344,7 +331,9 @@ class SqliteStoreFormsTest : public SqliteStoreAccountsTest {
   }
 };
 
-TEST_F(SqliteStoreFormsTest, ARetiredFormStaysListedButIsNoLongerSentToLaptops) {
+INSTANTIATE_TEST_SUITE_P(, StoreFormsTest, testing::EachStore(), testing::StoreName);
+
+TEST_P(StoreFormsTest, ARetiredFormStaysListedButIsNoLongerSentToLaptops) {
   FormInfo one = Publish("1");
   FormInfo two = Publish("2");
   ASSERT_TRUE(store_->RetireForm(one.hash, "ada", kNow + 1).ok());
@@ -361,7 +350,7 @@ TEST_F(SqliteStoreFormsTest, ARetiredFormStaysListedButIsNoLongerSentToLaptops) 
   EXPECT_EQ((*store_->FindFormInfo(one.hash))->retired_by, "ada");
 }
 
-TEST_F(SqliteStoreFormsTest, RetiringTwiceKeepsTheFirstAndAnUnknownHashIsNotFound) {
+TEST_P(StoreFormsTest, RetiringTwiceKeepsTheFirstAndAnUnknownHashIsNotFound) {
   FormInfo one = Publish("1");
   ASSERT_TRUE(store_->RetireForm(one.hash, "ada", kNow + 1).ok());
   Status again = store_->RetireForm(one.hash, "bob", kNow + 2);
@@ -372,7 +361,7 @@ TEST_F(SqliteStoreFormsTest, RetiringTwiceKeepsTheFirstAndAnUnknownHashIsNotFoun
   EXPECT_FALSE(store_->FindFormInfo(std::string(64, 'f'))->has_value());
 }
 
-TEST_F(SqliteStoreFormsTest, PublishingARetiredVersionAgainIsRefusedAndKeepsItRetired) {
+TEST_P(StoreFormsTest, PublishingARetiredVersionAgainIsRefusedAndKeepsItRetired) {
   FormInfo one = Publish("1");
   ASSERT_TRUE(store_->RetireForm(one.hash, "ada", kNow + 1).ok());
   auto again = store_->PublishForm("{\"v\":1}", one);
