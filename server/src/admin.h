@@ -162,6 +162,9 @@ struct ServeOptions {
   std::string port_file;  // the bound port is written here, for tests that listen on port 0
   bool access_log = false;
   int key_fd = -1;        // read the server key from this descriptor
+  // Reverse proxies whose X-Forwarded-For names the client: addresses or
+  // CIDR blocks (client_address.h), checked before anything is opened.
+  std::vector<std::string> trusted_proxies;
 };
 
 // HOST:PORT or [HOST]:PORT.
