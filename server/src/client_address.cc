@@ -16,10 +16,12 @@ struct ParsedIp {
   std::array<unsigned char, 16> bytes{};
 };
 
-// inet_pton takes a NUL-terminated string, and stops at nothing else: a
-// trailing space or a port makes it refuse, as it should.
+// inet_pton takes a NUL-terminated string and stops at the first NUL, so
+// one inside `text` would hide what follows; anything else after the
+// address (a space, a port) makes it refuse, as it should.
 std::optional<ParsedIp> ParseIp(std::string_view text) {
-  if (text.empty() || text.size() >= INET6_ADDRSTRLEN) return std::nullopt;
+  if (text.empty() || text.size() >= INET6_ADDRSTRLEN || text.find('\0') != std::string_view::npos)
+    return std::nullopt;
   const std::string z(text);
   ParsedIp ip;
   if (::inet_pton(AF_INET, z.c_str(), ip.bytes.data()) == 1) {
