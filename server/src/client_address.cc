@@ -63,7 +63,7 @@ Result<TrustedProxies> TrustedProxies::Parse(const std::vector<std::string>& ent
   TrustedProxies trusted;
   for (const std::string& entry : entries) {
     auto bad = [&] {
-      return Status::InvalidArgument("--trusted-proxy wants an IP address (10.0.0.2, fd00::2) or a CIDR block "
+      return Status::InvalidArgument("a trusted proxy is an IP address (10.0.0.2, fd00::2) or a CIDR block "
                                      "(10.0.0.0/24), not '" + entry + "'");
     };
     std::string_view text = entry;
