@@ -102,5 +102,49 @@ TEST_F(ServerConfigE2ETest, AMissingFileIsRefusedRatherThanServingWithoutIt) {
   EXPECT_NE(r.err.find(missing), std::string::npos) << r.err;
 }
 
+// --- behind a reverse proxy (server/src/client_address.h) -----------------------------------
+
+TEST_F(ServerConfigE2ETest, AMalformedTrustedProxyIsRefusedAtStart) {
+  auto r = Server({"serve", "--data", data_, "--listen", "127.0.0.1:0", "--trusted-proxy", "10.0.0.1",
+                   "--trusted-proxy", "10.0.0.300"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("--trusted-proxy: a trusted proxy is an IP address"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("'10.0.0.300'"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << r.err;
+  EXPECT_EQ(r.err.find("listening"), std::string::npos) << r.err;
+  ExpectRefused("[serve]\ndata = \"" + data_ + "\"\nlisten = \"127.0.0.1:0\"\ntrusted-proxy = [\"nginx.internal\"]\n",
+                "'nginx.internal'");
+}
+
+// The client as the access log names it: "203.0.113.7 via 127.0.0.1" once
+// 127.0.0.1 is trusted, "127.0.0.1" alone otherwise.
+std::string LoggedClient(ServerProcess& server) {
+  httplib::Client http("127.0.0.1", server.port());
+  auto res = http.Get("/api/v1/health", {{"X-Forwarded-For", "198.51.100.9, 203.0.113.7"}});
+  server.Stop();
+  std::string log = ReadFile(server.log_path());  // appended to by every server on this data directory
+  size_t at = log.rfind(" GET /api/v1/health ");
+  if (!res || at == std::string::npos) return "<no request logged: " + log + ">";
+  size_t start = log.rfind("dala-server: ", at);
+  return start == std::string::npos ? log : log.substr(start + 13, at - start - 13);
+}
+
+TEST_F(ServerConfigE2ETest, TrustedProxiesComeFromTheFile) {
+  ServerProcess server(data_, {"--config", Config("[serve]\ntrusted-proxy = [\"10.0.0.2\", \"127.0.0.1\"]\n"
+                                                  "access-log = true\n")});
+  ASSERT_TRUE(server.ok()) << ReadFile(server.log_path());
+  EXPECT_EQ(LoggedClient(server), "203.0.113.7 via 127.0.0.1");
+}
+
+TEST_F(ServerConfigE2ETest, TrustedProxyRepeatsOnTheCommandLineAndReplacesTheFilesList) {
+  std::string config = Config("[serve]\ntrusted-proxy = \"127.0.0.1\"\naccess-log = true\n");
+  ServerProcess replaced(data_, {"--config", config, "--trusted-proxy", "10.0.0.2"});
+  ASSERT_TRUE(replaced.ok()) << ReadFile(replaced.log_path());
+  EXPECT_EQ(LoggedClient(replaced), "127.0.0.1");
+  ServerProcess repeated(data_, {"--access-log", "--trusted-proxy", "10.0.0.2", "--trusted-proxy", "127.0.0.1"});
+  ASSERT_TRUE(repeated.ok()) << ReadFile(repeated.log_path());
+  EXPECT_EQ(LoggedClient(repeated), "203.0.113.7 via 127.0.0.1");
+}
+
 }  // namespace
 }  // namespace dala::e2e

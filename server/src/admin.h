@@ -166,6 +166,9 @@ struct ServeOptions {
   bool access_log = false;
   int key_fd = -1;        // read the server key from this descriptor
   std::string store;      // the PostgreSQL database, instead of what DIR/store names
+  // Reverse proxies whose X-Forwarded-For names the client: addresses or
+  // CIDR blocks (client_address.h), checked before anything is opened.
+  std::vector<std::string> trusted_proxies;
 };
 
 // HOST:PORT or [HOST]:PORT.

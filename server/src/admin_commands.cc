@@ -21,6 +21,7 @@
 #include "admin_files.h"
 #include "admin_requests.h"
 #include "admin_tls.h"
+#include "client_address.h"
 #include "api.h"
 #include "dala/base/terminal.h"
 #include "dala/server/sqlite_store.h"
@@ -554,6 +555,8 @@ int ServeCommand(const ServeOptions& options) {
   auto address = ParseListenAddress(options.listen);
   if (!address.ok()) return Usage(address.status().message());
   if (options.tls_cert.empty() != options.tls_key.empty()) return Usage("--tls-cert and --tls-key go together");
+  auto trusted_proxies = TrustedProxies::Parse(options.trusted_proxies);
+  if (!trusted_proxies.ok()) return Usage(trusted_proxies.status().message());
   if (!sync::InitCrypto().ok()) return Fail(Status::Internal("libsodium failed to initialise"));
 
   // Signals are taken by sigwait below, never by a handler: block them
@@ -595,7 +598,8 @@ int ServeCommand(const ServeOptions& options) {
   auto admin = AdminSocket::Listen(options.data_dir, AdminHandler(**api));
   if (!admin.ok()) return Fail(admin.status());
 
-  HttpServer server(ctx.config, router, EdgeOptions{options.tls_cert, options.tls_key, options.access_log});
+  HttpServer server(ctx.config, router,
+                    EdgeOptions{options.tls_cert, options.tls_key, options.access_log, *trusted_proxies});
   if (Status s = server.Listen(address->first, address->second); !s.ok()) return Fail(s);
   if (!options.port_file.empty()) {
     // Replaced whole, so a reader never sees half.
@@ -604,6 +608,11 @@ int ServeCommand(const ServeOptions& options) {
   const std::string& host = address->first;
   std::cerr << "dala-server: listening on " << (server.tls() ? "https" : "http") << "://"
             << (host.find(':') != std::string::npos ? "[" + host + "]" : host) << ":" << server.port() << "\n";
+  if (!options.trusted_proxies.empty()) {
+    std::string list;
+    for (const std::string& p : options.trusted_proxies) list += (list.empty() ? "" : ", ") + p;
+    std::cerr << "dala-server: the client of a request from " << list << " is its X-Forwarded-For's last entry\n";
+  }
 
   pthread_t main_thread = pthread_self();
   std::thread runner([&] {

@@ -122,7 +122,22 @@ bool IsCookieHeader(const std::string& name) {
   return !CaseInsensitiveLess{}(name, "Cookie") && !CaseInsensitiveLess{}("Cookie", name);
 }
 
-HttpRequest ToHttpRequest(const httplib::Request& req, bool tls) {
+// A header's lines joined with ", ", as handlers see them.
+std::string JoinedHeader(const httplib::Request& req, const char* name) {
+  std::string joined;
+  for (size_t i = 0, n = req.get_header_value_count(name); i < n; ++i)
+    joined += (i == 0 ? "" : ", ") + req.get_header_value(name, i);
+  return joined;
+}
+
+// The address a request comes from (client_address.h): the peer's, or the
+// client a trusted proxy names.
+std::string ClientAddressOf(const httplib::Request& req, const TrustedProxies& trusted) {
+  if (trusted.empty()) return req.remote_addr;
+  return ClientAddress(req.remote_addr, JoinedHeader(req, "X-Forwarded-For"), trusted);
+}
+
+HttpRequest ToHttpRequest(const httplib::Request& req, bool tls, const TrustedProxies& trusted) {
   HttpRequest r;
   r.method = req.method;
   r.path = req.path;
@@ -133,8 +148,9 @@ HttpRequest ToHttpRequest(const httplib::Request& req, bool tls) {
     auto [it, inserted] = r.headers.emplace(name, value);
     if (!inserted) it->second += (IsCookieHeader(name) ? "; " : ", ") + value;
   }
-  r.remote_address = req.remote_addr;
-  r.tls = tls;
+  r.remote_address = ClientAddressOf(req, trusted);
+  r.tls = tls ||
+          (!trusted.empty() && ForwardedOverTls(req.remote_addr, JoinedHeader(req, "X-Forwarded-Proto"), trusted));
   return r;
 }
 
@@ -201,7 +217,7 @@ class Gated final : public Base {
   edge::Gate* gate_ = nullptr;
 };
 
-edge::GateLimits LimitsOf(const ServerConfig& c) {
+edge::GateLimits LimitsOf(const ServerConfig& c, const EdgeOptions& options) {
   edge::GateLimits l;
   l.head_timeout_ms = int64_t{c.head_timeout_seconds} * 1000;
   l.idle_timeout_ms = int64_t{c.idle_timeout_seconds} * 1000;
@@ -214,6 +230,7 @@ edge::GateLimits LimitsOf(const ServerConfig& c) {
   l.max_connections_per_address = c.max_connections_per_address;
   l.workers = static_cast<size_t>(std::max(1, c.threads));
   l.max_workers_per_address = static_cast<size_t>(std::max(1, c.max_workers_per_address));
+  l.trusted_proxies = options.trusted_proxies;
   return l;
 }
 
@@ -242,7 +259,7 @@ Status HttpServer::Listen(const std::string& host, int port) {
     }
     auto* gated = ssl.get();
     gate_ = std::make_unique<edge::Gate>(
-        LimitsOf(config_),
+        LimitsOf(config_, options_),
         [gated](httplib::Stream& s, bool close, bool* closed) { return gated->ServeOne(s, close, closed); },
         ssl->ssl_context());
     ssl->SetGate(gate_.get());
@@ -252,7 +269,7 @@ Status HttpServer::Listen(const std::string& host, int port) {
     auto plain = std::make_unique<Gated<httplib::Server>>();
     auto* gated = plain.get();
     gate_ = std::make_unique<edge::Gate>(
-        LimitsOf(config_),
+        LimitsOf(config_, options_),
         [gated](httplib::Stream& s, bool close, bool* closed) { return gated->ServeOne(s, close, closed); }, nullptr);
     plain->SetGate(gate_.get());
     server_ = std::move(plain);
@@ -319,11 +336,14 @@ void HttpServer::Configure() {
   });
 
   if (options_.access_log) {
-    s.set_logger([](const httplib::Request& req, const httplib::Response& res) {
+    s.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
       std::string duration = MsSinceRequestStart();
       duration = duration.empty() ? "-" : duration + "ms";
       t_request_start = Clock::time_point{};
-      LogLine("dala-server: " + Printable(req.remote_addr) + " " + Printable(req.method) + " " +
+      // The client, as the throttle sees it, and the proxy it came through.
+      std::string from = ClientAddressOf(req, options_.trusted_proxies);
+      if (from != req.remote_addr) from += " via " + req.remote_addr;
+      LogLine("dala-server: " + Printable(from) + " " + Printable(req.method) + " " +
               Printable(req.path) + " " + std::to_string(res.status) + " " + duration);
     });
   }
@@ -386,7 +406,7 @@ bool HttpServer::PreRoute(const httplib::Request& req, httplib::Response& res) {
 void HttpServer::ServePlain(const httplib::Request& req, httplib::Response& res) {
   HttpResponse out;
   try {
-    HttpRequest r = ToHttpRequest(req, tls_);
+    HttpRequest r = ToHttpRequest(req, tls_, options_.trusted_proxies);
     r.body = req.body;
     out = router_.Dispatch(r);
   } catch (const std::exception& e) {
@@ -401,7 +421,7 @@ void HttpServer::ServeWithBody(const httplib::Request& req, httplib::Response& r
                                const httplib::ContentReader& reader) {
   HttpResponse out;
   try {
-    HttpRequest r = ToHttpRequest(req, tls_);
+    HttpRequest r = ToHttpRequest(req, tls_, options_.trusted_proxies);
     const bool encoded = HasContentEncoding(req);
     const size_t route_limit = std::min(router_.Find(req.method, req.path).max_body_bytes, config_.max_body_bytes);
     const size_t limit = encoded ? config_.max_decompressed_bytes : route_limit;

@@ -16,12 +16,17 @@
 //  - headers: repeated headers are joined with ", " (Cookie with "; "), as
 //    HTTP allows, so a header sent twice cannot smuggle a second value past
 //    a check of the first.
+//  - remote_address: the peer's address; from a trusted proxy
+//    (EdgeOptions::trusted_proxies), the client X-Forwarded-For names
+//    (client_address.h). tls: this connection's, or, from a trusted proxy,
+//    the client's as X-Forwarded-Proto says.
 #pragma once
 
 #include <atomic>
 #include <memory>
 #include <string>
 
+#include "client_address.h"
 #include "dala/base/status.h"
 #include "router.h"
 #include "server_context.h"
@@ -44,6 +49,9 @@ struct EdgeOptions {
   std::string tls_cert_file;  // both set: HTTPS (PEM files); neither: plain HTTP
   std::string tls_key_file;
   bool access_log = false;  // one line per request on stderr: address method path status duration
+  // Reverse proxies whose X-Forwarded-For names the client, and which the
+  // gate holds to its overall connection and worker caps only.
+  TrustedProxies trusted_proxies;
 };
 
 class HttpServer {

@@ -90,6 +90,7 @@ struct Conn {
   SSL* ssl = nullptr;
   std::string peer_ip, local_ip;
   int peer_port = 0, local_port = 0;
+  bool trusted_proxy = false;  // held to the overall caps only
   std::string buf;  // bytes read and not yet consumed by the library
   size_t pos = 0;
   Phase phase = Phase::kHead;
@@ -515,7 +516,7 @@ void Gate::State::RunWorker() {
       // workers.
       auto pick = [&]() -> bool {
         for (auto it = ready.begin(); it != ready.end(); ++it) {
-          if (busy_by_address[(*it)->peer_ip] < limits.max_workers_per_address) {
+          if ((*it)->trusted_proxy || busy_by_address[(*it)->peer_ip] < limits.max_workers_per_address) {
             c = std::move(*it);
             ready.erase(it);
             return true;
@@ -593,10 +594,12 @@ void Gate::Admit(int fd) {
   if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_len) == 0)
     Describe(local, &c->local_ip, &c->local_port);
   State& s = *state_;
+  c->trusted_proxy = s.limits.trusted_proxies.Contains(c->peer_ip);
   {
     std::lock_guard<std::mutex> lk(s.mu);
     size_t& mine = s.open_by_address[c->peer_ip];
-    if (s.stopping || s.open >= s.limits.max_connections || mine >= s.limits.max_connections_per_address) {
+    if (s.stopping || s.open >= s.limits.max_connections ||
+        (!c->trusted_proxy && mine >= s.limits.max_connections_per_address)) {
       if (mine == 0) s.open_by_address.erase(c->peer_ip);
       ++s.refused;
       if (!s.stopping && s.tls == nullptr) SendRefusal(fd, TooManyConnections());

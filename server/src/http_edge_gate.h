@@ -18,6 +18,9 @@
 //   - gives a worker only a connection whose request is ready, and lets one
 //     address hold at most a share of the workers, so that one client
 //     dripping a large body cannot starve the others;
+//   - holds a trusted reverse proxy (client_address.h) to the overall caps
+//     only: its address is every client's, and it limits each of them
+//     itself;
 //   - takes the connection back between keep-alive requests, so an idle
 //     connection holds no worker either.
 //
@@ -32,6 +35,8 @@
 #include <functional>
 #include <memory>
 #include <string>
+
+#include "client_address.h"
 
 struct ssl_ctx_st;
 
@@ -55,6 +60,8 @@ struct GateLimits {
   size_t workers = 8;
   size_t max_workers_per_address = 4;
   size_t keep_alive_max_requests = 100;
+  // Exempt from the two per-address caps: one address for many clients.
+  TrustedProxies trusted_proxies;
 };
 
 // Serves one request on `stream`, whose head is already buffered: the

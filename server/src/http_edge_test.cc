@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <thread>
+#include <vector>
 
 namespace dala::server {
 namespace {
@@ -103,7 +104,10 @@ class HttpEdgeTest : public ::testing::Test {
     ASSERT_TRUE(server_->WaitUntilReady());
   }
 
-  void TearDown() override {
+  void TearDown() override { Stop(); }
+
+  // Stops the server and waits for it; Start may be called again.
+  void Stop() {
     if (server_) server_->Stop();
     if (runner_.joinable()) runner_.join();
   }
@@ -750,6 +754,150 @@ TEST_F(GateTest, AStopDoesNotWaitForSlowClients) {
   server_->Stop();
   runner_.join();
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+}
+
+// --- behind a reverse proxy (client_address.h) ------------------------------------------
+
+EdgeOptions Trusting(std::vector<std::string> proxies) {
+  EdgeOptions options;
+  auto trusted = TrustedProxies::Parse(proxies);
+  EXPECT_TRUE(trusted.ok()) << trusted.status().ToString();
+  if (trusted.ok()) options.trusted_proxies = *trusted;
+  return options;
+}
+
+// The address the handler saw, for a request from 127.0.0.1 with these
+// extra header lines.
+std::string RemoteSeen(int port, const std::string& extra_headers) {
+  std::string reply =
+      RawExchange(port, "GET /items/1 HTTP/1.1\r\nHost: x\r\n" + extra_headers + "Connection: close\r\n\r\n");
+  json j = json::parse(BodyOf(reply), nullptr, false);
+  if (j.is_discarded() || !j.contains("remote")) return "<no answer: " + reply.substr(0, 80) + ">";
+  return j["remote"].get<std::string>();
+}
+
+TEST_F(GateTest, AnUntrustedPeerCannotNameItsAddressWithXForwardedFor) {
+  Start(Trusting({"127.0.0.2"}));  // a proxy, but not this peer
+  EXPECT_EQ(RemoteSeen(server_->port(), "X-Forwarded-For: 203.0.113.7\r\n"), "127.0.0.1");
+  Stop();
+  Start();  // no proxy at all
+  EXPECT_EQ(RemoteSeen(server_->port(), "X-Forwarded-For: 203.0.113.7\r\n"), "127.0.0.1");
+}
+
+TEST_F(GateTest, FromATrustedProxyTheLastXForwardedForEntryIsTheClient) {
+  Start(Trusting({"127.0.0.1"}));
+  EXPECT_EQ(RemoteSeen(server_->port(), "X-Forwarded-For: 203.0.113.7\r\n"), "203.0.113.7");
+  // What the client wrote comes first; what the proxy appended, last.
+  EXPECT_EQ(RemoteSeen(server_->port(), "X-Forwarded-For: 10.9.9.9, 198.51.100.1,203.0.113.7 \r\n"), "203.0.113.7");
+  EXPECT_EQ(RemoteSeen(server_->port(), "X-Forwarded-For: 10.9.9.9\r\nX-Forwarded-For: 203.0.113.8\r\n"),
+            "203.0.113.8");
+  EXPECT_EQ(RemoteSeen(server_->port(), "X-Forwarded-For: 2001:DB8:0:0::1\r\n"), "2001:db8::1");
+  EXPECT_EQ(RemoteSeen(server_->port(), ""), "127.0.0.1");
+}
+
+TEST_F(GateTest, AMalformedXForwardedForFromATrustedProxyLeavesThePeersAddress) {
+  Start(Trusting({"127.0.0.0/8"}));
+  for (const char* xff : {"203.0.113.7:443", "[2001:db8::1]", "client.example.org", "203.0.113.7, ",
+                          "203.0.113.7, unknown", "203.0.113.256", "<script>", "203.0.113.7 198.51.100.1"}) {
+    EXPECT_EQ(RemoteSeen(server_->port(), std::string("X-Forwarded-For: ") + xff + "\r\n"), "127.0.0.1") << xff;
+  }
+  // A spoofed first entry does not rescue a malformed last one.
+  EXPECT_EQ(RemoteSeen(server_->port(), "X-Forwarded-For: 203.0.113.7, bogus\r\n"), "127.0.0.1");
+}
+
+// The proxy ended TLS; the session cookie must still be Secure and a
+// browser's https:// Origin must still match.
+TEST_F(GateTest, OnlyATrustedProxysXForwardedProtoMarksARequestTls) {
+  auto tls_seen = [&](const std::string& headers) {
+    std::string reply =
+        RawExchange(server_->port(), "GET /items/1 HTTP/1.1\r\nHost: x\r\n" + headers + "Connection: close\r\n\r\n");
+    json j = json::parse(BodyOf(reply), nullptr, false);
+    return !j.is_discarded() && j.value("tls", false);
+  };
+  Start(Trusting({"127.0.0.2"}));
+  EXPECT_FALSE(tls_seen("X-Forwarded-Proto: https\r\n"));
+  Stop();
+  Start(Trusting({"127.0.0.1"}));
+  EXPECT_TRUE(tls_seen("X-Forwarded-Proto: https\r\n"));
+  EXPECT_FALSE(tls_seen("X-Forwarded-Proto: http\r\n"));
+  EXPECT_FALSE(tls_seen(""));
+}
+
+TEST_F(GateTest, TheAccessLogNamesTheClientAndTheProxyItCameThrough) {
+  EdgeOptions options = Trusting({"127.0.0.1"});
+  options.access_log = true;
+  Start(options);
+  testing::internal::CaptureStderr();
+  std::string seen = RemoteSeen(server_->port(), "X-Forwarded-For: 203.0.113.7\r\n");
+  Stop();
+  std::string log = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(seen, "203.0.113.7");
+  EXPECT_NE(log.find("dala-server: 203.0.113.7 via 127.0.0.1 GET /items/1 200"), std::string::npos) << log;
+}
+
+// The worker share: one worker held by a body dripping from 127.0.0.1,
+// one worker free. Another request from 127.0.0.1 gets the free worker
+// only if 127.0.0.1 is a trusted proxy.
+class WorkerShareTest : public GateTest {
+ protected:
+  // True if a request from 127.0.0.1 is answered within 1.5 s while
+  // another from the same address holds a worker.
+  bool SecondRequestServed(EdgeOptions options) {
+    config_.threads = 2;
+    config_.max_workers_per_address = 1;
+    config_.max_body_bytes = 1u << 20;
+    config_.read_timeout_seconds = 10;  // the dripping body keeps its worker for the whole test
+    Start(std::move(options));
+    RawClient slow(server_->port(), "127.0.0.1");
+    // Over what the gate reads itself (64 KiB), so a worker reads this body.
+    EXPECT_TRUE(slow.Send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n"
+                          "Content-Length: 500000\r\n\r\nab"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    httplib::Client c("127.0.0.1", server_->port());
+    c.set_interface("127.0.0.1");
+    c.set_connection_timeout(1, 500'000);
+    c.set_read_timeout(1, 500'000);
+    auto res = c.Get("/items/1");
+    Stop();
+    return res && res->status == 200;
+  }
+};
+
+TEST_F(WorkerShareTest, AnUntrustedAddressIsHeldToItsShareOfTheWorkers) {
+  EXPECT_FALSE(SecondRequestServed(Trusting({"127.0.0.2"})));
+}
+
+TEST_F(WorkerShareTest, ATrustedProxyIsNotHeldToOneAddresssShareOfTheWorkers) {
+  EXPECT_TRUE(SecondRequestServed(Trusting({"127.0.0.1"})));
+}
+
+TEST_F(GateTest, ATrustedProxyIsNotHeldToThePerAddressConnectionCap) {
+  config_.max_connections_per_address = 3;
+  Start(Trusting({"127.0.0.7"}));
+  std::vector<std::unique_ptr<RawClient>> held;
+  for (int i = 0; i < 5; ++i) held.push_back(std::make_unique<RawClient>(server_->port(), "127.0.0.7"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // admitted by the accept thread
+  auto res = Impatient("127.0.0.7").Get("/items/1");
+  ASSERT_TRUE(res) << "the proxy was held to one address's connections";
+  EXPECT_EQ(res->status, 200);
+  // The same cap still holds for an address that is not the proxy.
+  std::vector<std::unique_ptr<RawClient>> other;
+  for (int i = 0; i < 3; ++i) other.push_back(std::make_unique<RawClient>(server_->port(), "127.0.0.8"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  RawClient fourth(server_->port(), "127.0.0.8");
+  std::string reply = fourth.ReadAll(3);
+  EXPECT_EQ(reply.rfind("HTTP/1.1 503", 0), 0u) << reply.substr(0, 80);
+}
+
+TEST_F(GateTest, ATrustedProxyIsStillHeldToTheOverallConnectionCap) {
+  config_.max_connections = 4;
+  Start(Trusting({"127.0.0.7"}));
+  std::vector<std::unique_ptr<RawClient>> held;
+  for (int i = 0; i < 4; ++i) held.push_back(std::make_unique<RawClient>(server_->port(), "127.0.0.7"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  RawClient fifth(server_->port(), "127.0.0.7");
+  std::string reply = fifth.ReadAll(3);
+  EXPECT_EQ(reply.rfind("HTTP/1.1 503", 0), 0u) << reply.substr(0, 80);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <tuple>
 
 #include "admin.h"
+#include "client_address.h"
 #include "dala/sync/crypto.h"
 
 namespace dala::server {
@@ -125,6 +126,17 @@ int Main(int argc, char** argv) {
   serve->add_option("--tls-key", serve_o.tls_key, "TLS private key (PEM)");
   serve->add_option("--port-file", serve_o.port_file, "Write the port listened on to this file");
   serve->add_flag("--access-log", serve_o.access_log, "Log each request on stderr");
+  serve->add_option("--trusted-proxy", serve_o.trusted_proxies,
+                    "A reverse proxy (IP address or CIDR block; repeatable) whose X-Forwarded-For names the client, "
+                    "and which is exempt from the per-address connection limits (docs/DEPLOY.md)")
+      ->type_name("ADDR")
+      ->check(CLI::Validator(
+          [](std::string& entry) {
+            // Refused here, naming the file or the command line, before anything is opened.
+            auto parsed = TrustedProxies::Parse({entry});
+            return parsed.ok() ? std::string() : parsed.status().message();
+          },
+          "", "trusted proxy"));
   serve->add_option("--key-fd", serve_o.key_fd,
                     "Read the server key from this open file descriptor instead of DIR/server.key "
                     "(docs/SECURITY.md)");

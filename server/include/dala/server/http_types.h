@@ -26,8 +26,8 @@ struct HttpRequest {
   std::map<std::string, std::string> path_params;  // from route patterns like /x/{id}
   HeaderMap headers;
   std::string body;
-  std::string remote_address;
-  bool tls = false;
+  std::string remote_address;       // the client: the peer, or whom a trusted proxy names (client_address.h)
+  bool tls = false;                 // the client used TLS, to this server or to a trusted proxy
 
   std::string Header(std::string_view name) const;
   std::string Query(std::string_view name) const;
