@@ -136,6 +136,8 @@ CREATE INDEX submissions_legacy_distinct ON submissions (id) WHERE duplicate_gro
 CREATE INDEX submissions_by_state ON submissions (form_id, review_state);
 CREATE INDEX submissions_by_region ON submissions (form_id, region, centre);
 CREATE INDEX submissions_by_region_state ON submissions (form_id, region, review_state, updated_ms, id);
+CREATE INDEX submissions_dashboard ON submissions (form_id, region, centre, review_state, merged_into, conflicts,
+  changed_since_review, duplicate_group, visit_date, created_ms);
 CREATE INDEX submissions_by_created ON submissions (created_ms, id);
 CREATE INDEX submissions_by_updated ON submissions (updated_ms, id);
 
