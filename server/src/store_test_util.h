@@ -24,6 +24,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <ostream>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -65,9 +66,11 @@ inline auto EachStore() {
 #endif
 }
 
+inline void PrintTo(StoreKind kind, std::ostream* out) { *out << (kind == StoreKind::kPostgres ? "postgres" : "sqlite"); }
+
 // "RecordServiceTest.Name/sqlite" and ".../postgres" in the output.
 inline std::string StoreName(const ::testing::TestParamInfo<StoreKind>& info) {
-  return info.param == StoreKind::kPostgres ? "postgres" : "sqlite";
+  return ::testing::PrintToString(info.param);
 }
 
 // `conninfo` (key=value pairs or a postgresql:// URI) naming database `name`.

@@ -53,9 +53,8 @@ stop() {
       as_owner "$bin/pg_ctl" stop -D "$cluster/data" -m immediate -w -t 30 >/dev/null 2>&1 || true
     fi
     rm -rf "$cluster"
-    rm -f "$link"
+    rm -f "$link" "$dir/conninfo"
   fi
-  rm -f "$dir/conninfo"
 }
 
 start() {
