@@ -475,6 +475,12 @@ int ExportBundleCommand(const std::string& data_dir, const std::string& bundle_p
 
 // --- moving to PostgreSQL ---------------------------------------------------------------
 
+namespace {
+std::string Count(uint64_t n, const std::string& thing) {
+  return std::to_string(n) + " " + thing + (n == 1 ? "" : "s");
+}
+}  // namespace
+
 int MigrateCommand(const std::string& data_dir, const std::string& uri) {
   if (!pg::IsConnectionUri(uri) && uri.find('=') == std::string::npos)
     return Usage("--to names a PostgreSQL database: postgresql://USER@HOST/DATABASE");
@@ -488,8 +494,8 @@ int MigrateCommand(const std::string& data_dir, const std::string& uri) {
             << ToHex(report->root) << ", "
             << (report->checkpoint_size > 0 ? "last checkpoint at size " + std::to_string(report->checkpoint_size)
                                             : std::string("no checkpoint yet"))
-            << ", " << report->users << " users, " << report->devices << " devices and " << report->submissions
-            << " submissions.\n"
+            << ", " << Count(report->users, "user") << ", " << Count(report->devices, "device") << " and "
+            << Count(report->submissions, "submission") << ".\n"
             << "The data directory keeps the server key, origin and TLS files; its dala-server.db stays as it was,\n"
             << "a backup of the moment of the copy.\n"
             << "Next, serve with: dala-server serve --data " << data_dir << " --store " << target

@@ -9,14 +9,26 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <limits>
+#include <memory>
+#include <optional>
 #include <sstream>
 
 #include "admin_control.h"
 #include "dala/server/postgres_store.h"
 #include "pg.h"
-#include "store_test_util.h"
+#include "admin.h"
+#include "dala/base/clock.h"
+#include "dala/base/sqlite.h"
+#include "dala/server/sqlite_store.h"
+#include "dala/sync/crypto.h"
+#include "dala/sync/enrolment.h"
+#include "dala/sync/envelope.h"
+#include "dala/sync/ids.h"
+#include "dala/sync/merkle.h"
+#include "record_service.h"
 
 namespace dala::server {
 namespace {
@@ -52,13 +64,32 @@ struct Laptop {
   sync::Hash last{};
 };
 
-class MigrateTest : public testing::ServiceTest {
+// A deployment as RecordService builds it, in a SQLite data directory of
+// its own, and a fresh PostgreSQL database to copy it into. (Not
+// store_test_util.h's ServiceTest: the source here is SQLite by nature,
+// whichever stores that fixture runs over.)
+class MigrateTest : public ::testing::Test {
  protected:
-  MigrateTest() : ServiceTest(kForm) {}
+  static constexpr int64_t kNow = 1'767'225'600'000;  // 2026-01-01T00:00:00Z
 
   void SetUp() override {
-    ServiceTest::SetUp();
-    if (HasFatalFailure()) return;
+    ASSERT_TRUE(sync::InitCrypto().ok());
+    const ::testing::TestInfo* test = ::testing::UnitTest::GetInstance()->current_test_info();
+    dir_ = std::filesystem::temp_directory_path() /
+           ("dala_migrate_" + std::to_string(::getpid()) + "_" + test->name());
+    std::filesystem::remove_all(dir_);
+    auto store = OpenSqliteStore(dir_.string(), true);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    store_ = std::move(*store);
+    ctx_.reset(new ServerContext{*store_, clock_, random_, server_key_, ServerConfig{}});
+    auto service = RecordService::Start(*ctx_);
+    ASSERT_TRUE(service.ok()) << service.status().ToString();
+    service_ = *service;
+    ASSERT_TRUE(service_->PublishForm(kForm, "p").ok());
+    auto form = schema::Form::Load(kForm);
+    ASSERT_TRUE(form.ok()) << form.status().ToString();
+    form_ = *form;
+
     const char* server = std::getenv("DALA_TEST_POSTGRES");
     if (server == nullptr || *server == '\0') {
       FAIL() << "DALA_TEST_POSTGRES is not set: these tests need a PostgreSQL where they may CREATE DATABASE, "
@@ -77,11 +108,39 @@ class MigrateTest : public testing::ServiceTest {
   }
 
   void TearDown() override {
+    StopServer();
     if (admin_) {
       Status dropped = admin_->Exec("DROP DATABASE IF EXISTS " + database_ + " WITH (FORCE)");
       EXPECT_TRUE(dropped.ok()) << dropped.ToString();
     }
-    ServiceTest::TearDown();
+    std::filesystem::remove_all(dir_);
+  }
+
+  // Runs `sql` on the SQLite database over a connection of its own, with
+  // CHECK constraints off: damage as a failing disk or a careless hand
+  // would write it.
+  void Damage(const std::string& sql) {
+    auto db = sql::Database::Open((dir_ / "dala-server.db").string());
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    ASSERT_TRUE(db->Exec("PRAGMA ignore_check_constraints = ON").ok());
+    Status s = db->Exec(sql);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
+
+  // Enrols `laptop` for `volunteer` with a fresh one-time code, stored as
+  // `dala-server enroll-code` stores one.
+  void Enroll(Laptop& laptop, const std::string& volunteer) {
+    std::string code = "K7MX-Q4TR-P2N";
+    code += sync::kEnrollCodeAlphabet[++codes_];
+    ASSERT_TRUE(store_
+                    ->AddEnrollCode(EnrollCodeHash(sync::NormalizeEnrollCode(code)), volunteer, kNow + 3'600'000,
+                                    "aigerim", kNow)
+                    .ok());
+    auto enrolled = service_->Enroll(code, laptop.key.public_key(), "laptop");
+    ASSERT_TRUE(enrolled.ok()) << enrolled.status().ToString();
+    auto device = store_->FindDevice(laptop.key.public_key());
+    ASSERT_TRUE(device.ok() && device->has_value());
+    laptop.device = **device;
   }
 
   // A deployment in use: people, two laptops enrolled, records synced, a
@@ -90,8 +149,9 @@ class MigrateTest : public testing::ServiceTest {
     ASSERT_TRUE(store_->AddUser("aigerim", Role::kCoordinator, "hash", kNow).ok());
     ASSERT_TRUE(store_->AddUser("alma", Role::kVolunteer, "", kNow).ok());
     ASSERT_TRUE(store_->AddUser("bota", Role::kVolunteer, "", kNow).ok());
-    alma_.device = EnrollLaptop(alma_.key.public_key(), IssueLaptopCode("alma"));
-    bota_.device = EnrollLaptop(bota_.key.public_key(), IssueLaptopCode("bota"));
+    Enroll(alma_, "alma");
+    Enroll(bota_, "bota");
+    if (HasFatalFailure()) return;
     std::vector<std::string> batch;
     for (int k = 0; k < 3; ++k) batch.push_back(Next(alma_, Answers(k)));
     Sync(alma_, batch);
@@ -104,10 +164,19 @@ class MigrateTest : public testing::ServiceTest {
   }
 
   std::string Next(Laptop& laptop, const json& answers) {
-    sync::EnvelopeFields f = Fields(answers);
+    sync::EnvelopeFields f;
+    f.submission = sync::NewSubmissionId(clock_, random_);
+    f.hlc = sync::HlcTimestamp::Make(static_cast<uint64_t>(clock_.NowMs()), 0);
+    f.wall_ms = clock_.NowMs();
+    f.form_hash = form_->hash();
+    f.form_id = form_->id();
+    f.form_version = form_->version();
+    f.body = sync::MakeRevisionBody(answers.dump(), 0);
     f.sequence = ++laptop.sequence;
     f.previous = laptop.last;
-    std::string bytes = Seal(laptop.key, std::move(f));
+    auto sealed = sync::SealEnvelope(std::move(f), laptop.key);
+    EXPECT_TRUE(sealed.ok()) << sealed.status().ToString();
+    std::string bytes = sealed.ok() ? *sealed : std::string();
     auto e = sync::Envelope::Parse(bytes);
     EXPECT_TRUE(e.ok());
     if (e.ok()) laptop.last = e->id();
@@ -175,6 +244,16 @@ class MigrateTest : public testing::ServiceTest {
     Status s = conn->Exec(sql);
     ASSERT_TRUE(s.ok()) << s.ToString();
   }
+
+  std::filesystem::path dir_;
+  FakeClock clock_{kNow};
+  sync::SeededRandom random_{42};
+  sync::SigningKey server_key_ = sync::SigningKey::Generate(random_);
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<ServerContext> ctx_;
+  std::shared_ptr<RecordService> service_;
+  std::shared_ptr<const schema::Form> form_;
+  size_t codes_ = 0;
 
   std::string server_, database_, target_, progress_;
   std::optional<pg::Connection> admin_;
@@ -346,6 +425,24 @@ TEST_F(MigrateTest, DamagedValueIsCorruptionNotAZeroInPostgres) {
   EXPECT_NE(report.status().message().find("envelopes holds text in kind"), std::string::npos)
       << report.status().message();
   EXPECT_TRUE(TargetEmpty()) << TargetRows();
+}
+
+TEST_F(MigrateTest, CopyThatDiffersFromTheOriginalIsCorruptionNamingTheDifference) {
+  Populate();
+  if (HasFatalFailure()) return;
+  StopServer();
+  CreateTargetSchema();
+  // PostgreSQL changes every checkpoint as it is written: the copy commits,
+  // and only the check after it can see that it is not the original.
+  OnTarget("CREATE FUNCTION scribble() RETURNS trigger LANGUAGE plpgsql AS "
+           "$$ BEGIN NEW.note := NEW.note || 'scribbled'; RETURN NEW; END $$; "
+           "CREATE TRIGGER scribble BEFORE INSERT ON checkpoints FOR EACH ROW EXECUTE FUNCTION scribble()");
+  auto report = Migrate(dir_.string(), target_);
+  ASSERT_FALSE(report.ok());
+  EXPECT_EQ(report.status().code(), Status::Code::kCorruption);
+  EXPECT_NE(report.status().message().find("their notes differ"), std::string::npos) << report.status().message();
+  EXPECT_NE(report.status().message().find("drop that database"), std::string::npos) << report.status().message();
+  EXPECT_EQ(report.status().message().find("log root"), std::string::npos) << report.status().message();
 }
 
 // --- sources that are refused -----------------------------------------------------------
