@@ -492,7 +492,7 @@ int MigrateCommand(const std::string& data_dir, const std::string& uri) {
   if (!report.ok()) return Fail(report.status());
   std::cout << "Verified: both stores hold a log of " << report->log_size << " entries with root "
             << ToHex(report->root) << ", "
-            << (report->checkpoint_size > 0 ? "last checkpoint at size " + std::to_string(report->checkpoint_size)
+            << (report->checkpoint_size ? "last checkpoint at size " + std::to_string(*report->checkpoint_size)
                                             : std::string("no checkpoint yet"))
             << ", " << Count(report->users, "user") << ", " << Count(report->devices, "device") << " and "
             << Count(report->submissions, "submission") << ".\n"

@@ -446,7 +446,7 @@ Result<MigrationReport> CopyAndCheck(const std::string& data_dir, const std::str
   }
   report.log_size = to.log_size;
   report.root = to.root;
-  report.checkpoint_size = to.checkpoint ? to.checkpoint->first : 0;
+  if (to.checkpoint) report.checkpoint_size = to.checkpoint->first;
   report.users = to.users;
   report.devices = to.devices;
   report.submissions = to.submissions;

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <iosfwd>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -21,7 +22,7 @@ struct MigrationReport {
   // What both stores answered after the copy.
   uint64_t log_size = 0;
   sync::Hash root{};
-  uint64_t checkpoint_size = 0;  // 0: no checkpoint signed yet
+  std::optional<uint64_t> checkpoint_size;  // none: no checkpoint signed yet
   uint64_t users = 0, devices = 0, submissions = 0;
 };
 

@@ -306,7 +306,7 @@ TEST_F(MigrateTest, PopulatedDeploymentArrivesWithTheSameLogRecordsAndIds) {
   EXPECT_EQ(report->root, tree.Root());
   auto checkpoint = from.LastCheckpoint();
   ASSERT_TRUE(checkpoint.ok() && checkpoint->has_value());
-  EXPECT_EQ(report->checkpoint_size, (*checkpoint)->first);
+  EXPECT_EQ(report->checkpoint_size, std::optional<uint64_t>((*checkpoint)->first));
   EXPECT_EQ(report->users, 3u);
   EXPECT_EQ(report->devices, 2u);
   EXPECT_EQ(report->submissions, 4u);  // each of the four records is a submission of its own
@@ -348,11 +348,17 @@ TEST_F(MigrateTest, PopulatedDeploymentArrivesWithTheSameLogRecordsAndIds) {
 }
 
 TEST_F(MigrateTest, AFreshDeploymentMigratesToo) {
-  // Only the first project and the form: no log yet, no checkpoint.
+  // Only the first project and the form: no log yet.
   StopServer();
   auto report = Migrate(dir_.string(), target_);
   ASSERT_TRUE(report.ok()) << report.status().ToString();
-  EXPECT_EQ(report->checkpoint_size, 0u);
+  EXPECT_EQ(report->log_size, 0u);
+  EXPECT_EQ(report->root, sync::EmptyRoot());
+  auto sqlite = OpenSqliteStore(dir_.string(), false);
+  ASSERT_TRUE(sqlite.ok()) << sqlite.status().ToString();
+  auto checkpoint = (*sqlite)->LastCheckpoint();
+  ASSERT_TRUE(checkpoint.ok());
+  EXPECT_EQ(report->checkpoint_size.has_value(), checkpoint->has_value());
   EXPECT_NE(progress_.find("forms: 1 row\n"), std::string::npos) << progress_;
 }
 
