@@ -1,5 +1,7 @@
 #include "store_migrate.h"
 
+#include <algorithm>
+#include <cctype>
 #include <map>
 #include <memory>
 #include <optional>
@@ -110,9 +112,9 @@ bool Holds(std::string_view storage, Kind kind) {
   return false;
 }
 
-// The tables to copy, in the order SQLite created them (which puts users
-// before the sessions that name them), with the columns and kinds both
-// databases agree on; FailedPrecondition naming every difference.
+// The tables to copy, in the order SQLite created them but those that
+// foreign keys name first, with the columns and kinds both databases
+// agree on; FailedPrecondition naming every difference.
 Result<std::vector<Table>> MatchTables(sql::Database& sqlite, pg::Connection& pg, const std::string& data_dir) {
   std::vector<std::string> names;
   {
@@ -172,6 +174,18 @@ Result<std::vector<Table>> MatchTables(sql::Database& sqlite, pg::Connection& pg
     for (const auto& [column, unused] : pg_table->second)
       if (seen.count(column) == 0) problems.push_back(name + "." + column + " is in PostgreSQL only");
     tables.push_back(std::move(table));
+  }
+  // Tables other tables' foreign keys point to go first, whatever order
+  // a rebuilt SQLite file lists them in (one level: sessions -> users is
+  // the only chain).
+  {
+    DALA_ASSIGN_OR_RETURN(pg::Rows referenced, pg.Query("SELECT DISTINCT c.relname FROM pg_constraint f "
+                                                       "JOIN pg_class c ON c.oid = f.confrelid "
+                                                       "WHERE f.contype = 'f' AND f.connamespace = "
+                                                       "current_schema()::regnamespace"));
+    std::set<std::string> first;
+    for (int r = 0; r < referenced.size(); ++r) first.insert(referenced.Text(r, 0));
+    std::stable_partition(tables.begin(), tables.end(), [&](const Table& t) { return first.count(t.name) > 0; });
   }
   if (!problems.empty()) {
     return Status::FailedPrecondition("the PostgreSQL database's tables differ from those of " + data_dir +

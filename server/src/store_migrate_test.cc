@@ -146,7 +146,10 @@ class MigrateTest : public ::testing::Test {
   // A deployment in use: people, two laptops enrolled, records synced, a
   // coordinator's decision, the checkpoints the service signs.
   void Populate() {
-    ASSERT_TRUE(store_->AddUser("aigerim", Role::kCoordinator, "hash", kNow).ok());
+    auto aigerim = store_->AddUser("aigerim", Role::kCoordinator, "hash", kNow);
+    ASSERT_TRUE(aigerim.ok());
+    // Logged in: her session names her by id (a foreign key in PostgreSQL).
+    ASSERT_TRUE(store_->AddSession({"token-hash", aigerim->id, "csrf", kNow, kNow + 3'600'000}).ok());
     ASSERT_TRUE(store_->AddUser("alma", Role::kVolunteer, "", kNow).ok());
     ASSERT_TRUE(store_->AddUser("bota", Role::kVolunteer, "", kNow).ok());
     Enroll(alma_, "alma");
@@ -335,6 +338,9 @@ TEST_F(MigrateTest, PopulatedDeploymentArrivesWithTheSameLogRecordsAndIds) {
   auto alma = to.FindUser("alma");
   ASSERT_TRUE(alma.ok() && alma->has_value());
   EXPECT_EQ((*alma)->id, (*from.FindUser("alma"))->id);
+  auto session = to.FindSession("token-hash");
+  ASSERT_TRUE(session.ok() && session->has_value());
+  EXPECT_EQ((*session)->user_id, (*from.FindUser("aigerim"))->id);
   auto device = to.FindDevice(alma_.key.public_key());
   ASSERT_TRUE(device.ok() && device->has_value());
   EXPECT_EQ((*device)->volunteer, "alma");
