@@ -17,6 +17,9 @@
 #include <thread>
 
 #include "dala/server/postgres_store.h"
+#include "dala/sync/crypto.h"
+#include "dala/sync/envelope.h"
+#include "dala/sync/merkle.h"
 #include "pg.h"
 #include "postgres_migrations.h"
 
@@ -51,8 +54,13 @@ class PostgresStoreTest : public ::testing::Test {
     std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
     std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
     db_ = ("dala_test_" + std::to_string(::getpid()) + "_" + name).substr(0, 63);
+    ASSERT_TRUE(sync::InitCrypto().ok());
     ASSERT_TRUE(admin_->Exec("DROP DATABASE IF EXISTS " + db_).ok());
-    Status created = admin_->Exec("CREATE DATABASE " + db_);
+    // A linguistic collation where the server has ICU ("a" < "B" < "b",
+    // case-folding ILIKE): what the store must not depend on.
+    Status created = admin_->Exec("CREATE DATABASE " + db_ +
+                                  " TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'");
+    if (!created.ok()) created = admin_->Exec("CREATE DATABASE " + db_);
     ASSERT_TRUE(created.ok()) << created.ToString();
     conninfo_ = WithDatabase(admin_conninfo_, db_);
   }
@@ -415,7 +423,9 @@ TEST_F(PostgresStoreTest, ANodeReconnectsAfterItsConnectionWasCut) {
   ASSERT_GE(cut->size(), 1);
   // The first statement finds the connection gone; the next reconnects.
   auto first = store->FindUser("a");
-  if (!first.ok()) EXPECT_EQ(first.status().code(), Status::Code::kUnavailable) << first.status().ToString();
+  if (!first.ok()) {
+    EXPECT_EQ(first.status().code(), Status::Code::kUnavailable) << first.status().ToString();
+  }
   Status s = store->InTransaction([&] { return store->AddUser("b", Role::kVolunteer, "", kNow).status(); });
   EXPECT_TRUE(s.ok()) << s.ToString();
   auto users = store->ListUsers();
@@ -471,6 +481,60 @@ TEST_F(PostgresStoreTest, ForEachLeafHashAndForEachSubmissionReadPastOneBatch) {
   EXPECT_EQ(stopped.code(), Status::Code::kInternal);
   EXPECT_EQ(visits, 3);
   EXPECT_TRUE(store->CountSubmissions({}).ok());
+}
+
+TEST_F(PostgresStoreTest, ForEachLeafHashVisitsTheLogInOrderFromAnyStartAndReportsAGap) {
+  auto store = Open();
+  ASSERT_TRUE(store);
+  sync::SeededRandom random{7};
+  sync::SigningKey author = sync::SigningKey::Generate(random);
+  sync::SubmissionId submission;
+  submission.fill(0);  // zero bytes in a bytea column, and one that is not (a revision's id is not all zero)
+  submission[15] = 1;
+  std::vector<sync::Hash> leaves;
+  sync::Hash previous{};
+  Status appended = store->InTransaction([&]() -> Status {
+    DALA_RETURN_IF_ERROR(store->LockLog());
+    for (uint64_t i = 0; i < 2100; ++i) {
+      sync::EnvelopeFields f;
+      f.submission = submission;
+      f.sequence = i + 1;
+      f.previous = previous;
+      f.hlc = sync::HlcTimestamp::Make(static_cast<uint64_t>(kNow) + i, 0);
+      f.wall_ms = kNow;
+      f.form_hash = sync::Sha256("form");
+      f.form_id = "visit";
+      f.form_version = "1";
+      f.body = R"({"answers":{},"tz":0})";
+      DALA_ASSIGN_OR_RETURN(std::string bytes, sync::SealEnvelope(f, author));
+      DALA_ASSIGN_OR_RETURN(sync::Envelope e, sync::Envelope::Parse(bytes));
+      previous = e.id();
+      leaves.push_back(sync::LeafHash(e.bytes()));
+      DALA_RETURN_IF_ERROR(store->AppendEnvelope(e, leaves.back(), i, kNow));
+    }
+    return Status::Ok();
+  });
+  ASSERT_TRUE(appended.ok()) << appended.ToString();
+  EXPECT_EQ(*store->LogSize(), 2100u);
+  auto tip = store->Tip(author.public_key());
+  ASSERT_TRUE(tip.ok());
+  EXPECT_EQ(tip->sequence, 2100u);
+  EXPECT_EQ(tip->id, previous);
+  for (uint64_t start : {uint64_t{0}, uint64_t{2000}, uint64_t{2100}}) {
+    uint64_t next = start;
+    Status s = store->ForEachLeafHash(start, [&](uint64_t index, const sync::Hash& leaf) {
+      EXPECT_EQ(index, next);
+      EXPECT_EQ(leaf, leaves[index]);
+      ++next;
+    });
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    EXPECT_EQ(next, 2100u);
+  }
+  pg::Connection raw = Raw();
+  ASSERT_TRUE(raw.Exec("DELETE FROM envelopes WHERE log_index = 1500").ok());
+  Status gap = store->ForEachLeafHash(0, [](uint64_t, const sync::Hash&) {});
+  EXPECT_EQ(gap.code(), Status::Code::kCorruption) << gap.ToString();
+  EXPECT_NE(gap.message().find("1500"), std::string::npos) << gap.ToString();
 }
 
 }  // namespace
