@@ -215,5 +215,9 @@ int TlsInitCommand(const std::vector<std::string>& hosts, const std::string& dat
 int KeyUnsealCommand(const std::string& data_dir);
 // Runs the server until SIGINT or SIGTERM.
 int ServeCommand(const ServeOptions& options);
+// Copies the SQLite store of `data_dir` (no server running on it) into the
+// empty PostgreSQL database `uri` names, and checks the copy
+// (store_migrate.h).
+int MigrateCommand(const std::string& data_dir, const std::string& uri);
 
 }  // namespace dala::server

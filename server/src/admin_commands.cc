@@ -23,6 +23,7 @@
 #include "admin_tls.h"
 #include "client_address.h"
 #include "api.h"
+#include "dala/base/hex.h"
 #include "dala/base/terminal.h"
 #include "dala/server/sqlite_store.h"
 #include "store_location.h"
@@ -31,7 +32,9 @@
 #include "dala/sync/person_keys.h"
 #include "dala/xlsform/xlsform.h"
 #include "http_edge.h"
+#include "pg.h"
 #include "router.h"
+#include "store_migrate.h"
 #include "web.h"
 
 namespace dala::server {
@@ -466,6 +469,36 @@ int ExportBundleCommand(const std::string& data_dir, const std::string& bundle_p
   const uint64_t size = answer.value("log_size", uint64_t{0});
   std::cout << "Wrote " << bundle_path << ": " << size << " log entries, " << answer.value("submissions", uint64_t{0})
             << " submissions, checkpoint of size " << size << "\n";
+  return kExitOk;
+}
+
+// --- moving to PostgreSQL ---------------------------------------------------------------
+
+namespace {
+std::string Count(uint64_t n, const std::string& thing) {
+  return std::to_string(n) + " " + thing + (n == 1 ? "" : "s");
+}
+}  // namespace
+
+int MigrateCommand(const std::string& data_dir, const std::string& uri) {
+  if (!pg::IsConnectionUri(uri) && uri.find('=') == std::string::npos)
+    return Usage("--to names a PostgreSQL database: postgresql://USER@HOST/DATABASE");
+  const std::string target = pg::Redacted(uri);
+  std::cout << "Copying " << data_dir << "/dala-server.db into " << target
+            << " in one transaction (nothing is kept if a step fails):\n"
+            << std::flush;
+  auto report = MigrateSqliteToPostgres(data_dir, uri, std::cout);
+  if (!report.ok()) return Fail(report.status());
+  std::cout << "Verified: both stores hold a log of " << report->log_size << " entries with root "
+            << ToHex(report->root) << ", "
+            << (report->checkpoint_size ? "last checkpoint at size " + std::to_string(*report->checkpoint_size)
+                                            : std::string("no checkpoint yet"))
+            << ", " << Count(report->users, "user") << ", " << Count(report->devices, "device") << " and "
+            << Count(report->submissions, "submission") << ".\n"
+            << "The data directory keeps the server key, origin and TLS files; its dala-server.db stays as it was,\n"
+            << "a backup of the moment of the copy.\n"
+            << "Next, serve with: dala-server serve --data " << data_dir << " --store " << target
+            << (target != uri ? "  (the password left out)" : "") << "\n";
   return kExitOk;
 }
 

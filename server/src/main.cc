@@ -229,6 +229,14 @@ int Main(int argc, char** argv) {
   tls_init->add_option("--data", tls_data, "Write them into DIR/tls");
   tls_init->add_option("--out", tls_out, "Write them into this directory (default: ./dala-tls)");
 
+  std::string migrate_from, migrate_to;
+  auto* migrate = app.add_subcommand(
+      "migrate", "Copy a data directory's database into an empty PostgreSQL database and check the copy: "
+                 "the same log, root and checkpoint (stop the server first)");
+  migrate->add_option("--from", migrate_from, "The data directory whose database to copy")->required();
+  migrate->add_option("--to", migrate_to, "The PostgreSQL database, postgresql://USER@HOST/DATABASE; it must be empty")
+      ->required();
+
   std::string export_bundle;
   ExportRecordsOptions export_o;
   auto* export_cmd = app.add_subcommand(
@@ -300,6 +308,7 @@ int Main(int argc, char** argv) {
   if (pk_list->parsed()) return PersonKeyListCommand(pk_list_data, pk_list_person, pk_list_json);
   if (pk_revoke->parsed())
     return PersonKeyRevokeCommand(pk_revoke_data, pk_revoke_person, pk_revoke_key, pk_revoke_by, pk_revoke_reason);
+  if (migrate->parsed()) return MigrateCommand(migrate_from, migrate_to);
   if (export_cmd->parsed()) {
     if (!export_bundle.empty()) return ExportBundleCommand(export_o.data_dir, export_bundle);
     if (export_o.format.empty()) {
