@@ -1,4 +1,5 @@
 #include "admin_control.h"
+#include "store_location.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -88,7 +89,9 @@ void WipeLine(std::string* line) {
 Result<DataDirLock> DataDirLock::TryAcquire(const std::string& dir, std::string_view role, std::string* holder_role,
                                             long* holder_pid) {
   struct stat st {};
-  if (::stat((dir + "/dala-server.db").c_str(), &st) != 0)
+  // A data directory holds its records in dala-server.db, or names the
+  // PostgreSQL database that does in `store` (store_location.h).
+  if (::stat((dir + "/dala-server.db").c_str(), &st) != 0 && ::stat((dir + "/" + kStoreFile).c_str(), &st) != 0)
     return Status::NotFound("no Dala server data in " + dir + " (run `dala-server init --data " + dir + "`)");
   const std::string path = dir + "/" + kLockFile;
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
