@@ -309,6 +309,74 @@ TEST_F(MultiNodeE2ETest, ManyLaptopsSyncingThroughBothNodesAtOnceNeverShareALogI
   }
 }
 
+TEST_F(MultiNodeE2ETest, AnSqliteDeploymentMovedToPostgresqlAuditsAsTheSameLog) {
+  // An SQLite deployment as the demo makes one: a coordinator, a laptop,
+  // records, a decision.
+  const std::string dir = Data(0);
+  ASSERT_EQ(Server({"init", "--data", dir}).exit_code, 0);
+  ASSERT_EQ(Server({"user", "add", "aigerim", "--role", "coordinator", "--data", dir},
+                   {{"DALA_PASSWORD", "coordinator-pw"}}).exit_code, 0);
+  ASSERT_EQ(Server({"form", "publish", std::string(DALA_SOURCE_DIR) + "/schema/forms/psc_observation.json",
+                    "--data", dir}).exit_code, 0);
+  nodes_[0] = std::make_unique<ServerProcess>(dir);
+  ASSERT_TRUE(nodes_[0]->ok());
+  ASSERT_EQ(Server({"user", "add", "askar", "--role", "volunteer", "--data", dir}).exit_code, 0);
+  laptops_["askar"] = {{"DALA_HOME", dir_ / "laptop-askar"}, {"DALA_PASSPHRASE", "askar-passphrase"}};
+  ASSERT_EQ(As("askar", {"init", "--lang", "en"}).exit_code, 0);
+  ASSERT_EQ(As("askar", {"enroll", nodes_[0]->url(), FindEnrollCode(Server({"enroll-code", "askar", "--data", dir}).out)})
+                .exit_code, 0);
+  ASSERT_EQ(As("askar", {"sync"}).exit_code, 0);
+  std::string first = Collect("askar", Observation("ala_01", 12));
+  Collect("askar", Observation("ala_02", 3));
+  ASSERT_EQ(As("askar", {"sync"}).exit_code, 0);
+  ASSERT_EQ(Coord(0, {"review", first, "--state", "approved"}).exit_code, 0);
+  ASSERT_EQ(As("askar", {"sync"}).exit_code, 0);
+  const int port = nodes_[0]->port();
+  nodes_[0]->Stop();
+  const std::string before = Bundle(0);
+
+  auto moved = Server({"migrate", "--from", dir, "--to", conninfo_});
+  ASSERT_EQ(moved.exit_code, 0) << moved.out << moved.err;
+  EXPECT_NE(moved.out.find("Verified"), std::string::npos) << moved.out;
+  // A second move into the same database is refused, and changes nothing.
+  auto again = Server({"migrate", "--from", dir, "--to", conninfo_});
+  EXPECT_NE(again.exit_code, 0);
+  EXPECT_NE(again.err.find("not empty"), std::string::npos) << again.err;
+
+  // The data directory now names the database; the server comes back on it.
+  WriteFile(dir + "/store", conninfo_ + "\n");
+  std::filesystem::rename(dir + "/dala-server.db", dir + "/dala-server.db.before-postgresql");
+  nodes_[0] = std::make_unique<ServerProcess>(dir, port);
+  ASSERT_TRUE(nodes_[0]->ok()) << ReadFile(nodes_[0]->log_path());
+  Collect("askar", Observation("ala_01", 5));
+  auto synced = As("askar", {"sync"});
+  ASSERT_EQ(synced.exit_code, 0) << synced.err << "\n" << ReadFile(nodes_[0]->log_path());
+  nodes_[0]->Stop();
+
+  // The bundle from PostgreSQL holds the log the SQLite one held, and more;
+  // the auditor verifies it with the laptop's receipts from both sides.
+  const std::string after = Bundle(0);
+  ASSERT_EQ(As("askar", {"receipts", "--export", dir_ / "receipts"}).exit_code, 0);
+  auto audit_before = RunCommand({DalaBinary(), "audit", "verify", before, "--server-key", dir + "/server.pub"});
+  EXPECT_EQ(audit_before.exit_code, 0) << audit_before.out << audit_before.err;
+  auto audit_after = RunCommand({DalaBinary(), "audit", "verify", after, "--server-key", dir + "/server.pub",
+                                 "--receipts", dir_ / "receipts"});
+  EXPECT_EQ(audit_after.exit_code, 0) << audit_after.out << audit_after.err;
+  auto log_of = [](const std::string& bundle) {
+    auto db = sql::Database::Open(bundle, {sql::OpenMode::kReadOnly});
+    std::vector<std::string> out;
+    if (!db.ok()) return out;
+    auto st = db->Prepare("SELECT envelope FROM log ORDER BY idx");
+    if (!st.ok()) return out;
+    while (*st->Step()) out.push_back(st->ColumnBlob(0));
+    return out;
+  };
+  std::vector<std::string> old_log = log_of(before), new_log = log_of(after);
+  ASSERT_FALSE(old_log.empty());
+  ASSERT_GT(new_log.size(), old_log.size());
+  EXPECT_TRUE(std::equal(old_log.begin(), old_log.end(), new_log.begin())) << "the move changed the log it copied";
+}
+
 TEST_F(MultiNodeE2ETest, InitRefusesADatabaseThatAlreadyHoldsADeployment) {
   MakeDeployment();
   if (HasFatalFailure()) return;

@@ -9,6 +9,7 @@
 #include "dala/base/hex.h"
 #include "indicator_counts.h"
 #include "postgres_store.h"
+#include "submission_filter_sql.h"
 
 namespace dala::server {
 
@@ -330,70 +331,10 @@ constexpr const char* kDayExpression =
     "((CASE WHEN visit_date <> '' THEN visit_date ELSE "
     "to_char(to_timestamp(created_ms / 1000) AT TIME ZONE 'UTC', 'YYYY-MM-DD') END) COLLATE \"C\")";
 
-// The WHERE clause of a filter, with its arguments in order: one place, so
-// the list, its count and its groups always agree.
-struct Where {
-  std::string sql = " WHERE TRUE";
-  std::vector<std::string> args;
-  // The placeholder of a new argument.
-  std::string Arg(std::string value) {
-    args.push_back(std::move(value));
-    return "$" + std::to_string(args.size());
-  }
-};
+constexpr SqlDialect kDialect{/*numbered_placeholders=*/true, "TRUE", kDayExpression,
+                              "encode(id, 'hex') COLLATE \"C\"", "ILIKE"};
 
-Where WhereOf(const SubmissionFilter& f) {
-  Where w;
-  auto eq = [&](const char* column, const std::string& value) {
-    if (value.empty()) return;
-    w.sql += std::string(" AND ") + column + " = " + w.Arg(value);
-  };
-  eq("form_id", f.form_id);
-  eq("centre", f.centre);
-  eq("region", f.region);
-  eq("volunteer", f.volunteer);
-  eq("review_state", f.review_state);
-  if (!f.date_from.empty()) w.sql += std::string(" AND ") + kDayExpression + " >= " + w.Arg(f.date_from);
-  if (!f.date_to.empty()) w.sql += std::string(" AND ") + kDayExpression + " <= " + w.Arg(f.date_to);
-  if (f.only_conflicts) w.sql += " AND conflicts > 0";
-  if (f.only_duplicates) w.sql += " AND duplicate_group <> '' AND merged_into = ''";
-  if (f.only_changed) w.sql += " AND changed_since_review = 1";
-  if (f.only_current) w.sql += " AND merged_into = '' AND review_state <> 'rejected'";
-  if (!f.search.empty()) {
-    // ILIKE with its wildcards escaped: the search is text, not a pattern.
-    // Under COLLATE "C" it folds ASCII letters only, as SQLite's LIKE does.
-    std::string pattern = "%";
-    for (char c : f.search) {
-      if (c == '%' || c == '_' || c == '\\') pattern.push_back('\\');
-      pattern.push_back(c);
-    }
-    pattern.push_back('%');
-    std::string hex_pattern = pattern;
-    hex_pattern.erase(std::remove(hex_pattern.begin(), hex_pattern.end(), '-'), hex_pattern.end());
-    w.sql += " AND (encode(id, 'hex') COLLATE \"C\" ILIKE " + w.Arg(hex_pattern) + " ESCAPE '\\'";
-    for (const char* column : {"volunteer", "centre", "region", "review_comment"})
-      w.sql += std::string(" OR ") + column + " ILIKE " + w.Arg(pattern) + " ESCAPE '\\'";
-    w.sql += ")";
-  }
-  return w;
-}
-
-std::string OrderOf(const SubmissionFilter& f) {
-  const char* dir = f.descending ? " DESC" : " ASC";
-  std::string key;
-  switch (f.sort) {
-    case SubmissionFilter::Sort::kCreated: key = "created_ms"; break;
-    case SubmissionFilter::Sort::kUpdated: key = "updated_ms"; break;
-    case SubmissionFilter::Sort::kDay: key = kDayExpression; break;
-    case SubmissionFilter::Sort::kCentre: key = "centre"; break;
-    case SubmissionFilter::Sort::kVolunteer: key = "volunteer"; break;
-    case SubmissionFilter::Sort::kState: key = "review_state"; break;
-  }
-  // The id last, so pages never overlap or skip rows that tie.
-  return " ORDER BY " + key + dir + ", id" + dir;
-}
-
-Params ParamsOf(const Where& w) {
+Params ParamsOf(const FilterSql& w) {
   Params p;
   for (const std::string& a : w.args) p.Text(a);
   return p;
@@ -403,13 +344,13 @@ Params ParamsOf(const Where& w) {
 
 Result<std::vector<SubmissionSummary>> PostgresStore::ListSubmissions(const SubmissionFilter& f) {
   Lock lock(mutex_);
-  Where w = WhereOf(f);
+  FilterSql w = SubmissionWhere(f, kDialect);
   Params p = ParamsOf(w);
   std::string limit = "$" + std::to_string(w.args.size() + 1), offset = "$" + std::to_string(w.args.size() + 2);
   Limit(p, f.limit);
   Limit(p, f.offset);
-  DALA_ASSIGN_OR_RETURN(pg::Rows r, Run(std::string("SELECT ") + kSubmissionColumns + " FROM submissions" + w.sql +
-                                            OrderOf(f) + " LIMIT " + limit + " OFFSET " + offset,
+  DALA_ASSIGN_OR_RETURN(pg::Rows r, Run(std::string("SELECT ") + kSubmissionColumns + " FROM submissions" + w.where +
+                                            SubmissionOrderBy(f, kDialect) + " LIMIT " + limit + " OFFSET " + offset,
                                         p));
   std::vector<SubmissionSummary> out;
   for (int i = 0; i < r.size(); ++i) {
@@ -422,8 +363,8 @@ Result<std::vector<SubmissionSummary>> PostgresStore::ListSubmissions(const Subm
 Status PostgresStore::ForEachSubmission(const SubmissionFilter& f,
                                         const std::function<Status(const SubmissionSummary&)>& visit) {
   Lock lock(mutex_);
-  Where w = WhereOf(f);
-  return ForEachRow(std::string("SELECT ") + kSubmissionColumns + " FROM submissions" + w.sql + OrderOf(f),
+  FilterSql w = SubmissionWhere(f, kDialect);
+  return ForEachRow(std::string("SELECT ") + kSubmissionColumns + " FROM submissions" + w.where + SubmissionOrderBy(f, kDialect),
                     ParamsOf(w), [&](const pg::Rows& r, int i) -> Status {
                       DALA_ASSIGN_OR_RETURN(SubmissionSummary summary, ReadSummary(r, i));
                       return visit(summary);
@@ -432,25 +373,25 @@ Status PostgresStore::ForEachSubmission(const SubmissionFilter& f,
 
 Result<uint64_t> PostgresStore::CountSubmissions(const SubmissionFilter& f) {
   Lock lock(mutex_);
-  Where w = WhereOf(f);
-  DALA_ASSIGN_OR_RETURN(pg::Rows r, Run("SELECT count(*) FROM submissions" + w.sql, ParamsOf(w)));
+  FilterSql w = SubmissionWhere(f, kDialect);
+  DALA_ASSIGN_OR_RETURN(pg::Rows r, Run("SELECT count(*) FROM submissions" + w.where, ParamsOf(w)));
   return r.empty() ? 0 : static_cast<uint64_t>(r.Int(0, 0));
 }
 
 Result<std::vector<GroupCount>> PostgresStore::CountSubmissionsBy(const SubmissionFilter& f, SubmissionGroup by) {
   Lock lock(mutex_);
-  Where w = WhereOf(f);
+  FilterSql w = SubmissionWhere(f, kDialect);
   std::string sql;
   switch (by) {
     case SubmissionGroup::kDay:
-      sql = std::string("SELECT ") + kDayExpression + ", '', count(*) FROM submissions" + w.sql + " GROUP BY 1 ORDER BY 1";
+      sql = std::string("SELECT ") + kDayExpression + ", '', count(*) FROM submissions" + w.where + " GROUP BY 1 ORDER BY 1";
       break;
     case SubmissionGroup::kCentre:
       // SQLite's GROUP BY leaves centres of one name in region order.
-      sql = "SELECT centre, region, count(*) FROM submissions" + w.sql + " GROUP BY centre, region ORDER BY 1, 2";
+      sql = "SELECT centre, region, count(*) FROM submissions" + w.where + " GROUP BY centre, region ORDER BY 1, 2";
       break;
     case SubmissionGroup::kRegion:
-      sql = "SELECT region, '', count(*) FROM submissions" + w.sql + " GROUP BY region ORDER BY 1";
+      sql = "SELECT region, '', count(*) FROM submissions" + w.where + " GROUP BY region ORDER BY 1";
       break;
   }
   DALA_ASSIGN_OR_RETURN(pg::Rows r, Run(sql, ParamsOf(w)));

@@ -6,6 +6,7 @@
 #include "dala/sync/merkle.h"
 #include "indicator_counts.h"
 #include "sqlite_store.h"
+#include "submission_filter_sql.h"
 
 namespace dala::server {
 
@@ -331,69 +332,7 @@ namespace {
 constexpr const char* kDayExpression =
     "(CASE WHEN visit_date != '' THEN visit_date ELSE date(created_ms / 1000, 'unixepoch') END)";
 
-// The WHERE clause of a filter, with its arguments in order: one place, so
-// the list, its count and its groups always agree.
-struct Where {
-  std::string sql = " WHERE 1";
-  std::vector<std::string> args;
-};
-
-Where WhereOf(const SubmissionFilter& f) {
-  Where w;
-  auto eq = [&](const char* column, const std::string& value) {
-    if (value.empty()) return;
-    w.sql += std::string(" AND ") + column + " = ?";
-    w.args.push_back(value);
-  };
-  eq("form_id", f.form_id);
-  eq("centre", f.centre);
-  eq("region", f.region);
-  eq("volunteer", f.volunteer);
-  eq("review_state", f.review_state);
-  if (!f.date_from.empty()) {
-    w.sql += std::string(" AND ") + kDayExpression + " >= ?";
-    w.args.push_back(f.date_from);
-  }
-  if (!f.date_to.empty()) {
-    w.sql += std::string(" AND ") + kDayExpression + " <= ?";
-    w.args.push_back(f.date_to);
-  }
-  if (f.only_conflicts) w.sql += " AND conflicts > 0";
-  if (f.only_duplicates) w.sql += " AND duplicate_group != '' AND merged_into = ''";
-  if (f.only_changed) w.sql += " AND changed_since_review = 1";
-  if (f.only_current) w.sql += " AND merged_into = '' AND review_state != 'rejected'";
-  if (!f.search.empty()) {
-    // LIKE with its wildcards escaped: the search is text, not a pattern.
-    std::string pattern = "%";
-    for (char c : f.search) {
-      if (c == '%' || c == '_' || c == '\\') pattern.push_back('\\');
-      pattern.push_back(c);
-    }
-    pattern.push_back('%');
-    w.sql += " AND (lower(hex(id)) LIKE lower(?) ESCAPE '\\' OR volunteer LIKE ? ESCAPE '\\' OR centre LIKE ? "
-             "ESCAPE '\\' OR region LIKE ? ESCAPE '\\' OR review_comment LIKE ? ESCAPE '\\')";
-    std::string hex_pattern = pattern;
-    hex_pattern.erase(std::remove(hex_pattern.begin(), hex_pattern.end(), '-'), hex_pattern.end());
-    w.args.push_back(hex_pattern);
-    for (int i = 0; i < 4; ++i) w.args.push_back(pattern);
-  }
-  return w;
-}
-
-std::string OrderOf(const SubmissionFilter& f) {
-  const char* dir = f.descending ? " DESC" : " ASC";
-  std::string key;
-  switch (f.sort) {
-    case SubmissionFilter::Sort::kCreated: key = "created_ms"; break;
-    case SubmissionFilter::Sort::kUpdated: key = "updated_ms"; break;
-    case SubmissionFilter::Sort::kDay: key = kDayExpression; break;
-    case SubmissionFilter::Sort::kCentre: key = "centre"; break;
-    case SubmissionFilter::Sort::kVolunteer: key = "volunteer"; break;
-    case SubmissionFilter::Sort::kState: key = "review_state"; break;
-  }
-  // The id last, so pages never overlap or skip rows that tie.
-  return " ORDER BY " + key + dir + ", id" + dir;
-}
+constexpr SqlDialect kDialect{/*numbered_placeholders=*/false, "1", kDayExpression, "lower(hex(id))", "LIKE"};
 
 void BindAll(sql::Statement& st, const std::vector<std::string>& args) {
   int i = 1;
@@ -404,9 +343,9 @@ void BindAll(sql::Statement& st, const std::vector<std::string>& args) {
 
 Result<std::vector<SubmissionSummary>> SqliteStore::ListSubmissions(const SubmissionFilter& f) {
   Lock lock(mutex_);
-  Where w = WhereOf(f);
-  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare(std::string("SELECT ") + kSubmissionColumns + " FROM submissions" + w.sql +
-                                             OrderOf(f) + " LIMIT ? OFFSET ?"));
+  FilterSql w = SubmissionWhere(f, kDialect);
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare(std::string("SELECT ") + kSubmissionColumns + " FROM submissions" + w.where +
+                                             SubmissionOrderBy(f, kDialect) + " LIMIT ? OFFSET ?"));
   BindAll(st, w.args);
   st.Bind(static_cast<int>(w.args.size()) + 1, static_cast<int64_t>(f.limit));
   st.Bind(static_cast<int>(w.args.size()) + 2, static_cast<int64_t>(f.offset));
@@ -423,9 +362,9 @@ Result<std::vector<SubmissionSummary>> SqliteStore::ListSubmissions(const Submis
 Status SqliteStore::ForEachSubmission(const SubmissionFilter& f,
                                       const std::function<Status(const SubmissionSummary&)>& visit) {
   Lock lock(mutex_);
-  Where w = WhereOf(f);
-  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare(std::string("SELECT ") + kSubmissionColumns + " FROM submissions" + w.sql +
-                                             OrderOf(f)));
+  FilterSql w = SubmissionWhere(f, kDialect);
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare(std::string("SELECT ") + kSubmissionColumns + " FROM submissions" + w.where +
+                                             SubmissionOrderBy(f, kDialect)));
   BindAll(st, w.args);
   while (true) {
     DALA_ASSIGN_OR_RETURN(bool row, st.Step());
@@ -437,8 +376,8 @@ Status SqliteStore::ForEachSubmission(const SubmissionFilter& f,
 
 Result<uint64_t> SqliteStore::CountSubmissions(const SubmissionFilter& f) {
   Lock lock(mutex_);
-  Where w = WhereOf(f);
-  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT count(*) FROM submissions" + w.sql));
+  FilterSql w = SubmissionWhere(f, kDialect);
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT count(*) FROM submissions" + w.where));
   BindAll(st, w.args);
   DALA_ASSIGN_OR_RETURN(bool row, st.Step());
   return row ? static_cast<uint64_t>(st.ColumnInt(0)) : 0;
@@ -446,17 +385,17 @@ Result<uint64_t> SqliteStore::CountSubmissions(const SubmissionFilter& f) {
 
 Result<std::vector<GroupCount>> SqliteStore::CountSubmissionsBy(const SubmissionFilter& f, SubmissionGroup by) {
   Lock lock(mutex_);
-  Where w = WhereOf(f);
+  FilterSql w = SubmissionWhere(f, kDialect);
   std::string sql;
   switch (by) {
     case SubmissionGroup::kDay:
-      sql = std::string("SELECT ") + kDayExpression + ", '', count(*) FROM submissions" + w.sql + " GROUP BY 1 ORDER BY 1";
+      sql = std::string("SELECT ") + kDayExpression + ", '', count(*) FROM submissions" + w.where + " GROUP BY 1 ORDER BY 1";
       break;
     case SubmissionGroup::kCentre:
-      sql = "SELECT centre, region, count(*) FROM submissions" + w.sql + " GROUP BY centre, region ORDER BY 1";
+      sql = "SELECT centre, region, count(*) FROM submissions" + w.where + " GROUP BY centre, region ORDER BY 1";
       break;
     case SubmissionGroup::kRegion:
-      sql = "SELECT region, '', count(*) FROM submissions" + w.sql + " GROUP BY region ORDER BY 1";
+      sql = "SELECT region, '', count(*) FROM submissions" + w.where + " GROUP BY region ORDER BY 1";
       break;
   }
   DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare(sql));
