@@ -404,8 +404,12 @@ Result<std::vector<GroupCount>> PostgresStore::CountSubmissionsBy(const Submissi
 // --- indicator counts ----------------------------------------------------------
 
 Status PostgresStore::ApplyIndicatorTally(const IndicatorTally& tally) {
-  for (const auto& [place, items] : tally.places()) {
-    for (const auto& [item, n] : items) {
+  for (const auto& [place_binding, items] : tally.places()) {
+    for (const auto& [item_binding, n] : items) {
+      // Named copies: clang 14 (the fuzz build) cannot capture structured
+      // bindings in a lambda.
+      const auto& place = place_binding;
+      const auto& item = item_binding;
       auto key = [&] {
         return Params()
             .Text(place.form_id)
