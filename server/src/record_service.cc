@@ -880,9 +880,9 @@ Status RecordService::AppendInGroup(SyncExchange& x) {
     x.ResetOrderedPass();
     group.push_back(&x);
   }
-  const Status caught_up = CatchUpTree();
-  const Status committed = caught_up.ok() ? AppendInOrder(group) : caught_up;
-  if (!committed.ok() && caught_up.ok() && group.size() > 1) {
+  // AppendInOrder catches the tree up itself, under the log's lock.
+  const Status committed = AppendInOrder(group);
+  if (!committed.ok() && group.size() > 1) {
     // One exchange's failure fails no other: each tries again alone.
     for (SyncExchange* y : group) {
       y->ResetOrderedPass();
