@@ -198,11 +198,13 @@ Result<Envelope> RecordService::SignServerEnvelope(sync::EnvelopeFields fields, 
   return e;
 }
 
-Status RecordService::AppendAll(const std::vector<Envelope>& envelopes, const std::vector<const json*>& fresh) {
+Status RecordService::AppendAll(const std::vector<Envelope>& envelopes, const std::vector<const json*>& fresh,
+                                const std::function<Status()>& under_lock) {
   const int64_t now = ctx_.clock.NowMs();
   std::vector<Hash> leaves;
   Status s = ctx_.store.InTransaction([&]() -> Status {
     DALA_RETURN_IF_ERROR(LockLogAndCatchUp());
+    if (under_lock) DALA_RETURN_IF_ERROR(under_lock());
     std::set<SubmissionId> touched;
     for (size_t i = 0; i < envelopes.size(); ++i) {
       const Envelope& e = envelopes[i];
@@ -1207,17 +1209,23 @@ Result<Hash> RecordService::DecideDuplicate(const SubmissionId& subject, const S
 }
 
 Result<Hash> RecordService::AttestAndAppend(std::vector<sync::EnvelopeFields> drafts) {
+  if (drafts.empty()) return Status::Internal("nothing to sign");
   std::lock_guard<std::mutex> lock(append_mutex_);
-  DALA_RETURN_IF_ERROR(CatchUpTree());
   std::vector<Envelope> events;
-  for (sync::EnvelopeFields& f : drafts) {
-    // Several go in one append, each after the one before.
-    DALA_ASSIGN_OR_RETURN(Envelope e, SignServerEnvelope(std::move(f), events.empty() ? nullptr : &events.back()));
-    DALA_RETURN_IF_ERROR(sync::VerifyRevisionContent(e, *this));
-    events.push_back(std::move(e));
-  }
-  if (events.empty()) return Status::Internal("nothing to sign");
-  DALA_RETURN_IF_ERROR(AppendAll(events));
+  // Signed under the log's lock: with several nodes, the server's chain
+  // continues from the last server envelope any of them appended, so two
+  // decisions made at once on two nodes never take the same sequence.
+  auto sign = [&]() -> Status {
+    events.clear();
+    for (const sync::EnvelopeFields& draft : drafts) {
+      // Several go in one append, each after the one before.
+      DALA_ASSIGN_OR_RETURN(Envelope e, SignServerEnvelope(draft, events.empty() ? nullptr : &events.back()));
+      DALA_RETURN_IF_ERROR(sync::VerifyRevisionContent(e, *this));
+      events.push_back(std::move(e));
+    }
+    return Status::Ok();
+  };
+  DALA_RETURN_IF_ERROR(AppendAll(events, {}, sign));
   return events.front().id();
 }
 

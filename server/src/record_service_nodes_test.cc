@@ -202,6 +202,43 @@ TEST_P(TwoNodesTest, ServerEventsSignedOnBothNodesFormOneChainInHlcOrder) {
   EXPECT_GE(sequence, 7u);  // the enrolment and six decisions
 }
 
+TEST_P(TwoNodesTest, DecisionsMadeAtTheSameInstantOnBothNodesAreAllTakenIntoOneServerChain) {
+  auto laptop = NewLaptop("alma");
+  sync::SyncRequest request;
+  request.envelopes = Records(*laptop, 2);
+  ASSERT_TRUE(Node(0).HandleSync(laptop->device, request).ok());
+  const sync::SubmissionId first = Envelope::Parse(request.envelopes[0])->submission();
+  const sync::SubmissionId second = Envelope::Parse(request.envelopes[1])->submission();
+  // The server's decisions are signed by the node that makes them; each
+  // must continue the chain from the other node's last one, however close
+  // together they come. Before the signing moved under the log's lock, the
+  // second of two such decisions took the same sequence and was refused.
+  constexpr int kEach = 8;
+  std::vector<Status> refused[2];
+  std::vector<std::thread> threads;
+  for (int n = 0; n < 2; ++n)
+    threads.emplace_back([&, n] {
+      for (int i = 0; i < kEach; ++i) {
+        auto r = Node(n).Review(n == 0 ? first : second, "aigerim", i % 2 == 0 ? "approved" : "has_issues",
+                                "node " + std::to_string(n));
+        if (!r.ok()) refused[n].push_back(r.status());
+      }
+    });
+  for (auto& t : threads) t.join();
+  for (int n = 0; n < 2; ++n)
+    EXPECT_TRUE(refused[n].empty()) << refused[n].size() << " decisions on node " << n
+                                    << " refused, the first: " << refused[n][0].ToString();
+  uint64_t sequence = 0;
+  int decisions = 0;
+  for (const Envelope& e : WholeLog()) {
+    if (e.author() != service_->server_key()) continue;
+    EXPECT_EQ(e.sequence(), sequence + 1) << "the server's chain forks or skips";
+    sequence = e.sequence();
+    decisions += e.kind() == sync::EnvelopeKind::kEvent && !sync::IsZero(e.submission()) ? 1 : 0;
+  }
+  EXPECT_EQ(decisions, 2 * kEach);
+}
+
 INSTANTIATE_TEST_SUITE_P(, TwoNodesTest, testing::EachStore(), testing::StoreName);
 
 #if DALA_TEST_POSTGRES
