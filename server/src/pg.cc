@@ -16,6 +16,21 @@ int HexDigit(char c) {
   return -1;
 }
 
+// Whether PREPARE takes `sql`: a plain query, not a utility statement
+// such as DECLARE, SET or SAVEPOINT.
+bool Preparable(std::string_view sql) {
+  size_t i = sql.find_first_not_of(" \t\n");
+  if (i == std::string_view::npos) return false;
+  for (std::string_view word : {"SELECT", "INSERT", "UPDATE", "DELETE", "WITH"}) {
+    if (sql.size() - i < word.size()) continue;
+    bool same = true;
+    for (size_t k = 0; k < word.size() && same; ++k)
+      same = (sql[i + k] & ~0x20) == word[k];
+    if (same) return true;
+  }
+  return false;
+}
+
 std::string Trimmed(const char* message) {
   std::string m = message ? message : "";
   while (!m.empty() && (m.back() == '\n' || m.back() == ' ')) m.pop_back();
@@ -158,6 +173,22 @@ Status Connection::Exec(std::string_view sql) {
   return Status::Ok();
 }
 
+Result<const std::string*> Connection::PreparedName(const std::string& sql, int params) {
+  if (!Preparable(sql)) return nullptr;
+  auto it = prepared_.find(sql);
+  if (it == prepared_.end()) {
+    if (prepared_.size() < kMaxPrepared) prepared_.emplace(sql, std::string());
+    return nullptr;
+  }
+  if (!it->second.empty()) return &it->second;
+  std::string name = "dala_s" + std::to_string(++prepared_count_);
+  pg_result* r = PQprepare(conn_.get(), name.c_str(), sql.c_str(), params, nullptr);
+  if (r == nullptr || PQresultStatus(r) != PGRES_COMMAND_OK) return Failure(r, sql);
+  PQclear(r);
+  it->second = std::move(name);
+  return &it->second;
+}
+
 Result<Rows> Connection::Query(std::string_view sql, const Params& params) {
   last_sqlstate_.clear();
   std::string text(sql);
@@ -168,8 +199,12 @@ Result<Rows> Connection::Query(std::string_view sql, const Params& params) {
     values[i] = params.null_[i] ? nullptr : params.values_[i].data();
     lengths[i] = static_cast<int>(params.values_[i].size());
   }
-  pg_result* r = PQexecParams(conn_.get(), text.c_str(), static_cast<int>(n), nullptr, values.data(),
-                              lengths.data(), params.binary_.data(), /*resultFormat=*/0);
+  DALA_ASSIGN_OR_RETURN(const std::string* name, PreparedName(text, static_cast<int>(n)));
+  pg_result* r = name != nullptr
+                     ? PQexecPrepared(conn_.get(), name->c_str(), static_cast<int>(n), values.data(), lengths.data(),
+                                      params.binary_.data(), /*resultFormat=*/0)
+                     : PQexecParams(conn_.get(), text.c_str(), static_cast<int>(n), nullptr, values.data(),
+                                    lengths.data(), params.binary_.data(), /*resultFormat=*/0);
   ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return Failure(r, sql);
   return Rows(r);
@@ -179,6 +214,8 @@ bool Connection::Healthy() const { return conn_ && PQstatus(conn_.get()) == CONN
 
 Status Connection::Reset() {
   PQreset(conn_.get());
+  // A new session: what was prepared on the old one is gone.
+  prepared_.clear();
   if (!Healthy())
     return Status(Status::Code::kUnavailable, "database_unavailable",
                   "cannot reconnect to PostgreSQL: " + Trimmed(PQerrorMessage(conn_.get())));

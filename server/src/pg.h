@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "dala/base/status.h"
@@ -99,7 +100,14 @@ class Connection {
   // foreign key: class 23, as SQLite's SQLITE_CONSTRAINT) is AlreadyExists, a
   // serialisation failure or deadlock Unavailable (retry), anything else
   // Internal with the server's message.
+  //
+  // A SELECT, INSERT, UPDATE, DELETE or WITH whose text comes a second time
+  // is prepared on this connection and executed by name from then on: the
+  // server parses and plans it once. A text used once (a cursor's DECLARE,
+  // a rare filter) costs no extra round trip. At most kMaxPrepared texts
+  // are kept; later ones run unprepared.
   Result<Rows> Query(std::string_view sql, const Params& params = {});
+  static constexpr size_t kMaxPrepared = 256;
   // The SQLSTATE of the last failure, empty if none.
   const std::string& last_sqlstate() const { return last_sqlstate_; }
 
@@ -120,8 +128,15 @@ class Connection {
   struct Finish {
     void operator()(pg_conn* c) const;
   };
+  // The statement name for `sql` if it is prepared (preparing it now when
+  // this is its second use), or nullptr to run it unprepared.
+  Result<const std::string*> PreparedName(const std::string& sql, int params);
+
   std::unique_ptr<pg_conn, Finish> conn_;
   std::string last_sqlstate_;
+  // Statement text -> "dala_s<N>" once prepared, "" after its first use.
+  std::unordered_map<std::string, std::string> prepared_;
+  size_t prepared_count_ = 0;
 };
 
 // Whether `text` names a PostgreSQL database (postgresql:// or postgres://)

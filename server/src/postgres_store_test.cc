@@ -330,6 +330,52 @@ TEST_F(PostgresStoreTest, AFailedStatementInsideATransactionDoesNotAbortIt) {
   EXPECT_EQ(users->size(), 2u);
 }
 
+TEST_F(PostgresStoreTest, AStatementUsedAgainIsPreparedOnceAndAnswersAsBefore) {
+  pg::Connection conn = Raw();
+  for (int64_t i = 0; i < 4; ++i) {
+    auto r = conn.Query("SELECT $1::bigint * 2", pg::Params().Int(i));
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->Int(0, 0), 2 * i);
+  }
+  auto prepared = conn.Query("SELECT statement FROM pg_prepared_statements");
+  ASSERT_TRUE(prepared.ok()) << prepared.status().ToString();
+  ASSERT_EQ(prepared->size(), 1) << "this query, used once, is not prepared; the product, used four times, once";
+  EXPECT_EQ(prepared->Text(0, 0), "SELECT $1::bigint * 2");
+}
+
+TEST_F(PostgresStoreTest, AStatementThatIsNotAQueryOrVariesIsNeverPrepared) {
+  pg::Connection conn = Raw();
+  ASSERT_TRUE(conn.Exec("BEGIN").ok());
+  for (int i = 0; i < 3; ++i) {
+    // Text that varies (a cursor's name), and a utility statement used
+    // again, which PREPARE does not take.
+    ASSERT_TRUE(conn.Query("DECLARE c" + std::to_string(i) + " CURSOR FOR SELECT 1").ok());
+    ASSERT_TRUE(conn.Query("SAVEPOINT s").ok());
+  }
+  ASSERT_TRUE(conn.Exec("COMMIT").ok());
+  auto prepared = conn.Query("SELECT count(*) FROM pg_prepared_statements");
+  ASSERT_TRUE(prepared.ok()) << prepared.status().ToString();
+  EXPECT_EQ(prepared->Int(0, 0), 0);
+}
+
+TEST_F(PostgresStoreTest, PreparedStatementsArePreparedAgainAfterAReconnect) {
+  pg::Connection conn = Raw();
+  const std::string sql = "SELECT $1::bigint + 1";
+  for (int64_t i = 0; i < 2; ++i) ASSERT_TRUE(conn.Query(sql, pg::Params().Int(i)).ok());
+  auto cut = admin_->Query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1",
+                           pg::Params().Text(db_));
+  ASSERT_TRUE(cut.ok()) << cut.status().ToString();
+  auto lost = conn.Query(sql, pg::Params().Int(2));
+  EXPECT_FALSE(lost.ok());
+  ASSERT_TRUE(conn.Reset().ok());
+  // The new session has no statement of the old one's.
+  for (int64_t i = 3; i < 6; ++i) {
+    auto r = conn.Query(sql, pg::Params().Int(i));
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->Int(0, 0), i + 1);
+  }
+}
+
 TEST_F(PostgresStoreTest, AFailedTransactionLeavesNothingBehind) {
   auto store = Open();
   ASSERT_TRUE(store);

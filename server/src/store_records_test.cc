@@ -176,6 +176,21 @@ TEST_P(StoreRecordsTest, AppendAtATakenIndexIsRefused) {
   EXPECT_EQ(*store_->LogSize(), 1u);
 }
 
+TEST_P(StoreRecordsTest, AnEnvelopeRefusedInsideATransactionLeavesItUsable) {
+  sync::Envelope first = Next(alma_, Id(1));
+  Status refused;
+  Status s = store_->InTransaction([&]() -> Status {
+    DALA_RETURN_IF_ERROR(store_->AppendEnvelope(first, sync::LeafHash(first.bytes()), 0, kNow));
+    // The same envelope again, at the next index: its id is taken.
+    refused = store_->AppendEnvelope(first, sync::LeafHash(first.bytes()), 1, kNow);
+    sync::Envelope second = Next(alma_, Id(1));
+    return store_->AppendEnvelope(second, sync::LeafHash(second.bytes()), 1, kNow);
+  });
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(refused.code(), Status::Code::kAlreadyExists) << refused.ToString();
+  EXPECT_EQ(*store_->LogSize(), 2u);
+}
+
 TEST_P(StoreRecordsTest, EnvelopesOfASubmissionAreItsOwnInLogOrder) {
   sync::Envelope a = Append(alma_, Id(1));
   Append(bota_, Id(2));
