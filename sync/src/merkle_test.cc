@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <chrono>
 #include <filesystem>
@@ -41,6 +42,15 @@ Hash RootOrDie(const Result<Hash>& root) {
 
 void FlipBit(uint8_t* bytes, size_t bit) {
   bytes[bit / 8] ^= static_cast<uint8_t>(1u << (bit % 8));
+}
+
+// One bit of each of a hash's 32 bytes, at every position in turn: a
+// flip anywhere must be refused, and all 256 of every proof hash, for every
+// pair of sizes, took most of this suite's time under the sanitizers.
+std::array<size_t, 32> OneBitOfEachByte() {
+  std::array<size_t, 32> bits{};
+  for (size_t byte = 0; byte < bits.size(); ++byte) bits[byte] = byte * 8 + byte % 8;
+  return bits;
 }
 
 // RFC 6962 section 2.1, written as the RFC writes it: the reference the
@@ -323,7 +333,7 @@ TEST_F(MerkleTest, InclusionProofsVerifyAndBitFlipsAreRefused) {
       ASSERT_TRUE(VerifyInclusion(index, size, leaf, proof, root).ok());
 
       for (size_t p = 0; p < proof.size(); ++p) {
-        for (size_t bit = 0; bit < 256; ++bit) {
+        for (size_t bit : OneBitOfEachByte()) {
           FlipBit(proof[p].data(), bit);
           ASSERT_EQ(VerifyInclusion(index, size, leaf, proof, root).code(),
                     Status::Code::kCorruption)
@@ -331,7 +341,7 @@ TEST_F(MerkleTest, InclusionProofsVerifyAndBitFlipsAreRefused) {
           FlipBit(proof[p].data(), bit);
         }
       }
-      for (size_t bit = 0; bit < 256; ++bit) {
+      for (size_t bit : OneBitOfEachByte()) {
         FlipBit(leaf.data(), bit);
         ASSERT_FALSE(VerifyInclusion(index, size, leaf, proof, root).ok()) << "leaf bit " << bit;
         FlipBit(leaf.data(), bit);
@@ -375,7 +385,7 @@ TEST_F(MerkleTest, ConsistencyProofsVerifyAndBitFlipsAreRefused) {
       ASSERT_TRUE(VerifyConsistency(size1, size2, root1, root2, proof).ok());
 
       for (size_t p = 0; p < proof.size(); ++p) {
-        for (size_t bit = 0; bit < 256; ++bit) {
+        for (size_t bit : OneBitOfEachByte()) {
           FlipBit(proof[p].data(), bit);
           ASSERT_EQ(VerifyConsistency(size1, size2, root1, root2, proof).code(),
                     Status::Code::kCorruption)
@@ -383,7 +393,7 @@ TEST_F(MerkleTest, ConsistencyProofsVerifyAndBitFlipsAreRefused) {
           FlipBit(proof[p].data(), bit);
         }
       }
-      for (size_t bit = 0; bit < 256; ++bit) {
+      for (size_t bit : OneBitOfEachByte()) {
         FlipBit(root1.data(), bit);
         ASSERT_FALSE(VerifyConsistency(size1, size2, root1, root2, proof).ok())
             << "root1 bit " << bit;
