@@ -105,6 +105,32 @@ std::optional<schema::InterviewStep> StepOfBody(const schema::Form& form, const 
   return step;
 }
 
+// The step a screen showed, as the page sends it back with what the
+// volunteer did there ("at": {"kind", "question", "path"}, the fields of
+// the screen's "step"); nullopt when absent or malformed.
+std::optional<schema::InterviewStep> AtOfBody(const schema::Form& form, const json& body) {
+  auto at = body.find("at");
+  if (at == body.end() || !at->is_object()) return std::nullopt;
+  auto kind = at->find("kind");
+  if (kind == at->end() || !kind->is_string()) return std::nullopt;
+  json where = {{"question", at->value("question", json())}, {"path", at->value("path", json())}};
+  std::optional<schema::InterviewStep> step;
+  if (*kind == "question") {
+    step = StepOfBody(form, where);
+  } else if (*kind == "add_repeat") {
+    // The repeat's own path plus the index of the instance it would add.
+    const schema::Question* q = where["question"].is_string() ? form.Find(where["question"].get<std::string>()) : nullptr;
+    if (q == nullptr || !where["path"].is_array() || where["path"].size() != static_cast<size_t>(q->repeat_depth) + 1)
+      return std::nullopt;
+    step = schema::InterviewStep{schema::InterviewStep::Kind::kAddRepeat, q->index, {}};
+    for (const json& i : where["path"]) {
+      if (!i.is_number_unsigned() || i.get<uint64_t>() > 100000) return std::nullopt;
+      step->path.push_back(i.get<int>());
+    }
+  }
+  return step;
+}
+
 bool IsLanguage(const std::string& l) { return l == "kk" || l == "ru" || l == "en"; }
 
 }  // namespace
@@ -475,6 +501,22 @@ UiResponse UiApp::DraftAction(int64_t draft, const std::string& action, const js
   schema::Interview& interview = **iv;
   Status s;
   std::optional<schema::InterviewStep> error_at;
+  // An action on a screen the draft has left (a second click on Next while
+  // the first was on its way, a page behind another tab) would land on the
+  // step after it: an answer typed for one question saved under the next.
+  // The page names the screen; a stale one changes nothing and gets the
+  // screen the draft is on, with "moved_on". Not an error status: nothing
+  // failed, and the page only draws where the draft is.
+  if (body.contains("at")) {
+    auto at = AtOfBody(interview.form(), body);
+    if (!at) return Error(400, "bad_json", "at: kind, question and path of a step");
+    if (interview.current() == std::nullopt || *interview.current() != *at) {
+      json screen = ScreenJson(interview, draft, language_, "");
+      screen["unlocked"] = (device_ != nullptr);
+      screen["moved_on"] = true;
+      return Json(200, screen);
+    }
+  }
   if (action == "delete") {
     drafts_.erase(draft);
     if (Status d = store_.DeleteDraft(draft); !d.ok()) return ErrorOf(d);

@@ -212,6 +212,37 @@ TEST_F(UiAppTest, EveryAnswerIsADraftOnDiskAndANewProcessResumesIt) {
   EXPECT_EQ(resumed["answered"][0]["answer"], "7");
 }
 
+// A second click on Next, sent before the first was answered, names the
+// screen it was made on; the draft has moved on, so it must not answer the
+// next question with the text typed for the one before.
+TEST_F(UiAppTest, AnAnswerForAScreenTheDraftHasLeftIsRefusedAndAnswersNothingElse) {
+  ASSERT_TRUE(store_
+                  ->AddForm(R"J({"dala_form":1,"id":"three","version":"1","title":"Three","languages":["en"],
+      "default_language":"en","questions":[{"type":"integer","name":"a","label":"A"},
+      {"type":"integer","name":"b","label":"B"},{"type":"integer","name":"c","label":"C"}]})J",
+                            "local", clock_.NowMs())
+                  .ok());
+  int64_t draft = Call(Post("/api/drafts", {{"form", "three"}}), 201)["draft"];
+  const std::string path = "/api/drafts/" + std::to_string(draft);
+  const json at_a = {{"kind", "question"}, {"question", "a"}, {"path", json::array()}};
+  EXPECT_EQ(Call(Post(path + "/answer", {{"text", "14"}, {"at", at_a}}), 200)["step"]["name"], "b");
+  json again = Call(Post(path + "/answer", {{"text", "14"}, {"at", at_a}}), 200);
+  EXPECT_EQ(again["moved_on"], true);
+  EXPECT_EQ(again["step"]["name"], "b") << "the screen the draft is on comes back";
+  EXPECT_FALSE(again["step"].contains("answer")) << "b was answered with a's text";
+  for (const char* action : {"/clear", "/back", "/next"})
+    EXPECT_EQ(Call(Post(path + action, {{"at", at_a}}), 200)["moved_on"], true) << action;
+  auto row = store_->FindDraft(draft);
+  ASSERT_TRUE(row.ok() && row->has_value());
+  EXPECT_EQ(json::parse((*row)->answers_json), json({{"a", 14}}));
+  // The screen it is on is answered as before; a malformed step is refused.
+  const json at_b = {{"kind", "question"}, {"question", "b"}, {"path", json::array()}};
+  EXPECT_EQ(Call(Post(path + "/answer", {{"text", "2"}, {"at", at_b}}), 200)["step"]["name"], "c");
+  Call(Post(path + "/answer", {{"text", "3"}, {"at", {{"kind", "question"}, {"question", "nope"}, {"path", json::array()}}}}),
+       400);
+  Call(Post(path + "/answer", {{"text", "3"}, {"at", "c"}}), 400);
+}
+
 TEST_F(UiAppTest, ANewProcessReopensTheDraftAtTheStepLeftEvenAfterGoingBack) {
   ASSERT_TRUE(store_
                   ->AddForm(R"J({"dala_form":1,"id":"three","version":"1","title":"Three","languages":["en"],

@@ -111,7 +111,13 @@ function geopoint(step, id) {
 }
 
 // Requests leave one after another, so an answer set as a field is left
-// reaches the engine before the Next that follows it.
+// reaches the engine before the Next that follows it. An action on a
+// one-question screen names the step it showed (`at`): one the draft has
+// already left (a second click on Next before the first was answered)
+// changes nothing and gets the screen the draft is on, and is never applied
+// to the step after. A group screen's fields name themselves ('set').
+const stepOf = (step) => ({kind: step.kind, question: step.name, path: step.path});
+
 let queue = Promise.resolve();
 function send(action, draft, body) {
   const next = queue.then(() => api('POST', '/drafts/' + draft + '/' + action, body || {}));
@@ -138,13 +144,13 @@ function header(s, step) {
 }
 
 // "Remove this visit": asked once more in the page, never by a browser dialog.
-function removal(s, step) {
+function removal(s, step, at) {
   if (!step.removable) return null;
   const box = el('div', {class: 'removal'});
   const ask = el('button', {type: 'button', id: 'remove', class: 'danger-quiet', onclick: () => {
     box.replaceChildren(el('p', {role: 'alert'}, t('remove_confirm', step.repeat + ' ' + step.instance)),
       el('div', {class: 'actions'},
-        el('button', {type: 'button', id: 'remove-yes', class: 'danger', onclick: () => act(s.draft, 'remove')}, t('remove')),
+        el('button', {type: 'button', id: 'remove-yes', class: 'danger', onclick: () => act(s.draft, 'remove', at ? {at} : {})}, t('remove')),
         el('button', {type: 'button', id: 'remove-no', onclick: () => box.replaceChildren(ask)}, t('keep'))));
     box.querySelector('#remove-no').focus();
   }}, t('remove_instance', step.repeat + ' ' + step.instance));
@@ -157,13 +163,14 @@ function renderScreen(s) {
   if (s.at_end) return renderSummary(s);
   if (s.fields) return renderGroup(s);
   const step = s.step;
+  const at = stepOf(step);
   const parts = header(s, step);
   if (step.kind === 'add_repeat') {
     parts.push(el('h1', {tabindex: '-1', 'data-question': 'add:' + step.name}, t('add_another') + ': ' + step.label + ' (' + step.instance + ')?'),
       el('div', {class: 'actions'},
-        el('button', {class: 'primary', id: 'yes', onclick: () => act(s.draft, 'answer', {text: 'yes'})}, t('yes')),
-        el('button', {id: 'no', onclick: () => act(s.draft, 'answer', {text: 'no'})}, t('no')),
-        el('button', {id: 'back', onclick: () => act(s.draft, 'back')}, t('back'))));
+        el('button', {class: 'primary', id: 'yes', onclick: () => act(s.draft, 'answer', {text: 'yes', at})}, t('yes')),
+        el('button', {id: 'no', onclick: () => act(s.draft, 'answer', {text: 'no', at})}, t('no')),
+        el('button', {id: 'back', onclick: () => act(s.draft, 'back', {at})}, t('back'))));
   } else {
     const [controls, value] = control(step, 'answer', false);
     const label = el('h1', {tabindex: '-1', id: 'question', 'data-question': step.name + (step.instance ? '.' + step.instance : '')},
@@ -176,13 +183,13 @@ function renderScreen(s) {
     const next = async (e) => {
       e.preventDefault();
       const text = value();
-      if (text === '' && step.answer !== undefined) await send('clear', s.draft);
-      act(s.draft, 'answer', {text});
+      if (text === '' && step.answer !== undefined) await send('clear', s.draft, {at});
+      act(s.draft, 'answer', {text, at});
     };
     parts.push(el('form', {class: 'actions', onsubmit: next},
-      el('button', {type: 'button', id: 'back', onclick: () => act(s.draft, 'back')}, t('back')),
+      el('button', {type: 'button', id: 'back', onclick: () => act(s.draft, 'back', {at})}, t('back')),
       el('button', {type: 'submit', class: 'primary', id: 'next'}, t('next'))));
-    parts.push(removal(s, step));
+    parts.push(removal(s, step, at));
   }
   parts.push(extras(s));
   show(...parts);
