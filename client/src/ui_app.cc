@@ -90,14 +90,19 @@ std::vector<std::string> PathParts(std::string_view path, std::string_view prefi
   if (!tmp.ok()) return ErrorOf(tmp.status());     \
   lhs = std::move(tmp).value()
 
-// {question, path} of a request: a step of the form, or nothing.
-std::optional<schema::InterviewStep> StepOfBody(const schema::Form& form, const json& body) {
+// A step named by {question, path}: a question's path is one index per
+// repeat it is in; an "add another?" step's is its repeat's path plus the
+// index of the instance it would add.
+std::optional<schema::InterviewStep> StepOfBody(const schema::Form& form, const json& body,
+                                                schema::InterviewStep::Kind kind = schema::InterviewStep::Kind::kQuestion) {
   auto name = body.find("question");
   auto path = body.find("path");
   if (name == body.end() || !name->is_string() || path == body.end() || !path->is_array()) return std::nullopt;
   const schema::Question* q = form.Find(name->get<std::string>());
-  if (q == nullptr || path->size() != static_cast<size_t>(q->repeat_depth)) return std::nullopt;
-  schema::InterviewStep step{schema::InterviewStep::Kind::kQuestion, q->index, {}};
+  const size_t depth = q == nullptr ? 0 : static_cast<size_t>(q->repeat_depth) +
+                                              (kind == schema::InterviewStep::Kind::kAddRepeat ? 1 : 0);
+  if (q == nullptr || path->size() != depth) return std::nullopt;
+  schema::InterviewStep step{kind, q->index, {}};
   for (const json& i : *path) {
     if (!i.is_number_unsigned() || i.get<uint64_t>() > 100000) return std::nullopt;
     step.path.push_back(i.get<int>());
@@ -106,29 +111,15 @@ std::optional<schema::InterviewStep> StepOfBody(const schema::Form& form, const 
 }
 
 // The step a screen showed, as the page sends it back with what the
-// volunteer did there ("at": {"kind", "question", "path"}, the fields of
-// the screen's "step"); nullopt when absent or malformed.
+// volunteer did there ("at": {kind, question, path}, from the screen's
+// "step"); nullopt when malformed.
 std::optional<schema::InterviewStep> AtOfBody(const schema::Form& form, const json& body) {
   auto at = body.find("at");
   if (at == body.end() || !at->is_object()) return std::nullopt;
-  auto kind = at->find("kind");
-  if (kind == at->end() || !kind->is_string()) return std::nullopt;
-  json where = {{"question", at->value("question", json())}, {"path", at->value("path", json())}};
-  std::optional<schema::InterviewStep> step;
-  if (*kind == "question") {
-    step = StepOfBody(form, where);
-  } else if (*kind == "add_repeat") {
-    // The repeat's own path plus the index of the instance it would add.
-    const schema::Question* q = where["question"].is_string() ? form.Find(where["question"].get<std::string>()) : nullptr;
-    if (q == nullptr || !where["path"].is_array() || where["path"].size() != static_cast<size_t>(q->repeat_depth) + 1)
-      return std::nullopt;
-    step = schema::InterviewStep{schema::InterviewStep::Kind::kAddRepeat, q->index, {}};
-    for (const json& i : where["path"]) {
-      if (!i.is_number_unsigned() || i.get<uint64_t>() > 100000) return std::nullopt;
-      step->path.push_back(i.get<int>());
-    }
-  }
-  return step;
+  const json kind = at->value("kind", json());
+  if (kind == "question") return StepOfBody(form, *at);
+  if (kind == "add_repeat") return StepOfBody(form, *at, schema::InterviewStep::Kind::kAddRepeat);
+  return std::nullopt;
 }
 
 bool IsLanguage(const std::string& l) { return l == "kk" || l == "ru" || l == "en"; }

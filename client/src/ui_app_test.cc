@@ -69,6 +69,16 @@ class UiAppTest : public ProfileTest {
   }
   static std::string HeaderOf(const UiResponse& r, const std::string& name) { return HeaderIn(r, name); }
 
+  // Form "three": integers a, b and c, one screen each.
+  void AddThreeQuestionForm() {
+    ASSERT_TRUE(store_
+                    ->AddForm(R"J({"dala_form":1,"id":"three","version":"1","title":"Three","languages":["en"],
+        "default_language":"en","questions":[{"type":"integer","name":"a","label":"A"},
+        {"type":"integer","name":"b","label":"B"},{"type":"integer","name":"c","label":"C"}]})J",
+                              "local", clock_.NowMs())
+                    .ok());
+  }
+
   std::unique_ptr<UiApp> app_;
   std::string cookie_;
 };
@@ -216,12 +226,7 @@ TEST_F(UiAppTest, EveryAnswerIsADraftOnDiskAndANewProcessResumesIt) {
 // screen it was made on; the draft has moved on, so it must not answer the
 // next question with the text typed for the one before.
 TEST_F(UiAppTest, AnAnswerForAScreenTheDraftHasLeftIsRefusedAndAnswersNothingElse) {
-  ASSERT_TRUE(store_
-                  ->AddForm(R"J({"dala_form":1,"id":"three","version":"1","title":"Three","languages":["en"],
-      "default_language":"en","questions":[{"type":"integer","name":"a","label":"A"},
-      {"type":"integer","name":"b","label":"B"},{"type":"integer","name":"c","label":"C"}]})J",
-                            "local", clock_.NowMs())
-                  .ok());
+  AddThreeQuestionForm();
   int64_t draft = Call(Post("/api/drafts", {{"form", "three"}}), 201)["draft"];
   const std::string path = "/api/drafts/" + std::to_string(draft);
   const json at_a = {{"kind", "question"}, {"question", "a"}, {"path", json::array()}};
@@ -244,12 +249,7 @@ TEST_F(UiAppTest, AnAnswerForAScreenTheDraftHasLeftIsRefusedAndAnswersNothingEls
 }
 
 TEST_F(UiAppTest, ANewProcessReopensTheDraftAtTheStepLeftEvenAfterGoingBack) {
-  ASSERT_TRUE(store_
-                  ->AddForm(R"J({"dala_form":1,"id":"three","version":"1","title":"Three","languages":["en"],
-      "default_language":"en","questions":[{"type":"integer","name":"a","label":"A"},
-      {"type":"integer","name":"b","label":"B"},{"type":"integer","name":"c","label":"C"}]})J",
-                            "local", clock_.NowMs())
-                  .ok());
+  AddThreeQuestionForm();
   int64_t draft = Call(Post("/api/drafts", {{"form", "three"}}), 201)["draft"];
   const std::string path = "/api/drafts/" + std::to_string(draft);
   Call(Post(path + "/answer", {{"text", "1"}}), 200);

@@ -80,6 +80,19 @@ class TwoNodesTest : public testing::ServiceTest {
     return out;
   }
 
+  // `n` new records of a new laptop, synced through node 0: their ids.
+  std::vector<sync::SubmissionId> NewRecordsThroughNode0(int n) {
+    auto laptop = NewLaptop("alma");
+    sync::SyncRequest request;
+    request.envelopes = Records(*laptop, n);
+    auto answer = Node(0).HandleSync(laptop->device, request);
+    EXPECT_TRUE(answer.ok()) << answer.status().ToString();
+    std::vector<sync::SubmissionId> ids;
+    if (answer.ok())
+      for (const std::string& e : request.envelopes) ids.push_back(Envelope::Parse(e)->submission());
+    return ids;
+  }
+
   sync::Checkpoint Verified(const std::string& note) {
     auto cp = sync::VerifyCheckpoint(note, service_->origin(), service_->server_key(), service_->origin());
     EXPECT_TRUE(cp.ok()) << cp.status().ToString();
@@ -181,11 +194,9 @@ TEST_P(TwoNodesTest, ALaptopThatSyncedWithOneNodeIsNotTakenForARollbackByTheOthe
 }
 
 TEST_P(TwoNodesTest, ServerEventsSignedOnBothNodesFormOneChainInHlcOrder) {
-  auto laptop = NewLaptop("alma");
-  sync::SyncRequest request;
-  request.envelopes = Records(*laptop, 1);
-  ASSERT_TRUE(Node(0).HandleSync(laptop->device, request).ok());
-  const sync::SubmissionId record = Envelope::Parse(request.envelopes[0])->submission();
+  const std::vector<sync::SubmissionId> records = NewRecordsThroughNode0(1);
+  ASSERT_EQ(records.size(), 1u);
+  const sync::SubmissionId record = records[0];
   // Decisions alternate between the nodes; the second node's clock is a
   // minute behind the first's, as another machine's may be.
   for (int i = 0; i < 6; ++i) {
@@ -203,12 +214,9 @@ TEST_P(TwoNodesTest, ServerEventsSignedOnBothNodesFormOneChainInHlcOrder) {
 }
 
 TEST_P(TwoNodesTest, DecisionsMadeAtTheSameInstantOnBothNodesAreAllTakenIntoOneServerChain) {
-  auto laptop = NewLaptop("alma");
-  sync::SyncRequest request;
-  request.envelopes = Records(*laptop, 2);
-  ASSERT_TRUE(Node(0).HandleSync(laptop->device, request).ok());
-  const sync::SubmissionId first = Envelope::Parse(request.envelopes[0])->submission();
-  const sync::SubmissionId second = Envelope::Parse(request.envelopes[1])->submission();
+  const std::vector<sync::SubmissionId> records = NewRecordsThroughNode0(2);
+  ASSERT_EQ(records.size(), 2u);
+  const sync::SubmissionId first = records[0], second = records[1];
   // The server's decisions are signed by the node that makes them; each
   // must continue the chain from the other node's last one, however close
   // together they come. Before the signing moved under the log's lock, the
