@@ -648,6 +648,27 @@ TEST_F(UiScreensTest, FieldListGroupIsOneScreenRedrawnByTheEngineAfterEachField)
   EXPECT_EQ(Call(Post(path_ + "/back", json::object()), 200)["group"]["name"], "people");
 }
 
+// "Add another visit?" answered twice (a double click): the second names
+// the step the draft has left, so it adds no second visit.
+TEST_F(UiScreensTest, AYesForAnAddAnotherStepTheDraftHasLeftAddsNothing) {
+  Call(Post(path_ + "/answer", {{"text", "1"}}), 200);
+  Set("adults", "2");
+  json screen = Call(Post(path_ + "/next", json::object()), 200);
+  ASSERT_EQ(screen["step"]["kind"], "add_repeat");
+  const json at = {{"kind", "add_repeat"}, {"question", screen["step"]["name"]}, {"path", screen["step"]["path"]}};
+  screen = Call(Post(path_ + "/answer", {{"text", "yes"}, {"at", at}}), 200);
+  EXPECT_EQ(screen["step"]["name"], "place");
+  EXPECT_FALSE(screen.contains("moved_on"));
+  json again = Call(Post(path_ + "/answer", {{"text", "yes"}, {"at", at}}), 200);
+  EXPECT_EQ(again["moved_on"], true);
+  EXPECT_EQ(again["step"]["name"], "place");
+  EXPECT_EQ(again["step"]["instance"], 1) << "a second visit was added";
+  // A path of the wrong length for its kind is malformed.
+  json short_path = at;
+  short_path["path"] = json::array();
+  Call(Post(path_ + "/answer", {{"text", "yes"}, {"at", short_path}}), 400);
+}
+
 TEST_F(UiScreensTest, FieldListErrorsNameTheirFieldAndChangeNothing) {
   Call(Post(path_ + "/answer", {{"text", "1"}}), 200);
   json screen = Call(Post(path_ + "/next", json::object()), 200);
