@@ -3,7 +3,8 @@
 //
 //   bench_gen --profile DIR --revisions N --forms DIR [--kdf low|default]
 //             [--span-days D] [--edit-percent P] [--seed S] [--validate-every K]
-//             [--answers-file FILE]
+//             [--answers-file FILE] [--answers-jsonl FILE]
+//   bench_gen --profile DIR --append N [--new-percent P] [--seed S]
 //
 // The profile is what `dala init` + `forms add` + N x `dala collect` would
 // leave, except that the device key may be sealed with a cheap Argon2id
@@ -16,11 +17,26 @@
 // valid at its revision's own time. P% of revisions edit a recent record.
 //
 // --answers-file also writes one set of answers valid at the real time now
-// (UTC+5), for `dala collect --answers`.
+// (UTC+5), for `dala collect --answers`. --answers-jsonl writes every
+// revision's answers as a JSON line {"_id": ..., answers...}: the same
+// records as documents for the peer (scripts/bench --peer, PouchDB). The _id
+// of a new record is its submission id; of an edit, its revision's id cut
+// to the same form, so that both sides move one document per revision.
 // Prints JSON: revisions, submissions, answers and envelope sizes, seconds.
+//
+// --append N opens an existing profile (its key unsealed with
+// DALA_PASSPHRASE) and adds N more revisions, signed now, the way `dala
+// edit` and `dala collect` save them (Device::SaveRevision: validate, sign,
+// commit, one transaction each): (100 - P)% edit one of the newest 5,000
+// psc_observation records, each once, on its current heads (a new queue length and a
+// note; a visit date no longer within the form's 30 days is moved into
+// them, as a volunteer correcting it now would have to), P% (default 10)
+// are new records. For the sync of "1,000 changed records" after a first
+// sync. Prints JSON: revisions, edits, submissions, seconds.
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <deque>
 #include <fstream>
 #include <iostream>
@@ -34,6 +50,7 @@
 #include "dala/client/store.h"
 #include "dala/sync/crypto.h"
 #include "dala/sync/ids.h"
+#include "dala/sync/merge.h"
 #include "dala/sync/verify.h"
 
 namespace {
@@ -43,6 +60,59 @@ using nlohmann::json;
 
 using bench::Check;
 using bench::ReadFile;
+
+// --append: N revisions more on an existing profile, signed at the real time
+// now, through Device::SaveRevision as `dala edit` / `dala collect` save them.
+int Append(const std::string& profile, const char* passphrase, long n, int new_percent, uint64_t seed) {
+  constexpr int32_t kOffset = 300;  // Kazakhstan, as the generated records
+  double t0 = bench::NowSeconds();
+  auto store = Check(client::LocalStore::Open(profile + "/dala.db"), "open store");
+  client::Device device = Check(client::Device::Unlock(*store, passphrase), "unlock");
+  auto form = Check(store->FindFormByName("psc_observation"), "find psc_observation");
+  std::vector<sync::SubmissionId> ids;
+  {
+    auto st = Check(store->db().Prepare("SELECT id FROM submissions WHERE form_id = 'psc_observation' ORDER BY created_ms DESC LIMIT 5000"), "prepare");
+    while (Check(st.Step(), "step")) {
+      sync::SubmissionId id{};
+      if (!st.ColumnBytes(0, &id)) bench::Die("a submission id of the wrong size");
+      ids.push_back(id);
+    }
+  }
+  std::mt19937_64 rng(seed);
+  sync::SeededRandom random(seed ^ 0x9e3779b97f4a7c15ULL);
+  // Distinct records among the newest 5,000 (those a volunteer still works on) for the edits.
+  std::shuffle(ids.begin(), ids.end(), rng);
+  long edits = 0, submissions = 0;
+  for (long done = 0; done < n; ++done) {
+    FakeClock clock(SystemClock().NowMs(), kOffset);
+    bool edit = !ids.empty() && static_cast<int>(rng() % 100) >= new_percent;
+    sync::SubmissionId id{};
+    std::vector<sync::Hash> parents;
+    json answers;
+    if (edit) {
+      id = ids[static_cast<size_t>(edits) % ids.size()];
+      sync::MergedState merged = Check(store->MergedStateOf(id), "merged state");
+      parents = merged.heads;
+      answers = json::parse(merged.answers_json);
+      answers["queue_length"] = static_cast<int>(rng() % 60);
+      answers["notes"] = "Исправлено после разговора с координатором.";
+      const int64_t now = clock.NowMs();
+      if (answers.value("visit_date", std::string()) < bench::LocalDate(now - int64_t{28} * 86400000, kOffset))
+        answers["visit_date"] = bench::LocalDate(now - static_cast<int64_t>(rng() % 29) * 86400000, kOffset);
+      ++edits;
+    } else {
+      answers = bench::ObservationAnswers(rng, clock.NowMs(), kOffset);
+      id = sync::NewSubmissionId(clock, random);
+      ++submissions;
+    }
+    form->Recalculate(&answers, clock, /*clear_irrelevant=*/true);
+    Check(device.SaveRevision(*form, id, parents, answers.dump(), clock, "en"), "save revision");
+  }
+  json out = {{"revisions", n}, {"edits", edits}, {"submissions", submissions},
+              {"seconds", bench::NowSeconds() - t0}};
+  std::cout << out.dump() << "\n";
+  return 0;
+}
 
 }  // namespace
 
@@ -54,7 +124,9 @@ int main(int argc, char** argv) {
   int edit_percent = 10;
   uint64_t seed = 20261127;
   int validate_every = 1;
-  std::string answers_file;
+  std::string answers_file, answers_jsonl;
+  long append = 0;
+  int new_percent = 10;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -70,12 +142,19 @@ int main(int argc, char** argv) {
     else if (a == "--seed") seed = std::stoull(next());
     else if (a == "--validate-every") validate_every = std::stoi(next());
     else if (a == "--answers-file") answers_file = next();
+    else if (a == "--answers-jsonl") answers_jsonl = next();
+    else if (a == "--append") append = std::stol(next());
+    else if (a == "--new-percent") new_percent = std::stoi(next());
     else bench::Die("unknown argument " + a);
   }
-  if (profile.empty() || forms_dir.empty()) bench::Die("--profile and --forms are required");
   const char* passphrase = std::getenv("DALA_PASSPHRASE");
   if (passphrase == nullptr) bench::Die("set DALA_PASSPHRASE");
   Check(sync::InitCrypto(), "crypto");
+  if (append > 0) {
+    if (profile.empty()) bench::Die("--append needs --profile");
+    return Append(profile, passphrase, append, new_percent, seed);
+  }
+  if (profile.empty() || forms_dir.empty()) bench::Die("--profile and --forms are required");
   ::mkdir(profile.c_str(), 0700);
 
   double t0 = bench::NowSeconds();
@@ -109,6 +188,11 @@ int main(int argc, char** argv) {
     int64_t created_ms;
   };
   std::deque<Recent> recent;  // records an edit may touch
+  std::ofstream jsonl;
+  if (!answers_jsonl.empty()) {
+    jsonl.open(answers_jsonl);
+    if (!jsonl) bench::Die("cannot write " + answers_jsonl);
+  }
   double answers_bytes = 0, envelope_bytes = 0, body_bytes = 0;
   long submissions = 0, edits = 0;
   const int64_t step = revisions > 0 ? span_ms / revisions : 0;
@@ -152,6 +236,13 @@ int main(int argc, char** argv) {
       answers_bytes += static_cast<double>(answers_json.size());
       body_bytes += static_cast<double>(e.body().size());
       envelope_bytes += static_cast<double>(e.bytes().size());
+      if (jsonl.is_open()) {
+        sync::SubmissionId doc_id = e.submission();
+        if (edit) std::copy_n(e.id().begin(), doc_id.size(), doc_id.begin());
+        json doc = {{"_id", sync::FormatSubmissionId(doc_id)}};
+        doc.update(answers);
+        jsonl << doc.dump() << "\n";
+      }
       if (edit) {
         recent[which].head = e.id();
         recent[which].answers = std::move(answers);
@@ -165,6 +256,10 @@ int main(int argc, char** argv) {
     Check(tx.Commit(), "commit");
   }
   double seconds = bench::NowSeconds() - t0;
+  if (jsonl.is_open()) {
+    jsonl.close();
+    if (!jsonl) bench::Die("cannot write " + answers_jsonl);
+  }
   if (!answers_file.empty()) {
     // One more set of answers, valid now, for `dala collect --answers`.
     SystemClock now_clock;
