@@ -497,6 +497,13 @@ Result<int64_t> LocalStore::CountPending() {
   return st.ColumnInt(0);
 }
 
+Result<bool> LocalStore::HasPending() {
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT EXISTS (SELECT 1 FROM envelopes WHERE upload = 'pending' AND own = 1)"));
+  DALA_ASSIGN_OR_RETURN(bool row, st.Step());
+  (void)row;
+  return st.ColumnInt(0) != 0;
+}
+
 Result<int64_t> LocalStore::CountReturned() {
   DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT count(*) FROM submissions WHERE review_state = 'has_issues'"));
   DALA_ASSIGN_OR_RETURN(bool row, st.Step());

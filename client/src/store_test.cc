@@ -84,7 +84,10 @@ TEST_F(StoreTest, PendingBatchesAreBoundedByCountAndBytesButNeverEmpty) {
   EXPECT_EQ(*store_->MarkAccepted(2), 2);
   EXPECT_EQ(*store_->MarkAccepted(2), 0);  // already
   EXPECT_EQ(*store_->CountPending(), 3);
+  EXPECT_TRUE(*store_->HasPending());
   EXPECT_EQ((*store_->PendingEnvelopes(10, 1u << 20))[0].sequence, 3u);
+  EXPECT_EQ(*store_->MarkAccepted(5), 3);
+  EXPECT_FALSE(*store_->HasPending());  // all sent: the sync stops asking
 }
 
 TEST_F(StoreTest, DraftsAreSavedUpdatedAndDeleted) {

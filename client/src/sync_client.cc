@@ -629,9 +629,9 @@ Result<bool> SyncClient::SetAsideRefusedForGood(const sync::SyncResponse& respon
 // no progress (what is left was refused or must wait), or the run would
 // loop sending the same refused batch.
 Result<bool> SyncClient::WorthAnotherExchange(const sync::SyncResponse& response, uint64_t newly_accepted) {
-  DALA_ASSIGN_OR_RETURN(int64_t left, store_.CountPending());
+  DALA_ASSIGN_OR_RETURN(bool left, store_.HasPending());
   const bool uploads_moved = newly_accepted > 0;
-  const bool uploads_left = left > 0 && uploads_moved;
+  const bool uploads_left = left && uploads_moved;
   if (!uploads_left && !response.more) return false;
   if (!uploads_moved && response.envelopes.empty() && response.forms.empty()) return false;
   return true;

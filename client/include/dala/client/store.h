@@ -218,6 +218,9 @@ class LocalStore : public sync::FormRegistry {
   Status NoteRetryableRejection(uint64_t sequence, std::string_view reason);
   // Own envelopes waiting to be sent.
   Result<int64_t> CountPending();
+  // Whether any is: asked after every exchange, where a count would walk
+  // every pending envelope again (a first sync of 100,000 walked 5 million).
+  Result<bool> HasPending();
   // Records a coordinator sent back ("has_issues").
   Result<int64_t> CountReturned();
 
