@@ -1,5 +1,6 @@
 #include "indicator_counts.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <nlohmann/json.hpp>
@@ -28,12 +29,13 @@ bool ParseNumberKey(std::string_view text, double* out) {
 
 namespace {
 
+// `count` takes each item found (an IndicatorItem&&).
+template <typename Count_>
 struct Tallier {
-  IndicatorTally::Items& items;
-  int64_t sign;
+  Count_ count;
 
   void Count(const std::string& path, IndicatorKind kind, std::string value) {
-    IndicatorTally::Add(items, IndicatorItem{path, kind, std::move(value)}, sign);
+    count(IndicatorItem{path, kind, std::move(value)});
   }
 
   // What indicators.cc would take from one value, whatever the question's
@@ -70,26 +72,80 @@ struct Tallier {
 
 }  // namespace
 
-void IndicatorTally::Add(Items& items, IndicatorItem item, int64_t n) {
+size_t IndicatorItemHash::operator()(const IndicatorItem& item) const {
+  const std::hash<std::string> text;
+  size_t h = text(item.path);
+  h ^= text(item.value) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+  return h ^ static_cast<size_t>(item.kind);
+}
+
+void IndicatorTally::Add(Items& items, const IndicatorItem& item, int64_t n) {
+  auto it = items.try_emplace(item, 0).first;
+  if ((it->second += n) == 0) items.erase(it);
+}
+
+void IndicatorTally::Add(Items& items, IndicatorItem&& item, int64_t n) {
   auto it = items.try_emplace(std::move(item), 0).first;
   if ((it->second += n) == 0) items.erase(it);
 }
 
-void IndicatorTally::Merge(IndicatorTally&& other) {
-  for (auto& [place, changes] : other.places_) {
-    Items& items = places_[place];
-    while (!changes.empty()) {
-      auto node = changes.extract(changes.begin());
-      auto it = items.find(node.key());
-      if (it == items.end()) {
-        items.insert(std::move(node));
-      } else if ((it->second += node.mapped()) == 0) {
-        items.erase(it);
-      }
+std::vector<const IndicatorTally::Items::value_type*> IndicatorTally::Sorted(const Items& items) {
+  std::vector<const Items::value_type*> out;
+  out.reserve(items.size());
+  for (const auto& entry : items) out.push_back(&entry);
+  std::sort(out.begin(), out.end(), [](auto* a, auto* b) { return a->first < b->first; });
+  return out;
+}
+
+void IndicatorTally::AddAll(const IndicatorPlace& place, const std::vector<IndicatorItem>& items) {
+  Items& here = places_[place];
+  for (const IndicatorItem& item : items) Add(here, item, +1);
+  if (here.empty()) places_.erase(place);
+}
+
+void CountAnswers(const json& answers, AnswerCounts* out) {
+  auto add = [out](IndicatorItem&& item) { out->items.push_back(std::move(item)); };
+  Tallier<decltype(add)> t{add};
+  t.Count("", IndicatorKind::kRecords, "");
+  t.Object("", answers);
+}
+
+namespace {
+
+bool IsCurrent(std::string_view merged_into, std::string_view review_state) {
+  return merged_into.empty() && review_state != "rejected";
+}
+
+}  // namespace
+
+RecordCountChange RecordCountChange::Of(const SubmissionSummary& s, const StoredRow* stored) {
+  RecordCountChange change;
+  const bool now_current = IsCurrent(s.merged_into, s.review_state);
+  if (stored != nullptr) {
+    const bool was_current = IsCurrent(stored->merged_into, stored->review_state);
+    if (was_current == now_current && stored->form_id == s.form_id && stored->region == s.region &&
+        stored->centre == s.centre && stored->answers == s.answers_json)
+      return change;
+    if (was_current) {
+      change.subtract_old = true;
+      change.old_form_id = stored->form_id;
+      change.old_region = stored->region;
+      change.old_centre = stored->centre;
+      change.old_answers = stored->answers;
     }
-    if (items.empty()) places_.erase(place);
   }
-  other.clear();
+  change.add_new = now_current;
+  return change;
+}
+
+void RecordCountChange::AddTo(const SubmissionSummary& s, IndicatorTally* tally) const {
+  if (subtract_old) TallyAnswers(old_form_id, old_region, old_centre, old_answers, -1, tally);
+  if (!add_new) return;
+  if (s.answer_counts) {
+    tally->AddAll(IndicatorPlace{s.form_id, s.region, s.centre}, s.answer_counts->items);
+  } else {
+    TallyAnswers(s.form_id, s.region, s.centre, s.answers_json, +1, tally);
+  }
 }
 
 void TallyAnswers(const std::string& form_id, const std::string& region, const std::string& centre,
@@ -97,10 +153,12 @@ void TallyAnswers(const std::string& form_id, const std::string& region, const s
   json answers = json::parse(answers_json, nullptr, false);
   if (!answers.is_object()) return;
   IndicatorPlace place{form_id, region, centre};
-  Tallier t{tally->At(place), sign};
+  IndicatorTally::Items& items = tally->At(place);
+  auto add = [&items, sign](IndicatorItem&& item) { IndicatorTally::Add(items, std::move(item), sign); };
+  Tallier<decltype(add)> t{add};
   t.Count("", IndicatorKind::kRecords, "");
   t.Object("", answers);
-  if (t.items.empty()) tally->Erase(place);
+  if (items.empty()) tally->Erase(place);
 }
 
 }  // namespace dala::server

@@ -10,6 +10,10 @@
 #include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "dala/server/store.h"
 
 namespace dala::server {
 
@@ -35,22 +39,33 @@ struct IndicatorItem {
   std::string value;
   auto operator<=>(const IndicatorItem&) const = default;
 };
+struct IndicatorItemHash {
+  size_t operator()(const IndicatorItem& item) const;
+};
 
 // Changes to the counts, summed; a change that sums to zero is dropped.
 class IndicatorTally {
  public:
-  using Items = std::map<IndicatorItem, int64_t>;
+  // Hashed: a sync's transaction adds forty-odd items a record to a few
+  // thousand, and a search of a sorted map compared most of their text.
+  using Items = std::unordered_map<IndicatorItem, int64_t, IndicatorItemHash>;
 
   // The items of one place, to add to with Add.
   Items& At(const IndicatorPlace& place) { return places_[place]; }
-  static void Add(Items& items, IndicatorItem item, int64_t n);
-  // Adds every change of `other` to this tally, moving its keys.
-  void Merge(IndicatorTally&& other);
+  // The item's text is copied only when the tally has no such item yet.
+  static void Add(Items& items, const IndicatorItem& item, int64_t n);
+  static void Add(Items& items, IndicatorItem&& item, int64_t n);
+  // Adds one to each of `items` (an AnswerCounts's) at `place`.
+  void AddAll(const IndicatorPlace& place, const std::vector<IndicatorItem>& items);
 
   void Erase(const IndicatorPlace& place) { places_.erase(place); }
   bool empty() const { return places_.empty(); }
   void clear() { places_.clear(); }
   const std::map<IndicatorPlace, Items>& places() const { return places_; }
+  // A place's items in key order, as a store writes them: neighbouring
+  // rows of its index, and two writers never take the same rows' locks in
+  // opposite orders.
+  static std::vector<const Items::value_type*> Sorted(const Items& items);
 
  private:
   std::map<IndicatorPlace, Items> places_;
@@ -61,6 +76,37 @@ class IndicatorTally {
 // stored answers come from verified revisions, so that is damage.
 void TallyAnswers(const std::string& form_id, const std::string& region, const std::string& centre,
                   std::string_view answers_json, int64_t sign, IndicatorTally* tally);
+
+// What one record's answers count before they are given a place: what
+// TallyAnswers adds at it with sign +1. A sync tallies each new record on
+// the threads that verify it, from the answers they parsed, so that the
+// one thread that appends only adds the counts up (SubmissionSummary).
+struct AnswerCounts {
+  std::vector<IndicatorItem> items;  // each counts one; an item may come more than once
+};
+// `answers` must be a JSON object.
+void CountAnswers(const nlohmann::json& answers, AnswerCounts* out);
+
+// How putting one record changes the counts: what its stored row counted
+// comes off, what it counts goes on. Read before the row is replaced, and
+// added to the transaction's tally only once the row is written, so that
+// a failed put leaves no count behind in a transaction that goes on.
+// Decisions that change neither its answers, its place nor whether it is
+// current (reviews, flags) change no count.
+struct RecordCountChange {
+  bool subtract_old = false;
+  std::string old_form_id, old_region, old_centre, old_answers;
+  bool add_new = false;
+
+  // From the stored row's columns, if there is one; `stored` is null for a
+  // record stored first now.
+  struct StoredRow {
+    std::string form_id, region, centre, answers, merged_into, review_state;
+  };
+  static RecordCountChange Of(const SubmissionSummary& s, const StoredRow* stored);
+  // Adds the change to `tally`; `s` is the record Of was given.
+  void AddTo(const SubmissionSummary& s, IndicatorTally* tally) const;
+};
 
 // The text a choice is counted under: strings as they are, true/false,
 // integers in decimal, anything else as compact JSON.

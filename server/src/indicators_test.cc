@@ -132,6 +132,11 @@ TEST_P(IndicatorCountsTest, CountsKeptThroughEditsReviewsRejectionsAndMergesAgre
   // A record with few answers.
   Send(bota_, {{"region", "ast"}, {"centre", "ast_01"}, {"visit_date", "2025-12-30"}});
   ExpectCountsAgreeWithRecords();
+  // Nulls at the top and inside a repeat, and one choice twice: what the
+  // sync counts as it verifies a new record is what its stored text counts.
+  Send(alma_, {{"region", "ala"}, {"centre", "ala_03"}, {"visit_date", "2025-12-28"}, {"queue", nullptr},
+               {"langs", json::array()}, {"issues", {{{"kind", "rude"}, {"minutes", nullptr}}, {{"kind", "rude"}}}}});
+  ExpectCountsAgreeWithRecords();
   // Answers the form does not take are refused and count nothing.
   Send(bota_, {{"region", "ast"}, {"centre", "ast_01"}, {"visit_date", "2025-12-29"}, {"queue", "many"}}, {},
        /*accepted=*/false);
@@ -163,7 +168,8 @@ TEST_P(IndicatorCountsTest, CountsKeptThroughEditsReviewsRejectionsAndMergesAgre
 
   auto split = ComputeIndicators(*store_, *form_, SubmissionFilter{.form_id = "visit"}, IndicatorSplit::kRegion);
   ASSERT_TRUE(split.ok());
-  EXPECT_EQ((*split)["records"], 4);  // a, b, c (sent back after its rejection) and the record of few answers
+  // a, b, c (sent back after its rejection), the record of few answers and the one with nulls
+  EXPECT_EQ((*split)["records"], 5);
 }
 
 TEST_F(SqliteIndicatorCountsTest, ADatabaseWithoutCountsGetsThemFromItsRecordsWhenOpened) {

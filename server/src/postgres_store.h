@@ -130,7 +130,7 @@ class PostgresStore final : public Store {
 
  private:
   // indicator_counts upkeep, as SqliteStore's (postgres_store_records.cc).
-  Status UpdateIndicatorCounts(const SubmissionSummary& s, IndicatorTally* out);
+  Result<RecordCountChange> CountChangeOf(const SubmissionSummary& s);
   Status PutSubmissionRow(const SubmissionSummary& s);
   Status ApplyIndicatorTally(const IndicatorTally& tally);
   Status FlushIndicatorCounts();

@@ -263,10 +263,6 @@ Result<SubmissionSummary> ReadSummary(const pg::Rows& r, int i) {
   return s;
 }
 
-bool IsCurrent(std::string_view merged_into, std::string_view review_state) {
-  return merged_into.empty() && review_state != "rejected";
-}
-
 }  // namespace
 
 // The record and the indicator counts change together, in the caller's
@@ -275,12 +271,9 @@ bool IsCurrent(std::string_view merged_into, std::string_view review_state) {
 Status PostgresStore::PutSubmission(const SubmissionSummary& s) {
   Lock lock(mutex_);
   if (!in_transaction_) return InTransaction([&] { return PutSubmission(s); });
-  IndicatorTally change;
-  // Counted only once the row is written: a failed put must leave no
-  // count behind in a transaction that goes on.
-  DALA_RETURN_IF_ERROR(UpdateIndicatorCounts(s, &change));
+  DALA_ASSIGN_OR_RETURN(RecordCountChange change, CountChangeOf(s));
   DALA_RETURN_IF_ERROR(PutSubmissionRow(s));
-  pending_counts_.Merge(std::move(change));
+  change.AddTo(s, &pending_counts_);
   return Status::Ok();
 }
 
@@ -418,7 +411,8 @@ Status PostgresStore::ApplyIndicatorTally(const IndicatorTally& tally) {
   // counted value (a sync batch changes thousands).
   nlohmann::json changes = nlohmann::json::array(), emptied = nlohmann::json::array();
   for (const auto& [place, items] : tally.places()) {
-    for (const auto& [item, n] : items) {
+    for (const auto* entry : IndicatorTally::Sorted(items)) {
+      const auto& [item, n] = *entry;
       nlohmann::json row = {{"form_id", place.form_id}, {"region", place.region}, {"centre", place.centre},
                             {"path", item.path},        {"kind", static_cast<int>(item.kind)},
                             {"value", item.value},      {"n", n}};
@@ -453,28 +447,16 @@ Status PostgresStore::ApplyIndicatorTally(const IndicatorTally& tally) {
       .status();
 }
 
-// What the record `s` replaces counted comes off, what it counts goes on.
-// Decisions that change neither its answers, its place nor whether it is
-// current (reviews, flags) change no count.
-Status PostgresStore::UpdateIndicatorCounts(const SubmissionSummary& s, IndicatorTally* out) {
-  IndicatorTally& tally = *out;
+Result<RecordCountChange> PostgresStore::CountChangeOf(const SubmissionSummary& s) {
   // FOR UPDATE: another node replacing the same record waits until this
   // transaction ends, and then reads this one's row, not the one before.
   DALA_ASSIGN_OR_RETURN(pg::Rows old, Run("SELECT form_id, region, centre, answers, merged_into, review_state "
                                           "FROM submissions WHERE id = $1 FOR UPDATE",
                                           Params().Bytes(s.id)));
-  bool now_current = IsCurrent(s.merged_into, s.review_state);
-  if (!old.empty()) {
-    bool was_current = IsCurrent(old.Text(0, 4), old.Text(0, 5));
-    std::string form_id = old.Text(0, 0), region = old.Text(0, 1), centre = old.Text(0, 2);
-    std::string answers = old.Text(0, 3);
-    if (was_current == now_current && form_id == s.form_id && region == s.region && centre == s.centre &&
-        answers == s.answers_json)
-      return Status::Ok();
-    if (was_current) TallyAnswers(form_id, region, centre, answers, -1, &tally);
-  }
-  if (now_current) TallyAnswers(s.form_id, s.region, s.centre, s.answers_json, +1, &tally);
-  return Status::Ok();
+  if (old.empty()) return RecordCountChange::Of(s, nullptr);
+  RecordCountChange::StoredRow stored{old.Text(0, 0), old.Text(0, 1), old.Text(0, 2),
+                                      old.Text(0, 3), old.Text(0, 4), old.Text(0, 5)};
+  return RecordCountChange::Of(s, &stored);
 }
 
 Status PostgresStore::FlushIndicatorCounts() {

@@ -15,6 +15,8 @@
 #include "dala/sync/hlc.h"
 #include "dala/sync/merge.h"
 
+#include "indicator_counts.h"
+
 namespace dala::server {
 
 using nlohmann::json;
@@ -30,6 +32,17 @@ constexpr size_t kPipelinedBatch = 64;
 // The duplicate_group value with which servers before database version 3
 // marked a submission declared distinct from all others sharing its key.
 constexpr const char* kLegacyClearedDuplicate = "-";
+
+// RefreshSubmission's state of a submission of one revision, from its
+// parsed answers (an object): the answers without the fields it sets to
+// null (merge.cc), their text, and what they count for the indicators.
+void MakeNewRecordState(json* answers, std::string* text, std::shared_ptr<const AnswerCounts>* counts) {
+  for (auto it = answers->begin(); it != answers->end();) it = it->is_null() ? answers->erase(it) : std::next(it);
+  *text = answers->dump();
+  auto tally = std::make_shared<AnswerCounts>();
+  CountAnswers(*answers, tally.get());
+  *counts = std::move(tally);
+}
 
 }  // namespace
 
@@ -214,7 +227,11 @@ Status RecordService::AppendAll(const std::vector<Envelope>& envelopes, const st
       if (i < fresh.size() && fresh[i] != nullptr) {
         // A new submission whose only envelope this is: no need to read it
         // back and parse it again.
-        DALA_RETURN_IF_ERROR(RefreshNewSubmission(e, *fresh[i], index));
+        json answers = *fresh[i];
+        std::string text;
+        std::shared_ptr<const AnswerCounts> counts;
+        MakeNewRecordState(&answers, &text, &counts);
+        DALA_RETURN_IF_ERROR(RefreshNewSubmission(e, answers, std::move(text), std::move(counts), index));
         continue;
       }
       if (!sync::IsZero(e.submission())) {
@@ -362,9 +379,10 @@ Status RecordService::RefreshSubmission(const SubmissionId& id) {
   return StoreSummary(std::move(s), answers, before ? &*before : nullptr);
 }
 
-Status RecordService::RefreshNewSubmission(const Envelope& e, const json& answers, uint64_t log_index) {
+Status RecordService::RefreshNewSubmission(const Envelope& e, const json& answers, std::string answers_json,
+                                           std::shared_ptr<const AnswerCounts> counts, uint64_t log_index) {
   // What RefreshSubmission computes for a submission whose only envelope
-  // is `e`, from what the caller already parsed.
+  // is `e`, from what the verifying threads made of it.
   SubmissionSummary s;
   s.id = e.submission();
   s.created_ms = s.updated_ms = e.wall_ms();
@@ -372,13 +390,12 @@ Status RecordService::RefreshNewSubmission(const Envelope& e, const json& answer
   s.form_version = e.form_version();
   s.form_hash = ToHex(e.form_hash());
   s.last_log_index = log_index;
-  json clean = answers;
-  for (auto it = clean.begin(); it != clean.end();) it = it->is_null() ? clean.erase(it) : std::next(it);
-  s.answers_json = clean.dump();
+  s.answers_json = std::move(answers_json);
+  s.answer_counts = std::move(counts);
   s.heads = 1;
   s.review_state = sync::ReviewStateName(sync::ReviewState::kReceived);
   DALA_ASSIGN_OR_RETURN(s.volunteer, VolunteerOf(e.author()));
-  return StoreSummary(std::move(s), clean, /*before=*/nullptr);
+  return StoreSummary(std::move(s), answers, /*before=*/nullptr);
 }
 
 Status RecordService::StoreSummary(SubmissionSummary s, const json& answers, const SubmissionSummary* before) {
@@ -659,6 +676,10 @@ struct Candidate {
   std::string reason;
   json answers;      // parsed here, on every core, for the append
   Hash leaf{};       // its log leaf hash, likewise
+  // A new record's state, likewise: its answers without nulls, as text,
+  // and what they count for the indicators.
+  std::string new_answers_json;
+  std::shared_ptr<const AnswerCounts> new_answer_counts;
 };
 
 // Forms looked up once, before the workers start, so that verification
@@ -715,7 +736,11 @@ void VerifyCandidate(const std::string& bytes, const sync::PublicKey& device, in
     c.reason = "submission id " + sync::FormatSubmissionId(e->submission()) +
                " is not a UUIDv7 (version nibble 7, variant bits 10; RFC 9562)";
   }
-  if (c.code.empty()) c.leaf = sync::LeafHash(e->bytes());
+  if (c.code.empty()) {
+    c.leaf = sync::LeafHash(e->bytes());
+    if (e->parents().empty() && c.answers.is_object())
+      MakeNewRecordState(&c.answers, &c.new_answers_json, &c.new_answer_counts);
+  }
   c.envelope = std::move(*e);
 }
 
@@ -755,6 +780,9 @@ struct RecordService::SyncExchange {
   sync::ChainTip tip;  // the device's last envelope the server holds
   bool has_other_laptop = false;
   std::map<Hash, SubmissionId> batch_revisions;  // id -> submission, accepted in this batch
+  // The forms its new records name, as the store holds them: read once
+  // per form, in the transaction of the pass (a retirement waits for it).
+  std::map<Hash, std::optional<FormInfo>> form_infos;
   std::set<SubmissionId> batch_new_submissions, touched;
   bool blocked = false;
   uint64_t blocked_at = 0;
@@ -776,6 +804,7 @@ struct RecordService::SyncExchange {
     tip = {};
     has_other_laptop = false;
     batch_revisions.clear();
+    form_infos.clear();
     batch_new_submissions.clear();
     touched.clear();
     blocked = false;
@@ -1016,7 +1045,12 @@ Result<bool> RecordService::RefuseInOrder(SyncExchange& x, size_t i) {
   }
   // A retired form takes no new records; those made before keep it.
   if (e.parents().empty()) {
-    DALA_ASSIGN_OR_RETURN(auto form, ctx_.store.FindFormInfo(ToHex(e.form_hash())));
+    auto known = x.form_infos.find(e.form_hash());
+    if (known == x.form_infos.end()) {
+      DALA_ASSIGN_OR_RETURN(auto info, ctx_.store.FindFormInfo(ToHex(e.form_hash())));
+      known = x.form_infos.emplace(e.form_hash(), std::move(info)).first;
+    }
+    const std::optional<FormInfo>& form = known->second;
     if (form && form->retired_ms != 0) {
       x.RejectAndBlock(c, "form_retired", "form " + form->form_id + " version " + form->version +
                                               " was retired; it takes no new records");
@@ -1054,11 +1088,12 @@ Status RecordService::AcceptInOrder(SyncExchange& x, size_t i) {
   const uint64_t index = x.first_index + x.leaves.size();
   DALA_RETURN_IF_ERROR(ctx_.store.AppendEnvelope(e, c.leaf, index, x.now));
   x.leaves.push_back(c.leaf);
-  if (e.parents().empty() && c.answers.is_object()) {
-    // A new submission: its state is its answers, parsed in verification.
+  if (c.new_answer_counts) {
+    // A new submission: its state is its answers, made in verification.
     // An edit later in this batch sends it through the full refresh.
     x.batch_new_submissions.insert(e.submission());
-    DALA_RETURN_IF_ERROR(RefreshNewSubmission(e, c.answers, index));
+    // Copied, not moved: a group that fails takes each exchange again.
+    DALA_RETURN_IF_ERROR(RefreshNewSubmission(e, c.answers, c.new_answers_json, c.new_answer_counts, index));
   } else {
     x.touched.insert(e.submission());
   }

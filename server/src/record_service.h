@@ -198,8 +198,10 @@ class RecordService : public sync::FormRegistry {
   Status AcceptInOrder(SyncExchange& x, size_t i);
   Status AddDownload(SyncExchange& x);
   // The fast path of RefreshSubmission for a submission whose only
-  // envelope, `e`, is being appended now; `answers` as already parsed.
-  Status RefreshNewSubmission(const sync::Envelope& e, const nlohmann::json& answers, uint64_t log_index);
+  // envelope, `e`, is being appended now: `answers` as already parsed,
+  // without nulls, `answers_json` their text and `counts` what they count.
+  Status RefreshNewSubmission(const sync::Envelope& e, const nlohmann::json& answers, std::string answers_json,
+                              std::shared_ptr<const AnswerCounts> counts, uint64_t log_index);
   // Fills the fields derived from the answers, flags duplicates, stores.
   // `before` is the stored summary, null for a submission seen first now.
   Status StoreSummary(SubmissionSummary s, const nlohmann::json& answers, const SubmissionSummary* before);

@@ -142,8 +142,8 @@ class SqliteStore final : public Store {
 
  private:
   // indicator_counts upkeep (sqlite_store_records.cc).
-  // Adds to `out` how the counts change when `s` replaces its stored row.
-  Status UpdateIndicatorCounts(const SubmissionSummary& s, IndicatorTally* out);
+  // How the counts change when `s` replaces its stored row.
+  Result<RecordCountChange> CountChangeOf(const SubmissionSummary& s);
   Status PutSubmissionRow(const SubmissionSummary& s);
   Status ApplyIndicatorTally(const IndicatorTally& tally);
   Status FlushIndicatorCounts();

@@ -270,18 +270,20 @@ Result<SubmissionSummary> ReadSummary(const sql::Statement& st) {
 // savepoint of their own.
 Status SqliteStore::PutSubmission(const SubmissionSummary& s) {
   Lock lock(mutex_);
-  IndicatorTally change;
   if (in_transaction_) {
-    // Counted only once the row is written: a failed put must leave no
-    // count behind in a transaction that goes on.
-    DALA_RETURN_IF_ERROR(UpdateIndicatorCounts(s, &change));
+    DALA_ASSIGN_OR_RETURN(RecordCountChange change, CountChangeOf(s));
     DALA_RETURN_IF_ERROR(PutSubmissionRow(s));
-    pending_counts_.Merge(std::move(change));
+    change.AddTo(s, &pending_counts_);
     return Status::Ok();
   }
   DALA_RETURN_IF_ERROR(db_.Exec("SAVEPOINT put_submission"));
-  Status put = UpdateIndicatorCounts(s, &change);
-  if (put.ok()) put = ApplyIndicatorTally(change);
+  auto counted = CountChangeOf(s);
+  Status put = counted.status();
+  if (put.ok()) {
+    IndicatorTally change;
+    counted->AddTo(s, &change);
+    put = ApplyIndicatorTally(change);
+  }
   if (put.ok()) put = PutSubmissionRow(s);
   if (!put.ok()) (void)db_.Exec("ROLLBACK TO put_submission");
   Status released = db_.Exec("RELEASE put_submission");
@@ -411,14 +413,6 @@ Result<std::vector<GroupCount>> SqliteStore::CountSubmissionsBy(const Submission
 
 // --- indicator counts ----------------------------------------------------------
 
-namespace {
-
-bool IsCurrent(std::string_view merged_into, std::string_view review_state) {
-  return merged_into.empty() && review_state != "rejected";
-}
-
-}  // namespace
-
 Status SqliteStore::ApplyIndicatorTally(const IndicatorTally& tally) {
   DALA_ASSIGN_OR_RETURN(auto add, db_.Prepare("INSERT INTO indicator_counts(form_id, region, centre, path, kind, value, n) "
                                               "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (form_id, region, centre, path, kind, value) "
@@ -435,7 +429,8 @@ Status SqliteStore::ApplyIndicatorTally(const IndicatorTally& tally) {
         .Bind(6, item.value);
   };
   for (const auto& [place, items] : tally.places()) {
-    for (const auto& [item, n] : items) {
+    for (const auto* entry : IndicatorTally::Sorted(items)) {
+      const auto& [item, n] = *entry;
       DALA_RETURN_IF_ERROR(bind_key(add, place, item).Bind(7, n).Run());
       if (n < 0) DALA_RETURN_IF_ERROR(bind_key(drop, place, item).Run());
     }
@@ -443,27 +438,15 @@ Status SqliteStore::ApplyIndicatorTally(const IndicatorTally& tally) {
   return Status::Ok();
 }
 
-// What the record `s` replaces counted comes off, what it counts goes on.
-// Decisions that change neither its answers, its place nor whether it is
-// current (reviews, flags) change no count.
-Status SqliteStore::UpdateIndicatorCounts(const SubmissionSummary& s, IndicatorTally* out) {
-  IndicatorTally& tally = *out;
+Result<RecordCountChange> SqliteStore::CountChangeOf(const SubmissionSummary& s) {
   DALA_ASSIGN_OR_RETURN(auto old, db_.Prepare("SELECT form_id, region, centre, answers, merged_into, review_state "
                                               "FROM submissions WHERE id = ?"));
   old.BindBytes(1, s.id);
   DALA_ASSIGN_OR_RETURN(bool row, old.Step());
-  bool now_current = IsCurrent(s.merged_into, s.review_state);
-  if (row) {
-    bool was_current = IsCurrent(old.ColumnText(4), old.ColumnText(5));
-    std::string form_id = old.ColumnText(0), region = old.ColumnText(1), centre = old.ColumnText(2);
-    std::string answers = old.ColumnText(3);
-    if (was_current == now_current && form_id == s.form_id && region == s.region && centre == s.centre &&
-        answers == s.answers_json)
-      return Status::Ok();
-    if (was_current) TallyAnswers(form_id, region, centre, answers, -1, &tally);
-  }
-  if (now_current) TallyAnswers(s.form_id, s.region, s.centre, s.answers_json, +1, &tally);
-  return Status::Ok();
+  if (!row) return RecordCountChange::Of(s, nullptr);
+  RecordCountChange::StoredRow stored{old.ColumnText(0), old.ColumnText(1), old.ColumnText(2),
+                                      old.ColumnText(3), old.ColumnText(4), old.ColumnText(5)};
+  return RecordCountChange::Of(s, &stored);
 }
 
 Status SqliteStore::FlushIndicatorCounts() {

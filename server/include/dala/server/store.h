@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,6 +25,8 @@
 #include "dala/sync/verify.h"
 
 namespace dala::server {
+
+struct AnswerCounts;  // indicator_counts.h
 
 enum class Role { kVolunteer, kCoordinator, kAuditor, kAdmin };
 const char* RoleName(Role role);
@@ -226,6 +229,10 @@ struct SubmissionSummary {
   // declared this one is not a duplicate of.
   std::string distinct_from;
   uint64_t last_log_index = 0;
+  // What answers_json counts for the indicators, when the caller tallied
+  // it already (a sync does, on every core); the store tallies it itself
+  // when this is null. Never stored.
+  std::shared_ptr<const AnswerCounts> answer_counts;
 };
 
 struct SubmissionFilter {
