@@ -509,13 +509,27 @@ Status CheckAnswerShape(const Form& form, const Question& q, const json& v,
 Status Form::CheckAnswer(const json& answers, int q, const InstancePath& path, const json& value,
                          const Clock& clock, std::string_view language) const {
   const Question& qq = questions_[q];
-  std::vector<const ListItem*> offered;
-  const std::vector<const ListItem*>* offered_ptr = nullptr;
-  if (qq.type == QuestionType::kSelectOne || qq.type == QuestionType::kSelectMultiple) {
-    offered = OfferedItems(answers, q, path, clock);
-    offered_ptr = &offered;
+  // Type and membership of the whole list first; a choice filter is then
+  // evaluated for the chosen items alone, not for every item the list has
+  // (OfferedItems): a list of centres is long, and every record is checked
+  // on the laptop, on the server and in an audit.
+  DALA_RETURN_IF_ERROR(CheckAnswerShape(*this, qq, value, nullptr, language));
+  if ((qq.type == QuestionType::kSelectOne || qq.type == QuestionType::kSelectMultiple) &&
+      !qq.choice_filter.empty()) {
+    const ItemList* list = List(qq.list);
+    Context ctx(*this, answers, q, path, clock);
+    auto offered = [&](const json& name) {
+      const ListItem* item = list == nullptr ? nullptr : list->Find(name.get_ref<const std::string&>());
+      if (item == nullptr) return false;
+      ctx.set_choice(item);
+      return qq.choice_filter.EvaluateBool(ctx);
+    };
+    if (qq.type == QuestionType::kSelectOne && !offered(value))
+      return Status::InvalidArgument(LocalMessage(Message::kNotChoice, language));
+    if (qq.type == QuestionType::kSelectMultiple)
+      for (const json& x : value)
+        if (!offered(x)) return Status::InvalidArgument(LocalMessage(Message::kNotChoices, language));
   }
-  DALA_RETURN_IF_ERROR(CheckAnswerShape(*this, qq, value, offered_ptr, language));
   if (!qq.constraint.empty()) {
     Context ctx(*this, answers, q, path, clock);
     ctx.set_current(&value);

@@ -446,6 +446,26 @@ TEST_F(FormTest, LabelsFallBackToTheDefaultLanguage) {
   EXPECT_EQ(consent->label.Get("de"), "Согласны?");
 }
 
+// Each chosen item is checked against the filter, not only the first.
+TEST(FormChoiceFilterTest, AChoiceFilteredOutOfAMultipleChoiceIsRefusedWhereverItStands) {
+  auto f = Form::Load(R"J({"dala_form":1,"id":"t","version":"1","title":"T","languages":["en"],
+      "default_language":"en",
+      "lists":{"places":[{"name":"ala","label":"Almaty","city":"ala"},{"name":"ala_2","label":"Almaty 2","city":"ala"},
+                         {"name":"ast","label":"Astana","city":"ast"}]},
+      "questions":[{"type":"text","name":"city","label":"City"},
+                   {"type":"select_multiple","name":"seen","label":"Seen","list":"places","choice_filter":"city = ${city}"}]})J");
+  ASSERT_TRUE(f.ok()) << f.status().message();
+  FakeClock clock(kNow, 300);
+  EXPECT_TRUE((*f)->Validate(json{{"city", "ala"}, {"seen", {"ala", "ala_2"}}}, clock, "en").empty());
+  for (json seen : {json{"ast"}, json{"ala", "ast"}, json{"ala", "nowhere"}}) {
+    auto problems = (*f)->Validate(json{{"city", "ala"}, {"seen", seen}}, clock, "en");
+    ASSERT_EQ(problems.size(), 1u) << seen.dump();
+    EXPECT_EQ(problems[0].field, "seen");
+  }
+  // Under a city whose filter offers nothing, no choice stands.
+  EXPECT_EQ((*f)->Validate(json{{"city", "kar"}, {"seen", {"ala"}}}, clock, "en").size(), 1u);
+}
+
 TEST_F(FormTest, OfferedItemsFollowTheChoiceFilter) {
   json a = json::parse(R"J({"consent":"yes","region":"astana"})J");
   auto items = form_->OfferedItems(a, form_->Find("centre")->index, {}, clock_);
