@@ -298,14 +298,25 @@ test('a field-list group is one screen the engine redraws as each field is left'
   await page.waitForFunction(() => document.querySelector('#field-centre input:checked')?.value === 'ala_12');
   await page.fill('#field-adults', '2');
   await page.keyboard.press('Tab');
+  const childrenSent = [];
+  const onRequest = (r) => {
+    if (r.method() === 'POST' && r.url().endsWith('/set') && r.postDataJSON()?.question === 'children')
+      childrenSent.push(r.postDataJSON().text);
+  };
+  page.on('request', onRequest);
   await page.fill('#field-children', '25');
   await page.keyboard.press('Tab');
   await ready(page, '#field-children-error');
   assert.equal(await page.textContent('#field-children-error'), 'At most 19');
   assert.equal(await page.inputValue('#field-children'), '25', 'the refused answer stays to be fixed');
+  // Leaving the refused field unchanged sends nothing: sent again, each
+  // refusal's redraw could take the focus out of it and send it once more.
+  await page.focus('#field-adults');
   await page.fill('#field-children', '3');
   await page.keyboard.press('Tab');
   await ready(page, '[data-question=why]');
+  page.off('request', onRequest);
+  assert.deepEqual(childrenSent, ['25', '3'], 'each answer typed is sent once');
   await page.waitForFunction(() => document.querySelector('dl.calculated')?.textContent.includes('5'));
   await shots('fill-group');
   await page.click('#next');

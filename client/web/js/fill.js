@@ -252,9 +252,15 @@ function renderGroup(s, refused) {
       el('button', {type: 'submit', class: 'primary', id: 'next'}, t('next'))),
     removal(s, s.step), extras(s));
   if (refused) {
-    // The text the engine refused stays in its field, to fix.
+    // The text the engine refused stays in its field, to fix. It counts as
+    // sent: leaving the field unchanged must not send it again, or each
+    // refusal's redraw (which can take the focus out of it) sends it again.
     const input = document.getElementById(fieldId(refused.f));
-    if (input && ['INPUT', 'TEXTAREA'].includes(input.tagName)) input.value = refused.text;
+    if (input && ['INPUT', 'TEXTAREA'].includes(input.tagName)) {
+      input.value = refused.text;
+      const item = fields.find((x) => fieldId(x.f) === fieldId(refused.f));
+      if (item) item.sent = item.value();
+    }
   }
   const wrong = main().querySelector('.field .error');
   if (wrong) wrong.closest('.field').querySelector('input, textarea')?.focus();
