@@ -423,8 +423,7 @@ constexpr size_t kMaxTextCodePoints = 10000;
 }  // namespace
 
 // Type and list membership only; the constraint is checked by CheckAnswer.
-Status CheckAnswerShape(const Form& form, const Question& q, const json& v,
-                        const std::vector<const ListItem*>* offered, std::string_view language) {
+Status CheckAnswerShape(const Form& form, const Question& q, const json& v, std::string_view language) {
   auto fail = [&](Message m) { return Status::InvalidArgument(LocalMessage(m, language)); };
   switch (q.type) {
     case QuestionType::kText:
@@ -444,28 +443,17 @@ Status CheckAnswerShape(const Form& form, const Question& q, const json& v,
     }
     case QuestionType::kSelectOne: {
       if (!v.is_string()) return fail(Message::kNotChoice);
-      const std::string& name = v.get_ref<const std::string&>();
-      if (offered == nullptr) {
-        const ItemList* list = form.List(q.list);
-        return list != nullptr && list->Find(name) != nullptr ? Status::Ok() : fail(Message::kNotChoice);
-      }
-      for (const ListItem* item : *offered)
-        if (item->name == name) return Status::Ok();
-      return fail(Message::kNotChoice);
+      const ItemList* list = form.List(q.list);
+      return list != nullptr && list->Find(v.get_ref<const std::string&>()) != nullptr ? Status::Ok()
+                                                                                     : fail(Message::kNotChoice);
     }
     case QuestionType::kSelectMultiple: {
       if (!v.is_array()) return fail(Message::kNotChoices);
       std::set<std::string> seen;
       for (const auto& x : v) {
         if (!x.is_string() || !seen.insert(x.get<std::string>()).second) return fail(Message::kNotChoices);
-        bool found = false;
-        if (offered == nullptr) {
-          const ItemList* list = form.List(q.list);
-          found = list != nullptr && list->Find(x.get<std::string>()) != nullptr;
-        } else {
-          for (const ListItem* item : *offered) found = found || item->name == x.get<std::string>();
-        }
-        if (!found) return fail(Message::kNotChoices);
+        const ItemList* list = form.List(q.list);
+        if (list == nullptr || list->Find(x.get<std::string>()) == nullptr) return fail(Message::kNotChoices);
       }
       return Status::Ok();
     }
@@ -513,7 +501,7 @@ Status Form::CheckAnswer(const json& answers, int q, const InstancePath& path, c
   // evaluated for the chosen items alone, not for every item the list has
   // (OfferedItems): a list of centres is long, and every record is checked
   // on the laptop, on the server and in an audit.
-  DALA_RETURN_IF_ERROR(CheckAnswerShape(*this, qq, value, nullptr, language));
+  DALA_RETURN_IF_ERROR(CheckAnswerShape(*this, qq, value, language));
   if ((qq.type == QuestionType::kSelectOne || qq.type == QuestionType::kSelectMultiple) &&
       !qq.choice_filter.empty()) {
     const ItemList* list = List(qq.list);

@@ -14,10 +14,9 @@ Value JsonToValue(const Question& q, const nlohmann::json& answer);
 // A calculation's value as stored JSON: whole numbers as integers, other
 // numbers as numbers, everything else as its string; empty and NaN as null.
 nlohmann::json ValueToJson(const Value& v);
-// Type and list checks of one answer. `offered` null means "any item of the
-// list" (used for defaults, where no answers exist yet to filter by).
-Status CheckAnswerShape(const Form& form, const Question& q, const nlohmann::json& v,
-                        const std::vector<const ListItem*>* offered, std::string_view language);
+// Type and list checks of one answer: a choice must be an item of its
+// list; a choice filter is Form::CheckAnswer's to apply.
+Status CheckAnswerShape(const Form& form, const Question& q, const nlohmann::json& v, std::string_view language);
 // Removes null members, at the top and inside repeat instances.
 void PruneNulls(nlohmann::json* answers);
 

@@ -430,11 +430,11 @@ class FormLoader {
     if (auto it = raw.find("default"); it != raw.end() && answerable) {
       if (q->type == QuestionType::kSelectOne || q->type == QuestionType::kSelectMultiple) {
         if (form_->List(q->list) != nullptr) {
-          Status s = CheckAnswerShape(*form_, *q, *it, nullptr, "en");
+          Status s = CheckAnswerShape(*form_, *q, *it, "en");
           if (!s.ok()) Problem(q->name, "default", s.message());
         }
       } else {
-        Status s = CheckAnswerShape(*form_, *q, *it, nullptr, "en");
+        Status s = CheckAnswerShape(*form_, *q, *it, "en");
         if (!s.ok()) Problem(q->name, "default", s.message());
       }
       q->default_answer = it->dump();

@@ -261,7 +261,7 @@ void NormalizeTypedAnswers(const Form& form, json* answers, const Clock& clock) 
       } else if (qq.type == QuestionType::kDate || qq.type == QuestionType::kTime ||
                  qq.type == QuestionType::kDateTime) {
         const json* a = form.FindAnswer(*answers, q, path);
-        if (a == nullptr || !a->is_string() || CheckAnswerShape(form, qq, *a, nullptr, "en").ok()) continue;
+        if (a == nullptr || !a->is_string() || CheckAnswerShape(form, qq, *a, "en").ok()) continue;
         auto typed = ParseTypedAnswer(form, q, a->get_ref<const std::string&>(), {}, clock, "en");
         if (typed.ok()) *form.AnswerSlot(answers, q, path) = std::move(*typed);
       }

@@ -3,7 +3,11 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
+#include <iostream>
 #include <nlohmann/json.hpp>
+
+#include "dala/server/store.h"
 
 namespace dala::server {
 
@@ -142,6 +146,18 @@ void RecordCountChange::AddTo(const SubmissionSummary& s, IndicatorTally* tally)
   if (subtract_old) TallyAnswers(old_form_id, old_region, old_centre, old_answers, -1, tally);
   if (!add_new) return;
   if (s.answer_counts) {
+#ifndef NDEBUG
+    // Counts made by the caller must be what answers_json counts: the
+    // stored counts are never read back to be checked. Debug builds (every
+    // test) check each.
+    IndicatorTally given, read;
+    given.AddAll(IndicatorPlace{}, s.answer_counts->items);
+    TallyAnswers("", "", "", s.answers_json, +1, &read);
+    if (given.places() != read.places()) {
+      std::cerr << "dala-server: the counts given with a record are not what its answers count\n";
+      std::abort();
+    }
+#endif
     tally->AddAll(IndicatorPlace{s.form_id, s.region, s.centre}, s.answer_counts->items);
   } else {
     TallyAnswers(s.form_id, s.region, s.centre, s.answers_json, +1, tally);

@@ -13,9 +13,9 @@
 #include <unordered_map>
 #include <vector>
 
-#include "dala/server/store.h"
-
 namespace dala::server {
+
+struct SubmissionSummary;  // dala/server/store.h
 
 // What a row counts. The numbers are stored, not the rows' order.
 enum class IndicatorKind : int64_t {

@@ -211,8 +211,7 @@ Result<Envelope> RecordService::SignServerEnvelope(sync::EnvelopeFields fields, 
   return e;
 }
 
-Status RecordService::AppendAll(const std::vector<Envelope>& envelopes, const std::vector<const json*>& fresh,
-                                const std::function<Status()>& under_lock) {
+Status RecordService::AppendAll(const std::vector<Envelope>& envelopes, const std::function<Status()>& under_lock) {
   const int64_t now = ctx_.clock.NowMs();
   std::vector<Hash> leaves;
   Status s = ctx_.store.InTransaction([&]() -> Status {
@@ -224,16 +223,6 @@ Status RecordService::AppendAll(const std::vector<Envelope>& envelopes, const st
       const uint64_t index = tree_.size() + leaves.size();
       leaves.push_back(sync::LeafHash(e.bytes()));
       DALA_RETURN_IF_ERROR(ctx_.store.AppendEnvelope(e, leaves.back(), index, now));
-      if (i < fresh.size() && fresh[i] != nullptr) {
-        // A new submission whose only envelope this is: no need to read it
-        // back and parse it again.
-        json answers = *fresh[i];
-        std::string text;
-        std::shared_ptr<const AnswerCounts> counts;
-        MakeNewRecordState(&answers, &text, &counts);
-        DALA_RETURN_IF_ERROR(RefreshNewSubmission(e, answers, std::move(text), std::move(counts), index));
-        continue;
-      }
       if (!sync::IsZero(e.submission())) {
         touched.insert(e.submission());
         // Coordinators' actions (all AppendAll appends) go back to the
@@ -736,12 +725,19 @@ void VerifyCandidate(const std::string& bytes, const sync::PublicKey& device, in
     c.reason = "submission id " + sync::FormatSubmissionId(e->submission()) +
                " is not a UUIDv7 (version nibble 7, variant bits 10; RFC 9562)";
   }
-  if (c.code.empty()) {
-    c.leaf = sync::LeafHash(e->bytes());
-    if (e->parents().empty() && c.answers.is_object())
-      MakeNewRecordState(&c.answers, &c.new_answers_json, &c.new_answer_counts);
-  }
   c.envelope = std::move(*e);
+  if (!c.code.empty()) return;
+  c.leaf = sync::LeafHash(c.envelope->bytes());
+  if (c.envelope->parents().empty() && c.answers.is_object()) {
+    try {
+      MakeNewRecordState(&c.answers, &c.new_answers_json, &c.new_answer_counts);
+    } catch (const std::exception&) {
+      // Out of memory, say: the append thread makes the record's state
+      // from the store instead (RefreshSubmission), as for an edit.
+      c.new_answers_json.clear();
+      c.new_answer_counts.reset();
+    }
+  }
 }
 
 }  // namespace
@@ -781,7 +777,8 @@ struct RecordService::SyncExchange {
   bool has_other_laptop = false;
   std::map<Hash, SubmissionId> batch_revisions;  // id -> submission, accepted in this batch
   // The forms its new records name, as the store holds them: read once
-  // per form, in the transaction of the pass (a retirement waits for it).
+  // per form and exchange. A retirement committed meanwhile (PostgreSQL
+  // does not make it wait) counts as made after this sync.
   std::map<Hash, std::optional<FormInfo>> form_infos;
   std::set<SubmissionId> batch_new_submissions, touched;
   bool blocked = false;
@@ -1088,10 +1085,10 @@ Status RecordService::AcceptInOrder(SyncExchange& x, size_t i) {
   const uint64_t index = x.first_index + x.leaves.size();
   DALA_RETURN_IF_ERROR(ctx_.store.AppendEnvelope(e, c.leaf, index, x.now));
   x.leaves.push_back(c.leaf);
+  if (e.parents().empty()) x.batch_new_submissions.insert(e.submission());
   if (c.new_answer_counts) {
     // A new submission: its state is its answers, made in verification.
     // An edit later in this batch sends it through the full refresh.
-    x.batch_new_submissions.insert(e.submission());
     // Copied, not moved: a group that fails takes each exchange again.
     DALA_RETURN_IF_ERROR(RefreshNewSubmission(e, c.answers, c.new_answers_json, c.new_answer_counts, index));
   } else {
@@ -1260,7 +1257,7 @@ Result<Hash> RecordService::AttestAndAppend(std::vector<sync::EnvelopeFields> dr
     }
     return Status::Ok();
   };
-  DALA_RETURN_IF_ERROR(AppendAll(events, {}, sign));
+  DALA_RETURN_IF_ERROR(AppendAll(events, sign));
   return events.front().id();
 }
 

@@ -146,13 +146,10 @@ class RecordService : public sync::FormRegistry {
   // Appends `envelopes` (already verified) and their consequences inside
   // one transaction, then extends the tree and signs a checkpoint. Caller
   // holds append_mutex_.
-  // `fresh[i]`, when set, holds the parsed answers of envelopes[i], the
-  // only envelope of a new submission.
   // `under_lock`, when set, runs first inside the transaction, once the
   // log is locked and caught up, and may fill `envelopes` (the server's own,
   // which must be signed after every other node's last server envelope).
-  Status AppendAll(const std::vector<sync::Envelope>& envelopes, const std::vector<const nlohmann::json*>& fresh = {},
-                   const std::function<Status()>& under_lock = nullptr);
+  Status AppendAll(const std::vector<sync::Envelope>& envelopes, const std::function<Status()>& under_lock = nullptr);
   // Signs the server's next envelope: after its last stored one, or after
   // `unstored`, signed but not yet appended, when one call appends several.
   // Caller holds append_mutex_ and runs inside a transaction.

@@ -231,7 +231,9 @@ struct SubmissionSummary {
   uint64_t last_log_index = 0;
   // What answers_json counts for the indicators, when the caller tallied
   // it already (a sync does, on every core); the store tallies it itself
-  // when this is null. Never stored.
+  // when this is null. Never stored. Whoever changes answers_json resets
+  // it. (AnswerCounts is the server's own type, indicator_counts.h; the
+  // store is only given it to hold.)
   std::shared_ptr<const AnswerCounts> answer_counts;
 };
 
