@@ -11,7 +11,7 @@
 // Each test counts the operations of a clean run first, then fails each
 // one in turn: every one in scripts/soak; in scripts/test (ctest) the first
 // and last kEdgePoints, where opening and committing happen, and every
-// DALA_IO_FAULT_STRIDE-th in between (4 by default, starting at
+// DALA_IO_FAULT_STRIDE-th in between (8 by default, starting at
 // DALA_IO_FAULT_OFFSET, 0 by default). The sweeps are the longest tests
 // under the sanitizers, and CI has a time budget; the fixed default keeps a
 // CI failure reproducible, and the soak covers every point.
@@ -32,7 +32,7 @@ constexpr long kEdgePoints = 3;
 
 // The N of 1..last that a sweep fails (see the top of the file).
 std::vector<long> FaultPoints(long last) {
-  const long stride = std::max(1L, EnvOr("DALA_IO_FAULT_STRIDE", 4));
+  const long stride = std::max(1L, EnvOr("DALA_IO_FAULT_STRIDE", 8));
   const long offset = EnvOr("DALA_IO_FAULT_OFFSET", 0) % stride;
   std::vector<long> points;
   for (long n = 1; n <= last; ++n)
