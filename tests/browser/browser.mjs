@@ -79,6 +79,9 @@ export async function settled(page) {
 export async function screenshot(page, name) {
   fs.mkdirSync(SCREENSHOTS, {recursive: true});
   const file = path.join(SCREENSHOTS, `${name}-${page.viewportSize().width}x${page.viewportSize().height}.png`);
+  // Two frames first: a full-page shot just after a viewport change was
+  // once taken before the page was painted again at the new width.
+  await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
   await page.screenshot({path: file, fullPage: true});
   return file;
 }

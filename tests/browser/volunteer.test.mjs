@@ -309,6 +309,7 @@ test('a field-list group is one screen the engine redraws as each field is left'
   await ready(page, '#field-children-error');
   assert.equal(await page.textContent('#field-children-error'), 'At most 19');
   assert.equal(await page.inputValue('#field-children'), '25', 'the refused answer stays to be fixed');
+  await shots('fill-group-refused');
   // Leaving the refused field unchanged sends nothing: sent again, each
   // refusal's redraw could take the focus out of it and send it once more.
   await page.focus('#field-adults');
