@@ -209,6 +209,11 @@ CREATE INDEX login_failures_by_pair ON login_failures ("user", address, at_ms);
 CREATE INDEX login_failures_by_address ON login_failures (address, at_ms);
 CREATE INDEX login_failures_by_time ON login_failures (at_ms);
 )sql",
+      // 3: as SQLite's migration 12, submissions_by_region goes: the start
+      // of submissions_dashboard, it answered no query that one does not.
+      R"sql(
+DROP INDEX submissions_by_region;
+)sql",
   };
   return kMigrations;
 }
