@@ -364,6 +364,11 @@ Status RecordService::RefreshSubmission(const SubmissionId& id) {
   if (have_creator) {
     DALA_ASSIGN_OR_RETURN(s.volunteer, VolunteerOf(creator));
   }
+  // What the answers count, from the object already parsed: the store
+  // would otherwise parse answers_json again to count them.
+  auto counts = std::make_shared<AnswerCounts>();
+  CountAnswers(answers, counts.get());
+  s.answer_counts = std::move(counts);
   DALA_ASSIGN_OR_RETURN(auto before, ctx_.store.FindSubmission(id));
   return StoreSummary(std::move(s), answers, before ? &*before : nullptr);
 }
