@@ -7,6 +7,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "dala/schema/form.h"
 #include "dala/server/store.h"
 
 namespace dala::server {
@@ -31,34 +32,113 @@ bool ParseNumberKey(std::string_view text, double* out) {
   return ec == std::errc() && end == text.data() + text.size();
 }
 
+IndicatorUse UseOf(const schema::Question& q) {
+  switch (q.type) {
+    case schema::QuestionType::kSelectOne:
+    case schema::QuestionType::kSelectMultiple:
+    case schema::QuestionType::kRating:
+    case schema::QuestionType::kAcknowledge: return kUseChoices;
+    case schema::QuestionType::kInteger:
+    case schema::QuestionType::kDecimal: return kUseNumbers;
+    default: return kUseNothing;
+  }
+}
+
+std::string CountPath(const schema::Form& form, const schema::Question& q) {
+  std::string path = q.name;
+  for (int r = q.repeat; r >= 0; r = form.questions()[r].repeat) path = form.questions()[r].name + "/" + path;
+  return path;
+}
+
+CountPlan CountPlan::Of(const std::vector<std::string>& documents) {
+  CountPlan plan;
+  for (const std::string& document : documents) {
+    // A document that does not load took no revision (each is checked
+    // against its form when accepted): there is nothing of it to count.
+    auto form = schema::Form::Load(document);
+    if (!form.ok()) continue;
+    for (const schema::Question& q : (*form)->questions())
+      if (IndicatorUse use = UseOf(q); use != kUseNothing) plan.uses_[CountPath(**form, q)] |= use;
+  }
+  return plan;
+}
+
+uint8_t CountPlan::UseAt(const std::string& path) const {
+  auto it = uses_.find(path);
+  return it == uses_.end() ? uint8_t{kUseNothing} : it->second;
+}
+
 namespace {
 
-// `count` takes each item found (an IndicatorItem&&).
+bool Wanted(IndicatorKind kind, uint8_t use) {
+  switch (kind) {
+    case IndicatorKind::kRecords: return true;
+    case IndicatorKind::kAnswered:
+    case IndicatorKind::kChoice: return (use & kUseChoices) != 0;
+    case IndicatorKind::kNumber: return (use & kUseNumbers) != 0;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool CountPlan::Counts(const IndicatorItem& item) const {
+  return item.kind == IndicatorKind::kRecords || Wanted(item.kind, UseAt(item.path));
+}
+
+bool CountPlan::Widens(const CountPlan& before) const {
+  for (const auto& [path, use] : uses_)
+    if ((use & ~before.UseAt(path)) != 0) return true;
+  return false;
+}
+
+const CountPlan* CountPlanCache::Checked(const std::string& form_id) const {
+  auto it = checked_.find(form_id);
+  return it == checked_.end() ? nullptr : it->second;
+}
+
+Result<const CountPlan*> CountPlanCache::Get(const std::string& form_id, int64_t versions, bool in_transaction,
+                                            const std::function<Result<std::vector<std::string>>()>& documents) {
+  auto it = plans_.find(form_id);
+  if (it == plans_.end() || it->second.versions != versions) {
+    DALA_ASSIGN_OR_RETURN(std::vector<std::string> docs, documents());
+    it = plans_.insert_or_assign(form_id, Entry{versions, CountPlan::Of(docs)}).first;
+  }
+  if (in_transaction) checked_[form_id] = &it->second.plan;
+  return &it->second.plan;
+}
+
+namespace {
+
+// `count` takes each item found (an IndicatorItem&&); `plan`, when set,
+// says which are wanted, else all are.
 template <typename Count_>
 struct Tallier {
   Count_ count;
+  const CountPlan* plan = nullptr;
 
   void Count(const std::string& path, IndicatorKind kind, std::string value) {
     count(IndicatorItem{path, kind, std::move(value)});
   }
 
-  // What indicators.cc would take from one value, whatever the question's
-  // type: which of it counts is decided when read. Objects (the instances
-  // of a repeat) are never a choice: no valid answer has one there.
-  void Value(const std::string& path, const json& v) {
+  // What indicators.cc takes from one value, for each use in `use`.
+  // Objects (the instances of a repeat) are never a choice: no valid
+  // answer has one there.
+  void Value(const std::string& path, const json& v, uint8_t use) {
     if (v.is_null()) return;
+    const bool choices = (use & kUseChoices) != 0;
     if (v.is_array()) {
-      if (v.empty()) return;
+      if (v.empty() || !choices) return;
       for (const json& e : v)
         if (!e.is_object()) Count(path, IndicatorKind::kChoice, ChoiceKey(e));
     } else if (!v.is_object()) {
-      Count(path, IndicatorKind::kChoice, ChoiceKey(v));
-      if (v.is_number()) {
+      if (choices) Count(path, IndicatorKind::kChoice, ChoiceKey(v));
+      if ((use & kUseNumbers) != 0 && v.is_number()) {
         double d = v.get<double>();
         if (std::isfinite(d)) Count(path, IndicatorKind::kNumber, NumberKey(d));
       }
     }
-    Count(path, IndicatorKind::kAnswered, "");
+    if (choices) Count(path, IndicatorKind::kAnswered, "");
   }
 
   // Every answer of `object`, and of the objects inside its lists (the
@@ -66,7 +146,8 @@ struct Tallier {
   void Object(const std::string& prefix, const json& object) {
     for (auto it = object.begin(); it != object.end(); ++it) {
       std::string path = prefix + it.key();
-      Value(path, *it);
+      uint8_t use = plan == nullptr ? (kUseChoices | kUseNumbers) : plan->UseAt(path);
+      if (use != kUseNothing) Value(path, *it, use);
       if (it->is_array())
         for (const json& e : *it)
           if (e.is_object()) Object(path + "/", e);
@@ -101,9 +182,23 @@ std::vector<const IndicatorTally::Items::value_type*> IndicatorTally::Sorted(con
   return out;
 }
 
-void IndicatorTally::AddAll(const IndicatorPlace& place, const std::vector<IndicatorItem>& items) {
+void IndicatorTally::AddAll(const IndicatorPlace& place, const std::vector<IndicatorItem>& items,
+                            const CountPlan& plan) {
   Items& here = places_[place];
-  for (const IndicatorItem& item : items) Add(here, item, +1);
+  // A record's items come path by path: the plan is asked once per path.
+  const std::string* path = nullptr;
+  uint8_t use = kUseNothing;
+  for (const IndicatorItem& item : items) {
+    if (item.kind == IndicatorKind::kRecords) {
+      Add(here, item, +1);
+      continue;
+    }
+    if (path == nullptr || *path != item.path) {
+      path = &item.path;
+      use = plan.UseAt(item.path);
+    }
+    if (Wanted(item.kind, use)) Add(here, item, +1);
+  }
   if (here.empty()) places_.erase(place);
 }
 
@@ -142,8 +237,9 @@ RecordCountChange RecordCountChange::Of(const SubmissionSummary& s, const Stored
   return change;
 }
 
-void RecordCountChange::AddTo(const SubmissionSummary& s, IndicatorTally* tally) const {
-  if (subtract_old) TallyAnswers(old_form_id, old_region, old_centre, old_answers, -1, tally);
+void RecordCountChange::AddTo(const SubmissionSummary& s, const CountPlan* old_plan, const CountPlan* new_plan,
+                              IndicatorTally* tally) const {
+  if (subtract_old) TallyAnswers(old_form_id, old_region, old_centre, old_answers, -1, *old_plan, tally);
   if (!add_new) return;
   if (s.answer_counts) {
 #ifndef NDEBUG
@@ -151,27 +247,27 @@ void RecordCountChange::AddTo(const SubmissionSummary& s, IndicatorTally* tally)
     // stored counts are never read back to be checked. Debug builds (every
     // test) check each.
     IndicatorTally given, read;
-    given.AddAll(IndicatorPlace{}, s.answer_counts->items);
-    TallyAnswers("", "", "", s.answers_json, +1, &read);
+    given.AddAll(IndicatorPlace{}, s.answer_counts->items, *new_plan);
+    TallyAnswers("", "", "", s.answers_json, +1, *new_plan, &read);
     if (given.places() != read.places()) {
       std::cerr << "dala-server: the counts given with a record are not what its answers count\n";
       std::abort();
     }
 #endif
-    tally->AddAll(IndicatorPlace{s.form_id, s.region, s.centre}, s.answer_counts->items);
+    tally->AddAll(IndicatorPlace{s.form_id, s.region, s.centre}, s.answer_counts->items, *new_plan);
   } else {
-    TallyAnswers(s.form_id, s.region, s.centre, s.answers_json, +1, tally);
+    TallyAnswers(s.form_id, s.region, s.centre, s.answers_json, +1, *new_plan, tally);
   }
 }
 
 void TallyAnswers(const std::string& form_id, const std::string& region, const std::string& centre,
-                  std::string_view answers_json, int64_t sign, IndicatorTally* tally) {
+                  std::string_view answers_json, int64_t sign, const CountPlan& plan, IndicatorTally* tally) {
   json answers = json::parse(answers_json, nullptr, false);
   if (!answers.is_object()) return;
   IndicatorPlace place{form_id, region, centre};
   IndicatorTally::Items& items = tally->At(place);
   auto add = [&items, sign](IndicatorItem&& item) { IndicatorTally::Add(items, std::move(item), sign); };
-  Tallier<decltype(add)> t{add};
+  Tallier<decltype(add)> t{add, &plan};
   t.Count("", IndicatorKind::kRecords, "");
   t.Object("", answers);
   if (items.empty()) tally->Erase(place);

@@ -6,12 +6,20 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
+
+#include "dala/base/status.h"
+
+namespace dala::schema {
+class Form;
+struct Question;
+}  // namespace dala::schema
 
 namespace dala::server {
 
@@ -43,6 +51,68 @@ struct IndicatorItemHash {
   size_t operator()(const IndicatorItem& item) const;
 };
 
+// What the indicators (indicators.cc) read of a question's answers: how
+// often each choice was chosen and how many answered, or the numbers.
+// Bits: a path may be a choice in one version of a form, a number in another.
+enum IndicatorUse : uint8_t { kUseNothing = 0, kUseChoices = 1, kUseNumbers = 2 };
+IndicatorUse UseOf(const schema::Question& q);
+
+// Where indicator_counts keeps a question's answers: the names of its
+// enclosing repeats, outermost first, then its own, joined by '/'.
+std::string CountPath(const schema::Form& form, const schema::Question& q);
+
+// Which answers of one form are counted: at each path that is a choice or
+// a number question in some published version of it, what the indicators
+// read there; nothing else. A text, date or time answer is read by no
+// indicator, and counting it as a possible choice added a row for nearly
+// every record (each distinct arrival time) that a sync had to write.
+// Every record counts as a record whatever its form.
+class CountPlan {
+ public:
+  // From the documents of every published version of one form; the plan
+  // of a form no version of which is stored counts records only.
+  static CountPlan Of(const std::vector<std::string>& documents);
+
+  uint8_t UseAt(const std::string& path) const;
+  // Whether `item` is one this plan counts.
+  bool Counts(const IndicatorItem& item) const;
+  // Whether this plan counts something at a path where `before` did not:
+  // the records already stored then have counts missing.
+  bool Widens(const CountPlan& before) const;
+
+ private:
+  std::unordered_map<std::string, uint8_t> uses_;  // path -> IndicatorUse bits
+};
+
+// A store's count plans, one per form id, each kept while the number of
+// versions of its form stays what it was when the plan was made. A store
+// asks for the number once per form and transaction (another node, or a
+// version published from the command line, may have added one), and
+// forgets every plan when a transaction of its own fails.
+class CountPlanCache {
+ public:
+  // The plan checked in this transaction, or null.
+  const CountPlan* Checked(const std::string& form_id) const;
+  // The plan of `form_id`, of which `versions` are stored now; `documents`
+  // reads them, and is called only when that number changed. Remembered as
+  // checked when `in_transaction`.
+  Result<const CountPlan*> Get(const std::string& form_id, int64_t versions, bool in_transaction,
+                               const std::function<Result<std::vector<std::string>>()>& documents);
+  void EndTransaction() { checked_.clear(); }
+  void Clear() {
+    plans_.clear();
+    checked_.clear();
+  }
+
+ private:
+  struct Entry {
+    int64_t versions = 0;
+    CountPlan plan;
+  };
+  std::unordered_map<std::string, Entry> plans_;
+  std::unordered_map<std::string, const CountPlan*> checked_;
+};
+
 // Changes to the counts, summed; a change that sums to zero is dropped.
 class IndicatorTally {
  public:
@@ -55,8 +125,8 @@ class IndicatorTally {
   // The item's text is copied only when the tally has no such item yet.
   static void Add(Items& items, const IndicatorItem& item, int64_t n);
   static void Add(Items& items, IndicatorItem&& item, int64_t n);
-  // Adds one to each of `items` (an AnswerCounts's) at `place`.
-  void AddAll(const IndicatorPlace& place, const std::vector<IndicatorItem>& items);
+  // Adds one to each of `items` (an AnswerCounts's) at `place` that `plan` counts.
+  void AddAll(const IndicatorPlace& place, const std::vector<IndicatorItem>& items, const CountPlan& plan);
 
   void Erase(const IndicatorPlace& place) { places_.erase(place); }
   bool empty() const { return places_.empty(); }
@@ -71,16 +141,19 @@ class IndicatorTally {
   std::map<IndicatorPlace, Items> places_;
 };
 
-// Adds `sign` (+1 or -1) times what one record's answers count to `tally`.
-// Answers that are not a JSON object count nothing, not even the record:
-// stored answers come from verified revisions, so that is damage.
+// Adds `sign` (+1 or -1) times what one record's answers count under
+// `plan` (its form's) to `tally`. Answers that are not a JSON object count
+// nothing, not even the record: stored answers come from verified
+// revisions, so that is damage.
 void TallyAnswers(const std::string& form_id, const std::string& region, const std::string& centre,
-                  std::string_view answers_json, int64_t sign, IndicatorTally* tally);
+                  std::string_view answers_json, int64_t sign, const CountPlan& plan, IndicatorTally* tally);
 
-// What one record's answers count before they are given a place: what
-// TallyAnswers adds at it with sign +1. A sync tallies each new record on
-// the threads that verify it, from the answers they parsed, so that the
-// one thread that appends only adds the counts up (SubmissionSummary).
+// What one record's answers could count, whatever its form's plan: what
+// TallyAnswers adds with sign +1 under a plan that counts everything. A
+// sync tallies each new record on the threads that verify it, from the
+// answers they parsed, so that the one thread that appends only adds up
+// what the plan counts (SubmissionSummary). The plan is applied there,
+// under the store's lock, so that a version published meanwhile is seen.
 struct AnswerCounts {
   std::vector<IndicatorItem> items;  // each counts one; an item may come more than once
 };
@@ -104,8 +177,11 @@ struct RecordCountChange {
     std::string form_id, region, centre, answers, merged_into, review_state;
   };
   static RecordCountChange Of(const SubmissionSummary& s, const StoredRow* stored);
-  // Adds the change to `tally`; `s` is the record Of was given.
-  void AddTo(const SubmissionSummary& s, IndicatorTally* tally) const;
+  // Adds the change to `tally`; `s` is the record Of was given, the plans
+  // those of the stored row's form (when subtract_old) and of s.form_id
+  // (when add_new).
+  void AddTo(const SubmissionSummary& s, const CountPlan* old_plan, const CountPlan* new_plan,
+             IndicatorTally* tally) const;
 };
 
 // The text a choice is counted under: strings as they are, true/false,

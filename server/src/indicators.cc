@@ -17,14 +17,11 @@ namespace {
 
 enum class Kind { kChoices, kNumbers, kNone };
 
+// As the counts are kept (indicator_counts.h, UseOf).
 Kind KindOf(const Question& q) {
-  switch (q.type) {
-    case QuestionType::kSelectOne:
-    case QuestionType::kSelectMultiple:
-    case QuestionType::kRating:
-    case QuestionType::kAcknowledge: return Kind::kChoices;
-    case QuestionType::kInteger:
-    case QuestionType::kDecimal: return Kind::kNumbers;
+  switch (UseOf(q)) {
+    case kUseChoices: return Kind::kChoices;
+    case kUseNumbers: return Kind::kNumbers;
     default: return Kind::kNone;
   }
 }
@@ -182,14 +179,6 @@ json IndicatorsJson(const schema::Form& form, const std::vector<const Question*>
     out["groups"] = list;
   }
   return out;
-}
-
-// Where indicator_counts keeps a question's answers: the names of its
-// enclosing repeats, outermost first, then its own, joined by '/'.
-std::string CountPath(const schema::Form& form, const Question& q) {
-  std::string path = q.name;
-  for (int r = q.repeat; r >= 0; r = form.questions()[r].repeat) path = form.questions()[r].name + "/" + path;
-  return path;
 }
 
 // Whether the kept counts answer `f`: they are kept per form, region and

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "store_test_util.h"
 
@@ -47,6 +48,16 @@ constexpr const char* kRetypedForm = R"({"dala_form":1,"id":"visit","version":"2
                {"type":"rating","name":"issues","label":"Issues","scale":3},
                {"type":"integer","name":"kind","label":"Kind"}]})";
 
+// A third version in which the centre, a text question before, is a
+// choice from a list: the records already stored have answers to count
+// there once it is published.
+constexpr const char* kCentreChoiceForm = R"({"dala_form":1,"id":"visit","version":"3","title":"Visit",
+  "languages":["en"],"default_language":"en",
+  "lists":{"centres":[{"name":"ala_01","label":"Almaty 1"},{"name":"ala_02","label":"Almaty 2"},
+                      {"name":"ast_01","label":"Astana 1"}]},
+  "questions":[{"type":"select_one","name":"centre","label":"Centre","list":"centres"},
+               {"type":"date","name":"visit_date","label":"Visit date"}]})";
+
 json Answers(const std::string& region, const std::string& centre, int queue, double wait, json langs, int clean,
              json issues) {
   return {{"region", region}, {"centre", centre}, {"visit_date", "2025-12-31"}, {"queue", queue},
@@ -62,6 +73,19 @@ class IndicatorCountsTest : public testing::ServiceTest {
     for (auto* laptop : {&alma_, &bota_}) {
       laptop->device = EnrollLaptop(laptop->key.public_key(), IssueLaptopCode(laptop == &alma_ ? "alma" : "bota"));
     }
+    // Only what published versions read is counted: the retyped version
+    // is one of them.
+    ASSERT_TRUE(service_->PublishForm(kRetypedForm, "p").ok());
+  }
+
+  // The paths of the kept count rows of form visit.
+  std::set<std::string> CountedPaths() {
+    auto rows = store_->IndicatorCounts("visit", "", "");
+    EXPECT_TRUE(rows.ok());
+    std::set<std::string> paths;
+    if (rows.ok())
+      for (const IndicatorCountRow& row : *rows) paths.insert(row.path);
+    return paths;
   }
 
   struct Laptop {
@@ -96,10 +120,15 @@ class IndicatorCountsTest : public testing::ServiceTest {
 
   // The indicators from the kept counts and from every record's answers,
   // for each split and for the filters the counts answer.
-  void ExpectCountsAgreeWithRecords() {
-    auto retyped = schema::Form::Load(kRetypedForm);
-    ASSERT_TRUE(retyped.ok()) << retyped.status().ToString();
-    for (const schema::Form* form : {form_.get(), retyped->get()})
+  void ExpectCountsAgreeWithRecords(std::vector<const char*> more_versions = {}) {
+    std::vector<std::shared_ptr<const schema::Form>> forms{form_};
+    more_versions.push_back(kRetypedForm);
+    for (const char* document : more_versions) {
+      auto form = schema::Form::Load(document);
+      ASSERT_TRUE(form.ok()) << form.status().ToString();
+      forms.push_back(*form);
+    }
+    for (const auto& form : forms)
       for (IndicatorSplit split : {IndicatorSplit::kNone, IndicatorSplit::kRegion, IndicatorSplit::kCentre}) {
       for (auto [region, centre] : {std::pair{"", ""}, {"ala", ""}, {"", "ala_02"}, {"ast", "ast_01"}}) {
         SubmissionFilter f;
@@ -109,7 +138,8 @@ class IndicatorCountsTest : public testing::ServiceTest {
         auto counted = ComputeIndicators(*store_, *form, f, split);
         auto read = ComputeIndicatorsFromRecords(*store_, *form, f, split);
         ASSERT_TRUE(counted.ok() && read.ok());
-        EXPECT_EQ(counted->dump(2), read->dump(2)) << "region '" << region << "' centre '" << centre << "'";
+        EXPECT_EQ(counted->dump(2), read->dump(2))
+            << "version " << form->version() << " region '" << region << "' centre '" << centre << "'";
       }
     }
   }
@@ -170,6 +200,93 @@ TEST_P(IndicatorCountsTest, CountsKeptThroughEditsReviewsRejectionsAndMergesAgre
   ASSERT_TRUE(split.ok());
   // a, b, c (sent back after its rejection), the record of few answers and the one with nulls
   EXPECT_EQ((*split)["records"], 5);
+}
+
+// A text, date or time answer is read by no indicator: counted as a
+// possible choice, each distinct centre and date added a row that a sync
+// wrote and nothing read.
+TEST_P(IndicatorCountsTest, TextAndDateAnswersAddNoCountRows) {
+  Send(alma_, Answers("ala", "ala_01", 3, 2.5, {"kk", "ru"}, 4, {{{"kind", "queue"}, {"minutes", 40}}}));
+  Send(bota_, Answers("ast", "ast_01", 9, 0.25, {"en"}, 2, json::array()));
+  std::set<std::string> paths = CountedPaths();
+  EXPECT_EQ(paths.count("centre"), 0u);
+  EXPECT_EQ(paths.count("visit_date"), 0u);
+  // What the indicators read is still counted, under both versions' types.
+  for (const char* read : {"", "region", "queue", "wait", "langs", "clean", "issues", "issues/kind", "issues/minutes"})
+    EXPECT_EQ(paths.count(read), 1u) << "'" << read << "'";
+  ExpectCountsAgreeWithRecords();
+}
+
+TEST_P(IndicatorCountsTest, AVersionThatMakesATextQuestionAChoiceCountsTheRecordsAlreadyStored) {
+  Send(alma_, Answers("ala", "ala_01", 3, 2.5, {"kk"}, 4, json::array()));
+  SubmissionId b = Send(bota_, Answers("ast", "ast_01", 9, 0.25, {"en"}, 2, json::array()));
+  Send(alma_, Answers("ala", "ala_02", 1, 1.5, {"ru"}, 3, json::array()));
+  ASSERT_TRUE(service_->Review(b, "aigerim", "rejected", "").ok());
+  ASSERT_EQ(CountedPaths().count("centre"), 0u);
+  ASSERT_TRUE(service_->PublishForm(kCentreChoiceForm, "p").ok());
+  EXPECT_EQ(CountedPaths().count("centre"), 1u);
+  ExpectCountsAgreeWithRecords({kCentreChoiceForm});
+  auto centres = ComputeIndicators(*store_, *schema::Form::Load(kCentreChoiceForm).value(),
+                                   SubmissionFilter{.form_id = "visit"}, IndicatorSplit::kNone);
+  ASSERT_TRUE(centres.ok());
+  EXPECT_EQ((*centres)["questions"][0]["answered"], 2) << "the rejected record is not counted";
+  // Records sent after it are counted under the wider plan, and publishing
+  // the same version again changes nothing.
+  Send(bota_, Answers("ast", "ast_01", 2, 0.5, {"kk"}, 5, json::array()));
+  ASSERT_TRUE(service_->PublishForm(kCentreChoiceForm, "p").ok());
+  ExpectCountsAgreeWithRecords({kCentreChoiceForm});
+}
+
+// Another process (a `dala-server form publish` beside the running
+// server, or another node over the same PostgreSQL) publishes the wider
+// version: the running server's next sync counts under it too.
+TEST_P(IndicatorCountsTest, AVersionPublishedByAnotherProcessWidensWhatTheNextSyncCounts) {
+  Send(alma_, Answers("ala", "ala_01", 3, 2.5, {"kk"}, 4, json::array()));
+  auto other = Open();
+  ASSERT_TRUE(other.ok()) << other.status().ToString();
+  auto form = schema::Form::Load(kCentreChoiceForm);
+  ASSERT_TRUE(form.ok());
+  FormInfo info;
+  info.hash = (*form)->hash_hex();
+  info.form_id = (*form)->id();
+  info.version = (*form)->version();
+  info.project = "p";
+  info.published_ms = kNow;
+  ASSERT_TRUE((*other)->PublishForm(kCentreChoiceForm, info).ok());
+  other->reset();
+  Send(bota_, Answers("ala", "ala_02", 9, 0.25, {"en"}, 2, json::array()));
+  ExpectCountsAgreeWithRecords({kCentreChoiceForm});
+}
+
+// A database from before the plans (SQLite's migration 13, PostgreSQL's
+// 4) has rows for text answers: they go when the server next opens it,
+// and the rows the indicators read stay as they were.
+TEST_P(IndicatorCountsTest, RowsOfAnOlderDatabaseThatNoIndicatorReadsGoWhenItIsOpened) {
+  Send(alma_, Answers("ala", "ala_01", 3, 2.5, {"kk", "ru"}, 4, {{{"kind", "queue"}, {"minutes", 40}}}));
+  Send(bota_, Answers("ast", "ast_01", 9, 0.25, {"en"}, 2, json::array()));
+  auto kept = store_->IndicatorCounts("visit", "", "");
+  ASSERT_TRUE(kept.ok());
+  const std::string junk = "INSERT INTO indicator_counts VALUES ('visit', 'ala', 'ala_01', 'centre', 2, 'ala_01', 1);";
+  service_.reset();
+  store_.reset();
+  if (kind() == testing::StoreKind::kSqlite) {
+    Damage(junk + "PRAGMA user_version = 12");
+  } else {
+#if DALA_TEST_POSTGRES
+    auto db = pg::Connection::Open(conninfo_);
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    Status s = db->Exec(junk + "DROP TABLE indicator_counts_pending; UPDATE dala_schema_version SET version = 3");
+    ASSERT_TRUE(s.ok()) << s.ToString();
+#endif
+  }
+  auto reopened = Open();
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  store_ = std::move(*reopened);
+  EXPECT_EQ(CountedPaths().count("centre"), 0u);
+  auto filled = store_->IndicatorCounts("visit", "", "");
+  ASSERT_TRUE(filled.ok());
+  EXPECT_EQ(*filled, *kept);
+  ExpectCountsAgreeWithRecords();
 }
 
 TEST_F(SqliteIndicatorCountsTest, ADatabaseWithoutCountsGetsThemFromItsRecordsWhenOpened) {

@@ -252,6 +252,13 @@ CREATE INDEX login_failures_by_time ON login_failures (at_ms);
       R"sql(
 DROP INDEX submissions_by_region;
 )sql",
+      // 13: only what the indicators read is counted: at the paths of
+      // choice and number questions (CountPlan, indicator_counts.h), not
+      // every text, date and time answer as a possible choice. The counts
+      // are made again when the server next opens the database.
+      R"sql(
+INSERT INTO indicator_counts_pending VALUES (13);
+)sql",
   };
   return kMigrations;
 }

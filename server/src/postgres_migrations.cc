@@ -214,6 +214,13 @@ CREATE INDEX login_failures_by_time ON login_failures (at_ms);
       R"sql(
 DROP INDEX submissions_by_region;
 )sql",
+      // 4: as SQLite's migration 13, the indicator counts are counted
+      // again under each form's plan; the store does it when it opens the
+      // database (PostgresStore::FillPendingIndicatorCounts).
+      R"sql(
+CREATE TABLE indicator_counts_pending (since BIGINT NOT NULL);
+INSERT INTO indicator_counts_pending VALUES (4);
+)sql",
   };
   return kMigrations;
 }

@@ -10,7 +10,9 @@ namespace dala::server {
 Result<std::unique_ptr<Store>> OpenPostgresStore(const std::string& conninfo, bool create) {
   DALA_ASSIGN_OR_RETURN(pg::Connection conn, pg::Connection::Open(conninfo));
   DALA_RETURN_IF_ERROR(MigratePostgres(conn, create, pg::Redacted(conninfo)));
-  return std::unique_ptr<Store>(std::make_unique<PostgresStore>(std::move(conn), conninfo));
+  auto store = std::make_unique<PostgresStore>(std::move(conn), conninfo);
+  DALA_RETURN_IF_ERROR(store->FillPendingIndicatorCounts());
+  return std::unique_ptr<Store>(std::move(store));
 }
 
 bool IsPostgresUri(const std::string& text) { return pg::IsConnectionUri(text); }
@@ -104,11 +106,11 @@ Status PostgresStore::InTransaction(const std::function<Status()>& work) {
   // COMMIT would quietly roll it back.
   if (s.ok() && conn_.TransactionFailed())
     s = Status::Internal("a statement failed inside the transaction, which was rolled back");
-  if (!s.ok()) {
-    (void)conn_.Exec("ROLLBACK");
-    return s;
-  }
-  return conn_.Exec("COMMIT");
+  if (s.ok()) s = conn_.Exec("COMMIT");
+  else (void)conn_.Exec("ROLLBACK");
+  count_plans_.EndTransaction();
+  if (!s.ok()) count_plans_.Clear();  // a plan may have counted a version rolled back
+  return s;
 }
 
 Status PostgresStore::InReadSnapshot(const std::function<Status(Store& snapshot)>& work) {

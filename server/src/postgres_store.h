@@ -110,6 +110,10 @@ class PostgresStore final : public Store {
   Result<std::vector<GroupCount>> CountSubmissionsBy(const SubmissionFilter& filter, SubmissionGroup by) override;
   Result<std::vector<IndicatorCountRow>> IndicatorCounts(std::string_view form_id, std::string_view region,
                                                          std::string_view centre) override;
+  // Fills indicator_counts from the records when a migration left them to
+  // fill (indicator_counts_pending), under the log's lock so that nodes
+  // starting together fill them once; called when the store is opened.
+  Status FillPendingIndicatorCounts();
   Result<std::vector<std::pair<sync::PublicKey, uint64_t>>> RevisionsPerAuthor() override;
   Result<std::vector<sync::SubmissionId>> SubmissionIdsEndingWith(std::string_view hex_end,
                                                                   size_t limit) override;
@@ -134,6 +138,12 @@ class PostgresStore final : public Store {
   Status PutSubmissionRow(const SubmissionSummary& s);
   Status ApplyIndicatorTally(const IndicatorTally& tally);
   Status FlushIndicatorCounts();
+  // As SqliteStore's (sqlite_store.h).
+  Status CountWhatANewVersionReads(const std::string& form_id);
+  Result<const CountPlan*> CountPlanFor(const std::string& form_id);
+  Result<std::vector<std::string>> FormDocumentsOf(const std::string& form_id);
+  Status AddCountChange(const RecordCountChange& change, const SubmissionSummary& s, IndicatorTally* tally);
+  Status RecountIndicators(const std::string* form_id);
 
   // One statement on this store's connection (a broken connection outside
   // a transaction is reconnected first).
@@ -159,6 +169,7 @@ class PostgresStore final : public Store {
   bool read_only_ = false;
   bool in_transaction_ = false;
   IndicatorTally pending_counts_;
+  CountPlanCache count_plans_;
   uint64_t cursors_ = 0;  // names each cursor of ForEachRow apart
   pg::Connection conn_;
 };

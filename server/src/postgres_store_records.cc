@@ -98,9 +98,27 @@ Result<FormInfo> PostgresStore::PublishForm(std::string_view document, const For
                                                        .Int(info.published_ms)));
     out = info;
     if (!seq.empty()) out.publish_seq = seq.Int(0, 0);
-    return Status::Ok();
+    return CountWhatANewVersionReads(info.form_id);
   }));
   return out;
+}
+
+Result<std::vector<std::string>> PostgresStore::FormDocumentsOf(const std::string& form_id) {
+  DALA_ASSIGN_OR_RETURN(pg::Rows r, Run("SELECT document FROM forms WHERE form_id = $1 ORDER BY publish_seq",
+                                        Params().Text(form_id)));
+  std::vector<std::string> documents;
+  for (int i = 0; i < r.size(); ++i) documents.push_back(r.Bytes(i, 0));
+  return documents;
+}
+
+Status PostgresStore::CountWhatANewVersionReads(const std::string& form_id) {
+  // The version just stored is the newest (publish_seq, under the log's
+  // lock): the plan before it is that of the others.
+  DALA_ASSIGN_OR_RETURN(std::vector<std::string> documents, FormDocumentsOf(form_id));
+  if (documents.empty()) return Status::Ok();
+  if (!CountPlan::Of(documents).Widens(CountPlan::Of({documents.begin(), documents.end() - 1})))
+    return Status::Ok();
+  return RecountIndicators(&form_id);
 }
 
 Result<std::vector<FormInfo>> PostgresStore::ListForms() {
@@ -273,8 +291,7 @@ Status PostgresStore::PutSubmission(const SubmissionSummary& s) {
   if (!in_transaction_) return InTransaction([&] { return PutSubmission(s); });
   DALA_ASSIGN_OR_RETURN(RecordCountChange change, CountChangeOf(s));
   DALA_RETURN_IF_ERROR(PutSubmissionRow(s));
-  change.AddTo(s, &pending_counts_);
-  return Status::Ok();
+  return AddCountChange(change, s, &pending_counts_);
 }
 
 Status PostgresStore::PutSubmissionRow(const SubmissionSummary& s) {
@@ -457,6 +474,58 @@ Result<RecordCountChange> PostgresStore::CountChangeOf(const SubmissionSummary& 
   RecordCountChange::StoredRow stored{old.Text(0, 0), old.Text(0, 1), old.Text(0, 2),
                                       old.Text(0, 3), old.Text(0, 4), old.Text(0, 5)};
   return RecordCountChange::Of(s, &stored);
+}
+
+Result<const CountPlan*> PostgresStore::CountPlanFor(const std::string& form_id) {
+  if (const CountPlan* plan = count_plans_.Checked(form_id)) return plan;
+  DALA_ASSIGN_OR_RETURN(pg::Rows r, Run("SELECT count(*) FROM forms WHERE form_id = $1", Params().Text(form_id)));
+  const int64_t versions = r.empty() ? 0 : r.Int(0, 0);
+  return count_plans_.Get(form_id, versions, in_transaction_, [&] { return FormDocumentsOf(form_id); });
+}
+
+Status PostgresStore::AddCountChange(const RecordCountChange& change, const SubmissionSummary& s,
+                                     IndicatorTally* tally) {
+  const CountPlan* old_plan = nullptr;
+  const CountPlan* new_plan = nullptr;
+  if (change.subtract_old) {
+    DALA_ASSIGN_OR_RETURN(old_plan, CountPlanFor(change.old_form_id));
+  }
+  if (change.add_new) {
+    DALA_ASSIGN_OR_RETURN(new_plan, CountPlanFor(s.form_id));
+  }
+  change.AddTo(s, old_plan, new_plan, tally);
+  return Status::Ok();
+}
+
+Status PostgresStore::RecountIndicators(const std::string* form_id) {
+  // What this transaction has summed so far goes in first: the rows of
+  // other forms keep it, and this form's are made again from its records.
+  DALA_RETURN_IF_ERROR(FlushIndicatorCounts());
+  const std::string only = form_id == nullptr ? "" : " AND form_id = $1";
+  const Params params = form_id == nullptr ? Params() : Params().Text(*form_id);
+  DALA_RETURN_IF_ERROR(Run("DELETE FROM indicator_counts WHERE true" + only, params).status());
+  IndicatorTally tally;
+  DALA_RETURN_IF_ERROR(ForEachRow("SELECT form_id, region, centre, answers FROM submissions "
+                                  "WHERE merged_into = '' AND review_state <> 'rejected'" + only,
+                                  params, [&](const pg::Rows& r, int i) -> Status {
+                                    std::string form = r.Text(i, 0);
+                                    DALA_ASSIGN_OR_RETURN(const CountPlan* plan, CountPlanFor(form));
+                                    TallyAnswers(form, r.Text(i, 1), r.Text(i, 2), r.Text(i, 3), +1, *plan,
+                                                 &tally);
+                                    return Status::Ok();
+                                  }));
+  return ApplyIndicatorTally(tally);
+}
+
+Status PostgresStore::FillPendingIndicatorCounts() {
+  Lock lock(mutex_);
+  return InTransaction([&]() -> Status {
+    DALA_RETURN_IF_ERROR(TakeLogLock());
+    DALA_ASSIGN_OR_RETURN(pg::Rows pending, Run("SELECT count(*) FROM indicator_counts_pending"));
+    if (pending.empty() || pending.Int(0, 0) == 0) return Status::Ok();
+    DALA_RETURN_IF_ERROR(RecountIndicators(nullptr));
+    return Run("DELETE FROM indicator_counts_pending").status();
+  });
 }
 
 Status PostgresStore::FlushIndicatorCounts() {

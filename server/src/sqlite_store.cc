@@ -67,8 +67,10 @@ Status SqliteStore::InTransaction(const std::function<Status()>& work) {
   in_transaction_ = false;
   if (s.ok()) s = FlushIndicatorCounts();
   pending_counts_.clear();  // written, or rolled back with the records
-  if (!s.ok()) return s;  // the transaction rolls back as it goes out of scope
-  return tx.Commit();
+  if (s.ok()) s = tx.Commit();  // else the transaction rolls back as it goes out of scope
+  count_plans_.EndTransaction();
+  if (!s.ok()) count_plans_.Clear();  // a plan may have counted a version rolled back
+  return s;
 }
 
 // SQLite checkpoints a WAL database inside the commit that takes the WAL

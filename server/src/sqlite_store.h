@@ -147,6 +147,19 @@ class SqliteStore final : public Store {
   Status PutSubmissionRow(const SubmissionSummary& s);
   Status ApplyIndicatorTally(const IndicatorTally& tally);
   Status FlushIndicatorCounts();
+  Result<FormInfo> PublishFormRow(std::string_view document, const FormInfo& info, bool* inserted);
+  // After a new version of `form_id` is stored: if its plan counts what
+  // the versions before did not, the records already stored are counted
+  // again, so that they show in what it reads.
+  Status CountWhatANewVersionReads(const std::string& form_id);
+  // Which answers of form `form_id` are counted (indicator_counts.h).
+  Result<const CountPlan*> CountPlanFor(const std::string& form_id);
+  // The documents of every version of `form_id`, oldest first.
+  Result<std::vector<std::string>> FormDocumentsOf(const std::string& form_id);
+  Status AddCountChange(const RecordCountChange& change, const SubmissionSummary& s, IndicatorTally* tally);
+  // Counts again, from the stored records, those of form `form_id`, or of
+  // every form when it is null.
+  Status RecountIndicators(const std::string* form_id);
 
   // One connection, one writer: SQLite serialises writes anyway, and a
   // recursive mutex lets calls made inside InTransaction join it.
@@ -157,6 +170,7 @@ class SqliteStore final : public Store {
   // most of their counts, so each row is written once, not per record.
   bool in_transaction_ = false;
   IndicatorTally pending_counts_;
+  CountPlanCache count_plans_;
   sql::Database db_;
 
   // The checkpointer: its own connection, and its thread's wake-up.

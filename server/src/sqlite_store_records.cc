@@ -61,6 +61,32 @@ FormInfo ReadFormInfo(const sql::Statement& st) {
 
 Result<FormInfo> SqliteStore::PublishForm(std::string_view document, const FormInfo& info) {
   Lock lock(mutex_);
+  DALA_RETURN_IF_ERROR(db_.Exec("SAVEPOINT publish_form"));
+  bool inserted = false;
+  auto published = PublishFormRow(document, info, &inserted);
+  Status s = published.status();
+  if (s.ok() && inserted) s = CountWhatANewVersionReads(info.form_id);
+  if (!s.ok()) {
+    (void)db_.Exec("ROLLBACK TO publish_form");
+    count_plans_.Clear();  // a plan may have counted the version rolled back
+  }
+  Status released = db_.Exec("RELEASE publish_form");
+  if (!s.ok()) return s;
+  if (!released.ok()) return released;
+  return published;
+}
+
+Status SqliteStore::CountWhatANewVersionReads(const std::string& form_id) {
+  // The version just stored is the newest: the plan before it is that of
+  // the others.
+  DALA_ASSIGN_OR_RETURN(std::vector<std::string> documents, FormDocumentsOf(form_id));
+  if (documents.empty()) return Status::Ok();
+  if (!CountPlan::Of(documents).Widens(CountPlan::Of({documents.begin(), documents.end() - 1})))
+    return Status::Ok();
+  return RecountIndicators(&form_id);
+}
+
+Result<FormInfo> SqliteStore::PublishFormRow(std::string_view document, const FormInfo& info, bool* inserted) {
   {
     DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare(std::string("SELECT ") + kFormColumns +
                                                " FROM forms WHERE form_id = ? AND version = ?"));
@@ -87,6 +113,7 @@ Result<FormInfo> SqliteStore::PublishForm(std::string_view document, const FormI
                            .BindBlob(5, document)
                            .Bind(6, info.published_ms)
                            .Run());
+  *inserted = true;
   FormInfo out = info;
   DALA_ASSIGN_OR_RETURN(auto seq, db_.Prepare("SELECT publish_seq FROM forms WHERE hash = ?"));
   seq.Bind(1, info.hash);
@@ -273,16 +300,15 @@ Status SqliteStore::PutSubmission(const SubmissionSummary& s) {
   if (in_transaction_) {
     DALA_ASSIGN_OR_RETURN(RecordCountChange change, CountChangeOf(s));
     DALA_RETURN_IF_ERROR(PutSubmissionRow(s));
-    change.AddTo(s, &pending_counts_);
-    return Status::Ok();
+    return AddCountChange(change, s, &pending_counts_);
   }
   DALA_RETURN_IF_ERROR(db_.Exec("SAVEPOINT put_submission"));
   auto counted = CountChangeOf(s);
   Status put = counted.status();
   if (put.ok()) {
     IndicatorTally change;
-    counted->AddTo(s, &change);
-    put = ApplyIndicatorTally(change);
+    put = AddCountChange(*counted, s, &change);
+    if (put.ok()) put = ApplyIndicatorTally(change);
   }
   if (put.ok()) put = PutSubmissionRow(s);
   if (!put.ok()) (void)db_.Exec("ROLLBACK TO put_submission");
@@ -449,6 +475,64 @@ Result<RecordCountChange> SqliteStore::CountChangeOf(const SubmissionSummary& s)
   return RecordCountChange::Of(s, &stored);
 }
 
+Result<const CountPlan*> SqliteStore::CountPlanFor(const std::string& form_id) {
+  if (const CountPlan* plan = count_plans_.Checked(form_id)) return plan;
+  DALA_ASSIGN_OR_RETURN(auto count, db_.Prepare("SELECT count(*) FROM forms WHERE form_id = ?"));
+  count.Bind(1, form_id);
+  DALA_ASSIGN_OR_RETURN(bool row, count.Step());
+  const int64_t versions = row ? count.ColumnInt(0) : 0;
+  DALA_RETURN_IF_ERROR(count.Reset());
+  return count_plans_.Get(form_id, versions, in_transaction_, [&] { return FormDocumentsOf(form_id); });
+}
+
+Result<std::vector<std::string>> SqliteStore::FormDocumentsOf(const std::string& form_id) {
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT document FROM forms WHERE form_id = ? ORDER BY publish_seq"));
+  st.Bind(1, form_id);
+  std::vector<std::string> documents;
+  while (true) {
+    DALA_ASSIGN_OR_RETURN(bool more, st.Step());
+    if (!more) break;
+    documents.push_back(st.ColumnBlob(0));
+  }
+  return documents;
+}
+
+Status SqliteStore::AddCountChange(const RecordCountChange& change, const SubmissionSummary& s,
+                                   IndicatorTally* tally) {
+  const CountPlan* old_plan = nullptr;
+  const CountPlan* new_plan = nullptr;
+  if (change.subtract_old) {
+    DALA_ASSIGN_OR_RETURN(old_plan, CountPlanFor(change.old_form_id));
+  }
+  if (change.add_new) {
+    DALA_ASSIGN_OR_RETURN(new_plan, CountPlanFor(s.form_id));
+  }
+  change.AddTo(s, old_plan, new_plan, tally);
+  return Status::Ok();
+}
+
+Status SqliteStore::RecountIndicators(const std::string* form_id) {
+  // What this transaction has summed so far goes in first: the rows of
+  // other forms keep it, and this form's are made again from its records.
+  DALA_RETURN_IF_ERROR(FlushIndicatorCounts());
+  std::string only = form_id == nullptr ? "" : " AND form_id = ?";
+  DALA_ASSIGN_OR_RETURN(auto clear, db_.Prepare("DELETE FROM indicator_counts WHERE 1" + only));
+  if (form_id != nullptr) clear.Bind(1, *form_id);
+  DALA_RETURN_IF_ERROR(clear.Run());
+  IndicatorTally tally;
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT form_id, region, centre, answers FROM submissions "
+                                             "WHERE merged_into = '' AND review_state != 'rejected'" + only));
+  if (form_id != nullptr) st.Bind(1, *form_id);
+  while (true) {
+    DALA_ASSIGN_OR_RETURN(bool more, st.Step());
+    if (!more) break;
+    std::string form = st.ColumnText(0);
+    DALA_ASSIGN_OR_RETURN(const CountPlan* plan, CountPlanFor(form));
+    TallyAnswers(form, st.ColumnText(1), st.ColumnText(2), st.ColumnText(3), +1, *plan, &tally);
+  }
+  return ApplyIndicatorTally(tally);
+}
+
 Status SqliteStore::FlushIndicatorCounts() {
   Status s = ApplyIndicatorTally(pending_counts_);
   pending_counts_.clear();
@@ -461,18 +545,7 @@ Status SqliteStore::FillPendingIndicatorCounts() {
   DALA_ASSIGN_OR_RETURN(bool row, pending.Step());
   if (!row || pending.ColumnInt(0) == 0) return Status::Ok();
   DALA_ASSIGN_OR_RETURN(auto tx, sql::Transaction::Begin(db_));
-  DALA_RETURN_IF_ERROR(db_.Exec("DELETE FROM indicator_counts"));
-  IndicatorTally tally;
-  {
-    DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT form_id, region, centre, answers FROM submissions "
-                                               "WHERE merged_into = '' AND review_state != 'rejected'"));
-    while (true) {
-      DALA_ASSIGN_OR_RETURN(bool more, st.Step());
-      if (!more) break;
-      TallyAnswers(st.ColumnText(0), st.ColumnText(1), st.ColumnText(2), st.ColumnText(3), +1, &tally);
-    }
-  }
-  DALA_RETURN_IF_ERROR(ApplyIndicatorTally(tally));
+  DALA_RETURN_IF_ERROR(RecountIndicators(nullptr));
   DALA_RETURN_IF_ERROR(db_.Exec("DELETE FROM indicator_counts_pending"));
   return tx.Commit();
 }
