@@ -214,8 +214,13 @@ TEST_F(MultiNodeE2ETest, LaptopsAlternatingBetweenNodesAndANodeKilledMidSyncConv
   };
   const int before = log_size();
   std::thread killer([&] {
-    // Once node 0 has committed two of the 20 batches, and long before the last.
-    for (int i = 0; i < 2000 && log_size() < before + 4; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    // Once node 0 has committed two of the 20 batches, and long before the
+    // last: one psql waits inside PostgreSQL, looking every 2 ms (at most
+    // 10 s). Starting a psql per look took tens of milliseconds each, in
+    // which a loaded machine's node could take all 20 batches.
+    (void)Psql(conninfo_, "DO $$ DECLARE i int := 0; BEGIN WHILE (SELECT count(*) FROM envelopes) < " +
+                              std::to_string(before + 4) +
+                              " AND i < 5000 LOOP PERFORM pg_sleep(0.002); i := i + 1; END LOOP; END $$");
     nodes_[0]->Kill();
   });
   auto interrupted = As("dina", {"sync", "--batch", "2"});
