@@ -237,10 +237,13 @@ RecordCountChange RecordCountChange::Of(const SubmissionSummary& s, const Stored
   return change;
 }
 
-void RecordCountChange::AddTo(const SubmissionSummary& s, const CountPlan* old_plan, const CountPlan* new_plan,
-                              IndicatorTally* tally) const {
-  if (subtract_old) TallyAnswers(old_form_id, old_region, old_centre, old_answers, -1, *old_plan, tally);
-  if (!add_new) return;
+Status RecordCountChange::AddTo(const SubmissionSummary& s, const PlanFor& plan_for, IndicatorTally* tally) const {
+  if (subtract_old) {
+    DALA_ASSIGN_OR_RETURN(const CountPlan* old_plan, plan_for(old_form_id));
+    TallyAnswers(old_form_id, old_region, old_centre, old_answers, -1, *old_plan, tally);
+  }
+  if (!add_new) return Status::Ok();
+  DALA_ASSIGN_OR_RETURN(const CountPlan* new_plan, plan_for(s.form_id));
   if (s.answer_counts) {
 #ifndef NDEBUG
     // Counts made by the caller must be what answers_json counts: the
@@ -258,6 +261,7 @@ void RecordCountChange::AddTo(const SubmissionSummary& s, const CountPlan* old_p
   } else {
     TallyAnswers(s.form_id, s.region, s.centre, s.answers_json, +1, *new_plan, tally);
   }
+  return Status::Ok();
 }
 
 void TallyAnswers(const std::string& form_id, const std::string& region, const std::string& centre,

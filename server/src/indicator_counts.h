@@ -177,11 +177,10 @@ struct RecordCountChange {
     std::string form_id, region, centre, answers, merged_into, review_state;
   };
   static RecordCountChange Of(const SubmissionSummary& s, const StoredRow* stored);
-  // Adds the change to `tally`; `s` is the record Of was given, the plans
-  // those of the stored row's form (when subtract_old) and of s.form_id
-  // (when add_new).
-  void AddTo(const SubmissionSummary& s, const CountPlan* old_plan, const CountPlan* new_plan,
-             IndicatorTally* tally) const;
+  // Adds the change to `tally`, each side counted under the plan of its
+  // form as `plan_for` (the store's) gives it; `s` is the record Of was given.
+  using PlanFor = std::function<Result<const CountPlan*>(const std::string& form_id)>;
+  Status AddTo(const SubmissionSummary& s, const PlanFor& plan_for, IndicatorTally* tally) const;
 };
 
 // The text a choice is counted under: strings as they are, true/false,

@@ -142,7 +142,10 @@ class PostgresStore final : public Store {
   Status CountWhatANewVersionReads(const std::string& form_id);
   Result<const CountPlan*> CountPlanFor(const std::string& form_id);
   Result<std::vector<std::string>> FormDocumentsOf(const std::string& form_id);
-  Status AddCountChange(const RecordCountChange& change, const SubmissionSummary& s, IndicatorTally* tally);
+  // CountPlanFor, as RecordCountChange::AddTo takes it.
+  RecordCountChange::PlanFor PlanFor() {
+    return [this](const std::string& form_id) { return CountPlanFor(form_id); };
+  }
   Status RecountIndicators(const std::string* form_id);
 
   // One statement on this store's connection (a broken connection outside

@@ -291,7 +291,7 @@ Status PostgresStore::PutSubmission(const SubmissionSummary& s) {
   if (!in_transaction_) return InTransaction([&] { return PutSubmission(s); });
   DALA_ASSIGN_OR_RETURN(RecordCountChange change, CountChangeOf(s));
   DALA_RETURN_IF_ERROR(PutSubmissionRow(s));
-  return AddCountChange(change, s, &pending_counts_);
+  return change.AddTo(s, PlanFor(), &pending_counts_);
 }
 
 Status PostgresStore::PutSubmissionRow(const SubmissionSummary& s) {
@@ -481,20 +481,6 @@ Result<const CountPlan*> PostgresStore::CountPlanFor(const std::string& form_id)
   DALA_ASSIGN_OR_RETURN(pg::Rows r, Run("SELECT count(*) FROM forms WHERE form_id = $1", Params().Text(form_id)));
   const int64_t versions = r.empty() ? 0 : r.Int(0, 0);
   return count_plans_.Get(form_id, versions, in_transaction_, [&] { return FormDocumentsOf(form_id); });
-}
-
-Status PostgresStore::AddCountChange(const RecordCountChange& change, const SubmissionSummary& s,
-                                     IndicatorTally* tally) {
-  const CountPlan* old_plan = nullptr;
-  const CountPlan* new_plan = nullptr;
-  if (change.subtract_old) {
-    DALA_ASSIGN_OR_RETURN(old_plan, CountPlanFor(change.old_form_id));
-  }
-  if (change.add_new) {
-    DALA_ASSIGN_OR_RETURN(new_plan, CountPlanFor(s.form_id));
-  }
-  change.AddTo(s, old_plan, new_plan, tally);
-  return Status::Ok();
 }
 
 Status PostgresStore::RecountIndicators(const std::string* form_id) {

@@ -156,7 +156,10 @@ class SqliteStore final : public Store {
   Result<const CountPlan*> CountPlanFor(const std::string& form_id);
   // The documents of every version of `form_id`, oldest first.
   Result<std::vector<std::string>> FormDocumentsOf(const std::string& form_id);
-  Status AddCountChange(const RecordCountChange& change, const SubmissionSummary& s, IndicatorTally* tally);
+  // CountPlanFor, as RecordCountChange::AddTo takes it.
+  RecordCountChange::PlanFor PlanFor() {
+    return [this](const std::string& form_id) { return CountPlanFor(form_id); };
+  }
   // Counts again, from the stored records, those of form `form_id`, or of
   // every form when it is null.
   Status RecountIndicators(const std::string* form_id);

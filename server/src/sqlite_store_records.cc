@@ -300,14 +300,14 @@ Status SqliteStore::PutSubmission(const SubmissionSummary& s) {
   if (in_transaction_) {
     DALA_ASSIGN_OR_RETURN(RecordCountChange change, CountChangeOf(s));
     DALA_RETURN_IF_ERROR(PutSubmissionRow(s));
-    return AddCountChange(change, s, &pending_counts_);
+    return change.AddTo(s, PlanFor(), &pending_counts_);
   }
   DALA_RETURN_IF_ERROR(db_.Exec("SAVEPOINT put_submission"));
   auto counted = CountChangeOf(s);
   Status put = counted.status();
   if (put.ok()) {
     IndicatorTally change;
-    put = AddCountChange(*counted, s, &change);
+    put = counted->AddTo(s, PlanFor(), &change);
     if (put.ok()) put = ApplyIndicatorTally(change);
   }
   if (put.ok()) put = PutSubmissionRow(s);
@@ -495,20 +495,6 @@ Result<std::vector<std::string>> SqliteStore::FormDocumentsOf(const std::string&
     documents.push_back(st.ColumnBlob(0));
   }
   return documents;
-}
-
-Status SqliteStore::AddCountChange(const RecordCountChange& change, const SubmissionSummary& s,
-                                   IndicatorTally* tally) {
-  const CountPlan* old_plan = nullptr;
-  const CountPlan* new_plan = nullptr;
-  if (change.subtract_old) {
-    DALA_ASSIGN_OR_RETURN(old_plan, CountPlanFor(change.old_form_id));
-  }
-  if (change.add_new) {
-    DALA_ASSIGN_OR_RETURN(new_plan, CountPlanFor(s.form_id));
-  }
-  change.AddTo(s, old_plan, new_plan, tally);
-  return Status::Ok();
 }
 
 Status SqliteStore::RecountIndicators(const std::string* form_id) {
