@@ -82,12 +82,11 @@ bool Wanted(IndicatorKind kind, uint8_t use) {
 
 }  // namespace
 
-bool CountPlan::Counts(const IndicatorItem& item) const {
-  return item.kind == IndicatorKind::kRecords || Wanted(item.kind, UseAt(item.path));
-}
-
-bool CountPlan::Widens(const CountPlan& before) const {
-  for (const auto& [path, use] : uses_)
+bool CountPlan::NewestWidens(const std::vector<std::string>& documents) {
+  if (documents.empty()) return false;
+  const CountPlan after = Of(documents);
+  const CountPlan before = Of({documents.begin(), documents.end() - 1});
+  for (const auto& [path, use] : after.uses_)
     if ((use & ~before.UseAt(path)) != 0) return true;
   return false;
 }
@@ -261,6 +260,17 @@ Status RecordCountChange::AddTo(const SubmissionSummary& s, const PlanFor& plan_
   } else {
     TallyAnswers(s.form_id, s.region, s.centre, s.answers_json, +1, *new_plan, tally);
   }
+  return Status::Ok();
+}
+
+Status Recount::Add(const std::string& form_id, const std::string& region, const std::string& centre,
+                    std::string_view answers_json) {
+  auto plan = plans_.find(form_id);
+  if (plan == plans_.end()) {
+    DALA_ASSIGN_OR_RETURN(const CountPlan* found, plan_for_(form_id));
+    plan = plans_.emplace(form_id, found).first;
+  }
+  TallyAnswers(form_id, region, centre, answers_json, +1, *plan->second, &tally_);
   return Status::Ok();
 }
 

@@ -73,12 +73,12 @@ class CountPlan {
   // of a form no version of which is stored counts records only.
   static CountPlan Of(const std::vector<std::string>& documents);
 
+  // Whether the newest of `documents` (every version of one form, oldest
+  // first) counts something at a path where the versions before it did
+  // not: the records already stored then have counts missing.
+  static bool NewestWidens(const std::vector<std::string>& documents);
+
   uint8_t UseAt(const std::string& path) const;
-  // Whether `item` is one this plan counts.
-  bool Counts(const IndicatorItem& item) const;
-  // Whether this plan counts something at a path where `before` did not:
-  // the records already stored then have counts missing.
-  bool Widens(const CountPlan& before) const;
 
  private:
   std::unordered_map<std::string, uint8_t> uses_;  // path -> IndicatorUse bits
@@ -181,6 +181,22 @@ struct RecordCountChange {
   // form as `plan_for` (the store's) gives it; `s` is the record Of was given.
   using PlanFor = std::function<Result<const CountPlan*>(const std::string& form_id)>;
   Status AddTo(const SubmissionSummary& s, const PlanFor& plan_for, IndicatorTally* tally) const;
+};
+
+// The counts of every record a store reads again (a migration's pending
+// fill, a version that widens its form's plan), each under its form's
+// plan, looked up once per form.
+class Recount {
+ public:
+  explicit Recount(RecordCountChange::PlanFor plan_for) : plan_for_(std::move(plan_for)) {}
+  Status Add(const std::string& form_id, const std::string& region, const std::string& centre,
+             std::string_view answers_json);
+  const IndicatorTally& tally() const { return tally_; }
+
+ private:
+  RecordCountChange::PlanFor plan_for_;
+  std::unordered_map<std::string, const CountPlan*> plans_;
+  IndicatorTally tally_;
 };
 
 // The text a choice is counted under: strings as they are, true/false,

@@ -115,10 +115,7 @@ Status PostgresStore::CountWhatANewVersionReads(const std::string& form_id) {
   // The version just stored is the newest (publish_seq, under the log's
   // lock): the plan before it is that of the others.
   DALA_ASSIGN_OR_RETURN(std::vector<std::string> documents, FormDocumentsOf(form_id));
-  if (documents.empty()) return Status::Ok();
-  if (!CountPlan::Of(documents).Widens(CountPlan::Of({documents.begin(), documents.end() - 1})))
-    return Status::Ok();
-  return RecountIndicators(&form_id);
+  return CountPlan::NewestWidens(documents) ? RecountIndicators(&form_id) : Status::Ok();
 }
 
 Result<std::vector<FormInfo>> PostgresStore::ListForms() {
@@ -490,17 +487,13 @@ Status PostgresStore::RecountIndicators(const std::string* form_id) {
   const std::string only = form_id == nullptr ? "" : " AND form_id = $1";
   const Params params = form_id == nullptr ? Params() : Params().Text(*form_id);
   DALA_RETURN_IF_ERROR(Run("DELETE FROM indicator_counts WHERE true" + only, params).status());
-  IndicatorTally tally;
+  Recount recount(PlanFor());
   DALA_RETURN_IF_ERROR(ForEachRow("SELECT form_id, region, centre, answers FROM submissions "
                                   "WHERE merged_into = '' AND review_state <> 'rejected'" + only,
-                                  params, [&](const pg::Rows& r, int i) -> Status {
-                                    std::string form = r.Text(i, 0);
-                                    DALA_ASSIGN_OR_RETURN(const CountPlan* plan, CountPlanFor(form));
-                                    TallyAnswers(form, r.Text(i, 1), r.Text(i, 2), r.Text(i, 3), +1, *plan,
-                                                 &tally);
-                                    return Status::Ok();
+                                  params, [&](const pg::Rows& r, int i) {
+                                    return recount.Add(r.Text(i, 0), r.Text(i, 1), r.Text(i, 2), r.Text(i, 3));
                                   }));
-  return ApplyIndicatorTally(tally);
+  return ApplyIndicatorTally(recount.tally());
 }
 
 Status PostgresStore::FillPendingIndicatorCounts() {

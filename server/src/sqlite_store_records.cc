@@ -80,10 +80,7 @@ Status SqliteStore::CountWhatANewVersionReads(const std::string& form_id) {
   // The version just stored is the newest: the plan before it is that of
   // the others.
   DALA_ASSIGN_OR_RETURN(std::vector<std::string> documents, FormDocumentsOf(form_id));
-  if (documents.empty()) return Status::Ok();
-  if (!CountPlan::Of(documents).Widens(CountPlan::Of({documents.begin(), documents.end() - 1})))
-    return Status::Ok();
-  return RecountIndicators(&form_id);
+  return CountPlan::NewestWidens(documents) ? RecountIndicators(&form_id) : Status::Ok();
 }
 
 Result<FormInfo> SqliteStore::PublishFormRow(std::string_view document, const FormInfo& info, bool* inserted) {
@@ -505,18 +502,16 @@ Status SqliteStore::RecountIndicators(const std::string* form_id) {
   DALA_ASSIGN_OR_RETURN(auto clear, db_.Prepare("DELETE FROM indicator_counts WHERE 1" + only));
   if (form_id != nullptr) clear.Bind(1, *form_id);
   DALA_RETURN_IF_ERROR(clear.Run());
-  IndicatorTally tally;
+  Recount recount(PlanFor());
   DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT form_id, region, centre, answers FROM submissions "
                                              "WHERE merged_into = '' AND review_state != 'rejected'" + only));
   if (form_id != nullptr) st.Bind(1, *form_id);
   while (true) {
     DALA_ASSIGN_OR_RETURN(bool more, st.Step());
     if (!more) break;
-    std::string form = st.ColumnText(0);
-    DALA_ASSIGN_OR_RETURN(const CountPlan* plan, CountPlanFor(form));
-    TallyAnswers(form, st.ColumnText(1), st.ColumnText(2), st.ColumnText(3), +1, *plan, &tally);
+    DALA_RETURN_IF_ERROR(recount.Add(st.ColumnText(0), st.ColumnText(1), st.ColumnText(2), st.ColumnText(3)));
   }
-  return ApplyIndicatorTally(tally);
+  return ApplyIndicatorTally(recount.tally());
 }
 
 Status SqliteStore::FlushIndicatorCounts() {
