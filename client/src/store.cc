@@ -449,11 +449,12 @@ Result<sync::ChainTip> LocalStore::TipWhere(std::string_view condition) {
   return tip;
 }
 
-Result<std::vector<EnvelopeRow>> LocalStore::PendingEnvelopes(size_t limit, size_t max_bytes) {
+Result<std::vector<EnvelopeRow>> LocalStore::PendingEnvelopes(size_t limit, size_t max_bytes, uint64_t after_sequence) {
   DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare(std::string("SELECT ") + kEnvelopeColumns +
                                              " FROM envelopes WHERE upload = 'pending' AND own = 1 "
-                                             "ORDER BY sequence LIMIT ?"));
-  st.Bind(1, static_cast<int64_t>(limit));
+                                             "AND sequence > ? ORDER BY sequence LIMIT ?"));
+  st.Bind(1, static_cast<int64_t>(after_sequence));
+  st.Bind(2, static_cast<int64_t>(limit));
   std::vector<EnvelopeRow> out;
   size_t bytes = 0;
   while (true) {
@@ -466,6 +467,15 @@ Result<std::vector<EnvelopeRow>> LocalStore::PendingEnvelopes(size_t limit, size
     out.push_back(std::move(r));
   }
   return out;
+}
+
+Result<LocalStore::PendingSpan> LocalStore::PendingThrough(uint64_t sequence) {
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT count(*), coalesce(min(sequence), 0) FROM envelopes "
+                                             "WHERE upload = 'pending' AND own = 1 AND sequence <= ?"));
+  st.Bind(1, static_cast<int64_t>(sequence));
+  DALA_ASSIGN_OR_RETURN(bool row, st.Step());
+  (void)row;
+  return PendingSpan{st.ColumnInt(0), static_cast<uint64_t>(st.ColumnInt(1))};
 }
 
 Result<int64_t> LocalStore::MarkAccepted(uint64_t through_sequence) {

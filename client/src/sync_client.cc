@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <future>
 #include <set>
 #include <nlohmann/json.hpp>
 
@@ -187,6 +188,12 @@ struct SyncClient::Admission {
   }
 };
 
+struct SyncClient::Batch {
+  sync::DeflatedEnvelopes envelopes;
+  uint64_t first_sequence = 0;  // of the envelopes; 0 when there are none
+  uint64_t last_sequence = 0;
+};
+
 struct SyncClient::TakeIn {
   SyncOutcome& outcome;
   sync::HybridClock& hlc;
@@ -201,8 +208,18 @@ Result<SyncOutcome> SyncClient::Run(const std::function<void(const SyncProgress&
   p.to_send = static_cast<uint64_t>(pending);
   if (progress) progress(p);
 
+  // The batch after the one in flight, read and deflated while the server
+  // answers: without it the server would wait, idle, for the laptop to
+  // prepare each request (about a fifth of a first sync's time).
+  std::optional<Batch> prepared;
   for (size_t exchange = 0; exchange < options_.max_exchanges; ++exchange) {
-    DALA_ASSIGN_OR_RETURN(Exchange x, SendBatch(server, outcome));
+    DALA_ASSIGN_OR_RETURN(Batch batch, NextBatch(std::move(prepared)));
+    prepared.reset();
+    DALA_ASSIGN_OR_RETURN(Exchange x, SendBatch(server, batch, &prepared, outcome));
+    // A refusal leaves envelopes pending before the prepared batch, or
+    // leads to re-signing (RestampIfClockFixed, SetAsideRefusedForGood):
+    // the next batch is read again.
+    if (!x.response.rejected.empty()) prepared.reset();
     std::optional<sync::Checkpoint> checkpoint = CheckLog(server, x, outcome);
     if (!checkpoint) return outcome;  // nothing more is trusted from this server
     DALA_ASSIGN_OR_RETURN(Acceptance acceptance, TakeReceipt(*checkpoint, x, outcome));
@@ -235,10 +252,45 @@ Result<SyncClient::ServerProfile> SyncClient::LoadServerProfile() {
   return server;
 }
 
-// One request: the next batch of pending envelopes, where the download
-// stopped, and the log size the laptop last saw (so the server can prove
-// its log grew from there). Only transport and HTTP failures are errors.
-Result<SyncClient::Exchange> SyncClient::SendBatch(const ServerProfile& server, SyncOutcome& outcome) {
+// Pending envelopes after `after_sequence`, as many as one exchange takes,
+// deflated for the request.
+Result<SyncClient::Batch> SyncClient::ReadBatch(uint64_t after_sequence) {
+  DALA_ASSIGN_OR_RETURN(std::vector<EnvelopeRow> rows,
+                        store_.PendingEnvelopes(options_.batch_envelopes, options_.batch_bytes, after_sequence));
+  Batch batch;
+  std::vector<std::string> envelopes;
+  envelopes.reserve(rows.size());
+  for (EnvelopeRow& r : rows) envelopes.push_back(std::move(r.bytes));
+  if (!rows.empty()) {
+    batch.first_sequence = rows.front().sequence;
+    batch.last_sequence = rows.back().sequence;
+  }
+  DALA_ASSIGN_OR_RETURN(batch.envelopes, sync::DeflateRequestEnvelopes(envelopes, options_.gzip_level));
+  return batch;
+}
+
+// The batch prepared during the last exchange, when it is still exactly
+// what is pending next: every envelope before it has left the pending ones
+// (accepted or refused for good), and all of its own are still pending.
+// Otherwise (the server proved less than it was sent, another `dala sync`
+// ran beside this one) the batch is read again.
+Result<SyncClient::Batch> SyncClient::NextBatch(std::optional<Batch> prepared) {
+  if (prepared && prepared->envelopes.count > 0) {
+    DALA_ASSIGN_OR_RETURN(LocalStore::PendingSpan span, store_.PendingThrough(prepared->last_sequence));
+    if (span.count == static_cast<int64_t>(prepared->envelopes.count) && span.first == prepared->first_sequence)
+      return std::move(*prepared);
+  }
+  return ReadBatch(0);
+}
+
+// One request: a batch of pending envelopes, where the download stopped,
+// and the log size the laptop last saw (so the server can prove its log
+// grew from there). While the server answers, the batch after this one is
+// read and deflated into `prepared` (left empty when there is none, or the
+// read failed: the next exchange reads again and says why). Only transport
+// and HTTP failures are errors.
+Result<SyncClient::Exchange> SyncClient::SendBatch(const ServerProfile& server, const Batch& batch,
+                                                   std::optional<Batch>* prepared, SyncOutcome& outcome) {
   Exchange x;
   DALA_ASSIGN_OR_RETURN(std::string cursor, store_.GetOr(profile_key::kDownloadCursor, ""));
   DALA_ASSIGN_OR_RETURN(std::string old_note, store_.GetOr(profile_key::kCheckpoint, ""));
@@ -246,18 +298,22 @@ Result<SyncClient::Exchange> SyncClient::SendBatch(const ServerProfile& server, 
     auto cp = sync::VerifyCheckpoint(old_note, server.origin, server.key, server.origin);
     if (cp.ok()) x.previous = *cp;
   }
-  DALA_ASSIGN_OR_RETURN(std::vector<EnvelopeRow> batch,
-                        store_.PendingEnvelopes(options_.batch_envelopes, options_.batch_bytes));
   sync::SyncRequest request;
   request.cursor = cursor;
   request.checkpoint_size = x.previous ? x.previous->size : 0;
   DALA_ASSIGN_OR_RETURN(request.receipted_through, store_.ReceiptedThrough());
   DALA_ASSIGN_OR_RETURN(request.forms_wanted, store_.FormsLacked(sync::kMaxFormsWanted));
   x.receipted_through = request.receipted_through;
-  for (const EnvelopeRow& r : batch) request.envelopes.push_back(r.bytes);
-  DALA_ASSIGN_OR_RETURN(std::string body, sync::EncodeSyncRequest(request, options_.gzip_level));
+  DALA_ASSIGN_OR_RETURN(std::string body, sync::EncodeSyncRequest(request, batch.envelopes, options_.gzip_level));
   outcome.bytes_sent += body.size();
-  DALA_ASSIGN_OR_RETURN(TransportResponse http, Post(std::string(sync::kSyncPath), body));
+  // Only the transport runs beside this thread: the store stays on it.
+  std::future<Result<TransportResponse>> answer =
+      std::async(std::launch::async, [this, &body] { return Post(std::string(sync::kSyncPath), body); });
+  if (batch.envelopes.count > 0) {
+    auto next = ReadBatch(batch.last_sequence);
+    if (next.ok()) *prepared = std::move(*next);
+  }
+  DALA_ASSIGN_OR_RETURN(TransportResponse http, answer.get());
   ++outcome.exchanges;
   if (http.status != 200) return ErrorFromResponse(http);
   outcome.bytes_received += http.body.size();

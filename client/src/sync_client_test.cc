@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <tuple>
 #include <nlohmann/json.hpp>
 
 #include "dala/client/clock_check.h"
@@ -232,6 +233,134 @@ TEST_F(LyingServerTest, CheckpointSignedByAnotherKeyStopsTheSync) {
   ASSERT_FALSE(out->log_warnings.empty());
   EXPECT_NE(out->log_warnings[0].find("does not verify"), std::string::npos);
   EXPECT_EQ(*store_->CountPending(), 1);
+}
+
+// --- batches prepared while the server answers -------------------------------------
+
+// Keeps one log of every envelope it accepts and proves each acceptance
+// with a receipt under it, as a real server does; `verdict` says, per
+// request, how many of its envelopes to accept (the rest are held back, or
+// only claimed). Records the sequences each request carried.
+class LogKeepingServer final : public Transport {
+ public:
+  enum class Rest { kHeldBack, kClaimedWithoutProof };
+  struct Verdict {
+    size_t accept;  // the first `accept` envelopes of the request
+    Rest rest = Rest::kHeldBack;
+  };
+  LogKeepingServer(const sync::SigningKey& key, std::function<Verdict(size_t request)> verdict)
+      : key_(key), verdict_(std::move(verdict)) {}
+  Result<TransportResponse> Send(const TransportRequest& request) override {
+    if (request.target != sync::kSyncPath) return TransportResponse{404, "application/json", "{}", {}};
+    auto q = sync::DecodeSyncRequest(request.body);
+    if (!q.ok()) return q.status();
+    std::vector<uint64_t> sequences;
+    for (const std::string& e : q->envelopes) sequences.push_back(sync::Envelope::Parse(e)->sequence());
+    const Verdict v = verdict_(requests.size());
+    requests.push_back(sequences);
+    sync::SyncResponse r;
+    r.server_time_ms = 1795755600000;
+    r.cursor = "0.0";
+    r.accepted_through = held_through_;
+    for (size_t i = 0; i < q->envelopes.size(); ++i) {
+      auto e = sync::Envelope::Parse(q->envelopes[i]);
+      if (e->sequence() <= held_through_) continue;  // sent again: already held
+      if (i < v.accept && e->sequence() == held_through_ + 1) {
+        tree_.AppendLeafHash(sync::LeafHash(q->envelopes[i]));
+        leaf_of_.push_back({e->sequence(), e->id(), tree_.size() - 1});
+        r.accepted_through = held_through_ = e->sequence();
+      } else if (v.rest == Rest::kHeldBack) {
+        r.rejected.push_back({e->sequence(), e->id(), std::string(rejection_code::kHeldBack), "an earlier one waits"});
+      } else {
+        r.accepted_through = e->sequence();  // a claim the receipt does not cover
+      }
+    }
+    if (!leaf_of_.empty()) {
+      const auto& [sequence, id, leaf] = leaf_of_.back();
+      r.receipt = sync::SyncReceipt{sequence, id, leaf, *tree_.InclusionProof(leaf, tree_.size())};
+    }
+    r.checkpoint = sync::SignCheckpoint({"test/log", tree_.size(), tree_.Root()}, "test/log", key_);
+    if (q->checkpoint_size > 0 && q->checkpoint_size < tree_.size())
+      r.consistency = *tree_.ConsistencyProof(q->checkpoint_size, tree_.size());
+    auto body = sync::EncodeSyncResponse(r);
+    return TransportResponse{200, std::string(sync::kSyncContentType), *body, {}};
+  }
+  std::vector<std::vector<uint64_t>> requests;
+
+ private:
+  const sync::SigningKey& key_;
+  std::function<Verdict(size_t)> verdict_;
+  sync::MerkleTree tree_;
+  uint64_t held_through_ = 0;
+  std::vector<std::tuple<uint64_t, sync::Hash, uint64_t>> leaf_of_;
+};
+
+SyncOptions BatchesOfThree() {
+  SyncOptions o;
+  o.batch_envelopes = 3;
+  return o;
+}
+
+TEST_F(LyingServerTest, BatchesPreparedDuringAnExchangeAreSentInOrderNoneTwiceNoneSkipped) {
+  Enrolled();
+  for (int i = 0; i < 7; ++i) Save(i);
+  LogKeepingServer server(server_key_, [](size_t) { return LogKeepingServer::Verdict{1000}; });
+  SyncClient sync(*store_, *device_, server, clock_, random_, BatchesOfThree());
+  auto out = sync.Run();
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_TRUE(out->log_warnings.empty()) << out->log_warnings[0];
+  EXPECT_EQ(server.requests, (std::vector<std::vector<uint64_t>>{{1, 2, 3}, {4, 5, 6}, {7}}));
+  EXPECT_EQ(out->accepted, 7u);
+  EXPECT_EQ(*store_->CountPending(), 0);
+}
+
+// The batch after {1,2,3} was read while the server answered; the server
+// then held back 2 and 3, so the next request must start at 2, not 4.
+TEST_F(LyingServerTest, PreparedBatchIsNotSentWhenTheServerHeldBackPartOfTheOneBefore) {
+  Enrolled();
+  for (int i = 0; i < 7; ++i) Save(i);
+  LogKeepingServer server(server_key_, [](size_t request) { return LogKeepingServer::Verdict{request == 0 ? 1u : 1000u}; });
+  SyncClient sync(*store_, *device_, server, clock_, random_, BatchesOfThree());
+  auto out = sync.Run();
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(server.requests, (std::vector<std::vector<uint64_t>>{{1, 2, 3}, {2, 3, 4}, {5, 6, 7}}));
+  EXPECT_EQ(out->accepted, 7u);
+  EXPECT_EQ(*store_->CountPending(), 0);
+}
+
+// No refusal this time: the server claims all three but proves only the
+// first, so 2 and 3 stay pending and go again before the prepared batch.
+TEST_F(LyingServerTest, PreparedBatchIsNotSentWhenTheServerProvedLessThanItClaimed) {
+  Enrolled();
+  for (int i = 0; i < 7; ++i) Save(i);
+  LogKeepingServer server(server_key_, [](size_t request) {
+    return request == 0 ? LogKeepingServer::Verdict{1, LogKeepingServer::Rest::kClaimedWithoutProof}
+                        : LogKeepingServer::Verdict{1000};
+  });
+  SyncClient sync(*store_, *device_, server, clock_, random_, BatchesOfThree());
+  auto out = sync.Run();
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  ASSERT_EQ(server.requests.size(), 3u);
+  EXPECT_EQ(server.requests[1], (std::vector<uint64_t>{2, 3, 4}));
+  EXPECT_EQ(server.requests[2], (std::vector<uint64_t>{5, 6, 7}));
+  EXPECT_EQ(*store_->CountPending(), 0);
+}
+
+// A record saved while a sync runs (the page saves while `dala sync` is
+// under way) is sent by that same sync, after the batch prepared before it.
+TEST_F(LyingServerTest, RecordSavedDuringASyncGoesInALaterExchangeOfTheSameSync) {
+  Enrolled();
+  for (int i = 0; i < 4; ++i) Save(i);
+  LogKeepingServer server(server_key_, [](size_t) { return LogKeepingServer::Verdict{1000}; });
+  SyncClient sync(*store_, *device_, server, clock_, random_, BatchesOfThree());
+  int calls = 0;
+  auto out = sync.Run([&](const SyncProgress&) {
+    if (++calls == 2) Save(100);  // after the first exchange, its next batch already read
+  });
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(server.requests, (std::vector<std::vector<uint64_t>>{{1, 2, 3}, {4}, {5}}));
+  EXPECT_EQ(out->accepted, 5u);
+  EXPECT_EQ(*store_->CountPending(), 0);
 }
 
 // Refuses the first `refusals` sync requests with `error` (a JSON body, HTTP

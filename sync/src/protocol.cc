@@ -152,7 +152,61 @@ Result<std::string> Gunzip(std::string_view data, size_t max_output) {
   return out;
 }
 
-Result<std::string> EncodeSyncRequest(const SyncRequest& request, int gzip_level) {
+namespace {
+
+// Raw DEFLATE of `data`: `finish` ends the stream with a final block;
+// otherwise it is flushed to a byte boundary, open for another stream to
+// follow (RFC 1951 3.2.3: only the last block carries BFINAL).
+Result<std::string> RawDeflate(std::string_view data, int level, bool finish) {
+  z_stream z{};
+  if (deflateInit2(&z, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+    return Status::Internal("zlib deflateInit2 failed");
+  // deflateBound covers Z_FINISH; a sync flush adds at most an empty stored block.
+  std::string out(deflateBound(&z, data.size()) + 16, '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  z.avail_in = static_cast<uInt>(data.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  const int rc = deflate(&z, finish ? Z_FINISH : Z_SYNC_FLUSH);
+  const size_t written = z.total_out;
+  const bool done = finish ? rc == Z_STREAM_END : rc == Z_OK && z.avail_in == 0 && z.avail_out > 0;
+  deflateEnd(&z);
+  if (!done) return Status::Internal("zlib deflate did not finish");
+  out.resize(written);
+  return out;
+}
+
+uint32_t Crc32(std::string_view data) {
+  return static_cast<uint32_t>(
+      crc32(crc32(0L, Z_NULL, 0), reinterpret_cast<const Bytef*>(data.data()), static_cast<uInt>(data.size())));
+}
+
+void PutU32LittleEndian(std::string* out, uint32_t v) {
+  for (int i = 0; i < 4; ++i) out->push_back(static_cast<char>(v >> (8 * i)));
+}
+
+}  // namespace
+
+Result<DeflatedEnvelopes> DeflateRequestEnvelopes(const std::vector<std::string>& envelopes, int gzip_level) {
+  std::string raw;
+  size_t total = 4;
+  for (const std::string& e : envelopes) total += 4 + e.size();
+  raw.reserve(total);
+  PutU32(&raw, static_cast<uint32_t>(envelopes.size()));
+  for (const std::string& e : envelopes) PutItem(&raw, e);
+  DeflatedEnvelopes out;
+  DALA_ASSIGN_OR_RETURN(out.deflate, RawDeflate(raw, gzip_level, /*finish=*/true));
+  out.crc32 = Crc32(raw);
+  out.inflated_size = raw.size();
+  out.count = envelopes.size();
+  return out;
+}
+
+namespace {
+
+// The request's header and `envelopes` as one gzip member; the request's
+// own envelopes are not looked at.
+Result<std::string> SpliceRequest(const SyncRequest& request, const DeflatedEnvelopes& envelopes, int gzip_level) {
   json header = {{"cursor", request.cursor},
                  {"checkpoint_size", request.checkpoint_size},
                  {"receipted_through", request.receipted_through}};
@@ -161,11 +215,35 @@ Result<std::string> EncodeSyncRequest(const SyncRequest& request, int gzip_level
     for (const Hash& h : request.forms_wanted) wanted.push_back(ToHex(h));
     header["forms_wanted"] = std::move(wanted);
   }
-  std::string raw(kRequestMagic, 4);
-  PutItem(&raw, header.dump());
-  PutU32(&raw, static_cast<uint32_t>(request.envelopes.size()));
-  for (const std::string& e : request.envelopes) PutItem(&raw, e);
-  return Gzip(raw, gzip_level);
+  std::string head(kRequestMagic, 4);
+  PutItem(&head, header.dump());
+  DALA_ASSIGN_OR_RETURN(std::string head_deflate, RawDeflate(head, gzip_level, /*finish=*/false));
+  // RFC 1952: ID1 ID2 CM=deflate FLG=0 MTIME=0 XFL=0 OS=unknown, the
+  // DEFLATE data, then CRC-32 and ISIZE of the whole, little-endian.
+  static constexpr char kGzipHeader[10] = {'\x1f', '\x8b', 8, 0, 0, 0, 0, 0, 0, '\xff'};
+  std::string body(kGzipHeader, sizeof kGzipHeader);
+  body.reserve(sizeof kGzipHeader + head_deflate.size() + envelopes.deflate.size() + 8);
+  body += head_deflate;
+  body += envelopes.deflate;
+  const uint32_t crc = static_cast<uint32_t>(crc32_combine(Crc32(head), envelopes.crc32,
+                                                           static_cast<z_off_t>(envelopes.inflated_size)));
+  PutU32LittleEndian(&body, crc);
+  PutU32LittleEndian(&body, static_cast<uint32_t>(head.size() + envelopes.inflated_size));
+  return body;
+}
+
+}  // namespace
+
+Result<std::string> EncodeSyncRequest(const SyncRequest& request, const DeflatedEnvelopes& envelopes,
+                                      int gzip_level) {
+  if (!request.envelopes.empty())
+    return Status::InvalidArgument("a sync request's envelopes are either in it or deflated apart, not both");
+  return SpliceRequest(request, envelopes, gzip_level);
+}
+
+Result<std::string> EncodeSyncRequest(const SyncRequest& request, int gzip_level) {
+  DALA_ASSIGN_OR_RETURN(DeflatedEnvelopes envelopes, DeflateRequestEnvelopes(request.envelopes, gzip_level));
+  return SpliceRequest(request, envelopes, gzip_level);
 }
 
 Result<SyncRequest> DecodeSyncRequest(std::string_view body, const SyncLimits& limits) {

@@ -36,6 +36,71 @@ TEST(ProtocolTest, RequestRoundTrips) {
   EXPECT_EQ(back->forms_wanted, q.forms_wanted);
 }
 
+// What a laptop does while the server answers the previous exchange:
+// deflate the next envelopes first, the header later.
+TEST(ProtocolTest, RequestWhoseEnvelopesWereDeflatedApartRoundTrips) {
+  std::vector<std::string> envelopes;
+  std::string noise;
+  for (int i = 0; i < 300; ++i) {
+    noise.clear();
+    for (int j = 0; j < 900; ++j) noise.push_back(static_cast<char>((i * 7919 + j * 104729) % 251));
+    envelopes.push_back(noise);
+  }
+  auto deflated = DeflateRequestEnvelopes(envelopes, 6);
+  ASSERT_TRUE(deflated.ok()) << deflated.status().ToString();
+  EXPECT_EQ(deflated->count, 300u);
+  SyncRequest q;
+  q.cursor = "12.3";
+  q.checkpoint_size = 99;
+  q.receipted_through = 7;
+  q.forms_wanted = {Sha256("form")};
+  auto body = EncodeSyncRequest(q, *deflated, 6);
+  ASSERT_TRUE(body.ok()) << body.status().ToString();
+  auto back = DecodeSyncRequest(*body);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->cursor, "12.3");
+  EXPECT_EQ(back->checkpoint_size, 99u);
+  EXPECT_EQ(back->receipted_through, 7u);
+  EXPECT_EQ(back->forms_wanted, q.forms_wanted);
+  EXPECT_EQ(back->envelopes, envelopes);
+}
+
+TEST(ProtocolTest, EmptyBatchDeflatedApartRoundTrips) {
+  auto deflated = DeflateRequestEnvelopes({}, 6);
+  ASSERT_TRUE(deflated.ok());
+  SyncRequest q;
+  q.cursor = "1.0";
+  auto back = DecodeSyncRequest(*EncodeSyncRequest(q, *deflated, 6));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->cursor, "1.0");
+  EXPECT_TRUE(back->envelopes.empty());
+}
+
+TEST(ProtocolTest, RequestGivenEnvelopesBothInItAndDeflatedApartIsRefused) {
+  auto deflated = DeflateRequestEnvelopes({"a"}, 6);
+  ASSERT_TRUE(deflated.ok());
+  SyncRequest q;
+  q.envelopes = {"b"};
+  auto body = EncodeSyncRequest(q, *deflated, 6);
+  ASSERT_FALSE(body.ok());
+  EXPECT_EQ(body.status().code(), Status::Code::kInvalidArgument);
+}
+
+// The gzip trailer is computed over two streams deflated apart: a wrong
+// CRC-32 or length there must be caught by the reader, not pass unseen.
+TEST(ProtocolTest, SplicedRequestWithAWrongChecksumOrLengthIsRefused) {
+  SyncRequest q;
+  q.envelopes = {std::string(3000, 'e'), "f"};
+  auto body = EncodeSyncRequest(q);
+  ASSERT_TRUE(body.ok());
+  ASSERT_TRUE(DecodeSyncRequest(*body).ok());
+  for (size_t back = 1; back <= 8; ++back) {
+    std::string bad = *body;
+    bad[bad.size() - back] = static_cast<char>(bad[bad.size() - back] ^ 0x01);
+    EXPECT_FALSE(DecodeSyncRequest(bad).ok()) << "trailer byte " << back << " from the end was flipped";
+  }
+}
+
 TEST(ProtocolTest, ResponseRoundTrips) {
   SyncResponse r = SampleResponse();
   auto body = EncodeSyncResponse(r);

@@ -206,9 +206,17 @@ class LocalStore : public sync::FormRegistry {
   // The last of this laptop's envelopes the server acknowledged (with a
   // receipt): where a rebuilt chain continues from.
   Result<sync::ChainTip> AcceptedTip();
-  // Own envelopes not yet accepted by the server, by sequence, at most
-  // `limit` of them and about `max_bytes` in all.
-  Result<std::vector<EnvelopeRow>> PendingEnvelopes(size_t limit, size_t max_bytes);
+  // Own envelopes not yet accepted by the server, by sequence, after
+  // `after_sequence`, at most `limit` of them and about `max_bytes` in all.
+  Result<std::vector<EnvelopeRow>> PendingEnvelopes(size_t limit, size_t max_bytes, uint64_t after_sequence = 0);
+  // How many own envelopes up to `sequence` are pending, and the lowest of
+  // them (0 when none): enough to tell whether a batch read earlier is
+  // still exactly the next one to send.
+  struct PendingSpan {
+    int64_t count = 0;
+    uint64_t first = 0;
+  };
+  Result<PendingSpan> PendingThrough(uint64_t sequence);
   // Marks own pending envelopes up to `through_sequence` accepted; returns
   // how many changed.
   Result<int64_t> MarkAccepted(uint64_t through_sequence);

@@ -102,6 +102,8 @@ class SyncClient {
   struct Acceptance;
   // What to do with one envelope the server sent.
   struct Admission;
+  // Own envelopes read and deflated for one exchange.
+  struct Batch;
 
   Result<TransportResponse> Post(const std::string& target, const std::string& body);
   Result<TransportResponse> SignAndSend(const std::string& target, const std::string& body);
@@ -109,7 +111,10 @@ class SyncClient {
   // Run's steps, in the order it takes them; sync_client.cc says why each
   // exists.
   Result<ServerProfile> LoadServerProfile();
-  Result<Exchange> SendBatch(const ServerProfile& server, SyncOutcome& outcome);
+  Result<Batch> ReadBatch(uint64_t after_sequence);
+  Result<Batch> NextBatch(std::optional<Batch> prepared);
+  Result<Exchange> SendBatch(const ServerProfile& server, const Batch& batch, std::optional<Batch>* prepared,
+                             SyncOutcome& outcome);
   static std::optional<sync::Checkpoint> CheckLog(const ServerProfile& server, const Exchange& exchange,
                                                   SyncOutcome& outcome);
   Result<Acceptance> TakeReceipt(const sync::Checkpoint& checkpoint, const Exchange& exchange,

@@ -85,6 +85,24 @@ struct SyncLimits {
 
 // gzip level: 1 is fastest; 6 is zlib's default balance.
 Result<std::string> EncodeSyncRequest(const SyncRequest& request, int gzip_level = 6);
+
+// A request's envelopes (their count and each one, as the request frames
+// them), deflated apart from its header. The header depends on the answer
+// to the previous exchange; the envelopes do not, so a laptop deflates the
+// next batch while the server is still answering this one, and splices the
+// header in front when the answer is in. The body is the same gzip member
+// a reader inflates in one go: the header's DEFLATE stream is flushed to a
+// byte boundary without a final block, and the envelopes' stream follows.
+struct DeflatedEnvelopes {
+  std::string deflate;         // raw DEFLATE (RFC 1951), ending in a final block
+  uint32_t crc32 = 0;          // of the inflated bytes
+  uint64_t inflated_size = 0;
+  size_t count = 0;
+};
+Result<DeflatedEnvelopes> DeflateRequestEnvelopes(const std::vector<std::string>& envelopes, int gzip_level = 6);
+// `request.envelopes` must be empty: they are `envelopes`.
+Result<std::string> EncodeSyncRequest(const SyncRequest& request, const DeflatedEnvelopes& envelopes,
+                                      int gzip_level = 6);
 Result<SyncRequest> DecodeSyncRequest(std::string_view body, const SyncLimits& limits = {});
 Result<std::string> EncodeSyncResponse(const SyncResponse& response, int gzip_level = 6);
 Result<SyncResponse> DecodeSyncResponse(std::string_view body, const SyncLimits& limits = {});
