@@ -223,6 +223,14 @@ TEST_F(MultiNodeE2ETest, LaptopsAlternatingBetweenNodesAndANodeKilledMidSyncConv
                               " AND i < 5000 LOOP PERFORM pg_sleep(0.002); i := i + 1; END LOOP; END $$");
     nodes_[0]->Kill();
   });
+  // The sync starts only once that psql is looking: its own start took
+  // long enough on a loaded machine for a fast sync to send every batch.
+  for (int look = 0; look < 500; ++look) {
+    auto watching = Psql(conninfo_, "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' "
+                                    "AND query LIKE 'DO $$ DECLARE i int%'");
+    if (watching.exit_code == 0 && std::atoi(watching.out.c_str()) > 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
   auto interrupted = As("dina", {"sync", "--batch", "2"});
   killer.join();
   EXPECT_NE(interrupted.exit_code, 0) << "the sync ended before node 0 was killed: " << interrupted.out;
