@@ -216,10 +216,6 @@ Result<SyncOutcome> SyncClient::Run(const std::function<void(const SyncProgress&
     DALA_ASSIGN_OR_RETURN(Batch batch, NextBatch(std::move(prepared)));
     prepared.reset();
     DALA_ASSIGN_OR_RETURN(Exchange x, SendBatch(server, batch, &prepared, outcome));
-    // A refusal leaves envelopes pending before the prepared batch, or
-    // leads to re-signing (RestampIfClockFixed, SetAsideRefusedForGood):
-    // the next batch is read again.
-    if (!x.response.rejected.empty()) prepared.reset();
     std::optional<sync::Checkpoint> checkpoint = CheckLog(server, x, outcome);
     if (!checkpoint) return outcome;  // nothing more is trusted from this server
     DALA_ASSIGN_OR_RETURN(Acceptance acceptance, TakeReceipt(*checkpoint, x, outcome));
@@ -272,8 +268,12 @@ Result<SyncClient::Batch> SyncClient::ReadBatch(uint64_t after_sequence) {
 // The batch prepared during the last exchange, when it is still exactly
 // what is pending next: every envelope before it has left the pending ones
 // (accepted or refused for good), and all of its own are still pending.
-// Otherwise (the server proved less than it was sent, another `dala sync`
-// ran beside this one) the batch is read again.
+// Otherwise the batch is read again: the server held some back or proved
+// less than it was sent (they stay pending before it), a record refused
+// for good had the rest of the chain signed again under new sequences
+// (SetAsideRefusedForGood), or another `dala sync` ran beside this one.
+// A restamp (RestampIfClockFixed) re-signs in place, but only while an
+// envelope the server refused is still pending before the batch.
 Result<SyncClient::Batch> SyncClient::NextBatch(std::optional<Batch> prepared) {
   if (prepared && prepared->envelopes.count > 0) {
     DALA_ASSIGN_OR_RETURN(LocalStore::PendingSpan span, store_.PendingThrough(prepared->last_sequence));

@@ -243,7 +243,10 @@ TEST_F(LyingServerTest, CheckpointSignedByAnotherKeyStopsTheSync) {
 // only claimed). Records the sequences each request carried.
 class LogKeepingServer final : public Transport {
  public:
-  enum class Rest { kHeldBack, kClaimedWithoutProof };
+  // What happens to the envelopes not accepted: held back; claimed as held
+  // but not proved; or the first refused for good (its answers do not
+  // fit the form) and the rest held back.
+  enum class Rest { kHeldBack, kClaimedWithoutProof, kRefusedForGood };
   struct Verdict {
     size_t accept;  // the first `accept` envelopes of the request
     Rest rest = Rest::kHeldBack;
@@ -269,7 +272,9 @@ class LogKeepingServer final : public Transport {
         tree_.AppendLeafHash(sync::LeafHash(q->envelopes[i]));
         leaf_of_.push_back({e->sequence(), e->id(), tree_.size() - 1});
         r.accepted_through = held_through_ = e->sequence();
-      } else if (v.rest == Rest::kHeldBack) {
+      } else if (v.rest == Rest::kRefusedForGood && r.rejected.empty()) {
+        r.rejected.push_back({e->sequence(), e->id(), "invalid_answers", "queue: not a number"});
+      } else if (v.rest != Rest::kClaimedWithoutProof) {
         r.rejected.push_back({e->sequence(), e->id(), std::string(rejection_code::kHeldBack), "an earlier one waits"});
       } else {
         r.accepted_through = e->sequence();  // a claim the receipt does not cover
@@ -343,6 +348,26 @@ TEST_F(LyingServerTest, PreparedBatchIsNotSentWhenTheServerProvedLessThanItClaim
   ASSERT_EQ(server.requests.size(), 3u);
   EXPECT_EQ(server.requests[1], (std::vector<uint64_t>{2, 3, 4}));
   EXPECT_EQ(server.requests[2], (std::vector<uint64_t>{5, 6, 7}));
+  EXPECT_EQ(*store_->CountPending(), 0);
+}
+
+// The last of {1,2,3} is refused for good while {4,5,6} is prepared: the
+// refused record goes back to the volunteer, and 4-6 are signed again on
+// the chain without it (SetAsideRefusedForGood), so the prepared bytes,
+// still pending under the same sequences, must not be what is sent.
+TEST_F(LyingServerTest, PreparedBatchIsNotSentWhenTheServerRefusedTheOneBeforeForGood) {
+  Enrolled();
+  for (int i = 0; i < 6; ++i) Save(i);
+  LogKeepingServer server(server_key_, [](size_t request) {
+    return request == 0 ? LogKeepingServer::Verdict{2, LogKeepingServer::Rest::kRefusedForGood}
+                        : LogKeepingServer::Verdict{1000};
+  });
+  SyncClient sync(*store_, *device_, server, clock_, random_, BatchesOfThree());
+  auto out = sync.Run();
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(out->set_aside.size(), 1u);
+  EXPECT_TRUE(out->rejections.empty());
+  EXPECT_EQ(out->accepted, 5u);  // 1, 2, and the three signed again
   EXPECT_EQ(*store_->CountPending(), 0);
 }
 

@@ -100,23 +100,37 @@ Result<json> ParseHeader(const std::string& text) {
   }
 }
 
-}  // namespace
+// zlib's window bits: a gzip member (RFC 1952), or raw DEFLATE (RFC 1951).
+constexpr int kGzipWindowBits = 15 + 16;
+constexpr int kRawDeflateWindowBits = -15;
 
-Result<std::string> Gzip(std::string_view data, int level) {
+// `data` deflated in one call. `finish` ends the stream (with the gzip
+// trailer, for a member); otherwise it is flushed to a byte boundary
+// without a final block, open for another DEFLATE stream to follow (RFC
+// 1951 3.2.3: only the last block carries BFINAL).
+Result<std::string> Deflate(std::string_view data, int level, int window_bits, bool finish) {
   z_stream z{};
-  if (deflateInit2(&z, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+  if (deflateInit2(&z, level, Z_DEFLATED, window_bits, 8, Z_DEFAULT_STRATEGY) != Z_OK)
     return Status::Internal("zlib deflateInit2 failed");
-  std::string out(deflateBound(&z, data.size()), '\0');
+  // deflateBound covers Z_FINISH; a sync flush adds at most an empty stored block.
+  std::string out(deflateBound(&z, data.size()) + 16, '\0');
   z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
   z.avail_in = static_cast<uInt>(data.size());
   z.next_out = reinterpret_cast<Bytef*>(out.data());
   z.avail_out = static_cast<uInt>(out.size());
-  int rc = deflate(&z, Z_FINISH);
-  size_t written = z.total_out;
+  const int rc = deflate(&z, finish ? Z_FINISH : Z_SYNC_FLUSH);
+  const size_t written = z.total_out;
+  const bool done = finish ? rc == Z_STREAM_END : rc == Z_OK && z.avail_in == 0 && z.avail_out > 0;
   deflateEnd(&z);
-  if (rc != Z_STREAM_END) return Status::Internal("zlib deflate did not finish");
+  if (!done) return Status::Internal("zlib deflate did not finish");
   out.resize(written);
   return out;
+}
+
+}  // namespace
+
+Result<std::string> Gzip(std::string_view data, int level) {
+  return Deflate(data, level, kGzipWindowBits, /*finish=*/true);
 }
 
 Result<std::string> Gunzip(std::string_view data, size_t max_output) {
@@ -154,28 +168,6 @@ Result<std::string> Gunzip(std::string_view data, size_t max_output) {
 
 namespace {
 
-// Raw DEFLATE of `data`: `finish` ends the stream with a final block;
-// otherwise it is flushed to a byte boundary, open for another stream to
-// follow (RFC 1951 3.2.3: only the last block carries BFINAL).
-Result<std::string> RawDeflate(std::string_view data, int level, bool finish) {
-  z_stream z{};
-  if (deflateInit2(&z, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-    return Status::Internal("zlib deflateInit2 failed");
-  // deflateBound covers Z_FINISH; a sync flush adds at most an empty stored block.
-  std::string out(deflateBound(&z, data.size()) + 16, '\0');
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  z.avail_in = static_cast<uInt>(data.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = static_cast<uInt>(out.size());
-  const int rc = deflate(&z, finish ? Z_FINISH : Z_SYNC_FLUSH);
-  const size_t written = z.total_out;
-  const bool done = finish ? rc == Z_STREAM_END : rc == Z_OK && z.avail_in == 0 && z.avail_out > 0;
-  deflateEnd(&z);
-  if (!done) return Status::Internal("zlib deflate did not finish");
-  out.resize(written);
-  return out;
-}
-
 uint32_t Crc32(std::string_view data) {
   return static_cast<uint32_t>(
       crc32(crc32(0L, Z_NULL, 0), reinterpret_cast<const Bytef*>(data.data()), static_cast<uInt>(data.size())));
@@ -195,7 +187,7 @@ Result<DeflatedEnvelopes> DeflateRequestEnvelopes(const std::vector<std::string>
   PutU32(&raw, static_cast<uint32_t>(envelopes.size()));
   for (const std::string& e : envelopes) PutItem(&raw, e);
   DeflatedEnvelopes out;
-  DALA_ASSIGN_OR_RETURN(out.deflate, RawDeflate(raw, gzip_level, /*finish=*/true));
+  DALA_ASSIGN_OR_RETURN(out.deflate, Deflate(raw, gzip_level, kRawDeflateWindowBits, /*finish=*/true));
   out.crc32 = Crc32(raw);
   out.inflated_size = raw.size();
   out.count = envelopes.size();
@@ -217,13 +209,11 @@ Result<std::string> SpliceRequest(const SyncRequest& request, const DeflatedEnve
   }
   std::string head(kRequestMagic, 4);
   PutItem(&head, header.dump());
-  DALA_ASSIGN_OR_RETURN(std::string head_deflate, RawDeflate(head, gzip_level, /*finish=*/false));
-  // RFC 1952: ID1 ID2 CM=deflate FLG=0 MTIME=0 XFL=0 OS=unknown, the
-  // DEFLATE data, then CRC-32 and ISIZE of the whole, little-endian.
-  static constexpr char kGzipHeader[10] = {'\x1f', '\x8b', 8, 0, 0, 0, 0, 0, 0, '\xff'};
-  std::string body(kGzipHeader, sizeof kGzipHeader);
-  body.reserve(sizeof kGzipHeader + head_deflate.size() + envelopes.deflate.size() + 8);
-  body += head_deflate;
+  // zlib writes the member's header and the header frame's DEFLATE data,
+  // flushed; the envelopes' stream follows, then the member's trailer
+  // (RFC 1952: CRC-32 and ISIZE of the whole, little-endian).
+  DALA_ASSIGN_OR_RETURN(std::string body, Deflate(head, gzip_level, kGzipWindowBits, /*finish=*/false));
+  body.reserve(body.size() + envelopes.deflate.size() + 8);
   body += envelopes.deflate;
   const uint32_t crc = static_cast<uint32_t>(crc32_combine(Crc32(head), envelopes.crc32,
                                                            static_cast<z_off_t>(envelopes.inflated_size)));
