@@ -697,7 +697,8 @@ class PreloadedForms final : public sync::FormRegistry {
 void VerifyCandidate(const std::string& bytes, const sync::PublicKey& device, int64_t now, int64_t max_clock_ahead_ms,
                      const sync::FormRegistry& forms, Candidate* out) {
   Candidate& c = *out;
-  auto e = Envelope::Parse(bytes);
+  nlohmann::json body;  // built while Parse checks the body, read by VerifyRevisionContent
+  auto e = Envelope::Parse(bytes, &body);
   if (!e.ok()) {
     c.code = "malformed";
     c.reason = e.status().message();
@@ -719,7 +720,7 @@ void VerifyCandidate(const std::string& bytes, const sync::PublicKey& device, in
     c.code = "clock_ahead";
     c.reason = "the record's clock is " + std::to_string((stamped - now) / 60000) +
                " minutes ahead of the server; correct the laptop's date and time";
-  } else if (Status s = sync::VerifyRevisionContent(*e, forms, &c.answers); !s.ok()) {
+  } else if (Status s = sync::VerifyRevisionContent(*e, forms, &c.answers, &body); !s.ok()) {
     // Its reason is the rejection code; a failure without one is still
     // a refusal, never an empty code that would let it through.
     c.code = s.reason().empty() ? "invalid_answers" : s.reason();

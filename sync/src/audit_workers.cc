@@ -41,7 +41,8 @@ void ProcessEntry(LogEntry& in, EntryResult& r, const FormSet& forms) {
     r.raw_sequence = *claimed_sequence;
   }
 
-  auto parsed = Envelope::Parse(std::move(in.envelope));
+  nlohmann::json body;  // built while Parse checks the body, read by CheckRevision
+  auto parsed = Envelope::Parse(std::move(in.envelope), &body);
   if (!parsed.ok()) {
     r.problems.push_back(EntryProblem("envelope.malformed", parsed.status().message(), r));
     return;
@@ -68,7 +69,7 @@ void ProcessEntry(LogEntry& in, EntryResult& r, const FormSet& forms) {
   r.authentic = true;
   if (e.kind() == EnvelopeKind::kRevision) {
     // ParseRevisionBody and VerifyRevisionContent in one parse of the body.
-    auto checked = CheckRevision(e, forms);
+    auto checked = CheckRevision(e, forms, &body);
     if (!checked.ok()) {
       r.problems.push_back(EntryProblem("revision.body_invalid", checked.status().message(), r));
       return;

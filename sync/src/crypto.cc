@@ -2,6 +2,10 @@
 
 #include <sodium.h>
 
+#ifdef DALA_SHA256_OPENSSL
+#include <openssl/evp.h>
+#endif
+
 #include <cstring>
 #include <mutex>
 #include <new>
@@ -11,8 +15,6 @@
 #include "dala/base/strings.h"
 
 namespace dala::sync {
-
-static_assert(sizeof(crypto_hash_sha256_state) <= 128, "Sha256Builder state too small");
 
 Status InitCrypto() {
   static std::once_flag once;
@@ -39,6 +41,60 @@ void SeededRandom::Fill(uint8_t* out, size_t size) {
   crypto_stream_chacha20(out, size, nonce, key_.data());
 }
 
+#ifdef DALA_SHA256_OPENSSL
+// SHA-256 is the audit's and the server's second cost after Ed25519: every
+// envelope is hashed for its id and its Merkle leaf, and every state for
+// its digest. libsodium's SHA-256 is portable C; OpenSSL's uses the CPU's
+// SHA extensions or vector units, 3-4 times faster on a 700-byte envelope
+// (2.7 against 0.7 us here). The algorithm object is fetched once: an
+// implicit fetch on every hash costs a fifth of the hash. The Windows build
+// has no OpenSSL and keeps libsodium's (sync/CMakeLists.txt).
+namespace {
+
+const EVP_MD* Sha256Algorithm() {
+  static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  return md;
+}
+
+EVP_MD_CTX*& Context(unsigned char* state) { return *reinterpret_cast<EVP_MD_CTX**>(state); }
+
+// OpenSSL fails only on allocation failure or a missing provider; a hash
+// that silently came out wrong would pass for tampering, so stop instead.
+void Require(bool ok) {
+  if (!ok) throw std::bad_alloc();
+}
+
+}  // namespace
+
+Hash Sha256(std::string_view data) {
+  Hash h;
+  Require(EVP_Digest(data.data(), data.size(), h.data(), nullptr, Sha256Algorithm(), nullptr) == 1);
+  return h;
+}
+
+Sha256Builder::Sha256Builder() {
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  Require(ctx != nullptr && EVP_DigestInit_ex(ctx, Sha256Algorithm(), nullptr) == 1);
+  Context(state_) = ctx;
+}
+
+Sha256Builder::~Sha256Builder() { EVP_MD_CTX_free(Context(state_)); }
+
+Sha256Builder& Sha256Builder::Add(const uint8_t* data, size_t size) {
+  Require(EVP_DigestUpdate(Context(state_), data, size) == 1);
+  return *this;
+}
+
+Hash Sha256Builder::Finish() {
+  Hash h;
+  Require(EVP_DigestFinal_ex(Context(state_), h.data(), nullptr) == 1);
+  return h;
+}
+
+#else
+
+static_assert(sizeof(crypto_hash_sha256_state) <= 128, "Sha256Builder state too small");
+
 Hash Sha256(std::string_view data) {
   Hash h;
   crypto_hash_sha256(h.data(), reinterpret_cast<const unsigned char*>(data.data()), data.size());
@@ -49,9 +105,7 @@ Sha256Builder::Sha256Builder() {
   crypto_hash_sha256_init(reinterpret_cast<crypto_hash_sha256_state*>(state_));
 }
 
-Sha256Builder& Sha256Builder::Add(std::string_view data) {
-  return Add(reinterpret_cast<const uint8_t*>(data.data()), data.size());
-}
+Sha256Builder::~Sha256Builder() = default;
 
 Sha256Builder& Sha256Builder::Add(const uint8_t* data, size_t size) {
   crypto_hash_sha256_update(reinterpret_cast<crypto_hash_sha256_state*>(state_), data, size);
@@ -62,6 +116,12 @@ Hash Sha256Builder::Finish() {
   Hash h;
   crypto_hash_sha256_final(reinterpret_cast<crypto_hash_sha256_state*>(state_), h.data());
   return h;
+}
+
+#endif
+
+Sha256Builder& Sha256Builder::Add(std::string_view data) {
+  return Add(reinterpret_cast<const uint8_t*>(data.data()), data.size());
 }
 
 std::string_view AsBytes(const Hash& h) {

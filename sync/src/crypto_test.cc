@@ -86,6 +86,20 @@ TEST_F(CryptoTest, Sha256OfEmptyStringIsTheKnownValue) {
   EXPECT_EQ(b.Finish(), Sha256("abc"));
 }
 
+// FIPS 180-2's multi-block examples, whichever library hashes (OpenSSL on
+// Linux, libsodium on Windows: crypto.cc), whole and fed in uneven pieces.
+TEST_F(CryptoTest, Sha256OfMultiBlockMessagesIsTheKnownValue) {
+  const std::string two_blocks = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+  EXPECT_EQ(ToHex(Sha256(two_blocks)), "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+  const std::string million(1000000, 'a');
+  const std::string want = "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0";
+  EXPECT_EQ(ToHex(Sha256(million)), want);
+  Sha256Builder b;
+  for (size_t at = 0, piece = 1; at < million.size(); at += piece, piece = piece * 3 % 1000 + 1)
+    b.Add(std::string_view(million).substr(at, piece));
+  EXPECT_EQ(ToHex(b.Finish()), want);
+}
+
 TEST_F(CryptoTest, MalformedHexIsRefused) {
   EXPECT_FALSE(FromHex("abc").ok());
   EXPECT_FALSE(FromHex("zz").ok());

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
-#include <set>
+#include <vector>
 
 #include "dala/base/utf8.h"
 
@@ -71,75 +71,116 @@ class Reader {
   size_t pos_ = 0;
 };
 
-// A SAX consumer that only remembers, per open object, the keys seen.
-class StrictObjectChecker : public nlohmann::json_sax<nlohmann::json> {
+// Parses a JSON object strictly (condition 9 of sync/README.md) and builds
+// its value in the same pass, so that a verifier that checks the body and
+// then reads it lexes it once. A key repeated in one object is found by the
+// object being built: its map already holds the key.
+class StrictObjectParser {
  public:
-  bool null() override { return true; }
-  bool boolean(bool) override { return true; }
-  bool number_integer(number_integer_t) override { return true; }
-  bool number_unsigned(number_unsigned_t) override { return true; }
-  bool number_float(number_float_t, const string_t&) override { return true; }
-  bool string(string_t&) override { return true; }
-  bool binary(binary_t&) override { return false; }
-  bool start_object(std::size_t) override {
-    if (depth_ == 0 && seen_value_) return false;
-    seen_value_ = true;
-    keys_.emplace_back();
-    return ++depth_ <= kMaxNestingDepth || Fail("nested more than 32 levels deep");
+  using json = nlohmann::json;
+  using number_integer_t = json::number_integer_t;
+  using number_unsigned_t = json::number_unsigned_t;
+  using number_float_t = json::number_float_t;
+  using string_t = json::string_t;
+  using binary_t = json::binary_t;
+
+  explicit StrictObjectParser(json* root) : root_(root) {}
+
+  bool null() { return Put(nullptr) != nullptr; }
+  bool boolean(bool v) { return Put(v) != nullptr; }
+  bool number_integer(number_integer_t v) { return Put(v) != nullptr; }
+  bool number_unsigned(number_unsigned_t v) { return Put(v) != nullptr; }
+  bool number_float(number_float_t v, const string_t&) { return Put(v) != nullptr; }
+  bool string(string_t& v) { return Put(std::move(v)) != nullptr; }
+  bool binary(binary_t&) { return false; }
+  bool start_object(std::size_t) {
+    json* object = open_.empty() ? Root(json::value_t::object) : Put(json::value_t::object);
+    return Open(object);
   }
-  bool key(string_t& k) override {
-    if (!keys_.back().insert(k).second) return Fail("the key \"" + k + "\" appears twice in one object");
+  bool key(string_t& k) {
+    auto [it, fresh] = open_.back()->get_ref<json::object_t&>().try_emplace(std::move(k));
+    if (!fresh) return Fail("the key \"" + it->first + "\" appears twice in one object");
+    slot_ = &it->second;
     return true;
   }
-  bool end_object() override {
-    keys_.pop_back();
-    --depth_;
+  bool end_object() {
+    open_.pop_back();
     return true;
   }
-  bool start_array(std::size_t) override {
-    if (depth_ == 0) return Fail("the body is not a JSON object");
-    keys_.emplace_back();
-    return ++depth_ <= kMaxNestingDepth || Fail("nested more than 32 levels deep");
+  bool start_array(std::size_t) {
+    if (open_.empty()) return Fail("the body is not a JSON object");
+    return Open(Put(json::value_t::array));
   }
-  bool end_array() override {
-    keys_.pop_back();
-    --depth_;
+  bool end_array() {
+    open_.pop_back();
     return true;
   }
-  bool parse_error(std::size_t position, const std::string&,
-                   const nlohmann::detail::exception& ex) override {
+  bool parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception& ex) {
     if (problem_.empty()) problem_ = "invalid JSON at byte " + std::to_string(position) + " (" + ex.what() + ")";
     return false;
   }
 
+  const std::string& problem() const { return problem_; }
+  bool saw_object() const { return seen_object_; }
+
+ private:
+  // The top-level value: one object, once.
+  json* Root(json::value_t type) {
+    if (seen_object_) return nullptr;
+    seen_object_ = true;
+    *root_ = json(type);
+    return root_;
+  }
+  // A value inside the innermost open object (at the key just read) or array.
+  template <typename V>
+  json* Put(V&& v) {
+    if (open_.empty()) return nullptr;
+    json& parent = *open_.back();
+    if (parent.is_array()) {
+      auto& items = parent.get_ref<json::array_t&>();
+      items.emplace_back(std::forward<V>(v));
+      return &items.back();
+    }
+    *slot_ = json(std::forward<V>(v));
+    return slot_;
+  }
+  bool Open(json* container) {
+    if (container == nullptr) return false;
+    open_.push_back(container);
+    return open_.size() <= kMaxNestingDepth || Fail("nested more than 32 levels deep");
+  }
   bool Fail(std::string why) {
     if (problem_.empty()) problem_ = std::move(why);
     return false;
   }
-  const std::string& problem() const { return problem_; }
-  bool saw_object() const { return seen_value_; }
 
- private:
-  std::vector<std::set<std::string>> keys_;
-  size_t depth_ = 0;
-  bool seen_value_ = false;
+  json* root_;
+  std::vector<json*> open_;  // the objects and arrays not yet closed, outermost first
+  json* slot_ = nullptr;     // where the value after the last key goes
+  bool seen_object_ = false;
   std::string problem_;
 };
 
 }  // namespace
 
-Status CheckStrictJsonObject(std::string_view text) {
+Status ParseStrictJsonObject(std::string_view text, nlohmann::json* out) {
+  *out = nlohmann::json();
   size_t first = text.find_first_not_of(" \t\r\n");
   if (first == std::string_view::npos || text[first] != '{')
     return Status::InvalidArgument("the body is not a JSON object");
-  StrictObjectChecker checker;
-  bool ok = nlohmann::json::sax_parse(text.begin(), text.end(), &checker,
-                                      nlohmann::json::input_format_t::json, /*strict=*/true);
-  if (!ok || !checker.saw_object()) {
-    return Status::InvalidArgument(checker.problem().empty() ? "the body is not a JSON object"
-                                                             : checker.problem());
+  StrictObjectParser parser(out);
+  bool ok = nlohmann::json::sax_parse(text.begin(), text.end(), &parser, nlohmann::json::input_format_t::json,
+                                      /*strict=*/true);
+  if (!ok || !parser.saw_object()) {
+    *out = nlohmann::json();  // never half an object
+    return Status::InvalidArgument(parser.problem().empty() ? "the body is not a JSON object" : parser.problem());
   }
   return Status::Ok();
+}
+
+Status CheckStrictJsonObject(std::string_view text) {
+  nlohmann::json unused;
+  return ParseStrictJsonObject(text, &unused);
 }
 
 Result<std::string> SealEnvelope(EnvelopeFields f, const SigningKey& author) {
@@ -185,9 +226,13 @@ Result<std::string> SealEnvelope(EnvelopeFields f, const SigningKey& author) {
   return out;
 }
 
-Result<Envelope> Envelope::Parse(std::string bytes) { return ParseImpl(std::move(bytes), true); }
+Result<Envelope> Envelope::Parse(std::string bytes) { return ParseImpl(std::move(bytes), true, nullptr); }
 
-Result<Envelope> Envelope::ParseVerified(std::string bytes) { return ParseImpl(std::move(bytes), false); }
+Result<Envelope> Envelope::Parse(std::string bytes, nlohmann::json* body) {
+  return ParseImpl(std::move(bytes), true, body);
+}
+
+Result<Envelope> Envelope::ParseVerified(std::string bytes) { return ParseImpl(std::move(bytes), false, nullptr); }
 
 namespace {
 
@@ -220,7 +265,7 @@ std::optional<uint64_t> PeekSequence(std::string_view bytes) {
 
 std::optional<Hash> PeekFormHash(std::string_view bytes) { return PeekArray<32>(bytes, kFormHashOffset); }
 
-Result<Envelope> Envelope::ParseImpl(std::string bytes, bool check_body) {
+Result<Envelope> Envelope::ParseImpl(std::string bytes, bool check_body, nlohmann::json* body) {
   auto bad = [](std::string why) { return Status::Corruption("malformed envelope: " + why); };
   Envelope e;
   Reader r(bytes);
@@ -275,7 +320,8 @@ Result<Envelope> Envelope::ParseImpl(std::string bytes, bool check_body) {
     return bad("a revision without a submission id or form id");
   // 9. the body is a strict JSON object
   if (check_body) {
-    Status body_ok = CheckStrictJsonObject(std::string_view(bytes).substr(e.body_offset_, body_size));
+    std::string_view text = std::string_view(bytes).substr(e.body_offset_, body_size);
+    Status body_ok = body != nullptr ? ParseStrictJsonObject(text, body) : CheckStrictJsonObject(text);
     if (!body_ok.ok()) return bad("body: " + body_ok.message());
   }
 

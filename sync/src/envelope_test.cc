@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -195,6 +196,78 @@ TEST_F(EnvelopeTest, ParentsOutOfOrderInStoredBytesAreRefused) {
 TEST(StrictJsonTest, AcceptsNestedObjectsWithRepeatedKeysInDifferentObjects) {
   EXPECT_TRUE(CheckStrictJsonObject(R"({"a":{"x":1},"b":{"x":2},"c":[{"x":1},{"x":2}]})").ok());
   EXPECT_FALSE(CheckStrictJsonObject(R"({"c":[{"x":1,"x":2}]})").ok());
+}
+
+TEST_F(EnvelopeTest, ParseHandsBackTheBodyItChecked) {
+  std::string bytes = Seal(Fields());
+  nlohmann::json body;
+  auto e = Envelope::Parse(bytes, &body);
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  EXPECT_EQ(body, nlohmann::json::parse(e->body()));
+  EXPECT_EQ(body["answers"]["notes"], "Кезек ұзын, очередь длинная");
+}
+
+TEST_F(EnvelopeTest, ParseWithTheBodyRefusesARepeatedKeyAsPlainParseDoes) {
+  EnvelopeFields f = Fields();
+  f.body = R"({"answers":{"a":1,"b":2}})";
+  std::string bytes = Seal(f);
+  // Same length, so the structure still parses: only the body is wrong.
+  size_t b = bytes.find("\"b\"");
+  ASSERT_NE(b, std::string::npos);
+  bytes[b + 1] = 'a';
+  nlohmann::json body;
+  auto with_body = Envelope::Parse(bytes, &body);
+  auto plain = Envelope::Parse(bytes);
+  ASSERT_FALSE(with_body.ok());
+  ASSERT_FALSE(plain.ok());
+  EXPECT_EQ(with_body.status().message(), plain.status().message());
+  EXPECT_NE(with_body.status().message().find("\"a\" appears twice"), std::string::npos)
+      << with_body.status().message();
+}
+
+// ParseStrictJsonObject builds the object while it checks; what it builds
+// must be what a plain parse gives, number types and key order included.
+TEST(StrictJsonTest, ParsedObjectIsWhatAPlainParseGives) {
+  for (const char* text :
+       {R"({})", R"( {"a":1} )", R"({"a":{"x":1},"b":{"x":2},"c":[{"x":1},{"x":2}]})",
+        R"({"n":[0,-1,18446744073709551615,-9223372036854775808,1.5,-0.0,1e300,2E-7]})",
+        R"({"s":"Кезек \u049b\n\"q\"","t":true,"f":false,"z":null,"e":[],"o":{}})",
+        R"({"deep":[[[[{"k":[1,[2,[3]]]}]]]]})", R"({"b":1,"a":2,"c":{"z":0,"y":[]}})"}) {
+    nlohmann::json got;
+    Status s = ParseStrictJsonObject(text, &got);
+    ASSERT_TRUE(s.ok()) << text << ": " << s.message();
+    nlohmann::json want = nlohmann::json::parse(text);
+    EXPECT_EQ(got, want) << text;
+    EXPECT_EQ(got.dump(), want.dump()) << text;
+  }
+}
+
+TEST(StrictJsonTest, ParseRefusesWhatTheCheckRefusesAndKeepsNothing) {
+  struct Case {
+    std::string text;
+    const char* says;
+  };
+  std::string deepest_allowed = "{\"a\":" + std::string(31, '[') + std::string(31, ']') + "}";
+  std::string one_too_deep = "{\"a\":" + std::string(32, '[') + std::string(32, ']') + "}";
+  ASSERT_TRUE(CheckStrictJsonObject(deepest_allowed).ok());
+  for (const Case& c : {Case{R"({"a":1,"a":2})", "\"a\" appears twice"},
+                        Case{R"({"o":{"k":[{"x":1,"y":{},"x":3}]}})", "\"x\" appears twice"},
+                        Case{one_too_deep, "nested more than 32"},
+                        Case{"[1,2]", "not a JSON object"},
+                        Case{"12", "not a JSON object"},
+                        Case{"", "not a JSON object"},
+                        Case{"{} {}", "invalid JSON"},
+                        Case{R"({"a":1}x)", "invalid JSON"},
+                        Case{R"({"a":})", "invalid JSON"},
+                        Case{"{\"a\":\"\xff\"}", "invalid JSON"}}) {
+    nlohmann::json got = {{"stale", 1}};
+    Status parsed = ParseStrictJsonObject(c.text, &got);
+    Status checked = CheckStrictJsonObject(c.text);
+    ASSERT_FALSE(parsed.ok()) << c.text;
+    EXPECT_EQ(parsed.message(), checked.message()) << c.text;
+    EXPECT_NE(parsed.message().find(c.says), std::string::npos) << c.text << ": " << parsed.message();
+    if (!got.is_null()) ADD_FAILURE() << c.text << " left " << got.dump();
+  }
 }
 
 // --- peeking at header fields -------------------------------------------------

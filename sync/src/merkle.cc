@@ -82,6 +82,7 @@
 
 #include "dala/sync/merkle.h"
 
+#include <array>
 #include <algorithm>
 #include <bit>
 #include <cassert>
@@ -127,11 +128,12 @@ Hash LeafHash(std::string_view leaf_data) {
 }
 
 Hash NodeHash(const Hash& left, const Hash& right) {
-  return Sha256Builder()
-      .Add(&kNodePrefix, 1)
-      .Add(left.data(), left.size())
-      .Add(right.data(), right.size())
-      .Finish();
+  // One call on one buffer: a tree of n leaves hashes n - 1 nodes.
+  std::array<uint8_t, 1 + 2 * sizeof(Hash)> node;
+  node[0] = kNodePrefix;
+  std::copy(left.begin(), left.end(), node.begin() + 1);
+  std::copy(right.begin(), right.end(), node.begin() + 1 + left.size());
+  return Sha256(std::string_view(reinterpret_cast<const char*>(node.data()), node.size()));
 }
 
 Hash EmptyRoot() { return Sha256(""); }

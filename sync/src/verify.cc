@@ -22,6 +22,12 @@ Result<json> ParseObject(std::string_view body) {
   }
 }
 
+// The body's JSON object: the one Envelope::Parse handed back, or parsed here.
+Result<json> BodyObject(const Envelope& e, json* parsed) {
+  if (parsed != nullptr) return std::move(*parsed);
+  return ParseObject(e.body());
+}
+
 std::string StringField(const json& j, const char* key) {
   auto it = j.find(key);
   return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
@@ -216,6 +222,10 @@ Status VerifyRevisionContent(const Envelope& e, const FormRegistry& forms) {
 }
 
 Status VerifyRevisionContent(const Envelope& e, const FormRegistry& forms, json* answers_out) {
+  return VerifyRevisionContent(e, forms, answers_out, nullptr);
+}
+
+Status VerifyRevisionContent(const Envelope& e, const FormRegistry& forms, json* answers_out, json* parsed_body) {
   if (e.kind() != EnvelopeKind::kRevision) {
     auto event = ParseEventBody(e.body());
     return event.ok() ? Status::Ok() : event.status();
@@ -224,7 +234,7 @@ Status VerifyRevisionContent(const Envelope& e, const FormRegistry& forms, json*
   // A body that is not a revision body (no answers object, no tz, an
   // unknown field) is the sender's encoding, not the volunteer's answers:
   // its own code, so a client author is not sent to the form's rules.
-  auto j = ParseObject(e.body());
+  auto j = BodyObject(e, parsed_body);
   if (!j.ok()) return j.status().WithReason("invalid_revision");
   RevisionBody body;
   const json* answers = nullptr;
@@ -234,9 +244,9 @@ Status VerifyRevisionContent(const Envelope& e, const FormRegistry& forms, json*
   return Status::Ok();
 }
 
-Result<CheckedRevision> CheckRevision(const Envelope& e, const FormRegistry& forms) {
+Result<CheckedRevision> CheckRevision(const Envelope& e, const FormRegistry& forms, json* parsed_body) {
   if (e.kind() != EnvelopeKind::kRevision) return Status::InvalidArgument("not a revision");
-  DALA_ASSIGN_OR_RETURN(json j, ParseObject(e.body()));
+  DALA_ASSIGN_OR_RETURN(json j, BodyObject(e, parsed_body));
   CheckedRevision out;
   const json* answers = nullptr;
   DALA_RETURN_IF_ERROR(ReadRevisionBody(j, &out.body, &answers));

@@ -113,6 +113,53 @@ TEST_F(VerifyTest, RevisionBodyWithoutATzOrWithOneInAnotherFormIsAnInvalidRevisi
   }
 }
 
+// The server and the auditor check a body's strictness and read it in one
+// parse (Envelope::Parse's `body`); a verdict must not depend on which way
+// the body came.
+TEST_F(VerifyTest, BodyHandedBackByParseGivesTheSameVerdictAsParsingItAgain) {
+  for (const char* body : {R"({"answers":{"day":"2026-11-20","queue":3},"tz":300})",
+                           R"({"answers":{"day":"2026-11-20","queue":-4},"tz":300})",
+                           R"({"answers":{"queue":3},"tz":300})",
+                           R"({"answers":{"day":"2026-11-20"},"tz":300.0})",
+                           R"({"answers":{"day":"2026-11-20"},"tz":300,"extra":[1,{"a":null}]})",
+                           R"({"answers":[],"tz":300})"}) {
+    EnvelopeFields f;
+    f.submission = NewSubmissionId(clock_, random_);
+    f.sequence = 1;
+    f.hlc = HlcTimestamp::Make(static_cast<uint64_t>(kEarlyMorningAlmaty), 0);
+    f.wall_ms = kEarlyMorningAlmaty;
+    f.form_hash = form_->hash();
+    f.form_id = form_->id();
+    f.form_version = form_->version();
+    f.body = body;
+    auto bytes = SealEnvelope(f, key_);
+    ASSERT_TRUE(bytes.ok()) << body;
+    nlohmann::json parsed;
+    auto e = Envelope::Parse(*bytes, &parsed);
+    ASSERT_TRUE(e.ok()) << body;
+    EXPECT_EQ(parsed, nlohmann::json::parse(body)) << body;
+
+    nlohmann::json again_answers, handed_answers;
+    nlohmann::json for_verify = parsed, for_check = parsed;
+    Status again = VerifyRevisionContent(*e, registry_, &again_answers);
+    Status handed = VerifyRevisionContent(*e, registry_, &handed_answers, &for_verify);
+    EXPECT_EQ(handed.ok(), again.ok()) << body;
+    EXPECT_EQ(handed.reason(), again.reason()) << body;
+    EXPECT_EQ(handed.message(), again.message()) << body;
+    EXPECT_EQ(handed_answers, again_answers) << body;
+
+    auto checked_again = CheckRevision(*e, registry_);
+    auto checked_handed = CheckRevision(*e, registry_, &for_check);
+    ASSERT_EQ(checked_handed.ok(), checked_again.ok()) << body;
+    if (!checked_again.ok()) {
+      EXPECT_EQ(checked_handed.status().message(), checked_again.status().message()) << body;
+      continue;
+    }
+    EXPECT_EQ(checked_handed->body.answers_json, checked_again->body.answers_json) << body;
+    EXPECT_EQ(checked_handed->content.message(), checked_again->content.message()) << body;
+  }
+}
+
 TEST_F(VerifyTest, UnknownFormIsAFailedPrecondition) {
   MapRegistry empty;
   Envelope e = Make(R"({"day":"2026-11-20"})", kEarlyMorningAlmaty, 300);

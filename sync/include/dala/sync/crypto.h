@@ -52,11 +52,16 @@ class SeededRandom final : public Random {
 class Sha256Builder {
  public:
   Sha256Builder();
+  ~Sha256Builder();
+  Sha256Builder(const Sha256Builder&) = delete;
+  Sha256Builder& operator=(const Sha256Builder&) = delete;
   Sha256Builder& Add(std::string_view data);
   Sha256Builder& Add(const uint8_t* data, size_t size);
   [[nodiscard]] Hash Finish();
 
  private:
+  // libsodium's state in place, or a pointer to OpenSSL's context where
+  // OpenSSL hashes (crypto.cc).
   alignas(16) unsigned char state_[128];
 };
 

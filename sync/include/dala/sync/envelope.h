@@ -9,6 +9,7 @@
 
 #include <array>
 #include <cstdint>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -58,6 +59,11 @@ Result<std::string> SealEnvelope(EnvelopeFields fields, const SigningKey& author
 class Envelope {
  public:
   static Result<Envelope> Parse(std::string bytes);
+  // Parse, also handing back the body's JSON value, built in the pass that
+  // checks its strictness (condition 9), for a caller that reads the body
+  // next (VerifyRevisionContent and CheckRevision take it): the body is
+  // lexed once. `*body` is set only when the envelope parses.
+  static Result<Envelope> Parse(std::string bytes, nlohmann::json* body);
   // Parse for bytes this program verified before (read back from its own
   // store): the structure is checked, the body's JSON strictness (condition
   // 9) is not checked again. Never for bytes from outside.
@@ -86,7 +92,7 @@ class Envelope {
   Signature signature() const;
 
  private:
-  static Result<Envelope> ParseImpl(std::string bytes, bool check_body);
+  static Result<Envelope> ParseImpl(std::string bytes, bool check_body, nlohmann::json* body);
 
   std::string bytes_;
   Hash id_{};
@@ -123,5 +129,7 @@ inline constexpr size_t kEnvelopeSubmissionEnd = 21;  // a prefix this long hold
 // key. Duplicate keys are refused because two JSON parsers may keep
 // different copies, and then a signature would vouch for two meanings.
 [[nodiscard]] Status CheckStrictJsonObject(std::string_view text);
+// The same check, keeping the parsed object in `*out` (null on failure).
+[[nodiscard]] Status ParseStrictJsonObject(std::string_view text, nlohmann::json* out);
 
 }  // namespace dala::sync

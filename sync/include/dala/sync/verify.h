@@ -67,16 +67,22 @@ struct ChainTip {
 // The same, also handing back the parsed answers of a valid revision, for
 // callers that need them next (the body is parsed once).
 [[nodiscard]] Status VerifyRevisionContent(const Envelope& e, const FormRegistry& forms, nlohmann::json* answers_out);
+// The same for an envelope whose body Envelope::Parse handed back in
+// `*parsed_body` (moved from), so the body is not parsed again.
+[[nodiscard]] Status VerifyRevisionContent(const Envelope& e, const FormRegistry& forms, nlohmann::json* answers_out,
+                                           nlohmann::json* parsed_body);
 
 // ParseRevisionBody and VerifyRevisionContent together, for a verifier that
 // checks many revisions (the auditor): the same conditions and messages,
 // but the body is parsed once instead of three times. Fails as
 // ParseRevisionBody does; otherwise `content` is VerifyRevisionContent's
-// verdict.
+// verdict. `parsed_body`, if given, is the body Envelope::Parse handed back
+// (moved from).
 struct CheckedRevision {
   RevisionBody body;
   Status content;
 };
-[[nodiscard]] Result<CheckedRevision> CheckRevision(const Envelope& e, const FormRegistry& forms);
+[[nodiscard]] Result<CheckedRevision> CheckRevision(const Envelope& e, const FormRegistry& forms,
+                                                   nlohmann::json* parsed_body = nullptr);
 
 }  // namespace dala::sync
