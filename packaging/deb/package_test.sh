@@ -58,10 +58,11 @@ server=$(ls "$debs"/dala-server_*.deb)
 field() { dpkg-deb -f "$1" "$2"; }
 [ "$(field "$client" Package)" = dala ] || fail "$client is not the dala package"
 [ "$(field "$server" Package)" = dala-server ] || fail "$server is not the dala-server package"
-for lib in libsodium23 libsqlite3-0 libedit2; do
+# libssl3 for SHA-256 (libcrypto), libjemalloc2 the allocator (sync/, client/CMakeLists.txt).
+for lib in libsodium23 libsqlite3-0 libedit2 libssl3 libjemalloc2; do
   field "$client" Depends | grep -q "$lib" || fail "dala does not depend on $lib: $(field "$client" Depends)"
 done
-for lib in libsodium23 libsqlite3-0 libssl3 adduser; do
+for lib in libsodium23 libsqlite3-0 libssl3 libjemalloc2 adduser; do
   field "$server" Depends | grep -q "$lib" || fail "dala-server does not depend on $lib: $(field "$server" Depends)"
 done
 dpkg-deb --ctrl-tarfile "$server" | tar -xO ./conffiles | grep -qx /etc/dala/dala-server.conf ||

@@ -142,9 +142,11 @@ class SqliteStore final : public Store {
 
  private:
   // indicator_counts upkeep (sqlite_store_records.cc).
-  // How the counts change when `s` replaces its stored row.
-  Result<RecordCountChange> CountChangeOf(const SubmissionSummary& s);
-  Status PutSubmissionRow(const SubmissionSummary& s);
+  // How the counts change when `s` replaces its stored row, and writing it;
+  // `stored` is the row as it is now (StoredSubmission), or null if none.
+  RecordCountChange CountChangeOf(const SubmissionSummary& s, const SubmissionSummary* stored);
+  Status PutSubmissionRow(const SubmissionSummary& s, const SubmissionSummary* stored);
+  Result<std::optional<SubmissionSummary>> StoredSubmission(const sync::SubmissionId& id);
   Status ApplyIndicatorTally(const IndicatorTally& tally);
   Status FlushIndicatorCounts();
   Result<FormInfo> PublishFormRow(std::string_view document, const FormInfo& info, bool* inserted);

@@ -351,6 +351,87 @@ TEST_P(StoreRecordsTest, PutSubmissionReplacesTheEarlierSummary) {
   EXPECT_FALSE(store_->FindSubmission(Id(9))->has_value());
 }
 
+// Every column of a stored summary, to compare a row read back with what
+// was put.
+std::vector<std::string> Columns(const SubmissionSummary& s) {
+  return {ToHex(s.id),           s.form_id,        s.form_version,
+          s.form_hash,           s.volunteer,      s.centre,
+          s.region,              s.visit_date,     s.duplicate_key,
+          std::to_string(s.created_ms),            std::to_string(s.updated_ms),
+          s.answers_json,        std::to_string(s.heads),          std::to_string(s.conflicts),
+          s.review_state,        s.review_by,      s.review_comment,
+          std::to_string(s.changed_since_review),  s.duplicate_group,
+          s.merged_into,         std::to_string(s.last_log_index), s.distinct_from};
+}
+
+// SQLite writes an edited record by setting only the columns that changed;
+// a column left out, or an index not rewritten, would show here.
+TEST_P(StoreRecordsTest, PutOverAStoredSummaryChangesEveryColumnThatDiffersAndItsIndexes) {
+  SubmissionSummary before = Summary(1, "alma");
+  before.centre = "ala_01";
+  before.region = "ala";
+  before.visit_date = "2026-01-01";
+  before.duplicate_key = "k1";
+  before.review_by = "aigul";
+  before.review_comment = "first";
+  before.duplicate_group = "g1";
+  Put(before);
+  SubmissionSummary after = before;
+  after.form_version = "2";
+  after.form_hash = ToHex(sync::Sha256("form 2"));
+  after.volunteer = "bota";
+  after.centre = "ast_01";
+  after.region = "ast";
+  after.visit_date = "2026-01-02";
+  after.duplicate_key = "k2";
+  after.created_ms = kNow - kDay;
+  after.updated_ms = kNow + kDay;
+  after.answers_json = R"({"queue":4})";
+  after.heads = 2;
+  after.conflicts = 1;
+  after.review_state = "approved";
+  after.review_by = "dana";
+  after.review_comment = "second";
+  after.changed_since_review = true;
+  after.duplicate_group = "g2";
+  after.merged_into = "m";
+  after.last_log_index = 9;
+  after.distinct_from = "x,y";
+  Put(after);
+  auto found = store_->FindSubmission(after.id);
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ(Columns(**found), Columns(after));
+  EXPECT_EQ(List({.region = "ast"}), (std::vector{after.id}));
+  EXPECT_TRUE(List({.region = "ala"}).empty());
+  EXPECT_TRUE(List({.centre = "ala_01"}).empty());
+  EXPECT_EQ(List({.volunteer = "bota"}), (std::vector{after.id}));
+  EXPECT_TRUE(List({.volunteer = "alma"}).empty());
+  EXPECT_EQ(List({.review_state = "approved"}), (std::vector{after.id}));
+  EXPECT_EQ(List({.only_conflicts = true}), (std::vector{after.id}));
+
+  // Then an edit as most are: new answers, a later time, a new log index.
+  SubmissionSummary edited = after;
+  edited.answers_json = R"({"queue":5})";
+  edited.updated_ms = kNow + 2 * kDay;
+  edited.last_log_index = 10;
+  Put(edited);
+  found = store_->FindSubmission(edited.id);
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ(Columns(**found), Columns(edited));
+  EXPECT_EQ(List({.sort = SubmissionFilter::Sort::kUpdated}), (std::vector{edited.id}));
+}
+
+TEST_P(StoreRecordsTest, PutOfTheSameSummaryAgainLeavesTheRowAsItWas) {
+  SubmissionSummary s = Summary(1, "alma");
+  s.region = "ala";
+  Put(s);
+  Put(s);
+  auto found = store_->FindSubmission(s.id);
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ(Columns(**found), Columns(s));
+  EXPECT_EQ(List({.region = "ala"}), (std::vector{s.id}));
+}
+
 TEST_P(StoreRecordsTest, EachFilterLeavesOutTheSubmissionsThatDoNotMatch) {
   SubmissionSummary a = Summary(1, "alma");
   a.centre = "ala_01";
