@@ -320,14 +320,6 @@ int wmain(int argc, wchar_t** wargv) {
   }
 }
 #else
-#ifdef DALA_JEMALLOC
-// Read by jemalloc when it starts, before main: one arena per CPU, as
-// dala-server has it (its default of four per CPU holds more resident).
-extern "C" {
-const char* malloc_conf = "percpu_arena:percpu";
-}
-#endif
-
 int main(int argc, char** argv) {
   try {
     return dala::client::cli::Main(argc, argv);

@@ -58,8 +58,8 @@ server=$(ls "$debs"/dala-server_*.deb)
 field() { dpkg-deb -f "$1" "$2"; }
 [ "$(field "$client" Package)" = dala ] || fail "$client is not the dala package"
 [ "$(field "$server" Package)" = dala-server ] || fail "$server is not the dala-server package"
-# libssl3 for SHA-256 (libcrypto), libjemalloc2 the allocator (sync/, client/CMakeLists.txt).
-for lib in libsodium23 libsqlite3-0 libedit2 libssl3 libjemalloc2; do
+# libssl3: SHA-256 is libcrypto's (sync/CMakeLists.txt).
+for lib in libsodium23 libsqlite3-0 libedit2 libssl3; do
   field "$client" Depends | grep -q "$lib" || fail "dala does not depend on $lib: $(field "$client" Depends)"
 done
 for lib in libsodium23 libsqlite3-0 libssl3 libjemalloc2 adduser; do
