@@ -53,6 +53,9 @@ class VerifyTest : public ::testing::Test {
     return *Envelope::Parse(*bytes);
   }
 
+  // A first revision of the form at kEarlyMorningAlmaty with `body` as it is.
+  std::string SealWithBody(const std::string& body);
+
   FakeClock clock_{1795755600000};
   SeededRandom random_{5};
   SigningKey key_ = SigningKey::Generate(random_);
@@ -62,6 +65,21 @@ class VerifyTest : public ::testing::Test {
 
 // 2026-11-27 03:00 in Almaty is still 2026-11-26 in UTC.
 constexpr int64_t kEarlyMorningAlmaty = 1795730400000;
+
+std::string VerifyTest::SealWithBody(const std::string& body) {
+  EnvelopeFields f;
+  f.submission = NewSubmissionId(clock_, random_);
+  f.sequence = 1;
+  f.hlc = HlcTimestamp::Make(static_cast<uint64_t>(kEarlyMorningAlmaty), 0);
+  f.wall_ms = kEarlyMorningAlmaty;
+  f.form_hash = form_->hash();
+  f.form_id = form_->id();
+  f.form_version = form_->version();
+  f.body = body;
+  auto bytes = SealEnvelope(f, key_);
+  EXPECT_TRUE(bytes.ok()) << body << ": " << bytes.status().ToString();
+  return bytes.ok() ? *bytes : std::string();
+}
 
 TEST_F(VerifyTest, ValidRevisionPasses) {
   Envelope e = Make(R"({"day":"2026-11-26","queue":3})", kEarlyMorningAlmaty, 300);
@@ -85,18 +103,7 @@ TEST_F(VerifyTest, InvalidAnswersAreRefusedNamingTheField) {
 // Issue 18: "tz": 300.0 was refused as having no tz at all, and a body
 // without tz came back as invalid_answers, sending the sender to the form.
 TEST_F(VerifyTest, RevisionBodyWithoutATzOrWithOneInAnotherFormIsAnInvalidRevisionSayingWhich) {
-  auto with_body = [&](const std::string& body) {
-    EnvelopeFields f;
-    f.submission = NewSubmissionId(clock_, random_);
-    f.sequence = 1;
-    f.hlc = HlcTimestamp::Make(static_cast<uint64_t>(kEarlyMorningAlmaty), 0);
-    f.wall_ms = kEarlyMorningAlmaty;
-    f.form_hash = form_->hash();
-    f.form_id = form_->id();
-    f.form_version = form_->version();
-    f.body = body;
-    return *Envelope::Parse(*SealEnvelope(f, key_));
-  };
+  auto with_body = [&](const std::string& body) { return *Envelope::Parse(SealWithBody(body)); };
   struct Case {
     const char* body;
     const char* says;
@@ -123,19 +130,9 @@ TEST_F(VerifyTest, BodyHandedBackByParseGivesTheSameVerdictAsParsingItAgain) {
                            R"({"answers":{"day":"2026-11-20"},"tz":300.0})",
                            R"({"answers":{"day":"2026-11-20"},"tz":300,"extra":[1,{"a":null}]})",
                            R"({"answers":[],"tz":300})"}) {
-    EnvelopeFields f;
-    f.submission = NewSubmissionId(clock_, random_);
-    f.sequence = 1;
-    f.hlc = HlcTimestamp::Make(static_cast<uint64_t>(kEarlyMorningAlmaty), 0);
-    f.wall_ms = kEarlyMorningAlmaty;
-    f.form_hash = form_->hash();
-    f.form_id = form_->id();
-    f.form_version = form_->version();
-    f.body = body;
-    auto bytes = SealEnvelope(f, key_);
-    ASSERT_TRUE(bytes.ok()) << body;
+    std::string bytes = SealWithBody(body);
     nlohmann::json parsed;
-    auto e = Envelope::Parse(*bytes, &parsed);
+    auto e = Envelope::Parse(bytes, &parsed);
     ASSERT_TRUE(e.ok()) << body;
     EXPECT_EQ(parsed, nlohmann::json::parse(body)) << body;
 
