@@ -296,6 +296,17 @@ test('a field-list group is one screen the engine redraws as each field is left'
   await page.keyboard.press('Tab');
   await page.keyboard.press('Space');
   await page.waitForFunction(() => document.querySelector('#field-centre input:checked')?.value === 'ala_12');
+  // The engine's answer to "adults" is held until "25" is typed into the
+  // next field: its redraw then replaces the field being typed in, which
+  // fires that field's focusout on the old screen. The text typed is
+  // carried to the new screen and must be sent once, when it is left.
+  let release;
+  const held = new Promise((resolve) => { release = resolve; });
+  const holdAdults = async (route) => {
+    if (route.request().postDataJSON()?.question === 'adults') await held;
+    await route.continue();
+  };
+  await page.route('**/set', holdAdults);
   await page.fill('#field-adults', '2');
   await page.keyboard.press('Tab');
   const childrenSent = [];
@@ -305,6 +316,11 @@ test('a field-list group is one screen the engine redraws as each field is left'
   };
   page.on('request', onRequest);
   await page.fill('#field-children', '25');
+  await page.$eval('#field-children', (x) => { x.dataset.typedInto = 'yes'; });
+  release();
+  await page.waitForFunction(() => document.querySelector('#field-children')?.dataset.typedInto === undefined);
+  await page.unroute('**/set', holdAdults);
+  assert.equal(await page.inputValue('#field-children'), '25', 'the redraw keeps what was typed');
   await page.keyboard.press('Tab');
   await ready(page, '#field-children-error');
   assert.equal(await page.textContent('#field-children-error'), 'At most 19');

@@ -29,7 +29,15 @@ export async function api(method, path, body) {
   return {status: res.status, data};
 }
 
+// How many screens show() has put up. Replacing a screen whose field has
+// the focus fires that field's focusout, on the old screen, during the
+// replacement: its handlers compare this number to their own screen's, so
+// that what the new screen already carries is not sent again.
+let screensShown = 0;
+export function screenNumber() { return screensShown; }
+
 export function show(...nodes) {
+  screensShown += 1;
   main().replaceChildren(...nodes.filter((n) => n !== null && n !== undefined && n !== false));
   const h = main().querySelector('h1');
   if (h) h.focus();

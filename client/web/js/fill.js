@@ -1,7 +1,7 @@
 // Filling a form: one screen at a time, as the form engine in `dala ui`
 // decides it. The page only draws the screen and sends back what was typed.
 import {t} from './i18n.js';
-import {api, el, heading, main, show, unlockBox} from './dom.js';
+import {api, el, heading, main, screenNumber, show, unlockBox} from './dom.js';
 
 export async function startForm(id) {
   const r = await api('POST', '/drafts', {form: id});
@@ -205,6 +205,7 @@ const fieldId = (f) => ['field', f.name, ...f.path].join('-');
 // sent to the engine as it is left, and the screen it sends back (questions
 // shown or hidden, choices narrowed, calculations) replaces this one.
 function renderGroup(s, refused) {
+  let screen = -1;  // this screen's number, once shown
   const fields = s.fields.map((f) => {
     const id = fieldId(f);
     const choice = ['select_one', 'select_multiple', 'rating'].includes(f.type);
@@ -219,6 +220,9 @@ function renderGroup(s, refused) {
     if (f.error) box.querySelector('#' + id)?.setAttribute('aria-describedby', id + '-error');
     const item = {box, f, value, sent: value()};
     const leave = async () => {
+      // A replaced screen: rerender carried any unsent text into the new
+      // screen's field, whose own handler sends it.
+      if (screen !== screenNumber()) return;
       const text = value();
       if (text === item.sent || f.type === 'note') return;
       // Leaving the latitude for the longitude is not leaving the question.
@@ -251,6 +255,7 @@ function renderGroup(s, refused) {
       el('button', {type: 'button', id: 'back', onclick: () => act(s.draft, 'back')}, t('back')),
       el('button', {type: 'submit', class: 'primary', id: 'next'}, t('next'))),
     removal(s, s.step), extras(s));
+  screen = screenNumber();
   if (refused) {
     // The text the engine refused stays in its field, to fix. It counts as
     // sent: leaving the field unchanged must not send it again, or each
