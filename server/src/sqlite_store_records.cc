@@ -322,8 +322,8 @@ Status SqliteStore::PutSubmission(const SubmissionSummary& s) {
 
 namespace {
 
-// The submissions row's columns after the id, in kSubmissionColumns' order,
-// with their values in a summary.
+// The submissions row's columns after the id, with their values in a
+// summary: what PutSubmissionRow writes, by name.
 using ColumnValue = std::variant<int64_t, std::string_view>;
 constexpr size_t kSubmissionValueColumns = 21;
 
@@ -364,8 +364,15 @@ void BindValue(sql::Statement& st, int index, const ColumnValue& v) {
 Status SqliteStore::PutSubmissionRow(const SubmissionSummary& s, const SubmissionSummary* stored) {
   const auto values = SubmissionValues(s);
   if (stored == nullptr) {
-    DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare(std::string("INSERT INTO submissions(") + kSubmissionColumns +
-                                               ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+    static const std::string insert = [] {
+      std::string columns = "id", places = "?";
+      for (const auto& [name, value] : SubmissionValues(SubmissionSummary{})) {
+        columns += std::string(", ") + name;
+        places += ", ?";
+      }
+      return "INSERT INTO submissions(" + columns + ") VALUES (" + places + ")";
+    }();
+    DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare(insert));
     st.BindBytes(1, s.id);
     for (size_t i = 0; i < values.size(); ++i) BindValue(st, static_cast<int>(i) + 2, values[i].second);
     return st.Run();

@@ -421,12 +421,32 @@ TEST_P(StoreRecordsTest, PutOverAStoredSummaryChangesEveryColumnThatDiffersAndIt
   EXPECT_EQ(List({.sort = SubmissionFilter::Sort::kUpdated}), (std::vector{edited.id}));
 }
 
-TEST_P(StoreRecordsTest, PutOfTheSameSummaryAgainLeavesTheRowAsItWas) {
+// Every column a value of its own, so that a new row's columns written in
+// the wrong order, or one left out, would show.
+TEST_P(StoreRecordsTest, ANewSummaryIsStoredColumnForColumnAndPutAgainLeftAsItWas) {
   SubmissionSummary s = Summary(1, "alma");
+  s.centre = "ala_01";
   s.region = "ala";
-  Put(s);
+  s.visit_date = "2026-01-01";
+  s.duplicate_key = "k1";
+  s.created_ms = kNow - kDay;
+  s.answers_json = R"({"queue":4})";
+  s.heads = 2;
+  s.conflicts = 3;
+  s.review_state = "approved";
+  s.review_by = "dana";
+  s.review_comment = "fine";
+  s.changed_since_review = true;
+  s.duplicate_group = "g1";
+  s.merged_into = "m";
+  s.last_log_index = 9;
+  s.distinct_from = "x";
   Put(s);
   auto found = store_->FindSubmission(s.id);
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ(Columns(**found), Columns(s));
+  Put(s);
+  found = store_->FindSubmission(s.id);
   ASSERT_TRUE(found.ok() && found->has_value());
   EXPECT_EQ(Columns(**found), Columns(s));
   EXPECT_EQ(List({.region = "ala"}), (std::vector{s.id}));

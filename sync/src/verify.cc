@@ -22,9 +22,11 @@ Result<json> ParseObject(std::string_view body) {
   }
 }
 
-// The body's JSON object: the one Envelope::Parse handed back, or parsed here.
+// The body's JSON object: the one Envelope::Parse handed back, or parsed
+// here (also when what was handed is not an object, as from a Parse that
+// failed or was not asked for it).
 Result<json> BodyObject(const Envelope& e, json* parsed) {
-  if (parsed != nullptr) return std::move(*parsed);
+  if (parsed != nullptr && parsed->is_object()) return std::move(*parsed);
   return ParseObject(e.body());
 }
 
@@ -216,14 +218,6 @@ Status ValidateAnswers(const Envelope& e, const schema::Form& form, const json& 
 }
 
 }  // namespace
-
-Status VerifyRevisionContent(const Envelope& e, const FormRegistry& forms) {
-  return VerifyRevisionContent(e, forms, nullptr);
-}
-
-Status VerifyRevisionContent(const Envelope& e, const FormRegistry& forms, json* answers_out) {
-  return VerifyRevisionContent(e, forms, answers_out, nullptr);
-}
 
 Status VerifyRevisionContent(const Envelope& e, const FormRegistry& forms, json* answers_out, json* parsed_body) {
   if (e.kind() != EnvelopeKind::kRevision) {

@@ -144,6 +144,12 @@ TEST_F(VerifyTest, BodyHandedBackByParseGivesTheSameVerdictAsParsingItAgain) {
     EXPECT_EQ(handed.reason(), again.reason()) << body;
     EXPECT_EQ(handed.message(), again.message()) << body;
     EXPECT_EQ(handed_answers, again_answers) << body;
+    // A body that is not the parsed object (a Parse not asked for it) is
+    // parsed again, not read as an empty body.
+    nlohmann::json nothing;
+    Status from_nothing = VerifyRevisionContent(*e, registry_, nullptr, &nothing);
+    EXPECT_EQ(from_nothing.ok(), again.ok()) << body;
+    EXPECT_EQ(from_nothing.message(), again.message()) << body;
 
     auto checked_again = CheckRevision(*e, registry_);
     auto checked_handed = CheckRevision(*e, registry_, &for_check);

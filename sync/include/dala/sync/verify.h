@@ -63,14 +63,13 @@ struct ChainTip {
 // revision's failure names its reason(): "unknown_form", "invalid_revision"
 // (the form hash names another form) or "invalid_answers" (the body or the
 // answers do not fit).
-[[nodiscard]] Status VerifyRevisionContent(const Envelope& e, const FormRegistry& forms);
-// The same, also handing back the parsed answers of a valid revision, for
-// callers that need them next (the body is parsed once).
-[[nodiscard]] Status VerifyRevisionContent(const Envelope& e, const FormRegistry& forms, nlohmann::json* answers_out);
-// The same for an envelope whose body Envelope::Parse handed back in
-// `*parsed_body` (moved from), so the body is not parsed again.
-[[nodiscard]] Status VerifyRevisionContent(const Envelope& e, const FormRegistry& forms, nlohmann::json* answers_out,
-                                           nlohmann::json* parsed_body);
+//
+// `answers_out`, if given, receives the parsed answers of a valid revision,
+// for callers that need them next. `parsed_body`, if given, is the body
+// Envelope::Parse handed back (moved from), so it is not parsed again.
+[[nodiscard]] Status VerifyRevisionContent(const Envelope& e, const FormRegistry& forms,
+                                           nlohmann::json* answers_out = nullptr,
+                                           nlohmann::json* parsed_body = nullptr);
 
 // ParseRevisionBody and VerifyRevisionContent together, for a verifier that
 // checks many revisions (the auditor): the same conditions and messages,
