@@ -6,6 +6,7 @@
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -281,9 +282,37 @@ Result<std::vector<Hash>> HeadsIn(RecordStore& store, const SubmissionId& id) {
   return merged.heads;
 }
 
-Status RecordService::RefreshSubmission(const SubmissionId& id) {
+namespace {
+
+// The one revision the stored state has not seen, when it is an edit whose
+// only parent is the stored state's only head; otherwise none, and the
+// state is merged again from every revision. The stored state saw every
+// envelope up to its last_log_index, and log indexes only grow.
+std::optional<size_t> OnlyEditOnTheHead(const SubmissionSummary& stored, const std::vector<sync::MergeInput>& revisions,
+                                        size_t revisions_since_stored) {
+  if (revisions_since_stored != 1 || stored.heads != 1 || stored.conflicts != 0) return std::nullopt;
+  // In log order, so the unseen one is the last.
+  const size_t edit = revisions.size() - 1;
+  if (edit == 0 || revisions[edit].parents.size() != 1) return std::nullopt;
+  const Hash& parent = revisions[edit].parents[0];
+  bool parent_is_there = false;
+  for (size_t i = 0; i < edit; ++i) {
+    parent_is_there = parent_is_there || revisions[i].id == parent;
+    // A seen revision built on it: it was not the head.
+    for (const Hash& p : revisions[i].parents)
+      if (p == parent) return std::nullopt;
+  }
+  if (!parent_is_there) return std::nullopt;
+  return edit;
+}
+
+}  // namespace
+
+Status RecordService::RefreshSubmission(const SubmissionId& id, const Hash* newest, const json* newest_answers) {
   DALA_ASSIGN_OR_RETURN(auto envelopes, ctx_.store.EnvelopesOf(id));
-  std::vector<sync::MergeInput> revisions;
+  DALA_ASSIGN_OR_RETURN(auto before, ctx_.store.FindSubmission(id));
+  std::vector<sync::MergeInput> revisions;  // answers filled in only where the merge reads them
+  std::vector<Envelope> revision_envelopes;
   std::vector<sync::ReviewInput> reviews;
   SubmissionSummary s;
   s.id = id;
@@ -293,20 +322,14 @@ Status RecordService::RefreshSubmission(const SubmissionId& id) {
   std::set<std::string> distinct_from;
   sync::PublicKey creator{};
   bool have_creator = false;
-  json only_answers;  // the first revision's answers
+  size_t revisions_since_stored = 0;  // revisions the stored state has not seen
   for (const StoredEnvelope& stored : envelopes) {
     // Verified in full when accepted; here only read again.
     DALA_ASSIGN_OR_RETURN(Envelope e, Envelope::ParseVerified(stored.bytes));
     s.last_log_index = std::max(s.last_log_index, stored.log_index);
     if (e.kind() == sync::EnvelopeKind::kRevision) {
-      // The body was checked when accepted; parse it once and keep the
-      // answers, which most submissions (one revision) use as they are.
-      json body = json::parse(e.body(), nullptr, false);
-      auto a = body.is_object() ? body.find("answers") : body.end();
-      if (a == body.end() || !a->is_object())
-        return Status::Corruption("stored revision " + ToHex(e.id()) + " has no answers");
-      if (revisions.empty()) only_answers = std::move(*a);
-      revisions.push_back({e.id(), e.parents(), e.hlc(), e.author(), revisions.empty() ? std::string() : a->dump()});
+      if (before && stored.log_index > before->last_log_index) ++revisions_since_stored;
+      revisions.push_back({e.id(), e.parents(), e.hlc(), e.author(), std::string()});
       s.created_ms = std::min(s.created_ms, e.wall_ms());
       s.updated_ms = std::max(s.updated_ms, e.wall_ms());
       if (e.parents().empty() && !have_creator) {
@@ -319,6 +342,7 @@ Status RecordService::RefreshSubmission(const SubmissionId& id) {
         s.form_version = e.form_version();
         s.form_hash = ToHex(e.form_hash());
       }
+      revision_envelopes.push_back(std::move(e));
       continue;
     }
     DALA_ASSIGN_OR_RETURN(sync::EventBody event, sync::ParseEventBody(e.body()));
@@ -338,17 +362,42 @@ Status RecordService::RefreshSubmission(const SubmissionId& id) {
     }
   }
   if (revisions.empty()) return Status::Ok();
+  // The body was checked when accepted; parsed once here, for its answers.
+  auto answers_of = [](const Envelope& e) -> Result<json> {
+    json body = json::parse(e.body(), nullptr, false);
+    auto a = body.is_object() ? body.find("answers") : body.end();
+    if (a == body.end() || !a->is_object()) return Status::Corruption("stored revision " + ToHex(e.id()) + " has no answers");
+    return std::move(*a);
+  };
   sync::MergedState merged;
   json answers;
-  if (revisions.size() == 1) {
+  if (std::optional<size_t> edit = before ? OnlyEditOnTheHead(*before, revisions, revisions_since_stored)
+                                          : std::nullopt) {
+    // Most edits: the state follows from the stored one and the edit alone
+    // (merge.cc, "ONE EDIT ON THE ONLY HEAD"), without reading every
+    // earlier revision's answers again.
+    answers = json::parse(before->answers_json, nullptr, false);
+    if (!answers.is_object()) return Status::Corruption("stored answers of submission " + sync::FormatSubmissionId(id) + " are not a JSON object");
+    if (newest != nullptr && newest_answers != nullptr && *newest == revisions[*edit].id && newest_answers->is_object()) {
+      sync::MergeEditOnOnlyHead(&answers, *newest_answers);
+    } else {
+      DALA_ASSIGN_OR_RETURN(json edited, answers_of(revision_envelopes[*edit]));
+      sync::MergeEditOnOnlyHead(&answers, edited);
+    }
+    merged.heads = {revisions[*edit].id};
+    merged.answers_json = answers.dump();
+  } else if (revisions.size() == 1) {
     // One revision is its own state (as Merge would say, without printing
     // and parsing the answers again).
-    answers = std::move(only_answers);
+    DALA_ASSIGN_OR_RETURN(answers, answers_of(revision_envelopes[0]));
     for (auto it = answers.begin(); it != answers.end();) it = it->is_null() ? answers.erase(it) : std::next(it);
     merged.heads = {revisions[0].id};
     merged.answers_json = answers.dump();
   } else {
-    revisions[0].answers_json = only_answers.dump();
+    for (size_t i = 0; i < revisions.size(); ++i) {
+      DALA_ASSIGN_OR_RETURN(json a, answers_of(revision_envelopes[i]));
+      revisions[i].answers_json = a.dump();
+    }
     DALA_ASSIGN_OR_RETURN(merged, sync::Merge(revisions));
     answers = json::parse(merged.answers_json);
   }
@@ -370,7 +419,6 @@ Status RecordService::RefreshSubmission(const SubmissionId& id) {
   auto counts = std::make_shared<AnswerCounts>();
   CountAnswers(answers, counts.get());
   s.answer_counts = std::move(counts);
-  DALA_ASSIGN_OR_RETURN(auto before, ctx_.store.FindSubmission(id));
   return StoreSummary(std::move(s), answers, before ? &*before : nullptr);
 }
 
@@ -1000,8 +1048,10 @@ Status RecordService::PassInOrder(SyncExchange& x) {
     if (!c.envelope) continue;
     const SubmissionId& id = c.envelope->submission();
     auto last = last_named.find(id);
+    // Its answers as verification parsed them: an edit that is the only
+    // revision since the record's stored state needs no other.
     if (last != last_named.end() && last->second == at && x.touched.erase(id) > 0)
-      DALA_RETURN_IF_ERROR(RefreshSubmission(id));
+      DALA_RETURN_IF_ERROR(RefreshSubmission(id, &c.envelope->id(), &c.answers));
   }
   for (const SubmissionId& id : x.touched) DALA_RETURN_IF_ERROR(RefreshSubmission(id));
   // When each laptop last synced, for the dashboard. A failed statement

@@ -127,7 +127,10 @@ class RecordService : public sync::FormRegistry {
   Result<std::vector<sync::Hash>> ConsistencyProof(uint64_t size1, uint64_t size2);
 
   // Recomputes the derived state of one submission from its envelopes.
-  Status RefreshSubmission(const sync::SubmissionId& id);
+  // `newest_answers`, when given, are the answers of revision `newest` as
+  // its verification parsed them, read instead of parsing them again.
+  Status RefreshSubmission(const sync::SubmissionId& id, const sync::Hash* newest = nullptr,
+                           const nlohmann::json* newest_answers = nullptr);
   // The submission's current heads, from its envelopes.
   Result<std::vector<sync::Hash>> Heads(const sync::SubmissionId& id) { return HeadsIn(ctx_.store, id); }
 

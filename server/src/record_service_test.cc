@@ -16,6 +16,7 @@
 #include "dala/base/hex.h"
 #include "dala/sync/checkpoint.h"
 #include "dala/sync/enrolment.h"
+#include "dala/sync/merge.h"
 #include "dala/sync/merkle.h"
 #include "export.h"
 #include "store_test_util.h"
@@ -496,6 +497,91 @@ TEST_P(RecordServiceTest, ARetiredFormTakesNoNewRecordsButItsRecordsCanStillBeEd
   EXPECT_EQ(r.accepted_through, 2u);
   EXPECT_EQ(Summary(SubmissionOf(before)).answers_json, Answers(7).dump());
   EXPECT_FALSE(store_->FindSubmission(SubmissionOf(fresh))->has_value());
+}
+
+// What an edit leaves stored is what merging every revision of the record
+// gives, byte for byte, however the server made it: from the stored state
+// and the edit alone (one edit on the only head), or from every revision
+// (two edits in a batch, concurrent laptops, a conflict, its resolution).
+TEST_P(RecordServiceTest, EveryEditStoresWhatMergingEveryRevisionGives) {
+  Laptop second(random_);
+  Enroll(second, "alma");
+  std::string created = Next(alma_, Answers(3));
+  const SubmissionId id = SubmissionOf(created);
+  auto sync = [&](Laptop& laptop, std::vector<std::string> envelopes) {
+    EXPECT_EQ(Sync(laptop, std::move(envelopes)).rejected.size(), 0u);
+  };
+  auto edit = [&](Laptop& laptop, int queue_or_minus, double as_double, std::vector<std::string> parents) {
+    json answers = Answers();
+    if (queue_or_minus >= 0) answers["queue"] = queue_or_minus;
+    else answers["queue"] = as_double;
+    std::vector<Hash> ids;
+    for (const std::string& p : parents) ids.push_back(IdOf(p));
+    return Next(laptop, Fields(answers, id, ids));
+  };
+  auto expect_merge_of_every_revision = [&](const char* when) {
+    std::vector<sync::MergeInput> in;
+    auto stored = store_->EnvelopesOf(id);
+    ASSERT_TRUE(stored.ok()) << when;
+    for (const StoredEnvelope& bytes : *stored) {
+      Envelope e = Parsed(bytes.bytes);
+      if (e.kind() != sync::EnvelopeKind::kRevision) continue;
+      in.push_back({e.id(), e.parents(), e.hlc(), e.author(), json::parse(e.body())["answers"].dump()});
+    }
+    auto merged = sync::Merge(in);
+    ASSERT_TRUE(merged.ok()) << when;
+    SubmissionSummary s = Summary(id);
+    EXPECT_EQ(s.answers_json, merged->answers_json) << when;
+    EXPECT_EQ(s.heads, static_cast<int>(merged->heads.size())) << when;
+    EXPECT_EQ(s.conflicts, static_cast<int>(merged->conflicts.size())) << when;
+  };
+  sync(alma_, {created});
+
+  // 3.0 equals 3: the edit does not change queue, which keeps the form the
+  // record was created with.
+  std::string e1 = edit(alma_, -1, 3.0, {created});
+  sync(alma_, {e1});
+  EXPECT_EQ(Summary(id).answers_json, R"({"centre":"ala_01","queue":3,"visit_date":"2025-12-31"})");
+  expect_merge_of_every_revision("one edit on the only head");
+
+  // Two edits in one batch: 4.0 is set, and 4 after it changes nothing.
+  std::string e2 = edit(alma_, -1, 4.0, {e1});
+  std::string e3 = edit(alma_, 4, 0, {e2});
+  sync(alma_, {e2, e3});
+  EXPECT_EQ(json::parse(Summary(id).answers_json)["queue"].dump(), "4.0");
+  expect_merge_of_every_revision("two edits in one batch");
+
+  // Both laptops edit e3: the second one's edit, then a conflict.
+  std::string e4 = edit(second, 5, 0, {e3});
+  sync(second, {e4});
+  expect_merge_of_every_revision("the other laptop's edit");
+  std::string e5 = edit(alma_, 6, 0, {e3});
+  sync(alma_, {e5});
+  EXPECT_EQ(Summary(id).conflicts, 1);
+  expect_merge_of_every_revision("a concurrent edit");
+
+  // An edit of one of two heads, then the resolution naming both.
+  std::string e6 = edit(alma_, 7, 0, {e5});
+  sync(alma_, {e6});
+  EXPECT_EQ(Summary(id).heads, 2);
+  expect_merge_of_every_revision("an edit of one of two heads");
+  std::string e7 = edit(alma_, 8, 0, {e4, e6});
+  sync(alma_, {e7});
+  EXPECT_EQ(Summary(id).heads, 1);
+  expect_merge_of_every_revision("the resolution");
+  std::string e8 = edit(alma_, -1, 8.0, {e7});
+  sync(alma_, {e8});
+  EXPECT_EQ(json::parse(Summary(id).answers_json)["queue"].dump(), "8");
+  expect_merge_of_every_revision("one edit on the only head after the resolution");
+
+  // A coordinator's edit, signed on the server: 8.0 equals 8 again.
+  json recounted = Answers();
+  recounted["queue"] = 8.0;
+  recounted["centre"] = "ala_02";
+  auto by_coordinator = service_->Edit(id, {"aigerim", recounted.dump(), "centre corrected", {}});
+  ASSERT_TRUE(by_coordinator.ok()) << by_coordinator.status().ToString();
+  EXPECT_EQ(Summary(id).answers_json, R"({"centre":"ala_02","queue":8,"visit_date":"2025-12-31"})");
+  expect_merge_of_every_revision("a coordinator's edit");
 }
 
 TEST_P(RecordServiceTest, EditOfAnotherVolunteersSubmissionIsRefusedAsNotOwner) {

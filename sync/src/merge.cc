@@ -89,6 +89,25 @@
 //
 // Merge() and SummarizeReviews() below are these, with bitsets for anc.
 //
+// ONE EDIT ON THE ONLY HEAD
+//
+// Most edits build on a state with one head H: the new revision E names H
+// as its only parent. Then Merge of all the revisions follows from the
+// state before alone, and MergeEditOnOnlyHead computes it so:
+//   - With one head every other revision is an ancestor of H, so for each
+//     field the candidates agree (two candidates with different values
+//     would each have a path to H on which nothing assigns f, giving H
+//     both values) and the merged value of f equals v(H, f).
+//   - E assigns f iff v(E, f) != v(H, f), which is the merged value (or
+//     null). If it does, E descends from every other assigner: it is the
+//     only candidate, and f takes v(E, f) (no value when null).
+//   - If it does not, the assigners and candidates of f are as before, so
+//     f keeps its merged value, in the form the merge gave it: the text of
+//     the revision that set it, not E's text for an equal value.
+// E is the only head after, with no conflicts. In the worked example, with
+// R the only head, an edit E of R to {queue: 15.0, ramp: "yes", note: "x"}
+// keeps queue as 15 (equal: R's form), ramp "yes", and adds note.
+//
 // COST
 //
 // Ancestor sets are bitsets over the submission's revisions: O(n^2 / 64)
@@ -272,6 +291,20 @@ Result<MergedState> Merge(const std::vector<MergeInput>& revs) {
   out.answers_json = merged.dump();
   out.missing_parents = std::move(dag.missing);
   return out;
+}
+
+void MergeEditOnOnlyHead(json* merged, const json& edit) {
+  json out = json::object();
+  for (auto it = edit.begin(); it != edit.end(); ++it) {
+    if (it->is_null()) continue;  // E removed it, or never had it
+    auto before = merged->find(it.key());
+    if (before != merged->end() && *before == *it) {
+      out[it.key()] = std::move(*before);  // not assigned by E: the form it had
+    } else {
+      out[it.key()] = *it;
+    }
+  }
+  *merged = std::move(out);
 }
 
 Hash MergedState::Digest() const {

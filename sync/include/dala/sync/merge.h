@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "dala/base/status.h"
 #include "dala/sync/crypto.h"
 #include "dala/sync/hlc.h"
@@ -55,6 +57,16 @@ struct MergedState {
 // be a revision DAG: a cycle, a repeated id, answers that are not a JSON
 // object.
 Result<MergedState> Merge(const std::vector<MergeInput>& revisions);
+
+// The merged answers after one more revision, from the state before it
+// alone, when that state had one head and the new revision's only parent
+// is that head (most edits): byte for byte what Merge of all the
+// revisions prints, without reading the earlier revisions again (merge.cc,
+// "ONE EDIT ON THE ONLY HEAD"). `merged` holds the answers Merge gave
+// before, as an object without nulls, and receives the new ones; `edit`
+// is the new revision's answers object. The new state's one head is the
+// new revision, and it has no conflicts.
+void MergeEditOnOnlyHead(nlohmann::json* merged, const nlohmann::json& edit);
 
 // --- review --------------------------------------------------------------
 
