@@ -67,7 +67,7 @@ class FaultTest : public ::testing::Test {
   }
 
   // Revisions the laptop has not had acknowledged.
-  int64_t Pending() { return std::stoll(Sql("SELECT count(*) FROM envelopes WHERE own = 1 AND upload != 'accepted'")); }
+  int64_t Pending() { return std::stoll(Sql("SELECT count(*) FROM uploads WHERE state != 'accepted'")); }
 
   std::string Sql(const std::string& statement) {
     auto r = RunCommand({"/usr/bin/sqlite3", dir_ / "laptop/dala.db", statement});
@@ -155,7 +155,7 @@ TEST_F(FaultTest, TheSameBatchSentTwiceIsStoredOnce) {
   ASSERT_EQ(Dala({"sync"}).exit_code, 0);
   EXPECT_EQ(LogSize(server.port()), base + 50);
   // Mark everything unsent on the laptop, as if every answer had been lost.
-  Sql("UPDATE envelopes SET upload = 'pending' WHERE own = 1");
+  Sql("UPDATE uploads SET state = 'pending'");
   EXPECT_EQ(Pending(), 50);
   auto again = Dala({"sync"});
   ASSERT_EQ(again.exit_code, 0) << again.err;

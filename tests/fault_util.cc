@@ -198,7 +198,7 @@ std::set<std::string> OwnIds(const std::string& home) {
 }
 
 std::set<std::string> AcceptedIds(const std::string& home) {
-  return SqlColumn(LaptopDb(home), "SELECT hex(id) FROM envelopes WHERE own = 1 AND upload = 'accepted'");
+  return SqlColumn(LaptopDb(home), "SELECT hex(envelope) FROM uploads WHERE state = 'accepted'");
 }
 
 std::set<std::string> ServerIdsOf(const std::string& data, const std::string& home) {

@@ -112,7 +112,8 @@ Result<int> ResignPendingChain(LocalStore& store, const sync::SigningKey& key, c
   // The clock restarts after everything the server has accepted or sent.
   uint64_t known = 0;
   {
-    DALA_ASSIGN_OR_RETURN(auto st, store.db().Prepare("SELECT coalesce(max(hlc), 0) FROM envelopes WHERE upload != 'pending'"));
+    DALA_ASSIGN_OR_RETURN(auto st, store.db().Prepare(
+        "SELECT coalesce(max(hlc), 0) FROM envelopes WHERE id NOT IN (SELECT envelope FROM uploads WHERE state = 'pending')"));
     DALA_ASSIGN_OR_RETURN(bool row, st.Step());
     if (row) known = static_cast<uint64_t>(st.ColumnInt(0));
   }
@@ -164,9 +165,9 @@ Result<std::vector<SetAsideRecord>> SetAsideRefused(LocalStore& store, const syn
   DALA_ASSIGN_OR_RETURN(auto tx, sql::Transaction::Begin(store.db()));
   // The refused envelopes, and every pending one built on them (an edit of
   // a refused revision cannot be accepted either), in sequence order.
-  DALA_ASSIGN_OR_RETURN(auto st, store.db().Prepare("SELECT bytes, upload, reject_reason FROM envelopes "
-                                                    "WHERE own = 1 AND upload IN ('rejected', 'pending') "
-                                                    "ORDER BY sequence"));
+  DALA_ASSIGN_OR_RETURN(auto st, store.db().Prepare("SELECT e.bytes, u.state, u.reject_reason FROM uploads u "
+                                                    "JOIN envelopes e ON e.id = u.envelope "
+                                                    "WHERE u.state IN ('rejected', 'pending') ORDER BY u.sequence"));
   struct Unaccepted {
     sync::Envelope envelope;
     bool rejected;

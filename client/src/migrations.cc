@@ -114,6 +114,31 @@ CREATE TABLE set_aside_updates (
       R"sql(
 ALTER TABLE drafts ADD COLUMN position TEXT NOT NULL DEFAULT '';
 )sql",
+      // 7: what the server said of each of this laptop's envelopes, in a
+      // table of its own, so that envelopes rows, which hold the signed
+      // bytes, are written once. Marking 1,000 envelopes accepted rewrote
+      // 1,000 rows of ~900 bytes (about half the laptop's CPU in a sync);
+      // here it rewrites 1,000 rows of a few bytes.
+      R"sql(
+CREATE TABLE uploads (
+  sequence      INTEGER PRIMARY KEY CHECK (sequence >= 1),
+  envelope      BLOB NOT NULL UNIQUE REFERENCES envelopes (id) ON DELETE CASCADE,
+  state         TEXT NOT NULL CHECK (state IN ('pending', 'accepted', 'rejected')),
+  reject_reason TEXT NOT NULL DEFAULT ''
+);
+INSERT INTO uploads (sequence, envelope, state, reject_reason)
+  SELECT sequence, id, upload, reject_reason FROM envelopes WHERE own = 1 AND upload != 'received';
+CREATE INDEX uploads_pending ON uploads (sequence) WHERE state = 'pending';
+-- Every envelope this laptop signs starts pending, in the statement that
+-- stores it.
+CREATE TRIGGER own_envelopes_start_pending AFTER INSERT ON envelopes WHEN NEW.own = 1
+BEGIN
+  INSERT INTO uploads (sequence, envelope, state) VALUES (NEW.sequence, NEW.id, 'pending');
+END;
+DROP INDEX envelopes_pending;
+ALTER TABLE envelopes DROP COLUMN upload;
+ALTER TABLE envelopes DROP COLUMN reject_reason;
+)sql",
   };
   return kMigrations;
 }

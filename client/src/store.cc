@@ -59,13 +59,18 @@ Result<std::unique_ptr<LocalStore>> LocalStore::Open(const std::string& path) {
   }
   // A database that is not ours, or is damaged, is refused before any
   // migration could write to it.
-  auto probe = db->Prepare("SELECT count(*) FROM sqlite_schema WHERE name IN ('profile', 'envelopes')");
-  if (!probe.ok()) return Status::Corruption(path + " is damaged: " + probe.status().message());
-  auto has = probe->Step();
-  if (!has.ok()) return Status::Corruption(path + " is damaged: " + has.status().message());
+  int64_t tables = 0;
+  {
+    // Reset before migrating (when it goes out of scope): a statement
+    // still reading the schema makes DROP and ALTER fail as "locked".
+    auto probe = db->Prepare("SELECT count(*) FROM sqlite_schema WHERE name IN ('profile', 'envelopes')");
+    if (!probe.ok()) return Status::Corruption(path + " is damaged: " + probe.status().message());
+    auto has = probe->Step();
+    if (!has.ok()) return Status::Corruption(path + " is damaged: " + has.status().message());
+    tables = probe->ColumnInt(0);
+  }
   DALA_ASSIGN_OR_RETURN(int version, db->UserVersion());
-  if (version == 0 || probe->ColumnInt(0) != 2)
-    return Status::Corruption(path + " is not a Dala profile database");
+  if (version == 0 || tables != 2) return Status::Corruption(path + " is not a Dala profile database");
   DALA_RETURN_IF_ERROR(db->Migrate(ClientMigrations()));
   return std::unique_ptr<LocalStore>(new LocalStore(std::move(*db)));
 }
@@ -268,9 +273,14 @@ std::shared_ptr<const schema::Form> LocalStore::FindForm(const Hash& hash) const
 // --- envelopes ---------------------------------------------------------------------
 
 Status LocalStore::InsertEnvelope(const sync::Envelope& e, bool own, UploadState upload, int64_t now_ms) {
+  // The database starts an own envelope pending (migration 7's trigger);
+  // what comes from the server has no upload state.
+  if (upload != (own ? UploadState::kPending : UploadState::kReceived))
+    return Status::InvalidArgument(std::string("an envelope is stored ") + (own ? "pending" : "received") + ", not " +
+                                   UploadStateName(upload));
   DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare(
                                      "INSERT INTO envelopes(id, bytes, kind, submission, author, sequence, hlc, own, "
-                                     "upload, stored_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+                                     "stored_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"));
   return st.BindBytes(1, e.id())
       .BindBlob(2, e.bytes())
       .Bind(3, static_cast<int64_t>(e.kind()))
@@ -279,8 +289,7 @@ Status LocalStore::InsertEnvelope(const sync::Envelope& e, bool own, UploadState
       .Bind(6, static_cast<int64_t>(e.sequence()))
       .Bind(7, static_cast<int64_t>(e.hlc().packed))
       .Bind(8, own ? 1 : 0)
-      .Bind(9, UploadStateName(upload))
-      .Bind(10, now_ms)
+      .Bind(9, now_ms)
       .Run();
 }
 
@@ -393,13 +402,17 @@ Result<EnvelopeRow> LocalStore::ReadEnvelopeRow(sql::Statement& st) {
 }
 
 namespace {
+// Envelopes (e) with what the server said of them (u): own ones have an
+// uploads row, received ones none.
 constexpr const char* kEnvelopeColumns =
-    "id, bytes, kind, submission, author, sequence, hlc, own, upload, reject_reason, stored_ms";
+    "e.id, e.bytes, e.kind, e.submission, e.author, e.sequence, e.hlc, e.own, coalesce(u.state, 'received'), "
+    "coalesce(u.reject_reason, ''), e.stored_ms";
+constexpr const char* kEnvelopesAndUploads = " FROM envelopes e LEFT JOIN uploads u ON u.envelope = e.id";
 }
 
 Result<std::vector<EnvelopeRow>> LocalStore::EnvelopesOf(const SubmissionId& submission) {
   DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare(std::string("SELECT ") + kEnvelopeColumns +
-                                             " FROM envelopes WHERE submission = ? ORDER BY hlc, id"));
+                                             kEnvelopesAndUploads + " WHERE e.submission = ? ORDER BY e.hlc, e.id"));
   st.BindBytes(1, submission);
   std::vector<EnvelopeRow> out;
   while (true) {
@@ -413,7 +426,7 @@ Result<std::vector<EnvelopeRow>> LocalStore::EnvelopesOf(const SubmissionId& sub
 
 Result<std::optional<EnvelopeRow>> LocalStore::OwnEnvelope(uint64_t sequence) {
   DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare(std::string("SELECT ") + kEnvelopeColumns +
-                                             " FROM envelopes WHERE own = 1 AND sequence = ?"));
+                                             kEnvelopesAndUploads + " WHERE e.own = 1 AND e.sequence = ?"));
   st.Bind(1, static_cast<int64_t>(sequence));
   DALA_ASSIGN_OR_RETURN(bool row, st.Step());
   if (!row) return std::optional<EnvelopeRow>();
@@ -423,7 +436,7 @@ Result<std::optional<EnvelopeRow>> LocalStore::OwnEnvelope(uint64_t sequence) {
 
 Result<std::vector<EnvelopeRow>> LocalStore::AllEnvelopes() {
   DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare(std::string("SELECT ") + kEnvelopeColumns +
-                                             " FROM envelopes ORDER BY author, sequence, id"));
+                                             kEnvelopesAndUploads + " ORDER BY e.author, e.sequence, e.id"));
   std::vector<EnvelopeRow> out;
   while (true) {
     DALA_ASSIGN_OR_RETURN(bool row, st.Step());
@@ -434,13 +447,16 @@ Result<std::vector<EnvelopeRow>> LocalStore::AllEnvelopes() {
   return out;
 }
 
-Result<sync::ChainTip> LocalStore::OwnTip() { return TipWhere(""); }
+Result<sync::ChainTip> LocalStore::OwnTip() {
+  return Tip("SELECT sequence, id FROM envelopes WHERE own = 1 ORDER BY sequence DESC LIMIT 1");
+}
 
-Result<sync::ChainTip> LocalStore::AcceptedTip() { return TipWhere("AND upload = 'accepted' "); }
+Result<sync::ChainTip> LocalStore::AcceptedTip() {
+  return Tip("SELECT sequence, envelope FROM uploads WHERE state = 'accepted' ORDER BY sequence DESC LIMIT 1");
+}
 
-Result<sync::ChainTip> LocalStore::TipWhere(std::string_view condition) {
-  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT sequence, id FROM envelopes WHERE own = 1 " +
-                                             std::string(condition) + "ORDER BY sequence DESC LIMIT 1"));
+Result<sync::ChainTip> LocalStore::Tip(std::string_view query) {
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare(query));
   DALA_ASSIGN_OR_RETURN(bool row, st.Step());
   sync::ChainTip tip;
   if (!row) return tip;
@@ -451,8 +467,8 @@ Result<sync::ChainTip> LocalStore::TipWhere(std::string_view condition) {
 
 Result<std::vector<EnvelopeRow>> LocalStore::PendingEnvelopes(size_t limit, size_t max_bytes, uint64_t after_sequence) {
   DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare(std::string("SELECT ") + kEnvelopeColumns +
-                                             " FROM envelopes WHERE upload = 'pending' AND own = 1 "
-                                             "AND sequence > ? ORDER BY sequence LIMIT ?"));
+                                             " FROM uploads u JOIN envelopes e ON e.id = u.envelope "
+                                             "WHERE u.state = 'pending' AND u.sequence > ? ORDER BY u.sequence LIMIT ?"));
   st.Bind(1, static_cast<int64_t>(after_sequence));
   st.Bind(2, static_cast<int64_t>(limit));
   std::vector<EnvelopeRow> out;
@@ -470,8 +486,8 @@ Result<std::vector<EnvelopeRow>> LocalStore::PendingEnvelopes(size_t limit, size
 }
 
 Result<LocalStore::PendingSpan> LocalStore::PendingThrough(uint64_t sequence) {
-  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT count(*), coalesce(min(sequence), 0) FROM envelopes "
-                                             "WHERE upload = 'pending' AND own = 1 AND sequence <= ?"));
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT count(*), coalesce(min(sequence), 0) FROM uploads "
+                                             "WHERE state = 'pending' AND sequence <= ?"));
   st.Bind(1, static_cast<int64_t>(sequence));
   DALA_ASSIGN_OR_RETURN(bool row, st.Step());
   (void)row;
@@ -481,34 +497,34 @@ Result<LocalStore::PendingSpan> LocalStore::PendingThrough(uint64_t sequence) {
 Result<int64_t> LocalStore::MarkAccepted(uint64_t through_sequence) {
   // Only pending rows can change, and the partial index finds them without
   // walking every earlier sequence.
-  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("UPDATE envelopes SET upload = 'accepted', reject_reason = '' "
-                                             "WHERE upload = 'pending' AND own = 1 AND sequence <= ?"));
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("UPDATE uploads SET state = 'accepted', reject_reason = '' "
+                                             "WHERE state = 'pending' AND sequence <= ?"));
   DALA_RETURN_IF_ERROR(st.Bind(1, static_cast<int64_t>(through_sequence)).Run());
   return static_cast<int64_t>(db_.Changes());
 }
 
 Status LocalStore::MarkRejected(uint64_t sequence, std::string_view reason) {
-  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("UPDATE envelopes SET upload = 'rejected', reject_reason = ? "
-                                             "WHERE own = 1 AND sequence = ?"));
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("UPDATE uploads SET state = 'rejected', reject_reason = ? "
+                                             "WHERE sequence = ?"));
   return st.Bind(1, reason).Bind(2, static_cast<int64_t>(sequence)).Run();
 }
 
 Status LocalStore::NoteRetryableRejection(uint64_t sequence, std::string_view reason) {
-  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("UPDATE envelopes SET reject_reason = ? WHERE own = 1 AND sequence = ?"));
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("UPDATE uploads SET reject_reason = ? WHERE sequence = ?"));
   return st.Bind(1, reason).Bind(2, static_cast<int64_t>(sequence)).Run();
 }
 
 Result<int64_t> LocalStore::CountPending() {
   // The literal 'pending' matches the partial index; a bound value would
   // not, and the count would scan every envelope.
-  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT count(*) FROM envelopes WHERE upload = 'pending' AND own = 1"));
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT count(*) FROM uploads WHERE state = 'pending'"));
   DALA_ASSIGN_OR_RETURN(bool row, st.Step());
   (void)row;
   return st.ColumnInt(0);
 }
 
 Result<bool> LocalStore::HasPending() {
-  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT EXISTS (SELECT 1 FROM envelopes WHERE upload = 'pending' AND own = 1)"));
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT EXISTS (SELECT 1 FROM uploads WHERE state = 'pending')"));
   DALA_ASSIGN_OR_RETURN(bool row, st.Step());
   (void)row;
   return st.ColumnInt(0) != 0;
@@ -595,8 +611,8 @@ namespace {
 constexpr const char* kSubmissionQuery =
     "SELECT s.id, s.form_id, s.form_hash, s.created_ms, s.updated_ms, s.answers, s.heads, s.conflicts, "
     "s.review_state, s.review_by, s.review_comment, s.changed_since_review, "
-    "(SELECT count(*) FROM envelopes e WHERE e.submission = s.id AND e.own = 1 AND e.upload = 'pending'), "
-    "(SELECT count(*) FROM envelopes e WHERE e.submission = s.id AND e.own = 1 AND e.upload = 'rejected') "
+    "(SELECT count(*) FROM envelopes e JOIN uploads u ON u.envelope = e.id WHERE e.submission = s.id AND u.state = 'pending'), "
+    "(SELECT count(*) FROM envelopes e JOIN uploads u ON u.envelope = e.id WHERE e.submission = s.id AND u.state = 'rejected') "
     "FROM submissions s ";
 
 Result<SubmissionRow> ReadSubmission(const sql::Statement& st) {

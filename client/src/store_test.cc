@@ -7,6 +7,7 @@
 #include "dala/client/clock_check.h"
 #include "dala/client/device.h"
 #include "dala/client/rejection.h"
+#include "migrations.h"
 #include "profile_test_fixture.h"
 
 namespace dala::client {
@@ -88,6 +89,81 @@ TEST_F(StoreTest, PendingBatchesAreBoundedByCountAndBytesButNeverEmpty) {
   EXPECT_EQ((*store_->PendingEnvelopes(10, 1u << 20))[0].sequence, 3u);
   EXPECT_EQ(*store_->MarkAccepted(5), 3);
   EXPECT_FALSE(*store_->HasPending());  // all sent: the sync stops asking
+}
+
+// A profile from before migration 7 keeps what the server said of each of
+// its envelopes when the upload state moves to a table of its own.
+TEST_F(StoreTest, UploadStatesOfAnOlderProfileSurviveTheirMoveToTheUploadsTable) {
+  const std::string old_profile = (dir_ / "v6.db").string();
+  {
+    auto db = sql::Database::Open(old_profile, {sql::OpenMode::kReadWriteCreate});
+    ASSERT_TRUE(db.ok());
+    const auto& all = ClientMigrations();
+    ASSERT_GE(all.size(), 7u);
+    ASSERT_TRUE(db->Migrate({all.begin(), all.begin() + 6}).ok());
+    // Sequences 1-3 this laptop's (accepted, refused for good, pending with
+    // a retryable reason), 1 from another laptop.
+    // x'00...0N': 32 (or 16) bytes ending in N.
+    auto blob = [](size_t bytes, char last) { return "x'" + std::string(2 * bytes - 1, '0') + last + "'"; };
+    const std::string mine = blob(32, '0'), other = blob(32, '9'), record = blob(16, '0');
+    const std::string insert =
+        "INSERT INTO envelopes (id, bytes, kind, submission, author, sequence, hlc, own, upload, reject_reason, "
+        "stored_ms) VALUES "
+        "(" + blob(32, '1') + ", x'aa', 1, " + record + ", " + mine + ", 1, 10, 1, 'accepted', '', 1), "
+        "(" + blob(32, '2') + ", x'bb', 1, " + record + ", " + mine + ", 2, 20, 1, 'rejected', 'invalid_answers: queue', 2), "
+        "(" + blob(32, '3') + ", x'cc', 1, " + record + ", " + mine + ", 3, 30, 1, 'pending', 'clock_ahead: later', 3), "
+        "(" + blob(32, '4') + ", x'dd', 1, " + record + ", " + other + ", 1, 40, 0, 'received', '', 4)";
+    ASSERT_TRUE(db->Exec(insert).ok());
+  }
+  auto store = LocalStore::Open(old_profile);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  auto state_of = [&](uint64_t sequence) {
+    auto row = (*store)->OwnEnvelope(sequence);
+    EXPECT_TRUE(row.ok() && row->has_value()) << sequence;
+    return row.ok() && row->has_value() ? std::string(UploadStateName((*row)->upload)) + " " + (*row)->reject_reason
+                                        : std::string();
+  };
+  EXPECT_EQ(state_of(1), "accepted ");
+  EXPECT_EQ(state_of(2), "rejected invalid_answers: queue");
+  EXPECT_EQ(state_of(3), "pending clock_ahead: later");
+  auto all = (*store)->AllEnvelopes();
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 4u);
+  const EnvelopeRow& received = all->back();  // ordered by author: the other laptop's last
+  EXPECT_FALSE(received.own);
+  EXPECT_EQ(received.upload, UploadState::kReceived);
+  EXPECT_EQ(received.bytes, "\xdd");
+  EXPECT_EQ(*(*store)->CountPending(), 1);
+  EXPECT_EQ((*store)->AcceptedTip()->sequence, 1u);
+  // The columns are gone from envelopes, whose rows are now written once.
+  EXPECT_FALSE((*store)->db().Prepare("SELECT upload FROM envelopes").ok());
+  // What happens next is as for any profile: the pending one is accepted.
+  EXPECT_EQ(*(*store)->MarkAccepted(3), 1);
+  EXPECT_EQ(state_of(3), "accepted ");
+  EXPECT_EQ(state_of(2), "rejected invalid_answers: queue");
+}
+
+TEST_F(StoreTest, AnEnvelopeIsStoredPendingWhenOwnAndReceivedOtherwiseNeverAnythingElse) {
+  sync::EnvelopeFields f;
+  f.sequence = 1;
+  f.submission = sync::NewSubmissionId(clock_, random_);
+  f.hlc = sync::HlcTimestamp::Make(static_cast<uint64_t>(clock_.NowMs()), 0);
+  f.wall_ms = clock_.NowMs();
+  f.body = R"({"type":"review","state":"approved","by":"aigerim"})";
+  f.kind = sync::EnvelopeKind::kEvent;
+  auto bytes = sync::SealEnvelope(f, device_->key());
+  ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
+  auto e = sync::Envelope::Parse(*bytes);
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  EXPECT_EQ(store_->InsertEnvelope(*e, true, UploadState::kAccepted, 1).code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(store_->InsertEnvelope(*e, false, UploadState::kPending, 1).code(), Status::Code::kInvalidArgument);
+  EXPECT_FALSE(*store_->HasEnvelope(e->id()));
+  EXPECT_EQ(*store_->CountPending(), 0);
+  ASSERT_TRUE(store_->InsertEnvelope(*e, true, UploadState::kPending, 1).ok());
+  EXPECT_EQ(*store_->CountPending(), 1);
+  auto row = store_->OwnEnvelope(1);
+  ASSERT_TRUE(row.ok() && row->has_value());
+  EXPECT_EQ((*row)->upload, UploadState::kPending);
 }
 
 TEST_F(StoreTest, DraftsAreSavedUpdatedAndDeleted) {

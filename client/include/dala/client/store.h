@@ -263,7 +263,7 @@ class LocalStore : public sync::FormRegistry {
   explicit LocalStore(sql::Database db) : db_(std::move(db)) {}
   Result<EnvelopeRow> ReadEnvelopeRow(sql::Statement& st);
   // The last own envelope; `condition` ("AND ...") narrows which.
-  Result<sync::ChainTip> TipWhere(std::string_view condition);
+  Result<sync::ChainTip> Tip(std::string_view query);  // a query for one (sequence, id) row
 
   sql::Database db_;
   mutable std::mutex forms_mutex_;
