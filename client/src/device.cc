@@ -62,7 +62,7 @@ Result<sync::Envelope> Device::SignNext(sync::EnvelopeFields fields, const Clock
   DALA_ASSIGN_OR_RETURN(std::string bytes, sync::SealEnvelope(std::move(fields), key_));
   DALA_ASSIGN_OR_RETURN(sync::Envelope e, sync::Envelope::Parse(std::move(bytes)));
   DALA_RETURN_IF_ERROR(store_->Put(profile_key::kHlc, std::to_string(hlc.last().packed)));
-  DALA_RETURN_IF_ERROR(store_->InsertEnvelope(e, /*own=*/true, UploadState::kPending, clock.NowMs()));
+  DALA_RETURN_IF_ERROR(store_->InsertEnvelope(e, /*own=*/true, clock.NowMs()));
   return e;
 }
 
@@ -141,7 +141,7 @@ Result<int> ResignPendingChain(LocalStore& store, const sync::SigningKey& key, c
     DALA_ASSIGN_OR_RETURN(std::string bytes, sync::SealEnvelope(std::move(f), key));
     DALA_ASSIGN_OR_RETURN(sync::Envelope fresh, sync::Envelope::Parse(std::move(bytes)));
     DALA_RETURN_IF_ERROR(del.BindBytes(1, old.id()).Run());
-    DALA_RETURN_IF_ERROR(store.InsertEnvelope(fresh, true, UploadState::kPending, now));
+    DALA_RETURN_IF_ERROR(store.InsertEnvelope(fresh, /*own=*/true, now));
     renamed[old.id()] = fresh.id();
     touched.insert(fresh.submission());
     tip = {fresh.sequence(), fresh.id()};

@@ -272,12 +272,7 @@ std::shared_ptr<const schema::Form> LocalStore::FindForm(const Hash& hash) const
 
 // --- envelopes ---------------------------------------------------------------------
 
-Status LocalStore::InsertEnvelope(const sync::Envelope& e, bool own, UploadState upload, int64_t now_ms) {
-  // The database starts an own envelope pending (migration 7's trigger);
-  // what comes from the server has no upload state.
-  if (upload != (own ? UploadState::kPending : UploadState::kReceived))
-    return Status::InvalidArgument(std::string("an envelope is stored ") + (own ? "pending" : "received") + ", not " +
-                                   UploadStateName(upload));
+Status LocalStore::InsertEnvelope(const sync::Envelope& e, bool own, int64_t now_ms) {
   DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare(
                                      "INSERT INTO envelopes(id, bytes, kind, submission, author, sequence, hlc, own, "
                                      "stored_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"));

@@ -552,7 +552,7 @@ Result<bool> SyncClient::TakeInOne(const ServerProfile& server, std::string_view
       break;
   }
   DALA_ASSIGN_OR_RETURN(bool have, store_.HasEnvelope(e.id()));
-  if (!have) DALA_RETURN_IF_ERROR(store_.InsertEnvelope(e, false, UploadState::kReceived, clock_.NowMs()));
+  if (!have) DALA_RETURN_IF_ERROR(store_.InsertEnvelope(e, /*own=*/false, clock_.NowMs()));
   t.hlc.Observe(e.hlc());
   t.touched.insert(e.submission());
   ++t.outcome.received_envelopes;

@@ -403,7 +403,7 @@ TEST_F(UiAppTest, RecordHistoryShowsEachRevisionWhoMadeItWhatChangedAndTheReview
   auto event_env = sync::Envelope::Parse(*sync::SealEnvelope(event, server));
   ASSERT_TRUE(event_env.ok());
   for (const sync::Envelope* e : {&*fix_env, &*event_env})
-    ASSERT_TRUE(store_->InsertEnvelope(*e, false, UploadState::kReceived, clock_.NowMs()).ok());
+    ASSERT_TRUE(store_->InsertEnvelope(*e, /*own=*/false, clock_.NowMs()).ok());
   ASSERT_TRUE(store_->RefreshSubmission(*sid).ok());
 
   json record = Call(Get("/api/records/" + id), 200);

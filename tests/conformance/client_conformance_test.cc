@@ -122,7 +122,7 @@ class ClientAnswerTest : public ::testing::Test {
     for (const json& sent : suite["sent"]) {
       auto e = sync::Envelope::Parse(*FromHex(sent.get<std::string>()));
       EXPECT_TRUE(e.ok());
-      EXPECT_TRUE((*store)->InsertEnvelope(*e, true, client::UploadState::kPending, kWorldMs).ok());
+      EXPECT_TRUE((*store)->InsertEnvelope(*e, /*own=*/true, kWorldMs).ok());
     }
     ReplayingServer server(*FromHex(c["answer"].get<std::string>()));
     sync::SeededRandom random(1);

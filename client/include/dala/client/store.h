@@ -177,7 +177,9 @@ class LocalStore : public sync::FormRegistry {
   [[nodiscard]] std::shared_ptr<const schema::Form> FindForm(const sync::Hash& hash) const override;
 
   // --- envelopes ----------------------------------------------------------------
-  Status InsertEnvelope(const sync::Envelope& e, bool own, UploadState upload, int64_t now_ms);
+  // An own envelope is stored pending (migration 7's trigger starts it in
+  // `uploads`); one from the server has no upload state and reads as received.
+  Status InsertEnvelope(const sync::Envelope& e, bool own, int64_t now_ms);
   Result<bool> HasEnvelope(const sync::Hash& id);
 
   // --- the volunteer's other laptops
