@@ -65,6 +65,40 @@ TEST(ProtocolTest, RequestWhoseEnvelopesWereDeflatedApartRoundTrips) {
   EXPECT_EQ(back->envelopes, envelopes);
 }
 
+// The levels are libdeflate's: zlib's 1-9 and three slower ones beyond.
+TEST(ProtocolTest, GzipAndRequestsAtEachLevelInflateBackWithZlib) {
+  std::string text;
+  for (int i = 0; i < 20000; ++i) text += "queue_length=" + std::to_string(i % 97) + ";";
+  for (int level : {0, 1, 6, 9, 12}) {
+    auto zipped = Gzip(text, level);
+    ASSERT_TRUE(zipped.ok()) << level << ": " << zipped.status().ToString();
+    auto back = Gunzip(*zipped, text.size());
+    ASSERT_TRUE(back.ok()) << level << ": " << back.status().ToString();
+    EXPECT_EQ(*back, text) << level;
+    if (level > 0) EXPECT_LT(zipped->size(), text.size() / 4) << level;
+    // A request's header is deflated by zlib, whose levels stop at 9.
+    auto deflated = DeflateRequestEnvelopes({text, "b"}, level);
+    ASSERT_TRUE(deflated.ok()) << level;
+    SyncRequest q;
+    q.cursor = "3.1";
+    auto body = EncodeSyncRequest(q, *deflated, level);
+    ASSERT_TRUE(body.ok()) << level << ": " << body.status().ToString();
+    auto request = DecodeSyncRequest(*body);
+    ASSERT_TRUE(request.ok()) << level << ": " << request.status().ToString();
+    EXPECT_EQ(request->envelopes, (std::vector<std::string>{text, "b"})) << level;
+  }
+}
+
+TEST(ProtocolTest, CompressionLevelLibdeflateDoesNotHaveIsRefused) {
+  for (int level : {-1, 13}) {
+    auto zipped = Gzip("abc", level);
+    ASSERT_FALSE(zipped.ok()) << level;
+    EXPECT_EQ(zipped.status().code(), Status::Code::kInvalidArgument);
+    EXPECT_NE(zipped.status().message().find("compression level"), std::string::npos) << zipped.status().ToString();
+    EXPECT_FALSE(DeflateRequestEnvelopes({"a"}, level).ok()) << level;
+  }
+}
+
 TEST(ProtocolTest, EmptyBatchDeflatedApartRoundTrips) {
   auto deflated = DeflateRequestEnvelopes({}, 6);
   ASSERT_TRUE(deflated.ok());
