@@ -371,13 +371,17 @@ Status RecordService::RefreshSubmission(const SubmissionId& id, const Hash* newe
   };
   sync::MergedState merged;
   json answers;
-  if (std::optional<size_t> edit = before ? OnlyEditOnTheHead(*before, revisions, revisions_since_stored)
-                                          : std::nullopt) {
+  std::optional<size_t> edit = before ? OnlyEditOnTheHead(*before, revisions, revisions_since_stored) : std::nullopt;
+  if (edit) {
+    answers = json::parse(before->answers_json, nullptr, false);
+    // Stored answers that are not an object (a damaged row) are no state to
+    // build on; merging every revision writes the row afresh.
+    if (!answers.is_object()) edit.reset();
+  }
+  if (edit) {
     // Most edits: the state follows from the stored one and the edit alone
     // (merge.cc, "ONE EDIT ON THE ONLY HEAD"), without reading every
     // earlier revision's answers again.
-    answers = json::parse(before->answers_json, nullptr, false);
-    if (!answers.is_object()) return Status::Corruption("stored answers of submission " + sync::FormatSubmissionId(id) + " are not a JSON object");
     if (newest != nullptr && newest_answers != nullptr && *newest == revisions[*edit].id && newest_answers->is_object()) {
       sync::MergeEditOnOnlyHead(&answers, *newest_answers);
     } else {

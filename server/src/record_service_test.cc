@@ -499,6 +499,34 @@ TEST_P(RecordServiceTest, ARetiredFormTakesNoNewRecordsButItsRecordsCanStillBeEd
   EXPECT_FALSE(store_->FindSubmission(SubmissionOf(fresh))->has_value());
 }
 
+// The shortcut for an edit builds on the stored answers; when those are
+// not a JSON object (the row was damaged), the edit is merged from every
+// revision instead, and the row is right again.
+TEST_P(RecordServiceTest, EditOfARecordWhoseStoredAnswersAreDamagedStoresTheMergeOfEveryRevision) {
+  std::string created = Next(alma_, Answers(3));
+  const SubmissionId id = SubmissionOf(created);
+  EXPECT_EQ(Sync(alma_, {created}).rejected.size(), 0u);
+  struct Case {
+    const char* damaged;
+    int queue;
+  };
+  for (const Case& c : {Case{"[1,2]", 11}, Case{"not json", 12}}) {
+    const char* damaged = c.damaged;
+    SubmissionSummary row = Summary(id);
+    row.answers_json = damaged;
+    ASSERT_TRUE(store_->PutSubmission(row).ok()) << damaged;
+    json answers = Answers();
+    answers["queue"] = c.queue;
+    auto stored = store_->EnvelopesOf(id);
+    ASSERT_TRUE(stored.ok());
+    std::string edit = Next(alma_, Fields(answers, id, {Parsed(stored->back().bytes).id()}));
+    auto outcome = Sync(alma_, {edit});
+    EXPECT_EQ(outcome.rejected.size(), 0u) << damaged;
+    EXPECT_EQ(json::parse(Summary(id).answers_json), answers) << damaged;
+    EXPECT_EQ(Summary(id).heads, 1) << damaged;
+  }
+}
+
 // What an edit leaves stored is what merging every revision of the record
 // gives, byte for byte, however the server made it: from the stored state
 // and the edit alone (one edit on the only head), or from every revision
