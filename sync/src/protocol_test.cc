@@ -75,7 +75,9 @@ TEST(ProtocolTest, GzipAndRequestsAtEachLevelInflateBackWithZlib) {
     auto back = Gunzip(*zipped, text.size());
     ASSERT_TRUE(back.ok()) << level << ": " << back.status().ToString();
     EXPECT_EQ(*back, text) << level;
-    if (level > 0) EXPECT_LT(zipped->size(), text.size() / 4) << level;
+    if (level > 0) {
+      EXPECT_LT(zipped->size(), text.size() / 4) << level;
+    }
     // A request's header is deflated by zlib, whose levels stop at 9.
     auto deflated = DeflateRequestEnvelopes({text, "b"}, level);
     ASSERT_TRUE(deflated.ok()) << level;
