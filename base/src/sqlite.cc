@@ -260,10 +260,12 @@ std::string Statement::ColumnText(int index) const {
   return p == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(p), static_cast<size_t>(n));
 }
 
-std::string Statement::ColumnBlob(int index) const {
+std::string Statement::ColumnBlob(int index) const { return std::string(ColumnBlobView(index)); }
+
+std::string_view Statement::ColumnBlobView(int index) const {
   const void* p = sqlite3_column_blob(stmt_, index);
   int n = sqlite3_column_bytes(stmt_, index);
-  return p == nullptr ? std::string() : std::string(static_cast<const char*>(p), static_cast<size_t>(n));
+  return p == nullptr ? std::string_view() : std::string_view(static_cast<const char*>(p), static_cast<size_t>(n));
 }
 
 std::string Statement::ColumnName(int index) const {

@@ -108,9 +108,11 @@ TEST_F(SqliteTest, BlobsAndTextRoundTripIncludingEmptyAndBinary) {
   auto sel = db->Prepare("SELECT b, s FROM t ORDER BY rowid");
   ASSERT_TRUE(sel.ok() && *sel->Step());
   EXPECT_EQ(sel->ColumnBlob(0), binary);
+  EXPECT_EQ(sel->ColumnBlobView(0), binary);
   EXPECT_EQ(sel->ColumnText(1), "Қазақстан");
   ASSERT_TRUE(*sel->Step());
   EXPECT_EQ(sel->ColumnBlob(0), "");
+  EXPECT_EQ(sel->ColumnBlobView(0), "");
   EXPECT_TRUE(sel->ColumnIsNull(1));
 }
 

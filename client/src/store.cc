@@ -460,10 +460,32 @@ Result<sync::ChainTip> LocalStore::Tip(std::string_view query) {
   return tip;
 }
 
+namespace {
+constexpr const char* kPendingAfterSequence =
+    " FROM uploads u JOIN envelopes e ON e.id = u.envelope "
+    "WHERE u.state = 'pending' AND u.sequence > ? ORDER BY u.sequence LIMIT ?";
+}
+
+Status LocalStore::ForEachPendingEnvelope(size_t limit, size_t max_bytes, uint64_t after_sequence,
+                                          const std::function<void(uint64_t sequence, std::string_view bytes)>& take) {
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare(std::string("SELECT u.sequence, e.bytes") + kPendingAfterSequence));
+  st.Bind(1, static_cast<int64_t>(after_sequence));
+  st.Bind(2, static_cast<int64_t>(limit));
+  size_t bytes = 0;
+  for (size_t taken = 0;; ++taken) {
+    DALA_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    std::string_view envelope = st.ColumnBlobView(1);
+    bytes += envelope.size();
+    // Always at least one, so a single large envelope still goes.
+    if (taken > 0 && bytes > max_bytes) break;
+    take(static_cast<uint64_t>(st.ColumnInt(0)), envelope);
+  }
+  return Status::Ok();
+}
+
 Result<std::vector<EnvelopeRow>> LocalStore::PendingEnvelopes(size_t limit, size_t max_bytes, uint64_t after_sequence) {
-  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare(std::string("SELECT ") + kEnvelopeColumns +
-                                             " FROM uploads u JOIN envelopes e ON e.id = u.envelope "
-                                             "WHERE u.state = 'pending' AND u.sequence > ? ORDER BY u.sequence LIMIT ?"));
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare(std::string("SELECT ") + kEnvelopeColumns + kPendingAfterSequence));
   st.Bind(1, static_cast<int64_t>(after_sequence));
   st.Bind(2, static_cast<int64_t>(limit));
   std::vector<EnvelopeRow> out;

@@ -91,6 +91,40 @@ TEST_F(StoreTest, PendingBatchesAreBoundedByCountAndBytesButNeverEmpty) {
   EXPECT_FALSE(*store_->HasPending());  // all sent: the sync stops asking
 }
 
+// What a sync request is built from is exactly what PendingEnvelopes
+// returns, for every bound: the same sequences, in order, with their bytes.
+TEST_F(StoreTest, PendingEnvelopesHandedOneByOneAreThoseReadAsRows) {
+  for (int i = 0; i < 6; ++i) Save(i);
+  ASSERT_EQ(*store_->MarkAccepted(1), 1);
+  ASSERT_TRUE(store_->MarkRejected(4, "invalid_answers").ok());  // refused for good: no longer pending
+  auto all = store_->PendingEnvelopes(100, 1u << 20);
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 4u);
+  const size_t one = (*all)[0].bytes.size();
+  struct Bounds {
+    size_t limit, max_bytes;
+    uint64_t after;
+  };
+  for (const Bounds& b : {Bounds{100, 1u << 20, 0}, Bounds{2, 1u << 20, 0}, Bounds{100, 1, 0},
+                          Bounds{100, 2 * one + one / 2, 0}, Bounds{100, 1u << 20, 3}, Bounds{100, 1u << 20, 6},
+                          Bounds{0, 1u << 20, 0}}) {
+    auto rows = store_->PendingEnvelopes(b.limit, b.max_bytes, b.after);
+    ASSERT_TRUE(rows.ok());
+    std::vector<std::pair<uint64_t, std::string>> expected, handed;
+    for (const EnvelopeRow& r : *rows) expected.emplace_back(r.sequence, r.bytes);
+    Status s = store_->ForEachPendingEnvelope(b.limit, b.max_bytes, b.after, [&](uint64_t sequence, std::string_view bytes) {
+      handed.emplace_back(sequence, std::string(bytes));
+    });
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    EXPECT_EQ(handed, expected) << b.limit << " " << b.max_bytes << " " << b.after;
+  }
+  std::vector<uint64_t> sequences;
+  ASSERT_TRUE(store_->ForEachPendingEnvelope(100, 1u << 20, 0, [&](uint64_t sequence, std::string_view) {
+    sequences.push_back(sequence);
+  }).ok());
+  EXPECT_EQ(sequences, (std::vector<uint64_t>{2, 3, 5, 6}));
+}
+
 // A profile from before migration 7 keeps what the server said of each of
 // its envelopes when the upload state moves to a table of its own.
 TEST_F(StoreTest, UploadStatesOfAnOlderProfileSurviveTheirMoveToTheUploadsTable) {

@@ -251,17 +251,15 @@ Result<SyncClient::ServerProfile> SyncClient::LoadServerProfile() {
 // Pending envelopes after `after_sequence`, as many as one exchange takes,
 // deflated for the request.
 Result<SyncClient::Batch> SyncClient::ReadBatch(uint64_t after_sequence) {
-  DALA_ASSIGN_OR_RETURN(std::vector<EnvelopeRow> rows,
-                        store_.PendingEnvelopes(options_.batch_envelopes, options_.batch_bytes, after_sequence));
   Batch batch;
-  std::vector<std::string> envelopes;
-  envelopes.reserve(rows.size());
-  for (EnvelopeRow& r : rows) envelopes.push_back(std::move(r.bytes));
-  if (!rows.empty()) {
-    batch.first_sequence = rows.front().sequence;
-    batch.last_sequence = rows.back().sequence;
-  }
-  DALA_ASSIGN_OR_RETURN(batch.envelopes, sync::DeflateRequestEnvelopes(envelopes, options_.gzip_level));
+  sync::RequestEnvelopeFrames frames(options_.batch_bytes + 4 * options_.batch_envelopes);
+  DALA_RETURN_IF_ERROR(store_.ForEachPendingEnvelope(options_.batch_envelopes, options_.batch_bytes, after_sequence,
+                                                     [&](uint64_t sequence, std::string_view envelope) {
+                                                       if (frames.count() == 0) batch.first_sequence = sequence;
+                                                       batch.last_sequence = sequence;
+                                                       frames.Add(envelope);
+                                                     }));
+  DALA_ASSIGN_OR_RETURN(batch.envelopes, frames.Deflate(options_.gzip_level));
   return batch;
 }
 

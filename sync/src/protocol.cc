@@ -204,24 +204,39 @@ void PutU32LittleEndian(std::string* out, uint32_t v) {
 
 }  // namespace
 
-Result<DeflatedEnvelopes> DeflateRequestEnvelopes(const std::vector<std::string>& envelopes, int gzip_level) {
-  std::string raw;
-  size_t total = 4;
-  for (const std::string& e : envelopes) total += 4 + e.size();
-  raw.reserve(total);
-  PutU32(&raw, static_cast<uint32_t>(envelopes.size()));
-  for (const std::string& e : envelopes) PutItem(&raw, e);
+RequestEnvelopeFrames::RequestEnvelopeFrames(size_t expected_bytes) {
+  frames_.reserve(4 + expected_bytes);
+  PutU32(&frames_, 0);
+}
+
+void RequestEnvelopeFrames::Add(std::string_view envelope) {
+  PutItem(&frames_, envelope);
+  ++count_;
+  for (int i = 0; i < 4; ++i) frames_[static_cast<size_t>(i)] = static_cast<char>(count_ >> (8 * (3 - i)));
+}
+
+Result<DeflatedEnvelopes> RequestEnvelopeFrames::Deflate(int gzip_level) const {
   DeflatedEnvelopes out;
   DALA_ASSIGN_OR_RETURN(Compressor c, NewCompressor(gzip_level));
-  out.deflate.assign(libdeflate_deflate_compress_bound(c.get(), raw.size()), '\0');
-  const size_t written =
-      libdeflate_deflate_compress(c.get(), raw.data(), raw.size(), out.deflate.data(), out.deflate.size());
+  // Into memory nothing has touched: the bound is about the input's size,
+  // and zero-filling it cost more than the copy of what is written.
+  const size_t bound = libdeflate_deflate_compress_bound(c.get(), frames_.size());
+  std::unique_ptr<char[]> buffer(new char[bound]);
+  const size_t written = libdeflate_deflate_compress(c.get(), frames_.data(), frames_.size(), buffer.get(), bound);
   if (written == 0) return Status::Internal("libdeflate could not deflate within its own bound");
-  out.deflate.resize(written);
-  out.crc32 = libdeflate_crc32(0, raw.data(), raw.size());
-  out.inflated_size = raw.size();
-  out.count = envelopes.size();
+  out.deflate.assign(buffer.get(), written);
+  out.crc32 = libdeflate_crc32(0, frames_.data(), frames_.size());
+  out.inflated_size = frames_.size();
+  out.count = count_;
   return out;
+}
+
+Result<DeflatedEnvelopes> DeflateRequestEnvelopes(const std::vector<std::string>& envelopes, int gzip_level) {
+  size_t total = 0;
+  for (const std::string& e : envelopes) total += 4 + e.size();
+  RequestEnvelopeFrames frames(total);
+  for (const std::string& e : envelopes) frames.Add(e);
+  return frames.Deflate(gzip_level);
 }
 
 namespace {

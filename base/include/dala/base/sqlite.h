@@ -117,12 +117,15 @@ class Statement {
   int64_t ColumnInt(int index) const;
   std::string ColumnText(int index) const;
   std::string ColumnBlob(int index) const;
+  // The blob in SQLite's own memory, without a copy: valid until the next
+  // Step or Reset.
+  std::string_view ColumnBlobView(int index) const;
   bool ColumnIsNull(int index) const;
   // Reads a blob of exactly N bytes into `out`; false, leaving `out` as it
   // was, for a blob of any other size.
   template <size_t N>
   [[nodiscard]] bool ColumnBytes(int index, std::array<uint8_t, N>* out) const {
-    std::string b = ColumnBlob(index);
+    std::string_view b = ColumnBlobView(index);
     if (b.size() != N) return false;
     std::copy(b.begin(), b.end(), out->begin());
     return true;

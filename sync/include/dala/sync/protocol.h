@@ -100,6 +100,23 @@ struct DeflatedEnvelopes {
   size_t count = 0;
 };
 Result<DeflatedEnvelopes> DeflateRequestEnvelopes(const std::vector<std::string>& envelopes, int gzip_level = 6);
+
+// The same, gathered one envelope at a time straight into the request's
+// framing: a laptop reads its envelopes from its database into this
+// without a copy of each of its own.
+class RequestEnvelopeFrames {
+ public:
+  // `expected_bytes`: about how many bytes the envelopes take, reserved at
+  // once (memory never written costs nothing).
+  explicit RequestEnvelopeFrames(size_t expected_bytes = 0);
+  void Add(std::string_view envelope);
+  size_t count() const { return count_; }
+  Result<DeflatedEnvelopes> Deflate(int gzip_level = 6) const;
+
+ private:
+  std::string frames_;  // the count (kept up to date by Add), then each envelope framed
+  uint32_t count_ = 0;
+};
 // `request.envelopes` must be empty: they are `envelopes`.
 Result<std::string> EncodeSyncRequest(const SyncRequest& request, const DeflatedEnvelopes& envelopes,
                                       int gzip_level = 6);
