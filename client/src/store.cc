@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "migrations.h"
+#include "store_queries.h"
 
 namespace dala::client {
 
@@ -460,15 +461,9 @@ Result<sync::ChainTip> LocalStore::Tip(std::string_view query) {
   return tip;
 }
 
-namespace {
-constexpr const char* kPendingAfterSequence =
-    " FROM uploads u JOIN envelopes e ON e.id = u.envelope "
-    "WHERE u.state = 'pending' AND u.sequence > ? ORDER BY u.sequence LIMIT ?";
-}
-
 Status LocalStore::ForEachPendingEnvelope(size_t limit, size_t max_bytes, uint64_t after_sequence,
                                           const std::function<void(uint64_t sequence, std::string_view bytes)>& take) {
-  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare(std::string("SELECT u.sequence, e.bytes") + kPendingAfterSequence));
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare(std::string("SELECT u.sequence, e.bytes") + internal::kPendingEnvelopesFrom));
   st.Bind(1, static_cast<int64_t>(after_sequence));
   st.Bind(2, static_cast<int64_t>(limit));
   size_t bytes = 0;
@@ -485,7 +480,7 @@ Status LocalStore::ForEachPendingEnvelope(size_t limit, size_t max_bytes, uint64
 }
 
 Result<std::vector<EnvelopeRow>> LocalStore::PendingEnvelopes(size_t limit, size_t max_bytes, uint64_t after_sequence) {
-  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare(std::string("SELECT ") + kEnvelopeColumns + kPendingAfterSequence));
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare(std::string("SELECT ") + kEnvelopeColumns + internal::kPendingEnvelopesFrom));
   st.Bind(1, static_cast<int64_t>(after_sequence));
   st.Bind(2, static_cast<int64_t>(limit));
   std::vector<EnvelopeRow> out;

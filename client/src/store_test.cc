@@ -9,6 +9,7 @@
 #include "dala/client/rejection.h"
 #include "migrations.h"
 #include "profile_test_fixture.h"
+#include "store_queries.h"
 
 namespace dala::client {
 namespace {
@@ -123,6 +124,21 @@ TEST_F(StoreTest, PendingEnvelopesHandedOneByOneAreThoseReadAsRows) {
     sequences.push_back(sequence);
   }).ok());
   EXPECT_EQ(sequences, (std::vector<uint64_t>{2, 3, 5, 6}));
+}
+
+// A batch is read in sequence order through two indexes, never through
+// the envelope ids' index, whose pages a batch visits at random.
+TEST_F(StoreTest, PendingBatchFindsEachEnvelopeBySequenceNotByItsRandomId) {
+  for (int i = 0; i < 3; ++i) Save(i);
+  auto plan = store_->db().Prepare(std::string("EXPLAIN QUERY PLAN SELECT e.bytes") + internal::kPendingEnvelopesFrom);
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  plan->Bind(1, int64_t{0}).Bind(2, int64_t{1000});
+  std::string steps;
+  while (*plan->Step()) steps += plan->ColumnText(3) + "\n";
+  EXPECT_NE(steps.find("u USING INDEX uploads_pending"), std::string::npos) << steps;
+  EXPECT_NE(steps.find("e USING INDEX envelopes_own_sequence (sequence=?)"), std::string::npos) << steps;
+  EXPECT_EQ(steps.find("autoindex"), std::string::npos) << steps;
+  EXPECT_EQ(steps.find("TEMP B-TREE"), std::string::npos) << steps;
 }
 
 // A profile from before migration 7 keeps what the server said of each of
