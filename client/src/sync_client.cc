@@ -252,7 +252,9 @@ Result<SyncClient::ServerProfile> SyncClient::LoadServerProfile() {
 // deflated for the request.
 Result<SyncClient::Batch> SyncClient::ReadBatch(uint64_t after_sequence) {
   Batch batch;
-  sync::RequestEnvelopeFrames frames(options_.batch_bytes + 4 * options_.batch_envelopes);
+  // The envelopes' bytes, and their frames' four bytes each for a usual
+  // batch: `--batch` is the user's number, and nothing is reserved for it.
+  sync::RequestEnvelopeFrames frames(options_.batch_bytes + 4 * std::min<size_t>(options_.batch_envelopes, 4096));
   DALA_RETURN_IF_ERROR(store_.ForEachPendingEnvelope(options_.batch_envelopes, options_.batch_bytes, after_sequence,
                                                      [&](uint64_t sequence, std::string_view envelope) {
                                                        if (frames.count() == 0) batch.first_sequence = sequence;

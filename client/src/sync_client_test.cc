@@ -319,6 +319,21 @@ TEST_F(LyingServerTest, BatchesPreparedDuringAnExchangeAreSentInOrderNoneTwiceNo
   EXPECT_EQ(*store_->CountPending(), 0);
 }
 
+// `dala sync --batch N` takes any N: a batch is as large as the pending
+// envelopes and the byte bound make it, never what N would reserve.
+TEST_F(LyingServerTest, BatchOfAnAbsurdSizeSendsWhatIsPendingInOneRequest) {
+  Enrolled();
+  for (int i = 0; i < 4; ++i) Save(i);
+  LogKeepingServer server(server_key_, [](size_t) { return LogKeepingServer::Verdict{1000}; });
+  SyncOptions o;
+  o.batch_envelopes = SIZE_MAX / 8;
+  SyncClient sync(*store_, *device_, server, clock_, random_, o);
+  auto out = sync.Run();
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(server.requests, (std::vector<std::vector<uint64_t>>{{1, 2, 3, 4}}));
+  EXPECT_EQ(*store_->CountPending(), 0);
+}
+
 // The batch after {1,2,3} was read while the server answered; the server
 // then held back 2 and 3, so the next request must start at 2, not 4.
 TEST_F(LyingServerTest, PreparedBatchIsNotSentWhenTheServerHeldBackPartOfTheOneBefore) {
