@@ -106,7 +106,7 @@ namespace {
 // unbroken chain after the accepted tip, with fresh hybrid-clock times and
 // parents renamed to the new ids. In the caller's transaction.
 Result<int> ResignPendingChain(LocalStore& store, const sync::SigningKey& key, const Clock& clock) {
-  DALA_ASSIGN_OR_RETURN(std::vector<EnvelopeRow> pending, store.PendingEnvelopes(SIZE_MAX >> 1, SIZE_MAX >> 1));
+  DALA_ASSIGN_OR_RETURN(std::vector<EnvelopeRow> pending, store.PendingEnvelopes());
   if (pending.empty()) return 0;
   DALA_ASSIGN_OR_RETURN(sync::ChainTip tip, store.AcceptedTip());
   // The clock restarts after everything the server has accepted or sent.

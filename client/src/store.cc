@@ -479,19 +479,15 @@ Status LocalStore::ForEachPendingEnvelope(size_t limit, size_t max_bytes, uint64
   return Status::Ok();
 }
 
-Result<std::vector<EnvelopeRow>> LocalStore::PendingEnvelopes(size_t limit, size_t max_bytes, uint64_t after_sequence) {
+Result<std::vector<EnvelopeRow>> LocalStore::PendingEnvelopes() {
   DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare(std::string("SELECT ") + kEnvelopeColumns + internal::kPendingEnvelopesFrom));
-  st.Bind(1, static_cast<int64_t>(after_sequence));
-  st.Bind(2, static_cast<int64_t>(limit));
+  st.Bind(1, int64_t{0});
+  st.Bind(2, int64_t{-1});  // no limit
   std::vector<EnvelopeRow> out;
-  size_t bytes = 0;
   while (true) {
     DALA_ASSIGN_OR_RETURN(bool row, st.Step());
     if (!row) break;
     DALA_ASSIGN_OR_RETURN(EnvelopeRow r, ReadEnvelopeRow(st));
-    bytes += r.bytes.size();
-    // Always at least one, so a single large envelope still goes.
-    if (!out.empty() && bytes > max_bytes) break;
     out.push_back(std::move(r));
   }
   return out;

@@ -78,52 +78,44 @@ TEST_F(StoreTest, RecordsAreFoundByTheirWholeIdOrAnEndOfAtLeastEightDigitsNeverT
   EXPECT_FALSE(store_->ResolveSubmission("xyzwxyzw").ok());  // not hex
 }
 
+// The sequences of one request's batch, as ForEachPendingEnvelope hands
+// them, each checked against the envelope's stored bytes.
+std::vector<uint64_t> BatchOf(LocalStore& store, size_t limit, size_t max_bytes, uint64_t after = 0) {
+  std::vector<uint64_t> sequences;
+  Status s = store.ForEachPendingEnvelope(limit, max_bytes, after, [&](uint64_t sequence, std::string_view bytes) {
+    auto row = store.OwnEnvelope(sequence);
+    EXPECT_TRUE(row.ok() && row->has_value()) << sequence;
+    if (row.ok() && row->has_value()) EXPECT_EQ((*row)->bytes, bytes) << sequence;
+    sequences.push_back(sequence);
+  });
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return sequences;
+}
+
 TEST_F(StoreTest, PendingBatchesAreBoundedByCountAndBytesButNeverEmpty) {
   for (int i = 0; i < 5; ++i) Save(i);
-  EXPECT_EQ(store_->PendingEnvelopes(3, 1u << 20)->size(), 3u);
-  EXPECT_EQ(store_->PendingEnvelopes(10, 1)->size(), 1u);  // one, however large
+  using Seqs = std::vector<uint64_t>;
+  EXPECT_EQ(BatchOf(*store_, 3, 1u << 20), (Seqs{1, 2, 3}));
+  EXPECT_EQ(BatchOf(*store_, 10, 1), (Seqs{1}));  // one, however large
+  const size_t one = (*store_->OwnEnvelope(1))->bytes.size();
+  EXPECT_EQ(BatchOf(*store_, 10, 2 * one + one / 2).size(), 2u);  // the bytes bound, between two and three
+  EXPECT_EQ(BatchOf(*store_, 10, 1u << 20, 3), (Seqs{4, 5}));     // after a sequence
+  EXPECT_EQ(BatchOf(*store_, 0, 1u << 20), Seqs{});
   EXPECT_EQ(*store_->CountPending(), 5);
   EXPECT_EQ(*store_->MarkAccepted(2), 2);
   EXPECT_EQ(*store_->MarkAccepted(2), 0);  // already
   EXPECT_EQ(*store_->CountPending(), 3);
   EXPECT_TRUE(*store_->HasPending());
-  EXPECT_EQ((*store_->PendingEnvelopes(10, 1u << 20))[0].sequence, 3u);
-  EXPECT_EQ(*store_->MarkAccepted(5), 3);
-  EXPECT_FALSE(*store_->HasPending());  // all sent: the sync stops asking
-}
-
-// What a sync request is built from is exactly what PendingEnvelopes
-// returns, for every bound: the same sequences, in order, with their bytes.
-TEST_F(StoreTest, PendingEnvelopesHandedOneByOneAreThoseReadAsRows) {
-  for (int i = 0; i < 6; ++i) Save(i);
-  ASSERT_EQ(*store_->MarkAccepted(1), 1);
+  EXPECT_EQ(BatchOf(*store_, 10, 1u << 20), (Seqs{3, 4, 5}));
   ASSERT_TRUE(store_->MarkRejected(4, "invalid_answers").ok());  // refused for good: no longer pending
-  auto all = store_->PendingEnvelopes(100, 1u << 20);
-  ASSERT_TRUE(all.ok());
-  ASSERT_EQ(all->size(), 4u);
-  const size_t one = (*all)[0].bytes.size();
-  struct Bounds {
-    size_t limit, max_bytes;
-    uint64_t after;
-  };
-  for (const Bounds& b : {Bounds{100, 1u << 20, 0}, Bounds{2, 1u << 20, 0}, Bounds{100, 1, 0},
-                          Bounds{100, 2 * one + one / 2, 0}, Bounds{100, 1u << 20, 3}, Bounds{100, 1u << 20, 6},
-                          Bounds{0, 1u << 20, 0}}) {
-    auto rows = store_->PendingEnvelopes(b.limit, b.max_bytes, b.after);
-    ASSERT_TRUE(rows.ok());
-    std::vector<std::pair<uint64_t, std::string>> expected, handed;
-    for (const EnvelopeRow& r : *rows) expected.emplace_back(r.sequence, r.bytes);
-    Status s = store_->ForEachPendingEnvelope(b.limit, b.max_bytes, b.after, [&](uint64_t sequence, std::string_view bytes) {
-      handed.emplace_back(sequence, std::string(bytes));
-    });
-    ASSERT_TRUE(s.ok()) << s.ToString();
-    EXPECT_EQ(handed, expected) << b.limit << " " << b.max_bytes << " " << b.after;
-  }
-  std::vector<uint64_t> sequences;
-  ASSERT_TRUE(store_->ForEachPendingEnvelope(100, 1u << 20, 0, [&](uint64_t sequence, std::string_view) {
-    sequences.push_back(sequence);
-  }).ok());
-  EXPECT_EQ(sequences, (std::vector<uint64_t>{2, 3, 5, 6}));
+  EXPECT_EQ(BatchOf(*store_, 10, 1u << 20), (Seqs{3, 5}));
+  auto rows = store_->PendingEnvelopes();  // the same, as whole rows
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_EQ((*rows)[0].sequence, 3u);
+  EXPECT_EQ((*rows)[1].sequence, 5u);
+  EXPECT_EQ(*store_->MarkAccepted(5), 2);
+  EXPECT_FALSE(*store_->HasPending());  // all sent: the sync stops asking
 }
 
 // A batch is read in sequence order through two indexes, never through
@@ -262,7 +254,7 @@ TEST_F(StoreTest, RecordRefusedForGoodBecomesADraftAndNoLongerHoldsBackTheOthers
   EXPECT_FALSE(store_->FindSubmission(refused)->has_value());
 
   // The later record now directly follows the accepted one in the chain.
-  auto pending = store_->PendingEnvelopes(10, 1 << 20);
+  auto pending = store_->PendingEnvelopes();
   ASSERT_TRUE(pending.ok());
   ASSERT_EQ(pending->size(), 1u);
   EXPECT_EQ((*pending)[0].submission, later);
@@ -303,7 +295,7 @@ TEST_F(StoreTest, EditsBuiltOnARefusedRevisionGoBackWithIt) {
   auto row = store_->FindSubmission(id);
   ASSERT_TRUE(row.ok() && *row);
   EXPECT_EQ(json::parse((**row).answers_json), json({{"queue", 1}}));
-  auto pending = store_->PendingEnvelopes(10, 1 << 20);
+  auto pending = store_->PendingEnvelopes();
   ASSERT_EQ(pending->size(), 1u);
   EXPECT_EQ((*pending)[0].submission, other);
   EXPECT_EQ((*pending)[0].sequence, 2u);
@@ -360,7 +352,7 @@ TEST_F(StoreTest, RestampedRecordsKeepTheirChainAndClaimNoFutureTime) {
   auto restamped = RestampPending(*store_, device_->key(), clock_);
   ASSERT_TRUE(restamped.ok());
   EXPECT_EQ(*restamped, 1);
-  auto pending = store_->PendingEnvelopes(10, 1 << 20);
+  auto pending = store_->PendingEnvelopes();
   ASSERT_EQ(pending->size(), 1u);
   auto e = sync::Envelope::Parse((*pending)[0].bytes);
   ASSERT_TRUE(e.ok());

@@ -209,12 +209,13 @@ class LocalStore : public sync::FormRegistry {
   // The last of this laptop's envelopes the server acknowledged (with a
   // receipt): where a rebuilt chain continues from.
   Result<sync::ChainTip> AcceptedTip();
-  // Own envelopes not yet accepted by the server, by sequence, after
-  // `after_sequence`, at most `limit` of them and about `max_bytes` in all.
-  Result<std::vector<EnvelopeRow>> PendingEnvelopes(size_t limit, size_t max_bytes, uint64_t after_sequence = 0);
-  // The same envelopes' sequences and bytes, handed to `take` one by one as
-  // views into the database's memory (valid during the call): all a sync
-  // request sends, without a copy of each row.
+  // Own envelopes not yet accepted by the server, by sequence (what a
+  // restamp signs again).
+  Result<std::vector<EnvelopeRow>> PendingEnvelopes();
+  // One sync request's worth of them: those after `after_sequence`, at most
+  // `limit` and about `max_bytes` in all (always at least one), handed to
+  // `take` one by one as views into the database's memory, valid during
+  // the call: their sequences and bytes, all a request sends.
   Status ForEachPendingEnvelope(size_t limit, size_t max_bytes, uint64_t after_sequence,
                                 const std::function<void(uint64_t sequence, std::string_view bytes)>& take);
   // How many own envelopes up to `sequence` are pending, and the lowest of
