@@ -124,8 +124,9 @@ Result<SyncRequest> DecodeSyncRequest(std::string_view body, const SyncLimits& l
 Result<std::string> EncodeSyncResponse(const SyncResponse& response, int gzip_level = 6);
 Result<SyncResponse> DecodeSyncResponse(std::string_view body, const SyncLimits& limits = {});
 
-// gzip (RFC 1952) through zlib, with a bound on the inflated size so a
-// small body cannot expand without limit.
+// gzip (RFC 1952): compressed whole by libdeflate (levels 0-12), inflated
+// by zlib with a bound on the inflated size so a small body cannot expand
+// without limit.
 Result<std::string> Gzip(std::string_view data, int level);
 Result<std::string> Gunzip(std::string_view data, size_t max_output);
 
