@@ -85,7 +85,9 @@ std::vector<uint64_t> BatchOf(LocalStore& store, size_t limit, size_t max_bytes,
   Status s = store.ForEachPendingEnvelope(limit, max_bytes, after, [&](uint64_t sequence, std::string_view bytes) {
     auto row = store.OwnEnvelope(sequence);
     EXPECT_TRUE(row.ok() && row->has_value()) << sequence;
-    if (row.ok() && row->has_value()) EXPECT_EQ((*row)->bytes, bytes) << sequence;
+    if (row.ok() && row->has_value()) {
+      EXPECT_EQ((*row)->bytes, bytes) << sequence;
+    }
     sequences.push_back(sequence);
   });
   EXPECT_TRUE(s.ok()) << s.ToString();
