@@ -182,21 +182,21 @@ std::vector<const IndicatorTally::Items::value_type*> IndicatorTally::Sorted(con
 }
 
 void IndicatorTally::AddAll(const IndicatorPlace& place, const std::vector<IndicatorItem>& items,
-                            const CountPlan& plan) {
+                            const CountPlan& plan, int64_t sign) {
   Items& here = places_[place];
   // A record's items come path by path: the plan is asked once per path.
   const std::string* path = nullptr;
   uint8_t use = kUseNothing;
   for (const IndicatorItem& item : items) {
     if (item.kind == IndicatorKind::kRecords) {
-      Add(here, item, +1);
+      Add(here, item, sign);
       continue;
     }
     if (path == nullptr || *path != item.path) {
       path = &item.path;
       use = plan.UseAt(item.path);
     }
-    if (Wanted(item.kind, use)) Add(here, item, +1);
+    if (Wanted(item.kind, use)) Add(here, item, sign);
   }
   if (here.empty()) places_.erase(place);
 }
@@ -212,6 +212,22 @@ namespace {
 
 bool IsCurrent(std::string_view merged_into, std::string_view review_state) {
   return merged_into.empty() && review_state != "rejected";
+}
+
+// Counts made by the caller must be what `answers_json` counts: the stored
+// counts are never read back to be checked. Debug builds (every test)
+// check each; release builds trust them.
+void CheckGivenCounts([[maybe_unused]] const AnswerCounts& given_counts, [[maybe_unused]] std::string_view answers_json,
+                      [[maybe_unused]] const CountPlan& plan) {
+#ifndef NDEBUG
+  IndicatorTally given, read;
+  given.AddAll(IndicatorPlace{}, given_counts.items, plan);
+  TallyAnswers("", "", "", answers_json, +1, plan, &read);
+  if (given.places() != read.places()) {
+    std::cerr << "dala-server: the counts given with a record are not what its answers count\n";
+    std::abort();
+  }
+#endif
 }
 
 }  // namespace
@@ -239,23 +255,17 @@ RecordCountChange RecordCountChange::Of(const SubmissionSummary& s, const Stored
 Status RecordCountChange::AddTo(const SubmissionSummary& s, const PlanFor& plan_for, IndicatorTally* tally) const {
   if (subtract_old) {
     DALA_ASSIGN_OR_RETURN(const CountPlan* old_plan, plan_for(old_form_id));
-    TallyAnswers(old_form_id, old_region, old_centre, old_answers, -1, *old_plan, tally);
+    if (s.replaced_answer_counts && s.replaced_answers_json == old_answers) {
+      CheckGivenCounts(*s.replaced_answer_counts, old_answers, *old_plan);
+      tally->AddAll(IndicatorPlace{old_form_id, old_region, old_centre}, s.replaced_answer_counts->items, *old_plan, -1);
+    } else {
+      TallyAnswers(old_form_id, old_region, old_centre, old_answers, -1, *old_plan, tally);
+    }
   }
   if (!add_new) return Status::Ok();
   DALA_ASSIGN_OR_RETURN(const CountPlan* new_plan, plan_for(s.form_id));
   if (s.answer_counts) {
-#ifndef NDEBUG
-    // Counts made by the caller must be what answers_json counts: the
-    // stored counts are never read back to be checked. Debug builds (every
-    // test) check each.
-    IndicatorTally given, read;
-    given.AddAll(IndicatorPlace{}, s.answer_counts->items, *new_plan);
-    TallyAnswers("", "", "", s.answers_json, +1, *new_plan, &read);
-    if (given.places() != read.places()) {
-      std::cerr << "dala-server: the counts given with a record are not what its answers count\n";
-      std::abort();
-    }
-#endif
+    CheckGivenCounts(*s.answer_counts, s.answers_json, *new_plan);
     tally->AddAll(IndicatorPlace{s.form_id, s.region, s.centre}, s.answer_counts->items, *new_plan);
   } else {
     TallyAnswers(s.form_id, s.region, s.centre, s.answers_json, +1, *new_plan, tally);

@@ -125,8 +125,10 @@ class IndicatorTally {
   // The item's text is copied only when the tally has no such item yet.
   static void Add(Items& items, const IndicatorItem& item, int64_t n);
   static void Add(Items& items, IndicatorItem&& item, int64_t n);
-  // Adds one to each of `items` (an AnswerCounts's) at `place` that `plan` counts.
-  void AddAll(const IndicatorPlace& place, const std::vector<IndicatorItem>& items, const CountPlan& plan);
+  // Adds `sign` (+1 or -1) to each of `items` (an AnswerCounts's) at
+  // `place` that `plan` counts.
+  void AddAll(const IndicatorPlace& place, const std::vector<IndicatorItem>& items, const CountPlan& plan,
+              int64_t sign = +1);
 
   void Erase(const IndicatorPlace& place) { places_.erase(place); }
   bool empty() const { return places_.empty(); }

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "indicator_counts.h"
 #include "store_test_util.h"
 
 namespace dala::server {
@@ -331,6 +332,48 @@ TEST_P(IndicatorCountsTest, ATransactionThatFailsLeavesNoCountOfItsRecords) {
   ASSERT_TRUE(kept.ok());
   EXPECT_FALSE(kept->empty());
   ExpectCountsAgreeWithRecords();
+}
+
+// An edit's refresh counts the answers of the row it replaces as it parses
+// them, and gives the counts with the new summary. The store takes them
+// off only while its row still holds the text they were counted from;
+// given for another text (the row changed after the caller read it), the
+// row's own answers come off.
+TEST_P(IndicatorCountsTest, CountsGivenForTheReplacedRowAreTakenOffOnlyWhileItHoldsTheirText) {
+  SubmissionSummary s;
+  s.id = sync::NewSubmissionId(clock_, random_);
+  s.form_id = "visit";
+  s.review_state = "received";
+  auto put = [&](const std::string& region, const std::string& centre, const json& answers,
+                 const json* replaced) {
+    s.region = region;
+    s.centre = centre;
+    s.answers_json = answers.dump();
+    s.replaced_answers_json.clear();
+    s.replaced_answer_counts.reset();
+    if (replaced != nullptr) {
+      auto counts = std::make_shared<AnswerCounts>();
+      CountAnswers(*replaced, counts.get());
+      s.replaced_answers_json = replaced->dump();
+      s.replaced_answer_counts = std::move(counts);
+    }
+    return store_->PutSubmission(s);
+  };
+  const json stored = Answers("ala", "ala_01", 3, 2.5, {"kk", "ru"}, 4, {{{"kind", "queue"}, {"minutes", 40}}});
+  const json never_stored = Answers("ast", "ast_01", 9, 0.25, {"en"}, 2, json::array());
+  const json edited = Answers("ala", "ala_01", 4, 2.5, {"kk"}, 5, json::array());
+  ASSERT_TRUE(put("ala", "ala_01", stored, nullptr).ok());
+  // Counts of answers the row does not hold: the row's own come off.
+  ASSERT_TRUE(put("ala", "ala_01", edited, &never_stored).ok());
+  ExpectCountsAgreeWithRecords();
+  // Counts of what the row holds (`edited`, as the text it was stored
+  // as), in a transaction as a sync makes them: taken off as given.
+  const json again = Answers("ast", "ast_01", 1, 0.5, {"ru"}, 1, {{{"kind", "rude"}}});
+  ASSERT_TRUE(store_->InTransaction([&] { return put("ast", "ast_01", again, &edited); }).ok());
+  ExpectCountsAgreeWithRecords();
+  auto split = ComputeIndicators(*store_, *form_, SubmissionFilter{.form_id = "visit"}, IndicatorSplit::kRegion);
+  ASSERT_TRUE(split.ok());
+  EXPECT_EQ((*split)["records"], 1);
 }
 
 }  // namespace

@@ -178,6 +178,16 @@ Result<std::optional<StoredEnvelope>> PostgresStore::FindEnvelope(const Hash& id
   return std::optional<StoredEnvelope>(StoredEnvelope{static_cast<uint64_t>(r.Int(0, 0)), id, r.Bytes(0, 1)});
 }
 
+Result<std::optional<EnvelopeSubject>> PostgresStore::FindEnvelopeSubject(const Hash& id) {
+  Lock lock(mutex_);
+  DALA_ASSIGN_OR_RETURN(pg::Rows r, Run("SELECT submission, kind FROM envelopes WHERE id = $1", Params().Bytes(id)));
+  if (r.empty()) return std::optional<EnvelopeSubject>();
+  EnvelopeSubject subject;
+  DALA_RETURN_IF_ERROR(r.ReadBytes(0, 0, &subject.submission, "envelopes row " + ToHex(id)));
+  subject.revision = r.Int(0, 1) == static_cast<int64_t>(sync::EnvelopeKind::kRevision);
+  return std::optional<EnvelopeSubject>(subject);
+}
+
 Status PostgresStore::AppendEnvelope(const sync::Envelope& e, const Hash& leaf, uint64_t index, int64_t now_ms) {
   Lock lock(mutex_);
   // ON CONFLICT rather than a savepoint (RunMayFail): the refusal leaves the
@@ -337,6 +347,13 @@ Result<std::optional<SubmissionSummary>> PostgresStore::FindSubmission(const syn
   if (r.empty()) return std::optional<SubmissionSummary>();
   DALA_ASSIGN_OR_RETURN(SubmissionSummary summary, ReadSummary(r, 0));
   return std::optional<SubmissionSummary>(std::move(summary));
+}
+
+Result<std::optional<std::string>> PostgresStore::SubmissionVolunteer(const sync::SubmissionId& id) {
+  Lock lock(mutex_);
+  DALA_ASSIGN_OR_RETURN(pg::Rows r, Run("SELECT volunteer FROM submissions WHERE id = $1", Params().Bytes(id)));
+  if (r.empty()) return std::optional<std::string>();
+  return std::optional<std::string>(r.Text(0, 0));
 }
 
 namespace {

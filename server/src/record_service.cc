@@ -376,7 +376,17 @@ Status RecordService::RefreshSubmission(const SubmissionId& id, const Hash* newe
     answers = json::parse(before->answers_json, nullptr, false);
     // Stored answers that are not an object (a damaged row) are no state to
     // build on; merging every revision writes the row afresh.
-    if (!answers.is_object()) edit.reset();
+    if (!answers.is_object()) {
+      edit.reset();
+    } else {
+      // What the stored answers count, from the object parsed here before
+      // the edit changes it: the store would parse the row's text again
+      // to take its counts off.
+      auto replaced = std::make_shared<AnswerCounts>();
+      CountAnswers(answers, replaced.get());
+      s.replaced_answers_json = before->answers_json;
+      s.replaced_answer_counts = std::move(replaced);
+    }
   }
   if (edit) {
     // Most edits: the state follows from the stored one and the edit alone
@@ -1109,9 +1119,9 @@ Result<bool> RecordService::RefuseInOrder(SyncExchange& x, size_t i) {
   }
   // A submission belongs to the volunteer whose device created it.
   const bool new_in_batch = x.batch_new_submissions.count(e.submission()) > 0;
-  std::optional<SubmissionSummary> existing;
+  std::optional<std::string> existing;  // its volunteer, when it is stored
   if (!new_in_batch) {
-    DALA_ASSIGN_OR_RETURN(existing, ctx_.store.FindSubmission(e.submission()));
+    DALA_ASSIGN_OR_RETURN(existing, ctx_.store.SubmissionVolunteer(e.submission()));
   }
   if (e.parents().empty() && (existing.has_value() || new_in_batch)) {
     x.RejectAndBlock(c, "submission_exists", "a new submission reuses an existing id");
@@ -1131,7 +1141,7 @@ Result<bool> RecordService::RefuseInOrder(SyncExchange& x, size_t i) {
       return true;
     }
   }
-  if (!e.parents().empty() && existing && !existing->volunteer.empty() && existing->volunteer != x.device.volunteer) {
+  if (!e.parents().empty() && existing && !existing->empty() && *existing != x.device.volunteer) {
     x.RejectAndBlock(c, "not_owner", "the submission belongs to another volunteer");
     return true;
   }
@@ -1147,11 +1157,11 @@ Result<std::string> RecordService::ParentProblem(const SyncExchange& x, const En
       if (it->second != e.submission()) problem = "a parent belongs to another submission";
       continue;
     }
-    DALA_ASSIGN_OR_RETURN(auto stored, ctx_.store.FindEnvelope(p));
+    // By its columns: the envelope was verified when accepted, and its
+    // bytes (a kilobyte, parsed again) say nothing more here.
+    DALA_ASSIGN_OR_RETURN(auto stored, ctx_.store.FindEnvelopeSubject(p));
     if (!stored) return "parent " + ToHex(p).substr(0, 12) + " is not known to the server";
-    auto pe = Envelope::ParseVerified(stored->bytes);
-    if (!pe.ok() || pe->submission() != e.submission() || pe->kind() != sync::EnvelopeKind::kRevision)
-      problem = "a parent belongs to another submission";
+    if (stored->submission != e.submission() || !stored->revision) problem = "a parent belongs to another submission";
   }
   return problem;
 }

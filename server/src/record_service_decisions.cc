@@ -334,9 +334,8 @@ Status RecordService::CheckSignedDecision(const Envelope& e) {
   // README condition 14, and D2: a decision is made on what exists.
   if (e.parents().empty()) return Refused("invalid_decision", "a decision names the revisions it was made on");
   for (const Hash& p : e.parents()) {
-    DALA_ASSIGN_OR_RETURN(auto stored, ctx_.store.FindEnvelope(p));
-    auto pe = stored ? Envelope::ParseVerified(stored->bytes) : Result<Envelope>(Status::NotFound(""));
-    if (!pe.ok() || pe->submission() != e.submission() || pe->kind() != sync::EnvelopeKind::kRevision)
+    DALA_ASSIGN_OR_RETURN(auto stored, ctx_.store.FindEnvelopeSubject(p));
+    if (!stored || stored->submission != e.submission() || !stored->revision)
       return Refused("invalid_decision", "parent " + ToHex(p).substr(0, 12) + " is not a revision of the submission");
   }
   if (e.kind() == sync::EnvelopeKind::kRevision) {

@@ -109,6 +109,33 @@ TEST_P(SignedDecisionTest, ACorrectionAndReviewSignedByTheirPersonAreAppendedUnc
   EXPECT_EQ((*store_->FindSubmission(submission_))->review_state, "approved");
 }
 
+// README condition 14: a decision is made on revisions of its own record.
+// A parent that is an earlier decision, a revision of another record or
+// unknown is refused, and decides nothing.
+TEST_P(SignedDecisionTest, ADecisionMadeOnAnythingButARevisionOfItsRecordIsRefused) {
+  ASSERT_TRUE(EnrolKey("aigerim", aigerim_key_).ok());
+  auto earlier = service_->AppendSignedDecisions(users_["aigerim"], Review("aigerim", aigerim_key_, "has_issues"));
+  ASSERT_TRUE(earlier.ok()) << earlier.status().ToString();
+  // Another record of the same laptop.
+  auto tip = store_->Tip(laptop_.public_key());
+  ASSERT_TRUE(tip.ok());
+  sync::EnvelopeFields f = Fields(json{{"centre", "ala_02"}, {"queue", 1}});
+  f.sequence = tip->sequence + 1;
+  f.previous = tip->id;
+  sync::SyncRequest request;
+  request.envelopes = {Seal(laptop_, std::move(f))};
+  ASSERT_EQ(service_->HandleSync(device_, request)->accepted_through, 2u);
+  const Hash other_record = Envelope::Parse(request.envelopes[0])->id();
+  for (const Hash& parent : {earlier->front(), other_record, sync::Sha256("never appended")}) {
+    auto drafts = service_->DraftReview(submission_, "aigerim", "approved", "seen");
+    ASSERT_TRUE(drafts.ok()) << drafts.status().ToString();
+    for (sync::EnvelopeFields& draft : *drafts) draft.parents = {parent};
+    auto appended = service_->AppendSignedDecisions(users_["aigerim"], Sign(*drafts, aigerim_key_));
+    EXPECT_EQ(appended.status().reason(), "invalid_decision") << ToHex(parent);
+  }
+  EXPECT_EQ((*store_->FindSubmission(submission_))->review_state, "has_issues");
+}
+
 TEST_P(SignedDecisionTest, TheServerNoLongerSignsForAPersonWithAKey) {
   EXPECT_TRUE(service_->Review(submission_, "aigerim", "approved", "").ok()) << "no key yet: attested";
   ASSERT_TRUE(EnrolKey("aigerim", aigerim_key_).ok());

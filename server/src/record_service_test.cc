@@ -479,6 +479,31 @@ TEST_P(RecordServiceTest, EditNamingARevisionOfAnotherSubmissionIsRefusedAsUnkno
   EXPECT_NE(r.rejected[0].reason.find("another submission"), std::string::npos) << r.rejected[0].reason;
 }
 
+// The same, with the parent appended by an earlier sync: looked up in the
+// store, not among the batch's own envelopes.
+TEST_P(RecordServiceTest, EditNamingAStoredRevisionOfAnotherSubmissionIsRefusedAsUnknownParent) {
+  std::string a = Next(alma_), b = Next(alma_);
+  ASSERT_EQ(Sync(alma_, {a, b}).accepted_through, 2u);
+  sync::SyncResponse r = Sync(alma_, {Next(alma_, Fields(Answers(5), SubmissionOf(b), {IdOf(a)}))});
+  EXPECT_EQ(OnlyRefusal(r), "3 unknown_parent");
+  EXPECT_NE(r.rejected[0].reason.find("another submission"), std::string::npos) << r.rejected[0].reason;
+}
+
+// A coordinator's review is an envelope of the record, but no revision of
+// its answers: an edit cannot be made on it.
+TEST_P(RecordServiceTest, EditNamingAStoredDecisionAsItsParentIsRefusedAsUnknownParent) {
+  std::string created = Next(alma_);
+  ASSERT_EQ(Sync(alma_, {created}).accepted_through, 1u);
+  ASSERT_TRUE(service_->Review(SubmissionOf(created), "aigerim", "has_issues", "queue looks wrong").ok());
+  auto of_record = store_->EnvelopesOf(SubmissionOf(created));
+  ASSERT_TRUE(of_record.ok());
+  ASSERT_EQ(of_record->size(), 2u);
+  const Hash review = of_record->back().id;
+  sync::SyncResponse r = Sync(alma_, {Next(alma_, Fields(Answers(5), SubmissionOf(created), {review}))});
+  EXPECT_EQ(OnlyRefusal(r), "2 unknown_parent");
+  EXPECT_EQ((*store_->FindSubmission(SubmissionOf(created)))->heads, 1);
+}
+
 TEST_P(RecordServiceTest, NewSubmissionReusingAnExistingIdIsRefused) {
   std::string created = Next(alma_);
   std::string again = Next(alma_, Fields(Answers(), SubmissionOf(created)));

@@ -105,6 +105,7 @@ class SqliteStore final : public Store {
   Result<sync::ChainTip> Tip(const sync::PublicKey& author) override;
   Result<std::optional<sync::Hash>> EnvelopeIdAt(const sync::PublicKey& author, uint64_t sequence) override;
   Result<std::optional<StoredEnvelope>> FindEnvelope(const sync::Hash& id) override;
+  Result<std::optional<EnvelopeSubject>> FindEnvelopeSubject(const sync::Hash& id) override;
   Status AppendEnvelope(const sync::Envelope& e, const sync::Hash& leaf, uint64_t index, int64_t now_ms) override;
   Result<uint64_t> LogSize() override;
   Status ForEachLeafHash(uint64_t start, const std::function<void(uint64_t, const sync::Hash&)>& visit) override;
@@ -112,6 +113,7 @@ class SqliteStore final : public Store {
   Result<std::vector<StoredEnvelope>> EnvelopesOf(const sync::SubmissionId& submission) override;
   Status PutSubmission(const SubmissionSummary& summary) override;
   Result<std::optional<SubmissionSummary>> FindSubmission(const sync::SubmissionId& id) override;
+  Result<std::optional<std::string>> SubmissionVolunteer(const sync::SubmissionId& id) override;
   Result<std::vector<SubmissionSummary>> ListSubmissions(const SubmissionFilter& filter) override;
   Status ForEachSubmission(const SubmissionFilter& filter,
                            const std::function<Status(const SubmissionSummary&)>& visit) override;

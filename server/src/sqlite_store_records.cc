@@ -194,6 +194,18 @@ Result<std::optional<StoredEnvelope>> SqliteStore::FindEnvelope(const Hash& id) 
   return std::optional<StoredEnvelope>(StoredEnvelope{static_cast<uint64_t>(st.ColumnInt(0)), id, st.ColumnBlob(1)});
 }
 
+Result<std::optional<EnvelopeSubject>> SqliteStore::FindEnvelopeSubject(const Hash& id) {
+  Lock lock(mutex_);
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT submission, kind FROM envelopes WHERE id = ?"));
+  st.BindBytes(1, id);
+  DALA_ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return std::optional<EnvelopeSubject>();
+  EnvelopeSubject subject;
+  DALA_RETURN_IF_ERROR(ReadKey(st, 0, &subject.submission, [&] { return "envelopes row " + ToHex(id); }));
+  subject.revision = st.ColumnInt(1) == static_cast<int64_t>(sync::EnvelopeKind::kRevision);
+  return std::optional<EnvelopeSubject>(subject);
+}
+
 Status SqliteStore::AppendEnvelope(const sync::Envelope& e, const Hash& leaf, uint64_t index, int64_t now_ms) {
   Lock lock(mutex_);
   DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare(
@@ -412,6 +424,15 @@ Result<std::optional<SubmissionSummary>> SqliteStore::StoredSubmission(const syn
 Result<std::optional<SubmissionSummary>> SqliteStore::FindSubmission(const sync::SubmissionId& id) {
   Lock lock(mutex_);
   return StoredSubmission(id);
+}
+
+Result<std::optional<std::string>> SqliteStore::SubmissionVolunteer(const sync::SubmissionId& id) {
+  Lock lock(mutex_);
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT volunteer FROM submissions WHERE id = ?"));
+  st.BindBytes(1, id);
+  DALA_ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return std::optional<std::string>();
+  return std::optional<std::string>(st.ColumnText(0));
 }
 
 namespace {

@@ -31,10 +31,12 @@ class StoreRecordsTest : public testing::StoreTest {
     return id;
   }
 
-  // The next revision of `author`'s chain, for `submission`.
-  sync::Envelope Next(const sync::SigningKey& author, const SubmissionId& submission) {
+  // The next revision (or event) of `author`'s chain, for `submission`.
+  sync::Envelope Next(const sync::SigningKey& author, const SubmissionId& submission,
+                      sync::EnvelopeKind kind = sync::EnvelopeKind::kRevision) {
     auto& [sequence, previous] = chains_[author.public_key()];
     sync::EnvelopeFields f;
+    f.kind = kind;
     f.submission = submission;
     f.sequence = ++sequence;
     f.previous = previous;
@@ -53,8 +55,9 @@ class StoreRecordsTest : public testing::StoreTest {
   }
 
   // Appends at the end of the log.
-  sync::Envelope Append(const sync::SigningKey& author, const SubmissionId& submission) {
-    sync::Envelope e = Next(author, submission);
+  sync::Envelope Append(const sync::SigningKey& author, const SubmissionId& submission,
+                        sync::EnvelopeKind kind = sync::EnvelopeKind::kRevision) {
+    sync::Envelope e = Next(author, submission, kind);
     auto size = store_->LogSize();
     EXPECT_TRUE(size.ok());
     Status s = store_->AppendEnvelope(e, sync::LeafHash(e.bytes()), *size, kNow);
@@ -225,6 +228,23 @@ TEST_P(StoreRecordsTest, FindEnvelopeOfAnUnknownIdIsEmpty) {
   EXPECT_FALSE(store_->FindEnvelope(sync::Sha256("nothing"))->has_value());
 }
 
+TEST_P(StoreRecordsTest, EnvelopeSubjectSaysWhoseRevisionOrEventItIsAndNothingOfAnUnknownId) {
+  sync::Envelope revision = Append(alma_, Id(1));
+  sync::Envelope event = Append(bota_, Id(2), sync::EnvelopeKind::kEvent);
+  auto of_revision = store_->FindEnvelopeSubject(revision.id());
+  ASSERT_TRUE(of_revision.ok()) << of_revision.status().ToString();
+  ASSERT_TRUE(of_revision->has_value());
+  EXPECT_EQ((*of_revision)->submission, Id(1));
+  EXPECT_TRUE((*of_revision)->revision);
+  auto of_event = store_->FindEnvelopeSubject(event.id());
+  ASSERT_TRUE(of_event.ok() && of_event->has_value());
+  EXPECT_EQ((*of_event)->submission, Id(2));
+  EXPECT_FALSE((*of_event)->revision);
+  auto unknown = store_->FindEnvelopeSubject(sync::Sha256("nothing"));
+  ASSERT_TRUE(unknown.ok());
+  EXPECT_FALSE(unknown->has_value());
+}
+
 TEST_P(StoreRecordsTest, FailedTransactionAppendsNothing) {
   Status s = store_->InTransaction([&]() -> Status {
     DALA_RETURN_IF_ERROR(store_->AppendEnvelope(Next(alma_, Id(1)), sync::Sha256("any leaf"), 0, kNow));
@@ -349,6 +369,18 @@ TEST_P(StoreRecordsTest, PutSubmissionReplacesTheEarlierSummary) {
   EXPECT_EQ((*found)->last_log_index, 7u);
   EXPECT_EQ(List({}).size(), 1u);
   EXPECT_FALSE(store_->FindSubmission(Id(9))->has_value());
+}
+
+TEST_P(StoreRecordsTest, SubmissionVolunteerIsTheStoredOnesAndNothingOfAnUnknownId) {
+  Put(Summary(1, "alma"));
+  Put(Summary(2, ""));  // a record whose creator's volunteer is not known
+  auto alma = store_->SubmissionVolunteer(Id(1));
+  ASSERT_TRUE(alma.ok()) << alma.status().ToString();
+  EXPECT_EQ(*alma, std::optional<std::string>("alma"));
+  EXPECT_EQ(*store_->SubmissionVolunteer(Id(2)), std::optional<std::string>(""));
+  auto unknown = store_->SubmissionVolunteer(Id(9));
+  ASSERT_TRUE(unknown.ok());
+  EXPECT_FALSE(unknown->has_value());
 }
 
 // Every column of a stored summary, to compare a row read back with what

@@ -203,6 +203,14 @@ struct StoredEnvelope {
   std::string bytes;
 };
 
+// What an envelope is about, from its row's columns rather than its bytes
+// (the auditor checks the columns against the bytes): what a sync or a
+// decision checks of each parent it names.
+struct EnvelopeSubject {
+  sync::SubmissionId submission{};
+  bool revision = false;  // kind is EnvelopeKind::kRevision
+};
+
 // The current state of a submission, derived from its envelopes.
 struct SubmissionSummary {
   sync::SubmissionId id{};
@@ -235,6 +243,13 @@ struct SubmissionSummary {
   // it. (AnswerCounts is the server's own type, indicator_counts.h; the
   // store is only given it to hold.)
   std::shared_ptr<const AnswerCounts> answer_counts;
+  // What the answers it replaces count, when the caller read the stored row
+  // and counted them already (an edit's refresh does, from the answers it
+  // parsed to merge): the text counted, and its counts. The store takes
+  // them off only while its row still holds that text, and counts the row
+  // itself otherwise. Never stored.
+  std::string replaced_answers_json;
+  std::shared_ptr<const AnswerCounts> replaced_answer_counts;
 };
 
 struct SubmissionFilter {
@@ -300,6 +315,8 @@ class RecordStore {
   virtual Result<sync::ChainTip> Tip(const sync::PublicKey& author) = 0;
   virtual Result<std::optional<sync::Hash>> EnvelopeIdAt(const sync::PublicKey& author, uint64_t sequence) = 0;
   virtual Result<std::optional<StoredEnvelope>> FindEnvelope(const sync::Hash& id) = 0;
+  // FindEnvelope without the bytes: nullopt for an unknown id.
+  virtual Result<std::optional<EnvelopeSubject>> FindEnvelopeSubject(const sync::Hash& id) = 0;
   // Appends an envelope to the log at `index`, which must be the log's
   // size (the caller holds the log's append lock and knows it); a taken
   // index is refused. `leaf` is sync::LeafHash(e.bytes()): a sync computes
@@ -318,6 +335,8 @@ class RecordStore {
   // --- derived state
   virtual Status PutSubmission(const SubmissionSummary& summary) = 0;
   virtual Result<std::optional<SubmissionSummary>> FindSubmission(const sync::SubmissionId& id) = 0;
+  // FindSubmission's volunteer alone: nullopt for an unknown id.
+  virtual Result<std::optional<std::string>> SubmissionVolunteer(const sync::SubmissionId& id) = 0;
   virtual Result<std::vector<SubmissionSummary>> ListSubmissions(const SubmissionFilter& filter) = 0;
   // Every submission the filter matches, in its order, one at a time: for
   // exports and indicators over all of them without holding them all.
