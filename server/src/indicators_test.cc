@@ -261,9 +261,10 @@ TEST_P(IndicatorCountsTest, AVersionPublishedByAnotherProcessWidensWhatTheNextSy
 
 // A database from before the plans (SQLite's migration 13, PostgreSQL's
 // 4) has rows for text answers: they go when the server next opens it,
-// and the rows the indicators read stay as they were.
+// and the rows the indicators read stay as they were. Its records had no
+// only head either (SQLite's 14, PostgreSQL's 5): they get none.
 TEST_P(IndicatorCountsTest, RowsOfAnOlderDatabaseThatNoIndicatorReadsGoWhenItIsOpened) {
-  Send(alma_, Answers("ala", "ala_01", 3, 2.5, {"kk", "ru"}, 4, {{{"kind", "queue"}, {"minutes", 40}}}));
+  SubmissionId a = Send(alma_, Answers("ala", "ala_01", 3, 2.5, {"kk", "ru"}, 4, {{{"kind", "queue"}, {"minutes", 40}}}));
   Send(bota_, Answers("ast", "ast_01", 9, 0.25, {"en"}, 2, json::array()));
   auto kept = store_->IndicatorCounts("visit", "", "");
   ASSERT_TRUE(kept.ok());
@@ -271,12 +272,16 @@ TEST_P(IndicatorCountsTest, RowsOfAnOlderDatabaseThatNoIndicatorReadsGoWhenItIsO
   service_.reset();
   store_.reset();
   if (kind() == testing::StoreKind::kSqlite) {
-    Damage(junk + "PRAGMA user_version = 12");
+    Damage(junk +
+           "ALTER TABLE submissions DROP COLUMN only_head; ALTER TABLE submissions DROP COLUMN only_head_hlc;"
+           "PRAGMA user_version = 12");
   } else {
 #if DALA_TEST_POSTGRES
     auto db = pg::Connection::Open(conninfo_);
     ASSERT_TRUE(db.ok()) << db.status().ToString();
-    Status s = db->Exec(junk + "DROP TABLE indicator_counts_pending; UPDATE dala_schema_version SET version = 3");
+    Status s = db->Exec(junk +
+                        "ALTER TABLE submissions DROP COLUMN only_head, DROP COLUMN only_head_hlc;"
+                        "DROP TABLE indicator_counts_pending; UPDATE dala_schema_version SET version = 3");
     ASSERT_TRUE(s.ok()) << s.ToString();
 #endif
   }
@@ -288,6 +293,10 @@ TEST_P(IndicatorCountsTest, RowsOfAnOlderDatabaseThatNoIndicatorReadsGoWhenItIsO
   ASSERT_TRUE(filled.ok());
   EXPECT_EQ(*filled, *kept);
   ExpectCountsAgreeWithRecords();
+  auto row = store_->FindSubmission(a);
+  ASSERT_TRUE(row.ok() && row->has_value());
+  EXPECT_EQ((*row)->only_head, "");
+  EXPECT_EQ((*row)->only_head_hlc, 0u);
 }
 
 TEST_F(SqliteIndicatorCountsTest, ADatabaseWithoutCountsGetsThemFromItsRecordsWhenOpened) {

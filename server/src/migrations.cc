@@ -259,6 +259,15 @@ DROP INDEX submissions_by_region;
       R"sql(
 INSERT INTO indicator_counts_pending VALUES (13);
 )sql",
+      // 14: a record's only head and its clock, so that an edit naming it
+      // is merged from the row alone, without reading and parsing every
+      // envelope of the record (RecordService::RefreshSubmission). Rows
+      // written before have none, and take the full merge on their next
+      // edit, which fills them.
+      R"sql(
+ALTER TABLE submissions ADD COLUMN only_head TEXT NOT NULL DEFAULT '';
+ALTER TABLE submissions ADD COLUMN only_head_hlc INTEGER NOT NULL DEFAULT 0;
+)sql",
   };
   return kMigrations;
 }

@@ -221,6 +221,11 @@ DROP INDEX submissions_by_region;
 CREATE TABLE indicator_counts_pending (since BIGINT NOT NULL);
 INSERT INTO indicator_counts_pending VALUES (4);
 )sql",
+      // 5: as SQLite's migration 14, a record's only head and its clock.
+      R"sql(
+ALTER TABLE submissions ADD COLUMN only_head TEXT COLLATE "C" NOT NULL DEFAULT '';
+ALTER TABLE submissions ADD COLUMN only_head_hlc BIGINT NOT NULL DEFAULT 0;
+)sql",
   };
   return kMigrations;
 }

@@ -102,6 +102,7 @@ class PostgresStore final : public Store {
   Status ForEachLeafHash(uint64_t start, const std::function<void(uint64_t, const sync::Hash&)>& visit) override;
   Result<std::vector<StoredEnvelope>> LogRange(uint64_t start, uint64_t end) override;
   Result<std::vector<StoredEnvelope>> EnvelopesOf(const sync::SubmissionId& submission) override;
+  Result<uint64_t> CountEnvelopesOfAfter(const sync::SubmissionId& submission, uint64_t log_index) override;
   Status PutSubmission(const SubmissionSummary& summary) override;
   Result<std::optional<SubmissionSummary>> FindSubmission(const sync::SubmissionId& id) override;
   Result<std::optional<std::string>> SubmissionVolunteer(const sync::SubmissionId& id) override;

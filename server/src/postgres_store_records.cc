@@ -252,6 +252,13 @@ Result<std::vector<StoredEnvelope>> PostgresStore::EnvelopesOf(const sync::Submi
   return ReadStoredEnvelopes(r);
 }
 
+Result<uint64_t> PostgresStore::CountEnvelopesOfAfter(const sync::SubmissionId& submission, uint64_t log_index) {
+  Lock lock(mutex_);
+  DALA_ASSIGN_OR_RETURN(pg::Rows r, Run("SELECT count(*) FROM envelopes WHERE submission = $1 AND log_index > $2",
+                                        Params().Bytes(submission).Int(static_cast<int64_t>(log_index))));
+  return static_cast<uint64_t>(r.Int(0, 0));
+}
+
 // --- derived state -------------------------------------------------------------
 
 namespace {
@@ -259,7 +266,7 @@ namespace {
 constexpr const char* kSubmissionColumns =
     "id, form_id, form_version, form_hash, volunteer, centre, region, visit_date, duplicate_key, created_ms, "
     "updated_ms, answers, heads, conflicts, review_state, review_by, review_comment, changed_since_review, "
-    "duplicate_group, merged_into, last_log_index, distinct_from";
+    "duplicate_group, merged_into, last_log_index, distinct_from, only_head, only_head_hlc";
 
 Result<SubmissionSummary> ReadSummary(const pg::Rows& r, int i) {
   SubmissionSummary s;
@@ -285,6 +292,8 @@ Result<SubmissionSummary> ReadSummary(const pg::Rows& r, int i) {
   s.merged_into = r.Text(i, 19);
   s.last_log_index = static_cast<uint64_t>(r.Int(i, 20));
   s.distinct_from = r.Text(i, 21);
+  s.only_head = r.Text(i, 22);
+  s.only_head_hlc = static_cast<uint64_t>(r.Int(i, 23));
   return s;
 }
 
@@ -304,7 +313,7 @@ Status PostgresStore::PutSubmission(const SubmissionSummary& s) {
 Status PostgresStore::PutSubmissionRow(const SubmissionSummary& s) {
   return Run(Sql("INSERT INTO submissions (", kSubmissionColumns,
                  ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, "
-                 "$20, $21, $22) ON CONFLICT (id) DO UPDATE SET form_id = excluded.form_id, "
+                 "$20, $21, $22, $23, $24) ON CONFLICT (id) DO UPDATE SET form_id = excluded.form_id, "
                  "form_version = excluded.form_version, form_hash = excluded.form_hash, "
                  "volunteer = excluded.volunteer, centre = excluded.centre, region = excluded.region, "
                  "visit_date = excluded.visit_date, duplicate_key = excluded.duplicate_key, "
@@ -313,7 +322,8 @@ Status PostgresStore::PutSubmissionRow(const SubmissionSummary& s) {
                  "review_by = excluded.review_by, review_comment = excluded.review_comment, "
                  "changed_since_review = excluded.changed_since_review, duplicate_group = excluded.duplicate_group, "
                  "merged_into = excluded.merged_into, last_log_index = excluded.last_log_index, "
-                 "distinct_from = excluded.distinct_from"),
+                 "distinct_from = excluded.distinct_from, only_head = excluded.only_head, "
+                 "only_head_hlc = excluded.only_head_hlc"),
              Params()
                  .Bytes(s.id)
                  .Text(s.form_id)
@@ -336,7 +346,9 @@ Status PostgresStore::PutSubmissionRow(const SubmissionSummary& s) {
                  .Text(s.duplicate_group)
                  .Text(s.merged_into)
                  .Int(static_cast<int64_t>(s.last_log_index))
-                 .Text(s.distinct_from))
+                 .Text(s.distinct_from)
+                 .Text(s.only_head)
+                 .Int(static_cast<int64_t>(s.only_head_hlc)))
       .status();
 }
 

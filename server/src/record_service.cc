@@ -308,9 +308,13 @@ std::optional<size_t> OnlyEditOnTheHead(const SubmissionSummary& stored, const s
 
 }  // namespace
 
-Status RecordService::RefreshSubmission(const SubmissionId& id, const Hash* newest, const json* newest_answers) {
-  DALA_ASSIGN_OR_RETURN(auto envelopes, ctx_.store.EnvelopesOf(id));
+Status RecordService::RefreshSubmission(const SubmissionId& id, const AppendedRevision* newest) {
   DALA_ASSIGN_OR_RETURN(auto before, ctx_.store.FindSubmission(id));
+  if (newest != nullptr && before) {
+    DALA_ASSIGN_OR_RETURN(bool done, RefreshAfterEditOfOnlyHead(*before, *newest));
+    if (done) return Status::Ok();
+  }
+  DALA_ASSIGN_OR_RETURN(auto envelopes, ctx_.store.EnvelopesOf(id));
   std::vector<sync::MergeInput> revisions;  // answers filled in only where the merge reads them
   std::vector<Envelope> revision_envelopes;
   std::vector<sync::ReviewInput> reviews;
@@ -392,8 +396,9 @@ Status RecordService::RefreshSubmission(const SubmissionId& id, const Hash* newe
     // Most edits: the state follows from the stored one and the edit alone
     // (merge.cc, "ONE EDIT ON THE ONLY HEAD"), without reading every
     // earlier revision's answers again.
-    if (newest != nullptr && newest_answers != nullptr && *newest == revisions[*edit].id && newest_answers->is_object()) {
-      sync::MergeEditOnOnlyHead(&answers, *newest_answers);
+    if (newest != nullptr && newest->answers != nullptr && newest->envelope->id() == revisions[*edit].id &&
+        newest->answers->is_object()) {
+      sync::MergeEditOnOnlyHead(&answers, *newest->answers);
     } else {
       DALA_ASSIGN_OR_RETURN(json edited, answers_of(revision_envelopes[*edit]));
       sync::MergeEditOnOnlyHead(&answers, edited);
@@ -425,6 +430,23 @@ Status RecordService::RefreshSubmission(const SubmissionId& id, const Hash* newe
   s.changed_since_review = review.changed_since_review;
   s.merged_into = merged_into;
   for (const std::string& other : distinct_from) s.distinct_from += (s.distinct_from.empty() ? "" : ",") + other;
+  // The only head, recorded for the next edit's shortcut when that edit
+  // could take the state from the row alone: no review to weigh (a review
+  // event whose state does not parse is ignored here as there), and the
+  // head newer by its clock than every other revision, so that the form
+  // stays the edit's whenever the edit is newer than the head.
+  if (merged.heads.size() == 1 && merged.conflicts.empty() && reviews.empty()) {
+    const sync::MergeInput* head = nullptr;
+    for (const sync::MergeInput& r : revisions)
+      if (r.id == merged.heads[0]) head = &r;
+    bool newest_by_clock = head != nullptr;
+    for (const sync::MergeInput& r : revisions)
+      newest_by_clock = newest_by_clock && (&r == head || r.hlc.packed < head->hlc.packed);
+    if (newest_by_clock) {
+      s.only_head = ToHex(head->id);
+      s.only_head_hlc = head->hlc.packed;
+    }
+  }
   if (have_creator) {
     DALA_ASSIGN_OR_RETURN(s.volunteer, VolunteerOf(creator));
   }
@@ -434,6 +456,55 @@ Status RecordService::RefreshSubmission(const SubmissionId& id, const Hash* newe
   CountAnswers(answers, counts.get());
   s.answer_counts = std::move(counts);
   return StoreSummary(std::move(s), answers, before ? &*before : nullptr);
+}
+
+Result<bool> RecordService::RefreshAfterEditOfOnlyHead(const SubmissionSummary& before, const AppendedRevision& edit) {
+  const Envelope& e = *edit.envelope;
+  // The row names its only head (one head, no conflict, no review, the
+  // newest revision by its clock); the edit names that head alone and is
+  // newer still; nothing else of the record came after the row was
+  // written. Then every revision is an ancestor of the edit, and the state
+  // follows from the row and the edit (merge.cc, "ONE EDIT ON THE ONLY
+  // HEAD"): the edit is the only head, the newest revision (its form), and
+  // no review covers it, as there is none; the creator, the duplicate
+  // decisions and the first time are the row's.
+  if (before.only_head.empty() || before.heads != 1 || before.conflicts != 0 || e.submission() != before.id ||
+      e.kind() != sync::EnvelopeKind::kRevision || e.parents().size() != 1 || edit.answers == nullptr ||
+      !edit.answers->is_object() || e.hlc().packed <= before.only_head_hlc || edit.log_index <= before.last_log_index ||
+      ToHex(e.parents()[0]) != before.only_head)
+    return false;
+  DALA_ASSIGN_OR_RETURN(uint64_t unseen, ctx_.store.CountEnvelopesOfAfter(before.id, before.last_log_index));
+  if (unseen != 1) return false;
+  json answers = json::parse(before.answers_json, nullptr, false);
+  // A damaged row is no state to build on: the full merge writes it afresh.
+  if (!answers.is_object()) return false;
+
+  SubmissionSummary s;
+  s.id = before.id;
+  auto replaced = std::make_shared<AnswerCounts>();
+  CountAnswers(answers, replaced.get());
+  s.replaced_answers_json = before.answers_json;
+  s.replaced_answer_counts = std::move(replaced);
+  sync::MergeEditOnOnlyHead(&answers, *edit.answers);
+  s.answers_json = answers.dump();
+  s.created_ms = std::min(before.created_ms, e.wall_ms());
+  s.updated_ms = std::max(before.updated_ms, e.wall_ms());
+  s.form_id = e.form_id();
+  s.form_version = e.form_version();
+  s.form_hash = ToHex(e.form_hash());
+  s.last_log_index = edit.log_index;
+  s.heads = 1;
+  s.review_state = sync::ReviewStateName(sync::ReviewState::kReceived);
+  s.volunteer = before.volunteer;
+  s.merged_into = before.merged_into;
+  s.distinct_from = before.distinct_from;
+  s.only_head = ToHex(e.id());
+  s.only_head_hlc = e.hlc().packed;
+  auto counts = std::make_shared<AnswerCounts>();
+  CountAnswers(answers, counts.get());
+  s.answer_counts = std::move(counts);
+  DALA_RETURN_IF_ERROR(StoreSummary(std::move(s), answers, &before));
+  return true;
 }
 
 Status RecordService::RefreshNewSubmission(const Envelope& e, const json& answers, std::string answers_json,
@@ -451,6 +522,8 @@ Status RecordService::RefreshNewSubmission(const Envelope& e, const json& answer
   s.answer_counts = std::move(counts);
   s.heads = 1;
   s.review_state = sync::ReviewStateName(sync::ReviewState::kReceived);
+  s.only_head = ToHex(e.id());
+  s.only_head_hlc = e.hlc().packed;
   DALA_ASSIGN_OR_RETURN(s.volunteer, VolunteerOf(e.author()));
   return StoreSummary(std::move(s), answers, /*before=*/nullptr);
 }
@@ -1057,15 +1130,19 @@ Status RecordService::PassInOrder(SyncExchange& x) {
   for (size_t at = 0; at < x.order.size(); ++at) {
     const size_t i = x.order[at];
     x.verifier->WaitFor(i);
+    const size_t appended_before = x.leaves.size();
     DALA_RETURN_IF_ERROR(TakeInOrder(x, i));
     const Candidate& c = x.candidates[i];
     if (!c.envelope) continue;
     const SubmissionId& id = c.envelope->submission();
     auto last = last_named.find(id);
-    // Its answers as verification parsed them: an edit that is the only
-    // revision since the record's stored state needs no other.
-    if (last != last_named.end() && last->second == at && x.touched.erase(id) > 0)
-      DALA_RETURN_IF_ERROR(RefreshSubmission(id, &c.envelope->id(), &c.answers));
+    // With the envelope just appended, when it was: an edit that is the
+    // only envelope since the record's stored state needs no other.
+    if (last != last_named.end() && last->second == at && x.touched.erase(id) > 0) {
+      const AppendedRevision newest{&*c.envelope, &c.answers, x.first_index + appended_before};
+      const bool appended = x.leaves.size() == appended_before + 1;
+      DALA_RETURN_IF_ERROR(RefreshSubmission(id, appended ? &newest : nullptr));
+    }
   }
   for (const SubmissionId& id : x.touched) DALA_RETURN_IF_ERROR(RefreshSubmission(id));
   // When each laptop last synced, for the dashboard. A failed statement

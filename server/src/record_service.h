@@ -126,11 +126,18 @@ class RecordService : public sync::FormRegistry {
   Result<std::vector<sync::Hash>> InclusionProof(uint64_t index, uint64_t size);
   Result<std::vector<sync::Hash>> ConsistencyProof(uint64_t size1, uint64_t size2);
 
+  // A revision appended in the caller's transaction just before a refresh
+  // of its record, with its answers as its verification parsed them.
+  struct AppendedRevision {
+    const sync::Envelope* envelope = nullptr;
+    const nlohmann::json* answers = nullptr;
+    uint64_t log_index = 0;
+  };
   // Recomputes the derived state of one submission from its envelopes.
-  // `newest_answers`, when given, are the answers of revision `newest` as
-  // its verification parsed them, read instead of parsing them again.
-  Status RefreshSubmission(const sync::SubmissionId& id, const sync::Hash* newest = nullptr,
-                           const nlohmann::json* newest_answers = nullptr);
+  // `newest`, when given, is the revision just appended: an edit on the
+  // only head the row names is merged from the row and it alone, and its
+  // answers are not parsed again.
+  Status RefreshSubmission(const sync::SubmissionId& id, const AppendedRevision* newest = nullptr);
   // The submission's current heads, from its envelopes.
   Result<std::vector<sync::Hash>> Heads(const sync::SubmissionId& id) { return HeadsIn(ctx_.store, id); }
 
@@ -197,6 +204,11 @@ class RecordService : public sync::FormRegistry {
   Result<std::string> ParentProblem(const SyncExchange& x, const sync::Envelope& e);
   Status AcceptInOrder(SyncExchange& x, size_t i);
   Status AddDownload(SyncExchange& x);
+  // RefreshSubmission's shortcut for an edit naming the only head the
+  // stored row `before` records, when the edit is the one envelope of the
+  // record the row has not seen: stores the state and says true, or says
+  // false when the edit is not that.
+  Result<bool> RefreshAfterEditOfOnlyHead(const SubmissionSummary& before, const AppendedRevision& edit);
   // The fast path of RefreshSubmission for a submission whose only
   // envelope, `e`, is being appended now: `answers` as already parsed,
   // without nulls, `answers_json` their text and `counts` what they count.

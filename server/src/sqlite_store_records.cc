@@ -268,6 +268,15 @@ Result<std::vector<StoredEnvelope>> SqliteStore::EnvelopesOf(const sync::Submiss
   return ReadStoredEnvelopes(st);
 }
 
+Result<uint64_t> SqliteStore::CountEnvelopesOfAfter(const sync::SubmissionId& submission, uint64_t log_index) {
+  Lock lock(mutex_);
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT count(*) FROM envelopes WHERE submission = ? AND log_index > ?"));
+  st.BindBytes(1, submission).Bind(2, static_cast<int64_t>(log_index));
+  DALA_ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return Status::Internal("count(*) gave no row");
+  return static_cast<uint64_t>(st.ColumnInt(0));
+}
+
 // --- derived state -------------------------------------------------------------
 
 namespace {
@@ -275,7 +284,7 @@ namespace {
 constexpr const char* kSubmissionColumns =
     "id, form_id, form_version, form_hash, volunteer, centre, region, visit_date, duplicate_key, created_ms, "
     "updated_ms, answers, heads, conflicts, review_state, review_by, review_comment, changed_since_review, "
-    "duplicate_group, merged_into, last_log_index, distinct_from";
+    "duplicate_group, merged_into, last_log_index, distinct_from, only_head, only_head_hlc";
 
 Result<SubmissionSummary> ReadSummary(const sql::Statement& st) {
   SubmissionSummary s;
@@ -301,6 +310,8 @@ Result<SubmissionSummary> ReadSummary(const sql::Statement& st) {
   s.merged_into = st.ColumnText(19);
   s.last_log_index = static_cast<uint64_t>(st.ColumnInt(20));
   s.distinct_from = st.ColumnText(21);
+  s.only_head = st.ColumnText(22);
+  s.only_head_hlc = static_cast<uint64_t>(st.ColumnInt(23));
   return s;
 }
 
@@ -337,7 +348,7 @@ namespace {
 // The submissions row's columns after the id, with their values in a
 // summary: what PutSubmissionRow writes, by name.
 using ColumnValue = std::variant<int64_t, std::string_view>;
-constexpr size_t kSubmissionValueColumns = 21;
+constexpr size_t kSubmissionValueColumns = 23;
 
 std::array<std::pair<const char*, ColumnValue>, kSubmissionValueColumns> SubmissionValues(
     const SubmissionSummary& s) {
@@ -361,7 +372,9 @@ std::array<std::pair<const char*, ColumnValue>, kSubmissionValueColumns> Submiss
            {"duplicate_group", s.duplicate_group},
            {"merged_into", s.merged_into},
            {"last_log_index", static_cast<int64_t>(s.last_log_index)},
-           {"distinct_from", s.distinct_from}}};
+           {"distinct_from", s.distinct_from},
+           {"only_head", s.only_head},
+           {"only_head_hlc", static_cast<int64_t>(s.only_head_hlc)}}};
 }
 
 void BindValue(sql::Statement& st, int index, const ColumnValue& v) {

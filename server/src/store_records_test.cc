@@ -208,6 +208,27 @@ TEST_P(StoreRecordsTest, EnvelopesOfASubmissionAreItsOwnInLogOrder) {
   EXPECT_TRUE(store_->EnvelopesOf(Id(9))->empty());
 }
 
+// What an edit's refresh asks: is the edit the only envelope of its record
+// after the row's last log index.
+TEST_P(StoreRecordsTest, EnvelopesOfASubmissionAfterALogIndexAreCountedWithoutOthersOrEarlierOnes) {
+  Append(alma_, Id(1));  // 0
+  Append(bota_, Id(2));  // 1
+  Append(bota_, Id(1));  // 2
+  Append(alma_, Id(2));  // 3
+  auto count = [&](uint8_t submission, uint64_t after) {
+    auto n = store_->CountEnvelopesOfAfter(Id(submission), after);
+    EXPECT_TRUE(n.ok()) << n.status().ToString();
+    return n.ok() ? *n : uint64_t{99};
+  };
+  EXPECT_EQ(count(1, 0), 1u);
+  EXPECT_EQ(count(1, 1), 1u);
+  EXPECT_EQ(count(1, 2), 0u);
+  EXPECT_EQ(count(2, 0), 2u);
+  EXPECT_EQ(count(2, 1), 1u);
+  EXPECT_EQ(count(2, 3), 0u);
+  EXPECT_EQ(count(9, 0), 0u);
+}
+
 TEST_P(StoreRecordsTest, TipIsTheAuthorsHighestSequenceAndEachSequenceFindsItsId) {
   sync::Envelope one = Append(alma_, Id(1));
   Append(bota_, Id(2));
@@ -383,19 +404,6 @@ TEST_P(StoreRecordsTest, SubmissionVolunteerIsTheStoredOnesAndNothingOfAnUnknown
   EXPECT_FALSE(unknown->has_value());
 }
 
-// Every column of a stored summary, to compare a row read back with what
-// was put.
-std::vector<std::string> Columns(const SubmissionSummary& s) {
-  return {ToHex(s.id),           s.form_id,        s.form_version,
-          s.form_hash,           s.volunteer,      s.centre,
-          s.region,              s.visit_date,     s.duplicate_key,
-          std::to_string(s.created_ms),            std::to_string(s.updated_ms),
-          s.answers_json,        std::to_string(s.heads),          std::to_string(s.conflicts),
-          s.review_state,        s.review_by,      s.review_comment,
-          std::to_string(s.changed_since_review),  s.duplicate_group,
-          s.merged_into,         std::to_string(s.last_log_index), s.distinct_from};
-}
-
 // `s` with every column but its id a value of its own, unlike Summary()'s,
 // so that a column written in the wrong place, or left out, shows.
 SubmissionSummary EveryColumnSet(SubmissionSummary s) {
@@ -419,6 +427,8 @@ SubmissionSummary EveryColumnSet(SubmissionSummary s) {
   s.merged_into = "m";
   s.last_log_index = 9;
   s.distinct_from = "x,y";
+  s.only_head = ToHex(sync::Sha256("head 2"));
+  s.only_head_hlc = (uint64_t{1} << 62) + 7;  // above what an int32 holds
   return s;
 }
 
@@ -438,7 +448,7 @@ TEST_P(StoreRecordsTest, PutOverAStoredSummaryChangesEveryColumnThatDiffersAndIt
   Put(after);
   auto found = store_->FindSubmission(after.id);
   ASSERT_TRUE(found.ok() && found->has_value());
-  EXPECT_EQ(Columns(**found), Columns(after));
+  EXPECT_EQ(testing::SummaryColumns(**found), testing::SummaryColumns(after));
   EXPECT_EQ(List({.region = "ast"}), (std::vector{after.id}));
   EXPECT_TRUE(List({.region = "ala"}).empty());
   EXPECT_TRUE(List({.centre = "ala_01"}).empty());
@@ -447,15 +457,18 @@ TEST_P(StoreRecordsTest, PutOverAStoredSummaryChangesEveryColumnThatDiffersAndIt
   EXPECT_EQ(List({.review_state = "approved"}), (std::vector{after.id}));
   EXPECT_EQ(List({.only_conflicts = true}), (std::vector{after.id}));
 
-  // Then an edit as most are: new answers, a later time, a new log index.
+  // Then an edit as most are: new answers, a later time, a new log index,
+  // a new only head.
   SubmissionSummary edited = after;
   edited.answers_json = R"({"queue":5})";
   edited.updated_ms = kNow + 2 * kDay;
   edited.last_log_index = 10;
+  edited.only_head = ToHex(sync::Sha256("head 3"));
+  edited.only_head_hlc = after.only_head_hlc + 1;
   Put(edited);
   found = store_->FindSubmission(edited.id);
   ASSERT_TRUE(found.ok() && found->has_value());
-  EXPECT_EQ(Columns(**found), Columns(edited));
+  EXPECT_EQ(testing::SummaryColumns(**found), testing::SummaryColumns(edited));
   EXPECT_EQ(List({.sort = SubmissionFilter::Sort::kUpdated}), (std::vector{edited.id}));
 }
 
@@ -466,11 +479,11 @@ TEST_P(StoreRecordsTest, ANewSummaryIsStoredColumnForColumnAndPutAgainLeftAsItWa
   Put(s);
   auto found = store_->FindSubmission(s.id);
   ASSERT_TRUE(found.ok() && found->has_value());
-  EXPECT_EQ(Columns(**found), Columns(s));
+  EXPECT_EQ(testing::SummaryColumns(**found), testing::SummaryColumns(s));
   Put(s);
   found = store_->FindSubmission(s.id);
   ASSERT_TRUE(found.ok() && found->has_value());
-  EXPECT_EQ(Columns(**found), Columns(s));
+  EXPECT_EQ(testing::SummaryColumns(**found), testing::SummaryColumns(s));
   EXPECT_EQ(List({.region = "ast"}), (std::vector{s.id}));
 }
 

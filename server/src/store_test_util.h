@@ -26,6 +26,7 @@
 #include <memory>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -83,6 +84,20 @@ inline std::string WithDatabase(const std::string& conninfo, const std::string& 
   size_t query = conninfo.find('?');
   size_t end = path != std::string::npos && path < query ? path : query;
   return conninfo.substr(0, end) + "/" + name + (query == std::string::npos ? "" : conninfo.substr(query));
+}
+
+// Every stored column of a submission's row, as text: rows compared whole,
+// so that one column left out or written wrong shows, named by its place.
+inline std::vector<std::string> SummaryColumns(const SubmissionSummary& s) {
+  return {sync::FormatSubmissionId(s.id), s.form_id,         s.form_version,
+          s.form_hash,                    s.volunteer,       s.centre,
+          s.region,                       s.visit_date,      s.duplicate_key,
+          std::to_string(s.created_ms),   std::to_string(s.updated_ms),
+          s.answers_json,                 std::to_string(s.heads),
+          std::to_string(s.conflicts),    s.review_state,    s.review_by,
+          s.review_comment,               std::to_string(s.changed_since_review),
+          s.duplicate_group,              s.merged_into,     std::to_string(s.last_log_index),
+          s.distinct_from,                s.only_head,       std::to_string(s.only_head_hlc)};
 }
 
 class StoreTest : public ::testing::Test, public ::testing::WithParamInterface<StoreKind> {

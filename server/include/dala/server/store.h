@@ -237,6 +237,13 @@ struct SubmissionSummary {
   // declared this one is not a duplicate of.
   std::string distinct_from;
   uint64_t last_log_index = 0;
+  // The submission's only head (hex) and its clock, when an edit naming
+  // that head can be merged from this row alone (RecordService::
+  // RefreshSubmission): one head, no conflict, no review, and that head
+  // newer by its clock than every other revision. Empty and 0 otherwise,
+  // and in rows written before database version 14.
+  std::string only_head;
+  uint64_t only_head_hlc = 0;
   // What answers_json counts for the indicators, when the caller tallied
   // it already (a sync does, on every core); the store tallies it itself
   // when this is null. Never stored. Whoever changes answers_json resets
@@ -331,6 +338,10 @@ class RecordStore {
                                  const std::function<void(uint64_t index, const sync::Hash&)>& visit) = 0;
   virtual Result<std::vector<StoredEnvelope>> LogRange(uint64_t start, uint64_t end) = 0;
   virtual Result<std::vector<StoredEnvelope>> EnvelopesOf(const sync::SubmissionId& submission) = 0;
+  // How many envelopes of `submission` the log holds after `log_index`:
+  // from the index alone, without reading a row. An edit's refresh asks
+  // whether the edit is the only envelope its record's row has not seen.
+  virtual Result<uint64_t> CountEnvelopesOfAfter(const sync::SubmissionId& submission, uint64_t log_index) = 0;
 
   // --- derived state
   virtual Status PutSubmission(const SubmissionSummary& summary) = 0;
