@@ -34,6 +34,15 @@ constexpr size_t kPipelinedBatch = 64;
 // marked a submission declared distinct from all others sharing its key.
 constexpr const char* kLegacyClearedDuplicate = "-";
 
+// What `answers` (an object) count for the indicators, for a summary to
+// carry: counted from the object a caller already parsed, so that the
+// store need not parse the text again to count it.
+std::shared_ptr<const AnswerCounts> CountsOf(const json& answers) {
+  auto counts = std::make_shared<AnswerCounts>();
+  CountAnswers(answers, counts.get());
+  return counts;
+}
+
 // RefreshSubmission's state of a submission of one revision, from its
 // parsed answers (an object): the answers without the fields it sets to
 // null (merge.cc), their text, and what they count for the indicators.
@@ -41,9 +50,7 @@ constexpr const char* kLegacyClearedDuplicate = "-";
 [[gnu::noinline]] void MakeNewRecordState(json* answers, std::string* text, std::shared_ptr<const AnswerCounts>* counts) {
   for (auto it = answers->begin(); it != answers->end();) it = it->is_null() ? answers->erase(it) : std::next(it);
   *text = answers->dump();
-  auto tally = std::make_shared<AnswerCounts>();
-  CountAnswers(*answers, tally.get());
-  *counts = std::move(tally);
+  *counts = CountsOf(*answers);
 }
 
 }  // namespace
@@ -386,10 +393,8 @@ Status RecordService::RefreshSubmission(const SubmissionId& id, const AppendedRe
       // What the stored answers count, from the object parsed here before
       // the edit changes it: the store would parse the row's text again
       // to take its counts off.
-      auto replaced = std::make_shared<AnswerCounts>();
-      CountAnswers(answers, replaced.get());
       s.replaced_answers_json = before->answers_json;
-      s.replaced_answer_counts = std::move(replaced);
+      s.replaced_answer_counts = CountsOf(answers);
     }
   }
   if (edit) {
@@ -452,9 +457,7 @@ Status RecordService::RefreshSubmission(const SubmissionId& id, const AppendedRe
   }
   // What the answers count, from the object already parsed: the store
   // would otherwise parse answers_json again to count them.
-  auto counts = std::make_shared<AnswerCounts>();
-  CountAnswers(answers, counts.get());
-  s.answer_counts = std::move(counts);
+  s.answer_counts = CountsOf(answers);
   return StoreSummary(std::move(s), answers, before ? &*before : nullptr);
 }
 
@@ -481,10 +484,8 @@ Result<bool> RecordService::RefreshAfterEditOfOnlyHead(const SubmissionSummary& 
 
   SubmissionSummary s;
   s.id = before.id;
-  auto replaced = std::make_shared<AnswerCounts>();
-  CountAnswers(answers, replaced.get());
   s.replaced_answers_json = before.answers_json;
-  s.replaced_answer_counts = std::move(replaced);
+  s.replaced_answer_counts = CountsOf(answers);
   sync::MergeEditOnOnlyHead(&answers, *edit.answers);
   s.answers_json = answers.dump();
   s.created_ms = std::min(before.created_ms, e.wall_ms());
@@ -500,9 +501,7 @@ Result<bool> RecordService::RefreshAfterEditOfOnlyHead(const SubmissionSummary& 
   s.distinct_from = before.distinct_from;
   s.only_head = ToHex(e.id());
   s.only_head_hlc = e.hlc().packed;
-  auto counts = std::make_shared<AnswerCounts>();
-  CountAnswers(answers, counts.get());
-  s.answer_counts = std::move(counts);
+  s.answer_counts = CountsOf(answers);
   DALA_RETURN_IF_ERROR(StoreSummary(std::move(s), answers, &before));
   return true;
 }
