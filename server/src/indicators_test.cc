@@ -385,5 +385,69 @@ TEST_P(IndicatorCountsTest, CountsGivenForTheReplacedRowAreTakenOffOnlyWhileItHo
   EXPECT_EQ((*split)["records"], 1);
 }
 
+// An edit's refresh hands the store the row it read in the same
+// transaction (PutSubmissionOver), and the store writes over it without
+// reading it again: the row and the counts come out as PutSubmission's.
+// Outside a transaction, or given another record's row, the store reads
+// the row itself, so a row read long before changes nothing.
+TEST_P(IndicatorCountsTest, PutOverTheRowReadInItsTransactionWritesAndCountsAsPut) {
+  SubmissionSummary s;
+  s.id = sync::NewSubmissionId(clock_, random_);
+  s.form_id = "visit";
+  s.review_state = "received";
+  auto with = [&](const std::string& region, const std::string& centre, const json& answers) {
+    s.region = region;
+    s.centre = centre;
+    s.answers_json = answers.dump();
+    s.updated_ms += 1000;
+    return s;
+  };
+  auto row = [&] {
+    auto found = store_->FindSubmission(s.id);
+    EXPECT_TRUE(found.ok() && found->has_value());
+    return found.ok() && found->has_value() ? **found : SubmissionSummary{};
+  };
+  ASSERT_TRUE(store_->PutSubmission(with("ala", "ala_01", Answers("ala", "ala_01", 3, 2.5, {"kk", "ru"}, 4,
+                                                                  {{{"kind", "queue"}, {"minutes", 40}}})))
+                  .ok());
+  const SubmissionSummary first = row();
+
+  // In a transaction, over the row read in it: the record moves to Astana.
+  ASSERT_TRUE(store_->InTransaction([&]() -> Status {
+                      DALA_ASSIGN_OR_RETURN(auto read, store_->FindSubmission(s.id));
+                      if (!read) return Status::NotFound("the row is not there");
+                      return store_->PutSubmissionOver(with("ast", "ast_01", Answers("ast", "ast_01", 9, 0.25,
+                                                                                     {"en"}, 2, json::array())),
+                                                       *read);
+                    })
+                  .ok());
+  EXPECT_EQ(testing::SummaryColumns(row()), testing::SummaryColumns(s));
+  ExpectCountsAgreeWithRecords();
+
+  // Outside a transaction, over the first row (read two writes ago): the
+  // store reads the row as it is, and counts off what it holds.
+  ASSERT_TRUE(store_->PutSubmissionOver(with("ala", "ala_02", Answers("ala", "ala_02", 1, 0.5, {"ru"}, 1,
+                                                                      {{{"kind", "rude"}}})),
+                                        first)
+                  .ok());
+  EXPECT_EQ(testing::SummaryColumns(row()), testing::SummaryColumns(s));
+  ExpectCountsAgreeWithRecords();
+
+  // In a transaction, over another record's row: read again as well.
+  SubmissionSummary other = first;
+  other.id = sync::NewSubmissionId(clock_, random_);
+  ASSERT_TRUE(store_->InTransaction([&] {
+                      return store_->PutSubmissionOver(
+                          with("ast", "ast_02", Answers("ast", "ast_02", 5, 1.5, {"kk"}, 3, json::array())), other);
+                    })
+                  .ok());
+  EXPECT_EQ(testing::SummaryColumns(row()), testing::SummaryColumns(s));
+  EXPECT_FALSE(store_->FindSubmission(other.id)->has_value());
+  ExpectCountsAgreeWithRecords();
+  auto split = ComputeIndicators(*store_, *form_, SubmissionFilter{.form_id = "visit"}, IndicatorSplit::kRegion);
+  ASSERT_TRUE(split.ok());
+  EXPECT_EQ((*split)["records"], 1);
+}
+
 }  // namespace
 }  // namespace dala::server

@@ -104,6 +104,7 @@ class PostgresStore final : public Store {
   Result<std::vector<StoredEnvelope>> EnvelopesOf(const sync::SubmissionId& submission) override;
   Result<uint64_t> CountEnvelopesOfAfter(const sync::SubmissionId& submission, uint64_t log_index) override;
   Status PutSubmission(const SubmissionSummary& summary) override;
+  Status PutSubmissionOver(const SubmissionSummary& summary, const SubmissionSummary& stored) override;
   Result<std::optional<SubmissionSummary>> FindSubmission(const sync::SubmissionId& id) override;
   Result<std::optional<std::string>> SubmissionVolunteer(const sync::SubmissionId& id) override;
   Result<std::vector<SubmissionSummary>> ListSubmissions(const SubmissionFilter& filter) override;

@@ -310,6 +310,13 @@ Status PostgresStore::PutSubmission(const SubmissionSummary& s) {
   return change.AddTo(s, PlanFor(), &pending_counts_);
 }
 
+// This transaction does not keep other nodes' writers out of the row until
+// it locks it (CountChangeOf's FOR UPDATE), so the row is read again, as
+// PutSubmission does.
+Status PostgresStore::PutSubmissionOver(const SubmissionSummary& s, const SubmissionSummary&) {
+  return PutSubmission(s);
+}
+
 Status PostgresStore::PutSubmissionRow(const SubmissionSummary& s) {
   return Run(Sql("INSERT INTO submissions (", kSubmissionColumns,
                  ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, "

@@ -568,15 +568,19 @@ Status RecordService::StoreSummary(SubmissionSummary s, const json& answers, con
     }
     return ctx_.store.PutSubmission(s);
   }
+  // `before` is the row as this refresh read it, in the transaction it runs
+  // in, and nothing has written the row since: the store need not read it
+  // a third time (the ownership check and the refresh read it already).
+  auto put = [&] { return before ? ctx_.store.PutSubmissionOver(s, *before) : ctx_.store.PutSubmission(s); };
   if (before != nullptr && before->duplicate_key == s.duplicate_key && before->merged_into == s.merged_into &&
       before->distinct_from == s.distinct_from && before->volunteer == s.volunteer &&
       before->duplicate_group != kLegacyClearedDuplicate) {
     // An edit that leaves what the record is about alone (most edits)
     // changes no flag.
     s.duplicate_group = before->duplicate_group;
-    return ctx_.store.PutSubmission(s);
+    return put();
   }
-  DALA_RETURN_IF_ERROR(ctx_.store.PutSubmission(s));
+  DALA_RETURN_IF_ERROR(put());
   // Its old group, which it may have left, and its new one.
   if (before != nullptr && !before->duplicate_key.empty() && before->duplicate_key != s.duplicate_key)
     DALA_RETURN_IF_ERROR(ReflagDuplicates(before->form_id, before->duplicate_key));

@@ -215,7 +215,9 @@ class RecordService : public sync::FormRegistry {
   Status RefreshNewSubmission(const sync::Envelope& e, const nlohmann::json& answers, std::string answers_json,
                               std::shared_ptr<const AnswerCounts> counts, uint64_t log_index);
   // Fills the fields derived from the answers, flags duplicates, stores.
-  // `before` is the stored summary, null for a submission seen first now.
+  // `before` is the stored row as read in the caller's transaction, which
+  // has not written it since (the store writes over it without reading it
+  // again), or null for a submission seen first now.
   Status StoreSummary(SubmissionSummary s, const nlohmann::json& answers, const SubmissionSummary* before);
   // For a volunteer with several laptops: queues for them the enrolment
   // events of all of them and every envelope of the volunteer's

@@ -343,6 +343,17 @@ Status SqliteStore::PutSubmission(const SubmissionSummary& s) {
   return put.ok() ? released : put;
 }
 
+// Inside a transaction this connection is the only writer (InTransaction
+// holds the store's mutex until it ends), so a row read earlier in it is the
+// row now.
+Status SqliteStore::PutSubmissionOver(const SubmissionSummary& s, const SubmissionSummary& stored) {
+  Lock lock(mutex_);
+  if (!in_transaction_ || stored.id != s.id) return PutSubmission(s);
+  RecordCountChange change = CountChangeOf(s, &stored);
+  DALA_RETURN_IF_ERROR(PutSubmissionRow(s, &stored));
+  return change.AddTo(s, PlanFor(), &pending_counts_);
+}
+
 namespace {
 
 // The submissions row's columns after the id, with their values in a

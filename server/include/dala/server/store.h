@@ -345,6 +345,13 @@ class RecordStore {
 
   // --- derived state
   virtual Status PutSubmission(const SubmissionSummary& summary) = 0;
+  // PutSubmission of `summary` over `stored`: the row as FindSubmission
+  // returned it earlier in the transaction the caller is in now. A store
+  // whose open transaction keeps every other writer out writes over that
+  // row without reading it again (an edit's refresh read it already);
+  // otherwise, or outside a transaction, it reads the row as PutSubmission
+  // does.
+  virtual Status PutSubmissionOver(const SubmissionSummary& summary, const SubmissionSummary& stored) = 0;
   virtual Result<std::optional<SubmissionSummary>> FindSubmission(const sync::SubmissionId& id) = 0;
   // FindSubmission's volunteer alone: nullopt for an unknown id.
   virtual Result<std::optional<std::string>> SubmissionVolunteer(const sync::SubmissionId& id) = 0;
