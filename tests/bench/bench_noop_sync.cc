@@ -2,6 +2,7 @@
 // process so that neither process start-up nor the Argon2id unlock hide it.
 //
 //   bench_noop_sync --profile DIR [--runs N]
+//   bench_noop_sync --profile DIR --once
 //
 // Opens an enrolled, fully synced profile (DALA_PASSPHRASE), unlocks once,
 // then runs SyncClient::Run N times against the profile's server over one
@@ -10,11 +11,19 @@
 // /api/v1/health over the same kind of connection, and write + fdatasync of
 // 4 KiB in the profile's directory (a no-op sync still commits once).
 // Prints JSON: per-run wall time (ms), exchanges, bytes up and down.
+//
+// --once times one SyncClient::Run, with no warm-up and no floors: the sync
+// of whatever the profile holds that the server has not seen (scripts/bench
+// appends changed records first). It is the in-process figure that stands
+// beside PouchDB's replicate(), which is timed in process too; `dala sync`
+// adds a program's start, the profile's opening and the unlock.
 
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <iostream>
+#include <memory>
 
 #include "bench_checks.h"
 #include "bench_util.h"
@@ -33,15 +42,44 @@ using nlohmann::json;
 
 using bench::Check;
 
+// Passes requests on, and keeps how long each took and how long the server
+// says it worked on it (its Server-Timing header, "app;dur=<ms>"), so that a
+// sync's wall time splits into the client's own work, the server's, and the
+// loopback between them.
+class TimedTransport : public client::Transport {
+ public:
+  explicit TimedTransport(std::unique_ptr<client::Transport> inner) : inner_(std::move(inner)) {}
+  Result<client::TransportResponse> Send(const client::TransportRequest& request) override {
+    double t0 = NowSeconds();
+    auto r = inner_->Send(request);
+    exchange_ms_ += (NowSeconds() - t0) * 1e3;
+    if (r.ok()) {
+      std::string timing = r->Header("Server-Timing");
+      size_t at = timing.find("dur=");
+      if (at != std::string::npos) server_ms_ += std::atof(timing.c_str() + at + 4);
+    }
+    return r;
+  }
+  double exchange_ms() const { return exchange_ms_; }
+  double server_ms() const { return server_ms_; }
+
+ private:
+  std::unique_ptr<client::Transport> inner_;
+  double exchange_ms_ = 0;
+  double server_ms_ = 0;
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string profile;
   int runs = 50;
+  bool once = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--profile" && i + 1 < argc) profile = argv[++i];
     else if (a == "--runs" && i + 1 < argc) runs = std::atoi(argv[++i]);
+    else if (a == "--once") once = true;
     else bench::Die("unknown argument " + a);
   }
   const char* passphrase = std::getenv("DALA_PASSPHRASE");
@@ -52,13 +90,15 @@ int main(int argc, char** argv) {
   auto url = Check(store->Get(client::profile_key::kServerUrl), "server url");
   if (!url || url->rfind("http://127.0.0.1:", 0) != 0) bench::Die("the profile is not enrolled with a loopback server");
   client::Device device = Check(client::Device::Unlock(*store, passphrase), "unlock");
-  auto transport = Check(client::MakeHttpTransport(*url), "transport");
+  TimedTransport transport(Check(client::MakeHttpTransport(*url), "transport"));
   SystemClock clock;
   sync::SystemRandom random;
-  client::SyncClient sync_client(*store, device, *transport, clock, random);
+  client::SyncClient sync_client(*store, device, transport, clock, random);
 
   std::vector<double> run_ms, exchanges, up, down, accepted;
-  for (int i = -3; i < runs; ++i) {
+  size_t rejected = 0;  // by the server, over the timed runs
+  if (once) runs = 1;
+  for (int i = once ? 0 : -3; i < runs; ++i) {
     double t0 = NowSeconds();
     auto outcome = Check(sync_client.Run(), "sync");
     double ms = (NowSeconds() - t0) * 1e3;
@@ -68,6 +108,23 @@ int main(int argc, char** argv) {
     up.push_back(static_cast<double>(outcome.bytes_sent));
     down.push_back(static_cast<double>(outcome.bytes_received));
     accepted.push_back(static_cast<double>(outcome.accepted + outcome.received_envelopes));
+    rejected += outcome.rejections.size();
+  }
+
+  if (once) {
+    json out = {{"runs", 1},
+                {"run_ms", bench::Summary(run_ms)},
+                {"exchanges", bench::Summary(exchanges)},
+                {"bytes_up", bench::Summary(up)},
+                {"bytes_down", bench::Summary(down)},
+                {"envelopes_moved", bench::Summary(accepted)},
+                {"rejected", rejected},
+                // Of run_ms: waiting for the server's answers, and of that the
+                // server's own time (its Server-Timing header).
+                {"exchange_ms", transport.exchange_ms()},
+                {"server_ms", transport.server_ms()}};
+    std::cout << out.dump() << "\n";
+    return 0;
   }
 
   // The floor: one loopback HTTP round trip to the same server...
