@@ -133,12 +133,7 @@ void Parallel(size_t n, int threads, Work work) {
   for (auto& t : pool) t.join();
 }
 
-// The server's own time in a Server-Timing header ("app;dur=12.3"), or -1.
-double ServerMs(const httplib::Result& r) {
-  std::string t = r->get_header_value("Server-Timing");
-  if (t.rfind("app;dur=", 0) != 0) return -1;
-  return std::strtod(t.c_str() + 8, nullptr);
-}
+double ServerMs(const httplib::Result& r) { return bench::ServerTimingMs(r->get_header_value("Server-Timing")); }
 
 json Latency(std::vector<double> ms) {
   return {{"n", ms.size()}, {"p50_ms", bench::Quantile(ms, 0.5)}, {"p99_ms", bench::Quantile(ms, 0.99)},

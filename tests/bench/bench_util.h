@@ -45,6 +45,13 @@ inline nlohmann::json Summary(const std::vector<double>& v) {
           {"max", Quantile(v, 1)}, {"n", v.size()}};
 }
 
+// The server's own time in its Server-Timing header ("app;dur=12.3", as
+// dala-server and dala ui set it), in ms; -1 when the header says none.
+inline double ServerTimingMs(const std::string& header) {
+  if (header.rfind("app;dur=", 0) != 0) return -1;
+  return std::strtod(header.c_str() + 8, nullptr);
+}
+
 [[noreturn]] inline void Die(const std::string& message) {
   std::fprintf(stderr, "bench: %s\n", message.c_str());
   std::exit(1);
