@@ -150,7 +150,7 @@ Result<LoginResult> SessionAuth::Login(std::string_view username, std::string_vi
   }
   bool can_log_in = user && !user->password_hash.empty() && CanLogIn(user->role);
   // Unknown users pay for a hash too, so timing does not reveal who exists.
-  bool right = sync::CheckPassword(can_log_in ? user->password_hash : dummy_hash_, password) && can_log_in;
+  bool right = CheckPasswordInSlot(can_log_in ? user->password_hash : dummy_hash_, password) && can_log_in;
   if (!right) {
     // The delays run from now: hashing took time.
     DALA_RETURN_IF_ERROR(ctx_.store.SetLoginFailureTime(failure_id, ctx_.clock.NowMs()));
@@ -158,6 +158,7 @@ Result<LoginResult> SessionAuth::Login(std::string_view username, std::string_vi
   }
 
   DALA_RETURN_IF_ERROR(ctx_.store.ForgetLoginFailures(user_key, address));
+  if (sync::PasswordHashIsOutdated(user->password_hash)) RehashPassword(*user, password);
   LoginResult result;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -171,6 +172,52 @@ Result<LoginResult> SessionAuth::Login(std::string_view username, std::string_vi
   if (Status s = ctx_.store.DeleteExpiredSessions(now); !s.ok())
     std::cerr << "dala-server: could not delete expired sessions: " << s.ToString() << "\n";
   return result;
+}
+
+namespace {
+
+// Holds one of SessionAuth's password slots, and counts how many are held.
+class PasswordSlot {
+ public:
+  PasswordSlot(std::counting_semaphore<SessionAuth::kPasswordChecksAtOnce>& slots, std::atomic<int>& held,
+               std::atomic<int>& peak)
+      : slots_(slots), held_(held) {
+    slots_.acquire();
+    const int now = ++held_;
+    int seen = peak.load();
+    while (now > seen && !peak.compare_exchange_weak(seen, now)) {
+    }
+  }
+  ~PasswordSlot() {
+    --held_;
+    slots_.release();
+  }
+  PasswordSlot(const PasswordSlot&) = delete;
+  PasswordSlot& operator=(const PasswordSlot&) = delete;
+
+ private:
+  std::counting_semaphore<SessionAuth::kPasswordChecksAtOnce>& slots_;
+  std::atomic<int>& held_;
+};
+
+}  // namespace
+
+bool SessionAuth::CheckPasswordInSlot(const std::string& hash, std::string_view password) {
+  PasswordSlot slot(password_slots_, password_checks_, peak_password_checks_);
+  return sync::CheckPassword(hash, password);
+}
+
+void SessionAuth::RehashPassword(const User& user, std::string_view password) {
+  Result<std::string> hash = [&] {
+    PasswordSlot slot(password_slots_, password_checks_, peak_password_checks_);
+    return sync::HashPassword(password);
+  }();
+  // The login stands either way: the old hash still checks.
+  Result<bool> replaced = hash.ok() ? ctx_.store.ReplacePasswordHash(user.name, user.password_hash, *hash)
+                                    : Result<bool>(hash.status());
+  if (!replaced.ok())
+    std::cerr << "dala-server: could not store " << user.name
+              << "'s password hashed again: " << replaced.status().ToString() << "\n";
 }
 
 Result<size_t> SessionAuth::Unlock(std::string_view username) {

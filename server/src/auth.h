@@ -7,7 +7,9 @@
 #pragma once
 
 #include <cstdint>
+#include <atomic>
 #include <mutex>
+#include <semaphore>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -96,9 +98,25 @@ class SessionAuth {
   std::string SessionCookie(const LoginResult& login, bool tls) const;
   static std::string ClearedSessionCookie(bool tls);
 
+  // Each password check (and the rehash of an outdated hash) holds
+  // Argon2id's 19 MiB for tens of milliseconds; this many run at once and
+  // the rest wait, so that logins arriving together, or a flood of them,
+  // cannot take a worker's worth each.
+  static constexpr int kPasswordChecksAtOnce = 2;
+  // The most that ever ran at once (what the tests hold to the bound).
+  int PeakPasswordChecks() const { return peak_password_checks_.load(); }
+
  private:
+  // Checks `password` against `hash` in one of the slots.
+  bool CheckPasswordInSlot(const std::string& hash, std::string_view password);
+  // Hashes `password` again over an outdated hash of it, in a slot.
+  void RehashPassword(const User& user, std::string_view password);
+
   ServerContext& ctx_;
   std::string dummy_hash_;
+  std::counting_semaphore<kPasswordChecksAtOnce> password_slots_{kPasswordChecksAtOnce};
+  std::atomic<int> password_checks_{0};
+  std::atomic<int> peak_password_checks_{0};
   // Guards ctx_.random, and makes this node's logins check and count
   // their failures one at a time. The throttle's state is in the store.
   std::mutex mutex_;

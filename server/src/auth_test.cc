@@ -4,6 +4,11 @@
 #include "auth.h"
 
 #include <gtest/gtest.h>
+#include <sodium.h>
+
+#include <cstring>
+#include <thread>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -184,6 +189,49 @@ TEST_F(AuthTest, SuccessClearsThePairsFailures) {
   EXPECT_EQ(LoginAs("cora").status, 200);
   for (int i = 0; i < p.free_failures - 1; ++i) (void)LoginAs("cora", "wrong");
   EXPECT_EQ(LoginAs("cora").status, 200);
+}
+
+// A hash as servers before this one made them: libsodium's 64 MiB limits.
+std::string OutdatedHashOf(const char* password) {
+  char hash[crypto_pwhash_STRBYTES];
+  EXPECT_EQ(crypto_pwhash_str(hash, password, std::strlen(password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                              crypto_pwhash_MEMLIMIT_INTERACTIVE),
+            0);
+  return hash;
+}
+
+TEST_F(AuthTest, ALoginOverAnOutdatedHashStoresThePasswordHashedAgain) {
+  ASSERT_TRUE(store_->SetPassword("cora", OutdatedHashOf(kPassword)).ok());
+  ASSERT_EQ(LoginAs("cora").status, 200);
+  const std::string stored = (*store_->FindUser("cora"))->password_hash;
+  EXPECT_FALSE(sync::PasswordHashIsOutdated(stored)) << stored;
+  EXPECT_TRUE(sync::CheckPassword(stored, kPassword));
+  EXPECT_EQ(LoginAs("cora").status, 200);
+  EXPECT_EQ(Code(LoginAs("cora", "wrong")), "bad_credentials");
+}
+
+TEST_F(AuthTest, AWrongPasswordLeavesAnOutdatedHashAsItWas) {
+  const std::string outdated = OutdatedHashOf(kPassword);
+  ASSERT_TRUE(store_->SetPassword("cora", outdated).ok());
+  EXPECT_EQ(Code(LoginAs("cora", "wrong")), "bad_credentials");
+  EXPECT_EQ((*store_->FindUser("cora"))->password_hash, outdated);
+  EXPECT_EQ(LoginAs("cora").status, 200) << "the old hash stopped checking";
+}
+
+TEST_F(AuthTest, LoginsArrivingTogetherCheckTwoPasswordsAtATime) {
+  // Six people at once, each from an address of their own, half of them
+  // mistyping: no more than two Argon2id hashes are held at any moment.
+  std::vector<std::thread> people;
+  std::vector<int> statuses(6, 0);
+  for (int i = 0; i < 6; ++i)
+    people.emplace_back([&, i] {
+      statuses[i] = LoginAs(i % 2 ? "cora" : "ada", i < 3 ? kPassword : "mistyped", false,
+                            "10.0.1." + std::to_string(i)).status;
+    });
+  for (std::thread& t : people) t.join();
+  EXPECT_EQ(statuses, (std::vector<int>{200, 200, 200, 401, 401, 401}));
+  EXPECT_GE(sessions_->PeakPasswordChecks(), 1);
+  EXPECT_LE(sessions_->PeakPasswordChecks(), SessionAuth::kPasswordChecksAtOnce);
 }
 
 TEST_F(AuthTest, LoginWithMalformedJsonIs400) {

@@ -148,6 +148,14 @@ Status PostgresStore::SetPassword(std::string_view name, std::string_view passwo
   return Status::Ok();
 }
 
+Result<bool> PostgresStore::ReplacePasswordHash(std::string_view name, std::string_view old_hash,
+                                                std::string_view new_hash) {
+  Lock lock(mutex_);
+  DALA_ASSIGN_OR_RETURN(pg::Rows r, Run("UPDATE users SET password_hash = $1 WHERE name = $2 AND password_hash = $3",
+                                        Params().Text(new_hash).Text(name).Text(old_hash)));
+  return r.affected() > 0;
+}
+
 Status PostgresStore::SetLanguage(int64_t user_id, std::string_view language) {
   Lock lock(mutex_);
   DALA_ASSIGN_OR_RETURN(pg::Rows r,

@@ -64,6 +64,8 @@ class SqliteStore final : public Store {
   Result<std::optional<User>> FindUser(std::string_view name) override;
   Result<std::optional<User>> FindUserById(int64_t id) override;
   Status SetPassword(std::string_view name, std::string_view password_hash) override;
+  Result<bool> ReplacePasswordHash(std::string_view name, std::string_view old_hash,
+                                   std::string_view new_hash) override;
   Status SetLanguage(int64_t user_id, std::string_view language) override;
   Result<std::vector<User>> ListUsers() override;
   Status AddSession(const Session& session) override;

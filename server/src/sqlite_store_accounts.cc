@@ -135,6 +135,14 @@ Status SqliteStore::SetPassword(std::string_view name, std::string_view password
   return Status::Ok();
 }
 
+Result<bool> SqliteStore::ReplacePasswordHash(std::string_view name, std::string_view old_hash,
+                                              std::string_view new_hash) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("UPDATE users SET password_hash = ? WHERE name = ? AND password_hash = ?"));
+  DALA_RETURN_IF_ERROR(st.Bind(1, new_hash).Bind(2, name).Bind(3, old_hash).Run());
+  return db_.Changes() > 0;
+}
+
 Status SqliteStore::SetLanguage(int64_t user_id, std::string_view language) {
   std::lock_guard<std::recursive_mutex> lock(mutex_);
   DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("UPDATE users SET language = ? WHERE id = ?"));

@@ -108,6 +108,25 @@ TEST_P(StoreAccountsTest, SetPasswordChangesTheHash) {
   EXPECT_EQ((*store_->FindUser("alma"))->password_hash, "new");
 }
 
+TEST_P(StoreAccountsTest, ReplacingAPasswordHashWritesOnlyOverTheHashItWasMadeFrom) {
+  ASSERT_TRUE(store_->AddUser("alma", Role::kAdmin, "old", kNow).ok());
+  ASSERT_TRUE(store_->AddUser("amir", Role::kAuditor, "old", kNow).ok());
+  auto replaced = store_->ReplacePasswordHash("alma", "old", "rehashed");
+  ASSERT_TRUE(replaced.ok()) << replaced.status().ToString();
+  EXPECT_TRUE(*replaced);
+  EXPECT_EQ((*store_->FindUser("alma"))->password_hash, "rehashed");
+  EXPECT_EQ((*store_->FindUser("amir"))->password_hash, "old") << "another user's hash changed";
+  // An administrator's reset came between the check and the rehash: it stays.
+  ASSERT_TRUE(store_->SetPassword("amir", "reset").ok());
+  replaced = store_->ReplacePasswordHash("amir", "old", "rehashed");
+  ASSERT_TRUE(replaced.ok());
+  EXPECT_FALSE(*replaced);
+  EXPECT_EQ((*store_->FindUser("amir"))->password_hash, "reset");
+  replaced = store_->ReplacePasswordHash("ghost", "old", "rehashed");
+  ASSERT_TRUE(replaced.ok());
+  EXPECT_FALSE(*replaced);
+}
+
 TEST_P(StoreAccountsTest, SetPasswordOfUnknownUserIsNotFound) {
   EXPECT_EQ(store_->SetPassword("ghost", "x").code(), Status::Code::kNotFound);
 }

@@ -332,8 +332,7 @@ Result<SealedKey> SealedKey::Parse(std::string_view text) {
 Result<std::string> HashPassword(std::string_view password) {
   DALA_RETURN_IF_ERROR(InitCrypto());
   char out[crypto_pwhash_STRBYTES];
-  if (crypto_pwhash_str(out, password.data(), password.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                        crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
+  if (crypto_pwhash_str(out, password.data(), password.size(), kPasswordHashPasses, kPasswordHashBytes) != 0) {
     return Status::ResourceExhausted("not enough memory to hash the password");
   }
   return std::string(out);
@@ -342,6 +341,12 @@ Result<std::string> HashPassword(std::string_view password) {
 bool CheckPassword(std::string_view encoded_hash, std::string_view password) {
   std::string h(encoded_hash);  // needs NUL termination
   return crypto_pwhash_str_verify(h.c_str(), password.data(), password.size()) == 0;
+}
+
+bool PasswordHashIsOutdated(std::string_view encoded_hash) {
+  std::string h(encoded_hash);  // needs NUL termination
+  // 1: other parameters; -1: not an Argon2id hash at all (Argon2i too).
+  return crypto_pwhash_argon2id_str_needs_rehash(h.c_str(), kPasswordHashPasses, kPasswordHashBytes) != 0;
 }
 
 }  // namespace dala::sync

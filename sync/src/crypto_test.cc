@@ -1,6 +1,7 @@
 #include "dala/sync/crypto.h"
 
 #include <gtest/gtest.h>
+#include <sodium.h>
 
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -160,6 +161,30 @@ TEST_F(CryptoTest, PasswordHashChecksOnlyTheRightPassword) {
   EXPECT_TRUE(CheckPassword(*h, "correct horse"));
   EXPECT_FALSE(CheckPassword(*h, "correct hors"));
   EXPECT_FALSE(CheckPassword("not a hash", "x"));
+}
+
+TEST_F(CryptoTest, PasswordHashTakesTwoPassesOverNineteenMiB) {
+  auto h = HashPassword("correct horse");
+  ASSERT_TRUE(h.ok());
+  EXPECT_EQ(h->rfind("$argon2id$v=19$m=19456,t=2,p=1$", 0), 0u) << *h;
+  EXPECT_FALSE(PasswordHashIsOutdated(*h));
+}
+
+TEST_F(CryptoTest, AHashOverSixtyFourMiBIsOutdatedButStillChecks) {
+  // As servers before this one hashed: libsodium's "interactive" limits.
+  char old[crypto_pwhash_STRBYTES];
+  ASSERT_EQ(crypto_pwhash_str(old, "correct horse", 13, crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                              crypto_pwhash_MEMLIMIT_INTERACTIVE),
+            0);
+  EXPECT_TRUE(PasswordHashIsOutdated(old));
+  EXPECT_TRUE(CheckPassword(old, "correct horse"));
+  EXPECT_FALSE(CheckPassword(old, "correct hors"));
+}
+
+TEST_F(CryptoTest, SomethingThatIsNoArgon2idHashIsOutdated) {
+  EXPECT_TRUE(PasswordHashIsOutdated(""));
+  EXPECT_TRUE(PasswordHashIsOutdated("not a hash"));
+  EXPECT_TRUE(PasswordHashIsOutdated("$argon2i$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g"));
 }
 
 TEST_F(CryptoTest, SeededRandomIsDeterministicAndSystemRandomIsNot) {

@@ -97,6 +97,11 @@ class AccountStore {
   virtual Result<std::optional<User>> FindUser(std::string_view name) = 0;
   virtual Result<std::optional<User>> FindUserById(int64_t id) = 0;
   virtual Status SetPassword(std::string_view name, std::string_view password_hash) = 0;
+  // The same hash of the same password made again (a login upgrading an
+  // outdated hash), only while `old_hash` is still the stored one: false,
+  // and nothing written, when an administrator set a new password between.
+  virtual Result<bool> ReplacePasswordHash(std::string_view name, std::string_view old_hash,
+                                           std::string_view new_hash) = 0;
   virtual Status SetLanguage(int64_t user_id, std::string_view language) = 0;
   virtual Result<std::vector<User>> ListUsers() = 0;
 
