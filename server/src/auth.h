@@ -6,8 +6,8 @@
 // (api.h), not here.
 #pragma once
 
-#include <cstdint>
 #include <atomic>
+#include <cstdint>
 #include <mutex>
 #include <semaphore>
 #include <string>
