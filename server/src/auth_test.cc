@@ -17,6 +17,7 @@
 #include "api_errors.h"
 #include "api_test_util.h"
 #include "dala/base/hex.h"
+#include "dala/base/sqlite.h"
 #include "dala/sync/enrolment.h"
 #include "dala/sync/envelope.h"
 #include "dala/sync/ids.h"
@@ -216,6 +217,25 @@ TEST_F(AuthTest, AWrongPasswordLeavesAnOutdatedHashAsItWas) {
   EXPECT_EQ(Code(LoginAs("cora", "wrong")), "bad_credentials");
   EXPECT_EQ((*store_->FindUser("cora"))->password_hash, outdated);
   EXPECT_EQ(LoginAs("cora").status, 200) << "the old hash stopped checking";
+}
+
+TEST_F(AuthTest, ALoginStandsWhenThePasswordHashedAgainCannotBeStored) {
+  // The database refuses the new hash (as a full disk would): the login
+  // still succeeds on the old one, which stays as it was and still checks.
+  const std::string outdated = OutdatedHashOf(kPassword);
+  ASSERT_TRUE(store_->SetPassword("cora", outdated).ok());
+  {
+    auto db = sql::Database::Open((dir_ / "dala-server.db").string());
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    ASSERT_TRUE(db->Exec("CREATE TRIGGER refuse_new_hash BEFORE UPDATE OF password_hash ON users "
+                         "BEGIN SELECT RAISE(ABORT, 'no room for the new hash'); END")
+                    .ok());
+  }
+  HttpResponse first = LoginAs("cora");
+  EXPECT_EQ(first.status, 200) << first.body;
+  EXPECT_EQ((*store_->FindUser("cora"))->password_hash, outdated);
+  EXPECT_EQ(LoginAs("cora").status, 200);
+  EXPECT_EQ(Code(LoginAs("cora", "wrong")), "bad_credentials");
 }
 
 TEST_F(AuthTest, LoginsArrivingTogetherCheckTwoPasswordsAtATime) {
