@@ -686,6 +686,7 @@ TEST_F(TlsE2ETest, TlsInitThenHttpsEnrolmentAndSyncWithTheCaItNames) {
   EXPECT_EQ(untrusted.exit_code, 1);
   EXPECT_NE(untrusted.err.find("not signed by an authority this computer trusts"), std::string::npos)
       << untrusted.err;
+  EXPECT_EQ(untrusted.err.find("when the link is back"), std::string::npos) << untrusted.err;
   // Another server's CA is not this one's.
   ASSERT_EQ(ServerCmd({"tls", "init", "--host", "127.0.0.1", "--out", dir_ / "other"}).exit_code, 0);
   auto wrong_ca = Enroll(url, {"--ca", dir_ / "other/ca.pem"});
@@ -710,6 +711,44 @@ TEST_F(TlsE2ETest, ACertificateForAnotherNameIsRefusedNamingTheAddress) {
   auto r = Enroll("https://127.0.0.1:" + std::to_string(server.port()), {"--ca", dir_ / "tls/ca.pem"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("the server's certificate is not for 127.0.0.1"), std::string::npos) << r.err;
+}
+
+TEST_F(TlsE2ETest, ACertificateMadeForClientsOnlyIsRefusedSayingWhichCheckFailed) {
+  // A certificate the CA signed for 127.0.0.1, but for client
+  // authentication only: none of the refusals that have words of their
+  // own, so the volunteer's message keeps the library's code for whoever
+  // helps them.
+  const std::string d = dir_ / "client-only";
+  std::filesystem::create_directories(d);
+  std::ofstream(d + "/ext.cnf") << "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=clientAuth\n";
+  auto openssl = [](std::vector<std::string> args) {  // found on PATH (scripts/bootstrap installs it)
+    args.insert(args.begin(), {"/bin/sh", "-c", "exec openssl \"$@\"", "openssl"});
+    return RunCommand(args);
+  };
+  auto ec = [](const std::string& key) {
+    return std::vector<std::string>{"-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key};
+  };
+  std::vector<std::string> ca = {"req", "-x509", "-subj", "/CN=Dala test CA", "-days", "2", "-out", d + "/ca.pem",
+                                 "-addext", "basicConstraints=critical,CA:TRUE", "-addext",
+                                 "keyUsage=critical,keyCertSign"};
+  for (const std::string& a : ec(d + "/ca.key")) ca.push_back(a);
+  auto made_ca = openssl(ca);
+  ASSERT_EQ(made_ca.exit_code, 0) << made_ca.err;
+  std::vector<std::string> request = {"req", "-subj", "/CN=127.0.0.1", "-out", d + "/cert.csr"};
+  for (const std::string& a : ec(d + "/key.pem")) request.push_back(a);
+  auto made_request = openssl(request);
+  ASSERT_EQ(made_request.exit_code, 0) << made_request.err;
+  auto signed_cert = openssl({"x509", "-req", "-in", d + "/cert.csr", "-CA", d + "/ca.pem", "-CAkey", d + "/ca.key",
+                              "-CAcreateserial", "-days", "2", "-extfile", d + "/ext.cnf", "-out", d + "/cert.pem"});
+  ASSERT_EQ(signed_cert.exit_code, 0) << signed_cert.err;
+  ServerProcess server(data_, {"--tls-cert", d + "/cert.pem", "--tls-key", d + "/key.pem"});
+  ASSERT_TRUE(server.ok()) << ReadFile(server.log_path());
+  auto r = Enroll("https://127.0.0.1:" + std::to_string(server.port()), {"--ca", d + "/ca.pem"});
+  EXPECT_EQ(r.exit_code, 1);
+  // X509_V_ERR_INVALID_PURPOSE: "unsupported certificate purpose".
+  EXPECT_NE(r.err.find("the server's certificate was refused (OpenSSL verify error 26)"), std::string::npos) << r.err;
+  // Trying again later would meet the same certificate.
+  EXPECT_EQ(r.err.find("when the link is back"), std::string::npos) << r.err;
 }
 
 TEST_F(TlsE2ETest, TlsInitRefusesWhatIsNotAHostAndWritesNothing) {

@@ -17,6 +17,7 @@
 #include "cli_commands.h"
 #include "cli_words.h"
 #include "receipt_export.h"
+#include "transport_common.h"
 #include "dala/base/utf8.h"
 #include "dala/client/sync_client.h"
 #include "dala/sync/checkpoint.h"
@@ -101,10 +102,24 @@ std::string NetworkWords(const Status& s, std::string_view lang, const std::stri
       case Say::kTlsCaUnreadable: return Tr(say, lang, {ca_file});
       case Say::kHttpsServer: return Tr(say, lang, {https});
       case Say::kNotAnEnrolCode: return Tr(say, lang, {code});
+      case Say::kTlsRefused: {
+        // Which check refused it, and the library's code: nothing a
+        // volunteer can act on alone, but what whoever helps them needs.
+        const std::string detail = transport_internal::RefusalDetail(s);
+        return Tr(say, lang, {url}) + (detail.empty() ? "" : " (" + detail + ")");
+      }
       default: return Tr(say, lang, {url});
     }
   }
   return Describe(s);
+}
+
+// Whether trying again once the link is back could help: the server could
+// not be reached, or stopped answering. A certificate or an address that
+// is wrong stays wrong; its own words say what to change.
+bool WorthTryingAgain(const Status& s) {
+  const std::string& reason = s.reason();
+  return s.code() == Status::Code::kUnavailable && reason.rfind("tls_", 0) != 0 && reason != "https_server";
 }
 
 // What a sync did and what the volunteer should do about it, in `lang`.
@@ -174,7 +189,7 @@ int EnrollCommand(const Globals& g, const EnrollOptions& o) {
               << NetworkWords(result.status(), lang, enrolled_with, o.ca_file, o.code);
     // The server may have enrolled this laptop and its answer been lost:
     // the same command again finishes it (the server answers again).
-    if (result.status().code() == Status::Code::kUnavailable) std::cerr << "; " << Tr(Say::kEnrollAgain, lang);
+    if (WorthTryingAgain(result.status())) std::cerr << "; " << Tr(Say::kEnrollAgain, lang);
     std::cerr << "\n";
     return ExitCodeFor(result.status());
   }
@@ -207,7 +222,7 @@ int SyncCommand(const Globals& g, const SyncCommandOptions& o) {
     auto r = client.Run([&](const SyncProgress& p) { bar.Update(p); });
     if (!r.ok()) {
       std::cerr << "dala: " << Tr(Say::kSyncFailed, lang) << ": " << NetworkWords(r.status(), lang, **url, ca_file);
-      if (r.status().code() == Status::Code::kUnavailable) std::cerr << "; " << Tr(Say::kNothingLost, lang);
+      if (WorthTryingAgain(r.status())) std::cerr << "; " << Tr(Say::kNothingLost, lang);
       std::cerr << "\n";
       // The most important thing a laptop can learn about its server.
       if (r.status().reason() == sync::kLogBehindCheckpoint) std::cerr << Tr(Say::kLogWarning, lang) << "\n";

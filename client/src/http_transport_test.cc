@@ -7,9 +7,26 @@
 #include <thread>
 
 #include "dala/client/transport.h"
+#include "transport_common.h"
 
 namespace dala::client {
 namespace {
+
+TEST(RefusalDetailTest, ARefusedCertificateKeepsWhichCheckFailedAndNothingElseHasADetail) {
+  using transport_internal::CannotReach;
+  using transport_internal::RefusalDetail;
+  const std::string url = "https://127.0.0.1:8443";
+  Status refused = CannotReach("tls_refused", url, "", "OpenSSL verify error 26");
+  EXPECT_EQ(RefusalDetail(refused), "OpenSSL verify error 26") << refused.message();
+  EXPECT_EQ(RefusalDetail(CannotReach("tls_refused", url, "", "CertGetCertificateChain (error 0x80092004)")),
+            "CertGetCertificateChain (error 0x80092004)");
+  EXPECT_EQ(RefusalDetail(CannotReach("tls_refused", url, "")), "");
+  // Other reasons, even with a detail, and look-alike statuses have none.
+  EXPECT_EQ(RefusalDetail(CannotReach("unreachable", url, "", "Connection refused")), "");
+  EXPECT_EQ(RefusalDetail(CannotReach("tls_untrusted", url, "")), "");
+  EXPECT_EQ(RefusalDetail(Status(Status::Code::kUnavailable, "tls_refused", "refused (x)")), "");
+  EXPECT_EQ(RefusalDetail(Status::Ok()), "");
+}
 
 TEST(LoopbackUrlTest, AddressesOfThisMachineAreLoopback) {
   for (const char* url : {"http://127.0.0.1:8443", "http://127.0.0.1", "http://127.1.2.3:80/api", "http://localhost:9",

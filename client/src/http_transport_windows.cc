@@ -111,18 +111,32 @@ bool NamesIpAddress(const CERT_CONTEXT* cert, std::wstring host) {
   return found;
 }
 
+// "what failed (error 0x...)": the detail of a "tls_refused".
+std::string Failure(const char* what, unsigned long code) {
+  char hex[16];
+  std::snprintf(hex, sizeof hex, "0x%08lx", code);
+  return std::string(what) + " (error " + hex + ")";
+}
+
 // Empty when `server` is a certificate for `host`, valid today, whose chain
 // (the certificates the server sent may fill its middle) ends at exactly
 // `ca`, or, without `ca`, at a root this computer trusts; otherwise the
-// reason. Windows' SSL policy does the name and date checks; with `ca`, the
-// only error it is told to overlook is that `ca` is in no store here.
-std::string CheckCertificate(const CERT_CONTEXT* server, const CERT_CONTEXT* ca, const std::wstring& host) {
+// reason, and for "tls_refused" which step failed in `detail`. Windows' SSL
+// policy does the name and date checks; with `ca`, the only error it is
+// told to overlook is that `ca` is in no store here.
+std::string CheckCertificate(const CERT_CONTEXT* server, const CERT_CONTEXT* ca, const std::wstring& host,
+                             std::string* detail) {
   const char* untrusted = ca != nullptr ? "tls_wrong_ca" : "tls_untrusted";
+  auto refused = [&](const char* what, unsigned long code) {
+    *detail = Failure(what, code);
+    return std::string("tls_refused");
+  };
   Store extra(CertOpenStore(CERT_STORE_PROV_COLLECTION, 0, 0, 0, nullptr));
   Store mine(CertOpenStore(CERT_STORE_PROV_MEMORY, 0, 0, 0, nullptr));
-  if (!extra || !mine || !CertAddStoreToCollection(extra.get(), mine.get(), 0, 0)) return "tls_refused";
+  if (!extra || !mine || !CertAddStoreToCollection(extra.get(), mine.get(), 0, 0))
+    return refused("CertOpenStore", GetLastError());
   if (ca != nullptr && !CertAddCertificateContextToStore(mine.get(), ca, CERT_STORE_ADD_ALWAYS, nullptr))
-    return "tls_refused";
+    return refused("CertAddCertificateContextToStore", GetLastError());
   if (server->hCertStore != nullptr) CertAddStoreToCollection(extra.get(), server->hCertStore, 0, 0);
 
   char server_auth[] = szOID_PKIX_KP_SERVER_AUTH;
@@ -135,7 +149,7 @@ std::string CheckCertificate(const CERT_CONTEXT* server, const CERT_CONTEXT* ca,
   const CERT_CHAIN_CONTEXT* raw = nullptr;
   if (!CertGetCertificateChain(nullptr, server, nullptr, extra.get(), &para, CERT_CHAIN_CACHE_ONLY_URL_RETRIEVAL,
                                nullptr, &raw))
-    return "tls_refused";
+    return refused("CertGetCertificateChain", GetLastError());
   Chain chain(raw);
   if (chain->cChain == 0 || chain->rgpChain[0]->cElement == 0) return untrusted;
   const CERT_SIMPLE_CHAIN* simple = chain->rgpChain[0];
@@ -152,13 +166,15 @@ std::string CheckCertificate(const CERT_CONTEXT* server, const CERT_CONTEXT* ca,
   policy.pvExtraPolicyPara = &ssl;
   CERT_CHAIN_POLICY_STATUS status{};
   status.cbSize = sizeof status;
-  if (!CertVerifyCertificateChainPolicy(CERT_CHAIN_POLICY_SSL, chain.get(), &policy, &status)) return "tls_refused";
+  if (!CertVerifyCertificateChainPolicy(CERT_CHAIN_POLICY_SSL, chain.get(), &policy, &status))
+    return refused("CertVerifyCertificateChainPolicy", GetLastError());
   if (static_cast<HRESULT>(status.dwError) == CERT_E_CN_NO_MATCH && NamesIpAddress(server, host)) {
     // The name is right after all; ask again for every other check.
     ssl.fdwChecks |= SECURITY_FLAG_IGNORE_CERT_CN_INVALID;
     status = CERT_CHAIN_POLICY_STATUS{};
     status.cbSize = sizeof status;
-    if (!CertVerifyCertificateChainPolicy(CERT_CHAIN_POLICY_SSL, chain.get(), &policy, &status)) return "tls_refused";
+    if (!CertVerifyCertificateChainPolicy(CERT_CHAIN_POLICY_SSL, chain.get(), &policy, &status))
+      return refused("CertVerifyCertificateChainPolicy", GetLastError());
   }
   switch (static_cast<HRESULT>(status.dwError)) {
     case S_OK:
@@ -174,7 +190,7 @@ std::string CheckCertificate(const CERT_CONTEXT* server, const CERT_CONTEXT* ca,
       return CompareFileTime(&now, &server->pCertInfo->NotBefore) < 0 ? "tls_not_yet_valid" : "tls_expired";
     }
     default:
-      return "tls_refused";
+      return refused("Windows' SSL policy", status.dwError);
   }
 }
 
@@ -184,6 +200,7 @@ struct RequestCheck {
   std::wstring host;
   bool checked = false;      // the private-CA check ran and passed
   std::string refused;       // its reason when it failed
+  std::string detail;        // and for "tls_refused", which step
   bool closed = false;       // the callback closed the request handle
 };
 
@@ -198,9 +215,10 @@ void CALLBACK OnStatus(HINTERNET request, DWORD_PTR context, DWORD status, void*
   DWORD size = sizeof server;
   if (!WinHttpQueryOption(request, WINHTTP_OPTION_SERVER_CERT_CONTEXT, &server, &size) || server == nullptr) {
     check->refused = "tls_refused";
+    check->detail = Failure("WinHttpQueryOption(SERVER_CERT_CONTEXT)", GetLastError());
   } else {
     Cert owned(server);
-    check->refused = CheckCertificate(server, check->ca, check->host);
+    check->refused = CheckCertificate(server, check->ca, check->host, &check->detail);
   }
   check->checked = check->refused.empty();
   if (!check->checked) {
@@ -272,7 +290,7 @@ class WinHttpTransport final : public Transport {
                                    body_after_check ? 0 : length, length, reinterpret_cast<DWORD_PTR>(&check));
     const DWORD error = sent ? ERROR_SUCCESS : GetLastError();
     if (check.closed) (void)req.release();  // the callback closed it
-    if (!check.refused.empty()) return CannotReach(check.refused, base_url_, ca_file_, "the certificate check failed");
+    if (!check.refused.empty()) return CannotReach(check.refused, base_url_, ca_file_, check.detail);
     if (!sent) return Failed(error);
     if (ca_ && !check.checked) return CannotReach("tls_refused", base_url_, ca_file_, "the certificate was not checked");
     if (body_after_check && !WriteAll(req.get(), request.body)) return Failed(GetLastError());
@@ -367,8 +385,11 @@ class WinHttpTransport final : public Transport {
       case ERROR_WINHTTP_SECURE_INVALID_CA:
       case ERROR_WINHTTP_SECURE_CERT_CN_INVALID:
       case ERROR_WINHTTP_SECURE_CERT_DATE_INVALID:
-      case ERROR_WINHTTP_SECURE_INVALID_CERT:
-        return Refused(WhyRefused());
+      case ERROR_WINHTTP_SECURE_INVALID_CERT: {
+        std::string detail;
+        std::string reason = WhyRefused(&detail);
+        return CannotReach(reason, base_url_, ca_file_, detail);
+      }
       default:
         break;
     }
@@ -384,7 +405,8 @@ class WinHttpTransport final : public Transport {
   // Why the handshake was refused: the server's certificate, fetched over a
   // handshake that refuses nothing (only a health check is sent), judged
   // as the real request's was. No certificate at all: no TLS handshake.
-  std::string WhyRefused() const {
+  // `detail` as CheckCertificate's.
+  std::string WhyRefused(std::string* detail) const {
     Handle probe = Open("GET", "/api/v1/health", true);
     if (!probe) return "tls_no_handshake";
     WinHttpSetTimeouts(probe.get(), 5000, 5000, 5000, 5000);
@@ -397,7 +419,7 @@ class WinHttpTransport final : public Transport {
         !WinHttpQueryOption(probe.get(), WINHTTP_OPTION_SERVER_CERT_CONTEXT, &server, &size) || server == nullptr)
       return "tls_no_handshake";
     Cert owned(server);
-    std::string reason = CheckCertificate(server, ca_.get(), host_);
+    std::string reason = CheckCertificate(server, ca_.get(), host_, detail);
     return reason.empty() ? "tls_no_handshake" : reason;
   }
 

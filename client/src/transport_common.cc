@@ -69,6 +69,9 @@ Status CheckServerUrl(const std::string& base_url, const HttpTransportOptions& o
 
 namespace {
 
+constexpr std::string_view kCannotReach = "cannot reach the server: ";
+constexpr std::string_view kRefused = "the server's certificate was refused (";
+
 std::string Words(std::string_view reason, const std::string& base_url, const std::string& ca_file,
                   const std::string& detail) {
   const std::string host = HostOf(base_url);
@@ -81,7 +84,7 @@ std::string Words(std::string_view reason, const std::string& base_url, const st
   if (reason == "tls_wrong_ca") return "the certificate is not signed by the CA you gave (" + ca_file + ")";
   if (reason == "tls_expired") return "the server's certificate has expired (or this computer's clock is wrong)";
   if (reason == "tls_not_yet_valid") return "the server's certificate is not valid yet: check this computer's clock";
-  if (reason == "tls_refused") return "the server's certificate was refused (" + detail + ")";
+  if (reason == "tls_refused") return std::string(kRefused) + detail + ")";
   if (reason == "tls_ca_unreadable") return "cannot read the CA file " + ca_file + " (a PEM certificate)";
   if (reason == "tls_no_handshake") return "no TLS handshake with the server: if it serves plain http, use http://";
   if (reason == "https_server") return "this is an https server; use https://" + base_url.substr(std::strlen("http://"));
@@ -93,7 +96,15 @@ std::string Words(std::string_view reason, const std::string& base_url, const st
 Status CannotReach(std::string_view reason, const std::string& base_url, const std::string& ca_file,
                    const std::string& detail) {
   return Status(Status::Code::kUnavailable, std::string(reason),
-                "cannot reach the server: " + Words(reason, base_url, ca_file, detail));
+                std::string(kCannotReach) + Words(reason, base_url, ca_file, detail));
+}
+
+std::string RefusalDetail(const Status& s) {
+  if (s.reason() != "tls_refused") return "";
+  const std::string prefix = std::string(kCannotReach) + std::string(kRefused);
+  const std::string& m = s.message();
+  if (m.size() <= prefix.size() || m.compare(0, prefix.size(), prefix) != 0 || m.back() != ')') return "";
+  return m.substr(prefix.size(), m.size() - prefix.size() - 1);
 }
 
 }  // namespace transport_internal

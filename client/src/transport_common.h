@@ -24,4 +24,9 @@ Status CheckServerUrl(const std::string& base_url, const HttpTransportOptions& o
 Status CannotReach(std::string_view reason, const std::string& base_url, const std::string& ca_file,
                    const std::string& detail = "");
 
+// The `detail` CannotReach was given for "tls_refused" (which check failed,
+// with the library's code), for words that keep it; empty for any other
+// status.
+std::string RefusalDetail(const Status& s);
+
 }  // namespace dala::client::transport_internal
