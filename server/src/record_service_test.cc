@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <random>
 #include <sstream>
@@ -583,6 +584,9 @@ TEST_P(RecordServiceTest, EveryEditStoresWhatMergingEveryRevisionGives) {
       if (e.kind() != sync::EnvelopeKind::kRevision) continue;
       in.push_back({e.id(), e.parents(), e.hlc(), e.author(), json::parse(e.body())["answers"].dump()});
     }
+    // Newest first: out of log order, so Merge searches the DAG field by
+    // field rather than folding a chain edit by edit as the server may.
+    std::reverse(in.begin(), in.end());
     auto merged = sync::Merge(in);
     ASSERT_TRUE(merged.ok()) << when;
     SubmissionSummary s = Summary(id);
