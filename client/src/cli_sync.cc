@@ -115,11 +115,13 @@ std::string NetworkWords(const Status& s, std::string_view lang, const std::stri
 }
 
 // Whether trying again once the link is back could help: the server could
-// not be reached, or stopped answering. A certificate or an address that
-// is wrong stays wrong; its own words say what to change.
+// not be reached, or stopped answering, or a handshake was cut off. A
+// certificate or an address that is wrong stays wrong; its own words say
+// what to change.
 bool WorthTryingAgain(const Status& s) {
   const std::string& reason = s.reason();
-  return s.code() == Status::Code::kUnavailable && reason.rfind("tls_", 0) != 0 && reason != "https_server";
+  if (s.code() != Status::Code::kUnavailable) return false;
+  return reason == "tls_no_handshake" || (reason.rfind("tls_", 0) != 0 && reason != "https_server");
 }
 
 // What a sync did and what the volunteer should do about it, in `lang`.

@@ -132,9 +132,11 @@ std::string CheckCertificate(const CERT_CONTEXT* server, const CERT_CONTEXT* ca,
     return std::string("tls_refused");
   };
   Store extra(CertOpenStore(CERT_STORE_PROV_COLLECTION, 0, 0, 0, nullptr));
+  if (!extra) return refused("CertOpenStore(COLLECTION)", GetLastError());
   Store mine(CertOpenStore(CERT_STORE_PROV_MEMORY, 0, 0, 0, nullptr));
-  if (!extra || !mine || !CertAddStoreToCollection(extra.get(), mine.get(), 0, 0))
-    return refused("CertOpenStore", GetLastError());
+  if (!mine) return refused("CertOpenStore(MEMORY)", GetLastError());
+  if (!CertAddStoreToCollection(extra.get(), mine.get(), 0, 0))
+    return refused("CertAddStoreToCollection", GetLastError());
   if (ca != nullptr && !CertAddCertificateContextToStore(mine.get(), ca, CERT_STORE_ADD_ALWAYS, nullptr))
     return refused("CertAddCertificateContextToStore", GetLastError());
   if (server->hCertStore != nullptr) CertAddStoreToCollection(extra.get(), server->hCertStore, 0, 0);
@@ -213,9 +215,12 @@ void CALLBACK OnStatus(HINTERNET request, DWORD_PTR context, DWORD status, void*
   if (status != WINHTTP_CALLBACK_STATUS_SENDING_REQUEST || check->ca == nullptr || check->closed) return;
   const CERT_CONTEXT* server = nullptr;
   DWORD size = sizeof server;
-  if (!WinHttpQueryOption(request, WINHTTP_OPTION_SERVER_CERT_CONTEXT, &server, &size) || server == nullptr) {
+  if (!WinHttpQueryOption(request, WINHTTP_OPTION_SERVER_CERT_CONTEXT, &server, &size)) {
     check->refused = "tls_refused";
     check->detail = Failure("WinHttpQueryOption(SERVER_CERT_CONTEXT)", GetLastError());
+  } else if (server == nullptr) {
+    check->refused = "tls_refused";
+    check->detail = "the server sent no certificate";
   } else {
     Cert owned(server);
     check->refused = CheckCertificate(server, check->ca, check->host, &check->detail);

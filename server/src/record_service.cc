@@ -400,24 +400,33 @@ Status RecordService::RefreshSubmission(const SubmissionId& id, const AppendedRe
   if (edit) {
     // Most edits: the state follows from the stored one and the edit alone
     // (merge.cc, "ONE EDIT ON THE ONLY HEAD"), without reading every
-    // earlier revision's answers again.
+    // earlier revision's answers again; not where an integer beyond 2^53
+    // makes JSON equality intransitive (sync::HoldsInexactInteger).
+    json parsed_edit;
+    const json* edited = nullptr;
     if (newest != nullptr && newest->answers != nullptr && newest->envelope->id() == revisions[*edit].id &&
         newest->answers->is_object()) {
-      sync::MergeEditOnOnlyHead(&answers, *newest->answers);
+      edited = newest->answers;
     } else {
-      DALA_ASSIGN_OR_RETURN(json edited, answers_of(revision_envelopes[*edit]));
-      sync::MergeEditOnOnlyHead(&answers, edited);
+      DALA_ASSIGN_OR_RETURN(parsed_edit, answers_of(revision_envelopes[*edit]));
+      edited = &parsed_edit;
     }
-    merged.heads = {revisions[*edit].id};
-    merged.answers_json = answers.dump();
-  } else if (revisions.size() == 1) {
+    if (sync::HoldsInexactInteger(answers) || sync::HoldsInexactInteger(*edited)) {
+      edit.reset();  // merged below from every revision
+    } else {
+      sync::MergeEditOnOnlyHead(&answers, *edited);
+      merged.heads = {revisions[*edit].id};
+      merged.answers_json = answers.dump();
+    }
+  }
+  if (!edit && revisions.size() == 1) {
     // One revision is its own state (as Merge would say, without printing
     // and parsing the answers again).
     DALA_ASSIGN_OR_RETURN(answers, answers_of(revision_envelopes[0]));
     for (auto it = answers.begin(); it != answers.end();) it = it->is_null() ? answers.erase(it) : std::next(it);
     merged.heads = {revisions[0].id};
     merged.answers_json = answers.dump();
-  } else {
+  } else if (!edit) {
     for (size_t i = 0; i < revisions.size(); ++i) {
       DALA_ASSIGN_OR_RETURN(json a, answers_of(revision_envelopes[i]));
       revisions[i].answers_json = a.dump();
@@ -479,8 +488,10 @@ Result<bool> RecordService::RefreshAfterEditOfOnlyHead(const SubmissionSummary& 
   DALA_ASSIGN_OR_RETURN(uint64_t unseen, ctx_.store.CountEnvelopesOfAfter(before.id, before.last_log_index));
   if (unseen != 1) return false;
   json answers = json::parse(before.answers_json, nullptr, false);
-  // A damaged row is no state to build on: the full merge writes it afresh.
-  if (!answers.is_object()) return false;
+  // A damaged row is no state to build on: the full merge writes it afresh;
+  // nor are numbers that make JSON equality intransitive (merge.h).
+  if (!answers.is_object() || sync::HoldsInexactInteger(answers) || sync::HoldsInexactInteger(*edit.answers))
+    return false;
 
   SubmissionSummary s;
   s.id = before.id;

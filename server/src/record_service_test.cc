@@ -559,6 +559,38 @@ TEST_P(RecordServiceTest, EditOfARecordWhoseStoredAnswersAreDamagedStoresTheMerg
 // gives, byte for byte, however the server made it: from the stored state
 // and the edit alone (one edit on the only head), or from every revision
 // (two edits in a batch, concurrent laptops, a conflict, its resolution).
+// 2^53 + 1, then the float 2^53 (equal to it through double), then 2^53
+// (not equal to 2^53 + 1): each edit is on the only head, but equality is
+// not transitive here, so the shortcut would keep 2^53. The server must
+// store what Merge of every revision gives.
+TEST_P(RecordServiceTest, AnEditOfIntegersBeyondTwoToThe53rdStoresWhatMergingEveryRevisionGives) {
+  json answers = Answers();
+  answers["queue"] = uint64_t{9007199254740993};
+  std::string created = Next(alma_, answers);
+  const SubmissionId id = SubmissionOf(created);
+  ASSERT_EQ(Sync(alma_, {created}).rejected.size(), 0u);
+  std::string parent = created;
+  for (json queue : {json(9007199254740992.0), json(uint64_t{9007199254740992})}) {
+    answers["queue"] = queue;
+    std::string edit = Next(alma_, Fields(answers, id, {IdOf(parent)}));
+    auto r = Sync(alma_, {edit});
+    ASSERT_EQ(r.rejected.size(), 0u) << r.rejected[0].reason;
+    parent = edit;
+  }
+  std::vector<sync::MergeInput> in;
+  auto stored = store_->EnvelopesOf(id);
+  ASSERT_TRUE(stored.ok());
+  for (const StoredEnvelope& bytes : *stored) {
+    Envelope e = Parsed(bytes.bytes);
+    in.push_back({e.id(), e.parents(), e.hlc(), e.author(), json::parse(e.body())["answers"].dump()});
+  }
+  std::reverse(in.begin(), in.end());  // Merge's general path
+  auto merged = sync::Merge(in);
+  ASSERT_TRUE(merged.ok());
+  EXPECT_EQ(Summary(id).answers_json, merged->answers_json);
+  EXPECT_EQ(json::parse(Summary(id).answers_json)["queue"].dump(), "9007199254740993");
+}
+
 TEST_P(RecordServiceTest, EveryEditStoresWhatMergingEveryRevisionGives) {
   Laptop second(random_);
   Enroll(second, "alma");

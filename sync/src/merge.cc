@@ -122,6 +122,13 @@
 // MergePropertyTest.ChainInOrderGivesWhatTheGeneralPathGives holds the two
 // to the same bytes.
 //
+// Both shortcuts rest on JSON equality being transitive: the general path
+// compares a revision with its parent, the fold with the merged value. For
+// integers beyond +-2^53 nlohmann's equality is not (it compares an
+// integer with a float through double), so where any revision holds one
+// (HoldsInexactInteger), Merge takes the general path, and so must the
+// server's shortcut.
+//
 // COST
 //
 // Ancestor sets are bitsets over the submission's revisions: O(n^2 / 64)
@@ -229,11 +236,12 @@ bool IsChainInOrder(const std::vector<MergeInput>& revs) {
 // not a JSON object, for the general path to refuse them by name.
 std::optional<MergedState> MergeChainInOrder(const std::vector<MergeInput>& revs) {
   json merged = json::parse(revs[0].answers_json, nullptr, false);
-  if (!merged.is_object()) return std::nullopt;  // a discarded parse is not one either
+  // A discarded parse is not an object either.
+  if (!merged.is_object() || HoldsInexactInteger(merged)) return std::nullopt;
   for (auto it = merged.begin(); it != merged.end();) it = it->is_null() ? merged.erase(it) : std::next(it);
   for (size_t k = 1; k < revs.size(); ++k) {
     json edit = json::parse(revs[k].answers_json, nullptr, false);
-    if (!edit.is_object()) return std::nullopt;
+    if (!edit.is_object() || HoldsInexactInteger(edit)) return std::nullopt;
     MergeEditOnOnlyHead(&merged, edit);
   }
   MergedState out;
@@ -354,6 +362,23 @@ void MergeEditOnOnlyHead(json* merged, const json& edit) {
     }
   }
   *merged = std::move(out);
+}
+
+bool HoldsInexactInteger(const json& v) {
+  constexpr uint64_t kExact = uint64_t{1} << 53;
+  switch (v.type()) {
+    case json::value_t::number_unsigned:
+      return v.get<uint64_t>() > kExact;
+    case json::value_t::number_integer: {
+      const int64_t i = v.get<int64_t>();
+      return i > static_cast<int64_t>(kExact) || i < -static_cast<int64_t>(kExact);
+    }
+    case json::value_t::array:
+    case json::value_t::object:
+      return std::any_of(v.begin(), v.end(), [](const json& x) { return HoldsInexactInteger(x); });
+    default:
+      return false;
+  }
 }
 
 Hash MergedState::Digest() const {

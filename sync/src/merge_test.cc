@@ -482,6 +482,32 @@ TEST(MergePropertyTest, EditOnTheOnlyHeadGivesWhatMergingEveryRevisionGives) {
   EXPECT_GT(restyled_kept, 200);
 }
 
+TEST(MergeTest, IntegersBeyondTwoToThe53rdTakeTheGeneralPathInChainOrderToo) {
+  // 2^53 + 1 equals the float 2^53, which equals 2^53, but 2^53 + 1 does
+  // not equal 2^53: the fold, comparing with the merged value, would keep
+  // a value the general path, comparing with each parent, does not.
+  for (auto values : {std::vector<const char*>{"9007199254740993", "9007199254740992.0", "9007199254740992"},
+                      std::vector<const char*>{"-1", "18446744073709551615", "1.8446744073709552e19"},
+                      std::vector<const char*>{"[9007199254740993]", "[9007199254740992.0]", "[9007199254740992]"}}) {
+    std::vector<MergeInput> chain;
+    std::string parent;
+    for (size_t k = 0; k < values.size(); ++k) {
+      const std::string name = "R" + std::to_string(k);
+      chain.push_back(Rev(name, parent.empty() ? std::vector<std::string>{} : std::vector<std::string>{parent},
+                          1 + k, 1, (std::string(R"({"n":)") + values[k] + "}").c_str()));
+      parent = name;
+    }
+    auto in_order = Merge(chain);
+    std::vector<MergeInput> reversed(chain.rbegin(), chain.rend());
+    auto general = Merge(reversed);
+    ASSERT_TRUE(in_order.ok() && general.ok());
+    EXPECT_EQ(in_order->answers_json, general->answers_json) << values[0];
+  }
+  EXPECT_TRUE(HoldsInexactInteger(json::parse(R"({"a":[{"b":-9007199254740993}]})")));
+  EXPECT_TRUE(HoldsInexactInteger(json::parse("18446744073709551615")));
+  EXPECT_FALSE(HoldsInexactInteger(json::parse(R"({"a":[9007199254740992,-9007199254740992,1e300,"9007199254740993"]})")));
+}
+
 // Chains of edits (each revision's only parent the one before), given in
 // chain order as a log holds them, which Merge folds edit by edit, and
 // reversed, which takes the per-field search over the DAG: the same bytes,

@@ -60,13 +60,22 @@ Result<MergedState> Merge(const std::vector<MergeInput>& revisions);
 
 // The merged answers after one more revision, from the state before it
 // alone, when that state had one head and the new revision's only parent
-// is that head (most edits): byte for byte what Merge of all the
-// revisions prints, without reading the earlier revisions again (merge.cc,
-// "ONE EDIT ON THE ONLY HEAD"). `merged` holds the answers Merge gave
+// is that head (most edits), and neither holds an inexact integer (below):
+// byte for byte what Merge of all the revisions prints, without reading
+// the earlier revisions again (merge.cc, "ONE EDIT ON THE ONLY HEAD"). `merged` holds the answers Merge gave
 // before, as an object without nulls, and receives the new ones; `edit`
 // is the new revision's answers object. The new state's one head is the
 // new revision, and it has no conflicts.
 void MergeEditOnOnlyHead(nlohmann::json* merged, const nlohmann::json& edit);
+
+// Whether `v` holds, anywhere inside it, an integer a double cannot hold
+// exactly (beyond +-2^53). nlohmann compares an integer with a float
+// through double, and a signed with an unsigned integer through int64, so
+// among such numbers JSON equality is not transitive (2^53 + 1 equals the
+// float 2^53, which equals 2^53). MergeEditOnOnlyHead compares an edit with
+// the merged value, Merge with the edit's parent: they agree only when
+// neither the state nor the edit holds one, and callers must check.
+[[nodiscard]] bool HoldsInexactInteger(const nlohmann::json& v);
 
 // --- review --------------------------------------------------------------
 
