@@ -68,6 +68,21 @@ class RecordServiceTest : public testing::ServiceTest {
     return code;
   }
 
+  // Merge of every revision the store holds of `id`, newest first: out of
+  // log order, so Merge searches the DAG field by field rather than folding
+  // a chain edit by edit as the server may.
+  Result<sync::MergedState> MergeOfEveryRevision(const SubmissionId& id) {
+    std::vector<sync::MergeInput> in;
+    DALA_ASSIGN_OR_RETURN(std::vector<StoredEnvelope> stored, store_->EnvelopesOf(id));
+    for (const StoredEnvelope& bytes : stored) {
+      Envelope e = Parsed(bytes.bytes);
+      if (e.kind() != sync::EnvelopeKind::kRevision) continue;
+      in.push_back({e.id(), e.parents(), e.hlc(), e.author(), json::parse(e.body())["answers"].dump()});
+    }
+    std::reverse(in.begin(), in.end());
+    return sync::Merge(in);
+  }
+
   // Seals `f` as `laptop`'s next envelope and moves its chain on.
   std::string Next(Laptop& laptop, sync::EnvelopeFields f) {
     f.sequence = ++laptop.sequence;
@@ -555,10 +570,6 @@ TEST_P(RecordServiceTest, EditOfARecordWhoseStoredAnswersAreDamagedStoresTheMerg
   }
 }
 
-// What an edit leaves stored is what merging every revision of the record
-// gives, byte for byte, however the server made it: from the stored state
-// and the edit alone (one edit on the only head), or from every revision
-// (two edits in a batch, concurrent laptops, a conflict, its resolution).
 // 2^53 + 1, then the float 2^53 (equal to it through double), then 2^53
 // (not equal to 2^53 + 1): each edit is on the only head, but equality is
 // not transitive here, so the shortcut would keep 2^53. The server must
@@ -577,20 +588,16 @@ TEST_P(RecordServiceTest, AnEditOfIntegersBeyondTwoToThe53rdStoresWhatMergingEve
     ASSERT_EQ(r.rejected.size(), 0u) << r.rejected[0].reason;
     parent = edit;
   }
-  std::vector<sync::MergeInput> in;
-  auto stored = store_->EnvelopesOf(id);
-  ASSERT_TRUE(stored.ok());
-  for (const StoredEnvelope& bytes : *stored) {
-    Envelope e = Parsed(bytes.bytes);
-    in.push_back({e.id(), e.parents(), e.hlc(), e.author(), json::parse(e.body())["answers"].dump()});
-  }
-  std::reverse(in.begin(), in.end());  // Merge's general path
-  auto merged = sync::Merge(in);
-  ASSERT_TRUE(merged.ok());
+  auto merged = MergeOfEveryRevision(id);
+  ASSERT_TRUE(merged.ok()) << merged.status().ToString();
   EXPECT_EQ(Summary(id).answers_json, merged->answers_json);
   EXPECT_EQ(json::parse(Summary(id).answers_json)["queue"].dump(), "9007199254740993");
 }
 
+// What an edit leaves stored is what merging every revision of the record
+// gives, byte for byte, however the server made it: from the stored state
+// and the edit alone (one edit on the only head), or from every revision
+// (two edits in a batch, concurrent laptops, a conflict, its resolution).
 TEST_P(RecordServiceTest, EveryEditStoresWhatMergingEveryRevisionGives) {
   Laptop second(random_);
   Enroll(second, "alma");
@@ -608,19 +615,8 @@ TEST_P(RecordServiceTest, EveryEditStoresWhatMergingEveryRevisionGives) {
     return Next(laptop, Fields(answers, id, ids));
   };
   auto expect_merge_of_every_revision = [&](const char* when) {
-    std::vector<sync::MergeInput> in;
-    auto stored = store_->EnvelopesOf(id);
-    ASSERT_TRUE(stored.ok()) << when;
-    for (const StoredEnvelope& bytes : *stored) {
-      Envelope e = Parsed(bytes.bytes);
-      if (e.kind() != sync::EnvelopeKind::kRevision) continue;
-      in.push_back({e.id(), e.parents(), e.hlc(), e.author(), json::parse(e.body())["answers"].dump()});
-    }
-    // Newest first: out of log order, so Merge searches the DAG field by
-    // field rather than folding a chain edit by edit as the server may.
-    std::reverse(in.begin(), in.end());
-    auto merged = sync::Merge(in);
-    ASSERT_TRUE(merged.ok()) << when;
+    auto merged = MergeOfEveryRevision(id);
+    ASSERT_TRUE(merged.ok()) << when << ": " << merged.status().ToString();
     SubmissionSummary s = Summary(id);
     EXPECT_EQ(s.answers_json, merged->answers_json) << when;
     EXPECT_EQ(s.heads, static_cast<int>(merged->heads.size())) << when;
