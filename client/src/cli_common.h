@@ -133,4 +133,17 @@ Result<std::string> ReadWholeFile(const std::string& path);
 // command line, else set to the profile's; empty when none.
 Result<std::unique_ptr<Transport>> ProfileTransport(LocalStore& store, std::string* ca_file);
 
+// A failed enrolment or sync in `lang`, as the volunteer reads it, on the
+// command line and on the page alike: the transport's and enrolment's
+// reasons in sentences of their own, filled from the server's address
+// `url`, the CA file and the enrolment code; any other failure in its
+// own message.
+[[nodiscard]] std::string NetworkWords(const Status& s, std::string_view lang, const std::string& url,
+                                       const std::string& ca_file, const std::string& code = "");
+
+// Whether trying again once the link is back could help (so "nothing is
+// lost, try again" may follow the words above): not for a certificate or
+// an address that is wrong, which stays wrong.
+[[nodiscard]] bool WorthTryingAgain(const Status& s);
+
 }  // namespace dala::client::cli

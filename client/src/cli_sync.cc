@@ -66,64 +66,6 @@ class ProgressBar {
   bool drawn_ = false;
 };
 
-// A failed enrolment or sync in `lang`: the transport's and enrolment's
-// reasons have sentences of their own (filled from what the command
-// knows: the server's address, the CA file, the code); any other failure
-// keeps its message.
-std::string NetworkWords(const Status& s, std::string_view lang, const std::string& url, const std::string& ca_file,
-                         const std::string& code = "") {
-  static const std::pair<const char*, Say> kKnown[] = {
-      {"unreachable", Say::kCannotReach},
-      {"tls_wrong_host", Say::kTlsWrongHost},
-      {"tls_untrusted", Say::kTlsUntrusted},
-      {"tls_wrong_ca", Say::kTlsWrongCa},
-      {"tls_expired", Say::kTlsExpired},
-      {"tls_not_yet_valid", Say::kTlsNotYetValid},
-      {"tls_refused", Say::kTlsRefused},
-      {"tls_ca_unreadable", Say::kTlsCaUnreadable},
-      {"tls_no_handshake", Say::kTlsNoHandshake},
-      {"https_server", Say::kHttpsServer},
-      {"enrolled_elsewhere", Say::kEnrolledElsewhere},
-      {"bad_enrol_code", Say::kNotAnEnrolCode},
-      {"enrolled_differently", Say::kEnrolledDifferently},
-      {sync::kLogBehindCheckpoint.data(), Say::kLogBehindCheckpoint},
-  };
-  // Host of "http(s)://host[:port]/..."; "[v6]" without its brackets.
-  std::string rest = url.substr(url.find("://") == std::string::npos ? 0 : url.find("://") + 3);
-  std::string host = !rest.empty() && rest.front() == '['
-                         ? rest.substr(1, rest.find(']') - 1)
-                         : rest.substr(0, std::min(rest.find(':'), rest.find('/')));
-  const std::string https = url.rfind("http://", 0) == 0 ? "https://" + url.substr(7) : url;
-  for (const auto& [reason, say] : kKnown) {
-    if (s.reason() != reason) continue;
-    switch (say) {
-      case Say::kTlsWrongHost: return Tr(say, lang, {host});
-      case Say::kTlsWrongCa:
-      case Say::kTlsCaUnreadable: return Tr(say, lang, {ca_file});
-      case Say::kHttpsServer: return Tr(say, lang, {https});
-      case Say::kNotAnEnrolCode: return Tr(say, lang, {code});
-      case Say::kTlsRefused: {
-        // Which check refused it, and the library's code: nothing a
-        // volunteer can act on alone, but what whoever helps them needs.
-        const std::string detail = transport_internal::RefusalDetail(s);
-        return Tr(say, lang, {url}) + (detail.empty() ? "" : " (" + detail + ")");
-      }
-      default: return Tr(say, lang, {url});
-    }
-  }
-  return Describe(s);
-}
-
-// Whether trying again once the link is back could help: the server could
-// not be reached, or stopped answering, or a handshake was cut off. A
-// certificate or an address that is wrong stays wrong; its own words say
-// what to change.
-bool WorthTryingAgain(const Status& s) {
-  const std::string& reason = s.reason();
-  if (s.code() != Status::Code::kUnavailable) return false;
-  return reason == "tls_no_handshake" || (reason.rfind("tls_", 0) != 0 && reason != "https_server");
-}
-
 // What a sync did and what the volunteer should do about it, in `lang`.
 void PrintSyncOutcome(const SyncOutcome& outcome, const Clock& clock, const std::string& lang) {
   for (const std::string& w : outcome.log_warnings)

@@ -372,19 +372,13 @@ UiResponse UiApp::ReceiptsZip() {
 namespace {
 
 // What the page says when a sync ends: the plain summary, or why it failed.
-json SyncAnswer(const Result<SyncOutcome>& outcome, LocalStore& store, int* status) {
-  *status = 200;
-  if (!outcome.ok()) {
-    const bool later = outcome.status().code() == Status::Code::kUnavailable;
-    *status = 502;
-    return {{"error", later ? "unreachable" : "sync_failed"}, {"message", outcome.status().message()}};
-  }
+json SyncAnswer(const SyncOutcome& outcome, LocalStore& store) {
   auto returned = store.CountReturned();
-  return {{"sent", outcome->accepted},
-          {"received", outcome->received_envelopes},
+  return {{"sent", outcome.accepted},
+          {"received", outcome.received_envelopes},
           {"sent_back", returned.ok() ? *returned : 0},
-          {"refused", outcome->rejections.size() + outcome->set_aside.size()},
-          {"warnings", outcome->log_warnings}};
+          {"refused", outcome.rejections.size() + outcome.set_aside.size()},
+          {"warnings", outcome.log_warnings}};
 }
 
 }  // namespace
@@ -408,12 +402,13 @@ UiResponse UiApp::StartSync() {
   if (sync_thread_.joinable()) sync_thread_.join();  // the last run, ended
   {
     std::lock_guard lock(sync_mu_);
-    sync_ = SyncJob{true, {}, 0, nullptr};
+    sync_ = SyncJob{true, {}, 0, nullptr, std::nullopt};
   }
   sync_thread_ = std::thread([this, device = device_, transport = std::move(*transport),
                               store = std::move(*store)]() mutable {
     int status = 200;
     json answer;
+    std::optional<Status> failure;
     try {
       sync::SystemRandom random;  // the request thread's Random is not shared
       SyncClient client(*store, *device, *transport, clock_, random);
@@ -421,7 +416,12 @@ UiResponse UiApp::StartSync() {
         std::lock_guard lock(sync_mu_);
         sync_.progress = p;
       });
-      answer = SyncAnswer(outcome, *store, &status);
+      if (outcome.ok()) {
+        answer = SyncAnswer(*outcome, *store);
+      } else {
+        status = 502;
+        failure = outcome.status();
+      }
     } catch (const std::exception& e) {  // as Handle does: a failure, never a crash
       status = 500;
       answer = {{"error", "internal"}, {"message", e.what()}};
@@ -430,8 +430,21 @@ UiResponse UiApp::StartSync() {
     sync_.running = false;
     sync_.status = status;
     sync_.answer = std::move(answer);
+    sync_.failure = std::move(failure);
   });
   return SyncState();
+}
+
+// A failed sync in the words `dala sync` prints, in the page's language as
+// it is now: "unreachable" (the page adds "nothing is lost") only when
+// trying again later can help; a refused certificate or a wrong address
+// says what is wrong instead.
+json UiApp::FailedSyncAnswer(const Status& failure) {
+  auto url = store_.GetOr(profile_key::kServerUrl, "");
+  auto ca_file = store_.GetOr(profile_key::kServerCaFile, "");
+  return {{"error", cli::WorthTryingAgain(failure) ? "unreachable" : "sync_failed"},
+          {"reason", failure.reason()},
+          {"message", cli::NetworkWords(failure, language_, url.ok() ? *url : "", ca_file.ok() ? *ca_file : "")}};
 }
 
 UiResponse UiApp::SyncState() {
@@ -440,7 +453,8 @@ UiResponse UiApp::SyncState() {
               {"sent", sync_.progress.sent},
               {"to_send", sync_.progress.to_send},
               {"received", sync_.progress.received}};
-  if (sync_.status != 0) out["last"] = {{"status", sync_.status}, {"answer", sync_.answer}};
+  if (sync_.status != 0)
+    out["last"] = {{"status", sync_.status}, {"answer", sync_.failure ? FailedSyncAnswer(*sync_.failure) : sync_.answer}};
   return Json(sync_.running ? 202 : 200, out);
 }
 

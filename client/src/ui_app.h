@@ -108,6 +108,7 @@ class UiApp {
   UiResponse ReceiptsZip();
   UiResponse StartSync();
   UiResponse SyncState();
+  nlohmann::json FailedSyncAnswer(const Status& failure);
   // Why the laptop should sync, or doubt its clock, for Home.
   nlohmann::json Warnings(const std::vector<SubmissionRow>& records);
   // The interview of a draft, loaded from the store at its first use.
@@ -143,6 +144,8 @@ class UiApp {
     SyncProgress progress;
     int status = 0;  // of the last run's answer; 0 before any
     nlohmann::json answer;
+    // Why the last run failed, worded when the page asks (FailedSyncAnswer).
+    std::optional<Status> failure;
   };
   std::mutex sync_mu_;
   SyncJob sync_;

@@ -10,6 +10,7 @@
 #include "dala/sync/receipt_file.h"
 #include "dala/sync/verify.h"
 #include "profile_test_fixture.h"
+#include "transport_common.h"
 
 namespace dala::client::ui {
 namespace {
@@ -592,6 +593,76 @@ TEST_F(UiAppTest, SyncRunsAsideShowingProgressRefusesASecondAndSurvivesALock) {
   EXPECT_EQ(state["last"]["answer"]["error"], "unreachable");
   EXPECT_EQ(store_->CountPending().value(), 2);
   EXPECT_EQ(Call(Post("/api/sync", json::object()), 401)["error"], "locked");
+}
+
+// A transport that fails at once, as the real one does when it cannot
+// reach the server or when TLS refuses the server's certificate.
+class FailingTransport final : public Transport {
+ public:
+  explicit FailingTransport(Status failure) : failure_(std::move(failure)) {}
+  Result<TransportResponse> Send(const TransportRequest&) override { return failure_; }
+
+ private:
+  Status failure_;
+};
+
+class UiSyncFailureTest : public UiAppTest {
+ protected:
+  // Runs one sync from the page through a transport failing with
+  // `failure`, in `language`, and returns the page's account of it.
+  json SyncFailingWith(Status failure, const std::string& language) {
+    EXPECT_TRUE(store_->Put(profile_key::kServerKey, std::string(64, 'a')).ok());
+    EXPECT_TRUE(store_->Put(profile_key::kServerOrigin, "dala.example").ok());
+    EXPECT_TRUE(store_->Put(profile_key::kServerUrl, std::string(kUrl)).ok());
+    app_.reset();
+    UiOptions options{60'000, "en"};
+    options.transport = [failure]() -> Result<std::unique_ptr<Transport>> {
+      return std::unique_ptr<Transport>(std::make_unique<FailingTransport>(failure));
+    };
+    options.store_path = Path();
+    app_ = std::make_unique<UiApp>(*store_, clock_, random_, options);
+    app_->SetPort(kPort);
+    UiResponse login = app_->Handle(Get("/?token=" + app_->token(), false));
+    cookie_ = HeaderIn(login, "Set-Cookie").substr(0, HeaderIn(login, "Set-Cookie").find(';'));
+    Call(Post("/api/unlock", {{"passphrase", "passphrase"}}), 200);
+    SaveThroughPage(1);
+    Call(Post("/api/language", {{"language", language}}), 200);
+    Call(Post("/api/sync", json::object()), 202);
+    app_->WaitForSync();
+    json state = Call(Get("/api/sync"), 200);
+    EXPECT_EQ(state["last"]["status"], 502);
+    EXPECT_EQ(store_->CountPending().value(), 1) << "a failed sync keeps the record to send";
+    return state["last"]["answer"];
+  }
+  static constexpr const char* kUrl = "https://dala.example:8443";
+};
+
+// A refused certificate stays refused: the page must not call the server
+// unreachable (after which it tells the volunteer that nothing is lost and
+// to try again), but say what `dala sync` says, in the page's language.
+TEST_F(UiSyncFailureTest, RefusedCertificateIsNotCalledUnreachable) {
+  json answer = SyncFailingWith(
+      transport_internal::CannotReach("tls_refused", kUrl, "", "OpenSSL verify error 26"), "ru");
+  EXPECT_EQ(answer["error"], "sync_failed");
+  EXPECT_EQ(answer["reason"], "tls_refused");
+  const std::string message = answer["message"];
+  EXPECT_NE(message.find("сертификат сервера отклонён"), std::string::npos) << message;
+  EXPECT_NE(message.find("OpenSSL verify error 26"), std::string::npos) << message;
+}
+
+TEST_F(UiSyncFailureTest, CertificateForAnotherHostNamesTheHostToPutInIt) {
+  json answer = SyncFailingWith(transport_internal::CannotReach("tls_wrong_host", kUrl, "", ""), "en");
+  EXPECT_EQ(answer["error"], "sync_failed");
+  EXPECT_EQ(answer["message"],
+            "the server's certificate is not for dala.example (make one that names it: dala-server tls init --host "
+            "dala.example)");
+}
+
+// The link is down: that one trying again mends, in the page's language.
+TEST_F(UiSyncFailureTest, ServerOutOfReachIsUnreachableInThePagesLanguage) {
+  json answer = SyncFailingWith(transport_internal::CannotReach("unreachable", kUrl, "", "Connection refused"), "kk");
+  EXPECT_EQ(answer["error"], "unreachable");
+  EXPECT_EQ(answer["message"], std::string(kUrl) + " серверіне қосылу мүмкін емес");
 }
 
 // A field-list group (with relevance and a calculation inside it), then a

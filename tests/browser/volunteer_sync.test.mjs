@@ -20,7 +20,7 @@ const world = new World().shareWithTests(async () => {
   world.volunteer('askar');
   ids.record = world.collect('askar', 'psc_observation', observation('ala_01', {queue_length: 3}));
 });
-let ui;
+let ui, page;
 after(() => ui && ui.stop());
 
 // The page as it is now at both sizes, and axe's serious findings on it (none).
@@ -34,7 +34,7 @@ async function photographAndCheck(page, name) {
 
 test('Sync sends the record; a record sent back shows the coordinator\'s comment on Home', async () => {
   ui = new DalaUi({...process.env, TZ: '<+05>-5', DALA_HOME: world.laptop('askar')});
-  const page = await watchedPage(world.browser, {viewport: SIZES[1]});
+  page = await watchedPage(world.browser, {viewport: SIZES[1]});
   await page.goto(await ui.start());
   await ready(page, 'form.unlock');
   await page.fill('#passphrase', 'askar-laptop-passphrase');
@@ -145,5 +145,23 @@ test('Sync sends the record; a record sent back shows the coordinator\'s comment
   const zip = fs.readFileSync(await download.path());
   assert.equal(zip.subarray(0, 4).toString('latin1'), 'PK\x03\x04');
   assert.match(zip.toString('latin1'), /receipt-1\.json[\s\S]*receipt-2\.json/);
+  assert.deepEqual(page.problems, []);
+});
+
+// The server is gone (the link is down): the page says so with the
+// laptop's own words, in the volunteer's language, and that nothing is lost;
+// the record made meanwhile waits on Home for the next sync.
+test('a sync while the server is out of reach says nothing is lost, in the page\'s language', async () => {
+  assert.ok(page, 'the first test opened the page');
+  world.server.kill('SIGKILL');
+  world.server = null;
+  await page.click('#nav-home');
+  await ready(page, '#sync');
+  await page.click('#sync');
+  await ready(page, '.sync-result.failed');
+  const said = await page.textContent('.sync-result');
+  assert.match(said, /^Синхронизация не удалась: не удаётся связаться с сервером http:\/\/127\.0\.0\.1:\d+\. /, said);
+  assert.match(said, /Ничего не потеряно/, said);
+  await photographAndCheck(page, 'volunteer-sync-unreachable');
   assert.deepEqual(page.problems, []);
 });

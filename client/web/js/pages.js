@@ -51,11 +51,13 @@ function syncBox(running) {
   const result = el('p', {class: 'sync-result', role: 'status'});
   const button = el('button', {class: 'primary', id: 'sync', onclick: async () => {
     button.disabled = true;
+    result.classList.remove('failed');
     result.textContent = t('syncing');
     const r = await api('POST', '/sync');
     if (r.status !== 202 && r.status !== 200) {
       button.disabled = false;
       result.textContent = syncError(r.data);
+      result.classList.add('failed');
       return;
     }
     follow(button, result, r.data);
@@ -64,9 +66,12 @@ function syncBox(running) {
   return el('div', {class: 'sync'}, button, result);
 }
 
+// The laptop's own words for what went wrong (those `dala sync` prints), and
+// "try again later" only where that can help (the answer says which).
 function syncError(answer) {
-  return (answer.error === 'unreachable' ? t('sync_unreachable') : answer.error === 'sync_running' ? t('sync_running')
-    : t('sync_failed')) + ' ' + (answer.message || '');
+  if (answer.error === 'sync_running') return t('sync_running');
+  const words = t('sync_failed') + ' ' + (answer.message || '');
+  return answer.error === 'unreachable' ? words + '. ' + t('sync_try_again') : words;
 }
 
 // Asks how the sync goes until it ends; Home, drawn again, shows the summary.
@@ -83,6 +88,7 @@ async function follow(button, result, state) {
   if (last.status !== 200) {
     button.disabled = false;
     result.textContent = syncError(last.answer);
+    result.classList.add('failed');
     return;
   }
   await home();
