@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
+#include <vector>
 
 namespace dala::utf8 {
 namespace {
@@ -68,6 +70,28 @@ TEST(Utf8Test, LengthCountsCodePointsNotBytes) {
 TEST(Utf8Test, LengthCountsEachMalformedByteAsOne) {
   EXPECT_EQ(Length("\xff\xfe"), 2u);
   EXPECT_EQ(Length("a\xd0"), 2u);
+}
+
+// Length's fast paths (ASCII eight bytes at a time, two-byte sequences
+// undecoded) must count exactly what stepping sequence by sequence counts,
+// malformed bytes included: Substr still steps one sequence at a time.
+TEST(Utf8Test, LengthStepsAsSubstrDoesOverAnyBytes) {
+  const std::vector<std::string> pieces = {
+      "a", "abcdefgh", "0123456789ab", "\xd0\x96", "\xd2\x9b", "\xc2\x80", "\xdf\xbf", "\xe2\x82\xac",
+      "\xf0\x9f\x98\x80", "\xf4\x8f\xbf\xbf",
+      // malformed: stray continuations, overlong leads, a lone lead, a
+      // surrogate, beyond U+10FFFF, bytes never used
+      "\x80", "\xbf", "\xc0\x80", "\xc1\xbf", "\xc2", "\xdf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xf5",
+      "\xff", "\xe2\x82", "\xf0\x9f\x98"};
+  std::mt19937 random(20261207);
+  for (int round = 0; round < 20000; ++round) {
+    std::string s;
+    const int parts = static_cast<int>(random() % 12);
+    for (int k = 0; k < parts; ++k) s += pieces[random() % pieces.size()];
+    size_t steps = 0;
+    while (!Substr(s, steps, 1).empty()) ++steps;
+    ASSERT_EQ(Length(s), steps) << "bytes: " << ::testing::PrintToString(s);
+  }
 }
 
 TEST(Utf8Test, SubstrSlicesByCodePoint) {

@@ -44,7 +44,7 @@ const std::string& LocalizedText::Get(std::string_view language) const {
 }
 
 const ListItem* ItemList::Find(std::string_view name) const {
-  auto it = index_by_name.find(std::string(name));
+  auto it = index_by_name.find(name);
   return it == index_by_name.end() ? nullptr : &items[it->second];
 }
 
@@ -64,7 +64,7 @@ bool Form::HasLanguage(std::string_view language) const {
 }
 
 const Question* Form::Find(std::string_view name) const {
-  auto it = index_by_name_.find(std::string(name));
+  auto it = index_by_name_.find(name);
   return it == index_by_name_.end() ? nullptr : &questions_[it->second];
 }
 
@@ -430,7 +430,10 @@ Status CheckAnswerShape(const Form& form, const Question& q, const json& v, std:
       if (!v.is_string()) return fail(Message::kNotText);
       if (!utf8::IsValid(v.get_ref<const std::string&>())) return fail(Message::kNotText);
       if (HasControlCharacter(v.get_ref<const std::string&>())) return fail(Message::kControlCharacter);
-      if (utf8::Length(v.get_ref<const std::string&>()) > kMaxTextCodePoints) return fail(Message::kTooLong);
+      // No more code points than bytes: only a long text needs counting.
+      if (v.get_ref<const std::string&>().size() > kMaxTextCodePoints &&
+          utf8::Length(v.get_ref<const std::string&>()) > kMaxTextCodePoints)
+        return fail(Message::kTooLong);
       return Status::Ok();
     case QuestionType::kInteger:
       return IsWholeNumber(v) ? Status::Ok() : fail(Message::kNotInteger);

@@ -263,6 +263,25 @@ TEST_F(FormTest, WrongJsonTypesAreReported) {
   EXPECT_NE(f.find("visit_date: A stored date must be written YYYY-MM-DD."), std::string::npos) << f;
 }
 
+// A text answer holds at most 10,000 code points: characters, not bytes
+// (each Cyrillic letter takes two), and one more is refused.
+TEST(FormTextLengthTest, TenThousandCodePointsPassAndOneMoreIsTooLong) {
+  auto f = Form::Load(FormWith(R"J([{"type":"text","name":"note","label":{"ru":"Заметка","en":"Note"}}])J"));
+  ASSERT_TRUE(f.ok()) << f.status().message();
+  FakeClock clock{kNow, 300};
+  auto problems = [&](const std::string& text) { return (*f)->Validate(json{{"note", text}}, clock, "en"); };
+  std::string cyrillic;
+  for (int i = 0; i < 10000; ++i) cyrillic += "Ж";
+  EXPECT_TRUE(problems(cyrillic).empty()) << "20,000 bytes are 10,000 code points";
+  EXPECT_TRUE(problems(std::string(10000, 'a')).empty());
+  for (const std::string& text : {cyrillic + "Ж", std::string(10001, 'a'), std::string(9999, 'a') + "ЖЖ"}) {
+    auto p = problems(text);
+    ASSERT_EQ(p.size(), 1u) << text.size() << " bytes";
+    EXPECT_EQ(p[0].field, "note");
+    EXPECT_EQ(p[0].message, "The text is too long.");
+  }
+}
+
 TEST_F(FormTest, AnswerToAnIrrelevantQuestionIsReported) {
   json a = ValidAnswers();
   a["why_long"] = "because";

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <nlohmann/json_fwd.hpp>
@@ -57,6 +58,15 @@ class LocalizedText {
   std::string default_language_;
 };
 
+// Hashes names as views, so that looking one up (every answer's key, every
+// chosen item, on every check) builds no string.
+struct NameHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view name) const { return std::hash<std::string_view>{}(name); }
+};
+template <typename V>
+using NameIndex = std::unordered_map<std::string, V, NameHash, std::equal_to<>>;
+
 struct ListItem {
   std::string name;
   LocalizedText label;
@@ -66,7 +76,7 @@ struct ListItem {
 struct ItemList {
   std::string name;
   std::vector<ListItem> items;
-  std::unordered_map<std::string, size_t> index_by_name;
+  NameIndex<size_t> index_by_name;
   const ListItem* Find(std::string_view name) const;
 };
 
@@ -203,7 +213,7 @@ class Form {
   std::vector<std::string> duplicate_key_;
   std::vector<Question> questions_;
   std::vector<int> top_level_;
-  std::unordered_map<std::string, int> index_by_name_;
+  NameIndex<int> index_by_name_;
   std::map<std::string, ItemList, std::less<>> lists_;
   std::vector<int> calculation_order_;  // calculate questions, dependencies first
 };
