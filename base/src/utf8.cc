@@ -37,6 +37,32 @@ size_t SequenceLength(std::string_view s, size_t i) {
   return n;
 }
 
+// Every text answer is checked (IsValid) and measured (Length) on the
+// laptop, on the server and in an audit, and string-length() in
+// constraints measures again; most are ASCII or Cyrillic and Kazakh. So
+// both loops skip ASCII eight bytes at a time, and take a two-byte
+// sequence without decoding it: a lead of C2-DF and a continuation byte is
+// always well formed (at least U+0080, never a surrogate). Anything else
+// goes through SequenceLength. Utf8Test's ...OverAnyBytes tests hold both
+// to a byte-by-byte account over random well-formed and malformed input.
+size_t AsciiRun(std::string_view s, size_t i) {
+  const size_t start = i;
+  while (i + 8 <= s.size()) {
+    uint64_t word;
+    std::memcpy(&word, s.data() + i, 8);
+    if ((word & 0x8080808080808080ULL) != 0) break;
+    i += 8;
+  }
+  return i - start;
+}
+
+size_t FastSequenceLength(std::string_view s, size_t i) {
+  const auto b0 = static_cast<uint8_t>(s[i]);
+  if (b0 < 0x80) return 1;
+  if (b0 >= 0xC2 && b0 <= 0xDF && i + 1 < s.size() && (static_cast<uint8_t>(s[i + 1]) & 0xC0) == 0x80) return 2;
+  return SequenceLength(s, i);
+}
+
 size_t StepLength(std::string_view s, size_t i) {
   size_t n = SequenceLength(s, i);
   return n == 0 ? 1 : n;
@@ -46,7 +72,9 @@ size_t StepLength(std::string_view s, size_t i) {
 
 bool IsValid(std::string_view s) {
   for (size_t i = 0; i < s.size();) {
-    size_t n = SequenceLength(s, i);
+    i += AsciiRun(s, i);
+    if (i == s.size()) break;
+    const size_t n = FastSequenceLength(s, i);
     if (n == 0) return false;
     i += n;
   }
@@ -54,33 +82,14 @@ bool IsValid(std::string_view s) {
 }
 
 size_t Length(std::string_view s) {
-  // Every answer's length is checked on the laptop, on the server and in
-  // an audit, and string-length() in constraints counts again: ASCII runs
-  // are counted eight bytes at a time, and a two-byte sequence (Cyrillic,
-  // Kazakh) is taken without decoding it (a lead of C2-DF and a
-  // continuation byte is always well formed); anything else steps as
-  // before. Utf8Test.LengthStepsAsSubstrDoesOverAnyBytes holds the two
-  // to the same count.
   size_t count = 0;
-  size_t i = 0;
-  while (i < s.size()) {
-    if (i + 8 <= s.size()) {
-      uint64_t word;
-      std::memcpy(&word, s.data() + i, 8);
-      if ((word & 0x8080808080808080ULL) == 0) {
-        count += 8;
-        i += 8;
-        continue;
-      }
-    }
-    const auto b0 = static_cast<uint8_t>(s[i]);
-    if (b0 < 0x80) {
-      i += 1;
-    } else if (b0 >= 0xC2 && b0 <= 0xDF && i + 1 < s.size() && (static_cast<uint8_t>(s[i + 1]) & 0xC0) == 0x80) {
-      i += 2;
-    } else {
-      i += StepLength(s, i);
-    }
+  for (size_t i = 0; i < s.size();) {
+    const size_t ascii = AsciiRun(s, i);
+    count += ascii;
+    i += ascii;
+    if (i == s.size()) break;
+    const size_t n = FastSequenceLength(s, i);
+    i += n == 0 ? 1 : n;
     ++count;
   }
   return count;

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <random>
 #include <string>
 #include <vector>
@@ -72,22 +73,65 @@ TEST(Utf8Test, LengthCountsEachMalformedByteAsOne) {
   EXPECT_EQ(Length("a\xd0"), 2u);
 }
 
-// Length's fast paths (ASCII eight bytes at a time, two-byte sequences
-// undecoded) must count exactly what stepping sequence by sequence counts,
-// malformed bytes included: Substr still steps one sequence at a time.
-TEST(Utf8Test, LengthStepsAsSubstrDoesOverAnyBytes) {
-  const std::vector<std::string> pieces = {
+// Random strings of well-formed and malformed pieces, for the fast paths
+// of Length and IsValid (ASCII eight bytes at a time, two-byte sequences
+// undecoded) to be held to a byte-by-byte account.
+std::string RandomPieces(std::mt19937& random) {
+  static const std::vector<std::string> pieces = {
       "a", "abcdefgh", "0123456789ab", "\xd0\x96", "\xd2\x9b", "\xc2\x80", "\xdf\xbf", "\xe2\x82\xac",
-      "\xf0\x9f\x98\x80", "\xf4\x8f\xbf\xbf",
-      // malformed: stray continuations, overlong leads, a lone lead, a
-      // surrogate, beyond U+10FFFF, bytes never used
-      "\x80", "\xbf", "\xc0\x80", "\xc1\xbf", "\xc2", "\xdf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xf5",
-      "\xff", "\xe2\x82", "\xf0\x9f\x98"};
+      "\xe0\xa0\x80", "\xef\xbf\xbf", "\xed\x9f\xbf", "\xf0\x90\x80\x80", "\xf0\x9f\x98\x80", "\xf4\x8f\xbf\xbf",
+      // malformed: stray continuations, overlong forms, lone and cut-off
+      // leads, surrogates, beyond U+10FFFF, bytes never used
+      "\x80", "\xbf", "\xc0\x80", "\xc1\xbf", "\xe0\x80\x80", "\xf0\x80\x80\x80", "\xc2", "\xdf",
+      "\xed\xa0\x80", "\xed\xbf\xbf", "\xf4\x90\x80\x80", "\xf5", "\xff", "\xe2\x82", "\xf0\x9f\x98"};
+  std::string s;
+  const int parts = static_cast<int>(random() % 12);
+  for (int k = 0; k < parts; ++k) s += pieces[random() % pieces.size()];
+  return s;
+}
+
+// The Unicode Standard's table of well-formed byte sequences (3-7), byte
+// by byte: the account IsValid is held to.
+bool WellFormedByTable37(std::string_view s) {
+  auto in = [&](size_t k, unsigned lo, unsigned hi) {
+    return k < s.size() && static_cast<uint8_t>(s[k]) >= lo && static_cast<uint8_t>(s[k]) <= hi;
+  };
+  for (size_t i = 0; i < s.size();) {
+    const auto b = static_cast<uint8_t>(s[i]);
+    const bool tail2 = in(i + 1, 0x80, 0xBF) && in(i + 2, 0x80, 0xBF);
+    if (b <= 0x7F) {
+      i += 1;
+    } else if (b >= 0xC2 && b <= 0xDF && in(i + 1, 0x80, 0xBF)) {
+      i += 2;
+    } else if ((b == 0xE0 && in(i + 1, 0xA0, 0xBF) && in(i + 2, 0x80, 0xBF)) ||
+               (((b >= 0xE1 && b <= 0xEC) || b == 0xEE || b == 0xEF) && tail2) ||
+               (b == 0xED && in(i + 1, 0x80, 0x9F) && in(i + 2, 0x80, 0xBF))) {
+      i += 3;
+    } else if ((b == 0xF0 && in(i + 1, 0x90, 0xBF) && in(i + 2, 0x80, 0xBF) && in(i + 3, 0x80, 0xBF)) ||
+               (b >= 0xF1 && b <= 0xF3 && tail2 && in(i + 3, 0x80, 0xBF)) ||
+               (b == 0xF4 && in(i + 1, 0x80, 0x8F) && in(i + 2, 0x80, 0xBF) && in(i + 3, 0x80, 0xBF))) {
+      i += 4;
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+TEST(Utf8Test, IsValidFollowsTheUnicodeTableOverAnyBytes) {
   std::mt19937 random(20261207);
   for (int round = 0; round < 20000; ++round) {
-    std::string s;
-    const int parts = static_cast<int>(random() % 12);
-    for (int k = 0; k < parts; ++k) s += pieces[random() % pieces.size()];
+    const std::string s = RandomPieces(random);
+    ASSERT_EQ(IsValid(s), WellFormedByTable37(s)) << "bytes: " << ::testing::PrintToString(s);
+  }
+}
+
+// Length must count what stepping sequence by sequence counts, malformed
+// bytes one each: Substr still steps one sequence at a time.
+TEST(Utf8Test, LengthStepsAsSubstrDoesOverAnyBytes) {
+  std::mt19937 random(20261208);
+  for (int round = 0; round < 20000; ++round) {
+    const std::string s = RandomPieces(random);
     size_t steps = 0;
     while (!Substr(s, steps, 1).empty()) ++steps;
     ASSERT_EQ(Length(s), steps) << "bytes: " << ::testing::PrintToString(s);
