@@ -4,6 +4,7 @@
 #include <zip.h>
 
 #include <condition_variable>
+#include <functional>
 
 #include "dala/base/hex.h"
 #include "dala/client/device.h"
@@ -60,6 +61,20 @@ class UiAppTest : public ProfileTest {
     UiResponse out = app_->Handle(r);
     EXPECT_EQ(out.status, want) << r.method << " " << r.path << ": " << out.body;
     return json::parse(out.body, nullptr, false);
+  }
+
+  // The page again with a Sync button that sends through `transport`,
+  // logged in and unlocked, as `dala ui` opens an enrolled profile.
+  void OpenWithTransport(std::function<Result<std::unique_ptr<Transport>>()> transport) {
+    app_.reset();
+    UiOptions options{60'000, "en"};
+    options.transport = std::move(transport);
+    options.store_path = Path();
+    app_ = std::make_unique<UiApp>(*store_, clock_, random_, options);
+    app_->SetPort(kPort);
+    UiResponse login = app_->Handle(Get("/?token=" + app_->token(), false));
+    cookie_ = HeaderIn(login, "Set-Cookie").substr(0, HeaderIn(login, "Set-Cookie").find(';'));
+    Call(Post("/api/unlock", {{"passphrase", "passphrase"}}), 200);
   }
 
   // A record of form "visit" saved through the page, its id.
@@ -559,17 +574,9 @@ TEST_F(UiAppTest, SyncRunsAsideShowingProgressRefusesASecondAndSurvivesALock) {
   ASSERT_TRUE(store_->Put(profile_key::kServerKey, std::string(64, 'a')).ok());
   ASSERT_TRUE(store_->Put(profile_key::kServerOrigin, "dala.example").ok());
   HeldTransport held;
-  app_.reset();
-  UiOptions options{60'000, "en"};
-  options.transport = [&held]() -> Result<std::unique_ptr<Transport>> {
+  OpenWithTransport([&held]() -> Result<std::unique_ptr<Transport>> {
     return std::unique_ptr<Transport>(std::make_unique<HeldTransport::Handle>(held));
-  };
-  options.store_path = Path();
-  app_ = std::make_unique<UiApp>(*store_, clock_, random_, options);
-  app_->SetPort(kPort);
-  UiResponse login = app_->Handle(Get("/?token=" + app_->token(), false));
-  cookie_ = HeaderIn(login, "Set-Cookie").substr(0, HeaderIn(login, "Set-Cookie").find(';'));
-  Call(Post("/api/unlock", {{"passphrase", "passphrase"}}), 200);
+  });
   SaveThroughPage(1);
   SaveThroughPage(2);
 
@@ -614,17 +621,9 @@ class UiSyncFailureTest : public UiAppTest {
     EXPECT_TRUE(store_->Put(profile_key::kServerKey, std::string(64, 'a')).ok());
     EXPECT_TRUE(store_->Put(profile_key::kServerOrigin, "dala.example").ok());
     EXPECT_TRUE(store_->Put(profile_key::kServerUrl, std::string(kUrl)).ok());
-    app_.reset();
-    UiOptions options{60'000, "en"};
-    options.transport = [failure]() -> Result<std::unique_ptr<Transport>> {
+    OpenWithTransport([failure]() -> Result<std::unique_ptr<Transport>> {
       return std::unique_ptr<Transport>(std::make_unique<FailingTransport>(failure));
-    };
-    options.store_path = Path();
-    app_ = std::make_unique<UiApp>(*store_, clock_, random_, options);
-    app_->SetPort(kPort);
-    UiResponse login = app_->Handle(Get("/?token=" + app_->token(), false));
-    cookie_ = HeaderIn(login, "Set-Cookie").substr(0, HeaderIn(login, "Set-Cookie").find(';'));
-    Call(Post("/api/unlock", {{"passphrase", "passphrase"}}), 200);
+    });
     SaveThroughPage(1);
     Call(Post("/api/language", {{"language", language}}), 200);
     Call(Post("/api/sync", json::object()), 202);
