@@ -316,7 +316,12 @@ std::optional<size_t> OnlyEditOnTheHead(const SubmissionSummary& stored, const s
 }  // namespace
 
 Status RecordService::RefreshSubmission(const SubmissionId& id, const AppendedRevision* newest) {
-  DALA_ASSIGN_OR_RETURN(auto before, ctx_.store.FindSubmission(id));
+  std::optional<SubmissionSummary> before;
+  if (newest != nullptr && newest->stored != nullptr) {
+    before = std::move(*newest->stored);
+  } else {
+    DALA_ASSIGN_OR_RETURN(before, ctx_.store.FindSubmission(id));
+  }
   if (newest != nullptr && before) {
     DALA_ASSIGN_OR_RETURN(bool done, RefreshAfterEditOfOnlyHead(*before, *newest));
     if (done) return Status::Ok();
@@ -579,9 +584,9 @@ Status RecordService::StoreSummary(SubmissionSummary s, const json& answers, con
     }
     return ctx_.store.PutSubmission(s);
   }
-  // `before` is the row as this refresh read it, in the transaction it runs
-  // in, and nothing has written the row since: the store need not read it
-  // a third time (the ownership check and the refresh read it already).
+  // `before` is the row as this refresh read it (or took it from the
+  // ownership check), in the transaction it runs in, and nothing has
+  // written the row since: the store need not read it again.
   auto put = [&] { return before ? ctx_.store.PutSubmissionOver(s, *before) : ctx_.store.PutSubmission(s); };
   if (before != nullptr && before->duplicate_key == s.duplicate_key && before->merged_into == s.merged_into &&
       before->distinct_from == s.distinct_from && before->volunteer == s.volunteer &&
@@ -942,6 +947,9 @@ struct RecordService::SyncExchange {
   uint64_t fork_at = 0;  // the lowest sequence of this request the server holds another envelope at
   std::vector<Hash> leaves;
   std::optional<std::pair<uint64_t, Envelope>> last_accepted;  // its log index, and it
+  // The submissions row RefuseInOrder read for candidate stored_row_of.
+  std::optional<SubmissionSummary> stored_row;
+  size_t stored_row_of = SIZE_MAX;
 
   // 3. The answer's checkpoint covers the log up to here; 4. the download
   // sends nothing beyond it.
@@ -964,6 +972,8 @@ struct RecordService::SyncExchange {
     blocked_at = 0;
     leaves.clear();
     last_accepted.reset();
+    stored_row.reset();
+    stored_row_of = SIZE_MAX;
   }
 
   // Last, so that it is destroyed first: its workers write `candidates`
@@ -1153,7 +1163,10 @@ Status RecordService::PassInOrder(SyncExchange& x) {
     // With the envelope just appended, when it was: an edit that is the
     // only envelope since the record's stored state needs no other.
     if (last != last_named.end() && last->second == at && x.touched.erase(id) > 0) {
-      const AppendedRevision newest{&*c.envelope, &c.answers, x.first_index + appended_before};
+      AppendedRevision newest{&*c.envelope, &c.answers, x.first_index + appended_before};
+      // Read by the ownership check of this same envelope: only its append
+      // (the log, the outbox) came after, which leaves the row as it was.
+      if (x.stored_row_of == i) newest.stored = &x.stored_row;
       const bool appended = x.leaves.size() == appended_before + 1;
       DALA_RETURN_IF_ERROR(RefreshSubmission(id, appended ? &newest : nullptr));
     }
@@ -1212,7 +1225,11 @@ Result<bool> RecordService::RefuseInOrder(SyncExchange& x, size_t i) {
   const bool new_in_batch = x.batch_new_submissions.count(e.submission()) > 0;
   std::optional<std::string> existing;  // its volunteer, when it is stored
   if (!new_in_batch) {
-    DALA_ASSIGN_OR_RETURN(existing, ctx_.store.SubmissionVolunteer(e.submission()));
+    // The whole row, not its volunteer alone: the refresh of an edit's
+    // record, right after its append, starts from it (PassInOrder).
+    DALA_ASSIGN_OR_RETURN(x.stored_row, ctx_.store.FindSubmission(e.submission()));
+    x.stored_row_of = i;
+    if (x.stored_row) existing = x.stored_row->volunteer;
   }
   if (e.parents().empty() && (existing.has_value() || new_in_batch)) {
     x.RejectAndBlock(c, "submission_exists", "a new submission reuses an existing id");

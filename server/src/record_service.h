@@ -132,6 +132,10 @@ class RecordService : public sync::FormRegistry {
     const sync::Envelope* envelope = nullptr;
     const nlohmann::json* answers = nullptr;
     uint64_t log_index = 0;
+    // The record's row as this transaction read it before the append, with
+    // nothing written to it since (none when there was no row): the
+    // refresh takes it instead of reading it again. Null: read it.
+    std::optional<SubmissionSummary>* stored = nullptr;
   };
   // Recomputes the derived state of one submission from its envelopes.
   // `newest`, when given, is the revision just appended: an edit on the
