@@ -256,7 +256,7 @@ int Main(int argc, char** argv) {
 
   SyncCommandOptions sync_o;
   auto* sync_cmd = app.add_subcommand("sync", "Send new records to the server and receive corrections and forms");
-  sync_cmd->add_option("--batch", sync_o.batch, "Records per exchange (default 1000)");
+  sync_cmd->add_option("--batch", sync_o.batch, "Records per exchange (default 2000, the most a server takes)");
   sync_cmd->add_option("--ca", sync_o.ca_file, "CA certificate file for a server with a private certificate")
       ->envname("DALA_CA");
 

@@ -12,6 +12,7 @@
 #include "dala/sync/hlc.h"
 #include "dala/sync/merkle.h"
 #include "dala/sync/person_keys.h"
+#include "dala/sync/protocol.h"
 #include "dala/sync/request_auth.h"
 #include "dala/sync/verify.h"
 
@@ -252,10 +253,12 @@ Result<SyncClient::ServerProfile> SyncClient::LoadServerProfile() {
 // deflated for the request.
 Result<SyncClient::Batch> SyncClient::ReadBatch(uint64_t after_sequence) {
   Batch batch;
-  // The envelopes' bytes, and their frames' four bytes each for a usual
-  // batch: `--batch` is the user's number, and nothing is reserved for it.
-  sync::RequestEnvelopeFrames frames(options_.batch_bytes + 4 * std::min<size_t>(options_.batch_envelopes, 4096));
-  DALA_RETURN_IF_ERROR(store_.ForEachPendingEnvelope(options_.batch_envelopes, options_.batch_bytes, after_sequence,
+  // No more than a server takes in one request (sync/PROTOCOL.md, request
+  // condition 4), whatever `--batch` asked: more is refused whole.
+  const size_t most = std::min(options_.batch_envelopes, sync::SyncLimits{}.max_envelopes);
+  // The envelopes' bytes, and their frames' four bytes each.
+  sync::RequestEnvelopeFrames frames(options_.batch_bytes + 4 * most);
+  DALA_RETURN_IF_ERROR(store_.ForEachPendingEnvelope(most, options_.batch_bytes, after_sequence,
                                                      [&](uint64_t sequence, std::string_view envelope) {
                                                        if (frames.count() == 0) batch.first_sequence = sequence;
                                                        batch.last_sequence = sequence;

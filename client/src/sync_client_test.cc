@@ -320,7 +320,8 @@ TEST_F(LyingServerTest, BatchesPreparedDuringAnExchangeAreSentInOrderNoneTwiceNo
 }
 
 // `dala sync --batch N` takes any N: a batch is as large as the pending
-// envelopes and the byte bound make it, never what N would reserve.
+// envelopes, the byte bound and the protocol's 2,000 make it, never what N
+// would reserve.
 TEST_F(LyingServerTest, BatchOfAnAbsurdSizeSendsWhatIsPendingInOneRequest) {
   Enrolled();
   for (int i = 0; i < 4; ++i) Save(i);
@@ -331,6 +332,26 @@ TEST_F(LyingServerTest, BatchOfAnAbsurdSizeSendsWhatIsPendingInOneRequest) {
   auto out = sync.Run();
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   EXPECT_EQ(server.requests, (std::vector<std::vector<uint64_t>>{{1, 2, 3, 4}}));
+  EXPECT_EQ(*store_->CountPending(), 0);
+}
+
+// A server refuses a request of more than 2,000 envelopes whole (the fake
+// decodes with the protocol's limits, as the server does): `--batch 5000`
+// must not make every sync fail.
+TEST_F(LyingServerTest, BatchLargerThanAServerTakesIsSentInRequestsOfAtMost2000) {
+  Enrolled();
+  const size_t most = sync::SyncLimits{}.max_envelopes;
+  for (size_t i = 0; i <= most; ++i) Save(static_cast<int>(i % 100));
+  LogKeepingServer server(server_key_, [](size_t) { return LogKeepingServer::Verdict{SIZE_MAX}; });
+  SyncOptions o;
+  o.batch_envelopes = 5000;
+  SyncClient sync(*store_, *device_, server, clock_, random_, o);
+  auto out = sync.Run();
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  ASSERT_EQ(server.requests.size(), 2u);
+  EXPECT_EQ(server.requests[0].size(), most);
+  EXPECT_EQ(server.requests[1], std::vector<uint64_t>{most + 1});
+  EXPECT_EQ(out->accepted, most + 1);
   EXPECT_EQ(*store_->CountPending(), 0);
 }
 
