@@ -682,8 +682,6 @@ std::vector<AnswerProblem> Form::Validate(const json& answers, const Clock& cloc
       [&](const json& object, int repeat, const std::string& prefix) {
         for (auto it = object.begin(); it != object.end(); ++it) {
           const Question* q = Find(it.key());
-          if (q != nullptr && q->HasAnswer() && repeat == -1 && q->repeat == -1 && !it->is_null())
-            top_level_answer[static_cast<size_t>(q->index)] = &*it;
           if (q == nullptr || !q->HasAnswer() || q->repeat != repeat) {
             std::string message = LocalMessage(Message::kUnknownField, language);
             std::string nearest = NearestName(it.key(), answer_names(repeat));
@@ -695,6 +693,8 @@ std::vector<AnswerProblem> Form::Validate(const json& answers, const Clock& cloc
             problems.push_back({prefix + it.key(), message});
             continue;
           }
+          // A known key, at the level it belongs to.
+          if (repeat == -1 && !it->is_null()) top_level_answer[static_cast<size_t>(q->index)] = &*it;
           if (q->type == QuestionType::kRepeat && it->is_array()) {
             for (size_t i = 0; i < it->size(); ++i) {
               const json& instance = (*it)[i];

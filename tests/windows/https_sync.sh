@@ -56,7 +56,9 @@ wine "$dala_exe" --help >/dev/null 2>&1 || fail "wine cannot run $dala_exe"
 # certificates failed under Wine and their neighbours passed. Each
 # certificate set is made again until neither of its signatures is one, so
 # that a refusal below is Dala's, not Wine's.
-wine_can_verify() {  # DIR holding ca.pem and cert.pem
+# wine_can_verify DIR (holding ca.pem and cert.pem): exit 0 when it can, 3
+# when it cannot, anything else when the certificates could not be read.
+wine_can_verify() {
   python3 - "$1/ca.pem" "$1/cert.pem" <<'EOF'
 import subprocess, sys
 def length(b, i):  # a DER length at b[i]: (its value, where the contents start)
@@ -76,7 +78,7 @@ for path in sys.argv[1:]:
     for _ in range(2):
         n, m = length(signature, k + 1)
         if len(signature[m:m + n].lstrip(b"\0")) < 32:  # P-256: 32 bytes each
-            sys.exit(1)
+            sys.exit(3)
         k = m + n
 EOF
 }
@@ -87,7 +89,10 @@ tls_init() {
   for _ in $(seq 20); do
     rm -rf "$dir"
     "$server" tls init "$@" >/dev/null || fail "dala-server tls init $*"
-    wine_can_verify "$dir" && return 0
+    local verdict=0
+    wine_can_verify "$dir" || verdict=$?
+    [ "$verdict" = 0 ] && return 0
+    [ "$verdict" = 3 ] || fail "could not read the certificates tls init made in $dir (openssl or python failed)"
   done
   fail "20 certificate sets in a row with a signature Wine cannot verify"
 }
