@@ -368,13 +368,6 @@ Result<std::optional<SubmissionSummary>> PostgresStore::FindSubmission(const syn
   return std::optional<SubmissionSummary>(std::move(summary));
 }
 
-Result<std::optional<std::string>> PostgresStore::SubmissionVolunteer(const sync::SubmissionId& id) {
-  Lock lock(mutex_);
-  DALA_ASSIGN_OR_RETURN(pg::Rows r, Run("SELECT volunteer FROM submissions WHERE id = $1", Params().Bytes(id)));
-  if (r.empty()) return std::optional<std::string>();
-  return std::optional<std::string>(r.Text(0, 0));
-}
-
 namespace {
 
 // The visit date when the form has one, else the creation day (UTC), as

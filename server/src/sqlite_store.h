@@ -117,7 +117,6 @@ class SqliteStore final : public Store {
   Status PutSubmission(const SubmissionSummary& summary) override;
   Status PutSubmissionOver(const SubmissionSummary& summary, const SubmissionSummary& stored) override;
   Result<std::optional<SubmissionSummary>> FindSubmission(const sync::SubmissionId& id) override;
-  Result<std::optional<std::string>> SubmissionVolunteer(const sync::SubmissionId& id) override;
   Result<std::vector<SubmissionSummary>> ListSubmissions(const SubmissionFilter& filter) override;
   Status ForEachSubmission(const SubmissionFilter& filter,
                            const std::function<Status(const SubmissionSummary&)>& visit) override;

@@ -450,15 +450,6 @@ Result<std::optional<SubmissionSummary>> SqliteStore::FindSubmission(const sync:
   return StoredSubmission(id);
 }
 
-Result<std::optional<std::string>> SqliteStore::SubmissionVolunteer(const sync::SubmissionId& id) {
-  Lock lock(mutex_);
-  DALA_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT volunteer FROM submissions WHERE id = ?"));
-  st.BindBytes(1, id);
-  DALA_ASSIGN_OR_RETURN(bool row, st.Step());
-  if (!row) return std::optional<std::string>();
-  return std::optional<std::string>(st.ColumnText(0));
-}
-
 namespace {
 
 // The visit date when the form has one, else the creation day (UTC).

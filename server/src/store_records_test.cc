@@ -392,16 +392,17 @@ TEST_P(StoreRecordsTest, PutSubmissionReplacesTheEarlierSummary) {
   EXPECT_FALSE(store_->FindSubmission(Id(9))->has_value());
 }
 
-TEST_P(StoreRecordsTest, SubmissionVolunteerIsTheStoredOnesAndNothingOfAnUnknownId) {
+// The sync's ownership check reads a record's volunteer from its row.
+TEST_P(StoreRecordsTest, FoundSubmissionsVolunteerIsTheStoredOneAndEmptyWhereNotKnown) {
   Put(Summary(1, "alma"));
   Put(Summary(2, ""));  // a record whose creator's volunteer is not known
-  auto alma = store_->SubmissionVolunteer(Id(1));
+  auto alma = store_->FindSubmission(Id(1));
   ASSERT_TRUE(alma.ok()) << alma.status().ToString();
-  EXPECT_EQ(*alma, std::optional<std::string>("alma"));
-  EXPECT_EQ(*store_->SubmissionVolunteer(Id(2)), std::optional<std::string>(""));
-  auto unknown = store_->SubmissionVolunteer(Id(9));
-  ASSERT_TRUE(unknown.ok());
-  EXPECT_FALSE(unknown->has_value());
+  ASSERT_TRUE(alma->has_value());
+  EXPECT_EQ((*alma)->volunteer, "alma");
+  auto unknown_volunteer = store_->FindSubmission(Id(2));
+  ASSERT_TRUE(unknown_volunteer.ok() && unknown_volunteer->has_value());
+  EXPECT_EQ((*unknown_volunteer)->volunteer, "");
 }
 
 // `s` with every column but its id a value of its own, unlike Summary()'s,

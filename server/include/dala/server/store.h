@@ -358,8 +358,6 @@ class RecordStore {
   // does.
   virtual Status PutSubmissionOver(const SubmissionSummary& summary, const SubmissionSummary& stored) = 0;
   virtual Result<std::optional<SubmissionSummary>> FindSubmission(const sync::SubmissionId& id) = 0;
-  // FindSubmission's volunteer alone: nullopt for an unknown id.
-  virtual Result<std::optional<std::string>> SubmissionVolunteer(const sync::SubmissionId& id) = 0;
   virtual Result<std::vector<SubmissionSummary>> ListSubmissions(const SubmissionFilter& filter) = 0;
   // Every submission the filter matches, in its order, one at a time: for
   // exports and indicators over all of them without holding them all.
