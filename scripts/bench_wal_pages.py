@@ -23,7 +23,8 @@ import time
 
 
 def commits(wal):
-    """Each commit's page numbers, in WAL order."""
+    """The page size, and each commit's page numbers in WAL order (frames of an earlier
+    generation, left past the last write, are not read: their salts differ)."""
     if len(wal) < 32:
         sys.exit("bench_wal_pages: shorter than a WAL header")
     magic, _version, page_size, _seq, salt1, salt2 = struct.unpack(">6I", wal[:24])
