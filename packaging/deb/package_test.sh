@@ -78,10 +78,13 @@ for f in usr/bin/dala usr/bin/dala-server usr/share/man/man1/dala.1.gz usr/share
 done
 # jemalloc is linked where it is on (not with the sanitizers, as in the
 # test build): the Depends must then name it.
-if objdump -p "$root/usr/bin/dala-server" | grep -q 'NEEDED.*libjemalloc'; then
-  field "$server" Depends | grep -q libjemalloc2 ||
-    fail "dala-server links jemalloc but does not depend on libjemalloc2: $(field "$server" Depends)"
-fi
+for pair in "dala-server:$server" "dala:$client"; do
+  prog=${pair%%:*} deb=${pair#*:}
+  if objdump -p "$root/usr/bin/$prog" | grep -q 'NEEDED.*libjemalloc'; then
+    field "$deb" Depends | grep -q libjemalloc2 ||
+      fail "$prog links jemalloc but does not depend on libjemalloc2: $(field "$deb" Depends)"
+  fi
+done
 
 # --help of the installed programs, and their man pages against it.
 for prog in dala dala-server; do
