@@ -449,5 +449,72 @@ TEST_P(IndicatorCountsTest, PutOverTheRowReadInItsTransactionWritesAndCountsAsPu
   EXPECT_EQ((*split)["records"], 1);
 }
 
+// A new record's first revision: the ordered pass found no row of it in
+// its transaction, and the store inserts without looking again, with the
+// row and the counts PutSubmission gives. Where the transaction found
+// wrong (a row has the id after all), SQLite's plain insert fails and
+// leaves the row and its counts as they were; PostgreSQL, which looks
+// again, writes over it as PutSubmission does. Outside a transaction
+// both look, as PutSubmission does.
+TEST_P(IndicatorCountsTest, PutNewOfAnIdThatHasARowNeverCountsItTwice) {
+  SubmissionSummary s;
+  s.id = sync::NewSubmissionId(clock_, random_);
+  s.form_id = "visit";
+  s.review_state = "received";
+  auto with = [&](const std::string& region, const std::string& centre, const json& answers) {
+    s.region = region;
+    s.centre = centre;
+    s.answers_json = answers.dump();
+    s.updated_ms += 1000;
+    return s;
+  };
+  auto row = [&] {
+    auto found = store_->FindSubmission(s.id);
+    EXPECT_TRUE(found.ok() && found->has_value());
+    return found.ok() && found->has_value() ? **found : SubmissionSummary{};
+  };
+  auto records = [&] {
+    auto split = ComputeIndicators(*store_, *form_, SubmissionFilter{.form_id = "visit"}, IndicatorSplit::kRegion);
+    EXPECT_TRUE(split.ok());
+    return split.ok() ? (*split)["records"] : json();
+  };
+
+  // In a transaction that found no row: inserted, counted once.
+  ASSERT_TRUE(store_->InTransaction([&]() -> Status {
+                      DALA_ASSIGN_OR_RETURN(auto read, store_->FindSubmission(s.id));
+                      if (read) return Status::Internal("a row before the first put");
+                      return store_->PutNewSubmission(with("ala", "ala_01", Answers("ala", "ala_01", 3, 2.5,
+                                                                                    {"kk", "ru"}, 4, json::array())));
+                    })
+                  .ok());
+  const SubmissionSummary first = row();
+  EXPECT_EQ(testing::SummaryColumns(first), testing::SummaryColumns(s));
+  ExpectCountsAgreeWithRecords();
+  EXPECT_EQ(records(), 1);
+
+  // In a transaction, an id that has a row.
+  const Status again = store_->InTransaction([&] {
+    return store_->PutNewSubmission(
+        with("ast", "ast_01", Answers("ast", "ast_01", 9, 0.25, {"en"}, 2, {{{"kind", "rude"}}})));
+  });
+  if (kind() == testing::StoreKind::kSqlite) {
+    EXPECT_FALSE(again.ok());
+    EXPECT_EQ(testing::SummaryColumns(row()), testing::SummaryColumns(first));
+  } else {
+    EXPECT_TRUE(again.ok()) << again.message();
+    EXPECT_EQ(testing::SummaryColumns(row()), testing::SummaryColumns(s));
+  }
+  ExpectCountsAgreeWithRecords();
+  EXPECT_EQ(records(), 1);
+
+  // Outside a transaction the store looks, and writes over the row.
+  ASSERT_TRUE(store_->PutNewSubmission(with("ala", "ala_02", Answers("ala", "ala_02", 1, 0.5, {"ru"}, 1,
+                                                                     {{{"kind", "queue"}, {"minutes", 5}}})))
+                  .ok());
+  EXPECT_EQ(testing::SummaryColumns(row()), testing::SummaryColumns(s));
+  ExpectCountsAgreeWithRecords();
+  EXPECT_EQ(records(), 1);
+}
+
 }  // namespace
 }  // namespace dala::server

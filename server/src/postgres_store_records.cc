@@ -317,6 +317,9 @@ Status PostgresStore::PutSubmissionOver(const SubmissionSummary& s, const Submis
   return PutSubmission(s);
 }
 
+// Nor does it keep another node from inserting the row after it looked.
+Status PostgresStore::PutNewSubmission(const SubmissionSummary& s) { return PutSubmission(s); }
+
 Status PostgresStore::PutSubmissionRow(const SubmissionSummary& s) {
   return Run(Sql("INSERT INTO submissions (", kSubmissionColumns,
                  ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, "

@@ -540,10 +540,13 @@ Status RecordService::RefreshNewSubmission(const Envelope& e, const json& answer
   s.only_head = ToHex(e.id());
   s.only_head_hlc = e.hlc().packed;
   DALA_ASSIGN_OR_RETURN(s.volunteer, VolunteerOf(e.author()));
-  return StoreSummary(std::move(s), answers, /*before=*/nullptr);
+  // RefuseInOrder found no row of it in this transaction (or the request
+  // would have been refused as reusing an id): the store need not look again.
+  return StoreSummary(std::move(s), answers, /*before=*/nullptr, /*known_new=*/true);
 }
 
-Status RecordService::StoreSummary(SubmissionSummary s, const json& answers, const SubmissionSummary* before) {
+Status RecordService::StoreSummary(SubmissionSummary s, const json& answers, const SubmissionSummary* before,
+                                   bool known_new) {
   // What the record is about, for filters and duplicate detection.
   auto text = [&](const std::string& name) -> std::string {
     auto it = answers.find(name);
@@ -572,17 +575,18 @@ Status RecordService::StoreSummary(SubmissionSummary s, const json& answers, con
   // Possible duplicates: same form and key, different volunteers, neither
   // merged away, and not declared distinct from each other.
   if (before == nullptr && s.distinct_from.empty()) {
+    auto put_new = [&] { return known_new ? ctx_.store.PutNewSubmission(s) : ctx_.store.PutSubmission(s); };
     // Seen first now: no decision names it yet, so it is a possible
     // duplicate of every live record of another volunteer with its key,
     // and only their flags can change because of it: each now has one.
-    if (s.duplicate_key.empty() || !s.merged_into.empty()) return ctx_.store.PutSubmission(s);
+    if (s.duplicate_key.empty() || !s.merged_into.empty()) return put_new();
     DALA_ASSIGN_OR_RETURN(auto others, ctx_.store.DuplicatePeers(s.form_id, s.duplicate_key, s.volunteer));
     for (const auto& p : others) {
       if (p.id == s.id || !p.merged_into.empty()) continue;
       s.duplicate_group = s.duplicate_key;
       if (p.duplicate_group != s.duplicate_key) DALA_RETURN_IF_ERROR(ctx_.store.SetDuplicateGroup(p.id, s.duplicate_key));
     }
-    return ctx_.store.PutSubmission(s);
+    return put_new();
   }
   // `before` is the row as this refresh read it (or took it from the
   // ownership check), in the transaction it runs in, and nothing has

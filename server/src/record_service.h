@@ -222,7 +222,10 @@ class RecordService : public sync::FormRegistry {
   // `before` is the stored row as read in the caller's transaction, which
   // has not written it since (the store writes over it without reading it
   // again), or null for a submission seen first now.
-  Status StoreSummary(SubmissionSummary s, const nlohmann::json& answers, const SubmissionSummary* before);
+  // `before`: the row as read in this transaction, or null. `known_new`:
+  // this transaction found no row (a new record's first revision).
+  Status StoreSummary(SubmissionSummary s, const nlohmann::json& answers, const SubmissionSummary* before,
+                      bool known_new = false);
   // For a volunteer with several laptops: queues for them the enrolment
   // events of all of them and every envelope of the volunteer's
   // submissions, where not queued yet. The caller holds a transaction.

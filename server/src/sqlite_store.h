@@ -116,6 +116,7 @@ class SqliteStore final : public Store {
   Result<uint64_t> CountEnvelopesOfAfter(const sync::SubmissionId& submission, uint64_t log_index) override;
   Status PutSubmission(const SubmissionSummary& summary) override;
   Status PutSubmissionOver(const SubmissionSummary& summary, const SubmissionSummary& stored) override;
+  Status PutNewSubmission(const SubmissionSummary& summary) override;
   Result<std::optional<SubmissionSummary>> FindSubmission(const sync::SubmissionId& id) override;
   Result<std::vector<SubmissionSummary>> ListSubmissions(const SubmissionFilter& filter) override;
   Status ForEachSubmission(const SubmissionFilter& filter,

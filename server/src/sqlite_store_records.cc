@@ -354,6 +354,17 @@ Status SqliteStore::PutSubmissionOver(const SubmissionSummary& s, const Submissi
   return change.AddTo(s, PlanFor(), &pending_counts_);
 }
 
+// The same for a row the transaction found absent: PutSubmissionRow's
+// plain INSERT refuses an id that has a row, so a wrong "absent" fails the
+// transaction instead of counting the record twice.
+Status SqliteStore::PutNewSubmission(const SubmissionSummary& s) {
+  Lock lock(mutex_);
+  if (!in_transaction_) return PutSubmission(s);
+  RecordCountChange change = CountChangeOf(s, nullptr);
+  DALA_RETURN_IF_ERROR(PutSubmissionRow(s, nullptr));
+  return change.AddTo(s, PlanFor(), &pending_counts_);
+}
+
 namespace {
 
 // The submissions row's columns after the id, with their values in a

@@ -357,6 +357,13 @@ class RecordStore {
   // otherwise, or outside a transaction, it reads the row as PutSubmission
   // does.
   virtual Status PutSubmissionOver(const SubmissionSummary& summary, const SubmissionSummary& stored) = 0;
+  // PutSubmission of a record FindSubmission found no row of, earlier in
+  // the transaction the caller is in now: a new record's first revision.
+  // A store whose open transaction keeps every other writer out inserts
+  // the row without looking for it again, and an id that has a row after
+  // all fails the insert and changes nothing; otherwise, or outside a
+  // transaction, it reads the row as PutSubmission does.
+  virtual Status PutNewSubmission(const SubmissionSummary& summary) = 0;
   virtual Result<std::optional<SubmissionSummary>> FindSubmission(const sync::SubmissionId& id) = 0;
   virtual Result<std::vector<SubmissionSummary>> ListSubmissions(const SubmissionFilter& filter) = 0;
   // Every submission the filter matches, in its order, one at a time: for
