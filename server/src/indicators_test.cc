@@ -119,6 +119,30 @@ class IndicatorCountsTest : public testing::ServiceTest {
     return e->submission();
   }
 
+  // A record's summary as the store tests put it directly: With sets its
+  // place and answers (a second later each time), Row reads it back.
+  struct DirectRecord {
+    IndicatorCountsTest* test;
+    SubmissionSummary s;
+    explicit DirectRecord(IndicatorCountsTest* t) : test(t) {
+      s.id = sync::NewSubmissionId(t->clock_, t->random_);
+      s.form_id = "visit";
+      s.review_state = "received";
+    }
+    SubmissionSummary With(const std::string& region, const std::string& centre, const json& answers) {
+      s.region = region;
+      s.centre = centre;
+      s.answers_json = answers.dump();
+      s.updated_ms += 1000;
+      return s;
+    }
+    SubmissionSummary Row() const {
+      auto found = test->store_->FindSubmission(s.id);
+      EXPECT_TRUE(found.ok() && found->has_value());
+      return found.ok() && found->has_value() ? **found : SubmissionSummary{};
+    }
+  };
+
   // The indicators from the kept counts and from every record's answers,
   // for each split and for the filters the counts answer.
   void ExpectCountsAgreeWithRecords(std::vector<const char*> more_versions = {}) {
@@ -391,22 +415,12 @@ TEST_P(IndicatorCountsTest, CountsGivenForTheReplacedRowAreTakenOffOnlyWhileItHo
 // Outside a transaction, or given another record's row, the store reads
 // the row itself, so a row read long before changes nothing.
 TEST_P(IndicatorCountsTest, PutOverTheRowReadInItsTransactionWritesAndCountsAsPut) {
-  SubmissionSummary s;
-  s.id = sync::NewSubmissionId(clock_, random_);
-  s.form_id = "visit";
-  s.review_state = "received";
+  DirectRecord record(this);
+  const SubmissionSummary& s = record.s;
   auto with = [&](const std::string& region, const std::string& centre, const json& answers) {
-    s.region = region;
-    s.centre = centre;
-    s.answers_json = answers.dump();
-    s.updated_ms += 1000;
-    return s;
+    return record.With(region, centre, answers);
   };
-  auto row = [&] {
-    auto found = store_->FindSubmission(s.id);
-    EXPECT_TRUE(found.ok() && found->has_value());
-    return found.ok() && found->has_value() ? **found : SubmissionSummary{};
-  };
+  auto row = [&] { return record.Row(); };
   ASSERT_TRUE(store_->PutSubmission(with("ala", "ala_01", Answers("ala", "ala_01", 3, 2.5, {"kk", "ru"}, 4,
                                                                   {{{"kind", "queue"}, {"minutes", 40}}})))
                   .ok());
@@ -457,22 +471,12 @@ TEST_P(IndicatorCountsTest, PutOverTheRowReadInItsTransactionWritesAndCountsAsPu
 // again, writes over it as PutSubmission does. Outside a transaction
 // both look, as PutSubmission does.
 TEST_P(IndicatorCountsTest, PutNewOfAnIdThatHasARowNeverCountsItTwice) {
-  SubmissionSummary s;
-  s.id = sync::NewSubmissionId(clock_, random_);
-  s.form_id = "visit";
-  s.review_state = "received";
+  DirectRecord record(this);
+  const SubmissionSummary& s = record.s;
   auto with = [&](const std::string& region, const std::string& centre, const json& answers) {
-    s.region = region;
-    s.centre = centre;
-    s.answers_json = answers.dump();
-    s.updated_ms += 1000;
-    return s;
+    return record.With(region, centre, answers);
   };
-  auto row = [&] {
-    auto found = store_->FindSubmission(s.id);
-    EXPECT_TRUE(found.ok() && found->has_value());
-    return found.ok() && found->has_value() ? **found : SubmissionSummary{};
-  };
+  auto row = [&] { return record.Row(); };
   auto records = [&] {
     auto split = ComputeIndicators(*store_, *form_, SubmissionFilter{.form_id = "visit"}, IndicatorSplit::kRegion);
     EXPECT_TRUE(split.ok());
