@@ -417,34 +417,30 @@ TEST_P(IndicatorCountsTest, CountsGivenForTheReplacedRowAreTakenOffOnlyWhileItHo
 TEST_P(IndicatorCountsTest, PutOverTheRowReadInItsTransactionWritesAndCountsAsPut) {
   DirectRecord record(this);
   const SubmissionSummary& s = record.s;
-  auto with = [&](const std::string& region, const std::string& centre, const json& answers) {
-    return record.With(region, centre, answers);
-  };
-  auto row = [&] { return record.Row(); };
-  ASSERT_TRUE(store_->PutSubmission(with("ala", "ala_01", Answers("ala", "ala_01", 3, 2.5, {"kk", "ru"}, 4,
+  ASSERT_TRUE(store_->PutSubmission(record.With("ala", "ala_01", Answers("ala", "ala_01", 3, 2.5, {"kk", "ru"}, 4,
                                                                   {{{"kind", "queue"}, {"minutes", 40}}})))
                   .ok());
-  const SubmissionSummary first = row();
+  const SubmissionSummary first = record.Row();
 
   // In a transaction, over the row read in it: the record moves to Astana.
   ASSERT_TRUE(store_->InTransaction([&]() -> Status {
                       DALA_ASSIGN_OR_RETURN(auto read, store_->FindSubmission(s.id));
                       if (!read) return Status::NotFound("the row is not there");
-                      return store_->PutSubmissionOver(with("ast", "ast_01", Answers("ast", "ast_01", 9, 0.25,
+                      return store_->PutSubmissionOver(record.With("ast", "ast_01", Answers("ast", "ast_01", 9, 0.25,
                                                                                      {"en"}, 2, json::array())),
                                                        *read);
                     })
                   .ok());
-  EXPECT_EQ(testing::SummaryColumns(row()), testing::SummaryColumns(s));
+  EXPECT_EQ(testing::SummaryColumns(record.Row()), testing::SummaryColumns(s));
   ExpectCountsAgreeWithRecords();
 
   // Outside a transaction, over the first row (read two writes ago): the
   // store reads the row as it is, and counts off what it holds.
-  ASSERT_TRUE(store_->PutSubmissionOver(with("ala", "ala_02", Answers("ala", "ala_02", 1, 0.5, {"ru"}, 1,
+  ASSERT_TRUE(store_->PutSubmissionOver(record.With("ala", "ala_02", Answers("ala", "ala_02", 1, 0.5, {"ru"}, 1,
                                                                       {{{"kind", "rude"}}})),
                                         first)
                   .ok());
-  EXPECT_EQ(testing::SummaryColumns(row()), testing::SummaryColumns(s));
+  EXPECT_EQ(testing::SummaryColumns(record.Row()), testing::SummaryColumns(s));
   ExpectCountsAgreeWithRecords();
 
   // In a transaction, over another record's row: read again as well.
@@ -452,10 +448,10 @@ TEST_P(IndicatorCountsTest, PutOverTheRowReadInItsTransactionWritesAndCountsAsPu
   other.id = sync::NewSubmissionId(clock_, random_);
   ASSERT_TRUE(store_->InTransaction([&] {
                       return store_->PutSubmissionOver(
-                          with("ast", "ast_02", Answers("ast", "ast_02", 5, 1.5, {"kk"}, 3, json::array())), other);
+                          record.With("ast", "ast_02", Answers("ast", "ast_02", 5, 1.5, {"kk"}, 3, json::array())), other);
                     })
                   .ok());
-  EXPECT_EQ(testing::SummaryColumns(row()), testing::SummaryColumns(s));
+  EXPECT_EQ(testing::SummaryColumns(record.Row()), testing::SummaryColumns(s));
   EXPECT_FALSE(store_->FindSubmission(other.id)->has_value());
   ExpectCountsAgreeWithRecords();
   auto split = ComputeIndicators(*store_, *form_, SubmissionFilter{.form_id = "visit"}, IndicatorSplit::kRegion);
@@ -473,10 +469,6 @@ TEST_P(IndicatorCountsTest, PutOverTheRowReadInItsTransactionWritesAndCountsAsPu
 TEST_P(IndicatorCountsTest, PutNewOfAnIdThatHasARowNeverCountsItTwice) {
   DirectRecord record(this);
   const SubmissionSummary& s = record.s;
-  auto with = [&](const std::string& region, const std::string& centre, const json& answers) {
-    return record.With(region, centre, answers);
-  };
-  auto row = [&] { return record.Row(); };
   auto records = [&] {
     auto split = ComputeIndicators(*store_, *form_, SubmissionFilter{.form_id = "visit"}, IndicatorSplit::kRegion);
     EXPECT_TRUE(split.ok());
@@ -487,11 +479,11 @@ TEST_P(IndicatorCountsTest, PutNewOfAnIdThatHasARowNeverCountsItTwice) {
   ASSERT_TRUE(store_->InTransaction([&]() -> Status {
                       DALA_ASSIGN_OR_RETURN(auto read, store_->FindSubmission(s.id));
                       if (read) return Status::Internal("a row before the first put");
-                      return store_->PutNewSubmission(with("ala", "ala_01", Answers("ala", "ala_01", 3, 2.5,
+                      return store_->PutNewSubmission(record.With("ala", "ala_01", Answers("ala", "ala_01", 3, 2.5,
                                                                                     {"kk", "ru"}, 4, json::array())));
                     })
                   .ok());
-  const SubmissionSummary first = row();
+  const SubmissionSummary first = record.Row();
   EXPECT_EQ(testing::SummaryColumns(first), testing::SummaryColumns(s));
   ExpectCountsAgreeWithRecords();
   EXPECT_EQ(records(), 1);
@@ -499,23 +491,23 @@ TEST_P(IndicatorCountsTest, PutNewOfAnIdThatHasARowNeverCountsItTwice) {
   // In a transaction, an id that has a row.
   const Status again = store_->InTransaction([&] {
     return store_->PutNewSubmission(
-        with("ast", "ast_01", Answers("ast", "ast_01", 9, 0.25, {"en"}, 2, {{{"kind", "rude"}}})));
+        record.With("ast", "ast_01", Answers("ast", "ast_01", 9, 0.25, {"en"}, 2, {{{"kind", "rude"}}})));
   });
   if (kind() == testing::StoreKind::kSqlite) {
     EXPECT_FALSE(again.ok());
-    EXPECT_EQ(testing::SummaryColumns(row()), testing::SummaryColumns(first));
+    EXPECT_EQ(testing::SummaryColumns(record.Row()), testing::SummaryColumns(first));
   } else {
     EXPECT_TRUE(again.ok()) << again.message();
-    EXPECT_EQ(testing::SummaryColumns(row()), testing::SummaryColumns(s));
+    EXPECT_EQ(testing::SummaryColumns(record.Row()), testing::SummaryColumns(s));
   }
   ExpectCountsAgreeWithRecords();
   EXPECT_EQ(records(), 1);
 
   // Outside a transaction the store looks, and writes over the row.
-  ASSERT_TRUE(store_->PutNewSubmission(with("ala", "ala_02", Answers("ala", "ala_02", 1, 0.5, {"ru"}, 1,
+  ASSERT_TRUE(store_->PutNewSubmission(record.With("ala", "ala_02", Answers("ala", "ala_02", 1, 0.5, {"ru"}, 1,
                                                                      {{{"kind", "queue"}, {"minutes", 5}}})))
                   .ok());
-  EXPECT_EQ(testing::SummaryColumns(row()), testing::SummaryColumns(s));
+  EXPECT_EQ(testing::SummaryColumns(record.Row()), testing::SummaryColumns(s));
   ExpectCountsAgreeWithRecords();
   EXPECT_EQ(records(), 1);
 }
