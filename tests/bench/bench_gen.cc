@@ -134,17 +134,17 @@ int main(int argc, char** argv) {
       return argv[++i];
     };
     if (a == "--profile") profile = next();
-    else if (a == "--revisions") revisions = std::stol(next());
+    else if (a == "--revisions") revisions = bench::FlagNumber<long>(a, next());
     else if (a == "--forms") forms_dir = next();
     else if (a == "--kdf") kdf_name = next();
-    else if (a == "--span-days") span_days = std::stod(next());
-    else if (a == "--edit-percent") edit_percent = std::stoi(next());
-    else if (a == "--seed") seed = std::stoull(next());
-    else if (a == "--validate-every") validate_every = std::stoi(next());
+    else if (a == "--span-days") span_days = bench::FlagNumber<double>(a, next());
+    else if (a == "--edit-percent") edit_percent = bench::FlagNumber<int>(a, next());
+    else if (a == "--seed") seed = bench::FlagNumber<uint64_t>(a, next());
+    else if (a == "--validate-every") validate_every = bench::FlagNumber<int>(a, next());
     else if (a == "--answers-file") answers_file = next();
     else if (a == "--answers-jsonl") answers_jsonl = next();
-    else if (a == "--append") append = std::stol(next());
-    else if (a == "--new-percent") new_percent = std::stoi(next());
+    else if (a == "--append") append = bench::FlagNumber<long>(a, next());
+    else if (a == "--new-percent") new_percent = bench::FlagNumber<int>(a, next());
     else bench::Die("unknown argument " + a);
   }
   const char* passphrase = std::getenv("DALA_PASSPHRASE");

@@ -245,18 +245,18 @@ int main(int argc, char** argv) {
     if (a == "--url") urls.push_back(next());
     else if (a == "--admin-password") admin_password = next();
     else if (a == "--server-pid") {
-      int pid = std::stoi(next());
+      int pid = bench::FlagNumber<int>(a, next());
       if (server_pid == 0) server_pid = pid;
     }
     else if (a == "--forms") forms_dir = next();
-    else if (a == "--laptops") laptops_per_phase = std::stoi(next());
-    else if (a == "--records") records = std::stoi(next());
-    else if (a == "--coordinators") coordinators = std::stoi(next());
-    else if (a == "--clients") clients = std::stoi(next());
-    else if (a == "--read-seconds") read_seconds = std::stod(next());
-    else if (a == "--light-laptops") light_laptops = std::stoi(next());
-    else if (a == "--light-clients") light_clients = std::stoi(next());
-    else if (a == "--seed") seed = std::stoull(next());
+    else if (a == "--laptops") laptops_per_phase = bench::FlagNumber<int>(a, next());
+    else if (a == "--records") records = bench::FlagNumber<int>(a, next());
+    else if (a == "--coordinators") coordinators = bench::FlagNumber<int>(a, next());
+    else if (a == "--clients") clients = bench::FlagNumber<int>(a, next());
+    else if (a == "--read-seconds") read_seconds = bench::FlagNumber<double>(a, next());
+    else if (a == "--light-laptops") light_laptops = bench::FlagNumber<int>(a, next());
+    else if (a == "--light-clients") light_clients = bench::FlagNumber<int>(a, next());
+    else if (a == "--seed") seed = bench::FlagNumber<uint64_t>(a, next());
     else Die("unknown argument " + a);
   }
   if (urls.empty() || admin_password.empty() || forms_dir.empty() || server_pid <= 0)
@@ -266,7 +266,7 @@ int main(int argc, char** argv) {
     std::string h = url.substr(7, url.rfind(':') - 7);
     if (!host.empty() && h != host) Die("the nodes must share one host");
     host = h;
-    ports.push_back(std::stoi(url.substr(url.rfind(':') + 1)));
+    ports.push_back(bench::FlagNumber<int>("--url's port", url.substr(url.rfind(':') + 1)));
   }
   Check(sync::InitCrypto(), "crypto");
   auto form = Check(schema::Form::Load(bench::ReadFile(forms_dir + "/psc_observation.json")), "form");

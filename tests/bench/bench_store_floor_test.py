@@ -109,4 +109,17 @@ with tempfile.TemporaryDirectory() as d:
     make(other, first, [], schema=SCHEMA[:1] + ["CREATE TABLE submissions (id BLOB PRIMARY KEY, last_log_index INTEGER)"])
     refuses(["--changes-before", other, "--from", after, "--dir", work], "do not have the same submissions table")
     refuses(["--changes-before", before, "--from", os.path.join(d, "missing.db"), "--dir", work], "cannot open")
+    refuses(["--changes-before", before, "--from", after, "--dir", work, "--repeats", "two"],
+            '--repeats takes a number, not "two"')
+    refuses(["--from", after, "--dir", work, "--batch", "10x"], '--batch takes a number, not "10x"')
+    # A database whose last commits are still in its WAL: the copy of its main file would miss them.
+    live = os.path.join(d, "live.db")
+    make(live, first, before_rows)
+    writer = sqlite3.connect(live)
+    writer.execute("PRAGMA journal_mode=WAL")
+    writer.execute("PRAGMA wal_autocheckpoint=0")
+    writer.execute("UPDATE submissions SET answers = '{\"q\":7}' WHERE id = ?", (b"A" * 16,))
+    writer.commit()
+    refuses(["--changes-before", live, "--from", after, "--dir", work], "has commits in")
+    writer.close()
 print("ok")

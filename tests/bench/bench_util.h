@@ -5,6 +5,7 @@
 #pragma once
 
 #include <algorithm>
+#include <charconv>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -55,6 +56,18 @@ inline double ServerTimingMs(const std::string& header) {
 [[noreturn]] inline void Die(const std::string& message) {
   std::fprintf(stderr, "bench: %s\n", message.c_str());
   std::exit(1);
+}
+
+// The number a flag was given, whole, or one line and exit 1: std::stoi
+// would end the program with an uncaught exception on "ten", and read
+// "10x" as 10.
+template <typename Number>
+Number FlagNumber(const std::string& flag, const std::string& text) {
+  Number value{};
+  const char* end = text.data() + text.size();
+  auto [stop, error] = std::from_chars(text.data(), end, value);
+  if (text.empty() || error != std::errc() || stop != end) Die(flag + " takes a number, not \"" + text + "\"");
+  return value;
 }
 
 // --- answers ----------------------------------------------------------------------
