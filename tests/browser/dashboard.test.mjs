@@ -65,6 +65,8 @@ test('a wrong password is refused with a clear message, the right one signs in',
 
 const PAGES = [
   {name: 'overview', hash: '#/overview', ready: 'ul.needs'},
+  // The exit interviews are all of today: one column of records per day.
+  {name: 'overview-of-one-day', hash: '#/overview?form=citizen_exit_survey', ready: 'ul.needs'},
   {name: 'submissions', hash: '#/submissions', ready: 'table.list'},
   {name: 'submissions-of-a-form', hash: '#/submissions?form=psc_observation', ready: '.export a'},
   {name: 'submission', hash: () => `#/submission/${ids.conflict}`, ready: 'dl.answers'},
@@ -73,6 +75,44 @@ const PAGES = [
   {name: 'people', hash: '#/people', ready: 'table.list', user: 'ada'},
   {name: 'transparency', hash: '#/transparency', ready: '#verifier-key'},
 ];
+
+// Text of an SVG chart that falls outside the chart's box, where it is cut
+// off, or over another text of the same chart.
+async function chartTextProblems(page) {
+  return page.$$eval('svg.chart', (charts) => charts.flatMap((svg) => {
+    const box = svg.viewBox.baseVal;
+    const texts = [...svg.querySelectorAll('text')].map((t) => ({text: t.textContent, b: t.getBBox()}));
+    const name = svg.getAttribute('aria-label');
+    const out = [];
+    for (const {text, b} of texts) {
+      if (b.x < box.x - 0.5 || b.y < box.y - 0.5 || b.x + b.width > box.x + box.width + 0.5 ||
+          b.y + b.height > box.y + box.height + 0.5) out.push(`${name}: "${text}" is cut off at the chart's edge`);
+    }
+    for (let i = 0; i < texts.length; ++i) {
+      for (let j = i + 1; j < texts.length; ++j) {
+        const [a, c] = [texts[i].b, texts[j].b];
+        if (a.x < c.x + c.width && c.x < a.x + a.width && a.y < c.y + c.height && c.y < a.y + a.height)
+          out.push(`${name}: "${texts[i].text}" and "${texts[j].text}" are written over each other`);
+      }
+    }
+    return out;
+  }));
+}
+
+// Rows of the tables set side by side that are taller than the tallest of
+// their cells: a short table stretched to the height of its neighbour.
+async function stretchedRows(page) {
+  return page.$$eval('.two-columns table tbody tr', (rows) => rows.filter((tr) => {
+    const tallest = Math.max(...[...tr.cells].map((cell) => {
+      const content = document.createRange();
+      content.selectNodeContents(cell);
+      const style = getComputedStyle(cell);
+      return content.getBoundingClientRect().height + parseFloat(style.paddingTop) +
+        parseFloat(style.paddingBottom) + parseFloat(style.borderBottomWidth);
+    }));
+    return tr.getBoundingClientRect().height > tallest + 4;
+  }).map((tr) => tr.cells[0].textContent));
+}
 
 test('every page loads without a console error, passes axe, and is photographed at both sizes', async () => {
   for (const size of SIZES) {
@@ -93,6 +133,10 @@ test('every page loads without a console error, passes axe, and is photographed 
       const cut = await page.$$eval('.table-wrap', (boxes) => boxes.filter((b) => b.scrollWidth > b.clientWidth + 1)
           .map((b) => `${b.scrollWidth - b.clientWidth}px: ${b.querySelector('thead')?.innerText.replace(/\s+/g, ' ')}`));
       assert.deepEqual(cut, [], `${p.name} at ${size.width}x${size.height}`);
+      // Every word a chart writes, whole and on its own: all the records here
+      // are of one day, so the records per day are one column under a date.
+      assert.deepEqual(await chartTextProblems(page), [], `${p.name} at ${size.width}x${size.height}`);
+      assert.deepEqual(await stretchedRows(page), [], `rows taller than their text on ${p.name} at ${size.width}`);
       await page.context().close();
     }
   }

@@ -53,9 +53,10 @@ export async function render(main, params, app) {
   // the busiest row, so the table reads at a glance either way.
   const bar = (rows) => {
     const most = Math.max(1, ...rows.map((r) => r.count));
-    return (v, row) => [meter(row.count, row.target || most, Boolean(row.target)), ' ', row.target ?
-      t('coverage.of_target', {count: formatNumber(row.count), target: formatNumber(row.target)}) :
-      formatNumber(row.count)];
+    // On one line: "4 of" over "30" reads as two figures.
+    return (v, row) => h('span', {class: 'nowrap'}, meter(row.count, row.target || most, Boolean(row.target)), ' ',
+        row.target ? t('coverage.of_target', {count: formatNumber(row.count), target: formatNumber(row.target)}) :
+          formatNumber(row.count));
   };
   const regionRows = data.coverage.regions.map((r) => ({name: regionName(r.region), count: r.count,
     target: r.target, visited: r.visited, centres: r.centres, className: r.count === 0 ? 'unvisited' : ''}));
