@@ -2,6 +2,7 @@
 // fieldwork has come (records per day, coverage of regions and centres
 // against the targets the centres' list may carry).
 
+#include <charconv>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -70,9 +71,17 @@ Result<json> Coverage(Store& store, const SubmissionFilter& base) {
   DALA_ASSIGN_OR_RETURN(auto listed, ListedCentres(store, base.form_id));
   DALA_ASSIGN_OR_RETURN(auto counted, store.CountSubmissionsBy(current, SubmissionGroup::kCentre));
   std::map<std::string, std::pair<std::string, uint64_t>> centres;  // centre -> (region, count)
+  // Records that name no centre (an interview declined at the door) are no
+  // place: they are kept apart by region, counted in their region's
+  // records and never as a centre, visited or not.
+  std::map<std::string, uint64_t> unplaced;  // region -> count
   for (const auto& [name, c] : listed) centres[name] = {c.region, 0};
   for (const GroupCount& g : counted) {
     if (!base.region.empty() && g.region != base.region) continue;
+    if (g.key.empty()) {
+      unplaced[g.region] += g.count;
+      continue;
+    }
     auto& entry = centres[g.key];
     if (entry.first.empty()) entry.first = g.region;
     entry.second += g.count;
@@ -96,6 +105,10 @@ Result<json> Coverage(Store& store, const SubmissionFilter& base) {
     r.centres += 1;
     r.visited += count > 0 ? 1 : 0;
     r.target += target;
+  }
+  for (const auto& [region, count] : unplaced) {
+    centre_rows.push_back({{"centre", ""}, {"region", region}, {"count", count}, {"target", 0}});
+    regions[region].count += count;
   }
   json region_rows = json::array();
   for (const auto& [name, r] : regions)
@@ -124,8 +137,9 @@ Result<HttpResponse> Overview(const Call& call) {
   DALA_ASSIGN_OR_RETURN(SubmissionFilter filter, SubmissionFilterOf(call.request));
   int64_t stale_days = 7;
   if (std::string d = call.request.Query("stale_days"); !d.empty()) {
-    stale_days = std::atoll(d.c_str());
-    if (stale_days < 1 || stale_days > 365 || d.size() > 3)
+    // The whole text: atoll read "7x" as 7.
+    auto [end, error] = std::from_chars(d.data(), d.data() + d.size(), stale_days);
+    if (error != std::errc() || end != d.data() + d.size() || stale_days < 1 || stale_days > 365)
       return ApiFailure(Status::Code::kInvalidArgument, "invalid_request", "'stale_days' is a number from 1 to 365");
   }
   Store& store = call.api.store();

@@ -47,8 +47,10 @@ export async function render(main, params, app) {
             {key: 'value', label: t('column.records'), align: 'num'}], [...perDay].reverse()))) :
         h('p', {class: 'empty'}, t('overview.no_records')));
 
-  const regionName = (code) => where.regions.get(code) || code || t('unknown');
-  const centreName = (code) => (where.centres.get(code) || {}).label || code || t('unknown');
+  // An empty code is records that did not name one (an interview declined
+  // at the door), not a place whose name is unknown.
+  const regionName = (code) => where.regions.get(code) || code || t('coverage.no_region');
+  const centreName = (code) => (where.centres.get(code) || {}).label || code || t('coverage.no_centre');
   // Bars against the target where the centres' list has one, else against
   // the busiest row, so the table reads at a glance either way.
   const bar = (rows) => {
@@ -69,7 +71,7 @@ export async function render(main, params, app) {
           figureTable([
             {key: 'name', label: t('column.region')},
             {key: 'visited', label: t('column.centres_visited'), align: 'num',
-              format: (v, r) => `${formatNumber(r.visited)} / ${formatNumber(r.centres)}`},
+              format: (v, r) => (r.centres ? `${formatNumber(r.visited)} / ${formatNumber(r.centres)}` : '—')},
             {key: 'count', label: t('column.records'), format: bar(regionRows)},
           ], regionRows, {caption: t('coverage.by_region')}),
           figureTable([
