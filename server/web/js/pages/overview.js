@@ -60,10 +60,14 @@ export async function render(main, params, app) {
         row.target ? t('coverage.of_target', {count: formatNumber(row.count), target: formatNumber(row.target)}) :
           formatNumber(row.count));
   };
-  const regionRows = data.coverage.regions.map((r) => ({name: regionName(r.region), count: r.count,
-    target: r.target, visited: r.visited, centres: r.centres, className: r.count === 0 ? 'unvisited' : ''}));
-  const centreRows = data.coverage.centres.map((c) => ({name: centreName(c.centre), region: regionName(c.region),
-    count: c.count, target: c.target, className: c.count === 0 ? 'unvisited' : ''}));
+  // The places first; records that named none after them.
+  const placesFirst = (key) => (a, b) => (a[key] === '') - (b[key] === '');
+  const regionRows = [...data.coverage.regions].sort(placesFirst('region')).map((r) => ({
+    name: regionName(r.region), count: r.count, target: r.target, visited: r.visited, centres: r.centres,
+    className: r.count === 0 ? 'unvisited' : ''}));
+  const centreRows = [...data.coverage.centres].sort(placesFirst('centre')).map((c) => ({
+    name: centreName(c.centre), region: regionName(c.region), count: c.count, target: c.target,
+    className: c.count === 0 ? 'unvisited' : ''}));
   const coverage = h('section', {'aria-labelledby': 'coverage'},
       h('h2', {id: 'coverage'}, t('overview.coverage')),
       h('p', {class: 'hint'}, data.coverage.target_note ? t('coverage.targets') : t('coverage.no_targets')),
