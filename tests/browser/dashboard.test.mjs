@@ -77,7 +77,8 @@ const PAGES = [
 ];
 
 // Text of an SVG chart that falls outside the chart's box, where it is cut
-// off, or over another text of the same chart.
+// off, or over another text of the same chart, or a histogram's bin of one
+// value written as a range.
 async function chartTextProblems(page) {
   return page.$$eval('svg.chart', (charts) => charts.flatMap((svg) => {
     const box = svg.viewBox.baseVal;
@@ -85,6 +86,8 @@ async function chartTextProblems(page) {
     const name = svg.getAttribute('aria-label');
     const out = [];
     for (const {text, b} of texts) {
+      const range = text.split('–');
+      if (range.length === 2 && range[0] === range[1]) out.push(`${name}: "${text}" is a range from a value to itself`);
       if (b.x < box.x - 0.5 || b.y < box.y - 0.5 || b.x + b.width > box.x + box.width + 0.5 ||
           b.y + b.height > box.y + box.height + 0.5) out.push(`${name}: "${text}" is cut off at the chart's edge`);
     }

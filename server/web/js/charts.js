@@ -50,8 +50,9 @@ function labelWidth(text) {
 
 // A histogram: [{from, to, count}].
 export function histogram(bins, {title} = {}) {
-  return columnChart(bins.map((b) => ({label: `${formatNumber(b.from)}–${formatNumber(b.to)}`, value: b.count})),
-      {title});
+  // A bin of one value (every answer the same) is that value, not "19–19".
+  const label = (b) => (b.from === b.to ? formatNumber(b.from) : `${formatNumber(b.from)}–${formatNumber(b.to)}`);
+  return columnChart(bins.map((b) => ({label: label(b), value: b.count})), {title});
 }
 
 // A table of figures: columns [{key, label, align?, format?}], rows of objects.
