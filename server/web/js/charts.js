@@ -56,8 +56,8 @@ export function histogram(bins, {title} = {}) {
 }
 
 // A table of figures: columns [{key, label, align?, format?}], rows of objects.
-export function figureTable(columns, rows, {caption} = {}) {
-  return h('table', {class: 'figures'},
+export function figureTable(columns, rows, {caption, className} = {}) {
+  return h('table', {class: ['figures', className]},
       caption ? h('caption', null, caption) : null,
       h('thead', null, h('tr', null, columns.map((c) => h('th', {scope: 'col', class: c.align}, c.label)))),
       h('tbody', null, rows.map((r) => h('tr', {class: r.className},

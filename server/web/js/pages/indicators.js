@@ -21,7 +21,7 @@ function choiceSummary(doc, q, s) {
     {key: 'value', label: t('column.records'), align: 'num'},
     {key: 'share', label: t('column.share'), align: 'num', format: (v) => formatPercent(v)},
     {key: 'bar', label: t('column.chart'), format: (v, r) => meter(r.value, most, false)},
-  ], rows);
+  ], rows, {className: 'choices'});
 }
 
 function numberSummary(doc, q, s) {
@@ -60,7 +60,8 @@ export async function render(main, params, app) {
   const centreOptions = [['', t('filter.all_centres')], ...[...where.centres.values()]
       .filter((c) => !params.region || c.region === params.region).map((c) => [c.name, c.label])];
   const groupName = (key) => (params.split === 'region' ? where.regions.get(key) :
-    (where.centres.get(key) || {}).label) || key || t('unknown');
+    (where.centres.get(key) || {}).label) || key ||
+    t(params.split === 'region' ? 'coverage.no_region' : 'coverage.no_centre');
   const filters = h('form', {class: 'filters', on: {submit: (e) => e.preventDefault()}},
       field(t('filter.form'), select('i-form', forms.map((f, i) => [f.form, title(docs[i]) || f.form]), form,
           (v) => app.navigate('indicators', {form: v}))),
