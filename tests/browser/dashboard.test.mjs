@@ -281,6 +281,10 @@ test('a duplicate is merged into the other record', async () => {
   await signIn(page, world.url, 'aigerim', PASSWORDS.aigerim);
   await page.goto(world.url + '/#/duplicates');
   await page.waitForSelector('table.pair tr.differs');
+  // Each pair is headed by its centre and day, the day written as the table under it writes dates.
+  const headings = await page.$$eval('section.panel h2', (hs) => hs.map((x) => x.textContent));
+  assert.ok(headings.length > 0);
+  for (const heading of headings) assert.match(heading, /· \d{1,2} \p{L}+ \d{4}$/u, heading);
   const pair = page.locator('section.panel', {hasText: 'Yesil'}).first();
   await pair.getByRole('button', {name: `Merge ${ids.dup2.slice(-8)} into ${ids.dup1.slice(-8)}`}).click();
   await page.waitForSelector('.notice.ok');

@@ -7,7 +7,7 @@ import {link} from '../app.js';
 import {decideDuplicate} from '../decide.js';
 import {h, replace} from '../dom.js';
 import {answerText, formDocument, latestForms, questions, text, title} from '../forms.js';
-import {formatDateTime, t, tn} from '../i18n.js';
+import {formatDateTime, formatDay, t, tn} from '../i18n.js';
 import {errorText, shortId, stateBadge} from '../widgets.js';
 
 function pairs(list) {
@@ -73,7 +73,7 @@ export async function render(main, params, app) {
     const [centre, day] = g.label.split(' ');
     const place = centres.find((c) => c.name === centre);
     return h('section', {class: 'panel'},
-        h('h2', null, title(doc) || g.form, ' · ', place ? text(doc, place.label) : centre, ' · ', day || ''),
+        h('h2', null, title(doc) || g.form, ' · ', place ? text(doc, place.label) : centre, ' · ', formatDay(day)),
         pairs(g.submissions).map(([a, b]) => h('div', null, comparison(doc, a, b),
             app.session.can_decide ? actions(a, b, app) : null)));
   });
