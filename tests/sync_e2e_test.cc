@@ -469,9 +469,12 @@ TEST_F(SyncE2ETest, EnrolmentCodeWorksOnlyOnce) {
   ASSERT_EQ(As("third", {"init", "--lang", "en"}).exit_code, 0);
   auto r = As("third", {"enroll", server_->url(), code});
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.err.find("bad_enroll_code"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("the code " + code + " is unknown, used or expired: ask your coordinator for a new one"),
+            std::string::npos)
+      << r.err;
   auto garbage = As("third", {"enroll", server_->url(), "AAAA-BBBB-CCCC"});
   EXPECT_EQ(garbage.exit_code, 1);
+  EXPECT_NE(garbage.err.find("the code AAAA-BBBB-CCCC is unknown"), std::string::npos) << garbage.err;
 }
 
 TEST_F(SyncE2ETest, RevokedDeviceIsRefusedButItsRecordsStayValidAndVisible) {

@@ -15,6 +15,10 @@ struct InitOptions {
   std::string language = "ru";
 };
 int Init(const Globals& g, const InitOptions& o);
+// The profile's store for a new laptop (its folder made too), or the one
+// there when it has no key yet: a `dala ui` whose page was closed before
+// the key was made. Refused (reason "profile_exists") once it has a key.
+Result<std::unique_ptr<LocalStore>> CreateProfile(const Globals& g);
 
 int FormsList(const Globals& g);
 int FormsAdd(const Globals& g, const std::string& file);

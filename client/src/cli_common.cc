@@ -212,6 +212,8 @@ std::string NetworkWords(const Status& s, std::string_view lang, const std::stri
       {"bad_enrol_code", Say::kNotAnEnrolCode},
       {"enrolled_differently", Say::kEnrolledDifferently},
       {sync::kLogBehindCheckpoint.data(), Say::kLogBehindCheckpoint},
+      {"plain_http", Say::kPlainHttp},
+      {"bad_enroll_code", Say::kUnknownEnrolCode},
   };
   // Host of "http(s)://host[:port]/..."; "[v6]" without its brackets.
   std::string rest = url.substr(url.find("://") == std::string::npos ? 0 : url.find("://") + 3);
@@ -226,7 +228,8 @@ std::string NetworkWords(const Status& s, std::string_view lang, const std::stri
       case Say::kTlsWrongCa:
       case Say::kTlsCaUnreadable: return Tr(say, lang, {ca_file});
       case Say::kHttpsServer: return Tr(say, lang, {https});
-      case Say::kNotAnEnrolCode: return Tr(say, lang, {code});
+      case Say::kNotAnEnrolCode:
+      case Say::kUnknownEnrolCode: return Tr(say, lang, {code});
       case Say::kTlsRefused: {
         // Which check refused it, and the library's code: nothing a
         // volunteer can act on alone, but what whoever helps them needs.

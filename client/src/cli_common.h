@@ -133,6 +133,9 @@ Result<std::string> ReadWholeFile(const std::string& path);
 // command line, else set to the profile's; empty when none.
 Result<std::unique_ptr<Transport>> ProfileTransport(LocalStore& store, std::string* ca_file);
 
+// This computer's name: the label a laptop enrols under unless told another.
+[[nodiscard]] std::string Hostname();
+
 // A failed enrolment or sync in `lang`, as the volunteer reads it, on the
 // command line and on the page alike: the transport's and enrolment's
 // reasons in sentences of their own, filled from the server's address

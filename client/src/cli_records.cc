@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <filesystem>
 #include <iomanip>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -142,21 +143,35 @@ void PrintAnswers(const schema::Form& form, const std::vector<int>& questions, c
   }
 }
 
+Result<std::unique_ptr<LocalStore>> CreateProfile(const Globals& g) {
+  DALA_RETURN_IF_ERROR(MakeDirectories(ResolveProfileDir(g.profile_dir)));
+  auto store = LocalStore::Create(DatabasePath(g));
+  if (store.ok() || store.status().code() != Status::Code::kAlreadyExists) return store;
+  // A profile `dala ui` made, its page closed before the key was: taken
+  // up again, not refused, so that neither way of starting is a dead end.
+  auto existing = LocalStore::Open(DatabasePath(g));
+  if (!existing.ok()) return existing;
+  DALA_ASSIGN_OR_RETURN(auto key, (*existing)->Get(profile_key::kDeviceKey));
+  if (key) return store.status().WithReason("profile_exists");
+  return existing;
+}
+
 int Init(const Globals& g, const InitOptions& o) {
   const std::string& lang = g.language.empty() ? o.language : g.language;
-  std::string dir = ResolveProfileDir(g.profile_dir);
-  if (Status s = MakeDirectories(dir); !s.ok()) return Fail(s);
-  auto store = LocalStore::Create(dir + "/dala.db");
+  const std::string dir = ResolveProfileDir(g.profile_dir);
+  std::error_code ec;
+  const bool fresh = !std::filesystem::exists(dir + "/dala.db", ec);
+  auto store = CreateProfile(g);
   if (!store.ok()) {
-    if (store.status().code() == Status::Code::kAlreadyExists)
-      return FailIn(lang, store.status().WithReason("profile_exists"), dir + "/dala.db");
+    if (store.status().reason() == "profile_exists") return FailIn(lang, store.status(), dir + "/dala.db");
     return Fail(store.status());
   }
   // Said before the passphrase is chosen, while it can still be written down.
   std::cout << WrapText(Tr(Say::kForgottenPassphrase, lang), TerminalWidth()) << "\n";
   auto passphrase = ReadPassphrase(Tr(Say::kChoosePassphrase, lang), true, lang);
   if (!passphrase.ok()) {
-    ::unlink((dir + "/dala.db").c_str());
+    store->reset();
+    if (fresh) ::unlink((dir + "/dala.db").c_str());
     return Fail(passphrase.status());
   }
   CliClock clock;
@@ -166,7 +181,7 @@ int Init(const Globals& g, const InitOptions& o) {
   if (s.ok()) s = (*store)->Put(profile_key::kLanguage, o.language);
   if (!s.ok()) {
     store->reset();
-    ::unlink((dir + "/dala.db").c_str());
+    if (fresh) ::unlink((dir + "/dala.db").c_str());
     return Fail(s);
   }
   auto pub = (*store)->Get(profile_key::kDevicePublic);

@@ -28,8 +28,6 @@ namespace dala::client::cli {
 
 using nlohmann::json;
 
-namespace {
-
 std::string Hostname() {
 #ifdef _WIN32
   wchar_t wide[MAX_COMPUTERNAME_LENGTH + 1] = {};
@@ -42,6 +40,8 @@ std::string Hostname() {
   return name;
 #endif
 }
+
+namespace {
 
 // "[#######.............]  350/1000 sent" on a terminal; nothing otherwise.
 class ProgressBar {

@@ -335,6 +335,15 @@ constexpr Row kRows[] = {
      "или его журнал раздвоился. На этом ноутбуке ничего не изменено",
      "!!! the server {1} holds a shorter log than one this laptop already verified: it may have been rolled back "
      "to an old copy, or forked. Nothing on this laptop was changed"},
+    {"{1} шифрланбаған: арадағы желідегі кез келген адам жазбаларды оқып, жауаптарға өзгерістер енгізе алады. "
+     "https:// мекенжайын пайдаланыңыз (сенімді желіде: `dala enroll --allow-http`)",
+     "{1} не зашифрован: любой в сети между вами может прочитать записи и подменить ответы. Используйте адрес "
+     "https:// (в сети, которой вы доверяете: `dala enroll --allow-http`)",
+     "{1} is not encrypted: anyone on the network in between could read the records and slip things into what "
+     "comes back. Use an https:// address (on a network you trust: `dala enroll --allow-http`)"},
+    {"{1} коды белгісіз, қолданылған немесе мерзімі өткен: үйлестірушіден жаңа код сұраңыз",
+     "код {1} неизвестен, уже использован или просрочен: попросите у координатора новый",
+     "the code {1} is unknown, used or expired: ask your coordinator for a new one"},
 };
 static_assert(sizeof(kRows) / sizeof(kRows[0]) == static_cast<size_t>(Say::kCount),
               "every sentence needs its row, in kk, ru and en");

@@ -51,7 +51,8 @@ enum class Say {
   // enrolment and the network (transport and enrolment reasons, cli_sync.cc)
   kEnrolled, kServerKeyIs, kRunSyncForForms, kEnrolFailed, kRejectedSequence, kCannotReach, kTlsWrongHost,
   kTlsUntrusted, kTlsWrongCa, kTlsExpired, kTlsNotYetValid, kTlsRefused, kTlsCaUnreadable, kTlsNoHandshake,
-  kHttpsServer, kEnrolledElsewhere, kNotAnEnrolCode, kEnrolledDifferently, kLogBehindCheckpoint,
+  kHttpsServer, kEnrolledElsewhere, kNotAnEnrolCode, kEnrolledDifferently, kLogBehindCheckpoint, kPlainHttp,
+  kUnknownEnrolCode,
   kCount,
 };
 

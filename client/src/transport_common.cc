@@ -63,7 +63,8 @@ Status CheckServerUrl(const std::string& base_url, const HttpTransportOptions& o
   if (base_url.rfind("http://", 0) == 0 && !options.allow_plain_http && !IsLoopbackUrl(base_url))
     return Status::InvalidArgument(base_url + " is not encrypted: anyone on the network in between could read the "
                                    "records and slip things into what comes back. Use an https:// address, or "
-                                   "--allow-http on a network you trust");
+                                   "--allow-http on a network you trust")
+        .WithReason("plain_http");
   return Status::Ok();
 }
 

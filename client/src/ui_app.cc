@@ -124,6 +124,17 @@ std::optional<schema::InterviewStep> AtOfBody(const schema::Form& form, const js
 
 bool IsLanguage(const std::string& l) { return l == "kk" || l == "ru" || l == "en"; }
 
+// A string field of a request's body, without the spaces a paste brings
+// around it; empty when absent or not a string.
+std::string TrimmedField(const json& body, const char* name) {
+  auto it = body.find(name);
+  if (it == body.end() || !it->is_string()) return "";
+  const std::string& text = it->get_ref<const std::string&>();
+  const size_t first = text.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos) return "";
+  return text.substr(first, text.find_last_not_of(" \t\r\n") - first + 1);
+}
+
 }  // namespace
 
 UiApp::UiApp(LocalStore& store, const Clock& clock, sync::Random& random, UiOptions options)
@@ -236,6 +247,16 @@ UiResponse UiApp::Route(const UiRequest& r) {
     if (body.is_discarded() || !body.is_object()) return Error(400, "bad_json", "the body must be a JSON object");
   }
   const std::string& p = r.path;
+  if (!HasKey()) {
+    // A new laptop: until the page makes its key, nothing can be signed
+    // or unlocked; Home says so, and the language can be chosen first.
+    if (p == "/api/setup" && r.method == "POST") return SetUp(body);
+    if (p != "/api/home" && p != "/api/language" && p != "/api/laptop")
+      return Error(409, "no_key", "this laptop has no key yet: set it up on the page first");
+  }
+  if (p == "/api/setup" && r.method == "POST")
+    return Error(409, "already_set_up", "this laptop has its key already");
+  if (p == "/api/enroll" && r.method == "POST") return EnrollHere(body);
   if (p == "/api/unlock" && r.method == "POST") return Unlock(body);
   if (p == "/api/lock" && r.method == "POST") {
     LockNow();
@@ -290,11 +311,75 @@ UiResponse UiApp::Unlock(const json& body) {
   return Json(200, {{"unlocked", true}});
 }
 
+bool UiApp::HasKey() {
+  auto key = store_.Get(profile_key::kDeviceKey);
+  return !key.ok() || key->has_value();  // a store that cannot say is no reason to offer a new key
+}
+
+UiResponse UiApp::SetUp(const json& body) {
+  auto passphrase = body.find("passphrase");
+  auto repeated = body.find("repeated");
+  if (passphrase == body.end() || !passphrase->is_string() || repeated == body.end() || !repeated->is_string())
+    return Error(400, "bad_json", "passphrase and repeated missing");
+  std::string chosen = passphrase->get<std::string>();
+  std::string again = repeated->get<std::string>();
+  const bool same = chosen == again;
+  sodium_memzero(again.data(), again.size());
+  if (!same) {
+    sodium_memzero(chosen.data(), chosen.size());
+    return Error(422, "passphrases_differ", "the two passphrases differ");
+  }
+  Status made = InitDevice(store_, chosen, random_, clock_, options_.kdf);
+  if (made.ok()) made = store_.Put(profile_key::kLanguage, language_);
+  if (!made.ok()) {
+    sodium_memzero(chosen.data(), chosen.size());
+    if (made.code() == Status::Code::kInvalidArgument)
+      return Error(422, "passphrase_too_short", "the passphrase must be at least 8 characters long");
+    return ErrorOf(made);
+  }
+  // The volunteer just typed it: the key is open for the next step (enrolling).
+  auto device = Device::Unlock(store_, chosen);
+  sodium_memzero(chosen.data(), chosen.size());
+  if (!device.ok()) return ErrorOf(device.status());
+  device_ = std::make_shared<Device>(std::move(*device));
+  auto pub = store_.Get(profile_key::kDevicePublic);
+  return Json(201, {{"unlocked", true}, {"fingerprint", pub.ok() && *pub ? cli::Fingerprint(**pub) : ""}});
+}
+
+// `dala enroll URL CODE` from the page: the same enrolment, its failures in
+// the words `dala enroll` uses, in the page's language.
+UiResponse UiApp::EnrollHere(const json& body) {
+  if (!device_) return Error(401, "locked", "the key is locked");
+  if (!options_.connect) return Error(409, "cannot_enroll", "this page cannot enrol: use `dala enroll`");
+  std::string url = TrimmedField(body, "url");
+  const std::string code = TrimmedField(body, "code");
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  if (url.empty() || code.empty()) return Error(422, "url_and_code", "give the server's address and the code");
+  // What a coordinator dictates is often just the name: https is meant.
+  if (url.find("://") == std::string::npos) url = "https://" + url;
+  {
+    std::lock_guard lock(sync_mu_);
+    if (sync_.running) return Error(409, "sync_running", "a sync is running already");
+  }
+  auto failed = [&](const Status& s) {
+    return Json(cli::WorthTryingAgain(s) ? 502 : 422,
+                {{"error", "enroll_failed"},
+                 {"reason", s.reason()},
+                 {"again", cli::WorthTryingAgain(s)},
+                 {"message", cli::NetworkWords(s, language_, url, "", code)}});
+  };
+  auto transport = options_.connect(url);
+  if (!transport.ok()) return failed(transport.status());
+  auto enrolled = Enroll(store_, *device_, **transport, url, code, options_.laptop_label, clock_, EnrollSettings{});
+  if (!enrolled.ok()) return failed(enrolled.status());
+  return Json(200, {{"server", url}, {"volunteer", enrolled->volunteer}});
+}
+
 UiResponse UiApp::Home() {
   DALA_ASSIGN_OR_RETURN_UI(auto forms, store_.ListForms());
   DALA_ASSIGN_OR_RETURN_UI(auto drafts, store_.ListDrafts());
   DALA_ASSIGN_OR_RETURN_UI(auto records, store_.ListSubmissions());
-  json out = {{"language", language_}, {"unlocked", (device_ != nullptr)}};
+  json out = {{"language", language_}, {"unlocked", (device_ != nullptr)}, {"setup", !HasKey()}};
   out["forms"] = FormsJson(store_, forms, language_);
   out["drafts"] = DraftsJson(store_, drafts, language_);
   out["records"] = RecordsJson(store_, records, language_);
@@ -339,7 +424,7 @@ json UiApp::Warnings(const std::vector<SubmissionRow>& records) {
 }
 
 UiResponse UiApp::Laptop() {
-  json out = {{"language", language_}, {"unlocked", (device_ != nullptr)}};
+  json out = {{"language", language_}, {"unlocked", (device_ != nullptr)}, {"setup", !HasKey()}};
   auto pub = store_.Get(profile_key::kDevicePublic);
   out["fingerprint"] = pub.ok() && *pub ? cli::Fingerprint(**pub) : "";
   auto url = store_.Get(profile_key::kServerUrl);
@@ -376,6 +461,7 @@ json SyncAnswer(const SyncOutcome& outcome, LocalStore& store) {
   auto returned = store.CountReturned();
   return {{"sent", outcome.accepted},
           {"received", outcome.received_envelopes},
+          {"forms", outcome.received_forms},
           {"sent_back", returned.ok() ? *returned : 0},
           {"refused", outcome.rejections.size() + outcome.set_aside.size()},
           {"warnings", outcome.log_warnings}};

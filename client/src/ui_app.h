@@ -60,6 +60,13 @@ struct UiOptions {
   std::string store_path;
   // The start of the day this `dala` was built: a clock before it is wrong.
   int64_t build_ms = 0;
+  // A connection to the server a volunteer enrols with on the page (its
+  // address as typed); unset: the page cannot enrol.
+  std::function<Result<std::unique_ptr<Transport>>(const std::string& url)> connect;
+  // The name this laptop gives itself when it enrols (its host name).
+  std::string laptop_label;
+  // The key's sealing when the page creates it (tests make it cheap).
+  sync::KdfParams kdf;
 };
 
 // Home warns when records have waited this long without a sync.
@@ -98,6 +105,10 @@ class UiApp {
   UiResponse Route(const UiRequest& r);
   UiResponse ExchangeToken(const UiRequest& r);
   UiResponse Unlock(const nlohmann::json& body);
+  // A profile without a key (`dala ui` made it): the key, made on the page.
+  UiResponse SetUp(const nlohmann::json& body);
+  bool HasKey();
+  UiResponse EnrollHere(const nlohmann::json& body);
   UiResponse Home();
   UiResponse StartDraft(const nlohmann::json& body);
   UiResponse DraftAction(int64_t draft, const std::string& action, const nlohmann::json& body);

@@ -8,8 +8,11 @@
 
 #include "dala/base/hex.h"
 #include "dala/client/device.h"
+#include "dala/sync/checkpoint.h"
+#include "dala/sync/merkle.h"
 #include "dala/sync/receipt_file.h"
 #include "dala/sync/verify.h"
+#include "cli_common.h"
 #include "profile_test_fixture.h"
 #include "transport_common.h"
 
@@ -66,15 +69,19 @@ class UiAppTest : public ProfileTest {
   // The page again with a Sync button that sends through `transport`,
   // logged in and unlocked, as `dala ui` opens an enrolled profile.
   void OpenWithTransport(std::function<Result<std::unique_ptr<Transport>>()> transport) {
-    app_.reset();
     UiOptions options{60'000, "en"};
     options.transport = std::move(transport);
     options.store_path = Path();
-    app_ = std::make_unique<UiApp>(*store_, clock_, random_, options);
+    Open(*store_, std::move(options));
+    Call(Post("/api/unlock", {{"passphrase", "passphrase"}}), 200);
+  }
+  // A new `dala ui` on `store`, its address opened (logged in, locked).
+  void Open(LocalStore& store, UiOptions options) {
+    app_.reset();
+    app_ = std::make_unique<UiApp>(store, clock_, random_, std::move(options));
     app_->SetPort(kPort);
     UiResponse login = app_->Handle(Get("/?token=" + app_->token(), false));
     cookie_ = HeaderIn(login, "Set-Cookie").substr(0, HeaderIn(login, "Set-Cookie").find(';'));
-    Call(Post("/api/unlock", {{"passphrase", "passphrase"}}), 200);
   }
 
   // A record of form "visit" saved through the page, its id.
@@ -787,6 +794,183 @@ TEST_F(UiScreensTest, RemovingARepeatInstanceRenumbersTheRestOnDisk) {
   json resumed = json::parse(next.Handle(r).body);
   EXPECT_EQ(resumed["step"]["answer"], "c");
   EXPECT_EQ(resumed["step"]["instance"], 2);
+}
+
+// --- a new laptop: its key and its enrolment made on the page ----------------------
+
+// Answers an enrolment as dala-server does, for one code; the requests kept.
+class EnrollingServer final : public Transport {
+ public:
+  static constexpr const char* kCode = "K7MX-Q4TR-P2NW";
+  explicit EnrollingServer(sync::Random& random) : key_(sync::SigningKey::Generate(random)) {}
+  Result<TransportResponse> Send(const TransportRequest& request) override {
+    requests.push_back(request);
+    json body = json::parse(request.body, nullptr, false);
+    if (request.target != "/api/v1/enroll" || !body.is_object() || body.value("code", "") != kCode)
+      return TransportResponse{401, "application/json",
+                               R"({"error":{"code":"bad_enroll_code","message":"the code is unknown, used or expired"}})",
+                               {}};
+    sync::MerkleTree empty;
+    json answer = {{"volunteer", "askar"}, {"server_key", ToHex(key_.public_key())}, {"origin", "test/log"},
+                   {"checkpoint", sync::SignCheckpoint({"test/log", 0, empty.Root()}, "test/log", key_)}};
+    return TransportResponse{200, "application/json", answer.dump(), {}};
+  }
+  std::vector<TransportRequest> requests;
+
+ private:
+  sync::SigningKey key_;
+};
+
+// `dala ui` on a profile it has just made: no key, no server. Its page
+// connects to `server_` unless told the server is out of reach.
+class UiNewLaptopTest : public UiAppTest {
+ protected:
+  void SetUp() override {
+    UiAppTest::SetUp();
+    auto made = LocalStore::Create((dir_ / "new.db").string());
+    ASSERT_TRUE(made.ok()) << made.status().ToString();
+    new_store_ = std::move(*made);
+    UiOptions options{60'000, "en"};
+    options.connect = [this](const std::string& url) -> Result<std::unique_ptr<Transport>> {
+      connected_to_.push_back(url);
+      DALA_RETURN_IF_ERROR(transport_internal::CheckServerUrl(url, {}));  // as MakeHttpTransport does
+      if (!reachable_) return std::unique_ptr<Transport>(std::make_unique<FailingTransport>(
+                           transport_internal::CannotReach("unreachable", url, "", "Connection timed out")));
+      return std::unique_ptr<Transport>(std::make_unique<Forward>(server_));
+    };
+    options.laptop_label = "askar-laptop";
+    options.kdf = {1, 64u << 10};
+    Open(*new_store_, std::move(options));
+  }
+  void TearDown() override {
+    app_.reset();  // before the store it holds
+    new_store_.reset();
+    UiAppTest::TearDown();
+  }
+  void MakeKey() {
+    json made = Call(Post("/api/setup", {{"passphrase", "steppe-wind-42"}, {"repeated", "steppe-wind-42"}}), 201);
+    ASSERT_EQ(made["unlocked"], true);
+  }
+  std::optional<std::string> Stored(std::string_view key) { return new_store_->Get(key).value(); }
+
+  // The page's transport is owned by the page; the server outlives it.
+  class Forward final : public Transport {
+   public:
+    explicit Forward(EnrollingServer& to) : to_(to) {}
+    Result<TransportResponse> Send(const TransportRequest& r) override { return to_.Send(r); }
+
+   private:
+    EnrollingServer& to_;
+  };
+
+  std::unique_ptr<LocalStore> new_store_;
+  EnrollingServer server_{random_};
+  bool reachable_ = true;
+  std::vector<std::string> connected_to_;
+};
+
+TEST_F(UiNewLaptopTest, WithoutAKeyHomeAsksForOneAndNothingCanBeUnlockedSignedOrSent) {
+  json home = Call(Get("/api/home"), 200);
+  EXPECT_EQ(home["setup"], true);
+  EXPECT_EQ(home["enrolled"], false);
+  EXPECT_EQ(home["unlocked"], false);
+  EXPECT_EQ(Call(Get("/api/laptop"), 200)["setup"], true);
+  Call(Post("/api/language", {{"language", "kk"}}), 200);  // chosen before the key
+  EXPECT_EQ(Call(Post("/api/unlock", {{"passphrase", "steppe-wind-42"}}), 409)["error"], "no_key");
+  EXPECT_EQ(Call(Post("/api/drafts", {{"form", "visit"}}), 409)["error"], "no_key");
+  EXPECT_EQ(Call(Post("/api/sync", json::object()), 409)["error"], "no_key");
+  EXPECT_EQ(Call(Post("/api/enroll", {{"url", "https://dala.example.kz"}, {"code", EnrollingServer::kCode}}), 409)
+                ["error"], "no_key");
+  EXPECT_TRUE(connected_to_.empty());
+}
+
+TEST_F(UiNewLaptopTest, PassphrasesThatDifferOrAreShortMakeNoKey) {
+  EXPECT_EQ(Call(Post("/api/setup", {{"passphrase", "steppe-wind-42"}, {"repeated", "steppe-wind-24"}}), 422)["error"],
+            "passphrases_differ");
+  EXPECT_EQ(Call(Post("/api/setup", {{"passphrase", "steppe"}, {"repeated", "steppe"}}), 422)["error"],
+            "passphrase_too_short");
+  EXPECT_EQ(Call(Post("/api/setup", {{"passphrase", "steppe-wind-42"}}), 400)["error"], "bad_json");
+  EXPECT_EQ(Call(Post("/api/setup", {{"passphrase", 42}, {"repeated", 42}}), 400)["error"], "bad_json");
+  EXPECT_FALSE(Stored(profile_key::kDeviceKey).has_value());
+  EXPECT_FALSE(Stored(profile_key::kDevicePublic).has_value());
+  EXPECT_EQ(Call(Get("/api/home"), 200)["setup"], true);
+}
+
+TEST_F(UiNewLaptopTest, TheKeyIsMadeOnceSealedUnderThePassphraseAndLeftUnlocked) {
+  Call(Post("/api/language", {{"language", "kk"}}), 200);
+  MakeKey();
+  json home = Call(Get("/api/home"), 200);
+  EXPECT_EQ(home["setup"], false);
+  EXPECT_EQ(home["unlocked"], true);
+  EXPECT_EQ(Stored(profile_key::kLanguage), "kk");  // `dala` in the terminal speaks it too
+  const std::string fingerprint = Call(Get("/api/laptop"), 200)["fingerprint"];
+  EXPECT_EQ(fingerprint, cli::Fingerprint(Stored(profile_key::kDevicePublic).value()));
+  EXPECT_TRUE(Device::Unlock(*new_store_, "steppe-wind-42").ok());
+  EXPECT_EQ(Device::Unlock(*new_store_, "steppe-wind-24").status().code(), Status::Code::kUnauthenticated);
+
+  // A second key would orphan every record the first signed.
+  EXPECT_EQ(Call(Post("/api/setup", {{"passphrase", "another-phrase"}, {"repeated", "another-phrase"}}), 409)["error"],
+            "already_set_up");
+  EXPECT_EQ(Call(Get("/api/laptop"), 200)["fingerprint"], fingerprint);
+  EXPECT_TRUE(Device::Unlock(*new_store_, "steppe-wind-42").ok());
+}
+
+TEST_F(UiNewLaptopTest, EnrolmentOnThePageSendsThisLaptopsKeyAndPinsTheServer) {
+  MakeKey();
+  // As dictated: a bare name, a trailing slash, spaces from a paste.
+  json enrolled = Call(Post("/api/enroll", {{"url", " dala.example.kz/ "}, {"code", " K7MX-Q4TR-P2NW\n"}}), 200);
+  EXPECT_EQ(enrolled["server"], "https://dala.example.kz");
+  EXPECT_EQ(enrolled["volunteer"], "askar");
+  EXPECT_EQ(connected_to_, std::vector<std::string>{"https://dala.example.kz"});
+  ASSERT_EQ(server_.requests.size(), 1u);
+  json sent = json::parse(server_.requests[0].body);
+  EXPECT_EQ(sent["public_key"], Stored(profile_key::kDevicePublic).value());
+  EXPECT_EQ(sent["label"], "askar-laptop");
+  EXPECT_EQ(Stored(profile_key::kServerUrl), "https://dala.example.kz");
+  EXPECT_EQ(Stored(profile_key::kVolunteer), "askar");
+  EXPECT_EQ(Stored(profile_key::kServerOrigin), "test/log");
+  EXPECT_EQ(Call(Get("/api/home"), 200)["enrolled"], true);
+  EXPECT_EQ(Call(Get("/api/laptop"), 200)["server"], "https://dala.example.kz");
+}
+
+TEST_F(UiNewLaptopTest, EnrolmentRefusedForAnyReasonSaysWhyAndLeavesTheLaptopUnenrolled) {
+  MakeKey();
+  EXPECT_EQ(Call(Post("/api/enroll", {{"url", "https://dala.example.kz"}, {"code", "  "}}), 422)["error"],
+            "url_and_code");
+  EXPECT_EQ(Call(Post("/api/enroll", {{"code", EnrollingServer::kCode}}), 422)["error"], "url_and_code");
+  EXPECT_EQ(Call(Post("/api/enroll", {{"url", 7}, {"code", EnrollingServer::kCode}}), 422)["error"], "url_and_code");
+
+  // Plain http to another machine: refused before anything is sent.
+  json plain = Call(Post("/api/enroll", {{"url", "http://192.0.2.7:8080"}, {"code", EnrollingServer::kCode}}), 422);
+  EXPECT_EQ(plain["reason"], "plain_http");
+  EXPECT_EQ(plain["again"], false);
+  EXPECT_EQ(plain["message"].get<std::string>().rfind("http://192.0.2.7:8080 is not encrypted", 0), 0u) << plain;
+
+  json not_a_code = Call(Post("/api/enroll", {{"url", "https://dala.example.kz"}, {"code", "12"}}), 422);
+  EXPECT_EQ(not_a_code["reason"], "bad_enrol_code");
+  EXPECT_NE(not_a_code["message"].get<std::string>().find("'12' is not an enrolment code"), std::string::npos);
+
+  json unknown = Call(Post("/api/enroll", {{"url", "https://dala.example.kz"}, {"code", "AAAA-BBBB-CCCC"}}), 422);
+  EXPECT_EQ(unknown["error"], "enroll_failed");
+  EXPECT_EQ(unknown["reason"], "bad_enroll_code");
+  EXPECT_EQ(unknown["again"], false);
+  EXPECT_EQ(unknown["message"], "the code AAAA-BBBB-CCCC is unknown, used or expired: ask your coordinator for a new one");
+
+  // Out of reach: worth trying again, in the page's language.
+  reachable_ = false;
+  Call(Post("/api/language", {{"language", "ru"}}), 200);
+  json away = Call(Post("/api/enroll", {{"url", "https://dala.example.kz"}, {"code", EnrollingServer::kCode}}), 502);
+  EXPECT_EQ(away["again"], true);
+  EXPECT_EQ(away["message"], "не удаётся связаться с сервером https://dala.example.kz");
+
+  Call(Post("/api/lock", json::object()), 200);
+  reachable_ = true;
+  EXPECT_EQ(Call(Post("/api/enroll", {{"url", "https://dala.example.kz"}, {"code", EnrollingServer::kCode}}), 401)
+                ["error"], "locked");
+
+  EXPECT_FALSE(Stored(profile_key::kServerUrl).has_value());
+  EXPECT_FALSE(Stored(profile_key::kServerKey).has_value());
+  EXPECT_EQ(Call(Get("/api/home"), 200)["enrolled"], false);
 }
 
 }  // namespace

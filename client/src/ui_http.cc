@@ -133,6 +133,11 @@ int Ui(const Globals& g, const UiOptions& o) {
 #endif
 
   auto store = OpenStore(g);
+  if (!store.ok() && store.status().reason() == "no_profile") {
+    // A new laptop, opened from the Start menu: the profile is made here
+    // and its key on the page (`dala init` on the terminal).
+    store = CreateProfile(g);
+  }
   if (!store.ok()) return FailIn(MessageLanguage(g, nullptr), store.status(), DatabasePath(g));
   const std::string lang = MessageLanguage(g, store->get());
   CliClock clock;
@@ -143,7 +148,9 @@ int Ui(const Globals& g, const UiOptions& o) {
                           std::string ca_file;
                           return ProfileTransport(s, &ca_file);
                         },
-                        DatabasePath(g), BuildMs()};
+                        DatabasePath(g), BuildMs(),
+                        [](const std::string& url) { return MakeHttpTransport(url, {10, 60, "", false}); },
+                        Hostname(), {}};
   ui::UiApp app(s, clock, random, std::move(options));
 
   httplib::Server server;

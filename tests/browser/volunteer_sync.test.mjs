@@ -148,6 +148,115 @@ test('Sync sends the record; a record sent back shows the coordinator\'s comment
   assert.deepEqual(page.problems, []);
 });
 
+// A volunteer's first day on a new laptop with nothing but the Start menu's
+// `dala ui`: no profile yet, so the page makes the key (after two
+// mistakes) and enrols the laptop with the coordinator's code (after a
+// mistyped one); the first sync brings the forms, and `dala` in a terminal
+// opens the same profile with the same passphrase.
+test('a new laptop is set up and enrolled from the page alone, and its first sync brings the forms', async () => {
+  const home = world.laptop('dina');
+  assert.ok(!fs.existsSync(home));
+  const fresh = new DalaUi({...process.env, TZ: '<+05>-5', DALA_HOME: home});
+  const p = await watchedPage(world.browser, {viewport: SIZES[1]});
+  try {
+    await p.goto(await fresh.start(['--lang', 'en']));
+    await ready(p, '#create-key');
+    await photographAndCheck(p, 'volunteer-setup');
+    const refusal = async (chosen, repeated) => {
+      await p.fill('#new-passphrase', chosen);
+      await p.fill('#repeat-passphrase', repeated);
+      await p.click('#create-key');
+      await p.waitForFunction(() => document.querySelector('form.setup .error').textContent !== '');
+      const said = await p.textContent('form.setup .error');
+      await p.evaluate(() => { document.querySelector('form.setup .error').textContent = ''; });
+      return said;
+    };
+    assert.equal(await refusal('dina-laptop-passphrase', 'dina-laptop-passphrase '), 'The two passphrases differ. Type them again.');
+    assert.equal(await refusal('dina', 'dina'), 'The passphrase must be at least 8 characters long.');
+    await p.fill('#new-passphrase', 'dina-laptop-passphrase');
+    await p.fill('#repeat-passphrase', 'dina-laptop-passphrase');
+    await p.click('#create-key');
+    await ready(p, '#enrol');
+    assert.match(await p.textContent('.fingerprint'), /^[0-9a-f]{4}( [0-9a-f]{4}){3}$/);
+    assert.equal(await p.$('#new-passphrase'), null, 'the passphrase left the page');
+    await photographAndCheck(p, 'volunteer-enrol');
+
+    // A mistyped code: the server's refusal in `dala enroll`'s words.
+    await p.fill('#server-url', world.url);
+    await p.fill('#enrol-code', 'AAAA-BBBB-CCCC');
+    await p.click('#enrol');
+    await p.waitForFunction(() => /AAAA/.test(document.querySelector('form.enrol .error').textContent));
+    assert.equal(await p.textContent('form.enrol .error'),
+      'Enrolment failed: the code AAAA-BBBB-CCCC is unknown, used or expired: ask your coordinator for a new one');
+    const code = world.admin(['enroll-code', 'dina']).trim().split('\n').pop().trim();
+    await p.fill('#enrol-code', code);
+    await p.click('#enrol');
+    await ready(p, 'p.ok');
+    assert.equal(await p.textContent('p.ok'),
+      `Enrolled with ${world.url} as volunteer dina. Press Sync on Home to receive the forms.`);
+    assert.equal(await p.textContent('dl.facts dd:nth-of-type(2)'), world.url);
+    assert.equal(await p.$('form.enrol'), null);
+
+    await p.click('#nav-home');
+    await ready(p, '#sync');
+    assert.equal(await p.$('#go-enrol'), null);
+    await p.click('#sync');
+    await ready(p, 'button[data-form=psc_observation]');
+    await ready(p, 'button[data-form=citizen_exit_survey]');
+    await ready(p, '.sync-result.done');
+    assert.equal(await p.textContent('.sync-result'),
+      '0 records sent, 0 changes received from the server, 0 sent back to you. New or changed forms: 2.');
+    await photographAndCheck(p, 'volunteer-first-sync');
+    assert.match(world.dala('dina', ['forms']), /psc_observation/);
+    assert.match(world.dala('dina', ['verify']), /\S/);
+    // Chromium logs each refusal the test asked for (two passphrases, one code); nothing else.
+    assert.deepEqual(p.problems,
+      Array(3).fill('console: Failed to load resource: the server responded with a status of 422 (Unprocessable Entity)'));
+  } finally {
+    await p.close();
+    await fresh.stop();
+  }
+});
+
+// The page closed before its key was made: `dala init` in a terminal
+// takes the profile up instead of refusing it, and the page then asks to
+// unlock that key, not to make another.
+test('a profile whose page was closed before the key was made is taken up by `dala init`', async () => {
+  const home = world.laptop('ermek');
+  let fresh = new DalaUi({...process.env, TZ: '<+05>-5', DALA_HOME: home});
+  let p = await watchedPage(world.browser, {viewport: SIZES[0]});
+  await p.goto(await fresh.start(['--lang', 'en']));
+  await ready(p, '#create-key');
+  // The Laptop page too: no key to unlock yet, so the same setup.
+  await p.evaluate(() => document.getElementById('main').replaceChildren());
+  await p.click('#nav-laptop');
+  await p.waitForFunction(() => location.hash === '#/laptop');
+  await ready(p, '#create-key');
+  assert.equal(await p.$('#passphrase'), null);
+  await p.close();
+  await fresh.stop();
+  assert.ok(fs.existsSync(home + '/dala.db'));
+
+  assert.match(world.dala('ermek', ['init', '--lang', 'kk']), /Құрылғы кілті: [0-9a-f]{4}/);
+  fresh = new DalaUi({...process.env, TZ: '<+05>-5', DALA_HOME: home});
+  p = await watchedPage(world.browser, {viewport: SIZES[0]});
+  try {
+    await p.goto(await fresh.start(['--lang', 'en']));
+    await ready(p, 'form.unlock #passphrase');
+    assert.equal(await p.$('#create-key'), null);
+    await p.fill('#passphrase', 'ermek-laptop-passphrase');
+    await p.click('form.unlock button[type=submit]');
+    await ready(p, '#go-enrol');
+    await photographAndCheck(p, 'volunteer-home-not-enrolled');
+    await p.click('#go-enrol');
+    await ready(p, '#enrol');
+    assert.deepEqual(p.problems, []);
+  } finally {
+    await p.close();
+    await fresh.stop();
+  }
+});
+
 // The server is gone (the link is down): the page says so with the
 // laptop's own words, in the volunteer's language, and that nothing is lost;
 // the record made meanwhile waits on Home for the next sync.

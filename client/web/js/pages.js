@@ -8,6 +8,7 @@ import {route} from './app.js';
 
 export async function home() {
   const {data} = await api('GET', '/home');
+  if (data.setup) return setUp();
   const forms = el('section', {'aria-labelledby': 'forms-h'}, el('h2', {id: 'forms-h'}, t('forms')));
   if (!data.forms || data.forms.length === 0) forms.append(el('p', {}, t('no_forms')));
   else forms.append(el('ul', {class: 'cards'}, data.forms.map((f) => el('li', {},
@@ -33,8 +34,37 @@ export async function home() {
       r.comment, r.review_by ? ' — ' + r.review_by : '') : null))));
 
   const sync = data.enrolled && data.unlocked ? syncBox(data.syncing) : null;
-  show(heading(t('home')), warningsBox(data.warnings), data.unlocked ? null : unlockBox(route), sync, forms, drafts,
-    records);
+  // The forms come from the server: a laptop not enrolled yet has none.
+  const enrol = data.enrolled ? null : el('p', {class: 'next-step'}, t('not_enrolled_yet'), ' ',
+    el('a', {class: 'button primary', id: 'go-enrol', href: '#/laptop'}, t('enrol_on_laptop')));
+  show(heading(t('home')), warningsBox(data.warnings), data.unlocked ? null : unlockBox(route), enrol, sync, forms,
+    drafts, records);
+}
+
+// A new laptop (`dala ui` made its profile): the key, sealed under a
+// passphrase typed twice, after the warning `dala init` gives.
+function setUp() {
+  const chosen = el('input', {type: 'password', id: 'new-passphrase', autocomplete: 'new-password', required: ''});
+  const repeated = el('input', {type: 'password', id: 'repeat-passphrase', autocomplete: 'new-password', required: ''});
+  const message = el('p', {class: 'error', role: 'alert'});
+  const button = el('button', {type: 'submit', class: 'primary', id: 'create-key'}, t('create_key'));
+  const form = el('form', {class: 'setup', onsubmit: async (e) => {
+    e.preventDefault();
+    button.disabled = true;
+    message.textContent = '';
+    const r = await api('POST', '/setup', {passphrase: chosen.value, repeated: repeated.value});
+    button.disabled = false;
+    if (r.status === 201) {
+      chosen.value = repeated.value = '';
+      location.hash = '#/laptop';
+      return;
+    }
+    message.textContent = r.data.error === 'passphrases_differ' ? t('passphrases_differ')
+      : r.data.error === 'passphrase_too_short' ? t('passphrase_too_short') : t('failed') + ': ' + (r.data.message || '');
+  }},
+  el('label', {for: 'new-passphrase'}, t('new_passphrase')), chosen,
+  el('label', {for: 'repeat-passphrase'}, t('repeat_passphrase')), repeated, button, message);
+  show(heading(t('setup')), el('p', {}, t('setup_intro')), el('p', {class: 'warning'}, t('setup_forget')), form);
 }
 
 // Why to sync soon, or to check the clock before saving another record.
@@ -94,7 +124,8 @@ async function follow(button, result, state) {
   await home();
   const again = main().querySelector('.sync-result');
   if (again) {
-    again.textContent = t('sync_done', last.answer.sent, last.answer.received, last.answer.sent_back);
+    again.textContent = t('sync_done', last.answer.sent, last.answer.received, last.answer.sent_back) +
+      (last.answer.forms > 0 ? ' ' + t('sync_forms', last.answer.forms) : '');
     again.classList.add('done');
   }
 }
@@ -145,9 +176,11 @@ function historyWho(h) {
   return t('who.' + h.who);
 }
 
-export async function laptop() {
+export async function laptop(done) {
   const {data} = await api('GET', '/laptop');
-  show(heading(t('laptop')), el('dl', {class: 'facts'},
+  if (data.setup) return setUp();
+  const enrol = data.server ? null : data.unlocked ? enrolBox() : null;
+  show(done ? el('p', {class: 'ok', role: 'status'}, done) : null, heading(t('laptop')), enrol, el('dl', {class: 'facts'},
     el('dt', {}, t('fingerprint')), el('dd', {class: 'fingerprint'}, data.fingerprint),
     el('dt', {}, t('server')), el('dd', {}, data.server || t('not_enrolled')),
     el('dt', {}, t('receipts')), el('dd', {}, String(data.receipts),
@@ -159,3 +192,27 @@ export async function laptop() {
     : unlockBox(route));
 }
 
+// `dala enroll URL CODE` on the page: the address and the one-time code
+// the coordinator gave; the server's refusal in the words `dala enroll`
+// would print.
+function enrolBox() {
+  const url = el('input', {type: 'text', id: 'server-url', inputmode: 'url', autocomplete: 'url', spellcheck: 'false',
+    placeholder: 'https://', required: ''});
+  const code = el('input', {type: 'text', id: 'enrol-code', autocomplete: 'off', spellcheck: 'false',
+    autocapitalize: 'characters', placeholder: 'K7MX-Q4TR-P2NW', required: ''});
+  const message = el('p', {class: 'error', role: 'alert'});
+  const button = el('button', {type: 'submit', class: 'primary', id: 'enrol'}, t('enrol'));
+  return el('form', {class: 'enrol', 'aria-labelledby': 'enrol-h', onsubmit: async (e) => {
+    e.preventDefault();
+    button.disabled = true;
+    message.textContent = t('enrolling');
+    const r = await api('POST', '/enroll', {url: url.value, code: code.value});
+    button.disabled = false;
+    if (r.status === 200) return laptop(t('enrolled_as', r.data.server, r.data.volunteer));
+    message.textContent = r.data.error === 'url_and_code' ? t('enrol_needs_both')
+      : t('enrol_failed') + ': ' + (r.data.message || r.data.error) + (r.data.again ? '. ' + t('enrol_again') : '');
+  }},
+  el('h2', {id: 'enrol-h'}, t('enrol_title')), el('p', {}, t('enrol_hint')),
+  el('label', {for: 'server-url'}, t('server_url')), url,
+  el('label', {for: 'enrol-code'}, t('enrol_code')), code, button, message);
+}
