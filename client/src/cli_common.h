@@ -106,6 +106,9 @@ void Warn(const std::string& text);
 [[nodiscard]] std::string ShortId(const std::array<uint8_t, 16>& id);
 
 Result<std::string> ReadWholeFile(const std::string& path);
+// Writes `bytes` beside `path` and renames it over: a failed write leaves
+// neither a half-written file nor a changed one.
+[[nodiscard]] bool WriteFileReplacing(const std::string& path, std::string_view bytes);
 
 // JSON for --json output, indented. Strings that are not UTF-8 (a damaged
 // record, a hostile bundle) come out with U+FFFD in place of the bad bytes

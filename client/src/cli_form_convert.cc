@@ -1,7 +1,6 @@
 // `dala form convert`: XLSForm to form document and back, on the laptop,
 // without a profile (a coordinator converts before anyone collects).
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 
 #include "cli_commands.h"
@@ -17,23 +16,6 @@ bool EndsWithNoCase(std::string_view s, std::string_view tail) {
   for (size_t i = 0; i < tail.size(); ++i)
     if (std::tolower(static_cast<unsigned char>(s[s.size() - tail.size() + i])) != tail[i]) return false;
   return true;
-}
-
-// Writes beside the target and renames, so a failed write leaves no half file.
-bool WriteFile(const std::string& path, const std::string& bytes) {
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    if (!out.good()) {
-      std::filesystem::remove(tmp);
-      return false;
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) std::filesystem::remove(tmp);
-  return !ec;
 }
 
 }  // namespace
@@ -66,7 +48,7 @@ int FormConvert(const Globals& g, const FormConvertOptions& o) {
     }
     output = std::move(xlsx).value();
   }
-  if (!WriteFile(o.output, output)) return Fail(Tr(Say::kCannotWrite, lang, {o.output}));
+  if (!WriteFileReplacing(o.output, output)) return Fail(Tr(Say::kCannotWrite, lang, {o.output}));
   std::cout << Tr(Say::kFormConverted, lang, {o.input, o.output}) << "\n";
   return kExitOk;
 }

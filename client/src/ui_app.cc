@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <filesystem>
 
 #include "dala/base/hex.h"
 #include "dala/base/strings.h"
@@ -361,16 +362,32 @@ UiResponse UiApp::EnrollHere(const json& body) {
     std::lock_guard lock(sync_mu_);
     if (sync_.running) return Error(409, "sync_running", "a sync is running already");
   }
+  // An office server's own authority (`dala-server tls init` hands out
+  // its ca.pem): kept in the profile's folder, where later syncs find it.
+  EnrollSettings settings;
+  const std::string pem = TrimmedField(body, "ca_pem");
+  if (!pem.empty()) {
+    if (pem.size() > 64 * 1024 || pem.rfind("-----BEGIN CERTIFICATE-----", 0) != 0)
+      return Error(422, "not_a_certificate", "the file is not a certificate in PEM form (ca.pem)");
+    settings.ca_file = (std::filesystem::path(options_.store_path).parent_path() / "server-ca.pem").string();
+    if (!cli::WriteFileReplacing(settings.ca_file, pem + "\n"))
+      return Error(500, "cannot_write", "cannot write " + settings.ca_file);
+  }
   auto failed = [&](const Status& s) {
+    // A certificate file no enrolment took is not left behind.
+    auto kept = store_.GetOr(profile_key::kServerCaFile, "");
+    std::error_code ignored;
+    if (!settings.ca_file.empty() && (!kept.ok() || *kept != settings.ca_file))
+      std::filesystem::remove(settings.ca_file, ignored);
     return Json(cli::WorthTryingAgain(s) ? 502 : 422,
                 {{"error", "enroll_failed"},
                  {"reason", s.reason()},
                  {"again", cli::WorthTryingAgain(s)},
-                 {"message", cli::NetworkWords(s, language_, url, "", code)}});
+                 {"message", cli::NetworkWords(s, language_, url, settings.ca_file, code)}});
   };
-  auto transport = options_.connect(url);
+  auto transport = options_.connect(url, settings.ca_file);
   if (!transport.ok()) return failed(transport.status());
-  auto enrolled = Enroll(store_, *device_, **transport, url, code, options_.laptop_label, clock_, EnrollSettings{});
+  auto enrolled = Enroll(store_, *device_, **transport, url, code, options_.laptop_label, clock_, settings);
   if (!enrolled.ok()) return failed(enrolled.status());
   return Json(200, {{"server", url}, {"volunteer", enrolled->volunteer}});
 }

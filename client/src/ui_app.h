@@ -61,8 +61,9 @@ struct UiOptions {
   // The start of the day this `dala` was built: a clock before it is wrong.
   int64_t build_ms = 0;
   // A connection to the server a volunteer enrols with on the page (its
-  // address as typed); unset: the page cannot enrol.
-  std::function<Result<std::unique_ptr<Transport>>(const std::string& url)> connect;
+  // address as typed, and the CA file to trust for it, or ""); unset: the
+  // page cannot enrol.
+  std::function<Result<std::unique_ptr<Transport>>(const std::string& url, const std::string& ca_file)> connect;
   // The name this laptop gives itself when it enrols (its host name).
   std::string laptop_label;
   // The key's sealing when the page creates it (tests make it cheap).

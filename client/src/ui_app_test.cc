@@ -831,8 +831,10 @@ class UiNewLaptopTest : public UiAppTest {
     ASSERT_TRUE(made.ok()) << made.status().ToString();
     new_store_ = std::move(*made);
     UiOptions options{60'000, "en"};
-    options.connect = [this](const std::string& url) -> Result<std::unique_ptr<Transport>> {
+    options.store_path = (dir_ / "new.db").string();
+    options.connect = [this](const std::string& url, const std::string& ca_file) -> Result<std::unique_ptr<Transport>> {
       connected_to_.push_back(url);
+      trusted_.push_back(ca_file);
       DALA_RETURN_IF_ERROR(transport_internal::CheckServerUrl(url, {}));  // as MakeHttpTransport does
       if (!reachable_) return std::unique_ptr<Transport>(std::make_unique<FailingTransport>(
                            transport_internal::CannotReach("unreachable", url, "", "Connection timed out")));
@@ -867,7 +869,12 @@ class UiNewLaptopTest : public UiAppTest {
   EnrollingServer server_{random_};
   bool reachable_ = true;
   std::vector<std::string> connected_to_;
+  std::vector<std::string> trusted_;  // the CA file of each connection
 };
+
+// What `dala-server tls init` hands out as ca.pem (the test trusts no TLS;
+// the transport it is given for is the one under test elsewhere).
+constexpr const char* kCaPem = "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIU\n-----END CERTIFICATE-----";
 
 TEST_F(UiNewLaptopTest, WithoutAKeyHomeAsksForOneAndNothingCanBeUnlockedSignedOrSent) {
   json home = Call(Get("/api/home"), 200);
@@ -931,6 +938,30 @@ TEST_F(UiNewLaptopTest, EnrolmentOnThePageSendsThisLaptopsKeyAndPinsTheServer) {
   EXPECT_EQ(Stored(profile_key::kServerOrigin), "test/log");
   EXPECT_EQ(Call(Get("/api/home"), 200)["enrolled"], true);
   EXPECT_EQ(Call(Get("/api/laptop"), 200)["server"], "https://dala.example.kz");
+  EXPECT_EQ(trusted_, std::vector<std::string>{""});  // the system's authorities
+  EXPECT_FALSE(Stored(profile_key::kServerCaFile).has_value());
+}
+
+// An office server with its own authority: the page takes its ca.pem, keeps
+// it in the profile's folder and trusts it now and at every later sync.
+TEST_F(UiNewLaptopTest, TheOfficeServersCaFileIsKeptInTheProfileAndTrusted) {
+  MakeKey();
+  const std::string kept = (dir_ / "server-ca.pem").string();
+  EXPECT_EQ(Call(Post("/api/enroll", {{"url", "https://192.168.1.10:8443"}, {"code", EnrollingServer::kCode},
+                                      {"ca_pem", "just text"}}),
+                 422)["error"],
+            "not_a_certificate");
+  EXPECT_FALSE(std::filesystem::exists(kept));
+  // Refused by the server: the file no enrolment took is not left behind.
+  Call(Post("/api/enroll", {{"url", "https://192.168.1.10:8443"}, {"code", "AAAA-BBBB-CCCC"}, {"ca_pem", kCaPem}}), 422);
+  EXPECT_EQ(trusted_.back(), kept);
+  EXPECT_FALSE(std::filesystem::exists(kept));
+
+  Call(Post("/api/enroll", {{"url", "https://192.168.1.10:8443"}, {"code", EnrollingServer::kCode}, {"ca_pem", kCaPem}}),
+       200);
+  EXPECT_EQ(trusted_.back(), kept);
+  EXPECT_EQ(cli::ReadWholeFile(kept).value(), std::string(kCaPem) + "\n");
+  EXPECT_EQ(Stored(profile_key::kServerCaFile), kept);
 }
 
 TEST_F(UiNewLaptopTest, EnrolmentRefusedForAnyReasonSaysWhyAndLeavesTheLaptopUnenrolled) {

@@ -149,7 +149,9 @@ int Ui(const Globals& g, const UiOptions& o) {
                           return ProfileTransport(s, &ca_file);
                         },
                         DatabasePath(g), BuildMs(),
-                        [](const std::string& url) { return MakeHttpTransport(url, {10, 60, "", false}); },
+                        [](const std::string& url, const std::string& ca_file) {
+                          return MakeHttpTransport(url, {10, 60, ca_file, false});
+                        },
                         Hostname(), {}};
   ui::UiApp app(s, clock, random, std::move(options));
 

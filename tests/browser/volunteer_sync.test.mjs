@@ -151,9 +151,11 @@ test('Sync sends the record; a record sent back shows the coordinator\'s comment
 // A volunteer's first day on a new laptop with nothing but the Start menu's
 // `dala ui`: no profile yet, so the page makes the key (after two
 // mistakes) and enrols the laptop with the coordinator's code (after a
-// mistyped one); the first sync brings the forms, and `dala` in a terminal
-// opens the same profile with the same passphrase.
+// mistyped one) at an office server, HTTPS with its own authority, whose
+// ca.pem the volunteer was given; the first sync brings the forms, and
+// `dala` in a terminal opens the same profile with the same passphrase.
 test('a new laptop is set up and enrolled from the page alone, and its first sync brings the forms', async () => {
+  const caPem = await world.restartWithTls();
   const home = world.laptop('dina');
   assert.ok(!fs.existsSync(home));
   const fresh = new DalaUi({...process.env, TZ: '<+05>-5', DALA_HOME: home});
@@ -181,9 +183,16 @@ test('a new laptop is set up and enrolled from the page alone, and its first syn
     assert.equal(await p.$('#new-passphrase'), null, 'the passphrase left the page');
     await photographAndCheck(p, 'volunteer-enrol');
 
-    // A mistyped code: the server's refusal in `dala enroll`'s words.
+    // Without the office's ca.pem the server's certificate is not trusted.
     await p.fill('#server-url', world.url);
     await p.fill('#enrol-code', 'AAAA-BBBB-CCCC');
+    await p.click('#enrol');
+    await p.waitForFunction(() => /ca\.pem/.test(document.querySelector('form.enrol .error').textContent));
+    assert.equal(await p.textContent('form.enrol .error'), 'Enrolment failed: the server\'s certificate is not signed by ' +
+      'an authority this computer trusts. If your coordinator gave you the server\'s certificate file (ca.pem), choose it below.');
+    assert.ok(!fs.existsSync(home + '/server-ca.pem'));
+    // A mistyped code: the server's refusal in `dala enroll`'s words.
+    await p.setInputFiles('#enrol-ca', caPem);
     await p.click('#enrol');
     await p.waitForFunction(() => /AAAA/.test(document.querySelector('form.enrol .error').textContent));
     assert.equal(await p.textContent('form.enrol .error'),
@@ -209,9 +218,9 @@ test('a new laptop is set up and enrolled from the page alone, and its first syn
     await photographAndCheck(p, 'volunteer-first-sync');
     assert.match(world.dala('dina', ['forms']), /psc_observation/);
     assert.match(world.dala('dina', ['verify']), /\S/);
-    // Chromium logs each refusal the test asked for (two passphrases, one code); nothing else.
+    // Chromium logs each refusal the test asked for (two passphrases, the certificate, a code); nothing else.
     assert.deepEqual(p.problems,
-      Array(3).fill('console: Failed to load resource: the server responded with a status of 422 (Unprocessable Entity)'));
+      Array(4).fill('console: Failed to load resource: the server responded with a status of 422 (Unprocessable Entity)'));
   } finally {
     await p.close();
     await fresh.stop();

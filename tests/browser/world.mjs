@@ -105,15 +105,20 @@ export class World {
     return this;
   }
 
-  async serve() {
+  // `tls`: HTTPS as an office server serves it, with a certificate from
+  // its own authority (`dala-server tls init`; laptops need its ca.pem).
+  async serve({tls = false} = {}) {
     const portFile = path.join(this.dir, 'port');
     fs.rmSync(portFile, {force: true});
     const log = fs.openSync(path.join(this.dir, 'server.log'), 'a');
-    this.server = spawn(SERVER, ['serve', '--data', this.data, '--listen', '127.0.0.1:0', '--port-file', portFile],
-        {stdio: ['ignore', log, log], env: {...process.env, TZ: ALMATY}});
+    const https = tls ? ['--tls-cert', path.join(this.data, 'tls/cert.pem'), '--tls-key',
+      path.join(this.data, 'tls/key.pem')] : [];
+    if (tls && !fs.existsSync(path.join(this.data, 'tls/cert.pem'))) this.admin(['tls', 'init', '--host', '127.0.0.1']);
+    this.server = spawn(SERVER, ['serve', '--data', this.data, '--listen', '127.0.0.1:0', '--port-file', portFile,
+      ...https], {stdio: ['ignore', log, log], env: {...process.env, TZ: ALMATY}});
     for (let i = 0; i < 300 && !fs.existsSync(portFile); ++i) await new Promise((r) => setTimeout(r, 50));
     if (!fs.existsSync(portFile)) throw new Error('dala-server did not start: ' + fs.readFileSync(path.join(this.dir, 'server.log'), 'utf8'));
-    this.url = `http://127.0.0.1:${fs.readFileSync(portFile, 'utf8').trim()}`;
+    this.url = `${tls ? 'https' : 'http'}://127.0.0.1:${fs.readFileSync(portFile, 'utf8').trim()}`;
   }
 
   // A laptop with `revisions` generated records of psc_observation over
@@ -156,6 +161,15 @@ export class World {
     assert.equal(edit.status, 200, JSON.stringify(edit.body));
     this.dala(volunteer, ['edit', id.slice(-8), '--set', `${field}=${own}`]);
     this.dala(volunteer, ['sync']);
+  }
+
+  // The server stopped and started again, as HTTPS with its own authority.
+  async restartWithTls() {
+    const ended = new Promise((r) => this.server.once('exit', r));
+    this.server.kill('SIGTERM');
+    await ended;
+    await this.serve({tls: true});
+    return path.join(this.data, 'tls/ca.pem');
   }
 
   stop() {

@@ -200,19 +200,26 @@ function enrolBox() {
     placeholder: 'https://', required: ''});
   const code = el('input', {type: 'text', id: 'enrol-code', autocomplete: 'off', spellcheck: 'false',
     autocapitalize: 'characters', placeholder: 'K7MX-Q4TR-P2NW', required: ''});
+  // An office server's own certificate authority (`dala-server tls init`).
+  const ca = el('input', {type: 'file', id: 'enrol-ca', accept: '.pem,.crt,.cer'});
   const message = el('p', {class: 'error', role: 'alert'});
   const button = el('button', {type: 'submit', class: 'primary', id: 'enrol'}, t('enrol'));
   return el('form', {class: 'enrol', 'aria-labelledby': 'enrol-h', onsubmit: async (e) => {
     e.preventDefault();
     button.disabled = true;
     message.textContent = t('enrolling');
-    const r = await api('POST', '/enroll', {url: url.value, code: code.value});
+    const pem = ca.files.length > 0 ? await ca.files[0].text() : '';
+    const r = await api('POST', '/enroll', {url: url.value, code: code.value, ca_pem: pem});
     button.disabled = false;
     if (r.status === 200) return laptop(t('enrolled_as', r.data.server, r.data.volunteer));
     message.textContent = r.data.error === 'url_and_code' ? t('enrol_needs_both')
+      : r.data.error === 'not_a_certificate' ? t('enrol_not_a_certificate')
+      // `dala enroll`'s words name its --ca; here it is the file field.
+      : r.data.reason === 'tls_untrusted' ? t('enrol_failed') + ': ' + t('enrol_untrusted')
       : t('enrol_failed') + ': ' + (r.data.message || r.data.error) + (r.data.again ? '. ' + t('enrol_again') : '');
   }},
   el('h2', {id: 'enrol-h'}, t('enrol_title')), el('p', {}, t('enrol_hint')),
   el('label', {for: 'server-url'}, t('server_url')), url,
-  el('label', {for: 'enrol-code'}, t('enrol_code')), code, button, message);
+  el('label', {for: 'enrol-code'}, t('enrol_code')), code,
+  el('label', {for: 'enrol-ca'}, t('enrol_ca')), ca, button, message);
 }
