@@ -161,6 +161,25 @@ test('opening a laptop\'s revocation on a 1024x600 screen keeps the laptops tabl
   await page.context().close();
 });
 
+// What an administrator hands a volunteer: the code, and where to type it
+// with which address (the one this dashboard is open at).
+test('an enrolment code says where the volunteer types it and with which server address', async () => {
+  const page = await watchedPage(world.browser, {viewport: SIZES[1]});
+  await signIn(page, world.url, 'ada', PASSWORDS.ada);
+  await page.goto(world.url + '/#/people');
+  await ready(page, '#code-volunteer');
+  await page.locator('form:has(#code-volunteer) button[type=submit]').click();
+  await ready(page, '#enrol-code');
+  assert.match(await page.textContent('#enrol-code'), /^[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}$/);
+  const how = await page.textContent('#enrol-how');
+  assert.ok(how.includes("Dala's Laptop page") && how.includes(`with this server's address, ${world.url} `), how);
+  assert.ok(how.includes(`dala enroll ${world.url} CODE`), how);
+  await page.locator('#enrol-code').scrollIntoViewIfNeeded();
+  await screenshot(page, 'people-enrolment-code');
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});
+
 test('the export links of a form download what the list shows: XLSX, CSV with a BOM for Excel, JSON', async () => {
   const page = await watchedPage(world.browser);
   await signIn(page, world.url, 'aigerim', PASSWORDS.aigerim);

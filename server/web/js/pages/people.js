@@ -42,7 +42,7 @@ function enrolForm(volunteers) {
       replace(shown, h('p', null, t('people.code_for', {who: code.volunteer})),
           h('div', {class: 'code-shown', id: 'enrol-code'}, code.code),
           h('p', null, t('people.code_expires', {when: formatDateTime(code.expires_ms)})),
-          h('p', {class: 'hint'}, t('people.code_hint')));
+          h('p', {class: 'hint', id: 'enrol-how'}, t('people.code_hint', {url: location.origin})));
     } catch (err) {
       replace(shown, h('p', {class: 'notice error'}, errorText(err)));
     }
