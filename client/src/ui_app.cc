@@ -272,6 +272,7 @@ UiResponse UiApp::Route(const UiRequest& r) {
   if (p == "/api/home" && r.method == "GET") return Home();
   if (p == "/api/laptop" && r.method == "GET") return Laptop();
   if (p == "/api/receipts.zip" && r.method == "GET") return ReceiptsZip();
+  if (p == "/api/backup" && r.method == "GET") return BackupFile();
   if (p == "/api/sync" && r.method == "POST") return StartSync();
   if (p == "/api/sync" && r.method == "GET") return SyncState();
   if (p == "/api/drafts" && r.method == "POST") return StartDraft(body);
@@ -467,6 +468,30 @@ UiResponse UiApp::ReceiptsZip() {
   out.body = std::move(zip);
   out.headers.emplace_back("Content-Disposition",
                            "attachment; filename=\"dala-receipts-" + key + "-" + day + ".zip\"");
+  out.headers.emplace_back("Cache-Control", "no-store");
+  return out;
+}
+
+// `dala backup` from the page: the profile as it is (the key sealed under
+// the passphrase), one self-contained file for a USB stick; `dala restore
+// FILE` makes it a profile on another laptop. Only with the key unlocked,
+// so that a passer-by on a shared laptop does not carry off the records.
+UiResponse UiApp::BackupFile() {
+  if (!device_) return Error(401, "locked", "the key is locked");
+  const std::string path =
+      (std::filesystem::path(options_.store_path).parent_path() / "page-backup.db").string();
+  if (Status s = store_.BackupTo(path); !s.ok()) return ErrorOf(s);
+  auto bytes = cli::ReadWholeFile(path);
+  std::error_code ignored;
+  std::filesystem::remove(path, ignored);
+  if (!bytes.ok()) return ErrorOf(bytes.status());
+  auto pub = store_.Get(profile_key::kDevicePublic);
+  std::string key = pub.ok() && *pub ? (*pub)->substr(0, 8) : "";
+  std::string day = cli::FormatLocalTime(clock_.NowMs(), clock_.UtcOffsetMinutes()).substr(0, 10);
+  UiResponse out;
+  out.content_type = "application/vnd.sqlite3";
+  out.body = std::move(*bytes);
+  out.headers.emplace_back("Content-Disposition", "attachment; filename=\"dala-backup-" + key + "-" + day + ".db\"");
   out.headers.emplace_back("Cache-Control", "no-store");
   return out;
 }

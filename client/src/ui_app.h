@@ -118,6 +118,7 @@ class UiApp {
   UiResponse EditRecord(const std::string& id);
   UiResponse Laptop();
   UiResponse ReceiptsZip();
+  UiResponse BackupFile();
   UiResponse StartSync();
   UiResponse SyncState();
   nlohmann::json FailedSyncAnswer(const Status& failure);

@@ -796,6 +796,31 @@ TEST_F(UiScreensTest, RemovingARepeatInstanceRenumbersTheRestOnDisk) {
   EXPECT_EQ(resumed["step"]["instance"], 2);
 }
 
+// `dala backup` from the page: a file `dala restore` makes a whole profile
+// of, with the records and the key under the same passphrase.
+TEST_F(UiAppTest, BackupIsTheWholeProfileInOneFileAndOnlyWithTheKeyUnlocked) {
+  EXPECT_EQ(Call(Get("/api/backup"), 401)["error"], "locked");
+  OpenWithTransport(nullptr);
+  const std::string record = SaveThroughPage(7);
+  UiResponse backup = app_->Handle(Get("/api/backup"));
+  ASSERT_EQ(backup.status, 200) << backup.body;
+  EXPECT_EQ(HeaderOf(backup, "Content-Disposition").rfind("attachment; filename=\"dala-backup-", 0), 0u);
+  EXPECT_EQ(HeaderOf(backup, "Cache-Control"), "no-store");
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "page-backup.db")) << "no copy is left beside the profile";
+
+  const std::string file = (dir_ / "downloaded.db").string();
+  ASSERT_TRUE(cli::WriteFileReplacing(file, backup.body));
+  const std::string elsewhere = (dir_ / "elsewhere.db").string();
+  ASSERT_TRUE(LocalStore::RestoreFrom(file, elsewhere).ok());
+  auto restored = LocalStore::Open(elsewhere);
+  ASSERT_TRUE(restored.ok());
+  EXPECT_TRUE(Device::Unlock(**restored, "passphrase").ok());
+  auto records = (*restored)->ListSubmissions();
+  ASSERT_TRUE(records.ok());
+  ASSERT_EQ(records->size(), 1u);
+  EXPECT_EQ(sync::FormatSubmissionId((*records)[0].id), record);
+}
+
 // --- a new laptop: its key and its enrolment made on the page ----------------------
 
 // Answers an enrolment as dala-server does, for one code; the requests kept.

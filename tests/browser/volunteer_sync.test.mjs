@@ -145,6 +145,18 @@ test('Sync sends the record; a record sent back shows the coordinator\'s comment
   const zip = fs.readFileSync(await download.path());
   assert.equal(zip.subarray(0, 4).toString('latin1'), 'PK\x03\x04');
   assert.match(zip.toString('latin1'), /receipt-1\.json[\s\S]*receipt-2\.json/);
+
+  // And a backup for a USB stick: `dala restore` on another laptop makes a
+  // profile of it with the same records, opened by the same passphrase.
+  const [backup] = await Promise.all([page.waitForEvent('download'), page.click('#backup')]);
+  assert.match(backup.suggestedFilename(), /^dala-backup-[0-9a-f]{8}-\d{4}-\d\d-\d\d\.db$/);
+  const usb = world.laptop('askar-usb');
+  fs.mkdirSync(usb);
+  fs.copyFileSync(await backup.path(), usb + '/dala-backup.db');
+  world.dala('askar-restored', ['restore', usb]);
+  const restored = JSON.parse(world.dala('askar-restored', ['list', '--json'], undefined,
+    {DALA_PASSPHRASE: 'askar-laptop-passphrase'}));
+  assert.deepEqual(restored.map((r) => r.id), [ids.record]);
   assert.deepEqual(page.problems, []);
 });
 

@@ -86,8 +86,8 @@ export class World {
     return path.join(this.dir, 'laptop-' + name);
   }
 
-  dala(name, args, input) {
-    return run(DALA, args, {DALA_HOME: this.laptop(name), DALA_PASSPHRASE: name + '-laptop-passphrase'}, input);
+  dala(name, args, input, env = {}) {
+    return run(DALA, args, {DALA_HOME: this.laptop(name), DALA_PASSPHRASE: name + '-laptop-passphrase', ...env}, input);
   }
 
   async start() {

@@ -185,9 +185,14 @@ export async function laptop(done) {
     el('dt', {}, t('server')), el('dd', {}, data.server || t('not_enrolled')),
     el('dt', {}, t('receipts')), el('dd', {}, String(data.receipts),
       // The files `dala receipts --export` writes, in one zip, for an auditor.
-      data.receipts > 0 ? el('p', {class: 'muted'}, el('a', {class: 'button', id: 'receipts-zip',
-        href: '/api/receipts.zip', download: ''}, t('export_receipts')), ' ', t('export_receipts_hint')) : null),
-    el('dt', {}, t('last_sync')), el('dd', {}, data.last_sync_ms ? when(data.last_sync_ms) : t('never'))),
+      data.receipts > 0 ? el('div', {class: 'download'}, el('a', {class: 'button', id: 'receipts-zip',
+        href: '/api/receipts.zip', download: ''}, t('export_receipts')), el('p', {class: 'muted'},
+        t('export_receipts_hint'))) : null),
+    el('dt', {}, t('last_sync')), el('dd', {}, data.last_sync_ms ? when(data.last_sync_ms) : t('never')),
+    // `dala backup` for a laptop without a terminal: the file to keep on a USB stick.
+    data.unlocked ? [el('dt', {}, t('backup')), el('dd', {}, el('div', {class: 'download'}, el('a', {class: 'button',
+      id: 'backup', href: '/api/backup', download: ''}, t('backup_download')), el('p', {class: 'muted'},
+      t('backup_hint'))))] : null),
   data.unlocked ? el('button', {id: 'lock', onclick: async () => { await api('POST', '/lock'); route(); }}, t('lock'))
     : unlockBox(route));
 }
