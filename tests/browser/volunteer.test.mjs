@@ -174,9 +174,15 @@ test('psc_observation end to end: choice filter, a refused answer, back and chan
   const summary = await page.textContent('table.summary');
   assert.match(summary, /15/);
   assert.match(summary, /The queue screen was dark/);
+  // The visit's day as English (en-GB) writes dates, as the page's times are.
+  const [y, m, d] = today().split('-');
+  assert.ok(summary.includes(`Date of visit${d}/${m}/${y}`), summary);
+  assert.doesNotMatch(summary, /\d{4}-\d\d-\d\d/);
   await shots('summary');
   await page.click('#sign');
   await ready(page, '.ok');
+  assert.ok((await page.textContent('p.form-title')).endsWith(` · ${d}/${m}/${y}`));
+  assert.ok((await page.textContent('table.summary')).includes(`Date of visit${d}/${m}/${y}`));
   await shots('record');
   assert.deepEqual(page.problems, []);
 });

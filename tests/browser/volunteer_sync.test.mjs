@@ -9,7 +9,7 @@ import {after, test} from 'node:test';
 
 import {SIZES, accessibilityProblems, ready, screenshot, watchedPage} from './browser.mjs';
 import {DalaUi} from './dala_ui.mjs';
-import {World, observation} from './world.mjs';
+import {World, observation, today} from './world.mjs';
 
 const PSC = JSON.parse(fs.readFileSync(new URL('../../schema/forms/psc_observation.json', import.meta.url), 'utf8'));
 const QUEUE_LABEL_RU = PSC.questions.find((q) => q.name === 'queue_length').label.ru;
@@ -44,10 +44,12 @@ test('Sync sends the record; a record sent back shows the coordinator\'s comment
   await ready(page, '.sync-result.done');
   assert.match(await page.textContent('.sync-result'), /1\D+0\D+0/);
   // The record is named by its centre and the day of the visit (the form's
-  // summary), not by its form alone.
+  // summary), not by its form alone; the day written as Russian writes
+  // dates, like the times on the page.
   const name = await page.textContent('li.record a');
   assert.ok(name.includes(PSC.title.ru) && name.includes(CENTRE_RU), name);
-  assert.match(name, /\d{4}-\d\d-\d\d/);
+  const [y, m, d] = today().split('-');
+  assert.ok(name.endsWith(` · ${d}.${m}.${y}`), name);
 
   const coordinator = await world.session('aigerim');
   const review = await coordinator('POST', `/submissions/${ids.record}/review`, {state: 'has_issues', comment: COMMENT});

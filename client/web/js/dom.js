@@ -45,8 +45,24 @@ export function show(...nodes) {
 
 export function heading(text) { return el('h1', {tabindex: '-1'}, text); }
 
+const locale = () => (lang === 'kk' ? 'kk-KZ' : lang === 'ru' ? 'ru-RU' : 'en-GB');
+
 export function when(ms) {
-  return ms ? new Date(ms).toLocaleString(lang === 'kk' ? 'kk-KZ' : lang === 'ru' ? 'ru-RU' : 'en-GB') : '';
+  return ms ? new Date(ms).toLocaleString(locale()) : '';
+}
+
+// An answer as the page shows it: a date answer (`dala ui` words it
+// YYYY-MM-DD, as `dala list` does) written as the times beside it are,
+// 08.12.2026 in Russian and Kazakh; any other text as it is.
+export function shown(text) {
+  const day = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text || '');
+  if (!day) return text;
+  return new Date(Date.UTC(+day[1], +day[2] - 1, +day[3])).toLocaleDateString(locale(), {timeZone: 'UTC'});
+}
+
+// A record's summary (its centre · its day): each part as `shown`.
+export function summaryShown(text) {
+  return (text || '').split(' · ').map(shown).join(' · ');
 }
 
 // --- the key -----------------------------------------------------------------

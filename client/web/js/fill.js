@@ -1,7 +1,7 @@
 // Filling a form: one screen at a time, as the form engine in `dala ui`
 // decides it. The page only draws the screen and sends back what was typed.
 import {t} from './i18n.js';
-import {api, el, heading, main, screenNumber, show, unlockBox} from './dom.js';
+import {api, el, heading, main, screenNumber, show, shown, unlockBox} from './dom.js';
 
 export async function startForm(id) {
   const r = await api('POST', '/drafts', {form: id});
@@ -290,11 +290,11 @@ function rerender(s, f, text) {
 // The calculations as they stand, and a jump list of the answers so far.
 function extras(s) {
   const box = el('div', {class: 'extras'});
-  if (s.calculated.length) box.append(el('dl', {class: 'calculated'}, s.calculated.map((c) => [el('dt', {}, c.label), el('dd', {}, c.value)])));
+  if (s.calculated.length) box.append(el('dl', {class: 'calculated'}, s.calculated.map((c) => [el('dt', {}, c.label), el('dd', {}, shown(c.value))])));
   if (s.answered.length) {
     box.append(el('details', {}, el('summary', {}, t('answered')), el('ol', {}, s.answered.map((a) => el('li', {},
       el('button', {class: 'link', onclick: () => act(s.draft, 'goto', {step: a.step})},
-        a.label + (a.instance ? ' [' + a.instance + ']' : '')), ': ', a.answer)))));
+        a.label + (a.instance ? ' [' + a.instance + ']' : '')), ': ', shown(a.answer))))));
   }
   return box;
 }
@@ -303,7 +303,7 @@ function renderSummary(s) {
   const message = el('p', {class: 'error', role: 'alert'});
   const rows = el('table', {class: 'summary'}, el('tbody', {}, s.answered.map((a) => el('tr', {},
     el('th', {scope: 'row'}, el('button', {class: 'link', onclick: () => act(s.draft, 'goto', {step: a.step})},
-      a.label + (a.instance ? ' [' + a.instance + ']' : ''))), el('td', {}, a.answer)))));
+      a.label + (a.instance ? ' [' + a.instance + ']' : ''))), el('td', {}, shown(a.answer))))));
   const problems = s.problems.length ? el('section', {class: 'problems'}, el('h2', {}, t('problems')),
     el('ul', {}, s.problems.map((p) => el('li', {}, p.field + ': ' + p.message)))) : null;
   const sign = async () => {

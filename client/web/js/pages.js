@@ -1,6 +1,6 @@
 // Home, a record, and the laptop's page.
 import {t} from './i18n.js';
-import {api, el, heading, main, show, unlockBox, when} from './dom.js';
+import {api, el, heading, main, show, shown, summaryShown, unlockBox, when} from './dom.js';
 import {startForm} from './fill.js';
 import {route} from './app.js';
 
@@ -17,7 +17,7 @@ export async function home() {
   const drafts = el('section', {'aria-labelledby': 'drafts-h'}, el('h2', {id: 'drafts-h'}, t('drafts')));
   if (data.drafts.length === 0) drafts.append(el('p', {}, t('no_drafts')));
   else drafts.append(el('ul', {class: 'rows'}, data.drafts.map((d) => el('li', {class: 'draft'},
-    el('span', {class: 'what'}, el('strong', {}, d.title), d.summary ? ' · ' + d.summary : '',
+    el('span', {class: 'what'}, el('strong', {}, d.title), d.summary ? ' · ' + summaryShown(d.summary) : '',
       el('br'), el('span', {class: 'muted'}, String(d.answers), ' ', t('answers'), ' · ', when(d.updated_ms))),
     d.note ? el('p', {class: 'note'}, d.note) : null,
     el('a', {class: 'button', href: '#/fill/' + d.id}, t('resume')),
@@ -27,14 +27,14 @@ export async function home() {
   if (data.records.length === 0) records.append(el('p', {}, t('no_records')));
   else records.append(el('ul', {class: 'rows'}, data.records.map((r) => el('li', {class: 'record state-' + r.state},
     // Title, centre and date: the link names the record, not just its form.
-    el('span', {class: 'what'}, el('a', {href: '#/record/' + r.id}, r.title, r.summary ? ' · ' + r.summary : ''),
+    el('span', {class: 'what'}, el('a', {href: '#/record/' + r.id}, r.title, r.summary ? ' · ' + summaryShown(r.summary) : ''),
       el('br'), el('span', {class: 'muted'}, when(r.created_ms))),
     el('span', {class: 'badge'}, t('state.' + r.state)),
     r.state === 'sent_back' && r.comment ? el('p', {class: 'sentback'}, el('strong', {}, t('comment') + ': '),
       r.comment, r.review_by ? ' — ' + r.review_by : '') : null))));
 
   const sync = data.enrolled && data.unlocked ? syncBox(data.syncing) : null;
-  // The forms come from the server: a laptop not enrolled yet has none.
+  // The forms come from the server, and the records go there.
   const enrol = data.enrolled ? null : el('p', {class: 'next-step'}, t('not_enrolled_yet'), ' ',
     el('a', {class: 'button primary', id: 'go-enrol', href: '#/laptop'}, t('enrol_on_laptop')));
   show(heading(t('home')), warningsBox(data.warnings), data.unlocked ? null : unlockBox(route), enrol, sync, forms,
@@ -137,11 +137,11 @@ export async function record(id, saved) {
   if (r.status !== 200) return show(heading(t('no_such_page')));
   const d = r.data;
   show(saved ? el('p', {class: 'ok', role: 'status'}, t('saved')) : null, heading(d.title),
-    d.summary ? el('p', {class: 'form-title'}, d.summary) : null,
+    d.summary ? el('p', {class: 'form-title'}, summaryShown(d.summary)) : null,
     el('p', {}, el('span', {class: 'badge state-' + d.state}, t('state.' + d.state)), ' ', el('span', {class: 'muted'}, when(d.updated_ms))),
     d.comment ? el('p', {class: d.state === 'sent_back' ? 'sentback' : 'note'}, el('strong', {}, t('comment') + ': '), d.comment) : null,
     el('table', {class: 'summary'}, el('tbody', {}, (d.answers || []).map((a) => el('tr', {},
-      el('th', {scope: 'row'}, a.label + (a.instance ? ' [' + a.instance + ']' : '')), el('td', {}, a.answer))))),
+      el('th', {scope: 'row'}, a.label + (a.instance ? ' [' + a.instance + ']' : '')), el('td', {}, shown(a.answer)))))),
     historyBox(d.history),
     el('div', {class: 'actions'}, el('a', {class: 'button', href: '#/'}, t('home')),
       el('button', {class: 'primary', id: 'edit', onclick: async () => {
@@ -165,7 +165,7 @@ function historyBox(history) {
         el('thead', {}, el('tr', {}, el('th', {scope: 'col'}, t('question')), el('th', {scope: 'col'}, t('history_was')),
           el('th', {scope: 'col'}, t('history_now')))),
         el('tbody', {}, h.changes.map((c) => el('tr', {}, el('th', {scope: 'row'}, c.label),
-          el('td', {class: 'old'}, c.old || '—'), el('td', {class: 'new'}, c.new || '—'))))) : null,
+          el('td', {class: 'old'}, shown(c.old) || '—'), el('td', {class: 'new'}, shown(c.new) || '—'))))) : null,
       h.changes && h.changes.length === 0 ? el('p', {class: 'muted'}, t('history_unchanged')) : null))));
 }
 
