@@ -1,5 +1,6 @@
 #include "api_errors.h"
 
+#include <charconv>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -127,6 +128,25 @@ Status ApiFailure(Status::Code code, std::string_view reason, std::string messag
 Status BadField(std::string_view field, std::string_view what) {
   return Status(Status::Code::kInvalidArgument, "invalid_request",
                 "the field \"" + std::string(field) + "\" " + std::string(what));
+}
+
+Result<uint64_t> WholeNumberParam(const HttpRequest& request, std::string_view name, const WholeNumberRule& rule) {
+  const std::string text = request.Query(name);
+  if (text.empty() && rule.fallback) return *rule.fallback;
+  uint64_t value = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  const bool number = !text.empty() && error == std::errc() && end == text.data() + text.size();
+  if (number && value > rule.max && rule.clamp) return rule.max;
+  if (number && value >= rule.min && value <= rule.max) return value;
+  std::string words = "'" + std::string(name) + "'";
+  if (!rule.what.empty()) words += " (" + std::string(rule.what) + ")";
+  words += text.empty() ? " is missing: give a whole number" : " must be a whole number";
+  if (rule.max != UINT64_MAX && !rule.clamp)
+    words += " from " + std::to_string(rule.min) + " to " + std::to_string(rule.max);
+  else if (rule.min > 0)
+    words += " of at least " + std::to_string(rule.min);
+  if (!text.empty()) words += ", not '" + text.substr(0, 40) + "'";
+  return ApiFailure(Status::Code::kInvalidArgument, "invalid_request", std::move(words));
 }
 
 std::string DumpJson(const nlohmann::json& value) {

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -41,6 +42,22 @@ HttpResponse ErrorResponse(const Status& status, int64_t retry_after_s = 0);
 Status ApiFailure(Status::Code code, std::string_view reason, std::string message);
 // The usual refusal of a missing or malformed field.
 Status BadField(std::string_view field, std::string_view what);
+
+// How a query parameter that is a whole number is read: absent, it is
+// `fallback` (none: it must be given); above `max` it is `max` when
+// `clamp`, else refused as one below `min` is. `what` names it in the
+// refusal ("a tree size"), if its name does not say.
+struct WholeNumberRule {
+  std::optional<uint64_t> fallback;
+  uint64_t min = 0;
+  uint64_t max = UINT64_MAX;
+  bool clamp = false;
+  std::string_view what;
+};
+// The parameter `name` of `request`, all of its text a decimal number ("7x"
+// is not 7, "-1" is not 2^64-1, "+7" and " 7" are not 7), by `rule`;
+// refused "invalid_request" with the range in words.
+Result<uint64_t> WholeNumberParam(const HttpRequest& request, std::string_view name, const WholeNumberRule& rule);
 
 // `value` as the JSON body of a response. Bytes that are not UTF-8 (a
 // record may hold anything a laptop signed) are replaced, never thrown on.

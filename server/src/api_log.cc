@@ -2,7 +2,6 @@
 // check what the server committed to; the entries themselves (records)
 // need a reader.
 
-#include <charconv>
 #include <nlohmann/json.hpp>
 
 #include "api_errors.h"
@@ -16,17 +15,6 @@ using nlohmann::json;
 using sync::Hash;
 
 namespace {
-
-// A query parameter that must be a non-negative decimal integer.
-Result<uint64_t> IndexParam(const HttpRequest& r, std::string_view name, std::string_view what) {
-  std::string text = r.Query(name);
-  uint64_t v = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size())
-    return ApiFailure(Status::Code::kInvalidArgument, "invalid_request",
-                      "give " + std::string(name) + " as " + std::string(what) + " (a decimal number)");
-  return v;
-}
 
 json Base64Hashes(const std::vector<Hash>& hashes) {
   json out = json::array();
@@ -45,8 +33,8 @@ Result<HttpResponse> LogCheckpoint(const Call& call) {
 }
 
 Result<HttpResponse> LogConsistency(const Call& call) {
-  DALA_ASSIGN_OR_RETURN(uint64_t from, IndexParam(call.request, "from", "a tree size"));
-  DALA_ASSIGN_OR_RETURN(uint64_t to, IndexParam(call.request, "to", "a tree size"));
+  DALA_ASSIGN_OR_RETURN(uint64_t from, WholeNumberParam(call.request, "from", {.what = "a tree size"}));
+  DALA_ASSIGN_OR_RETURN(uint64_t to, WholeNumberParam(call.request, "to", {.what = "a tree size"}));
   auto proof = call.api.records().ConsistencyProof(from, to);
   if (!proof.ok()) return ApiFailure(Status::Code::kInvalidArgument, "invalid_request", proof.status().message());
   return JsonResponse({{"from", from}, {"to", to}, {"proof", Base64Hashes(*proof)}});
@@ -82,8 +70,8 @@ Result<HttpResponse> ServerIdentity(const Call& call) {
 }
 
 Result<HttpResponse> LogEntries(const Call& call) {
-  DALA_ASSIGN_OR_RETURN(uint64_t start, IndexParam(call.request, "start", "a log index"));
-  DALA_ASSIGN_OR_RETURN(uint64_t end, IndexParam(call.request, "end", "a log index"));
+  DALA_ASSIGN_OR_RETURN(uint64_t start, WholeNumberParam(call.request, "start", {.what = "a log index"}));
+  DALA_ASSIGN_OR_RETURN(uint64_t end, WholeNumberParam(call.request, "end", {.what = "a log index"}));
   if (end < start || end - start > 1000)
     return ApiFailure(Status::Code::kInvalidArgument, "invalid_request", "at most 1000 entries per request");
   DALA_ASSIGN_OR_RETURN(auto range, call.api.store().LogRange(start, end));

@@ -2,7 +2,6 @@
 // fieldwork has come (records per day, coverage of regions and centres
 // against the targets the centres' list may carry).
 
-#include <charconv>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -135,20 +134,15 @@ Result<json> StaleLaptops(Store& store, int64_t now_ms, int64_t days) {
 
 Result<HttpResponse> Overview(const Call& call) {
   DALA_ASSIGN_OR_RETURN(SubmissionFilter filter, SubmissionFilterOf(call.request));
-  int64_t stale_days = 7;
-  if (std::string d = call.request.Query("stale_days"); !d.empty()) {
-    // The whole text: atoll read "7x" as 7.
-    auto [end, error] = std::from_chars(d.data(), d.data() + d.size(), stale_days);
-    if (error != std::errc() || end != d.data() + d.size() || stale_days < 1 || stale_days > 365)
-      return ApiFailure(Status::Code::kInvalidArgument, "invalid_request", "'stale_days' is a number from 1 to 365");
-  }
+  DALA_ASSIGN_OR_RETURN(const uint64_t stale_days,
+                        WholeNumberParam(call.request, "stale_days", {.fallback = 7, .min = 1, .max = 365}));
   Store& store = call.api.store();
   DALA_ASSIGN_OR_RETURN(json needs, Needs(store, filter));
   DALA_ASSIGN_OR_RETURN(auto per_day, store.CountSubmissionsBy(filter, SubmissionGroup::kDay));
   json days = json::array();
   for (const GroupCount& g : per_day) days.push_back({{"day", g.key}, {"count", g.count}});
   DALA_ASSIGN_OR_RETURN(json coverage, Coverage(store, filter));
-  DALA_ASSIGN_OR_RETURN(json laptops, StaleLaptops(store, call.api.ctx().clock.NowMs(), stale_days));
+  DALA_ASSIGN_OR_RETURN(json laptops, StaleLaptops(store, call.api.ctx().clock.NowMs(), static_cast<int64_t>(stale_days)));
   DALA_ASSIGN_OR_RETURN(uint64_t total, store.CountSubmissions(filter));
   return JsonResponse({{"form", filter.form_id},
                        {"total", total},

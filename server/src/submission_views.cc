@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <charconv>
 
 #include "api_errors.h"
 #include "dala/base/strings.h"
@@ -24,17 +23,6 @@ Result<std::string> DateParam(const HttpRequest& r, std::string_view name) {
     return ApiFailure(Status::Code::kInvalidArgument, "invalid_request",
                       "'" + std::string(name) + "' must be a date written YYYY-MM-DD, not '" + text + "'");
   return text;
-}
-
-Result<size_t> CountParam(const HttpRequest& r, std::string_view name, size_t fallback, size_t max) {
-  std::string text = r.Query(name);
-  if (text.empty()) return fallback;
-  size_t v = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || end != text.data() + text.size())
-    return ApiFailure(Status::Code::kInvalidArgument, "invalid_request",
-                      "'" + std::string(name) + "' must be a whole number");
-  return std::min(v, max);
 }
 
 Result<SubmissionFilter::Sort> SortParam(const HttpRequest& r) {
@@ -75,8 +63,8 @@ Result<SubmissionFilter> SubmissionFilterOf(const HttpRequest& r) {
   if (!f.review_state.empty() && !sync::ParseReviewState(f.review_state).ok())
     return ApiFailure(Status::Code::kInvalidArgument, "invalid_request",
                       "unknown review state '" + f.review_state + "'");
-  DALA_ASSIGN_OR_RETURN(f.limit, CountParam(r, "limit", f.limit, 10000));
-  DALA_ASSIGN_OR_RETURN(f.offset, CountParam(r, "offset", 0, SIZE_MAX));
+  DALA_ASSIGN_OR_RETURN(f.limit, WholeNumberParam(r, "limit", {.fallback = f.limit, .max = 10000, .clamp = true}));
+  DALA_ASSIGN_OR_RETURN(f.offset, WholeNumberParam(r, "offset", {.fallback = 0}));
   return f;
 }
 
