@@ -1,9 +1,11 @@
 // Forms: the published documents, their reference lists, and publishing.
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "api_errors.h"
 #include "api_handlers.h"
+#include "dala/xlsform/xlsform.h"
 #include "record_service.h"
 
 namespace dala::server::handlers {
@@ -54,15 +56,35 @@ Result<HttpResponse> GetFormList(const Call& call) {
                        {"items", form["lists"][name]}});
 }
 
+// The body is a form document, or an XLSForm (an .xlsx, which is a zip)
+// converted here as `dala-server form publish` converts it: a spreadsheet
+// that does not convert publishes nothing, and says why, row by row. Its
+// reference lists must be in the workbook: there is no folder of CSV
+// files beside an upload.
 Result<HttpResponse> PublishForm(const Call& call) {
   std::string project = call.request.Query("project").empty() ? "default" : call.request.Query("project");
-  auto info = call.api.records().PublishForm(call.request.body, project);
+  std::string document = call.request.body;
+  json warnings = json::array();
+  if (document.starts_with(std::string_view("PK\x03\x04", 4))) {
+    xlsform::ReadOptions options;
+    // As pyxform does: the file's name is the form's id when its settings
+    // sheet gives none.
+    if (std::string file = call.request.Query("file"); !file.empty())
+      options.fallback_id = std::filesystem::path(file).stem().string();
+    auto converted = xlsform::XlsFormToForm(document, options);
+    if (!converted.ok())
+      return ApiFailure(Status::Code::kInvalidArgument, "invalid_form",
+                        "the XLSForm does not convert:\n" + converted.status().message());
+    for (const std::string& w : converted->warnings) warnings.push_back(w);
+    document = std::move(converted->document);
+  }
+  auto info = call.api.records().PublishForm(document, project);
   if (!info.ok()) {
     if (info.status().code() == Status::Code::kAlreadyExists) return info.status().WithReason("already_exists");
     if (info.status().code() == Status::Code::kInvalidArgument) return info.status().WithReason("invalid_form");
     return info.status();
   }
-  return JsonResponse({{"hash", info->hash}, {"form", info->form_id}, {"version", info->version}});
+  return JsonResponse({{"hash", info->hash}, {"form", info->form_id}, {"version", info->version}, {"warnings", warnings}});
 }
 
 }  // namespace dala::server::handlers
