@@ -3,11 +3,18 @@
 // order, on one world: a coordinator's review week in small.
 
 import assert from 'node:assert/strict';
+import {execFileSync} from 'node:child_process';
+import fs from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
 import {test} from 'node:test';
+import {fileURLToPath} from 'node:url';
 
 import {SIZES, accessibilityProblems, ready, screenshot, settled, signIn, watchedPage} from './browser.mjs';
-import {PASSWORDS, World, observation} from './world.mjs';
+import {DALA, PASSWORDS, World, observation} from './world.mjs';
+
+const SOURCE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 const HOSTILE = '<script>alert("x")</script> "><img src=x onerror=alert(1)> javascript:alert(2)';
 
@@ -73,6 +80,7 @@ const PAGES = [
   {name: 'duplicates', hash: '#/duplicates', ready: 'table.pair'},
   {name: 'indicators', hash: '#/indicators?form=psc_observation', ready: '.indicator'},
   {name: 'people', hash: '#/people', ready: 'table.list', user: 'ada'},
+  {name: 'forms', hash: '#/forms', ready: 'table#forms', user: 'ada'},
   {name: 'transparency', hash: '#/transparency', ready: '#verifier-key'},
 ];
 
@@ -466,4 +474,68 @@ test('a calculated answer shows under its label, and an attested decision says s
     assert.ok((await page.textContent('ol.history')).includes(attested), `${lang}: ${await page.textContent('ol.history')}`);
   }
   await page.context().close();
+});
+
+// The sample exit survey's document under a new version, written in `dir`:
+// what an NGO publishes when it changes a form.
+async function newVersionOfExitSurvey(dir) {
+  const doc = JSON.parse(fs.readFileSync(path.join(SOURCE, 'schema/forms/citizen_exit_survey.json'), 'utf8'));
+  doc.version = '2099.1.1';
+  const file = path.join(dir, 'citizen_exit_survey.json');
+  fs.writeFileSync(file, JSON.stringify(doc));
+  return file;
+}
+
+// Last in this file: it publishes and retires a version of a form the
+// other tests read.
+// An administrator publishes the NGO's XLSForm from the browser: a
+// spreadsheet Dala cannot take is refused row by row and publishes
+// nothing; the sample survey's spreadsheet under a new version is
+// published, listed, and retired again; a coordinator sees the list only.
+test('an XLSForm is published from the Forms page, or refused row by row, and a version is retired', async () => {
+  const page = await watchedPage(world.browser, {viewport: SIZES[1]});
+  await signIn(page, world.url, 'ada', PASSWORDS.ada);
+  await page.goto(world.url + '/#/forms');
+  await ready(page, 'table#forms');
+  const rows = async () => page.$$eval('table#forms tbody tr', (trs) => trs.map((tr) => tr.dataset.hash));
+  const before = await rows();
+  assert.equal(await page.inputValue('#form-project'), 'ngo2026', 'the project of the newest form');
+
+  await page.setInputFiles('#form-file', path.join(SOURCE, 'tests/vectors/xlsforms/flat_xlsform_test.xlsx'));
+  await page.click('#publish-form button[type=submit]');
+  await ready(page, '#publish-form .notice.error li');
+  const problems = await page.$$eval('#publish-form .notice.error li', (lis) => lis.map((li) => li.textContent));
+  assert.ok(problems.some((l) => /^survey row \d+, column 'type': Dala cannot take 'barcode'/.test(l)), problems.join('\n'));
+  assert.deepEqual(await rows(), before, 'nothing was published');
+  await screenshot(page, 'forms-refused');
+
+  // The sample survey as the NGO would change it: its spreadsheet with a new version.
+  const xlsx = fs.mkdtempSync(path.join(os.tmpdir(), 'dala-xlsform-'));
+  const changed = path.join(xlsx, 'citizen_exit_survey.xlsx');
+  execFileSync(DALA, ['form', 'convert', await newVersionOfExitSurvey(xlsx), '--output', changed]);
+  await page.setInputFiles('#form-file', changed);
+  await page.click('#publish-form button[type=submit]');
+  await ready(page, '#status .notice.ok');
+  assert.match(await page.textContent('#status'), /^Published citizen_exit_survey, version 2099\.1\.1: laptops receive it at their next sync\.$/);
+  await ready(page, 'table#forms tbody tr:nth-child(' + (before.length + 1) + ')');
+  const newest = await page.$eval('table#forms tbody tr', (tr) => tr.textContent);
+  assert.ok(newest.includes('2099.1.1') && newest.includes('In use'), newest);
+  await screenshot(page, 'forms-published');
+
+  await page.click('table#forms tbody tr:first-child button.danger');
+  await page.click('table#forms tbody tr:first-child button.danger.primary');
+  await ready(page, 'table#forms tbody tr.revoked');
+  assert.match(await page.$eval('table#forms tbody tr:first-child', (tr) => tr.textContent), /Retired .* by ada/);
+  // Chromium logs the one refusal the test asked for; nothing else.
+  assert.deepEqual(page.problems, ['console: Failed to load resource: the server responded with a status of 400 (Bad Request)']);
+  await page.context().close();
+
+  const coordinator = await watchedPage(world.browser, {viewport: SIZES[0]});
+  await signIn(coordinator, world.url, 'aigerim', PASSWORDS.aigerim);
+  await coordinator.goto(world.url + '/#/forms');
+  await ready(coordinator, 'table#forms');
+  assert.equal(await coordinator.$('#publish-form'), null);
+  assert.equal(await coordinator.$('table#forms button'), null);
+  assert.deepEqual(coordinator.problems, []);
+  await coordinator.context().close();
 });

@@ -24,7 +24,11 @@ export async function api(method, path, body) {
   const init = {method, headers, credentials: 'same-origin', cache: 'no-store'};
   if (method !== 'GET' && method !== 'HEAD') {
     headers['X-CSRF-Token'] = csrfToken;
-    if (body !== undefined) {
+    if (body instanceof Blob) {
+      // A file as it is (an XLSForm to publish): the server reads its bytes.
+      headers['Content-Type'] = body.type || 'application/octet-stream';
+      init.body = body;
+    } else if (body !== undefined) {
       headers['Content-Type'] = 'application/json';
       init.body = JSON.stringify(body);
     }

@@ -16,6 +16,7 @@ const PAGES = {
   'duplicates': () => import('./pages/duplicates.js'),
   'indicators': () => import('./pages/indicators.js'),
   'people': () => import('./pages/people.js'),
+  'forms': () => import('./pages/forms.js'),
   'key': () => import('./pages/key.js'),
   'transparency': () => import('./pages/transparency.js'),
 };
@@ -26,6 +27,7 @@ const NAV = [
   {page: 'submissions', key: 'nav.submissions'},
   {page: 'duplicates', key: 'nav.duplicates'},
   {page: 'indicators', key: 'nav.indicators'},
+  {page: 'forms', key: 'nav.forms'},
   {page: 'people', key: 'nav.people', admin: true},
   {page: 'key', key: 'nav.key'},
   {page: 'transparency', key: 'nav.transparency'},
@@ -46,7 +48,7 @@ export const app = {
     replace(box, message ? h('p', {class: ['notice', kind || 'info']}, message) : null);
   },
   refresh() {
-    route();
+    return route();
   },
   // A review decision on one record (bulk approval uses it per record).
   decide(id, {state, comment}) {

@@ -25,6 +25,11 @@ export async function latestForms() {
   return [...latest.values()];
 }
 
+// After publishing or retiring: the next page asks the server again.
+export function forgetPublishedForms() {
+  formList = null;
+}
+
 export async function formDocument(hash) {
   if (!documents.has(hash)) documents.set(hash, await api('GET', '/forms/' + encodeURIComponent(hash)));
   return documents.get(hash);
