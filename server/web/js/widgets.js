@@ -54,6 +54,19 @@ export function signerText(signer) {
   return t('signer.unknown', {key: s.name || ''});
 }
 
+// A step that cannot be undone, in two: the button `label` shows `box`
+// (the confirming button, and whatever is asked first) in its place and
+// puts the focus on `first`.
+export function confirmFirst(label, box, first) {
+  box.hidden = true;
+  const open = h('button', {type: 'button', class: 'danger', on: {click: () => {
+    box.hidden = false;
+    open.hidden = true;
+    first.focus();
+  }}}, label);
+  return [open, box];
+}
+
 // A question in words, for the API errors that name a field.
 export function errorText(err) {
   if (!err) return '';

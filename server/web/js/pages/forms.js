@@ -7,7 +7,7 @@ import {api} from '../api.js';
 import {h, replace} from '../dom.js';
 import {formDocument, forgetPublishedForms, text} from '../forms.js';
 import {formatDateTime, t} from '../i18n.js';
-import {errorText, field} from '../widgets.js';
+import {confirmFirst, errorText, field} from '../widgets.js';
 
 function publishForm(app, project) {
   const file = h('input', {id: 'form-file', type: 'file', accept: '.xlsx,.json', required: true});
@@ -46,8 +46,7 @@ function publishForm(app, project) {
   button, shown, h('div', {id: 'publish-notes'}));
 }
 
-// The two-step retire: the button opens a confirmation that says what
-// retiring does.
+// Retiring, in two steps: the confirming button says what it does.
 function retireControl(f, app) {
   const confirm = h('button', {type: 'button', class: 'danger primary', on: {click: async () => {
     try {
@@ -59,13 +58,7 @@ function retireControl(f, app) {
       app.announce(errorText(err), 'error');
     }
   }}}, t('forms.confirm_retire'));
-  const box = h('span', {hidden: true}, confirm);
-  const open = h('button', {type: 'button', class: 'danger', on: {click: () => {
-    box.hidden = false;
-    open.hidden = true;
-    confirm.focus();
-  }}}, t('forms.retire'));
-  return [open, box];
+  return confirmFirst(t('forms.retire'), h('span', null, confirm), confirm);
 }
 
 export async function render(main, params, app) {

@@ -5,7 +5,7 @@
 import {api} from '../api.js';
 import {h, replace} from '../dom.js';
 import {formatDateTime, formatNumber, t} from '../i18n.js';
-import {errorText, field, fingerprint, select} from '../widgets.js';
+import {confirmFirst, errorText, field, fingerprint, select} from '../widgets.js';
 
 const ROLES = ['volunteer', 'coordinator', 'auditor', 'admin'];
 
@@ -59,7 +59,7 @@ function enrolForm(volunteers) {
 function revokeControl(key, url, done, app, confirmKey) {
   const reason = h('input', {'id': 'reason-' + key.slice(0, 8), 'aria-label': t('people.revoke_reason'),
     'placeholder': t('people.revoke_reason')});
-  const box = h('span', {hidden: true}, reason, ' ',
+  const box = h('span', null, reason, ' ',
       h('button', {type: 'button', class: 'danger primary', on: {click: async () => {
         try {
           await api('POST', url, {reason: reason.value.trim()});
@@ -69,12 +69,7 @@ function revokeControl(key, url, done, app, confirmKey) {
           app.announce(errorText(err), 'error');
         }
       }}}, t(confirmKey)));
-  const open = h('button', {type: 'button', class: 'danger', on: {click: () => {
-    box.hidden = false;
-    open.hidden = true;
-    reason.focus();
-  }}}, t('people.revoke'));
-  return [open, box];
+  return confirmFirst(t('people.revoke'), box, reason);
 }
 
 // A one-time code with which a coordinator or admin enrols the key that
