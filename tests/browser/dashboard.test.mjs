@@ -80,7 +80,8 @@ const PAGES = [
   {name: 'duplicates', hash: '#/duplicates', ready: 'table.pair'},
   {name: 'indicators', hash: '#/indicators?form=psc_observation', ready: '.indicator'},
   {name: 'people', hash: '#/people', ready: 'table.list', user: 'ada'},
-  {name: 'forms', hash: '#/forms', ready: 'table#forms', user: 'ada'},
+  {name: 'forms', hash: '#/forms', ready: 'table#forms'},
+  {name: 'forms-of-an-admin', hash: '#/forms', ready: '#publish-form', user: 'ada'},
   {name: 'transparency', hash: '#/transparency', ready: '#verifier-key'},
 ];
 
