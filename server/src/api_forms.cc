@@ -1,5 +1,7 @@
 // Forms: the published documents, their reference lists, and publishing.
 
+#include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -54,6 +56,28 @@ Result<HttpResponse> GetFormList(const Call& call) {
                        {"version", form.value("version", "")},
                        {"list", name},
                        {"items", form["lists"][name]}});
+}
+
+// A published version as an XLSForm (FormToXlsForm, which converts back to
+// the same document): what an NGO opens in Excel or LibreOffice, changes,
+// and publishes again under a new version.
+Result<HttpResponse> GetFormXlsForm(const Call& call) {
+  DALA_ASSIGN_OR_RETURN(std::string doc, PublishedDocument(call));
+  DALA_ASSIGN_OR_RETURN(std::string xlsx, xlsform::FormToXlsForm(doc));
+  // Published documents were validated, so this parses; the id is a name.
+  json form = json::parse(doc, nullptr, false);
+  std::string name = form.is_object() ? form.value("id", "form") : "form";
+  const std::string version = form.is_object() ? form.value("version", "") : "";
+  const bool plain = !version.empty() && std::all_of(version.begin(), version.end(), [](unsigned char c) {
+    return std::isalnum(c) || c == '.' || c == '-' || c == '_';
+  });
+  if (plain) name += "-" + version;
+  HttpResponse out;
+  out.content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+  out.body = std::move(xlsx);
+  out.headers["Content-Disposition"] = "attachment; filename=\"" + name + ".xlsx\"";
+  out.headers["Cache-Control"] = "private, max-age=86400, immutable";
+  return out;
 }
 
 // The body is a form document, or an XLSForm (an .xlsx, which is a zip)

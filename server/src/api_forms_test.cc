@@ -94,5 +94,29 @@ TEST_F(PublishFormTest, ASpreadsheetThatIsNotOneIsRefusedAndOnlyAnAdminPublishes
   EXPECT_TRUE(Forms().empty());
 }
 
+// The round trip an NGO makes: the published version as an XLSForm, which
+// converts back to the very document laptops receive.
+TEST_F(PublishFormTest, APublishedVersionDownloadsAsAnXlsFormThatConvertsBackToItsDocument) {
+  HttpResponse published = Publish("ada", SourceFile("schema/forms/psc_observation.xlsx"), {});
+  ASSERT_EQ(published.status, 200) << published.body;
+  const std::string hash = json::parse(published.body)["hash"];
+  HttpRequest get = testing::MakeRequest("GET", "/api/v1/forms/" + hash + "/xlsform", "", world_.LogIn("audrey"));
+  HttpResponse xlsx = world_.router_.Dispatch(get);
+  ASSERT_EQ(xlsx.status, 200) << xlsx.body;
+  EXPECT_EQ(xlsx.headers["Content-Disposition"], "attachment; filename=\"psc_observation-" +
+                                                     json::parse(published.body)["version"].get<std::string>() +
+                                                     ".xlsx\"");
+  ASSERT_TRUE(xlsx.body.starts_with("PK\x03\x04"));
+  // Published again, it is the same document: the same hash, a no-op.
+  HttpResponse again = Publish("ada", xlsx.body, {{"file", "psc_observation.xlsx"}});
+  ASSERT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(json::parse(again.body)["hash"], hash);
+  EXPECT_EQ(Forms().size(), 1u);
+
+  HttpRequest unknown = testing::MakeRequest("GET", "/api/v1/forms/" + std::string(64, '0') + "/xlsform", "",
+                                             world_.LogIn("cora"));
+  EXPECT_EQ(world_.router_.Dispatch(unknown).status, 404);
+}
+
 }  // namespace
 }  // namespace dala::server

@@ -47,6 +47,7 @@ Result<HttpResponse> Overview(const Call& call);
 Result<HttpResponse> ListForms(const Call& call);
 Result<HttpResponse> GetForm(const Call& call);
 Result<HttpResponse> GetFormList(const Call& call);
+Result<HttpResponse> GetFormXlsForm(const Call& call);
 Result<HttpResponse> PublishForm(const Call& call);
 
 // api_submissions.cc: review, corrections, conflicts

@@ -47,6 +47,7 @@ constexpr ApiRoute kRoutes[] = {
     {"GET", "/api/v1/forms", kReaders, BodyKind::kNone, h::ListForms},
     {"GET", "/api/v1/forms/{hash}", kReaders, BodyKind::kNone, h::GetForm},
     {"GET", "/api/v1/forms/{hash}/lists/{list}", kReaders, BodyKind::kNone, h::GetFormList},
+    {"GET", "/api/v1/forms/{hash}/xlsform", kReaders, BodyKind::kNone, h::GetFormXlsForm},
     {"GET", "/api/v1/submissions", kReaders, BodyKind::kNone, h::ListSubmissions},
     {"GET", "/api/v1/submissions/{id}", kReaders, BodyKind::kNone, h::GetSubmission},
     {"GET", "/api/v1/submissions/{id}/history", kReaders, BodyKind::kNone, h::SubmissionHistory},

@@ -521,6 +521,11 @@ test('an XLSForm is published from the Forms page, or refused row by row, and a 
   await ready(page, 'table#forms tbody tr:nth-child(' + (before.length + 1) + ')');
   const newest = await page.$eval('table#forms tbody tr', (tr) => tr.textContent);
   assert.ok(newest.includes('2099.1.1') && newest.includes('In use'), newest);
+  // Its XLSForm, to edit for the next version, downloads under its id and version.
+  const [xlsform] = await Promise.all([page.waitForEvent('download'),
+    page.click('table#forms tbody tr:first-child a.xlsform')]);
+  assert.equal(xlsform.suggestedFilename(), 'citizen_exit_survey-2099.1.1.xlsx');
+  assert.equal(fs.readFileSync(await xlsform.path()).subarray(0, 4).toString('latin1'), 'PK\x03\x04');
   await screenshot(page, 'forms-published');
 
   await page.click('table#forms tbody tr:first-child button.danger');

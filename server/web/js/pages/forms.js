@@ -1,6 +1,7 @@
 // Forms: every version published, with its project and whether laptops
-// still receive it; an administrator publishes an XLSForm (or a form
-// document) here and retires a version. The server converts the
+// still receive it, as an XLSForm to edit and as the document laptops
+// receive; an administrator publishes an XLSForm (or a form document) here
+// and retires a version. The server converts the
 // spreadsheet (POST /api/v1/forms), as `dala-server form publish` does.
 
 import {api} from '../api.js';
@@ -79,7 +80,8 @@ export async function render(main, params, app) {
           h('tbody', null, forms.map((f, i) => h('tr', {class: f.retired_ms ? 'revoked' : '', dataset: {hash: f.hash}},
               // Its title, its id, and the document as published (what laptops receive).
               h('th', {scope: 'row', class: 'wrap'}, docs[i] ? text(docs[i], docs[i].title) : f.form, h('br'),
-                h('span', {class: 'mono hint'}, f.form), ' · ', h('a', {href: `/api/v1/forms/${encodeURIComponent(f.hash)}`,
+                h('span', {class: 'mono hint'}, f.form), ' · ', h('a', {href: `/api/v1/forms/${encodeURIComponent(f.hash)}/xlsform`,
+                  download: '', class: 'hint xlsform'}, 'XLSForm'), ' · ', h('a', {href: `/api/v1/forms/${encodeURIComponent(f.hash)}`,
                   download: `${f.form}-${f.version}.json`, class: 'hint'}, t('forms.document') + ' (JSON)')),
               h('td', null, f.version), h('td', null, f.project),
               h('td', null, formatDateTime(f.published_ms)),
