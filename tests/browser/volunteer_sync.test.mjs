@@ -189,6 +189,11 @@ test('a new laptop is set up and enrolled from the page alone, and its first syn
     };
     assert.equal(await refusal('dina-laptop-passphrase', 'dina-laptop-passphrase '), 'The two passphrases differ. Type them again.');
     assert.equal(await refusal('dina', 'dina'), 'The passphrase must be at least 8 characters long.');
+    // The volunteer wanders to the Laptop page, which asks the same; the
+    // key made there goes on to that page's enrolment.
+    await p.evaluate(() => document.getElementById('main').replaceChildren());
+    await p.click('#nav-laptop');
+    await ready(p, '#create-key');
     await p.fill('#new-passphrase', 'dina-laptop-passphrase');
     await p.fill('#repeat-passphrase', 'dina-laptop-passphrase');
     await p.click('#create-key');

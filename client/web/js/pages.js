@@ -56,6 +56,9 @@ function setUp() {
     button.disabled = false;
     if (r.status === 201) {
       chosen.value = repeated.value = '';
+      // On to the Laptop page, to enrol; drawn here when it is the page
+      // already asked for (no hash change would draw it).
+      if (location.hash === '#/laptop') return laptop();
       location.hash = '#/laptop';
       return;
     }
