@@ -254,10 +254,12 @@ Status Statement::Reset() {
 
 int64_t Statement::ColumnInt(int index) const { return sqlite3_column_int64(stmt_, index); }
 
-std::string Statement::ColumnText(int index) const {
+std::string Statement::ColumnText(int index) const { return std::string(ColumnTextView(index)); }
+
+std::string_view Statement::ColumnTextView(int index) const {
   const unsigned char* p = sqlite3_column_text(stmt_, index);
   int n = sqlite3_column_bytes(stmt_, index);
-  return p == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(p), static_cast<size_t>(n));
+  return p == nullptr ? std::string_view() : std::string_view(reinterpret_cast<const char*>(p), static_cast<size_t>(n));
 }
 
 std::string Statement::ColumnBlob(int index) const { return std::string(ColumnBlobView(index)); }

@@ -46,29 +46,17 @@ Result<std::map<std::string, Centre>> ListedCentres(Store& store, const std::str
   return out;
 }
 
-Result<json> Needs(Store& store, const SubmissionFilter& base) {
-  auto count = [&](auto tweak) -> Result<uint64_t> {
-    SubmissionFilter f = base;
-    tweak(f);
-    return store.CountSubmissions(f);
-  };
-  DALA_ASSIGN_OR_RETURN(uint64_t unreviewed, count([](SubmissionFilter& f) { f.review_state = "received"; }));
-  DALA_ASSIGN_OR_RETURN(uint64_t conflicts, count([](SubmissionFilter& f) { f.only_conflicts = true; }));
-  DALA_ASSIGN_OR_RETURN(uint64_t duplicates, count([](SubmissionFilter& f) { f.only_duplicates = true; }));
-  DALA_ASSIGN_OR_RETURN(uint64_t sent_back, count([](SubmissionFilter& f) { f.review_state = "has_issues"; }));
-  DALA_ASSIGN_OR_RETURN(uint64_t changed, count([](SubmissionFilter& f) { f.only_changed = true; }));
-  return json{{"unreviewed", unreviewed},
-              {"conflicts", conflicts},
-              {"duplicates", duplicates},
-              {"sent_back", sent_back},
-              {"changed_after_decision", changed}};
+json Needs(const SubmissionTally& t) {
+  return json{{"unreviewed", t.unreviewed},
+              {"conflicts", t.conflicts},
+              {"duplicates", t.duplicates},
+              {"sent_back", t.sent_back},
+              {"changed_after_decision", t.changed}};
 }
 
-Result<json> Coverage(Store& store, const SubmissionFilter& base) {
-  SubmissionFilter current = base;
-  current.only_current = true;
+// `counted`: the current records of the filter, by centre and region.
+Result<json> Coverage(Store& store, const SubmissionFilter& base, const std::vector<GroupCount>& counted) {
   DALA_ASSIGN_OR_RETURN(auto listed, ListedCentres(store, base.form_id));
-  DALA_ASSIGN_OR_RETURN(auto counted, store.CountSubmissionsBy(current, SubmissionGroup::kCentre));
   std::map<std::string, std::pair<std::string, uint64_t>> centres;  // centre -> (region, count)
   // Records that name no centre (an interview declined at the door) are no
   // place: they are kept apart by region, counted in their region's
@@ -137,16 +125,14 @@ Result<HttpResponse> Overview(const Call& call) {
   DALA_ASSIGN_OR_RETURN(const uint64_t stale_days,
                         WholeNumberParam(call.request, "stale_days", {.fallback = 7, .min = 1, .max = 365}));
   Store& store = call.api.store();
-  DALA_ASSIGN_OR_RETURN(json needs, Needs(store, filter));
-  DALA_ASSIGN_OR_RETURN(auto per_day, store.CountSubmissionsBy(filter, SubmissionGroup::kDay));
+  DALA_ASSIGN_OR_RETURN(SubmissionTally tally, store.TallySubmissions(filter));
   json days = json::array();
-  for (const GroupCount& g : per_day) days.push_back({{"day", g.key}, {"count", g.count}});
-  DALA_ASSIGN_OR_RETURN(json coverage, Coverage(store, filter));
+  for (const GroupCount& g : tally.per_day) days.push_back({{"day", g.key}, {"count", g.count}});
+  DALA_ASSIGN_OR_RETURN(json coverage, Coverage(store, filter, tally.current_by_centre));
   DALA_ASSIGN_OR_RETURN(json laptops, StaleLaptops(store, call.api.ctx().clock.NowMs(), static_cast<int64_t>(stale_days)));
-  DALA_ASSIGN_OR_RETURN(uint64_t total, store.CountSubmissions(filter));
   return JsonResponse({{"form", filter.form_id},
-                       {"total", total},
-                       {"needs", needs},
+                       {"total", tally.total},
+                       {"needs", Needs(tally)},
                        {"per_day", days},
                        {"coverage", coverage},
                        {"laptops", laptops}});

@@ -449,6 +449,12 @@ Result<std::vector<GroupCount>> PostgresStore::CountSubmissionsBy(const Submissi
   return out;
 }
 
+// PostgreSQL groups and counts where the rows are, so the eight queries
+// send back a few rows each, and one pass would send every row.
+Result<SubmissionTally> PostgresStore::TallySubmissions(const SubmissionFilter& f) {
+  return TallySubmissionsByQueries(*this, f);
+}
+
 // --- indicator counts ----------------------------------------------------------
 
 Status PostgresStore::ApplyIndicatorTally(const IndicatorTally& tally) {

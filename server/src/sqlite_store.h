@@ -123,6 +123,7 @@ class SqliteStore final : public Store {
                            const std::function<Status(const SubmissionSummary&)>& visit) override;
   Result<uint64_t> CountSubmissions(const SubmissionFilter& filter) override;
   Result<std::vector<GroupCount>> CountSubmissionsBy(const SubmissionFilter& filter, SubmissionGroup by) override;
+  Result<SubmissionTally> TallySubmissions(const SubmissionFilter& filter) override;
   Result<std::vector<IndicatorCountRow>> IndicatorCounts(std::string_view form_id, std::string_view region,
                                                          std::string_view centre) override;
   // Fills indicator_counts from the records when a migration left them to

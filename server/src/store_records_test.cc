@@ -539,6 +539,70 @@ TEST_P(StoreRecordsTest, OnlyDuplicatesLeavesOutUnflaggedAndMergedSubmissions) {
   EXPECT_EQ(List(f), (std::vector{flagged.id}));
 }
 
+// The overview's figures: each store's TallySubmissions counts what the
+// eight queries count, over records of every state and flag, days from a
+// visit date or from the creation time (before 1970, at a day's last
+// millisecond, past year 9999), one centre named in two regions (next
+// to each other in the index), and under each filter the dashboard sends.
+TEST_P(StoreRecordsTest, TallyOfTheOverviewCountsWhatItsEightQueriesCount) {
+  const int64_t kDays[] = {kNow, kNow + kDay - 1, kNow + kDay, -1, -kDay - 1'001, 0, 253'402'300'800'000, kNow - 400 * kDay};
+  const char* kStates[] = {"received", "approved", "has_issues", "rejected"};
+  const char* kCentres[][2] = {{"ala_01", "ala"}, {"ala_02", "ala"}, {"ast_01", "ast"}, {"ala_02", "alb"}, {"", "ast"}};
+  for (uint8_t i = 1; i <= 60; ++i) {
+    SubmissionSummary s = Summary(i, i % 3 == 0 ? "bota" : "alma", kDays[i % 8]);
+    s.form_id = i % 5 == 0 ? "exit" : "visit";
+    s.review_state = kStates[i % 4];
+    s.centre = kCentres[i % 5][0];
+    s.region = kCentres[i % 5][1];
+    if (i % 7 == 0) s.visit_date = i % 2 ? "2025-12-30" : "2026-01-02";  // 2026-01-02 is also a creation day
+    s.conflicts = i % 6 == 0 ? 2 : 0;
+    s.changed_since_review = i % 4 == 1;
+    if (i % 9 == 0) s.duplicate_group = "k";
+    if (i % 18 == 0) s.merged_into = sync::FormatSubmissionId(Id(9));
+    Put(s);
+  }
+  std::vector<SubmissionFilter> filters = {{},
+                                           {.form_id = "visit"},
+                                           {.form_id = "visit", .region = "ala"},
+                                           {.centre = "ast_01"},
+                                           {.review_state = "approved"},
+                                           {.date_from = "2026-01-01", .date_to = "2026-01-02"},
+                                           {.only_conflicts = true},
+                                           {.only_duplicates = true},
+                                           {.only_current = true},
+                                           {.form_id = "nothing"}};
+  for (const SubmissionFilter& f : filters) {
+    auto queried = TallySubmissionsByQueries(*store_, f);
+    auto tallied = store_->TallySubmissions(f);
+    ASSERT_TRUE(queried.ok() && tallied.ok());
+    EXPECT_EQ(tallied->total, queried->total) << f.form_id << f.region << f.centre << f.review_state << f.date_from;
+    EXPECT_EQ(tallied->unreviewed, queried->unreviewed);
+    EXPECT_EQ(tallied->sent_back, queried->sent_back);
+    EXPECT_EQ(tallied->conflicts, queried->conflicts);
+    EXPECT_EQ(tallied->duplicates, queried->duplicates);
+    EXPECT_EQ(tallied->changed, queried->changed);
+    EXPECT_EQ(tallied->per_day, queried->per_day);
+    EXPECT_EQ(tallied->current_by_centre, queried->current_by_centre);
+  }
+  // Not a comparison of two empty answers: the whole store has every kind.
+  auto all = store_->TallySubmissions({});
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->total, 60u);
+  EXPECT_GT(all->unreviewed, 0u);
+  EXPECT_GT(all->sent_back, 0u);
+  EXPECT_GT(all->conflicts, 0u);
+  EXPECT_GT(all->duplicates, 0u);
+  EXPECT_GT(all->changed, 0u);
+  EXPECT_EQ(all->current_by_centre.front().key, "");  // no centre given
+  if (GetParam() == testing::StoreKind::kSqlite) {
+    ASSERT_EQ(all->per_day.size(), 7u);  // 2026-01-02 both a visit date and a creation day
+    EXPECT_EQ(all->per_day[0].key, "");  // past 9999-12-31: date() is NULL
+    EXPECT_EQ(all->per_day[1].key, "1969-12-30");  // -86,401,001 ms: -86,401 s, a second into the day before
+    EXPECT_EQ(all->per_day[2].key, "1970-01-01");  // -1 ms and 0
+    EXPECT_EQ(all->per_day[2].count, 13u);  // i % 8 of 3 or 5, less 21 and 35 (a visit date)
+  }
+}
+
 TEST_P(StoreRecordsTest, ListPagesInCreationOrderWithLimitAndOffset) {
   Put(Summary(3, "alma", kNow + 2));
   Put(Summary(1, "alma", kNow + 1));

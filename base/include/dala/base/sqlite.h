@@ -120,6 +120,8 @@ class Statement {
   // The blob in SQLite's own memory, without a copy: valid until the next
   // Step or Reset.
   std::string_view ColumnBlobView(int index) const;
+  // The text in SQLite's own memory, likewise; empty for NULL.
+  std::string_view ColumnTextView(int index) const;
   bool ColumnIsNull(int index) const;
   // Reads a blob of exactly N bytes into `out`; false, leaving `out` as it
   // was, for a blob of any other size.
