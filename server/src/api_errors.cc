@@ -135,7 +135,10 @@ Result<uint64_t> WholeNumberParam(const HttpRequest& request, std::string_view n
   if (text.empty() && rule.fallback) return *rule.fallback;
   uint64_t value = 0;
   auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  const bool number = !text.empty() && error == std::errc() && end == text.data() + text.size();
+  const bool whole = !text.empty() && end == text.data() + text.size();
+  // Digits past 2^64 are still a number, only a large one: clamped like any other.
+  if (whole && error == std::errc::result_out_of_range && rule.clamp) return rule.max;
+  const bool number = whole && error == std::errc();
   if (number && value > rule.max && rule.clamp) return rule.max;
   if (number && value >= rule.min && value <= rule.max) return value;
   std::string words = "'" + std::string(name) + "'";

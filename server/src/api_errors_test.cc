@@ -46,6 +46,10 @@ TEST(WholeNumberParamTest, OutOfRangeIsRefusedWithTheRangeUnlessClamped) {
   }
   const WholeNumberRule page{.fallback = 50, .max = 10000, .clamp = true};
   EXPECT_EQ(Read({{"days", "99999999"}}, page).value(), 10000u);
+  EXPECT_EQ(Read({{"days", "123456789012345678901234567890"}}, page).value(), 10000u) << "past 2^64";
+  auto huge = Read({{"days", "123456789012345678901234567890"}}, week_to_year);
+  ASSERT_FALSE(huge.ok()) << "past 2^64, unclamped";
+  EXPECT_EQ(huge.status().message(), "'days' must be a whole number from 1 to 365, not '123456789012345678901234567890'");
   EXPECT_EQ(Read({{"days", "0"}}, page).value(), 0u);
   EXPECT_FALSE(Read({{"days", "-5"}}, page).ok()) << "clamping is for large numbers, not for what is not one";
 }
