@@ -11,7 +11,7 @@ import path from 'node:path';
 import {test} from 'node:test';
 import {fileURLToPath} from 'node:url';
 
-import {SIZES, accessibilityProblems, ready, screenshot, settled, signIn, watchedPage} from './browser.mjs';
+import {OFFICE_HOST, SIZES, accessibilityProblems, ready, screenshot, settled, signIn, watchedPage} from './browser.mjs';
 import {DALA, PASSWORDS, World, observation} from './world.mjs';
 
 const SOURCE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -183,10 +183,28 @@ test('an enrolment code says where the volunteer types it and with which server 
   const how = await page.textContent('#enrol-how');
   assert.ok(how.includes("Dala's Laptop page") && how.includes(`with this server's address, ${world.url} `), how);
   assert.ok(how.includes(`dala enroll ${world.url} CODE`), how);
+  // Opened on the server itself, that address would send a laptop to itself.
+  assert.match(await page.textContent('#enrol-loopback'), /works only on this computer/);
   await page.locator('#enrol-code').scrollIntoViewIfNeeded();
   await screenshot(page, 'people-enrolment-code');
   assert.deepEqual(page.problems, []);
   await page.context().close();
+
+  // Opened by a name on the network, the address is the one to give.
+  const office = world.url.replace('127.0.0.1', OFFICE_HOST);
+  const away = await watchedPage(world.browser, {viewport: SIZES[1]});
+  await signIn(away, office, 'ada', PASSWORDS.ada);
+  await away.goto(office + '/#/people');
+  await ready(away, '#code-volunteer');
+  await away.locator('form:has(#code-volunteer) button[type=submit]').click();
+  await ready(away, '#enrol-code');
+  assert.ok((await away.textContent('#enrol-how')).includes(`dala enroll ${office} CODE`));
+  assert.equal(await away.locator('#enrol-loopback').count(), 0);
+  // Plain http by a name is not a trustworthy origin, so Chromium says it
+  // ignores the server's Cross-Origin-Opener-Policy (an office server is
+  // https; this test has no certificate). Nothing else may go wrong.
+  assert.deepEqual(away.problems.filter((p) => !p.includes('Cross-Origin-Opener-Policy header has been ignored')), []);
+  await away.context().close();
 });
 
 test('the export links of a form download what the list shows: XLSX, CSV with a BOM for Excel, JSON', async () => {

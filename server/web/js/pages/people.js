@@ -31,6 +31,12 @@ function addUserForm(app) {
   message, h('button', {type: 'submit', class: 'primary'}, t('people.add')));
 }
 
+// The dashboard opened on the server itself (127.0.0.1, localhost): that
+// address would send a laptop to itself.
+function onThisComputerOnly(hostname) {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127\./.test(hostname);
+}
+
 function enrolForm(volunteers) {
   const who = select('code-volunteer', volunteers.map((v) => [v, v]), volunteers[0]);
   const ttl = h('input', {id: 'code-ttl', type: 'number', min: 1, max: 720, value: 72});
@@ -42,7 +48,9 @@ function enrolForm(volunteers) {
       replace(shown, h('p', null, t('people.code_for', {who: code.volunteer})),
           h('div', {class: 'code-shown', id: 'enrol-code'}, code.code),
           h('p', null, t('people.code_expires', {when: formatDateTime(code.expires_ms)})),
-          h('p', {class: 'hint', id: 'enrol-how'}, t('people.code_hint', {url: location.origin})));
+          h('p', {class: 'hint', id: 'enrol-how'}, t('people.code_hint', {url: location.origin})),
+          onThisComputerOnly(location.hostname) ?
+            h('p', {class: 'notice warn', id: 'enrol-loopback'}, t('people.code_hint_loopback')) : null);
     } catch (err) {
       replace(shown, h('p', {class: 'notice error'}, errorText(err)));
     }
