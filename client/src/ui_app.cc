@@ -365,31 +365,38 @@ UiResponse UiApp::EnrollHere(const json& body) {
   }
   // An office server's own authority (`dala-server tls init` hands out
   // its ca.pem): kept in the profile's folder, where later syncs find it.
+  // Until an enrolment takes it, it waits beside that file: a refused
+  // attempt must not replace the one an earlier enrolment still syncs with.
   EnrollSettings settings;
+  std::string pending_ca;
   const std::string pem = TrimmedField(body, "ca_pem");
   if (!pem.empty()) {
     if (pem.size() > 64 * 1024 || pem.rfind("-----BEGIN CERTIFICATE-----", 0) != 0)
       return Error(422, "not_a_certificate", "the file is not a certificate in PEM form (ca.pem)");
     settings.ca_file = (std::filesystem::path(options_.store_path).parent_path() / "server-ca.pem").string();
-    if (!cli::WriteFileReplacing(settings.ca_file, pem + "\n"))
-      return Error(500, "cannot_write", "cannot write " + settings.ca_file);
+    pending_ca = settings.ca_file + ".new";
+    if (!cli::WriteFileReplacing(pending_ca, pem + "\n"))
+      return Error(500, "cannot_write", "cannot write " + pending_ca);
   }
   auto failed = [&](const Status& s) {
-    // A certificate file no enrolment took is not left behind.
-    auto kept = store_.GetOr(profile_key::kServerCaFile, "");
     std::error_code ignored;
-    if (!settings.ca_file.empty() && (!kept.ok() || *kept != settings.ca_file))
-      std::filesystem::remove(settings.ca_file, ignored);
+    if (!pending_ca.empty()) std::filesystem::remove(pending_ca, ignored);
     return Json(cli::WorthTryingAgain(s) ? 502 : 422,
                 {{"error", "enroll_failed"},
                  {"reason", s.reason()},
                  {"again", cli::WorthTryingAgain(s)},
                  {"message", cli::NetworkWords(s, language_, url, settings.ca_file, code)}});
   };
-  auto transport = options_.connect(url, settings.ca_file);
+  auto transport = options_.connect(url, pending_ca.empty() ? settings.ca_file : pending_ca);
   if (!transport.ok()) return failed(transport.status());
   auto enrolled = Enroll(store_, *device_, **transport, url, code, options_.laptop_label, clock_, settings);
   if (!enrolled.ok()) return failed(enrolled.status());
+  if (!pending_ca.empty()) {
+    std::error_code ignored;
+    std::filesystem::remove(pending_ca, ignored);
+    if (!cli::WriteFileReplacing(settings.ca_file, pem + "\n"))
+      return Error(500, "cannot_write", "enrolled, but cannot write " + settings.ca_file + ": enrol again");
+  }
   return Json(200, {{"server", url}, {"volunteer", enrolled->volunteer}});
 }
 

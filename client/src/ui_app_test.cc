@@ -860,6 +860,8 @@ class UiNewLaptopTest : public UiAppTest {
     options.connect = [this](const std::string& url, const std::string& ca_file) -> Result<std::unique_ptr<Transport>> {
       connected_to_.push_back(url);
       trusted_.push_back(ca_file);
+      auto pem = ca_file.empty() ? Result<std::string>(std::string()) : cli::ReadWholeFile(ca_file);
+      trusted_pem_.push_back(pem.ok() ? *pem : "<unreadable>");
       DALA_RETURN_IF_ERROR(transport_internal::CheckServerUrl(url, {}));  // as MakeHttpTransport does
       if (!reachable_) return std::unique_ptr<Transport>(std::make_unique<FailingTransport>(
                            transport_internal::CannotReach("unreachable", url, "", "Connection timed out")));
@@ -894,7 +896,8 @@ class UiNewLaptopTest : public UiAppTest {
   EnrollingServer server_{random_};
   bool reachable_ = true;
   std::vector<std::string> connected_to_;
-  std::vector<std::string> trusted_;  // the CA file of each connection
+  std::vector<std::string> trusted_;      // the CA file of each connection
+  std::vector<std::string> trusted_pem_;  // what it held then
 };
 
 // What `dala-server tls init` hands out as ca.pem (the test trusts no TLS;
@@ -968,8 +971,9 @@ TEST_F(UiNewLaptopTest, EnrolmentOnThePageSendsThisLaptopsKeyAndPinsTheServer) {
 }
 
 // An office server with its own authority: the page takes its ca.pem, keeps
-// it in the profile's folder and trusts it now and at every later sync.
-TEST_F(UiNewLaptopTest, TheOfficeServersCaFileIsKeptInTheProfileAndTrusted) {
+// it in the profile's folder and trusts it now and at every later sync. A
+// refused attempt later, with another file, leaves the kept one alone.
+TEST_F(UiNewLaptopTest, TheOfficeServersCaFileIsKeptInTheProfileAndTrustedAndARefusedAttemptLeavesIt) {
   MakeKey();
   const std::string kept = (dir_ / "server-ca.pem").string();
   EXPECT_EQ(Call(Post("/api/enroll", {{"url", "https://192.168.1.10:8443"}, {"code", EnrollingServer::kCode},
@@ -979,13 +983,36 @@ TEST_F(UiNewLaptopTest, TheOfficeServersCaFileIsKeptInTheProfileAndTrusted) {
   EXPECT_FALSE(std::filesystem::exists(kept));
   // Refused by the server: the file no enrolment took is not left behind.
   Call(Post("/api/enroll", {{"url", "https://192.168.1.10:8443"}, {"code", "AAAA-BBBB-CCCC"}, {"ca_pem", kCaPem}}), 422);
-  EXPECT_EQ(trusted_.back(), kept);
+  EXPECT_EQ(trusted_pem_.back(), std::string(kCaPem) + "\n");
   EXPECT_FALSE(std::filesystem::exists(kept));
+  EXPECT_FALSE(std::filesystem::exists(kept + ".new"));
 
   Call(Post("/api/enroll", {{"url", "https://192.168.1.10:8443"}, {"code", EnrollingServer::kCode}, {"ca_pem", kCaPem}}),
        200);
-  EXPECT_EQ(trusted_.back(), kept);
+  EXPECT_EQ(trusted_pem_.back(), std::string(kCaPem) + "\n");
   EXPECT_EQ(cli::ReadWholeFile(kept).value(), std::string(kCaPem) + "\n");
+  EXPECT_FALSE(std::filesystem::exists(kept + ".new"));
+  EXPECT_EQ(Stored(profile_key::kServerCaFile), kept);
+
+  // Later attempts with another file: refused, they leave the one this
+  // laptop syncs with as it was; taken, it replaces it.
+  const std::string other = "-----BEGIN CERTIFICATE-----\nMIIBtDCCAVqgAwIBAgIV\n-----END CERTIFICATE-----";
+  const std::string too_long = "-----BEGIN CERTIFICATE-----\n" + std::string(64 * 1024, 'A');
+  EXPECT_EQ(Call(Post("/api/enroll", {{"url", "https://192.168.1.10:8443"}, {"code", EnrollingServer::kCode},
+                                      {"ca_pem", too_long}}),
+                 422)["error"],
+            "not_a_certificate");
+  Call(Post("/api/enroll", {{"url", "https://192.168.1.10:8443"}, {"code", "AAAA-BBBB-CCCC"}, {"ca_pem", other}}), 422);
+  EXPECT_EQ(trusted_pem_.back(), other + "\n");
+  json elsewhere = Call(Post("/api/enroll", {{"url", "https://10.0.0.9:8443"}, {"code", EnrollingServer::kCode},
+                                             {"ca_pem", other}}),
+                        422);
+  EXPECT_EQ(elsewhere["reason"], "enrolled_elsewhere");
+  EXPECT_EQ(cli::ReadWholeFile(kept).value(), std::string(kCaPem) + "\n");
+  EXPECT_FALSE(std::filesystem::exists(kept + ".new"));
+  Call(Post("/api/enroll", {{"url", "https://192.168.1.10:8443"}, {"code", EnrollingServer::kCode}, {"ca_pem", other}}),
+       200);
+  EXPECT_EQ(cli::ReadWholeFile(kept).value(), other + "\n");
   EXPECT_EQ(Stored(profile_key::kServerCaFile), kept);
 }
 
