@@ -821,6 +821,27 @@ TEST_F(UiAppTest, BackupIsTheWholeProfileInOneFileAndOnlyWithTheKeyUnlocked) {
   EXPECT_EQ(sync::FormatSubmissionId((*records)[0].id), record);
 }
 
+// A backup that cannot be written (here a folder where the page writes
+// its copy) says why, leaves no partial file, and the profile as it was.
+TEST_F(UiAppTest, BackupThatCannotBeWrittenSaysSoAndLeavesTheProfileWhole) {
+  OpenWithTransport(nullptr);
+  const std::string record = SaveThroughPage(7);
+  const auto in_the_way = dir_ / "page-backup.db";
+  std::filesystem::create_directories(in_the_way / "something");
+  UiResponse refused = app_->Handle(Get("/api/backup"));
+  EXPECT_EQ(refused.status, 500) << refused.body;
+  json why = json::parse(refused.body);
+  EXPECT_NE(why["message"].get<std::string>().find("cannot write " + in_the_way.string()), std::string::npos) << why;
+  EXPECT_FALSE(std::filesystem::exists(in_the_way.string() + ".partial"));
+  auto records = store_->ListSubmissions();
+  ASSERT_TRUE(records.ok());
+  ASSERT_EQ(records->size(), 1u);
+  EXPECT_EQ(sync::FormatSubmissionId((*records)[0].id), record);
+
+  std::filesystem::remove_all(in_the_way);
+  EXPECT_EQ(app_->Handle(Get("/api/backup")).status, 200);
+}
+
 // --- a new laptop: its key and its enrolment made on the page ----------------------
 
 // Answers an enrolment as dala-server does, for one code; the requests kept.
