@@ -237,6 +237,35 @@ TEST_F(ClientE2ETest, InitOnAnExistingProfileIsRefusedAndKeepsTheKey) {
   EXPECT_FALSE(id.empty());
 }
 
+// `dala ui` on a new laptop makes the profile before its page makes the
+// key; a page closed before that leaves a profile without one, which
+// `dala init` takes up instead of refusing, and then refuses like any other.
+TEST_F(ClientE2ETest, InitTakesUpAProfileLeftWithoutAKey) {
+  const std::filesystem::path home = dir_ / "page-left";
+  ASSERT_EQ(Dala({"init", "--lang", "en"}, "", {{"DALA_HOME", home}}).exit_code, 0);
+  auto stored_key = [&]() {
+    auto db = sql::Database::Open(home / "dala.db");
+    EXPECT_TRUE(db.ok());
+    auto st = db->Prepare("SELECT count(*) FROM profile WHERE key IN ('device_key', 'device_public')");
+    EXPECT_TRUE(st.ok() && *st->Step());
+    return st->ColumnInt(0);
+  };
+  {
+    auto db = sql::Database::Open(home / "dala.db");
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE(db->Exec("DELETE FROM profile WHERE key IN ('device_key', 'device_public')").ok());
+  }
+  ASSERT_EQ(stored_key(), 0);
+  auto taken_up = Dala({"init", "--lang", "en"}, "", {{"DALA_HOME", home}});
+  ASSERT_EQ(taken_up.exit_code, 0) << taken_up.err;
+  EXPECT_NE(taken_up.out.find("unsynced ones are lost"), std::string::npos) << taken_up.out;
+  EXPECT_EQ(stored_key(), 2);
+  auto again = Dala({"init", "--lang", "en"}, "", {{"DALA_HOME", home}});
+  ExpectOneClearLine(again);
+  EXPECT_NE(again.err.find("already exists"), std::string::npos) << again.err;
+  EXPECT_EQ(stored_key(), 2);
+}
+
 TEST_F(ClientE2ETest, ChangingAnyStoredByteOfARevisionMakesVerifyFailAndNameTheRecord) {
   std::string id = CollectObservation();
   std::string db_path = dir_ / "profile/dala.db";
