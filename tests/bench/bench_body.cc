@@ -1,7 +1,9 @@
 // Each step of checking one revision, alone, on one core: the signature,
 // the body's strict JSON parse, the JSON library's lexing by itself, the
-// answers printed canonically, the answers validated against their form,
-// and the log leaf's hash. scripts/bench runs it on the revisions of the
+// same body parsed by another library (simdjson, where it was found at
+// build time: what a faster parser would cost), the answers printed
+// canonically, the answers validated against their form, and the log
+// leaf's hash. scripts/bench runs it on the revisions of the
 // audit bundle, to show beside the audit's rate what each step costs and
 // which of them no change to Dala's own code can make cheaper: the
 // lexing is nlohmann/json's, under any parse that uses it.
@@ -25,6 +27,10 @@
 #include "dala/sync/bundle.h"
 #include "dala/sync/envelope.h"
 #include "dala/sync/merkle.h"
+
+#ifdef DALA_BENCH_SIMDJSON
+#include <simdjson.h>
+#endif
 
 namespace {
 
@@ -64,14 +70,30 @@ struct DiscardingSax {
   bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) { return false; }
 };
 
+#ifdef DALA_BENCH_SIMDJSON
+// Visits every value of a parsed body, as a validator reading the answers
+// would: the figure is of a parse that is read, and its result is used.
+size_t CountValues(simdjson::dom::element e) {
+  size_t n = 1;
+  simdjson::dom::object object;
+  simdjson::dom::array array;
+  if (e.get(object) == simdjson::SUCCESS) {
+    for (simdjson::dom::key_value_pair field : object) n += CountValues(field.value);
+  } else if (e.get(array) == simdjson::SUCCESS) {
+    for (simdjson::dom::element item : array) n += CountValues(item);
+  }
+  return n;
+}
+#endif
+
 struct Revision {
   dala::sync::Envelope envelope;
   std::shared_ptr<const dala::schema::Form> form;
 };
 
-enum Step { kVerify, kStrictParse, kLexer, kDump, kValidate, kLeafHash, kSteps };
-constexpr const char* kStepNames[kSteps] = {"verify_us", "strict_parse_us", "lexer_us", "dump_us", "validate_us",
-                                            "leaf_hash_us"};
+enum Step { kVerify, kStrictParse, kLexer, kOtherParser, kDump, kValidate, kLeafHash, kSteps };
+constexpr const char* kStepNames[kSteps] = {"verify_us", "strict_parse_us", "lexer_us", "simdjson_parse_us",
+                                            "dump_us",   "validate_us",     "leaf_hash_us"};
 
 }  // namespace
 
@@ -129,6 +151,9 @@ int main(int argc, char** argv) {
   std::vector<double> per_pass[kSteps];
   size_t kept = 0;  // so that no step's result is unused
   RevisionClock clock;
+#ifdef DALA_BENCH_SIMDJSON
+  simdjson::dom::parser other_parser;  // reused, as a pipeline on it would
+#endif
   if (only_validate) {
     std::vector<json> bodies(revisions.size());
     for (size_t i = 0; i < revisions.size(); ++i)
@@ -162,6 +187,12 @@ int main(int argc, char** argv) {
       t[kLexer] = NowSeconds();
       DiscardingSax discard;
       kept += json::sax_parse(e.body(), &discard);
+      t[kOtherParser] = NowSeconds();
+#ifdef DALA_BENCH_SIMDJSON
+      simdjson::dom::element parsed;
+      if (other_parser.parse(e.body().data(), e.body().size()).get(parsed) == simdjson::SUCCESS)
+        kept += CountValues(parsed);
+#endif
       t[kDump] = NowSeconds();
       const json& answers = body.is_object() && body.contains("answers") ? body["answers"] : body;
       kept += answers.dump().size();
@@ -181,6 +212,14 @@ int main(int argc, char** argv) {
               {"passes", passes},
               {"kept", kept}};
   for (int s = 0; s < kSteps; ++s) out[kStepNames[s]] = dala::bench::Summary(per_pass[s]);
+#ifdef DALA_BENCH_SIMDJSON
+  out["simdjson"] = {{"version", std::to_string(simdjson::SIMDJSON_VERSION_MAJOR) + "." +
+                                    std::to_string(simdjson::SIMDJSON_VERSION_MINOR) + "." +
+                                    std::to_string(simdjson::SIMDJSON_VERSION_REVISION)},
+                      {"implementation", simdjson::get_active_implementation()->name()}};
+#else
+  out.erase("simdjson_parse_us");  // not built with it: no figure, rather than a zero
+#endif
   std::printf("%s\n", out.dump().c_str());
   return 0;
 }
