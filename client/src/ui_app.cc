@@ -392,9 +392,11 @@ UiResponse UiApp::EnrollHere(const json& body) {
   auto enrolled = Enroll(store_, *device_, **transport, url, code, options_.laptop_label, clock_, settings);
   if (!enrolled.ok()) return failed(enrolled.status());
   if (!pending_ca.empty()) {
-    std::error_code ignored;
-    std::filesystem::remove(pending_ca, ignored);
-    if (!cli::WriteFileReplacing(settings.ca_file, pem + "\n"))
+    // The certificate is on the disk already: taking it is a rename, which
+    // cannot run out of space half-way as writing it again could.
+    std::error_code renamed;
+    std::filesystem::rename(pending_ca, settings.ca_file, renamed);
+    if (renamed)
       return Error(500, "cannot_write", "enrolled, but cannot write " + settings.ca_file + ": enrol again");
   }
   return Json(200, {{"server", url}, {"volunteer", enrolled->volunteer}});

@@ -2,8 +2,8 @@
 // outboxes and checkpoints.
 
 #include <algorithm>
-#include <map>
 #include <array>
+#include <map>
 #include <string_view>
 #include <utility>
 #include <variant>
@@ -591,7 +591,8 @@ Result<SubmissionTally> SqliteStore::TallySubmissions(const SubmissionFilter& f)
       }
       ++*visit_date_count;
     } else {
-      // SQL's integer division truncates toward zero, the day's floors.
+      // Seconds as SQL's created_ms / 1000 makes them (toward zero); the day
+      // they fall in, as date(..., 'unixepoch') names it (toward the past).
       int64_t seconds = st.ColumnInt(6) / 1000;
       ++by_created_day[seconds / 86'400 - (seconds % 86'400 < 0 ? 1 : 0)];
     }
